@@ -1,0 +1,1 @@
+//! featc: the compiler from `.feat` projects to a typed IR, batch plans and stream graphs.

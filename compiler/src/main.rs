@@ -1,0 +1,2 @@
+//! The `featc` command line.
+fn main() {}

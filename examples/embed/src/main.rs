@@ -1,0 +1,2 @@
+//! Embedding example (filled in with the streaming runtime).
+fn main() {}

@@ -1,0 +1,277 @@
+//! The syntax tree of a `.feat` file: every node carries the span it was parsed from.
+//!
+//! The tree is purely syntactic: names are not resolved, literals keep their text
+//! where checking them needs a diagnostic (numbers, durations), and nothing is typed.
+//! `featc::check` turns a set of these files into the typed IR.
+
+/// Identifies one source file of a project; the compiler owns the file table.
+pub type FileId = u32;
+
+/// A byte range `[start, end)` in one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        Span { file, start: start as u32, end: end as u32 }
+    }
+
+    /// The smallest span covering both (same file assumed).
+    pub fn to(self, other: Span) -> Span {
+        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+}
+
+/// A name as written, with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A string literal, unescaped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StringLit {
+    pub value: String,
+    pub span: Span,
+}
+
+/// A duration literal such as `7d`, kept as text so that `check` can report `0s`,
+/// `7x` or `1mo` with a coded diagnostic rather than a syntax error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DurationLit {
+    pub text: String,
+    pub span: Span,
+}
+
+/// One parsed `.feat` file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct File {
+    pub items: Vec<Item>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Source(SourceDecl),
+    Entity(EntityDecl),
+    View(ViewDecl),
+    Service(ServiceDecl),
+}
+
+/// Documentation and ownership shared by every declaration: `///` doc lines before
+/// it, and `owner "..."` / `tags ["..", ..]` clauses inside it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Meta {
+    /// The text of each `///` line, without the slashes and one leading space.
+    pub docs: Vec<String>,
+    pub owner: Option<StringLit>,
+    pub tags: Vec<StringLit>,
+}
+
+/// `source NAME { time COL  columns { .. }  file "..."  lateness DUR }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceDecl {
+    pub name: Ident,
+    pub meta: Meta,
+    /// The event-time column; `None` when the clause is missing (a check error).
+    pub time: Option<Ident>,
+    pub columns: Vec<ColumnDecl>,
+    pub file: Option<StringLit>,
+    pub lateness: Option<DurationLit>,
+    pub span: Span,
+}
+
+/// `name: type` or `name: type?` (nullable).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDecl {
+    pub name: Ident,
+    pub ty: TypeRef,
+    pub span: Span,
+}
+
+/// A type as written: `int64`, `float64`, `string`, `bool`, `timestamp`, with `?` for
+/// nullable. The name is checked by `check`, not by the parser.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeRef {
+    pub name: Ident,
+    pub nullable: bool,
+    pub span: Span,
+}
+
+/// `entity NAME { key COL: TYPE }` or `entity NAME { key (COL: TYPE, COL: TYPE) }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityDecl {
+    pub name: Ident,
+    pub meta: Meta,
+    pub keys: Vec<ColumnDecl>,
+    pub span: Span,
+}
+
+/// `view NAME from SOURCE by ENTITY [ (COL, ..) ] { clauses }`
+///
+/// The optional column list maps the entity's key columns, in order, to columns of the
+/// source; without it the source columns are named like the entity's keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewDecl {
+    pub name: Ident,
+    pub meta: Meta,
+    pub source: Ident,
+    pub entity: Ident,
+    pub key_columns: Option<Vec<Ident>>,
+    pub clauses: Vec<ViewClause>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ViewClause {
+    /// `where EXPR`: several are combined with `and`.
+    Where(Expr),
+    /// `let NAME = EXPR`
+    Let(LetDecl),
+    Feature(FeatureDecl),
+    /// `ttl DUR`
+    Ttl(DurationLit),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LetDecl {
+    pub name: Ident,
+    pub expr: Expr,
+    pub span: Span,
+}
+
+/// `/// doc`  `feature NAME = AGG(ARGS) [where EXPR] [over DUR]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureDecl {
+    pub name: Ident,
+    pub docs: Vec<String>,
+    pub agg: AggCall,
+    pub filter: Option<Expr>,
+    /// `None` is a lifetime feature.
+    pub window: Option<DurationLit>,
+    pub span: Span,
+}
+
+/// `count(*)`, `sum(amount)`, `count_if(amount > 100)`: the function name is checked by
+/// `check` (unknown aggregations get a "did you mean").
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggCall {
+    pub func: Ident,
+    pub args: AggArgs,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AggArgs {
+    /// `(*)`
+    Star(Span),
+    /// `(e, ...)`, possibly empty.
+    Exprs(Vec<Expr>),
+}
+
+/// `service NAME { [VIEW.]FEATURE ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceDecl {
+    pub name: Ident,
+    pub meta: Meta,
+    pub features: Vec<FeatureRef>,
+    pub span: Span,
+}
+
+/// `view.feature` or `feature` (feature names are global).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureRef {
+    pub view: Option<Ident>,
+    pub feature: Ident,
+    pub span: Span,
+}
+
+/// A per-row expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    /// A column of the source or a `let` name.
+    Column(Ident),
+    /// An integer literal as written (`check` reports one that does not fit int64).
+    Int(String),
+    /// A float literal as written (`1.5`, `2e3`).
+    Float(String),
+    /// `'text'` or `"text"`, unescaped.
+    String(String),
+    Bool(bool),
+    Null,
+    Unary { op: UnaryOp, expr: Box<Expr> },
+    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    /// `e is null` / `e is not null`
+    IsNull { expr: Box<Expr>, negated: bool },
+    /// `e in (a, b)` / `e not in (a, b)`
+    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
+    /// `name(args)`: `coalesce`, `if`, ...; the name is checked by `check`.
+    Call { func: Ident, args: Vec<Expr> },
+    /// `case when c then v ... [else v] end`
+    Case { branches: Vec<(Expr, Expr)>, otherwise: Option<Box<Expr>> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+impl BinaryOp {
+    /// The operator as the printers write it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "or",
+            BinaryOp::And => "and",
+            BinaryOp::Eq => "=",
+            BinaryOp::NotEq => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::LtEq => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::GtEq => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Mod => "%",
+        }
+    }
+}
+
+/// A syntax error: where, what was expected, what was found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError {
+    pub span: Span,
+    /// Human names of what the parser expected here (`"identifier"`, `"}"`, ...).
+    pub expected: Vec<String>,
+    /// The offending token as text, `None` at end of input.
+    pub found: Option<String>,
+}

@@ -1,0 +1,357 @@
+//! The typed IR of a featc project: sources, entities, views, features and services,
+//! with names resolved, every expression typed, and spans kept for diagnostics.
+//!
+//! `featc::check` produces it; the reference interpreter, the batch lowering and the
+//! stream lowering all consume the same value. It lives in the runtime so that an
+//! embedding pipeline needs only this crate (it is plain serde data).
+//!
+//! Invariants a checked `Project` upholds (consumers may rely on them):
+//! - names are unique: sources, entities, views and services each in their own
+//!   namespace; feature names across the whole project;
+//! - every `Expr` is well typed, `ty` is its result type and `nullable` is true when
+//!   it can evaluate to null;
+//! - a view's `filter`, a feature's `filter` and `count_if`'s argument are `Bool`;
+//! - `arg` is `None` exactly for `count(*)`; its type is accepted by the aggregation;
+//! - windows, ttl and lateness are positive microsecond counts;
+//! - `key_columns` has one source column per entity key column, of the same type.
+
+use serde::{Deserialize, Serialize};
+
+/// A byte range of a `.feat` file, kept so that later stages can point at the text a
+/// node came from. `file` indexes `Project::files`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Span {
+    pub file: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// The value types of the language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataType {
+    Int64,
+    Float64,
+    String,
+    Bool,
+    /// Microseconds since the Unix epoch, UTC.
+    Timestamp,
+}
+
+impl DataType {
+    /// The name used in `.feat` files and in printers.
+    pub fn name(self) -> &'static str {
+        match self {
+            DataType::Int64 => "int64",
+            DataType::Float64 => "float64",
+            DataType::String => "string",
+            DataType::Bool => "bool",
+            DataType::Timestamp => "timestamp",
+        }
+    }
+
+    pub fn is_numeric(self) -> bool {
+        matches!(self, DataType::Int64 | DataType::Float64)
+    }
+}
+
+/// A literal value in an expression.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Literal {
+    /// A typed null (its type is the expression's `ty`).
+    Null,
+    Int64(i64),
+    Float64(f64),
+    String(String),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SourceId(pub usize);
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EntityId(pub usize);
+
+/// A feature's address: `views[view].features[feature]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FeatureId {
+    pub view: usize,
+    pub feature: usize,
+}
+
+/// A whole checked project. Every list is in declaration order (files in the order
+/// of `files`, which the compiler sorts by path).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    /// File names (as given to the compiler), indexed by `Span::file`.
+    pub files: Vec<String>,
+    pub sources: Vec<Source>,
+    pub entities: Vec<Entity>,
+    pub views: Vec<View>,
+    pub services: Vec<Service>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Meta {
+    pub docs: Vec<String>,
+    pub owner: Option<String>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub name: String,
+    /// The event-time column (type `Timestamp`, never null); not listed in `columns`.
+    pub time_column: String,
+    pub columns: Vec<Column>,
+    /// Default data location as written in the file, resolved against the directory
+    /// of the `.feat` file that declared it.
+    pub location: Option<String>,
+    /// Allowed lateness for streaming, in microseconds (0 when not declared).
+    pub lateness_us: i64,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    pub ty: DataType,
+    pub nullable: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    pub name: String,
+    /// Key columns, in order; never nullable.
+    pub keys: Vec<Column>,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    pub name: String,
+    pub source: SourceId,
+    pub entity: EntityId,
+    /// The source column bound to each entity key column, in the entity's order.
+    pub key_columns: Vec<String>,
+    /// All `where` clauses combined with `and`; rows where it is false or null are dropped.
+    pub filter: Option<Expr>,
+    /// Derived columns in declaration order; each may use the source's columns and
+    /// earlier lets (by `Expr::Column` with the let's name).
+    pub lets: Vec<Let>,
+    pub features: Vec<Feature>,
+    pub ttl_us: Option<i64>,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Let {
+    pub name: String,
+    pub expr: Expr,
+    pub span: Span,
+}
+
+/// The aggregations of semantics.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AggKind {
+    /// `count(*)`
+    CountStar,
+    /// `count(x)`: non-null values
+    Count,
+    /// `count_if(p)`: rows where p is true
+    CountIf,
+    CountDistinct,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    VarPop,
+    StddevPop,
+    First,
+    Last,
+}
+
+impl AggKind {
+    /// The function name as written in `.feat` files.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggKind::CountStar | AggKind::Count => "count",
+            AggKind::CountIf => "count_if",
+            AggKind::CountDistinct => "count_distinct",
+            AggKind::Sum => "sum",
+            AggKind::Avg => "avg",
+            AggKind::Min => "min",
+            AggKind::Max => "max",
+            AggKind::VarPop => "var_pop",
+            AggKind::StddevPop => "stddev_pop",
+            AggKind::First => "first",
+            AggKind::Last => "last",
+        }
+    }
+
+    /// The result type for an argument of type `arg` (`None` for `count(*)`), or
+    /// `None` when the aggregation does not accept that type.
+    pub fn result_type(self, arg: Option<DataType>) -> Option<DataType> {
+        use DataType::*;
+        match (self, arg) {
+            (AggKind::CountStar, None) => Some(Int64),
+            (AggKind::Count | AggKind::CountDistinct, Some(_)) => Some(Int64),
+            (AggKind::CountIf, Some(Bool)) => Some(Int64),
+            (AggKind::Sum, Some(t @ (Int64 | Float64))) => Some(t),
+            (AggKind::Avg | AggKind::VarPop | AggKind::StddevPop, Some(Int64 | Float64)) => {
+                Some(Float64)
+            }
+            (AggKind::Min | AggKind::Max | AggKind::First | AggKind::Last, Some(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// True when the value over an empty window is null (false: it is 0).
+    pub fn null_when_empty(self) -> bool {
+        !matches!(
+            self,
+            AggKind::CountStar
+                | AggKind::Count
+                | AggKind::CountIf
+                | AggKind::CountDistinct
+                | AggKind::Sum
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Feature {
+    pub name: String,
+    pub agg: AggKind,
+    /// The aggregated expression (the predicate for `count_if`); `None` for `count(*)`.
+    pub arg: Option<Expr>,
+    /// The per-feature `where`, applied after the view's filter.
+    pub filter: Option<Expr>,
+    /// `None` is a lifetime feature.
+    pub window_us: Option<i64>,
+    /// The result type (see `AggKind::result_type`); nullable unless the aggregation
+    /// is zero when empty and the view has no ttl.
+    pub ty: DataType,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub name: String,
+    pub features: Vec<FeatureId>,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+/// A typed per-row expression.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: DataType,
+    pub nullable: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExprKind {
+    /// A source column (including the time column, as `Timestamp`) or an earlier `let`.
+    Column(String),
+    Literal(Literal),
+    /// Numeric promotion inserted by `check` (int64 to float64 only).
+    Cast(Box<Expr>),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    IsNull { expr: Box<Expr>, negated: bool },
+    /// Every item has the type of `expr` (after promotion).
+    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
+    /// First non-null argument; all arguments share the result type.
+    Coalesce(Vec<Expr>),
+    /// `case when c then v ... else e end` (and `if(c, a, b)`); a null condition is false.
+    Case { branches: Vec<(Expr, Expr)>, otherwise: Option<Box<Expr>> },
+}
+
+/// Binary operators with their typing rules (enforced by `check`):
+/// - `Add Sub Mul Mod` on two int64 give int64 (overflow is an error; `x % 0` is
+///   null); with a float64 operand both sides are float64.
+/// - `Div` always gives float64 (ints promoted); division by zero gives null.
+/// - comparisons take two operands of one type (int64/float64 promote) and give bool.
+/// - `And Or` take bools, with SQL three-valued logic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+impl BinaryOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "or",
+            BinaryOp::And => "and",
+            BinaryOp::Eq => "=",
+            BinaryOp::NotEq => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::LtEq => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::GtEq => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Mod => "%",
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq
+                | BinaryOp::NotEq
+                | BinaryOp::Lt
+                | BinaryOp::LtEq
+                | BinaryOp::Gt
+                | BinaryOp::GtEq
+        )
+    }
+}
+
+impl Project {
+    pub fn feature(&self, id: FeatureId) -> &Feature {
+        &self.views[id.view].features[id.feature]
+    }
+
+    /// Every feature of the project, in declaration order.
+    pub fn all_features(&self) -> Vec<FeatureId> {
+        let mut out = Vec::new();
+        for (v, view) in self.views.iter().enumerate() {
+            for f in 0..view.features.len() {
+                out.push(FeatureId { view: v, feature: f });
+            }
+        }
+        out
+    }
+
+    /// Looks a feature up by its (global) name.
+    pub fn feature_by_name(&self, name: &str) -> Option<FeatureId> {
+        self.all_features().into_iter().find(|id| self.feature(*id).name == name)
+    }
+}
