@@ -1,13 +1,18 @@
 //! featc-grammar: the `.feat` language's pest grammar and its syntax tree with spans.
 
 pub mod ast;
+mod build;
+mod docs;
+mod errors;
+mod expr;
+mod parser;
+mod print;
+mod scan;
 
-/// Parses one `.feat` file. (Placeholder until the pest parser lands.)
+pub use print::print_file;
+
+/// Parses one `.feat` file. On syntax errors, parsing resumes at the next line starting
+/// with `source`, `entity`, `view` or `service`, so every broken item is reported once.
 pub fn parse(file: ast::FileId, text: &str) -> Result<ast::File, Vec<ast::ParseError>> {
-    let _ = text;
-    Err(vec![ast::ParseError {
-        span: ast::Span::new(file, 0, 0),
-        expected: vec![],
-        found: None,
-    }])
+    parser::parse_file(file, text)
 }

@@ -1,0 +1,414 @@
+//! Builds `ast` items from pest pairs. The grammar guarantees the shape of the pairs;
+//! where a shape is not as expected anyway the builder returns an error, never panics.
+
+use pest::iterators::{Pair, Pairs};
+
+use crate::ast::*;
+use crate::docs::docs_before;
+use crate::errors;
+use crate::parser::Rule;
+
+/// What every builder needs: the file, its text and where the parsed slice starts in it.
+pub(crate) struct Ctx<'t> {
+    pub file: FileId,
+    pub text: &'t str,
+    pub base: usize,
+}
+
+impl Ctx<'_> {
+    /// The pair's text without trailing trivia: pest lets a rule ending in an optional
+    /// or repeated part swallow the whitespace and comments before that part even when
+    /// it is absent, so the end is the end of the last token (every token is a rule).
+    pub(crate) fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let mut last = pair.clone();
+        while let Some(child) = last.clone().into_inner().last() {
+            last = child;
+        }
+        Span::new(
+            self.file,
+            self.base + pair.as_span().start(),
+            self.base + last.as_span().end(),
+        )
+    }
+
+    /// An error for a pair whose shape the grammar should have ruled out.
+    pub(crate) fn malformed(&self, pos: usize) -> ParseError {
+        errors::at_token(self.file, self.text, pos, vec!["valid syntax".to_string()])
+    }
+
+    /// The next pair, or a `malformed` error at `pos` (an absolute offset).
+    pub(crate) fn next<'i>(
+        &self,
+        pairs: &mut Pairs<'i, Rule>,
+        pos: usize,
+    ) -> Result<Pair<'i, Rule>, ParseError> {
+        pairs.next().ok_or_else(|| self.malformed(pos))
+    }
+
+    pub(crate) fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
+        let raw = pair.as_str();
+        let name = raw
+            .strip_prefix('`')
+            .and_then(|r| r.strip_suffix('`'))
+            .unwrap_or(raw)
+            .to_string();
+        Ident {
+            name,
+            span: self.span(pair),
+        }
+    }
+
+    pub(crate) fn string(&self, pair: &Pair<'_, Rule>) -> StringLit {
+        StringLit {
+            value: unescape(pair.as_str()),
+            span: self.span(pair),
+        }
+    }
+
+    fn duration(&self, pair: &Pair<'_, Rule>) -> DurationLit {
+        DurationLit {
+            text: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
+    }
+
+    fn docs(&self, pair: &Pair<'_, Rule>) -> Vec<String> {
+        docs_before(self.text, self.base + pair.as_span().start())
+    }
+
+    pub(crate) fn item(&self, pair: Pair<'_, Rule>) -> Result<Item, ParseError> {
+        match pair.as_rule() {
+            Rule::source_decl => Ok(Item::Source(self.source(pair)?)),
+            Rule::entity_decl => Ok(Item::Entity(self.entity(pair)?)),
+            Rule::view_decl => Ok(Item::View(self.view(pair)?)),
+            Rule::service_decl => Ok(Item::Service(self.service(pair)?)),
+            _ => Err(self.malformed(self.span(&pair).start as usize)),
+        }
+    }
+
+    /// The name after the item keyword, and the clause pairs between the braces.
+    fn header<'i>(&self, pair: Pair<'i, Rule>) -> Result<(Ident, Vec<Pair<'i, Rule>>), ParseError> {
+        let start = self.span(&pair).start as usize;
+        let mut inner = pair.into_inner();
+        let _keyword = self.next(&mut inner, start)?;
+        let name = self.ident(&self.next(&mut inner, start)?);
+        let rest = inner
+            .filter(|p| !matches!(p.as_rule(), Rule::lbrace | Rule::rbrace))
+            .collect();
+        Ok((name, rest))
+    }
+
+    /// Applies an `owner` or `tags` clause; `false` when the pair is neither.
+    fn meta_clause(&self, meta: &mut Meta, pair: &Pair<'_, Rule>) -> bool {
+        match pair.as_rule() {
+            Rule::owner_clause => {
+                if meta.owner.is_none() {
+                    meta.owner = pair
+                        .clone()
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::string)
+                        .map(|p| self.string(&p));
+                }
+                true
+            }
+            Rule::tags_clause => {
+                meta.tags.extend(
+                    pair.clone()
+                        .into_inner()
+                        .filter(|p| p.as_rule() == Rule::string)
+                        .map(|p| self.string(&p)),
+                );
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn source(&self, pair: Pair<'_, Rule>) -> Result<SourceDecl, ParseError> {
+        let span = self.span(&pair);
+        let docs = self.docs(&pair);
+        let (name, clauses) = self.header(pair)?;
+        let mut decl = SourceDecl {
+            name,
+            meta: Meta {
+                docs,
+                ..Meta::default()
+            },
+            time: None,
+            columns: Vec::new(),
+            file: None,
+            lateness: None,
+            span,
+        };
+        let mut seen_columns = false;
+        for clause in clauses {
+            if self.meta_clause(&mut decl.meta, &clause) {
+                continue;
+            }
+            let rule = clause.as_rule();
+            let mut inner = clause.into_inner().skip(1);
+            match rule {
+                Rule::time_clause if decl.time.is_none() => {
+                    decl.time = inner.next().map(|p| self.ident(&p))
+                }
+                Rule::columns_clause if !seen_columns => {
+                    seen_columns = true;
+                    for col in inner.filter(|p| p.as_rule() == Rule::column_decl) {
+                        decl.columns.push(self.column_decl(col)?);
+                    }
+                }
+                Rule::file_clause if decl.file.is_none() => {
+                    decl.file = inner.next().map(|p| self.string(&p))
+                }
+                Rule::lateness_clause if decl.lateness.is_none() => {
+                    decl.lateness = inner.next().map(|p| self.duration(&p))
+                }
+                _ => {}
+            }
+        }
+        Ok(decl)
+    }
+
+    fn column_decl(&self, pair: Pair<'_, Rule>) -> Result<ColumnDecl, ParseError> {
+        let span = self.span(&pair);
+        let start = span.start as usize;
+        let mut inner = pair.into_inner();
+        let name = self.ident(&self.next(&mut inner, start)?);
+        let _colon = self.next(&mut inner, start)?;
+        let ty_pair = self.next(&mut inner, start)?;
+        let ty_span = self.span(&ty_pair);
+        let mut ty_inner = ty_pair.into_inner();
+        let ty_name = self.ident(&self.next(&mut ty_inner, start)?);
+        let nullable = ty_inner.next().is_some();
+        Ok(ColumnDecl {
+            name,
+            ty: TypeRef {
+                name: ty_name,
+                nullable,
+                span: ty_span,
+            },
+            span,
+        })
+    }
+
+    fn entity(&self, pair: Pair<'_, Rule>) -> Result<EntityDecl, ParseError> {
+        let span = self.span(&pair);
+        let docs = self.docs(&pair);
+        let (name, clauses) = self.header(pair)?;
+        let mut decl = EntityDecl {
+            name,
+            meta: Meta {
+                docs,
+                ..Meta::default()
+            },
+            keys: Vec::new(),
+            span,
+        };
+        let mut seen_key = false;
+        for clause in clauses {
+            if self.meta_clause(&mut decl.meta, &clause) {
+                continue;
+            }
+            if clause.as_rule() == Rule::key_clause && !seen_key {
+                seen_key = true;
+                for col in clause
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::column_decl)
+                {
+                    decl.keys.push(self.column_decl(col)?);
+                }
+            }
+        }
+        Ok(decl)
+    }
+
+    fn view(&self, pair: Pair<'_, Rule>) -> Result<ViewDecl, ParseError> {
+        let span = self.span(&pair);
+        let start = span.start as usize;
+        let docs = self.docs(&pair);
+        let mut inner = pair.into_inner();
+        let _keyword = self.next(&mut inner, start)?;
+        let name = self.ident(&self.next(&mut inner, start)?);
+        let _from = self.next(&mut inner, start)?;
+        let source = self.ident(&self.next(&mut inner, start)?);
+        let _by = self.next(&mut inner, start)?;
+        let entity = self.ident(&self.next(&mut inner, start)?);
+        let mut decl = ViewDecl {
+            name,
+            meta: Meta {
+                docs,
+                ..Meta::default()
+            },
+            source,
+            entity,
+            key_columns: None,
+            clauses: Vec::new(),
+            span,
+        };
+        let mut seen_ttl = false;
+        for clause in inner {
+            if self.meta_clause(&mut decl.meta, &clause) {
+                continue;
+            }
+            let rule = clause.as_rule();
+            match rule {
+                Rule::key_columns => {
+                    let cols = clause.into_inner().filter(|p| p.as_rule() == Rule::ident);
+                    decl.key_columns = Some(cols.map(|p| self.ident(&p)).collect());
+                }
+                Rule::where_clause => {
+                    let mut parts = clause.into_inner().skip(1);
+                    let expr = parts.next().ok_or_else(|| self.malformed(start))?;
+                    decl.clauses.push(ViewClause::Where(self.expr(expr)?));
+                }
+                Rule::let_clause => decl.clauses.push(ViewClause::Let(self.let_decl(clause)?)),
+                Rule::feature_clause => decl
+                    .clauses
+                    .push(ViewClause::Feature(self.feature(clause)?)),
+                Rule::ttl_clause if !seen_ttl => {
+                    seen_ttl = true;
+                    if let Some(d) = clause.into_inner().nth(1) {
+                        decl.clauses.push(ViewClause::Ttl(self.duration(&d)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(decl)
+    }
+
+    fn let_decl(&self, pair: Pair<'_, Rule>) -> Result<LetDecl, ParseError> {
+        let span = self.span(&pair);
+        let start = span.start as usize;
+        let mut inner = pair.into_inner();
+        let _keyword = self.next(&mut inner, start)?;
+        let name = self.ident(&self.next(&mut inner, start)?);
+        let _assign = self.next(&mut inner, start)?;
+        let expr = self.expr(self.next(&mut inner, start)?)?;
+        Ok(LetDecl { name, expr, span })
+    }
+
+    fn feature(&self, pair: Pair<'_, Rule>) -> Result<FeatureDecl, ParseError> {
+        let span = self.span(&pair);
+        let start = span.start as usize;
+        let docs = self.docs(&pair);
+        let mut inner = pair.into_inner();
+        let _keyword = self.next(&mut inner, start)?;
+        let name = self.ident(&self.next(&mut inner, start)?);
+        let _assign = self.next(&mut inner, start)?;
+        let agg = self.agg_call(self.next(&mut inner, start)?)?;
+        let mut filter = None;
+        let mut window = None;
+        for part in inner {
+            match part.as_rule() {
+                Rule::feature_filter => {
+                    let expr = part
+                        .into_inner()
+                        .nth(1)
+                        .ok_or_else(|| self.malformed(start))?;
+                    filter = Some(self.expr(expr)?);
+                }
+                Rule::feature_window => {
+                    window = part.into_inner().nth(1).map(|d| self.duration(&d))
+                }
+                _ => {}
+            }
+        }
+        Ok(FeatureDecl {
+            name,
+            docs,
+            agg,
+            filter,
+            window,
+            span,
+        })
+    }
+
+    fn agg_call(&self, pair: Pair<'_, Rule>) -> Result<AggCall, ParseError> {
+        let span = self.span(&pair);
+        let start = span.start as usize;
+        let mut inner = pair.into_inner();
+        let func = self.ident(&self.next(&mut inner, start)?);
+        let mut star = None;
+        let mut exprs = Vec::new();
+        for part in inner {
+            match part.as_rule() {
+                Rule::star => star = Some(self.span(&part)),
+                Rule::expr => exprs.push(self.expr(part)?),
+                _ => {}
+            }
+        }
+        let args = match star {
+            Some(s) => AggArgs::Star(s),
+            None => AggArgs::Exprs(exprs),
+        };
+        Ok(AggCall { func, args, span })
+    }
+
+    fn service(&self, pair: Pair<'_, Rule>) -> Result<ServiceDecl, ParseError> {
+        let span = self.span(&pair);
+        let docs = self.docs(&pair);
+        let (name, clauses) = self.header(pair)?;
+        let mut decl = ServiceDecl {
+            name,
+            meta: Meta {
+                docs,
+                ..Meta::default()
+            },
+            features: Vec::new(),
+            span,
+        };
+        for clause in clauses {
+            if self.meta_clause(&mut decl.meta, &clause) || clause.as_rule() != Rule::feature_ref {
+                continue;
+            }
+            let ref_span = self.span(&clause);
+            let names: Vec<Ident> = clause
+                .into_inner()
+                .filter(|p| p.as_rule() == Rule::ident)
+                .map(|p| self.ident(&p))
+                .collect();
+            let mut names = names.into_iter();
+            let (view, feature) = match (names.next(), names.next()) {
+                (Some(view), Some(feature)) => (Some(view), feature),
+                (Some(feature), None) => (None, feature),
+                _ => return Err(self.malformed(ref_span.start as usize)),
+            };
+            decl.features.push(FeatureRef {
+                view,
+                feature,
+                span: ref_span,
+            });
+        }
+        Ok(decl)
+    }
+}
+
+/// The value of a string literal as written (quotes included). The grammar admits only
+/// `''` in single quotes and `\" \\ \n \t` in double quotes.
+fn unescape(raw: &str) -> String {
+    let mut chars = raw.chars();
+    let quote = chars.next();
+    let body: &str = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
+    match quote {
+        Some('\'') => body.replace("''", "'"),
+        Some('"') => {
+            let mut out = String::with_capacity(body.len());
+            let mut it = body.chars();
+            while let Some(c) = it.next() {
+                if c != '\\' {
+                    out.push(c);
+                    continue;
+                }
+                match it.next() {
+                    Some('n') => out.push('\n'),
+                    Some('t') => out.push('\t'),
+                    Some(other) => out.push(other),
+                    None => {}
+                }
+            }
+            out
+        }
+        _ => body.to_string(),
+    }
+}

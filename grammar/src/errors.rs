@@ -1,0 +1,162 @@
+//! Turns pest's errors (a position and the rules it tried there) into `ast::ParseError`s
+//! with the offending token's span, human names of what was expected and what was found.
+
+use std::collections::BTreeSet;
+
+use pest::error::{Error, ErrorVariant, InputLocation};
+
+use crate::ast::{FileId, ParseError, Span};
+use crate::parser::Rule;
+use crate::scan;
+
+/// What the parser expects where a rule of this kind could start.
+fn human_name(rule: Rule) -> Option<&'static str> {
+    use Rule::*;
+    Some(match rule {
+        ident => "identifier",
+        string => "string",
+        duration => "duration such as `7d`",
+        column_decl | type_ref => "identifier",
+        feature_ref => "feature name",
+        case_expr | call | float | int | lit_true | lit_false | lit_null | column | paren
+        | op_not | op_neg | expr => "expression",
+        op_or | op_and | op_eq | op_neq | op_le | op_lt | op_ge | op_gt | op_add | op_sub
+        | op_mul | op_div | op_mod | is_null | is_not_null | in_list | not_in_list => "operator",
+        lbrace => "`{`",
+        rbrace => "`}`",
+        lparen => "`(`",
+        rparen => "`)`",
+        lbrack => "`[`",
+        rbrack => "`]`",
+        comma => "`,`",
+        colon => "`:`",
+        dot => "`.`",
+        star => "`*`",
+        question => "`?`",
+        assign => "`=`",
+        source_decl => "`source`",
+        entity_decl => "`entity`",
+        view_decl => "`view`",
+        service_decl => "`service`",
+        time_clause => "`time`",
+        columns_clause => "`columns`",
+        file_clause => "`file`",
+        lateness_clause => "`lateness`",
+        owner_clause => "`owner`",
+        tags_clause => "`tags`",
+        key_clause => "`key`",
+        key_columns => "`(`",
+        where_clause | feature_filter => "`where`",
+        let_clause => "`let`",
+        ttl_clause => "`ttl`",
+        feature_clause => "`feature`",
+        feature_window => "`over`",
+        agg_call => "aggregation such as `count(*)`",
+        case_when => "`when`",
+        case_else => "`else`",
+        kw_source => "`source`",
+        kw_entity => "`entity`",
+        kw_view => "`view`",
+        kw_service => "`service`",
+        kw_feature => "`feature`",
+        kw_let => "`let`",
+        kw_where => "`where`",
+        kw_over => "`over`",
+        kw_ttl => "`ttl`",
+        kw_time => "`time`",
+        kw_columns => "`columns`",
+        kw_file => "`file`",
+        kw_lateness => "`lateness`",
+        kw_key => "`key`",
+        kw_from => "`from`",
+        kw_by => "`by`",
+        kw_owner => "`owner`",
+        kw_tags => "`tags`",
+        kw_and => "`and`",
+        kw_or => "`or`",
+        kw_not => "`not`",
+        kw_is => "`is`",
+        kw_null => "`null`",
+        kw_in => "`in`",
+        kw_true => "`true`",
+        kw_false => "`false`",
+        kw_case => "`case`",
+        kw_when => "`when`",
+        kw_then => "`then`",
+        kw_else => "`else`",
+        kw_end => "`end`",
+        _ => return None,
+    })
+}
+
+/// An error at the token starting at (or after trivia following) `pos`.
+pub(crate) fn at_token(file: FileId, text: &str, pos: usize, expected: Vec<String>) -> ParseError {
+    match scan::skip_trivia(text, pos) {
+        Ok(start) => {
+            let end = scan::token_end(text, start);
+            let found = (end > start).then(|| text[start..end].to_string());
+            ParseError {
+                span: Span::new(file, start, end),
+                expected,
+                found,
+            }
+        }
+        Err(comment) => unterminated_comment(file, text, comment),
+    }
+}
+
+/// A `/*` with no `*/` before the end of the file.
+pub(crate) fn unterminated_comment(file: FileId, text: &str, start: usize) -> ParseError {
+    let end = (start + 2).min(text.len());
+    ParseError {
+        span: Span::new(file, start, end),
+        expected: vec!["`*/` closing the comment".to_string()],
+        found: None,
+    }
+}
+
+/// Converts a pest error from parsing `text[base..]` into a `ParseError` on `text`.
+pub(crate) fn from_pest(file: FileId, text: &str, base: usize, err: &Error<Rule>) -> ParseError {
+    let pos = match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((start, _)) => start,
+    };
+    let expected = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .filter_map(|r| human_name(*r))
+            .map(str::to_string)
+            .collect::<BTreeSet<_>>(),
+        // pest's own limits (stack headroom): the input nests too deeply.
+        ErrorVariant::CustomError { .. } => BTreeSet::from([nesting_expectation()]),
+    };
+    at_token(file, text, base + pos, collapse(expected))
+}
+
+/// Where pest tried several ways to start or continue an expression, it reports each
+/// keyword and bracket it tried; a person wants to read "expression" or "operator".
+fn collapse(mut expected: BTreeSet<String>) -> Vec<String> {
+    const STARTS: [&str; 8] = [
+        "`(`",
+        "`case`",
+        "`false`",
+        "`not`",
+        "`null`",
+        "`true`",
+        "identifier",
+        "string",
+    ];
+    const CONTINUATIONS: [&str; 6] = ["`(`", "`and`", "`in`", "`is`", "`not`", "`or`"];
+    if expected.contains("expression") {
+        expected.retain(|e| !STARTS.contains(&e.as_str()));
+    }
+    if expected.contains("operator") {
+        expected.retain(|e| !CONTINUATIONS.contains(&e.as_str()));
+    }
+    expected.into_iter().collect()
+}
+
+/// What an error about too deep nesting says was expected.
+pub(crate) fn nesting_expectation() -> String {
+    format!("at most {} levels of nesting", scan::MAX_NESTING)
+}

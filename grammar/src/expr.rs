@@ -1,0 +1,234 @@
+//! Expressions: pest yields a flat operand/operator sequence and the Pratt parser here
+//! applies precedence and associativity.
+
+use std::sync::OnceLock;
+
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use crate::ast::*;
+use crate::build::Ctx;
+use crate::errors;
+use crate::parser::Rule;
+use crate::scan::MAX_NESTING;
+
+/// Lowest precedence first, as the language reference lists it.
+fn pratt() -> &'static PrattParser<Rule> {
+    static PRATT: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    PRATT.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::op_or, Assoc::Left))
+            .op(Op::infix(Rule::op_and, Assoc::Left))
+            .op(Op::prefix(Rule::op_not))
+            .op(Op::infix(Rule::op_eq, Assoc::Left)
+                | Op::infix(Rule::op_neq, Assoc::Left)
+                | Op::infix(Rule::op_lt, Assoc::Left)
+                | Op::infix(Rule::op_le, Assoc::Left)
+                | Op::infix(Rule::op_gt, Assoc::Left)
+                | Op::infix(Rule::op_ge, Assoc::Left)
+                | Op::postfix(Rule::is_null)
+                | Op::postfix(Rule::is_not_null)
+                | Op::postfix(Rule::in_list)
+                | Op::postfix(Rule::not_in_list))
+            .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+            .op(Op::infix(Rule::op_mul, Assoc::Left)
+                | Op::infix(Rule::op_div, Assoc::Left)
+                | Op::infix(Rule::op_mod, Assoc::Left))
+            .op(Op::prefix(Rule::op_neg))
+    })
+}
+
+fn binary_op(rule: Rule) -> Option<BinaryOp> {
+    Some(match rule {
+        Rule::op_or => BinaryOp::Or,
+        Rule::op_and => BinaryOp::And,
+        Rule::op_eq => BinaryOp::Eq,
+        Rule::op_neq => BinaryOp::NotEq,
+        Rule::op_lt => BinaryOp::Lt,
+        Rule::op_le => BinaryOp::LtEq,
+        Rule::op_gt => BinaryOp::Gt,
+        Rule::op_ge => BinaryOp::GtEq,
+        Rule::op_add => BinaryOp::Add,
+        Rule::op_sub => BinaryOp::Sub,
+        Rule::op_mul => BinaryOp::Mul,
+        Rule::op_div => BinaryOp::Div,
+        Rule::op_mod => BinaryOp::Mod,
+        _ => return None,
+    })
+}
+
+fn is_operand(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::case_expr
+            | Rule::call
+            | Rule::float
+            | Rule::int
+            | Rule::string
+            | Rule::lit_true
+            | Rule::lit_false
+            | Rule::lit_null
+            | Rule::column
+            | Rule::paren
+    )
+}
+
+type Built = Result<Expr, ParseError>;
+
+impl Ctx<'_> {
+    /// Builds an `expr` pair.
+    pub(crate) fn expr(&self, pair: Pair<'_, Rule>) -> Built {
+        self.expr_at(pair, 0)
+    }
+
+    /// `depth` bounds the depth of the tree (and so the recursion here, in the Pratt
+    /// parser and in every later pass over the tree): each nested level and each operator
+    /// counts, so no input can exhaust the stack.
+    fn expr_at(&self, pair: Pair<'_, Rule>, depth: usize) -> Built {
+        // Operands are the only pairs at this level that are not operators.
+        let pairs = pair.clone().into_inner();
+        let operators = pairs
+            .clone()
+            .count()
+            .saturating_sub(pairs.filter(|p| is_operand(p.as_rule())).count());
+        let depth = depth + 1 + operators;
+        if depth > 2 * MAX_NESTING {
+            let start = self.span(&pair).start as usize;
+            return Err(errors::at_token(
+                self.file,
+                self.text,
+                start,
+                vec![errors::nesting_expectation()],
+            ));
+        }
+        pratt()
+            .map_primary(move |p| self.primary(p, depth))
+            .map_prefix(move |op, rhs| {
+                let rhs = rhs?;
+                let op_span = self.span(&op);
+                let op = if op.as_rule() == Rule::op_not {
+                    UnaryOp::Not
+                } else {
+                    UnaryOp::Neg
+                };
+                Ok(Expr {
+                    span: op_span.to(rhs.span),
+                    kind: ExprKind::Unary {
+                        op,
+                        expr: Box::new(rhs),
+                    },
+                })
+            })
+            .map_postfix(move |lhs, op| {
+                let lhs = lhs?;
+                let span = lhs.span.to(self.span(&op));
+                let expr = Box::new(lhs);
+                let kind = match op.as_rule() {
+                    Rule::is_null => ExprKind::IsNull {
+                        expr,
+                        negated: false,
+                    },
+                    Rule::is_not_null => ExprKind::IsNull {
+                        expr,
+                        negated: true,
+                    },
+                    rule => {
+                        let list = op
+                            .into_inner()
+                            .filter(|p| p.as_rule() == Rule::expr)
+                            .map(|p| self.expr_at(p, depth))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        ExprKind::InList {
+                            expr,
+                            list,
+                            negated: rule == Rule::not_in_list,
+                        }
+                    }
+                };
+                Ok(Expr { kind, span })
+            })
+            .map_infix(move |lhs, op, rhs| {
+                let (lhs, rhs) = (lhs?, rhs?);
+                let op = binary_op(op.as_rule())
+                    .ok_or_else(|| self.malformed(self.span(&op).start as usize))?;
+                Ok(Expr {
+                    span: lhs.span.to(rhs.span),
+                    kind: ExprKind::Binary {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                })
+            })
+            .parse(pair.into_inner())
+    }
+
+    fn primary(&self, pair: Pair<'_, Rule>, depth: usize) -> Built {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::int => ExprKind::Int(pair.as_str().to_string()),
+            Rule::float => ExprKind::Float(pair.as_str().to_string()),
+            Rule::string => ExprKind::String(self.string(&pair).value),
+            Rule::lit_true => ExprKind::Bool(true),
+            Rule::lit_false => ExprKind::Bool(false),
+            Rule::lit_null => ExprKind::Null,
+            Rule::column => {
+                let ident = pair
+                    .into_inner()
+                    .next()
+                    .ok_or_else(|| self.malformed(span.start as usize))?;
+                ExprKind::Column(self.ident(&ident))
+            }
+            Rule::paren => {
+                let inner = pair.into_inner().find(|p| p.as_rule() == Rule::expr);
+                let inner = inner.ok_or_else(|| self.malformed(span.start as usize))?;
+                // The parentheses belong to the expression's text, so to its span.
+                let expr = self.expr_at(inner, depth)?;
+                return Ok(Expr {
+                    kind: expr.kind,
+                    span,
+                });
+            }
+            Rule::call => {
+                let mut inner = pair.into_inner();
+                let func = self.ident(&self.next(&mut inner, span.start as usize)?);
+                let args = inner
+                    .filter(|p| p.as_rule() == Rule::expr)
+                    .map(|p| self.expr_at(p, depth))
+                    .collect::<Result<Vec<_>, _>>()?;
+                ExprKind::Call { func, args }
+            }
+            Rule::case_expr => {
+                let mut branches = Vec::new();
+                let mut otherwise = None;
+                for part in pair.into_inner() {
+                    let exprs = |p: Pair<'_, Rule>| -> Result<Vec<Expr>, ParseError> {
+                        p.into_inner()
+                            .filter(|e| e.as_rule() == Rule::expr)
+                            .map(|e| self.expr_at(e, depth))
+                            .collect()
+                    };
+                    match part.as_rule() {
+                        Rule::case_when => {
+                            let mut both = exprs(part)?.into_iter();
+                            match (both.next(), both.next()) {
+                                (Some(c), Some(v)) => branches.push((c, v)),
+                                _ => return Err(self.malformed(span.start as usize)),
+                            }
+                        }
+                        Rule::case_else => {
+                            otherwise = exprs(part)?.into_iter().next().map(Box::new)
+                        }
+                        _ => {}
+                    }
+                }
+                ExprKind::Case {
+                    branches,
+                    otherwise,
+                }
+            }
+            _ => return Err(self.malformed(span.start as usize)),
+        };
+        Ok(Expr { kind, span })
+    }
+}

@@ -1,0 +1,262 @@
+//! A deterministic indented dump of the syntax tree, one node per line with its start as
+//! `@line:col`, for `featc build --emit ast` and snapshot tests.
+
+use std::fmt::Write;
+
+use crate::ast::*;
+
+/// Prints `file`, whose spans point into `text`. Columns count characters, from 1.
+pub fn print_file(file: &File, text: &str) -> String {
+    let mut p = Printer {
+        text,
+        line_starts: line_starts(text),
+        out: String::new(),
+        depth: 0,
+    };
+    p.line(&"File".to_string(), file.span);
+    p.nested(|p| {
+        for item in &file.items {
+            p.item(item);
+        }
+    });
+    p.out
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+struct Printer<'t> {
+    text: &'t str,
+    line_starts: Vec<usize>,
+    out: String,
+    depth: usize,
+}
+
+impl Printer<'_> {
+    fn position(&self, offset: u32) -> (usize, usize) {
+        let offset = (offset as usize).min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.line_starts[line - 1];
+        // A span inside a character (never produced by the parser) counts its bytes.
+        let col = match self.text.get(start..offset) {
+            Some(s) => s.chars().count(),
+            None => offset - start,
+        };
+        (line, col + 1)
+    }
+
+    fn line(&mut self, label: &dyn std::fmt::Display, span: Span) {
+        let (line, col) = self.position(span.start);
+        let _ = writeln!(
+            self.out,
+            "{:indent$}{label} @{line}:{col}",
+            "",
+            indent = self.depth * 2
+        );
+    }
+
+    /// A line without a span (doc comments keep only their text).
+    fn bare(&mut self, label: &dyn std::fmt::Display) {
+        let _ = writeln!(self.out, "{:indent$}{label}", "", indent = self.depth * 2);
+    }
+
+    fn nested(&mut self, f: impl FnOnce(&mut Self)) {
+        self.depth += 1;
+        f(self);
+        self.depth -= 1;
+    }
+
+    fn meta(&mut self, meta: &Meta) {
+        for doc in &meta.docs {
+            self.bare(&format!("Doc {doc:?}"));
+        }
+        if let Some(owner) = &meta.owner {
+            self.line(&format!("Owner {:?}", owner.value), owner.span);
+        }
+        for tag in &meta.tags {
+            self.line(&format!("Tag {:?}", tag.value), tag.span);
+        }
+    }
+
+    fn column(&mut self, kind: &str, col: &ColumnDecl) {
+        let q = if col.ty.nullable { "?" } else { "" };
+        self.line(
+            &format!("{kind} {}: {}{q}", col.name.name, col.ty.name.name),
+            col.span,
+        );
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::Source(s) => {
+                self.line(&format!("Source {}", s.name.name), s.span);
+                self.nested(|p| {
+                    p.meta(&s.meta);
+                    if let Some(t) = &s.time {
+                        p.line(&format!("Time {}", t.name), t.span);
+                    }
+                    for c in &s.columns {
+                        p.column("Column", c);
+                    }
+                    if let Some(f) = &s.file {
+                        p.line(&format!("File {:?}", f.value), f.span);
+                    }
+                    if let Some(l) = &s.lateness {
+                        p.line(&format!("Lateness {}", l.text), l.span);
+                    }
+                });
+            }
+            Item::Entity(e) => {
+                self.line(&format!("Entity {}", e.name.name), e.span);
+                self.nested(|p| {
+                    p.meta(&e.meta);
+                    for k in &e.keys {
+                        p.column("Key", k);
+                    }
+                });
+            }
+            Item::View(v) => {
+                let keys = match &v.key_columns {
+                    Some(cols) => {
+                        let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
+                        format!(" ({})", names.join(", "))
+                    }
+                    None => String::new(),
+                };
+                self.line(
+                    &format!(
+                        "View {} from {} by {}{keys}",
+                        v.name.name, v.source.name, v.entity.name
+                    ),
+                    v.span,
+                );
+                self.nested(|p| {
+                    p.meta(&v.meta);
+                    for c in &v.clauses {
+                        p.view_clause(c);
+                    }
+                });
+            }
+            Item::Service(s) => {
+                self.line(&format!("Service {}", s.name.name), s.span);
+                self.nested(|p| {
+                    p.meta(&s.meta);
+                    for f in &s.features {
+                        let name = match &f.view {
+                            Some(v) => format!("{}.{}", v.name, f.feature.name),
+                            None => f.feature.name.clone(),
+                        };
+                        p.line(&format!("FeatureRef {name}"), f.span);
+                    }
+                });
+            }
+        }
+    }
+
+    fn view_clause(&mut self, clause: &ViewClause) {
+        match clause {
+            ViewClause::Where(e) => {
+                self.line(&"Where", e.span);
+                self.nested(|p| p.expr(e));
+            }
+            ViewClause::Let(l) => {
+                self.line(&format!("Let {}", l.name.name), l.span);
+                self.nested(|p| p.expr(&l.expr));
+            }
+            ViewClause::Ttl(d) => self.line(&format!("Ttl {}", d.text), d.span),
+            ViewClause::Feature(f) => {
+                self.line(&format!("Feature {}", f.name.name), f.span);
+                self.nested(|p| {
+                    for doc in &f.docs {
+                        p.bare(&format!("Doc {doc:?}"));
+                    }
+                    match &f.agg.args {
+                        AggArgs::Star(_) => {
+                            p.line(&format!("Agg {}(*)", f.agg.func.name), f.agg.span)
+                        }
+                        AggArgs::Exprs(args) => {
+                            p.line(&format!("Agg {}", f.agg.func.name), f.agg.span);
+                            p.nested(|p| args.iter().for_each(|a| p.expr(a)));
+                        }
+                    }
+                    if let Some(filter) = &f.filter {
+                        p.line(&"Filter", filter.span);
+                        p.nested(|p| p.expr(filter));
+                    }
+                    match &f.window {
+                        Some(w) => p.line(&format!("Over {}", w.text), w.span),
+                        None => p.bare(&"Lifetime"),
+                    }
+                });
+            }
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::Column(id) => self.line(&format!("Column {}", id.name), e.span),
+            ExprKind::Int(s) => self.line(&format!("Int {s}"), e.span),
+            ExprKind::Float(s) => self.line(&format!("Float {s}"), e.span),
+            ExprKind::String(s) => self.line(&format!("String {s:?}"), e.span),
+            ExprKind::Bool(b) => self.line(&format!("Bool {b}"), e.span),
+            ExprKind::Null => self.line(&"Null", e.span),
+            ExprKind::Unary { op, expr } => {
+                let op = match op {
+                    UnaryOp::Not => "not",
+                    UnaryOp::Neg => "-",
+                };
+                self.line(&format!("Unary {op}"), e.span);
+                self.nested(|p| p.expr(expr));
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                self.line(&format!("Binary {}", op.symbol()), e.span);
+                self.nested(|p| {
+                    p.expr(lhs);
+                    p.expr(rhs);
+                });
+            }
+            ExprKind::IsNull { expr, negated } => {
+                self.line(&if *negated { "IsNotNull" } else { "IsNull" }, e.span);
+                self.nested(|p| p.expr(expr));
+            }
+            ExprKind::InList {
+                expr,
+                list,
+                negated,
+            } => {
+                self.line(&if *negated { "NotIn" } else { "In" }, e.span);
+                self.nested(|p| {
+                    p.expr(expr);
+                    p.bare(&"List");
+                    p.nested(|p| list.iter().for_each(|x| p.expr(x)));
+                });
+            }
+            ExprKind::Call { func, args } => {
+                self.line(&format!("Call {}", func.name), e.span);
+                self.nested(|p| args.iter().for_each(|a| p.expr(a)));
+            }
+            ExprKind::Case {
+                branches,
+                otherwise,
+            } => {
+                self.line(&"Case", e.span);
+                self.nested(|p| {
+                    for (cond, value) in branches {
+                        p.line(&"When", cond.span);
+                        p.nested(|p| {
+                            p.expr(cond);
+                            p.expr(value);
+                        });
+                    }
+                    if let Some(o) = otherwise {
+                        p.line(&"Else", o.span);
+                        p.nested(|p| p.expr(o));
+                    }
+                });
+            }
+        }
+    }
+}

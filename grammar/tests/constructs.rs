@@ -1,0 +1,312 @@
+//! Every item and clause of the language builds the expected syntax tree, spans included.
+
+use featc_grammar::ast::*;
+use featc_grammar::parse;
+
+fn parse_ok(text: &str) -> File {
+    parse(7, text).unwrap_or_else(|e| panic!("{text:?}: {e:#?}"))
+}
+
+/// The text a span covers.
+fn text_of(text: &str, span: Span) -> &str {
+    &text[span.start as usize..span.end as usize]
+}
+
+const SOURCE: &str = r#"
+// a line comment
+/* a block
+   comment */
+/// First doc line.
+///Second, without a space.
+source transactions {
+    time ts
+    columns {
+        user_id: int64,
+        amount:  float64?
+        `time`:  timestamp? , category: string
+    }
+    file "data/tx.parquet"
+    lateness 10m
+    owner 'payments-team'
+    tags ["pci", "raw",]
+    time ignored_second_time
+}
+"#;
+
+#[test]
+fn source_with_every_clause() {
+    let file = parse_ok(SOURCE);
+    assert_eq!(file.span, Span::new(7, 0, SOURCE.len()));
+    let [Item::Source(s)] = &file.items[..] else {
+        panic!("{file:?}")
+    };
+    assert_eq!(s.name.name, "transactions");
+    assert_eq!(s.meta.docs, ["First doc line.", "Second, without a space."]);
+    assert!(text_of(SOURCE, s.span).starts_with("source transactions {"));
+    assert!(text_of(SOURCE, s.span).ends_with('}'));
+    // The first `time` clause wins.
+    assert_eq!(s.time.as_ref().map(|t| t.name.as_str()), Some("ts"));
+    let cols: Vec<(&str, &str, bool)> = s
+        .columns
+        .iter()
+        .map(|c| (c.name.name.as_str(), c.ty.name.name.as_str(), c.ty.nullable))
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            ("user_id", "int64", false),
+            ("amount", "float64", true),
+            ("time", "timestamp", true),
+            ("category", "string", false)
+        ]
+    );
+    assert_eq!(text_of(SOURCE, s.columns[1].span), "amount:  float64?");
+    assert_eq!(text_of(SOURCE, s.columns[1].ty.span), "float64?");
+    assert_eq!(text_of(SOURCE, s.columns[2].name.span), "`time`");
+    assert_eq!(
+        s.file.as_ref().map(|f| f.value.as_str()),
+        Some("data/tx.parquet")
+    );
+    assert_eq!(
+        text_of(SOURCE, s.file.as_ref().unwrap().span),
+        "\"data/tx.parquet\""
+    );
+    let lateness = s.lateness.as_ref().unwrap();
+    assert_eq!(
+        (lateness.text.as_str(), text_of(SOURCE, lateness.span)),
+        ("10m", "10m")
+    );
+    assert_eq!(
+        s.meta.owner.as_ref().map(|o| o.value.as_str()),
+        Some("payments-team")
+    );
+    let tags: Vec<&str> = s.meta.tags.iter().map(|t| t.value.as_str()).collect();
+    assert_eq!(tags, ["pci", "raw"]);
+}
+
+#[test]
+fn entities_single_and_composite_keys() {
+    let text = "entity user { key user_id: int64 }\n/// A pair.\nentity pair { key (a: int64, b: string?) owner \"x\" tags [] }";
+    let file = parse_ok(text);
+    let [Item::Entity(user), Item::Entity(pair)] = &file.items[..] else {
+        panic!("{file:?}")
+    };
+    assert_eq!(user.keys.len(), 1);
+    assert_eq!(user.keys[0].name.name, "user_id");
+    assert!(user.meta.docs.is_empty());
+    assert_eq!(
+        text_of(text, user.span),
+        "entity user { key user_id: int64 }"
+    );
+    assert_eq!(pair.meta.docs, ["A pair."]);
+    let keys: Vec<(&str, bool)> = pair
+        .keys
+        .iter()
+        .map(|k| (k.name.name.as_str(), k.ty.nullable))
+        .collect();
+    assert_eq!(keys, [("a", false), ("b", true)]);
+    assert_eq!(
+        pair.meta.owner.as_ref().map(|o| o.value.as_str()),
+        Some("x")
+    );
+    assert!(pair.meta.tags.is_empty());
+}
+
+const VIEW: &str = r#"
+view departures from flights by airport (origin, day) {
+    where amount >= 0
+    let big = amount > 100
+    where big
+    /// not a feature doc: a `let` follows
+    let x = 1
+    /// Counts departures.
+    /// Per hour.
+    feature departures_1h = count(*) over 1h
+    feature big_sum = sum(amount, 2) where big
+    feature none = f()
+    // A plain comment between a doc and its feature is not allowed to hide it:
+    feature life = last(dest)
+    ttl 90d
+    ttl 1d
+    owner "risk"
+    tags ["fraud"]
+}
+"#;
+
+#[test]
+fn view_with_every_clause() {
+    let file = parse_ok(VIEW);
+    let [Item::View(v)] = &file.items[..] else {
+        panic!("{file:?}")
+    };
+    assert_eq!(
+        (
+            v.name.name.as_str(),
+            v.source.name.as_str(),
+            v.entity.name.as_str()
+        ),
+        ("departures", "flights", "airport")
+    );
+    let keys: Vec<&str> = v
+        .key_columns
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|k| k.name.as_str())
+        .collect();
+    assert_eq!(keys, ["origin", "day"]);
+    assert_eq!(v.meta.owner.as_ref().unwrap().value, "risk");
+    assert_eq!(v.meta.tags[0].value, "fraud");
+    let kinds: Vec<&str> = v
+        .clauses
+        .iter()
+        .map(|c| match c {
+            ViewClause::Where(_) => "where",
+            ViewClause::Let(_) => "let",
+            ViewClause::Feature(_) => "feature",
+            ViewClause::Ttl(_) => "ttl",
+        })
+        .collect();
+    // Only the first `ttl` is kept.
+    assert_eq!(
+        kinds,
+        ["where", "let", "where", "let", "feature", "feature", "feature", "feature", "ttl"]
+    );
+    let ViewClause::Let(big) = &v.clauses[1] else {
+        panic!()
+    };
+    assert_eq!(big.name.name, "big");
+    assert_eq!(text_of(VIEW, big.span), "let big = amount > 100");
+    assert_eq!(text_of(VIEW, big.expr.span), "amount > 100");
+
+    let ViewClause::Feature(f) = &v.clauses[4] else {
+        panic!()
+    };
+    assert_eq!(f.name.name, "departures_1h");
+    assert_eq!(f.docs, ["Counts departures.", "Per hour."]);
+    assert_eq!(
+        text_of(VIEW, f.span),
+        "feature departures_1h = count(*) over 1h"
+    );
+    assert_eq!(f.agg.func.name, "count");
+    let AggArgs::Star(star) = f.agg.args else {
+        panic!("{:?}", f.agg.args)
+    };
+    assert_eq!(text_of(VIEW, star), "*");
+    assert_eq!(text_of(VIEW, f.agg.span), "count(*)");
+    assert_eq!(f.window.as_ref().map(|w| w.text.as_str()), Some("1h"));
+    assert!(f.filter.is_none());
+
+    let ViewClause::Feature(f) = &v.clauses[5] else {
+        panic!()
+    };
+    assert!(f.docs.is_empty());
+    let AggArgs::Exprs(args) = &f.agg.args else {
+        panic!()
+    };
+    assert_eq!(args.len(), 2);
+    assert_eq!(text_of(VIEW, f.filter.as_ref().unwrap().span), "big");
+    assert!(f.window.is_none());
+    assert_eq!(
+        text_of(VIEW, f.span),
+        "feature big_sum = sum(amount, 2) where big"
+    );
+
+    let ViewClause::Feature(f) = &v.clauses[6] else {
+        panic!()
+    };
+    assert_eq!(f.agg.args, AggArgs::Exprs(vec![]));
+    let ViewClause::Feature(f) = &v.clauses[7] else {
+        panic!()
+    };
+    assert!(
+        f.docs.is_empty(),
+        "a `//` line breaks the doc block: {:?}",
+        f.docs
+    );
+    let ViewClause::Ttl(ttl) = &v.clauses[8] else {
+        panic!()
+    };
+    assert_eq!(ttl.text, "90d");
+}
+
+#[test]
+fn service_entries() {
+    let text = "/// Model inputs.\nservice fraud_v1 {\n  user_spend.amount_sum_7d, txn_count_1h\n  v . f\n  owner \"risk\" tags [\"a\", \"b\"]\n}";
+    let file = parse_ok(text);
+    let [Item::Service(s)] = &file.items[..] else {
+        panic!("{file:?}")
+    };
+    assert_eq!(s.meta.docs, ["Model inputs."]);
+    let refs: Vec<(Option<&str>, &str, &str)> = s
+        .features
+        .iter()
+        .map(|f| {
+            (
+                f.view.as_ref().map(|v| v.name.as_str()),
+                f.feature.name.as_str(),
+                text_of(text, f.span),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            (
+                Some("user_spend"),
+                "amount_sum_7d",
+                "user_spend.amount_sum_7d"
+            ),
+            (None, "txn_count_1h", "txn_count_1h"),
+            (Some("v"), "f", "v . f")
+        ]
+    );
+    assert_eq!(s.meta.tags.len(), 2);
+    assert!(text_of(text, s.span).starts_with("service fraud_v1"));
+}
+
+#[test]
+fn empty_and_comment_only_files() {
+    assert!(parse_ok("").items.is_empty());
+    assert!(parse_ok("  // nothing\n/* here */\n/// dangling doc\n")
+        .items
+        .is_empty());
+}
+
+#[test]
+fn durations_and_numbers_keep_their_text() {
+    let text = "view v from s by e { where x = 99999999999999999999999 feature f = count(*) over 500ms ttl 0s }";
+    let file = parse_ok(text);
+    let [Item::View(v)] = &file.items[..] else {
+        panic!()
+    };
+    let ViewClause::Where(e) = &v.clauses[0] else {
+        panic!()
+    };
+    let ExprKind::Binary { rhs, .. } = &e.kind else {
+        panic!()
+    };
+    assert_eq!(rhs.kind, ExprKind::Int("99999999999999999999999".into()));
+    let ViewClause::Feature(f) = &v.clauses[1] else {
+        panic!()
+    };
+    assert_eq!(f.window.as_ref().unwrap().text, "500ms");
+    assert_eq!(
+        v.clauses[2],
+        ViewClause::Ttl(DurationLit {
+            text: "0s".into(),
+            span: Span::new(7, 91, 93)
+        })
+    );
+}
+
+#[test]
+fn keywords_need_a_word_boundary() {
+    // `sources`, `overall` and `ends` are identifiers, not keywords.
+    let text = "view sources from s by e { feature f = sum(overall) where ends over 1d }";
+    let file = parse_ok(text);
+    let [Item::View(v)] = &file.items[..] else {
+        panic!()
+    };
+    assert_eq!(v.name.name, "sources");
+}
