@@ -1,1 +1,63 @@
 //! featc: the compiler from `.feat` projects to a typed IR, batch plans and stream graphs.
+//!
+//! The library does no IO: callers read the files and pass their text. Stages:
+//! `parse_files` (syntax trees) → `compile` (resolve + check → `ir::Project`).
+//! Every error of a project comes back at once as `Diagnostics`.
+
+pub mod check;
+pub mod diagnostics;
+pub mod lower;
+pub mod print;
+pub mod project;
+pub mod resolve;
+
+pub use check::CheckError;
+pub use diagnostics::{Diagnostic, Diagnostics, Label, LabelStyle};
+pub use featc_grammar::ast;
+pub use featc_runtime::ir;
+pub use project::SourceFile;
+
+/// Parses every file (file id = index in `files`), reporting the syntax errors of
+/// all of them together.
+pub fn parse_files(files: &[SourceFile]) -> Result<Vec<ast::File>, Diagnostics> {
+    let mut parsed = Vec::with_capacity(files.len());
+    let mut errors = Vec::new();
+    for (id, file) in files.iter().enumerate() {
+        match featc_grammar::parse(id as ast::FileId, &file.text) {
+            Ok(tree) => parsed.push(tree),
+            Err(errs) => errors.extend(errs.into_iter().map(|e| CheckError::Syntax {
+                span: e.span,
+                expected: e.expected,
+                found: e.found,
+            })),
+        }
+    }
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(diagnostics(errors))
+    }
+}
+
+/// Compiles a project to the typed IR. Files are taken in the order given (the CLI
+/// sorts them by path); declarations may refer to each other across files in any
+/// order. On error, returns all syntax errors, or (when every file parsed) all
+/// semantic errors, sorted by position.
+pub fn compile(files: &[SourceFile]) -> Result<ir::Project, Diagnostics> {
+    let trees = parse_files(files)?;
+    let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+    check::check(&trees, &names).map_err(diagnostics)
+}
+
+/// Renders errors, sorted by where they point (stable: same-place errors keep the
+/// order they were found in).
+fn diagnostics(errors: Vec<CheckError>) -> Diagnostics {
+    let mut items: Vec<Diagnostic> = errors.iter().map(CheckError::to_diagnostic).collect();
+    items.sort_by_key(|d| {
+        d.labels
+            .iter()
+            .find(|l| l.style == LabelStyle::Primary)
+            .map(|l| (l.span.file, l.span.start, l.span.end))
+    });
+    Diagnostics::from(items)
+}

@@ -1,2 +1,7 @@
-//! The `featc` command line.
-fn main() {}
+//! The `featc` command line (see `cli`).
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
+}

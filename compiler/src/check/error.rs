@@ -1,0 +1,507 @@
+//! Every error the compiler reports, as data: one variant per kind, each with its
+//! spans, a stable code (documented in docs/errors.md) and its rendering to a
+//! `Diagnostic`.
+
+use crate::diagnostics::{Diagnostic, Label};
+use featc_grammar::ast::Span;
+use featc_runtime::ir::DataType;
+
+/// What kind of thing a name names (for duplicate-name errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    Source,
+    Entity,
+    View,
+    Feature,
+    Service,
+    Column,
+    Key,
+}
+
+impl NameKind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            NameKind::Source => "source",
+            NameKind::Entity => "entity",
+            NameKind::View => "view",
+            NameKind::Feature => "feature",
+            NameKind::Service => "service",
+            NameKind::Column => "column",
+            NameKind::Key => "key column",
+        }
+    }
+}
+
+/// Why a duration literal is invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DurationProblem {
+    Zero,
+    UnknownUnit(String),
+    /// `mo`, `y`: calendar units have no fixed length.
+    Calendar(String),
+    Overflow,
+    /// Not digits followed by letters (the parser should not produce these).
+    Malformed,
+}
+
+/// A typed operand: where it is and what type it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operand {
+    pub span: Span,
+    pub ty: DataType,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckError {
+    Syntax {
+        span: Span,
+        expected: Vec<String>,
+        found: Option<String>,
+    },
+    UnknownSource {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    UnknownEntity {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    /// A name used in an expression that is neither a column of the view's source
+    /// nor an earlier `let`.
+    UnknownColumn {
+        name: String,
+        span: Span,
+        source: String,
+        suggestion: Option<String>,
+        /// A `let` of that name exists, but after the use.
+        declared_later: bool,
+    },
+    /// A view's key column (explicit, or named like the entity's key) missing from
+    /// the source.
+    UnknownKeyColumn {
+        name: String,
+        span: Span,
+        source: String,
+        entity: String,
+        suggestion: Option<String>,
+    },
+    UnknownView {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    UnknownFeature {
+        name: String,
+        span: Span,
+        /// The view it was looked up in (`view.feature`), if any.
+        view: Option<String>,
+        suggestion: Option<String>,
+        /// The view that does declare a feature of this name, if another one does.
+        declared_in: Option<String>,
+    },
+    UnknownAggregation {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    UnknownFunction {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+        is_aggregation: bool,
+    },
+    UnknownType {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    /// The primary span is the second declaration, `first` the first one.
+    Duplicate {
+        kind: NameKind,
+        name: String,
+        span: Span,
+        first: Span,
+    },
+    /// A binary operator applied to operand types it does not take.
+    OperandTypes {
+        op: &'static str,
+        lhs: Operand,
+        rhs: Operand,
+    },
+    /// A unary operator (or arithmetic) applied to an operand it does not take.
+    OperandType {
+        op: &'static str,
+        operand: Operand,
+        expected: &'static str,
+    },
+    /// Values that must share one type (branches of `if`/`case`, `coalesce`
+    /// arguments, `in` list items) do not.
+    BranchTypes {
+        what: &'static str,
+        first: Operand,
+        other: Operand,
+    },
+    /// A condition (`where`, `and`/`or`/`not` operand, `if`/`case` condition) that is
+    /// not a bool.
+    NotBool {
+        what: &'static str,
+        operand: Operand,
+    },
+    AggregationType {
+        agg: &'static str,
+        operand: Operand,
+        accepts: &'static str,
+    },
+    Arity {
+        func: String,
+        span: Span,
+        expected: &'static str,
+        found: usize,
+    },
+    /// `sum(*)`: only `count` takes `*`.
+    Star {
+        agg: &'static str,
+        span: Span,
+    },
+    InvalidDuration {
+        text: String,
+        span: Span,
+        problem: DurationProblem,
+    },
+    NumberOutOfRange {
+        text: String,
+        span: Span,
+        float: bool,
+    },
+    KeyType {
+        entity: String,
+        key: String,
+        key_ty: DataType,
+        key_span: Span,
+        column: String,
+        column_ty: DataType,
+        /// Where the view names the column (or the entity, when the names match).
+        span: Span,
+        /// Where the source declares the column.
+        column_span: Span,
+    },
+    KeyCount {
+        entity: String,
+        expected: usize,
+        found: usize,
+        span: Span,
+        entity_span: Span,
+    },
+    MissingTime {
+        source: String,
+        span: Span,
+    },
+    /// The time column is also declared in `columns` with a type other than a
+    /// non-null `timestamp`.
+    TimeColumnType {
+        column: String,
+        written: String,
+        span: Span,
+        time_span: Span,
+    },
+    ServiceDuplicate {
+        service: String,
+        feature: String,
+        span: Span,
+        first: Span,
+    },
+    /// A `let` reusing the name of a source column or of another `let`.
+    LetShadows {
+        name: String,
+        span: Span,
+        other: Span,
+        other_is_let: bool,
+    },
+    /// A service without features or an entity without key.
+    Empty {
+        kind: NameKind,
+        name: String,
+        span: Span,
+    },
+    /// A `null` whose type nothing determines.
+    UntypedNull {
+        span: Span,
+    },
+    NullableKey {
+        entity: String,
+        key: String,
+        span: Span,
+    },
+}
+
+impl CheckError {
+    /// The stable code of this kind of error (docs/errors.md).
+    pub fn code(&self) -> &'static str {
+        use CheckError::*;
+        match self {
+            Syntax { .. } => "E0001",
+            UnknownSource { .. } => "E0002",
+            UnknownEntity { .. } => "E0003",
+            UnknownColumn { .. } | UnknownKeyColumn { .. } => "E0004",
+            UnknownView { .. } => "E0005",
+            UnknownFeature { .. } => "E0006",
+            UnknownAggregation { .. } => "E0007",
+            UnknownFunction { .. } => "E0008",
+            UnknownType { .. } => "E0009",
+            Duplicate { .. } => "E0010",
+            OperandTypes { .. } | OperandType { .. } | BranchTypes { .. } => "E0011",
+            NotBool { .. } => "E0012",
+            AggregationType { .. } => "E0013",
+            Arity { .. } => "E0014",
+            Star { .. } => "E0015",
+            InvalidDuration { .. } => "E0016",
+            NumberOutOfRange { .. } => "E0017",
+            KeyType { .. } => "E0018",
+            KeyCount { .. } => "E0019",
+            MissingTime { .. } => "E0020",
+            TimeColumnType { .. } => "E0021",
+            ServiceDuplicate { .. } => "E0022",
+            LetShadows { .. } => "E0023",
+            Empty { .. } => "E0024",
+            UntypedNull { .. } => "E0025",
+            NullableKey { .. } => "E0026",
+        }
+    }
+
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        use CheckError::*;
+        let d = |message: String| Diagnostic::new(self.code(), message);
+        match self {
+            Syntax { span, expected, found } => {
+                let found_text = match found {
+                    Some(tok) => format!("`{tok}`"),
+                    None => "end of file".to_string(),
+                };
+                let label = if expected.is_empty() {
+                    "unexpected here".to_string()
+                } else {
+                    format!("expected {}", one_of(expected))
+                };
+                d(format!("syntax error: unexpected {found_text}"))
+                    .with_label(Label::primary(*span, label))
+            }
+            UnknownSource { name, span, suggestion } => {
+                with_suggestion(d(format!("unknown source `{name}`")), *span, "no such source", suggestion)
+            }
+            UnknownEntity { name, span, suggestion } => {
+                with_suggestion(d(format!("unknown entity `{name}`")), *span, "no such entity", suggestion)
+            }
+            UnknownColumn { name, span, source, suggestion, declared_later } => {
+                let diag = with_suggestion(
+                    d(format!("unknown column `{name}`")),
+                    *span,
+                    &format!("not a column of `{source}` nor an earlier `let`"),
+                    suggestion,
+                );
+                if *declared_later {
+                    diag.with_help(format!("`{name}` is a `let` declared later: move it before this use"))
+                } else {
+                    diag
+                }
+            }
+            UnknownKeyColumn { name, span, source, entity, suggestion } => with_suggestion(
+                d(format!("unknown column `{name}`")),
+                *span,
+                &format!("the key of `{entity}` must be a column of `{source}`"),
+                suggestion,
+            )
+            .with_note(format!(
+                "note: name the source's key columns after the entity: `by {entity} (COLUMN, ...)`"
+            )),
+            UnknownView { name, span, suggestion } => {
+                with_suggestion(d(format!("unknown view `{name}`")), *span, "no such view", suggestion)
+            }
+            UnknownFeature { name, span, view, suggestion, declared_in } => {
+                let label = match view {
+                    Some(v) => format!("view `{v}` has no such feature"),
+                    None => "no such feature".to_string(),
+                };
+                match declared_in {
+                    Some(other) => d(format!("unknown feature `{name}`"))
+                        .with_label(Label::primary(*span, label))
+                        .with_help(format!("`{name}` is declared in view `{other}`: write `{other}.{name}`")),
+                    None => with_suggestion(d(format!("unknown feature `{name}`")), *span, &label, suggestion),
+                }
+            }
+            UnknownAggregation { name, span, suggestion } => with_suggestion(
+                d(format!("unknown aggregation `{name}`")),
+                *span,
+                "not an aggregation",
+                suggestion,
+            )
+            .with_note(format!("note: the aggregations are {}", crate::check::aggs::NAMES.join(", "))),
+            UnknownFunction { name, span, suggestion, is_aggregation } => {
+                if *is_aggregation {
+                    d(format!("aggregation `{name}` used inside an expression"))
+                        .with_label(Label::primary(*span, "not allowed here"))
+                        .with_help("aggregations are only allowed at the top of a feature: `feature f = sum(x) over 7d`")
+                } else {
+                    with_suggestion(d(format!("unknown function `{name}`")), *span, "no such function", suggestion)
+                        .with_note("note: the functions are coalesce, if")
+                }
+            }
+            UnknownType { name, span, suggestion } => {
+                with_suggestion(d(format!("unknown type `{name}`")), *span, "no such type", suggestion)
+                    .with_note("note: the types are int64, float64, string, bool, timestamp")
+            }
+            Duplicate { kind, name, span, first } => d(format!("{} `{name}` is declared twice", kind.noun()))
+                .with_label(Label::primary(*span, "declared again here"))
+                .with_label(Label::secondary(*first, "first declared here"))
+                .with_help(match kind {
+                    NameKind::Feature => "feature names are global (they name output columns): rename one",
+                    NameKind::Column => "a source's columns need distinct names",
+                    NameKind::Key => "an entity's key columns need distinct names",
+                    _ => "names are global across the files of a project: rename one",
+                }),
+            OperandTypes { op, lhs, rhs } => {
+                d(format!("type mismatch: cannot apply `{op}` to `{}` and `{}`", lhs.ty.name(), rhs.ty.name()))
+                    .with_label(Label::primary(lhs.span, format!("this is `{}`", lhs.ty.name())))
+                    .with_label(Label::primary(rhs.span, format!("this is `{}`", rhs.ty.name())))
+                    .with_help(match *op {
+                        "+" | "-" | "*" | "/" | "%" => "arithmetic takes int64 or float64 operands",
+                        _ => "compare values of one type (int64 and float64 mix)",
+                    })
+            }
+            OperandType { op, operand, expected } => {
+                d(format!("type mismatch: `{op}` needs {expected}, found `{}`", operand.ty.name()))
+                    .with_label(Label::primary(operand.span, format!("this is `{}`", operand.ty.name())))
+            }
+            BranchTypes { what, first, other } => d(format!(
+                "type mismatch: {what} have different types `{}` and `{}`",
+                first.ty.name(),
+                other.ty.name()
+            ))
+            .with_label(Label::primary(other.span, format!("this is `{}`", other.ty.name())))
+            .with_label(Label::secondary(first.span, format!("this is `{}`", first.ty.name())))
+            .with_help("all of them must have one type (int64 and float64 mix as float64)"),
+            NotBool { what, operand } => {
+                d(format!("{what} must be a bool, found `{}`", operand.ty.name()))
+                    .with_label(Label::primary(operand.span, format!("this is `{}`", operand.ty.name())))
+                    .with_help(match operand.ty {
+                        DataType::Int64 | DataType::Float64 => "compare it: `x > 0`",
+                        DataType::String => "compare it: `x = 'text'`",
+                        _ => "write a comparison",
+                    })
+            }
+            AggregationType { agg, operand, accepts } => {
+                d(format!("`{agg}` does not accept `{}`", operand.ty.name()))
+                    .with_label(Label::primary(operand.span, format!("this is `{}`", operand.ty.name())))
+                    .with_note(format!("note: `{agg}` accepts {accepts}"))
+            }
+            Arity { func, span, expected, found } => d(format!(
+                "`{func}` takes {expected} argument{}, found {found}",
+                if *expected == "1" { "" } else { "s" }
+            ))
+            .with_label(Label::primary(*span, format!("{found} argument{}", if *found == 1 { "" } else { "s" }))),
+            Star { agg, span } => d(format!("`{agg}(*)` is not an aggregation"))
+                .with_label(Label::primary(*span, "only `count` takes `*`"))
+                .with_help(format!("`{agg}` takes a column or an expression: `{agg}(amount)`")),
+            InvalidDuration { text, span, problem } => {
+                let (label, help) = match problem {
+                    DurationProblem::Zero => ("a window or ttl must be longer than zero".to_string(), None),
+                    DurationProblem::UnknownUnit(unit) => (format!("unknown unit `{unit}`"), None),
+                    DurationProblem::Calendar(unit) => (
+                        format!("`{unit}` is a calendar unit with no fixed length"),
+                        Some("durations are exact: write days, e.g. `30d`"),
+                    ),
+                    DurationProblem::Overflow => ("too long to count in microseconds".to_string(), None),
+                    DurationProblem::Malformed => ("expected digits then a unit".to_string(), None),
+                };
+                let diag = d(format!("invalid duration `{text}`"))
+                    .with_label(Label::primary(*span, label))
+                    .with_note("note: durations are an integer and a unit: us, ms, s, m, h, d, w");
+                match help {
+                    Some(h) => diag.with_help(h),
+                    None => diag,
+                }
+            }
+            NumberOutOfRange { text, span, float } => {
+                if *float {
+                    d(format!("number `{text}` is out of range"))
+                        .with_label(Label::primary(*span, "not a finite float64"))
+                } else {
+                    d(format!("integer `{text}` is out of range"))
+                        .with_label(Label::primary(*span, "does not fit in int64"))
+                        .with_help("int64 ranges from -9223372036854775808 to 9223372036854775807")
+                }
+            }
+            KeyType { entity, key, key_ty, key_span, column, column_ty, span, column_span } => d(format!(
+                "key column `{column}` is `{}` but the key `{key}` of `{entity}` is `{}`",
+                column_ty.name(),
+                key_ty.name()
+            ))
+            .with_label(Label::primary(*span, format!("`{column}` is `{}` here", column_ty.name())))
+            .with_label(Label::secondary(*column_span, format!("declared `{}` here", column_ty.name())))
+            .with_label(Label::secondary(*key_span, format!("the key is `{}`", key_ty.name()))),
+            KeyCount { entity, expected, found, span, entity_span } => d(format!(
+                "`{entity}` has {expected} key column{}, but {found} {} given",
+                if *expected == 1 { "" } else { "s" },
+                if *found == 1 { "is" } else { "are" }
+            ))
+            .with_label(Label::primary(*span, format!("{found} column{}", if *found == 1 { "" } else { "s" })))
+            .with_label(Label::secondary(*entity_span, "the entity is declared here")),
+            MissingTime { source, span } => d(format!("source `{source}` has no `time` clause"))
+                .with_label(Label::primary(*span, "every source needs an event-time column"))
+                .with_help("add `time COLUMN` naming its timestamp column"),
+            TimeColumnType { column, written, span, time_span } => {
+                d(format!("the time column `{column}` is declared as `{written}`"))
+                    .with_label(Label::primary(*span, "must be `timestamp` (not nullable)"))
+                    .with_label(Label::secondary(*time_span, "declared the time column here"))
+            }
+            ServiceDuplicate { service, feature, span, first } => {
+                d(format!("service `{service}` names feature `{feature}` twice"))
+                    .with_label(Label::primary(*span, "named again here"))
+                    .with_label(Label::secondary(*first, "first named here"))
+            }
+            LetShadows { name, span, other, other_is_let } => {
+                let what = if *other_is_let { "another `let`" } else { "a column of the source" };
+                d(format!("`let {name}` shadows {what}"))
+                    .with_label(Label::primary(*span, "declared here"))
+                    .with_label(Label::secondary(*other, format!("`{name}` is already declared here")))
+                    .with_help("give the `let` a name of its own")
+            }
+            Empty { kind, name, span } => {
+                let (message, help) = match kind {
+                    NameKind::Entity => (format!("entity `{name}` has no key"), "add `key COLUMN: TYPE`"),
+                    _ => (format!("{} `{name}` lists no features", kind.noun()), "list features as `view.feature` or `feature`"),
+                };
+                d(message).with_label(Label::primary(*span, "empty")).with_help(help)
+            }
+            UntypedNull { span } => d("cannot infer the type of `null`".to_string())
+                .with_label(Label::primary(*span, "nothing here says what type this null has"))
+                .with_help("use it where a type is known, e.g. `coalesce(x, null)` or `if(c, x, null)`"),
+            NullableKey { entity, key, span } => d(format!("key `{key}` of entity `{entity}` is nullable"))
+                .with_label(Label::primary(*span, "remove the `?`"))
+                .with_note("note: entity keys are never null; rows of a source whose key is null are counted and skipped"),
+        }
+    }
+}
+
+fn with_suggestion(
+    diag: Diagnostic,
+    span: Span,
+    label: &str,
+    suggestion: &Option<String>,
+) -> Diagnostic {
+    let diag = diag.with_label(Label::primary(span, label));
+    match suggestion {
+        Some(s) => diag.with_help(format!("did you mean `{s}`?")),
+        None => diag,
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn one_of(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}

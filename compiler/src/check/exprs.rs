@@ -1,0 +1,614 @@
+//! Typing of per-row expressions: name lookup in a view's scope, numeric promotion,
+//! null typing from context, and nullability.
+//!
+//! Rules (see also `ir::BinaryOp`):
+//! - `+ - * %` on int64 give int64; with a float64 operand the int side is cast and
+//!   the result is float64. `/` always gives float64. `/` and `%` are always nullable
+//!   (division by zero gives null); other operators are nullable when an operand is.
+//! - comparisons take two values of one type (int64 and float64 mix), give bool.
+//! - `and`, `or`, `not` and every condition take bool.
+//! - `coalesce` arguments, `if`/`case` branches and `in` lists unify to one type
+//!   (int64 with float64 gives float64).
+//! - `null` takes its type from what it is used with (`coalesce(x, null)`,
+//!   `x = null`, a `where`); a null nothing types is an error.
+//!
+//! Checking never stops at the first error: sub-expressions are all checked, and a
+//! failed sub-expression yields `None` so that it causes no follow-up errors.
+
+use super::error::{CheckError, Operand};
+use super::suggest::closest;
+use featc_grammar::ast::{self, UnaryOp};
+use featc_runtime::ir::{self, BinaryOp, DataType, ExprKind, Literal};
+
+/// What a name in an expression refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    Typed {
+        ty: DataType,
+        nullable: bool,
+    },
+    /// A `let` whose expression had errors: uses of it report nothing more.
+    Poisoned,
+}
+
+/// The names an expression can see: the source's columns (the time column included)
+/// and the `let`s declared so far, in declaration order.
+pub struct Scope {
+    /// The source's name, for messages.
+    pub source: String,
+    names: Vec<(String, Binding)>,
+    /// `let` names declared further down, for a better message on early use.
+    later: Vec<String>,
+}
+
+impl Scope {
+    pub fn new(source: &str, later: Vec<String>) -> Scope {
+        Scope {
+            source: source.to_string(),
+            names: Vec::new(),
+            later,
+        }
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<Binding> {
+        self.names.iter().find(|(n, _)| n == name).map(|(_, b)| *b)
+    }
+
+    /// Adds a name; the caller has checked it is not taken.
+    pub fn bind(&mut self, name: &str, binding: Binding) {
+        self.names.push((name.to_string(), binding));
+        if let Some(i) = self.later.iter().position(|n| n == name) {
+            self.later.remove(i);
+        }
+    }
+}
+
+/// Converts a syntax span to an IR span (same file numbering).
+pub fn span(s: ast::Span) -> ir::Span {
+    ir::Span {
+        file: s.file,
+        start: s.start,
+        end: s.end,
+    }
+}
+
+/// An expression checked bottom-up. `known` is false for an untyped null (or a
+/// `coalesce`/`case` of only untyped nulls): its `ty` is a placeholder until the
+/// context assigns one.
+struct Typed {
+    expr: ir::Expr,
+    known: bool,
+}
+
+impl Typed {
+    fn operand(&self) -> Operand {
+        Operand {
+            span: ast_span(self.expr.span),
+            ty: self.expr.ty,
+        }
+    }
+}
+
+/// Converts an IR span back to a syntax span (for diagnostics).
+pub fn ast_span(s: ir::Span) -> ast::Span {
+    ast::Span {
+        file: s.file,
+        start: s.start,
+        end: s.end,
+    }
+}
+
+/// Checks expressions against one scope, collecting errors.
+pub struct Exprs<'s> {
+    scope: &'s Scope,
+    errors: &'s mut Vec<CheckError>,
+}
+
+impl<'s> Exprs<'s> {
+    pub fn new(scope: &'s Scope, errors: &'s mut Vec<CheckError>) -> Exprs<'s> {
+        Exprs { scope, errors }
+    }
+
+    /// A value expression; an untyped null gets `expected`, or is an error without it.
+    pub fn value(&mut self, e: &ast::Expr, expected: Option<DataType>) -> Option<ir::Expr> {
+        let typed = self.check(e)?;
+        self.settle(typed, expected)
+    }
+
+    /// A condition: must be bool (`what` names it in the error, e.g. "a `where` filter").
+    pub fn condition(&mut self, e: &ast::Expr, what: &'static str) -> Option<ir::Expr> {
+        let typed = self.check(e)?;
+        self.expect_bool(typed, what)
+    }
+
+    fn settle(&mut self, typed: Typed, expected: Option<DataType>) -> Option<ir::Expr> {
+        match (typed.known, expected) {
+            (true, _) => Some(typed.expr),
+            (false, Some(ty)) => {
+                let mut expr = typed.expr;
+                assign(&mut expr, ty);
+                Some(expr)
+            }
+            (false, None) => self.fail(CheckError::UntypedNull {
+                span: ast_span(typed.expr.span),
+            }),
+        }
+    }
+
+    fn expect_bool(&mut self, typed: Typed, what: &'static str) -> Option<ir::Expr> {
+        if typed.known && typed.expr.ty != DataType::Bool {
+            return self.fail(CheckError::NotBool {
+                what,
+                operand: typed.operand(),
+            });
+        }
+        self.settle(typed, Some(DataType::Bool))
+    }
+
+    fn fail<T>(&mut self, error: CheckError) -> Option<T> {
+        self.errors.push(error);
+        None
+    }
+
+    fn check(&mut self, e: &ast::Expr) -> Option<Typed> {
+        let sp = span(e.span);
+        let known = |expr: ir::Expr| Some(Typed { expr, known: true });
+        match &e.kind {
+            ast::ExprKind::Column(ident) => match self.scope.lookup(&ident.name) {
+                Some(Binding::Typed { ty, nullable }) => known(ir::Expr {
+                    kind: ExprKind::Column(ident.name.clone()),
+                    ty,
+                    nullable,
+                    span: sp,
+                }),
+                Some(Binding::Poisoned) => None,
+                None => {
+                    let names = self.scope.names.iter().map(|(n, _)| n.as_str());
+                    self.fail(CheckError::UnknownColumn {
+                        name: ident.name.clone(),
+                        span: ident.span,
+                        source: self.scope.source.clone(),
+                        suggestion: closest(&ident.name, names),
+                        declared_later: self.scope.later.contains(&ident.name),
+                    })
+                }
+            },
+            ast::ExprKind::Int(text) => known(literal(self.int(text, false, e.span)?, sp)),
+            ast::ExprKind::Float(text) => match text.parse::<f64>() {
+                Ok(v) if v.is_finite() => known(literal(Literal::Float64(v), sp)),
+                _ => self.fail(CheckError::NumberOutOfRange {
+                    text: text.clone(),
+                    span: e.span,
+                    float: true,
+                }),
+            },
+            ast::ExprKind::String(s) => known(literal(Literal::String(s.clone()), sp)),
+            ast::ExprKind::Bool(b) => known(literal(Literal::Bool(*b), sp)),
+            ast::ExprKind::Null => Some(Typed {
+                expr: ir::Expr {
+                    kind: ExprKind::Literal(Literal::Null),
+                    ty: DataType::Bool,
+                    nullable: true,
+                    span: sp,
+                },
+                known: false,
+            }),
+            ast::ExprKind::Unary {
+                op: UnaryOp::Neg,
+                expr,
+            } => {
+                // `-9223372036854775808` only fits when the sign is part of the literal.
+                if let ast::ExprKind::Int(text) = &expr.kind {
+                    return known(literal(self.int(text, true, e.span)?, sp));
+                }
+                let inner = self.check(expr)?;
+                if !inner.known {
+                    return self.fail(CheckError::UntypedNull { span: expr.span });
+                }
+                if !inner.expr.ty.is_numeric() {
+                    return self.fail(CheckError::OperandType {
+                        op: "-",
+                        operand: inner.operand(),
+                        expected: "a number",
+                    });
+                }
+                let (ty, nullable) = (inner.expr.ty, inner.expr.nullable);
+                known(ir::Expr {
+                    kind: ExprKind::Neg(Box::new(inner.expr)),
+                    ty,
+                    nullable,
+                    span: sp,
+                })
+            }
+            ast::ExprKind::Unary {
+                op: UnaryOp::Not,
+                expr,
+            } => {
+                let inner = self.check(expr)?;
+                let inner = self.expect_bool(inner, "the operand of `not`")?;
+                let nullable = inner.nullable;
+                known(ir::Expr {
+                    kind: ExprKind::Not(Box::new(inner)),
+                    ty: DataType::Bool,
+                    nullable,
+                    span: sp,
+                })
+            }
+            ast::ExprKind::Binary { op, lhs, rhs } => {
+                let (l, r) = (self.check(lhs), self.check(rhs));
+                self.binary(convert_op(*op), l?, r?, sp)
+                    .map(|expr| Typed { expr, known: true })
+            }
+            ast::ExprKind::IsNull { expr, negated } => {
+                let inner = self.check(expr)?;
+                let inner = self.settle(inner, None)?;
+                known(ir::Expr {
+                    kind: ExprKind::IsNull {
+                        expr: Box::new(inner),
+                        negated: *negated,
+                    },
+                    ty: DataType::Bool,
+                    nullable: false,
+                    span: sp,
+                })
+            }
+            ast::ExprKind::InList {
+                expr,
+                list,
+                negated,
+            } => {
+                let items: Vec<Option<Typed>> = std::iter::once(&**expr)
+                    .chain(list)
+                    .map(|x| self.check(x))
+                    .collect();
+                let items: Vec<Typed> = items.into_iter().collect::<Option<_>>()?;
+                let (mut items, ty) = self.unify(items, "the values of `in`")?;
+                if ty.is_none() {
+                    return self.fail(CheckError::UntypedNull { span: expr.span });
+                }
+                let head = items.remove(0);
+                let nullable = head.nullable || items.iter().any(|i| i.nullable);
+                known(ir::Expr {
+                    kind: ExprKind::InList {
+                        expr: Box::new(head),
+                        list: items,
+                        negated: *negated,
+                    },
+                    ty: DataType::Bool,
+                    nullable,
+                    span: sp,
+                })
+            }
+            ast::ExprKind::Call { func, args } => self.call(func, args, sp),
+            ast::ExprKind::Case {
+                branches,
+                otherwise,
+            } => {
+                let mut conditions = Vec::new();
+                let mut values = Vec::new();
+                for (c, v) in branches {
+                    conditions.push(self.condition(c, "a `case` condition"));
+                    values.push(self.check(v));
+                }
+                if let Some(o) = otherwise {
+                    values.push(self.check(o));
+                }
+                let conditions: Vec<ir::Expr> = conditions.into_iter().collect::<Option<_>>()?;
+                let values: Vec<Typed> = values.into_iter().collect::<Option<_>>()?;
+                let (mut values, ty) = self.unify(values, "the branches of `case`")?;
+                let otherwise = otherwise
+                    .as_ref()
+                    .map(|_| Box::new(values.remove(values.len() - 1)));
+                let nullable = values.iter().any(|v| v.nullable)
+                    || otherwise.as_ref().is_none_or(|o| o.nullable);
+                let branches = conditions.into_iter().zip(values).collect();
+                Some(case(branches, otherwise, ty, nullable, sp))
+            }
+        }
+    }
+
+    fn int(&mut self, digits: &str, negative: bool, at: ast::Span) -> Option<Literal> {
+        let text = if negative {
+            format!("-{digits}")
+        } else {
+            digits.to_string()
+        };
+        match text.parse::<i64>() {
+            Ok(v) => Some(Literal::Int64(v)),
+            Err(_) => self.fail(CheckError::NumberOutOfRange {
+                text,
+                span: at,
+                float: false,
+            }),
+        }
+    }
+
+    fn binary(&mut self, op: BinaryOp, l: Typed, r: Typed, sp: ir::Span) -> Option<ir::Expr> {
+        let make = |lhs: ir::Expr, rhs: ir::Expr, ty: DataType, nullable: bool| ir::Expr {
+            kind: ExprKind::Binary {
+                op,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            },
+            ty,
+            nullable,
+            span: sp,
+        };
+        match op {
+            BinaryOp::And | BinaryOp::Or => {
+                let what = if op == BinaryOp::And {
+                    "an operand of `and`"
+                } else {
+                    "an operand of `or`"
+                };
+                let (l, r) = (self.expect_bool(l, what), self.expect_bool(r, what));
+                let (l, r) = (l?, r?);
+                let nullable = l.nullable || r.nullable;
+                Some(make(l, r, DataType::Bool, nullable))
+            }
+            _ if op.is_comparison() => {
+                let (l, r, _) = self.promote_pair(op, l, r)?;
+                let nullable = l.nullable || r.nullable;
+                Some(make(l, r, DataType::Bool, nullable))
+            }
+            _ => {
+                let (l, r, ty) = self.promote_pair(op, l, r)?;
+                if !ty.is_numeric() {
+                    return self.fail(CheckError::OperandTypes {
+                        op: op.symbol(),
+                        lhs: Operand {
+                            span: ast_span(l.span),
+                            ty: l.ty,
+                        },
+                        rhs: Operand {
+                            span: ast_span(r.span),
+                            ty: r.ty,
+                        },
+                    });
+                }
+                match op {
+                    BinaryOp::Div => Some(make(to_float(l), to_float(r), DataType::Float64, true)),
+                    BinaryOp::Mod => Some(make(l, r, ty, true)),
+                    _ => {
+                        let nullable = l.nullable || r.nullable;
+                        Some(make(l, r, ty, nullable))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Brings two operands to one type: an untyped null takes the other's type, an
+    /// int64 next to a float64 is cast.
+    fn promote_pair(
+        &mut self,
+        op: BinaryOp,
+        l: Typed,
+        r: Typed,
+    ) -> Option<(ir::Expr, ir::Expr, DataType)> {
+        match (l.known, r.known) {
+            (false, false) => self.fail(CheckError::UntypedNull {
+                span: ast_span(l.expr.span),
+            }),
+            (true, false) => {
+                let ty = l.expr.ty;
+                Some((l.expr, self.settle(r, Some(ty))?, ty))
+            }
+            (false, true) => {
+                let ty = r.expr.ty;
+                Some((self.settle(l, Some(ty))?, r.expr, ty))
+            }
+            (true, true) => {
+                let (lt, rt) = (l.expr.ty, r.expr.ty);
+                if lt == rt {
+                    Some((l.expr, r.expr, lt))
+                } else if lt.is_numeric() && rt.is_numeric() {
+                    Some((to_float(l.expr), to_float(r.expr), DataType::Float64))
+                } else {
+                    self.fail(CheckError::OperandTypes {
+                        op: op.symbol(),
+                        lhs: l.operand(),
+                        rhs: r.operand(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Brings values that must share a type to it (see the module rules). Returns the
+    /// values and their type, `None` as the type when every value is an untyped null
+    /// (they are returned untouched, for the context to type).
+    fn unify(
+        &mut self,
+        items: Vec<Typed>,
+        what: &'static str,
+    ) -> Option<(Vec<ir::Expr>, Option<DataType>)> {
+        let mut first: Option<Operand> = None;
+        let mut target: Option<DataType> = None;
+        for item in items.iter().filter(|i| i.known) {
+            let this = item.operand();
+            match (first, target) {
+                (None, _) => {
+                    first = Some(this);
+                    target = Some(this.ty);
+                }
+                (Some(f), Some(t)) if t == this.ty => first = Some(f),
+                (Some(_), Some(t)) if t.is_numeric() && this.ty.is_numeric() => {
+                    target = Some(DataType::Float64)
+                }
+                (Some(f), _) => {
+                    return self.fail(CheckError::BranchTypes {
+                        what,
+                        first: f,
+                        other: this,
+                    })
+                }
+            }
+        }
+        let Some(ty) = target else {
+            return Some((items.into_iter().map(|i| i.expr).collect(), None));
+        };
+        let exprs = items
+            .into_iter()
+            .map(|mut i| {
+                if !i.known {
+                    assign(&mut i.expr, ty);
+                }
+                if ty == DataType::Float64 {
+                    to_float(i.expr)
+                } else {
+                    i.expr
+                }
+            })
+            .collect();
+        Some((exprs, Some(ty)))
+    }
+
+    fn call(&mut self, func: &ast::Ident, args: &[ast::Expr], sp: ir::Span) -> Option<Typed> {
+        let checked: Vec<Option<Typed>> = match func.name.as_str() {
+            "if" if args.len() == 3 => Vec::new(),
+            _ => args.iter().map(|a| self.check(a)).collect(),
+        };
+        match func.name.as_str() {
+            "coalesce" => {
+                if args.is_empty() {
+                    return self.fail(arity(func, "at least 1", 0));
+                }
+                let values: Vec<Typed> = checked.into_iter().collect::<Option<_>>()?;
+                let (values, ty) = self.unify(values, "the arguments of `coalesce`")?;
+                let nullable = values.iter().all(|v| v.nullable);
+                Some(Typed {
+                    expr: ir::Expr {
+                        kind: ExprKind::Coalesce(values),
+                        ty: ty.unwrap_or(DataType::Bool),
+                        nullable,
+                        span: sp,
+                    },
+                    known: ty.is_some(),
+                })
+            }
+            "if" => {
+                if args.len() != 3 {
+                    return self.fail(arity(func, "3", args.len()));
+                }
+                let condition = self.condition(&args[0], "the condition of `if`");
+                let (then, otherwise) = (self.check(&args[1]), self.check(&args[2]));
+                let (condition, then, otherwise) = (condition?, then?, otherwise?);
+                let (mut values, ty) = self.unify(vec![then, otherwise], "the branches of `if`")?;
+                let otherwise = values.pop().map(Box::new);
+                let then = values.pop()?;
+                let nullable = then.nullable || otherwise.as_ref().is_some_and(|o| o.nullable);
+                Some(case(vec![(condition, then)], otherwise, ty, nullable, sp))
+            }
+            name => {
+                let is_aggregation = super::aggs::by_name(name).is_some();
+                let suggestion = if is_aggregation {
+                    None
+                } else {
+                    closest(name, ["coalesce", "if"])
+                };
+                self.fail(CheckError::UnknownFunction {
+                    name: name.to_string(),
+                    span: func.span,
+                    suggestion,
+                    is_aggregation,
+                })
+            }
+        }
+    }
+}
+
+fn arity(func: &ast::Ident, expected: &'static str, found: usize) -> CheckError {
+    CheckError::Arity {
+        func: func.name.clone(),
+        span: func.span,
+        expected,
+        found,
+    }
+}
+
+fn case(
+    branches: Vec<(ir::Expr, ir::Expr)>,
+    otherwise: Option<Box<ir::Expr>>,
+    ty: Option<DataType>,
+    nullable: bool,
+    sp: ir::Span,
+) -> Typed {
+    Typed {
+        expr: ir::Expr {
+            kind: ExprKind::Case {
+                branches,
+                otherwise,
+            },
+            ty: ty.unwrap_or(DataType::Bool),
+            nullable,
+            span: sp,
+        },
+        known: ty.is_some(),
+    }
+}
+
+fn literal(value: Literal, sp: ir::Span) -> ir::Expr {
+    let ty = match &value {
+        Literal::Int64(_) => DataType::Int64,
+        Literal::Float64(_) => DataType::Float64,
+        Literal::String(_) => DataType::String,
+        Literal::Bool(_) | Literal::Null => DataType::Bool,
+    };
+    ir::Expr {
+        kind: ExprKind::Literal(value),
+        ty,
+        nullable: false,
+        span: sp,
+    }
+}
+
+/// Casts an int64 expression to float64; other expressions are returned as they are.
+pub fn to_float(e: ir::Expr) -> ir::Expr {
+    if e.ty != DataType::Int64 {
+        return e;
+    }
+    let (nullable, span) = (e.nullable, e.span);
+    ir::Expr {
+        kind: ExprKind::Cast(Box::new(e)),
+        ty: DataType::Float64,
+        nullable,
+        span,
+    }
+}
+
+/// Gives an untyped null tree (nulls, and `coalesce`/`case` values made of them) a type.
+fn assign(e: &mut ir::Expr, ty: DataType) {
+    e.ty = ty;
+    match &mut e.kind {
+        ExprKind::Coalesce(values) => values.iter_mut().for_each(|v| assign(v, ty)),
+        ExprKind::Case {
+            branches,
+            otherwise,
+        } => {
+            branches.iter_mut().for_each(|(_, v)| assign(v, ty));
+            if let Some(o) = otherwise {
+                assign(o, ty);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn convert_op(op: ast::BinaryOp) -> BinaryOp {
+    match op {
+        ast::BinaryOp::Or => BinaryOp::Or,
+        ast::BinaryOp::And => BinaryOp::And,
+        ast::BinaryOp::Eq => BinaryOp::Eq,
+        ast::BinaryOp::NotEq => BinaryOp::NotEq,
+        ast::BinaryOp::Lt => BinaryOp::Lt,
+        ast::BinaryOp::LtEq => BinaryOp::LtEq,
+        ast::BinaryOp::Gt => BinaryOp::Gt,
+        ast::BinaryOp::GtEq => BinaryOp::GtEq,
+        ast::BinaryOp::Add => BinaryOp::Add,
+        ast::BinaryOp::Sub => BinaryOp::Sub,
+        ast::BinaryOp::Mul => BinaryOp::Mul,
+        ast::BinaryOp::Div => BinaryOp::Div,
+        ast::BinaryOp::Mod => BinaryOp::Mod,
+    }
+}

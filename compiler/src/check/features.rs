@@ -1,0 +1,110 @@
+//! Checking one `feature` clause: the aggregation, its argument's type, the
+//! per-feature filter and the window.
+
+use super::aggs;
+use super::durations::{self, Zero};
+use super::error::{CheckError, Operand};
+use super::exprs::{ast_span, span, Exprs, Scope};
+use super::suggest::closest;
+use featc_grammar::ast::{self, AggArgs};
+use featc_runtime::ir::{self, AggKind, DataType};
+
+/// Checks a feature. `scope` is `None` when the view's source is unknown: the
+/// expressions are then not checked (every column would be unknown), the rest is.
+pub fn check(
+    decl: &ast::FeatureDecl,
+    scope: Option<&Scope>,
+    errors: &mut Vec<CheckError>,
+) -> ir::Feature {
+    let func = &decl.agg.func;
+    let kind = aggs::by_name(&func.name);
+    if kind.is_none() {
+        errors.push(CheckError::UnknownAggregation {
+            name: func.name.clone(),
+            span: func.span,
+            suggestion: closest(&func.name, aggs::NAMES.iter().copied()),
+        });
+    }
+    let (kind, arg) = match (&decl.agg.args, kind) {
+        (AggArgs::Star(_), Some(AggKind::Count)) => (Some(AggKind::CountStar), None),
+        (AggArgs::Star(star), Some(k)) => {
+            errors.push(CheckError::Star {
+                agg: k.name(),
+                span: *star,
+            });
+            (None, None)
+        }
+        (AggArgs::Star(_), None) => (None, None),
+        (AggArgs::Exprs(args), k) => {
+            if k.is_some() && args.len() != 1 {
+                errors.push(CheckError::Arity {
+                    func: func.name.clone(),
+                    span: decl.agg.span,
+                    expected: "1",
+                    found: args.len(),
+                });
+            }
+            let checked: Vec<Option<ir::Expr>> = match scope {
+                Some(scope) => {
+                    let mut exprs = Exprs::new(scope, errors);
+                    let expected = (k == Some(AggKind::CountIf)).then_some(DataType::Bool);
+                    args.iter().map(|a| exprs.value(a, expected)).collect()
+                }
+                None => Vec::new(),
+            };
+            match (k, args.len(), checked.into_iter().next().flatten()) {
+                (Some(k), 1, Some(arg)) => (Some(k), Some(arg)),
+                _ => (None, None),
+            }
+        }
+    };
+    let ty = match (kind, &arg) {
+        (Some(k), arg) => match k.result_type(arg.as_ref().map(|a| a.ty)) {
+            Some(ty) => ty,
+            None => {
+                if let Some(a) = &arg {
+                    errors.push(CheckError::AggregationType {
+                        agg: k.name(),
+                        operand: Operand {
+                            span: ast_span(a.span),
+                            ty: a.ty,
+                        },
+                        accepts: aggs::accepts(k),
+                    });
+                }
+                DataType::Int64
+            }
+        },
+        (None, _) => DataType::Int64,
+    };
+    let filter = match (&decl.filter, scope) {
+        (Some(f), Some(scope)) => {
+            Exprs::new(scope, errors).condition(f, "a feature's `where` filter")
+        }
+        _ => None,
+    };
+    let window_us = decl
+        .window
+        .as_ref()
+        .and_then(|w| match durations::micros(w, Zero::Rejected) {
+            Ok(us) => Some(us),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        });
+    ir::Feature {
+        name: decl.name.name.clone(),
+        agg: kind.unwrap_or(AggKind::CountStar),
+        arg,
+        filter,
+        window_us,
+        ty,
+        meta: ir::Meta {
+            docs: decl.docs.clone(),
+            owner: None,
+            tags: Vec::new(),
+        },
+        span: span(decl.span),
+    }
+}

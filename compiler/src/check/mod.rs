@@ -1,0 +1,66 @@
+//! Checking: from the syntax trees of a project to the typed IR, collecting every
+//! error (a bad declaration never hides the errors of the next one).
+
+pub mod aggs;
+pub mod durations;
+mod entities;
+pub mod error;
+pub mod exprs;
+mod features;
+mod services;
+mod sources;
+pub mod suggest;
+pub mod types;
+mod views;
+
+pub use error::CheckError;
+
+use crate::resolve;
+use featc_grammar::ast;
+use featc_runtime::ir;
+
+/// Checks parsed files (`files[i]` parsed with file id `i`, named `file_names[i]`)
+/// into a project, or returns every error found.
+pub fn check(files: &[ast::File], file_names: &[String]) -> Result<ir::Project, Vec<CheckError>> {
+    let mut errors = Vec::new();
+    let symbols = resolve::resolve(files, &mut errors);
+    let sources: Vec<_> = symbols
+        .sources
+        .iter()
+        .map(|s| sources::check(s, file_names, &mut errors))
+        .collect();
+    let entities: Vec<_> = symbols
+        .entities
+        .iter()
+        .map(|e| entities::check(e, &mut errors))
+        .collect();
+    let views: Vec<_> = symbols
+        .views
+        .iter()
+        .map(|v| views::check(v, &symbols, &sources, &entities, &mut errors))
+        .collect();
+    let services: Vec<_> = symbols
+        .services
+        .iter()
+        .map(|s| services::check(s, &symbols, &mut errors))
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(ir::Project {
+        files: file_names.to_vec(),
+        sources: sources.into_iter().map(|s| s.ir).collect(),
+        entities: entities.into_iter().map(|e| e.ir).collect(),
+        views,
+        services,
+    })
+}
+
+/// The IR form of a declaration's docs, owner and tags.
+fn meta(m: &ast::Meta) -> ir::Meta {
+    ir::Meta {
+        docs: m.docs.clone(),
+        owner: m.owner.as_ref().map(|o| o.value.clone()),
+        tags: m.tags.iter().map(|t| t.value.clone()).collect(),
+    }
+}

@@ -1,0 +1,151 @@
+//! Checking `source` declarations: column types, the time column, location, lateness.
+
+use super::durations::{self, Zero};
+use super::error::{CheckError, NameKind};
+use super::exprs::{span, Binding, Scope};
+use super::{meta, types};
+use crate::project::resolve_location;
+use featc_grammar::ast;
+use featc_runtime::ir::{self, DataType};
+
+/// A checked source, plus what its views need to avoid follow-up errors.
+pub struct CheckedSource<'a> {
+    pub ir: ir::Source,
+    pub decl: &'a ast::SourceDecl,
+    /// Columns whose declared type was invalid: they exist, but have no type.
+    pub poisoned: Vec<String>,
+}
+
+impl CheckedSource<'_> {
+    /// A column (or the time column) by name: its binding and where it is declared.
+    pub fn column(&self, name: &str) -> Option<(Binding, ast::Span)> {
+        if let Some(time) = self.decl.time.as_ref().filter(|t| t.name == name) {
+            return Some((
+                Binding::Typed {
+                    ty: DataType::Timestamp,
+                    nullable: false,
+                },
+                time.span,
+            ));
+        }
+        let decl = self.decl.columns.iter().find(|c| c.name.name == name)?;
+        let binding = match self.ir.columns.iter().find(|c| c.name == name) {
+            Some(c) => Binding::Typed {
+                ty: c.ty,
+                nullable: c.nullable,
+            },
+            None => Binding::Poisoned,
+        };
+        Some((binding, decl.name.span))
+    }
+
+    /// The scope the expressions of a view over this source start with.
+    pub fn scope(&self, later_lets: Vec<String>) -> Scope {
+        let mut scope = Scope::new(&self.ir.name, later_lets);
+        if let Some(time) = &self.decl.time {
+            scope.bind(
+                &time.name,
+                Binding::Typed {
+                    ty: DataType::Timestamp,
+                    nullable: false,
+                },
+            );
+        }
+        for c in &self.ir.columns {
+            scope.bind(
+                &c.name,
+                Binding::Typed {
+                    ty: c.ty,
+                    nullable: c.nullable,
+                },
+            );
+        }
+        for name in &self.poisoned {
+            scope.bind(name, Binding::Poisoned);
+        }
+        scope
+    }
+}
+
+/// Checks one source; `file_names` are indexed by file id (for `file "..."`).
+pub fn check<'a>(
+    decl: &'a ast::SourceDecl,
+    file_names: &[String],
+    errors: &mut Vec<CheckError>,
+) -> CheckedSource<'a> {
+    if decl.time.is_none() {
+        errors.push(CheckError::MissingTime {
+            source: decl.name.name.clone(),
+            span: decl.name.span,
+        });
+    }
+    let time_name = decl.time.as_ref().map(|t| t.name.as_str());
+    let mut columns = Vec::new();
+    let mut poisoned = Vec::new();
+    for (i, c) in decl.columns.iter().enumerate() {
+        if let Some(first) = decl.columns[..i]
+            .iter()
+            .find(|o| o.name.name == c.name.name)
+        {
+            errors.push(CheckError::Duplicate {
+                kind: NameKind::Column,
+                name: c.name.name.clone(),
+                span: c.name.span,
+                first: first.name.span,
+            });
+            continue;
+        }
+        let ty = match types::data_type(&c.ty) {
+            Ok(ty) => ty,
+            Err(e) => {
+                errors.push(e);
+                poisoned.push(c.name.name.clone());
+                continue;
+            }
+        };
+        if Some(c.name.name.as_str()) == time_name {
+            // Declaring the time column again is allowed, as long as it agrees.
+            if ty != DataType::Timestamp || c.ty.nullable {
+                errors.push(CheckError::TimeColumnType {
+                    column: c.name.name.clone(),
+                    written: format!("{}{}", ty.name(), if c.ty.nullable { "?" } else { "" }),
+                    span: c.ty.span,
+                    time_span: decl.time.as_ref().map_or(decl.name.span, |t| t.span),
+                });
+            }
+            continue;
+        }
+        columns.push(ir::Column {
+            name: c.name.name.clone(),
+            ty,
+            nullable: c.ty.nullable,
+            span: span(c.span),
+        });
+    }
+    let lateness_us = match &decl.lateness {
+        Some(lit) => durations::micros(lit, Zero::Allowed).unwrap_or_else(|e| {
+            errors.push(e);
+            0
+        }),
+        None => 0,
+    };
+    let location = decl.file.as_ref().map(|f| {
+        let declared_in = file_names
+            .get(f.span.file as usize)
+            .map_or("", String::as_str);
+        resolve_location(declared_in, &f.value)
+    });
+    CheckedSource {
+        ir: ir::Source {
+            name: decl.name.name.clone(),
+            time_column: time_name.unwrap_or_default().to_string(),
+            columns,
+            location,
+            lateness_us,
+            meta: meta(&decl.meta),
+            span: span(decl.span),
+        },
+        decl,
+        poisoned,
+    }
+}

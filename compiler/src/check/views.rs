@@ -1,0 +1,209 @@
+//! Checking `view` declarations: source and entity, key columns, filters, lets,
+//! features and ttl.
+
+use super::durations::{self, Zero};
+use super::entities::CheckedEntity;
+use super::error::CheckError;
+use super::exprs::{ast_span, span, Binding, Exprs};
+use super::sources::CheckedSource;
+use super::suggest::closest;
+use super::{features, meta};
+use crate::resolve::Symbols;
+use featc_grammar::ast::{self, ViewClause};
+use featc_runtime::ir::{self, BinaryOp, DataType, EntityId, SourceId};
+
+pub fn check(
+    decl: &ast::ViewDecl,
+    symbols: &Symbols,
+    sources: &[CheckedSource],
+    entities: &[CheckedEntity],
+    errors: &mut Vec<CheckError>,
+) -> ir::View {
+    let source = symbols
+        .source(&decl.source)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let entity = symbols
+        .entity(&decl.entity)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let src = source.and_then(|s| sources.get(s));
+    let ent = entity.and_then(|e| entities.get(e));
+    let key_columns = key_columns(decl, src, ent, errors);
+
+    let later_lets = decl
+        .clauses
+        .iter()
+        .filter_map(|c| match c {
+            ViewClause::Let(l) => Some(l.name.name.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut scope = src.map(|s| s.scope(later_lets));
+    let mut filters: Vec<ir::Expr> = Vec::new();
+    let mut lets = Vec::new();
+    let mut feats = Vec::new();
+    let mut ttl_us = None;
+    let mut ttl_seen = false;
+    for clause in &decl.clauses {
+        match clause {
+            ViewClause::Where(e) => {
+                if let Some(scope) = &scope {
+                    filters.extend(Exprs::new(scope, errors).condition(e, "a `where` filter"));
+                }
+            }
+            ViewClause::Let(l) => {
+                let Some(scope) = &mut scope else { continue };
+                let shadowed = src
+                    .and_then(|s| s.column(&l.name.name))
+                    .map(|(_, at)| (at, false))
+                    .or_else(|| {
+                        lets.iter()
+                            .find(|o: &&ir::Let| o.name == l.name.name)
+                            .map(|o| (ast_span(o.span), true))
+                    });
+                let checked = Exprs::new(scope, errors).value(&l.expr, None);
+                if let Some((other, other_is_let)) = shadowed {
+                    errors.push(CheckError::LetShadows {
+                        name: l.name.name.clone(),
+                        span: l.name.span,
+                        other,
+                        other_is_let,
+                    });
+                    continue;
+                }
+                let binding = match &checked {
+                    Some(e) => Binding::Typed {
+                        ty: e.ty,
+                        nullable: e.nullable,
+                    },
+                    None => Binding::Poisoned,
+                };
+                scope.bind(&l.name.name, binding);
+                if let Some(expr) = checked {
+                    lets.push(ir::Let {
+                        name: l.name.name.clone(),
+                        expr,
+                        span: span(l.span),
+                    });
+                }
+            }
+            ViewClause::Feature(f) => feats.push(features::check(f, scope.as_ref(), errors)),
+            ViewClause::Ttl(d) => {
+                // The parser may keep repeated clauses; the first one counts.
+                if !ttl_seen {
+                    ttl_seen = true;
+                    ttl_us = durations::micros(d, Zero::Rejected)
+                        .map_err(|e| errors.push(e))
+                        .ok();
+                }
+            }
+        }
+    }
+    ir::View {
+        name: decl.name.name.clone(),
+        source: SourceId(source.unwrap_or(0)),
+        entity: EntityId(entity.unwrap_or(0)),
+        key_columns,
+        filter: conjunction(filters),
+        lets,
+        features: feats,
+        ttl_us,
+        meta: meta(&decl.meta),
+        span: span(decl.span),
+    }
+}
+
+/// The source columns bound to the entity's keys, checked for count, existence and
+/// type. Without an explicit list the source columns are named like the keys.
+fn key_columns(
+    decl: &ast::ViewDecl,
+    src: Option<&CheckedSource>,
+    ent: Option<&CheckedEntity>,
+    errors: &mut Vec<CheckError>,
+) -> Vec<String> {
+    let Some(ent) = ent.filter(|e| e.complete) else {
+        return decl
+            .key_columns
+            .iter()
+            .flatten()
+            .map(|c| c.name.clone())
+            .collect();
+    };
+    let keys = &ent.ir.keys;
+    let named: Vec<(String, ast::Span)> = match &decl.key_columns {
+        Some(list) => {
+            if list.len() != keys.len() {
+                let at = match (list.first(), list.last()) {
+                    (Some(a), Some(b)) => a.span.to(b.span),
+                    _ => decl.entity.span,
+                };
+                errors.push(CheckError::KeyCount {
+                    entity: ent.ir.name.clone(),
+                    expected: keys.len(),
+                    found: list.len(),
+                    span: at,
+                    entity_span: ent.decl.name.span,
+                });
+                return list.iter().map(|c| c.name.clone()).collect();
+            }
+            list.iter().map(|c| (c.name.clone(), c.span)).collect()
+        }
+        None => keys
+            .iter()
+            .map(|k| (k.name.clone(), decl.entity.span))
+            .collect(),
+    };
+    if let Some(src) = src {
+        for ((name, at), (key, key_decl)) in named.iter().zip(keys.iter().zip(&ent.decl.keys)) {
+            match src.column(name) {
+                None => {
+                    let candidates = src.ir.columns.iter().map(|c| c.name.as_str());
+                    errors.push(CheckError::UnknownKeyColumn {
+                        name: name.clone(),
+                        span: *at,
+                        source: src.ir.name.clone(),
+                        entity: ent.ir.name.clone(),
+                        suggestion: closest(name, candidates),
+                    });
+                }
+                Some((Binding::Typed { ty, .. }, column_span)) if ty != key.ty => {
+                    errors.push(CheckError::KeyType {
+                        entity: ent.ir.name.clone(),
+                        key: key.name.clone(),
+                        key_ty: key.ty,
+                        key_span: key_decl.ty.span,
+                        column: name.clone(),
+                        column_ty: ty,
+                        span: *at,
+                        column_span,
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    named.into_iter().map(|(n, _)| n).collect()
+}
+
+/// All `where` clauses combined with `and`.
+fn conjunction(filters: Vec<ir::Expr>) -> Option<ir::Expr> {
+    filters.into_iter().reduce(|lhs, rhs| {
+        let sp = ir::Span {
+            file: lhs.span.file,
+            start: lhs.span.start.min(rhs.span.start),
+            end: lhs.span.end.max(rhs.span.end),
+        };
+        let nullable = lhs.nullable || rhs.nullable;
+        ir::Expr {
+            kind: ir::ExprKind::Binary {
+                op: BinaryOp::And,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            },
+            ty: DataType::Bool,
+            nullable,
+            span: sp,
+        }
+    })
+}

@@ -1,0 +1,98 @@
+//! `featc build`: compile a project and print (or write) one stage of it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A compiler stage that `--emit` can print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Stage {
+    /// The syntax trees of the files, with the line:column of every node.
+    Ast,
+    /// The typed IR: resolved names, typed expressions, durations in exact units.
+    Ir,
+    /// The DataFusion plan computing a training set of every feature (point in time).
+    Batch,
+    /// The streaming graph of every feature (with `--out DIR`, also `DIR/stream.json`).
+    Stream,
+    /// The streaming graph as JSON, the form `featc_runtime::stream` loads.
+    StreamJson,
+}
+
+impl Stage {
+    fn name(self) -> &'static str {
+        match self {
+            Stage::Ast => "ast",
+            Stage::Ir => "ir",
+            Stage::Batch => "batch",
+            Stage::Stream => "stream",
+            Stage::StreamJson => "stream-json",
+        }
+    }
+}
+
+/// Compile a project and emit one stage of it.
+///
+/// The stage goes to stdout, or to `DIR/<stage>.txt` with `--out DIR`. Exits with 1
+/// when the project has errors, 2 on usage or IO errors.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  featc build examples/fraud --emit ir\n  featc build examples/fraud --emit ast --out build/"
+)]
+pub struct Args {
+    /// `.feat` files, or folders searched recursively for `*.feat` files.
+    #[arg(value_name = "PROJECT", required = true)]
+    pub projects: Vec<PathBuf>,
+    /// The stage to emit.
+    #[arg(long, value_enum, value_name = "STAGE")]
+    pub emit: Stage,
+    /// Write `DIR/<stage>.txt` instead of printing to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let text = match args.emit {
+        Stage::Ast => emit_ast(&args),
+        Stage::Ir => {
+            super::compile_project(&args.projects).map(|(_, p)| featc::print::ir::print_project(&p))
+        }
+        Stage::Batch => super::compile_project(&args.projects)
+            .and_then(|(_, p)| featc::lower::batch::explain_batch(&p).map_err(super::fail)),
+        Stage::Stream | Stage::StreamJson => super::stream_emit::emit(&args),
+    };
+    let text = match text {
+        Ok(text) => text,
+        Err(code) => return code,
+    };
+    match &args.out {
+        None => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Some(dir) => {
+            let path = dir.join(format!("{}.txt", args.emit.name()));
+            let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, text));
+            match written {
+                Ok(()) => {
+                    eprintln!("wrote {}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => super::fail(format!("cannot write `{}`: {e}", path.display())),
+            }
+        }
+    }
+}
+
+/// The syntax trees only need the files to parse, not to check.
+fn emit_ast(args: &Args) -> Result<String, ExitCode> {
+    let files = super::read_project(&args.projects)?;
+    let trees = featc::parse_files(&files).map_err(|diagnostics| {
+        super::report(&diagnostics, &files);
+        ExitCode::from(super::EXIT_ERRORS)
+    })?;
+    let mut out = String::new();
+    for (file, tree) in files.iter().zip(&trees) {
+        out.push_str(&format!("// {}\n{tree:#?}\n", file.name));
+    }
+    Ok(out)
+}

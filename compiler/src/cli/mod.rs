@@ -1,0 +1,132 @@
+//! The `featc` command line: one file per subcommand, plus what they share (loading
+//! a project from disk, reporting diagnostics, exit codes).
+//!
+//! Adding a subcommand: a new file with an `Args` struct (clap `Args` derive) and a
+//! `run(Args) -> ExitCode`, its `mod` line, a `Command` variant and a `run` arm.
+
+use clap::{Parser, Subcommand};
+use featc::{ir, Diagnostics, SourceFile};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub mod build;
+pub mod check;
+pub mod replay;
+pub mod stream_emit;
+pub mod training_set;
+
+#[derive(Parser)]
+#[command(
+    name = "featc",
+    version,
+    about = "Compile feature definitions (.feat) to point-in-time training sets and streaming features",
+    after_help = "Examples:\n  featc check examples/fraud\n  featc build examples/fraud --emit ir"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    Check(check::Args),
+    Build(build::Args),
+    TrainingSet(training_set::Args),
+    Replay(replay::Args),
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> ExitCode {
+    match Cli::parse().command {
+        Command::Check(args) => check::run(args),
+        Command::Build(args) => build::run(args),
+        Command::TrainingSet(args) => training_set::run(args),
+        Command::Replay(args) => replay::run(args),
+    }
+}
+
+/// Exit status when the project has errors (diagnostics were printed).
+pub const EXIT_ERRORS: u8 = 1;
+/// Exit status on usage or IO errors.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Prints `error: MESSAGE` and returns the usage/IO exit status.
+pub fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Reads the `.feat` files of the given projects: a file is taken as is, a folder
+/// contributes every `*.feat` below it. The result is sorted by path, without
+/// duplicates; each file is named by its path as given.
+pub fn read_project(paths: &[PathBuf]) -> Result<Vec<SourceFile>, ExitCode> {
+    let mut found = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+        if meta.is_dir() {
+            collect_feat_files(path, &mut found)?;
+        } else {
+            found.push(path.clone());
+        }
+    }
+    found.sort();
+    found.dedup();
+    if found.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
+        return Err(fail(format!("no .feat files in {}", shown.join(", "))));
+    }
+    found
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+            Ok(SourceFile {
+                name: path.display().to_string(),
+                text,
+            })
+        })
+        .collect()
+}
+
+fn collect_feat_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ExitCode> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| fail(format!("cannot read `{}`: {e}", dir.display())))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| fail(format!("cannot read `{}`: {e}", dir.display())))?;
+        let path = entry.path();
+        let kind = entry
+            .file_type()
+            .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+        if kind.is_dir() {
+            collect_feat_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "feat") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Prints diagnostics to stderr, in color when stderr is a terminal.
+pub fn report(diagnostics: &Diagnostics, files: &[SourceFile]) {
+    eprint!(
+        "{}",
+        diagnostics.render(files, std::io::stderr().is_terminal())
+    );
+    let n = diagnostics.len();
+    eprintln!("error: {n} error{} found", if n == 1 { "" } else { "s" });
+}
+
+/// Reads and compiles the projects; on failure the diagnostics or the IO error are
+/// already printed and the exit status is returned.
+pub fn compile_project(paths: &[PathBuf]) -> Result<(Vec<SourceFile>, ir::Project), ExitCode> {
+    let files = read_project(paths)?;
+    match featc::compile(&files) {
+        Ok(project) => Ok((files, project)),
+        Err(diagnostics) => {
+            report(&diagnostics, &files);
+            Err(ExitCode::from(EXIT_ERRORS))
+        }
+    }
+}

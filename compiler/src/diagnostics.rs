@@ -1,0 +1,228 @@
+//! Diagnostics as plain data, and their rendering: the only module that names
+//! codespan-reporting, so the rest of the compiler builds errors without a renderer.
+
+use crate::project::SourceFile;
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term;
+use featc_grammar::ast::Span;
+
+/// Whether a label marks the cause of the error or gives context for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelStyle {
+    Primary,
+    Secondary,
+}
+
+/// A message attached to a span of a source file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub style: LabelStyle,
+    pub span: Span,
+    pub message: String,
+}
+
+impl Label {
+    pub fn primary(span: Span, message: impl Into<String>) -> Label {
+        Label {
+            style: LabelStyle::Primary,
+            span,
+            message: message.into(),
+        }
+    }
+
+    pub fn secondary(span: Span, message: impl Into<String>) -> Label {
+        Label {
+            style: LabelStyle::Secondary,
+            span,
+            message: message.into(),
+        }
+    }
+}
+
+/// One error: a stable code (`E0004`, see docs/errors.md), a one-line message, the
+/// labelled spans (the first primary label is where the error is reported) and notes
+/// printed after the source excerpt (`help: ...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub message: String,
+    pub labels: Vec<Label>,
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            message: message.into(),
+            labels: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn with_label(mut self, label: Label) -> Diagnostic {
+        self.labels.push(label);
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Adds `help: TEXT`, rendered as `= help: TEXT`.
+    pub fn with_help(self, help: impl std::fmt::Display) -> Diagnostic {
+        self.with_note(format!("help: {help}"))
+    }
+}
+
+/// Every error found in a project, in the order they were found (by file, then by
+/// position within the checking of each declaration).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Diagnostics {
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The codes of the diagnostics, in order (handy in tests).
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.items.iter().map(|d| d.code).collect()
+    }
+
+    /// Renders every diagnostic like rustc does: header, `file:line:col`, the source
+    /// lines with underlined labels, then the notes. `files` must be the files the
+    /// diagnostics were produced from (spans index them). With `color` false the output
+    /// is plain, stable text suitable for snapshots.
+    pub fn render(&self, files: &[SourceFile], color: bool) -> String {
+        let mut table = SimpleFiles::new();
+        for file in files {
+            table.add(file.name.as_str(), file.text.as_str());
+        }
+        let config = term::Config::default();
+        let mut out = String::new();
+        for diagnostic in &self.items {
+            let rendered = to_codespan(diagnostic, files);
+            let text = if color {
+                let mut ansi = term::termcolor::Ansi::new(Vec::new());
+                term::emit_to_write_style(&mut ansi, &config, &table, &rendered)
+                    .map(|()| String::from_utf8_lossy(&ansi.into_inner()).into_owned())
+            } else {
+                term::emit_into_string(&config, &table, &rendered)
+            };
+            match text {
+                Ok(text) => out.push_str(&text),
+                // Spans were clamped to the files, so this is a renderer limitation:
+                // fall back to the bare message rather than losing the error.
+                Err(_) => out.push_str(&format!(
+                    "error[{}]: {}\n",
+                    diagnostic.code, diagnostic.message
+                )),
+            }
+        }
+        out
+    }
+}
+
+/// One `error[CODE]: message` line per diagnostic, without source excerpts (for
+/// contexts that have no files at hand; use `render` for users).
+impl std::fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for d in &self.items {
+            writeln!(f, "error[{}]: {}", d.code, d.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+impl From<Vec<Diagnostic>> for Diagnostics {
+    fn from(items: Vec<Diagnostic>) -> Diagnostics {
+        Diagnostics { items }
+    }
+}
+
+fn to_codespan(diagnostic: &Diagnostic, files: &[SourceFile]) -> cs::Diagnostic<usize> {
+    let labels = diagnostic
+        .labels
+        .iter()
+        .filter_map(|label| {
+            let file = files.get(label.span.file as usize)?;
+            let range = clamp(&file.text, label.span);
+            let style = match label.style {
+                LabelStyle::Primary => cs::LabelStyle::Primary,
+                LabelStyle::Secondary => cs::LabelStyle::Secondary,
+            };
+            Some(
+                cs::Label::new(style, label.span.file as usize, range).with_message(&label.message),
+            )
+        })
+        .collect();
+    cs::Diagnostic::error()
+        .with_code(diagnostic.code)
+        .with_message(&diagnostic.message)
+        .with_labels(labels)
+        .with_notes(diagnostic.notes.clone())
+}
+
+/// The span as a byte range that is inside `text` and on character boundaries, so
+/// that a span from a stale or foreign text can never make rendering fail.
+fn clamp(text: &str, span: Span) -> std::ops::Range<usize> {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = floor(span.start as usize);
+    let end = floor(span.end as usize).max(start);
+    start..end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_code_location_labels_and_help() {
+        let files = vec![SourceFile {
+            name: "a.feat".into(),
+            text: "let x = amout\n".into(),
+        }];
+        let diags = Diagnostics::from(vec![Diagnostic::new("E0004", "unknown column `amout`")
+            .with_label(Label::primary(Span::new(0, 8, 13), "not a column"))
+            .with_help("did you mean `amount`?")]);
+        let text = diags.render(&files, false);
+        assert!(
+            text.contains("error[E0004]: unknown column `amout`"),
+            "{text}"
+        );
+        assert!(text.contains("a.feat:1:9"), "{text}");
+        assert!(text.contains("^^^^^ not a column"), "{text}");
+        assert!(text.contains("= help: did you mean `amount`?"), "{text}");
+        assert!(!text.contains('\u{1b}'));
+        assert!(diags.render(&files, true).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn out_of_range_spans_do_not_fail() {
+        let files = vec![SourceFile {
+            name: "a.feat".into(),
+            text: "é".into(),
+        }];
+        let diags = Diagnostics::from(vec![Diagnostic::new("E0001", "x")
+            .with_label(Label::primary(Span::new(0, 1, 99), "here"))
+            .with_label(Label::primary(Span::new(7, 0, 1), "no such file"))]);
+        assert!(diags.render(&files, false).contains("error[E0001]: x"));
+    }
+}

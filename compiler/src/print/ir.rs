@@ -1,0 +1,245 @@
+//! The typed IR as readable text: one declaration per block, expressions fully
+//! parenthesized, types after names (`?` for nullable).
+
+use crate::check::durations::display as duration;
+use featc_runtime::ir::{AggKind, Expr, ExprKind, Feature, Literal, Meta, Project, View};
+use std::fmt::Write;
+
+/// Prints a checked project. The output depends only on the project value.
+pub fn print_project(p: &Project) -> String {
+    let mut out = String::new();
+    for (i, f) in p.files.iter().enumerate() {
+        let _ = writeln!(out, "file {i}: {f}");
+    }
+    for s in &p.sources {
+        out.push('\n');
+        docs(&mut out, &s.meta, "");
+        let _ = writeln!(out, "source {}", name(&s.name));
+        let _ = writeln!(out, "  time {}: timestamp", name(&s.time_column));
+        for c in &s.columns {
+            let _ = writeln!(
+                out,
+                "  column {}: {}",
+                name(&c.name),
+                ty(c.ty.name(), c.nullable)
+            );
+        }
+        if let Some(l) = &s.location {
+            let _ = writeln!(out, "  file {}", quote(l));
+        }
+        if s.lateness_us != 0 {
+            let _ = writeln!(out, "  lateness {}", duration(s.lateness_us));
+        }
+        owner_tags(&mut out, &s.meta);
+    }
+    for e in &p.entities {
+        out.push('\n');
+        docs(&mut out, &e.meta, "");
+        let _ = writeln!(out, "entity {}", name(&e.name));
+        for k in &e.keys {
+            let _ = writeln!(out, "  key {}: {}", name(&k.name), k.ty.name());
+        }
+        owner_tags(&mut out, &e.meta);
+    }
+    for v in &p.views {
+        out.push('\n');
+        view(&mut out, p, v);
+    }
+    for s in &p.services {
+        out.push('\n');
+        docs(&mut out, &s.meta, "");
+        let _ = writeln!(out, "service {}", name(&s.name));
+        for id in &s.features {
+            let f = p.feature(*id);
+            let v = &p.views[id.view];
+            let _ = writeln!(
+                out,
+                "  {}.{}: {}",
+                name(&v.name),
+                name(&f.name),
+                feature_type(v, f)
+            );
+        }
+        owner_tags(&mut out, &s.meta);
+    }
+    out
+}
+
+fn view(out: &mut String, p: &Project, v: &View) {
+    docs(out, &v.meta, "");
+    let source = p.sources.get(v.source.0).map_or("?", |s| s.name.as_str());
+    let entity = p.entities.get(v.entity.0).map_or("?", |e| e.name.as_str());
+    let keys: Vec<String> = v.key_columns.iter().map(|k| name(k)).collect();
+    let _ = writeln!(
+        out,
+        "view {} from {} by {} ({})",
+        name(&v.name),
+        name(source),
+        name(entity),
+        keys.join(", ")
+    );
+    if let Some(f) = &v.filter {
+        let _ = writeln!(out, "  where {}", top(f));
+    }
+    for l in &v.lets {
+        let _ = writeln!(
+            out,
+            "  let {}: {} = {}",
+            name(&l.name),
+            ty(l.expr.ty.name(), l.expr.nullable),
+            top(&l.expr)
+        );
+    }
+    for f in &v.features {
+        docs(out, &f.meta, "  ");
+        let arg = match (&f.arg, f.agg) {
+            (None, AggKind::CountStar) => "*".to_string(),
+            (Some(a), _) => top(a),
+            (None, _) => String::new(),
+        };
+        let _ = write!(
+            out,
+            "  feature {}: {} = {}({arg})",
+            name(&f.name),
+            feature_type(v, f),
+            f.agg.name()
+        );
+        if let Some(filter) = &f.filter {
+            let _ = write!(out, " where {}", top(filter));
+        }
+        match f.window_us {
+            Some(w) => {
+                let _ = writeln!(out, " over {}", duration(w));
+            }
+            None => out.push_str(" lifetime\n"),
+        }
+    }
+    if let Some(ttl) = v.ttl_us {
+        let _ = writeln!(out, "  ttl {}", duration(ttl));
+    }
+    owner_tags(out, &v.meta);
+}
+
+/// A feature's output type: nullable unless empty windows give 0 and no ttl applies.
+fn feature_type(v: &View, f: &Feature) -> String {
+    ty(f.ty.name(), f.agg.null_when_empty() || v.ttl_us.is_some())
+}
+
+fn ty(name: &str, nullable: bool) -> String {
+    format!("{name}{}", if nullable { "?" } else { "" })
+}
+
+/// An expression without the parentheses of its outermost operator, for where it
+/// stands alone (a `where`, a `let`, an aggregation's argument).
+pub fn top(e: &Expr) -> String {
+    let text = expr(e);
+    match &e.kind {
+        ExprKind::Not(_)
+        | ExprKind::Neg(_)
+        | ExprKind::Binary { .. }
+        | ExprKind::IsNull { .. }
+        | ExprKind::InList { .. } => text[1..text.len() - 1].to_string(),
+        _ => text,
+    }
+}
+
+/// An expression, fully parenthesized; nulls carry their type, casts are written
+/// as `float64(x)`.
+pub fn expr(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Column(c) => name(c),
+        ExprKind::Literal(Literal::Null) => format!("null::{}", e.ty.name()),
+        ExprKind::Literal(Literal::Int64(v)) => v.to_string(),
+        ExprKind::Literal(Literal::Float64(v)) => format!("{v:?}"),
+        ExprKind::Literal(Literal::String(s)) => quote(s),
+        ExprKind::Literal(Literal::Bool(b)) => b.to_string(),
+        ExprKind::Cast(inner) => format!("{}({})", e.ty.name(), expr(inner)),
+        ExprKind::Not(inner) => format!("(not {})", expr(inner)),
+        ExprKind::Neg(inner) => format!("(-{})", expr(inner)),
+        ExprKind::Binary { op, lhs, rhs } => {
+            format!("({} {} {})", expr(lhs), op.symbol(), expr(rhs))
+        }
+        ExprKind::IsNull {
+            expr: inner,
+            negated,
+        } => {
+            format!(
+                "({} is {}null)",
+                expr(inner),
+                if *negated { "not " } else { "" }
+            )
+        }
+        ExprKind::InList {
+            expr: inner,
+            list,
+            negated,
+        } => {
+            let items: Vec<String> = list.iter().map(expr).collect();
+            format!(
+                "({} {}in ({}))",
+                expr(inner),
+                if *negated { "not " } else { "" },
+                items.join(", ")
+            )
+        }
+        ExprKind::Coalesce(args) => {
+            let items: Vec<String> = args.iter().map(expr).collect();
+            format!("coalesce({})", items.join(", "))
+        }
+        ExprKind::Case {
+            branches,
+            otherwise,
+        } => {
+            let mut s = String::from("case");
+            for (c, v) in branches {
+                let _ = write!(s, " when {} then {}", expr(c), expr(v));
+            }
+            if let Some(o) = otherwise {
+                let _ = write!(s, " else {}", expr(o));
+            }
+            s.push_str(" end");
+            s
+        }
+    }
+}
+
+fn docs(out: &mut String, meta: &Meta, indent: &str) {
+    for line in &meta.docs {
+        let _ = writeln!(out, "{indent}/// {line}");
+    }
+}
+
+fn owner_tags(out: &mut String, meta: &Meta) {
+    if let Some(o) = &meta.owner {
+        let _ = writeln!(out, "  owner {}", quote(o));
+    }
+    if !meta.tags.is_empty() {
+        let tags: Vec<String> = meta.tags.iter().map(|t| quote(t)).collect();
+        let _ = writeln!(out, "  tags [{}]", tags.join(", "));
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+const KEYWORDS: &[&str] = &[
+    "source", "entity", "view", "service", "feature", "let", "where", "over", "ttl", "time",
+    "columns", "file", "lateness", "key", "from", "by", "owner", "tags", "and", "or", "not", "is",
+    "null", "in", "true", "false", "case", "when", "then", "else", "end",
+];
+
+/// A name as it would be written in a `.feat` file (backquoted when it must be).
+fn name(n: &str) -> String {
+    let plain = n
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&n);
+    if plain {
+        n.to_string()
+    } else {
+        format!("`{n}`")
+    }
+}

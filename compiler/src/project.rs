@@ -1,0 +1,50 @@
+//! The input of a compilation: named source texts, and path arithmetic on their names.
+
+use std::path::Path;
+
+/// One `.feat` file handed to the compiler. The compiler never reads files itself: the
+/// CLI (or an embedding program) reads them and passes their text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// The path as given by the user; diagnostics print it and relative `file "..."`
+    /// locations are resolved against its directory.
+    pub name: String,
+    pub text: String,
+}
+
+/// Resolves a `file "..."` location written in the file `declared_in` against that
+/// file's directory. A pure path join: nothing is read or canonicalized, so the result
+/// is as relative as the name the file was given under.
+pub fn resolve_location(declared_in: &str, location: &str) -> String {
+    let location_path = Path::new(location);
+    if location_path.is_absolute() {
+        return location.to_string();
+    }
+    match Path::new(declared_in).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            dir.join(location_path).to_string_lossy().into_owned()
+        }
+        _ => location.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_location;
+
+    #[test]
+    fn locations_are_relative_to_the_declaring_file() {
+        assert_eq!(
+            resolve_location("cases/a/features.feat", "e.parquet"),
+            "cases/a/e.parquet"
+        );
+        assert_eq!(
+            resolve_location("features.feat", "data/e.csv"),
+            "data/e.csv"
+        );
+        assert_eq!(
+            resolve_location("x/features.feat", "/abs/e.csv"),
+            "/abs/e.csv"
+        );
+    }
+}

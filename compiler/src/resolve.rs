@@ -1,0 +1,205 @@
+//! Name resolution across the files of a project: the global tables of sources,
+//! entities, views, features and services, and duplicate-name errors.
+//!
+//! Names are global and order-independent (a view may use an entity declared in a
+//! later file). Every declaration keeps its position in its list (its id in the IR);
+//! a duplicate is reported and the name keeps pointing at the first declaration.
+
+use crate::check::error::{CheckError, NameKind};
+use crate::check::suggest::closest;
+use featc_grammar::ast::{self, Ident, Item, ViewClause};
+use featc_runtime::ir::FeatureId;
+use std::collections::HashMap;
+
+/// The declarations of a project by kind, in file then declaration order, with
+/// their name tables.
+pub struct Symbols<'a> {
+    pub sources: Vec<&'a ast::SourceDecl>,
+    pub entities: Vec<&'a ast::EntityDecl>,
+    pub views: Vec<&'a ast::ViewDecl>,
+    pub services: Vec<&'a ast::ServiceDecl>,
+    source_ids: HashMap<&'a str, usize>,
+    entity_ids: HashMap<&'a str, usize>,
+    view_ids: HashMap<&'a str, usize>,
+    feature_ids: HashMap<&'a str, FeatureId>,
+    /// Every feature declaration, with its id, in declaration order.
+    features: Vec<(FeatureId, &'a ast::FeatureDecl)>,
+}
+
+/// Builds the name tables, reporting every duplicate name.
+pub fn resolve<'a>(files: &'a [ast::File], errors: &mut Vec<CheckError>) -> Symbols<'a> {
+    let mut symbols = Symbols {
+        sources: Vec::new(),
+        entities: Vec::new(),
+        views: Vec::new(),
+        services: Vec::new(),
+        source_ids: HashMap::new(),
+        entity_ids: HashMap::new(),
+        view_ids: HashMap::new(),
+        feature_ids: HashMap::new(),
+        features: Vec::new(),
+    };
+    let mut service_names: HashMap<&str, ast::Span> = HashMap::new();
+    for item in files.iter().flat_map(|f| &f.items) {
+        match item {
+            Item::Source(s) => {
+                declare(
+                    &mut symbols.source_ids,
+                    &s.name,
+                    symbols.sources.len(),
+                    NameKind::Source,
+                    errors,
+                    |i| symbols.sources[i].name.span,
+                );
+                symbols.sources.push(s);
+            }
+            Item::Entity(e) => {
+                declare(
+                    &mut symbols.entity_ids,
+                    &e.name,
+                    symbols.entities.len(),
+                    NameKind::Entity,
+                    errors,
+                    |i| symbols.entities[i].name.span,
+                );
+                symbols.entities.push(e);
+            }
+            Item::View(v) => {
+                let view = symbols.views.len();
+                declare(
+                    &mut symbols.view_ids,
+                    &v.name,
+                    view,
+                    NameKind::View,
+                    errors,
+                    |i| symbols.views[i].name.span,
+                );
+                symbols.views.push(v);
+                let features = v.clauses.iter().filter_map(|c| match c {
+                    ViewClause::Feature(f) => Some(f),
+                    _ => None,
+                });
+                for (feature, decl) in features.enumerate() {
+                    let id = FeatureId { view, feature };
+                    let all = &symbols.features;
+                    declare(
+                        &mut symbols.feature_ids,
+                        &decl.name,
+                        id,
+                        NameKind::Feature,
+                        errors,
+                        |first| {
+                            all.iter()
+                                .find(|(i, _)| *i == first)
+                                .map_or(decl.name.span, |(_, f)| f.name.span)
+                        },
+                    );
+                    symbols.features.push((id, decl));
+                }
+            }
+            Item::Service(s) => {
+                match service_names.get(s.name.name.as_str()) {
+                    Some(first) => errors.push(duplicate(NameKind::Service, &s.name, *first)),
+                    None => {
+                        service_names.insert(&s.name.name, s.name.span);
+                    }
+                }
+                symbols.services.push(s);
+            }
+        }
+    }
+    symbols
+}
+
+/// Records `name → id` unless the name is taken, in which case reports a duplicate
+/// pointing at both declarations (`span_of` finds the first one's name).
+fn declare<'a, Id: Copy>(
+    table: &mut HashMap<&'a str, Id>,
+    name: &'a Ident,
+    id: Id,
+    kind: NameKind,
+    errors: &mut Vec<CheckError>,
+    span_of: impl FnOnce(Id) -> ast::Span,
+) {
+    match table.get(name.name.as_str()) {
+        Some(first) => errors.push(duplicate(kind, name, span_of(*first))),
+        None => {
+            table.insert(&name.name, id);
+        }
+    }
+}
+
+fn duplicate(kind: NameKind, name: &Ident, first: ast::Span) -> CheckError {
+    CheckError::Duplicate {
+        kind,
+        name: name.name.clone(),
+        span: name.span,
+        first,
+    }
+}
+
+impl<'a> Symbols<'a> {
+    pub fn source(&self, name: &Ident) -> Result<usize, CheckError> {
+        self.source_ids
+            .get(name.name.as_str())
+            .copied()
+            .ok_or_else(|| CheckError::UnknownSource {
+                name: name.name.clone(),
+                span: name.span,
+                suggestion: closest(
+                    &name.name,
+                    self.sources.iter().map(|s| s.name.name.as_str()),
+                ),
+            })
+    }
+
+    pub fn entity(&self, name: &Ident) -> Result<usize, CheckError> {
+        self.entity_ids
+            .get(name.name.as_str())
+            .copied()
+            .ok_or_else(|| CheckError::UnknownEntity {
+                name: name.name.clone(),
+                span: name.span,
+                suggestion: closest(
+                    &name.name,
+                    self.entities.iter().map(|e| e.name.name.as_str()),
+                ),
+            })
+    }
+
+    pub fn view(&self, name: &Ident) -> Result<usize, CheckError> {
+        self.view_ids
+            .get(name.name.as_str())
+            .copied()
+            .ok_or_else(|| CheckError::UnknownView {
+                name: name.name.clone(),
+                span: name.span,
+                suggestion: closest(&name.name, self.views.iter().map(|v| v.name.name.as_str())),
+            })
+    }
+
+    /// A feature by its global name, or (with `view`) within that view.
+    pub fn feature(
+        &self,
+        view: Option<(usize, &Ident)>,
+        name: &Ident,
+    ) -> Result<FeatureId, CheckError> {
+        let found = self.feature_ids.get(name.name.as_str()).copied();
+        let in_scope = |id: &FeatureId| view.is_none_or(|(v, _)| id.view == v);
+        if let Some(id) = found.filter(in_scope) {
+            return Ok(id);
+        }
+        let candidates = self
+            .features
+            .iter()
+            .filter(|(id, _)| in_scope(id))
+            .map(|(_, f)| f.name.name.as_str());
+        Err(CheckError::UnknownFeature {
+            name: name.name.clone(),
+            span: name.span,
+            view: view.map(|(_, v)| v.name.clone()),
+            suggestion: closest(&name.name, candidates),
+            declared_in: found.map(|id| self.views[id.view].name.name.clone()),
+        })
+    }
+}

@@ -1,0 +1,118 @@
+//! The `featc` binary: exit codes, where output goes, `--emit` and `--out`.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn featc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("featc runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn check_clean_project_exits_0_with_a_summary() {
+    let o = featc(&["check", "tests/cases/marketplace"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "ok: 1 files, 2 sources, 2 entities, 3 views, 22 features, 1 services\n"
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn check_with_errors_exits_1_with_plain_diagnostics() {
+    let o = featc(&[
+        "check",
+        "compiler/tests/diagnostics/E0004_unknown_column.feat",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("error[E0004]: unknown column `amout`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("compiler/tests/diagnostics/E0004_unknown_column.feat:8:33"),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\u{1b}'),
+        "no color when stderr is not a terminal"
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    assert_eq!(featc(&["check", "no/such/dir"]).status.code(), Some(2));
+    assert_eq!(featc(&["check"]).status.code(), Some(2));
+    assert_eq!(
+        featc(&["build", "tests/cases/synthetic", "--emit", "nope"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let o = featc(&["check", "runtime/src"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no .feat files"), "{}", stderr(&o));
+}
+
+#[test]
+fn build_emits_ir_to_stdout_or_a_file() {
+    let o = featc(&["build", "tests/cases/synthetic", "--emit", "ir"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ir = String::from_utf8(o.stdout).expect("utf-8");
+    assert!(
+        ir.contains("view user_txn from events by user (user_id)"),
+        "{ir}"
+    );
+
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("featc-cli-build");
+    let _ = std::fs::remove_dir_all(&out);
+    let o = featc(&[
+        "build",
+        "tests/cases/synthetic",
+        "--emit",
+        "ir",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    assert_eq!(
+        std::fs::read_to_string(out.join("ir.txt")).expect("written"),
+        ir
+    );
+}
+
+#[test]
+fn build_emits_ast() {
+    let o = featc(&[
+        "build",
+        "tests/cases/synthetic/features.feat",
+        "--emit",
+        "ast",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ast = String::from_utf8(o.stdout).expect("utf-8");
+    assert!(ast.contains("user_txn"), "{ast}");
+}
+
+#[test]
+fn build_with_errors_exits_1_and_prints_nothing() {
+    let o = featc(&[
+        "build",
+        "compiler/tests/diagnostics/E0013_sum_of_string.feat",
+        "--emit",
+        "ir",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(stderr(&o).contains("E0013"));
+}

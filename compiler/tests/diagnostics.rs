@@ -1,0 +1,164 @@
+//! Every diagnostic code: one fixture (or more) per code in `tests/diagnostics/`,
+//! named `E0xxx_<what>.feat`, each snapshotted with its rendered diagnostics.
+
+use featc::SourceFile;
+use std::path::PathBuf;
+
+fn fixtures() -> Vec<(String, String)> {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/diagnostics"));
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("fixture folder")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "feat"))
+        .map(|p| {
+            let stem = p
+                .file_stem()
+                .expect("file name")
+                .to_string_lossy()
+                .into_owned();
+            (stem, std::fs::read_to_string(&p).expect("readable"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn diagnose(name: &str, text: &str) -> (featc::Diagnostics, Vec<SourceFile>) {
+    let files = vec![SourceFile {
+        name: format!("{name}.feat"),
+        text: text.to_string(),
+    }];
+    match featc::compile(&files) {
+        Ok(_) => panic!("{name} compiles, but it is a diagnostic fixture"),
+        Err(d) => (d, files),
+    }
+}
+
+#[test]
+fn each_fixture_reports_exactly_its_code() {
+    for (name, text) in fixtures() {
+        let code = &name[..5];
+        let (diags, files) = diagnose(&name, &text);
+        assert_eq!(
+            diags.codes(),
+            vec![code],
+            "{name}:\n{}",
+            diags.render(&files, false)
+        );
+    }
+}
+
+#[test]
+fn every_code_has_a_fixture_and_a_docs_entry() {
+    let fixtures = fixtures();
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/errors.md"))
+        .expect("docs/errors.md");
+    for n in 1..=26 {
+        let code = format!("E{n:04}");
+        assert!(
+            fixtures.iter().any(|(name, _)| name.starts_with(&code)),
+            "no fixture for {code}"
+        );
+        assert!(
+            docs.contains(&format!("## {code}")),
+            "docs/errors.md has no section for {code}"
+        );
+    }
+}
+
+#[test]
+fn fixture_snapshots() {
+    for (name, text) in fixtures() {
+        let (diags, files) = diagnose(&name, &text);
+        let rendered = diags.render(&files, false);
+        insta::assert_snapshot!(
+            name.clone(),
+            format!("{text}\n---- diagnostics ----\n{rendered}")
+        );
+    }
+}
+
+#[test]
+fn unrelated_errors_are_all_reported() {
+    let text = "\
+source events {
+    time ts
+    columns { user_id: int64  amount: float64?  category: string? }
+}
+entity user { key user_id: int64 }
+
+view user_txn from events by user {
+    feature a = sum(amout) over 7d
+    feature b = count(*) over 7x
+    feature c = avg(category) over 1d
+}
+";
+    let (diags, files) = diagnose("three", text);
+    assert_eq!(
+        diags.codes(),
+        vec!["E0004", "E0016", "E0013"],
+        "{}",
+        diags.render(&files, false)
+    );
+}
+
+#[test]
+fn errors_in_several_files_and_declarations_are_all_reported() {
+    let files = vec![
+        SourceFile { name: "a.feat".into(), text: "source s { time ts columns { k: int64 } }\nentity e { key k: int64 }\n".into() },
+        SourceFile {
+            name: "b.feat".into(),
+            text: "view v from s by e { where k feature f = count(*) over 0s }\nview w from nope by e { feature g = max(k) }\nservice z { f h }\n".into(),
+        },
+    ];
+    let diags = featc::compile(&files).expect_err("has errors");
+    assert_eq!(
+        diags.codes(),
+        vec!["E0012", "E0016", "E0002", "E0006"],
+        "{}",
+        diags.render(&files, false)
+    );
+}
+
+#[test]
+fn syntax_errors_of_every_file_are_reported_together() {
+    let files = vec![
+        SourceFile {
+            name: "a.feat".into(),
+            text: "source s { time }\n".into(),
+        },
+        SourceFile {
+            name: "b.feat".into(),
+            text: "entity e { key k int64 }\n".into(),
+        },
+    ];
+    let diags = featc::compile(&files).expect_err("has errors");
+    assert_eq!(diags.codes(), vec!["E0001", "E0001"]);
+    let text = diags.render(&files, false);
+    assert!(
+        text.contains("a.feat:1:") && text.contains("b.feat:1:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn duplicates_across_files_point_at_both() {
+    let files = vec![
+        SourceFile {
+            name: "a.feat".into(),
+            text: "entity user { key id: int64 }\n".into(),
+        },
+        SourceFile {
+            name: "b.feat".into(),
+            text: "entity user { key id: int64 }\n".into(),
+        },
+    ];
+    let diags = featc::compile(&files).expect_err("duplicate");
+    let text = diags.render(&files, false);
+    assert_eq!(diags.codes(), vec!["E0010"]);
+    assert!(
+        text.contains("b.feat:1:8") && text.contains("a.feat:1:8"),
+        "{text}"
+    );
+    assert!(text.contains("first declared here"), "{text}");
+}

@@ -1,0 +1,91 @@
+//! Snapshots of `featc build --emit ir` for the public acceptance cases and the
+//! fraud example, and checks of the IR facts the other stages rely on.
+
+use featc::SourceFile;
+
+/// Reads a project's `.feat` files (sorted), named relative to the repository root
+/// so the snapshots do not depend on where the repository is checked out.
+fn project(dir: &str) -> Vec<SourceFile> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let mut names: Vec<String> = std::fs::read_dir(format!("{root}/{dir}"))
+        .expect("project folder")
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| n.ends_with(".feat"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| {
+            let name = format!("{dir}/{n}");
+            let text = std::fs::read_to_string(format!("{root}/{name}")).expect("readable");
+            SourceFile { name, text }
+        })
+        .collect()
+}
+
+fn ir_of(dir: &str) -> (String, featc::ir::Project) {
+    let files = project(dir);
+    let input: String = files
+        .iter()
+        .map(|f| format!("// {}\n{}", f.name, f.text))
+        .collect();
+    match featc::compile(&files) {
+        Ok(p) => (input, p),
+        Err(d) => panic!("{dir} does not compile:\n{}", d.render(&files, false)),
+    }
+}
+
+/// The snapshot shows the input files next to the IR they compile to.
+fn with_input(input: &str, p: &featc::ir::Project) -> String {
+    format!(
+        "{input}\n---- ir ----\n{}",
+        featc::print::ir::print_project(p)
+    )
+}
+
+#[test]
+fn synthetic_ir() {
+    let (input, p) = ir_of("tests/cases/synthetic");
+    assert_eq!(p.all_features().len(), 32);
+    insta::assert_snapshot!("ir_synthetic", with_input(&input, &p));
+}
+
+#[test]
+fn marketplace_ir() {
+    let (input, p) = ir_of("tests/cases/marketplace");
+    assert_eq!(p.services.len(), 1);
+    assert_eq!(p.services[0].features.len(), 22);
+    insta::assert_snapshot!("ir_marketplace", with_input(&input, &p));
+}
+
+#[test]
+fn fraud_example_ir() {
+    let (input, p) = ir_of("examples/fraud");
+    // features.feat sorts before sources.feat, yet uses its entities and sources.
+    assert_eq!(
+        p.files,
+        vec![
+            "examples/fraud/features.feat",
+            "examples/fraud/sources.feat"
+        ]
+    );
+    assert_eq!(
+        p.sources[0].location.as_deref(),
+        Some("examples/fraud/data/transactions.csv")
+    );
+    assert_eq!(p.sources[0].lateness_us, 5 * 60 * 1_000_000);
+    insta::assert_snapshot!("ir_fraud", with_input(&input, &p));
+}
+
+#[test]
+fn ir_round_trips_through_json() {
+    let (_, p) = ir_of("tests/cases/marketplace");
+    let json = serde_json::to_string(&p).expect("serializable");
+    let back: featc::ir::Project = serde_json::from_str(&json).expect("deserializable");
+    assert_eq!(back, p);
+}

@@ -1,0 +1,68 @@
+//! Every ```feat block of the docs and every example project compiles, so the docs
+//! cannot drift from the language.
+
+use featc::SourceFile;
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The ```feat blocks of a Markdown file, with the line each starts on.
+fn feat_blocks(markdown: &str) -> Vec<(usize, String)> {
+    let mut blocks = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    for (i, line) in markdown.lines().enumerate() {
+        match (&mut current, line.trim_end()) {
+            (None, "```feat") => current = Some((i + 2, String::new())),
+            (Some(_), "```") => blocks.push(current.take().expect("inside a block")),
+            (Some((_, text)), _) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+fn compile_or_panic(files: &[SourceFile]) {
+    if let Err(diags) = featc::compile(files) {
+        panic!("does not compile:\n{}", diags.render(files, false));
+    }
+}
+
+#[test]
+fn every_feat_block_in_the_docs_compiles() {
+    let mut seen = 0;
+    for doc in ["docs/language.md", "README.md", "examples/fraud/README.md"] {
+        let text = std::fs::read_to_string(repo().join(doc)).expect("doc exists");
+        for (line, block) in feat_blocks(&text) {
+            let name = format!("{doc}:{line}");
+            compile_or_panic(&[SourceFile { name, text: block }]);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 6, "expected the language reference to hold examples, found {seen}");
+}
+
+#[test]
+fn example_and_case_projects_compile() {
+    for dir in ["examples/fraud", "tests/cases/synthetic", "tests/cases/marketplace"] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(repo().join(dir))
+            .expect("project folder")
+            .map(|e| e.expect("dir entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "feat"))
+            .collect();
+        paths.sort();
+        assert!(!paths.is_empty(), "{dir} has no .feat file");
+        let files: Vec<SourceFile> = paths
+            .iter()
+            .map(|p| SourceFile {
+                name: p.display().to_string(),
+                text: std::fs::read_to_string(p).expect("readable"),
+            })
+            .collect();
+        compile_or_panic(&files);
+    }
+}
