@@ -1,0 +1,68 @@
+//! `avg(x)`: the exact sum divided by the count of non-null values, correctly rounded;
+//! float64 result for int64 or float64 input; empty is null.
+
+use super::{AggError, Aggregation, Invertible};
+use crate::exact::{self, ExactSum};
+use crate::value::Value;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Avg;
+
+/// Count and exact sum of the non-null numeric inputs.
+#[derive(Debug, Clone, Default)]
+pub struct AvgState {
+    pub n: u64,
+    pub s1: ExactSum,
+}
+
+impl Aggregation for Avg {
+    type State = AvgState;
+    const INVERTIBLE: bool = true;
+
+    fn identity(&self) -> AvgState {
+        AvgState::default()
+    }
+
+    fn combine(&self, into: &mut AvgState, other: &AvgState) {
+        into.n = into.n.wrapping_add(other.n);
+        into.s1.merge(&other.s1);
+    }
+
+    fn finish(&self, s: &AvgState) -> Result<Value, AggError> {
+        if s.n == 0 {
+            return Ok(Value::Null);
+        }
+        Ok(Value::Float64(exact::avg(&s.s1, s.n)))
+    }
+
+    #[inline]
+    fn insert(&self, s: &mut AvgState, _ts: i64, v: &Value) {
+        match v {
+            Value::Float64(x) => s.s1.add_f64(*x),
+            Value::Int64(x) => s.s1.add_i64(*x),
+            _ => return,
+        }
+        s.n = s.n.wrapping_add(1);
+    }
+
+    fn state_bytes(&self, s: &AvgState) -> usize {
+        8 + s.s1.approx_bytes()
+    }
+}
+
+impl Invertible for Avg {
+    #[inline]
+    fn remove(&self, s: &mut AvgState, _ts: i64, v: &Value) {
+        match v {
+            Value::Float64(x) => s.s1.sub_f64(*x),
+            Value::Int64(x) => s.s1.sub_i64(*x),
+            _ => return,
+        }
+        s.n = s.n.wrapping_sub(1);
+    }
+
+    fn uncombine(&self, from: &mut AvgState, other: &AvgState) {
+        from.n = from.n.wrapping_sub(other.n);
+        from.s1.unmerge(&other.s1);
+    }
+}

@@ -1,0 +1,70 @@
+//! `count_distinct(x)`: the number of distinct non-null values, exact, under the
+//! identity of `Value::total_cmp` (`-0.0` and `+0.0` differ, all NaNs are one value).
+
+use std::collections::HashMap;
+
+use super::{AggError, Aggregation, Invertible};
+use crate::value::{Value, ValueKey};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CountDistinct;
+
+/// Value -> multiplicity; a value leaves the map when its multiplicity reaches zero,
+/// so `len()` is the distinct count and removal is exact.
+pub type DistinctState = HashMap<ValueKey, u64>;
+
+impl Aggregation for CountDistinct {
+    type State = DistinctState;
+    const INVERTIBLE: bool = true;
+
+    fn identity(&self) -> DistinctState {
+        HashMap::new()
+    }
+
+    fn combine(&self, into: &mut DistinctState, other: &DistinctState) {
+        for (k, c) in other {
+            *into.entry(k.clone()).or_insert(0) += c;
+        }
+    }
+
+    fn finish(&self, s: &DistinctState) -> Result<Value, AggError> {
+        Ok(Value::Int64(s.len() as i64))
+    }
+
+    #[inline]
+    fn insert(&self, s: &mut DistinctState, _ts: i64, v: &Value) {
+        if !v.is_null() {
+            *s.entry(ValueKey(v.canonical())).or_insert(0) += 1;
+        }
+    }
+
+    fn state_bytes(&self, s: &DistinctState) -> usize {
+        48 + s.capacity() * (std::mem::size_of::<(ValueKey, u64)>() + 8)
+    }
+}
+
+impl Invertible for CountDistinct {
+    fn remove(&self, s: &mut DistinctState, _ts: i64, v: &Value) {
+        if v.is_null() {
+            return;
+        }
+        let key = ValueKey(v.canonical());
+        if let Some(c) = s.get_mut(&key) {
+            *c -= 1;
+            if *c == 0 {
+                s.remove(&key);
+            }
+        }
+    }
+
+    fn uncombine(&self, from: &mut DistinctState, other: &DistinctState) {
+        for (k, c) in other {
+            if let Some(m) = from.get_mut(k) {
+                *m = m.saturating_sub(*c);
+                if *m == 0 {
+                    from.remove(k);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! `AggError`: why an aggregation could not produce a value.
+
+use std::fmt;
+
+use crate::ir::{AggKind, DataType};
+
+/// An aggregation failure. Errors are data: executors report them with the feature
+/// and key they belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AggError {
+    /// An integer `sum` whose exact total does not fit in int64.
+    IntegerOverflow { agg: AggKind },
+    /// The aggregation does not accept this input type (see `AggKind::result_type`).
+    UnsupportedInput { agg: AggKind, input: Option<DataType> },
+    /// A value whose variant does not match the accumulator's declared input type was
+    /// fed to it (an executor bug, not bad user data); the value was ignored.
+    TypeMismatch { agg: AggKind, expected: Option<DataType>, found: &'static str },
+}
+
+impl fmt::Display for AggError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ty = |t: &Option<DataType>| t.map_or("*", |t| t.name());
+        match self {
+            AggError::IntegerOverflow { agg } => {
+                write!(f, "{}: integer result overflows int64", agg.name())
+            }
+            AggError::UnsupportedInput { agg, input } => {
+                write!(f, "{} does not accept input of type {}", agg.name(), ty(input))
+            }
+            AggError::TypeMismatch { agg, expected, found } => write!(
+                f,
+                "{}: expected {} input, got a {found} value",
+                agg.name(),
+                ty(expected)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AggError {}

@@ -1,0 +1,30 @@
+//! `last(x)`: the value of the non-null event with the greatest ts, ties broken by the
+//! greatest value (the maximum of `(ts, value)`); null when empty.
+
+use super::{Select, SelectAgg};
+use crate::ir::AggKind;
+use crate::value::{Value, ValueKey};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LastSel;
+
+pub type Last = SelectAgg<LastSel>;
+
+impl Select for LastSel {
+    type Key = (i64, ValueKey);
+    const PREFER_GREATER: bool = true;
+    const KIND: AggKind = AggKind::Last;
+
+    #[inline]
+    fn key(ts: i64, v: &Value) -> Option<(i64, ValueKey)> {
+        if v.is_null() {
+            None
+        } else {
+            Some((ts, ValueKey(v.canonical())))
+        }
+    }
+
+    fn value(k: &(i64, ValueKey)) -> Value {
+        k.1 .0.clone()
+    }
+}

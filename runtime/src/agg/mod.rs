@@ -1,0 +1,83 @@
+//! The aggregation algebra: one commutative monoid per `AggKind`, one file each.
+//! This is the only implementation of each aggregation's arithmetic; the batch and
+//! streaming executors both go through it (via `crate::window`), which is what makes
+//! their results bit-identical.
+
+mod avg;
+mod count;
+mod count_distinct;
+mod count_if;
+mod count_star;
+mod error;
+mod first;
+mod last;
+mod max;
+mod min;
+mod moments;
+mod select;
+mod stddev_pop;
+mod sum_float;
+mod sum_int;
+mod var_pop;
+
+pub use avg::{Avg, AvgState};
+pub use count::Count;
+pub use count_distinct::CountDistinct;
+pub use count_if::CountIf;
+pub use count_star::CountStar;
+pub use error::AggError;
+pub use first::{First, FirstSel};
+pub use last::{Last, LastSel};
+pub use max::{Max, MaxSel};
+pub use min::{Min, MinSel};
+pub use moments::Moments;
+pub use select::{Select, SelectAgg};
+pub use stddev_pop::StddevPop;
+pub use sum_float::SumFloat;
+pub use sum_int::SumInt;
+pub use var_pop::VarPop;
+
+use crate::value::Value;
+
+/// A commutative monoid over lifted events.
+///
+/// Invariants: `combine` is associative and commutative with `identity()` as neutral
+/// element; `finish(fold(lift(e) for e in E))` depends only on the multiset `E`
+/// (never on order, never on how it was split); `insert(s, e)` leaves `s` equal (as a
+/// value) to `combine(s, lift(e))`. Nulls are ignored by every aggregation except
+/// `count(*)`, which counts every event it is given (the value is irrelevant).
+/// Values of a variant the aggregation does not accept are ignored (the window layer
+/// reports them as `AggError::TypeMismatch`).
+pub trait Aggregation: Clone + Send + Sync + std::fmt::Debug + 'static {
+    type State: Clone + std::fmt::Debug + Send + Sync + 'static;
+    /// True when the type also implements `Invertible`.
+    const INVERTIBLE: bool;
+
+    fn identity(&self) -> Self::State;
+
+    fn lift(&self, ts: i64, v: &Value) -> Self::State {
+        let mut s = self.identity();
+        self.insert(&mut s, ts, v);
+        s
+    }
+
+    fn combine(&self, into: &mut Self::State, other: &Self::State);
+
+    /// The result for the folded multiset (the "empty" row of semantics.md for
+    /// `identity()`).
+    fn finish(&self, s: &Self::State) -> Result<Value, AggError>;
+
+    /// Fast path equal to `combine(s, lift(ts, v))`; allocation-free for numbers.
+    fn insert(&self, s: &mut Self::State, ts: i64, v: &Value);
+
+    /// Approximate memory held by a state, in bytes.
+    fn state_bytes(&self, s: &Self::State) -> usize;
+}
+
+/// An aggregation with an inverse: for states `a`, `b`, `combine(a, b)` followed by
+/// `uncombine(.., b)` gives a state equal (as a value) to `a`, and `remove(s, e)`
+/// undoes `insert(s, e)`. Callers only remove what they inserted.
+pub trait Invertible: Aggregation {
+    fn remove(&self, s: &mut Self::State, ts: i64, v: &Value);
+    fn uncombine(&self, from: &mut Self::State, other: &Self::State);
+}

@@ -1,0 +1,73 @@
+//! `Select` and `SelectAgg`: the aggregations that keep one preferred event (min,
+//! max, first, last), as a monoid over `Option<key>`.
+
+use std::cmp::Ordering;
+
+use super::{AggError, Aggregation};
+use crate::ir::AggKind;
+use crate::value::Value;
+
+/// Picks the preferred event by a totally ordered key.
+///
+/// Invariants: `key` is `None` exactly for null values; keys equal under `Ord` yield
+/// bit-identical `value`s (keys hold canonical values), so the result does not depend
+/// on which of two equal keys was kept.
+pub trait Select: Clone + Copy + Send + Sync + std::fmt::Debug + Default + 'static {
+    type Key: Ord + Clone + std::fmt::Debug + Send + Sync + 'static;
+    /// True to keep the greatest key (max, last), false for the smallest (min, first).
+    const PREFER_GREATER: bool;
+    const KIND: AggKind;
+
+    fn key(ts: i64, v: &Value) -> Option<Self::Key>;
+    fn value(k: &Self::Key) -> Value;
+
+    /// True when `a` is preferred to `b` or equal to it.
+    #[inline]
+    fn at_least_as_good(a: &Self::Key, b: &Self::Key) -> bool {
+        match a.cmp(b) {
+            Ordering::Equal => true,
+            Ordering::Greater => Self::PREFER_GREATER,
+            Ordering::Less => !Self::PREFER_GREATER,
+        }
+    }
+}
+
+/// The monoid of a `Select`: identity `None`, combine keeps the preferred key.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SelectAgg<S: Select>(pub S);
+
+impl<S: Select> Aggregation for SelectAgg<S> {
+    type State = Option<S::Key>;
+    const INVERTIBLE: bool = false;
+
+    fn identity(&self) -> Option<S::Key> {
+        None
+    }
+
+    fn combine(&self, into: &mut Option<S::Key>, other: &Option<S::Key>) {
+        if let Some(o) = other {
+            match into {
+                Some(i) if S::at_least_as_good(i, o) => {}
+                _ => *into = Some(o.clone()),
+            }
+        }
+    }
+
+    fn finish(&self, s: &Option<S::Key>) -> Result<Value, AggError> {
+        Ok(s.as_ref().map_or(Value::Null, S::value))
+    }
+
+    #[inline]
+    fn insert(&self, s: &mut Option<S::Key>, ts: i64, v: &Value) {
+        if let Some(k) = S::key(ts, v) {
+            match s {
+                Some(i) if S::at_least_as_good(i, &k) => {}
+                _ => *s = Some(k),
+            }
+        }
+    }
+
+    fn state_bytes(&self, _s: &Option<S::Key>) -> usize {
+        std::mem::size_of::<Option<S::Key>>()
+    }
+}

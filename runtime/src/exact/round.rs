@@ -1,0 +1,223 @@
+//! Correct rounding (nearest, ties to even) of exact binary magnitudes to f64, and
+//! `Mag`, the allocation-free scratch magnitude the rounding reads.
+
+use num_bigint::BigUint;
+
+const INLINE: usize = 160;
+
+/// A non-negative integer `sum_i d[i] * 2^(32 * (shift + i))` in base-2^32 digits,
+/// least significant first. Inline up to 160 digits (covers every f64 sum and sum of
+/// squares); spills to the heap beyond that, so it never fails.
+pub struct Mag {
+    inline: [u32; INLINE],
+    spill: Vec<u32>,
+    len: usize,
+    /// Limb index (in units of 32 bits) of digit 0.
+    pub shift: u32,
+}
+
+impl Default for Mag {
+    fn default() -> Self {
+        Mag::new()
+    }
+}
+
+impl Mag {
+    pub fn new() -> Mag {
+        Mag { inline: [0; INLINE], spill: Vec::new(), len: 0, shift: 0 }
+    }
+
+    /// Empties the magnitude, preparing room for `cap` digits.
+    pub fn reset(&mut self, shift: u32, cap: usize) {
+        self.shift = shift;
+        self.len = 0;
+        self.spill.clear();
+        if cap > INLINE {
+            self.spill.reserve(cap);
+        }
+    }
+
+    fn spilled(&self) -> bool {
+        !self.spill.is_empty() || self.len > INLINE
+    }
+
+    #[inline]
+    pub fn push(&mut self, d: u32) {
+        if self.len < INLINE && self.spill.is_empty() {
+            self.inline[self.len] = d;
+        } else {
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.inline[..self.len]);
+            }
+            self.spill.push(d);
+        }
+        self.len += 1;
+    }
+
+    pub fn digits(&self) -> &[u32] {
+        if self.spilled() {
+            &self.spill[..self.len]
+        } else {
+            &self.inline[..self.len]
+        }
+    }
+
+    fn digits_mut(&mut self) -> &mut [u32] {
+        if self.spilled() {
+            &mut self.spill[..self.len]
+        } else {
+            &mut self.inline[..self.len]
+        }
+    }
+
+    /// Replaces `v` (read as `v - 2^(32 len)`, a negative number) by its magnitude.
+    pub fn negate(&mut self) {
+        let mut carry = 1u64;
+        for d in self.digits_mut() {
+            let v = (!*d) as u64 + carry;
+            *d = v as u32;
+            carry = v >> 32;
+        }
+        if carry != 0 {
+            self.push(1);
+        }
+    }
+
+    /// Drops leading (most significant) zero digits.
+    pub fn trim(&mut self) {
+        while self.len > 0 && self.digits()[self.len - 1] == 0 {
+            self.len -= 1;
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.digits().iter().all(|&d| d == 0)
+    }
+
+    /// Divides by `n > 0` in place (long division); returns true when the remainder
+    /// is non-zero.
+    pub fn div_rem_u64(&mut self, n: u64) -> bool {
+        let mut rem: u128 = 0;
+        for d in self.digits_mut().iter_mut().rev() {
+            let cur = (rem << 32) | *d as u128;
+            *d = (cur / n as u128) as u32;
+            rem = cur % n as u128;
+        }
+        self.trim();
+        rem != 0
+    }
+
+    /// The magnitude as a `BigUint` together with its binary exponent `32 * shift`.
+    pub fn to_biguint(&self) -> (BigUint, i64) {
+        (BigUint::from_slice(self.digits()), 32 * self.shift as i64)
+    }
+}
+
+fn bit_len(d: &[u32]) -> i64 {
+    match d.iter().rposition(|&x| x != 0) {
+        None => 0,
+        Some(i) => 32 * i as i64 + (32 - d[i].leading_zeros() as i64),
+    }
+}
+
+fn bit(d: &[u32], i: i64) -> bool {
+    if i < 0 {
+        return false;
+    }
+    let w = (i / 32) as usize;
+    w < d.len() && (d[w] >> (i % 32)) & 1 == 1
+}
+
+/// True when any bit below position `i` is set.
+fn any_below(d: &[u32], i: i64) -> bool {
+    if i <= 0 {
+        return false;
+    }
+    let w = ((i / 32) as usize).min(d.len());
+    if d[..w].iter().any(|&x| x != 0) {
+        return true;
+    }
+    let r = i % 32;
+    w < d.len() && r > 0 && d[w] & ((1u32 << r) - 1) != 0
+}
+
+/// Bits `[from, from + 53)` as an integer (bits beyond the end read as zero).
+fn bits_from(d: &[u32], from: i64) -> u64 {
+    debug_assert!(from >= 0);
+    let w = (from / 32) as usize;
+    let r = from % 32;
+    let mut acc: u128 = 0;
+    for k in (0..3).rev() {
+        acc = (acc << 32) | d.get(w + k).copied().unwrap_or(0) as u128;
+    }
+    ((acc >> r) as u64) & ((1u64 << 53) - 1)
+}
+
+/// Correctly rounds `(m + s) * 2^exp` to f64 (nearest, ties to even), where `m` is the
+/// magnitude `d` and `s` is an unknown quantity in (0, 1) when `sticky` (else 0).
+/// Requirement when `sticky`: `exp <= -1076`, so the rounding bit of the smallest
+/// subnormal lies inside `d`. Returns a non-negative f64 (+inf on overflow, +0.0 for 0).
+pub fn round_digits(d: &[u32], sticky: bool, exp: i64) -> f64 {
+    let len = bit_len(d);
+    if len == 0 {
+        return 0.0;
+    }
+    let top = len - 1 + exp;
+    if top >= 1024 {
+        return f64::INFINITY;
+    }
+    let kept_low = (top - 52).max(-1074);
+    let drop = kept_low - exp;
+    let mut q;
+    if drop <= 0 {
+        // Exact: every bit fits.
+        q = bits_from(d, 0) << (-drop);
+    } else {
+        q = bits_from(d, drop);
+        let half = bit(d, drop - 1);
+        let rest = sticky || any_below(d, drop - 1);
+        if half && (rest || q & 1 == 1) {
+            q += 1;
+        }
+    }
+    let bits = (((kept_low + 1074) as u64) << 52) + q;
+    if bits >= f64::INFINITY.to_bits() {
+        return f64::INFINITY;
+    }
+    f64::from_bits(bits)
+}
+
+/// Correctly rounds `num / den * 2^exp` (den > 0) to f64; non-negative.
+pub fn round_ratio(num: &BigUint, den: &BigUint, exp: i64) -> f64 {
+    if num.bits() == 0 {
+        return 0.0;
+    }
+    let nb = num.bits() as i64;
+    let db = den.bits() as i64;
+    let sh = (56 + db - nb).max(exp + 1076).max(0);
+    let scaled = num << (sh as u64);
+    let q = &scaled / den;
+    let sticky = &q * den != scaled;
+    round_digits(&q.to_u32_digits(), sticky, exp - sh)
+}
+
+/// Correctly rounds `sqrt(num / den * 2^exp)` (den > 0) to f64; non-negative.
+pub fn round_sqrt_ratio(num: &BigUint, den: &BigUint, exp: i64) -> f64 {
+    if num.bits() == 0 {
+        return 0.0;
+    }
+    // Make the exponent even so it halves exactly.
+    let (num, exp) = if exp % 2 != 0 { (num << 1u32, exp - 1) } else { (num.clone(), exp) };
+    let half = exp / 2;
+    let nb = num.bits() as i64;
+    let db = den.bits() as i64;
+    // sqrt(num/den * 2^exp) = sqrt(num * 2^(2k) / den) * 2^(half - k); pick k so the
+    // integer root has >= 56 bits and its last bit is below the subnormal rounding bit.
+    let k = ((114 + db - nb + 1) / 2).max(half + 1076).max(0);
+    let scaled = &num << ((2 * k) as u64);
+    let m = &scaled / den;
+    let exact_div = &m * den == scaled;
+    let r = m.sqrt();
+    let sticky = !exact_div || &r * &r != m;
+    round_digits(&r.to_u32_digits(), sticky, half - k)
+}

@@ -1,0 +1,115 @@
+//! The aggregations of semantics.md, each computed from scratch over the events of
+//! one window: a list of `(ts, value)` in no particular order.
+
+use std::cmp::Ordering;
+
+use num_bigint::BigInt;
+
+use super::exact::{moments, Dyadic, Moments};
+use super::round::{round_ratio, sqrt_ratio};
+use super::value::{total_cmp, RValue};
+use crate::ir::{AggKind, DataType};
+
+/// The value of `kind` over `events`; `ty` is the feature's result type (it decides
+/// between an int64 and a float64 sum, and the type of an empty sum). An error is a
+/// message (integer sum overflow, a value of the wrong type).
+pub fn aggregate(kind: AggKind, ty: DataType, events: &[(i64, &RValue)]) -> Result<RValue, String> {
+    let present: Vec<(i64, &RValue)> = events.iter().copied().filter(|(_, v)| !v.is_null()).collect();
+    let values: Vec<&RValue> = present.iter().map(|(_, v)| *v).collect();
+    Ok(match kind {
+        AggKind::CountStar => RValue::Int(events.len() as i64),
+        AggKind::Count => RValue::Int(values.len() as i64),
+        AggKind::CountIf => {
+            RValue::Int(values.iter().filter(|v| matches!(v, RValue::Bool(true))).count() as i64)
+        }
+        AggKind::CountDistinct => {
+            let mut sorted = values.clone();
+            sorted.sort_by(|a, b| total_cmp(a, b));
+            sorted.dedup_by(|a, b| total_cmp(a, b) == Ordering::Equal);
+            RValue::Int(sorted.len() as i64)
+        }
+        AggKind::Sum if ty == DataType::Int64 => int_sum(&values)?,
+        AggKind::Sum => float_finish(&values, Finish::Sum)?.unwrap_or(RValue::Float(0.0)),
+        AggKind::Avg => float_finish(&values, Finish::Avg)?.unwrap_or(RValue::Null),
+        AggKind::VarPop => float_finish(&values, Finish::Var)?.unwrap_or(RValue::Null),
+        AggKind::StddevPop => float_finish(&values, Finish::Stddev)?.unwrap_or(RValue::Null),
+        AggKind::Min => extreme(values.iter().copied().min_by(|a, b| total_cmp(a, b))),
+        AggKind::Max => extreme(values.iter().copied().max_by(|a, b| total_cmp(a, b))),
+        AggKind::First => extreme(present.iter().min_by(|a, b| by_time_then_value(a, b)).map(|e| e.1)),
+        AggKind::Last => extreme(present.iter().max_by(|a, b| by_time_then_value(a, b)).map(|e| e.1)),
+    })
+}
+
+fn by_time_then_value(a: &(i64, &RValue), b: &(i64, &RValue)) -> Ordering {
+    a.0.cmp(&b.0).then_with(|| total_cmp(a.1, b.1))
+}
+
+fn extreme(v: Option<&RValue>) -> RValue {
+    v.cloned().unwrap_or(RValue::Null)
+}
+
+fn int_sum(values: &[&RValue]) -> Result<RValue, String> {
+    let mut total = BigInt::from(0);
+    for v in values {
+        match v {
+            RValue::Int(x) => total += *x,
+            other => return Err(format!("sum of int64 got a {} value", other.kind_name())),
+        }
+    }
+    i64::try_from(&total)
+        .map(RValue::Int)
+        .map_err(|_| format!("integer sum {total} overflows int64"))
+}
+
+#[derive(Clone, Copy)]
+enum Finish {
+    Sum,
+    Avg,
+    Var,
+    Stddev,
+}
+
+/// The float results; `None` when there is no non-null value.
+fn float_finish(values: &[&RValue], finish: Finish) -> Result<Option<RValue>, String> {
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let mut finite = Vec::with_capacity(values.len());
+    let (mut nan, mut pos_inf, mut neg_inf) = (false, false, false);
+    for v in values {
+        match v {
+            RValue::Int(x) => finite.push(Dyadic::from_i64(*x)),
+            RValue::Float(x) => match Dyadic::from_f64(*x) {
+                Some(d) => finite.push(d),
+                None if x.is_nan() => nan = true,
+                None if *x > 0.0 => pos_inf = true,
+                None => neg_inf = true,
+            },
+            other => return Err(format!("numeric aggregation got a {} value", other.kind_name())),
+        }
+    }
+    let n = values.len() as i64;
+    if nan || pos_inf || neg_inf {
+        let sum = if nan || (pos_inf && neg_inf) {
+            f64::NAN
+        } else if pos_inf {
+            f64::INFINITY
+        } else {
+            f64::NEG_INFINITY
+        };
+        return Ok(Some(RValue::Float(match finish {
+            Finish::Sum => sum,
+            Finish::Avg => sum / n as f64,
+            Finish::Var | Finish::Stddev => f64::NAN,
+        })));
+    }
+    let m: Moments = moments(&finite);
+    let n_big = BigInt::from(n);
+    let result = match finish {
+        Finish::Sum => round_ratio(&m.s1, &BigInt::from(1), m.exp),
+        Finish::Avg => round_ratio(&m.s1, &n_big, m.exp),
+        Finish::Var => round_ratio(&m.n2_variance(), &(&n_big * &n_big), 2 * m.exp),
+        Finish::Stddev => sqrt_ratio(&m.n2_variance(), &(&n_big * &n_big), 2 * m.exp),
+    };
+    Ok(Some(RValue::Float(result)))
+}

@@ -1,0 +1,181 @@
+//! A naive per-row evaluator of `ir::Expr` with SQL null semantics (semantics.md
+//! "Row transforms" and `ir::BinaryOp`'s typing rules).
+//!
+//! Choices the contract leaves to this file: float comparisons are IEEE (`NaN` is
+//! unordered, so `=`/`<`/... are false and `!=` is true; `-0.0 = +0.0`); both sides of
+//! a binary operator are always evaluated (an overflow on either side is an error even
+//! when `and`/`or` could decide without it); `case` and `coalesce` evaluate lazily.
+
+use std::cmp::Ordering;
+
+use super::value::RValue;
+use crate::ir::{BinaryOp, Expr, ExprKind, Literal};
+
+/// Reads a column (or an earlier let) of the current row; an error is a message.
+pub type Row<'a> = dyn Fn(&str) -> Result<RValue, String> + 'a;
+
+/// Evaluates `expr` on one row. Errors are messages (overflow, type mismatches that a
+/// checked project never produces); the caller adds the source and row.
+pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, String> {
+    match &expr.kind {
+        ExprKind::Column(name) => row(name),
+        ExprKind::Literal(lit) => Ok(match lit {
+            Literal::Null => RValue::Null,
+            Literal::Int64(v) => RValue::Int(*v),
+            Literal::Float64(v) => RValue::Float(*v),
+            Literal::String(v) => RValue::Str(v.clone()),
+            Literal::Bool(v) => RValue::Bool(*v),
+        }),
+        ExprKind::Cast(inner) => match eval(inner, row)? {
+            RValue::Int(v) => Ok(RValue::Float(v as f64)),
+            v @ (RValue::Float(_) | RValue::Null) => Ok(v),
+            v => Err(format!("cannot cast a {} to float64", v.kind_name())),
+        },
+        ExprKind::Not(inner) => match eval(inner, row)? {
+            RValue::Null => Ok(RValue::Null),
+            RValue::Bool(b) => Ok(RValue::Bool(!b)),
+            v => Err(format!("`not` of a {}", v.kind_name())),
+        },
+        ExprKind::Neg(inner) => match eval(inner, row)? {
+            RValue::Null => Ok(RValue::Null),
+            RValue::Int(v) => v
+                .checked_neg()
+                .map(RValue::Int)
+                .ok_or_else(|| format!("integer overflow in -({v})")),
+            RValue::Float(v) => Ok(RValue::Float(-v)),
+            v => Err(format!("unary minus of a {}", v.kind_name())),
+        },
+        ExprKind::Binary { op, lhs, rhs } => binary(*op, eval(lhs, row)?, eval(rhs, row)?),
+        ExprKind::IsNull { expr, negated } => Ok(RValue::Bool(eval(expr, row)?.is_null() != *negated)),
+        ExprKind::InList { expr, list, negated } => {
+            let needle = eval(expr, row)?;
+            if needle.is_null() {
+                return Ok(RValue::Null);
+            }
+            let mut saw_null = false;
+            for item in list {
+                let item = eval(item, row)?;
+                if item.is_null() {
+                    saw_null = true;
+                } else if compare(&needle, &item)? == Some(Ordering::Equal) {
+                    return Ok(RValue::Bool(!negated));
+                }
+            }
+            Ok(if saw_null { RValue::Null } else { RValue::Bool(*negated) })
+        }
+        ExprKind::Coalesce(args) => {
+            for arg in args {
+                let v = eval(arg, row)?;
+                if !v.is_null() {
+                    return Ok(v);
+                }
+            }
+            Ok(RValue::Null)
+        }
+        ExprKind::Case { branches, otherwise } => {
+            for (condition, value) in branches {
+                if eval(condition, row)? == RValue::Bool(true) {
+                    return eval(value, row);
+                }
+            }
+            match otherwise {
+                Some(e) => eval(e, row),
+                None => Ok(RValue::Null),
+            }
+        }
+    }
+}
+
+/// The order of two non-null values of one type; `None` when unordered (a NaN).
+fn compare(a: &RValue, b: &RValue) -> Result<Option<Ordering>, String> {
+    Ok(match (a, b) {
+        (RValue::Int(x), RValue::Int(y)) => Some(x.cmp(y)),
+        (RValue::Float(x), RValue::Float(y)) => x.partial_cmp(y),
+        (RValue::Int(x), RValue::Float(y)) => (*x as f64).partial_cmp(y),
+        (RValue::Float(x), RValue::Int(y)) => x.partial_cmp(&(*y as f64)),
+        (RValue::Str(x), RValue::Str(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
+        (RValue::Bool(x), RValue::Bool(y)) => Some(x.cmp(y)),
+        (RValue::Ts(x), RValue::Ts(y)) => Some(x.cmp(y)),
+        _ => return Err(format!("cannot compare a {} with a {}", a.kind_name(), b.kind_name())),
+    })
+}
+
+fn as_bool(v: &RValue, op: BinaryOp) -> Result<Option<bool>, String> {
+    match v {
+        RValue::Null => Ok(None),
+        RValue::Bool(b) => Ok(Some(*b)),
+        v => Err(format!("`{}` of a {}", op.symbol(), v.kind_name())),
+    }
+}
+
+fn as_f64(v: &RValue, op: BinaryOp) -> Result<f64, String> {
+    match v {
+        RValue::Int(x) => Ok(*x as f64),
+        RValue::Float(x) => Ok(*x),
+        v => Err(format!("`{}` of a {}", op.symbol(), v.kind_name())),
+    }
+}
+
+fn binary(op: BinaryOp, a: RValue, b: RValue) -> Result<RValue, String> {
+    match op {
+        BinaryOp::And => {
+            let (x, y) = (as_bool(&a, op)?, as_bool(&b, op)?);
+            return Ok(match (x, y) {
+                (Some(false), _) | (_, Some(false)) => RValue::Bool(false),
+                (Some(true), Some(true)) => RValue::Bool(true),
+                _ => RValue::Null,
+            });
+        }
+        BinaryOp::Or => {
+            let (x, y) = (as_bool(&a, op)?, as_bool(&b, op)?);
+            return Ok(match (x, y) {
+                (Some(true), _) | (_, Some(true)) => RValue::Bool(true),
+                (Some(false), Some(false)) => RValue::Bool(false),
+                _ => RValue::Null,
+            });
+        }
+        _ => {}
+    }
+    if a.is_null() || b.is_null() {
+        return Ok(RValue::Null);
+    }
+    if op.is_comparison() {
+        let ord = compare(&a, &b)?;
+        let result = match op {
+            BinaryOp::Eq => ord == Some(Ordering::Equal),
+            BinaryOp::NotEq => ord != Some(Ordering::Equal),
+            BinaryOp::Lt => ord == Some(Ordering::Less),
+            BinaryOp::LtEq => matches!(ord, Some(Ordering::Less | Ordering::Equal)),
+            BinaryOp::Gt => ord == Some(Ordering::Greater),
+            _ => matches!(ord, Some(Ordering::Greater | Ordering::Equal)),
+        };
+        return Ok(RValue::Bool(result));
+    }
+    if op == BinaryOp::Div {
+        let (x, y) = (as_f64(&a, op)?, as_f64(&b, op)?);
+        return Ok(if y == 0.0 { RValue::Null } else { RValue::Float(x / y) });
+    }
+    if let (RValue::Int(x), RValue::Int(y)) = (&a, &b) {
+        let (x, y) = (*x, *y);
+        if op == BinaryOp::Mod && y == 0 {
+            return Ok(RValue::Null);
+        }
+        let result = match op {
+            BinaryOp::Add => x.checked_add(y),
+            BinaryOp::Sub => x.checked_sub(y),
+            BinaryOp::Mul => x.checked_mul(y),
+            _ => x.checked_rem(y),
+        };
+        return result
+            .map(RValue::Int)
+            .ok_or_else(|| format!("integer overflow in {x} {} {y}", op.symbol()));
+    }
+    let (x, y) = (as_f64(&a, op)?, as_f64(&b, op)?);
+    Ok(match op {
+        BinaryOp::Add => RValue::Float(x + y),
+        BinaryOp::Sub => RValue::Float(x - y),
+        BinaryOp::Mul => RValue::Float(x * y),
+        _ if y == 0.0 => RValue::Null,
+        _ => RValue::Float(x % y),
+    })
+}

@@ -1,0 +1,135 @@
+//! Reads the columns the project needs out of Arrow batches into plain cells,
+//! checking them against the declared types and converting timestamps of any unit or
+//! time zone to UTC microseconds (nanoseconds floored).
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{
+    DataType as ArrowType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::error::ReferenceError;
+use super::value::RValue;
+use crate::ir::DataType;
+
+/// Where a column is read from, for error messages.
+pub struct ColumnSpec<'a> {
+    pub table: &'a str,
+    pub column: &'a str,
+    pub ty: DataType,
+    /// A null in a non-nullable column is a data error.
+    pub nullable: bool,
+}
+
+/// The cells of one column over all `batches`, in order.
+pub fn read_column(batches: &[RecordBatch], spec: &ColumnSpec<'_>) -> Result<Vec<RValue>, ReferenceError> {
+    let mut out = Vec::new();
+    for batch in batches {
+        let array = batch.column_by_name(spec.column).ok_or_else(|| ReferenceError::MissingColumn {
+            table: spec.table.to_string(),
+            column: spec.column.to_string(),
+        })?;
+        let offset = out.len();
+        let cells = read_array(array, spec, offset)?;
+        if !spec.nullable {
+            if let Some(i) = cells.iter().position(RValue::is_null) {
+                return Err(ReferenceError::NullInColumn {
+                    table: spec.table.to_string(),
+                    column: spec.column.to_string(),
+                    row: offset + i,
+                });
+            }
+        }
+        out.extend(cells);
+    }
+    Ok(out)
+}
+
+fn bad_type(spec: &ColumnSpec<'_>, found: &ArrowType) -> ReferenceError {
+    ReferenceError::BadColumnType {
+        table: spec.table.to_string(),
+        column: spec.column.to_string(),
+        expected: spec.ty.name().to_string(),
+        found: found.to_string(),
+    }
+}
+
+fn cast_to(array: &ArrayRef, to: &ArrowType, spec: &ColumnSpec<'_>) -> Result<ArrayRef, ReferenceError> {
+    cast(array, to).map_err(|_| bad_type(spec, array.data_type()))
+}
+
+fn read_array(array: &ArrayRef, spec: &ColumnSpec<'_>, offset: usize) -> Result<Vec<RValue>, ReferenceError> {
+    let found = array.data_type();
+    let is_int = matches!(
+        found,
+        ArrowType::Int8 | ArrowType::Int16 | ArrowType::Int32 | ArrowType::Int64
+            | ArrowType::UInt8 | ArrowType::UInt16 | ArrowType::UInt32
+    );
+    let is_string = match found {
+        ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => true,
+        ArrowType::Dictionary(_, value) => {
+            matches!(**value, ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View)
+        }
+        _ => false,
+    };
+    match spec.ty {
+        DataType::Int64 if is_int => {
+            let a = cast_to(array, &ArrowType::Int64, spec)?;
+            Ok(a.as_primitive::<Int64Type>().iter().map(|v| v.map_or(RValue::Null, RValue::Int)).collect())
+        }
+        DataType::Float64
+            if is_int || matches!(found, ArrowType::Float16 | ArrowType::Float32 | ArrowType::Float64) =>
+        {
+            let a = cast_to(array, &ArrowType::Float64, spec)?;
+            Ok(a.as_primitive::<Float64Type>().iter().map(|v| v.map_or(RValue::Null, RValue::Float)).collect())
+        }
+        DataType::String if is_string => {
+            let a = cast_to(array, &ArrowType::Utf8, spec)?;
+            Ok(a.as_string::<i32>()
+                .iter()
+                .map(|v| v.map_or(RValue::Null, |s| RValue::Str(s.to_string())))
+                .collect())
+        }
+        DataType::Bool if matches!(found, ArrowType::Boolean) => {
+            Ok(array.as_boolean().iter().map(|v| v.map_or(RValue::Null, RValue::Bool)).collect())
+        }
+        DataType::Timestamp => match found {
+            ArrowType::Timestamp(unit, _) => read_timestamps(array, *unit, spec, offset),
+            _ => Err(bad_type(spec, found)),
+        },
+        _ => Err(bad_type(spec, found)),
+    }
+}
+
+fn read_timestamps(
+    array: &ArrayRef,
+    unit: TimeUnit,
+    spec: &ColumnSpec<'_>,
+    offset: usize,
+) -> Result<Vec<RValue>, ReferenceError> {
+    let raw: Vec<Option<i64>> = match unit {
+        TimeUnit::Second => array.as_primitive::<TimestampSecondType>().iter().collect(),
+        TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().iter().collect(),
+        TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().iter().collect(),
+        TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().iter().collect(),
+    };
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let Some(v) = v else { return Ok(RValue::Null) };
+            let micros = match unit {
+                TimeUnit::Second => v.checked_mul(1_000_000),
+                TimeUnit::Millisecond => v.checked_mul(1_000),
+                TimeUnit::Microsecond => Some(v),
+                TimeUnit::Nanosecond => Some(v.div_euclid(1_000)),
+            };
+            micros.map(RValue::Ts).ok_or_else(|| ReferenceError::TimeOutOfRange {
+                table: spec.table.to_string(),
+                column: spec.column.to_string(),
+                row: offset + i,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,83 @@
+//! `WindowAccumulator`, the dyn-friendly accumulator the executors drive, and
+//! `window_accumulator`, which builds the right structure for an aggregation.
+
+use super::check::InputCheck;
+use super::deque::DequeWindow;
+use super::invertible::InvertibleWindow;
+use super::running::RunningWindow;
+use crate::agg::{
+    AggError, Avg, Count, CountDistinct, CountIf, CountStar, FirstSel, LastSel, MaxSel, MinSel,
+    SelectAgg, StddevPop, SumFloat, SumInt, VarPop,
+};
+use crate::ir::{AggKind, DataType};
+use crate::value::Value;
+
+/// The state of one feature over a sliding (or lifetime) set of events.
+///
+/// Invariants the caller upholds: every event has a unique `(ts, seq)`; `evict` is
+/// called in increasing `(ts, seq)` order and only for events that were inserted
+/// (with the same value); a lifetime accumulator (`windowed == false`) is never
+/// evicted from (the call is ignored for non-invertible aggregations). Inserts
+/// normally come in increasing `(ts, seq)` order (O(1) amortized); a late insert
+/// (older than the newest inserted, not yet evicted in order) is also correct, possibly
+/// O(window).
+///
+/// Guarantee: `finish()` equals the aggregation's finish of the fold of the current
+/// multiset (inserted minus evicted), bit for bit, whatever the order of calls.
+/// Values whose variant does not match the declared input type are ignored and make
+/// `finish` return `AggError::TypeMismatch` until `reset`.
+pub trait WindowAccumulator: Send + Sync + std::fmt::Debug {
+    fn insert(&mut self, ts: i64, seq: u64, v: &Value);
+    fn evict(&mut self, ts: i64, seq: u64, v: &Value);
+    fn finish(&self) -> Result<Value, AggError>;
+    /// Approximate memory held, in bytes.
+    fn approx_bytes(&self) -> usize;
+    /// Back to the empty state (as freshly built).
+    fn reset(&mut self);
+    fn clone_box(&self) -> Box<dyn WindowAccumulator>;
+}
+
+impl Clone for Box<dyn WindowAccumulator> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// Builds the accumulator of `agg` over values of type `input` (`None` for
+/// `count(*)`). `windowed` selects a structure that supports `evict` (sliding
+/// window) or a running state (lifetime). Errors when the aggregation does not accept
+/// the input type (`AggKind::result_type`).
+pub fn window_accumulator(
+    agg: AggKind,
+    input: Option<DataType>,
+    windowed: bool,
+) -> Result<Box<dyn WindowAccumulator>, AggError> {
+    if agg.result_type(input).is_none() {
+        return Err(AggError::UnsupportedInput { agg, input });
+    }
+    let check = InputCheck::new(agg, input);
+    fn sel<S: crate::agg::Select>(windowed: bool, check: InputCheck) -> Box<dyn WindowAccumulator> {
+        if windowed {
+            Box::new(DequeWindow::<S>::new(check))
+        } else {
+            Box::new(RunningWindow::new(SelectAgg(S::default()), check))
+        }
+    }
+    Ok(match agg {
+        AggKind::CountStar => Box::new(InvertibleWindow::new(CountStar, check)),
+        AggKind::Count => Box::new(InvertibleWindow::new(Count, check)),
+        AggKind::CountIf => Box::new(InvertibleWindow::new(CountIf, check)),
+        AggKind::CountDistinct => Box::new(InvertibleWindow::new(CountDistinct, check)),
+        AggKind::Sum if input == Some(DataType::Int64) => {
+            Box::new(InvertibleWindow::new(SumInt, check))
+        }
+        AggKind::Sum => Box::new(InvertibleWindow::new(SumFloat, check)),
+        AggKind::Avg => Box::new(InvertibleWindow::new(Avg, check)),
+        AggKind::VarPop => Box::new(InvertibleWindow::new(VarPop, check)),
+        AggKind::StddevPop => Box::new(InvertibleWindow::new(StddevPop, check)),
+        AggKind::Min => sel::<MinSel>(windowed, check),
+        AggKind::Max => sel::<MaxSel>(windowed, check),
+        AggKind::First => sel::<FirstSel>(windowed, check),
+        AggKind::Last => sel::<LastSel>(windowed, check),
+    })
+}

@@ -1,0 +1,47 @@
+//! `InputCheck`: the per-accumulator guard that turns values of the wrong variant
+//! into an `AggError::TypeMismatch` at finish instead of a wrong number.
+
+use crate::agg::AggError;
+use crate::ir::{AggKind, DataType};
+use crate::value::Value;
+
+/// Invariant: once a mismatched value was seen, `finish` reports it until `reset`.
+#[derive(Debug, Clone)]
+pub struct InputCheck {
+    agg: AggKind,
+    /// `None`: any value is accepted (`count(*)`).
+    input: Option<DataType>,
+    mismatch: Option<&'static str>,
+}
+
+impl InputCheck {
+    pub fn new(agg: AggKind, input: Option<DataType>) -> InputCheck {
+        InputCheck { agg, input, mismatch: None }
+    }
+
+    /// True when `v` may be fed to the aggregation; records the mismatch otherwise.
+    #[inline]
+    pub fn accept(&mut self, v: &Value) -> bool {
+        match self.input {
+            Some(ty) if !v.fits(ty) => {
+                self.mismatch = Some(v.variant_name());
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// The same test without recording (for eviction of values that were refused).
+    #[inline]
+    pub fn fits(&self, v: &Value) -> bool {
+        self.input.is_none_or(|ty| v.fits(ty))
+    }
+
+    pub fn error(&self) -> Option<AggError> {
+        self.mismatch.map(|found| AggError::TypeMismatch { agg: self.agg, expected: self.input, found })
+    }
+
+    pub fn reset(&mut self) {
+        self.mismatch = None;
+    }
+}

@@ -1,0 +1,80 @@
+//! `DequeWindow`: a sliding window for min, max, first and last: a monotonic deque of
+//! the events that can still become the answer, keyed by (ts, seq).
+
+use std::collections::VecDeque;
+
+use super::check::InputCheck;
+use super::WindowAccumulator;
+use crate::agg::{AggError, Select};
+use crate::value::Value;
+
+/// Invariants: entries are in strictly increasing `(ts, seq)` order and strictly
+/// decreasing preference (front = the answer); every inserted, not yet evicted
+/// non-null event is either in the deque or has a later entry at least as good
+/// (so it can never be the answer again). In-order inserts and evictions are O(1)
+/// amortized; a late insert is a binary search plus O(window) shifting.
+#[derive(Debug, Clone)]
+pub struct DequeWindow<S: Select> {
+    entries: VecDeque<(i64, u64, S::Key)>,
+    check: InputCheck,
+}
+
+impl<S: Select> DequeWindow<S> {
+    pub fn new(check: InputCheck) -> Self {
+        DequeWindow { entries: VecDeque::new(), check }
+    }
+}
+
+impl<S: Select> WindowAccumulator for DequeWindow<S> {
+    fn insert(&mut self, ts: i64, seq: u64, v: &Value) {
+        if !self.check.accept(v) {
+            return;
+        }
+        let Some(key) = S::key(ts, v) else { return };
+        let in_order = self.entries.back().is_none_or(|b| (b.0, b.1) < (ts, seq));
+        if in_order {
+            while self.entries.back().is_some_and(|b| S::at_least_as_good(&key, &b.2)) {
+                self.entries.pop_back();
+            }
+            self.entries.push_back((ts, seq, key));
+            return;
+        }
+        let pos = self.entries.partition_point(|e| (e.0, e.1) < (ts, seq));
+        if self.entries.get(pos).is_some_and(|e| S::at_least_as_good(&e.2, &key)) {
+            return;
+        }
+        let mut start = pos;
+        while start > 0 && S::at_least_as_good(&key, &self.entries[start - 1].2) {
+            start -= 1;
+        }
+        self.entries.drain(start..pos);
+        self.entries.insert(start, (ts, seq, key));
+    }
+
+    fn evict(&mut self, ts: i64, seq: u64, _v: &Value) {
+        while self.entries.front().is_some_and(|f| (f.0, f.1) <= (ts, seq)) {
+            self.entries.pop_front();
+        }
+    }
+
+    fn finish(&self) -> Result<Value, AggError> {
+        if let Some(e) = self.check.error() {
+            return Err(e);
+        }
+        Ok(self.entries.front().map_or(Value::Null, |f| S::value(&f.2)))
+    }
+
+    fn approx_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.entries.capacity() * std::mem::size_of::<(i64, u64, S::Key)>()
+    }
+
+    fn reset(&mut self) {
+        self.entries.clear();
+        self.check.reset();
+    }
+
+    fn clone_box(&self) -> Box<dyn WindowAccumulator> {
+        Box::new(self.clone())
+    }
+}

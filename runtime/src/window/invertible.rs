@@ -1,0 +1,57 @@
+//! `InvertibleWindow`: a running state plus the aggregation's inverse; O(1) insert
+//! and evict in any order (late inserts included).
+
+use super::check::InputCheck;
+use super::WindowAccumulator;
+use crate::agg::{AggError, Invertible};
+use crate::value::Value;
+
+#[derive(Debug, Clone)]
+pub struct InvertibleWindow<A: Invertible> {
+    agg: A,
+    state: A::State,
+    check: InputCheck,
+}
+
+impl<A: Invertible> InvertibleWindow<A> {
+    pub fn new(agg: A, check: InputCheck) -> Self {
+        let state = agg.identity();
+        InvertibleWindow { agg, state, check }
+    }
+}
+
+impl<A: Invertible> WindowAccumulator for InvertibleWindow<A> {
+    #[inline]
+    fn insert(&mut self, ts: i64, _seq: u64, v: &Value) {
+        if self.check.accept(v) {
+            self.agg.insert(&mut self.state, ts, v);
+        }
+    }
+
+    #[inline]
+    fn evict(&mut self, ts: i64, _seq: u64, v: &Value) {
+        if self.check.fits(v) {
+            self.agg.remove(&mut self.state, ts, v);
+        }
+    }
+
+    fn finish(&self) -> Result<Value, AggError> {
+        match self.check.error() {
+            Some(e) => Err(e),
+            None => self.agg.finish(&self.state),
+        }
+    }
+
+    fn approx_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.agg.state_bytes(&self.state)
+    }
+
+    fn reset(&mut self) {
+        self.state = self.agg.identity();
+        self.check.reset();
+    }
+
+    fn clone_box(&self) -> Box<dyn WindowAccumulator> {
+        Box::new(self.clone())
+    }
+}

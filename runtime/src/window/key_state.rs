@@ -1,0 +1,333 @@
+//! `KeyState`: the per-entity-key state of one (source, key) group: the event buffer
+//! and one cursor per distinct window length, evaluating every feature at any time.
+
+use std::sync::Arc;
+
+use super::accumulator::WindowAccumulator;
+use super::buffer::EventBuffer;
+use super::spec::{Column, CursorPlan, KeySpec};
+use crate::agg::AggError;
+use crate::value::Value;
+
+const NULL: Value = Value::Null;
+
+/// True when an event at `ts` is outside a window of `w` read at `t`
+/// (`ts <= t - w`), computed without overflow.
+#[inline]
+fn expired(ts: i64, t: i64, w: i64) -> bool {
+    (ts as i128) + (w as i128) <= t as i128
+}
+
+/// The events `(t - w, t]` (or `(-inf, t]` for lifetime) folded into accumulators.
+/// Invariant when `t` is `Some`: rows `head..tail` of the buffer are exactly the live
+/// rows inside the cursor's range, and `accs` hold their fold (plus, for the lifetime
+/// cursor, the fold of every dropped event).
+#[derive(Debug, Clone)]
+struct Cursor {
+    t: Option<i64>,
+    head: usize,
+    tail: usize,
+    accs: Vec<Box<dyn WindowAccumulator>>,
+}
+
+/// Feeds buffer row `row` to (or, with `insert == false`, evicts it from) the
+/// accumulators of one cursor, honouring each column's filter slot.
+#[inline]
+fn apply(
+    plan: &CursorPlan,
+    columns: &[Column],
+    accs: &mut [Box<dyn WindowAccumulator>],
+    ts: i64,
+    seq: u64,
+    values: &[Value],
+    filters: &[bool],
+    insert: bool,
+) {
+    for (acc, &c) in accs.iter_mut().zip(&plan.columns) {
+        let col = &columns[c];
+        if let Some(f) = col.filter {
+            if !filters.get(f).copied().unwrap_or(false) {
+                continue;
+            }
+        }
+        let v = col.input.and_then(|i| values.get(i)).unwrap_or(&NULL);
+        if insert {
+            acc.insert(ts, seq, v);
+        } else {
+            acc.evict(ts, seq, v);
+        }
+    }
+}
+
+/// Empty accumulators for the columns of one cursor.
+fn fresh_accs(spec: &KeySpec, plan: &CursorPlan) -> Vec<Box<dyn WindowAccumulator>> {
+    plan.columns.iter().map(|&c| spec.columns[c].proto.clone_box()).collect()
+}
+
+#[inline]
+fn apply_row(
+    plan: &CursorPlan,
+    columns: &[Column],
+    accs: &mut [Box<dyn WindowAccumulator>],
+    buf: &EventBuffer,
+    row: usize,
+    insert: bool,
+) {
+    apply(
+        plan,
+        columns,
+        accs,
+        buf.ts[row],
+        buf.seq[row],
+        buf.values(row),
+        buf.filters(row),
+        insert,
+    );
+}
+
+/// The state of one entity key: evaluates every feature of its `KeySpec` at any time
+/// `t` under `t - W < ts <= t` (lifetime: `ts <= t`), with the view ttl applied.
+///
+/// Usage contract:
+/// - every pushed event has a unique `(ts, seq)` (seq breaks ties, e.g. arrival or
+///   file order); `inputs` has `spec.n_inputs()` values and `filters` `spec.n_filters()`
+///   booleans (missing ones read as null / false);
+/// - events may be pushed in any order; in-order pushes and non-decreasing reads are
+///   O(1) amortized per event and feature; a late event is inserted into every cursor
+///   whose range contains it (O(buffer) shifting); a read earlier than the previous
+///   read recomputes the affected cursors from the buffer (O(window));
+/// - `drop_before(h)` promises that every later read has `t >= h`; events no window
+///   can need are then removed (lifetime features keep their fold). An event pushed
+///   later with `ts` at or below the dropped frontier only reaches lifetime features.
+///
+/// Guarantee: `read(t)` equals the aggregation of exactly the pushed events in each
+/// feature's range at `t`, bit for bit, whatever the push/read order.
+#[derive(Debug, Clone)]
+pub struct KeyState {
+    spec: Arc<KeySpec>,
+    buf: EventBuffer,
+    cursors: Vec<Cursor>,
+    /// The fold of dropped events for the lifetime cursor (`None` before any drop).
+    base: Option<Vec<Box<dyn WindowAccumulator>>>,
+    /// Events with `ts <= frontier` have been dropped from the buffer.
+    frontier: Option<i64>,
+    dropped_latest: Option<i64>,
+}
+
+impl KeyState {
+    pub fn new(spec: Arc<KeySpec>) -> KeyState {
+        let cursors = spec
+            .cursors
+            .iter()
+            .map(|p| Cursor {
+                t: None,
+                head: 0,
+                tail: 0,
+                accs: fresh_accs(&spec, p),
+            })
+            .collect();
+        KeyState {
+            buf: EventBuffer::new(spec.n_inputs, spec.n_filters),
+            spec,
+            cursors,
+            base: None,
+            frontier: None,
+            dropped_latest: None,
+        }
+    }
+
+    pub fn spec(&self) -> &Arc<KeySpec> {
+        &self.spec
+    }
+
+    /// Number of buffered (not yet dropped) events.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.buf.start
+    }
+
+    /// Adds one event (see the usage contract on the type).
+    pub fn push_event(&mut self, ts: i64, seq: u64, inputs: &[Value], filters: &[bool]) {
+        let spec = &*self.spec;
+        if self.frontier.is_some_and(|f| ts <= f) {
+            // Every later read is past this event's windows: only lifetime folds see it.
+            self.dropped_latest = self.dropped_latest.max(Some(ts));
+            if let Some(k) = spec.lifetime_cursor {
+                let plan = &spec.cursors[k];
+                let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
+                apply(plan, &spec.columns, base, ts, seq, inputs, filters, true);
+                let c = &mut self.cursors[k];
+                if c.t.is_some() {
+                    apply(plan, &spec.columns, &mut c.accs, ts, seq, inputs, filters, true);
+                }
+            }
+            return;
+        }
+        let at = self.buf.position(ts, seq);
+        self.buf.insert(at, ts, seq, inputs, filters);
+        for (c, plan) in self.cursors.iter_mut().zip(&spec.cursors) {
+            let Some(ct) = c.t else { continue };
+            if ts > ct {
+                continue;
+            }
+            match plan.window_us {
+                Some(w) if expired(ts, ct, w) => {
+                    c.head += 1;
+                    c.tail += 1;
+                }
+                _ => {
+                    c.tail += 1;
+                    apply_row(plan, &spec.columns, &mut c.accs, &self.buf, at, true);
+                }
+            }
+        }
+    }
+
+    /// Moves cursor `k` to time `t`.
+    fn advance(&mut self, k: usize, t: i64) {
+        let spec = &*self.spec;
+        let plan = &spec.cursors[k];
+        let buf = &self.buf;
+        let c = &mut self.cursors[k];
+        let len = buf.len();
+        match (plan.window_us, c.t) {
+            (Some(w), Some(ct)) if t >= ct => {
+                while c.head < c.tail && expired(buf.ts[c.head], t, w) {
+                    apply_row(plan, &spec.columns, &mut c.accs, buf, c.head, false);
+                    c.head += 1;
+                }
+                if c.head == c.tail {
+                    while c.tail < len && expired(buf.ts[c.tail], t, w) {
+                        c.tail += 1;
+                    }
+                    c.head = c.tail;
+                }
+                while c.tail < len && buf.ts[c.tail] <= t {
+                    apply_row(plan, &spec.columns, &mut c.accs, buf, c.tail, true);
+                    c.tail += 1;
+                }
+            }
+            (Some(w), _) => {
+                for a in c.accs.iter_mut() {
+                    a.reset();
+                }
+                c.head = buf.start + buf.ts[buf.start..].partition_point(|&ts| expired(ts, t, w));
+                c.tail = c.head;
+                while c.tail < len && buf.ts[c.tail] <= t {
+                    apply_row(plan, &spec.columns, &mut c.accs, buf, c.tail, true);
+                    c.tail += 1;
+                }
+            }
+            (None, Some(ct)) if t >= ct => {
+                while c.tail < len && buf.ts[c.tail] <= t {
+                    apply_row(plan, &spec.columns, &mut c.accs, buf, c.tail, true);
+                    c.tail += 1;
+                }
+            }
+            (None, _) => {
+                match &self.base {
+                    Some(base) => c.accs.clone_from_slice(base),
+                    None => c.accs.iter_mut().for_each(|a| a.reset()),
+                }
+                c.head = buf.start;
+                c.tail = buf.start;
+                while c.tail < len && buf.ts[c.tail] <= t {
+                    apply_row(plan, &spec.columns, &mut c.accs, buf, c.tail, true);
+                    c.tail += 1;
+                }
+            }
+        }
+        c.t = Some(t);
+    }
+
+    /// Every feature evaluated at exactly `t`, in `KeySpec` feature order, written
+    /// into `out` (cleared first; reuse it to avoid allocating per read).
+    pub fn read_into(&mut self, t: i64, out: &mut Vec<Result<Value, AggError>>) {
+        for k in 0..self.cursors.len() {
+            if self.cursors[k].t != Some(t) {
+                self.advance(k, t);
+            }
+        }
+        out.clear();
+        let spec = &*self.spec;
+        for f in 0..spec.features.len() {
+            let fresh = spec.ttl_column[f].is_none_or(|tc| {
+                let (k, i) = spec.place[tc];
+                !matches!(self.cursors[k].accs[i].finish(), Ok(Value::Int64(0)))
+            });
+            if fresh {
+                let (k, i) = spec.place[f];
+                out.push(self.cursors[k].accs[i].finish());
+            } else {
+                out.push(Ok(Value::Null));
+            }
+        }
+    }
+
+    /// Every feature evaluated at exactly `t`, in `KeySpec` feature order.
+    pub fn read(&mut self, t: i64) -> Vec<Result<Value, AggError>> {
+        let mut out = Vec::with_capacity(self.spec.features.len());
+        self.read_into(t, &mut out);
+        out
+    }
+
+    /// The greatest ts of a pushed event with `ts <= t` (any filter), if any.
+    pub fn latest_at_or_before(&self, t: i64) -> Option<i64> {
+        let i = self.buf.first_after(t);
+        if i > self.buf.start {
+            Some(self.buf.ts[i - 1])
+        } else {
+            self.dropped_latest.filter(|&d| d <= t)
+        }
+    }
+
+    /// Promises that every later read has `t >= horizon` and drops the events no
+    /// feature can need any more (those with `ts <= horizon - max window`, or
+    /// `ts <= horizon` when every feature is lifetime), folding them into the
+    /// lifetime features first. Amortized O(1) per dropped event.
+    pub fn drop_before(&mut self, horizon: i64) {
+        let f = match self.spec.max_window_us {
+            Some(w) => (horizon as i128 - w as i128).max(i64::MIN as i128) as i64,
+            None => horizon,
+        };
+        if self.frontier.is_some_and(|old| f <= old) {
+            return;
+        }
+        for k in 0..self.cursors.len() {
+            if self.cursors[k].t.is_none_or(|ct| ct < horizon) {
+                self.advance(k, horizon);
+            }
+        }
+        let end = self.buf.first_after(f);
+        let spec = &*self.spec;
+        if end > self.buf.start {
+            if let Some(k) = spec.lifetime_cursor {
+                let plan = &spec.cursors[k];
+                let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
+                for row in self.buf.start..end {
+                    apply_row(plan, &spec.columns, base, &self.buf, row, true);
+                }
+            }
+            self.dropped_latest = self.dropped_latest.max(Some(self.buf.ts[end - 1]));
+            self.buf.start = end;
+        }
+        self.frontier = Some(f);
+        let removed = self.buf.compact();
+        if removed > 0 {
+            for c in self.cursors.iter_mut() {
+                c.head = c.head.saturating_sub(removed);
+                c.tail = c.tail.saturating_sub(removed);
+            }
+        }
+    }
+
+    /// Approximate memory held by this key, in bytes.
+    pub fn approx_bytes(&self) -> usize {
+        let accs = |v: &[Box<dyn WindowAccumulator>]| -> usize {
+            v.iter().map(|a| a.approx_bytes() + 16).sum()
+        };
+        std::mem::size_of::<Self>()
+            + self.buf.approx_bytes()
+            + self.cursors.iter().map(|c| 48 + accs(&c.accs)).sum::<usize>()
+            + self.base.as_deref().map_or(0, accs)
+    }
+}

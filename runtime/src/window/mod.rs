@@ -1,0 +1,21 @@
+//! Window structures and the per-key state the batch and streaming executors share:
+//! `window_accumulator` (one feature over a sliding or lifetime set of events) and
+//! `KeyState` (every feature of one entity key, evaluated at any time).
+
+mod accumulator;
+mod buffer;
+mod check;
+mod deque;
+mod invertible;
+mod key_state;
+mod running;
+mod spec;
+mod ttl;
+
+pub use accumulator::{window_accumulator, WindowAccumulator};
+pub use deque::DequeWindow;
+pub use invertible::InvertibleWindow;
+pub use key_state::KeyState;
+pub use running::RunningWindow;
+pub use spec::{FeatureSpec, KeySpec, SpecError, Ttl};
+pub use ttl::ttl_fresh;

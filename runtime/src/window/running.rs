@@ -1,0 +1,53 @@
+//! `RunningWindow`: a lifetime accumulator (never evicted) for aggregations without
+//! an inverse; the running monoid state.
+
+use super::check::InputCheck;
+use super::WindowAccumulator;
+use crate::agg::{AggError, Aggregation};
+use crate::value::Value;
+
+#[derive(Debug, Clone)]
+pub struct RunningWindow<A: Aggregation> {
+    agg: A,
+    state: A::State,
+    check: InputCheck,
+}
+
+impl<A: Aggregation> RunningWindow<A> {
+    pub fn new(agg: A, check: InputCheck) -> Self {
+        let state = agg.identity();
+        RunningWindow { agg, state, check }
+    }
+}
+
+impl<A: Aggregation> WindowAccumulator for RunningWindow<A> {
+    #[inline]
+    fn insert(&mut self, ts: i64, _seq: u64, v: &Value) {
+        if self.check.accept(v) {
+            self.agg.insert(&mut self.state, ts, v);
+        }
+    }
+
+    /// A lifetime accumulator is never evicted from; the call is ignored.
+    fn evict(&mut self, _ts: i64, _seq: u64, _v: &Value) {}
+
+    fn finish(&self) -> Result<Value, AggError> {
+        match self.check.error() {
+            Some(e) => Err(e),
+            None => self.agg.finish(&self.state),
+        }
+    }
+
+    fn approx_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.agg.state_bytes(&self.state)
+    }
+
+    fn reset(&mut self) {
+        self.state = self.agg.identity();
+        self.check.reset();
+    }
+
+    fn clone_box(&self) -> Box<dyn WindowAccumulator> {
+        Box::new(self.clone())
+    }
+}

@@ -1,0 +1,242 @@
+//! Property tests of `KeyState`: for random features, events pushed in any order,
+//! reads at random (also decreasing) times and drops, every value equals a naive
+//! fold over the events with `t - W < ts <= t`, with the ttl rule applied.
+
+mod algebra_support;
+
+use std::sync::Arc;
+
+use algebra_support::naive::{naive, same_result};
+use featc_runtime::ir::{AggKind, DataType};
+use featc_runtime::value::Value;
+use featc_runtime::window::{FeatureSpec, KeySpec, KeyState, SpecError, Ttl};
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+const SLOTS: [DataType; 5] =
+    [DataType::Int64, DataType::Float64, DataType::String, DataType::Bool, DataType::Timestamp];
+
+fn cases() -> Vec<(AggKind, Option<DataType>)> {
+    use AggKind::*;
+    let mut out = vec![(CountStar, None)];
+    for agg in [Count, CountIf, CountDistinct, Sum, Avg, Min, Max, VarPop, StddevPop, First, Last] {
+        for t in SLOTS {
+            if agg.result_type(Some(t)).is_some() {
+                out.push((agg, Some(t)));
+            }
+        }
+    }
+    out
+}
+
+fn value(ty: DataType) -> BoxedStrategy<Value> {
+    let v: BoxedStrategy<Value> = match ty {
+        DataType::Int64 => (-4i64..5).prop_map(Value::Int64).boxed(),
+        DataType::Float64 => prop_oneof![
+            6 => prop::sample::select(vec![0.0, -0.0, 1.5, -2.25, 0.1, 0.2, 1e300, 5e-324]),
+            3 => (-50i64..50).prop_map(|c| c as f64 / 10.0),
+            1 => prop::sample::select(vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY]),
+        ]
+        .prop_map(Value::Float64)
+        .boxed(),
+        DataType::String => prop::sample::select(vec!["", "a", "b", "ab"])
+            .prop_map(|s| Value::String(Arc::from(s)))
+            .boxed(),
+        DataType::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
+        DataType::Timestamp => (-3i64..4).prop_map(Value::Timestamp).boxed(),
+    };
+    prop_oneof![4 => v, 1 => Just(Value::Null)].boxed()
+}
+
+fn feature() -> impl Strategy<Value = FeatureSpec> {
+    (
+        0..cases().len(),
+        prop_oneof![Just(None), (0usize..2).prop_map(Some)],
+        prop::sample::select(vec![None, Some(1i64), Some(3), Some(7)]),
+        prop_oneof![
+            2 => Just(None),
+            1 => (prop::sample::select(vec![2i64, 5]), prop_oneof![Just(None), Just(Some(0usize))])
+                .prop_map(|(ttl_us, filter)| Some(Ttl { ttl_us, filter })),
+        ],
+    )
+        .prop_map(|(c, filter, window_us, ttl)| {
+            let (agg, ty) = cases()[c];
+            FeatureSpec {
+                agg,
+                input: ty.map(|t| SLOTS.iter().position(|s| *s == t).unwrap()),
+                input_type: ty,
+                filter,
+                window_us,
+                ttl,
+            }
+        })
+}
+
+#[derive(Debug, Clone)]
+struct Event {
+    ts: i64,
+    inputs: Vec<Value>,
+    filters: Vec<bool>,
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    (
+        0i64..25,
+        SLOTS.iter().map(|t| value(*t)).collect::<Vec<_>>(),
+        prop::collection::vec(any::<bool>(), 2),
+    )
+        .prop_map(|(ts, inputs, filters)| Event { ts, inputs, filters })
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Push,
+    Read(i64),
+    Drop(i64),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        5 => Just(Op::Push),
+        4 => (0i64..30).prop_map(Op::Read),
+        1 => (0i64..30).prop_map(Op::Drop),
+    ]
+}
+
+/// The value of `f` at `t` over `pushed` (index = seq), from the definitions.
+fn expected(f: &FeatureSpec, pushed: &[&Event], t: i64) -> Result<Value, featc_runtime::agg::AggError> {
+    if let Some(ttl) = f.ttl {
+        let fresh = pushed.iter().any(|e| {
+            e.ts <= t && e.ts > t - ttl.ttl_us && ttl.filter.is_none_or(|s| e.filters[s])
+        });
+        if !fresh {
+            return Ok(Value::Null);
+        }
+    }
+    let evs: Vec<(i64, Value)> = pushed
+        .iter()
+        .filter(|e| e.ts <= t && f.window_us.is_none_or(|w| e.ts > t - w))
+        .filter(|e| f.filter.is_none_or(|s| e.filters[s]))
+        .map(|e| (e.ts, f.input.map_or(Value::Null, |i| e.inputs[i].clone())))
+        .collect();
+    naive(f.agg, f.input_type, &evs)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 384, failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/algebra_keystate.txt"))), ..ProptestConfig::default() })]
+
+    #[test]
+    fn key_state_equals_naive(
+        features in prop::collection::vec(feature(), 1..6),
+        mut events in prop::collection::vec(event(), 0..40),
+        lateness in prop::collection::vec(any::<u8>(), 0..40),
+        ops in prop::collection::vec(op(), 0..90),
+    ) {
+        // Push order: sorted by ts, with some events moved later (late arrivals).
+        events.sort_by_key(|e| e.ts);
+        let mut order: Vec<usize> = (0..events.len()).collect();
+        for (i, l) in lateness.iter().enumerate() {
+            if i < order.len() && l % 4 == 0 {
+                let j = (i + (*l as usize) % 6).min(order.len() - 1);
+                order[i..=j].rotate_left(1);
+            }
+        }
+        let spec = Arc::new(KeySpec::new(features.clone(), SLOTS.len(), 2).unwrap());
+        let mut state = KeyState::new(spec);
+        let mut next = 0;
+        let mut pushed: Vec<&Event> = Vec::new();
+        let mut seqs: Vec<usize> = Vec::new();
+        let mut horizon = i64::MIN;
+        let mut out = Vec::new();
+        for op in ops {
+            match op {
+                Op::Push => {
+                    if next < order.len() {
+                        let i = order[next];
+                        next += 1;
+                        let e = &events[i];
+                        state.push_event(e.ts, i as u64, &e.inputs, &e.filters);
+                        pushed.push(e);
+                        seqs.push(i);
+                    }
+                }
+                Op::Read(t) => {
+                    let t = t.max(horizon);
+                    state.read_into(t, &mut out);
+                    prop_assert_eq!(out.len(), features.len());
+                    for (f, got) in features.iter().zip(&out) {
+                        let want = expected(f, &pushed, t);
+                        prop_assert!(same_result(got, &want), "t={} {:?}: got {:?} want {:?}", t, f, got, want);
+                    }
+                    let latest = pushed.iter().map(|e| e.ts).filter(|&ts| ts <= t).max();
+                    prop_assert_eq!(state.latest_at_or_before(t), latest);
+                }
+                Op::Drop(h) => {
+                    horizon = horizon.max(h);
+                    state.drop_before(h);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn spec_errors() {
+    let f = FeatureSpec {
+        agg: AggKind::Sum,
+        input: Some(0),
+        input_type: Some(DataType::String),
+        filter: None,
+        window_us: Some(5),
+        ttl: None,
+    };
+    assert!(matches!(KeySpec::new(vec![f.clone()], 1, 0), Err(SpecError::Agg { feature: 0, .. })));
+    let g = FeatureSpec { input_type: Some(DataType::Int64), input: Some(3), ..f.clone() };
+    assert!(matches!(KeySpec::new(vec![g], 1, 0), Err(SpecError::InputSlot { slot: 3, .. })));
+    let h = FeatureSpec { input_type: Some(DataType::Int64), window_us: Some(0), ..f.clone() };
+    assert!(matches!(KeySpec::new(vec![h], 1, 0), Err(SpecError::NonPositiveWindow { .. })));
+    let c = FeatureSpec { agg: AggKind::CountStar, input: Some(0), input_type: None, ..f };
+    assert!(matches!(KeySpec::new(vec![c], 1, 0), Err(SpecError::Input { .. })));
+}
+
+#[test]
+fn window_bounds_are_left_open_right_closed() {
+    let f = FeatureSpec {
+        agg: AggKind::Sum,
+        input: Some(0),
+        input_type: Some(DataType::Int64),
+        filter: None,
+        window_us: Some(10),
+        ttl: None,
+    };
+    let spec = Arc::new(KeySpec::new(vec![f], 1, 0).unwrap());
+    let mut s = KeyState::new(spec);
+    s.push_event(0, 0, &[Value::Int64(1)], &[]);
+    s.push_event(10, 1, &[Value::Int64(2)], &[]);
+    assert_eq!(s.read(10), vec![Ok(Value::Int64(2))], "the event at t - W is out, at t is in");
+    assert_eq!(s.read(9), vec![Ok(Value::Int64(1))]);
+    assert_eq!(s.read(20), vec![Ok(Value::Int64(0))]);
+}
+
+#[test]
+fn late_event_below_the_drop_frontier_reaches_lifetime_features() {
+    // Regression: a late event at the frontier before anything was dropped was lost.
+    let f = FeatureSpec {
+        agg: AggKind::CountStar,
+        input: None,
+        input_type: None,
+        filter: None,
+        window_us: None,
+        ttl: None,
+    };
+    let w = FeatureSpec { window_us: Some(3), ..f.clone() };
+    let spec = Arc::new(KeySpec::new(vec![f, w], 0, 0).unwrap());
+    let mut s = KeyState::new(spec);
+    s.drop_before(5);
+    assert_eq!(s.read(14), vec![Ok(Value::Int64(0)), Ok(Value::Int64(0))]);
+    s.push_event(1, 0, &[], &[]);
+    s.push_event(4, 1, &[], &[]);
+    assert_eq!(s.read(14), vec![Ok(Value::Int64(2)), Ok(Value::Int64(0))]);
+    assert_eq!(s.read(6), vec![Ok(Value::Int64(2)), Ok(Value::Int64(1))]);
+    assert_eq!(s.read(5), vec![Ok(Value::Int64(2)), Ok(Value::Int64(1))]);
+}

@@ -1,0 +1,117 @@
+//! A naive, independent evaluation of every aggregation over a multiset of
+//! `(ts, value)` events, straight from the semantics.md table.
+
+use std::cmp::Ordering;
+
+use featc_runtime::agg::AggError;
+use featc_runtime::ir::{AggKind, DataType};
+use featc_runtime::value::Value;
+use num_rational::BigRational;
+use num_traits::Zero;
+
+use super::{exact_avg, exact_var, rat, rat_int, round_rat, round_sqrt_rat};
+
+fn ord(a: &Value, b: &Value) -> Ordering {
+    a.total_cmp(b)
+}
+
+/// Equality for results: floats by bits, except that all NaNs are equal.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Float64(x), Value::Float64(y)) => {
+            x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+        }
+        _ => a == b,
+    }
+}
+
+pub fn same_result(a: &Result<Value, AggError>, b: &Result<Value, AggError>) -> bool {
+    match (a, b) {
+        (Ok(x), Ok(y)) => same_value(x, y),
+        (Err(x), Err(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn as_rat(v: &Value) -> Option<BigRational> {
+    match v {
+        Value::Int64(i) => Some(rat_int(*i)),
+        Value::Float64(f) if f.is_finite() => Some(rat(*f)),
+        _ => None,
+    }
+}
+
+/// IEEE sum of the non-finite inputs, if any.
+fn non_finite(vals: &[&Value]) -> Option<f64> {
+    let nf: Vec<f64> = vals
+        .iter()
+        .filter_map(|v| match v {
+            Value::Float64(f) if !f.is_finite() => Some(*f),
+            _ => None,
+        })
+        .collect();
+    if nf.is_empty() {
+        None
+    } else {
+        Some(nf.iter().sum())
+    }
+}
+
+pub fn naive(agg: AggKind, input: Option<DataType>, events: &[(i64, Value)]) -> Result<Value, AggError> {
+    let vals: Vec<&Value> = events.iter().map(|(_, v)| v).filter(|v| !v.is_null()).collect();
+    let n = vals.len();
+    Ok(match agg {
+        AggKind::CountStar => Value::Int64(events.len() as i64),
+        AggKind::Count => Value::Int64(n as i64),
+        AggKind::CountIf => {
+            Value::Int64(vals.iter().filter(|v| matches!(v, Value::Bool(true))).count() as i64)
+        }
+        AggKind::CountDistinct => {
+            let mut s: Vec<&Value> = vals.clone();
+            s.sort_by(|a, b| ord(a, b));
+            s.dedup_by(|a, b| ord(a, b) == Ordering::Equal);
+            Value::Int64(s.len() as i64)
+        }
+        AggKind::Sum if input == Some(DataType::Int64) => {
+            let t: i128 = vals
+                .iter()
+                .map(|v| match v {
+                    Value::Int64(i) => *i as i128,
+                    _ => 0,
+                })
+                .sum();
+            match i64::try_from(t) {
+                Ok(x) => Value::Int64(x),
+                Err(_) => return Err(AggError::IntegerOverflow { agg: AggKind::Sum }),
+            }
+        }
+        AggKind::Sum => match non_finite(&vals) {
+            Some(x) => Value::Float64(x),
+            None => Value::Float64(round_rat(
+                &vals.iter().filter_map(|v| as_rat(v)).fold(BigRational::zero(), |a, b| a + b),
+            )),
+        },
+        AggKind::Avg | AggKind::VarPop | AggKind::StddevPop => {
+            if n == 0 {
+                return Ok(Value::Null);
+            }
+            if let Some(x) = non_finite(&vals) {
+                return Ok(Value::Float64(if agg == AggKind::Avg { x / n as f64 } else { f64::NAN }));
+            }
+            let xs: Vec<BigRational> = vals.iter().filter_map(|v| as_rat(v)).collect();
+            Value::Float64(match agg {
+                AggKind::Avg => round_rat(&exact_avg(&xs).unwrap()),
+                AggKind::VarPop => round_rat(&exact_var(&xs).unwrap()),
+                _ => round_sqrt_rat(&exact_var(&xs).unwrap()),
+            })
+        }
+        AggKind::Min => vals.iter().min_by(|a, b| ord(a, b)).map_or(Value::Null, |v| (*v).clone()),
+        AggKind::Max => vals.iter().max_by(|a, b| ord(a, b)).map_or(Value::Null, |v| (*v).clone()),
+        AggKind::First | AggKind::Last => {
+            let it = events.iter().filter(|(_, v)| !v.is_null());
+            let cmp = |a: &&(i64, Value), b: &&(i64, Value)| a.0.cmp(&b.0).then(ord(&a.1, &b.1));
+            let pick = if agg == AggKind::First { it.min_by(cmp) } else { it.max_by(cmp) };
+            pick.map_or(Value::Null, |(_, v)| v.clone())
+        }
+    })
+}
