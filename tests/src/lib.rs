@@ -1,5 +1,7 @@
 //! Shared helpers for featc integration tests.
 
+pub mod gen;
+
 /// The folder holding the acceptance cases (`tests/cases/<name>`).
 pub fn cases_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")

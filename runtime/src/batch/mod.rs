@@ -1,0 +1,70 @@
+//! The batch path: a featc `PointInTime` extension node in a DataFusion plan, its
+//! physical operator, and the session that knows how to plan it.
+//!
+//! `compiler::lower::batch` builds the logical plan (scans, one projection per
+//! (source, entity key) group, the node); `session_context` runs it. The per-key work
+//! goes through `window::KeyState`, the same state the streaming path uses.
+
+pub mod exec;
+pub mod group;
+pub mod keys;
+pub mod node;
+pub mod planner;
+pub mod run;
+pub mod values;
+
+use std::sync::Arc;
+
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::optimizer::optimize_projections::OptimizeProjections;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+pub use exec::{PitSpec, PointInTimeExec};
+pub use node::{PitFeature, PitGroup, PitInput, PointInTime};
+
+/// A session that plans `PointInTime` nodes and reads sources the way `io` expects.
+///
+/// The logical optimizer only prunes columns (`OptimizeProjections`): in particular
+/// the expression simplifier is off, so the projected expressions are evaluated
+/// exactly as lowered (e.g. `x + 0.0` is not folded to `x`, which differs for -0.0),
+/// the same way `expr::evaluate` evaluates them on the streaming path.
+pub fn session_state(config: SessionConfig) -> SessionState {
+    SessionStateBuilder::new()
+        .with_config(crate::io::configure(config))
+        .with_default_features()
+        .with_optimizer_rules(vec![Arc::new(OptimizeProjections::new())])
+        .with_query_planner(Arc::new(planner::FeatcQueryPlanner))
+        .build()
+}
+
+/// `session_state` wrapped in a context.
+pub fn session_context(config: SessionConfig) -> SessionContext {
+    SessionContext::new_with_state(session_state(config))
+}
+
+/// Rows skipped for a null key, per group (`(group description, count)`), read from
+/// the `PointInTimeExec` nodes of an executed physical plan.
+pub fn null_key_counts(plan: &Arc<dyn ExecutionPlan>) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    collect_null_keys(plan, &mut out);
+    out
+}
+
+fn collect_null_keys(plan: &Arc<dyn ExecutionPlan>, out: &mut Vec<(String, usize)>) {
+    if let Some(pit) = (plan.as_ref() as &dyn std::any::Any).downcast_ref::<PointInTimeExec>() {
+        let metrics = pit.metrics().unwrap_or_default();
+        for (g, group) in pit.spec().groups.iter().enumerate() {
+            let name = exec::null_key_metric(g);
+            let n = metrics
+                .iter()
+                .filter(|m| m.value().name() == name)
+                .map(|m| m.value().as_usize())
+                .sum();
+            out.push((format!("{} by {}", group.source, group.spine_keys.join(", ")), n));
+        }
+    }
+    for child in plan.children() {
+        collect_null_keys(child, out);
+    }
+}

@@ -1,0 +1,276 @@
+//! IR row expressions as DataFusion expressions, and their evaluation on Arrow batches.
+//!
+//! The batch plan puts `to_datafusion`'s output in a `Projection`; the streaming path
+//! calls `evaluate` (or `compile` once and `PhysicalExpr::evaluate` per batch) on the
+//! same IR. Both go through DataFusion's `create_physical_expr` without the logical
+//! optimizer's expression simplifier, so the two paths compute identical values.
+//!
+//! Mapping (semantics.md "Row transforms" and `ir::BinaryOp`'s docs):
+//! - int64 `+ - *`, unary `-`, `/` and `%` are featc scalar functions (`arith`),
+//!   because DataFusion wraps on overflow and errors or gives inf/NaN on a zero
+//!   divisor; float `+ - *` and float negation are DataFusion's (plain IEEE);
+//! - `/` casts both sides to float64; int64/float64 mixes are cast to float64 here
+//!   even when `check` did not insert the `Cast`, so a lowered expression never needs
+//!   DataFusion's type coercion;
+//! - `and`/`or`/`not`, comparisons, `is [not] null`, `[not] in (...)` and `case` are
+//!   DataFusion's, which follow SQL three-valued logic (a null `case` condition is
+//!   false); `coalesce` is lowered to a `case` so no function registry is needed;
+//! - float comparisons are Arrow's, which order floats by IEEE total order
+//!   (`-0.0 < +0.0`, NaN equal to itself and above +inf), like `value::float_cmp`;
+//! - a `let` is inlined where it is used.
+//!
+//! Column references are unqualified names; the schema an expression is evaluated
+//! against must have a column of that name with the type `arrow_type` gives.
+
+pub mod arith;
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::{DataType as ArrowType, Schema, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::{Column, DFSchema, ScalarValue};
+use datafusion::logical_expr::execution_props::ExecutionProps;
+use datafusion::logical_expr::expr::{Case, InList, ScalarFunction};
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::logical_expr::{binary_expr, cast, Expr as DfExpr, Operator};
+use datafusion::physical_expr::PhysicalExpr;
+
+use crate::ir::{BinaryOp, DataType, Expr, ExprKind, Let, Literal, Span};
+use arith::ArithOp;
+
+/// The time zone of every featc timestamp column.
+pub const UTC: &str = "UTC";
+
+/// How deep lets may nest when inlined; deeper means a cycle slipped past `check`.
+const MAX_DEPTH: usize = 256;
+
+/// The Arrow type featc uses for a language type (timestamps: µs, UTC).
+pub fn arrow_type(ty: DataType) -> ArrowType {
+    match ty {
+        DataType::Int64 => ArrowType::Int64,
+        DataType::Float64 => ArrowType::Float64,
+        DataType::String => ArrowType::Utf8,
+        DataType::Bool => ArrowType::Boolean,
+        DataType::Timestamp => timestamp_type(),
+    }
+}
+
+/// `Timestamp(Microsecond, "UTC")`, the type of every time column after IO.
+pub fn timestamp_type() -> ArrowType {
+    ArrowType::Timestamp(TimeUnit::Microsecond, Some(UTC.into()))
+}
+
+/// Why an expression could not be lowered or evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprError {
+    /// A column that is neither a let nor (when evaluating) in the batch.
+    UnknownColumn { name: String, span: Span },
+    /// Lets nest deeper than `MAX_DEPTH` (a cycle `check` should have rejected).
+    TooDeep { span: Span },
+    /// DataFusion rejected the lowered expression (an internal error).
+    Plan(String),
+    /// Evaluation failed on data, e.g. an int64 overflow.
+    Eval(String),
+}
+
+impl fmt::Display for ExprError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExprError::UnknownColumn { name, .. } => write!(f, "unknown column `{name}`"),
+            ExprError::TooDeep { .. } => write!(f, "lets nest too deeply (a cycle?)"),
+            ExprError::Plan(m) => write!(f, "cannot plan expression: {m}"),
+            ExprError::Eval(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for ExprError {}
+
+/// Lowers `expr` to a DataFusion expression over unqualified column names, inlining
+/// the `lets` it refers to (a let may use the lets declared before it).
+pub fn to_datafusion(expr: &Expr, lets: &[Let]) -> Result<DfExpr, ExprError> {
+    lower(expr, lets, 0)
+}
+
+/// Plans `expr` against `schema` once, for repeated evaluation on batches of that
+/// schema. No simplification is applied, so the batch plan and the streaming path
+/// evaluate exactly the same expression tree.
+pub fn compile(expr: &Expr, lets: &[Let], schema: &Schema) -> Result<Arc<dyn PhysicalExpr>, ExprError> {
+    let lowered = to_datafusion(expr, lets)?;
+    compile_datafusion(&lowered, schema)
+}
+
+/// Plans an already lowered expression against `schema` (see `compile`).
+pub fn compile_datafusion(expr: &DfExpr, schema: &Schema) -> Result<Arc<dyn PhysicalExpr>, ExprError> {
+    let df_schema = DFSchema::try_from(schema.clone()).map_err(|e| ExprError::Plan(e.to_string()))?;
+    datafusion::physical_expr::create_physical_expr(
+        expr,
+        &df_schema,
+        &ExecutionProps::new(),
+        &PhysicalPlanningContext::default(),
+    )
+    .map_err(|e| ExprError::Plan(e.to_string()))
+}
+
+/// Evaluates `expr` on every row of `batch`, giving an array of `batch.num_rows()`
+/// values of type `arrow_type(expr.ty)`.
+pub fn evaluate(expr: &Expr, lets: &[Let], batch: &RecordBatch) -> Result<ArrayRef, ExprError> {
+    let physical = compile(expr, lets, &batch.schema())?;
+    evaluate_compiled(&physical, batch)
+}
+
+/// Evaluates a compiled expression on `batch` (always an array, never a scalar).
+pub fn evaluate_compiled(physical: &Arc<dyn PhysicalExpr>, batch: &RecordBatch) -> Result<ArrayRef, ExprError> {
+    physical
+        .evaluate(batch)
+        .and_then(|v| v.into_array(batch.num_rows()))
+        .map_err(|e| ExprError::Eval(e.strip_backtrace()))
+}
+
+fn lower(expr: &Expr, lets: &[Let], depth: usize) -> Result<DfExpr, ExprError> {
+    if depth > MAX_DEPTH {
+        return Err(ExprError::TooDeep { span: expr.span });
+    }
+    let sub = |e: &Expr| lower(e, lets, depth + 1);
+    Ok(match &expr.kind {
+        ExprKind::Column(name) => match lets.iter().rposition(|l| &l.name == name) {
+            // A let sees only the lets before it.
+            Some(i) => lower(&lets[i].expr, &lets[..i], depth + 1)?,
+            None => DfExpr::Column(Column::new_unqualified(name.clone())),
+        },
+        ExprKind::Literal(lit) => DfExpr::Literal(literal(lit, expr.ty), None),
+        ExprKind::Cast(inner) => to_type(sub(inner)?, inner.ty, expr.ty),
+        ExprKind::Not(inner) => DfExpr::Not(Box::new(sub(inner)?)),
+        ExprKind::Neg(inner) => {
+            let e = to_type(sub(inner)?, inner.ty, expr.ty);
+            match expr.ty {
+                DataType::Int64 => call(ArithOp::NegInt, vec![e]),
+                _ => DfExpr::Negative(Box::new(e)),
+            }
+        }
+        ExprKind::Binary { op, lhs, rhs } => {
+            let (l, r) = (sub(lhs)?, sub(rhs)?);
+            binary(*op, l, lhs.ty, r, rhs.ty)
+        }
+        ExprKind::IsNull { expr: inner, negated } => {
+            let e = Box::new(sub(inner)?);
+            if *negated {
+                DfExpr::IsNotNull(e)
+            } else {
+                DfExpr::IsNull(e)
+            }
+        }
+        ExprKind::InList { expr: inner, list, negated } => {
+            let common = list.iter().fold(inner.ty, |t, i| promote(t, i.ty));
+            let e = to_type(sub(inner)?, inner.ty, common);
+            let items = list
+                .iter()
+                .map(|i| Ok(to_type(sub(i)?, i.ty, common)))
+                .collect::<Result<Vec<_>, ExprError>>()?;
+            DfExpr::InList(InList::new(Box::new(e), items, *negated))
+        }
+        ExprKind::Coalesce(args) => {
+            let mut lowered = args
+                .iter()
+                .map(|a| Ok(to_type(sub(a)?, a.ty, expr.ty)))
+                .collect::<Result<Vec<_>, ExprError>>()?;
+            match lowered.pop() {
+                None => DfExpr::Literal(literal(&Literal::Null, expr.ty), None),
+                Some(last) if lowered.is_empty() => last,
+                Some(last) => DfExpr::Case(Case {
+                    expr: None,
+                    when_then_expr: lowered
+                        .into_iter()
+                        .map(|a| (Box::new(DfExpr::IsNotNull(Box::new(a.clone()))), Box::new(a)))
+                        .collect(),
+                    else_expr: Some(Box::new(last)),
+                }),
+            }
+        }
+        ExprKind::Case { branches, otherwise } => {
+            let when_then_expr = branches
+                .iter()
+                .map(|(c, v)| Ok((Box::new(sub(c)?), Box::new(to_type(sub(v)?, v.ty, expr.ty)))))
+                .collect::<Result<Vec<_>, ExprError>>()?;
+            let else_expr = match otherwise {
+                Some(o) => Some(Box::new(to_type(sub(o)?, o.ty, expr.ty))),
+                None => None,
+            };
+            DfExpr::Case(Case {
+                expr: None,
+                when_then_expr,
+                else_expr,
+            })
+        }
+    })
+}
+
+fn binary(op: BinaryOp, l: DfExpr, lt: DataType, r: DfExpr, rt: DataType) -> DfExpr {
+    use BinaryOp::*;
+    let common = promote(lt, rt);
+    let (l, r) = match op {
+        Div => (to_type(l, lt, DataType::Float64), to_type(r, rt, DataType::Float64)),
+        And | Or => (l, r),
+        _ => (to_type(l, lt, common), to_type(r, rt, common)),
+    };
+    let int = common == DataType::Int64;
+    match op {
+        Or => binary_expr(l, Operator::Or, r),
+        And => binary_expr(l, Operator::And, r),
+        Eq => binary_expr(l, Operator::Eq, r),
+        NotEq => binary_expr(l, Operator::NotEq, r),
+        Lt => binary_expr(l, Operator::Lt, r),
+        LtEq => binary_expr(l, Operator::LtEq, r),
+        Gt => binary_expr(l, Operator::Gt, r),
+        GtEq => binary_expr(l, Operator::GtEq, r),
+        Add if int => call(ArithOp::AddInt, vec![l, r]),
+        Sub if int => call(ArithOp::SubInt, vec![l, r]),
+        Mul if int => call(ArithOp::MulInt, vec![l, r]),
+        Add => binary_expr(l, Operator::Plus, r),
+        Sub => binary_expr(l, Operator::Minus, r),
+        Mul => binary_expr(l, Operator::Multiply, r),
+        Div => call(ArithOp::Div, vec![l, r]),
+        Mod if int => call(ArithOp::ModInt, vec![l, r]),
+        Mod => call(ArithOp::ModFloat, vec![l, r]),
+    }
+}
+
+/// The type two operands meet at: float64 when one is float64 and the other int64.
+fn promote(a: DataType, b: DataType) -> DataType {
+    match (a, b) {
+        (DataType::Int64, DataType::Float64) | (DataType::Float64, DataType::Int64) => DataType::Float64,
+        _ => a,
+    }
+}
+
+/// Casts an int64 expression to float64 when `to` asks for it; otherwise unchanged.
+fn to_type(e: DfExpr, from: DataType, to: DataType) -> DfExpr {
+    if from == DataType::Int64 && to == DataType::Float64 {
+        cast(e, ArrowType::Float64)
+    } else {
+        e
+    }
+}
+
+fn call(op: ArithOp, args: Vec<DfExpr>) -> DfExpr {
+    DfExpr::ScalarFunction(ScalarFunction::new_udf(arith::udf(op), args))
+}
+
+fn literal(lit: &Literal, ty: DataType) -> ScalarValue {
+    match lit {
+        Literal::Int64(v) if ty == DataType::Float64 => ScalarValue::Float64(Some(*v as f64)),
+        Literal::Int64(v) => ScalarValue::Int64(Some(*v)),
+        Literal::Float64(v) => ScalarValue::Float64(Some(*v)),
+        Literal::String(s) => ScalarValue::Utf8(Some(s.clone())),
+        Literal::Bool(b) => ScalarValue::Boolean(Some(*b)),
+        Literal::Null => match ty {
+            DataType::Int64 => ScalarValue::Int64(None),
+            DataType::Float64 => ScalarValue::Float64(None),
+            DataType::String => ScalarValue::Utf8(None),
+            DataType::Bool => ScalarValue::Boolean(None),
+            DataType::Timestamp => ScalarValue::TimestampMicrosecond(None, Some(UTC.into())),
+        },
+    }
+}

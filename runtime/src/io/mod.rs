@@ -1,0 +1,181 @@
+//! Data IO for the batch and streaming paths: binding a declared source to a Parquet or
+//! CSV file or folder (schema checked against the declaration, types normalised to
+//! featc's Arrow types), reading a spine, writing a training set.
+//!
+//! After binding, a source's table has exactly `declared_schema(source)`: the time
+//! column as `Timestamp(µs, "UTC")`, then the declared columns in declaration order as
+//! `expr::arrow_type(ty)`. Nulls in the time column or a non-nullable column are data
+//! errors raised while the table is read (naming the source, the column and the row's
+//! time), never silently dropped.
+
+pub mod output;
+pub mod source;
+pub mod spine;
+pub mod time;
+pub mod udf;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::datatypes::DataType as ArrowType;
+use datafusion::prelude::SessionConfig;
+
+use crate::ir::DataType;
+
+pub use output::OutputWriter;
+pub use source::{bind_source, declared_schema};
+pub use spine::{read_spine, Spine};
+
+/// An IO or schema error, naming the table (source name or `spine`) and column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IoError {
+    /// The path is neither a `.parquet`/`.csv` file nor a folder holding some.
+    UnknownFormat { table: String, path: PathBuf },
+    /// The path does not exist or cannot be read.
+    Unreadable { table: String, path: PathBuf, message: String },
+    /// A declared (or key/time) column is not in the data.
+    MissingColumn { table: String, column: String, path: PathBuf, found: Vec<String> },
+    /// A column's type in the data cannot hold the declared type.
+    WrongType { table: String, column: String, expected: String, found: String },
+    /// A row of the data breaks the schema (e.g. a null time).
+    BadRow { table: String, column: String, row: usize, message: String },
+    /// Writing the output failed.
+    Write { path: PathBuf, message: String },
+    /// An error from DataFusion while reading.
+    Read { table: String, message: String },
+}
+
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IoError::UnknownFormat { table, path } => write!(
+                f,
+                "{table}: `{}` is not a .parquet or .csv file, nor a folder of them",
+                path.display()
+            ),
+            IoError::Unreadable { table, path, message } => {
+                write!(f, "{table}: cannot read `{}`: {message}", path.display())
+            }
+            IoError::MissingColumn { table, column, path, found } => write!(
+                f,
+                "{table}: column `{column}` is missing from `{}` (it has: {})",
+                path.display(),
+                found.join(", ")
+            ),
+            IoError::WrongType { table, column, expected, found } => {
+                write!(f, "{table}: column `{column}` should be {expected}, but the data has {found}")
+            }
+            IoError::BadRow { table, column, row, message } => {
+                write!(f, "{table}: row {row}, column `{column}`: {message}")
+            }
+            IoError::Write { path, message } => write!(f, "cannot write `{}`: {message}", path.display()),
+            IoError::Read { table, message } => write!(f, "{table}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for IoError {}
+
+/// The session settings featc's readers rely on: plain `Utf8` strings rather than
+/// `Utf8View` from Parquet (the declared schemas use `Utf8`).
+pub fn configure(config: SessionConfig) -> SessionConfig {
+    config.set_bool("datafusion.execution.parquet.schema_force_view_types", false)
+}
+
+/// The file formats featc reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Parquet,
+    Csv,
+}
+
+impl Format {
+    /// The format of a file by its extension (case-insensitive).
+    pub fn of_file(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "parquet" => Some(Format::Parquet),
+            "csv" => Some(Format::Csv),
+            _ => None,
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Parquet => ".parquet",
+            Format::Csv => ".csv",
+        }
+    }
+}
+
+/// The format of a file, or of the first data file (by name) in a folder, plus that
+/// file (CSV schemas are read from its header).
+fn detect(table: &str, path: &Path) -> Result<(Format, PathBuf), IoError> {
+    let unreadable = |e: std::io::Error| IoError::Unreadable {
+        table: table.to_string(),
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if !meta.is_dir() {
+        return Format::of_file(path)
+            .map(|f| (f, path.to_path_buf()))
+            .ok_or_else(|| IoError::UnknownFormat { table: table.to_string(), path: path.to_path_buf() });
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(unreadable)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && Format::of_file(p).is_some())
+        .collect();
+    files.sort();
+    match files.into_iter().next() {
+        Some(first) => Format::of_file(&first)
+            .map(|f| (f, first.clone()))
+            .ok_or_else(|| IoError::UnknownFormat { table: table.to_string(), path: path.to_path_buf() }),
+        None => Err(IoError::UnknownFormat { table: table.to_string(), path: path.to_path_buf() }),
+    }
+}
+
+/// The column names of a CSV file's header line.
+fn csv_header(table: &str, file: &Path) -> Result<Vec<String>, IoError> {
+    use std::io::BufRead;
+    let unreadable = |message: String| IoError::Unreadable {
+        table: table.to_string(),
+        path: file.to_path_buf(),
+        message,
+    };
+    let f = std::fs::File::open(file).map_err(|e| unreadable(e.to_string()))?;
+    let mut line = String::new();
+    std::io::BufReader::new(f)
+        .read_line(&mut line)
+        .map_err(|e| unreadable(e.to_string()))?;
+    let mut reader = datafusion::arrow::csv::reader::Format::default().with_header(true);
+    reader = reader.with_delimiter(b',');
+    let (schema, _) = reader
+        .infer_schema(std::io::Cursor::new(line.as_bytes()), Some(0))
+        .map_err(|e| unreadable(e.to_string()))?;
+    Ok(schema.fields().iter().map(|f| f.name().clone()).collect())
+}
+
+/// Whether data of Arrow type `found` can be read as declared type `declared`
+/// (losslessly, or by the documented conversions).
+pub fn compatible(declared: DataType, found: &ArrowType) -> bool {
+    use ArrowType as A;
+    match declared {
+        DataType::Int64 => matches!(
+            found,
+            A::Int8 | A::Int16 | A::Int32 | A::Int64 | A::UInt8 | A::UInt16 | A::UInt32
+        ),
+        DataType::Float64 => matches!(
+            found,
+            A::Float16 | A::Float32 | A::Float64 | A::Int8 | A::Int16 | A::Int32 | A::Int64
+        ),
+        DataType::String => match found {
+            A::Utf8 | A::LargeUtf8 | A::Utf8View => true,
+            A::Dictionary(_, v) => matches!(v.as_ref(), A::Utf8 | A::LargeUtf8 | A::Utf8View),
+            _ => false,
+        },
+        DataType::Bool => matches!(found, A::Boolean),
+        DataType::Timestamp => time::is_timestamp(found),
+    }
+}

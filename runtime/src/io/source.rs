@@ -1,0 +1,131 @@
+//! Binding a declared source to a Parquet/CSV file or folder as a DataFusion table with
+//! exactly the declared schema (see the module docs of `io`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
+use datafusion::catalog::TableProvider;
+use datafusion::common::Column;
+use datafusion::logical_expr::{cast, Expr};
+use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext};
+
+use super::{compatible, csv_header, detect, udf, Format, IoError};
+use crate::expr::{arrow_type, timestamp_type};
+use crate::ir::{DataType, Source};
+
+/// The schema of a bound source: the time column (`Timestamp(µs, "UTC")`, not null)
+/// first, then the declared columns in order with their featc Arrow types.
+pub fn declared_schema(source: &Source) -> SchemaRef {
+    let mut fields = vec![Field::new(&source.time_column, timestamp_type(), false)];
+    for c in &source.columns {
+        fields.push(Field::new(&c.name, arrow_type(c.ty), c.nullable));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// Binds `source` to the data at `path` (a `.parquet` or `.csv` file, or a folder of
+/// them; the format is taken from the extension). Checks now that every declared
+/// column exists with a compatible type; the returned table converts types and checks
+/// nulls as it is read. Its schema is `declared_schema(source)`.
+pub async fn bind_source(
+    ctx: &SessionContext,
+    source: &Source,
+    path: &Path,
+) -> Result<Arc<dyn TableProvider>, IoError> {
+    let table = format!("source `{}`", source.name);
+    let (format, first_file) = detect(&table, path)?;
+    let location = path.to_string_lossy().to_string();
+    let read_err = |e: datafusion::error::DataFusionError| IoError::Read {
+        table: table.clone(),
+        message: e.strip_backtrace(),
+    };
+    let df: DataFrame = match format {
+        Format::Parquet => ctx
+            .read_parquet(&location, ParquetReadOptions::default())
+            .await
+            .map_err(read_err)?,
+        Format::Csv => {
+            let schema = csv_schema(source, &csv_header(&table, &first_file)?);
+            let options = CsvReadOptions::new()
+                .has_header(true)
+                .schema(&schema)
+                .file_extension(format.extension());
+            ctx.read_csv(&location, options).await.map_err(read_err)?
+        }
+    };
+    let found: Vec<(String, ArrowType)> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().clone()))
+        .collect();
+    let lookup = |name: &str, declared: DataType| -> Result<ArrowType, IoError> {
+        let Some((_, ty)) = found.iter().find(|(n, _)| n == name) else {
+            return Err(IoError::MissingColumn {
+                table: table.clone(),
+                column: name.to_string(),
+                path: path.to_path_buf(),
+                found: found.iter().map(|(n, _)| n.clone()).collect(),
+            });
+        };
+        if !compatible(declared, ty) {
+            return Err(IoError::WrongType {
+                table: table.clone(),
+                column: name.to_string(),
+                expected: declared.name().to_string(),
+                found: ty.to_string(),
+            });
+        }
+        Ok(ty.clone())
+    };
+
+    let time = &source.time_column;
+    lookup(time, DataType::Timestamp)?;
+    let time_expr = udf::utc_micros(column(time), &source.name, time);
+    let mut select = vec![udf::require(time_expr.clone(), &source.name, time, None).alias(time)];
+    for c in &source.columns {
+        let ty = lookup(&c.name, c.ty)?;
+        let target = arrow_type(c.ty);
+        let mut e = column(&c.name);
+        if c.ty == DataType::Timestamp {
+            e = udf::utc_micros(e, &source.name, &c.name);
+        } else if ty != target {
+            e = cast(e, target);
+        }
+        if !c.nullable {
+            e = udf::require(e, &source.name, &c.name, Some((time_expr.clone(), time)));
+        }
+        select.push(e.alias(&c.name));
+    }
+    let df = df.select(select).map_err(|e| IoError::Read {
+        table: table.clone(),
+        message: e.strip_backtrace(),
+    })?;
+    Ok(df.into_view())
+}
+
+/// A CSV reading schema: the header's columns in file order, declared columns with
+/// their featc types (so a value that does not parse is an error naming its line),
+/// the others as strings. Everything nullable: nulls are checked after reading.
+fn csv_schema(source: &Source, header: &[String]) -> Schema {
+    let fields: Vec<Field> = header
+        .iter()
+        .map(|name| {
+            let ty = if name == &source.time_column {
+                timestamp_type()
+            } else {
+                match source.columns.iter().find(|c| &c.name == name) {
+                    Some(c) => arrow_type(c.ty),
+                    None => ArrowType::Utf8,
+                }
+            };
+            Field::new(name, ty, true)
+        })
+        .collect();
+    Schema::new(fields)
+}
+
+fn column(name: &str) -> Expr {
+    Expr::Column(Column::new_unqualified(name))
+}

@@ -1,0 +1,137 @@
+//! Scalar functions the source binding puts in its projection: time conversion to
+//! µs UTC, and the non-null check of declared non-nullable columns (a data error that
+//! names the source, the column and the time of the offending row).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::Array;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::util::display::array_value_to_string;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use super::time::{to_micros, TimeError};
+
+/// `featc_utc_micros(ts)`: any timestamp to `Timestamp(µs, "UTC")` (see `io::time`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct UtcMicros {
+    source: String,
+    column: String,
+    signature: Signature,
+}
+
+/// `featc_utc_micros(arg)` for column `column` of source `source` (named in errors).
+pub fn utc_micros(arg: Expr, source: &str, column: &str) -> Expr {
+    let udf = UtcMicros {
+        source: source.to_string(),
+        column: column.to_string(),
+        signature: Signature::any(1, Volatility::Immutable),
+    };
+    Expr::ScalarFunction(ScalarFunction::new_udf(
+        Arc::new(ScalarUDF::new_from_impl(udf)),
+        vec![arg],
+    ))
+}
+
+impl ScalarUDFImpl for UtcMicros {
+    fn name(&self) -> &str {
+        "featc_utc_micros"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(crate::expr::timestamp_type())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let Some(array) = arrays.first() else {
+            return Err(DataFusionError::Internal("featc_utc_micros takes one argument".into()));
+        };
+        match to_micros(array) {
+            Ok(out) => Ok(ColumnarValue::Array(out)),
+            Err(TimeError::Overflow { row }) => Err(DataFusionError::Execution(format!(
+                "source `{}`, column `{}`: the timestamp {} does not fit in microseconds",
+                self.source,
+                self.column,
+                array_value_to_string(array, row).unwrap_or_default()
+            ))),
+            Err(TimeError::NotATimestamp(t)) => Err(DataFusionError::Execution(format!(
+                "source `{}`, column `{}`: expected a timestamp, found {t}",
+                self.source, self.column
+            ))),
+        }
+    }
+}
+
+/// `featc_require(value [, context])`: `value` unchanged, or a data error at its first
+/// null naming the source, the column and the row's `context` value (its time).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Require {
+    source: String,
+    column: String,
+    context_name: Option<String>,
+    signature: Signature,
+}
+
+/// Wraps `value` (column `column` of source `source`) in a non-null check; `context`
+/// (a column named `name`, usually the time column) identifies the row in the error.
+pub fn require(value: Expr, source: &str, column: &str, context: Option<(Expr, &str)>) -> Expr {
+    let mut args = vec![value];
+    let context_name = context.map(|(e, name)| {
+        args.push(e);
+        name.to_string()
+    });
+    let udf = Require {
+        source: source.to_string(),
+        column: column.to_string(),
+        signature: Signature::any(args.len(), Volatility::Immutable),
+        context_name,
+    };
+    Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(ScalarUDF::new_from_impl(udf)), args))
+}
+
+impl ScalarUDFImpl for Require {
+    fn name(&self) -> &str {
+        "featc_require"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        arg_types
+            .first()
+            .cloned()
+            .ok_or_else(|| DataFusionError::Internal("featc_require takes an argument".into()))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let Some(value) = arrays.first() else {
+            return Err(DataFusionError::Internal("featc_require takes an argument".into()));
+        };
+        if value.null_count() == 0 {
+            return Ok(ColumnarValue::Array(Arc::clone(value)));
+        }
+        let row = (0..value.len()).find(|&i| value.is_null(i)).unwrap_or(0);
+        let at = match (arrays.get(1), &self.context_name) {
+            (Some(ctx), Some(name)) => format!(
+                " at the row with {name} = {}",
+                array_value_to_string(ctx, row).unwrap_or_default()
+            ),
+            _ => String::new(),
+        };
+        Err(DataFusionError::Execution(format!(
+            "source `{}`: null in column `{}`, which is declared non-nullable{at}",
+            self.source, self.column
+        )))
+    }
+}

@@ -1,0 +1,164 @@
+//! Moving cells between Arrow arrays and `Value`s: typed column views for reading
+//! ingested batches row by row, and builders for writing feature values back.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, Int64Array,
+    Int64Builder, StringArray, StringBuilder, TimestampMicrosecondArray,
+    TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType as ArrowType;
+
+use crate::expr::{arrow_type, UTC};
+use crate::io::time::{is_timestamp, to_micros};
+use crate::ir::DataType;
+use crate::value::Value;
+
+/// Why a column of an ingested batch cannot be read as its declared type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellError {
+    pub column: String,
+    pub message: String,
+}
+
+/// Converts `array` to featc's Arrow type for `ty` (strings of any layout to `Utf8`,
+/// timestamps of any unit/zone to µs UTC, through `io::time`); other mismatches fail.
+pub fn conform(array: &ArrayRef, ty: DataType, column: &str) -> Result<ArrayRef, CellError> {
+    let want = arrow_type(ty);
+    if array.data_type() == &want {
+        return Ok(array.clone());
+    }
+    let err = |message: String| CellError { column: column.to_string(), message };
+    match ty {
+        DataType::Timestamp if is_timestamp(array.data_type()) => {
+            to_micros(array).map_err(|e| err(format!("{e:?}")))
+        }
+        DataType::String
+            if matches!(array.data_type(), ArrowType::LargeUtf8 | ArrowType::Utf8View) =>
+        {
+            cast(array, &want).map_err(|e| err(e.to_string()))
+        }
+        _ => Err(err(format!(
+            "has type {}, expected {}",
+            array.data_type(),
+            ty.name()
+        ))),
+    }
+}
+
+/// A typed, borrowed view of one conformed column.
+#[derive(Debug, Clone, Copy)]
+pub enum Cells<'a> {
+    Int64(&'a Int64Array),
+    Float64(&'a Float64Array),
+    String(&'a StringArray),
+    Bool(&'a BooleanArray),
+    Timestamp(&'a TimestampMicrosecondArray),
+}
+
+impl<'a> Cells<'a> {
+    /// A view of `array`, which must have type `arrow_type(ty)` (see `conform`).
+    pub fn new(array: &'a ArrayRef, ty: DataType) -> Option<Cells<'a>> {
+        let any = array.as_any();
+        Some(match ty {
+            DataType::Int64 => Cells::Int64(any.downcast_ref()?),
+            DataType::Float64 => Cells::Float64(any.downcast_ref()?),
+            DataType::String => Cells::String(any.downcast_ref()?),
+            DataType::Bool => Cells::Bool(any.downcast_ref()?),
+            DataType::Timestamp => Cells::Timestamp(any.downcast_ref()?),
+        })
+    }
+
+    #[inline]
+    pub fn is_null(&self, row: usize) -> bool {
+        match self {
+            Cells::Int64(a) => a.is_null(row),
+            Cells::Float64(a) => a.is_null(row),
+            Cells::String(a) => a.is_null(row),
+            Cells::Bool(a) => a.is_null(row),
+            Cells::Timestamp(a) => a.is_null(row),
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, row: usize) -> Value {
+        if self.is_null(row) {
+            return Value::Null;
+        }
+        match self {
+            Cells::Int64(a) => Value::Int64(a.value(row)),
+            Cells::Float64(a) => Value::Float64(a.value(row)),
+            Cells::String(a) => Value::String(Arc::from(a.value(row))),
+            Cells::Bool(a) => Value::Bool(a.value(row)),
+            Cells::Timestamp(a) => Value::Timestamp(a.value(row)),
+        }
+    }
+}
+
+/// True at the rows where a boolean array is true (null counts as false).
+#[inline]
+pub fn is_true(mask: &BooleanArray, row: usize) -> bool {
+    mask.is_valid(row) && mask.value(row)
+}
+
+/// Builds one output column of feature values of type `ty`.
+pub enum ValuesBuilder {
+    Int64(Int64Builder),
+    Float64(Float64Builder),
+    String(StringBuilder),
+    Bool(BooleanBuilder),
+    Timestamp(TimestampMicrosecondBuilder),
+}
+
+impl ValuesBuilder {
+    pub fn new(ty: DataType, capacity: usize) -> ValuesBuilder {
+        match ty {
+            DataType::Int64 => ValuesBuilder::Int64(Int64Builder::with_capacity(capacity)),
+            DataType::Float64 => ValuesBuilder::Float64(Float64Builder::with_capacity(capacity)),
+            DataType::String => ValuesBuilder::String(StringBuilder::with_capacity(capacity, capacity * 8)),
+            DataType::Bool => ValuesBuilder::Bool(BooleanBuilder::with_capacity(capacity)),
+            DataType::Timestamp => ValuesBuilder::Timestamp(
+                TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone(UTC),
+            ),
+        }
+    }
+
+    /// Appends `v`; a value of another variant than the column's type is appended as
+    /// null and reported (`false`) so the caller can turn it into an error.
+    pub fn append(&mut self, v: &Value) -> bool {
+        match (self, v) {
+            (ValuesBuilder::Int64(b), Value::Int64(x)) => b.append_value(*x),
+            (ValuesBuilder::Float64(b), Value::Float64(x)) => b.append_value(*x),
+            (ValuesBuilder::String(b), Value::String(x)) => b.append_value(x),
+            (ValuesBuilder::Bool(b), Value::Bool(x)) => b.append_value(*x),
+            (ValuesBuilder::Timestamp(b), Value::Timestamp(x)) => b.append_value(*x),
+            (b, v) => {
+                b.append_null();
+                return v.is_null();
+            }
+        }
+        true
+    }
+
+    pub fn append_null(&mut self) {
+        match self {
+            ValuesBuilder::Int64(b) => b.append_null(),
+            ValuesBuilder::Float64(b) => b.append_null(),
+            ValuesBuilder::String(b) => b.append_null(),
+            ValuesBuilder::Bool(b) => b.append_null(),
+            ValuesBuilder::Timestamp(b) => b.append_null(),
+        }
+    }
+
+    pub fn finish(&mut self) -> ArrayRef {
+        match self {
+            ValuesBuilder::Int64(b) => Arc::new(b.finish()),
+            ValuesBuilder::Float64(b) => Arc::new(b.finish()),
+            ValuesBuilder::String(b) => Arc::new(b.finish()),
+            ValuesBuilder::Bool(b) => Arc::new(b.finish()),
+            ValuesBuilder::Timestamp(b) => Arc::new(b.finish()),
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! `StreamError`: why the streaming executor refused an input, a read or a graph.
+
+use std::fmt;
+
+use super::graph::GraphError;
+use crate::agg::AggError;
+use crate::expr::ExprError;
+use crate::window::SpecError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamError {
+    Graph(GraphError),
+    /// An aggregate node the window state rejects (an internal error of the lowering).
+    Spec { feature: String, error: SpecError },
+    /// A derive or feature expression that could not be planned.
+    Expr { context: String, error: ExprError },
+    UnknownSource(String),
+    /// A declared column is missing from an ingested batch (or the spine).
+    MissingColumn { table: String, column: String },
+    /// A column whose type cannot be read as the declared one.
+    ColumnType { table: String, column: String, message: String },
+    /// A read at a time before the horizon the runtime already promised (state no
+    /// read at or after the horizon needs was dropped).
+    ReadBeforeHorizon { at: i64, horizon: i64 },
+    /// A row that does not fit the declared schema (wrong type, null where not allowed).
+    Data { table: String, column: String, row: usize, message: String },
+    UnknownFeature(String),
+    UnknownService(String),
+    /// `get` was given a key of the wrong arity for the selection's entity.
+    KeyArity { entity: String, expected: usize, found: usize },
+    /// `get` needs one key, but the selection spans several entities.
+    MixedEntities(Vec<String>),
+    /// An aggregation failed while answering a replay row.
+    Agg { feature: String, at: i64, error: AggError },
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamError::Graph(e) => write!(f, "{e}"),
+            StreamError::Spec { feature, error } => {
+                write!(f, "internal error: feature `{feature}`: {error}")
+            }
+            StreamError::Expr { context, error } => write!(f, "{context}: {error}"),
+            StreamError::UnknownSource(s) => write!(f, "no source `{s}` in the stream graph"),
+            StreamError::MissingColumn { table, column } => {
+                write!(f, "`{table}` has no column `{column}`")
+            }
+            StreamError::ColumnType { table, column, message } => {
+                write!(f, "`{table}` column `{column}` {message}")
+            }
+            StreamError::ReadBeforeHorizon { at, horizon } => write!(
+                f,
+                "read at {at} is before the state horizon {horizon} (older state was dropped)"
+            ),
+            StreamError::Data { table, column, row, message } => {
+                write!(f, "`{table}` row {row}, column `{column}`: {message}")
+            }
+            StreamError::UnknownFeature(n) => write!(f, "no feature `{n}` in the stream graph"),
+            StreamError::UnknownService(n) => write!(f, "no service `{n}` in the stream graph"),
+            StreamError::KeyArity { entity, expected, found } => write!(
+                f,
+                "entity `{entity}` has {expected} key column(s), the read gave {found}"
+            ),
+            StreamError::MixedEntities(names) => write!(
+                f,
+                "the selection spans entities {}; read them with `get_keys`",
+                names.join(", ")
+            ),
+            StreamError::Agg { feature, at, error } => {
+                write!(f, "feature `{feature}` at {at}: {error}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for StreamError {}

@@ -1,0 +1,82 @@
+//! Entity keys: a dense id per distinct key of a key_by node, with allocation-free
+//! lookups for the common single int64 or single string key.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::cells::Cells;
+use crate::ir::DataType;
+use crate::value::{Value, ValueKey};
+
+/// Distinct keys to dense ids `0..len()`, in order of first insertion.
+///
+/// Invariant: a key is found by `get` iff it was inserted by `get_or_insert`; keys are
+/// compared by `Value::total_eq` (so a float key `-0.0` differs from `+0.0`).
+#[derive(Debug, Clone)]
+pub enum KeyIndex {
+    Int64(HashMap<i64, u32>),
+    String(HashMap<Arc<str>, u32>),
+    Other(HashMap<Vec<ValueKey>, u32>),
+}
+
+impl KeyIndex {
+    pub fn new(types: &[DataType]) -> KeyIndex {
+        match types {
+            [DataType::Int64] => KeyIndex::Int64(HashMap::new()),
+            [DataType::String] => KeyIndex::String(HashMap::new()),
+            _ => KeyIndex::Other(HashMap::new()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            KeyIndex::Int64(m) => m.len(),
+            KeyIndex::String(m) => m.len(),
+            KeyIndex::Other(m) => m.len(),
+        }
+    }
+
+    /// The id of a key given as values (a reader's key); `None` when never seen or
+    /// when the values do not have the key's shape.
+    pub fn get(&self, key: &[Value]) -> Option<u32> {
+        match (self, key) {
+            (KeyIndex::Int64(m), [Value::Int64(k)]) => m.get(k).copied(),
+            (KeyIndex::String(m), [Value::String(k)]) => m.get(&**k).copied(),
+            (KeyIndex::Other(m), _) => {
+                let k: Vec<ValueKey> = key.iter().map(|v| ValueKey(v.canonical())).collect();
+                m.get(&k).copied()
+            }
+            _ => None,
+        }
+    }
+
+    /// The id of the key at `row` of the key columns, inserting it if new; `None`
+    /// when any key column is null there (the row is not aggregated).
+    #[inline]
+    pub fn get_or_insert(&mut self, cols: &[Cells<'_>], row: usize) -> Option<u32> {
+        if cols.iter().any(|c| c.is_null(row)) {
+            return None;
+        }
+        let next = self.len() as u32;
+        Some(match (self, cols) {
+            (KeyIndex::Int64(m), [Cells::Int64(a)]) => *m.entry(a.value(row)).or_insert(next),
+            (KeyIndex::String(m), [Cells::String(a)]) => {
+                let s = a.value(row);
+                match m.get(s) {
+                    Some(id) => *id,
+                    None => {
+                        m.insert(Arc::from(s), next);
+                        next
+                    }
+                }
+            }
+            (KeyIndex::Other(m), cols) => {
+                let k: Vec<ValueKey> = cols.iter().map(|c| ValueKey(c.get(row).canonical())).collect();
+                *m.entry(k).or_insert(next)
+            }
+            // `new` and the key columns' types agree; a mismatch means the batch's
+            // columns were not conformed, which `ingest` prevents.
+            _ => return None,
+        })
+    }
+}

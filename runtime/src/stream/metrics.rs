@@ -1,0 +1,18 @@
+//! Counters of the streaming executor, for monitoring and for the replay summary.
+
+/// Counters since the runtime was created; `entities` and `state_bytes` are current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Metrics {
+    /// Rows accepted by `ingest` (all sources).
+    pub events: u64,
+    /// Rows older than their source's watermark when ingested (see `LatePolicy`).
+    pub late: u64,
+    /// Late rows sent to the dead-letter sink instead of the state.
+    pub dead_lettered: u64,
+    /// (row, key_by) pairs skipped because a key column was null.
+    pub null_keys: u64,
+    /// Distinct entity keys held, summed over key_by groups.
+    pub entities: u64,
+    /// Approximate bytes of per-entity state (buffers and accumulators).
+    pub state_bytes: u64,
+}

@@ -1,0 +1,57 @@
+//! Online reads: what `StreamRuntime::get` returns, and how a reader names features.
+
+use std::sync::Arc;
+
+use crate::agg::AggError;
+use crate::value::Value;
+
+/// Which features a read returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection<'a> {
+    /// Every feature of the graph, in graph order.
+    All,
+    /// A service's features, in service order.
+    Service(&'a str),
+    /// Features by name, in the given order.
+    Features(&'a [&'a str]),
+}
+
+/// Why a feature's value is what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// A non-null value computed from the entity's events.
+    Present,
+    /// The entity is known but the value is null (e.g. `avg` of an empty window).
+    Null,
+    /// The entity never had an event (after null-key rows were skipped); the value is
+    /// the aggregation's empty value (0 for counts and sums, null otherwise), or null
+    /// when the view has a ttl.
+    UnknownEntity,
+    /// The view has a ttl and the entity has no event of the view in `(t - ttl, t]`;
+    /// the value is null.
+    Stale,
+    /// The aggregation failed (e.g. an integer sum overflowing int64); the value is null.
+    Error(AggError),
+}
+
+/// One feature of a read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureValue {
+    pub name: Arc<str>,
+    pub value: Value,
+    pub status: Status,
+}
+
+/// The answer to one read: the selected features evaluated at exactly `at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureVector {
+    pub at: i64,
+    pub features: Vec<FeatureValue>,
+}
+
+impl FeatureVector {
+    /// The value of a feature by name.
+    pub fn get(&self, name: &str) -> Option<&FeatureValue> {
+        self.features.iter().find(|f| &*f.name == name)
+    }
+}

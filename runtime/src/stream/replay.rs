@@ -1,0 +1,307 @@
+//! Replaying an event log through the streaming executor and answering a spine from
+//! the online state, the way a live deployment would have served it: the library
+//! half of `featc replay`.
+//!
+//! Events of all sources are put in arrival order: sorted by `ts + jitter`, where the
+//! jitter is a seeded uniform draw from `[0, disorder)` per event (0 without
+//! disorder), ties by source then row. They are ingested in chunks of `batch_size`;
+//! after each chunk every spine row whose `t` is below the smallest time of the events
+//! not yet ingested (so every event with `ts <= t` is in) is answered at exactly `t`.
+//! The allowed lateness is at least the disorder, so no event of a replay is late.
+//! The output is the spine (columns unchanged, in spine order) plus one column per
+//! selected feature, like `featc training-set`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, TimestampMicrosecondArray, UInt32Array};
+use datafusion::arrow::compute::{concat_batches, take_record_batch};
+use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::cells::{conform, Cells, ValuesBuilder};
+use super::error::StreamError;
+use super::graph::StreamGraph;
+use super::metrics::Metrics;
+use super::policy::{LatePolicy, Options};
+use super::read::Selection;
+use super::runtime::StreamRuntime;
+use crate::agg::AggError;
+use crate::expr::arrow_type;
+use crate::ir::DataType;
+use crate::value::Value;
+
+/// How to replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayOptions {
+    /// Events are shuffled within this many microseconds (0: in time order).
+    pub disorder_us: i64,
+    /// Events per `ingest` call (at least 1).
+    pub batch_size: usize,
+    pub seed: u64,
+    pub late_policy: LatePolicy,
+}
+
+impl Default for ReplayOptions {
+    fn default() -> Self {
+        ReplayOptions { disorder_us: 0, batch_size: 1024, seed: 0, late_policy: LatePolicy::Apply }
+    }
+}
+
+/// What a replay did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayReport {
+    pub events: u64,
+    pub ingest_calls: u64,
+    pub spine_rows: usize,
+    /// The runtime's counters at the end (late, null keys, entities, state bytes).
+    pub metrics: Metrics,
+}
+
+/// A source's events, all batches concatenated, with their times.
+struct Log {
+    name: String,
+    batch: RecordBatch,
+    ts: Vec<i64>,
+}
+
+/// SplitMix64: a tiny, well-mixed deterministic hash for the seeded jitter.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn data_error(table: &str, message: impl ToString) -> StreamError {
+    StreamError::Data { table: table.to_string(), column: String::new(), row: 0, message: message.to_string() }
+}
+
+/// Replays `sources` (`(source name, batches)`) through a runtime built from `graph`
+/// and answers every row of `spine` (time column `spine_time`) for the selected
+/// features. The spine names each entity key column like the entity does.
+pub fn replay(
+    graph: StreamGraph,
+    sources: &[(String, Vec<RecordBatch>)],
+    spine: &RecordBatch,
+    spine_time: &str,
+    selection: &Selection<'_>,
+    opts: &ReplayOptions,
+) -> Result<(RecordBatch, ReplayReport), StreamError> {
+    let options = Options { late_policy: opts.late_policy, min_lateness_us: opts.disorder_us.max(0) };
+    let mut rt = StreamRuntime::with_options(graph, options)?;
+    let picked = rt.select(selection)?;
+
+    // The event log in arrival order.
+    let mut logs = Vec::new();
+    for (name, batches) in sources {
+        let Some(schema) = batches.first().map(|b| b.schema()) else { continue };
+        let src = rt
+            .sources
+            .iter()
+            .find(|s| &s.name == name)
+            .ok_or_else(|| StreamError::UnknownSource(name.clone()))?;
+        let batch = concat_batches(&schema, batches).map_err(|e| data_error(name, e))?;
+        let time = &src.op.time_column;
+        let col = batch.column_by_name(time).ok_or_else(|| StreamError::MissingColumn {
+            table: name.clone(),
+            column: time.clone(),
+        })?;
+        let ts = times(name, time, col)?;
+        logs.push(Log { name: name.clone(), batch, ts });
+    }
+    let disorder = opts.disorder_us.max(0) as u64;
+    let mut order: Vec<(i64, u32, u32)> = Vec::with_capacity(logs.iter().map(|l| l.ts.len()).sum());
+    let mut n = 0u64;
+    for (s, log) in logs.iter().enumerate() {
+        for (row, &ts) in log.ts.iter().enumerate() {
+            let jitter = if disorder == 0 { 0 } else { mix(opts.seed ^ mix(n)) % disorder };
+            order.push((ts.saturating_add(jitter as i64), s as u32, row as u32));
+            n += 1;
+        }
+    }
+    order.sort_unstable();
+    // suffix_min[i]: the smallest event time among arrival positions i.. (MAX past the end).
+    let mut suffix_min = vec![i64::MAX; order.len() + 1];
+    for i in (0..order.len()).rev() {
+        let (_, s, row) = order[i];
+        suffix_min[i] = suffix_min[i + 1].min(logs[s as usize].ts[row as usize]);
+    }
+
+    // The spine in time order, with its key columns per group.
+    let t_col = spine.column_by_name(spine_time).ok_or_else(|| StreamError::MissingColumn {
+        table: "spine".into(),
+        column: spine_time.to_string(),
+    })?;
+    let spine_t = times("spine", spine_time, t_col)?;
+    let mut by_time: Vec<usize> = (0..spine.num_rows()).collect();
+    by_time.sort_by_key(|&r| (spine_t[r], r));
+    let mut needed: Vec<usize> = picked.iter().map(|&i| rt.outputs[i].0).collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let mut spine_keys: Vec<(usize, Vec<ArrayRef>)> = Vec::new();
+    for &g in &needed {
+        let group = &rt.groups[g];
+        let mut cols = Vec::new();
+        for (name, ty) in group.key_names.iter().zip(&group.key_types) {
+            let col = spine.column_by_name(name).ok_or_else(|| StreamError::MissingColumn {
+                table: "spine".into(),
+                column: name.clone(),
+            })?;
+            let col = conform(col, *ty, name).map_err(|e| StreamError::ColumnType {
+                table: "spine".into(),
+                column: e.column,
+                message: e.message,
+            })?;
+            cols.push(col);
+        }
+        spine_keys.push((g, cols));
+    }
+
+    let mut answers = Answers {
+        values: vec![vec![Value::Null; spine.num_rows()]; picked.len()],
+        picked: &picked,
+        scratch: Vec::new(),
+        key: Vec::new(),
+    };
+    let mut next = 0;
+    let batch_size = opts.batch_size.max(1);
+    let mut ingest_calls = 0;
+    answers.answer_until(&mut rt, &spine_keys, &spine_t, &by_time, &mut next, suffix_min[0])?;
+    let mut pos = 0;
+    while pos < order.len() {
+        let end = (pos + batch_size).min(order.len());
+        rt.set_read_hold(by_time.get(next).map(|&r| spine_t[r]));
+        let mut run = pos;
+        while run < end {
+            let s = order[run].1;
+            let mut stop = run;
+            while stop < end && order[stop].1 == s {
+                stop += 1;
+            }
+            let log = &logs[s as usize];
+            let rows = UInt32Array::from_iter_values(order[run..stop].iter().map(|e| e.2));
+            let chunk = take_record_batch(&log.batch, &rows).map_err(|e| data_error(&log.name, e))?;
+            rt.ingest(&log.name, &chunk)?;
+            ingest_calls += 1;
+            run = stop;
+        }
+        pos = end;
+        answers.answer_until(&mut rt, &spine_keys, &spine_t, &by_time, &mut next, suffix_min[pos])?;
+    }
+    answers.answer_until(&mut rt, &spine_keys, &spine_t, &by_time, &mut next, i64::MAX)?;
+    // Rows at i64::MAX itself (the bound is exclusive).
+    while next < by_time.len() {
+        answers.answer(&mut rt, &spine_keys, by_time[next], spine_t[by_time[next]])?;
+        next += 1;
+    }
+
+    // Spine columns unchanged, then the features.
+    let mut fields: Vec<Arc<Field>> = spine.schema().fields().iter().cloned().collect();
+    let mut columns: Vec<ArrayRef> = spine.columns().to_vec();
+    for (k, &i) in picked.iter().enumerate() {
+        let out = &rt.graph().output().map(|o| o.features[i].clone());
+        let (name, ty) = match out {
+            Some(f) => (f.name.clone(), f.ty),
+            None => (rt.feature_names()[i].to_string(), DataType::Int64),
+        };
+        let mut b = ValuesBuilder::new(ty, spine.num_rows());
+        for v in &answers.values[k] {
+            if !b.append(v) {
+                return Err(data_error(&name, format!("value {v:?} does not have type {}", ty.name())));
+            }
+        }
+        fields.push(Arc::new(Field::new(&name, arrow_type(ty), true)));
+        columns.push(b.finish());
+    }
+    let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| data_error("output", e))?;
+    let report = ReplayReport {
+        events: order.len() as u64,
+        ingest_calls,
+        spine_rows: spine.num_rows(),
+        metrics: rt.metrics(),
+    };
+    Ok((out, report))
+}
+
+/// A time column as µs; a null time is a data error naming the row.
+fn times(table: &str, column: &str, array: &ArrayRef) -> Result<Vec<i64>, StreamError> {
+    let conformed = conform(array, DataType::Timestamp, column).map_err(|e| StreamError::ColumnType {
+        table: table.to_string(),
+        column: e.column,
+        message: e.message,
+    })?;
+    let ts = conformed
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .ok_or_else(|| data_error(table, "time column is not a timestamp"))?;
+    if let Some(row) = (0..ts.len()).find(|&i| datafusion::arrow::array::Array::is_null(ts, i)) {
+        return Err(StreamError::Data {
+            table: table.to_string(),
+            column: column.to_string(),
+            row,
+            message: "null event time".into(),
+        });
+    }
+    Ok(ts.values().to_vec())
+}
+
+/// The feature values of the spine rows answered so far, by selected feature then row.
+struct Answers<'p> {
+    values: Vec<Vec<Value>>,
+    picked: &'p [usize],
+    scratch: Vec<Result<Value, AggError>>,
+    key: Vec<Value>,
+}
+
+impl Answers<'_> {
+    /// Answers the pending spine rows (in time order from `*next`) with `t < bound`.
+    fn answer_until(
+        &mut self,
+        rt: &mut StreamRuntime,
+        keys: &[(usize, Vec<ArrayRef>)],
+        spine_t: &[i64],
+        by_time: &[usize],
+        next: &mut usize,
+        bound: i64,
+    ) -> Result<(), StreamError> {
+        while *next < by_time.len() && spine_t[by_time[*next]] < bound {
+            let r = by_time[*next];
+            self.answer(rt, keys, r, spine_t[r])?;
+            *next += 1;
+        }
+        Ok(())
+    }
+
+    fn answer(
+        &mut self,
+        rt: &mut StreamRuntime,
+        keys: &[(usize, Vec<ArrayRef>)],
+        row: usize,
+        t: i64,
+    ) -> Result<(), StreamError> {
+        for (g, cols) in keys {
+            let group = &mut rt.groups[*g];
+            self.key.clear();
+            for (c, ty) in cols.iter().zip(&group.key_types) {
+                if let Some(cells) = Cells::new(c, *ty) {
+                    self.key.push(cells.get(row));
+                }
+            }
+            let id = if self.key.iter().any(Value::is_null) { None } else { group.keys.get(&self.key) };
+            group.read_into(id, t, &mut self.scratch);
+            for (k, &i) in self.picked.iter().enumerate() {
+                let (og, f) = rt.outputs[i];
+                if og != *g {
+                    continue;
+                }
+                match self.scratch.get(f).cloned().unwrap_or(Ok(Value::Null)) {
+                    Ok(v) => self.values[k][row] = v,
+                    Err(error) => {
+                        return Err(StreamError::Agg { feature: group.names[f].to_string(), at: t, error })
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,409 @@
+//! `StreamRuntime`: the streaming executor. Ingests events of any source in any order,
+//! keeps one `KeyState` per entity of each aggregate node, tracks a watermark per
+//! source, applies the late-event policy and answers online reads at any time.
+//!
+//! Watermark of a source: the greatest event time ingested minus its allowed lateness
+//! (the declared lateness, at least `Options::min_lateness_us`). An event older than
+//! the watermark when it arrives is late (`LatePolicy`). Before each batch the runtime
+//! promises the window state that reads will be at or after the horizon
+//! `min(watermark, read hold)`; each state then drops the events no window can need
+//! at the horizon, folding them into lifetime features. Reads before the horizon are
+//! refused (`StreamError::ReadBeforeHorizon`) rather than answered wrongly.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, TimestampMicrosecondArray, UInt32Array};
+use datafusion::arrow::compute::take_record_batch;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::cells::conform;
+use super::dead_letter::DeadLetters;
+use super::error::StreamError;
+use super::graph::{NodeId, SourceOp, StreamGraph};
+use super::group::Group;
+use super::metrics::Metrics;
+use super::policy::{LatePolicy, Options};
+use super::read::{FeatureValue, FeatureVector, Selection, Status};
+use crate::agg::AggError;
+use crate::expr::arrow_type;
+use crate::ir::DataType;
+use crate::value::Value;
+
+pub(crate) struct SourceRt {
+    pub name: String,
+    pub op: SourceOp,
+    /// Time column first, then the declared columns (like `io::declared_schema`).
+    pub schema: SchemaRef,
+    pub lateness_us: i64,
+    pub max_ts: Option<i64>,
+    /// The greatest horizon promised to the window state so far.
+    pub promised: Option<i64>,
+    pub groups: Vec<usize>,
+}
+
+impl SourceRt {
+    fn watermark(&self) -> Option<i64> {
+        self.max_ts.map(|m| m.saturating_sub(self.lateness_us))
+    }
+}
+
+/// The streaming executor of one `StreamGraph` (see the module docs).
+pub struct StreamRuntime {
+    graph: StreamGraph,
+    options: Options,
+    pub(crate) sources: Vec<SourceRt>,
+    pub(crate) groups: Vec<Group>,
+    /// For each output feature: (group, feature index in the group).
+    pub(crate) outputs: Vec<(usize, usize)>,
+    out_names: Vec<Arc<str>>,
+    metrics: Metrics,
+    dead: DeadLetters,
+    seq: u64,
+    hold: Option<i64>,
+    scratch: Vec<Result<Value, AggError>>,
+}
+
+impl StreamRuntime {
+    /// A runtime with the default options (`LatePolicy::Apply`, declared lateness).
+    pub fn new(graph: StreamGraph) -> Result<StreamRuntime, StreamError> {
+        StreamRuntime::with_options(graph, Options::default())
+    }
+
+    pub fn with_options(graph: StreamGraph, options: Options) -> Result<StreamRuntime, StreamError> {
+        graph.validate().map_err(StreamError::Graph)?;
+        let mut sources: Vec<SourceRt> = graph
+            .sources()
+            .map(|(_, op)| {
+                let mut fields = vec![Field::new(&op.time_column, arrow_type(DataType::Timestamp), false)];
+                fields.extend(op.columns.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), c.nullable)));
+                SourceRt {
+                    name: op.name.clone(),
+                    op: op.clone(),
+                    schema: Arc::new(Schema::new(fields)),
+                    lateness_us: op.lateness_us.max(options.min_lateness_us),
+                    max_ts: None,
+                    promised: None,
+                    groups: Vec::new(),
+                }
+            })
+            .collect();
+        let source_nodes: Vec<NodeId> = graph.sources().map(|(id, _)| id).collect();
+        let mut groups = Vec::new();
+        let mut group_of_node = Vec::new();
+        for (id, op) in graph.aggregates() {
+            let src_node = graph.key_by(op.key_by).map(|k| k.source);
+            let Some(s) = source_nodes.iter().position(|n| Some(*n) == src_node) else {
+                return Err(StreamError::Graph(super::graph::GraphError::BadRef {
+                    node: id,
+                    expected: "key_by",
+                    target: op.key_by,
+                }));
+            };
+            let group = Group::new(&graph, id, op, &sources[s].schema)?;
+            sources[s].groups.push(groups.len());
+            group_of_node.push((id, s));
+            groups.push(group);
+        }
+        let output = graph.output().cloned().unwrap_or(super::graph::OutputOp {
+            features: Vec::new(),
+            services: Vec::new(),
+        });
+        let mut outputs = Vec::new();
+        let mut out_names = Vec::new();
+        for f in &output.features {
+            let g = group_of_node.iter().position(|(n, _)| *n == f.aggregate).unwrap_or(0);
+            outputs.push((g, f.index));
+            out_names.push(Arc::from(f.name.as_str()));
+        }
+        Ok(StreamRuntime {
+            graph,
+            options,
+            sources,
+            groups,
+            outputs,
+            out_names,
+            metrics: Metrics::default(),
+            dead: DeadLetters::default(),
+            seq: 0,
+            hold: None,
+            scratch: Vec::new(),
+        })
+    }
+
+    pub fn graph(&self) -> &StreamGraph {
+        &self.graph
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The conformed schema `ingest` reads a source's batches as: the time column,
+    /// then the declared columns (extra columns of an ingested batch are ignored).
+    pub fn source_schema(&self, source: &str) -> Option<SchemaRef> {
+        self.sources.iter().find(|s| s.name == source).map(|s| s.schema.clone())
+    }
+
+    /// The source's watermark (greatest event time seen minus allowed lateness).
+    pub fn watermark(&self, source: &str) -> Option<i64> {
+        self.sources.iter().find(|s| s.name == source).and_then(SourceRt::watermark)
+    }
+
+    /// Keeps state for reads at times `>= t` (`None`: only the watermark limits the
+    /// horizon). Replays set it to the earliest unanswered read. Lowering the hold
+    /// does not bring back state already dropped.
+    pub fn set_read_hold(&mut self, t: Option<i64>) {
+        self.hold = t;
+    }
+
+    /// Rows late under `LatePolicy::DeadLetter`, kept out of the state.
+    pub fn dead_letters(&self) -> &DeadLetters {
+        &self.dead
+    }
+
+    pub fn dead_letters_mut(&mut self) -> &mut DeadLetters {
+        &mut self.dead
+    }
+
+    /// The counters, with `entities` and `state_bytes` computed now (O(entities)).
+    pub fn metrics(&self) -> Metrics {
+        let mut m = self.metrics;
+        m.entities = self.groups.iter().map(|g| g.keys.len() as u64).sum();
+        m.state_bytes = self.groups.iter().map(|g| g.state_bytes() as u64).sum();
+        m
+    }
+
+    fn horizon(&self, s: usize) -> Option<i64> {
+        let w = self.sources[s].watermark()?;
+        Some(match self.hold {
+            Some(h) => w.min(h),
+            None => w,
+        })
+    }
+
+    /// Ingests a batch of events of `source` (columns by name; time column and
+    /// declared columns required, other columns ignored; strings of any Arrow layout
+    /// and timestamps of any unit are converted). Either the whole batch is taken or
+    /// nothing is (an error leaves the runtime unchanged).
+    pub fn ingest(&mut self, source: &str, batch: &RecordBatch) -> Result<(), StreamError> {
+        let s = self
+            .sources
+            .iter()
+            .position(|x| x.name == source)
+            .ok_or_else(|| StreamError::UnknownSource(source.to_string()))?;
+        let conformed = self.conform(s, batch)?;
+        let n = conformed.num_rows();
+        let evaluated = self.sources[s]
+            .groups
+            .iter()
+            .map(|&g| self.groups[g].evaluate(&conformed))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ts_array = conformed
+            .column(0)
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .map(|a| a.values().to_vec())
+            .unwrap_or_default();
+
+        let horizon = self.horizon(s);
+        let src = &mut self.sources[s];
+        let mut max_ts = src.max_ts;
+        let mut apply = Vec::with_capacity(n);
+        let mut dead = Vec::new();
+        let mut late = 0;
+        for (row, &ts) in ts_array.iter().enumerate() {
+            let watermark = max_ts.map(|m: i64| m.saturating_sub(src.lateness_us));
+            let is_late = watermark.is_some_and(|w| ts < w);
+            if is_late {
+                late += 1;
+            }
+            if is_late && self.options.late_policy == LatePolicy::DeadLetter {
+                dead.push(row as u32);
+            } else {
+                apply.push(row);
+            }
+            max_ts = max_ts.max(Some(ts));
+        }
+        src.max_ts = max_ts;
+        if let Some(h) = horizon {
+            src.promised = src.promised.max(Some(h));
+        }
+        let seqs: Vec<u64> = (0..apply.len() as u64).map(|i| self.seq + i).collect();
+        self.seq += apply.len() as u64;
+        for (&g, ev) in self.sources[s].groups.iter().zip(&evaluated) {
+            let skipped = self.groups[g].push(&conformed, ev, &ts_array, &apply, &seqs, horizon);
+            self.metrics.null_keys += skipped;
+        }
+        self.metrics.events += n as u64;
+        self.metrics.late += late;
+        if !dead.is_empty() {
+            self.metrics.dead_lettered += dead.len() as u64;
+            let rows = take_record_batch(&conformed, &UInt32Array::from(dead)).map_err(|e| {
+                StreamError::Data { table: source.to_string(), column: String::new(), row: 0, message: e.to_string() }
+            })?;
+            self.dead.push(source, rows);
+        }
+        Ok(())
+    }
+
+    /// The batch with exactly the source's conformed schema, or the first problem.
+    fn conform(&self, s: usize, batch: &RecordBatch) -> Result<RecordBatch, StreamError> {
+        let src = &self.sources[s];
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(src.schema.fields().len());
+        let time = std::iter::once((&src.op.time_column, DataType::Timestamp, false));
+        let declared = src.op.columns.iter().map(|c| (&c.name, c.ty, c.nullable));
+        for (name, ty, nullable) in time.chain(declared) {
+            let array = batch.column_by_name(name).ok_or_else(|| StreamError::MissingColumn {
+                table: src.name.clone(),
+                column: name.clone(),
+            })?;
+            let array = conform(array, ty, name).map_err(|e| StreamError::ColumnType {
+                table: src.name.clone(),
+                column: e.column,
+                message: e.message,
+            })?;
+            if !nullable && array.null_count() > 0 {
+                let row = (0..array.len()).find(|&i| array.is_null(i)).unwrap_or(0);
+                return Err(StreamError::Data {
+                    table: src.name.clone(),
+                    column: name.clone(),
+                    row,
+                    message: "null in a column that is not nullable".into(),
+                });
+            }
+            columns.push(array);
+        }
+        RecordBatch::try_new(src.schema.clone(), columns).map_err(|e| StreamError::Data {
+            table: src.name.clone(),
+            column: String::new(),
+            row: 0,
+            message: e.to_string(),
+        })
+    }
+
+    /// Drops, in every entity, what no read at or after the current horizons needs
+    /// (ingest does this for the entities it touches).
+    pub fn compact(&mut self) {
+        for s in 0..self.sources.len() {
+            let Some(h) = self.horizon(s) else { continue };
+            self.sources[s].promised = self.sources[s].promised.max(Some(h));
+            for &g in &self.sources[s].groups {
+                self.groups[g].compact(h);
+            }
+        }
+    }
+
+    /// The output feature indices of a selection.
+    pub fn select(&self, sel: &Selection<'_>) -> Result<Vec<usize>, StreamError> {
+        match sel {
+            Selection::All => Ok((0..self.outputs.len()).collect()),
+            Selection::Service(name) => self
+                .graph
+                .output()
+                .and_then(|o| o.services.iter().find(|s| s.name == *name))
+                .map(|s| s.features.clone())
+                .ok_or_else(|| StreamError::UnknownService(name.to_string())),
+            Selection::Features(names) => names
+                .iter()
+                .map(|n| {
+                    self.out_names
+                        .iter()
+                        .position(|x| &**x == *n)
+                        .ok_or_else(|| StreamError::UnknownFeature(n.to_string()))
+                })
+                .collect(),
+        }
+    }
+
+    /// The names of the output features, in graph order.
+    pub fn feature_names(&self) -> &[Arc<str>] {
+        &self.out_names
+    }
+
+    /// Reads the selected features of one entity at time `t` (all selected features
+    /// must belong to one entity; see `get_keys` otherwise).
+    pub fn get(&mut self, key: &[Value], sel: &Selection<'_>, t: i64) -> Result<FeatureVector, StreamError> {
+        let picked = self.select(sel)?;
+        let mut entities: Vec<String> = picked.iter().map(|&i| self.groups[self.outputs[i].0].entity.clone()).collect();
+        entities.sort();
+        entities.dedup();
+        if entities.len() > 1 {
+            return Err(StreamError::MixedEntities(entities));
+        }
+        self.read_picked(&picked, t, &|_| Some(key))
+    }
+
+    /// Reads features of several entities at time `t`; `keys` gives each entity's key
+    /// by entity name.
+    pub fn get_keys(
+        &mut self,
+        keys: &[(&str, &[Value])],
+        sel: &Selection<'_>,
+        t: i64,
+    ) -> Result<FeatureVector, StreamError> {
+        let picked = self.select(sel)?;
+        self.read_picked(&picked, t, &|entity| keys.iter().find(|(e, _)| *e == entity).map(|(_, k)| *k))
+    }
+
+    fn read_picked<'k>(
+        &mut self,
+        picked: &[usize],
+        t: i64,
+        key_of: &dyn Fn(&str) -> Option<&'k [Value]>,
+    ) -> Result<FeatureVector, StreamError> {
+        let mut features: Vec<FeatureValue> = Vec::with_capacity(picked.len());
+        // Groups in order of first use; each group is read once.
+        let mut order: Vec<usize> = Vec::new();
+        for &i in picked {
+            let g = self.outputs[i].0;
+            if !order.contains(&g) {
+                order.push(g);
+            }
+        }
+        let mut slots: Vec<Option<FeatureValue>> = vec![None; picked.len()];
+        for g in order {
+            let s = self.sources.iter().position(|s| s.groups.contains(&g)).unwrap_or(0);
+            if let Some(h) = self.sources[s].promised {
+                if t < h {
+                    return Err(StreamError::ReadBeforeHorizon { at: t, horizon: h });
+                }
+            }
+            let group = &self.groups[g];
+            let key = key_of(&group.entity).ok_or_else(|| StreamError::KeyArity {
+                entity: group.entity.clone(),
+                expected: group.key_types.len(),
+                found: 0,
+            })?;
+            if key.len() != group.key_types.len() {
+                return Err(StreamError::KeyArity {
+                    entity: group.entity.clone(),
+                    expected: group.key_types.len(),
+                    found: key.len(),
+                });
+            }
+            let id = group.keys.get(key);
+            let mut out = std::mem::take(&mut self.scratch);
+            self.groups[g].read_into(id, t, &mut out);
+            let group = &self.groups[g];
+            for (p, &i) in picked.iter().enumerate() {
+                let (og, f) = self.outputs[i];
+                if og != g {
+                    continue;
+                }
+                let stale = group.ttl_probe[f].is_some_and(|p| matches!(out.get(p), Some(Ok(Value::Int64(0)))));
+                let (value, status) = match out.get(f).cloned().unwrap_or(Ok(Value::Null)) {
+                    Err(e) => (Value::Null, Status::Error(e)),
+                    Ok(v) if id.is_none() => (v, Status::UnknownEntity),
+                    Ok(v) if stale => (v, Status::Stale),
+                    Ok(Value::Null) => (Value::Null, Status::Null),
+                    Ok(v) => (v, Status::Present),
+                };
+                slots[p] = Some(FeatureValue { name: self.out_names[i].clone(), value, status });
+            }
+            self.scratch = out;
+        }
+        features.extend(slots.into_iter().flatten());
+        Ok(FeatureVector { at: t, features })
+    }
+}

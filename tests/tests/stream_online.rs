@@ -1,0 +1,237 @@
+//! Online reads of the streaming runtime on a hand-made project: windows decay without
+//! new events, exact window edges, unknown entities, ttl staleness, null keys, late
+//! events under both policies, the read horizon, bad input, and the graph's JSON form.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+use featc::SourceFile;
+use featc_runtime::stream::{
+    LatePolicy, Options, Selection, Status, StreamError, StreamGraph, StreamRuntime,
+};
+use featc_runtime::value::Value;
+
+const S: i64 = 1_000_000;
+
+const PROJECT: &str = "
+source clicks {
+    time ts
+    columns {
+        user:   int64?
+        amount: float64?
+        kind:   string?
+    }
+    lateness 10s
+}
+entity user { key user: int64 }
+view activity from clicks by user {
+    where kind is null or kind != 'bot'
+    feature n_1m      = count(*) over 1m
+    feature sum_1m    = sum(amount) over 1m
+    feature avg_1m    = avg(amount) over 1m
+    feature total     = count(*)
+}
+view recent from clicks by user {
+    feature last_amount = last(amount)
+    ttl 5m
+}
+";
+
+fn graph() -> StreamGraph {
+    let files = [SourceFile { name: "online.feat".into(), text: PROJECT.into() }];
+    let project = featc::compile(&files).unwrap_or_else(|d| panic!("{d:?}"));
+    featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower")
+}
+
+fn runtime(policy: LatePolicy) -> StreamRuntime {
+    StreamRuntime::with_options(graph(), Options { late_policy: policy, min_lateness_us: 0 }).expect("runtime")
+}
+
+/// Rows of (ts, user, amount, kind).
+fn clicks(rows: &[(i64, Option<i64>, Option<f64>, Option<&str>)]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        Field::new("user", DataType::Int64, true),
+        Field::new("amount", DataType::Float64, true),
+        Field::new("kind", DataType::Utf8, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(TimestampMicrosecondArray::from(rows.iter().map(|r| r.0).collect::<Vec<_>>()).with_timezone("UTC")),
+        Arc::new(Int64Array::from(rows.iter().map(|r| r.1).collect::<Vec<_>>())),
+        Arc::new(Float64Array::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())),
+        Arc::new(StringArray::from(rows.iter().map(|r| r.3).collect::<Vec<_>>())),
+    ];
+    RecordBatch::try_new(schema, columns).expect("batch")
+}
+
+fn read(rt: &mut StreamRuntime, user: i64, t: i64) -> Vec<(Value, Status)> {
+    let v = rt.get(&[Value::Int64(user)], &Selection::All, t).expect("read");
+    assert_eq!(v.at, t);
+    v.features.into_iter().map(|f| (f.value, f.status)).collect()
+}
+
+fn value(rt: &mut StreamRuntime, name: &str, user: i64, t: i64) -> (Value, Status) {
+    let v = rt.get(&[Value::Int64(user)], &Selection::Features(&[name]), t).expect("read");
+    let f = &v.features[0];
+    assert_eq!(&*f.name, name);
+    (f.value.clone(), f.status.clone())
+}
+
+#[test]
+fn windows_decay_without_new_events_and_edges_are_left_open() {
+    let mut rt = runtime(LatePolicy::Apply);
+    rt.ingest("clicks", &clicks(&[(0, Some(1), Some(1.5), None), (30 * S, Some(1), Some(2.5), Some("web"))]))
+        .expect("ingest");
+    assert_eq!(value(&mut rt, "n_1m", 1, 30 * S).0, Value::Int64(2));
+    assert_eq!(value(&mut rt, "sum_1m", 1, 30 * S).0, Value::Float64(4.0));
+    // The event at 0 sits exactly at t - W for t = 60s: out.
+    assert_eq!(value(&mut rt, "n_1m", 1, 60 * S - 1).0, Value::Int64(2));
+    assert_eq!(value(&mut rt, "n_1m", 1, 60 * S).0, Value::Int64(1));
+    assert_eq!(value(&mut rt, "sum_1m", 1, 60 * S).0, Value::Float64(2.5));
+    assert_eq!(value(&mut rt, "n_1m", 1, 90 * S - 1).0, Value::Int64(1));
+    let all = read(&mut rt, 1, 90 * S);
+    assert_eq!(all[0], (Value::Int64(0), Status::Present));
+    assert!(matches!(all[1], (Value::Float64(z), Status::Present) if z.to_bits() == 0.0f64.to_bits()));
+    assert_eq!(all[2], (Value::Null, Status::Null));
+    assert_eq!(all[3], (Value::Int64(2), Status::Present));
+    // Reading an earlier time again is still exact (an event at t is in).
+    assert_eq!(value(&mut rt, "n_1m", 1, 30 * S).0, Value::Int64(2));
+    assert_eq!(value(&mut rt, "n_1m", 1, 30 * S - 1).0, Value::Int64(1));
+    assert_eq!(value(&mut rt, "n_1m", 1, -1).0, Value::Int64(0));
+}
+
+#[test]
+fn unknown_entities_get_the_empty_values() {
+    let mut rt = runtime(LatePolicy::Apply);
+    rt.ingest("clicks", &clicks(&[(0, Some(1), Some(1.0), None)])).expect("ingest");
+    let all = read(&mut rt, 99, 10 * S);
+    assert_eq!(all[0], (Value::Int64(0), Status::UnknownEntity));
+    assert_eq!(all[1], (Value::Float64(0.0), Status::UnknownEntity));
+    assert_eq!(all[2], (Value::Null, Status::UnknownEntity));
+    assert_eq!(all[3], (Value::Int64(0), Status::UnknownEntity));
+    assert_eq!(all[4], (Value::Null, Status::UnknownEntity));
+}
+
+#[test]
+fn ttl_makes_a_view_stale_and_the_view_filter_applies() {
+    let mut rt = runtime(LatePolicy::Apply);
+    rt.ingest("clicks", &clicks(&[(30 * S, Some(1), Some(7.0), None), (40 * S, Some(1), Some(1.0), Some("bot"))]))
+        .expect("ingest");
+    // `recent` has no filter: the bot row at 40s is its latest.
+    assert_eq!(value(&mut rt, "last_amount", 1, 340 * S - 1), (Value::Float64(1.0), Status::Present));
+    assert_eq!(value(&mut rt, "last_amount", 1, 340 * S), (Value::Null, Status::Stale));
+    // `activity` drops the bot row.
+    assert_eq!(value(&mut rt, "total", 1, 50 * S).0, Value::Int64(1));
+}
+
+#[test]
+fn null_keys_are_counted_not_aggregated() {
+    let mut rt = runtime(LatePolicy::Apply);
+    rt.ingest("clicks", &clicks(&[(0, None, Some(1.0), None), (S, Some(2), None, None)])).expect("ingest");
+    let m = rt.metrics();
+    assert_eq!(m.events, 2);
+    assert_eq!(m.null_keys, 1, "one (row, key_by) pair: both views share the key_by");
+    assert_eq!(m.entities, 1);
+    assert!(m.state_bytes > 0);
+}
+
+#[test]
+fn late_events_are_applied_and_counted_by_default() {
+    assert_eq!(Options::default().late_policy, LatePolicy::Apply);
+    let mut rt = runtime(LatePolicy::default());
+    rt.ingest("clicks", &clicks(&[(100 * S, Some(1), Some(1.0), None)])).expect("ingest");
+    assert_eq!(rt.watermark("clicks"), Some(90 * S));
+    // 95s is within the lateness, 80s is late.
+    rt.ingest("clicks", &clicks(&[(95 * S, Some(1), Some(1.0), None), (80 * S, Some(1), Some(1.0), None)]))
+        .expect("ingest");
+    let m = rt.metrics();
+    assert_eq!((m.late, m.dead_lettered), (1, 0));
+    assert_eq!(rt.dead_letters().rows(), 0);
+    assert_eq!(value(&mut rt, "total", 1, 100 * S).0, Value::Int64(3));
+    assert_eq!(value(&mut rt, "n_1m", 1, 100 * S).0, Value::Int64(3));
+}
+
+#[test]
+fn late_events_can_go_to_the_dead_letter_sink() {
+    let mut rt = runtime(LatePolicy::DeadLetter);
+    rt.ingest("clicks", &clicks(&[(100 * S, Some(1), Some(1.0), None)])).expect("ingest");
+    rt.ingest("clicks", &clicks(&[(95 * S, Some(1), Some(1.0), None), (80 * S, Some(1), Some(2.0), None)]))
+        .expect("ingest");
+    let m = rt.metrics();
+    assert_eq!((m.late, m.dead_lettered), (1, 1));
+    assert_eq!(value(&mut rt, "total", 1, 100 * S).0, Value::Int64(2));
+    let dead = rt.dead_letters().batches();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].0, "clicks");
+    let ts = dead[0].1.column(0).as_any().downcast_ref::<TimestampMicrosecondArray>().expect("ts");
+    assert_eq!(ts.values().to_vec(), vec![80 * S]);
+    // The sink hands the rows back for re-ingestion (they are still late: counted again).
+    let rows = rt.dead_letters_mut().take();
+    assert_eq!(rt.dead_letters().rows(), 0);
+    assert_eq!(rows[0].1.num_rows(), 1);
+}
+
+#[test]
+fn reads_before_the_promised_horizon_are_refused() {
+    let mut rt = runtime(LatePolicy::Apply);
+    rt.ingest("clicks", &clicks(&[(100 * S, Some(1), Some(1.0), None)])).expect("ingest");
+    rt.ingest("clicks", &clicks(&[(101 * S, Some(1), Some(1.0), None)])).expect("ingest");
+    let err = rt.get(&[Value::Int64(1)], &Selection::All, 50 * S).expect_err("too old");
+    assert_eq!(err, StreamError::ReadBeforeHorizon { at: 50 * S, horizon: 90 * S });
+    assert_eq!(value(&mut rt, "total", 1, 90 * S).0, Value::Int64(0));
+    assert_eq!(value(&mut rt, "total", 1, 101 * S).0, Value::Int64(2));
+}
+
+#[test]
+fn compaction_keeps_every_read_after_the_watermark_exact() {
+    let mut rt = runtime(LatePolicy::Apply);
+    let rows: Vec<_> = (0..300).map(|i| (i * S, Some(1), Some(i as f64), None)).collect();
+    for chunk in rows.chunks(10) {
+        rt.ingest("clicks", &clicks(chunk)).expect("ingest");
+    }
+    rt.compact();
+    // Watermark 289s: events at 229s or before are no longer needed by 1m windows.
+    assert_eq!(value(&mut rt, "total", 1, 299 * S).0, Value::Int64(300));
+    assert_eq!(value(&mut rt, "n_1m", 1, 299 * S).0, Value::Int64(60));
+    let expected: f64 = (240..300).map(|i| i as f64).sum();
+    assert_eq!(value(&mut rt, "sum_1m", 1, 299 * S).0, Value::Float64(expected));
+    assert_eq!(value(&mut rt, "n_1m", 1, 400 * S).0, Value::Int64(0));
+}
+
+#[test]
+fn bad_batches_are_refused_whole() {
+    let mut rt = runtime(LatePolicy::Apply);
+    let no_kind = clicks(&[(0, Some(1), None, None)]).project(&[0, 1, 2]).expect("project");
+    match rt.ingest("clicks", &no_kind) {
+        Err(StreamError::MissingColumn { table, column }) => assert_eq!((table.as_str(), column.as_str()), ("clicks", "kind")),
+        other => panic!("expected a missing column, got {other:?}"),
+    }
+    assert!(matches!(rt.ingest("nope", &no_kind), Err(StreamError::UnknownSource(_))));
+    assert_eq!(rt.metrics().events, 0);
+    assert!(matches!(
+        rt.get(&[Value::Int64(1)], &Selection::Features(&["nope"]), 0),
+        Err(StreamError::UnknownFeature(_))
+    ));
+    assert!(matches!(
+        rt.get(&[Value::Int64(1), Value::Int64(2)], &Selection::All, 0),
+        Err(StreamError::KeyArity { expected: 1, found: 2, .. })
+    ));
+}
+
+#[test]
+fn the_graph_round_trips_through_json() {
+    let g = graph();
+    let back = StreamGraph::from_json(&g.to_json()).expect("valid json");
+    assert_eq!(back, g);
+    let mut bad = g.clone();
+    bad.version += 1;
+    assert!(StreamGraph::from_json(&bad.to_json()).is_err());
+    let mut dangling = g;
+    dangling.edges.push(featc_runtime::stream::graph::Edge {
+        from: featc_runtime::stream::graph::NodeId(0),
+        to: featc_runtime::stream::graph::NodeId(999),
+    });
+    assert!(dangling.validate().is_err());
+}
