@@ -92,7 +92,8 @@ fn emit_ast(args: &Args) -> Result<String, ExitCode> {
     })?;
     let mut out = String::new();
     for (file, tree) in files.iter().zip(&trees) {
-        out.push_str(&format!("// {}\n{tree:#?}\n", file.name));
+        out.push_str(&format!("// {}\n", file.name));
+        out.push_str(&featc_grammar::print_file(tree, &file.text));
     }
     Ok(out)
 }

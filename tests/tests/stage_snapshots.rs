@@ -1,0 +1,62 @@
+//! Snapshots of the two lowered stages, `featc build --emit batch` (the DataFusion
+//! plan) and `--emit stream` (the operator graph), for every public case and every
+//! example project. The ast and ir stages are snapshotted next to their printers
+//! (grammar/tests/snapshots.rs, compiler/tests/ir_snapshots.rs).
+
+mod batch_common;
+
+use std::path::{Path, PathBuf};
+
+use featc::ir::Project;
+use featc::SourceFile;
+
+/// The projects every stage is snapshotted for, by snapshot name.
+fn projects() -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("synthetic", featc_tests::cases_dir().join("synthetic")),
+        ("marketplace", featc_tests::cases_dir().join("marketplace")),
+        ("fraud", featc_tests::examples_dir().join("fraud")),
+    ]
+}
+
+/// Compiles a project folder naming each file by its path from the repository root,
+/// so that the snapshots (which print file names) do not depend on the checkout.
+fn compile(dir: &Path) -> Project {
+    let root = featc_tests::cases_dir().join("../..");
+    let root = root.canonicalize().expect("repository root");
+    let dir = dir.canonicalize().expect("project folder");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("project folder")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "feat"))
+        .collect();
+    paths.sort();
+    let files: Vec<SourceFile> = paths
+        .iter()
+        .map(|p| SourceFile {
+            name: p.strip_prefix(&root).expect("inside the repository").display().to_string(),
+            text: std::fs::read_to_string(p).expect("read .feat"),
+        })
+        .collect();
+    batch_common::compile(&files)
+}
+
+#[test]
+fn batch_plans() {
+    for (name, dir) in projects() {
+        let project = compile(&dir);
+        let plan = featc::lower::batch::explain_batch(&project)
+            .unwrap_or_else(|e| panic!("{name} does not lower to a batch plan: {e}"));
+        insta::assert_snapshot!(format!("batch_{name}"), plan);
+    }
+}
+
+#[test]
+fn stream_graphs() {
+    for (name, dir) in projects() {
+        let project = compile(&dir);
+        let graph = featc::lower::stream::lower_stream(&project, &project.all_features())
+            .unwrap_or_else(|e| panic!("{name} does not lower to a stream graph: {e}"));
+        insta::assert_snapshot!(format!("stream_{name}"), featc::lower::stream::print_stream(&graph));
+    }
+}
