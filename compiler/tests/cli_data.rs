@@ -1,0 +1,106 @@
+//! The `featc` data commands on the fraud example: `training-set` and `replay` agree
+//! byte for byte, and bad data stops with an error naming the source, column and row.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn featc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("featc runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh scratch folder for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli_data").join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+const SPINE: &str = "examples/fraud/data/spine.csv";
+const TRANSACTIONS: &str = "examples/fraud/data/transactions.csv";
+
+/// The fraud transactions with `edit` applied to every line (header included).
+fn edited_transactions(dir: &Path, edit: impl Fn(usize, &str) -> Option<String>) -> String {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(TRANSACTIONS))
+        .expect("transactions");
+    let lines: Vec<String> = text.lines().enumerate().filter_map(|(i, l)| edit(i, l)).collect();
+    let path = dir.join("transactions.csv");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+    path.display().to_string()
+}
+
+#[test]
+fn training_set_and_replay_write_the_same_file() {
+    let dir = scratch("same");
+    let batch = dir.join("batch.csv").display().to_string();
+    let replay = dir.join("replay.csv").display().to_string();
+    let o = featc(&["training-set", "examples/fraud", "--spine", SPINE, "--service", "fraud_v1", "--out", &batch]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = featc(&[
+        "replay", "examples/fraud", "--spine", SPINE, "--service", "fraud_v1", "--out", &replay,
+        "--disorder", "5m", "--batch-size", "13",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let batch = std::fs::read_to_string(batch).expect("batch output");
+    let replay = std::fs::read_to_string(replay).expect("replay output");
+    assert_eq!(batch, replay);
+    let header = batch.lines().next().expect("a header");
+    assert!(header.starts_with("user_id,merchant_id,ts,is_fraud,txn_count_1h,txn_count_7d,"), "{header}");
+    assert_eq!(batch.lines().count(), 301, "300 spine rows and a header");
+}
+
+#[test]
+fn a_missing_source_column_is_named() {
+    let dir = scratch("missing_column");
+    // Drop the fourth column (`amount`) from every line.
+    let tx = edited_transactions(&dir, |_, l| {
+        let mut cells: Vec<&str> = l.split(',').collect();
+        cells.remove(3);
+        Some(cells.join(","))
+    });
+    let out = dir.join("o.csv").display().to_string();
+    let o = featc(&["training-set", "examples/fraud", "--spine", SPINE, "--source", &format!("transactions={tx}"), "--out", &out]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("source `transactions`") && err.contains("`amount`"), "{err}");
+}
+
+#[test]
+fn a_null_in_a_key_column_declared_non_nullable_is_named() {
+    let dir = scratch("null_key");
+    let tx = edited_transactions(&dir, |i, l| Some(if i == 5 { l.splitn(2, ',').nth(1).map(|r| format!(",{r}")).unwrap() } else { l.to_string() }));
+    let out = dir.join("o.csv").display().to_string();
+    let o = featc(&["training-set", "examples/fraud", "--spine", SPINE, "--source", &format!("transactions={tx}"), "--out", &out]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("source `transactions`") && err.contains("`user_id`"), "{err}");
+}
+
+#[test]
+fn a_spine_without_a_key_column_says_which() {
+    let dir = scratch("spine_key");
+    let spine_text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(SPINE)).expect("spine");
+    let cut: Vec<String> = spine_text
+        .lines()
+        .map(|l| {
+            let mut cells: Vec<&str> = l.split(',').collect();
+            cells.remove(1);
+            cells.join(",")
+        })
+        .collect();
+    let spine = dir.join("spine.csv");
+    std::fs::write(&spine, cut.join("\n") + "\n").expect("write spine");
+    let out = dir.join("o.csv").display().to_string();
+    let o = featc(&["training-set", "examples/fraud", "--spine", &spine.display().to_string(), "--out", &out]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("spine") && err.contains("`merchant_id`"), "{err}");
+}
