@@ -138,23 +138,39 @@ fn apply(text: &str, m: &Mutation) -> String {
     format!("{}{insert}{}", &text[..start], &text[end..])
 }
 
+/// `PROPTEST_CASES` overrides the suite's default, for the long run documented in
+/// ARCHITECTURE.md ("Testing").
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Compiles one file and checks the outcome is a value or rendered diagnostics.
+fn compile_never_panics(text: String) -> Result<(), TestCaseError> {
+    let files = vec![SourceFile { name: "m.feat".into(), text }];
+    match featc::compile(&files) {
+        Ok(project) => {
+            let _ = featc::print::ir::print_project(&project);
+        }
+        Err(diagnostics) => {
+            prop_assert!(!diagnostics.is_empty());
+            let rendered = diagnostics.render(&files, false);
+            prop_assert!(rendered.contains("error["));
+        }
+    }
+    Ok(())
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(3000), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_projects_never_panic(seed in 0..SEEDS.len(), mutations in prop::collection::vec(mutation(), 1..4)) {
-        let text = mutations.iter().fold(SEEDS[seed].to_string(), |t, m| apply(&t, m));
-        let files = vec![SourceFile { name: "m.feat".into(), text }];
-        match featc::compile(&files) {
-            Ok(project) => {
-                let _ = featc::print::ir::print_project(&project);
-            }
-            Err(diagnostics) => {
-                prop_assert!(!diagnostics.is_empty());
-                let rendered = diagnostics.render(&files, false);
-                prop_assert!(rendered.contains("error["));
-            }
-        }
+        compile_never_panics(mutations.iter().fold(SEEDS[seed].to_string(), |t, m| apply(&t, m)))?;
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        compile_never_panics(String::from_utf8_lossy(&bytes).into_owned())?;
     }
 }
 
