@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod import;
 pub mod lower;
 pub mod print;
 pub mod project;

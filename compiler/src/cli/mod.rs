@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 pub mod build;
 pub mod check;
+pub mod import_spec;
 pub mod replay;
 pub mod stream_emit;
 pub mod training_set;
@@ -34,6 +35,7 @@ pub enum Command {
     Build(build::Args),
     TrainingSet(training_set::Args),
     Replay(replay::Args),
+    ImportSpec(import_spec::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -43,6 +45,7 @@ pub fn run() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::TrainingSet(args) => training_set::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::ImportSpec(args) => import_spec::run(args),
     }
 }
 
