@@ -1,19 +1,10 @@
 //! The `featc` binary: exit codes, where output goes, `--emit` and `--out`.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn featc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_featc"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("featc runs")
-}
+mod cli_common;
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use cli_common::{featc, stderr};
 
 #[test]
 fn check_clean_project_exits_0_with_a_summary() {

@@ -2,19 +2,10 @@
 //! byte for byte, and bad data stops with an error naming the source, column and row.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn featc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_featc"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("featc runs")
-}
+mod cli_common;
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use cli_common::{featc, stderr};
 
 /// A fresh scratch folder for one test.
 fn scratch(test: &str) -> PathBuf {
