@@ -95,3 +95,18 @@ fn a_spine_without_a_key_column_says_which() {
     let err = stderr(&o);
     assert!(err.contains("spine") && err.contains("`merchant_id`"), "{err}");
 }
+
+#[test]
+fn import_spec_writes_a_project_that_checks() {
+    let dir = scratch("import_spec");
+    let out = dir.join("marketplace.feat").display().to_string();
+    let o = featc(&["import-spec", "tests/cases/marketplace", "--out", &out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).expect("the project");
+    assert!(text.contains("service spec {") && text.contains("source reviews {"), "{text}");
+    let o = featc(&["check", &out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = featc(&["import-spec", "examples/fraud"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("spec.json"), "{}", stderr(&o));
+}
