@@ -10,3 +10,4 @@ pub mod exact;
 pub mod agg;
 pub mod window;
 pub mod batch;
+pub mod reference;

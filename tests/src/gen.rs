@@ -5,11 +5,16 @@
 //! the boundaries semantics.md cares about: timestamps on a coarse grid so that events
 //! fall exactly at `t` and `t - W` and tie with each other, nulls in keys and values,
 //! keys the spine asks for but no event has, `-0.0`/`+0.0`, values whose float sums need
-//! exact arithmetic, and duplicate spine rows.
+//! exact arithmetic, infinities and NaN, duplicate spine rows, a key read from a
+//! differently named column, and time columns in any unit and time zone. Each case also
+//! carries its requested features (a subset), the source's lateness and how a
+//! streaming replay disorders (within that lateness) and chunks its events.
 
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
 };
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 use proptest::prelude::*;
@@ -23,10 +28,26 @@ pub struct GenCase {
     pub feat: String,
     /// The events of source `events`, unsorted.
     pub events: RecordBatch,
+    /// The events of source `clicks` (same columns, its own lateness), unsorted.
+    pub clicks: RecordBatch,
     /// The spine: `k`, `sk`, `ts`, `row`.
     pub spine: RecordBatch,
-    /// Every feature of the project, in declaration order.
+    /// The requested features: a non-empty subset of the project's, in declaration order.
     pub features: Vec<String>,
+    /// The smaller declared `lateness` of the two sources, in microseconds.
+    pub lateness_us: i64,
+    /// How a replay of this case disorders and chunks the events: a disorder within
+    /// the lateness, an ingest batch size and a seed, all drawn with the case so that a
+    /// failure replays the same way.
+    pub replay: ReplaySettings,
+}
+
+/// The streaming replay of one case.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplaySettings {
+    pub disorder_us: i64,
+    pub batch_size: usize,
+    pub seed: u64,
 }
 
 /// One second in microseconds: the generated timestamps sit on a grid of seconds.
@@ -35,13 +56,17 @@ const SECOND: i64 = 1_000_000;
 /// An event row before it becomes Arrow columns.
 #[derive(Debug, Clone)]
 pub struct EventRow {
+    /// Microseconds, and nanoseconds past them (seen only when the batch is in ns).
     ts: i64,
+    sub_ns: i64,
     k: Option<i64>,
     sk: Option<&'static str>,
     i: Option<i64>,
     f: Option<f64>,
     s: Option<&'static str>,
     b: Option<bool>,
+    /// A second, nullable timestamp column (microseconds and extra nanoseconds).
+    seen: Option<(i64, i64)>,
 }
 
 /// A feature of a generated view, already in `.feat` syntax.
@@ -55,6 +80,7 @@ struct FeatureSpec {
 /// A generated view: its entity, optional row filter and ttl, and features.
 #[derive(Debug, Clone)]
 struct ViewSpec {
+    source: &'static str,
     entity: &'static str,
     filter: Option<&'static str>,
     ttl: Option<&'static str>,
@@ -62,8 +88,35 @@ struct ViewSpec {
 }
 
 const FLOATS: &[f64] = &[
-    0.0, -0.0, 0.1, 0.2, 0.3, 1.5, -2.25, 123.456, 1e16, -1e16, 1e300, -1e300, 5e-324,
-    3.0e-310, 7.0, -7.0,
+    0.0, -0.0, 0.1, 0.2, 0.3, 1.5, -2.25, 123.456, 1e16, -1e16, 1e300, -1e300, 5e-324, 3.0e-310,
+    7.0, -7.0,
+];
+/// Floats at the edges of f64: sums that overflow to infinity only when rounded once
+/// (`1e308`), the largest and smallest magnitudes, values whose naive running sum
+/// loses the small terms (`2^53` with `1.0`), subnormals, and the non-finite values.
+const EDGE_FLOATS: &[f64] = &[
+    1e308,
+    -1e308,
+    f64::MAX,
+    f64::MIN_POSITIVE,
+    -5e-324,
+    9007199254740992.0,
+    1.0,
+    -9007199254740992.0,
+    0.30000000000000004,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NAN,
+];
+/// Integers whose sums overflow int64 after a few events (an error, never a wrapped
+/// value), whose squares need more than 64 bits (exact var_pop), and that do not fit
+/// f64 exactly (`2^53 + 1`); every generated expression (`i * 2`, `i - 3`) still fits.
+const BIG_INTS: &[i64] = &[
+    (1 << 62) - 1,
+    -((1 << 62) - 1),
+    3_000_000_000_000_000_000,
+    -3_000_000_000_000_000_000,
+    (1 << 53) + 1,
 ];
 const STRINGS: &[&str] = &["a", "b", "ab", "B", "", "zz"];
 const SHOP_KEYS: &[&str] = &["x", "y", "z"];
@@ -80,24 +133,41 @@ const PREDICATES: &[&str] = &[
     "s not in ('b', null)",
     "coalesce(i, 0) + 1 >= 2 or b",
     "shifted > 0",
+    "if(b, i, 0) > 1",
+    "case when f > 1.0 then 'x' when f is null then s else 'y' end = 'x'",
+    "-i < -1",
+    "f / i > 0.5",
+    "i % 3 = -1",
+    "ratio < 0",
+    "s < 'b'",
+    "seen < ts",
+    "seen is null or seen >= ts",
 ];
-const WINDOWS: &[&str] = &["1s", "2s", "5s", "30s", "90s"];
+const WINDOWS: &[&str] = &["500ms", "1s", "1500ms", "2s", "5s", "30s", "90s"];
 /// Columns any aggregation that orders values can take, with their `.feat` spelling.
-const ANY_COLUMNS: &[&str] = &["i", "f", "s", "b", "ts", "shifted", "i * 2"];
-const NUMERIC_COLUMNS: &[&str] = &["i", "f", "shifted", "i * 2", "f + i", "i - 3"];
+const ANY_COLUMNS: &[&str] = &[
+    "i", "f", "s", "b", "ts", "shifted", "i * 2", "ratio", "kind_of", "seen",
+];
+const NUMERIC_COLUMNS: &[&str] = &[
+    "i", "f", "shifted", "i * 2", "f + i", "i - 3", "ratio", "-f",
+];
 
 fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
     let call = prop_oneof![
         Just("count(*)".to_string()),
         select(ANY_COLUMNS).prop_map(|c| format!("count({c})")),
         select(PREDICATES).prop_map(|p| format!("count_if({p})")),
-        select(&["i", "f", "s", "b"][..]).prop_map(|c| format!("count_distinct({c})")),
+        select(&["i", "f", "s", "b", "ts", "ratio", "-f"][..])
+            .prop_map(|c| format!("count_distinct({c})")),
         (
             select(&["sum", "avg", "var_pop", "stddev_pop"][..]),
             select(NUMERIC_COLUMNS)
         )
             .prop_map(|(a, c)| format!("{a}({c})")),
-        (select(&["min", "max", "first", "last"][..]), select(ANY_COLUMNS))
+        (
+            select(&["min", "max", "first", "last"][..]),
+            select(ANY_COLUMNS)
+        )
             .prop_map(|(a, c)| format!("{a}({c})")),
     ];
     (
@@ -114,12 +184,14 @@ fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
 
 fn view_strategy() -> impl Strategy<Value = ViewSpec> {
     (
-        select(&["user", "shop", "pair"][..]),
+        prop_oneof![3 => Just("events"), 1 => Just("clicks")],
+        select(&["user", "shop", "pair", "kind"][..]),
         proptest::option::weighted(0.3, select(PREDICATES)),
-        proptest::option::weighted(0.2, select(&["3s", "20s"][..])),
+        proptest::option::weighted(0.2, select(&["2500ms", "3s", "20s"][..])),
         proptest::collection::vec(feature_strategy(), 1..6),
     )
-        .prop_map(|(entity, filter, ttl, features)| ViewSpec {
+        .prop_map(|(source, entity, filter, ttl, features)| ViewSpec {
+            source,
             entity,
             filter,
             ttl,
@@ -129,36 +201,229 @@ fn view_strategy() -> impl Strategy<Value = ViewSpec> {
 
 fn event_strategy() -> impl Strategy<Value = EventRow> {
     (
-        0i64..40,
+        -3i64..40,
         prop_oneof![3 => Just(0i64), 1 => 1i64..SECOND],
+        prop_oneof![3 => Just(0i64), 1 => 1i64..1000],
         proptest::option::weighted(0.9, 0i64..4),
         proptest::option::weighted(0.9, select(SHOP_KEYS)),
-        proptest::option::weighted(0.8, -3i64..6),
-        proptest::option::weighted(0.8, select(FLOATS)),
+        proptest::option::weighted(0.8, prop_oneof![10 => -3i64..6, 2 => select(BIG_INTS)]),
+        proptest::option::weighted(
+            0.8,
+            prop_oneof![6 => select(FLOATS), 1 => select(EDGE_FLOATS)],
+        ),
         proptest::option::weighted(0.8, select(STRINGS)),
-        proptest::option::weighted(0.8, any::<bool>()),
+        (
+            proptest::option::weighted(0.8, any::<bool>()),
+            proptest::option::weighted(
+                0.7,
+                (-5i64..45, prop_oneof![Just(0i64), 1i64..SECOND], 0i64..1000),
+            ),
+        ),
     )
-        .prop_map(|(sec, micros, k, sk, i, f, s, b)| EventRow {
-            ts: sec * SECOND + micros,
+        .prop_map(
+            |(sec, micros, sub_ns, k, sk, i, f, s, (b, seen))| EventRow {
+                ts: sec * SECOND + micros,
+                sub_ns,
+                k,
+                sk,
+                i,
+                f,
+                s,
+                b,
+                seen: seen.map(|(sec, us, ns)| (sec * SECOND + us, ns)),
+            },
+        )
+}
+
+/// A spine row before it becomes Arrow columns.
+#[derive(Debug, Clone, Copy)]
+pub struct SpineRow {
+    k: Option<i64>,
+    sk: Option<&'static str>,
+    kind: &'static str,
+    ts: i64,
+    sub_ns: i64,
+    row: i64,
+}
+
+/// A spine row: keys (the unseen key 9, shop `w` and kind `none`, and nulls, which
+/// match no event, included), a time on
+/// the grid or one microsecond off it (plus nanoseconds, seen in ns spines).
+fn spine_strategy() -> impl Strategy<Value = SpineRow> {
+    (
+        proptest::option::weighted(0.95, prop_oneof![4 => 0i64..4, 1 => Just(9i64)]),
+        proptest::option::weighted(0.95, prop_oneof![4 => select(SHOP_KEYS), 1 => Just("w")]),
+        prop_oneof![4 => select(STRINGS), 1 => Just("none")],
+        -4i64..45,
+        prop_oneof![4 => Just(0i64), 1 => Just(1i64), 1 => Just(-1i64)],
+        prop_oneof![3 => Just(0i64), 1 => 1i64..1000],
+    )
+        .prop_map(|(k, sk, kind, sec, off, sub_ns)| SpineRow {
             k,
             sk,
-            i,
-            f,
-            s,
-            b,
+            kind,
+            ts: sec * SECOND + off,
+            sub_ns,
+            row: 0,
         })
 }
 
-/// A spine row: keys (the unseen key 9 and shop `w` included), a time on the grid or
-/// one microsecond off it, and a label-like row number.
-fn spine_strategy() -> impl Strategy<Value = (i64, &'static str, i64)> {
+/// The Arrow types of the spine's key columns: any type that holds the entity key's
+/// values (int32 for int64 keys; large, view or dictionary strings), which every path
+/// reads as the entity's type.
+#[derive(Debug, Clone)]
+pub struct KeyRepr {
+    int: DataType,
+    string: DataType,
+}
+
+fn key_repr_strategy() -> impl Strategy<Value = KeyRepr> {
     (
-        prop_oneof![4 => 0i64..4, 1 => Just(9i64)],
-        prop_oneof![4 => select(SHOP_KEYS), 1 => Just("w")],
-        -2i64..45,
-        prop_oneof![4 => Just(0i64), 1 => Just(1i64), 1 => Just(-1i64)],
+        prop_oneof![3 => Just(DataType::Int64), 1 => Just(DataType::Int32)],
+        prop_oneof![
+            3 => Just(DataType::Utf8),
+            1 => Just(DataType::LargeUtf8),
+            1 => Just(DataType::Utf8View),
+            1 => Just(DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)))
+        ],
     )
-        .prop_map(|(k, sk, sec, off)| (k, sk, sec * SECOND + off))
+        .prop_map(|(int, string)| KeyRepr { int, string })
+}
+
+/// How a batch stores its time column: the unit and the time zone. Every path
+/// converts it to UTC microseconds, flooring nanoseconds (semantics.md "Time").
+#[derive(Debug, Clone, Copy)]
+pub struct TimeRepr {
+    unit: TimeUnit,
+    tz: Option<&'static str>,
+}
+
+fn time_repr_strategy() -> impl Strategy<Value = TimeRepr> {
+    (
+        prop_oneof![
+            4 => Just(TimeUnit::Microsecond),
+            2 => Just(TimeUnit::Nanosecond),
+            1 => Just(TimeUnit::Millisecond),
+            1 => Just(TimeUnit::Second)
+        ],
+        select(&[Some("UTC"), None, Some("+02:00")][..]),
+    )
+        .prop_map(|(unit, tz)| TimeRepr { unit, tz })
+}
+
+impl TimeRepr {
+    fn field(&self, name: &str) -> Field {
+        Field::new(
+            name,
+            DataType::Timestamp(self.unit, self.tz.map(Into::into)),
+            false,
+        )
+    }
+
+    /// The column of `(micros, extra nanoseconds)` times in this unit.
+    fn array(&self, times: &[Option<(i64, i64)>]) -> ArrayRef {
+        let tz = self.tz;
+        match self.unit {
+            TimeUnit::Nanosecond => Arc::new(
+                TimestampNanosecondArray::from(
+                    times
+                        .iter()
+                        .map(|t| t.map(|(us, ns)| us * 1000 + ns))
+                        .collect::<Vec<_>>(),
+                )
+                .with_timezone_opt(tz),
+            ),
+            TimeUnit::Microsecond => Arc::new(
+                TimestampMicrosecondArray::from(
+                    times
+                        .iter()
+                        .map(|t| t.map(|(us, _)| us))
+                        .collect::<Vec<_>>(),
+                )
+                .with_timezone_opt(tz),
+            ),
+            TimeUnit::Millisecond => Arc::new(
+                TimestampMillisecondArray::from(
+                    times
+                        .iter()
+                        .map(|t| t.map(|(us, _)| us.div_euclid(1000)))
+                        .collect::<Vec<_>>(),
+                )
+                .with_timezone_opt(tz),
+            ),
+            TimeUnit::Second => Arc::new(
+                TimestampSecondArray::from(
+                    times
+                        .iter()
+                        .map(|t| t.map(|(us, _)| us.div_euclid(SECOND)))
+                        .collect::<Vec<_>>(),
+                )
+                .with_timezone_opt(tz),
+            ),
+        }
+    }
+}
+
+/// The declared lateness of the generated source, in seconds (0: none declared).
+const LATENESS_SECONDS: &[i64] = &[0, 1, 5, 30];
+
+/// Everything drawn for a case besides views, events and spine.
+#[derive(Debug, Clone)]
+struct Extras {
+    lateness_s: i64,
+    clicks_lateness_s: i64,
+    /// Per feature (in declaration order, cycled): is it requested? At least one is.
+    requested: Vec<bool>,
+    /// Spine rows to repeat verbatim (indices modulo the spine length).
+    duplicates: Vec<usize>,
+    /// A fraction of the lateness, in 1/8ths, and the ingest batch size and seed.
+    disorder_eighths: i64,
+    /// The time columns' storage, of the events and of the spine.
+    event_time: TimeRepr,
+    spine_time: TimeRepr,
+    spine_keys: KeyRepr,
+    batch_size: usize,
+    seed: u64,
+}
+
+fn extras_strategy() -> impl Strategy<Value = Extras> {
+    (
+        (select(LATENESS_SECONDS), select(LATENESS_SECONDS)),
+        proptest::collection::vec(proptest::bool::weighted(0.85), 1..20),
+        proptest::collection::vec(0usize..1000, 0..4),
+        0i64..=8,
+        prop_oneof![Just(1usize), 2usize..8, Just(1000usize)],
+        any::<u64>(),
+        (
+            time_repr_strategy(),
+            time_repr_strategy(),
+            key_repr_strategy(),
+        ),
+    )
+        .prop_map(
+            |(
+                (lateness_s, clicks_lateness_s),
+                requested,
+                duplicates,
+                disorder_eighths,
+                batch_size,
+                seed,
+                (event_time, spine_time, spine_keys),
+            )| {
+                Extras {
+                    lateness_s,
+                    clicks_lateness_s,
+                    requested,
+                    duplicates,
+                    disorder_eighths,
+                    batch_size,
+                    seed,
+                    event_time,
+                    spine_time,
+                    spine_keys,
+                }
+            },
+        )
 }
 
 /// Strategy for whole cases.
@@ -166,28 +431,44 @@ pub fn case_strategy() -> impl Strategy<Value = GenCase> {
     (
         proptest::collection::vec(view_strategy(), 1..4),
         proptest::collection::vec(event_strategy(), 0..80),
+        proptest::collection::vec(event_strategy(), 0..30),
         proptest::collection::vec(spine_strategy(), 1..40),
+        extras_strategy(),
     )
-        .prop_map(|(views, events, spine)| build_case(&views, &events, &spine))
+        .prop_map(|(views, events, clicks, spine, extras)| {
+            build_case(&views, &events, &clicks, &spine, &extras)
+        })
 }
 
 fn build_case(
     views: &[ViewSpec],
     events: &[EventRow],
-    spine: &[(i64, &'static str, i64)],
+    clicks: &[EventRow],
+    spine: &[SpineRow],
+    extras: &Extras,
 ) -> GenCase {
-    let mut feat = String::from(
-        "source events {\n    time ts\n    columns {\n        k: int64?\n        sk: string?\n        \
-         i: int64?\n        f: float64?\n        s: string?\n        b: bool?\n    }\n}\n\
-         entity user { key k: int64 }\n\
+    let mut feat = source_text("events", extras.lateness_s);
+    feat.push_str(&source_text("clicks", extras.clicks_lateness_s));
+    feat.push_str(
+        "entity user { key k: int64 }\n\
          entity shop { key sk: string }\n\
-         entity pair { key (k: int64, sk: string) }\n",
+         entity pair { key (k: int64, sk: string) }\n\
+         entity kind { key kind: string }\n",
     );
     let mut features = Vec::new();
+    let (mut skipped, mut last_skipped) = (0, None);
     for (v, view) in views.iter().enumerate() {
-        feat.push_str(&format!("view v{v} from events by {} {{\n", view.entity));
-        // The let comes first so that a view filter may use it.
+        // The kind entity reads its key from the column `s` (a renamed key).
+        let by = if view.entity == "kind" {
+            "kind (s)"
+        } else {
+            view.entity
+        };
+        feat.push_str(&format!("view v{v} from {} by {by} {{\n", view.source));
+        // The lets come first so that a view filter may use them.
         feat.push_str("    let shifted = i - 1\n");
+        feat.push_str("    let ratio = f / i\n");
+        feat.push_str("    let kind_of = if(s is null, 'none', s)\n");
         if let Some(filter) = view.filter {
             feat.push_str(&format!("    where {filter}\n"));
         }
@@ -201,71 +482,144 @@ fn build_case(
                 feat.push_str(&format!(" over {window}"));
             }
             feat.push('\n');
-            features.push(name);
+            let nth = features.len() + skipped;
+            if extras.requested[nth % extras.requested.len()] {
+                features.push(name);
+            } else {
+                skipped += 1;
+                last_skipped = Some(name);
+            }
         }
         if let Some(ttl) = view.ttl {
             feat.push_str(&format!("    ttl {ttl}\n"));
         }
         feat.push_str("}\n");
     }
+    if features.is_empty() {
+        features.extend(last_skipped);
+    }
+    let mut spine_rows: Vec<SpineRow> = spine
+        .iter()
+        .enumerate()
+        .map(|(n, r)| SpineRow {
+            row: n as i64,
+            ..*r
+        })
+        .collect();
+    for d in &extras.duplicates {
+        let row = spine_rows[d % spine.len()];
+        spine_rows.insert(d % (spine_rows.len() + 1), row);
+    }
+    let lateness_us = extras.lateness_s.min(extras.clicks_lateness_s) * SECOND;
     GenCase {
         feat,
-        events: events_batch(events),
-        spine: spine_batch(spine),
+        events: events_batch(events, extras.event_time),
+        clicks: events_batch(clicks, extras.event_time),
+        spine: spine_batch(&spine_rows, extras.spine_time, extras.spine_keys.clone()),
         features,
+        lateness_us,
+        replay: ReplaySettings {
+            disorder_us: lateness_us * extras.disorder_eighths / 8,
+            batch_size: extras.batch_size,
+            seed: extras.seed,
+        },
     }
 }
 
-fn timestamp_field(name: &str) -> Field {
-    Field::new(
-        name,
-        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-        false,
+/// The declaration of an event source `name` with the generated columns.
+fn source_text(name: &str, lateness_s: i64) -> String {
+    let lateness = if lateness_s > 0 {
+        format!("    lateness {lateness_s}s\n")
+    } else {
+        String::new()
+    };
+    format!(
+        "source {name} {{\n    time ts\n    columns {{\n        k: int64?\n        sk: string?\n        \
+         i: int64?\n        f: float64?\n        s: string?\n        b: bool?\n        seen: timestamp?\n    }}\n{lateness}}}\n"
     )
 }
 
 /// The events as one Arrow batch with the declared schema.
-pub fn events_batch(rows: &[EventRow]) -> RecordBatch {
+pub fn events_batch(rows: &[EventRow], time: TimeRepr) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
-        timestamp_field("ts"),
+        time.field("ts"),
         Field::new("k", DataType::Int64, true),
         Field::new("sk", DataType::Utf8, true),
         Field::new("i", DataType::Int64, true),
         Field::new("f", DataType::Float64, true),
         Field::new("s", DataType::Utf8, true),
         Field::new("b", DataType::Boolean, true),
+        Field::new("seen", time.field("seen").data_type().clone(), true),
     ]));
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(
-            TimestampMicrosecondArray::from(rows.iter().map(|r| r.ts).collect::<Vec<_>>())
-                .with_timezone("UTC"),
+        time.array(
+            &rows
+                .iter()
+                .map(|r| Some((r.ts, r.sub_ns)))
+                .collect::<Vec<_>>(),
         ),
-        Arc::new(Int64Array::from(rows.iter().map(|r| r.k).collect::<Vec<_>>())),
-        Arc::new(StringArray::from(rows.iter().map(|r| r.sk).collect::<Vec<_>>())),
-        Arc::new(Int64Array::from(rows.iter().map(|r| r.i).collect::<Vec<_>>())),
-        Arc::new(Float64Array::from(rows.iter().map(|r| r.f).collect::<Vec<_>>())),
-        Arc::new(StringArray::from(rows.iter().map(|r| r.s).collect::<Vec<_>>())),
-        Arc::new(BooleanArray::from(rows.iter().map(|r| r.b).collect::<Vec<_>>())),
+        Arc::new(Int64Array::from(
+            rows.iter().map(|r| r.k).collect::<Vec<_>>(),
+        )),
+        Arc::new(StringArray::from(
+            rows.iter().map(|r| r.sk).collect::<Vec<_>>(),
+        )),
+        Arc::new(Int64Array::from(
+            rows.iter().map(|r| r.i).collect::<Vec<_>>(),
+        )),
+        Arc::new(Float64Array::from(
+            rows.iter().map(|r| r.f).collect::<Vec<_>>(),
+        )),
+        Arc::new(StringArray::from(
+            rows.iter().map(|r| r.s).collect::<Vec<_>>(),
+        )),
+        Arc::new(BooleanArray::from(
+            rows.iter().map(|r| r.b).collect::<Vec<_>>(),
+        )),
+        time.array(&rows.iter().map(|r| r.seen).collect::<Vec<_>>()),
     ];
     RecordBatch::try_new(schema, columns).expect("generated events match their schema")
 }
 
-/// The spine as one Arrow batch: `k`, `sk`, `ts`, `row` (a label the output must keep).
-pub fn spine_batch(rows: &[(i64, &'static str, i64)]) -> RecordBatch {
+/// The spine as one Arrow batch: `k`, `sk`, `kind`, `ts`, `row` (a label the output
+/// must keep; a duplicated spine row repeats its label too).
+pub fn spine_batch(rows: &[SpineRow], time: TimeRepr, keys: KeyRepr) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
-        Field::new("k", DataType::Int64, false),
-        Field::new("sk", DataType::Utf8, false),
-        timestamp_field("ts"),
+        Field::new("k", keys.int.clone(), true),
+        Field::new("sk", keys.string.clone(), true),
+        Field::new("kind", keys.string.clone(), false),
+        time.field("ts"),
         Field::new("row", DataType::Int64, false),
     ]));
+    let as_type = |a: ArrayRef, ty: &DataType| cast(&a, ty).expect("generated keys cast");
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())),
-        Arc::new(StringArray::from(rows.iter().map(|r| r.1).collect::<Vec<_>>())),
-        Arc::new(
-            TimestampMicrosecondArray::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())
-                .with_timezone("UTC"),
+        as_type(
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| r.k).collect::<Vec<_>>(),
+            )),
+            &keys.int,
         ),
-        Arc::new(Int64Array::from_iter_values(0..rows.len() as i64)),
+        as_type(
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.sk).collect::<Vec<_>>(),
+            )),
+            &keys.string,
+        ),
+        as_type(
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.kind).collect::<Vec<_>>(),
+            )),
+            &keys.string,
+        ),
+        time.array(
+            &rows
+                .iter()
+                .map(|r| Some((r.ts, r.sub_ns)))
+                .collect::<Vec<_>>(),
+        ),
+        Arc::new(Int64Array::from(
+            rows.iter().map(|r| r.row).collect::<Vec<_>>(),
+        )),
     ];
     RecordBatch::try_new(schema, columns).expect("generated spine matches its schema")
 }

@@ -235,3 +235,53 @@ fn the_graph_round_trips_through_json() {
     });
     assert!(dangling.validate().is_err());
 }
+
+/// Regression: the streaming path refused an int32 spine key column (and narrower or
+/// dictionary-encoded columns in ingested batches) that the batch path's IO boundary
+/// (`io::compatible`) accepts, so the same spine gave a table in batch and an error
+/// in replay. Both now read them as the declared type.
+#[test]
+fn narrower_ints_and_dictionary_strings_are_read_like_the_batch_path() {
+    use datafusion::arrow::array::{Array, DictionaryArray, Int32Array};
+    use datafusion::arrow::datatypes::Int32Type;
+    use featc_runtime::stream::{replay, ReplayOptions};
+
+    let wide = clicks(&[(0, Some(1), Some(2.0), Some("web")), (S, Some(2), Some(3.0), None)]);
+    let kinds: DictionaryArray<Int32Type> = vec![Some("web"), None].into_iter().collect();
+    let narrow_schema = Arc::new(Schema::new(vec![
+        wide.schema().field(0).clone(),
+        Field::new("user", DataType::Int32, true),
+        wide.schema().field(2).clone(),
+        Field::new("kind", kinds.data_type().clone(), true),
+    ]));
+    let narrow = RecordBatch::try_new(
+        narrow_schema,
+        vec![
+            wide.column(0).clone(),
+            Arc::new(Int32Array::from(vec![Some(1), Some(2)])),
+            wide.column(2).clone(),
+            Arc::new(kinds),
+        ],
+    )
+    .expect("batch");
+    let spine = |user: ArrayRef| {
+        let ts: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![2 * S, 2 * S]).with_timezone("UTC"));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("user", user.data_type().clone(), false),
+            Field::new("ts", ts.data_type().clone(), false),
+        ]));
+        RecordBatch::try_new(schema, vec![user, ts]).expect("spine")
+    };
+    let run = |events: &RecordBatch, spine: &RecordBatch| {
+        let sources = [("clicks".to_string(), vec![events.clone()])];
+        let (out, _) = replay(graph(), &sources, spine, "ts", &Selection::All, &ReplayOptions::default())
+            .unwrap_or_else(|e| panic!("replay: {e}"));
+        out
+    };
+    let expected = run(&wide, &spine(Arc::new(Int64Array::from(vec![1, 2]))));
+    let actual = run(&narrow, &spine(Arc::new(Int32Array::from(vec![1, 2]))));
+    assert_eq!(actual.num_columns(), expected.num_columns());
+    for c in 2..expected.num_columns() {
+        assert_eq!(actual.column(c), expected.column(c), "feature column {c}");
+    }
+}

@@ -15,8 +15,9 @@
 //! - `and`/`or`/`not`, comparisons, `is [not] null`, `[not] in (...)` and `case` are
 //!   DataFusion's, which follow SQL three-valued logic (a null `case` condition is
 //!   false); `coalesce` is lowered to a `case` so no function registry is needed;
-//! - float comparisons are Arrow's, which order floats by IEEE total order
-//!   (`-0.0 < +0.0`, NaN equal to itself and above +inf), like `value::float_cmp`;
+//! - float comparisons are DataFusion's: NaN is equal to itself and above +inf (like
+//!   `value::float_cmp`), but `-0.0 = +0.0` (DataFusion normalizes zeros before
+//!   Arrow's total-order kernels), unlike `value::float_cmp`;
 //! - a `let` is inlined where it is used.
 //!
 //! Column references are unqualified names; the schema an expression is evaluated

@@ -44,8 +44,14 @@ fn by_time_then_value(a: &(i64, &RValue), b: &(i64, &RValue)) -> Ordering {
     a.0.cmp(&b.0).then_with(|| total_cmp(a.1, b.1))
 }
 
+/// The selected value; every NaN is one value (semantics.md "Ordering"), so a NaN
+/// comes out as the one canonical NaN whichever payload the input carried.
 fn extreme(v: Option<&RValue>) -> RValue {
-    v.cloned().unwrap_or(RValue::Null)
+    match v {
+        Some(RValue::Float(x)) if x.is_nan() => RValue::Float(f64::NAN),
+        Some(v) => v.clone(),
+        None => RValue::Null,
+    }
 }
 
 fn int_sum(values: &[&RValue]) -> Result<RValue, String> {
@@ -112,4 +118,69 @@ fn float_finish(values: &[&RValue], finish: Finish) -> Result<Option<RValue>, St
         Finish::Stddev => sqrt_ratio(&m.n2_variance(), &(&n_big * &n_big), 2 * m.exp),
     };
     Ok(Some(RValue::Float(result)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn floats(kind: AggKind, xs: &[f64]) -> RValue {
+        let values: Vec<RValue> = xs.iter().map(|x| RValue::Float(*x)).collect();
+        let events: Vec<(i64, &RValue)> = values.iter().map(|v| (0, v)).collect();
+        aggregate(kind, DataType::Float64, &events).expect("aggregate")
+    }
+
+    fn bits(v: RValue) -> u64 {
+        match v {
+            RValue::Float(x) => x.to_bits(),
+            other => panic!("not a float: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn float_sums_are_exact_and_rounded_once() {
+        // A naive left-to-right sum gives 0.0 (1.0 is lost next to 1e16).
+        assert_eq!(floats(AggKind::Sum, &[1e16, 1.0, -1e16]), RValue::Float(1.0));
+        // Rounded once, two 1e308 overflow to infinity.
+        assert_eq!(floats(AggKind::Sum, &[1e308, 1e308, -1e308]), RValue::Float(1e308));
+        assert_eq!(bits(floats(AggKind::Sum, &[-0.0, -0.0])), 0.0f64.to_bits());
+        assert_eq!(bits(floats(AggKind::Sum, &[])), 0.0f64.to_bits());
+        // (0.1 + 0.2) / 2 exactly lies halfway between 0.15 and the next float up;
+        // the tie goes to the even significand, the one above.
+        assert_eq!(floats(AggKind::Avg, &[0.1, 0.2]), RValue::Float(0.15000000000000002));
+    }
+
+    #[test]
+    fn non_finite_inputs() {
+        assert!(matches!(floats(AggKind::Sum, &[f64::INFINITY, f64::NEG_INFINITY]), RValue::Float(x) if x.is_nan()));
+        assert_eq!(floats(AggKind::Avg, &[f64::INFINITY, 1.0]), RValue::Float(f64::INFINITY));
+        assert!(matches!(floats(AggKind::VarPop, &[f64::INFINITY]), RValue::Float(x) if x.is_nan()));
+        assert_eq!(bits(floats(AggKind::Max, &[1.0, -f64::NAN])), f64::NAN.to_bits());
+    }
+
+    #[test]
+    fn ties_and_ordering() {
+        let (a, b) = (RValue::Str("a".into()), RValue::Str("b".into()));
+        let events = [(5, &a), (5, &b), (1, &b)];
+        assert_eq!(aggregate(AggKind::Last, DataType::String, &events), Ok(b.clone()));
+        assert_eq!(aggregate(AggKind::First, DataType::String, &events), Ok(b.clone()));
+        assert_eq!(aggregate(AggKind::First, DataType::String, &events[..2]), Ok(a));
+        assert_eq!(floats(AggKind::CountDistinct, &[0.0, -0.0, f64::NAN, -f64::NAN]), RValue::Int(3));
+        assert_eq!(floats(AggKind::Min, &[0.0, -0.0]).clone(), RValue::Float(-0.0));
+    }
+
+    #[test]
+    fn integer_sums_overflow_as_errors_and_moments_are_exact() {
+        let big = RValue::Int(i64::MAX);
+        let one = RValue::Int(1);
+        let minus = RValue::Int(-1);
+        assert!(aggregate(AggKind::Sum, DataType::Int64, &[(0, &big), (0, &one)]).is_err());
+        // The sum only overflows in the middle: the exact total fits.
+        assert_eq!(
+            aggregate(AggKind::Sum, DataType::Int64, &[(0, &big), (0, &one), (0, &minus)]),
+            Ok(RValue::Int(i64::MAX))
+        );
+        let (x, y) = (RValue::Int(1 << 62), RValue::Int((1 << 62) + 2));
+        assert_eq!(aggregate(AggKind::VarPop, DataType::Float64, &[(0, &x), (0, &y)]), Ok(RValue::Float(1.0)));
+    }
 }

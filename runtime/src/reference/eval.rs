@@ -1,14 +1,16 @@
 //! A naive per-row evaluator of `ir::Expr` with SQL null semantics (semantics.md
 //! "Row transforms" and `ir::BinaryOp`'s typing rules).
 //!
-//! Choices the contract leaves to this file: float comparisons are IEEE (`NaN` is
-//! unordered, so `=`/`<`/... are false and `!=` is true; `-0.0 = +0.0`); both sides of
+//! Choices the contract leaves to this file: float comparisons (`=`, `<`, `in`, ...)
+//! are SQL's (as in PostgreSQL and DataFusion, which the batch and streaming paths
+//! evaluate with): `-0.0 = +0.0`, and every NaN is equal to itself and above +inf,
+//! so the order is total; both sides of
 //! a binary operator are always evaluated (an overflow on either side is an error even
 //! when `and`/`or` could decide without it); `case` and `coalesce` evaluate lazily.
 
 use std::cmp::Ordering;
 
-use super::value::RValue;
+use super::value::{total_cmp, RValue};
 use crate::ir::{BinaryOp, Expr, ExprKind, Literal};
 
 /// Reads a column (or an earlier let) of the current row; an error is a message.
@@ -86,18 +88,28 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, String> {
     }
 }
 
-/// The order of two non-null values of one type; `None` when unordered (a NaN).
+/// The order of two non-null values of one type (always `Some`: the order is total).
 fn compare(a: &RValue, b: &RValue) -> Result<Option<Ordering>, String> {
     Ok(match (a, b) {
         (RValue::Int(x), RValue::Int(y)) => Some(x.cmp(y)),
-        (RValue::Float(x), RValue::Float(y)) => x.partial_cmp(y),
-        (RValue::Int(x), RValue::Float(y)) => (*x as f64).partial_cmp(y),
-        (RValue::Float(x), RValue::Int(y)) => x.partial_cmp(&(*y as f64)),
+        (RValue::Float(x), RValue::Float(y)) => Some(sql_float_cmp(*x, *y)),
+        (RValue::Int(x), RValue::Float(y)) => Some(sql_float_cmp(*x as f64, *y)),
+        (RValue::Float(x), RValue::Int(y)) => Some(sql_float_cmp(*x, *y as f64)),
         (RValue::Str(x), RValue::Str(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
         (RValue::Bool(x), RValue::Bool(y)) => Some(x.cmp(y)),
         (RValue::Ts(x), RValue::Ts(y)) => Some(x.cmp(y)),
         _ => return Err(format!("cannot compare a {} with a {}", a.kind_name(), b.kind_name())),
     })
+}
+
+/// SQL's float order for comparisons: the two zeros are one value; otherwise the
+/// featc total order (one NaN, above +inf).
+fn sql_float_cmp(x: f64, y: f64) -> Ordering {
+    if x == 0.0 && y == 0.0 {
+        Ordering::Equal
+    } else {
+        total_cmp(&RValue::Float(x), &RValue::Float(y))
+    }
 }
 
 fn as_bool(v: &RValue, op: BinaryOp) -> Result<Option<bool>, String> {
@@ -178,4 +190,45 @@ fn binary(op: BinaryOp, a: RValue, b: RValue) -> Result<RValue, String> {
         _ if y == 0.0 => RValue::Null,
         _ => RValue::Float(x % y),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmp(op: BinaryOp, a: f64, b: f64) -> RValue {
+        binary(op, RValue::Float(a), RValue::Float(b)).expect("comparison")
+    }
+
+    /// Regression: the reference compared floats by IEEE's partial order, the batch
+    /// and streaming paths (DataFusion) by SQL's: `-0.0 = +0.0`, NaN = NaN and NaN
+    /// above +inf. The generated `count_if(ratio < 0)` with `ratio = 0.0 / -1` differed.
+    #[test]
+    fn float_comparisons_follow_sql_signed_zero_and_nan() {
+        assert_eq!(cmp(BinaryOp::Lt, -0.0, 0.0), RValue::Bool(false));
+        assert_eq!(cmp(BinaryOp::Eq, -0.0, 0.0), RValue::Bool(true));
+        assert_eq!(cmp(BinaryOp::Gt, f64::NAN, 1.0), RValue::Bool(true));
+        assert_eq!(cmp(BinaryOp::Gt, f64::NAN, f64::INFINITY), RValue::Bool(true));
+        assert_eq!(cmp(BinaryOp::Eq, f64::NAN, -f64::NAN), RValue::Bool(true));
+        assert_eq!(cmp(BinaryOp::NotEq, f64::NAN, f64::NAN), RValue::Bool(false));
+        assert_eq!(cmp(BinaryOp::Lt, -1.0, -0.0), RValue::Bool(true));
+    }
+
+    #[test]
+    fn division_and_modulo_by_zero_are_null_and_overflow_is_an_error() {
+        assert_eq!(binary(BinaryOp::Div, RValue::Int(1), RValue::Float(-0.0)), Ok(RValue::Null));
+        assert_eq!(binary(BinaryOp::Mod, RValue::Int(1), RValue::Int(0)), Ok(RValue::Null));
+        assert!(binary(BinaryOp::Add, RValue::Int(i64::MAX), RValue::Int(1)).is_err());
+        assert_eq!(binary(BinaryOp::Mod, RValue::Int(-7), RValue::Int(3)), Ok(RValue::Int(-1)));
+    }
+
+    #[test]
+    fn and_or_are_three_valued() {
+        let t = RValue::Bool(true);
+        let f = RValue::Bool(false);
+        assert_eq!(binary(BinaryOp::And, RValue::Null, f.clone()), Ok(f.clone()));
+        assert_eq!(binary(BinaryOp::And, RValue::Null, t.clone()), Ok(RValue::Null));
+        assert_eq!(binary(BinaryOp::Or, RValue::Null, t.clone()), Ok(t));
+        assert_eq!(binary(BinaryOp::Or, RValue::Null, f), Ok(RValue::Null));
+    }
 }

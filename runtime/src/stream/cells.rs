@@ -12,6 +12,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
 
 use crate::expr::{arrow_type, UTC};
+use crate::io::compatible;
 use crate::io::time::{is_timestamp, to_micros};
 use crate::ir::DataType;
 use crate::value::Value;
@@ -40,6 +41,10 @@ pub fn conform(array: &ArrayRef, ty: DataType, column: &str) -> Result<ArrayRef,
         {
             cast(array, &want).map_err(|e| err(e.to_string()))
         }
+        // Everything the IO boundary accepts for the batch path (narrower ints,
+        // dictionary strings, ...) is accepted here too, so both paths read the same
+        // data; `compatible` only admits lossless or documented casts.
+        _ if compatible(ty, array.data_type()) => cast(array, &want).map_err(|e| err(e.to_string())),
         _ => Err(err(format!(
             "has type {}, expected {}",
             array.data_type(),

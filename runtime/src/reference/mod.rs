@@ -1,0 +1,254 @@
+//! The reference interpreter: a deliberately naive evaluator of a project, written
+//! from docs/semantics.md alone, that the batch and streaming paths are tested against.
+//!
+//! For every spine row it takes that entity's events, keeps those in the feature's
+//! window (`t - W < ts <= t`), and folds them from scratch with its own exact
+//! arithmetic (`exact.rs`, `round.rs`). It shares no code with the batch executor,
+//! the streaming executor, the aggregation algebra or the window state on purpose:
+//! an oracle that reused them would agree with their bugs. It is slow (quadratic in
+//! the events of one entity); it is only meant for tests and small data.
+
+mod aggregate;
+mod error;
+mod eval;
+mod exact;
+mod output;
+mod read;
+mod refs;
+mod round;
+mod table;
+mod value;
+mod view;
+mod window;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+
+pub use error::ReferenceError;
+
+use aggregate::aggregate;
+use output::{arrow_type, to_array};
+use read::{read_column, ColumnSpec};
+use refs::collect_columns;
+use table::read_table;
+use value::{key_of, RValue};
+use view::{prepare_view, PreparedView};
+use window::{fresh, in_window};
+
+use crate::ir::{FeatureId, Project};
+
+/// The spine a training set is computed for: its batches (in order) and the name of
+/// its time column. Its entity key columns are named like the entities' keys.
+#[derive(Debug, Clone, Copy)]
+pub struct SpineInput<'a> {
+    pub batches: &'a [RecordBatch],
+    pub time_column: &'a str,
+}
+
+/// What the interpreter counted besides the values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReferenceReport {
+    /// Per view name (of the requested features): rows with a null entity key, which
+    /// are not aggregated (semantics.md "Row transforms").
+    pub null_keys: Vec<(String, usize)>,
+}
+
+/// The training set of `features` over `spine`: the spine's columns unchanged and in
+/// order, then one column per requested feature (named by the feature, in the order
+/// requested), each evaluated at the spine row's time. `sources` holds each source's
+/// events by source name; only the sources of requested features are read.
+pub fn evaluate(
+    project: &Project,
+    features: &[FeatureId],
+    sources: &HashMap<String, Vec<RecordBatch>>,
+    spine: SpineInput<'_>,
+) -> Result<RecordBatch, ReferenceError> {
+    evaluate_with_report(project, features, sources, spine).map(|(batch, _)| batch)
+}
+
+/// `evaluate`, also returning what was counted on the way.
+pub fn evaluate_with_report(
+    project: &Project,
+    features: &[FeatureId],
+    sources: &HashMap<String, Vec<RecordBatch>>,
+    spine: SpineInput<'_>,
+) -> Result<(RecordBatch, ReferenceReport), ReferenceError> {
+    for id in features {
+        let known = project
+            .views
+            .get(id.view)
+            .is_some_and(|v| id.feature < v.features.len());
+        if !known {
+            return Err(ReferenceError::UnknownFeature {
+                view: id.view,
+                feature: id.feature,
+            });
+        }
+    }
+    let schema = spine
+        .batches
+        .first()
+        .map(|b| b.schema())
+        .ok_or(ReferenceError::EmptySpine)?;
+    let spine_batch =
+        concat_batches(&schema, spine.batches).map_err(|e| ReferenceError::Arrow(e.to_string()))?;
+    let times = read_spine_times(spine.batches, spine.time_column)?;
+
+    // The views of the requested features, each prepared once for all its features.
+    let mut view_order: Vec<usize> = features.iter().map(|id| id.view).collect();
+    view_order.sort_unstable();
+    view_order.dedup();
+    let mut prepared: HashMap<usize, (PreparedView, Vec<usize>)> = HashMap::new();
+    let mut report = ReferenceReport::default();
+    for &v in &view_order {
+        let wanted: Vec<usize> = {
+            let mut f: Vec<usize> = features
+                .iter()
+                .filter(|id| id.view == v)
+                .map(|id| id.feature)
+                .collect();
+            f.sort_unstable();
+            f.dedup();
+            f
+        };
+        let p = prepare(project, v, &wanted, sources)?;
+        report
+            .null_keys
+            .push((project.views[v].name.clone(), p.null_keys));
+        prepared.insert(v, (p, wanted));
+    }
+
+    // The entity key of every spine row, per view.
+    let mut spine_keys: HashMap<usize, Vec<Option<Vec<value::KeyPart>>>> = HashMap::new();
+    for &v in &view_order {
+        spine_keys.insert(v, read_spine_keys(project, v, spine.batches)?);
+    }
+
+    let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
+    let mut columns = spine_batch.columns().to_vec();
+    for id in features {
+        let feature = project.feature(*id);
+        let view = &project.views[id.view];
+        let (p, wanted) = &prepared[&id.view];
+        let slot = wanted.iter().position(|&f| f == id.feature).unwrap_or(0);
+        let keys = &spine_keys[&id.view];
+        let mut values = Vec::with_capacity(times.len());
+        for (spine_row, (&t, key)) in times.iter().zip(keys).enumerate() {
+            let rows = key
+                .as_ref()
+                .and_then(|k| p.by_key.get(k))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            if let Some(ttl) = view.ttl_us {
+                if !fresh(rows.iter().map(|r| r.ts), t, ttl) {
+                    values.push(RValue::Null);
+                    continue;
+                }
+            }
+            let window: Vec<(i64, &RValue)> = rows
+                .iter()
+                .filter(|r| in_window(r.ts, t, feature.window_us))
+                .filter_map(|r| r.values[slot].as_ref().map(|v| (r.ts, v)))
+                .collect();
+            let value = aggregate(feature.agg, feature.ty, &window).map_err(|message| {
+                ReferenceError::Aggregate {
+                    feature: feature.name.clone(),
+                    spine_row,
+                    message,
+                }
+            })?;
+            values.push(value);
+        }
+        columns.push(to_array(&feature.name, feature.ty, &values)?);
+        fields.push(Arc::new(Field::new(
+            &feature.name,
+            arrow_type(feature.ty),
+            true,
+        )));
+    }
+    let out_schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let batch = RecordBatch::try_new(out_schema, columns)
+        .map_err(|e| ReferenceError::Arrow(e.to_string()))?;
+    Ok((batch, report))
+}
+
+/// Reads the view's source (only the columns the requested features need) and
+/// prepares its rows.
+fn prepare(
+    project: &Project,
+    v: usize,
+    wanted: &[usize],
+    sources: &HashMap<String, Vec<RecordBatch>>,
+) -> Result<PreparedView, ReferenceError> {
+    let view = &project.views[v];
+    let source = &project.sources[view.source.0];
+    let batches = sources
+        .get(&source.name)
+        .ok_or_else(|| ReferenceError::MissingSource {
+            source: source.name.clone(),
+        })?;
+    let mut needed: BTreeSet<String> = view.key_columns.iter().cloned().collect();
+    let exprs = view
+        .filter
+        .iter()
+        .chain(view.lets.iter().map(|l| &l.expr))
+        .chain(wanted.iter().flat_map(|&f| {
+            view.features[f]
+                .filter
+                .iter()
+                .chain(view.features[f].arg.iter())
+        }));
+    for e in exprs {
+        collect_columns(e, &mut needed);
+    }
+    let table = read_table(source, batches, &needed)?;
+    prepare_view(view, &source.name, &table, wanted)
+}
+
+fn read_spine_times(
+    batches: &[RecordBatch],
+    time_column: &str,
+) -> Result<Vec<i64>, ReferenceError> {
+    let spec = ColumnSpec {
+        table: "spine",
+        column: time_column,
+        ty: crate::ir::DataType::Timestamp,
+        nullable: false,
+    };
+    Ok(read_column(batches, &spec)?
+        .into_iter()
+        .map(|v| match v {
+            RValue::Ts(t) => t,
+            // read_column refuses nulls here and only yields Ts for timestamps.
+            _ => i64::MIN,
+        })
+        .collect())
+}
+
+/// The key of view `v`'s entity for every spine row (`None` when a part is null:
+/// such a row matches no event and gets the empty values).
+fn read_spine_keys(
+    project: &Project,
+    v: usize,
+    batches: &[RecordBatch],
+) -> Result<Vec<Option<Vec<value::KeyPart>>>, ReferenceError> {
+    let entity = &project.entities[project.views[v].entity.0];
+    let mut columns = Vec::new();
+    for key in &entity.keys {
+        let spec = ColumnSpec {
+            table: "spine",
+            column: &key.name,
+            ty: key.ty,
+            nullable: true,
+        };
+        columns.push(read_column(batches, &spec)?);
+    }
+    let rows = batches.iter().map(|b| b.num_rows()).sum::<usize>();
+    Ok((0..rows)
+        .map(|r| key_of(&columns.iter().map(|c| c[r].clone()).collect::<Vec<_>>()))
+        .collect())
+}

@@ -1,0 +1,36 @@
+//! Which events a feature folds at time `t` (semantics.md "Windows"), and the view's
+//! ttl staleness test, written as the plain inequalities of the contract.
+
+/// True when an event at `ts` is in the window of a feature evaluated at `t`:
+/// `t - W < ts <= t`, or `ts <= t` for a lifetime feature (`window_us` is `None`).
+/// The arithmetic is in i128 so that times near the ends of i64 cannot overflow.
+pub fn in_window(ts: i64, t: i64, window_us: Option<i64>) -> bool {
+    if ts > t {
+        return false;
+    }
+    match window_us {
+        None => true,
+        Some(w) => (t as i128) - (w as i128) < ts as i128,
+    }
+}
+
+/// True when a view with `ttl D` is fresh at `t`: some event time is in `(t - D, t]`.
+pub fn fresh(times: impl IntoIterator<Item = i64>, t: i64, ttl_us: i64) -> bool {
+    times.into_iter().any(|ts| in_window(ts, t, Some(ttl_us)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn left_open_right_closed() {
+        assert!(!in_window(0, 10, Some(10)));
+        assert!(in_window(1, 10, Some(10)));
+        assert!(in_window(10, 10, Some(10)));
+        assert!(!in_window(11, 10, Some(10)));
+        assert!(in_window(i64::MIN, 0, None));
+        assert!(in_window(i64::MAX, i64::MAX, Some(i64::MAX)));
+        assert!(!in_window(i64::MIN, i64::MAX, Some(i64::MAX)));
+    }
+}

@@ -1,0 +1,343 @@
+//! The equivalence the project exists for: on generated projects and data, the
+//! reference interpreter, the batch plan (at DataFusion batch sizes 2, 7 and the
+//! default) and a streaming replay (events disordered within the declared lateness,
+//! ingested in random chunks) give the same training set, bit for bit.
+
+mod batch_common;
+mod stream_common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use featc::ir::{FeatureId, Project};
+use featc::SourceFile;
+use featc_runtime::io::time::to_micros;
+use featc_runtime::reference::{evaluate, SpineInput};
+use featc_runtime::stream::{replay, ReplayOptions, Selection};
+use featc_tests::gen::{case_strategy, GenCase};
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+use batch_common::training_set_in_memory;
+use stream_common::bit_equal;
+
+/// DataFusion's default batch size, spelled out because the in-memory helper splits
+/// the events into tables of that many rows.
+const DEFAULT_BATCH_SIZE: usize = 8192;
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    })
+}
+
+fn compile(case: &GenCase) -> Result<(Project, Vec<FeatureId>), String> {
+    let files = [SourceFile {
+        name: "gen.feat".into(),
+        text: case.feat.clone(),
+    }];
+    let project =
+        featc::compile(&files).map_err(|d| format!("generated project does not compile: {d:?}"))?;
+    let ids = case
+        .features
+        .iter()
+        .map(|name| {
+            project
+                .feature_by_name(name)
+                .ok_or_else(|| format!("no feature {name}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((project, ids))
+}
+
+/// The generated sources that the requested features read, by name (a replay refuses
+/// data for a source its graph does not have).
+fn used_sources(
+    project: &Project,
+    ids: &[FeatureId],
+    case: &GenCase,
+) -> Vec<(String, RecordBatch)> {
+    featc_runtime::batch::run::sources_of(project, ids)
+        .into_iter()
+        .map(|s| {
+            let batch = if s.name == "clicks" {
+                &case.clicks
+            } else {
+                &case.events
+            };
+            (s.name.clone(), batch.clone())
+        })
+        .collect()
+}
+
+fn reference(project: &Project, ids: &[FeatureId], case: &GenCase) -> Result<RecordBatch, String> {
+    let sources: HashMap<String, Vec<RecordBatch>> = used_sources(project, ids, case)
+        .into_iter()
+        .map(|(n, b)| (n, vec![b]))
+        .collect();
+    let spine = [case.spine.clone()];
+    evaluate(
+        project,
+        ids,
+        &sources,
+        SpineInput {
+            batches: &spine,
+            time_column: "ts",
+        },
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The events as the batch plan's contract wants a source table: every timestamp
+/// column in UTC microseconds. `bind_source` does this conversion when it reads a
+/// file; the in-memory table here gets the same conversion (`io::time::to_micros`)
+/// by hand.
+fn declared_events(events: &RecordBatch) -> Result<RecordBatch, String> {
+    let mut columns = events.columns().to_vec();
+    let mut fields: Vec<Field> = events
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    for (column, field) in columns.iter_mut().zip(fields.iter_mut()) {
+        if matches!(field.data_type(), DataType::Timestamp(_, _)) {
+            *column = to_micros(column).map_err(|e| format!("{e:?}"))?;
+            *field = Field::new(
+                field.name(),
+                column.data_type().clone(),
+                field.is_nullable(),
+            );
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
+}
+
+fn batch(
+    project: &Project,
+    ids: &[FeatureId],
+    case: &GenCase,
+    size: usize,
+) -> Result<RecordBatch, String> {
+    let events = used_sources(project, ids, case)
+        .into_iter()
+        .map(|(n, b)| Ok((n, declared_events(&b)?)))
+        .collect::<Result<HashMap<_, _>, String>>()?;
+    runtime().block_on(training_set_in_memory(
+        project,
+        ids,
+        &events,
+        &case.spine,
+        size,
+    ))
+}
+
+fn stream(project: &Project, ids: &[FeatureId], case: &GenCase) -> Result<RecordBatch, String> {
+    let graph = featc::lower::stream::lower_stream(project, ids).map_err(|e| e.to_string())?;
+    let opts = ReplayOptions {
+        disorder_us: case.replay.disorder_us,
+        batch_size: case.replay.batch_size,
+        seed: case.replay.seed,
+        ..ReplayOptions::default()
+    };
+    let sources: Vec<(String, Vec<RecordBatch>)> = used_sources(project, ids, case)
+        .into_iter()
+        .map(|(n, b)| (n, vec![b]))
+        .collect();
+    let (out, report) = replay(graph, &sources, &case.spine, "ts", &Selection::All, &opts)
+        .map_err(|e| e.to_string())?;
+    if report.metrics.late != 0 {
+        return Err(format!(
+            "{} late events in a replay within the lateness",
+            report.metrics.late
+        ));
+    }
+    Ok(out)
+}
+
+/// Runs every path on `case` and returns the first difference from the reference.
+/// When the reference fails (an integer sum that overflows int64 at some spine row),
+/// every other path must fail too rather than return a value.
+fn check(case: &GenCase) -> Result<(), String> {
+    let (project, ids) = compile(case)?;
+    let expected = match reference(&project, &ids, case) {
+        Ok(batch) => batch,
+        Err(error) => return check_all_fail(&project, &ids, case, &error),
+    };
+    for size in [2, 7, DEFAULT_BATCH_SIZE] {
+        let actual =
+            batch(&project, &ids, case, size).map_err(|e| format!("batch (size {size}): {e}"))?;
+        bit_equal(&actual, &expected)
+            .map_err(|d| format!("batch (size {size}) vs reference: {d}"))?;
+    }
+    let actual = stream(&project, &ids, case).map_err(|e| format!("stream: {e}"))?;
+    bit_equal(&actual, &expected)
+        .map_err(|d| format!("stream ({:?}) vs reference: {d}", case.replay))
+}
+
+fn check_all_fail(
+    project: &Project,
+    ids: &[FeatureId],
+    case: &GenCase,
+    error: &str,
+) -> Result<(), String> {
+    for size in [2, 7, DEFAULT_BATCH_SIZE] {
+        if batch(project, ids, case, size).is_ok() {
+            return Err(format!(
+                "batch (size {size}) returned a table where the reference failed: {error}"
+            ));
+        }
+    }
+    if stream(project, ids, case).is_ok() {
+        return Err(format!(
+            "stream returned a table where the reference failed: {error}"
+        ));
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 96,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn reference_batch_and_stream_agree_bit_for_bit(case in case_strategy()) {
+        if let Err(diff) = check(&case) {
+            prop_assert!(false, "{diff}\n--- project ---\n{}", case.feat);
+        }
+    }
+}
+
+/// A hand-made case through `check`: events of one user at `ts` (µs) with `i` and `f`.
+fn hand_case(
+    feat_features: &str,
+    events: &[(i64, Option<i64>, Option<f64>)],
+    spine_times: &[i64],
+) -> GenCase {
+    use datafusion::arrow::array::{
+        ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    };
+    use datafusion::arrow::datatypes::{DataType, TimeUnit};
+    let feat = format!(
+        "source events {{ time ts columns {{ k: int64? sk: string? i: int64? f: float64? s: string? b: bool? }} }}\n\
+         entity user {{ key k: int64 }}\nview v from events by user {{\n    let ratio = f / i\n{feat_features}}}\n"
+    );
+    let ts_type = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let n = events.len();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("ts", ts_type.clone(), false),
+        Field::new("k", DataType::Int64, true),
+        Field::new("sk", DataType::Utf8, true),
+        Field::new("i", DataType::Int64, true),
+        Field::new("f", DataType::Float64, true),
+        Field::new("s", DataType::Utf8, true),
+        Field::new("b", DataType::Boolean, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(
+            TimestampMicrosecondArray::from(events.iter().map(|e| e.0).collect::<Vec<_>>())
+                .with_timezone("UTC"),
+        ),
+        Arc::new(Int64Array::from(vec![Some(1); n])),
+        Arc::new(StringArray::from(vec![None::<&str>; n])),
+        Arc::new(Int64Array::from(
+            events.iter().map(|e| e.1).collect::<Vec<_>>(),
+        )),
+        Arc::new(Float64Array::from(
+            events.iter().map(|e| e.2).collect::<Vec<_>>(),
+        )),
+        Arc::new(StringArray::from(vec![None::<&str>; n])),
+        Arc::new(BooleanArray::from(vec![None; n])),
+    ];
+    let events = RecordBatch::try_new(schema, columns).expect("events");
+    let spine_schema = Arc::new(Schema::new(vec![
+        Field::new("k", DataType::Int64, false),
+        Field::new("ts", ts_type, false),
+    ]));
+    let spine = RecordBatch::try_new(
+        spine_schema,
+        vec![
+            Arc::new(Int64Array::from(vec![1; spine_times.len()])),
+            Arc::new(TimestampMicrosecondArray::from(spine_times.to_vec()).with_timezone("UTC")),
+        ],
+    )
+    .expect("spine");
+    let features = feat_features
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("feature "))
+        .map(|l| l.split_whitespace().next().unwrap_or_default().to_string())
+        .collect();
+    GenCase {
+        feat,
+        clicks: events.slice(0, 0),
+        events,
+        spine,
+        features,
+        lateness_us: 0,
+        replay: featc_tests::gen::ReplaySettings {
+            disorder_us: 0,
+            batch_size: 1,
+            seed: 0,
+        },
+    }
+}
+
+/// Regression: float comparisons in row expressions. The reference compared by
+/// IEEE's partial order while the batch and streaming paths (DataFusion) treat
+/// `-0.0 = +0.0` and NaN as equal to itself and above +inf; all three now agree.
+#[test]
+fn float_comparisons_agree_on_signed_zero_and_nan() {
+    let case = hand_case(
+        "    feature neg_zero_below = count_if(ratio < 0)\n\
+         \x20   feature neg_zero_equal = count_if(ratio = 0)\n\
+         \x20   feature nan_above = count_if(f > 1.0)\n\
+         \x20   feature nan_in = count(*) where f in (1.0, 2.0)\n",
+        &[
+            (0, Some(-1), Some(0.0)),
+            (1, Some(1), Some(f64::NAN)),
+            (2, Some(2), Some(-0.0)),
+        ],
+        &[0, 1, 2, 5],
+    );
+    if let Err(diff) = check(&case) {
+        panic!("{diff}");
+    }
+    let (project, ids) = compile(&case).expect("compiles");
+    let out = reference(&project, &ids, &case).expect("reference");
+    let col = |name: &str| {
+        let c = out.column_by_name(name).expect("column");
+        c.as_any()
+            .downcast_ref::<datafusion::arrow::array::Int64Array>()
+            .expect("int64")
+            .values()
+            .to_vec()
+    };
+    assert_eq!(col("neg_zero_below"), vec![0, 0, 0, 0]);
+    assert_eq!(col("neg_zero_equal"), vec![1, 1, 2, 2]);
+    assert_eq!(col("nan_above"), vec![0, 1, 1, 1]);
+    assert_eq!(col("nan_in"), vec![0, 0, 0, 0]);
+}
+
+/// Times at the ends of int64: `t - W` must not overflow on any path (an event at
+/// `i64::MIN + 1` is in a lifetime window read at `i64::MAX`, out of a 1s one).
+#[test]
+fn windows_at_the_ends_of_time_agree() {
+    let case = hand_case(
+        "    feature n = count(*) over 1s\n    feature l = last(f)\n    feature s = sum(f) over 2s\n",
+        &[(i64::MIN + 1, Some(1), Some(1.0)), (i64::MAX - 1, Some(1), Some(2.0)), (0, Some(1), Some(3.0))],
+        &[i64::MIN, i64::MIN + 2, -1, i64::MAX - 1, i64::MAX],
+    );
+    if let Err(diff) = check(&case) {
+        panic!("{diff}");
+    }
+}
