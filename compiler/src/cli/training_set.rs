@@ -11,6 +11,7 @@ use datafusion::datasource::provider_as_source;
 use datafusion::prelude::SessionConfig;
 use featc::ir::{self, FeatureId};
 use featc_runtime::batch;
+use featc_runtime::batch::timing::Phases;
 use featc_runtime::io::{read_spine, OutputWriter};
 use futures::StreamExt;
 use indicatif::ProgressBar;
@@ -121,6 +122,7 @@ async fn compute(
     args: &Args,
 ) -> Result<(), String> {
     let started = Instant::now();
+    let mut phases = Phases::start();
     let progress = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -165,6 +167,7 @@ async fn compute(
         &args.spine_time,
     )
     .map_err(|e| e.to_string())?;
+    phases.mark("read spine, bind, lower");
     say("computing features");
     let (physical, mut stream) = batch::run::execute(&ctx, plan)
         .await
@@ -177,7 +180,9 @@ async fn compute(
         writer.write(&b).map_err(|e| e.to_string())?;
         say(&format!("writing: {rows} rows"));
     }
+    phases.mark("compute, write batches");
     writer.finish().map_err(|e| e.to_string())?;
+    phases.mark("finish the output file");
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }

@@ -30,6 +30,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::group::{compute_group, SpineView};
 use super::node::{PitGroup, PointInTime};
+use super::timing::Phases;
 use crate::io::time::{to_micros, TimeError};
 
 /// What the operator computes (the node without its inputs).
@@ -165,11 +166,14 @@ impl ExecutionPlan for PointInTimeExec {
         let threads = context.session_config().target_partitions().max(1);
         let out_schema = Arc::clone(&schema);
         let work = async move {
+            let mut phases = Phases::start();
             let spine = collect_in_order(&children[0], &context).await?;
+            phases.mark("read spine");
             let mut groups = Vec::with_capacity(children.len() - 1);
             for child in &children[1..] {
                 groups.push(collect_parallel(child, &context).await?);
             }
+            phases.mark("read events");
             let task = SpawnedTask::spawn_blocking(move || compute(&spec, &out_schema, spine, groups, threads));
             let (batch, null_keys) = task
                 .join()

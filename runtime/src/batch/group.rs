@@ -13,6 +13,7 @@ use datafusion::common::{DataFusionError, Result};
 
 use super::keys::{KeyIds, KeyIndex, NO_KEY};
 use super::node::{filter_column, input_column, key_column, PitGroup, TIME_COLUMN};
+use super::timing::Phases;
 use super::values::{filter_values, returns_input, to_array, InputColumn};
 use crate::agg::AggError;
 use crate::value::Value;
@@ -44,6 +45,7 @@ pub fn compute_group(
             .column_by_name(name)
             .ok_or_else(|| DataFusionError::Internal(format!("group input has no column {name}")))
     };
+    let mut phases = Phases::start();
     let (index, spine_ids) = KeyIndex::from_spine(&spine.keys, &group.key_types)?;
     let event_keys: Vec<ArrayRef> = (0..group.key_types.len())
         .map(|i| column(&key_column(i)).cloned())
@@ -71,10 +73,12 @@ pub fn compute_group(
         .map(|i| filter_values(column(&filter_column(i))?))
         .collect::<Result<_>>()?;
     let spec = Arc::new(key_spec(group, &inputs)?);
+    phases.mark("key ids, input columns");
 
     let n_keys = index.len();
     let events_by_key = bucket(&ids, n_keys, ts);
     let spine_by_key = bucket(&spine_ids.ids, n_keys, spine.times);
+    phases.mark("sort by key and time");
 
     let job = Job {
         group,
@@ -118,6 +122,7 @@ pub fn compute_group(
             }
         }
     }
+    phases.mark("merge events and spine");
     // Spine rows with a null key: the entity was never seen.
     let unseen: Vec<usize> = (0..n_rows).filter(|&r| spine_ids.ids[r] == NO_KEY).collect();
     if !unseen.is_empty() {
@@ -142,6 +147,7 @@ pub fn compute_group(
             to_array(f.ty, &values, strings)
         })
         .collect::<Result<_>>()?;
+    phases.mark("feature columns");
     Ok(GroupOutput { columns, null_keys })
 }
 

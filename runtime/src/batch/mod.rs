@@ -11,6 +11,7 @@ pub mod keys;
 pub mod node;
 pub mod planner;
 pub mod run;
+pub mod timing;
 pub mod values;
 
 use std::sync::Arc;

@@ -1,0 +1,30 @@
+//! Phase timings of the batch operator, printed to stderr when the environment
+//! variable `FEATC_TIMING` is set (to anything): the tool for finding where a slow
+//! training set spends its time without a profiler. Off, it costs one env lookup.
+
+use std::time::Instant;
+
+/// Elapsed time per phase since the previous mark.
+pub struct Phases {
+    on: bool,
+    last: Instant,
+}
+
+impl Phases {
+    /// Starts the clock; prints nothing unless `FEATC_TIMING` is set.
+    pub fn start() -> Phases {
+        Phases {
+            on: std::env::var_os("FEATC_TIMING").is_some(),
+            last: Instant::now(),
+        }
+    }
+
+    /// Prints `what` with the time since the previous mark, and restarts the clock.
+    pub fn mark(&mut self, what: &str) {
+        if self.on {
+            let now = Instant::now();
+            eprintln!("featc timing: {what:<28} {:8.3} s", (now - self.last).as_secs_f64());
+            self.last = now;
+        }
+    }
+}
