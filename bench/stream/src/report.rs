@@ -58,12 +58,11 @@ pub fn print(a: &Args, results: &[Result]) {
     let sums = [featc, two, floor].map(|r| num(r, "sum_check"));
     let drift = ((sums[2] - sums[1]) / sums[1]).abs();
     println!(
-        "checks: count_1h summed over the reads {} / {} / {} ({}); sum_1d summed: featc {} / {}, floor {} (relative drift {:.1e}); non-present statuses: {}",
+        "checks: count_1h summed over the reads {} / {} / {} ({}); sum_1d summed: featc {}, floor {} (relative drift {:.1e}); non-present statuses: {}",
         counts[0],
         counts[1],
         counts[2],
         if counts.iter().all(|c| *c == counts[0]) { "equal" } else { "DIFFERENT" },
-        sums[0],
         sums[1],
         sums[2],
         drift,
