@@ -155,8 +155,8 @@ fn bits_from(d: &[u32], from: i64) -> u64 {
 
 /// Correctly rounds `(m + s) * 2^exp` to f64 (nearest, ties to even), where `m` is the
 /// magnitude `d` and `s` is an unknown quantity in (0, 1) when `sticky` (else 0).
-/// Requirement when `sticky`: `exp <= -1076`, so the rounding bit of the smallest
-/// subnormal lies inside `d`. Returns a non-negative f64 (+inf on overflow, +0.0 for 0).
+/// Requirement when `sticky`: the rounding bit of the result lies inside `d` (at
+/// least 55 significant bits for a normal result; `exp <= -1076` for a subnormal one). Returns a non-negative f64 (+inf on overflow, +0.0 for 0).
 pub fn round_digits(d: &[u32], sticky: bool, exp: i64) -> f64 {
     let len = bit_len(d);
     if len == 0 {
@@ -187,6 +187,16 @@ pub fn round_digits(d: &[u32], sticky: bool, exp: i64) -> f64 {
     f64::from_bits(bits)
 }
 
+/// Lowest power of two the quotient digits must reach so that `round_digits` sees
+/// the rounding bit: for a result that may be subnormal (`log2_low`, a lower bound of
+/// the result's binary logarithm, below -1021) the digits must extend to the smallest
+/// subnormal's rounding bit (`-1076`); a normal result only needs its own 53 bits plus
+/// two, which the callers' 56-bit quotients always have. Shifting every quotient down
+/// to 2^-1076 would be correct too, but costs a ~1000-bit division per read.
+fn may_be_subnormal(log2_low: i64) -> bool {
+    log2_low < -1021
+}
+
 /// Correctly rounds `num / den * 2^exp` (den > 0) to f64; non-negative.
 pub fn round_ratio(num: &BigUint, den: &BigUint, exp: i64) -> f64 {
     if num.bits() == 0 {
@@ -194,10 +204,14 @@ pub fn round_ratio(num: &BigUint, den: &BigUint, exp: i64) -> f64 {
     }
     let nb = num.bits() as i64;
     let db = den.bits() as i64;
-    let sh = (56 + db - nb).max(exp + 1076).max(0);
+    // num / den >= 2^(nb - 1 - db).
+    let mut sh = (56 + db - nb).max(0);
+    if may_be_subnormal(nb - 1 - db + exp) {
+        sh = sh.max(exp + 1076);
+    }
     let scaled = num << (sh as u64);
-    let q = &scaled / den;
-    let sticky = &q * den != scaled;
+    let (q, r) = num_integer::Integer::div_rem(&scaled, den);
+    let sticky = r.bits() != 0;
     round_digits(&q.to_u32_digits(), sticky, exp - sh)
 }
 
@@ -212,11 +226,16 @@ pub fn round_sqrt_ratio(num: &BigUint, den: &BigUint, exp: i64) -> f64 {
     let nb = num.bits() as i64;
     let db = den.bits() as i64;
     // sqrt(num/den * 2^exp) = sqrt(num * 2^(2k) / den) * 2^(half - k); pick k so the
-    // integer root has >= 56 bits and its last bit is below the subnormal rounding bit.
-    let k = ((114 + db - nb + 1) / 2).max(half + 1076).max(0);
+    // integer root has >= 56 bits (and, for a possibly subnormal result, so that its
+    // last bit is below the subnormal rounding bit).
+    let mut k = ((114 + db - nb + 1) / 2).max(0);
+    // The root is >= 2^((nb - 1 - db + exp) / 2), rounded down.
+    if may_be_subnormal((nb - 1 - db + exp).div_euclid(2) - 1) {
+        k = k.max(half + 1076);
+    }
     let scaled = &num << ((2 * k) as u64);
-    let m = &scaled / den;
-    let exact_div = &m * den == scaled;
+    let (m, rem) = num_integer::Integer::div_rem(&scaled, den);
+    let exact_div = rem.bits() == 0;
     let r = m.sqrt();
     let sticky = !exact_div || &r * &r != m;
     round_digits(&r.to_u32_digits(), sticky, half - k)

@@ -94,8 +94,10 @@ pub fn round_sqrt_rat(r: &BigRational) -> f64 {
         let x = pos(b);
         &x * &x <= *r
     });
-    let (l, h) = (pos(lo), pos(lo + 1));
     let two = BigRational::from_integer(BigInt::from(2));
+    // Above f64::MAX the next "value" is 2^1024 (IEEE overflow threshold at the midpoint).
+    let l = pos(lo);
+    let h = if lo == f64::MAX.to_bits() { rat(2f64.powi(970)) * rat(2f64.powi(54)) } else { pos(lo + 1) };
     let m = (&l + &h) / two;
     let m2 = &m * &m;
     if *r < m2 || (*r == m2 && lo % 2 == 0) {
