@@ -11,6 +11,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
 
+use super::intern::Interner;
 use crate::expr::{arrow_type, UTC};
 use crate::io::compatible;
 use crate::io::time::{is_timestamp, to_micros};
@@ -98,6 +99,17 @@ impl<'a> Cells<'a> {
             Cells::String(a) => Value::String(Arc::from(a.value(row))),
             Cells::Bool(a) => Value::Bool(a.value(row)),
             Cells::Timestamp(a) => Value::Timestamp(a.value(row)),
+        }
+    }
+}
+
+impl Cells<'_> {
+    /// `get`, with strings shared through `strings` (no allocation per row).
+    #[inline]
+    pub(crate) fn get_interned(&self, row: usize, strings: &mut Interner) -> Value {
+        match self {
+            Cells::String(a) if a.is_valid(row) => Value::String(strings.get(a.value(row))),
+            _ => self.get(row),
         }
     }
 }

@@ -16,6 +16,7 @@ use datafusion::physical_expr::PhysicalExpr;
 use super::cells::{is_true, Cells};
 use super::error::StreamError;
 use super::graph::{AggregateOp, NodeId, StreamGraph};
+use super::intern::Interner;
 use super::key::KeyIndex;
 use crate::agg::AggError;
 use crate::ir::{AggKind, DataType, Expr, Let};
@@ -47,6 +48,8 @@ pub(crate) struct Group {
     pub states: Vec<KeyState>,
     /// A state that never sees an event: the values of an unknown entity.
     pub empty: KeyState,
+    /// String cells shared across rows (see `intern`).
+    strings: Interner,
     /// Reused per-row buffers.
     row_inputs: Vec<Value>,
     row_filters: Vec<bool>,
@@ -216,6 +219,7 @@ impl Group {
             ttl_probe,
             keys: KeyIndex::new(&key_by.key_types),
             states: Vec::new(),
+            strings: Interner::default(),
             row_inputs: Vec::new(),
             row_filters: Vec::new(),
         })
@@ -288,7 +292,7 @@ impl Group {
                 self.states.push(KeyState::new(self.spec.clone()));
             }
             self.row_inputs.clear();
-            self.row_inputs.extend(input_cells.iter().map(|c| c.get(row)));
+            self.row_inputs.extend(input_cells.iter().map(|c| c.get_interned(row, &mut self.strings)));
             self.row_filters.clear();
             self.row_filters.extend(self.filters.iter().map(|(v, f)| {
                 v.is_none_or(|m| is_true(&ev.masks[m], row)) && f.is_none_or(|m| is_true(&ev.masks[m], row))

@@ -1,8 +1,9 @@
 //! Entity keys: a dense id per distinct key of a key_by node, with allocation-free
 //! lookups for the common single int64 or single string key.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use datafusion::common::HashMap;
 
 use super::cells::Cells;
 use crate::ir::DataType;

@@ -3,7 +3,8 @@
 //!
 //! Code map: `graph` (serde data, loaded from JSON), `runtime` (`StreamRuntime`:
 //! ingest, watermarks, late policy, reads), `group` (one aggregate node: compiled
-//! row expressions, key index, one `window::KeyState` per entity), `key`, `cells`
+//! row expressions, key index, one `window::KeyState` per entity), `key`, `intern`
+//! (shared string cells), `cells`
 //! (Arrow <-> `Value`), `policy`, `metrics`, `dead_letter`, `read` (what reads
 //! return), `replay` (answering a spine from an event log, for `featc replay`).
 
@@ -12,6 +13,7 @@ mod dead_letter;
 mod error;
 pub mod graph;
 mod group;
+mod intern;
 mod key;
 mod metrics;
 mod policy;

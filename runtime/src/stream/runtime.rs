@@ -325,11 +325,15 @@ impl StreamRuntime {
     /// must belong to one entity; see `get_keys` otherwise).
     pub fn get(&mut self, key: &[Value], sel: &Selection<'_>, t: i64) -> Result<FeatureVector, StreamError> {
         let picked = self.select(sel)?;
-        let mut entities: Vec<String> = picked.iter().map(|&i| self.groups[self.outputs[i].0].entity.clone()).collect();
-        entities.sort();
-        entities.dedup();
-        if entities.len() > 1 {
-            return Err(StreamError::MixedEntities(entities));
+        let entity_of = |i: &usize| self.groups[self.outputs[*i].0].entity.as_str();
+        // The common case (one entity) is checked without allocating: reads are hot.
+        if let Some(first) = picked.first().map(entity_of) {
+            if picked.iter().any(|i| entity_of(i) != first) {
+                let mut entities: Vec<String> = picked.iter().map(|i| entity_of(i).to_string()).collect();
+                entities.sort();
+                entities.dedup();
+                return Err(StreamError::MixedEntities(entities));
+            }
         }
         self.read_picked(&picked, t, &|_| Some(key))
     }
@@ -361,8 +365,9 @@ impl StreamRuntime {
                 order.push(g);
             }
         }
-        let mut slots: Vec<Option<FeatureValue>> = vec![None; picked.len()];
-        for g in order {
+        // One group (the usual read): values go straight into `features`, in order.
+        let mut slots: Vec<Option<FeatureValue>> = if order.len() > 1 { vec![None; picked.len()] } else { Vec::new() };
+        for g in order.iter().copied() {
             let s = self.sources.iter().position(|s| s.groups.contains(&g)).unwrap_or(0);
             if let Some(h) = self.sources[s].promised {
                 if t < h {
@@ -399,7 +404,11 @@ impl StreamRuntime {
                     Ok(Value::Null) => (Value::Null, Status::Null),
                     Ok(v) => (v, Status::Present),
                 };
-                slots[p] = Some(FeatureValue { name: self.out_names[i].clone(), value, status });
+                let fv = FeatureValue { name: self.out_names[i].clone(), value, status };
+                match slots.get_mut(p) {
+                    Some(slot) => *slot = Some(fv),
+                    None => features.push(fv),
+                }
             }
             self.scratch = out;
         }

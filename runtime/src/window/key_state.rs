@@ -21,29 +21,43 @@ fn expired(ts: i64, t: i64, w: i64) -> bool {
 /// The events `(t - w, t]` (or `(-inf, t]` for lifetime) folded into accumulators.
 /// Invariant when `t` is `Some`: rows `head..tail` of the buffer are exactly the live
 /// rows inside the cursor's range, and `accs` hold their fold (plus, for the lifetime
-/// cursor, the fold of every dropped event).
+/// cursor, the fold of every dropped event). `finished[i]`, when set, is
+/// `accs[i].finish()` (successful) of the current state: every change to `accs[i]`
+/// clears it, so serving reads between events skip the finishes (the exact avg,
+/// var_pop and stddev_pop roundings are the costly part of a read).
 #[derive(Debug, Clone)]
 struct Cursor {
     t: Option<i64>,
     head: usize,
     tail: usize,
     accs: Vec<Box<dyn WindowAccumulator>>,
+    finished: Vec<Option<Value>>,
+}
+
+impl Cursor {
+    /// Forgets every cached finish (after a wholesale change of `accs`).
+    fn invalidate(&mut self) {
+        self.finished.iter_mut().for_each(|f| *f = None);
+    }
 }
 
 /// Feeds buffer row `row` to (or, with `insert == false`, evicts it from) the
-/// accumulators of one cursor, honouring each column's filter slot.
+/// accumulators of one cursor, honouring each column's filter slot, and clears the
+/// cached finish (`finished`, empty for a fold without cache) of each one touched.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn apply(
     plan: &CursorPlan,
     columns: &[Column],
     accs: &mut [Box<dyn WindowAccumulator>],
+    finished: &mut [Option<Value>],
     ts: i64,
     seq: u64,
     values: &[Value],
     filters: &[bool],
     insert: bool,
 ) {
-    for (acc, &c) in accs.iter_mut().zip(&plan.columns) {
+    for (j, (acc, &c)) in accs.iter_mut().zip(&plan.columns).enumerate() {
         let col = &columns[c];
         if let Some(f) = col.filter {
             if !filters.get(f).copied().unwrap_or(false) {
@@ -55,6 +69,9 @@ fn apply(
             acc.insert(ts, seq, v);
         } else {
             acc.evict(ts, seq, v);
+        }
+        if let Some(slot) = finished.get_mut(j) {
+            *slot = None;
         }
     }
 }
@@ -69,6 +86,7 @@ fn apply_row(
     plan: &CursorPlan,
     columns: &[Column],
     accs: &mut [Box<dyn WindowAccumulator>],
+    finished: &mut [Option<Value>],
     buf: &EventBuffer,
     row: usize,
     insert: bool,
@@ -77,6 +95,7 @@ fn apply_row(
         plan,
         columns,
         accs,
+        finished,
         buf.ts[row],
         buf.seq[row],
         buf.values(row),
@@ -124,6 +143,7 @@ impl KeyState {
                 head: 0,
                 tail: 0,
                 accs: fresh_accs(&spec, p),
+                finished: vec![None; p.columns.len()],
             })
             .collect();
         KeyState {
@@ -154,10 +174,10 @@ impl KeyState {
             if let Some(k) = spec.lifetime_cursor {
                 let plan = &spec.cursors[k];
                 let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
-                apply(plan, &spec.columns, base, ts, seq, inputs, filters, true);
+                apply(plan, &spec.columns, base, &mut [], ts, seq, inputs, filters, true);
                 let c = &mut self.cursors[k];
                 if c.t.is_some() {
-                    apply(plan, &spec.columns, &mut c.accs, ts, seq, inputs, filters, true);
+                    apply(plan, &spec.columns, &mut c.accs, &mut c.finished, ts, seq, inputs, filters, true);
                 }
             }
             return;
@@ -176,7 +196,7 @@ impl KeyState {
                 }
                 _ => {
                     c.tail += 1;
-                    apply_row(plan, &spec.columns, &mut c.accs, &self.buf, at, true);
+                    apply_row(plan, &spec.columns, &mut c.accs, &mut c.finished, &self.buf, at, true);
                 }
             }
         }
@@ -192,7 +212,7 @@ impl KeyState {
         match (plan.window_us, c.t) {
             (Some(w), Some(ct)) if t >= ct => {
                 while c.head < c.tail && expired(buf.ts[c.head], t, w) {
-                    apply_row(plan, &spec.columns, &mut c.accs, buf, c.head, false);
+                    apply_row(plan, &spec.columns, &mut c.accs, &mut c.finished, buf, c.head, false);
                     c.head += 1;
                 }
                 if c.head == c.tail {
@@ -202,7 +222,7 @@ impl KeyState {
                     c.head = c.tail;
                 }
                 while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(plan, &spec.columns, &mut c.accs, buf, c.tail, true);
+                    apply_row(plan, &spec.columns, &mut c.accs, &mut c.finished, buf, c.tail, true);
                     c.tail += 1;
                 }
             }
@@ -210,16 +230,17 @@ impl KeyState {
                 for a in c.accs.iter_mut() {
                     a.reset();
                 }
+                c.invalidate();
                 c.head = buf.start + buf.ts[buf.start..].partition_point(|&ts| expired(ts, t, w));
                 c.tail = c.head;
                 while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(plan, &spec.columns, &mut c.accs, buf, c.tail, true);
+                    apply_row(plan, &spec.columns, &mut c.accs, &mut c.finished, buf, c.tail, true);
                     c.tail += 1;
                 }
             }
             (None, Some(ct)) if t >= ct => {
                 while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(plan, &spec.columns, &mut c.accs, buf, c.tail, true);
+                    apply_row(plan, &spec.columns, &mut c.accs, &mut c.finished, buf, c.tail, true);
                     c.tail += 1;
                 }
             }
@@ -228,10 +249,11 @@ impl KeyState {
                     Some(base) => c.accs.clone_from_slice(base),
                     None => c.accs.iter_mut().for_each(|a| a.reset()),
                 }
+                c.invalidate();
                 c.head = buf.start;
                 c.tail = buf.start;
                 while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(plan, &spec.columns, &mut c.accs, buf, c.tail, true);
+                    apply_row(plan, &spec.columns, &mut c.accs, &mut c.finished, buf, c.tail, true);
                     c.tail += 1;
                 }
             }
@@ -248,19 +270,32 @@ impl KeyState {
             }
         }
         out.clear();
-        let spec = &*self.spec;
+        let spec = Arc::clone(&self.spec);
         for f in 0..spec.features.len() {
             let fresh = spec.ttl_column[f].is_none_or(|tc| {
                 let (k, i) = spec.place[tc];
-                !matches!(self.cursors[k].accs[i].finish(), Ok(Value::Int64(0)))
+                !matches!(self.finish(k, i), Ok(Value::Int64(0)))
             });
             if fresh {
                 let (k, i) = spec.place[f];
-                out.push(self.cursors[k].accs[i].finish());
+                out.push(self.finish(k, i));
             } else {
                 out.push(Ok(Value::Null));
             }
         }
+    }
+
+    /// Accumulator `i` of cursor `k` finished, through the cursor's cache.
+    fn finish(&mut self, k: usize, i: usize) -> Result<Value, AggError> {
+        let c = &mut self.cursors[k];
+        if let Some(v) = &c.finished[i] {
+            return Ok(v.clone());
+        }
+        let r = c.accs[i].finish();
+        if let Ok(v) = &r {
+            c.finished[i] = Some(v.clone());
+        }
+        r
     }
 
     /// Every feature evaluated at exactly `t`, in `KeySpec` feature order.
@@ -304,7 +339,7 @@ impl KeyState {
                 let plan = &spec.cursors[k];
                 let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
                 for row in self.buf.start..end {
-                    apply_row(plan, &spec.columns, base, &self.buf, row, true);
+                    apply_row(plan, &spec.columns, base, &mut [], &self.buf, row, true);
                 }
             }
             self.dropped_latest = self.dropped_latest.max(Some(self.buf.ts[end - 1]));
@@ -327,7 +362,11 @@ impl KeyState {
         };
         std::mem::size_of::<Self>()
             + self.buf.approx_bytes()
-            + self.cursors.iter().map(|c| 48 + accs(&c.accs)).sum::<usize>()
+            + self
+                .cursors
+                .iter()
+                .map(|c| 72 + accs(&c.accs) + c.finished.capacity() * std::mem::size_of::<Option<Value>>())
+                .sum::<usize>()
             + self.base.as_deref().map_or(0, accs)
     }
 }
