@@ -110,3 +110,27 @@ fn import_spec_writes_a_project_that_checks() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("spec.json"), "{}", stderr(&o));
 }
+#[test]
+fn an_unparsable_cell_names_the_source_column_and_row() {
+    let dir = scratch("bad_cell");
+    let tx = edited_transactions(&dir, |i, l| {
+        Some(if i == 7 {
+            let mut cells: Vec<&str> = l.split(',').collect();
+            cells[3] = "twelve";
+            cells.join(",")
+        } else {
+            l.to_string()
+        })
+    });
+    let out = dir.join("o.csv").display().to_string();
+    for command in ["training-set", "replay"] {
+        let o = featc(&[command, "examples/fraud", "--spine", SPINE, "--source", &format!("transactions={tx}"), "--out", &out]);
+        assert_eq!(o.status.code(), Some(2), "{command}");
+        let err = stderr(&o);
+        assert!(
+            err.contains("source `transactions`") && err.contains("`amount`") && err.contains("twelve"),
+            "{command}: {err}"
+        );
+    }
+}
+

@@ -9,6 +9,7 @@
 //! time), never silently dropped.
 
 pub mod output;
+pub mod parse;
 pub mod source;
 pub mod spine;
 pub mod time;

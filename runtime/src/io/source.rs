@@ -10,7 +10,7 @@ use datafusion::common::Column;
 use datafusion::logical_expr::{cast, Expr};
 use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext};
 
-use super::{compatible, csv_header, detect, udf, Format, IoError};
+use super::{compatible, csv_header, detect, parse, udf, Format, IoError};
 use crate::expr::{arrow_type, timestamp_type};
 use crate::ir::{DataType, Source};
 
@@ -69,7 +69,9 @@ pub async fn bind_source(
                 found: found.iter().map(|(n, _)| n.clone()).collect(),
             });
         };
-        if !compatible(declared, ty) {
+        // A CSV column parsed from text (see `csv_schema`) is read as Utf8 on purpose.
+        let as_text = format == Format::Csv && parse::parsed_from_text(declared) && *ty == ArrowType::Utf8;
+        if !as_text && !compatible(declared, ty) {
             return Err(IoError::WrongType {
                 table: table.clone(),
                 column: name.to_string(),
@@ -88,7 +90,9 @@ pub async fn bind_source(
         let ty = lookup(&c.name, c.ty)?;
         let target = arrow_type(c.ty);
         let mut e = column(&c.name);
-        if c.ty == DataType::Timestamp {
+        if format == Format::Csv && parse::parsed_from_text(c.ty) {
+            e = parse::parse_cell(e, c.ty, &source.name, &c.name, (time_expr.clone(), time));
+        } else if c.ty == DataType::Timestamp {
             e = udf::utc_micros(e, &source.name, &c.name);
         } else if ty != target {
             e = cast(e, target);
@@ -105,9 +109,9 @@ pub async fn bind_source(
     Ok(df.into_view())
 }
 
-/// A CSV reading schema: the header's columns in file order, declared columns with
-/// their featc types (so a value that does not parse is an error naming its line),
-/// the others as strings. Everything nullable: nulls are checked after reading.
+/// A CSV reading schema: the header's columns in file order, declared strings and
+/// timestamps with their featc types, everything else as text (declared numbers and
+/// booleans are parsed by `parse::parse_cell`, whose errors name the cell). Everything nullable: nulls are checked after reading.
 fn csv_schema(source: &Source, header: &[String]) -> Schema {
     let fields: Vec<Field> = header
         .iter()
@@ -116,8 +120,8 @@ fn csv_schema(source: &Source, header: &[String]) -> Schema {
                 timestamp_type()
             } else {
                 match source.columns.iter().find(|c| &c.name == name) {
-                    Some(c) => arrow_type(c.ty),
-                    None => ArrowType::Utf8,
+                    Some(c) if !parse::parsed_from_text(c.ty) => arrow_type(c.ty),
+                    _ => ArrowType::Utf8,
                 }
             };
             Field::new(name, ty, true)
