@@ -133,3 +133,14 @@ pub fn compile_project(paths: &[PathBuf]) -> Result<(Vec<SourceFile>, ir::Projec
         }
     }
 }
+
+/// The text of an error raised while DataFusion executed featc's plan. Data errors
+/// (featc's own scalar functions and operators raise them as `Execution` errors that
+/// already name the source, column and row) are shown without DataFusion's
+/// "Execution error:" prefix; anything else keeps DataFusion's wording.
+pub fn engine_error(e: datafusion::error::DataFusionError) -> String {
+    match e.find_root() {
+        datafusion::error::DataFusionError::Execution(message) => message.clone(),
+        _ => e.strip_backtrace(),
+    }
+}

@@ -175,10 +175,10 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
             .ok_or_else(|| format!("internal error: source `{}` was not bound", op.name))?;
         let batches = ctx
             .read_table(table.clone())
-            .map_err(|e| e.strip_backtrace())?
+            .map_err(super::engine_error)?
             .collect()
             .await
-            .map_err(|e| e.strip_backtrace())?;
+            .map_err(super::engine_error)?;
         data.push((op.name.clone(), batches));
     }
 

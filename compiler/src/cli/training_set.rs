@@ -171,11 +171,11 @@ async fn compute(
     say("computing features");
     let (physical, mut stream) = batch::run::execute(&ctx, plan)
         .await
-        .map_err(|e| e.strip_backtrace())?;
+        .map_err(super::engine_error)?;
     let mut writer = OutputWriter::create(&args.out, stream.schema()).map_err(|e| e.to_string())?;
     let mut rows = 0;
     while let Some(b) = stream.next().await {
-        let b = b.map_err(|e| e.strip_backtrace())?;
+        let b = b.map_err(super::engine_error)?;
         rows += b.num_rows();
         writer.write(&b).map_err(|e| e.to_string())?;
         say(&format!("writing: {rows} rows"));
