@@ -14,6 +14,7 @@ pub mod build;
 pub mod check;
 pub mod import_spec;
 pub mod replay;
+pub mod spine_job;
 pub mod stream_emit;
 pub mod training_set;
 

@@ -2,16 +2,16 @@
 //! order (optionally shuffled within a disorder bound) and answer a spine from the
 //! online state; the output has the shape of `featc training-set`.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use datafusion::arrow::compute::concat_batches;
 use datafusion::prelude::SessionConfig;
-use featc::ir::{FeatureId, Project};
+use featc::ir::Project;
 use featc_runtime::stream::{replay, LatePolicy, ReplayOptions, Selection};
 use featc_runtime::{batch, io};
+
+use super::spine_job::{block_on, SpineJob};
 
 /// What to do with events later than the allowed lateness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -35,28 +35,8 @@ pub enum Late {
     after_help = "Examples:\n  featc replay examples/fraud --spine spine.parquet --out online.parquet\n  featc replay tests/cases/synthetic --spine tests/cases/synthetic/spine.parquet --disorder 1h --batch-size 7 --out /tmp/replay.parquet"
 )]
 pub struct Args {
-    /// `.feat` files, or folders searched recursively for `*.feat` files.
-    #[arg(value_name = "PROJECT", required = true)]
-    pub projects: Vec<PathBuf>,
-    /// The spine: entity key columns (named like the entity keys), a time column, and
-    /// any other columns (kept unchanged).
-    #[arg(long, value_name = "FILE")]
-    pub spine: PathBuf,
-    /// The data of a source (`.parquet`/`.csv` file or folder), overriding its `file`.
-    #[arg(long = "source", value_name = "NAME=PATH")]
-    pub sources: Vec<String>,
-    /// Compute the features of this service (default: every feature).
-    #[arg(long, value_name = "NAME", conflicts_with = "features")]
-    pub service: Option<String>,
-    /// Compute these features, comma separated, in this order.
-    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
-    pub features: Vec<String>,
-    /// The spine's time column.
-    #[arg(long, value_name = "COL", default_value = "ts")]
-    pub spine_time: String,
-    /// The output file (`.parquet` or `.csv`).
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub job: SpineJob,
     /// Shuffle events within this duration (e.g. `0`, `30s`, `1h`, `1d`).
     #[arg(long, value_name = "DURATION", default_value = "0")]
     pub disorder: String,
@@ -101,45 +81,12 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("duration `{text}` is too large"))
 }
 
-/// The requested features, in order.
-fn select(project: &Project, args: &Args) -> Result<Vec<FeatureId>, String> {
-    if let Some(name) = &args.service {
-        return project
-            .services
-            .iter()
-            .find(|s| &s.name == name)
-            .map(|s| s.features.clone())
-            .ok_or_else(|| format!("no service `{name}` in the project"));
-    }
-    if args.features.is_empty() {
-        return Ok(project.all_features());
-    }
-    args.features
-        .iter()
-        .map(|n| {
-            project
-                .feature_by_name(n.trim())
-                .ok_or_else(|| format!("no feature `{}` in the project", n.trim()))
-        })
-        .collect()
-}
-
 pub fn run(args: Args) -> ExitCode {
-    let (_, project) = match super::compile_project(&args.projects) {
+    let (_, project) = match super::compile_project(&args.job.projects) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return super::fail(format!("cannot start the IO runtime: {e}")),
-    };
-    match runtime.block_on(run_replay(&project, &args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => super::fail(message),
-    }
+    block_on(run_replay(&project, &args))
 }
 
 async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
@@ -148,22 +95,13 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
     if args.batch_size == 0 {
         return Err("--batch-size must be at least 1".into());
     }
-    let features = select(project, args)?;
+    let features = args.job.features(project)?;
     let graph =
         featc::lower::stream::lower_stream(project, &features).map_err(|e| e.to_string())?;
 
     // Sources the graph reads: `--source NAME=PATH` or the declared file (bound and
     // checked like `featc training-set` does).
-    let mut paths = HashMap::new();
-    for s in &args.sources {
-        let (name, path) = s
-            .split_once('=')
-            .ok_or_else(|| format!("--source `{s}`: expected NAME=PATH"))?;
-        if !project.sources.iter().any(|x| x.name == name) {
-            return Err(format!("--source `{s}`: no source `{name}` in the project"));
-        }
-        paths.insert(name.to_string(), PathBuf::from(path));
-    }
+    let paths = args.job.source_paths(project)?;
     let ctx = batch::session_context(SessionConfig::new());
     let tables = batch::run::bind_sources(&ctx, project, &features, &paths)
         .await
@@ -184,7 +122,7 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
 
     // The spine, with the key columns of the entities the features need.
     let keys = batch::run::spine_keys(project, &features);
-    let spine = io::read_spine(&args.spine, &keys, &args.spine_time)
+    let spine = io::read_spine(&args.job.spine, &keys, &args.job.spine_time)
         .await
         .map_err(|e| e.to_string())?;
     let spine_batch = concat_batches(&spine.schema, &spine.batches).map_err(|e| e.to_string())?;
@@ -202,13 +140,13 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
         graph,
         &data,
         &spine_batch,
-        &args.spine_time,
+        &args.job.spine_time,
         &Selection::All,
         &opts,
     )
     .map_err(|e| e.to_string())?;
     let mut writer =
-        io::OutputWriter::create(&args.out, out.schema()).map_err(|e| e.to_string())?;
+        io::OutputWriter::create(&args.job.out, out.schema()).map_err(|e| e.to_string())?;
     writer.write(&out).map_err(|e| e.to_string())?;
     writer.finish().map_err(|e| e.to_string())?;
     let m = report.metrics;
@@ -219,7 +157,7 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
         report.spine_rows,
         features.len(),
         started.elapsed().as_secs_f64(),
-        args.out.display()
+        args.job.out.display()
     );
     eprintln!(
         "late events: {} (dead-lettered {}); null-key rows skipped: {}; entities: {}; state: ~{} bytes",

@@ -16,6 +16,8 @@ use featc_runtime::io::{read_spine, OutputWriter};
 use futures::StreamExt;
 use indicatif::ProgressBar;
 
+use super::spine_job::{block_on, SpineJob};
+
 /// Compute a point-in-time training set: every spine row with its columns unchanged,
 /// followed by one column per feature evaluated at the row's time.
 ///
@@ -27,92 +29,27 @@ use indicatif::ProgressBar;
     after_help = "Examples:\n  featc training-set examples/fraud --spine examples/fraud/data/spine.csv --out train.parquet\n  featc training-set project/ --spine spine.parquet --service fraud_v1 --source transactions=data/tx/ --out train.csv"
 )]
 pub struct Args {
-    /// `.feat` files, or folders searched recursively for `*.feat` files.
-    #[arg(value_name = "PROJECT", required = true)]
-    pub projects: Vec<PathBuf>,
-    /// The spine (Parquet or CSV): entity key columns named like the entities' keys,
-    /// and a time column.
-    #[arg(long, value_name = "FILE")]
-    pub spine: PathBuf,
-    /// Read source NAME from PATH instead of its declared file (repeatable).
-    #[arg(long = "source", value_name = "NAME=PATH")]
-    pub sources: Vec<String>,
-    /// Compute the features of this service, in its order.
-    #[arg(long, value_name = "NAME", conflicts_with = "features")]
-    pub service: Option<String>,
-    /// Compute these features, in this order (comma-separated). Default: every
-    /// feature of the project, in declaration order.
-    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// The spine's time column.
-    #[arg(long, value_name = "COL", default_value = "ts")]
-    pub spine_time: String,
-    /// The output file: `.parquet` or `.csv`.
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub job: SpineJob,
     /// Rows per batch while reading (a DataFusion setting).
     #[arg(long, value_name = "N", hide = true)]
     pub batch_size: Option<usize>,
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let (_, project) = match super::compile_project(&args.projects) {
+    let (_, project) = match super::compile_project(&args.job.projects) {
         Ok(compiled) => compiled,
         Err(code) => return code,
     };
-    let features = match select_features(&project, &args) {
+    let features = match args.job.features(&project) {
         Ok(f) => f,
         Err(message) => return super::fail(message),
     };
-    let mut paths = HashMap::new();
-    for binding in &args.sources {
-        let Some((name, path)) = binding.split_once('=') else {
-            return super::fail(format!("--source takes NAME=PATH, got `{binding}`"));
-        };
-        if !project.sources.iter().any(|s| s.name == name) {
-            return super::fail(format!("--source: the project has no source `{name}`"));
-        }
-        paths.insert(name.to_string(), PathBuf::from(path));
-    }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return super::fail(format!("cannot start the runtime: {e}")),
+    let paths = match args.job.source_paths(&project) {
+        Ok(p) => p,
+        Err(message) => return super::fail(message),
     };
-    match runtime.block_on(compute(&project, &features, &paths, &args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => super::fail(message),
-    }
-}
-
-/// The requested features: a service's, a list's, or all of them.
-fn select_features(project: &ir::Project, args: &Args) -> Result<Vec<FeatureId>, String> {
-    if let Some(name) = &args.service {
-        return match project.services.iter().find(|s| &s.name == name) {
-            Some(s) => Ok(s.features.clone()),
-            None => {
-                let known: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
-                Err(format!(
-                    "no service `{name}` (services: {})",
-                    known.join(", ")
-                ))
-            }
-        };
-    }
-    match &args.features {
-        None => Ok(project.all_features()),
-        Some(names) => names
-            .iter()
-            .map(|n| {
-                let n = n.trim();
-                project
-                    .feature_by_name(n)
-                    .ok_or_else(|| format!("no feature `{n}` in the project"))
-            })
-            .collect(),
-    }
+    block_on(compute(&project, &features, &paths, &args))
 }
 
 async fn compute(
@@ -142,7 +79,7 @@ async fn compute(
     let ctx = batch::session_context(config);
     say("reading the spine");
     let keys = batch::run::spine_keys(project, features);
-    let spine = read_spine(&args.spine, &keys, &args.spine_time)
+    let spine = read_spine(&args.job.spine, &keys, &args.job.spine_time)
         .await
         .map_err(|e| e.to_string())?;
     say("binding sources");
@@ -164,7 +101,7 @@ async fn compute(
         features,
         &table_of,
         provider_as_source(spine_table),
-        &args.spine_time,
+        &args.job.spine_time,
     )
     .map_err(|e| e.to_string())?;
     phases.mark("read spine, bind, lower");
@@ -172,7 +109,7 @@ async fn compute(
     let (physical, mut stream) = batch::run::execute(&ctx, plan)
         .await
         .map_err(super::engine_error)?;
-    let mut writer = OutputWriter::create(&args.out, stream.schema()).map_err(|e| e.to_string())?;
+    let mut writer = OutputWriter::create(&args.job.out, stream.schema()).map_err(|e| e.to_string())?;
     let mut rows = 0;
     while let Some(b) = stream.next().await {
         let b = b.map_err(super::engine_error)?;
@@ -188,7 +125,7 @@ async fn compute(
     }
     eprintln!(
         "wrote {} ({rows} rows, {} features) in {:.2} s",
-        args.out.display(),
+        args.job.out.display(),
         features.len(),
         started.elapsed().as_secs_f64()
     );
