@@ -1,48 +1,16 @@
 //! `count(x)`: the number of non-null values.
 
-use super::{AggError, Aggregation, Invertible};
+use super::{CountAgg, Counts};
 use crate::value::Value;
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Count;
+pub struct NonNull;
 
-impl Aggregation for Count {
-    type State = u64;
-    const INVERTIBLE: bool = true;
+pub type Count = CountAgg<NonNull>;
 
-    fn identity(&self) -> u64 {
-        0
-    }
-
-    fn combine(&self, into: &mut u64, other: &u64) {
-        *into = into.wrapping_add(*other);
-    }
-
-    fn finish(&self, s: &u64) -> Result<Value, AggError> {
-        Ok(Value::Int64(*s as i64))
-    }
-
+impl Counts for NonNull {
     #[inline]
-    fn insert(&self, s: &mut u64, _ts: i64, v: &Value) {
-        if !v.is_null() {
-            *s = s.wrapping_add(1);
-        }
-    }
-
-    fn state_bytes(&self, _s: &u64) -> usize {
-        8
-    }
-}
-
-impl Invertible for Count {
-    #[inline]
-    fn remove(&self, s: &mut u64, _ts: i64, v: &Value) {
-        if !v.is_null() {
-            *s = s.wrapping_sub(1);
-        }
-    }
-
-    fn uncombine(&self, from: &mut u64, other: &u64) {
-        *from = from.wrapping_sub(*other);
+    fn counts(v: &Value) -> bool {
+        !v.is_null()
     }
 }

@@ -1,49 +1,17 @@
 //! `count_if(p)`: the number of events whose predicate is `true` (null and false
 //! do not count).
 
-use super::{AggError, Aggregation, Invertible};
+use super::{CountAgg, Counts};
 use crate::value::Value;
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct CountIf;
+pub struct IsTrue;
 
-impl Aggregation for CountIf {
-    type State = u64;
-    const INVERTIBLE: bool = true;
+pub type CountIf = CountAgg<IsTrue>;
 
-    fn identity(&self) -> u64 {
-        0
-    }
-
-    fn combine(&self, into: &mut u64, other: &u64) {
-        *into = into.wrapping_add(*other);
-    }
-
-    fn finish(&self, s: &u64) -> Result<Value, AggError> {
-        Ok(Value::Int64(*s as i64))
-    }
-
+impl Counts for IsTrue {
     #[inline]
-    fn insert(&self, s: &mut u64, _ts: i64, v: &Value) {
-        if matches!(v, Value::Bool(true)) {
-            *s = s.wrapping_add(1);
-        }
-    }
-
-    fn state_bytes(&self, _s: &u64) -> usize {
-        8
-    }
-}
-
-impl Invertible for CountIf {
-    #[inline]
-    fn remove(&self, s: &mut u64, _ts: i64, v: &Value) {
-        if matches!(v, Value::Bool(true)) {
-            *s = s.wrapping_sub(1);
-        }
-    }
-
-    fn uncombine(&self, from: &mut u64, other: &u64) {
-        *from = from.wrapping_sub(*other);
+    fn counts(v: &Value) -> bool {
+        matches!(v, Value::Bool(true))
     }
 }

@@ -8,6 +8,7 @@ mod count;
 mod count_distinct;
 mod count_if;
 mod count_star;
+mod counter;
 mod error;
 mod first;
 mod last;
@@ -21,21 +22,22 @@ mod sum_int;
 mod var_pop;
 
 pub use avg::{Avg, AvgState};
-pub use count::Count;
+pub use count::{Count, NonNull};
 pub use count_distinct::CountDistinct;
-pub use count_if::CountIf;
-pub use count_star::CountStar;
+pub use count_if::{CountIf, IsTrue};
+pub use count_star::{CountStar, EveryEvent};
+pub use counter::{CountAgg, Counts};
 pub use error::AggError;
 pub use first::{First, FirstSel};
 pub use last::{Last, LastSel};
 pub use max::{Max, MaxSel};
 pub use min::{Min, MinSel};
-pub use moments::Moments;
+pub use moments::{MomentFinish, Moments, MomentsAgg};
 pub use select::{Select, SelectAgg};
-pub use stddev_pop::StddevPop;
+pub use stddev_pop::{StandardDeviation, StddevPop};
 pub use sum_float::SumFloat;
 pub use sum_int::SumInt;
-pub use var_pop::VarPop;
+pub use var_pop::{VarPop, Variance};
 
 use crate::value::Value;
 

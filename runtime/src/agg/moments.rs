@@ -1,6 +1,7 @@
-//! `Moments`: count, exact sum and exact sum of squares, the state shared by var_pop
-//! and stddev_pop.
+//! `Moments`: count, exact sum and exact sum of squares, and `MomentsAgg`, the
+//! aggregation over them that var_pop and stddev_pop share (they differ in `finish`).
 
+use super::{AggError, Aggregation, Invertible};
 use crate::exact::{ExactSum, SquareSum};
 use crate::value::Value;
 
@@ -52,5 +53,55 @@ impl Moments {
 
     pub fn approx_bytes(&self) -> usize {
         8 + self.s1.approx_bytes() + self.s2.approx_bytes()
+    }
+}
+
+/// How a moments aggregation turns exact `(Σx, Σx², n)` into its result (n > 0).
+pub trait MomentFinish: Clone + Copy + Send + Sync + std::fmt::Debug + Default + 'static {
+    fn finish(s1: &ExactSum, s2: &SquareSum, n: u64) -> f64;
+}
+
+/// The invertible monoid over `Moments` shared by var_pop and stddev_pop; empty is
+/// null.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MomentsAgg<F: MomentFinish>(pub F);
+
+impl<F: MomentFinish> Aggregation for MomentsAgg<F> {
+    type State = Moments;
+    const INVERTIBLE: bool = true;
+
+    fn identity(&self) -> Moments {
+        Moments::default()
+    }
+
+    fn combine(&self, into: &mut Moments, other: &Moments) {
+        into.merge(other, false);
+    }
+
+    fn finish(&self, s: &Moments) -> Result<Value, AggError> {
+        if s.n == 0 {
+            return Ok(Value::Null);
+        }
+        Ok(Value::Float64(F::finish(&s.s1, &s.s2, s.n)))
+    }
+
+    #[inline]
+    fn insert(&self, s: &mut Moments, _ts: i64, v: &Value) {
+        s.put(v, false);
+    }
+
+    fn state_bytes(&self, s: &Moments) -> usize {
+        s.approx_bytes()
+    }
+}
+
+impl<F: MomentFinish> Invertible for MomentsAgg<F> {
+    #[inline]
+    fn remove(&self, s: &mut Moments, _ts: i64, v: &Value) {
+        s.put(v, true);
+    }
+
+    fn uncombine(&self, from: &mut Moments, other: &Moments) {
+        from.merge(other, true);
     }
 }

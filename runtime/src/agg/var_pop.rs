@@ -1,49 +1,16 @@
 //! `var_pop(x)`: population variance `(n·Σx² − (Σx)²) / n²` of the exact sums, correctly rounded; float64 for int64 or float64 input; empty is null, any
 //! non-finite input gives NaN.
 
-use super::{AggError, Aggregation, Invertible, Moments};
-use crate::exact;
-use crate::value::Value;
+use super::{MomentFinish, MomentsAgg};
+use crate::exact::{self, ExactSum, SquareSum};
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct VarPop;
+pub struct Variance;
 
-impl Aggregation for VarPop {
-    type State = Moments;
-    const INVERTIBLE: bool = true;
+pub type VarPop = MomentsAgg<Variance>;
 
-    fn identity(&self) -> Moments {
-        Moments::default()
-    }
-
-    fn combine(&self, into: &mut Moments, other: &Moments) {
-        into.merge(other, false);
-    }
-
-    fn finish(&self, s: &Moments) -> Result<Value, AggError> {
-        if s.n == 0 {
-            return Ok(Value::Null);
-        }
-        Ok(Value::Float64(exact::var_pop(&s.s1, &s.s2, s.n)))
-    }
-
-    #[inline]
-    fn insert(&self, s: &mut Moments, _ts: i64, v: &Value) {
-        s.put(v, false);
-    }
-
-    fn state_bytes(&self, s: &Moments) -> usize {
-        s.approx_bytes()
-    }
-}
-
-impl Invertible for VarPop {
-    #[inline]
-    fn remove(&self, s: &mut Moments, _ts: i64, v: &Value) {
-        s.put(v, true);
-    }
-
-    fn uncombine(&self, from: &mut Moments, other: &Moments) {
-        from.merge(other, true);
+impl MomentFinish for Variance {
+    fn finish(s1: &ExactSum, s2: &SquareSum, n: u64) -> f64 {
+        exact::var_pop(s1, s2, n)
     }
 }

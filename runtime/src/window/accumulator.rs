@@ -64,17 +64,17 @@ pub fn window_accumulator(
         }
     }
     Ok(match agg {
-        AggKind::CountStar => Box::new(InvertibleWindow::new(CountStar, check)),
-        AggKind::Count => Box::new(InvertibleWindow::new(Count, check)),
-        AggKind::CountIf => Box::new(InvertibleWindow::new(CountIf, check)),
+        AggKind::CountStar => Box::new(InvertibleWindow::new(CountStar::default(), check)),
+        AggKind::Count => Box::new(InvertibleWindow::new(Count::default(), check)),
+        AggKind::CountIf => Box::new(InvertibleWindow::new(CountIf::default(), check)),
         AggKind::CountDistinct => Box::new(InvertibleWindow::new(CountDistinct, check)),
         AggKind::Sum if input == Some(DataType::Int64) => {
             Box::new(InvertibleWindow::new(SumInt, check))
         }
         AggKind::Sum => Box::new(InvertibleWindow::new(SumFloat, check)),
         AggKind::Avg => Box::new(InvertibleWindow::new(Avg, check)),
-        AggKind::VarPop => Box::new(InvertibleWindow::new(VarPop, check)),
-        AggKind::StddevPop => Box::new(InvertibleWindow::new(StddevPop, check)),
+        AggKind::VarPop => Box::new(InvertibleWindow::new(VarPop::default(), check)),
+        AggKind::StddevPop => Box::new(InvertibleWindow::new(StddevPop::default(), check)),
         AggKind::Min => sel::<MinSel>(windowed, check),
         AggKind::Max => sel::<MaxSel>(windowed, check),
         AggKind::First => sel::<FirstSel>(windowed, check),

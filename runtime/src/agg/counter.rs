@@ -1,0 +1,58 @@
+//! `Counts` and `CountAgg`: the counting aggregations (count(*), count, count_if) as
+//! one invertible monoid over `u64`, differing only in which events they count.
+
+use super::{AggError, Aggregation, Invertible};
+use crate::value::Value;
+
+/// Decides whether an event's value counts.
+///
+/// Invariant: `counts` is a pure function of the value (so removing an event undoes
+/// inserting it).
+pub trait Counts: Clone + Copy + Send + Sync + std::fmt::Debug + Default + 'static {
+    fn counts(v: &Value) -> bool;
+}
+
+/// The monoid of a `Counts`: the number of counted events.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CountAgg<C: Counts>(pub C);
+
+impl<C: Counts> Aggregation for CountAgg<C> {
+    type State = u64;
+    const INVERTIBLE: bool = true;
+
+    fn identity(&self) -> u64 {
+        0
+    }
+
+    fn combine(&self, into: &mut u64, other: &u64) {
+        *into = into.wrapping_add(*other);
+    }
+
+    fn finish(&self, s: &u64) -> Result<Value, AggError> {
+        Ok(Value::Int64(*s as i64))
+    }
+
+    #[inline]
+    fn insert(&self, s: &mut u64, _ts: i64, v: &Value) {
+        if C::counts(v) {
+            *s = s.wrapping_add(1);
+        }
+    }
+
+    fn state_bytes(&self, _s: &u64) -> usize {
+        8
+    }
+}
+
+impl<C: Counts> Invertible for CountAgg<C> {
+    #[inline]
+    fn remove(&self, s: &mut u64, _ts: i64, v: &Value) {
+        if C::counts(v) {
+            *s = s.wrapping_sub(1);
+        }
+    }
+
+    fn uncombine(&self, from: &mut u64, other: &u64) {
+        *from = from.wrapping_sub(*other);
+    }
+}
