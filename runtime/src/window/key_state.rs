@@ -39,6 +39,18 @@ impl Cursor {
     fn invalidate(&mut self) {
         self.finished.iter_mut().for_each(|f| *f = None);
     }
+
+    /// Accumulator `i` finished, through the cache.
+    fn finish(&mut self, i: usize) -> Result<Value, AggError> {
+        if let Some(v) = &self.finished[i] {
+            return Ok(v.clone());
+        }
+        let r = self.accs[i].finish();
+        if let Ok(v) = &r {
+            self.finished[i] = Some(v.clone());
+        }
+        r
+    }
 }
 
 /// Feeds buffer row `row` to (or, with `insert == false`, evicts it from) the
@@ -270,32 +282,20 @@ impl KeyState {
             }
         }
         out.clear();
-        let spec = Arc::clone(&self.spec);
+        let spec = &*self.spec;
+        let cursors = &mut self.cursors;
         for f in 0..spec.features.len() {
             let fresh = spec.ttl_column[f].is_none_or(|tc| {
                 let (k, i) = spec.place[tc];
-                !matches!(self.finish(k, i), Ok(Value::Int64(0)))
+                !matches!(cursors[k].finish(i), Ok(Value::Int64(0)))
             });
             if fresh {
                 let (k, i) = spec.place[f];
-                out.push(self.finish(k, i));
+                out.push(cursors[k].finish(i));
             } else {
                 out.push(Ok(Value::Null));
             }
         }
-    }
-
-    /// Accumulator `i` of cursor `k` finished, through the cursor's cache.
-    fn finish(&mut self, k: usize, i: usize) -> Result<Value, AggError> {
-        let c = &mut self.cursors[k];
-        if let Some(v) = &c.finished[i] {
-            return Ok(v.clone());
-        }
-        let r = c.accs[i].finish();
-        if let Ok(v) = &r {
-            c.finished[i] = Some(v.clone());
-        }
-        r
     }
 
     /// Every feature evaluated at exactly `t`, in `KeySpec` feature order.
