@@ -9,7 +9,9 @@ use cli_common::{featc, stderr};
 
 /// A fresh scratch folder for one test.
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli_data").join(test);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli_data")
+        .join(test);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");
     dir
@@ -20,9 +22,17 @@ const TRANSACTIONS: &str = "examples/fraud/data/transactions.csv";
 
 /// The fraud transactions with `edit` applied to every line (header included).
 fn edited_transactions(dir: &Path, edit: impl Fn(usize, &str) -> Option<String>) -> String {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(TRANSACTIONS))
-        .expect("transactions");
-    let lines: Vec<String> = text.lines().enumerate().filter_map(|(i, l)| edit(i, l)).collect();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(TRANSACTIONS),
+    )
+    .expect("transactions");
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| edit(i, l))
+        .collect();
     let path = dir.join("transactions.csv");
     std::fs::write(&path, lines.join("\n") + "\n").expect("write");
     path.display().to_string()
@@ -33,18 +43,40 @@ fn training_set_and_replay_write_the_same_file() {
     let dir = scratch("same");
     let batch = dir.join("batch.csv").display().to_string();
     let replay = dir.join("replay.csv").display().to_string();
-    let o = featc(&["training-set", "examples/fraud", "--spine", SPINE, "--service", "fraud_v1", "--out", &batch]);
+    let o = featc(&[
+        "training-set",
+        "examples/fraud",
+        "--spine",
+        SPINE,
+        "--service",
+        "fraud_v1",
+        "--out",
+        &batch,
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = featc(&[
-        "replay", "examples/fraud", "--spine", SPINE, "--service", "fraud_v1", "--out", &replay,
-        "--disorder", "5m", "--batch-size", "13",
+        "replay",
+        "examples/fraud",
+        "--spine",
+        SPINE,
+        "--service",
+        "fraud_v1",
+        "--out",
+        &replay,
+        "--disorder",
+        "5m",
+        "--batch-size",
+        "13",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let batch = std::fs::read_to_string(batch).expect("batch output");
     let replay = std::fs::read_to_string(replay).expect("replay output");
     assert_eq!(batch, replay);
     let header = batch.lines().next().expect("a header");
-    assert!(header.starts_with("user_id,merchant_id,ts,is_fraud,txn_count_1h,txn_count_7d,"), "{header}");
+    assert!(
+        header.starts_with("user_id,merchant_id,ts,is_fraud,txn_count_1h,txn_count_7d,"),
+        "{header}"
+    );
     assert_eq!(batch.lines().count(), 301, "300 spine rows and a header");
 }
 
@@ -58,27 +90,59 @@ fn a_missing_source_column_is_named() {
         Some(cells.join(","))
     });
     let out = dir.join("o.csv").display().to_string();
-    let o = featc(&["training-set", "examples/fraud", "--spine", SPINE, "--source", &format!("transactions={tx}"), "--out", &out]);
+    let o = featc(&[
+        "training-set",
+        "examples/fraud",
+        "--spine",
+        SPINE,
+        "--source",
+        &format!("transactions={tx}"),
+        "--out",
+        &out,
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("source `transactions`") && err.contains("`amount`"), "{err}");
+    assert!(
+        err.contains("source `transactions`") && err.contains("`amount`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_null_in_a_key_column_declared_non_nullable_is_named() {
     let dir = scratch("null_key");
-    let tx = edited_transactions(&dir, |i, l| Some(if i == 5 { l.splitn(2, ',').nth(1).map(|r| format!(",{r}")).unwrap() } else { l.to_string() }));
+    let tx = edited_transactions(&dir, |i, l| {
+        Some(if i == 5 {
+            l.splitn(2, ',').nth(1).map(|r| format!(",{r}")).unwrap()
+        } else {
+            l.to_string()
+        })
+    });
     let out = dir.join("o.csv").display().to_string();
-    let o = featc(&["training-set", "examples/fraud", "--spine", SPINE, "--source", &format!("transactions={tx}"), "--out", &out]);
+    let o = featc(&[
+        "training-set",
+        "examples/fraud",
+        "--spine",
+        SPINE,
+        "--source",
+        &format!("transactions={tx}"),
+        "--out",
+        &out,
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("source `transactions`") && err.contains("`user_id`"), "{err}");
+    assert!(
+        err.contains("source `transactions`") && err.contains("`user_id`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_spine_without_a_key_column_says_which() {
     let dir = scratch("spine_key");
-    let spine_text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(SPINE)).expect("spine");
+    let spine_text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(SPINE))
+            .expect("spine");
     let cut: Vec<String> = spine_text
         .lines()
         .map(|l| {
@@ -90,10 +154,20 @@ fn a_spine_without_a_key_column_says_which() {
     let spine = dir.join("spine.csv");
     std::fs::write(&spine, cut.join("\n") + "\n").expect("write spine");
     let out = dir.join("o.csv").display().to_string();
-    let o = featc(&["training-set", "examples/fraud", "--spine", &spine.display().to_string(), "--out", &out]);
+    let o = featc(&[
+        "training-set",
+        "examples/fraud",
+        "--spine",
+        &spine.display().to_string(),
+        "--out",
+        &out,
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("spine") && err.contains("`merchant_id`"), "{err}");
+    assert!(
+        err.contains("spine") && err.contains("`merchant_id`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -103,7 +177,10 @@ fn import_spec_writes_a_project_that_checks() {
     let o = featc(&["import-spec", "tests/cases/marketplace", "--out", &out]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).expect("the project");
-    assert!(text.contains("service spec {") && text.contains("source reviews {"), "{text}");
+    assert!(
+        text.contains("service spec {") && text.contains("source reviews {"),
+        "{text}"
+    );
     let o = featc(&["check", &out]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = featc(&["import-spec", "examples/fraud"]);
@@ -124,13 +201,23 @@ fn an_unparsable_cell_names_the_source_column_and_row() {
     });
     let out = dir.join("o.csv").display().to_string();
     for command in ["training-set", "replay"] {
-        let o = featc(&[command, "examples/fraud", "--spine", SPINE, "--source", &format!("transactions={tx}"), "--out", &out]);
+        let o = featc(&[
+            command,
+            "examples/fraud",
+            "--spine",
+            SPINE,
+            "--source",
+            &format!("transactions={tx}"),
+            "--out",
+            &out,
+        ]);
         assert_eq!(o.status.code(), Some(2), "{command}");
         let err = stderr(&o);
         assert!(
-            err.contains("source `transactions`") && err.contains("`amount`") && err.contains("twelve"),
+            err.contains("source `transactions`")
+                && err.contains("`amount`")
+                && err.contains("twelve"),
             "{command}: {err}"
         );
     }
 }
-

@@ -141,12 +141,18 @@ fn apply(text: &str, m: &Mutation) -> String {
 /// `PROPTEST_CASES` overrides the suite's default, for the long run documented in
 /// ARCHITECTURE.md ("Testing").
 fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Compiles one file and checks the outcome is a value or rendered diagnostics.
 fn compile_never_panics(text: String) -> Result<(), TestCaseError> {
-    let files = vec![SourceFile { name: "m.feat".into(), text }];
+    let files = vec![SourceFile {
+        name: "m.feat".into(),
+        text,
+    }];
     match featc::compile(&files) {
         Ok(project) => {
             let _ = featc::print::ir::print_project(&project);

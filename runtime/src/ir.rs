@@ -268,14 +268,28 @@ pub enum ExprKind {
     Cast(Box<Expr>),
     Not(Box<Expr>),
     Neg(Box<Expr>),
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    IsNull { expr: Box<Expr>, negated: bool },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
     /// Every item has the type of `expr` (after promotion).
-    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
     /// First non-null argument; all arguments share the result type.
     Coalesce(Vec<Expr>),
     /// `case when c then v ... else e end` (and `if(c, a, b)`); a null condition is false.
-    Case { branches: Vec<(Expr, Expr)>, otherwise: Option<Box<Expr>> },
+    Case {
+        branches: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
 }
 
 /// Binary operators with their typing rules (enforced by `check`):
@@ -344,7 +358,10 @@ impl Project {
         let mut out = Vec::new();
         for (v, view) in self.views.iter().enumerate() {
             for f in 0..view.features.len() {
-                out.push(FeatureId { view: v, feature: f });
+                out.push(FeatureId {
+                    view: v,
+                    feature: f,
+                });
             }
         }
         out
@@ -352,6 +369,8 @@ impl Project {
 
     /// Looks a feature up by its (global) name.
     pub fn feature_by_name(&self, name: &str) -> Option<FeatureId> {
-        self.all_features().into_iter().find(|id| self.feature(*id).name == name)
+        self.all_features()
+            .into_iter()
+            .find(|id| self.feature(*id).name == name)
     }
 }

@@ -145,7 +145,11 @@ impl Hash for ValueKey {
             Value::Null => {}
             Value::Int64(v) | Value::Timestamp(v) => v.hash(state),
             Value::Float64(f) => {
-                let bits = if f.is_nan() { f64::NAN.to_bits() } else { f.to_bits() };
+                let bits = if f.is_nan() {
+                    f64::NAN.to_bits()
+                } else {
+                    f.to_bits()
+                };
                 bits.hash(state)
             }
             Value::Bool(b) => b.hash(state),

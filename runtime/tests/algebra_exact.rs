@@ -14,7 +14,9 @@ use proptest::test_runner::FileFailurePersistence;
 /// powers of two at both ends of the range, and exact opposites for cancellation.
 fn finite() -> impl Strategy<Value = f64> {
     prop_oneof![
-        any::<u64>().prop_map(f64::from_bits).prop_filter("finite", |x| x.is_finite()),
+        any::<u64>()
+            .prop_map(f64::from_bits)
+            .prop_filter("finite", |x| x.is_finite()),
         (-100_000i64..100_000).prop_map(|c| c as f64 / 100.0),
         (-1074i32..1024, any::<bool>()).prop_map(|(e, s)| {
             let x = 2f64.powi(e);
@@ -29,7 +31,8 @@ fn finite() -> impl Strategy<Value = f64> {
         Just(f64::MIN_POSITIVE),
         Just(5e-324),
         Just(-0.0),
-        (any::<u64>(), 0u64..8).prop_map(|(b, k)| f64::from_bits((b & 0x000F_FFFF_FFFF_FFFF) | (k << 52))),
+        (any::<u64>(), 0u64..8)
+            .prop_map(|(b, k)| f64::from_bits((b & 0x000F_FFFF_FFFF_FFFF) | (k << 52))),
         (1u64..1 << 53, 900i32..1023).prop_map(|(m, e)| m as f64 * 2f64.powi(e - 52)),
     ]
 }
@@ -201,7 +204,11 @@ fn edge_cases() {
     let mut s = ExactSum::new();
     assert_eq!(s.round().to_bits(), 0.0f64.to_bits());
     s.add_f64(-0.0);
-    assert_eq!(s.round().to_bits(), 0.0f64.to_bits(), "an exact zero is +0.0");
+    assert_eq!(
+        s.round().to_bits(),
+        0.0f64.to_bits(),
+        "an exact zero is +0.0"
+    );
     s.add_f64(f64::MAX);
     s.add_f64(f64::MAX);
     assert_eq!(s.round(), f64::INFINITY);

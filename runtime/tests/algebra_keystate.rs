@@ -13,13 +13,30 @@ use featc_runtime::window::{FeatureSpec, KeySpec, KeyState, SpecError, Ttl};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
-const SLOTS: [DataType; 5] =
-    [DataType::Int64, DataType::Float64, DataType::String, DataType::Bool, DataType::Timestamp];
+const SLOTS: [DataType; 5] = [
+    DataType::Int64,
+    DataType::Float64,
+    DataType::String,
+    DataType::Bool,
+    DataType::Timestamp,
+];
 
 fn cases() -> Vec<(AggKind, Option<DataType>)> {
     use AggKind::*;
     let mut out = vec![(CountStar, None)];
-    for agg in [Count, CountIf, CountDistinct, Sum, Avg, Min, Max, VarPop, StddevPop, First, Last] {
+    for agg in [
+        Count,
+        CountIf,
+        CountDistinct,
+        Sum,
+        Avg,
+        Min,
+        Max,
+        VarPop,
+        StddevPop,
+        First,
+        Last,
+    ] {
         for t in SLOTS {
             if agg.result_type(Some(t)).is_some() {
                 out.push((agg, Some(t)));
@@ -85,7 +102,11 @@ fn event() -> impl Strategy<Value = Event> {
         SLOTS.iter().map(|t| value(*t)).collect::<Vec<_>>(),
         prop::collection::vec(any::<bool>(), 2),
     )
-        .prop_map(|(ts, inputs, filters)| Event { ts, inputs, filters })
+        .prop_map(|(ts, inputs, filters)| Event {
+            ts,
+            inputs,
+            filters,
+        })
 }
 
 #[derive(Debug, Clone)]
@@ -104,11 +125,15 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// The value of `f` at `t` over `pushed` (index = seq), from the definitions.
-fn expected(f: &FeatureSpec, pushed: &[&Event], t: i64) -> Result<Value, featc_runtime::agg::AggError> {
+fn expected(
+    f: &FeatureSpec,
+    pushed: &[&Event],
+    t: i64,
+) -> Result<Value, featc_runtime::agg::AggError> {
     if let Some(ttl) = f.ttl {
-        let fresh = pushed.iter().any(|e| {
-            e.ts <= t && e.ts > t - ttl.ttl_us && ttl.filter.is_none_or(|s| e.filters[s])
-        });
+        let fresh = pushed
+            .iter()
+            .any(|e| e.ts <= t && e.ts > t - ttl.ttl_us && ttl.filter.is_none_or(|s| e.filters[s]));
         if !fresh {
             return Ok(Value::Null);
         }
@@ -190,13 +215,38 @@ fn spec_errors() {
         window_us: Some(5),
         ttl: None,
     };
-    assert!(matches!(KeySpec::new(vec![f.clone()], 1, 0), Err(SpecError::Agg { feature: 0, .. })));
-    let g = FeatureSpec { input_type: Some(DataType::Int64), input: Some(3), ..f.clone() };
-    assert!(matches!(KeySpec::new(vec![g], 1, 0), Err(SpecError::InputSlot { slot: 3, .. })));
-    let h = FeatureSpec { input_type: Some(DataType::Int64), window_us: Some(0), ..f.clone() };
-    assert!(matches!(KeySpec::new(vec![h], 1, 0), Err(SpecError::NonPositiveWindow { .. })));
-    let c = FeatureSpec { agg: AggKind::CountStar, input: Some(0), input_type: None, ..f };
-    assert!(matches!(KeySpec::new(vec![c], 1, 0), Err(SpecError::Input { .. })));
+    assert!(matches!(
+        KeySpec::new(vec![f.clone()], 1, 0),
+        Err(SpecError::Agg { feature: 0, .. })
+    ));
+    let g = FeatureSpec {
+        input_type: Some(DataType::Int64),
+        input: Some(3),
+        ..f.clone()
+    };
+    assert!(matches!(
+        KeySpec::new(vec![g], 1, 0),
+        Err(SpecError::InputSlot { slot: 3, .. })
+    ));
+    let h = FeatureSpec {
+        input_type: Some(DataType::Int64),
+        window_us: Some(0),
+        ..f.clone()
+    };
+    assert!(matches!(
+        KeySpec::new(vec![h], 1, 0),
+        Err(SpecError::NonPositiveWindow { .. })
+    ));
+    let c = FeatureSpec {
+        agg: AggKind::CountStar,
+        input: Some(0),
+        input_type: None,
+        ..f
+    };
+    assert!(matches!(
+        KeySpec::new(vec![c], 1, 0),
+        Err(SpecError::Input { .. })
+    ));
 }
 
 #[test]
@@ -213,7 +263,11 @@ fn window_bounds_are_left_open_right_closed() {
     let mut s = KeyState::new(spec);
     s.push_event(0, 0, &[Value::Int64(1)], &[]);
     s.push_event(10, 1, &[Value::Int64(2)], &[]);
-    assert_eq!(s.read(10), vec![Ok(Value::Int64(2))], "the event at t - W is out, at t is in");
+    assert_eq!(
+        s.read(10),
+        vec![Ok(Value::Int64(2))],
+        "the event at t - W is out, at t is in"
+    );
     assert_eq!(s.read(9), vec![Ok(Value::Int64(1))]);
     assert_eq!(s.read(20), vec![Ok(Value::Int64(0))]);
 }
@@ -229,7 +283,10 @@ fn late_event_below_the_drop_frontier_reaches_lifetime_features() {
         window_us: None,
         ttl: None,
     };
-    let w = FeatureSpec { window_us: Some(3), ..f.clone() };
+    let w = FeatureSpec {
+        window_us: Some(3),
+        ..f.clone()
+    };
     let spec = Arc::new(KeySpec::new(vec![f, w], 0, 0).unwrap());
     let mut s = KeyState::new(spec);
     s.drop_before(5);

@@ -17,9 +17,27 @@ use proptest::test_runner::FileFailurePersistence;
 /// Every accepted (aggregation, input type) pair.
 pub fn cases() -> Vec<(AggKind, Option<DataType>)> {
     use AggKind::*;
-    let types = [DataType::Int64, DataType::Float64, DataType::String, DataType::Bool, DataType::Timestamp];
+    let types = [
+        DataType::Int64,
+        DataType::Float64,
+        DataType::String,
+        DataType::Bool,
+        DataType::Timestamp,
+    ];
     let mut out = vec![(CountStar, None)];
-    for agg in [Count, CountIf, CountDistinct, Sum, Avg, Min, Max, VarPop, StddevPop, First, Last] {
+    for agg in [
+        Count,
+        CountIf,
+        CountDistinct,
+        Sum,
+        Avg,
+        Min,
+        Max,
+        VarPop,
+        StddevPop,
+        First,
+        Last,
+    ] {
         for t in types {
             if agg.result_type(Some(t)).is_some() {
                 out.push((agg, Some(t)));
@@ -157,10 +175,17 @@ fn check_monoid<A: Aggregation>(
     cut: usize,
 ) -> Result<(), TestCaseError> {
     let s = split_fold(a, events, cut);
-    prop_assert!(same_result(&a.finish(&s), &naive(agg, Some(ty), events)), "{:?}", agg);
+    prop_assert!(
+        same_result(&a.finish(&s), &naive(agg, Some(ty), events)),
+        "{:?}",
+        agg
+    );
     let mut id = a.identity();
     a.combine(&mut id, &s);
-    prop_assert!(same_result(&a.finish(&id), &a.finish(&s)), "identity is neutral");
+    prop_assert!(
+        same_result(&a.finish(&id), &a.finish(&s)),
+        "identity is neutral"
+    );
     Ok(())
 }
 
@@ -180,12 +205,20 @@ fn check_inverse<A: Invertible>(
     }
     let mut head = all.clone();
     a.uncombine(&mut head, &tail);
-    prop_assert!(same_result(&a.finish(&head), &naive(agg, Some(ty), &events[..cut])), "uncombine {:?}", agg);
+    prop_assert!(
+        same_result(&a.finish(&head), &naive(agg, Some(ty), &events[..cut])),
+        "uncombine {:?}",
+        agg
+    );
     let mut s = all;
     for (ts, v) in &events[..cut] {
         a.remove(&mut s, *ts, v);
     }
-    prop_assert!(same_result(&a.finish(&s), &naive(agg, Some(ty), &events[cut..])), "remove {:?}", agg);
+    prop_assert!(
+        same_result(&a.finish(&s), &naive(agg, Some(ty), &events[cut..])),
+        "remove {:?}",
+        agg
+    );
     Ok(())
 }
 
@@ -235,7 +268,13 @@ proptest! {
 #[test]
 fn unsupported_and_mismatched_inputs() {
     let e = window_accumulator(AggKind::Sum, Some(DataType::String), true).unwrap_err();
-    assert_eq!(e, AggError::UnsupportedInput { agg: AggKind::Sum, input: Some(DataType::String) });
+    assert_eq!(
+        e,
+        AggError::UnsupportedInput {
+            agg: AggKind::Sum,
+            input: Some(DataType::String)
+        }
+    );
     let mut acc = window_accumulator(AggKind::Sum, Some(DataType::Int64), true).unwrap();
     acc.insert(1, 0, &Value::Int64(3));
     assert_eq!(acc.finish(), Ok(Value::Int64(3)));
@@ -250,7 +289,10 @@ fn integer_sum_overflow_is_an_error_only_at_the_end() {
     let mut acc = window_accumulator(AggKind::Sum, Some(DataType::Int64), true).unwrap();
     acc.insert(1, 0, &Value::Int64(i64::MAX));
     acc.insert(2, 1, &Value::Int64(1));
-    assert_eq!(acc.finish(), Err(AggError::IntegerOverflow { agg: AggKind::Sum }));
+    assert_eq!(
+        acc.finish(),
+        Err(AggError::IntegerOverflow { agg: AggKind::Sum })
+    );
     acc.insert(3, 2, &Value::Int64(-5));
     assert_eq!(acc.finish(), Ok(Value::Int64(i64::MAX - 4)));
 }

@@ -18,7 +18,12 @@ mod tests {
     fn both_public_cases_are_in_the_repo() {
         for case in ["synthetic", "marketplace"] {
             let dir = super::cases_dir().join(case);
-            for file in ["features.feat", "spine.parquet", "expected.parquet", "spec.json"] {
+            for file in [
+                "features.feat",
+                "spine.parquet",
+                "expected.parquet",
+                "spec.json",
+            ] {
                 assert!(dir.join(file).is_file(), "missing {case}/{file}");
             }
         }

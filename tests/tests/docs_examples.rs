@@ -43,12 +43,19 @@ fn every_feat_block_in_the_docs_compiles() {
             seen += 1;
         }
     }
-    assert!(seen >= 6, "expected the language reference to hold examples, found {seen}");
+    assert!(
+        seen >= 6,
+        "expected the language reference to hold examples, found {seen}"
+    );
 }
 
 #[test]
 fn example_and_case_projects_compile() {
-    for dir in ["examples/fraud", "tests/cases/synthetic", "tests/cases/marketplace"] {
+    for dir in [
+        "examples/fraud",
+        "tests/cases/synthetic",
+        "tests/cases/marketplace",
+    ] {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(repo().join(dir))
             .expect("project folder")
             .map(|e| e.expect("dir entry").path())

@@ -34,7 +34,11 @@ fn compile(dir: &Path) -> Project {
     let files: Vec<SourceFile> = paths
         .iter()
         .map(|p| SourceFile {
-            name: p.strip_prefix(&root).expect("inside the repository").display().to_string(),
+            name: p
+                .strip_prefix(&root)
+                .expect("inside the repository")
+                .display()
+                .to_string(),
             text: std::fs::read_to_string(p).expect("read .feat"),
         })
         .collect();
@@ -57,6 +61,9 @@ fn stream_graphs() {
         let project = compile(&dir);
         let graph = featc::lower::stream::lower_stream(&project, &project.all_features())
             .unwrap_or_else(|e| panic!("{name} does not lower to a stream graph: {e}"));
-        insta::assert_snapshot!(format!("stream_{name}"), featc::lower::stream::print_stream(&graph));
+        insta::assert_snapshot!(
+            format!("stream_{name}"),
+            featc::lower::stream::print_stream(&graph)
+        );
     }
 }

@@ -17,9 +17,16 @@ async fn check_case(case: &str) {
     let dir = featc_tests::cases_dir().join(case);
     let project = compile_dir(&dir);
     let spine = dir.join("spine.parquet");
-    let batch = training_set(&project, &project.all_features(), &HashMap::new(), &spine, "ts", None)
-        .await
-        .unwrap_or_else(|e| panic!("{case} batch: {e}"));
+    let batch = training_set(
+        &project,
+        &project.all_features(),
+        &HashMap::new(),
+        &spine,
+        "ts",
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{case} batch: {e}"));
     let expected = read_parquet(&dir.join("expected.parquet"));
     let loaded = load(project, &spine).await;
     for (disorder, batch_size, seed) in [(0, 1, 0), (HOUR, 7, 1), (DAY, 1000, 2), (0, 1 << 20, 3)] {

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{
+    ArrayRef, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 use featc::SourceFile;
@@ -40,40 +42,70 @@ view recent from clicks by user {
 ";
 
 fn graph() -> StreamGraph {
-    let files = [SourceFile { name: "online.feat".into(), text: PROJECT.into() }];
+    let files = [SourceFile {
+        name: "online.feat".into(),
+        text: PROJECT.into(),
+    }];
     let project = featc::compile(&files).unwrap_or_else(|d| panic!("{d:?}"));
     featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower")
 }
 
 fn runtime(policy: LatePolicy) -> StreamRuntime {
-    StreamRuntime::with_options(graph(), Options { late_policy: policy, min_lateness_us: 0 }).expect("runtime")
+    StreamRuntime::with_options(
+        graph(),
+        Options {
+            late_policy: policy,
+            min_lateness_us: 0,
+        },
+    )
+    .expect("runtime")
 }
 
 /// Rows of (ts, user, amount, kind).
 fn clicks(rows: &[(i64, Option<i64>, Option<f64>, Option<&str>)]) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
-        Field::new("ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        Field::new(
+            "ts",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
         Field::new("user", DataType::Int64, true),
         Field::new("amount", DataType::Float64, true),
         Field::new("kind", DataType::Utf8, true),
     ]));
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(TimestampMicrosecondArray::from(rows.iter().map(|r| r.0).collect::<Vec<_>>()).with_timezone("UTC")),
-        Arc::new(Int64Array::from(rows.iter().map(|r| r.1).collect::<Vec<_>>())),
-        Arc::new(Float64Array::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())),
-        Arc::new(StringArray::from(rows.iter().map(|r| r.3).collect::<Vec<_>>())),
+        Arc::new(
+            TimestampMicrosecondArray::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())
+                .with_timezone("UTC"),
+        ),
+        Arc::new(Int64Array::from(
+            rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        )),
+        Arc::new(Float64Array::from(
+            rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        )),
+        Arc::new(StringArray::from(
+            rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+        )),
     ];
     RecordBatch::try_new(schema, columns).expect("batch")
 }
 
 fn read(rt: &mut StreamRuntime, user: i64, t: i64) -> Vec<(Value, Status)> {
-    let v = rt.get(&[Value::Int64(user)], &Selection::All, t).expect("read");
+    let v = rt
+        .get(&[Value::Int64(user)], &Selection::All, t)
+        .expect("read");
     assert_eq!(v.at, t);
-    v.features.into_iter().map(|f| (f.value, f.status)).collect()
+    v.features
+        .into_iter()
+        .map(|f| (f.value, f.status))
+        .collect()
 }
 
 fn value(rt: &mut StreamRuntime, name: &str, user: i64, t: i64) -> (Value, Status) {
-    let v = rt.get(&[Value::Int64(user)], &Selection::Features(&[name]), t).expect("read");
+    let v = rt
+        .get(&[Value::Int64(user)], &Selection::Features(&[name]), t)
+        .expect("read");
     let f = &v.features[0];
     assert_eq!(&*f.name, name);
     (f.value.clone(), f.status.clone())
@@ -82,8 +114,14 @@ fn value(rt: &mut StreamRuntime, name: &str, user: i64, t: i64) -> (Value, Statu
 #[test]
 fn windows_decay_without_new_events_and_edges_are_left_open() {
     let mut rt = runtime(LatePolicy::Apply);
-    rt.ingest("clicks", &clicks(&[(0, Some(1), Some(1.5), None), (30 * S, Some(1), Some(2.5), Some("web"))]))
-        .expect("ingest");
+    rt.ingest(
+        "clicks",
+        &clicks(&[
+            (0, Some(1), Some(1.5), None),
+            (30 * S, Some(1), Some(2.5), Some("web")),
+        ]),
+    )
+    .expect("ingest");
     assert_eq!(value(&mut rt, "n_1m", 1, 30 * S).0, Value::Int64(2));
     assert_eq!(value(&mut rt, "sum_1m", 1, 30 * S).0, Value::Float64(4.0));
     // The event at 0 sits exactly at t - W for t = 60s: out.
@@ -93,7 +131,9 @@ fn windows_decay_without_new_events_and_edges_are_left_open() {
     assert_eq!(value(&mut rt, "n_1m", 1, 90 * S - 1).0, Value::Int64(1));
     let all = read(&mut rt, 1, 90 * S);
     assert_eq!(all[0], (Value::Int64(0), Status::Present));
-    assert!(matches!(all[1], (Value::Float64(z), Status::Present) if z.to_bits() == 0.0f64.to_bits()));
+    assert!(
+        matches!(all[1], (Value::Float64(z), Status::Present) if z.to_bits() == 0.0f64.to_bits())
+    );
     assert_eq!(all[2], (Value::Null, Status::Null));
     assert_eq!(all[3], (Value::Int64(2), Status::Present));
     // Reading an earlier time again is still exact (an event at t is in).
@@ -105,7 +145,8 @@ fn windows_decay_without_new_events_and_edges_are_left_open() {
 #[test]
 fn unknown_entities_get_the_empty_values() {
     let mut rt = runtime(LatePolicy::Apply);
-    rt.ingest("clicks", &clicks(&[(0, Some(1), Some(1.0), None)])).expect("ingest");
+    rt.ingest("clicks", &clicks(&[(0, Some(1), Some(1.0), None)]))
+        .expect("ingest");
     let all = read(&mut rt, 99, 10 * S);
     assert_eq!(all[0], (Value::Int64(0), Status::UnknownEntity));
     assert_eq!(all[1], (Value::Float64(0.0), Status::UnknownEntity));
@@ -117,11 +158,23 @@ fn unknown_entities_get_the_empty_values() {
 #[test]
 fn ttl_makes_a_view_stale_and_the_view_filter_applies() {
     let mut rt = runtime(LatePolicy::Apply);
-    rt.ingest("clicks", &clicks(&[(30 * S, Some(1), Some(7.0), None), (40 * S, Some(1), Some(1.0), Some("bot"))]))
-        .expect("ingest");
+    rt.ingest(
+        "clicks",
+        &clicks(&[
+            (30 * S, Some(1), Some(7.0), None),
+            (40 * S, Some(1), Some(1.0), Some("bot")),
+        ]),
+    )
+    .expect("ingest");
     // `recent` has no filter: the bot row at 40s is its latest.
-    assert_eq!(value(&mut rt, "last_amount", 1, 340 * S - 1), (Value::Float64(1.0), Status::Present));
-    assert_eq!(value(&mut rt, "last_amount", 1, 340 * S), (Value::Null, Status::Stale));
+    assert_eq!(
+        value(&mut rt, "last_amount", 1, 340 * S - 1),
+        (Value::Float64(1.0), Status::Present)
+    );
+    assert_eq!(
+        value(&mut rt, "last_amount", 1, 340 * S),
+        (Value::Null, Status::Stale)
+    );
     // `activity` drops the bot row.
     assert_eq!(value(&mut rt, "total", 1, 50 * S).0, Value::Int64(1));
 }
@@ -129,10 +182,17 @@ fn ttl_makes_a_view_stale_and_the_view_filter_applies() {
 #[test]
 fn null_keys_are_counted_not_aggregated() {
     let mut rt = runtime(LatePolicy::Apply);
-    rt.ingest("clicks", &clicks(&[(0, None, Some(1.0), None), (S, Some(2), None, None)])).expect("ingest");
+    rt.ingest(
+        "clicks",
+        &clicks(&[(0, None, Some(1.0), None), (S, Some(2), None, None)]),
+    )
+    .expect("ingest");
     let m = rt.metrics();
     assert_eq!(m.events, 2);
-    assert_eq!(m.null_keys, 1, "one (row, key_by) pair: both views share the key_by");
+    assert_eq!(
+        m.null_keys, 1,
+        "one (row, key_by) pair: both views share the key_by"
+    );
     assert_eq!(m.entities, 1);
     assert!(m.state_bytes > 0);
 }
@@ -141,11 +201,18 @@ fn null_keys_are_counted_not_aggregated() {
 fn late_events_are_applied_and_counted_by_default() {
     assert_eq!(Options::default().late_policy, LatePolicy::Apply);
     let mut rt = runtime(LatePolicy::default());
-    rt.ingest("clicks", &clicks(&[(100 * S, Some(1), Some(1.0), None)])).expect("ingest");
+    rt.ingest("clicks", &clicks(&[(100 * S, Some(1), Some(1.0), None)]))
+        .expect("ingest");
     assert_eq!(rt.watermark("clicks"), Some(90 * S));
     // 95s is within the lateness, 80s is late.
-    rt.ingest("clicks", &clicks(&[(95 * S, Some(1), Some(1.0), None), (80 * S, Some(1), Some(1.0), None)]))
-        .expect("ingest");
+    rt.ingest(
+        "clicks",
+        &clicks(&[
+            (95 * S, Some(1), Some(1.0), None),
+            (80 * S, Some(1), Some(1.0), None),
+        ]),
+    )
+    .expect("ingest");
     let m = rt.metrics();
     assert_eq!((m.late, m.dead_lettered), (1, 0));
     assert_eq!(rt.dead_letters().rows(), 0);
@@ -156,16 +223,28 @@ fn late_events_are_applied_and_counted_by_default() {
 #[test]
 fn late_events_can_go_to_the_dead_letter_sink() {
     let mut rt = runtime(LatePolicy::DeadLetter);
-    rt.ingest("clicks", &clicks(&[(100 * S, Some(1), Some(1.0), None)])).expect("ingest");
-    rt.ingest("clicks", &clicks(&[(95 * S, Some(1), Some(1.0), None), (80 * S, Some(1), Some(2.0), None)]))
+    rt.ingest("clicks", &clicks(&[(100 * S, Some(1), Some(1.0), None)]))
         .expect("ingest");
+    rt.ingest(
+        "clicks",
+        &clicks(&[
+            (95 * S, Some(1), Some(1.0), None),
+            (80 * S, Some(1), Some(2.0), None),
+        ]),
+    )
+    .expect("ingest");
     let m = rt.metrics();
     assert_eq!((m.late, m.dead_lettered), (1, 1));
     assert_eq!(value(&mut rt, "total", 1, 100 * S).0, Value::Int64(2));
     let dead = rt.dead_letters().batches();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].0, "clicks");
-    let ts = dead[0].1.column(0).as_any().downcast_ref::<TimestampMicrosecondArray>().expect("ts");
+    let ts = dead[0]
+        .1
+        .column(0)
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .expect("ts");
     assert_eq!(ts.values().to_vec(), vec![80 * S]);
     // The sink hands the rows back for re-ingestion (they are still late: counted again).
     let rows = rt.dead_letters_mut().take();
@@ -176,10 +255,20 @@ fn late_events_can_go_to_the_dead_letter_sink() {
 #[test]
 fn reads_before_the_promised_horizon_are_refused() {
     let mut rt = runtime(LatePolicy::Apply);
-    rt.ingest("clicks", &clicks(&[(100 * S, Some(1), Some(1.0), None)])).expect("ingest");
-    rt.ingest("clicks", &clicks(&[(101 * S, Some(1), Some(1.0), None)])).expect("ingest");
-    let err = rt.get(&[Value::Int64(1)], &Selection::All, 50 * S).expect_err("too old");
-    assert_eq!(err, StreamError::ReadBeforeHorizon { at: 50 * S, horizon: 90 * S });
+    rt.ingest("clicks", &clicks(&[(100 * S, Some(1), Some(1.0), None)]))
+        .expect("ingest");
+    rt.ingest("clicks", &clicks(&[(101 * S, Some(1), Some(1.0), None)]))
+        .expect("ingest");
+    let err = rt
+        .get(&[Value::Int64(1)], &Selection::All, 50 * S)
+        .expect_err("too old");
+    assert_eq!(
+        err,
+        StreamError::ReadBeforeHorizon {
+            at: 50 * S,
+            horizon: 90 * S
+        }
+    );
     assert_eq!(value(&mut rt, "total", 1, 90 * S).0, Value::Int64(0));
     assert_eq!(value(&mut rt, "total", 1, 101 * S).0, Value::Int64(2));
 }
@@ -187,7 +276,9 @@ fn reads_before_the_promised_horizon_are_refused() {
 #[test]
 fn compaction_keeps_every_read_after_the_watermark_exact() {
     let mut rt = runtime(LatePolicy::Apply);
-    let rows: Vec<_> = (0..300).map(|i| (i * S, Some(1), Some(i as f64), None)).collect();
+    let rows: Vec<_> = (0..300)
+        .map(|i| (i * S, Some(1), Some(i as f64), None))
+        .collect();
     for chunk in rows.chunks(10) {
         rt.ingest("clicks", &clicks(chunk)).expect("ingest");
     }
@@ -196,19 +287,29 @@ fn compaction_keeps_every_read_after_the_watermark_exact() {
     assert_eq!(value(&mut rt, "total", 1, 299 * S).0, Value::Int64(300));
     assert_eq!(value(&mut rt, "n_1m", 1, 299 * S).0, Value::Int64(60));
     let expected: f64 = (240..300).map(|i| i as f64).sum();
-    assert_eq!(value(&mut rt, "sum_1m", 1, 299 * S).0, Value::Float64(expected));
+    assert_eq!(
+        value(&mut rt, "sum_1m", 1, 299 * S).0,
+        Value::Float64(expected)
+    );
     assert_eq!(value(&mut rt, "n_1m", 1, 400 * S).0, Value::Int64(0));
 }
 
 #[test]
 fn bad_batches_are_refused_whole() {
     let mut rt = runtime(LatePolicy::Apply);
-    let no_kind = clicks(&[(0, Some(1), None, None)]).project(&[0, 1, 2]).expect("project");
+    let no_kind = clicks(&[(0, Some(1), None, None)])
+        .project(&[0, 1, 2])
+        .expect("project");
     match rt.ingest("clicks", &no_kind) {
-        Err(StreamError::MissingColumn { table, column }) => assert_eq!((table.as_str(), column.as_str()), ("clicks", "kind")),
+        Err(StreamError::MissingColumn { table, column }) => {
+            assert_eq!((table.as_str(), column.as_str()), ("clicks", "kind"))
+        }
         other => panic!("expected a missing column, got {other:?}"),
     }
-    assert!(matches!(rt.ingest("nope", &no_kind), Err(StreamError::UnknownSource(_))));
+    assert!(matches!(
+        rt.ingest("nope", &no_kind),
+        Err(StreamError::UnknownSource(_))
+    ));
     assert_eq!(rt.metrics().events, 0);
     assert!(matches!(
         rt.get(&[Value::Int64(1)], &Selection::Features(&["nope"]), 0),
@@ -216,7 +317,11 @@ fn bad_batches_are_refused_whole() {
     ));
     assert!(matches!(
         rt.get(&[Value::Int64(1), Value::Int64(2)], &Selection::All, 0),
-        Err(StreamError::KeyArity { expected: 1, found: 2, .. })
+        Err(StreamError::KeyArity {
+            expected: 1,
+            found: 2,
+            ..
+        })
     ));
 }
 
@@ -246,7 +351,10 @@ fn narrower_ints_and_dictionary_strings_are_read_like_the_batch_path() {
     use datafusion::arrow::datatypes::Int32Type;
     use featc_runtime::stream::{replay, ReplayOptions};
 
-    let wide = clicks(&[(0, Some(1), Some(2.0), Some("web")), (S, Some(2), Some(3.0), None)]);
+    let wide = clicks(&[
+        (0, Some(1), Some(2.0), Some("web")),
+        (S, Some(2), Some(3.0), None),
+    ]);
     let kinds: DictionaryArray<Int32Type> = vec![Some("web"), None].into_iter().collect();
     let narrow_schema = Arc::new(Schema::new(vec![
         wide.schema().field(0).clone(),
@@ -265,7 +373,8 @@ fn narrower_ints_and_dictionary_strings_are_read_like_the_batch_path() {
     )
     .expect("batch");
     let spine = |user: ArrayRef| {
-        let ts: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![2 * S, 2 * S]).with_timezone("UTC"));
+        let ts: ArrayRef =
+            Arc::new(TimestampMicrosecondArray::from(vec![2 * S, 2 * S]).with_timezone("UTC"));
         let schema = Arc::new(Schema::new(vec![
             Field::new("user", user.data_type().clone(), false),
             Field::new("ts", ts.data_type().clone(), false),
@@ -274,8 +383,15 @@ fn narrower_ints_and_dictionary_strings_are_read_like_the_batch_path() {
     };
     let run = |events: &RecordBatch, spine: &RecordBatch| {
         let sources = [("clicks".to_string(), vec![events.clone()])];
-        let (out, _) = replay(graph(), &sources, spine, "ts", &Selection::All, &ReplayOptions::default())
-            .unwrap_or_else(|e| panic!("replay: {e}"));
+        let (out, _) = replay(
+            graph(),
+            &sources,
+            spine,
+            "ts",
+            &Selection::All,
+            &ReplayOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("replay: {e}"));
         out
     };
     let expected = run(&wide, &spine(Arc::new(Int64Array::from(vec![1, 2]))));

@@ -55,7 +55,11 @@ pub struct Floor {
 
 impl Floor {
     pub fn new(lateness_us: i64) -> Floor {
-        Floor { ids: HashMap::new(), keys: Vec::new(), lateness_us }
+        Floor {
+            ids: HashMap::new(),
+            keys: Vec::new(),
+            lateness_us,
+        }
     }
 
     pub fn ingest(&mut self, batch: &RecordBatch) {
@@ -90,7 +94,9 @@ impl Floor {
     /// (count over 1h, sum over 1d) of `user` at `t` (reads come at non-decreasing times
     /// after the last event, like the benchmark's).
     pub fn read(&mut self, user: i64, t: i64) -> (i64, f64) {
-        let Some(&id) = self.ids.get(&user) else { return (0, 0.0) };
+        let Some(&id) = self.ids.get(&user) else {
+            return (0, 0.0);
+        };
         let k = &mut self.keys[id];
         k.evict(t);
         (k.hour.len() as i64, k.sum)

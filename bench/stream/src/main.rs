@@ -34,7 +34,14 @@ pub struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { events: 10_000_000, batch: 1024, reads: 100_000, disorder_s: 300, seed: 42, mode: None };
+    let mut a = Args {
+        events: 10_000_000,
+        batch: 1024,
+        reads: 100_000,
+        disorder_s: 300,
+        seed: 42,
+        mode: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -95,15 +102,32 @@ fn parent(a: &Args) -> Result<Vec<HashMap<String, String>>, String> {
         eprintln!("running {mode} ...");
         let out = Command::new(&exe)
             .arg(a.events.to_string())
-            .args(["--batch", &a.batch.to_string(), "--reads", &a.reads.to_string()])
-            .args(["--disorder-s", &a.disorder_s.to_string(), "--seed", &a.seed.to_string()])
+            .args([
+                "--batch",
+                &a.batch.to_string(),
+                "--reads",
+                &a.reads.to_string(),
+            ])
+            .args([
+                "--disorder-s",
+                &a.disorder_s.to_string(),
+                "--seed",
+                &a.seed.to_string(),
+            ])
             .args(["--mode", mode])
             .output()
             .map_err(|e| e.to_string())?;
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let line = stdout.lines().find(|l| l.starts_with("RESULT ")).ok_or_else(|| {
-            format!("{mode} failed: {}{}", stdout, String::from_utf8_lossy(&out.stderr))
-        })?;
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with("RESULT "))
+            .ok_or_else(|| {
+                format!(
+                    "{mode} failed: {}{}",
+                    stdout,
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })?;
         let fields = line
             .split_whitespace()
             .skip(1)

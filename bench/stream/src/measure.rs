@@ -27,11 +27,22 @@ pub fn percentiles(samples: &mut [u64]) -> Percentiles {
         samples[i]
     };
     let mean = samples.iter().sum::<u64>() as f64 / samples.len().max(1) as f64;
-    Percentiles { p50: at(0.50), p99: at(0.99), p999: at(0.999), max: at(1.0), mean }
+    Percentiles {
+        p50: at(0.50),
+        p99: at(0.99),
+        p999: at(0.999),
+        max: at(1.0),
+        mean,
+    }
 }
 
 /// `1e7`, `10000000`, `1_000_000` -> a count.
 pub fn parse_count(text: &str) -> Option<usize> {
     let t = text.replace('_', "");
-    t.parse::<usize>().ok().or_else(|| t.parse::<f64>().ok().filter(|x| *x >= 0.0).map(|x| x as usize))
+    t.parse::<usize>().ok().or_else(|| {
+        t.parse::<f64>()
+            .ok()
+            .filter(|x| *x >= 0.0)
+            .map(|x| x as usize)
+    })
 }

@@ -17,7 +17,10 @@ use crate::measure::{percentiles, rss_bytes, Percentiles};
 use crate::rng::Rng;
 
 /// The synthetic acceptance case's spec (32 features over one source).
-const SYNTHETIC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/cases/synthetic/features.feat");
+const SYNTHETIC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/cases/synthetic/features.feat"
+);
 
 /// The two features the floor implements, over the same source declaration.
 const TWO: &str = "
@@ -45,15 +48,21 @@ pub struct Outcome {
 }
 
 fn graph(two_only: bool) -> Result<StreamGraph, String> {
-    let text = std::fs::read_to_string(Path::new(SYNTHETIC)).map_err(|e| format!("{SYNTHETIC}: {e}"))?;
+    let text =
+        std::fs::read_to_string(Path::new(SYNTHETIC)).map_err(|e| format!("{SYNTHETIC}: {e}"))?;
     let text = if two_only {
         // Keep the source and entity declarations, replace the view.
-        let cut = text.find("/// Spending behaviour").ok_or("synthetic spec changed: no view comment")?;
+        let cut = text
+            .find("/// Spending behaviour")
+            .ok_or("synthetic spec changed: no view comment")?;
         format!("{}{TWO}", &text[..cut])
     } else {
         text
     };
-    let files = [SourceFile { name: "features.feat".into(), text }];
+    let files = [SourceFile {
+        name: "features.feat".into(),
+        text,
+    }];
     let project = featc::compile(&files).map_err(|d| d.render(&files, false))?;
     featc::lower::stream::lower_stream(&project, &project.all_features()).map_err(|e| e.to_string())
 }
@@ -64,16 +73,32 @@ pub fn reads(events: &Events, n: usize, seed: u64) -> Vec<(i64, i64)> {
     let mut rng = Rng::new(seed ^ 0x5EED);
     let step = (2 * DAY_US / n.max(1) as i64).max(1);
     (0..n)
-        .map(|i| (events.users[rng.pick(&events.user_weights)], events.max_ts + 1 + i as i64 * step))
+        .map(|i| {
+            (
+                events.users[rng.pick(&events.user_weights)],
+                events.max_ts + 1 + i as i64 * step,
+            )
+        })
         .collect()
 }
 
-pub fn run_featc(events: &Events, reads: &[(i64, i64)], lateness_us: i64, two_only: bool) -> Result<Outcome, String> {
+pub fn run_featc(
+    events: &Events,
+    reads: &[(i64, i64)],
+    lateness_us: i64,
+    two_only: bool,
+) -> Result<Outcome, String> {
     let graph = graph(two_only)?;
     let features = graph.output().map_or(0, |o| o.features.len());
     let rss0 = rss_bytes();
-    let mut rt = StreamRuntime::with_options(graph, Options { min_lateness_us: lateness_us, ..Options::default() })
-        .map_err(|e| e.to_string())?;
+    let mut rt = StreamRuntime::with_options(
+        graph,
+        Options {
+            min_lateness_us: lateness_us,
+            ..Options::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
     let start = Instant::now();
     for b in &events.batches {
         rt.ingest("events", b).map_err(|e| e.to_string())?;
@@ -83,7 +108,10 @@ pub fn run_featc(events: &Events, reads: &[(i64, i64)], lateness_us: i64, two_on
     let m = rt.metrics();
 
     let names = rt.feature_names();
-    let count_at = names.iter().position(|n| &**n == "txn_count_1h").ok_or("no txn_count_1h")?;
+    let count_at = names
+        .iter()
+        .position(|n| &**n == "txn_count_1h")
+        .ok_or("no txn_count_1h")?;
     // The 32-feature spec has no `sum(amount) over 1d`: its sum check is then 0.
     let sum_at = names.iter().position(|n| &**n == "amount_sum_1d");
     let mut samples = Vec::with_capacity(reads.len());
@@ -102,7 +130,11 @@ pub fn run_featc(events: &Events, reads: &[(i64, i64)], lateness_us: i64, two_on
         if let Some(Value::Float64(s)) = sum_at.map(|i| &v.features[i].value) {
             sum_check += s;
         }
-        odd_statuses += v.features.iter().filter(|f| !matches!(f.status, Status::Present | Status::Null)).count();
+        odd_statuses += v
+            .features
+            .iter()
+            .filter(|f| !matches!(f.status, Status::Present | Status::Null))
+            .count();
     }
     Ok(Outcome {
         features,

@@ -23,13 +23,24 @@ fn cpu() -> String {
 
 pub fn print(a: &Args, results: &[Result]) {
     let [featc, two, floor] = results else { return };
-    println!("streaming benchmark: {} events, batches of {}, disorder/lateness {}s, {} reads, seed {}", a.events, a.batch, a.disorder_s, a.reads, a.seed);
+    println!(
+        "streaming benchmark: {} events, batches of {}, disorder/lateness {}s, {} reads, seed {}",
+        a.events, a.batch, a.disorder_s, a.reads, a.seed
+    );
     println!("machine: {}", cpu());
-    println!("generation (not timed in ingest): {:.1}s; entities: {}", num(featc, "gen_s"), num(featc, "entities"));
+    println!(
+        "generation (not timed in ingest): {:.1}s; entities: {}",
+        num(featc, "gen_s"),
+        num(featc, "entities")
+    );
     println!();
     println!("| configuration | features | ingest events/s | state bytes/entity (counted) | RSS delta/entity | read p50 | read p99 | read p999 | read max |");
     println!("|---|---|---|---|---|---|---|---|---|");
-    let names = ["featc, synthetic spec", "featc, 2 features", "hand-written VecDeque floor, 2 features"];
+    let names = [
+        "featc, synthetic spec",
+        "featc, 2 features",
+        "hand-written VecDeque floor, 2 features",
+    ];
     for (name, r) in names.iter().zip(results) {
         let rows = num(r, "rows");
         let e = num(r, "entities").max(1.0);
@@ -39,7 +50,11 @@ pub fn print(a: &Args, results: &[Result]) {
             num(r, "features"),
             rows / num(r, "ingest_s"),
             num(r, "state_bytes") / e,
-            if rss >= 0.0 { format!("{:.0}", rss / e) } else { "n/a".into() },
+            if rss >= 0.0 {
+                format!("{:.0}", rss / e)
+            } else {
+                "n/a".into()
+            },
             num(r, "p50") / 1e3,
             num(r, "p99") / 1e3,
             num(r, "p999") / 1e3,
@@ -53,7 +68,10 @@ pub fn print(a: &Args, results: &[Result]) {
         rate(floor) / rate(two),
         rate(floor) / rate(featc)
     );
-    println!("read p50 ratio featc(2 features)/floor: {:.1}x", num(two, "p50") / num(floor, "p50"));
+    println!(
+        "read p50 ratio featc(2 features)/floor: {:.1}x",
+        num(two, "p50") / num(floor, "p50")
+    );
     let counts = [featc, two, floor].map(|r| r.get("count_check").cloned().unwrap_or_default());
     let sums = [featc, two, floor].map(|r| num(r, "sum_check"));
     let drift = ((sums[2] - sums[1]) / sums[1]).abs();

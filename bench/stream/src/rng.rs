@@ -40,7 +40,9 @@ impl Rng {
     pub fn pick(&mut self, cumulative: &[f64]) -> usize {
         let total = cumulative.last().copied().unwrap_or(0.0);
         let x = self.f64() * total;
-        cumulative.partition_point(|&c| c <= x).min(cumulative.len().saturating_sub(1))
+        cumulative
+            .partition_point(|&c| c <= x)
+            .min(cumulative.len().saturating_sub(1))
     }
 
     /// Fisher-Yates shuffle.

@@ -52,20 +52,32 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 fn import(args: &Args) -> Result<String, String> {
-    let spec_path = args.spec.clone().unwrap_or_else(|| args.dir.join("spec.json"));
+    let spec_path = args
+        .spec
+        .clone()
+        .unwrap_or_else(|| args.dir.join("spec.json"));
     let text = std::fs::read_to_string(&spec_path)
         .map_err(|e| format!("cannot read `{}`: {e}", spec_path.display()))?;
     let spec = parse_spec(&text).map_err(|e| format!("`{}`: {e}", spec_path.display()))?;
     let mut names: Vec<&str> = spec.iter().map(|f| f.source.as_str()).collect();
     names.sort();
     names.dedup();
-    let base = args.out.as_ref().and_then(|o| o.parent()).map(Path::to_path_buf);
+    let base = args
+        .out
+        .as_ref()
+        .and_then(|o| o.parent())
+        .map(Path::to_path_buf);
     let mut sources = Vec::new();
     for name in names {
         let path = args.dir.join(format!("{name}.parquet"));
-        let file = File::open(&path).map_err(|e| format!("source `{name}`: cannot read `{}`: {e}", path.display()))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(|e| format!("source `{name}`: `{}` is not a Parquet file: {e}", path.display()))?;
+        let file = File::open(&path)
+            .map_err(|e| format!("source `{name}`: cannot read `{}`: {e}", path.display()))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+            format!(
+                "source `{name}`: `{}` is not a Parquet file: {e}",
+                path.display()
+            )
+        })?;
         sources.push(SourceSchema {
             name: name.to_string(),
             file: relative_to(&path, base.as_deref()),
@@ -80,7 +92,13 @@ fn import(args: &Args) -> Result<String, String> {
 fn relative_to(path: &Path, base: Option<&Path>) -> String {
     let absolute = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     let base = base
-        .map(|b| if b.as_os_str().is_empty() { Path::new(".") } else { b })
+        .map(|b| {
+            if b.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                b
+            }
+        })
         .and_then(|b| b.canonicalize().ok());
     match base.as_deref().and_then(|b| absolute.strip_prefix(b).ok()) {
         Some(rel) => rel.display().to_string(),

@@ -45,8 +45,12 @@ impl SpineJob {
             return match project.services.iter().find(|s| &s.name == name) {
                 Some(s) => Ok(s.features.clone()),
                 None => {
-                    let known: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
-                    Err(format!("no service `{name}` (services: {})", known.join(", ")))
+                    let known: Vec<&str> =
+                        project.services.iter().map(|s| s.name.as_str()).collect();
+                    Err(format!(
+                        "no service `{name}` (services: {})",
+                        known.join(", ")
+                    ))
                 }
             };
         }
@@ -57,7 +61,9 @@ impl SpineJob {
             .iter()
             .map(|n| {
                 let n = n.trim();
-                project.feature_by_name(n).ok_or_else(|| format!("no feature `{n}` in the project"))
+                project
+                    .feature_by_name(n)
+                    .ok_or_else(|| format!("no feature `{n}` in the project"))
             })
             .collect()
     }
@@ -80,7 +86,10 @@ impl SpineJob {
 
 /// Runs `job` on a multi-threaded IO runtime; its error becomes a usage/data failure.
 pub fn block_on(job: impl Future<Output = Result<(), String>>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return super::fail(format!("cannot start the IO runtime: {e}")),
     };

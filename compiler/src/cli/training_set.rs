@@ -109,7 +109,8 @@ async fn compute(
     let (physical, mut stream) = batch::run::execute(&ctx, plan)
         .await
         .map_err(super::engine_error)?;
-    let mut writer = OutputWriter::create(&args.job.out, stream.schema()).map_err(|e| e.to_string())?;
+    let mut writer =
+        OutputWriter::create(&args.job.out, stream.schema()).map_err(|e| e.to_string())?;
     let mut rows = 0;
     while let Some(b) = stream.next().await {
         let b = b.map_err(super::engine_error)?;

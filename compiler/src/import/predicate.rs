@@ -14,9 +14,13 @@ use super::project::ident;
 /// a message for `ImportError::Predicate`.
 pub fn translate(sql: &str) -> Result<(String, Vec<String>), String> {
     let dialect = GenericDialect {};
-    let mut parser = Parser::new(&dialect).try_with_sql(sql).map_err(|e| e.to_string())?;
+    let mut parser = Parser::new(&dialect)
+        .try_with_sql(sql)
+        .map_err(|e| e.to_string())?;
     let expr = parser.parse_expr().map_err(|e| e.to_string())?;
-    parser.expect_token(&Token::EOF).map_err(|e| e.to_string())?;
+    parser
+        .expect_token(&Token::EOF)
+        .map_err(|e| e.to_string())?;
     let mut columns = Vec::new();
     let text = write(&expr, &mut columns)?;
     Ok((text, columns))
@@ -36,10 +40,19 @@ fn write(e: &Expr, columns: &mut Vec<String>) -> Result<String, String> {
         Expr::Value(v) => literal(&v.value)?,
         Expr::IsNull(inner) => format!("{} is null", operand(inner, columns)?),
         Expr::IsNotNull(inner) => format!("{} is not null", operand(inner, columns)?),
-        Expr::InList { expr, list, negated } => {
-            let items: Result<Vec<String>, String> = list.iter().map(|i| write(i, columns)).collect();
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
+            let items: Result<Vec<String>, String> =
+                list.iter().map(|i| write(i, columns)).collect();
             let not = if *negated { "not " } else { "" };
-            format!("{} {not}in ({})", operand(expr, columns)?, items?.join(", "))
+            format!(
+                "{} {not}in ({})",
+                operand(expr, columns)?,
+                items?.join(", ")
+            )
         }
         Expr::UnaryOp { op, expr } => match op {
             UnaryOperator::Not => format!("not {}", operand(expr, columns)?),
@@ -64,7 +77,11 @@ fn write(e: &Expr, columns: &mut Vec<String>) -> Result<String, String> {
                 BinaryOperator::Modulo => "%",
                 other => return Err(format!("the operator `{other}` is not supported")),
             };
-            format!("{} {op} {}", operand(left, columns)?, operand(right, columns)?)
+            format!(
+                "{} {op} {}",
+                operand(left, columns)?,
+                operand(right, columns)?
+            )
         }
         other => return Err(format!("`{other}` is not in the predicate subset")),
     })
@@ -76,7 +93,10 @@ fn operand(e: &Expr, columns: &mut Vec<String>) -> Result<String, String> {
     Ok(match e {
         Expr::Identifier(_) | Expr::Value(_) => text,
         Expr::Nested(inner) if matches!(**inner, Expr::Identifier(_) | Expr::Value(_)) => text,
-        Expr::UnaryOp { op: UnaryOperator::Minus, expr } if matches!(**expr, Expr::Value(_)) => text,
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } if matches!(**expr, Expr::Value(_)) => text,
         _ => format!("({text})"),
     })
 }
@@ -102,9 +122,15 @@ mod tests {
     #[test]
     fn the_subset_translates_with_explicit_grouping() {
         assert_eq!(feat("status != 'cancelled'"), "status != 'cancelled'");
-        assert_eq!(feat("a <> 1 AND NOT (b IS NULL OR c IN (1, 2))"), "(a != 1) and (not ((b is null) or (c in (1, 2))))");
+        assert_eq!(
+            feat("a <> 1 AND NOT (b IS NULL OR c IN (1, 2))"),
+            "(a != 1) and (not ((b is null) or (c in (1, 2))))"
+        );
         assert_eq!(feat("x NOT IN ('a', 'it''s')"), "x not in ('a', 'it''s')");
-        assert_eq!(feat("amount > -2.5e3 and flag = TRUE"), "(amount > -2.5e3) and (flag = true)");
+        assert_eq!(
+            feat("amount > -2.5e3 and flag = TRUE"),
+            "(amount > -2.5e3) and (flag = true)"
+        );
         assert_eq!(feat("y IS NOT NULL"), "y is not null");
     }
 
@@ -120,7 +146,13 @@ mod tests {
 
     #[test]
     fn anything_else_is_refused() {
-        for sql in ["f(x) > 1", "x LIKE 'a%'", "x > 1 extra", "x BETWEEN 1 AND 2", ""] {
+        for sql in [
+            "f(x) > 1",
+            "x LIKE 'a%'",
+            "x > 1 extra",
+            "x BETWEEN 1 AND 2",
+            "",
+        ] {
             assert!(translate(sql).is_err(), "{sql} should be refused");
         }
     }

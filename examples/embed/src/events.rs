@@ -45,11 +45,30 @@ fn timestamps(ts: impl Iterator<Item = i64>) -> ArrayRef {
 pub fn transactions(rows: &[Txn]) -> Result<RecordBatch, Box<dyn Error>> {
     let columns: Vec<(&str, ArrayRef)> = vec![
         ("ts", timestamps(rows.iter().map(|r| r.ts))),
-        ("user_id", Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.user_id)))),
-        ("merchant_id", Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.merchant_id)))),
-        ("amount", Arc::new(rows.iter().map(|r| r.amount).collect::<Float64Array>())),
-        ("category", Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.category)))),
-        ("is_mobile", Arc::new(rows.iter().map(|r| r.is_mobile).collect::<BooleanArray>())),
+        (
+            "user_id",
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.user_id))),
+        ),
+        (
+            "merchant_id",
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.merchant_id),
+            )),
+        ),
+        (
+            "amount",
+            Arc::new(rows.iter().map(|r| r.amount).collect::<Float64Array>()),
+        ),
+        (
+            "category",
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.category),
+            )),
+        ),
+        (
+            "is_mobile",
+            Arc::new(rows.iter().map(|r| r.is_mobile).collect::<BooleanArray>()),
+        ),
     ];
     Ok(RecordBatch::try_from_iter(columns)?)
 }
@@ -57,9 +76,24 @@ pub fn transactions(rows: &[Txn]) -> Result<RecordBatch, Box<dyn Error>> {
 pub fn logins(rows: &[Login]) -> Result<RecordBatch, Box<dyn Error>> {
     let columns: Vec<(&str, ArrayRef)> = vec![
         ("ts", timestamps(rows.iter().map(|r| r.ts))),
-        ("user_id", Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.user_id)))),
-        ("success", Arc::new(rows.iter().map(|r| Some(r.success)).collect::<BooleanArray>())),
-        ("country", Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.country)))),
+        (
+            "user_id",
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.user_id))),
+        ),
+        (
+            "success",
+            Arc::new(
+                rows.iter()
+                    .map(|r| Some(r.success))
+                    .collect::<BooleanArray>(),
+            ),
+        ),
+        (
+            "country",
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.country),
+            )),
+        ),
     ];
     Ok(RecordBatch::try_from_iter(columns)?)
 }

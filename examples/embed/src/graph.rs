@@ -29,7 +29,12 @@ pub fn compile_dir(dir: &Path) -> Result<StreamGraph, Box<dyn Error>> {
     paths.sort();
     let files = paths
         .iter()
-        .map(|p| Ok(SourceFile { name: p.display().to_string(), text: std::fs::read_to_string(p)? }))
+        .map(|p| {
+            Ok(SourceFile {
+                name: p.display().to_string(),
+                text: std::fs::read_to_string(p)?,
+            })
+        })
         .collect::<Result<Vec<_>, std::io::Error>>()?;
     // A project with errors comes back as rendered diagnostics (file, line, column).
     let project = featc::compile(&files).map_err(|d| d.render(&files, false))?;

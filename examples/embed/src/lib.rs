@@ -15,8 +15,14 @@ use events::HOUR;
 use scenario::NOW;
 
 /// The `user` features `run` reads one by one (views `user_spend` and `user_logins`).
-pub const USER_FEATURES: &[&str] =
-    &["txn_count_1h", "amount_sum_1d", "big_count_1d", "nonfood_max_7d", "failed_logins_1d", "last_country"];
+pub const USER_FEATURES: &[&str] = &[
+    "txn_count_1h",
+    "amount_sum_1d",
+    "big_count_1d",
+    "nonfood_max_7d",
+    "failed_logins_1d",
+    "last_country",
+];
 
 /// What `run` read.
 #[derive(Debug)]
@@ -47,7 +53,11 @@ pub fn run(graph: StreamGraph) -> Result<Reads, Box<dyn Error>> {
     // A service may mix entities: give the key of each entity it reads.
     let user = [Value::Int64(7)];
     let pair = [Value::Int64(7), Value::String("m_travel".into())];
-    let service = rt.get_keys(&[("user", &user), ("user_merchant", &pair)], &Selection::Service("fraud_v1"), NOW)?;
+    let service = rt.get_keys(
+        &[("user", &user), ("user_merchant", &pair)],
+        &Selection::Service("fraud_v1"),
+        NOW,
+    )?;
 
     // Reads of one entity: features by name, in the order given.
     let names = USER_FEATURES;
@@ -56,7 +66,13 @@ pub fn run(graph: StreamGraph) -> Result<Reads, Box<dyn Error>> {
     let user_later = rt.get(&user, &Selection::Features(names), NOW + 2 * HOUR)?;
     let stranger = rt.get(&[Value::Int64(999)], &Selection::Features(names), NOW)?;
 
-    Ok(Reads { service, user_now, user_later, stranger, metrics: rt.metrics() })
+    Ok(Reads {
+        service,
+        user_now,
+        user_later,
+        stranger,
+        metrics: rt.metrics(),
+    })
 }
 
 /// A value as text, for printing.

@@ -28,9 +28,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    print("service fraud_v1, user 7 / merchant m_travel, at NOW", &reads.service);
+    print(
+        "service fraud_v1, user 7 / merchant m_travel, at NOW",
+        &reads.service,
+    );
     print("user 7 at NOW", &reads.user_now);
-    print("user 7 two hours later (windows decayed)", &reads.user_later);
+    print(
+        "user 7 two hours later (windows decayed)",
+        &reads.user_later,
+    );
     print("user 999 (never seen)", &reads.stranger);
     let m = reads.metrics;
     println!(

@@ -20,10 +20,38 @@ pub fn payments() -> [Vec<Txn>; 2] {
     };
     [
         vec![
-            t(NOW - 40 * DAY, 8, "m_books", Some(15.0), "retail", Some(false)),
-            t(NOW - 3 * DAY, 7, "m_books", Some(80.0), "retail", Some(false)),
-            t(NOW - 50 * MINUTE, 7, "m_grocer", Some(12.5), "grocery", Some(true)),
-            t(NOW - 5 * MINUTE, 7, "m_cafe", Some(40.0), "dining", Some(true)),
+            t(
+                NOW - 40 * DAY,
+                8,
+                "m_books",
+                Some(15.0),
+                "retail",
+                Some(false),
+            ),
+            t(
+                NOW - 3 * DAY,
+                7,
+                "m_books",
+                Some(80.0),
+                "retail",
+                Some(false),
+            ),
+            t(
+                NOW - 50 * MINUTE,
+                7,
+                "m_grocer",
+                Some(12.5),
+                "grocery",
+                Some(true),
+            ),
+            t(
+                NOW - 5 * MINUTE,
+                7,
+                "m_cafe",
+                Some(40.0),
+                "dining",
+                Some(true),
+            ),
         ],
         vec![
             // Arrives after the 5-minutes-ago payment but happened before it (within
@@ -32,14 +60,26 @@ pub fn payments() -> [Vec<Txn>; 2] {
             // A payment with no amount still counts for count(*).
             t(NOW - 2 * MINUTE, 7, "m_shop", None, "online", Some(true)),
             // A refund: dropped by the view's `where amount is null or amount >= 0`.
-            t(NOW - MINUTE, 7, "m_travel", Some(-30.0), "travel", Some(false)),
+            t(
+                NOW - MINUTE,
+                7,
+                "m_travel",
+                Some(-30.0),
+                "travel",
+                Some(false),
+            ),
         ],
     ]
 }
 
 /// Logins: user 7 last logged in 20 days ago (its login view has `ttl 14d`).
 pub fn login_events() -> Vec<Login> {
-    let l = |ts, user_id, success, country| Login { ts, user_id, success, country };
+    let l = |ts, user_id, success, country| Login {
+        ts,
+        user_id,
+        success,
+        country,
+    };
     vec![
         l(NOW - 20 * DAY, 7, false, "NL"),
         l(NOW - 2 * HOUR, 8, false, "US"),

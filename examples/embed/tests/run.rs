@@ -8,7 +8,8 @@ use featc_runtime::stream::{FeatureValue, FeatureVector, Status, StreamGraph};
 use featc_runtime::value::Value;
 
 fn feature<'a>(v: &'a FeatureVector, name: &str) -> &'a FeatureValue {
-    v.get(name).unwrap_or_else(|| panic!("no feature {name} in {v:?}"))
+    v.get(name)
+        .unwrap_or_else(|| panic!("no feature {name} in {v:?}"))
 }
 
 fn reads() -> Reads {
@@ -21,7 +22,9 @@ fn spend(t: i64, w: i64) -> Vec<Option<f64>> {
     payments()
         .into_iter()
         .flatten()
-        .filter(|p| p.user_id == 7 && p.ts > t - w && p.ts <= t && p.amount.is_none_or(|a| a >= 0.0))
+        .filter(|p| {
+            p.user_id == 7 && p.ts > t - w && p.ts <= t && p.amount.is_none_or(|a| a >= 0.0)
+        })
         .map(|p| p.amount)
         .collect()
 }
@@ -30,15 +33,27 @@ fn spend(t: i64, w: i64) -> Vec<Option<f64>> {
 fn windowed_values_follow_the_events() {
     let r = reads();
     let in_hour = spend(NOW, HOUR).len() as i64;
-    assert!(in_hour > 1, "the scenario should put several payments in the last hour");
+    assert!(
+        in_hour > 1,
+        "the scenario should put several payments in the last hour"
+    );
     let count = feature(&r.user_now, "txn_count_1h");
-    assert_eq!((&count.value, &count.status), (&Value::Int64(in_hour), &Status::Present));
+    assert_eq!(
+        (&count.value, &count.status),
+        (&Value::Int64(in_hour), &Status::Present)
+    );
 
     let day = spend(NOW, DAY);
     let sum: f64 = day.iter().flatten().sum();
-    assert_eq!(feature(&r.user_now, "amount_sum_1d").value, Value::Float64(sum));
+    assert_eq!(
+        feature(&r.user_now, "amount_sum_1d").value,
+        Value::Float64(sum)
+    );
     let big = day.iter().flatten().filter(|a| **a > 100.0).count() as i64;
-    assert_eq!(feature(&r.user_now, "big_count_1d").value, Value::Int64(big));
+    assert_eq!(
+        feature(&r.user_now, "big_count_1d").value,
+        Value::Int64(big)
+    );
 }
 
 #[test]
@@ -46,9 +61,15 @@ fn windows_decay_without_new_events() {
     let r = reads();
     let later = NOW + 2 * HOUR;
     assert!(spend(later, HOUR).is_empty());
-    assert_eq!(feature(&r.user_later, "txn_count_1h").value, Value::Int64(0));
+    assert_eq!(
+        feature(&r.user_later, "txn_count_1h").value,
+        Value::Int64(0)
+    );
     let sum: f64 = spend(later, DAY).iter().flatten().sum();
-    assert_eq!(feature(&r.user_later, "amount_sum_1d").value, Value::Float64(sum));
+    assert_eq!(
+        feature(&r.user_later, "amount_sum_1d").value,
+        Value::Float64(sum)
+    );
 }
 
 #[test]
@@ -56,7 +77,11 @@ fn a_view_past_its_ttl_is_stale() {
     let r = reads();
     for name in ["failed_logins_1d", "last_country"] {
         let f = feature(&r.user_now, name);
-        assert_eq!((&f.value, &f.status), (&Value::Null, &Status::Stale), "{name}");
+        assert_eq!(
+            (&f.value, &f.status),
+            (&Value::Null, &Status::Stale),
+            "{name}"
+        );
     }
 }
 
@@ -64,7 +89,10 @@ fn a_view_past_its_ttl_is_stale() {
 fn an_unknown_entity_gets_empty_values() {
     let r = reads();
     let f = feature(&r.stranger, "txn_count_1h");
-    assert_eq!((&f.value, &f.status), (&Value::Int64(0), &Status::UnknownEntity));
+    assert_eq!(
+        (&f.value, &f.status),
+        (&Value::Int64(0), &Status::UnknownEntity)
+    );
 }
 
 #[test]
@@ -76,11 +104,24 @@ fn a_service_reads_two_entities() {
         .filter(|p| p.user_id == 7 && p.merchant_id == "m_travel" && p.ts <= NOW)
         .collect();
     let in_30d = pair.iter().filter(|p| p.ts > NOW - 30 * DAY).count() as i64;
-    assert_eq!(feature(&r.service, "pair_count_30d").value, Value::Int64(in_30d));
-    let max = pair.iter().filter_map(|p| p.amount).fold(f64::NEG_INFINITY, f64::max);
-    assert_eq!(feature(&r.service, "pair_amount_max").value, Value::Float64(max));
-    assert_eq!(feature(&r.service, "txn_count_1h").value, Value::Int64(spend(NOW, HOUR).len() as i64));
-    let events: usize = payments().iter().map(Vec::len).sum::<usize>() + featc_embed_example::scenario::login_events().len();
+    assert_eq!(
+        feature(&r.service, "pair_count_30d").value,
+        Value::Int64(in_30d)
+    );
+    let max = pair
+        .iter()
+        .filter_map(|p| p.amount)
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(
+        feature(&r.service, "pair_amount_max").value,
+        Value::Float64(max)
+    );
+    assert_eq!(
+        feature(&r.service, "txn_count_1h").value,
+        Value::Int64(spend(NOW, HOUR).len() as i64)
+    );
+    let events: usize = payments().iter().map(Vec::len).sum::<usize>()
+        + featc_embed_example::scenario::login_events().len();
     assert_eq!((r.metrics.events, r.metrics.late), (events as u64, 0));
 }
 

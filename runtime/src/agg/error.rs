@@ -11,10 +11,17 @@ pub enum AggError {
     /// An integer `sum` whose exact total does not fit in int64.
     IntegerOverflow { agg: AggKind },
     /// The aggregation does not accept this input type (see `AggKind::result_type`).
-    UnsupportedInput { agg: AggKind, input: Option<DataType> },
+    UnsupportedInput {
+        agg: AggKind,
+        input: Option<DataType>,
+    },
     /// A value whose variant does not match the accumulator's declared input type was
     /// fed to it (an executor bug, not bad user data); the value was ignored.
-    TypeMismatch { agg: AggKind, expected: Option<DataType>, found: &'static str },
+    TypeMismatch {
+        agg: AggKind,
+        expected: Option<DataType>,
+        found: &'static str,
+    },
 }
 
 impl fmt::Display for AggError {
@@ -25,9 +32,18 @@ impl fmt::Display for AggError {
                 write!(f, "{}: integer result overflows int64", agg.name())
             }
             AggError::UnsupportedInput { agg, input } => {
-                write!(f, "{} does not accept input of type {}", agg.name(), ty(input))
+                write!(
+                    f,
+                    "{} does not accept input of type {}",
+                    agg.name(),
+                    ty(input)
+                )
             }
-            AggError::TypeMismatch { agg, expected, found } => write!(
+            AggError::TypeMismatch {
+                agg,
+                expected,
+                found,
+            } => write!(
                 f,
                 "{}: expected {} input, got a {found} value",
                 agg.name(),

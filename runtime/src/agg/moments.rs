@@ -37,7 +37,11 @@ impl Moments {
             }
             _ => return,
         }
-        self.n = if sub { self.n.wrapping_sub(1) } else { self.n.wrapping_add(1) };
+        self.n = if sub {
+            self.n.wrapping_sub(1)
+        } else {
+            self.n.wrapping_add(1)
+        };
     }
 
     pub fn merge(&mut self, other: &Moments, sub: bool) {

@@ -64,11 +64,16 @@ impl PointInTimeExec {
             groups: node.groups.clone(),
             outputs: node.outputs.clone(),
         };
-        let schema: SchemaRef = Arc::new(UserDefinedLogicalNodeCore::schema(node).as_arrow().clone());
+        let schema: SchemaRef =
+            Arc::new(UserDefinedLogicalNodeCore::schema(node).as_arrow().clone());
         Self::with_spec(Arc::new(spec), children, schema)
     }
 
-    fn with_spec(spec: Arc<PitSpec>, children: Vec<Arc<dyn ExecutionPlan>>, schema: SchemaRef) -> Result<Self> {
+    fn with_spec(
+        spec: Arc<PitSpec>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+        schema: SchemaRef,
+    ) -> Result<Self> {
         if children.len() != spec.groups.len() + 1 {
             return Err(DataFusionError::Internal(format!(
                 "PointInTimeExec: {} inputs for {} groups",
@@ -138,7 +143,10 @@ impl ExecutionPlan for PointInTimeExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
-    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
         Ok(Arc::new(Self::with_spec(
             Arc::clone(&self.spec),
             children,
@@ -150,7 +158,11 @@ impl ExecutionPlan for PointInTimeExec {
         Some(self.metrics.clone_inner())
     }
 
-    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!(
                 "PointInTimeExec has one partition, asked for {partition}"
@@ -174,11 +186,12 @@ impl ExecutionPlan for PointInTimeExec {
                 groups.push(collect_parallel(child, &context).await?);
             }
             phases.mark("read events");
-            let task = SpawnedTask::spawn_blocking(move || compute(&spec, &out_schema, spine, groups, threads));
-            let (batch, null_keys) = task
-                .join()
-                .await
-                .map_err(|e| DataFusionError::Execution(format!("point-in-time task failed: {e}")))??;
+            let task = SpawnedTask::spawn_blocking(move || {
+                compute(&spec, &out_schema, spine, groups, threads)
+            });
+            let (batch, null_keys) = task.join().await.map_err(|e| {
+                DataFusionError::Execution(format!("point-in-time task failed: {e}"))
+            })??;
             for (counter, n) in counters.iter().zip(null_keys) {
                 counter.add(n);
             }
@@ -189,12 +202,18 @@ impl ExecutionPlan for PointInTimeExec {
             Ok::<_, DataFusionError>(futures::stream::iter(slices))
         };
         let stream = futures::stream::once(work).try_flatten();
-        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream.boxed())))
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            stream.boxed(),
+        )))
     }
 }
 
 /// Every batch of `plan`, partition 0 first (keeps a spine's file order).
-async fn collect_in_order(plan: &Arc<dyn ExecutionPlan>, ctx: &Arc<TaskContext>) -> Result<RecordBatch> {
+async fn collect_in_order(
+    plan: &Arc<dyn ExecutionPlan>,
+    ctx: &Arc<TaskContext>,
+) -> Result<RecordBatch> {
     let mut batches = Vec::new();
     for p in 0..plan.output_partitioning().partition_count() {
         let mut stream = plan.execute(p, Arc::clone(ctx))?;
@@ -206,7 +225,10 @@ async fn collect_in_order(plan: &Arc<dyn ExecutionPlan>, ctx: &Arc<TaskContext>)
 }
 
 /// Every batch of `plan`, its partitions read concurrently on the runtime's threads.
-async fn collect_parallel(plan: &Arc<dyn ExecutionPlan>, ctx: &Arc<TaskContext>) -> Result<RecordBatch> {
+async fn collect_parallel(
+    plan: &Arc<dyn ExecutionPlan>,
+    ctx: &Arc<TaskContext>,
+) -> Result<RecordBatch> {
     let n = plan.output_partitioning().partition_count();
     let mut tasks = Vec::with_capacity(n);
     for p in 0..n {
@@ -238,9 +260,9 @@ fn compute(
     groups: Vec<RecordBatch>,
     threads: usize,
 ) -> Result<(RecordBatch, Vec<usize>)> {
-    let time = spine
-        .column_by_name(&spec.spine_time)
-        .ok_or_else(|| DataFusionError::Plan(format!("the spine has no column `{}`", spec.spine_time)))?;
+    let time = spine.column_by_name(&spec.spine_time).ok_or_else(|| {
+        DataFusionError::Plan(format!("the spine has no column `{}`", spec.spine_time))
+    })?;
     let time = to_micros(time).map_err(|e| match e {
         TimeError::Overflow { row } => DataFusionError::Execution(format!(
             "spine row {row}: the time does not fit in microseconds"
@@ -258,10 +280,9 @@ fn compute(
             .spine_keys
             .iter()
             .map(|k| {
-                spine
-                    .column_by_name(k)
-                    .cloned()
-                    .ok_or_else(|| DataFusionError::Plan(format!("the spine has no key column `{k}`")))
+                spine.column_by_name(k).cloned().ok_or_else(|| {
+                    DataFusionError::Plan(format!("the spine has no key column `{k}`"))
+                })
             })
             .collect::<Result<Vec<ArrayRef>>>()?;
         let out = compute_group(group, events, &SpineView { keys, times }, threads)?;
@@ -272,5 +293,8 @@ fn compute(
     for &(g, f) in &spec.outputs {
         columns.push(Arc::clone(&group_columns[g][f]));
     }
-    Ok((RecordBatch::try_new(Arc::clone(schema), columns)?, null_keys))
+    Ok((
+        RecordBatch::try_new(Arc::clone(schema), columns)?,
+        null_keys,
+    ))
 }

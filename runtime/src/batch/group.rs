@@ -109,7 +109,9 @@ pub fn compute_group(
                 .into_iter()
                 .map(|h| {
                     h.join().unwrap_or_else(|_| {
-                        Err(DataFusionError::Internal("a point-in-time worker panicked".into()))
+                        Err(DataFusionError::Internal(
+                            "a point-in-time worker panicked".into(),
+                        ))
                     })
                 })
                 .collect()
@@ -124,7 +126,9 @@ pub fn compute_group(
     }
     phases.mark("merge events and spine");
     // Spine rows with a null key: the entity was never seen.
-    let unseen: Vec<usize> = (0..n_rows).filter(|&r| spine_ids.ids[r] == NO_KEY).collect();
+    let unseen: Vec<usize> = (0..n_rows)
+        .filter(|&r| spine_ids.ids[r] == NO_KEY)
+        .collect();
     if !unseen.is_empty() {
         let mut state = KeyState::new(Arc::clone(&spec));
         let mut out = Vec::new();
@@ -158,9 +162,7 @@ fn key_spec(group: &PitGroup, inputs: &[InputColumn]) -> Result<KeySpec> {
         .map(|f| FeatureSpec {
             agg: f.agg,
             input: f.input,
-            input_type: f
-                .input
-                .map(|i| inputs[i].fed_type(group.inputs[i].ty)),
+            input_type: f.input.map(|i| inputs[i].fed_type(group.inputs[i].ty)),
             filter: f.filter,
             window_us: f.window_us,
             ttl: f.ttl.map(|(ttl_us, filter)| Ttl { ttl_us, filter }),

@@ -150,7 +150,10 @@ impl KeyIndex {
 }
 
 fn converter(keys: &[ArrayRef]) -> Result<RowConverter> {
-    let fields = keys.iter().map(|k| SortField::new(k.data_type().clone())).collect();
+    let fields = keys
+        .iter()
+        .map(|k| SortField::new(k.data_type().clone()))
+        .collect();
     Ok(RowConverter::new(fields)?)
 }
 

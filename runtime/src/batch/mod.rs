@@ -62,7 +62,10 @@ fn collect_null_keys(plan: &Arc<dyn ExecutionPlan>, out: &mut Vec<(String, usize
                 .filter(|m| m.value().name() == name)
                 .map(|m| m.value().as_usize())
                 .sum();
-            out.push((format!("{} by {}", group.source, group.spine_keys.join(", ")), n));
+            out.push((
+                format!("{} by {}", group.source, group.spine_keys.join(", ")),
+                n,
+            ));
         }
     }
     for child in plan.children() {

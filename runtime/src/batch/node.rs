@@ -125,7 +125,9 @@ impl PointInTime {
 
     /// The output feature, in output order.
     pub fn output_features(&self) -> impl Iterator<Item = &PitFeature> {
-        self.outputs.iter().map(|&(g, f)| &self.groups[g].features[f])
+        self.outputs
+            .iter()
+            .map(|&(g, f)| &self.groups[g].features[f])
     }
 }
 
@@ -145,7 +147,10 @@ fn output_schema(
                 "PointInTime: no feature {f} in group {g}"
             )));
         };
-        fields.push((None, Arc::new(Field::new(&feature.name, arrow_type(feature.ty), true))));
+        fields.push((
+            None,
+            Arc::new(Field::new(&feature.name, arrow_type(feature.ty), true)),
+        ));
     }
     let schema = DFSchema::new_with_metadata(fields, Default::default())?;
     Ok(Arc::new(schema))

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::catalog::Session;
 use datafusion::common::Result;
 use datafusion::execution::context::QueryPlanner;
-use datafusion::catalog::Session;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
 use datafusion::physical_plan::ExecutionPlan;
@@ -31,7 +31,10 @@ impl ExtensionPlanner for PointInTimePlanner {
         _planning_ctx: &PhysicalPlanningContext,
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
         match node.as_any().downcast_ref::<PointInTime>() {
-            Some(pit) => Ok(Some(Arc::new(PointInTimeExec::try_new(pit, physical_inputs.to_vec())?))),
+            Some(pit) => Ok(Some(Arc::new(PointInTimeExec::try_new(
+                pit,
+                physical_inputs.to_vec(),
+            )?))),
             None => Ok(None),
         }
     }

@@ -20,8 +20,12 @@ use crate::ir::{DataType, FeatureId, Project, Source};
 pub fn sources_of<'p>(project: &'p Project, features: &[FeatureId]) -> Vec<&'p Source> {
     let mut out: Vec<&Source> = Vec::new();
     for id in features {
-        let Some(view) = project.views.get(id.view) else { continue };
-        let Some(source) = project.sources.get(view.source.0) else { continue };
+        let Some(view) = project.views.get(id.view) else {
+            continue;
+        };
+        let Some(source) = project.sources.get(view.source.0) else {
+            continue;
+        };
         if !out.iter().any(|s| s.name == source.name) {
             out.push(source);
         }
@@ -34,8 +38,12 @@ pub fn sources_of<'p>(project: &'p Project, features: &[FeatureId]) -> Vec<&'p S
 pub fn spine_keys(project: &Project, features: &[FeatureId]) -> Vec<(String, DataType)> {
     let mut out: Vec<(String, DataType)> = Vec::new();
     for id in features {
-        let Some(view) = project.views.get(id.view) else { continue };
-        let Some(entity) = project.entities.get(view.entity.0) else { continue };
+        let Some(view) = project.views.get(id.view) else {
+            continue;
+        };
+        let Some(entity) = project.entities.get(view.entity.0) else {
+            continue;
+        };
         for k in &entity.keys {
             if !out.iter().any(|(n, _)| n == &k.name) {
                 out.push((k.name.clone(), k.ty));

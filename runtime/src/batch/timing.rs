@@ -23,7 +23,10 @@ impl Phases {
     pub fn mark(&mut self, what: &str) {
         if self.on {
             let now = Instant::now();
-            eprintln!("featc timing: {what:<28} {:8.3} s", (now - self.last).as_secs_f64());
+            eprintln!(
+                "featc timing: {what:<28} {:8.3} s",
+                (now - self.last).as_secs_f64()
+            );
             self.last = now;
         }
     }

@@ -15,7 +15,9 @@ use datafusion::arrow::array::{
     TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType as ArrowType, Float64Type, Int64Type, TimestampMicrosecondType};
+use datafusion::arrow::datatypes::{
+    DataType as ArrowType, Float64Type, Int64Type, TimestampMicrosecondType,
+};
 use datafusion::common::{DataFusionError, Result};
 
 use crate::expr::{arrow_type, UTC};
@@ -30,7 +32,10 @@ pub enum InputColumn {
     Bool(BooleanArray),
     Timestamp(TimestampMicrosecondArray),
     /// Per-row dictionary id (-1 for null) and the sorted distinct strings.
-    Dict { ids: Vec<i64>, strings: Arc<Vec<String>> },
+    Dict {
+        ids: Vec<i64>,
+        strings: Arc<Vec<String>>,
+    },
 }
 
 impl InputColumn {
@@ -115,14 +120,21 @@ fn dictionary<'a>(values: impl Iterator<Item = Option<&'a str>>) -> InputColumn 
 /// True when a feature's result is one of its input's values (so a dictionary id
 /// must be mapped back to its string).
 pub fn returns_input(agg: AggKind) -> bool {
-    matches!(agg, AggKind::Min | AggKind::Max | AggKind::First | AggKind::Last)
+    matches!(
+        agg,
+        AggKind::Min | AggKind::Max | AggKind::First | AggKind::Last
+    )
 }
 
 /// Builds the Arrow column of type `arrow_type(ty)` from one result per row.
 /// `strings` maps int64 results back to strings for dictionary-fed string features.
 pub fn to_array(ty: DataType, values: &[Value], strings: Option<&[String]>) -> Result<ArrayRef> {
     let mismatch = |v: &Value| {
-        DataFusionError::Internal(format!("feature of type {} produced a {} value", ty.name(), v.variant_name()))
+        DataFusionError::Internal(format!(
+            "feature of type {} produced a {} value",
+            ty.name(),
+            v.variant_name()
+        ))
     };
     Ok(match ty {
         DataType::Int64 => {
@@ -195,6 +207,8 @@ pub fn filter_values(array: &ArrayRef) -> Result<Vec<bool>> {
             Ok((0..a.len()).map(|i| a.is_valid(i) && a.value(i)).collect())
         }
         ArrowType::Null => Ok(vec![false; array.len()]),
-        t => Err(DataFusionError::Internal(format!("filter column of type {t}"))),
+        t => Err(DataFusionError::Internal(format!(
+            "filter column of type {t}"
+        ))),
     }
 }

@@ -22,7 +22,11 @@ pub struct FixedAcc {
 
 impl FixedAcc {
     pub const fn new() -> FixedAcc {
-        FixedAcc { lo: 0, limbs: Vec::new(), pending: 0 }
+        FixedAcc {
+            lo: 0,
+            limbs: Vec::new(),
+            pending: 0,
+        }
     }
 
     pub fn clear(&mut self) {

@@ -48,7 +48,11 @@ fn var_numerator(s1: &ExactSum, s2: &SquareSum, n: u64) -> (BigUint, i64) {
     let neg2 = s2.magnitude(&mut m);
     let (b, eb) = m.to_biguint();
     let eb = eb - SquareSum::SCALE as i64;
-    let (b, eb) = if neg2 { (BigUint::from(0u32), 0) } else { (b, eb) };
+    let (b, eb) = if neg2 {
+        (BigUint::from(0u32), 0)
+    } else {
+        (b, eb)
+    };
     let nb = b * BigUint::from(n);
     let a2 = &a * &a;
     let e2a = 2 * ea;

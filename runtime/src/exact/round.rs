@@ -24,7 +24,12 @@ impl Default for Mag {
 
 impl Mag {
     pub fn new() -> Mag {
-        Mag { inline: [0; INLINE], spill: Vec::new(), len: 0, shift: 0 }
+        Mag {
+            inline: [0; INLINE],
+            spill: Vec::new(),
+            len: 0,
+            shift: 0,
+        }
     }
 
     /// Empties the magnitude, preparing room for `cap` digits.
@@ -221,7 +226,11 @@ pub fn round_sqrt_ratio(num: &BigUint, den: &BigUint, exp: i64) -> f64 {
         return 0.0;
     }
     // Make the exponent even so it halves exactly.
-    let (num, exp) = if exp % 2 != 0 { (num << 1u32, exp - 1) } else { (num.clone(), exp) };
+    let (num, exp) = if exp % 2 != 0 {
+        (num << 1u32, exp - 1)
+    } else {
+        (num.clone(), exp)
+    };
     let half = exp / 2;
     let nb = num.bits() as i64;
     let db = den.bits() as i64;

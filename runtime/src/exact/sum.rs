@@ -42,7 +42,12 @@ impl ExactSum {
     pub const SCALE: u32 = 1074;
 
     pub const fn new() -> ExactSum {
-        ExactSum { acc: FixedAcc::new(), pos_inf: 0, neg_inf: 0, nan: 0 }
+        ExactSum {
+            acc: FixedAcc::new(),
+            pos_inf: 0,
+            neg_inf: 0,
+            nan: 0,
+        }
     }
 
     pub fn clear(&mut self) {
@@ -68,7 +73,11 @@ impl ExactSum {
                 } else {
                     &mut self.neg_inf
                 };
-                *c = if sub { c.wrapping_sub(1) } else { c.wrapping_add(1) };
+                *c = if sub {
+                    c.wrapping_sub(1)
+                } else {
+                    c.wrapping_add(1)
+                };
             }
         }
     }
@@ -85,12 +94,14 @@ impl ExactSum {
 
     #[inline]
     pub fn add_i64(&mut self, x: i64) {
-        self.acc.add_u128_at(x.unsigned_abs() as u128, Self::SCALE, x < 0)
+        self.acc
+            .add_u128_at(x.unsigned_abs() as u128, Self::SCALE, x < 0)
     }
 
     #[inline]
     pub fn sub_i64(&mut self, x: i64) {
-        self.acc.add_u128_at(x.unsigned_abs() as u128, Self::SCALE, x >= 0)
+        self.acc
+            .add_u128_at(x.unsigned_abs() as u128, Self::SCALE, x >= 0)
     }
 
     pub fn add_i128(&mut self, x: i128) {
@@ -187,7 +198,9 @@ impl SquareSum {
     pub const SCALE: u32 = 2148;
 
     pub const fn new() -> SquareSum {
-        SquareSum { acc: FixedAcc::new() }
+        SquareSum {
+            acc: FixedAcc::new(),
+        }
     }
 
     pub fn clear(&mut self) {
@@ -202,7 +215,8 @@ impl SquareSum {
     #[inline]
     pub fn put_f64(&mut self, x: f64, sub: bool) {
         if let Some((m, pos, _)) = decompose(x) {
-            self.acc.add_u128_at((m as u128) * (m as u128), 2 * pos, sub);
+            self.acc
+                .add_u128_at((m as u128) * (m as u128), 2 * pos, sub);
         }
     }
 

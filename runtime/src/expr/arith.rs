@@ -179,14 +179,20 @@ fn overflow_unary(v: i64) -> DataFusionError {
 }
 
 fn int_arg(arrays: &[ArrayRef], i: usize) -> Result<&Int64Array> {
-    match arrays.get(i).and_then(|a| a.as_any().downcast_ref::<Int64Array>()) {
+    match arrays
+        .get(i)
+        .and_then(|a| a.as_any().downcast_ref::<Int64Array>())
+    {
         Some(a) => Ok(a),
         None => exec_err!("featc arithmetic: argument {i} is not int64"),
     }
 }
 
 fn float_arg(arrays: &[ArrayRef], i: usize) -> Result<&Float64Array> {
-    match arrays.get(i).and_then(|a| a.as_any().downcast_ref::<Float64Array>()) {
+    match arrays
+        .get(i)
+        .and_then(|a| a.as_any().downcast_ref::<Float64Array>())
+    {
         Some(a) => Ok(a),
         None => exec_err!("featc arithmetic: argument {i} is not float64"),
     }

@@ -98,14 +98,22 @@ pub fn to_datafusion(expr: &Expr, lets: &[Let]) -> Result<DfExpr, ExprError> {
 /// Plans `expr` against `schema` once, for repeated evaluation on batches of that
 /// schema. No simplification is applied, so the batch plan and the streaming path
 /// evaluate exactly the same expression tree.
-pub fn compile(expr: &Expr, lets: &[Let], schema: &Schema) -> Result<Arc<dyn PhysicalExpr>, ExprError> {
+pub fn compile(
+    expr: &Expr,
+    lets: &[Let],
+    schema: &Schema,
+) -> Result<Arc<dyn PhysicalExpr>, ExprError> {
     let lowered = to_datafusion(expr, lets)?;
     compile_datafusion(&lowered, schema)
 }
 
 /// Plans an already lowered expression against `schema` (see `compile`).
-pub fn compile_datafusion(expr: &DfExpr, schema: &Schema) -> Result<Arc<dyn PhysicalExpr>, ExprError> {
-    let df_schema = DFSchema::try_from(schema.clone()).map_err(|e| ExprError::Plan(e.to_string()))?;
+pub fn compile_datafusion(
+    expr: &DfExpr,
+    schema: &Schema,
+) -> Result<Arc<dyn PhysicalExpr>, ExprError> {
+    let df_schema =
+        DFSchema::try_from(schema.clone()).map_err(|e| ExprError::Plan(e.to_string()))?;
     datafusion::physical_expr::create_physical_expr(
         expr,
         &df_schema,
@@ -123,7 +131,10 @@ pub fn evaluate(expr: &Expr, lets: &[Let], batch: &RecordBatch) -> Result<ArrayR
 }
 
 /// Evaluates a compiled expression on `batch` (always an array, never a scalar).
-pub fn evaluate_compiled(physical: &Arc<dyn PhysicalExpr>, batch: &RecordBatch) -> Result<ArrayRef, ExprError> {
+pub fn evaluate_compiled(
+    physical: &Arc<dyn PhysicalExpr>,
+    batch: &RecordBatch,
+) -> Result<ArrayRef, ExprError> {
     physical
         .evaluate(batch)
         .and_then(|v| v.into_array(batch.num_rows()))
@@ -155,7 +166,10 @@ fn lower(expr: &Expr, lets: &[Let], depth: usize) -> Result<DfExpr, ExprError> {
             let (l, r) = (sub(lhs)?, sub(rhs)?);
             binary(*op, l, lhs.ty, r, rhs.ty)
         }
-        ExprKind::IsNull { expr: inner, negated } => {
+        ExprKind::IsNull {
+            expr: inner,
+            negated,
+        } => {
             let e = Box::new(sub(inner)?);
             if *negated {
                 DfExpr::IsNotNull(e)
@@ -163,7 +177,11 @@ fn lower(expr: &Expr, lets: &[Let], depth: usize) -> Result<DfExpr, ExprError> {
                 DfExpr::IsNull(e)
             }
         }
-        ExprKind::InList { expr: inner, list, negated } => {
+        ExprKind::InList {
+            expr: inner,
+            list,
+            negated,
+        } => {
             let common = list.iter().fold(inner.ty, |t, i| promote(t, i.ty));
             let e = to_type(sub(inner)?, inner.ty, common);
             let items = list
@@ -184,13 +202,21 @@ fn lower(expr: &Expr, lets: &[Let], depth: usize) -> Result<DfExpr, ExprError> {
                     expr: None,
                     when_then_expr: lowered
                         .into_iter()
-                        .map(|a| (Box::new(DfExpr::IsNotNull(Box::new(a.clone()))), Box::new(a)))
+                        .map(|a| {
+                            (
+                                Box::new(DfExpr::IsNotNull(Box::new(a.clone()))),
+                                Box::new(a),
+                            )
+                        })
                         .collect(),
                     else_expr: Some(Box::new(last)),
                 }),
             }
         }
-        ExprKind::Case { branches, otherwise } => {
+        ExprKind::Case {
+            branches,
+            otherwise,
+        } => {
             let when_then_expr = branches
                 .iter()
                 .map(|(c, v)| Ok((Box::new(sub(c)?), Box::new(to_type(sub(v)?, v.ty, expr.ty)))))
@@ -212,7 +238,10 @@ fn binary(op: BinaryOp, l: DfExpr, lt: DataType, r: DfExpr, rt: DataType) -> DfE
     use BinaryOp::*;
     let common = promote(lt, rt);
     let (l, r) = match op {
-        Div => (to_type(l, lt, DataType::Float64), to_type(r, rt, DataType::Float64)),
+        Div => (
+            to_type(l, lt, DataType::Float64),
+            to_type(r, rt, DataType::Float64),
+        ),
         And | Or => (l, r),
         _ => (to_type(l, lt, common), to_type(r, rt, common)),
     };
@@ -241,7 +270,9 @@ fn binary(op: BinaryOp, l: DfExpr, lt: DataType, r: DfExpr, rt: DataType) -> DfE
 /// The type two operands meet at: float64 when one is float64 and the other int64.
 fn promote(a: DataType, b: DataType) -> DataType {
     match (a, b) {
-        (DataType::Int64, DataType::Float64) | (DataType::Float64, DataType::Int64) => DataType::Float64,
+        (DataType::Int64, DataType::Float64) | (DataType::Float64, DataType::Int64) => {
+            DataType::Float64
+        }
         _ => a,
     }
 }

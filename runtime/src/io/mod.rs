@@ -33,13 +33,32 @@ pub enum IoError {
     /// The path is neither a `.parquet`/`.csv` file nor a folder holding some.
     UnknownFormat { table: String, path: PathBuf },
     /// The path does not exist or cannot be read.
-    Unreadable { table: String, path: PathBuf, message: String },
+    Unreadable {
+        table: String,
+        path: PathBuf,
+        message: String,
+    },
     /// A declared (or key/time) column is not in the data.
-    MissingColumn { table: String, column: String, path: PathBuf, found: Vec<String> },
+    MissingColumn {
+        table: String,
+        column: String,
+        path: PathBuf,
+        found: Vec<String>,
+    },
     /// A column's type in the data cannot hold the declared type.
-    WrongType { table: String, column: String, expected: String, found: String },
+    WrongType {
+        table: String,
+        column: String,
+        expected: String,
+        found: String,
+    },
     /// A row of the data breaks the schema (e.g. a null time).
-    BadRow { table: String, column: String, row: usize, message: String },
+    BadRow {
+        table: String,
+        column: String,
+        row: usize,
+        message: String,
+    },
     /// Writing the output failed.
     Write { path: PathBuf, message: String },
     /// An error from DataFusion while reading.
@@ -54,22 +73,46 @@ impl fmt::Display for IoError {
                 "{table}: `{}` is not a .parquet or .csv file, nor a folder of them",
                 path.display()
             ),
-            IoError::Unreadable { table, path, message } => {
+            IoError::Unreadable {
+                table,
+                path,
+                message,
+            } => {
                 write!(f, "{table}: cannot read `{}`: {message}", path.display())
             }
-            IoError::MissingColumn { table, column, path, found } => write!(
+            IoError::MissingColumn {
+                table,
+                column,
+                path,
+                found,
+            } => write!(
                 f,
                 "{table}: column `{column}` is missing from `{}` (it has: {})",
                 path.display(),
                 found.join(", ")
             ),
-            IoError::WrongType { table, column, expected, found } => {
-                write!(f, "{table}: column `{column}` should be {expected}, but the data has {found}")
+            IoError::WrongType {
+                table,
+                column,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "{table}: column `{column}` should be {expected}, but the data has {found}"
+                )
             }
-            IoError::BadRow { table, column, row, message } => {
+            IoError::BadRow {
+                table,
+                column,
+                row,
+                message,
+            } => {
                 write!(f, "{table}: row {row}, column `{column}`: {message}")
             }
-            IoError::Write { path, message } => write!(f, "cannot write `{}`: {message}", path.display()),
+            IoError::Write { path, message } => {
+                write!(f, "cannot write `{}`: {message}", path.display())
+            }
             IoError::Read { table, message } => write!(f, "{table}: {message}"),
         }
     }
@@ -80,7 +123,10 @@ impl std::error::Error for IoError {}
 /// The session settings featc's readers rely on: plain `Utf8` strings rather than
 /// `Utf8View` from Parquet (the declared schemas use `Utf8`).
 pub fn configure(config: SessionConfig) -> SessionConfig {
-    config.set_bool("datafusion.execution.parquet.schema_force_view_types", false)
+    config.set_bool(
+        "datafusion.execution.parquet.schema_force_view_types",
+        false,
+    )
 }
 
 /// The file formats featc reads and writes.
@@ -121,7 +167,10 @@ fn detect(table: &str, path: &Path) -> Result<(Format, PathBuf), IoError> {
     if !meta.is_dir() {
         return Format::of_file(path)
             .map(|f| (f, path.to_path_buf()))
-            .ok_or_else(|| IoError::UnknownFormat { table: table.to_string(), path: path.to_path_buf() });
+            .ok_or_else(|| IoError::UnknownFormat {
+                table: table.to_string(),
+                path: path.to_path_buf(),
+            });
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(unreadable)?
@@ -132,8 +181,14 @@ fn detect(table: &str, path: &Path) -> Result<(Format, PathBuf), IoError> {
     match files.into_iter().next() {
         Some(first) => Format::of_file(&first)
             .map(|f| (f, first.clone()))
-            .ok_or_else(|| IoError::UnknownFormat { table: table.to_string(), path: path.to_path_buf() }),
-        None => Err(IoError::UnknownFormat { table: table.to_string(), path: path.to_path_buf() }),
+            .ok_or_else(|| IoError::UnknownFormat {
+                table: table.to_string(),
+                path: path.to_path_buf(),
+            }),
+        None => Err(IoError::UnknownFormat {
+            table: table.to_string(),
+            path: path.to_path_buf(),
+        }),
     }
 }
 

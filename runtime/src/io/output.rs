@@ -39,7 +39,8 @@ impl OutputWriter {
                 let props = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::default()))
                     .build();
-                let w = ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| err(e.to_string()))?;
+                let w = ArrowWriter::try_new(file, schema, Some(props))
+                    .map_err(|e| err(e.to_string()))?;
                 Inner::Parquet(Box::new(w))
             }
             Format::Csv => Inner::Csv(CsvWriter::new(file)),

@@ -30,7 +30,13 @@ pub struct ParseCell {
 
 /// Parses `text` (column `column` of source `source`, read as Utf8) to `ty`; `time`
 /// (the row's time, column `time_name`) identifies a failing row in the error.
-pub fn parse_cell(text: Expr, ty: DataType, source: &str, column: &str, time: (Expr, &str)) -> Expr {
+pub fn parse_cell(
+    text: Expr,
+    ty: DataType,
+    source: &str,
+    column: &str,
+    time: (Expr, &str),
+) -> Expr {
     let udf = ParseCell {
         source: source.to_string(),
         column: column.to_string(),
@@ -38,7 +44,10 @@ pub fn parse_cell(text: Expr, ty: DataType, source: &str, column: &str, time: (E
         time_name: time.1.to_string(),
         signature: Signature::any(2, Volatility::Immutable),
     };
-    Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(ScalarUDF::new_from_impl(udf)), vec![text, time.0]))
+    Expr::ScalarFunction(ScalarFunction::new_udf(
+        Arc::new(ScalarUDF::new_from_impl(udf)),
+        vec![text, time.0],
+    ))
 }
 
 /// True for the declared types a CSV column is read as text for and parsed by
@@ -63,7 +72,9 @@ impl ScalarUDFImpl for ParseCell {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let [text, time] = arrays.as_slice() else {
-            return Err(DataFusionError::Internal("featc_parse takes two arguments".into()));
+            return Err(DataFusionError::Internal(
+                "featc_parse takes two arguments".into(),
+            ));
         };
         // `cast` in safe mode turns unparsable cells into nulls: any new null is a
         // cell that did not parse.
@@ -71,7 +82,9 @@ impl ScalarUDFImpl for ParseCell {
         if typed.null_count() == text.null_count() {
             return Ok(ColumnarValue::Array(typed));
         }
-        let row = (0..text.len()).find(|&i| typed.is_null(i) && text.is_valid(i)).unwrap_or(0);
+        let row = (0..text.len())
+            .find(|&i| typed.is_null(i) && text.is_valid(i))
+            .unwrap_or(0);
         let cell = text
             .as_any()
             .downcast_ref::<StringArray>()

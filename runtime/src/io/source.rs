@@ -70,7 +70,8 @@ pub async fn bind_source(
             });
         };
         // A CSV column parsed from text (see `csv_schema`) is read as Utf8 on purpose.
-        let as_text = format == Format::Csv && parse::parsed_from_text(declared) && *ty == ArrowType::Utf8;
+        let as_text =
+            format == Format::Csv && parse::parsed_from_text(declared) && *ty == ArrowType::Utf8;
         if !as_text && !compatible(declared, ty) {
             return Err(IoError::WrongType {
                 table: table.clone(),

@@ -50,7 +50,8 @@ pub async fn read_spine(
 ) -> Result<Spine, IoError> {
     let (format, _) = detect(TABLE, path)?;
     // One partition: the rows must come back in file order.
-    let ctx = SessionContext::new_with_config(configure(SessionConfig::new().with_target_partitions(1)));
+    let ctx =
+        SessionContext::new_with_config(configure(SessionConfig::new().with_target_partitions(1)));
     let location = path.to_string_lossy().to_string();
     let read_err = |e: datafusion::error::DataFusionError| IoError::Read {
         table: TABLE.to_string(),
@@ -62,8 +63,13 @@ pub async fn read_spine(
             .await
             .map_err(read_err)?,
         Format::Csv => {
-            let options = CsvReadOptions::new().has_header(true).file_extension(".csv");
-            let inferred = ctx.read_csv(&location, options.clone()).await.map_err(read_err)?;
+            let options = CsvReadOptions::new()
+                .has_header(true)
+                .file_extension(".csv");
+            let inferred = ctx
+                .read_csv(&location, options.clone())
+                .await
+                .map_err(read_err)?;
             let fields: Vec<Field> = inferred
                 .schema()
                 .fields()
@@ -80,7 +86,9 @@ pub async fn read_spine(
                 })
                 .collect();
             let schema = Schema::new(fields);
-            ctx.read_csv(&location, options.schema(&schema)).await.map_err(read_err)?
+            ctx.read_csv(&location, options.schema(&schema))
+                .await
+                .map_err(read_err)?
         }
     };
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
@@ -128,4 +136,3 @@ pub async fn read_spine(
     let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
     Ok(Spine { schema, batches })
 }
-

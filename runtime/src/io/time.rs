@@ -37,14 +37,23 @@ pub fn to_micros(array: &ArrayRef) -> Result<ArrayRef, TimeError> {
         return Ok(Arc::clone(array));
     }
     let out: TimestampMicrosecondArray = match unit {
-        TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().iter().collect(),
+        TimeUnit::Microsecond => array
+            .as_primitive::<TimestampMicrosecondType>()
+            .iter()
+            .collect(),
         TimeUnit::Nanosecond => array
             .as_primitive::<TimestampNanosecondType>()
             .iter()
             .map(|v| v.map(|v| v.div_euclid(1000)))
             .collect(),
-        TimeUnit::Millisecond => scale(array.as_primitive::<TimestampMillisecondType>().iter(), 1_000)?,
-        TimeUnit::Second => scale(array.as_primitive::<TimestampSecondType>().iter(), 1_000_000)?,
+        TimeUnit::Millisecond => scale(
+            array.as_primitive::<TimestampMillisecondType>().iter(),
+            1_000,
+        )?,
+        TimeUnit::Second => scale(
+            array.as_primitive::<TimestampSecondType>().iter(),
+            1_000_000,
+        )?,
     };
     Ok(Arc::new(out.with_timezone(UTC)))
 }
@@ -70,7 +79,11 @@ mod tests {
 
     #[test]
     fn nanoseconds_are_floored_and_seconds_scaled() {
-        let ns: ArrayRef = Arc::new(TimestampNanosecondArray::from(vec![Some(-1), Some(1999), None]));
+        let ns: ArrayRef = Arc::new(TimestampNanosecondArray::from(vec![
+            Some(-1),
+            Some(1999),
+            None,
+        ]));
         let us = to_micros(&ns).unwrap();
         let us = us.as_primitive::<TimestampMicrosecondType>();
         assert_eq!(us.iter().collect::<Vec<_>>(), vec![Some(-1), Some(1), None]);

@@ -52,7 +52,9 @@ impl ScalarUDFImpl for UtcMicros {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let Some(array) = arrays.first() else {
-            return Err(DataFusionError::Internal("featc_utc_micros takes one argument".into()));
+            return Err(DataFusionError::Internal(
+                "featc_utc_micros takes one argument".into(),
+            ));
         };
         match to_micros(array) {
             Ok(out) => Ok(ColumnarValue::Array(out)),
@@ -94,7 +96,10 @@ pub fn require(value: Expr, source: &str, column: &str, context: Option<(Expr, &
         signature: Signature::any(args.len(), Volatility::Immutable),
         context_name,
     };
-    Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(ScalarUDF::new_from_impl(udf)), args))
+    Expr::ScalarFunction(ScalarFunction::new_udf(
+        Arc::new(ScalarUDF::new_from_impl(udf)),
+        args,
+    ))
 }
 
 impl ScalarUDFImpl for Require {
@@ -116,7 +121,9 @@ impl ScalarUDFImpl for Require {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let Some(value) = arrays.first() else {
-            return Err(DataFusionError::Internal("featc_require takes an argument".into()));
+            return Err(DataFusionError::Internal(
+                "featc_require takes an argument".into(),
+            ));
         };
         if value.null_count() == 0 {
             return Ok(ColumnarValue::Array(Arc::clone(value)));

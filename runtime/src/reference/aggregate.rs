@@ -14,14 +14,21 @@ use crate::ir::{AggKind, DataType};
 /// between an int64 and a float64 sum, and the type of an empty sum). An error is a
 /// message (integer sum overflow, a value of the wrong type).
 pub fn aggregate(kind: AggKind, ty: DataType, events: &[(i64, &RValue)]) -> Result<RValue, String> {
-    let present: Vec<(i64, &RValue)> = events.iter().copied().filter(|(_, v)| !v.is_null()).collect();
+    let present: Vec<(i64, &RValue)> = events
+        .iter()
+        .copied()
+        .filter(|(_, v)| !v.is_null())
+        .collect();
     let values: Vec<&RValue> = present.iter().map(|(_, v)| *v).collect();
     Ok(match kind {
         AggKind::CountStar => RValue::Int(events.len() as i64),
         AggKind::Count => RValue::Int(values.len() as i64),
-        AggKind::CountIf => {
-            RValue::Int(values.iter().filter(|v| matches!(v, RValue::Bool(true))).count() as i64)
-        }
+        AggKind::CountIf => RValue::Int(
+            values
+                .iter()
+                .filter(|v| matches!(v, RValue::Bool(true)))
+                .count() as i64,
+        ),
         AggKind::CountDistinct => {
             let mut sorted = values.clone();
             sorted.sort_by(|a, b| total_cmp(a, b));
@@ -35,8 +42,18 @@ pub fn aggregate(kind: AggKind, ty: DataType, events: &[(i64, &RValue)]) -> Resu
         AggKind::StddevPop => float_finish(&values, Finish::Stddev)?.unwrap_or(RValue::Null),
         AggKind::Min => extreme(values.iter().copied().min_by(|a, b| total_cmp(a, b))),
         AggKind::Max => extreme(values.iter().copied().max_by(|a, b| total_cmp(a, b))),
-        AggKind::First => extreme(present.iter().min_by(|a, b| by_time_then_value(a, b)).map(|e| e.1)),
-        AggKind::Last => extreme(present.iter().max_by(|a, b| by_time_then_value(a, b)).map(|e| e.1)),
+        AggKind::First => extreme(
+            present
+                .iter()
+                .min_by(|a, b| by_time_then_value(a, b))
+                .map(|e| e.1),
+        ),
+        AggKind::Last => extreme(
+            present
+                .iter()
+                .max_by(|a, b| by_time_then_value(a, b))
+                .map(|e| e.1),
+        ),
     })
 }
 
@@ -91,7 +108,12 @@ fn float_finish(values: &[&RValue], finish: Finish) -> Result<Option<RValue>, St
                 None if *x > 0.0 => pos_inf = true,
                 None => neg_inf = true,
             },
-            other => return Err(format!("numeric aggregation got a {} value", other.kind_name())),
+            other => {
+                return Err(format!(
+                    "numeric aggregation got a {} value",
+                    other.kind_name()
+                ))
+            }
         }
     }
     let n = values.len() as i64;
@@ -140,33 +162,67 @@ mod tests {
     #[test]
     fn float_sums_are_exact_and_rounded_once() {
         // A naive left-to-right sum gives 0.0 (1.0 is lost next to 1e16).
-        assert_eq!(floats(AggKind::Sum, &[1e16, 1.0, -1e16]), RValue::Float(1.0));
+        assert_eq!(
+            floats(AggKind::Sum, &[1e16, 1.0, -1e16]),
+            RValue::Float(1.0)
+        );
         // Rounded once, two 1e308 overflow to infinity.
-        assert_eq!(floats(AggKind::Sum, &[1e308, 1e308, -1e308]), RValue::Float(1e308));
+        assert_eq!(
+            floats(AggKind::Sum, &[1e308, 1e308, -1e308]),
+            RValue::Float(1e308)
+        );
         assert_eq!(bits(floats(AggKind::Sum, &[-0.0, -0.0])), 0.0f64.to_bits());
         assert_eq!(bits(floats(AggKind::Sum, &[])), 0.0f64.to_bits());
         // (0.1 + 0.2) / 2 exactly lies halfway between 0.15 and the next float up;
         // the tie goes to the even significand, the one above.
-        assert_eq!(floats(AggKind::Avg, &[0.1, 0.2]), RValue::Float(0.15000000000000002));
+        assert_eq!(
+            floats(AggKind::Avg, &[0.1, 0.2]),
+            RValue::Float(0.15000000000000002)
+        );
     }
 
     #[test]
     fn non_finite_inputs() {
-        assert!(matches!(floats(AggKind::Sum, &[f64::INFINITY, f64::NEG_INFINITY]), RValue::Float(x) if x.is_nan()));
-        assert_eq!(floats(AggKind::Avg, &[f64::INFINITY, 1.0]), RValue::Float(f64::INFINITY));
-        assert!(matches!(floats(AggKind::VarPop, &[f64::INFINITY]), RValue::Float(x) if x.is_nan()));
-        assert_eq!(bits(floats(AggKind::Max, &[1.0, -f64::NAN])), f64::NAN.to_bits());
+        assert!(
+            matches!(floats(AggKind::Sum, &[f64::INFINITY, f64::NEG_INFINITY]), RValue::Float(x) if x.is_nan())
+        );
+        assert_eq!(
+            floats(AggKind::Avg, &[f64::INFINITY, 1.0]),
+            RValue::Float(f64::INFINITY)
+        );
+        assert!(
+            matches!(floats(AggKind::VarPop, &[f64::INFINITY]), RValue::Float(x) if x.is_nan())
+        );
+        assert_eq!(
+            bits(floats(AggKind::Max, &[1.0, -f64::NAN])),
+            f64::NAN.to_bits()
+        );
     }
 
     #[test]
     fn ties_and_ordering() {
         let (a, b) = (RValue::Str("a".into()), RValue::Str("b".into()));
         let events = [(5, &a), (5, &b), (1, &b)];
-        assert_eq!(aggregate(AggKind::Last, DataType::String, &events), Ok(b.clone()));
-        assert_eq!(aggregate(AggKind::First, DataType::String, &events), Ok(b.clone()));
-        assert_eq!(aggregate(AggKind::First, DataType::String, &events[..2]), Ok(a));
-        assert_eq!(floats(AggKind::CountDistinct, &[0.0, -0.0, f64::NAN, -f64::NAN]), RValue::Int(3));
-        assert_eq!(floats(AggKind::Min, &[0.0, -0.0]).clone(), RValue::Float(-0.0));
+        assert_eq!(
+            aggregate(AggKind::Last, DataType::String, &events),
+            Ok(b.clone())
+        );
+        assert_eq!(
+            aggregate(AggKind::First, DataType::String, &events),
+            Ok(b.clone())
+        );
+        assert_eq!(
+            aggregate(AggKind::First, DataType::String, &events[..2]),
+            Ok(a)
+        );
+        assert_eq!(
+            floats(AggKind::CountDistinct, &[0.0, -0.0, f64::NAN, -f64::NAN]),
+            RValue::Int(3)
+        );
+        assert_eq!(
+            floats(AggKind::Min, &[0.0, -0.0]).clone(),
+            RValue::Float(-0.0)
+        );
     }
 
     #[test]
@@ -177,10 +233,17 @@ mod tests {
         assert!(aggregate(AggKind::Sum, DataType::Int64, &[(0, &big), (0, &one)]).is_err());
         // The sum only overflows in the middle: the exact total fits.
         assert_eq!(
-            aggregate(AggKind::Sum, DataType::Int64, &[(0, &big), (0, &one), (0, &minus)]),
+            aggregate(
+                AggKind::Sum,
+                DataType::Int64,
+                &[(0, &big), (0, &one), (0, &minus)]
+            ),
             Ok(RValue::Int(i64::MAX))
         );
         let (x, y) = (RValue::Int(1 << 62), RValue::Int((1 << 62) + 2));
-        assert_eq!(aggregate(AggKind::VarPop, DataType::Float64, &[(0, &x), (0, &y)]), Ok(RValue::Float(1.0)));
+        assert_eq!(
+            aggregate(AggKind::VarPop, DataType::Float64, &[(0, &x), (0, &y)]),
+            Ok(RValue::Float(1.0))
+        );
     }
 }

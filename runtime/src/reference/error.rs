@@ -16,15 +16,37 @@ pub enum ReferenceError {
     /// A column the project needs is not in a batch of `table` (a source name or "spine").
     MissingColumn { table: String, column: String },
     /// A column's Arrow type cannot hold the declared type.
-    BadColumnType { table: String, column: String, expected: String, found: String },
+    BadColumnType {
+        table: String,
+        column: String,
+        expected: String,
+        found: String,
+    },
     /// A null in a column that the project declares non-nullable (or a time column).
-    NullInColumn { table: String, column: String, row: usize },
+    NullInColumn {
+        table: String,
+        column: String,
+        row: usize,
+    },
     /// A timestamp that does not fit int64 microseconds.
-    TimeOutOfRange { table: String, column: String, row: usize },
+    TimeOutOfRange {
+        table: String,
+        column: String,
+        row: usize,
+    },
     /// A per-row expression failed (integer overflow, type error).
-    Eval { source: String, row: usize, context: String, message: String },
+    Eval {
+        source: String,
+        row: usize,
+        context: String,
+        message: String,
+    },
     /// An aggregation failed (integer sum overflow) for a spine row.
-    Aggregate { feature: String, spine_row: usize, message: String },
+    Aggregate {
+        feature: String,
+        spine_row: usize,
+        message: String,
+    },
     /// Arrow refused an operation (concatenating spine batches, building the output).
     Arrow(String),
 }
@@ -36,25 +58,51 @@ impl fmt::Display for ReferenceError {
                 write!(f, "no data was given for source `{source}`")
             }
             ReferenceError::UnknownFeature { view, feature } => {
-                write!(f, "feature id (view {view}, feature {feature}) is not in the project")
+                write!(
+                    f,
+                    "feature id (view {view}, feature {feature}) is not in the project"
+                )
             }
             ReferenceError::EmptySpine => write!(f, "the spine has no batches"),
             ReferenceError::MissingColumn { table, column } => {
                 write!(f, "{table}: column `{column}` is missing")
             }
-            ReferenceError::BadColumnType { table, column, expected, found } => {
-                write!(f, "{table}: column `{column}` has type {found}, expected {expected}")
+            ReferenceError::BadColumnType {
+                table,
+                column,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "{table}: column `{column}` has type {found}, expected {expected}"
+                )
             }
             ReferenceError::NullInColumn { table, column, row } => {
-                write!(f, "{table}: row {row}: column `{column}` is null but declared non-null")
+                write!(
+                    f,
+                    "{table}: row {row}: column `{column}` is null but declared non-null"
+                )
             }
             ReferenceError::TimeOutOfRange { table, column, row } => {
-                write!(f, "{table}: row {row}: column `{column}` is out of the microsecond range")
+                write!(
+                    f,
+                    "{table}: row {row}: column `{column}` is out of the microsecond range"
+                )
             }
-            ReferenceError::Eval { source, row, context, message } => {
+            ReferenceError::Eval {
+                source,
+                row,
+                context,
+                message,
+            } => {
                 write!(f, "{source}: row {row}: {context}: {message}")
             }
-            ReferenceError::Aggregate { feature, spine_row, message } => {
+            ReferenceError::Aggregate {
+                feature,
+                spine_row,
+                message,
+            } => {
                 write!(f, "feature `{feature}`, spine row {spine_row}: {message}")
             }
             ReferenceError::Arrow(message) => write!(f, "arrow: {message}"),

@@ -48,8 +48,14 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, String> {
             v => Err(format!("unary minus of a {}", v.kind_name())),
         },
         ExprKind::Binary { op, lhs, rhs } => binary(*op, eval(lhs, row)?, eval(rhs, row)?),
-        ExprKind::IsNull { expr, negated } => Ok(RValue::Bool(eval(expr, row)?.is_null() != *negated)),
-        ExprKind::InList { expr, list, negated } => {
+        ExprKind::IsNull { expr, negated } => {
+            Ok(RValue::Bool(eval(expr, row)?.is_null() != *negated))
+        }
+        ExprKind::InList {
+            expr,
+            list,
+            negated,
+        } => {
             let needle = eval(expr, row)?;
             if needle.is_null() {
                 return Ok(RValue::Null);
@@ -63,7 +69,11 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, String> {
                     return Ok(RValue::Bool(!negated));
                 }
             }
-            Ok(if saw_null { RValue::Null } else { RValue::Bool(*negated) })
+            Ok(if saw_null {
+                RValue::Null
+            } else {
+                RValue::Bool(*negated)
+            })
         }
         ExprKind::Coalesce(args) => {
             for arg in args {
@@ -74,7 +84,10 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, String> {
             }
             Ok(RValue::Null)
         }
-        ExprKind::Case { branches, otherwise } => {
+        ExprKind::Case {
+            branches,
+            otherwise,
+        } => {
             for (condition, value) in branches {
                 if eval(condition, row)? == RValue::Bool(true) {
                     return eval(value, row);
@@ -98,7 +111,13 @@ fn compare(a: &RValue, b: &RValue) -> Result<Option<Ordering>, String> {
         (RValue::Str(x), RValue::Str(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
         (RValue::Bool(x), RValue::Bool(y)) => Some(x.cmp(y)),
         (RValue::Ts(x), RValue::Ts(y)) => Some(x.cmp(y)),
-        _ => return Err(format!("cannot compare a {} with a {}", a.kind_name(), b.kind_name())),
+        _ => {
+            return Err(format!(
+                "cannot compare a {} with a {}",
+                a.kind_name(),
+                b.kind_name()
+            ))
+        }
     })
 }
 
@@ -165,7 +184,11 @@ fn binary(op: BinaryOp, a: RValue, b: RValue) -> Result<RValue, String> {
     }
     if op == BinaryOp::Div {
         let (x, y) = (as_f64(&a, op)?, as_f64(&b, op)?);
-        return Ok(if y == 0.0 { RValue::Null } else { RValue::Float(x / y) });
+        return Ok(if y == 0.0 {
+            RValue::Null
+        } else {
+            RValue::Float(x / y)
+        });
     }
     if let (RValue::Int(x), RValue::Int(y)) = (&a, &b) {
         let (x, y) = (*x, *y);
@@ -208,26 +231,47 @@ mod tests {
         assert_eq!(cmp(BinaryOp::Lt, -0.0, 0.0), RValue::Bool(false));
         assert_eq!(cmp(BinaryOp::Eq, -0.0, 0.0), RValue::Bool(true));
         assert_eq!(cmp(BinaryOp::Gt, f64::NAN, 1.0), RValue::Bool(true));
-        assert_eq!(cmp(BinaryOp::Gt, f64::NAN, f64::INFINITY), RValue::Bool(true));
+        assert_eq!(
+            cmp(BinaryOp::Gt, f64::NAN, f64::INFINITY),
+            RValue::Bool(true)
+        );
         assert_eq!(cmp(BinaryOp::Eq, f64::NAN, -f64::NAN), RValue::Bool(true));
-        assert_eq!(cmp(BinaryOp::NotEq, f64::NAN, f64::NAN), RValue::Bool(false));
+        assert_eq!(
+            cmp(BinaryOp::NotEq, f64::NAN, f64::NAN),
+            RValue::Bool(false)
+        );
         assert_eq!(cmp(BinaryOp::Lt, -1.0, -0.0), RValue::Bool(true));
     }
 
     #[test]
     fn division_and_modulo_by_zero_are_null_and_overflow_is_an_error() {
-        assert_eq!(binary(BinaryOp::Div, RValue::Int(1), RValue::Float(-0.0)), Ok(RValue::Null));
-        assert_eq!(binary(BinaryOp::Mod, RValue::Int(1), RValue::Int(0)), Ok(RValue::Null));
+        assert_eq!(
+            binary(BinaryOp::Div, RValue::Int(1), RValue::Float(-0.0)),
+            Ok(RValue::Null)
+        );
+        assert_eq!(
+            binary(BinaryOp::Mod, RValue::Int(1), RValue::Int(0)),
+            Ok(RValue::Null)
+        );
         assert!(binary(BinaryOp::Add, RValue::Int(i64::MAX), RValue::Int(1)).is_err());
-        assert_eq!(binary(BinaryOp::Mod, RValue::Int(-7), RValue::Int(3)), Ok(RValue::Int(-1)));
+        assert_eq!(
+            binary(BinaryOp::Mod, RValue::Int(-7), RValue::Int(3)),
+            Ok(RValue::Int(-1))
+        );
     }
 
     #[test]
     fn and_or_are_three_valued() {
         let t = RValue::Bool(true);
         let f = RValue::Bool(false);
-        assert_eq!(binary(BinaryOp::And, RValue::Null, f.clone()), Ok(f.clone()));
-        assert_eq!(binary(BinaryOp::And, RValue::Null, t.clone()), Ok(RValue::Null));
+        assert_eq!(
+            binary(BinaryOp::And, RValue::Null, f.clone()),
+            Ok(f.clone())
+        );
+        assert_eq!(
+            binary(BinaryOp::And, RValue::Null, t.clone()),
+            Ok(RValue::Null)
+        );
         assert_eq!(binary(BinaryOp::Or, RValue::Null, t.clone()), Ok(t));
         assert_eq!(binary(BinaryOp::Or, RValue::Null, f), Ok(RValue::Null));
     }

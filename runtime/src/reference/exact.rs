@@ -35,11 +35,17 @@ impl Dyadic {
 
     fn normalized(m: i64, e: i64) -> Dyadic {
         if m == 0 {
-            return Dyadic { mantissa: 0, exp: 0 };
+            return Dyadic {
+                mantissa: 0,
+                exp: 0,
+            };
         }
         let tz = m.trailing_zeros() as i64;
         // i64::MIN has 63 trailing zeros; shifting it right arithmetically keeps it -1.
-        Dyadic { mantissa: m >> tz, exp: e + tz }
+        Dyadic {
+            mantissa: m >> tz,
+            exp: e + tz,
+        }
     }
 }
 
@@ -53,7 +59,12 @@ pub struct Moments {
 }
 
 pub fn moments(values: &[Dyadic]) -> Moments {
-    let exp = values.iter().filter(|d| d.mantissa != 0).map(|d| d.exp).min().unwrap_or(0);
+    let exp = values
+        .iter()
+        .filter(|d| d.mantissa != 0)
+        .map(|d| d.exp)
+        .min()
+        .unwrap_or(0);
     let mut s1 = BigInt::from(0);
     let mut s2 = BigInt::from(0);
     for d in values {
@@ -64,7 +75,12 @@ pub fn moments(values: &[Dyadic]) -> Moments {
         s2 += &scaled * &scaled;
         s1 += scaled;
     }
-    Moments { n: values.len() as u64, s1, s2, exp }
+    Moments {
+        n: values.len() as u64,
+        s1,
+        s2,
+        exp,
+    }
 }
 
 impl Moments {

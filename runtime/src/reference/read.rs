@@ -24,13 +24,19 @@ pub struct ColumnSpec<'a> {
 }
 
 /// The cells of one column over all `batches`, in order.
-pub fn read_column(batches: &[RecordBatch], spec: &ColumnSpec<'_>) -> Result<Vec<RValue>, ReferenceError> {
+pub fn read_column(
+    batches: &[RecordBatch],
+    spec: &ColumnSpec<'_>,
+) -> Result<Vec<RValue>, ReferenceError> {
     let mut out = Vec::new();
     for batch in batches {
-        let array = batch.column_by_name(spec.column).ok_or_else(|| ReferenceError::MissingColumn {
-            table: spec.table.to_string(),
-            column: spec.column.to_string(),
-        })?;
+        let array =
+            batch
+                .column_by_name(spec.column)
+                .ok_or_else(|| ReferenceError::MissingColumn {
+                    table: spec.table.to_string(),
+                    column: spec.column.to_string(),
+                })?;
         let offset = out.len();
         let cells = read_array(array, spec, offset)?;
         if !spec.nullable {
@@ -56,34 +62,60 @@ fn bad_type(spec: &ColumnSpec<'_>, found: &ArrowType) -> ReferenceError {
     }
 }
 
-fn cast_to(array: &ArrayRef, to: &ArrowType, spec: &ColumnSpec<'_>) -> Result<ArrayRef, ReferenceError> {
+fn cast_to(
+    array: &ArrayRef,
+    to: &ArrowType,
+    spec: &ColumnSpec<'_>,
+) -> Result<ArrayRef, ReferenceError> {
     cast(array, to).map_err(|_| bad_type(spec, array.data_type()))
 }
 
-fn read_array(array: &ArrayRef, spec: &ColumnSpec<'_>, offset: usize) -> Result<Vec<RValue>, ReferenceError> {
+fn read_array(
+    array: &ArrayRef,
+    spec: &ColumnSpec<'_>,
+    offset: usize,
+) -> Result<Vec<RValue>, ReferenceError> {
     let found = array.data_type();
     let is_int = matches!(
         found,
-        ArrowType::Int8 | ArrowType::Int16 | ArrowType::Int32 | ArrowType::Int64
-            | ArrowType::UInt8 | ArrowType::UInt16 | ArrowType::UInt32
+        ArrowType::Int8
+            | ArrowType::Int16
+            | ArrowType::Int32
+            | ArrowType::Int64
+            | ArrowType::UInt8
+            | ArrowType::UInt16
+            | ArrowType::UInt32
     );
     let is_string = match found {
         ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => true,
         ArrowType::Dictionary(_, value) => {
-            matches!(**value, ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View)
+            matches!(
+                **value,
+                ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View
+            )
         }
         _ => false,
     };
     match spec.ty {
         DataType::Int64 if is_int => {
             let a = cast_to(array, &ArrowType::Int64, spec)?;
-            Ok(a.as_primitive::<Int64Type>().iter().map(|v| v.map_or(RValue::Null, RValue::Int)).collect())
+            Ok(a.as_primitive::<Int64Type>()
+                .iter()
+                .map(|v| v.map_or(RValue::Null, RValue::Int))
+                .collect())
         }
         DataType::Float64
-            if is_int || matches!(found, ArrowType::Float16 | ArrowType::Float32 | ArrowType::Float64) =>
+            if is_int
+                || matches!(
+                    found,
+                    ArrowType::Float16 | ArrowType::Float32 | ArrowType::Float64
+                ) =>
         {
             let a = cast_to(array, &ArrowType::Float64, spec)?;
-            Ok(a.as_primitive::<Float64Type>().iter().map(|v| v.map_or(RValue::Null, RValue::Float)).collect())
+            Ok(a.as_primitive::<Float64Type>()
+                .iter()
+                .map(|v| v.map_or(RValue::Null, RValue::Float))
+                .collect())
         }
         DataType::String if is_string => {
             let a = cast_to(array, &ArrowType::Utf8, spec)?;
@@ -92,9 +124,11 @@ fn read_array(array: &ArrayRef, spec: &ColumnSpec<'_>, offset: usize) -> Result<
                 .map(|v| v.map_or(RValue::Null, |s| RValue::Str(s.to_string())))
                 .collect())
         }
-        DataType::Bool if matches!(found, ArrowType::Boolean) => {
-            Ok(array.as_boolean().iter().map(|v| v.map_or(RValue::Null, RValue::Bool)).collect())
-        }
+        DataType::Bool if matches!(found, ArrowType::Boolean) => Ok(array
+            .as_boolean()
+            .iter()
+            .map(|v| v.map_or(RValue::Null, RValue::Bool))
+            .collect()),
         DataType::Timestamp => match found {
             ArrowType::Timestamp(unit, _) => read_timestamps(array, *unit, spec, offset),
             _ => Err(bad_type(spec, found)),
@@ -111,9 +145,18 @@ fn read_timestamps(
 ) -> Result<Vec<RValue>, ReferenceError> {
     let raw: Vec<Option<i64>> = match unit {
         TimeUnit::Second => array.as_primitive::<TimestampSecondType>().iter().collect(),
-        TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().iter().collect(),
-        TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().iter().collect(),
-        TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().iter().collect(),
+        TimeUnit::Millisecond => array
+            .as_primitive::<TimestampMillisecondType>()
+            .iter()
+            .collect(),
+        TimeUnit::Microsecond => array
+            .as_primitive::<TimestampMicrosecondType>()
+            .iter()
+            .collect(),
+        TimeUnit::Nanosecond => array
+            .as_primitive::<TimestampNanosecondType>()
+            .iter()
+            .collect(),
     };
     raw.into_iter()
         .enumerate()
@@ -125,11 +168,13 @@ fn read_timestamps(
                 TimeUnit::Microsecond => Some(v),
                 TimeUnit::Nanosecond => Some(v.div_euclid(1_000)),
             };
-            micros.map(RValue::Ts).ok_or_else(|| ReferenceError::TimeOutOfRange {
-                table: spec.table.to_string(),
-                column: spec.column.to_string(),
-                row: offset + i,
-            })
+            micros
+                .map(RValue::Ts)
+                .ok_or_else(|| ReferenceError::TimeOutOfRange {
+                    table: spec.table.to_string(),
+                    column: spec.column.to_string(),
+                    row: offset + i,
+                })
         })
         .collect()
 }

@@ -54,7 +54,11 @@ fn compose(negative: bool, mut q: u64, mut unit_exp: i64) -> f64 {
     } else {
         let biased = unit_exp + 1075;
         if biased >= 2047 {
-            return if negative { f64::NEG_INFINITY } else { f64::INFINITY };
+            return if negative {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            };
         }
         ((biased as u64) << 52) | (q & ((1 << 52) - 1))
     };

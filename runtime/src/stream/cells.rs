@@ -32,20 +32,28 @@ pub fn conform(array: &ArrayRef, ty: DataType, column: &str) -> Result<ArrayRef,
     if array.data_type() == &want {
         return Ok(array.clone());
     }
-    let err = |message: String| CellError { column: column.to_string(), message };
+    let err = |message: String| CellError {
+        column: column.to_string(),
+        message,
+    };
     match ty {
         DataType::Timestamp if is_timestamp(array.data_type()) => {
             to_micros(array).map_err(|e| err(format!("{e:?}")))
         }
         DataType::String
-            if matches!(array.data_type(), ArrowType::LargeUtf8 | ArrowType::Utf8View) =>
+            if matches!(
+                array.data_type(),
+                ArrowType::LargeUtf8 | ArrowType::Utf8View
+            ) =>
         {
             cast(array, &want).map_err(|e| err(e.to_string()))
         }
         // Everything the IO boundary accepts for the batch path (narrower ints,
         // dictionary strings, ...) is accepted here too, so both paths read the same
         // data; `compatible` only admits lossless or documented casts.
-        _ if compatible(ty, array.data_type()) => cast(array, &want).map_err(|e| err(e.to_string())),
+        _ if compatible(ty, array.data_type()) => {
+            cast(array, &want).map_err(|e| err(e.to_string()))
+        }
         _ => Err(err(format!(
             "has type {}, expected {}",
             array.data_type(),
@@ -134,7 +142,9 @@ impl ValuesBuilder {
         match ty {
             DataType::Int64 => ValuesBuilder::Int64(Int64Builder::with_capacity(capacity)),
             DataType::Float64 => ValuesBuilder::Float64(Float64Builder::with_capacity(capacity)),
-            DataType::String => ValuesBuilder::String(StringBuilder::with_capacity(capacity, capacity * 8)),
+            DataType::String => {
+                ValuesBuilder::String(StringBuilder::with_capacity(capacity, capacity * 8))
+            }
             DataType::Bool => ValuesBuilder::Bool(BooleanBuilder::with_capacity(capacity)),
             DataType::Timestamp => ValuesBuilder::Timestamp(
                 TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone(UTC),

@@ -11,27 +11,56 @@ use crate::window::SpecError;
 pub enum StreamError {
     Graph(GraphError),
     /// An aggregate node the window state rejects (an internal error of the lowering).
-    Spec { feature: String, error: SpecError },
+    Spec {
+        feature: String,
+        error: SpecError,
+    },
     /// A derive or feature expression that could not be planned.
-    Expr { context: String, error: ExprError },
+    Expr {
+        context: String,
+        error: ExprError,
+    },
     UnknownSource(String),
     /// A declared column is missing from an ingested batch (or the spine).
-    MissingColumn { table: String, column: String },
+    MissingColumn {
+        table: String,
+        column: String,
+    },
     /// A column whose type cannot be read as the declared one.
-    ColumnType { table: String, column: String, message: String },
+    ColumnType {
+        table: String,
+        column: String,
+        message: String,
+    },
     /// A read at a time before the horizon the runtime already promised (state no
     /// read at or after the horizon needs was dropped).
-    ReadBeforeHorizon { at: i64, horizon: i64 },
+    ReadBeforeHorizon {
+        at: i64,
+        horizon: i64,
+    },
     /// A row that does not fit the declared schema (wrong type, null where not allowed).
-    Data { table: String, column: String, row: usize, message: String },
+    Data {
+        table: String,
+        column: String,
+        row: usize,
+        message: String,
+    },
     UnknownFeature(String),
     UnknownService(String),
     /// `get` was given a key of the wrong arity for the selection's entity.
-    KeyArity { entity: String, expected: usize, found: usize },
+    KeyArity {
+        entity: String,
+        expected: usize,
+        found: usize,
+    },
     /// `get` needs one key, but the selection spans several entities.
     MixedEntities(Vec<String>),
     /// An aggregation failed while answering a replay row.
-    Agg { feature: String, at: i64, error: AggError },
+    Agg {
+        feature: String,
+        at: i64,
+        error: AggError,
+    },
 }
 
 impl fmt::Display for StreamError {
@@ -46,19 +75,32 @@ impl fmt::Display for StreamError {
             StreamError::MissingColumn { table, column } => {
                 write!(f, "`{table}` has no column `{column}`")
             }
-            StreamError::ColumnType { table, column, message } => {
+            StreamError::ColumnType {
+                table,
+                column,
+                message,
+            } => {
                 write!(f, "`{table}` column `{column}` {message}")
             }
             StreamError::ReadBeforeHorizon { at, horizon } => write!(
                 f,
                 "read at {at} is before the state horizon {horizon} (older state was dropped)"
             ),
-            StreamError::Data { table, column, row, message } => {
+            StreamError::Data {
+                table,
+                column,
+                row,
+                message,
+            } => {
                 write!(f, "`{table}` row {row}, column `{column}`: {message}")
             }
             StreamError::UnknownFeature(n) => write!(f, "no feature `{n}` in the stream graph"),
             StreamError::UnknownService(n) => write!(f, "no service `{n}` in the stream graph"),
-            StreamError::KeyArity { entity, expected, found } => write!(
+            StreamError::KeyArity {
+                entity,
+                expected,
+                found,
+            } => write!(
                 f,
                 "entity `{entity}` has {expected} key column(s), the read gave {found}"
             ),

@@ -159,13 +159,24 @@ pub struct ServiceOut {
 /// A structural defect of a loaded graph.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GraphError {
-    Version { found: u32, expected: u32 },
+    Version {
+        found: u32,
+        expected: u32,
+    },
     /// `nodes[index].id` is not `index`.
-    NodeId { index: usize },
+    NodeId {
+        index: usize,
+    },
     /// A reference to a node that does not exist or has the wrong kind.
-    BadRef { node: NodeId, expected: &'static str, target: NodeId },
+    BadRef {
+        node: NodeId,
+        expected: &'static str,
+        target: NodeId,
+    },
     /// No output node, or more than one.
-    Output { count: usize },
+    Output {
+        count: usize,
+    },
     Json(String),
 }
 
@@ -173,16 +184,26 @@ impl std::fmt::Display for GraphError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             GraphError::Version { found, expected } => {
-                write!(f, "stream graph version {found}, this runtime reads version {expected}")
+                write!(
+                    f,
+                    "stream graph version {found}, this runtime reads version {expected}"
+                )
             }
             GraphError::NodeId { index } => write!(f, "node {index} has a different id"),
-            GraphError::BadRef { node, expected, target } => write!(
+            GraphError::BadRef {
+                node,
+                expected,
+                target,
+            } => write!(
                 f,
                 "node {} refers to node {} which is not a {expected} node",
                 node.0, target.0
             ),
             GraphError::Output { count } => {
-                write!(f, "a stream graph has one output node, this one has {count}")
+                write!(
+                    f,
+                    "a stream graph has one output node, this one has {count}"
+                )
             }
             GraphError::Json(m) => write!(f, "invalid stream graph JSON: {m}"),
         }
@@ -265,7 +286,10 @@ impl StreamGraph {
     /// Checks the version and every node reference.
     pub fn validate(&self) -> Result<(), GraphError> {
         if self.version != GRAPH_VERSION {
-            return Err(GraphError::Version { found: self.version, expected: GRAPH_VERSION });
+            return Err(GraphError::Version {
+                found: self.version,
+                expected: GRAPH_VERSION,
+            });
         }
         for (i, n) in self.nodes.iter().enumerate() {
             if n.id.0 != i {
@@ -276,7 +300,11 @@ impl StreamGraph {
             if ok {
                 Ok(())
             } else {
-                Err(GraphError::BadRef { node, expected, target })
+                Err(GraphError::BadRef {
+                    node,
+                    expected,
+                    target,
+                })
             }
         };
         let mut outputs = 0;
@@ -296,7 +324,11 @@ impl StreamGraph {
                     for f in &a.features {
                         if let Some(t) = f.ttl {
                             if t >= a.ttls.len() {
-                                return Err(GraphError::BadRef { node: n.id, expected: "ttl", target: n.id });
+                                return Err(GraphError::BadRef {
+                                    node: n.id,
+                                    expected: "ttl",
+                                    target: n.id,
+                                });
                             }
                         }
                     }
@@ -304,12 +336,18 @@ impl StreamGraph {
                 Op::Output(o) => {
                     outputs += 1;
                     for f in &o.features {
-                        let ok = self.aggregate(f.aggregate).is_some_and(|a| f.index < a.features.len());
+                        let ok = self
+                            .aggregate(f.aggregate)
+                            .is_some_and(|a| f.index < a.features.len());
                         check(n.id, f.aggregate, "aggregate", ok)?;
                     }
                     for s in &o.services {
                         if s.features.iter().any(|&i| i >= o.features.len()) {
-                            return Err(GraphError::BadRef { node: n.id, expected: "output feature", target: n.id });
+                            return Err(GraphError::BadRef {
+                                node: n.id,
+                                expected: "output feature",
+                                target: n.id,
+                            });
                         }
                     }
                 }

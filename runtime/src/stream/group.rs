@@ -62,8 +62,10 @@ pub(crate) struct Evaluated {
 }
 
 fn lowered(expr: &Expr, lets: &[Let], context: &str) -> Result<DfExpr, StreamError> {
-    crate::expr::to_datafusion(expr, lets)
-        .map_err(|error| StreamError::Expr { context: context.to_string(), error })
+    crate::expr::to_datafusion(expr, lets).map_err(|error| StreamError::Expr {
+        context: context.to_string(),
+        error,
+    })
 }
 
 fn slot(list: &mut Vec<DfExpr>, e: DfExpr) -> usize {
@@ -79,11 +81,23 @@ fn slot(list: &mut Vec<DfExpr>, e: DfExpr) -> usize {
 impl Group {
     /// Plans aggregate node `node` for batches of `schema` (the source's conformed
     /// schema, see `StreamRuntime`).
-    pub fn new(graph: &StreamGraph, node: NodeId, op: &AggregateOp, schema: &Schema) -> Result<Group, StreamError> {
+    pub fn new(
+        graph: &StreamGraph,
+        node: NodeId,
+        op: &AggregateOp,
+        schema: &Schema,
+    ) -> Result<Group, StreamError> {
         let key_by = graph.key_by(op.key_by).ok_or(StreamError::Graph(
-            super::graph::GraphError::BadRef { node, expected: "key_by", target: op.key_by },
+            super::graph::GraphError::BadRef {
+                node,
+                expected: "key_by",
+                target: op.key_by,
+            },
         ))?;
-        let source = graph.source(key_by.source).map(|s| s.name.clone()).unwrap_or_default();
+        let source = graph
+            .source(key_by.source)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
         let mut key_cols = Vec::new();
         for c in &key_by.key_columns {
             let i = schema.index_of(c).map_err(|_| StreamError::MissingColumn {
@@ -93,11 +107,13 @@ impl Group {
             key_cols.push(i);
         }
         let derive = |id: NodeId| {
-            graph.derive(id).ok_or(StreamError::Graph(super::graph::GraphError::BadRef {
-                node,
-                expected: "derive",
-                target: id,
-            }))
+            graph
+                .derive(id)
+                .ok_or(StreamError::Graph(super::graph::GraphError::BadRef {
+                    node,
+                    expected: "derive",
+                    target: id,
+                }))
         };
 
         let mut input_exprs: Vec<DfExpr> = Vec::new();
@@ -146,7 +162,10 @@ impl Group {
                         Some(e) => Some(slot(&mut mask_exprs, lowered(e, &td.lets, &context)?)),
                         None => None,
                     };
-                    Some(Ttl { ttl_us: t.ttl_us, filter: filter_slot((m, None)) })
+                    Some(Ttl {
+                        ttl_us: t.ttl_us,
+                        filter: filter_slot((m, None)),
+                    })
                 }
                 None => None,
             };
@@ -187,9 +206,14 @@ impl Group {
             ttl_probe.push(Some(p));
         }
 
-        let spec = KeySpec::new(specs, input_exprs.len(), filters.len()).map_err(|error| StreamError::Spec {
-            feature: graph.node(node).map(|_| format!("aggregate n{}", node.0)).unwrap_or_default(),
-            error,
+        let spec = KeySpec::new(specs, input_exprs.len(), filters.len()).map_err(|error| {
+            StreamError::Spec {
+                feature: graph
+                    .node(node)
+                    .map(|_| format!("aggregate n{}", node.0))
+                    .unwrap_or_default(),
+                error,
+            }
         })?;
         let spec = Arc::new(spec);
         let compile = |e: &DfExpr| {
@@ -203,7 +227,10 @@ impl Group {
             .zip(input_types)
             .map(|(e, t)| Ok((compile(e)?, t)))
             .collect::<Result<Vec<_>, StreamError>>()?;
-        let masks = mask_exprs.iter().map(compile).collect::<Result<Vec<_>, StreamError>>()?;
+        let masks = mask_exprs
+            .iter()
+            .map(compile)
+            .collect::<Result<Vec<_>, StreamError>>()?;
         Ok(Group {
             node,
             entity: key_by.entity.clone(),
@@ -252,10 +279,17 @@ impl Group {
         let mut masks = Vec::with_capacity(self.masks.len());
         for e in &self.masks {
             let a = eval(e)?;
-            let b = a.as_any().downcast_ref::<BooleanArray>().cloned().ok_or_else(|| StreamError::Expr {
-                context: format!("aggregate n{}", self.node.0),
-                error: crate::expr::ExprError::Eval(format!("a filter evaluated to {}", a.data_type())),
-            })?;
+            let b = a
+                .as_any()
+                .downcast_ref::<BooleanArray>()
+                .cloned()
+                .ok_or_else(|| StreamError::Expr {
+                    context: format!("aggregate n{}", self.node.0),
+                    error: crate::expr::ExprError::Eval(format!(
+                        "a filter evaluated to {}",
+                        a.data_type()
+                    )),
+                })?;
             masks.push(b);
         }
         Ok(Evaluated { inputs, masks })
@@ -280,8 +314,12 @@ impl Group {
             .zip(&self.key_types)
             .filter_map(|(a, t)| Cells::new(a, *t))
             .collect();
-        let input_cells: Vec<Cells<'_>> =
-            ev.inputs.iter().zip(&self.inputs).filter_map(|(a, (_, t))| Cells::new(a, *t)).collect();
+        let input_cells: Vec<Cells<'_>> = ev
+            .inputs
+            .iter()
+            .zip(&self.inputs)
+            .filter_map(|(a, (_, t))| Cells::new(a, *t))
+            .collect();
         let mut null_keys = 0;
         for (&row, &seq) in rows.iter().zip(seqs) {
             let Some(id) = self.keys.get_or_insert(&key_cells, row) else {
@@ -292,10 +330,15 @@ impl Group {
                 self.states.push(KeyState::new(self.spec.clone()));
             }
             self.row_inputs.clear();
-            self.row_inputs.extend(input_cells.iter().map(|c| c.get_interned(row, &mut self.strings)));
+            self.row_inputs.extend(
+                input_cells
+                    .iter()
+                    .map(|c| c.get_interned(row, &mut self.strings)),
+            );
             self.row_filters.clear();
             self.row_filters.extend(self.filters.iter().map(|(v, f)| {
-                v.is_none_or(|m| is_true(&ev.masks[m], row)) && f.is_none_or(|m| is_true(&ev.masks[m], row))
+                v.is_none_or(|m| is_true(&ev.masks[m], row))
+                    && f.is_none_or(|m| is_true(&ev.masks[m], row))
             }));
             let state = &mut self.states[id as usize];
             state.push_event(ts[row], seq, &self.row_inputs, &self.row_filters);

@@ -72,7 +72,10 @@ impl KeyIndex {
                 }
             }
             (KeyIndex::Other(m), cols) => {
-                let k: Vec<ValueKey> = cols.iter().map(|c| ValueKey(c.get(row).canonical())).collect();
+                let k: Vec<ValueKey> = cols
+                    .iter()
+                    .map(|c| ValueKey(c.get(row).canonical()))
+                    .collect();
                 *m.entry(k).or_insert(next)
             }
             // `new` and the key columns' types agree; a mismatch means the batch's

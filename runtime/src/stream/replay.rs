@@ -43,7 +43,12 @@ pub struct ReplayOptions {
 
 impl Default for ReplayOptions {
     fn default() -> Self {
-        ReplayOptions { disorder_us: 0, batch_size: 1024, seed: 0, late_policy: LatePolicy::Apply }
+        ReplayOptions {
+            disorder_us: 0,
+            batch_size: 1024,
+            seed: 0,
+            late_policy: LatePolicy::Apply,
+        }
     }
 }
 
@@ -73,7 +78,12 @@ fn mix(mut z: u64) -> u64 {
 }
 
 fn data_error(table: &str, message: impl ToString) -> StreamError {
-    StreamError::Data { table: table.to_string(), column: String::new(), row: 0, message: message.to_string() }
+    StreamError::Data {
+        table: table.to_string(),
+        column: String::new(),
+        row: 0,
+        message: message.to_string(),
+    }
 }
 
 /// Replays `sources` (`(source name, batches)`) through a runtime built from `graph`
@@ -87,14 +97,19 @@ pub fn replay(
     selection: &Selection<'_>,
     opts: &ReplayOptions,
 ) -> Result<(RecordBatch, ReplayReport), StreamError> {
-    let options = Options { late_policy: opts.late_policy, min_lateness_us: opts.disorder_us.max(0) };
+    let options = Options {
+        late_policy: opts.late_policy,
+        min_lateness_us: opts.disorder_us.max(0),
+    };
     let mut rt = StreamRuntime::with_options(graph, options)?;
     let picked = rt.select(selection)?;
 
     // The event log in arrival order.
     let mut logs = Vec::new();
     for (name, batches) in sources {
-        let Some(schema) = batches.first().map(|b| b.schema()) else { continue };
+        let Some(schema) = batches.first().map(|b| b.schema()) else {
+            continue;
+        };
         let src = rt
             .sources
             .iter()
@@ -102,19 +117,29 @@ pub fn replay(
             .ok_or_else(|| StreamError::UnknownSource(name.clone()))?;
         let batch = concat_batches(&schema, batches).map_err(|e| data_error(name, e))?;
         let time = &src.op.time_column;
-        let col = batch.column_by_name(time).ok_or_else(|| StreamError::MissingColumn {
-            table: name.clone(),
-            column: time.clone(),
-        })?;
+        let col = batch
+            .column_by_name(time)
+            .ok_or_else(|| StreamError::MissingColumn {
+                table: name.clone(),
+                column: time.clone(),
+            })?;
         let ts = times(name, time, col)?;
-        logs.push(Log { name: name.clone(), batch, ts });
+        logs.push(Log {
+            name: name.clone(),
+            batch,
+            ts,
+        });
     }
     let disorder = opts.disorder_us.max(0) as u64;
     let mut order: Vec<(i64, u32, u32)> = Vec::with_capacity(logs.iter().map(|l| l.ts.len()).sum());
     let mut n = 0u64;
     for (s, log) in logs.iter().enumerate() {
         for (row, &ts) in log.ts.iter().enumerate() {
-            let jitter = if disorder == 0 { 0 } else { mix(opts.seed ^ mix(n)) % disorder };
+            let jitter = if disorder == 0 {
+                0
+            } else {
+                mix(opts.seed ^ mix(n)) % disorder
+            };
             order.push((ts.saturating_add(jitter as i64), s as u32, row as u32));
             n += 1;
         }
@@ -128,10 +153,12 @@ pub fn replay(
     }
 
     // The spine in time order, with its key columns per group.
-    let t_col = spine.column_by_name(spine_time).ok_or_else(|| StreamError::MissingColumn {
-        table: "spine".into(),
-        column: spine_time.to_string(),
-    })?;
+    let t_col = spine
+        .column_by_name(spine_time)
+        .ok_or_else(|| StreamError::MissingColumn {
+            table: "spine".into(),
+            column: spine_time.to_string(),
+        })?;
     let spine_t = times("spine", spine_time, t_col)?;
     let mut by_time: Vec<usize> = (0..spine.num_rows()).collect();
     by_time.sort_by_key(|&r| (spine_t[r], r));
@@ -143,10 +170,12 @@ pub fn replay(
         let group = &rt.groups[g];
         let mut cols = Vec::new();
         for (name, ty) in group.key_names.iter().zip(&group.key_types) {
-            let col = spine.column_by_name(name).ok_or_else(|| StreamError::MissingColumn {
-                table: "spine".into(),
-                column: name.clone(),
-            })?;
+            let col = spine
+                .column_by_name(name)
+                .ok_or_else(|| StreamError::MissingColumn {
+                    table: "spine".into(),
+                    column: name.clone(),
+                })?;
             let col = conform(col, *ty, name).map_err(|e| StreamError::ColumnType {
                 table: "spine".into(),
                 column: e.column,
@@ -166,7 +195,14 @@ pub fn replay(
     let mut next = 0;
     let batch_size = opts.batch_size.max(1);
     let mut ingest_calls = 0;
-    answers.answer_until(&mut rt, &spine_keys, &spine_t, &by_time, &mut next, suffix_min[0])?;
+    answers.answer_until(
+        &mut rt,
+        &spine_keys,
+        &spine_t,
+        &by_time,
+        &mut next,
+        suffix_min[0],
+    )?;
     let mut pos = 0;
     while pos < order.len() {
         let end = (pos + batch_size).min(order.len());
@@ -180,15 +216,30 @@ pub fn replay(
             }
             let log = &logs[s as usize];
             let rows = UInt32Array::from_iter_values(order[run..stop].iter().map(|e| e.2));
-            let chunk = take_record_batch(&log.batch, &rows).map_err(|e| data_error(&log.name, e))?;
+            let chunk =
+                take_record_batch(&log.batch, &rows).map_err(|e| data_error(&log.name, e))?;
             rt.ingest(&log.name, &chunk)?;
             ingest_calls += 1;
             run = stop;
         }
         pos = end;
-        answers.answer_until(&mut rt, &spine_keys, &spine_t, &by_time, &mut next, suffix_min[pos])?;
+        answers.answer_until(
+            &mut rt,
+            &spine_keys,
+            &spine_t,
+            &by_time,
+            &mut next,
+            suffix_min[pos],
+        )?;
     }
-    answers.answer_until(&mut rt, &spine_keys, &spine_t, &by_time, &mut next, i64::MAX)?;
+    answers.answer_until(
+        &mut rt,
+        &spine_keys,
+        &spine_t,
+        &by_time,
+        &mut next,
+        i64::MAX,
+    )?;
     // Rows at i64::MAX itself (the bound is exclusive).
     while next < by_time.len() {
         answers.answer(&mut rt, &spine_keys, by_time[next], spine_t[by_time[next]])?;
@@ -207,13 +258,17 @@ pub fn replay(
         let mut b = ValuesBuilder::new(ty, spine.num_rows());
         for v in &answers.values[k] {
             if !b.append(v) {
-                return Err(data_error(&name, format!("value {v:?} does not have type {}", ty.name())));
+                return Err(data_error(
+                    &name,
+                    format!("value {v:?} does not have type {}", ty.name()),
+                ));
             }
         }
         fields.push(Arc::new(Field::new(&name, arrow_type(ty), true)));
         columns.push(b.finish());
     }
-    let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| data_error("output", e))?;
+    let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        .map_err(|e| data_error("output", e))?;
     let report = ReplayReport {
         events: order.len() as u64,
         ingest_calls,
@@ -225,11 +280,12 @@ pub fn replay(
 
 /// A time column as µs; a null time is a data error naming the row.
 fn times(table: &str, column: &str, array: &ArrayRef) -> Result<Vec<i64>, StreamError> {
-    let conformed = conform(array, DataType::Timestamp, column).map_err(|e| StreamError::ColumnType {
-        table: table.to_string(),
-        column: e.column,
-        message: e.message,
-    })?;
+    let conformed =
+        conform(array, DataType::Timestamp, column).map_err(|e| StreamError::ColumnType {
+            table: table.to_string(),
+            column: e.column,
+            message: e.message,
+        })?;
     let ts = conformed
         .as_any()
         .downcast_ref::<TimestampMicrosecondArray>()
@@ -287,7 +343,11 @@ impl Answers<'_> {
                     self.key.push(cells.get(row));
                 }
             }
-            let id = if self.key.iter().any(Value::is_null) { None } else { group.keys.get(&self.key) };
+            let id = if self.key.iter().any(Value::is_null) {
+                None
+            } else {
+                group.keys.get(&self.key)
+            };
             group.read_into(id, t, &mut self.scratch);
             for (k, &i) in self.picked.iter().enumerate() {
                 let (og, f) = rt.outputs[i];
@@ -297,7 +357,11 @@ impl Answers<'_> {
                 match self.scratch.get(f).cloned().unwrap_or(Ok(Value::Null)) {
                     Ok(v) => self.values[k][row] = v,
                     Err(error) => {
-                        return Err(StreamError::Agg { feature: group.names[f].to_string(), at: t, error })
+                        return Err(StreamError::Agg {
+                            feature: group.names[f].to_string(),
+                            at: t,
+                            error,
+                        })
                     }
                 }
             }

@@ -70,13 +70,24 @@ impl StreamRuntime {
         StreamRuntime::with_options(graph, Options::default())
     }
 
-    pub fn with_options(graph: StreamGraph, options: Options) -> Result<StreamRuntime, StreamError> {
+    pub fn with_options(
+        graph: StreamGraph,
+        options: Options,
+    ) -> Result<StreamRuntime, StreamError> {
         graph.validate().map_err(StreamError::Graph)?;
         let mut sources: Vec<SourceRt> = graph
             .sources()
             .map(|(_, op)| {
-                let mut fields = vec![Field::new(&op.time_column, arrow_type(DataType::Timestamp), false)];
-                fields.extend(op.columns.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), c.nullable)));
+                let mut fields = vec![Field::new(
+                    &op.time_column,
+                    arrow_type(DataType::Timestamp),
+                    false,
+                )];
+                fields.extend(
+                    op.columns
+                        .iter()
+                        .map(|c| Field::new(&c.name, arrow_type(c.ty), c.nullable)),
+                );
                 SourceRt {
                     name: op.name.clone(),
                     op: op.clone(),
@@ -112,7 +123,10 @@ impl StreamRuntime {
         let mut outputs = Vec::new();
         let mut out_names = Vec::new();
         for f in &output.features {
-            let g = group_of_node.iter().position(|(n, _)| *n == f.aggregate).unwrap_or(0);
+            let g = group_of_node
+                .iter()
+                .position(|(n, _)| *n == f.aggregate)
+                .unwrap_or(0);
             outputs.push((g, f.index));
             out_names.push(Arc::from(f.name.as_str()));
         }
@@ -142,12 +156,18 @@ impl StreamRuntime {
     /// The conformed schema `ingest` reads a source's batches as: the time column,
     /// then the declared columns (extra columns of an ingested batch are ignored).
     pub fn source_schema(&self, source: &str) -> Option<SchemaRef> {
-        self.sources.iter().find(|s| s.name == source).map(|s| s.schema.clone())
+        self.sources
+            .iter()
+            .find(|s| s.name == source)
+            .map(|s| s.schema.clone())
     }
 
     /// The source's watermark (greatest event time seen minus allowed lateness).
     pub fn watermark(&self, source: &str) -> Option<i64> {
-        self.sources.iter().find(|s| s.name == source).and_then(SourceRt::watermark)
+        self.sources
+            .iter()
+            .find(|s| s.name == source)
+            .and_then(SourceRt::watermark)
     }
 
     /// Keeps state for reads at times `>= t` (`None`: only the watermark limits the
@@ -240,7 +260,12 @@ impl StreamRuntime {
         if !dead.is_empty() {
             self.metrics.dead_lettered += dead.len() as u64;
             let rows = take_record_batch(&conformed, &UInt32Array::from(dead)).map_err(|e| {
-                StreamError::Data { table: source.to_string(), column: String::new(), row: 0, message: e.to_string() }
+                StreamError::Data {
+                    table: source.to_string(),
+                    column: String::new(),
+                    row: 0,
+                    message: e.to_string(),
+                }
             })?;
             self.dead.push(source, rows);
         }
@@ -254,10 +279,12 @@ impl StreamRuntime {
         let time = std::iter::once((&src.op.time_column, DataType::Timestamp, false));
         let declared = src.op.columns.iter().map(|c| (&c.name, c.ty, c.nullable));
         for (name, ty, nullable) in time.chain(declared) {
-            let array = batch.column_by_name(name).ok_or_else(|| StreamError::MissingColumn {
-                table: src.name.clone(),
-                column: name.clone(),
-            })?;
+            let array = batch
+                .column_by_name(name)
+                .ok_or_else(|| StreamError::MissingColumn {
+                    table: src.name.clone(),
+                    column: name.clone(),
+                })?;
             let array = conform(array, ty, name).map_err(|e| StreamError::ColumnType {
                 table: src.name.clone(),
                 column: e.column,
@@ -323,13 +350,19 @@ impl StreamRuntime {
 
     /// Reads the selected features of one entity at time `t` (all selected features
     /// must belong to one entity; see `get_keys` otherwise).
-    pub fn get(&mut self, key: &[Value], sel: &Selection<'_>, t: i64) -> Result<FeatureVector, StreamError> {
+    pub fn get(
+        &mut self,
+        key: &[Value],
+        sel: &Selection<'_>,
+        t: i64,
+    ) -> Result<FeatureVector, StreamError> {
         let picked = self.select(sel)?;
         let entity_of = |i: &usize| self.groups[self.outputs[*i].0].entity.as_str();
         // The common case (one entity) is checked without allocating: reads are hot.
         if let Some(first) = picked.first().map(entity_of) {
             if picked.iter().any(|i| entity_of(i) != first) {
-                let mut entities: Vec<String> = picked.iter().map(|i| entity_of(i).to_string()).collect();
+                let mut entities: Vec<String> =
+                    picked.iter().map(|i| entity_of(i).to_string()).collect();
                 entities.sort();
                 entities.dedup();
                 return Err(StreamError::MixedEntities(entities));
@@ -347,7 +380,9 @@ impl StreamRuntime {
         t: i64,
     ) -> Result<FeatureVector, StreamError> {
         let picked = self.select(sel)?;
-        self.read_picked(&picked, t, &|entity| keys.iter().find(|(e, _)| *e == entity).map(|(_, k)| *k))
+        self.read_picked(&picked, t, &|entity| {
+            keys.iter().find(|(e, _)| *e == entity).map(|(_, k)| *k)
+        })
     }
 
     fn read_picked<'k>(
@@ -366,9 +401,17 @@ impl StreamRuntime {
             }
         }
         // One group (the usual read): values go straight into `features`, in order.
-        let mut slots: Vec<Option<FeatureValue>> = if order.len() > 1 { vec![None; picked.len()] } else { Vec::new() };
+        let mut slots: Vec<Option<FeatureValue>> = if order.len() > 1 {
+            vec![None; picked.len()]
+        } else {
+            Vec::new()
+        };
         for g in order.iter().copied() {
-            let s = self.sources.iter().position(|s| s.groups.contains(&g)).unwrap_or(0);
+            let s = self
+                .sources
+                .iter()
+                .position(|s| s.groups.contains(&g))
+                .unwrap_or(0);
             if let Some(h) = self.sources[s].promised {
                 if t < h {
                     return Err(StreamError::ReadBeforeHorizon { at: t, horizon: h });
@@ -396,7 +439,8 @@ impl StreamRuntime {
                 if og != g {
                     continue;
                 }
-                let stale = group.ttl_probe[f].is_some_and(|p| matches!(out.get(p), Some(Ok(Value::Int64(0)))));
+                let stale = group.ttl_probe[f]
+                    .is_some_and(|p| matches!(out.get(p), Some(Ok(Value::Int64(0)))));
                 let (value, status) = match out.get(f).cloned().unwrap_or(Ok(Value::Null)) {
                     Err(e) => (Value::Null, Status::Error(e)),
                     Ok(v) if id.is_none() => (v, Status::UnknownEntity),
@@ -404,7 +448,11 @@ impl StreamRuntime {
                     Ok(Value::Null) => (Value::Null, Status::Null),
                     Ok(v) => (v, Status::Present),
                 };
-                let fv = FeatureValue { name: self.out_names[i].clone(), value, status };
+                let fv = FeatureValue {
+                    name: self.out_names[i].clone(),
+                    value,
+                    status,
+                };
                 match slots.get_mut(p) {
                     Some(slot) => *slot = Some(fv),
                     None => features.push(fv),

@@ -16,7 +16,11 @@ pub struct InputCheck {
 
 impl InputCheck {
     pub fn new(agg: AggKind, input: Option<DataType>) -> InputCheck {
-        InputCheck { agg, input, mismatch: None }
+        InputCheck {
+            agg,
+            input,
+            mismatch: None,
+        }
     }
 
     /// True when `v` may be fed to the aggregation; records the mismatch otherwise.
@@ -38,7 +42,11 @@ impl InputCheck {
     }
 
     pub fn error(&self) -> Option<AggError> {
-        self.mismatch.map(|found| AggError::TypeMismatch { agg: self.agg, expected: self.input, found })
+        self.mismatch.map(|found| AggError::TypeMismatch {
+            agg: self.agg,
+            expected: self.input,
+            found,
+        })
     }
 
     pub fn reset(&mut self) {

@@ -21,7 +21,10 @@ pub struct DequeWindow<S: Select> {
 
 impl<S: Select> DequeWindow<S> {
     pub fn new(check: InputCheck) -> Self {
-        DequeWindow { entries: VecDeque::new(), check }
+        DequeWindow {
+            entries: VecDeque::new(),
+            check,
+        }
     }
 }
 
@@ -33,14 +36,22 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
         let Some(key) = S::key(ts, v) else { return };
         let in_order = self.entries.back().is_none_or(|b| (b.0, b.1) < (ts, seq));
         if in_order {
-            while self.entries.back().is_some_and(|b| S::at_least_as_good(&key, &b.2)) {
+            while self
+                .entries
+                .back()
+                .is_some_and(|b| S::at_least_as_good(&key, &b.2))
+            {
                 self.entries.pop_back();
             }
             self.entries.push_back((ts, seq, key));
             return;
         }
         let pos = self.entries.partition_point(|e| (e.0, e.1) < (ts, seq));
-        if self.entries.get(pos).is_some_and(|e| S::at_least_as_good(&e.2, &key)) {
+        if self
+            .entries
+            .get(pos)
+            .is_some_and(|e| S::at_least_as_good(&e.2, &key))
+        {
             return;
         }
         let mut start = pos;
@@ -52,7 +63,11 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
     }
 
     fn evict(&mut self, ts: i64, seq: u64, _v: &Value) {
-        while self.entries.front().is_some_and(|f| (f.0, f.1) <= (ts, seq)) {
+        while self
+            .entries
+            .front()
+            .is_some_and(|f| (f.0, f.1) <= (ts, seq))
+        {
             self.entries.pop_front();
         }
     }

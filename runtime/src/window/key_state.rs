@@ -90,7 +90,10 @@ fn apply(
 
 /// Empty accumulators for the columns of one cursor.
 fn fresh_accs(spec: &KeySpec, plan: &CursorPlan) -> Vec<Box<dyn WindowAccumulator>> {
-    plan.columns.iter().map(|&c| spec.columns[c].proto.clone_box()).collect()
+    plan.columns
+        .iter()
+        .map(|&c| spec.columns[c].proto.clone_box())
+        .collect()
 }
 
 #[inline]
@@ -186,10 +189,30 @@ impl KeyState {
             if let Some(k) = spec.lifetime_cursor {
                 let plan = &spec.cursors[k];
                 let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
-                apply(plan, &spec.columns, base, &mut [], ts, seq, inputs, filters, true);
+                apply(
+                    plan,
+                    &spec.columns,
+                    base,
+                    &mut [],
+                    ts,
+                    seq,
+                    inputs,
+                    filters,
+                    true,
+                );
                 let c = &mut self.cursors[k];
                 if c.t.is_some() {
-                    apply(plan, &spec.columns, &mut c.accs, &mut c.finished, ts, seq, inputs, filters, true);
+                    apply(
+                        plan,
+                        &spec.columns,
+                        &mut c.accs,
+                        &mut c.finished,
+                        ts,
+                        seq,
+                        inputs,
+                        filters,
+                        true,
+                    );
                 }
             }
             return;
@@ -208,7 +231,15 @@ impl KeyState {
                 }
                 _ => {
                     c.tail += 1;
-                    apply_row(plan, &spec.columns, &mut c.accs, &mut c.finished, &self.buf, at, true);
+                    apply_row(
+                        plan,
+                        &spec.columns,
+                        &mut c.accs,
+                        &mut c.finished,
+                        &self.buf,
+                        at,
+                        true,
+                    );
                 }
             }
         }
@@ -224,7 +255,15 @@ impl KeyState {
         match (plan.window_us, c.t) {
             (Some(w), Some(ct)) if t >= ct => {
                 while c.head < c.tail && expired(buf.ts[c.head], t, w) {
-                    apply_row(plan, &spec.columns, &mut c.accs, &mut c.finished, buf, c.head, false);
+                    apply_row(
+                        plan,
+                        &spec.columns,
+                        &mut c.accs,
+                        &mut c.finished,
+                        buf,
+                        c.head,
+                        false,
+                    );
                     c.head += 1;
                 }
                 if c.head == c.tail {
@@ -234,7 +273,15 @@ impl KeyState {
                     c.head = c.tail;
                 }
                 while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(plan, &spec.columns, &mut c.accs, &mut c.finished, buf, c.tail, true);
+                    apply_row(
+                        plan,
+                        &spec.columns,
+                        &mut c.accs,
+                        &mut c.finished,
+                        buf,
+                        c.tail,
+                        true,
+                    );
                     c.tail += 1;
                 }
             }
@@ -246,13 +293,29 @@ impl KeyState {
                 c.head = buf.start + buf.ts[buf.start..].partition_point(|&ts| expired(ts, t, w));
                 c.tail = c.head;
                 while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(plan, &spec.columns, &mut c.accs, &mut c.finished, buf, c.tail, true);
+                    apply_row(
+                        plan,
+                        &spec.columns,
+                        &mut c.accs,
+                        &mut c.finished,
+                        buf,
+                        c.tail,
+                        true,
+                    );
                     c.tail += 1;
                 }
             }
             (None, Some(ct)) if t >= ct => {
                 while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(plan, &spec.columns, &mut c.accs, &mut c.finished, buf, c.tail, true);
+                    apply_row(
+                        plan,
+                        &spec.columns,
+                        &mut c.accs,
+                        &mut c.finished,
+                        buf,
+                        c.tail,
+                        true,
+                    );
                     c.tail += 1;
                 }
             }
@@ -265,7 +328,15 @@ impl KeyState {
                 c.head = buf.start;
                 c.tail = buf.start;
                 while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(plan, &spec.columns, &mut c.accs, &mut c.finished, buf, c.tail, true);
+                    apply_row(
+                        plan,
+                        &spec.columns,
+                        &mut c.accs,
+                        &mut c.finished,
+                        buf,
+                        c.tail,
+                        true,
+                    );
                     c.tail += 1;
                 }
             }
@@ -365,7 +436,10 @@ impl KeyState {
             + self
                 .cursors
                 .iter()
-                .map(|c| 72 + accs(&c.accs) + c.finished.capacity() * std::mem::size_of::<Option<Value>>())
+                .map(|c| {
+                    72 + accs(&c.accs)
+                        + c.finished.capacity() * std::mem::size_of::<Option<Value>>()
+                })
                 .sum::<usize>()
             + self.base.as_deref().map_or(0, accs)
     }

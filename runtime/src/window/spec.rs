@@ -38,30 +38,66 @@ pub struct FeatureSpec {
 /// Why a set of `FeatureSpec`s was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpecError {
-    InputSlot { feature: usize, slot: usize, n_inputs: usize },
-    FilterSlot { feature: usize, slot: usize, n_filters: usize },
+    InputSlot {
+        feature: usize,
+        slot: usize,
+        n_inputs: usize,
+    },
+    FilterSlot {
+        feature: usize,
+        slot: usize,
+        n_filters: usize,
+    },
     /// `input` is `None` but the aggregation needs an argument, or the reverse.
-    Input { feature: usize },
-    NonPositiveWindow { feature: usize, window_us: i64 },
-    NonPositiveTtl { feature: usize, ttl_us: i64 },
-    Agg { feature: usize, error: AggError },
+    Input {
+        feature: usize,
+    },
+    NonPositiveWindow {
+        feature: usize,
+        window_us: i64,
+    },
+    NonPositiveTtl {
+        feature: usize,
+        ttl_us: i64,
+    },
+    Agg {
+        feature: usize,
+        error: AggError,
+    },
 }
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SpecError::InputSlot { feature, slot, n_inputs } => {
-                write!(f, "feature #{feature}: input slot {slot} out of range ({n_inputs} inputs)")
+            SpecError::InputSlot {
+                feature,
+                slot,
+                n_inputs,
+            } => {
+                write!(
+                    f,
+                    "feature #{feature}: input slot {slot} out of range ({n_inputs} inputs)"
+                )
             }
-            SpecError::FilterSlot { feature, slot, n_filters } => write!(
+            SpecError::FilterSlot {
+                feature,
+                slot,
+                n_filters,
+            } => write!(
                 f,
                 "feature #{feature}: filter slot {slot} out of range ({n_filters} filters)"
             ),
             SpecError::Input { feature } => {
-                write!(f, "feature #{feature}: input must be absent exactly for count(*)")
+                write!(
+                    f,
+                    "feature #{feature}: input must be absent exactly for count(*)"
+                )
             }
             SpecError::NonPositiveWindow { feature, window_us } => {
-                write!(f, "feature #{feature}: window {window_us}us is not positive")
+                write!(
+                    f,
+                    "feature #{feature}: window {window_us}us is not positive"
+                )
             }
             SpecError::NonPositiveTtl { feature, ttl_us } => {
                 write!(f, "feature #{feature}: ttl {ttl_us}us is not positive")
@@ -129,33 +165,59 @@ impl KeySpec {
             }
             if let Some(slot) = f.input {
                 if slot >= n_inputs {
-                    return Err(SpecError::InputSlot { feature: i, slot, n_inputs });
+                    return Err(SpecError::InputSlot {
+                        feature: i,
+                        slot,
+                        n_inputs,
+                    });
                 }
             }
             if let Some(slot) = f.filter {
                 if slot >= n_filters {
-                    return Err(SpecError::FilterSlot { feature: i, slot, n_filters });
+                    return Err(SpecError::FilterSlot {
+                        feature: i,
+                        slot,
+                        n_filters,
+                    });
                 }
             }
             if let Some(w) = f.window_us {
                 if w <= 0 {
-                    return Err(SpecError::NonPositiveWindow { feature: i, window_us: w });
+                    return Err(SpecError::NonPositiveWindow {
+                        feature: i,
+                        window_us: w,
+                    });
                 }
             }
             if let Some(t) = f.ttl {
                 if t.ttl_us <= 0 {
-                    return Err(SpecError::NonPositiveTtl { feature: i, ttl_us: t.ttl_us });
+                    return Err(SpecError::NonPositiveTtl {
+                        feature: i,
+                        ttl_us: t.ttl_us,
+                    });
                 }
                 if let Some(slot) = t.filter {
                     if slot >= n_filters {
-                        return Err(SpecError::FilterSlot { feature: i, slot, n_filters });
+                        return Err(SpecError::FilterSlot {
+                            feature: i,
+                            slot,
+                            n_filters,
+                        });
                     }
                 }
             }
-            let input_type = if f.agg == AggKind::CountStar { None } else { f.input_type };
+            let input_type = if f.agg == AggKind::CountStar {
+                None
+            } else {
+                f.input_type
+            };
             let proto = window_accumulator(f.agg, input_type, f.window_us.is_some())
                 .map_err(|error| SpecError::Agg { feature: i, error })?;
-            columns.push(Column { input: f.input, filter: f.filter, proto });
+            columns.push(Column {
+                input: f.input,
+                filter: f.filter,
+                proto,
+            });
             windows.push(f.window_us);
         }
         let mut ttl_column = Vec::with_capacity(features.len());
@@ -171,7 +233,11 @@ impl KeySpec {
                     let c = columns.len();
                     let proto = window_accumulator(AggKind::CountStar, None, true)
                         .map_err(|error| SpecError::Agg { feature: i, error })?;
-                    columns.push(Column { input: None, filter: t.filter, proto });
+                    columns.push(Column {
+                        input: None,
+                        filter: t.filter,
+                        proto,
+                    });
                     windows.push(Some(t.ttl_us));
                     ttls.push((t, c));
                     c
@@ -185,7 +251,10 @@ impl KeySpec {
             let k = match cursors.iter().position(|p| p.window_us == *w) {
                 Some(k) => k,
                 None => {
-                    cursors.push(CursorPlan { window_us: *w, columns: Vec::new() });
+                    cursors.push(CursorPlan {
+                        window_us: *w,
+                        columns: Vec::new(),
+                    });
                     cursors.len() - 1
                 }
             };

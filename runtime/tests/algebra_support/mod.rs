@@ -14,7 +14,11 @@ pub fn rat(x: f64) -> BigRational {
     let bits = x.to_bits();
     let e = ((bits >> 52) & 0x7FF) as i64;
     let frac = bits & ((1u64 << 52) - 1);
-    let (m, p) = if e == 0 { (frac, -1074) } else { (frac | (1 << 52), e - 1075) };
+    let (m, p) = if e == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1 << 52), e - 1075)
+    };
     let mut r = BigRational::from_integer(BigInt::from(m));
     let two = BigRational::from_integer(BigInt::from(2));
     let scale = num_traits::pow(two, p.unsigned_abs() as usize);
@@ -97,7 +101,11 @@ pub fn round_sqrt_rat(r: &BigRational) -> f64 {
     let two = BigRational::from_integer(BigInt::from(2));
     // Above f64::MAX the next "value" is 2^1024 (IEEE overflow threshold at the midpoint).
     let l = pos(lo);
-    let h = if lo == f64::MAX.to_bits() { rat(2f64.powi(970)) * rat(2f64.powi(54)) } else { pos(lo + 1) };
+    let h = if lo == f64::MAX.to_bits() {
+        rat(2f64.powi(970)) * rat(2f64.powi(54))
+    } else {
+        pos(lo + 1)
+    };
     let m = (&l + &h) / two;
     let m2 = &m * &m;
     if *r < m2 || (*r == m2 && lo % 2 == 0) {

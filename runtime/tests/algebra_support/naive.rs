@@ -57,15 +57,25 @@ fn non_finite(vals: &[&Value]) -> Option<f64> {
     }
 }
 
-pub fn naive(agg: AggKind, input: Option<DataType>, events: &[(i64, Value)]) -> Result<Value, AggError> {
-    let vals: Vec<&Value> = events.iter().map(|(_, v)| v).filter(|v| !v.is_null()).collect();
+pub fn naive(
+    agg: AggKind,
+    input: Option<DataType>,
+    events: &[(i64, Value)],
+) -> Result<Value, AggError> {
+    let vals: Vec<&Value> = events
+        .iter()
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_null())
+        .collect();
     let n = vals.len();
     Ok(match agg {
         AggKind::CountStar => Value::Int64(events.len() as i64),
         AggKind::Count => Value::Int64(n as i64),
-        AggKind::CountIf => {
-            Value::Int64(vals.iter().filter(|v| matches!(v, Value::Bool(true))).count() as i64)
-        }
+        AggKind::CountIf => Value::Int64(
+            vals.iter()
+                .filter(|v| matches!(v, Value::Bool(true)))
+                .count() as i64,
+        ),
         AggKind::CountDistinct => {
             let mut s: Vec<&Value> = vals.clone();
             s.sort_by(|a, b| ord(a, b));
@@ -88,7 +98,10 @@ pub fn naive(agg: AggKind, input: Option<DataType>, events: &[(i64, Value)]) -> 
         AggKind::Sum => match non_finite(&vals) {
             Some(x) => Value::Float64(x),
             None => Value::Float64(round_rat(
-                &vals.iter().filter_map(|v| as_rat(v)).fold(BigRational::zero(), |a, b| a + b),
+                &vals
+                    .iter()
+                    .filter_map(|v| as_rat(v))
+                    .fold(BigRational::zero(), |a, b| a + b),
             )),
         },
         AggKind::Avg | AggKind::VarPop | AggKind::StddevPop => {
@@ -96,7 +109,11 @@ pub fn naive(agg: AggKind, input: Option<DataType>, events: &[(i64, Value)]) -> 
                 return Ok(Value::Null);
             }
             if let Some(x) = non_finite(&vals) {
-                return Ok(Value::Float64(if agg == AggKind::Avg { x / n as f64 } else { f64::NAN }));
+                return Ok(Value::Float64(if agg == AggKind::Avg {
+                    x / n as f64
+                } else {
+                    f64::NAN
+                }));
             }
             let xs: Vec<BigRational> = vals.iter().filter_map(|v| as_rat(v)).collect();
             Value::Float64(match agg {
@@ -105,12 +122,22 @@ pub fn naive(agg: AggKind, input: Option<DataType>, events: &[(i64, Value)]) -> 
                 _ => round_sqrt_rat(&exact_var(&xs).unwrap()),
             })
         }
-        AggKind::Min => vals.iter().min_by(|a, b| ord(a, b)).map_or(Value::Null, |v| (*v).clone()),
-        AggKind::Max => vals.iter().max_by(|a, b| ord(a, b)).map_or(Value::Null, |v| (*v).clone()),
+        AggKind::Min => vals
+            .iter()
+            .min_by(|a, b| ord(a, b))
+            .map_or(Value::Null, |v| (*v).clone()),
+        AggKind::Max => vals
+            .iter()
+            .max_by(|a, b| ord(a, b))
+            .map_or(Value::Null, |v| (*v).clone()),
         AggKind::First | AggKind::Last => {
             let it = events.iter().filter(|(_, v)| !v.is_null());
             let cmp = |a: &&(i64, Value), b: &&(i64, Value)| a.0.cmp(&b.0).then(ord(&a.1, &b.1));
-            let pick = if agg == AggKind::First { it.min_by(cmp) } else { it.max_by(cmp) };
+            let pick = if agg == AggKind::First {
+                it.min_by(cmp)
+            } else {
+                it.max_by(cmp)
+            };
             pick.map_or(Value::Null, |(_, v)| v.clone())
         }
     })

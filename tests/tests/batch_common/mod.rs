@@ -123,7 +123,9 @@ async fn run_plan(
         spine_time,
     )
     .map_err(|e| e.to_string())?;
-    let (_, stream) = batch::run::execute(ctx, plan).await.map_err(|e| e.to_string())?;
+    let (_, stream) = batch::run::execute(ctx, plan)
+        .await
+        .map_err(|e| e.to_string())?;
     let schema = stream.schema();
     let batches = datafusion::physical_plan::common::collect(stream)
         .await
@@ -147,13 +149,25 @@ pub fn read_parquet(path: &Path) -> RecordBatch {
 /// first difference.
 pub fn compare_tolerant(actual: &RecordBatch, expected: &RecordBatch) -> Result<(), String> {
     let names = |b: &RecordBatch| -> Vec<String> {
-        b.schema().fields().iter().map(|f| f.name().clone()).collect()
+        b.schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     };
     if names(actual) != names(expected) {
-        return Err(format!("columns differ:\n  actual   {:?}\n  expected {:?}", names(actual), names(expected)));
+        return Err(format!(
+            "columns differ:\n  actual   {:?}\n  expected {:?}",
+            names(actual),
+            names(expected)
+        ));
     }
     if actual.num_rows() != expected.num_rows() {
-        return Err(format!("{} rows, expected {}", actual.num_rows(), expected.num_rows()));
+        return Err(format!(
+            "{} rows, expected {}",
+            actual.num_rows(),
+            expected.num_rows()
+        ));
     }
     for (i, name) in names(expected).iter().enumerate() {
         let (a, e) = (actual.column(i), expected.column(i));
@@ -164,7 +178,10 @@ pub fn compare_tolerant(actual: &RecordBatch, expected: &RecordBatch) -> Result<
 
 fn compare_column(name: &str, a: &ArrayRef, e: &ArrayRef) -> Result<(), String> {
     if e.data_type() == &DataType::Float64 && a.data_type() == &DataType::Float64 {
-        let (a, e) = (a.as_primitive::<Float64Type>(), e.as_primitive::<Float64Type>());
+        let (a, e) = (
+            a.as_primitive::<Float64Type>(),
+            e.as_primitive::<Float64Type>(),
+        );
         for r in 0..e.len() {
             match (a.is_valid(r), e.is_valid(r)) {
                 (false, false) => {}

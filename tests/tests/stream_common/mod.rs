@@ -44,32 +44,55 @@ pub async fn load(project: Project, spine_path: &Path) -> Loaded {
         sources.push((name.clone(), batches));
     }
     let keys = batch::run::spine_keys(&project, &features);
-    let spine = read_spine(spine_path, &keys, "ts").await.expect("read spine");
+    let spine = read_spine(spine_path, &keys, "ts")
+        .await
+        .expect("read spine");
     let spine = concat_batches(&spine.schema, &spine.batches).expect("concat spine");
-    Loaded { project, features, sources, spine }
+    Loaded {
+        project,
+        features,
+        sources,
+        spine,
+    }
 }
 
 /// `featc replay` through the libraries.
 pub fn replay_loaded(l: &Loaded, disorder_us: i64, batch_size: usize, seed: u64) -> RecordBatch {
     let graph = featc::lower::stream::lower_stream(&l.project, &l.features).expect("lower stream");
-    let opts = ReplayOptions { disorder_us, batch_size, seed, ..ReplayOptions::default() };
+    let opts = ReplayOptions {
+        disorder_us,
+        batch_size,
+        seed,
+        ..ReplayOptions::default()
+    };
     let (out, report) = replay(graph, &l.sources, &l.spine, "ts", &Selection::All, &opts)
         .unwrap_or_else(|e| panic!("replay: {e}"));
-    assert_eq!(report.metrics.late, 0, "a replay within its lateness has no late events");
+    assert_eq!(
+        report.metrics.late, 0,
+        "a replay within its lateness has no late events"
+    );
     out
 }
 
 /// Same column names, types, nulls and values; floats compared by their bits.
 pub fn bit_equal(actual: &RecordBatch, expected: &RecordBatch) -> Result<(), String> {
     if actual.num_rows() != expected.num_rows() {
-        return Err(format!("{} rows, expected {}", actual.num_rows(), expected.num_rows()));
+        return Err(format!(
+            "{} rows, expected {}",
+            actual.num_rows(),
+            expected.num_rows()
+        ));
     }
     let (sa, se) = (actual.schema(), expected.schema());
     let names = |s: &datafusion::arrow::datatypes::Schema| -> Vec<String> {
         s.fields().iter().map(|f| f.name().clone()).collect()
     };
     if names(&sa) != names(&se) {
-        return Err(format!("columns {:?}, expected {:?}", names(&sa), names(&se)));
+        return Err(format!(
+            "columns {:?}, expected {:?}",
+            names(&sa),
+            names(&se)
+        ));
     }
     for (i, f) in se.fields().iter().enumerate() {
         column_bits(f.name(), actual.column(i), expected.column(i))?;
@@ -79,20 +102,31 @@ pub fn bit_equal(actual: &RecordBatch, expected: &RecordBatch) -> Result<(), Str
 
 fn column_bits(name: &str, a: &ArrayRef, e: &ArrayRef) -> Result<(), String> {
     if a.data_type() != e.data_type() {
-        return Err(format!("{name}: type {}, expected {}", a.data_type(), e.data_type()));
+        return Err(format!(
+            "{name}: type {}, expected {}",
+            a.data_type(),
+            e.data_type()
+        ));
     }
     for r in 0..e.len() {
         let same = match (a.is_valid(r), e.is_valid(r)) {
             (false, false) => true,
             (true, true) if e.data_type() == &DataType::Float64 => {
-                let (x, y) = (a.as_primitive::<Float64Type>().value(r), e.as_primitive::<Float64Type>().value(r));
+                let (x, y) = (
+                    a.as_primitive::<Float64Type>().value(r),
+                    e.as_primitive::<Float64Type>().value(r),
+                );
                 x.to_bits() == y.to_bits()
             }
             (true, true) => a.slice(r, 1) == e.slice(r, 1),
             _ => false,
         };
         if !same {
-            return Err(format!("{name} row {r}: {}, expected {}", show(a, r), show(e, r)));
+            return Err(format!(
+                "{name} row {r}: {}, expected {}",
+                show(a, r),
+                show(e, r)
+            ));
         }
     }
     Ok(())
