@@ -114,6 +114,7 @@ enum Op {
     Push,
     Read(i64),
     Drop(i64),
+    Promise(i64),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -121,6 +122,7 @@ fn op() -> impl Strategy<Value = Op> {
         5 => Just(Op::Push),
         4 => (0i64..30).prop_map(Op::Read),
         1 => (0i64..30).prop_map(Op::Drop),
+        2 => (0i64..30).prop_map(Op::Promise),
     ]
 }
 
@@ -156,6 +158,7 @@ proptest! {
         mut events in prop::collection::vec(event(), 0..40),
         lateness in prop::collection::vec(any::<u8>(), 0..40),
         ops in prop::collection::vec(op(), 0..90),
+        promise_run in 1u32..8,
     ) {
         // Push order: sorted by ts, with some events moved later (late arrivals).
         events.sort_by_key(|e| e.ts);
@@ -168,6 +171,7 @@ proptest! {
         }
         let spec = Arc::new(KeySpec::new(features.clone(), SLOTS.len(), 2).unwrap());
         let mut state = KeyState::new(spec);
+        state.set_promise_run(promise_run);
         let mut next = 0;
         let mut pushed: Vec<&Event> = Vec::new();
         let mut seqs: Vec<usize> = Vec::new();
@@ -199,6 +203,10 @@ proptest! {
                 Op::Drop(h) => {
                     horizon = horizon.max(h);
                     state.drop_before(h);
+                }
+                Op::Promise(h) => {
+                    horizon = horizon.max(h);
+                    state.promise(h);
                 }
             }
         }

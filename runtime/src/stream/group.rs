@@ -343,7 +343,7 @@ impl Group {
             let state = &mut self.states[id as usize];
             state.push_event(ts[row], seq, &self.row_inputs, &self.row_filters);
             if let Some(h) = horizon {
-                state.drop_before(h);
+                state.promise(h);
             }
         }
         null_keys

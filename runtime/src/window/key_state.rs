@@ -146,7 +146,24 @@ pub struct KeyState {
     /// Events with `ts <= frontier` have been dropped from the buffer.
     frontier: Option<i64>,
     dropped_latest: Option<i64>,
+    /// The greatest horizon promised through `promise` and not yet acted on.
+    promised: Option<i64>,
+    /// Events buffered since the last `drop_before`.
+    since_drop: u32,
+    /// `promise` drops once this many events were buffered since the last drop.
+    promise_run: u32,
+    /// At least the greatest cursor time: an event after it reaches no cursor, so
+    /// `push_event` skips the cursors without touching them (they are cold on a large
+    /// key space).
+    cursor_t_max: Option<i64>,
 }
+
+/// How many events a key buffers, by default, between two drops requested through
+/// `promise`.
+/// Advancing the cursors over a run of events touches each accumulator once per run
+/// instead of once per event: on a large key space the state of a key is cold when
+/// its next event arrives, and those cache misses, not the arithmetic, bound ingest.
+const PROMISE_RUN: u32 = 16;
 
 impl KeyState {
     pub fn new(spec: Arc<KeySpec>) -> KeyState {
@@ -168,6 +185,10 @@ impl KeyState {
             base: None,
             frontier: None,
             dropped_latest: None,
+            promised: None,
+            since_drop: 0,
+            promise_run: PROMISE_RUN,
+            cursor_t_max: None,
         }
     }
 
@@ -219,6 +240,10 @@ impl KeyState {
         }
         let at = self.buf.position(ts, seq);
         self.buf.insert(at, ts, seq, inputs, filters);
+        self.since_drop += 1;
+        if self.cursor_t_max.is_none_or(|m| ts > m) {
+            return;
+        }
         for (c, plan) in self.cursors.iter_mut().zip(&spec.cursors) {
             let Some(ct) = c.t else { continue };
             if ts > ct {
@@ -252,8 +277,18 @@ impl KeyState {
         let buf = &self.buf;
         let c = &mut self.cursors[k];
         let len = buf.len();
-        match (plan.window_us, c.t) {
+        // Moving forward, evicting costs one update per expired event and rebuilding
+        // one per event still inside: rebuild when fewer stay than leave (a read long
+        // after a key's last event then resets instead of walking cold rows).
+        let slide = match (plan.window_us, c.t) {
             (Some(w), Some(ct)) if t >= ct => {
+                let leaving = buf.ts[c.head..c.tail].partition_point(|&ts| expired(ts, t, w));
+                leaving <= c.tail - c.head - leaving
+            }
+            _ => false,
+        };
+        match (plan.window_us, c.t) {
+            (Some(w), Some(_)) if slide => {
                 while c.head < c.tail && expired(buf.ts[c.head], t, w) {
                     apply_row(
                         plan,
@@ -342,6 +377,7 @@ impl KeyState {
             }
         }
         c.t = Some(t);
+        self.cursor_t_max = self.cursor_t_max.max(Some(t));
     }
 
     /// Every feature evaluated at exactly `t`, in `KeySpec` feature order, written
@@ -386,6 +422,26 @@ impl KeyState {
         }
     }
 
+    /// Sets how many events `promise` lets a key buffer between two drops (at least 1;
+    /// 1 makes `promise` a `drop_before` on every event). Results never depend on it.
+    pub fn set_promise_run(&mut self, events: u32) {
+        self.promise_run = events.max(1);
+    }
+
+    /// Promises that every later read has `t >= horizon`, like `drop_before`, but
+    /// defers the drop until `PROMISE_RUN` (see `set_promise_run`) events have been
+    /// buffered since the last one (reads are unaffected: they move the cursors
+    /// themselves). The buffer then holds at most that many events more than after
+    /// `drop_before`.
+    pub fn promise(&mut self, horizon: i64) {
+        self.promised = self.promised.max(Some(horizon));
+        if self.since_drop >= self.promise_run {
+            if let Some(h) = self.promised {
+                self.drop_before(h);
+            }
+        }
+    }
+
     /// Promises that every later read has `t >= horizon` and drops the events no
     /// feature can need any more (those with `ts <= horizon - max window`, or
     /// `ts <= horizon` when every feature is lifetime), folding them into the
@@ -395,6 +451,7 @@ impl KeyState {
             Some(w) => (horizon as i128 - w as i128).max(i64::MIN as i128) as i64,
             None => horizon,
         };
+        self.since_drop = 0;
         if self.frontier.is_some_and(|old| f <= old) {
             return;
         }
