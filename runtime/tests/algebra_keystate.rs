@@ -305,3 +305,42 @@ fn late_event_below_the_drop_frontier_reaches_lifetime_features() {
     assert_eq!(s.read(6), vec![Ok(Value::Int64(2)), Ok(Value::Int64(1))]);
     assert_eq!(s.read(5), vec![Ok(Value::Int64(2)), Ok(Value::Int64(1))]);
 }
+
+#[test]
+fn values_of_the_wrong_type_survive_the_compact_buffer_and_are_reported() {
+    // The buffer stores floats and booleans as bits; a value of another variant must
+    // still reach the accumulators (as itself) when a cursor replays the buffer.
+    let sum = FeatureSpec {
+        agg: AggKind::Sum,
+        input: Some(0),
+        input_type: Some(DataType::Float64),
+        filter: None,
+        window_us: Some(5),
+        ttl: None,
+    };
+    let last_bool = FeatureSpec {
+        agg: AggKind::Last,
+        input: Some(1),
+        input_type: Some(DataType::Bool),
+        ..sum.clone()
+    };
+    let spec = Arc::new(KeySpec::new(vec![sum, last_bool], 2, 0).unwrap());
+    let mut s = KeyState::new(spec);
+    s.push_event(1, 0, &[Value::Float64(-0.0), Value::Bool(true)], &[]);
+    s.push_event(2, 1, &[Value::String(Arc::from("x")), Value::Int64(3)], &[]);
+    s.push_event(3, 2, &[Value::Float64(2.5), Value::Null], &[]);
+    let mismatch = |r: &Result<Value, featc_runtime::agg::AggError>, found: &str| matches!(r, Err(featc_runtime::agg::AggError::TypeMismatch { found: f, .. }) if *f == found);
+    // Read backwards first so the cursor rebuilds from the buffer's rows.
+    for t in [4, 3, 2] {
+        let r = s.read(t);
+        assert!(mismatch(&r[0], "string"), "t={t}: {r:?}");
+        assert!(mismatch(&r[1], "int64"), "t={t}: {r:?}");
+    }
+    assert_eq!(
+        s.read(1),
+        vec![Ok(Value::Float64(0.0)), Ok(Value::Bool(true))]
+    );
+    // Once the odd event has left every window, a rebuilt cursor is clean again.
+    let r = s.read(20);
+    assert_eq!(r, vec![Ok(Value::Float64(0.0)), Ok(Value::Null)]);
+}

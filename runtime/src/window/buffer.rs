@@ -1,31 +1,47 @@
-//! `EventBuffer`: one key's events sorted by (ts, seq), with the input values and
-//! filter bits the features need, stored column-major-free in flat vectors.
+//! `EventBuffer`: one key's events sorted by (ts, seq), each row encoded in a few
+//! 64-bit words by the spec's `RowLayout` (times kept apart for the binary searches).
 
+use super::layout::{
+    decode_word, encode_word, get_bits, set_bits, Cell, RowLayout, SlotStore, TAG_ODD, TAG_VALUE,
+};
 use crate::value::Value;
+
+const NULL: Value = Value::Null;
+
+/// An input whose value does not have its slot's declared type, kept whole.
+#[derive(Debug, Clone)]
+struct OddCell {
+    ts: i64,
+    seq: u64,
+    slot: usize,
+    value: Value,
+}
 
 /// Invariants: rows `start..len()` are live and sorted by `(ts, seq)`; rows below
 /// `start` are dead (dropped) and physically removed by `compact`; row `i` owns
-/// `values[i * n_inputs..][..n_inputs]` and `filters[i * n_filters..][..n_filters]`.
+/// `words[i * stride..][..stride]` and `boxed[i * n_boxed..][..n_boxed]`, encoded by
+/// the `RowLayout` the buffer was built for (every call passes that same layout);
+/// `odd` holds one entry per odd-tagged cell of a row still present.
 #[derive(Debug, Clone)]
 pub(crate) struct EventBuffer {
     pub ts: Vec<i64>,
-    pub seq: Vec<u64>,
-    values: Vec<Value>,
-    filters: Vec<bool>,
-    n_inputs: usize,
-    n_filters: usize,
+    words: Vec<u64>,
+    boxed: Vec<Value>,
+    odd: Vec<OddCell>,
+    stride: usize,
+    n_boxed: usize,
     pub start: usize,
 }
 
 impl EventBuffer {
-    pub fn new(n_inputs: usize, n_filters: usize) -> Self {
+    pub fn new(layout: &RowLayout) -> Self {
         EventBuffer {
             ts: Vec::new(),
-            seq: Vec::new(),
-            values: Vec::new(),
-            filters: Vec::new(),
-            n_inputs,
-            n_filters,
+            words: Vec::new(),
+            boxed: Vec::new(),
+            odd: Vec::new(),
+            stride: layout.stride,
+            n_boxed: layout.n_boxed,
             start: 0,
         }
     }
@@ -36,25 +52,79 @@ impl EventBuffer {
     }
 
     #[inline]
-    pub fn values(&self, i: usize) -> &[Value] {
-        &self.values[i * self.n_inputs..(i + 1) * self.n_inputs]
+    pub fn seq(&self, i: usize) -> u64 {
+        self.words[i * self.stride]
+    }
+
+    /// True when row `i` passes filter slot `f`.
+    #[inline]
+    pub fn filter(&self, layout: &RowLayout, i: usize, f: usize) -> bool {
+        f < layout.n_filters && get_bits(self.flags(layout, i), f as u32, 1) == 1
     }
 
     #[inline]
-    pub fn filters(&self, i: usize) -> &[bool] {
-        &self.filters[i * self.n_filters..(i + 1) * self.n_filters]
+    fn flags(&self, layout: &RowLayout, i: usize) -> &[u64] {
+        let base = i * self.stride + 1;
+        &self.words[base..base + layout.flag_words]
+    }
+
+    /// The value of input slot `slot` in row `i` (null for a slot no feature reads).
+    #[inline]
+    pub fn cell(&self, layout: &RowLayout, i: usize, slot: usize) -> Cell<'_> {
+        match layout.slots.get(slot) {
+            None | Some(SlotStore::Unused) => Cell::Borrowed(&NULL),
+            Some(&SlotStore::Word { ty, word, tag }) => {
+                match get_bits(self.flags(layout, i), tag, 2) {
+                    TAG_VALUE => Cell::Owned(decode_word(
+                        ty,
+                        self.words[i * self.stride + layout.value_base() + word],
+                    )),
+                    TAG_ODD => Cell::Borrowed(self.odd_value(i, slot)),
+                    _ => Cell::Borrowed(&NULL),
+                }
+            }
+            Some(&SlotStore::Bit { tag }) => {
+                let bits = get_bits(self.flags(layout, i), tag, 3);
+                match bits & 3 {
+                    TAG_VALUE => Cell::Owned(Value::Bool(bits >> 2 == 1)),
+                    TAG_ODD => Cell::Borrowed(self.odd_value(i, slot)),
+                    _ => Cell::Borrowed(&NULL),
+                }
+            }
+            Some(&SlotStore::Boxed { index }) => {
+                Cell::Borrowed(&self.boxed[i * self.n_boxed + index])
+            }
+        }
+    }
+
+    fn odd_value(&self, i: usize, slot: usize) -> &Value {
+        let (ts, seq) = (self.ts[i], self.seq(i));
+        self.odd
+            .iter()
+            .find(|o| o.ts == ts && o.seq == seq && o.slot == slot)
+            .map_or(&NULL, |o| &o.value)
     }
 
     /// The row index where `(ts, seq)` belongs: after every live row `<= (ts, seq)`.
     #[inline]
     pub fn position(&self, ts: i64, seq: u64) -> usize {
         let n = self.len();
-        if n == self.start || (self.ts[n - 1], self.seq[n - 1]) <= (ts, seq) {
+        if n == self.start || (self.ts[n - 1], self.seq(n - 1)) <= (ts, seq) {
             return n;
         }
         let lo = self.start + self.ts[self.start..n].partition_point(|&t| t < ts);
         let hi = lo + self.ts[lo..n].partition_point(|&t| t <= ts);
-        lo + self.seq[lo..hi].partition_point(|&s| s <= seq)
+        // Rows lo..hi share `ts`; their seqs are increasing.
+        let (mut a, mut b) = (lo, hi);
+        while a < b {
+            let m = a + (b - a) / 2;
+            if self.seq(m) <= seq {
+                a = m + 1;
+            } else {
+                b = m;
+            }
+        }
+        a
     }
 
     /// The first live row with `ts > bound` (binary search).
@@ -64,21 +134,77 @@ impl EventBuffer {
 
     /// Inserts a row at `at` (from `position`); missing inputs read as null and
     /// missing filters as false, extra ones are ignored.
-    pub fn insert(&mut self, at: usize, ts: i64, seq: u64, inputs: &[Value], filters: &[bool]) {
-        let fill = |i: usize| inputs.get(i).cloned().unwrap_or(Value::Null);
-        let flt = |i: usize| filters.get(i).copied().unwrap_or(false);
+    pub fn insert(
+        &mut self,
+        layout: &RowLayout,
+        at: usize,
+        ts: i64,
+        seq: u64,
+        inputs: &[Value],
+        filters: &[bool],
+    ) {
+        let w = at * self.stride;
+        let b = at * self.n_boxed;
+        let boxed_cells = layout
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                SlotStore::Boxed { .. } => Some(inputs.get(i).cloned().unwrap_or(Value::Null)),
+                _ => None,
+            });
         if at == self.len() {
             self.ts.push(ts);
-            self.seq.push(seq);
-            self.values.extend((0..self.n_inputs).map(fill));
-            self.filters.extend((0..self.n_filters).map(flt));
+            self.words.resize(w + self.stride, 0);
+            self.boxed.extend(boxed_cells);
         } else {
             self.ts.insert(at, ts);
-            self.seq.insert(at, seq);
-            let v = at * self.n_inputs;
-            self.values.splice(v..v, (0..self.n_inputs).map(fill));
-            let f = at * self.n_filters;
-            self.filters.splice(f..f, (0..self.n_filters).map(flt));
+            self.words.splice(w..w, std::iter::repeat_n(0, self.stride));
+            self.boxed.splice(b..b, boxed_cells);
+        }
+        let row = &mut self.words[w..w + self.stride];
+        row[0] = seq;
+        let (flags, values) = row[1..].split_at_mut(layout.flag_words);
+        for (f, _) in filters
+            .iter()
+            .take(layout.n_filters)
+            .enumerate()
+            .filter(|(_, &on)| on)
+        {
+            set_bits(flags, f as u32, 1, 1);
+        }
+        for (slot, store) in layout.slots.iter().enumerate() {
+            let v = inputs.get(slot).unwrap_or(&NULL);
+            let odd = match (*store, v) {
+                (SlotStore::Unused | SlotStore::Boxed { .. }, _) | (_, Value::Null) => false,
+                (SlotStore::Word { ty, word, tag }, _) => match encode_word(ty, v) {
+                    Some(x) => {
+                        values[word] = x;
+                        set_bits(flags, tag, 2, TAG_VALUE);
+                        false
+                    }
+                    None => {
+                        set_bits(flags, tag, 2, TAG_ODD);
+                        true
+                    }
+                },
+                (SlotStore::Bit { tag }, Value::Bool(x)) => {
+                    set_bits(flags, tag, 3, TAG_VALUE | (u64::from(*x) << 2));
+                    false
+                }
+                (SlotStore::Bit { tag }, _) => {
+                    set_bits(flags, tag, 3, TAG_ODD);
+                    true
+                }
+            };
+            if odd {
+                self.odd.push(OddCell {
+                    ts,
+                    seq,
+                    slot,
+                    value: v.clone(),
+                });
+            }
         }
     }
 
@@ -89,18 +215,24 @@ impl EventBuffer {
         if dead == 0 || dead < self.len() - dead {
             return 0;
         }
+        if !self.odd.is_empty() {
+            match (dead < self.len()).then(|| (self.ts[dead], self.seq(dead))) {
+                Some(first) => self.odd.retain(|o| (o.ts, o.seq) >= first),
+                None => self.odd.clear(),
+            }
+        }
         self.ts.drain(..dead);
-        self.seq.drain(..dead);
-        self.values.drain(..dead * self.n_inputs);
-        self.filters.drain(..dead * self.n_filters);
+        self.words.drain(..dead * self.stride);
+        self.boxed.drain(..dead * self.n_boxed);
         self.start = 0;
         dead
     }
 
     pub fn approx_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
-            + self.ts.capacity() * 16
-            + self.values.capacity() * std::mem::size_of::<Value>()
-            + self.filters.capacity()
+            + self.ts.capacity() * 8
+            + self.words.capacity() * 8
+            + self.boxed.capacity() * std::mem::size_of::<Value>()
+            + self.odd.capacity() * std::mem::size_of::<OddCell>()
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::accumulator::WindowAccumulator;
 use super::buffer::EventBuffer;
+use super::row::{Buffered, Raw, Row};
 use super::spec::{Column, CursorPlan, KeySpec};
 use crate::agg::AggError;
 use crate::value::Value;
@@ -53,30 +54,26 @@ impl Cursor {
     }
 }
 
-/// Feeds buffer row `row` to (or, with `insert == false`, evicts it from) the
+/// Feeds event `row` to (or, with `insert == false`, evicts it from) the
 /// accumulators of one cursor, honouring each column's filter slot, and clears the
 /// cached finish (`finished`, empty for a fold without cache) of each one touched.
 #[inline]
-#[allow(clippy::too_many_arguments)]
-fn apply(
+fn apply<R: Row>(
     plan: &CursorPlan,
     columns: &[Column],
     accs: &mut [Box<dyn WindowAccumulator>],
     finished: &mut [Option<Value>],
-    ts: i64,
-    seq: u64,
-    values: &[Value],
-    filters: &[bool],
+    row: &R,
     insert: bool,
 ) {
+    let (ts, seq) = (row.ts(), row.seq());
     for (j, (acc, &c)) in accs.iter_mut().zip(&plan.columns).enumerate() {
         let col = &columns[c];
-        if let Some(f) = col.filter {
-            if !filters.get(f).copied().unwrap_or(false) {
-                continue;
-            }
+        if col.filter.is_some_and(|f| !row.filter(f)) {
+            continue;
         }
-        let v = col.input.and_then(|i| values.get(i)).unwrap_or(&NULL);
+        let cell = col.input.map(|i| row.cell(i));
+        let v = cell.as_ref().map_or(&NULL, |c| c.get());
         if insert {
             acc.insert(ts, seq, v);
         } else {
@@ -98,25 +95,20 @@ fn fresh_accs(spec: &KeySpec, plan: &CursorPlan) -> Vec<Box<dyn WindowAccumulato
 
 #[inline]
 fn apply_row(
+    spec: &KeySpec,
     plan: &CursorPlan,
-    columns: &[Column],
     accs: &mut [Box<dyn WindowAccumulator>],
     finished: &mut [Option<Value>],
     buf: &EventBuffer,
     row: usize,
     insert: bool,
 ) {
-    apply(
-        plan,
-        columns,
-        accs,
-        finished,
-        buf.ts[row],
-        buf.seq[row],
-        buf.values(row),
-        buf.filters(row),
-        insert,
-    );
+    let row = Buffered {
+        buf,
+        layout: &spec.layout,
+        row,
+    };
+    apply(plan, &spec.columns, accs, finished, &row, insert);
 }
 
 /// The state of one entity key: evaluates every feature of its `KeySpec` at any time
@@ -179,7 +171,7 @@ impl KeyState {
             })
             .collect();
         KeyState {
-            buf: EventBuffer::new(spec.n_inputs, spec.n_filters),
+            buf: EventBuffer::new(&spec.layout),
             spec,
             cursors,
             base: None,
@@ -210,17 +202,13 @@ impl KeyState {
             if let Some(k) = spec.lifetime_cursor {
                 let plan = &spec.cursors[k];
                 let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
-                apply(
-                    plan,
-                    &spec.columns,
-                    base,
-                    &mut [],
+                let raw = Raw {
                     ts,
                     seq,
                     inputs,
                     filters,
-                    true,
-                );
+                };
+                apply(plan, &spec.columns, base, &mut [], &raw, true);
                 let c = &mut self.cursors[k];
                 if c.t.is_some() {
                     apply(
@@ -228,10 +216,7 @@ impl KeyState {
                         &spec.columns,
                         &mut c.accs,
                         &mut c.finished,
-                        ts,
-                        seq,
-                        inputs,
-                        filters,
+                        &raw,
                         true,
                     );
                 }
@@ -239,7 +224,7 @@ impl KeyState {
             return;
         }
         let at = self.buf.position(ts, seq);
-        self.buf.insert(at, ts, seq, inputs, filters);
+        self.buf.insert(&spec.layout, at, ts, seq, inputs, filters);
         self.since_drop += 1;
         if self.cursor_t_max.is_none_or(|m| ts > m) {
             return;
@@ -257,8 +242,8 @@ impl KeyState {
                 _ => {
                     c.tail += 1;
                     apply_row(
+                        spec,
                         plan,
-                        &spec.columns,
                         &mut c.accs,
                         &mut c.finished,
                         &self.buf,
@@ -290,15 +275,7 @@ impl KeyState {
         match (plan.window_us, c.t) {
             (Some(w), Some(_)) if slide => {
                 while c.head < c.tail && expired(buf.ts[c.head], t, w) {
-                    apply_row(
-                        plan,
-                        &spec.columns,
-                        &mut c.accs,
-                        &mut c.finished,
-                        buf,
-                        c.head,
-                        false,
-                    );
+                    apply_row(spec, plan, &mut c.accs, &mut c.finished, buf, c.head, false);
                     c.head += 1;
                 }
                 if c.head == c.tail {
@@ -308,15 +285,7 @@ impl KeyState {
                     c.head = c.tail;
                 }
                 while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(
-                        plan,
-                        &spec.columns,
-                        &mut c.accs,
-                        &mut c.finished,
-                        buf,
-                        c.tail,
-                        true,
-                    );
+                    apply_row(spec, plan, &mut c.accs, &mut c.finished, buf, c.tail, true);
                     c.tail += 1;
                 }
             }
@@ -328,29 +297,13 @@ impl KeyState {
                 c.head = buf.start + buf.ts[buf.start..].partition_point(|&ts| expired(ts, t, w));
                 c.tail = c.head;
                 while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(
-                        plan,
-                        &spec.columns,
-                        &mut c.accs,
-                        &mut c.finished,
-                        buf,
-                        c.tail,
-                        true,
-                    );
+                    apply_row(spec, plan, &mut c.accs, &mut c.finished, buf, c.tail, true);
                     c.tail += 1;
                 }
             }
             (None, Some(ct)) if t >= ct => {
                 while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(
-                        plan,
-                        &spec.columns,
-                        &mut c.accs,
-                        &mut c.finished,
-                        buf,
-                        c.tail,
-                        true,
-                    );
+                    apply_row(spec, plan, &mut c.accs, &mut c.finished, buf, c.tail, true);
                     c.tail += 1;
                 }
             }
@@ -363,15 +316,7 @@ impl KeyState {
                 c.head = buf.start;
                 c.tail = buf.start;
                 while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(
-                        plan,
-                        &spec.columns,
-                        &mut c.accs,
-                        &mut c.finished,
-                        buf,
-                        c.tail,
-                        true,
-                    );
+                    apply_row(spec, plan, &mut c.accs, &mut c.finished, buf, c.tail, true);
                     c.tail += 1;
                 }
             }
@@ -467,7 +412,7 @@ impl KeyState {
                 let plan = &spec.cursors[k];
                 let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
                 for row in self.buf.start..end {
-                    apply_row(plan, &spec.columns, base, &mut [], &self.buf, row, true);
+                    apply_row(spec, plan, base, &mut [], &self.buf, row, true);
                 }
             }
             self.dropped_latest = self.dropped_latest.max(Some(self.buf.ts[end - 1]));

@@ -8,6 +8,8 @@ mod check;
 mod deque;
 mod invertible;
 mod key_state;
+mod layout;
+mod row;
 mod running;
 mod spec;
 mod ttl;

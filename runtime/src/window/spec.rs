@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::accumulator::{window_accumulator, WindowAccumulator};
+use super::layout::RowLayout;
 use crate::agg::AggError;
 use crate::ir::{AggKind, DataType};
 
@@ -147,6 +148,8 @@ pub struct KeySpec {
     pub(crate) max_window_us: Option<i64>,
     /// Index of the lifetime cursor, if any.
     pub(crate) lifetime_cursor: Option<usize>,
+    /// How each key's event buffer encodes a row.
+    pub(crate) layout: RowLayout,
 }
 
 impl KeySpec {
@@ -263,6 +266,20 @@ impl KeySpec {
         }
         let max_window_us = windows.iter().flatten().copied().max();
         let lifetime_cursor = cursors.iter().position(|p| p.window_us.is_none());
+        // A slot is stored by the type its readers declare; readers disagreeing (or
+        // not declaring one) get a `Value` cell.
+        let mut slot_types: Vec<Option<Option<DataType>>> = vec![None; n_inputs];
+        for f in &features {
+            if let Some(slot) = f.input {
+                let t = &mut slot_types[slot];
+                *t = match *t {
+                    None => Some(f.input_type),
+                    Some(old) if old == f.input_type => Some(old),
+                    Some(_) => Some(None),
+                };
+            }
+        }
+        let layout = RowLayout::new(&slot_types, n_filters);
         Ok(KeySpec {
             features,
             n_inputs,
@@ -273,6 +290,7 @@ impl KeySpec {
             place,
             max_window_us,
             lifetime_cursor,
+            layout,
         })
     }
 
