@@ -48,6 +48,8 @@ pub struct ReplaySettings {
     pub disorder_us: i64,
     pub batch_size: usize,
     pub seed: u64,
+    /// Events an entity buffers between two folds (`Options::fold_run`).
+    pub fold_run: u32,
 }
 
 /// One second in microseconds: the generated timestamps sit on a grid of seconds.
@@ -384,6 +386,7 @@ struct Extras {
     spine_keys: KeyRepr,
     batch_size: usize,
     seed: u64,
+    fold_run: u32,
 }
 
 fn extras_strategy() -> impl Strategy<Value = Extras> {
@@ -394,6 +397,7 @@ fn extras_strategy() -> impl Strategy<Value = Extras> {
         0i64..=8,
         prop_oneof![Just(1usize), 2usize..8, Just(1000usize)],
         any::<u64>(),
+        prop_oneof![Just(1u32), 2u32..5, Just(16u32)],
         (
             time_repr_strategy(),
             time_repr_strategy(),
@@ -408,6 +412,7 @@ fn extras_strategy() -> impl Strategy<Value = Extras> {
                 disorder_eighths,
                 batch_size,
                 seed,
+                fold_run,
                 (event_time, spine_time, spine_keys),
             )| {
                 Extras {
@@ -418,6 +423,7 @@ fn extras_strategy() -> impl Strategy<Value = Extras> {
                     disorder_eighths,
                     batch_size,
                     seed,
+                    fold_run,
                     event_time,
                     spine_time,
                     spine_keys,
@@ -522,6 +528,7 @@ fn build_case(
             disorder_us: lateness_us * extras.disorder_eighths / 8,
             batch_size: extras.batch_size,
             seed: extras.seed,
+            fold_run: extras.fold_run,
         },
     }
 }

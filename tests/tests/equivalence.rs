@@ -145,6 +145,7 @@ fn stream(project: &Project, ids: &[FeatureId], case: &GenCase) -> Result<Record
         disorder_us: case.replay.disorder_us,
         batch_size: case.replay.batch_size,
         seed: case.replay.seed,
+        fold_run: case.replay.fold_run,
         ..ReplayOptions::default()
     };
     let sources: Vec<(String, Vec<RecordBatch>)> = used_sources(project, ids, case)
@@ -288,6 +289,7 @@ fn hand_case(
             disorder_us: 0,
             batch_size: 1,
             seed: 0,
+            fold_run: 1,
         },
     }
 }

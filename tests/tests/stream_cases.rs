@@ -29,9 +29,16 @@ async fn check_case(case: &str) {
     .unwrap_or_else(|e| panic!("{case} batch: {e}"));
     let expected = read_parquet(&dir.join("expected.parquet"));
     let loaded = load(project, &spine).await;
-    for (disorder, batch_size, seed) in [(0, 1, 0), (HOUR, 7, 1), (DAY, 1000, 2), (0, 1 << 20, 3)] {
-        let streamed = replay_loaded(&loaded, disorder, batch_size, seed);
-        let setting = format!("{case}, disorder {disorder}us, batch size {batch_size}");
+    let settings = [
+        (0, 1, 0, 1),
+        (HOUR, 7, 1, 3),
+        (DAY, 1000, 2, 16),
+        (0, 1 << 20, 3, 16),
+    ];
+    for (disorder, batch_size, seed, fold_run) in settings {
+        let streamed = replay_loaded(&loaded, disorder, batch_size, seed, fold_run);
+        let setting =
+            format!("{case}, disorder {disorder}us, batch size {batch_size}, fold run {fold_run}");
         if let Err(diff) = compare_tolerant(&streamed, &expected) {
             panic!("{setting}: stream vs expected: {diff}");
         }

@@ -55,7 +55,7 @@ fn runtime(policy: LatePolicy) -> StreamRuntime {
         graph(),
         Options {
             late_policy: policy,
-            min_lateness_us: 0,
+            ..Options::default()
         },
     )
     .expect("runtime")

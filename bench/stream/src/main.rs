@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+use featc_runtime::stream::DEFAULT_FOLD_RUN;
 use measure::parse_count;
 
 pub struct Args {
@@ -68,8 +69,9 @@ fn child(a: &Args, mode: &str) -> Result<(), String> {
     let reads = modes::reads(&events, a.reads, a.seed);
     let lateness = a.disorder_s * 1_000_000;
     let o = match mode {
-        "featc" => modes::run_featc(&events, &reads, lateness, false)?,
-        "featc2" => modes::run_featc(&events, &reads, lateness, true)?,
+        "featc" => modes::run_featc(&events, &reads, lateness, false, DEFAULT_FOLD_RUN)?,
+        "featc-run1" => modes::run_featc(&events, &reads, lateness, false, 1)?,
+        "featc2" => modes::run_featc(&events, &reads, lateness, true, DEFAULT_FOLD_RUN)?,
         "floor" => modes::run_floor(&events, &reads, lateness),
         _ => return Err(format!("unknown mode {mode}")),
     };
@@ -98,7 +100,7 @@ fn child(a: &Args, mode: &str) -> Result<(), String> {
 fn parent(a: &Args) -> Result<Vec<HashMap<String, String>>, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut results = Vec::new();
-    for mode in ["featc", "featc2", "floor"] {
+    for mode in ["featc", "featc-run1", "featc2", "floor"] {
         eprintln!("running {mode} ...");
         let out = Command::new(&exe)
             .arg(a.events.to_string())

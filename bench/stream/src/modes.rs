@@ -87,6 +87,7 @@ pub fn run_featc(
     reads: &[(i64, i64)],
     lateness_us: i64,
     two_only: bool,
+    fold_run: u32,
 ) -> Result<Outcome, String> {
     let graph = graph(two_only)?;
     let features = graph.output().map_or(0, |o| o.features.len());
@@ -95,6 +96,7 @@ pub fn run_featc(
         graph,
         Options {
             min_lateness_us: lateness_us,
+            fold_run,
             ..Options::default()
         },
     )

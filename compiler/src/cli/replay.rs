@@ -135,6 +135,7 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
             Late::Apply => LatePolicy::Apply,
             Late::DeadLetter => LatePolicy::DeadLetter,
         },
+        ..ReplayOptions::default()
     };
     let (out, report) = replay(
         graph,

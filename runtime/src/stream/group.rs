@@ -50,6 +50,8 @@ pub(crate) struct Group {
     pub empty: KeyState,
     /// String cells shared across rows (see `intern`).
     strings: Interner,
+    /// `Options::fold_run` for every new entity state.
+    fold_run: u32,
     /// Reused per-row buffers.
     row_inputs: Vec<Value>,
     row_filters: Vec<bool>,
@@ -86,6 +88,7 @@ impl Group {
         node: NodeId,
         op: &AggregateOp,
         schema: &Schema,
+        fold_run: u32,
     ) -> Result<Group, StreamError> {
         let key_by = graph.key_by(op.key_by).ok_or(StreamError::Graph(
             super::graph::GraphError::BadRef {
@@ -247,6 +250,7 @@ impl Group {
             keys: KeyIndex::new(&key_by.key_types),
             states: Vec::new(),
             strings: Interner::default(),
+            fold_run,
             row_inputs: Vec::new(),
             row_filters: Vec::new(),
         })
@@ -327,7 +331,9 @@ impl Group {
                 continue;
             };
             if id as usize == self.states.len() {
-                self.states.push(KeyState::new(self.spec.clone()));
+                let mut state = KeyState::new(self.spec.clone());
+                state.set_promise_run(self.fold_run);
+                self.states.push(state);
             }
             self.row_inputs.clear();
             self.row_inputs.extend(

@@ -26,7 +26,7 @@ pub use dead_letter::DeadLetters;
 pub use error::StreamError;
 pub use graph::StreamGraph;
 pub use metrics::Metrics;
-pub use policy::{LatePolicy, Options};
+pub use policy::{LatePolicy, Options, DEFAULT_FOLD_RUN};
 pub use read::{FeatureValue, FeatureVector, Selection, Status};
 pub use replay::{replay, ReplayOptions, ReplayReport};
 pub use runtime::StreamRuntime;

@@ -18,10 +18,29 @@ pub enum LatePolicy {
 }
 
 /// Executor options.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     pub late_policy: LatePolicy,
     /// A floor on every source's allowed lateness (µs): the effective lateness is
     /// `max(declared, min_lateness_us)`. Replays set it to their disorder.
     pub min_lateness_us: i64,
+    /// How many events an entity buffers before ingest folds them into its windows
+    /// (at least 1; default `DEFAULT_FOLD_RUN`). Longer runs make ingest faster on
+    /// large key spaces (an entity's state, cold in memory, is visited once per run
+    /// instead of once per event) and let the first read of an entity fold up to that
+    /// many pending events itself. Values never depend on it.
+    pub fold_run: u32,
+}
+
+/// The default `Options::fold_run` (see BENCHMARKS.md for its measured trade-off).
+pub const DEFAULT_FOLD_RUN: u32 = 16;
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            late_policy: LatePolicy::Apply,
+            min_lateness_us: 0,
+            fold_run: DEFAULT_FOLD_RUN,
+        }
+    }
 }

@@ -39,6 +39,8 @@ pub struct ReplayOptions {
     pub batch_size: usize,
     pub seed: u64,
     pub late_policy: LatePolicy,
+    /// `Options::fold_run` of the runtime replayed into.
+    pub fold_run: u32,
 }
 
 impl Default for ReplayOptions {
@@ -48,6 +50,7 @@ impl Default for ReplayOptions {
             batch_size: 1024,
             seed: 0,
             late_policy: LatePolicy::Apply,
+            fold_run: super::DEFAULT_FOLD_RUN,
         }
     }
 }
@@ -100,6 +103,7 @@ pub fn replay(
     let options = Options {
         late_policy: opts.late_policy,
         min_lateness_us: opts.disorder_us.max(0),
+        fold_run: opts.fold_run,
     };
     let mut rt = StreamRuntime::with_options(graph, options)?;
     let picked = rt.select(selection)?;

@@ -111,7 +111,7 @@ impl StreamRuntime {
                     target: op.key_by,
                 }));
             };
-            let group = Group::new(&graph, id, op, &sources[s].schema)?;
+            let group = Group::new(&graph, id, op, &sources[s].schema, options.fold_run)?;
             sources[s].groups.push(groups.len());
             group_of_node.push((id, s));
             groups.push(group);

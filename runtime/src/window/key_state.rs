@@ -142,20 +142,17 @@ pub struct KeyState {
     promised: Option<i64>,
     /// Events buffered since the last `drop_before`.
     since_drop: u32,
-    /// `promise` drops once this many events were buffered since the last drop.
+    /// `promise` drops once this many events were buffered since the last drop
+    /// (1 unless `set_promise_run` said otherwise). Advancing the cursors over a run
+    /// of events touches each accumulator once per run instead of once per event: on
+    /// a large key space a key's state is cold when its next event arrives, and those
+    /// cache misses, not the arithmetic, bound ingest.
     promise_run: u32,
     /// At least the greatest cursor time: an event after it reaches no cursor, so
     /// `push_event` skips the cursors without touching them (they are cold on a large
     /// key space).
     cursor_t_max: Option<i64>,
 }
-
-/// How many events a key buffers, by default, between two drops requested through
-/// `promise`.
-/// Advancing the cursors over a run of events touches each accumulator once per run
-/// instead of once per event: on a large key space the state of a key is cold when
-/// its next event arrives, and those cache misses, not the arithmetic, bound ingest.
-const PROMISE_RUN: u32 = 16;
 
 impl KeyState {
     pub fn new(spec: Arc<KeySpec>) -> KeyState {
@@ -179,7 +176,7 @@ impl KeyState {
             dropped_latest: None,
             promised: None,
             since_drop: 0,
-            promise_run: PROMISE_RUN,
+            promise_run: 1,
             cursor_t_max: None,
         }
     }
@@ -262,18 +259,8 @@ impl KeyState {
         let buf = &self.buf;
         let c = &mut self.cursors[k];
         let len = buf.len();
-        // Moving forward, evicting costs one update per expired event and rebuilding
-        // one per event still inside: rebuild when fewer stay than leave (a read long
-        // after a key's last event then resets instead of walking cold rows).
-        let slide = match (plan.window_us, c.t) {
-            (Some(w), Some(ct)) if t >= ct => {
-                let leaving = buf.ts[c.head..c.tail].partition_point(|&ts| expired(ts, t, w));
-                leaving <= c.tail - c.head - leaving
-            }
-            _ => false,
-        };
         match (plan.window_us, c.t) {
-            (Some(w), Some(_)) if slide => {
+            (Some(w), Some(ct)) if t >= ct => {
                 while c.head < c.tail && expired(buf.ts[c.head], t, w) {
                     apply_row(spec, plan, &mut c.accs, &mut c.finished, buf, c.head, false);
                     c.head += 1;
@@ -374,7 +361,7 @@ impl KeyState {
     }
 
     /// Promises that every later read has `t >= horizon`, like `drop_before`, but
-    /// defers the drop until `PROMISE_RUN` (see `set_promise_run`) events have been
+    /// defers the drop until `set_promise_run`'s count of events have been
     /// buffered since the last one (reads are unaffected: they move the cursors
     /// themselves). The buffer then holds at most that many events more than after
     /// `drop_before`.

@@ -57,12 +57,19 @@ pub async fn load(project: Project, spine_path: &Path) -> Loaded {
 }
 
 /// `featc replay` through the libraries.
-pub fn replay_loaded(l: &Loaded, disorder_us: i64, batch_size: usize, seed: u64) -> RecordBatch {
+pub fn replay_loaded(
+    l: &Loaded,
+    disorder_us: i64,
+    batch_size: usize,
+    seed: u64,
+    fold_run: u32,
+) -> RecordBatch {
     let graph = featc::lower::stream::lower_stream(&l.project, &l.features).expect("lower stream");
     let opts = ReplayOptions {
         disorder_us,
         batch_size,
         seed,
+        fold_run,
         ..ReplayOptions::default()
     };
     let (out, report) = replay(graph, &l.sources, &l.spine, "ts", &Selection::All, &opts)
