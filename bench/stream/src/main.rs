@@ -7,9 +7,12 @@
 //!     cargo run --release -p featc-bench --bin stream -- 1e5 --reads 10000   # quick
 //!
 //! Options: `--batch N` rows per ingest call (1024), `--reads N` (100000), `--disorder-s
-//! S` arrival disorder and allowed lateness in seconds (300), `--seed N` (42). Each
-//! configuration runs in a child process (`--mode featc|featc2|floor`) so that its RSS
-//! growth is its own.
+//! S` arrival disorder and allowed lateness in seconds (300), `--seed N` (42),
+//! `--fold-run N` the runtime's `Options::fold_run` (its default), `--pending` to leave
+//! unfinished runs for the reads to fold (by default ingest ends with `compact`, timed),
+//! `--view FILE` to replace the spec's view (profiling one family of aggregations).
+//! Each configuration runs in a child process (`--mode featc|featc-run1|featc2|floor`)
+//! so that its RSS growth is its own.
 
 mod floor;
 mod gen;
@@ -24,6 +27,7 @@ use std::time::Instant;
 
 use featc_runtime::stream::DEFAULT_FOLD_RUN;
 use measure::parse_count;
+use modes::FeatcSettings;
 
 pub struct Args {
     pub events: usize,
@@ -32,6 +36,9 @@ pub struct Args {
     pub disorder_s: i64,
     pub seed: u64,
     pub mode: Option<String>,
+    pub fold_run: u32,
+    pub pending: bool,
+    pub view: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -42,6 +49,9 @@ fn parse_args() -> Result<Args, String> {
         disorder_s: 300,
         seed: 42,
         mode: None,
+        fold_run: DEFAULT_FOLD_RUN,
+        pending: false,
+        view: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -53,6 +63,9 @@ fn parse_args() -> Result<Args, String> {
             "--disorder-s" => a.disorder_s = count(value("--disorder-s")?)? as i64,
             "--seed" => a.seed = count(value("--seed")?)? as u64,
             "--mode" => a.mode = Some(value("--mode")?),
+            "--fold-run" => a.fold_run = count(value("--fold-run")?)?.max(1) as u32,
+            "--pending" => a.pending = true,
+            "--view" => a.view = Some(value("--view")?),
             "--help" | "-h" => return Err(String::new()),
             _ if !arg.starts_with('-') => a.events = count(arg)?,
             _ => return Err(format!("unknown option {arg}")),
@@ -68,10 +81,21 @@ fn child(a: &Args, mode: &str) -> Result<(), String> {
     let gen_s = start.elapsed().as_secs_f64();
     let reads = modes::reads(&events, a.reads, a.seed);
     let lateness = a.disorder_s * 1_000_000;
+    let settings = FeatcSettings {
+        fold_run: a.fold_run,
+        pending: a.pending,
+        view: a.view.as_deref(),
+    };
     let o = match mode {
-        "featc" => modes::run_featc(&events, &reads, lateness, false, DEFAULT_FOLD_RUN)?,
-        "featc-run1" => modes::run_featc(&events, &reads, lateness, false, 1)?,
-        "featc2" => modes::run_featc(&events, &reads, lateness, true, DEFAULT_FOLD_RUN)?,
+        "featc" => modes::run_featc(&events, &reads, lateness, false, &settings)?,
+        "featc-run1" => {
+            let one = FeatcSettings {
+                fold_run: 1,
+                ..settings
+            };
+            modes::run_featc(&events, &reads, lateness, false, &one)?
+        }
+        "featc2" => modes::run_featc(&events, &reads, lateness, true, &settings)?,
         "floor" => modes::run_floor(&events, &reads, lateness),
         _ => return Err(format!("unknown mode {mode}")),
     };
@@ -117,6 +141,9 @@ fn parent(a: &Args) -> Result<Vec<HashMap<String, String>>, String> {
                 &a.seed.to_string(),
             ])
             .args(["--mode", mode])
+            .args(["--fold-run", &a.fold_run.to_string()])
+            .args(a.pending.then_some("--pending"))
+            .args(a.view.iter().flat_map(|v| ["--view", v.as_str()]))
             .output()
             .map_err(|e| e.to_string())?;
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -145,7 +172,7 @@ fn main() -> ExitCode {
     let a = match parse_args() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("{e}\nusage: stream [EVENTS=1e7] [--batch 1024] [--reads 1e5] [--disorder-s 300] [--seed 42]");
+            eprintln!("{e}\nusage: stream [EVENTS=1e7] [--batch 1024] [--reads 1e5] [--disorder-s 300] [--seed 42] [--fold-run 16] [--pending] [--view FILE]");
             return ExitCode::from(2);
         }
     };

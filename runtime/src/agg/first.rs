@@ -14,6 +14,7 @@ impl Select for FirstSel {
     type Key = (i64, ValueKey);
     const PREFER_GREATER: bool = false;
     const KIND: AggKind = AggKind::First;
+    const BY_TIME: bool = true;
 
     #[inline]
     fn key(ts: i64, v: &Value) -> Option<(i64, ValueKey)> {

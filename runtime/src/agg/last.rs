@@ -14,6 +14,7 @@ impl Select for LastSel {
     type Key = (i64, ValueKey);
     const PREFER_GREATER: bool = true;
     const KIND: AggKind = AggKind::Last;
+    const BY_TIME: bool = true;
 
     #[inline]
     fn key(ts: i64, v: &Value) -> Option<(i64, ValueKey)> {

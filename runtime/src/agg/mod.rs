@@ -20,6 +20,7 @@ mod stddev_pop;
 mod sum_float;
 mod sum_int;
 mod var_pop;
+mod word_select;
 
 pub use avg::{Avg, AvgState};
 pub use count::{Count, NonNull};
@@ -38,6 +39,7 @@ pub use stddev_pop::{StandardDeviation, StddevPop};
 pub use sum_float::SumFloat;
 pub use sum_int::SumInt;
 pub use var_pop::{VarPop, Variance};
+pub use word_select::{BoolWord, F64Word, I64Word, TimestampWord, Word, WordSel};
 
 use crate::value::Value;
 

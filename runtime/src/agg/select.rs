@@ -17,6 +17,8 @@ pub trait Select: Clone + Copy + Send + Sync + std::fmt::Debug + Default + 'stat
     /// True to keep the greatest key (max, last), false for the smallest (min, first).
     const PREFER_GREATER: bool;
     const KIND: AggKind;
+    /// True when the key orders by event time first (first, last).
+    const BY_TIME: bool = false;
 
     fn key(ts: i64, v: &Value) -> Option<Self::Key>;
     fn value(k: &Self::Key) -> Value;

@@ -6,8 +6,9 @@ use super::deque::DequeWindow;
 use super::invertible::InvertibleWindow;
 use super::running::RunningWindow;
 use crate::agg::{
-    AggError, Avg, Count, CountDistinct, CountIf, CountStar, FirstSel, LastSel, MaxSel, MinSel,
-    SelectAgg, StddevPop, SumFloat, SumInt, VarPop,
+    AggError, Avg, BoolWord, Count, CountDistinct, CountIf, CountStar, F64Word, FirstSel, I64Word,
+    LastSel, MaxSel, MinSel, SelectAgg, StddevPop, SumFloat, SumInt, TimestampWord, VarPop,
+    WordSel,
 };
 use crate::ir::{AggKind, DataType};
 use crate::value::Value;
@@ -63,6 +64,20 @@ pub fn window_accumulator(
             Box::new(RunningWindow::new(SelectAgg(S::default()), check))
         }
     }
+    /// Fixed-width inputs select by machine words (`WordSel`), the rest by `Value`.
+    fn sel_typed<S: crate::agg::Select>(
+        windowed: bool,
+        check: InputCheck,
+        input: Option<DataType>,
+    ) -> Box<dyn WindowAccumulator> {
+        match input {
+            Some(DataType::Float64) => sel::<WordSel<S, F64Word>>(windowed, check),
+            Some(DataType::Int64) => sel::<WordSel<S, I64Word>>(windowed, check),
+            Some(DataType::Timestamp) => sel::<WordSel<S, TimestampWord>>(windowed, check),
+            Some(DataType::Bool) => sel::<WordSel<S, BoolWord>>(windowed, check),
+            _ => sel::<S>(windowed, check),
+        }
+    }
     Ok(match agg {
         AggKind::CountStar => Box::new(InvertibleWindow::new(CountStar::default(), check)),
         AggKind::Count => Box::new(InvertibleWindow::new(Count::default(), check)),
@@ -75,9 +90,9 @@ pub fn window_accumulator(
         AggKind::Avg => Box::new(InvertibleWindow::new(Avg, check)),
         AggKind::VarPop => Box::new(InvertibleWindow::new(VarPop::default(), check)),
         AggKind::StddevPop => Box::new(InvertibleWindow::new(StddevPop::default(), check)),
-        AggKind::Min => sel::<MinSel>(windowed, check),
-        AggKind::Max => sel::<MaxSel>(windowed, check),
-        AggKind::First => sel::<FirstSel>(windowed, check),
-        AggKind::Last => sel::<LastSel>(windowed, check),
+        AggKind::Min => sel_typed::<MinSel>(windowed, check, input),
+        AggKind::Max => sel_typed::<MaxSel>(windowed, check, input),
+        AggKind::First => sel_typed::<FirstSel>(windowed, check, input),
+        AggKind::Last => sel_typed::<LastSel>(windowed, check, input),
     })
 }
