@@ -105,6 +105,23 @@ impl EventBuffer {
             .map_or(&NULL, |o| &o.value)
     }
 
+    /// Reads one word of every cache line rows `rows` occupy (see `KeyState::warm`);
+    /// the result means nothing.
+    #[inline]
+    pub fn touch(&self, rows: std::ops::Range<usize>) -> u64 {
+        let words = &self.words[rows.start * self.stride..rows.end * self.stride];
+        let boxed = &self.boxed[rows.start * self.n_boxed..rows.end * self.n_boxed];
+        let ts = &self.ts[rows];
+        let mut sink = words.iter().step_by(8).fold(0, |a, w| a ^ w);
+        sink ^= ts.iter().step_by(8).fold(0, |a, &t| a ^ t as u64);
+        // A string cell's heap text is reached through its `Value`: load the cells.
+        sink ^= boxed
+            .iter()
+            .step_by(2)
+            .fold(0, |a, v| a ^ u64::from(v.is_null()));
+        sink
+    }
+
     /// The row index where `(ts, seq)` belongs: after every live row `<= (ts, seq)`.
     #[inline]
     pub fn position(&self, ts: i64, seq: u64) -> usize {

@@ -252,6 +252,28 @@ impl KeyState {
         }
     }
 
+    /// Loads the buffer rows the cursors will fold on their way forward to `t`, all
+    /// at once: the fold itself reaches them one after another, each a cache miss on
+    /// a large key space (the rows a window evicts are old), and independent loads
+    /// issued together overlap instead of waiting in turn. Changes nothing.
+    fn warm(&self, t: i64) {
+        let buf = &self.buf;
+        let len = buf.len();
+        let mut sink = 0u64;
+        for (c, plan) in self.cursors.iter().zip(&self.spec.cursors) {
+            if c.t.is_none_or(|ct| ct > t) {
+                continue;
+            }
+            if let Some(w) = plan.window_us {
+                let gone = c.head + buf.ts[c.head..c.tail].partition_point(|&ts| expired(ts, t, w));
+                sink ^= buf.touch(c.head..gone);
+            }
+            let end = c.tail + buf.ts[c.tail..len].partition_point(|&ts| ts <= t);
+            sink ^= buf.touch(c.tail..end);
+        }
+        std::hint::black_box(sink);
+    }
+
     /// Moves cursor `k` to time `t`.
     fn advance(&mut self, k: usize, t: i64) {
         let spec = &*self.spec;
@@ -315,6 +337,7 @@ impl KeyState {
     /// Every feature evaluated at exactly `t`, in `KeySpec` feature order, written
     /// into `out` (cleared first; reuse it to avoid allocating per read).
     pub fn read_into(&mut self, t: i64, out: &mut Vec<Result<Value, AggError>>) {
+        self.warm(t);
         for k in 0..self.cursors.len() {
             if self.cursors[k].t != Some(t) {
                 self.advance(k, t);
@@ -387,6 +410,7 @@ impl KeyState {
         if self.frontier.is_some_and(|old| f <= old) {
             return;
         }
+        self.warm(horizon);
         for k in 0..self.cursors.len() {
             if self.cursors[k].t.is_none_or(|ct| ct < horizon) {
                 self.advance(k, horizon);
