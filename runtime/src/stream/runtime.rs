@@ -309,8 +309,10 @@ impl StreamRuntime {
         })
     }
 
-    /// Drops, in every entity, what no read at or after the current horizons needs
-    /// (ingest does this for the entities it touches).
+    /// Folds every entity's pending events (see `Options::fold_run`) and drops what
+    /// no read at or after the current horizons needs (ingest does this for an entity
+    /// at the end of each of its runs). Call it when ingest goes idle so that reads
+    /// find settled state.
     pub fn compact(&mut self) {
         for s in 0..self.sources.len() {
             let Some(h) = self.horizon(s) else { continue };
