@@ -125,6 +125,8 @@ fn apply_row(
 /// - `drop_before(h)` promises that every later read has `t >= h`; events no window
 ///   can need are then removed (lifetime features keep their fold). An event pushed
 ///   later with `ts` at or below the dropped frontier only reaches lifetime features.
+///   `promise(h)` makes the same promise but drops only once per run of
+///   `set_promise_run` events (the stream ingest's path).
 ///
 /// Guarantee: `read(t)` equals the aggregation of exactly the pushed events in each
 /// feature's range at `t`, bit for bit, whatever the push/read order.
