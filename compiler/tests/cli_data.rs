@@ -38,6 +38,22 @@ fn edited_transactions(dir: &Path, edit: impl Fn(usize, &str) -> Option<String>)
     path.display().to_string()
 }
 
+/// `featc COMMAND` (training-set or replay) on the fraud example with its
+/// transactions read from `tx`, writing into `dir`.
+fn run_with_transactions(command: &str, dir: &Path, tx: &str) -> std::process::Output {
+    let out = dir.join("o.csv").display().to_string();
+    featc(&[
+        command,
+        "examples/fraud",
+        "--spine",
+        SPINE,
+        "--source",
+        &format!("transactions={tx}"),
+        "--out",
+        &out,
+    ])
+}
+
 #[test]
 fn training_set_and_replay_write_the_same_file() {
     let dir = scratch("same");
@@ -89,17 +105,7 @@ fn a_missing_source_column_is_named() {
         cells.remove(3);
         Some(cells.join(","))
     });
-    let out = dir.join("o.csv").display().to_string();
-    let o = featc(&[
-        "training-set",
-        "examples/fraud",
-        "--spine",
-        SPINE,
-        "--source",
-        &format!("transactions={tx}"),
-        "--out",
-        &out,
-    ]);
+    let o = run_with_transactions("training-set", &dir, &tx);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
@@ -118,17 +124,7 @@ fn a_null_in_a_key_column_declared_non_nullable_is_named() {
             l.to_string()
         })
     });
-    let out = dir.join("o.csv").display().to_string();
-    let o = featc(&[
-        "training-set",
-        "examples/fraud",
-        "--spine",
-        SPINE,
-        "--source",
-        &format!("transactions={tx}"),
-        "--out",
-        &out,
-    ]);
+    let o = run_with_transactions("training-set", &dir, &tx);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
@@ -187,6 +183,7 @@ fn import_spec_writes_a_project_that_checks() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("spec.json"), "{}", stderr(&o));
 }
+
 #[test]
 fn an_unparsable_cell_names_the_source_column_and_row() {
     let dir = scratch("bad_cell");
@@ -199,18 +196,8 @@ fn an_unparsable_cell_names_the_source_column_and_row() {
             l.to_string()
         })
     });
-    let out = dir.join("o.csv").display().to_string();
     for command in ["training-set", "replay"] {
-        let o = featc(&[
-            command,
-            "examples/fraud",
-            "--spine",
-            SPINE,
-            "--source",
-            &format!("transactions={tx}"),
-            "--out",
-            &out,
-        ]);
+        let o = run_with_transactions(command, &dir, &tx);
         assert_eq!(o.status.code(), Some(2), "{command}");
         let err = stderr(&o);
         assert!(

@@ -6,6 +6,7 @@ mod algebra_support;
 
 use std::sync::Arc;
 
+use algebra_support::cases::{cases, TYPES};
 use algebra_support::naive::{naive, same_result};
 use featc_runtime::ir::{AggKind, DataType};
 use featc_runtime::value::Value;
@@ -13,38 +14,8 @@ use featc_runtime::window::{FeatureSpec, KeySpec, KeyState, SpecError, Ttl};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
-const SLOTS: [DataType; 5] = [
-    DataType::Int64,
-    DataType::Float64,
-    DataType::String,
-    DataType::Bool,
-    DataType::Timestamp,
-];
-
-fn cases() -> Vec<(AggKind, Option<DataType>)> {
-    use AggKind::*;
-    let mut out = vec![(CountStar, None)];
-    for agg in [
-        Count,
-        CountIf,
-        CountDistinct,
-        Sum,
-        Avg,
-        Min,
-        Max,
-        VarPop,
-        StddevPop,
-        First,
-        Last,
-    ] {
-        for t in SLOTS {
-            if agg.result_type(Some(t)).is_some() {
-                out.push((agg, Some(t)));
-            }
-        }
-    }
-    out
-}
+/// One input slot per type.
+const SLOTS: [DataType; 5] = TYPES;
 
 fn value(ty: DataType) -> BoxedStrategy<Value> {
     let v: BoxedStrategy<Value> = match ty {

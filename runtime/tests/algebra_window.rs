@@ -6,6 +6,7 @@ mod algebra_support;
 
 use std::sync::Arc;
 
+use algebra_support::cases::cases;
 use algebra_support::naive::{naive, same_result};
 use featc_runtime::agg::{self, AggError, Aggregation, Invertible};
 use featc_runtime::ir::{AggKind, DataType};
@@ -13,39 +14,6 @@ use featc_runtime::value::Value;
 use featc_runtime::window::window_accumulator;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-
-/// Every accepted (aggregation, input type) pair.
-pub fn cases() -> Vec<(AggKind, Option<DataType>)> {
-    use AggKind::*;
-    let types = [
-        DataType::Int64,
-        DataType::Float64,
-        DataType::String,
-        DataType::Bool,
-        DataType::Timestamp,
-    ];
-    let mut out = vec![(CountStar, None)];
-    for agg in [
-        Count,
-        CountIf,
-        CountDistinct,
-        Sum,
-        Avg,
-        Min,
-        Max,
-        VarPop,
-        StddevPop,
-        First,
-        Last,
-    ] {
-        for t in types {
-            if agg.result_type(Some(t)).is_some() {
-                out.push((agg, Some(t)));
-            }
-        }
-    }
-    out
-}
 
 fn float() -> impl Strategy<Value = f64> {
     prop_oneof![

@@ -2,6 +2,7 @@
 //! rounded to f64 by bisection over f64 bit patterns, not by the code under test.
 #![allow(dead_code)]
 
+pub mod cases;
 pub mod naive;
 
 use num_bigint::BigInt;

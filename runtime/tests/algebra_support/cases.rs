@@ -1,0 +1,39 @@
+//! The (aggregation, input type) pairs the language accepts, shared by the algebra
+//! property tests so that they cover the same set.
+
+use featc_runtime::ir::{AggKind, DataType};
+
+/// Every input type, in a fixed order (the keystate tests give each its own slot).
+pub const TYPES: [DataType; 5] = [
+    DataType::Int64,
+    DataType::Float64,
+    DataType::String,
+    DataType::Bool,
+    DataType::Timestamp,
+];
+
+/// Every accepted (aggregation, input type) pair; `count(*)` has no input.
+pub fn cases() -> Vec<(AggKind, Option<DataType>)> {
+    use AggKind::*;
+    let mut out = vec![(CountStar, None)];
+    for agg in [
+        Count,
+        CountIf,
+        CountDistinct,
+        Sum,
+        Avg,
+        Min,
+        Max,
+        VarPop,
+        StddevPop,
+        First,
+        Last,
+    ] {
+        for t in TYPES {
+            if agg.result_type(Some(t)).is_some() {
+                out.push((agg, Some(t)));
+            }
+        }
+    }
+    out
+}
