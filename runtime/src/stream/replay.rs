@@ -80,6 +80,20 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Column `name` of `table`'s batch, or the error naming both.
+fn column<'a>(
+    batch: &'a RecordBatch,
+    table: &str,
+    name: &str,
+) -> Result<&'a ArrayRef, StreamError> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| StreamError::MissingColumn {
+            table: table.to_string(),
+            column: name.to_string(),
+        })
+}
+
 fn data_error(table: &str, message: impl ToString) -> StreamError {
     StreamError::Data {
         table: table.to_string(),
@@ -121,13 +135,7 @@ pub fn replay(
             .ok_or_else(|| StreamError::UnknownSource(name.clone()))?;
         let batch = concat_batches(&schema, batches).map_err(|e| data_error(name, e))?;
         let time = &src.op.time_column;
-        let col = batch
-            .column_by_name(time)
-            .ok_or_else(|| StreamError::MissingColumn {
-                table: name.clone(),
-                column: time.clone(),
-            })?;
-        let ts = times(name, time, col)?;
+        let ts = times(name, time, column(&batch, name, time)?)?;
         logs.push(Log {
             name: name.clone(),
             batch,
@@ -157,13 +165,7 @@ pub fn replay(
     }
 
     // The spine in time order, with its key columns per group.
-    let t_col = spine
-        .column_by_name(spine_time)
-        .ok_or_else(|| StreamError::MissingColumn {
-            table: "spine".into(),
-            column: spine_time.to_string(),
-        })?;
-    let spine_t = times("spine", spine_time, t_col)?;
+    let spine_t = times("spine", spine_time, column(spine, "spine", spine_time)?)?;
     let mut by_time: Vec<usize> = (0..spine.num_rows()).collect();
     by_time.sort_by_key(|&r| (spine_t[r], r));
     let mut needed: Vec<usize> = picked.iter().map(|&i| rt.outputs[i].0).collect();
@@ -174,16 +176,12 @@ pub fn replay(
         let group = &rt.groups[g];
         let mut cols = Vec::new();
         for (name, ty) in group.key_names.iter().zip(&group.key_types) {
-            let col = spine
-                .column_by_name(name)
-                .ok_or_else(|| StreamError::MissingColumn {
+            let col = conform(column(spine, "spine", name)?, *ty, name).map_err(|e| {
+                StreamError::ColumnType {
                     table: "spine".into(),
-                    column: name.clone(),
-                })?;
-            let col = conform(col, *ty, name).map_err(|e| StreamError::ColumnType {
-                table: "spine".into(),
-                column: e.column,
-                message: e.message,
+                    column: e.column,
+                    message: e.message,
+                }
             })?;
             cols.push(col);
         }
