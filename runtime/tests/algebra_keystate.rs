@@ -129,7 +129,7 @@ proptest! {
         mut events in prop::collection::vec(event(), 0..40),
         lateness in prop::collection::vec(any::<u8>(), 0..40),
         ops in prop::collection::vec(op(), 0..90),
-        promise_run in 1u32..8,
+        fold_run in 1u32..8,
     ) {
         // Push order: sorted by ts, with some events moved later (late arrivals).
         events.sort_by_key(|e| e.ts);
@@ -142,7 +142,7 @@ proptest! {
         }
         let spec = Arc::new(KeySpec::new(features.clone(), SLOTS.len(), 2).unwrap());
         let mut state = KeyState::new(spec);
-        state.set_promise_run(promise_run);
+        state.set_fold_run(fold_run);
         let mut next = 0;
         let mut pushed: Vec<&Event> = Vec::new();
         let mut seqs: Vec<usize> = Vec::new();

@@ -332,7 +332,7 @@ impl Group {
             };
             if id as usize == self.states.len() {
                 let mut state = KeyState::new(self.spec.clone());
-                state.set_promise_run(self.fold_run);
+                state.set_fold_run(self.fold_run);
                 self.states.push(state);
             }
             self.row_inputs.clear();

@@ -126,7 +126,7 @@ fn apply_row(
 ///   can need are then removed (lifetime features keep their fold). An event pushed
 ///   later with `ts` at or below the dropped frontier only reaches lifetime features.
 ///   `promise(h)` makes the same promise but drops only once per run of
-///   `set_promise_run` events (the stream ingest's path).
+///   `set_fold_run` events (the stream ingest's path).
 ///
 /// Guarantee: `read(t)` equals the aggregation of exactly the pushed events in each
 /// feature's range at `t`, bit for bit, whatever the push/read order.
@@ -145,11 +145,11 @@ pub struct KeyState {
     /// Events buffered since the last `drop_before`.
     since_drop: u32,
     /// `promise` drops once this many events were buffered since the last drop
-    /// (1 unless `set_promise_run` said otherwise). Advancing the cursors over a run
+    /// (1 unless `set_fold_run` said otherwise). Advancing the cursors over a run
     /// of events touches each accumulator once per run instead of once per event: on
     /// a large key space a key's state is cold when its next event arrives, and those
     /// cache misses, not the arithmetic, bound ingest.
-    promise_run: u32,
+    fold_run: u32,
     /// At least the greatest cursor time: an event after it reaches no cursor, so
     /// `push_event` skips the cursors without touching them (they are cold on a large
     /// key space).
@@ -178,7 +178,7 @@ impl KeyState {
             dropped_latest: None,
             promised: None,
             since_drop: 0,
-            promise_run: 1,
+            fold_run: 1,
             cursor_t_max: None,
         }
     }
@@ -381,18 +381,18 @@ impl KeyState {
 
     /// Sets how many events `promise` lets a key buffer between two drops (at least 1;
     /// 1 makes `promise` a `drop_before` on every event). Results never depend on it.
-    pub fn set_promise_run(&mut self, events: u32) {
-        self.promise_run = events.max(1);
+    pub fn set_fold_run(&mut self, events: u32) {
+        self.fold_run = events.max(1);
     }
 
     /// Promises that every later read has `t >= horizon`, like `drop_before`, but
-    /// defers the drop until `set_promise_run`'s count of events have been
+    /// defers the drop until `set_fold_run`'s count of events have been
     /// buffered since the last one (reads are unaffected: they move the cursors
     /// themselves). The buffer then holds at most that many events more than after
     /// `drop_before`.
     pub fn promise(&mut self, horizon: i64) {
         self.promised = self.promised.max(Some(horizon));
-        if self.since_drop >= self.promise_run {
+        if self.since_drop >= self.fold_run {
             if let Some(h) = self.promised {
                 self.drop_before(h);
             }
