@@ -44,9 +44,10 @@ pub struct Events {
     pub max_ts: i64,
 }
 
-pub fn generate(n: usize, batch_rows: usize, disorder_us: i64, seed: u64) -> Events {
+/// `n` events of `k` users (at least one), in batches of `batch_rows`.
+pub fn generate(n: usize, k: usize, batch_rows: usize, disorder_us: i64, seed: u64) -> Events {
     let mut rng = Rng::new(seed);
-    let k = (n / 100).max(10);
+    let k = k.max(1);
     let user_weights = cumulative((1..=k).map(|r| 1.0 / (r as f64 + 20.0)));
     let mut users: Vec<i64> = (0..k as i64).map(|i| 1000 + i).collect();
     rng.shuffle(&mut users); // id order != popularity

@@ -10,7 +10,9 @@
 //! S` arrival disorder and allowed lateness in seconds (300), `--seed N` (42),
 //! `--fold-run N` the runtime's `Options::fold_run` (its default), `--pending` to leave
 //! unfinished runs for the reads to fold (by default ingest ends with `compact`, timed),
-//! `--view FILE` to replace the spec's view (profiling one family of aggregations).
+//! `--view FILE` to replace the spec's view (profiling one family of aggregations),
+//! `--users N` the number of entities (events / 100 by default; few users keep every
+//! state in cache, which separates compute from memory stalls).
 //! Each configuration runs in a child process (`--mode featc|featc-run1|featc2|floor`)
 //! so that its RSS growth is its own.
 
@@ -39,6 +41,7 @@ pub struct Args {
     pub fold_run: u32,
     pub pending: bool,
     pub view: Option<String>,
+    pub users: Option<usize>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -52,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
         fold_run: DEFAULT_FOLD_RUN,
         pending: false,
         view: None,
+        users: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -66,6 +70,7 @@ fn parse_args() -> Result<Args, String> {
             "--fold-run" => a.fold_run = count(value("--fold-run")?)?.max(1) as u32,
             "--pending" => a.pending = true,
             "--view" => a.view = Some(value("--view")?),
+            "--users" => a.users = Some(count(value("--users")?)?.max(1)),
             "--help" | "-h" => return Err(String::new()),
             _ if !arg.starts_with('-') => a.events = count(arg)?,
             _ => return Err(format!("unknown option {arg}")),
@@ -77,7 +82,8 @@ fn parse_args() -> Result<Args, String> {
 /// Runs one configuration in this process and prints its `RESULT` line.
 fn child(a: &Args, mode: &str) -> Result<(), String> {
     let start = Instant::now();
-    let events = gen::generate(a.events, a.batch, a.disorder_s * 1_000_000, a.seed);
+    let users = a.users.unwrap_or((a.events / 100).max(10));
+    let events = gen::generate(a.events, users, a.batch, a.disorder_s * 1_000_000, a.seed);
     let gen_s = start.elapsed().as_secs_f64();
     let reads = modes::reads(&events, a.reads, a.seed);
     let lateness = a.disorder_s * 1_000_000;
@@ -144,6 +150,11 @@ fn parent(a: &Args) -> Result<Vec<HashMap<String, String>>, String> {
             .args(["--fold-run", &a.fold_run.to_string()])
             .args(a.pending.then_some("--pending"))
             .args(a.view.iter().flat_map(|v| ["--view", v.as_str()]))
+            .args(
+                a.users
+                    .iter()
+                    .flat_map(|u| ["--users".to_string(), u.to_string()]),
+            )
             .output()
             .map_err(|e| e.to_string())?;
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -172,7 +183,7 @@ fn main() -> ExitCode {
     let a = match parse_args() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("{e}\nusage: stream [EVENTS=1e7] [--batch 1024] [--reads 1e5] [--disorder-s 300] [--seed 42] [--fold-run 16] [--pending] [--view FILE]");
+            eprintln!("{e}\nusage: stream [EVENTS=1e7] [--batch 1024] [--reads 1e5] [--disorder-s 300] [--seed 42] [--fold-run 16] [--pending] [--view FILE] [--users N]");
             return ExitCode::from(2);
         }
     };
