@@ -93,7 +93,7 @@ pub fn generate(n: usize, k: usize, batch_rows: usize, disorder_us: i64, seed: u
     // Stable: equal arrival times keep generation order.
     events.sort_by_key(|e| e.0);
     let max_ts = events.iter().map(|e| e.1.ts).max().unwrap_or(START_US);
-    let batches = events.chunks(batch_rows.max(1)).map(|c| batch(c)).collect();
+    let batches = events.chunks(batch_rows.max(1)).map(batch).collect();
     Events {
         batches,
         rows: n,

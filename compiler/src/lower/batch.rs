@@ -182,10 +182,9 @@ pub fn lower_batch(
             None => None,
         };
         let filter = combined.map(|f| group.filter(f));
-        let ttl = match view.ttl_us {
-            Some(ttl) => Some((ttl, view_filter.map(|f| group.filter(f)))),
-            None => None,
-        };
+        let ttl = view
+            .ttl_us
+            .map(|ttl| (ttl, view_filter.map(|f| group.filter(f))));
         group.features.push(PitFeature {
             name: feature.name.clone(),
             agg: feature.agg,
