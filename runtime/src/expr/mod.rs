@@ -13,7 +13,7 @@
 //!   even when `check` did not insert the `Cast`, so a lowered expression never needs
 //!   DataFusion's type coercion;
 //! - `and`/`or`/`not`, comparisons, `is [not] null`, `[not] in (...)` and `case` are
-//!   DataFusion's, which follow SQL three-valued logic (a null `case` condition is
+//!   DataFusion's (a float `in` as its SQL definition, an `or` of `=`), which follow SQL three-valued logic (a null `case` condition is
 //!   false); `coalesce` is lowered to a `case` so no function registry is needed;
 //! - float comparisons are DataFusion's: NaN is equal to itself and above +inf (like
 //!   `value::float_cmp`), but `-0.0 = +0.0` (DataFusion normalizes zeros before
@@ -188,7 +188,22 @@ fn lower(expr: &Expr, lets: &[Let], depth: usize) -> Result<DfExpr, ExprError> {
                 .iter()
                 .map(|i| Ok(to_type(sub(i)?, i.ty, common)))
                 .collect::<Result<Vec<_>, ExprError>>()?;
-            DfExpr::InList(InList::new(Box::new(e), items, *negated))
+            if common == DataType::Float64 {
+                // SQL defines `x in (a, b)` as `x = a or x = b`. DataFusion's float
+                // `InList` tests identity (`-0.0` is not in `(0.0)`), its `=` does
+                // not, so floats take the definition itself.
+                let any = items
+                    .into_iter()
+                    .map(|i| binary_expr(e.clone(), Operator::Eq, i))
+                    .reduce(|a, b| binary_expr(a, Operator::Or, b));
+                match any {
+                    Some(any) if *negated => DfExpr::Not(Box::new(any)),
+                    Some(any) => any,
+                    None => DfExpr::InList(InList::new(Box::new(e), Vec::new(), *negated)),
+                }
+            } else {
+                DfExpr::InList(InList::new(Box::new(e), items, *negated))
+            }
         }
         ExprKind::Coalesce(args) => {
             let mut lowered = args
