@@ -1,5 +1,5 @@
-//! `count_distinct(x)`: the number of distinct non-null values, exact, under the
-//! identity of `Value::total_cmp` (`-0.0` and `+0.0` differ, all NaNs are one value).
+//! `count_distinct(x)`: the number of distinct non-null values, exact, under SQL's
+//! equality (`-0.0` and `+0.0` are one value, as `=` and `in` say; all NaNs are one).
 
 use datafusion::common::HashMap;
 
@@ -14,6 +14,15 @@ pub struct CountDistinct;
 /// with foldhash: every windowed event goes through it twice, and SipHash showed in
 /// the stream profile.)
 pub type DistinctState = HashMap<ValueKey, u64>;
+
+/// The key `v` is counted under: `Value::canonical` (one NaN), with `-0.0` as `+0.0`.
+#[inline]
+fn distinct_key(v: &Value) -> ValueKey {
+    match v {
+        Value::Float64(x) if *x == 0.0 => ValueKey(Value::Float64(0.0)),
+        v => ValueKey(v.canonical()),
+    }
+}
 
 impl Aggregation for CountDistinct {
     type State = DistinctState;
@@ -36,7 +45,7 @@ impl Aggregation for CountDistinct {
     #[inline]
     fn insert(&self, s: &mut DistinctState, _ts: i64, v: &Value) {
         if !v.is_null() {
-            *s.entry(ValueKey(v.canonical())).or_insert(0) += 1;
+            *s.entry(distinct_key(v)).or_insert(0) += 1;
         }
     }
 
@@ -50,7 +59,7 @@ impl Invertible for CountDistinct {
         if v.is_null() {
             return;
         }
-        let key = ValueKey(v.canonical());
+        let key = distinct_key(v);
         if let Some(c) = s.get_mut(&key) {
             *c -= 1;
             if *c == 0 {

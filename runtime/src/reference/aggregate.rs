@@ -30,7 +30,14 @@ pub fn aggregate(kind: AggKind, ty: DataType, events: &[(i64, &RValue)]) -> Resu
                 .count() as i64,
         ),
         AggKind::CountDistinct => {
-            let mut sorted = values.clone();
+            // SQL's equality: `-0.0` is `+0.0` (NaNs are already one under total_cmp).
+            let mut sorted: Vec<RValue> = values
+                .iter()
+                .map(|v| match v {
+                    RValue::Float(x) if *x == 0.0 => RValue::Float(0.0),
+                    v => (*v).clone(),
+                })
+                .collect();
             sorted.sort_by(|a, b| total_cmp(a, b));
             sorted.dedup_by(|a, b| total_cmp(a, b) == Ordering::Equal);
             RValue::Int(sorted.len() as i64)
@@ -217,7 +224,7 @@ mod tests {
         );
         assert_eq!(
             floats(AggKind::CountDistinct, &[0.0, -0.0, f64::NAN, -f64::NAN]),
-            RValue::Int(3)
+            RValue::Int(2)
         );
         assert_eq!(
             floats(AggKind::Min, &[0.0, -0.0]).clone(),

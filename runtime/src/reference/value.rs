@@ -55,7 +55,8 @@ fn canonical(x: f64) -> f64 {
     }
 }
 
-/// The featc total order used by min, max, first/last tie-breaks and count_distinct:
+/// The featc total order used by min, max and first/last tie-breaks (count_distinct
+/// also sorts by it, after mapping `-0.0` to `+0.0`):
 /// numbers by value, floats by IEEE total order with one NaN above +inf, strings by
 /// bytes, `false < true`. Values of different variants (never produced by a checked
 /// project) order by variant so the order stays total.

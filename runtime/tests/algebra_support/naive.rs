@@ -79,7 +79,9 @@ pub fn naive(
         AggKind::CountDistinct => {
             let mut s: Vec<&Value> = vals.clone();
             s.sort_by(|a, b| ord(a, b));
-            s.dedup_by(|a, b| ord(a, b) == Ordering::Equal);
+            // SQL's equality: `-0.0` and `+0.0` (adjacent in the total order) are one.
+            let zero = |v: &Value| matches!(v, Value::Float64(x) if *x == 0.0);
+            s.dedup_by(|a, b| ord(a, b) == Ordering::Equal || (zero(a) && zero(b)));
             Value::Int64(s.len() as i64)
         }
         AggKind::Sum if input == Some(DataType::Int64) => {
