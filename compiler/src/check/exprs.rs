@@ -241,7 +241,8 @@ impl<'s> Exprs<'s> {
             }
             ast::ExprKind::IsNull { expr, negated } => {
                 let inner = self.check(expr)?;
-                let inner = self.settle(inner, None)?;
+                // `null is null` is true whatever the null's type: any type will do.
+                let inner = self.settle(inner, Some(DataType::Bool))?;
                 known(ir::Expr {
                     kind: ExprKind::IsNull {
                         expr: Box::new(inner),
@@ -264,7 +265,8 @@ impl<'s> Exprs<'s> {
                 let items: Vec<Typed> = items.into_iter().collect::<Option<_>>()?;
                 let (mut items, ty) = self.unify(items, "the values of `in`")?;
                 if ty.is_none() {
-                    return self.fail(CheckError::UntypedNull { span: expr.span });
+                    // Only nulls: the result is null whatever their type.
+                    items.iter_mut().for_each(|i| assign(i, DataType::Bool));
                 }
                 let head = items.remove(0);
                 let nullable = head.nullable || items.iter().any(|i| i.nullable);
@@ -387,6 +389,11 @@ impl<'s> Exprs<'s> {
         r: Typed,
     ) -> Option<(ir::Expr, ir::Expr, DataType)> {
         match (l.known, r.known) {
+            // `null = null` is null whatever the operands' type: any type will do.
+            (false, false) if op.is_comparison() => {
+                let ty = DataType::Bool;
+                Some((self.settle(l, Some(ty))?, self.settle(r, Some(ty))?, ty))
+            }
             (false, false) => self.fail(CheckError::UntypedNull {
                 span: ast_span(l.expr.span),
             }),
