@@ -3,10 +3,12 @@
 //! semantics.md: inputs in other units or zones are converted at the source boundary;
 //! nanoseconds are floored (not truncated toward zero, which differs before 1970); a
 //! value that does not fit is a data error. A timestamp without a zone is read as UTC.
+//! A date (Arrow `Date32`/`Date64`) is its midnight UTC, as SQL casts a date to a
+//! timestamp.
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, TimestampMicrosecondArray};
 use datafusion::arrow::datatypes::{
-    DataType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    DataType, Date32Type, Date64Type, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
     TimestampNanosecondType, TimestampSecondType,
 };
 use std::sync::Arc;
@@ -24,14 +26,29 @@ pub enum TimeError {
 
 /// True when `ty` can be converted by `to_micros`.
 pub fn is_timestamp(ty: &DataType) -> bool {
-    matches!(ty, DataType::Timestamp(_, _))
+    matches!(
+        ty,
+        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64
+    )
 }
+
+const DAY_US: i64 = 86_400_000_000;
 
 /// Converts a timestamp array of any unit/zone to `Timestamp(µs, "UTC")`; nulls stay
 /// null. Arrays that already have that type are returned as is (no copy).
 pub fn to_micros(array: &ArrayRef) -> Result<ArrayRef, TimeError> {
-    let DataType::Timestamp(unit, tz) = array.data_type() else {
-        return Err(TimeError::NotATimestamp(array.data_type().clone()));
+    let (unit, tz) = match array.data_type() {
+        DataType::Timestamp(unit, tz) => (unit, tz),
+        DataType::Date32 => {
+            let days = array.as_primitive::<Date32Type>().iter();
+            let out = scale(days.map(|d| d.map(i64::from)), DAY_US)?;
+            return Ok(Arc::new(out.with_timezone(UTC)));
+        }
+        DataType::Date64 => {
+            let ms = array.as_primitive::<Date64Type>().iter();
+            return Ok(Arc::new(scale(ms, 1_000)?.with_timezone(UTC)));
+        }
+        other => return Err(TimeError::NotATimestamp(other.clone())),
     };
     if *unit == TimeUnit::Microsecond && tz.as_deref() == Some(UTC) {
         return Ok(Arc::clone(array));
@@ -75,7 +92,24 @@ fn scale(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::{TimestampNanosecondArray, TimestampSecondArray};
+    use datafusion::arrow::array::{
+        Date32Array, Date64Array, TimestampNanosecondArray, TimestampSecondArray,
+    };
+
+    #[test]
+    fn dates_are_their_midnight_utc() {
+        let d: ArrayRef = Arc::new(Date32Array::from(vec![Some(-1), Some(19_723), None]));
+        let us = to_micros(&d).unwrap();
+        let us = us.as_primitive::<TimestampMicrosecondType>();
+        assert_eq!(
+            us.iter().collect::<Vec<_>>(),
+            vec![Some(-DAY_US), Some(19_723 * DAY_US), None]
+        );
+        assert_eq!(us.data_type(), &crate::expr::timestamp_type());
+        let ms: ArrayRef = Arc::new(Date64Array::from(vec![Some(86_400_000), Some(i64::MAX)]));
+        assert_eq!(to_micros(&ms).unwrap_err(), TimeError::Overflow { row: 1 });
+        assert!(is_timestamp(&DataType::Date32) && is_timestamp(&DataType::Date64));
+    }
 
     #[test]
     fn nanoseconds_are_floored_and_seconds_scaled() {
