@@ -402,6 +402,7 @@ fn unescape(raw: &str) -> String {
                 }
                 match it.next() {
                     Some('n') => out.push('\n'),
+                    Some('r') => out.push('\r'),
                     Some('t') => out.push('\t'),
                     Some(other) => out.push(other),
                     None => {}

@@ -104,6 +104,15 @@ fn operand(e: &Expr, columns: &mut Vec<String>) -> Result<String, String> {
 fn literal(v: &Value) -> Result<String, String> {
     Ok(match v {
         Value::Number(n, _) => n.to_string(),
+        // A `.feat` string does not span lines: line breaks need the escapes of a
+        // double-quoted string.
+        Value::SingleQuotedString(s) if s.contains(['\n', '\r']) => format!(
+            "\"{}\"",
+            s.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
+                .replace('\r', "\\r")
+        ),
         Value::SingleQuotedString(s) => format!("'{}'", s.replace('\'', "''")),
         Value::Boolean(b) => b.to_string(),
         Value::Null => "null".to_string(),
@@ -132,6 +141,23 @@ mod tests {
             "(amount > -2.5e3) and (flag = true)"
         );
         assert_eq!(feat("y IS NOT NULL"), "y is not null");
+    }
+
+    #[test]
+    fn line_breaks_in_strings_become_escapes_the_grammar_reads_back() {
+        let text = feat("s = 'a\nb\r\"c\\'");
+        assert_eq!(text, "s = \"a\\nb\\r\\\"c\\\\\"");
+        let src = format!(
+            "source e {{ time ts columns {{ k: int64 s: string? }} }}\n\
+             entity u {{ key k: int64 }}\n\
+             view v from e by u {{ feature n = count(*) where {text} }}\n"
+        );
+        let file = featc_grammar::parse(0, &src).expect("parses");
+        let printed = featc_grammar::print_file(&file, &src);
+        assert!(
+            printed.contains("String \"a\\nb\\r\\\"c\\\\\""),
+            "{printed}"
+        );
     }
 
     #[test]
