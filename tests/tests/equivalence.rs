@@ -297,13 +297,17 @@ fn hand_case(
 /// Regression: float comparisons in row expressions. The reference compared by
 /// IEEE's partial order while the batch and streaming paths (DataFusion) treat
 /// `-0.0 = +0.0` and NaN as equal to itself and above +inf; all three now agree.
+/// DataFusion's float `in` list tested identity (`-0.0 in (0.0)` was false) until
+/// `in` was lowered to its SQL definition.
 #[test]
 fn float_comparisons_agree_on_signed_zero_and_nan() {
     let case = hand_case(
         "    feature neg_zero_below = count_if(ratio < 0)\n\
          \x20   feature neg_zero_equal = count_if(ratio = 0)\n\
          \x20   feature nan_above = count_if(f > 1.0)\n\
-         \x20   feature nan_in = count(*) where f in (1.0, 2.0)\n",
+         \x20   feature nan_in = count(*) where f in (1.0, 2.0)\n\
+         \x20   feature zero_in = count(*) where f in (0.0, 5.0)\n\
+         \x20   feature zero_not_in = count(*) where f not in (-0.0)\n",
         &[
             (0, Some(-1), Some(0.0)),
             (1, Some(1), Some(f64::NAN)),
@@ -328,6 +332,9 @@ fn float_comparisons_agree_on_signed_zero_and_nan() {
     assert_eq!(col("neg_zero_equal"), vec![1, 1, 2, 2]);
     assert_eq!(col("nan_above"), vec![0, 1, 1, 1]);
     assert_eq!(col("nan_in"), vec![0, 0, 0, 0]);
+    // `in` is `=` on each item (SQL's definition), so signed zeros are in.
+    assert_eq!(col("zero_in"), vec![1, 1, 2, 2]);
+    assert_eq!(col("zero_not_in"), vec![0, 1, 1, 1]);
 }
 
 /// Times at the ends of int64: `t - W` must not overflow on any path (an event at
@@ -342,4 +349,36 @@ fn windows_at_the_ends_of_time_agree() {
     if let Err(diff) = check(&case) {
         panic!("{diff}");
     }
+}
+
+/// Regression: a comparison or null test whose operands are all `null` has a value
+/// whatever their type (`null is null` is true, `null = null` and `null in (null)`
+/// are null); the checker used to reject them as untyped (E0025).
+#[test]
+fn predicates_on_bare_nulls_compile_and_agree() {
+    let case = hand_case(
+        "    feature null_is_null = count(*) where null is null\n\
+         \x20   feature null_eq_null = count_if(null = null)\n\
+         \x20   feature null_in_null = count(*) where not (null in (null))\n\
+         \x20   feature null_not_null = count(*) where null is not null\n",
+        &[(0, Some(1), Some(1.0)), (1, None, None)],
+        &[0, 1, 5],
+    );
+    if let Err(diff) = check(&case) {
+        panic!("{diff}");
+    }
+    let (project, ids) = compile(&case).expect("compiles");
+    let out = reference(&project, &ids, &case).expect("reference");
+    let col = |name: &str| {
+        let c = out.column_by_name(name).expect("column");
+        c.as_any()
+            .downcast_ref::<datafusion::arrow::array::Int64Array>()
+            .expect("int64")
+            .values()
+            .to_vec()
+    };
+    assert_eq!(col("null_is_null"), vec![1, 2, 2]);
+    assert_eq!(col("null_eq_null"), vec![0, 0, 0]);
+    assert_eq!(col("null_in_null"), vec![0, 0, 0]);
+    assert_eq!(col("null_not_null"), vec![0, 0, 0]);
 }
