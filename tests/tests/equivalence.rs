@@ -294,6 +294,24 @@ fn hand_case(
     }
 }
 
+/// Checks that reference, batch and stream agree on `case`, then returns a lookup of
+/// the reference's int64 feature columns by name.
+fn agreed_int_columns(case: &GenCase) -> impl Fn(&str) -> Vec<i64> {
+    if let Err(diff) = check(case) {
+        panic!("{diff}");
+    }
+    let (project, ids) = compile(case).expect("compiles");
+    let out = reference(&project, &ids, case).expect("reference");
+    move |name: &str| {
+        let c = out.column_by_name(name).expect("column");
+        c.as_any()
+            .downcast_ref::<datafusion::arrow::array::Int64Array>()
+            .expect("int64")
+            .values()
+            .to_vec()
+    }
+}
+
 /// Regression: float comparisons in row expressions. The reference compared by
 /// IEEE's partial order while the batch and streaming paths (DataFusion) treat
 /// `-0.0 = +0.0` and NaN as equal to itself and above +inf; all three now agree.
@@ -315,19 +333,7 @@ fn float_comparisons_agree_on_signed_zero_and_nan() {
         ],
         &[0, 1, 2, 5],
     );
-    if let Err(diff) = check(&case) {
-        panic!("{diff}");
-    }
-    let (project, ids) = compile(&case).expect("compiles");
-    let out = reference(&project, &ids, &case).expect("reference");
-    let col = |name: &str| {
-        let c = out.column_by_name(name).expect("column");
-        c.as_any()
-            .downcast_ref::<datafusion::arrow::array::Int64Array>()
-            .expect("int64")
-            .values()
-            .to_vec()
-    };
+    let col = agreed_int_columns(&case);
     assert_eq!(col("neg_zero_below"), vec![0, 0, 0, 0]);
     assert_eq!(col("neg_zero_equal"), vec![1, 1, 2, 2]);
     assert_eq!(col("nan_above"), vec![0, 1, 1, 1]);
@@ -364,19 +370,7 @@ fn predicates_on_bare_nulls_compile_and_agree() {
         &[(0, Some(1), Some(1.0)), (1, None, None)],
         &[0, 1, 5],
     );
-    if let Err(diff) = check(&case) {
-        panic!("{diff}");
-    }
-    let (project, ids) = compile(&case).expect("compiles");
-    let out = reference(&project, &ids, &case).expect("reference");
-    let col = |name: &str| {
-        let c = out.column_by_name(name).expect("column");
-        c.as_any()
-            .downcast_ref::<datafusion::arrow::array::Int64Array>()
-            .expect("int64")
-            .values()
-            .to_vec()
-    };
+    let col = agreed_int_columns(&case);
     assert_eq!(col("null_is_null"), vec![1, 2, 2]);
     assert_eq!(col("null_eq_null"), vec![0, 0, 0]);
     assert_eq!(col("null_in_null"), vec![0, 0, 0]);
