@@ -208,3 +208,73 @@ fn an_unparsable_cell_names_the_source_column_and_row() {
         );
     }
 }
+
+/// The fraud spine with extra columns that type inference would change (a timestamp
+/// read as a number, leading zeros lost, a type guessed from the first rows), and
+/// optionally a column named like a feature.
+fn spine_with_extra_columns(dir: &Path, clash: bool) -> String {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(SPINE))
+            .expect("spine");
+    let extra = if clash { ",txn_count_1h" } else { "" };
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("{l},signup,zip,ticket{extra}"),
+            // The last ticket is not a number: a type guessed from the first rows fails.
+            _ if i == text.lines().count() - 1 => format!(
+                "{l},2023-12-01T08:30:00Z,02134,T-{i}{}",
+                if clash { ",1" } else { "" }
+            ),
+            _ => format!(
+                "{l},2023-12-01T08:30:00Z,02134,{i}{}",
+                if clash { ",1" } else { "" }
+            ),
+        })
+        .collect();
+    let path = dir.join("spine.csv");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+    path.display().to_string()
+}
+
+#[test]
+fn a_csv_spines_other_columns_come_out_as_written() {
+    let dir = scratch("spine_text");
+    let spine = spine_with_extra_columns(&dir, false);
+    for command in ["training-set", "replay"] {
+        let out = dir.join(format!("{command}.csv")).display().to_string();
+        let o = featc(&[command, "examples/fraud", "--spine", &spine, "--out", &out]);
+        assert!(o.status.success(), "{command}: {}", stderr(&o));
+        let text = std::fs::read_to_string(&out).expect("output");
+        let mut lines = text.lines();
+        assert!(lines.next().expect("header").contains("signup,zip,ticket"));
+        let rows: Vec<&str> = lines.collect();
+        assert!(
+            rows[0].contains(",2023-12-01T08:30:00Z,02134,1,"),
+            "{command}: {}",
+            rows[0]
+        );
+        let last = rows.last().expect("rows");
+        assert!(
+            last.contains(&format!(",02134,T-{},", rows.len())),
+            "{command}: {last}"
+        );
+    }
+}
+
+#[test]
+fn a_feature_named_like_a_spine_column_is_refused_by_both_paths() {
+    let dir = scratch("spine_clash");
+    let spine = spine_with_extra_columns(&dir, true);
+    for command in ["training-set", "replay"] {
+        let out = dir.join(format!("{command}.csv")).display().to_string();
+        let o = featc(&[command, "examples/fraud", "--spine", &spine, "--out", &out]);
+        assert!(!o.status.success(), "{command} accepted the clash");
+        assert!(
+            stderr(&o).contains("feature `txn_count_1h` has the name of a spine column"),
+            "{command}: {}",
+            stderr(&o)
+        );
+    }
+}

@@ -5,12 +5,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::Array;
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
 
-use super::{compatible, configure, detect, Format, IoError};
+use super::{compatible, configure, csv_header, detect, Format, IoError};
 use crate::expr::{arrow_type, timestamp_type};
 use crate::ir::DataType;
 
@@ -42,13 +42,13 @@ impl Spine {
 /// Reads the spine at `path` (Parquet or CSV by extension). `keys` are the entity key
 /// columns the requested features need (name and type); each must exist with a
 /// compatible type. `time_column` must be a timestamp (CSV: parsed as one) without
-/// nulls. Other columns are kept as they are.
+/// nulls. Other columns are kept as they are (CSV: as text, exactly as written).
 pub async fn read_spine(
     path: &Path,
     keys: &[(String, DataType)],
     time_column: &str,
 ) -> Result<Spine, IoError> {
-    let (format, _) = detect(TABLE, path)?;
+    let (format, first_file) = detect(TABLE, path)?;
     // One partition: the rows must come back in file order.
     let ctx =
         SessionContext::new_with_config(configure(SessionConfig::new().with_target_partitions(1)));
@@ -66,23 +66,21 @@ pub async fn read_spine(
             let options = CsvReadOptions::new()
                 .has_header(true)
                 .file_extension(".csv");
-            let inferred = ctx
-                .read_csv(&location, options.clone())
-                .await
-                .map_err(read_err)?;
-            let fields: Vec<Field> = inferred
-                .schema()
-                .fields()
+            let header = csv_header(TABLE, &first_file)?;
+            let fields: Vec<Field> = header
                 .iter()
-                .map(|f| {
-                    let ty = if f.name() == time_column {
+                .map(|name| {
+                    let ty = if name == time_column {
                         timestamp_type()
-                    } else if let Some((_, t)) = keys.iter().find(|(n, _)| n == f.name()) {
+                    } else if let Some((_, t)) = keys.iter().find(|(n, _)| n == name) {
                         arrow_type(*t)
                     } else {
-                        f.data_type().clone()
+                        // Carried to the output unchanged: the text as written (type
+                        // inference would turn `02134` into 2134 and guess from a
+                        // sample of rows).
+                        ArrowType::Utf8
                     };
-                    Field::new(f.name(), ty, true)
+                    Field::new(name, ty, true)
                 })
                 .collect();
             let schema = Schema::new(fields);
