@@ -55,6 +55,10 @@ pub enum StreamError {
     },
     /// `get` needs one key, but the selection spans several entities.
     MixedEntities(Vec<String>),
+    /// A replayed feature is named like a spine column.
+    NameClash {
+        name: String,
+    },
     /// An aggregation failed while answering a replay row.
     Agg {
         feature: String,
@@ -103,6 +107,10 @@ impl fmt::Display for StreamError {
             } => write!(
                 f,
                 "entity `{entity}` has {expected} key column(s), the read gave {found}"
+            ),
+            StreamError::NameClash { name } => write!(
+                f,
+                "feature `{name}` has the name of a spine column; rename one of them"
             ),
             StreamError::MixedEntities(names) => write!(
                 f,

@@ -121,6 +121,16 @@ pub fn replay(
     };
     let mut rt = StreamRuntime::with_options(graph, options)?;
     let picked = rt.select(selection)?;
+    // The output is the spine's columns then the features: names must not repeat.
+    if let Some(name) = picked
+        .iter()
+        .map(|&i| &rt.feature_names()[i])
+        .find(|n| spine.schema().column_with_name(n).is_some())
+    {
+        return Err(StreamError::NameClash {
+            name: name.to_string(),
+        });
+    }
 
     // The event log in arrival order.
     let mut logs = Vec::new();
