@@ -1,7 +1,7 @@
 //! `avg(x)`: the exact sum divided by the count of non-null values, correctly rounded;
 //! float64 result for int64 or float64 input; empty is null.
 
-use super::{AggError, Aggregation, Invertible};
+use super::{AggError, Aggregation, Invertible, ValueRun};
 use crate::exact::{self, ExactSum};
 use crate::value::Value;
 
@@ -47,6 +47,22 @@ impl Aggregation for Avg {
 
     fn state_bytes(&self, s: &AvgState) -> usize {
         8 + s.s1.approx_bytes()
+    }
+
+    #[inline]
+    fn fold_run<R: ValueRun>(&self, s: &mut AvgState, run: &R, insert: bool) -> bool {
+        let AvgState { n, s1 } = s;
+        if insert {
+            run.each_f64(|x| {
+                s1.add_f64(x);
+                *n = n.wrapping_add(1);
+            })
+        } else {
+            run.each_f64(|x| {
+                s1.sub_f64(x);
+                *n = n.wrapping_sub(1);
+            })
+        }
     }
 }
 

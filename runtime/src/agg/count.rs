@@ -1,6 +1,6 @@
 //! `count(x)`: the number of non-null values.
 
-use super::{CountAgg, Counts};
+use super::{CountAgg, Counts, ValueRun};
 use crate::value::Value;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -12,5 +12,10 @@ impl Counts for NonNull {
     #[inline]
     fn counts(v: &Value) -> bool {
         !v.is_null()
+    }
+
+    #[inline]
+    fn count_run<R: ValueRun>(run: &R) -> Option<u64> {
+        run.non_null()
     }
 }

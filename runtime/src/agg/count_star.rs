@@ -1,6 +1,6 @@
 //! `count(*)`: the number of events (rows that passed the filters).
 
-use super::{CountAgg, Counts};
+use super::{CountAgg, Counts, ValueRun};
 use crate::value::Value;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -12,5 +12,10 @@ impl Counts for EveryEvent {
     #[inline]
     fn counts(_v: &Value) -> bool {
         true
+    }
+
+    #[inline]
+    fn count_run<R: ValueRun>(run: &R) -> Option<u64> {
+        Some(run.events())
     }
 }

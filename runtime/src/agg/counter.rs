@@ -1,7 +1,7 @@
 //! `Counts` and `CountAgg`: the counting aggregations (count(*), count, count_if) as
 //! one invertible monoid over `u64`, differing only in which events they count.
 
-use super::{AggError, Aggregation, Invertible};
+use super::{AggError, Aggregation, Invertible, ValueRun};
 use crate::value::Value;
 
 /// Decides whether an event's value counts.
@@ -10,6 +10,8 @@ use crate::value::Value;
 /// inserting it).
 pub trait Counts: Clone + Copy + Send + Sync + std::fmt::Debug + Default + 'static {
     fn counts(v: &Value) -> bool;
+    /// How many events of `run` count (`None`: the run cannot say).
+    fn count_run<R: ValueRun>(run: &R) -> Option<u64>;
 }
 
 /// The monoid of a `Counts`: the number of counted events.
@@ -41,6 +43,19 @@ impl<C: Counts> Aggregation for CountAgg<C> {
 
     fn state_bytes(&self, _s: &u64) -> usize {
         8
+    }
+
+    #[inline]
+    fn fold_run<R: ValueRun>(&self, s: &mut u64, run: &R, insert: bool) -> bool {
+        let Some(n) = C::count_run(run) else {
+            return false;
+        };
+        *s = if insert {
+            s.wrapping_add(n)
+        } else {
+            s.wrapping_sub(n)
+        };
+        true
     }
 }
 

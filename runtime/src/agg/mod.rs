@@ -19,6 +19,7 @@ mod select;
 mod stddev_pop;
 mod sum_float;
 mod sum_int;
+mod value_run;
 mod var_pop;
 mod word_select;
 
@@ -38,6 +39,7 @@ pub use select::{Select, SelectAgg};
 pub use stddev_pop::{StandardDeviation, StddevPop};
 pub use sum_float::SumFloat;
 pub use sum_int::SumInt;
+pub use value_run::ValueRun;
 pub use var_pop::{VarPop, Variance};
 pub use word_select::{BoolWord, F64Word, I64Word, TimestampWord, Word, WordSel};
 
@@ -76,6 +78,14 @@ pub trait Aggregation: Clone + Send + Sync + std::fmt::Debug + 'static {
 
     /// Approximate memory held by a state, in bytes.
     fn state_bytes(&self, s: &Self::State) -> usize;
+
+    /// Inserts (or, with `insert == false`, removes, for an `Invertible`) every
+    /// passing event of `run` in one typed loop, leaving `s` as the event-by-event
+    /// path would; returns `false` without touching `s` when this aggregation has no
+    /// typed fold for the run (the caller then folds event by event).
+    fn fold_run<R: ValueRun>(&self, _s: &mut Self::State, _run: &R, _insert: bool) -> bool {
+        false
+    }
 }
 
 /// An aggregation with an inverse: for states `a`, `b`, `combine(a, b)` followed by

@@ -1,7 +1,7 @@
 //! `Moments`: count, exact sum and exact sum of squares, and `MomentsAgg`, the
 //! aggregation over them that var_pop and stddev_pop share (they differ in `finish`).
 
-use super::{AggError, Aggregation, Invertible};
+use super::{AggError, Aggregation, Invertible, ValueRun};
 use crate::exact::{ExactSum, SquareSum};
 use crate::value::Value;
 
@@ -96,6 +96,11 @@ impl<F: MomentFinish> Aggregation for MomentsAgg<F> {
 
     fn state_bytes(&self, s: &Moments) -> usize {
         s.approx_bytes()
+    }
+
+    #[inline]
+    fn fold_run<R: ValueRun>(&self, s: &mut Moments, run: &R, insert: bool) -> bool {
+        run.each_f64(|x| s.put(&Value::Float64(x), !insert))
     }
 }
 

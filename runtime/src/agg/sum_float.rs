@@ -1,7 +1,7 @@
 //! `sum(x)` over float64: the exact sum rounded once (ties to even); empty and exact
 //! zero are +0.0; non-finite inputs per semantics.md.
 
-use super::{AggError, Aggregation, Invertible};
+use super::{AggError, Aggregation, Invertible, ValueRun};
 use crate::exact::ExactSum;
 use crate::value::Value;
 
@@ -33,6 +33,15 @@ impl Aggregation for SumFloat {
 
     fn state_bytes(&self, s: &ExactSum) -> usize {
         s.approx_bytes()
+    }
+
+    #[inline]
+    fn fold_run<R: ValueRun>(&self, s: &mut ExactSum, run: &R, insert: bool) -> bool {
+        if insert {
+            run.each_f64(|x| s.add_f64(x))
+        } else {
+            run.each_f64(|x| s.sub_f64(x))
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 use super::check::InputCheck;
 use super::deque::DequeWindow;
 use super::invertible::InvertibleWindow;
+use super::run::BufferRun;
 use super::running::RunningWindow;
 use crate::agg::{
     AggError, Avg, BoolWord, Count, CountDistinct, CountIf, CountStar, F64Word, FirstSel, I64Word,
@@ -36,6 +37,12 @@ pub trait WindowAccumulator: Send + Sync + std::fmt::Debug {
     /// Back to the empty state (as freshly built).
     fn reset(&mut self);
     fn clone_box(&self) -> Box<dyn WindowAccumulator>;
+    /// Inserts (or evicts) every passing event of `run` in one typed loop when the
+    /// aggregation has one for the run's input (`Aggregation::fold_run`), exactly as
+    /// `insert`/`evict` event by event would; `false` (nothing changed) otherwise.
+    fn fold_run(&mut self, _run: &BufferRun<'_>, _insert: bool) -> bool {
+        false
+    }
 }
 
 impl Clone for Box<dyn WindowAccumulator> {

@@ -62,8 +62,20 @@ impl EventBuffer {
         f < layout.n_filters && get_bits(self.flags(layout, i), f as u32, 1) == 1
     }
 
+    /// True when some present row holds a value of another variant than its slot's.
     #[inline]
-    fn flags(&self, layout: &RowLayout, i: usize) -> &[u64] {
+    pub fn has_odd(&self) -> bool {
+        !self.odd.is_empty()
+    }
+
+    /// Value word `word` of row `i` (a `SlotStore::Word` slot's bits).
+    #[inline]
+    pub fn value_word(&self, layout: &RowLayout, i: usize, word: usize) -> u64 {
+        self.words[i * self.stride + layout.value_base() + word]
+    }
+
+    #[inline]
+    pub fn flags(&self, layout: &RowLayout, i: usize) -> &[u64] {
         let base = i * self.stride + 1;
         &self.words[base..base + layout.flag_words]
     }

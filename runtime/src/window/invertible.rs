@@ -2,6 +2,7 @@
 //! and evict in any order (late inserts included).
 
 use super::check::InputCheck;
+use super::run::BufferRun;
 use super::WindowAccumulator;
 use crate::agg::{AggError, Invertible};
 use crate::value::Value;
@@ -49,6 +50,12 @@ impl<A: Invertible> WindowAccumulator for InvertibleWindow<A> {
     fn reset(&mut self) {
         self.state = self.agg.identity();
         self.check.reset();
+    }
+
+    #[inline]
+    fn fold_run(&mut self, run: &BufferRun<'_>, insert: bool) -> bool {
+        // A typed run holds only values of the input type: the check has nothing to see.
+        self.agg.fold_run(&mut self.state, run, insert)
     }
 
     fn clone_box(&self) -> Box<dyn WindowAccumulator> {

@@ -1,11 +1,13 @@
 //! `KeyState`: the per-entity-key state of one (source, key) group: the event buffer
 //! and one cursor per distinct window length, evaluating every feature at any time.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use super::accumulator::WindowAccumulator;
 use super::buffer::EventBuffer;
 use super::row::{Buffered, Raw, Row};
+use super::run::BufferRun;
 use super::spec::{Column, CursorPlan, KeySpec};
 use crate::agg::AggError;
 use crate::value::Value;
@@ -57,6 +59,7 @@ impl Cursor {
 /// Feeds event `row` to (or, with `insert == false`, evicts it from) the
 /// accumulators of one cursor, honouring each column's filter slot, and clears the
 /// cached finish (`finished`, empty for a fold without cache) of each one touched.
+/// Accumulator `j < 64` is skipped unless bit `j` of `only` is set.
 #[inline]
 fn apply<R: Row>(
     plan: &CursorPlan,
@@ -65,9 +68,13 @@ fn apply<R: Row>(
     finished: &mut [Option<Value>],
     row: &R,
     insert: bool,
+    only: u64,
 ) {
     let (ts, seq) = (row.ts(), row.seq());
     for (j, (acc, &c)) in accs.iter_mut().zip(&plan.columns).enumerate() {
+        if j < 64 && only >> j & 1 == 0 {
+            continue;
+        }
         let col = &columns[c];
         if col.filter.is_some_and(|f| !row.filter(f)) {
             continue;
@@ -93,22 +100,49 @@ fn fresh_accs(spec: &KeySpec, plan: &CursorPlan) -> Vec<Box<dyn WindowAccumulato
         .collect()
 }
 
-#[inline]
-fn apply_row(
+/// Every accumulator, for `apply`'s `only`.
+const ALL: u64 = u64::MAX;
+
+/// Folds rows `rows` of `buf` (in order) into, or out of, one cursor's accumulators:
+/// each accumulator takes the whole run in one typed loop when it can
+/// (`WindowAccumulator::fold_run`), the others go through `apply` row by row.
+fn fold_rows(
     spec: &KeySpec,
     plan: &CursorPlan,
     accs: &mut [Box<dyn WindowAccumulator>],
     finished: &mut [Option<Value>],
     buf: &EventBuffer,
-    row: usize,
+    rows: Range<usize>,
     insert: bool,
 ) {
-    let row = Buffered {
-        buf,
-        layout: &spec.layout,
-        row,
-    };
-    apply(plan, &spec.columns, accs, finished, &row, insert);
+    if rows.is_empty() {
+        return;
+    }
+    let layout = &spec.layout;
+    let mut rest = ALL;
+    for (j, (acc, &c)) in accs.iter_mut().zip(&plan.columns).enumerate().take(64) {
+        let col = &spec.columns[c];
+        let run = BufferRun {
+            buf,
+            layout,
+            rows: rows.clone(),
+            filter: col.filter,
+            input: col.input,
+        };
+        if acc.fold_run(&run, insert) {
+            rest &= !(1 << j);
+            if let Some(slot) = finished.get_mut(j) {
+                *slot = None;
+            }
+        }
+    }
+    if rest == 0 && accs.len() <= 64 {
+        return;
+    }
+    for row in rows {
+        let row = Buffered { buf, layout, row };
+        apply(plan, &spec.columns, accs, finished, &row, insert, rest);
+    }
 }
 
 /// The state of one entity key: evaluates every feature of its `KeySpec` at any time
@@ -207,7 +241,7 @@ impl KeyState {
                     inputs,
                     filters,
                 };
-                apply(plan, &spec.columns, base, &mut [], &raw, true);
+                apply(plan, &spec.columns, base, &mut [], &raw, true, ALL);
                 let c = &mut self.cursors[k];
                 if c.t.is_some() {
                     apply(
@@ -217,6 +251,7 @@ impl KeyState {
                         &mut c.finished,
                         &raw,
                         true,
+                        ALL,
                     );
                 }
             }
@@ -240,14 +275,19 @@ impl KeyState {
                 }
                 _ => {
                     c.tail += 1;
-                    apply_row(
-                        spec,
+                    let row = Buffered {
+                        buf: &self.buf,
+                        layout: &spec.layout,
+                        row: at,
+                    };
+                    apply(
                         plan,
+                        &spec.columns,
                         &mut c.accs,
                         &mut c.finished,
-                        &self.buf,
-                        at,
+                        &row,
                         true,
+                        ALL,
                     );
                 }
             }
@@ -283,22 +323,36 @@ impl KeyState {
         let buf = &self.buf;
         let c = &mut self.cursors[k];
         let len = buf.len();
+        // The end of the rows from `from` on with `ts <= t` (the buffer is sorted).
+        let upto = |from: usize| from + buf.ts[from..len].partition_point(|&ts| ts <= t);
         match (plan.window_us, c.t) {
             (Some(w), Some(ct)) if t >= ct => {
-                while c.head < c.tail && expired(buf.ts[c.head], t, w) {
-                    apply_row(spec, plan, &mut c.accs, &mut c.finished, buf, c.head, false);
-                    c.head += 1;
-                }
+                let gone = c.head + buf.ts[c.head..c.tail].partition_point(|&ts| expired(ts, t, w));
+                fold_rows(
+                    spec,
+                    plan,
+                    &mut c.accs,
+                    &mut c.finished,
+                    buf,
+                    c.head..gone,
+                    false,
+                );
+                c.head = gone;
                 if c.head == c.tail {
-                    while c.tail < len && expired(buf.ts[c.tail], t, w) {
-                        c.tail += 1;
-                    }
+                    c.tail += buf.ts[c.tail..len].partition_point(|&ts| expired(ts, t, w));
                     c.head = c.tail;
                 }
-                while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(spec, plan, &mut c.accs, &mut c.finished, buf, c.tail, true);
-                    c.tail += 1;
-                }
+                let end = upto(c.tail);
+                fold_rows(
+                    spec,
+                    plan,
+                    &mut c.accs,
+                    &mut c.finished,
+                    buf,
+                    c.tail..end,
+                    true,
+                );
+                c.tail = end;
             }
             (Some(w), _) => {
                 for a in c.accs.iter_mut() {
@@ -306,17 +360,30 @@ impl KeyState {
                 }
                 c.invalidate();
                 c.head = buf.start + buf.ts[buf.start..].partition_point(|&ts| expired(ts, t, w));
-                c.tail = c.head;
-                while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(spec, plan, &mut c.accs, &mut c.finished, buf, c.tail, true);
-                    c.tail += 1;
-                }
+                let end = upto(c.head);
+                fold_rows(
+                    spec,
+                    plan,
+                    &mut c.accs,
+                    &mut c.finished,
+                    buf,
+                    c.head..end,
+                    true,
+                );
+                c.tail = end;
             }
             (None, Some(ct)) if t >= ct => {
-                while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(spec, plan, &mut c.accs, &mut c.finished, buf, c.tail, true);
-                    c.tail += 1;
-                }
+                let end = upto(c.tail);
+                fold_rows(
+                    spec,
+                    plan,
+                    &mut c.accs,
+                    &mut c.finished,
+                    buf,
+                    c.tail..end,
+                    true,
+                );
+                c.tail = end;
             }
             (None, _) => {
                 match &self.base {
@@ -325,11 +392,17 @@ impl KeyState {
                 }
                 c.invalidate();
                 c.head = buf.start;
-                c.tail = buf.start;
-                while c.tail < len && buf.ts[c.tail] <= t {
-                    apply_row(spec, plan, &mut c.accs, &mut c.finished, buf, c.tail, true);
-                    c.tail += 1;
-                }
+                let end = upto(c.head);
+                fold_rows(
+                    spec,
+                    plan,
+                    &mut c.accs,
+                    &mut c.finished,
+                    buf,
+                    c.head..end,
+                    true,
+                );
+                c.tail = end;
             }
         }
         c.t = Some(t);
@@ -424,9 +497,15 @@ impl KeyState {
             if let Some(k) = spec.lifetime_cursor {
                 let plan = &spec.cursors[k];
                 let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
-                for row in self.buf.start..end {
-                    apply_row(spec, plan, base, &mut [], &self.buf, row, true);
-                }
+                fold_rows(
+                    spec,
+                    plan,
+                    base,
+                    &mut [],
+                    &self.buf,
+                    self.buf.start..end,
+                    true,
+                );
             }
             self.dropped_latest = self.dropped_latest.max(Some(self.buf.ts[end - 1]));
             self.buf.start = end;

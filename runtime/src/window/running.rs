@@ -2,6 +2,7 @@
 //! an inverse; the running monoid state.
 
 use super::check::InputCheck;
+use super::run::BufferRun;
 use super::WindowAccumulator;
 use crate::agg::{AggError, Aggregation};
 use crate::value::Value;
@@ -45,6 +46,12 @@ impl<A: Aggregation> WindowAccumulator for RunningWindow<A> {
     fn reset(&mut self) {
         self.state = self.agg.identity();
         self.check.reset();
+    }
+
+    /// Evicting from a lifetime accumulator does nothing, typed or not.
+    #[inline]
+    fn fold_run(&mut self, run: &BufferRun<'_>, insert: bool) -> bool {
+        !insert || self.agg.fold_run(&mut self.state, run, true)
     }
 
     fn clone_box(&self) -> Box<dyn WindowAccumulator> {
