@@ -38,7 +38,7 @@ pub fn aggregate(kind: AggKind, ty: DataType, events: &[(i64, &RValue)]) -> Resu
                     v => (*v).clone(),
                 })
                 .collect();
-            sorted.sort_by(|a, b| total_cmp(a, b));
+            sorted.sort_by(total_cmp);
             sorted.dedup_by(|a, b| total_cmp(a, b) == Ordering::Equal);
             RValue::Int(sorted.len() as i64)
         }

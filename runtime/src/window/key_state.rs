@@ -43,6 +43,26 @@ impl Cursor {
         self.finished.iter_mut().for_each(|f| *f = None);
     }
 
+    /// Folds rows `rows` of `buf` into (or out of) this cursor's accumulators.
+    fn fold(
+        &mut self,
+        spec: &KeySpec,
+        plan: &CursorPlan,
+        buf: &EventBuffer,
+        rows: Range<usize>,
+        insert: bool,
+    ) {
+        fold_rows(
+            spec,
+            plan,
+            &mut self.accs,
+            &mut self.finished,
+            buf,
+            rows,
+            insert,
+        );
+    }
+
     /// Accumulator `i` finished, through the cache.
     fn finish(&mut self, i: usize) -> Result<Value, AggError> {
         if let Some(v) = &self.finished[i] {
@@ -328,30 +348,14 @@ impl KeyState {
         match (plan.window_us, c.t) {
             (Some(w), Some(ct)) if t >= ct => {
                 let gone = c.head + buf.ts[c.head..c.tail].partition_point(|&ts| expired(ts, t, w));
-                fold_rows(
-                    spec,
-                    plan,
-                    &mut c.accs,
-                    &mut c.finished,
-                    buf,
-                    c.head..gone,
-                    false,
-                );
+                c.fold(spec, plan, buf, c.head..gone, false);
                 c.head = gone;
                 if c.head == c.tail {
                     c.tail += buf.ts[c.tail..len].partition_point(|&ts| expired(ts, t, w));
                     c.head = c.tail;
                 }
                 let end = upto(c.tail);
-                fold_rows(
-                    spec,
-                    plan,
-                    &mut c.accs,
-                    &mut c.finished,
-                    buf,
-                    c.tail..end,
-                    true,
-                );
+                c.fold(spec, plan, buf, c.tail..end, true);
                 c.tail = end;
             }
             (Some(w), _) => {
@@ -361,28 +365,12 @@ impl KeyState {
                 c.invalidate();
                 c.head = buf.start + buf.ts[buf.start..].partition_point(|&ts| expired(ts, t, w));
                 let end = upto(c.head);
-                fold_rows(
-                    spec,
-                    plan,
-                    &mut c.accs,
-                    &mut c.finished,
-                    buf,
-                    c.head..end,
-                    true,
-                );
+                c.fold(spec, plan, buf, c.head..end, true);
                 c.tail = end;
             }
             (None, Some(ct)) if t >= ct => {
                 let end = upto(c.tail);
-                fold_rows(
-                    spec,
-                    plan,
-                    &mut c.accs,
-                    &mut c.finished,
-                    buf,
-                    c.tail..end,
-                    true,
-                );
+                c.fold(spec, plan, buf, c.tail..end, true);
                 c.tail = end;
             }
             (None, _) => {
@@ -393,15 +381,7 @@ impl KeyState {
                 c.invalidate();
                 c.head = buf.start;
                 let end = upto(c.head);
-                fold_rows(
-                    spec,
-                    plan,
-                    &mut c.accs,
-                    &mut c.finished,
-                    buf,
-                    c.head..end,
-                    true,
-                );
+                c.fold(spec, plan, buf, c.head..end, true);
                 c.tail = end;
             }
         }
