@@ -216,21 +216,26 @@ fn spine_with_extra_columns(dir: &Path, clash: bool) -> String {
     let text =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(SPINE))
             .expect("spine");
-    let extra = if clash { ",txn_count_1h" } else { "" };
-    let lines: Vec<String> = text
-        .lines()
+    let (clash_head, clash_cell) = if clash {
+        (",txn_count_1h", ",1")
+    } else {
+        ("", "")
+    };
+    let rows: Vec<&str> = text.lines().collect();
+    let lines: Vec<String> = rows
+        .iter()
         .enumerate()
         .map(|(i, l)| match i {
-            0 => format!("{l},signup,zip,ticket{extra}"),
-            // The last ticket is not a number: a type guessed from the first rows fails.
-            _ if i == text.lines().count() - 1 => format!(
-                "{l},2023-12-01T08:30:00Z,02134,T-{i}{}",
-                if clash { ",1" } else { "" }
-            ),
-            _ => format!(
-                "{l},2023-12-01T08:30:00Z,02134,{i}{}",
-                if clash { ",1" } else { "" }
-            ),
+            0 => format!("{l},signup,zip,ticket{clash_head}"),
+            _ => {
+                // The last ticket is not a number: a type guessed from the first rows fails.
+                let ticket = if i == rows.len() - 1 {
+                    format!("T-{i}")
+                } else {
+                    i.to_string()
+                };
+                format!("{l},2023-12-01T08:30:00Z,02134,{ticket}{clash_cell}")
+            }
         })
         .collect();
     let path = dir.join("spine.csv");
@@ -238,13 +243,20 @@ fn spine_with_extra_columns(dir: &Path, clash: bool) -> String {
     path.display().to_string()
 }
 
+/// `featc COMMAND` (training-set or replay) on the fraud example with spine `spine`;
+/// the output path is returned with the process output.
+fn run_with_spine(command: &str, dir: &Path, spine: &str) -> (std::process::Output, String) {
+    let out = dir.join(format!("{command}.csv")).display().to_string();
+    let o = featc(&[command, "examples/fraud", "--spine", spine, "--out", &out]);
+    (o, out)
+}
+
 #[test]
 fn a_csv_spines_other_columns_come_out_as_written() {
     let dir = scratch("spine_text");
     let spine = spine_with_extra_columns(&dir, false);
     for command in ["training-set", "replay"] {
-        let out = dir.join(format!("{command}.csv")).display().to_string();
-        let o = featc(&[command, "examples/fraud", "--spine", &spine, "--out", &out]);
+        let (o, out) = run_with_spine(command, &dir, &spine);
         assert!(o.status.success(), "{command}: {}", stderr(&o));
         let text = std::fs::read_to_string(&out).expect("output");
         let mut lines = text.lines();
@@ -268,8 +280,7 @@ fn a_feature_named_like_a_spine_column_is_refused_by_both_paths() {
     let dir = scratch("spine_clash");
     let spine = spine_with_extra_columns(&dir, true);
     for command in ["training-set", "replay"] {
-        let out = dir.join(format!("{command}.csv")).display().to_string();
-        let o = featc(&[command, "examples/fraud", "--spine", &spine, "--out", &out]);
+        let (o, _) = run_with_spine(command, &dir, &spine);
         assert!(!o.status.success(), "{command} accepted the clash");
         assert!(
             stderr(&o).contains("feature `txn_count_1h` has the name of a spine column"),
