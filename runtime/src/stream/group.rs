@@ -55,7 +55,13 @@ pub(crate) struct Group {
     /// Reused per-row buffers.
     row_inputs: Vec<Value>,
     row_filters: Vec<bool>,
+    /// Reused per-batch buffer: each pushed row's entity (`None`: null key).
+    row_ids: Vec<Option<u32>>,
 }
+
+/// How many rows ahead `push` starts loading an entity's state (the buffer's last row
+/// half as far ahead, once the state's pointers have arrived).
+const PREFETCH_AHEAD: usize = 8;
 
 /// A batch's slot values for one group.
 pub(crate) struct Evaluated {
@@ -253,6 +259,7 @@ impl Group {
             fold_run,
             row_inputs: Vec::new(),
             row_filters: Vec::new(),
+            row_ids: Vec::new(),
         })
     }
 
@@ -324,17 +331,32 @@ impl Group {
             .zip(&self.inputs)
             .filter_map(|(a, (_, t))| Cells::new(a, *t))
             .collect();
+        // First every row's entity, so the loop below can load the states of the rows
+        // a few places ahead while it works on this one (on a large key space each
+        // state is a cache miss, and misses issued together overlap).
         let mut null_keys = 0;
-        for (&row, &seq) in rows.iter().zip(seqs) {
-            let Some(id) = self.keys.get_or_insert(&key_cells, row) else {
-                null_keys += 1;
-                continue;
-            };
-            if id as usize == self.states.len() {
-                let mut state = KeyState::new(self.spec.clone());
-                state.set_fold_run(self.fold_run);
-                self.states.push(state);
+        self.row_ids.clear();
+        for &row in rows {
+            let id = self.keys.get_or_insert(&key_cells, row);
+            match id {
+                None => null_keys += 1,
+                Some(id) if id as usize == self.states.len() => {
+                    let mut state = KeyState::new(self.spec.clone());
+                    state.set_fold_run(self.fold_run);
+                    self.states.push(state);
+                }
+                Some(_) => {}
             }
+            self.row_ids.push(id);
+        }
+        for (i, ((&row, &seq), &id)) in rows.iter().zip(seqs).zip(&self.row_ids).enumerate() {
+            if let Some(&Some(ahead)) = self.row_ids.get(i + PREFETCH_AHEAD) {
+                self.states[ahead as usize].prefetch();
+            }
+            if let Some(&Some(near)) = self.row_ids.get(i + PREFETCH_AHEAD / 2) {
+                self.states[near as usize].prefetch_tail();
+            }
+            let Some(id) = id else { continue };
             self.row_inputs.clear();
             self.row_inputs.extend(
                 input_cells

@@ -4,6 +4,7 @@
 use super::layout::{
     decode_word, encode_word, get_bits, set_bits, Cell, RowLayout, SlotStore, TAG_ODD, TAG_VALUE,
 };
+use crate::prefetch::prefetch;
 use crate::value::Value;
 
 const NULL: Value = Value::Null;
@@ -132,6 +133,23 @@ impl EventBuffer {
             .step_by(2)
             .fold(0, |a, v| a ^ u64::from(v.is_null()));
         sink
+    }
+
+    /// Starts loading the last row and the space after it: what `position` compares
+    /// first and where an in-order `insert` writes (see `crate::prefetch`).
+    #[inline]
+    pub fn prefetch_tail(&self) {
+        let n = self.len();
+        if n == 0 {
+            return;
+        }
+        prefetch(&self.ts[n - 1]);
+        let row = self.words.as_ptr().wrapping_add((n - 1) * self.stride);
+        prefetch(row);
+        prefetch(row.wrapping_add(2 * self.stride - 1));
+        if self.n_boxed > 0 {
+            prefetch(self.boxed.as_ptr().wrapping_add(n * self.n_boxed));
+        }
     }
 
     /// The row index where `(ts, seq)` belongs: after every live row `<= (ts, seq)`.

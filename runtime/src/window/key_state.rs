@@ -10,6 +10,7 @@ use super::row::{Buffered, Raw, Row};
 use super::run::BufferRun;
 use super::spec::{Column, CursorPlan, KeySpec};
 use crate::agg::AggError;
+use crate::prefetch::{prefetch_lines, prefetch_slice};
 use crate::value::Value;
 
 const NULL: Value = Value::Null;
@@ -246,6 +247,39 @@ impl KeyState {
         self.buf.len() - self.buf.start
     }
 
+    /// Starts loading this state's own fields, the first thing `push_event` reads
+    /// (on a large key space they are cold): call it a few events ahead.
+    #[inline]
+    pub fn prefetch(&self) {
+        prefetch_lines(self);
+    }
+
+    /// Starts loading the buffer's last row, which `push_event` reads next; call it
+    /// once `prefetch` has had time to land (it reads the buffer's pointers).
+    /// When the next event will make `promise` drop (and so advance every cursor),
+    /// the cursor table too.
+    #[inline]
+    pub fn prefetch_tail(&self) {
+        self.buf.prefetch_tail();
+        if self.since_drop + 1 >= self.fold_run {
+            prefetch_slice(&self.cursors);
+        }
+    }
+
+    /// Starts loading every accumulator of every cursor (each is its own heap block,
+    /// and advancing the cursors would otherwise meet them one miss at a time).
+    fn prefetch_accs(&self) {
+        for c in &self.cursors {
+            prefetch_slice(&c.accs);
+            prefetch_slice(&c.finished);
+        }
+        for c in &self.cursors {
+            for a in &c.accs {
+                prefetch_lines(&**a);
+            }
+        }
+    }
+
     /// Adds one event (see the usage contract on the type).
     pub fn push_event(&mut self, ts: i64, seq: u64, inputs: &[Value], filters: &[bool]) {
         let spec = &*self.spec;
@@ -465,6 +499,7 @@ impl KeyState {
         if self.frontier.is_some_and(|old| f <= old) {
             return;
         }
+        self.prefetch_accs();
         self.warm(horizon);
         for k in 0..self.cursors.len() {
             if self.cursors[k].t.is_none_or(|ct| ct < horizon) {
