@@ -3,8 +3,8 @@
 
 use std::cmp::Ordering;
 
-use super::{AggError, Aggregation};
-use crate::ir::AggKind;
+use super::{AggError, Aggregation, ValueRun};
+use crate::ir::{AggKind, DataType};
 use crate::value::Value;
 
 /// Picks the preferred event by a totally ordered key.
@@ -22,6 +22,17 @@ pub trait Select: Clone + Copy + Send + Sync + std::fmt::Debug + Default + 'stat
 
     fn key(ts: i64, v: &Value) -> Option<Self::Key>;
     fn value(k: &Self::Key) -> Value;
+
+    /// The fixed-width input type whose stored words `stored_key` reads (`None`:
+    /// keys are built from `Value`s only).
+    const STORED: Option<DataType> = None;
+
+    /// The key of the value stored as word `w` (`ValueRun::each_word`) at `ts`: equal
+    /// to `key(ts, v)` for that value. Called only when `STORED` is `Some`.
+    #[inline]
+    fn stored_key(_ts: i64, _w: u64) -> Option<Self::Key> {
+        None
+    }
 
     /// True when `a` is preferred to `b` or equal to it.
     #[inline]
@@ -71,5 +82,20 @@ impl<S: Select> Aggregation for SelectAgg<S> {
 
     fn state_bytes(&self, _s: &Option<S::Key>) -> usize {
         std::mem::size_of::<Option<S::Key>>()
+    }
+
+    /// Keeps the preferred of the current key and the run's, read from stored words.
+    #[inline]
+    fn fold_run<R: ValueRun>(&self, s: &mut Option<S::Key>, run: &R, insert: bool) -> bool {
+        let Some(ty) = S::STORED else { return false };
+        insert
+            && run.each_word(ty, |ts, _seq, w| {
+                if let Some(k) = S::stored_key(ts, w) {
+                    match s {
+                        Some(i) if S::at_least_as_good(i, &k) => {}
+                        _ => *s = Some(k),
+                    }
+                }
+            })
     }
 }

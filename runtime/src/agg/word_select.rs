@@ -5,17 +5,22 @@
 use std::marker::PhantomData;
 
 use super::Select;
-use crate::ir::AggKind;
+use crate::ir::{AggKind, DataType};
 use crate::value::Value;
 
 /// A fixed-width type as order-preserving words.
 ///
 /// Invariant: for values `a`, `b` of the type, `ordered(a).cmp(&ordered(b))` equals
-/// `a.total_cmp(b)`, and `value(ordered(a))` is bit-identical to `a.canonical()`.
+/// `a.total_cmp(b)`, `value(ordered(a))` is bit-identical to `a.canonical()`, and
+/// `from_stored` of the word the event buffer stores for `a` equals `ordered(a)`.
 pub trait Word: Clone + Copy + Send + Sync + std::fmt::Debug + Default + 'static {
+    /// The type whose values these words order.
+    const TYPE: DataType;
     /// The word of a non-null value of the type; `None` for null or another variant.
     fn ordered(v: &Value) -> Option<u64>;
     fn value(w: u64) -> Value;
+    /// The ordered word of the value whose stored word (`ValueRun::each_word`) is `w`.
+    fn from_stored(w: u64) -> u64;
 }
 
 const SIGN: u64 = 1 << 63;
@@ -24,13 +29,25 @@ const SIGN: u64 = 1 << 63;
 pub struct F64Word;
 
 impl Word for F64Word {
+    const TYPE: DataType = DataType::Float64;
+
     /// IEEE total order after every NaN became the canonical (positive) NaN, which
     /// puts NaN above +inf, as `float_cmp` does.
     #[inline]
     fn ordered(v: &Value) -> Option<u64> {
         let Value::Float64(x) = v else { return None };
-        let b = if x.is_nan() { f64::NAN } else { *x }.to_bits();
-        Some(if b & SIGN != 0 { !b } else { b ^ SIGN })
+        Some(Self::from_stored(x.to_bits()))
+    }
+
+    #[inline]
+    fn from_stored(w: u64) -> u64 {
+        let x = f64::from_bits(w);
+        let b = if x.is_nan() { f64::NAN } else { x }.to_bits();
+        if b & SIGN != 0 {
+            !b
+        } else {
+            b ^ SIGN
+        }
     }
 
     #[inline]
@@ -43,6 +60,13 @@ impl Word for F64Word {
 pub struct I64Word;
 
 impl Word for I64Word {
+    const TYPE: DataType = DataType::Int64;
+
+    #[inline]
+    fn from_stored(w: u64) -> u64 {
+        w ^ SIGN
+    }
+
     #[inline]
     fn ordered(v: &Value) -> Option<u64> {
         let Value::Int64(x) = v else { return None };
@@ -59,6 +83,13 @@ impl Word for I64Word {
 pub struct TimestampWord;
 
 impl Word for TimestampWord {
+    const TYPE: DataType = DataType::Timestamp;
+
+    #[inline]
+    fn from_stored(w: u64) -> u64 {
+        w ^ SIGN
+    }
+
     #[inline]
     fn ordered(v: &Value) -> Option<u64> {
         let Value::Timestamp(x) = v else { return None };
@@ -75,6 +106,13 @@ impl Word for TimestampWord {
 pub struct BoolWord;
 
 impl Word for BoolWord {
+    const TYPE: DataType = DataType::Bool;
+
+    #[inline]
+    fn from_stored(w: u64) -> u64 {
+        w
+    }
+
     #[inline]
     fn ordered(v: &Value) -> Option<u64> {
         let Value::Bool(x) = v else { return None };
@@ -107,6 +145,13 @@ impl<S: Select, W: Word> Select for WordSel<S, W> {
     #[inline]
     fn value(k: &(i64, u64)) -> Value {
         W::value(k.1)
+    }
+
+    const STORED: Option<DataType> = Some(W::TYPE);
+
+    #[inline]
+    fn stored_key(ts: i64, w: u64) -> Option<(i64, u64)> {
+        Some((if S::BY_TIME { ts } else { 0 }, W::from_stored(w)))
     }
 }
 

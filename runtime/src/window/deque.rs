@@ -4,8 +4,9 @@
 use std::collections::VecDeque;
 
 use super::check::InputCheck;
+use super::run::BufferRun;
 use super::WindowAccumulator;
-use crate::agg::{AggError, Select};
+use crate::agg::{AggError, Select, ValueRun};
 use crate::value::Value;
 
 /// Invariants: entries are in strictly increasing `(ts, seq)` order and strictly
@@ -28,12 +29,10 @@ impl<S: Select> DequeWindow<S> {
     }
 }
 
-impl<S: Select> WindowAccumulator for DequeWindow<S> {
-    fn insert(&mut self, ts: i64, seq: u64, v: &Value) {
-        if !self.check.accept(v) {
-            return;
-        }
-        let Some(key) = S::key(ts, v) else { return };
+impl<S: Select> DequeWindow<S> {
+    /// Inserts the event `(ts, seq)` of (non-null) key `key`.
+    #[inline]
+    fn insert_key(&mut self, ts: i64, seq: u64, key: S::Key) {
         let in_order = self.entries.back().is_none_or(|b| (b.0, b.1) < (ts, seq));
         if in_order {
             while self
@@ -60,6 +59,39 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
         }
         self.entries.drain(start..pos);
         self.entries.insert(start, (ts, seq, key));
+    }
+}
+
+impl<S: Select> WindowAccumulator for DequeWindow<S> {
+    fn insert(&mut self, ts: i64, seq: u64, v: &Value) {
+        if !self.check.accept(v) {
+            return;
+        }
+        if let Some(key) = S::key(ts, v) {
+            self.insert_key(ts, seq, key);
+        }
+    }
+
+    /// Evicting a run needs no values: an entry is evicted exactly when it is not
+    /// after the run's last event (the run starts at the window's oldest event, and
+    /// events that did not pass the filter were never entries). Inserting reads
+    /// stored words when the selection has a word key.
+    #[inline]
+    fn fold_run(&mut self, run: &BufferRun<'_>, insert: bool) -> bool {
+        if !insert {
+            if let Some(last) = run.last_event() {
+                while self.entries.front().is_some_and(|f| (f.0, f.1) <= last) {
+                    self.entries.pop_front();
+                }
+            }
+            return true;
+        }
+        let Some(ty) = S::STORED else { return false };
+        run.each_word(ty, |ts, seq, w| {
+            if let Some(key) = S::stored_key(ts, w) {
+                self.insert_key(ts, seq, key);
+            }
+        })
     }
 
     fn evict(&mut self, ts: i64, seq: u64, _v: &Value) {

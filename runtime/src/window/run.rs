@@ -97,4 +97,39 @@ impl ValueRun for BufferRun<'_> {
         }
         true
     }
+
+    #[inline]
+    fn each_word(&self, ty: DataType, mut f: impl FnMut(i64, u64, u64)) -> bool {
+        let (buf, layout) = (self.buf, self.layout);
+        match self.typed_store() {
+            Some(SlotStore::Word { ty: t, word, tag }) if t == ty => {
+                for r in self.passing() {
+                    if get_bits(buf.flags(layout, r), tag, 2) == TAG_VALUE {
+                        f(buf.ts[r], buf.seq(r), buf.value_word(layout, r, word));
+                    }
+                }
+                true
+            }
+            Some(SlotStore::Bit { tag }) if ty == DataType::Bool => {
+                for r in self.passing() {
+                    let bits = get_bits(buf.flags(layout, r), tag, 3);
+                    if bits & 3 == TAG_VALUE {
+                        f(buf.ts[r], buf.seq(r), bits >> 2);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    #[inline]
+    fn last_event(&self) -> Option<(i64, u64)> {
+        let r = self
+            .rows
+            .end
+            .checked_sub(1)
+            .filter(|&r| r >= self.rows.start)?;
+        Some((self.buf.ts[r], self.buf.seq(r)))
+    }
 }
