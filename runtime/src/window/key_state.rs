@@ -140,7 +140,11 @@ fn fold_rows(
         return;
     }
     let layout = &spec.layout;
-    let mut rest = ALL;
+    // One bit per accumulator still to fold row by row (all of them past the 64th).
+    let mut rest = match accs.len() {
+        n if n >= 64 => ALL,
+        n => (1u64 << n) - 1,
+    };
     for (j, (acc, &c)) in accs.iter_mut().zip(&plan.columns).enumerate().take(64) {
         let col = &spec.columns[c];
         let run = BufferRun {
