@@ -17,6 +17,11 @@ pub struct AvgState {
 
 impl Aggregation for Avg {
     type State = AvgState;
+
+    #[inline]
+    fn prefetch_state(&self, s: &AvgState) {
+        s.s1.prefetch();
+    }
     const INVERTIBLE: bool = true;
 
     fn identity(&self) -> AvgState {

@@ -79,6 +79,10 @@ pub trait Aggregation: Clone + Send + Sync + std::fmt::Debug + 'static {
     /// Approximate memory held by a state, in bytes.
     fn state_bytes(&self, s: &Self::State) -> usize;
 
+    /// Starts loading the heap blocks of `s` (see `crate::prefetch`); changes nothing.
+    #[inline]
+    fn prefetch_state(&self, _s: &Self::State) {}
+
     /// Inserts (or, with `insert == false`, removes, for an `Invertible`) every
     /// passing event of `run` in one typed loop, leaving `s` as the event-by-event
     /// path would; returns `false` without touching `s` when this aggregation has no

@@ -72,6 +72,12 @@ pub struct MomentsAgg<F: MomentFinish>(pub F);
 
 impl<F: MomentFinish> Aggregation for MomentsAgg<F> {
     type State = Moments;
+
+    #[inline]
+    fn prefetch_state(&self, s: &Moments) {
+        s.s1.prefetch();
+        s.s2.prefetch();
+    }
     const INVERTIBLE: bool = true;
 
     fn identity(&self) -> Moments {

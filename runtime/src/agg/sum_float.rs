@@ -10,6 +10,11 @@ pub struct SumFloat;
 
 impl Aggregation for SumFloat {
     type State = ExactSum;
+
+    #[inline]
+    fn prefetch_state(&self, s: &ExactSum) {
+        s.prefetch();
+    }
     const INVERTIBLE: bool = true;
 
     fn identity(&self) -> ExactSum {

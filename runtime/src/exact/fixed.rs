@@ -35,6 +35,12 @@ impl FixedAcc {
         self.pending = 0;
     }
 
+    /// Starts loading the limbs (see `crate::prefetch`).
+    #[inline]
+    pub fn prefetch(&self) {
+        crate::prefetch::prefetch_slice(&self.limbs);
+    }
+
     /// Approximate heap + inline size, for state accounting.
     pub fn approx_bytes(&self) -> usize {
         std::mem::size_of::<Self>() + self.limbs.capacity() * 8
@@ -43,6 +49,17 @@ impl FixedAcc {
     /// Makes limbs `k_lo..=k_hi` addressable; returns the index of `k_lo` in `limbs`.
     #[inline]
     fn reserve(&mut self, k_lo: u32, k_hi: u32) -> usize {
+        // Nearly every add lands in limbs already there.
+        if k_lo >= self.lo && ((k_hi - self.lo) as usize) < self.limbs.len() {
+            return (k_lo - self.lo) as usize;
+        }
+        self.grow(k_lo, k_hi)
+    }
+
+    /// `reserve`'s slow path: the limbs do not cover `k_lo..=k_hi` yet.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, k_lo: u32, k_hi: u32) -> usize {
         if self.limbs.is_empty() {
             self.lo = k_lo;
             self.limbs.resize((k_hi - k_lo + 1) as usize, 0);

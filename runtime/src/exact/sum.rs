@@ -61,6 +61,12 @@ impl ExactSum {
         self.acc.approx_bytes() + 24
     }
 
+    /// Starts loading the heap part (see `crate::prefetch`).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.acc.prefetch();
+    }
+
     #[inline]
     fn put_f64(&mut self, x: f64, sub: bool) {
         match decompose(x) {
@@ -194,6 +200,12 @@ pub struct SquareSum {
 }
 
 impl SquareSum {
+    /// Starts loading the heap part (see `crate::prefetch`).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.acc.prefetch();
+    }
+
     /// The value is `numerator * 2^-SCALE`.
     pub const SCALE: u32 = 2148;
 

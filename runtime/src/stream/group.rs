@@ -21,7 +21,7 @@ use super::key::KeyIndex;
 use crate::agg::AggError;
 use crate::ir::{AggKind, DataType, Expr, Let};
 use crate::value::Value;
-use crate::window::{FeatureSpec, KeySpec, KeyState, Ttl};
+use crate::window::{FeatureSpec, KeySpec, KeyState, Ttl, PREFETCH_STAGES};
 
 /// A filter slot: the row counts when the view filter and the feature filter (each
 /// an index into `Group::masks`, `None` = no filter) are both true.
@@ -58,10 +58,6 @@ pub(crate) struct Group {
     /// Reused per-batch buffer: each pushed row's entity (`None`: null key).
     row_ids: Vec<Option<u32>>,
 }
-
-/// How many rows ahead `push` starts loading an entity's state (the buffer's last row
-/// half as far ahead, once the state's pointers have arrived).
-const PREFETCH_AHEAD: usize = 8;
 
 /// A batch's slot values for one group.
 pub(crate) struct Evaluated {
@@ -350,11 +346,11 @@ impl Group {
             self.row_ids.push(id);
         }
         for (i, ((&row, &seq), &id)) in rows.iter().zip(seqs).zip(&self.row_ids).enumerate() {
-            if let Some(&Some(ahead)) = self.row_ids.get(i + PREFETCH_AHEAD) {
-                self.states[ahead as usize].prefetch();
-            }
-            if let Some(&Some(near)) = self.row_ids.get(i + PREFETCH_AHEAD / 2) {
-                self.states[near as usize].prefetch_tail();
+            for (stage, &distance) in PREFETCH_STAGES.iter().enumerate() {
+                if let Some(&Some(k)) = self.row_ids.get(i + distance) {
+                    let s = &self.states[k as usize];
+                    s.prefetch(stage, stage > 0 && s.drop_due());
+                }
             }
             let Some(id) = id else { continue };
             self.row_inputs.clear();
@@ -392,8 +388,13 @@ impl Group {
 
     /// Promises reads at `>= horizon` to every entity (drops what no window needs).
     pub fn compact(&mut self, horizon: i64) {
-        for s in &mut self.states {
-            s.drop_before(horizon);
+        for i in 0..self.states.len() {
+            for (stage, &distance) in PREFETCH_STAGES.iter().enumerate() {
+                if let Some(s) = self.states.get(i + distance) {
+                    s.prefetch(stage, true);
+                }
+            }
+            self.states[i].drop_before(horizon);
         }
     }
 }

@@ -43,6 +43,10 @@ pub trait WindowAccumulator: Send + Sync + std::fmt::Debug {
     fn fold_run(&mut self, _run: &BufferRun<'_>, _insert: bool) -> bool {
         false
     }
+    /// Starts loading the heap blocks the next insert or evict reads (see
+    /// `crate::prefetch`); changes nothing.
+    #[inline]
+    fn prefetch_heap(&self) {}
 }
 
 impl Clone for Box<dyn WindowAccumulator> {

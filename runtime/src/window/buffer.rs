@@ -4,7 +4,7 @@
 use super::layout::{
     decode_word, encode_word, get_bits, set_bits, Cell, RowLayout, SlotStore, TAG_ODD, TAG_VALUE,
 };
-use crate::prefetch::prefetch;
+use crate::prefetch::{prefetch, prefetch_slice};
 use crate::value::Value;
 
 const NULL: Value = Value::Null;
@@ -118,21 +118,15 @@ impl EventBuffer {
             .map_or(&NULL, |o| &o.value)
     }
 
-    /// Reads one word of every cache line rows `rows` occupy (see `KeyState::warm`);
-    /// the result means nothing.
+    /// Starts loading every cache line rows `rows` occupy (see `crate::prefetch`).
     #[inline]
-    pub fn touch(&self, rows: std::ops::Range<usize>) -> u64 {
-        let words = &self.words[rows.start * self.stride..rows.end * self.stride];
-        let boxed = &self.boxed[rows.start * self.n_boxed..rows.end * self.n_boxed];
-        let ts = &self.ts[rows];
-        let mut sink = words.iter().step_by(8).fold(0, |a, w| a ^ w);
-        sink ^= ts.iter().step_by(8).fold(0, |a, &t| a ^ t as u64);
-        // A string cell's heap text is reached through its `Value`: load the cells.
-        sink ^= boxed
-            .iter()
-            .step_by(2)
-            .fold(0, |a, v| a ^ u64::from(v.is_null()));
-        sink
+    pub fn prefetch_rows(&self, rows: std::ops::Range<usize>) {
+        if rows.is_empty() {
+            return;
+        }
+        prefetch_slice(&self.ts[rows.clone()]);
+        prefetch_slice(&self.words[rows.start * self.stride..rows.end * self.stride]);
+        prefetch_slice(&self.boxed[rows.start * self.n_boxed..rows.end * self.n_boxed]);
     }
 
     /// Starts loading the last row and the space after it: what `position` compares

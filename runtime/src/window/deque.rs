@@ -121,6 +121,17 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
         self.check.reset();
     }
 
+    /// Evictions read the front, in-order inserts the back.
+    #[inline]
+    fn prefetch_heap(&self) {
+        if let Some(front) = self.entries.front() {
+            crate::prefetch::prefetch(front);
+        }
+        if let Some(back) = self.entries.back() {
+            crate::prefetch::prefetch(back);
+        }
+    }
+
     fn clone_box(&self) -> Box<dyn WindowAccumulator> {
         Box::new(self.clone())
     }

@@ -58,6 +58,11 @@ impl<A: Invertible> WindowAccumulator for InvertibleWindow<A> {
         self.agg.fold_run(&mut self.state, run, insert)
     }
 
+    #[inline]
+    fn prefetch_heap(&self) {
+        self.agg.prefetch_state(&self.state);
+    }
+
     fn clone_box(&self) -> Box<dyn WindowAccumulator> {
         Box::new(self.clone())
     }

@@ -11,6 +11,9 @@ use super::run::BufferRun;
 use super::spec::{Column, CursorPlan, KeySpec};
 use crate::agg::AggError;
 use crate::prefetch::{prefetch_lines, prefetch_slice};
+
+/// How many events ahead of its use `KeyState::prefetch` runs each stage.
+pub const PREFETCH_STAGES: [usize; 4] = [8, 4, 2, 1];
 use crate::value::Value;
 
 const NULL: Value = Value::Null;
@@ -251,36 +254,57 @@ impl KeyState {
         self.buf.len() - self.buf.start
     }
 
-    /// Starts loading this state's own fields, the first thing `push_event` reads
-    /// (on a large key space they are cold): call it a few events ahead.
+    /// True when the next pushed event will make `promise` drop, which advances
+    /// every cursor (and so touches every accumulator).
     #[inline]
-    pub fn prefetch(&self) {
-        prefetch_lines(self);
+    pub fn drop_due(&self) -> bool {
+        self.since_drop + 1 >= self.fold_run
     }
 
-    /// Starts loading the buffer's last row, which `push_event` reads next; call it
-    /// once `prefetch` has had time to land (it reads the buffer's pointers).
-    /// When the next event will make `promise` drop (and so advance every cursor),
-    /// the cursor table too.
+    /// Starts loading, ahead of use, the memory a `push_event` (and, with `dropping`,
+    /// the drop it triggers) will read; on a large key space all of it is cold, and
+    /// misses issued together overlap. Stage `s` reads only pointers that stage
+    /// `s - 1` loaded, so call stage 0 a few events ahead, then 1, 2 and 3 closer in
+    /// (`PREFETCH_STAGES`). Changes nothing.
     #[inline]
-    pub fn prefetch_tail(&self) {
-        self.buf.prefetch_tail();
-        if self.since_drop + 1 >= self.fold_run {
-            prefetch_slice(&self.cursors);
+    pub fn prefetch(&self, stage: usize, dropping: bool) {
+        match stage {
+            0 => prefetch_lines(self),
+            1 => {
+                self.buf.prefetch_tail();
+                if dropping {
+                    prefetch_slice(&self.cursors);
+                    if let Some(base) = &self.base {
+                        prefetch_slice(base);
+                    }
+                }
+            }
+            2 if dropping => {
+                for c in &self.cursors {
+                    prefetch_slice(&c.accs);
+                    prefetch_slice(&c.finished);
+                }
+                if let Some(base) = &self.base {
+                    base.iter().for_each(|a| prefetch_lines(&**a));
+                }
+            }
+            3 if dropping => {
+                for c in &self.cursors {
+                    c.accs.iter().for_each(|a| prefetch_lines(&**a));
+                }
+            }
+            _ => {}
         }
     }
 
-    /// Starts loading every accumulator of every cursor (each is its own heap block,
-    /// and advancing the cursors would otherwise meet them one miss at a time).
+    /// Starts loading every accumulator's heap blocks (the last level `prefetch`
+    /// does not reach), then, for a state nobody prefetched, the accumulators.
     fn prefetch_accs(&self) {
         for c in &self.cursors {
-            prefetch_slice(&c.accs);
-            prefetch_slice(&c.finished);
+            c.accs.iter().for_each(|a| a.prefetch_heap());
         }
-        for c in &self.cursors {
-            for a in &c.accs {
-                prefetch_lines(&**a);
-            }
+        if let Some(base) = &self.base {
+            base.iter().for_each(|a| a.prefetch_heap());
         }
     }
 
@@ -352,26 +376,23 @@ impl KeyState {
         }
     }
 
-    /// Loads the buffer rows the cursors will fold on their way forward to `t`, all
-    /// at once: the fold itself reaches them one after another, each a cache miss on
-    /// a large key space (the rows a window evicts are old), and independent loads
-    /// issued together overlap instead of waiting in turn. Changes nothing.
+    /// Starts loading the buffer rows the cursors will fold on their way forward to
+    /// `t`: the oldest rows of each window (about to be evicted, long cold on a large
+    /// key space) and the rows after each cursor (about to be inserted). Only the
+    /// first `2 * fold_run` rows of each range are hinted: that covers a run without
+    /// searching the buffer, whose times are cold too. Changes nothing.
     fn warm(&self, t: i64) {
-        let buf = &self.buf;
-        let len = buf.len();
-        let mut sink = 0u64;
+        let span = 2 * self.fold_run as usize;
+        let len = self.buf.len();
         for (c, plan) in self.cursors.iter().zip(&self.spec.cursors) {
             if c.t.is_none_or(|ct| ct > t) {
                 continue;
             }
-            if let Some(w) = plan.window_us {
-                let gone = c.head + buf.ts[c.head..c.tail].partition_point(|&ts| expired(ts, t, w));
-                sink ^= buf.touch(c.head..gone);
+            if plan.window_us.is_some() {
+                self.buf.prefetch_rows(c.head..(c.head + span).min(c.tail));
             }
-            let end = c.tail + buf.ts[c.tail..len].partition_point(|&ts| ts <= t);
-            sink ^= buf.touch(c.tail..end);
+            self.buf.prefetch_rows(c.tail..(c.tail + span).min(len));
         }
-        std::hint::black_box(sink);
     }
 
     /// Moves cursor `k` to time `t`.

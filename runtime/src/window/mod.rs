@@ -18,7 +18,7 @@ mod ttl;
 pub use accumulator::{window_accumulator, WindowAccumulator};
 pub use deque::DequeWindow;
 pub use invertible::InvertibleWindow;
-pub use key_state::KeyState;
+pub use key_state::{KeyState, PREFETCH_STAGES};
 pub use run::BufferRun;
 pub use running::RunningWindow;
 pub use spec::{FeatureSpec, KeySpec, SpecError, Ttl};

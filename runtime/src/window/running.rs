@@ -54,6 +54,11 @@ impl<A: Aggregation> WindowAccumulator for RunningWindow<A> {
         !insert || self.agg.fold_run(&mut self.state, run, true)
     }
 
+    #[inline]
+    fn prefetch_heap(&self) {
+        self.agg.prefetch_state(&self.state);
+    }
+
     fn clone_box(&self) -> Box<dyn WindowAccumulator> {
         Box::new(self.clone())
     }
