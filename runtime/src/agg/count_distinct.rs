@@ -3,7 +3,7 @@
 
 use datafusion::common::HashMap;
 
-use super::{AggError, Aggregation, Invertible};
+use super::{AggError, Aggregation, Invertible, ValueRun};
 use crate::value::{Value, ValueKey};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -51,6 +51,18 @@ impl Aggregation for CountDistinct {
 
     fn state_bytes(&self, s: &DistinctState) -> usize {
         48 + s.capacity() * (std::mem::size_of::<(ValueKey, u64)>() + 8)
+    }
+
+    /// Values kept whole (strings) are counted in one loop over the borrowed cells.
+    #[inline]
+    fn fold_run<R: ValueRun>(&self, s: &mut DistinctState, run: &R, insert: bool) -> bool {
+        run.each_value(|ts, _seq, v| {
+            if insert {
+                self.insert(s, ts, v);
+            } else {
+                self.remove(s, ts, v);
+            }
+        })
     }
 }
 

@@ -34,6 +34,28 @@ pub trait Select: Clone + Copy + Send + Sync + std::fmt::Debug + Default + 'stat
         None
     }
 
+    /// The order of `key(a.0, &a.1)` and `key(b.0, &b.1)` for non-null values,
+    /// computed on the borrowed values (no key is built).
+    #[inline]
+    fn cmp_values(a: (i64, &Value), b: (i64, &Value)) -> Ordering {
+        let by_value = a.1.total_cmp(b.1);
+        if Self::BY_TIME {
+            a.0.cmp(&b.0).then(by_value)
+        } else {
+            by_value
+        }
+    }
+
+    /// `at_least_as_good` on borrowed values (see `cmp_values`).
+    #[inline]
+    fn at_least_as_good_values(a: (i64, &Value), b: (i64, &Value)) -> bool {
+        match Self::cmp_values(a, b) {
+            Ordering::Equal => true,
+            Ordering::Greater => Self::PREFER_GREATER,
+            Ordering::Less => !Self::PREFER_GREATER,
+        }
+    }
+
     /// True when `a` is preferred to `b` or equal to it.
     #[inline]
     fn at_least_as_good(a: &Self::Key, b: &Self::Key) -> bool {
@@ -84,18 +106,32 @@ impl<S: Select> Aggregation for SelectAgg<S> {
         std::mem::size_of::<Option<S::Key>>()
     }
 
-    /// Keeps the preferred of the current key and the run's, read from stored words.
+    /// Keeps the preferred of the current key and the run's: read from stored
+    /// words, or found among borrowed values so that only the winner is copied.
     #[inline]
     fn fold_run<R: ValueRun>(&self, s: &mut Option<S::Key>, run: &R, insert: bool) -> bool {
-        let Some(ty) = S::STORED else { return false };
-        insert
-            && run.each_word(ty, |ts, _seq, w| {
+        if !insert {
+            return false;
+        }
+        if let Some(ty) = S::STORED {
+            return run.each_word(ty, |ts, _seq, w| {
                 if let Some(k) = S::stored_key(ts, w) {
                     match s {
                         Some(i) if S::at_least_as_good(i, &k) => {}
                         _ => *s = Some(k),
                     }
                 }
-            })
+            });
+        }
+        let mut best: Option<(i64, &Value)> = None;
+        let typed = run.each_value(|ts, _seq, v| {
+            if best.is_none_or(|b| !S::at_least_as_good_values(b, (ts, v))) {
+                best = Some((ts, v));
+            }
+        });
+        if let Some((ts, v)) = best.filter(|_| typed) {
+            self.insert(s, ts, v);
+        }
+        typed
     }
 }

@@ -2,6 +2,7 @@
 //! them, so an aggregation can fold the whole run in one typed loop.
 
 use crate::ir::DataType;
+use crate::value::Value;
 
 /// The events of a run that pass a feature's filter, and their values of one input.
 ///
@@ -22,6 +23,10 @@ pub trait ValueRun {
     /// `ty` as its stored word (`layout::encode_word`'s bits; a bool is 0 or 1);
     /// `false` (and no call) when the input is not stored as words of type `ty`.
     fn each_word(&self, ty: DataType, f: impl FnMut(i64, u64, u64)) -> bool;
+    /// Calls `f(ts, seq, value)` with each passing non-null value of an input kept
+    /// as `Value`s (strings), borrowed from the run; `false` (and no call) when the
+    /// input is stored otherwise or some value does not have the declared type.
+    fn each_value<'s>(&'s self, f: impl FnMut(i64, u64, &'s Value)) -> bool;
     /// The `(ts, seq)` of the run's last event, passing or not (`None` when empty).
     fn last_event(&self) -> Option<(i64, u64)>;
 }

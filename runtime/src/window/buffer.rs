@@ -110,6 +110,12 @@ impl EventBuffer {
         }
     }
 
+    /// Boxed cell `index` of row `i` (a `SlotStore::Boxed` slot's value).
+    #[inline]
+    pub fn boxed_cell(&self, i: usize, index: usize) -> &Value {
+        &self.boxed[i * self.n_boxed + index]
+    }
+
     fn odd_value(&self, i: usize, slot: usize) -> &Value {
         let (ts, seq) = (self.ts[i], self.seq(i));
         self.odd

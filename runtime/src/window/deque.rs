@@ -86,12 +86,57 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
             }
             return true;
         }
-        let Some(ty) = S::STORED else { return false };
-        run.each_word(ty, |ts, seq, w| {
-            if let Some(key) = S::stored_key(ts, w) {
-                self.insert_key(ts, seq, key);
+        if let Some(ty) = S::STORED {
+            return run.each_word(ty, |ts, seq, w| {
+                if let Some(key) = S::stored_key(ts, w) {
+                    self.insert_key(ts, seq, key);
+                }
+            });
+        }
+        // Values: the run's own survivors are found on borrowed values (a monotonic
+        // stack, as the deque itself would evolve), and only they are copied.
+        let mut stack: Vec<(i64, u64, &Value)> = Vec::new();
+        let typed = run.each_value(|ts, seq, v| {
+            while stack
+                .last()
+                .is_some_and(|b| S::at_least_as_good_values((ts, v), (b.0, b.2)))
+            {
+                stack.pop();
             }
-        })
+            stack.push((ts, seq, v));
+        });
+        if !typed {
+            return false;
+        }
+        let Some(&(ts, seq, v)) = stack.first() else {
+            return true;
+        };
+        let after_back = self.entries.back().is_none_or(|b| (b.0, b.1) < (ts, seq));
+        if after_back {
+            // The run's best (the stack's first) removes every entry it is at least
+            // as good as; nothing else of the run reaches further back.
+            if let Some(best) = S::key(ts, v) {
+                while self
+                    .entries
+                    .back()
+                    .is_some_and(|b| S::at_least_as_good(&best, &b.2))
+                {
+                    self.entries.pop_back();
+                }
+            }
+            for &(ts, seq, v) in &stack {
+                if let Some(key) = S::key(ts, v) {
+                    self.entries.push_back((ts, seq, key));
+                }
+            }
+        } else {
+            for &(ts, seq, v) in &stack {
+                if let Some(key) = S::key(ts, v) {
+                    self.insert_key(ts, seq, key);
+                }
+            }
+        }
+        true
     }
 
     fn evict(&mut self, ts: i64, seq: u64, _v: &Value) {

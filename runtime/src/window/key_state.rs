@@ -156,6 +156,7 @@ fn fold_rows(
             rows: rows.clone(),
             filter: col.filter,
             input: col.input,
+            input_type: col.input_type,
         };
         if acc.fold_run(&run, insert) {
             rest &= !(1 << j);

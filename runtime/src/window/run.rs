@@ -8,6 +8,7 @@ use super::buffer::EventBuffer;
 use super::layout::{get_bits, RowLayout, SlotStore, TAG_VALUE};
 use crate::agg::ValueRun;
 use crate::ir::DataType;
+use crate::value::Value;
 
 /// Rows `rows` of `buf` for the feature reading input slot `input` (`None`:
 /// `count(*)`) under filter slot `filter`.
@@ -17,6 +18,8 @@ pub struct BufferRun<'a> {
     pub(crate) rows: Range<usize>,
     pub(crate) filter: Option<usize>,
     pub(crate) input: Option<usize>,
+    /// The type the feature declares for the input.
+    pub(crate) input_type: Option<DataType>,
 }
 
 impl BufferRun<'_> {
@@ -121,6 +124,32 @@ impl ValueRun for BufferRun<'_> {
             }
             _ => false,
         }
+    }
+
+    #[inline]
+    fn each_value<'s>(&'s self, mut f: impl FnMut(i64, u64, &'s Value)) -> bool {
+        let (Some(input), Some(ty)) = (self.input, self.input_type) else {
+            return false;
+        };
+        let Some(SlotStore::Boxed { index }) = self.layout.slots.get(input) else {
+            return false;
+        };
+        let buf = self.buf;
+        // A value of another type must reach the event-by-event path, which reports it.
+        let odd = |r: usize| {
+            let v = buf.boxed_cell(r, *index);
+            !v.is_null() && !v.fits(ty)
+        };
+        if self.passing().any(odd) {
+            return false;
+        }
+        for r in self.passing() {
+            let v = buf.boxed_cell(r, *index);
+            if !v.is_null() {
+                f(buf.ts[r], buf.seq(r), v);
+            }
+        }
+        true
     }
 
     #[inline]

@@ -115,6 +115,8 @@ impl std::error::Error for SpecError {}
 #[derive(Debug, Clone)]
 pub(crate) struct Column {
     pub input: Option<usize>,
+    /// The type the feature declares for its input (`None`: `count(*)`).
+    pub input_type: Option<DataType>,
     pub filter: Option<usize>,
     pub proto: Box<dyn WindowAccumulator>,
 }
@@ -218,6 +220,7 @@ impl KeySpec {
                 .map_err(|error| SpecError::Agg { feature: i, error })?;
             columns.push(Column {
                 input: f.input,
+                input_type: f.input_type,
                 filter: f.filter,
                 proto,
             });
@@ -238,6 +241,7 @@ impl KeySpec {
                         .map_err(|error| SpecError::Agg { feature: i, error })?;
                     columns.push(Column {
                         input: None,
+                        input_type: None,
                         filter: t.filter,
                         proto,
                     });
