@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use featc_runtime::stream::DEFAULT_FOLD_RUN;
+
 use crate::Args;
 
 type Result = HashMap<String, String>;
@@ -38,11 +40,16 @@ pub fn print(a: &Args, results: &[Result]) {
     println!();
     println!("| configuration | features | ingest events/s | state bytes/entity (counted) | RSS delta/entity | read p50 | read p99 | read p999 | read max |");
     println!("|---|---|---|---|---|---|---|---|---|");
+    let default = if a.fold_run == DEFAULT_FOLD_RUN {
+        ", the default"
+    } else {
+        ""
+    };
     let names = [
-        "featc, synthetic spec (fold_run 16, the default)",
-        "featc, synthetic spec, fold_run 1",
-        "featc, 2 features",
-        "hand-written VecDeque floor, 2 features",
+        format!("featc, synthetic spec (fold_run {}{default})", a.fold_run),
+        "featc, synthetic spec, fold_run 1".to_string(),
+        "featc, 2 features".to_string(),
+        "hand-written VecDeque floor, 2 features".to_string(),
     ];
     for (name, r) in names.iter().zip(results) {
         let rows = num(r, "rows");
@@ -89,7 +96,8 @@ pub fn print(a: &Args, results: &[Result]) {
         num(featc, "odd") + num(run1, "odd") + num(two, "odd"),
     );
     let met = |ok: bool| if ok { "met" } else { "MISSED" };
-    for (name, r) in [("fold_run 16", featc), ("fold_run 1", run1)] {
+    let featc_name = format!("fold_run {}", a.fold_run);
+    for (name, r) in [(featc_name.as_str(), featc), ("fold_run 1", run1)] {
         println!(
             "targets, {name}: >= 1e6 events/s: {} ({:.0}); p99 read < 20 µs: {} ({:.2} µs)",
             met(rate(r) >= 1e6),
