@@ -194,6 +194,7 @@ fn fold_rows(
 /// Guarantee: `read(t)` equals the aggregation of exactly the pushed events in each
 /// feature's range at `t`, bit for bit, whatever the push/read order.
 #[derive(Debug, Clone)]
+#[repr(align(64))]
 pub struct KeyState {
     spec: Arc<KeySpec>,
     buf: EventBuffer,
