@@ -9,6 +9,9 @@ use crate::value::Value;
 
 const NULL: Value = Value::Null;
 
+/// Rows a buffer makes room for at its first event (about 2 KB on the synthetic spec).
+const FIRST_ROWS: usize = 32;
+
 /// An input whose value does not have its slot's declared type, kept whole.
 #[derive(Debug, Clone)]
 struct OddCell {
@@ -200,6 +203,13 @@ impl EventBuffer {
                 SlotStore::Boxed { .. } => Some(inputs.get(i).cloned().unwrap_or(Value::Null)),
                 _ => None,
             });
+        if self.ts.capacity() == 0 {
+            // Growing from empty would reallocate, and copy cold rows, several times
+            // before the buffer holds one run of the stream ingest (32 by default).
+            self.ts.reserve(FIRST_ROWS);
+            self.words.reserve(FIRST_ROWS * self.stride);
+            self.boxed.reserve(FIRST_ROWS * self.n_boxed);
+        }
         if at == self.len() {
             self.ts.push(ts);
             self.words.resize(w + self.stride, 0);
