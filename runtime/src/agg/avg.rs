@@ -17,11 +17,6 @@ pub struct AvgState {
 
 impl Aggregation for Avg {
     type State = AvgState;
-
-    #[inline]
-    fn prefetch_state(&self, s: &AvgState) {
-        s.s1.prefetch();
-    }
     const INVERTIBLE: bool = true;
 
     fn identity(&self) -> AvgState {
@@ -52,6 +47,11 @@ impl Aggregation for Avg {
 
     fn state_bytes(&self, s: &AvgState) -> usize {
         8 + s.s1.approx_bytes()
+    }
+
+    #[inline]
+    fn prefetch_state(&self, s: &AvgState) {
+        s.s1.prefetch();
     }
 
     #[inline]

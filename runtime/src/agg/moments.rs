@@ -72,12 +72,6 @@ pub struct MomentsAgg<F: MomentFinish>(pub F);
 
 impl<F: MomentFinish> Aggregation for MomentsAgg<F> {
     type State = Moments;
-
-    #[inline]
-    fn prefetch_state(&self, s: &Moments) {
-        s.s1.prefetch();
-        s.s2.prefetch();
-    }
     const INVERTIBLE: bool = true;
 
     fn identity(&self) -> Moments {
@@ -102,6 +96,12 @@ impl<F: MomentFinish> Aggregation for MomentsAgg<F> {
 
     fn state_bytes(&self, s: &Moments) -> usize {
         s.approx_bytes()
+    }
+
+    #[inline]
+    fn prefetch_state(&self, s: &Moments) {
+        s.s1.prefetch();
+        s.s2.prefetch();
     }
 
     #[inline]

@@ -49,21 +49,32 @@ pub trait Select: Clone + Copy + Send + Sync + std::fmt::Debug + Default + 'stat
     /// `at_least_as_good` on borrowed values (see `cmp_values`).
     #[inline]
     fn at_least_as_good_values(a: (i64, &Value), b: (i64, &Value)) -> bool {
-        match Self::cmp_values(a, b) {
-            Ordering::Equal => true,
-            Ordering::Greater => Self::PREFER_GREATER,
-            Ordering::Less => !Self::PREFER_GREATER,
-        }
+        Self::prefers(Self::cmp_values(a, b))
     }
 
     /// True when `a` is preferred to `b` or equal to it.
     #[inline]
     fn at_least_as_good(a: &Self::Key, b: &Self::Key) -> bool {
-        match a.cmp(b) {
+        Self::prefers(a.cmp(b))
+    }
+
+    /// True when an `a` ordered `order` against `b` is preferred to it or equal.
+    #[inline]
+    fn prefers(order: Ordering) -> bool {
+        match order {
             Ordering::Equal => true,
             Ordering::Greater => Self::PREFER_GREATER,
             Ordering::Less => !Self::PREFER_GREATER,
         }
+    }
+}
+
+/// Replaces the kept key `s` with `k` unless `s` is at least as good.
+#[inline]
+fn keep_preferred<S: Select>(s: &mut Option<S::Key>, k: S::Key) {
+    match s {
+        Some(i) if S::at_least_as_good(i, &k) => {}
+        _ => *s = Some(k),
     }
 }
 
@@ -95,10 +106,7 @@ impl<S: Select> Aggregation for SelectAgg<S> {
     #[inline]
     fn insert(&self, s: &mut Option<S::Key>, ts: i64, v: &Value) {
         if let Some(k) = S::key(ts, v) {
-            match s {
-                Some(i) if S::at_least_as_good(i, &k) => {}
-                _ => *s = Some(k),
-            }
+            keep_preferred::<S>(s, k);
         }
     }
 
@@ -116,10 +124,7 @@ impl<S: Select> Aggregation for SelectAgg<S> {
         if let Some(ty) = S::STORED {
             return run.each_word(ty, |ts, _seq, w| {
                 if let Some(k) = S::stored_key(ts, w) {
-                    match s {
-                        Some(i) if S::at_least_as_good(i, &k) => {}
-                        _ => *s = Some(k),
-                    }
+                    keep_preferred::<S>(s, k);
                 }
             });
         }

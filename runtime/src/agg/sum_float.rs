@@ -10,11 +10,6 @@ pub struct SumFloat;
 
 impl Aggregation for SumFloat {
     type State = ExactSum;
-
-    #[inline]
-    fn prefetch_state(&self, s: &ExactSum) {
-        s.prefetch();
-    }
     const INVERTIBLE: bool = true;
 
     fn identity(&self) -> ExactSum {
@@ -38,6 +33,11 @@ impl Aggregation for SumFloat {
 
     fn state_bytes(&self, s: &ExactSum) -> usize {
         s.approx_bytes()
+    }
+
+    #[inline]
+    fn prefetch_state(&self, s: &ExactSum) {
+        s.prefetch();
     }
 
     #[inline]

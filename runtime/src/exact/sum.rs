@@ -200,14 +200,14 @@ pub struct SquareSum {
 }
 
 impl SquareSum {
+    /// The value is `numerator * 2^-SCALE`.
+    pub const SCALE: u32 = 2148;
+
     /// Starts loading the heap part (see `crate::prefetch`).
     #[inline]
     pub fn prefetch(&self) {
         self.acc.prefetch();
     }
-
-    /// The value is `numerator * 2^-SCALE`.
-    pub const SCALE: u32 = 2148;
 
     pub const fn new() -> SquareSum {
         SquareSum {

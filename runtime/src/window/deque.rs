@@ -27,9 +27,7 @@ impl<S: Select> DequeWindow<S> {
             check,
         }
     }
-}
 
-impl<S: Select> DequeWindow<S> {
     /// Inserts the event `(ts, seq)` of (non-null) key `key`.
     #[inline]
     fn insert_key(&mut self, ts: i64, seq: u64, key: S::Key) {
@@ -108,32 +106,11 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
         if !typed {
             return false;
         }
-        let Some(&(ts, seq, v)) = stack.first() else {
-            return true;
-        };
-        let after_back = self.entries.back().is_none_or(|b| (b.0, b.1) < (ts, seq));
-        if after_back {
-            // The run's best (the stack's first) removes every entry it is at least
-            // as good as; nothing else of the run reaches further back.
-            if let Some(best) = S::key(ts, v) {
-                while self
-                    .entries
-                    .back()
-                    .is_some_and(|b| S::at_least_as_good(&best, &b.2))
-                {
-                    self.entries.pop_back();
-                }
-            }
-            for &(ts, seq, v) in &stack {
-                if let Some(key) = S::key(ts, v) {
-                    self.entries.push_back((ts, seq, key));
-                }
-            }
-        } else {
-            for &(ts, seq, v) in &stack {
-                if let Some(key) = S::key(ts, v) {
-                    self.insert_key(ts, seq, key);
-                }
+        // Each entry of the stack is strictly worse than the one before it, so past
+        // the first insert nothing more leaves the deque: only the survivors are copied.
+        for &(ts, seq, v) in &stack {
+            if let Some(key) = S::key(ts, v) {
+                self.insert_key(ts, seq, key);
             }
         }
         true

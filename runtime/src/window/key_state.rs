@@ -11,10 +11,10 @@ use super::run::BufferRun;
 use super::spec::{Column, CursorPlan, KeySpec};
 use crate::agg::AggError;
 use crate::prefetch::{prefetch_lines, prefetch_slice};
+use crate::value::Value;
 
 /// How many events ahead of its use `KeyState::prefetch` runs each stage.
 pub const PREFETCH_STAGES: [usize; 4] = [8, 4, 2, 1];
-use crate::value::Value;
 
 const NULL: Value = Value::Null;
 
@@ -299,8 +299,8 @@ impl KeyState {
         }
     }
 
-    /// Starts loading every accumulator's heap blocks (the last level `prefetch`
-    /// does not reach), then, for a state nobody prefetched, the accumulators.
+    /// Starts loading every accumulator's heap blocks, the level `prefetch` does not
+    /// reach (the accumulators themselves must have arrived: a drop calls it first).
     fn prefetch_accs(&self) {
         for c in &self.cursors {
             c.accs.iter().for_each(|a| a.prefetch_heap());
