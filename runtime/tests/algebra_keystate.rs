@@ -315,3 +315,41 @@ fn values_of_the_wrong_type_survive_the_compact_buffer_and_are_reported() {
     let r = s.read(20);
     assert_eq!(r, vec![Ok(Value::Float64(0.0)), Ok(Value::Null)]);
 }
+
+#[test]
+fn a_window_with_more_than_64_features_reads_every_one_after_each_change() {
+    // Finish caching and run folds track the first 64 accumulators of a cursor in a
+    // bit mask; the ones past it take the uncached, row-by-row paths.
+    let features: Vec<FeatureSpec> = (0..70)
+        .map(|i| FeatureSpec {
+            agg: if i % 2 == 0 {
+                AggKind::CountStar
+            } else {
+                AggKind::Sum
+            },
+            input: (i % 2 == 1).then_some(0),
+            input_type: (i % 2 == 1).then_some(DataType::Int64),
+            filter: None,
+            window_us: Some(10),
+            ttl: None,
+        })
+        .collect();
+    let spec = Arc::new(KeySpec::new(features, 1, 0).unwrap());
+    let mut s = KeyState::new(spec);
+    s.set_fold_run(3);
+    let want = |count: i64, sum: i64| -> Vec<Result<Value, featc_runtime::agg::AggError>> {
+        (0..70)
+            .map(|i| Ok(Value::Int64(if i % 2 == 0 { count } else { sum })))
+            .collect()
+    };
+    for (i, ts) in [1i64, 2, 4, 8, 12, 13].into_iter().enumerate() {
+        s.push_event(ts, i as u64, &[Value::Int64(ts)], &[]);
+        s.promise(ts - 1);
+    }
+    assert_eq!(s.read(13), want(4, 4 + 8 + 12 + 13));
+    assert_eq!(s.read(13), want(4, 4 + 8 + 12 + 13));
+    s.push_event(14, 6, &[Value::Int64(100)], &[]);
+    assert_eq!(s.read(14), want(4, 8 + 12 + 13 + 100));
+    assert_eq!(s.read(20), want(3, 12 + 13 + 100));
+    assert_eq!(s.read(30), want(0, 0));
+}

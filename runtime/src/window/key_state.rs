@@ -28,23 +28,27 @@ fn expired(ts: i64, t: i64, w: i64) -> bool {
 /// The events `(t - w, t]` (or `(-inf, t]` for lifetime) folded into accumulators.
 /// Invariant when `t` is `Some`: rows `head..tail` of the buffer are exactly the live
 /// rows inside the cursor's range, and `accs` hold their fold (plus, for the lifetime
-/// cursor, the fold of every dropped event). `finished[i]`, when set, is
-/// `accs[i].finish()` (successful) of the current state: every change to `accs[i]`
-/// clears it, so serving reads between events skip the finishes (the exact avg,
-/// var_pop and stddev_pop roundings are the costly part of a read).
+/// cursor, the fold of every dropped event). When bit `i` of `cached` is set,
+/// `finished[i]` is `accs[i].finish()` (successful) of the current state: every
+/// change to `accs[i]` clears the bit, so serving reads between events skip the
+/// finishes (the exact avg, var_pop and stddev_pop roundings are the costly part of
+/// a read). The bits live in the cursor itself, so a fold clears them without
+/// touching (and dirtying) the values, which are allocated at the first read;
+/// accumulators past the 64th are never cached.
 #[derive(Debug, Clone)]
 struct Cursor {
     t: Option<i64>,
     head: usize,
     tail: usize,
     accs: Vec<Box<dyn WindowAccumulator>>,
-    finished: Vec<Option<Value>>,
+    cached: u64,
+    finished: Vec<Value>,
 }
 
 impl Cursor {
     /// Forgets every cached finish (after a wholesale change of `accs`).
     fn invalidate(&mut self) {
-        self.finished.iter_mut().for_each(|f| *f = None);
+        self.cached = 0;
     }
 
     /// Folds rows `rows` of `buf` into (or out of) this cursor's accumulators.
@@ -60,7 +64,7 @@ impl Cursor {
             spec,
             plan,
             &mut self.accs,
-            &mut self.finished,
+            &mut self.cached,
             buf,
             rows,
             insert,
@@ -69,12 +73,16 @@ impl Cursor {
 
     /// Accumulator `i` finished, through the cache.
     fn finish(&mut self, i: usize) -> Result<Value, AggError> {
-        if let Some(v) = &self.finished[i] {
-            return Ok(v.clone());
+        if i < 64 && self.cached >> i & 1 == 1 {
+            return Ok(self.finished[i].clone());
         }
         let r = self.accs[i].finish();
-        if let Ok(v) = &r {
-            self.finished[i] = Some(v.clone());
+        if let (Ok(v), true) = (&r, i < 64) {
+            if self.finished.is_empty() {
+                self.finished = vec![Value::Null; self.accs.len().min(64)];
+            }
+            self.finished[i] = v.clone();
+            self.cached |= 1 << i;
         }
         r
     }
@@ -82,14 +90,14 @@ impl Cursor {
 
 /// Feeds event `row` to (or, with `insert == false`, evicts it from) the
 /// accumulators of one cursor, honouring each column's filter slot, and clears the
-/// cached finish (`finished`, empty for a fold without cache) of each one touched.
+/// cached finish (bit `j` of `cached`) of each one touched.
 /// Accumulator `j < 64` is skipped unless bit `j` of `only` is set.
 #[inline]
 fn apply<R: Row>(
     plan: &CursorPlan,
     columns: &[Column],
     accs: &mut [Box<dyn WindowAccumulator>],
-    finished: &mut [Option<Value>],
+    cached: &mut u64,
     row: &R,
     insert: bool,
     only: u64,
@@ -110,8 +118,8 @@ fn apply<R: Row>(
         } else {
             acc.evict(ts, seq, v);
         }
-        if let Some(slot) = finished.get_mut(j) {
-            *slot = None;
+        if j < 64 {
+            *cached &= !(1 << j);
         }
     }
 }
@@ -134,7 +142,7 @@ fn fold_rows(
     spec: &KeySpec,
     plan: &CursorPlan,
     accs: &mut [Box<dyn WindowAccumulator>],
-    finished: &mut [Option<Value>],
+    cached: &mut u64,
     buf: &EventBuffer,
     rows: Range<usize>,
     insert: bool,
@@ -160,9 +168,7 @@ fn fold_rows(
         };
         if acc.fold_run(&run, insert) {
             rest &= !(1 << j);
-            if let Some(slot) = finished.get_mut(j) {
-                *slot = None;
-            }
+            *cached &= !(1 << j);
         }
     }
     if rest == 0 && accs.len() <= 64 {
@@ -170,7 +176,7 @@ fn fold_rows(
     }
     for row in rows {
         let row = Buffered { buf, layout, row };
-        apply(plan, &spec.columns, accs, finished, &row, insert, rest);
+        apply(plan, &spec.columns, accs, cached, &row, insert, rest);
     }
 }
 
@@ -230,7 +236,8 @@ impl KeyState {
                 head: 0,
                 tail: 0,
                 accs: fresh_accs(&spec, p),
-                finished: vec![None; p.columns.len()],
+                cached: 0,
+                finished: Vec::new(),
             })
             .collect();
         KeyState {
@@ -284,7 +291,6 @@ impl KeyState {
             2 if dropping => {
                 for c in &self.cursors {
                     prefetch_slice(&c.accs);
-                    prefetch_slice(&c.finished);
                 }
                 if let Some(base) = &self.base {
                     base.iter().for_each(|a| prefetch_lines(&**a));
@@ -325,14 +331,14 @@ impl KeyState {
                     inputs,
                     filters,
                 };
-                apply(plan, &spec.columns, base, &mut [], &raw, true, ALL);
+                apply(plan, &spec.columns, base, &mut 0, &raw, true, ALL);
                 let c = &mut self.cursors[k];
                 if c.t.is_some() {
                     apply(
                         plan,
                         &spec.columns,
                         &mut c.accs,
-                        &mut c.finished,
+                        &mut c.cached,
                         &raw,
                         true,
                         ALL,
@@ -368,7 +374,7 @@ impl KeyState {
                         plan,
                         &spec.columns,
                         &mut c.accs,
-                        &mut c.finished,
+                        &mut c.cached,
                         &row,
                         true,
                         ALL,
@@ -543,7 +549,7 @@ impl KeyState {
                     spec,
                     plan,
                     base,
-                    &mut [],
+                    &mut 0,
                     &self.buf,
                     self.buf.start..end,
                     true,
@@ -572,10 +578,7 @@ impl KeyState {
             + self
                 .cursors
                 .iter()
-                .map(|c| {
-                    72 + accs(&c.accs)
-                        + c.finished.capacity() * std::mem::size_of::<Option<Value>>()
-                })
+                .map(|c| 72 + accs(&c.accs) + c.finished.capacity() * std::mem::size_of::<Value>())
                 .sum::<usize>()
             + self.base.as_deref().map_or(0, accs)
     }
