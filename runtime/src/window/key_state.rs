@@ -73,16 +73,16 @@ impl Cursor {
 
     /// Accumulator `i` finished, through the cache.
     fn finish(&mut self, i: usize) -> Result<Value, AggError> {
-        if i < 64 && self.cached >> i & 1 == 1 {
+        if self.cached & bit(i) != 0 {
             return Ok(self.finished[i].clone());
         }
         let r = self.accs[i].finish();
-        if let (Ok(v), true) = (&r, i < 64) {
+        if let (Ok(v), true) = (&r, bit(i) != 0) {
             if self.finished.is_empty() {
                 self.finished = vec![Value::Null; self.accs.len().min(64)];
             }
             self.finished[i] = v.clone();
-            self.cached |= 1 << i;
+            self.cached |= bit(i);
         }
         r
     }
@@ -104,7 +104,7 @@ fn apply<R: Row>(
 ) {
     let (ts, seq) = (row.ts(), row.seq());
     for (j, (acc, &c)) in accs.iter_mut().zip(&plan.columns).enumerate() {
-        if j < 64 && only >> j & 1 == 0 {
+        if j < 64 && only & bit(j) == 0 {
             continue;
         }
         let col = &columns[c];
@@ -118,9 +118,7 @@ fn apply<R: Row>(
         } else {
             acc.evict(ts, seq, v);
         }
-        if j < 64 {
-            *cached &= !(1 << j);
-        }
+        *cached &= !bit(j);
     }
 }
 
@@ -134,6 +132,17 @@ fn fresh_accs(spec: &KeySpec, plan: &CursorPlan) -> Vec<Box<dyn WindowAccumulato
 
 /// Every accumulator, for `apply`'s `only`.
 const ALL: u64 = u64::MAX;
+
+/// Accumulator `j`'s bit in a cursor's masks (`only`, `cached`); none past the 64th,
+/// which are never cached and always folded row by row.
+#[inline]
+fn bit(j: usize) -> u64 {
+    if j < 64 {
+        1 << j
+    } else {
+        0
+    }
+}
 
 /// Folds rows `rows` of `buf` (in order) into, or out of, one cursor's accumulators:
 /// each accumulator takes the whole run in one typed loop when it can
@@ -167,8 +176,8 @@ fn fold_rows(
             input_type: col.input_type,
         };
         if acc.fold_run(&run, insert) {
-            rest &= !(1 << j);
-            *cached &= !(1 << j);
+            rest &= !bit(j);
+            *cached &= !bit(j);
         }
     }
     if rest == 0 && accs.len() <= 64 {
@@ -578,7 +587,11 @@ impl KeyState {
             + self
                 .cursors
                 .iter()
-                .map(|c| 72 + accs(&c.accs) + c.finished.capacity() * std::mem::size_of::<Value>())
+                .map(|c| {
+                    std::mem::size_of::<Cursor>()
+                        + accs(&c.accs)
+                        + c.finished.capacity() * std::mem::size_of::<Value>()
+                })
                 .sum::<usize>()
             + self.base.as_deref().map_or(0, accs)
     }
