@@ -183,7 +183,7 @@ fn main() -> ExitCode {
     let a = match parse_args() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("{e}\nusage: stream [EVENTS=1e7] [--batch 1024] [--reads 1e5] [--disorder-s 300] [--seed 42] [--fold-run 16] [--pending] [--view FILE] [--users N]");
+            eprintln!("{e}\nusage: stream [EVENTS=1e7] [--batch 1024] [--reads 1e5] [--disorder-s 300] [--seed 42] [--fold-run N (the runtime default)] [--pending] [--view FILE] [--users N]");
             return ExitCode::from(2);
         }
     };

@@ -205,7 +205,8 @@ impl EventBuffer {
             });
         if self.ts.capacity() == 0 {
             // Growing from empty would reallocate, and copy cold rows, several times
-            // before the buffer holds one run of the stream ingest (32 by default).
+            // before the buffer holds a run of the stream ingest (64 by default);
+            // room for a whole run measured slower (8% more memory to touch).
             self.ts.reserve(FIRST_ROWS);
             self.words.reserve(FIRST_ROWS * self.stride);
             self.boxed.reserve(FIRST_ROWS * self.n_boxed);
