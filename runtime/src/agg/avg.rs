@@ -1,8 +1,9 @@
 //! `avg(x)`: the exact sum divided by the count of non-null values, correctly rounded;
 //! float64 result for int64 or float64 input; empty is null.
 
-use super::{AggError, Aggregation, Invertible, ValueRun};
+use super::{AggError, Aggregation, Invertible, SumFloat, ValueRun};
 use crate::exact::{self, ExactSum};
+use crate::ir::{AggKind, DataType};
 use crate::value::Value;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,10 +30,16 @@ impl Aggregation for Avg {
     }
 
     fn finish(&self, s: &AvgState) -> Result<Value, AggError> {
-        if s.n == 0 {
-            return Ok(Value::Null);
-        }
-        Ok(Value::Float64(exact::avg(&s.s1, s.n)))
+        Ok(avg_value(&s.s1, s.n))
+    }
+
+    fn finish_as(
+        &self,
+        s: &AvgState,
+        agg: AggKind,
+        input: Option<DataType>,
+    ) -> Option<Result<Value, AggError>> {
+        sum_as(&s.s1, agg, input)
     }
 
     #[inline]
@@ -69,6 +76,25 @@ impl Aggregation for Avg {
             })
         }
     }
+}
+
+/// avg's result for `n` non-null values summing to `s1` (empty is null).
+pub fn avg_value(s1: &ExactSum, n: u64) -> Value {
+    if n == 0 {
+        return Value::Null;
+    }
+    Value::Float64(exact::avg(s1, n))
+}
+
+/// A float `sum`'s result read from another aggregation's exact sum `s1` of the same
+/// float64 values (`SumFloat`'s own state is that sum); `None` for anything else (an
+/// int64 sum has its own overflow rule).
+pub fn sum_as(
+    s1: &ExactSum,
+    agg: AggKind,
+    input: Option<DataType>,
+) -> Option<Result<Value, AggError>> {
+    (agg == AggKind::Sum && input == Some(DataType::Float64)).then(|| SumFloat.finish(s1))
 }
 
 impl Invertible for Avg {

@@ -43,6 +43,7 @@ pub use value_run::ValueRun;
 pub use var_pop::{VarPop, Variance};
 pub use word_select::{BoolWord, F64Word, I64Word, TimestampWord, Word, WordSel};
 
+use crate::ir::{AggKind, DataType};
 use crate::value::Value;
 
 /// A commutative monoid over lifted events.
@@ -89,6 +90,21 @@ pub trait Aggregation: Clone + Send + Sync + std::fmt::Debug + 'static {
     /// typed fold for the run (the caller then folds event by event).
     fn fold_run<R: ValueRun>(&self, _s: &mut Self::State, _run: &R, _insert: bool) -> bool {
         false
+    }
+
+    /// The result aggregation `agg` over inputs of type `input` would give for the
+    /// same multiset, read from this aggregation's state when it holds everything
+    /// `agg` needs (avg's state holds a float sum; var_pop's and stddev_pop's hold
+    /// avg's); `None` otherwise. Lets features over the same events, input and filter
+    /// share one state (`window::KeySpec`). Invariant: when `Some`, bit for bit equal
+    /// to `agg`'s own `finish` of its own fold of the multiset.
+    fn finish_as(
+        &self,
+        _s: &Self::State,
+        _agg: AggKind,
+        _input: Option<DataType>,
+    ) -> Option<Result<Value, AggError>> {
+        None
     }
 }
 

@@ -1,8 +1,10 @@
 //! `Moments`: count, exact sum and exact sum of squares, and `MomentsAgg`, the
 //! aggregation over them that var_pop and stddev_pop share (they differ in `finish`).
 
+use super::avg::{avg_value, sum_as};
 use super::{AggError, Aggregation, Invertible, ValueRun};
 use crate::exact::{ExactSum, SquareSum};
+use crate::ir::{AggKind, DataType};
 use crate::value::Value;
 
 /// Invariant: `s2` holds the squares of exactly the finite values whose sum is in
@@ -87,6 +89,20 @@ impl<F: MomentFinish> Aggregation for MomentsAgg<F> {
             return Ok(Value::Null);
         }
         Ok(Value::Float64(F::finish(&s.s1, &s.s2, s.n)))
+    }
+
+    /// avg and float sum: `n` and `s1` are exactly avg's state (both count and sum
+    /// the numeric values; the window layer refuses any other).
+    fn finish_as(
+        &self,
+        s: &Moments,
+        agg: AggKind,
+        input: Option<DataType>,
+    ) -> Option<Result<Value, AggError>> {
+        match agg {
+            AggKind::Avg => Some(Ok(avg_value(&s.s1, s.n))),
+            _ => sum_as(&s.s1, agg, input),
+        }
     }
 
     #[inline]

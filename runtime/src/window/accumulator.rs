@@ -47,6 +47,12 @@ pub trait WindowAccumulator: Send + Sync + std::fmt::Debug {
     /// `crate::prefetch`); changes nothing.
     #[inline]
     fn prefetch_heap(&self) {}
+    /// What `window_accumulator(agg, <this input type>, ..)` fed the same events would
+    /// finish with, when this accumulator's state holds it (`Aggregation::finish_as`;
+    /// a type mismatch is reported under `agg`); `None` when it does not.
+    fn finish_as(&self, _agg: AggKind) -> Option<Result<Value, AggError>> {
+        None
+    }
 }
 
 impl Clone for Box<dyn WindowAccumulator> {

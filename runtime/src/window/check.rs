@@ -44,11 +44,21 @@ impl InputCheck {
     }
 
     pub fn error(&self) -> Option<AggError> {
+        self.error_as(self.agg)
+    }
+
+    /// `error`, reported for aggregation `agg` (a feature sharing this state).
+    pub fn error_as(&self, agg: AggKind) -> Option<AggError> {
         self.mismatch.map(|found| AggError::TypeMismatch {
-            agg: self.agg,
+            agg,
             expected: self.input,
             found: found.name(),
         })
+    }
+
+    /// The declared input type (`None`: any, for `count(*)`).
+    pub fn input(&self) -> Option<DataType> {
+        self.input
     }
 
     pub fn reset(&mut self) {

@@ -5,6 +5,7 @@ use super::check::InputCheck;
 use super::run::BufferRun;
 use super::WindowAccumulator;
 use crate::agg::{AggError, Invertible};
+use crate::ir::AggKind;
 use crate::value::Value;
 
 #[derive(Debug, Clone)]
@@ -41,6 +42,14 @@ impl<A: Invertible> WindowAccumulator for InvertibleWindow<A> {
             Some(e) => Err(e),
             None => self.agg.finish(&self.state),
         }
+    }
+
+    fn finish_as(&self, agg: AggKind) -> Option<Result<Value, AggError>> {
+        let r = self.agg.finish_as(&self.state, agg, self.check.input())?;
+        Some(match self.check.error_as(agg) {
+            Some(e) => Err(e),
+            None => r,
+        })
     }
 
     fn approx_bytes(&self) -> usize {

@@ -8,7 +8,7 @@ use super::accumulator::WindowAccumulator;
 use super::buffer::EventBuffer;
 use super::row::{Buffered, Raw, Row};
 use super::run::BufferRun;
-use super::spec::{Column, CursorPlan, KeySpec};
+use super::spec::{cache_bit as bit, Alias, Column, CursorPlan, KeySpec};
 use crate::agg::AggError;
 use crate::prefetch::{prefetch_lines, prefetch_slice};
 use crate::value::Value;
@@ -29,12 +29,13 @@ fn expired(ts: i64, t: i64, w: i64) -> bool {
 /// Invariant when `t` is `Some`: rows `head..tail` of the buffer are exactly the live
 /// rows inside the cursor's range, and `accs` hold their fold (plus, for the lifetime
 /// cursor, the fold of every dropped event). When bit `i` of `cached` is set,
-/// `finished[i]` is `accs[i].finish()` (successful) of the current state: every
-/// change to `accs[i]` clears the bit, so serving reads between events skip the
-/// finishes (the exact avg, var_pop and stddev_pop roundings are the costly part of
-/// a read). The bits live in the cursor itself, so a fold clears them without
-/// touching (and dirtying) the values, which are allocated at the first read;
-/// accumulators past the 64th are never cached.
+/// `finished[i]` is output `i`'s finish (successful; see `CursorPlan`) of the current
+/// state: every change to an accumulator clears its outputs' bits
+/// (`CursorPlan::clear`), so serving reads between events skip the finishes (the
+/// exact avg, var_pop and stddev_pop roundings are the costly part of a read). The
+/// bits live in the cursor itself, so a fold clears them without touching (and
+/// dirtying) the values, which are allocated at the first read; outputs past the
+/// 64th are never cached.
 #[derive(Debug, Clone)]
 struct Cursor {
     t: Option<i64>,
@@ -71,15 +72,24 @@ impl Cursor {
         );
     }
 
-    /// Accumulator `i` finished, through the cache.
-    fn finish(&mut self, i: usize) -> Result<Value, AggError> {
+    /// Output `i` of the cursor planned by `plan`, through the cache.
+    fn finish(&mut self, plan: &CursorPlan, i: usize) -> Result<Value, AggError> {
         if self.cached & bit(i) != 0 {
             return Ok(self.finished[i].clone());
         }
-        let r = self.accs[i].finish();
+        let r = match i.checked_sub(self.accs.len()) {
+            None => self.accs[i].finish(),
+            // `KeySpec` only plans aliases its host's accumulator can finish.
+            Some(a) => {
+                let Alias { host, agg } = plan.aliases[a];
+                self.accs[host]
+                    .finish_as(agg)
+                    .unwrap_or(Err(AggError::UnsupportedInput { agg, input: None }))
+            }
+        };
         if let (Ok(v), true) = (&r, bit(i) != 0) {
             if self.finished.is_empty() {
-                self.finished = vec![Value::Null; self.accs.len().min(64)];
+                self.finished = vec![Value::Null; plan.outputs().min(64)];
             }
             self.finished[i] = v.clone();
             self.cached |= bit(i);
@@ -90,7 +100,7 @@ impl Cursor {
 
 /// Feeds event `row` to (or, with `insert == false`, evicts it from) the
 /// accumulators of one cursor, honouring each column's filter slot, and clears the
-/// cached finish (bit `j` of `cached`) of each one touched.
+/// cached finishes (`plan.clear[j]` in `cached`) of each one touched.
 /// Accumulator `j < 64` is skipped unless bit `j` of `only` is set.
 #[inline]
 fn apply<R: Row>(
@@ -118,7 +128,7 @@ fn apply<R: Row>(
         } else {
             acc.evict(ts, seq, v);
         }
-        *cached &= !bit(j);
+        *cached &= !plan.clear[j];
     }
 }
 
@@ -132,17 +142,6 @@ fn fresh_accs(spec: &KeySpec, plan: &CursorPlan) -> Vec<Box<dyn WindowAccumulato
 
 /// Every accumulator, for `apply`'s `only`.
 const ALL: u64 = u64::MAX;
-
-/// Accumulator `j`'s bit in a cursor's masks (`only`, `cached`); none past the 64th,
-/// which are never cached and always folded row by row.
-#[inline]
-fn bit(j: usize) -> u64 {
-    if j < 64 {
-        1 << j
-    } else {
-        0
-    }
-}
 
 /// Folds rows `rows` of `buf` (in order) into, or out of, one cursor's accumulators:
 /// each accumulator takes the whole run in one typed loop when it can
@@ -177,7 +176,7 @@ fn fold_rows(
         };
         if acc.fold_run(&run, insert) {
             rest &= !bit(j);
-            *cached &= !bit(j);
+            *cached &= !plan.clear[j];
         }
     }
     if rest == 0 && accs.len() <= 64 {
@@ -480,11 +479,11 @@ impl KeyState {
         for f in 0..spec.features.len() {
             let fresh = spec.ttl_column[f].is_none_or(|tc| {
                 let (k, i) = spec.place[tc];
-                !matches!(cursors[k].finish(i), Ok(Value::Int64(0)))
+                !matches!(cursors[k].finish(&spec.cursors[k], i), Ok(Value::Int64(0)))
             });
             if fresh {
                 let (k, i) = spec.place[f];
-                out.push(cursors[k].finish(i));
+                out.push(cursors[k].finish(&spec.cursors[k], i));
             } else {
                 out.push(Ok(Value::Null));
             }

@@ -121,12 +121,47 @@ pub(crate) struct Column {
     pub proto: Box<dyn WindowAccumulator>,
 }
 
+/// A column finished from another column's accumulator in the same cursor (see
+/// `WindowAccumulator::finish_as`) instead of holding its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Alias {
+    /// The serving accumulator's index within the cursor.
+    pub host: usize,
+    /// The aggregation the column finishes as.
+    pub agg: AggKind,
+}
+
 /// The accumulators sharing one window length (`None`: lifetime).
+///
+/// A cursor's outputs are its accumulators (`0..columns.len()`) then its aliases;
+/// `KeySpec::place` points every column at one output.
 #[derive(Debug, Clone)]
 pub(crate) struct CursorPlan {
     pub window_us: Option<i64>,
     /// Column indices, in the order of the cursor's accumulators.
     pub columns: Vec<usize>,
+    /// The outputs after the accumulators, each read from one of them.
+    pub aliases: Vec<Alias>,
+    /// For each accumulator, the cached-finish bits (`cache_bit`) a change to it
+    /// invalidates: its own and its aliases'.
+    pub clear: Vec<u64>,
+}
+
+impl CursorPlan {
+    /// Number of outputs (accumulators and aliases).
+    pub fn outputs(&self) -> usize {
+        self.columns.len() + self.aliases.len()
+    }
+}
+
+/// Output `j`'s bit in a cursor's 64-bit masks; none past the 64th output.
+#[inline]
+pub(crate) fn cache_bit(j: usize) -> u64 {
+    if j < 64 {
+        1 << j
+    } else {
+        0
+    }
 }
 
 /// The validated features of one (source, key) group, shared (via `Arc`) by all the
@@ -144,7 +179,7 @@ pub struct KeySpec {
     /// For each feature, the hidden column of its ttl check.
     pub(crate) ttl_column: Vec<Option<usize>>,
     pub(crate) cursors: Vec<CursorPlan>,
-    /// For each column, `(cursor index, accumulator index within the cursor)`.
+    /// For each column, `(cursor index, output index within the cursor)`.
     pub(crate) place: Vec<(usize, usize)>,
     /// Largest window (ttls included); `None` when every column is lifetime.
     pub(crate) max_window_us: Option<i64>,
@@ -152,6 +187,80 @@ pub struct KeySpec {
     pub(crate) lifetime_cursor: Option<usize>,
     /// How each key's event buffer encodes a row.
     pub(crate) layout: RowLayout,
+}
+
+/// One cursor per distinct window, and where each column is read. Columns that see
+/// the same events (window, input slot, input type, filter) share state: a column
+/// identical to an earlier one reads that one's output, and a column another one can
+/// finish (`finish_as`: avg serves sum, var_pop and stddev_pop serve both) becomes an
+/// alias of it instead of an accumulator. Serving is acyclic and transitive, so the
+/// host chosen (one nothing serves) always exists.
+fn plan_cursors(
+    columns: &[Column],
+    aggs: &[AggKind],
+    windows: &[Option<i64>],
+) -> (Vec<CursorPlan>, Vec<(usize, usize)>) {
+    let n = columns.len();
+    let events = |c: usize| {
+        let col = &columns[c];
+        (windows[c], col.input, col.input_type, col.filter)
+    };
+    let twin: Vec<Option<usize>> = (0..n)
+        .map(|c| (0..c).find(|&h| aggs[h] == aggs[c] && events(h) == events(c)))
+        .collect();
+    let serves = |h: usize, c: usize| {
+        twin[h].is_none()
+            && aggs[h] != aggs[c]
+            && events(h) == events(c)
+            && columns[h].proto.finish_as(aggs[c]).is_some()
+    };
+    let host: Vec<Option<usize>> = (0..n)
+        .map(|c| match twin[c] {
+            Some(_) => None,
+            None => (0..n).find(|&h| serves(h, c) && !(0..n).any(|g| serves(g, h))),
+        })
+        .collect();
+    let mut cursors: Vec<CursorPlan> = Vec::new();
+    let mut place = vec![(0, 0); n];
+    for c in (0..n).filter(|&c| twin[c].is_none() && host[c].is_none()) {
+        let k = match cursors.iter().position(|p| p.window_us == windows[c]) {
+            Some(k) => k,
+            None => {
+                cursors.push(CursorPlan {
+                    window_us: windows[c],
+                    columns: Vec::new(),
+                    aliases: Vec::new(),
+                    clear: Vec::new(),
+                });
+                cursors.len() - 1
+            }
+        };
+        place[c] = (k, cursors[k].columns.len());
+        cursors[k].columns.push(c);
+    }
+    for c in 0..n {
+        if let Some(h) = host[c] {
+            let (k, j) = place[h];
+            let p = &mut cursors[k];
+            place[c] = (k, p.outputs());
+            p.aliases.push(Alias {
+                host: j,
+                agg: aggs[c],
+            });
+        }
+    }
+    for c in 0..n {
+        if let Some(t) = twin[c] {
+            place[c] = place[t];
+        }
+    }
+    for p in &mut cursors {
+        p.clear = (0..p.columns.len()).map(cache_bit).collect();
+        for (a, alias) in p.aliases.iter().enumerate() {
+            p.clear[alias.host] |= cache_bit(p.columns.len() + a);
+        }
+    }
+    (cursors, place)
 }
 
 impl KeySpec {
@@ -252,22 +361,10 @@ impl KeySpec {
             };
             ttl_column.push(Some(col));
         }
-        let mut cursors: Vec<CursorPlan> = Vec::new();
-        let mut place = Vec::with_capacity(columns.len());
-        for (c, w) in windows.iter().enumerate() {
-            let k = match cursors.iter().position(|p| p.window_us == *w) {
-                Some(k) => k,
-                None => {
-                    cursors.push(CursorPlan {
-                        window_us: *w,
-                        columns: Vec::new(),
-                    });
-                    cursors.len() - 1
-                }
-            };
-            place.push((k, cursors[k].columns.len()));
-            cursors[k].columns.push(c);
-        }
+        let aggs: Vec<AggKind> = (0..columns.len())
+            .map(|c| features.get(c).map_or(AggKind::CountStar, |f| f.agg))
+            .collect();
+        let (cursors, place) = plan_cursors(&columns, &aggs, &windows);
         let max_window_us = windows.iter().flatten().copied().max();
         let lifetime_cursor = cursors.iter().position(|p| p.window_us.is_none());
         // A slot is stored by the type its readers declare; readers disagreeing (or
@@ -308,5 +405,62 @@ impl KeySpec {
 
     pub fn n_filters(&self) -> usize {
         self.n_filters
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feature(agg: AggKind, input: usize, window_us: Option<i64>) -> FeatureSpec {
+        FeatureSpec {
+            agg,
+            input: Some(input),
+            input_type: Some(if input == 0 {
+                DataType::Float64
+            } else {
+                DataType::Int64
+            }),
+            filter: None,
+            window_us,
+            ttl: None,
+        }
+    }
+
+    #[test]
+    fn features_over_the_same_events_share_one_state() {
+        use AggKind::*;
+        let week = Some(7);
+        let spec = KeySpec::new(
+            vec![
+                feature(Sum, 0, week),       // 0: served by 2 (var_pop)
+                feature(Avg, 0, week),       // 1: served by 2
+                feature(VarPop, 0, week),    // 2: host
+                feature(Sum, 0, week),       // 3: twin of 0
+                feature(StddevPop, 0, week), // 4: an accumulator of its own
+                feature(Avg, 0, None),       // 5: another window, alone
+                feature(Sum, 1, week),       // 6: int64 sum, not served
+                feature(Avg, 1, week),       // 7: host of nothing, alone
+                FeatureSpec {
+                    filter: Some(0),
+                    ..feature(Sum, 0, week) // 8: another filter, alone
+                },
+            ],
+            2,
+            1,
+        )
+        .unwrap();
+        let week_cursor = &spec.cursors[spec.place[2].0];
+        let accs: Vec<usize> = week_cursor.columns.clone();
+        assert_eq!(accs, vec![2, 4, 6, 7, 8]);
+        assert_eq!(
+            week_cursor.aliases,
+            vec![Alias { host: 0, agg: Sum }, Alias { host: 0, agg: Avg }]
+        );
+        assert_eq!(spec.place[0], (spec.place[2].0, 5));
+        assert_eq!(spec.place[1], (spec.place[2].0, 6));
+        assert_eq!(spec.place[3], spec.place[0]);
+        assert_eq!(week_cursor.clear[0], 1 | 1 << 5 | 1 << 6);
+        assert_eq!(week_cursor.clear[1], 1 << 1);
     }
 }
