@@ -393,10 +393,12 @@ impl KeyState {
     }
 
     /// Starts loading the buffer rows the cursors will fold on their way forward to
-    /// `t`: the oldest rows of each window (about to be evicted, long cold on a large
-    /// key space) and the rows after each cursor (about to be inserted). Only the
-    /// first `2 * fold_run` rows of each range are hinted: that covers a run without
-    /// searching the buffer, whose times are cold too. Changes nothing.
+    /// `t`: the rows after each cursor (about to be inserted) and the oldest rows of
+    /// each window (about to be evicted, long cold on a large key space). Without
+    /// searching the buffer, whose times are cold too, the hints are sized from what
+    /// is pending: at most `2 * fold_run` rows to insert, and about as many to evict
+    /// (a window in a steady stream loses about what it gains), at least 8. A read
+    /// right after a drop has little to fold and hints little. Changes nothing.
     fn warm(&self, t: i64) {
         let span = 2 * self.fold_run as usize;
         let len = self.buf.len();
@@ -404,10 +406,12 @@ impl KeyState {
             if c.t.is_none_or(|ct| ct > t) {
                 continue;
             }
+            let insert = (len - c.tail).min(span);
             if plan.window_us.is_some() {
-                self.buf.prefetch_rows(c.head..(c.head + span).min(c.tail));
+                self.buf
+                    .prefetch_rows(c.head..(c.head + insert.max(8)).min(c.tail));
             }
-            self.buf.prefetch_rows(c.tail..(c.tail + span).min(len));
+            self.buf.prefetch_rows(c.tail..c.tail + insert);
         }
     }
 
