@@ -17,7 +17,7 @@ use super::timing::Phases;
 use super::values::{filter_values, returns_input, to_array, InputColumn};
 use crate::agg::AggError;
 use crate::value::Value;
-use crate::window::{FeatureSpec, KeySpec, KeyState, Ttl};
+use crate::window::{EncodedRows, FeatureSpec, KeySpec, KeyState, Ttl};
 
 /// What the spine looks like to a group: its rows' key columns and times (µs).
 pub struct SpineView<'a> {
@@ -251,8 +251,7 @@ impl Job<'_> {
     /// Keys `a..b`: every spine row of theirs with its feature values.
     fn run(&self, a: usize, b: usize) -> Result<Vec<(u32, Vec<Value>)>> {
         let mut out = Vec::with_capacity(self.spine.starts[b] - self.spine.starts[a]);
-        let mut values = Vec::with_capacity(self.inputs.len());
-        let mut flags = Vec::with_capacity(self.filters.len());
+        let mut encoded = EncodedRows::default();
         let mut read = Vec::with_capacity(self.group.features.len());
         for k in a..b {
             let events = &self.events.rows[self.events.starts[k]..self.events.starts[k + 1]];
@@ -263,11 +262,15 @@ impl Job<'_> {
                 let t = self.times[row as usize];
                 while e < events.len() && self.ts[events[e] as usize] <= t {
                     let r = events[e] as usize;
-                    values.clear();
-                    values.extend(self.inputs.iter().map(|c| c.value(r)));
-                    flags.clear();
-                    flags.extend(self.filters.iter().map(|f| f[r]));
-                    state.push_event(self.ts[r], r as u64, &values, &flags);
+                    encoded.reset(&self.spec.layout, 1);
+                    for (slot, c) in self.inputs.iter().enumerate() {
+                        c.encode(r, &mut encoded, slot);
+                    }
+                    for (f, _) in self.filters.iter().enumerate().filter(|(_, f)| f[r]) {
+                        encoded.set_filter(0, f);
+                    }
+                    encoded.seal();
+                    state.push_row(self.ts[r], r as u64, encoded.row(0));
                     e += 1;
                 }
                 state.read_into(t, &mut read);

@@ -23,6 +23,7 @@ use datafusion::common::{DataFusionError, Result};
 use crate::expr::{arrow_type, UTC};
 use crate::ir::{AggKind, DataType};
 use crate::value::Value;
+use crate::window::{EncodedRows, SlotStore};
 
 /// One input column of a group's events, ready to hand out `Value`s by row.
 #[derive(Debug)]
@@ -75,6 +76,30 @@ impl InputColumn {
             InputColumn::Timestamp(a) if a.is_valid(row) => Value::Timestamp(a.value(row)),
             InputColumn::Dict { ids, .. } if ids[row] >= 0 => Value::Int64(ids[row]),
             _ => Value::Null,
+        }
+    }
+
+    /// Writes the value at `row` into slot `slot` of row 0 of `out` (an
+    /// `EncodedRows` reset for the group's layout): by its storage when the slot
+    /// stores the type the algebra sees for this column, value by value otherwise.
+    #[inline]
+    pub fn encode(&self, row: usize, out: &mut EncodedRows, slot: usize) {
+        let (ty, bits) = match self {
+            InputColumn::Int64(a) if a.is_valid(row) => (DataType::Int64, a.value(row) as u64),
+            InputColumn::Float64(a) if a.is_valid(row) => {
+                (DataType::Float64, a.value(row).to_bits())
+            }
+            InputColumn::Timestamp(a) if a.is_valid(row) => {
+                (DataType::Timestamp, a.value(row) as u64)
+            }
+            InputColumn::Dict { ids, .. } if ids[row] >= 0 => (DataType::Int64, ids[row] as u64),
+            InputColumn::Bool(a) if a.is_valid(row) => (DataType::Bool, u64::from(a.value(row))),
+            _ => return,
+        };
+        match out.store(slot) {
+            SlotStore::Word { ty: t, word, tag } if t == ty => out.put_word(0, word, tag, bits),
+            SlotStore::Bit { tag } if ty == DataType::Bool => out.put_bit(0, tag, bits == 1),
+            _ => out.put_value(0, slot, &self.value(row)),
         }
     }
 

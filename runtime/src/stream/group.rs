@@ -13,7 +13,8 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::logical_expr::Expr as DfExpr;
 use datafusion::physical_expr::PhysicalExpr;
 
-use super::cells::{is_true, Cells};
+use super::cells::Cells;
+use super::encode::{encode_filter, encode_input};
 use super::error::StreamError;
 use super::graph::{AggregateOp, NodeId, StreamGraph};
 use super::intern::Interner;
@@ -21,7 +22,7 @@ use super::key::KeyIndex;
 use crate::agg::AggError;
 use crate::ir::{AggKind, DataType, Expr, Let};
 use crate::value::Value;
-use crate::window::{FeatureSpec, KeySpec, KeyState, Ttl, PREFETCH_STAGES};
+use crate::window::{EncodedRows, FeatureSpec, KeySpec, KeyState, Ttl, PREFETCH_STAGES};
 
 /// A filter slot: the row counts when the view filter and the feature filter (each
 /// an index into `Group::masks`, `None` = no filter) are both true.
@@ -52,9 +53,8 @@ pub(crate) struct Group {
     strings: Interner,
     /// `Options::fold_run` for every new entity state.
     fold_run: u32,
-    /// Reused per-row buffers.
-    row_inputs: Vec<Value>,
-    row_filters: Vec<bool>,
+    /// Reused per-batch buffer: the batch's rows in the window state's encoding.
+    rows: EncodedRows,
     /// Reused per-batch buffer: each pushed row's entity (`None`: null key).
     row_ids: Vec<Option<u32>>,
 }
@@ -253,8 +253,7 @@ impl Group {
             states: Vec::new(),
             strings: Interner::default(),
             fold_run,
-            row_inputs: Vec::new(),
-            row_filters: Vec::new(),
+            rows: EncodedRows::default(),
             row_ids: Vec::new(),
         })
     }
@@ -321,12 +320,19 @@ impl Group {
             .zip(&self.key_types)
             .filter_map(|(a, t)| Cells::new(a, *t))
             .collect();
-        let input_cells: Vec<Cells<'_>> = ev
-            .inputs
-            .iter()
-            .zip(&self.inputs)
-            .filter_map(|(a, (_, t))| Cells::new(a, *t))
-            .collect();
+        // Every row's inputs and filters in the buffer's encoding, column by column.
+        self.rows.reset(&self.spec.layout, batch.num_rows());
+        for (slot, (a, (_, t))) in ev.inputs.iter().zip(&self.inputs).enumerate() {
+            if let Some(cells) = Cells::new(a, *t) {
+                encode_input(&mut self.rows, slot, &cells, &mut self.strings);
+            }
+        }
+        for (f, (v, m)) in self.filters.iter().enumerate() {
+            let view = v.map(|i| &ev.masks[i]);
+            let feature = m.map(|i| &ev.masks[i]);
+            encode_filter(&mut self.rows, f, view, feature);
+        }
+        self.rows.seal();
         // First every row's entity, so the loop below can load the states of the rows
         // a few places ahead while it works on this one (on a large key space each
         // state is a cache miss, and misses issued together overlap).
@@ -353,19 +359,8 @@ impl Group {
                 }
             }
             let Some(id) = id else { continue };
-            self.row_inputs.clear();
-            self.row_inputs.extend(
-                input_cells
-                    .iter()
-                    .map(|c| c.get_interned(row, &mut self.strings)),
-            );
-            self.row_filters.clear();
-            self.row_filters.extend(self.filters.iter().map(|(v, f)| {
-                v.is_none_or(|m| is_true(&ev.masks[m], row))
-                    && f.is_none_or(|m| is_true(&ev.masks[m], row))
-            }));
             let state = &mut self.states[id as usize];
-            state.push_event(ts[row], seq, &self.row_inputs, &self.row_filters);
+            state.push_row(ts[row], seq, self.rows.row(row));
             if let Some(h) = horizon {
                 state.promise(h);
             }

@@ -3,13 +3,15 @@
 //!
 //! Code map: `graph` (serde data, loaded from JSON), `runtime` (`StreamRuntime`:
 //! ingest, watermarks, late policy, reads), `group` (one aggregate node: compiled
-//! row expressions, key index, one `window::KeyState` per entity), `key`, `intern`
+//! row expressions, key index, one `window::KeyState` per entity), `encode` (a
+//! batch's columns in the window state's row encoding), `key`, `intern`
 //! (shared string cells), `cells`
 //! (Arrow <-> `Value`), `policy`, `metrics`, `dead_letter`, `read` (what reads
 //! return), `replay` (answering a spine from an event log, for `featc replay`).
 
 mod cells;
 mod dead_letter;
+mod encode;
 mod error;
 pub mod graph;
 mod group;

@@ -1,9 +1,8 @@
 //! `EventBuffer`: one key's events sorted by (ts, seq), each row encoded in a few
 //! 64-bit words by the spec's `RowLayout` (times kept apart for the binary searches).
 
-use super::layout::{
-    decode_word, encode_word, get_bits, set_bits, Cell, RowLayout, SlotStore, TAG_ODD, TAG_VALUE,
-};
+use super::encoded::EncodedRow;
+use super::layout::{get_bits, Cell, RowLayout};
 use crate::prefetch::{prefetch, prefetch_slice};
 use crate::value::Value;
 
@@ -87,30 +86,10 @@ impl EventBuffer {
     /// The value of input slot `slot` in row `i` (null for a slot no feature reads).
     #[inline]
     pub fn cell(&self, layout: &RowLayout, i: usize, slot: usize) -> Cell<'_> {
-        match layout.slots.get(slot) {
-            None | Some(SlotStore::Unused) => Cell::Borrowed(&NULL),
-            Some(&SlotStore::Word { ty, word, tag }) => {
-                match get_bits(self.flags(layout, i), tag, 2) {
-                    TAG_VALUE => Cell::Owned(decode_word(
-                        ty,
-                        self.words[i * self.stride + layout.value_base() + word],
-                    )),
-                    TAG_ODD => Cell::Borrowed(self.odd_value(i, slot)),
-                    _ => Cell::Borrowed(&NULL),
-                }
-            }
-            Some(&SlotStore::Bit { tag }) => {
-                let bits = get_bits(self.flags(layout, i), tag, 3);
-                match bits & 3 {
-                    TAG_VALUE => Cell::Owned(Value::Bool(bits >> 2 == 1)),
-                    TAG_ODD => Cell::Borrowed(self.odd_value(i, slot)),
-                    _ => Cell::Borrowed(&NULL),
-                }
-            }
-            Some(&SlotStore::Boxed { index }) => {
-                Cell::Borrowed(&self.boxed[i * self.n_boxed + index])
-            }
-        }
+        let row = &self.words[i * self.stride + 1..(i + 1) * self.stride];
+        let (flags, values) = row.split_at(layout.flag_words);
+        let boxed = &self.boxed[i * self.n_boxed..(i + 1) * self.n_boxed];
+        layout.decode(slot, flags, values, boxed, || self.odd_value(i, slot))
     }
 
     /// Boxed cell `index` of row `i` (a `SlotStore::Boxed` slot's value).
@@ -182,27 +161,12 @@ impl EventBuffer {
         self.start + self.ts[self.start..].partition_point(|&t| t <= bound)
     }
 
-    /// Inserts a row at `at` (from `position`); missing inputs read as null and
-    /// missing filters as false, extra ones are ignored.
-    pub fn insert(
-        &mut self,
-        layout: &RowLayout,
-        at: usize,
-        ts: i64,
-        seq: u64,
-        inputs: &[Value],
-        filters: &[bool],
-    ) {
+    /// Inserts event `(ts, seq)`, encoded as `row`, at `at` (from `position`).
+    pub fn insert(&mut self, at: usize, ts: i64, seq: u64, row: &EncodedRow<'_>) {
+        debug_assert_eq!(row.words.len(), self.stride);
+        debug_assert_eq!(row.boxed.len(), self.n_boxed);
         let w = at * self.stride;
         let b = at * self.n_boxed;
-        let boxed_cells = layout
-            .slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| match s {
-                SlotStore::Boxed { .. } => Some(inputs.get(i).cloned().unwrap_or(Value::Null)),
-                _ => None,
-            });
         if self.ts.capacity() == 0 {
             // Growing from empty would reallocate, and copy cold rows, several times
             // before the buffer holds a run of the stream ingest (64 by default);
@@ -213,56 +177,21 @@ impl EventBuffer {
         }
         if at == self.len() {
             self.ts.push(ts);
-            self.words.resize(w + self.stride, 0);
-            self.boxed.extend(boxed_cells);
+            self.words.extend_from_slice(row.words);
+            self.boxed.extend_from_slice(row.boxed);
         } else {
             self.ts.insert(at, ts);
-            self.words.splice(w..w, std::iter::repeat_n(0, self.stride));
-            self.boxed.splice(b..b, boxed_cells);
+            self.words.splice(w..w, row.words.iter().copied());
+            self.boxed.splice(b..b, row.boxed.iter().cloned());
         }
-        let row = &mut self.words[w..w + self.stride];
-        row[0] = seq;
-        let (flags, values) = row[1..].split_at_mut(layout.flag_words);
-        for (f, _) in filters
-            .iter()
-            .take(layout.n_filters)
-            .enumerate()
-            .filter(|(_, &on)| on)
-        {
-            set_bits(flags, f as u32, 1, 1);
-        }
-        for (slot, store) in layout.slots.iter().enumerate() {
-            let v = inputs.get(slot).unwrap_or(&NULL);
-            let odd = match (*store, v) {
-                (SlotStore::Unused | SlotStore::Boxed { .. }, _) | (_, Value::Null) => false,
-                (SlotStore::Word { ty, word, tag }, _) => match encode_word(ty, v) {
-                    Some(x) => {
-                        values[word] = x;
-                        set_bits(flags, tag, 2, TAG_VALUE);
-                        false
-                    }
-                    None => {
-                        set_bits(flags, tag, 2, TAG_ODD);
-                        true
-                    }
-                },
-                (SlotStore::Bit { tag }, Value::Bool(x)) => {
-                    set_bits(flags, tag, 3, TAG_VALUE | (u64::from(*x) << 2));
-                    false
-                }
-                (SlotStore::Bit { tag }, _) => {
-                    set_bits(flags, tag, 3, TAG_ODD);
-                    true
-                }
-            };
-            if odd {
-                self.odd.push(OddCell {
-                    ts,
-                    seq,
-                    slot,
-                    value: v.clone(),
-                });
-            }
+        self.words[w] = seq;
+        for (_, slot, value) in row.odd {
+            self.odd.push(OddCell {
+                ts,
+                seq,
+                slot: *slot,
+                value: value.clone(),
+            });
         }
     }
 

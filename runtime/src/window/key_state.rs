@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::accumulator::WindowAccumulator;
 use super::buffer::EventBuffer;
-use super::row::{Buffered, Raw, Row};
+use super::encoded::{EncodedRow, EncodedRows, RowAt};
+use super::row::{Buffered, Row};
 use super::run::BufferRun;
 use super::spec::{cache_bit as bit, Alias, Column, CursorPlan, KeySpec};
 use crate::agg::AggError;
@@ -326,6 +327,20 @@ impl KeyState {
 
     /// Adds one event (see the usage contract on the type).
     pub fn push_event(&mut self, ts: i64, seq: u64, inputs: &[Value], filters: &[bool]) {
+        let mut rows = EncodedRows::new(&self.spec.layout, 1);
+        for (slot, v) in inputs.iter().enumerate().take(self.spec.n_inputs) {
+            rows.put_value(0, slot, v);
+        }
+        for (f, _) in filters.iter().enumerate().filter(|(_, &on)| on) {
+            rows.set_filter(0, f);
+        }
+        rows.seal();
+        self.push_row(ts, seq, rows.row(0));
+    }
+
+    /// Adds one event given in the buffer's encoding (`EncodedRows` made for this
+    /// state's `KeySpec`): what `push_event` does, without encoding `Value`s.
+    pub fn push_row(&mut self, ts: i64, seq: u64, row: EncodedRow<'_>) {
         let spec = &*self.spec;
         if self.frontier.is_some_and(|f| ts <= f) {
             // Every later read is past this event's windows: only lifetime folds see it.
@@ -333,12 +348,7 @@ impl KeyState {
             if let Some(k) = spec.lifetime_cursor {
                 let plan = &spec.cursors[k];
                 let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
-                let raw = Raw {
-                    ts,
-                    seq,
-                    inputs,
-                    filters,
-                };
+                let raw = RowAt { ts, seq, row };
                 apply(plan, &spec.columns, base, &mut 0, &raw, true, ALL);
                 let c = &mut self.cursors[k];
                 if c.t.is_some() {
@@ -356,7 +366,7 @@ impl KeyState {
             return;
         }
         let at = self.buf.position(ts, seq);
-        self.buf.insert(&spec.layout, at, ts, seq, inputs, filters);
+        self.buf.insert(at, ts, seq, &row);
         self.since_drop += 1;
         if self.cursor_t_max.is_none_or(|m| ts > m) {
             return;

@@ -31,7 +31,7 @@ pub(crate) enum SlotStore {
 /// filters at bits `0..n_filters`, then the inputs' tags and boolean values), then one
 /// word per `Word` slot. Invariant: decoding an encoded value gives back an equal
 /// value, bit for bit (floats by their bits, so -0.0 and NaN payloads survive).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct RowLayout {
     pub slots: Vec<SlotStore>,
     pub n_filters: usize,
@@ -86,7 +86,80 @@ impl RowLayout {
     pub fn value_base(&self) -> usize {
         1 + self.flag_words
     }
+
+    /// Writes input `v` of slot `slot` into a row's zeroed flag words, value words and
+    /// boxed cells; returns true when `v` does not have the slot's type (the row
+    /// then tags it odd and its owner keeps it whole, see `TAG_ODD`).
+    #[inline]
+    pub fn encode(
+        &self,
+        slot: usize,
+        v: &Value,
+        flags: &mut [u64],
+        values: &mut [u64],
+        boxed: &mut [Value],
+    ) -> bool {
+        match (self.slots.get(slot), v) {
+            (None | Some(SlotStore::Unused), _) | (_, Value::Null) => false,
+            (Some(&SlotStore::Boxed { index }), _) => {
+                boxed[index] = v.clone();
+                false
+            }
+            (Some(&SlotStore::Word { ty, word, tag }), _) => match encode_word(ty, v) {
+                Some(x) => {
+                    values[word] = x;
+                    set_bits(flags, tag, 2, TAG_VALUE);
+                    false
+                }
+                None => {
+                    set_bits(flags, tag, 2, TAG_ODD);
+                    true
+                }
+            },
+            (Some(&SlotStore::Bit { tag }), Value::Bool(x)) => {
+                set_bits(flags, tag, 3, TAG_VALUE | (u64::from(*x) << 2));
+                false
+            }
+            (Some(&SlotStore::Bit { tag }), _) => {
+                set_bits(flags, tag, 3, TAG_ODD);
+                true
+            }
+        }
+    }
+
+    /// The value of input slot `slot` in a row of flag words `flags`, value words
+    /// `values` and boxed cells `boxed`; `odd` gives the value kept whole for an
+    /// odd-tagged cell. Inverse of `encode`.
+    #[inline]
+    pub fn decode<'a>(
+        &self,
+        slot: usize,
+        flags: &[u64],
+        values: &[u64],
+        boxed: &'a [Value],
+        odd: impl FnOnce() -> &'a Value,
+    ) -> Cell<'a> {
+        match self.slots.get(slot) {
+            None | Some(SlotStore::Unused) => Cell::Borrowed(&NULL),
+            Some(&SlotStore::Word { ty, word, tag }) => match get_bits(flags, tag, 2) {
+                TAG_VALUE => Cell::Owned(decode_word(ty, values[word])),
+                TAG_ODD => Cell::Borrowed(odd()),
+                _ => Cell::Borrowed(&NULL),
+            },
+            Some(&SlotStore::Bit { tag }) => {
+                let bits = get_bits(flags, tag, 3);
+                match bits & 3 {
+                    TAG_VALUE => Cell::Owned(Value::Bool(bits >> 2 == 1)),
+                    TAG_ODD => Cell::Borrowed(odd()),
+                    _ => Cell::Borrowed(&NULL),
+                }
+            }
+            Some(&SlotStore::Boxed { index }) => Cell::Borrowed(&boxed[index]),
+        }
+    }
 }
+
+const NULL: Value = Value::Null;
 
 /// Reads `width` bits at bit `at` of a row's flag words.
 #[inline]

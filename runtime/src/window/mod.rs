@@ -6,6 +6,7 @@ mod accumulator;
 mod buffer;
 mod check;
 mod deque;
+mod encoded;
 mod invertible;
 mod key_state;
 mod layout;
@@ -17,8 +18,10 @@ mod ttl;
 
 pub use accumulator::{window_accumulator, WindowAccumulator};
 pub use deque::DequeWindow;
+pub use encoded::{EncodedRow, EncodedRows};
 pub use invertible::InvertibleWindow;
 pub use key_state::{KeyState, PREFETCH_STAGES};
+pub(crate) use layout::SlotStore;
 pub use run::BufferRun;
 pub use running::RunningWindow;
 pub use spec::{FeatureSpec, KeySpec, SpecError, Ttl};

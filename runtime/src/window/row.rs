@@ -1,11 +1,8 @@
-//! `Row`: one event as the accumulators see it, either as pushed (`Raw`) or read back
-//! from a key's event buffer (`Buffered`), so one fold loop serves both.
+//! `Row`: one event as the accumulators see it, either as pushed (`encoded::RowAt`)
+//! or read back from a key's event buffer (`Buffered`), so one fold loop serves both.
 
 use super::buffer::EventBuffer;
 use super::layout::{Cell, RowLayout};
-use crate::value::Value;
-
-const NULL: Value = Value::Null;
 
 /// Invariant: both implementations answer the same for the same event (the buffer's
 /// encoding is lossless), so folding a pushed event or its buffered row is the same.
@@ -16,36 +13,6 @@ pub(crate) trait Row {
     fn filter(&self, f: usize) -> bool;
     /// The value of input slot `slot` (a missing input is null).
     fn cell(&self, slot: usize) -> Cell<'_>;
-}
-
-/// An event as pushed: its inputs and filters as given.
-pub(crate) struct Raw<'a> {
-    pub ts: i64,
-    pub seq: u64,
-    pub inputs: &'a [Value],
-    pub filters: &'a [bool],
-}
-
-impl Row for Raw<'_> {
-    #[inline]
-    fn ts(&self) -> i64 {
-        self.ts
-    }
-
-    #[inline]
-    fn seq(&self) -> u64 {
-        self.seq
-    }
-
-    #[inline]
-    fn filter(&self, f: usize) -> bool {
-        self.filters.get(f).copied().unwrap_or(false)
-    }
-
-    #[inline]
-    fn cell(&self, slot: usize) -> Cell<'_> {
-        Cell::Borrowed(self.inputs.get(slot).unwrap_or(&NULL))
-    }
 }
 
 /// Row `row` of a key's event buffer.

@@ -1,0 +1,71 @@
+//! Writes a batch's evaluated input and filter columns into the window state's row
+//! encoding (`window::EncodedRows`) column by column, so that pushing each event
+//! into its entity's buffer copies a few words.
+
+use datafusion::arrow::array::{Array, BooleanArray};
+
+use super::cells::{is_true, Cells};
+use super::intern::Interner;
+use crate::ir::DataType;
+use crate::value::Value;
+use crate::window::{EncodedRows, SlotStore};
+
+/// Writes input column `cells` into slot `slot` of `rows` (one row per batch row).
+/// A column of the slot's own type is copied by its storage; any other goes value by
+/// value (kept whole where the types disagree, as the buffer keeps it).
+pub(crate) fn encode_input(
+    rows: &mut EncodedRows,
+    slot: usize,
+    cells: &Cells<'_>,
+    strings: &mut Interner,
+) {
+    let n = rows.len();
+    match (rows.store(slot), cells) {
+        (SlotStore::Unused, _) => {}
+        (SlotStore::Word { ty, word, tag }, Cells::Float64(a)) if ty == DataType::Float64 => {
+            for r in (0..n).filter(|&r| a.is_valid(r)) {
+                rows.put_word(r, word, tag, a.value(r).to_bits());
+            }
+        }
+        (SlotStore::Word { ty, word, tag }, Cells::Int64(a)) if ty == DataType::Int64 => {
+            for r in (0..n).filter(|&r| a.is_valid(r)) {
+                rows.put_word(r, word, tag, a.value(r) as u64);
+            }
+        }
+        (SlotStore::Word { ty, word, tag }, Cells::Timestamp(a)) if ty == DataType::Timestamp => {
+            for r in (0..n).filter(|&r| a.is_valid(r)) {
+                rows.put_word(r, word, tag, a.value(r) as u64);
+            }
+        }
+        (SlotStore::Bit { tag }, Cells::Bool(a)) => {
+            for r in (0..n).filter(|&r| a.is_valid(r)) {
+                rows.put_bit(r, tag, a.value(r));
+            }
+        }
+        (SlotStore::Boxed { index }, Cells::String(a)) => {
+            for r in (0..n).filter(|&r| a.is_valid(r)) {
+                rows.put_boxed(r, index, Value::String(strings.get(a.value(r))));
+            }
+        }
+        _ => {
+            for r in 0..n {
+                rows.put_value(r, slot, &cells.get_interned(r, strings));
+            }
+        }
+    }
+}
+
+/// Marks the rows passing filter slot `f`: those where both masks (`None`: no mask)
+/// are true (a null mask value is false).
+pub(crate) fn encode_filter(
+    rows: &mut EncodedRows,
+    f: usize,
+    view: Option<&BooleanArray>,
+    feature: Option<&BooleanArray>,
+) {
+    for r in 0..rows.len() {
+        if view.is_none_or(|m| is_true(m, r)) && feature.is_none_or(|m| is_true(m, r)) {
+            rows.set_filter(r, f);
+        }
+    }
+}
