@@ -10,10 +10,25 @@ use crate::value::Value;
 pub struct Avg;
 
 /// Count and exact sum of the non-null numeric inputs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct AvgState {
     pub n: u64,
     pub s1: ExactSum,
+}
+
+/// `clone_from` reuses the allocation (see `exact::FixedAcc`).
+impl Clone for AvgState {
+    fn clone(&self) -> Self {
+        AvgState {
+            n: self.n,
+            s1: self.s1.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.n = source.n;
+        self.s1.clone_from(&source.s1);
+    }
 }
 
 impl Aggregation for Avg {

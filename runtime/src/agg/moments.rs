@@ -9,11 +9,28 @@ use crate::value::Value;
 
 /// Invariant: `s2` holds the squares of exactly the finite values whose sum is in
 /// `s1`; non-finite values are only counted in `s1` (and make the finishes NaN).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Moments {
     pub n: u64,
     pub s1: ExactSum,
     pub s2: SquareSum,
+}
+
+/// `clone_from` reuses the allocations (see `exact::FixedAcc`).
+impl Clone for Moments {
+    fn clone(&self) -> Self {
+        Moments {
+            n: self.n,
+            s1: self.s1.clone(),
+            s2: self.s2.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.n = source.n;
+        self.s1.clone_from(&source.s1);
+        self.s2.clone_from(&source.s2);
+    }
 }
 
 impl Moments {

@@ -38,11 +38,11 @@ pub trait Select: Clone + Copy + Send + Sync + std::fmt::Debug + Default + 'stat
     /// computed on the borrowed values (no key is built).
     #[inline]
     fn cmp_values(a: (i64, &Value), b: (i64, &Value)) -> Ordering {
-        let by_value = a.1.total_cmp(b.1);
+        // By time, the values are compared only on a tie (string compares are costly).
         if Self::BY_TIME {
-            a.0.cmp(&b.0).then(by_value)
+            a.0.cmp(&b.0).then_with(|| a.1.total_cmp(b.1))
         } else {
-            by_value
+            a.1.total_cmp(b.1)
         }
     }
 

@@ -13,11 +13,29 @@ const MAX_PENDING: u32 = 1 << 30;
 /// `MAX_PENDING` adds); the value does not depend on the order of adds; adding then
 /// subtracting the same amount restores the same value (not necessarily the same
 /// limbs). Storage grows to cover the limbs touched and never shrinks except on `clear`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct FixedAcc {
     lo: u32,
     limbs: Vec<i64>,
     pending: u32,
+}
+
+/// `clone_from` reuses the limbs' allocation (a lifetime state is copied in place at
+/// every drop, see `KeyState`).
+impl Clone for FixedAcc {
+    fn clone(&self) -> Self {
+        FixedAcc {
+            lo: self.lo,
+            limbs: self.limbs.clone(),
+            pending: self.pending,
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.lo = source.lo;
+        self.limbs.clone_from(&source.limbs);
+        self.pending = source.pending;
+    }
 }
 
 impl FixedAcc {

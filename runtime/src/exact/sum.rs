@@ -29,12 +29,31 @@ pub fn decompose(x: f64) -> Option<(u64, u32, bool)> {
 /// multiset subtracted, never on order; `round` is a pure function of that value.
 /// Subtracting a value that was never added is allowed (the value goes negative) but
 /// non-finite counts then wrap, so callers only retract what they added.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct ExactSum {
     acc: FixedAcc,
     pos_inf: u64,
     neg_inf: u64,
     nan: u64,
+}
+
+/// `clone_from` reuses the allocation (see `FixedAcc`).
+impl Clone for ExactSum {
+    fn clone(&self) -> Self {
+        ExactSum {
+            acc: self.acc.clone(),
+            pos_inf: self.pos_inf,
+            neg_inf: self.neg_inf,
+            nan: self.nan,
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.acc.clone_from(&source.acc);
+        self.pos_inf = source.pos_inf;
+        self.neg_inf = source.neg_inf;
+        self.nan = source.nan;
+    }
 }
 
 impl ExactSum {
@@ -194,9 +213,22 @@ impl ExactSum {
 /// The exact sum of squares of f64 and integer values, held as an integer multiple of
 /// 2^-2148 (the square of the smallest subnormal), so every square is exact.
 /// Only finite values may be added (callers count non-finite inputs themselves).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct SquareSum {
     acc: FixedAcc,
+}
+
+/// `clone_from` reuses the allocation (see `FixedAcc`).
+impl Clone for SquareSum {
+    fn clone(&self) -> Self {
+        SquareSum {
+            acc: self.acc.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.acc.clone_from(&source.acc);
+    }
 }
 
 impl SquareSum {

@@ -122,12 +122,6 @@ impl Cells<'_> {
     }
 }
 
-/// True at the rows where a boolean array is true (null counts as false).
-#[inline]
-pub fn is_true(mask: &BooleanArray, row: usize) -> bool {
-    mask.is_valid(row) && mask.value(row)
-}
-
 /// Builds one output column of feature values of type `ty`.
 pub enum ValuesBuilder {
     Int64(Int64Builder),

@@ -3,8 +3,9 @@
 //! into its entity's buffer copies a few words.
 
 use datafusion::arrow::array::{Array, BooleanArray};
+use datafusion::arrow::buffer::BooleanBuffer;
 
-use super::cells::{is_true, Cells};
+use super::cells::Cells;
 use super::intern::Interner;
 use crate::ir::DataType;
 use crate::value::Value;
@@ -38,8 +39,9 @@ pub(crate) fn encode_input(
             }
         }
         (SlotStore::Bit { tag }, Cells::Bool(a)) => {
+            let values = a.values();
             for r in (0..n).filter(|&r| a.is_valid(r)) {
-                rows.put_bit(r, tag, a.value(r));
+                rows.put_bit(r, tag, values.value(r));
             }
         }
         (SlotStore::Boxed { index }, Cells::String(a)) => {
@@ -63,9 +65,24 @@ pub(crate) fn encode_filter(
     view: Option<&BooleanArray>,
     feature: Option<&BooleanArray>,
 ) {
-    for r in 0..rows.len() {
-        if view.is_none_or(|m| is_true(m, r)) && feature.is_none_or(|m| is_true(m, r)) {
-            rows.set_filter(r, f);
+    let pass = match (view.map(trues), feature.map(trues)) {
+        (Some(a), Some(b)) => &a & &b,
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => {
+            (0..rows.len()).for_each(|r| rows.set_filter(r, f));
+            return;
         }
+    };
+    let n = rows.len();
+    for r in pass.set_indices().take_while(|&r| r < n) {
+        rows.set_filter(r, f);
+    }
+}
+
+/// The rows where `mask` is true (not null and true), as one bit per row.
+fn trues(mask: &BooleanArray) -> BooleanBuffer {
+    match mask.nulls() {
+        Some(valid) => mask.values() & valid.inner(),
+        None => mask.values().clone(),
     }
 }

@@ -37,6 +37,12 @@ pub trait WindowAccumulator: Send + Sync + std::fmt::Debug {
     /// Back to the empty state (as freshly built).
     fn reset(&mut self);
     fn clone_box(&self) -> Box<dyn WindowAccumulator>;
+    /// For `assign_from`'s downcast.
+    fn as_any(&self) -> &dyn std::any::Any;
+    /// Makes this accumulator equal to `other` in place, reusing its allocations,
+    /// when `other` is an accumulator of the same type (built for the same
+    /// aggregation and input); returns false, changing nothing, otherwise.
+    fn assign_from(&mut self, other: &dyn WindowAccumulator) -> bool;
     /// Inserts (or evicts) every passing event of `run` in one typed loop when the
     /// aggregation has one for the run's input (`Aggregation::fold_run`), exactly as
     /// `insert`/`evict` event by event would; `false` (nothing changed) otherwise.

@@ -157,4 +157,19 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
     fn clone_box(&self) -> Box<dyn WindowAccumulator> {
         Box::new(self.clone())
     }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn assign_from(&mut self, other: &dyn WindowAccumulator) -> bool {
+        match other.as_any().downcast_ref::<Self>() {
+            Some(o) => {
+                self.entries.clone_from(&o.entries);
+                self.check = o.check.clone();
+                true
+            }
+            None => false,
+        }
+    }
 }

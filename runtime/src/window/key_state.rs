@@ -141,6 +141,15 @@ fn fresh_accs(spec: &KeySpec, plan: &CursorPlan) -> Vec<Box<dyn WindowAccumulato
         .collect()
 }
 
+/// Makes `to` equal to `from`, accumulator by accumulator, in place where it can.
+fn assign_accs(to: &mut [Box<dyn WindowAccumulator>], from: &[Box<dyn WindowAccumulator>]) {
+    for (t, f) in to.iter_mut().zip(from) {
+        if !t.assign_from(&**f) {
+            *t = f.clone_box();
+        }
+    }
+}
+
 /// Every accumulator, for `apply`'s `only`.
 const ALL: u64 = u64::MAX;
 
@@ -214,8 +223,12 @@ pub struct KeyState {
     spec: Arc<KeySpec>,
     buf: EventBuffer,
     cursors: Vec<Cursor>,
-    /// The fold of dropped events for the lifetime cursor (`None` before any drop).
+    /// For the lifetime cursor: the fold of every pushed event with
+    /// `ts <= base_upto` (`None` before any drop). Invariant: `base_upto >=
+    /// frontier`, so every dropped event is in it; a lifetime cursor rebuilt at `t`
+    /// is `base` plus the buffered rows in `(base_upto, t]`.
     base: Option<Vec<Box<dyn WindowAccumulator>>>,
+    base_upto: Option<i64>,
     /// Events with `ts <= frontier` have been dropped from the buffer.
     frontier: Option<i64>,
     dropped_latest: Option<i64>,
@@ -254,6 +267,7 @@ impl KeyState {
             spec,
             cursors,
             base: None,
+            base_upto: None,
             frontier: None,
             dropped_latest: None,
             promised: None,
@@ -365,6 +379,21 @@ impl KeyState {
             }
             return;
         }
+        if self.base_upto.is_some_and(|b| ts <= b) {
+            // Buffered, and part of the lifetime base too (see `base`).
+            if let (Some(k), Some(base)) = (spec.lifetime_cursor, &mut self.base) {
+                let raw = RowAt { ts, seq, row };
+                apply(
+                    &spec.cursors[k],
+                    &spec.columns,
+                    base,
+                    &mut 0,
+                    &raw,
+                    true,
+                    ALL,
+                );
+            }
+        }
         let at = self.buf.position(ts, seq);
         self.buf.insert(at, ts, seq, &row);
         self.since_drop += 1;
@@ -464,11 +493,14 @@ impl KeyState {
             }
             (None, _) => {
                 match &self.base {
-                    Some(base) => c.accs.clone_from_slice(base),
+                    Some(base) => assign_accs(&mut c.accs, base),
                     None => c.accs.iter_mut().for_each(|a| a.reset()),
                 }
                 c.invalidate();
-                c.head = buf.start;
+                c.head = match self.base_upto {
+                    Some(b) => buf.first_after(b),
+                    None => buf.start,
+                };
                 let end = upto(c.head);
                 c.fold(spec, plan, buf, c.head..end, true);
                 c.tail = end;
@@ -563,20 +595,33 @@ impl KeyState {
         }
         let end = self.buf.first_after(f);
         let spec = &*self.spec;
-        if end > self.buf.start {
-            if let Some(k) = spec.lifetime_cursor {
-                let plan = &spec.cursors[k];
-                let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
+        if let Some(k) = spec.lifetime_cursor {
+            let plan = &spec.cursors[k];
+            let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
+            let c = &self.cursors[k];
+            if c.t == Some(horizon) {
+                // The cursor holds exactly the events up to the horizon: copying it
+                // is cheaper than folding the dropped events a second time.
+                assign_accs(base, &c.accs);
+                self.base_upto = Some(horizon);
+            } else {
+                let from = match self.base_upto {
+                    Some(b) => self.buf.first_after(b),
+                    None => self.buf.start,
+                };
                 fold_rows(
                     spec,
                     plan,
                     base,
                     &mut 0,
                     &self.buf,
-                    self.buf.start..end,
+                    from..end.max(from),
                     true,
                 );
+                self.base_upto = self.base_upto.max(Some(f));
             }
+        }
+        if end > self.buf.start {
             self.dropped_latest = self.dropped_latest.max(Some(self.buf.ts[end - 1]));
             self.buf.start = end;
         }

@@ -62,4 +62,19 @@ impl<A: Aggregation> WindowAccumulator for RunningWindow<A> {
     fn clone_box(&self) -> Box<dyn WindowAccumulator> {
         Box::new(self.clone())
     }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn assign_from(&mut self, other: &dyn WindowAccumulator) -> bool {
+        match other.as_any().downcast_ref::<Self>() {
+            Some(o) => {
+                self.state.clone_from(&o.state);
+                self.check = o.check.clone();
+                true
+            }
+            None => false,
+        }
+    }
 }
