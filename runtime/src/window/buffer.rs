@@ -13,7 +13,7 @@ const FIRST_ROWS: usize = 32;
 
 /// An input whose value does not have its slot's declared type, kept whole.
 #[derive(Debug, Clone)]
-struct OddCell {
+pub(crate) struct OddCell {
     ts: i64,
     seq: u64,
     slot: usize,
@@ -25,15 +25,19 @@ struct OddCell {
 /// `words[i * stride..][..stride]` and `boxed[i * n_boxed..][..n_boxed]`, encoded by
 /// the `RowLayout` the buffer was built for (every call passes that same layout);
 /// `odd` holds one entry per odd-tagged cell of a row still present.
+///
+/// `repr(C)`: what a push reads comes first and `odd`, rarely used, last (see
+/// `KeyState`'s layout).
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub(crate) struct EventBuffer {
     pub ts: Vec<i64>,
     words: Vec<u64>,
     boxed: Vec<Value>,
-    odd: Vec<OddCell>,
-    stride: usize,
-    n_boxed: usize,
     pub start: usize,
+    stride: u32,
+    n_boxed: u32,
+    pub(crate) odd: Vec<OddCell>,
 }
 
 impl EventBuffer {
@@ -43,10 +47,20 @@ impl EventBuffer {
             words: Vec::new(),
             boxed: Vec::new(),
             odd: Vec::new(),
-            stride: layout.stride,
-            n_boxed: layout.n_boxed,
+            stride: layout.stride as u32,
+            n_boxed: layout.n_boxed as u32,
             start: 0,
         }
+    }
+
+    #[inline]
+    fn stride(&self) -> usize {
+        self.stride as usize
+    }
+
+    #[inline]
+    fn n_boxed(&self) -> usize {
+        self.n_boxed as usize
     }
 
     #[inline]
@@ -56,7 +70,7 @@ impl EventBuffer {
 
     #[inline]
     pub fn seq(&self, i: usize) -> u64 {
-        self.words[i * self.stride]
+        self.words[i * self.stride()]
     }
 
     /// True when row `i` passes filter slot `f`.
@@ -74,28 +88,28 @@ impl EventBuffer {
     /// Value word `word` of row `i` (a `SlotStore::Word` slot's bits).
     #[inline]
     pub fn value_word(&self, layout: &RowLayout, i: usize, word: usize) -> u64 {
-        self.words[i * self.stride + layout.value_base() + word]
+        self.words[i * self.stride() + layout.value_base() + word]
     }
 
     #[inline]
     pub fn flags(&self, layout: &RowLayout, i: usize) -> &[u64] {
-        let base = i * self.stride + 1;
+        let base = i * self.stride() + 1;
         &self.words[base..base + layout.flag_words]
     }
 
     /// The value of input slot `slot` in row `i` (null for a slot no feature reads).
     #[inline]
     pub fn cell(&self, layout: &RowLayout, i: usize, slot: usize) -> Cell<'_> {
-        let row = &self.words[i * self.stride + 1..(i + 1) * self.stride];
+        let row = &self.words[i * self.stride() + 1..(i + 1) * self.stride()];
         let (flags, values) = row.split_at(layout.flag_words);
-        let boxed = &self.boxed[i * self.n_boxed..(i + 1) * self.n_boxed];
+        let boxed = &self.boxed[i * self.n_boxed()..(i + 1) * self.n_boxed()];
         layout.decode(slot, flags, values, boxed, || self.odd_value(i, slot))
     }
 
     /// Boxed cell `index` of row `i` (a `SlotStore::Boxed` slot's value).
     #[inline]
     pub fn boxed_cell(&self, i: usize, index: usize) -> &Value {
-        &self.boxed[i * self.n_boxed + index]
+        &self.boxed[i * self.n_boxed() + index]
     }
 
     fn odd_value(&self, i: usize, slot: usize) -> &Value {
@@ -113,8 +127,8 @@ impl EventBuffer {
             return;
         }
         prefetch_slice(&self.ts[rows.clone()]);
-        prefetch_slice(&self.words[rows.start * self.stride..rows.end * self.stride]);
-        prefetch_slice(&self.boxed[rows.start * self.n_boxed..rows.end * self.n_boxed]);
+        prefetch_slice(&self.words[rows.start * self.stride()..rows.end * self.stride()]);
+        prefetch_slice(&self.boxed[rows.start * self.n_boxed()..rows.end * self.n_boxed()]);
     }
 
     /// Starts loading the last row and the space after it: what `position` compares
@@ -126,11 +140,11 @@ impl EventBuffer {
             return;
         }
         prefetch(&self.ts[n - 1]);
-        let row = self.words.as_ptr().wrapping_add((n - 1) * self.stride);
+        let row = self.words.as_ptr().wrapping_add((n - 1) * self.stride());
         prefetch(row);
-        prefetch(row.wrapping_add(2 * self.stride - 1));
-        if self.n_boxed > 0 {
-            prefetch(self.boxed.as_ptr().wrapping_add(n * self.n_boxed));
+        prefetch(row.wrapping_add(2 * self.stride() - 1));
+        if self.n_boxed() > 0 {
+            prefetch(self.boxed.as_ptr().wrapping_add(n * self.n_boxed()));
         }
     }
 
@@ -163,17 +177,17 @@ impl EventBuffer {
 
     /// Inserts event `(ts, seq)`, encoded as `row`, at `at` (from `position`).
     pub fn insert(&mut self, at: usize, ts: i64, seq: u64, row: &EncodedRow<'_>) {
-        debug_assert_eq!(row.words.len(), self.stride);
-        debug_assert_eq!(row.boxed.len(), self.n_boxed);
-        let w = at * self.stride;
-        let b = at * self.n_boxed;
+        debug_assert_eq!(row.words.len(), self.stride());
+        debug_assert_eq!(row.boxed.len(), self.n_boxed());
+        let w = at * self.stride();
+        let b = at * self.n_boxed();
         if self.ts.capacity() == 0 {
             // Growing from empty would reallocate, and copy cold rows, several times
             // before the buffer holds a run of the stream ingest (64 by default);
             // room for a whole run measured slower (8% more memory to touch).
             self.ts.reserve(FIRST_ROWS);
-            self.words.reserve(FIRST_ROWS * self.stride);
-            self.boxed.reserve(FIRST_ROWS * self.n_boxed);
+            self.words.reserve(FIRST_ROWS * self.stride());
+            self.boxed.reserve(FIRST_ROWS * self.n_boxed());
         }
         if at == self.len() {
             self.ts.push(ts);
@@ -209,8 +223,8 @@ impl EventBuffer {
             }
         }
         self.ts.drain(..dead);
-        self.words.drain(..dead * self.stride);
-        self.boxed.drain(..dead * self.n_boxed);
+        self.words.drain(..dead * self.stride());
+        self.boxed.drain(..dead * self.n_boxed());
         self.start = 0;
         dead
     }

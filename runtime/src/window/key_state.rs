@@ -11,11 +11,11 @@ use super::row::{Buffered, Row};
 use super::run::BufferRun;
 use super::spec::{cache_bit as bit, Alias, Column, CursorPlan, KeySpec};
 use crate::agg::AggError;
-use crate::prefetch::{prefetch_lines, prefetch_slice};
+use crate::prefetch::{prefetch, prefetch_lines, prefetch_slice};
 use crate::value::Value;
 
 /// How many events ahead of its use `KeyState::prefetch` runs each stage.
-pub const PREFETCH_STAGES: [usize; 4] = [8, 4, 2, 1];
+pub const PREFETCH_STAGES: [usize; 5] = [8, 5, 3, 2, 1];
 
 const NULL: Value = Value::Null;
 
@@ -217,23 +217,16 @@ fn fold_rows(
 ///
 /// Guarantee: `read(t)` equals the aggregation of exactly the pushed events in each
 /// feature's range at `t`, bit for bit, whatever the push/read order.
+///
+/// Layout (`repr(C)`, aligned to a cache line): everything a push reads (the
+/// scalars, then the buffer's vectors) fills the first `HOT_BYTES`; the cursors,
+/// the lifetime base and `dropped_latest`, read only by drops and reads, come last.
+/// On a large key space each state is a cache miss per event, so a push loads three
+/// lines instead of all four.
 #[derive(Debug, Clone)]
-#[repr(align(64))]
+#[repr(C, align(64))]
 pub struct KeyState {
     spec: Arc<KeySpec>,
-    buf: EventBuffer,
-    cursors: Vec<Cursor>,
-    /// For the lifetime cursor: the fold of every pushed event with
-    /// `ts <= base_upto` (`None` before any drop). Invariant: `base_upto >=
-    /// frontier`, so every dropped event is in it; a lifetime cursor rebuilt at `t`
-    /// is `base` plus the buffered rows in `(base_upto, t]`.
-    base: Option<Vec<Box<dyn WindowAccumulator>>>,
-    base_upto: Option<i64>,
-    /// Events with `ts <= frontier` have been dropped from the buffer.
-    frontier: Option<i64>,
-    dropped_latest: Option<i64>,
-    /// The greatest horizon promised through `promise` and not yet acted on.
-    promised: Option<i64>,
     /// Events buffered since the last `drop_before`.
     since_drop: u32,
     /// `promise` drops once this many events were buffered since the last drop
@@ -242,11 +235,28 @@ pub struct KeyState {
     /// a large key space a key's state is cold when its next event arrives, and those
     /// cache misses, not the arithmetic, bound ingest.
     fold_run: u32,
+    /// Events with `ts <= frontier` have been dropped from the buffer.
+    frontier: Option<i64>,
+    /// See `base`.
+    base_upto: Option<i64>,
     /// At least the greatest cursor time: an event after it reaches no cursor, so
     /// `push_event` skips the cursors without touching them (they are cold on a large
     /// key space).
     cursor_t_max: Option<i64>,
+    /// The greatest horizon promised through `promise` and not yet acted on.
+    promised: Option<i64>,
+    buf: EventBuffer,
+    cursors: Vec<Cursor>,
+    /// For the lifetime cursor: the fold of every pushed event with
+    /// `ts <= base_upto` (`None` before any drop). Invariant: `base_upto >=
+    /// frontier`, so every dropped event is in it; a lifetime cursor rebuilt at `t`
+    /// is `base` plus the buffered rows in `(base_upto, t]`.
+    base: Option<Vec<Box<dyn WindowAccumulator>>>,
+    dropped_latest: Option<i64>,
 }
+
+/// The bytes of a `KeyState` a push reads (see its layout).
+const HOT_BYTES: usize = 192;
 
 impl KeyState {
     pub fn new(spec: Arc<KeySpec>) -> KeyState {
@@ -295,23 +305,33 @@ impl KeyState {
 
     /// Starts loading, ahead of use, the memory a `push_event` (and, with `dropping`,
     /// the drop it triggers) will read; on a large key space all of it is cold, and
-    /// misses issued together overlap. Stage `s` reads only pointers that stage
-    /// `s - 1` loaded, so call stage 0 a few events ahead, then 1, 2 and 3 closer in
-    /// (`PREFETCH_STAGES`). Changes nothing.
+    /// misses issued together overlap. Stage `s` reads only what stage `s - 1`
+    /// loaded, so call stage 0 a few events ahead, then the next stages closer in
+    /// (`PREFETCH_STAGES`); `dropping` (from `drop_due`) may only be true from stage
+    /// 1 on. Changes nothing.
     #[inline]
     pub fn prefetch(&self, stage: usize, dropping: bool) {
+        let at = (self as *const KeyState).cast::<u8>();
         match stage {
-            0 => prefetch_lines(self),
+            0 => (0..HOT_BYTES)
+                .step_by(64)
+                .for_each(|o| prefetch(at.wrapping_add(o))),
             1 => {
                 self.buf.prefetch_tail();
                 if dropping {
-                    prefetch_slice(&self.cursors);
-                    if let Some(base) = &self.base {
-                        prefetch_slice(base);
-                    }
+                    let size = std::mem::size_of::<KeyState>();
+                    (HOT_BYTES..size)
+                        .step_by(64)
+                        .for_each(|o| prefetch(at.wrapping_add(o)));
                 }
             }
             2 if dropping => {
+                prefetch_slice(&self.cursors);
+                if let Some(base) = &self.base {
+                    prefetch_slice(base);
+                }
+            }
+            3 if dropping => {
                 for c in &self.cursors {
                     prefetch_slice(&c.accs);
                 }
@@ -319,7 +339,7 @@ impl KeyState {
                     base.iter().for_each(|a| prefetch_lines(&**a));
                 }
             }
-            3 if dropping => {
+            4 if dropping => {
                 for c in &self.cursors {
                     c.accs.iter().for_each(|a| prefetch_lines(&**a));
                 }
@@ -652,5 +672,18 @@ impl KeyState {
                 })
                 .sum::<usize>()
             + self.base.as_deref().map_or(0, accs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    #[test]
+    fn what_a_push_reads_fits_the_hot_lines() {
+        let hot_end = offset_of!(KeyState, buf) + offset_of!(EventBuffer, odd);
+        assert!(hot_end <= HOT_BYTES, "hot fields end at {hot_end}");
+        assert_eq!(size_of::<KeyState>(), 256);
     }
 }
