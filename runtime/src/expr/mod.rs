@@ -89,6 +89,10 @@ impl fmt::Display for ExprError {
 
 impl std::error::Error for ExprError {}
 
+/// `not in` lists up to this long lower to `<>` comparisons joined by `and`
+/// (DataFusion's `THRESHOLD_INLINE_INLIST`).
+const INLINE_IN_LIST: usize = 3;
+
 /// Lowers `expr` to a DataFusion expression over unqualified column names, inlining
 /// the `lets` it refers to (a let may use the lets declared before it).
 pub fn to_datafusion(expr: &Expr, lets: &[Let]) -> Result<DfExpr, ExprError> {
@@ -188,17 +192,27 @@ fn lower(expr: &Expr, lets: &[Let], depth: usize) -> Result<DfExpr, ExprError> {
                 .iter()
                 .map(|i| Ok(to_type(sub(i)?, i.ty, common)))
                 .collect::<Result<Vec<_>, ExprError>>()?;
-            if common == DataType::Float64 {
+            if common == DataType::Float64 || (*negated && items.len() <= INLINE_IN_LIST) {
                 // SQL defines `x in (a, b)` as `x = a or x = b`. DataFusion's float
                 // `InList` tests identity (`-0.0` is not in `(0.0)`), its `=` does
-                // not, so floats take the definition itself.
-                let any = items
+                // not, so floats take the definition itself. So do short `not in`
+                // lists, which compare faster than `InList` hashes every row
+                // (DataFusion's simplifier inlines them the same way), in De Morgan's
+                // form `x <> a and x <> b`: equal under three-valued logic
+                // (DataFusion's `<>` is `=` negated, zeros and NaN included), and
+                // unlike `not (x = a or x = b)` it prints unambiguously (plans print
+                // `not` without parentheses, so a short positive list under a `not`
+                // would read wrong; it stays an `InList`).
+                let (cmp, join) = match negated {
+                    true => (Operator::NotEq, Operator::And),
+                    false => (Operator::Eq, Operator::Or),
+                };
+                let all = items
                     .into_iter()
-                    .map(|i| binary_expr(e.clone(), Operator::Eq, i))
-                    .reduce(|a, b| binary_expr(a, Operator::Or, b));
-                match any {
-                    Some(any) if *negated => DfExpr::Not(Box::new(any)),
-                    Some(any) => any,
+                    .map(|i| binary_expr(e.clone(), cmp, i))
+                    .reduce(|a, b| binary_expr(a, join, b));
+                match all {
+                    Some(all) => all,
                     None => DfExpr::InList(InList::new(Box::new(e), Vec::new(), *negated)),
                 }
             } else {
