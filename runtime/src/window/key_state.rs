@@ -530,9 +530,26 @@ impl KeyState {
         self.cursor_t_max = self.cursor_t_max.max(Some(t));
     }
 
+    /// Starts loading all of the state a read walks, level by level: the state's
+    /// lines, the cursors, their accumulator tables, the accumulators, their heap
+    /// blocks and cached finishes. A read of a cold key otherwise misses on one
+    /// pointer after another (about a hundred misses in a row for the synthetic
+    /// spec); here each level's loads wait only for the level above, so the misses
+    /// of a level overlap. Changes nothing.
+    fn prefetch_for_read(&self) {
+        for stage in 0..PREFETCH_STAGES.len() {
+            self.prefetch(stage, stage > 0);
+        }
+        for c in &self.cursors {
+            prefetch_slice(&c.finished);
+        }
+        self.prefetch_accs();
+    }
+
     /// Every feature evaluated at exactly `t`, in `KeySpec` feature order, written
     /// into `out` (cleared first; reuse it to avoid allocating per read).
     pub fn read_into(&mut self, t: i64, out: &mut Vec<Result<Value, AggError>>) {
+        self.prefetch_for_read();
         self.warm(t);
         for k in 0..self.cursors.len() {
             if self.cursors[k].t != Some(t) {
