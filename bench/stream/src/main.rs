@@ -16,7 +16,7 @@
 //! Each configuration runs in a child process (`--mode featc|featc-run1|featc2|floor`)
 //! so that its RSS growth is its own.
 
-/// mimalloc, as `featc` itself uses (see BENCHMARKS.md): at 1e7 events its
+/// mimalloc, the allocator docs/streaming.md suggests to embedders: at 1e7 events its
 /// ingest measured about 10% faster than glibc's allocator, with a quarter less memory.
 /// The hand-written floor runs in the same binary, so it gets the same allocator.
 #[global_allocator]
