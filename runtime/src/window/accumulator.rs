@@ -61,6 +61,22 @@ pub trait WindowAccumulator: Send + Sync + std::fmt::Debug {
     }
 }
 
+/// `WindowAccumulator::assign_from` for an accumulator of type `T`: runs `assign`
+/// when `other` is a `T` too, else changes nothing and returns false.
+pub(crate) fn assign_same<T: 'static>(
+    to: &mut T,
+    other: &dyn WindowAccumulator,
+    assign: impl FnOnce(&mut T, &T),
+) -> bool {
+    match other.as_any().downcast_ref::<T>() {
+        Some(o) => {
+            assign(to, o);
+            true
+        }
+        None => false,
+    }
+}
+
 impl Clone for Box<dyn WindowAccumulator> {
     fn clone(&self) -> Self {
         self.clone_box()

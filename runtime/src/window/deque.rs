@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use super::accumulator::assign_same;
 use super::check::InputCheck;
 use super::run::BufferRun;
 use super::WindowAccumulator;
@@ -163,13 +164,9 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
     }
 
     fn assign_from(&mut self, other: &dyn WindowAccumulator) -> bool {
-        match other.as_any().downcast_ref::<Self>() {
-            Some(o) => {
-                self.entries.clone_from(&o.entries);
-                self.check = o.check.clone();
-                true
-            }
-            None => false,
-        }
+        assign_same(self, other, |to, from: &Self| {
+            to.entries.clone_from(&from.entries);
+            to.check = from.check.clone();
+        })
     }
 }

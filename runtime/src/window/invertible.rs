@@ -1,6 +1,7 @@
 //! `InvertibleWindow`: a running state plus the aggregation's inverse; O(1) insert
 //! and evict in any order (late inserts included).
 
+use super::accumulator::assign_same;
 use super::check::InputCheck;
 use super::run::BufferRun;
 use super::WindowAccumulator;
@@ -81,13 +82,9 @@ impl<A: Invertible> WindowAccumulator for InvertibleWindow<A> {
     }
 
     fn assign_from(&mut self, other: &dyn WindowAccumulator) -> bool {
-        match other.as_any().downcast_ref::<Self>() {
-            Some(o) => {
-                self.state.clone_from(&o.state);
-                self.check = o.check.clone();
-                true
-            }
-            None => false,
-        }
+        assign_same(self, other, |to, from: &Self| {
+            to.state.clone_from(&from.state);
+            to.check = from.check.clone();
+        })
     }
 }

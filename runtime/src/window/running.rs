@@ -1,6 +1,7 @@
 //! `RunningWindow`: a lifetime accumulator (never evicted) for aggregations without
 //! an inverse; the running monoid state.
 
+use super::accumulator::assign_same;
 use super::check::InputCheck;
 use super::run::BufferRun;
 use super::WindowAccumulator;
@@ -68,13 +69,9 @@ impl<A: Aggregation> WindowAccumulator for RunningWindow<A> {
     }
 
     fn assign_from(&mut self, other: &dyn WindowAccumulator) -> bool {
-        match other.as_any().downcast_ref::<Self>() {
-            Some(o) => {
-                self.state.clone_from(&o.state);
-                self.check = o.check.clone();
-                true
-            }
-            None => false,
-        }
+        assign_same(self, other, |to, from: &Self| {
+            to.state.clone_from(&from.state);
+            to.check = from.check.clone();
+        })
     }
 }
