@@ -183,6 +183,37 @@ proptest! {
     }
 
     #[test]
+    fn moments_of_long_decimal_series(cents in prop::collection::vec(-10_000_000i64..10_000_000, 2..400), tiny in prop::option::of(-1074i32..-900)) {
+        // Many amounts in cents make a numerator of 150+ bits, so the root's radicand
+        // drops low bits into the sticky bit; a tiny value makes the scale very fine.
+        let mut fs: Vec<f64> = cents.iter().map(|&c| c as f64 / 100.0).collect();
+        if let Some(e) = tiny {
+            fs.push(2f64.powi(e));
+        }
+        let mut s1 = ExactSum::new();
+        let mut s2 = SquareSum::new();
+        fs.iter().for_each(|&x| { s1.add_f64(x); s2.put_f64(x, false); });
+        let exact: Vec<BigRational> = fs.iter().map(|&x| rat(x)).collect();
+        let n = fs.len() as u64;
+        let v = exact_var(&exact).unwrap();
+        prop_assert!(same(exact::var_pop(&s1, &s2, n), round_rat(&v)));
+        prop_assert!(same(exact::stddev_pop(&s1, &s2, n), round_sqrt_rat(&v)));
+    }
+
+    #[test]
+    fn exact_roots_round_ties_to_even(a in (1u64 << 52)..(1u64 << 53), b in (1u64 << 52)..(1u64 << 53), e in -200i32..200) {
+        // stddev of {x, -y} is (x + y) / 2 exactly: 54 significant bits when a + b
+        // is odd, a tie the sticky bit must not break.
+        let (x, y) = (a as f64 * 2f64.powi(e), -(b as f64) * 2f64.powi(e));
+        let mut s1 = ExactSum::new();
+        let mut s2 = SquareSum::new();
+        for v in [x, y] { s1.add_f64(v); s2.put_f64(v, false); }
+        let v = exact_var(&[rat(x), rat(y)]).unwrap();
+        prop_assert!(same(exact::stddev_pop(&s1, &s2, 2), round_sqrt_rat(&v)));
+        prop_assert!(same(exact::var_pop(&s1, &s2, 2), round_rat(&v)));
+    }
+
+    #[test]
     fn moments_of_small_values(xs in prop::collection::vec(-1000i64..1000, 1..30), scale in -60i32..60) {
         // Many equal-ish values: exercises exact-zero variance and tiny variances.
         let k = 2f64.powi(scale);
@@ -238,4 +269,18 @@ fn many_adds_stay_exact() {
     }
     let want = round_rat(&(rat(x) * rat_int(3_000_000)));
     assert_eq!(s.round().to_bits(), want.to_bits());
+}
+
+#[test]
+fn square_root_counts_dropped_bits_as_sticky() {
+    // r = 2^56 + 8 rounds to 53 bits as a tie; sqrt(r^2 * 2^20 + 1) is just above
+    // r * 2^10, so it must round up. The radicand is wide enough that its low bits
+    // are shifted out before the integer root, where only the sticky bit remembers them.
+    let r = num_bigint::BigUint::from((1u64 << 56) + 8);
+    let square = (&r * &r) << 20u32;
+    let one = num_bigint::BigUint::from(1u32);
+    let above = exact::round_sqrt_ratio(&(&square + &one), &one, 0);
+    assert_eq!(above, ((1u64 << 52) + 1) as f64 * 2f64.powi(14));
+    let tie = exact::round_sqrt_ratio(&square, &one, 0);
+    assert_eq!(tie, 2f64.powi(66), "an exact tie rounds to even");
 }

@@ -53,7 +53,7 @@ fn var_numerator(s1: &ExactSum, s2: &SquareSum, n: u64) -> (BigUint, i64) {
     } else {
         (b, eb)
     };
-    let nb = b * BigUint::from(n);
+    let nb = b * n;
     let a2 = &a * &a;
     let e2a = 2 * ea;
     let e0 = eb.min(e2a);
@@ -73,7 +73,7 @@ pub fn var_pop(s1: &ExactSum, s2: &SquareSum, n: u64) -> f64 {
         return f64::NAN;
     }
     let (p, e) = var_numerator(s1, s2, n);
-    let n2 = BigUint::from(n) * BigUint::from(n);
+    let n2 = BigUint::from(n as u128 * n as u128);
     round_ratio(&p, &n2, e)
 }
 
@@ -83,6 +83,6 @@ pub fn stddev_pop(s1: &ExactSum, s2: &SquareSum, n: u64) -> f64 {
         return f64::NAN;
     }
     let (p, e) = var_numerator(s1, s2, n);
-    let n2 = BigUint::from(n) * BigUint::from(n);
+    let n2 = BigUint::from(n as u128 * n as u128);
     round_sqrt_ratio(&p, &n2, e)
 }
