@@ -8,7 +8,7 @@ use featc_runtime::exact::{self, ExactSum, SquareSum};
 use num_rational::BigRational;
 use num_traits::Zero;
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
+use proptest::test_runner::{FileFailurePersistence, TestCaseError};
 
 /// Finite f64s biased to the hard cases: any bit pattern (subnormals, huge), decimals,
 /// powers of two at both ends of the range, and exact opposites for cancellation.
@@ -190,27 +190,14 @@ proptest! {
         if let Some(e) = tiny {
             fs.push(2f64.powi(e));
         }
-        let mut s1 = ExactSum::new();
-        let mut s2 = SquareSum::new();
-        fs.iter().for_each(|&x| { s1.add_f64(x); s2.put_f64(x, false); });
-        let exact: Vec<BigRational> = fs.iter().map(|&x| rat(x)).collect();
-        let n = fs.len() as u64;
-        let v = exact_var(&exact).unwrap();
-        prop_assert!(same(exact::var_pop(&s1, &s2, n), round_rat(&v)));
-        prop_assert!(same(exact::stddev_pop(&s1, &s2, n), round_sqrt_rat(&v)));
+        moments_match_the_oracle(&fs)?;
     }
 
     #[test]
     fn exact_roots_round_ties_to_even(a in (1u64 << 52)..(1u64 << 53), b in (1u64 << 52)..(1u64 << 53), e in -200i32..200) {
         // stddev of {x, -y} is (x + y) / 2 exactly: 54 significant bits when a + b
         // is odd, a tie the sticky bit must not break.
-        let (x, y) = (a as f64 * 2f64.powi(e), -(b as f64) * 2f64.powi(e));
-        let mut s1 = ExactSum::new();
-        let mut s2 = SquareSum::new();
-        for v in [x, y] { s1.add_f64(v); s2.put_f64(v, false); }
-        let v = exact_var(&[rat(x), rat(y)]).unwrap();
-        prop_assert!(same(exact::stddev_pop(&s1, &s2, 2), round_sqrt_rat(&v)));
-        prop_assert!(same(exact::var_pop(&s1, &s2, 2), round_rat(&v)));
+        moments_match_the_oracle(&[a as f64 * 2f64.powi(e), -(b as f64) * 2f64.powi(e)])?;
     }
 
     #[test]
@@ -218,16 +205,29 @@ proptest! {
         // Many equal-ish values: exercises exact-zero variance and tiny variances.
         let k = 2f64.powi(scale);
         let fs: Vec<f64> = xs.iter().map(|&x| x as f64 * k).collect();
-        let mut s1 = ExactSum::new();
-        let mut s2 = SquareSum::new();
-        fs.iter().for_each(|&x| { s1.add_f64(x); s2.put_f64(x, false); });
-        let exact: Vec<BigRational> = fs.iter().map(|&x| rat(x)).collect();
-        let n = fs.len() as u64;
-        let v = exact_var(&exact).unwrap();
-        prop_assert!(same(exact::var_pop(&s1, &s2, n), round_rat(&v)));
-        prop_assert!(same(exact::stddev_pop(&s1, &s2, n), round_sqrt_rat(&v)));
-        prop_assert!(same(exact::avg(&s1, n), round_rat(&exact_avg(&exact).unwrap())));
+        moments_match_the_oracle(&fs)?;
     }
+}
+
+/// avg, var_pop and stddev_pop of the finite, non-empty `fs` equal the oracle's
+/// correctly rounded values.
+fn moments_match_the_oracle(fs: &[f64]) -> Result<(), TestCaseError> {
+    let mut s1 = ExactSum::new();
+    let mut s2 = SquareSum::new();
+    for &x in fs {
+        s1.add_f64(x);
+        s2.put_f64(x, false);
+    }
+    let exact: Vec<BigRational> = fs.iter().map(|&x| rat(x)).collect();
+    let n = fs.len() as u64;
+    let v = exact_var(&exact).unwrap();
+    prop_assert!(same(exact::var_pop(&s1, &s2, n), round_rat(&v)));
+    prop_assert!(same(exact::stddev_pop(&s1, &s2, n), round_sqrt_rat(&v)));
+    prop_assert!(same(
+        exact::avg(&s1, n),
+        round_rat(&exact_avg(&exact).unwrap())
+    ));
+    Ok(())
 }
 
 #[test]

@@ -28,7 +28,7 @@ use crate::value::Value;
 /// multiset (inserted minus evicted), bit for bit, whatever the order of calls.
 /// Values whose variant does not match the declared input type are ignored and make
 /// `finish` return `AggError::TypeMismatch` until `reset`.
-pub trait WindowAccumulator: Send + Sync + std::fmt::Debug {
+pub trait WindowAccumulator: AccumulatorObject + Send + Sync + std::fmt::Debug {
     fn insert(&mut self, ts: i64, seq: u64, v: &Value);
     fn evict(&mut self, ts: i64, seq: u64, v: &Value);
     fn finish(&self) -> Result<Value, AggError>;
@@ -36,9 +36,6 @@ pub trait WindowAccumulator: Send + Sync + std::fmt::Debug {
     fn approx_bytes(&self) -> usize;
     /// Back to the empty state (as freshly built).
     fn reset(&mut self);
-    fn clone_box(&self) -> Box<dyn WindowAccumulator>;
-    /// For `assign_from`'s downcast.
-    fn as_any(&self) -> &dyn std::any::Any;
     /// Makes this accumulator equal to `other` in place, reusing its allocations,
     /// when `other` is an accumulator of the same type (built for the same
     /// aggregation and input); returns false, changing nothing, otherwise.
@@ -58,6 +55,24 @@ pub trait WindowAccumulator: Send + Sync + std::fmt::Debug {
     /// a type mismatch is reported under `agg`); `None` when it does not.
     fn finish_as(&self, _agg: AggKind) -> Option<Result<Value, AggError>> {
         None
+    }
+}
+
+/// Boxed cloning and downcasting of a `WindowAccumulator`, implemented once for every
+/// accumulator that is `Clone`.
+pub trait AccumulatorObject {
+    fn clone_box(&self) -> Box<dyn WindowAccumulator>;
+    /// For `assign_from`'s downcast.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<T: WindowAccumulator + Clone + 'static> AccumulatorObject for T {
+    fn clone_box(&self) -> Box<dyn WindowAccumulator> {
+        Box::new(self.clone())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

@@ -155,14 +155,6 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
         }
     }
 
-    fn clone_box(&self) -> Box<dyn WindowAccumulator> {
-        Box::new(self.clone())
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-
     fn assign_from(&mut self, other: &dyn WindowAccumulator) -> bool {
         assign_same(self, other, |to, from: &Self| {
             to.entries.clone_from(&from.entries);

@@ -60,14 +60,6 @@ impl<A: Aggregation> WindowAccumulator for RunningWindow<A> {
         self.agg.prefetch_state(&self.state);
     }
 
-    fn clone_box(&self) -> Box<dyn WindowAccumulator> {
-        Box::new(self.clone())
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-
     fn assign_from(&mut self, other: &dyn WindowAccumulator) -> bool {
         assign_same(self, other, |to, from: &Self| {
             to.state.clone_from(&from.state);
