@@ -2,6 +2,7 @@
 //! `Mag`, the allocation-free scratch magnitude the rounding reads.
 
 use num_bigint::BigUint;
+use num_traits::ToPrimitive;
 
 const INLINE: usize = 160;
 
@@ -257,7 +258,7 @@ pub fn round_sqrt_ratio(num: &BigUint, den: &BigUint, exp: i64) -> f64 {
     // The radicand fits a u128 unless the result may be subnormal; a u128's integer
     // root costs a tenth of BigUint's Newton iteration (which took a quarter of a
     // 32-feature read).
-    if let Some(x) = to_u128(&m) {
+    if let Some(x) = m.to_u128() {
         let r = x.isqrt();
         let sticky = !exact_div || r * r != x;
         return round_digits(&u128_digits(r), sticky, half - k);
@@ -265,18 +266,6 @@ pub fn round_sqrt_ratio(num: &BigUint, den: &BigUint, exp: i64) -> f64 {
     let r = m.sqrt();
     let sticky = !exact_div || &r * &r != m;
     round_digits(&r.to_u32_digits(), sticky, half - k)
-}
-
-/// `m` as a u128 when it has at most 128 bits.
-fn to_u128(m: &BigUint) -> Option<u128> {
-    if m.bits() > 128 {
-        return None;
-    }
-    Some(
-        m.iter_u64_digits()
-            .rev()
-            .fold(0u128, |acc, d| (acc << 64) | d as u128),
-    )
 }
 
 /// The base-2^32 digits of `x`, least significant first.
