@@ -348,6 +348,14 @@ impl BinaryOp {
     }
 }
 
+impl View {
+    /// Whether `feature` (of this view) can read null: unless its aggregation is zero
+    /// when empty and the view has no ttl.
+    pub fn can_be_null(&self, feature: &Feature) -> bool {
+        feature.agg.null_when_empty() || self.ttl_us.is_some()
+    }
+}
+
 impl Project {
     pub fn feature(&self, id: FeatureId) -> &Feature {
         &self.views[id.view].features[id.feature]
@@ -372,5 +380,86 @@ impl Project {
         self.all_features()
             .into_iter()
             .find(|id| self.feature(*id).name == name)
+    }
+}
+
+impl Expr {
+    /// True when both expressions compute the same thing: equal trees, types and
+    /// nullability, whatever their spans. Float literals are equal when their bits are
+    /// (`-0.0` is not `0.0`: `x + -0.0` and `x + 0.0` differ at `x = -0.0`).
+    pub fn same_as(&self, other: &Expr) -> bool {
+        if self.ty != other.ty || self.nullable != other.nullable {
+            return false;
+        }
+        let all = |a: &[Expr], b: &[Expr]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_as(y))
+        };
+        match (&self.kind, &other.kind) {
+            (ExprKind::Column(a), ExprKind::Column(b)) => a == b,
+            (ExprKind::Literal(a), ExprKind::Literal(b)) => a.same_as(b),
+            (ExprKind::Cast(a), ExprKind::Cast(b))
+            | (ExprKind::Not(a), ExprKind::Not(b))
+            | (ExprKind::Neg(a), ExprKind::Neg(b)) => a.same_as(b),
+            (
+                ExprKind::Binary { op, lhs, rhs },
+                ExprKind::Binary {
+                    op: op2,
+                    lhs: lhs2,
+                    rhs: rhs2,
+                },
+            ) => op == op2 && lhs.same_as(lhs2) && rhs.same_as(rhs2),
+            (
+                ExprKind::IsNull { expr, negated },
+                ExprKind::IsNull {
+                    expr: expr2,
+                    negated: negated2,
+                },
+            ) => negated == negated2 && expr.same_as(expr2),
+            (
+                ExprKind::InList {
+                    expr,
+                    list,
+                    negated,
+                },
+                ExprKind::InList {
+                    expr: expr2,
+                    list: list2,
+                    negated: negated2,
+                },
+            ) => negated == negated2 && expr.same_as(expr2) && all(list, list2),
+            (ExprKind::Coalesce(a), ExprKind::Coalesce(b)) => all(a, b),
+            (
+                ExprKind::Case {
+                    branches,
+                    otherwise,
+                },
+                ExprKind::Case {
+                    branches: branches2,
+                    otherwise: otherwise2,
+                },
+            ) => {
+                branches.len() == branches2.len()
+                    && branches
+                        .iter()
+                        .zip(branches2)
+                        .all(|((c, v), (c2, v2))| c.same_as(c2) && v.same_as(v2))
+                    && match (otherwise, otherwise2) {
+                        (Some(a), Some(b)) => a.same_as(b),
+                        (None, None) => true,
+                        _ => false,
+                    }
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Literal {
+    /// Equality by value, floats by their bits (see `Expr::same_as`).
+    pub fn same_as(&self, other: &Literal) -> bool {
+        match (self, other) {
+            (Literal::Float64(a), Literal::Float64(b)) => a.to_bits() == b.to_bits(),
+            (a, b) => a == b,
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod exact;
 pub mod expr;
 pub mod io;
 pub mod ir;
+pub mod plan;
 mod prefetch;
 pub mod reference;
 pub mod stream;

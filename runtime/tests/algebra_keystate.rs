@@ -9,13 +9,41 @@ use std::sync::Arc;
 use algebra_support::cases::{cases, TYPES};
 use algebra_support::naive::{naive, same_result};
 use featc_runtime::ir::{AggKind, DataType};
+use featc_runtime::plan::{FeaturePlan, TtlRule};
 use featc_runtime::value::Value;
-use featc_runtime::window::{FeatureSpec, KeySpec, KeyState, SpecError, Ttl};
+use featc_runtime::window::{KeySpec, KeyState, SpecError};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
 /// One input slot per type.
 const SLOTS: [DataType; 5] = TYPES;
+
+/// A feature as `KeySpec` reads it (aggregation, slots, window, ttl); the rest of the
+/// plan's fields are left empty.
+fn spec(
+    agg: AggKind,
+    input: Option<usize>,
+    filter: Option<usize>,
+    window_us: Option<i64>,
+    ttl: Option<TtlRule>,
+) -> FeaturePlan {
+    FeaturePlan {
+        name: String::new(),
+        view: String::new(),
+        agg,
+        input,
+        filter,
+        window_us,
+        ttl,
+        ty: DataType::Int64,
+        span: Default::default(),
+    }
+}
+
+/// The type of the values in `f`'s input slot (`None` for `count(*)`).
+fn input_type(f: &FeaturePlan) -> Option<DataType> {
+    f.input.map(|i| SLOTS[i])
+}
 
 fn value(ty: DataType) -> BoxedStrategy<Value> {
     let v: BoxedStrategy<Value> = match ty {
@@ -36,7 +64,7 @@ fn value(ty: DataType) -> BoxedStrategy<Value> {
     prop_oneof![4 => v, 1 => Just(Value::Null)].boxed()
 }
 
-fn feature() -> impl Strategy<Value = FeatureSpec> {
+fn feature() -> impl Strategy<Value = FeaturePlan> {
     (
         0..cases().len(),
         prop_oneof![Just(None), (0usize..2).prop_map(Some)],
@@ -44,19 +72,13 @@ fn feature() -> impl Strategy<Value = FeatureSpec> {
         prop_oneof![
             2 => Just(None),
             1 => (prop::sample::select(vec![2i64, 5]), prop_oneof![Just(None), Just(Some(0usize))])
-                .prop_map(|(ttl_us, filter)| Some(Ttl { ttl_us, filter })),
+                .prop_map(|(ttl_us, filter)| Some(TtlRule { ttl_us, filter })),
         ],
     )
         .prop_map(|(c, filter, window_us, ttl)| {
             let (agg, ty) = cases()[c];
-            FeatureSpec {
-                agg,
-                input: ty.map(|t| SLOTS.iter().position(|s| *s == t).unwrap()),
-                input_type: ty,
-                filter,
-                window_us,
-                ttl,
-            }
+            let input = ty.map(|t| SLOTS.iter().position(|s| *s == t).unwrap());
+            spec(agg, input, filter, window_us, ttl)
         })
 }
 
@@ -99,7 +121,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 /// The value of `f` at `t` over `pushed` (index = seq), from the definitions.
 fn expected(
-    f: &FeatureSpec,
+    f: &FeaturePlan,
     pushed: &[&Event],
     t: i64,
 ) -> Result<Value, featc_runtime::agg::AggError> {
@@ -117,7 +139,7 @@ fn expected(
         .filter(|e| f.filter.is_none_or(|s| e.filters[s]))
         .map(|e| (e.ts, f.input.map_or(Value::Null, |i| e.inputs[i].clone())))
         .collect();
-    naive(f.agg, f.input_type, &evs)
+    naive(f.agg, input_type(f), &evs)
 }
 
 proptest! {
@@ -140,7 +162,7 @@ proptest! {
                 order[i..=j].rotate_left(1);
             }
         }
-        let spec = Arc::new(KeySpec::new(features.clone(), SLOTS.len(), 2).unwrap());
+        let spec = Arc::new(KeySpec::new(features.clone(), SLOTS.to_vec(), 2).unwrap());
         let mut state = KeyState::new(spec);
         state.set_fold_run(fold_run);
         let mut next = 0;
@@ -186,59 +208,41 @@ proptest! {
 
 #[test]
 fn spec_errors() {
-    let f = FeatureSpec {
-        agg: AggKind::Sum,
-        input: Some(0),
-        input_type: Some(DataType::String),
-        filter: None,
-        window_us: Some(5),
-        ttl: None,
-    };
+    let f = spec(AggKind::Sum, Some(0), None, Some(5), None);
     assert!(matches!(
-        KeySpec::new(vec![f.clone()], 1, 0),
+        KeySpec::new(vec![f.clone()], vec![DataType::String], 0),
         Err(SpecError::Agg { feature: 0, .. })
     ));
-    let g = FeatureSpec {
-        input_type: Some(DataType::Int64),
+    let g = FeaturePlan {
         input: Some(3),
         ..f.clone()
     };
     assert!(matches!(
-        KeySpec::new(vec![g], 1, 0),
+        KeySpec::new(vec![g], vec![DataType::Int64], 0),
         Err(SpecError::InputSlot { slot: 3, .. })
     ));
-    let h = FeatureSpec {
-        input_type: Some(DataType::Int64),
+    let h = FeaturePlan {
         window_us: Some(0),
         ..f.clone()
     };
     assert!(matches!(
-        KeySpec::new(vec![h], 1, 0),
+        KeySpec::new(vec![h], vec![DataType::Int64], 0),
         Err(SpecError::NonPositiveWindow { .. })
     ));
-    let c = FeatureSpec {
+    let c = FeaturePlan {
         agg: AggKind::CountStar,
-        input: Some(0),
-        input_type: None,
         ..f
     };
     assert!(matches!(
-        KeySpec::new(vec![c], 1, 0),
+        KeySpec::new(vec![c], vec![DataType::Int64], 0),
         Err(SpecError::Input { .. })
     ));
 }
 
 #[test]
 fn window_bounds_are_left_open_right_closed() {
-    let f = FeatureSpec {
-        agg: AggKind::Sum,
-        input: Some(0),
-        input_type: Some(DataType::Int64),
-        filter: None,
-        window_us: Some(10),
-        ttl: None,
-    };
-    let spec = Arc::new(KeySpec::new(vec![f], 1, 0).unwrap());
+    let f = spec(AggKind::Sum, Some(0), None, Some(10), None);
+    let spec = Arc::new(KeySpec::new(vec![f], vec![DataType::Int64], 0).unwrap());
     let mut s = KeyState::new(spec);
     s.push_event(0, 0, &[Value::Int64(1)], &[]);
     s.push_event(10, 1, &[Value::Int64(2)], &[]);
@@ -254,19 +258,12 @@ fn window_bounds_are_left_open_right_closed() {
 #[test]
 fn late_event_below_the_drop_frontier_reaches_lifetime_features() {
     // Regression: a late event at the frontier before anything was dropped was lost.
-    let f = FeatureSpec {
-        agg: AggKind::CountStar,
-        input: None,
-        input_type: None,
-        filter: None,
-        window_us: None,
-        ttl: None,
-    };
-    let w = FeatureSpec {
+    let f = spec(AggKind::CountStar, None, None, None, None);
+    let w = FeaturePlan {
         window_us: Some(3),
         ..f.clone()
     };
-    let spec = Arc::new(KeySpec::new(vec![f, w], 0, 0).unwrap());
+    let spec = Arc::new(KeySpec::new(vec![f, w], vec![], 0).unwrap());
     let mut s = KeyState::new(spec);
     s.drop_before(5);
     assert_eq!(s.read(14), vec![Ok(Value::Int64(0)), Ok(Value::Int64(0))]);
@@ -281,21 +278,10 @@ fn late_event_below_the_drop_frontier_reaches_lifetime_features() {
 fn values_of_the_wrong_type_survive_the_compact_buffer_and_are_reported() {
     // The buffer stores floats and booleans as bits; a value of another variant must
     // still reach the accumulators (as itself) when a cursor replays the buffer.
-    let sum = FeatureSpec {
-        agg: AggKind::Sum,
-        input: Some(0),
-        input_type: Some(DataType::Float64),
-        filter: None,
-        window_us: Some(5),
-        ttl: None,
-    };
-    let last_bool = FeatureSpec {
-        agg: AggKind::Last,
-        input: Some(1),
-        input_type: Some(DataType::Bool),
-        ..sum.clone()
-    };
-    let spec = Arc::new(KeySpec::new(vec![sum, last_bool], 2, 0).unwrap());
+    let sum = spec(AggKind::Sum, Some(0), None, Some(5), None);
+    let last_bool = spec(AggKind::Last, Some(1), None, Some(5), None);
+    let slots = vec![DataType::Float64, DataType::Bool];
+    let spec = Arc::new(KeySpec::new(vec![sum, last_bool], slots, 0).unwrap());
     let mut s = KeyState::new(spec);
     s.push_event(1, 0, &[Value::Float64(-0.0), Value::Bool(true)], &[]);
     s.push_event(2, 1, &[Value::String(Arc::from("x")), Value::Int64(3)], &[]);
@@ -321,21 +307,17 @@ fn a_window_with_more_than_64_features_reads_every_one_after_each_change() {
     // Finish caching and run folds track the first 64 accumulators of a cursor in a
     // bit mask; the ones past it take the uncached, row-by-row paths.
     // Each feature reads its own slot: identical features would share one state.
-    let features: Vec<FeatureSpec> = (0..70)
-        .map(|i| FeatureSpec {
-            agg: if i % 2 == 0 {
+    let features: Vec<FeaturePlan> = (0..70)
+        .map(|i| {
+            let agg = if i % 2 == 0 {
                 AggKind::Count
             } else {
                 AggKind::Sum
-            },
-            input: Some(i),
-            input_type: Some(DataType::Int64),
-            filter: None,
-            window_us: Some(10),
-            ttl: None,
+            };
+            spec(agg, Some(i), None, Some(10), None)
         })
         .collect();
-    let spec = Arc::new(KeySpec::new(features, 70, 0).unwrap());
+    let spec = Arc::new(KeySpec::new(features, vec![DataType::Int64; 70], 0).unwrap());
     let mut s = KeyState::new(spec);
     s.set_fold_run(3);
     let want = |count: i64, sum: i64| -> Vec<Result<Value, featc_runtime::agg::AggError>> {
@@ -357,7 +339,7 @@ fn a_window_with_more_than_64_features_reads_every_one_after_each_change() {
 
 /// Features that see the same events and could share a state: sums, averages and
 /// moments (and twins) over one float64 and one int64 slot, one filter, two windows.
-fn shareable_feature() -> impl Strategy<Value = FeatureSpec> {
+fn shareable_feature() -> impl Strategy<Value = FeaturePlan> {
     (
         prop::sample::select(vec![
             AggKind::Sum,
@@ -370,13 +352,9 @@ fn shareable_feature() -> impl Strategy<Value = FeatureSpec> {
         prop_oneof![Just(None), Just(Some(0usize))],
         prop::sample::select(vec![None, Some(3i64)]),
     )
-        .prop_map(|(agg, ty, filter, window_us)| FeatureSpec {
-            agg,
-            input: Some(SLOTS.iter().position(|s| *s == ty).unwrap()),
-            input_type: Some(ty),
-            filter,
-            window_us,
-            ttl: None,
+        .prop_map(|(agg, ty, filter, window_us)| {
+            let input = SLOTS.iter().position(|s| *s == ty);
+            spec(agg, input, filter, window_us, None)
         })
 }
 
@@ -415,10 +393,10 @@ proptest! {
         ops in prop::collection::vec(op(), 0..70),
         fold_run in 1u32..5,
     ) {
-        let mut state = KeyState::new(Arc::new(KeySpec::new(features.clone(), SLOTS.len(), 2).unwrap()));
+        let mut state = KeyState::new(Arc::new(KeySpec::new(features.clone(), SLOTS.to_vec(), 2).unwrap()));
         let mut alone: Vec<KeyState> = features
             .iter()
-            .map(|f| KeyState::new(Arc::new(KeySpec::new(vec![f.clone()], SLOTS.len(), 2).unwrap())))
+            .map(|f| KeyState::new(Arc::new(KeySpec::new(vec![f.clone()], SLOTS.to_vec(), 2).unwrap())))
             .collect();
         for s in std::iter::once(&mut state).chain(alone.iter_mut()) {
             s.set_fold_run(fold_run);

@@ -1,6 +1,6 @@
-//! Snapshots of the two lowered stages, `featc build --emit batch` (the DataFusion
-//! plan) and `--emit stream` (the operator graph), for every public case and every
-//! example project. The ast and ir stages are snapshotted next to their printers
+//! Snapshots of the lowered stages, `featc build --emit plan` (the feature plan),
+//! `--emit batch` (the DataFusion plan) and `--emit stream` (the operator graph), for
+//! every public case and every example project. The ast and ir stages are snapshotted next to their printers
 //! (grammar/tests/snapshots.rs, compiler/tests/ir_snapshots.rs).
 
 mod batch_common;
@@ -46,10 +46,25 @@ fn compile(dir: &Path) -> Project {
 }
 
 #[test]
+fn feature_plans() {
+    for (name, dir) in projects() {
+        let project = compile(&dir);
+        let plan = featc::lower::groups::plan_groups(&project, &project.all_features())
+            .unwrap_or_else(|e| panic!("{name} does not plan: {e}"));
+        plan.validate()
+            .unwrap_or_else(|e| panic!("{name}'s plan breaks an invariant: {e}"));
+        insta::assert_snapshot!(
+            format!("plan_{name}"),
+            featc::print::plan::print_plan(&plan)
+        );
+    }
+}
+
+#[test]
 fn batch_plans() {
     for (name, dir) in projects() {
         let project = compile(&dir);
-        let plan = featc::lower::batch::explain_batch(&project)
+        let plan = featc::print::batch::explain_batch(&project)
             .unwrap_or_else(|e| panic!("{name} does not lower to a batch plan: {e}"));
         insta::assert_snapshot!(format!("batch_{name}"), plan);
     }
@@ -63,7 +78,7 @@ fn stream_graphs() {
             .unwrap_or_else(|e| panic!("{name} does not lower to a stream graph: {e}"));
         insta::assert_snapshot!(
             format!("stream_{name}"),
-            featc::lower::stream::print_stream(&graph)
+            featc::print::stream::print_stream(&graph)
         );
     }
 }

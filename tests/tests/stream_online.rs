@@ -334,10 +334,15 @@ fn the_graph_round_trips_through_json() {
     bad.version += 1;
     assert!(StreamGraph::from_json(&bad.to_json()).is_err());
     let mut dangling = g;
-    dangling.edges.push(featc_runtime::stream::graph::Edge {
-        from: featc_runtime::stream::graph::NodeId(0),
-        to: featc_runtime::stream::graph::NodeId(999),
-    });
+    for node in &mut dangling.nodes {
+        if let featc_runtime::stream::graph::Op::Output(o) = &mut node.op {
+            o.features
+                .push(featc_runtime::stream::graph::OutputFeature {
+                    aggregate: featc_runtime::stream::graph::NodeId(999),
+                    index: 0,
+                });
+        }
+    }
     assert!(dangling.validate().is_err());
 }
 

@@ -10,7 +10,11 @@ pub enum Stage {
     Ast,
     /// The typed IR: resolved names, typed expressions, durations in exact units.
     Ir,
-    /// The DataFusion plan computing a training set of every feature (point in time).
+    /// The feature plan of every feature: groups, their slots and features, the one
+    /// plan both the batch and the stream paths execute.
+    Plan,
+    /// The feature plan, then the DataFusion plan computing a training set of every
+    /// feature (point in time).
     Batch,
     /// The streaming graph of every feature (with `--out DIR`, also `DIR/stream.json`).
     Stream,
@@ -23,6 +27,7 @@ impl Stage {
         match self {
             Stage::Ast => "ast",
             Stage::Ir => "ir",
+            Stage::Plan => "plan",
             Stage::Batch => "batch",
             Stage::Stream => "stream",
             Stage::StreamJson => "stream-json",
@@ -56,8 +61,13 @@ pub fn run(args: Args) -> ExitCode {
         Stage::Ir => {
             super::compile_project(&args.projects).map(|(_, p)| featc::print::ir::print_project(&p))
         }
+        Stage::Plan => super::compile_project(&args.projects).and_then(|(_, p)| {
+            featc::lower::groups::plan_groups(&p, &p.all_features())
+                .map(|plan| featc::print::plan::print_plan(&plan))
+                .map_err(super::fail)
+        }),
         Stage::Batch => super::compile_project(&args.projects)
-            .and_then(|(_, p)| featc::lower::batch::explain_batch(&p).map_err(super::fail)),
+            .and_then(|(_, p)| featc::print::batch::explain_batch(&p).map_err(super::fail)),
         Stage::Stream | Stage::StreamJson => super::stream_emit::emit(&args),
     };
     let text = match text {

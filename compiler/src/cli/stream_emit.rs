@@ -21,5 +21,5 @@ pub fn emit(args: &Args) -> Result<String, ExitCode> {
             .map_err(|e| super::fail(format!("cannot write `{}`: {e}", path.display())))?;
         eprintln!("wrote {}", path.display());
     }
-    Ok(featc::lower::stream::print_stream(&graph))
+    Ok(featc::print::stream::print_stream(&graph))
 }

@@ -122,10 +122,10 @@ fn view(out: &mut String, p: &Project, v: &View) {
 
 /// A feature's output type: nullable unless empty windows give 0 and no ttl applies.
 fn feature_type(v: &View, f: &Feature) -> String {
-    ty(f.ty.name(), f.agg.null_when_empty() || v.ttl_us.is_some())
+    ty(f.ty.name(), v.can_be_null(f))
 }
 
-fn ty(name: &str, nullable: bool) -> String {
+pub(crate) fn ty(name: &str, nullable: bool) -> String {
     format!("{name}{}", if nullable { "?" } else { "" })
 }
 
@@ -230,7 +230,7 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// A name as it would be written in a `.feat` file (backquoted when it must be).
-fn name(n: &str) -> String {
+pub(crate) fn name(n: &str) -> String {
     let plain = n
         .chars()
         .next()

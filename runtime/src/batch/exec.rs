@@ -29,16 +29,16 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt};
 
 use super::group::{compute_group, SpineView};
-use super::node::{PitGroup, PointInTime};
+use super::node::PointInTime;
 use super::timing::Phases;
 use crate::io::time::{to_micros, TimeError};
+use crate::plan::Plan;
 
 /// What the operator computes (the node without its inputs).
 #[derive(Debug, Clone)]
 pub struct PitSpec {
     pub spine_time: String,
-    pub groups: Vec<PitGroup>,
-    pub outputs: Vec<(usize, usize)>,
+    pub plan: Plan,
 }
 
 /// The name of the metric counting a group's events skipped for a null key.
@@ -61,8 +61,7 @@ impl PointInTimeExec {
     pub fn try_new(node: &PointInTime, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Self> {
         let spec = PitSpec {
             spine_time: node.spine_time.clone(),
-            groups: node.groups.clone(),
-            outputs: node.outputs.clone(),
+            plan: node.plan.clone(),
         };
         let schema: SchemaRef =
             Arc::new(UserDefinedLogicalNodeCore::schema(node).as_arrow().clone());
@@ -74,11 +73,11 @@ impl PointInTimeExec {
         children: Vec<Arc<dyn ExecutionPlan>>,
         schema: SchemaRef,
     ) -> Result<Self> {
-        if children.len() != spec.groups.len() + 1 {
+        if children.len() != spec.plan.groups.len() + 1 {
             return Err(DataFusionError::Internal(format!(
                 "PointInTimeExec: {} inputs for {} groups",
                 children.len(),
-                spec.groups.len()
+                spec.plan.groups.len()
             )));
         }
         let properties = PlanProperties::new(
@@ -105,15 +104,15 @@ impl DisplayAs for PointInTimeExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let names: Vec<&str> = self
             .spec
-            .outputs
-            .iter()
-            .map(|&(g, i)| self.spec.groups[g].features[i].name.as_str())
+            .plan
+            .output_features()
+            .map(|f| f.name.as_str())
             .collect();
         write!(
             f,
             "PointInTimeExec: time={}, groups={}, outputs=[{}]",
             self.spec.spine_time,
-            self.spec.groups.len(),
+            self.spec.plan.groups.len(),
             names.join(", ")
         )
     }
@@ -171,7 +170,7 @@ impl ExecutionPlan for PointInTimeExec {
         let spec = Arc::clone(&self.spec);
         let children = self.children.clone();
         let schema = Arc::clone(&self.schema);
-        let counters: Vec<_> = (0..spec.groups.len())
+        let counters: Vec<_> = (0..spec.plan.groups.len())
             .map(|g| MetricBuilder::new(&self.metrics).global_counter(null_key_metric(g)))
             .collect();
         let batch_size = context.session_config().batch_size().max(1);
@@ -275,13 +274,13 @@ fn compute(
     let times: &[i64] = time.as_primitive::<TimestampMicrosecondType>().values();
     let mut group_columns = Vec::with_capacity(groups.len());
     let mut null_keys = Vec::with_capacity(groups.len());
-    for (group, events) in spec.groups.iter().zip(&groups) {
+    for (group, events) in spec.plan.groups.iter().zip(&groups) {
         let keys = group
-            .spine_keys
+            .keys
             .iter()
             .map(|k| {
-                spine.column_by_name(k).cloned().ok_or_else(|| {
-                    DataFusionError::Plan(format!("the spine has no key column `{k}`"))
+                spine.column_by_name(&k.name).cloned().ok_or_else(|| {
+                    DataFusionError::Plan(format!("the spine has no key column `{}`", k.name))
                 })
             })
             .collect::<Result<Vec<ArrayRef>>>()?;
@@ -290,8 +289,8 @@ fn compute(
         group_columns.push(out.columns);
     }
     let mut columns: Vec<ArrayRef> = spine.columns().to_vec();
-    for &(g, f) in &spec.outputs {
-        columns.push(Arc::clone(&group_columns[g][f]));
+    for r in &spec.plan.outputs {
+        columns.push(Arc::clone(&group_columns[r.group][r.feature]));
     }
     Ok((
         RecordBatch::try_new(Arc::clone(schema), columns)?,

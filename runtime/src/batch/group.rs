@@ -7,17 +7,21 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::{DataFusionError, Result};
 
-use super::keys::{KeyIds, KeyIndex, NO_KEY};
-use super::node::{filter_column, input_column, key_column, PitGroup, TIME_COLUMN};
+use super::keys::{KeyIds, SpineKeyIndex, NO_KEY};
+use super::node::{input_column, key_column, predicate_column, TIME_COLUMN};
 use super::timing::Phases;
-use super::values::{filter_values, returns_input, to_array, InputColumn};
+use super::values::{returns_input, to_array, InputColumn};
 use crate::agg::AggError;
+use crate::expr::mask::{conjunction, trues};
+use crate::ir::DataType;
+use crate::plan::GroupPlan;
 use crate::value::Value;
-use crate::window::{EncodedRows, FeatureSpec, KeySpec, KeyState, Ttl};
+use crate::window::{EncodedRows, KeySpec, KeyState};
 
 /// What the spine looks like to a group: its rows' key columns and times (µs).
 pub struct SpineView<'a> {
@@ -35,7 +39,7 @@ pub struct GroupOutput {
 /// Computes every feature of `group` for every spine row. `events` holds the group's
 /// input (see `node`), already concatenated.
 pub fn compute_group(
-    group: &PitGroup,
+    group: &GroupPlan,
     events: &RecordBatch,
     spine: &SpineView<'_>,
     threads: usize,
@@ -46,11 +50,12 @@ pub fn compute_group(
             .ok_or_else(|| DataFusionError::Internal(format!("group input has no column {name}")))
     };
     let mut phases = Phases::start();
-    let (index, spine_ids) = KeyIndex::from_spine(&spine.keys, &group.key_types)?;
-    let event_keys: Vec<ArrayRef> = (0..group.key_types.len())
+    let key_types: Vec<DataType> = group.keys.iter().map(|k| k.ty).collect();
+    let (index, spine_ids) = SpineKeyIndex::from_spine(&spine.keys, &key_types)?;
+    let event_keys: Vec<ArrayRef> = (0..key_types.len())
         .map(|i| column(&key_column(i)).cloned())
         .collect::<Result<_>>()?;
-    let KeyIds { ids, null_keys } = index.lookup(&event_keys, &group.key_types)?;
+    let KeyIds { ids, null_keys } = index.lookup(&event_keys, &key_types)?;
     let ts_array = column(TIME_COLUMN)?;
     let ts_array = ts_array
         .as_primitive_opt::<TimestampMicrosecondType>()
@@ -69,10 +74,25 @@ pub fn compute_group(
         .enumerate()
         .map(|(i, input)| InputColumn::new(column(&input_column(i))?, input.ty))
         .collect::<Result<_>>()?;
-    let filters: Vec<Vec<bool>> = (0..group.n_filters)
-        .map(|i| filter_values(column(&filter_column(i))?))
+    let predicates: Vec<BooleanBuffer> = (0..group.predicates.len())
+        .map(|i| {
+            trues(column(&predicate_column(i))?)
+                .map_err(|e| DataFusionError::Execution(format!("{}: {e}", group.describe())))
+        })
         .collect::<Result<_>>()?;
-    let spec = Arc::new(key_spec(group, &inputs)?);
+    let filters: Vec<BooleanBuffer> = group
+        .filters
+        .iter()
+        .map(|f| conjunction(f, &predicates, events.num_rows()))
+        .collect();
+    let fed: Vec<DataType> = inputs
+        .iter()
+        .zip(&group.inputs)
+        .map(|(c, e)| c.fed_type(e.ty))
+        .collect();
+    let spec = KeySpec::from_plan(group, &fed)
+        .map_err(|e| DataFusionError::Internal(format!("{}: {e}", group.describe())))?;
+    let spec = Arc::new(spec);
     phases.mark("key ids, input columns");
 
     let n_keys = index.len();
@@ -155,24 +175,7 @@ pub fn compute_group(
     Ok(GroupOutput { columns, null_keys })
 }
 
-fn key_spec(group: &PitGroup, inputs: &[InputColumn]) -> Result<KeySpec> {
-    let features = group
-        .features
-        .iter()
-        .map(|f| FeatureSpec {
-            agg: f.agg,
-            input: f.input,
-            input_type: f.input.map(|i| inputs[i].fed_type(group.inputs[i].ty)),
-            filter: f.filter,
-            window_us: f.window_us,
-            ttl: f.ttl.map(|(ttl_us, filter)| Ttl { ttl_us, filter }),
-        })
-        .collect();
-    KeySpec::new(features, inputs.len(), group.n_filters)
-        .map_err(|e| DataFusionError::Internal(format!("source `{}`: {e}", group.source)))
-}
-
-fn agg_error(group: &PitGroup, f: usize, e: AggError) -> DataFusionError {
+fn agg_error(group: &GroupPlan, f: usize, e: AggError) -> DataFusionError {
     let name = group.features.get(f).map_or("?", |f| f.name.as_str());
     DataFusionError::Execution(format!("feature `{name}`: {e}"))
 }
@@ -237,11 +240,11 @@ fn split(events: &[usize], spine: &[usize], threads: usize) -> Vec<(usize, usize
 
 /// Everything a worker needs, shared read-only between threads.
 struct Job<'a> {
-    group: &'a PitGroup,
+    group: &'a GroupPlan,
     spec: &'a Arc<KeySpec>,
     ts: &'a [i64],
     inputs: &'a [InputColumn],
-    filters: &'a [Vec<bool>],
+    filters: &'a [BooleanBuffer],
     times: &'a [i64],
     events: &'a Buckets,
     spine: &'a Buckets,
@@ -266,7 +269,7 @@ impl Job<'_> {
                     for (slot, c) in self.inputs.iter().enumerate() {
                         c.encode(r, &mut encoded, slot);
                     }
-                    for (f, _) in self.filters.iter().enumerate().filter(|(_, f)| f[r]) {
+                    for (f, _) in self.filters.iter().enumerate().filter(|(_, f)| f.value(r)) {
                         encoded.set_filter(0, f);
                     }
                     encoded.seal();

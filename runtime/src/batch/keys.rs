@@ -18,7 +18,7 @@ use crate::ir::DataType;
 pub const NO_KEY: u32 = u32::MAX;
 
 /// The distinct keys of a spine, numbered `0..len()`.
-pub struct KeyIndex {
+pub struct SpineKeyIndex {
     map: KeyMap,
     len: usize,
 }
@@ -39,10 +39,10 @@ pub struct KeyIds {
     pub null_keys: usize,
 }
 
-impl KeyIndex {
+impl SpineKeyIndex {
     /// Numbers the distinct non-null keys of the spine rows (key columns in key
     /// order, of any Arrow type castable to the featc `types`).
-    pub fn from_spine(keys: &[ArrayRef], types: &[DataType]) -> Result<(KeyIndex, KeyIds)> {
+    pub fn from_spine(keys: &[ArrayRef], types: &[DataType]) -> Result<(SpineKeyIndex, KeyIds)> {
         let keys = normalise(keys, types)?;
         let rows = keys.first().map_or(0, |k| k.len());
         let mut ids = Vec::with_capacity(rows);
@@ -97,7 +97,7 @@ impl KeyIndex {
             }
         };
         Ok((
-            KeyIndex {
+            SpineKeyIndex {
                 map,
                 len: next as usize,
             },

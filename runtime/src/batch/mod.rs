@@ -22,7 +22,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use exec::{PitSpec, PointInTimeExec};
-pub use node::{PitFeature, PitGroup, PitInput, PointInTime};
+pub use node::PointInTime;
 
 /// A session that plans `PointInTime` nodes and reads sources the way `io` expects.
 ///
@@ -55,17 +55,14 @@ pub fn null_key_counts(plan: &Arc<dyn ExecutionPlan>) -> Vec<(String, usize)> {
 fn collect_null_keys(plan: &Arc<dyn ExecutionPlan>, out: &mut Vec<(String, usize)>) {
     if let Some(pit) = (plan.as_ref() as &dyn std::any::Any).downcast_ref::<PointInTimeExec>() {
         let metrics = pit.metrics().unwrap_or_default();
-        for (g, group) in pit.spec().groups.iter().enumerate() {
+        for (g, group) in pit.spec().plan.groups.iter().enumerate() {
             let name = exec::null_key_metric(g);
             let n = metrics
                 .iter()
                 .filter(|m| m.value().name() == name)
                 .map(|m| m.value().as_usize())
                 .sum();
-            out.push((
-                format!("{} by {}", group.source, group.spine_keys.join(", ")),
-                n,
-            ));
+            out.push((group.describe(), n));
         }
     }
     for child in plan.children() {

@@ -15,9 +15,7 @@ use datafusion::arrow::array::{
     TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{
-    DataType as ArrowType, Float64Type, Int64Type, TimestampMicrosecondType,
-};
+use datafusion::arrow::datatypes::{Float64Type, Int64Type, TimestampMicrosecondType};
 use datafusion::common::{DataFusionError, Result};
 
 use crate::expr::{arrow_type, UTC};
@@ -222,18 +220,4 @@ pub fn to_array(ty: DataType, values: &[Value], strings: Option<&[String]>) -> R
             Arc::new(b.finish())
         }
     })
-}
-
-/// The boolean filter columns of a group as plain vectors (null counts as false).
-pub fn filter_values(array: &ArrayRef) -> Result<Vec<bool>> {
-    match array.data_type() {
-        ArrowType::Boolean => {
-            let a = array.as_boolean();
-            Ok((0..a.len()).map(|i| a.is_valid(i) && a.value(i)).collect())
-        }
-        ArrowType::Null => Ok(vec![false; array.len()]),
-        t => Err(DataFusionError::Internal(format!(
-            "filter column of type {t}"
-        ))),
-    }
 }

@@ -18,12 +18,14 @@
 //! - float comparisons are DataFusion's: NaN is equal to itself and above +inf (like
 //!   `value::float_cmp`), but `-0.0 = +0.0` (DataFusion normalizes zeros before
 //!   Arrow's total-order kernels), unlike `value::float_cmp`;
-//! - a `let` is inlined where it is used.
+//! - lets are already inlined (`plan::GroupPlan`'s expressions name source columns
+//!   only).
 //!
 //! Column references are unqualified names; the schema an expression is evaluated
 //! against must have a column of that name with the type `arrow_type` gives.
 
 pub mod arith;
+pub mod mask;
 
 use std::fmt;
 use std::sync::Arc;
@@ -38,14 +40,11 @@ use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext
 use datafusion::logical_expr::{binary_expr, cast, Expr as DfExpr, Operator};
 use datafusion::physical_expr::PhysicalExpr;
 
-use crate::ir::{BinaryOp, DataType, Expr, ExprKind, Let, Literal, Span};
+use crate::ir::{BinaryOp, DataType, Expr, ExprKind, Literal};
 use arith::ArithOp;
 
 /// The time zone of every featc timestamp column.
 pub const UTC: &str = "UTC";
-
-/// How deep lets may nest when inlined; deeper means a cycle slipped past `check`.
-const MAX_DEPTH: usize = 256;
 
 /// The Arrow type featc uses for a language type (timestamps: µs, UTC).
 pub fn arrow_type(ty: DataType) -> ArrowType {
@@ -66,10 +65,6 @@ pub fn timestamp_type() -> ArrowType {
 /// Why an expression could not be lowered or evaluated.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExprError {
-    /// A column that is neither a let nor (when evaluating) in the batch.
-    UnknownColumn { name: String, span: Span },
-    /// Lets nest deeper than `MAX_DEPTH` (a cycle `check` should have rejected).
-    TooDeep { span: Span },
     /// DataFusion rejected the lowered expression (an internal error).
     Plan(String),
     /// Evaluation failed on data, e.g. an int64 overflow.
@@ -79,8 +74,6 @@ pub enum ExprError {
 impl fmt::Display for ExprError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ExprError::UnknownColumn { name, .. } => write!(f, "unknown column `{name}`"),
-            ExprError::TooDeep { .. } => write!(f, "lets nest too deeply (a cycle?)"),
             ExprError::Plan(m) => write!(f, "cannot plan expression: {m}"),
             ExprError::Eval(m) => write!(f, "{m}"),
         }
@@ -93,22 +86,17 @@ impl std::error::Error for ExprError {}
 /// (DataFusion's `THRESHOLD_INLINE_INLIST`).
 const INLINE_IN_LIST: usize = 3;
 
-/// Lowers `expr` to a DataFusion expression over unqualified column names, inlining
-/// the `lets` it refers to (a let may use the lets declared before it).
-pub fn to_datafusion(expr: &Expr, lets: &[Let]) -> Result<DfExpr, ExprError> {
-    lower(expr, lets, 0)
+/// Lowers `expr` (lets inlined) to a DataFusion expression over unqualified column
+/// names.
+pub fn to_datafusion(expr: &Expr) -> Result<DfExpr, ExprError> {
+    lower(expr)
 }
 
 /// Plans `expr` against `schema` once, for repeated evaluation on batches of that
 /// schema. No simplification is applied, so the batch plan and the streaming path
 /// evaluate exactly the same expression tree.
-pub fn compile(
-    expr: &Expr,
-    lets: &[Let],
-    schema: &Schema,
-) -> Result<Arc<dyn PhysicalExpr>, ExprError> {
-    let lowered = to_datafusion(expr, lets)?;
-    compile_datafusion(&lowered, schema)
+pub fn compile(expr: &Expr, schema: &Schema) -> Result<Arc<dyn PhysicalExpr>, ExprError> {
+    compile_datafusion(&to_datafusion(expr)?, schema)
 }
 
 /// Plans an already lowered expression against `schema` (see `compile`).
@@ -129,8 +117,8 @@ pub fn compile_datafusion(
 
 /// Evaluates `expr` on every row of `batch`, giving an array of `batch.num_rows()`
 /// values of type `arrow_type(expr.ty)`.
-pub fn evaluate(expr: &Expr, lets: &[Let], batch: &RecordBatch) -> Result<ArrayRef, ExprError> {
-    let physical = compile(expr, lets, &batch.schema())?;
+pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<ArrayRef, ExprError> {
+    let physical = compile(expr, &batch.schema())?;
     evaluate_compiled(&physical, batch)
 }
 
@@ -145,17 +133,10 @@ pub fn evaluate_compiled(
         .map_err(|e| ExprError::Eval(e.strip_backtrace()))
 }
 
-fn lower(expr: &Expr, lets: &[Let], depth: usize) -> Result<DfExpr, ExprError> {
-    if depth > MAX_DEPTH {
-        return Err(ExprError::TooDeep { span: expr.span });
-    }
-    let sub = |e: &Expr| lower(e, lets, depth + 1);
+fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
+    let sub = lower;
     Ok(match &expr.kind {
-        ExprKind::Column(name) => match lets.iter().rposition(|l| &l.name == name) {
-            // A let sees only the lets before it.
-            Some(i) => lower(&lets[i].expr, &lets[..i], depth + 1)?,
-            None => DfExpr::Column(Column::new_unqualified(name.clone())),
-        },
+        ExprKind::Column(name) => DfExpr::Column(Column::new_unqualified(name.clone())),
         ExprKind::Literal(lit) => DfExpr::Literal(literal(lit, expr.ty), None),
         ExprKind::Cast(inner) => to_type(sub(inner)?, inner.ty, expr.ty),
         ExprKind::Not(inner) => DfExpr::Not(Box::new(sub(inner)?)),

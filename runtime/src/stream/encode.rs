@@ -2,7 +2,7 @@
 //! encoding (`window::EncodedRows`) column by column, so that pushing each event
 //! into its entity's buffer copies a few words.
 
-use datafusion::arrow::array::{Array, BooleanArray};
+use datafusion::arrow::array::Array;
 use datafusion::arrow::buffer::BooleanBuffer;
 
 use super::cells::Cells;
@@ -57,32 +57,10 @@ pub(crate) fn encode_input(
     }
 }
 
-/// Marks the rows passing filter slot `f`: those where both masks (`None`: no mask)
-/// are true (a null mask value is false).
-pub(crate) fn encode_filter(
-    rows: &mut EncodedRows,
-    f: usize,
-    view: Option<&BooleanArray>,
-    feature: Option<&BooleanArray>,
-) {
-    let pass = match (view.map(trues), feature.map(trues)) {
-        (Some(a), Some(b)) => &a & &b,
-        (Some(a), None) | (None, Some(a)) => a,
-        (None, None) => {
-            (0..rows.len()).for_each(|r| rows.set_filter(r, f));
-            return;
-        }
-    };
+/// Marks the rows passing filter slot `f` (`pass`, from `expr::mask::conjunction`).
+pub(crate) fn encode_filter(rows: &mut EncodedRows, f: usize, pass: &BooleanBuffer) {
     let n = rows.len();
     for r in pass.set_indices().take_while(|&r| r < n) {
         rows.set_filter(r, f);
-    }
-}
-
-/// The rows where `mask` is true (not null and true), as one bit per row.
-fn trues(mask: &BooleanArray) -> BooleanBuffer {
-    match mask.nulls() {
-        Some(valid) => mask.values() & valid.inner(),
-        None => mask.values().clone(),
     }
 }

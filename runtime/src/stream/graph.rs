@@ -1,29 +1,29 @@
 //! `StreamGraph`: the serialized streaming plan of a project (plain serde data), one
 //! node per operator, each with the span of the `.feat` text it came from.
 //!
-//! Shape (edges always point downstream):
+//! Shape (every reference points upstream):
 //!
 //! ```text
-//! source ──> derive (one per view: its filter and lets)
-//!              └──> key_by (one per (source, key columns))
-//!                     └──> aggregate (the features of every view of that group)
-//!                            └──> output (feature names/types, services)
+//! source ──> aggregate (one per group of the feature plan: a `plan::GroupPlan`)
+//!              └──> output (the requested features, and the services they cover)
 //! ```
 //!
 //! Invariants `featc::lower::stream::lower_stream` upholds and the executor relies on
-//! (`StreamGraph::validate` re-checks the structural ones after loading JSON):
+//! (`StreamGraph::validate` re-checks them after loading JSON):
 //! - `nodes[i].id == NodeId(i)`; every `NodeId` field names a node of the right kind;
-//! - a derive's expressions refer only to its source's columns, its time column and
-//!   its own earlier lets; a feature's `arg`/`filter` may also use its derive's lets;
-//! - every aggregate has exactly one key_by, whose derives all read one source;
-//! - output feature `i` is `aggregates[aggregate].features[index]`.
+//! - an aggregate's plan is valid (`GroupPlan::validate`) and reads the source it
+//!   names: same source name and time column, key columns among its columns;
+//! - there is exactly one output node; output feature `i` is
+//!   `aggregates[aggregate].plan.features[index]`.
 
 use serde::{Deserialize, Serialize};
 
-use crate::ir::{AggKind, Column, DataType, Expr, Let, Span};
+use crate::ir::{Column, Span};
+use crate::plan::{FeaturePlan, GroupPlan, PlanError};
 
-/// The format version written into every graph; bumped on incompatible changes.
-pub const GRAPH_VERSION: u32 = 1;
+/// The format version written into every graph; bumped on incompatible changes
+/// (2: aggregate nodes carry a `GroupPlan`; derive and key_by nodes are gone).
+pub const GRAPH_VERSION: u32 = 2;
 
 /// A node's position in `StreamGraph::nodes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -36,13 +36,6 @@ pub struct StreamGraph {
     /// File names of the project, indexed by `Span::file`.
     pub files: Vec<String>,
     pub nodes: Vec<Node>,
-    pub edges: Vec<Edge>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Edge {
-    pub from: NodeId,
-    pub to: NodeId,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,8 +49,6 @@ pub struct Node {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     Source(SourceOp),
-    Derive(DeriveOp),
-    KeyBy(KeyByOp),
     Aggregate(AggregateOp),
     Output(OutputOp),
 }
@@ -73,62 +64,12 @@ pub struct SourceOp {
     pub lateness_us: i64,
 }
 
-/// A view's row transform: rows where `filter` is not true are dropped for the view's
-/// features (and its ttl check); `lets` are derived columns in declaration order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeriveOp {
-    pub view: String,
-    pub source: NodeId,
-    pub filter: Option<Expr>,
-    pub lets: Vec<Let>,
-}
-
-/// Partitions a source's rows by an entity key taken from `key_columns`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KeyByOp {
-    pub entity: String,
-    pub source: NodeId,
-    /// The source columns, in the entity's key order.
-    pub key_columns: Vec<String>,
-    /// The entity's key names (how spines and readers name the key), same order.
-    pub key_names: Vec<String>,
-    pub key_types: Vec<DataType>,
-}
-
-/// The windowed aggregates of one (source, key columns) group: one state per entity.
+/// The features of one group of the feature plan: one window state per entity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AggregateOp {
-    pub key_by: NodeId,
-    pub features: Vec<AggFeature>,
-    /// The ttl rules of the group's views with a ttl.
-    pub ttls: Vec<TtlCheck>,
-}
-
-/// One feature of an aggregate node.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AggFeature {
-    pub name: String,
-    /// The derive node (view) whose filter and lets apply.
-    pub derive: NodeId,
-    pub agg: AggKind,
-    /// `None` exactly for `count(*)`.
-    pub arg: Option<Expr>,
-    /// The feature's own `where` (the view filter is applied too).
-    pub filter: Option<Expr>,
-    /// `None` for a lifetime feature.
-    pub window_us: Option<i64>,
-    /// Index into `AggregateOp::ttls` when the view has a ttl.
-    pub ttl: Option<usize>,
-    pub ty: DataType,
-    pub span: Span,
-}
-
-/// A view's ttl: its features are null at `t` when the entity has no row of the view
-/// (after the view filter) in `(t - ttl_us, t]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TtlCheck {
-    pub derive: NodeId,
-    pub ttl_us: i64,
+    /// The source node whose events the plan reads.
+    pub source: NodeId,
+    pub plan: GroupPlan,
 }
 
 /// What readers see: the features in request order, and the services.
@@ -138,13 +79,10 @@ pub struct OutputOp {
     pub services: Vec<ServiceOut>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An output feature: `aggregate`'s plan's feature `index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputFeature {
-    pub name: String,
-    pub ty: DataType,
-    pub nullable: bool,
     pub aggregate: NodeId,
-    /// Index into that aggregate's `features`.
     pub index: usize,
 }
 
@@ -159,6 +97,7 @@ pub struct ServiceOut {
 /// A structural defect of a loaded graph.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GraphError {
+    /// The graph was written by another featc version.
     Version {
         found: u32,
         expected: u32,
@@ -177,18 +116,23 @@ pub enum GraphError {
     Output {
         count: usize,
     },
+    /// An aggregate's plan breaks an invariant or does not fit its source.
+    Plan {
+        node: NodeId,
+        error: PlanError,
+    },
     Json(String),
 }
 
 impl std::fmt::Display for GraphError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            GraphError::Version { found, expected } => {
-                write!(
-                    f,
-                    "stream graph version {found}, this runtime reads version {expected}"
-                )
-            }
+            GraphError::Version { found, expected } => write!(
+                f,
+                "stream graph version {found}, this runtime reads version {expected}: \
+                 regenerate the graph with this version of featc \
+                 (`featc build PROJECT --emit stream-json > graph.json`)"
+            ),
             GraphError::NodeId { index } => write!(f, "node {index} has a different id"),
             GraphError::BadRef {
                 node,
@@ -205,6 +149,7 @@ impl std::fmt::Display for GraphError {
                     "a stream graph has one output node, this one has {count}"
                 )
             }
+            GraphError::Plan { node, error } => write!(f, "node {}: {error}", node.0),
             GraphError::Json(m) => write!(f, "invalid stream graph JSON: {m}"),
         }
     }
@@ -213,8 +158,21 @@ impl std::fmt::Display for GraphError {
 impl std::error::Error for GraphError {}
 
 impl StreamGraph {
-    /// Reads a graph written by `to_json` and checks its structure.
+    /// Reads a graph written by `to_json` and checks its structure. A graph of
+    /// another version is refused by its version before its shape is read.
     pub fn from_json(text: &str) -> Result<StreamGraph, GraphError> {
+        #[derive(Deserialize)]
+        struct Versioned {
+            version: u32,
+        }
+        let versioned: Versioned =
+            serde_json::from_str(text).map_err(|e| GraphError::Json(e.to_string()))?;
+        if versioned.version != GRAPH_VERSION {
+            return Err(GraphError::Version {
+                found: versioned.version,
+                expected: GRAPH_VERSION,
+            });
+        }
         let graph: StreamGraph =
             serde_json::from_str(text).map_err(|e| GraphError::Json(e.to_string()))?;
         graph.validate()?;
@@ -234,20 +192,6 @@ impl StreamGraph {
     pub fn source(&self, id: NodeId) -> Option<&SourceOp> {
         match self.node(id).map(|n| &n.op) {
             Some(Op::Source(s)) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub fn derive(&self, id: NodeId) -> Option<&DeriveOp> {
-        match self.node(id).map(|n| &n.op) {
-            Some(Op::Derive(d)) => Some(d),
-            _ => None,
-        }
-    }
-
-    pub fn key_by(&self, id: NodeId) -> Option<&KeyByOp> {
-        match self.node(id).map(|n| &n.op) {
-            Some(Op::KeyBy(k)) => Some(k),
             _ => None,
         }
     }
@@ -275,6 +219,23 @@ impl StreamGraph {
         })
     }
 
+    /// The feature an output feature names.
+    pub fn output_feature(&self, f: OutputFeature) -> Option<&FeaturePlan> {
+        self.aggregate(f.aggregate)?.plan.features.get(f.index)
+    }
+
+    /// The nodes a node reads from, in id order.
+    pub fn inputs(&self, id: NodeId) -> Vec<NodeId> {
+        let mut out: Vec<NodeId> = match self.node(id).map(|n| &n.op) {
+            Some(Op::Aggregate(a)) => vec![a.source],
+            Some(Op::Output(o)) => o.features.iter().map(|f| f.aggregate).collect(),
+            _ => Vec::new(),
+        };
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The source nodes, in node order.
     pub fn sources(&self) -> impl Iterator<Item = (NodeId, &SourceOp)> {
         self.nodes.iter().filter_map(|n| match &n.op {
@@ -296,66 +257,43 @@ impl StreamGraph {
                 return Err(GraphError::NodeId { index: i });
             }
         }
-        let check = |node: NodeId, target: NodeId, expected: &'static str, ok: bool| {
-            if ok {
-                Ok(())
-            } else {
-                Err(GraphError::BadRef {
-                    node,
-                    expected,
-                    target,
-                })
-            }
+        let bad_ref = |node: NodeId, expected: &'static str, target: NodeId| GraphError::BadRef {
+            node,
+            expected,
+            target,
         };
         let mut outputs = 0;
         for n in &self.nodes {
             match &n.op {
                 Op::Source(_) => {}
-                Op::Derive(d) => check(n.id, d.source, "source", self.source(d.source).is_some())?,
-                Op::KeyBy(k) => check(n.id, k.source, "source", self.source(k.source).is_some())?,
                 Op::Aggregate(a) => {
-                    check(n.id, a.key_by, "key_by", self.key_by(a.key_by).is_some())?;
-                    let source = self.key_by(a.key_by).map(|k| k.source);
-                    let derives = a.features.iter().map(|f| f.derive);
-                    for d in derives.chain(a.ttls.iter().map(|t| t.derive)) {
-                        let ok = self.derive(d).is_some_and(|d| Some(d.source) == source);
-                        check(n.id, d, "derive (of the key_by's source)", ok)?;
-                    }
-                    for f in &a.features {
-                        if let Some(t) = f.ttl {
-                            if t >= a.ttls.len() {
-                                return Err(GraphError::BadRef {
-                                    node: n.id,
-                                    expected: "ttl",
-                                    target: n.id,
-                                });
-                            }
-                        }
-                    }
+                    let source = self
+                        .source(a.source)
+                        .ok_or(bad_ref(n.id, "source", a.source))?;
+                    a.plan
+                        .validate()
+                        .map_err(|error| GraphError::Plan { node: n.id, error })?;
+                    fits(&a.plan, source).map_err(|message| GraphError::Plan {
+                        node: n.id,
+                        error: PlanError {
+                            group: a.plan.describe(),
+                            message,
+                        },
+                    })?;
                 }
                 Op::Output(o) => {
                     outputs += 1;
                     for f in &o.features {
-                        let ok = self
-                            .aggregate(f.aggregate)
-                            .is_some_and(|a| f.index < a.features.len());
-                        check(n.id, f.aggregate, "aggregate", ok)?;
+                        if self.output_feature(*f).is_none() {
+                            return Err(bad_ref(n.id, "aggregate", f.aggregate));
+                        }
                     }
                     for s in &o.services {
                         if s.features.iter().any(|&i| i >= o.features.len()) {
-                            return Err(GraphError::BadRef {
-                                node: n.id,
-                                expected: "output feature",
-                                target: n.id,
-                            });
+                            return Err(bad_ref(n.id, "output feature", n.id));
                         }
                     }
                 }
-            }
-        }
-        for e in &self.edges {
-            for id in [e.from, e.to] {
-                check(id, id, "existing", self.node(id).is_some())?;
             }
         }
         if outputs != 1 {
@@ -363,4 +301,29 @@ impl StreamGraph {
         }
         Ok(())
     }
+}
+
+/// Whether a plan reads `source`: its name, time column and key columns (by type).
+fn fits(plan: &GroupPlan, source: &SourceOp) -> Result<(), String> {
+    if plan.source != source.name || plan.time_column != source.time_column {
+        return Err(format!(
+            "the plan reads source `{}` (time `{}`), the node `{}` (time `{}`)",
+            plan.source, plan.time_column, source.name, source.time_column
+        ));
+    }
+    for k in &plan.keys {
+        if !source
+            .columns
+            .iter()
+            .any(|c| c.name == k.column && c.ty == k.ty)
+        {
+            return Err(format!(
+                "key column `{}: {}` is not a column of `{}`",
+                k.column,
+                k.ty.name(),
+                source.name
+            ));
+        }
+    }
+    Ok(())
 }

@@ -1,51 +1,45 @@
-//! One aggregate node at run time: its compiled row expressions (input and filter
-//! slots), its entity key index and one `KeyState` per entity.
+//! One aggregate node at run time: its group plan's compiled input and predicate
+//! expressions, its entity key index and one `KeyState` per entity.
 //!
-//! Slots are deduplicated by their lowered DataFusion expression (lets inlined), the
-//! same expressions the batch plan projects, evaluated by the same `expr` module, so
-//! both paths feed identical values to the shared window state.
+//! The expressions are the plan's (lets inlined), lowered by the same `expr` module
+//! the batch plan's projection uses, and filters are the plan's conjunctions turned
+//! into bits by `expr::mask`, so both paths feed identical rows to the shared window
+//! state.
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, BooleanArray};
+use datafusion::arrow::array::{Array, ArrayRef};
+use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::logical_expr::Expr as DfExpr;
 use datafusion::physical_expr::PhysicalExpr;
 
 use super::cells::Cells;
 use super::encode::{encode_filter, encode_input};
 use super::error::StreamError;
-use super::graph::{AggregateOp, NodeId, StreamGraph};
+use super::graph::NodeId;
 use super::intern::Interner;
-use super::key::KeyIndex;
+use super::key::EntityIndex;
 use crate::agg::AggError;
-use crate::ir::{AggKind, DataType, Expr, Let};
+use crate::expr::mask::{conjunction, trues};
+use crate::ir::DataType;
+use crate::plan::GroupPlan;
 use crate::value::Value;
-use crate::window::{EncodedRows, FeatureSpec, KeySpec, KeyState, Ttl, PREFETCH_STAGES};
-
-/// A filter slot: the row counts when the view filter and the feature filter (each
-/// an index into `Group::masks`, `None` = no filter) are both true.
-type FilterSlot = (Option<usize>, Option<usize>);
+use crate::window::{EncodedRows, KeySpec, KeyState, PREFETCH_STAGES};
 
 pub(crate) struct Group {
     pub node: NodeId,
-    pub entity: String,
-    pub key_names: Vec<String>,
+    pub plan: GroupPlan,
     pub key_types: Vec<DataType>,
     /// Column indices of the key columns in the source's conformed batches.
     pub key_cols: Vec<usize>,
-    /// Input slot expressions, and their types.
+    /// The plan's inputs, compiled, and their types.
     inputs: Vec<(Arc<dyn PhysicalExpr>, DataType)>,
-    /// Distinct boolean expressions (view filters and feature filters).
-    masks: Vec<Arc<dyn PhysicalExpr>>,
-    filters: Vec<FilterSlot>,
+    /// The plan's predicates, compiled.
+    predicates: Vec<Arc<dyn PhysicalExpr>>,
     spec: Arc<KeySpec>,
-    /// Graph features (then one hidden ttl count per ttl check).
     pub names: Vec<Arc<str>>,
-    /// For each graph feature, the index of its hidden ttl count among the spec's features.
-    pub ttl_probe: Vec<Option<usize>>,
-    pub keys: KeyIndex,
+    pub keys: EntityIndex,
     pub states: Vec<KeyState>,
     /// A state that never sees an event: the values of an unknown entity.
     pub empty: KeyState,
@@ -59,197 +53,65 @@ pub(crate) struct Group {
     row_ids: Vec<Option<u32>>,
 }
 
-/// A batch's slot values for one group.
+/// A batch's slot values for one group: its inputs, and the rows passing each filter.
 pub(crate) struct Evaluated {
     inputs: Vec<ArrayRef>,
-    masks: Vec<BooleanArray>,
-}
-
-fn lowered(expr: &Expr, lets: &[Let], context: &str) -> Result<DfExpr, StreamError> {
-    crate::expr::to_datafusion(expr, lets).map_err(|error| StreamError::Expr {
-        context: context.to_string(),
-        error,
-    })
-}
-
-fn slot(list: &mut Vec<DfExpr>, e: DfExpr) -> usize {
-    match list.iter().position(|x| *x == e) {
-        Some(i) => i,
-        None => {
-            list.push(e);
-            list.len() - 1
-        }
-    }
+    filters: Vec<BooleanBuffer>,
 }
 
 impl Group {
-    /// Plans aggregate node `node` for batches of `schema` (the source's conformed
-    /// schema, see `StreamRuntime`).
+    /// Plans aggregate node `node` (its group plan `plan`) for batches of `schema`
+    /// (the source's conformed schema, see `StreamRuntime`).
     pub fn new(
-        graph: &StreamGraph,
         node: NodeId,
-        op: &AggregateOp,
+        plan: &GroupPlan,
         schema: &Schema,
         fold_run: u32,
     ) -> Result<Group, StreamError> {
-        let key_by = graph.key_by(op.key_by).ok_or(StreamError::Graph(
-            super::graph::GraphError::BadRef {
-                node,
-                expected: "key_by",
-                target: op.key_by,
-            },
-        ))?;
-        let source = graph
-            .source(key_by.source)
-            .map(|s| s.name.clone())
-            .unwrap_or_default();
         let mut key_cols = Vec::new();
-        for c in &key_by.key_columns {
-            let i = schema.index_of(c).map_err(|_| StreamError::MissingColumn {
-                table: source.clone(),
-                column: c.clone(),
-            })?;
+        for k in &plan.keys {
+            let i = schema
+                .index_of(&k.column)
+                .map_err(|_| StreamError::MissingColumn {
+                    table: plan.source.clone(),
+                    column: k.column.clone(),
+                })?;
             key_cols.push(i);
         }
-        let derive = |id: NodeId| {
-            graph
-                .derive(id)
-                .ok_or(StreamError::Graph(super::graph::GraphError::BadRef {
-                    node,
-                    expected: "derive",
-                    target: id,
-                }))
-        };
-
-        let mut input_exprs: Vec<DfExpr> = Vec::new();
-        let mut input_types: Vec<DataType> = Vec::new();
-        let mut mask_exprs: Vec<DfExpr> = Vec::new();
-        let mut filters: Vec<FilterSlot> = Vec::new();
-        let mut filter_slot = |fs: FilterSlot| -> Option<usize> {
-            if fs == (None, None) {
-                return None;
-            }
-            Some(match filters.iter().position(|x| *x == fs) {
-                Some(i) => i,
-                None => {
-                    filters.push(fs);
-                    filters.len() - 1
-                }
-            })
-        };
-        let mut specs = Vec::new();
-        let mut names = Vec::new();
-        for f in &op.features {
-            let d = derive(f.derive)?;
-            let context = format!("feature `{}`", f.name);
-            let view_mask = match &d.filter {
-                Some(e) => Some(slot(&mut mask_exprs, lowered(e, &d.lets, &context)?)),
-                None => None,
-            };
-            let feature_mask = match &f.filter {
-                Some(e) => Some(slot(&mut mask_exprs, lowered(e, &d.lets, &context)?)),
-                None => None,
-            };
-            let input = match &f.arg {
-                Some(e) => {
-                    let i = slot(&mut input_exprs, lowered(e, &d.lets, &context)?);
-                    if i == input_types.len() {
-                        input_types.push(e.ty);
-                    }
-                    Some(i)
-                }
-                None => None,
-            };
-            let ttl = match f.ttl.and_then(|t| op.ttls.get(t)) {
-                Some(t) => {
-                    let td = derive(t.derive)?;
-                    let m = match &td.filter {
-                        Some(e) => Some(slot(&mut mask_exprs, lowered(e, &td.lets, &context)?)),
-                        None => None,
-                    };
-                    Some(Ttl {
-                        ttl_us: t.ttl_us,
-                        filter: filter_slot((m, None)),
-                    })
-                }
-                None => None,
-            };
-            specs.push(FeatureSpec {
-                agg: f.agg,
-                input,
-                input_type: f.arg.as_ref().map(|e| e.ty),
-                filter: filter_slot((view_mask, feature_mask)),
-                window_us: f.window_us,
-                ttl,
-            });
-            names.push(Arc::from(f.name.as_str()));
-        }
-        // Hidden probes telling a stale (ttl) null from a null value.
-        let mut probes: Vec<(Ttl, usize)> = Vec::new();
-        let mut ttl_probe = Vec::new();
-        for i in 0..specs.len() {
-            let Some(t) = specs[i].ttl else {
-                ttl_probe.push(None);
-                continue;
-            };
-            let p = match probes.iter().find(|(u, _)| *u == t) {
-                Some((_, p)) => *p,
-                None => {
-                    let p = specs.len();
-                    specs.push(FeatureSpec {
-                        agg: AggKind::CountStar,
-                        input: None,
-                        input_type: None,
-                        filter: t.filter,
-                        window_us: Some(t.ttl_us),
-                        ttl: None,
-                    });
-                    probes.push((t, p));
-                    p
-                }
-            };
-            ttl_probe.push(Some(p));
-        }
-
-        let spec = KeySpec::new(specs, input_exprs.len(), filters.len()).map_err(|error| {
-            StreamError::Spec {
-                feature: graph
-                    .node(node)
-                    .map(|_| format!("aggregate n{}", node.0))
-                    .unwrap_or_default(),
+        let spec =
+            KeySpec::from_plan(plan, &plan.input_types()).map_err(|error| StreamError::Spec {
+                feature: format!("aggregate n{} ({})", node.0, plan.describe()),
                 error,
-            }
-        })?;
+            })?;
         let spec = Arc::new(spec);
-        let compile = |e: &DfExpr| {
-            crate::expr::compile_datafusion(e, schema).map_err(|error| StreamError::Expr {
-                context: format!("aggregate n{} of source `{source}`", node.0),
+        let compile = |e: &crate::ir::Expr| {
+            crate::expr::compile(e, schema).map_err(|error| StreamError::Expr {
+                context: format!("aggregate n{} ({})", node.0, plan.describe()),
                 error,
             })
         };
-        let inputs = input_exprs
+        let inputs = plan
+            .inputs
             .iter()
-            .zip(input_types)
-            .map(|(e, t)| Ok((compile(e)?, t)))
+            .map(|e| Ok((compile(e)?, e.ty)))
             .collect::<Result<Vec<_>, StreamError>>()?;
-        let masks = mask_exprs
+        let predicates = plan
+            .predicates
             .iter()
             .map(compile)
             .collect::<Result<Vec<_>, StreamError>>()?;
+        let key_types: Vec<DataType> = plan.keys.iter().map(|k| k.ty).collect();
         Ok(Group {
             node,
-            entity: key_by.entity.clone(),
-            key_names: key_by.key_names.clone(),
-            key_types: key_by.key_types.clone(),
+            plan: plan.clone(),
+            keys: EntityIndex::new(&key_types),
+            key_types,
             key_cols,
             inputs,
-            masks,
-            filters,
+            predicates,
             empty: KeyState::new(spec.clone()),
             spec,
-            names,
-            ttl_probe,
-            keys: KeyIndex::new(&key_by.key_types),
+            names: plan.feature_names().map(Arc::from).collect(),
             states: Vec::new(),
             strings: Interner::default(),
             fold_run,
@@ -261,9 +123,10 @@ impl Group {
     /// Evaluates the slots on a conformed batch (no state is touched, so a failing
     /// batch leaves the runtime as it was).
     pub fn evaluate(&self, batch: &RecordBatch) -> Result<Evaluated, StreamError> {
+        let context = || format!("aggregate n{} ({})", self.node.0, self.plan.describe());
         let eval = |e: &Arc<dyn PhysicalExpr>| {
             crate::expr::evaluate_compiled(e, batch).map_err(|error| StreamError::Expr {
-                context: format!("aggregate n{}", self.node.0),
+                context: context(),
                 error,
             })
         };
@@ -272,7 +135,7 @@ impl Group {
             let a = eval(e)?;
             if Cells::new(&a, *ty).is_none() {
                 return Err(StreamError::Expr {
-                    context: format!("aggregate n{}", self.node.0),
+                    context: context(),
                     error: crate::expr::ExprError::Eval(format!(
                         "an input evaluated to {}, expected {}",
                         a.data_type(),
@@ -282,23 +145,21 @@ impl Group {
             }
             inputs.push(a);
         }
-        let mut masks = Vec::with_capacity(self.masks.len());
-        for e in &self.masks {
-            let a = eval(e)?;
-            let b = a
-                .as_any()
-                .downcast_ref::<BooleanArray>()
-                .cloned()
-                .ok_or_else(|| StreamError::Expr {
-                    context: format!("aggregate n{}", self.node.0),
-                    error: crate::expr::ExprError::Eval(format!(
-                        "a filter evaluated to {}",
-                        a.data_type()
-                    )),
-                })?;
-            masks.push(b);
+        let mut predicates = Vec::with_capacity(self.predicates.len());
+        for e in &self.predicates {
+            let mask = trues(&eval(e)?).map_err(|error| StreamError::Expr {
+                context: context(),
+                error,
+            })?;
+            predicates.push(mask);
         }
-        Ok(Evaluated { inputs, masks })
+        let filters = self
+            .plan
+            .filters
+            .iter()
+            .map(|f| conjunction(f, &predicates, batch.num_rows()))
+            .collect();
+        Ok(Evaluated { inputs, filters })
     }
 
     /// Pushes the rows `rows` of a conformed batch (times `ts`, sequence numbers from
@@ -327,10 +188,8 @@ impl Group {
                 encode_input(&mut self.rows, slot, &cells, &mut self.strings);
             }
         }
-        for (f, (v, m)) in self.filters.iter().enumerate() {
-            let view = v.map(|i| &ev.masks[i]);
-            let feature = m.map(|i| &ev.masks[i]);
-            encode_filter(&mut self.rows, f, view, feature);
+        for (f, pass) in ev.filters.iter().enumerate() {
+            encode_filter(&mut self.rows, f, pass);
         }
         self.rows.seal();
         // First every row's entity, so the loop below can load the states of the rows
@@ -368,12 +227,25 @@ impl Group {
         null_keys
     }
 
-    /// Every feature (hidden probes included) of entity `id` (`None`: unknown entity)
-    /// at `t`, into `out`.
+    /// Every feature of entity `id` (`None`: unknown entity) at `t`, into `out`.
     pub fn read_into(&mut self, id: Option<u32>, t: i64, out: &mut Vec<Result<Value, AggError>>) {
         match id.and_then(|i| self.states.get_mut(i as usize)) {
             Some(s) => s.read_into(t, out),
             None => self.empty.read_into(t, out),
+        }
+    }
+
+    /// `read_into`, and whether each feature is stale (its ttl has passed) into `stale`.
+    pub fn read_with_staleness_into(
+        &mut self,
+        id: Option<u32>,
+        t: i64,
+        out: &mut Vec<Result<Value, AggError>>,
+        stale: &mut Vec<bool>,
+    ) {
+        match id.and_then(|i| self.states.get_mut(i as usize)) {
+            Some(s) => s.read_with_staleness_into(t, out, stale),
+            None => self.empty.read_with_staleness_into(t, out, stale),
         }
     }
 

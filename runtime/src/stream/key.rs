@@ -14,26 +14,26 @@ use crate::value::{Value, ValueKey};
 /// Invariant: a key is found by `get` iff it was inserted by `get_or_insert`; keys are
 /// compared by `Value::total_eq` (so a float key `-0.0` differs from `+0.0`).
 #[derive(Debug, Clone)]
-pub enum KeyIndex {
+pub enum EntityIndex {
     Int64(HashMap<i64, u32>),
     String(HashMap<Arc<str>, u32>),
     Other(HashMap<Vec<ValueKey>, u32>),
 }
 
-impl KeyIndex {
-    pub fn new(types: &[DataType]) -> KeyIndex {
+impl EntityIndex {
+    pub fn new(types: &[DataType]) -> EntityIndex {
         match types {
-            [DataType::Int64] => KeyIndex::Int64(HashMap::new()),
-            [DataType::String] => KeyIndex::String(HashMap::new()),
-            _ => KeyIndex::Other(HashMap::new()),
+            [DataType::Int64] => EntityIndex::Int64(HashMap::new()),
+            [DataType::String] => EntityIndex::String(HashMap::new()),
+            _ => EntityIndex::Other(HashMap::new()),
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
-            KeyIndex::Int64(m) => m.len(),
-            KeyIndex::String(m) => m.len(),
-            KeyIndex::Other(m) => m.len(),
+            EntityIndex::Int64(m) => m.len(),
+            EntityIndex::String(m) => m.len(),
+            EntityIndex::Other(m) => m.len(),
         }
     }
 
@@ -41,9 +41,9 @@ impl KeyIndex {
     /// when the values do not have the key's shape.
     pub fn get(&self, key: &[Value]) -> Option<u32> {
         match (self, key) {
-            (KeyIndex::Int64(m), [Value::Int64(k)]) => m.get(k).copied(),
-            (KeyIndex::String(m), [Value::String(k)]) => m.get(&**k).copied(),
-            (KeyIndex::Other(m), _) => {
+            (EntityIndex::Int64(m), [Value::Int64(k)]) => m.get(k).copied(),
+            (EntityIndex::String(m), [Value::String(k)]) => m.get(&**k).copied(),
+            (EntityIndex::Other(m), _) => {
                 let k: Vec<ValueKey> = key.iter().map(|v| ValueKey(v.canonical())).collect();
                 m.get(&k).copied()
             }
@@ -60,8 +60,8 @@ impl KeyIndex {
         }
         let next = self.len() as u32;
         Some(match (self, cols) {
-            (KeyIndex::Int64(m), [Cells::Int64(a)]) => *m.entry(a.value(row)).or_insert(next),
-            (KeyIndex::String(m), [Cells::String(a)]) => {
+            (EntityIndex::Int64(m), [Cells::Int64(a)]) => *m.entry(a.value(row)).or_insert(next),
+            (EntityIndex::String(m), [Cells::String(a)]) => {
                 let s = a.value(row);
                 match m.get(s) {
                     Some(id) => *id,
@@ -71,7 +71,7 @@ impl KeyIndex {
                     }
                 }
             }
-            (KeyIndex::Other(m), cols) => {
+            (EntityIndex::Other(m), cols) => {
                 let k: Vec<ValueKey> = cols
                     .iter()
                     .map(|c| ValueKey(c.get(row).canonical()))

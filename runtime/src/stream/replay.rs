@@ -185,8 +185,9 @@ pub fn replay(
     for &g in &needed {
         let group = &rt.groups[g];
         let mut cols = Vec::new();
-        for (name, ty) in group.key_names.iter().zip(&group.key_types) {
-            let col = conform(column(spine, "spine", name)?, *ty, name).map_err(|e| {
+        for key in &group.plan.keys {
+            let name = &key.name;
+            let col = conform(column(spine, "spine", name)?, key.ty, name).map_err(|e| {
                 StreamError::ColumnType {
                     table: "spine".into(),
                     column: e.column,
@@ -262,8 +263,12 @@ pub fn replay(
     let mut fields: Vec<Arc<Field>> = spine.schema().fields().iter().cloned().collect();
     let mut columns: Vec<ArrayRef> = spine.columns().to_vec();
     for (k, &i) in picked.iter().enumerate() {
-        let out = &rt.graph().output().map(|o| o.features[i].clone());
-        let (name, ty) = match out {
+        let graph = rt.graph();
+        let planned = graph
+            .output()
+            .and_then(|o| o.features.get(i))
+            .and_then(|f| graph.output_feature(*f));
+        let (name, ty) = match planned {
             Some(f) => (f.name.clone(), f.ty),
             None => (rt.feature_names()[i].to_string(), DataType::Int64),
         };

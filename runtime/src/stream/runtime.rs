@@ -62,6 +62,7 @@ pub struct StreamRuntime {
     seq: u64,
     hold: Option<i64>,
     scratch: Vec<Result<Value, AggError>>,
+    stale_scratch: Vec<bool>,
 }
 
 impl StreamRuntime {
@@ -103,15 +104,14 @@ impl StreamRuntime {
         let mut groups = Vec::new();
         let mut group_of_node = Vec::new();
         for (id, op) in graph.aggregates() {
-            let src_node = graph.key_by(op.key_by).map(|k| k.source);
-            let Some(s) = source_nodes.iter().position(|n| Some(*n) == src_node) else {
+            let Some(s) = source_nodes.iter().position(|n| *n == op.source) else {
                 return Err(StreamError::Graph(super::graph::GraphError::BadRef {
                     node: id,
-                    expected: "key_by",
-                    target: op.key_by,
+                    expected: "source",
+                    target: op.source,
                 }));
             };
-            let group = Group::new(&graph, id, op, &sources[s].schema, options.fold_run)?;
+            let group = Group::new(id, &op.plan, &sources[s].schema, options.fold_run)?;
             sources[s].groups.push(groups.len());
             group_of_node.push((id, s));
             groups.push(group);
@@ -128,7 +128,7 @@ impl StreamRuntime {
                 .position(|(n, _)| *n == f.aggregate)
                 .unwrap_or(0);
             outputs.push((g, f.index));
-            out_names.push(Arc::from(f.name.as_str()));
+            out_names.push(Arc::clone(&groups[g].names[f.index]));
         }
         Ok(StreamRuntime {
             graph,
@@ -142,6 +142,7 @@ impl StreamRuntime {
             seq: 0,
             hold: None,
             scratch: Vec::new(),
+            stale_scratch: Vec::new(),
         })
     }
 
@@ -359,7 +360,7 @@ impl StreamRuntime {
         t: i64,
     ) -> Result<FeatureVector, StreamError> {
         let picked = self.select(sel)?;
-        let entity_of = |i: &usize| self.groups[self.outputs[*i].0].entity.as_str();
+        let entity_of = |i: &usize| self.groups[self.outputs[*i].0].plan.entity.as_str();
         // The common case (one entity) is checked without allocating: reads are hot.
         if let Some(first) = picked.first().map(entity_of) {
             if picked.iter().any(|i| entity_of(i) != first) {
@@ -420,29 +421,29 @@ impl StreamRuntime {
                 }
             }
             let group = &self.groups[g];
-            let key = key_of(&group.entity).ok_or_else(|| StreamError::KeyArity {
-                entity: group.entity.clone(),
+            let entity = &group.plan.entity;
+            let key = key_of(entity).ok_or_else(|| StreamError::KeyArity {
+                entity: entity.clone(),
                 expected: group.key_types.len(),
                 found: 0,
             })?;
             if key.len() != group.key_types.len() {
                 return Err(StreamError::KeyArity {
-                    entity: group.entity.clone(),
+                    entity: entity.clone(),
                     expected: group.key_types.len(),
                     found: key.len(),
                 });
             }
             let id = group.keys.get(key);
             let mut out = std::mem::take(&mut self.scratch);
-            self.groups[g].read_into(id, t, &mut out);
-            let group = &self.groups[g];
+            let mut stale_of = std::mem::take(&mut self.stale_scratch);
+            self.groups[g].read_with_staleness_into(id, t, &mut out, &mut stale_of);
             for (p, &i) in picked.iter().enumerate() {
                 let (og, f) = self.outputs[i];
                 if og != g {
                     continue;
                 }
-                let stale = group.ttl_probe[f]
-                    .is_some_and(|p| matches!(out.get(p), Some(Ok(Value::Int64(0)))));
+                let stale = stale_of.get(f).copied().unwrap_or(false);
                 let (value, status) = match out.get(f).cloned().unwrap_or(Ok(Value::Null)) {
                     Err(e) => (Value::Null, Status::Error(e)),
                     Ok(v) if id.is_none() => (v, Status::UnknownEntity),
@@ -461,6 +462,7 @@ impl StreamRuntime {
                 }
             }
             self.scratch = out;
+            self.stale_scratch = stale_of;
         }
         features.extend(slots.into_iter().flatten());
         Ok(FeatureVector { at: t, features })

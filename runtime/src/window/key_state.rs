@@ -549,6 +549,27 @@ impl KeyState {
     /// Every feature evaluated at exactly `t`, in `KeySpec` feature order, written
     /// into `out` (cleared first; reuse it to avoid allocating per read).
     pub fn read_into(&mut self, t: i64, out: &mut Vec<Result<Value, AggError>>) {
+        self.read_checked_into(t, out, None);
+    }
+
+    /// `read_into`, also saying for each feature whether its ttl has passed (`stale`
+    /// is cleared first; a stale feature reads null; a feature without ttl is never
+    /// stale), so a reader can tell a stale null from a null value.
+    pub fn read_with_staleness_into(
+        &mut self,
+        t: i64,
+        out: &mut Vec<Result<Value, AggError>>,
+        stale: &mut Vec<bool>,
+    ) {
+        self.read_checked_into(t, out, Some(stale));
+    }
+
+    fn read_checked_into(
+        &mut self,
+        t: i64,
+        out: &mut Vec<Result<Value, AggError>>,
+        mut stale: Option<&mut Vec<bool>>,
+    ) {
         self.prefetch_for_read();
         self.warm(t);
         for k in 0..self.cursors.len() {
@@ -557,6 +578,9 @@ impl KeyState {
             }
         }
         out.clear();
+        if let Some(s) = stale.as_deref_mut() {
+            s.clear();
+        }
         let spec = &*self.spec;
         let cursors = &mut self.cursors;
         for f in 0..spec.features.len() {
@@ -569,6 +593,9 @@ impl KeyState {
                 out.push(cursors[k].finish(&spec.cursors[k], i));
             } else {
                 out.push(Ok(Value::Null));
+            }
+            if let Some(s) = stale.as_deref_mut() {
+                s.push(!fresh);
             }
         }
     }

@@ -24,5 +24,5 @@ pub use key_state::{KeyState, PREFETCH_STAGES};
 pub(crate) use layout::SlotStore;
 pub use run::BufferRun;
 pub use running::RunningWindow;
-pub use spec::{FeatureSpec, KeySpec, SpecError, Ttl};
+pub use spec::{KeySpec, SpecError};
 pub use ttl::ttl_fresh;

@@ -7,38 +7,16 @@ use super::accumulator::{window_accumulator, WindowAccumulator};
 use super::layout::RowLayout;
 use crate::agg::AggError;
 use crate::ir::{AggKind, DataType};
+use crate::plan::{FeaturePlan, GroupPlan, TtlRule};
 
-/// A view's ttl as seen by one feature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Ttl {
-    /// Positive duration in microseconds.
-    pub ttl_us: i64,
-    /// The filter slot holding the view's filter (`None`: every pushed event counts).
-    pub filter: Option<usize>,
-}
-
-/// One feature of a `KeyState`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeatureSpec {
-    pub agg: AggKind,
-    /// The slot of `push_event`'s `inputs` holding the aggregated value (the predicate
-    /// for `count_if`); `None` exactly for `count(*)`.
-    pub input: Option<usize>,
-    /// The input's type (`None` for `count(*)`).
-    pub input_type: Option<DataType>,
-    /// The slot of `push_event`'s `filters` that must be true for the event to count
-    /// for this feature (the feature's `where` and, when views with different filters
-    /// share the state, the view's filter); `None`: every pushed event counts.
-    pub filter: Option<usize>,
-    /// Positive window in microseconds; `None` is a lifetime feature.
-    pub window_us: Option<i64>,
-    /// The view's ttl, applied by `KeyState::read`.
-    pub ttl: Option<Ttl>,
-}
-
-/// Why a set of `FeatureSpec`s was rejected.
+/// Why a set of features was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpecError {
+    /// The executor feeds a different number of input slots than the plan has.
+    Slots {
+        planned: usize,
+        fed: usize,
+    },
     InputSlot {
         feature: usize,
         slot: usize,
@@ -70,6 +48,9 @@ pub enum SpecError {
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            SpecError::Slots { planned, fed } => {
+                write!(f, "{fed} input slots fed for a plan of {planned}")
+            }
             SpecError::InputSlot {
                 feature,
                 slot,
@@ -172,7 +153,7 @@ pub(crate) fn cache_bit(j: usize) -> u64 {
 /// followed by one hidden column per distinct ttl.
 #[derive(Debug, Clone)]
 pub struct KeySpec {
-    pub(crate) features: Vec<FeatureSpec>,
+    pub(crate) features: Vec<FeaturePlan>,
     pub(crate) n_inputs: usize,
     pub(crate) n_filters: usize,
     pub(crate) columns: Vec<Column>,
@@ -264,13 +245,29 @@ fn plan_cursors(
 }
 
 impl KeySpec {
-    /// Validates `features` for events carrying `n_inputs` values and `n_filters`
-    /// booleans, and plans one cursor per distinct window length.
+    /// The window state of `plan`'s features, for an executor feeding input slot `i`
+    /// with values of type `fed[i]`: the plan's type, or `int64` where the executor
+    /// feeds strings as order-preserving ids (the batch path does).
+    pub fn from_plan(plan: &GroupPlan, fed: &[DataType]) -> Result<KeySpec, SpecError> {
+        if fed.len() != plan.inputs.len() {
+            return Err(SpecError::Slots {
+                planned: plan.inputs.len(),
+                fed: fed.len(),
+            });
+        }
+        KeySpec::new(plan.features.clone(), fed.to_vec(), plan.filters.len())
+    }
+
+    /// Validates `features` for events carrying one value per slot of `slot_types`
+    /// (each of that type, or null) and `n_filters` booleans, and plans one cursor
+    /// per distinct window length. Only the features' aggregation, slots, window and
+    /// ttl are read.
     pub fn new(
-        features: Vec<FeatureSpec>,
-        n_inputs: usize,
+        features: Vec<FeaturePlan>,
+        slot_types: Vec<DataType>,
         n_filters: usize,
     ) -> Result<KeySpec, SpecError> {
+        let n_inputs = slot_types.len();
         let mut columns = Vec::new();
         let mut windows: Vec<Option<i64>> = Vec::new();
         for (i, f) in features.iter().enumerate() {
@@ -320,23 +317,19 @@ impl KeySpec {
                     }
                 }
             }
-            let input_type = if f.agg == AggKind::CountStar {
-                None
-            } else {
-                f.input_type
-            };
+            let input_type = f.input.map(|slot| slot_types[slot]);
             let proto = window_accumulator(f.agg, input_type, f.window_us.is_some())
                 .map_err(|error| SpecError::Agg { feature: i, error })?;
             columns.push(Column {
                 input: f.input,
-                input_type: f.input_type,
+                input_type,
                 filter: f.filter,
                 proto,
             });
             windows.push(f.window_us);
         }
         let mut ttl_column = Vec::with_capacity(features.len());
-        let mut ttls: Vec<(Ttl, usize)> = Vec::new();
+        let mut ttls: Vec<(TtlRule, usize)> = Vec::new();
         for (i, f) in features.iter().enumerate() {
             let Some(t) = f.ttl else {
                 ttl_column.push(None);
@@ -367,20 +360,14 @@ impl KeySpec {
         let (cursors, place) = plan_cursors(&columns, &aggs, &windows);
         let max_window_us = windows.iter().flatten().copied().max();
         let lifetime_cursor = cursors.iter().position(|p| p.window_us.is_none());
-        // A slot is stored by the type its readers declare; readers disagreeing (or
-        // not declaring one) get a `Value` cell.
-        let mut slot_types: Vec<Option<Option<DataType>>> = vec![None; n_inputs];
+        // A slot no feature reads is not stored.
+        let mut stored: Vec<Option<Option<DataType>>> = vec![None; n_inputs];
         for f in &features {
             if let Some(slot) = f.input {
-                let t = &mut slot_types[slot];
-                *t = match *t {
-                    None => Some(f.input_type),
-                    Some(old) if old == f.input_type => Some(old),
-                    Some(_) => Some(None),
-                };
+                stored[slot] = Some(Some(slot_types[slot]));
             }
         }
-        let layout = RowLayout::new(&slot_types, n_filters);
+        let layout = RowLayout::new(&stored, n_filters);
         Ok(KeySpec {
             features,
             n_inputs,
@@ -395,7 +382,7 @@ impl KeySpec {
         })
     }
 
-    pub fn features(&self) -> &[FeatureSpec] {
+    pub fn features(&self) -> &[FeaturePlan] {
         &self.features
     }
 
@@ -412,18 +399,18 @@ impl KeySpec {
 mod tests {
     use super::*;
 
-    fn feature(agg: AggKind, input: usize, window_us: Option<i64>) -> FeatureSpec {
-        FeatureSpec {
+    /// Slot 0 holds float64 values, slot 1 int64 (only what `KeySpec` reads is set).
+    fn feature(agg: AggKind, input: usize, window_us: Option<i64>) -> FeaturePlan {
+        FeaturePlan {
+            name: String::new(),
+            view: String::new(),
             agg,
             input: Some(input),
-            input_type: Some(if input == 0 {
-                DataType::Float64
-            } else {
-                DataType::Int64
-            }),
             filter: None,
             window_us,
             ttl: None,
+            ty: DataType::Float64,
+            span: crate::ir::Span::default(),
         }
     }
 
@@ -441,12 +428,12 @@ mod tests {
                 feature(Avg, 0, None),       // 5: another window, alone
                 feature(Sum, 1, week),       // 6: int64 sum, not served
                 feature(Avg, 1, week),       // 7: host of nothing, alone
-                FeatureSpec {
+                FeaturePlan {
                     filter: Some(0),
                     ..feature(Sum, 0, week) // 8: another filter, alone
                 },
             ],
-            2,
+            vec![DataType::Float64, DataType::Int64],
             1,
         )
         .unwrap();

@@ -1,0 +1,104 @@
+//! The feature plan as stable text: one block per group with its key, its slots
+//! (inputs `in<i>`, predicates `pred<i>`, filters `filter<i>`) and its features.
+//! `--emit batch` prints it above the DataFusion plan, `--emit stream` inside each
+//! aggregate node.
+
+use std::fmt::Write;
+
+use featc_runtime::plan::{FeaturePlan, GroupPlan, Plan};
+
+use super::ir::{name, top, ty};
+use crate::check::durations::display as duration;
+
+/// Every group of `plan`, numbered `g0, g1, ...`, then the output order.
+pub fn print_plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    for (g, group) in plan.groups.iter().enumerate() {
+        let span = group.span;
+        let _ = writeln!(
+            out,
+            "group g{g}: {}  @{}:{}..{}",
+            group.describe(),
+            span.file,
+            span.start,
+            span.end
+        );
+        print_group(&mut out, group, "  ");
+        out.push('\n');
+    }
+    let outputs: Vec<String> = plan
+        .outputs
+        .iter()
+        .map(|r| format!("g{}.f{}", r.group, r.feature))
+        .collect();
+    let _ = writeln!(out, "outputs: {}", outputs.join(", "));
+    out
+}
+
+/// A group's body, each line starting with `indent`.
+pub fn print_group(out: &mut String, group: &GroupPlan, indent: &str) {
+    let _ = writeln!(
+        out,
+        "{indent}entity {}, time {}",
+        name(&group.entity),
+        name(&group.time_column)
+    );
+    for k in &group.keys {
+        let _ = writeln!(
+            out,
+            "{indent}key {}: {} = {}",
+            name(&k.name),
+            k.ty.name(),
+            name(&k.column)
+        );
+    }
+    for (i, e) in group.inputs.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{indent}in{i}: {} = {}",
+            ty(e.ty.name(), e.nullable),
+            top(e)
+        );
+    }
+    for (i, e) in group.predicates.iter().enumerate() {
+        let _ = writeln!(out, "{indent}pred{i} = {}", top(e));
+    }
+    for (i, f) in group.filters.iter().enumerate() {
+        let preds: Vec<String> = f.iter().map(|p| format!("pred{p}")).collect();
+        let _ = writeln!(out, "{indent}filter{i} = {}", preds.join(" and "));
+    }
+    for (i, f) in group.features.iter().enumerate() {
+        let _ = writeln!(out, "{indent}f{i} {}", feature(f));
+    }
+}
+
+/// `name: type = agg(in0) where filter1 over 1h ttl 7d where filter0 [view v]`.
+fn feature(f: &FeaturePlan) -> String {
+    let arg = match f.input {
+        Some(i) => format!("in{i}"),
+        None => "*".to_string(),
+    };
+    let mut s = format!(
+        "{}: {} = {}({arg})",
+        name(&f.name),
+        ty(f.ty.name(), f.nullable()),
+        f.agg.name()
+    );
+    if let Some(w) = f.filter {
+        let _ = write!(s, " where filter{w}");
+    }
+    match f.window_us {
+        Some(w) => {
+            let _ = write!(s, " over {}", duration(w));
+        }
+        None => s.push_str(" lifetime"),
+    }
+    if let Some(t) = f.ttl {
+        let _ = write!(s, " ttl {}", duration(t.ttl_us));
+        if let Some(w) = t.filter {
+            let _ = write!(s, " where filter{w}");
+        }
+    }
+    let _ = write!(s, " [view {}]", name(&f.view));
+    s
+}

@@ -1,0 +1,281 @@
+//! The feature plan: what every backend computes, decided once. For each (source,
+//! entity key) group of the requested features, a `GroupPlan` holds the key columns,
+//! the deduplicated input and filter expressions (typed IR, `let`s inlined) and one
+//! `FeaturePlan` per feature (aggregation, slots, window, ttl rule).
+//!
+//! `featc::lower::groups::plan_groups` builds a `Plan` from a checked project; the
+//! batch node (`batch::PointInTime`) and the stream graph's aggregate nodes carry
+//! `GroupPlan`s, and both executors build their window state from one through
+//! `window::KeySpec::from_plan`. A backend that needs a fact about a feature the plan
+//! does not carry grows the plan (and its printer); it never keeps its own copy.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ir::{AggKind, DataType, Expr, Span};
+
+/// The plan of a set of requested features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The groups, in order of their first requested feature.
+    pub groups: Vec<GroupPlan>,
+    /// The requested features in request order. A feature requested twice is computed
+    /// once and appears twice here.
+    pub outputs: Vec<FeatureRef>,
+}
+
+/// A feature's place in a `Plan`: `groups[group].features[feature]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FeatureRef {
+    pub group: usize,
+    pub feature: usize,
+}
+
+/// The features of one (source, entity key columns) group: one sort (batch) or one
+/// state per entity (stream) serves them all.
+///
+/// Invariants (`validate` checks them; `plan_groups` upholds them):
+/// - `inputs` are pairwise different expressions (spans aside), and so are
+///   `predicates`; every predicate is `Bool`; expressions name only the source's
+///   columns and its time column (lets are inlined);
+/// - every filter is a non-empty, strictly increasing list of predicate indices, and
+///   filters are pairwise different; an event passes a filter when every one of its
+///   predicates is true (null is false);
+/// - every input and every filter is used by some feature;
+/// - `FeaturePlan` invariants hold for every feature, and feature names are unique.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupPlan {
+    /// The source's name.
+    pub source: String,
+    /// The source's event-time column.
+    pub time_column: String,
+    /// The entity's name.
+    pub entity: String,
+    /// The entity key, in the entity's key order.
+    pub keys: Vec<KeyColumn>,
+    /// The aggregated expressions (the predicate of `count_if`).
+    pub inputs: Vec<Expr>,
+    /// The boolean expressions of the views' and features' `where`s.
+    pub predicates: Vec<Expr>,
+    /// Conjunctions of predicates (see the invariants).
+    pub filters: Vec<Vec<usize>>,
+    pub features: Vec<FeaturePlan>,
+    /// The span of the group's first view.
+    pub span: Span,
+}
+
+/// One column of an entity key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct KeyColumn {
+    /// The entity's key name: how spines and readers name the key.
+    pub name: String,
+    /// The source column holding it.
+    pub column: String,
+    pub ty: DataType,
+}
+
+/// One feature of a group.
+///
+/// Invariants: `input` is `None` exactly for `count(*)`, and the input's type is one
+/// `agg` accepts, giving `ty`; slots are in range; `window_us` and the ttl are
+/// positive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeaturePlan {
+    /// The feature's (project-wide) name.
+    pub name: String,
+    /// The view that declares it.
+    pub view: String,
+    pub agg: AggKind,
+    /// Index into `GroupPlan::inputs`.
+    pub input: Option<usize>,
+    /// Index into `GroupPlan::filters`: the view's `where` and the feature's own;
+    /// `None` when neither exists (every event of the group counts).
+    pub filter: Option<usize>,
+    /// `None` is a lifetime feature.
+    pub window_us: Option<i64>,
+    pub ttl: Option<TtlRule>,
+    /// The result type.
+    pub ty: DataType,
+    pub span: Span,
+}
+
+impl FeaturePlan {
+    /// Whether a read can give null: unless the aggregation is zero when empty and
+    /// there is no ttl.
+    pub fn nullable(&self) -> bool {
+        self.agg.null_when_empty() || self.ttl.is_some()
+    }
+}
+
+/// A view's ttl as one feature sees it: the feature is null at `t` when the entity
+/// has no event passing `filter` (the view's `where`; `None`: every event) in
+/// `(t - ttl_us, t]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TtlRule {
+    pub ttl_us: i64,
+    /// Index into `GroupPlan::filters`.
+    pub filter: Option<usize>,
+}
+
+impl GroupPlan {
+    /// The features' names, in order.
+    pub fn feature_names(&self) -> impl Iterator<Item = &str> {
+        self.features.iter().map(|f| f.name.as_str())
+    }
+
+    /// The input slots' types, in slot order.
+    pub fn input_types(&self) -> Vec<DataType> {
+        self.inputs.iter().map(|e| e.ty).collect()
+    }
+
+    /// `source by key` or `source by (key, key)` (for messages and printers).
+    pub fn describe(&self) -> String {
+        match self.keys.as_slice() {
+            [one] => format!("{} by {}", self.source, one.name),
+            keys => {
+                let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+                format!("{} by ({})", self.source, names.join(", "))
+            }
+        }
+    }
+
+    /// Checks the invariants in the type's docs (but the column names, which the
+    /// executors check against the source's schema).
+    pub fn validate(&self) -> Result<(), PlanError> {
+        let err = |what: String| Err(PlanError::new(self, what));
+        for (i, e) in self.inputs.iter().enumerate() {
+            if self.inputs[..i].iter().any(|x| x.same_as(e)) {
+                return err(format!("input {i} repeats an earlier input"));
+            }
+        }
+        for (i, e) in self.predicates.iter().enumerate() {
+            if e.ty != DataType::Bool {
+                return err(format!("predicate {i} has type {}", e.ty.name()));
+            }
+            if self.predicates[..i].iter().any(|x| x.same_as(e)) {
+                return err(format!("predicate {i} repeats an earlier predicate"));
+            }
+        }
+        for (i, f) in self.filters.iter().enumerate() {
+            let increasing = f.windows(2).all(|w| w[0] < w[1]);
+            if f.is_empty() || !increasing || f.iter().any(|&p| p >= self.predicates.len()) {
+                return err(format!("filter {i} is not a list of predicates {f:?}"));
+            }
+            if self.filters[..i].contains(f) {
+                return err(format!("filter {i} repeats an earlier filter"));
+            }
+        }
+        let mut inputs_used = vec![false; self.inputs.len()];
+        let mut filters_used = vec![false; self.filters.len()];
+        for (i, f) in self.features.iter().enumerate() {
+            if self.features[..i].iter().any(|g| g.name == f.name) {
+                return err(format!("feature `{}` appears twice", f.name));
+            }
+            let problem = self.feature_problem(f, &mut inputs_used, &mut filters_used);
+            if let Some(what) = problem {
+                return err(format!("feature `{}`: {what}", f.name));
+            }
+        }
+        if let Some(i) = inputs_used.iter().position(|u| !u) {
+            return err(format!("input {i} is not used"));
+        }
+        if let Some(i) = filters_used.iter().position(|u| !u) {
+            return err(format!("filter {i} is not used"));
+        }
+        Ok(())
+    }
+
+    fn feature_problem(
+        &self,
+        f: &FeaturePlan,
+        inputs_used: &mut [bool],
+        filters_used: &mut [bool],
+    ) -> Option<String> {
+        let input_ty = match f.input {
+            Some(i) => match self.inputs.get(i) {
+                Some(e) => Some(e.ty),
+                None => return Some(format!("input {i} out of range")),
+            },
+            None => None,
+        };
+        if let Some(i) = f.input {
+            inputs_used[i] = true;
+        }
+        if (f.input.is_none()) != (f.agg == AggKind::CountStar) {
+            return Some("an input is needed exactly when the aggregation is not count(*)".into());
+        }
+        if f.agg.result_type(input_ty) != Some(f.ty) {
+            return Some(format!("{} does not give {}", f.agg.name(), f.ty.name()));
+        }
+        for slot in f
+            .filter
+            .iter()
+            .chain(f.ttl.iter().flat_map(|t| t.filter.iter()))
+        {
+            match filters_used.get_mut(*slot) {
+                Some(used) => *used = true,
+                None => return Some(format!("filter {slot} out of range")),
+            }
+        }
+        if f.window_us.is_some_and(|w| w <= 0) || f.ttl.is_some_and(|t| t.ttl_us <= 0) {
+            return Some("a window or ttl is not positive".into());
+        }
+        None
+    }
+}
+
+impl Plan {
+    /// The feature an output names (`None` when out of range).
+    pub fn feature(&self, r: FeatureRef) -> Option<&FeaturePlan> {
+        self.groups.get(r.group)?.features.get(r.feature)
+    }
+
+    /// The output features, in output order.
+    pub fn output_features(&self) -> impl Iterator<Item = &FeaturePlan> {
+        self.outputs.iter().filter_map(|r| self.feature(*r))
+    }
+
+    /// Checks every group and every output reference.
+    pub fn validate(&self) -> Result<(), PlanError> {
+        for g in &self.groups {
+            g.validate()?;
+        }
+        match self.outputs.iter().find(|r| self.feature(**r).is_none()) {
+            Some(r) => Err(PlanError {
+                group: format!("group {}", r.group),
+                message: format!("output feature {} does not exist", r.feature),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A plan that breaks an invariant (an internal error, or a hand-edited graph).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanError {
+    /// The group, as `source by key`.
+    pub group: String,
+    pub message: String,
+}
+
+impl PlanError {
+    fn new(group: &GroupPlan, message: String) -> PlanError {
+        PlanError {
+            group: group.describe(),
+            message,
+        }
+    }
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid plan of group `{}`: {}",
+            self.group, self.message
+        )
+    }
+}
+
+impl std::error::Error for PlanError {}
