@@ -10,7 +10,6 @@ pub mod import;
 pub mod lower;
 pub mod print;
 pub mod project;
-pub mod resolve;
 
 pub use check::CheckError;
 pub use diagnostics::{Diagnostic, Diagnostics, Label, LabelStyle};

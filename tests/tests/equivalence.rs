@@ -64,7 +64,7 @@ fn used_sources(
     ids: &[FeatureId],
     case: &GenCase,
 ) -> Vec<(String, RecordBatch)> {
-    featc_runtime::batch::run::sources_of(project, ids)
+    featc_runtime::io::sources_of(project, ids)
         .into_iter()
         .map(|s| {
             let batch = if s.name == "clicks" {

@@ -7,6 +7,7 @@ mod entities;
 pub mod error;
 pub mod exprs;
 mod features;
+pub mod resolve;
 mod services;
 mod sources;
 pub mod suggest;
@@ -15,7 +16,6 @@ mod views;
 
 pub use error::CheckError;
 
-use crate::resolve;
 use featc_grammar::ast;
 use featc_runtime::ir;
 

@@ -3,7 +3,7 @@
 use super::error::{CheckError, NameKind};
 use super::exprs::span;
 use super::meta;
-use crate::resolve::Symbols;
+use super::resolve::Symbols;
 use featc_grammar::ast;
 use featc_runtime::ir;
 

@@ -5,10 +5,10 @@ use super::durations::{self, Zero};
 use super::entities::CheckedEntity;
 use super::error::CheckError;
 use super::exprs::{ast_span, span, Binding, Exprs};
+use super::resolve::Symbols;
 use super::sources::CheckedSource;
 use super::suggest::closest;
 use super::{features, meta};
-use crate::resolve::Symbols;
 use featc_grammar::ast::{self, ViewClause};
 use featc_runtime::ir::{self, BinaryOp, DataType, EntityId, SourceId};
 

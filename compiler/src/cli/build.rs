@@ -55,7 +55,7 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> ExitCode {
+pub fn main(args: Args) -> ExitCode {
     let text = match args.emit {
         Stage::Ast => emit_ast(&args),
         Stage::Ir => {

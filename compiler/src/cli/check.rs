@@ -17,7 +17,7 @@ pub struct Args {
     pub projects: Vec<PathBuf>,
 }
 
-pub fn run(args: Args) -> ExitCode {
+pub fn main(args: Args) -> ExitCode {
     let (files, p) = match super::compile_project(&args.projects) {
         Ok(compiled) => compiled,
         Err(code) => return code,

@@ -32,7 +32,7 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> ExitCode {
+pub fn main(args: Args) -> ExitCode {
     match import(&args) {
         Ok(text) => match &args.out {
             None => {

@@ -40,13 +40,13 @@ pub enum Command {
 }
 
 /// Parses the command line and runs the subcommand.
-pub fn run() -> ExitCode {
+pub fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Check(args) => check::run(args),
-        Command::Build(args) => build::run(args),
-        Command::TrainingSet(args) => training_set::run(args),
-        Command::Replay(args) => replay::run(args),
-        Command::ImportSpec(args) => import_spec::run(args),
+        Command::Check(args) => check::main(args),
+        Command::Build(args) => build::main(args),
+        Command::TrainingSet(args) => training_set::main(args),
+        Command::Replay(args) => replay::main(args),
+        Command::ImportSpec(args) => import_spec::main(args),
     }
 }
 

@@ -81,7 +81,7 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("duration `{text}` is too large"))
 }
 
-pub fn run(args: Args) -> ExitCode {
+pub fn main(args: Args) -> ExitCode {
     let (_, project) = match super::compile_project(&args.job.projects) {
         Ok(p) => p,
         Err(code) => return code,
@@ -103,7 +103,7 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
     // checked like `featc training-set` does).
     let paths = args.job.source_paths(project)?;
     let ctx = batch::session_context(SessionConfig::new());
-    let tables = batch::run::bind_sources(&ctx, project, &features, &paths)
+    let tables = io::bind_sources(&ctx, project, &features, &paths)
         .await
         .map_err(|e| e.to_string())?;
     let mut data = Vec::new();
@@ -121,7 +121,7 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
     }
 
     // The spine, with the key columns of the entities the features need.
-    let keys = batch::run::spine_keys(project, &features);
+    let keys = io::spine_keys(project, &features);
     let spine = io::read_spine(&args.job.spine, &keys, &args.job.spine_time)
         .await
         .map_err(|e| e.to_string())?;

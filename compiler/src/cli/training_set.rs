@@ -12,7 +12,7 @@ use datafusion::prelude::SessionConfig;
 use featc::ir::{self, FeatureId};
 use featc_runtime::batch;
 use featc_runtime::batch::timing::Phases;
-use featc_runtime::io::{read_spine, OutputWriter};
+use featc_runtime::io::{self, read_spine, OutputWriter};
 use futures::StreamExt;
 use indicatif::ProgressBar;
 
@@ -36,7 +36,7 @@ pub struct Args {
     pub batch_size: Option<usize>,
 }
 
-pub fn run(args: Args) -> ExitCode {
+pub fn main(args: Args) -> ExitCode {
     let (_, project) = match super::compile_project(&args.job.projects) {
         Ok(compiled) => compiled,
         Err(code) => return code,
@@ -78,12 +78,12 @@ async fn compute(
     }
     let ctx = batch::session_context(config);
     say("reading the spine");
-    let keys = batch::run::spine_keys(project, features);
+    let keys = io::spine_keys(project, features);
     let spine = read_spine(&args.job.spine, &keys, &args.job.spine_time)
         .await
         .map_err(|e| e.to_string())?;
     say("binding sources");
-    let tables = batch::run::bind_sources(&ctx, project, features, paths)
+    let tables = io::bind_sources(&ctx, project, features, paths)
         .await
         .map_err(|e| e.to_string())?;
     let table_of = |s: &ir::Source| -> Arc<dyn datafusion::logical_expr::TableSource> {
@@ -91,7 +91,7 @@ async fn compute(
             Some(t) => provider_as_source(Arc::clone(t)),
             // Not reached: bind_sources binds every source a requested feature reads.
             None => Arc::new(datafusion::logical_expr::builder::LogicalTableSource::new(
-                featc_runtime::io::declared_schema(s),
+                io::declared_schema(s),
             )),
         }
     };
@@ -106,7 +106,7 @@ async fn compute(
     .map_err(|e| e.to_string())?;
     phases.mark("read spine, bind, lower");
     say("computing features");
-    let (physical, mut stream) = batch::run::execute(&ctx, plan)
+    let (physical, mut stream) = batch::execute(&ctx, plan)
         .await
         .map_err(super::engine_error)?;
     let mut writer =

@@ -39,7 +39,7 @@ pub struct Reads {
 
 /// Runs the example's events through a runtime built from `graph` (the fraud project's)
 /// and reads features back.
-pub fn run(graph: StreamGraph) -> Result<Reads, Box<dyn Error>> {
+pub fn ingest_and_read(graph: StreamGraph) -> Result<Reads, Box<dyn Error>> {
     // Default options: late events (older than the source's watermark, i.e. its newest
     // event time minus its declared `lateness`) are applied and counted.
     let mut rt = StreamRuntime::new(graph)?;

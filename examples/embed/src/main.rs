@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use featc_embed_example::{graph, run, show};
+use featc_embed_example::{graph, ingest_and_read, show};
 use featc_runtime::stream::FeatureVector;
 
 fn print(title: &str, v: &FeatureVector) {
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         Some(path) => graph::load_json(Path::new(&path)),
         None => graph::compile_dir(&graph::fraud_dir()),
     };
-    let reads = match graph.and_then(run) {
+    let reads = match graph.and_then(ingest_and_read) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

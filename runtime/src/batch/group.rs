@@ -115,14 +115,14 @@ pub fn compute_group(
     let mut results: Vec<Vec<Value>> = vec![vec![Value::Null; n_rows]; n_features];
     let ranges = split(&events_by_key.starts, &spine_by_key.starts, threads.max(1));
     let parts: Vec<Result<Vec<(u32, Vec<Value>)>>> = if ranges.len() <= 1 {
-        vec![job.run(0, n_keys)]
+        vec![job.merge_keys(0, n_keys)]
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = ranges
                 .iter()
                 .map(|&(a, b)| {
                     let job = &job;
-                    s.spawn(move || job.run(a, b))
+                    s.spawn(move || job.merge_keys(a, b))
                 })
                 .collect();
             handles
@@ -252,7 +252,7 @@ struct Job<'a> {
 
 impl Job<'_> {
     /// Keys `a..b`: every spine row of theirs with its feature values.
-    fn run(&self, a: usize, b: usize) -> Result<Vec<(u32, Vec<Value>)>> {
+    fn merge_keys(&self, a: usize, b: usize) -> Result<Vec<(u32, Vec<Value>)>> {
         let mut out = Vec::with_capacity(self.spine.starts[b] - self.spine.starts[a]);
         let mut encoded = EncodedRows::default();
         let mut read = Vec::with_capacity(self.group.features.len());

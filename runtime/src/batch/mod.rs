@@ -10,15 +10,17 @@ pub mod group;
 pub mod keys;
 pub mod node;
 pub mod planner;
-pub mod run;
 pub mod timing;
 pub mod values;
 
 use std::sync::Arc;
 
+use datafusion::common::Result as DfResult;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::optimizer::optimize_projections::OptimizeProjections;
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::{execute_stream, ExecutionPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use exec::{PitSpec, PointInTimeExec};
@@ -42,6 +44,18 @@ pub fn session_state(config: SessionConfig) -> SessionState {
 /// `session_state` wrapped in a context.
 pub fn session_context(config: SessionConfig) -> SessionContext {
     SessionContext::new_with_state(session_state(config))
+}
+
+/// Plans (optimizer, then `PointInTimeExec`) and starts a lowered plan in a session
+/// from `batch::session_context`. The physical plan is returned too: after the stream
+/// is drained, `batch::null_key_counts` reads its statistics.
+pub async fn execute(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+) -> DfResult<(Arc<dyn ExecutionPlan>, SendableRecordBatchStream)> {
+    let physical = ctx.state().create_physical_plan(&plan).await?;
+    let stream = execute_stream(Arc::clone(&physical), ctx.task_ctx())?;
+    Ok((physical, stream))
 }
 
 /// Rows skipped for a null key, per group (`(group description, count)`), read from

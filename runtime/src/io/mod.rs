@@ -8,6 +8,7 @@
 //! errors raised while the table is read (naming the source, the column and the row's
 //! time), never silently dropped.
 
+pub mod bind;
 pub mod output;
 pub mod parse;
 pub mod source;
@@ -23,6 +24,7 @@ use datafusion::prelude::SessionConfig;
 
 use crate::ir::DataType;
 
+pub use bind::{bind_sources, sources_of, spine_keys};
 pub use output::OutputWriter;
 pub use source::{bind_source, declared_schema};
 pub use spine::{read_spine, Spine};

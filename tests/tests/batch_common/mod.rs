@@ -66,10 +66,10 @@ pub async fn training_set(
     batch_size: Option<usize>,
 ) -> Result<RecordBatch, String> {
     let ctx = batch::session_context(config(batch_size));
-    let tables = batch::run::bind_sources(&ctx, project, features, source_paths)
+    let tables = featc_runtime::io::bind_sources(&ctx, project, features, source_paths)
         .await
         .map_err(|e| e.to_string())?;
-    let keys = batch::run::spine_keys(project, features);
+    let keys = featc_runtime::io::spine_keys(project, features);
     let spine = read_spine(spine_path, &keys, spine_time)
         .await
         .map_err(|e| e.to_string())?;
@@ -123,9 +123,7 @@ async fn run_plan(
         spine_time,
     )
     .map_err(|e| e.to_string())?;
-    let (_, stream) = batch::run::execute(ctx, plan)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (_, stream) = batch::execute(ctx, plan).await.map_err(|e| e.to_string())?;
     let schema = stream.schema();
     let batches = datafusion::physical_plan::common::collect(stream)
         .await

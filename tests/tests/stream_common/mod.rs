@@ -28,7 +28,7 @@ pub struct Loaded {
 pub async fn load(project: Project, spine_path: &Path) -> Loaded {
     let features = project.all_features();
     let ctx = batch::session_context(SessionConfig::new());
-    let tables = batch::run::bind_sources(&ctx, &project, &features, &HashMap::new())
+    let tables = featc_runtime::io::bind_sources(&ctx, &project, &features, &HashMap::new())
         .await
         .expect("bind sources");
     let mut names: Vec<&String> = tables.keys().collect();
@@ -43,7 +43,7 @@ pub async fn load(project: Project, spine_path: &Path) -> Loaded {
             .expect("collect source");
         sources.push((name.clone(), batches));
     }
-    let keys = batch::run::spine_keys(&project, &features);
+    let keys = featc_runtime::io::spine_keys(&project, &features);
     let spine = read_spine(spine_path, &keys, "ts")
         .await
         .expect("read spine");

@@ -5,8 +5,8 @@
 //! later file). Every declaration keeps its position in its list (its id in the IR);
 //! a duplicate is reported and the name keeps pointing at the first declaration.
 
-use crate::check::error::{CheckError, NameKind};
-use crate::check::suggest::closest;
+use super::error::{CheckError, NameKind};
+use super::suggest::closest;
 use featc_grammar::ast::{self, Ident, Item, ViewClause};
 use featc_runtime::ir::FeatureId;
 use std::collections::HashMap;

@@ -1,19 +1,15 @@
-//! The steps of a training-set run that need data, shared by the CLI and the tests:
-//! bind the sources the requested features read, say which spine keys they need,
-//! execute a lowered plan. (Lowering itself is `featc::lower::batch`, which does no IO.)
+//! What a job over data (a training set, a replay) binds before it starts: the
+//! sources the requested features read, bound to files, and the spine key columns
+//! they need.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
-use datafusion::common::Result as DfResult;
-use datafusion::execution::SendableRecordBatchStream;
-use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::{execute_stream, ExecutionPlan};
 use datafusion::prelude::SessionContext;
 
-use crate::io::{bind_source, IoError};
+use super::{bind_source, IoError};
 use crate::ir::{DataType, FeatureId, Project, Source};
 
 /// The sources the `features` read, in first-use order, without repeats.
@@ -78,16 +74,4 @@ pub async fn bind_sources(
         out.insert(source.name.clone(), table);
     }
     Ok(out)
-}
-
-/// Plans (optimizer, then `PointInTimeExec`) and starts a lowered plan in a session
-/// from `batch::session_context`. The physical plan is returned too: after the stream
-/// is drained, `batch::null_key_counts` reads its statistics.
-pub async fn execute(
-    ctx: &SessionContext,
-    plan: LogicalPlan,
-) -> DfResult<(Arc<dyn ExecutionPlan>, SendableRecordBatchStream)> {
-    let physical = ctx.state().create_physical_plan(&plan).await?;
-    let stream = execute_stream(Arc::clone(&physical), ctx.task_ctx())?;
-    Ok((physical, stream))
 }

@@ -3,7 +3,7 @@
 
 use featc_embed_example::events::{DAY, HOUR};
 use featc_embed_example::scenario::{payments, NOW};
-use featc_embed_example::{graph, run, Reads};
+use featc_embed_example::{graph, ingest_and_read, Reads};
 use featc_runtime::stream::{FeatureValue, FeatureVector, Status, StreamGraph};
 use featc_runtime::value::Value;
 
@@ -14,7 +14,7 @@ fn feature<'a>(v: &'a FeatureVector, name: &str) -> &'a FeatureValue {
 
 fn reads() -> Reads {
     let graph = graph::compile_dir(&graph::fraud_dir()).expect("compile examples/fraud");
-    run(graph).expect("run")
+    ingest_and_read(graph).expect("ingest and read")
 }
 
 /// Payments of user 7 in `(t - w, t]` that pass the view filter (`amount` null or >= 0).
@@ -129,6 +129,9 @@ fn a_service_reads_two_entities() {
 fn a_graph_loaded_from_json_reads_the_same() {
     let compiled = graph::compile_dir(&graph::fraud_dir()).expect("compile");
     let loaded = StreamGraph::from_json(&compiled.to_json()).expect("load");
-    let (a, b) = (run(compiled).expect("run"), run(loaded).expect("run"));
+    let (a, b) = (
+        ingest_and_read(compiled).expect("ingest and read"),
+        ingest_and_read(loaded).expect("ingest and read"),
+    );
     assert_eq!((a.service, a.user_now), (b.service, b.user_now));
 }
