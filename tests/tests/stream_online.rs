@@ -406,3 +406,27 @@ fn narrower_ints_and_dictionary_strings_are_read_like_the_batch_path() {
         assert_eq!(actual.column(c), expected.column(c), "feature column {c}");
     }
 }
+
+/// A graph written by an older featc (version 1: derive and key_by nodes) is refused
+/// by its version, with the command that regenerates it, before its shape is read.
+#[test]
+fn a_graph_of_an_older_version_is_refused_with_how_to_regenerate_it() {
+    let path = featc_tests::cases_dir().join("../fixtures/stream_graph_v1.json");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let err = StreamGraph::from_json(&text).expect_err("version 1 is refused");
+    assert!(
+        matches!(
+            err,
+            featc_runtime::stream::graph::GraphError::Version {
+                found: 1,
+                expected: 2
+            }
+        ),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("featc build PROJECT --emit stream-json"),
+        "{message}"
+    );
+}
