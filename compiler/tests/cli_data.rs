@@ -119,7 +119,7 @@ fn a_null_in_a_key_column_declared_non_nullable_is_named() {
     let dir = scratch("null_key");
     let tx = edited_transactions(&dir, |i, l| {
         Some(if i == 5 {
-            l.splitn(2, ',').nth(1).map(|r| format!(",{r}")).unwrap()
+            l.split_once(',').map(|(_, r)| format!(",{r}")).unwrap()
         } else {
             l.to_string()
         })

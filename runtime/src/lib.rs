@@ -1,6 +1,9 @@
 //! featc-runtime: the typed IR, the aggregation algebra, the reference interpreter and
 //! the batch and streaming executors. It depends on nothing else of featc.
 
+// Bad input must never panic: errors are values (see ARCHITECTURE.md, Invariants).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 pub mod agg;
 pub mod batch;
 pub mod exact;

@@ -61,8 +61,10 @@ fn runtime(policy: LatePolicy) -> StreamRuntime {
     .expect("runtime")
 }
 
-/// Rows of (ts, user, amount, kind).
-fn clicks(rows: &[(i64, Option<i64>, Option<f64>, Option<&str>)]) -> RecordBatch {
+/// A click: (ts, user, amount, kind).
+type Click<'a> = (i64, Option<i64>, Option<f64>, Option<&'a str>);
+
+fn clicks(rows: &[Click<'_>]) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new(
             "ts",

@@ -135,11 +135,7 @@ pub fn import_spec(
     let mut entities: Vec<(String, Vec<(String, &'static str)>)> = Vec::new();
     let mut view_entities = Vec::new();
     for v in &views {
-        let schema = &sources
-            .iter()
-            .find(|s| s.name == v.source)
-            .expect("checked above")
-            .schema;
+        let schema = schema_of(sources, v)?;
         let mut typed = Vec::new();
         for k in &v.keys {
             let ty = column_type(schema, v.source, k, &v.features[0].name)?;
@@ -183,11 +179,7 @@ pub fn import_spec(
             quoted(v.source, v.source)?,
             quoted(entity, entity)?
         );
-        let schema = &sources
-            .iter()
-            .find(|s| s.name == v.source)
-            .expect("checked above")
-            .schema;
+        let schema = schema_of(sources, v)?;
         for f in &v.features {
             let _ = writeln!(
                 out,
@@ -204,6 +196,22 @@ pub fn import_spec(
     }
     let _ = writeln!(out, "}}");
     Ok(out)
+}
+
+/// The schema of a view's source (every feature's source was found above).
+fn schema_of<'s>(sources: &'s [SourceSchema], v: &ViewPlan) -> Result<&'s Schema, ImportError> {
+    sources
+        .iter()
+        .find(|s| s.name == v.source)
+        .map(|s| &s.schema)
+        .ok_or_else(|| ImportError::MissingSource {
+            feature: v
+                .features
+                .first()
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            source: v.source.to_string(),
+        })
 }
 
 fn quoted(name: &str, feature: &str) -> Result<String, ImportError> {

@@ -2,6 +2,25 @@
 //! This is the only implementation of each aggregation's arithmetic; the batch and
 //! streaming executors both go through it (via `crate::window`), which is what makes
 //! their results bit-identical.
+//!
+//! Adding an aggregation touches these files, and no other (the feature plan, both
+//! executors and every printer carry `AggKind` without knowing its members):
+//! 1. `runtime/src/ir.rs`: the `AggKind` variant, its `name`, `result_type` and
+//!    `null_when_empty`;
+//! 2. `compiler/src/check/aggs.rs`: its spelling and argument rules (and the list
+//!    "did you mean" suggests from);
+//! 3. `runtime/src/agg/<name>.rs`: its monoid (`Aggregation`, and `Invertible` when it
+//!    has an inverse), declared and exported here; `finish_as` where another
+//!    aggregation's state can serve it;
+//! 4. `runtime/src/window/accumulator.rs`: `window_accumulator` picks its window
+//!    structure (invertible, monotonic deque, running);
+//! 5. `runtime/src/reference/aggregate.rs`: the oracle's own naive definition,
+//!    written from the semantics and sharing no code with 3;
+//! 6. `docs/semantics.md` (its row of the aggregation table) and `docs/language.md`;
+//! 7. the tests that draw it: `runtime/tests/algebra_support/{cases,naive}.rs` (the
+//!    algebra proptests against a naive fold) and `tests/src/gen.rs` (reference ==
+//!    batch == stream on generated projects);
+//! 8. `compiler/src/import/project.rs` when the JSON spec format names it.
 
 mod avg;
 mod count;

@@ -114,7 +114,7 @@ pub fn compute_group(
     let n_rows = spine.times.len();
     let mut results: Vec<Vec<Value>> = vec![vec![Value::Null; n_rows]; n_features];
     let ranges = split(&events_by_key.starts, &spine_by_key.starts, threads.max(1));
-    let parts: Vec<Result<Vec<(u32, Vec<Value>)>>> = if ranges.len() <= 1 {
+    let parts: Vec<Result<KeyRows>> = if ranges.len() <= 1 {
         vec![job.merge_keys(0, n_keys)]
     } else {
         std::thread::scope(|s| {
@@ -238,6 +238,10 @@ fn split(events: &[usize], spine: &[usize], threads: usize) -> Vec<(usize, usize
     ranges
 }
 
+/// Spine rows with their feature values (in group feature order), as a worker
+/// returns them.
+type KeyRows = Vec<(u32, Vec<Value>)>;
+
 /// Everything a worker needs, shared read-only between threads.
 struct Job<'a> {
     group: &'a GroupPlan,
@@ -252,7 +256,7 @@ struct Job<'a> {
 
 impl Job<'_> {
     /// Keys `a..b`: every spine row of theirs with its feature values.
-    fn merge_keys(&self, a: usize, b: usize) -> Result<Vec<(u32, Vec<Value>)>> {
+    fn merge_keys(&self, a: usize, b: usize) -> Result<KeyRows> {
         let mut out = Vec::with_capacity(self.spine.starts[b] - self.spine.starts[a]);
         let mut encoded = EncodedRows::default();
         let mut read = Vec::with_capacity(self.group.features.len());

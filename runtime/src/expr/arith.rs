@@ -152,7 +152,8 @@ impl ScalarUDFImpl for ArithUdf {
                     .iter()
                     .zip(b.iter())
                     .map(|(x, y)| match (x, y) {
-                        (Some(_), Some(y)) if y == 0.0 => None,
+                        // A float pattern compares with `==`: `-0.0` is a zero too.
+                        (Some(_), Some(0.0)) => None,
                         (Some(x), Some(y)) if self.op == ArithOp::Div => Some(x / y),
                         (Some(x), Some(y)) => Some(x % y),
                         _ => None,

@@ -21,7 +21,7 @@ pub struct OutputWriter {
 
 enum Inner {
     Parquet(Box<ArrowWriter<File>>),
-    Csv(CsvWriter<File>),
+    Csv(Box<CsvWriter<File>>),
 }
 
 impl OutputWriter {
@@ -43,7 +43,7 @@ impl OutputWriter {
                     .map_err(|e| err(e.to_string()))?;
                 Inner::Parquet(Box::new(w))
             }
-            Format::Csv => Inner::Csv(CsvWriter::new(file)),
+            Format::Csv => Inner::Csv(Box::new(CsvWriter::new(file))),
         };
         Ok(OutputWriter {
             path: path.to_path_buf(),

@@ -23,17 +23,38 @@ pub(crate) fn encode_input(
     let n = rows.len();
     match (rows.store(slot), cells) {
         (SlotStore::Unused, _) => {}
-        (SlotStore::Word { ty, word, tag }, Cells::Float64(a)) if ty == DataType::Float64 => {
+        (
+            SlotStore::Word {
+                ty: DataType::Float64,
+                word,
+                tag,
+            },
+            Cells::Float64(a),
+        ) => {
             for r in (0..n).filter(|&r| a.is_valid(r)) {
                 rows.put_word(r, word, tag, a.value(r).to_bits());
             }
         }
-        (SlotStore::Word { ty, word, tag }, Cells::Int64(a)) if ty == DataType::Int64 => {
+        (
+            SlotStore::Word {
+                ty: DataType::Int64,
+                word,
+                tag,
+            },
+            Cells::Int64(a),
+        ) => {
             for r in (0..n).filter(|&r| a.is_valid(r)) {
                 rows.put_word(r, word, tag, a.value(r) as u64);
             }
         }
-        (SlotStore::Word { ty, word, tag }, Cells::Timestamp(a)) if ty == DataType::Timestamp => {
+        (
+            SlotStore::Word {
+                ty: DataType::Timestamp,
+                word,
+                tag,
+            },
+            Cells::Timestamp(a),
+        ) => {
             for r in (0..n).filter(|&r| a.is_valid(r)) {
                 rows.put_word(r, word, tag, a.value(r) as u64);
             }

@@ -2,12 +2,19 @@
 //! executor that ingests events in any order and answers online reads.
 //!
 //! Code map: `graph` (serde data, loaded from JSON), `runtime` (`StreamRuntime`:
-//! ingest, watermarks, late policy, reads), `group` (one aggregate node: compiled
-//! row expressions, key index, one `window::KeyState` per entity), `encode` (a
-//! batch's columns in the window state's row encoding), `key`, `intern`
-//! (shared string cells), `cells`
-//! (Arrow <-> `Value`), `policy`, `metrics`, `dead_letter`, `read` (what reads
-//! return), `replay` (answering a spine from an event log, for `featc replay`).
+//! ingest, watermarks, late policy, reads), `group` (one aggregate node: its group
+//! plan's compiled expressions, its entity index, one `window::KeyState` per
+//! entity), `encode` (a batch's columns in the window state's row encoding), `key`
+//! (`EntityIndex`: entity keys to dense ids), `intern` (shared string cells), `cells`
+//! (Arrow <-> `Value`), `policy`, `metrics`, `dead_letter`, `error`, `read` (what
+//! reads return), `replay` (answering a spine from an event log, for `featc replay`).
+//!
+//! Performance (figures in BENCHMARKS.md): `Group::push` resolves a batch's entities
+//! first, then prefetches each entity's state a few events ahead while it pushes
+//! (see `window`'s docs), because on a large key space those cold loads are a large
+//! part of ingest. Ingest does not allocate per row: strings are interned (short ones
+//! through a small direct-mapped cache, the rest through a bounded set) and rows are
+//! encoded into reused buffers.
 
 mod cells;
 mod dead_letter;

@@ -1,6 +1,45 @@
 //! Window structures and the per-key state the batch and streaming executors share:
 //! `window_accumulator` (one feature over a sliding or lifetime set of events) and
-//! `KeyState` (every feature of one entity key, evaluated at any time).
+//! `KeyState` (every feature of one entity key, evaluated at any time), planned by
+//! `KeySpec::from_plan` from a group of the feature plan.
+//!
+//! Code map: `spec` (`KeySpec`: one cursor of accumulators per window length, and
+//! which features share a state), `key_state` (`KeyState`), `buffer` (`EventBuffer`,
+//! an entity's buffered events), `layout` and `row` (`RowLayout`: a row packed into a
+//! few 64-bit words), `encoded` (`EncodedRows`: a batch's rows in that encoding),
+//! `run` (`BufferRun`: a run of buffered rows handed to an accumulator), `accumulator`
+//! (`WindowAccumulator` and `window_accumulator`), `invertible` (counts,
+//! count_distinct through a multiset, sum, avg, var, stddev), `deque` (windowed min,
+//! max, first, last: a monotonic deque), `running` (lifetime), `check` (the type
+//! check of fed values), `ttl` (the ttl rule).
+//!
+//! Sharing: features over the same events (window, input, type, filter) share one
+//! state: a twin reads its twin's accumulator, and a sum or avg that a var_pop,
+//! stddev_pop or avg beside it can finish (`finish_as`) is an alias of it.
+//!
+//! Performance (figures in BENCHMARKS.md):
+//! - Ingest folds an entity's events into its cursors in runs (`promise`,
+//!   `Options::fold_run`): on a large key space the state is cold, so it is visited
+//!   once per run, not once per event; reads fold what is pending themselves. A
+//!   cursor hands each accumulator the rows it moves over as one `BufferRun`: the
+//!   stored words, read without building a `Value` per row and column; a deque evicts
+//!   a run without reading it (every entry up to the run's last event leaves).
+//! - Events reach a `KeyState` already in the buffer's row encoding: both executors
+//!   write a batch's input and filter columns into `EncodedRows` column by column,
+//!   and `push_row` copies a row.
+//! - The lifetime cursor keeps a `base` (the fold of everything up to `base_upto`):
+//!   at a drop it is a copy, in place, of the lifetime cursor at the horizon, so
+//!   dropped events are not folded twice.
+//! - `KeyState` is `repr(C)` with what a push reads first: a push touches its first
+//!   three cache lines only. The stream ingest prefetches each entity's state in
+//!   stages a few events ahead (`KeyState::prefetch`: those lines, the buffer tail
+//!   and, when a run is due, the cursors and accumulators; `crate::prefetch` is the
+//!   one place with `unsafe`). A read prefetches the whole state level by level
+//!   before walking it.
+//! - Each accumulator's finish is cached until the accumulator changes (validity
+//!   bits in the cursor, so a fold dirties no cache line for them; the values are
+//!   allocated by an entity's first read), so serving reads between events skip the
+//!   exact roundings.
 
 mod accumulator;
 mod buffer;

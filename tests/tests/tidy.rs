@@ -1,0 +1,175 @@
+//! House rules, checked rather than remembered: every `.rs` file says what it is in a
+//! `//!` first line; ARCHITECTURE.md names every module folder and every top-level
+//! module of the library crates; pest stays in the grammar crate, codespan-reporting
+//! in `compiler/src/diagnostics.rs`, `std::fs` in the CLI and IO modules; the CLI's
+//! dependencies stay optional for library users.
+
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    root.canonicalize().unwrap_or(root)
+}
+
+/// Folders never walked: build output, VCS data, generated benchmark data.
+const SKIPPED: &[&str] = &["target", ".git", "bench-data", "node_modules"];
+
+/// Every file under `dir` (relative to the repository, `/`-separated), sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().to_string();
+            if path.is_dir() {
+                if !SKIPPED.contains(&name.as_str()) && !name.starts_with('.') {
+                    stack.push(path);
+                }
+            } else if let Ok(rel) = path.strip_prefix(repo()) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn rust_files() -> Vec<String> {
+    files_under(&repo())
+        .into_iter()
+        .filter(|f| f.ends_with(".rs"))
+        .collect()
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(repo().join(rel)).unwrap_or_default()
+}
+
+/// The library crates' source folders (what "library code" means below).
+const LIBRARY_SOURCES: &[&str] = &["grammar/src/", "compiler/src/", "runtime/src/"];
+
+#[test]
+fn every_rust_file_starts_with_a_doc_line() {
+    let missing: Vec<String> = rust_files()
+        .into_iter()
+        .filter(|f| !read(f).starts_with("//!"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "these files do not start with a `//!` line saying what they are: {missing:#?}"
+    );
+}
+
+#[test]
+fn architecture_names_every_module_folder_and_top_level_module() {
+    let architecture = read("ARCHITECTURE.md");
+    let mut modules: Vec<String> = Vec::new();
+    for f in rust_files() {
+        // Module folders: any folder holding Rust files under a crate's `src/`.
+        if let Some((dir, _)) = f.rsplit_once('/') {
+            if dir.contains("/src/") && !modules.contains(&format!("{dir}/")) {
+                modules.push(format!("{dir}/"));
+            }
+        }
+        // Top-level modules of the library crates.
+        let top = LIBRARY_SOURCES
+            .iter()
+            .any(|src| f.strip_prefix(src).is_some_and(|rest| !rest.contains('/')));
+        let root = f.ends_with("/lib.rs") || f.ends_with("/main.rs");
+        if top && !root {
+            modules.push(f);
+        }
+    }
+    let unnamed: Vec<&String> = modules
+        .iter()
+        .filter(|m| !architecture.contains(m.as_str()))
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "ARCHITECTURE.md's code map does not name these modules: {unnamed:#?}"
+    );
+}
+
+/// This file, which names what it looks for.
+const THIS_FILE: &str = "tests/tests/tidy.rs";
+
+/// `file:line` of every line of a Rust file (and, with `in_manifests`, of a
+/// `Cargo.toml`) of the repository that mentions `needle`.
+fn mentions(needle: &str, in_manifests: bool) -> Vec<String> {
+    let mut hits = Vec::new();
+    for f in files_under(&repo()) {
+        let manifest = f.ends_with("Cargo.toml");
+        if !(f.ends_with(".rs") || (in_manifests && manifest)) || f == THIS_FILE {
+            continue;
+        }
+        for (i, line) in read(&f).lines().enumerate() {
+            if line.contains(needle) {
+                hits.push(format!("{f}:{}", i + 1));
+            }
+        }
+    }
+    hits
+}
+
+#[test]
+fn only_the_grammar_crate_names_pest() {
+    let outside: Vec<String> = ["pest::", "pest_derive", "use pest", "pest ="]
+        .iter()
+        .flat_map(|n| mentions(n, true))
+        .filter(|hit| !hit.starts_with("grammar/") && !hit.starts_with("Cargo.toml"))
+        .collect();
+    assert!(outside.is_empty(), "pest outside grammar/: {outside:#?}");
+}
+
+#[test]
+fn only_the_diagnostics_module_names_codespan_reporting() {
+    let outside: Vec<String> = mentions("codespan_reporting", false)
+        .into_iter()
+        .filter(|hit| !hit.starts_with("compiler/src/diagnostics.rs:"))
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "codespan-reporting outside compiler/src/diagnostics.rs: {outside:#?}"
+    );
+}
+
+#[test]
+fn library_code_reads_and_writes_files_only_in_the_cli_and_io_modules() {
+    const ALLOWED: &[&str] = &["compiler/src/cli/", "runtime/src/io/"];
+    let mut offenders = Vec::new();
+    for f in rust_files() {
+        let library = LIBRARY_SOURCES.iter().any(|s| f.starts_with(s));
+        if !library || ALLOWED.iter().any(|a| f.starts_with(a)) {
+            continue;
+        }
+        for (i, line) in read(&f).lines().enumerate() {
+            let grouped = line.contains("use std::{") && line.contains("fs");
+            if line.contains("std::fs") || grouped {
+                offenders.push(format!("{f}:{}", i + 1));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "std::fs outside the CLI and IO modules: {offenders:#?}"
+    );
+}
+
+#[test]
+fn the_cli_dependencies_are_optional_for_library_users() {
+    let manifest = read("compiler/Cargo.toml");
+    for dep in ["clap", "indicatif", "tokio", "futures"] {
+        let line = manifest
+            .lines()
+            .find(|l| l.starts_with(&format!("{dep} ")) || l.starts_with(&format!("{dep}.")))
+            .unwrap_or_else(|| panic!("compiler/Cargo.toml has no `{dep}` dependency"));
+        assert!(
+            line.contains("optional = true"),
+            "`{dep}` must be optional (behind the `cli` feature): {line}"
+        );
+    }
+}
