@@ -2,7 +2,7 @@
 //! parenthesized, types after names (`?` for nullable).
 
 use crate::check::durations::display as duration;
-use featc_runtime::ir::{AggKind, Expr, ExprKind, Feature, Literal, Meta, Project, View};
+use featc_runtime::ir::{AggKind, Column, Expr, ExprKind, Feature, Literal, Meta, Project, View};
 use std::fmt::Write;
 
 /// Prints a checked project. The output depends only on the project value.
@@ -16,14 +16,7 @@ pub fn print_project(p: &Project) -> String {
         docs(&mut out, &s.meta, "");
         let _ = writeln!(out, "source {}", name(&s.name));
         let _ = writeln!(out, "  time {}: timestamp", name(&s.time_column));
-        for c in &s.columns {
-            let _ = writeln!(
-                out,
-                "  column {}: {}",
-                name(&c.name),
-                ty(c.ty.name(), c.nullable)
-            );
-        }
+        columns(&mut out, &s.columns);
         if let Some(l) = &s.location {
             let _ = writeln!(out, "  file {}", quote(l));
         }
@@ -123,6 +116,18 @@ fn view(out: &mut String, p: &Project, v: &View) {
 /// A feature's output type: nullable unless empty windows give 0 and no ttl applies.
 fn feature_type(v: &View, f: &Feature) -> String {
     ty(f.ty.name(), v.can_be_null(f))
+}
+
+/// A source's declared columns, one `  column name: type` line each.
+pub(crate) fn columns(out: &mut String, columns: &[Column]) {
+    for c in columns {
+        let _ = writeln!(
+            out,
+            "  column {}: {}",
+            name(&c.name),
+            ty(c.ty.name(), c.nullable)
+        );
+    }
 }
 
 pub(crate) fn ty(name: &str, nullable: bool) -> String {

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use featc_runtime::stream::graph::{Op, StreamGraph};
 
-use super::ir::{name, ty};
+use super::ir::{columns, name, ty};
 use super::plan::print_group;
 use crate::check::durations::display as duration;
 
@@ -37,14 +37,7 @@ pub fn print_stream(g: &StreamGraph) -> String {
                     us => duration(us),
                 };
                 let _ = writeln!(out, "  time {}, lateness {lateness}", name(&s.time_column));
-                for c in &s.columns {
-                    let _ = writeln!(
-                        out,
-                        "  column {}: {}",
-                        name(&c.name),
-                        ty(c.ty.name(), c.nullable)
-                    );
-                }
+                columns(&mut out, &s.columns);
             }
             Op::Aggregate(a) => {
                 let _ = writeln!(
