@@ -160,3 +160,12 @@ fn collapse(mut expected: BTreeSet<String>) -> Vec<String> {
 pub(crate) fn nesting_expectation() -> String {
     format!("at most {} levels of nesting", scan::MAX_NESTING)
 }
+
+/// A chain of more operators than the tree depth allows (other than `and`/`or`, whose
+/// chains are balanced): it is long, not nested, and `let`s split it.
+pub(crate) fn chain_expectation() -> String {
+    format!(
+        "at most {} arithmetic or comparison operators in one expression (split it with `let`s)",
+        scan::MAX_NESTING
+    )
+}

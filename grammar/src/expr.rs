@@ -1,5 +1,8 @@
 //! Expressions: pest yields a flat operand/operator sequence and the Pratt parser here
-//! applies precedence and associativity.
+//! applies precedence and associativity. A chain of `and`s (or of `or`s) is built as a
+//! balanced tree: both are associative, so the tree's shape does not change a value,
+//! and a flat chain of thousands of terms (a generated filter) stays a shallow tree
+//! that every later pass can walk recursively.
 
 use std::sync::OnceLock;
 
@@ -75,6 +78,134 @@ fn is_operand(rule: Rule) -> bool {
 
 type Built = Result<Expr, ParseError>;
 
+/// An upper bound of the depth of the tree this level's operators build (operands
+/// count for nothing here: their own levels are counted when they are built), and the
+/// longest run of operators other than `and`/`or`. The level's `or`s split it into
+/// terms, each term's `and`s into factors; the balanced chains add their logarithmic
+/// depth, every other operator of a factor adds one.
+fn level_depth(pair: Pair<'_, Rule>) -> (usize, usize) {
+    let (mut ors, mut ands, mut ops) = (0usize, 0usize, 0usize);
+    let (mut deepest_term, mut deepest_factor, mut longest) = (0usize, 0usize, 0usize);
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::op_or => {
+                deepest_factor = deepest_factor.max(ops);
+                deepest_term = deepest_term.max(balanced_depth(ands) + deepest_factor);
+                longest = longest.max(ops);
+                (ors, ands, ops, deepest_factor) = (ors + 1, 0, 0, 0);
+            }
+            Rule::op_and => {
+                deepest_factor = deepest_factor.max(ops);
+                longest = longest.max(ops);
+                (ands, ops) = (ands + 1, 0);
+            }
+            rule if !is_operand(rule) => ops += 1,
+            _ => {}
+        }
+    }
+    deepest_factor = deepest_factor.max(ops);
+    deepest_term = deepest_term.max(balanced_depth(ands) + deepest_factor);
+    (balanced_depth(ors) + deepest_term, longest.max(ops))
+}
+
+/// The depth a balanced tree of `operators + 1` terms adds: `ceil(log2(operators + 1))`.
+fn balanced_depth(operators: usize) -> usize {
+    (usize::BITS - operators.leading_zeros()) as usize
+}
+
+/// `e` with every chain of `and`s (and of `or`s) that the Pratt parser built as a
+/// left spine rebuilt as a balanced tree of the same terms in the same order. The
+/// spine is taken apart in a loop (never recursively, however long it is); the
+/// recursion into terms and other operators is bounded by `expr_at`'s depth check.
+fn balance(e: Expr) -> Expr {
+    match e.kind {
+        ExprKind::Binary { op, lhs, rhs } if matches!(op, BinaryOp::And | BinaryOp::Or) => {
+            let mut terms = vec![*rhs];
+            let mut rest = *lhs;
+            loop {
+                match rest.kind {
+                    ExprKind::Binary {
+                        op: inner,
+                        lhs,
+                        rhs,
+                    } if inner == op => {
+                        terms.push(*rhs);
+                        rest = *lhs;
+                    }
+                    kind => {
+                        terms.push(Expr {
+                            kind,
+                            span: rest.span,
+                        });
+                        break;
+                    }
+                }
+            }
+            terms.reverse();
+            let terms: Vec<Expr> = terms.into_iter().map(balance).collect();
+            join_balanced(op, terms).unwrap_or(Expr {
+                kind: ExprKind::Null,
+                span: e.span,
+            })
+        }
+        ExprKind::Binary { op, lhs, rhs } => Expr {
+            kind: ExprKind::Binary {
+                op,
+                lhs: Box::new(balance(*lhs)),
+                rhs: Box::new(balance(*rhs)),
+            },
+            span: e.span,
+        },
+        ExprKind::Unary { op, expr } => Expr {
+            kind: ExprKind::Unary {
+                op,
+                expr: Box::new(balance(*expr)),
+            },
+            span: e.span,
+        },
+        ExprKind::IsNull { expr, negated } => Expr {
+            kind: ExprKind::IsNull {
+                expr: Box::new(balance(*expr)),
+                negated,
+            },
+            span: e.span,
+        },
+        ExprKind::InList {
+            expr,
+            list,
+            negated,
+        } => Expr {
+            kind: ExprKind::InList {
+                expr: Box::new(balance(*expr)),
+                list,
+                negated,
+            },
+            span: e.span,
+        },
+        // Primaries were balanced when their own text was built.
+        kind => Expr { kind, span: e.span },
+    }
+}
+
+/// `terms` joined by `op` as a balanced tree, in order (`None` for no term). The
+/// left half takes the middle term, so up to three terms read as the left-associative
+/// chain they were written as.
+fn join_balanced(op: BinaryOp, mut terms: Vec<Expr>) -> Option<Expr> {
+    if terms.len() <= 1 {
+        return terms.pop();
+    }
+    let right = terms.split_off(terms.len().div_ceil(2));
+    let (lhs, rhs) = (join_balanced(op, terms)?, join_balanced(op, right)?);
+    Some(Expr {
+        span: lhs.span.to(rhs.span),
+        kind: ExprKind::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+    })
+}
+
 impl Ctx<'_> {
     /// Builds an `expr` pair.
     pub(crate) fn expr(&self, pair: Pair<'_, Rule>) -> Built {
@@ -82,25 +213,32 @@ impl Ctx<'_> {
     }
 
     /// `depth` bounds the depth of the tree (and so the recursion here, in the Pratt
-    /// parser and in every later pass over the tree): each nested level and each operator
-    /// counts, so no input can exhaust the stack.
+    /// parser and in every later pass over the tree): each nested level counts, each
+    /// operator of this level counts, but a chain of `and`s or `or`s counts for the
+    /// depth of its balanced tree, so no input can exhaust the stack and a long flat
+    /// `or` is not refused as nesting.
     fn expr_at(&self, pair: Pair<'_, Rule>, depth: usize) -> Built {
-        // Operands are the only pairs at this level that are not operators.
-        let pairs = pair.clone().into_inner();
-        let operators = pairs
-            .clone()
-            .count()
-            .saturating_sub(pairs.filter(|p| is_operand(p.as_rule())).count());
-        let depth = depth + 1 + operators;
+        let (tree, longest_chain) = level_depth(pair.clone());
+        let depth = depth + 1 + tree;
         if depth > 2 * MAX_NESTING {
             let start = self.span(&pair).start as usize;
+            let expected = if longest_chain > MAX_NESTING {
+                errors::chain_expectation()
+            } else {
+                errors::nesting_expectation()
+            };
             return Err(errors::at_token(
                 self.file,
                 self.text,
                 start,
-                vec![errors::nesting_expectation()],
+                vec![expected],
             ));
         }
+        let built = self.pratt_at(pair, depth)?;
+        Ok(balance(built))
+    }
+
+    fn pratt_at(&self, pair: Pair<'_, Rule>, depth: usize) -> Built {
         pratt()
             .map_primary(move |p| self.primary(p, depth))
             .map_prefix(move |op, rhs| {

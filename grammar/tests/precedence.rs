@@ -89,6 +89,38 @@ fn logical_operators() {
     check("not a and b", "((not a) and b)");
     check("not not a", "(not (not a))");
     check("a and not b or c", "((a and (not b)) or c)");
+    // Chains of four or more terms are balanced (and/or are associative).
+    check("a or b or c or d", "((a or b) or (c or d))");
+    check(
+        "a and b and c and d and e",
+        "(((a and b) and c) and (d and e))",
+    );
+}
+
+/// A flat chain is not nesting: thousands of `or`ed terms parse (as a balanced tree
+/// of logarithmic depth), while thousands of chained `+` are refused as a chain, not
+/// as nesting.
+#[test]
+fn long_flat_chains() {
+    let terms: Vec<String> = (0..5000).map(|i| format!("x = {i}")).collect();
+    let e = where_expr(&terms.join(" or "));
+    fn depth(e: &Expr) -> usize {
+        match &e.kind {
+            ExprKind::Binary { lhs, rhs, .. } => 1 + depth(lhs).max(depth(rhs)),
+            _ => 1,
+        }
+    }
+    assert!(depth(&e) <= 16, "depth {}", depth(&e));
+    let sum: Vec<String> = (0..5000).map(|i| format!("x{i}")).collect();
+    let src = format!("view v from s by e {{ where {} > 0 }}", sum.join(" + "));
+    let errors = parse(0, &src).expect_err("a 5000-term sum is refused");
+    let expected = &errors[0].expected;
+    assert!(
+        expected
+            .iter()
+            .any(|e| e.contains("arithmetic or comparison operators")),
+        "{expected:?}"
+    );
 }
 
 #[test]

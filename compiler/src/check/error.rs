@@ -234,6 +234,24 @@ pub enum CheckError {
         key: String,
         span: Span,
     },
+    /// An expression whose lets, once inlined (as the feature plan inlines them),
+    /// make it deeper or larger than every later pass may walk.
+    ExpansionTooLarge {
+        span: Span,
+        /// Depth and node count once expanded, and the limits.
+        depth: usize,
+        size: usize,
+        max_depth: usize,
+        max_size: usize,
+        /// The first lets it uses, in order of first use, and whether it uses more.
+        lets: Vec<String>,
+        more_lets: bool,
+    },
+    /// Integer arithmetic on constants that overflows int64 (an error on every row).
+    ConstantOverflow {
+        span: Span,
+        op: &'static str,
+    },
 }
 
 impl CheckError {
@@ -267,6 +285,8 @@ impl CheckError {
             Empty { .. } => "E0024",
             UntypedNull { .. } => "E0025",
             NullableKey { .. } => "E0026",
+            ExpansionTooLarge { .. } => "E0027",
+            ConstantOverflow { .. } => "E0028",
         }
     }
 
@@ -423,7 +443,11 @@ impl CheckError {
                 }
             }
             NumberOutOfRange { text, span, float } => {
-                if *float {
+                if *float && text.parse::<f64>() == Ok(0.0) {
+                    d(format!("number `{text}` is out of range"))
+                        .with_label(Label::primary(*span, "rounds to zero as a float64"))
+                        .with_help("the smallest positive float64 is about 5e-324; write `0.0` if zero is meant")
+                } else if *float {
                     d(format!("number `{text}` is out of range"))
                         .with_label(Label::primary(*span, "not a finite float64"))
                 } else {
@@ -480,6 +504,24 @@ impl CheckError {
             NullableKey { entity, key, span } => d(format!("key `{key}` of entity `{entity}` is nullable"))
                 .with_label(Label::primary(*span, "remove the `?`"))
                 .with_note("note: entity keys are never null; rows of a source whose key is null are counted and skipped"),
+            ExpansionTooLarge { span, depth, size, max_depth, max_size, lets, more_lets } => {
+                let measure = if depth > max_depth {
+                    format!("{depth} levels deep (at most {max_depth})")
+                } else {
+                    format!("{size} operations (at most {max_size})")
+                };
+                d("expression too large once its lets are expanded".to_string())
+                    .with_label(Label::primary(*span, format!("{measure} with its lets inlined")))
+                    .with_note(format!(
+                        "note: featc inlines each `let` where it is used; this expression uses {}{}",
+                        lets.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", "),
+                        if *more_lets { " and more" } else { "" }
+                    ))
+                    .with_help("compute the value in fewer steps, or from fewer copies of the same `let`")
+            }
+            ConstantOverflow { span, op } => d(format!("integer overflow in a constant `{op}`"))
+                .with_label(Label::primary(*span, "overflows int64 on every row"))
+                .with_help("int64 arithmetic that overflows is an error; write a float constant (`1.0`) if a float result is meant"),
         }
     }
 }

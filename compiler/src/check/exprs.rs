@@ -175,7 +175,11 @@ impl<'s> Exprs<'s> {
             },
             ast::ExprKind::Int(text) => known(literal(self.int(text, false, e.span)?, sp)),
             ast::ExprKind::Float(text) => match text.parse::<f64>() {
-                Ok(v) if v.is_finite() => known(literal(Literal::Float64(v), sp)),
+                // A literal that is not zero but rounds to zero underflowed: refused
+                // like one that overflows, never silently zero.
+                Ok(v) if v.is_finite() && (v != 0.0 || !has_nonzero_digit(text)) => {
+                    known(literal(Literal::Float64(v), sp))
+                }
                 _ => self.fail(CheckError::NumberOutOfRange {
                     text: text.clone(),
                     span: e.span,
@@ -213,12 +217,21 @@ impl<'s> Exprs<'s> {
                     });
                 }
                 let (ty, nullable) = (inner.expr.ty, inner.expr.nullable);
-                known(ir::Expr {
+                let negated = ir::Expr {
                     kind: ExprKind::Neg(Box::new(inner.expr)),
                     ty,
                     nullable,
                     span: sp,
-                })
+                };
+                if let ExprKind::Neg(operand) = &negated.kind {
+                    if const_int(operand).is_some() && const_int(&negated).is_none() {
+                        return self.fail(CheckError::ConstantOverflow {
+                            span: e.span,
+                            op: "-",
+                        });
+                    }
+                }
+                known(negated)
             }
             ast::ExprKind::Unary {
                 op: UnaryOp::Not,
@@ -368,14 +381,26 @@ impl<'s> Exprs<'s> {
                         },
                     });
                 }
-                match op {
-                    BinaryOp::Div => Some(make(to_float(l), to_float(r), DataType::Float64, true)),
-                    BinaryOp::Mod => Some(make(l, r, ty, true)),
+                let constants = (const_int(&l), const_int(&r));
+                let made = match op {
+                    BinaryOp::Div => {
+                        return Some(make(to_float(l), to_float(r), DataType::Float64, true))
+                    }
+                    BinaryOp::Mod => make(l, r, ty, true),
                     _ => {
                         let nullable = l.nullable || r.nullable;
-                        Some(make(l, r, ty, nullable))
+                        make(l, r, ty, nullable)
                     }
+                };
+                let zero_divisor = op == BinaryOp::Mod && constants.1 == Some(0);
+                let overflows = matches!(constants, (Some(_), Some(_))) && !zero_divisor;
+                if overflows && const_int(&made).is_none() {
+                    return self.fail(CheckError::ConstantOverflow {
+                        span: ast_span(sp),
+                        op: op.symbol(),
+                    });
                 }
+                Some(made)
             }
         }
     }
@@ -618,4 +643,35 @@ fn convert_op(op: ast::BinaryOp) -> BinaryOp {
         ast::BinaryOp::Div => BinaryOp::Div,
         ast::BinaryOp::Mod => BinaryOp::Mod,
     }
+}
+
+/// The value of an int64 expression made of integer literals only; `None` when it
+/// reads a column, is null, overflows (reported where it was built) or is null by
+/// definition (`x % 0`).
+fn const_int(e: &ir::Expr) -> Option<i64> {
+    if e.ty != DataType::Int64 {
+        return None;
+    }
+    match &e.kind {
+        ExprKind::Literal(Literal::Int64(v)) => Some(*v),
+        ExprKind::Neg(inner) => const_int(inner)?.checked_neg(),
+        ExprKind::Binary { op, lhs, rhs } => {
+            let (a, b) = (const_int(lhs)?, const_int(rhs)?);
+            match op {
+                BinaryOp::Add => a.checked_add(b),
+                BinaryOp::Sub => a.checked_sub(b),
+                BinaryOp::Mul => a.checked_mul(b),
+                BinaryOp::Mod if b != 0 => a.checked_rem(b),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether a float literal's mantissa (before any exponent) has a digit other than 0.
+fn has_nonzero_digit(text: &str) -> bool {
+    text.chars()
+        .take_while(|c| !matches!(c, 'e' | 'E'))
+        .any(|c| matches!(c, '1'..='9'))
 }

@@ -5,6 +5,7 @@ pub mod aggs;
 pub mod durations;
 mod entities;
 pub mod error;
+pub mod expansion;
 pub mod exprs;
 mod features;
 pub mod resolve;

@@ -4,12 +4,14 @@
 use super::durations::{self, Zero};
 use super::entities::CheckedEntity;
 use super::error::CheckError;
+use super::expansion::Expansion;
 use super::exprs::{ast_span, span, Binding, Exprs};
 use super::resolve::Symbols;
 use super::sources::CheckedSource;
 use super::suggest::closest;
 use super::{features, meta};
 use featc_grammar::ast::{self, ViewClause};
+use featc_runtime::expr::join_balanced;
 use featc_runtime::ir::{self, BinaryOp, DataType, EntityId, SourceId};
 
 pub fn check(
@@ -100,12 +102,23 @@ pub fn check(
             }
         }
     }
+    let filter = conjunction(filters);
+    let mut expansion = Expansion::default();
+    for l in &lets {
+        expansion.add_let(l, errors);
+    }
+    let expressions = feats
+        .iter()
+        .flat_map(|f: &ir::Feature| f.arg.iter().chain(&f.filter));
+    for e in filter.iter().chain(expressions) {
+        expansion.check(e, errors);
+    }
     ir::View {
         name: decl.name.name.clone(),
         source: SourceId(source.unwrap_or(0)),
         entity: EntityId(entity.unwrap_or(0)),
         key_columns,
-        filter: conjunction(filters),
+        filter,
         lets,
         features: feats,
         ttl_us,
@@ -186,9 +199,10 @@ fn key_columns(
     named.into_iter().map(|(n, _)| n).collect()
 }
 
-/// All `where` clauses combined with `and`.
+/// All `where` clauses combined with `and` (a balanced tree: a view may have
+/// thousands of clauses).
 fn conjunction(filters: Vec<ir::Expr>) -> Option<ir::Expr> {
-    filters.into_iter().reduce(|lhs, rhs| {
+    join_balanced(filters, &|lhs: ir::Expr, rhs: ir::Expr| {
         let sp = ir::Span {
             file: lhs.span.file,
             start: lhs.span.start.min(rhs.span.start),

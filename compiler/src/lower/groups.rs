@@ -9,8 +9,10 @@ use std::fmt;
 use featc_runtime::ir::{self, Expr, ExprKind, FeatureId, Let, Project, View};
 use featc_runtime::plan::{FeaturePlan, FeatureRef, GroupPlan, KeyColumn, Plan, TtlRule};
 
-/// How deep lets may nest when inlined; deeper means a cycle slipped past `check`.
-const MAX_LET_DEPTH: usize = 256;
+/// How deep inlining may recurse: `check` bounds an expanded expression's depth at
+/// `check::expansion::MAX_DEPTH`, and each let adds one step; deeper means a cycle
+/// slipped past `check`.
+const MAX_LET_DEPTH: usize = 2 * crate::check::expansion::MAX_DEPTH;
 
 /// Why features could not be planned (each an internal error: a checked project
 /// and its own feature ids never give one).

@@ -188,10 +188,10 @@ fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
                     true => (Operator::NotEq, Operator::And),
                     false => (Operator::Eq, Operator::Or),
                 };
-                let all = items
-                    .into_iter()
-                    .map(|i| binary_expr(e.clone(), cmp, i))
-                    .reduce(|a, b| binary_expr(a, join, b));
+                // A balanced tree: a list of thousands of literals must not become a
+                // chain thousands deep (every pass over a plan recurses).
+                let compared = items.into_iter().map(|i| binary_expr(e.clone(), cmp, i));
+                let all = join_balanced(compared.collect(), &|a, b| binary_expr(a, join, b));
                 match all {
                     Some(all) => all,
                     None => DfExpr::InList(InList::new(Box::new(e), Vec::new(), *negated)),
@@ -242,6 +242,19 @@ fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
             })
         }
     })
+}
+
+/// `items` joined pairwise by `join` as a balanced tree, in order: depth
+/// `ceil(log2(n))` where a fold would be `n` deep. `None` for no item. For associative
+/// joins (`and`, `or`) the value is the fold's.
+pub fn join_balanced<T>(mut items: Vec<T>, join: &impl Fn(T, T) -> T) -> Option<T> {
+    if items.len() <= 1 {
+        return items.pop();
+    }
+    let right = items.split_off(items.len().div_ceil(2));
+    let lhs = join_balanced(items, join)?;
+    let rhs = join_balanced(right, join)?;
+    Some(join(lhs, rhs))
 }
 
 fn binary(op: BinaryOp, l: DfExpr, lt: DataType, r: DfExpr, rt: DataType) -> DfExpr {
