@@ -454,6 +454,71 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// Hashes what `same_as` compares (equal by `same_as` implies equal hashes), so
+    /// expressions can be deduplicated in linear time.
+    pub fn hash_shape<H: std::hash::Hasher>(&self, h: &mut H) {
+        use std::hash::Hash;
+        self.ty.hash(h);
+        self.nullable.hash(h);
+        std::mem::discriminant(&self.kind).hash(h);
+        let all = |list: &[Expr], h: &mut H| {
+            list.len().hash(h);
+            list.iter().for_each(|e| e.hash_shape(h));
+        };
+        match &self.kind {
+            ExprKind::Column(name) => name.hash(h),
+            ExprKind::Literal(l) => match l {
+                Literal::Null => 0u8.hash(h),
+                Literal::Int64(v) => v.hash(h),
+                Literal::Float64(v) => v.to_bits().hash(h),
+                Literal::String(v) => v.hash(h),
+                Literal::Bool(v) => v.hash(h),
+            },
+            ExprKind::Cast(e) | ExprKind::Not(e) | ExprKind::Neg(e) => e.hash_shape(h),
+            ExprKind::Binary { op, lhs, rhs } => {
+                op.hash(h);
+                lhs.hash_shape(h);
+                rhs.hash_shape(h);
+            }
+            ExprKind::IsNull { expr, negated } => {
+                negated.hash(h);
+                expr.hash_shape(h);
+            }
+            ExprKind::InList {
+                expr,
+                list,
+                negated,
+            } => {
+                negated.hash(h);
+                expr.hash_shape(h);
+                all(list, h);
+            }
+            ExprKind::Coalesce(args) => all(args, h),
+            ExprKind::Case {
+                branches,
+                otherwise,
+            } => {
+                branches.len().hash(h);
+                for (c, v) in branches {
+                    c.hash_shape(h);
+                    v.hash_shape(h);
+                }
+                if let Some(o) = otherwise {
+                    o.hash_shape(h);
+                }
+            }
+        }
+    }
+
+    /// `hash_shape` as one number.
+    pub fn shape_key(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.hash_shape(&mut h);
+        std::hash::Hasher::finish(&h)
+    }
+}
+
 impl Literal {
     /// Equality by value, floats by their bits (see `Expr::same_as`).
     pub fn same_as(&self, other: &Literal) -> bool {

@@ -9,6 +9,7 @@
 //! `window::KeySpec::from_plan`. A backend that needs a fact about a feature the plan
 //! does not carry grows the plan (and its printer); it never keeps its own copy.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -144,32 +145,35 @@ impl GroupPlan {
     /// executors check against the source's schema).
     pub fn validate(&self) -> Result<(), PlanError> {
         let err = |what: String| Err(PlanError::new(self, what));
-        for (i, e) in self.inputs.iter().enumerate() {
-            if self.inputs[..i].iter().any(|x| x.same_as(e)) {
-                return err(format!("input {i} repeats an earlier input"));
-            }
+        if let Some(i) = first_repeat(&self.inputs) {
+            return err(format!("input {i} repeats an earlier input"));
         }
-        for (i, e) in self.predicates.iter().enumerate() {
-            if e.ty != DataType::Bool {
-                return err(format!("predicate {i} has type {}", e.ty.name()));
-            }
-            if self.predicates[..i].iter().any(|x| x.same_as(e)) {
-                return err(format!("predicate {i} repeats an earlier predicate"));
-            }
+        if let Some(i) = first_repeat(&self.predicates) {
+            return err(format!("predicate {i} repeats an earlier predicate"));
         }
+        if let Some((i, e)) = self
+            .predicates
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.ty != DataType::Bool)
+        {
+            return err(format!("predicate {i} has type {}", e.ty.name()));
+        }
+        let mut seen_filters: HashSet<&[usize]> = HashSet::new();
         for (i, f) in self.filters.iter().enumerate() {
             let increasing = f.windows(2).all(|w| w[0] < w[1]);
             if f.is_empty() || !increasing || f.iter().any(|&p| p >= self.predicates.len()) {
                 return err(format!("filter {i} is not a list of predicates {f:?}"));
             }
-            if self.filters[..i].contains(f) {
+            if !seen_filters.insert(f) {
                 return err(format!("filter {i} repeats an earlier filter"));
             }
         }
         let mut inputs_used = vec![false; self.inputs.len()];
         let mut filters_used = vec![false; self.filters.len()];
-        for (i, f) in self.features.iter().enumerate() {
-            if self.features[..i].iter().any(|g| g.name == f.name) {
+        let mut names: HashSet<&str> = HashSet::new();
+        for f in &self.features {
+            if !names.insert(&f.name) {
                 return err(format!("feature `{}` appears twice", f.name));
             }
             let problem = self.feature_problem(f, &mut inputs_used, &mut filters_used);
@@ -279,3 +283,38 @@ impl fmt::Display for PlanError {
 }
 
 impl std::error::Error for PlanError {}
+
+/// The index of the first expression that repeats an earlier one (by `same_as`).
+fn first_repeat(exprs: &[Expr]) -> Option<usize> {
+    let mut set = DistinctExprs::default();
+    exprs
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| (!set.insert(e.clone()).1).then_some(i))
+}
+
+/// Expressions in insertion order, each once (by `Expr::same_as`), found in constant
+/// expected time by their shape's hash (a plan of thousands of distinct predicates is
+/// built in linear time).
+#[derive(Debug, Clone, Default)]
+pub struct DistinctExprs {
+    exprs: Vec<Expr>,
+    by_shape: HashMap<u64, Vec<usize>>,
+}
+
+impl DistinctExprs {
+    /// The index of `e`, inserting it when new; and whether it was new.
+    pub fn insert(&mut self, e: Expr) -> (usize, bool) {
+        let bucket = self.by_shape.entry(e.shape_key()).or_default();
+        if let Some(&i) = bucket.iter().find(|&&i| self.exprs[i].same_as(&e)) {
+            return (i, false);
+        }
+        bucket.push(self.exprs.len());
+        self.exprs.push(e);
+        (self.exprs.len() - 1, true)
+    }
+
+    pub fn into_vec(self) -> Vec<Expr> {
+        self.exprs
+    }
+}

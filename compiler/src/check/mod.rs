@@ -23,6 +23,7 @@ use featc_runtime::ir;
 /// Checks parsed files (`files[i]` parsed with file id `i`, named `file_names[i]`)
 /// into a project, or returns every error found.
 pub fn check(files: &[ast::File], file_names: &[String]) -> Result<ir::Project, Vec<CheckError>> {
+    suggest::reset_budget();
     let mut errors = Vec::new();
     let symbols = resolve::resolve(files, &mut errors);
     let sources: Vec<_> = symbols

@@ -7,6 +7,7 @@
 //! that carries the plan and whose output is the spine's columns followed by the
 //! features in request order. No IO here: the caller supplies the table sources.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -93,9 +94,9 @@ pub fn lower_plan(
             column: spine_time_column.to_string(),
         });
     }
-    let mut names: Vec<&str> = Vec::new();
+    let mut names: HashSet<&str> = HashSet::new();
     for feature in plan.output_features() {
-        if names.contains(&feature.name.as_str()) {
+        if !names.insert(&feature.name) {
             return Err(LowerError::DuplicateFeature(feature.name.clone()));
         }
         if spine_has(&feature.name) {
@@ -103,7 +104,6 @@ pub fn lower_plan(
                 name: feature.name.clone(),
             });
         }
-        names.push(&feature.name);
     }
     for key in plan.groups.iter().flat_map(|g| &g.keys) {
         if !spine_has(&key.name) {
@@ -116,10 +116,15 @@ pub fn lower_plan(
     let spine_plan = LogicalPlanBuilder::scan("spine", spine, None)
         .and_then(|b| b.build())
         .map_err(plan_err)?;
+    let sources: HashMap<&str, &ir::Source> = project
+        .sources
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
     let group_plans = plan
         .groups
         .iter()
-        .map(|g| group_input(project, g, tables))
+        .map(|g| group_input(&sources, g, tables))
         .collect::<Result<Vec<_>, _>>()?;
     let node = PointInTime::try_new(spine_plan, spine_time_column.to_string(), group_plans, plan)
         .map_err(plan_err)?;
@@ -130,14 +135,12 @@ pub fn lower_plan(
 
 /// The scan of a group's source under its one projection (see the module docs).
 fn group_input(
-    project: &Project,
+    sources: &HashMap<&str, &ir::Source>,
     group: &GroupPlan,
     tables: &dyn Fn(&ir::Source) -> Arc<dyn TableSource>,
 ) -> Result<LogicalPlan, LowerError> {
-    let source = project
-        .sources
-        .iter()
-        .find(|s| s.name == group.source)
+    let source = *sources
+        .get(group.source.as_str())
         .ok_or_else(|| LowerError::DataFusion(format!("no source `{}`", group.source)))?;
     let lower = |e: &ir::Expr| {
         to_datafusion(e).map_err(|error| LowerError::Expr {

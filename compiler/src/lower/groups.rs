@@ -4,10 +4,13 @@
 //! input and filter expressions are deduplicated, and the ttl rule of each feature is
 //! decided.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use featc_runtime::ir::{self, Expr, ExprKind, FeatureId, Let, Project, View};
-use featc_runtime::plan::{FeaturePlan, FeatureRef, GroupPlan, KeyColumn, Plan, TtlRule};
+use featc_runtime::plan::{
+    DistinctExprs, FeaturePlan, FeatureRef, GroupPlan, KeyColumn, Plan, TtlRule,
+};
 
 /// How deep inlining may recurse: `check` bounds an expanded expression's depth at
 /// `check::expansion::MAX_DEPTH`, and each let adds one step; deeper means a cycle
@@ -51,15 +54,15 @@ impl std::error::Error for PlanError {}
 
 /// Plans `features` (in request order; a feature requested twice is computed once).
 /// Groups come in order of their first requested feature, features within a group
-/// in request order.
+/// in request order. Linear in the number of features and the size of their
+/// expressions.
 pub fn plan_groups(project: &Project, features: &[FeatureId]) -> Result<Plan, PlanError> {
-    let mut groups: Vec<GroupPlan> = Vec::new();
-    // For each group, the (source, entity, key columns) it was made for.
-    let mut identities: Vec<(usize, usize, &[String])> = Vec::new();
-    let mut placed: Vec<(FeatureId, FeatureRef)> = Vec::new();
+    let mut groups: Vec<GroupBuilder> = Vec::new();
+    let mut group_of: HashMap<(usize, usize, &[String]), usize> = HashMap::new();
+    let mut placed: HashMap<FeatureId, FeatureRef> = HashMap::new();
     let mut outputs = Vec::with_capacity(features.len());
     for &id in features {
-        if let Some((_, r)) = placed.iter().find(|(f, _)| *f == id) {
+        if let Some(r) = placed.get(&id) {
             outputs.push(*r);
             continue;
         }
@@ -72,24 +75,100 @@ pub fn plan_groups(project: &Project, features: &[FeatureId]) -> Result<Plan, Pl
             .get(id.feature)
             .ok_or(PlanError::UnknownFeature(id))?;
         let identity = (view.source.0, view.entity.0, view.key_columns.as_slice());
-        let group = match identities.iter().position(|i| *i == identity) {
-            Some(g) => g,
+        let group = match group_of.get(&identity) {
+            Some(&g) => g,
             None => {
-                groups.push(new_group(project, view)?);
-                identities.push(identity);
+                groups.push(GroupBuilder::new(new_group(project, view)?));
+                group_of.insert(identity, groups.len() - 1);
                 groups.len() - 1
             }
         };
-        let planned = plan_feature(&mut groups[group], view, feature)?;
-        groups[group].features.push(planned);
+        let planned = groups[group].feature(view, feature)?;
+        groups[group].plan.features.push(planned);
         let r = FeatureRef {
             group,
-            feature: groups[group].features.len() - 1,
+            feature: groups[group].plan.features.len() - 1,
         };
-        placed.push((id, r));
+        placed.insert(id, r);
         outputs.push(r);
     }
-    Ok(Plan { groups, outputs })
+    Ok(Plan {
+        groups: groups.into_iter().map(GroupBuilder::finish).collect(),
+        outputs,
+    })
+}
+
+/// A group under construction, with the indexes that keep its slots distinct.
+struct GroupBuilder {
+    plan: GroupPlan,
+    inputs: DistinctExprs,
+    predicates: DistinctExprs,
+    filters: HashMap<Vec<usize>, usize>,
+}
+
+impl GroupBuilder {
+    fn new(plan: GroupPlan) -> GroupBuilder {
+        GroupBuilder {
+            plan,
+            inputs: DistinctExprs::default(),
+            predicates: DistinctExprs::default(),
+            filters: HashMap::new(),
+        }
+    }
+
+    fn finish(mut self) -> GroupPlan {
+        self.plan.inputs = self.inputs.into_vec();
+        self.plan.predicates = self.predicates.into_vec();
+        self.plan.filters = vec![Vec::new(); self.filters.len()];
+        for (conjunction, slot) in self.filters {
+            self.plan.filters[slot] = conjunction;
+        }
+        self.plan
+    }
+
+    fn feature(&mut self, view: &View, feature: &ir::Feature) -> Result<FeaturePlan, PlanError> {
+        let inline = |e: &Expr| inline_lets(e, &view.lets, 0, &view.name);
+        let view_where = match &view.filter {
+            Some(e) => Some(self.predicates.insert(inline(e)?).0),
+            None => None,
+        };
+        let feature_where = match &feature.filter {
+            Some(e) => Some(self.predicates.insert(inline(e)?).0),
+            None => None,
+        };
+        let input = match &feature.arg {
+            Some(e) => Some(self.inputs.insert(inline(e)?).0),
+            None => None,
+        };
+        let mut conjunction: Vec<usize> = view_where.into_iter().chain(feature_where).collect();
+        conjunction.sort_unstable();
+        conjunction.dedup();
+        let filter = self.filter_slot(conjunction);
+        let ttl = view.ttl_us.map(|ttl_us| TtlRule {
+            ttl_us,
+            filter: self.filter_slot(view_where.into_iter().collect()),
+        });
+        Ok(FeaturePlan {
+            name: feature.name.clone(),
+            view: view.name.clone(),
+            agg: feature.agg,
+            input,
+            filter,
+            window_us: feature.window_us,
+            ttl,
+            ty: feature.ty,
+            span: feature.span,
+        })
+    }
+
+    /// The filter slot of a conjunction of predicates (`None` when it is empty).
+    fn filter_slot(&mut self, conjunction: Vec<usize>) -> Option<usize> {
+        if conjunction.is_empty() {
+            return None;
+        }
+        let next = self.filters.len();
+        Some(*self.filters.entry(conjunction).or_insert(next))
+    }
 }
 
 fn new_group(project: &Project, view: &View) -> Result<GroupPlan, PlanError> {
@@ -120,70 +199,6 @@ fn new_group(project: &Project, view: &View) -> Result<GroupPlan, PlanError> {
         filters: Vec::new(),
         features: Vec::new(),
         span: view.span,
-    })
-}
-
-fn plan_feature(
-    group: &mut GroupPlan,
-    view: &View,
-    feature: &ir::Feature,
-) -> Result<FeaturePlan, PlanError> {
-    let inline = |e: &Expr| inline_lets(e, &view.lets, 0, &view.name);
-    let view_where = match &view.filter {
-        Some(e) => Some(slot(&mut group.predicates, inline(e)?)),
-        None => None,
-    };
-    let feature_where = match &feature.filter {
-        Some(e) => Some(slot(&mut group.predicates, inline(e)?)),
-        None => None,
-    };
-    let input = match &feature.arg {
-        Some(e) => Some(slot(&mut group.inputs, inline(e)?)),
-        None => None,
-    };
-    let mut conjunction: Vec<usize> = view_where.into_iter().chain(feature_where).collect();
-    conjunction.sort_unstable();
-    conjunction.dedup();
-    let filter = filter_slot(&mut group.filters, conjunction);
-    let ttl = view.ttl_us.map(|ttl_us| TtlRule {
-        ttl_us,
-        filter: filter_slot(&mut group.filters, view_where.into_iter().collect()),
-    });
-    Ok(FeaturePlan {
-        name: feature.name.clone(),
-        view: view.name.clone(),
-        agg: feature.agg,
-        input,
-        filter,
-        window_us: feature.window_us,
-        ttl,
-        ty: feature.ty,
-        span: feature.span,
-    })
-}
-
-/// The index of `e` in `list` (spans aside), appending it when new.
-fn slot(list: &mut Vec<Expr>, e: Expr) -> usize {
-    match list.iter().position(|x| x.same_as(&e)) {
-        Some(i) => i,
-        None => {
-            list.push(e);
-            list.len() - 1
-        }
-    }
-}
-
-/// The filter slot of a conjunction of predicates (`None` when it is empty).
-fn filter_slot(filters: &mut Vec<Vec<usize>>, conjunction: Vec<usize>) -> Option<usize> {
-    if conjunction.is_empty() {
-        return None;
-    }
-    Some(match filters.iter().position(|f| *f == conjunction) {
-        Some(i) => i,
-        None => {
-            filters.push(conjunction);
-            filters.len() - 1
-        }
     })
 }
 

@@ -3,6 +3,8 @@
 //! plan (`groups::plan_groups`), and one output node listing the requested features
 //! in request order plus every service they fully cover.
 
+use std::collections::HashMap;
+
 use featc_runtime::ir::{FeatureId, Project, Span};
 use featc_runtime::stream::graph::{
     AggregateOp, Node, NodeId, Op, OutputFeature, OutputOp, ServiceOut, SourceOp, StreamGraph,
@@ -22,9 +24,11 @@ pub fn lower_stream(project: &Project, features: &[FeatureId]) -> Result<StreamG
     };
 
     // Sources in declaration order, only those the groups read.
-    let mut source_nodes: Vec<(String, NodeId)> = Vec::new();
+    let mut source_nodes: HashMap<&str, NodeId> = HashMap::new();
+    let read: std::collections::HashSet<&str> =
+        plan.groups.iter().map(|g| g.source.as_str()).collect();
     for src in &project.sources {
-        if plan.groups.iter().any(|g| g.source == src.name) {
+        if read.contains(src.name.as_str()) {
             let id = push(
                 src.span,
                 Op::Source(SourceOp {
@@ -34,16 +38,12 @@ pub fn lower_stream(project: &Project, features: &[FeatureId]) -> Result<StreamG
                     lateness_us: src.lateness_us,
                 }),
             );
-            source_nodes.push((src.name.clone(), id));
+            source_nodes.insert(&src.name, id);
         }
     }
     let mut aggregate_nodes = Vec::with_capacity(plan.groups.len());
     for group in plan.groups {
-        let Some(source) = source_nodes
-            .iter()
-            .find(|(name, _)| *name == group.source)
-            .map(|(_, id)| *id)
-        else {
+        let Some(&source) = source_nodes.get(group.source.as_str()) else {
             let view = group.features.first().map(|f| f.view.clone());
             return Err(PlanError::UnknownReference {
                 view: view.unwrap_or_default(),
@@ -66,6 +66,10 @@ pub fn lower_stream(project: &Project, features: &[FeatureId]) -> Result<StreamG
             index: r.feature,
         })
         .collect();
+    let mut first_output: HashMap<FeatureId, usize> = HashMap::new();
+    for (i, id) in features.iter().enumerate() {
+        first_output.entry(*id).or_insert(i);
+    }
     let services = project
         .services
         .iter()
@@ -73,7 +77,7 @@ pub fn lower_stream(project: &Project, features: &[FeatureId]) -> Result<StreamG
             let covered: Option<Vec<usize>> = s
                 .features
                 .iter()
-                .map(|id| features.iter().position(|f| f == id))
+                .map(|id| first_output.get(id).copied())
                 .collect();
             covered.map(|features| ServiceOut {
                 name: s.name.clone(),

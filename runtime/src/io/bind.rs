@@ -15,6 +15,7 @@ use crate::ir::{DataType, FeatureId, Project, Source};
 /// The sources the `features` read, in first-use order, without repeats.
 pub fn sources_of<'p>(project: &'p Project, features: &[FeatureId]) -> Vec<&'p Source> {
     let mut out: Vec<&Source> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for id in features {
         let Some(view) = project.views.get(id.view) else {
             continue;
@@ -22,7 +23,7 @@ pub fn sources_of<'p>(project: &'p Project, features: &[FeatureId]) -> Vec<&'p S
         let Some(source) = project.sources.get(view.source.0) else {
             continue;
         };
-        if !out.iter().any(|s| s.name == source.name) {
+        if seen.insert(view.source.0) {
             out.push(source);
         }
     }
