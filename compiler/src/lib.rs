@@ -26,19 +26,36 @@ pub fn parse_files(files: &[SourceFile]) -> Result<Vec<ast::File>, Diagnostics> 
     let mut parsed = Vec::with_capacity(files.len());
     let mut errors = Vec::new();
     for (id, file) in files.iter().enumerate() {
-        match featc_grammar::parse(id as ast::FileId, &file.text) {
+        match parse_file(id as ast::FileId, file) {
             Ok(tree) => parsed.push(tree),
-            Err(errs) => errors.extend(errs.into_iter().map(|e| CheckError::Syntax {
-                span: e.span,
-                expected: e.expected,
-                found: e.found,
-            })),
+            Err(errs) => errors.extend(errs),
         }
     }
     if errors.is_empty() {
         Ok(parsed)
     } else {
         Err(diagnostics(errors))
+    }
+}
+
+/// Parses one file, the file `id` of its project.
+pub(crate) fn parse_file(id: ast::FileId, file: &SourceFile) -> Result<ast::File, Vec<CheckError>> {
+    featc_grammar::parse(id, &file.text)
+        .map_err(|errs| errs.into_iter().map(syntax_error).collect())
+}
+
+/// A syntax error as a compile error: the grammar's kinds of error each have a code.
+fn syntax_error(e: ast::ParseError) -> CheckError {
+    match e.kind {
+        ast::ParseErrorKind::Unexpected { expected, found } => CheckError::Syntax {
+            span: e.span,
+            expected,
+            found,
+        },
+        ast::ParseErrorKind::Unterminated { quote } => CheckError::Unterminated {
+            span: e.span,
+            quote,
+        },
     }
 }
 

@@ -294,12 +294,35 @@ impl BinaryOp {
     }
 }
 
-/// A syntax error: where, what was expected, what was found.
+/// A syntax error: where it is reported and what kind it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseError {
+    /// The offending token; for an unterminated string the opening quote.
     pub span: Span,
-    /// Human names of what the parser expected here (`"identifier"`, `"}"`, ...).
-    pub expected: Vec<String>,
-    /// The offending token as text, `None` at end of input.
-    pub found: Option<String>,
+    pub kind: ParseErrorKind,
+}
+
+/// What went wrong at a syntax error's span.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParseErrorKind {
+    /// A token the grammar does not allow where it stands.
+    Unexpected {
+        /// Human names of what the parser expected here (`"identifier"`, `"}"`, ...).
+        expected: Vec<String>,
+        /// The offending token as text, `None` at end of input.
+        found: Option<String>,
+    },
+    /// A string (`'` or `"`) or a backquoted name whose closing `quote` is missing
+    /// before the end of its line: strings never span lines.
+    Unterminated { quote: char },
+}
+
+impl ParseError {
+    /// An `Unexpected` error.
+    pub fn unexpected(span: Span, expected: Vec<String>, found: Option<String>) -> ParseError {
+        ParseError {
+            span,
+            kind: ParseErrorKind::Unexpected { expected, found },
+        }
+    }
 }

@@ -1,11 +1,13 @@
 //! Turns pest's errors (a position and the rules it tried there) into `ast::ParseError`s
-//! with the offending token's span, human names of what was expected and what was found.
+//! with the offending token's span, human names of what was expected and what was found;
+//! or, where the token there is an unterminated string, an error that says so and points
+//! at its opening quote.
 
 use std::collections::BTreeSet;
 
 use pest::error::{Error, ErrorVariant, InputLocation};
 
-use crate::ast::{FileId, ParseError, Span};
+use crate::ast::{FileId, ParseError, ParseErrorKind, Span};
 use crate::parser::Rule;
 use crate::scan;
 
@@ -89,30 +91,40 @@ fn human_name(rule: Rule) -> Option<&'static str> {
     })
 }
 
-/// An error at the token starting at (or after trivia following) `pos`.
+/// An error at the token starting at (or after trivia following) `pos`. A string or
+/// backquoted name left open there is the cause, whatever the parser expected: it is
+/// reported as such, at its opening quote.
 pub(crate) fn at_token(file: FileId, text: &str, pos: usize, expected: Vec<String>) -> ParseError {
     match scan::skip_trivia(text, pos) {
         Ok(start) => {
-            let end = scan::token_end(text, start);
-            let found = (end > start).then(|| text[start..end].to_string());
-            ParseError {
-                span: Span::new(file, start, end),
-                expected,
-                found,
+            if let Some(quote) = scan::unterminated_quote(text, start) {
+                return ParseError {
+                    span: Span::new(file, start, start + quote.len_utf8()),
+                    kind: ParseErrorKind::Unterminated { quote },
+                };
             }
+            let (span, found) = token(file, text, start);
+            ParseError::unexpected(span, expected, found)
         }
         Err(comment) => unterminated_comment(file, text, comment),
     }
 }
 
+/// The span and text of the token at `start` (not trivia); no text at end of input.
+fn token(file: FileId, text: &str, start: usize) -> (Span, Option<String>) {
+    let end = scan::token_end(text, start);
+    let found = (end > start).then(|| text[start..end].to_string());
+    (Span::new(file, start, end), found)
+}
+
 /// A `/*` with no `*/` before the end of the file.
 pub(crate) fn unterminated_comment(file: FileId, text: &str, start: usize) -> ParseError {
     let end = (start + 2).min(text.len());
-    ParseError {
-        span: Span::new(file, start, end),
-        expected: vec!["`*/` closing the comment".to_string()],
-        found: None,
-    }
+    ParseError::unexpected(
+        Span::new(file, start, end),
+        vec!["`*/` closing the comment".to_string()],
+        None,
+    )
 }
 
 /// Converts a pest error from parsing `text[base..]` into a `ParseError` on `text`.

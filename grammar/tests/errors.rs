@@ -1,10 +1,11 @@
 //! Syntax errors: where they point, what was expected, what was found, and recovery at
 //! the next item so that one run reports every broken item.
 
-use featc_grammar::ast::ParseError;
+use featc_grammar::ast::{ParseError, ParseErrorKind, Span};
 use featc_grammar::parse;
 
-/// `line:col-line:col expected [..] found ..` for each error, columns from 1.
+/// `line:col-line:col expected [..] found ..` for each error (or what is
+/// unterminated), columns from 1.
 fn render(text: &str, errs: &[ParseError]) -> String {
     let pos = |offset: u32| {
         let before = &text[..offset as usize];
@@ -12,18 +13,23 @@ fn render(text: &str, errs: &[ParseError]) -> String {
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         format!("{line}:{col}")
     };
+    let range = |span: Span| format!("{}-{}", pos(span.start), pos(span.end));
+    let found = |found: &Option<String>| {
+        found
+            .as_deref()
+            .map_or("end of input".to_string(), |f| format!("{f:?}"))
+    };
     errs.iter()
-        .map(|e| {
-            let found = e
-                .found
-                .as_deref()
-                .map_or("end of input".to_string(), |f| format!("{f:?}"));
-            format!(
-                "{}-{} expected [{}] found {found}",
-                pos(e.span.start),
-                pos(e.span.end),
-                e.expected.join(", ")
-            )
+        .map(|e| match &e.kind {
+            ParseErrorKind::Unexpected { expected, found: f } => format!(
+                "{} expected [{}] found {}",
+                range(e.span),
+                expected.join(", "),
+                found(f)
+            ),
+            ParseErrorKind::Unterminated { quote } => {
+                format!("{} unterminated {quote}", range(e.span))
+            }
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -109,8 +115,13 @@ fn too_deep_nesting_is_an_error() {
     );
     let errs = parse(0, &deep).unwrap_err();
     assert_eq!(errs.len(), 1);
-    assert_eq!(errs[0].expected, ["at most 100 levels of nesting"]);
-    assert_eq!(errs[0].found.as_deref(), Some("("));
+    assert_eq!(
+        errs[0].kind,
+        ParseErrorKind::Unexpected {
+            expected: vec!["at most 100 levels of nesting".to_string()],
+            found: Some("(".to_string()),
+        }
+    );
 
     let nots = format!("view v from s by e {{ where {}a }}", "not ".repeat(5000));
     assert!(parse(0, &nots).is_err());
@@ -130,4 +141,35 @@ fn too_deep_nesting_is_an_error() {
         ")".repeat(50)
     );
     assert!(parse(0, &ok).is_ok());
+}
+
+#[test]
+fn unterminated_strings_and_names_point_at_their_opening_quote() {
+    let cases = [
+        "source s { file \"x.csv\n}",
+        "source s { file \"x.csv",
+        "source s { owner 'it''s\n}",
+        "source s { owner \"a\\\"\n}",
+        "source s { time ts columns { `odd name: int64 }\n}",
+        // An item keyword on the next line: recovery resumes there.
+        "source s { file 'x.csv\nentity e { key k: int64 }\n",
+    ];
+    let report: Vec<String> = cases
+        .iter()
+        .map(|c| format!("{c:?}\n    {}", errors_of(c)))
+        .collect();
+    insta::assert_snapshot!(report.join("\n"), @r#"
+    "source s { file \"x.csv\n}"
+        1:17-1:18 unterminated "
+    "source s { file \"x.csv"
+        1:17-1:18 unterminated "
+    "source s { owner 'it''s\n}"
+        1:18-1:19 unterminated '
+    "source s { owner \"a\\\"\n}"
+        1:18-1:19 unterminated "
+    "source s { time ts columns { `odd name: int64 }\n}"
+        1:30-1:31 unterminated `
+    "source s { file 'x.csv\nentity e { key k: int64 }\n"
+        1:17-1:18 unterminated '
+    "#);
 }

@@ -234,6 +234,12 @@ pub enum CheckError {
         key: String,
         span: Span,
     },
+    /// A string (`'`, `"`) or backquoted name (`` ` ``) whose closing `quote` is
+    /// missing before the end of its line; `span` is the opening quote.
+    Unterminated {
+        span: Span,
+        quote: char,
+    },
 }
 
 impl CheckError {
@@ -267,6 +273,7 @@ impl CheckError {
             Empty { .. } => "E0024",
             UntypedNull { .. } => "E0025",
             NullableKey { .. } => "E0026",
+            Unterminated { .. } => "E0031",
         }
     }
 
@@ -480,6 +487,15 @@ impl CheckError {
             NullableKey { entity, key, span } => d(format!("key `{key}` of entity `{entity}` is nullable"))
                 .with_label(Label::primary(*span, "remove the `?`"))
                 .with_note("note: entity keys are never null; rows of a source whose key is null are counted and skipped"),
+            Unterminated { span, quote } => {
+                let (what, closer) = match quote {
+                    '`' => ("quoted name", "a backquote".to_string()),
+                    _ => ("string", format!("`{quote}`")),
+                };
+                d(format!("unterminated {what}"))
+                    .with_label(Label::primary(*span, format!("this {what} is never closed")))
+                    .with_help(format!("close it with {closer} on the same line: {what}s do not span lines"))
+            }
         }
     }
 }
