@@ -56,6 +56,16 @@ fn syntax_error(e: ast::ParseError) -> CheckError {
             span: e.span,
             quote,
         },
+        ast::ParseErrorKind::Unclosed {
+            delimiter,
+            end,
+            found,
+        } => CheckError::Unclosed {
+            span: e.span,
+            delimiter,
+            end,
+            found,
+        },
     }
 }
 

@@ -297,7 +297,8 @@ impl BinaryOp {
 /// A syntax error: where it is reported and what kind it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseError {
-    /// The offending token; for an unterminated string the opening quote.
+    /// The offending token; for an unterminated string the opening quote, for an
+    /// unclosed delimiter the opening delimiter.
     pub span: Span,
     pub kind: ParseErrorKind,
 }
@@ -315,6 +316,16 @@ pub enum ParseErrorKind {
     /// A string (`'` or `"`) or a backquoted name whose closing `quote` is missing
     /// before the end of its line: strings never span lines.
     Unterminated { quote: char },
+    /// An opening `delimiter` (`{`, `(` or `[`) that the item ends without closing:
+    /// the parser reached `end` (the next item's keyword, or the end of the file,
+    /// then an empty span) where the closing delimiter was one of the tokens it
+    /// expected.
+    Unclosed {
+        delimiter: char,
+        end: Span,
+        /// The token at `end`, `None` at end of input.
+        found: Option<String>,
+    },
 }
 
 impl ParseError {

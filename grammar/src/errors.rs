@@ -1,7 +1,7 @@
 //! Turns pest's errors (a position and the rules it tried there) into `ast::ParseError`s
 //! with the offending token's span, human names of what was expected and what was found;
-//! or, where the token there is an unterminated string, an error that says so and points
-//! at its opening quote.
+//! or, where the token there is an unterminated string or the item ends inside an open
+//! delimiter, errors that say so and point at the quote or the delimiter.
 
 use std::collections::BTreeSet;
 
@@ -127,22 +127,69 @@ pub(crate) fn unterminated_comment(file: FileId, text: &str, start: usize) -> Pa
     )
 }
 
-/// Converts a pest error from parsing `text[base..]` into a `ParseError` on `text`.
-pub(crate) fn from_pest(file: FileId, text: &str, base: usize, err: &Error<Rule>) -> ParseError {
+/// Converts a pest error from parsing `text[base..limit]` (one item, cut at the next
+/// line starting with an item keyword) into a `ParseError` on `text`.
+pub(crate) fn from_pest(
+    file: FileId,
+    text: &str,
+    base: usize,
+    limit: usize,
+    err: &Error<Rule>,
+) -> ParseError {
     let pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((start, _)) => start,
     };
     let expected = match &err.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives
-            .iter()
-            .filter_map(|r| human_name(*r))
-            .map(str::to_string)
-            .collect::<BTreeSet<_>>(),
+        ErrorVariant::ParsingError { positives, .. } => {
+            if let Some(err) = unclosed(file, text, base..limit, base + pos, positives) {
+                return err;
+            }
+            positives
+                .iter()
+                .filter_map(|r| human_name(*r))
+                .map(str::to_string)
+                .collect::<BTreeSet<_>>()
+        }
         // pest's own limits (stack headroom): the input nests too deeply.
         ErrorVariant::CustomError { .. } => BTreeSet::from([nesting_expectation()]),
     };
     at_token(file, text, base + pos, collapse(expected))
+}
+
+/// The item ran out (the parser stopped at `item.end`: the next item's keyword or the
+/// end of the file) inside a `{`, `(` or `[` whose closer it would have taken there.
+/// "Unexpected `entity`" would blame the next item; the cause is the opener, so the
+/// error points at it (and at where it should have been closed).
+fn unclosed(
+    file: FileId,
+    text: &str,
+    item: std::ops::Range<usize>,
+    at: usize,
+    expected: &[Rule],
+) -> Option<ParseError> {
+    let stop = scan::skip_trivia(text, at).ok()?;
+    if stop < item.end {
+        return None;
+    }
+    let (open, delimiter) = scan::innermost_unclosed(text, item.start, at)?;
+    let closer = match delimiter {
+        '{' => Rule::rbrace,
+        '(' => Rule::rparen,
+        _ => Rule::rbrack,
+    };
+    if !expected.contains(&closer) {
+        return None;
+    }
+    let (end, found) = token(file, text, stop);
+    Some(ParseError {
+        span: Span::new(file, open, open + 1),
+        kind: ParseErrorKind::Unclosed {
+            delimiter,
+            end,
+            found,
+        },
+    })
 }
 
 /// Where pest tried several ways to start or continue an expression, it reports each

@@ -184,3 +184,33 @@ pub(crate) fn unterminated_quote(text: &str, pos: usize) -> Option<char> {
     }
     Some(quote)
 }
+
+/// The innermost `{`, `(` or `[` opened between `from` and `to` and not closed before
+/// `to`, with its offset. A closer that does not match the innermost opener is
+/// skipped: it is some other error, and the opener is still open.
+pub(crate) fn innermost_unclosed(text: &str, from: usize, to: usize) -> Option<(usize, char)> {
+    let mut open: Vec<(usize, char)> = Vec::new();
+    for_each_token(text, from, |start, end, _| {
+        if start >= to {
+            return false;
+        }
+        match &text[start..end] {
+            "{" => open.push((start, '{')),
+            "(" => open.push((start, '(')),
+            "[" => open.push((start, '[')),
+            closer @ ("}" | ")" | "]") => {
+                let opener = match closer {
+                    "}" => '{',
+                    ")" => '(',
+                    _ => '[',
+                };
+                if open.last().is_some_and(|(_, c)| *c == opener) {
+                    open.pop();
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    open.pop()
+}

@@ -4,8 +4,8 @@
 use featc_grammar::ast::{ParseError, ParseErrorKind, Span};
 use featc_grammar::parse;
 
-/// `line:col-line:col expected [..] found ..` for each error (or what is
-/// unterminated), columns from 1.
+/// `line:col-line:col expected [..] found ..` for each error (or what is unterminated
+/// or unclosed), columns from 1.
 fn render(text: &str, errs: &[ParseError]) -> String {
     let pos = |offset: u32| {
         let before = &text[..offset as usize];
@@ -30,6 +30,16 @@ fn render(text: &str, errs: &[ParseError]) -> String {
             ParseErrorKind::Unterminated { quote } => {
                 format!("{} unterminated {quote}", range(e.span))
             }
+            ParseErrorKind::Unclosed {
+                delimiter,
+                end,
+                found: f,
+            } => format!(
+                "{} unclosed {delimiter} until {} found {}",
+                range(e.span),
+                range(*end),
+                found(f)
+            ),
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -171,5 +181,52 @@ fn unterminated_strings_and_names_point_at_their_opening_quote() {
         1:30-1:31 unterminated `
     "source s { file 'x.csv\nentity e { key k: int64 }\n"
         1:17-1:18 unterminated '
+    "#);
+}
+
+#[test]
+fn unclosed_delimiters_point_at_the_opener() {
+    let cases = [
+        // The next item's keyword where `}` would have closed the block.
+        "source ev {\n    time ts\n    columns { user_id: int64 }\n\nentity user { key user_id: int64 }\n",
+        // The end of the file; the innermost opener is the one reported.
+        "source s { time ts columns { a: int64 ",
+        "view v from s by e { feature f = count(*) over 1d ",
+        "entity e { key (a: int64, b: string",
+        "view v from s by e { feature f = sum(a\nview w from s by e { feature g = count(*) }",
+        "source s { tags [\"a\", \"b\"",
+        // Braces inside strings and comments do not count.
+        "source s { owner \"{\" /* { */ time ts",
+        // Not at the item's end: ordinary syntax errors.
+        "view v from s by e { let x = (a + b }",
+        "entity e { key (a: int64, b: string\n}",
+        // At the item's end, but the closer is not what is missing.
+        "view v from s by e {\n    feature g = count(*) over\nservice svc { f }\n",
+    ];
+    let report: Vec<String> = cases
+        .iter()
+        .map(|c| format!("{c:?}\n    {}", errors_of(c)))
+        .collect();
+    insta::assert_snapshot!(report.join("\n"), @r#"
+    "source ev {\n    time ts\n    columns { user_id: int64 }\n\nentity user { key user_id: int64 }\n"
+        1:11-1:12 unclosed { until 5:1-5:7 found "entity"
+    "source s { time ts columns { a: int64 "
+        1:28-1:29 unclosed { until 1:39-1:39 found end of input
+    "view v from s by e { feature f = count(*) over 1d "
+        1:20-1:21 unclosed { until 1:51-1:51 found end of input
+    "entity e { key (a: int64, b: string"
+        1:16-1:17 unclosed ( until 1:36-1:36 found end of input
+    "view v from s by e { feature f = sum(a\nview w from s by e { feature g = count(*) }"
+        1:37-1:38 unclosed ( until 2:1-2:5 found "view"
+    "source s { tags [\"a\", \"b\""
+        1:17-1:18 unclosed [ until 1:26-1:26 found end of input
+    "source s { owner \"{\" /* { */ time ts"
+        1:10-1:11 unclosed { until 1:37-1:37 found end of input
+    "view v from s by e { let x = (a + b }"
+        1:37-1:38 expected [`)`, operator] found "}"
+    "entity e { key (a: int64, b: string\n}"
+        2:1-2:2 expected [`)`, `,`] found "}"
+    "view v from s by e {\n    feature g = count(*) over\nservice svc { f }\n"
+        3:1-3:8 expected [duration such as `7d`] found "service"
     "#);
 }

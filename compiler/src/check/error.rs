@@ -240,6 +240,14 @@ pub enum CheckError {
         span: Span,
         quote: char,
     },
+    /// An item ended inside `delimiter`: `span` is the opener, `end` where the parser
+    /// needed its closer (at `found`, the next item's keyword, or the end of the file).
+    Unclosed {
+        span: Span,
+        delimiter: char,
+        end: Span,
+        found: Option<String>,
+    },
 }
 
 impl CheckError {
@@ -274,6 +282,7 @@ impl CheckError {
             UntypedNull { .. } => "E0025",
             NullableKey { .. } => "E0026",
             Unterminated { .. } => "E0031",
+            Unclosed { .. } => "E0032",
         }
     }
 
@@ -495,6 +504,21 @@ impl CheckError {
                 d(format!("unterminated {what}"))
                     .with_label(Label::primary(*span, format!("this {what} is never closed")))
                     .with_help(format!("close it with {closer} on the same line: {what}s do not span lines"))
+            }
+            Unclosed { span, delimiter, end, found } => {
+                let closer = match delimiter {
+                    '{' => '}',
+                    '(' => ')',
+                    _ => ']',
+                };
+                let label = match found {
+                    Some(tok) => format!("expected `{closer}` before `{tok}`"),
+                    None => format!("expected `{closer}` before the end of the file"),
+                };
+                d(format!("unclosed `{delimiter}`"))
+                    .with_label(Label::primary(*span, format!("this `{delimiter}` is never closed")))
+                    .with_label(Label::secondary(*end, label))
+                    .with_help(format!("add the missing `{closer}`"))
             }
         }
     }
