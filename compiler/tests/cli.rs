@@ -107,3 +107,30 @@ fn build_with_errors_exits_1_and_prints_nothing() {
     assert!(o.stdout.is_empty());
     assert!(stderr(&o).contains("E0013"));
 }
+
+/// A fresh folder for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+#[test]
+fn control_characters_in_a_file_never_reach_the_terminal_raw() {
+    let dir = scratch("featc-cli-escape");
+    let file = dir.join("esc.feat");
+    // Clears the screen and sets the window title, if printed raw.
+    std::fs::write(
+        &file,
+        "source s {\n    time ts\n    \u{1b}[2J\u{1b}]0;pwned\u{7}\n}\n",
+    )
+    .expect("written");
+    let o = featc(&["check", file.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!o.stderr.contains(&0x1b), "{:?}", stderr(&o));
+    assert!(!o.stderr.contains(&0x07), "{:?}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("unexpected `\\u{1b}`"), "{err}");
+    assert!(err.contains("␛[2J␛]0;pwned␇"), "{err}");
+}

@@ -1,5 +1,5 @@
 //! `compile` never panics: mutated valid projects give a value or diagnostics, and
-//! the diagnostics render.
+//! the diagnostics render, with no control character reaching the output raw.
 
 use featc::SourceFile;
 use proptest::prelude::*;
@@ -161,6 +161,11 @@ fn compile_never_panics(text: String) -> Result<(), TestCaseError> {
             prop_assert!(!diagnostics.is_empty());
             let rendered = diagnostics.render(&files, false);
             prop_assert!(rendered.contains("error["));
+            // Tabs and newlines are layout, not commands to the terminal.
+            let raw = rendered
+                .chars()
+                .find(|&c| c.is_control() && c != '\n' && c != '\t');
+            prop_assert_eq!(raw, None, "{}", rendered);
         }
     }
     Ok(())
