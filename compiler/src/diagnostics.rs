@@ -1,8 +1,9 @@
 //! Diagnostics as plain data, and their rendering: the only module that names
 //! codespan-reporting, so the rest of the compiler builds errors without a renderer.
 //! What codespan is given is made safe first: control characters escaped in messages
-//! and shown as symbols in source lines.
+//! and shown as symbols in source lines, long lines cut around their labels.
 
+mod cut;
 mod escape;
 mod excerpt;
 
@@ -109,7 +110,7 @@ impl Diagnostics {
     /// lines with underlined labels, then the notes. `files` must be the files the
     /// diagnostics were produced from (spans index them). With `color` false the output
     /// is plain, stable text suitable for snapshots. Control characters never reach
-    /// the output raw.
+    /// the output raw, and lines longer than 120 columns are cut around their labels.
     pub fn render(&self, files: &[SourceFile], color: bool) -> String {
         let config = term::Config::default();
         let context = Context {

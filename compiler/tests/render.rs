@@ -1,6 +1,6 @@
-//! Rendering is safe whatever the source holds: control characters never reach the
-//! terminal raw (source lines show symbols, messages `\u{..}` escapes), and carets
-//! stay under what they mark.
+//! Rendering is safe and readable whatever the source holds: control characters never
+//! reach the terminal raw (source lines show symbols, messages `\u{..}` escapes), long
+//! lines are cut around their labels, and carets stay under what they mark.
 
 use featc::ast::Span;
 use featc::{Diagnostic, Diagnostics, Label, SourceFile};
@@ -73,6 +73,41 @@ fn file_names_and_notes_are_escaped_too() {
     assert!(!has_raw_control(&diags.to_string()));
 }
 
+#[test]
+fn a_long_line_is_cut_around_the_label_with_carets_aligned() {
+    // A 6 000-character line; the error is in its middle.
+    let text = format!(
+        "source events {{\n    time ts\n    columns {{ user_id: int64 }}\n}}\nentity user {{ key user_id: int64 }}\nview v from events by user {{\n    feature f = count(*) where '{}' = '' and user_idd > 0 and '{}' = '' over 1d\n}}\n",
+        "x".repeat(3000),
+        "y".repeat(3000)
+    );
+    let out = rendered(&text);
+    assert!(out.lines().all(|l| l.chars().count() < 140), "{out}");
+    insta::assert_snapshot!(out, @r"
+    error[E0004]: unknown column `user_idd`
+      ┌─ r.feat:7:3044
+      │
+    7 │ …xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' = '' and user_idd > 0 and 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…
+      │                                                         ^^^^^^^^ not a column of `events` nor an earlier `let`
+      │
+      = help: did you mean `user_id`?
+    ");
+}
+
+#[test]
+fn far_apart_labels_on_one_long_line_each_get_a_window() {
+    // An unclosed `{` near the start of a long one-line file, and its end far away.
+    let text = format!("source s {{ owner 'x' {}", "tags ['a'] ".repeat(1000));
+    let out = rendered(&text);
+    let source_line = out
+        .lines()
+        .find(|l| l.starts_with("1 │"))
+        .unwrap_or_default();
+    assert!(source_line.chars().count() < 130, "{out}");
+    // A file snapshot: codespan pads the label lines with trailing spaces.
+    insta::assert_snapshot!(out);
+}
+
 /// A caret line under a source line: where the carets start (in characters) and how
 /// many there are, with where `needle` is in the source line.
 fn caret_alignment(out: &str, needle: &str) -> Option<(usize, usize, usize)> {
@@ -92,12 +127,12 @@ fn caret_alignment(out: &str, needle: &str) -> Option<(usize, usize, usize)> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// Whatever surrounds the label (controls, tabs, multi-byte characters), the
-    /// carets are under it and nothing raw leaks.
+    /// Whatever surrounds the label (short or long, with controls, tabs, multi-byte
+    /// characters), the carets are under it, lines stay short and nothing raw leaks.
     #[test]
     fn carets_stay_under_the_label(
-        before in "[a-z \u{1b}\u{0}\u{7f}\u{9b}é\t]{0,40}",
-        after in "[a-z \u{1b}\u{7f}é]{0,40}",
+        before in "[a-z \u{1b}\u{0}\u{7f}\u{9b}é\t]{0,400}",
+        after in "[a-z \u{1b}\u{7f}é]{0,400}",
     ) {
         let text = format!("{before}TARGET{after}\n");
         let start = before.len();
@@ -105,6 +140,7 @@ proptest! {
             .with_label(Label::primary(Span::new(0, start, start + 6), "here"))]);
         let out = diags.render(&file(&text), false);
         prop_assert!(!has_raw_control(&out), "{:?}", out);
+        prop_assert!(out.lines().all(|l| l.chars().count() < 140), "{}", out);
         let column = before.chars().count() + 1;
         prop_assert!(out.contains(&format!("r.feat:1:{column}")), "{}", out);
         // Tabs widen to spaces in the shown line: compare positions only without them.

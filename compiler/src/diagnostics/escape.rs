@@ -47,6 +47,17 @@ pub(crate) fn push_shown(c: char, out: &mut String) {
     }
 }
 
+/// How many columns `c` takes once shown (a tab counted as 4, codespan's default tab
+/// width; wide characters as 1, which is close enough to size a cut).
+pub(crate) fn shown_width(c: char) -> usize {
+    match c {
+        '\t' => 4,
+        '\u{0}'..='\u{1f}' | '\u{7f}' => 1,
+        c if is_unsafe(c) => escaped(c).len(),
+        _ => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +80,7 @@ mod tests {
             push_shown(c, &mut out);
         }
         assert_eq!(out, "a\u{2400}\u{241b}\u{2421}\u{240d}\t\\u{85}\\u{2066}");
+        let widths: Vec<usize> = "a\u{1b}\t\u{85}".chars().map(shown_width).collect();
+        assert_eq!(widths, [1, 1, 4, 6]);
     }
 }

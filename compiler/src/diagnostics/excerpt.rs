@@ -1,10 +1,14 @@
-//! The source lines one diagnostic shows, made safe: only the lines its labels need,
-//! with control characters shown as visible symbols (`escape`). Label offsets are
+//! The source lines one diagnostic shows, made safe and short: only the lines its
+//! labels need, control characters shown as visible symbols (`escape`), and long
+//! lines cut around the labels (`cut`) with `…` on each cut side. Label offsets are
 //! moved into the shown text so that carets stay under what they mark; line and
 //! column numbers still name the original file.
 
-use super::escape;
+use super::{cut, escape};
 use std::ops::Range;
+
+/// Marks the side where a long line was cut.
+const CUT: char = '…';
 
 /// The lines codespan shows around labels besides the labelled lines themselves: its
 /// `Config` values, passed in so that exactly those lines are prepared.
@@ -92,7 +96,8 @@ impl Excerpt {
             let content = &text[start..end];
             // A CRLF line's CR is part of its ending, not of what it shows.
             let content = content.strip_suffix('\r').unwrap_or(content);
-            excerpt.push_line(index, start, content);
+            let focus = focus(marks, start, start + content.len());
+            excerpt.push_line(index, start, content, &focus);
         }
         let ranges = marks
             .iter()
@@ -105,15 +110,41 @@ impl Excerpt {
         (excerpt, ranges)
     }
 
-    /// Appends the original line `index` (its `content` starts at byte `start`).
-    fn push_line(&mut self, index: usize, start: usize, content: &str) {
+    /// Appends the original line `index` (its `content` starts at byte `start`), cut
+    /// around the byte ranges `focus` when it is too long.
+    fn push_line(&mut self, index: usize, start: usize, content: &str, focus: &[Range<usize>]) {
+        let chars: Vec<(usize, char)> = content
+            .char_indices()
+            .map(|(i, c)| (start + i, c))
+            .collect();
+        let widths: Vec<usize> = chars.iter().map(|&(_, c)| escape::shown_width(c)).collect();
+        // The focus in characters: from the first one a range touches to past its last
+        // (at least one, as codespan draws at least one caret).
+        let char_at = |offset: usize| chars.partition_point(|&(o, _)| o < offset);
+        let focus: Vec<Range<usize>> = focus
+            .iter()
+            .map(|r| {
+                let a = char_at(r.start);
+                a..char_at(r.end).max(a + 1).min(chars.len())
+            })
+            .collect();
         let line_start = self.text.len();
         let mut kept = Vec::new();
-        for (i, (offset, c)) in content.char_indices().enumerate() {
-            kept.push((start + offset, self.text.len(), i));
-            escape::push_shown(c, &mut self.text);
+        let mut end = 0;
+        for window in cut::kept(&widths, &focus) {
+            if window.start > end {
+                self.text.push(CUT);
+            }
+            for (i, &(offset, c)) in chars.iter().enumerate().take(window.end).skip(window.start) {
+                kept.push((offset, self.text.len(), i));
+                escape::push_shown(c, &mut self.text);
+            }
+            end = window.end;
         }
-        let kept_end = (self.text.len(), kept.len());
+        let kept_end = (self.text.len(), end);
+        if end < chars.len() {
+            self.text.push(CUT);
+        }
         let range = line_start..self.text.len();
         self.text.push('\n');
         self.lines.push(ShownLine {
@@ -124,7 +155,8 @@ impl Excerpt {
         });
     }
 
-    /// Where the original byte `offset` (on line `index`) is in the shown text.
+    /// Where the original byte `offset` (on line `index`) is in the shown text: a
+    /// position cut away moves to the nearest kept one.
     fn shown(&self, index: usize, offset: usize) -> usize {
         let Some(line) = self.line(index) else {
             return self.text.len();
@@ -179,6 +211,21 @@ impl Excerpt {
     }
 }
 
+/// The byte ranges of the labels on the line spanning `start..end`, which a cut
+/// keeps in view. A multi-line label counts by its end that lies on the line.
+fn focus(marks: &[Range<usize>], start: usize, end: usize) -> Vec<Range<usize>> {
+    let on_line = |offset: usize| (start..=end).contains(&offset);
+    marks
+        .iter()
+        .filter_map(|m| match (on_line(m.start), on_line(m.end)) {
+            (true, true) => Some(m.clone()),
+            (true, false) => Some(m.start..m.start),
+            (false, true) => Some(m.end.saturating_sub(1).max(start)..m.end),
+            (false, false) => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 // The marks are lists of label ranges, however many there are.
 #[allow(clippy::single_range_in_vec_init)]
@@ -197,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn lines_are_kept_whole_with_controls_shown() {
+    fn short_lines_are_kept_whole_with_controls_shown() {
         let text = "a\nb \u{1b}[31m c\nd\n";
         let (ex, ranges) = excerpt(text, &[4..9]);
         assert_eq!(ex.text(), "b \u{241b}[31m c\n");
@@ -206,6 +253,35 @@ mod tests {
         assert_eq!(ex.column(1, ranges[0].start), 3);
         assert_eq!(ex.line_range(0, 4), Some(ex.text().len()..ex.text().len()));
         assert_eq!(ex.line_range(4, 4), None);
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_label() {
+        let line = format!("{}target{}", "x".repeat(5000), "y".repeat(5000));
+        let (ex, ranges) = excerpt(&line, &[5000..5006]);
+        let shown = ex.text().trim_end_matches('\n');
+        assert!(shown.starts_with(CUT) && shown.ends_with(CUT), "{shown}");
+        assert_eq!(shown.chars().count(), cut::WIDTH);
+        assert_eq!(&ex.text()[ranges[0].clone()], "target");
+        assert_eq!(ex.column(0, ranges[0].start), 5001);
+    }
+
+    #[test]
+    fn a_label_at_the_start_or_end_of_a_long_line_cuts_one_side() {
+        let line = "z".repeat(1000);
+        let (ex, _) = excerpt(&line, &[0..1]);
+        assert!(!ex.text().starts_with(CUT) && ex.text().ends_with("…\n"));
+        let (ex, ranges) = excerpt(&line, &[1000..1000]);
+        assert!(ex.text().starts_with(CUT) && !ex.text().ends_with("…\n"));
+        assert_eq!(ex.column(0, ranges[0].start), 1001);
+    }
+
+    #[test]
+    fn a_label_longer_than_the_width_is_shown_from_its_start() {
+        let line = format!("ab{}", "w".repeat(500));
+        let (ex, ranges) = excerpt(&line, &[2..502]);
+        assert_eq!(ex.column(0, ranges[0].start), 3);
+        assert!(ranges[0].end <= ex.text().len());
     }
 
     #[test]
@@ -223,6 +299,16 @@ mod tests {
         let (ex, _) = excerpt(text, &[0..1, 4..5]);
         let shown: Vec<usize> = ex.lines.iter().map(|l| l.index).collect();
         assert_eq!(shown, [0, 1, 2]);
+    }
+
+    #[test]
+    fn far_apart_labels_on_a_long_line_are_both_shown() {
+        let line = format!("a{}b{}", " ".repeat(3000), " ".repeat(3000));
+        let (ex, ranges) = excerpt(&line, &[0..1, 3001..3002]);
+        assert_eq!(&ex.text()[ranges[0].clone()], "a");
+        assert_eq!(&ex.text()[ranges[1].clone()], "b");
+        assert_eq!(ex.column(0, ranges[1].start), 3002);
+        assert_eq!(ex.text().matches(CUT).count(), 2, "{}", ex.text());
     }
 
     #[test]
