@@ -117,6 +117,47 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 #[test]
+fn a_file_that_is_not_utf8_is_a_diagnostic_with_its_position() {
+    let dir = scratch("featc-cli-not-utf8");
+    // `é` saved as Latin-1 (0xE9), in one file; a syntax error in another.
+    std::fs::write(
+        dir.join("a.feat"),
+        b"source events {\n    time ts\n    owner \"caf\xe9\"\n}\n",
+    )
+    .expect("written");
+    std::fs::write(dir.join("b.feat"), "entity user { key user_id int64 }\n").expect("written");
+    let o = featc(&["check", dir.to_str().expect("utf-8 path")]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("a.feat` is not valid UTF-8: byte 0xE9 at byte offset 42 (line 3, column 15)"),
+        "{err}"
+    );
+    assert!(err.contains("a.feat:3:15"), "{err}");
+    assert!(
+        err.contains("help: featc reads .feat files as UTF-8; re-save the file as UTF-8"),
+        "{err}"
+    );
+    // The other file's syntax errors come in the same run.
+    assert!(
+        err.contains("error[E0001]") && err.contains("b.feat:1:27"),
+        "{err}"
+    );
+    assert!(err.ends_with("error: 2 errors found\n"), "{err}");
+}
+
+#[test]
+fn a_missing_file_stays_an_io_error() {
+    let o = featc(&["check", "no/such/file.feat"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error: cannot read `no/such/file.feat`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn control_characters_in_a_file_never_reach_the_terminal_raw() {
     let dir = scratch("featc-cli-escape");
     let file = dir.join("esc.feat");

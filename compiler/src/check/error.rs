@@ -234,6 +234,18 @@ pub enum CheckError {
         key: String,
         span: Span,
     },
+    /// A file whose bytes are not UTF-8. `span` covers, in the file decoded lossily,
+    /// the replacement character that stands for the first invalid `bytes`; `line` and
+    /// `column` (1-based, characters) say where they are. `utf16`: the file starts
+    /// with a UTF-16 byte order mark.
+    InvalidUtf8 {
+        file: String,
+        span: Span,
+        bytes: Vec<u8>,
+        line: usize,
+        column: usize,
+        utf16: bool,
+    },
     /// A string (`'`, `"`) or backquoted name (`` ` ``) whose closing `quote` is
     /// missing before the end of its line; `span` is the opening quote.
     Unterminated {
@@ -281,6 +293,7 @@ impl CheckError {
             Empty { .. } => "E0024",
             UntypedNull { .. } => "E0025",
             NullableKey { .. } => "E0026",
+            InvalidUtf8 { .. } => "E0030",
             Unterminated { .. } => "E0031",
             Unclosed { .. } => "E0032",
         }
@@ -496,6 +509,22 @@ impl CheckError {
             NullableKey { entity, key, span } => d(format!("key `{key}` of entity `{entity}` is nullable"))
                 .with_label(Label::primary(*span, "remove the `?`"))
                 .with_note("note: entity keys are never null; rows of a source whose key is null are counted and skipped"),
+            InvalidUtf8 { file, span, bytes, line, column, utf16 } => {
+                let shown: Vec<String> = bytes.iter().map(|b| format!("0x{b:02X}")).collect();
+                let noun = if bytes.len() == 1 { "byte" } else { "bytes" };
+                let diag = d(format!(
+                    "`{file}` is not valid UTF-8: {noun} {} at byte offset {} (line {line}, column {column})",
+                    shown.join(" "),
+                    span.start
+                ))
+                .with_label(Label::primary(*span, "not UTF-8"));
+                let diag = if *utf16 {
+                    diag.with_note("note: the file starts with a UTF-16 byte order mark: it looks like UTF-16")
+                } else {
+                    diag
+                };
+                diag.with_help("featc reads .feat files as UTF-8; re-save the file as UTF-8")
+            }
             Unterminated { span, quote } => {
                 let (what, closer) = match quote {
                     '`' => ("quoted name", "a backquote".to_string()),
