@@ -77,6 +77,65 @@ fn every_code_has_a_fixture_and_a_docs_entry() {
     }
 }
 
+/// The ```text and ```console blocks of each `## E0xxx` section of docs/errors.md.
+fn docs_examples(docs: &str) -> Vec<(String, String, String)> {
+    let block = |section: &str, kind: &str| -> String {
+        let open = format!("```{kind}\n");
+        section
+            .split_once(open.as_str())
+            .and_then(|(_, rest)| rest.split_once("```"))
+            .map(|(body, _)| body.to_string())
+            .unwrap_or_default()
+    };
+    docs.split("\n## ")
+        .skip(1)
+        .filter_map(|section| {
+            let (code, body) = section.split_once('\n')?;
+            Some((
+                code.to_string(),
+                block(body, "text"),
+                block(body, "console"),
+            ))
+        })
+        .collect()
+}
+
+/// docs/errors.md says its examples are the fixtures and shows what featc prints for
+/// them: each example is a fixture of its code (as decoded: E0030's shows `�` for the
+/// byte it cannot show), and renders, named `example.feat`, as the docs show.
+#[test]
+fn docs_examples_are_fixtures_and_render_as_shown() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/errors.md"))
+        .expect("docs/errors.md");
+    let fixtures = fixtures();
+    let examples = docs_examples(&docs);
+    assert_eq!(
+        examples
+            .iter()
+            .map(|(code, ..)| code.clone())
+            .collect::<Vec<_>>(),
+        codes().collect::<Vec<_>>()
+    );
+    for (code, text, console) in examples {
+        let fixture = fixtures.iter().find(|(name, bytes)| {
+            name.starts_with(&code) && String::from_utf8_lossy(bytes) == text.as_str()
+        });
+        let Some((_, bytes)) = fixture else {
+            panic!("the example of {code} in docs/errors.md is not a fixture of {code}:\n{text}");
+        };
+        let (diags, files) = diagnose_bytes("example.feat", bytes);
+        let shown = format!(
+            "$ featc check example.feat\n{}",
+            diags.render(&files, false)
+        );
+        assert_eq!(
+            shown.trim_end(),
+            console.trim_end(),
+            "docs/errors.md shows another rendering for {code}"
+        );
+    }
+}
+
 #[test]
 fn fixture_snapshots() {
     for (name, bytes) in fixtures() {
