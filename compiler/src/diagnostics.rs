@@ -1,11 +1,19 @@
 //! Diagnostics as plain data, and their rendering: the only module that names
 //! codespan-reporting, so the rest of the compiler builds errors without a renderer.
+//! What codespan is given is made safe first: control characters escaped in messages
+//! and shown as symbols in source lines, long lines cut around their labels.
+
+mod cut;
+mod escape;
+mod excerpt;
 
 use crate::project::SourceFile;
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term;
+use excerpt::{Context, Excerpt};
 use featc_grammar::ast::Span;
+use std::ops::Range;
 
 /// Whether a label marks the cause of the error or gives context for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,22 +109,29 @@ impl Diagnostics {
     /// Renders every diagnostic like rustc does: header, `file:line:col`, the source
     /// lines with underlined labels, then the notes. `files` must be the files the
     /// diagnostics were produced from (spans index them). With `color` false the output
-    /// is plain, stable text suitable for snapshots.
+    /// is plain, stable text suitable for snapshots. Control characters never reach
+    /// the output raw, and lines longer than 120 columns are cut around their labels.
     pub fn render(&self, files: &[SourceFile], color: bool) -> String {
-        let mut table = SimpleFiles::new();
-        for file in files {
-            table.add(file.name.as_str(), file.text.as_str());
-        }
         let config = term::Config::default();
+        let context = Context {
+            before: config.before_label_lines,
+            after: config.after_label_lines,
+            start: config.start_context_lines,
+            end: config.end_context_lines,
+        };
+        let starts: Vec<Vec<usize>> = files
+            .iter()
+            .map(|f| excerpt::line_starts(&f.text))
+            .collect();
         let mut out = String::new();
         for diagnostic in &self.items {
-            let rendered = to_codespan(diagnostic, files);
+            let (shown, rendered) = to_codespan(diagnostic, files, &starts, context);
             let text = if color {
                 let mut ansi = term::termcolor::Ansi::new(Vec::new());
-                term::emit_to_write_style(&mut ansi, &config, &table, &rendered)
+                term::emit_to_write_style(&mut ansi, &config, &shown, &rendered)
                     .map(|()| String::from_utf8_lossy(&ansi.into_inner()).into_owned())
             } else {
-                term::emit_into_string(&config, &table, &rendered)
+                term::emit_into_string(&config, &shown, &rendered)
             };
             match text {
                 Ok(text) => out.push_str(&text),
@@ -124,7 +139,8 @@ impl Diagnostics {
                 // fall back to the bare message rather than losing the error.
                 Err(_) => out.push_str(&format!(
                     "error[{}]: {}\n",
-                    diagnostic.code, diagnostic.message
+                    diagnostic.code,
+                    escape::message(&diagnostic.message)
                 )),
             }
         }
@@ -137,7 +153,7 @@ impl Diagnostics {
 impl std::fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for d in &self.items {
-            writeln!(f, "error[{}]: {}", d.code, d.message)?;
+            writeln!(f, "error[{}]: {}", d.code, escape::message(&d.message))?;
         }
         Ok(())
     }
@@ -151,27 +167,130 @@ impl From<Vec<Diagnostic>> for Diagnostics {
     }
 }
 
-fn to_codespan(diagnostic: &Diagnostic, files: &[SourceFile]) -> cs::Diagnostic<usize> {
+/// The files as one diagnostic shows them: per file its name (escaped) and the excerpt
+/// of the lines its labels need. Spans given to codespan are offsets in the excerpts;
+/// line and column numbers are the original file's.
+struct Shown {
+    names: Vec<String>,
+    /// Lines of each original file (to tell an unshown line from one past the end).
+    line_counts: Vec<usize>,
+    /// `None` for a file the diagnostic does not point into.
+    excerpts: Vec<Option<Excerpt>>,
+}
+
+impl Shown {
+    fn excerpt(&self, id: usize) -> Result<&Excerpt, FilesError> {
+        self.excerpts
+            .get(id)
+            .and_then(Option::as_ref)
+            .ok_or(FilesError::FileMissing)
+    }
+}
+
+impl<'a> Files<'a> for Shown {
+    type FileId = usize;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: usize) -> Result<&'a str, FilesError> {
+        self.names
+            .get(id)
+            .map(String::as_str)
+            .ok_or(FilesError::FileMissing)
+    }
+
+    fn source(&'a self, id: usize) -> Result<&'a str, FilesError> {
+        Ok(self.excerpt(id)?.text())
+    }
+
+    fn line_index(&'a self, id: usize, byte_index: usize) -> Result<usize, FilesError> {
+        Ok(self.excerpt(id)?.line_index(byte_index))
+    }
+
+    fn line_range(&'a self, id: usize, line_index: usize) -> Result<Range<usize>, FilesError> {
+        let count = self.line_counts.get(id).copied().unwrap_or(0);
+        self.excerpt(id)?
+            .line_range(line_index, count)
+            .ok_or(FilesError::LineTooLarge {
+                given: line_index,
+                max: count.saturating_sub(1),
+            })
+    }
+
+    fn column_number(
+        &'a self,
+        id: usize,
+        line_index: usize,
+        byte_index: usize,
+    ) -> Result<usize, FilesError> {
+        Ok(self.excerpt(id)?.column(line_index, byte_index))
+    }
+}
+
+/// The diagnostic as codespan takes it, with the excerpts its labels point into.
+fn to_codespan(
+    diagnostic: &Diagnostic,
+    files: &[SourceFile],
+    starts: &[Vec<usize>],
+    context: Context,
+) -> (Shown, cs::Diagnostic<usize>) {
+    // The labels that point into a file, clamped to it, grouped by file.
+    let mut marks: Vec<Vec<(usize, Range<usize>)>> = vec![Vec::new(); files.len()];
+    for (i, label) in diagnostic.labels.iter().enumerate() {
+        let id = label.span.file as usize;
+        if let (Some(file), Some(of_file)) = (files.get(id), marks.get_mut(id)) {
+            of_file.push((i, clamp(&file.text, label.span)));
+        }
+    }
+    let mut shown_ranges: Vec<Option<(usize, Range<usize>)>> = vec![None; diagnostic.labels.len()];
+    let mut excerpts = Vec::with_capacity(files.len());
+    for (id, (file, of_file)) in files.iter().zip(&marks).enumerate() {
+        if of_file.is_empty() {
+            excerpts.push(None);
+            continue;
+        }
+        let file_marks: Vec<Range<usize>> = of_file.iter().map(|(_, m)| m.clone()).collect();
+        let file_starts = starts.get(id).map_or(&[][..], Vec::as_slice);
+        let (excerpt, ranges) = Excerpt::new(&file.text, file_starts, &file_marks, context);
+        for ((i, _), range) in of_file.iter().zip(ranges) {
+            if let Some(slot) = shown_ranges.get_mut(*i) {
+                *slot = Some((id, range));
+            }
+        }
+        excerpts.push(Some(excerpt));
+    }
     let labels = diagnostic
         .labels
         .iter()
-        .filter_map(|label| {
-            let file = files.get(label.span.file as usize)?;
-            let range = clamp(&file.text, label.span);
+        .zip(shown_ranges)
+        .filter_map(|(label, shown)| {
+            let (id, range) = shown?;
             let style = match label.style {
                 LabelStyle::Primary => cs::LabelStyle::Primary,
                 LabelStyle::Secondary => cs::LabelStyle::Secondary,
             };
-            Some(
-                cs::Label::new(style, label.span.file as usize, range).with_message(&label.message),
-            )
+            Some(cs::Label::new(style, id, range).with_message(escape::message(&label.message)))
         })
         .collect();
-    cs::Diagnostic::error()
+    let notes = diagnostic
+        .notes
+        .iter()
+        .map(|n| escape::message(n).into_owned())
+        .collect();
+    let shown = Shown {
+        names: files
+            .iter()
+            .map(|f| escape::message(&f.name).into_owned())
+            .collect(),
+        line_counts: starts.iter().map(Vec::len).collect(),
+        excerpts,
+    };
+    let rendered = cs::Diagnostic::error()
         .with_code(diagnostic.code)
-        .with_message(&diagnostic.message)
+        .with_message(escape::message(&diagnostic.message))
         .with_labels(labels)
-        .with_notes(diagnostic.notes.clone())
+        .with_notes(notes);
+    (shown, rendered)
 }
 
 /// The span as a byte range that is inside `text` and on character boundaries, so

@@ -1,6 +1,7 @@
 //! featc: the compiler from `.feat` projects to a typed IR, batch plans and stream graphs.
 //!
-//! The library does no IO: callers read the files and pass their text. Stages:
+//! The library does no IO: callers read the files and pass their text (or their bytes
+//! to `decode_files`, which reports a file that is not UTF-8 as a diagnostic). Stages:
 //! `parse_files` (syntax trees) → `compile` (resolve + check → `ir::Project`).
 //! Every error of a project comes back at once as `Diagnostics`.
 
@@ -8,6 +9,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod check;
+pub mod decode;
 pub mod diagnostics;
 pub mod import;
 pub mod lower;
@@ -15,6 +17,7 @@ pub mod print;
 pub mod project;
 
 pub use check::CheckError;
+pub use decode::{decode_files, NotUtf8, Undecodable};
 pub use diagnostics::{Diagnostic, Diagnostics, Label, LabelStyle};
 pub use featc_grammar::ast;
 pub use featc_runtime::ir;
@@ -26,19 +29,46 @@ pub fn parse_files(files: &[SourceFile]) -> Result<Vec<ast::File>, Diagnostics> 
     let mut parsed = Vec::with_capacity(files.len());
     let mut errors = Vec::new();
     for (id, file) in files.iter().enumerate() {
-        match featc_grammar::parse(id as ast::FileId, &file.text) {
+        match parse_file(id as ast::FileId, file) {
             Ok(tree) => parsed.push(tree),
-            Err(errs) => errors.extend(errs.into_iter().map(|e| CheckError::Syntax {
-                span: e.span,
-                expected: e.expected,
-                found: e.found,
-            })),
+            Err(errs) => errors.extend(errs),
         }
     }
     if errors.is_empty() {
         Ok(parsed)
     } else {
-        Err(diagnostics(errors))
+        Err(diagnostics_of(errors))
+    }
+}
+
+/// Parses one file, the file `id` of its project.
+pub(crate) fn parse_file(id: ast::FileId, file: &SourceFile) -> Result<ast::File, Vec<CheckError>> {
+    featc_grammar::parse(id, &file.text)
+        .map_err(|errs| errs.into_iter().map(syntax_error).collect())
+}
+
+/// A syntax error as a compile error: the grammar's kinds of error each have a code.
+fn syntax_error(e: ast::ParseError) -> CheckError {
+    match e.kind {
+        ast::ParseErrorKind::Unexpected { expected, found } => CheckError::Syntax {
+            span: e.span,
+            expected,
+            found,
+        },
+        ast::ParseErrorKind::Unterminated { quote } => CheckError::Unterminated {
+            span: e.span,
+            quote,
+        },
+        ast::ParseErrorKind::Unclosed {
+            delimiter,
+            end,
+            found,
+        } => CheckError::Unclosed {
+            span: e.span,
+            delimiter,
+            end,
+            found,
+        },
     }
 }
 
@@ -49,12 +79,12 @@ pub fn parse_files(files: &[SourceFile]) -> Result<Vec<ast::File>, Diagnostics> 
 pub fn compile(files: &[SourceFile]) -> Result<ir::Project, Diagnostics> {
     let trees = parse_files(files)?;
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
-    check::check(&trees, &names).map_err(diagnostics)
+    check::check(&trees, &names).map_err(diagnostics_of)
 }
 
 /// Renders errors, sorted by where they point (stable: same-place errors keep the
 /// order they were found in).
-fn diagnostics(errors: Vec<CheckError>) -> Diagnostics {
+pub(crate) fn diagnostics_of(errors: Vec<CheckError>) -> Diagnostics {
     let mut items: Vec<Diagnostic> = errors.iter().map(CheckError::to_diagnostic).collect();
     items.sort_by_key(|d| {
         d.labels

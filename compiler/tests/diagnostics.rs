@@ -1,12 +1,13 @@
 //! Every diagnostic code: one fixture (or more) per code in `tests/diagnostics/`,
-//! named `E0xxx_<what>.feat`, each snapshotted with its rendered diagnostics.
+//! named `E0xxx_<what>.feat`, each snapshotted with its rendered diagnostics. Fixtures
+//! are read as bytes and decoded like the CLI does (E0029's is not UTF-8).
 
 use featc::SourceFile;
 use std::path::PathBuf;
 
-fn fixtures() -> Vec<(String, String)> {
+fn fixtures() -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/diagnostics"));
-    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .expect("fixture folder")
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "feat"))
@@ -16,29 +17,40 @@ fn fixtures() -> Vec<(String, String)> {
                 .expect("file name")
                 .to_string_lossy()
                 .into_owned();
-            (stem, std::fs::read_to_string(&p).expect("readable"))
+            (stem, std::fs::read(&p).expect("readable"))
         })
         .collect();
     out.sort();
     out
 }
 
-fn diagnose(name: &str, text: &str) -> (featc::Diagnostics, Vec<SourceFile>) {
-    let files = vec![SourceFile {
-        name: format!("{name}.feat"),
-        text: text.to_string(),
-    }];
+/// The diagnostics of a fixture named `file_name`, and the files they render against.
+fn diagnose_bytes(file_name: &str, bytes: &[u8]) -> (featc::Diagnostics, Vec<SourceFile>) {
+    let files = match featc::decode_files(vec![(file_name.to_string(), bytes.to_vec())]) {
+        Ok(files) => files,
+        Err(undecodable) => return (undecodable.diagnostics, undecodable.files),
+    };
     match featc::compile(&files) {
-        Ok(_) => panic!("{name} compiles, but it is a diagnostic fixture"),
+        Ok(_) => panic!("{file_name} compiles, but it is a diagnostic fixture"),
         Err(d) => (d, files),
     }
 }
 
+fn diagnose(name: &str, text: &str) -> (featc::Diagnostics, Vec<SourceFile>) {
+    diagnose_bytes(&format!("{name}.feat"), text.as_bytes())
+}
+
+/// Every code with a fixture and a section in docs/errors.md (E0027 to E0029 are
+/// reserved).
+fn codes() -> impl Iterator<Item = String> {
+    (1..=31).map(|n| format!("E{n:04}"))
+}
+
 #[test]
 fn each_fixture_reports_exactly_its_code() {
-    for (name, text) in fixtures() {
+    for (name, bytes) in fixtures() {
         let code = &name[..5];
-        let (diags, files) = diagnose(&name, &text);
+        let (diags, files) = diagnose_bytes(&format!("{name}.feat"), &bytes);
         assert_eq!(
             diags.codes(),
             vec![code],
@@ -53,8 +65,7 @@ fn every_code_has_a_fixture_and_a_docs_entry() {
     let fixtures = fixtures();
     let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/errors.md"))
         .expect("docs/errors.md");
-    for n in 1..=28 {
-        let code = format!("E{n:04}");
+    for code in codes() {
         assert!(
             fixtures.iter().any(|(name, _)| name.starts_with(&code)),
             "no fixture for {code}"
@@ -66,11 +77,72 @@ fn every_code_has_a_fixture_and_a_docs_entry() {
     }
 }
 
+/// The ```text and ```console blocks of each `## E0xxx` section of docs/errors.md.
+fn docs_examples(docs: &str) -> Vec<(String, String, String)> {
+    let block = |section: &str, kind: &str| -> String {
+        let open = format!("```{kind}\n");
+        section
+            .split_once(open.as_str())
+            .and_then(|(_, rest)| rest.split_once("```"))
+            .map(|(body, _)| body.to_string())
+            .unwrap_or_default()
+    };
+    docs.split("\n## ")
+        .skip(1)
+        .filter_map(|section| {
+            let (code, body) = section.split_once('\n')?;
+            Some((
+                code.to_string(),
+                block(body, "text"),
+                block(body, "console"),
+            ))
+        })
+        .collect()
+}
+
+/// docs/errors.md says its examples are the fixtures and shows what featc prints for
+/// them: each example is a fixture of its code (as decoded: E0029's shows `�` for the
+/// byte it cannot show), and renders, named `example.feat`, as the docs show.
+#[test]
+fn docs_examples_are_fixtures_and_render_as_shown() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/errors.md"))
+        .expect("docs/errors.md");
+    let fixtures = fixtures();
+    let examples = docs_examples(&docs);
+    assert_eq!(
+        examples
+            .iter()
+            .map(|(code, ..)| code.clone())
+            .collect::<Vec<_>>(),
+        codes().collect::<Vec<_>>()
+    );
+    for (code, text, console) in examples {
+        let fixture = fixtures.iter().find(|(name, bytes)| {
+            name.starts_with(&code) && String::from_utf8_lossy(bytes) == text.as_str()
+        });
+        let Some((_, bytes)) = fixture else {
+            panic!("the example of {code} in docs/errors.md is not a fixture of {code}:\n{text}");
+        };
+        let (diags, files) = diagnose_bytes("example.feat", bytes);
+        let shown = format!(
+            "$ featc check example.feat\n{}",
+            diags.render(&files, false)
+        );
+        assert_eq!(
+            shown.trim_end(),
+            console.trim_end(),
+            "docs/errors.md shows another rendering for {code}"
+        );
+    }
+}
+
 #[test]
 fn fixture_snapshots() {
-    for (name, text) in fixtures() {
-        let (diags, files) = diagnose(&name, &text);
+    for (name, bytes) in fixtures() {
+        let (diags, files) = diagnose_bytes(&format!("{name}.feat"), &bytes);
         let rendered = diags.render(&files, false);
+        // The text as decoded (lossily for E0029's fixture).
+        let text = &files[0].text;
         insta::assert_snapshot!(
             name.clone(),
             format!("{text}\n---- diagnostics ----\n{rendered}")

@@ -1,5 +1,6 @@
 //! `compile` never panics: mutated valid projects give a value or diagnostics, and
-//! the diagnostics render.
+//! the diagnostics render, with no control character reaching the output raw; nor
+//! does decoding arbitrary bytes.
 
 use featc::SourceFile;
 use proptest::prelude::*;
@@ -161,6 +162,24 @@ fn compile_never_panics(text: String) -> Result<(), TestCaseError> {
             prop_assert!(!diagnostics.is_empty());
             let rendered = diagnostics.render(&files, false);
             prop_assert!(rendered.contains("error["));
+            // Tabs and newlines are layout, not commands to the terminal.
+            let raw = rendered
+                .chars()
+                .find(|&c| c.is_control() && c != '\n' && c != '\t');
+            prop_assert_eq!(raw, None, "{}", rendered);
+        }
+    }
+    Ok(())
+}
+
+/// Decodes one file's bytes and compiles it: a value, or diagnostics that render.
+fn decode_never_panics(bytes: Vec<u8>) -> Result<(), TestCaseError> {
+    match featc::decode_files(vec![("m.feat".to_string(), bytes)]) {
+        Ok(files) => compile_never_panics(files.into_iter().map(|f| f.text).collect())?,
+        Err(undecodable) => {
+            prop_assert_eq!(undecodable.diagnostics.codes(), vec!["E0029"]);
+            let rendered = undecodable.diagnostics.render(&undecodable.files, false);
+            prop_assert!(rendered.contains("error[E0029]"), "{}", rendered);
         }
     }
     Ok(())
@@ -177,6 +196,15 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
         compile_never_panics(String::from_utf8_lossy(&bytes).into_owned())?;
+    }
+
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(seed in 0..SEEDS.len(), at in any::<usize>(), bytes in prop::collection::vec(any::<u8>(), 0..8)) {
+        // Bytes spliced into a valid project: mostly not UTF-8, sometimes still so.
+        let mut file = SEEDS[seed].as_bytes().to_vec();
+        let at = at % (file.len() + 1);
+        file.splice(at..at, bytes);
+        decode_never_panics(file)?;
     }
 }
 

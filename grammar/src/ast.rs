@@ -294,12 +294,46 @@ impl BinaryOp {
     }
 }
 
-/// A syntax error: where, what was expected, what was found.
+/// A syntax error: where it is reported and what kind it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseError {
+    /// The offending token; for an unterminated string the opening quote, for an
+    /// unclosed delimiter the opening delimiter.
     pub span: Span,
-    /// Human names of what the parser expected here (`"identifier"`, `"}"`, ...).
-    pub expected: Vec<String>,
-    /// The offending token as text, `None` at end of input.
-    pub found: Option<String>,
+    pub kind: ParseErrorKind,
+}
+
+/// What went wrong at a syntax error's span.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParseErrorKind {
+    /// A token the grammar does not allow where it stands.
+    Unexpected {
+        /// Human names of what the parser expected here (`"identifier"`, `"}"`, ...).
+        expected: Vec<String>,
+        /// The offending token as text, `None` at end of input.
+        found: Option<String>,
+    },
+    /// A string (`'` or `"`) or a backquoted name whose closing `quote` is missing
+    /// before the end of its line: strings never span lines.
+    Unterminated { quote: char },
+    /// An opening `delimiter` (`{`, `(` or `[`) that the item ends without closing:
+    /// the parser reached `end` (the next item's keyword, or the end of the file,
+    /// then an empty span) where the closing delimiter was one of the tokens it
+    /// expected.
+    Unclosed {
+        delimiter: char,
+        end: Span,
+        /// The token at `end`, `None` at end of input.
+        found: Option<String>,
+    },
+}
+
+impl ParseError {
+    /// An `Unexpected` error.
+    pub fn unexpected(span: Span, expected: Vec<String>, found: Option<String>) -> ParseError {
+        ParseError {
+            span,
+            kind: ParseErrorKind::Unexpected { expected, found },
+        }
+    }
 }

@@ -1,11 +1,13 @@
 //! Turns pest's errors (a position and the rules it tried there) into `ast::ParseError`s
-//! with the offending token's span, human names of what was expected and what was found.
+//! with the offending token's span, human names of what was expected and what was found;
+//! or, where the token there is an unterminated string or the item ends inside an open
+//! delimiter, errors that say so and point at the quote or the delimiter.
 
 use std::collections::BTreeSet;
 
 use pest::error::{Error, ErrorVariant, InputLocation};
 
-use crate::ast::{FileId, ParseError, Span};
+use crate::ast::{FileId, ParseError, ParseErrorKind, Span};
 use crate::parser::Rule;
 use crate::scan;
 
@@ -89,48 +91,105 @@ fn human_name(rule: Rule) -> Option<&'static str> {
     })
 }
 
-/// An error at the token starting at (or after trivia following) `pos`.
+/// An error at the token starting at (or after trivia following) `pos`. A string or
+/// backquoted name left open there is the cause, whatever the parser expected: it is
+/// reported as such, at its opening quote.
 pub(crate) fn at_token(file: FileId, text: &str, pos: usize, expected: Vec<String>) -> ParseError {
     match scan::skip_trivia(text, pos) {
         Ok(start) => {
-            let end = scan::token_end(text, start);
-            let found = (end > start).then(|| text[start..end].to_string());
-            ParseError {
-                span: Span::new(file, start, end),
-                expected,
-                found,
+            if let Some(quote) = scan::unterminated_quote(text, start) {
+                return ParseError {
+                    span: Span::new(file, start, start + quote.len_utf8()),
+                    kind: ParseErrorKind::Unterminated { quote },
+                };
             }
+            let (span, found) = token(file, text, start);
+            ParseError::unexpected(span, expected, found)
         }
         Err(comment) => unterminated_comment(file, text, comment),
     }
 }
 
+/// The span and text of the token at `start` (not trivia); no text at end of input.
+fn token(file: FileId, text: &str, start: usize) -> (Span, Option<String>) {
+    let end = scan::token_end(text, start);
+    let found = (end > start).then(|| text[start..end].to_string());
+    (Span::new(file, start, end), found)
+}
+
 /// A `/*` with no `*/` before the end of the file.
 pub(crate) fn unterminated_comment(file: FileId, text: &str, start: usize) -> ParseError {
     let end = (start + 2).min(text.len());
-    ParseError {
-        span: Span::new(file, start, end),
-        expected: vec!["`*/` closing the comment".to_string()],
-        found: None,
-    }
+    ParseError::unexpected(
+        Span::new(file, start, end),
+        vec!["`*/` closing the comment".to_string()],
+        None,
+    )
 }
 
-/// Converts a pest error from parsing `text[base..]` into a `ParseError` on `text`.
-pub(crate) fn from_pest(file: FileId, text: &str, base: usize, err: &Error<Rule>) -> ParseError {
+/// Converts a pest error from parsing `text[base..limit]` (one item, cut at the next
+/// line starting with an item keyword) into a `ParseError` on `text`.
+pub(crate) fn from_pest(
+    file: FileId,
+    text: &str,
+    base: usize,
+    limit: usize,
+    err: &Error<Rule>,
+) -> ParseError {
     let pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((start, _)) => start,
     };
     let expected = match &err.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives
-            .iter()
-            .filter_map(|r| human_name(*r))
-            .map(str::to_string)
-            .collect::<BTreeSet<_>>(),
+        ErrorVariant::ParsingError { positives, .. } => {
+            if let Some(err) = unclosed(file, text, base..limit, base + pos, positives) {
+                return err;
+            }
+            positives
+                .iter()
+                .filter_map(|r| human_name(*r))
+                .map(str::to_string)
+                .collect::<BTreeSet<_>>()
+        }
         // pest's own limits (stack headroom): the input nests too deeply.
         ErrorVariant::CustomError { .. } => BTreeSet::from([nesting_expectation()]),
     };
     at_token(file, text, base + pos, collapse(expected))
+}
+
+/// The item ran out (the parser stopped at `item.end`: the next item's keyword or the
+/// end of the file) inside a `{`, `(` or `[` whose closer it would have taken there.
+/// "Unexpected `entity`" would blame the next item; the cause is the opener, so the
+/// error points at it (and at where it should have been closed).
+fn unclosed(
+    file: FileId,
+    text: &str,
+    item: std::ops::Range<usize>,
+    at: usize,
+    expected: &[Rule],
+) -> Option<ParseError> {
+    let stop = scan::skip_trivia(text, at).ok()?;
+    if stop < item.end {
+        return None;
+    }
+    let (open, delimiter) = scan::innermost_unclosed(text, item.start, at)?;
+    let closer = match delimiter {
+        '{' => Rule::rbrace,
+        '(' => Rule::rparen,
+        _ => Rule::rbrack,
+    };
+    if !expected.contains(&closer) {
+        return None;
+    }
+    let (end, found) = token(file, text, stop);
+    Some(ParseError {
+        span: Span::new(file, open, open + 1),
+        kind: ParseErrorKind::Unclosed {
+            delimiter,
+            end,
+            found,
+        },
+    })
 }
 
 /// Where pest tried several ways to start or continue an expression, it reports each

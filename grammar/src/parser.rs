@@ -71,7 +71,7 @@ fn parse_item(
     // construction costs time linear in its input: parse only up to there.
     let rest = &text[start..limit];
     let mut pairs = FeatParser::parse(Rule::item_entry, rest)
-        .map_err(|e| errors::from_pest(file, text, start, &e))?;
+        .map_err(|e| errors::from_pest(file, text, start, limit, &e))?;
     let pair = match pairs.next() {
         Some(pair) => pair,
         None => {

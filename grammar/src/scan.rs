@@ -156,3 +156,61 @@ pub(crate) fn too_deep(text: &str, from: usize, to: usize) -> Option<(usize, usi
     });
     found
 }
+
+/// Whether the token at `pos` is a string (`'` or `"`) or a backquoted name whose
+/// closing quote is missing before the end of its line; returns the quote. Follows the
+/// grammar's escapes (`''` in `'...'`, a backslash and the next character in `"..."`),
+/// unlike [`token_end`], so that `'it''s` is seen to be open.
+pub(crate) fn unterminated_quote(text: &str, pos: usize) -> Option<char> {
+    let rest = text.get(pos..)?;
+    let quote = rest
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '\'' | '"' | '`'))?;
+    let mut chars = rest[1..].chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\r' => return Some(quote),
+            '\\' if quote == '"' => match chars.next() {
+                None | Some('\n' | '\r') => return Some(quote),
+                Some(_) => {}
+            },
+            '\'' if quote == '\'' && chars.peek() == Some(&'\'') => {
+                chars.next();
+            }
+            c if c == quote => return None,
+            _ => {}
+        }
+    }
+    Some(quote)
+}
+
+/// The innermost `{`, `(` or `[` opened between `from` and `to` and not closed before
+/// `to`, with its offset. A closer that does not match the innermost opener is
+/// skipped: it is some other error, and the opener is still open.
+pub(crate) fn innermost_unclosed(text: &str, from: usize, to: usize) -> Option<(usize, char)> {
+    let mut open: Vec<(usize, char)> = Vec::new();
+    for_each_token(text, from, |start, end, _| {
+        if start >= to {
+            return false;
+        }
+        match &text[start..end] {
+            "{" => open.push((start, '{')),
+            "(" => open.push((start, '(')),
+            "[" => open.push((start, '[')),
+            closer @ ("}" | ")" | "]") => {
+                let opener = match closer {
+                    "}" => '{',
+                    ")" => '(',
+                    _ => '[',
+                };
+                if open.last().is_some_and(|(_, c)| *c == opener) {
+                    open.pop();
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    open.pop()
+}

@@ -1,10 +1,11 @@
 //! Syntax errors: where they point, what was expected, what was found, and recovery at
 //! the next item so that one run reports every broken item.
 
-use featc_grammar::ast::ParseError;
+use featc_grammar::ast::{ParseError, ParseErrorKind, Span};
 use featc_grammar::parse;
 
-/// `line:col-line:col expected [..] found ..` for each error, columns from 1.
+/// `line:col-line:col expected [..] found ..` for each error (or what is unterminated
+/// or unclosed), columns from 1.
 fn render(text: &str, errs: &[ParseError]) -> String {
     let pos = |offset: u32| {
         let before = &text[..offset as usize];
@@ -12,18 +13,33 @@ fn render(text: &str, errs: &[ParseError]) -> String {
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         format!("{line}:{col}")
     };
+    let range = |span: Span| format!("{}-{}", pos(span.start), pos(span.end));
+    let found = |found: &Option<String>| {
+        found
+            .as_deref()
+            .map_or("end of input".to_string(), |f| format!("{f:?}"))
+    };
     errs.iter()
-        .map(|e| {
-            let found = e
-                .found
-                .as_deref()
-                .map_or("end of input".to_string(), |f| format!("{f:?}"));
-            format!(
-                "{}-{} expected [{}] found {found}",
-                pos(e.span.start),
-                pos(e.span.end),
-                e.expected.join(", ")
-            )
+        .map(|e| match &e.kind {
+            ParseErrorKind::Unexpected { expected, found: f } => format!(
+                "{} expected [{}] found {}",
+                range(e.span),
+                expected.join(", "),
+                found(f)
+            ),
+            ParseErrorKind::Unterminated { quote } => {
+                format!("{} unterminated {quote}", range(e.span))
+            }
+            ParseErrorKind::Unclosed {
+                delimiter,
+                end,
+                found: f,
+            } => format!(
+                "{} unclosed {delimiter} until {} found {}",
+                range(e.span),
+                range(*end),
+                found(f)
+            ),
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -109,8 +125,13 @@ fn too_deep_nesting_is_an_error() {
     );
     let errs = parse(0, &deep).unwrap_err();
     assert_eq!(errs.len(), 1);
-    assert_eq!(errs[0].expected, ["at most 100 levels of nesting"]);
-    assert_eq!(errs[0].found.as_deref(), Some("("));
+    assert_eq!(
+        errs[0].kind,
+        ParseErrorKind::Unexpected {
+            expected: vec!["at most 100 levels of nesting".to_string()],
+            found: Some("(".to_string()),
+        }
+    );
 
     let nots = format!("view v from s by e {{ where {}a }}", "not ".repeat(5000));
     assert!(parse(0, &nots).is_err());
@@ -130,4 +151,82 @@ fn too_deep_nesting_is_an_error() {
         ")".repeat(50)
     );
     assert!(parse(0, &ok).is_ok());
+}
+
+#[test]
+fn unterminated_strings_and_names_point_at_their_opening_quote() {
+    let cases = [
+        "source s { file \"x.csv\n}",
+        "source s { file \"x.csv",
+        "source s { owner 'it''s\n}",
+        "source s { owner \"a\\\"\n}",
+        "source s { time ts columns { `odd name: int64 }\n}",
+        // An item keyword on the next line: recovery resumes there.
+        "source s { file 'x.csv\nentity e { key k: int64 }\n",
+    ];
+    let report: Vec<String> = cases
+        .iter()
+        .map(|c| format!("{c:?}\n    {}", errors_of(c)))
+        .collect();
+    insta::assert_snapshot!(report.join("\n"), @r#"
+    "source s { file \"x.csv\n}"
+        1:17-1:18 unterminated "
+    "source s { file \"x.csv"
+        1:17-1:18 unterminated "
+    "source s { owner 'it''s\n}"
+        1:18-1:19 unterminated '
+    "source s { owner \"a\\\"\n}"
+        1:18-1:19 unterminated "
+    "source s { time ts columns { `odd name: int64 }\n}"
+        1:30-1:31 unterminated `
+    "source s { file 'x.csv\nentity e { key k: int64 }\n"
+        1:17-1:18 unterminated '
+    "#);
+}
+
+#[test]
+fn unclosed_delimiters_point_at_the_opener() {
+    let cases = [
+        // The next item's keyword where `}` would have closed the block.
+        "source ev {\n    time ts\n    columns { user_id: int64 }\n\nentity user { key user_id: int64 }\n",
+        // The end of the file; the innermost opener is the one reported.
+        "source s { time ts columns { a: int64 ",
+        "view v from s by e { feature f = count(*) over 1d ",
+        "entity e { key (a: int64, b: string",
+        "view v from s by e { feature f = sum(a\nview w from s by e { feature g = count(*) }",
+        "source s { tags [\"a\", \"b\"",
+        // Braces inside strings and comments do not count.
+        "source s { owner \"{\" /* { */ time ts",
+        // Not at the item's end: ordinary syntax errors.
+        "view v from s by e { let x = (a + b }",
+        "entity e { key (a: int64, b: string\n}",
+        // At the item's end, but the closer is not what is missing.
+        "view v from s by e {\n    feature g = count(*) over\nservice svc { f }\n",
+    ];
+    let report: Vec<String> = cases
+        .iter()
+        .map(|c| format!("{c:?}\n    {}", errors_of(c)))
+        .collect();
+    insta::assert_snapshot!(report.join("\n"), @r#"
+    "source ev {\n    time ts\n    columns { user_id: int64 }\n\nentity user { key user_id: int64 }\n"
+        1:11-1:12 unclosed { until 5:1-5:7 found "entity"
+    "source s { time ts columns { a: int64 "
+        1:28-1:29 unclosed { until 1:39-1:39 found end of input
+    "view v from s by e { feature f = count(*) over 1d "
+        1:20-1:21 unclosed { until 1:51-1:51 found end of input
+    "entity e { key (a: int64, b: string"
+        1:16-1:17 unclosed ( until 1:36-1:36 found end of input
+    "view v from s by e { feature f = sum(a\nview w from s by e { feature g = count(*) }"
+        1:37-1:38 unclosed ( until 2:1-2:5 found "view"
+    "source s { tags [\"a\", \"b\""
+        1:17-1:18 unclosed [ until 1:26-1:26 found end of input
+    "source s { owner \"{\" /* { */ time ts"
+        1:10-1:11 unclosed { until 1:37-1:37 found end of input
+    "view v from s by e { let x = (a + b }"
+        1:37-1:38 expected [`)`, operator] found "}"
+    "entity e { key (a: int64, b: string\n}"
+        2:1-2:2 expected [`)`, `,`] found "}"
+    "view v from s by e {\n    feature g = count(*) over\nservice svc { f }\n"
+        3:1-3:8 expected [duration such as `7d`] found "service"
+    "#);
 }

@@ -114,7 +114,9 @@ fn long_flat_chains() {
     let sum: Vec<String> = (0..5000).map(|i| format!("x{i}")).collect();
     let src = format!("view v from s by e {{ where {} > 0 }}", sum.join(" + "));
     let errors = parse(0, &src).expect_err("a 5000-term sum is refused");
-    let expected = &errors[0].expected;
+    let ParseErrorKind::Unexpected { expected, .. } = &errors[0].kind else {
+        panic!("{:?}", errors[0]);
+    };
     assert!(
         expected
             .iter()

@@ -1,6 +1,7 @@
 //! `parse` never panics: arbitrary text, token soup and mutations of valid files. Every
 //! error span lies inside the text on character boundaries, and printing never panics.
 
+use featc_grammar::ast::ParseErrorKind;
 use featc_grammar::{parse, print_file};
 use proptest::prelude::*;
 
@@ -81,6 +82,12 @@ fn check(text: &str) {
                     "{e:?}"
                 );
                 assert_eq!(e.span.file, 3);
+                if let ParseErrorKind::Unclosed { end, .. } = e.kind {
+                    let (start, stop) = (end.start as usize, end.end as usize);
+                    assert!(start <= stop && stop <= text.len(), "{e:?}");
+                    assert!(text.is_char_boundary(start) && text.is_char_boundary(stop));
+                    assert!(e.span.end <= end.start, "{e:?}");
+                }
             }
         }
     }

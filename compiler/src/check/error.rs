@@ -252,6 +252,32 @@ pub enum CheckError {
         span: Span,
         op: &'static str,
     },
+    /// A file whose bytes are not UTF-8. `span` covers, in the file decoded lossily,
+    /// the replacement character that stands for the first invalid `bytes`; `line` and
+    /// `column` (1-based, characters) say where they are. `utf16`: the file starts
+    /// with a UTF-16 byte order mark.
+    InvalidUtf8 {
+        file: String,
+        span: Span,
+        bytes: Vec<u8>,
+        line: usize,
+        column: usize,
+        utf16: bool,
+    },
+    /// A string (`'`, `"`) or backquoted name (`` ` ``) whose closing `quote` is
+    /// missing before the end of its line; `span` is the opening quote.
+    Unterminated {
+        span: Span,
+        quote: char,
+    },
+    /// An item ended inside `delimiter`: `span` is the opener, `end` where the parser
+    /// needed its closer (at `found`, the next item's keyword, or the end of the file).
+    Unclosed {
+        span: Span,
+        delimiter: char,
+        end: Span,
+        found: Option<String>,
+    },
 }
 
 impl CheckError {
@@ -287,6 +313,9 @@ impl CheckError {
             NullableKey { .. } => "E0026",
             ExpansionTooLarge { .. } => "E0027",
             ConstantOverflow { .. } => "E0028",
+            InvalidUtf8 { .. } => "E0029",
+            Unterminated { .. } => "E0030",
+            Unclosed { .. } => "E0031",
         }
     }
 
@@ -522,6 +551,46 @@ impl CheckError {
             ConstantOverflow { span, op } => d(format!("integer overflow in a constant `{op}`"))
                 .with_label(Label::primary(*span, "overflows int64 on every row"))
                 .with_help("int64 arithmetic that overflows is an error; write a float constant (`1.0`) if a float result is meant"),
+            InvalidUtf8 { file, span, bytes, line, column, utf16 } => {
+                let shown: Vec<String> = bytes.iter().map(|b| format!("0x{b:02X}")).collect();
+                let noun = if bytes.len() == 1 { "byte" } else { "bytes" };
+                let diag = d(format!(
+                    "`{file}` is not valid UTF-8: {noun} {} at byte offset {} (line {line}, column {column})",
+                    shown.join(" "),
+                    span.start
+                ))
+                .with_label(Label::primary(*span, "not UTF-8"));
+                let diag = if *utf16 {
+                    diag.with_note("note: the file starts with a UTF-16 byte order mark: it looks like UTF-16")
+                } else {
+                    diag
+                };
+                diag.with_help("featc reads .feat files as UTF-8; re-save the file as UTF-8")
+            }
+            Unterminated { span, quote } => {
+                let (what, closer) = match quote {
+                    '`' => ("quoted name", "a backquote".to_string()),
+                    _ => ("string", format!("`{quote}`")),
+                };
+                d(format!("unterminated {what}"))
+                    .with_label(Label::primary(*span, format!("this {what} is never closed")))
+                    .with_help(format!("close it with {closer} on the same line: {what}s do not span lines"))
+            }
+            Unclosed { span, delimiter, end, found } => {
+                let closer = match delimiter {
+                    '{' => '}',
+                    '(' => ')',
+                    _ => ']',
+                };
+                let label = match found {
+                    Some(tok) => format!("expected `{closer}` before `{tok}`"),
+                    None => format!("expected `{closer}` before the end of the file"),
+                };
+                d(format!("unclosed `{delimiter}`"))
+                    .with_label(Label::primary(*span, format!("this `{delimiter}` is never closed")))
+                    .with_label(Label::secondary(*end, label))
+                    .with_help(format!("add the missing `{closer}`"))
+            }
         }
     }
 }

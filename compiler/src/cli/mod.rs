@@ -63,7 +63,10 @@ pub fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 /// Reads the `.feat` files of the given projects: a file is taken as is, a folder
 /// contributes every `*.feat` below it. The result is sorted by path, without
-/// duplicates; each file is named by its path as given.
+/// duplicates; each file is named by its path as given. Files are read as bytes and
+/// decoded by the library: a file that is not UTF-8 is reported as a diagnostic
+/// (E0029, exit status 1) with the other files' syntax errors; a file that cannot be
+/// read at all is an IO error (exit status 2).
 pub fn read_project(paths: &[PathBuf]) -> Result<Vec<SourceFile>, ExitCode> {
     let mut found = Vec::new();
     for path in paths {
@@ -81,17 +84,18 @@ pub fn read_project(paths: &[PathBuf]) -> Result<Vec<SourceFile>, ExitCode> {
         let shown: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
         return Err(fail(format!("no .feat files in {}", shown.join(", "))));
     }
-    found
+    let raw = found
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path)
+            let bytes = std::fs::read(&path)
                 .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
-            Ok(SourceFile {
-                name: path.display().to_string(),
-                text,
-            })
+            Ok((path.display().to_string(), bytes))
         })
-        .collect()
+        .collect::<Result<Vec<_>, ExitCode>>()?;
+    featc::decode_files(raw).map_err(|undecodable| {
+        report(&undecodable.diagnostics, &undecodable.files);
+        ExitCode::from(EXIT_ERRORS)
+    })
 }
 
 fn collect_feat_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ExitCode> {
