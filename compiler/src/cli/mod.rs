@@ -13,6 +13,7 @@ use std::process::ExitCode;
 pub mod build;
 pub mod check;
 pub mod import_spec;
+pub mod progress;
 pub mod replay;
 pub mod spine_job;
 pub mod stream_emit;

@@ -8,9 +8,10 @@ use std::time::Instant;
 use datafusion::arrow::compute::concat_batches;
 use datafusion::prelude::SessionConfig;
 use featc::ir::Project;
-use featc_runtime::stream::{replay, LatePolicy, ReplayOptions, Selection};
+use featc_runtime::stream::{replay_with_progress, LatePolicy, ReplayOptions, Selection};
 use featc_runtime::{batch, io};
 
+use super::progress::Progress;
 use super::spine_job::{block_on, SpineJob};
 
 /// What to do with events later than the allowed lateness.
@@ -102,12 +103,15 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
     // Sources the graph reads: `--source NAME=PATH` or the declared file (bound and
     // checked like `featc training-set` does).
     let paths = args.job.source_paths(project)?;
+    args.job.check_output(project, &features, &paths)?;
+    let progress = Progress::new(args.job.quiet);
     let ctx = batch::session_context(SessionConfig::new());
     let tables = io::bind_sources(&ctx, project, &features, &paths)
         .await
         .map_err(|e| e.to_string())?;
     let mut data = Vec::new();
     for (_, op) in graph.sources() {
+        progress.phase(&format!("reading source `{}`", op.name));
         let table = tables
             .get(&op.name)
             .ok_or_else(|| format!("internal error: source `{}` was not bound", op.name))?;
@@ -121,6 +125,7 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
     }
 
     // The spine, with the key columns of the entities the features need.
+    progress.phase("reading the spine");
     let keys = io::spine_keys(project, &features);
     let spine = io::read_spine(&args.job.spine, &keys, &args.job.spine_time)
         .await
@@ -137,19 +142,23 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
         },
         ..ReplayOptions::default()
     };
-    let (out, report) = replay(
+    progress.phase("replaying events");
+    let (out, report) = replay_with_progress(
         graph,
         &data,
         &spine_batch,
         &args.job.spine_time,
         &Selection::All,
         &opts,
+        &mut |done, total| progress.advance(done, total, "events"),
     )
     .map_err(|e| e.to_string())?;
+    progress.phase("writing the output");
     let mut writer =
         io::OutputWriter::create(&args.job.out, out.schema()).map_err(|e| e.to_string())?;
     writer.write(&out).map_err(|e| e.to_string())?;
     writer.finish().map_err(|e| e.to_string())?;
+    progress.finish();
     let m = report.metrics;
     eprintln!(
         "replayed {} events in {} ingest calls; answered {} spine rows x {} features in {:.2}s -> {}",

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use featc::ir::{FeatureId, Project};
@@ -33,9 +33,13 @@ pub struct SpineJob {
     /// The spine's time column.
     #[arg(long, value_name = "COL", default_value = "ts")]
     pub spine_time: String,
-    /// The output file: `.parquet` or `.csv`.
+    /// The output file: `.parquet` or `.csv`. It is written under a temporary name
+    /// and replaces FILE only when the run succeeds; it may not be one of the inputs.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Print no progress (only the summary and errors).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 impl SpineJob {
@@ -81,6 +85,60 @@ impl SpineJob {
             paths.insert(name.to_string(), PathBuf::from(path));
         }
         Ok(paths)
+    }
+}
+
+/// The path a possibly missing file would have: its folder resolved (symbolic
+/// links, `..`) and its name kept.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    match (parent.canonicalize(), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+impl SpineJob {
+    /// Refuses an `--out` that is one of the run's inputs: the spine, the file of a
+    /// source the features read, or a file inside a source's folder (the run would
+    /// destroy what it reads, or the next run would read its output as events).
+    pub fn check_output(
+        &self,
+        project: &Project,
+        features: &[FeatureId],
+        paths: &HashMap<String, PathBuf>,
+    ) -> Result<(), String> {
+        let out = resolved(&self.out);
+        let mut inputs = vec![("the spine".to_string(), self.spine.clone())];
+        for s in featc_runtime::io::sources_of(project, features) {
+            let path = paths
+                .get(&s.name)
+                .cloned()
+                .or_else(|| s.location.as_ref().map(PathBuf::from));
+            if let Some(path) = path {
+                inputs.push((format!("source `{}`", s.name), path));
+            }
+        }
+        for (what, path) in inputs {
+            // A missing input is reported when it is read.
+            let Ok(input) = path.canonicalize() else {
+                continue;
+            };
+            if out == input || (input.is_dir() && out.starts_with(&input)) {
+                return Err(format!(
+                    "--out `{}` is {what} (`{}`) of this run: write the output elsewhere",
+                    self.out.display(),
+                    path.display()
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

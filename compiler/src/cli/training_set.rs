@@ -1,11 +1,10 @@
 //! `featc training-set`: compute a point-in-time training set for a spine.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use datafusion::datasource::provider_as_source;
 use datafusion::prelude::SessionConfig;
@@ -14,8 +13,7 @@ use featc_runtime::batch;
 use featc_runtime::batch::timing::Phases;
 use featc_runtime::io::{self, read_spine, OutputWriter};
 use futures::StreamExt;
-use indicatif::ProgressBar;
-
+use super::progress::Progress;
 use super::spine_job::{block_on, SpineJob};
 
 /// Compute a point-in-time training set: every spine row with its columns unchanged,
@@ -49,6 +47,9 @@ pub fn main(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(message) => return super::fail(message),
     };
+    if let Err(message) = args.job.check_output(&project, &features, &paths) {
+        return super::fail(message);
+    }
     block_on(compute(&project, &features, &paths, &args))
 }
 
@@ -60,18 +61,8 @@ async fn compute(
 ) -> Result<(), String> {
     let started = Instant::now();
     let mut phases = Phases::start();
-    let progress = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new_spinner();
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Some(bar)
-    } else {
-        None
-    };
-    let say = |m: &str| {
-        if let Some(bar) = &progress {
-            bar.set_message(m.to_string());
-        }
-    };
+    let progress = Progress::new(args.job.quiet);
+    let say = |m: &str| progress.phase(m);
     let mut config = SessionConfig::new();
     if let Some(n) = args.batch_size {
         config = config.with_batch_size(n.max(1));
@@ -95,6 +86,7 @@ async fn compute(
             )),
         }
     };
+    let spine_rows = spine.num_rows();
     let spine_table = spine.provider().map_err(|e| e.to_string())?;
     let plan = featc::lower::batch::lower_batch(
         project,
@@ -112,18 +104,21 @@ async fn compute(
     let mut writer =
         OutputWriter::create(&args.job.out, stream.schema()).map_err(|e| e.to_string())?;
     let mut rows = 0;
+    let mut writing = false;
     while let Some(b) = stream.next().await {
         let b = b.map_err(super::engine_error)?;
+        if !writing {
+            say("writing the output");
+            writing = true;
+        }
         rows += b.num_rows();
         writer.write(&b).map_err(|e| e.to_string())?;
-        say(&format!("writing: {rows} rows"));
+        progress.advance(rows as u64, spine_rows as u64, "rows");
     }
     phases.mark("compute, write batches");
     writer.finish().map_err(|e| e.to_string())?;
     phases.mark("finish the output file");
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
+    progress.finish();
     eprintln!(
         "wrote {} ({rows} rows, {} features) in {:.2} s",
         args.job.out.display(),

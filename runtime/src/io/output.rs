@@ -1,4 +1,7 @@
-//! Writing a training set to Parquet or CSV (by the output file's extension).
+//! Writing a training set to Parquet or CSV (by the output file's extension), safely:
+//! the file is written under a temporary name in the same folder and renamed into
+//! place only by `finish`, so a run that fails (bad data, a full disk, a kill) leaves
+//! whatever was at the output path before untouched, and never a truncated file.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -12,11 +15,13 @@ use datafusion::parquet::file::properties::WriterProperties;
 
 use super::{Format, IoError};
 
-/// An output file being written, batch by batch. Call `finish` to complete it (a
-/// Parquet file without its footer is unreadable).
+/// An output file being written, batch by batch. `finish` completes it (a Parquet
+/// file without its footer is unreadable) and moves it to its path; dropping an
+/// unfinished writer removes the temporary file.
 pub struct OutputWriter {
     path: PathBuf,
-    inner: Inner,
+    temp: PathBuf,
+    inner: Option<Inner>,
 }
 
 enum Inner {
@@ -24,8 +29,17 @@ enum Inner {
     Csv(Box<CsvWriter<File>>),
 }
 
+/// `.NAME.featc-PID.tmp` beside `path`: same folder, so the rename is atomic.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.featc-{}.tmp", std::process::id()))
+}
+
 impl OutputWriter {
-    /// Creates `path` (Parquet or CSV by extension) for batches of `schema`.
+    /// Starts writing `path` (Parquet or CSV by extension) for batches of `schema`.
     pub fn create(path: &Path, schema: SchemaRef) -> Result<OutputWriter, IoError> {
         let err = |message: String| IoError::Write {
             path: path.to_path_buf(),
@@ -33,8 +47,17 @@ impl OutputWriter {
         };
         let format = Format::of_file(path)
             .ok_or_else(|| err("the output must end in .parquet or .csv".to_string()))?;
-        let file = File::create(path).map_err(|e| err(e.to_string()))?;
-        let inner = match format {
+        if path.is_dir() {
+            return Err(err("is a folder".to_string()));
+        }
+        let temp = temp_path(path);
+        let file = File::create(&temp).map_err(|e| err(e.to_string()))?;
+        let mut writer = OutputWriter {
+            path: path.to_path_buf(),
+            temp,
+            inner: None,
+        };
+        writer.inner = Some(match format {
             Format::Parquet => {
                 let props = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::default()))
@@ -44,32 +67,45 @@ impl OutputWriter {
                 Inner::Parquet(Box::new(w))
             }
             Format::Csv => Inner::Csv(Box::new(CsvWriter::new(file))),
-        };
-        Ok(OutputWriter {
-            path: path.to_path_buf(),
-            inner,
-        })
+        });
+        Ok(writer)
+    }
+
+    fn error(&self, message: impl ToString) -> IoError {
+        IoError::Write {
+            path: self.path.clone(),
+            message: message.to_string(),
+        }
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), IoError> {
         let result = match &mut self.inner {
-            Inner::Parquet(w) => w.write(batch).map_err(|e| e.to_string()),
-            Inner::Csv(w) => w.write(batch).map_err(|e| e.to_string()),
+            Some(Inner::Parquet(w)) => w.write(batch).map_err(|e| e.to_string()),
+            Some(Inner::Csv(w)) => w.write(batch).map_err(|e| e.to_string()),
+            None => Err("the output is already finished".to_string()),
         };
-        result.map_err(|message| IoError::Write {
-            path: self.path.clone(),
-            message,
-        })
+        result.map_err(|m| self.error(m))
     }
 
-    pub fn finish(self) -> Result<(), IoError> {
-        let result = match self.inner {
-            Inner::Parquet(w) => w.close().map(|_| ()).map_err(|e| e.to_string()),
-            Inner::Csv(w) => w.into_inner().sync_all().map_err(|e| e.to_string()),
+    /// Completes the file, flushes it to disk and renames it to its path.
+    pub fn finish(mut self) -> Result<(), IoError> {
+        let file = match self.inner.take() {
+            Some(Inner::Parquet(w)) => w.into_inner().map_err(|e| self.error(e))?,
+            Some(Inner::Csv(w)) => w.into_inner(),
+            None => return Err(self.error("the output is already finished")),
         };
-        result.map_err(|message| IoError::Write {
-            path: self.path,
-            message,
-        })
+        file.sync_all().map_err(|e| self.error(e))?;
+        drop(file);
+        std::fs::rename(&self.temp, &self.path).map_err(|e| self.error(e))?;
+        Ok(())
+    }
+}
+
+impl Drop for OutputWriter {
+    fn drop(&mut self) {
+        if self.inner.is_some() || self.temp.exists() {
+            // Unfinished: the run failed. The previous output stays as it was.
+            let _ = std::fs::remove_file(&self.temp);
+        }
     }
 }

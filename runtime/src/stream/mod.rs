@@ -37,5 +37,5 @@ pub use graph::StreamGraph;
 pub use metrics::Metrics;
 pub use policy::{LatePolicy, Options, DEFAULT_FOLD_RUN};
 pub use read::{FeatureValue, FeatureVector, Selection, Status};
-pub use replay::{replay, ReplayOptions, ReplayReport};
+pub use replay::{replay, replay_with_progress, ReplayOptions, ReplayReport};
 pub use runtime::StreamRuntime;

@@ -114,6 +114,20 @@ pub fn replay(
     selection: &Selection<'_>,
     opts: &ReplayOptions,
 ) -> Result<(RecordBatch, ReplayReport), StreamError> {
+    replay_with_progress(graph, sources, spine, spine_time, selection, opts, &mut |_, _| {})
+}
+
+/// `replay`, calling `progress(events ingested, events in all)` after each ingested
+/// batch (for a progress bar; it may do nothing).
+pub fn replay_with_progress(
+    graph: StreamGraph,
+    sources: &[(String, Vec<RecordBatch>)],
+    spine: &RecordBatch,
+    spine_time: &str,
+    selection: &Selection<'_>,
+    opts: &ReplayOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(RecordBatch, ReplayReport), StreamError> {
     let options = Options {
         late_policy: opts.late_policy,
         min_lateness_us: opts.disorder_us.max(0),
@@ -236,6 +250,7 @@ pub fn replay(
             run = stop;
         }
         pos = end;
+        progress(pos as u64, order.len() as u64);
         answers.answer_until(
             &mut rt,
             &spine_keys,
