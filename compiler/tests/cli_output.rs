@@ -98,7 +98,11 @@ fn a_successful_run_replaces_the_output_whole() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).expect("output");
-    assert!(text.starts_with("user_id,merchant_id,ts,"), "{}", &text[..40]);
+    assert!(
+        text.starts_with("user_id,merchant_id,ts,"),
+        "{}",
+        &text[..40]
+    );
     assert!(!text.contains("xxx"));
     assert_eq!(listing(&dir), vec!["o.csv"]);
 }
@@ -137,7 +141,12 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
                 &out.display().to_string(),
             ]);
             let err = stderr(&o);
-            assert_eq!(o.status.code(), Some(2), "{command} {}: {err}", out.display());
+            assert_eq!(
+                o.status.code(),
+                Some(2),
+                "{command} {}: {err}",
+                out.display()
+            );
             assert!(err.contains(what), "{command}: {err}");
             assert!(err.contains("write the output elsewhere"), "{err}");
         }
@@ -155,7 +164,10 @@ fn long_runs_say_their_phases_unless_quiet() {
         assert!(o.status.success(), "{}", stderr(&o));
         let err = stderr(&o);
         assert!(err.contains("featc: reading the spine"), "{command}: {err}");
-        assert!(err.contains("featc: writing the output"), "{command}: {err}");
+        assert!(
+            err.contains("featc: writing the output"),
+            "{command}: {err}"
+        );
         let o = featc(&[
             command,
             "examples/fraud",

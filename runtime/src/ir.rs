@@ -519,6 +519,44 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// Appends the columns this expression reads to `out`, each once, in order of
+    /// first use.
+    pub fn columns_into(&self, out: &mut Vec<String>) {
+        match &self.kind {
+            ExprKind::Column(name) => {
+                if !out.contains(name) {
+                    out.push(name.clone());
+                }
+            }
+            ExprKind::Literal(_) => {}
+            ExprKind::Cast(e) | ExprKind::Not(e) | ExprKind::Neg(e) => e.columns_into(out),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.columns_into(out);
+                rhs.columns_into(out);
+            }
+            ExprKind::IsNull { expr, .. } => expr.columns_into(out),
+            ExprKind::InList { expr, list, .. } => {
+                expr.columns_into(out);
+                list.iter().for_each(|e| e.columns_into(out));
+            }
+            ExprKind::Coalesce(args) => args.iter().for_each(|e| e.columns_into(out)),
+            ExprKind::Case {
+                branches,
+                otherwise,
+            } => {
+                for (c, v) in branches {
+                    c.columns_into(out);
+                    v.columns_into(out);
+                }
+                if let Some(o) = otherwise {
+                    o.columns_into(out);
+                }
+            }
+        }
+    }
+}
+
 impl Literal {
     /// Equality by value, floats by their bits (see `Expr::same_as`).
     pub fn same_as(&self, other: &Literal) -> bool {

@@ -125,6 +125,52 @@ impl GroupPlan {
         self.features.iter().map(|f| f.name.as_str())
     }
 
+    /// The source columns the group reads, each once: its key columns, its time
+    /// column, then the columns of its inputs and predicates in order of first use.
+    pub fn columns_read(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for k in &self.keys {
+            if !out.contains(&k.column) {
+                out.push(k.column.clone());
+            }
+        }
+        if !out.contains(&self.time_column) {
+            out.push(self.time_column.clone());
+        }
+        for e in self.inputs.iter().chain(&self.predicates) {
+            e.columns_into(&mut out);
+        }
+        out
+    }
+
+    /// What input slot `i` is, for messages: `the argument of feature `f` (view `v`)`.
+    pub fn describe_input(&self, i: usize) -> String {
+        match self.features.iter().find(|f| f.input == Some(i)) {
+            Some(f) => format!("the argument of feature `{}` (view `{}`)", f.name, f.view),
+            None => format!("input {i}"),
+        }
+    }
+
+    /// What predicate `p` is, for messages: the `where` of a feature or of a view.
+    pub fn describe_predicate(&self, p: usize) -> String {
+        let in_filter = |slot: Option<usize>| {
+            slot.and_then(|s| self.filters.get(s))
+                .is_some_and(|f| f.contains(&p))
+        };
+        // A predicate in a ttl filter is a view's `where`; otherwise name a feature.
+        if let Some(f) = self
+            .features
+            .iter()
+            .find(|f| in_filter(f.ttl.and_then(|t| t.filter)))
+        {
+            return format!("the `where` of view `{}`", f.view);
+        }
+        match self.features.iter().find(|f| in_filter(f.filter)) {
+            Some(f) => format!("a `where` of feature `{}` (view `{}`)", f.name, f.view),
+            None => format!("predicate {p}"),
+        }
+    }
+
     /// The input slots' types, in slot order.
     pub fn input_types(&self) -> Vec<DataType> {
         self.inputs.iter().map(|e| e.ty).collect()

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::progress::Progress;
+use super::spine_job::{block_on, SpineJob};
 use datafusion::datasource::provider_as_source;
 use datafusion::prelude::SessionConfig;
 use featc::ir::{self, FeatureId};
@@ -13,8 +15,6 @@ use featc_runtime::batch;
 use featc_runtime::batch::timing::Phases;
 use featc_runtime::io::{self, read_spine, OutputWriter};
 use futures::StreamExt;
-use super::progress::Progress;
-use super::spine_job::{block_on, SpineJob};
 
 /// Compute a point-in-time training set: every spine row with its columns unchanged,
 /// followed by one column per feature evaluated at the row's time.

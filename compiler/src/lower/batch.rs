@@ -2,10 +2,10 @@
 //! training sets (see `featc_runtime::batch`).
 //!
 //! Shape: the spine scan and, per group of the feature plan (`groups::plan_groups`),
-//! one scan of the source under ONE projection computing the key columns, the event
-//! time, the plan's inputs and its predicates; all of them feed a `PointInTime` node
-//! that carries the plan and whose output is the spine's columns followed by the
-//! features in request order. No IO here: the caller supplies the table sources.
+//! one scan of the source projected to the columns the group reads; all of them feed
+//! a `PointInTime` node that carries the plan (and evaluates its expressions) and
+//! whose output is the spine's columns followed by the features in request order. No
+//! IO here: the caller supplies the table sources.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -15,9 +15,7 @@ use datafusion::common::Column;
 use datafusion::logical_expr::{
     Expr as DfExpr, Extension, LogicalPlan, LogicalPlanBuilder, TableSource,
 };
-use featc_runtime::batch::node::{input_column, key_column, predicate_column, TIME_COLUMN};
 use featc_runtime::batch::PointInTime;
-use featc_runtime::expr::{to_datafusion, ExprError};
 use featc_runtime::ir::{self, FeatureId, Project};
 use featc_runtime::plan::{GroupPlan, Plan};
 
@@ -30,8 +28,6 @@ pub enum LowerError {
     Plan(PlanError),
     /// The same feature was requested twice (output columns must be unique).
     DuplicateFeature(String),
-    /// An expression of a group could not be lowered.
-    Expr { group: String, error: ExprError },
     /// The spine lacks a column the features need.
     MissingSpineColumn { column: String },
     /// A feature is named like a spine column.
@@ -45,7 +41,6 @@ impl fmt::Display for LowerError {
         match self {
             LowerError::Plan(e) => write!(f, "{e}"),
             LowerError::DuplicateFeature(name) => write!(f, "feature `{name}` is requested twice"),
-            LowerError::Expr { group, error } => write!(f, "group `{group}`: {error}"),
             LowerError::MissingSpineColumn { column } => {
                 write!(f, "the spine has no column `{column}`")
             }
@@ -133,7 +128,9 @@ pub fn lower_plan(
     }))
 }
 
-/// The scan of a group's source under its one projection (see the module docs).
+/// The scan of a group's source under one projection of the columns the group reads
+/// (`GroupPlan::columns_read`); the `PointInTime` operator evaluates the plan's
+/// expressions on them, as the streaming runtime does.
 fn group_input(
     sources: &HashMap<&str, &ir::Source>,
     group: &GroupPlan,
@@ -142,23 +139,7 @@ fn group_input(
     let source = *sources
         .get(group.source.as_str())
         .ok_or_else(|| LowerError::DataFusion(format!("no source `{}`", group.source)))?;
-    let lower = |e: &ir::Expr| {
-        to_datafusion(e).map_err(|error| LowerError::Expr {
-            group: group.describe(),
-            error,
-        })
-    };
-    let mut select: Vec<DfExpr> = Vec::new();
-    for (i, k) in group.keys.iter().enumerate() {
-        select.push(column(&k.column).alias(key_column(i)));
-    }
-    select.push(column(&group.time_column).alias(TIME_COLUMN));
-    for (i, e) in group.inputs.iter().enumerate() {
-        select.push(lower(e)?.alias(input_column(i)));
-    }
-    for (i, e) in group.predicates.iter().enumerate() {
-        select.push(lower(e)?.alias(predicate_column(i)));
-    }
+    let select: Vec<DfExpr> = group.columns_read().iter().map(|c| column(c)).collect();
     LogicalPlanBuilder::scan(source.name.clone(), tables(source), None)
         .and_then(|b| b.project(select))
         .and_then(|b| b.build())

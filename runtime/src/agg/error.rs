@@ -54,3 +54,30 @@ impl fmt::Display for AggError {
 }
 
 impl std::error::Error for AggError {}
+
+/// An aggregation failure where it happened: the feature, the entity (its key as
+/// `name = value` pairs) and the time it was evaluated at. Both executors report it
+/// in this one form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureError {
+    pub feature: String,
+    pub entity: String,
+    /// Microseconds since the epoch, UTC.
+    pub at: i64,
+    pub error: AggError,
+}
+
+impl fmt::Display for FeatureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "feature `{}` for {} at {}: {}",
+            self.feature,
+            self.entity,
+            crate::io::time::iso8601(self.at),
+            self.error
+        )
+    }
+}
+
+impl std::error::Error for FeatureError {}

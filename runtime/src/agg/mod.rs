@@ -48,7 +48,7 @@ pub use count_distinct::CountDistinct;
 pub use count_if::{CountIf, IsTrue};
 pub use count_star::{CountStar, EveryEvent};
 pub use counter::{CountAgg, Counts};
-pub use error::AggError;
+pub use error::{AggError, FeatureError};
 pub use first::{First, FirstSel};
 pub use last::{Last, LastSel};
 pub use max::{Max, MaxSel};

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, AsArray};
 use datafusion::arrow::compute::concat_batches;
-use datafusion::arrow::datatypes::{SchemaRef, TimestampMicrosecondType};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef, TimestampMicrosecondType};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -29,8 +29,9 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt};
 
 use super::group::{compute_group, SpineView};
-use super::node::PointInTime;
+use super::node::{input_column, key_column, predicate_column, PointInTime, TIME_COLUMN};
 use super::timing::Phases;
+use crate::expr::slots::SlotEvaluator;
 use crate::io::time::{to_micros, TimeError};
 use crate::plan::Plan;
 
@@ -181,8 +182,10 @@ impl ExecutionPlan for PointInTimeExec {
             let spine = collect_in_order(&children[0], &context).await?;
             phases.mark("read spine");
             let mut groups = Vec::with_capacity(children.len() - 1);
-            for child in &children[1..] {
-                groups.push(collect_parallel(child, &context).await?);
+            for (child, plan) in children[1..].iter().zip(&spec.plan.groups) {
+                let slots = SlotEvaluator::new(Arc::new(plan.clone()), &child.schema())
+                    .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+                groups.push(collect_parallel(child, &context, Arc::new(slots)).await?);
             }
             phases.mark("read events");
             let task = SpawnedTask::spawn_blocking(move || {
@@ -223,19 +226,23 @@ async fn collect_in_order(
     Ok(concat_batches(&plan.schema(), &batches)?)
 }
 
-/// Every batch of `plan`, its partitions read concurrently on the runtime's threads.
+/// Every batch of `plan` (a group's events), its partitions read concurrently on the
+/// runtime's threads, each batch turned into the group's evaluated layout as it
+/// arrives (see `evaluated`).
 async fn collect_parallel(
     plan: &Arc<dyn ExecutionPlan>,
     ctx: &Arc<TaskContext>,
+    slots: Arc<SlotEvaluator>,
 ) -> Result<RecordBatch> {
     let n = plan.output_partitioning().partition_count();
     let mut tasks = Vec::with_capacity(n);
     for p in 0..n {
         let mut stream = plan.execute(p, Arc::clone(ctx))?;
+        let slots = Arc::clone(&slots);
         tasks.push(SpawnedTask::spawn(async move {
             let mut batches = Vec::new();
             while let Some(b) = stream.next().await {
-                batches.push(b?);
+                batches.push(evaluated(&slots, &b?)?);
             }
             Ok::<_, DataFusionError>(batches)
         }));
@@ -248,7 +255,50 @@ async fn collect_parallel(
             .map_err(|e| DataFusionError::Execution(format!("reading events failed: {e}")))??;
         batches.extend(part);
     }
-    Ok(concat_batches(&plan.schema(), &batches)?)
+    let schema = match batches.first() {
+        Some(b) => b.schema(),
+        None => evaluated(&slots, &RecordBatch::new_empty(plan.schema()))?.schema(),
+    };
+    Ok(concat_batches(&schema, &batches)?)
+}
+
+/// A batch of a group's events as `group` reads it: the key columns, the time, then
+/// the plan's inputs and predicates evaluated (`node`'s column names).
+fn evaluated(slots: &SlotEvaluator, batch: &RecordBatch) -> Result<RecordBatch> {
+    let plan = slots.plan();
+    let column = |name: &str| -> Result<ArrayRef> {
+        batch
+            .column_by_name(name)
+            .cloned()
+            .ok_or_else(|| DataFusionError::Internal(format!("group input has no column `{name}`")))
+    };
+    let computed = slots
+        .evaluate(batch)
+        .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (i, k) in plan.keys.iter().enumerate() {
+        columns.push(column(&k.column)?);
+        fields.push((key_column(i), true));
+    }
+    columns.push(column(&plan.time_column)?);
+    fields.push((TIME_COLUMN.to_string(), true));
+    for (i, a) in computed.inputs.into_iter().enumerate() {
+        columns.push(a);
+        fields.push((input_column(i), true));
+    }
+    for (i, a) in computed.predicates.into_iter().enumerate() {
+        columns.push(a);
+        fields.push((predicate_column(i), true));
+    }
+    let schema = Schema::new(
+        fields
+            .into_iter()
+            .zip(&columns)
+            .map(|((name, nullable), a)| Field::new(name, a.data_type().clone(), nullable))
+            .collect::<Vec<_>>(),
+    );
+    Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
 }
 
 /// The whole output as one batch, and each group's null-key row count.

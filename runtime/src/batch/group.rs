@@ -10,13 +10,14 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::common::{DataFusionError, Result};
 
 use super::keys::{KeyIds, SpineKeyIndex, NO_KEY};
 use super::node::{input_column, key_column, predicate_column, TIME_COLUMN};
 use super::timing::Phases;
 use super::values::{returns_input, to_array, InputColumn};
-use crate::agg::AggError;
+use crate::agg::{AggError, FeatureError};
 use crate::expr::mask::{conjunction, trues};
 use crate::ir::DataType;
 use crate::plan::GroupPlan;
@@ -102,6 +103,7 @@ pub fn compute_group(
 
     let job = Job {
         group,
+        spine_view: spine,
         spec: &spec,
         ts,
         inputs: &inputs,
@@ -155,7 +157,7 @@ pub fn compute_group(
         for r in unseen {
             state.read_into(spine.times[r], &mut out);
             for (f, v) in out.drain(..).enumerate() {
-                results[f][r] = v.map_err(|e| agg_error(group, f, e))?;
+                results[f][r] = v.map_err(|e| agg_error(group, spine, r, f, e))?;
             }
         }
     }
@@ -175,9 +177,39 @@ pub fn compute_group(
     Ok(GroupOutput { columns, null_keys })
 }
 
-fn agg_error(group: &GroupPlan, f: usize, e: AggError) -> DataFusionError {
-    let name = group.features.get(f).map_or("?", |f| f.name.as_str());
-    DataFusionError::Execution(format!("feature `{name}`: {e}"))
+/// Feature `f` of `group` failed for the spine row `row` (its key and time).
+fn agg_error(
+    group: &GroupPlan,
+    spine: &SpineView<'_>,
+    row: usize,
+    f: usize,
+    error: AggError,
+) -> DataFusionError {
+    let entity: Vec<String> = group
+        .keys
+        .iter()
+        .zip(&spine.keys)
+        .map(|(k, column)| {
+            let value = array_value_to_string(column, row).unwrap_or_default();
+            let value = if column.is_null(row) {
+                "null".to_string()
+            } else {
+                value
+            };
+            format!("{} = {value}", k.name)
+        })
+        .collect();
+    let located = FeatureError {
+        feature: group
+            .features
+            .get(f)
+            .map_or("?", |f| f.name.as_str())
+            .to_string(),
+        entity: entity.join(", "),
+        at: spine.times.get(row).copied().unwrap_or_default(),
+        error,
+    };
+    DataFusionError::Execution(located.to_string())
 }
 
 /// Rows grouped by key id: `rows[starts[k]..starts[k + 1]]` are key `k`'s rows in
@@ -245,6 +277,7 @@ type KeyRows = Vec<(u32, Vec<Value>)>;
 /// Everything a worker needs, shared read-only between threads.
 struct Job<'a> {
     group: &'a GroupPlan,
+    spine_view: &'a SpineView<'a>,
     spec: &'a Arc<KeySpec>,
     ts: &'a [i64],
     inputs: &'a [InputColumn],
@@ -285,7 +318,9 @@ impl Job<'_> {
                 let feature_values = read
                     .drain(..)
                     .enumerate()
-                    .map(|(f, v)| v.map_err(|e| agg_error(self.group, f, e)))
+                    .map(|(f, v)| {
+                        v.map_err(|e| agg_error(self.group, self.spine_view, row as usize, f, e))
+                    })
                     .collect::<Result<Vec<Value>>>()?;
                 out.push((row, feature_values));
             }

@@ -2,11 +2,11 @@
 //! unchanged, followed by one column per requested feature evaluated at the row's time.
 //!
 //! The node carries the feature plan (`plan::Plan`). Inputs: child 0 is the spine;
-//! child `1 + g` is group `g`'s events, one row per event of its source, with columns
-//! named by `key_column(i)` (the plan's key columns), `TIME_COLUMN`, `input_column(i)`
-//! (the plan's inputs) and `predicate_column(i)` (the plan's predicates, boolean). The
-//! physical operator is `exec::PointInTimeExec`, planned by
-//! `planner::PointInTimePlanner`.
+//! child `1 + g` is group `g`'s events, one row per event of its source, with the
+//! columns the group reads (`GroupPlan::columns_read`). The physical operator,
+//! `exec::PointInTimeExec` (planned by `planner::PointInTimePlanner`), evaluates the
+//! plan's expressions on them into the columns named by `key_column(i)`,
+//! `TIME_COLUMN`, `input_column(i)` and `predicate_column(i)` that `group` reads.
 
 use std::cmp::Ordering;
 use std::fmt;

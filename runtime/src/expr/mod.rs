@@ -26,6 +26,7 @@
 
 pub mod arith;
 pub mod mask;
+pub mod slots;
 
 use std::fmt;
 use std::sync::Arc;
@@ -130,7 +131,11 @@ pub fn evaluate_compiled(
     physical
         .evaluate(batch)
         .and_then(|v| v.into_array(batch.num_rows()))
-        .map_err(|e| ExprError::Eval(e.strip_backtrace()))
+        .map_err(|e| match e {
+            // featc's own functions say what failed: no "Execution error:" prefix.
+            datafusion::error::DataFusionError::Execution(m) => ExprError::Eval(m),
+            e => ExprError::Eval(e.strip_backtrace()),
+        })
 }
 
 fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {

@@ -3,7 +3,8 @@
 use std::fmt;
 
 use super::graph::GraphError;
-use crate::agg::AggError;
+use crate::agg::FeatureError;
+use crate::expr::slots::SlotError;
 use crate::expr::ExprError;
 use crate::window::SpecError;
 
@@ -20,6 +21,9 @@ pub enum StreamError {
         context: String,
         error: ExprError,
     },
+    /// An expression of the plan failed on an ingested event (e.g. an int64
+    /// overflow), or could not be compiled for its source's schema.
+    Slot(Box<SlotError>),
     UnknownSource(String),
     /// A declared column is missing from an ingested batch (or the spine).
     MissingColumn {
@@ -60,11 +64,7 @@ pub enum StreamError {
         name: String,
     },
     /// An aggregation failed while answering a replay row.
-    Agg {
-        feature: String,
-        at: i64,
-        error: AggError,
-    },
+    Agg(FeatureError),
 }
 
 impl fmt::Display for StreamError {
@@ -75,6 +75,7 @@ impl fmt::Display for StreamError {
                 write!(f, "internal error: feature `{feature}`: {error}")
             }
             StreamError::Expr { context, error } => write!(f, "{context}: {error}"),
+            StreamError::Slot(e) => write!(f, "{e}"),
             StreamError::UnknownSource(s) => write!(f, "no source `{s}` in the stream graph"),
             StreamError::MissingColumn { table, column } => {
                 write!(f, "`{table}` has no column `{column}`")
@@ -117,9 +118,7 @@ impl fmt::Display for StreamError {
                 "the selection spans entities {}; read them with `get_keys`",
                 names.join(", ")
             ),
-            StreamError::Agg { feature, at, error } => {
-                write!(f, "feature `{feature}` at {at}: {error}")
-            }
+            StreamError::Agg(e) => write!(f, "{e}"),
         }
     }
 }

@@ -1,10 +1,9 @@
-//! One aggregate node at run time: its group plan's compiled input and predicate
-//! expressions, its entity key index and one `KeyState` per entity.
+//! One aggregate node at run time: its group plan's slot evaluator, its entity key
+//! index and one `KeyState` per entity.
 //!
-//! The expressions are the plan's (lets inlined), lowered by the same `expr` module
-//! the batch plan's projection uses, and filters are the plan's conjunctions turned
-//! into bits by `expr::mask`, so both paths feed identical rows to the shared window
-//! state.
+//! The plan's expressions are evaluated by `expr::slots::SlotEvaluator` and filters
+//! turned into bits by `expr::mask`, as the batch operator does, so both paths feed
+//! identical rows to the shared window state.
 
 use std::sync::Arc;
 
@@ -12,7 +11,6 @@ use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::physical_expr::PhysicalExpr;
 
 use super::cells::Cells;
 use super::encode::{encode_filter, encode_input};
@@ -22,6 +20,7 @@ use super::intern::Interner;
 use super::key::EntityIndex;
 use crate::agg::AggError;
 use crate::expr::mask::{conjunction, trues};
+use crate::expr::slots::SlotEvaluator;
 use crate::ir::DataType;
 use crate::plan::GroupPlan;
 use crate::value::Value;
@@ -33,10 +32,7 @@ pub(crate) struct Group {
     pub key_types: Vec<DataType>,
     /// Column indices of the key columns in the source's conformed batches.
     pub key_cols: Vec<usize>,
-    /// The plan's inputs, compiled, and their types.
-    inputs: Vec<(Arc<dyn PhysicalExpr>, DataType)>,
-    /// The plan's predicates, compiled.
-    predicates: Vec<Arc<dyn PhysicalExpr>>,
+    slots: SlotEvaluator,
     spec: Arc<KeySpec>,
     pub names: Vec<Arc<str>>,
     pub keys: EntityIndex,
@@ -84,22 +80,8 @@ impl Group {
                 error,
             })?;
         let spec = Arc::new(spec);
-        let compile = |e: &crate::ir::Expr| {
-            crate::expr::compile(e, schema).map_err(|error| StreamError::Expr {
-                context: format!("aggregate n{} ({})", node.0, plan.describe()),
-                error,
-            })
-        };
-        let inputs = plan
-            .inputs
-            .iter()
-            .map(|e| Ok((compile(e)?, e.ty)))
-            .collect::<Result<Vec<_>, StreamError>>()?;
-        let predicates = plan
-            .predicates
-            .iter()
-            .map(compile)
-            .collect::<Result<Vec<_>, StreamError>>()?;
+        let slots = SlotEvaluator::new(Arc::new(plan.clone()), schema)
+            .map_err(|error| StreamError::Slot(Box::new(error)))?;
         let key_types: Vec<DataType> = plan.keys.iter().map(|k| k.ty).collect();
         Ok(Group {
             node,
@@ -107,8 +89,7 @@ impl Group {
             keys: EntityIndex::new(&key_types),
             key_types,
             key_cols,
-            inputs,
-            predicates,
+            slots,
             empty: KeyState::new(spec.clone()),
             spec,
             names: plan.feature_names().map(Arc::from).collect(),
@@ -123,43 +104,39 @@ impl Group {
     /// Evaluates the slots on a conformed batch (no state is touched, so a failing
     /// batch leaves the runtime as it was).
     pub fn evaluate(&self, batch: &RecordBatch) -> Result<Evaluated, StreamError> {
-        let context = || format!("aggregate n{} ({})", self.node.0, self.plan.describe());
-        let eval = |e: &Arc<dyn PhysicalExpr>| {
-            crate::expr::evaluate_compiled(e, batch).map_err(|error| StreamError::Expr {
-                context: context(),
-                error,
-            })
+        let slots = self
+            .slots
+            .evaluate(batch)
+            .map_err(|e| StreamError::Slot(Box::new(e)))?;
+        let internal = |message: String| StreamError::Expr {
+            context: format!("aggregate n{} ({})", self.node.0, self.plan.describe()),
+            error: crate::expr::ExprError::Eval(message),
         };
-        let mut inputs = Vec::with_capacity(self.inputs.len());
-        for (e, ty) in &self.inputs {
-            let a = eval(e)?;
-            if Cells::new(&a, *ty).is_none() {
-                return Err(StreamError::Expr {
-                    context: context(),
-                    error: crate::expr::ExprError::Eval(format!(
-                        "an input evaluated to {}, expected {}",
-                        a.data_type(),
-                        ty.name()
-                    )),
-                });
+        for (a, e) in slots.inputs.iter().zip(&self.plan.inputs) {
+            if Cells::new(a, e.ty).is_none() {
+                return Err(internal(format!(
+                    "an input evaluated to {}, expected {}",
+                    a.data_type(),
+                    e.ty.name()
+                )));
             }
-            inputs.push(a);
         }
-        let mut predicates = Vec::with_capacity(self.predicates.len());
-        for e in &self.predicates {
-            let mask = trues(&eval(e)?).map_err(|error| StreamError::Expr {
-                context: context(),
-                error,
-            })?;
-            predicates.push(mask);
-        }
+        let predicates = slots
+            .predicates
+            .iter()
+            .map(trues)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| internal(e.to_string()))?;
         let filters = self
             .plan
             .filters
             .iter()
             .map(|f| conjunction(f, &predicates, batch.num_rows()))
             .collect();
-        Ok(Evaluated { inputs, filters })
+        Ok(Evaluated {
+            inputs: slots.inputs,
+            filters,
+        })
     }
 
     /// Pushes the rows `rows` of a conformed batch (times `ts`, sequence numbers from
@@ -183,8 +160,8 @@ impl Group {
             .collect();
         // Every row's inputs and filters in the buffer's encoding, column by column.
         self.rows.reset(&self.spec.layout, batch.num_rows());
-        for (slot, (a, (_, t))) in ev.inputs.iter().zip(&self.inputs).enumerate() {
-            if let Some(cells) = Cells::new(a, *t) {
+        for (slot, (a, e)) in ev.inputs.iter().zip(&self.plan.inputs).enumerate() {
+            if let Some(cells) = Cells::new(a, e.ty) {
                 encode_input(&mut self.rows, slot, &cells, &mut self.strings);
             }
         }

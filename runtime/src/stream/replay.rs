@@ -26,9 +26,11 @@ use super::policy::{LatePolicy, Options};
 use super::read::Selection;
 use super::runtime::StreamRuntime;
 use crate::agg::AggError;
+use crate::agg::FeatureError;
 use crate::expr::arrow_type;
 use crate::ir::DataType;
 use crate::value::Value;
+use datafusion::arrow::util::display::array_value_to_string;
 
 /// How to replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +116,15 @@ pub fn replay(
     selection: &Selection<'_>,
     opts: &ReplayOptions,
 ) -> Result<(RecordBatch, ReplayReport), StreamError> {
-    replay_with_progress(graph, sources, spine, spine_time, selection, opts, &mut |_, _| {})
+    replay_with_progress(
+        graph,
+        sources,
+        spine,
+        spine_time,
+        selection,
+        opts,
+        &mut |_, _| {},
+    )
 }
 
 /// `replay`, calling `progress(events ingested, events in all)` after each ingested
@@ -389,11 +399,22 @@ impl Answers<'_> {
                 match self.scratch.get(f).cloned().unwrap_or(Ok(Value::Null)) {
                     Ok(v) => self.values[k][row] = v,
                     Err(error) => {
-                        return Err(StreamError::Agg {
+                        let entity: Vec<String> = group
+                            .plan
+                            .keys
+                            .iter()
+                            .zip(cols)
+                            .map(|(k, c)| {
+                                let v = array_value_to_string(c, row).unwrap_or_default();
+                                format!("{} = {v}", k.name)
+                            })
+                            .collect();
+                        return Err(StreamError::Agg(FeatureError {
                             feature: group.names[f].to_string(),
+                            entity: entity.join(", "),
                             at: t,
                             error,
-                        })
+                        }));
                     }
                 }
             }

@@ -1,0 +1,143 @@
+//! `SlotEvaluator`: a group plan's inputs and predicates compiled once for the schema
+//! of its events and evaluated on batches of them. Both executors evaluate the plan
+//! through it (the batch operator on each batch of a group's scan, the stream on each
+//! ingested batch), so an event's slot values, and the error evaluating them, are the
+//! same whichever path it arrives by. An error names the source, the expression (the
+//! feature or view it belongs to), and the first failing event by its time and key.
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::array_value_to_string;
+use datafusion::physical_expr::PhysicalExpr;
+
+use super::{compile, evaluate_compiled, ExprError};
+use crate::plan::GroupPlan;
+
+/// A batch's slot values: one array per input and per predicate (boolean, null is
+/// false; see `mask`), row-aligned with the batch.
+pub struct Slots {
+    pub inputs: Vec<ArrayRef>,
+    pub predicates: Vec<ArrayRef>,
+}
+
+/// An expression of a group plan that failed on an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlotError {
+    pub source: String,
+    /// What the expression computes (`the argument of feature `f` (view `v`)`).
+    pub what: String,
+    /// The first event it fails on: its time (ISO 8601) and key (`k = v` pairs), when
+    /// the time and key columns are in the batch.
+    pub event: Option<(String, String)>,
+    pub error: ExprError,
+}
+
+impl fmt::Display for SlotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "source `{}`", self.source)?;
+        if let Some((time, key)) = &self.event {
+            write!(f, ", event at {time} ({key})")?;
+        }
+        write!(f, ": {}: {}", self.what, self.error)
+    }
+}
+
+impl std::error::Error for SlotError {}
+
+/// See the module docs.
+pub struct SlotEvaluator {
+    plan: Arc<GroupPlan>,
+    inputs: Vec<Arc<dyn PhysicalExpr>>,
+    predicates: Vec<Arc<dyn PhysicalExpr>>,
+}
+
+impl SlotEvaluator {
+    /// Compiles `plan`'s expressions for batches of `schema` (which has every column
+    /// of `GroupPlan::columns_read`, with featc's Arrow types).
+    pub fn new(plan: Arc<GroupPlan>, schema: &Schema) -> Result<SlotEvaluator, SlotError> {
+        let compile_all = |exprs: &[crate::ir::Expr], what: &dyn Fn(usize) -> String| {
+            exprs
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    compile(e, schema).map_err(|error| SlotError {
+                        source: plan.source.clone(),
+                        what: what(i),
+                        event: None,
+                        error,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let inputs = compile_all(&plan.inputs, &|i| plan.describe_input(i))?;
+        let predicates = compile_all(&plan.predicates, &|p| plan.describe_predicate(p))?;
+        Ok(SlotEvaluator {
+            plan,
+            inputs,
+            predicates,
+        })
+    }
+
+    pub fn plan(&self) -> &Arc<GroupPlan> {
+        &self.plan
+    }
+
+    /// Every slot on every row of `batch`. Nothing is partial: on an error the whole
+    /// batch fails, naming the first event that fails.
+    pub fn evaluate(&self, batch: &RecordBatch) -> Result<Slots, SlotError> {
+        let inputs = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| self.evaluate_one(e, batch, || self.plan.describe_input(i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let predicates = self
+            .predicates
+            .iter()
+            .enumerate()
+            .map(|(p, e)| self.evaluate_one(e, batch, || self.plan.describe_predicate(p)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Slots { inputs, predicates })
+    }
+
+    fn evaluate_one(
+        &self,
+        e: &Arc<dyn PhysicalExpr>,
+        batch: &RecordBatch,
+        what: impl Fn() -> String,
+    ) -> Result<ArrayRef, SlotError> {
+        evaluate_compiled(e, batch).map_err(|error| SlotError {
+            source: self.plan.source.clone(),
+            what: what(),
+            event: self.first_failing(e, batch),
+            error,
+        })
+    }
+
+    /// The time and key of the first row `e` fails on alone (only on the error path:
+    /// one evaluation per row until it fails).
+    fn first_failing(
+        &self,
+        e: &Arc<dyn PhysicalExpr>,
+        batch: &RecordBatch,
+    ) -> Option<(String, String)> {
+        let row =
+            (0..batch.num_rows()).find(|&r| evaluate_compiled(e, &batch.slice(r, 1)).is_err())?;
+        let cell = |name: &str| {
+            let column = batch.column_by_name(name)?;
+            array_value_to_string(column, row).ok()
+        };
+        let time = cell(&self.plan.time_column)?;
+        let key: Vec<String> = self
+            .plan
+            .keys
+            .iter()
+            .map(|k| format!("{} = {}", k.name, cell(&k.column).unwrap_or_default()))
+            .collect();
+        Some((time, key.join(", ")))
+    }
+}
