@@ -286,6 +286,28 @@ impl Plan {
         self.outputs.iter().filter_map(|r| self.feature(*r))
     }
 
+    /// The sources the plan reads, in first-use order, each with the columns its
+    /// groups read (`GroupPlan::columns_read`, united): what a run needs of its data,
+    /// and all it checks (docs/semantics.md, "Bad input").
+    pub fn columns_read(&self) -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for g in &self.groups {
+            let at = match out.iter().position(|(s, _)| *s == g.source) {
+                Some(i) => i,
+                None => {
+                    out.push((g.source.clone(), Vec::new()));
+                    out.len() - 1
+                }
+            };
+            for c in g.columns_read() {
+                if !out[at].1.contains(&c) {
+                    out[at].1.push(c);
+                }
+            }
+        }
+        out
+    }
+
     /// Checks every group and every output reference.
     pub fn validate(&self) -> Result<(), PlanError> {
         for g in &self.groups {

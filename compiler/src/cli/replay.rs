@@ -97,8 +97,7 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
         return Err("--batch-size must be at least 1".into());
     }
     let features = args.job.features(project)?;
-    let graph =
-        featc::lower::stream::lower_stream(project, &features).map_err(|e| e.to_string())?;
+    let plan = featc::lower::groups::plan_groups(project, &features).map_err(|e| e.to_string())?;
 
     // Sources the graph reads: `--source NAME=PATH` or the declared file (bound and
     // checked like `featc training-set` does).
@@ -106,8 +105,10 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
     args.job.check_output(project, &features, &paths)?;
     let progress = Progress::new(args.job.quiet);
     let ctx = batch::session_context(SessionConfig::new());
-    let tables = io::bind_sources(&ctx, project, &features, &paths)
+    let tables = io::bind_sources(&ctx, project, &plan, &paths)
         .await
+        .map_err(|e| e.to_string())?;
+    let graph = featc::lower::stream::lower_stream_plan(project, plan.clone(), &features)
         .map_err(|e| e.to_string())?;
     let mut data = Vec::new();
     for (_, op) in graph.sources() {
@@ -120,7 +121,7 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
             .map_err(super::engine_error)?
             .collect()
             .await
-            .map_err(super::engine_error)?;
+            .map_err(|e| io::explain_failure(project, &plan, &paths, &e))?;
         data.push((op.name.clone(), batches));
     }
 

@@ -74,7 +74,8 @@ async fn compute(
         .await
         .map_err(|e| e.to_string())?;
     say("binding sources");
-    let tables = io::bind_sources(&ctx, project, features, paths)
+    let plan = featc::lower::groups::plan_groups(project, features).map_err(|e| e.to_string())?;
+    let tables = io::bind_sources(&ctx, project, &plan, paths)
         .await
         .map_err(|e| e.to_string())?;
     let table_of = |s: &ir::Source| -> Arc<dyn datafusion::logical_expr::TableSource> {
@@ -88,9 +89,9 @@ async fn compute(
     };
     let spine_rows = spine.num_rows();
     let spine_table = spine.provider().map_err(|e| e.to_string())?;
-    let plan = featc::lower::batch::lower_batch(
+    let logical = featc::lower::batch::lower_plan(
         project,
-        features,
+        plan.clone(),
         &table_of,
         provider_as_source(spine_table),
         &args.job.spine_time,
@@ -98,15 +99,17 @@ async fn compute(
     .map_err(|e| e.to_string())?;
     phases.mark("read spine, bind, lower");
     say("computing features");
-    let (physical, mut stream) = batch::execute(&ctx, plan)
-        .await
-        .map_err(super::engine_error)?;
+    let failed = |e: datafusion::error::DataFusionError| {
+        progress.phase("locating the error");
+        io::explain_failure(project, &plan, paths, &e)
+    };
+    let (physical, mut stream) = batch::execute(&ctx, logical).await.map_err(failed)?;
     let mut writer =
         OutputWriter::create(&args.job.out, stream.schema()).map_err(|e| e.to_string())?;
     let mut rows = 0;
     let mut writing = false;
     while let Some(b) = stream.next().await {
-        let b = b.map_err(super::engine_error)?;
+        let b = b.map_err(failed)?;
         if !writing {
             say("writing the output");
             writing = true;

@@ -11,11 +11,21 @@ use featc_runtime::stream::graph::{
     GRAPH_VERSION,
 };
 
+use featc_runtime::plan::Plan;
+
 use super::groups::{plan_groups, PlanError};
 
 /// Builds the stream graph computing `features` (in that order; duplicates allowed).
 pub fn lower_stream(project: &Project, features: &[FeatureId]) -> Result<StreamGraph, PlanError> {
-    let plan = plan_groups(project, features)?;
+    lower_stream_plan(project, plan_groups(project, features)?, features)
+}
+
+/// `lower_stream` for the plan `plan_groups` made of the same `features`.
+pub fn lower_stream_plan(
+    project: &Project,
+    plan: Plan,
+    features: &[FeatureId],
+) -> Result<StreamGraph, PlanError> {
     let mut nodes: Vec<Node> = Vec::new();
     let mut push = |span: Span, op: Op| {
         let id = NodeId(nodes.len());

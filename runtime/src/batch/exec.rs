@@ -184,7 +184,7 @@ impl ExecutionPlan for PointInTimeExec {
             let mut groups = Vec::with_capacity(children.len() - 1);
             for (child, plan) in children[1..].iter().zip(&spec.plan.groups) {
                 let slots = SlotEvaluator::new(Arc::new(plan.clone()), &child.schema())
-                    .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
                 groups.push(collect_parallel(child, &context, Arc::new(slots)).await?);
             }
             phases.mark("read events");
@@ -274,7 +274,7 @@ fn evaluated(slots: &SlotEvaluator, batch: &RecordBatch) -> Result<RecordBatch> 
     };
     let computed = slots
         .evaluate(batch)
-        .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
     let mut fields = Vec::new();
     let mut columns = Vec::new();
     for (i, k) in plan.keys.iter().enumerate() {

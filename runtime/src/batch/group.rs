@@ -209,7 +209,7 @@ fn agg_error(
         at: spine.times.get(row).copied().unwrap_or_default(),
         error,
     };
-    DataFusionError::Execution(located.to_string())
+    DataFusionError::External(Box::new(located))
 }
 
 /// Rows grouped by key id: `rows[starts[k]..starts[k + 1]]` are key `k`'s rows in

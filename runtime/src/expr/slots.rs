@@ -30,17 +30,17 @@ pub struct SlotError {
     pub source: String,
     /// What the expression computes (`the argument of feature `f` (view `v`)`).
     pub what: String,
-    /// The first event it fails on: its time (ISO 8601) and key (`k = v` pairs), when
+    /// The first event it fails on, `TIME (KEY = VALUE, ...)` (time in ISO 8601), when
     /// the time and key columns are in the batch.
-    pub event: Option<(String, String)>,
+    pub event: Option<String>,
     pub error: ExprError,
 }
 
 impl fmt::Display for SlotError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "source `{}`", self.source)?;
-        if let Some((time, key)) = &self.event {
-            write!(f, ", event at {time} ({key})")?;
+        if let Some(event) = &self.event {
+            write!(f, ", event at {event}")?;
         }
         write!(f, ": {}: {}", self.what, self.error)
     }
@@ -124,7 +124,7 @@ impl SlotEvaluator {
         &self,
         e: &Arc<dyn PhysicalExpr>,
         batch: &RecordBatch,
-    ) -> Option<(String, String)> {
+    ) -> Option<String> {
         let row =
             (0..batch.num_rows()).find(|&r| evaluate_compiled(e, &batch.slice(r, 1)).is_err())?;
         let cell = |name: &str| {
@@ -138,6 +138,6 @@ impl SlotEvaluator {
             .iter()
             .map(|k| format!("{} = {}", k.name, cell(&k.column).unwrap_or_default()))
             .collect();
-        Some((time, key.join(", ")))
+        Some(format!("{time} ({})", key.join(", ")))
     }
 }

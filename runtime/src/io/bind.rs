@@ -3,14 +3,20 @@
 //! they need.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
 use datafusion::prelude::SessionContext;
 
+use datafusion::error::DataFusionError;
+
+use super::locate::{first_bad_cell, Expected};
 use super::{bind_source, IoError};
+use crate::agg::FeatureError;
+use crate::expr::slots::SlotError;
 use crate::ir::{DataType, FeatureId, Project, Source};
+use crate::plan::Plan;
 
 /// The sources the `features` read, in first-use order, without repeats.
 pub fn sources_of<'p>(project: &'p Project, features: &[FeatureId]) -> Vec<&'p Source> {
@@ -50,29 +56,97 @@ pub fn spine_keys(project: &Project, features: &[FeatureId]) -> Vec<(String, Dat
     out
 }
 
-/// Binds every source the `features` read: to `paths[name]` when given, else to the
-/// source's declared location. A source with neither is an error naming it.
+/// Binds every source `plan` reads: to `paths[name]` when given, else to the
+/// source's declared location (a source with neither is an error naming it). Each is
+/// bound for the columns the plan reads of it (`Plan::columns_read`): those must be
+/// in the data and are checked as they are read; the other declared columns read as
+/// nulls (no run reads them).
 pub async fn bind_sources(
     ctx: &SessionContext,
     project: &Project,
-    features: &[FeatureId],
+    plan: &Plan,
     paths: &HashMap<String, PathBuf>,
 ) -> Result<HashMap<String, Arc<dyn TableProvider>>, IoError> {
     let mut out = HashMap::new();
-    for source in sources_of(project, features) {
-        let path: PathBuf = match (paths.get(&source.name), &source.location) {
-            (Some(p), _) => p.clone(),
-            (None, Some(l)) => Path::new(l).to_path_buf(),
-            (None, None) => {
-                return Err(IoError::Unreadable {
-                    table: format!("source `{}`", source.name),
-                    path: PathBuf::new(),
-                    message: "no file declared; bind it with --source NAME=PATH".to_string(),
-                })
-            }
+    for (name, read) in plan.columns_read() {
+        let Some(source) = project.sources.iter().find(|s| s.name == name) else {
+            return Err(IoError::Unreadable {
+                table: format!("source `{name}`"),
+                path: PathBuf::new(),
+                message: "not a source of the project".to_string(),
+            });
         };
-        let table = bind_source(ctx, source, &path).await?;
+        let Some(path) = source_path(source, paths) else {
+            return Err(IoError::Unreadable {
+                table: format!("source `{}`", source.name),
+                path: PathBuf::new(),
+                message: "no file declared; bind it with --source NAME=PATH".to_string(),
+            });
+        };
+        let table = bind_source(ctx, source, &path, &read).await?;
         out.insert(source.name.clone(), table);
     }
     Ok(out)
+}
+
+/// The columns a run reads of `source` and what each must hold: its time column, then
+/// the declared columns in `read`.
+pub fn expected_columns(source: &Source, read: &[String]) -> Vec<Expected> {
+    let time = Expected {
+        name: source.time_column.clone(),
+        ty: DataType::Timestamp,
+        nullable: false,
+    };
+    let declared = source
+        .columns
+        .iter()
+        .filter(|c| read.contains(&c.name))
+        .map(|c| Expected {
+            name: c.name.clone(),
+            ty: c.ty,
+            nullable: c.nullable,
+        });
+    std::iter::once(time).chain(declared).collect()
+}
+
+/// What to tell the user about a run over the sources of `plan` that failed with
+/// `error`: an error of the plan's own evaluation (an expression or an aggregation,
+/// which name their event) as it is; otherwise, when a source's files hold a bad cell
+/// (found by reading them again, `locate`), that cell; otherwise the error's text.
+pub fn explain_failure(
+    project: &Project,
+    plan: &Plan,
+    paths: &HashMap<String, PathBuf>,
+    error: &DataFusionError,
+) -> String {
+    let root = error.find_root();
+    if let DataFusionError::External(e) = root {
+        if e.is::<SlotError>() || e.is::<FeatureError>() || e.is::<IoError>() {
+            return e.to_string();
+        }
+    }
+    for (name, read) in plan.columns_read() {
+        let Some(source) = project.sources.iter().find(|s| s.name == name) else {
+            continue;
+        };
+        let Some(path) = source_path(source, paths) else {
+            continue;
+        };
+        let table = format!("source `{name}`");
+        if let Some(bad) = first_bad_cell(&table, &path, &expected_columns(source, &read)) {
+            return bad.to_string();
+        }
+    }
+    match root {
+        DataFusionError::Execution(message) => message.clone(),
+        other => other.strip_backtrace(),
+    }
+}
+
+/// Where a source is read from: its `--source` path, else its declared file.
+fn source_path(source: &Source, paths: &HashMap<String, PathBuf>) -> Option<PathBuf> {
+    paths
+        .get(&source.name)
+        .cloned()
+        .or_else(|| source.location.as_ref().map(PathBuf::from))
 }

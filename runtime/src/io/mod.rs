@@ -9,6 +9,7 @@
 //! time), never silently dropped.
 
 pub mod bind;
+pub mod locate;
 pub mod output;
 pub mod parse;
 pub mod source;
@@ -24,7 +25,7 @@ use datafusion::prelude::SessionConfig;
 
 use crate::ir::DataType;
 
-pub use bind::{bind_sources, sources_of, spine_keys};
+pub use bind::{bind_sources, expected_columns, explain_failure, sources_of, spine_keys};
 pub use output::OutputWriter;
 pub use source::{bind_source, declared_schema};
 pub use spine::{read_spine, Spine};
@@ -54,11 +55,20 @@ pub enum IoError {
         expected: String,
         found: String,
     },
-    /// A row of the data breaks the schema (e.g. a null time).
-    BadRow {
+    /// A data file that cannot be read as its format (a corrupt Parquet footer, a
+    /// CSV header naming a column twice, a missing column).
+    BadFile {
         table: String,
+        file: PathBuf,
+        message: String,
+    },
+    /// A cell (or a CSV record) that breaks the declared schema, where it is.
+    BadCell {
+        table: String,
+        file: PathBuf,
+        at: Position,
+        /// Empty for a record-level problem (a CSV line with too many fields).
         column: String,
-        row: usize,
         message: String,
     },
     /// Writing the output failed.
@@ -104,13 +114,26 @@ impl fmt::Display for IoError {
                     "{table}: column `{column}` should be {expected}, but the data has {found}"
                 )
             }
-            IoError::BadRow {
+            IoError::BadFile {
                 table,
+                file,
+                message,
+            } => write!(f, "{table}: `{}`: {message}", file.display()),
+            IoError::BadCell {
+                table,
+                file,
+                at,
                 column,
-                row,
                 message,
             } => {
-                write!(f, "{table}: row {row}, column `{column}`: {message}")
+                match at {
+                    Position::Line(line) => write!(f, "{table}: {}:{line}", file.display())?,
+                    Position::Row(row) => write!(f, "{table}: `{}`, row {row}", file.display())?,
+                }
+                if !column.is_empty() {
+                    write!(f, ", column `{column}`")?;
+                }
+                write!(f, ": {message}")
             }
             IoError::Write { path, message } => {
                 write!(f, "cannot write `{}`: {message}", path.display())
@@ -121,6 +144,14 @@ impl fmt::Display for IoError {
 }
 
 impl std::error::Error for IoError {}
+
+/// Where in a data file: a CSV line (the header is line 1) or a Parquet row (the
+/// first row is row 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    Line(usize),
+    Row(usize),
+}
 
 /// The session settings featc's readers rely on: plain `Utf8` strings rather than
 /// `Utf8View` from Parquet (the declared schemas use `Utf8`).
@@ -160,19 +191,32 @@ impl Format {
 /// The format of a file, or of the first data file (by name) in a folder, plus that
 /// file (CSV schemas are read from its header).
 fn detect(table: &str, path: &Path) -> Result<(Format, PathBuf), IoError> {
+    let (format, files) = data_files(table, path)?;
+    match files.into_iter().next() {
+        Some(first) => Ok((format, first)),
+        None => Err(IoError::UnknownFormat {
+            table: table.to_string(),
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+/// The data files at `path` (the file itself, or a folder's `.parquet`/`.csv` files
+/// of the format of the first one, by name) and their format.
+fn data_files(table: &str, path: &Path) -> Result<(Format, Vec<PathBuf>), IoError> {
     let unreadable = |e: std::io::Error| IoError::Unreadable {
         table: table.to_string(),
         path: path.to_path_buf(),
         message: e.to_string(),
     };
+    let unknown = || IoError::UnknownFormat {
+        table: table.to_string(),
+        path: path.to_path_buf(),
+    };
     let meta = std::fs::metadata(path).map_err(unreadable)?;
     if !meta.is_dir() {
-        return Format::of_file(path)
-            .map(|f| (f, path.to_path_buf()))
-            .ok_or_else(|| IoError::UnknownFormat {
-                table: table.to_string(),
-                path: path.to_path_buf(),
-            });
+        let format = Format::of_file(path).ok_or_else(unknown)?;
+        return Ok((format, vec![path.to_path_buf()]));
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(unreadable)?
@@ -180,18 +224,12 @@ fn detect(table: &str, path: &Path) -> Result<(Format, PathBuf), IoError> {
         .filter(|p| p.is_file() && Format::of_file(p).is_some())
         .collect();
     files.sort();
-    match files.into_iter().next() {
-        Some(first) => Format::of_file(&first)
-            .map(|f| (f, first.clone()))
-            .ok_or_else(|| IoError::UnknownFormat {
-                table: table.to_string(),
-                path: path.to_path_buf(),
-            }),
-        None => Err(IoError::UnknownFormat {
-            table: table.to_string(),
-            path: path.to_path_buf(),
-        }),
-    }
+    let format = files
+        .first()
+        .and_then(|f| Format::of_file(f))
+        .ok_or_else(unknown)?;
+    files.retain(|f| Format::of_file(f) == Some(format));
+    Ok((format, files))
 }
 
 /// The column names of a CSV file's header line.
@@ -212,7 +250,16 @@ fn csv_header(table: &str, file: &Path) -> Result<Vec<String>, IoError> {
     let (schema, _) = reader
         .infer_schema(std::io::Cursor::new(line.as_bytes()), Some(0))
         .map_err(|e| unreadable(e.to_string()))?;
-    Ok(schema.fields().iter().map(|f| f.name().clone()).collect())
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = names.iter().find(|n| !seen.insert(n.as_str())) {
+        return Err(IoError::BadFile {
+            table: table.to_string(),
+            file: file.to_path_buf(),
+            message: format!("the header names column `{twice}` twice"),
+        });
+    }
+    Ok(names)
 }
 
 /// Whether data of Arrow type `found` can be read as declared type `declared`

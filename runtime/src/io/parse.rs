@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
 use datafusion::arrow::util::display::array_value_to_string;
@@ -56,6 +56,33 @@ pub fn parsed_from_text(ty: DataType) -> bool {
     matches!(ty, DataType::Int64 | DataType::Float64 | DataType::Bool)
 }
 
+/// The spellings a CSV boolean may have, in any case (docs/semantics.md).
+const TRUE: [&str; 3] = ["true", "t", "1"];
+const FALSE: [&str; 3] = ["false", "f", "0"];
+
+/// Parses a text column to `ty` (int64, float64 or bool); a cell that does not parse
+/// becomes null (callers compare nulls to find it). Numbers are Arrow's parsers; a
+/// boolean is exactly one of `TRUE` or `FALSE` (Arrow's cast also takes prefixes such
+/// as `tr` or `ye`, which no CSV writer produces: a typo must not become a value).
+pub fn parse_text(text: &ArrayRef, ty: DataType) -> Result<ArrayRef> {
+    if ty != DataType::Bool {
+        return Ok(cast(text, &arrow_type(ty))?);
+    }
+    let Some(strings) = text.as_any().downcast_ref::<StringArray>() else {
+        return Ok(cast(text, &ArrowType::Boolean)?);
+    };
+    let is = |set: &[&str], s: &str| set.iter().any(|w| w.eq_ignore_ascii_case(s));
+    let parsed: BooleanArray = strings
+        .iter()
+        .map(|cell| match cell {
+            Some(s) if is(&TRUE, s) => Some(true),
+            Some(s) if is(&FALSE, s) => Some(false),
+            _ => None,
+        })
+        .collect();
+    Ok(Arc::new(parsed))
+}
+
 impl ScalarUDFImpl for ParseCell {
     fn name(&self) -> &str {
         "featc_parse"
@@ -76,9 +103,8 @@ impl ScalarUDFImpl for ParseCell {
                 "featc_parse takes two arguments".into(),
             ));
         };
-        // `cast` in safe mode turns unparsable cells into nulls: any new null is a
-        // cell that did not parse.
-        let typed = cast(text, &arrow_type(self.ty))?;
+        // Unparsable cells become nulls: any new null is a cell that did not parse.
+        let typed = parse_text(text, self.ty)?;
         if typed.null_count() == text.null_count() {
             return Ok(ColumnarValue::Array(typed));
         }

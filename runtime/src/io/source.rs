@@ -7,9 +7,11 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
 use datafusion::common::Column;
-use datafusion::logical_expr::{cast, Expr};
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{cast, lit, Expr};
 use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext};
 
+use super::locate::first_bad_cell;
 use super::{compatible, csv_header, detect, parse, udf, Format, IoError};
 use crate::expr::{arrow_type, timestamp_type};
 use crate::ir::{DataType, Source};
@@ -25,13 +27,16 @@ pub fn declared_schema(source: &Source) -> SchemaRef {
 }
 
 /// Binds `source` to the data at `path` (a `.parquet` or `.csv` file, or a folder of
-/// them; the format is taken from the extension). Checks now that every declared
-/// column exists with a compatible type; the returned table converts types and checks
-/// nulls as it is read. Its schema is `declared_schema(source)`.
+/// them; the format is taken from the extension) for a run that reads the columns
+/// `read` (the time column is always read). Checks now that each of them exists with
+/// a compatible type; the returned table converts their types and checks their nulls
+/// as it is read; the declared columns not read are nulls. Its schema is
+/// `declared_schema(source)`.
 pub async fn bind_source(
     ctx: &SessionContext,
     source: &Source,
     path: &Path,
+    read: &[String],
 ) -> Result<Arc<dyn TableProvider>, IoError> {
     let table = format!("source `{}`", source.name);
     let (format, first_file) = detect(&table, path)?;
@@ -41,10 +46,11 @@ pub async fn bind_source(
         message: e.strip_backtrace(),
     };
     let df: DataFrame = match format {
+        // A file that is not Parquet fails here, without saying which: find it.
         Format::Parquet => ctx
             .read_parquet(&location, ParquetReadOptions::default())
             .await
-            .map_err(read_err)?,
+            .map_err(|e| first_bad_cell(&table, path, &[]).unwrap_or_else(|| read_err(e)))?,
         Format::Csv => {
             let schema = csv_schema(source, &csv_header(&table, &first_file)?);
             let options = CsvReadOptions::new()
@@ -88,6 +94,15 @@ pub async fn bind_source(
     let time_expr = udf::utc_micros(column(time), &source.name, time);
     let mut select = vec![udf::require(time_expr.clone(), &source.name, time, None).alias(time)];
     for c in &source.columns {
+        if !read.contains(&c.name) {
+            // No feature of this run reads it: not required, not checked.
+            let null = ScalarValue::try_from(&arrow_type(c.ty)).map_err(|e| IoError::Read {
+                table: table.clone(),
+                message: e.strip_backtrace(),
+            })?;
+            select.push(lit(null).alias(&c.name));
+            continue;
+        }
         let ty = lookup(&c.name, c.ty)?;
         let target = arrow_type(c.ty);
         let mut e = column(&c.name);

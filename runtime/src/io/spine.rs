@@ -10,6 +10,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
 
+use super::locate::{first_bad_cell, Expected};
 use super::{compatible, configure, csv_header, detect, Format, IoError};
 use crate::expr::{arrow_type, timestamp_type};
 use crate::ir::DataType;
@@ -115,20 +116,30 @@ pub async fn read_spine(
         check(name, *ty)?;
     }
     let time_index = check(time_column, DataType::Timestamp)?;
-    let batches = df.collect().await.map_err(read_err)?;
-    let mut offset = 0;
+    // A failure is located by reading the files again (`locate`): keys may be null
+    // (an entity never seen), times may not.
+    let expected: Vec<Expected> = keys
+        .iter()
+        .map(|(name, ty)| Expected {
+            name: name.clone(),
+            ty: *ty,
+            nullable: true,
+        })
+        .chain(std::iter::once(Expected {
+            name: time_column.to_string(),
+            ty: DataType::Timestamp,
+            nullable: false,
+        }))
+        .collect();
+    let located = |fallback: IoError| first_bad_cell(TABLE, path, &expected).unwrap_or(fallback);
+    let batches = df.collect().await.map_err(|e| located(read_err(e)))?;
     for b in &batches {
-        let t = b.column(time_index);
-        if t.null_count() > 0 {
-            let row = (0..t.len()).find(|&i| t.is_null(i)).unwrap_or(0);
-            return Err(IoError::BadRow {
+        if b.column(time_index).null_count() > 0 {
+            return Err(located(IoError::Read {
                 table: TABLE.to_string(),
-                column: time_column.to_string(),
-                row: offset + row,
-                message: "the time of a spine row cannot be null".to_string(),
-            });
+                message: format!("a null in the time column `{time_column}`"),
+            }));
         }
-        offset += b.num_rows();
     }
     // Batches keep the schema the reader gave them; align the declared one to it.
     let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);

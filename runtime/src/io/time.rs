@@ -89,6 +89,14 @@ fn scale(
     Ok(TimestampMicrosecondArray::from(out))
 }
 
+/// A time in microseconds as ISO 8601 in UTC (`2024-03-01T12:00:00Z`, fractions of a
+/// second when there are some), the form every message prints times in.
+pub fn iso8601(us: i64) -> String {
+    let one = TimestampMicrosecondArray::from(vec![us]).with_timezone(UTC);
+    datafusion::arrow::util::display::array_value_to_string(&one, 0)
+        .unwrap_or_else(|_| format!("{us} µs after 1970-01-01T00:00:00Z"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,12 +134,4 @@ mod tests {
         let s: ArrayRef = Arc::new(TimestampSecondArray::from(vec![Some(2), Some(i64::MAX)]));
         assert_eq!(to_micros(&s).unwrap_err(), TimeError::Overflow { row: 1 });
     }
-}
-
-/// A time in microseconds as ISO 8601 in UTC (`2024-03-01T12:00:00Z`, fractions of a
-/// second when there are some), the form every message prints times in.
-pub fn iso8601(us: i64) -> String {
-    let one = TimestampMicrosecondArray::from(vec![us]).with_timezone(UTC);
-    datafusion::arrow::util::display::array_value_to_string(&one, 0)
-        .unwrap_or_else(|_| format!("{us} µs after 1970-01-01T00:00:00Z"))
 }

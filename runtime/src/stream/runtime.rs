@@ -12,7 +12,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, TimestampMicrosecondArray, UInt32Array};
+use datafusion::arrow::array::{
+    new_null_array, Array, ArrayRef, TimestampMicrosecondArray, UInt32Array,
+};
 use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -40,6 +42,9 @@ pub(crate) struct SourceRt {
     /// The greatest horizon promised to the window state so far.
     pub promised: Option<i64>,
     pub groups: Vec<usize>,
+    /// For each declared column, whether a group reads it (only those are required
+    /// and checked; docs/semantics.md, "Bad input").
+    pub read: Vec<bool>,
 }
 
 impl SourceRt {
@@ -97,6 +102,7 @@ impl StreamRuntime {
                     max_ts: None,
                     promised: None,
                     groups: Vec::new(),
+                    read: vec![false; op.columns.len()],
                 }
             })
             .collect();
@@ -112,9 +118,29 @@ impl StreamRuntime {
                 }));
             };
             let group = Group::new(id, &op.plan, &sources[s].schema, options.fold_run)?;
-            sources[s].groups.push(groups.len());
+            let read = op.plan.columns_read();
+            let src = &mut sources[s];
+            for (c, column) in src.op.columns.iter().enumerate() {
+                src.read[c] |= read.contains(&column.name);
+            }
+            src.groups.push(groups.len());
             group_of_node.push((id, s));
             groups.push(group);
+        }
+        // A column no group reads arrives as nulls (see `conform`), whatever its
+        // declared nullability.
+        for src in &mut sources {
+            let fields: Vec<Field> = src
+                .schema
+                .fields()
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let unread = i > 0 && !src.read[i - 1];
+                    f.as_ref().clone().with_nullable(f.is_nullable() || unread)
+                })
+                .collect();
+            src.schema = Arc::new(Schema::new(fields));
         }
         let output = graph.output().cloned().unwrap_or(super::graph::OutputOp {
             features: Vec::new(),
@@ -277,9 +303,19 @@ impl StreamRuntime {
     fn conform(&self, s: usize, batch: &RecordBatch) -> Result<RecordBatch, StreamError> {
         let src = &self.sources[s];
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(src.schema.fields().len());
-        let time = std::iter::once((&src.op.time_column, DataType::Timestamp, false));
-        let declared = src.op.columns.iter().map(|c| (&c.name, c.ty, c.nullable));
-        for (name, ty, nullable) in time.chain(declared) {
+        let time = std::iter::once((&src.op.time_column, DataType::Timestamp, false, true));
+        let declared = src
+            .op
+            .columns
+            .iter()
+            .zip(&src.read)
+            .map(|(c, &read)| (&c.name, c.ty, c.nullable, read));
+        for (name, ty, nullable, read) in time.chain(declared) {
+            if !read {
+                // No group reads it: not required, not checked (nulls stand for it).
+                columns.push(new_null_array(&arrow_type(ty), batch.num_rows()));
+                continue;
+            }
             let array = batch
                 .column_by_name(name)
                 .ok_or_else(|| StreamError::MissingColumn {

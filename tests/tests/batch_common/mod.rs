@@ -66,7 +66,8 @@ pub async fn training_set(
     batch_size: Option<usize>,
 ) -> Result<RecordBatch, String> {
     let ctx = batch::session_context(config(batch_size));
-    let tables = featc_runtime::io::bind_sources(&ctx, project, features, source_paths)
+    let plan = featc::lower::groups::plan_groups(project, features).map_err(|e| e.to_string())?;
+    let tables = featc_runtime::io::bind_sources(&ctx, project, &plan, source_paths)
         .await
         .map_err(|e| e.to_string())?;
     let keys = featc_runtime::io::spine_keys(project, features);
