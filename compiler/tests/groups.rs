@@ -174,3 +174,29 @@ fn a_broken_plan_is_refused_by_validate() {
     });
     assert!(dangling.validate().is_err(), "an output past the features");
 }
+
+/// Planning stays linear in the number of features: ten thousand views of one group,
+/// each with its own `where`, check, plan and validate in a few seconds in a debug
+/// build; the quadratic passes this replaced (each predicate compared with every
+/// earlier one) took about ten times longer. No timing is asserted: a regression
+/// shows as a slow test.
+#[test]
+fn ten_thousand_views_plan_in_linear_time() {
+    let views: Vec<String> = (0..10_000)
+        .map(|i| format!("view v{i} from events by user {{ where amount > {i} feature f{i} = sum(amount) over 1h }}"))
+        .collect();
+    let text = format!(
+        "{}\n{}",
+        &PROJECT[..PROJECT.find("view a").unwrap_or(0)],
+        views.join("\n")
+    );
+    let files = vec![SourceFile {
+        name: "many.feat".into(),
+        text,
+    }];
+    let project = featc::compile(&files).unwrap_or_else(|d| panic!("{}", d.render(&files, false)));
+    let plan = plan_groups(&project, &project.all_features()).expect("plans");
+    plan.validate().expect("valid");
+    assert_eq!(plan.groups.len(), 1);
+    assert_eq!(plan.groups[0].predicates.len(), 10_000);
+}

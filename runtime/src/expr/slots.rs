@@ -120,11 +120,7 @@ impl SlotEvaluator {
 
     /// The time and key of the first row `e` fails on alone (only on the error path:
     /// one evaluation per row until it fails).
-    fn first_failing(
-        &self,
-        e: &Arc<dyn PhysicalExpr>,
-        batch: &RecordBatch,
-    ) -> Option<String> {
+    fn first_failing(&self, e: &Arc<dyn PhysicalExpr>, batch: &RecordBatch) -> Option<String> {
         let row =
             (0..batch.num_rows()).find(|&r| evaluate_compiled(e, &batch.slice(r, 1)).is_err())?;
         let cell = |name: &str| {
