@@ -61,12 +61,18 @@ impl SpineJob {
         if self.features.is_empty() {
             return Ok(project.all_features());
         }
+        let by_name: HashMap<&str, FeatureId> = project
+            .all_features()
+            .into_iter()
+            .map(|id| (project.feature(id).name.as_str(), id))
+            .collect();
         self.features
             .iter()
             .map(|n| {
                 let n = n.trim();
-                project
-                    .feature_by_name(n)
+                by_name
+                    .get(n)
+                    .copied()
                     .ok_or_else(|| format!("no feature `{n}` in the project"))
             })
             .collect()
