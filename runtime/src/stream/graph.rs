@@ -173,8 +173,13 @@ impl StreamGraph {
                 expected: GRAPH_VERSION,
             });
         }
-        let graph: StreamGraph =
-            serde_json::from_str(text).map_err(|e| GraphError::Json(e.to_string()))?;
+        // Expressions nest as deep as a checked project allows: no fixed recursion
+        // limit, and a stack that grows as deep as the JSON is.
+        let mut json = serde_json::Deserializer::from_str(text);
+        json.disable_recursion_limit();
+        let graph = StreamGraph::deserialize(serde_stacker::Deserializer::new(&mut json))
+            .map_err(|e| GraphError::Json(e.to_string()))?;
+        json.end().map_err(|e| GraphError::Json(e.to_string()))?;
         graph.validate()?;
         Ok(graph)
     }
