@@ -5,139 +5,12 @@
 use featc::SourceFile;
 use proptest::prelude::*;
 
-const SEEDS: &[&str] = &[
-    include_str!("../../tests/cases/marketplace/features.feat"),
-    "source events {
-    time ts
-    columns { user_id: int64  amount: float64?  items: int64?  category: string?  is_mobile: bool? }
-    lateness 1m
-}
-entity user { key user_id: int64 }
-entity pair { key (user_id: int64, category: string) }
-view v from events by user {
-    where amount >= 0 or amount is null
-    let unit = amount / items
-    let bucket = case when amount < 10 then 'small' else 'large' end
-    let desktop = if(is_mobile is null, false, not is_mobile)
-    feature a = avg(unit) over 7d
-    feature b = count_if(bucket = 'large' and desktop) over 1d
-    feature c = count(*) where category not in ('x', 'y') or -items < 0 over 1h
-    feature d = last(coalesce(category, null))
-    ttl 30d
-}
-view p from events by pair (user_id, category) { feature e = sum(items) over 1w }
-service s { v.a  b  e }
-",
-];
+mod mutate;
 
-/// Fragments a mutation inserts: tokens of the language, and values near limits.
-const FRAGMENTS: &[&str] = &[
-    "(",
-    ")",
-    "{",
-    "}",
-    ",",
-    ".",
-    "*",
-    "?",
-    ":",
-    "=",
-    "-",
-    "/",
-    "%",
-    "'",
-    "\"",
-    "`",
-    "null",
-    "not",
-    "and",
-    "or",
-    "in",
-    "is",
-    "where",
-    "over",
-    "let",
-    "feature",
-    "view",
-    "source",
-    "entity",
-    "service",
-    "key",
-    "time",
-    "ttl",
-    "case",
-    "when",
-    "then",
-    "else",
-    "end",
-    "if",
-    "coalesce",
-    "count",
-    "sum",
-    "0s",
-    "1mo",
-    "7x",
-    "99999999999999999999",
-    "1e999",
-    "-9223372036854775808",
-    "amount",
-    "ts",
-    "user",
-    "events",
-    "string",
-    "int64?",
-    "\n",
-    " ",
-    "///",
-    "//",
-    "/*",
-];
+use mutate::seeds::{EVENTS, MARKETPLACE};
+use mutate::{apply, text_mutation};
 
-#[derive(Debug, Clone)]
-enum Mutation {
-    Delete {
-        at: usize,
-        len: usize,
-    },
-    Insert {
-        at: usize,
-        fragment: usize,
-    },
-    Replace {
-        at: usize,
-        len: usize,
-        fragment: usize,
-    },
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        (any::<usize>(), 1usize..12).prop_map(|(at, len)| Mutation::Delete { at, len }),
-        (any::<usize>(), 0..FRAGMENTS.len())
-            .prop_map(|(at, fragment)| Mutation::Insert { at, fragment }),
-        (any::<usize>(), 1usize..8, 0..FRAGMENTS.len())
-            .prop_map(|(at, len, fragment)| Mutation::Replace { at, len, fragment }),
-    ]
-}
-
-fn boundary(text: &str, mut i: usize) -> usize {
-    i %= text.len() + 1;
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-fn apply(text: &str, m: &Mutation) -> String {
-    let (at, len, insert) = match *m {
-        Mutation::Delete { at, len } => (at, len, ""),
-        Mutation::Insert { at, fragment } => (at, 0, FRAGMENTS[fragment]),
-        Mutation::Replace { at, len, fragment } => (at, len, FRAGMENTS[fragment]),
-    };
-    let start = boundary(text, at);
-    let end = boundary(text, start.saturating_add(len).min(text.len()));
-    format!("{}{insert}{}", &text[..start], &text[end..])
-}
+const SEEDS: &[&str] = &[MARKETPLACE, EVENTS];
 
 /// `PROPTEST_CASES` overrides the suite's default, for the long run documented in
 /// ARCHITECTURE.md ("Testing").
@@ -189,7 +62,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: cases(3000), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn mutated_projects_never_panic(seed in 0..SEEDS.len(), mutations in prop::collection::vec(mutation(), 1..4)) {
+    fn mutated_projects_never_panic(seed in 0..SEEDS.len(), mutations in prop::collection::vec(text_mutation(), 1..4)) {
         compile_never_panics(mutations.iter().fold(SEEDS[seed].to_string(), |t, m| apply(&t, m)))?;
     }
 
