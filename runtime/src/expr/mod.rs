@@ -12,7 +12,9 @@
 //! - `/` casts both sides to float64; int64/float64 mixes are cast to float64 here
 //!   even when `check` did not insert the `Cast`, so a lowered expression never needs
 //!   DataFusion's type coercion;
-//! - `and`/`or`/`not`, comparisons, `is [not] null`, `[not] in (...)` and `case` are
+//! - `and`/`or` whose operands can fail (int64 arithmetic) are featc functions that
+//!   evaluate both sides (`logic`), so an overflow is an error whatever the batch;
+//! - other `and`/`or`, `not`, comparisons, `is [not] null`, `[not] in (...)` and `case` are
 //!   DataFusion's (a float `in` as its SQL definition, an `or` of `=`), which follow SQL three-valued logic (a null `case` condition is
 //!   false); `coalesce` is lowered to a `case` so no function registry is needed;
 //! - float comparisons are DataFusion's: NaN is equal to itself and above +inf (like
@@ -25,8 +27,10 @@
 //! against must have a column of that name with the type `arrow_type` gives.
 
 pub mod arith;
+pub mod logic;
 pub mod mask;
 pub mod slots;
+pub mod stack;
 
 use std::fmt;
 use std::sync::Arc;
@@ -97,7 +101,9 @@ pub fn to_datafusion(expr: &Expr) -> Result<DfExpr, ExprError> {
 /// schema. No simplification is applied, so the batch plan and the streaming path
 /// evaluate exactly the same expression tree.
 pub fn compile(expr: &Expr, schema: &Schema) -> Result<Arc<dyn PhysicalExpr>, ExprError> {
-    compile_datafusion(&to_datafusion(expr)?, schema)
+    stack::with_stack_for(stack::depth(expr), || {
+        compile_datafusion(&to_datafusion(expr)?, schema)
+    })
 }
 
 /// Plans an already lowered expression against `schema` (see `compile`).
@@ -120,7 +126,7 @@ pub fn compile_datafusion(
 /// values of type `arrow_type(expr.ty)`.
 pub fn evaluate(expr: &Expr, batch: &RecordBatch) -> Result<ArrayRef, ExprError> {
     let physical = compile(expr, &batch.schema())?;
-    evaluate_compiled(&physical, batch)
+    stack::with_stack_for(stack::depth(expr), || evaluate_compiled(&physical, batch))
 }
 
 /// Evaluates a compiled expression on `batch` (always an array, never a scalar).
@@ -138,6 +144,7 @@ pub fn evaluate_compiled(
         })
 }
 
+#[recursive::recursive]
 fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
     let sub = lower;
     Ok(match &expr.kind {
@@ -154,7 +161,12 @@ fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
         }
         ExprKind::Binary { op, lhs, rhs } => {
             let (l, r) = (sub(lhs)?, sub(rhs)?);
-            binary(*op, l, lhs.ty, r, rhs.ty)
+            let eager =
+                matches!(op, BinaryOp::And | BinaryOp::Or) && (can_fail(lhs) || can_fail(rhs));
+            match eager {
+                true => logic_call(*op == BinaryOp::And, l, r),
+                false => binary(*op, l, lhs.ty, r, rhs.ty),
+            }
         }
         ExprKind::IsNull {
             expr: inner,
@@ -196,7 +208,11 @@ fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
                 // A balanced tree: a list of thousands of literals must not become a
                 // chain thousands deep (every pass over a plan recurses).
                 let compared = items.into_iter().map(|i| binary_expr(e.clone(), cmp, i));
-                let all = join_balanced(compared.collect(), &|a, b| binary_expr(a, join, b));
+                let eager = can_fail(inner) || list.iter().any(can_fail);
+                let all = join_balanced(compared.collect(), &|a, b| match eager {
+                    true => logic_call(join == Operator::And, a, b),
+                    false => binary_expr(a, join, b),
+                });
                 match all {
                     Some(all) => all,
                     None => DfExpr::InList(InList::new(Box::new(e), Vec::new(), *negated)),
@@ -247,6 +263,48 @@ fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
             })
         }
     })
+}
+
+/// Whether evaluating `expr` can be an error: it contains int64 arithmetic (`+ - * %`
+/// or unary `-`, which fail on overflow). Nothing else featc lowers can fail. Walks
+/// with an explicit stack: expressions are as deep as `check` allows.
+fn can_fail(expr: &Expr) -> bool {
+    let mut stack = vec![expr];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Column(_) | ExprKind::Literal(_) => {}
+            ExprKind::Neg(_) if e.ty == DataType::Int64 => return true,
+            ExprKind::Cast(inner) | ExprKind::Not(inner) | ExprKind::Neg(inner) => {
+                stack.push(inner)
+            }
+            ExprKind::IsNull { expr, .. } => stack.push(expr),
+            ExprKind::Binary { op, lhs, rhs } => {
+                let int = lhs.ty == DataType::Int64 && rhs.ty == DataType::Int64;
+                use BinaryOp::*;
+                if int && matches!(op, Add | Sub | Mul | Mod) {
+                    return true;
+                }
+                stack.push(lhs);
+                stack.push(rhs);
+            }
+            ExprKind::InList { expr, list, .. } => {
+                stack.push(expr);
+                stack.extend(list);
+            }
+            ExprKind::Coalesce(args) => stack.extend(args),
+            ExprKind::Case {
+                branches,
+                otherwise,
+            } => {
+                for (c, v) in branches {
+                    stack.push(c);
+                    stack.push(v);
+                }
+                stack.extend(otherwise.as_deref());
+            }
+        }
+    }
+    false
 }
 
 /// `items` joined pairwise by `join` as a balanced tree, in order: depth
@@ -312,6 +370,11 @@ fn to_type(e: DfExpr, from: DataType, to: DataType) -> DfExpr {
     } else {
         e
     }
+}
+
+/// `l and r` (`is_and`) or `l or r`, both sides evaluated on every row.
+fn logic_call(is_and: bool, l: DfExpr, r: DfExpr) -> DfExpr {
+    DfExpr::ScalarFunction(ScalarFunction::new_udf(logic::udf(is_and), vec![l, r]))
 }
 
 fn call(op: ArithOp, args: Vec<DfExpr>) -> DfExpr {

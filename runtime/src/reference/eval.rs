@@ -6,7 +6,8 @@
 //! evaluate with): `-0.0 = +0.0`, and every NaN is equal to itself and above +inf,
 //! so the order is total; both sides of
 //! a binary operator are always evaluated (an overflow on either side is an error even
-//! when `and`/`or` could decide without it); `case` and `coalesce` evaluate lazily.
+//! when `and`/`or` could decide without it), and so is every item of an `in` list;
+//! `case` and `coalesce` evaluate lazily.
 
 use std::cmp::Ordering;
 
@@ -18,6 +19,7 @@ pub type Row<'a> = dyn Fn(&str) -> Result<RValue, String> + 'a;
 
 /// Evaluates `expr` on one row. Errors are messages (overflow, type mismatches that a
 /// checked project never produces); the caller adds the source and row.
+#[recursive::recursive]
 pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, String> {
     match &expr.kind {
         ExprKind::Column(name) => row(name),
@@ -56,13 +58,18 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, String> {
             list,
             negated,
         } => {
+            // Every item is evaluated, like both operands of a binary operator: an
+            // overflow in a later item is an error even when an earlier one matched.
             let needle = eval(expr, row)?;
+            let items = list
+                .iter()
+                .map(|item| eval(item, row))
+                .collect::<Result<Vec<_>, _>>()?;
             if needle.is_null() {
                 return Ok(RValue::Null);
             }
             let mut saw_null = false;
-            for item in list {
-                let item = eval(item, row)?;
+            for item in items {
                 if item.is_null() {
                     saw_null = true;
                 } else if compare(&needle, &item)? == Some(Ordering::Equal) {
