@@ -111,6 +111,9 @@ impl Diagnostics {
     /// diagnostics were produced from (spans index them). With `color` false the output
     /// is plain, stable text suitable for snapshots. Control characters never reach
     /// the output raw, and lines longer than 120 columns are cut around their labels.
+    /// At most `MAX_RENDERED` are shown; a last note counts the others by code (one
+    /// mistake repeated thousands of times must not bury the first errors, nor take
+    /// seconds to print).
     pub fn render(&self, files: &[SourceFile], color: bool) -> String {
         let config = term::Config::default();
         let context = Context {
@@ -124,7 +127,7 @@ impl Diagnostics {
             .map(|f| excerpt::line_starts(&f.text))
             .collect();
         let mut out = String::new();
-        for diagnostic in &self.items {
+        for diagnostic in self.items.iter().take(MAX_RENDERED) {
             let (shown, rendered) = to_codespan(diagnostic, files, &starts, context);
             let text = if color {
                 let mut ansi = term::termcolor::Ansi::new(Vec::new());
@@ -144,8 +147,33 @@ impl Diagnostics {
                 )),
             }
         }
+        if let Some(hidden) = self.items.get(MAX_RENDERED..).filter(|h| !h.is_empty()) {
+            out.push_str(&hidden_note(hidden));
+        }
         out
     }
+}
+
+/// The most diagnostics `Diagnostics::render` shows.
+pub const MAX_RENDERED: usize = 100;
+
+/// `note: 7708 more errors not shown: E0012 x7700, E0004 x8`, codes by first
+/// appearance.
+fn hidden_note(hidden: &[Diagnostic]) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for d in hidden {
+        match counts.iter_mut().find(|(code, _)| *code == d.code) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((d.code, 1)),
+        }
+    }
+    let by_code: Vec<String> = counts.iter().map(|(c, n)| format!("{c} x{n}")).collect();
+    format!(
+        "note: {} more error{} not shown: {}\n\n",
+        hidden.len(),
+        if hidden.len() == 1 { "" } else { "s" },
+        by_code.join(", ")
+    )
 }
 
 /// One `error[CODE]: message` line per diagnostic, without source excerpts (for
@@ -331,6 +359,26 @@ mod tests {
         assert!(text.contains("= help: did you mean `amount`?"), "{text}");
         assert!(!text.contains('\u{1b}'));
         assert!(diags.render(&files, true).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn only_the_first_hundred_are_rendered_and_the_rest_counted_by_code() {
+        let files = vec![SourceFile {
+            name: "a.feat".into(),
+            text: "x\n".into(),
+        }];
+        let at = |code| {
+            Diagnostic::new(code, "m").with_label(Label::primary(Span::new(0, 0, 1), "here"))
+        };
+        let mut items: Vec<Diagnostic> = (0..MAX_RENDERED + 3).map(|_| at("E0012")).collect();
+        items.push(at("E0004"));
+        let text = Diagnostics::from(items).render(&files, false);
+        assert_eq!(text.matches("error[E0012]").count(), MAX_RENDERED);
+        assert!(!text.contains("error[E0004]"), "{text}");
+        assert!(
+            text.ends_with("note: 4 more errors not shown: E0012 x3, E0004 x1\n\n"),
+            "{text}"
+        );
     }
 
     #[test]

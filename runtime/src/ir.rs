@@ -387,6 +387,7 @@ impl Expr {
     /// True when both expressions compute the same thing: equal trees, types and
     /// nullability, whatever their spans. Float literals are equal when their bits are
     /// (`-0.0` is not `0.0`: `x + -0.0` and `x + 0.0` differ at `x = -0.0`).
+    #[recursive::recursive]
     pub fn same_as(&self, other: &Expr) -> bool {
         if self.ty != other.ty || self.nullable != other.nullable {
             return false;
@@ -457,6 +458,7 @@ impl Expr {
 impl Expr {
     /// Hashes what `same_as` compares (equal by `same_as` implies equal hashes), so
     /// expressions can be deduplicated in linear time.
+    #[recursive::recursive]
     pub fn hash_shape<H: std::hash::Hasher>(&self, h: &mut H) {
         use std::hash::Hash;
         self.ty.hash(h);
@@ -522,6 +524,7 @@ impl Expr {
 impl Expr {
     /// Appends the columns this expression reads to `out`, each once, in order of
     /// first use.
+    #[recursive::recursive]
     pub fn columns_into(&self, out: &mut Vec<String>) {
         match &self.kind {
             ExprKind::Column(name) => {

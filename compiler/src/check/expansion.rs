@@ -54,6 +54,7 @@ impl Expansion {
     }
 
     /// `None` when `e` uses a let already reported.
+    #[recursive::recursive]
     fn cost(&self, e: &ir::Expr) -> Option<Cost> {
         let mut total = Cost::default();
         let mut children: Vec<&ir::Expr> = Vec::new();

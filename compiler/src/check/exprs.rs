@@ -150,6 +150,7 @@ impl<'s> Exprs<'s> {
         None
     }
 
+    #[recursive::recursive]
     fn check(&mut self, e: &ast::Expr) -> Option<Typed> {
         let sp = span(e.span);
         let known = |expr: ir::Expr| Some(Typed { expr, known: true });

@@ -28,6 +28,7 @@ pub fn translate(sql: &str) -> Result<(String, Vec<String>), String> {
 
 /// Writes `e` with every compound operand parenthesized, so that the `.feat` text
 /// means what the SQL meant whatever the two languages' precedences.
+#[recursive::recursive]
 fn write(e: &Expr, columns: &mut Vec<String>) -> Result<String, String> {
     Ok(match e {
         Expr::Identifier(id) => {

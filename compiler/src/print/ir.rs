@@ -150,6 +150,7 @@ pub fn top(e: &Expr) -> String {
 
 /// An expression, fully parenthesized; nulls carry their type, casts are written
 /// as `float64(x)`.
+#[recursive::recursive]
 pub fn expr(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Column(c) => name(c),

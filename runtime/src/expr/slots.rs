@@ -14,7 +14,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::physical_expr::PhysicalExpr;
 
-use super::{compile, evaluate_compiled, ExprError};
+use super::{compile, evaluate_compiled, stack, ExprError};
 use crate::plan::GroupPlan;
 
 /// A batch's slot values: one array per input and per predicate (boolean, null is
@@ -53,6 +53,8 @@ pub struct SlotEvaluator {
     plan: Arc<GroupPlan>,
     inputs: Vec<Arc<dyn PhysicalExpr>>,
     predicates: Vec<Arc<dyn PhysicalExpr>>,
+    /// The deepest expression's depth: how much stack evaluating needs.
+    depth: usize,
 }
 
 impl SlotEvaluator {
@@ -75,10 +77,17 @@ impl SlotEvaluator {
         };
         let inputs = compile_all(&plan.inputs, &|i| plan.describe_input(i))?;
         let predicates = compile_all(&plan.predicates, &|p| plan.describe_predicate(p))?;
+        let depth = plan
+            .inputs
+            .iter()
+            .chain(&plan.predicates)
+            .map(stack::depth)
+            .max();
         Ok(SlotEvaluator {
             plan,
             inputs,
             predicates,
+            depth: depth.unwrap_or(0),
         })
     }
 
@@ -89,6 +98,10 @@ impl SlotEvaluator {
     /// Every slot on every row of `batch`. Nothing is partial: on an error the whole
     /// batch fails, naming the first event that fails.
     pub fn evaluate(&self, batch: &RecordBatch) -> Result<Slots, SlotError> {
+        stack::with_stack_for(self.depth, || self.evaluate_all(batch))
+    }
+
+    fn evaluate_all(&self, batch: &RecordBatch) -> Result<Slots, SlotError> {
         let inputs = self
             .inputs
             .iter()

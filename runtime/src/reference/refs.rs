@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use crate::ir::{Expr, ExprKind};
 
 /// Adds every `Column` name that `expr` mentions to `out`.
+#[recursive::recursive]
 pub fn collect_columns(expr: &Expr, out: &mut BTreeSet<String>) {
     match &expr.kind {
         ExprKind::Column(name) => {
