@@ -15,6 +15,7 @@ pub mod check;
 pub mod import_spec;
 pub mod progress;
 pub mod replay;
+pub mod serve;
 pub mod spine_job;
 pub mod stream_emit;
 pub mod training_set;
@@ -37,6 +38,7 @@ pub enum Command {
     Build(build::Args),
     TrainingSet(training_set::Args),
     Replay(replay::Args),
+    Serve(serve::Args),
     ImportSpec(import_spec::Args),
 }
 
@@ -47,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::main(args),
         Command::TrainingSet(args) => training_set::main(args),
         Command::Replay(args) => replay::main(args),
+        Command::Serve(args) => serve::main(args),
         Command::ImportSpec(args) => import_spec::main(args),
     }
 }

@@ -80,18 +80,27 @@ impl SpineJob {
 
     /// The `--source NAME=PATH` overrides, each naming a source of the project.
     pub fn source_paths(&self, project: &Project) -> Result<HashMap<String, PathBuf>, String> {
-        let mut paths = HashMap::new();
-        for binding in &self.sources {
-            let Some((name, path)) = binding.split_once('=') else {
-                return Err(format!("--source takes NAME=PATH, got `{binding}`"));
-            };
-            if !project.sources.iter().any(|s| s.name == name) {
-                return Err(format!("--source: the project has no source `{name}`"));
-            }
-            paths.insert(name.to_string(), PathBuf::from(path));
-        }
-        Ok(paths)
+        source_bindings(&self.sources, project)
     }
+}
+
+/// `--source NAME=PATH` flags as paths by source name, each naming a source of the
+/// project.
+pub fn source_bindings(
+    bindings: &[String],
+    project: &Project,
+) -> Result<HashMap<String, PathBuf>, String> {
+    let mut paths = HashMap::new();
+    for binding in bindings {
+        let Some((name, path)) = binding.split_once('=') else {
+            return Err(format!("--source takes NAME=PATH, got `{binding}`"));
+        };
+        if !project.sources.iter().any(|s| s.name == name) {
+            return Err(format!("--source: the project has no source `{name}`"));
+        }
+        paths.insert(name.to_string(), PathBuf::from(path));
+    }
+    Ok(paths)
 }
 
 /// The path a possibly missing file would have: its folder resolved (symbolic

@@ -14,6 +14,9 @@ pub enum Selection<'a> {
     Service(&'a str),
     /// Features by name, in the given order.
     Features(&'a [&'a str]),
+    /// Features by index into `StreamRuntime::feature_names`, in the given order (a
+    /// server resolves names once, then reads without looking them up again).
+    Indices(&'a [usize]),
 }
 
 /// Why a feature's value is what it is.
@@ -40,6 +43,10 @@ pub struct FeatureValue {
     pub name: Arc<str>,
     pub value: Value,
     pub status: Status,
+    /// The time of the entity's latest event of the feature's source group (the
+    /// source and entity key the feature aggregates, whatever the view's `where`) at
+    /// or before the read time; `None` when it has none.
+    pub event_time: Option<i64>,
 }
 
 /// The answer to one read: the selected features evaluated at exactly `at`.

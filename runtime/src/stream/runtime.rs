@@ -197,6 +197,20 @@ impl StreamRuntime {
             .and_then(SourceRt::watermark)
     }
 
+    /// Events later than their source's watermark so far (`metrics().late` without
+    /// the O(entities) work of `metrics`).
+    pub fn late_events(&self) -> u64 {
+        self.metrics.late
+    }
+
+    /// The greatest event time ingested from the source (`None` before its first event).
+    pub fn latest_event_time(&self, source: &str) -> Option<i64> {
+        self.sources
+            .iter()
+            .find(|s| s.name == source)
+            .and_then(|s| s.max_ts)
+    }
+
     /// Keeps state for reads at times `>= t` (`None`: only the watermark limits the
     /// horizon). Replays set it to the earliest unanswered read. Lowering the hold
     /// does not bring back state already dropped.
@@ -299,6 +313,23 @@ impl StreamRuntime {
         Ok(())
     }
 
+    /// Whether `ingest` would take the batch: the same checks (columns, types, nulls,
+    /// every expression on every event), without changing anything. A batch that
+    /// passes is taken whole by `ingest` on any runtime of the same graph, so a server
+    /// can check a batch outside its lock, make it durable, then ingest it.
+    pub fn check(&self, source: &str, batch: &RecordBatch) -> Result<usize, StreamError> {
+        let s = self
+            .sources
+            .iter()
+            .position(|x| x.name == source)
+            .ok_or_else(|| StreamError::UnknownSource(source.to_string()))?;
+        let conformed = self.conform(s, batch)?;
+        for &g in &self.sources[s].groups {
+            self.groups[g].evaluate(&conformed)?;
+        }
+        Ok(conformed.num_rows())
+    }
+
     /// The batch with exactly the source's conformed schema, or the first problem.
     fn conform(&self, s: usize, batch: &RecordBatch) -> Result<RecordBatch, StreamError> {
         let src = &self.sources[s];
@@ -370,6 +401,10 @@ impl StreamRuntime {
                 .and_then(|o| o.services.iter().find(|s| s.name == *name))
                 .map(|s| s.features.clone())
                 .ok_or_else(|| StreamError::UnknownService(name.to_string())),
+            Selection::Indices(indices) => match indices.iter().find(|&&i| i >= self.outputs.len()) {
+                Some(i) => Err(StreamError::UnknownFeature(format!("#{i}"))),
+                None => Ok(indices.to_vec()),
+            },
             Selection::Features(names) => names
                 .iter()
                 .map(|n| {
@@ -471,6 +506,9 @@ impl StreamRuntime {
                 });
             }
             let id = group.keys.get(key);
+            let event_time = id
+                .and_then(|i| group.states.get(i as usize))
+                .and_then(|s| s.latest_at_or_before(t));
             let mut out = std::mem::take(&mut self.scratch);
             let mut stale_of = std::mem::take(&mut self.stale_scratch);
             self.groups[g].read_with_staleness_into(id, t, &mut out, &mut stale_of);
@@ -491,6 +529,7 @@ impl StreamRuntime {
                     name: self.out_names[i].clone(),
                     value,
                     status,
+                    event_time,
                 };
                 match slots.get_mut(p) {
                     Some(slot) => *slot = Some(fv),

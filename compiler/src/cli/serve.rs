@@ -1,0 +1,213 @@
+//! `featc serve`: the project's features over HTTP (Feast's read and push layouts),
+//! from the streaming runtime, with durable online state (`featc-server`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use datafusion::prelude::{ident, SessionConfig};
+use featc::ir::Project;
+use featc_runtime::stream::{LatePolicy, StreamGraph};
+use featc_runtime::{batch, io};
+use featc_server::{Clock, ServeConfig, Server};
+use futures::StreamExt;
+
+use super::progress::Progress;
+use super::replay::{parse_duration, Late};
+use super::spine_job::{block_on, source_bindings};
+
+/// What "now" is for a read without `at`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClockArg {
+    /// The wall clock.
+    Wall,
+    /// The latest event time ingested (replays and demos on historical data).
+    Events,
+}
+
+/// Serve the project's features over HTTP, fed by pushes (and history with
+/// --bootstrap).
+///
+/// Reads: `POST /get-online-features`; writes: `POST /push` (Feast's layouts); `GET
+/// /health`, `GET /metrics`. Prints `listening on http://HOST:PORT` as its first line
+/// on stdout once it accepts requests. Stops on SIGTERM or SIGINT (in-flight requests
+/// finish, then a checkpoint). See docs/serving.md.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  featc serve examples/fraud --bootstrap --clock events\n  featc serve examples/fraud --state /var/lib/featc/fraud --listen 127.0.0.1:6566"
+)]
+pub struct Args {
+    /// `.feat` files, or folders searched recursively for `*.feat` files.
+    #[arg(value_name = "PROJECT", required = true)]
+    pub projects: Vec<PathBuf>,
+    /// The address to listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = ServeConfig::DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// Keep the online state durable in DIR (write-ahead log and checkpoints);
+    /// without it the state is in memory and lost on exit.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Read source NAME's history from PATH instead of its declared file (with
+    /// --bootstrap; repeatable).
+    #[arg(long = "source", value_name = "NAME=PATH")]
+    pub sources: Vec<String>,
+    /// Load every source's history before answering (reads get 503 meanwhile).
+    #[arg(long)]
+    pub bootstrap: bool,
+    /// The read time of a request without `at`.
+    #[arg(long, value_enum, default_value = "wall")]
+    pub clock: ClockArg,
+    /// Reads must carry `Authorization: Bearer <the token in FILE>`.
+    #[arg(long, value_name = "FILE")]
+    pub read_token_file: Option<PathBuf>,
+    /// Pushes must carry `Authorization: Bearer <the token in FILE>`.
+    #[arg(long, value_name = "FILE")]
+    pub push_token_file: Option<PathBuf>,
+    /// Allow a non-loopback --listen without both token files.
+    #[arg(long)]
+    pub insecure: bool,
+    /// A floor on every source's allowed lateness (e.g. `0`, `30s`, `1h`).
+    #[arg(long, value_name = "DURATION", default_value = "0")]
+    pub min_lateness: String,
+    /// Policy for events later than the allowed lateness.
+    #[arg(long, value_enum, default_value = "apply")]
+    pub late: Late,
+    /// The largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub max_body: usize,
+    /// Checkpoint after this many pushed events...
+    #[arg(long, value_name = "N", default_value_t = 5_000_000)]
+    pub checkpoint_events: u64,
+    /// ... or this long after the last checkpoint (e.g. `5m`).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub checkpoint_interval: String,
+    /// Print no progress.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn main(args: Args) -> ExitCode {
+    let (_, project) = match super::compile_project(&args.projects) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    block_on(run(project, args))
+}
+
+fn read_token(path: &Option<PathBuf>, flag: &str) -> Result<Option<String>, String> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{flag}: cannot read `{}`: {e}", path.display()))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(format!("{flag}: `{}` is empty", path.display()));
+    }
+    Ok(Some(token.to_string()))
+}
+
+fn config(args: &Args) -> Result<ServeConfig, String> {
+    let mut config = ServeConfig::new(args.listen);
+    config.state = args.state.clone();
+    config.clock = match args.clock {
+        ClockArg::Wall => Clock::Wall,
+        ClockArg::Events => Clock::Events,
+    };
+    config.read_token = read_token(&args.read_token_file, "--read-token-file")?;
+    config.push_token = read_token(&args.push_token_file, "--push-token-file")?;
+    config.insecure = args.insecure;
+    config.min_lateness_us = parse_duration(&args.min_lateness)?;
+    config.late_policy = match args.late {
+        Late::Apply => LatePolicy::Apply,
+        Late::DeadLetter => LatePolicy::DeadLetter,
+    };
+    config.body_limit = args.max_body;
+    config.checkpoint_events = args.checkpoint_events.max(1);
+    let interval = parse_duration(&args.checkpoint_interval)?;
+    config.checkpoint_interval =
+        std::time::Duration::from_micros(u64::try_from(interval.max(1_000_000)).unwrap_or(1));
+    Ok(config)
+}
+
+async fn run(project: Project, args: Args) -> Result<(), String> {
+    let config = config(&args)?;
+    let features = project.all_features();
+    let plan = featc::lower::groups::plan_groups(&project, &features).map_err(|e| e.to_string())?;
+    let graph = featc::lower::stream::lower_stream_plan(&project, plan.clone(), &features)
+        .map_err(|e| e.to_string())?;
+    let paths = source_bindings(&args.sources, &project)?;
+    let server = Server::start(graph.clone(), config)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("listening on http://{}", server.addr);
+    eprintln!("featc serve: {}", server.recovered);
+    if args.bootstrap {
+        if server.bootstrapped {
+            eprintln!("featc serve: the state already holds the sources' history; --bootstrap skipped");
+        } else if server.online().runtime().metrics().events > 0 {
+            return Err(format!(
+                "--bootstrap: the state in `{}` already holds pushed events; loading the history into it would count events twice (start from a new --state)",
+                args.state.as_deref().unwrap_or(Path::new("")).display()
+            ));
+        } else {
+            bootstrap(&server, &project, &plan, &graph, &paths, args.quiet).await?;
+        }
+        server.finish_bootstrap().await.map_err(|e| e.to_string())?;
+    } else {
+        server.ready();
+    }
+    eprintln!("featc serve: ready");
+    server.run_until_signal().await.map_err(|e| e.to_string())?;
+    eprintln!("featc serve: stopped");
+    Ok(())
+}
+
+/// Loads every source's history, in event-time order per source.
+async fn bootstrap(
+    server: &Server,
+    project: &Project,
+    plan: &featc_runtime::plan::Plan,
+    graph: &StreamGraph,
+    paths: &std::collections::HashMap<String, PathBuf>,
+    quiet: bool,
+) -> Result<(), String> {
+    let progress = Progress::new(quiet);
+    let ctx = batch::session_context(SessionConfig::new());
+    let tables = io::bind_sources(&ctx, project, plan, paths)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut sources = Vec::new();
+    let mut total = 0u64;
+    for (_, op) in graph.sources() {
+        let Some(table) = tables.get(&op.name) else { continue };
+        let frame = ctx.read_table(table.clone()).map_err(super::engine_error)?;
+        let rows = frame
+            .clone()
+            .count()
+            .await
+            .map_err(|e| io::explain_failure(project, plan, paths, &e))?;
+        total += rows as u64;
+        sources.push((op.name.clone(), op.time_column.clone(), frame));
+    }
+    server.bootstrap_total(total);
+    let mut done = 0u64;
+    for (name, time, frame) in sources {
+        progress.phase(&format!("bootstrapping source `{name}`"));
+        let mut stream = frame
+            .sort(vec![ident(&time).sort(true, false)])
+            .map_err(super::engine_error)?
+            .execute_stream()
+            .await
+            .map_err(|e| io::explain_failure(project, plan, paths, &e))?;
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(|e| io::explain_failure(project, plan, paths, &e))?;
+            server
+                .bootstrap_batch(&name, &batch)
+                .map_err(|e| e.to_string())?;
+            done += batch.num_rows() as u64;
+            progress.advance(done, total, "events");
+        }
+    }
+    progress.finish();
+    eprintln!("featc serve: loaded {done} events of history");
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! `featc serve` answers what `featc training-set` computes, bit for bit: the public
+//! cases' events are pushed over HTTP in arrival order (shuffled within the allowed
+//! lateness, in batches of random size) and every spine row is read over HTTP at its
+//! time, as soon as every event at or before it was pushed.
+
+mod serve_common;
+
+use std::collections::BTreeMap;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimestampMicrosecondType};
+use serde_json::{json, Value as Json};
+use serve_common::*;
+
+const HOUR: i64 = 3_600_000_000;
+
+/// A training set's cell as the JSON a read answers (floats by their bits).
+fn expected_cell(array: &ArrayRef, row: usize) -> Json {
+    if array.is_null(row) {
+        return Json::Null;
+    }
+    match array.data_type() {
+        DataType::Int64 => Json::from(array.as_primitive::<Int64Type>().value(row)),
+        DataType::Float64 => {
+            let f = array.as_primitive::<Float64Type>().value(row);
+            Json::from(format!("bits:{:016x}", f.to_bits()))
+        }
+        DataType::Boolean => Json::from(array.as_boolean().value(row)),
+        DataType::Utf8 => Json::from(array.as_string::<i32>().value(row)),
+        DataType::Utf8View => Json::from(array.as_string_view().value(row)),
+        DataType::Timestamp(_, _) => {
+            Json::from(array.as_primitive::<TimestampMicrosecondType>().value(row))
+        }
+        other => panic!("unexpected output type {other}"),
+    }
+}
+
+/// A read's value in the same form (floats by their bits, times in µs).
+fn served_cell(value: &Json, ty: &DataType) -> Json {
+    match (value, ty) {
+        (Json::Null, _) => Json::Null,
+        (v, DataType::Float64) => {
+            let f = match v {
+                Json::String(s) if s == "NaN" => f64::NAN,
+                Json::String(s) if s == "Infinity" => f64::INFINITY,
+                Json::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+                v => v.as_f64().expect("a float"),
+            };
+            Json::from(format!("bits:{:016x}", f.to_bits()))
+        }
+        (Json::String(s), DataType::Timestamp(_, _)) => {
+            Json::from(featc_server::time::parse_time_text(s).expect("an RFC 3339 time"))
+        }
+        (v, _) => v.clone(),
+    }
+}
+
+fn check_case(case: &str, disorder_us: i64, seed: u64) {
+    let dir = repo().join("tests/cases").join(case);
+    let (project, graph) = compile(&dir);
+    let events = events(&project, &graph);
+    let spine_path = dir.join("spine.parquet");
+    let work = std::env::temp_dir().join(format!("featc-serve-{case}-{}", std::process::id()));
+    std::fs::create_dir_all(&work).expect("work dir");
+    let out = work.join("training.parquet");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args(["training-set", dir.to_str().expect("path"), "--quiet", "--spine"])
+        .arg(&spine_path)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .expect("featc training-set");
+    assert!(status.success());
+    let training = read_parquet(&out);
+    let spine = read_parquet(&spine_path);
+    let features: Vec<String> = project
+        .all_features()
+        .into_iter()
+        .map(|f| project.feature(f).name.clone())
+        .collect();
+    let key_names: Vec<String> = featc_runtime::io::spine_keys(&project, &project.all_features())
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let spine_ts = featc_runtime::stream::conform(
+        spine.column_by_name("ts").expect("spine ts"),
+        featc_runtime::ir::DataType::Timestamp,
+        "ts",
+    )
+    .expect("spine times");
+    let spine_ts: Vec<i64> = spine_ts
+        .as_primitive::<TimestampMicrosecondType>()
+        .values()
+        .to_vec();
+    let mut order: Vec<usize> = (0..spine.num_rows()).collect();
+    order.sort_by_key(|&i| spine_ts[i]);
+
+    let served = Served::start(
+        &[
+            dir.to_str().expect("path"),
+            "--min-lateness",
+            &format!("{disorder_us}us"),
+        ],
+        &work.join("stderr.txt"),
+    );
+    served.wait_ready();
+    let arrival = arrival(&events, disorder_us, seed);
+    // Suffix minima of event times: a spine row at t can be answered once every
+    // remaining event is later than t.
+    let mut remaining_min = vec![i64::MAX; arrival.len() + 1];
+    for i in (0..arrival.len()).rev() {
+        let (s, r, _) = arrival[i];
+        remaining_min[i] = remaining_min[i + 1].min(events.sources[s].rows[r].0);
+    }
+    let mut answers: BTreeMap<usize, Json> = BTreeMap::new();
+    let mut next_spine = 0;
+    let mut pushed = 0;
+    let mut batch_no = 0u64;
+    let answer_ready = |pushed: usize, next_spine: &mut usize, answers: &mut BTreeMap<usize, Json>| {
+        while *next_spine < order.len() && spine_ts[order[*next_spine]] < remaining_min[pushed] {
+            let row = order[*next_spine];
+            let mut entities = serde_json::Map::new();
+            for k in &key_names {
+                let array = spine.column_by_name(k).expect("spine key");
+                entities.insert(k.clone(), Json::from(vec![expected_cell(array, row)]));
+            }
+            let body = json!({"features": features, "entities": entities, "at": spine_ts[row]});
+            let (status, answer) = post(&served.addr, "/get-online-features", &body);
+            assert_eq!(status, 200, "read of spine row {row}: {answer}");
+            answers.insert(row, answer);
+            *next_spine += 1;
+        }
+    };
+    answer_ready(0, &mut next_spine, &mut answers);
+    while pushed < arrival.len() {
+        // A batch of one source, of random size, that does not move the watermark
+        // past the earliest unanswered spine row.
+        let size = 1 + (mix(seed ^ batch_no) % 400) as usize;
+        batch_no += 1;
+        let source = arrival[pushed].0;
+        let limit = order
+            .get(next_spine)
+            .map_or(i64::MAX, |&r| spine_ts[r].saturating_add(disorder_us));
+        let mut end = pushed;
+        while end < arrival.len()
+            && end - pushed < size
+            && arrival[end].0 == source
+            && (end == pushed || events.sources[source].rows[arrival[end].1].0 <= limit)
+        {
+            end += 1;
+        }
+        let rows: Vec<usize> = arrival[pushed..end].iter().map(|&(_, r, _)| r).collect();
+        let (status, answer) = post(
+            &served.addr,
+            "/push",
+            &push_body(&events.sources[source], &rows),
+        );
+        assert_eq!(status, 200, "push: {answer}");
+        assert_eq!(answer["accepted"], rows.len());
+        assert_eq!(answer["late"], 0, "nothing is late within the lateness");
+        pushed = end;
+        answer_ready(pushed, &mut next_spine, &mut answers);
+    }
+    assert_eq!(answers.len(), spine.num_rows(), "every spine row was read");
+
+    for (row, answer) in &answers {
+        let results = answer["results"].as_array().expect("results");
+        let names = answer["metadata"]["feature_names"].as_array().expect("names");
+        let offset = names.len() - features.len();
+        for (f, name) in features.iter().enumerate() {
+            let column = training.column_by_name(name).unwrap_or_else(|| panic!("column {name}"));
+            let want = expected_cell(column, *row);
+            let value = &results[offset + f]["values"][0];
+            let got = served_cell(value, column.data_type());
+            assert_eq!(got, want, "{case}: spine row {row}, feature {name}: served {value}");
+            let status = results[offset + f]["statuses"][0].as_str().expect("status");
+            if !value.is_null() {
+                assert!(status == "PRESENT" || status == "NOT_FOUND", "{name}: {status} with a value");
+            }
+        }
+    }
+    assert_eq!(served.terminate().code(), Some(0), "a graceful stop exits 0");
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn synthetic_served_equals_training_set() {
+    check_case("synthetic", 0, 1);
+    check_case("synthetic", HOUR, 2);
+}
+
+#[test]
+fn marketplace_served_equals_training_set() {
+    check_case("marketplace", 0, 3);
+    check_case("marketplace", 6 * HOUR, 4);
+}

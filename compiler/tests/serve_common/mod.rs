@@ -1,0 +1,313 @@
+//! Running `featc serve` as a child process and talking HTTP to it, for the serve
+//! tests: a minimal blocking HTTP/1.1 client (one connection per request), JSON
+//! bodies, SIGKILL and SIGTERM.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A `featc serve` child process.
+pub struct Served {
+    pub child: Child,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    pub stderr: PathBuf,
+}
+
+impl Served {
+    /// Starts `featc serve ARGS --listen 127.0.0.1:0` and waits for its first stdout
+    /// line (`listening on http://...`).
+    pub fn start(args: &[&str], stderr: &Path) -> Served {
+        let log = std::fs::File::create(stderr).expect("stderr file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_featc"))
+            .arg("serve")
+            .args(args)
+            .args(["--listen", "127.0.0.1:0", "--quiet"])
+            .current_dir(repo())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("featc serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("first stdout line");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| {
+                let err = std::fs::read_to_string(stderr).unwrap_or_default();
+                panic!("unexpected first line {line:?}; stderr:\n{err}")
+            })
+            .to_string();
+        Served {
+            child,
+            addr,
+            stderr: stderr.to_path_buf(),
+        }
+    }
+
+    /// Waits until `/health` says ready.
+    pub fn wait_ready(&self) {
+        let started = Instant::now();
+        loop {
+            let (status, _) = get(&self.addr, "/health");
+            if status == 200 {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "not ready after 120 s; stderr:\n{}",
+                self.stderr_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// SIGKILL, and reap.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then the exit status (a graceful stop exits 0).
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        self.child.wait().expect("featc serve exits")
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP request; returns the status and the body. `None` when the connection
+/// failed or was cut (the server died).
+pub fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Option<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).ok()?;
+    stream.write_all(body).ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
+    let body = raw[split + 4..].to_vec();
+    let length = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse::<usize>().ok())
+            .flatten()
+    });
+    if length.is_some_and(|n| n != body.len()) {
+        return None;
+    }
+    Some((status, body))
+}
+
+pub fn get(addr: &str, path: &str) -> (u16, String) {
+    match request(addr, "GET", path, &[], b"") {
+        Some((s, b)) => (s, String::from_utf8_lossy(&b).into_owned()),
+        None => (0, String::new()),
+    }
+}
+
+/// POSTs JSON; panics when the server does not answer.
+pub fn post(addr: &str, path: &str, body: &Json) -> (u16, Json) {
+    post_with(addr, path, &[], body).expect("the server answers")
+}
+
+pub fn post_with(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &Json,
+) -> Option<(u16, Json)> {
+    let bytes = serde_json::to_vec(body).expect("json");
+    let (status, body) = request(addr, "POST", path, headers, &bytes)?;
+    let json = serde_json::from_slice(&body).unwrap_or_else(|_| {
+        Json::String(String::from_utf8_lossy(&body).into_owned())
+    });
+    Some((status, json))
+}
+
+/// A project's sources read from their declared files, each as (name, time column,
+/// declared (column, type) list, rows as JSON cells with the time in µs).
+pub struct Events {
+    pub sources: Vec<SourceEvents>,
+}
+
+pub struct SourceEvents {
+    pub name: String,
+    pub time_column: String,
+    pub columns: Vec<(String, featc_runtime::ir::DataType)>,
+    /// Per row: time µs, then one JSON cell per declared column.
+    pub rows: Vec<(i64, Vec<Json>)>,
+}
+
+/// A compiled project and its stream graph.
+pub fn compile(dir: &Path) -> (featc::ir::Project, featc_runtime::stream::StreamGraph) {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("project dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "feat") {
+            files.push(featc::SourceFile {
+                name: path.display().to_string(),
+                text: std::fs::read_to_string(&path).expect("read .feat"),
+            });
+        }
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    let project = featc::compile(&files).unwrap_or_else(|d| panic!("{}", d.render(&files, false)));
+    let graph = featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower");
+    (project, graph)
+}
+
+/// Reads a Parquet file whole.
+pub fn read_parquet(path: &Path) -> datafusion::arrow::record_batch::RecordBatch {
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader");
+    let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
+    let schema = batches.first().expect("a batch").schema();
+    datafusion::arrow::compute::concat_batches(&schema, &batches).expect("concat")
+}
+
+/// One cell of a conformed column as the JSON a client would push.
+pub fn cell_json(cells: &featc_runtime::stream::Cells<'_>, row: usize) -> Json {
+    use featc_runtime::value::Value;
+    match cells.get(row) {
+        Value::Null => Json::Null,
+        Value::Int64(i) => Json::from(i),
+        Value::Float64(f) if f.is_nan() => Json::from("NaN"),
+        Value::Float64(f) if f.is_infinite() => Json::from(if f > 0.0 { "Infinity" } else { "-Infinity" }),
+        Value::Float64(f) => Json::from(f),
+        Value::Bool(b) => Json::from(b),
+        Value::String(s) => Json::from(&*s),
+        Value::Timestamp(t) => Json::from(t),
+    }
+}
+
+/// The events of every source of `graph`, from the files `project` declares.
+pub fn events(project: &featc::ir::Project, graph: &featc_runtime::stream::StreamGraph) -> Events {
+    use featc_runtime::ir::DataType;
+    use featc_runtime::stream::{conform, Cells};
+    let mut sources = Vec::new();
+    for (_, op) in graph.sources() {
+        let source = project.sources.iter().find(|s| s.name == op.name).expect("source");
+        let location = source.location.as_ref().expect("a declared file");
+        let path = repo().join(location);
+        let batch = read_parquet(&path);
+        let column = |name: &str, ty: DataType| {
+            let array = batch.column_by_name(name).unwrap_or_else(|| panic!("column {name}"));
+            conform(array, ty, name).expect("conform")
+        };
+        let time = column(&op.time_column, DataType::Timestamp);
+        let declared: Vec<_> = op.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
+        let arrays: Vec<_> = declared.iter().map(|(n, t)| column(n, *t)).collect();
+        let time_cells = Cells::new(&time, DataType::Timestamp).expect("cells");
+        let cells: Vec<_> = arrays
+            .iter()
+            .zip(&declared)
+            .map(|(a, (_, t))| Cells::new(a, *t).expect("cells"))
+            .collect();
+        let rows = (0..batch.num_rows())
+            .map(|r| {
+                let ts = match time_cells.get(r) {
+                    featc_runtime::value::Value::Timestamp(t) => t,
+                    other => panic!("time {other:?}"),
+                };
+                (ts, cells.iter().map(|c| cell_json(c, r)).collect())
+            })
+            .collect();
+        sources.push(SourceEvents {
+            name: op.name.clone(),
+            time_column: op.time_column.clone(),
+            columns: declared,
+            rows,
+        });
+    }
+    Events { sources }
+}
+
+/// A push body of `rows` (indices into `source.rows`).
+pub fn push_body(source: &SourceEvents, rows: &[usize]) -> Json {
+    let mut df = serde_json::Map::new();
+    df.insert(
+        source.time_column.clone(),
+        Json::from(rows.iter().map(|&r| Json::from(source.rows[r].0)).collect::<Vec<_>>()),
+    );
+    for (c, (name, _)) in source.columns.iter().enumerate() {
+        df.insert(
+            name.clone(),
+            Json::from(rows.iter().map(|&r| source.rows[r].1[c].clone()).collect::<Vec<_>>()),
+        );
+    }
+    serde_json::json!({"push_source_name": source.name, "df": df, "to": "online"})
+}
+
+/// SplitMix64, for deterministic jitter and batch sizes.
+pub fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Every event of every source, (source index, row index), in arrival order: by
+/// `ts + jitter` with a seeded jitter in `[0, disorder)`.
+pub fn arrival(events: &Events, disorder_us: i64, seed: u64) -> Vec<(usize, usize, i64)> {
+    let mut all = Vec::new();
+    for (s, src) in events.sources.iter().enumerate() {
+        for (r, (ts, _)) in src.rows.iter().enumerate() {
+            let jitter = if disorder_us > 0 {
+                (mix(seed ^ ((s as u64) << 40) ^ r as u64) % disorder_us as u64) as i64
+            } else {
+                0
+            };
+            all.push((s, r, ts.saturating_add(jitter)));
+        }
+    }
+    all.sort_by_key(|&(s, r, key)| (key, s, r));
+    all
+}

@@ -1,0 +1,282 @@
+//! Durability of `featc serve --state`: the server is killed with SIGKILL at random
+//! moments (during pushes, during checkpoints), restarted on the same state, and the
+//! client re-sends what was not acknowledged (with the same idempotency key); at the
+//! end the state holds every event exactly once and reads equal `featc
+//! training-set`. A torn write at the log's end is dropped and reported; a state
+//! directory of other features is refused, naming them.
+
+mod serve_common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use datafusion::arrow::array::{ArrayRef, Int64Array, TimestampMicrosecondArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+use serde_json::{json, Value as Json};
+use serve_common::*;
+
+/// Starts the synthetic case on `state`, waiting until it answers.
+fn start(state: &std::path::Path, log: &std::path::Path) -> Served {
+    let served = Served::start(
+        &[
+            "tests/cases/synthetic",
+            "--state",
+            state.to_str().expect("path"),
+            "--checkpoint-events",
+            "4000",
+        ],
+        log,
+    );
+    served.wait_ready();
+    served
+}
+
+/// Kills `pid` with SIGKILL after `ms` unless `cancel` is set first.
+fn kill_later(pid: u32, ms: u64, cancel: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(ms));
+        if !cancel.load(Ordering::SeqCst) {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    })
+}
+
+fn write_parquet(path: &std::path::Path, batch: &RecordBatch) {
+    let file = std::fs::File::create(path).expect("create");
+    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
+        .expect("writer");
+    w.write(batch).expect("write");
+    w.close().expect("close");
+}
+
+#[test]
+fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
+    let dir = repo().join("tests/cases/synthetic");
+    let (project, graph) = compile(&dir);
+    let events = events(&project, &graph);
+    let work = std::env::temp_dir().join(format!("featc-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work dir");
+    let state = work.join("state");
+    let log = work.join("stderr.txt");
+    let source = &events.sources[0];
+    let mut order: Vec<usize> = (0..source.rows.len()).collect();
+    order.sort_by_key(|&r| (source.rows[r].0, r));
+    let batches: Vec<&[usize]> = {
+        let mut out = Vec::new();
+        let mut at = 0;
+        let mut i = 0u64;
+        while at < order.len() {
+            let n = (1 + mix(77 ^ i) % 1500) as usize;
+            let end = (at + n).min(order.len());
+            out.push(&order[at..end]);
+            at = end;
+            i += 1;
+        }
+        out
+    };
+
+    let mut served = start(&state, &log);
+    let mut kills = 0;
+    let mut next = 0;
+    let mut killer: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)> = None;
+    while next < batches.len() {
+        if killer.is_none() && kills < 5 && next > 0 {
+            let cancel = Arc::new(AtomicBool::new(false));
+            let delay = 20 + mix(kills as u64 + 1000) % 300;
+            killer = Some((cancel.clone(), kill_later(served.child.id(), delay, cancel)));
+        }
+        let key = format!("batch-{next}");
+        let answer = post_with(
+            &served.addr,
+            "/push",
+            &[("Idempotency-Key", &key)],
+            &push_body(source, batches[next]),
+        );
+        match answer {
+            Some((200, a)) => {
+                assert_eq!(a["accepted"], batches[next].len(), "{a}");
+                next += 1;
+            }
+            Some((status, a)) => panic!("push {next}: {status} {a}"),
+            None => {
+                // The server died (the kill): restart on the same state and re-send
+                // the batch that was not acknowledged.
+                if let Some((_, k)) = killer.take() {
+                    k.join().expect("killer");
+                }
+                kills += 1;
+                served.kill();
+                served = start(&state, &log);
+            }
+        }
+        if let Some((cancel, k)) = killer.take_if(|(_, k)| k.is_finished()) {
+            cancel.store(true, Ordering::SeqCst);
+            k.join().expect("killer");
+            // The kill may have landed between two requests: the next push finds out.
+        }
+    }
+    if let Some((cancel, k)) = killer.take() {
+        cancel.store(true, Ordering::SeqCst);
+        k.join().expect("killer");
+    }
+    assert!(kills >= 3, "the test killed the server {kills} times");
+
+    // A torn write at the log's end (a push that was being written when the process
+    // died) is dropped and reported.
+    served.kill();
+    let journal = std::fs::read_dir(state.join("log"))
+        .expect("log dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jnl"))
+        .max_by_key(|p| std::fs::metadata(p).map(|m| m.modified().ok()).ok().flatten())
+        .expect("a journal");
+    let mut bytes = std::fs::read(&journal).expect("journal");
+    bytes.extend_from_slice(&[0x01, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00]);
+    std::fs::write(&journal, &bytes).expect("tear");
+    let served = start(&state, &log);
+    let stderr = served.stderr_text();
+    assert!(stderr.contains("torn write"), "{stderr}");
+
+    // Every event exactly once, and the values of the batch path.
+    let metrics = get(&served.addr, "/metrics").1;
+    let events_total = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("featc_events_total "))
+        .expect("metric");
+    assert_eq!(events_total, source.rows.len().to_string(), "{stderr}");
+    let end = source.rows.iter().map(|r| r.0).max().expect("events") + 1;
+    let key = &source.columns.iter().position(|(n, _)| n == "user_id").expect("user_id");
+    let mut users: Vec<i64> = source.rows.iter().filter_map(|r| r.1[*key].as_i64()).collect();
+    users.sort_unstable();
+    users.dedup();
+    users.push(-1); // an unknown entity
+    let spine = RecordBatch::try_new(
+        std::sync::Arc::new(Schema::new(vec![
+            Field::new("user_id", DataType::Int64, false),
+            Field::new("ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        ])),
+        vec![
+            std::sync::Arc::new(Int64Array::from(users.clone())) as ArrayRef,
+            std::sync::Arc::new(TimestampMicrosecondArray::from(vec![end; users.len()]).with_timezone("UTC")),
+        ],
+    )
+    .expect("spine");
+    write_parquet(&work.join("spine.parquet"), &spine);
+    let out = work.join("training.parquet");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args(["training-set", "tests/cases/synthetic", "--quiet", "--spine"])
+        .arg(work.join("spine.parquet"))
+        .arg("--out")
+        .arg(&out)
+        .current_dir(repo())
+        .status()
+        .expect("training-set");
+    assert!(status.success());
+    let training = read_parquet(&out);
+    let features: Vec<String> = project
+        .all_features()
+        .into_iter()
+        .map(|f| project.feature(f).name.clone())
+        .collect();
+    let body = json!({"features": features, "entities": {"user_id": users}, "at": end});
+    let (s, answer) = post(&served.addr, "/get-online-features", &body);
+    assert_eq!(s, 200, "{answer}");
+    for (f, name) in features.iter().enumerate() {
+        let column = training.column_by_name(name).expect("column");
+        let served_values = &answer["results"][1 + f]["values"];
+        for row in 0..users.len() {
+            let want = expected(column, row);
+            let got = served_value(&served_values[row], column.data_type());
+            assert_eq!(got, want, "user {} feature {name}", users[row]);
+        }
+    }
+    assert_eq!(served.terminate().code(), Some(0));
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+fn expected(array: &ArrayRef, row: usize) -> Json {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{Float64Type, Int64Type, TimestampMicrosecondType};
+    if array.is_null(row) {
+        return Json::Null;
+    }
+    match array.data_type() {
+        DataType::Int64 => Json::from(array.as_primitive::<Int64Type>().value(row)),
+        DataType::Float64 => Json::from(array.as_primitive::<Float64Type>().value(row).to_bits()),
+        DataType::Boolean => Json::from(array.as_boolean().value(row)),
+        DataType::Utf8 => Json::from(array.as_string::<i32>().value(row)),
+        DataType::Utf8View => Json::from(array.as_string_view().value(row)),
+        DataType::Timestamp(_, _) => Json::from(array.as_primitive::<TimestampMicrosecondType>().value(row)),
+        other => panic!("type {other}"),
+    }
+}
+
+fn served_value(v: &Json, ty: &DataType) -> Json {
+    match (v, ty) {
+        (Json::Null, _) => Json::Null,
+        (v, DataType::Float64) => Json::from(v.as_f64().unwrap_or(f64::NAN).to_bits()),
+        (Json::String(s), DataType::Timestamp(_, _)) => {
+            Json::from(featc_server::time::parse_time_text(s).expect("time"))
+        }
+        (v, _) => v.clone(),
+    }
+}
+
+#[test]
+fn a_state_of_other_features_is_refused_naming_them() {
+    let work = std::env::temp_dir().join(format!("featc-identity-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let project = work.join("project");
+    std::fs::create_dir_all(&project).expect("dir");
+    for f in ["features.feat", "sources.feat"] {
+        std::fs::copy(repo().join("examples/fraud").join(f), project.join(f)).expect("copy");
+    }
+    let data = repo().join("examples/fraud/data");
+    let text = std::fs::read_to_string(project.join("sources.feat")).expect("read");
+    std::fs::write(
+        project.join("sources.feat"),
+        text.replace("\"data/", &format!("\"{}/", data.display())),
+    )
+    .expect("write");
+    let state = work.join("state");
+    let args = |p: &std::path::Path| -> Vec<String> {
+        vec![p.display().to_string(), "--state".into(), state.display().to_string()]
+    };
+    let a = args(&project);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let served = Served::start(&a, &work.join("first.txt"));
+    served.wait_ready();
+    assert_eq!(served.terminate().code(), Some(0));
+
+    // Same features, other comments: reused.
+    let features = std::fs::read_to_string(project.join("features.feat")).expect("read");
+    std::fs::write(project.join("features.feat"), format!("// edited\n{features}")).expect("write");
+    let served = Served::start(&a, &work.join("second.txt"));
+    served.wait_ready();
+    assert_eq!(served.terminate().code(), Some(0));
+
+    // One window changed: refused, naming the feature.
+    std::fs::write(
+        project.join("features.feat"),
+        features.replace("txn_count_1h      = count(*) over 1h", "txn_count_1h      = count(*) over 2h"),
+    )
+    .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
+        .arg("serve")
+        .args(&a)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .expect("featc serve");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("changed: txn_count_1h"), "{stderr}");
+    assert!(!stderr.contains("txn_count_7d"), "only what changed: {stderr}");
+    let _ = std::fs::remove_dir_all(&work);
+}

@@ -1,0 +1,222 @@
+//! `featc serve` refuses every bad request with a 4xx JSON error naming the field (and
+//! never half-applies a push), answers large reads, guards routes with tokens, waits
+//! for its bootstrap with 503s, and recognises a retried push.
+
+mod serve_common;
+
+use serde_json::{json, Value as Json};
+use serve_common::*;
+
+fn fraud(extra: &[&str], name: &str) -> Served {
+    let mut args = vec!["examples/fraud", "--bootstrap", "--clock", "events"];
+    args.extend_from_slice(extra);
+    let stderr = std::env::temp_dir().join(format!("featc-{name}-{}.txt", std::process::id()));
+    let served = Served::start(&args, &stderr);
+    served.wait_ready();
+    served
+}
+
+fn metric(addr: &str, name: &str) -> f64 {
+    let (status, text) = get(addr, "/metrics");
+    assert_eq!(status, 200);
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no metric {name}"))
+        .parse()
+        .expect("a number")
+}
+
+fn expect_error(addr: &str, path: &str, body: &Json, status: u16, code: &str, field: &str) -> String {
+    let (s, answer) = post(addr, path, body);
+    assert_eq!(s, status, "{body} -> {answer}");
+    assert_eq!(answer["error"]["code"], code, "{body} -> {answer}");
+    assert_eq!(answer["error"]["field"].as_str().unwrap_or(""), field, "{body} -> {answer}");
+    answer["error"]["message"].as_str().expect("message").to_string()
+}
+
+fn txn(rows: usize) -> serde_json::Map<String, Json> {
+    let mut df = serde_json::Map::new();
+    df.insert("ts".into(), json!(vec!["2024-04-01T00:00:00Z"; rows]));
+    df.insert("user_id".into(), json!(vec![7; rows]));
+    df.insert("merchant_id".into(), json!(vec!["m1"; rows]));
+    df.insert("amount".into(), json!(vec![10.5; rows]));
+    df.insert("category".into(), json!(vec!["dining"; rows]));
+    df.insert("is_mobile".into(), json!(vec![true; rows]));
+    df
+}
+
+#[test]
+fn bad_requests_get_a_4xx_naming_the_field() {
+    let served = fraud(&["--max-body", "100000"], "bad-requests");
+    let a = served.addr.as_str();
+    let read = "/get-online-features";
+    let (s, raw) = request(a, "POST", read, &[], b"{\"features\":").expect("answer");
+    assert_eq!(s, 400, "{}", String::from_utf8_lossy(&raw));
+    assert!(String::from_utf8_lossy(&raw).contains("bad_json"));
+
+    let m = expect_error(a, read, &json!({"features": ["user_spend:txn_count_7"], "entities": {"user_id": [1]}}), 404, "unknown_feature", "features[0]");
+    assert!(m.contains("did you mean `user_spend:txn_count_7d`"), "{m}");
+    let m = expect_error(a, read, &json!({"feature_service": "fraud_v2", "entities": {"user_id": [1]}}), 404, "unknown_service", "feature_service");
+    assert!(m.contains("`fraud_v1`"), "{m}");
+    expect_error(a, read, &json!({"features": ["txn_count_1h"], "entities": {"merchant_id": ["m"]}}), 400, "missing_key_column", "entities.user_id");
+    let m = expect_error(a, read, &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1, "abc"]}}), 422, "bad_value", "entities.user_id[1]");
+    assert!(m.contains("expected int64, found a string"), "{m}");
+    expect_error(a, read, &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1, 2], "merchant_id": ["a"]}}), 400, "length_mismatch", "entities.user_id");
+    let m = expect_error(a, read, &json!({"features": ["txn_count_1h"], "entitie": {"user_id": [1]}}), 400, "unknown_field", "entitie");
+    assert!(m.contains("did you mean `entities`"), "{m}");
+    expect_error(a, read, &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1]}, "at": "yesterday"}), 400, "bad_field", "at");
+    expect_error(a, read, &json!({"features": "txn_count_1h", "entities": {"user_id": [1]}}), 400, "bad_field", "features");
+    expect_error(a, read, &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1]}, "at": 0}), 409, "read_before_horizon", "at");
+
+    let push = "/push";
+    let events_before = metric(a, "featc_events_total");
+    let mut df = txn(4);
+    df["amount"][2] = json!("ten");
+    let m = expect_error(a, push, &json!({"push_source_name": "transactions", "df": df}), 422, "bad_value", "df.amount[2]");
+    assert!(m.contains("expected float64, found the string \"ten\""), "{m}");
+    let mut df = txn(3);
+    df.remove("ts");
+    expect_error(a, push, &json!({"push_source_name": "transactions", "df": df}), 400, "missing_column", "df.ts");
+    let mut df = txn(3);
+    df.remove("merchant_id");
+    expect_error(a, push, &json!({"push_source_name": "transactions", "df": df}), 400, "missing_column", "df.merchant_id");
+    let mut df = txn(3);
+    let amount = df.remove("amount").expect("amount");
+    df.insert("amout".into(), amount);
+    let m = expect_error(a, push, &json!({"push_source_name": "transactions", "df": df}), 400, "unknown_column", "df.amout");
+    assert!(m.contains("did you mean `amount`"), "{m}");
+    let mut df = txn(3);
+    df["user_id"][1] = Json::Null;
+    expect_error(a, push, &json!({"push_source_name": "transactions", "df": df}), 422, "bad_value", "df.user_id[1]");
+    expect_error(a, push, &json!({"push_source_name": "transaction", "df": txn(1)}), 404, "unknown_source", "push_source_name");
+    expect_error(a, push, &json!({"push_source_name": "transactions", "df": txn(1), "to": "offline"}), 400, "bad_field", "to");
+    let mut df = txn(3);
+    df["ts"] = json!(["2024-04-01T00:00:00Z", "2024-04-01T00:00:01Z"]);
+    let m = expect_error(a, push, &json!({"push_source_name": "transactions", "df": df}), 400, "length_mismatch", "df.user_id");
+    assert!(m.contains("where `df.ts` has 2"), "{m}");
+    assert_eq!(metric(a, "featc_events_total"), events_before, "refused pushes apply nothing");
+    assert!(metric(a, "featc_pushes_refused_total") >= 8.0);
+
+    let big = json!({"push_source_name": "transactions", "df": txn(5000)});
+    let (s, answer) = post(a, push, &big);
+    assert_eq!((s, answer["error"]["code"].as_str()), (413, Some("body_too_large")), "{answer}");
+    let (s, body) = get(a, "/nope");
+    assert_eq!(s, 404);
+    assert!(body.contains("not_found"), "{body}");
+    assert_eq!(served.terminate().code(), Some(0));
+}
+
+#[test]
+fn a_read_of_ten_thousand_entities() {
+    let served = fraud(&[], "ten-thousand");
+    let ids: Vec<i64> = (0..10_000).collect();
+    let merchants: Vec<String> = (0..10_000).map(|i| format!("m{}", i % 40)).collect();
+    let body = json!({"feature_service": "fraud_v1", "entities": {"user_id": ids, "merchant_id": merchants}});
+    let (s, answer) = post(&served.addr, "/get-online-features", &body);
+    assert_eq!(s, 200, "{answer}");
+    let results = answer["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2 + 12);
+    for r in results {
+        assert_eq!(r["values"].as_array().expect("values").len(), 10_000);
+        assert_eq!(r["statuses"].as_array().expect("statuses").len(), 10_000);
+    }
+    let statuses = results[2]["statuses"].as_array().expect("statuses");
+    assert!(statuses.iter().any(|s| s == "PRESENT"));
+    assert!(statuses.iter().any(|s| s == "NOT_FOUND"));
+    assert_eq!(metric(&served.addr, "featc_entities_read_total"), 10_000.0);
+}
+
+#[test]
+fn tokens_guard_reads_and_pushes_and_never_leak() {
+    let dir = std::env::temp_dir().join(format!("featc-tokens-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (read_token, push_token) = ("r3ad-s3cret-1", "pu5h-s3cret-2");
+    std::fs::write(dir.join("read"), format!("{read_token}\n")).expect("write");
+    std::fs::write(dir.join("push"), push_token).expect("write");
+    let read_file = dir.join("read").display().to_string();
+    let push_file = dir.join("push").display().to_string();
+    let served = fraud(
+        &["--read-token-file", &read_file, "--push-token-file", &push_file],
+        "tokens",
+    );
+    let a = served.addr.as_str();
+    let read = json!({"features": ["txn_count_1h"], "entities": {"user_id": [1]}});
+    let push = json!({"push_source_name": "transactions", "df": txn(1)});
+    let bearer = |t: &str| format!("Bearer {t}");
+    for (path, body, headers) in [
+        ("/get-online-features", &read, vec![]),
+        ("/get-online-features", &read, vec![bearer("wrong")]),
+        ("/get-online-features", &read, vec![bearer(push_token)]),
+        ("/push", &push, vec![bearer(read_token)]),
+        ("/push", &push, vec![]),
+    ] {
+        let h: Vec<(&str, &str)> = headers.iter().map(|v| ("Authorization", v.as_str())).collect();
+        let (s, answer) = post_with(a, path, &h, body).expect("answer");
+        assert_eq!(s, 401, "{path} {headers:?}: {answer}");
+        assert_eq!(answer["error"]["code"], "unauthorized");
+        let text = answer.to_string();
+        assert!(!text.contains(read_token) && !text.contains(push_token), "{text}");
+    }
+    let ok_read = bearer(read_token);
+    let (s, answer) = post_with(a, "/get-online-features", &[("Authorization", &ok_read)], &read).expect("answer");
+    assert_eq!(s, 200, "{answer}");
+    let ok_push = bearer(push_token);
+    let (s, answer) = post_with(a, "/push", &[("Authorization", &ok_push)], &push).expect("answer");
+    assert_eq!(s, 200, "{answer}");
+    assert_eq!(metric(a, "featc_unauthorized_total"), 5.0);
+    let stderr = served.stderr_text();
+    assert!(!stderr.contains(read_token) && !stderr.contains(push_token));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_public_address_without_tokens_is_refused() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args(["serve", "examples/fraud", "--listen", "0.0.0.0:0"])
+        .current_dir(repo())
+        .output()
+        .expect("featc serve");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "it never listened");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--insecure") && stderr.contains("token"), "{stderr}");
+}
+
+#[test]
+fn a_retried_push_with_its_idempotency_key_counts_once() {
+    let served = fraud(&[], "idempotency");
+    let a = served.addr.as_str();
+    let push = json!({"push_source_name": "transactions", "df": txn(3)});
+    let before = metric(a, "featc_events_total");
+    let key = [("Idempotency-Key", "batch-0001")];
+    let (s, first) = post_with(a, "/push", &key, &push).expect("answer");
+    assert_eq!((s, first["accepted"].as_u64(), first["duplicate"].as_bool()), (200, Some(3), Some(false)), "{first}");
+    let (s, again) = post_with(a, "/push", &key, &push).expect("answer");
+    assert_eq!((s, again["accepted"].as_u64(), again["duplicate"].as_bool()), (200, Some(3), Some(true)), "{again}");
+    assert_eq!(metric(a, "featc_events_total"), before + 3.0);
+    assert_eq!(metric(a, "featc_pushes_duplicate_total"), 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_wait_for_the_bootstrap_with_503() {
+    let (_, graph) = compile(&repo().join("examples/fraud"));
+    let config = featc_server::ServeConfig::new("127.0.0.1:0".parse().expect("addr"));
+    let server = featc_server::Server::start(graph, config).await.expect("start");
+    let addr = server.addr.to_string();
+    let a = addr.clone();
+    let (health, read) = tokio::task::spawn_blocking(move || {
+        let read = json!({"features": ["txn_count_1h"], "entities": {"user_id": [1]}});
+        (get(&a, "/health"), post(&a, "/get-online-features", &read))
+    })
+    .await
+    .expect("client");
+    assert_eq!(health.0, 503, "{}", health.1);
+    assert!(health.1.contains("bootstrapping"));
+    assert_eq!(read.0, 503, "{}", read.1);
+    assert_eq!(read.1["error"]["code"], "bootstrapping");
+    server.ready();
+    let a = addr.clone();
+    let (status, _) = tokio::task::spawn_blocking(move || get(&a, "/health")).await.expect("client");
+    assert_eq!(status, 200);
+    server.shutdown().await.expect("a clean stop");
+}

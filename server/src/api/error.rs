@@ -1,0 +1,191 @@
+//! Errors of the HTTP API as data: each names the request field at fault (`at`,
+//! `features[2]`, `entities.user_id[7]`, `df.amount[12]`, ...) and renders, in one
+//! place, as a JSON body with a 4xx status (or 503 while the server cannot answer,
+//! 500 when its own disk fails). Tokens never appear in them.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// The body is not JSON (serde_json's message has the line and column).
+    BadJson(String),
+    /// A field has the wrong shape (`field`, what was expected).
+    BadField { field: String, message: String },
+    /// A required field is absent.
+    MissingField(String),
+    /// A top-level field the request does not have.
+    UnknownField { field: String, suggestion: Option<String> },
+    UnknownFeature { field: String, name: String, suggestion: Option<String> },
+    UnknownService { name: String, suggestion: Option<String> },
+    UnknownSource { name: String, suggestion: Option<String> },
+    /// A read needs this key column of this entity and the request lacks it.
+    MissingKeyColumn { column: String, entity: String },
+    /// A push's `df` lacks a column the source declares (and the graph reads).
+    MissingColumn { source: String, column: String },
+    /// A push's `df` has a column the source does not declare.
+    UnknownColumn { source: String, column: String, suggestion: Option<String> },
+    /// A value of a read key or a pushed row does not fit its column.
+    BadValue { field: String, row: usize, message: String },
+    /// Columns of one request have different lengths (`first` set the length).
+    Lengths { field: String, first: String, expected: usize, found: usize },
+    TooManyEntities { found: usize, limit: usize },
+    /// The read time is before what the online state can still answer.
+    ReadBeforeHorizon { at: String, horizon: String },
+    /// The runtime refused the batch (names the source, column and row).
+    Refused(String),
+    Unauthorized,
+    BodyTooLarge { limit: usize },
+    NotFound(String),
+    /// The server is loading history; it answers once ready.
+    Bootstrapping { done: u64, total: u64 },
+    ShuttingDown,
+    /// The server's own storage failed: nothing was acknowledged.
+    Storage(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::UnknownFeature { .. }
+            | ApiError::UnknownService { .. }
+            | ApiError::UnknownSource { .. } => StatusCode::NOT_FOUND,
+            ApiError::ReadBeforeHorizon { .. } => StatusCode::CONFLICT,
+            ApiError::Refused(_) | ApiError::BadValue { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Bootstrapping { .. } | ApiError::ShuttingDown => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadJson(_) => "bad_json",
+            ApiError::BadField { .. } => "bad_field",
+            ApiError::MissingField(_) => "missing_field",
+            ApiError::UnknownField { .. } => "unknown_field",
+            ApiError::UnknownFeature { .. } => "unknown_feature",
+            ApiError::UnknownService { .. } => "unknown_service",
+            ApiError::UnknownSource { .. } => "unknown_source",
+            ApiError::MissingKeyColumn { .. } => "missing_key_column",
+            ApiError::MissingColumn { .. } => "missing_column",
+            ApiError::UnknownColumn { .. } => "unknown_column",
+            ApiError::BadValue { .. } => "bad_value",
+            ApiError::Lengths { .. } => "length_mismatch",
+            ApiError::TooManyEntities { .. } => "too_many_entities",
+            ApiError::ReadBeforeHorizon { .. } => "read_before_horizon",
+            ApiError::Refused(_) => "refused",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::BodyTooLarge { .. } => "body_too_large",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Bootstrapping { .. } => "bootstrapping",
+            ApiError::ShuttingDown => "shutting_down",
+            ApiError::Storage(_) => "storage",
+        }
+    }
+
+    /// The request field at fault, when there is one.
+    pub fn field(&self) -> Option<String> {
+        match self {
+            ApiError::BadField { field, .. }
+            | ApiError::UnknownField { field, .. }
+            | ApiError::UnknownFeature { field, .. }
+            | ApiError::Lengths { field, .. } => Some(field.clone()),
+            ApiError::MissingField(field) => Some(field.clone()),
+            ApiError::BadValue { field, row, .. } => Some(format!("{field}[{row}]")),
+            ApiError::UnknownService { .. } => Some("feature_service".into()),
+            ApiError::UnknownSource { .. } => Some("push_source_name".into()),
+            ApiError::MissingKeyColumn { column, .. } => Some(format!("entities.{column}")),
+            ApiError::MissingColumn { column, .. } | ApiError::UnknownColumn { column, .. } => {
+                Some(format!("df.{column}"))
+            }
+            ApiError::TooManyEntities { .. } => Some("entities".into()),
+            ApiError::ReadBeforeHorizon { .. } => Some("at".into()),
+            _ => None,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        let hint = |s: &Option<String>| match s {
+            Some(s) => format!(" (did you mean `{s}`?)"),
+            None => String::new(),
+        };
+        match self {
+            ApiError::BadJson(m) => format!("the body is not valid JSON: {m}"),
+            ApiError::BadField { field, message } => format!("`{field}`: {message}"),
+            ApiError::MissingField(field) => format!("the request has no `{field}`"),
+            ApiError::UnknownField { field, suggestion } => {
+                format!("unknown field `{field}`{}", hint(suggestion))
+            }
+            ApiError::UnknownFeature { name, suggestion, .. } => {
+                format!("unknown feature `{name}`{}", hint(suggestion))
+            }
+            ApiError::UnknownService { name, suggestion } => {
+                format!("unknown feature service `{name}`{}", hint(suggestion))
+            }
+            ApiError::UnknownSource { name, suggestion } => {
+                format!("unknown push source `{name}`{}", hint(suggestion))
+            }
+            ApiError::MissingKeyColumn { column, entity } => format!(
+                "`entities` has no `{column}`: the requested features of entity `{entity}` are keyed by it"
+            ),
+            ApiError::MissingColumn { source, column } => {
+                format!("`df` has no column `{column}`, which source `{source}` declares")
+            }
+            ApiError::UnknownColumn { source, column, suggestion } => format!(
+                "`df` has a column `{column}` that source `{source}` does not declare{}",
+                hint(suggestion)
+            ),
+            ApiError::BadValue { field, row, message } => {
+                format!("`{field}` row {row}: {message}")
+            }
+            ApiError::Lengths { field, first, expected, found } => format!(
+                "`{field}` has {found} values where `{first}` has {expected}"
+            ),
+            ApiError::TooManyEntities { found, limit } => {
+                format!("{found} entities in one read; at most {limit} are allowed")
+            }
+            ApiError::ReadBeforeHorizon { at, horizon } => format!(
+                "cannot read at {at}: the online state only answers reads at or after {horizon} (the watermark)"
+            ),
+            ApiError::Refused(m) => format!("the push was refused, nothing of it was applied: {m}"),
+            ApiError::Unauthorized => {
+                "missing or wrong token: send `Authorization: Bearer <token>`".into()
+            }
+            ApiError::BodyTooLarge { limit } => {
+                format!("the body is larger than the limit of {limit} bytes")
+            }
+            ApiError::NotFound(path) => format!(
+                "no route `{path}` (routes: POST /get-online-features, POST /push, GET /health, GET /metrics)"
+            ),
+            ApiError::Bootstrapping { done, total } => format!(
+                "the server is loading history ({done} of {total} events); it answers once ready (see GET /health)"
+            ),
+            ApiError::ShuttingDown => "the server is shutting down".into(),
+            ApiError::Storage(m) => {
+                format!("the state directory failed; nothing was acknowledged: {m}")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "error": {
+                "code": self.code(),
+                "field": self.field(),
+                "message": self.message(),
+            }
+        });
+        (self.status(), axum::Json(body)).into_response()
+    }
+}

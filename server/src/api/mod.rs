@@ -1,0 +1,93 @@
+//! The HTTP API: the routes, and what every route shares (tokens, body limit, timing
+//! and counting of answers). One file per route family: `read`, `push`, `ops`.
+
+pub mod error;
+pub mod ops;
+pub mod push;
+pub mod read;
+pub mod values;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::metrics::RouteStats;
+use crate::online::Online;
+use error::ApiError;
+
+/// The server's routes over `online`.
+pub fn router(online: Arc<Online>) -> Router {
+    // The limit is enforced by the handlers (a JSON 413), so axum's own is lifted
+    // just above it.
+    let limit = online.config.body_limit.saturating_add(1);
+    Router::new()
+        .route("/get-online-features", post(read::handle))
+        .route("/push", post(push::handle))
+        .route("/health", get(ops::health))
+        .route("/metrics", get(ops::metrics))
+        .fallback(ops::not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(online)
+}
+
+/// Which token a route requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Push,
+}
+
+/// Checks the bearer token of a route that requires one (counting refusals).
+pub fn authorize(online: &Online, headers: &HeaderMap, access: Access) -> Result<(), ApiError> {
+    let required = match access {
+        Access::Read => &online.config.read_token,
+        Access::Push => &online.config.push_token,
+    };
+    let Some(token) = required else { return Ok(()) };
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(g) if same_secret(g.as_bytes(), token.as_bytes()) => Ok(()),
+        _ => {
+            online.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
+            Err(ApiError::Unauthorized)
+        }
+    }
+}
+
+/// Compares secrets in time independent of where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The body, or the reason it could not be read (413 above the limit).
+pub fn body_of(
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    match body {
+        Ok(b) if b.len() > limit => Err(ApiError::BodyTooLarge { limit }),
+        Ok(b) => Ok(b),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(ApiError::BodyTooLarge { limit })
+        }
+        Err(e) => Err(ApiError::BadJson(e.body_text())),
+    }
+}
+
+/// Counts and times an answer.
+pub fn finish(stats: &RouteStats, started: Instant, answer: Result<Response, ApiError>) -> Response {
+    let response = answer.unwrap_or_else(IntoResponse::into_response);
+    stats.record(response.status().as_u16(), started.elapsed());
+    response
+}

@@ -1,0 +1,44 @@
+//! Operations routes: `GET /health` (200 when ready, 503 while loading history or
+//! stopping) and `GET /metrics` (Prometheus text), and the JSON 404 of other paths.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::error::ApiError;
+use crate::online::{Online, Phase};
+use crate::time::now_us;
+
+pub async fn health(State(online): State<Arc<Online>>) -> Response {
+    let (status, code) = match online.phase() {
+        Phase::Ready => ("ready", StatusCode::OK),
+        Phase::Bootstrapping => ("bootstrapping", StatusCode::SERVICE_UNAVAILABLE),
+        Phase::ShuttingDown => ("shutting_down", StatusCode::SERVICE_UNAVAILABLE),
+    };
+    let body = json!({
+        "status": status,
+        "bootstrap": {
+            "events_done": online.boot_done.load(Ordering::Relaxed),
+            "events_total": online.boot_total.load(Ordering::Relaxed),
+        },
+    });
+    (code, axum::Json(body)).into_response()
+}
+
+pub async fn metrics(State(online): State<Arc<Online>>) -> Response {
+    let view = online.runtime_view();
+    let text = crate::metrics::render(&online.stats, &view, now_us());
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        text,
+    )
+        .into_response()
+}
+
+pub async fn not_found(uri: Uri) -> Response {
+    ApiError::NotFound(uri.path().to_string()).into_response()
+}

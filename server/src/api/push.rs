@@ -1,0 +1,220 @@
+//! `POST /push`: Feast's push (`{"push_source_name": "...", "df": {"col": [...]},
+//! "to": "online"}`) into a featc source. The rows are checked against the source's
+//! declared columns and the graph's expressions, logged durably, applied, and only
+//! then answered: `{"accepted": n, "late": k}`. A push is taken whole or refused
+//! whole. An `Idempotency-Key` header makes a retried push answer its first answer
+//! instead of being applied twice.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use featc_runtime::expr::arrow_type;
+use featc_runtime::ir::DataType;
+use featc_runtime::stream::StreamError;
+use serde_json::{json, Value as Json};
+
+use super::error::ApiError;
+use super::{authorize, body_of, finish, Access};
+use crate::catalog::{closest, SourceEntry};
+use crate::online::Online;
+use crate::time::kind_of;
+use crate::writer::Pending;
+
+const FIELDS: [&str; 4] = ["push_source_name", "df", "to", "allow_registry_cache"];
+
+/// The longest idempotency key accepted.
+const MAX_KEY: usize = 256;
+
+pub async fn handle(
+    State(online): State<Arc<Online>>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let started = std::time::Instant::now();
+    let answer = answer(&online, &headers, body).await;
+    if matches!(&answer, Err(e) if e.status().is_client_error() && !matches!(e, ApiError::Unauthorized)) {
+        online
+            .stats
+            .pushes_refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    finish(&online.stats.pushes, started, answer)
+}
+
+async fn answer(
+    online: &Arc<Online>,
+    headers: &HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(online, headers, Access::Push)?;
+    online.require_ready()?;
+    let body = body_of(body, online.config.body_limit)?;
+    let key = idempotency_key(headers)?;
+    let worker = Arc::clone(online);
+    // Decoding and checking a large push is CPU work: off the async threads.
+    let pending = tokio::task::spawn_blocking(move || parse(&worker, &body, key))
+        .await
+        .map_err(|e| ApiError::Storage(format!("the push task failed: {e}")))??;
+    let outcome = online.writer.push(pending).await?;
+    Ok(axum::Json(json!({
+        "accepted": outcome.accepted,
+        "late": outcome.late,
+        "duplicate": outcome.duplicate,
+    }))
+    .into_response())
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let text = v
+        .to_str()
+        .ok()
+        .filter(|t| !t.is_empty() && t.len() <= MAX_KEY)
+        .ok_or_else(|| ApiError::BadField {
+            field: "Idempotency-Key".into(),
+            message: format!("expected 1 to {MAX_KEY} visible ASCII characters"),
+        })?;
+    Ok(Some(text.to_string()))
+}
+
+fn bad(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::BadField {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Checks a push's body into a batch the writer can log and apply.
+pub fn parse(online: &Online, body: &[u8], key: Option<String>) -> Result<Pending, ApiError> {
+    let json: Json = serde_json::from_slice(body).map_err(|e| ApiError::BadJson(e.to_string()))?;
+    let Json::Object(map) = json else {
+        return Err(bad("", format!("expected a JSON object, found {}", kind_of(&json))));
+    };
+    for k in map.keys() {
+        if !FIELDS.contains(&k.as_str()) {
+            return Err(ApiError::UnknownField {
+                field: k.clone(),
+                suggestion: closest(k, FIELDS.iter().copied()),
+            });
+        }
+    }
+    match map.get("to") {
+        None | Some(Json::Null) => {}
+        Some(Json::String(to)) if to == "online" => {}
+        Some(other) => {
+            return Err(bad(
+                "to",
+                format!(
+                    "featc serves online state only: expected \"online\", found {other}; training reads the sources' files"
+                ),
+            ))
+        }
+    }
+    let source_name = match map.get("push_source_name") {
+        Some(Json::String(s)) => s,
+        Some(other) => {
+            return Err(bad("push_source_name", format!("expected a source name, found {}", kind_of(other))))
+        }
+        None => return Err(ApiError::MissingField("push_source_name".into())),
+    };
+    let source = online
+        .catalog
+        .source(source_name)
+        .map_err(|suggestion| ApiError::UnknownSource {
+            name: source_name.clone(),
+            suggestion,
+        })?;
+    let df = match map.get("df") {
+        Some(Json::Object(df)) => df,
+        Some(other) => {
+            return Err(bad("df", format!("expected an object of columns, found {}", kind_of(other))))
+        }
+        None => return Err(ApiError::MissingField("df".into())),
+    };
+    let batch = to_batch(source, df)?;
+    online
+        .checker
+        .check(&source.name, &batch)
+        .map_err(|e| refusal(source, e))?;
+    Ok(Pending::new(source.name.clone(), key, batch))
+}
+
+/// The `df` columns as a batch of the source's declared types (absent columns are
+/// left out: the check says which of them the graph needs).
+fn to_batch(source: &SourceEntry, df: &serde_json::Map<String, Json>) -> Result<RecordBatch, ApiError> {
+    let declared = std::iter::once((&source.time_column, DataType::Timestamp, false))
+        .chain(source.columns.iter().map(|(n, t, nullable)| (n, *t, *nullable)));
+    let names: Vec<&str> = std::iter::once(source.time_column.as_str())
+        .chain(source.columns.iter().map(|(n, _, _)| n.as_str()))
+        .collect();
+    for k in df.keys() {
+        if !names.contains(&k.as_str()) {
+            return Err(ApiError::UnknownColumn {
+                source: source.name.clone(),
+                column: k.clone(),
+                suggestion: closest(k, names.iter().copied()),
+            });
+        }
+    }
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    let mut rows: Option<(usize, String)> = None;
+    for (name, ty, nullable) in declared {
+        let Some(cells) = df.get(name) else { continue };
+        let field = format!("df.{name}");
+        let Json::Array(cells) = cells else {
+            return Err(bad(&field, format!("expected a list of values, found {}", kind_of(cells))));
+        };
+        match &rows {
+            None => rows = Some((cells.len(), field.clone())),
+            Some((n, first)) if *n != cells.len() => {
+                return Err(ApiError::Lengths {
+                    field,
+                    first: first.clone(),
+                    expected: *n,
+                    found: cells.len(),
+                })
+            }
+            Some(_) => {}
+        }
+        let array = super::values::to_array(cells, ty)
+            .map_err(|(row, message)| ApiError::BadValue { field, row, message })?;
+        fields.push(Field::new(name, arrow_type(ty), nullable || array.null_count() > 0));
+        arrays.push(array);
+    }
+    if df.get(&source.time_column).is_none() {
+        return Err(ApiError::MissingColumn {
+            source: source.name.clone(),
+            column: source.time_column.clone(),
+        });
+    }
+    let options = RecordBatchOptions::new().with_row_count(rows.map(|(n, _)| n));
+    RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
+        .map_err(|e| bad("df", e.to_string()))
+}
+
+/// The runtime's reason for refusing a batch, in the request's terms.
+fn refusal(source: &SourceEntry, e: StreamError) -> ApiError {
+    match e {
+        StreamError::MissingColumn { column, .. } => ApiError::MissingColumn {
+            source: source.name.clone(),
+            column,
+        },
+        StreamError::Data { column, row, message, .. } if !column.is_empty() => {
+            ApiError::BadValue {
+                field: format!("df.{column}"),
+                row,
+                message,
+            }
+        }
+        other => ApiError::Refused(other.to_string()),
+    }
+}

@@ -1,0 +1,304 @@
+//! `POST /get-online-features`: Feast's read. The request names features
+//! (`"features": ["view:feature", ...]`, or a project-wide name) or a service
+//! (`"feature_service"`), gives entity keys as columns (`"entities": {"user_id": [...]}`),
+//! optionally `"full_feature_names"` and featc's `"at"` (the read time). The answer
+//! lists the entity columns, then the features, each with its values, statuses and
+//! event timestamps, one per entity.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use featc_runtime::stream::Status;
+use serde_json::{json, Map, Value as Json};
+
+use super::error::ApiError;
+use super::{authorize, body_of, finish, Access};
+use crate::catalog::closest;
+use crate::online::{KeyRows, Online};
+use crate::time::{format_time, kind_of, parse_time};
+
+/// The fields a read may have.
+const FIELDS: [&str; 5] = ["features", "feature_service", "entities", "full_feature_names", "at"];
+
+/// A read's entity columns as sent (name, values), answered back unchanged.
+type EntityColumns = Vec<(String, Vec<Json>)>;
+
+/// What a read asks for, resolved against the catalog.
+pub struct ReadRequest {
+    pub features: Vec<usize>,
+    /// The names the answer gives the features.
+    pub names: Vec<String>,
+    /// The request's entity columns (name, values), in the order they are answered.
+    pub entity_columns: EntityColumns,
+    pub keys: KeyRows,
+    pub at: Option<i64>,
+}
+
+pub async fn handle(
+    State(online): State<Arc<Online>>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let started = std::time::Instant::now();
+    let answer = answer(&online, &headers, body);
+    finish(&online.stats.reads, started, answer)
+}
+
+fn answer(
+    online: &Online,
+    headers: &HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(online, headers, Access::Read)?;
+    online.require_ready()?;
+    let body = body_of(body, online.config.body_limit)?;
+    let request = parse(online, &body)?;
+    let (at, vectors) = online.read(&request.features, &request.keys, request.at)?;
+    online.stats.entities_read.fetch_add(
+        request.keys.rows as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    Ok(render(&request, at, &vectors).into_response())
+}
+
+fn bad(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::BadField {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Checks and resolves a read's body.
+pub fn parse(online: &Online, body: &[u8]) -> Result<ReadRequest, ApiError> {
+    let json: Json = serde_json::from_slice(body).map_err(|e| ApiError::BadJson(e.to_string()))?;
+    let Json::Object(map) = json else {
+        return Err(bad("", format!("expected a JSON object, found {}", kind_of(&json))));
+    };
+    for k in map.keys() {
+        if !FIELDS.contains(&k.as_str()) {
+            return Err(ApiError::UnknownField {
+                field: k.clone(),
+                suggestion: closest(k, FIELDS.iter().copied()),
+            });
+        }
+    }
+    let catalog = &online.catalog;
+    let features: Vec<usize> = match (map.get("features"), map.get("feature_service")) {
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "feature_service",
+                "give either `features` or `feature_service`, not both",
+            ))
+        }
+        (Some(Json::Array(list)), None) => {
+            if list.is_empty() {
+                return Err(bad("features", "the list is empty"));
+            }
+            list.iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let field = format!("features[{i}]");
+                    let name = f.as_str().ok_or_else(|| {
+                        bad(&field, format!("expected a feature name, found {}", kind_of(f)))
+                    })?;
+                    catalog.feature(name).map_err(|suggestion| ApiError::UnknownFeature {
+                        field,
+                        name: name.to_string(),
+                        suggestion,
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        }
+        (Some(other), None) => {
+            return Err(bad("features", format!("expected a list of names, found {}", kind_of(other))))
+        }
+        (None, Some(Json::String(name))) => catalog
+            .service(name)
+            .map_err(|suggestion| ApiError::UnknownService {
+                name: name.clone(),
+                suggestion,
+            })?
+            .to_vec(),
+        (None, Some(other)) => {
+            return Err(bad("feature_service", format!("expected a name, found {}", kind_of(other))))
+        }
+        (None, None) => return Err(ApiError::MissingField("features".into())),
+    };
+    let full = match map.get("full_feature_names") {
+        None | Some(Json::Null) => false,
+        Some(Json::Bool(b)) => *b,
+        Some(other) => {
+            return Err(bad("full_feature_names", format!("expected a boolean, found {}", kind_of(other))))
+        }
+    };
+    let names = feature_names(online, &features, full)?;
+    let at = match map.get("at") {
+        None | Some(Json::Null) => None,
+        Some(t) => Some(parse_time(t).map_err(|m| bad("at", m))?),
+    };
+    let (entity_columns, keys) = entity_keys(online, &features, map.get("entities"))?;
+    Ok(ReadRequest {
+        features,
+        names,
+        entity_columns,
+        keys,
+        at,
+    })
+}
+
+/// Feast's names: the feature's name in its view, or `view__feature` with
+/// `full_feature_names`; two features may not answer under one name.
+fn feature_names(online: &Online, features: &[usize], full: bool) -> Result<Vec<String>, ApiError> {
+    let mut names: Vec<String> = Vec::with_capacity(features.len());
+    for &f in features {
+        let e = &online.catalog.features[f];
+        let name = if full {
+            format!("{}__{}", e.view, e.short)
+        } else {
+            e.short.clone()
+        };
+        if names.contains(&name) {
+            return Err(bad(
+                if full { "features" } else { "full_feature_names" },
+                format!(
+                    "two requested features answer as `{name}`{}",
+                    if full { "" } else { ": set \"full_feature_names\": true" }
+                ),
+            ));
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+fn entity_keys(
+    online: &Online,
+    features: &[usize],
+    entities: Option<&Json>,
+) -> Result<(EntityColumns, KeyRows), ApiError> {
+    let columns: &Map<String, Json> = match entities {
+        Some(Json::Object(m)) => m,
+        Some(other) => {
+            return Err(bad("entities", format!("expected an object of key columns, found {}", kind_of(other))))
+        }
+        None => return Err(ApiError::MissingField("entities".into())),
+    };
+    let mut rows: Option<(usize, String)> = None;
+    let mut entity_columns = Vec::with_capacity(columns.len());
+    for (name, values) in columns {
+        let field = format!("entities.{name}");
+        let Json::Array(values) = values else {
+            return Err(bad(&field, format!("expected a list of keys, found {}", kind_of(values))));
+        };
+        match &rows {
+            None => rows = Some((values.len(), field)),
+            Some((n, first)) if *n != values.len() => {
+                return Err(ApiError::Lengths {
+                    field,
+                    first: first.clone(),
+                    expected: *n,
+                    found: values.len(),
+                })
+            }
+            Some(_) => {}
+        }
+        entity_columns.push((name.clone(), values.clone()));
+    }
+    let rows = rows.map_or(0, |(n, _)| n);
+    if rows > online.config.max_entities {
+        return Err(ApiError::TooManyEntities {
+            found: rows,
+            limit: online.config.max_entities,
+        });
+    }
+    let catalog = &online.catalog;
+    let mut keys: Vec<Option<Vec<Vec<featc_runtime::value::Value>>>> =
+        vec![None; catalog.entities.len()];
+    for &f in features {
+        let e = catalog.features[f].entity;
+        if keys[e].is_some() {
+            continue;
+        }
+        let entity = &catalog.entities[e];
+        let mut per_row = vec![Vec::with_capacity(entity.keys.len()); rows];
+        for (key, ty) in &entity.keys {
+            let values = columns
+                .get(key)
+                .and_then(Json::as_array)
+                .ok_or_else(|| ApiError::MissingKeyColumn {
+                    column: key.clone(),
+                    entity: entity.name.clone(),
+                })?;
+            for (row, v) in values.iter().enumerate() {
+                let value = super::values::to_value(v, *ty).map_err(|message| ApiError::BadValue {
+                    field: format!("entities.{key}"),
+                    row,
+                    message,
+                })?;
+                per_row[row].push(value);
+            }
+        }
+        keys[e] = Some(per_row);
+    }
+    Ok((entity_columns, KeyRows { rows, keys }))
+}
+
+/// Feast's status names.
+pub fn status_name(status: &Status) -> &'static str {
+    match status {
+        Status::Present => "PRESENT",
+        Status::Null => "NULL_VALUE",
+        Status::UnknownEntity => "NOT_FOUND",
+        Status::Stale => "OUTSIDE_MAX_AGE",
+        Status::Error(_) => "ERROR",
+    }
+}
+
+/// Feast's timestamp for "no event" (and for entity columns).
+const NO_EVENT: &str = "1970-01-01T00:00:00Z";
+
+fn render(
+    request: &ReadRequest,
+    at: i64,
+    vectors: &[featc_runtime::stream::FeatureVector],
+) -> axum::Json<Json> {
+    let rows = vectors.len();
+    let mut names: Vec<Json> = Vec::with_capacity(request.entity_columns.len() + request.names.len());
+    let mut results: Vec<Json> = Vec::with_capacity(names.capacity());
+    for (name, values) in &request.entity_columns {
+        names.push(Json::from(name.as_str()));
+        results.push(json!({
+            "values": values,
+            "statuses": vec!["PRESENT"; values.len()],
+            "event_timestamps": vec![NO_EVENT; values.len()],
+        }));
+    }
+    let mut errors: Vec<Json> = Vec::new();
+    for (i, name) in request.names.iter().enumerate() {
+        names.push(Json::from(name.as_str()));
+        let mut values = Vec::with_capacity(rows);
+        let mut statuses = Vec::with_capacity(rows);
+        let mut times = Vec::with_capacity(rows);
+        for (row, v) in vectors.iter().enumerate() {
+            let Some(f) = v.features.get(i) else { continue };
+            values.push(super::values::to_json(&f.value));
+            statuses.push(Json::from(status_name(&f.status)));
+            times.push(match f.event_time {
+                Some(t) => Json::from(format_time(t)),
+                None => Json::from(NO_EVENT),
+            });
+            if let Status::Error(e) = &f.status {
+                errors.push(json!({"feature": name, "row": row, "message": e.to_string()}));
+            }
+        }
+        results.push(json!({"values": values, "statuses": statuses, "event_timestamps": times}));
+    }
+    let mut metadata = json!({"feature_names": names, "at": format_time(at)});
+    if !errors.is_empty() {
+        metadata["errors"] = Json::from(errors);
+    }
+    axum::Json(json!({"metadata": metadata, "results": results}))
+}

@@ -1,0 +1,137 @@
+//! Cells between JSON and featc's types: a request's key or pushed value checked
+//! against its declared type, a feature value written back. Integers are exact
+//! (int64 never passes through a float), floats are written in their shortest form
+//! that reads back to the same bits, and the non-finite floats JSON cannot spell are
+//! the strings `NaN`, `Infinity` and `-Infinity` both ways.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
+};
+use featc_runtime::expr::UTC;
+use featc_runtime::ir::DataType;
+use featc_runtime::value::Value;
+use serde_json::Value as Json;
+
+use crate::time::{format_time, kind_of, parse_time};
+
+/// One JSON cell as a value of `ty` (`Value::Null` for JSON null), or why not.
+pub fn to_value(json: &Json, ty: DataType) -> Result<Value, String> {
+    let wrong = || format!("expected {}, found {}", ty.name(), kind_of(json));
+    Ok(match (ty, json) {
+        (_, Json::Null) => Value::Null,
+        (DataType::Int64, Json::Number(n)) => {
+            Value::Int64(n.as_i64().ok_or_else(|| match n.as_u64() {
+                Some(_) => format!("{n} does not fit in int64"),
+                None => format!("expected int64, found the number {n}"),
+            })?)
+        }
+        (DataType::Float64, Json::Number(n)) => {
+            Value::Float64(n.as_f64().ok_or_else(wrong)?)
+        }
+        (DataType::Float64, Json::String(s)) => Value::Float64(match s.as_str() {
+            "NaN" => f64::NAN,
+            "Infinity" => f64::INFINITY,
+            "-Infinity" => f64::NEG_INFINITY,
+            _ => return Err(format!("expected float64, found the string {s:?}")),
+        }),
+        (DataType::String, Json::String(s)) => Value::String(Arc::from(s.as_str())),
+        (DataType::Bool, Json::Bool(b)) => Value::Bool(*b),
+        (DataType::Timestamp, j @ (Json::String(_) | Json::Number(_))) => {
+            Value::Timestamp(parse_time(j)?)
+        }
+        _ => return Err(wrong()),
+    })
+}
+
+/// A feature value as JSON.
+pub fn to_json(value: &Value) -> Json {
+    match value {
+        Value::Null => Json::Null,
+        Value::Int64(i) => Json::from(*i),
+        Value::Float64(f) if f.is_nan() => Json::from("NaN"),
+        Value::Float64(f) if f.is_infinite() => {
+            Json::from(if *f > 0.0 { "Infinity" } else { "-Infinity" })
+        }
+        Value::Float64(f) => Json::from(*f),
+        Value::Bool(b) => Json::from(*b),
+        Value::String(s) => Json::from(&**s),
+        Value::Timestamp(t) => Json::from(format_time(*t)),
+    }
+}
+
+/// A JSON column of cells as an Arrow array of `ty`; the error gives the row.
+pub fn to_array(cells: &[Json], ty: DataType) -> Result<ArrayRef, (usize, String)> {
+    macro_rules! build {
+        ($builder:expr, $variant:ident) => {{
+            let mut b = $builder;
+            for (row, cell) in cells.iter().enumerate() {
+                match to_value(cell, ty).map_err(|m| (row, m))? {
+                    Value::$variant(v) => b.append_value(v),
+                    _ => b.append_null(),
+                }
+            }
+            Arc::new(b.finish()) as ArrayRef
+        }};
+    }
+    Ok(match ty {
+        DataType::Int64 => build!(Int64Builder::with_capacity(cells.len()), Int64),
+        DataType::Float64 => build!(Float64Builder::with_capacity(cells.len()), Float64),
+        DataType::Bool => build!(BooleanBuilder::with_capacity(cells.len()), Bool),
+        DataType::Timestamp => {
+            let b = TimestampMicrosecondBuilder::with_capacity(cells.len()).with_timezone(UTC);
+            build!(b, Timestamp)
+        }
+        DataType::String => {
+            let mut b = StringBuilder::with_capacity(cells.len(), cells.len() * 8);
+            for (row, cell) in cells.iter().enumerate() {
+                match to_value(cell, ty).map_err(|m| (row, m))? {
+                    Value::String(s) => b.append_value(&*s),
+                    _ => b.append_null(),
+                }
+            }
+            Arc::new(b.finish())
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn int64_is_exact_at_its_limits() {
+        for i in [i64::MIN, -1, 0, i64::MAX] {
+            assert_eq!(to_value(&json!(i), DataType::Int64), Ok(Value::Int64(i)));
+            assert_eq!(to_json(&Value::Int64(i)), json!(i));
+        }
+        assert!(to_value(&json!(u64::MAX), DataType::Int64).unwrap_err().contains("int64"));
+        assert!(to_value(&json!(1.5), DataType::Int64).is_err());
+        assert!(to_value(&json!("1"), DataType::Int64).is_err());
+    }
+
+    #[test]
+    fn floats_round_trip_bit_for_bit_through_text() {
+        for f in [0.1, -0.0, 1e-310, f64::MAX, 1.0 / 3.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let text = serde_json::to_string(&to_json(&Value::Float64(f))).unwrap();
+            let back: Json = serde_json::from_str(&text).unwrap();
+            match to_value(&back, DataType::Float64).unwrap() {
+                Value::Float64(g) => assert_eq!(g.to_bits(), f.to_bits(), "{text}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_cell_names_its_row() {
+        let cells = [json!(1), json!(null), json!("x")];
+        assert_eq!(
+            to_array(&cells, DataType::Int64).unwrap_err(),
+            (2, "expected int64, found a string".to_string())
+        );
+        assert_eq!(to_array(&cells[..2], DataType::Int64).unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,153 @@
+//! The names a client uses, resolved against the graph once at startup: features as
+//! Feast spells them (`view:feature`) or by their project-wide name, services,
+//! entity key columns, and the columns a push must carry per source.
+
+use std::collections::HashMap;
+
+use featc_runtime::ir::DataType;
+use featc_runtime::stream::StreamGraph;
+
+/// One output feature of the graph.
+#[derive(Debug, Clone)]
+pub struct FeatureEntry {
+    /// The project-wide name (what `featc training-set` names the column).
+    pub name: String,
+    pub view: String,
+    /// The name inside its view (Feast's feature name).
+    pub short: String,
+    /// Index into `Catalog::entities`.
+    pub entity: usize,
+    pub ty: DataType,
+}
+
+/// An entity and its key, in key order.
+#[derive(Debug, Clone)]
+pub struct EntityEntry {
+    pub name: String,
+    /// (key name, type): the names a read's `entities` object uses.
+    pub keys: Vec<(String, DataType)>,
+}
+
+/// A source a push may name, with the columns a push must (or may) carry.
+#[derive(Debug, Clone)]
+pub struct SourceEntry {
+    pub name: String,
+    pub time_column: String,
+    /// (name, type, nullable), in declaration order.
+    pub columns: Vec<(String, DataType, bool)>,
+}
+
+/// Every name of the graph a request can use.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    /// Indexed like the runtime's output features.
+    pub features: Vec<FeatureEntry>,
+    pub entities: Vec<EntityEntry>,
+    pub services: Vec<(String, Vec<usize>)>,
+    pub sources: Vec<SourceEntry>,
+    /// Every accepted spelling of a feature (`view:feature`, `view.feature`, the
+    /// project-wide name) to its index.
+    spellings: HashMap<String, usize>,
+}
+
+impl Catalog {
+    pub fn new(graph: &StreamGraph) -> Catalog {
+        let mut catalog = Catalog::default();
+        let aggregates: Vec<_> = graph.aggregates().collect();
+        if let Some(output) = graph.output() {
+            for f in &output.features {
+                let Some((_, op)) = aggregates.iter().find(|(id, _)| *id == f.aggregate) else {
+                    continue;
+                };
+                let Some(plan) = op.plan.features.get(f.index) else {
+                    continue;
+                };
+                let keys: Vec<(String, DataType)> =
+                    op.plan.keys.iter().map(|k| (k.name.clone(), k.ty)).collect();
+                let entity = match catalog.entities.iter().position(|e| e.name == op.plan.entity) {
+                    Some(e) => e,
+                    None => {
+                        catalog.entities.push(EntityEntry {
+                            name: op.plan.entity.clone(),
+                            keys,
+                        });
+                        catalog.entities.len() - 1
+                    }
+                };
+                let short = plan
+                    .name
+                    .strip_prefix(&format!("{}.", plan.view))
+                    .unwrap_or(&plan.name)
+                    .to_string();
+                catalog.features.push(FeatureEntry {
+                    name: plan.name.clone(),
+                    view: plan.view.clone(),
+                    short,
+                    entity,
+                    ty: plan.ty,
+                });
+            }
+            catalog.services = output
+                .services
+                .iter()
+                .map(|s| (s.name.clone(), s.features.clone()))
+                .collect();
+        }
+        for (i, f) in catalog.features.iter().enumerate() {
+            for spelling in [
+                format!("{}:{}", f.view, f.short),
+                format!("{}.{}", f.view, f.short),
+                f.name.clone(),
+            ] {
+                catalog.spellings.entry(spelling).or_insert(i);
+            }
+        }
+        catalog.sources = graph
+            .sources()
+            .map(|(_, op)| SourceEntry {
+                name: op.name.clone(),
+                time_column: op.time_column.clone(),
+                columns: op
+                    .columns
+                    .iter()
+                    .map(|c| (c.name.clone(), c.ty, c.nullable))
+                    .collect(),
+            })
+            .collect();
+        catalog
+    }
+
+    /// The feature a client names, or the closest accepted spelling.
+    pub fn feature(&self, name: &str) -> Result<usize, Option<String>> {
+        self.spellings
+            .get(name)
+            .copied()
+            .ok_or_else(|| closest(name, self.spellings.keys().map(String::as_str)))
+    }
+
+    /// The features of a service, or the closest service name.
+    pub fn service(&self, name: &str) -> Result<&[usize], Option<String>> {
+        self.services
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| f.as_slice())
+            .ok_or_else(|| closest(name, self.services.iter().map(|(n, _)| n.as_str())))
+    }
+
+    /// A source by name, or the closest source name.
+    pub fn source(&self, name: &str) -> Result<&SourceEntry, Option<String>> {
+        self.sources
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| closest(name, self.sources.iter().map(|s| s.name.as_str())))
+    }
+}
+
+/// The candidate most like `name`, if one is close enough to be a likely typo.
+pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c.to_string())
+}

@@ -1,0 +1,72 @@
+//! How a server runs: its address, its state directory, its clock, its tokens and
+//! limits. Built by `featc serve` from its flags, or by an embedder directly.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use featc_runtime::stream::LatePolicy;
+
+/// What "now" is for a read that gives no `at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Clock {
+    /// The wall clock (production).
+    #[default]
+    Wall,
+    /// The latest event time ingested from any source (replays and demos on
+    /// historical data).
+    Events,
+}
+
+/// Everything `serve` needs besides the graph.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    /// The state directory (write-ahead log and checkpoints); `None`: in memory only.
+    pub state: Option<PathBuf>,
+    pub clock: Clock,
+    /// Bearer token reads must carry (`None`: reads are open).
+    pub read_token: Option<String>,
+    /// Bearer token pushes must carry (`None`: pushes are open).
+    pub push_token: Option<String>,
+    /// Allows a non-loopback `listen` without tokens.
+    pub insecure: bool,
+    /// The largest request body accepted, in bytes (a larger one is a 413).
+    pub body_limit: usize,
+    /// The most entities one read may ask for (more is a 400).
+    pub max_entities: usize,
+    /// A checkpoint is taken when this many events were logged since the last one...
+    pub checkpoint_events: u64,
+    /// ... or this long after the last one, whichever comes first (if anything was
+    /// logged since).
+    pub checkpoint_interval: Duration,
+    /// A floor on every source's allowed lateness, in microseconds.
+    pub min_lateness_us: i64,
+    pub late_policy: LatePolicy,
+    /// `Options::fold_run` of the runtime.
+    pub fold_run: u32,
+}
+
+impl ServeConfig {
+    /// Defaults for a server listening on `listen`.
+    pub fn new(listen: SocketAddr) -> ServeConfig {
+        ServeConfig {
+            listen,
+            state: None,
+            clock: Clock::Wall,
+            read_token: None,
+            push_token: None,
+            insecure: false,
+            body_limit: 64 << 20,
+            max_entities: 100_000,
+            checkpoint_events: 5_000_000,
+            checkpoint_interval: Duration::from_secs(300),
+            min_lateness_us: 0,
+            late_policy: LatePolicy::Apply,
+            fold_run: featc_runtime::stream::DEFAULT_FOLD_RUN,
+        }
+    }
+
+    /// The default address: loopback, Feast's port.
+    pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:6566";
+}

@@ -1,0 +1,28 @@
+//! featc-server: the online half of featc, an HTTP feature server over the streaming
+//! runtime (`featc serve`), with durable online state.
+//!
+//! - `api`: the HTTP routes (Feast's `/get-online-features` and `/push` layouts,
+//!   `/health`, `/metrics`), their JSON codecs and errors;
+//! - `online`: the shared state every route uses (the runtime behind one lock, the
+//!   catalog of names, readiness, counters);
+//! - `durable`: the write-ahead log (fjall) and the checkpoints that make an
+//!   acknowledged push survive any crash;
+//! - `serve`: startup, bootstrap, the listener and graceful shutdown.
+//!
+//! The runtime (`featc-runtime`) does not depend on this crate: an embedder without
+//! HTTP uses `StreamRuntime` directly.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod api;
+pub mod catalog;
+pub mod config;
+pub mod durable;
+pub mod metrics;
+pub mod online;
+pub mod serve;
+pub mod writer;
+pub mod time;
+
+pub use config::{Clock, ServeConfig};
+pub use serve::{serve, ServeError, Server};

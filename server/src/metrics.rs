@@ -1,0 +1,156 @@
+//! The server's own counters (requests, latencies, refusals, durability) and their
+//! rendering, with the runtime's, in Prometheus' text format for `GET /metrics`.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Upper bounds (seconds) of the latency histogram's buckets.
+const BUCKETS: [f64; 16] = [
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+    0.5, 1.0, 2.5, 10.0,
+];
+
+/// A Prometheus histogram of durations, lock-free.
+#[derive(Debug, Default)]
+pub struct Histogram {
+    buckets: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_ns: AtomicU64,
+}
+
+impl Histogram {
+    pub fn observe(&self, d: Duration) {
+        let s = d.as_secs_f64();
+        if let Some(b) = BUCKETS.iter().position(|&le| s <= le) {
+            self.buckets[b].fetch_add(1, Relaxed);
+        }
+        self.count.fetch_add(1, Relaxed);
+        self.sum_ns
+            .fetch_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX), Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let mut cumulative = 0;
+        for (le, b) in BUCKETS.iter().zip(&self.buckets) {
+            cumulative += b.load(Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {cumulative}");
+        }
+        let count = self.count.load(Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {count}");
+        let sum = self.sum_ns.load(Relaxed) as f64 / 1e9;
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
+        let _ = writeln!(out, "{name}_count{{{labels}}} {count}");
+    }
+}
+
+/// One route's counters.
+#[derive(Debug, Default)]
+pub struct RouteStats {
+    pub ok: AtomicU64,
+    pub client_errors: AtomicU64,
+    pub server_errors: AtomicU64,
+    pub latency: Histogram,
+}
+
+impl RouteStats {
+    pub fn record(&self, status: u16, took: Duration) {
+        let counter = match status {
+            200..=399 => &self.ok,
+            400..=499 => &self.client_errors,
+            _ => &self.server_errors,
+        };
+        counter.fetch_add(1, Relaxed);
+        self.latency.observe(took);
+    }
+}
+
+/// Every counter of the server (the runtime keeps its own, see `Online::metrics`).
+#[derive(Debug, Default)]
+pub struct ServerStats {
+    pub reads: RouteStats,
+    pub pushes: RouteStats,
+    /// Entities answered by reads.
+    pub entities_read: AtomicU64,
+    pub unauthorized: AtomicU64,
+    pub rows_accepted: AtomicU64,
+    pub rows_late: AtomicU64,
+    pub pushes_refused: AtomicU64,
+    /// Pushes answered from the idempotency record instead of being applied again.
+    pub pushes_duplicate: AtomicU64,
+    pub wal_records: AtomicU64,
+    pub wal_bytes: AtomicU64,
+    pub wal_syncs: AtomicU64,
+    pub checkpoints: AtomicU64,
+    pub checkpoint_failures: AtomicU64,
+    pub last_checkpoint_seconds: AtomicU64,
+}
+
+/// The runtime's view at one scrape, gathered under the lock by `Online`.
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeView {
+    pub events: u64,
+    pub late: u64,
+    pub dead_lettered: u64,
+    pub null_keys: u64,
+    pub entities: u64,
+    pub state_bytes: u64,
+    /// Per source: (name, watermark µs, latest event µs).
+    pub sources: Vec<(String, Option<i64>, Option<i64>)>,
+    pub ready: bool,
+}
+
+/// The whole `/metrics` page.
+pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
+    let mut out = String::with_capacity(8192);
+    let mut gauge = |name: &str, help: &str, kind: &str, value: String| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    };
+    gauge("featc_ready", "1 when the server answers reads (bootstrap done).", "gauge", u64::from(view.ready).to_string());
+    gauge("featc_events_total", "Events ingested (all sources).", "counter", view.events.to_string());
+    gauge("featc_late_events_total", "Events older than their source's watermark when ingested.", "counter", view.late.to_string());
+    gauge("featc_dead_lettered_total", "Late events kept out of the state (dead-letter policy).", "counter", view.dead_lettered.to_string());
+    gauge("featc_null_key_rows_total", "(row, entity) pairs skipped because a key column was null.", "counter", view.null_keys.to_string());
+    gauge("featc_entities", "Entity keys held in the online state.", "gauge", view.entities.to_string());
+    gauge("featc_state_bytes", "Approximate bytes of the online state.", "gauge", view.state_bytes.to_string());
+    let c = |a: &AtomicU64| a.load(Relaxed).to_string();
+    gauge("featc_unauthorized_total", "Requests refused for a missing or wrong token.", "counter", c(&stats.unauthorized));
+    gauge("featc_entities_read_total", "Entities answered by reads.", "counter", c(&stats.entities_read));
+    gauge("featc_push_rows_accepted_total", "Pushed rows made durable and applied.", "counter", c(&stats.rows_accepted));
+    gauge("featc_push_rows_late_total", "Pushed rows that were late when applied.", "counter", c(&stats.rows_late));
+    gauge("featc_pushes_refused_total", "Pushes refused whole (bad rows or columns).", "counter", c(&stats.pushes_refused));
+    gauge("featc_pushes_duplicate_total", "Pushes recognised by their idempotency key and not applied again.", "counter", c(&stats.pushes_duplicate));
+    gauge("featc_wal_records_total", "Records appended to the write-ahead log.", "counter", c(&stats.wal_records));
+    gauge("featc_wal_bytes_total", "Bytes appended to the write-ahead log.", "counter", c(&stats.wal_bytes));
+    gauge("featc_wal_syncs_total", "fsyncs of the write-ahead log (one per group commit).", "counter", c(&stats.wal_syncs));
+    gauge("featc_checkpoints_total", "Checkpoints written.", "counter", c(&stats.checkpoints));
+    gauge("featc_checkpoint_failures_total", "Checkpoints that failed (the log is kept).", "counter", c(&stats.checkpoint_failures));
+    gauge(
+        "featc_last_checkpoint_seconds",
+        "Duration of the last checkpoint.",
+        "gauge",
+        (stats.last_checkpoint_seconds.load(Relaxed) as f64 / 1e6).to_string(),
+    );
+    let _ = writeln!(out, "# HELP featc_source_watermark_seconds A source's watermark (latest event time minus allowed lateness), Unix seconds.\n# TYPE featc_source_watermark_seconds gauge");
+    for (name, watermark, _) in &view.sources {
+        if let Some(w) = watermark {
+            let _ = writeln!(out, "featc_source_watermark_seconds{{source=\"{name}\"}} {}", *w as f64 / 1e6);
+        }
+    }
+    let _ = writeln!(out, "# HELP featc_source_freshness_lag_seconds Now minus a source's latest event time.\n# TYPE featc_source_freshness_lag_seconds gauge");
+    for (name, _, latest) in &view.sources {
+        if let Some(l) = latest {
+            let _ = writeln!(out, "featc_source_freshness_lag_seconds{{source=\"{name}\"}} {}", (now_us - l) as f64 / 1e6);
+        }
+    }
+    let _ = writeln!(out, "# HELP featc_requests_total Requests answered, by route and status class.\n# TYPE featc_requests_total counter");
+    for (route, s) in [("read", &stats.reads), ("push", &stats.pushes)] {
+        for (class, n) in [("2xx", &s.ok), ("4xx", &s.client_errors), ("5xx", &s.server_errors)] {
+            let _ = writeln!(out, "featc_requests_total{{route=\"{route}\",status=\"{class}\"}} {}", n.load(Relaxed));
+        }
+    }
+    let _ = writeln!(out, "# HELP featc_request_seconds Time to answer a request, by route.\n# TYPE featc_request_seconds histogram");
+    stats.reads.latency.render(&mut out, "featc_request_seconds", "route=\"read\"");
+    stats.pushes.latency.render(&mut out, "featc_request_seconds", "route=\"push\"");
+    out
+}

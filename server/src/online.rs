@@ -1,0 +1,226 @@
+//! The state every route shares: the runtime behind one lock, a second runtime of the
+//! same graph that checks pushes outside the lock, the catalog, the phase (loading
+//! history, ready, stopping), the counters, and the push queue (`writer`).
+//!
+//! Lock discipline: JSON is decoded and encoded outside the lock; reads hold it for
+//! their lookups only; pushes hold it to apply a batch already checked and logged.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use featc_runtime::stream::{FeatureVector, Selection, StreamError, StreamRuntime};
+use featc_runtime::value::Value;
+
+use crate::api::error::ApiError;
+use crate::catalog::Catalog;
+use crate::config::{Clock, ServeConfig};
+use crate::metrics::{RuntimeView, ServerStats};
+use crate::time::{format_time, now_us};
+use crate::writer::WriterHandle;
+
+/// Where the server is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Bootstrapping = 0,
+    Ready = 1,
+    ShuttingDown = 2,
+}
+
+/// The answer to a push (also what a repeated idempotency key gets again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushOutcome {
+    pub accepted: u64,
+    pub late: u64,
+    /// True when the idempotency key was seen before and nothing was applied now.
+    pub duplicate: bool,
+}
+
+/// Recent pushes by idempotency key, bounded (oldest forgotten first).
+#[derive(Debug, Default)]
+pub struct Idempotency {
+    by_key: HashMap<String, (u64, u64)>,
+    order: VecDeque<String>,
+}
+
+/// How many idempotency keys a server remembers.
+pub const IDEMPOTENCY_KEYS: usize = 100_000;
+
+impl Idempotency {
+    pub fn get(&self, key: &str) -> Option<(u64, u64)> {
+        self.by_key.get(key).copied()
+    }
+
+    pub fn insert(&mut self, key: String, accepted: u64, late: u64) {
+        if self.by_key.insert(key.clone(), (accepted, late)).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > IDEMPOTENCY_KEYS {
+            if let Some(old) = self.order.pop_front() {
+                self.by_key.remove(&old);
+            }
+        }
+    }
+
+    /// Oldest first, for a checkpoint.
+    pub fn entries(&self) -> Vec<(String, u64, u64)> {
+        self.order
+            .iter()
+            .filter_map(|k| self.by_key.get(k).map(|&(a, l)| (k.clone(), a, l)))
+            .collect()
+    }
+}
+
+/// The shared state of a server.
+pub struct Online {
+    runtime: Mutex<StreamRuntime>,
+    /// An empty runtime of the same graph: `check` needs no state, so pushes are
+    /// checked without taking the lock.
+    pub checker: StreamRuntime,
+    pub catalog: Catalog,
+    pub config: ServeConfig,
+    pub stats: ServerStats,
+    phase: AtomicU8,
+    pub boot_done: AtomicU64,
+    pub boot_total: AtomicU64,
+    pub writer: WriterHandle,
+}
+
+/// Entity key values of a read, one row per entity asked for: for each entity of the
+/// catalog that the read needs, its key values (`None`: the read does not need it).
+pub struct KeyRows {
+    pub rows: usize,
+    pub keys: Vec<Option<Vec<Vec<Value>>>>,
+}
+
+impl Online {
+    pub fn new(
+        runtime: StreamRuntime,
+        checker: StreamRuntime,
+        catalog: Catalog,
+        config: ServeConfig,
+        writer: WriterHandle,
+    ) -> Online {
+        Online {
+            runtime: Mutex::new(runtime),
+            checker,
+            catalog,
+            config,
+            stats: ServerStats::default(),
+            phase: AtomicU8::new(Phase::Bootstrapping as u8),
+            boot_done: AtomicU64::new(0),
+            boot_total: AtomicU64::new(0),
+            writer,
+        }
+    }
+
+    /// The runtime, locked. A panic while it was held cannot leave a batch half
+    /// applied (ingest takes a batch whole or not at all), so a poisoned lock is
+    /// taken over rather than failing every later request.
+    pub fn runtime(&self) -> MutexGuard<'_, StreamRuntime> {
+        self.runtime.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Acquire) {
+            0 => Phase::Bootstrapping,
+            1 => Phase::Ready,
+            _ => Phase::ShuttingDown,
+        }
+    }
+
+    pub fn set_phase(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Release);
+    }
+
+    /// Refuses requests unless the server is ready.
+    pub fn require_ready(&self) -> Result<(), ApiError> {
+        match self.phase() {
+            Phase::Ready => Ok(()),
+            Phase::Bootstrapping => Err(ApiError::Bootstrapping {
+                done: self.boot_done.load(Ordering::Relaxed),
+                total: self.boot_total.load(Ordering::Relaxed),
+            }),
+            Phase::ShuttingDown => Err(ApiError::ShuttingDown),
+        }
+    }
+
+    /// The default read time under the server's clock (`rt` held by the caller).
+    fn now(&self, rt: &StreamRuntime) -> i64 {
+        match self.config.clock {
+            Clock::Wall => now_us(),
+            Clock::Events => self
+                .catalog
+                .sources
+                .iter()
+                .filter_map(|s| rt.latest_event_time(&s.name))
+                .max()
+                .unwrap_or(0),
+        }
+    }
+
+    /// Reads `features` (catalog indices) for every row of `keys` at `at` (default:
+    /// now under the server's clock); returns the read time and one vector per row.
+    pub fn read(
+        &self,
+        features: &[usize],
+        keys: &KeyRows,
+        at: Option<i64>,
+    ) -> Result<(i64, Vec<FeatureVector>), ApiError> {
+        let mut rt = self.runtime();
+        let t = at.unwrap_or_else(|| self.now(&rt));
+        let mut out = Vec::with_capacity(keys.rows);
+        let mut by_entity: Vec<(&str, &[Value])> = Vec::with_capacity(keys.keys.len());
+        for row in 0..keys.rows {
+            by_entity.clear();
+            for (e, k) in keys.keys.iter().enumerate() {
+                if let (Some(rows), Some(entity)) = (k, self.catalog.entities.get(e)) {
+                    if let Some(key) = rows.get(row) {
+                        by_entity.push((entity.name.as_str(), key.as_slice()));
+                    }
+                }
+            }
+            let v = rt
+                .get_keys(&by_entity, &Selection::Indices(features), t)
+                .map_err(|e| match e {
+                    StreamError::ReadBeforeHorizon { at, horizon } => ApiError::ReadBeforeHorizon {
+                        at: format_time(at),
+                        horizon: format_time(horizon),
+                    },
+                    other => ApiError::BadField {
+                        field: "entities".into(),
+                        message: other.to_string(),
+                    },
+                })?;
+            out.push(v);
+        }
+        Ok((t, out))
+    }
+
+    /// What `/metrics` shows of the runtime (O(entities), under the lock).
+    pub fn runtime_view(&self) -> RuntimeView {
+        let rt = self.runtime();
+        let m = rt.metrics();
+        RuntimeView {
+            events: m.events,
+            late: m.late,
+            dead_lettered: m.dead_lettered,
+            null_keys: m.null_keys,
+            entities: m.entities,
+            state_bytes: m.state_bytes,
+            sources: self
+                .catalog
+                .sources
+                .iter()
+                .map(|s| {
+                    (
+                        s.name.clone(),
+                        rt.watermark(&s.name),
+                        rt.latest_event_time(&s.name),
+                    )
+                })
+                .collect(),
+            ready: self.phase() == Phase::Ready,
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Starting and stopping a server: open (or recover) the state directory, bind the
+//! listener, load history if asked (`bootstrap_*`, answering 503 meanwhile), serve
+//! until SIGTERM or SIGINT, then drain in-flight requests, checkpoint and return.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use datafusion::arrow::record_batch::RecordBatch;
+use featc_runtime::stream::{Options, StreamGraph, StreamRuntime};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::catalog::Catalog;
+use crate::config::ServeConfig;
+use crate::durable::{DurableError, Identity, StateDir};
+use crate::online::{Idempotency, Online, Phase};
+use crate::writer::{self, Writer};
+
+/// Why a server could not start or stop cleanly.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServeError {
+    /// A flag combination that is refused (e.g. a public address without tokens).
+    Config(String),
+    Graph(String),
+    State(DurableError),
+    Listen { addr: SocketAddr, message: String },
+    Bootstrap(String),
+    Shutdown(String),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeError::Config(m) | ServeError::Graph(m) => write!(f, "{m}"),
+            ServeError::State(e) => write!(f, "{e}"),
+            ServeError::Listen { addr, message } => write!(f, "cannot listen on {addr}: {message}"),
+            ServeError::Bootstrap(m) => write!(f, "bootstrap failed: {m}"),
+            ServeError::Shutdown(m) => write!(f, "shutdown failed: {m}"),
+        }
+    }
+}
+
+/// A running server.
+pub struct Server {
+    /// The address it listens on (the port is real even for `:0`).
+    pub addr: SocketAddr,
+    online: Arc<Online>,
+    /// What was recovered from the state directory, for the startup message.
+    pub recovered: String,
+    /// Whether the state already holds the sources' history.
+    pub bootstrapped: bool,
+    stop: watch::Sender<bool>,
+    http: tokio::task::JoinHandle<Result<(), std::io::Error>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+fn runtime_options(config: &ServeConfig) -> Options {
+    Options {
+        late_policy: config.late_policy,
+        min_lateness_us: config.min_lateness_us,
+        fold_run: config.fold_run,
+    }
+}
+
+/// Starts `graph` under `config` (see `Server`). The server answers 503 until
+/// `ready` (or `finish_bootstrap`) is called.
+pub async fn serve(graph: StreamGraph, config: ServeConfig) -> Result<Server, ServeError> {
+    Server::start(graph, config).await
+}
+
+impl Server {
+    pub async fn start(graph: StreamGraph, config: ServeConfig) -> Result<Server, ServeError> {
+        let tokens = config.read_token.is_some() && config.push_token.is_some();
+        if !config.listen.ip().is_loopback() && !tokens && !config.insecure {
+            return Err(ServeError::Config(format!(
+                "refusing to listen on {} (not loopback) without --read-token-file and \
+                 --push-token-file; give both, or --insecure to serve it open",
+                config.listen
+            )));
+        }
+        let options = runtime_options(&config);
+        let checker = StreamRuntime::with_options(graph.clone(), options.clone())
+            .map_err(|e| ServeError::Graph(e.to_string()))?;
+        let catalog = Catalog::new(&graph);
+        let (state, runtime, pushes, bootstrapped, recovered) = match &config.state {
+            None => {
+                let rt = StreamRuntime::with_options(graph, options)
+                    .map_err(|e| ServeError::Graph(e.to_string()))?;
+                (None, rt, Idempotency::default(), false, "state: in memory only (no --state): a restart starts empty".to_string())
+            }
+            Some(dir) => {
+                let identity = Identity::of(&graph).map_err(ServeError::Graph)?;
+                let (state, found) = StateDir::open(dir, &identity).map_err(ServeError::State)?;
+                let mut pushes = Idempotency::default();
+                let (mut rt, bootstrapped, from) = match found.checkpoint {
+                    Some((header, snapshot)) => {
+                        let rt = crate::durable::snapshot::restore(graph, options, &snapshot).map_err(|e| {
+                            ServeError::State(DurableError::Corrupt(format!(
+                                "the checkpoint in `{}` cannot be loaded: {e}",
+                                dir.display()
+                            )))
+                        })?;
+                        for (k, accepted, late) in header.pushes {
+                            pushes.insert(k, accepted, late);
+                        }
+                        (rt, header.bootstrapped, format!("checkpoint of record {}", header.upto))
+                    }
+                    None => (
+                        StreamRuntime::with_options(graph, options)
+                            .map_err(|e| ServeError::Graph(e.to_string()))?,
+                        false,
+                        "an empty state".to_string(),
+                    ),
+                };
+                if found.dropped_tail_bytes > 0 {
+                    eprintln!(
+                        "featc serve: the log in `{}` ended in a torn write ({} bytes of a push that was never acknowledged); it was dropped",
+                        dir.display(),
+                        found.dropped_tail_bytes
+                    );
+                }
+                let mut skipped = 0;
+                let replayed = found.records.len();
+                for (seq, record) in found.records {
+                    let late_before = rt.late_events();
+                    match rt.ingest(&record.source, &record.batch) {
+                        Ok(()) => {
+                            if let Some(k) = record.key {
+                                let late = rt.late_events() - late_before;
+                                pushes.insert(k, record.batch.num_rows() as u64, late);
+                            }
+                        }
+                        Err(e) => {
+                            skipped += 1;
+                            eprintln!("featc serve: log record {seq} could not be applied again and is skipped: {e}");
+                        }
+                    }
+                }
+                let note = format!(
+                    "state: {} (loaded {from}, re-applied {replayed} logged pushes{})",
+                    dir.display(),
+                    if skipped > 0 { format!(", {skipped} skipped") } else { String::new() }
+                );
+                (Some(state), rt, pushes, bootstrapped, note)
+            }
+        };
+        let (handle, inbox) = writer::channel();
+        let online = Arc::new(Online::new(runtime, checker, catalog, config.clone(), handle));
+        let writer = Writer::new(Arc::clone(&online), state, pushes, bootstrapped)
+            .spawn(inbox)
+            .map_err(|e| ServeError::Config(format!("cannot start the writer thread: {e}")))?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| ServeError::Listen {
+                addr: config.listen,
+                message: e.to_string(),
+            })?;
+        let addr = listener.local_addr().map_err(|e| ServeError::Listen {
+            addr: config.listen,
+            message: e.to_string(),
+        })?;
+        let (stop, mut stopped) = watch::channel(false);
+        let app = crate::api::router(Arc::clone(&online));
+        let http = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        Ok(Server {
+            addr,
+            online,
+            recovered,
+            bootstrapped,
+            stop,
+            http,
+            writer: Some(writer),
+        })
+    }
+
+    /// The shared state (for tests and embedders).
+    pub fn online(&self) -> &Arc<Online> {
+        &self.online
+    }
+
+    /// Says how many history events the bootstrap will load (for `/health`).
+    pub fn bootstrap_total(&self, events: u64) {
+        self.online.boot_total.store(events, Relaxed);
+    }
+
+    /// Loads a batch of a source's history (only before `finish_bootstrap`).
+    pub fn bootstrap_batch(&self, source: &str, batch: &RecordBatch) -> Result<(), ServeError> {
+        if self.online.phase() != Phase::Bootstrapping {
+            return Err(ServeError::Bootstrap("the server is already serving".into()));
+        }
+        self.online
+            .runtime()
+            .ingest(source, batch)
+            .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
+        self.online.boot_done.fetch_add(batch.num_rows() as u64, Relaxed);
+        Ok(())
+    }
+
+    /// Ends the bootstrap: checkpoints the loaded history (with `--state`) and starts
+    /// answering.
+    pub async fn finish_bootstrap(&self) -> Result<(), ServeError> {
+        self.online.runtime().compact();
+        self.online
+            .writer
+            .checkpoint(true)
+            .await
+            .map_err(ServeError::Bootstrap)?;
+        self.ready();
+        Ok(())
+    }
+
+    /// Starts answering (without a bootstrap, or when the state already had it).
+    pub fn ready(&self) {
+        self.online.set_phase(Phase::Ready);
+    }
+
+    /// Stops the server: no new requests, in-flight ones finish, then a checkpoint.
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
+        self.online.set_phase(Phase::ShuttingDown);
+        let _ = self.stop.send(true);
+        let served = (&mut self.http).await;
+        let stopped = self.online.writer.stop().await;
+        if let Some(w) = self.writer.take() {
+            let _ = tokio::task::spawn_blocking(move || w.join()).await;
+        }
+        match served {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(ServeError::Shutdown(e.to_string())),
+            Err(e) => return Err(ServeError::Shutdown(e.to_string())),
+        }
+        stopped.map_err(ServeError::Shutdown)
+    }
+
+    /// Serves until SIGTERM or SIGINT, then `shutdown`.
+    pub async fn run_until_signal(self) -> Result<(), ServeError> {
+        wait_for_signal().await;
+        self.shutdown().await
+    }
+}
+
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

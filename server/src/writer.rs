@@ -1,0 +1,315 @@
+//! The push pipeline: one thread takes checked pushes in arrival order, logs every
+//! push that arrived while the previous fsync ran with one fsync (group commit),
+//! applies them to the runtime in log order, then answers them. It also takes the
+//! checkpoints, so the log order, the apply order and the checkpoint's coverage are
+//! one sequence and a restart re-applies exactly the records after the checkpoint.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::record_batch::RecordBatch;
+use tokio::sync::oneshot;
+
+use crate::api::error::ApiError;
+use crate::durable::{checkpoint, Header, Record, StateDir};
+use crate::online::{Idempotency, Online, PushOutcome};
+
+/// A checked push waiting to be logged and applied.
+pub struct Pending {
+    source: String,
+    key: Option<String>,
+    batch: RecordBatch,
+}
+
+impl Pending {
+    pub fn new(source: String, key: Option<String>, batch: RecordBatch) -> Pending {
+        Pending { source, key, batch }
+    }
+}
+
+enum Message {
+    Push(Pending, oneshot::Sender<Result<PushOutcome, ApiError>>),
+    /// Take a checkpoint now (after a bootstrap: `bootstrapped` marks it).
+    Checkpoint {
+        bootstrapped: bool,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// Checkpoint and stop.
+    Stop(oneshot::Sender<Result<(), String>>),
+}
+
+/// How routes reach the writer thread.
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: Sender<Message>,
+}
+
+/// The receiving end, handed to `spawn` once `Online` exists.
+pub struct WriterInbox {
+    rx: Receiver<Message>,
+}
+
+pub fn channel() -> (WriterHandle, WriterInbox) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    (WriterHandle { tx }, WriterInbox { rx })
+}
+
+fn stopped() -> ApiError {
+    ApiError::ShuttingDown
+}
+
+impl WriterHandle {
+    /// Logs and applies a push; answers once it is durable and visible to reads.
+    pub async fn push(&self, pending: Pending) -> Result<PushOutcome, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Message::Push(pending, reply))
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    pub async fn checkpoint(&self, bootstrapped: bool) -> Result<(), String> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Message::Checkpoint { bootstrapped, reply })
+            .map_err(|_| "the writer stopped".to_string())?;
+        answer.await.map_err(|_| "the writer stopped".to_string())?
+    }
+
+    pub async fn stop(&self) -> Result<(), String> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Message::Stop(reply))
+            .map_err(|_| "the writer stopped".to_string())?;
+        answer.await.map_err(|_| "the writer stopped".to_string())?
+    }
+}
+
+/// The writer thread's state.
+pub struct Writer {
+    online: Arc<Online>,
+    state: Option<StateDir>,
+    pushes: Idempotency,
+    bootstrapped: bool,
+    events_since_checkpoint: u64,
+    last_checkpoint: Instant,
+}
+
+/// At most this many bytes of pushes go into one group commit.
+const GROUP_BYTES: usize = 64 << 20;
+
+impl Writer {
+    pub fn new(
+        online: Arc<Online>,
+        state: Option<StateDir>,
+        pushes: Idempotency,
+        bootstrapped: bool,
+    ) -> Writer {
+        Writer {
+            online,
+            state,
+            pushes,
+            bootstrapped,
+            events_since_checkpoint: 0,
+            last_checkpoint: Instant::now(),
+        }
+    }
+
+    /// Runs the writer on its own thread until `stop`.
+    pub fn spawn(self, inbox: WriterInbox) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("featc-writer".into())
+            .spawn(move || self.run(inbox.rx))
+    }
+
+    fn run(mut self, rx: Receiver<Message>) {
+        let interval = self.online.config.checkpoint_interval;
+        loop {
+            let first = match rx.recv_timeout(interval.min(Duration::from_secs(1))) {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.checkpoint_if_due();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let mut group = Vec::new();
+            let mut control = Vec::new();
+            let mut bytes = 0;
+            let mut next = Some(first);
+            while let Some(m) = next.take() {
+                match m {
+                    Message::Push(p, reply) => {
+                        bytes += p.batch.get_array_memory_size();
+                        group.push((p, reply));
+                    }
+                    other => control.push(other),
+                }
+                if bytes < GROUP_BYTES && control.is_empty() {
+                    next = rx.try_recv().ok();
+                }
+            }
+            if !group.is_empty() {
+                self.commit(group);
+            }
+            self.checkpoint_if_due();
+            for m in control {
+                match m {
+                    Message::Checkpoint { bootstrapped, reply } => {
+                        self.bootstrapped |= bootstrapped;
+                        let _ = reply.send(self.checkpoint());
+                    }
+                    Message::Stop(reply) => {
+                        let _ = reply.send(self.checkpoint());
+                        return;
+                    }
+                    Message::Push(..) => {}
+                }
+            }
+        }
+    }
+
+    /// Logs, applies and answers one group of pushes.
+    fn commit(&mut self, group: Vec<(Pending, oneshot::Sender<Result<PushOutcome, ApiError>>)>) {
+        let stats = &self.online.stats;
+        // Pushes whose key was seen (before, or earlier in this group) are answered
+        // with the first answer and neither logged nor applied.
+        let mut fresh = Vec::with_capacity(group.len());
+        let mut repeats = Vec::new();
+        for (p, reply) in group {
+            let seen = p.key.as_ref().is_some_and(|k| {
+                self.pushes.get(k).is_some()
+                    || fresh.iter().any(|(q, _): &(Pending, _)| q.key.as_ref() == Some(k))
+            });
+            if seen {
+                repeats.push((p, reply));
+            } else {
+                fresh.push((p, reply));
+            }
+        }
+        if let Some(state) = self.state.as_mut() {
+            let encoded: Result<Vec<Vec<u8>>, String> = fresh
+                .iter()
+                .map(|(p, _)| {
+                    Record {
+                        source: p.source.clone(),
+                        key: p.key.clone(),
+                        batch: p.batch.clone(),
+                    }
+                    .encode()
+                })
+                .collect();
+            let logged = encoded
+                .map_err(ApiError::Storage)
+                .and_then(|records| {
+                    let n: usize = records.iter().map(Vec::len).sum();
+                    state
+                        .log
+                        .append(&records)
+                        .map_err(|e| ApiError::Storage(e.to_string()))?;
+                    stats.wal_records.fetch_add(records.len() as u64, Relaxed);
+                    stats.wal_bytes.fetch_add(n as u64, Relaxed);
+                    stats.wal_syncs.fetch_add(1, Relaxed);
+                    Ok(())
+                });
+            if let Err(e) = logged {
+                for (_, reply) in fresh.into_iter().chain(repeats) {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                return;
+            }
+        }
+        let mut answers = Vec::with_capacity(fresh.len());
+        {
+            let mut rt = self.online.runtime();
+            for (p, reply) in fresh {
+                let late_before = rt.late_events();
+                let outcome = rt
+                    .ingest(&p.source, &p.batch)
+                    .map(|()| PushOutcome {
+                        accepted: p.batch.num_rows() as u64,
+                        late: rt.late_events() - late_before,
+                        duplicate: false,
+                    })
+                    // Checked before it was logged, so this does not happen; if it
+                    // did, a restart skips the record the same way.
+                    .map_err(|e| ApiError::Refused(e.to_string()));
+                answers.push((p.key, outcome, reply));
+            }
+        }
+        for (key, outcome, reply) in answers {
+            if let Ok(o) = &outcome {
+                stats.rows_accepted.fetch_add(o.accepted, Relaxed);
+                stats.rows_late.fetch_add(o.late, Relaxed);
+                self.events_since_checkpoint += o.accepted;
+                if let Some(k) = key {
+                    self.pushes.insert(k, o.accepted, o.late);
+                }
+            }
+            let _ = reply.send(outcome);
+        }
+        for (p, reply) in repeats {
+            stats.pushes_duplicate.fetch_add(1, Relaxed);
+            let answer = p
+                .key
+                .as_ref()
+                .and_then(|k| self.pushes.get(k))
+                .map(|(accepted, late)| PushOutcome {
+                    accepted,
+                    late,
+                    duplicate: true,
+                })
+                .ok_or_else(|| ApiError::Refused("the first push with this Idempotency-Key was refused".into()));
+            let _ = reply.send(answer);
+        }
+    }
+
+    fn checkpoint_if_due(&mut self) {
+        let config = &self.online.config;
+        let due = self.events_since_checkpoint > 0
+            && (self.events_since_checkpoint >= config.checkpoint_events
+                || self.last_checkpoint.elapsed() >= config.checkpoint_interval);
+        if due {
+            if let Err(e) = self.checkpoint() {
+                eprintln!("featc serve: checkpoint failed (the log is kept): {e}");
+            }
+        }
+    }
+
+    /// Writes a checkpoint of everything applied so far and forgets the log before it.
+    fn checkpoint(&mut self) -> Result<(), String> {
+        let Some(state) = self.state.as_mut() else {
+            return Ok(());
+        };
+        let started = Instant::now();
+        let stats = &self.online.stats;
+        let result = (|| {
+            let upto = state.log.next_seq();
+            let snapshot = crate::durable::snapshot::take(&self.online.runtime())?;
+            let header = Header {
+                upto,
+                pushes: self.pushes.entries(),
+                bootstrapped: self.bootstrapped,
+                snapshot_bytes: snapshot.len() as u64,
+            };
+            checkpoint::write(&state.dir, &header, &snapshot).map_err(|e| e.to_string())?;
+            state.log.truncate_before(upto).map_err(|e| e.to_string())
+        })();
+        match &result {
+            Ok(()) => {
+                stats.checkpoints.fetch_add(1, Relaxed);
+                stats
+                    .last_checkpoint_seconds
+                    .store(started.elapsed().as_micros() as u64, Relaxed);
+                self.events_since_checkpoint = 0;
+                self.last_checkpoint = Instant::now();
+            }
+            Err(_) => {
+                stats.checkpoint_failures.fetch_add(1, Relaxed);
+            }
+        }
+        result
+    }
+}
