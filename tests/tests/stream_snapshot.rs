@@ -262,7 +262,7 @@ fn check_restore(case: &GenCase, policy: LatePolicy, split: u64, seed: u64) -> R
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 64,
+        cases: 128,
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
         ..ProptestConfig::default()
     })]

@@ -67,7 +67,15 @@ fn hash_json(value: &impl serde::Serialize) -> u64 {
     xxh3_64(serde_json::to_string(value).unwrap_or_default().as_bytes())
 }
 
+/// The source declaration without its columns' spans.
+fn source_of(op: &SourceOp) -> SourceOp {
+    let mut op = op.clone();
+    op.columns.iter_mut().for_each(|c| c.span = Span::default());
+    op
+}
+
 fn group_hash(source: Option<&SourceOp>, plan: &GroupPlan) -> u64 {
+    let source = source.map(source_of);
     let mut plan = plan.clone();
     plan.span = Span::default();
     plan.features.iter_mut().for_each(|f| f.span = Span::default());
@@ -79,7 +87,10 @@ fn group_hash(source: Option<&SourceOp>, plan: &GroupPlan) -> u64 {
 impl Fingerprint {
     pub fn of(graph: &StreamGraph, options: &Options) -> Fingerprint {
         Fingerprint {
-            sources: graph.sources().map(|(_, op)| hash_json(op)).collect(),
+            sources: graph
+                .sources()
+                .map(|(_, op)| hash_json(&source_of(op)))
+                .collect(),
             groups: graph
                 .aggregates()
                 .map(|(_, op)| {
