@@ -213,3 +213,67 @@ pub fn vec_with_capacity<T>(cap: usize) -> Result<Vec<T>, SnapshotError> {
         .map_err(|e| malformed(format!("cannot allocate {cap} elements: {e}")))?;
     Ok(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::writer::Writer;
+    use super::*;
+
+    #[test]
+    fn every_primitive_reads_back_as_written() {
+        let mut w = Writer::new();
+        let ints = [0i64, 1, -1, 63, -64, 64, i64::MIN, i64::MAX];
+        ints.iter().for_each(|&x| w.i64(x));
+        [0u64, 127, 128, u64::MAX].iter().for_each(|&x| w.u64(x));
+        w.i128(i128::MIN);
+        w.i128(-3);
+        w.f64(-0.0);
+        w.opt_i64(None);
+        w.opt_i64(Some(-5));
+        w.str("grocery");
+        w.str("grocery");
+        w.deltas(&[5, 3, i64::MAX, i64::MIN]);
+        w.words(&[1, u64::MAX]);
+        let bytes = w.into_bytes();
+        let mut r = Reader::new(&bytes);
+        for &x in &ints {
+            assert_eq!(r.i64().ok(), Some(x));
+        }
+        for x in [0u64, 127, 128, u64::MAX] {
+            assert_eq!(r.u64().ok(), Some(x));
+        }
+        assert_eq!(r.i128().ok(), Some(i128::MIN));
+        assert_eq!(r.i128().ok(), Some(-3));
+        assert_eq!(r.f64().ok().map(f64::to_bits), Some((-0.0f64).to_bits()));
+        assert_eq!(r.opt_i64().ok(), Some(None));
+        assert_eq!(r.opt_i64().ok(), Some(Some(-5)));
+        let (a, b) = (r.string().ok(), r.string().ok());
+        assert!(matches!((&a, &b), (Some(a), Some(b)) if Arc::ptr_eq(a, b) && &**a == "grocery"));
+        let mut ts = Vec::new();
+        assert!(r.deltas_into(4, &mut ts).is_ok());
+        assert_eq!(ts, [5, 3, i64::MAX, i64::MIN]);
+        let mut words = Vec::new();
+        assert!(r.words_into(2, &mut words).is_ok());
+        assert_eq!(words, [1, u64::MAX]);
+        assert!(r.finish().is_ok());
+    }
+
+    #[test]
+    fn malformed_input_is_an_error() {
+        // An eleven-byte varint, a count beyond the bytes left, a capacity below the
+        // length, a string that is not UTF-8, and reading past the end.
+        let mut r = Reader::new(&[0xFF; 11]);
+        assert!(r.u64().is_err());
+        let mut r = Reader::new(&[0xFF, 0xFF, 0xFF, 0xFF, 0x0F]);
+        assert!(r.count(1).is_err());
+        let mut r = Reader::new(&[2]);
+        assert!(r.capacity(3).is_err());
+        let mut r = Reader::new(&[1, 0xFF]);
+        assert!(r.str().is_err());
+        let mut r = Reader::new(&[]);
+        assert!(r.u8().is_err());
+        assert!(r.f64().is_err());
+        let mut r = Reader::new(&[1]);
+        assert!(r.finish().is_err());
+    }
+}
