@@ -13,6 +13,7 @@ pub mod ir;
 pub mod plan;
 mod prefetch;
 pub mod reference;
+pub mod snapshot;
 pub mod stream;
 pub mod value;
 pub mod window;

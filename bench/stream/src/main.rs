@@ -12,7 +12,9 @@
 //! unfinished runs for the reads to fold (by default ingest ends with `compact`, timed),
 //! `--view FILE` to replace the spec's view (profiling one family of aggregations),
 //! `--users N` the number of entities (events / 100 by default; few users keep every
-//! state in cache, which separates compute from memory stalls).
+//! state in cache, which separates compute from memory stalls), `--snapshot` (with
+//! `--mode featc`: snapshot the runtime after ingest, restore it, print the size and
+//! both times on a `SNAPSHOT` line, and read from the restored runtime).
 //! Each configuration runs in a child process (`--mode featc|featc-run1|featc2|floor`)
 //! so that its RSS growth is its own.
 
@@ -48,6 +50,7 @@ pub struct Args {
     pub pending: bool,
     pub view: Option<String>,
     pub users: Option<usize>,
+    pub snapshot: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -62,6 +65,7 @@ fn parse_args() -> Result<Args, String> {
         pending: false,
         view: None,
         users: None,
+        snapshot: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -77,6 +81,7 @@ fn parse_args() -> Result<Args, String> {
             "--pending" => a.pending = true,
             "--view" => a.view = Some(value("--view")?),
             "--users" => a.users = Some(count(value("--users")?)?.max(1)),
+            "--snapshot" => a.snapshot = true,
             "--help" | "-h" => return Err(String::new()),
             _ if !arg.starts_with('-') => a.events = count(arg)?,
             _ => return Err(format!("unknown option {arg}")),
@@ -97,6 +102,7 @@ fn child(a: &Args, mode: &str) -> Result<(), String> {
         fold_run: a.fold_run,
         pending: a.pending,
         view: a.view.as_deref(),
+        snapshot: a.snapshot,
     };
     let o = match mode {
         "featc" => modes::run_featc(&events, &reads, lateness, false, &settings)?,
@@ -189,7 +195,7 @@ fn main() -> ExitCode {
     let a = match parse_args() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("{e}\nusage: stream [EVENTS=1e7] [--batch 1024] [--reads 1e5] [--disorder-s 300] [--seed 42] [--fold-run N (the runtime default)] [--pending] [--view FILE] [--users N]");
+            eprintln!("{e}\nusage: stream [EVENTS=1e7] [--batch 1024] [--reads 1e5] [--disorder-s 300] [--seed 42] [--fold-run N (the runtime default)] [--pending] [--view FILE] [--users N] [--snapshot]");
             return ExitCode::from(2);
         }
     };

@@ -96,6 +96,9 @@ pub struct FeatcSettings<'a> {
     pub pending: bool,
     /// A view file replacing the synthetic spec's view.
     pub view: Option<&'a str>,
+    /// Snapshot the runtime after ingest and read from its restore instead
+    /// (prints a `SNAPSHOT` line with the size and both times).
+    pub snapshot: bool,
 }
 
 pub fn run_featc(
@@ -129,6 +132,9 @@ pub fn run_featc(
     let ingest_s = start.elapsed().as_secs_f64();
     let rss_delta = rss_bytes().zip(rss0).map(|(a, b)| a.saturating_sub(b));
     let m = rt.metrics();
+    if settings.snapshot {
+        rt = snapshot_round_trip(rt)?;
+    }
 
     let names = rt.feature_names();
     let count_at = names
@@ -170,6 +176,35 @@ pub fn run_featc(
         sum_check,
         odd_statuses,
     })
+}
+
+/// Snapshots `rt`, restores it, prints the figures and returns the restored runtime
+/// (the reads then run on it, and its metrics must be the original's).
+fn snapshot_round_trip(rt: StreamRuntime) -> Result<StreamRuntime, String> {
+    let start = Instant::now();
+    let bytes = rt.snapshot().map_err(|e| e.to_string())?;
+    let snapshot_s = start.elapsed().as_secs_f64();
+    let (graph, options, metrics) = (rt.graph().clone(), rt.options().clone(), rt.metrics());
+    // The original's memory is returned first, as a restarted process would have it.
+    drop(rt);
+    let rss0 = rss_bytes();
+    let start = Instant::now();
+    let restored =
+        StreamRuntime::restore(graph, options, &bytes).map_err(|e| format!("restore: {e}"))?;
+    let restore_s = start.elapsed().as_secs_f64();
+    let rss_delta = rss_bytes().zip(rss0).map(|(a, b)| a.saturating_sub(b));
+    if restored.metrics() != metrics {
+        return Err(format!(
+            "restored metrics {:?} differ from {metrics:?}",
+            restored.metrics()
+        ));
+    }
+    println!(
+        "SNAPSHOT bytes={} snapshot_s={snapshot_s} restore_s={restore_s} restore_rss_delta={}",
+        bytes.len(),
+        rss_delta.map_or(-1, |x| x as i64)
+    );
+    Ok(restored)
 }
 
 pub fn run_floor(events: &Events, reads: &[(i64, i64)], lateness_us: i64) -> Outcome {

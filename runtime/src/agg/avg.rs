@@ -4,6 +4,7 @@
 use super::{AggError, Aggregation, Invertible, SumFloat, ValueRun};
 use crate::exact::{self, ExactSum};
 use crate::ir::{AggKind, DataType};
+use crate::snapshot::{Persist, Reader, SnapshotError, Writer};
 use crate::value::Value;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -126,5 +127,19 @@ impl Invertible for Avg {
     fn uncombine(&self, from: &mut AvgState, other: &AvgState) {
         from.n = from.n.wrapping_sub(other.n);
         from.s1.unmerge(&other.s1);
+    }
+}
+
+impl Persist for AvgState {
+    fn save(&self, w: &mut Writer) {
+        w.u64(self.n);
+        self.s1.save(w);
+    }
+
+    fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(AvgState {
+            n: r.u64()?,
+            s1: ExactSum::load(r)?,
+        })
     }
 }

@@ -4,6 +4,7 @@
 use datafusion::common::HashMap;
 
 use super::{AggError, Aggregation, Invertible, ValueRun};
+use crate::snapshot::{vec_with_capacity, Persist, Reader, SnapshotError, Writer};
 use crate::value::{Value, ValueKey};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -18,7 +19,33 @@ pub struct CountDistinct;
 #[derive(Debug, Clone, Default)]
 pub struct DistinctState {
     small: Vec<(ValueKey, u64)>,
-    large: Option<HashMap<ValueKey, u64>>,
+    large: Option<Large>,
+}
+
+/// The hash map of many distinct values, and the most entries it ever held: a hash
+/// table never shrinks, so its size follows from that peak. Memory is accounted from
+/// the peak rather than from the table's own `capacity()`, which also depends on
+/// where past removals left tombstones: a table rebuilt from a snapshot holds the
+/// same entries without them, and must account the same.
+#[derive(Debug, Clone)]
+struct Large {
+    map: HashMap<ValueKey, u64>,
+    peak: usize,
+}
+
+/// The capacity hashbrown gives a table sized for `items` entries (its
+/// `capacity_to_buckets`, then 7/8 of the buckets).
+fn table_capacity(items: usize) -> usize {
+    let buckets = match items {
+        0..4 => 4,
+        4..8 => 8,
+        _ => (items.saturating_mul(8) / 7).next_power_of_two(),
+    };
+    if buckets < 8 {
+        buckets - 1
+    } else {
+        buckets / 8 * 7
+    }
 }
 
 /// Distinct values kept in the vector before moving to the hash map.
@@ -54,7 +81,7 @@ impl DistinctState {
     /// Number of distinct values.
     pub fn len(&self) -> usize {
         match &self.large {
-            Some(m) => m.len(),
+            Some(l) => l.map.len(),
             None => self.small.len(),
         }
     }
@@ -66,8 +93,9 @@ impl DistinctState {
     /// Adds `n` occurrences of non-null `v`.
     #[inline]
     fn add(&mut self, v: &Value, n: u64) {
-        if let Some(m) = &mut self.large {
-            *m.entry(distinct_key(v)).or_insert(0) += n;
+        if let Some(l) = &mut self.large {
+            *l.map.entry(distinct_key(v)).or_insert(0) += n;
+            l.peak = l.peak.max(l.map.len());
             return;
         }
         if let Some(i) = self.position(v) {
@@ -78,15 +106,16 @@ impl DistinctState {
             self.small.push((distinct_key(v), n));
             return;
         }
-        let mut m: HashMap<ValueKey, u64> = self.small.drain(..).collect();
-        m.insert(distinct_key(v), n);
-        self.large = Some(m);
+        let mut map: HashMap<ValueKey, u64> = self.small.drain(..).collect();
+        map.insert(distinct_key(v), n);
+        let peak = map.len();
+        self.large = Some(Large { map, peak });
     }
 
     /// Removes up to `n` occurrences of non-null `v` (the value leaves at zero).
     #[inline]
     fn sub(&mut self, v: &Value, n: u64) {
-        if let Some(m) = &mut self.large {
+        if let Some(Large { map: m, .. }) = &mut self.large {
             let key = distinct_key(v);
             if let Some(c) = m.get_mut(&key) {
                 *c = c.saturating_sub(n);
@@ -108,14 +137,14 @@ impl DistinctState {
     /// Every (value, multiplicity).
     fn entries(&self) -> Vec<(ValueKey, u64)> {
         match &self.large {
-            Some(m) => m.iter().map(|(k, c)| (k.clone(), *c)).collect(),
+            Some(l) => l.map.iter().map(|(k, c)| (k.clone(), *c)).collect(),
             None => self.small.clone(),
         }
     }
 
     fn capacity(&self) -> usize {
         match &self.large {
-            Some(m) => m.capacity(),
+            Some(l) => table_capacity(l.peak),
             None => self.small.capacity(),
         }
     }
@@ -183,5 +212,71 @@ impl Invertible for CountDistinct {
         for (k, c) in other.entries() {
             from.sub(&k.0, c);
         }
+    }
+}
+
+/// The small vector as it is (order and capacity), then the map's entries in value
+/// order (a map's own order is its hasher's, and a snapshot is deterministic) with
+/// its peak; the map is rebuilt sized for the peak.
+impl Persist for DistinctState {
+    fn save(&self, w: &mut Writer) {
+        let entries = |w: &mut Writer, list: &[(ValueKey, u64)]| {
+            w.usize(list.len());
+            for (k, c) in list {
+                k.save(w);
+                w.u64(*c);
+            }
+        };
+        entries(w, &self.small);
+        w.usize(self.small.capacity());
+        match &self.large {
+            None => w.u8(0),
+            Some(l) => {
+                w.u8(1);
+                let mut sorted: Vec<(ValueKey, u64)> =
+                    l.map.iter().map(|(k, c)| (k.clone(), *c)).collect();
+                sorted.sort_by(|a, b| a.0.cmp(&b.0));
+                entries(w, &sorted);
+                w.usize(l.peak);
+            }
+        }
+    }
+
+    fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        let n = r.count(2)?;
+        let mut loaded = Vec::with_capacity(n);
+        for _ in 0..n {
+            loaded.push((ValueKey::load(r)?, r.u64()?));
+        }
+        let mut small = vec_with_capacity(r.capacity(n)?)?;
+        small.extend(loaded);
+        let large = match r.u8()? {
+            0 => None,
+            1 => {
+                let n = r.count(2)?;
+                let mut entries = Vec::with_capacity(n);
+                for _ in 0..n {
+                    entries.push((ValueKey::load(r)?, r.u64()?));
+                }
+                let peak = r.usize()?;
+                let malformed = || {
+                    SnapshotError::Malformed(format!("count_distinct peak {peak} for {n} values"))
+                };
+                if peak < n || peak > 1 << 32 {
+                    return Err(malformed());
+                }
+                let mut map = HashMap::default();
+                map.try_reserve(table_capacity(peak))
+                    .map_err(|_| malformed())?;
+                map.extend(entries);
+                Some(Large { map, peak })
+            }
+            b => {
+                return Err(SnapshotError::Malformed(format!(
+                    "{b} is not a count_distinct tag"
+                )))
+            }
+        };
+        Ok(DistinctState { small, large })
     }
 }

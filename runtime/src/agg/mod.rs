@@ -63,6 +63,7 @@ pub use var_pop::{VarPop, Variance};
 pub use word_select::{BoolWord, F64Word, I64Word, TimestampWord, Word, WordSel};
 
 use crate::ir::{AggKind, DataType};
+use crate::snapshot::Persist;
 use crate::value::Value;
 
 /// A commutative monoid over lifted events.
@@ -75,7 +76,8 @@ use crate::value::Value;
 /// Values of a variant the aggregation does not accept are ignored (the window layer
 /// reports them as `AggError::TypeMismatch`).
 pub trait Aggregation: Clone + Send + Sync + std::fmt::Debug + 'static {
-    type State: Clone + std::fmt::Debug + Send + Sync + 'static;
+    /// `Persist`: snapshots save and restore the state as it is.
+    type State: Clone + std::fmt::Debug + Send + Sync + Persist + 'static;
     /// True when the type also implements `Invertible`.
     const INVERTIBLE: bool;
 

@@ -5,6 +5,7 @@ use super::avg::{avg_value, sum_as};
 use super::{AggError, Aggregation, Invertible, ValueRun};
 use crate::exact::{ExactSum, SquareSum};
 use crate::ir::{AggKind, DataType};
+use crate::snapshot::{Persist, Reader, SnapshotError, Writer};
 use crate::value::Value;
 
 /// Invariant: `s2` holds the squares of exactly the finite values whose sum is in
@@ -151,5 +152,21 @@ impl<F: MomentFinish> Invertible for MomentsAgg<F> {
 
     fn uncombine(&self, from: &mut Moments, other: &Moments) {
         from.merge(other, true);
+    }
+}
+
+impl Persist for Moments {
+    fn save(&self, w: &mut Writer) {
+        w.u64(self.n);
+        self.s1.save(w);
+        self.s2.save(w);
+    }
+
+    fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(Moments {
+            n: r.u64()?,
+            s1: ExactSum::load(r)?,
+            s2: SquareSum::load(r)?,
+        })
     }
 }

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 
 use super::{AggError, Aggregation, ValueRun};
 use crate::ir::{AggKind, DataType};
+use crate::snapshot::Persist;
 use crate::value::Value;
 
 /// Picks the preferred event by a totally ordered key.
@@ -13,7 +14,7 @@ use crate::value::Value;
 /// bit-identical `value`s (keys hold canonical values), so the result does not depend
 /// on which of two equal keys was kept.
 pub trait Select: Clone + Copy + Send + Sync + std::fmt::Debug + Default + 'static {
-    type Key: Ord + Clone + std::fmt::Debug + Send + Sync + 'static;
+    type Key: Ord + Clone + std::fmt::Debug + Send + Sync + Persist + 'static;
     /// True to keep the greatest key (max, last), false for the smallest (min, first).
     const PREFER_GREATER: bool;
     const KIND: AggKind;

@@ -2,6 +2,7 @@
 //! storing only the range of limbs in use. The fixed-point sums build on it.
 
 use super::round::Mag;
+use crate::snapshot::{vec_with_capacity, Persist, Reader, SnapshotError, Writer};
 
 /// Adds between two carry normalizations. Each add puts less than 2^32 into a limb,
 /// and a normalized limb is below 2^32 in magnitude, so limbs stay below 2^62.
@@ -227,5 +228,33 @@ impl FixedAcc {
         }
         out.trim();
         neg
+    }
+}
+
+/// The limbs as they are (not normalized: `pending` decides when the next
+/// normalization happens), with their capacity (`approx_bytes` counts it).
+impl Persist for FixedAcc {
+    fn save(&self, w: &mut Writer) {
+        w.u32(self.lo);
+        w.u32(self.pending);
+        w.usize(self.limbs.len());
+        w.usize(self.limbs.capacity());
+        for &l in &self.limbs {
+            w.i64(l);
+        }
+    }
+
+    fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        let lo = r.u32()?;
+        let pending = r.u32()?;
+        let n = r.count(1)?;
+        let mut limbs = vec_with_capacity(r.capacity(n)?)?;
+        for _ in 0..n {
+            limbs.push(r.i64()?);
+        }
+        if pending >= MAX_PENDING || (lo as usize).saturating_add(n) > (u32::MAX as usize) {
+            return Err(SnapshotError::Malformed("exact sum limbs out of range".into()));
+        }
+        Ok(FixedAcc { lo, limbs, pending })
     }
 }

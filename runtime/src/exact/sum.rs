@@ -5,6 +5,7 @@ use num_bigint::{BigInt, Sign};
 
 use super::fixed::FixedAcc;
 use super::round::{round_digits, Mag};
+use crate::snapshot::{Persist, Reader, SnapshotError, Writer};
 
 /// Splits a finite f64 into `(mantissa, bit position, negative)` with
 /// `|x| = mantissa * 2^(position - 1074)`; `None` for non-finite values.
@@ -279,5 +280,35 @@ impl SquareSum {
     /// Returns true when negative (only possible after retracting what was not added).
     pub fn magnitude(&self, out: &mut Mag) -> bool {
         self.acc.magnitude(out)
+    }
+}
+
+impl Persist for ExactSum {
+    fn save(&self, w: &mut Writer) {
+        self.acc.save(w);
+        w.u64(self.pos_inf);
+        w.u64(self.neg_inf);
+        w.u64(self.nan);
+    }
+
+    fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(ExactSum {
+            acc: FixedAcc::load(r)?,
+            pos_inf: r.u64()?,
+            neg_inf: r.u64()?,
+            nan: r.u64()?,
+        })
+    }
+}
+
+impl Persist for SquareSum {
+    fn save(&self, w: &mut Writer) {
+        self.acc.save(w);
+    }
+
+    fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(SquareSum {
+            acc: FixedAcc::load(r)?,
+        })
     }
 }

@@ -6,6 +6,7 @@ use super::graph::GraphError;
 use crate::agg::FeatureError;
 use crate::expr::slots::SlotError;
 use crate::expr::ExprError;
+use crate::snapshot::SnapshotError;
 use crate::window::SpecError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +66,8 @@ pub enum StreamError {
     },
     /// An aggregation failed while answering a replay row.
     Agg(FeatureError),
+    /// A replay's restart could not snapshot or restore the runtime.
+    Snapshot(Box<SnapshotError>),
 }
 
 impl fmt::Display for StreamError {
@@ -119,6 +122,7 @@ impl fmt::Display for StreamError {
                 names.join(", ")
             ),
             StreamError::Agg(e) => write!(f, "{e}"),
+            StreamError::Snapshot(e) => write!(f, "{e}"),
         }
     }
 }

@@ -33,14 +33,14 @@ pub(crate) struct Group {
     /// Column indices of the key columns in the source's conformed batches.
     pub key_cols: Vec<usize>,
     slots: SlotEvaluator,
-    spec: Arc<KeySpec>,
+    pub(crate) spec: Arc<KeySpec>,
     pub names: Vec<Arc<str>>,
     pub keys: EntityIndex,
     pub states: Vec<KeyState>,
     /// A state that never sees an event: the values of an unknown entity.
     pub empty: KeyState,
     /// String cells shared across rows (see `intern`).
-    strings: Interner,
+    pub(crate) strings: Interner,
     /// `Options::fold_run` for every new entity state.
     fold_run: u32,
     /// Reused per-batch buffer: the batch's rows in the window state's encoding.

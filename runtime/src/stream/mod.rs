@@ -7,7 +7,8 @@
 //! entity), `encode` (a batch's columns in the window state's row encoding), `key`
 //! (`EntityIndex`: entity keys to dense ids), `intern` (shared string cells), `cells`
 //! (Arrow <-> `Value`), `policy`, `metrics`, `dead_letter`, `error`, `read` (what
-//! reads return), `replay` (answering a spine from an event log, for `featc replay`).
+//! reads return), `replay` (answering a spine from an event log, for `featc replay`),
+//! `snapshot` (the runtime's state as bytes and back; the codec is `crate::snapshot`).
 //!
 //! Performance (figures in BENCHMARKS.md): `Group::push` resolves a batch's entities
 //! first, then prefetches each entity's state a few events ahead while it pushes
@@ -22,13 +23,14 @@ mod encode;
 mod error;
 pub mod graph;
 mod group;
-mod intern;
+pub(crate) mod intern;
 mod key;
 mod metrics;
 mod policy;
 mod read;
 pub mod replay;
 mod runtime;
+mod snapshot;
 
 pub use cells::{conform, Cells, ValuesBuilder};
 pub use dead_letter::DeadLetters;
@@ -39,3 +41,4 @@ pub use policy::{LatePolicy, Options, DEFAULT_FOLD_RUN};
 pub use read::{FeatureValue, FeatureVector, Selection, Status};
 pub use replay::{replay, replay_with_progress, ReplayOptions, ReplayReport};
 pub use runtime::StreamRuntime;
+pub use crate::snapshot::SnapshotError;

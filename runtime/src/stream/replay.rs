@@ -43,6 +43,11 @@ pub struct ReplayOptions {
     pub late_policy: LatePolicy,
     /// `Options::fold_run` of the runtime replayed into.
     pub fold_run: u32,
+    /// Restart once this many events are ingested (at the end of that ingest
+    /// batch): the runtime is snapshotted and replaced by its restore, as a durable
+    /// server does after a crash. The output must not change (the snapshot tests
+    /// check it on every case).
+    pub restart_after: Option<u64>,
 }
 
 impl Default for ReplayOptions {
@@ -53,6 +58,7 @@ impl Default for ReplayOptions {
             seed: 0,
             late_policy: LatePolicy::Apply,
             fold_run: super::DEFAULT_FOLD_RUN,
+            restart_after: None,
         }
     }
 }
@@ -259,6 +265,12 @@ pub fn replay_with_progress(
             ingest_calls += 1;
             run = stop;
         }
+        if opts
+            .restart_after
+            .is_some_and(|k| (pos as u64) < k && k <= end as u64)
+        {
+            rt = restart(rt)?;
+        }
         pos = end;
         progress(pos as u64, order.len() as u64);
         answers.answer_until(
@@ -318,6 +330,13 @@ pub fn replay_with_progress(
         metrics: rt.metrics(),
     };
     Ok((out, report))
+}
+
+/// The runtime a snapshot of `rt` restores to.
+fn restart(rt: StreamRuntime) -> Result<StreamRuntime, StreamError> {
+    let snapshot = |e| StreamError::Snapshot(Box::new(e));
+    let bytes = rt.snapshot().map_err(snapshot)?;
+    StreamRuntime::restore(rt.graph().clone(), rt.options().clone(), &bytes).map_err(snapshot)
 }
 
 /// A time column as µs; a null time is a data error naming the row.

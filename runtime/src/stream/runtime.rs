@@ -30,6 +30,7 @@ use super::read::{FeatureValue, FeatureVector, Selection, Status};
 use crate::agg::AggError;
 use crate::expr::arrow_type;
 use crate::ir::DataType;
+use crate::snapshot::SnapshotError;
 use crate::value::Value;
 
 pub(crate) struct SourceRt {
@@ -62,10 +63,11 @@ pub struct StreamRuntime {
     /// For each output feature: (group, feature index in the group).
     pub(crate) outputs: Vec<(usize, usize)>,
     out_names: Vec<Arc<str>>,
-    metrics: Metrics,
-    dead: DeadLetters,
-    seq: u64,
-    hold: Option<i64>,
+    pub(crate) metrics: Metrics,
+    pub(crate) dead: DeadLetters,
+    /// The sequence number of the next applied event (ties of equal times break by it).
+    pub(crate) seq: u64,
+    pub(crate) hold: Option<i64>,
     scratch: Vec<Result<Value, AggError>>,
     stale_scratch: Vec<bool>,
 }
@@ -174,6 +176,35 @@ impl StreamRuntime {
 
     pub fn graph(&self) -> &StreamGraph {
         &self.graph
+    }
+
+    /// Writes the runtime's whole state to `out`: everything later ingests, reads
+    /// and metrics depend on (see `StreamRuntime::restore` and
+    /// `stream::snapshot`). The snapshot is built in memory, then written; a
+    /// failure leaves the runtime unchanged. Take it between ingests (`&self`), e.g.
+    /// right after the write-ahead log position it stands for.
+    pub fn snapshot_to(&self, out: &mut impl std::io::Write) -> Result<(), SnapshotError> {
+        super::snapshot::write_to(self, out)
+    }
+
+    /// `snapshot_to` into a vector.
+    pub fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        super::snapshot::write(self)
+    }
+
+    /// A runtime for `graph` (with `options`) in exactly the state a snapshot
+    /// recorded: every later ingest, read and metric is bit for bit what the saved
+    /// runtime would have given. Refused, never panicking, when the bytes are not a
+    /// snapshot, of another format version, truncated or damaged (checksum), taken
+    /// by a different graph (`SnapshotError::OtherGraph` names the features whose
+    /// group differs; spans and the output node do not count) or under other
+    /// options (late policy, minimum lateness, fold run).
+    pub fn restore(
+        graph: StreamGraph,
+        options: Options,
+        bytes: &[u8],
+    ) -> Result<StreamRuntime, SnapshotError> {
+        super::snapshot::read(graph, options, bytes)
     }
 
     pub fn options(&self) -> &Options {

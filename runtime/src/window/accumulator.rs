@@ -12,6 +12,7 @@ use crate::agg::{
     WordSel,
 };
 use crate::ir::{AggKind, DataType};
+use crate::snapshot::{Reader, SnapshotError, Writer};
 use crate::value::Value;
 
 /// The state of one feature over a sliding (or lifetime) set of events.
@@ -56,6 +57,12 @@ pub trait WindowAccumulator: AccumulatorObject + Send + Sync + std::fmt::Debug {
     fn finish_as(&self, _agg: AggKind) -> Option<Result<Value, AggError>> {
         None
     }
+    /// Writes the state (the fold and the input check, with the capacities memory
+    /// figures count) into a snapshot; what it aggregates is the `KeySpec`'s to say.
+    fn save(&self, w: &mut Writer);
+    /// Reads what `save` wrote into this accumulator, a fresh clone of the spec's
+    /// prototype (which fixes the aggregation and input type).
+    fn load(&mut self, r: &mut Reader<'_>) -> Result<(), SnapshotError>;
 }
 
 /// Boxed cloning and downcasting of a `WindowAccumulator`, implemented once for every

@@ -14,10 +14,10 @@ const FIRST_ROWS: usize = 32;
 /// An input whose value does not have its slot's declared type, kept whole.
 #[derive(Debug, Clone)]
 pub(crate) struct OddCell {
-    ts: i64,
-    seq: u64,
-    slot: usize,
-    value: Value,
+    pub(super) ts: i64,
+    pub(super) seq: u64,
+    pub(super) slot: usize,
+    pub(super) value: Value,
 }
 
 /// Invariants: rows `start..len()` are live and sorted by `(ts, seq)`; rows below
@@ -32,11 +32,11 @@ pub(crate) struct OddCell {
 #[repr(C)]
 pub(crate) struct EventBuffer {
     pub ts: Vec<i64>,
-    words: Vec<u64>,
-    boxed: Vec<Value>,
+    pub(super) words: Vec<u64>,
+    pub(super) boxed: Vec<Value>,
     pub start: usize,
-    stride: u32,
-    n_boxed: u32,
+    pub(super) stride: u32,
+    pub(super) n_boxed: u32,
     pub(crate) odd: Vec<OddCell>,
 }
 

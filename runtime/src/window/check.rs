@@ -3,6 +3,7 @@
 
 use crate::agg::AggError;
 use crate::ir::{AggKind, DataType};
+use crate::snapshot::{Persist, Reader, SnapshotError, Writer};
 use crate::value::Value;
 
 /// Invariant: once a mismatched value was seen, `finish` reports it until `reset`.
@@ -63,5 +64,15 @@ impl InputCheck {
 
     pub fn reset(&mut self) {
         self.mismatch = None;
+    }
+
+    /// The recorded mismatch (the aggregation and input come from the spec).
+    pub fn save(&self, w: &mut Writer) {
+        self.mismatch.save(w);
+    }
+
+    pub fn load(&mut self, r: &mut Reader<'_>) -> Result<(), SnapshotError> {
+        self.mismatch = Option::<DataType>::load(r)?;
+        Ok(())
     }
 }

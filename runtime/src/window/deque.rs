@@ -8,6 +8,7 @@ use super::check::InputCheck;
 use super::run::BufferRun;
 use super::WindowAccumulator;
 use crate::agg::{AggError, Select, ValueRun};
+use crate::snapshot::{vec_with_capacity, Persist, Reader, SnapshotError, Writer};
 use crate::value::Value;
 
 /// Invariants: entries are in strictly increasing `(ts, seq)` order and strictly
@@ -160,5 +161,29 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
             to.entries.clone_from(&from.entries);
             to.check = from.check.clone();
         })
+    }
+
+    /// The entries and the deque's capacity (counted by `approx_bytes`).
+    fn save(&self, w: &mut Writer) {
+        self.check.save(w);
+        w.usize(self.entries.len());
+        w.usize(self.entries.capacity());
+        for (ts, seq, key) in &self.entries {
+            w.i64(*ts);
+            w.u64(*seq);
+            key.save(w);
+        }
+    }
+
+    fn load(&mut self, r: &mut Reader<'_>) -> Result<(), SnapshotError> {
+        self.check.load(r)?;
+        let n = r.count(3)?;
+        let cap = r.capacity(n)?;
+        let mut entries: VecDeque<_> = vec_with_capacity(cap)?.into();
+        for _ in 0..n {
+            entries.push_back((r.i64()?, r.u64()?, S::Key::load(r)?));
+        }
+        self.entries = entries;
+        Ok(())
     }
 }

@@ -38,13 +38,13 @@ fn expired(ts: i64, t: i64, w: i64) -> bool {
 /// dirtying) the values, which are allocated at the first read; outputs past the
 /// 64th are never cached.
 #[derive(Debug, Clone)]
-struct Cursor {
-    t: Option<i64>,
-    head: usize,
-    tail: usize,
-    accs: Vec<Box<dyn WindowAccumulator>>,
-    cached: u64,
-    finished: Vec<Value>,
+pub(super) struct Cursor {
+    pub(super) t: Option<i64>,
+    pub(super) head: usize,
+    pub(super) tail: usize,
+    pub(super) accs: Vec<Box<dyn WindowAccumulator>>,
+    pub(super) cached: u64,
+    pub(super) finished: Vec<Value>,
 }
 
 impl Cursor {
@@ -134,7 +134,7 @@ fn apply<R: Row>(
 }
 
 /// Empty accumulators for the columns of one cursor.
-fn fresh_accs(spec: &KeySpec, plan: &CursorPlan) -> Vec<Box<dyn WindowAccumulator>> {
+pub(super) fn fresh_accs(spec: &KeySpec, plan: &CursorPlan) -> Vec<Box<dyn WindowAccumulator>> {
     plan.columns
         .iter()
         .map(|&c| spec.columns[c].proto.clone_box())
@@ -226,33 +226,33 @@ fn fold_rows(
 #[derive(Debug, Clone)]
 #[repr(C, align(64))]
 pub struct KeyState {
-    spec: Arc<KeySpec>,
+    pub(super) spec: Arc<KeySpec>,
     /// Events buffered since the last `drop_before`.
-    since_drop: u32,
+    pub(super) since_drop: u32,
     /// `promise` drops once this many events were buffered since the last drop
     /// (1 unless `set_fold_run` said otherwise). Advancing the cursors over a run
     /// of events touches each accumulator once per run instead of once per event: on
     /// a large key space a key's state is cold when its next event arrives, and those
     /// cache misses, not the arithmetic, bound ingest.
-    fold_run: u32,
+    pub(super) fold_run: u32,
     /// Events with `ts <= frontier` have been dropped from the buffer.
-    frontier: Option<i64>,
+    pub(super) frontier: Option<i64>,
     /// See `base`.
-    base_upto: Option<i64>,
+    pub(super) base_upto: Option<i64>,
     /// At least the greatest cursor time: an event after it reaches no cursor, so
     /// `push_event` skips the cursors without touching them (they are cold on a large
     /// key space).
-    cursor_t_max: Option<i64>,
+    pub(super) cursor_t_max: Option<i64>,
     /// The greatest horizon promised through `promise` and not yet acted on.
-    promised: Option<i64>,
-    buf: EventBuffer,
-    cursors: Vec<Cursor>,
+    pub(super) promised: Option<i64>,
+    pub(super) buf: EventBuffer,
+    pub(super) cursors: Vec<Cursor>,
     /// For the lifetime cursor: the fold of every pushed event with
     /// `ts <= base_upto` (`None` before any drop). Invariant: `base_upto >=
     /// frontier`, so every dropped event is in it; a lifetime cursor rebuilt at `t`
     /// is `base` plus the buffered rows in `(base_upto, t]`.
-    base: Option<Vec<Box<dyn WindowAccumulator>>>,
-    dropped_latest: Option<i64>,
+    pub(super) base: Option<Vec<Box<dyn WindowAccumulator>>>,
+    pub(super) dropped_latest: Option<i64>,
 }
 
 /// The bytes of a `KeyState` a push reads (see its layout).

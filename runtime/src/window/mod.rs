@@ -8,10 +8,12 @@
 //! an entity's buffered events), `layout` and `row` (`RowLayout`: a row packed into a
 //! few 64-bit words), `encoded` (`EncodedRows`: a batch's rows in that encoding),
 //! `run` (`BufferRun`: a run of buffered rows handed to an accumulator), `accumulator`
-//! (`WindowAccumulator` and `window_accumulator`), `invertible` (counts,
+//! (`WindowAccumulator` and `window_accumulator`, whose `save`/`load` write one
+//! accumulator into a snapshot), `invertible` (counts,
 //! count_distinct through a multiset, sum, avg, var, stddev), `deque` (windowed min,
 //! max, first, last: a monotonic deque), `running` (lifetime), `check` (the type
-//! check of fed values), `ttl` (the ttl rule).
+//! check of fed values), `ttl` (the ttl rule), `snapshot` (a `KeyState` and its
+//! buffer into a snapshot and back).
 //!
 //! Sharing: features over the same events (window, input, type, filter) share one
 //! state: a twin reads its twin's accumulator, and a sum or avg that a var_pop,
@@ -52,6 +54,7 @@ mod layout;
 mod row;
 mod run;
 mod running;
+mod snapshot;
 mod spec;
 mod ttl;
 

@@ -6,6 +6,7 @@ use super::check::InputCheck;
 use super::run::BufferRun;
 use super::WindowAccumulator;
 use crate::agg::{AggError, Aggregation};
+use crate::snapshot::{Persist, Reader, SnapshotError, Writer};
 use crate::value::Value;
 
 #[derive(Debug, Clone)]
@@ -65,5 +66,16 @@ impl<A: Aggregation> WindowAccumulator for RunningWindow<A> {
             to.state.clone_from(&from.state);
             to.check = from.check.clone();
         })
+    }
+
+    fn save(&self, w: &mut Writer) {
+        self.check.save(w);
+        self.state.save(w);
+    }
+
+    fn load(&mut self, r: &mut Reader<'_>) -> Result<(), SnapshotError> {
+        self.check.load(r)?;
+        self.state = A::State::load(r)?;
+        Ok(())
     }
 }

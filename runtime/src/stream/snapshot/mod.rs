@@ -1,0 +1,72 @@
+//! `StreamRuntime` snapshots: the body `crate::snapshot::format` frames.
+//!
+//! Body, in order: the `fingerprint` of the graph and options that took it (checked
+//! first by `restore`), then the runtime's `state` (counters, sources, per group the
+//! entity index from `keys` and every entity's `window::KeyState`, then the
+//! `dead_letters` as Arrow IPC).
+//!
+//! Restore builds a fresh runtime for the graph (all derived structures: schemas,
+//! compiled expressions, key specs) and loads the saved state into it; a restored
+//! runtime answers every later ingest, read and metric bit for bit like the runtime
+//! that was saved (`tests/tests/stream_snapshot.rs`).
+//!
+//! Performance (figures in BENCHMARKS.md, "Snapshot"): the body is built in memory,
+//! then framed; event rows are raw words and times are deltas, so both directions
+//! are about a memory copy plus one allocation per vector of state.
+
+mod dead_letters;
+mod fingerprint;
+mod keys;
+mod state;
+
+use super::graph::StreamGraph;
+use super::policy::Options;
+use super::runtime::StreamRuntime;
+use crate::snapshot::format;
+use crate::snapshot::{Reader, SnapshotError, Writer};
+use fingerprint::Fingerprint;
+
+/// The body of `rt`'s snapshot.
+fn body(rt: &StreamRuntime) -> Result<Vec<u8>, SnapshotError> {
+    let mut w = Writer::new();
+    Fingerprint::of(rt.graph(), rt.options()).save(&mut w);
+    state::save(rt, &mut w)?;
+    Ok(w.into_bytes())
+}
+
+/// The framed snapshot of `rt`.
+pub(super) fn write(rt: &StreamRuntime) -> Result<Vec<u8>, SnapshotError> {
+    let body = body(rt)?;
+    let mut out = Vec::with_capacity(format::HEADER_BYTES + body.len());
+    out.extend_from_slice(&format::header(&body));
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Writes the framed snapshot of `rt` to `out` (header, then body).
+pub(super) fn write_to(
+    rt: &StreamRuntime,
+    out: &mut impl std::io::Write,
+) -> Result<(), SnapshotError> {
+    let body = body(rt)?;
+    let io = |e: std::io::Error| SnapshotError::Io(e.to_string());
+    out.write_all(&format::header(&body)).map_err(io)?;
+    out.write_all(&body).map_err(io)?;
+    out.flush().map_err(io)
+}
+
+/// A runtime for `graph` and `options` in the state `bytes` recorded.
+pub(super) fn read(
+    graph: StreamGraph,
+    options: Options,
+    bytes: &[u8],
+) -> Result<StreamRuntime, SnapshotError> {
+    let body = format::open(bytes)?;
+    let mut r = Reader::new(body);
+    let saved = Fingerprint::load(&mut r)?;
+    Fingerprint::of(&graph, &options).accept(&saved)?;
+    let mut rt = StreamRuntime::with_options(graph, options).map_err(SnapshotError::Runtime)?;
+    state::load(&mut rt, &mut r)?;
+    r.finish()?;
+    Ok(rt)
+}

@@ -1,0 +1,190 @@
+//! Snapshots of the window state: a `KeyState` (its scalars, event buffer, cursors
+//! and lifetime base) written as it is and read back for the same `KeySpec`.
+//!
+//! Everything that decides a later push, drop or read is saved, including positions
+//! of dead rows not yet compacted and the capacities `approx_bytes` counts, so a
+//! restored state behaves, and accounts its memory, exactly like the original. The
+//! cursors' cached finishes are not saved: they are recomputed on the next read (a
+//! finish is a pure function of its accumulator), and only their room is restored.
+
+use std::sync::Arc;
+
+use super::accumulator::WindowAccumulator;
+use super::buffer::{EventBuffer, OddCell};
+use super::key_state::KeyState;
+use super::layout::RowLayout;
+use super::spec::KeySpec;
+use crate::snapshot::{vec_with_capacity, Persist, Reader, SnapshotError, Writer};
+use crate::value::Value;
+
+fn malformed(what: impl Into<String>) -> SnapshotError {
+    SnapshotError::Malformed(what.into())
+}
+
+fn save_accs(w: &mut Writer, accs: &[Box<dyn WindowAccumulator>]) {
+    w.usize(accs.len());
+    for a in accs {
+        a.save(w);
+    }
+}
+
+/// Loads into `accs` (fresh clones of the spec's prototypes) what `save_accs` wrote.
+fn load_accs(
+    r: &mut Reader<'_>,
+    accs: &mut [Box<dyn WindowAccumulator>],
+) -> Result<(), SnapshotError> {
+    let n = r.usize()?;
+    if n != accs.len() {
+        return Err(malformed(format!(
+            "{n} accumulators in a cursor of {}",
+            accs.len()
+        )));
+    }
+    accs.iter_mut().try_for_each(|a| a.load(r))
+}
+
+impl KeyState {
+    /// Writes this state into a snapshot (the spec is the graph's to give back).
+    pub fn save(&self, w: &mut Writer) {
+        w.u32(self.since_drop);
+        w.u32(self.fold_run);
+        for t in [
+            self.frontier,
+            self.base_upto,
+            self.cursor_t_max,
+            self.promised,
+            self.dropped_latest,
+        ] {
+            w.opt_i64(t);
+        }
+        self.buf.save(w);
+        w.usize(self.cursors.len());
+        for c in &self.cursors {
+            w.opt_i64(c.t);
+            w.usize(c.head);
+            w.usize(c.tail);
+            save_accs(w, &c.accs);
+            w.usize(c.finished.len());
+        }
+        match &self.base {
+            None => w.u8(0),
+            Some(base) => {
+                w.u8(1);
+                save_accs(w, base);
+            }
+        }
+    }
+
+    /// The state `save` wrote, for the same `spec`.
+    pub fn load(spec: Arc<KeySpec>, r: &mut Reader<'_>) -> Result<KeyState, SnapshotError> {
+        let mut s = KeyState::new(spec);
+        s.since_drop = r.u32()?;
+        s.fold_run = r.u32()?.max(1);
+        s.frontier = r.opt_i64()?;
+        s.base_upto = r.opt_i64()?;
+        s.cursor_t_max = r.opt_i64()?;
+        s.promised = r.opt_i64()?;
+        s.dropped_latest = r.opt_i64()?;
+        s.buf = EventBuffer::load(&s.spec.layout, r)?;
+        let n = r.usize()?;
+        if n != s.cursors.len() {
+            return Err(malformed(format!(
+                "{n} cursors in a state of {}",
+                s.cursors.len()
+            )));
+        }
+        let len = s.buf.len();
+        let spec = Arc::clone(&s.spec);
+        for (c, plan) in s.cursors.iter_mut().zip(&spec.cursors) {
+            c.t = r.opt_i64()?;
+            c.head = r.usize()?;
+            c.tail = r.usize()?;
+            if c.head > c.tail || c.tail > len {
+                return Err(malformed(format!(
+                    "cursor rows {}..{} in a buffer of {len}",
+                    c.head, c.tail
+                )));
+            }
+            load_accs(r, &mut c.accs)?;
+            // The cache's room, as the first read after the save had left it.
+            let finished = r.usize()?;
+            if finished != 0 && finished != plan.outputs().min(64) {
+                return Err(malformed(format!("{finished} cached finishes")));
+            }
+            c.finished = vec![Value::Null; finished];
+            c.cached = 0;
+        }
+        s.base = match (r.u8()?, spec.lifetime_cursor) {
+            (0, _) => None,
+            (1, Some(k)) => {
+                let mut base = super::key_state::fresh_accs(&spec, &spec.cursors[k]);
+                load_accs(r, &mut base)?;
+                Some(base)
+            }
+            (b, _) => return Err(malformed(format!("lifetime base tag {b}"))),
+        };
+        Ok(s)
+    }
+}
+
+impl EventBuffer {
+    /// Every row, dead ones included (cursor positions count them), and the
+    /// capacity of each vector.
+    pub(super) fn save(&self, w: &mut Writer) {
+        w.usize(self.start);
+        w.usize(self.ts.len());
+        w.usize(self.ts.capacity());
+        w.deltas(&self.ts);
+        w.usize(self.words.len());
+        w.usize(self.words.capacity());
+        w.words(&self.words);
+        w.usize(self.boxed.capacity());
+        for v in &self.boxed {
+            v.save(w);
+        }
+        w.usize(self.odd.len());
+        w.usize(self.odd.capacity());
+        for o in &self.odd {
+            w.i64(o.ts);
+            w.u64(o.seq);
+            w.usize(o.slot);
+            o.value.save(w);
+        }
+    }
+
+    pub(super) fn load(layout: &RowLayout, r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        let mut b = EventBuffer::new(layout);
+        let start = r.usize()?;
+        let n = r.count(1)?;
+        b.ts = vec_with_capacity(r.capacity(n)?)?;
+        r.deltas_into(n, &mut b.ts)?;
+        let words = r.count(8)?;
+        if start > n || Some(words) != n.checked_mul(layout.stride) {
+            return Err(malformed(format!(
+                "a buffer of {n} rows from {start} with {words} words"
+            )));
+        }
+        b.words = vec_with_capacity(r.capacity(words)?)?;
+        r.words_into(words, &mut b.words)?;
+        let n_boxed = n.saturating_mul(layout.n_boxed);
+        if n_boxed > r.remaining() {
+            return Err(malformed("boxed cells exceed the bytes left"));
+        }
+        b.boxed = vec_with_capacity(r.capacity(n_boxed)?)?;
+        for _ in 0..n_boxed {
+            b.boxed.push(Value::load(r)?);
+        }
+        let odd = r.count(4)?;
+        b.odd = vec_with_capacity(r.capacity(odd)?)?;
+        for _ in 0..odd {
+            b.odd.push(OddCell {
+                ts: r.i64()?,
+                seq: r.u64()?,
+                slot: r.usize()?,
+                value: Value::load(r)?,
+            });
+        }
+        b.start = start;
+        Ok(b)
+    }
+}
