@@ -61,6 +61,35 @@ fn redirected(args: &[String], dir: &Path, n: usize) -> Vec<String> {
     out
 }
 
+/// Runs `featc serve ARGS` on a free loopback port until it is ready, then stops it
+/// with SIGTERM: it must exit 0.
+fn serves(args: &[String]) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args(args)
+        .args(["--listen", "127.0.0.1:0", "--quiet"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("featc serve starts");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("a first line");
+    assert!(first.starts_with("listening on http://127.0.0.1:"), "`featc {}`: {first:?}", args.join(" "));
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while stderr.read_line(&mut line).expect("stderr") > 0 && !line.contains("ready") {
+        line.clear();
+    }
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("exits");
+    assert_eq!(status.code(), Some(0), "`featc {}` did not stop cleanly", args.join(" "));
+}
+
 #[test]
 fn every_featc_command_of_the_readme_runs() {
     let dir = std::env::temp_dir().join(format!("featc-readme-{}", std::process::id()));
@@ -72,7 +101,16 @@ fn every_featc_command_of_the_readme_runs() {
         if args.iter().any(|a| a.starts_with("path/to/")) {
             continue;
         }
-        let args = redirected(args, &dir, n);
+        let mut args = redirected(args, &dir, n);
+        if args.first().map(String::as_str) == Some("serve") {
+            // A server: it must start, say where it listens and stop cleanly.
+            if let Some(i) = args.iter().position(|a| a == "--state") {
+                args[i + 1] = dir.join(format!("{n}_state")).display().to_string();
+            }
+            serves(&args);
+            ran += 1;
+            continue;
+        }
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = featc(&refs);
         assert_eq!(

@@ -7,53 +7,12 @@ mod serve_common;
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimestampMicrosecondType};
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use serde_json::{json, Value as Json};
 use serve_common::*;
 
 const HOUR: i64 = 3_600_000_000;
-
-/// A training set's cell as the JSON a read answers (floats by their bits).
-fn expected_cell(array: &ArrayRef, row: usize) -> Json {
-    if array.is_null(row) {
-        return Json::Null;
-    }
-    match array.data_type() {
-        DataType::Int64 => Json::from(array.as_primitive::<Int64Type>().value(row)),
-        DataType::Float64 => {
-            let f = array.as_primitive::<Float64Type>().value(row);
-            Json::from(format!("bits:{:016x}", f.to_bits()))
-        }
-        DataType::Boolean => Json::from(array.as_boolean().value(row)),
-        DataType::Utf8 => Json::from(array.as_string::<i32>().value(row)),
-        DataType::Utf8View => Json::from(array.as_string_view().value(row)),
-        DataType::Timestamp(_, _) => {
-            Json::from(array.as_primitive::<TimestampMicrosecondType>().value(row))
-        }
-        other => panic!("unexpected output type {other}"),
-    }
-}
-
-/// A read's value in the same form (floats by their bits, times in µs).
-fn served_cell(value: &Json, ty: &DataType) -> Json {
-    match (value, ty) {
-        (Json::Null, _) => Json::Null,
-        (v, DataType::Float64) => {
-            let f = match v {
-                Json::String(s) if s == "NaN" => f64::NAN,
-                Json::String(s) if s == "Infinity" => f64::INFINITY,
-                Json::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
-                v => v.as_f64().expect("a float"),
-            };
-            Json::from(format!("bits:{:016x}", f.to_bits()))
-        }
-        (Json::String(s), DataType::Timestamp(_, _)) => {
-            Json::from(featc_server::time::parse_time_text(s).expect("an RFC 3339 time"))
-        }
-        (v, _) => v.clone(),
-    }
-}
 
 fn check_case(case: &str, disorder_us: i64, seed: u64) {
     let dir = repo().join("tests/cases").join(case);

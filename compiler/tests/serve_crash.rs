@@ -14,7 +14,7 @@ use std::time::Duration;
 use datafusion::arrow::array::{ArrayRef, Int64Array, TimestampMicrosecondArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
-use serde_json::{json, Value as Json};
+use serde_json::json;
 use serve_common::*;
 
 /// Starts the synthetic case on `state`, waiting until it answers.
@@ -142,6 +142,7 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
     let served = start(&state, &log);
     let stderr = served.stderr_text();
     assert!(stderr.contains("torn write"), "{stderr}");
+    assert!(stderr.contains("loaded checkpoint of record"), "checkpoints were taken: {stderr}");
 
     // Every event exactly once, and the values of the batch path.
     let metrics = get(&served.addr, "/metrics").1;
@@ -191,41 +192,13 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
         let column = training.column_by_name(name).expect("column");
         let served_values = &answer["results"][1 + f]["values"];
         for row in 0..users.len() {
-            let want = expected(column, row);
-            let got = served_value(&served_values[row], column.data_type());
+            let want = expected_cell(column, row);
+            let got = served_cell(&served_values[row], column.data_type());
             assert_eq!(got, want, "user {} feature {name}", users[row]);
         }
     }
     assert_eq!(served.terminate().code(), Some(0));
     let _ = std::fs::remove_dir_all(&work);
-}
-
-fn expected(array: &ArrayRef, row: usize) -> Json {
-    use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::arrow::datatypes::{Float64Type, Int64Type, TimestampMicrosecondType};
-    if array.is_null(row) {
-        return Json::Null;
-    }
-    match array.data_type() {
-        DataType::Int64 => Json::from(array.as_primitive::<Int64Type>().value(row)),
-        DataType::Float64 => Json::from(array.as_primitive::<Float64Type>().value(row).to_bits()),
-        DataType::Boolean => Json::from(array.as_boolean().value(row)),
-        DataType::Utf8 => Json::from(array.as_string::<i32>().value(row)),
-        DataType::Utf8View => Json::from(array.as_string_view().value(row)),
-        DataType::Timestamp(_, _) => Json::from(array.as_primitive::<TimestampMicrosecondType>().value(row)),
-        other => panic!("type {other}"),
-    }
-}
-
-fn served_value(v: &Json, ty: &DataType) -> Json {
-    match (v, ty) {
-        (Json::Null, _) => Json::Null,
-        (v, DataType::Float64) => Json::from(v.as_f64().unwrap_or(f64::NAN).to_bits()),
-        (Json::String(s), DataType::Timestamp(_, _)) => {
-            Json::from(featc_server::time::parse_time_text(s).expect("time"))
-        }
-        (v, _) => v.clone(),
-    }
 }
 
 #[test]

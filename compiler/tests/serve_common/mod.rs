@@ -311,3 +311,48 @@ pub fn arrival(events: &Events, disorder_us: i64, seed: u64) -> Vec<(usize, usiz
     all.sort_by_key(|&(s, r, key)| (key, s, r));
     all
 }
+
+/// A training set's cell as the JSON a read answers (floats by their bits).
+pub fn expected_cell(array: &datafusion::arrow::array::ArrayRef, row: usize) -> Json {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimestampMicrosecondType};
+    if array.is_null(row) {
+        return Json::Null;
+    }
+    match array.data_type() {
+        DataType::Int64 => Json::from(array.as_primitive::<Int64Type>().value(row)),
+        DataType::Float64 => {
+            let f = array.as_primitive::<Float64Type>().value(row);
+            Json::from(format!("bits:{:016x}", f.to_bits()))
+        }
+        DataType::Boolean => Json::from(array.as_boolean().value(row)),
+        DataType::Utf8 => Json::from(array.as_string::<i32>().value(row)),
+        DataType::Utf8View => Json::from(array.as_string_view().value(row)),
+        DataType::Timestamp(_, _) => {
+            Json::from(array.as_primitive::<TimestampMicrosecondType>().value(row))
+        }
+        other => panic!("unexpected output type {other}"),
+    }
+}
+
+/// A read's value in the same form (floats by their bits, times in µs).
+pub fn served_cell(value: &Json, ty: &datafusion::arrow::datatypes::DataType) -> Json {
+    use datafusion::arrow::datatypes::DataType;
+    match (value, ty) {
+        (Json::Null, _) => Json::Null,
+        (v, DataType::Float64) => {
+            let f = match v {
+                Json::String(s) if s == "NaN" => f64::NAN,
+                Json::String(s) if s == "Infinity" => f64::INFINITY,
+                Json::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+                v => v.as_f64().expect("a float"),
+            };
+            Json::from(format!("bits:{:016x}", f.to_bits()))
+        }
+        (Json::String(s), DataType::Timestamp(_, _)) => {
+            Json::from(featc_server::time::parse_time_text(s).expect("an RFC 3339 time"))
+        }
+        (v, _) => v.clone(),
+    }
+}
+

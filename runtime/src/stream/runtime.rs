@@ -279,11 +279,7 @@ impl StreamRuntime {
     /// and timestamps of any unit are converted). Either the whole batch is taken or
     /// nothing is (an error leaves the runtime unchanged).
     pub fn ingest(&mut self, source: &str, batch: &RecordBatch) -> Result<(), StreamError> {
-        let s = self
-            .sources
-            .iter()
-            .position(|x| x.name == source)
-            .ok_or_else(|| StreamError::UnknownSource(source.to_string()))?;
+        let s = self.source_index(source)?;
         let conformed = self.conform(s, batch)?;
         let n = conformed.num_rows();
         let evaluated = self.sources[s]
@@ -349,16 +345,19 @@ impl StreamRuntime {
     /// passes is taken whole by `ingest` on any runtime of the same graph, so a server
     /// can check a batch outside its lock, make it durable, then ingest it.
     pub fn check(&self, source: &str, batch: &RecordBatch) -> Result<usize, StreamError> {
-        let s = self
-            .sources
-            .iter()
-            .position(|x| x.name == source)
-            .ok_or_else(|| StreamError::UnknownSource(source.to_string()))?;
+        let s = self.source_index(source)?;
         let conformed = self.conform(s, batch)?;
         for &g in &self.sources[s].groups {
             self.groups[g].evaluate(&conformed)?;
         }
         Ok(conformed.num_rows())
+    }
+
+    fn source_index(&self, source: &str) -> Result<usize, StreamError> {
+        self.sources
+            .iter()
+            .position(|x| x.name == source)
+            .ok_or_else(|| StreamError::UnknownSource(source.to_string()))
     }
 
     /// The batch with exactly the source's conformed schema, or the first problem.

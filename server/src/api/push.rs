@@ -94,18 +94,7 @@ fn bad(field: &str, message: impl Into<String>) -> ApiError {
 
 /// Checks a push's body into a batch the writer can log and apply.
 pub fn parse(online: &Online, body: &[u8], key: Option<String>) -> Result<Pending, ApiError> {
-    let json: Json = serde_json::from_slice(body).map_err(|e| ApiError::BadJson(e.to_string()))?;
-    let Json::Object(map) = json else {
-        return Err(bad("", format!("expected a JSON object, found {}", kind_of(&json))));
-    };
-    for k in map.keys() {
-        if !FIELDS.contains(&k.as_str()) {
-            return Err(ApiError::UnknownField {
-                field: k.clone(),
-                suggestion: closest(k, FIELDS.iter().copied()),
-            });
-        }
-    }
+    let map = super::json_object(body, &FIELDS)?;
     match map.get("to") {
         None | Some(Json::Null) => {}
         Some(Json::String(to)) if to == "online" => {}

@@ -16,7 +16,6 @@ use serde_json::{json, Map, Value as Json};
 
 use super::error::ApiError;
 use super::{authorize, body_of, finish, Access};
-use crate::catalog::closest;
 use crate::online::{KeyRows, Online};
 use crate::time::{format_time, kind_of, parse_time};
 
@@ -73,18 +72,7 @@ fn bad(field: &str, message: impl Into<String>) -> ApiError {
 
 /// Checks and resolves a read's body.
 pub fn parse(online: &Online, body: &[u8]) -> Result<ReadRequest, ApiError> {
-    let json: Json = serde_json::from_slice(body).map_err(|e| ApiError::BadJson(e.to_string()))?;
-    let Json::Object(map) = json else {
-        return Err(bad("", format!("expected a JSON object, found {}", kind_of(&json))));
-    };
-    for k in map.keys() {
-        if !FIELDS.contains(&k.as_str()) {
-            return Err(ApiError::UnknownField {
-                field: k.clone(),
-                suggestion: closest(k, FIELDS.iter().copied()),
-            });
-        }
-    }
+    let map = super::json_object(body, &FIELDS)?;
     let catalog = &online.catalog;
     let features: Vec<usize> = match (map.get("features"), map.get("feature_service")) {
         (Some(_), Some(_)) => {

@@ -1,18 +1,15 @@
-//! The runtime's state as checkpoint bytes and back (the runtime's own snapshot
-//! format, which records the graph it belongs to and checksums itself).
+//! The runtime's state as checkpoint bytes and back: the runtime's own snapshot
+//! format, which records the graph and options it belongs to (and refuses others)
+//! and checksums itself.
 
 use featc_runtime::stream::{Options, StreamGraph, StreamRuntime};
 
 /// The runtime's whole state.
-pub fn take(_rt: &StreamRuntime) -> Result<Vec<u8>, String> {
-    Err("TEMPORARY: runtime snapshots are not merged yet".into())
+pub fn take(rt: &StreamRuntime) -> Result<Vec<u8>, String> {
+    rt.snapshot().map_err(|e| e.to_string())
 }
 
 /// A runtime in the state `bytes` recorded.
-pub fn restore(
-    _graph: StreamGraph,
-    _options: Options,
-    _bytes: &[u8],
-) -> Result<StreamRuntime, String> {
-    Err("TEMPORARY: runtime snapshots are not merged yet".into())
+pub fn restore(graph: StreamGraph, options: Options, bytes: &[u8]) -> Result<StreamRuntime, String> {
+    StreamRuntime::restore(graph, options, bytes).map_err(|e| e.to_string())
 }
