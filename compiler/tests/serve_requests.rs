@@ -220,3 +220,80 @@ async fn reads_wait_for_the_bootstrap_with_503() {
     assert_eq!(status, 200);
     server.shutdown().await.expect("a clean stop");
 }
+
+/// The ```json blocks of docs/serving.md, in order.
+fn doc_blocks() -> Vec<Json> {
+    let text = std::fs::read_to_string(repo().join("docs/serving.md")).expect("docs/serving.md");
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```json") => current = Some(String::new()),
+            (Some(_), "```") => {
+                let block = current.take().unwrap_or_default();
+                blocks.push(serde_json::from_str(&block).unwrap_or_else(|e| panic!("{e}: {block}")));
+            }
+            (Some(b), l) => {
+                b.push_str(l);
+                b.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+/// The keys of every object in `v`, as paths (arrays by their first element).
+fn shape(v: &Json, path: &str, out: &mut Vec<String>) {
+    match v {
+        Json::Object(m) => {
+            for (k, x) in m {
+                let p = format!("{path}.{k}");
+                out.push(p.clone());
+                shape(x, &p, out);
+            }
+        }
+        Json::Array(items) => {
+            if let Some(x) = items.first() {
+                shape(x, &format!("{path}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_requests_of_docs_serving_md_are_answered_as_shown() {
+    let served = fraud(&[], "docs");
+    let blocks = doc_blocks();
+    let mut requests = 0;
+    for (i, block) in blocks.iter().enumerate() {
+        let path = if block.get("entities").is_some() {
+            "/get-online-features"
+        } else if block.get("push_source_name").is_some() {
+            "/push"
+        } else {
+            continue;
+        };
+        requests += 1;
+        let (status, answer) = post(&served.addr, path, block);
+        assert_eq!(status, 200, "docs/serving.md block {i}: {answer}");
+        // The answer shown next (if any) has the same shape as the real one.
+        if let Some(shown) = blocks.get(i + 1).filter(|b| b.get("metadata").is_some()) {
+            let (mut want, mut got) = (Vec::new(), Vec::new());
+            shape(shown, "", &mut want);
+            shape(&answer, "", &mut got);
+            assert_eq!(got, want, "docs/serving.md block {}: {answer}", i + 1);
+            assert_eq!(answer["metadata"]["feature_names"], shown["metadata"]["feature_names"]);
+        }
+    }
+    assert!(requests >= 2, "docs/serving.md shows a read and a push");
+    let error = blocks.iter().find(|b| b.get("error").is_some()).expect("an error example");
+    let (status, answer) = post(
+        &served.addr,
+        "/get-online-features",
+        &json!({"features": ["txn_count_1h", "txn_count_7"], "entities": {"user_id": [1]}}),
+    );
+    assert_eq!(status, 404);
+    assert_eq!(&answer, error, "the error shown is the one given");
+}
