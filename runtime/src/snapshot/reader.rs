@@ -273,7 +273,7 @@ mod tests {
         let mut r = Reader::new(&[]);
         assert!(r.u8().is_err());
         assert!(r.f64().is_err());
-        let mut r = Reader::new(&[1]);
+        let r = Reader::new(&[1]);
         assert!(r.finish().is_err());
     }
 }
