@@ -10,9 +10,12 @@
 //! runtime answers every later ingest, read and metric bit for bit like the runtime
 //! that was saved (`tests/tests/stream_snapshot.rs`).
 //!
-//! Performance (figures in BENCHMARKS.md, "Snapshot"): the body is built in memory,
-//! then framed; event rows are raw words and times are deltas, so both directions
-//! are about a memory copy plus one allocation per vector of state.
+//! Performance (figures in BENCHMARKS.md, "Snapshot"): the snapshot is built in one
+//! buffer sized from the state up front (`state::size_hint`), with room for the
+//! header filled in last, so the body is never copied; states are prefetched a few
+//! entities ahead while written, as `compact` does. Event rows are raw words and
+//! times are deltas, so restore is about a memory copy plus one allocation per
+//! vector of state.
 
 mod dead_letters;
 mod fingerprint;
