@@ -142,6 +142,8 @@ impl DistinctState {
         }
     }
 
+    /// Entries the state has room for, as memory accounting counts them (the map's
+    /// from its peak, see `Large`).
     fn capacity(&self) -> usize {
         match &self.large {
             Some(l) => table_capacity(l.peak),

@@ -23,6 +23,15 @@ pub const VERSION: u32 = 1;
 
 pub const HEADER_BYTES: usize = 28;
 
+/// Fills in the header of a snapshot written in place: `framed` is `HEADER_BYTES`
+/// bytes of room, then the body (so the body is never copied to be framed).
+pub fn seal(framed: &mut [u8]) {
+    if framed.len() >= HEADER_BYTES {
+        let (head, body) = framed.split_at_mut(HEADER_BYTES);
+        head.copy_from_slice(&header(body));
+    }
+}
+
 /// The header of a body of these bytes.
 pub fn header(body: &[u8]) -> [u8; HEADER_BYTES] {
     let mut h = [0u8; HEADER_BYTES];

@@ -20,6 +20,19 @@ impl Writer {
         Writer::default()
     }
 
+    /// A writer with room for `bytes` (a good estimate saves copying a large body
+    /// as it grows).
+    pub fn with_capacity(bytes: usize) -> Writer {
+        Writer {
+            buf: Vec::with_capacity(bytes),
+        }
+    }
+
+    /// The bytes written so far, to patch (a frame's header written last).
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
     }

@@ -75,6 +75,14 @@ impl KeyState {
         }
     }
 
+    /// About the bytes `save` writes: the rows' words, a few bytes per time and
+    /// boxed cell, and a few dozen per accumulator.
+    pub fn snapshot_size_hint(&self) -> usize {
+        let accs: usize = self.cursors.iter().map(|c| c.accs.len()).sum::<usize>()
+            + self.base.as_ref().map_or(0, Vec::len);
+        64 + self.buf.words.len() * 8 + self.buf.ts.len() * 4 + self.buf.boxed.len() * 8 + accs * 24
+    }
+
     /// The state `save` wrote, for the same `spec`.
     pub fn load(spec: Arc<KeySpec>, r: &mut Reader<'_>) -> Result<KeyState, SnapshotError> {
         let mut s = KeyState::new(spec);
