@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use featc_runtime::stream::Status;
+use featc_runtime::stream::{FeatureValue, FeatureVector, Status};
 use serde_json::{json, Map, Value as Json};
 
 use super::error::ApiError;
@@ -60,7 +60,7 @@ fn answer(
         request.keys.rows as u64,
         std::sync::atomic::Ordering::Relaxed,
     );
-    Ok(render(&request, at, &vectors).into_response())
+    Ok(render(&request, at, &vectors))
 }
 
 fn bad(field: &str, message: impl Into<String>) -> ApiError {
@@ -248,45 +248,112 @@ pub fn status_name(status: &Status) -> &'static str {
 /// Feast's timestamp for "no event" (and for entity columns).
 const NO_EVENT: &str = "1970-01-01T00:00:00Z";
 
-fn render(
-    request: &ReadRequest,
-    at: i64,
-    vectors: &[featc_runtime::stream::FeatureVector],
-) -> axum::Json<Json> {
+/// The answer, written straight into its bytes (reads are hot: no `Value` tree). Keys
+/// are in the order a JSON object of the answer would sort them.
+fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Response {
     let rows = vectors.len();
-    let mut names: Vec<Json> = Vec::with_capacity(request.entity_columns.len() + request.names.len());
-    let mut results: Vec<Json> = Vec::with_capacity(names.capacity());
-    for (name, values) in &request.entity_columns {
-        names.push(Json::from(name.as_str()));
-        results.push(json!({
-            "values": values,
-            "statuses": vec!["PRESENT"; values.len()],
-            "event_timestamps": vec![NO_EVENT; values.len()],
-        }));
-    }
+    let mut out: Vec<u8> = Vec::with_capacity(256 + (request.names.len() + 1) * (rows * 48 + 64));
     let mut errors: Vec<Json> = Vec::new();
     for (i, name) in request.names.iter().enumerate() {
-        names.push(Json::from(name.as_str()));
-        let mut values = Vec::with_capacity(rows);
-        let mut statuses = Vec::with_capacity(rows);
-        let mut times = Vec::with_capacity(rows);
         for (row, v) in vectors.iter().enumerate() {
-            let Some(f) = v.features.get(i) else { continue };
-            values.push(super::values::to_json(&f.value));
-            statuses.push(Json::from(status_name(&f.status)));
-            times.push(match f.event_time {
-                Some(t) => Json::from(format_time(t)),
-                None => Json::from(NO_EVENT),
-            });
-            if let Status::Error(e) = &f.status {
+            if let Some(FeatureValue { status: Status::Error(e), .. }) = v.features.get(i) {
                 errors.push(json!({"feature": name, "row": row, "message": e.to_string()}));
             }
         }
-        results.push(json!({"values": values, "statuses": statuses, "event_timestamps": times}));
     }
-    let mut metadata = json!({"feature_names": names, "at": format_time(at)});
+    out.extend_from_slice(b"{\"metadata\":{\"at\":");
+    write_json(&mut out, &format_time(at));
     if !errors.is_empty() {
-        metadata["errors"] = Json::from(errors);
+        out.extend_from_slice(b",\"errors\":");
+        write_json(&mut out, &errors);
     }
-    axum::Json(json!({"metadata": metadata, "results": results}))
+    out.extend_from_slice(b",\"feature_names\":[");
+    let names = request
+        .entity_columns
+        .iter()
+        .map(|(n, _)| n)
+        .chain(request.names.iter());
+    for (k, name) in names.enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        write_json(&mut out, name);
+    }
+    out.extend_from_slice(b"]},\"results\":[");
+    let mut first = true;
+    let mut separate = |out: &mut Vec<u8>| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+    };
+    for (_, values) in &request.entity_columns {
+        separate(&mut out);
+        out.extend_from_slice(b"{\"event_timestamps\":[");
+        repeat(&mut out, NO_EVENT, values.len());
+        out.extend_from_slice(b"],\"statuses\":[");
+        repeat(&mut out, "PRESENT", values.len());
+        out.extend_from_slice(b"],\"values\":");
+        write_json(&mut out, values);
+        out.push(b'}');
+    }
+    // Features of one entity share their event time: format it once.
+    let mut last_time: Option<(i64, String)> = None;
+    for i in 0..request.names.len() {
+        separate(&mut out);
+        let cells = || vectors.iter().filter_map(|v| v.features.get(i));
+        out.extend_from_slice(b"{\"event_timestamps\":[");
+        for (k, f) in cells().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            match f.event_time {
+                Some(t) => {
+                    if last_time.as_ref().is_none_or(|(lt, _)| *lt != t) {
+                        last_time = Some((t, format_time(t)));
+                    }
+                    let text = last_time.as_ref().map_or(NO_EVENT, |(_, s)| s.as_str());
+                    write_json(&mut out, text);
+                }
+                None => write_json(&mut out, NO_EVENT),
+            }
+        }
+        out.extend_from_slice(b"],\"statuses\":[");
+        for (k, f) in cells().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            out.push(b'"');
+            out.extend_from_slice(status_name(&f.status).as_bytes());
+            out.push(b'"');
+        }
+        out.extend_from_slice(b"],\"values\":[");
+        for (k, f) in cells().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            super::values::write_value(&mut out, &f.value);
+        }
+        out.extend_from_slice(b"]}");
+    }
+    out.extend_from_slice(b"]}");
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        out,
+    )
+        .into_response()
+}
+
+/// `text` as a JSON string, `n` times, comma-separated.
+fn repeat(out: &mut Vec<u8>, text: &str, n: usize) {
+    for k in 0..n {
+        if k > 0 {
+            out.push(b',');
+        }
+        write_json(out, text);
+    }
+}
+
+/// Any serializable value as JSON (writing into a vector cannot fail).
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let _ = serde_json::to_writer(&mut *out, value);
 }

@@ -62,6 +62,20 @@ pub fn to_json(value: &Value) -> Json {
     }
 }
 
+/// A feature value written as JSON into `out`, like `to_json` without building a
+/// `Value` (the read path's answer is written straight into its bytes).
+pub fn write_value(out: &mut Vec<u8>, value: &Value) {
+    use std::io::Write;
+    let _ = match value {
+        Value::Null => out.write_all(b"null"),
+        Value::Int64(i) => write!(out, "{i}"),
+        Value::Float64(f) if f.is_finite() => serde_json::to_writer(&mut *out, f).map_err(std::io::Error::other),
+        Value::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
+        Value::String(s) => serde_json::to_writer(&mut *out, &**s).map_err(std::io::Error::other),
+        other => serde_json::to_writer(&mut *out, &to_json(other)).map_err(std::io::Error::other),
+    };
+}
+
 /// A JSON column of cells as an Arrow array of `ty`; the error gives the row.
 pub fn to_array(cells: &[Json], ty: DataType) -> Result<ArrayRef, (usize, String)> {
     macro_rules! build {
@@ -122,6 +136,26 @@ mod tests {
                 Value::Float64(g) => assert_eq!(g.to_bits(), f.to_bits(), "{text}"),
                 other => panic!("{other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn written_values_are_the_json_values() {
+        for v in [
+            Value::Null,
+            Value::Int64(i64::MIN),
+            Value::Float64(0.1),
+            Value::Float64(-0.0),
+            Value::Float64(1e-310),
+            Value::Float64(f64::NAN),
+            Value::Float64(f64::NEG_INFINITY),
+            Value::Bool(false),
+            Value::String(Arc::from("a \"quoted\" \u{1b} line")),
+            Value::Timestamp(1_709_294_400_000_250),
+        ] {
+            let mut out = Vec::new();
+            write_value(&mut out, &v);
+            assert_eq!(String::from_utf8(out).unwrap(), to_json(&v).to_string(), "{v:?}");
         }
     }
 
