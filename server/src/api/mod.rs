@@ -105,6 +105,36 @@ pub fn json_object(body: &[u8], fields: &[&str]) -> Result<serde_json::Map<Strin
     Ok(map)
 }
 
+/// The columns of one request must all have the length of the first one seen.
+#[derive(Debug, Default)]
+pub struct SameLength {
+    first: Option<(usize, String)>,
+}
+
+impl SameLength {
+    /// Records column `field` of `len` values, or refuses it.
+    pub fn check(&mut self, field: &str, len: usize) -> Result<(), ApiError> {
+        match &self.first {
+            None => self.first = Some((len, field.to_string())),
+            Some((n, first)) if *n != len => {
+                return Err(ApiError::Lengths {
+                    field: field.to_string(),
+                    first: first.clone(),
+                    expected: *n,
+                    found: len,
+                })
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// The common length (`None` before any column).
+    pub fn rows(&self) -> Option<usize> {
+        self.first.as_ref().map(|(n, _)| *n)
+    }
+}
+
 /// Counts and times an answer.
 pub fn finish(stats: &RouteStats, started: Instant, answer: Result<Response, ApiError>) -> Response {
     let response = answer.unwrap_or_else(IntoResponse::into_response);

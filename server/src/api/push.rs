@@ -155,25 +155,14 @@ fn to_batch(source: &SourceEntry, df: &serde_json::Map<String, Json>) -> Result<
     }
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
-    let mut rows: Option<(usize, String)> = None;
+    let mut rows = super::SameLength::default();
     for (name, ty, nullable) in declared {
         let Some(cells) = df.get(name) else { continue };
         let field = format!("df.{name}");
         let Json::Array(cells) = cells else {
             return Err(bad(&field, format!("expected a list of values, found {}", kind_of(cells))));
         };
-        match &rows {
-            None => rows = Some((cells.len(), field.clone())),
-            Some((n, first)) if *n != cells.len() => {
-                return Err(ApiError::Lengths {
-                    field,
-                    first: first.clone(),
-                    expected: *n,
-                    found: cells.len(),
-                })
-            }
-            Some(_) => {}
-        }
+        rows.check(&field, cells.len())?;
         let array = super::values::to_array(cells, ty)
             .map_err(|(row, message)| ApiError::BadValue { field, row, message })?;
         fields.push(Field::new(name, arrow_type(ty), nullable || array.null_count() > 0));
@@ -185,7 +174,7 @@ fn to_batch(source: &SourceEntry, df: &serde_json::Map<String, Json>) -> Result<
             column: source.time_column.clone(),
         });
     }
-    let options = RecordBatchOptions::new().with_row_count(rows.map(|(n, _)| n));
+    let options = RecordBatchOptions::new().with_row_count(rows.rows());
     RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
         .map_err(|e| bad("df", e.to_string()))
 }

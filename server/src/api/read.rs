@@ -174,28 +174,17 @@ fn entity_keys(
         }
         None => return Err(ApiError::MissingField("entities".into())),
     };
-    let mut rows: Option<(usize, String)> = None;
+    let mut rows = super::SameLength::default();
     let mut entity_columns = Vec::with_capacity(columns.len());
     for (name, values) in columns {
         let field = format!("entities.{name}");
         let Json::Array(values) = values else {
             return Err(bad(&field, format!("expected a list of keys, found {}", kind_of(values))));
         };
-        match &rows {
-            None => rows = Some((values.len(), field)),
-            Some((n, first)) if *n != values.len() => {
-                return Err(ApiError::Lengths {
-                    field,
-                    first: first.clone(),
-                    expected: *n,
-                    found: values.len(),
-                })
-            }
-            Some(_) => {}
-        }
+        rows.check(&field, values.len())?;
         entity_columns.push((name.clone(), values.clone()));
     }
-    let rows = rows.map_or(0, |(n, _)| n);
+    let rows = rows.rows().unwrap_or(0);
     if rows > online.config.max_entities {
         return Err(ApiError::TooManyEntities {
             found: rows,
