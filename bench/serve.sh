@@ -16,7 +16,11 @@
 #    state timed until ready; then SIGKILL after more pushes and a restart that loads
 #    the checkpoint and re-applies the log;
 # 6. the Redis floor: redis-server (core 0) with one 32-field hash per user for 1e4
-#    users, redis-benchmark HGETALL (core 1) at 1 and 8 connections.
+#    users, redis-benchmark HGETALL (core 1) at 1 and 8 connections;
+# 7. Feast's feature server (FEAST=1, the default): bench/peers/serve_peers/run.sh
+#    (feast 0.67.0, sqlite online store, the same wrk body shape on 1e4 users of the
+#    1e6-event data, server on core 0, wrk on core 1), in a venv of its own
+#    (bench-data/feast-venv, made on the first run from PyPI).
 # Everything listens on 127.0.0.1 only and is stopped at the end (also on error).
 # Needs wrk, redis-server/redis-benchmark/redis-cli (Debian packages), taskset.
 set -euo pipefail
@@ -27,6 +31,7 @@ DUR="${DUR:-10}"
 PORT="${PORT:-16600}"
 REDIS_PORT="${REDIS_PORT:-16379}"
 SEED="${SEED:-7}"
+FEAST="${FEAST:-1}"
 SPINE="${SPINE:-1e5}"
 DATA="$ROOT/bench-data/synth_${SIZE}_seed${SEED}_spine${SPINE}"
 OUT="$ROOT/bench-data/serve"
@@ -121,3 +126,18 @@ for c in 1 8; do
         HGETALL user:__rand_int__ | grep -E "throughput summary|^ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+" \
         | tr -s ' ' | sed "s/^/redis c=$c /"
 done
+
+if [ "$FEAST" != 0 ]; then
+    echo "== Feast (bench/peers/serve_peers, sqlite online store)" >&2
+    FEAST_VENV="$ROOT/bench-data/feast-venv"
+    if [ ! -x "$FEAST_VENV/bin/feast" ]; then
+        python3 -m venv "$FEAST_VENV"
+        "$FEAST_VENV/bin/pip" install -q feast==0.67.0 "redis<8,>=4.2.2" "hiredis<4,>=2.0.0" \
+            -r bench/peers/requirements.txt
+    fi
+    [ -f "$ROOT/bench-data/synth_1e6_seed${SEED}_spine${SPINE}/events.parquet" ] || \
+        DUCKDB=0 bench/batch.sh 1e6 > /dev/null
+    VENV="$FEAST_VENV" EVENTS="$ROOT/bench-data/synth_1e6_seed${SEED}_spine${SPINE}/events.parquet" \
+        STEPS=sqlite DUR="$DUR" QUIET_MAX_S=10 bench/peers/serve_peers/run.sh > "$OUT/feast.txt" 2>&1
+    grep -E "^\| Feast|materialize \(" "$OUT/feast.txt" || tail -5 "$OUT/feast.txt"
+fi
