@@ -76,7 +76,11 @@ fn serves(args: &[String]) {
     let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
     let mut first = String::new();
     stdout.read_line(&mut first).expect("a first line");
-    assert!(first.starts_with("listening on http://127.0.0.1:"), "`featc {}`: {first:?}", args.join(" "));
+    assert!(
+        first.starts_with("listening on http://127.0.0.1:"),
+        "`featc {}`: {first:?}",
+        args.join(" ")
+    );
     let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
     let mut line = String::new();
     while stderr.read_line(&mut line).expect("stderr") > 0 && !line.contains("ready") {
@@ -87,7 +91,12 @@ fn serves(args: &[String]) {
         .status()
         .expect("kill");
     let status = child.wait().expect("exits");
-    assert_eq!(status.code(), Some(0), "`featc {}` did not stop cleanly", args.join(" "));
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "`featc {}` did not stop cleanly",
+        args.join(" ")
+    );
 }
 
 #[test]

@@ -23,7 +23,12 @@ fn check_case(case: &str, disorder_us: i64, seed: u64) {
     std::fs::create_dir_all(&work).expect("work dir");
     let out = work.join("training.parquet");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
-        .args(["training-set", dir.to_str().expect("path"), "--quiet", "--spine"])
+        .args([
+            "training-set",
+            dir.to_str().expect("path"),
+            "--quiet",
+            "--spine",
+        ])
         .arg(&spine_path)
         .arg("--out")
         .arg(&out)
@@ -75,7 +80,9 @@ fn check_case(case: &str, disorder_us: i64, seed: u64) {
     let mut next_spine = 0;
     let mut pushed = 0;
     let mut batch_no = 0u64;
-    let answer_ready = |pushed: usize, next_spine: &mut usize, answers: &mut BTreeMap<usize, Json>| {
+    let answer_ready = |pushed: usize,
+                        next_spine: &mut usize,
+                        answers: &mut BTreeMap<usize, Json>| {
         while *next_spine < order.len() && spine_ts[order[*next_spine]] < remaining_min[pushed] {
             let row = order[*next_spine];
             let mut entities = serde_json::Map::new();
@@ -124,21 +131,35 @@ fn check_case(case: &str, disorder_us: i64, seed: u64) {
 
     for (row, answer) in &answers {
         let results = answer["results"].as_array().expect("results");
-        let names = answer["metadata"]["feature_names"].as_array().expect("names");
+        let names = answer["metadata"]["feature_names"]
+            .as_array()
+            .expect("names");
         let offset = names.len() - features.len();
         for (f, name) in features.iter().enumerate() {
-            let column = training.column_by_name(name).unwrap_or_else(|| panic!("column {name}"));
+            let column = training
+                .column_by_name(name)
+                .unwrap_or_else(|| panic!("column {name}"));
             let want = expected_cell(column, *row);
             let value = &results[offset + f]["values"][0];
             let got = served_cell(value, column.data_type());
-            assert_eq!(got, want, "{case}: spine row {row}, feature {name}: served {value}");
+            assert_eq!(
+                got, want,
+                "{case}: spine row {row}, feature {name}: served {value}"
+            );
             let status = results[offset + f]["statuses"][0].as_str().expect("status");
             if !value.is_null() {
-                assert!(status == "PRESENT" || status == "NOT_FOUND", "{name}: {status} with a value");
+                assert!(
+                    status == "PRESENT" || status == "NOT_FOUND",
+                    "{name}: {status} with a value"
+                );
             }
         }
     }
-    assert_eq!(served.terminate().code(), Some(0), "a graceful stop exits 0");
+    assert_eq!(
+        served.terminate().code(),
+        Some(0),
+        "a graceful stop exits 0"
+    );
     let _ = std::fs::remove_dir_all(&work);
 }
 

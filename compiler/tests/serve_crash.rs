@@ -134,7 +134,12 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "jnl"))
-        .max_by_key(|p| std::fs::metadata(p).map(|m| m.modified().ok()).ok().flatten())
+        .max_by_key(|p| {
+            std::fs::metadata(p)
+                .map(|m| m.modified().ok())
+                .ok()
+                .flatten()
+        })
         .expect("a journal");
     let mut bytes = std::fs::read(&journal).expect("journal");
     bytes.extend_from_slice(&[0x01, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00]);
@@ -142,7 +147,10 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
     let served = start(&state, &log);
     let stderr = served.stderr_text();
     assert!(stderr.contains("torn write"), "{stderr}");
-    assert!(stderr.contains("loaded checkpoint of record"), "checkpoints were taken: {stderr}");
+    assert!(
+        stderr.contains("loaded checkpoint of record"),
+        "checkpoints were taken: {stderr}"
+    );
 
     // Every event exactly once, and the values of the batch path.
     let metrics = get(&served.addr, "/metrics").1;
@@ -152,26 +160,45 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
         .expect("metric");
     assert_eq!(events_total, source.rows.len().to_string(), "{stderr}");
     let end = source.rows.iter().map(|r| r.0).max().expect("events") + 1;
-    let key = &source.columns.iter().position(|(n, _)| n == "user_id").expect("user_id");
-    let mut users: Vec<i64> = source.rows.iter().filter_map(|r| r.1[*key].as_i64()).collect();
+    let key = &source
+        .columns
+        .iter()
+        .position(|(n, _)| n == "user_id")
+        .expect("user_id");
+    let mut users: Vec<i64> = source
+        .rows
+        .iter()
+        .filter_map(|r| r.1[*key].as_i64())
+        .collect();
     users.sort_unstable();
     users.dedup();
     users.push(-1); // an unknown entity
     let spine = RecordBatch::try_new(
         std::sync::Arc::new(Schema::new(vec![
             Field::new("user_id", DataType::Int64, false),
-            Field::new("ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+            Field::new(
+                "ts",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                false,
+            ),
         ])),
         vec![
             std::sync::Arc::new(Int64Array::from(users.clone())) as ArrayRef,
-            std::sync::Arc::new(TimestampMicrosecondArray::from(vec![end; users.len()]).with_timezone("UTC")),
+            std::sync::Arc::new(
+                TimestampMicrosecondArray::from(vec![end; users.len()]).with_timezone("UTC"),
+            ),
         ],
     )
     .expect("spine");
     write_parquet(&work.join("spine.parquet"), &spine);
     let out = work.join("training.parquet");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
-        .args(["training-set", "tests/cases/synthetic", "--quiet", "--spine"])
+        .args([
+            "training-set",
+            "tests/cases/synthetic",
+            "--quiet",
+            "--spine",
+        ])
         .arg(work.join("spine.parquet"))
         .arg("--out")
         .arg(&out)
@@ -219,7 +246,11 @@ fn a_state_of_other_features_is_refused_naming_them() {
     .expect("write");
     let state = work.join("state");
     let args = |p: &std::path::Path| -> Vec<String> {
-        vec![p.display().to_string(), "--state".into(), state.display().to_string()]
+        vec![
+            p.display().to_string(),
+            "--state".into(),
+            state.display().to_string(),
+        ]
     };
     let a = args(&project);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
@@ -229,7 +260,11 @@ fn a_state_of_other_features_is_refused_naming_them() {
 
     // Same features, other comments: reused.
     let features = std::fs::read_to_string(project.join("features.feat")).expect("read");
-    std::fs::write(project.join("features.feat"), format!("// edited\n{features}")).expect("write");
+    std::fs::write(
+        project.join("features.feat"),
+        format!("// edited\n{features}"),
+    )
+    .expect("write");
     let served = Served::start(&a, &work.join("second.txt"));
     served.wait_ready();
     assert_eq!(served.terminate().code(), Some(0));
@@ -237,7 +272,10 @@ fn a_state_of_other_features_is_refused_naming_them() {
     // One window changed: refused, naming the feature.
     std::fs::write(
         project.join("features.feat"),
-        features.replace("txn_count_1h      = count(*) over 1h", "txn_count_1h      = count(*) over 2h"),
+        features.replace(
+            "txn_count_1h      = count(*) over 1h",
+            "txn_count_1h      = count(*) over 2h",
+        ),
     )
     .expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
@@ -250,6 +288,9 @@ fn a_state_of_other_features_is_refused_naming_them() {
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("changed: txn_count_1h"), "{stderr}");
-    assert!(!stderr.contains("txn_count_7d"), "only what changed: {stderr}");
+    assert!(
+        !stderr.contains("txn_count_7d"),
+        "only what changed: {stderr}"
+    );
     let _ = std::fs::remove_dir_all(&work);
 }

@@ -26,12 +26,26 @@ fn metric(addr: &str, name: &str) -> f64 {
         .expect("a number")
 }
 
-fn expect_error(addr: &str, path: &str, body: &Json, status: u16, code: &str, field: &str) -> String {
+fn expect_error(
+    addr: &str,
+    path: &str,
+    body: &Json,
+    status: u16,
+    code: &str,
+    field: &str,
+) -> String {
     let (s, answer) = post(addr, path, body);
     assert_eq!(s, status, "{body} -> {answer}");
     assert_eq!(answer["error"]["code"], code, "{body} -> {answer}");
-    assert_eq!(answer["error"]["field"].as_str().unwrap_or(""), field, "{body} -> {answer}");
-    answer["error"]["message"].as_str().expect("message").to_string()
+    assert_eq!(
+        answer["error"]["field"].as_str().unwrap_or(""),
+        field,
+        "{body} -> {answer}"
+    );
+    answer["error"]["message"]
+        .as_str()
+        .expect("message")
+        .to_string()
 }
 
 fn txn(rows: usize) -> serde_json::Map<String, Json> {
@@ -54,52 +68,182 @@ fn bad_requests_get_a_4xx_naming_the_field() {
     assert_eq!(s, 400, "{}", String::from_utf8_lossy(&raw));
     assert!(String::from_utf8_lossy(&raw).contains("bad_json"));
 
-    let m = expect_error(a, read, &json!({"features": ["user_spend:txn_count_7"], "entities": {"user_id": [1]}}), 404, "unknown_feature", "features[0]");
+    let m = expect_error(
+        a,
+        read,
+        &json!({"features": ["user_spend:txn_count_7"], "entities": {"user_id": [1]}}),
+        404,
+        "unknown_feature",
+        "features[0]",
+    );
     assert!(m.contains("did you mean `user_spend:txn_count_7d`"), "{m}");
-    let m = expect_error(a, read, &json!({"feature_service": "fraud_v2", "entities": {"user_id": [1]}}), 404, "unknown_service", "feature_service");
+    let m = expect_error(
+        a,
+        read,
+        &json!({"feature_service": "fraud_v2", "entities": {"user_id": [1]}}),
+        404,
+        "unknown_service",
+        "feature_service",
+    );
     assert!(m.contains("`fraud_v1`"), "{m}");
-    expect_error(a, read, &json!({"features": ["txn_count_1h"], "entities": {"merchant_id": ["m"]}}), 400, "missing_key_column", "entities.user_id");
-    let m = expect_error(a, read, &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1, "abc"]}}), 422, "bad_value", "entities.user_id[1]");
+    expect_error(
+        a,
+        read,
+        &json!({"features": ["txn_count_1h"], "entities": {"merchant_id": ["m"]}}),
+        400,
+        "missing_key_column",
+        "entities.user_id",
+    );
+    let m = expect_error(
+        a,
+        read,
+        &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1, "abc"]}}),
+        422,
+        "bad_value",
+        "entities.user_id[1]",
+    );
     assert!(m.contains("expected int64, found a string"), "{m}");
-    expect_error(a, read, &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1, 2], "merchant_id": ["a"]}}), 400, "length_mismatch", "entities.user_id");
-    let m = expect_error(a, read, &json!({"features": ["txn_count_1h"], "entitie": {"user_id": [1]}}), 400, "unknown_field", "entitie");
+    expect_error(
+        a,
+        read,
+        &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1, 2], "merchant_id": ["a"]}}),
+        400,
+        "length_mismatch",
+        "entities.user_id",
+    );
+    let m = expect_error(
+        a,
+        read,
+        &json!({"features": ["txn_count_1h"], "entitie": {"user_id": [1]}}),
+        400,
+        "unknown_field",
+        "entitie",
+    );
     assert!(m.contains("did you mean `entities`"), "{m}");
-    expect_error(a, read, &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1]}, "at": "yesterday"}), 400, "bad_field", "at");
-    expect_error(a, read, &json!({"features": "txn_count_1h", "entities": {"user_id": [1]}}), 400, "bad_field", "features");
-    expect_error(a, read, &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1]}, "at": 0}), 409, "read_before_horizon", "at");
+    expect_error(
+        a,
+        read,
+        &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1]}, "at": "yesterday"}),
+        400,
+        "bad_field",
+        "at",
+    );
+    expect_error(
+        a,
+        read,
+        &json!({"features": "txn_count_1h", "entities": {"user_id": [1]}}),
+        400,
+        "bad_field",
+        "features",
+    );
+    expect_error(
+        a,
+        read,
+        &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1]}, "at": 0}),
+        409,
+        "read_before_horizon",
+        "at",
+    );
 
     let push = "/push";
     let events_before = metric(a, "featc_events_total");
     let mut df = txn(4);
     df["amount"][2] = json!("ten");
-    let m = expect_error(a, push, &json!({"push_source_name": "transactions", "df": df}), 422, "bad_value", "df.amount[2]");
-    assert!(m.contains("expected float64, found the string \"ten\""), "{m}");
+    let m = expect_error(
+        a,
+        push,
+        &json!({"push_source_name": "transactions", "df": df}),
+        422,
+        "bad_value",
+        "df.amount[2]",
+    );
+    assert!(
+        m.contains("expected float64, found the string \"ten\""),
+        "{m}"
+    );
     let mut df = txn(3);
     df.remove("ts");
-    expect_error(a, push, &json!({"push_source_name": "transactions", "df": df}), 400, "missing_column", "df.ts");
+    expect_error(
+        a,
+        push,
+        &json!({"push_source_name": "transactions", "df": df}),
+        400,
+        "missing_column",
+        "df.ts",
+    );
     let mut df = txn(3);
     df.remove("merchant_id");
-    expect_error(a, push, &json!({"push_source_name": "transactions", "df": df}), 400, "missing_column", "df.merchant_id");
+    expect_error(
+        a,
+        push,
+        &json!({"push_source_name": "transactions", "df": df}),
+        400,
+        "missing_column",
+        "df.merchant_id",
+    );
     let mut df = txn(3);
     let amount = df.remove("amount").expect("amount");
     df.insert("amout".into(), amount);
-    let m = expect_error(a, push, &json!({"push_source_name": "transactions", "df": df}), 400, "unknown_column", "df.amout");
+    let m = expect_error(
+        a,
+        push,
+        &json!({"push_source_name": "transactions", "df": df}),
+        400,
+        "unknown_column",
+        "df.amout",
+    );
     assert!(m.contains("did you mean `amount`"), "{m}");
     let mut df = txn(3);
     df["user_id"][1] = Json::Null;
-    expect_error(a, push, &json!({"push_source_name": "transactions", "df": df}), 422, "bad_value", "df.user_id[1]");
-    expect_error(a, push, &json!({"push_source_name": "transaction", "df": txn(1)}), 404, "unknown_source", "push_source_name");
-    expect_error(a, push, &json!({"push_source_name": "transactions", "df": txn(1), "to": "offline"}), 400, "bad_field", "to");
+    expect_error(
+        a,
+        push,
+        &json!({"push_source_name": "transactions", "df": df}),
+        422,
+        "bad_value",
+        "df.user_id[1]",
+    );
+    expect_error(
+        a,
+        push,
+        &json!({"push_source_name": "transaction", "df": txn(1)}),
+        404,
+        "unknown_source",
+        "push_source_name",
+    );
+    expect_error(
+        a,
+        push,
+        &json!({"push_source_name": "transactions", "df": txn(1), "to": "offline"}),
+        400,
+        "bad_field",
+        "to",
+    );
     let mut df = txn(3);
     df["ts"] = json!(["2024-04-01T00:00:00Z", "2024-04-01T00:00:01Z"]);
-    let m = expect_error(a, push, &json!({"push_source_name": "transactions", "df": df}), 400, "length_mismatch", "df.user_id");
+    let m = expect_error(
+        a,
+        push,
+        &json!({"push_source_name": "transactions", "df": df}),
+        400,
+        "length_mismatch",
+        "df.user_id",
+    );
     assert!(m.contains("where `df.ts` has 2"), "{m}");
-    assert_eq!(metric(a, "featc_events_total"), events_before, "refused pushes apply nothing");
+    assert_eq!(
+        metric(a, "featc_events_total"),
+        events_before,
+        "refused pushes apply nothing"
+    );
     assert!(metric(a, "featc_pushes_refused_total") >= 8.0);
 
     let big = json!({"push_source_name": "transactions", "df": txn(5000)});
     let (s, answer) = post(a, push, &big);
-    assert_eq!((s, answer["error"]["code"].as_str()), (413, Some("body_too_large")), "{answer}");
+    assert_eq!(
+        (s, answer["error"]["code"].as_str()),
+        (413, Some("body_too_large")),
+        "{answer}"
+    );
     let (s, body) = get(a, "/nope");
     assert_eq!(s, 404);
     assert!(body.contains("not_found"), "{body}");
@@ -136,7 +280,12 @@ fn tokens_guard_reads_and_pushes_and_never_leak() {
     let read_file = dir.join("read").display().to_string();
     let push_file = dir.join("push").display().to_string();
     let served = fraud(
-        &["--read-token-file", &read_file, "--push-token-file", &push_file],
+        &[
+            "--read-token-file",
+            &read_file,
+            "--push-token-file",
+            &push_file,
+        ],
         "tokens",
     );
     let a = served.addr.as_str();
@@ -150,15 +299,27 @@ fn tokens_guard_reads_and_pushes_and_never_leak() {
         ("/push", &push, vec![bearer(read_token)]),
         ("/push", &push, vec![]),
     ] {
-        let h: Vec<(&str, &str)> = headers.iter().map(|v| ("Authorization", v.as_str())).collect();
+        let h: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|v| ("Authorization", v.as_str()))
+            .collect();
         let (s, answer) = post_with(a, path, &h, body).expect("answer");
         assert_eq!(s, 401, "{path} {headers:?}: {answer}");
         assert_eq!(answer["error"]["code"], "unauthorized");
         let text = answer.to_string();
-        assert!(!text.contains(read_token) && !text.contains(push_token), "{text}");
+        assert!(
+            !text.contains(read_token) && !text.contains(push_token),
+            "{text}"
+        );
     }
     let ok_read = bearer(read_token);
-    let (s, answer) = post_with(a, "/get-online-features", &[("Authorization", &ok_read)], &read).expect("answer");
+    let (s, answer) = post_with(
+        a,
+        "/get-online-features",
+        &[("Authorization", &ok_read)],
+        &read,
+    )
+    .expect("answer");
     assert_eq!(s, 200, "{answer}");
     let ok_push = bearer(push_token);
     let (s, answer) = post_with(a, "/push", &[("Authorization", &ok_push)], &push).expect("answer");
@@ -179,7 +340,10 @@ fn a_public_address_without_tokens_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty(), "it never listened");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--insecure") && stderr.contains("token"), "{stderr}");
+    assert!(
+        stderr.contains("--insecure") && stderr.contains("token"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -190,9 +354,17 @@ fn a_retried_push_with_its_idempotency_key_counts_once() {
     let before = metric(a, "featc_events_total");
     let key = [("Idempotency-Key", "batch-0001")];
     let (s, first) = post_with(a, "/push", &key, &push).expect("answer");
-    assert_eq!((s, first["accepted"].as_u64(), first["duplicate"].as_bool()), (200, Some(3), Some(false)), "{first}");
+    assert_eq!(
+        (s, first["accepted"].as_u64(), first["duplicate"].as_bool()),
+        (200, Some(3), Some(false)),
+        "{first}"
+    );
     let (s, again) = post_with(a, "/push", &key, &push).expect("answer");
-    assert_eq!((s, again["accepted"].as_u64(), again["duplicate"].as_bool()), (200, Some(3), Some(true)), "{again}");
+    assert_eq!(
+        (s, again["accepted"].as_u64(), again["duplicate"].as_bool()),
+        (200, Some(3), Some(true)),
+        "{again}"
+    );
     assert_eq!(metric(a, "featc_events_total"), before + 3.0);
     assert_eq!(metric(a, "featc_pushes_duplicate_total"), 1.0);
 }
@@ -201,7 +373,9 @@ fn a_retried_push_with_its_idempotency_key_counts_once() {
 async fn reads_wait_for_the_bootstrap_with_503() {
     let (_, graph) = compile(&repo().join("examples/fraud"));
     let config = featc_server::ServeConfig::new("127.0.0.1:0".parse().expect("addr"));
-    let server = featc_server::Server::start(graph, config).await.expect("start");
+    let server = featc_server::Server::start(graph, config)
+        .await
+        .expect("start");
     let addr = server.addr.to_string();
     let a = addr.clone();
     let (health, read) = tokio::task::spawn_blocking(move || {
@@ -216,7 +390,9 @@ async fn reads_wait_for_the_bootstrap_with_503() {
     assert_eq!(read.1["error"]["code"], "bootstrapping");
     server.ready();
     let a = addr.clone();
-    let (status, _) = tokio::task::spawn_blocking(move || get(&a, "/health")).await.expect("client");
+    let (status, _) = tokio::task::spawn_blocking(move || get(&a, "/health"))
+        .await
+        .expect("client");
     assert_eq!(status, 200);
     server.shutdown().await.expect("a clean stop");
 }
@@ -231,7 +407,8 @@ fn doc_blocks() -> Vec<Json> {
             (None, "```json") => current = Some(String::new()),
             (Some(_), "```") => {
                 let block = current.take().unwrap_or_default();
-                blocks.push(serde_json::from_str(&block).unwrap_or_else(|e| panic!("{e}: {block}")));
+                blocks
+                    .push(serde_json::from_str(&block).unwrap_or_else(|e| panic!("{e}: {block}")));
             }
             (Some(b), l) => {
                 b.push_str(l);
@@ -284,11 +461,17 @@ fn the_requests_of_docs_serving_md_are_answered_as_shown() {
             shape(shown, "", &mut want);
             shape(&answer, "", &mut got);
             assert_eq!(got, want, "docs/serving.md block {}: {answer}", i + 1);
-            assert_eq!(answer["metadata"]["feature_names"], shown["metadata"]["feature_names"]);
+            assert_eq!(
+                answer["metadata"]["feature_names"],
+                shown["metadata"]["feature_names"]
+            );
         }
     }
     assert!(requests >= 2, "docs/serving.md shows a read and a push");
-    let error = blocks.iter().find(|b| b.get("error").is_some()).expect("an error example");
+    let error = blocks
+        .iter()
+        .find(|b| b.get("error").is_some())
+        .expect("an error example");
     let (status, answer) = post(
         &served.addr,
         "/get-online-features",

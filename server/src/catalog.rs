@@ -62,9 +62,17 @@ impl Catalog {
                 let Some(plan) = op.plan.features.get(f.index) else {
                     continue;
                 };
-                let keys: Vec<(String, DataType)> =
-                    op.plan.keys.iter().map(|k| (k.name.clone(), k.ty)).collect();
-                let entity = match catalog.entities.iter().position(|e| e.name == op.plan.entity) {
+                let keys: Vec<(String, DataType)> = op
+                    .plan
+                    .keys
+                    .iter()
+                    .map(|k| (k.name.clone(), k.ty))
+                    .collect();
+                let entity = match catalog
+                    .entities
+                    .iter()
+                    .position(|e| e.name == op.plan.entity)
+                {
                     Some(e) => e,
                     None => {
                         catalog.entities.push(EntityEntry {

@@ -21,8 +21,8 @@ pub mod durable;
 pub mod metrics;
 pub mod online;
 pub mod serve;
-pub mod writer;
 pub mod time;
+pub mod writer;
 
 pub use config::{Clock, ServeConfig};
 pub use serve::{serve, ServeError, Server};

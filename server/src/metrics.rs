@@ -7,8 +7,8 @@ use std::time::Duration;
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
 const BUCKETS: [f64; 16] = [
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-    0.5, 1.0, 2.5, 10.0,
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5, 10.0,
 ];
 
 /// A Prometheus histogram of durations, lock-free.
@@ -104,27 +104,120 @@ pub struct RuntimeView {
 pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
     let mut out = String::with_capacity(8192);
     let mut gauge = |name: &str, help: &str, kind: &str, value: String| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
     };
-    gauge("featc_ready", "1 when the server answers reads (bootstrap done).", "gauge", u64::from(view.ready).to_string());
-    gauge("featc_events_total", "Events ingested (all sources).", "counter", view.events.to_string());
-    gauge("featc_late_events_total", "Events older than their source's watermark when ingested.", "counter", view.late.to_string());
-    gauge("featc_dead_lettered_total", "Late events kept out of the state (dead-letter policy).", "counter", view.dead_lettered.to_string());
-    gauge("featc_null_key_rows_total", "(row, entity) pairs skipped because a key column was null.", "counter", view.null_keys.to_string());
-    gauge("featc_entities", "Entity keys held in the online state.", "gauge", view.entities.to_string());
-    gauge("featc_state_bytes", "Approximate bytes of the online state.", "gauge", view.state_bytes.to_string());
+    gauge(
+        "featc_ready",
+        "1 when the server answers reads (bootstrap done).",
+        "gauge",
+        u64::from(view.ready).to_string(),
+    );
+    gauge(
+        "featc_events_total",
+        "Events ingested (all sources).",
+        "counter",
+        view.events.to_string(),
+    );
+    gauge(
+        "featc_late_events_total",
+        "Events older than their source's watermark when ingested.",
+        "counter",
+        view.late.to_string(),
+    );
+    gauge(
+        "featc_dead_lettered_total",
+        "Late events kept out of the state (dead-letter policy).",
+        "counter",
+        view.dead_lettered.to_string(),
+    );
+    gauge(
+        "featc_null_key_rows_total",
+        "(row, entity) pairs skipped because a key column was null.",
+        "counter",
+        view.null_keys.to_string(),
+    );
+    gauge(
+        "featc_entities",
+        "Entity keys held in the online state.",
+        "gauge",
+        view.entities.to_string(),
+    );
+    gauge(
+        "featc_state_bytes",
+        "Approximate bytes of the online state.",
+        "gauge",
+        view.state_bytes.to_string(),
+    );
     let c = |a: &AtomicU64| a.load(Relaxed).to_string();
-    gauge("featc_unauthorized_total", "Requests refused for a missing or wrong token.", "counter", c(&stats.unauthorized));
-    gauge("featc_entities_read_total", "Entities answered by reads.", "counter", c(&stats.entities_read));
-    gauge("featc_push_rows_accepted_total", "Pushed rows made durable and applied.", "counter", c(&stats.rows_accepted));
-    gauge("featc_push_rows_late_total", "Pushed rows that were late when applied.", "counter", c(&stats.rows_late));
-    gauge("featc_pushes_refused_total", "Pushes refused whole (bad rows or columns).", "counter", c(&stats.pushes_refused));
-    gauge("featc_pushes_duplicate_total", "Pushes recognised by their idempotency key and not applied again.", "counter", c(&stats.pushes_duplicate));
-    gauge("featc_wal_records_total", "Records appended to the write-ahead log.", "counter", c(&stats.wal_records));
-    gauge("featc_wal_bytes_total", "Bytes appended to the write-ahead log.", "counter", c(&stats.wal_bytes));
-    gauge("featc_wal_syncs_total", "fsyncs of the write-ahead log (one per group commit).", "counter", c(&stats.wal_syncs));
-    gauge("featc_checkpoints_total", "Checkpoints written.", "counter", c(&stats.checkpoints));
-    gauge("featc_checkpoint_failures_total", "Checkpoints that failed (the log is kept).", "counter", c(&stats.checkpoint_failures));
+    gauge(
+        "featc_unauthorized_total",
+        "Requests refused for a missing or wrong token.",
+        "counter",
+        c(&stats.unauthorized),
+    );
+    gauge(
+        "featc_entities_read_total",
+        "Entities answered by reads.",
+        "counter",
+        c(&stats.entities_read),
+    );
+    gauge(
+        "featc_push_rows_accepted_total",
+        "Pushed rows made durable and applied.",
+        "counter",
+        c(&stats.rows_accepted),
+    );
+    gauge(
+        "featc_push_rows_late_total",
+        "Pushed rows that were late when applied.",
+        "counter",
+        c(&stats.rows_late),
+    );
+    gauge(
+        "featc_pushes_refused_total",
+        "Pushes refused whole (bad rows or columns).",
+        "counter",
+        c(&stats.pushes_refused),
+    );
+    gauge(
+        "featc_pushes_duplicate_total",
+        "Pushes recognised by their idempotency key and not applied again.",
+        "counter",
+        c(&stats.pushes_duplicate),
+    );
+    gauge(
+        "featc_wal_records_total",
+        "Records appended to the write-ahead log.",
+        "counter",
+        c(&stats.wal_records),
+    );
+    gauge(
+        "featc_wal_bytes_total",
+        "Bytes appended to the write-ahead log.",
+        "counter",
+        c(&stats.wal_bytes),
+    );
+    gauge(
+        "featc_wal_syncs_total",
+        "fsyncs of the write-ahead log (one per group commit).",
+        "counter",
+        c(&stats.wal_syncs),
+    );
+    gauge(
+        "featc_checkpoints_total",
+        "Checkpoints written.",
+        "counter",
+        c(&stats.checkpoints),
+    );
+    gauge(
+        "featc_checkpoint_failures_total",
+        "Checkpoints that failed (the log is kept).",
+        "counter",
+        c(&stats.checkpoint_failures),
+    );
     gauge(
         "featc_last_checkpoint_seconds",
         "Duration of the last checkpoint.",
@@ -134,23 +227,45 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
     let _ = writeln!(out, "# HELP featc_source_watermark_seconds A source's watermark (latest event time minus allowed lateness), Unix seconds.\n# TYPE featc_source_watermark_seconds gauge");
     for (name, watermark, _) in &view.sources {
         if let Some(w) = watermark {
-            let _ = writeln!(out, "featc_source_watermark_seconds{{source=\"{name}\"}} {}", *w as f64 / 1e6);
+            let _ = writeln!(
+                out,
+                "featc_source_watermark_seconds{{source=\"{name}\"}} {}",
+                *w as f64 / 1e6
+            );
         }
     }
     let _ = writeln!(out, "# HELP featc_source_freshness_lag_seconds Now minus a source's latest event time.\n# TYPE featc_source_freshness_lag_seconds gauge");
     for (name, _, latest) in &view.sources {
         if let Some(l) = latest {
-            let _ = writeln!(out, "featc_source_freshness_lag_seconds{{source=\"{name}\"}} {}", (now_us - l) as f64 / 1e6);
+            let _ = writeln!(
+                out,
+                "featc_source_freshness_lag_seconds{{source=\"{name}\"}} {}",
+                (now_us - l) as f64 / 1e6
+            );
         }
     }
     let _ = writeln!(out, "# HELP featc_requests_total Requests answered, by route and status class.\n# TYPE featc_requests_total counter");
     for (route, s) in [("read", &stats.reads), ("push", &stats.pushes)] {
-        for (class, n) in [("2xx", &s.ok), ("4xx", &s.client_errors), ("5xx", &s.server_errors)] {
-            let _ = writeln!(out, "featc_requests_total{{route=\"{route}\",status=\"{class}\"}} {}", n.load(Relaxed));
+        for (class, n) in [
+            ("2xx", &s.ok),
+            ("4xx", &s.client_errors),
+            ("5xx", &s.server_errors),
+        ] {
+            let _ = writeln!(
+                out,
+                "featc_requests_total{{route=\"{route}\",status=\"{class}\"}} {}",
+                n.load(Relaxed)
+            );
         }
     }
     let _ = writeln!(out, "# HELP featc_request_seconds Time to answer a request, by route.\n# TYPE featc_request_seconds histogram");
-    stats.reads.latency.render(&mut out, "featc_request_seconds", "route=\"read\"");
-    stats.pushes.latency.render(&mut out, "featc_request_seconds", "route=\"push\"");
+    stats
+        .reads
+        .latency
+        .render(&mut out, "featc_request_seconds", "route=\"read\"");
+    stats
+        .pushes
+        .latency
+        .render(&mut out, "featc_request_seconds", "route=\"push\"");
     out
 }

@@ -24,7 +24,10 @@ pub enum ServeError {
     Config(String),
     Graph(String),
     State(DurableError),
-    Listen { addr: SocketAddr, message: String },
+    Listen {
+        addr: SocketAddr,
+        message: String,
+    },
     Bootstrap(String),
     Shutdown(String),
 }
@@ -87,7 +90,13 @@ impl Server {
             None => {
                 let rt = StreamRuntime::with_options(graph, options)
                     .map_err(|e| ServeError::Graph(e.to_string()))?;
-                (None, rt, Idempotency::default(), false, "state: in memory only (no --state): a restart starts empty".to_string())
+                (
+                    None,
+                    rt,
+                    Idempotency::default(),
+                    false,
+                    "state: in memory only (no --state): a restart starts empty".to_string(),
+                )
             }
             Some(dir) => {
                 let identity = Identity::of(&graph).map_err(ServeError::Graph)?;
@@ -95,16 +104,21 @@ impl Server {
                 let mut pushes = Idempotency::default();
                 let (mut rt, bootstrapped, from) = match found.checkpoint {
                     Some((header, snapshot)) => {
-                        let rt = crate::durable::snapshot::restore(graph, options, &snapshot).map_err(|e| {
-                            ServeError::State(DurableError::Corrupt(format!(
-                                "the checkpoint in `{}` cannot be loaded: {e}",
-                                dir.display()
-                            )))
-                        })?;
+                        let rt = crate::durable::snapshot::restore(graph, options, &snapshot)
+                            .map_err(|e| {
+                                ServeError::State(DurableError::Corrupt(format!(
+                                    "the checkpoint in `{}` cannot be loaded: {e}",
+                                    dir.display()
+                                )))
+                            })?;
                         for (k, accepted, late) in header.pushes {
                             pushes.insert(k, accepted, late);
                         }
-                        (rt, header.bootstrapped, format!("checkpoint of record {}", header.upto))
+                        (
+                            rt,
+                            header.bootstrapped,
+                            format!("checkpoint of record {}", header.upto),
+                        )
                     }
                     None => (
                         StreamRuntime::with_options(graph, options)
@@ -140,13 +154,23 @@ impl Server {
                 let note = format!(
                     "state: {} (loaded {from}, re-applied {replayed} logged pushes{})",
                     dir.display(),
-                    if skipped > 0 { format!(", {skipped} skipped") } else { String::new() }
+                    if skipped > 0 {
+                        format!(", {skipped} skipped")
+                    } else {
+                        String::new()
+                    }
                 );
                 (Some(state), rt, pushes, bootstrapped, note)
             }
         };
         let (handle, inbox) = writer::channel();
-        let online = Arc::new(Online::new(runtime, checker, catalog, config.clone(), handle));
+        let online = Arc::new(Online::new(
+            runtime,
+            checker,
+            catalog,
+            config.clone(),
+            handle,
+        ));
         let writer = Writer::new(Arc::clone(&online), state, pushes, bootstrapped)
             .spawn(inbox)
             .map_err(|e| ServeError::Config(format!("cannot start the writer thread: {e}")))?;
@@ -193,13 +217,17 @@ impl Server {
     /// Loads a batch of a source's history (only before `finish_bootstrap`).
     pub fn bootstrap_batch(&self, source: &str, batch: &RecordBatch) -> Result<(), ServeError> {
         if self.online.phase() != Phase::Bootstrapping {
-            return Err(ServeError::Bootstrap("the server is already serving".into()));
+            return Err(ServeError::Bootstrap(
+                "the server is already serving".into(),
+            ));
         }
         self.online
             .runtime()
             .ingest(source, batch)
             .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
-        self.online.boot_done.fetch_add(batch.num_rows() as u64, Relaxed);
+        self.online
+            .boot_done
+            .fetch_add(batch.num_rows() as u64, Relaxed);
         Ok(())
     }
 

@@ -102,6 +102,8 @@ mod tests {
     fn non_times_are_refused_with_a_reason() {
         assert!(parse_time(&json!(1.5)).is_err());
         assert!(parse_time(&json!(true)).unwrap_err().contains("a boolean"));
-        assert!(parse_time(&json!("yesterday")).unwrap_err().contains("RFC 3339"));
+        assert!(parse_time(&json!("yesterday"))
+            .unwrap_err()
+            .contains("RFC 3339"));
     }
 }

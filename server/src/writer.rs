@@ -73,7 +73,10 @@ impl WriterHandle {
     pub async fn checkpoint(&self, bootstrapped: bool) -> Result<(), String> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Message::Checkpoint { bootstrapped, reply })
+            .send(Message::Checkpoint {
+                bootstrapped,
+                reply,
+            })
             .map_err(|_| "the writer stopped".to_string())?;
         answer.await.map_err(|_| "the writer stopped".to_string())?
     }
@@ -157,7 +160,10 @@ impl Writer {
             self.checkpoint_if_due();
             for m in control {
                 match m {
-                    Message::Checkpoint { bootstrapped, reply } => {
+                    Message::Checkpoint {
+                        bootstrapped,
+                        reply,
+                    } => {
                         self.bootstrapped |= bootstrapped;
                         let _ = reply.send(self.checkpoint());
                     }
@@ -181,7 +187,9 @@ impl Writer {
         for (p, reply) in group {
             let seen = p.key.as_ref().is_some_and(|k| {
                 self.pushes.get(k).is_some()
-                    || fresh.iter().any(|(q, _): &(Pending, _)| q.key.as_ref() == Some(k))
+                    || fresh
+                        .iter()
+                        .any(|(q, _): &(Pending, _)| q.key.as_ref() == Some(k))
             });
             if seen {
                 repeats.push((p, reply));
@@ -201,19 +209,17 @@ impl Writer {
                     .encode()
                 })
                 .collect();
-            let logged = encoded
-                .map_err(ApiError::Storage)
-                .and_then(|records| {
-                    let n: usize = records.iter().map(Vec::len).sum();
-                    state
-                        .log
-                        .append(&records)
-                        .map_err(|e| ApiError::Storage(e.to_string()))?;
-                    stats.wal_records.fetch_add(records.len() as u64, Relaxed);
-                    stats.wal_bytes.fetch_add(n as u64, Relaxed);
-                    stats.wal_syncs.fetch_add(1, Relaxed);
-                    Ok(())
-                });
+            let logged = encoded.map_err(ApiError::Storage).and_then(|records| {
+                let n: usize = records.iter().map(Vec::len).sum();
+                state
+                    .log
+                    .append(&records)
+                    .map_err(|e| ApiError::Storage(e.to_string()))?;
+                stats.wal_records.fetch_add(records.len() as u64, Relaxed);
+                stats.wal_bytes.fetch_add(n as u64, Relaxed);
+                stats.wal_syncs.fetch_add(1, Relaxed);
+                Ok(())
+            });
             if let Err(e) = logged {
                 for (_, reply) in fresh.into_iter().chain(repeats) {
                     let _ = reply.send(Err(e.clone()));
@@ -261,7 +267,9 @@ impl Writer {
                     late,
                     duplicate: true,
                 })
-                .ok_or_else(|| ApiError::Refused("the first push with this Idempotency-Key was refused".into()));
+                .ok_or_else(|| {
+                    ApiError::Refused("the first push with this Idempotency-Key was refused".into())
+                });
             let _ = reply.send(answer);
         }
     }

@@ -89,8 +89,15 @@ fn shown(r: &Result<FeatureVector, StreamError>) -> String {
 /// One step both runtimes take.
 #[derive(Debug, Clone)]
 enum Step {
-    Ingest { source: usize, rows: Vec<u32> },
-    Read { row: usize, from_clicks: bool, t: i64 },
+    Ingest {
+        source: usize,
+        rows: Vec<u32>,
+    },
+    Read {
+        row: usize,
+        from_clicks: bool,
+        t: i64,
+    },
     Compact,
     Hold(Option<i64>),
 }
@@ -176,11 +183,18 @@ fn run(
                 if keys.iter().any(|(e, _)| *e == op.plan.entity) {
                     continue;
                 }
-                let key = op.plan.keys.iter().map(|k| cell(batch, &k.column, *row)).collect();
+                let key = op
+                    .plan
+                    .keys
+                    .iter()
+                    .map(|k| cell(batch, &k.column, *row))
+                    .collect();
                 keys.push((op.plan.entity.clone(), key));
             }
-            let keys: Vec<(&str, &[Value])> =
-                keys.iter().map(|(e, k)| (e.as_str(), k.as_slice())).collect();
+            let keys: Vec<(&str, &[Value])> = keys
+                .iter()
+                .map(|(e, k)| (e.as_str(), k.as_slice()))
+                .collect();
             shown(&rt.get_keys(&keys, &Selection::All, *t))
         }
     }
@@ -217,10 +231,10 @@ fn check_restore(case: &GenCase, policy: LatePolicy, split: u64, seed: u64) -> R
         .collect();
     let steps = steps(case, &sources, seed);
     let split = (split % (steps.len() as u64 + 1)) as usize;
-    let mut a = StreamRuntime::with_options(graph.clone(), options.clone())
-        .map_err(|e| e.to_string())?;
-    let mut b = StreamRuntime::with_options(graph.clone(), options.clone())
-        .map_err(|e| e.to_string())?;
+    let mut a =
+        StreamRuntime::with_options(graph.clone(), options.clone()).map_err(|e| e.to_string())?;
+    let mut b =
+        StreamRuntime::with_options(graph.clone(), options.clone()).map_err(|e| e.to_string())?;
     for (i, step) in steps.iter().enumerate() {
         if i == split {
             let bytes = b.snapshot().map_err(|e| e.to_string())?;
@@ -238,7 +252,10 @@ fn check_restore(case: &GenCase, policy: LatePolicy, split: u64, seed: u64) -> R
                 return Err("the restored runtime's snapshot differs".into());
             }
         }
-        let (x, y) = (run(&mut a, step, case, &sources), run(&mut b, step, case, &sources));
+        let (x, y) = (
+            run(&mut a, step, case, &sources),
+            run(&mut b, step, case, &sources),
+        );
         if x != y {
             return Err(format!("step {i} ({step:?}):\n{x}\nvs restored\n{y}"));
         }
@@ -360,11 +377,17 @@ fn small_graph(feat: &str) -> StreamGraph {
 
 /// A runtime of `SMALL` after a few events (with a late one and a null key).
 fn small_runtime(options: Options) -> StreamRuntime {
-    use datafusion::arrow::array::{Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+    use datafusion::arrow::array::{
+        Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    };
     use datafusion::arrow::datatypes::{Field, Schema, TimeUnit};
     let mut rt = StreamRuntime::with_options(small_graph(SMALL), options).expect("runtime");
     let schema = Arc::new(Schema::new(vec![
-        Field::new("ts", ArrowType::Timestamp(TimeUnit::Microsecond, None), false),
+        Field::new(
+            "ts",
+            ArrowType::Timestamp(TimeUnit::Microsecond, None),
+            false,
+        ),
         Field::new("k", ArrowType::Int64, true),
         Field::new("s", ArrowType::Utf8, true),
         Field::new("f", ArrowType::Float64, true),
@@ -376,8 +399,18 @@ fn small_runtime(options: Options) -> StreamRuntime {
                 1_000_000, 20_000_000, 3_000_000, 21_000_000,
             ])),
             Arc::new(Int64Array::from(vec![Some(1), Some(2), Some(1), None])),
-            Arc::new(StringArray::from(vec![Some("a"), Some("b"), None, Some("a")])),
-            Arc::new(Float64Array::from(vec![Some(0.1), Some(-0.0), Some(2.5), None])),
+            Arc::new(StringArray::from(vec![
+                Some("a"),
+                Some("b"),
+                None,
+                Some("a"),
+            ])),
+            Arc::new(Float64Array::from(vec![
+                Some(0.1),
+                Some(-0.0),
+                Some(2.5),
+                None,
+            ])),
         ],
     )
     .expect("batch");
@@ -512,17 +545,25 @@ fn a_snapshot_of_one_graph_is_refused_by_another() {
 /// goes on to the same state.
 #[test]
 fn a_large_distinct_set_and_a_shrunk_buffer_come_back_the_same() {
-    use datafusion::arrow::array::{Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+    use datafusion::arrow::array::{
+        Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    };
     use datafusion::arrow::datatypes::{Field, Schema, TimeUnit};
     let schema = Arc::new(Schema::new(vec![
-        Field::new("ts", ArrowType::Timestamp(TimeUnit::Microsecond, None), false),
+        Field::new(
+            "ts",
+            ArrowType::Timestamp(TimeUnit::Microsecond, None),
+            false,
+        ),
         Field::new("k", ArrowType::Int64, true),
         Field::new("s", ArrowType::Utf8, true),
         Field::new("f", ArrowType::Float64, true),
     ]));
     let batch = |from: i64, n: i64, step_s: i64| {
         let ts: Vec<i64> = (0..n).map(|i| (from + i * step_s) * 1_000_000).collect();
-        let s: Vec<String> = (0..n).map(|i| format!("value number {}", from + i)).collect();
+        let s: Vec<String> = (0..n)
+            .map(|i| format!("value number {}", from + i))
+            .collect();
         RecordBatch::try_new(
             schema.clone(),
             vec![

@@ -50,7 +50,12 @@ fn read(rel: &str) -> String {
 }
 
 /// The library crates' source folders (what "library code" means below).
-const LIBRARY_SOURCES: &[&str] = &["grammar/src/", "compiler/src/", "runtime/src/", "server/src/"];
+const LIBRARY_SOURCES: &[&str] = &[
+    "grammar/src/",
+    "compiler/src/",
+    "runtime/src/",
+    "server/src/",
+];
 
 #[test]
 fn every_rust_file_starts_with_a_doc_line() {
@@ -140,7 +145,11 @@ fn only_the_diagnostics_module_names_codespan_reporting() {
 #[test]
 fn library_code_reads_and_writes_files_only_in_the_cli_and_io_modules() {
     // The server keeps its state directory (log, checkpoints, identity) in `durable/`.
-    const ALLOWED: &[&str] = &["compiler/src/cli/", "runtime/src/io/", "server/src/durable/"];
+    const ALLOWED: &[&str] = &[
+        "compiler/src/cli/",
+        "runtime/src/io/",
+        "server/src/durable/",
+    ];
     let mut offenders = Vec::new();
     for f in rust_files() {
         let library = LIBRARY_SOURCES.iter().any(|s| f.starts_with(s));

@@ -142,7 +142,9 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
     eprintln!("featc serve: {}", server.recovered);
     if args.bootstrap {
         if server.bootstrapped {
-            eprintln!("featc serve: the state already holds the sources' history; --bootstrap skipped");
+            eprintln!(
+                "featc serve: the state already holds the sources' history; --bootstrap skipped"
+            );
         } else if server.online().runtime().metrics().events > 0 {
             return Err(format!(
                 "--bootstrap: the state in `{}` already holds pushed events; loading the history into it would count events twice (start from a new --state)",
@@ -178,7 +180,9 @@ async fn bootstrap(
     let mut sources = Vec::new();
     let mut total = 0u64;
     for (_, op) in graph.sources() {
-        let Some(table) = tables.get(&op.name) else { continue };
+        let Some(table) = tables.get(&op.name) else {
+            continue;
+        };
         let frame = ctx.read_table(table.clone()).map_err(super::engine_error)?;
         let rows = frame
             .clone()

@@ -113,7 +113,9 @@ pub fn request(
     body: &[u8],
 ) -> Option<(u16, Vec<u8>)> {
     let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .ok()?;
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
         body.len()
@@ -162,9 +164,8 @@ pub fn post_with(
 ) -> Option<(u16, Json)> {
     let bytes = serde_json::to_vec(body).expect("json");
     let (status, body) = request(addr, "POST", path, headers, &bytes)?;
-    let json = serde_json::from_slice(&body).unwrap_or_else(|_| {
-        Json::String(String::from_utf8_lossy(&body).into_owned())
-    });
+    let json = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(&body).into_owned()));
     Some((status, json))
 }
 
@@ -196,7 +197,8 @@ pub fn compile(dir: &Path) -> (featc::ir::Project, featc_runtime::stream::Stream
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     let project = featc::compile(&files).unwrap_or_else(|d| panic!("{}", d.render(&files, false)));
-    let graph = featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower");
+    let graph =
+        featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower");
     (project, graph)
 }
 
@@ -220,7 +222,9 @@ pub fn cell_json(cells: &featc_runtime::stream::Cells<'_>, row: usize) -> Json {
         Value::Null => Json::Null,
         Value::Int64(i) => Json::from(i),
         Value::Float64(f) if f.is_nan() => Json::from("NaN"),
-        Value::Float64(f) if f.is_infinite() => Json::from(if f > 0.0 { "Infinity" } else { "-Infinity" }),
+        Value::Float64(f) if f.is_infinite() => {
+            Json::from(if f > 0.0 { "Infinity" } else { "-Infinity" })
+        }
         Value::Float64(f) => Json::from(f),
         Value::Bool(b) => Json::from(b),
         Value::String(s) => Json::from(&*s),
@@ -234,12 +238,18 @@ pub fn events(project: &featc::ir::Project, graph: &featc_runtime::stream::Strea
     use featc_runtime::stream::{conform, Cells};
     let mut sources = Vec::new();
     for (_, op) in graph.sources() {
-        let source = project.sources.iter().find(|s| s.name == op.name).expect("source");
+        let source = project
+            .sources
+            .iter()
+            .find(|s| s.name == op.name)
+            .expect("source");
         let location = source.location.as_ref().expect("a declared file");
         let path = repo().join(location);
         let batch = read_parquet(&path);
         let column = |name: &str, ty: DataType| {
-            let array = batch.column_by_name(name).unwrap_or_else(|| panic!("column {name}"));
+            let array = batch
+                .column_by_name(name)
+                .unwrap_or_else(|| panic!("column {name}"));
             conform(array, ty, name).expect("conform")
         };
         let time = column(&op.time_column, DataType::Timestamp);
@@ -275,12 +285,20 @@ pub fn push_body(source: &SourceEvents, rows: &[usize]) -> Json {
     let mut df = serde_json::Map::new();
     df.insert(
         source.time_column.clone(),
-        Json::from(rows.iter().map(|&r| Json::from(source.rows[r].0)).collect::<Vec<_>>()),
+        Json::from(
+            rows.iter()
+                .map(|&r| Json::from(source.rows[r].0))
+                .collect::<Vec<_>>(),
+        ),
     );
     for (c, (name, _)) in source.columns.iter().enumerate() {
         df.insert(
             name.clone(),
-            Json::from(rows.iter().map(|&r| source.rows[r].1[c].clone()).collect::<Vec<_>>()),
+            Json::from(
+                rows.iter()
+                    .map(|&r| source.rows[r].1[c].clone())
+                    .collect::<Vec<_>>(),
+            ),
         );
     }
     serde_json::json!({"push_source_name": source.name, "df": df, "to": "online"})
@@ -315,7 +333,9 @@ pub fn arrival(events: &Events, disorder_us: i64, seed: u64) -> Vec<(usize, usiz
 /// A training set's cell as the JSON a read answers (floats by their bits).
 pub fn expected_cell(array: &datafusion::arrow::array::ArrayRef, row: usize) -> Json {
     use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimestampMicrosecondType};
+    use datafusion::arrow::datatypes::{
+        DataType, Float64Type, Int64Type, TimestampMicrosecondType,
+    };
     if array.is_null(row) {
         return Json::Null;
     }
@@ -355,4 +375,3 @@ pub fn served_cell(value: &Json, ty: &datafusion::arrow::datatypes::DataType) ->
         (v, _) => v.clone(),
     }
 }
-

@@ -253,7 +253,9 @@ impl Persist for FixedAcc {
             limbs.push(r.i64()?);
         }
         if pending >= MAX_PENDING || (lo as usize).saturating_add(n) > (u32::MAX as usize) {
-            return Err(SnapshotError::Malformed("exact sum limbs out of range".into()));
+            return Err(SnapshotError::Malformed(
+                "exact sum limbs out of range".into(),
+            ));
         }
         Ok(FixedAcc { lo, limbs, pending })
     }

@@ -44,10 +44,9 @@ impl fmt::Display for SnapshotError {
                 "snapshot format version {found}, this featc reads version {expected}; \
                  replay the event log instead"
             ),
-            SnapshotError::Truncated { expected, found } => write!(
-                f,
-                "the snapshot is truncated: {found} bytes of {expected}"
-            ),
+            SnapshotError::Truncated { expected, found } => {
+                write!(f, "the snapshot is truncated: {found} bytes of {expected}")
+            }
             SnapshotError::TrailingBytes { expected, found } => write!(
                 f,
                 "the snapshot has {found} bytes, its header says {expected}"

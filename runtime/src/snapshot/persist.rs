@@ -58,7 +58,9 @@ impl<T: Persist> Persist for Option<T> {
         match r.u8()? {
             0 => Ok(None),
             1 => Ok(Some(T::load(r)?)),
-            b => Err(SnapshotError::Malformed(format!("{b} is not an option tag"))),
+            b => Err(SnapshotError::Malformed(format!(
+                "{b} is not an option tag"
+            ))),
         }
     }
 }

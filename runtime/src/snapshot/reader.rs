@@ -181,7 +181,10 @@ impl<'a> Reader<'a> {
 
     /// `Writer::words` of `n` words, appended to `out`.
     pub fn words_into(&mut self, n: usize, out: &mut Vec<u64>) -> Result<(), SnapshotError> {
-        let raw = self.take(n.checked_mul(8).ok_or_else(|| malformed("too many words"))?)?;
+        let raw = self.take(
+            n.checked_mul(8)
+                .ok_or_else(|| malformed("too many words"))?,
+        )?;
         out.extend(raw.chunks_exact(8).map(|c| {
             let mut w = [0u8; 8];
             w.copy_from_slice(c);

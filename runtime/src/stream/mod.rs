@@ -32,6 +32,7 @@ pub mod replay;
 mod runtime;
 mod snapshot;
 
+pub use crate::snapshot::SnapshotError;
 pub use cells::{conform, Cells, ValuesBuilder};
 pub use dead_letter::DeadLetters;
 pub use error::StreamError;
@@ -41,4 +42,3 @@ pub use policy::{LatePolicy, Options, DEFAULT_FOLD_RUN};
 pub use read::{FeatureValue, FeatureVector, Selection, Status};
 pub use replay::{replay, replay_with_progress, ReplayOptions, ReplayReport};
 pub use runtime::StreamRuntime;
-pub use crate::snapshot::SnapshotError;

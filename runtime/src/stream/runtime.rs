@@ -431,7 +431,8 @@ impl StreamRuntime {
                 .and_then(|o| o.services.iter().find(|s| s.name == *name))
                 .map(|s| s.features.clone())
                 .ok_or_else(|| StreamError::UnknownService(name.to_string())),
-            Selection::Indices(indices) => match indices.iter().find(|&&i| i >= self.outputs.len()) {
+            Selection::Indices(indices) => match indices.iter().find(|&&i| i >= self.outputs.len())
+            {
                 Some(i) => Err(StreamError::UnknownFeature(format!("#{i}"))),
                 None => Ok(indices.to_vec()),
             },

@@ -13,34 +13,80 @@ pub enum ApiError {
     /// The body is not JSON (serde_json's message has the line and column).
     BadJson(String),
     /// A field has the wrong shape (`field`, what was expected).
-    BadField { field: String, message: String },
+    BadField {
+        field: String,
+        message: String,
+    },
     /// A required field is absent.
     MissingField(String),
     /// A top-level field the request does not have.
-    UnknownField { field: String, suggestion: Option<String> },
-    UnknownFeature { field: String, name: String, suggestion: Option<String> },
-    UnknownService { name: String, suggestion: Option<String> },
-    UnknownSource { name: String, suggestion: Option<String> },
+    UnknownField {
+        field: String,
+        suggestion: Option<String>,
+    },
+    UnknownFeature {
+        field: String,
+        name: String,
+        suggestion: Option<String>,
+    },
+    UnknownService {
+        name: String,
+        suggestion: Option<String>,
+    },
+    UnknownSource {
+        name: String,
+        suggestion: Option<String>,
+    },
     /// A read needs this key column of this entity and the request lacks it.
-    MissingKeyColumn { column: String, entity: String },
+    MissingKeyColumn {
+        column: String,
+        entity: String,
+    },
     /// A push's `df` lacks a column the source declares (and the graph reads).
-    MissingColumn { source: String, column: String },
+    MissingColumn {
+        source: String,
+        column: String,
+    },
     /// A push's `df` has a column the source does not declare.
-    UnknownColumn { source: String, column: String, suggestion: Option<String> },
+    UnknownColumn {
+        source: String,
+        column: String,
+        suggestion: Option<String>,
+    },
     /// A value of a read key or a pushed row does not fit its column.
-    BadValue { field: String, row: usize, message: String },
+    BadValue {
+        field: String,
+        row: usize,
+        message: String,
+    },
     /// Columns of one request have different lengths (`first` set the length).
-    Lengths { field: String, first: String, expected: usize, found: usize },
-    TooManyEntities { found: usize, limit: usize },
+    Lengths {
+        field: String,
+        first: String,
+        expected: usize,
+        found: usize,
+    },
+    TooManyEntities {
+        found: usize,
+        limit: usize,
+    },
     /// The read time is before what the online state can still answer.
-    ReadBeforeHorizon { at: String, horizon: String },
+    ReadBeforeHorizon {
+        at: String,
+        horizon: String,
+    },
     /// The runtime refused the batch (names the source, column and row).
     Refused(String),
     Unauthorized,
-    BodyTooLarge { limit: usize },
+    BodyTooLarge {
+        limit: usize,
+    },
     NotFound(String),
     /// The server is loading history; it answers once ready.
-    Bootstrapping { done: u64, total: u64 },
+    Bootstrapping {
+        done: u64,
+        total: u64,
+    },
     ShuttingDown,
     /// The server's own storage failed: nothing was acknowledged.
     Storage(String),

@@ -87,13 +87,19 @@ pub fn body_of(
 
 /// A request body as a JSON object with only the `fields` it may have (an unknown
 /// one is refused with the closest known name).
-pub fn json_object(body: &[u8], fields: &[&str]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+pub fn json_object(
+    body: &[u8],
+    fields: &[&str],
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     let json: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ApiError::BadJson(e.to_string()))?;
     let serde_json::Value::Object(map) = json else {
         return Err(ApiError::BadField {
             field: String::new(),
-            message: format!("expected a JSON object, found {}", crate::time::kind_of(&json)),
+            message: format!(
+                "expected a JSON object, found {}",
+                crate::time::kind_of(&json)
+            ),
         });
     };
     if let Some(k) = map.keys().find(|k| !fields.contains(&k.as_str())) {
@@ -136,7 +142,11 @@ impl SameLength {
 }
 
 /// Counts and times an answer.
-pub fn finish(stats: &RouteStats, started: Instant, answer: Result<Response, ApiError>) -> Response {
+pub fn finish(
+    stats: &RouteStats,
+    started: Instant,
+    answer: Result<Response, ApiError>,
+) -> Response {
     let response = answer.unwrap_or_else(IntoResponse::into_response);
     stats.record(response.status().as_u16(), started.elapsed());
     response

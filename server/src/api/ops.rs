@@ -32,11 +32,7 @@ pub async fn health(State(online): State<Arc<Online>>) -> Response {
 pub async fn metrics(State(online): State<Arc<Online>>) -> Response {
     let view = online.runtime_view();
     let text = crate::metrics::render(&online.stats, &view, now_us());
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        text,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 pub async fn not_found(uri: Uri) -> Response {

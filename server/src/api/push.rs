@@ -38,7 +38,8 @@ pub async fn handle(
 ) -> Response {
     let started = std::time::Instant::now();
     let answer = answer(&online, &headers, body).await;
-    if matches!(&answer, Err(e) if e.status().is_client_error() && !matches!(e, ApiError::Unauthorized)) {
+    if matches!(&answer, Err(e) if e.status().is_client_error() && !matches!(e, ApiError::Unauthorized))
+    {
         online
             .stats
             .pushes_refused
@@ -110,21 +111,28 @@ pub fn parse(online: &Online, body: &[u8], key: Option<String>) -> Result<Pendin
     let source_name = match map.get("push_source_name") {
         Some(Json::String(s)) => s,
         Some(other) => {
-            return Err(bad("push_source_name", format!("expected a source name, found {}", kind_of(other))))
+            return Err(bad(
+                "push_source_name",
+                format!("expected a source name, found {}", kind_of(other)),
+            ))
         }
         None => return Err(ApiError::MissingField("push_source_name".into())),
     };
-    let source = online
-        .catalog
-        .source(source_name)
-        .map_err(|suggestion| ApiError::UnknownSource {
-            name: source_name.clone(),
-            suggestion,
-        })?;
+    let source =
+        online
+            .catalog
+            .source(source_name)
+            .map_err(|suggestion| ApiError::UnknownSource {
+                name: source_name.clone(),
+                suggestion,
+            })?;
     let df = match map.get("df") {
         Some(Json::Object(df)) => df,
         Some(other) => {
-            return Err(bad("df", format!("expected an object of columns, found {}", kind_of(other))))
+            return Err(bad(
+                "df",
+                format!("expected an object of columns, found {}", kind_of(other)),
+            ))
         }
         None => return Err(ApiError::MissingField("df".into())),
     };
@@ -138,9 +146,16 @@ pub fn parse(online: &Online, body: &[u8], key: Option<String>) -> Result<Pendin
 
 /// The `df` columns as a batch of the source's declared types (absent columns are
 /// left out: the check says which of them the graph needs).
-fn to_batch(source: &SourceEntry, df: &serde_json::Map<String, Json>) -> Result<RecordBatch, ApiError> {
-    let declared = std::iter::once((&source.time_column, DataType::Timestamp, false))
-        .chain(source.columns.iter().map(|(n, t, nullable)| (n, *t, *nullable)));
+fn to_batch(
+    source: &SourceEntry,
+    df: &serde_json::Map<String, Json>,
+) -> Result<RecordBatch, ApiError> {
+    let declared = std::iter::once((&source.time_column, DataType::Timestamp, false)).chain(
+        source
+            .columns
+            .iter()
+            .map(|(n, t, nullable)| (n, *t, *nullable)),
+    );
     let names: Vec<&str> = std::iter::once(source.time_column.as_str())
         .chain(source.columns.iter().map(|(n, _, _)| n.as_str()))
         .collect();
@@ -160,12 +175,23 @@ fn to_batch(source: &SourceEntry, df: &serde_json::Map<String, Json>) -> Result<
         let Some(cells) = df.get(name) else { continue };
         let field = format!("df.{name}");
         let Json::Array(cells) = cells else {
-            return Err(bad(&field, format!("expected a list of values, found {}", kind_of(cells))));
+            return Err(bad(
+                &field,
+                format!("expected a list of values, found {}", kind_of(cells)),
+            ));
         };
         rows.check(&field, cells.len())?;
-        let array = super::values::to_array(cells, ty)
-            .map_err(|(row, message)| ApiError::BadValue { field, row, message })?;
-        fields.push(Field::new(name, arrow_type(ty), nullable || array.null_count() > 0));
+        let array =
+            super::values::to_array(cells, ty).map_err(|(row, message)| ApiError::BadValue {
+                field,
+                row,
+                message,
+            })?;
+        fields.push(Field::new(
+            name,
+            arrow_type(ty),
+            nullable || array.null_count() > 0,
+        ));
         arrays.push(array);
     }
     if df.get(&source.time_column).is_none() {
@@ -186,13 +212,16 @@ fn refusal(source: &SourceEntry, e: StreamError) -> ApiError {
             source: source.name.clone(),
             column,
         },
-        StreamError::Data { column, row, message, .. } if !column.is_empty() => {
-            ApiError::BadValue {
-                field: format!("df.{column}"),
-                row,
-                message,
-            }
-        }
+        StreamError::Data {
+            column,
+            row,
+            message,
+            ..
+        } if !column.is_empty() => ApiError::BadValue {
+            field: format!("df.{column}"),
+            row,
+            message,
+        },
         other => ApiError::Refused(other.to_string()),
     }
 }

@@ -20,7 +20,13 @@ use crate::online::{KeyRows, Online};
 use crate::time::{format_time, kind_of, parse_time};
 
 /// The fields a read may have.
-const FIELDS: [&str; 5] = ["features", "feature_service", "entities", "full_feature_names", "at"];
+const FIELDS: [&str; 5] = [
+    "features",
+    "feature_service",
+    "entities",
+    "full_feature_names",
+    "at",
+];
 
 /// A read's entity columns as sent (name, values), answered back unchanged.
 type EntityColumns = Vec<(String, Vec<Json>)>;
@@ -90,18 +96,26 @@ pub fn parse(online: &Online, body: &[u8]) -> Result<ReadRequest, ApiError> {
                 .map(|(i, f)| {
                     let field = format!("features[{i}]");
                     let name = f.as_str().ok_or_else(|| {
-                        bad(&field, format!("expected a feature name, found {}", kind_of(f)))
+                        bad(
+                            &field,
+                            format!("expected a feature name, found {}", kind_of(f)),
+                        )
                     })?;
-                    catalog.feature(name).map_err(|suggestion| ApiError::UnknownFeature {
-                        field,
-                        name: name.to_string(),
-                        suggestion,
-                    })
+                    catalog
+                        .feature(name)
+                        .map_err(|suggestion| ApiError::UnknownFeature {
+                            field,
+                            name: name.to_string(),
+                            suggestion,
+                        })
                 })
                 .collect::<Result<_, _>>()?
         }
         (Some(other), None) => {
-            return Err(bad("features", format!("expected a list of names, found {}", kind_of(other))))
+            return Err(bad(
+                "features",
+                format!("expected a list of names, found {}", kind_of(other)),
+            ))
         }
         (None, Some(Json::String(name))) => catalog
             .service(name)
@@ -111,7 +125,10 @@ pub fn parse(online: &Online, body: &[u8]) -> Result<ReadRequest, ApiError> {
             })?
             .to_vec(),
         (None, Some(other)) => {
-            return Err(bad("feature_service", format!("expected a name, found {}", kind_of(other))))
+            return Err(bad(
+                "feature_service",
+                format!("expected a name, found {}", kind_of(other)),
+            ))
         }
         (None, None) => return Err(ApiError::MissingField("features".into())),
     };
@@ -119,7 +136,10 @@ pub fn parse(online: &Online, body: &[u8]) -> Result<ReadRequest, ApiError> {
         None | Some(Json::Null) => false,
         Some(Json::Bool(b)) => *b,
         Some(other) => {
-            return Err(bad("full_feature_names", format!("expected a boolean, found {}", kind_of(other))))
+            return Err(bad(
+                "full_feature_names",
+                format!("expected a boolean, found {}", kind_of(other)),
+            ))
         }
     };
     let names = feature_names(online, &features, full)?;
@@ -150,10 +170,18 @@ fn feature_names(online: &Online, features: &[usize], full: bool) -> Result<Vec<
         };
         if names.contains(&name) {
             return Err(bad(
-                if full { "features" } else { "full_feature_names" },
+                if full {
+                    "features"
+                } else {
+                    "full_feature_names"
+                },
                 format!(
                     "two requested features answer as `{name}`{}",
-                    if full { "" } else { ": set \"full_feature_names\": true" }
+                    if full {
+                        ""
+                    } else {
+                        ": set \"full_feature_names\": true"
+                    }
                 ),
             ));
         }
@@ -170,7 +198,13 @@ fn entity_keys(
     let columns: &Map<String, Json> = match entities {
         Some(Json::Object(m)) => m,
         Some(other) => {
-            return Err(bad("entities", format!("expected an object of key columns, found {}", kind_of(other))))
+            return Err(bad(
+                "entities",
+                format!(
+                    "expected an object of key columns, found {}",
+                    kind_of(other)
+                ),
+            ))
         }
         None => return Err(ApiError::MissingField("entities".into())),
     };
@@ -179,7 +213,10 @@ fn entity_keys(
     for (name, values) in columns {
         let field = format!("entities.{name}");
         let Json::Array(values) = values else {
-            return Err(bad(&field, format!("expected a list of keys, found {}", kind_of(values))));
+            return Err(bad(
+                &field,
+                format!("expected a list of keys, found {}", kind_of(values)),
+            ));
         };
         rows.check(&field, values.len())?;
         entity_columns.push((name.clone(), values.clone()));
@@ -202,19 +239,19 @@ fn entity_keys(
         let entity = &catalog.entities[e];
         let mut per_row = vec![Vec::with_capacity(entity.keys.len()); rows];
         for (key, ty) in &entity.keys {
-            let values = columns
-                .get(key)
-                .and_then(Json::as_array)
-                .ok_or_else(|| ApiError::MissingKeyColumn {
+            let values = columns.get(key).and_then(Json::as_array).ok_or_else(|| {
+                ApiError::MissingKeyColumn {
                     column: key.clone(),
                     entity: entity.name.clone(),
-                })?;
+                }
+            })?;
             for (row, v) in values.iter().enumerate() {
-                let value = super::values::to_value(v, *ty).map_err(|message| ApiError::BadValue {
-                    field: format!("entities.{key}"),
-                    row,
-                    message,
-                })?;
+                let value =
+                    super::values::to_value(v, *ty).map_err(|message| ApiError::BadValue {
+                        field: format!("entities.{key}"),
+                        row,
+                        message,
+                    })?;
                 per_row[row].push(value);
             }
         }
@@ -245,7 +282,11 @@ fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Response
     let mut errors: Vec<Json> = Vec::new();
     for (i, name) in request.names.iter().enumerate() {
         for (row, v) in vectors.iter().enumerate() {
-            if let Some(FeatureValue { status: Status::Error(e), .. }) = v.features.get(i) {
+            if let Some(FeatureValue {
+                status: Status::Error(e),
+                ..
+            }) = v.features.get(i)
+            {
                 errors.push(json!({"feature": name, "row": row, "message": e.to_string()}));
             }
         }

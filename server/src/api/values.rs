@@ -28,9 +28,7 @@ pub fn to_value(json: &Json, ty: DataType) -> Result<Value, String> {
                 None => format!("expected int64, found the number {n}"),
             })?)
         }
-        (DataType::Float64, Json::Number(n)) => {
-            Value::Float64(n.as_f64().ok_or_else(wrong)?)
-        }
+        (DataType::Float64, Json::Number(n)) => Value::Float64(n.as_f64().ok_or_else(wrong)?),
         (DataType::Float64, Json::String(s)) => Value::Float64(match s.as_str() {
             "NaN" => f64::NAN,
             "Infinity" => f64::INFINITY,
@@ -69,7 +67,9 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
     let _ = match value {
         Value::Null => out.write_all(b"null"),
         Value::Int64(i) => write!(out, "{i}"),
-        Value::Float64(f) if f.is_finite() => serde_json::to_writer(&mut *out, f).map_err(std::io::Error::other),
+        Value::Float64(f) if f.is_finite() => {
+            serde_json::to_writer(&mut *out, f).map_err(std::io::Error::other)
+        }
         Value::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
         Value::String(s) => serde_json::to_writer(&mut *out, &**s).map_err(std::io::Error::other),
         other => serde_json::to_writer(&mut *out, &to_json(other)).map_err(std::io::Error::other),
@@ -122,14 +122,25 @@ mod tests {
             assert_eq!(to_value(&json!(i), DataType::Int64), Ok(Value::Int64(i)));
             assert_eq!(to_json(&Value::Int64(i)), json!(i));
         }
-        assert!(to_value(&json!(u64::MAX), DataType::Int64).unwrap_err().contains("int64"));
+        assert!(to_value(&json!(u64::MAX), DataType::Int64)
+            .unwrap_err()
+            .contains("int64"));
         assert!(to_value(&json!(1.5), DataType::Int64).is_err());
         assert!(to_value(&json!("1"), DataType::Int64).is_err());
     }
 
     #[test]
     fn floats_round_trip_bit_for_bit_through_text() {
-        for f in [0.1, -0.0, 1e-310, f64::MAX, 1.0 / 3.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        for f in [
+            0.1,
+            -0.0,
+            1e-310,
+            f64::MAX,
+            1.0 / 3.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
             let text = serde_json::to_string(&to_json(&Value::Float64(f))).unwrap();
             let back: Json = serde_json::from_str(&text).unwrap();
             match to_value(&back, DataType::Float64).unwrap() {
@@ -155,7 +166,11 @@ mod tests {
         ] {
             let mut out = Vec::new();
             write_value(&mut out, &v);
-            assert_eq!(String::from_utf8(out).unwrap(), to_json(&v).to_string(), "{v:?}");
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                to_json(&v).to_string(),
+                "{v:?}"
+            );
         }
     }
 

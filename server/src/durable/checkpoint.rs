@@ -36,7 +36,8 @@ fn io(what: String) -> impl FnOnce(std::io::Error) -> DurableError {
 pub fn write(dir: &Path, header: &Header, snapshot: &[u8]) -> Result<(), DurableError> {
     let temp = dir.join(TEMP);
     let head = serde_json::to_vec(header).map_err(|e| DurableError::Storage(e.to_string()))?;
-    let mut file = File::create(&temp).map_err(io(format!("cannot create `{}`", temp.display())))?;
+    let mut file =
+        File::create(&temp).map_err(io(format!("cannot create `{}`", temp.display())))?;
     let mut write = |bytes: &[u8]| {
         file.write_all(bytes)
             .map_err(io(format!("cannot write `{}`", temp.display())))

@@ -93,7 +93,9 @@ impl Log {
         for (i, r) in records.iter().enumerate() {
             batch.insert(&self.records, key(first + i as u64), r.as_slice());
         }
-        batch.commit().map_err(|e| storage("cannot write the log", e))?;
+        batch
+            .commit()
+            .map_err(|e| storage("cannot write the log", e))?;
         self.db
             .persist(PersistMode::SyncAll)
             .map_err(|e| storage("cannot sync the log to disk", e))?;

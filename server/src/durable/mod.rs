@@ -29,7 +29,10 @@ pub enum DurableError {
     /// Something in it is not what featc wrote.
     Corrupt(String),
     /// It was written for other features.
-    Identity { dir: PathBuf, difference: Difference },
+    Identity {
+        dir: PathBuf,
+        difference: Difference,
+    },
 }
 
 impl std::fmt::Display for DurableError {
@@ -77,9 +80,8 @@ impl StateDir {
         let id_path = dir.join(IDENTITY);
         match std::fs::read(&id_path) {
             Ok(bytes) => {
-                let stored: Identity = serde_json::from_slice(&bytes).map_err(|e| {
-                    DurableError::Corrupt(format!("`{}`: {e}", id_path.display()))
-                })?;
+                let stored: Identity = serde_json::from_slice(&bytes)
+                    .map_err(|e| DurableError::Corrupt(format!("`{}`: {e}", id_path.display())))?;
                 let difference = stored.difference(identity);
                 if !difference.is_empty() {
                     return Err(DurableError::Identity {

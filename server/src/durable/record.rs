@@ -93,14 +93,22 @@ mod tests {
     #[test]
     fn records_round_trip_with_and_without_a_key() {
         for key in [None, Some("push-17".to_string()), Some(String::new())] {
-            let r = Record { source: "transactions".into(), key, batch: batch() };
+            let r = Record {
+                source: "transactions".into(),
+                key,
+                batch: batch(),
+            };
             assert_eq!(Record::decode(&r.encode().unwrap()).unwrap(), r);
         }
     }
 
     #[test]
     fn a_cut_record_is_an_error_never_a_panic_or_other_rows() {
-        let r = Record { source: "s".into(), key: Some("k".into()), batch: batch() };
+        let r = Record {
+            source: "s".into(),
+            key: Some("k".into()),
+            batch: batch(),
+        };
         let bytes = r.encode().unwrap();
         for n in 0..bytes.len() {
             // Only the end-of-stream marker may be missing: the rows are whole.

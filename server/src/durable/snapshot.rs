@@ -10,6 +10,10 @@ pub fn take(rt: &StreamRuntime) -> Result<Vec<u8>, String> {
 }
 
 /// A runtime in the state `bytes` recorded.
-pub fn restore(graph: StreamGraph, options: Options, bytes: &[u8]) -> Result<StreamRuntime, String> {
+pub fn restore(
+    graph: StreamGraph,
+    options: Options,
+    bytes: &[u8],
+) -> Result<StreamRuntime, String> {
     StreamRuntime::restore(graph, options, bytes).map_err(|e| e.to_string())
 }

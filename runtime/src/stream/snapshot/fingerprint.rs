@@ -78,7 +78,9 @@ fn group_hash(source: Option<&SourceOp>, plan: &GroupPlan) -> u64 {
     let source = source.map(source_of);
     let mut plan = plan.clone();
     plan.span = Span::default();
-    plan.features.iter_mut().for_each(|f| f.span = Span::default());
+    plan.features
+        .iter_mut()
+        .for_each(|f| f.span = Span::default());
     plan.inputs.iter_mut().for_each(clear_expr);
     plan.predicates.iter_mut().for_each(clear_expr);
     hash_json(&(source, &plan))
