@@ -36,6 +36,25 @@ pub struct PushOutcome {
     pub duplicate: bool,
 }
 
+impl PushOutcome {
+    /// Applies a checked push to `rt`: how many rows it took and how many were late.
+    /// The writer applies live pushes and a restart re-applies logged ones through
+    /// here, so both count the same.
+    pub fn apply(
+        rt: &mut StreamRuntime,
+        source: &str,
+        batch: &datafusion::arrow::record_batch::RecordBatch,
+    ) -> Result<PushOutcome, StreamError> {
+        let late_before = rt.late_events();
+        rt.ingest(source, batch)?;
+        Ok(PushOutcome {
+            accepted: batch.num_rows() as u64,
+            late: rt.late_events() - late_before,
+            duplicate: false,
+        })
+    }
+}
+
 /// Recent pushes by idempotency key, bounded (oldest forgotten first).
 #[derive(Debug, Default)]
 pub struct Idempotency {

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use crate::catalog::Catalog;
 use crate::config::ServeConfig;
 use crate::durable::{DurableError, Identity, StateDir};
-use crate::online::{Idempotency, Online, Phase};
+use crate::online::{Idempotency, Online, Phase, PushOutcome};
 use crate::writer::{self, Writer};
 
 /// Why a server could not start or stop cleanly.
@@ -137,12 +137,10 @@ impl Server {
                 let mut skipped = 0;
                 let replayed = found.records.len();
                 for (seq, record) in found.records {
-                    let late_before = rt.late_events();
-                    match rt.ingest(&record.source, &record.batch) {
-                        Ok(()) => {
+                    match PushOutcome::apply(&mut rt, &record.source, &record.batch) {
+                        Ok(o) => {
                             if let Some(k) = record.key {
-                                let late = rt.late_events() - late_before;
-                                pushes.insert(k, record.batch.num_rows() as u64, late);
+                                pushes.insert(k, o.accepted, o.late);
                             }
                         }
                         Err(e) => {

@@ -231,14 +231,7 @@ impl Writer {
         {
             let mut rt = self.online.runtime();
             for (p, reply) in fresh {
-                let late_before = rt.late_events();
-                let outcome = rt
-                    .ingest(&p.source, &p.batch)
-                    .map(|()| PushOutcome {
-                        accepted: p.batch.num_rows() as u64,
-                        late: rt.late_events() - late_before,
-                        duplicate: false,
-                    })
+                let outcome = PushOutcome::apply(&mut rt, &p.source, &p.batch)
                     // Checked before it was logged, so this does not happen; if it
                     // did, a restart skips the record the same way.
                     .map_err(|e| ApiError::Refused(e.to_string()));

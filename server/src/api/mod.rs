@@ -65,6 +65,14 @@ pub fn authorize(online: &Online, headers: &HeaderMap, access: Access) -> Result
     }
 }
 
+/// A field of the wrong shape.
+pub fn bad(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::BadField {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
 /// Compares secrets in time independent of where they differ.
 fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

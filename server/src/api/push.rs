@@ -20,7 +20,7 @@ use featc_runtime::stream::StreamError;
 use serde_json::{json, Value as Json};
 
 use super::error::ApiError;
-use super::{authorize, body_of, finish, Access};
+use super::{authorize, bad, body_of, finish, Access};
 use crate::catalog::{closest, SourceEntry};
 use crate::online::Online;
 use crate::time::kind_of;
@@ -84,13 +84,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
             message: format!("expected 1 to {MAX_KEY} visible ASCII characters"),
         })?;
     Ok(Some(text.to_string()))
-}
-
-fn bad(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::BadField {
-        field: field.into(),
-        message: message.into(),
-    }
 }
 
 /// Checks a push's body into a batch the writer can log and apply.

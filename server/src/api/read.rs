@@ -15,7 +15,7 @@ use featc_runtime::stream::{FeatureValue, FeatureVector, Status};
 use serde_json::{json, Map, Value as Json};
 
 use super::error::ApiError;
-use super::{authorize, body_of, finish, Access};
+use super::{authorize, bad, body_of, finish, Access};
 use crate::online::{KeyRows, Online};
 use crate::time::{format_time, kind_of, parse_time};
 
@@ -67,13 +67,6 @@ fn answer(
         std::sync::atomic::Ordering::Relaxed,
     );
     Ok(render(&request, at, &vectors))
-}
-
-fn bad(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::BadField {
-        field: field.into(),
-        message: message.into(),
-    }
 }
 
 /// Checks and resolves a read's body.
