@@ -45,6 +45,36 @@ fn kill_later(pid: u32, ms: u64, cancel: Arc<AtomicBool>) -> std::thread::JoinHa
     })
 }
 
+/// Kills `pid` with SIGKILL while it writes a checkpoint: as soon as the checkpoint's
+/// temporary file appears in `state` (unless `cancel` is set first). The `kill` is a
+/// shell started up front and told to go, so it lands within the write.
+fn kill_in_checkpoint(
+    pid: u32,
+    state: std::path::PathBuf,
+    cancel: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    use std::io::Write;
+    std::thread::spawn(move || {
+        let mut shell = std::process::Command::new("sh")
+            .args(["-c", &format!("read go && kill -KILL {pid}")])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("sh");
+        let temp = state.join("checkpoint.tmp");
+        while !cancel.load(Ordering::SeqCst) {
+            if temp.exists() {
+                if let Some(mut stdin) = shell.stdin.take() {
+                    let _ = stdin.write_all(b"go\n");
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        drop(shell.stdin.take());
+        let _ = shell.wait();
+    })
+}
+
 fn write_parquet(path: &std::path::Path, batch: &RecordBatch) {
     let file = std::fs::File::create(path).expect("create");
     let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
@@ -82,13 +112,22 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
 
     let mut served = start(&state, &log);
     let mut kills = 0;
+    let mut in_checkpoint = 0;
     let mut next = 0;
     let mut killer: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)> = None;
     while next < batches.len() {
-        if killer.is_none() && kills < 5 && next > 0 {
+        // Six kills, more (up to twelve) until two landed inside a checkpoint.
+        let more = kills < 6 || (in_checkpoint < 2 && kills < 12);
+        if killer.is_none() && more && next > 0 {
+            // Every other kill lands at a random moment, the others inside a checkpoint.
             let cancel = Arc::new(AtomicBool::new(false));
-            let delay = 20 + mix(kills as u64 + 1000) % 300;
-            killer = Some((cancel.clone(), kill_later(served.child.id(), delay, cancel)));
+            let pid = served.child.id();
+            let k = if kills % 2 == 0 {
+                kill_later(pid, 20 + mix(kills as u64 + 1000) % 300, cancel.clone())
+            } else {
+                kill_in_checkpoint(pid, state.clone(), cancel.clone())
+            };
+            killer = Some((cancel, k));
         }
         let key = format!("batch-{next}");
         let answer = post_with(
@@ -112,6 +151,9 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
                 kills += 1;
                 served.kill();
                 served = start(&state, &log);
+                if served.stderr_text().contains("was being written when the server stopped") {
+                    in_checkpoint += 1;
+                }
             }
         }
         if let Some((cancel, k)) = killer.take_if(|(_, k)| k.is_finished()) {
@@ -124,7 +166,11 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
         cancel.store(true, Ordering::SeqCst);
         k.join().expect("killer");
     }
-    assert!(kills >= 3, "the test killed the server {kills} times");
+    assert!(kills >= 4, "the test killed the server {kills} times");
+    assert!(
+        in_checkpoint >= 2,
+        "{in_checkpoint} of {kills} kills landed inside a checkpoint"
+    );
 
     // A torn write at the log's end (a push that was being written when the process
     // died) is dropped and reported.

@@ -388,7 +388,7 @@ async fn reads_wait_for_the_bootstrap_with_503() {
     assert!(health.1.contains("bootstrapping"));
     assert_eq!(read.0, 503, "{}", read.1);
     assert_eq!(read.1["error"]["code"], "bootstrapping");
-    server.ready();
+    server.ready().expect("ready");
     let a = addr.clone();
     let (status, _) = tokio::task::spawn_blocking(move || get(&a, "/health"))
         .await
@@ -479,4 +479,145 @@ fn the_requests_of_docs_serving_md_are_answered_as_shown() {
     );
     assert_eq!(status, 404);
     assert_eq!(&answer, error, "the error shown is the one given");
+}
+
+/// What each copy of a server's state answers: its counters (all but the state's
+/// size, which the reads' cursors change) and every feature of every entity seen in
+/// `events`, read at the latest event time. A read moves the copy's cursors, so the
+/// copies' bytes differ once reads ran on one of them; their answers must not.
+fn answers(
+    server: &featc_server::Server,
+    project: &featc::ir::Project,
+    events: &Events,
+) -> [String; 2] {
+    use featc_runtime::stream::Selection;
+    let mut keys: Vec<(String, Vec<featc_runtime::value::Value>)> = Vec::new();
+    for entity in &project.entities {
+        let key = &entity.keys[0];
+        let mut values: Vec<featc_runtime::value::Value> = Vec::new();
+        for source in &events.sources {
+            if let Some(c) = source.columns.iter().position(|(n, _)| *n == key.name) {
+                for (_, row) in &source.rows {
+                    let v = featc_server::api::values::to_value(&row[c], key.ty).expect("a key");
+                    if !v.is_null() && !values.contains(&v) {
+                        values.push(v);
+                    }
+                }
+            }
+        }
+        keys.push((entity.name.clone(), values));
+    }
+    let rows = keys.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    server.online().state.each(|rt| {
+        let t = events
+            .sources
+            .iter()
+            .filter_map(|s| rt.latest_event_time(&s.name))
+            .max()
+            .expect("events");
+        let mut m = rt.metrics();
+        m.state_bytes = 0;
+        let mut out = format!("{m:?}\n");
+        for row in 0..rows {
+            let by_entity: Vec<(&str, &[featc_runtime::value::Value])> = keys
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(e, v)| (e.as_str(), std::slice::from_ref(&v[row % v.len()])))
+                .collect();
+            let read = rt.get_keys(&by_entity, &Selection::All, t).expect("a read");
+            out.push_str(&format!("{read:?}\n"));
+        }
+        out
+    })
+}
+
+/// The server keeps two copies of its state so reads never wait for a push: the copy
+/// made after a bootstrap, the copies fed every push (while reads run), and the
+/// copies restored on a restart all answer the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_two_copies_of_the_state_stay_equal() {
+    let (project, graph) = compile(&repo().join("tests/cases/marketplace"));
+    let events = std::sync::Arc::new(events(&project, &graph));
+    let order = arrival(&events, 3_600_000_000, 11);
+    let (history, live) = order.split_at(order.len() / 2);
+    let dir = std::env::temp_dir().join(format!("featc-copies-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut config = featc_server::ServeConfig::new("127.0.0.1:0".parse().expect("addr"));
+    config.state = Some(dir.clone());
+    config.clock = featc_server::Clock::Events;
+    let server = featc_server::Server::start(graph.clone(), config.clone())
+        .await
+        .expect("start");
+    // History in per-source runs of up to 97 events, as a bootstrap loads it.
+    for (s, source) in events.sources.iter().enumerate() {
+        let mut rows: Vec<usize> = history
+            .iter()
+            .filter(|e| e.0 == s)
+            .map(|e| e.1)
+            .collect();
+        rows.sort_by_key(|&r| source.rows[r].0);
+        for run in rows.chunks(97) {
+            let body = push_body(source, run).to_string();
+            let (name, batch) =
+                featc_server::api::push::parse(server.online(), body.as_bytes(), None)
+                    .expect("a valid push")
+                    .into_parts();
+            server.bootstrap_batch(&name, &batch).expect("bootstrap");
+        }
+    }
+    server.finish_bootstrap().await.expect("bootstrap ends");
+    let [a, b] = answers(&server, &project, &events);
+    assert!(a == b, "the copy made after the bootstrap answers otherwise");
+    // The rest pushed over HTTP in batches of random size, with reads alongside.
+    let addr = server.addr.to_string();
+    let live = live.to_vec();
+    let pushing = {
+        let events = std::sync::Arc::clone(&events);
+        let addr = addr.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut at = 0;
+            let mut n = 0u64;
+            while at < live.len() {
+                let size = 1 + (mix(n) % 40) as usize;
+                let end = (at + size).min(live.len());
+                let s = live[at].0;
+                let take: Vec<usize> = live[at..end]
+                    .iter()
+                    .take_while(|e| e.0 == s)
+                    .map(|e| e.1)
+                    .collect();
+                at += take.len();
+                n += 1;
+                let (status, answer) = post(&addr, "/push", &push_body(&events.sources[s], &take));
+                assert_eq!(status, 200, "{answer}");
+            }
+            n
+        })
+    };
+    let reading = {
+        let addr = addr.clone();
+        tokio::task::spawn_blocking(move || {
+            let body = json!({
+                "feature_service": "marketplace_v1",
+                "entities": {"buyer_id": [1, 2, 3], "seller_id": ["s1", "s2", "s3"]},
+            });
+            for _ in 0..300 {
+                let (status, answer) = post(&addr, "/get-online-features", &body);
+                assert_eq!(status, 200, "{answer}");
+            }
+        })
+    };
+    let pushes = pushing.await.expect("pushes");
+    reading.await.expect("reads");
+    assert!(pushes > 10);
+    let [a, b] = answers(&server, &project, &events);
+    assert!(a == b, "the copies answer otherwise after {pushes} pushes");
+    server.shutdown().await.expect("a clean stop");
+    let again = featc_server::Server::start(graph, config)
+        .await
+        .expect("restart");
+    let [c, d] = answers(&again, &project, &events);
+    assert!(c == d && c == a, "the restored copies answer otherwise");
+    again.shutdown().await.expect("a clean stop");
+    let _ = std::fs::remove_dir_all(&dir);
 }

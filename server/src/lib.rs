@@ -3,8 +3,10 @@
 //!
 //! - `api`: the HTTP routes (Feast's `/get-online-features` and `/push` layouts,
 //!   `/health`, `/metrics`), their JSON codecs and errors;
-//! - `online`: the shared state every route uses (the runtime behind one lock, the
+//! - `online`: the shared state every route uses (the runtime's two copies, the
 //!   catalog of names, readiness, counters);
+//! - `replicas`: the two copies of the runtime that let reads go on while a push is
+//!   applied;
 //! - `durable`: the write-ahead log (fjall) and the checkpoints that make an
 //!   acknowledged push survive any crash;
 //! - `serve`: startup, bootstrap, the listener and graceful shutdown.
@@ -20,6 +22,7 @@ pub mod config;
 pub mod durable;
 pub mod metrics;
 pub mod online;
+pub mod replicas;
 pub mod serve;
 pub mod time;
 pub mod writer;

@@ -1,13 +1,14 @@
-//! The state every route shares: the runtime behind one lock, a second runtime of the
-//! same graph that checks pushes outside the lock, the catalog, the phase (loading
-//! history, ready, stopping), the counters, and the push queue (`writer`).
+//! The state every route shares: the runtime in two copies (`Replicas`), an empty
+//! runtime of the same graph that checks pushes without touching the state, the
+//! catalog, the phase (loading history, ready, stopping), the counters, and the push
+//! queue (`writer`).
 //!
-//! Lock discipline: JSON is decoded and encoded outside the lock; reads hold it for
-//! their lookups only; pushes hold it to apply a batch already checked and logged.
+//! Lock discipline: JSON is decoded and encoded outside any lock; a read holds the
+//! published copy for its lookups only, and never waits for a push being applied
+//! (the writer changes the other copy, then swaps them).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard};
 
 use featc_runtime::stream::{FeatureVector, Selection, StreamError, StreamRuntime};
 use featc_runtime::value::Value;
@@ -16,6 +17,7 @@ use crate::api::error::ApiError;
 use crate::catalog::Catalog;
 use crate::config::{Clock, ServeConfig};
 use crate::metrics::{RuntimeView, ServerStats};
+use crate::replicas::Replicas;
 use crate::time::{format_time, now_us};
 use crate::writer::WriterHandle;
 
@@ -92,9 +94,10 @@ impl Idempotency {
 
 /// The shared state of a server.
 pub struct Online {
-    runtime: Mutex<StreamRuntime>,
+    /// The online state; the writer thread is its only writer once serving.
+    pub state: Replicas<StreamRuntime>,
     /// An empty runtime of the same graph: `check` needs no state, so pushes are
-    /// checked without taking the lock.
+    /// checked without touching the state.
     pub checker: StreamRuntime,
     pub catalog: Catalog,
     pub config: ServeConfig,
@@ -114,14 +117,14 @@ pub struct KeyRows {
 
 impl Online {
     pub fn new(
-        runtime: StreamRuntime,
+        state: Replicas<StreamRuntime>,
         checker: StreamRuntime,
         catalog: Catalog,
         config: ServeConfig,
         writer: WriterHandle,
     ) -> Online {
         Online {
-            runtime: Mutex::new(runtime),
+            state,
             checker,
             catalog,
             config,
@@ -131,13 +134,6 @@ impl Online {
             boot_total: AtomicU64::new(0),
             writer,
         }
-    }
-
-    /// The runtime, locked. A panic while it was held cannot leave a batch half
-    /// applied (ingest takes a batch whole or not at all), so a poisoned lock is
-    /// taken over rather than failing every later request.
-    pub fn runtime(&self) -> MutexGuard<'_, StreamRuntime> {
-        self.runtime.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn phase(&self) -> Phase {
@@ -186,8 +182,17 @@ impl Online {
         keys: &KeyRows,
         at: Option<i64>,
     ) -> Result<(i64, Vec<FeatureVector>), ApiError> {
-        let mut rt = self.runtime();
-        let t = at.unwrap_or_else(|| self.now(&rt));
+        self.state.read(|rt| self.read_in(rt, features, keys, at))
+    }
+
+    fn read_in(
+        &self,
+        rt: &mut StreamRuntime,
+        features: &[usize],
+        keys: &KeyRows,
+        at: Option<i64>,
+    ) -> Result<(i64, Vec<FeatureVector>), ApiError> {
+        let t = at.unwrap_or_else(|| self.now(&*rt));
         let mut out = Vec::with_capacity(keys.rows);
         let mut by_entity: Vec<(&str, &[Value])> = Vec::with_capacity(keys.keys.len());
         for row in 0..keys.rows {
@@ -216,9 +221,13 @@ impl Online {
         Ok((t, out))
     }
 
-    /// What `/metrics` shows of the runtime (O(entities), under the lock).
+    /// What `/metrics` shows of the runtime (O(entities): on the copy readers are
+    /// not using).
     pub fn runtime_view(&self) -> RuntimeView {
-        let rt = self.runtime();
+        self.state.spare(|rt| self.runtime_view_of(rt))
+    }
+
+    fn runtime_view_of(&self, rt: &StreamRuntime) -> RuntimeView {
         let m = rt.metrics();
         RuntimeView {
             events: m.events,

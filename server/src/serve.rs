@@ -15,6 +15,7 @@ use crate::catalog::Catalog;
 use crate::config::ServeConfig;
 use crate::durable::{DurableError, Identity, StateDir};
 use crate::online::{Idempotency, Online, Phase, PushOutcome};
+use crate::replicas::Replicas;
 use crate::writer::{self, Writer};
 
 /// Why a server could not start or stop cleanly.
@@ -53,6 +54,9 @@ pub struct Server {
     pub recovered: String,
     /// Whether the state already holds the sources' history.
     pub bootstrapped: bool,
+    /// The graph and options the state was built for (to copy or empty a copy).
+    graph: StreamGraph,
+    options: Options,
     stop: watch::Sender<bool>,
     http: tokio::task::JoinHandle<Result<(), std::io::Error>>,
     writer: Option<std::thread::JoinHandle<()>>,
@@ -86,13 +90,15 @@ impl Server {
         let checker = StreamRuntime::with_options(graph.clone(), options.clone())
             .map_err(|e| ServeError::Graph(e.to_string()))?;
         let catalog = Catalog::new(&graph);
-        let (state, runtime, pushes, bootstrapped, recovered) = match &config.state {
+        let (state, copies, pushes, bootstrapped, recovered) = match &config.state {
             None => {
-                let rt = StreamRuntime::with_options(graph, options)
-                    .map_err(|e| ServeError::Graph(e.to_string()))?;
+                let empty = || {
+                    StreamRuntime::with_options(graph.clone(), options.clone())
+                        .map_err(|e| ServeError::Graph(e.to_string()))
+                };
                 (
                     None,
-                    rt,
+                    Replicas::mirrored(empty()?, empty()?),
                     Idempotency::default(),
                     false,
                     "state: in memory only (no --state): a restart starts empty".to_string(),
@@ -102,31 +108,49 @@ impl Server {
                 let identity = Identity::of(&graph).map_err(ServeError::Graph)?;
                 let (state, found) = StateDir::open(dir, &identity).map_err(ServeError::State)?;
                 let mut pushes = Idempotency::default();
-                let (mut rt, bootstrapped, from) = match found.checkpoint {
+                // Both copies of the state load the checkpoint and re-apply the log.
+                let (state_copies, bootstrapped, from) = match found.checkpoint {
                     Some((header, snapshot)) => {
-                        let rt = crate::durable::snapshot::restore(graph, options, &snapshot)
+                        let restore = || {
+                            crate::durable::snapshot::restore(
+                                graph.clone(),
+                                options.clone(),
+                                &snapshot,
+                            )
                             .map_err(|e| {
                                 ServeError::State(DurableError::Corrupt(format!(
                                     "the checkpoint in `{}` cannot be loaded: {e}",
                                     dir.display()
                                 )))
-                            })?;
+                            })
+                        };
                         for (k, accepted, late) in header.pushes {
                             pushes.insert(k, accepted, late);
                         }
                         (
-                            rt,
+                            Replicas::mirrored(restore()?, restore()?),
                             header.bootstrapped,
                             format!("checkpoint of record {}", header.upto),
                         )
                     }
-                    None => (
-                        StreamRuntime::with_options(graph, options)
-                            .map_err(|e| ServeError::Graph(e.to_string()))?,
-                        false,
-                        "an empty state".to_string(),
-                    ),
+                    None => {
+                        let empty = || {
+                            StreamRuntime::with_options(graph.clone(), options.clone())
+                                .map_err(|e| ServeError::Graph(e.to_string()))
+                        };
+                        (
+                            Replicas::mirrored(empty()?, empty()?),
+                            false,
+                            "an empty state".to_string(),
+                        )
+                    }
                 };
+                if found.unfinished_checkpoint {
+                    eprintln!(
+                        "featc serve: a checkpoint in `{}` was being written when the server stopped; it was discarded (the one before it is loaded)",
+                        dir.display()
+                    );
+                }
                 if found.dropped_tail_bytes > 0 {
                     eprintln!(
                         "featc serve: the log in `{}` ended in a torn write ({} bytes of a push that was never acknowledged); it was dropped",
@@ -137,7 +161,9 @@ impl Server {
                 let mut skipped = 0;
                 let replayed = found.records.len();
                 for (seq, record) in found.records {
-                    match PushOutcome::apply(&mut rt, &record.source, &record.batch) {
+                    let applied = state_copies
+                        .write(|rt| PushOutcome::apply(rt, &record.source, &record.batch));
+                    match applied {
                         Ok(o) => {
                             if let Some(k) = record.key {
                                 pushes.insert(k, o.accepted, o.late);
@@ -158,12 +184,12 @@ impl Server {
                         String::new()
                     }
                 );
-                (Some(state), rt, pushes, bootstrapped, note)
+                (Some(state), state_copies, pushes, bootstrapped, note)
             }
         };
         let (handle, inbox) = writer::channel();
         let online = Arc::new(Online::new(
-            runtime,
+            copies,
             checker,
             catalog,
             config.clone(),
@@ -196,6 +222,8 @@ impl Server {
             online,
             recovered,
             bootstrapped,
+            graph,
+            options,
             stop,
             http,
             writer: Some(writer),
@@ -219,9 +247,14 @@ impl Server {
                 "the server is already serving".into(),
             ));
         }
-        self.online
-            .runtime()
-            .ingest(source, batch)
+        let state = &self.online.state;
+        if state.is_mirrored() {
+            // History goes into one copy (loading it twice would double the wait);
+            // `finish_bootstrap` copies it into the second.
+            state.unmirror(self.empty_runtime()?);
+        }
+        state
+            .write(|rt| rt.ingest(source, batch))
             .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
         self.online
             .boot_done
@@ -232,19 +265,34 @@ impl Server {
     /// Ends the bootstrap: checkpoints the loaded history (with `--state`) and starts
     /// answering.
     pub async fn finish_bootstrap(&self) -> Result<(), ServeError> {
-        self.online.runtime().compact();
+        self.online.state.write(|rt| rt.compact());
         self.online
             .writer
             .checkpoint(true)
             .await
             .map_err(ServeError::Bootstrap)?;
-        self.ready();
+        self.ready()
+    }
+
+    /// Starts answering (without a bootstrap, or when the state already had it),
+    /// after making the second copy of the state if a bootstrap loaded only one.
+    pub fn ready(&self) -> Result<(), ServeError> {
+        let (graph, options) = (&self.graph, &self.options);
+        self.online
+            .state
+            .mirror(|rt| {
+                crate::durable::snapshot::take(rt).and_then(|bytes| {
+                    crate::durable::snapshot::restore(graph.clone(), options.clone(), &bytes)
+                })
+            })
+            .map_err(ServeError::Bootstrap)?;
+        self.online.set_phase(Phase::Ready);
         Ok(())
     }
 
-    /// Starts answering (without a bootstrap, or when the state already had it).
-    pub fn ready(&self) {
-        self.online.set_phase(Phase::Ready);
+    fn empty_runtime(&self) -> Result<StreamRuntime, ServeError> {
+        StreamRuntime::with_options(self.graph.clone(), self.options.clone())
+            .map_err(|e| ServeError::Graph(e.to_string()))
     }
 
     /// Stops the server: no new requests, in-flight ones finish, then a checkpoint.

@@ -27,6 +27,11 @@ impl Pending {
     pub fn new(source: String, key: Option<String>, batch: RecordBatch) -> Pending {
         Pending { source, key, batch }
     }
+
+    /// The source it pushes to and its checked rows.
+    pub fn into_parts(self) -> (String, RecordBatch) {
+        (self.source, self.batch)
+    }
 }
 
 enum Message {
@@ -227,18 +232,20 @@ impl Writer {
                 return;
             }
         }
-        let mut answers = Vec::with_capacity(fresh.len());
-        {
-            let mut rt = self.online.runtime();
-            for (p, reply) in fresh {
-                let outcome = PushOutcome::apply(&mut rt, &p.source, &p.batch)
-                    // Checked before it was logged, so this does not happen; if it
-                    // did, a restart skips the record the same way.
-                    .map_err(|e| ApiError::Refused(e.to_string()));
-                answers.push((p.key, outcome, reply));
-            }
-        }
-        for (key, outcome, reply) in answers {
+        // Both copies of the state take the group (reads go on from the other one).
+        let outcomes = self.online.state.write(|rt| {
+            fresh
+                .iter()
+                .map(|(p, _)| {
+                    PushOutcome::apply(rt, &p.source, &p.batch)
+                        // Checked before it was logged, so this does not happen; if it
+                        // did, a restart skips the record the same way.
+                        .map_err(|e| ApiError::Refused(e.to_string()))
+                })
+                .collect::<Vec<_>>()
+        });
+        for ((p, reply), outcome) in fresh.into_iter().zip(outcomes) {
+            let key = p.key;
             if let Ok(o) = &outcome {
                 stats.rows_accepted.fetch_add(o.accepted, Relaxed);
                 stats.rows_late.fetch_add(o.late, Relaxed);
@@ -288,7 +295,7 @@ impl Writer {
         let stats = &self.online.stats;
         let result = (|| {
             let upto = state.log.next_seq();
-            let snapshot = crate::durable::snapshot::take(&self.online.runtime())?;
+            let snapshot = self.online.state.spare(crate::durable::snapshot::take)?;
             let header = Header {
                 upto,
                 pushes: self.pushes.entries(),

@@ -63,6 +63,17 @@ pub fn sync_dir(dir: &Path) -> Result<(), DurableError> {
         .map_err(io(format!("cannot sync the directory `{}`", dir.display())))
 }
 
+/// Removes the temporary file of a checkpoint that a crash interrupted (the previous
+/// checkpoint is still the one in force); says whether there was one.
+pub fn discard_unfinished(dir: &Path) -> Result<bool, DurableError> {
+    let temp = dir.join(TEMP);
+    match std::fs::remove_file(&temp) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io(format!("cannot remove `{}`", temp.display()))(e)),
+    }
+}
+
 /// The checkpoint of `dir`, if there is one.
 pub fn read(dir: &Path) -> Result<Option<(Header, Vec<u8>)>, DurableError> {
     let path = dir.join(FILE);

@@ -60,6 +60,9 @@ pub struct Recovered {
     /// Bytes of a torn last write (a push that was never acknowledged) that
     /// recovery dropped from the log's end.
     pub dropped_tail_bytes: u64,
+    /// Whether a checkpoint was being written when the process stopped (its
+    /// temporary file was removed; the checkpoint before it is the one loaded).
+    pub unfinished_checkpoint: bool,
 }
 
 /// An open state directory.
@@ -115,6 +118,7 @@ impl StateDir {
                 )))
             }
         }
+        let unfinished_checkpoint = checkpoint::discard_unfinished(dir)?;
         let checkpoint = checkpoint::read(dir)?;
         let upto = checkpoint.as_ref().map_or(0, |(h, _)| h.upto);
         let (log, dropped_tail_bytes) = Log::open(&dir.join("log"), upto)?;
@@ -136,6 +140,7 @@ impl StateDir {
                 checkpoint,
                 records,
                 dropped_tail_bytes,
+                unfinished_checkpoint,
             },
         ))
     }
