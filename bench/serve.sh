@@ -7,8 +7,8 @@
 # 1. data and the release featc: `DUCKDB=0 bench/batch.sh SIZE` (gen.py, cached);
 # 2. `featc serve tests/cases/synthetic --bootstrap --state ...` pinned to core 0, timed
 #    until ready (the bootstrap, then its checkpoint);
-# 3. reads with wrk pinned to core 1 (bench/serve/read.lua): 1 entity at 1, 8 and 32
-#    connections, 100 entities at 8; then the same 1-entity rows while
+# 3. reads with wrk pinned to core 1 (bench/serve/read.lua): 1 and 100 entities per
+#    request at 1, 8 and 32 connections; then the same rows while
 #    bench/serve/pace_push.py pushes 50 000 events/s;
 # 4. push throughput, durable (wrk, bench/serve/push.lua, 1000 events per push, 8
 #    connections);
@@ -66,6 +66,7 @@ t0=$(now); start_server --bootstrap; wait_ready; t1=$(now)
 echo "== bootstrap of $SIZE events: $(echo "$t1 - $t0" | bc) s" >&2
 row "bootstrap $SIZE events (ready after)" "$(echo "$t1 - $t0" | bc) s"
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -E "^featc_(entities|state_bytes|events_total) " >&2
+row "server resident memory after the bootstrap" "$(( $(ps -o rss= -p "$SERVER") / 1024 )) MiB"
 
 reads() { # label conns entities
     N_ENT=$3 taskset -c 1 wrk -t1 -c"$2" -d"${DUR}s" --timeout 10s -s bench/serve/read.lua \
@@ -73,16 +74,16 @@ reads() { # label conns entities
 }
 echo "== reads" >&2
 N_ENT=1 taskset -c 1 wrk -t1 -c8 -d3s -s bench/serve/read.lua "http://127.0.0.1:$PORT" > /dev/null
-reads reads 1 1; reads reads 8 1; reads reads 32 1; reads reads 8 100
+for n in 1 100; do for c in 1 8 32; do reads reads "$c" "$n"; done; done
 
 echo "== reads while pushes run at 50 000 events/s" >&2
 BASE=$(curl -s "http://127.0.0.1:$PORT/get-online-features" \
     -d '{"features":["txn_count_1h"],"entities":{"user_id":[1000]}}' \
     | python3 -c 'import json,sys; from datetime import datetime; a=json.load(sys.stdin)["metadata"]["at"]; print(int(datetime.fromisoformat(a.replace("Z","+00:00")).timestamp()*1e6)+1000000)')
-taskset -c 1 python3 bench/serve/pace_push.py "$PORT" 50000 $((DUR * 4 + 6)) 1000 "$BASE" > "$OUT/pace.txt" &
+taskset -c 1 python3 bench/serve/pace_push.py "$PORT" 50000 $((DUR * 6 + 8)) 1000 "$BASE" > "$OUT/pace.txt" &
 PACER=$!; PIDS+=("$PACER")
 sleep 2
-reads "reads+push" 1 1; reads "reads+push" 8 1; reads "reads+push" 32 1; reads "reads+push" 8 100
+for n in 1 100; do for c in 1 8 32; do reads "reads+push" "$c" "$n"; done; done
 wait "$PACER" || true
 sed "s/^/pacer /" "$OUT/pace.txt"
 

@@ -621,3 +621,31 @@ async fn the_two_copies_of_the_state_stay_equal() {
     again.shutdown().await.expect("a clean stop");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--single-copy` keeps one copy of the state (half the memory) and still serves
+/// what was pushed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_copy_server_serves_its_pushes() {
+    let (_, graph) = compile(&repo().join("examples/fraud"));
+    let mut config = featc_server::ServeConfig::new("127.0.0.1:0".parse().expect("addr"));
+    config.single_copy = true;
+    config.clock = featc_server::Clock::Events;
+    let server = featc_server::Server::start(graph, config)
+        .await
+        .expect("start");
+    server.ready().expect("ready");
+    assert!(!server.online().state.is_mirrored());
+    let addr = server.addr.to_string();
+    let read = tokio::task::spawn_blocking(move || {
+        let push = json!({"push_source_name": "transactions", "df": txn(3), "to": "online"});
+        let (status, answer) = post(&addr, "/push", &push);
+        assert_eq!(status, 200, "{answer}");
+        let body = json!({"features": ["txn_count_1h"], "entities": {"user_id": [7]}});
+        post(&addr, "/get-online-features", &body)
+    })
+    .await
+    .expect("client");
+    assert_eq!(read.0, 200, "{}", read.1);
+    assert_eq!(read.1["results"][1]["values"][0], 3, "{}", read.1);
+    server.shutdown().await.expect("a clean stop");
+}

@@ -45,6 +45,9 @@ pub struct ServeConfig {
     pub late_policy: LatePolicy,
     /// `Options::fold_run` of the runtime.
     pub fold_run: u32,
+    /// Keeps one copy of the online state instead of two: half the memory, but a read
+    /// then waits while a push is applied (see `replicas`).
+    pub single_copy: bool,
 }
 
 impl ServeConfig {
@@ -64,6 +67,7 @@ impl ServeConfig {
             min_lateness_us: 0,
             late_policy: LatePolicy::Apply,
             fold_run: featc_runtime::stream::DEFAULT_FOLD_RUN,
+            single_copy: false,
         }
     }
 

@@ -92,13 +92,10 @@ impl Server {
         let catalog = Catalog::new(&graph);
         let (state, copies, pushes, bootstrapped, recovered) = match &config.state {
             None => {
-                let empty = || {
-                    StreamRuntime::with_options(graph.clone(), options.clone())
-                        .map_err(|e| ServeError::Graph(e.to_string()))
-                };
+                let empty = || empty_runtime(&graph, &options);
                 (
                     None,
-                    Replicas::mirrored(empty()?, empty()?),
+                    copies(&config, &graph, &options, empty)?,
                     Idempotency::default(),
                     false,
                     "state: in memory only (no --state): a restart starts empty".to_string(),
@@ -128,18 +125,15 @@ impl Server {
                             pushes.insert(k, accepted, late);
                         }
                         (
-                            Replicas::mirrored(restore()?, restore()?),
+                            copies(&config, &graph, &options, restore)?,
                             header.bootstrapped,
                             format!("checkpoint of record {}", header.upto),
                         )
                     }
                     None => {
-                        let empty = || {
-                            StreamRuntime::with_options(graph.clone(), options.clone())
-                                .map_err(|e| ServeError::Graph(e.to_string()))
-                        };
+                        let empty = || empty_runtime(&graph, &options);
                         (
-                            Replicas::mirrored(empty()?, empty()?),
+                            copies(&config, &graph, &options, empty)?,
                             false,
                             "an empty state".to_string(),
                         )
@@ -265,10 +259,17 @@ impl Server {
     /// Ends the bootstrap: checkpoints the loaded history (with `--state`) and starts
     /// answering.
     pub async fn finish_bootstrap(&self) -> Result<(), ServeError> {
-        self.online.state.write(|rt| rt.compact());
+        let state = &self.online.state;
+        state.write(|rt| rt.compact());
+        // One snapshot makes both the second copy and the checkpoint (pushes are
+        // refused until `ready`, so nothing changes the state meanwhile).
+        let snapshot = state
+            .spare(crate::durable::snapshot::take)
+            .map_err(ServeError::Bootstrap)?;
+        self.mirror_from(&snapshot)?;
         self.online
             .writer
-            .checkpoint(true)
+            .bootstrapped(snapshot)
             .await
             .map_err(ServeError::Bootstrap)?;
         self.ready()
@@ -277,22 +278,36 @@ impl Server {
     /// Starts answering (without a bootstrap, or when the state already had it),
     /// after making the second copy of the state if a bootstrap loaded only one.
     pub fn ready(&self) -> Result<(), ServeError> {
-        let (graph, options) = (&self.graph, &self.options);
-        self.online
-            .state
-            .mirror(|rt| {
-                crate::durable::snapshot::take(rt).and_then(|bytes| {
-                    crate::durable::snapshot::restore(graph.clone(), options.clone(), &bytes)
-                })
-            })
-            .map_err(ServeError::Bootstrap)?;
+        if self.mirror_wanted() && !self.online.state.is_mirrored() {
+            let snapshot = self
+                .online
+                .state
+                .spare(crate::durable::snapshot::take)
+                .map_err(ServeError::Bootstrap)?;
+            self.mirror_from(&snapshot)?;
+        }
         self.online.set_phase(Phase::Ready);
         Ok(())
     }
 
+    fn mirror_wanted(&self) -> bool {
+        !self.online.config.single_copy
+    }
+
+    /// Makes the second copy of the state from `snapshot` (unless `single_copy`).
+    fn mirror_from(&self, snapshot: &[u8]) -> Result<(), ServeError> {
+        if !self.mirror_wanted() {
+            return Ok(());
+        }
+        let (graph, options) = (&self.graph, &self.options);
+        self.online
+            .state
+            .mirror(|_| crate::durable::snapshot::restore(graph.clone(), options.clone(), snapshot))
+            .map_err(ServeError::Bootstrap)
+    }
+
     fn empty_runtime(&self) -> Result<StreamRuntime, ServeError> {
-        StreamRuntime::with_options(self.graph.clone(), self.options.clone())
-            .map_err(|e| ServeError::Graph(e.to_string()))
+        empty_runtime(&self.graph, &self.options)
     }
 
     /// Stops the server: no new requests, in-flight ones finish, then a checkpoint.
@@ -317,6 +332,31 @@ impl Server {
         wait_for_signal().await;
         self.shutdown().await
     }
+}
+
+fn empty_runtime(graph: &StreamGraph, options: &Options) -> Result<StreamRuntime, ServeError> {
+    StreamRuntime::with_options(graph.clone(), options.clone())
+        .map_err(|e| ServeError::Graph(e.to_string()))
+}
+
+/// The state's two copies, each made by `make` (on two threads at once), or with
+/// `single_copy` one copy and an empty placeholder.
+fn copies(
+    config: &ServeConfig,
+    graph: &StreamGraph,
+    options: &Options,
+    make: impl Fn() -> Result<StreamRuntime, ServeError> + Sync,
+) -> Result<Replicas<StreamRuntime>, ServeError> {
+    if config.single_copy {
+        return Ok(Replicas::single(make()?, empty_runtime(graph, options)?));
+    }
+    let (first, second) = std::thread::scope(|s| {
+        let second = s.spawn(&make);
+        (make(), second.join())
+    });
+    let second = second
+        .map_err(|_| ServeError::Graph("the thread loading the state's second copy failed".into()))??;
+    Ok(Replicas::mirrored(first?, second))
 }
 
 async fn wait_for_signal() {

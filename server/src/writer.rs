@@ -36,9 +36,10 @@ impl Pending {
 
 enum Message {
     Push(Pending, oneshot::Sender<Result<PushOutcome, ApiError>>),
-    /// Take a checkpoint now (after a bootstrap: `bootstrapped` marks it).
-    Checkpoint {
-        bootstrapped: bool,
+    /// The state now holds the sources' history: checkpoint it, from this snapshot
+    /// (taken while pushes were refused, so it is the state's).
+    Bootstrapped {
+        snapshot: Vec<u8>,
         reply: oneshot::Sender<Result<(), String>>,
     },
     /// Checkpoint and stop.
@@ -75,13 +76,11 @@ impl WriterHandle {
         answer.await.map_err(|_| stopped())?
     }
 
-    pub async fn checkpoint(&self, bootstrapped: bool) -> Result<(), String> {
+    /// Checkpoints the bootstrapped state from `snapshot` (see `Message::Bootstrapped`).
+    pub async fn bootstrapped(&self, snapshot: Vec<u8>) -> Result<(), String> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Message::Checkpoint {
-                bootstrapped,
-                reply,
-            })
+            .send(Message::Bootstrapped { snapshot, reply })
             .map_err(|_| "the writer stopped".to_string())?;
         answer.await.map_err(|_| "the writer stopped".to_string())?
     }
@@ -165,15 +164,12 @@ impl Writer {
             self.checkpoint_if_due();
             for m in control {
                 match m {
-                    Message::Checkpoint {
-                        bootstrapped,
-                        reply,
-                    } => {
-                        self.bootstrapped |= bootstrapped;
-                        let _ = reply.send(self.checkpoint());
+                    Message::Bootstrapped { snapshot, reply } => {
+                        self.bootstrapped = true;
+                        let _ = reply.send(self.checkpoint(Some(snapshot)));
                     }
                     Message::Stop(reply) => {
-                        let _ = reply.send(self.checkpoint());
+                        let _ = reply.send(self.checkpoint(None));
                         return;
                     }
                     Message::Push(..) => {}
@@ -280,14 +276,15 @@ impl Writer {
             && (self.events_since_checkpoint >= config.checkpoint_events
                 || self.last_checkpoint.elapsed() >= config.checkpoint_interval);
         if due {
-            if let Err(e) = self.checkpoint() {
+            if let Err(e) = self.checkpoint(None) {
                 eprintln!("featc serve: checkpoint failed (the log is kept): {e}");
             }
         }
     }
 
-    /// Writes a checkpoint of everything applied so far and forgets the log before it.
-    fn checkpoint(&mut self) -> Result<(), String> {
+    /// Writes a checkpoint of everything applied so far (from `taken`, a snapshot of
+    /// the current state, or a new one) and forgets the log before it.
+    fn checkpoint(&mut self, taken: Option<Vec<u8>>) -> Result<(), String> {
         let Some(state) = self.state.as_mut() else {
             return Ok(());
         };
@@ -295,7 +292,10 @@ impl Writer {
         let stats = &self.online.stats;
         let result = (|| {
             let upto = state.log.next_seq();
-            let snapshot = self.online.state.spare(crate::durable::snapshot::take)?;
+            let snapshot = match taken {
+                Some(bytes) => bytes,
+                None => self.online.state.spare(crate::durable::snapshot::take)?,
+            };
             let header = Header {
                 upto,
                 pushes: self.pushes.entries(),

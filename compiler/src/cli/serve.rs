@@ -81,6 +81,10 @@ pub struct Args {
     /// ... or this long after the last checkpoint (e.g. `5m`).
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub checkpoint_interval: String,
+    /// Keep one copy of the online state instead of two: half the memory, but reads
+    /// then wait while a push is applied.
+    #[arg(long)]
+    pub single_copy: bool,
     /// Print no progress.
     #[arg(long, short)]
     pub quiet: bool,
@@ -121,6 +125,7 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
         Late::DeadLetter => LatePolicy::DeadLetter,
     };
     config.body_limit = args.max_body;
+    config.single_copy = args.single_copy;
     config.checkpoint_events = args.checkpoint_events.max(1);
     let interval = parse_duration(&args.checkpoint_interval)?;
     config.checkpoint_interval =
