@@ -11,7 +11,8 @@
 #    request at 1, 8 and 32 connections; then the same rows while
 #    bench/serve/pace_push.py pushes 50 000 events/s;
 # 4. push throughput, durable (wrk, bench/serve/push.lua, 1000 events per push, 8
-#    connections);
+#    connections); then one push of 1e6 events (39 MiB) while a client reads in a
+#    loop (bench/serve/big_push.py: do reads wait for it?);
 # 5. restart: SIGTERM (in-flight requests, checkpoint), then a restart on the same
 #    state timed until ready; then SIGKILL after more pushes and a restart that loads
 #    the checkpoint and re-applies the log;
@@ -91,6 +92,9 @@ echo "== push throughput (durable)" >&2
 ROWS=1000 BASE_US=$((BASE + 100000000000)) taskset -c 1 wrk -t1 -c8 -d"${DUR}s" --timeout 30s \
     -s bench/serve/push.lua "http://127.0.0.1:$PORT" | grep RESULT | sed "s/^/push c=8 rows=1000 /"
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -E "^featc_(wal_syncs_total|wal_records_total|checkpoints_total|last_checkpoint_seconds|events_total|state_bytes) " >&2
+
+echo "== a read during a large push (1e6 events)" >&2
+python3 bench/serve/big_push.py "$PORT" 1000000 $((BASE + 150000000000)) | sed "s/^/big push /"
 
 echo "== restart" >&2
 t0=$(now); kill -TERM "$SERVER"; wait "$SERVER" || true; t1=$(now)
