@@ -151,7 +151,10 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
                 kills += 1;
                 served.kill();
                 served = start(&state, &log);
-                if served.stderr_text().contains("was being written when the server stopped") {
+                if served
+                    .stderr_text()
+                    .contains("was being written when the server stopped")
+                {
                     in_checkpoint += 1;
                 }
             }

@@ -550,11 +550,7 @@ async fn the_two_copies_of_the_state_stay_equal() {
         .expect("start");
     // History in per-source runs of up to 97 events, as a bootstrap loads it.
     for (s, source) in events.sources.iter().enumerate() {
-        let mut rows: Vec<usize> = history
-            .iter()
-            .filter(|e| e.0 == s)
-            .map(|e| e.1)
-            .collect();
+        let mut rows: Vec<usize> = history.iter().filter(|e| e.0 == s).map(|e| e.1).collect();
         rows.sort_by_key(|&r| source.rows[r].0);
         for run in rows.chunks(97) {
             let body = push_body(source, run).to_string();
@@ -567,7 +563,10 @@ async fn the_two_copies_of_the_state_stay_equal() {
     }
     server.finish_bootstrap().await.expect("bootstrap ends");
     let [a, b] = answers(&server, &project, &events);
-    assert!(a == b, "the copy made after the bootstrap answers otherwise");
+    assert!(
+        a == b,
+        "the copy made after the bootstrap answers otherwise"
+    );
     // The rest pushed over HTTP in batches of random size, with reads alongside.
     let addr = server.addr.to_string();
     let live = live.to_vec();

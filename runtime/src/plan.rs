@@ -96,6 +96,10 @@ pub struct FeaturePlan {
     /// `None` is a lifetime feature.
     pub window_us: Option<i64>,
     pub ttl: Option<TtlRule>,
+    /// Index into `GroupPlan::filters`: the view's `where` alone (`None`: the view has
+    /// none). The view's events are those passing it; a read reports the time of the
+    /// latest one (the ttl, if any, counts them with the same slot).
+    pub view_filter: Option<usize>,
     /// The result type.
     pub ty: DataType,
     pub span: Span,
@@ -258,10 +262,14 @@ impl GroupPlan {
         if f.agg.result_type(input_ty) != Some(f.ty) {
             return Some(format!("{} does not give {}", f.agg.name(), f.ty.name()));
         }
+        if f.ttl.is_some_and(|t| t.filter != f.view_filter) {
+            return Some("the ttl's filter is not the view's `where`".into());
+        }
         for slot in f
             .filter
             .iter()
             .chain(f.ttl.iter().flat_map(|t| t.filter.iter()))
+            .chain(f.view_filter.iter())
         {
             match filters_used.get_mut(*slot) {
                 Some(used) => *used = true,

@@ -34,6 +34,7 @@ fn spec(
         input,
         filter,
         window_us,
+        view_filter: ttl.and_then(|t| t.filter),
         ttl,
         ty: DataType::Int64,
         span: Default::default(),

@@ -146,10 +146,7 @@ impl<T> Replicas<T> {
     /// Runs `f` on both copies in turn, between writes (for tests that compare them).
     pub fn each<R>(&self, mut f: impl FnMut(&mut T) -> R) -> [R; 2] {
         let _writing = lock(&self.writing);
-        [
-            f(&mut lock(&self.copies[0])),
-            f(&mut lock(&self.copies[1])),
-        ]
+        [f(&mut lock(&self.copies[0])), f(&mut lock(&self.copies[1]))]
     }
 }
 
@@ -189,10 +186,17 @@ mod tests {
         };
         for i in 1..=20_000 {
             assert_eq!(r.write(bump), i);
-            assert_eq!(r.read(|p: &mut Pair| p.0), i, "a write not visible after it returned");
+            assert_eq!(
+                r.read(|p: &mut Pair| p.0),
+                i,
+                "a write not visible after it returned"
+            );
         }
         reader.join().expect("reader");
-        assert_eq!(r.each(|p| p.clone()), [Pair(20_000, 20_000), Pair(20_000, 20_000)]);
+        assert_eq!(
+            r.each(|p| p.clone()),
+            [Pair(20_000, 20_000), Pair(20_000, 20_000)]
+        );
     }
 
     /// The writer stops in the middle of each half of a write until a reader has

@@ -354,8 +354,9 @@ fn copies(
         let second = s.spawn(&make);
         (make(), second.join())
     });
-    let second = second
-        .map_err(|_| ServeError::Graph("the thread loading the state's second copy failed".into()))??;
+    let second = second.map_err(|_| {
+        ServeError::Graph("the thread loading the state's second copy failed".into())
+    })??;
     Ok(Replicas::mirrored(first?, second))
 }
 

@@ -421,7 +421,7 @@ fn a_graph_of_an_older_version_is_refused_with_how_to_regenerate_it() {
             err,
             featc_runtime::stream::graph::GraphError::Version {
                 found: 1,
-                expected: 2
+                expected: featc_runtime::stream::graph::GRAPH_VERSION
             }
         ),
         "{err:?}"
@@ -431,4 +431,59 @@ fn a_graph_of_an_older_version_is_refused_with_how_to_regenerate_it() {
         message.contains("featc build PROJECT --emit stream-json"),
         "{message}"
     );
+}
+
+/// Each feature's `event_time` is its view's latest event at the read time: a view's
+/// `where` decides which events are its own, in the buffer, once they are dropped
+/// from it (also for a late event that only reaches lifetime folds), and after a
+/// snapshot is restored.
+#[test]
+fn event_times_are_the_latest_event_of_each_features_view() {
+    fn times(rt: &mut StreamRuntime, t: i64) -> Vec<(String, Option<i64>)> {
+        rt.get(&[Value::Int64(1)], &Selection::All, t)
+            .expect("read")
+            .features
+            .iter()
+            .map(|f| (f.name.to_string(), f.event_time))
+            .collect()
+    }
+    fn expect(activity: i64, recent: i64) -> Vec<(String, Option<i64>)> {
+        ["n_1m", "sum_1m", "avg_1m", "total"]
+            .iter()
+            .map(|n| (n.to_string(), Some(activity)))
+            .chain([("last_amount".to_string(), Some(recent))])
+            .collect()
+    }
+    let mut rt = runtime(LatePolicy::Apply);
+    let first = [
+        (10 * S, Some(1), Some(1.0), None),
+        (20 * S, Some(1), Some(2.0), Some("bot")),
+    ];
+    rt.ingest("clicks", &clicks(&first)).expect("ingest");
+    assert_eq!(times(&mut rt, 30 * S), expect(10 * S, 20 * S));
+    assert_eq!(
+        times(&mut rt, 15 * S),
+        [
+            ("n_1m", 10),
+            ("sum_1m", 10),
+            ("avg_1m", 10),
+            ("total", 10),
+            ("last_amount", 10)
+        ]
+        .iter()
+        .map(|(n, t)| (n.to_string(), Some(t * S)))
+        .collect::<Vec<_>>()
+    );
+    // An hour later both events are out of every window; compaction drops them.
+    rt.ingest("clicks", &clicks(&[(3600 * S, Some(2), Some(1.0), None)]))
+        .expect("ingest");
+    rt.compact();
+    assert_eq!(times(&mut rt, 3600 * S), expect(10 * S, 20 * S));
+    // A late event below the dropped frontier reaches lifetime folds and the times.
+    rt.ingest("clicks", &clicks(&[(15 * S, Some(1), None, Some("web"))]))
+        .expect("ingest");
+    assert_eq!(times(&mut rt, 3600 * S), expect(15 * S, 20 * S));
+    let bytes = rt.snapshot().expect("snapshot");
+    let mut back = StreamRuntime::restore(graph(), Options::default(), &bytes).expect("restore");
+    assert_eq!(times(&mut back, 3600 * S), expect(15 * S, 20 * S));
 }

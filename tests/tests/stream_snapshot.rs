@@ -486,7 +486,7 @@ fn the_header_is_checked_field_by_field() {
         restore(&other),
         Some(SnapshotError::Version {
             found: 9,
-            expected: 1
+            expected: featc_runtime::snapshot::VERSION
         })
     );
     let mut other = bytes.clone();

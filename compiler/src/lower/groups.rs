@@ -144,9 +144,10 @@ impl GroupBuilder {
         conjunction.sort_unstable();
         conjunction.dedup();
         let filter = self.filter_slot(conjunction);
+        let view_filter = self.filter_slot(view_where.into_iter().collect());
         let ttl = view.ttl_us.map(|ttl_us| TtlRule {
             ttl_us,
-            filter: self.filter_slot(view_where.into_iter().collect()),
+            filter: view_filter,
         });
         Ok(FeaturePlan {
             name: feature.name.clone(),
@@ -156,6 +157,7 @@ impl GroupBuilder {
             filter,
             window_us: feature.window_us,
             ttl,
+            view_filter,
             ty: feature.ty,
             span: feature.span,
         })

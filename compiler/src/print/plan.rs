@@ -72,7 +72,8 @@ pub fn print_group(out: &mut String, group: &GroupPlan, indent: &str) {
     }
 }
 
-/// `name: type = agg(in0) where filter1 over 1h ttl 7d where filter0 [view v]`.
+/// `name: type = agg(in0) where filter1 over 1h ttl 7d where filter0 [view v where
+/// filter0]`.
 fn feature(f: &FeaturePlan) -> String {
     let arg = match f.input {
         Some(i) => format!("in{i}"),
@@ -99,6 +100,13 @@ fn feature(f: &FeaturePlan) -> String {
             let _ = write!(s, " where filter{w}");
         }
     }
-    let _ = write!(s, " [view {}]", name(&f.view));
+    match f.view_filter {
+        Some(w) => {
+            let _ = write!(s, " [view {} where filter{w}]", name(&f.view));
+        }
+        None => {
+            let _ = write!(s, " [view {}]", name(&f.view));
+        }
+    }
     s
 }

@@ -18,8 +18,9 @@ use xxhash_rust::xxh3::xxh3_64;
 pub const MAGIC: [u8; 8] = *b"FEATCSNP";
 
 /// Bumped on any change to the body's encoding; another version is refused (the
-/// state is then rebuilt by replaying the event log).
-pub const VERSION: u32 = 1;
+/// state is then rebuilt by replaying the event log). 2: each key state records the
+/// latest dropped event per filter (a view's latest event time).
+pub const VERSION: u32 = 2;
 
 pub const HEADER_BYTES: usize = 28;
 

@@ -24,6 +24,7 @@ mod reader;
 mod writer;
 
 pub use error::SnapshotError;
+pub use format::VERSION;
 pub use persist::Persist;
 pub use reader::{vec_with_capacity, Reader};
 pub use writer::Writer;

@@ -22,8 +22,9 @@ use crate::ir::{Column, Span};
 use crate::plan::{FeaturePlan, GroupPlan, PlanError};
 
 /// The format version written into every graph; bumped on incompatible changes
-/// (2: aggregate nodes carry a `GroupPlan`; derive and key_by nodes are gone).
-pub const GRAPH_VERSION: u32 = 2;
+/// (2: aggregate nodes carry a `GroupPlan`; derive and key_by nodes are gone; 3: a
+/// feature names its view's `where` filter, `FeaturePlan::view_filter`).
+pub const GRAPH_VERSION: u32 = 3;
 
 /// A node's position in `StreamGraph::nodes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

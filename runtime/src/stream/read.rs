@@ -43,9 +43,9 @@ pub struct FeatureValue {
     pub name: Arc<str>,
     pub value: Value,
     pub status: Status,
-    /// The time of the entity's latest event of the feature's source group (the
-    /// source and entity key the feature aggregates, whatever the view's `where`) at
-    /// or before the read time; `None` when it has none.
+    /// The time of the entity's latest event of the feature's view (one of the view's
+    /// source, for this entity, passing the view's `where`) at or before the read
+    /// time; `None` when it has none.
     pub event_time: Option<i64>,
 }
 

@@ -537,9 +537,9 @@ impl StreamRuntime {
                 });
             }
             let id = group.keys.get(key);
-            let event_time = id
-                .and_then(|i| group.states.get(i as usize))
-                .and_then(|s| s.latest_at_or_before(t));
+            // Each feature reports its view's latest event; features of one view share
+            // the lookup (the last one is kept: reads list a view's features together).
+            let mut last_event_time: Option<(Option<usize>, Option<i64>)> = None;
             let mut out = std::mem::take(&mut self.scratch);
             let mut stale_of = std::mem::take(&mut self.stale_scratch);
             self.groups[g].read_with_staleness_into(id, t, &mut out, &mut stale_of);
@@ -548,6 +548,18 @@ impl StreamRuntime {
                 if og != g {
                     continue;
                 }
+                let view_filter = self.groups[g]
+                    .plan
+                    .features
+                    .get(f)
+                    .and_then(|p| p.view_filter);
+                let event_time = match last_event_time {
+                    Some((filter, time)) if filter == view_filter => time,
+                    _ => id
+                        .and_then(|i| self.groups[g].states.get(i as usize))
+                        .and_then(|s| s.latest_at_or_before_where(t, view_filter)),
+                };
+                last_event_time = Some((view_filter, event_time));
                 let stale = stale_of.get(f).copied().unwrap_or(false);
                 let (value, status) = match out.get(f).cloned().unwrap_or(Ok(Value::Null)) {
                     Err(e) => (Value::Null, Status::Error(e)),

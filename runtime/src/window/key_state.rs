@@ -252,8 +252,14 @@ pub struct KeyState {
     /// frontier`, so every dropped event is in it; a lifetime cursor rebuilt at `t`
     /// is `base` plus the buffered rows in `(base_upto, t]`.
     pub(super) base: Option<Vec<Box<dyn WindowAccumulator>>>,
-    pub(super) dropped_latest: Option<i64>,
+    /// The greatest ts of a dropped event: `[0]` of any, `[1 + f]` of one passing
+    /// filter slot `f` (`NO_TIME`: none); empty until an event is dropped. (One boxed
+    /// slice, not an `Option` and a slice, keeps the state in four cache lines.)
+    pub(super) dropped_latest: Box<[i64]>,
 }
+
+/// "No event" in `dropped_latest`.
+pub(super) const NO_TIME: i64 = i64::MIN;
 
 /// The bytes of a `KeyState` a push reads (see its layout).
 const HOT_BYTES: usize = 192;
@@ -279,7 +285,7 @@ impl KeyState {
             base: None,
             base_upto: None,
             frontier: None,
-            dropped_latest: None,
+            dropped_latest: Box::new([]),
             promised: None,
             since_drop: 0,
             fold_run: 1,
@@ -378,7 +384,13 @@ impl KeyState {
         let spec = &*self.spec;
         if self.frontier.is_some_and(|f| ts <= f) {
             // Every later read is past this event's windows: only lifetime folds see it.
-            self.dropped_latest = self.dropped_latest.max(Some(ts));
+            let latest = dropped_times(&mut self.dropped_latest, spec.n_filters);
+            let passing = RowAt { ts, seq, row };
+            for (slot, at) in latest.iter_mut().enumerate() {
+                if slot == 0 || passing.filter(slot - 1) {
+                    *at = (*at).max(ts);
+                }
+            }
             if let Some(k) = spec.lifetime_cursor {
                 let plan = &spec.cursors[k];
                 let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
@@ -607,13 +619,39 @@ impl KeyState {
         out
     }
 
+    /// The greatest ts of a pushed event with `ts <= t` that passes filter slot
+    /// `filter` (`None`: any event), if any: the time of a view's latest event. Scans
+    /// the buffer back from `t`, so a filter few events pass costs a longer read.
+    pub fn latest_at_or_before_where(&self, t: i64, filter: Option<usize>) -> Option<i64> {
+        let Some(f) = filter else {
+            return self.latest_at_or_before(t);
+        };
+        let layout = &self.spec.layout;
+        let end = self.buf.first_after(t);
+        if let Some(i) = (self.buf.start..end)
+            .rev()
+            .find(|&i| self.buf.filter(layout, i, f))
+        {
+            return Some(self.buf.ts[i]);
+        }
+        self.dropped(1 + f, t)
+    }
+
+    /// `dropped_latest[slot]` if there is one at or before `t`.
+    fn dropped(&self, slot: usize, t: i64) -> Option<i64> {
+        self.dropped_latest
+            .get(slot)
+            .copied()
+            .filter(|&d| d != NO_TIME && d <= t)
+    }
+
     /// The greatest ts of a pushed event with `ts <= t` (any filter), if any.
     pub fn latest_at_or_before(&self, t: i64) -> Option<i64> {
         let i = self.buf.first_after(t);
         if i > self.buf.start {
             Some(self.buf.ts[i - 1])
         } else {
-            self.dropped_latest.filter(|&d| d <= t)
+            self.dropped(0, t)
         }
     }
 
@@ -686,7 +724,17 @@ impl KeyState {
             }
         }
         if end > self.buf.start {
-            self.dropped_latest = self.dropped_latest.max(Some(self.buf.ts[end - 1]));
+            // Each filter's latest dropped event: the first passing it, from the end.
+            let (buf, layout, start) = (&self.buf, &spec.layout, self.buf.start);
+            let latest = dropped_times(&mut self.dropped_latest, spec.n_filters);
+            for (slot, at) in latest.iter_mut().enumerate() {
+                let passing = (start..end)
+                    .rev()
+                    .find(|&i| slot == 0 || buf.filter(layout, i, slot - 1));
+                if let Some(i) = passing {
+                    *at = (*at).max(buf.ts[i]);
+                }
+            }
             self.buf.start = end;
         }
         self.frontier = Some(f);
@@ -717,6 +765,14 @@ impl KeyState {
                 .sum::<usize>()
             + self.base.as_deref().map_or(0, accs)
     }
+}
+
+/// `KeyState::dropped_latest`, sized for `n` filters on first use.
+fn dropped_times(latest: &mut Box<[i64]>, n: usize) -> &mut [i64] {
+    if latest.len() != 1 + n {
+        *latest = vec![NO_TIME; 1 + n].into_boxed_slice();
+    }
+    latest
 }
 
 #[cfg(test)]

@@ -53,9 +53,12 @@ impl KeyState {
             self.base_upto,
             self.cursor_t_max,
             self.promised,
-            self.dropped_latest,
         ] {
             w.opt_i64(t);
+        }
+        w.usize(self.dropped_latest.len());
+        for &t in self.dropped_latest.iter() {
+            w.i64(t);
         }
         self.buf.save(w);
         w.usize(self.cursors.len());
@@ -80,7 +83,11 @@ impl KeyState {
     pub fn snapshot_size_hint(&self) -> usize {
         let accs: usize = self.cursors.iter().map(|c| c.accs.len()).sum::<usize>()
             + self.base.as_ref().map_or(0, Vec::len);
-        64 + self.buf.words.len() * 8 + self.buf.ts.len() * 4 + self.buf.boxed.len() * 8 + accs * 24
+        64 + self.dropped_latest.len() * 8
+            + self.buf.words.len() * 8
+            + self.buf.ts.len() * 4
+            + self.buf.boxed.len() * 8
+            + accs * 24
     }
 
     /// The state `save` wrote, for the same `spec`.
@@ -92,7 +99,17 @@ impl KeyState {
         s.base_upto = r.opt_i64()?;
         s.cursor_t_max = r.opt_i64()?;
         s.promised = r.opt_i64()?;
-        s.dropped_latest = r.opt_i64()?;
+        let n = r.usize()?;
+        if n != 0 && n != 1 + s.spec.n_filters {
+            return Err(malformed(format!(
+                "{n} latest dropped times in a state of {} filters",
+                s.spec.n_filters
+            )));
+        }
+        s.dropped_latest = (0..n)
+            .map(|_| r.i64())
+            .collect::<Result<Vec<_>, _>>()?
+            .into_boxed_slice();
         s.buf = EventBuffer::load(&s.spec.layout, r)?;
         let n = r.usize()?;
         if n != s.cursors.len() {

@@ -409,6 +409,7 @@ mod tests {
             filter: None,
             window_us,
             ttl: None,
+            view_filter: None,
             ty: DataType::Float64,
             span: crate::ir::Span::default(),
         }
