@@ -90,7 +90,17 @@ pub struct SourceDecl {
     pub time: Option<Ident>,
     pub columns: Vec<ColumnDecl>,
     pub file: Option<StringLit>,
+    pub topic: Option<TopicDecl>,
     pub lateness: Option<DurationLit>,
+    pub span: Span,
+}
+
+/// `topic "name"` or `topic "name" format json`: the Kafka topic a source's live
+/// events arrive on, and how its records are encoded (checked by `check`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicDecl {
+    pub name: StringLit,
+    pub format: Option<Ident>,
     pub span: Span,
 }
 

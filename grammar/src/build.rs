@@ -137,6 +137,7 @@ impl Ctx<'_> {
             time: None,
             columns: Vec::new(),
             file: None,
+            topic: None,
             lateness: None,
             span,
         };
@@ -146,6 +147,7 @@ impl Ctx<'_> {
                 continue;
             }
             let rule = clause.as_rule();
+            let clause_span = self.span(&clause);
             let mut inner = clause.into_inner().skip(1);
             match rule {
                 Rule::time_clause if decl.time.is_none() => {
@@ -159,6 +161,18 @@ impl Ctx<'_> {
                 }
                 Rule::file_clause if decl.file.is_none() => {
                     decl.file = inner.next().map(|p| self.string(&p))
+                }
+                Rule::topic_clause if decl.topic.is_none() => {
+                    let name = inner.next().map(|p| self.string(&p));
+                    let format = inner
+                        .next()
+                        .and_then(|f| f.into_inner().nth(1))
+                        .map(|p| self.ident(&p));
+                    decl.topic = name.map(|name| TopicDecl {
+                        name,
+                        format,
+                        span: clause_span,
+                    });
                 }
                 Rule::lateness_clause if decl.lateness.is_none() => {
                     decl.lateness = inner.next().map(|p| self.duration(&p))

@@ -43,6 +43,8 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         time_clause => "`time`",
         columns_clause => "`columns`",
         file_clause => "`file`",
+        topic_clause | kw_topic => "`topic`",
+        topic_format | kw_format => "`format`",
         lateness_clause => "`lateness`",
         owner_clause => "`owner`",
         tags_clause => "`tags`",

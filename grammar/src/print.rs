@@ -104,6 +104,13 @@ impl Printer<'_> {
                     if let Some(f) = &s.file {
                         p.line(&format!("File {:?}", f.value), f.span);
                     }
+                    if let Some(t) = &s.topic {
+                        let format = t
+                            .format
+                            .as_ref()
+                            .map_or(String::new(), |f| format!(" format {}", f.name));
+                        p.line(&format!("Topic {:?}{format}", t.name.value), t.span);
+                    }
                     if let Some(l) = &s.lateness {
                         p.line(&format!("Lateness {}", l.text), l.span);
                     }

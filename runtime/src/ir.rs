@@ -107,10 +107,38 @@ pub struct Source {
     /// Default data location as written in the file, resolved against the directory
     /// of the `.feat` file that declared it.
     pub location: Option<String>,
+    /// The Kafka topic its live events arrive on, if declared.
+    pub topic: Option<Topic>,
     /// Allowed lateness for streaming, in microseconds (0 when not declared).
     pub lateness_us: i64,
     pub meta: Meta,
     pub span: Span,
+}
+
+/// `topic "name" format F` of a source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topic {
+    pub name: String,
+    pub format: TopicFormat,
+    pub span: Span,
+}
+
+/// How a topic's records are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TopicFormat {
+    /// One JSON object per record, its keys the source's columns (and time column).
+    Json,
+}
+
+impl TopicFormat {
+    /// Every format, for messages.
+    pub const ALL: [TopicFormat; 1] = [TopicFormat::Json];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TopicFormat::Json => "json",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

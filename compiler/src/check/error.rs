@@ -278,6 +278,11 @@ pub enum CheckError {
         end: Span,
         found: Option<String>,
     },
+    /// `topic "..." format F` names a format featc does not decode.
+    UnknownTopicFormat {
+        format: String,
+        span: Span,
+    },
 }
 
 impl CheckError {
@@ -316,6 +321,7 @@ impl CheckError {
             InvalidUtf8 { .. } => "E0029",
             Unterminated { .. } => "E0030",
             Unclosed { .. } => "E0031",
+            UnknownTopicFormat { .. } => "E0032",
         }
     }
 
@@ -575,6 +581,18 @@ impl CheckError {
                 d(format!("unterminated {what}"))
                     .with_label(Label::primary(*span, format!("this {what} is never closed")))
                     .with_help(format!("close it with {closer} on the same line: {what}s do not span lines"))
+            }
+            UnknownTopicFormat { format, span } => {
+                let known: Vec<&str> = featc_runtime::ir::TopicFormat::ALL
+                    .iter()
+                    .map(|f| f.name())
+                    .collect();
+                d(format!("unknown topic format `{format}`"))
+                    .with_label(Label::primary(*span, "not a format featc decodes"))
+                    .with_help(format!(
+                        "the formats are: {}; `json` (the default) is one JSON object per record, keyed by the source's column names",
+                        known.join(", ")
+                    ))
             }
             Unclosed { span, delimiter, end, found } => {
                 let closer = match delimiter {

@@ -135,12 +135,33 @@ pub fn check<'a>(
             .map_or("", String::as_str);
         resolve_location(declared_in, &f.value)
     });
+    let topic = decl.topic.as_ref().and_then(|t| {
+        let format = match &t.format {
+            None => ir::TopicFormat::Json,
+            Some(f) => match ir::TopicFormat::ALL.iter().find(|k| k.name() == f.name) {
+                Some(k) => *k,
+                None => {
+                    errors.push(CheckError::UnknownTopicFormat {
+                        format: f.name.clone(),
+                        span: f.span,
+                    });
+                    return None;
+                }
+            },
+        };
+        Some(ir::Topic {
+            name: t.name.value.clone(),
+            format,
+            span: span(t.span),
+        })
+    });
     CheckedSource {
         ir: ir::Source {
             name: decl.name.name.clone(),
             time_column: time_name.unwrap_or_default().to_string(),
             columns,
             location,
+            topic,
             lateness_us,
             meta: meta(&decl.meta),
             span: span(decl.span),

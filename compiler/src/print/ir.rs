@@ -20,6 +20,9 @@ pub fn print_project(p: &Project) -> String {
         if let Some(l) = &s.location {
             let _ = writeln!(out, "  file {}", quote(l));
         }
+        if let Some(t) = &s.topic {
+            let _ = writeln!(out, "  topic {} format {}", quote(&t.name), t.format.name());
+        }
         if s.lateness_us != 0 {
             let _ = writeln!(out, "  lateness {}", duration(s.lateness_us));
         }
