@@ -7,9 +7,7 @@ mod serve_common;
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::TimestampMicrosecondType;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 use serve_common::*;
 
 const HOUR: i64 = 3_600_000_000;
@@ -18,45 +16,11 @@ fn check_case(case: &str, disorder_us: i64, seed: u64) {
     let dir = repo().join("tests/cases").join(case);
     let (project, graph) = compile(&dir);
     let events = events(&project, &graph);
-    let spine_path = dir.join("spine.parquet");
     let work = std::env::temp_dir().join(format!("featc-serve-{case}-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("work dir");
-    let out = work.join("training.parquet");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
-        .args([
-            "training-set",
-            dir.to_str().expect("path"),
-            "--quiet",
-            "--spine",
-        ])
-        .arg(&spine_path)
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .expect("featc training-set");
-    assert!(status.success());
-    let training = read_parquet(&out);
-    let spine = read_parquet(&spine_path);
-    let features: Vec<String> = project
-        .all_features()
-        .into_iter()
-        .map(|f| project.feature(f).name.clone())
-        .collect();
-    let key_names: Vec<String> = featc_runtime::io::spine_keys(&project, &project.all_features())
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
-    let spine_ts = featc_runtime::stream::conform(
-        spine.column_by_name("ts").expect("spine ts"),
-        featc_runtime::ir::DataType::Timestamp,
-        "ts",
-    )
-    .expect("spine times");
-    let spine_ts: Vec<i64> = spine_ts
-        .as_primitive::<TimestampMicrosecondType>()
-        .values()
-        .to_vec();
-    let mut order: Vec<usize> = (0..spine.num_rows()).collect();
+    let check = SpineCheck::new(&dir, &project, &work);
+    let spine_ts = &check.times;
+    let mut order: Vec<usize> = (0..check.spine.num_rows()).collect();
     order.sort_by_key(|&i| spine_ts[i]);
 
     let served = Served::start(
@@ -85,12 +49,7 @@ fn check_case(case: &str, disorder_us: i64, seed: u64) {
                         answers: &mut BTreeMap<usize, Json>| {
         while *next_spine < order.len() && spine_ts[order[*next_spine]] < remaining_min[pushed] {
             let row = order[*next_spine];
-            let mut entities = serde_json::Map::new();
-            for k in &key_names {
-                let array = spine.column_by_name(k).expect("spine key");
-                entities.insert(k.clone(), Json::from(vec![expected_cell(array, row)]));
-            }
-            let body = json!({"features": features, "entities": entities, "at": spine_ts[row]});
+            let body = check.read_body(row);
             let (status, answer) = post(&served.addr, "/get-online-features", &body);
             assert_eq!(status, 200, "read of spine row {row}: {answer}");
             answers.insert(row, answer);
@@ -127,33 +86,13 @@ fn check_case(case: &str, disorder_us: i64, seed: u64) {
         pushed = end;
         answer_ready(pushed, &mut next_spine, &mut answers);
     }
-    assert_eq!(answers.len(), spine.num_rows(), "every spine row was read");
-
+    assert_eq!(
+        answers.len(),
+        check.spine.num_rows(),
+        "every spine row was read"
+    );
     for (row, answer) in &answers {
-        let results = answer["results"].as_array().expect("results");
-        let names = answer["metadata"]["feature_names"]
-            .as_array()
-            .expect("names");
-        let offset = names.len() - features.len();
-        for (f, name) in features.iter().enumerate() {
-            let column = training
-                .column_by_name(name)
-                .unwrap_or_else(|| panic!("column {name}"));
-            let want = expected_cell(column, *row);
-            let value = &results[offset + f]["values"][0];
-            let got = served_cell(value, column.data_type());
-            assert_eq!(
-                got, want,
-                "{case}: spine row {row}, feature {name}: served {value}"
-            );
-            let status = results[offset + f]["statuses"][0].as_str().expect("status");
-            if !value.is_null() {
-                assert!(
-                    status == "PRESENT" || status == "NOT_FOUND",
-                    "{name}: {status} with a value"
-                );
-            }
-        }
+        check.check_answer(case, *row, answer);
     }
     assert_eq!(
         served.terminate().code(),

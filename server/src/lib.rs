@@ -9,6 +9,7 @@
 //!   applied;
 //! - `durable`: the write-ahead log (fjall) and the checkpoints that make an
 //!   acknowledged push survive any crash;
+//! - `kafka`: Kafka sources, consumed exactly once into the state;
 //! - `serve`: startup, bootstrap, the listener and graceful shutdown.
 //!
 //! The runtime (`featc-runtime`) does not depend on this crate: an embedder without
@@ -20,6 +21,7 @@ pub mod api;
 pub mod catalog;
 pub mod config;
 pub mod durable;
+pub mod kafka;
 pub mod metrics;
 pub mod online;
 pub mod replicas;

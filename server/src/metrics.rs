@@ -74,6 +74,9 @@ pub struct ServerStats {
     pub entities_read: AtomicU64,
     pub unauthorized: AtomicU64,
     pub rows_accepted: AtomicU64,
+    /// Kafka records applied and dead-lettered since the server started.
+    pub kafka_records: AtomicU64,
+    pub kafka_dead: AtomicU64,
     pub rows_late: AtomicU64,
     pub pushes_refused: AtomicU64,
     /// Pushes answered from the idempotency record instead of being applied again.
@@ -169,6 +172,18 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
         "Pushed rows made durable and applied.",
         "counter",
         c(&stats.rows_accepted),
+    );
+    gauge(
+        "featc_kafka_records_total",
+        "Kafka records applied to the state (over the state's life: exact across restarts).",
+        "counter",
+        c(&stats.kafka_records),
+    );
+    gauge(
+        "featc_kafka_dead_lettered_total",
+        "Kafka records that did not decode or were refused, kept out of the state.",
+        "counter",
+        c(&stats.kafka_dead),
     );
     gauge(
         "featc_push_rows_late_total",

@@ -2,6 +2,7 @@
 //! listener, load history if asked (`bootstrap_*`, answering 503 meanwhile), serve
 //! until SIGTERM or SIGINT, then drain in-flight requests, checkpoint and return.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use tokio::sync::watch;
 use crate::catalog::Catalog;
 use crate::config::ServeConfig;
 use crate::durable::{DurableError, Identity, StateDir};
+use crate::kafka::{Consuming, KafkaConfig, KafkaState};
 use crate::online::{Idempotency, Online, Phase, PushOutcome};
 use crate::replicas::Replicas;
 use crate::writer::{self, Writer};
@@ -57,6 +59,9 @@ pub struct Server {
     /// The graph and options the state was built for (to copy or empty a copy).
     graph: StreamGraph,
     options: Options,
+    /// Where the recovered state had read its topics up to.
+    kafka_start: BTreeMap<(String, i32), i64>,
+    consuming: std::sync::Mutex<Option<Consuming>>,
     stop: watch::Sender<bool>,
     http: tokio::task::JoinHandle<Result<(), std::io::Error>>,
     writer: Option<std::thread::JoinHandle<()>>,
@@ -90,7 +95,7 @@ impl Server {
         let checker = StreamRuntime::with_options(graph.clone(), options.clone())
             .map_err(|e| ServeError::Graph(e.to_string()))?;
         let catalog = Catalog::new(&graph);
-        let (state, copies, pushes, bootstrapped, recovered) = match &config.state {
+        let (state, copies, pushes, bootstrapped, kafka, recovered) = match &config.state {
             None => {
                 let empty = || empty_runtime(&graph, &options);
                 (
@@ -98,6 +103,7 @@ impl Server {
                     copies(&config, &graph, &options, empty)?,
                     Idempotency::default(),
                     false,
+                    KafkaState::default(),
                     "state: in memory only (no --state): a restart starts empty".to_string(),
                 )
             }
@@ -106,7 +112,7 @@ impl Server {
                 let (state, found) = StateDir::open(dir, &identity).map_err(ServeError::State)?;
                 let mut pushes = Idempotency::default();
                 // Both copies of the state load the checkpoint and re-apply the log.
-                let (state_copies, bootstrapped, from) = match found.checkpoint {
+                let (state_copies, bootstrapped, kafka, from) = match found.checkpoint {
                     Some((header, snapshot)) => {
                         let restore = || {
                             crate::durable::snapshot::restore(
@@ -127,6 +133,7 @@ impl Server {
                         (
                             copies(&config, &graph, &options, restore)?,
                             header.bootstrapped,
+                            header.kafka,
                             format!("checkpoint of record {}", header.upto),
                         )
                     }
@@ -135,6 +142,7 @@ impl Server {
                         (
                             copies(&config, &graph, &options, empty)?,
                             false,
+                            KafkaState::default(),
                             "an empty state".to_string(),
                         )
                     }
@@ -178,7 +186,7 @@ impl Server {
                         String::new()
                     }
                 );
-                (Some(state), state_copies, pushes, bootstrapped, note)
+                (Some(state), state_copies, pushes, bootstrapped, kafka, note)
             }
         };
         let (handle, inbox) = writer::channel();
@@ -189,7 +197,8 @@ impl Server {
             config.clone(),
             handle,
         ));
-        let writer = Writer::new(Arc::clone(&online), state, pushes, bootstrapped)
+        let kafka_start = kafka.positions();
+        let writer = Writer::new(Arc::clone(&online), state, pushes, bootstrapped, kafka)
             .spawn(inbox)
             .map_err(|e| ServeError::Config(format!("cannot start the writer thread: {e}")))?;
         let listener = TcpListener::bind(config.listen)
@@ -218,6 +227,8 @@ impl Server {
             bootstrapped,
             graph,
             options,
+            kafka_start,
+            consuming: std::sync::Mutex::new(None),
             stop,
             http,
             writer: Some(writer),
@@ -310,9 +321,30 @@ impl Server {
         empty_runtime(&self.graph, &self.options)
     }
 
+    /// Starts consuming `config`'s topics into the state, from where the state had
+    /// read them up to (call once the server is ready).
+    pub fn consume(&self, config: KafkaConfig) -> Result<(), ServeError> {
+        let consuming =
+            Consuming::start(Arc::clone(&self.online), config, self.kafka_start.clone())
+                .map_err(|e| ServeError::Config(format!("cannot start the Kafka consumer: {e}")))?;
+        let mut slot = self.consuming.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = slot.replace(consuming) {
+            old.stop();
+        }
+        Ok(())
+    }
+
     /// Stops the server: no new requests, in-flight ones finish, then a checkpoint.
     pub async fn shutdown(mut self) -> Result<(), ServeError> {
         self.online.set_phase(Phase::ShuttingDown);
+        let consuming = self
+            .consuming
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(c) = consuming {
+            let _ = tokio::task::spawn_blocking(move || c.stop()).await;
+        }
         let _ = self.stop.send(true);
         let served = (&mut self.http).await;
         let stopped = self.online.writer.stop().await;

@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 
 use crate::api::error::ApiError;
 use crate::durable::{checkpoint, Header, Record, StateDir};
+use crate::kafka::{KafkaState, Round};
 use crate::online::{Idempotency, Online, PushOutcome};
 
 /// A checked push waiting to be logged and applied.
@@ -44,6 +45,8 @@ enum Message {
     },
     /// Checkpoint and stop.
     Stop(oneshot::Sender<Result<(), String>>),
+    /// Apply a round of consumed Kafka records and record their positions.
+    Consume(Round, std::sync::mpsc::SyncSender<Result<(), String>>),
 }
 
 /// How routes reach the writer thread.
@@ -85,6 +88,18 @@ impl WriterHandle {
         answer.await.map_err(|_| "the writer stopped".to_string())?
     }
 
+    /// Applies a round of consumed records (from the consumer's thread, blocking
+    /// until it is applied: at most one round waits while the next is read).
+    pub fn consume_blocking(&self, round: Round) -> Result<(), String> {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.tx
+            .send(Message::Consume(round, reply))
+            .map_err(|_| "the writer stopped".to_string())?;
+        answer
+            .recv()
+            .map_err(|_| "the writer stopped".to_string())?
+    }
+
     pub async fn stop(&self) -> Result<(), String> {
         let (reply, answer) = oneshot::channel();
         self.tx
@@ -100,6 +115,8 @@ pub struct Writer {
     state: Option<StateDir>,
     pushes: Idempotency,
     bootstrapped: bool,
+    /// Where each topic is read up to, and its dead records (saved with the state).
+    kafka: KafkaState,
     events_since_checkpoint: u64,
     last_checkpoint: Instant,
 }
@@ -113,12 +130,17 @@ impl Writer {
         state: Option<StateDir>,
         pushes: Idempotency,
         bootstrapped: bool,
+        kafka: KafkaState,
     ) -> Writer {
+        // The counters of the state's whole life, so they stay exact across restarts.
+        online.stats.kafka_records.store(kafka.records, Relaxed);
+        online.stats.kafka_dead.store(kafka.dead_total, Relaxed);
         Writer {
             online,
             state,
             pushes,
             bootstrapped,
+            kafka,
             events_since_checkpoint: 0,
             last_checkpoint: Instant::now(),
         }
@@ -171,6 +193,10 @@ impl Writer {
                     Message::Stop(reply) => {
                         let _ = reply.send(self.checkpoint(None));
                         return;
+                    }
+                    Message::Consume(round, reply) => {
+                        let _ = reply.send(self.consume(round));
+                        self.checkpoint_if_due();
                     }
                     Message::Push(..) => {}
                 }
@@ -270,6 +296,34 @@ impl Writer {
         }
     }
 
+    /// Applies a round of consumed records to both copies of the state and records
+    /// its positions: one step, so a checkpoint never holds one without the other.
+    fn consume(&mut self, round: Round) -> Result<(), String> {
+        let applied = self.online.state.write(|rt| {
+            let mut accepted = 0;
+            for (source, batch) in &round.batches {
+                // Checked when decoded, so this does not fail; if it did, no later
+                // batch of the round is applied and the positions stay put.
+                let o = PushOutcome::apply(rt, source, batch).map_err(|e| e.to_string())?;
+                accepted += o.accepted;
+            }
+            Ok::<_, String>(accepted)
+        });
+        let accepted = applied?;
+        let stats = &self.online.stats;
+        stats.kafka_records.fetch_add(accepted, Relaxed);
+        stats.kafka_dead.fetch_add(round.dead.len() as u64, Relaxed);
+        for d in round.dead.iter().take(3) {
+            eprintln!(
+                "featc serve: kafka: dead-lettered the record at {} (source `{}`): {}",
+                d.at, d.source, d.reason
+            );
+        }
+        self.kafka.advance(&round.positions, accepted, &round.dead);
+        self.events_since_checkpoint += accepted + round.dead.len() as u64;
+        Ok(())
+    }
+
     fn checkpoint_if_due(&mut self) {
         let config = &self.online.config;
         let due = self.events_since_checkpoint > 0
@@ -300,6 +354,7 @@ impl Writer {
                 upto,
                 pushes: self.pushes.entries(),
                 bootstrapped: self.bootstrapped,
+                kafka: self.kafka.clone(),
                 snapshot_bytes: snapshot.len() as u64,
             };
             checkpoint::write(&state.dir, &header, &snapshot).map_err(|e| e.to_string())?;

@@ -9,6 +9,7 @@ use datafusion::prelude::{ident, SessionConfig};
 use featc::ir::Project;
 use featc_runtime::stream::{LatePolicy, StreamGraph};
 use featc_runtime::{batch, io};
+use featc_server::kafka::{KafkaConfig, TopicBinding};
 use featc_server::{Clock, ServeConfig, Server};
 use futures::StreamExt;
 
@@ -81,6 +82,18 @@ pub struct Args {
     /// ... or this long after the last checkpoint (e.g. `5m`).
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub checkpoint_interval: String,
+    /// Consume every source's declared `topic` from these Kafka brokers
+    /// (`host:port[,host:port...]`), exactly once into the state.
+    #[arg(long, value_name = "BROKERS")]
+    pub kafka: Option<String>,
+    /// The consumer group Kafka offsets are committed under (for monitoring; the state
+    /// keeps its own positions).
+    #[arg(long, value_name = "GROUP", default_value = "featc-serve")]
+    pub kafka_group: String,
+    /// Where to start a partition the state has never read: its beginning (every
+    /// record the topic holds) or its end (new records only, e.g. after --bootstrap).
+    #[arg(long, value_enum, default_value = "beginning")]
+    pub kafka_start: KafkaStart,
     /// Keep one copy of the online state instead of two: half the memory, but reads
     /// then wait while a push is applied.
     #[arg(long)]
@@ -88,6 +101,38 @@ pub struct Args {
     /// Print no progress.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KafkaStart {
+    Beginning,
+    End,
+}
+
+/// The `--kafka` consumer of `project`'s declared topics.
+fn kafka_config(project: &Project, args: &Args) -> Result<Option<KafkaConfig>, String> {
+    let Some(brokers) = &args.kafka else {
+        return Ok(None);
+    };
+    let topics: Vec<TopicBinding> = project
+        .sources
+        .iter()
+        .filter_map(|s| {
+            s.topic.as_ref().map(|t| TopicBinding {
+                source: s.name.clone(),
+                topic: t.name.clone(),
+            })
+        })
+        .collect();
+    if topics.is_empty() {
+        return Err(
+            "--kafka: no source declares a topic (add `topic \"NAME\"` to a source)".into(),
+        );
+    }
+    let mut config = KafkaConfig::new(brokers, topics);
+    config.group = args.kafka_group.clone();
+    config.from_end = args.kafka_start == KafkaStart::End;
+    Ok(Some(config))
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -135,6 +180,7 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
 
 async fn run(project: Project, args: Args) -> Result<(), String> {
     let config = config(&args)?;
+    let kafka = kafka_config(&project, &args)?;
     let features = project.all_features();
     let plan = featc::lower::groups::plan_groups(&project, &features).map_err(|e| e.to_string())?;
     let graph = featc::lower::stream::lower_stream_plan(&project, plan.clone(), &features)
@@ -161,6 +207,11 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
         server.finish_bootstrap().await.map_err(|e| e.to_string())?;
     } else {
         server.ready().map_err(|e| e.to_string())?;
+    }
+    if let Some(kafka) = kafka {
+        let topics: Vec<String> = kafka.topics.iter().map(|t| t.topic.clone()).collect();
+        server.consume(kafka).map_err(|e| e.to_string())?;
+        eprintln!("featc serve: consuming {}", topics.join(", "));
     }
     eprintln!("featc serve: ready");
     server.run_until_signal().await.map_err(|e| e.to_string())?;

@@ -375,3 +375,103 @@ pub fn served_cell(value: &Json, ty: &datafusion::arrow::datatypes::DataType) ->
         (v, _) => v.clone(),
     }
 }
+
+/// A case's spine and `featc training-set`'s answers for it: what the served reads
+/// are compared with.
+pub struct SpineCheck {
+    pub training: datafusion::arrow::record_batch::RecordBatch,
+    pub spine: datafusion::arrow::record_batch::RecordBatch,
+    /// Each spine row's time.
+    pub times: Vec<i64>,
+    pub features: Vec<String>,
+    pub key_names: Vec<String>,
+}
+
+impl SpineCheck {
+    /// Runs `featc training-set` on `dir` (its `spine.parquet`) into `work`.
+    pub fn new(dir: &Path, project: &featc::ir::Project, work: &Path) -> SpineCheck {
+        use datafusion::arrow::array::AsArray;
+        use datafusion::arrow::datatypes::TimestampMicrosecondType;
+        let spine_path = dir.join("spine.parquet");
+        let out = work.join("training.parquet");
+        let status = Command::new(env!("CARGO_BIN_EXE_featc"))
+            .args([
+                "training-set",
+                dir.to_str().expect("path"),
+                "--quiet",
+                "--spine",
+            ])
+            .arg(&spine_path)
+            .arg("--out")
+            .arg(&out)
+            .status()
+            .expect("featc training-set");
+        assert!(status.success());
+        let training = read_parquet(&out);
+        let spine = read_parquet(&spine_path);
+        let features = project
+            .all_features()
+            .into_iter()
+            .map(|f| project.feature(f).name.clone())
+            .collect();
+        let key_names = featc_runtime::io::spine_keys(project, &project.all_features())
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let times = featc_runtime::stream::conform(
+            spine.column_by_name("ts").expect("spine ts"),
+            featc_runtime::ir::DataType::Timestamp,
+            "ts",
+        )
+        .expect("spine times")
+        .as_primitive::<TimestampMicrosecondType>()
+        .values()
+        .to_vec();
+        SpineCheck {
+            training,
+            spine,
+            times,
+            features,
+            key_names,
+        }
+    }
+
+    /// The read of spine row `row` at its time.
+    pub fn read_body(&self, row: usize) -> Json {
+        let mut entities = serde_json::Map::new();
+        for k in &self.key_names {
+            let array = self.spine.column_by_name(k).expect("spine key");
+            entities.insert(k.clone(), Json::from(vec![expected_cell(array, row)]));
+        }
+        serde_json::json!({"features": self.features, "entities": entities, "at": self.times[row]})
+    }
+
+    /// Checks a served answer to `read_body(row)` against the training set, bit for bit.
+    pub fn check_answer(&self, label: &str, row: usize, answer: &Json) {
+        let results = answer["results"].as_array().expect("results");
+        let names = answer["metadata"]["feature_names"]
+            .as_array()
+            .expect("names");
+        let offset = names.len() - self.features.len();
+        for (f, name) in self.features.iter().enumerate() {
+            let column = self
+                .training
+                .column_by_name(name)
+                .unwrap_or_else(|| panic!("column {name}"));
+            let want = expected_cell(column, row);
+            let value = &results[offset + f]["values"][0];
+            let got = served_cell(value, column.data_type());
+            assert_eq!(
+                got, want,
+                "{label}: spine row {row}, feature {name}: served {value}"
+            );
+            let status = results[offset + f]["statuses"][0].as_str().expect("status");
+            if !value.is_null() {
+                assert!(
+                    status == "PRESENT" || status == "NOT_FOUND",
+                    "{name}: {status} with a value"
+                );
+            }
+        }
+    }
+}

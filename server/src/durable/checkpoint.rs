@@ -17,7 +17,7 @@ const FILE: &str = "checkpoint.bin";
 const TEMP: &str = "checkpoint.tmp";
 
 /// What a checkpoint records besides the runtime's state.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Header {
     /// Every log record with a sequence number below this is in the state.
     pub upto: u64,
@@ -25,6 +25,9 @@ pub struct Header {
     pub pushes: Vec<(String, u64, u64)>,
     /// Whether the state includes the sources' history (`--bootstrap`).
     pub bootstrapped: bool,
+    /// Where the state has read its Kafka topics up to.
+    #[serde(default)]
+    pub kafka: crate::kafka::KafkaState,
     pub snapshot_bytes: u64,
 }
 

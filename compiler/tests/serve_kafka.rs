@@ -1,0 +1,163 @@
+//! `featc serve --kafka` against a real broker (tansu on 127.0.0.1, started here):
+//! a public case's events are produced to one topic per source (three partitions,
+//! out of order within a partition), with records that do not decode among them;
+//! the server is killed with SIGKILL while it consumes and restarted on the same
+//! state; at the end every event was counted exactly once, the bad records were
+//! dead-lettered and counted, and every spine row read over HTTP at its time equals
+//! `featc training-set`, bit for bit.
+
+mod serve_common;
+mod services;
+
+use std::time::{Duration, Instant};
+
+use serve_common::*;
+use services::{produce, Broker};
+
+fn metric(addr: &str, name: &str) -> f64 {
+    let (status, text) = get(addr, "/metrics");
+    assert_eq!(status, 200);
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no metric {name}"))
+        .parse()
+        .expect("a number")
+}
+
+/// A copy of case `case` whose sources each declare the topic `<case>.<source>`.
+fn case_with_topics(case: &str, work: &std::path::Path) -> std::path::PathBuf {
+    let from = repo().join("tests/cases").join(case);
+    let to = work.join(case);
+    std::fs::create_dir_all(&to).expect("case dir");
+    for entry in std::fs::read_dir(&from).expect("case") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+    }
+    let feat = to.join("features.feat");
+    let text = std::fs::read_to_string(&feat).expect("features.feat");
+    let mut out = String::new();
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("source ") {
+            let name = rest.trim_end_matches('{').trim();
+            out.push_str(&format!("    topic \"{case}.{name}\"\n"));
+        }
+    }
+    std::fs::write(&feat, out).expect("write");
+    to
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{what}: not after 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
+    let case = "marketplace";
+    let work = std::env::temp_dir().join(format!("featc-kafka-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work");
+    let dir = case_with_topics(case, &work);
+    let (project, graph) = compile(&dir);
+    let events = events(&project, &graph);
+    let broker = Broker::start(&work.join("broker.txt"));
+    for s in &events.sources {
+        broker.create_topic(&format!("{case}.{}", s.name), 3);
+    }
+    // Every event as a JSON object, spread over three partitions, each partition out of
+    // order (arrival jitter of up to an hour: the server runs with a larger lateness).
+    let mut records: Vec<(String, i32, Vec<u8>)> = Vec::new();
+    for (s, r, _) in arrival(&events, 3_600_000_000, 5) {
+        let source = &events.sources[s];
+        let (ts, cells) = &source.rows[r];
+        let mut object = serde_json::Map::new();
+        object.insert(source.time_column.clone(), serde_json::Value::from(*ts));
+        for ((name, _), cell) in source.columns.iter().zip(cells) {
+            object.insert(name.clone(), cell.clone());
+        }
+        let topic = format!("{case}.{}", source.name);
+        let partition = (mix(r as u64) % 3) as i32;
+        records.push((
+            topic,
+            partition,
+            serde_json::Value::Object(object).to_string().into_bytes(),
+        ));
+    }
+    let total = records.len();
+    // Records that must be dead-lettered: not JSON, not an object, a wrong type.
+    let first = &events.sources[0];
+    let topic = format!("{case}.{}", first.name);
+    let bad = vec![
+        (topic.clone(), 0, b"{not json".to_vec()),
+        (topic.clone(), 1, b"[1, 2, 3]".to_vec()),
+        (
+            topic.clone(),
+            2,
+            format!("{{\"{}\": \"yesterday\"}}", first.time_column).into_bytes(),
+        ),
+    ];
+    let producer = broker.producer();
+    let half = total / 2;
+    produce(&producer, &records[..half]);
+    produce(&producer, &bad);
+
+    let state = work.join("state");
+    let kafka = broker.address();
+    let args = [
+        dir.to_str().expect("path"),
+        "--kafka",
+        &kafka,
+        "--state",
+        state.to_str().expect("path"),
+        "--clock",
+        "events",
+        // Nothing is late and no state is dropped, so every spine row can be read
+        // at its time once everything is consumed.
+        "--min-lateness",
+        "36500d",
+        "--checkpoint-events",
+        "2000",
+    ];
+    let log = work.join("serve.txt");
+    let served = Served::start(&args, &log);
+    served.wait_ready();
+    // Kill it while it consumes, once a checkpoint recorded positions: the restart
+    // must seek there and read the rest again without counting anything twice.
+    wait_until("a checkpoint", || {
+        metric(&served.addr, "featc_checkpoints_total") >= 1.0
+    });
+    served.kill();
+    let served = Served::start(&args, &log);
+    served.wait_ready();
+    let stderr = served.stderr_text();
+    assert!(stderr.contains("loaded checkpoint of record"), "{stderr}");
+    produce(&producer, &records[half..]);
+    wait_until("every record consumed", || {
+        metric(&served.addr, "featc_kafka_records_total") as usize == total
+            && metric(&served.addr, "featc_kafka_dead_lettered_total") as usize == bad.len()
+    });
+    assert_eq!(metric(&served.addr, "featc_events_total") as usize, total);
+    assert_eq!(metric(&served.addr, "featc_late_events_total"), 0.0);
+
+    let check = SpineCheck::new(&dir, &project, &work);
+    for row in 0..check.spine.num_rows() {
+        let (status, answer) = post(&served.addr, "/get-online-features", &check.read_body(row));
+        assert_eq!(status, 200, "read of spine row {row}: {answer}");
+        check.check_answer(case, row, &answer);
+    }
+    assert_eq!(
+        served.terminate().code(),
+        Some(0),
+        "a graceful stop exits 0"
+    );
+    let _ = std::fs::remove_dir_all(&work);
+}

@@ -1,0 +1,147 @@
+//! Real servers for the tests, started and stopped by the test itself on 127.0.0.1:
+//! a Kafka-compatible broker (tansu, installed by `scripts/services/install` into
+//! `.services/bin`). Each instance gets a free port and its own log, and is killed
+//! when dropped.
+
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo")
+        .to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn wait_for_port(port: u16, child: &mut Child, log: &Path, what: &str) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("{what} exited ({status}) before listening:\n{text}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{what} is not listening on 127.0.0.1:{port} after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A tansu broker with in-memory storage.
+pub struct Broker {
+    child: Child,
+    pub port: u16,
+}
+
+impl Broker {
+    pub fn start(log: &Path) -> Broker {
+        let tansu = repo().join(".services/bin/tansu");
+        assert!(
+            tansu.exists(),
+            "no Kafka broker at {}: run scripts/services/install (scripts/test does)",
+            tansu.display()
+        );
+        let port = free_port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let out = std::fs::File::create(log).expect("broker log");
+        let mut child = Command::new(&tansu)
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "memory://tansu/",
+            ])
+            .stdout(Stdio::null())
+            .stderr(out)
+            .spawn()
+            .expect("tansu starts");
+        wait_for_port(port, &mut child, log, "tansu");
+        Broker { child, port }
+    }
+
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Creates `topic` with `partitions` partitions.
+    pub fn create_topic(&self, topic: &str, partitions: i32) {
+        use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+        use rdkafka::client::DefaultClientContext;
+        use rdkafka::config::ClientConfig;
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", self.address())
+            .create()
+            .expect("admin client");
+        let topics = [NewTopic::new(topic, partitions, TopicReplication::Fixed(1))];
+        let results =
+            futures::executor::block_on(admin.create_topics(&topics, &AdminOptions::new()))
+                .expect("create topics");
+        for r in results {
+            r.unwrap_or_else(|(t, e)| panic!("topic {t}: {e}"));
+        }
+    }
+
+    /// A producer that waits for every record's acknowledgement.
+    pub fn producer(&self) -> rdkafka::producer::BaseProducer {
+        rdkafka::config::ClientConfig::new()
+            .set("bootstrap.servers", self.address())
+            .set("linger.ms", "5")
+            .create()
+            .expect("producer")
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends `(topic, partition, payload)` records and waits until all are acknowledged.
+pub fn produce(producer: &rdkafka::producer::BaseProducer, records: &[(String, i32, Vec<u8>)]) {
+    use rdkafka::producer::{BaseRecord, Producer};
+    for (topic, partition, payload) in records {
+        let mut record: BaseRecord<'_, (), [u8]> = BaseRecord::to(topic)
+            .partition(*partition)
+            .payload(payload.as_slice());
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((e, back)) => {
+                    // The local queue is full: let deliveries drain, then retry.
+                    assert!(
+                        matches!(
+                            e,
+                            rdkafka::error::KafkaError::MessageProduction(
+                                rdkafka::types::RDKafkaErrorCode::QueueFull
+                            )
+                        ),
+                        "produce: {e}"
+                    );
+                    producer.poll(Duration::from_millis(10));
+                    record = back;
+                }
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer
+        .flush(Duration::from_secs(60))
+        .expect("every record acknowledged");
+}

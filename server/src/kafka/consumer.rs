@@ -1,0 +1,183 @@
+//! The consumer thread: reads every declared topic from the positions the state
+//! recorded (manual assignment, no group rebalancing), decodes records in rounds,
+//! and hands each round to the writer, which applies it and records the positions
+//! after it in the same step. A checkpoint therefore holds the state and the
+//! positions it is exact for; a restart seeks there and reads the rest again, so
+//! every record counts once whatever the broker's committed offsets say (they are
+//! committed after each round, for monitoring only).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::decode::{Decoder, RecordAt};
+use super::{KafkaConfig, Round};
+use crate::online::Online;
+
+/// Why consuming could not start or go on.
+fn failed(what: &str, e: impl std::fmt::Display) -> String {
+    format!("kafka: {what}: {e}")
+}
+
+/// Runs until `stop`; `start` holds the next offset of each partition the state has
+/// seen (others start at the topic's beginning or end, per `config.start`).
+pub fn run(
+    online: Arc<Online>,
+    config: KafkaConfig,
+    start: BTreeMap<(String, i32), i64>,
+    stop: Arc<AtomicBool>,
+) -> Result<(), String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &config.brokers)
+        .set("group.id", &config.group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "false")
+        .set("fetch.wait.max.ms", "50")
+        .create()
+        .map_err(|e| failed("cannot create a consumer", e))?;
+    let mut assigned = TopicPartitionList::new();
+    for binding in &config.topics {
+        let partitions = partitions_of(&consumer, &binding.topic, &stop)?;
+        for p in partitions {
+            let offset = match start.get(&(binding.topic.clone(), p)) {
+                Some(&next) => Offset::Offset(next),
+                None if config.from_end => Offset::End,
+                None => Offset::Beginning,
+            };
+            assigned
+                .add_partition_offset(&binding.topic, p, offset)
+                .map_err(|e| failed("cannot assign", e))?;
+        }
+    }
+    consumer
+        .assign(&assigned)
+        .map_err(|e| failed("cannot assign the topics' partitions", e))?;
+    let source_of: HashMap<&str, &str> = config
+        .topics
+        .iter()
+        .map(|b| (b.topic.as_str(), b.source.as_str()))
+        .collect();
+    while !stop.load(Ordering::Acquire) {
+        let round = read_round(&online, &consumer, &config, &source_of);
+        if round.positions.is_empty() {
+            continue;
+        }
+        let positions = round.positions.clone();
+        online.writer.consume_blocking(round)?;
+        let mut commit = TopicPartitionList::new();
+        for ((topic, partition), next) in &positions {
+            let _ = commit.add_partition_offset(topic, *partition, Offset::Offset(*next));
+        }
+        // Monitoring only: the state's own positions are what a restart uses.
+        let _ = consumer.commit(&commit, CommitMode::Async);
+    }
+    Ok(())
+}
+
+/// The partitions of `topic`, waiting (until `stop`) for the topic to exist.
+fn partitions_of(
+    consumer: &BaseConsumer,
+    topic: &str,
+    stop: &AtomicBool,
+) -> Result<Vec<i32>, String> {
+    let mut warned = false;
+    while !stop.load(Ordering::Acquire) {
+        let metadata = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .map_err(|e| failed(&format!("cannot read the metadata of `{topic}`"), e))?;
+        let found: Vec<i32> = metadata
+            .topics()
+            .iter()
+            .filter(|t| t.name() == topic && t.error().is_none())
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        if !warned {
+            eprintln!("featc serve: kafka: topic `{topic}` does not exist yet; waiting for it");
+            warned = true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(Vec::new())
+}
+
+/// Up to `config.max_records` records or `config.max_wait`, decoded per source.
+fn read_round(
+    online: &Online,
+    consumer: &BaseConsumer,
+    config: &KafkaConfig,
+    source_of: &HashMap<&str, &str>,
+) -> Round {
+    let started = Instant::now();
+    let mut decoders: Vec<(String, Decoder<'_>)> = Vec::new();
+    let mut positions: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut records = 0;
+    while records < config.max_records {
+        let left = config.max_wait.saturating_sub(started.elapsed());
+        if left.is_zero() && records > 0 {
+            break;
+        }
+        let message = match consumer.poll(left.max(Duration::from_millis(1))) {
+            None => {
+                if records > 0 || started.elapsed() >= config.max_wait {
+                    break;
+                }
+                continue;
+            }
+            Some(Err(e)) => {
+                errors.push(e.to_string());
+                break;
+            }
+            Some(Ok(m)) => m,
+        };
+        records += 1;
+        let topic = message.topic();
+        let at = RecordAt {
+            topic: topic.to_string(),
+            partition: message.partition(),
+            offset: message.offset(),
+        };
+        positions.insert((at.topic.clone(), at.partition), at.offset + 1);
+        let Some(source) = source_of.get(topic).copied() else {
+            continue;
+        };
+        let index = match decoders.iter().position(|(s, _)| s == source) {
+            Some(i) => i,
+            None => {
+                let Ok(entry) = online.catalog.source(source) else {
+                    continue;
+                };
+                decoders.push((source.to_string(), Decoder::new(entry)));
+                decoders.len() - 1
+            }
+        };
+        decoders[index].1.push(at, message.payload());
+    }
+    let mut batches = Vec::new();
+    let mut dead = Vec::new();
+    for (source, decoder) in decoders {
+        let (batch, buried) = decoder.finish(&online.checker);
+        dead.extend(buried);
+        if let Some(b) = batch {
+            batches.push((source, b));
+        }
+    }
+    for e in errors {
+        eprintln!("featc serve: kafka: {e}");
+    }
+    Round {
+        batches,
+        dead,
+        positions,
+    }
+}
