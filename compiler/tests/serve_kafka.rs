@@ -161,3 +161,52 @@ fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
     );
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// Each partition in time order, but the partitions far apart (all of partition 0's
+/// records are produced before partition 1's): with the watermark following the
+/// slowest partition, no record is late even with no lateness at all.
+#[test]
+fn a_partition_behind_the_others_is_not_late() {
+    let case = "synthetic";
+    let work = std::env::temp_dir().join(format!("featc-kafka-parts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work");
+    let dir = case_with_topics(case, &work);
+    let (project, graph) = compile(&dir);
+    let events = events(&project, &graph);
+    let broker = Broker::start(&work.join("broker.txt"));
+    let source = &events.sources[0];
+    let topic = format!("{case}.{}", source.name);
+    broker.create_topic(&topic, 3);
+    let mut order: Vec<usize> = (0..source.rows.len()).collect();
+    order.sort_by_key(|&r| (source.rows[r].0, r));
+    let mut records: Vec<(String, i32, Vec<u8>)> = Vec::new();
+    for partition in 0..3 {
+        for &r in order
+            .iter()
+            .filter(|&&r| (mix(r as u64) % 3) as i32 == partition)
+        {
+            let (ts, cells) = &source.rows[r];
+            let mut object = serde_json::Map::new();
+            object.insert(source.time_column.clone(), serde_json::Value::from(*ts));
+            for ((name, _), cell) in source.columns.iter().zip(cells) {
+                object.insert(name.clone(), cell.clone());
+            }
+            let payload = serde_json::Value::Object(object).to_string().into_bytes();
+            records.push((topic.clone(), partition, payload));
+        }
+    }
+    produce(&broker.producer(), &records);
+    let kafka = broker.address();
+    let served = Served::start(
+        &[dir.to_str().expect("path"), "--kafka", &kafka],
+        &work.join("serve.txt"),
+    );
+    served.wait_ready();
+    wait_until("every record consumed", || {
+        metric(&served.addr, "featc_kafka_records_total") as usize == records.len()
+    });
+    assert_eq!(metric(&served.addr, "featc_late_events_total"), 0.0);
+    assert_eq!(served.terminate().code(), Some(0));
+    let _ = std::fs::remove_dir_all(&work);
+}

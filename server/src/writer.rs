@@ -301,11 +301,16 @@ impl Writer {
     fn consume(&mut self, round: Round) -> Result<(), String> {
         let applied = self.online.state.write(|rt| {
             let mut accepted = 0;
-            for (source, batch) in &round.batches {
+            for (source, partition, batch) in &round.batches {
                 // Checked when decoded, so this does not fail; if it did, no later
                 // batch of the round is applied and the positions stay put.
-                let o = PushOutcome::apply(rt, source, batch).map_err(|e| e.to_string())?;
-                accepted += o.accepted;
+                rt.ingest_partition(source, *partition, batch)
+                    .map_err(|e| e.to_string())?;
+                accepted += batch.num_rows() as u64;
+            }
+            for (source, partition) in &round.idle {
+                rt.set_partition_idle(source, *partition, true)
+                    .map_err(|e| e.to_string())?;
             }
             Ok::<_, String>(accepted)
         });

@@ -487,3 +487,36 @@ fn event_times_are_the_latest_event_of_each_features_view() {
     let mut back = StreamRuntime::restore(graph(), Options::default(), &bytes).expect("restore");
     assert_eq!(times(&mut back, 3600 * S), expect(15 * S, 20 * S));
 }
+
+/// Fed by partitions, a source's watermark follows its slowest live partition: an
+/// event of a lagging partition is not late because another one is ahead; an idle
+/// partition stops holding the watermark back until its next event; the clocks
+/// survive a snapshot. (The project's lateness is 10 s.)
+#[test]
+fn a_lagging_partition_holds_the_watermark_and_an_idle_one_does_not() {
+    let mut rt = runtime(LatePolicy::Apply);
+    let one = |ts: i64| clicks(&[(ts * S, Some(1), Some(1.0), None)]);
+    rt.ingest_partition("clicks", 0, &one(100)).expect("p0");
+    rt.ingest_partition("clicks", 1, &one(5)).expect("p1");
+    assert_eq!(rt.watermark("clicks"), Some(-5 * S));
+    // 50 s is far behind partition 0 (watermark 90 s alone) but not behind partition 1.
+    rt.ingest_partition("clicks", 1, &one(50)).expect("p1");
+    assert_eq!(rt.metrics().late, 0);
+    assert_eq!(rt.watermark("clicks"), Some(40 * S));
+    // Partition 1 falls silent: idle, it no longer holds the watermark.
+    rt.set_partition_idle("clicks", 1, true).expect("idle");
+    assert_eq!(rt.watermark("clicks"), Some(90 * S));
+    rt.ingest_partition("clicks", 0, &one(80)).expect("p0");
+    assert_eq!(rt.metrics().late, 1, "80 s is behind the watermark of 90 s");
+    let bytes = rt.snapshot().expect("snapshot");
+    let mut back = StreamRuntime::restore(graph(), Options::default(), &bytes).expect("restore");
+    assert_eq!(back.watermark("clicks"), Some(90 * S));
+    // Its next event makes partition 1 live again.
+    back.ingest_partition("clicks", 1, &one(60)).expect("p1");
+    assert_eq!(
+        back.metrics().late,
+        1,
+        "60 s was not late: partition 1 was at 50 s"
+    );
+    assert_eq!(back.watermark("clicks"), Some(50 * S));
+}

@@ -94,6 +94,10 @@ pub struct Args {
     /// record the topic holds) or its end (new records only, e.g. after --bootstrap).
     #[arg(long, value_enum, default_value = "beginning")]
     pub kafka_start: KafkaStart,
+    /// A partition silent this long stops holding its source's watermark back (until
+    /// its next record), e.g. `10s`.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub kafka_idle: String,
     /// Keep one copy of the online state instead of two: half the memory, but reads
     /// then wait while a push is applied.
     #[arg(long)]
@@ -132,6 +136,8 @@ fn kafka_config(project: &Project, args: &Args) -> Result<Option<KafkaConfig>, S
     let mut config = KafkaConfig::new(brokers, topics);
     config.group = args.kafka_group.clone();
     config.from_end = args.kafka_start == KafkaStart::End;
+    let idle = parse_duration(&args.kafka_idle)?.max(1);
+    config.idle_timeout = std::time::Duration::from_micros(u64::try_from(idle).unwrap_or(1));
     Ok(Some(config))
 }
 

@@ -26,6 +26,7 @@ mod group;
 pub(crate) mod intern;
 mod key;
 mod metrics;
+mod partitions;
 mod policy;
 mod read;
 pub mod replay;

@@ -25,6 +25,7 @@ use super::error::StreamError;
 use super::graph::{NodeId, SourceOp, StreamGraph};
 use super::group::Group;
 use super::metrics::Metrics;
+use super::partitions::{min_known, Partitions};
 use super::policy::{LatePolicy, Options};
 use super::read::{FeatureValue, FeatureVector, Selection, Status};
 use crate::agg::AggError;
@@ -40,6 +41,8 @@ pub(crate) struct SourceRt {
     pub schema: SchemaRef,
     pub lateness_us: i64,
     pub max_ts: Option<i64>,
+    /// The clocks of the partitions that fed it (`ingest_partition`), if any.
+    pub partitions: Partitions,
     /// The greatest horizon promised to the window state so far.
     pub promised: Option<i64>,
     pub groups: Vec<usize>,
@@ -49,8 +52,14 @@ pub(crate) struct SourceRt {
 }
 
 impl SourceRt {
+    /// The greatest event time the watermark follows: the slowest live partition's
+    /// when partitions feed the source, else the greatest event time.
+    fn high(&self) -> Option<i64> {
+        self.partitions.low(None).or(self.max_ts)
+    }
+
     fn watermark(&self) -> Option<i64> {
-        self.max_ts.map(|m| m.saturating_sub(self.lateness_us))
+        self.high().map(|m| m.saturating_sub(self.lateness_us))
     }
 }
 
@@ -102,6 +111,7 @@ impl StreamRuntime {
                     schema: Arc::new(Schema::new(fields)),
                     lateness_us: op.lateness_us.max(options.min_lateness_us),
                     max_ts: None,
+                    partitions: Partitions::default(),
                     promised: None,
                     groups: Vec::new(),
                     read: vec![false; op.columns.len()],
@@ -279,6 +289,41 @@ impl StreamRuntime {
     /// and timestamps of any unit are converted). Either the whole batch is taken or
     /// nothing is (an error leaves the runtime unchanged).
     pub fn ingest(&mut self, source: &str, batch: &RecordBatch) -> Result<(), StreamError> {
+        self.ingest_from(source, None, batch)
+    }
+
+    /// `ingest` for a batch of one partition of the source (e.g. a Kafka topic's):
+    /// the source's watermark then follows its slowest live partition, so a lagging
+    /// partition's events are not late because another one is ahead (see
+    /// `set_partition_idle`).
+    pub fn ingest_partition(
+        &mut self,
+        source: &str,
+        partition: i32,
+        batch: &RecordBatch,
+    ) -> Result<(), StreamError> {
+        self.ingest_from(source, Some(partition), batch)
+    }
+
+    /// Declares a partition of `source` idle (it stops holding the watermark back
+    /// until its next event) or live again. A partition not seen yet is ignored.
+    pub fn set_partition_idle(
+        &mut self,
+        source: &str,
+        partition: i32,
+        idle: bool,
+    ) -> Result<(), StreamError> {
+        let s = self.source_index(source)?;
+        self.sources[s].partitions.set_idle(partition, idle);
+        Ok(())
+    }
+
+    fn ingest_from(
+        &mut self,
+        source: &str,
+        partition: Option<i32>,
+        batch: &RecordBatch,
+    ) -> Result<(), StreamError> {
         let s = self.source_index(source)?;
         let conformed = self.conform(s, batch)?;
         let n = conformed.num_rows();
@@ -297,11 +342,21 @@ impl StreamRuntime {
         let horizon = self.horizon(s);
         let src = &mut self.sources[s];
         let mut max_ts = src.max_ts;
+        // A partition's rows: the watermark follows the least of its own running
+        // greatest time and the other live partitions'. Other rows: the source's.
+        let others = partition.map(|p| src.partitions.low(Some(p)));
+        let partitions_low = src.partitions.low(None);
+        let mut own = partition.and_then(|p| src.partitions.get(p).map(|c| c.max_ts));
         let mut apply = Vec::with_capacity(n);
         let mut dead = Vec::new();
         let mut late = 0;
         for (row, &ts) in ts_array.iter().enumerate() {
-            let watermark = max_ts.map(|m: i64| m.saturating_sub(src.lateness_us));
+            let high = match others {
+                // A partition's first event sets its clock: it joins where it is.
+                Some(others) => min_known(own.or(Some(ts)), others),
+                None => partitions_low.or(max_ts),
+            };
+            let watermark = high.map(|m: i64| m.saturating_sub(src.lateness_us));
             let is_late = watermark.is_some_and(|w| ts < w);
             if is_late {
                 late += 1;
@@ -312,8 +367,12 @@ impl StreamRuntime {
                 apply.push(row);
             }
             max_ts = max_ts.max(Some(ts));
+            own = own.max(Some(ts));
         }
         src.max_ts = max_ts;
+        if let (Some(p), Some(own)) = (partition, own) {
+            src.partitions.advance(p, own);
+        }
         if let Some(h) = horizon {
             src.promised = src.promised.max(Some(h));
         }

@@ -64,9 +64,26 @@ pub fn run(
         .iter()
         .map(|b| (b.topic.as_str(), b.source.as_str()))
         .collect();
+    // When each partition last delivered a record, and those reported idle since.
+    let mut last_seen: HashMap<(String, i32), Instant> = HashMap::new();
+    let mut reported_idle: std::collections::HashSet<(String, i32)> = Default::default();
     while !stop.load(Ordering::Acquire) {
-        let round = read_round(&online, &consumer, &config, &source_of);
-        if round.positions.is_empty() {
+        let mut round = read_round(&online, &consumer, &config, &source_of);
+        let now = Instant::now();
+        for (topic, partition) in round.positions.keys() {
+            last_seen.insert((topic.clone(), *partition), now);
+            reported_idle.remove(&(topic.clone(), *partition));
+        }
+        for ((topic, partition), seen) in &last_seen {
+            let key = (topic.clone(), *partition);
+            if now.duration_since(*seen) >= config.idle_timeout && !reported_idle.contains(&key) {
+                if let Some(source) = source_of.get(topic.as_str()) {
+                    round.idle.push((source.to_string(), *partition));
+                }
+                reported_idle.insert(key);
+            }
+        }
+        if round.positions.is_empty() && round.idle.is_empty() {
             continue;
         }
         let positions = round.positions.clone();
@@ -118,7 +135,7 @@ fn read_round(
     source_of: &HashMap<&str, &str>,
 ) -> Round {
     let started = Instant::now();
-    let mut decoders: Vec<(String, Decoder<'_>)> = Vec::new();
+    let mut decoders: Vec<((String, i32), Decoder<'_>)> = Vec::new();
     let mut positions: BTreeMap<(String, i32), i64> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut records = 0;
@@ -151,13 +168,17 @@ fn read_round(
         let Some(source) = source_of.get(topic).copied() else {
             continue;
         };
-        let index = match decoders.iter().position(|(s, _)| s == source) {
+        let partition = at.partition;
+        let index = match decoders
+            .iter()
+            .position(|((s, p), _)| s == source && *p == partition)
+        {
             Some(i) => i,
             None => {
                 let Ok(entry) = online.catalog.source(source) else {
                     continue;
                 };
-                decoders.push((source.to_string(), Decoder::new(entry)));
+                decoders.push(((source.to_string(), partition), Decoder::new(entry)));
                 decoders.len() - 1
             }
         };
@@ -165,11 +186,11 @@ fn read_round(
     }
     let mut batches = Vec::new();
     let mut dead = Vec::new();
-    for (source, decoder) in decoders {
+    for ((source, partition), decoder) in decoders {
         let (batch, buried) = decoder.finish(&online.checker);
         dead.extend(buried);
         if let Some(b) = batch {
-            batches.push((source, b));
+            batches.push((source, partition, b));
         }
     }
     for e in errors {
@@ -177,6 +198,7 @@ fn read_round(
     }
     Round {
         batches,
+        idle: Vec::new(),
         dead,
         positions,
     }

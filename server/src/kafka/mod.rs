@@ -6,6 +6,11 @@
 //! - `consumer`: the consumer thread (manual partition assignment from the positions
 //!   the state recorded).
 //!
+//! Event time: each partition feeds the runtime as a partition of its source
+//! (`StreamRuntime::ingest_partition`), so the source's watermark follows the
+//! slowest partition; one silent for `idle_timeout` is declared idle and stops
+//! holding it back until its next record.
+//!
 //! Exactly once: the writer applies a round of records and records the positions
 //! after it in one step; a checkpoint holds both; after any crash a restart loads the
 //! checkpoint and reads again from its positions. Records are not written to the
@@ -46,6 +51,8 @@ pub struct KafkaConfig {
     pub max_records: usize,
     /// ... or this long after it started, whichever comes first.
     pub max_wait: Duration,
+    /// A partition silent this long stops holding its source's watermark back.
+    pub idle_timeout: Duration,
 }
 
 impl KafkaConfig {
@@ -57,13 +64,18 @@ impl KafkaConfig {
             from_end: false,
             max_records: 50_000,
             max_wait: Duration::from_millis(20),
+            idle_timeout: Duration::from_secs(10),
         }
     }
 }
 
 /// One round of consumed records, for the writer.
 pub struct Round {
-    pub batches: Vec<(String, RecordBatch)>,
+    /// (source, partition, records).
+    pub batches: Vec<(String, i32, RecordBatch)>,
+    /// (source, partition) of partitions silent for longer than the idle timeout
+    /// since their last record: they stop holding their source's watermark back.
+    pub idle: Vec<(String, i32)>,
     pub dead: Vec<DeadRecord>,
     /// The next offset of each partition read in the round.
     pub positions: BTreeMap<(String, i32), i64>,

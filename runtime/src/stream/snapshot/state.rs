@@ -8,6 +8,7 @@
 //! share one allocation again), and the cursors' cached finishes (see
 //! `window/snapshot.rs`).
 
+use super::super::partitions::PartitionClock;
 use super::super::runtime::StreamRuntime;
 use super::{dead_letters, keys};
 use crate::snapshot::{Reader, SnapshotError, Writer};
@@ -41,6 +42,12 @@ pub(super) fn save(rt: &StreamRuntime, w: &mut Writer) -> Result<(), SnapshotErr
     for s in &rt.sources {
         w.opt_i64(s.max_ts);
         w.opt_i64(s.promised);
+        w.usize(s.partitions.clocks.len());
+        for c in &s.partitions.clocks {
+            w.i64(i64::from(c.id));
+            w.i64(c.max_ts);
+            w.u8(u8::from(c.idle));
+        }
     }
     w.usize(rt.groups.len());
     for g in &rt.groups {
@@ -75,6 +82,17 @@ pub(super) fn load(rt: &mut StreamRuntime, r: &mut Reader<'_>) -> Result<(), Sna
     for s in &mut rt.sources {
         s.max_ts = r.opt_i64()?;
         s.promised = r.opt_i64()?;
+        let n = r.count(17)?;
+        s.partitions.clocks = (0..n)
+            .map(|_| {
+                let id = i32::try_from(r.i64()?).map_err(|_| malformed("a partition id"))?;
+                Ok(PartitionClock {
+                    id,
+                    max_ts: r.i64()?,
+                    idle: r.u8()? != 0,
+                })
+            })
+            .collect::<Result<Vec<_>, SnapshotError>>()?;
     }
     if r.usize()? != rt.groups.len() {
         return Err(malformed("another number of groups"));
