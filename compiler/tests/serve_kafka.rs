@@ -14,16 +14,6 @@ use std::time::{Duration, Instant};
 use serve_common::*;
 use services::{produce, Broker};
 
-fn metric(addr: &str, name: &str) -> f64 {
-    let (status, text) = get(addr, "/metrics");
-    assert_eq!(status, 200);
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .unwrap_or_else(|| panic!("no metric {name}"))
-        .parse()
-        .expect("a number")
-}
-
 /// A copy of case `case` whose sources each declare the topic `<case>.<source>`.
 fn case_with_topics(case: &str, work: &std::path::Path) -> std::path::PathBuf {
     let from = repo().join("tests/cases").join(case);
@@ -78,19 +68,9 @@ fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
     let mut records: Vec<(String, i32, Vec<u8>)> = Vec::new();
     for (s, r, _) in arrival(&events, 3_600_000_000, 5) {
         let source = &events.sources[s];
-        let (ts, cells) = &source.rows[r];
-        let mut object = serde_json::Map::new();
-        object.insert(source.time_column.clone(), serde_json::Value::from(*ts));
-        for ((name, _), cell) in source.columns.iter().zip(cells) {
-            object.insert(name.clone(), cell.clone());
-        }
         let topic = format!("{case}.{}", source.name);
         let partition = (mix(r as u64) % 3) as i32;
-        records.push((
-            topic,
-            partition,
-            serde_json::Value::Object(object).to_string().into_bytes(),
-        ));
+        records.push((topic, partition, record_json(source, r)));
     }
     let total = records.len();
     // Records that must be dead-lettered: not JSON, not an object, a wrong type.
@@ -186,14 +166,7 @@ fn a_partition_behind_the_others_is_not_late() {
             .iter()
             .filter(|&&r| (mix(r as u64) % 3) as i32 == partition)
         {
-            let (ts, cells) = &source.rows[r];
-            let mut object = serde_json::Map::new();
-            object.insert(source.time_column.clone(), serde_json::Value::from(*ts));
-            for ((name, _), cell) in source.columns.iter().zip(cells) {
-                object.insert(name.clone(), cell.clone());
-            }
-            let payload = serde_json::Value::Object(object).to_string().into_bytes();
-            records.push((topic.clone(), partition, payload));
+            records.push((topic.clone(), partition, record_json(source, r)));
         }
     }
     produce(&broker.producer(), &records);

@@ -16,16 +16,6 @@ fn fraud(extra: &[&str], name: &str) -> Served {
     served
 }
 
-fn metric(addr: &str, name: &str) -> f64 {
-    let (status, text) = get(addr, "/metrics");
-    assert_eq!(status, 200);
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .unwrap_or_else(|| panic!("no metric {name}"))
-        .parse()
-        .expect("a number")
-}
-
 fn expect_error(
     addr: &str,
     path: &str,

@@ -475,3 +475,25 @@ impl SpineCheck {
         }
     }
 }
+
+/// The value of metric `name` on the server's `/metrics` page.
+pub fn metric(addr: &str, name: &str) -> f64 {
+    let (status, text) = get(addr, "/metrics");
+    assert_eq!(status, 200);
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no metric {name}"))
+        .parse()
+        .expect("a number")
+}
+
+/// Event `row` of `source` as one JSON object keyed by column names (a Kafka record).
+pub fn record_json(source: &SourceEvents, row: usize) -> Vec<u8> {
+    let (ts, cells) = &source.rows[row];
+    let mut object = serde_json::Map::new();
+    object.insert(source.time_column.clone(), Json::from(*ts));
+    for ((name, _), cell) in source.columns.iter().zip(cells) {
+        object.insert(name.clone(), cell.clone());
+    }
+    Json::Object(object).to_string().into_bytes()
+}
