@@ -50,16 +50,31 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
-    let case = "marketplace";
-    let work = std::env::temp_dir().join(format!("featc-kafka-{}", std::process::id()));
+/// A work folder, the case with topics, its project and events, and a broker with no
+/// topics yet.
+fn setup(
+    case: &str,
+) -> (
+    std::path::PathBuf,
+    std::path::PathBuf,
+    featc::ir::Project,
+    Events,
+    Broker,
+) {
+    let work = std::env::temp_dir().join(format!("featc-kafka-{case}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("work");
     let dir = case_with_topics(case, &work);
     let (project, graph) = compile(&dir);
     let events = events(&project, &graph);
     let broker = Broker::start(&work.join("broker.txt"));
+    (work, dir, project, events, broker)
+}
+
+#[test]
+fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
+    let case = "marketplace";
+    let (work, dir, project, events, broker) = setup(case);
     for s in &events.sources {
         broker.create_topic(&format!("{case}.{}", s.name), 3);
     }
@@ -134,11 +149,7 @@ fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
         assert_eq!(status, 200, "read of spine row {row}: {answer}");
         check.check_answer(case, row, &answer);
     }
-    assert_eq!(
-        served.terminate().code(),
-        Some(0),
-        "a graceful stop exits 0"
-    );
+    served.stop_gracefully();
     let _ = std::fs::remove_dir_all(&work);
 }
 
@@ -148,13 +159,7 @@ fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
 #[test]
 fn a_partition_behind_the_others_is_not_late() {
     let case = "synthetic";
-    let work = std::env::temp_dir().join(format!("featc-kafka-parts-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
-    let dir = case_with_topics(case, &work);
-    let (project, graph) = compile(&dir);
-    let events = events(&project, &graph);
-    let broker = Broker::start(&work.join("broker.txt"));
+    let (work, dir, _, events, broker) = setup(case);
     let source = &events.sources[0];
     let topic = format!("{case}.{}", source.name);
     broker.create_topic(&topic, 3);
@@ -180,6 +185,6 @@ fn a_partition_behind_the_others_is_not_late() {
         metric(&served.addr, "featc_kafka_records_total") as usize == records.len()
     });
     assert_eq!(metric(&served.addr, "featc_late_events_total"), 0.0);
-    assert_eq!(served.terminate().code(), Some(0));
+    served.stop_gracefully();
     let _ = std::fs::remove_dir_all(&work);
 }

@@ -94,6 +94,11 @@ impl Served {
             .expect("kill -TERM");
         self.child.wait().expect("featc serve exits")
     }
+
+    /// SIGTERM, and the exit status must be 0 (a graceful stop).
+    pub fn stop_gracefully(self) {
+        assert_eq!(self.terminate().code(), Some(0), "a graceful stop exits 0");
+    }
 }
 
 impl Drop for Served {
