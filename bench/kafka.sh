@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench/kafka.sh: Kafka ingest into `featc serve --kafka`, beside a decode-and-count floor.
+#
+#   bench/kafka.sh            # the 32-feature synthetic case, 1e6 events
+#   SIZE=1e7 bench/kafka.sh
+#
+# 1. data and the release featc: `DUCKDB=0 bench/batch.sh SIZE` (cached); the tansu
+#    broker from scripts/services/install;
+# 2. tansu (memory storage) on 127.0.0.1, pinned to core 1; a topic of PARTS (3)
+#    partitions; every event produced as a JSON record in event-time order, spread
+#    round-robin over the partitions (kafka_load produce, core 1);
+# 3. `featc serve` of a copy of tests/cases/synthetic whose source declares the topic,
+#    pinned to core 0, with --state and checkpoints every CKPT (1e6) events: the time
+#    from its start until featc_kafka_records_total reaches the count (startup,
+#    consuming, decoding, checking and applying to both copies of the state);
+# 4. the floor: kafka_load floor reads and parses the same records, counting them
+#    (what any consumer pays before featc's own work), pinned to core 0.
+# Everything listens on 127.0.0.1 only and is stopped at the end (also on error).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+SIZE="${SIZE:-1e6}"
+SEED="${SEED:-7}"
+SPINE="${SPINE:-1e5}"
+PARTS="${PARTS:-3}"
+CKPT="${CKPT:-1000000}"
+DATA="$ROOT/bench-data/synth_${SIZE}_seed${SEED}_spine${SPINE}"
+OUT="$ROOT/bench-data/kafka"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+mkdir -p "$OUT"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+echo "== data and release build" >&2
+DUCKDB=0 bench/batch.sh "$SIZE" > "$OUT/batch.txt"
+cargo build --release -q -p featc-bench --bin kafka_load
+scripts/services/install
+N=$(python3 -c "import sys; print(int(float('$SIZE')))")
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+taskset -c 1 .services/bin/tansu broker --listener-url "tcp://127.0.0.1:$PORT" \
+    --advertised-listener-url "tcp://127.0.0.1:$PORT" --storage-engine memory://tansu/ \
+    > "$OUT/broker.txt" 2>&1 &
+PIDS+=("$!")
+until (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do sleep 0.05; done
+TOPIC="bench.events"
+.services/bin/tansu topic create "$TOPIC" --partitions "$PARTS" --broker "tcp://127.0.0.1:$PORT" > /dev/null
+echo "== produce $N events to $TOPIC ($PARTS partitions)" >&2
+taskset -c 1 "$TARGET/kafka_load" produce "127.0.0.1:$PORT" "$TOPIC" "$DATA/events.parquet" "$PARTS"
+
+PROJECT="$OUT/project"
+rm -rf "$PROJECT" "$OUT/state"; mkdir -p "$PROJECT"
+sed "s/^source events {/source events {\n    topic \"$TOPIC\"/" tests/cases/synthetic/features.feat \
+    > "$PROJECT/features.feat"
+echo "== featc serve --kafka" >&2
+t0=$(date +%s.%N)
+taskset -c 0 "$TARGET/featc" serve "$PROJECT" --kafka "127.0.0.1:$PORT" --state "$OUT/state" \
+    --clock events --checkpoint-events "$CKPT" --listen 127.0.0.1:0 --quiet \
+    > "$OUT/serve.out" 2> "$OUT/serve.err" &
+SERVER=$!; PIDS+=("$SERVER")
+until grep -q "listening on" "$OUT/serve.out" 2>/dev/null; do sleep 0.02; done
+ADDR=$(sed -n 's/^listening on //p' "$OUT/serve.out")
+records=0
+while [ "$records" -lt "$N" ]; do
+    sleep 0.05
+    records=$(curl -s "$ADDR/metrics" | sed -n 's/^featc_kafka_records_total //p')
+    records=${records:-0}
+done
+t1=$(date +%s.%N)
+secs=$(echo "$t1 - $t0" | bc)
+echo "RESULT featc records=$N seconds=$secs records_per_s=$(echo "$N / $secs" | bc)"
+curl -s "$ADDR/metrics" | grep -E "^featc_(events_total|late_events_total|kafka_dead_lettered_total|checkpoints_total|state_bytes) " >&2
+kill -TERM "$SERVER"; wait "$SERVER" || true
+
+echo "== floor: decode and count" >&2
+taskset -c 0 "$TARGET/kafka_load" floor "127.0.0.1:$PORT" "$TOPIC" "$N"
