@@ -58,7 +58,10 @@ fn row_json(batch: &datafusion::arrow::record_batch::RecordBatch, row: usize, ou
             DataType::Utf8 => {
                 let _ = write!(out, "{:?}", column.as_string::<i32>().value(row));
             }
-            other => fail(format!("column {}: type {other} not produced", field.name())),
+            other => fail(format!(
+                "column {}: type {other} not produced",
+                field.name()
+            )),
         }
     }
     out.push('}');
@@ -94,8 +97,9 @@ fn produce(brokers: &str, topic: &str, path: &str, partitions: i32) {
     for &(_, b, row) in &order {
         row_json(&batches[b], row, &mut text);
         let partition = (sent % partitions as u64) as i32;
-        let mut record: BaseRecord<'_, (), str> =
-            BaseRecord::to(topic).partition(partition).payload(text.as_str());
+        let mut record: BaseRecord<'_, (), str> = BaseRecord::to(topic)
+            .partition(partition)
+            .payload(text.as_str());
         loop {
             match producer.send(record) {
                 Ok(()) => break,
