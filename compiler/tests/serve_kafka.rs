@@ -141,6 +141,33 @@ fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
             && metric(&served.addr, "featc_kafka_dead_lettered_total") as usize == bad.len()
     });
     assert_eq!(metric(&served.addr, "featc_events_total") as usize, total);
+    // Each bad record is listed with where it was read and why it was refused (the
+    // restart re-read none of them twice: the count is the checkpoint's plus the rest).
+    let (status, text) = get(&served.addr, "/kafka/dead-letters");
+    assert_eq!(status, 200, "{text}");
+    let dead: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(dead["total"], bad.len(), "{dead}");
+    let mut listed: Vec<(i64, String)> = dead["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| {
+            assert_eq!(r["at"]["topic"], topic.as_str(), "{r}");
+            assert!(r["at"]["offset"].is_i64(), "{r}");
+            (
+                r["at"]["partition"].as_i64().expect("partition"),
+                r["reason"].as_str().expect("reason").to_string(),
+            )
+        })
+        .collect();
+    listed.sort();
+    assert_eq!(listed.len(), 3, "{dead}");
+    assert!(listed[0].1.starts_with("not JSON"), "{listed:?}");
+    assert!(listed[1].1.contains("expected a JSON object"), "{listed:?}");
+    assert!(
+        listed[2].1.contains("yesterday") || listed[2].1.contains("column"),
+        "{listed:?}"
+    );
     assert_eq!(metric(&served.addr, "featc_late_events_total"), 0.0);
 
     let check = SpineCheck::new(&dir, &project, &work);

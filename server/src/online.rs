@@ -106,6 +106,9 @@ pub struct Online {
     pub boot_done: AtomicU64,
     pub boot_total: AtomicU64,
     pub writer: WriterHandle,
+    /// The latest dead-lettered Kafka records (`kafka::DEAD_KEPT`), oldest first, as
+    /// the writer recorded them (for `GET /kafka/dead-letters`).
+    pub kafka_dead: std::sync::Mutex<std::collections::VecDeque<crate::kafka::decode::DeadRecord>>,
 }
 
 /// Entity key values of a read, one row per entity asked for: for each entity of the
@@ -133,6 +136,7 @@ impl Online {
             boot_done: AtomicU64::new(0),
             boot_total: AtomicU64::new(0),
             writer,
+            kafka_dead: Default::default(),
         }
     }
 

@@ -135,6 +135,7 @@ impl Writer {
         // The counters of the state's whole life, so they stay exact across restarts.
         online.stats.kafka_records.store(kafka.records, Relaxed);
         online.stats.kafka_dead.store(kafka.dead_total, Relaxed);
+        *online.kafka_dead.lock().unwrap_or_else(|p| p.into_inner()) = kafka.dead.clone();
         Writer {
             online,
             state,
@@ -325,6 +326,13 @@ impl Writer {
             );
         }
         self.kafka.advance(&round.positions, accepted, &round.dead);
+        if !round.dead.is_empty() {
+            *self
+                .online
+                .kafka_dead
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = self.kafka.dead.clone();
+        }
         self.events_since_checkpoint += accepted + round.dead.len() as u64;
         Ok(())
     }

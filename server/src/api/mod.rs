@@ -32,6 +32,7 @@ pub fn router(online: Arc<Online>) -> Router {
         .route("/push", post(push::handle))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
+        .route("/kafka/dead-letters", get(ops::kafka_dead_letters))
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(online)
