@@ -77,6 +77,8 @@ pub struct ServerStats {
     /// Kafka records applied and dead-lettered since the server started.
     pub kafka_records: AtomicU64,
     pub kafka_dead: AtomicU64,
+    /// Times the Kafka consumer failed and started again.
+    pub kafka_errors: AtomicU64,
     pub rows_late: AtomicU64,
     pub pushes_refused: AtomicU64,
     /// Pushes answered from the idempotency record instead of being applied again.
@@ -184,6 +186,12 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
         "Kafka records that did not decode or were refused, kept out of the state.",
         "counter",
         c(&stats.kafka_dead),
+    );
+    gauge(
+        "featc_kafka_consumer_errors_total",
+        "Times the Kafka consumer failed (broker unreachable, topic gone) and started again.",
+        "counter",
+        c(&stats.kafka_errors),
     );
     gauge(
         "featc_push_rows_late_total",

@@ -25,14 +25,17 @@ fn failed(what: &str, e: impl std::fmt::Display) -> String {
     format!("kafka: {what}: {e}")
 }
 
-/// Runs until `stop`; `start` holds the next offset of each partition the state has
-/// seen (others start at the topic's beginning or end, per `config.start`).
+/// Runs until `stop` (then `Ok`) or a failure; `applied` holds the next offset of
+/// each partition whose records the state holds (others start at the topic's
+/// beginning or end, per `config.from_end`), and is kept current round by round, so
+/// a new run after a failure goes on where this one stopped.
 pub fn run(
-    online: Arc<Online>,
-    config: KafkaConfig,
-    start: BTreeMap<(String, i32), i64>,
-    stop: Arc<AtomicBool>,
+    online: &Arc<Online>,
+    config: &KafkaConfig,
+    applied: &mut BTreeMap<(String, i32), i64>,
+    stop: &AtomicBool,
 ) -> Result<(), String> {
+    let start = applied.clone();
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &config.brokers)
         .set("group.id", &config.group)
@@ -44,7 +47,7 @@ pub fn run(
         .map_err(|e| failed("cannot create a consumer", e))?;
     let mut assigned = TopicPartitionList::new();
     for binding in &config.topics {
-        let partitions = partitions_of(&consumer, &binding.topic, &stop)?;
+        let partitions = partitions_of(&consumer, &binding.topic, stop)?;
         for p in partitions {
             let offset = match start.get(&(binding.topic.clone(), p)) {
                 Some(&next) => Offset::Offset(next),
@@ -68,7 +71,7 @@ pub fn run(
     let mut last_seen: HashMap<(String, i32), Instant> = HashMap::new();
     let mut reported_idle: std::collections::HashSet<(String, i32)> = Default::default();
     while !stop.load(Ordering::Acquire) {
-        let mut round = read_round(&online, &consumer, &config, &source_of);
+        let mut round = read_round(online, &consumer, config, &source_of);
         let now = Instant::now();
         for (topic, partition) in round.positions.keys() {
             last_seen.insert((topic.clone(), *partition), now);
@@ -88,6 +91,7 @@ pub fn run(
         }
         let positions = round.positions.clone();
         online.writer.consume_blocking(round)?;
+        applied.extend(positions.iter().map(|(k, v)| (k.clone(), *v)));
         let mut commit = TopicPartitionList::new();
         for ((topic, partition), next) in &positions {
             let _ = commit.add_partition_offset(topic, *partition, Offset::Offset(*next));

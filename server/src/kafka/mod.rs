@@ -145,8 +145,19 @@ impl Consuming {
         let thread = std::thread::Builder::new()
             .name("featc-kafka".into())
             .spawn(move || {
-                if let Err(e) = consumer::run(online, config, start, flag) {
-                    eprintln!("featc serve: {e}");
+                // A failure (the broker unreachable, a topic deleted) is reported and
+                // counted, and consuming starts again a second later from where the
+                // state is: it never stops silently.
+                let mut applied = start;
+                while let Err(e) = consumer::run(&online, &config, &mut applied, &flag) {
+                    online.stats.kafka_errors.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("featc serve: {e}; retrying in 1 s");
+                    for _ in 0..10 {
+                        if flag.load(Ordering::Acquire) {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
                 }
             })?;
         Ok(Consuming {
