@@ -14,7 +14,9 @@ use tokio::sync::oneshot;
 
 use crate::api::error::ApiError;
 use crate::durable::{checkpoint, Header, Record, StateDir};
-use crate::kafka::{KafkaState, Round};
+use std::collections::BTreeMap;
+
+use crate::kafka::{keep_dead, KafkaState, Round};
 use crate::online::{Idempotency, Online, PushOutcome};
 
 /// A checked push waiting to be logged and applied.
@@ -115,8 +117,8 @@ pub struct Writer {
     state: Option<StateDir>,
     pushes: Idempotency,
     bootstrapped: bool,
-    /// Where each topic is read up to, and its dead records (saved with the state).
-    kafka: KafkaState,
+    /// The next offset of each Kafka partition whose records the state holds.
+    kafka_positions: BTreeMap<(String, i32), i64>,
     events_since_checkpoint: u64,
     last_checkpoint: Instant,
 }
@@ -135,13 +137,14 @@ impl Writer {
         // The counters of the state's whole life, so they stay exact across restarts.
         online.stats.kafka_records.store(kafka.records, Relaxed);
         online.stats.kafka_dead.store(kafka.dead_total, Relaxed);
-        *online.kafka_dead.lock().unwrap_or_else(|p| p.into_inner()) = kafka.dead.clone();
+        let kafka_positions = kafka.positions();
+        *online.kafka_dead.lock().unwrap_or_else(|p| p.into_inner()) = kafka.dead;
         Writer {
             online,
             state,
             pushes,
             bootstrapped,
-            kafka,
+            kafka_positions,
             events_since_checkpoint: 0,
             last_checkpoint: Instant::now(),
         }
@@ -325,16 +328,37 @@ impl Writer {
                 d.at, d.source, d.reason
             );
         }
-        self.kafka.advance(&round.positions, accepted, &round.dead);
+        self.kafka_positions.extend(round.positions);
         if !round.dead.is_empty() {
-            *self
+            let mut kept = self
                 .online
                 .kafka_dead
                 .lock()
-                .unwrap_or_else(|p| p.into_inner()) = self.kafka.dead.clone();
+                .unwrap_or_else(|p| p.into_inner());
+            keep_dead(&mut kept, &round.dead);
         }
         self.events_since_checkpoint += accepted + round.dead.len() as u64;
         Ok(())
+    }
+
+    /// What a checkpoint records of the Kafka topics (see `KafkaState`).
+    fn kafka_state(&self) -> KafkaState {
+        let stats = &self.online.stats;
+        KafkaState {
+            positions: self
+                .kafka_positions
+                .iter()
+                .map(|((t, p), o)| (t.clone(), *p, *o))
+                .collect(),
+            records: stats.kafka_records.load(Relaxed),
+            dead_total: stats.kafka_dead.load(Relaxed),
+            dead: self
+                .online
+                .kafka_dead
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        }
     }
 
     fn checkpoint_if_due(&mut self) {
@@ -352,6 +376,10 @@ impl Writer {
     /// Writes a checkpoint of everything applied so far (from `taken`, a snapshot of
     /// the current state, or a new one) and forgets the log before it.
     fn checkpoint(&mut self, taken: Option<Vec<u8>>) -> Result<(), String> {
+        if self.state.is_none() {
+            return Ok(());
+        }
+        let kafka = self.kafka_state();
         let Some(state) = self.state.as_mut() else {
             return Ok(());
         };
@@ -367,7 +395,7 @@ impl Writer {
                 upto,
                 pushes: self.pushes.entries(),
                 bootstrapped: self.bootstrapped,
-                kafka: self.kafka.clone(),
+                kafka,
                 snapshot_bytes: snapshot.len() as u64,
             };
             checkpoint::write(&state.dir, &header, &snapshot).map_err(|e| e.to_string())?;

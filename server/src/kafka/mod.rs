@@ -84,8 +84,17 @@ pub struct Round {
 /// How many dead records a server keeps to show (all are counted).
 pub const DEAD_KEPT: usize = 1_000;
 
-/// What the state records of its topics: where to read next, and the records that
-/// were dead-lettered. Saved in every checkpoint.
+/// Appends `dead` to `kept`, dropping the oldest beyond `DEAD_KEPT`.
+pub fn keep_dead(kept: &mut VecDeque<DeadRecord>, dead: &[DeadRecord]) {
+    kept.extend(dead.iter().cloned());
+    let excess = kept.len().saturating_sub(DEAD_KEPT);
+    kept.drain(..excess);
+}
+
+/// What a checkpoint records of the topics: where to read next, the counts, and the
+/// latest dead records. Assembled when a checkpoint is written from where each piece
+/// lives while serving (the writer's positions, the counters in `ServerStats`, the
+/// dead records in `Online::kafka_dead`), and handed back to them on a restart.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KafkaState {
     /// (topic, partition, next offset).
@@ -102,28 +111,6 @@ impl KafkaState {
             .iter()
             .map(|(t, p, o)| ((t.clone(), *p), *o))
             .collect()
-    }
-
-    /// Records a round that was applied.
-    pub fn advance(
-        &mut self,
-        round_positions: &BTreeMap<(String, i32), i64>,
-        records: u64,
-        dead: &[DeadRecord],
-    ) {
-        let mut all = self.positions();
-        for (k, v) in round_positions {
-            all.insert(k.clone(), *v);
-        }
-        self.positions = all.into_iter().map(|((t, p), o)| (t, p, o)).collect();
-        self.records += records;
-        self.dead_total += dead.len() as u64;
-        for d in dead {
-            self.dead.push_back(d.clone());
-            if self.dead.len() > DEAD_KEPT {
-                self.dead.pop_front();
-            }
-        }
     }
 }
 
