@@ -16,7 +16,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::decode::{Decoder, RecordAt};
+use super::decode::Decoder;
 use super::{KafkaConfig, Round};
 use crate::online::Online;
 
@@ -139,8 +139,9 @@ fn read_round(
     source_of: &HashMap<&str, &str>,
 ) -> Round {
     let started = Instant::now();
-    let mut decoders: Vec<((String, i32), Decoder<'_>)> = Vec::new();
-    let mut positions: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    // One decoder per partition read in the round; a partition's topic name is
+    // copied once per round, not per record.
+    let mut decoders: Vec<(&str, Decoder<'_>)> = Vec::new();
     let mut errors = Vec::new();
     let mut records = 0;
     while records < config.max_records {
@@ -162,35 +163,32 @@ fn read_round(
             Some(Ok(m)) => m,
         };
         records += 1;
-        let topic = message.topic();
-        let at = RecordAt {
-            topic: topic.to_string(),
-            partition: message.partition(),
-            offset: message.offset(),
-        };
-        positions.insert((at.topic.clone(), at.partition), at.offset + 1);
-        let Some(source) = source_of.get(topic).copied() else {
-            continue;
-        };
-        let partition = at.partition;
+        let (topic, partition) = (message.topic(), message.partition());
         let index = match decoders
             .iter()
-            .position(|((s, p), _)| s == source && *p == partition)
+            .position(|(t, d)| *t == topic && d.partition == partition)
         {
             Some(i) => i,
             None => {
-                let Ok(entry) = online.catalog.source(source) else {
+                let Some((&topic, entry)) = source_of
+                    .get_key_value(topic)
+                    .and_then(|(t, s)| online.catalog.source(s).ok().map(|e| (t, e)))
+                else {
                     continue;
                 };
-                decoders.push(((source.to_string(), partition), Decoder::new(entry)));
+                decoders.push((topic, Decoder::new(entry, topic, partition)));
                 decoders.len() - 1
             }
         };
-        decoders[index].1.push(at, message.payload());
+        decoders[index].1.push(message.offset(), message.payload());
     }
     let mut batches = Vec::new();
     let mut dead = Vec::new();
-    for ((source, partition), decoder) in decoders {
+    let mut positions = BTreeMap::new();
+    for (topic, decoder) in decoders {
+        positions.insert((topic.to_string(), decoder.partition), decoder.next_offset);
+        let source = decoder.source_name().to_string();
+        let partition = decoder.partition;
         let (batch, buried) = decoder.finish(&online.checker);
         dead.extend(buried);
         if let Some(b) = batch {

@@ -1,4 +1,5 @@
-//! Kafka records of one source into a batch of its declared columns: each record is
+//! Kafka records of one partition of a source's topic into a batch of its declared
+//! columns: each record is
 //! one JSON object keyed by column names (the time column as RFC 3339 or integer
 //! microseconds, values as in a push). A record that does not decode, or that the
 //! runtime would refuse (a null key column, an expression that fails on it), is
@@ -45,73 +46,111 @@ pub struct DeadRecord {
     pub payload: String,
 }
 
+/// Why the records taken could not go to the runtime as one batch.
+enum Refusal {
+    /// Making the batch failed (not expected: every cell was checked when pushed).
+    Batch(String),
+    /// The runtime refused it.
+    Row(StreamError),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Batch(m) => write!(f, "{m}"),
+            Refusal::Row(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 /// How much of a dead record's value is kept.
 pub const PAYLOAD_BYTES: usize = 1024;
 
-/// Collects one source's records, column by column.
+/// Collects one partition's records for its source, column by column.
 pub struct Decoder<'a> {
     source: &'a SourceEntry,
+    topic: &'a str,
+    pub partition: i32,
     /// Time column first, then the declared columns: (name, type, nullable).
     columns: Vec<(&'a str, DataType, bool)>,
     cells: Vec<Vec<Json>>,
-    at: Vec<RecordAt>,
+    /// The offsets of the records taken, in order.
+    offsets: Vec<i64>,
     payloads: Vec<Vec<u8>>,
+    /// The offset after the last record pushed (taken or dead-lettered).
+    pub next_offset: i64,
     pub dead: Vec<DeadRecord>,
 }
 
 impl<'a> Decoder<'a> {
-    pub fn new(source: &'a SourceEntry) -> Decoder<'a> {
+    pub fn new(source: &'a SourceEntry, topic: &'a str, partition: i32) -> Decoder<'a> {
         let columns: Vec<(&str, DataType, bool)> =
             std::iter::once((source.time_column.as_str(), DataType::Timestamp, false))
                 .chain(source.columns.iter().map(|(n, t, b)| (n.as_str(), *t, *b)))
                 .collect();
         Decoder {
             source,
+            topic,
+            partition,
             cells: vec![Vec::new(); columns.len()],
             columns,
-            at: Vec::new(),
+            offsets: Vec::new(),
             payloads: Vec::new(),
+            next_offset: 0,
             dead: Vec::new(),
         }
     }
 
+    pub fn source_name(&self) -> &str {
+        &self.source.name
+    }
+
     pub fn len(&self) -> usize {
-        self.at.len()
+        self.offsets.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.at.is_empty()
+        self.offsets.is_empty()
     }
 
-    fn bury(&mut self, at: RecordAt, payload: &[u8], reason: String) {
+    fn bury(&mut self, offset: i64, payload: &[u8], reason: String) {
         let shown = &payload[..payload.len().min(PAYLOAD_BYTES)];
         self.dead.push(DeadRecord {
-            at,
+            at: RecordAt {
+                topic: self.topic.to_string(),
+                partition: self.partition,
+                offset,
+            },
             source: self.source.name.clone(),
             reason,
             payload: String::from_utf8_lossy(shown).into_owned(),
         });
     }
 
-    /// Adds one record (its value bytes), or dead-letters it.
-    pub fn push(&mut self, at: RecordAt, payload: Option<&[u8]>) {
+    /// Adds the record at `offset` (its value bytes), or dead-letters it.
+    pub fn push(&mut self, offset: i64, payload: Option<&[u8]>) {
+        self.next_offset = offset + 1;
         let Some(payload) = payload else {
-            return self.bury(at, &[], "the record has no value".into());
+            return self.bury(offset, &[], "the record has no value".into());
         };
         let object = match serde_json::from_slice::<Json>(payload) {
             Ok(Json::Object(o)) => o,
             Ok(other) => {
                 let kind = crate::time::kind_of(&other);
-                return self.bury(at, payload, format!("expected a JSON object, found {kind}"));
+                return self.bury(
+                    offset,
+                    payload,
+                    format!("expected a JSON object, found {kind}"),
+                );
             }
-            Err(e) => return self.bury(at, payload, format!("not JSON: {e}")),
+            Err(e) => return self.bury(offset, payload, format!("not JSON: {e}")),
         };
         let mut row = Vec::with_capacity(self.columns.len());
         for &(name, ty, nullable) in &self.columns {
             let cell = object.get(name).cloned().unwrap_or(Json::Null);
             match to_value(&cell, ty) {
                 Err(message) => {
-                    return self.bury(at, payload, format!("column `{name}`: {message}"))
+                    return self.bury(offset, payload, format!("column `{name}`: {message}"))
                 }
                 Ok(v) if v.is_null() && !nullable => {
                     let why = if object.contains_key(name) {
@@ -120,7 +159,7 @@ impl<'a> Decoder<'a> {
                         "is missing"
                     };
                     return self.bury(
-                        at,
+                        offset,
                         payload,
                         format!("column `{name}` {why} but is not nullable"),
                     );
@@ -131,7 +170,7 @@ impl<'a> Decoder<'a> {
         for (column, cell) in self.cells.iter_mut().zip(row) {
             column.push(cell);
         }
-        self.at.push(at);
+        self.offsets.push(offset);
         self.payloads.push(payload.to_vec());
     }
 
@@ -140,41 +179,40 @@ impl<'a> Decoder<'a> {
     /// batch made again without it. Returns the batch and the records in it.
     pub fn finish(mut self, checker: &StreamRuntime) -> (Option<RecordBatch>, Vec<DeadRecord>) {
         loop {
-            if self.at.is_empty() {
+            if self.offsets.is_empty() {
                 return (None, self.dead);
             }
-            let batch = match self.batch() {
-                Ok(b) => b,
-                Err(message) => {
-                    // Not expected: every cell was checked when pushed.
-                    let all: Vec<RecordAt> = std::mem::take(&mut self.at);
-                    let payloads = std::mem::take(&mut self.payloads);
-                    for (at, p) in all.into_iter().zip(payloads) {
-                        self.bury(at, &p, message.clone());
-                    }
-                    return (None, self.dead);
-                }
-            };
-            match checker.check(&self.source.name, &batch) {
-                Ok(_) => return (Some(batch), self.dead),
-                Err(StreamError::Data {
+            // Every cell was checked when pushed, so making the batch does not fail.
+            let checked = self.batch().and_then(|b| {
+                checker
+                    .check(&self.source.name, &b)
+                    .map(|_| b)
+                    .map_err(Refusal::Row)
+            });
+            match checked {
+                Ok(batch) => return (Some(batch), self.dead),
+                Err(Refusal::Row(StreamError::Data {
                     row,
                     message,
                     column,
                     ..
-                }) if row < self.at.len() => {
+                })) if row < self.offsets.len() => {
                     self.remove(row, format!("column `{column}`: {message}"));
                 }
                 Err(other) => {
-                    let message = other.to_string();
-                    let all: Vec<RecordAt> = std::mem::take(&mut self.at);
-                    let payloads = std::mem::take(&mut self.payloads);
-                    for (at, p) in all.into_iter().zip(payloads) {
-                        self.bury(at, &p, message.clone());
-                    }
+                    self.bury_all(other.to_string());
                     return (None, self.dead);
                 }
             }
+        }
+    }
+
+    /// Dead-letters every record taken so far, for `reason`.
+    fn bury_all(&mut self, reason: String) {
+        let offsets = std::mem::take(&mut self.offsets);
+        let payloads = std::mem::take(&mut self.payloads);
+        for (offset, p) in offsets.into_iter().zip(payloads) {
+            self.bury(offset, &p, reason.clone());
         }
     }
 
@@ -182,21 +220,22 @@ impl<'a> Decoder<'a> {
         for column in &mut self.cells {
             column.remove(row);
         }
-        let at = self.at.remove(row);
+        let offset = self.offsets.remove(row);
         let payload = self.payloads.remove(row);
-        self.bury(at, &payload, reason);
+        self.bury(offset, &payload, reason);
     }
 
-    fn batch(&self) -> Result<RecordBatch, String> {
+    fn batch(&self) -> Result<RecordBatch, Refusal> {
         let mut fields = Vec::with_capacity(self.columns.len());
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         for (&(name, ty, nullable), cells) in self.columns.iter().zip(&self.cells) {
-            let array = to_array(cells, ty).map_err(|(row, m)| format!("row {row}: {m}"))?;
+            let array = to_array(cells, ty)
+                .map_err(|(row, m)| Refusal::Batch(format!("row {row}: {m}")))?;
             fields.push(Field::new(name, arrow_type(ty), nullable));
             arrays.push(array);
         }
-        let options = RecordBatchOptions::new().with_row_count(Some(self.at.len()));
+        let options = RecordBatchOptions::new().with_row_count(Some(self.offsets.len()));
         RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
-            .map_err(|e| e.to_string())
+            .map_err(|e| Refusal::Batch(e.to_string()))
     }
 }
