@@ -375,14 +375,10 @@ fn small_graph(feat: &str) -> StreamGraph {
     compile(feat, &names).expect("compiles")
 }
 
-/// A runtime of `SMALL` after a few events (with a late one and a null key).
-fn small_runtime(options: Options) -> StreamRuntime {
-    use datafusion::arrow::array::{
-        Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
-    };
+/// The columns of `SMALL`'s source.
+fn small_schema() -> Arc<datafusion::arrow::datatypes::Schema> {
     use datafusion::arrow::datatypes::{Field, Schema, TimeUnit};
-    let mut rt = StreamRuntime::with_options(small_graph(SMALL), options).expect("runtime");
-    let schema = Arc::new(Schema::new(vec![
+    Arc::new(Schema::new(vec![
         Field::new(
             "ts",
             ArrowType::Timestamp(TimeUnit::Microsecond, None),
@@ -391,7 +387,16 @@ fn small_runtime(options: Options) -> StreamRuntime {
         Field::new("k", ArrowType::Int64, true),
         Field::new("s", ArrowType::Utf8, true),
         Field::new("f", ArrowType::Float64, true),
-    ]));
+    ]))
+}
+
+/// A runtime of `SMALL` after a few events (with a late one and a null key).
+fn small_runtime(options: Options) -> StreamRuntime {
+    use datafusion::arrow::array::{
+        Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    };
+    let mut rt = StreamRuntime::with_options(small_graph(SMALL), options).expect("runtime");
+    let schema = small_schema();
     let batch = RecordBatch::try_new(
         schema,
         vec![
@@ -548,17 +553,7 @@ fn a_large_distinct_set_and_a_shrunk_buffer_come_back_the_same() {
     use datafusion::arrow::array::{
         Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
     };
-    use datafusion::arrow::datatypes::{Field, Schema, TimeUnit};
-    let schema = Arc::new(Schema::new(vec![
-        Field::new(
-            "ts",
-            ArrowType::Timestamp(TimeUnit::Microsecond, None),
-            false,
-        ),
-        Field::new("k", ArrowType::Int64, true),
-        Field::new("s", ArrowType::Utf8, true),
-        Field::new("f", ArrowType::Float64, true),
-    ]));
+    let schema = small_schema();
     let batch = |from: i64, n: i64, step_s: i64| {
         let ts: Vec<i64> = (0..n).map(|i| (from + i * step_s) * 1_000_000).collect();
         let s: Vec<String> = (0..n)
