@@ -193,6 +193,16 @@ proptest! {
                     }
                     let latest = pushed.iter().map(|e| e.ts).filter(|&ts| ts <= t).max();
                     prop_assert_eq!(state.latest_at_or_before(t), latest);
+                    // No value changes before the next change the state announces
+                    // (what an online store's sink relies on to re-read nothing else).
+                    let next = state.next_change_after(t);
+                    prop_assert!(next.is_none_or(|n| n > t), "next change {:?} at t={}", next, t);
+                    for later in t + 1..next.unwrap_or(t + 40).min(t + 40) {
+                        for f in &features {
+                            let (now, then) = (expected(f, &pushed, t), expected(f, &pushed, later));
+                            prop_assert!(same_result(&now, &then), "{:?} changed at {} before the announced {:?} (read at {})", f, later, next, t);
+                        }
+                    }
                 }
                 Op::Drop(h) => {
                     horizon = horizon.max(h);

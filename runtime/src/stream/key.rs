@@ -37,6 +37,28 @@ impl EntityIndex {
         }
     }
 
+    /// Every key, as values, in id order (the order of first insertion).
+    pub fn keys(&self) -> Vec<Vec<Value>> {
+        let mut out: Vec<Vec<Value>> = vec![Vec::new(); self.len()];
+        let mut put = |id: u32, key: Vec<Value>| {
+            if let Some(slot) = out.get_mut(id as usize) {
+                *slot = key;
+            }
+        };
+        match self {
+            EntityIndex::Int64(m) => m
+                .iter()
+                .for_each(|(k, &id)| put(id, vec![Value::Int64(*k)])),
+            EntityIndex::String(m) => m
+                .iter()
+                .for_each(|(k, &id)| put(id, vec![Value::String(Arc::clone(k))])),
+            EntityIndex::Other(m) => m
+                .iter()
+                .for_each(|(k, &id)| put(id, k.iter().map(|v| v.0.clone()).collect())),
+        }
+        out
+    }
+
     /// The id of a key given as values (a reader's key); `None` when never seen or
     /// when the values do not have the key's shape.
     pub fn get(&self, key: &[Value]) -> Option<u32> {

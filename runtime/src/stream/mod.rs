@@ -7,7 +7,8 @@
 //! entity), `encode` (a batch's columns in the window state's row encoding), `key`
 //! (`EntityIndex`: entity keys to dense ids), `intern` (shared string cells), `cells`
 //! (Arrow <-> `Value`), `policy`, `metrics`, `dead_letter`, `error`, `read` (what
-//! reads return), `replay` (answering a spine from an event log, for `featc replay`),
+//! reads return), `replay` (answering a spine from an event log, for `featc replay`), `changes`
+//! (entity keys and next-change times, for online stores that mirror the state),
 //! `snapshot` (the runtime's state as bytes and back; the codec is `crate::snapshot`).
 //!
 //! Performance (figures in BENCHMARKS.md): `Group::push` resolves a batch's entities
@@ -18,6 +19,7 @@
 //! encoded into reused buffers.
 
 mod cells;
+mod changes;
 mod dead_letter;
 mod encode;
 mod error;

@@ -619,6 +619,31 @@ impl KeyState {
         out
     }
 
+    /// The earliest time after `t` at which a read may differ from the read at `t`
+    /// with no new event pushed: a buffered event after `t` comes in at its ts, and an
+    /// event in a window of width `W` (ttls included: each is a hidden window) goes
+    /// out at `ts + W` (windows are `(t - W, t]`). `None`: no read after `t` changes
+    /// (only lifetime features, or no event in any window).
+    ///
+    /// Never later than the first change; it may be earlier than one (an event a
+    /// feature's `where` refuses still counts as a change), so a caller that
+    /// re-reads at the time it gets sees every change, sometimes with nothing new.
+    pub fn next_change_after(&self, t: i64) -> Option<i64> {
+        let buf = &self.buf;
+        let upto = buf.first_after(t);
+        let mut next = buf.ts.get(upto).copied();
+        for cursor in &self.spec.cursors {
+            let Some(w) = cursor.window_us else { continue };
+            // The oldest event still in the window at `t` leaves first.
+            let oldest = buf.first_after(t.saturating_sub(w));
+            if oldest < upto {
+                let out = buf.ts[oldest].saturating_add(w);
+                next = Some(next.map_or(out, |n| n.min(out)));
+            }
+        }
+        next
+    }
+
     /// The greatest ts of a pushed event with `ts <= t` that passes filter slot
     /// `filter` (`None`: any event), if any: the time of a view's latest event. Scans
     /// the buffer back from `t`, so a filter few events pass costs a longer read.
