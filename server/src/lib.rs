@@ -10,6 +10,8 @@
 //! - `durable`: the write-ahead log (fjall) and the checkpoints that make an
 //!   acknowledged push survive any crash;
 //! - `kafka`: Kafka sources, consumed exactly once into the state;
+//! - `redis`: Redis as an online store, filled once (`materialize`) or kept current
+//!   while serving (the sink);
 //! - `serve`: startup, bootstrap, the listener and graceful shutdown.
 //!
 //! The runtime (`featc-runtime`) does not depend on this crate: an embedder without
@@ -24,6 +26,7 @@ pub mod durable;
 pub mod kafka;
 pub mod metrics;
 pub mod online;
+pub mod redis;
 pub mod replicas;
 pub mod serve;
 pub mod time;

@@ -79,6 +79,13 @@ pub struct ServerStats {
     pub kafka_dead: AtomicU64,
     /// Times the Kafka consumer failed and started again.
     pub kafka_errors: AtomicU64,
+    /// The Redis sink: hashes written, keys deleted (every value null), failed
+    /// writes (retried), and the latest flush's delay from the first change it
+    /// carried (an applied push or round, or a window edge) to Redis's answer.
+    pub redis_written: AtomicU64,
+    pub redis_deleted: AtomicU64,
+    pub redis_errors: AtomicU64,
+    pub redis_lag_us: AtomicU64,
     pub rows_late: AtomicU64,
     pub pushes_refused: AtomicU64,
     /// Pushes answered from the idempotency record instead of being applied again.
@@ -192,6 +199,30 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
         "Times the Kafka consumer failed (broker unreachable, topic gone) and started again.",
         "counter",
         c(&stats.kafka_errors),
+    );
+    gauge(
+        "featc_redis_hashes_written_total",
+        "Hashes the Redis sink wrote.",
+        "counter",
+        c(&stats.redis_written),
+    );
+    gauge(
+        "featc_redis_keys_deleted_total",
+        "Keys the Redis sink deleted because every value of the hash was null (ttl).",
+        "counter",
+        c(&stats.redis_deleted),
+    );
+    gauge(
+        "featc_redis_errors_total",
+        "Redis writes that failed (the hashes are computed and written again).",
+        "counter",
+        c(&stats.redis_errors),
+    );
+    gauge(
+        "featc_redis_lag_seconds",
+        "The latest Redis flush: from the first change it carried to Redis's answer.",
+        "gauge",
+        (stats.redis_lag_us.load(Relaxed) as f64 / 1e6).to_string(),
     );
     gauge(
         "featc_push_rows_late_total",

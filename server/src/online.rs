@@ -109,6 +109,8 @@ pub struct Online {
     /// The latest dead-lettered Kafka records (`kafka::DEAD_KEPT`), oldest first, as
     /// the writer recorded them (for `GET /kafka/dead-letters`).
     pub kafka_dead: std::sync::Mutex<std::collections::VecDeque<crate::kafka::decode::DeadRecord>>,
+    /// The Redis sink, told of every batch the writer applies (`--sink`).
+    pub sink: std::sync::OnceLock<crate::redis::SinkHandle>,
 }
 
 /// Entity key values of a read, one row per entity asked for: for each entity of the
@@ -137,6 +139,7 @@ impl Online {
             boot_total: AtomicU64::new(0),
             writer,
             kafka_dead: Default::default(),
+            sink: Default::default(),
         }
     }
 
@@ -165,7 +168,7 @@ impl Online {
     }
 
     /// The default read time under the server's clock (`rt` held by the caller).
-    fn now(&self, rt: &StreamRuntime) -> i64 {
+    pub(crate) fn now(&self, rt: &StreamRuntime) -> i64 {
         match self.config.clock {
             Clock::Wall => now_us(),
             Clock::Events => self

@@ -17,6 +17,7 @@ use crate::config::ServeConfig;
 use crate::durable::{DurableError, Identity, StateDir};
 use crate::kafka::{Consuming, KafkaConfig, KafkaState};
 use crate::online::{Idempotency, Online, Phase, PushOutcome};
+use crate::redis::{RedisTarget, Sinking};
 use crate::replicas::Replicas;
 use crate::writer::{self, Writer};
 
@@ -62,6 +63,7 @@ pub struct Server {
     /// Where the recovered state had read its topics up to.
     kafka_start: BTreeMap<(String, i32), i64>,
     consuming: std::sync::Mutex<Option<Consuming>>,
+    sinking: std::sync::Mutex<Option<Sinking>>,
     stop: watch::Sender<bool>,
     http: tokio::task::JoinHandle<Result<(), std::io::Error>>,
     writer: Option<std::thread::JoinHandle<()>>,
@@ -229,6 +231,7 @@ impl Server {
             options,
             kafka_start,
             consuming: std::sync::Mutex::new(None),
+            sinking: std::sync::Mutex::new(None),
             stop,
             http,
             writer: Some(writer),
@@ -334,6 +337,23 @@ impl Server {
         Ok(())
     }
 
+    /// Keeps the Redis online store at `target` equal to the state (call once, after
+    /// `ready`): every known entity is written now, then each again whenever its
+    /// values change (docs/online-store.md).
+    pub fn sink(&self, target: RedisTarget) -> Result<(), ServeError> {
+        let mut slot = self.sinking.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_some() || self.online.sink.get().is_some() {
+            return Err(ServeError::Config(
+                "the server already has a Redis sink".into(),
+            ));
+        }
+        let sinking = Sinking::start(Arc::clone(&self.online), &self.graph, target)
+            .map_err(|e| ServeError::Config(format!("--sink: {e}")))?;
+        let _ = self.online.sink.set(sinking.handle());
+        *slot = Some(sinking);
+        Ok(())
+    }
+
     /// Stops the server: no new requests, in-flight ones finish, then a checkpoint.
     pub async fn shutdown(mut self) -> Result<(), ServeError> {
         self.online.set_phase(Phase::ShuttingDown);
@@ -350,6 +370,15 @@ impl Server {
         let stopped = self.online.writer.stop().await;
         if let Some(w) = self.writer.take() {
             let _ = tokio::task::spawn_blocking(move || w.join()).await;
+        }
+        // After the writer: the store ends equal to the final state.
+        let sinking = self
+            .sinking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(s) = sinking {
+            let _ = tokio::task::spawn_blocking(move || s.stop()).await;
         }
         match served {
             Ok(Ok(())) => {}

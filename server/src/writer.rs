@@ -270,6 +270,15 @@ impl Writer {
                 })
                 .collect::<Vec<_>>()
         });
+        if let Some(sink) = self.online.sink.get() {
+            let applied = fresh
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, o)| o.is_ok())
+                .map(|((p, _), _)| (p.source.clone(), p.batch.clone()))
+                .collect();
+            sink.applied(applied);
+        }
         for ((p, reply), outcome) in fresh.into_iter().zip(outcomes) {
             let key = p.key;
             if let Ok(o) = &outcome {
@@ -319,6 +328,15 @@ impl Writer {
             Ok::<_, String>(accepted)
         });
         let accepted = applied?;
+        if let Some(sink) = self.online.sink.get() {
+            sink.applied(
+                round
+                    .batches
+                    .iter()
+                    .map(|(source, _, batch)| (source.clone(), batch.clone()))
+                    .collect(),
+            );
+        }
         let stats = &self.online.stats;
         stats.kafka_records.fetch_add(accepted, Relaxed);
         stats.kafka_dead.fetch_add(round.dead.len() as u64, Relaxed);

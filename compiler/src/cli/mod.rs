@@ -12,7 +12,9 @@ use std::process::ExitCode;
 
 pub mod build;
 pub mod check;
+pub mod history;
 pub mod import_spec;
+pub mod materialize;
 pub mod progress;
 pub mod replay;
 pub mod serve;
@@ -39,6 +41,7 @@ pub enum Command {
     TrainingSet(training_set::Args),
     Replay(replay::Args),
     Serve(serve::Args),
+    Materialize(materialize::Args),
     ImportSpec(import_spec::Args),
 }
 
@@ -50,6 +53,7 @@ pub fn main() -> ExitCode {
         Command::TrainingSet(args) => training_set::main(args),
         Command::Replay(args) => replay::main(args),
         Command::Serve(args) => serve::main(args),
+        Command::Materialize(args) => materialize::main(args),
         Command::ImportSpec(args) => import_spec::main(args),
     }
 }

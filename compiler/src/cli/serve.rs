@@ -5,14 +5,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use datafusion::prelude::{ident, SessionConfig};
+use datafusion::arrow::record_batch::RecordBatch;
 use featc::ir::Project;
 use featc_runtime::stream::{LatePolicy, StreamGraph};
-use featc_runtime::{batch, io};
 use featc_server::kafka::{KafkaConfig, TopicBinding};
+use featc_server::redis::{RedisTarget, DEFAULT_PREFIX};
 use featc_server::{Clock, ServeConfig, Server};
-use futures::StreamExt;
 
+use super::history::{load_history, HistorySink};
 use super::progress::Progress;
 use super::replay::{parse_duration, Late};
 use super::spine_job::{block_on, source_bindings};
@@ -98,6 +98,14 @@ pub struct Args {
     /// its next record), e.g. `10s`.
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub kafka_idle: String,
+    /// Keep the Redis at this address (`redis://HOST:PORT[/DB]`) equal to the state:
+    /// one hash per service and entity, rewritten when an entity's values change
+    /// (events, window edges, ttls). See docs/online-store.md.
+    #[arg(long, value_name = "URL")]
+    pub sink: Option<String>,
+    /// The prefix of every key the sink writes.
+    #[arg(long, value_name = "PREFIX", default_value = DEFAULT_PREFIX)]
+    pub redis_prefix: String,
     /// Keep one copy of the online state instead of two: half the memory, but reads
     /// then wait while a push is applied.
     #[arg(long)]
@@ -187,6 +195,12 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
 async fn run(project: Project, args: Args) -> Result<(), String> {
     let config = config(&args)?;
     let kafka = kafka_config(&project, &args)?;
+    let sink = match &args.sink {
+        Some(url) => {
+            Some(RedisTarget::new(url, &args.redis_prefix).map_err(|e| format!("--sink: {e}"))?)
+        }
+        None => None,
+    };
     let features = project.all_features();
     let plan = featc::lower::groups::plan_groups(&project, &features).map_err(|e| e.to_string())?;
     let graph = featc::lower::stream::lower_stream_plan(&project, plan.clone(), &features)
@@ -214,6 +228,11 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
     } else {
         server.ready().map_err(|e| e.to_string())?;
     }
+    if let Some(target) = sink {
+        let url = target.url.clone();
+        server.sink(target).map_err(|e| e.to_string())?;
+        eprintln!("featc serve: keeping {url} current");
+    }
     if let Some(kafka) = kafka {
         let topics: Vec<String> = kafka.topics.iter().map(|t| t.topic.clone()).collect();
         server.consume(kafka).map_err(|e| e.to_string())?;
@@ -225,7 +244,7 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Loads every source's history, in event-time order per source.
+/// Loads every source's history into the server (answering 503 meanwhile).
 async fn bootstrap(
     server: &Server,
     project: &Project,
@@ -234,46 +253,28 @@ async fn bootstrap(
     paths: &std::collections::HashMap<String, PathBuf>,
     quiet: bool,
 ) -> Result<(), String> {
-    let progress = Progress::new(quiet);
-    let ctx = batch::session_context(SessionConfig::new());
-    let tables = io::bind_sources(&ctx, project, plan, paths)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut sources = Vec::new();
-    let mut total = 0u64;
-    for (_, op) in graph.sources() {
-        let Some(table) = tables.get(&op.name) else {
-            continue;
-        };
-        let frame = ctx.read_table(table.clone()).map_err(super::engine_error)?;
-        let rows = frame
-            .clone()
-            .count()
-            .await
-            .map_err(|e| io::explain_failure(project, plan, paths, &e))?;
-        total += rows as u64;
-        sources.push((op.name.clone(), op.time_column.clone(), frame));
-    }
-    server.bootstrap_total(total);
-    let mut done = 0u64;
-    for (name, time, frame) in sources {
-        progress.phase(&format!("bootstrapping source `{name}`"));
-        let mut stream = frame
-            .sort(vec![ident(&time).sort(true, false)])
-            .map_err(super::engine_error)?
-            .execute_stream()
-            .await
-            .map_err(|e| io::explain_failure(project, plan, paths, &e))?;
-        while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(|e| io::explain_failure(project, plan, paths, &e))?;
-            server
-                .bootstrap_batch(&name, &batch)
-                .map_err(|e| e.to_string())?;
-            done += batch.num_rows() as u64;
-            progress.advance(done, total, "events");
+    struct IntoServer<'a>(&'a Server);
+    impl HistorySink for IntoServer<'_> {
+        fn total(&mut self, events: u64) {
+            self.0.bootstrap_total(events);
+        }
+        fn take(&mut self, source: &str, batch: &RecordBatch) -> Result<(), String> {
+            self.0
+                .bootstrap_batch(source, batch)
+                .map_err(|e| e.to_string())
         }
     }
-    progress.finish();
-    eprintln!("featc serve: loaded {done} events of history");
+    let progress = Progress::new(quiet);
+    let loaded = load_history(
+        project,
+        plan,
+        graph,
+        paths,
+        None,
+        &progress,
+        &mut IntoServer(server),
+    )
+    .await?;
+    eprintln!("featc serve: loaded {loaded} events of history");
     Ok(())
 }

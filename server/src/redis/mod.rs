@@ -1,0 +1,15 @@
+//! Redis as an online store (docs/online-store.md): `layout` (how a feature vector is
+//! spelled as a hash), `store` (the connection and the pipelined, transactional
+//! writes), `vectors` (state to hashes), `materialize` (every entity as of one time)
+//! and `sink` (kept current while serving).
+
+pub mod layout;
+pub mod materialize;
+pub mod sink;
+pub mod store;
+pub mod vectors;
+
+pub use layout::{HashPlan, DEFAULT_PREFIX};
+pub use materialize::{materialize, Materialized};
+pub use sink::{SinkHandle, Sinking};
+pub use store::{RedisStore, RedisTarget};

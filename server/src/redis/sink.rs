@@ -1,0 +1,446 @@
+//! `featc serve --sink redis://`: keeps every hash of the online store equal to what
+//! a read of the state at the server's "now" answers. Its thread re-reads an entity
+//! when events for it are applied (the writer says which batches it applied) and at
+//! the next time its values change without events (`StreamRuntime::next_change`: a
+//! window edge, a ttl running out), then writes the hashes to Redis.
+//!
+//! On start it rewrites every known entity (what the store held may predate a
+//! restart). When Redis fails, the entities stay pending and are read again and
+//! written once it answers: the store lags, it never keeps a value the state has
+//! moved past once the sink has caught up.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::Array;
+use datafusion::arrow::record_batch::RecordBatch;
+use featc_runtime::ir::DataType;
+use featc_runtime::stream::{conform, Cells, StreamGraph, StreamRuntime};
+use featc_runtime::value::{Value, ValueKey};
+
+use super::layout::{Expiry, HashPlan, HashWrite};
+use super::store::{RedisStore, RedisTarget, HASHES_PER_ROUND_TRIP};
+use super::vectors::read_hashes;
+use crate::config::Clock;
+use crate::online::Online;
+use crate::time::now_us;
+
+/// How the writer tells the sink what it applied.
+#[derive(Clone)]
+pub struct SinkHandle {
+    tx: Sender<SinkMessage>,
+}
+
+enum SinkMessage {
+    /// Batches applied to the state (source, rows), and when.
+    Applied(Vec<(String, RecordBatch)>, Instant),
+    /// Write what is pending, then stop.
+    Stop,
+}
+
+impl SinkHandle {
+    /// Says the state now holds these batches (never blocks).
+    pub fn applied(&self, batches: Vec<(String, RecordBatch)>) {
+        let _ = self.tx.send(SinkMessage::Applied(batches, Instant::now()));
+    }
+}
+
+/// The running sink.
+pub struct Sinking {
+    handle: SinkHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sinking {
+    /// Connects to Redis and starts the sink's thread; the returned handle goes to
+    /// the writer. Fails when Redis cannot be reached now.
+    pub fn start(
+        online: Arc<Online>,
+        graph: &StreamGraph,
+        target: RedisTarget,
+    ) -> Result<Sinking, String> {
+        let store = RedisStore::connect(&target)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = Sink::new(online, graph, store);
+        let thread = std::thread::Builder::new()
+            .name("featc-redis-sink".into())
+            .spawn(move || sink.run(rx))
+            .map_err(|e| format!("cannot start the Redis sink thread: {e}"))?;
+        Ok(Sinking {
+            handle: SinkHandle { tx },
+            thread: Some(thread),
+        })
+    }
+
+    pub fn handle(&self) -> SinkHandle {
+        self.handle.clone()
+    }
+
+    /// Writes what is pending and stops (after the writer has stopped, so the store
+    /// ends equal to the final state).
+    pub fn stop(mut self) {
+        let _ = self.handle.tx.send(SinkMessage::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The key columns of one entity in one source's batches.
+struct KeyedBy {
+    entity: usize,
+    columns: Vec<(String, DataType)>,
+}
+
+/// One entity key the sink follows.
+struct Slot {
+    entity: usize,
+    key: Vec<Value>,
+    /// When its values next change without events (the live entry in the schedule).
+    due: Option<i64>,
+    pending: bool,
+}
+
+struct Sink {
+    online: Arc<Online>,
+    store: RedisStore,
+    plans: Vec<HashPlan>,
+    /// Entity names, and for each the plans (hashes) it has.
+    entities: Vec<String>,
+    plans_of: Vec<Vec<usize>>,
+    /// For each source, the entities its events key.
+    keyed_by: HashMap<String, Vec<KeyedBy>>,
+    slots: Vec<Slot>,
+    slot_of: HashMap<(usize, Vec<ValueKey>), u32>,
+    /// (due time, slot); an entry whose time is not its slot's `due` is stale.
+    schedule: BinaryHeap<Reverse<(i64, u32)>>,
+    pending: Vec<u32>,
+    /// When the oldest change among the pending slots happened.
+    oldest_change: Option<Instant>,
+}
+
+impl Sink {
+    fn new(online: Arc<Online>, graph: &StreamGraph, store: RedisStore) -> Sink {
+        let plans = HashPlan::all(graph);
+        let mut entities: Vec<String> = Vec::new();
+        let mut plans_of: Vec<Vec<usize>> = Vec::new();
+        for (p, plan) in plans.iter().enumerate() {
+            let e = match entities.iter().position(|e| *e == plan.entity) {
+                Some(e) => e,
+                None => {
+                    entities.push(plan.entity.clone());
+                    plans_of.push(Vec::new());
+                    entities.len() - 1
+                }
+            };
+            plans_of[e].push(p);
+        }
+        let mut keyed_by: HashMap<String, Vec<KeyedBy>> = HashMap::new();
+        for (_, op) in graph.aggregates() {
+            let Some(entity) = entities.iter().position(|e| *e == op.plan.entity) else {
+                continue;
+            };
+            let by = keyed_by.entry(op.plan.source.clone()).or_default();
+            if !by.iter().any(|k| k.entity == entity) {
+                by.push(KeyedBy {
+                    entity,
+                    columns: op
+                        .plan
+                        .keys
+                        .iter()
+                        .map(|k| (k.column.clone(), k.ty))
+                        .collect(),
+                });
+            }
+        }
+        Sink {
+            online,
+            store,
+            plans,
+            entities,
+            plans_of,
+            keyed_by,
+            slots: Vec::new(),
+            slot_of: HashMap::new(),
+            schedule: BinaryHeap::new(),
+            pending: Vec::new(),
+            oldest_change: None,
+        }
+    }
+
+    fn run(mut self, rx: Receiver<SinkMessage>) {
+        // Everything the state knows, first.
+        let known: Vec<(usize, Vec<Vec<Value>>)> = self.online.state.read(|rt| {
+            (0..self.entities.len())
+                .map(|e| (e, rt.entity_keys(&self.entities[e])))
+                .collect()
+        });
+        for (e, keys) in known {
+            for key in keys {
+                self.touch(e, key);
+            }
+        }
+        self.oldest_change = Some(Instant::now());
+        let mut stopping = false;
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let wait = if !self.pending.is_empty() {
+                Duration::ZERO
+            } else {
+                self.until_next_due()
+            };
+            match rx.recv_timeout(wait) {
+                Ok(m) => stopping |= self.take(m),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => stopping = true,
+            }
+            // Coalesce whatever else is queued into this flush.
+            while let Ok(m) = rx.try_recv() {
+                stopping |= self.take(m);
+            }
+            match self.flush() {
+                Ok(()) => backoff = Duration::from_millis(50),
+                Err(e) => {
+                    self.online.stats.redis_errors.fetch_add(1, Relaxed);
+                    eprintln!("featc serve: redis sink: {e} (retrying in {backoff:?})");
+                    if stopping {
+                        eprintln!("featc serve: redis sink: stopping with hashes not written");
+                        return;
+                    }
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    if let Ok(store) = RedisStore::connect(self.store.target()) {
+                        self.store = store;
+                    }
+                    continue;
+                }
+            }
+            if stopping {
+                return;
+            }
+        }
+    }
+
+    /// How long to sleep before the next scheduled change (under the wall clock; the
+    /// event clock only moves when events arrive, which wakes the sink anyway).
+    fn until_next_due(&self) -> Duration {
+        const MAX_SLEEP: Duration = Duration::from_millis(200);
+        if self.online.config.clock != Clock::Wall {
+            return MAX_SLEEP;
+        }
+        match self.schedule.peek() {
+            Some(Reverse((due, _))) => {
+                let us = due.saturating_sub(now_us()).max(0);
+                Duration::from_micros(u64::try_from(us).unwrap_or(0)).min(MAX_SLEEP)
+            }
+            None => MAX_SLEEP,
+        }
+    }
+
+    /// Marks the entities of a message's batches pending; true on `Stop`.
+    fn take(&mut self, message: SinkMessage) -> bool {
+        match message {
+            SinkMessage::Stop => true,
+            SinkMessage::Applied(batches, at) => {
+                if self.oldest_change.is_none() {
+                    self.oldest_change = Some(at);
+                }
+                for (source, batch) in &batches {
+                    self.touch_batch(source, batch);
+                }
+                false
+            }
+        }
+    }
+
+    fn touch_batch(&mut self, source: &str, batch: &RecordBatch) {
+        let Some(by) = self.keyed_by.get(source) else {
+            return;
+        };
+        let mut found: Vec<(usize, Vec<Value>)> = Vec::new();
+        for k in by {
+            let columns: Option<Vec<_>> = k
+                .columns
+                .iter()
+                .map(|(name, ty)| {
+                    let array = batch.column_by_name(name)?;
+                    conform(array, *ty, name).ok()
+                })
+                .collect();
+            let Some(columns) = columns else { continue };
+            let cells: Option<Vec<Cells<'_>>> = columns
+                .iter()
+                .zip(&k.columns)
+                .map(|(a, (_, ty))| Cells::new(a, *ty))
+                .collect();
+            let Some(cells) = cells else { continue };
+            for row in 0..batch.num_rows() {
+                if columns.iter().any(|a| a.is_null(row)) {
+                    continue;
+                }
+                found.push((k.entity, cells.iter().map(|c| c.get(row)).collect()));
+            }
+        }
+        for (entity, key) in found {
+            self.touch(entity, key);
+        }
+    }
+
+    /// Marks one entity key pending (creating its slot the first time).
+    fn touch(&mut self, entity: usize, key: Vec<Value>) {
+        let canonical: Vec<ValueKey> = key.iter().map(|v| ValueKey(v.canonical())).collect();
+        let slot = match self.slot_of.get(&(entity, canonical)) {
+            Some(&s) => s,
+            None => {
+                let s = self.slots.len() as u32;
+                let canonical = key.iter().map(|v| ValueKey(v.canonical())).collect();
+                self.slot_of.insert((entity, canonical), s);
+                self.slots.push(Slot {
+                    entity,
+                    key,
+                    due: None,
+                    pending: false,
+                });
+                s
+            }
+        };
+        if let Some(s) = self.slots.get_mut(slot as usize) {
+            if !s.pending {
+                s.pending = true;
+                self.pending.push(slot);
+            }
+        }
+    }
+
+    /// Reads every pending entity (and every one whose change is due) at "now" and
+    /// writes their hashes. On an error the entities stay pending.
+    fn flush(&mut self) -> Result<(), String> {
+        const SLOTS_PER_READ: usize = HASHES_PER_ROUND_TRIP * 2;
+        // Due changes under the wall clock are known without the state; under the
+        // event clock "now" is read with the state below.
+        if self.online.config.clock == Clock::Wall {
+            self.take_due(now_us());
+        } else {
+            let now = self.online.state.read(|rt| self.online.now(rt));
+            self.take_due(now);
+        }
+        let mut hashes: Vec<(String, HashWrite)> = Vec::new();
+        while !self.pending.is_empty() {
+            let n = self.pending.len().min(SLOTS_PER_READ);
+            let batch: Vec<u32> = self.pending[self.pending.len() - n..].to_vec();
+            hashes.clear();
+            let read = {
+                let (online, slots, plans, plans_of, entities) = (
+                    &self.online,
+                    &self.slots,
+                    &self.plans,
+                    &self.plans_of,
+                    &self.entities,
+                );
+                let prefix = self.store.target().prefix.clone();
+                online.state.read(|rt| {
+                    read_slots(
+                        rt,
+                        online,
+                        &batch,
+                        slots,
+                        plans,
+                        plans_of,
+                        entities,
+                        &prefix,
+                        &mut hashes,
+                    )
+                })
+            };
+            let (now, next) = read.map_err(|e| format!("reading the state: {e}"))?;
+            self.store.write(&hashes)?;
+            if let Some(first) = self.oldest_change.take() {
+                let lag = u64::try_from(first.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.online.stats.redis_lag_us.store(lag, Relaxed);
+            }
+            let stats = &self.online.stats;
+            for (_, h) in &hashes {
+                if h.expiry == Expiry::Now {
+                    stats.redis_deleted.fetch_add(1, Relaxed);
+                } else {
+                    stats.redis_written.fetch_add(1, Relaxed);
+                }
+            }
+            self.pending.truncate(self.pending.len() - n);
+            for (&slot, due) in batch.iter().zip(next) {
+                if let Some(s) = self.slots.get_mut(slot as usize) {
+                    s.pending = false;
+                    s.due = due;
+                    if let Some(d) = due {
+                        self.schedule.push(Reverse((d, slot)));
+                    }
+                }
+            }
+            // A long flush: changes that came due meanwhile go in this one.
+            if self.online.config.clock == Clock::Wall {
+                self.take_due(now.max(now_us()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes every slot whose change is due at `now` pending.
+    fn take_due(&mut self, now: i64) {
+        while let Some(&Reverse((due, slot))) = self.schedule.peek() {
+            if due > now {
+                break;
+            }
+            self.schedule.pop();
+            let Some(s) = self.slots.get_mut(slot as usize) else {
+                continue;
+            };
+            if s.due != Some(due) {
+                continue;
+            }
+            s.due = None;
+            if !s.pending {
+                s.pending = true;
+                self.pending.push(slot);
+                if self.oldest_change.is_none() {
+                    self.oldest_change = Some(Instant::now());
+                }
+            }
+        }
+    }
+}
+
+/// Reads the hashes of `batch`'s slots at "now" (one time for all), and each slot's
+/// next change after it.
+#[allow(clippy::too_many_arguments)]
+fn read_slots(
+    rt: &mut StreamRuntime,
+    online: &Online,
+    batch: &[u32],
+    slots: &[Slot],
+    plans: &[HashPlan],
+    plans_of: &[Vec<usize>],
+    entities: &[String],
+    prefix: &str,
+    hashes: &mut Vec<(String, HashWrite)>,
+) -> Result<(i64, Vec<Option<i64>>), featc_runtime::stream::StreamError> {
+    let now = online.now(rt);
+    let mut next = Vec::with_capacity(batch.len());
+    for &slot in batch {
+        let Some(s) = slots.get(slot as usize) else {
+            next.push(None);
+            continue;
+        };
+        for &p in plans_of.get(s.entity).map(Vec::as_slice).unwrap_or(&[]) {
+            if let Some(plan) = plans.get(p) {
+                read_hashes(rt, plan, prefix, std::slice::from_ref(&s.key), now, hashes)?;
+            }
+        }
+        let entity = entities.get(s.entity).map_or("", String::as_str);
+        next.push(rt.next_change(entity, &s.key, now));
+    }
+    Ok((now, next))
+}

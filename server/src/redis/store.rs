@@ -1,0 +1,94 @@
+//! A connection to the Redis an online store lives in, and the one way featc writes
+//! to it: pipelined transactions that replace whole hashes, so a reader never sees
+//! half of a feature vector.
+
+use std::time::Duration;
+
+use super::layout::{Expiry, HashWrite};
+
+/// Where the hashes go: a `redis://HOST:PORT[/DB]` address and a key prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisTarget {
+    pub url: String,
+    pub prefix: String,
+}
+
+impl RedisTarget {
+    /// Checks the address's shape (the connection is made by `RedisStore::connect`).
+    pub fn new(url: &str, prefix: &str) -> Result<RedisTarget, String> {
+        if !(url.starts_with("redis://") || url.starts_with("unix://")) {
+            return Err(format!(
+                "`{url}` is not a Redis address: give redis://HOST:PORT[/DB]"
+            ));
+        }
+        redis::Client::open(url).map_err(|e| format!("`{url}`: {e}"))?;
+        Ok(RedisTarget {
+            url: url.to_string(),
+            prefix: prefix.to_string(),
+        })
+    }
+}
+
+/// Hashes per transaction: a pipeline of this many hashes is one round trip and one
+/// MULTI/EXEC.
+pub const HASHES_PER_ROUND_TRIP: usize = 512;
+
+/// A synchronous connection (each writer owns one).
+pub struct RedisStore {
+    target: RedisTarget,
+    connection: redis::Connection,
+}
+
+impl RedisStore {
+    pub fn connect(target: &RedisTarget) -> Result<RedisStore, String> {
+        let fail = |e: redis::RedisError| format!("Redis at {}: {e}", target.url);
+        let client = redis::Client::open(target.url.as_str()).map_err(fail)?;
+        let connection = client
+            .get_connection_with_timeout(Duration::from_secs(5))
+            .map_err(fail)?;
+        // A stalled server fails a write instead of hanging its writer forever.
+        connection
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .map_err(fail)?;
+        connection
+            .set_write_timeout(Some(Duration::from_secs(30)))
+            .map_err(fail)?;
+        Ok(RedisStore {
+            target: target.clone(),
+            connection,
+        })
+    }
+
+    pub fn target(&self) -> &RedisTarget {
+        &self.target
+    }
+
+    /// Replaces each key's hash with its fields (or deletes the key), in transactions
+    /// of `HASHES_PER_ROUND_TRIP` hashes: `DEL`, `HSET`, then `PEXPIRE` when the hash
+    /// expires. Returns once Redis has applied every one; on an error, the hashes of
+    /// the failed transaction and after it may not be written (writing them again is
+    /// harmless).
+    pub fn write(&mut self, hashes: &[(String, HashWrite)]) -> Result<(), String> {
+        for chunk in hashes.chunks(HASHES_PER_ROUND_TRIP) {
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for (key, hash) in chunk {
+                pipe.cmd("DEL").arg(key).ignore();
+                if hash.expiry == Expiry::Now {
+                    continue;
+                }
+                let hset = pipe.cmd("HSET").arg(key);
+                for (field, value) in &hash.fields {
+                    hset.arg(field).arg(value);
+                }
+                hset.ignore();
+                if let Expiry::AfterMs(ms) = hash.expiry {
+                    pipe.cmd("PEXPIRE").arg(key).arg(ms.max(1)).ignore();
+                }
+            }
+            pipe.query::<()>(&mut self.connection)
+                .map_err(|e| format!("Redis at {}: {e}", self.target.url))?;
+        }
+        Ok(())
+    }
+}
