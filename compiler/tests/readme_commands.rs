@@ -3,6 +3,7 @@
 //! prints for the fraud example, so the README cannot drift from the tool.
 
 mod cli_common;
+mod services;
 
 use std::path::{Path, PathBuf};
 
@@ -105,12 +106,21 @@ fn every_featc_command_of_the_readme_runs() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let all = commands(&readme());
     let mut ran = 0;
+    // `redis://127.0.0.1:6379` stands for a Redis started here.
+    let mut redis: Option<services::RedisServer> = None;
     for (n, args) in all.iter().enumerate() {
         // `path/to/case` stands for the reader's own case.
         if args.iter().any(|a| a.starts_with("path/to/")) {
             continue;
         }
         let mut args = redirected(args, &dir, n);
+        for a in args.iter_mut() {
+            if let Some(rest) = a.strip_prefix("redis://127.0.0.1:6379") {
+                let server = redis
+                    .get_or_insert_with(|| services::RedisServer::start(&dir.join("redis.txt")));
+                *a = format!("{}{rest}", server.url());
+            }
+        }
         if args.first().map(String::as_str) == Some("serve") {
             // A server: it must start, say where it listens and stop cleanly.
             if let Some(i) = args.iter().position(|a| a == "--state") {

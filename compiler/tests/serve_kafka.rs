@@ -9,46 +9,8 @@
 mod serve_common;
 mod services;
 
-use std::time::{Duration, Instant};
-
 use serve_common::*;
 use services::{produce, Broker};
-
-/// A copy of case `case` whose sources each declare the topic `<case>.<source>`.
-fn case_with_topics(case: &str, work: &std::path::Path) -> std::path::PathBuf {
-    let from = repo().join("tests/cases").join(case);
-    let to = work.join(case);
-    std::fs::create_dir_all(&to).expect("case dir");
-    for entry in std::fs::read_dir(&from).expect("case") {
-        let path = entry.expect("entry").path();
-        std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
-    }
-    let feat = to.join("features.feat");
-    let text = std::fs::read_to_string(&feat).expect("features.feat");
-    let mut out = String::new();
-    for line in text.lines() {
-        out.push_str(line);
-        out.push('\n');
-        let trimmed = line.trim_start();
-        if let Some(rest) = trimmed.strip_prefix("source ") {
-            let name = rest.trim_end_matches('{').trim();
-            out.push_str(&format!("    topic \"{case}.{name}\"\n"));
-        }
-    }
-    std::fs::write(&feat, out).expect("write");
-    to
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "{what}: not after 120 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// A work folder, the case with topics, its project and events, and a broker with no
 /// topics yet.

@@ -250,7 +250,11 @@ pub fn events(project: &featc::ir::Project, graph: &featc_runtime::stream::Strea
             .expect("source");
         let location = source.location.as_ref().expect("a declared file");
         let path = repo().join(location);
-        let batch = read_parquet(&path);
+        let batch = if path.extension().is_some_and(|e| e == "parquet") {
+            read_parquet(&path)
+        } else {
+            read_as_featc_does(project, &op.name)
+        };
         let column = |name: &str, ty: DataType| {
             let array = batch
                 .column_by_name(name)
@@ -283,6 +287,31 @@ pub fn events(project: &featc::ir::Project, graph: &featc_runtime::stream::Strea
         });
     }
     Events { sources }
+}
+
+/// Source `name` of `project` read whole, the way featc binds it (CSV included).
+pub fn read_as_featc_does(
+    project: &featc::ir::Project,
+    name: &str,
+) -> datafusion::arrow::record_batch::RecordBatch {
+    let features = project.all_features();
+    let plan = featc::lower::groups::plan_groups(project, &features).expect("plan");
+    let runtime = tokio::runtime::Runtime::new().expect("tokio");
+    runtime.block_on(async {
+        let ctx = featc_runtime::batch::session_context(Default::default());
+        let tables = featc_runtime::io::bind_sources(&ctx, project, &plan, &Default::default())
+            .await
+            .expect("bind the sources");
+        let table = tables.get(name).expect("a bound source").clone();
+        let batches = ctx
+            .read_table(table)
+            .expect("read")
+            .collect()
+            .await
+            .expect("collect");
+        let schema = batches.first().expect("a batch").schema();
+        datafusion::arrow::compute::concat_batches(&schema, &batches).expect("concat")
+    })
 }
 
 /// A push body of `rows` (indices into `source.rows`).
@@ -501,4 +530,40 @@ pub fn record_json(source: &SourceEvents, row: usize) -> Vec<u8> {
         object.insert(name.clone(), cell.clone());
     }
     Json::Object(object).to_string().into_bytes()
+}
+
+/// A copy of case `case` whose sources each declare the topic `<case>.<source>`.
+pub fn case_with_topics(case: &str, work: &std::path::Path) -> std::path::PathBuf {
+    let from = repo().join("tests/cases").join(case);
+    let to = work.join(case);
+    std::fs::create_dir_all(&to).expect("case dir");
+    for entry in std::fs::read_dir(&from).expect("case") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+    }
+    let feat = to.join("features.feat");
+    let text = std::fs::read_to_string(&feat).expect("features.feat");
+    let mut out = String::new();
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("source ") {
+            let name = rest.trim_end_matches('{').trim();
+            out.push_str(&format!("    topic \"{case}.{name}\"\n"));
+        }
+    }
+    std::fs::write(&feat, out).expect("write");
+    to
+}
+
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{what}: not after 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -1,6 +1,6 @@
 //! Real servers for the tests, started and stopped by the test itself on 127.0.0.1:
 //! a Kafka-compatible broker (tansu, installed by `scripts/services/install` into
-//! `.services/bin`). Each instance gets a free port and its own log, and is killed
+//! `.services/bin`) and Redis (Debian's `redis-server`, installed by the same script). Each instance gets a free port and its own log, and is killed
 //! when dropped.
 
 #![allow(dead_code)]
@@ -144,4 +144,76 @@ pub fn produce(producer: &rdkafka::producer::BaseProducer, records: &[(String, i
     producer
         .flush(Duration::from_secs(60))
         .expect("every record acknowledged");
+}
+
+/// A redis-server without persistence.
+pub struct RedisServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl RedisServer {
+    pub fn start(log: &Path) -> RedisServer {
+        let port = free_port();
+        let out = std::fs::File::create(log).expect("redis log");
+        let mut child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(out)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts (scripts/services/install installs it)");
+        wait_for_port(port, &mut child, log, "redis-server");
+        RedisServer { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn connection(&self) -> redis::Connection {
+        redis::Client::open(self.url())
+            .expect("redis url")
+            .get_connection()
+            .expect("a Redis connection")
+    }
+
+    /// Stops the server (its data is gone).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Every field of the hash at `key` (empty when there is no such key).
+pub fn hgetall(
+    connection: &mut redis::Connection,
+    key: &str,
+) -> std::collections::HashMap<String, String> {
+    redis::cmd("HGETALL")
+        .arg(key)
+        .query(connection)
+        .expect("HGETALL")
+}
+
+/// Every key matching `pattern`.
+pub fn keys(connection: &mut redis::Connection, pattern: &str) -> Vec<String> {
+    redis::cmd("KEYS")
+        .arg(pattern)
+        .query(connection)
+        .expect("KEYS")
 }

@@ -1,0 +1,717 @@
+//! Redis as an online store, against a real redis-server started here: `featc
+//! materialize` and `featc serve --sink` (fed by a real Kafka broker, killed with
+//! SIGKILL mid-stream) leave in Redis, for every service and entity, exactly the
+//! values `featc training-set` computes at the store's time, bit for bit; windows
+//! and ttls that run out on the wall clock are rewritten and expired; the docs'
+//! redis-cli and Python readers run as shown.
+//!
+//! The expected keys and values are computed here from the events and the training
+//! set, not with featc-server's layout code: the key spelling is re-derived from the
+//! documented rule.
+
+mod serve_common;
+mod services;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::datatypes::{DataType as Arrow, Field, Schema, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+use featc_runtime::ir::DataType;
+use featc_runtime::stream::StreamGraph;
+use serde_json::Value as Json;
+use serve_common::*;
+use services::{hgetall, keys, produce, Broker, RedisServer};
+
+fn work_dir(name: &str) -> PathBuf {
+    let work = std::env::temp_dir().join(format!("featc-redis-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work");
+    work
+}
+
+/// RFC 3986 percent-encoding of everything but unreserved characters (Python's
+/// `urllib.parse.quote(text, safe="")`), as docs/online-store.md states the rule.
+fn quote(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A key cell (JSON, as the events hold it) as the key spells it.
+fn key_text(cell: &Json) -> String {
+    match cell {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One hash kind: a service's features of one entity.
+struct HashKind {
+    service: String,
+    entity: String,
+    /// (key name, source column, type), in key order.
+    keys: Vec<(String, String, DataType)>,
+    /// The sources whose events key this entity.
+    sources: Vec<String>,
+    features: Vec<String>,
+}
+
+fn hash_kinds(graph: &StreamGraph) -> Vec<HashKind> {
+    let output = graph.output().expect("output");
+    let mut kinds: Vec<HashKind> = Vec::new();
+    for service in &output.services {
+        for &i in &service.features {
+            let of = output.features[i];
+            let op = graph.aggregate(of.aggregate).expect("aggregate");
+            let plan = &op.plan;
+            let name = plan.features[of.index].name.clone();
+            let kind = match kinds
+                .iter_mut()
+                .find(|k| k.service == service.name && k.entity == plan.entity)
+            {
+                Some(k) => k,
+                None => {
+                    kinds.push(HashKind {
+                        service: service.name.clone(),
+                        entity: plan.entity.clone(),
+                        keys: plan
+                            .keys
+                            .iter()
+                            .map(|k| (k.name.clone(), k.column.clone(), k.ty))
+                            .collect(),
+                        sources: Vec::new(),
+                        features: Vec::new(),
+                    });
+                    kinds.last_mut().expect("pushed")
+                }
+            };
+            kind.features.push(name);
+        }
+    }
+    for kind in &mut kinds {
+        for (_, op) in graph.aggregates() {
+            if op.plan.entity == kind.entity && !kind.sources.contains(&op.plan.source) {
+                kind.sources.push(op.plan.source.clone());
+            }
+        }
+    }
+    kinds
+}
+
+/// A Redis key and each feature's expected cell: (feature, type, cell).
+type ExpectedHash = (String, Vec<(String, Arrow, Json)>);
+
+/// What Redis must hold at one time: per hash kind, per entity with an event at or
+/// before it, the key and each feature's expected cell (`expected_cell`'s form).
+struct Expected {
+    at: i64,
+    /// Whether `_as_of` must be `at` (a materialization), or may be earlier (the sink
+    /// rewrites a hash only when one of its values changes).
+    exact_as_of: bool,
+    hashes: Vec<ExpectedHash>,
+    /// Key patterns of each service (no other key may exist under them).
+    patterns: Vec<String>,
+}
+
+impl Expected {
+    fn compute(dir: &Path, graph: &StreamGraph, events: &Events, at: i64, work: &Path) -> Expected {
+        let mut hashes = Vec::new();
+        let mut patterns = Vec::new();
+        for (n, kind) in hash_kinds(graph).iter().enumerate() {
+            let pattern = format!("featc:{}:*", kind.service);
+            if !patterns.contains(&pattern) {
+                patterns.push(pattern);
+            }
+            // Every key of the entity some event at or before `at` gave.
+            let mut entity_keys: Vec<Vec<Json>> = Vec::new();
+            for source in events
+                .sources
+                .iter()
+                .filter(|s| kind.sources.contains(&s.name))
+            {
+                let columns: Vec<usize> = kind
+                    .keys
+                    .iter()
+                    .map(|(_, c, _)| {
+                        source
+                            .columns
+                            .iter()
+                            .position(|(n, _)| n == c)
+                            .expect("key column")
+                    })
+                    .collect();
+                for (ts, cells) in &source.rows {
+                    let key: Vec<Json> = columns.iter().map(|&c| cells[c].clone()).collect();
+                    if *ts <= at && key.iter().all(|c| !c.is_null()) && !entity_keys.contains(&key)
+                    {
+                        entity_keys.push(key);
+                    }
+                }
+            }
+            if entity_keys.is_empty() {
+                continue;
+            }
+            // The training set of those keys at `at`.
+            let spine = work.join(format!("spine-{n}.parquet"));
+            write_spine(&spine, &kind.keys, &entity_keys, at);
+            let out = work.join(format!("training-{n}.parquet"));
+            let status = Command::new(env!("CARGO_BIN_EXE_featc"))
+                .args([
+                    "training-set",
+                    dir.to_str().expect("path"),
+                    "--quiet",
+                    "--spine",
+                ])
+                .arg(&spine)
+                .arg("--features")
+                .arg(kind.features.join(","))
+                .arg("--out")
+                .arg(&out)
+                .output()
+                .expect("featc training-set");
+            assert!(
+                status.status.success(),
+                "{}",
+                String::from_utf8_lossy(&status.stderr)
+            );
+            let training = read_parquet(&out);
+            for (row, key) in entity_keys.iter().enumerate() {
+                let spelled: Vec<String> = kind
+                    .keys
+                    .iter()
+                    .zip(key)
+                    .map(|((name, _, _), cell)| format!("{name}={}", quote(&key_text(cell))))
+                    .collect();
+                let redis_key = format!("featc:{}:{}", kind.service, spelled.join("&"));
+                let cells = kind
+                    .features
+                    .iter()
+                    .map(|f| {
+                        let column = training.column_by_name(f).expect("feature column");
+                        (
+                            f.clone(),
+                            column.data_type().clone(),
+                            expected_cell(column, row),
+                        )
+                    })
+                    .collect();
+                hashes.push((redis_key, cells));
+            }
+        }
+        Expected {
+            at,
+            exact_as_of: true,
+            hashes,
+            patterns,
+        }
+    }
+
+    /// Compares Redis with the expectation; the first difference, if any.
+    fn compare(&self, redis: &mut redis::Connection) -> Result<(), String> {
+        let mut present = 0;
+        for (key, cells) in &self.hashes {
+            let hash = hgetall(redis, key);
+            if hash.is_empty() {
+                // No key: every value is null (each view's ttl ran out).
+                if let Some((f, _, want)) = cells.iter().find(|(_, _, w)| !w.is_null()) {
+                    return Err(format!("{key}: no hash, but {f} is {want}"));
+                }
+                continue;
+            }
+            present += 1;
+            let as_of = hash
+                .get("_as_of")
+                .and_then(|t| featc_server::time::parse_time_text(t).ok());
+            let fits = as_of.is_some_and(|t| t == self.at || (!self.exact_as_of && t <= self.at));
+            if !fits {
+                return Err(format!(
+                    "{key}: _as_of {:?}, want {}",
+                    hash.get("_as_of"),
+                    self.at
+                ));
+            }
+            for (f, ty, want) in cells {
+                let got = hash.get(f).map_or(Json::Null, |text| redis_cell(text, ty));
+                if &got != want {
+                    return Err(format!(
+                        "{key}: {f} is {:?} in Redis ({got}), want {want}",
+                        hash.get(f)
+                    ));
+                }
+            }
+        }
+        let mut found = 0;
+        for pattern in &self.patterns {
+            found += keys(redis, pattern).len();
+        }
+        if found != present {
+            return Err(format!("{found} keys in Redis, {present} expected"));
+        }
+        Ok(())
+    }
+
+    /// Waits (up to two minutes) until Redis holds exactly the expectation.
+    fn wait_for(&self, redis: &mut redis::Connection, label: &str) {
+        let started = std::time::Instant::now();
+        loop {
+            match self.compare(redis) {
+                Ok(()) => return,
+                Err(e) if started.elapsed() > std::time::Duration::from_secs(120) => {
+                    panic!("{label}: {e}")
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        }
+    }
+}
+
+/// A hash field's text in `expected_cell`'s form for a column of type `ty`.
+fn redis_cell(text: &str, ty: &Arrow) -> Json {
+    match ty {
+        Arrow::Int64 => Json::from(text.parse::<i64>().expect("an int64")),
+        Arrow::Float64 => {
+            let f: f64 = text.parse().expect("a float64");
+            Json::from(format!("bits:{:016x}", f.to_bits()))
+        }
+        Arrow::Boolean => Json::from(text.parse::<bool>().expect("a bool")),
+        Arrow::Timestamp(_, _) => {
+            Json::from(featc_server::time::parse_time_text(text).expect("an RFC 3339 time"))
+        }
+        _ => Json::from(text),
+    }
+}
+
+/// A spine of `keys` at time `at` (key columns named and typed as the entity's).
+fn write_spine(path: &Path, columns: &[(String, String, DataType)], keys: &[Vec<Json>], at: i64) {
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (i, (name, _, ty)) in columns.iter().enumerate() {
+        match ty {
+            DataType::Int64 => {
+                fields.push(Field::new(name, Arrow::Int64, false));
+                arrays.push(Arc::new(Int64Array::from_iter_values(
+                    keys.iter().map(|k| k[i].as_i64().expect("int key")),
+                )));
+            }
+            DataType::String => {
+                fields.push(Field::new(name, Arrow::Utf8, false));
+                arrays.push(Arc::new(StringArray::from_iter_values(
+                    keys.iter()
+                        .map(|k| k[i].as_str().expect("string key").to_string()),
+                )));
+            }
+            other => panic!("a key of type {other:?}"),
+        }
+    }
+    fields.push(Field::new(
+        "ts",
+        Arrow::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        false,
+    ));
+    arrays.push(Arc::new(
+        TimestampMicrosecondArray::from_iter_values(keys.iter().map(|_| at)).with_timezone("UTC"),
+    ));
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("spine");
+    let file = std::fs::File::create(path).expect("spine file");
+    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
+        .expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+}
+
+/// A copy of a project folder (its `.feat` files and data), with `edit` applied to
+/// each `.feat` text.
+fn copy_project(from: &Path, to: &Path, edit: &dyn Fn(&str) -> String) -> PathBuf {
+    std::fs::create_dir_all(to).expect("dir");
+    for entry in std::fs::read_dir(from).expect("project") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_project(&path, &target, edit);
+        } else if path.extension().is_some_and(|e| e == "feat") {
+            let text = std::fs::read_to_string(&path).expect("feat");
+            std::fs::write(&target, edit(&text)).expect("write");
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+    to.to_path_buf()
+}
+
+/// Every event time of the project, sorted.
+fn event_times(events: &Events) -> Vec<i64> {
+    let mut times: Vec<i64> = events
+        .sources
+        .iter()
+        .flat_map(|s| s.rows.iter().map(|(ts, _)| *ts))
+        .collect();
+    times.sort_unstable();
+    times
+}
+
+fn materialize(dir: &Path, redis: &RedisServer, at: i64) {
+    let output = Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args([
+            "materialize",
+            dir.to_str().expect("path"),
+            "--quiet",
+            "--to",
+        ])
+        .arg(redis.url())
+        .arg("--at")
+        .arg(featc_server::time::format_time(at))
+        .output()
+        .expect("featc materialize");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("hashes"), "{stderr}");
+}
+
+/// Materializes `dir` at several times (before the end of the data, at it, and well
+/// after it, when windows and ttls have run out) and compares with the training set.
+fn materialize_equals_the_training_set(name: &str, dir: &Path) {
+    let work = work_dir(name);
+    let (_, graph) = compile(dir);
+    let events = events(&compile(dir).0, &graph);
+    let mut redis = RedisServer::start(&work.join("redis.txt"));
+    let mut connection = redis.connection();
+    let times = event_times(&events);
+    let last = *times.last().expect("events");
+    for at in [times[times.len() / 2], last, last + 20 * 86_400_000_000] {
+        let _: () = redis::cmd("FLUSHALL")
+            .query(&mut connection)
+            .expect("flush");
+        materialize(dir, &redis, at);
+        let expected = Expected::compute(dir, &graph, &events, at, &work);
+        if let Err(e) = expected.compare(&mut connection) {
+            panic!("{name} at {at}: {e}");
+        }
+    }
+    redis.stop();
+}
+
+#[test]
+fn materialize_equals_the_training_set_on_the_fraud_example() {
+    // Composite keys, two views with a ttl: keys expire and are deleted.
+    let work = work_dir("fraud-copy");
+    let dir = copy_project(&repo().join("examples/fraud"), &work.join("fraud"), &|t| {
+        t.to_string()
+    });
+    materialize_equals_the_training_set("fraud", &dir);
+}
+
+#[test]
+fn materialize_equals_the_training_set_on_the_public_cases() {
+    let work = work_dir("cases");
+    let marketplace = copy_project(
+        &repo().join("tests/cases/marketplace"),
+        &work.join("marketplace"),
+        &|t| t.to_string(),
+    );
+    materialize_equals_the_training_set("marketplace", &marketplace);
+    // The synthetic case has no service (a hash holds a service's features): one with
+    // every feature, and a ttl so that keys expire.
+    let synthetic = copy_project(
+        &repo().join("tests/cases/synthetic"),
+        &work.join("synthetic"),
+        &|t| {
+            let features: Vec<&str> = t
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("feature "))
+                .filter_map(|l| l.split_whitespace().next())
+                .collect();
+            let with_ttl = t.replacen("by user {", "by user {\n    ttl 3d", 1);
+            format!(
+                "{with_ttl}\nservice everything {{\n    {}\n}}\n",
+                features.join("\n    ")
+            )
+        },
+    );
+    materialize_equals_the_training_set("synthetic", &synthetic);
+}
+
+#[test]
+fn the_sink_follows_kafka_across_a_sigkill_and_equals_the_training_set() {
+    let case = "marketplace";
+    let work = work_dir("sink");
+    let dir = case_with_topics(case, &work);
+    let (project, graph) = compile(&dir);
+    let events = events(&project, &graph);
+    let broker = Broker::start(&work.join("broker.txt"));
+    let redis = RedisServer::start(&work.join("redis.txt"));
+    let mut connection = redis.connection();
+    for s in &events.sources {
+        broker.create_topic(&format!("{case}.{}", s.name), 3);
+    }
+    // Three stages of event time; each is produced (out of order within it, over
+    // three partitions), consumed, and then Redis must equal the training set at the
+    // stage's last event time (the server's clock follows the events).
+    let times = event_times(&events);
+    let ends = [
+        times[times.len() / 3],
+        times[2 * times.len() / 3],
+        *times.last().expect("events"),
+    ];
+    let stage_of = |ts: i64| ends.iter().position(|&e| ts <= e).expect("a stage");
+    let mut stages: Vec<Vec<(String, i32, Vec<u8>)>> = vec![Vec::new(); 3];
+    for (s, r, _) in arrival(&events, 3_600_000_000, 11) {
+        let source = &events.sources[s];
+        let (ts, _) = source.rows[r];
+        stages[stage_of(ts)].push((
+            format!("{case}.{}", source.name),
+            (mix(r as u64) % 3) as i32,
+            record_json(source, r),
+        ));
+    }
+    let state = work.join("state");
+    let kafka = broker.address();
+    let sink = redis.url();
+    let args = [
+        dir.to_str().expect("path"),
+        "--kafka",
+        &kafka,
+        "--sink",
+        &sink,
+        "--state",
+        state.to_str().expect("path"),
+        "--clock",
+        "events",
+        "--min-lateness",
+        "36500d",
+        "--checkpoint-events",
+        "1000",
+    ];
+    let log = work.join("serve.txt");
+    let producer = broker.producer();
+    let mut served = Served::start(&args, &log);
+    served.wait_ready();
+    let mut consumed = 0;
+    for (stage, records) in stages.iter().enumerate() {
+        produce(&producer, records);
+        if stage == 1 {
+            // Killed while it consumes (after a checkpoint), restarted on its state:
+            // the restarted sink rewrites every entity, then follows.
+            wait_until("a checkpoint", || {
+                metric(&served.addr, "featc_checkpoints_total") >= 1.0
+            });
+            served.kill();
+            served = Served::start(&args, &log);
+            served.wait_ready();
+        }
+        consumed += records.len();
+        wait_until("the stage consumed", || {
+            metric(&served.addr, "featc_kafka_records_total") as usize == consumed
+        });
+        let expected = Expected {
+            exact_as_of: false,
+            ..Expected::compute(&dir, &graph, &events, ends[stage], &work)
+        };
+        expected.wait_for(&mut connection, &format!("stage {stage}"));
+    }
+    assert_eq!(metric(&served.addr, "featc_redis_errors_total"), 0.0);
+    served.stop_gracefully();
+}
+
+/// A project whose values change on the wall clock within seconds.
+const CLICKS: &str = r#"
+source clicks {
+    time ts
+    columns { user_id: int64 }
+}
+entity user { key user_id: int64 }
+view recent from clicks by user {
+    feature clicks_2s = count(*) over 2s
+}
+view seen from clicks by user {
+    feature last_click = max(ts)
+    ttl 4s
+}
+service board { clicks_2s last_click }
+service presence { last_click }
+"#;
+
+#[test]
+fn the_sink_rewrites_windows_and_expires_ttls_on_the_wall_clock() {
+    let work = work_dir("wall");
+    let dir = work.join("clicks");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("clicks.feat"), CLICKS).expect("feat");
+    let redis = RedisServer::start(&work.join("redis.txt"));
+    let mut connection = redis.connection();
+    let sink = redis.url();
+    let served = Served::start(
+        &[
+            dir.to_str().expect("path"),
+            "--sink",
+            &sink,
+            "--clock",
+            "wall",
+        ],
+        &work.join("serve.txt"),
+    );
+    served.wait_ready();
+    let now = featc_server::time::now_us();
+    let (status, answer) = post(
+        &served.addr,
+        "/push",
+        &serde_json::json!({"push_source_name": "clicks", "df": {"ts": [now], "user_id": [7]}}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let board = "featc:board:user_id=7";
+    let presence = "featc:presence:user_id=7";
+    let clock = || featc_server::time::now_us();
+    wait_until("the click in Redis", || {
+        hgetall(&mut connection, board)
+            .get("clicks_2s")
+            .map(String::as_str)
+            == Some("1")
+    });
+    let h = hgetall(&mut connection, board);
+    assert_eq!(
+        h.get("last_click")
+            .map(|t| featc_server::time::parse_time_text(t)),
+        Some(Ok(now)),
+        "{h:?}"
+    );
+    // Every feature of `presence` has a ttl: its key expires with it.
+    let pttl: i64 = redis::cmd("PTTL")
+        .arg(presence)
+        .query(&mut connection)
+        .expect("PTTL");
+    assert!(pttl > 0 && pttl <= 4_000, "PTTL {pttl}");
+    // The window empties 2 s after the click: rewritten without any new event, never
+    // before.
+    wait_until("the window emptied", || {
+        hgetall(&mut connection, board)
+            .get("clicks_2s")
+            .map(String::as_str)
+            == Some("0")
+    });
+    assert!(clock() >= now + 2_000_000);
+    // The ttl runs out 4 s after it: the value is gone (with its status), the
+    // presence key deleted.
+    wait_until("the ttl ran out", || {
+        let h = hgetall(&mut connection, board);
+        !h.contains_key("last_click")
+            && h.get("_status:last_click").map(String::as_str) == Some("OUTSIDE_MAX_AGE")
+    });
+    assert!(clock() >= now + 4_000_000);
+    assert!(hgetall(&mut connection, presence).is_empty());
+    assert!(metric(&served.addr, "featc_redis_hashes_written_total") >= 3.0);
+    served.stop_gracefully();
+}
+
+#[test]
+fn a_sink_to_a_closed_port_stops_the_server_with_a_message() {
+    let work = work_dir("closed");
+    let dir = work.join("clicks");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("clicks.feat"), CLICKS).expect("feat");
+    // A port nothing listens on (a server started and stopped).
+    let mut redis = RedisServer::start(&work.join("redis.txt"));
+    let url = redis.url();
+    redis.stop();
+    let output = Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args([
+            "serve",
+            dir.to_str().expect("path"),
+            "--listen",
+            "127.0.0.1:0",
+            "--sink",
+            &url,
+        ])
+        .output()
+        .expect("featc serve");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--sink") && stderr.contains(&url),
+        "{stderr}"
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args([
+            "materialize",
+            dir.to_str().expect("path"),
+            "--to",
+            "http://127.0.0.1:1",
+        ])
+        .output()
+        .expect("featc materialize");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a Redis address"), "{stderr}");
+}
+
+/// The fenced blocks of `text` with their info strings, in order.
+fn fenced_blocks(text: &str) -> Vec<(String, String)> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    for line in text.lines() {
+        match (&mut open, line.strip_prefix("```")) {
+            (None, Some(info)) => open = Some((info.trim().to_string(), String::new())),
+            (Some(_), Some(_)) => blocks.extend(open.take()),
+            (Some((_, body)), None) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_online_store_docs_run_as_shown() {
+    let work = work_dir("docs");
+    let redis = RedisServer::start(&work.join("redis.txt"));
+    let port = redis.port.to_string();
+    let docs = std::fs::read_to_string(repo().join("docs/online-store.md")).expect("docs");
+    let blocks = fenced_blocks(&docs);
+    let mut ran = 0;
+    for (i, (info, body)) in blocks.iter().enumerate() {
+        let body = body.replace("6379", &port);
+        let output = match info.as_str() {
+            "sh" => {
+                let featc = env!("CARGO_BIN_EXE_featc");
+                let script = body.replace("featc ", &format!("{featc} "));
+                Command::new("bash")
+                    .args(["-euo", "pipefail", "-c", &script])
+                    .current_dir(repo())
+                    .output()
+                    .expect("bash")
+            }
+            "python" => Command::new(repo().join(".services/venv/bin/python"))
+                .args(["-c", &body])
+                .output()
+                .expect("python (scripts/services/install makes the venv)"),
+            _ => continue,
+        };
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "docs/online-store.md block {i} failed:\n{body}\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // A `text` block right after shows the output.
+        if let Some((next, shown)) = blocks.get(i + 1) {
+            if next == "text" {
+                assert_eq!(
+                    stdout.trim_end(),
+                    shown.trim_end(),
+                    "docs/online-store.md block {i}:\n{body}"
+                );
+            }
+        }
+        ran += 1;
+    }
+    assert!(ran >= 3, "the page's examples were not found");
+}
