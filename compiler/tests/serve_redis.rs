@@ -409,6 +409,40 @@ fn materialize_equals_the_training_set_on_the_fraud_example() {
     materialize_equals_the_training_set("fraud", &dir);
 }
 
+/// The layout as a reader sees it: a few hashes of the fraud example, fields in the
+/// order they are written (a user with every kind of field, one with a null average,
+/// one known only from logins, a (user, merchant) pair whose key expires).
+#[test]
+fn the_fraud_examples_hashes_look_like_this() {
+    let work = work_dir("snapshot");
+    let redis = RedisServer::start(&work.join("redis.txt"));
+    let at = featc_server::time::parse_time_text("2024-03-31T00:00:00Z").expect("time");
+    materialize(&repo().join("examples/fraud"), &redis, at);
+    let mut connection = redis.connection();
+    let mut text = String::new();
+    for key in [
+        "featc:fraud_v1:user_id=1",
+        "featc:fraud_v1:user_id=33",
+        "featc:fraud_v1:user_id=37",
+        "featc:fraud_v1:user_id=7&merchant_id=m_cafe",
+    ] {
+        let fields: Vec<(String, String)> = redis::cmd("HGETALL")
+            .arg(key)
+            .query(&mut connection)
+            .expect("HGETALL");
+        let pttl: i64 = redis::cmd("PTTL")
+            .arg(key)
+            .query(&mut connection)
+            .expect("PTTL");
+        let expires = if pttl > 0 { "expires" } else { "never expires" };
+        text.push_str(&format!("{key} ({expires})\n"));
+        for (field, value) in fields {
+            text.push_str(&format!("  {field} = {value}\n"));
+        }
+    }
+    insta::assert_snapshot!("redis_hashes_of_the_fraud_example", text);
+}
+
 #[test]
 fn materialize_equals_the_training_set_on_the_public_cases() {
     let work = work_dir("cases");
@@ -607,6 +641,62 @@ fn the_sink_rewrites_windows_and_expires_ttls_on_the_wall_clock() {
     assert!(clock() >= now + 4_000_000);
     assert!(hgetall(&mut connection, presence).is_empty());
     assert!(metric(&served.addr, "featc_redis_hashes_written_total") >= 3.0);
+    served.stop_gracefully();
+}
+
+#[test]
+fn the_sink_waits_out_a_redis_restart_then_writes_everything_again() {
+    let work = work_dir("restart");
+    let dir = work.join("clicks");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("clicks.feat"), CLICKS).expect("feat");
+    let mut redis = RedisServer::start(&work.join("redis.txt"));
+    let sink = redis.url();
+    let served = Served::start(
+        &[
+            dir.to_str().expect("path"),
+            "--sink",
+            &sink,
+            "--clock",
+            "events",
+        ],
+        &work.join("serve.txt"),
+    );
+    served.wait_ready();
+    let push = |user: i64, ts: i64| {
+        let body = serde_json::json!({"push_source_name": "clicks", "df": {"ts": [ts], "user_id": [user]}});
+        let (status, answer) = post(&served.addr, "/push", &body);
+        assert_eq!(status, 200, "{answer}");
+    };
+    let count = |connection: &mut redis::Connection, user: i64| {
+        hgetall(connection, &format!("featc:board:user_id={user}"))
+            .get("clicks_2s")
+            .cloned()
+    };
+    push(7, 1_000_000);
+    let mut connection = redis.connection();
+    wait_until("user 7 in Redis", || {
+        count(&mut connection, 7).as_deref() == Some("1")
+    });
+    // Redis goes away (losing everything: no persistence); pushes go on.
+    let port = redis.port;
+    redis.stop();
+    push(8, 1_500_000);
+    wait_until("a failed write", || {
+        metric(&served.addr, "featc_redis_errors_total") >= 1.0
+    });
+    // Back, empty: the sink sees a new Redis and writes every entity again.
+    let redis = RedisServer::start_on(port, &work.join("redis-again.txt"));
+    let mut connection = redis.connection();
+    wait_until("both users in Redis", || {
+        count(&mut connection, 7).as_deref() == Some("1")
+            && count(&mut connection, 8).as_deref() == Some("1")
+    });
+    let stderr = served.stderr_text();
+    assert!(
+        stderr.contains("restarted: writing every entity again"),
+        "{stderr}"
+    );
     served.stop_gracefully();
 }
 

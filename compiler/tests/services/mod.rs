@@ -154,7 +154,11 @@ pub struct RedisServer {
 
 impl RedisServer {
     pub fn start(log: &Path) -> RedisServer {
-        let port = free_port();
+        RedisServer::start_on(free_port(), log)
+    }
+
+    /// A server on `port` (e.g. the port of one that was stopped: a restart).
+    pub fn start_on(port: u16, log: &Path) -> RedisServer {
         let out = std::fs::File::create(log).expect("redis log");
         let mut child = Command::new("redis-server")
             .args([

@@ -6,8 +6,9 @@
 //!
 //! On start it rewrites every known entity (what the store held may predate a
 //! restart). When Redis fails, the entities stay pending and are read again and
-//! written once it answers: the store lags, it never keeps a value the state has
-//! moved past once the sink has caught up.
+//! written once it answers (every entity, when Redis itself restarted: a new run
+//! id): the store lags, it never keeps a value the state has moved past once the
+//! sink has caught up.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -214,7 +215,16 @@ impl Sink {
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                     if let Ok(store) = RedisStore::connect(self.store.target()) {
+                        let restarted = store.run_id() != self.store.run_id();
                         self.store = store;
+                        if restarted {
+                            // A new Redis process: what was written may be gone.
+                            eprintln!(
+                                "featc serve: redis sink: {} restarted: writing every entity again",
+                                self.store.target().url
+                            );
+                            self.touch_all();
+                        }
                     }
                     continue;
                 }
@@ -287,6 +297,16 @@ impl Sink {
         }
         for (entity, key) in found {
             self.touch(entity, key);
+        }
+    }
+
+    /// Marks every entity the sink follows pending.
+    fn touch_all(&mut self) {
+        for (slot, s) in self.slots.iter_mut().enumerate() {
+            if !s.pending {
+                s.pending = true;
+                self.pending.push(slot as u32);
+            }
         }
     }
 

@@ -37,6 +37,9 @@ pub const HASHES_PER_ROUND_TRIP: usize = 512;
 pub struct RedisStore {
     target: RedisTarget,
     connection: redis::Connection,
+    /// The server's `run_id`: a new one after a connection is made again means Redis
+    /// restarted, and may have lost what was written.
+    run_id: String,
 }
 
 impl RedisStore {
@@ -53,10 +56,27 @@ impl RedisStore {
         connection
             .set_write_timeout(Some(Duration::from_secs(30)))
             .map_err(fail)?;
+        let mut connection = connection;
+        let info: String = redis::cmd("INFO")
+            .arg("server")
+            .query(&mut connection)
+            .map_err(fail)?;
+        let run_id = info
+            .lines()
+            .find_map(|l| l.strip_prefix("run_id:"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         Ok(RedisStore {
             target: target.clone(),
             connection,
+            run_id,
         })
+    }
+
+    /// The Redis server's run id when this connection was made.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
     }
 
     pub fn target(&self) -> &RedisTarget {
