@@ -164,26 +164,7 @@ impl Expected {
             let spine = work.join(format!("spine-{n}.parquet"));
             write_spine(&spine, &kind.keys, &entity_keys, at);
             let out = work.join(format!("training-{n}.parquet"));
-            let status = Command::new(env!("CARGO_BIN_EXE_featc"))
-                .args([
-                    "training-set",
-                    dir.to_str().expect("path"),
-                    "--quiet",
-                    "--spine",
-                ])
-                .arg(&spine)
-                .arg("--features")
-                .arg(kind.features.join(","))
-                .arg("--out")
-                .arg(&out)
-                .output()
-                .expect("featc training-set");
-            assert!(
-                status.status.success(),
-                "{}",
-                String::from_utf8_lossy(&status.stderr)
-            );
-            let training = read_parquet(&out);
+            let training = training_set(dir, &spine, &kind.features, &out);
             for (row, key) in entity_keys.iter().enumerate() {
                 let spelled: Vec<String> = kind
                     .keys
@@ -573,25 +554,35 @@ service board { clicks_2s last_click }
 service presence { last_click }
 "#;
 
-#[test]
-fn the_sink_rewrites_windows_and_expires_ttls_on_the_wall_clock() {
-    let work = work_dir("wall");
+/// A Redis, and a server of `CLICKS` under `clock` with a sink to it.
+fn clicks_served(name: &str, clock: &str) -> (PathBuf, RedisServer, Served) {
+    let work = work_dir(name);
+    let dir = clicks_project(&work);
+    let redis = RedisServer::start(&work.join("redis.txt"));
+    let sink = redis.url();
+    let args = [
+        dir.to_str().expect("path"),
+        "--sink",
+        &sink,
+        "--clock",
+        clock,
+    ];
+    let served = Served::start(&args, &work.join("serve.txt"));
+    (work, redis, served)
+}
+
+/// `CLICKS` as a project folder in `work`.
+fn clicks_project(work: &Path) -> PathBuf {
     let dir = work.join("clicks");
     std::fs::create_dir_all(&dir).expect("dir");
     std::fs::write(dir.join("clicks.feat"), CLICKS).expect("feat");
-    let redis = RedisServer::start(&work.join("redis.txt"));
+    dir
+}
+
+#[test]
+fn the_sink_rewrites_windows_and_expires_ttls_on_the_wall_clock() {
+    let (_work, redis, served) = clicks_served("wall", "wall");
     let mut connection = redis.connection();
-    let sink = redis.url();
-    let served = Served::start(
-        &[
-            dir.to_str().expect("path"),
-            "--sink",
-            &sink,
-            "--clock",
-            "wall",
-        ],
-        &work.join("serve.txt"),
-    );
     served.wait_ready();
     let now = featc_server::time::now_us();
     let (status, answer) = post(
@@ -646,22 +637,7 @@ fn the_sink_rewrites_windows_and_expires_ttls_on_the_wall_clock() {
 
 #[test]
 fn the_sink_waits_out_a_redis_restart_then_writes_everything_again() {
-    let work = work_dir("restart");
-    let dir = work.join("clicks");
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(dir.join("clicks.feat"), CLICKS).expect("feat");
-    let mut redis = RedisServer::start(&work.join("redis.txt"));
-    let sink = redis.url();
-    let served = Served::start(
-        &[
-            dir.to_str().expect("path"),
-            "--sink",
-            &sink,
-            "--clock",
-            "events",
-        ],
-        &work.join("serve.txt"),
-    );
+    let (work, mut redis, served) = clicks_served("restart", "events");
     served.wait_ready();
     let push = |user: i64, ts: i64| {
         let body = serde_json::json!({"push_source_name": "clicks", "df": {"ts": [ts], "user_id": [user]}});
@@ -703,9 +679,7 @@ fn the_sink_waits_out_a_redis_restart_then_writes_everything_again() {
 #[test]
 fn a_sink_to_a_closed_port_stops_the_server_with_a_message() {
     let work = work_dir("closed");
-    let dir = work.join("clicks");
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(dir.join("clicks.feat"), CLICKS).expect("feat");
+    let dir = clicks_project(&work);
     // A port nothing listens on (a server started and stopped).
     let mut redis = RedisServer::start(&work.join("redis.txt"));
     let url = redis.url();

@@ -410,6 +410,37 @@ pub fn served_cell(value: &Json, ty: &datafusion::arrow::datatypes::DataType) ->
     }
 }
 
+/// `featc training-set` of project `dir` for `spine` (`features`, or all of them when
+/// empty), written to `out` and read back.
+pub fn training_set(
+    dir: &Path,
+    spine: &Path,
+    features: &[String],
+    out: &Path,
+) -> datafusion::arrow::record_batch::RecordBatch {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_featc"));
+    command
+        .args([
+            "training-set",
+            dir.to_str().expect("path"),
+            "--quiet",
+            "--spine",
+        ])
+        .arg(spine)
+        .arg("--out")
+        .arg(out);
+    if !features.is_empty() {
+        command.arg("--features").arg(features.join(","));
+    }
+    let output = command.output().expect("featc training-set");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    read_parquet(out)
+}
+
 /// A case's spine and `featc training-set`'s answers for it: what the served reads
 /// are compared with.
 pub struct SpineCheck {
@@ -427,21 +458,7 @@ impl SpineCheck {
         use datafusion::arrow::array::AsArray;
         use datafusion::arrow::datatypes::TimestampMicrosecondType;
         let spine_path = dir.join("spine.parquet");
-        let out = work.join("training.parquet");
-        let status = Command::new(env!("CARGO_BIN_EXE_featc"))
-            .args([
-                "training-set",
-                dir.to_str().expect("path"),
-                "--quiet",
-                "--spine",
-            ])
-            .arg(&spine_path)
-            .arg("--out")
-            .arg(&out)
-            .status()
-            .expect("featc training-set");
-        assert!(status.success());
-        let training = read_parquet(&out);
+        let training = training_set(dir, &spine_path, &[], &work.join("training.parquet"));
         let spine = read_parquet(&spine_path);
         let features = project
             .all_features()
