@@ -171,6 +171,15 @@ fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
             select(ANY_COLUMNS)
         )
             .prop_map(|(a, c)| format!("{a}({c})")),
+        (
+            select(&["0", "0.25", "0.5", "0.9", "1"][..]),
+            select(NUMERIC_COLUMNS)
+        )
+            .prop_map(|(p, c)| if p == "0.5" {
+                format!("median({c})")
+            } else {
+                format!("percentile({c}, {p})")
+            }),
     ];
     (
         call,

@@ -1,6 +1,6 @@
 //! The aggregation names of the language and what each accepts.
 
-use featc_runtime::ir::AggKind;
+use featc_runtime::ir::{AggKind, Quantile};
 
 /// Every aggregation name, as listed in diagnostics.
 pub const NAMES: &[&str] = &[
@@ -15,10 +15,12 @@ pub const NAMES: &[&str] = &[
     "stddev_pop",
     "first",
     "last",
+    "percentile",
+    "median",
 ];
 
-/// The aggregation a name denotes when called with one argument (`count` with `*`
-/// is `CountStar`, decided by the caller).
+/// The aggregation a name denotes (`count` with `*` is `CountStar`, and
+/// `percentile`'s quantile its second argument, decided by the caller).
 pub fn by_name(name: &str) -> Option<AggKind> {
     Some(match name {
         "count" => AggKind::Count,
@@ -32,6 +34,8 @@ pub fn by_name(name: &str) -> Option<AggKind> {
         "stddev_pop" => AggKind::StddevPop,
         "first" => AggKind::First,
         "last" => AggKind::Last,
+        // `percentile`'s quantile is its second argument (see `check::features`).
+        "percentile" | "median" => AggKind::Percentile(Quantile::MEDIAN),
         _ => return None,
     })
 }
@@ -41,9 +45,19 @@ pub fn accepts(kind: AggKind) -> &'static str {
     match kind {
         AggKind::CountStar => "`*`",
         AggKind::CountIf => "`bool`",
-        AggKind::Sum | AggKind::Avg | AggKind::VarPop | AggKind::StddevPop => {
-            "`int64` or `float64`"
-        }
+        AggKind::Sum
+        | AggKind::Avg
+        | AggKind::VarPop
+        | AggKind::StddevPop
+        | AggKind::Percentile(_) => "`int64` or `float64`",
         _ => "any type",
+    }
+}
+
+/// How many arguments `name` takes, as diagnostics word it, and that number.
+pub fn arity(name: &str) -> (&'static str, usize) {
+    match name {
+        "percentile" => ("2", 2),
+        _ => ("1", 1),
     }
 }

@@ -283,6 +283,10 @@ pub enum CheckError {
         format: String,
         span: Span,
     },
+    /// `percentile(x, p)` with a `p` that is not a number literal in [0, 1].
+    Quantile {
+        span: Span,
+    },
 }
 
 impl CheckError {
@@ -322,6 +326,7 @@ impl CheckError {
             Unterminated { .. } => "E0030",
             Unclosed { .. } => "E0031",
             UnknownTopicFormat { .. } => "E0032",
+            Quantile { .. } => "E0033",
         }
     }
 
@@ -594,6 +599,11 @@ impl CheckError {
                         known.join(", ")
                     ))
             }
+            Quantile { span } => d("percentile's p must be a number between 0 and 1".to_string())
+                .with_label(Label::primary(*span, "not a number literal between 0 and 1"))
+                .with_help(
+                    "write p as a literal, e.g. `percentile(amount, 0.95)` for the 95th percentile; `median(x)` is `percentile(x, 0.5)`",
+                ),
             Unclosed { span, delimiter, end, found } => {
                 let closer = match delimiter {
                     '{' => '}',

@@ -36,24 +36,47 @@ pub fn check(
         }
         (AggArgs::Star(_), None) => (None, None),
         (AggArgs::Exprs(args), k) => {
-            if k.is_some() && args.len() != 1 {
+            let (expected_words, expected) = aggs::arity(&func.name);
+            if k.is_some() && args.len() != expected {
                 errors.push(CheckError::Arity {
                     func: func.name.clone(),
                     span: decl.agg.span,
-                    expected: "1",
+                    expected: expected_words,
                     found: args.len(),
                 });
             }
+            // `percentile(x, p)`: p is a literal, not an expression over the events.
+            let k = match (k, args.get(1)) {
+                (Some(AggKind::Percentile(_)), Some(p)) if func.name == "percentile" => {
+                    match quantile(p) {
+                        Some(q) => Some(AggKind::Percentile(q)),
+                        None => {
+                            errors.push(CheckError::Quantile { span: p.span });
+                            None
+                        }
+                    }
+                }
+                (k, _) => k,
+            };
+            let parameter = |i: usize| i == 1 && func.name == "percentile";
             let checked: Vec<Option<ir::Expr>> = match scope {
                 Some(scope) => {
                     let mut exprs = Exprs::new(scope, errors);
                     let expected = (k == Some(AggKind::CountIf)).then_some(DataType::Bool);
-                    args.iter().map(|a| exprs.value(a, expected)).collect()
+                    args.iter()
+                        .enumerate()
+                        .filter(|(i, _)| !parameter(*i))
+                        .map(|(_, a)| exprs.value(a, expected))
+                        .collect()
                 }
                 None => Vec::new(),
             };
-            match (k, args.len(), checked.into_iter().next().flatten()) {
-                (Some(k), 1, Some(arg)) => (Some(k), Some(arg)),
+            match (
+                k,
+                args.len() == expected,
+                checked.into_iter().next().flatten(),
+            ) {
+                (Some(k), true, Some(arg)) => (Some(k), Some(arg)),
                 _ => (None, None),
             }
         }
@@ -106,5 +129,13 @@ pub fn check(
             tags: Vec::new(),
         },
         span: span(decl.span),
+    }
+}
+
+/// The quantile a `percentile` p literal spells: a number literal in [0, 1].
+fn quantile(p: &ast::Expr) -> Option<ir::Quantile> {
+    match &p.kind {
+        ast::ExprKind::Int(text) | ast::ExprKind::Float(text) => ir::Quantile::from_decimal(text),
+        _ => None,
     }
 }

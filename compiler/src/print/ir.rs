@@ -93,9 +93,13 @@ fn view(out: &mut String, p: &Project, v: &View) {
             (Some(a), _) => top(a),
             (None, _) => String::new(),
         };
+        let parameters = f
+            .agg
+            .parameters()
+            .map_or(String::new(), |p| format!(", {p}"));
         let _ = write!(
             out,
-            "  feature {}: {} = {}({arg})",
+            "  feature {}: {} = {}({arg}{parameters})",
             name(&f.name),
             feature_type(v, f),
             f.agg.name()

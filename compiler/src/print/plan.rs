@@ -79,8 +79,12 @@ fn feature(f: &FeaturePlan) -> String {
         Some(i) => format!("in{i}"),
         None => "*".to_string(),
     };
+    let parameters = f
+        .agg
+        .parameters()
+        .map_or(String::new(), |p| format!(", {p}"));
     let mut s = format!(
-        "{}: {} = {}({arg})",
+        "{}: {} = {}({arg}{parameters})",
         name(&f.name),
         ty(f.ty.name(), f.nullable()),
         f.agg.name()

@@ -61,6 +61,18 @@ pub fn aggregate(kind: AggKind, ty: DataType, events: &[(i64, &RValue)]) -> Resu
                 .max_by(|a, b| by_time_then_value(a, b))
                 .map(|e| e.1),
         ),
+        AggKind::Percentile(q) => {
+            // Nearest rank: the value at position ceil(p * n) (1-based, at least 1)
+            // of the sorted values.
+            let mut sorted = values.clone();
+            sorted.sort_by(|a, b| total_cmp(a, b));
+            let n = BigInt::from(sorted.len());
+            let scaled = n * BigInt::from(q.num());
+            let den = BigInt::from(q.den());
+            let rank = (scaled + &den - 1) / den;
+            let index = usize::try_from(rank).unwrap_or(1).max(1) - 1;
+            extreme(sorted.get(index).copied())
+        }
     })
 }
 

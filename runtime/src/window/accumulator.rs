@@ -8,8 +8,8 @@ use super::run::BufferRun;
 use super::running::RunningWindow;
 use crate::agg::{
     AggError, Avg, BoolWord, Count, CountDistinct, CountIf, CountStar, F64Word, FirstSel, I64Word,
-    LastSel, MaxSel, MinSel, SelectAgg, StddevPop, SumFloat, SumInt, TimestampWord, VarPop,
-    WordSel,
+    LastSel, MaxSel, MinSel, Percentile, SelectAgg, StddevPop, SumFloat, SumInt, TimestampWord,
+    VarPop, WordSel,
 };
 use crate::ir::{AggKind, DataType};
 use crate::snapshot::{Reader, SnapshotError, Writer};
@@ -155,5 +155,6 @@ pub fn window_accumulator(
         AggKind::Max => sel_typed::<MaxSel>(windowed, check, input),
         AggKind::First => sel_typed::<FirstSel>(windowed, check, input),
         AggKind::Last => sel_typed::<LastSel>(windowed, check, input),
+        AggKind::Percentile(q) => Box::new(InvertibleWindow::new(Percentile::new(q), check)),
     })
 }

@@ -1,7 +1,7 @@
 //! The (aggregation, input type) pairs the language accepts, shared by the algebra
 //! property tests so that they cover the same set.
 
-use featc_runtime::ir::{AggKind, DataType};
+use featc_runtime::ir::{AggKind, DataType, Quantile};
 
 /// Every input type, in a fixed order (the keystate tests give each its own slot).
 pub const TYPES: [DataType; 5] = [
@@ -28,6 +28,10 @@ pub fn cases() -> Vec<(AggKind, Option<DataType>)> {
         StddevPop,
         First,
         Last,
+        Percentile(Quantile::MEDIAN),
+        Percentile(Quantile::from_decimal("0").expect("p")),
+        Percentile(Quantile::from_decimal("0.9").expect("p")),
+        Percentile(Quantile::from_decimal("1").expect("p")),
     ] {
         for t in TYPES {
             if agg.result_type(Some(t)).is_some() {

@@ -132,6 +132,14 @@ pub fn naive(
             .iter()
             .max_by(|a, b| ord(a, b))
             .map_or(Value::Null, |v| (*v).clone()),
+        AggKind::Percentile(q) => {
+            // The smallest value with at least p * n values at or below it.
+            let mut s: Vec<&Value> = vals.clone();
+            s.sort_by(|a, b| ord(a, b));
+            let pick = (0..s.len())
+                .find(|&i| (i + 1) as u128 * q.den() as u128 >= q.num() as u128 * s.len() as u128);
+            pick.map_or(Value::Null, |i| s[i].clone())
+        }
         AggKind::First | AggKind::Last => {
             let it = events.iter().filter(|(_, v)| !v.is_null());
             let cmp = |a: &&(i64, Value), b: &&(i64, Value)| a.0.cmp(&b.0).then(ord(&a.1, &b.1));
