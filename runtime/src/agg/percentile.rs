@@ -3,67 +3,82 @@
 //! the featc total order; null when empty. Exact: it is one of the values, whatever
 //! their type, and never an interpolation.
 //!
-//! The state is an order-statistic split of the multiset: `lower` holds the
-//! `rank(n)` smallest values and `upper` the rest, each a sorted map of value to
-//! multiplicity. Inserting or removing a value and moving the boundary back to
-//! `rank(n)` costs O(log n); the percentile is the greatest key of `lower`. Removal is
-//! exact, so windows retract leaving events instead of re-sorting on a read.
+//! Values are kept as order-preserving words (`Word`: the featc total order). A small
+//! multiset is a sorted vector (the percentile is an index). A large one is an
+//! order-statistic split: `lower` holds the `rank(n)` smallest values and `upper` the
+//! rest, each a sorted map of word to multiplicity; inserting or removing a value and
+//! moving the boundary back to `rank(n)` costs O(log n), and the percentile is the
+//! greatest key of `lower`. Removal is exact, so windows retract leaving events
+//! instead of re-sorting on a read.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
-use super::{AggError, Aggregation, Invertible, ValueRun};
+use super::{AggError, Aggregation, Invertible, ValueRun, Word};
 use crate::ir::Quantile;
-use crate::snapshot::{Persist, Reader, SnapshotError, Writer};
-use crate::value::{Value, ValueKey};
+use crate::snapshot::{vec_with_capacity, Persist, Reader, SnapshotError, Writer};
+use crate::value::Value;
 
-/// The aggregation for one `p`.
+/// The aggregation for one `p`, over values of one type as order-preserving words.
 #[derive(Debug, Clone, Copy)]
-pub struct Percentile {
+pub struct Percentile<W: Word> {
     q: Quantile,
+    word: PhantomData<W>,
 }
 
-impl Percentile {
-    pub fn new(q: Quantile) -> Percentile {
-        Percentile { q }
+impl<W: Word> Percentile<W> {
+    pub fn new(q: Quantile) -> Percentile<W> {
+        Percentile {
+            q,
+            word: PhantomData,
+        }
     }
 }
 
-/// See the module: every key of `lower` is at most every key of `upper`, and
-/// `n_lower == rank(n_lower + n_upper)` between operations (0 when empty).
+/// More values than this leave the sorted vector for the split (and come back below
+/// half of it): a per-entity window usually holds few values, where a sorted vector
+/// is the fastest order statistic there is, and a hot entity's large window stays
+/// O(log n) per event.
+const SMALL: usize = 256;
+
+/// The multiset of a window's values (as words): a sorted vector while small, else
+/// the split of the module's docs. Which one holds the values changes speed only.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RankState {
-    lower: BTreeMap<ValueKey, u64>,
+    small: Vec<u64>,
+    split: Option<Split>,
+}
+
+/// Every key of `lower` is at most every key of `upper`, and `n_lower == rank(n)`
+/// between operations.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Split {
+    lower: BTreeMap<u64, u64>,
     n_lower: u64,
-    upper: BTreeMap<ValueKey, u64>,
+    upper: BTreeMap<u64, u64>,
     n_upper: u64,
 }
 
-fn add(map: &mut BTreeMap<ValueKey, u64>, n: &mut u64, key: ValueKey, count: u64) {
+fn add(map: &mut BTreeMap<u64, u64>, n: &mut u64, key: u64, count: u64) {
     *map.entry(key).or_insert(0) += count;
     *n += count;
 }
 
 /// Takes up to `count` of `key` out of `map`; how many there were to take.
-fn take(map: &mut BTreeMap<ValueKey, u64>, n: &mut u64, key: &ValueKey, count: u64) -> u64 {
-    let Some(c) = map.get_mut(key) else { return 0 };
+fn take(map: &mut BTreeMap<u64, u64>, n: &mut u64, key: u64, count: u64) -> u64 {
+    let Some(c) = map.get_mut(&key) else { return 0 };
     let taken = (*c).min(count);
     *c -= taken;
     if *c == 0 {
-        map.remove(key);
+        map.remove(&key);
     }
     *n -= taken;
     taken
 }
 
-/// The key a value is ordered by (one NaN, as min and max order them).
-#[inline]
-fn key(v: &Value) -> ValueKey {
-    ValueKey(v.canonical())
-}
-
-impl RankState {
+impl Split {
     /// Adds `count` of `k` on the side that keeps the split sorted.
-    fn place(&mut self, k: ValueKey, count: u64) {
+    fn place(&mut self, k: u64, count: u64) {
         if self
             .lower
             .last_key_value()
@@ -76,9 +91,13 @@ impl RankState {
     }
 
     /// Takes `count` of `k` out (from `lower` first when it could be there).
-    fn unplace(&mut self, k: &ValueKey, count: u64) {
+    fn unplace(&mut self, k: u64, count: u64) {
         let mut left = count;
-        if self.lower.last_key_value().is_some_and(|(max, _)| k <= max) {
+        if self
+            .lower
+            .last_key_value()
+            .is_some_and(|(max, _)| k <= *max)
+        {
             left -= take(&mut self.lower, &mut self.n_lower, k, left);
         }
         if left > 0 {
@@ -91,29 +110,120 @@ impl RankState {
         let n = self.n_lower + self.n_upper;
         let target = if n == 0 { 0 } else { q.rank(n) };
         while self.n_lower > target {
-            let Some((k, &c)) = self.lower.last_key_value() else {
+            let Some((&k, &c)) = self.lower.last_key_value() else {
                 break;
             };
-            let (k, want) = (k.clone(), c.min(self.n_lower - target));
-            let moved = take(&mut self.lower, &mut self.n_lower, &k, want);
+            let want = c.min(self.n_lower - target);
+            let moved = take(&mut self.lower, &mut self.n_lower, k, want);
             add(&mut self.upper, &mut self.n_upper, k, moved);
         }
         while self.n_lower < target {
-            let Some((k, &c)) = self.upper.first_key_value() else {
+            let Some((&k, &c)) = self.upper.first_key_value() else {
                 break;
             };
-            let (k, want) = (k.clone(), c.min(target - self.n_lower));
-            let moved = take(&mut self.upper, &mut self.n_upper, &k, want);
+            let want = c.min(target - self.n_lower);
+            let moved = take(&mut self.upper, &mut self.n_upper, k, want);
             add(&mut self.lower, &mut self.n_lower, k, moved);
         }
     }
 
-    fn entries(&self) -> impl Iterator<Item = (&ValueKey, &u64)> {
-        self.lower.iter().chain(self.upper.iter())
+    fn len(&self) -> u64 {
+        self.n_lower + self.n_upper
     }
 }
 
-impl Aggregation for Percentile {
+impl RankState {
+    fn insert(&mut self, w: u64, count: u64, q: Quantile) {
+        match &mut self.split {
+            Some(s) => {
+                s.place(w, count);
+                s.balance(q);
+            }
+            None => {
+                let at = self.small.partition_point(|&x| x <= w);
+                self.small
+                    .splice(at..at, std::iter::repeat_n(w, count as usize));
+                if self.small.len() > SMALL {
+                    self.into_split(q);
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self, w: u64, count: u64, q: Quantile) {
+        match &mut self.split {
+            Some(s) => {
+                s.unplace(w, count);
+                s.balance(q);
+                if s.len() < (SMALL / 2) as u64 {
+                    self.into_small();
+                }
+            }
+            None => {
+                let from = self.small.partition_point(|&x| x < w);
+                let to = self.small.partition_point(|&x| x <= w);
+                let n = (to - from).min(count as usize);
+                self.small.drain(from..from + n);
+            }
+        }
+    }
+
+    fn into_split(&mut self, q: Quantile) {
+        let mut split = Split::default();
+        for &w in &self.small {
+            add(&mut split.upper, &mut split.n_upper, w, 1);
+        }
+        split.balance(q);
+        self.small = Vec::new();
+        self.split = Some(split);
+    }
+
+    fn into_small(&mut self) {
+        if let Some(s) = self.split.take() {
+            for (&w, &c) in s.lower.iter().chain(s.upper.iter()) {
+                self.small.extend(std::iter::repeat_n(w, c as usize));
+            }
+        }
+    }
+
+    /// The word at the percentile's rank; `None` when empty.
+    fn pick(&self, q: Quantile) -> Option<u64> {
+        match &self.split {
+            Some(s) => s.lower.last_key_value().map(|(&k, _)| k),
+            None => {
+                let n = self.small.len() as u64;
+                if n == 0 {
+                    return None;
+                }
+                self.small.get((q.rank(n) - 1) as usize).copied()
+            }
+        }
+    }
+
+    /// (word, multiplicity) in order.
+    fn entries(&self) -> Vec<(u64, u64)> {
+        match &self.split {
+            Some(s) => s
+                .lower
+                .iter()
+                .chain(s.upper.iter())
+                .map(|(&k, &c)| (k, c))
+                .collect(),
+            None => {
+                let mut out: Vec<(u64, u64)> = Vec::new();
+                for &w in &self.small {
+                    match out.last_mut() {
+                        Some((k, c)) if *k == w => *c += 1,
+                        _ => out.push((w, 1)),
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+impl<W: Word> Aggregation for Percentile<W> {
     type State = RankState;
     const INVERTIBLE: bool = true;
 
@@ -122,30 +232,28 @@ impl Aggregation for Percentile {
     }
 
     fn combine(&self, into: &mut RankState, other: &RankState) {
-        for (k, &c) in other.entries() {
-            into.place(k.clone(), c);
+        for (w, c) in other.entries() {
+            into.insert(w, c, self.q);
         }
-        into.balance(self.q);
     }
 
     fn finish(&self, s: &RankState) -> Result<Value, AggError> {
-        Ok(s.lower
-            .last_key_value()
-            .map_or(Value::Null, |(k, _)| k.0.clone()))
+        Ok(s.pick(self.q).map_or(Value::Null, W::value))
     }
 
     #[inline]
     fn insert(&self, s: &mut RankState, _ts: i64, v: &Value) {
-        if !v.is_null() {
-            s.place(key(v), 1);
-            s.balance(self.q);
+        if let Some(w) = W::ordered(v) {
+            s.insert(w, 1, self.q);
         }
     }
 
     fn state_bytes(&self, s: &RankState) -> usize {
-        // A B-tree entry: the key, the count, and about a third of a node's overhead.
-        let entry = std::mem::size_of::<ValueKey>() + 8 + 16;
-        64 + (s.lower.len() + s.upper.len()) * entry
+        match &s.split {
+            // A B-tree entry: two words and about a third of a node's overhead.
+            Some(split) => 64 + (split.lower.len() + split.upper.len()) * 32,
+            None => 48 + s.small.capacity() * 8,
+        }
     }
 
     #[inline]
@@ -160,75 +268,95 @@ impl Aggregation for Percentile {
     }
 }
 
-impl Invertible for Percentile {
+impl<W: Word> Invertible for Percentile<W> {
     #[inline]
     fn remove(&self, s: &mut RankState, _ts: i64, v: &Value) {
-        if !v.is_null() {
-            s.unplace(&key(v), 1);
-            s.balance(self.q);
+        if let Some(w) = W::ordered(v) {
+            s.remove(w, 1, self.q);
         }
     }
 
     fn uncombine(&self, from: &mut RankState, other: &RankState) {
-        for (k, &c) in other.entries() {
-            from.unplace(k, c);
+        for (w, c) in other.entries() {
+            from.remove(w, c, self.q);
         }
-        from.balance(self.q);
     }
 }
 
-/// Both sides' entries in key order; the counts are recomputed on load and the split
-/// checked (a snapshot that breaks it is malformed, not silently re-sorted).
+/// The multiset as (word, multiplicity) in order, whichever form held it, and for a
+/// split where it was (`n_lower`): a loaded state is the saved one, not a rebuilt one
+/// (the quantile belongs to the aggregation, not to the state).
 impl Persist for RankState {
     fn save(&self, w: &mut Writer) {
-        for side in [&self.lower, &self.upper] {
-            w.usize(side.len());
-            for (k, c) in side {
-                k.save(w);
-                w.u64(*c);
-            }
+        let entries = self.entries();
+        w.usize(entries.len());
+        for (k, c) in entries {
+            w.u64(k);
+            w.u64(c);
+        }
+        w.u8(u8::from(self.split.is_some()));
+        match &self.split {
+            Some(s) => w.u64(s.n_lower),
+            // Memory accounting reads the vector's capacity: a restored state keeps it.
+            None => w.usize(self.small.capacity()),
         }
     }
 
     fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        let mut state = RankState::default();
-        for upper in [false, true] {
-            let n = r.count(2)?;
-            for _ in 0..n {
-                let k = ValueKey::load(r)?;
-                let c = r.u64()?;
-                let (map, total) = if upper {
-                    (&mut state.upper, &mut state.n_upper)
-                } else {
-                    (&mut state.lower, &mut state.n_lower)
-                };
-                if c == 0 || map.contains_key(&k) {
-                    return Err(SnapshotError::Malformed(
-                        "a percentile state with a repeated or empty value".into(),
-                    ));
-                }
-                *total = total
-                    .checked_add(c)
-                    .ok_or_else(|| SnapshotError::Malformed("percentile count overflows".into()))?;
-                map.insert(k, c);
+        let malformed = |m: &str| SnapshotError::Malformed(format!("a percentile state {m}"));
+        let n = r.count(2)?;
+        let mut entries = Vec::with_capacity(n);
+        let mut total: u64 = 0;
+        for _ in 0..n {
+            let (k, c) = (r.u64()?, r.u64()?);
+            if c == 0 || entries.last().is_some_and(|&(prev, _)| prev >= k) {
+                return Err(malformed("out of order"));
             }
+            total = total.checked_add(c).ok_or_else(|| malformed("too large"))?;
+            entries.push((k, c));
         }
-        let split = match (state.lower.last_key_value(), state.upper.first_key_value()) {
-            (Some((a, _)), Some((b, _))) => a <= b,
-            _ => true,
-        };
-        if !split {
-            return Err(SnapshotError::Malformed(
-                "a percentile state out of order".into(),
-            ));
+        match r.u8()? {
+            0 => {
+                if total > (SMALL as u64) * 2 {
+                    return Err(malformed("too large for its vector"));
+                }
+                let mut small = vec_with_capacity(r.capacity(total as usize)?)?;
+                for (k, c) in entries {
+                    small.extend(std::iter::repeat_n(k, c as usize));
+                }
+                Ok(RankState { small, split: None })
+            }
+            1 => {
+                // The split as it was: the `n_lower` smallest values in `lower`.
+                let mut n_lower = r.u64()?;
+                if n_lower > total {
+                    return Err(malformed("with a split beyond its values"));
+                }
+                let mut split = Split::default();
+                for (k, c) in entries {
+                    let low = c.min(n_lower);
+                    if low > 0 {
+                        add(&mut split.lower, &mut split.n_lower, k, low);
+                    }
+                    if c > low {
+                        add(&mut split.upper, &mut split.n_upper, k, c - low);
+                    }
+                    n_lower -= low;
+                }
+                Ok(RankState {
+                    small: Vec::new(),
+                    split: Some(split),
+                })
+            }
+            b => Err(malformed(&format!("with tag {b}"))),
         }
-        Ok(state)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agg::{F64Word, I64Word};
 
     fn q(text: &str) -> Quantile {
         Quantile::from_decimal(text).unwrap_or(Quantile::MEDIAN)
@@ -236,7 +364,7 @@ mod tests {
 
     #[test]
     fn nearest_rank_over_inserts_and_removals() {
-        let median = Percentile::new(q("0.5"));
+        let median = Percentile::<I64Word>::new(q("0.5"));
         let mut s = median.identity();
         for x in [5, 1, 4, 2, 3] {
             median.insert(&mut s, 0, &Value::Int64(x));
@@ -249,8 +377,8 @@ mod tests {
             median.remove(&mut s, 0, &Value::Int64(x));
         }
         assert_eq!(median.finish(&s), Ok(Value::Int64(5)));
-        let p0 = Percentile::new(q("0"));
-        let p1 = Percentile::new(q("1"));
+        let p0 = Percentile::<F64Word>::new(q("0"));
+        let p1 = Percentile::<F64Word>::new(q("1"));
         let mut a = p0.identity();
         let mut b = p1.identity();
         for x in [2.5, -0.0, 0.0, f64::NAN] {
@@ -263,6 +391,35 @@ mod tests {
         );
         assert!(matches!(p1.finish(&b), Ok(Value::Float64(x)) if x.is_nan()));
         assert_eq!(p0.finish(&p0.identity()), Ok(Value::Null));
+    }
+
+    #[test]
+    fn a_large_multiset_answers_like_a_small_one_and_survives_a_snapshot() {
+        let p = Percentile::<I64Word>::new(q("0.9"));
+        let mut s = p.identity();
+        let mut values: Vec<i64> = Vec::new();
+        for i in 0..1000i64 {
+            let x = (i * 7919) % 613 - 300;
+            p.insert(&mut s, 0, &Value::Int64(x));
+            values.push(x);
+            if i % 3 == 0 {
+                let gone = values.remove(0);
+                p.remove(&mut s, 0, &Value::Int64(gone));
+            }
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let rank = q("0.9").rank(sorted.len() as u64) as usize;
+            let want = sorted
+                .get(rank - 1)
+                .map_or(Value::Null, |&x| Value::Int64(x));
+            assert_eq!(p.finish(&s), Ok(want), "after {i}");
+        }
+        assert!(s.split.is_some());
+        let mut w = Writer::new();
+        s.save(&mut w);
+        let bytes = w.into_bytes();
+        let loaded = RankState::load(&mut Reader::new(&bytes));
+        assert!(loaded.as_ref().is_ok_and(|l| *l == s), "{:?}", loaded.err());
     }
 
     #[test]

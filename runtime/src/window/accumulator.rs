@@ -155,6 +155,11 @@ pub fn window_accumulator(
         AggKind::Max => sel_typed::<MaxSel>(windowed, check, input),
         AggKind::First => sel_typed::<FirstSel>(windowed, check, input),
         AggKind::Last => sel_typed::<LastSel>(windowed, check, input),
-        AggKind::Percentile(q) => Box::new(InvertibleWindow::new(Percentile::new(q), check)),
+        AggKind::Percentile(q) if input == Some(DataType::Float64) => {
+            Box::new(InvertibleWindow::new(Percentile::<F64Word>::new(q), check))
+        }
+        AggKind::Percentile(q) => {
+            Box::new(InvertibleWindow::new(Percentile::<I64Word>::new(q), check))
+        }
     })
 }
