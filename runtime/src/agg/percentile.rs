@@ -144,7 +144,7 @@ impl RankState {
                 self.small
                     .splice(at..at, std::iter::repeat_n(w, count as usize));
                 if self.small.len() > SMALL {
-                    self.into_split(q);
+                    self.make_split(q);
                 }
             }
         }
@@ -156,7 +156,7 @@ impl RankState {
                 s.unplace(w, count);
                 s.balance(q);
                 if s.len() < (SMALL / 2) as u64 {
-                    self.into_small();
+                    self.make_small();
                 }
             }
             None => {
@@ -168,7 +168,7 @@ impl RankState {
         }
     }
 
-    fn into_split(&mut self, q: Quantile) {
+    fn make_split(&mut self, q: Quantile) {
         let mut split = Split::default();
         for &w in &self.small {
             add(&mut split.upper, &mut split.n_upper, w, 1);
@@ -178,7 +178,7 @@ impl RankState {
         self.split = Some(split);
     }
 
-    fn into_small(&mut self) {
+    fn make_small(&mut self) {
         if let Some(s) = self.split.take() {
             for (&w, &c) in s.lower.iter().chain(s.upper.iter()) {
                 self.small.extend(std::iter::repeat_n(w, c as usize));
