@@ -5,6 +5,12 @@
 
 mod cli;
 
+/// mimalloc rather than glibc's allocator: the streaming state and the Redis sink's
+/// encodings are many small blocks, where glibc spent most of the sink's time
+/// consolidating free lists (BENCHMARKS.md, "Redis").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::main()
 }

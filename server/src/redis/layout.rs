@@ -3,6 +3,8 @@
 //! feature's status when it is not `PRESENT`, and the time the values are as of. The
 //! layout is plain text so that a reader needs no featc code.
 
+use std::sync::Arc;
+
 use featc_runtime::stream::{FeatureVector, Status, StreamGraph};
 use featc_runtime::value::Value;
 
@@ -10,6 +12,8 @@ use crate::time::format_time;
 
 /// The field holding the time a hash's values are as of.
 pub const AS_OF_FIELD: &str = "_as_of";
+
+static AS_OF: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(AS_OF_FIELD));
 /// The prefix of a view's event-time field (`_ts:VIEW`).
 pub const EVENT_TIME_PREFIX: &str = "_ts:";
 /// The prefix of a feature's status field (`_status:FEATURE`).
@@ -32,6 +36,11 @@ pub struct HashPlan {
     pub names: Vec<String>,
     pub views: Vec<String>,
     pub ttls: Vec<Option<i64>>,
+    /// Field names, made once (a sink encodes many hashes): each feature's, its
+    /// status field's, and its view's event-time field's.
+    fields: Vec<Arc<str>>,
+    status_fields: Vec<Arc<str>>,
+    event_time_fields: Vec<Arc<str>>,
 }
 
 impl HashPlan {
@@ -68,6 +77,9 @@ impl HashPlan {
                             names: Vec::new(),
                             views: Vec::new(),
                             ttls: Vec::new(),
+                            fields: Vec::new(),
+                            status_fields: Vec::new(),
+                            event_time_fields: Vec::new(),
                         });
                         plans.len() - 1
                     }
@@ -77,6 +89,11 @@ impl HashPlan {
                 plan.names.push(f.name.clone());
                 plan.views.push(f.view.clone());
                 plan.ttls.push(f.ttl.map(|t| t.ttl_us));
+                plan.fields.push(Arc::from(f.name.as_str()));
+                plan.status_fields
+                    .push(Arc::from(format!("{STATUS_PREFIX}{}", f.name)));
+                plan.event_time_fields
+                    .push(Arc::from(format!("{EVENT_TIME_PREFIX}{}", f.view)));
             }
         }
         plans
@@ -104,8 +121,8 @@ impl HashPlan {
     /// What to write for `vector` (a read of `features` for one key): the fields, and
     /// when the key expires.
     pub fn encode(&self, vector: &FeatureVector) -> HashWrite {
-        let mut fields = Vec::with_capacity(self.features.len() + 4);
-        fields.push((AS_OF_FIELD.to_string(), format_time(vector.at)));
+        let mut fields: Vec<(Arc<str>, String)> = Vec::with_capacity(self.features.len() + 4);
+        fields.push((Arc::clone(&AS_OF), format_time(vector.at)));
         // The latest time each view's values stay non-null until (ttl views only).
         let mut lives_until: Option<i64> = None;
         let mut every_feature_has_ttl = true;
@@ -113,19 +130,31 @@ impl HashPlan {
         // Event times and statuses after the values, so that the fields read in the
         // service's order first.
         let mut after = Vec::new();
+        // The plan's names (a vector read with other features than the plan's, which
+        // featc never does, would name its fields itself).
+        let name = |list: &[Arc<str>], i: usize, fallback: &dyn Fn() -> String| {
+            list.get(i)
+                .cloned()
+                .unwrap_or_else(|| Arc::from(fallback()))
+        };
         for (i, fv) in vector.features.iter().enumerate() {
-            let name = self.names.get(i).map_or(&*fv.name, String::as_str);
             if let Some(text) = value_text(&fv.value) {
-                fields.push((name.to_string(), text));
+                fields.push((name(&self.fields, i, &|| fv.name.to_string()), text));
             }
             if let Some(status) = status_text(&fv.status) {
-                after.push((format!("{STATUS_PREFIX}{name}"), status.to_string()));
+                let field = name(&self.status_fields, i, &|| {
+                    format!("{STATUS_PREFIX}{}", fv.name)
+                });
+                after.push((field, status.to_string()));
             }
             let view = self.views.get(i).map_or("", String::as_str);
             if !views_done.contains(&view) {
                 views_done.push(view);
                 if let Some(ts) = fv.event_time {
-                    after.push((format!("{EVENT_TIME_PREFIX}{view}"), format_time(ts)));
+                    let field = name(&self.event_time_fields, i, &|| {
+                        format!("{EVENT_TIME_PREFIX}{view}")
+                    });
+                    after.push((field, format_time(ts)));
                 }
             }
             match self.ttls.get(i).copied().flatten() {
@@ -160,7 +189,7 @@ impl HashPlan {
 /// The fields of one hash and its expiry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HashWrite {
-    pub fields: Vec<(String, String)>,
+    pub fields: Vec<(Arc<str>, String)>,
     pub expiry: Expiry,
 }
 
@@ -234,6 +263,9 @@ mod tests {
             names: vec![],
             views: vec![],
             ttls: vec![],
+            fields: vec![],
+            status_fields: vec![],
+            event_time_fields: vec![],
         };
         let key = plan.key(
             "featc:",

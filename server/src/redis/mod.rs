@@ -1,10 +1,12 @@
 //! Redis as an online store (docs/online-store.md): `layout` (how a feature vector is
 //! spelled as a hash), `store` (the connection and the pipelined, transactional
-//! writes), `vectors` (state to hashes), `materialize` (every entity as of one time)
-//! and `sink` (kept current while serving).
+//! writes), `vectors` (state to hashes), `materialize` (every entity as of one time),
+//! `sink` (kept current while serving) and `sender` (the sink's Redis writes, on their
+//! own thread).
 
 pub mod layout;
 pub mod materialize;
+pub mod sender;
 pub mod sink;
 pub mod store;
 pub mod vectors;

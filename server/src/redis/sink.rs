@@ -20,12 +20,12 @@ use std::time::{Duration, Instant};
 use datafusion::arrow::array::Array;
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::ir::DataType;
-use featc_runtime::stream::{conform, Cells, StreamGraph, StreamRuntime};
+use featc_runtime::stream::{conform, Cells, FeatureVector, Selection, StreamGraph, StreamRuntime};
 use featc_runtime::value::{Value, ValueKey};
 
-use super::layout::{Expiry, HashPlan, HashWrite};
+use super::layout::{HashPlan, HashWrite};
+use super::sender::{HashSender, Job, Outcome};
 use super::store::{RedisStore, RedisTarget, HASHES_PER_ROUND_TRIP};
-use super::vectors::read_hashes;
 use crate::config::Clock;
 use crate::online::Online;
 use crate::time::now_us;
@@ -66,7 +66,9 @@ impl Sinking {
     ) -> Result<Sinking, String> {
         let store = RedisStore::connect(&target)?;
         let (tx, rx) = std::sync::mpsc::channel();
-        let sink = Sink::new(online, graph, store);
+        let sender = HashSender::start(store, Arc::clone(&online))
+            .map_err(|e| format!("cannot start the Redis writer thread: {e}"))?;
+        let sink = Sink::new(online, graph, sender, target.prefix.clone());
         let thread = std::thread::Builder::new()
             .name("featc-redis-sink".into())
             .spawn(move || sink.run(rx))
@@ -108,7 +110,10 @@ struct Slot {
 
 struct Sink {
     online: Arc<Online>,
-    store: RedisStore,
+    /// Writes the encoded hashes on its own thread.
+    sender: HashSender,
+    /// The key prefix.
+    prefix: String,
     plans: Vec<HashPlan>,
     /// Entity names, and for each the plans (hashes) it has.
     entities: Vec<String>,
@@ -125,7 +130,7 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(online: Arc<Online>, graph: &StreamGraph, store: RedisStore) -> Sink {
+    fn new(online: Arc<Online>, graph: &StreamGraph, sender: HashSender, prefix: String) -> Sink {
         let plans = HashPlan::all(graph);
         let mut entities: Vec<String> = Vec::new();
         let mut plans_of: Vec<Vec<usize>> = Vec::new();
@@ -160,7 +165,8 @@ impl Sink {
         }
         Sink {
             online,
-            store,
+            sender,
+            prefix,
             plans,
             entities,
             plans_of,
@@ -189,6 +195,9 @@ impl Sink {
         let mut stopping = false;
         let mut backoff = Duration::from_millis(50);
         loop {
+            for outcome in self.sender.outcomes() {
+                self.redo(outcome);
+            }
             let wait = if !self.pending.is_empty() {
                 Duration::ZERO
             } else {
@@ -208,30 +217,43 @@ impl Sink {
                 Err(e) => {
                     self.online.stats.redis_errors.fetch_add(1, Relaxed);
                     eprintln!("featc serve: redis sink: {e} (retrying in {backoff:?})");
-                    if stopping {
-                        eprintln!("featc serve: redis sink: stopping with hashes not written");
-                        return;
+                    if !stopping {
+                        std::thread::sleep(backoff);
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        continue;
                     }
-                    std::thread::sleep(backoff);
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                    if let Ok(store) = RedisStore::connect(self.store.target()) {
-                        let restarted = store.run_id() != self.store.run_id();
-                        self.store = store;
-                        if restarted {
-                            // A new Redis process: what was written may be gone.
-                            eprintln!(
-                                "featc serve: redis sink: {} restarted: writing every entity again",
-                                self.store.target().url
-                            );
-                            self.touch_all();
-                        }
-                    }
-                    continue;
                 }
             }
             if stopping {
-                return;
+                break;
             }
+        }
+        // What is queued is written; a Redis that stopped answering is not waited for
+        // past the first retry (the state is durable, a restart writes everything).
+        let unwritten = self.sender.finish(true);
+        if !unwritten.is_empty() {
+            eprintln!("featc serve: redis sink: stopping with hashes not written");
+        }
+    }
+
+    /// Makes the entities of a failed write (or every entity, after Redis restarted)
+    /// pending again.
+    fn redo(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Restarted => self.touch_all(),
+            Outcome::Failed(slots) => {
+                for slot in slots {
+                    if let Some(s) = self.slots.get_mut(slot as usize) {
+                        if !s.pending {
+                            s.pending = true;
+                            self.pending.push(slot);
+                        }
+                    }
+                }
+            }
+        }
+        if self.oldest_change.is_none() {
+            self.oldest_change = Some(Instant::now());
         }
     }
 
@@ -340,6 +362,7 @@ impl Sink {
     /// writes their hashes. On an error the entities stay pending.
     fn flush(&mut self) -> Result<(), String> {
         const SLOTS_PER_READ: usize = HASHES_PER_ROUND_TRIP * 2;
+        const SLOTS_PER_LOCK: usize = 64;
         // Due changes under the wall clock are known without the state; under the
         // event clock "now" is read with the state below.
         if self.online.config.clock == Clock::Wall {
@@ -353,42 +376,44 @@ impl Sink {
             let n = self.pending.len().min(SLOTS_PER_READ);
             let batch: Vec<u32> = self.pending[self.pending.len() - n..].to_vec();
             hashes.clear();
-            let read = {
-                let (online, slots, plans, plans_of, entities) = (
-                    &self.online,
-                    &self.slots,
-                    &self.plans,
-                    &self.plans_of,
-                    &self.entities,
-                );
-                let prefix = self.store.target().prefix.clone();
-                online.state.read(|rt| {
+            // The state copy reads use is held for a few entities at a time, and
+            // the hashes are encoded after it is let go: HTTP reads wait at most
+            // for one short stretch of lookups.
+            let mut vectors: Vec<(usize, u32, FeatureVector)> = Vec::with_capacity(n * 2);
+            let mut next: Vec<Option<i64>> = Vec::with_capacity(n);
+            let mut now = i64::MIN;
+            for part in batch.chunks(SLOTS_PER_LOCK) {
+                let (online, slots, plans_of, entities) =
+                    (&self.online, &self.slots, &self.plans_of, &self.entities);
+                let read = online.state.read(|rt| {
                     read_slots(
                         rt,
                         online,
-                        &batch,
+                        part,
                         slots,
-                        plans,
                         plans_of,
                         entities,
-                        &prefix,
-                        &mut hashes,
+                        &self.plans,
+                        &mut vectors,
                     )
-                })
-            };
-            let (now, next) = read.map_err(|e| format!("reading the state: {e}"))?;
-            self.store.write(&hashes)?;
-            if let Some(first) = self.oldest_change.take() {
-                let lag = u64::try_from(first.elapsed().as_micros()).unwrap_or(u64::MAX);
-                self.online.stats.redis_lag_us.store(lag, Relaxed);
+                });
+                let (t, part_next) = read.map_err(|e| format!("reading the state: {e}"))?;
+                now = now.max(t);
+                next.extend(part_next);
             }
-            let stats = &self.online.stats;
-            for (_, h) in &hashes {
-                if h.expiry == Expiry::Now {
-                    stats.redis_deleted.fetch_add(1, Relaxed);
-                } else {
-                    stats.redis_written.fetch_add(1, Relaxed);
-                }
+            let prefix = &self.prefix;
+            hashes.extend(vectors.iter().filter_map(|(p, slot, vector)| {
+                let plan = self.plans.get(*p)?;
+                let key = &self.slots.get(*slot as usize)?.key;
+                Some((plan.key(prefix, key), plan.encode(vector)))
+            }));
+            let job = Job {
+                hashes: std::mem::take(&mut hashes),
+                slots: batch.clone(),
+                first_change: self.oldest_change.take(),
+            };
+            if !self.sender.send(job) {
+                return Err("the Redis writer thread stopped".into());
             }
             self.pending.truncate(self.pending.len() - n);
             for (&slot, due) in batch.iter().zip(next) {
@@ -433,19 +458,18 @@ impl Sink {
     }
 }
 
-/// Reads the hashes of `batch`'s slots at "now" (one time for all), and each slot's
-/// next change after it.
+/// Reads the vectors of `batch`'s slots at "now" (one time for all) as (plan, slot,
+/// vector), and each slot's next change after it.
 #[allow(clippy::too_many_arguments)]
 fn read_slots(
     rt: &mut StreamRuntime,
     online: &Online,
     batch: &[u32],
     slots: &[Slot],
-    plans: &[HashPlan],
     plans_of: &[Vec<usize>],
     entities: &[String],
-    prefix: &str,
-    hashes: &mut Vec<(String, HashWrite)>,
+    plans: &[HashPlan],
+    out: &mut Vec<(usize, u32, FeatureVector)>,
 ) -> Result<(i64, Vec<Option<i64>>), featc_runtime::stream::StreamError> {
     let now = online.now(rt);
     let mut next = Vec::with_capacity(batch.len());
@@ -456,7 +480,9 @@ fn read_slots(
         };
         for &p in plans_of.get(s.entity).map(Vec::as_slice).unwrap_or(&[]) {
             if let Some(plan) = plans.get(p) {
-                read_hashes(rt, plan, prefix, std::slice::from_ref(&s.key), now, hashes)?;
+                let selection = Selection::Indices(&plan.features);
+                let vector = rt.get_keys(&[(plan.entity.as_str(), &s.key)], &selection, now)?;
+                out.push((p, slot, vector));
             }
         }
         let entity = entities.get(s.entity).map_or("", String::as_str);

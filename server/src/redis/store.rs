@@ -99,7 +99,7 @@ impl RedisStore {
                 }
                 let hset = pipe.cmd("HSET").arg(key);
                 for (field, value) in &hash.fields {
-                    hset.arg(field).arg(value);
+                    hset.arg(&**field).arg(value);
                 }
                 hset.ignore();
                 if let Expiry::AfterMs(ms) = hash.expiry {
