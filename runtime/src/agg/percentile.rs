@@ -141,8 +141,12 @@ impl RankState {
             }
             None => {
                 let at = self.small.partition_point(|&x| x <= w);
-                self.small
-                    .splice(at..at, std::iter::repeat_n(w, count as usize));
+                if count == 1 {
+                    self.small.insert(at, w);
+                } else {
+                    self.small
+                        .splice(at..at, std::iter::repeat_n(w, count as usize));
+                }
                 if self.small.len() > SMALL {
                     self.make_split(q);
                 }
@@ -161,9 +165,15 @@ impl RankState {
             }
             None => {
                 let from = self.small.partition_point(|&x| x < w);
-                let to = self.small.partition_point(|&x| x <= w);
-                let n = (to - from).min(count as usize);
-                self.small.drain(from..from + n);
+                if count == 1 {
+                    if self.small.get(from) == Some(&w) {
+                        self.small.remove(from);
+                    }
+                } else {
+                    let to = self.small.partition_point(|&x| x <= w);
+                    let n = (to - from).min(count as usize);
+                    self.small.drain(from..from + n);
+                }
             }
         }
     }
@@ -256,13 +266,16 @@ impl<W: Word> Aggregation for Percentile<W> {
         }
     }
 
+    /// Numbers are stored as words: a run is folded without making a `Value` per event.
     #[inline]
     fn fold_run<R: ValueRun>(&self, s: &mut RankState, run: &R, insert: bool) -> bool {
-        run.each_value(|ts, _seq, v| {
+        let q = self.q;
+        run.each_word(W::TYPE, |_ts, _seq, stored| {
+            let w = W::from_stored(stored);
             if insert {
-                self.insert(s, ts, v);
+                s.insert(w, 1, q);
             } else {
-                self.remove(s, ts, v);
+                s.remove(w, 1, q);
             }
         })
     }
