@@ -19,15 +19,8 @@ import time
 import redis
 
 PER_PIPELINE = 1000
-TICK = os.sysconf("SC_CLK_TCK")
+from proc_cpu import cpu_s  # noqa: E402
 
-
-def cpu_s(pid):
-    if not pid:
-        return float("nan")
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def main():

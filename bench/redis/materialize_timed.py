@@ -13,15 +13,8 @@ from datetime import datetime, timezone
 
 import pyarrow.parquet as pq
 
-TICK = os.sysconf("SC_CLK_TCK")
+from proc_cpu import cpu_s  # noqa: E402
 
-
-def cpu_s(pid):
-    if not pid:
-        return float("nan")
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 repo, start, end, features = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]

@@ -19,17 +19,8 @@ import subprocess
 import sys
 import time
 
-TICK = os.sysconf("SC_CLK_TCK")
+from proc_cpu import cpu_s  # noqa: E402
 
-
-def cpu_s(pid):
-    """user + system CPU seconds of a live process (its threads included)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK
-    except OSError:
-        return float("nan")
 
 
 def main():
