@@ -638,3 +638,45 @@ async fn a_single_copy_server_serves_its_pushes() {
     assert_eq!(read.1["results"][1]["values"][0], 3, "{}", read.1);
     server.shutdown().await.expect("a clean stop");
 }
+
+/// `freshness` on a source and a view: `/metrics` shows the tightest contract, and a
+/// violation while the latest event is older than it (or there is none).
+#[test]
+fn freshness_contracts_are_reported_on_metrics() {
+    let work = std::env::temp_dir().join(format!("featc-freshness-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work");
+    std::fs::write(
+        work.join("clicks.feat"),
+        "source clicks {\n    time ts\n    columns { user_id: int64 }\n    freshness 1h\n}\n\
+         entity user { key user_id: int64 }\n\
+         view recent from clicks by user {\n    freshness 10m\n    feature clicks_1h = count(*) over 1h\n}\n",
+    )
+    .expect("feat");
+    let served = Served::start(&[work.to_str().expect("path")], &work.join("serve.txt"));
+    served.wait_ready();
+    let contract = "featc_source_freshness_contract_seconds{source=\"clicks\"}";
+    let violated = "featc_source_freshness_violated{source=\"clicks\"}";
+    assert_eq!(metric(&served.addr, contract), 600.0);
+    assert_eq!(metric(&served.addr, violated), 1.0, "no event yet");
+    let push = |ts: i64| {
+        let body = json!({"push_source_name": "clicks", "df": {"ts": [ts], "user_id": [1]}});
+        let (status, answer) = post(&served.addr, "/push", &body);
+        assert_eq!(status, 200, "{answer}");
+    };
+    let now = featc_server::time::now_us();
+    push(now - 3_600_000_000);
+    assert_eq!(metric(&served.addr, violated), 1.0, "an hour old");
+    push(now);
+    assert_eq!(metric(&served.addr, violated), 0.0, "fresh");
+    served.stop_gracefully();
+    let ir = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args(["build", work.to_str().expect("path"), "--emit", "ir"])
+        .output()
+        .expect("featc build");
+    let text = String::from_utf8_lossy(&ir.stdout);
+    assert!(
+        text.contains("  freshness 1h") && text.contains("  freshness 10m"),
+        "{text}"
+    );
+}

@@ -92,6 +92,8 @@ pub struct SourceDecl {
     pub file: Option<StringLit>,
     pub topic: Option<TopicDecl>,
     pub lateness: Option<DurationLit>,
+    /// `freshness DUR`: the source's freshness contract.
+    pub freshness: Option<DurationLit>,
     pub span: Span,
 }
 
@@ -154,6 +156,8 @@ pub enum ViewClause {
     Feature(FeatureDecl),
     /// `ttl DUR`
     Ttl(DurationLit),
+    /// `freshness DUR`: the view's freshness contract.
+    Freshness(DurationLit),
 }
 
 #[derive(Debug, Clone, PartialEq)]

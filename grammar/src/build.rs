@@ -139,6 +139,7 @@ impl Ctx<'_> {
             file: None,
             topic: None,
             lateness: None,
+            freshness: None,
             span,
         };
         let mut seen_columns = false;
@@ -176,6 +177,9 @@ impl Ctx<'_> {
                 }
                 Rule::lateness_clause if decl.lateness.is_none() => {
                     decl.lateness = inner.next().map(|p| self.duration(&p))
+                }
+                Rule::freshness_clause if decl.freshness.is_none() => {
+                    decl.freshness = inner.next().map(|p| self.duration(&p))
                 }
                 _ => {}
             }
@@ -279,6 +283,11 @@ impl Ctx<'_> {
                 Rule::feature_clause => decl
                     .clauses
                     .push(ViewClause::Feature(self.feature(clause)?)),
+                Rule::freshness_clause => {
+                    if let Some(d) = clause.into_inner().nth(1) {
+                        decl.clauses.push(ViewClause::Freshness(self.duration(&d)));
+                    }
+                }
                 Rule::ttl_clause if !seen_ttl => {
                     seen_ttl = true;
                     if let Some(d) = clause.into_inner().nth(1) {

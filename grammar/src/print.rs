@@ -114,6 +114,9 @@ impl Printer<'_> {
                     if let Some(l) = &s.lateness {
                         p.line(&format!("Lateness {}", l.text), l.span);
                     }
+                    if let Some(f) = &s.freshness {
+                        p.line(&format!("Freshness {}", f.text), f.span);
+                    }
                 });
             }
             Item::Entity(e) => {
@@ -174,6 +177,7 @@ impl Printer<'_> {
                 self.nested(|p| p.expr(&l.expr));
             }
             ViewClause::Ttl(d) => self.line(&format!("Ttl {}", d.text), d.span),
+            ViewClause::Freshness(d) => self.line(&format!("Freshness {}", d.text), d.span),
             ViewClause::Feature(f) => {
                 self.line(&format!("Feature {}", f.name.name), f.span);
                 self.nested(|p| {

@@ -165,6 +165,7 @@ fn view_with_every_clause() {
             ViewClause::Let(_) => "let",
             ViewClause::Feature(_) => "feature",
             ViewClause::Ttl(_) => "ttl",
+            ViewClause::Freshness(_) => "freshness",
         })
         .collect();
     // Only the first `ttl` is kept.

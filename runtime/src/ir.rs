@@ -111,6 +111,10 @@ pub struct Source {
     pub topic: Option<Topic>,
     /// Allowed lateness for streaming, in microseconds (0 when not declared).
     pub lateness_us: i64,
+    /// `freshness D`: the source's freshness contract, in microseconds (a server
+    /// reports a violation when its latest event is older than this).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness_us: Option<i64>,
     pub meta: Meta,
     pub span: Span,
 }
@@ -172,6 +176,9 @@ pub struct View {
     pub lets: Vec<Let>,
     pub features: Vec<Feature>,
     pub ttl_us: Option<i64>,
+    /// `freshness D`: the view's freshness contract on its source, in microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness_us: Option<i64>,
     pub meta: Meta,
     pub span: Span,
 }

@@ -98,6 +98,10 @@ pub struct ServerStats {
     pub last_checkpoint_seconds: AtomicU64,
 }
 
+/// One source on `/metrics`: name, watermark, latest event time (µs), freshness
+/// contract (µs).
+pub type SourceRow = (String, Option<i64>, Option<i64>, Option<i64>);
+
 /// The runtime's view at one scrape, gathered under the lock by `Online`.
 #[derive(Debug, Clone, Default)]
 pub struct RuntimeView {
@@ -107,8 +111,7 @@ pub struct RuntimeView {
     pub null_keys: u64,
     pub entities: u64,
     pub state_bytes: u64,
-    /// Per source: (name, watermark µs, latest event µs).
-    pub sources: Vec<(String, Option<i64>, Option<i64>)>,
+    pub sources: Vec<SourceRow>,
     pub ready: bool,
 }
 
@@ -279,7 +282,7 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
         (stats.last_checkpoint_seconds.load(Relaxed) as f64 / 1e6).to_string(),
     );
     let _ = writeln!(out, "# HELP featc_source_watermark_seconds A source's watermark (latest event time minus allowed lateness), Unix seconds.\n# TYPE featc_source_watermark_seconds gauge");
-    for (name, watermark, _) in &view.sources {
+    for (name, watermark, _, _) in &view.sources {
         if let Some(w) = watermark {
             let _ = writeln!(
                 out,
@@ -289,12 +292,36 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
         }
     }
     let _ = writeln!(out, "# HELP featc_source_freshness_lag_seconds Now minus a source's latest event time.\n# TYPE featc_source_freshness_lag_seconds gauge");
-    for (name, _, latest) in &view.sources {
+    for (name, _, latest, _) in &view.sources {
         if let Some(l) = latest {
             let _ = writeln!(
                 out,
                 "featc_source_freshness_lag_seconds{{source=\"{name}\"}} {}",
                 (now_us - l) as f64 / 1e6
+            );
+        }
+    }
+    let _ = writeln!(out, "# HELP featc_source_freshness_contract_seconds A source's freshness contract (the tightest `freshness` of the source and its views).\n# TYPE featc_source_freshness_contract_seconds gauge");
+    for (name, _, _, contract) in &view.sources {
+        if let Some(c) = contract {
+            let _ = writeln!(
+                out,
+                "featc_source_freshness_contract_seconds{{source=\"{name}\"}} {}",
+                *c as f64 / 1e6
+            );
+        }
+    }
+    let _ = writeln!(out, "# HELP featc_source_freshness_violated 1 when a source with a freshness contract has no event within it (now minus its latest event time is longer, or it has none).\n# TYPE featc_source_freshness_violated gauge");
+    for (name, _, latest, contract) in &view.sources {
+        if contract.is_some() {
+            let freshness = featc_runtime::stream::Freshness {
+                contract_us: *contract,
+                lag_us: latest.map(|l| now_us - l),
+            };
+            let _ = writeln!(
+                out,
+                "featc_source_freshness_violated{{source=\"{name}\"}} {}",
+                u8::from(freshness.violated())
             );
         }
     }

@@ -252,6 +252,7 @@ impl Online {
                         s.name.clone(),
                         rt.watermark(&s.name),
                         rt.latest_event_time(&s.name),
+                        rt.freshness(&s.name, 0).and_then(|f| f.contract_us),
                     )
                 })
                 .collect(),

@@ -129,6 +129,11 @@ pub fn check<'a>(
         }),
         None => 0,
     };
+    let freshness_us = decl.freshness.as_ref().and_then(|lit| {
+        durations::micros(lit, Zero::Rejected)
+            .map_err(|e| errors.push(e))
+            .ok()
+    });
     let location = decl.file.as_ref().map(|f| {
         let declared_in = file_names
             .get(f.span.file as usize)
@@ -163,6 +168,7 @@ pub fn check<'a>(
             location,
             topic,
             lateness_us,
+            freshness_us,
             meta: meta(&decl.meta),
             span: span(decl.span),
         },

@@ -47,6 +47,7 @@ pub fn check(
     let mut feats = Vec::new();
     let mut ttl_us = None;
     let mut ttl_seen = false;
+    let (mut freshness_us, mut freshness_seen) = (None, false);
     for clause in &decl.clauses {
         match clause {
             ViewClause::Where(e) => {
@@ -91,6 +92,15 @@ pub fn check(
                 }
             }
             ViewClause::Feature(f) => feats.push(features::check(f, scope.as_ref(), errors)),
+            ViewClause::Freshness(d) => {
+                // The first one counts, as for `ttl`.
+                if !freshness_seen {
+                    freshness_seen = true;
+                    freshness_us = durations::micros(d, Zero::Rejected)
+                        .map_err(|e| errors.push(e))
+                        .ok();
+                }
+            }
             ViewClause::Ttl(d) => {
                 // The parser may keep repeated clauses; the first one counts.
                 if !ttl_seen {
@@ -122,6 +132,7 @@ pub fn check(
         lets,
         features: feats,
         ttl_us,
+        freshness_us,
         meta: meta(&decl.meta),
         span: span(decl.span),
     }

@@ -46,6 +46,15 @@ pub fn lower_stream_plan(
                     time_column: src.time_column.clone(),
                     columns: src.columns.clone(),
                     lateness_us: src.lateness_us,
+                    freshness_us: project
+                        .views
+                        .iter()
+                        .filter(|v| {
+                            project.sources.get(v.source.0).map(|s| &s.name) == Some(&src.name)
+                        })
+                        .filter_map(|v| v.freshness_us)
+                        .chain(src.freshness_us)
+                        .min(),
                 }),
             );
             source_nodes.insert(&src.name, id);

@@ -26,6 +26,9 @@ pub fn print_project(p: &Project) -> String {
         if s.lateness_us != 0 {
             let _ = writeln!(out, "  lateness {}", duration(s.lateness_us));
         }
+        if let Some(f) = s.freshness_us {
+            let _ = writeln!(out, "  freshness {}", duration(f));
+        }
         owner_tags(&mut out, &s.meta);
     }
     for e in &p.entities {
@@ -113,6 +116,9 @@ fn view(out: &mut String, p: &Project, v: &View) {
             }
             None => out.push_str(" lifetime\n"),
         }
+    }
+    if let Some(f) = v.freshness_us {
+        let _ = writeln!(out, "  freshness {}", duration(f));
     }
     if let Some(ttl) = v.ttl_us {
         let _ = writeln!(out, "  ttl {}", duration(ttl));

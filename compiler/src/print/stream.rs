@@ -36,7 +36,14 @@ pub fn print_stream(g: &StreamGraph) -> String {
                     0 => "0".to_string(),
                     us => duration(us),
                 };
-                let _ = writeln!(out, "  time {}, lateness {lateness}", name(&s.time_column));
+                let freshness = s
+                    .freshness_us
+                    .map_or(String::new(), |f| format!(", freshness {}", duration(f)));
+                let _ = writeln!(
+                    out,
+                    "  time {}, lateness {lateness}{freshness}",
+                    name(&s.time_column)
+                );
                 columns(&mut out, &s.columns);
             }
             Op::Aggregate(a) => {

@@ -63,6 +63,10 @@ pub struct SourceOp {
     pub columns: Vec<Column>,
     /// Declared allowed lateness in microseconds (0 when not declared).
     pub lateness_us: i64,
+    /// The tightest freshness contract on the source (its own `freshness` and its
+    /// views'), in microseconds; `None` when none is declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness_us: Option<i64>,
 }
 
 /// The features of one group of the feature plan: one window state per entity.

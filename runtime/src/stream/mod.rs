@@ -9,6 +9,7 @@
 //! (Arrow <-> `Value`), `policy`, `metrics`, `dead_letter`, `error`, `read` (what
 //! reads return), `replay` (answering a spine from an event log, for `featc replay`), `changes`
 //! (entity keys and next-change times, for online stores that mirror the state),
+//! `freshness` (a source's lag against its freshness contract),
 //! `snapshot` (the runtime's state as bytes and back; the codec is `crate::snapshot`).
 //!
 //! Performance (figures in BENCHMARKS.md): `Group::push` resolves a batch's entities
@@ -23,6 +24,7 @@ mod changes;
 mod dead_letter;
 mod encode;
 mod error;
+mod freshness;
 pub mod graph;
 mod group;
 pub(crate) mod intern;
@@ -39,6 +41,7 @@ pub use crate::snapshot::SnapshotError;
 pub use cells::{conform, Cells, ValuesBuilder};
 pub use dead_letter::DeadLetters;
 pub use error::StreamError;
+pub use freshness::Freshness;
 pub use graph::StreamGraph;
 pub use metrics::Metrics;
 pub use policy::{LatePolicy, Options, DEFAULT_FOLD_RUN};
