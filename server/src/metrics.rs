@@ -281,50 +281,49 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
         "gauge",
         (stats.last_checkpoint_seconds.load(Relaxed) as f64 / 1e6).to_string(),
     );
-    let _ = writeln!(out, "# HELP featc_source_watermark_seconds A source's watermark (latest event time minus allowed lateness), Unix seconds.\n# TYPE featc_source_watermark_seconds gauge");
-    for (name, watermark, _, _) in &view.sources {
-        if let Some(w) = watermark {
-            let _ = writeln!(
-                out,
-                "featc_source_watermark_seconds{{source=\"{name}\"}} {}",
-                *w as f64 / 1e6
-            );
-        }
-    }
-    let _ = writeln!(out, "# HELP featc_source_freshness_lag_seconds Now minus a source's latest event time.\n# TYPE featc_source_freshness_lag_seconds gauge");
-    for (name, _, latest, _) in &view.sources {
-        if let Some(l) = latest {
-            let _ = writeln!(
-                out,
-                "featc_source_freshness_lag_seconds{{source=\"{name}\"}} {}",
-                (now_us - l) as f64 / 1e6
-            );
-        }
-    }
-    let _ = writeln!(out, "# HELP featc_source_freshness_contract_seconds A source's freshness contract (the tightest `freshness` of the source and its views).\n# TYPE featc_source_freshness_contract_seconds gauge");
-    for (name, _, _, contract) in &view.sources {
-        if let Some(c) = contract {
-            let _ = writeln!(
-                out,
-                "featc_source_freshness_contract_seconds{{source=\"{name}\"}} {}",
-                *c as f64 / 1e6
-            );
-        }
-    }
-    let _ = writeln!(out, "# HELP featc_source_freshness_violated 1 when a source with a freshness contract has no event within it (now minus its latest event time is longer, or it has none).\n# TYPE featc_source_freshness_violated gauge");
-    for (name, _, latest, contract) in &view.sources {
-        if contract.is_some() {
-            let freshness = featc_runtime::stream::Freshness {
-                contract_us: *contract,
-                lag_us: latest.map(|l| now_us - l),
-            };
-            let _ = writeln!(
-                out,
-                "featc_source_freshness_violated{{source=\"{name}\"}} {}",
-                u8::from(freshness.violated())
-            );
-        }
-    }
+    // One gauge per source, for the sources that have a value.
+    let per_source =
+        |out: &mut String, name: &str, help: &str, value: &dyn Fn(&SourceRow) -> Option<f64>| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            for row in &view.sources {
+                if let Some(v) = value(row) {
+                    let _ = writeln!(out, "{name}{{source=\"{}\"}} {v}", row.0);
+                }
+            }
+        };
+    let seconds = |us: i64| us as f64 / 1e6;
+    per_source(
+        &mut out,
+        "featc_source_watermark_seconds",
+        "A source's watermark (latest event time minus allowed lateness), Unix seconds.",
+        &|r| r.1.map(seconds),
+    );
+    per_source(
+        &mut out,
+        "featc_source_freshness_lag_seconds",
+        "Now minus a source's latest event time.",
+        &|r| r.2.map(|l| seconds(now_us - l)),
+    );
+    per_source(
+        &mut out,
+        "featc_source_freshness_contract_seconds",
+        "A source's freshness contract (the tightest `freshness` of the source and its views).",
+        &|r| r.3.map(seconds),
+    );
+    per_source(
+        &mut out,
+        "featc_source_freshness_violated",
+        "1 when a source with a freshness contract has no event within it (now minus its latest event time is longer, or it has none).",
+        &|r| {
+            r.3.map(|contract| {
+                let freshness = featc_runtime::stream::Freshness {
+                    contract_us: Some(contract),
+                    lag_us: r.2.map(|l| now_us - l),
+                };
+                f64::from(u8::from(freshness.violated()))
+            })
+        },
+    );
     let _ = writeln!(out, "# HELP featc_requests_total Requests answered, by route and status class.\n# TYPE featc_requests_total counter");
     for (route, s) in [("read", &stats.reads), ("push", &stats.pushes)] {
         for (class, n) in [
