@@ -52,8 +52,8 @@ fn a_valid_spec_compiles() {
 fn each_problem_is_named() {
     let cases = [
         (
-            feature(r#""agg": "median", "col": "amount""#),
-            "unknown aggregation `median`",
+            feature(r#""agg": "mode", "col": "amount""#),
+            "unknown aggregation `mode`",
         ),
         (feature(r#""agg": "sum""#), "`sum` needs a column"),
         (

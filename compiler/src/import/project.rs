@@ -33,6 +33,7 @@ const AGGS: &[&str] = &[
     "count_distinct",
     "stddev_pop",
     "var_pop",
+    "median",
 ];
 
 /// The words of the `.feat` language that cannot be bare identifiers.
