@@ -176,6 +176,10 @@ pub struct FeatureDecl {
     pub filter: Option<Expr>,
     /// `None` is a lifetime feature.
     pub window: Option<DurationLit>,
+    /// `over W offset O`: the window ends `O` before the read time.
+    pub offset: Option<DurationLit>,
+    /// `over W exclusive`: the window's end is open; the span of the word.
+    pub exclusive: Option<Span>,
     pub span: Span,
 }
 

@@ -321,7 +321,7 @@ impl Ctx<'_> {
         let _assign = self.next(&mut inner, start)?;
         let agg = self.agg_call(self.next(&mut inner, start)?)?;
         let mut filter = None;
-        let mut window = None;
+        let (mut window, mut offset, mut exclusive) = (None, None, None);
         for part in inner {
             match part.as_rule() {
                 Rule::feature_filter => {
@@ -332,7 +332,16 @@ impl Ctx<'_> {
                     filter = Some(self.expr(expr)?);
                 }
                 Rule::feature_window => {
-                    window = part.into_inner().nth(1).map(|d| self.duration(&d))
+                    for p in part.into_inner() {
+                        match p.as_rule() {
+                            Rule::duration => window = Some(self.duration(&p)),
+                            Rule::window_offset => {
+                                offset = p.into_inner().nth(1).map(|d| self.duration(&d))
+                            }
+                            Rule::window_exclusive => exclusive = Some(self.span(&p)),
+                            _ => {}
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -343,6 +352,8 @@ impl Ctx<'_> {
             agg,
             filter,
             window,
+            offset,
+            exclusive,
             span,
         })
     }

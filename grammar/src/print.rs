@@ -201,6 +201,12 @@ impl Printer<'_> {
                         Some(w) => p.line(&format!("Over {}", w.text), w.span),
                         None => p.bare(&"Lifetime"),
                     }
+                    if let Some(o) = &f.offset {
+                        p.line(&format!("Offset {}", o.text), o.span);
+                    }
+                    if let Some(span) = f.exclusive {
+                        p.line(&"Exclusive", span);
+                    }
                 });
             }
         }

@@ -370,6 +370,13 @@ pub struct Feature {
     pub filter: Option<Expr>,
     /// `None` is a lifetime feature.
     pub window_us: Option<i64>,
+    /// `over W offset O`: the window ends `O` before the read time (µs; 0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub offset_us: i64,
+    /// `over W exclusive`: the window's end is open, `[t - W, t)` (with the offset
+    /// applied first).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive_end: bool,
     /// The result type (see `AggKind::result_type`); nullable unless the aggregation
     /// is zero when empty and the view has no ttl.
     pub ty: DataType,
@@ -704,4 +711,8 @@ impl Literal {
             (a, b) => a == b,
         }
     }
+}
+
+fn is_zero(x: &i64) -> bool {
+    *x == 0
 }

@@ -95,6 +95,11 @@ pub struct FeaturePlan {
     pub filter: Option<usize>,
     /// `None` is a lifetime feature.
     pub window_us: Option<i64>,
+    /// The window is read at `t - shift_us` instead of `t`: the offset, plus 1 µs for
+    /// an exclusive end (times are whole microseconds, so `[t - W, t)` is `(t' - W,
+    /// t']` at `t' = t - 1`). 0 unless windowed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shift_us: i64,
     pub ttl: Option<TtlRule>,
     /// Index into `GroupPlan::filters`: the view's `where` alone (`None`: the view has
     /// none). The view's events are those passing it; a read reports the time of the
@@ -279,6 +284,9 @@ impl GroupPlan {
         if f.window_us.is_some_and(|w| w <= 0) || f.ttl.is_some_and(|t| t.ttl_us <= 0) {
             return Some("a window or ttl is not positive".into());
         }
+        if f.shift_us < 0 || (f.shift_us > 0 && f.window_us.is_none()) {
+            return Some("a window shift is negative or on a lifetime feature".into());
+        }
         None
     }
 }
@@ -393,4 +401,9 @@ impl DistinctExprs {
     pub fn into_vec(self) -> Vec<Expr> {
         self.exprs
     }
+}
+
+/// Serde: an unshifted window is written as before window options existed.
+fn is_zero(x: &i64) -> bool {
+    *x == 0
 }

@@ -34,6 +34,7 @@ fn spec(
         input,
         filter,
         window_us,
+        shift_us: 0,
         view_filter: ttl.and_then(|t| t.filter),
         ttl,
         ty: DataType::Int64,
@@ -70,16 +71,22 @@ fn feature() -> impl Strategy<Value = FeaturePlan> {
         0..cases().len(),
         prop_oneof![Just(None), (0usize..2).prop_map(Some)],
         prop::sample::select(vec![None, Some(1i64), Some(3), Some(7)]),
+        prop::sample::select(vec![0i64, 0, 1, 4]),
         prop_oneof![
             2 => Just(None),
             1 => (prop::sample::select(vec![2i64, 5]), prop_oneof![Just(None), Just(Some(0usize))])
                 .prop_map(|(ttl_us, filter)| Some(TtlRule { ttl_us, filter })),
         ],
     )
-        .prop_map(|(c, filter, window_us, ttl)| {
+        .prop_map(|(c, filter, window_us, shift, ttl)| {
             let (agg, ty) = cases()[c];
             let input = ty.map(|t| SLOTS.iter().position(|s| *s == t).unwrap());
-            spec(agg, input, filter, window_us, ttl)
+            // A shifted window (offset, exclusive end) only with a window.
+            let shift_us = if window_us.is_some() { shift } else { 0 };
+            FeaturePlan {
+                shift_us,
+                ..spec(agg, input, filter, window_us, ttl)
+            }
         })
 }
 
@@ -136,7 +143,8 @@ fn expected(
     }
     let evs: Vec<(i64, Value)> = pushed
         .iter()
-        .filter(|e| e.ts <= t && f.window_us.is_none_or(|w| e.ts > t - w))
+        // A shift reads the window at `t - shift`: `(t - s - W, t - s]`.
+        .filter(|e| e.ts <= t - f.shift_us && f.window_us.is_none_or(|w| e.ts > t - f.shift_us - w))
         .filter(|e| f.filter.is_none_or(|s| e.filters[s]))
         .map(|e| (e.ts, f.input.map_or(Value::Null, |i| e.inputs[i].clone())))
         .collect();

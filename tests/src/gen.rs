@@ -145,7 +145,20 @@ const PREDICATES: &[&str] = &[
     "seen < ts",
     "seen is null or seen >= ts",
 ];
-const WINDOWS: &[&str] = &["500ms", "1s", "1500ms", "2s", "5s", "30s", "90s"];
+const WINDOWS: &[&str] = &[
+    "500ms",
+    "1s",
+    "1500ms",
+    "2s",
+    "5s",
+    "30s",
+    "90s",
+    // Window options: an offset, an exclusive end, both.
+    "1s offset 1s",
+    "2s offset 500ms",
+    "1500ms exclusive",
+    "2s offset 1s exclusive",
+];
 /// Columns any aggregation that orders values can take, with their `.feat` spelling.
 const ANY_COLUMNS: &[&str] = &[
     "i", "f", "s", "b", "ts", "shifted", "i * 2", "ratio", "kind_of", "seen",

@@ -116,12 +116,25 @@ pub fn check(
                 None
             }
         });
+    let offset_us = decl
+        .offset
+        .as_ref()
+        .and_then(|o| match durations::micros(o, Zero::Allowed) {
+            Ok(us) => Some(us),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        })
+        .unwrap_or(0);
     ir::Feature {
         name: decl.name.name.clone(),
         agg: kind.unwrap_or(AggKind::CountStar),
         arg,
         filter,
         window_us,
+        offset_us,
+        exclusive_end: decl.exclusive.is_some(),
         ty,
         meta: ir::Meta {
             docs: decl.docs.clone(),

@@ -156,6 +156,9 @@ impl GroupBuilder {
             input,
             filter,
             window_us: feature.window_us,
+            shift_us: feature
+                .offset_us
+                .saturating_add(i64::from(feature.exclusive_end)),
             ttl,
             view_filter,
             ty: feature.ty,

@@ -112,7 +112,14 @@ fn view(out: &mut String, p: &Project, v: &View) {
         }
         match f.window_us {
             Some(w) => {
-                let _ = writeln!(out, " over {}", duration(w));
+                let _ = write!(out, " over {}", duration(w));
+                if f.offset_us != 0 {
+                    let _ = write!(out, " offset {}", duration(f.offset_us));
+                }
+                if f.exclusive_end {
+                    out.push_str(" exclusive");
+                }
+                out.push('\n');
             }
             None => out.push_str(" lifetime\n"),
         }

@@ -95,6 +95,9 @@ fn feature(f: &FeaturePlan) -> String {
     match f.window_us {
         Some(w) => {
             let _ = write!(s, " over {}", duration(w));
+            if f.shift_us != 0 {
+                let _ = write!(s, " read at t-{}", duration(f.shift_us));
+            }
         }
         None => s.push_str(" lifetime"),
     }

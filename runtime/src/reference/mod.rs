@@ -37,7 +37,7 @@ use refs::collect_columns;
 use table::read_table;
 use value::{key_of, RValue};
 use view::{prepare_view, PreparedView};
-use window::{fresh, in_window};
+use window::{fresh, in_window_with};
 
 use crate::ir::{FeatureId, Project};
 
@@ -151,7 +151,15 @@ pub fn evaluate_with_report(
             }
             let window: Vec<(i64, &RValue)> = rows
                 .iter()
-                .filter(|r| in_window(r.ts, t, feature.window_us))
+                .filter(|r| {
+                    in_window_with(
+                        r.ts,
+                        t,
+                        feature.window_us,
+                        feature.offset_us,
+                        feature.exclusive_end,
+                    )
+                })
                 .filter_map(|r| r.values[slot].as_ref().map(|v| (r.ts, v)))
                 .collect();
             let value = aggregate(feature.agg, feature.ty, &window).map_err(|message| {

@@ -14,6 +14,24 @@ pub fn in_window(ts: i64, t: i64, window_us: Option<i64>) -> bool {
     }
 }
 
+/// `in_window` for a feature `over W [offset O] [exclusive]` (semantics.md, "Window
+/// options"): `t - O - W < ts <= t - O`, or `t - O - W <= ts < t - O` with an exclusive
+/// end.
+pub fn in_window_with(
+    ts: i64,
+    t: i64,
+    window_us: Option<i64>,
+    offset_us: i64,
+    exclusive_end: bool,
+) -> bool {
+    let (ts, end) = (ts as i128, t as i128 - offset_us as i128);
+    match (window_us, exclusive_end) {
+        (None, _) => ts <= end,
+        (Some(w), false) => end - (w as i128) < ts && ts <= end,
+        (Some(w), true) => end - (w as i128) <= ts && ts < end,
+    }
+}
+
 /// True when a view with `ttl D` is fresh at `t`: some event time is in `(t - D, t]`.
 pub fn fresh(times: impl IntoIterator<Item = i64>, t: i64, ttl_us: i64) -> bool {
     times.into_iter().any(|ts| in_window(ts, t, Some(ttl_us)))
@@ -32,5 +50,14 @@ mod tests {
         assert!(in_window(i64::MIN, 0, None));
         assert!(in_window(i64::MAX, i64::MAX, Some(i64::MAX)));
         assert!(!in_window(i64::MIN, i64::MAX, Some(i64::MAX)));
+        // `over 10 offset 5`: (t - 15, t - 5]; exclusive: [t - 15, t - 5).
+        assert!(!in_window_with(5, 20, Some(10), 5, false));
+        assert!(in_window_with(6, 20, Some(10), 5, false));
+        assert!(in_window_with(15, 20, Some(10), 5, false));
+        assert!(!in_window_with(16, 20, Some(10), 5, false));
+        assert!(in_window_with(5, 20, Some(10), 5, true));
+        assert!(!in_window_with(15, 20, Some(10), 5, true));
+        assert!(in_window_with(14, 20, Some(10), 0, true));
+        assert!(!in_window_with(20, 20, Some(10), 0, true));
     }
 }

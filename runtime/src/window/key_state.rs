@@ -474,6 +474,7 @@ impl KeyState {
         let span = 2 * self.fold_run as usize;
         let len = self.buf.len();
         for (c, plan) in self.cursors.iter().zip(&self.spec.cursors) {
+            let t = t.saturating_sub(plan.shift_us);
             if c.t.is_none_or(|ct| ct > t) {
                 continue;
             }
@@ -585,8 +586,10 @@ impl KeyState {
         self.prefetch_for_read();
         self.warm(t);
         for k in 0..self.cursors.len() {
-            if self.cursors[k].t != Some(t) {
-                self.advance(k, t);
+            // A shifted window (offset, exclusive end) is the plain window read earlier.
+            let at = t.saturating_sub(self.spec.cursors[k].shift_us);
+            if self.cursors[k].t != Some(at) {
+                self.advance(k, at);
             }
         }
         out.clear();
@@ -630,15 +633,22 @@ impl KeyState {
     /// re-reads at the time it gets sees every change, sometimes with nothing new.
     pub fn next_change_after(&self, t: i64) -> Option<i64> {
         let buf = &self.buf;
-        let upto = buf.first_after(t);
-        let mut next = buf.ts.get(upto).copied();
+        let mut next: Option<i64> = None;
+        let mut at = |time: i64| next = Some(next.map_or(time, |n: i64| n.min(time)));
         for cursor in &self.spec.cursors {
+            // A cursor shifted by `s` reads at `t - s`: its events come in at `ts + s`
+            // and go out at `ts + W + s`.
+            let s = cursor.shift_us;
+            let read = t.saturating_sub(s);
+            let upto = buf.first_after(read);
+            if let Some(&ts) = buf.ts.get(upto) {
+                at(ts.saturating_add(s));
+            }
             let Some(w) = cursor.window_us else { continue };
             // The oldest event still in the window at `t` leaves first.
-            let oldest = buf.first_after(t.saturating_sub(w));
+            let oldest = buf.first_after(read.saturating_sub(w));
             if oldest < upto {
-                let out = buf.ts[oldest].saturating_add(w);
-                next = Some(next.map_or(out, |n| n.min(out)));
+                at(buf.ts[oldest].saturating_add(w).saturating_add(s));
             }
         }
         next
@@ -716,8 +726,9 @@ impl KeyState {
         self.prefetch_accs();
         self.warm(horizon);
         for k in 0..self.cursors.len() {
-            if self.cursors[k].t.is_none_or(|ct| ct < horizon) {
-                self.advance(k, horizon);
+            let at = horizon.saturating_sub(self.spec.cursors[k].shift_us);
+            if self.cursors[k].t.is_none_or(|ct| ct < at) {
+                self.advance(k, at);
             }
         }
         let end = self.buf.first_after(f);

@@ -119,6 +119,8 @@ pub(crate) struct Alias {
 #[derive(Debug, Clone)]
 pub(crate) struct CursorPlan {
     pub window_us: Option<i64>,
+    /// The cursor is read at `t - shift_us` for a read at `t` (`FeaturePlan::shift_us`).
+    pub shift_us: i64,
     /// Column indices, in the order of the cursor's accumulators.
     pub columns: Vec<usize>,
     /// The outputs after the accumulators, each read from one of them.
@@ -179,7 +181,7 @@ pub struct KeySpec {
 fn plan_cursors(
     columns: &[Column],
     aggs: &[AggKind],
-    windows: &[Option<i64>],
+    windows: &[(Option<i64>, i64)],
 ) -> (Vec<CursorPlan>, Vec<(usize, usize)>) {
     let n = columns.len();
     let events = |c: usize| {
@@ -204,11 +206,16 @@ fn plan_cursors(
     let mut cursors: Vec<CursorPlan> = Vec::new();
     let mut place = vec![(0, 0); n];
     for c in (0..n).filter(|&c| twin[c].is_none() && host[c].is_none()) {
-        let k = match cursors.iter().position(|p| p.window_us == windows[c]) {
+        let (window_us, shift_us) = windows[c];
+        let k = match cursors
+            .iter()
+            .position(|p| p.window_us == window_us && p.shift_us == shift_us)
+        {
             Some(k) => k,
             None => {
                 cursors.push(CursorPlan {
-                    window_us: windows[c],
+                    window_us,
+                    shift_us,
                     columns: Vec::new(),
                     aliases: Vec::new(),
                     clear: Vec::new(),
@@ -269,7 +276,7 @@ impl KeySpec {
     ) -> Result<KeySpec, SpecError> {
         let n_inputs = slot_types.len();
         let mut columns = Vec::new();
-        let mut windows: Vec<Option<i64>> = Vec::new();
+        let mut windows: Vec<(Option<i64>, i64)> = Vec::new();
         for (i, f) in features.iter().enumerate() {
             if f.input.is_none() != (f.agg == AggKind::CountStar) {
                 return Err(SpecError::Input { feature: i });
@@ -326,7 +333,7 @@ impl KeySpec {
                 filter: f.filter,
                 proto,
             });
-            windows.push(f.window_us);
+            windows.push((f.window_us, f.shift_us));
         }
         let mut ttl_column = Vec::with_capacity(features.len());
         let mut ttls: Vec<(TtlRule, usize)> = Vec::new();
@@ -347,7 +354,7 @@ impl KeySpec {
                         filter: t.filter,
                         proto,
                     });
-                    windows.push(Some(t.ttl_us));
+                    windows.push((Some(t.ttl_us), 0));
                     ttls.push((t, c));
                     c
                 }
@@ -358,7 +365,11 @@ impl KeySpec {
             .map(|c| features.get(c).map_or(AggKind::CountStar, |f| f.agg))
             .collect();
         let (cursors, place) = plan_cursors(&columns, &aggs, &windows);
-        let max_window_us = windows.iter().flatten().copied().max();
+        // How far back of a read time any cursor reaches (its shift included).
+        let max_window_us = windows
+            .iter()
+            .filter_map(|(w, shift)| w.map(|w| w.saturating_add(*shift)))
+            .max();
         let lifetime_cursor = cursors.iter().position(|p| p.window_us.is_none());
         // A slot no feature reads is not stored.
         let mut stored: Vec<Option<Option<DataType>>> = vec![None; n_inputs];
@@ -408,6 +419,7 @@ mod tests {
             input: Some(input),
             filter: None,
             window_us,
+            shift_us: 0,
             ttl: None,
             view_filter: None,
             ty: DataType::Float64,

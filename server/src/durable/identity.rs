@@ -81,7 +81,7 @@ impl Identity {
                         .filter_map(|p| plan.predicates.get(*p))
                         .collect()
                 };
-                let description = serde_json::json!({
+                let mut description = serde_json::json!({
                     "source": source,
                     "entity": plan.entity,
                     "keys": plan.keys,
@@ -93,6 +93,11 @@ impl Identity {
                     "input": input,
                     "filter": predicates(f.filter),
                 });
+                // Recorded only when set, so that the identity of a state built before
+                // window options existed is unchanged.
+                if f.shift_us != 0 {
+                    description["shift_us"] = serde_json::json!(f.shift_us);
+                }
                 let text = serde_json::to_string(&without_spans(description))
                     .map_err(|e| e.to_string())?;
                 features.insert(f.name.clone(), text);
