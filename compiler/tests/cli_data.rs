@@ -289,3 +289,42 @@ fn a_feature_named_like_a_spine_column_is_refused_by_both_paths() {
         );
     }
 }
+
+/// The delivery example (percentiles, shifted windows, a freshness contract): the
+/// streaming replay, events shuffled within the lateness, writes the training set's
+/// bytes.
+#[test]
+fn the_delivery_example_replays_to_its_training_set() {
+    let dir = scratch("delivery");
+    let spine = "examples/delivery/data/spine.csv";
+    let batch = dir.join("batch.csv").display().to_string();
+    let replay = dir.join("replay.csv").display().to_string();
+    let o = featc(&[
+        "training-set",
+        "examples/delivery",
+        "--spine",
+        spine,
+        "--out",
+        &batch,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = featc(&[
+        "replay",
+        "examples/delivery",
+        "--spine",
+        spine,
+        "--out",
+        &replay,
+        "--disorder",
+        "10m",
+        "--batch-size",
+        "7",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let batch = std::fs::read_to_string(batch).expect("batch output");
+    assert_eq!(
+        batch,
+        std::fs::read_to_string(replay).expect("replay output")
+    );
+    assert_eq!(batch.lines().count(), 53, "52 spine rows and a header");
+}

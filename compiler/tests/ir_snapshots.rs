@@ -83,6 +83,14 @@ fn fraud_example_ir() {
 }
 
 #[test]
+fn delivery_example_ir() {
+    let (input, p) = ir_of("examples/delivery");
+    assert_eq!(p.sources[0].freshness_us, Some(3_600_000_000));
+    assert_eq!(p.views[0].freshness_us, Some(1_800_000_000));
+    insta::assert_snapshot!("ir_delivery", with_input(&input, &p));
+}
+
+#[test]
 fn ir_round_trips_through_json() {
     let (_, p) = ir_of("tests/cases/marketplace");
     let json = serde_json::to_string(&p).expect("serializable");

@@ -53,6 +53,7 @@ fn every_feat_block_in_the_docs_compiles() {
 fn example_and_case_projects_compile() {
     for dir in [
         "examples/fraud",
+        "examples/delivery",
         "tests/cases/synthetic",
         "tests/cases/marketplace",
     ] {

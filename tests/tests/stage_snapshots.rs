@@ -16,6 +16,7 @@ fn projects() -> Vec<(&'static str, PathBuf)> {
         ("synthetic", featc_tests::cases_dir().join("synthetic")),
         ("marketplace", featc_tests::cases_dir().join("marketplace")),
         ("fraud", featc_tests::examples_dir().join("fraud")),
+        ("delivery", featc_tests::examples_dir().join("delivery")),
     ]
 }
 
