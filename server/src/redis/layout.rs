@@ -30,17 +30,21 @@ pub struct HashPlan {
     /// The entity's key names, in key order.
     pub key_names: Vec<String>,
     /// The service's features of this entity, as output feature indices, in service
-    /// order.
+    /// order (what a read of the hash's vector selects).
     pub features: Vec<usize>,
-    /// For each of `features`: its name, its view, and its view's ttl (µs).
-    pub names: Vec<String>,
-    pub views: Vec<String>,
-    pub ttls: Vec<Option<i64>>,
-    /// Field names, made once (a sink encodes many hashes): each feature's, its
-    /// status field's, and its view's event-time field's.
-    fields: Vec<Arc<str>>,
-    status_fields: Vec<Arc<str>>,
-    event_time_fields: Vec<Arc<str>>,
+    /// For each of `features`, how the hash spells it.
+    fields: Vec<HashField>,
+}
+
+/// One feature of a hash: its field names, made once (a sink encodes many hashes),
+/// its view and its view's ttl.
+#[derive(Debug, Clone, PartialEq)]
+struct HashField {
+    value: Arc<str>,
+    status: Arc<str>,
+    view: String,
+    event_time: Arc<str>,
+    ttl_us: Option<i64>,
 }
 
 impl HashPlan {
@@ -74,26 +78,20 @@ impl HashPlan {
                             entity: op.plan.entity.clone(),
                             key_names: op.plan.keys.iter().map(|k| k.name.clone()).collect(),
                             features: Vec::new(),
-                            names: Vec::new(),
-                            views: Vec::new(),
-                            ttls: Vec::new(),
                             fields: Vec::new(),
-                            status_fields: Vec::new(),
-                            event_time_fields: Vec::new(),
                         });
                         plans.len() - 1
                     }
                 };
                 let plan = &mut plans[at];
                 plan.features.push(i);
-                plan.names.push(f.name.clone());
-                plan.views.push(f.view.clone());
-                plan.ttls.push(f.ttl.map(|t| t.ttl_us));
-                plan.fields.push(Arc::from(f.name.as_str()));
-                plan.status_fields
-                    .push(Arc::from(format!("{STATUS_PREFIX}{}", f.name)));
-                plan.event_time_fields
-                    .push(Arc::from(format!("{EVENT_TIME_PREFIX}{}", f.view)));
+                plan.fields.push(HashField {
+                    value: Arc::from(f.name.as_str()),
+                    status: Arc::from(format!("{STATUS_PREFIX}{}", f.name)),
+                    view: f.view.clone(),
+                    event_time: Arc::from(format!("{EVENT_TIME_PREFIX}{}", f.view)),
+                    ttl_us: f.ttl.map(|t| t.ttl_us),
+                });
             }
         }
         plans
@@ -118,10 +116,10 @@ impl HashPlan {
         out
     }
 
-    /// What to write for `vector` (a read of `features` for one key): the fields, and
-    /// when the key expires.
+    /// What to write for `vector` (a read of `features` for one key, in their
+    /// order): the fields, and when the key expires.
     pub fn encode(&self, vector: &FeatureVector) -> HashWrite {
-        let mut fields: Vec<(Arc<str>, String)> = Vec::with_capacity(self.features.len() + 4);
+        let mut fields: Vec<(Arc<str>, String)> = Vec::with_capacity(self.fields.len() + 4);
         fields.push((Arc::clone(&AS_OF), format_time(vector.at)));
         // The latest time each view's values stay non-null until (ttl views only).
         let mut lives_until: Option<i64> = None;
@@ -130,34 +128,20 @@ impl HashPlan {
         // Event times and statuses after the values, so that the fields read in the
         // service's order first.
         let mut after = Vec::new();
-        // The plan's names (a vector read with other features than the plan's, which
-        // featc never does, would name its fields itself).
-        let name = |list: &[Arc<str>], i: usize, fallback: &dyn Fn() -> String| {
-            list.get(i)
-                .cloned()
-                .unwrap_or_else(|| Arc::from(fallback()))
-        };
-        for (i, fv) in vector.features.iter().enumerate() {
+        for (fv, field) in vector.features.iter().zip(&self.fields) {
             if let Some(text) = value_text(&fv.value) {
-                fields.push((name(&self.fields, i, &|| fv.name.to_string()), text));
+                fields.push((Arc::clone(&field.value), text));
             }
             if let Some(status) = status_text(&fv.status) {
-                let field = name(&self.status_fields, i, &|| {
-                    format!("{STATUS_PREFIX}{}", fv.name)
-                });
-                after.push((field, status.to_string()));
+                after.push((Arc::clone(&field.status), status.to_string()));
             }
-            let view = self.views.get(i).map_or("", String::as_str);
-            if !views_done.contains(&view) {
-                views_done.push(view);
+            if !views_done.contains(&field.view.as_str()) {
+                views_done.push(&field.view);
                 if let Some(ts) = fv.event_time {
-                    let field = name(&self.event_time_fields, i, &|| {
-                        format!("{EVENT_TIME_PREFIX}{view}")
-                    });
-                    after.push((field, format_time(ts)));
+                    after.push((Arc::clone(&field.event_time), format_time(ts)));
                 }
             }
-            match self.ttls.get(i).copied().flatten() {
+            match field.ttl_us {
                 Some(ttl) => {
                     if let Some(ts) = fv.event_time {
                         let until = ts.saturating_add(ttl);
@@ -260,12 +244,7 @@ mod tests {
             entity: "pair".into(),
             key_names: vec!["a".into(), "b".into()],
             features: vec![],
-            names: vec![],
-            views: vec![],
-            ttls: vec![],
             fields: vec![],
-            status_fields: vec![],
-            event_time_fields: vec![],
         };
         let key = plan.key(
             "featc:",

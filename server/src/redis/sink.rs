@@ -20,12 +20,13 @@ use std::time::{Duration, Instant};
 use datafusion::arrow::array::Array;
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::ir::DataType;
-use featc_runtime::stream::{conform, Cells, FeatureVector, Selection, StreamGraph, StreamRuntime};
+use featc_runtime::stream::{conform, Cells, FeatureVector, StreamGraph, StreamRuntime};
 use featc_runtime::value::{Value, ValueKey};
 
 use super::layout::{HashPlan, HashWrite};
 use super::sender::{HashSender, Job, Outcome};
 use super::store::{RedisStore, RedisTarget, HASHES_PER_ROUND_TRIP};
+use super::vectors::read_vector;
 use crate::config::Clock;
 use crate::online::Online;
 use crate::time::now_us;
@@ -241,16 +242,7 @@ impl Sink {
     fn redo(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Restarted => self.touch_all(),
-            Outcome::Failed(slots) => {
-                for slot in slots {
-                    if let Some(s) = self.slots.get_mut(slot as usize) {
-                        if !s.pending {
-                            s.pending = true;
-                            self.pending.push(slot);
-                        }
-                    }
-                }
-            }
+            Outcome::Failed(slots) => slots.into_iter().for_each(|slot| self.mark(slot)),
         }
         if self.oldest_change.is_none() {
             self.oldest_change = Some(Instant::now());
@@ -322,40 +314,37 @@ impl Sink {
         }
     }
 
-    /// Marks every entity the sink follows pending.
-    fn touch_all(&mut self) {
-        for (slot, s) in self.slots.iter_mut().enumerate() {
-            if !s.pending {
-                s.pending = true;
-                self.pending.push(slot as u32);
-            }
-        }
-    }
-
-    /// Marks one entity key pending (creating its slot the first time).
-    fn touch(&mut self, entity: usize, key: Vec<Value>) {
-        let canonical: Vec<ValueKey> = key.iter().map(|v| ValueKey(v.canonical())).collect();
-        let slot = match self.slot_of.get(&(entity, canonical)) {
-            Some(&s) => s,
-            None => {
-                let s = self.slots.len() as u32;
-                let canonical = key.iter().map(|v| ValueKey(v.canonical())).collect();
-                self.slot_of.insert((entity, canonical), s);
-                self.slots.push(Slot {
-                    entity,
-                    key,
-                    due: None,
-                    pending: false,
-                });
-                s
-            }
-        };
+    /// Marks a slot pending (once: `pending` lists each slot at most once).
+    fn mark(&mut self, slot: u32) {
         if let Some(s) = self.slots.get_mut(slot as usize) {
             if !s.pending {
                 s.pending = true;
                 self.pending.push(slot);
             }
         }
+    }
+
+    /// Marks every entity the sink follows pending.
+    fn touch_all(&mut self) {
+        for slot in 0..self.slots.len() as u32 {
+            self.mark(slot);
+        }
+    }
+
+    /// Marks one entity key pending (creating its slot the first time).
+    fn touch(&mut self, entity: usize, key: Vec<Value>) {
+        let canonical: Vec<ValueKey> = key.iter().map(|v| ValueKey(v.canonical())).collect();
+        let slots = &mut self.slots;
+        let slot = *self.slot_of.entry((entity, canonical)).or_insert_with(|| {
+            slots.push(Slot {
+                entity,
+                key,
+                due: None,
+                pending: false,
+            });
+            (slots.len() - 1) as u32
+        });
+        self.mark(slot);
     }
 
     /// Reads every pending entity (and every one whose change is due) at "now" and
@@ -371,11 +360,9 @@ impl Sink {
             let now = self.online.state.read(|rt| self.online.now(rt));
             self.take_due(now);
         }
-        let mut hashes: Vec<(String, HashWrite)> = Vec::new();
         while !self.pending.is_empty() {
             let n = self.pending.len().min(SLOTS_PER_READ);
             let batch: Vec<u32> = self.pending[self.pending.len() - n..].to_vec();
-            hashes.clear();
             // The state copy reads use is held for a few entities at a time, and
             // the hashes are encoded after it is let go: HTTP reads wait at most
             // for one short stretch of lookups.
@@ -402,13 +389,16 @@ impl Sink {
                 next.extend(part_next);
             }
             let prefix = &self.prefix;
-            hashes.extend(vectors.iter().filter_map(|(p, slot, vector)| {
-                let plan = self.plans.get(*p)?;
-                let key = &self.slots.get(*slot as usize)?.key;
-                Some((plan.key(prefix, key), plan.encode(vector)))
-            }));
+            let hashes: Vec<(String, HashWrite)> = vectors
+                .iter()
+                .filter_map(|(p, slot, vector)| {
+                    let plan = self.plans.get(*p)?;
+                    let key = &self.slots.get(*slot as usize)?.key;
+                    Some((plan.key(prefix, key), plan.encode(vector)))
+                })
+                .collect();
             let job = Job {
-                hashes: std::mem::take(&mut hashes),
+                hashes,
                 slots: batch.clone(),
                 first_change: self.oldest_change.take(),
             };
@@ -447,13 +437,10 @@ impl Sink {
                 continue;
             }
             s.due = None;
-            if !s.pending {
-                s.pending = true;
-                self.pending.push(slot);
-                if self.oldest_change.is_none() {
-                    self.oldest_change = Some(Instant::now());
-                }
+            if !s.pending && self.oldest_change.is_none() {
+                self.oldest_change = Some(Instant::now());
             }
+            self.mark(slot);
         }
     }
 }
@@ -480,9 +467,7 @@ fn read_slots(
         };
         for &p in plans_of.get(s.entity).map(Vec::as_slice).unwrap_or(&[]) {
             if let Some(plan) = plans.get(p) {
-                let selection = Selection::Indices(&plan.features);
-                let vector = rt.get_keys(&[(plan.entity.as_str(), &s.key)], &selection, now)?;
-                out.push((p, slot, vector));
+                out.push((p, slot, read_vector(rt, plan, &s.key, now)?));
             }
         }
         let entity = entities.get(s.entity).map_or("", String::as_str);

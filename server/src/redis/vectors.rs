@@ -1,12 +1,23 @@
-//! Feature vectors read from the runtime as the hashes the layout writes: the one
-//! place both `materialize` and the live sink turn state into Redis writes.
+//! Feature vectors read from the runtime for the hashes the layout writes: the one
+//! place both `materialize` and the live sink read the state for Redis.
 
-use featc_runtime::stream::{Selection, StreamError, StreamRuntime};
+use featc_runtime::stream::{FeatureVector, Selection, StreamError, StreamRuntime};
 use featc_runtime::value::Value;
 
 use super::layout::{HashPlan, HashWrite};
 
-/// The hash of `plan` for each of `keys` (keys of `plan.entity`), read at `at`.
+/// The vector of `plan`'s features for `key` (a key of `plan.entity`) at `at`.
+pub fn read_vector(
+    rt: &mut StreamRuntime,
+    plan: &HashPlan,
+    key: &[Value],
+    at: i64,
+) -> Result<FeatureVector, StreamError> {
+    let selection = Selection::Indices(&plan.features);
+    rt.get_keys(&[(plan.entity.as_str(), key)], &selection, at)
+}
+
+/// The hash of `plan` for each of `keys`, read at `at`.
 pub fn read_hashes(
     rt: &mut StreamRuntime,
     plan: &HashPlan,
@@ -15,9 +26,8 @@ pub fn read_hashes(
     at: i64,
     out: &mut Vec<(String, HashWrite)>,
 ) -> Result<(), StreamError> {
-    let selection = Selection::Indices(&plan.features);
     for key in keys {
-        let vector = rt.get_keys(&[(plan.entity.as_str(), key)], &selection, at)?;
+        let vector = read_vector(rt, plan, key, at)?;
         out.push((plan.key(prefix, key), plan.encode(&vector)));
     }
     Ok(())
