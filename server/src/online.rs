@@ -252,7 +252,7 @@ impl Online {
                         s.name.clone(),
                         rt.watermark(&s.name),
                         rt.latest_event_time(&s.name),
-                        rt.freshness(&s.name, 0).and_then(|f| f.contract_us),
+                        rt.freshness_contract(&s.name).flatten(),
                     )
                 })
                 .collect(),

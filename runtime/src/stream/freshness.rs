@@ -26,12 +26,18 @@ impl Freshness {
 }
 
 impl StreamRuntime {
+    /// The tightest freshness contract on `source` and its views (µs): `Some(None)`
+    /// when none is declared, `None` for a source the graph does not read.
+    pub fn freshness_contract(&self, source: &str) -> Option<Option<i64>> {
+        let (_, op) = self.graph().sources().find(|(_, s)| s.name == source)?;
+        Some(op.freshness_us)
+    }
+
     /// Source `source`'s freshness at `now`; `None` for a source the graph does not
     /// read.
     pub fn freshness(&self, source: &str, now: i64) -> Option<Freshness> {
-        let (_, op) = self.graph().sources().find(|(_, s)| s.name == source)?;
         Some(Freshness {
-            contract_us: op.freshness_us,
+            contract_us: self.freshness_contract(source)?,
             lag_us: self
                 .latest_event_time(source)
                 .map(|t| now.saturating_sub(t)),
