@@ -3,19 +3,9 @@
 
 use featc_runtime::stream::StreamRuntime;
 
-use super::layout::{Expiry, HashPlan};
-use super::store::{RedisStore, HASHES_PER_ROUND_TRIP};
+use super::layout::HashPlan;
+use super::store::{RedisStore, Written, HASHES_PER_ROUND_TRIP};
 use super::vectors::read_hashes;
-
-/// What a materialization wrote.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Materialized {
-    /// Hashes written.
-    pub written: u64,
-    /// Keys deleted because every feature of the hash was null (each view's ttl had
-    /// run out).
-    pub deleted: u64,
-}
 
 /// Writes the hash of every key of every plan's entity at `at` (`rt` must hold every
 /// event with `ts <= at`, and may hold no later one for the values to be as of `at`).
@@ -26,27 +16,22 @@ pub fn materialize(
     at: i64,
     store: &mut RedisStore,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<Materialized, String> {
+) -> Result<Written, String> {
     let prefix = store.target().prefix.clone();
     let keyed: Vec<_> = plans
         .iter()
         .map(|p| (p, rt.entity_keys(&p.entity)))
         .collect();
     let total: u64 = keyed.iter().map(|(_, k)| k.len() as u64).sum();
-    let mut done = Materialized::default();
+    let mut done = Written::default();
     let mut hashes = Vec::with_capacity(HASHES_PER_ROUND_TRIP * 4);
     for (plan, keys) in &keyed {
         for chunk in keys.chunks(HASHES_PER_ROUND_TRIP * 4) {
             hashes.clear();
             read_hashes(rt, plan, &prefix, chunk, at, &mut hashes).map_err(|e| e.to_string())?;
-            store.write(&hashes)?;
-            for (_, h) in &hashes {
-                if h.expiry == Expiry::Now {
-                    done.deleted += 1;
-                } else {
-                    done.written += 1;
-                }
-            }
+            let chunk_done = store.write(&hashes)?;
+            done.written += chunk_done.written;
+            done.deleted += chunk_done.deleted;
             progress(done.written + done.deleted, total);
         }
     }

@@ -12,6 +12,6 @@ pub mod store;
 pub mod vectors;
 
 pub use layout::{HashPlan, DEFAULT_PREFIX};
-pub use materialize::{materialize, Materialized};
+pub use materialize::materialize;
 pub use sink::{SinkHandle, Sinking};
-pub use store::{RedisStore, RedisTarget};
+pub use store::{RedisStore, RedisTarget, Written};

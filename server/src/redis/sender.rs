@@ -11,7 +11,7 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::layout::{Expiry, HashWrite};
+use super::layout::HashWrite;
 use super::store::RedisStore;
 use crate::online::Online;
 
@@ -88,14 +88,9 @@ fn write_jobs(
     let stats = &online.stats;
     for job in inbox {
         match store.write(&job.hashes) {
-            Ok(()) => {
-                for (_, h) in &job.hashes {
-                    if h.expiry == Expiry::Now {
-                        stats.redis_deleted.fetch_add(1, Relaxed);
-                    } else {
-                        stats.redis_written.fetch_add(1, Relaxed);
-                    }
-                }
+            Ok(done) => {
+                stats.redis_written.fetch_add(done.written, Relaxed);
+                stats.redis_deleted.fetch_add(done.deleted, Relaxed);
                 if let Some(first) = job.first_change {
                     let lag = u64::try_from(first.elapsed().as_micros()).unwrap_or(u64::MAX);
                     stats.redis_lag_us.store(lag, Relaxed);

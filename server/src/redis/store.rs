@@ -29,6 +29,16 @@ impl RedisTarget {
     }
 }
 
+/// What a write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Hashes written.
+    pub written: u64,
+    /// Keys deleted because every feature of the hash was null (each view's ttl had
+    /// run out).
+    pub deleted: u64,
+}
+
 /// Hashes per transaction: a pipeline of this many hashes is one round trip and one
 /// MULTI/EXEC.
 pub const HASHES_PER_ROUND_TRIP: usize = 512;
@@ -85,18 +95,21 @@ impl RedisStore {
 
     /// Replaces each key's hash with its fields (or deletes the key), in transactions
     /// of `HASHES_PER_ROUND_TRIP` hashes: `DEL`, `HSET`, then `PEXPIRE` when the hash
-    /// expires. Returns once Redis has applied every one; on an error, the hashes of
-    /// the failed transaction and after it may not be written (writing them again is
-    /// harmless).
-    pub fn write(&mut self, hashes: &[(String, HashWrite)]) -> Result<(), String> {
+    /// expires. Returns once Redis has applied every one, with how many hashes were
+    /// written and how many keys deleted; on an error, the hashes of the failed
+    /// transaction and after it may not be written (writing them again is harmless).
+    pub fn write(&mut self, hashes: &[(String, HashWrite)]) -> Result<Written, String> {
+        let mut done = Written::default();
         for chunk in hashes.chunks(HASHES_PER_ROUND_TRIP) {
             let mut pipe = redis::pipe();
             pipe.atomic();
             for (key, hash) in chunk {
                 pipe.cmd("DEL").arg(key).ignore();
                 if hash.expiry == Expiry::Now {
+                    done.deleted += 1;
                     continue;
                 }
+                done.written += 1;
                 let hset = pipe.cmd("HSET").arg(key);
                 for (field, value) in &hash.fields {
                     hset.arg(&**field).arg(value);
@@ -109,6 +122,6 @@ impl RedisStore {
             pipe.query::<()>(&mut self.connection)
                 .map_err(|e| format!("Redis at {}: {e}", self.target.url))?;
         }
-        Ok(())
+        Ok(done)
     }
 }
