@@ -327,4 +327,31 @@ fn the_delivery_example_replays_to_its_training_set() {
         std::fs::read_to_string(replay).expect("replay output")
     );
     assert_eq!(batch.lines().count(), 53, "52 spine rows and a header");
+
+    // The service with request fields: the spine's `distance_km` and `items` columns.
+    let batch = dir.join("eta_v2_batch.csv").display().to_string();
+    let replay = dir.join("eta_v2_replay.csv").display().to_string();
+    for (command, out) in [("training-set", &batch), ("replay", &replay)] {
+        let o = featc(&[
+            command,
+            "examples/delivery",
+            "--service",
+            "eta_v2",
+            "--spine",
+            spine,
+            "--out",
+            out,
+        ]);
+        assert!(o.status.success(), "{command}: {}", stderr(&o));
+    }
+    let batch = std::fs::read_to_string(batch).expect("batch output");
+    assert_eq!(
+        batch,
+        std::fs::read_to_string(replay).expect("replay output")
+    );
+    let header = batch.lines().next().unwrap_or_default();
+    assert_eq!(
+        header,
+        "restaurant_id,ts,distance_km,items,minutes_p50_7d,minutes_p90_trend,eta_minutes,large_order"
+    );
 }

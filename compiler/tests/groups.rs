@@ -6,7 +6,7 @@ use featc::ir::{FeatureId, Project};
 use featc::lower::groups::plan_groups;
 use featc::print::ir::top;
 use featc::SourceFile;
-use featc_runtime::plan::{FeatureRef, Plan};
+use featc_runtime::plan::{FeatureRef, Output, Plan};
 
 const PROJECT: &str = "
 source events {
@@ -149,8 +149,8 @@ fn a_feature_requested_twice_is_computed_once_and_output_twice() {
         group: 0,
         feature: 0,
     };
-    assert_eq!(plan.outputs[0], first);
-    assert_eq!(plan.outputs[2], first);
+    assert_eq!(plan.outputs[0], Output::Aggregate(first));
+    assert_eq!(plan.outputs[2], Output::Aggregate(first));
 }
 
 #[test]
@@ -168,10 +168,10 @@ fn a_broken_plan_is_refused_by_validate() {
     bad_type.groups[0].features[0].ty = featc::ir::DataType::String;
     assert!(bad_type.validate().is_err(), "sum(float64) is not a string");
     let mut dangling = good;
-    dangling.outputs.push(FeatureRef {
+    dangling.outputs.push(Output::Aggregate(FeatureRef {
         group: 0,
         feature: 9,
-    });
+    }));
     assert!(dangling.validate().is_err(), "an output past the features");
 }
 

@@ -70,10 +70,14 @@ fn hash_kinds(graph: &StreamGraph) -> Vec<HashKind> {
     let mut kinds: Vec<HashKind> = Vec::new();
     for service in &output.services {
         for &i in &service.features {
-            let of = output.features[i];
-            let op = graph.aggregate(of.aggregate).expect("aggregate");
+            let featc_runtime::stream::graph::OutputFeature::Aggregate { aggregate, index } =
+                output.features[i]
+            else {
+                continue;
+            };
+            let op = graph.aggregate(aggregate).expect("aggregate");
             let plan = &op.plan;
-            let name = plan.features[of.index].name.clone();
+            let name = plan.features[index].name.clone();
             let kind = match kinds
                 .iter_mut()
                 .find(|k| k.service == service.name && k.entity == plan.entity)

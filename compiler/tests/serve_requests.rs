@@ -680,3 +680,92 @@ fn freshness_contracts_are_reported_on_metrics() {
         "{text}"
     );
 }
+
+/// Derived features with request fields, read online: `featc serve` answers the
+/// delivery example's `eta_v2` with `request_context` exactly as `featc training-set
+/// --service eta_v2` computes the same rows (the spine's `distance_km` and `items`
+/// are the request's fields), and refuses a read without them, naming the field.
+#[test]
+fn request_context_feeds_derived_features_as_the_spine_does() {
+    let stderr = std::env::temp_dir().join(format!("featc-request-{}.txt", std::process::id()));
+    let served = Served::start(
+        &["examples/delivery", "--bootstrap", "--clock", "events"],
+        &stderr,
+    );
+    served.wait_ready();
+    let out = std::env::temp_dir().join(format!("featc-request-{}.csv", std::process::id()));
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args(["training-set", "examples/delivery", "--service", "eta_v2"])
+        .args([
+            "--spine",
+            "examples/delivery/data/spine.csv",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(repo())
+        .status()
+        .expect("featc training-set");
+    assert!(status.success());
+    let table = std::fs::read_to_string(&out).expect("training set");
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    // The last day's rows: reads at that time see every event before it.
+    let rows: Vec<Vec<&str>> = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r[col("ts")] == "2024-03-29T00:00:00Z")
+        .collect();
+    assert_eq!(rows.len(), 13);
+    let cell = |r: &Vec<&str>, name: &str| -> Json {
+        match r[col(name)] {
+            "" => Json::Null,
+            text => serde_json::from_str(text).unwrap_or_else(|_| json!(text)),
+        }
+    };
+    let body = json!({
+        "feature_service": "eta_v2",
+        "entities": {"restaurant_id": rows.iter().map(|r| cell(r, "restaurant_id")).collect::<Vec<_>>()},
+        "request_context": {
+            "distance_km": rows.iter().map(|r| cell(r, "distance_km")).collect::<Vec<_>>(),
+            "items": rows.iter().map(|r| cell(r, "items")).collect::<Vec<_>>(),
+        },
+        "at": "2024-03-29T00:00:00Z",
+    });
+    let (status, answer) = post(&served.addr, "/get-online-features", &body);
+    assert_eq!(status, 200, "{answer}");
+    let names = answer["metadata"]["feature_names"]
+        .as_array()
+        .expect("names");
+    for (i, name) in names.iter().enumerate().skip(1) {
+        let name = name.as_str().expect("a name");
+        let values = answer["results"][i]["values"].as_array().expect("values");
+        for (r, row) in rows.iter().enumerate() {
+            let want = cell(row, name);
+            let got = &values[r];
+            let same = match (want.as_f64(), got.as_f64()) {
+                (Some(a), Some(b)) => a.to_bits() == b.to_bits(),
+                _ => want == *got,
+            };
+            assert!(same, "{name} row {r}: training set {want}, served {got}");
+        }
+    }
+
+    // Without the request's non-nullable field, the read is refused by name.
+    let mut missing = body.clone();
+    missing["request_context"]
+        .as_object_mut()
+        .expect("object")
+        .remove("distance_km");
+    expect_error(
+        &served.addr,
+        "/get-online-features",
+        &missing,
+        400,
+        "missing_field",
+        "request_context.distance_km",
+    );
+    // A feature without request fields needs no context.
+    let plain = json!({"features": ["minutes_p90_trend"], "entities": {"restaurant_id": [1]}});
+    assert_eq!(post(&served.addr, "/get-online-features", &plain).0, 200);
+}

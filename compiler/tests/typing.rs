@@ -202,7 +202,7 @@ fn lets_see_earlier_lets_and_features_see_lets() {
         "coalesce with a non-null fallback is not nullable"
     );
     assert!(
-        matches!(v.features[0].arg.as_ref().map(|a| &a.kind), Some(ExprKind::Column(c)) if c == "b")
+        matches!(v.features[0].aggregate().and_then(|a| a.arg.as_ref()).map(|a| &a.kind), Some(ExprKind::Column(c)) if c == "b")
     );
     assert_eq!(
         compile("let b = 1\nlet b = 2").expect_err("shadow"),
@@ -230,9 +230,11 @@ fn features_get_their_aggregation_types() {
         vec![Int64, Float64, Float64, Timestamp, Int64, Bool, Int64, Int64]
     );
     let g = &p.views[0].features[6];
+    let g = g.aggregate().expect("an aggregation");
     assert_eq!(g.window_us, Some(500_000));
     assert!(g.filter.is_some());
-    assert_eq!(p.views[0].features[2].window_us, None);
+    let lifetime = p.views[0].features[2].aggregate().expect("an aggregation");
+    assert_eq!(lifetime.window_us, None);
     assert_eq!(
         compile("feature z = avg(category) over 1d").expect_err("avg"),
         vec!["E0013"]

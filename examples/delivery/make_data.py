@@ -23,9 +23,15 @@ with open(os.path.join(HERE, "data", "orders.csv"), "w", newline="") as f:
     for ts, r, m, items in rows:
         w.writerow([ts.strftime("%Y-%m-%dT%H:%M:%SZ"), r, "" if m is None else m, items])
 
+# The spine also carries what an order brings at request time (request `order`):
+# its distance and, sometimes, its item count. A generator of its own, so the
+# orders above do not change.
+spine_rng = random.Random(29)
 with open(os.path.join(HERE, "data", "spine.csv"), "w", newline="") as f:
     w = csv.writer(f)
-    w.writerow(["restaurant_id", "ts"])
+    w.writerow(["restaurant_id", "ts", "distance_km", "items"])
     for day in (7, 14, 21, 28):
         for r in range(1, 14):
-            w.writerow([r, (start + timedelta(days=day)).strftime("%Y-%m-%dT%H:%M:%SZ")])
+            distance = round(spine_rng.uniform(0.3, 12.0), 2)
+            items = "" if spine_rng.random() < 0.2 else spine_rng.randint(1, 6)
+            w.writerow([r, (start + timedelta(days=day)).strftime("%Y-%m-%dT%H:%M:%SZ"), distance, items])

@@ -69,6 +69,7 @@ pub enum Item {
     Entity(EntityDecl),
     View(ViewDecl),
     Service(ServiceDecl),
+    Request(RequestDecl),
 }
 
 /// Documentation and ownership shared by every declaration: `///` doc lines before
@@ -154,6 +155,8 @@ pub enum ViewClause {
     /// `let NAME = EXPR`
     Let(LetDecl),
     Feature(FeatureDecl),
+    /// `feature NAME = EXPR`: a feature derived from other features.
+    Derived(DerivedDecl),
     /// `ttl DUR`
     Ttl(DurationLit),
     /// `freshness DUR`: the view's freshness contract.
@@ -183,6 +186,25 @@ pub struct FeatureDecl {
     pub span: Span,
 }
 
+/// `/// doc`  `feature NAME = EXPR`: a row expression over other features (and, in a
+/// service, request fields), evaluated after the aggregations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivedDecl {
+    pub name: Ident,
+    pub docs: Vec<String>,
+    pub expr: Expr,
+    pub span: Span,
+}
+
+/// `request NAME { FIELD: TYPE ... }`: values a read brings with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestDecl {
+    pub name: Ident,
+    pub meta: Meta,
+    pub fields: Vec<ColumnDecl>,
+    pub span: Span,
+}
+
 /// `count(*)`, `sum(amount)`, `count_if(amount > 100)`: the function name is checked by
 /// `check` (unknown aggregations get a "did you mean").
 #[derive(Debug, Clone, PartialEq)]
@@ -200,13 +222,26 @@ pub enum AggArgs {
     Exprs(Vec<Expr>),
 }
 
-/// `service NAME { [VIEW.]FEATURE ... }`
+/// `service NAME { [VIEW.]FEATURE ... feature NAME = EXPR ... }`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceDecl {
     pub name: Ident,
     pub meta: Meta,
-    pub features: Vec<FeatureRef>,
+    /// The service's features in order: references and its own derived features.
+    pub entries: Vec<ServiceEntry>,
     pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServiceEntry {
+    /// A feature of a view (or another service's derived feature), by name.
+    Ref(FeatureRef),
+    /// A feature the service defines: a row expression over features and request
+    /// fields.
+    Derived(DerivedDecl),
+    /// `feature NAME = f(...)`, parsed like an aggregation: a derived feature when `f`
+    /// is a row function (`check` decides; a service aggregates nothing).
+    Feature(FeatureDecl),
 }
 
 /// `view.feature` or `feature` (feature names are global).
@@ -226,8 +261,13 @@ pub struct Expr {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExprKind {
-    /// A column of the source or a `let` name.
+    /// A column of the source or a `let` name (in a derived feature: a feature).
     Column(Ident),
+    /// `qualifier.name`: a request's field or a view's feature (derived features).
+    Field {
+        qualifier: Ident,
+        name: Ident,
+    },
     /// An integer literal as written (`check` reports one that does not fit int64).
     Int(String),
     /// A float literal as written (`1.5`, `2e3`).

@@ -82,6 +82,7 @@ impl Ctx<'_> {
             Rule::entity_decl => Ok(Item::Entity(self.entity(pair)?)),
             Rule::view_decl => Ok(Item::View(self.view(pair)?)),
             Rule::service_decl => Ok(Item::Service(self.service(pair)?)),
+            Rule::request_decl => Ok(Item::Request(self.request(pair)?)),
             _ => Err(self.malformed(self.span(&pair).start as usize)),
         }
     }
@@ -280,9 +281,10 @@ impl Ctx<'_> {
                     decl.clauses.push(ViewClause::Where(self.expr(expr)?));
                 }
                 Rule::let_clause => decl.clauses.push(ViewClause::Let(self.let_decl(clause)?)),
-                Rule::feature_clause => decl
-                    .clauses
-                    .push(ViewClause::Feature(self.feature(clause)?)),
+                Rule::feature_clause => decl.clauses.push(match self.feature(clause)? {
+                    Feature::Aggregated(f) => ViewClause::Feature(f),
+                    Feature::Derived(d) => ViewClause::Derived(d),
+                }),
                 Rule::freshness_clause => {
                     if let Some(d) = clause.into_inner().nth(1) {
                         decl.clauses.push(ViewClause::Freshness(self.duration(&d)));
@@ -311,7 +313,7 @@ impl Ctx<'_> {
         Ok(LetDecl { name, expr, span })
     }
 
-    fn feature(&self, pair: Pair<'_, Rule>) -> Result<FeatureDecl, ParseError> {
+    fn feature(&self, pair: Pair<'_, Rule>) -> Result<Feature, ParseError> {
         let span = self.span(&pair);
         let start = span.start as usize;
         let docs = self.docs(&pair);
@@ -319,7 +321,20 @@ impl Ctx<'_> {
         let _keyword = self.next(&mut inner, start)?;
         let name = self.ident(&self.next(&mut inner, start)?);
         let _assign = self.next(&mut inner, start)?;
-        let agg = self.agg_call(self.next(&mut inner, start)?)?;
+        let body = self.next(&mut inner, start)?;
+        if body.as_rule() == Rule::derived_expr {
+            let expr = body
+                .into_inner()
+                .next()
+                .ok_or_else(|| self.malformed(start))?;
+            return Ok(Feature::Derived(DerivedDecl {
+                name,
+                docs,
+                expr: self.expr(expr)?,
+                span,
+            }));
+        }
+        let agg = self.agg_call(body)?;
         let mut filter = None;
         let (mut window, mut offset, mut exclusive) = (None, None, None);
         for part in inner {
@@ -346,7 +361,7 @@ impl Ctx<'_> {
                 _ => {}
             }
         }
-        Ok(FeatureDecl {
+        Ok(Feature::Aggregated(FeatureDecl {
             name,
             docs,
             agg,
@@ -355,7 +370,31 @@ impl Ctx<'_> {
             offset,
             exclusive,
             span,
-        })
+        }))
+    }
+
+    fn request(&self, pair: Pair<'_, Rule>) -> Result<RequestDecl, ParseError> {
+        let span = self.span(&pair);
+        let docs = self.docs(&pair);
+        let (name, clauses) = self.header(pair)?;
+        let mut decl = RequestDecl {
+            name,
+            meta: Meta {
+                docs,
+                ..Meta::default()
+            },
+            fields: Vec::new(),
+            span,
+        };
+        for clause in clauses {
+            if self.meta_clause(&mut decl.meta, &clause) {
+                continue;
+            }
+            if clause.as_rule() == Rule::column_decl {
+                decl.fields.push(self.column_decl(clause)?);
+            }
+        }
+        Ok(decl)
     }
 
     fn agg_call(&self, pair: Pair<'_, Rule>) -> Result<AggCall, ParseError> {
@@ -389,10 +428,18 @@ impl Ctx<'_> {
                 docs,
                 ..Meta::default()
             },
-            features: Vec::new(),
+            entries: Vec::new(),
             span,
         };
         for clause in clauses {
+            if clause.as_rule() == Rule::feature_clause {
+                let entry = match self.feature(clause)? {
+                    Feature::Derived(d) => ServiceEntry::Derived(d),
+                    Feature::Aggregated(f) => ServiceEntry::Feature(f),
+                };
+                decl.entries.push(entry);
+                continue;
+            }
             if self.meta_clause(&mut decl.meta, &clause) || clause.as_rule() != Rule::feature_ref {
                 continue;
             }
@@ -408,14 +455,22 @@ impl Ctx<'_> {
                 (Some(feature), None) => (None, feature),
                 _ => return Err(self.malformed(ref_span.start as usize)),
             };
-            decl.features.push(FeatureRef {
+            decl.entries.push(ServiceEntry::Ref(FeatureRef {
                 view,
                 feature,
                 span: ref_span,
-            });
+            }));
         }
         Ok(decl)
     }
+}
+
+/// A `feature` clause as parsed: an aggregation call (with its options) or an
+/// expression. A lone call such as `nullif(a, b)` parses as the former; `check`
+/// tells a row function from an aggregation by its name.
+enum Feature {
+    Aggregated(FeatureDecl),
+    Derived(DerivedDecl),
 }
 
 /// The value of a string literal as written (quotes included). The grammar admits only

@@ -21,7 +21,7 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         column_decl | type_ref => "identifier",
         feature_ref => "feature name",
         case_expr | call | float | int | lit_true | lit_false | lit_null | column | paren
-        | op_not | op_neg | expr => "expression",
+        | op_not | op_neg | expr | derived_expr => "expression",
         op_or | op_and | op_eq | op_neq | op_le | op_lt | op_ge | op_gt | op_add | op_sub
         | op_mul | op_div | op_mod | is_null | is_not_null | in_list | not_in_list => "operator",
         lbrace => "`{`",
@@ -32,7 +32,6 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         rbrack => "`]`",
         comma => "`,`",
         colon => "`:`",
-        dot => "`.`",
         star => "`*`",
         question => "`?`",
         assign => "`=`",
@@ -40,6 +39,7 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         entity_decl => "`entity`",
         view_decl => "`view`",
         service_decl => "`service`",
+        request_decl | kw_request => "`request`",
         time_clause => "`time`",
         columns_clause => "`columns`",
         file_clause => "`file`",
@@ -89,6 +89,8 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         kw_then => "`then`",
         kw_else => "`else`",
         kw_end => "`end`",
+        // `.` only ever continues a name optionally (`view.feature`, `request.field`):
+        // listing it after every name would bury what is missing.
         _ => return None,
     })
 }

@@ -311,11 +311,15 @@ impl Ctx<'_> {
             Rule::lit_false => ExprKind::Bool(false),
             Rule::lit_null => ExprKind::Null,
             Rule::column => {
-                let ident = pair
+                let mut names = pair
                     .into_inner()
-                    .next()
-                    .ok_or_else(|| self.malformed(span.start as usize))?;
-                ExprKind::Column(self.ident(&ident))
+                    .filter(|p| p.as_rule() == Rule::ident)
+                    .map(|p| self.ident(&p));
+                match (names.next(), names.next()) {
+                    (Some(qualifier), Some(name)) => ExprKind::Field { qualifier, name },
+                    (Some(name), None) => ExprKind::Column(name),
+                    _ => return Err(self.malformed(span.start as usize)),
+                }
             }
             Rule::paren => {
                 let inner = pair.into_inner().find(|p| p.as_rule() == Rule::expr);

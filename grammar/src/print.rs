@@ -154,12 +154,27 @@ impl Printer<'_> {
                 self.line(&format!("Service {}", s.name.name), s.span);
                 self.nested(|p| {
                     p.meta(&s.meta);
-                    for f in &s.features {
-                        let name = match &f.view {
-                            Some(v) => format!("{}.{}", v.name, f.feature.name),
-                            None => f.feature.name.clone(),
-                        };
-                        p.line(&format!("FeatureRef {name}"), f.span);
+                    for entry in &s.entries {
+                        match entry {
+                            ServiceEntry::Ref(f) => {
+                                let name = match &f.view {
+                                    Some(v) => format!("{}.{}", v.name, f.feature.name),
+                                    None => f.feature.name.clone(),
+                                };
+                                p.line(&format!("FeatureRef {name}"), f.span);
+                            }
+                            ServiceEntry::Derived(d) => p.derived(d),
+                            ServiceEntry::Feature(f) => p.feature(f),
+                        }
+                    }
+                });
+            }
+            Item::Request(r) => {
+                self.line(&format!("Request {}", r.name.name), r.span);
+                self.nested(|p| {
+                    p.meta(&r.meta);
+                    for c in &r.fields {
+                        p.column("Field", c);
                     }
                 });
             }
@@ -178,7 +193,24 @@ impl Printer<'_> {
             }
             ViewClause::Ttl(d) => self.line(&format!("Ttl {}", d.text), d.span),
             ViewClause::Freshness(d) => self.line(&format!("Freshness {}", d.text), d.span),
-            ViewClause::Feature(f) => {
+            ViewClause::Feature(f) => self.feature(f),
+            ViewClause::Derived(d) => self.derived(d),
+        }
+    }
+
+    fn derived(&mut self, d: &DerivedDecl) {
+        self.line(&format!("Derived {}", d.name.name), d.span);
+        self.nested(|p| {
+            for doc in &d.docs {
+                p.bare(&format!("Doc {doc:?}"));
+            }
+            p.expr(&d.expr);
+        });
+    }
+
+    fn feature(&mut self, f: &FeatureDecl) {
+        {
+            {
                 self.line(&format!("Feature {}", f.name.name), f.span);
                 self.nested(|p| {
                     for doc in &f.docs {
@@ -215,6 +247,9 @@ impl Printer<'_> {
     fn expr(&mut self, e: &Expr) {
         match &e.kind {
             ExprKind::Column(id) => self.line(&format!("Column {}", id.name), e.span),
+            ExprKind::Field { qualifier, name } => {
+                self.line(&format!("Field {}.{}", qualifier.name, name.name), e.span)
+            }
             ExprKind::Int(s) => self.line(&format!("Int {s}"), e.span),
             ExprKind::Float(s) => self.line(&format!("Float {s}"), e.span),
             ExprKind::String(s) => self.line(&format!("String {s:?}"), e.span),

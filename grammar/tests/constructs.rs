@@ -165,6 +165,7 @@ fn view_with_every_clause() {
             ViewClause::Let(_) => "let",
             ViewClause::Feature(_) => "feature",
             ViewClause::Ttl(_) => "ttl",
+            ViewClause::Derived(_) => "derived",
             ViewClause::Freshness(_) => "freshness",
         })
         .collect();
@@ -240,8 +241,12 @@ fn service_entries() {
     };
     assert_eq!(s.meta.docs, ["Model inputs."]);
     let refs: Vec<(Option<&str>, &str, &str)> = s
-        .features
+        .entries
         .iter()
+        .filter_map(|e| match e {
+            ServiceEntry::Ref(f) => Some(f),
+            _ => None,
+        })
         .map(|f| {
             (
                 f.view.as_ref().map(|v| v.name.as_str()),
@@ -264,6 +269,76 @@ fn service_entries() {
     );
     assert_eq!(s.meta.tags.len(), 2);
     assert!(text_of(text, s.span).starts_with("service fraud_v1"));
+}
+
+#[test]
+fn requests_and_derived_features() {
+    let text = "/// At checkout.\nrequest checkout { amount: float64, lat: float64?  owner \"risk\" }\n\
+        view v from s by e {\n  feature a = sum(x) over 7d\n  feature b = count(*)\n  \
+        feature r = a / nullif(b, 0)\n  feature n = nullif(a, 0)\n  feature q = v.a + 1\n}\n\
+        service svc {\n  r\n  feature over_avg = checkout.amount - a\n  feature c = coalesce(a, 0.0)\n}";
+    let file = parse_ok(text);
+    let [Item::Request(req), Item::View(v), Item::Service(svc)] = &file.items[..] else {
+        panic!("{file:?}")
+    };
+    assert_eq!(req.meta.docs, ["At checkout."]);
+    let fields: Vec<(&str, &str, bool)> = req
+        .fields
+        .iter()
+        .map(|f| (f.name.name.as_str(), f.ty.name.name.as_str(), f.ty.nullable))
+        .collect();
+    assert_eq!(
+        fields,
+        [("amount", "float64", false), ("lat", "float64", true)]
+    );
+    assert_eq!(
+        req.meta.owner.as_ref().map(|o| o.value.as_str()),
+        Some("risk")
+    );
+
+    // An operator after a call makes the right side an expression; a lone call stays
+    // an aggregation-shaped clause (check tells `nullif` from `sum`).
+    let kinds: Vec<(&str, &str)> = v
+        .clauses
+        .iter()
+        .map(|c| match c {
+            ViewClause::Feature(f) => (f.name.name.as_str(), "agg"),
+            ViewClause::Derived(d) => (d.name.name.as_str(), text_of(text, d.expr.span)),
+            _ => ("", ""),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("a", "agg"),
+            ("b", "agg"),
+            ("r", "a / nullif(b, 0)"),
+            ("n", "agg"),
+            ("q", "v.a + 1")
+        ]
+    );
+    let ViewClause::Derived(q) = &v.clauses[4] else {
+        panic!()
+    };
+    let ExprKind::Binary { lhs, .. } = &q.expr.kind else {
+        panic!("{q:?}")
+    };
+    assert!(
+        matches!(&lhs.kind, ExprKind::Field { qualifier, name } if qualifier.name == "v" && name.name == "a")
+    );
+
+    let entries: Vec<&str> = svc
+        .entries
+        .iter()
+        .map(|e| match e {
+            ServiceEntry::Ref(f) => f.feature.name.as_str(),
+            ServiceEntry::Derived(d) => d.name.name.as_str(),
+            ServiceEntry::Feature(f) => f.name.name.as_str(),
+        })
+        .collect();
+    assert_eq!(entries, ["r", "over_avg", "c"]);
+    assert!(matches!(&svc.entries[1], ServiceEntry::Derived(_)));
+    assert!(matches!(&svc.entries[2], ServiceEntry::Feature(_)));
 }
 
 #[test]

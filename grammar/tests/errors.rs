@@ -112,7 +112,7 @@ service broken3 { f, , }
     4:1-4:2 expected [identifier] found "}"
     6:24-6:29 expected [`:`] found "int64"
     10:1-10:8 expected [duration such as `7d`] found "service"
-    11:22-11:23 expected [`owner`, `tags`, `}`, identifier] found ","
+    11:22-11:23 expected [`feature`, `owner`, `tags`, `}`, identifier] found ","
     "#);
 }
 

@@ -7,6 +7,7 @@ use featc_grammar::parse;
 fn sexpr(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Column(id) => id.name.clone(),
+        ExprKind::Field { qualifier, name } => format!("{}.{}", qualifier.name, name.name),
         ExprKind::Int(s) | ExprKind::Float(s) => s.clone(),
         ExprKind::String(s) => format!("{s:?}"),
         ExprKind::Bool(b) => b.to_string(),

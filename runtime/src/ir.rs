@@ -13,7 +13,11 @@
 //! - a view's `filter`, a feature's `filter` and `count_if`'s argument are `Bool`;
 //! - `arg` is `None` exactly for `count(*)`; its type is accepted by the aggregation;
 //! - windows, ttl and lateness are positive microsecond counts;
-//! - `key_columns` has one source column per entity key column, of the same type.
+//! - `key_columns` has one source column per entity key column, of the same type;
+//! - derived features form no cycle; a view's derived feature reads only features of
+//!   its view's entity and no request field; a service's may read any feature and the
+//!   fields of declared requests; `Derived::reads`/`request_fields` list exactly the
+//!   names its expression uses.
 
 use serde::{Deserialize, Serialize};
 
@@ -72,11 +76,25 @@ pub struct SourceId(pub usize);
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EntityId(pub usize);
 
-/// A feature's address: `views[view].features[feature]`.
+/// A feature's address: a view's feature (an aggregation or a derived feature) or a
+/// service's own derived feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct FeatureId {
-    pub view: usize,
-    pub feature: usize,
+#[serde(rename_all = "snake_case")]
+pub enum FeatureId {
+    /// `views[view].features[feature]`
+    View { view: usize, feature: usize },
+    /// `services[service].own[feature]`
+    Service { service: usize, feature: usize },
+}
+
+impl FeatureId {
+    /// The view that declares the feature (`None` for a service's own feature).
+    pub fn view(self) -> Option<usize> {
+        match self {
+            FeatureId::View { view, .. } => Some(view),
+            FeatureId::Service { .. } => None,
+        }
+    }
 }
 
 /// A whole checked project. Every list is in declaration order (files in the order
@@ -89,6 +107,28 @@ pub struct Project {
     pub entities: Vec<Entity>,
     pub views: Vec<View>,
     pub services: Vec<Service>,
+    /// `request` declarations: values a read brings with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<Request>,
+}
+
+/// `request NAME { field: type ... }`: values that arrive with a read (`featc serve`'s
+/// `request_context`) and, in a training set, as spine columns of the same names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub name: String,
+    pub fields: Vec<Column>,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+impl Request {
+    /// How a derived feature's expression names field `field` (`Expr::Column`): the
+    /// request and the field, `checkout.amount`. Feature names cannot hold a dot, so
+    /// the two kinds of column never clash.
+    pub fn column_name(&self, field: &str) -> String {
+        format!("{}.{}", self.name, field)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -363,6 +403,40 @@ impl AggKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Feature {
     pub name: String,
+    pub kind: FeatureKind,
+    /// The result type: `AggKind::result_type` for an aggregation, the expression's
+    /// for a derived feature.
+    pub ty: DataType,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+/// What a feature computes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureKind {
+    /// An aggregation over the view's events.
+    Aggregate(Aggregate),
+    /// A row expression over other features' values (and, in a service, request
+    /// fields), evaluated after the aggregations at the same time `t`.
+    Derived(Derived),
+}
+
+/// A derived feature's expression. Its `Expr::Column`s name features by their global
+/// name and request fields as `Request::column_name` (`checkout.amount`); `reads`
+/// lists the features it names, each once, in order of first use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Derived {
+    pub expr: Expr,
+    pub reads: Vec<FeatureId>,
+    /// The request fields it names, as `(request index, field index)`, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_fields: Vec<(usize, usize)>,
+}
+
+/// An aggregation feature's definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
     pub agg: AggKind,
     /// The aggregated expression (the predicate for `count_if`); `None` for `count(*)`.
     pub arg: Option<Expr>,
@@ -377,17 +451,34 @@ pub struct Feature {
     /// applied first).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub exclusive_end: bool,
-    /// The result type (see `AggKind::result_type`); nullable unless the aggregation
-    /// is zero when empty and the view has no ttl.
-    pub ty: DataType,
-    pub meta: Meta,
-    pub span: Span,
+}
+
+impl Feature {
+    /// The aggregation, `None` for a derived feature.
+    pub fn aggregate(&self) -> Option<&Aggregate> {
+        match &self.kind {
+            FeatureKind::Aggregate(a) => Some(a),
+            FeatureKind::Derived(_) => None,
+        }
+    }
+
+    /// The expression, `None` for an aggregation.
+    pub fn derived(&self) -> Option<&Derived> {
+        match &self.kind {
+            FeatureKind::Derived(d) => Some(d),
+            FeatureKind::Aggregate(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Service {
     pub name: String,
+    /// The service's features in order: views' features and its own.
     pub features: Vec<FeatureId>,
+    /// The derived features the service itself defines (`FeatureId::Service`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub own: Vec<Feature>,
     pub meta: Meta,
     pub span: Span,
 }
@@ -492,25 +583,82 @@ impl BinaryOp {
 }
 
 impl View {
-    /// Whether `feature` (of this view) can read null: unless its aggregation is zero
-    /// when empty and the view has no ttl.
+    /// Whether `feature` (of this view) can read null: an aggregation unless it is
+    /// zero when empty and the view has no ttl; a derived feature when its expression
+    /// can be.
     pub fn can_be_null(&self, feature: &Feature) -> bool {
-        feature.agg.null_when_empty() || self.ttl_us.is_some()
+        match &feature.kind {
+            FeatureKind::Aggregate(a) => a.agg.null_when_empty() || self.ttl_us.is_some(),
+            FeatureKind::Derived(d) => d.expr.nullable,
+        }
     }
 }
 
 impl Project {
+    /// The feature at `id` (which must come from this project).
     pub fn feature(&self, id: FeatureId) -> &Feature {
-        &self.views[id.view].features[id.feature]
+        match id {
+            FeatureId::View { view, feature } => &self.views[view].features[feature],
+            FeatureId::Service { service, feature } => &self.services[service].own[feature],
+        }
     }
 
-    /// Every feature of the project, in declaration order.
+    /// The feature at `id`, `None` when `id` is not of this project.
+    pub fn get_feature(&self, id: FeatureId) -> Option<&Feature> {
+        match id {
+            FeatureId::View { view, feature } => self.views.get(view)?.features.get(feature),
+            FeatureId::Service { service, feature } => self.services.get(service)?.own.get(feature),
+        }
+    }
+
+    /// Whether the feature can read null (see `View::can_be_null`).
+    pub fn can_be_null(&self, id: FeatureId) -> bool {
+        match id {
+            FeatureId::View { view, .. } => self.views[view].can_be_null(self.feature(id)),
+            FeatureId::Service { .. } => self.feature(id).derived().is_none_or(|d| d.expr.nullable),
+        }
+    }
+
+    /// The entity of a view's feature (`None` for a service's own feature).
+    pub fn entity_of(&self, id: FeatureId) -> Option<usize> {
+        id.view().map(|v| self.views[v].entity.0)
+    }
+
+    /// The aggregations `features` compute, each once in order of first use: derived
+    /// features are replaced by the aggregations they read, transitively (a checked
+    /// project's derived features form no cycle; a repeat is skipped regardless).
+    pub fn aggregations_of(&self, features: &[FeatureId]) -> Vec<FeatureId> {
+        let mut out: Vec<FeatureId> = Vec::new();
+        let mut seen: std::collections::HashSet<FeatureId> = std::collections::HashSet::new();
+        let mut stack: Vec<FeatureId> = features.iter().rev().copied().collect();
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            match &self.feature(id).kind {
+                FeatureKind::Aggregate(_) => out.push(id),
+                FeatureKind::Derived(d) => stack.extend(d.reads.iter().rev()),
+            }
+        }
+        out
+    }
+
+    /// Every feature of the project, in declaration order: the views' features, then
+    /// the services' own.
     pub fn all_features(&self) -> Vec<FeatureId> {
         let mut out = Vec::new();
         for (v, view) in self.views.iter().enumerate() {
             for f in 0..view.features.len() {
-                out.push(FeatureId {
+                out.push(FeatureId::View {
                     view: v,
+                    feature: f,
+                });
+            }
+        }
+        for (s, service) in self.services.iter().enumerate() {
+            for f in 0..service.own.len() {
+                out.push(FeatureId::Service {
+                    service: s,
                     feature: f,
                 });
             }

@@ -19,11 +19,96 @@ use crate::ir::{AggKind, DataType, Expr, Span};
 /// The plan of a set of requested features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
-    /// The groups, in order of their first requested feature.
+    /// The groups, in order of their first requested feature (a derived feature's
+    /// aggregated inputs count from where it is requested).
     pub groups: Vec<GroupPlan>,
     /// The requested features in request order. A feature requested twice is computed
     /// once and appears twice here.
-    pub outputs: Vec<FeatureRef>,
+    pub outputs: Vec<Output>,
+    /// The requested derived features (`Output::Derived` indexes this list), each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derived: Vec<DerivedPlan>,
+}
+
+/// A requested feature: an aggregation of a group, or a derived feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Output {
+    Aggregate(FeatureRef),
+    /// Index into `Plan::derived`.
+    Derived(usize),
+}
+
+/// A derived feature as every backend evaluates it: one row expression over the
+/// values of aggregated features at `t` and the request's fields, after the groups.
+///
+/// Invariants (`Plan::validate`): `expr`'s columns are exactly the names of `reads`'
+/// features and the `column`s of `request`; derived features it used are inlined (it
+/// reads aggregations only), so evaluation order does not matter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DerivedPlan {
+    /// The feature's (project-wide) name.
+    pub name: String,
+    /// The view or service that declares it (Feast's "view" of the feature).
+    pub owner: String,
+    pub expr: Expr,
+    /// The aggregated features the expression reads (`Expr::Column` by their names),
+    /// each once, in order of first use.
+    pub reads: Vec<FeatureRef>,
+    /// The request fields it reads, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request: Vec<RequestField>,
+    pub ty: DataType,
+    pub nullable: bool,
+    pub span: Span,
+}
+
+/// A request field a derived feature reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RequestField {
+    /// The request's name.
+    pub request: String,
+    /// The field's name: the spine column (training sets) or request-context key
+    /// (reads) that carries it.
+    pub field: String,
+    pub ty: DataType,
+    pub nullable: bool,
+}
+
+impl DerivedPlan {
+    /// What breaks the invariants in the type's docs, if anything; `feature_name`
+    /// names an aggregated feature (`None`: it does not exist).
+    pub fn problem<'a>(
+        &self,
+        feature_name: &dyn Fn(FeatureRef) -> Option<&'a str>,
+    ) -> Option<String> {
+        let mut names: Vec<String> = Vec::new();
+        for r in &self.reads {
+            match feature_name(*r) {
+                Some(name) => names.push(name.to_string()),
+                None => return Some(format!("reads {r:?}, which does not exist")),
+            }
+        }
+        names.extend(self.request.iter().map(|f| f.column()));
+        let mut used = Vec::new();
+        self.expr.columns_into(&mut used);
+        used.sort();
+        names.sort();
+        names.dedup();
+        if used != names {
+            return Some(format!(
+                "its expression reads {used:?}, its plan lists {names:?}"
+            ));
+        }
+        (self.expr.ty != self.ty).then(|| format!("its expression is {}", self.expr.ty.name()))
+    }
+}
+
+impl RequestField {
+    /// How expressions name it: `request.field` (`ir::Request::column_name`).
+    pub fn column(&self) -> String {
+        format!("{}.{}", self.request, self.field)
+    }
 }
 
 /// A feature's place in a `Plan`: `groups[group].features[feature]`.
@@ -297,9 +382,56 @@ impl Plan {
         self.groups.get(r.group)?.features.get(r.feature)
     }
 
-    /// The output features, in output order.
-    pub fn output_features(&self) -> impl Iterator<Item = &FeaturePlan> {
-        self.outputs.iter().filter_map(|r| self.feature(*r))
+    /// The outputs' names and types, in output order.
+    pub fn output_columns(&self) -> impl Iterator<Item = (&str, DataType)> {
+        self.outputs.iter().filter_map(|o| self.output(*o))
+    }
+
+    /// An output's name and type (`None` when out of range).
+    pub fn output(&self, o: Output) -> Option<(&str, DataType)> {
+        match o {
+            Output::Aggregate(r) => self.feature(r).map(|f| (f.name.as_str(), f.ty)),
+            Output::Derived(d) => self.derived.get(d).map(|d| (d.name.as_str(), d.ty)),
+        }
+    }
+
+    /// Whether an output can be null (false when out of range).
+    pub fn output_nullable(&self, o: Output) -> bool {
+        match o {
+            Output::Aggregate(r) => self.feature(r).is_some_and(|f| f.nullable()),
+            Output::Derived(d) => self.derived.get(d).is_some_and(|d| d.nullable),
+        }
+    }
+
+    /// The aggregated features the outputs need, each once, in order of first need:
+    /// the requested ones and those derived features read.
+    pub fn aggregates_needed(&self) -> Vec<FeatureRef> {
+        let mut out: Vec<FeatureRef> = Vec::new();
+        for o in &self.outputs {
+            let refs: &[FeatureRef] = match o {
+                Output::Aggregate(r) => std::slice::from_ref(r),
+                Output::Derived(d) => self.derived.get(*d).map_or(&[], |d| &d.reads[..]),
+            };
+            for r in refs {
+                if !out.contains(r) {
+                    out.push(*r);
+                }
+            }
+        }
+        out
+    }
+
+    /// The request fields the outputs read, each once, in order of first use.
+    pub fn request_fields(&self) -> Vec<&RequestField> {
+        let mut out: Vec<&RequestField> = Vec::new();
+        for d in &self.derived {
+            for f in &d.request {
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+        out
     }
 
     /// The sources the plan reads, in first-use order, each with the columns its
@@ -324,18 +456,26 @@ impl Plan {
         out
     }
 
-    /// Checks every group and every output reference.
+    /// Checks every group, every output reference and every derived feature.
     pub fn validate(&self) -> Result<(), PlanError> {
         for g in &self.groups {
             g.validate()?;
         }
-        match self.outputs.iter().find(|r| self.feature(**r).is_none()) {
-            Some(r) => Err(PlanError {
-                group: format!("group {}", r.group),
-                message: format!("output feature {} does not exist", r.feature),
-            }),
-            None => Ok(()),
+        if let Some(o) = self.outputs.iter().find(|o| self.output(**o).is_none()) {
+            return Err(PlanError {
+                group: "outputs".into(),
+                message: format!("output {o:?} does not exist"),
+            });
         }
+        for d in &self.derived {
+            if let Some(message) = d.problem(&|r| self.feature(r).map(|f| f.name.as_str())) {
+                return Err(PlanError {
+                    group: d.owner.clone(),
+                    message: format!("derived feature `{}`: {message}", d.name),
+                });
+            }
+        }
+        Ok(())
     }
 }
 

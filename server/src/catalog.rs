@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 
 use featc_runtime::ir::DataType;
+use featc_runtime::plan::{GroupPlan, RequestField as RequestFieldPlan};
+use featc_runtime::stream::graph::OutputFeature;
 use featc_runtime::stream::StreamGraph;
 
 /// One output feature of the graph.
@@ -15,9 +17,20 @@ pub struct FeatureEntry {
     pub view: String,
     /// The name inside its view (Feast's feature name).
     pub short: String,
-    /// Index into `Catalog::entities`.
-    pub entity: usize,
+    /// Indexes into `Catalog::entities`: the entity whose key a read needs (a derived
+    /// feature: every entity of the features it reads).
+    pub entities: Vec<usize>,
     pub ty: DataType,
+    /// The request fields a read must give (a derived feature's), by field name.
+    pub request: Vec<RequestFieldPlan>,
+}
+
+/// A feature's name inside its view (or service): a name written `view.feature` in
+/// full keeps only its last part.
+fn short_name(name: &str, owner: &str) -> String {
+    name.strip_prefix(&format!("{owner}."))
+        .unwrap_or(name)
+        .to_string()
 }
 
 /// An entity and its key, in key order.
@@ -56,44 +69,49 @@ impl Catalog {
         let aggregates: Vec<_> = graph.aggregates().collect();
         if let Some(output) = graph.output() {
             for f in &output.features {
-                let Some((_, op)) = aggregates.iter().find(|(id, _)| *id == f.aggregate) else {
-                    continue;
-                };
-                let Some(plan) = op.plan.features.get(f.index) else {
-                    continue;
-                };
-                let keys: Vec<(String, DataType)> = op
-                    .plan
-                    .keys
-                    .iter()
-                    .map(|k| (k.name.clone(), k.ty))
-                    .collect();
-                let entity = match catalog
-                    .entities
-                    .iter()
-                    .position(|e| e.name == op.plan.entity)
-                {
-                    Some(e) => e,
-                    None => {
-                        catalog.entities.push(EntityEntry {
-                            name: op.plan.entity.clone(),
-                            keys,
-                        });
-                        catalog.entities.len() - 1
+                let entry = match *f {
+                    OutputFeature::Aggregate { aggregate, index } => {
+                        let Some((_, op)) = aggregates.iter().find(|(id, _)| *id == aggregate)
+                        else {
+                            continue;
+                        };
+                        let Some(plan) = op.plan.features.get(index) else {
+                            continue;
+                        };
+                        let entity = catalog.entity(&op.plan);
+                        FeatureEntry {
+                            name: plan.name.clone(),
+                            view: plan.view.clone(),
+                            short: short_name(&plan.name, &plan.view),
+                            entities: vec![entity],
+                            ty: plan.ty,
+                            request: Vec::new(),
+                        }
+                    }
+                    OutputFeature::Derived { derived } => {
+                        let Some(d) = output.derived.get(derived) else {
+                            continue;
+                        };
+                        let mut entities = Vec::new();
+                        for r in &d.reads {
+                            if let Some((_, op)) = aggregates.get(r.group) {
+                                let e = catalog.entity(&op.plan);
+                                if !entities.contains(&e) {
+                                    entities.push(e);
+                                }
+                            }
+                        }
+                        FeatureEntry {
+                            name: d.name.clone(),
+                            view: d.owner.clone(),
+                            short: short_name(&d.name, &d.owner),
+                            entities,
+                            ty: d.ty,
+                            request: d.request.clone(),
+                        }
                     }
                 };
-                let short = plan
-                    .name
-                    .strip_prefix(&format!("{}.", plan.view))
-                    .unwrap_or(&plan.name)
-                    .to_string();
-                catalog.features.push(FeatureEntry {
-                    name: plan.name.clone(),
-                    view: plan.view.clone(),
-                    short,
-                    entity,
-                    ty: plan.ty,
-                });
+                catalog.features.push(entry);
             }
             catalog.services = output
                 .services
@@ -123,6 +141,20 @@ impl Catalog {
             })
             .collect();
         catalog
+    }
+
+    /// The index of a group's entity, added on first use.
+    fn entity(&mut self, plan: &GroupPlan) -> usize {
+        match self.entities.iter().position(|e| e.name == plan.entity) {
+            Some(e) => e,
+            None => {
+                self.entities.push(EntityEntry {
+                    name: plan.entity.clone(),
+                    keys: plan.keys.iter().map(|k| (k.name.clone(), k.ty)).collect(),
+                });
+                self.entities.len() - 1
+            }
+        }
     }
 
     /// The feature a client names, or the closest accepted spelling.

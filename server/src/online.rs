@@ -10,7 +10,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
-use featc_runtime::stream::{FeatureVector, Selection, StreamError, StreamRuntime};
+use featc_runtime::stream::{FeatureVector, Request, Selection, StreamError, StreamRuntime};
 use featc_runtime::value::Value;
 
 use crate::api::error::ApiError;
@@ -118,6 +118,9 @@ pub struct Online {
 pub struct KeyRows {
     pub rows: usize,
     pub keys: Vec<Option<Vec<Vec<Value>>>>,
+    /// The request fields the read's derived features need (Feast's
+    /// `request_context`): (field name, one value per row).
+    pub request: Vec<(String, Vec<Value>)>,
 }
 
 impl Online {
@@ -202,7 +205,12 @@ impl Online {
         let t = at.unwrap_or_else(|| self.now(&*rt));
         let mut out = Vec::with_capacity(keys.rows);
         let mut by_entity: Vec<(&str, &[Value])> = Vec::with_capacity(keys.keys.len());
+        let mut fields: Vec<(&str, Value)> = Vec::with_capacity(keys.request.len());
         for row in 0..keys.rows {
+            fields.clear();
+            for (name, values) in &keys.request {
+                fields.push((name, values.get(row).cloned().unwrap_or(Value::Null)));
+            }
             by_entity.clear();
             for (e, k) in keys.keys.iter().enumerate() {
                 if let (Some(rows), Some(entity)) = (k, self.catalog.entities.get(e)) {
@@ -212,7 +220,12 @@ impl Online {
                 }
             }
             let v = rt
-                .get_keys(&by_entity, &Selection::Indices(features), t)
+                .get_keys_with_request(
+                    &by_entity,
+                    &Selection::Indices(features),
+                    t,
+                    &Request::new(&fields),
+                )
                 .map_err(|e| match e {
                     StreamError::ReadBeforeHorizon { at, horizon } => ApiError::ReadBeforeHorizon {
                         at: format_time(at),

@@ -8,7 +8,9 @@
 //! exact arithmetic, infinities and NaN, duplicate spine rows, a key read from a
 //! differently named column, and time columns in any unit and time zone. Each case also
 //! carries its requested features (a subset), the source's lateness and how a
-//! streaming replay disorders (within that lateness) and chunks its events.
+//! streaming replay disorders (within that lateness) and chunks its events. Views
+//! and a service also get derived features over the numeric ones, the service's
+//! reading the request `req` (`amount`, `n`: spine columns).
 
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
@@ -75,8 +77,20 @@ pub struct EventRow {
 #[derive(Debug, Clone)]
 struct FeatureSpec {
     call: String,
+    /// Whether the result is a number (int64 or float64): derived features combine
+    /// numbers.
+    numeric: bool,
     filter: Option<&'static str>,
     window: Option<&'static str>,
+}
+
+/// A derived feature to generate: a template over two numeric features picked by
+/// index (modulo what exists) and the request's fields.
+#[derive(Debug, Clone, Copy)]
+struct DerivedSpec {
+    template: &'static str,
+    a: usize,
+    b: usize,
 }
 
 /// A generated view: its entity, optional row filter and ttl, and features.
@@ -87,6 +101,39 @@ struct ViewSpec {
     filter: Option<&'static str>,
     ttl: Option<&'static str>,
     features: Vec<FeatureSpec>,
+    /// Derived features over the view's numeric features.
+    derived: Vec<DerivedSpec>,
+}
+
+/// Derived features of a view: `{a}` and `{b}` are numeric features of its entity.
+/// Sums of large ints overflow in `+` and `*` (an error on every path), `/` and `%`
+/// divide by zero (null), comparisons meet signed zeros and NaN.
+const VIEW_DERIVED: &[&str] = &[
+    "{a} + {b}",
+    "{a} * 2 - {b}",
+    "{a} / {b}",
+    "coalesce({a}, 0) - {b}",
+    "case when {a} > {b} then {a} else {b} end",
+    "if({a} is null, -1, {a} % 3)",
+    "{a} = {b} or {b} is null",
+];
+/// A service's derived features: also the request's fields `req.amount` (float64?)
+/// and `req.n` (int64), and features of several entities.
+const SERVICE_DERIVED: &[&str] = &[
+    "{a} + req.amount",
+    "req.n * {a}",
+    "if(req.amount > {a}, 1, 0)",
+    "coalesce(req.amount, {a}) / req.n",
+    "{a} - {b}",
+    "case when req.amount is null then {b} else {a} end",
+];
+
+fn derived_strategy(templates: &'static [&'static str]) -> impl Strategy<Value = DerivedSpec> {
+    (select(templates), 0usize..100, 0usize..100).prop_map(|(template, a, b)| DerivedSpec {
+        template,
+        a,
+        b,
+    })
 }
 
 const FLOATS: &[f64] = &[
@@ -168,30 +215,31 @@ const NUMERIC_COLUMNS: &[&str] = &[
 ];
 
 fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
+    let numeric_column = |c: &str| NUMERIC_COLUMNS.contains(&c);
     let call = prop_oneof![
-        Just("count(*)".to_string()),
-        select(ANY_COLUMNS).prop_map(|c| format!("count({c})")),
-        select(PREDICATES).prop_map(|p| format!("count_if({p})")),
+        Just(("count(*)".to_string(), true)),
+        select(ANY_COLUMNS).prop_map(|c| (format!("count({c})"), true)),
+        select(PREDICATES).prop_map(|p| (format!("count_if({p})"), true)),
         select(&["i", "f", "s", "b", "ts", "ratio", "-f"][..])
-            .prop_map(|c| format!("count_distinct({c})")),
+            .prop_map(|c| (format!("count_distinct({c})"), true)),
         (
             select(&["sum", "avg", "var_pop", "stddev_pop"][..]),
             select(NUMERIC_COLUMNS)
         )
-            .prop_map(|(a, c)| format!("{a}({c})")),
+            .prop_map(|(a, c)| (format!("{a}({c})"), true)),
         (
             select(&["min", "max", "first", "last"][..]),
             select(ANY_COLUMNS)
         )
-            .prop_map(|(a, c)| format!("{a}({c})")),
+            .prop_map(move |(a, c)| (format!("{a}({c})"), numeric_column(c))),
         (
             select(&["0", "0.25", "0.5", "0.9", "1"][..]),
             select(NUMERIC_COLUMNS)
         )
             .prop_map(|(p, c)| if p == "0.5" {
-                format!("median({c})")
+                (format!("median({c})"), true)
             } else {
-                format!("percentile({c}, {p})")
+                (format!("percentile({c}, {p})"), true)
             }),
     ];
     (
@@ -199,8 +247,9 @@ fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
         proptest::option::weighted(0.25, select(PREDICATES)),
         proptest::option::weighted(0.75, select(WINDOWS)),
     )
-        .prop_map(|(call, filter, window)| FeatureSpec {
+        .prop_map(|((call, numeric), filter, window)| FeatureSpec {
             call,
+            numeric,
             filter,
             window,
         })
@@ -213,14 +262,18 @@ fn view_strategy() -> impl Strategy<Value = ViewSpec> {
         proptest::option::weighted(0.3, select(PREDICATES)),
         proptest::option::weighted(0.2, select(&["2500ms", "3s", "20s"][..])),
         proptest::collection::vec(feature_strategy(), 1..6),
+        proptest::collection::vec(derived_strategy(VIEW_DERIVED), 0..3),
     )
-        .prop_map(|(source, entity, filter, ttl, features)| ViewSpec {
-            source,
-            entity,
-            filter,
-            ttl,
-            features,
-        })
+        .prop_map(
+            |(source, entity, filter, ttl, features, derived)| ViewSpec {
+                source,
+                entity,
+                filter,
+                ttl,
+                features,
+                derived,
+            },
+        )
 }
 
 fn event_strategy() -> impl Strategy<Value = EventRow> {
@@ -268,6 +321,9 @@ pub struct SpineRow {
     ts: i64,
     sub_ns: i64,
     row: i64,
+    /// The request fields `amount` (float64?) and `n` (int64).
+    amount: Option<f64>,
+    n: i64,
 }
 
 /// A spine row: keys (the unseen key 9, shop `w` and kind `none`, and nulls, which
@@ -281,14 +337,23 @@ fn spine_strategy() -> impl Strategy<Value = SpineRow> {
         -4i64..45,
         prop_oneof![4 => Just(0i64), 1 => Just(1i64), 1 => Just(-1i64)],
         prop_oneof![3 => Just(0i64), 1 => 1i64..1000],
+        (
+            proptest::option::weighted(
+                0.8,
+                prop_oneof![6 => select(FLOATS), 1 => select(EDGE_FLOATS)],
+            ),
+            prop_oneof![4 => -3i64..4, 1 => select(BIG_INTS)],
+        ),
     )
-        .prop_map(|(k, sk, kind, sec, off, sub_ns)| SpineRow {
+        .prop_map(|(k, sk, kind, sec, off, sub_ns, (amount, n))| SpineRow {
             k,
             sk,
             kind,
             ts: sec * SECOND + off,
             sub_ns,
             row: 0,
+            amount,
+            n,
         })
 }
 
@@ -409,6 +474,8 @@ struct Extras {
     batch_size: usize,
     seed: u64,
     fold_run: u32,
+    /// The service's own derived features.
+    service: Vec<DerivedSpec>,
 }
 
 fn extras_strategy() -> impl Strategy<Value = Extras> {
@@ -424,6 +491,7 @@ fn extras_strategy() -> impl Strategy<Value = Extras> {
             time_repr_strategy(),
             time_repr_strategy(),
             key_repr_strategy(),
+            proptest::collection::vec(derived_strategy(SERVICE_DERIVED), 0..3),
         ),
     )
         .prop_map(
@@ -435,7 +503,7 @@ fn extras_strategy() -> impl Strategy<Value = Extras> {
                 batch_size,
                 seed,
                 fold_run,
-                (event_time, spine_time, spine_keys),
+                (event_time, spine_time, spine_keys, service),
             )| {
                 Extras {
                     lateness_s,
@@ -449,6 +517,7 @@ fn extras_strategy() -> impl Strategy<Value = Extras> {
                     event_time,
                     spine_time,
                     spine_keys,
+                    service,
                 }
             },
         )
@@ -483,8 +552,20 @@ fn build_case(
          entity pair { key (k: int64, sk: string) }\n\
          entity kind { key kind: string }\n",
     );
+    feat.push_str("request req { amount: float64?  n: int64 }\n");
     let mut features = Vec::new();
     let (mut skipped, mut last_skipped) = (0, None);
+    let mut request = |name: String, features: &mut Vec<String>| {
+        let nth = features.len() + skipped;
+        if extras.requested[nth % extras.requested.len()] {
+            features.push(name);
+        } else {
+            skipped += 1;
+            last_skipped = Some(name);
+        }
+    };
+    // Numeric features by entity, for derived features: (entity, name).
+    let mut numeric: Vec<(&str, String)> = Vec::new();
     for (v, view) in views.iter().enumerate() {
         // The kind entity reads its key from the column `s` (a renamed key).
         let by = if view.entity == "kind" {
@@ -510,16 +591,45 @@ fn build_case(
                 feat.push_str(&format!(" over {window}"));
             }
             feat.push('\n');
-            let nth = features.len() + skipped;
-            if extras.requested[nth % extras.requested.len()] {
-                features.push(name);
-            } else {
-                skipped += 1;
-                last_skipped = Some(name);
+            if f.numeric {
+                numeric.push((view.entity, name.clone()));
+            }
+            request(name, &mut features);
+        }
+        // Derived features over this entity's numeric features (of this view or an
+        // earlier one).
+        let own: Vec<&String> = numeric
+            .iter()
+            .filter(|(e, _)| *e == view.entity)
+            .map(|(_, n)| n)
+            .collect();
+        if !own.is_empty() {
+            for (m, d) in view.derived.iter().enumerate() {
+                let name = format!("v{v}_d{m}");
+                let text = d
+                    .template
+                    .replace("{a}", own[d.a % own.len()])
+                    .replace("{b}", own[d.b % own.len()]);
+                feat.push_str(&format!("    feature {name} = {text}\n"));
+                request(name, &mut features);
             }
         }
         if let Some(ttl) = view.ttl {
             feat.push_str(&format!("    ttl {ttl}\n"));
+        }
+        feat.push_str("}\n");
+    }
+    // A service's own features: over any entity's numbers and the request.
+    if !numeric.is_empty() && !extras.service.is_empty() {
+        feat.push_str("service svc {\n");
+        for (m, d) in extras.service.iter().enumerate() {
+            let name = format!("svc_d{m}");
+            let text = d
+                .template
+                .replace("{a}", &numeric[d.a % numeric.len()].1)
+                .replace("{b}", &numeric[d.b % numeric.len()].1);
+            feat.push_str(&format!("    feature {name} = {text}\n"));
+            request(name, &mut features);
         }
         feat.push_str("}\n");
     }
@@ -611,7 +721,8 @@ pub fn events_batch(rows: &[EventRow], time: TimeRepr) -> RecordBatch {
 }
 
 /// The spine as one Arrow batch: `k`, `sk`, `kind`, `ts`, `row` (a label the output
-/// must keep; a duplicated spine row repeats its label too).
+/// must keep; a duplicated spine row repeats its label too), and the request fields
+/// `amount` and `n`.
 pub fn spine_batch(rows: &[SpineRow], time: TimeRepr, keys: KeyRepr) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new("k", keys.int.clone(), true),
@@ -619,6 +730,8 @@ pub fn spine_batch(rows: &[SpineRow], time: TimeRepr, keys: KeyRepr) -> RecordBa
         Field::new("kind", keys.string.clone(), false),
         time.field("ts"),
         Field::new("row", DataType::Int64, false),
+        Field::new("amount", DataType::Float64, true),
+        Field::new("n", DataType::Int64, false),
     ]));
     let as_type = |a: ArrayRef, ty: &DataType| cast(&a, ty).expect("generated keys cast");
     let columns: Vec<ArrayRef> = vec![
@@ -648,6 +761,12 @@ pub fn spine_batch(rows: &[SpineRow], time: TimeRepr, keys: KeyRepr) -> RecordBa
         ),
         Arc::new(Int64Array::from(
             rows.iter().map(|r| r.row).collect::<Vec<_>>(),
+        )),
+        Arc::new(Float64Array::from(
+            rows.iter().map(|r| r.amount).collect::<Vec<_>>(),
+        )),
+        Arc::new(Int64Array::from(
+            rows.iter().map(|r| r.n).collect::<Vec<_>>(),
         )),
     ];
     RecordBatch::try_new(schema, columns).expect("generated spine matches its schema")

@@ -339,7 +339,7 @@ fn the_graph_round_trips_through_json() {
     for node in &mut dangling.nodes {
         if let featc_runtime::stream::graph::Op::Output(o) = &mut node.op {
             o.features
-                .push(featc_runtime::stream::graph::OutputFeature {
+                .push(featc_runtime::stream::graph::OutputFeature::Aggregate {
                     aggregate: featc_runtime::stream::graph::NodeId(999),
                     index: 0,
                 });

@@ -16,6 +16,7 @@ pub enum NameKind {
     Service,
     Column,
     Key,
+    Request,
 }
 
 impl NameKind {
@@ -28,6 +29,7 @@ impl NameKind {
             NameKind::Service => "service",
             NameKind::Column => "column",
             NameKind::Key => "key column",
+            NameKind::Request => "request",
         }
     }
 }
@@ -287,6 +289,49 @@ pub enum CheckError {
     Quantile {
         span: Span,
     },
+    /// A request field read where no request exists: in a view (its `let`s, `where`s,
+    /// aggregations or derived features). Request fields are for services.
+    RequestInView {
+        request: String,
+        field: String,
+        span: Span,
+        view: String,
+    },
+    /// `request.field` where the request has no such field.
+    UnknownRequestField {
+        request: String,
+        field: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    /// Derived features that read each other in a cycle; `path` is the cycle's
+    /// names from `name` back to it.
+    DerivedCycle {
+        name: String,
+        span: Span,
+        path: Vec<String>,
+    },
+    /// A view's derived feature reads a feature of another entity (or a service's
+    /// own feature).
+    DerivedEntity {
+        feature: String,
+        span: Span,
+        /// The view's entity.
+        entity: String,
+        other: String,
+        other_entity: Option<String>,
+    },
+    /// An aggregation in a service: services define derived features only.
+    ServiceAggregation {
+        service: String,
+        span: Span,
+    },
+    /// `a.b` where `a` is neither a request nor a view.
+    UnknownQualifier {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
 }
 
 impl CheckError {
@@ -327,6 +372,11 @@ impl CheckError {
             Unclosed { .. } => "E0031",
             UnknownTopicFormat { .. } => "E0032",
             Quantile { .. } => "E0033",
+            RequestInView { .. } => "E0035",
+            UnknownRequestField { .. } | UnknownQualifier { .. } => "E0004",
+            DerivedCycle { .. } => "E0037",
+            DerivedEntity { .. } => "E0038",
+            ServiceAggregation { .. } => "E0039",
         }
     }
 
@@ -418,6 +468,7 @@ impl CheckError {
                     NameKind::Feature => "feature names are global (they name output columns): rename one",
                     NameKind::Column => "a source's columns need distinct names",
                     NameKind::Key => "an entity's key columns need distinct names",
+                    NameKind::Request => "requests and views share names (`a.b` names a request's field or a view's feature): rename one",
                     _ => "names are global across the files of a project: rename one",
                 }),
             OperandTypes { op, lhs, rhs } => {
@@ -534,6 +585,7 @@ impl CheckError {
             Empty { kind, name, span } => {
                 let (message, help) = match kind {
                     NameKind::Entity => (format!("entity `{name}` has no key"), "add `key COLUMN: TYPE`"),
+                    NameKind::Request => (format!("request `{name}` has no fields"), "add fields as `NAME: TYPE`, e.g. `amount: float64`"),
                     _ => (format!("{} `{name}` lists no features", kind.noun()), "list features as `view.feature` or `feature`"),
                 };
                 d(message).with_label(Label::primary(*span, "empty")).with_help(help)
@@ -604,6 +656,41 @@ impl CheckError {
                 .with_help(
                     "write p as a literal, e.g. `percentile(amount, 0.95)` for the 95th percentile; `median(x)` is `percentile(x, 0.5)`",
                 ),
+            RequestInView { request, field, span, view } => {
+                d(format!("request field `{request}.{field}` read in view `{view}`"))
+                    .with_label(Label::primary(*span, "views compute from their source's events"))
+                    .with_help(format!(
+                        "a request's fields exist only when a service is read: define the feature in a service, `feature NAME = ... {request}.{field} ...`"
+                    ))
+            }
+            UnknownRequestField { request, field, span, suggestion } => with_suggestion(
+                d(format!("request `{request}` has no field `{field}`")),
+                *span,
+                "no such field",
+                suggestion,
+            ),
+            UnknownQualifier { name, span, suggestion } => with_suggestion(
+                d(format!("unknown request or view `{name}`")),
+                *span,
+                "neither a request nor a view",
+                suggestion,
+            )
+            .with_note("note: `a.b` names field `b` of request `a` or feature `b` of view `a`"),
+            DerivedCycle { name, span, path } => d(format!("derived feature `{name}` depends on itself"))
+                .with_label(Label::primary(*span, format!("{} → {name}", path.join(" → "))))
+                .with_help("a derived feature is computed from others: break the cycle"),
+            DerivedEntity { feature, span, entity, other, other_entity } => {
+                let whose = match other_entity {
+                    Some(e) => format!("a feature of entity `{e}`"),
+                    None => "a service's own feature".to_string(),
+                };
+                d(format!("derived feature `{feature}` of entity `{entity}` reads `{other}`, {whose}"))
+                    .with_label(Label::primary(*span, format!("not a feature of `{entity}`")))
+                    .with_help("a view's derived features read features of its own entity: define a feature that combines entities in a service")
+            }
+            ServiceAggregation { service, span } => d(format!("an aggregation in service `{service}`"))
+                .with_label(Label::primary(*span, "aggregations belong in views"))
+                .with_help("services define derived features, row expressions over features: aggregate in a view and list or use the feature here"),
             Unclosed { span, delimiter, end, found } => {
                 let closer = match delimiter {
                     '{' => '}',

@@ -31,14 +31,21 @@ pub enum Binding {
     Poisoned,
 }
 
-/// The names an expression can see: the source's columns (the time column included)
-/// and the `let`s declared so far, in declaration order.
+/// The names an expression can see: in a view, the source's columns (the time column
+/// included) and the `let`s declared so far, in declaration order; in a derived
+/// feature, the features and request fields it reads.
 pub struct Scope {
-    /// The source's name, for messages.
+    /// The source's name (or the derived feature's owner), for messages.
     pub source: String,
     names: Vec<(String, Binding)>,
+    /// `a.b` names: (`a.b`, the IR column it becomes, its binding).
+    qualified: Vec<(String, String, Binding)>,
     /// `let` names declared further down, for a better message on early use.
     later: Vec<String>,
+    /// The view whose rows the scope is (`a.b` there is refused) and the project's
+    /// requests, for messages.
+    view: Option<String>,
+    requests: Vec<String>,
 }
 
 impl Scope {
@@ -46,8 +53,24 @@ impl Scope {
         Scope {
             source: source.to_string(),
             names: Vec::new(),
+            qualified: Vec::new(),
             later,
+            view: None,
+            requests: Vec::new(),
         }
+    }
+
+    /// Says which view the scope's rows belong to and which requests exist, so that
+    /// a request field read here gets its own error.
+    pub fn in_view(mut self, view: &str, requests: Vec<String>) -> Scope {
+        self.view = Some(view.to_string());
+        self.requests = requests;
+        self
+    }
+
+    /// Adds `qualifier.name`, read as the IR column `column`.
+    pub fn bind_qualified(&mut self, written: String, column: String, binding: Binding) {
+        self.qualified.push((written, column, binding));
     }
 
     pub fn lookup(&self, name: &str) -> Option<Binding> {
@@ -174,6 +197,37 @@ impl<'s> Exprs<'s> {
                     })
                 }
             },
+            ast::ExprKind::Field { qualifier, name } => {
+                let written = format!("{}.{}", qualifier.name, name.name);
+                let found = self.scope.qualified.iter().find(|(w, _, _)| *w == written);
+                match found {
+                    Some((_, column, Binding::Typed { ty, nullable })) => known(ir::Expr {
+                        kind: ExprKind::Column(column.clone()),
+                        ty: *ty,
+                        nullable: *nullable,
+                        span: sp,
+                    }),
+                    Some((_, _, Binding::Poisoned)) => None,
+                    None => match &self.scope.view {
+                        Some(view) if self.scope.requests.contains(&qualifier.name) => {
+                            self.fail(CheckError::RequestInView {
+                                request: qualifier.name.clone(),
+                                field: name.name.clone(),
+                                span: e.span,
+                                view: view.clone(),
+                            })
+                        }
+                        _ => self.fail(CheckError::UnknownQualifier {
+                            name: qualifier.name.clone(),
+                            span: qualifier.span,
+                            suggestion: closest(
+                                &qualifier.name,
+                                self.scope.requests.iter().map(String::as_str),
+                            ),
+                        }),
+                    },
+                }
+            }
             ast::ExprKind::Int(text) => known(literal(self.int(text, false, e.span)?, sp)),
             ast::ExprKind::Float(text) => match text.parse::<f64>() {
                 // A literal that is not zero but rounds to zero underflowed: refused
@@ -549,6 +603,12 @@ impl<'s> Exprs<'s> {
             }
         }
     }
+}
+
+/// Whether `name` is a row function (`feature f = coalesce(a, b)` is then a derived
+/// feature, not an aggregation).
+pub fn is_row_function(name: &str) -> bool {
+    matches!(name, "coalesce" | "if")
 }
 
 fn arity(func: &ast::Ident, expected: &'static str, found: usize) -> CheckError {

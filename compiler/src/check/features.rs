@@ -129,12 +129,14 @@ pub fn check(
         .unwrap_or(0);
     ir::Feature {
         name: decl.name.name.clone(),
-        agg: kind.unwrap_or(AggKind::CountStar),
-        arg,
-        filter,
-        window_us,
-        offset_us,
-        exclusive_end: decl.exclusive.is_some(),
+        kind: ir::FeatureKind::Aggregate(ir::Aggregate {
+            agg: kind.unwrap_or(AggKind::CountStar),
+            arg,
+            filter,
+            window_us,
+            offset_us,
+            exclusive_end: decl.exclusive.is_some(),
+        }),
         ty,
         meta: ir::Meta {
             docs: decl.docs.clone(),

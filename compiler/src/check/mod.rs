@@ -2,12 +2,14 @@
 //! error (a bad declaration never hides the errors of the next one).
 
 pub mod aggs;
+mod derived;
 pub mod durations;
 mod entities;
 pub mod error;
 pub mod expansion;
 pub mod exprs;
 mod features;
+mod requests;
 pub mod resolve;
 mod services;
 mod sources;
@@ -36,16 +38,42 @@ pub fn check(files: &[ast::File], file_names: &[String]) -> Result<ir::Project, 
         .iter()
         .map(|e| entities::check(e, &mut errors))
         .collect();
-    let views: Vec<_> = symbols
+    let requests: Vec<_> = symbols
+        .requests
+        .iter()
+        .map(|r| requests::check(r, &mut errors))
+        .collect();
+    let mut pending = Vec::new();
+    let mut views: Vec<_> = symbols
         .views
         .iter()
-        .map(|v| views::check(v, &symbols, &sources, &entities, &mut errors))
+        .enumerate()
+        .map(|(i, v)| {
+            views::check(
+                v,
+                i,
+                &symbols,
+                &sources,
+                &entities,
+                &mut pending,
+                &mut errors,
+            )
+        })
         .collect();
-    let services: Vec<_> = symbols
+    let mut services: Vec<_> = symbols
         .services
         .iter()
-        .map(|s| services::check(s, &symbols, &mut errors))
+        .enumerate()
+        .map(|(i, s)| services::check(s, i, &symbols, &mut pending, &mut errors))
         .collect();
+    derived::check(
+        pending,
+        &symbols,
+        &requests,
+        &mut views,
+        &mut services,
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -55,6 +83,7 @@ pub fn check(files: &[ast::File], file_names: &[String]) -> Result<ir::Project, 
         entities: entities.into_iter().map(|e| e.ir).collect(),
         views,
         services,
+        requests,
     })
 }
 

@@ -1,5 +1,5 @@
 //! Name resolution across the files of a project: the global tables of sources,
-//! entities, views, features and services, and duplicate-name errors.
+//! entities, views, features, services and requests, and duplicate-name errors.
 //!
 //! Names are global and order-independent (a view may use an entity declared in a
 //! later file). Every declaration keeps its position in its list (its id in the IR);
@@ -18,12 +18,15 @@ pub struct Symbols<'a> {
     pub entities: Vec<&'a ast::EntityDecl>,
     pub views: Vec<&'a ast::ViewDecl>,
     pub services: Vec<&'a ast::ServiceDecl>,
+    pub requests: Vec<&'a ast::RequestDecl>,
     source_ids: HashMap<&'a str, usize>,
+    request_ids: HashMap<&'a str, usize>,
     entity_ids: HashMap<&'a str, usize>,
     view_ids: HashMap<&'a str, usize>,
     feature_ids: HashMap<&'a str, FeatureId>,
-    /// Every feature declaration, with its id, in declaration order.
-    features: Vec<(FeatureId, &'a ast::FeatureDecl)>,
+    /// Every feature's name, with its id, in declaration order (views' features,
+    /// aggregations and derived alike, then services' own).
+    features: Vec<(FeatureId, &'a Ident)>,
 }
 
 /// Builds the name tables, reporting every duplicate name.
@@ -33,7 +36,9 @@ pub fn resolve<'a>(files: &'a [ast::File], errors: &mut Vec<CheckError>) -> Symb
         entities: Vec::new(),
         views: Vec::new(),
         services: Vec::new(),
+        requests: Vec::new(),
         source_ids: HashMap::new(),
+        request_ids: HashMap::new(),
         entity_ids: HashMap::new(),
         view_ids: HashMap::new(),
         feature_ids: HashMap::new(),
@@ -76,25 +81,12 @@ pub fn resolve<'a>(files: &'a [ast::File], errors: &mut Vec<CheckError>) -> Symb
                 );
                 symbols.views.push(v);
                 let features = v.clauses.iter().filter_map(|c| match c {
-                    ViewClause::Feature(f) => Some(f),
+                    ViewClause::Feature(f) => Some(&f.name),
+                    ViewClause::Derived(d) => Some(&d.name),
                     _ => None,
                 });
-                for (feature, decl) in features.enumerate() {
-                    let id = FeatureId { view, feature };
-                    let all = &symbols.features;
-                    declare(
-                        &mut symbols.feature_ids,
-                        &decl.name,
-                        id,
-                        NameKind::Feature,
-                        errors,
-                        |first| {
-                            all.iter()
-                                .find(|(i, _)| *i == first)
-                                .map_or(decl.name.span, |(_, f)| f.name.span)
-                        },
-                    );
-                    symbols.features.push((id, decl));
+                for (feature, name) in features.enumerate() {
+                    symbols.declare_feature(FeatureId::View { view, feature }, name, errors);
                 }
             }
             Item::Service(s) => {
@@ -104,8 +96,39 @@ pub fn resolve<'a>(files: &'a [ast::File], errors: &mut Vec<CheckError>) -> Symb
                         service_names.insert(&s.name.name, s.name.span);
                     }
                 }
+                let service = symbols.services.len();
                 symbols.services.push(s);
+                let own = s.entries.iter().filter_map(|e| match e {
+                    ast::ServiceEntry::Derived(d) => Some(&d.name),
+                    ast::ServiceEntry::Feature(f) => Some(&f.name),
+                    ast::ServiceEntry::Ref(_) => None,
+                });
+                for (feature, name) in own.enumerate() {
+                    symbols.declare_feature(FeatureId::Service { service, feature }, name, errors);
+                }
             }
+            Item::Request(r) => {
+                declare(
+                    &mut symbols.request_ids,
+                    &r.name,
+                    symbols.requests.len(),
+                    NameKind::Request,
+                    errors,
+                    |i| symbols.requests[i].name.span,
+                );
+                symbols.requests.push(r);
+            }
+        }
+    }
+    // `a.b` in a derived feature names a request's field or a view's feature: the
+    // two kinds share the qualifier's namespace.
+    for r in &symbols.requests {
+        if let Some(&v) = symbols.view_ids.get(r.name.name.as_str()) {
+            errors.push(duplicate(
+                NameKind::Request,
+                &r.name,
+                symbols.views[v].name.span,
+            ));
         }
     }
     symbols
@@ -139,6 +162,39 @@ fn duplicate(kind: NameKind, name: &Ident, first: ast::Span) -> CheckError {
 }
 
 impl<'a> Symbols<'a> {
+    fn declare_feature(&mut self, id: FeatureId, name: &'a Ident, errors: &mut Vec<CheckError>) {
+        let all = &self.features;
+        declare(
+            &mut self.feature_ids,
+            name,
+            id,
+            NameKind::Feature,
+            errors,
+            |first| {
+                all.iter()
+                    .find(|(i, _)| *i == first)
+                    .map_or(name.span, |(_, f)| f.span)
+            },
+        );
+        self.features.push((id, name));
+    }
+
+    /// A request by name (`None`: no such request).
+    pub fn request(&self, name: &str) -> Option<usize> {
+        self.request_ids.get(name).copied()
+    }
+
+    /// Whether `name` names a view.
+    pub fn is_view(&self, name: &str) -> bool {
+        self.view_ids.contains_key(name)
+    }
+
+    /// Requests and views, for "did you mean" on a qualifier.
+    pub fn qualifiers(&self) -> impl Iterator<Item = &str> {
+        let requests = self.requests.iter().map(|r| r.name.name.as_str());
+        requests.chain(self.views.iter().map(|v| v.name.name.as_str()))
+    }
+
     pub fn source(&self, name: &Ident) -> Result<usize, CheckError> {
         self.source_ids
             .get(name.name.as_str())
@@ -185,7 +241,7 @@ impl<'a> Symbols<'a> {
         name: &Ident,
     ) -> Result<FeatureId, CheckError> {
         let found = self.feature_ids.get(name.name.as_str()).copied();
-        let in_scope = |id: &FeatureId| view.is_none_or(|(v, _)| id.view == v);
+        let in_scope = |id: &FeatureId| view.is_none_or(|(v, _)| id.view() == Some(v));
         if let Some(id) = found.filter(in_scope) {
             return Ok(id);
         }
@@ -193,13 +249,15 @@ impl<'a> Symbols<'a> {
             .features
             .iter()
             .filter(|(id, _)| in_scope(id))
-            .map(|(_, f)| f.name.name.as_str());
+            .map(|(_, f)| f.name.as_str());
         Err(CheckError::UnknownFeature {
             name: name.name.clone(),
             span: name.span,
             view: view.map(|(_, v)| v.name.clone()),
             suggestion: closest(&name.name, candidates),
-            declared_in: found.map(|id| self.views[id.view].name.name.clone()),
+            declared_in: found
+                .and_then(|id| id.view())
+                .map(|v| self.views[v].name.name.clone()),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Checking `view` declarations: source and entity, key columns, filters, lets,
 //! features and ttl.
 
+use super::derived::{self, Pending};
 use super::durations::{self, Zero};
 use super::entities::CheckedEntity;
 use super::error::CheckError;
@@ -12,13 +13,17 @@ use super::suggest::closest;
 use super::{features, meta};
 use featc_grammar::ast::{self, ViewClause};
 use featc_runtime::expr::join_balanced;
-use featc_runtime::ir::{self, BinaryOp, DataType, EntityId, SourceId};
+use featc_runtime::ir::{self, BinaryOp, DataType, EntityId, FeatureId, SourceId};
 
+/// Checks view number `index`; its derived features get placeholders and are
+/// added to `pending` for `derived::check`.
 pub fn check(
     decl: &ast::ViewDecl,
+    index: usize,
     symbols: &Symbols,
     sources: &[CheckedSource],
     entities: &[CheckedEntity],
+    pending: &mut Vec<Pending>,
     errors: &mut Vec<CheckError>,
 ) -> ir::View {
     let source = symbols
@@ -41,7 +46,12 @@ pub fn check(
             _ => None,
         })
         .collect();
-    let mut scope = src.map(|s| s.scope(later_lets));
+    let requests: Vec<String> = symbols
+        .requests
+        .iter()
+        .map(|r| r.name.name.clone())
+        .collect();
+    let mut scope = src.map(|s| s.scope(later_lets).in_view(&decl.name.name, requests));
     let mut filters: Vec<ir::Expr> = Vec::new();
     let mut lets = Vec::new();
     let mut feats = Vec::new();
@@ -91,7 +101,33 @@ pub fn check(
                     });
                 }
             }
-            ViewClause::Feature(f) => feats.push(features::check(f, scope.as_ref(), errors)),
+            ViewClause::Feature(f) => match derived::call_as_expr(f) {
+                Some(expr) => {
+                    let id = FeatureId::View {
+                        view: index,
+                        feature: feats.len(),
+                    };
+                    feats.push(derived::placeholder(&f.name, &f.docs, f.span));
+                    pending.push(Pending {
+                        id,
+                        name: f.name.clone(),
+                        expr,
+                    });
+                }
+                None => feats.push(features::check(f, scope.as_ref(), errors)),
+            },
+            ViewClause::Derived(d) => {
+                let id = FeatureId::View {
+                    view: index,
+                    feature: feats.len(),
+                };
+                feats.push(derived::placeholder(&d.name, &d.docs, d.span));
+                pending.push(Pending {
+                    id,
+                    name: d.name.clone(),
+                    expr: d.expr.clone(),
+                });
+            }
             ViewClause::Freshness(d) => {
                 // The first one counts, as for `ttl`.
                 if !freshness_seen {
@@ -119,7 +155,8 @@ pub fn check(
     }
     let expressions = feats
         .iter()
-        .flat_map(|f: &ir::Feature| f.arg.iter().chain(&f.filter));
+        .filter_map(|f: &ir::Feature| f.aggregate())
+        .flat_map(|a| a.arg.iter().chain(&a.filter));
     for e in filter.iter().chain(expressions) {
         expansion.check(e, errors);
     }

@@ -27,7 +27,8 @@ pub struct SpineJob {
     #[arg(long, value_name = "NAME", conflicts_with = "features")]
     pub service: Option<String>,
     /// Compute these features, in this order (comma-separated). Default: every
-    /// feature of the project, in declaration order.
+    /// feature of the project's views, in declaration order (a service's own
+    /// features, which may read request fields, when named or with `--service`).
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
     pub features: Vec<String>,
     /// The spine's time column.
@@ -59,7 +60,11 @@ impl SpineJob {
             };
         }
         if self.features.is_empty() {
-            return Ok(project.all_features());
+            // Services' own features may read request fields the spine lacks: they
+            // are computed when named, or through their service.
+            let mut all = project.all_features();
+            all.retain(|id| id.view().is_some());
+            return Ok(all);
         }
         let by_name: HashMap<&str, FeatureId> = project
             .all_features()

@@ -32,6 +32,15 @@ pub enum LowerError {
     MissingSpineColumn { column: String },
     /// A feature is named like a spine column.
     NameClash { name: String },
+    /// The spine lacks the column of a request field a derived feature reads.
+    MissingRequestField { field: String, request: String },
+    /// The spine's column for a request field has a type the field cannot hold.
+    RequestFieldType {
+        field: String,
+        request: String,
+        expected: &'static str,
+        found: String,
+    },
     /// DataFusion rejected the plan (an internal error).
     DataFusion(String),
 }
@@ -47,6 +56,21 @@ impl fmt::Display for LowerError {
             LowerError::NameClash { name } => write!(
                 f,
                 "feature `{name}` has the name of a spine column; rename one of them"
+            ),
+            LowerError::MissingRequestField { field, request } => write!(
+                f,
+                "the spine has no column `{field}`: request `{request}`'s field `{field}` is \
+                 read from the spine column of its name"
+            ),
+            LowerError::RequestFieldType {
+                field,
+                request,
+                expected,
+                found,
+            } => write!(
+                f,
+                "the spine's column `{field}` is {found}; request `{request}` declares `{field}` \
+                 {expected}"
             ),
             LowerError::DataFusion(m) => write!(f, "internal error while planning: {m}"),
         }
@@ -90,14 +114,36 @@ pub fn lower_plan(
         });
     }
     let mut names: HashSet<&str> = HashSet::new();
-    for feature in plan.output_features() {
-        if !names.insert(&feature.name) {
-            return Err(LowerError::DuplicateFeature(feature.name.clone()));
+    for (name, _) in plan.output_columns() {
+        if !names.insert(name) {
+            return Err(LowerError::DuplicateFeature(name.to_string()));
         }
-        if spine_has(&feature.name) {
+        if spine_has(name) {
             return Err(LowerError::NameClash {
-                name: feature.name.clone(),
+                name: name.to_string(),
             });
+        }
+    }
+    // Request fields come from spine columns of their names, of a type the field
+    // can hold (as a source column's would be).
+    for field in plan.request_fields() {
+        let found = spine_schema.field_with_name(&field.field).ok();
+        match found {
+            None => {
+                return Err(LowerError::MissingRequestField {
+                    field: field.field.clone(),
+                    request: field.request.clone(),
+                })
+            }
+            Some(f) if !featc_runtime::io::compatible(field.ty, f.data_type()) => {
+                return Err(LowerError::RequestFieldType {
+                    field: field.field.clone(),
+                    request: field.request.clone(),
+                    expected: field.ty.name(),
+                    found: f.data_type().to_string(),
+                })
+            }
+            Some(_) => {}
         }
     }
     for key in plan.groups.iter().flat_map(|g| &g.keys) {

@@ -9,13 +9,18 @@ use std::fmt;
 
 use featc_runtime::ir::{self, Expr, ExprKind, FeatureId, Let, Project, View};
 use featc_runtime::plan::{
-    DistinctExprs, FeaturePlan, FeatureRef, GroupPlan, KeyColumn, Plan, TtlRule,
+    DerivedPlan, DistinctExprs, FeaturePlan, FeatureRef, GroupPlan, KeyColumn, Output, Plan,
+    RequestField, TtlRule,
 };
 
 /// How deep inlining may recurse: `check` bounds an expanded expression's depth at
 /// `check::expansion::MAX_DEPTH`, and each let adds one step; deeper means a cycle
 /// slipped past `check`.
 const MAX_LET_DEPTH: usize = 2 * crate::check::expansion::MAX_DEPTH;
+
+/// How deep derived features may read derived features: `check` refuses cycles, so
+/// this only stops a hand-made project.
+const MAX_DERIVED_DEPTH: usize = 1024;
 
 /// Why features could not be planned (each an internal error: a checked project
 /// and its own feature ids never give one).
@@ -27,15 +32,20 @@ pub enum PlanError {
     UnknownReference { view: String },
     /// Lets nest deeper than `MAX_LET_DEPTH` (a cycle `check` should have refused).
     LetsTooDeep { view: String, span: ir::Span },
+    /// Derived features read each other deeper than `MAX_DERIVED_DEPTH` (a cycle
+    /// `check` should have refused).
+    DerivedTooDeep { feature: String },
 }
 
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PlanError::UnknownFeature(id) => write!(
+            PlanError::UnknownFeature(id) => {
+                write!(f, "internal error: no feature {id:?} in the project")
+            }
+            PlanError::DerivedTooDeep { feature } => write!(
                 f,
-                "internal error: no feature {}.{} in the project",
-                id.view, id.feature
+                "derived feature `{feature}`: derived features nest too deeply (a cycle?)"
             ),
             PlanError::UnknownReference { view } => {
                 write!(
@@ -53,49 +63,175 @@ impl fmt::Display for PlanError {
 impl std::error::Error for PlanError {}
 
 /// Plans `features` (in request order; a feature requested twice is computed once).
-/// Groups come in order of their first requested feature, features within a group
-/// in request order. Linear in the number of features and the size of their
-/// expressions.
+/// Groups come in order of their first needed aggregation (a derived feature needs
+/// the aggregations it reads, transitively), features within a group in that order.
+/// A derived feature's expression is planned with the derived features it reads
+/// inlined, so it reads aggregations and request fields only. Linear in the number
+/// of features and the size of their expressions.
 pub fn plan_groups(project: &Project, features: &[FeatureId]) -> Result<Plan, PlanError> {
-    let mut groups: Vec<GroupBuilder> = Vec::new();
-    let mut group_of: HashMap<(usize, usize, &[String]), usize> = HashMap::new();
-    let mut placed: HashMap<FeatureId, FeatureRef> = HashMap::new();
+    let mut planner = Planner {
+        project,
+        groups: Vec::new(),
+        group_of: HashMap::new(),
+        placed: HashMap::new(),
+        by_name: project
+            .all_features()
+            .into_iter()
+            .map(|id| (project.feature(id).name.as_str(), id))
+            .collect(),
+    };
     let mut outputs = Vec::with_capacity(features.len());
+    let mut derived: Vec<DerivedPlan> = Vec::new();
+    let mut derived_at: HashMap<FeatureId, usize> = HashMap::new();
     for &id in features {
-        if let Some(r) = placed.get(&id) {
-            outputs.push(*r);
+        let feature = project
+            .get_feature(id)
+            .ok_or(PlanError::UnknownFeature(id))?;
+        if feature.derived().is_none() {
+            outputs.push(Output::Aggregate(planner.place(id)?));
             continue;
         }
-        let view = project
-            .views
-            .get(id.view)
-            .ok_or(PlanError::UnknownFeature(id))?;
-        let feature = view
-            .features
-            .get(id.feature)
-            .ok_or(PlanError::UnknownFeature(id))?;
-        let identity = (view.source.0, view.entity.0, view.key_columns.as_slice());
-        let group = match group_of.get(&identity) {
-            Some(&g) => g,
-            None => {
-                groups.push(GroupBuilder::new(new_group(project, view)?));
-                group_of.insert(identity, groups.len() - 1);
-                groups.len() - 1
-            }
-        };
-        let planned = groups[group].feature(view, feature)?;
-        groups[group].plan.features.push(planned);
-        let r = FeatureRef {
-            group,
-            feature: groups[group].plan.features.len() - 1,
-        };
-        placed.insert(id, r);
-        outputs.push(r);
+        if let Some(&d) = derived_at.get(&id) {
+            outputs.push(Output::Derived(d));
+            continue;
+        }
+        for aggregation in project.aggregations_of(&[id]) {
+            planner.place(aggregation)?;
+        }
+        derived.push(planner.derived(id)?);
+        derived_at.insert(id, derived.len() - 1);
+        outputs.push(Output::Derived(derived.len() - 1));
     }
     Ok(Plan {
-        groups: groups.into_iter().map(GroupBuilder::finish).collect(),
+        groups: planner
+            .groups
+            .into_iter()
+            .map(GroupBuilder::finish)
+            .collect(),
         outputs,
+        derived,
     })
+}
+
+/// `plan_groups`' state: the groups so far and where each aggregation went.
+struct Planner<'p> {
+    project: &'p Project,
+    groups: Vec<GroupBuilder>,
+    group_of: HashMap<(usize, usize, &'p [String]), usize>,
+    placed: HashMap<FeatureId, FeatureRef>,
+    by_name: HashMap<&'p str, FeatureId>,
+}
+
+impl<'p> Planner<'p> {
+    /// The place of aggregation `id`, planning it on first use.
+    fn place(&mut self, id: FeatureId) -> Result<FeatureRef, PlanError> {
+        if let Some(r) = self.placed.get(&id) {
+            return Ok(*r);
+        }
+        let project = self.project;
+        let (view, feature) = match id {
+            FeatureId::View { view, feature } => {
+                let v = project
+                    .views
+                    .get(view)
+                    .ok_or(PlanError::UnknownFeature(id))?;
+                (
+                    v,
+                    v.features
+                        .get(feature)
+                        .ok_or(PlanError::UnknownFeature(id))?,
+                )
+            }
+            FeatureId::Service { .. } => return Err(PlanError::UnknownFeature(id)),
+        };
+        let aggregate = feature.aggregate().ok_or(PlanError::UnknownFeature(id))?;
+        let identity = (view.source.0, view.entity.0, view.key_columns.as_slice());
+        let group = match self.group_of.get(&identity) {
+            Some(&g) => g,
+            None => {
+                self.groups
+                    .push(GroupBuilder::new(new_group(project, view)?));
+                self.group_of.insert(identity, self.groups.len() - 1);
+                self.groups.len() - 1
+            }
+        };
+        let planned = self.groups[group].feature(view, feature, aggregate)?;
+        self.groups[group].plan.features.push(planned);
+        let r = FeatureRef {
+            group,
+            feature: self.groups[group].plan.features.len() - 1,
+        };
+        self.placed.insert(id, r);
+        Ok(r)
+    }
+
+    /// The plan of derived feature `id`, whose aggregations are placed already.
+    fn derived(&self, id: FeatureId) -> Result<DerivedPlan, PlanError> {
+        let project = self.project;
+        let feature = project.feature(id);
+        let expr = self.inlined(id, 0)?;
+        let mut columns = Vec::new();
+        expr.columns_into(&mut columns);
+        let (mut reads, mut request) = (Vec::new(), Vec::new());
+        for column in &columns {
+            if let Some(other) = self.by_name.get(column.as_str()) {
+                let r = self
+                    .placed
+                    .get(other)
+                    .ok_or(PlanError::UnknownFeature(*other))?;
+                reads.push(*r);
+                continue;
+            }
+            let field = column
+                .split_once('.')
+                .and_then(|(r, f)| {
+                    let request = project.requests.iter().find(|q| q.name == r)?;
+                    let field = request.fields.iter().find(|c| c.name == f)?;
+                    Some(RequestField {
+                        request: request.name.clone(),
+                        field: field.name.clone(),
+                        ty: field.ty,
+                        nullable: field.nullable,
+                    })
+                })
+                .ok_or_else(|| PlanError::UnknownReference {
+                    view: column.clone(),
+                })?;
+            request.push(field);
+        }
+        let owner = match id {
+            FeatureId::View { view, .. } => &project.views[view].name,
+            FeatureId::Service { service, .. } => &project.services[service].name,
+        };
+        Ok(DerivedPlan {
+            name: feature.name.clone(),
+            owner: owner.clone(),
+            ty: expr.ty,
+            nullable: expr.nullable,
+            expr,
+            reads,
+            request,
+            span: feature.span,
+        })
+    }
+
+    /// Derived feature `id`'s expression with the derived features it reads
+    /// inlined, transitively.
+    fn inlined(&self, id: FeatureId, depth: usize) -> Result<Expr, PlanError> {
+        let feature = self.project.feature(id);
+        let derived = feature.derived().ok_or(PlanError::UnknownFeature(id))?;
+        if depth > MAX_DERIVED_DEPTH {
+            return Err(PlanError::DerivedTooDeep {
+                feature: feature.name.clone(),
+            });
+        }
+        rewrite_columns(&derived.expr, &|name| match self.by_name.get(name) {
+            Some(&other) if self.project.feature(other).derived().is_some() => {
+                self.inlined(other, depth + 1).map(Some)
+            }
+            _ => Ok(None),
+        })
+    }
 }
 
 /// A group under construction, with the indexes that keep its slots distinct.
@@ -126,17 +262,22 @@ impl GroupBuilder {
         self.plan
     }
 
-    fn feature(&mut self, view: &View, feature: &ir::Feature) -> Result<FeaturePlan, PlanError> {
+    fn feature(
+        &mut self,
+        view: &View,
+        feature: &ir::Feature,
+        aggregate: &ir::Aggregate,
+    ) -> Result<FeaturePlan, PlanError> {
         let inline = |e: &Expr| inline_lets(e, &view.lets, 0, &view.name);
         let view_where = match &view.filter {
             Some(e) => Some(self.predicates.insert(inline(e)?).0),
             None => None,
         };
-        let feature_where = match &feature.filter {
+        let feature_where = match &aggregate.filter {
             Some(e) => Some(self.predicates.insert(inline(e)?).0),
             None => None,
         };
-        let input = match &feature.arg {
+        let input = match &aggregate.arg {
             Some(e) => Some(self.inputs.insert(inline(e)?).0),
             None => None,
         };
@@ -152,13 +293,13 @@ impl GroupBuilder {
         Ok(FeaturePlan {
             name: feature.name.clone(),
             view: view.name.clone(),
-            agg: feature.agg,
+            agg: aggregate.agg,
             input,
             filter,
-            window_us: feature.window_us,
-            shift_us: feature
+            window_us: aggregate.window_us,
+            shift_us: aggregate
                 .offset_us
-                .saturating_add(i64::from(feature.exclusive_end)),
+                .saturating_add(i64::from(aggregate.exclusive_end)),
             ttl,
             view_filter,
             ty: feature.ty,
@@ -209,7 +350,6 @@ fn new_group(project: &Project, view: &View) -> Result<GroupPlan, PlanError> {
 
 /// `expr` with every reference to a let replaced by the let's own expression (a let
 /// sees only the lets declared before it, as `check` resolved it).
-#[recursive::recursive]
 fn inline_lets(expr: &Expr, lets: &[Let], depth: usize, view: &str) -> Result<Expr, PlanError> {
     if depth > MAX_LET_DEPTH {
         return Err(PlanError::LetsTooDeep {
@@ -217,12 +357,27 @@ fn inline_lets(expr: &Expr, lets: &[Let], depth: usize, view: &str) -> Result<Ex
             span: expr.span,
         });
     }
-    let sub = |e: &Expr| inline_lets(e, lets, depth + 1, view);
+    rewrite_columns(
+        expr,
+        &|name| match lets.iter().rposition(|l| l.name == name) {
+            Some(i) => inline_lets(&lets[i].expr, &lets[..i], depth + 1, view).map(Some),
+            None => Ok(None),
+        },
+    )
+}
+
+/// `expr` with each column `replace` gives an expression for replaced by it.
+#[recursive::recursive]
+fn rewrite_columns(
+    expr: &Expr,
+    replace: &dyn Fn(&str) -> Result<Option<Expr>, PlanError>,
+) -> Result<Expr, PlanError> {
+    let sub = |e: &Expr| rewrite_columns(e, replace);
     let boxed = |e: &Expr| sub(e).map(Box::new);
     let all = |list: &[Expr]| list.iter().map(sub).collect::<Result<Vec<_>, _>>();
     let kind = match &expr.kind {
-        ExprKind::Column(name) => match lets.iter().rposition(|l| &l.name == name) {
-            Some(i) => return inline_lets(&lets[i].expr, &lets[..i], depth + 1, view),
+        ExprKind::Column(name) => match replace(name)? {
+            Some(e) => return Ok(e),
             None => ExprKind::Column(name.clone()),
         },
         ExprKind::Literal(l) => ExprKind::Literal(l.clone()),

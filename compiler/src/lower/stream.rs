@@ -11,7 +11,7 @@ use featc_runtime::stream::graph::{
     GRAPH_VERSION,
 };
 
-use featc_runtime::plan::Plan;
+use featc_runtime::plan::{Output, Plan};
 
 use super::groups::{plan_groups, PlanError};
 
@@ -80,9 +80,12 @@ pub fn lower_stream_plan(
     let out_features: Vec<OutputFeature> = plan
         .outputs
         .iter()
-        .map(|r| OutputFeature {
-            aggregate: aggregate_nodes[r.group],
-            index: r.feature,
+        .map(|o| match *o {
+            Output::Aggregate(r) => OutputFeature::Aggregate {
+                aggregate: aggregate_nodes[r.group],
+                index: r.feature,
+            },
+            Output::Derived(d) => OutputFeature::Derived { derived: d },
         })
         .collect();
     let mut first_output: HashMap<FeatureId, usize> = HashMap::new();
@@ -111,6 +114,7 @@ pub fn lower_stream_plan(
         Op::Output(OutputOp {
             features: out_features,
             services,
+            derived: plan.derived,
         }),
     );
     Ok(StreamGraph {

@@ -16,7 +16,7 @@ use crate::lower::groups::plan_groups;
 
 /// The batch plan of every feature of `project`: sources are scanned with their
 /// declared schemas, and the spine has every entity key column (in entity then key
-/// order) and `ts`.
+/// order), `ts`, and every request's fields (in declaration order).
 pub fn explain_batch(project: &Project) -> Result<String, LowerError> {
     let mut spine_fields: Vec<Field> = Vec::new();
     for entity in &project.entities {
@@ -28,6 +28,15 @@ pub fn explain_batch(project: &Project) -> Result<String, LowerError> {
     }
     if !spine_fields.iter().any(|f| f.name() == "ts") {
         spine_fields.push(Field::new("ts", timestamp_type(), false));
+    }
+    for field in project.requests.iter().flat_map(|r| &r.fields) {
+        if !spine_fields.iter().any(|f| f.name() == &field.name) {
+            spine_fields.push(Field::new(
+                &field.name,
+                arrow_type(field.ty),
+                field.nullable,
+            ));
+        }
     }
     let spine = Arc::new(LogicalTableSource::new(Arc::new(Schema::new(spine_fields))));
     let tables = |s: &ir::Source| -> Arc<dyn TableSource> {

@@ -2,7 +2,9 @@
 //! parenthesized, types after names (`?` for nullable).
 
 use crate::check::durations::display as duration;
-use featc_runtime::ir::{AggKind, Column, Expr, ExprKind, Feature, Literal, Meta, Project, View};
+use featc_runtime::ir::{
+    AggKind, Column, Expr, ExprKind, Feature, FeatureId, FeatureKind, Literal, Meta, Project, View,
+};
 use std::fmt::Write;
 
 /// Prints a checked project. The output depends only on the project value.
@@ -44,20 +46,39 @@ pub fn print_project(p: &Project) -> String {
         out.push('\n');
         view(&mut out, p, v);
     }
+    for r in &p.requests {
+        out.push('\n');
+        docs(&mut out, &r.meta, "");
+        let _ = writeln!(out, "request {}", name(&r.name));
+        for c in &r.fields {
+            let _ = writeln!(
+                out,
+                "  field {}: {}",
+                name(&c.name),
+                ty(c.ty.name(), c.nullable)
+            );
+        }
+        owner_tags(&mut out, &r.meta);
+    }
     for s in &p.services {
         out.push('\n');
         docs(&mut out, &s.meta, "");
         let _ = writeln!(out, "service {}", name(&s.name));
         for id in &s.features {
             let f = p.feature(*id);
-            let v = &p.views[id.view];
-            let _ = writeln!(
-                out,
-                "  {}.{}: {}",
-                name(&v.name),
-                name(&f.name),
-                feature_type(v, f)
-            );
+            let owner = match *id {
+                FeatureId::View { view, .. } => &p.views[view].name,
+                FeatureId::Service { service, .. } => &p.services[service].name,
+            };
+            let t = ty(f.ty.name(), p.can_be_null(*id));
+            let _ = writeln!(out, "  {}.{}: {t}", name(owner), name(&f.name));
+        }
+        for f in &s.own {
+            docs(&mut out, &f.meta, "  ");
+            if let Some(d) = f.derived() {
+                let t = ty(f.ty.name(), d.expr.nullable);
+                let _ = writeln!(out, "  feature {}: {t} = {}", name(&f.name), top(&d.expr));
+            }
         }
         owner_tags(&mut out, &s.meta);
     }
@@ -91,12 +112,21 @@ fn view(out: &mut String, p: &Project, v: &View) {
     }
     for f in &v.features {
         docs(out, &f.meta, "  ");
-        let arg = match (&f.arg, f.agg) {
+        let f = match &f.kind {
+            FeatureKind::Aggregate(a) => (f, a),
+            FeatureKind::Derived(d) => {
+                let t = feature_type(v, f);
+                let _ = writeln!(out, "  feature {}: {t} = {}", name(&f.name), top(&d.expr));
+                continue;
+            }
+        };
+        let (f, a) = f;
+        let arg = match (&a.arg, a.agg) {
             (None, AggKind::CountStar) => "*".to_string(),
             (Some(a), _) => top(a),
             (None, _) => String::new(),
         };
-        let parameters = f
+        let parameters = a
             .agg
             .parameters()
             .map_or(String::new(), |p| format!(", {p}"));
@@ -105,18 +135,18 @@ fn view(out: &mut String, p: &Project, v: &View) {
             "  feature {}: {} = {}({arg}{parameters})",
             name(&f.name),
             feature_type(v, f),
-            f.agg.name()
+            a.agg.name()
         );
-        if let Some(filter) = &f.filter {
+        if let Some(filter) = &a.filter {
             let _ = write!(out, " where {}", top(filter));
         }
-        match f.window_us {
+        match a.window_us {
             Some(w) => {
                 let _ = write!(out, " over {}", duration(w));
-                if f.offset_us != 0 {
-                    let _ = write!(out, " offset {}", duration(f.offset_us));
+                if a.offset_us != 0 {
+                    let _ = write!(out, " offset {}", duration(a.offset_us));
                 }
-                if f.exclusive_end {
+                if a.exclusive_end {
                     out.push_str(" exclusive");
                 }
                 out.push('\n');
@@ -173,7 +203,11 @@ pub fn top(e: &Expr) -> String {
 #[recursive::recursive]
 pub fn expr(e: &Expr) -> String {
     match &e.kind {
-        ExprKind::Column(c) => name(c),
+        // A request field, `checkout.amount`: two names (a feature's has no dot).
+        ExprKind::Column(c) => match c.split_once('.') {
+            Some((request, field)) => format!("{}.{}", name(request), name(field)),
+            None => name(c),
+        },
         ExprKind::Literal(Literal::Null) => format!("null::{}", e.ty.name()),
         ExprKind::Literal(Literal::Int64(v)) => v.to_string(),
         ExprKind::Literal(Literal::Float64(v)) => format!("{v:?}"),

@@ -5,12 +5,13 @@
 
 use std::fmt::Write;
 
-use featc_runtime::plan::{FeaturePlan, GroupPlan, Plan};
+use featc_runtime::plan::{DerivedPlan, FeaturePlan, GroupPlan, Output, Plan};
 
 use super::ir::{name, top, ty};
 use crate::check::durations::display as duration;
 
-/// Every group of `plan`, numbered `g0, g1, ...`, then the output order.
+/// Every group of `plan`, numbered `g0, g1, ...`, its derived features `d0, d1, ...`,
+/// then the output order.
 pub fn print_plan(plan: &Plan) -> String {
     let mut out = String::new();
     for (g, group) in plan.groups.iter().enumerate() {
@@ -26,13 +27,57 @@ pub fn print_plan(plan: &Plan) -> String {
         print_group(&mut out, group, "  ");
         out.push('\n');
     }
+    for (d, derived) in plan.derived.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "derived d{d}: {}: {} = {}  @{}:{}..{}",
+            name(&derived.name),
+            ty(derived.ty.name(), derived.nullable),
+            top(&derived.expr),
+            derived.span.file,
+            derived.span.start,
+            derived.span.end
+        );
+        let _ = writeln!(out, "  {}", derived_inputs(derived, "g"));
+        out.push('\n');
+    }
     let outputs: Vec<String> = plan
         .outputs
         .iter()
-        .map(|r| format!("g{}.f{}", r.group, r.feature))
+        .map(|o| match o {
+            Output::Aggregate(r) => format!("g{}.f{}", r.group, r.feature),
+            Output::Derived(d) => format!("d{d}"),
+        })
         .collect();
     let _ = writeln!(out, "outputs: {}", outputs.join(", "));
     out
+}
+
+/// What a derived feature reads: `reads g0.f1, g1.f0; request checkout.amount: float64`
+/// (`group` prefixes a read's group: `g` in plans, `a` for a graph's aggregates).
+pub fn derived_inputs(d: &DerivedPlan, group: &str) -> String {
+    let reads: Vec<String> = d
+        .reads
+        .iter()
+        .map(|r| format!("{group}{}.f{}", r.group, r.feature))
+        .collect();
+    let mut text = format!("of {}, reads {}", name(&d.owner), reads.join(", "));
+    if !d.request.is_empty() {
+        let fields: Vec<String> = d
+            .request
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}.{}: {}",
+                    name(&f.request),
+                    name(&f.field),
+                    ty(f.ty.name(), f.nullable)
+                )
+            })
+            .collect();
+        let _ = write!(text, "; request {}", fields.join(", "));
+    }
+    text
 }
 
 /// A group's body, each line starting with `indent`.

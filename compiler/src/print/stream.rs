@@ -1,13 +1,14 @@
 //! The stream graph as stable text (`featc build --emit stream`): one block per node
 //! in id order, its inputs after `<-`, spans as `@file:start..end` byte ranges; an
-//! aggregate node shows its group plan.
+//! aggregate node shows its group plan; a derived feature's reads name aggregate
+//! nodes by rank (`a1.f0`: the second aggregate node's feature 0).
 
 use std::fmt::Write;
 
-use featc_runtime::stream::graph::{Op, StreamGraph};
+use featc_runtime::stream::graph::{Op, OutputFeature, StreamGraph};
 
-use super::ir::{columns, name, ty};
-use super::plan::print_group;
+use super::ir::{columns, name, top, ty};
+use super::plan::{derived_inputs, print_group};
 use crate::check::durations::display as duration;
 
 pub fn print_stream(g: &StreamGraph) -> String {
@@ -60,19 +61,29 @@ pub fn print_stream(g: &StreamGraph) -> String {
                 let names: Vec<String> = o
                     .features
                     .iter()
-                    .map(|f| match g.output_feature(*f) {
-                        Some(p) => {
+                    .map(|f| match (*f, g.output_feature(*f), g.output_derived(*f)) {
+                        (OutputFeature::Aggregate { aggregate, index }, Some(p), _) => {
                             let _ = writeln!(
                                 out,
-                                "  {}: {} = n{}.f{}",
+                                "  {}: {} = n{}.f{index}",
                                 name(&p.name),
                                 ty(p.ty.name(), p.nullable()),
-                                f.aggregate.0,
-                                f.index
+                                aggregate.0,
                             );
                             name(&p.name)
                         }
-                        None => String::from("?"),
+                        (_, _, Some(d)) => {
+                            let _ = writeln!(
+                                out,
+                                "  {}: {} = {}\n    {}",
+                                name(&d.name),
+                                ty(d.ty.name(), d.nullable),
+                                top(&d.expr),
+                                derived_inputs(d, "a")
+                            );
+                            name(&d.name)
+                        }
+                        _ => String::from("?"),
                     })
                     .collect();
                 for s in &o.services {

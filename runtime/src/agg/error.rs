@@ -15,6 +15,8 @@ pub enum AggError {
         agg: AggKind,
         input: Option<DataType>,
     },
+    /// A derived feature's expression failed (an int64 overflow), with its message.
+    Expression(String),
     /// A value whose variant does not match the accumulator's declared input type was
     /// fed to it (an executor bug, not bad user data); the value was ignored.
     TypeMismatch {
@@ -31,6 +33,7 @@ impl fmt::Display for AggError {
             AggError::IntegerOverflow { agg } => {
                 write!(f, "{}: integer result overflows int64", agg.name())
             }
+            AggError::Expression(message) => write!(f, "{message}"),
             AggError::UnsupportedInput { agg, input } => {
                 write!(
                     f,

@@ -31,9 +31,10 @@ use futures::{StreamExt, TryStreamExt};
 use super::group::{compute_group, SpineView};
 use super::node::{input_column, key_column, predicate_column, PointInTime, TIME_COLUMN};
 use super::timing::Phases;
+use crate::expr::derived::{derived_columns, CompiledDerived, DerivedColumnsError};
 use crate::expr::slots::SlotEvaluator;
-use crate::io::time::{to_micros, TimeError};
-use crate::plan::Plan;
+use crate::io::time::{iso8601, to_micros, TimeError};
+use crate::plan::{FeatureRef, Output, Plan};
 
 /// What the operator computes (the node without its inputs).
 #[derive(Debug, Clone)]
@@ -103,12 +104,7 @@ impl PointInTimeExec {
 
 impl DisplayAs for PointInTimeExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        let names: Vec<&str> = self
-            .spec
-            .plan
-            .output_features()
-            .map(|f| f.name.as_str())
-            .collect();
+        let names: Vec<&str> = self.spec.plan.output_columns().map(|(n, _)| n).collect();
         write!(
             f,
             "PointInTimeExec: time={}, groups={}, outputs=[{}]",
@@ -338,9 +334,40 @@ fn compute(
         null_keys.push(out.null_keys);
         group_columns.push(out.columns);
     }
+    let plan = &spec.plan;
+    let aggregate = |r: FeatureRef| -> Result<ArrayRef> {
+        group_columns
+            .get(r.group)
+            .and_then(|g| g.get(r.feature))
+            .cloned()
+            .ok_or_else(|| DataFusionError::Plan(format!("no output for {r:?}")))
+    };
+    let compiled = plan
+        .derived
+        .iter()
+        .map(|d| CompiledDerived::new(d, &|r| plan.feature(r).map(|f| (f.name.clone(), f.ty))))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| DataFusionError::Plan(e.to_string()))?;
+    let derived =
+        derived_columns(&compiled, &spine, &|r| aggregate(r).ok()).map_err(|e| match e {
+            DerivedColumnsError::Eval(e) => DataFusionError::Execution(format!(
+                "feature `{}` at spine row {} ({}): {}",
+                e.feature,
+                e.row + 1,
+                times.get(e.row).map_or_else(String::new, |t| iso8601(*t)),
+                e.message
+            )),
+            e => DataFusionError::Execution(e.to_string()),
+        })?;
     let mut columns: Vec<ArrayRef> = spine.columns().to_vec();
-    for r in &spec.plan.outputs {
-        columns.push(Arc::clone(&group_columns[r.group][r.feature]));
+    for o in &plan.outputs {
+        columns.push(match *o {
+            Output::Aggregate(r) => aggregate(r)?,
+            Output::Derived(d) => derived
+                .get(d)
+                .cloned()
+                .ok_or_else(|| DataFusionError::Plan(format!("no derived feature {d}")))?,
+        });
     }
     Ok((
         RecordBatch::try_new(Arc::clone(schema), columns)?,

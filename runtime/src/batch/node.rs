@@ -93,11 +93,8 @@ fn output_schema(spine: &LogicalPlan, plan: &Plan) -> Result<DFSchemaRef> {
         .iter()
         .map(|(q, f)| (q.cloned(), Arc::clone(f)))
         .collect();
-    for feature in plan.output_features() {
-        fields.push((
-            None,
-            Arc::new(Field::new(&feature.name, arrow_type(feature.ty), true)),
-        ));
+    for (name, ty) in plan.output_columns() {
+        fields.push((None, Arc::new(Field::new(name, arrow_type(ty), true))));
     }
     let schema = DFSchema::new_with_metadata(fields, Default::default())?;
     Ok(Arc::new(schema))
@@ -161,11 +158,7 @@ impl UserDefinedLogicalNodeCore for PointInTime {
             .enumerate()
             .map(|(g, group)| format!("g{g}={}", group.describe()))
             .collect();
-        let names: Vec<&str> = self
-            .plan
-            .output_features()
-            .map(|f| f.name.as_str())
-            .collect();
+        let names: Vec<&str> = self.plan.output_columns().map(|(n, _)| n).collect();
         write!(
             f,
             "PointInTime: time={}, groups=[{}], outputs=[{}]",

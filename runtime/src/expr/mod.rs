@@ -27,6 +27,7 @@
 //! against must have a column of that name with the type `arrow_type` gives.
 
 pub mod arith;
+pub mod derived;
 pub mod logic;
 pub mod mask;
 pub mod slots;

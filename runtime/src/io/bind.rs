@@ -22,8 +22,8 @@ use crate::plan::Plan;
 pub fn sources_of<'p>(project: &'p Project, features: &[FeatureId]) -> Vec<&'p Source> {
     let mut out: Vec<&Source> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for id in features {
-        let Some(view) = project.views.get(id.view) else {
+    for id in project.aggregations_of(features) {
+        let Some(view) = id.view().and_then(|v| project.views.get(v)) else {
             continue;
         };
         let Some(source) = project.sources.get(view.source.0) else {
@@ -36,12 +36,33 @@ pub fn sources_of<'p>(project: &'p Project, features: &[FeatureId]) -> Vec<&'p S
     out
 }
 
-/// The spine key columns the `features` need (entity key names and types), in
-/// first-use order, without repeats.
+/// The spine columns the `features` need, with their types, in first-use order
+/// without repeats: the entity key columns of the aggregations they compute, then
+/// the request fields their derived features read (a training set reads a request's
+/// field from the spine column of its name).
 pub fn spine_keys(project: &Project, features: &[FeatureId]) -> Vec<(String, DataType)> {
     let mut out: Vec<(String, DataType)> = Vec::new();
-    for id in features {
-        let Some(view) = project.views.get(id.view) else {
+    let mut fields: Vec<(String, DataType)> = Vec::new();
+    let mut stack: Vec<FeatureId> = features.to_vec();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(id) = stack.pop() {
+        let Some(derived) = project.get_feature(id).and_then(|f| f.derived()) else {
+            continue;
+        };
+        if !seen.insert(id) {
+            continue;
+        }
+        stack.extend(&derived.reads);
+        for &(r, f) in &derived.request_fields {
+            if let Some(c) = project.requests.get(r).and_then(|r| r.fields.get(f)) {
+                if !fields.iter().any(|(n, _)| *n == c.name) {
+                    fields.push((c.name.clone(), c.ty));
+                }
+            }
+        }
+    }
+    for id in project.aggregations_of(features) {
+        let Some(view) = id.view().and_then(|v| project.views.get(v)) else {
             continue;
         };
         let Some(entity) = project.entities.get(view.entity.0) else {
@@ -51,6 +72,11 @@ pub fn spine_keys(project: &Project, features: &[FeatureId]) -> Vec<(String, Dat
             if !out.iter().any(|(n, _)| n == &k.name) {
                 out.push((k.name.clone(), k.ty));
             }
+        }
+    }
+    for field in fields {
+        if !out.iter().any(|(n, _)| *n == field.0) {
+            out.push(field);
         }
     }
     out

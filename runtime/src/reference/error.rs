@@ -10,7 +10,7 @@ pub enum ReferenceError {
     /// A view reads a source that is not in the `sources` map.
     MissingSource { source: String },
     /// A requested feature id does not exist in the project.
-    UnknownFeature { view: usize, feature: usize },
+    UnknownFeature(String),
     /// The spine was given as zero batches, so its schema is unknown.
     EmptySpine,
     /// A column the project needs is not in a batch of `table` (a source name or "spine").
@@ -57,11 +57,8 @@ impl fmt::Display for ReferenceError {
             ReferenceError::MissingSource { source } => {
                 write!(f, "no data was given for source `{source}`")
             }
-            ReferenceError::UnknownFeature { view, feature } => {
-                write!(
-                    f,
-                    "feature id (view {view}, feature {feature}) is not in the project"
-                )
+            ReferenceError::UnknownFeature(id) => {
+                write!(f, "feature id {id} is not in the project")
             }
             ReferenceError::EmptySpine => write!(f, "the spine has no batches"),
             ReferenceError::MissingColumn { table, column } => {

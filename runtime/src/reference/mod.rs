@@ -9,6 +9,7 @@
 //! the events of one entity); it is only meant for tests and small data.
 
 mod aggregate;
+mod derived;
 mod error;
 mod eval;
 mod exact;
@@ -78,15 +79,18 @@ pub fn evaluate_with_report(
     spine: SpineInput<'_>,
 ) -> Result<(RecordBatch, ReferenceReport), ReferenceError> {
     for id in features {
-        let known = project
-            .views
-            .get(id.view)
-            .is_some_and(|v| id.feature < v.features.len());
+        let known = match *id {
+            FeatureId::View { view, feature } => project
+                .views
+                .get(view)
+                .is_some_and(|v| feature < v.features.len()),
+            FeatureId::Service { service, feature } => project
+                .services
+                .get(service)
+                .is_some_and(|s| feature < s.own.len()),
+        };
         if !known {
-            return Err(ReferenceError::UnknownFeature {
-                view: id.view,
-                feature: id.feature,
-            });
+            return Err(ReferenceError::UnknownFeature(format!("{id:?}")));
         }
     }
     let schema = spine
@@ -98,18 +102,22 @@ pub fn evaluate_with_report(
         concat_batches(&schema, spine.batches).map_err(|e| ReferenceError::Arrow(e.to_string()))?;
     let times = read_spine_times(spine.batches, spine.time_column)?;
 
-    // The views of the requested features, each prepared once for all its features.
-    let mut view_order: Vec<usize> = features.iter().map(|id| id.view).collect();
+    // Every aggregation the requested features need (derived ones through what they
+    // read), grouped by view; each view is prepared once for all its features.
+    let aggregations = project.aggregations_of(features);
+    let mut view_order: Vec<usize> = aggregations.iter().filter_map(|id| id.view()).collect();
     view_order.sort_unstable();
     view_order.dedup();
     let mut prepared: HashMap<usize, (PreparedView, Vec<usize>)> = HashMap::new();
     let mut report = ReferenceReport::default();
     for &v in &view_order {
         let wanted: Vec<usize> = {
-            let mut f: Vec<usize> = features
+            let mut f: Vec<usize> = aggregations
                 .iter()
-                .filter(|id| id.view == v)
-                .map(|id| id.feature)
+                .filter_map(|id| match *id {
+                    FeatureId::View { view, feature } if view == v => Some(feature),
+                    _ => None,
+                })
                 .collect();
             f.sort_unstable();
             f.dedup();
@@ -128,15 +136,24 @@ pub fn evaluate_with_report(
         spine_keys.insert(v, read_spine_keys(project, v, spine.batches)?);
     }
 
-    let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
-    let mut columns = spine_batch.columns().to_vec();
-    for id in features {
+    let mut values: HashMap<FeatureId, Vec<RValue>> = HashMap::new();
+    for id in &aggregations {
+        let (
+            FeatureId::View {
+                view: v,
+                feature: f,
+            },
+            Some(agg),
+        ) = (*id, project.feature(*id).aggregate())
+        else {
+            continue;
+        };
         let feature = project.feature(*id);
-        let view = &project.views[id.view];
-        let (p, wanted) = &prepared[&id.view];
-        let slot = wanted.iter().position(|&f| f == id.feature).unwrap_or(0);
-        let keys = &spine_keys[&id.view];
-        let mut values = Vec::with_capacity(times.len());
+        let view = &project.views[v];
+        let (p, wanted) = &prepared[&v];
+        let slot = wanted.iter().position(|&w| w == f).unwrap_or(0);
+        let keys = &spine_keys[&v];
+        let mut column = Vec::with_capacity(times.len());
         for (spine_row, (&t, key)) in times.iter().zip(keys).enumerate() {
             let rows = key
                 .as_ref()
@@ -145,33 +162,38 @@ pub fn evaluate_with_report(
                 .unwrap_or(&[]);
             if let Some(ttl) = view.ttl_us {
                 if !fresh(rows.iter().map(|r| r.ts), t, ttl) {
-                    values.push(RValue::Null);
+                    column.push(RValue::Null);
                     continue;
                 }
             }
             let window: Vec<(i64, &RValue)> = rows
                 .iter()
                 .filter(|r| {
-                    in_window_with(
-                        r.ts,
-                        t,
-                        feature.window_us,
-                        feature.offset_us,
-                        feature.exclusive_end,
-                    )
+                    in_window_with(r.ts, t, agg.window_us, agg.offset_us, agg.exclusive_end)
                 })
                 .filter_map(|r| r.values[slot].as_ref().map(|v| (r.ts, v)))
                 .collect();
-            let value = aggregate(feature.agg, feature.ty, &window).map_err(|message| {
+            let value = aggregate(agg.agg, feature.ty, &window).map_err(|message| {
                 ReferenceError::Aggregate {
                     feature: feature.name.clone(),
                     spine_row,
                     message,
                 }
             })?;
-            values.push(value);
+            column.push(value);
         }
-        columns.push(to_array(&feature.name, feature.ty, &values)?);
+        values.insert(*id, column);
+    }
+
+    let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
+    let mut columns = spine_batch.columns().to_vec();
+    for id in features {
+        let feature = project.feature(*id);
+        let column = match values.get(id) {
+            Some(column) => column.clone(),
+            None => derived::evaluate(project, *id, spine.batches, times.len(), &mut values)?,
+        };
+        columns.push(to_array(&feature.name, feature.ty, &column)?);
         fields.push(Arc::new(Field::new(
             &feature.name,
             arrow_type(feature.ty),
@@ -206,9 +228,9 @@ fn prepare(
         .chain(view.lets.iter().map(|l| &l.expr))
         .chain(wanted.iter().flat_map(|&f| {
             view.features[f]
-                .filter
-                .iter()
-                .chain(view.features[f].arg.iter())
+                .aggregate()
+                .into_iter()
+                .flat_map(|a| a.filter.iter().chain(a.arg.iter()))
         }));
     for e in exprs {
         collect_columns(e, &mut needed);

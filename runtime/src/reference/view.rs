@@ -93,12 +93,15 @@ fn feature_value(
     row: usize,
     lets: &HashMap<String, RValue>,
 ) -> Result<Option<RValue>, String> {
-    if let Some(filter) = &feature.filter {
+    let Some(agg) = feature.aggregate() else {
+        return Ok(None);
+    };
+    if let Some(filter) = &agg.filter {
         if !is_true(&eval_row(filter, table, row, lets)?) {
             return Ok(None);
         }
     }
-    match &feature.arg {
+    match &agg.arg {
         None => Ok(Some(RValue::Bool(true))),
         Some(arg) => eval_row(arg, table, row, lets).map(Some),
     }

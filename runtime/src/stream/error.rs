@@ -4,8 +4,10 @@ use std::fmt;
 
 use super::graph::GraphError;
 use crate::agg::FeatureError;
+use crate::expr::derived::DerivedColumnsError;
 use crate::expr::slots::SlotError;
 use crate::expr::ExprError;
+use crate::ir::DataType;
 use crate::snapshot::SnapshotError;
 use crate::window::SpecError;
 
@@ -68,6 +70,22 @@ pub enum StreamError {
     Agg(FeatureError),
     /// A replay's restart could not snapshot or restore the runtime.
     Snapshot(Box<SnapshotError>),
+    /// A read of a derived feature lacks a request field it reads (or gives a null
+    /// for a non-nullable one).
+    MissingRequestField {
+        feature: String,
+        request: String,
+        field: String,
+    },
+    /// A request field's value has another type than the request declares.
+    RequestFieldType {
+        request: String,
+        field: String,
+        expected: DataType,
+        found: &'static str,
+    },
+    /// Derived features over a replay's spine could not be computed.
+    Derived(DerivedColumnsError),
 }
 
 impl fmt::Display for StreamError {
@@ -123,6 +141,26 @@ impl fmt::Display for StreamError {
             ),
             StreamError::Agg(e) => write!(f, "{e}"),
             StreamError::Snapshot(e) => write!(f, "{e}"),
+            StreamError::MissingRequestField {
+                feature,
+                request,
+                field,
+            } => write!(
+                f,
+                "feature `{feature}` reads field `{field}` of request `{request}`, which the \
+                 read does not give (or gives as null)"
+            ),
+            StreamError::RequestFieldType {
+                request,
+                field,
+                expected,
+                found,
+            } => write!(
+                f,
+                "field `{field}` of request `{request}` is {}, the read gives a {found}",
+                expected.name()
+            ),
+            StreamError::Derived(e) => write!(f, "{e}"),
         }
     }
 }

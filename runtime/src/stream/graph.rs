@@ -13,18 +13,22 @@
 //! - `nodes[i].id == NodeId(i)`; every `NodeId` field names a node of the right kind;
 //! - an aggregate's plan is valid (`GroupPlan::validate`) and reads the source it
 //!   names: same source name and time column, key columns among its columns;
-//! - there is exactly one output node; output feature `i` is
-//!   `aggregates[aggregate].plan.features[index]`.
+//! - there is exactly one output node; an aggregated output feature is
+//!   `aggregates[aggregate].plan.features[index]`, a derived one `derived[derived]`
+//!   of the output node, whose `reads` name features as (the aggregate node's rank
+//!   among the aggregate nodes, its feature index).
 
 use serde::{Deserialize, Serialize};
 
+use crate::ir::DataType;
 use crate::ir::{Column, Span};
-use crate::plan::{FeaturePlan, GroupPlan, PlanError};
+use crate::plan::{DerivedPlan, FeaturePlan, FeatureRef, GroupPlan, PlanError};
 
 /// The format version written into every graph; bumped on incompatible changes
 /// (2: aggregate nodes carry a `GroupPlan`; derive and key_by nodes are gone; 3: a
-/// feature names its view's `where` filter, `FeaturePlan::view_filter`).
-pub const GRAPH_VERSION: u32 = 3;
+/// feature names its view's `where` filter, `FeaturePlan::view_filter`; 4: derived
+/// features, `OutputOp::derived`).
+pub const GRAPH_VERSION: u32 = 4;
 
 /// A node's position in `StreamGraph::nodes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -82,13 +86,19 @@ pub struct AggregateOp {
 pub struct OutputOp {
     pub features: Vec<OutputFeature>,
     pub services: Vec<ServiceOut>,
+    /// The derived features (`OutputFeature::Derived` indexes this list), evaluated
+    /// at read time over the aggregated features they read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derived: Vec<DerivedPlan>,
 }
 
-/// An output feature: `aggregate`'s plan's feature `index`.
+/// An output feature: an aggregate node's plan's feature `index`, or a derived
+/// feature of the output node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutputFeature {
-    pub aggregate: NodeId,
-    pub index: usize,
+#[serde(untagged)]
+pub enum OutputFeature {
+    Aggregate { aggregate: NodeId, index: usize },
+    Derived { derived: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -229,16 +239,63 @@ impl StreamGraph {
         })
     }
 
-    /// The feature an output feature names.
+    /// The aggregated feature an output feature names (`None` for a derived one).
     pub fn output_feature(&self, f: OutputFeature) -> Option<&FeaturePlan> {
-        self.aggregate(f.aggregate)?.plan.features.get(f.index)
+        match f {
+            OutputFeature::Aggregate { aggregate, index } => {
+                self.aggregate(aggregate)?.plan.features.get(index)
+            }
+            OutputFeature::Derived { .. } => None,
+        }
+    }
+
+    /// The derived feature an output feature names (`None` for an aggregated one).
+    pub fn output_derived(&self, f: OutputFeature) -> Option<&DerivedPlan> {
+        match f {
+            OutputFeature::Derived { derived } => self.output()?.derived.get(derived),
+            OutputFeature::Aggregate { .. } => None,
+        }
+    }
+
+    /// An output feature's name and type.
+    pub fn output_column(&self, f: OutputFeature) -> Option<(&str, DataType)> {
+        match f {
+            OutputFeature::Aggregate { .. } => {
+                self.output_feature(f).map(|p| (p.name.as_str(), p.ty))
+            }
+            OutputFeature::Derived { .. } => {
+                self.output_derived(f).map(|d| (d.name.as_str(), d.ty))
+            }
+        }
+    }
+
+    /// The aggregated feature a derived feature's read names: (the rank of its
+    /// aggregate node among the aggregate nodes, the feature's index).
+    pub fn read_feature(&self, r: FeatureRef) -> Option<&FeaturePlan> {
+        self.aggregates()
+            .nth(r.group)?
+            .1
+            .plan
+            .features
+            .get(r.feature)
     }
 
     /// The nodes a node reads from, in id order.
     pub fn inputs(&self, id: NodeId) -> Vec<NodeId> {
         let mut out: Vec<NodeId> = match self.node(id).map(|n| &n.op) {
             Some(Op::Aggregate(a)) => vec![a.source],
-            Some(Op::Output(o)) => o.features.iter().map(|f| f.aggregate).collect(),
+            Some(Op::Output(o)) => {
+                let ranks: Vec<NodeId> = self.aggregates().map(|(id, _)| id).collect();
+                let read = o.derived.iter().flat_map(|d| &d.reads);
+                o.features
+                    .iter()
+                    .filter_map(|f| match f {
+                        OutputFeature::Aggregate { aggregate, .. } => Some(*aggregate),
+                        OutputFeature::Derived { .. } => None,
+                    })
+                    .chain(read.filter_map(|r| ranks.get(r.group).copied()))
+                    .collect()
+            }
             _ => Vec::new(),
         };
         out.sort_unstable();
@@ -294,8 +351,24 @@ impl StreamGraph {
                 Op::Output(o) => {
                     outputs += 1;
                     for f in &o.features {
-                        if self.output_feature(*f).is_none() {
-                            return Err(bad_ref(n.id, "aggregate", f.aggregate));
+                        if self.output_column(*f).is_none() {
+                            let target = match f {
+                                OutputFeature::Aggregate { aggregate, .. } => *aggregate,
+                                OutputFeature::Derived { .. } => n.id,
+                            };
+                            return Err(bad_ref(n.id, "aggregate or derived feature", target));
+                        }
+                    }
+                    for d in &o.derived {
+                        let name = |r| self.read_feature(r).map(|f| f.name.as_str());
+                        if let Some(message) = d.problem(&name) {
+                            return Err(GraphError::Plan {
+                                node: n.id,
+                                error: PlanError {
+                                    group: "output".into(),
+                                    message: format!("derived feature `{}`: {message}", d.name),
+                                },
+                            });
                         }
                     }
                     for s in &o.services {

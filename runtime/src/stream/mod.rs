@@ -19,9 +19,10 @@
 //! through a small direct-mapped cache, the rest through a bounded set) and rows are
 //! encoded into reused buffers.
 
-mod cells;
+pub(crate) mod cells;
 mod changes;
 mod dead_letter;
+mod derived;
 mod encode;
 mod error;
 mod freshness;
@@ -40,6 +41,7 @@ mod snapshot;
 pub use crate::snapshot::SnapshotError;
 pub use cells::{conform, Cells, ValuesBuilder};
 pub use dead_letter::DeadLetters;
+pub use derived::Request;
 pub use error::StreamError;
 pub use freshness::Freshness;
 pub use graph::StreamGraph;

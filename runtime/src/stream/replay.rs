@@ -24,11 +24,12 @@ use super::graph::StreamGraph;
 use super::metrics::Metrics;
 use super::policy::{LatePolicy, Options};
 use super::read::Selection;
-use super::runtime::StreamRuntime;
+use super::runtime::{OutputSlot, StreamRuntime};
 use crate::agg::AggError;
 use crate::agg::FeatureError;
-use crate::expr::arrow_type;
+use crate::expr::derived::derived_columns;
 use crate::ir::DataType;
+use crate::plan::FeatureRef;
 use crate::value::Value;
 use datafusion::arrow::util::display::array_value_to_string;
 
@@ -208,7 +209,16 @@ pub fn replay_with_progress(
     let spine_t = times("spine", spine_time, column(spine, "spine", spine_time)?)?;
     let mut by_time: Vec<usize> = (0..spine.num_rows()).collect();
     by_time.sort_by_key(|&r| (spine_t[r], r));
-    let mut needed: Vec<usize> = picked.iter().map(|&i| rt.outputs[i].0).collect();
+    // The aggregated features to answer: those picked and those derived ones read.
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for &i in &picked {
+        for p in rt.pairs_of(i) {
+            if !pairs.contains(&p) {
+                pairs.push(p);
+            }
+        }
+    }
+    let mut needed: Vec<usize> = pairs.iter().map(|&(g, _)| g).collect();
     needed.sort_unstable();
     needed.dedup();
     let mut spine_keys: Vec<(usize, Vec<ArrayRef>)> = Vec::new();
@@ -230,8 +240,8 @@ pub fn replay_with_progress(
     }
 
     let mut answers = Answers {
-        values: vec![vec![Value::Null; spine.num_rows()]; picked.len()],
-        picked: &picked,
+        values: vec![vec![Value::Null; spine.num_rows()]; pairs.len()],
+        picked: &pairs,
         scratch: Vec::new(),
         key: Vec::new(),
     };
@@ -296,30 +306,50 @@ pub fn replay_with_progress(
         next += 1;
     }
 
-    // Spine columns unchanged, then the features.
-    let mut fields: Vec<Arc<Field>> = spine.schema().fields().iter().cloned().collect();
-    let mut columns: Vec<ArrayRef> = spine.columns().to_vec();
-    for (k, &i) in picked.iter().enumerate() {
-        let graph = rt.graph();
-        let planned = graph
-            .output()
-            .and_then(|o| o.features.get(i))
-            .and_then(|f| graph.output_feature(*f));
-        let (name, ty) = match planned {
-            Some(f) => (f.name.clone(), f.ty),
-            None => (rt.feature_names()[i].to_string(), DataType::Int64),
+    // The aggregated features' columns, then the derived features' from them.
+    let mut answered: Vec<ArrayRef> = Vec::with_capacity(pairs.len());
+    for (k, &(g, f)) in pairs.iter().enumerate() {
+        let Some(plan) = rt.groups[g].plan.features.get(f) else {
+            return Err(StreamError::UnknownFeature(format!("#{f} of group {g}")));
         };
-        let mut b = ValuesBuilder::new(ty, spine.num_rows());
+        let mut b = ValuesBuilder::new(plan.ty, spine.num_rows());
         for v in &answers.values[k] {
             if !b.append(v) {
                 return Err(data_error(
-                    &name,
-                    format!("value {v:?} does not have type {}", ty.name()),
+                    &plan.name,
+                    format!("value {v:?} does not have type {}", plan.ty.name()),
                 ));
             }
         }
-        fields.push(Arc::new(Field::new(&name, arrow_type(ty), true)));
-        columns.push(b.finish());
+        answered.push(b.finish());
+    }
+    let column_of = |r: FeatureRef| {
+        let k = pairs.iter().position(|&p| p == (r.group, r.feature))?;
+        answered.get(k).cloned()
+    };
+    let derived = derived_columns(&rt.derived, spine, &column_of).map_err(StreamError::Derived)?;
+
+    // Spine columns unchanged, then the features.
+    let mut fields: Vec<Arc<Field>> = spine.schema().fields().iter().cloned().collect();
+    let mut columns: Vec<ArrayRef> = spine.columns().to_vec();
+    for &i in &picked {
+        let name = &rt.feature_names()[i];
+        let column = match rt.outputs[i] {
+            OutputSlot::Aggregate(g, f) => column_of(FeatureRef {
+                group: g,
+                feature: f,
+            }),
+            OutputSlot::Derived(d) => derived.get(d).cloned(),
+        };
+        let Some(column) = column else {
+            return Err(StreamError::UnknownFeature(name.to_string()));
+        };
+        fields.push(Arc::new(Field::new(
+            &**name,
+            column.data_type().clone(),
+            true,
+        )));
+        columns.push(column);
     }
     let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
         .map_err(|e| data_error("output", e))?;
@@ -365,7 +395,8 @@ fn times(table: &str, column: &str, array: &ArrayRef) -> Result<Vec<i64>, Stream
 /// The feature values of the spine rows answered so far, by selected feature then row.
 struct Answers<'p> {
     values: Vec<Vec<Value>>,
-    picked: &'p [usize],
+    /// The (group, feature) pairs answered, in `values`' order.
+    picked: &'p [(usize, usize)],
     scratch: Vec<Result<Value, AggError>>,
     key: Vec<Value>,
 }
@@ -410,8 +441,7 @@ impl Answers<'_> {
                 group.keys.get(&self.key)
             };
             group.read_into(id, t, &mut self.scratch);
-            for (k, &i) in self.picked.iter().enumerate() {
-                let (og, f) = rt.outputs[i];
+            for (k, &(og, f)) in self.picked.iter().enumerate() {
                 if og != *g {
                     continue;
                 }

@@ -21,7 +21,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 use super::cells::conform;
 use super::dead_letter::DeadLetters;
+use super::derived::{self, Request};
 use super::error::StreamError;
+use super::graph::OutputFeature;
 use super::graph::{NodeId, SourceOp, StreamGraph};
 use super::group::Group;
 use super::metrics::Metrics;
@@ -30,7 +32,9 @@ use super::policy::{LatePolicy, Options};
 use super::read::{FeatureValue, FeatureVector, Selection, Status};
 use crate::agg::AggError;
 use crate::expr::arrow_type;
+use crate::expr::derived::CompiledDerived;
 use crate::ir::DataType;
+use crate::plan::FeatureRef;
 use crate::snapshot::SnapshotError;
 use crate::value::Value;
 
@@ -63,15 +67,28 @@ impl SourceRt {
     }
 }
 
+/// Where an output feature's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutputSlot {
+    /// (group, feature index in the group).
+    Aggregate(usize, usize),
+    /// Index into `StreamRuntime::derived`.
+    Derived(usize),
+}
+
 /// The streaming executor of one `StreamGraph` (see the module docs).
 pub struct StreamRuntime {
     graph: StreamGraph,
     options: Options,
     pub(crate) sources: Vec<SourceRt>,
     pub(crate) groups: Vec<Group>,
-    /// For each output feature: (group, feature index in the group).
-    pub(crate) outputs: Vec<(usize, usize)>,
+    /// For each output feature: where its value comes from.
+    pub(crate) outputs: Vec<OutputSlot>,
     out_names: Vec<Arc<str>>,
+    /// The output node's derived features, compiled; `derived_reads[d]` are the
+    /// (group, feature) pairs `derived[d]` reads, in its input order.
+    pub(crate) derived: Vec<CompiledDerived>,
+    pub(crate) derived_reads: Vec<Vec<(usize, usize)>>,
     pub(crate) metrics: Metrics,
     pub(crate) dead: DeadLetters,
     /// The sequence number of the next applied event (ties of equal times break by it).
@@ -157,16 +174,43 @@ impl StreamRuntime {
         let output = graph.output().cloned().unwrap_or(super::graph::OutputOp {
             features: Vec::new(),
             services: Vec::new(),
+            derived: Vec::new(),
         });
+        // Groups are built in aggregate-node order, so a derived feature's read
+        // (aggregate rank, feature) is (group, feature).
+        let mut derived = Vec::with_capacity(output.derived.len());
+        let mut derived_reads = Vec::with_capacity(output.derived.len());
+        for d in &output.derived {
+            let feature = |r: FeatureRef| {
+                let f = groups.get(r.group)?.plan.features.get(r.feature)?;
+                Some((f.name.clone(), f.ty))
+            };
+            let compiled =
+                CompiledDerived::new(d, &feature).map_err(|error| StreamError::Expr {
+                    context: format!("derived feature `{}`", d.name),
+                    error,
+                })?;
+            derived.push(compiled);
+            derived_reads.push(d.reads.iter().map(|r| (r.group, r.feature)).collect());
+        }
         let mut outputs = Vec::new();
         let mut out_names = Vec::new();
         for f in &output.features {
-            let g = group_of_node
-                .iter()
-                .position(|(n, _)| *n == f.aggregate)
-                .unwrap_or(0);
-            outputs.push((g, f.index));
-            out_names.push(Arc::clone(&groups[g].names[f.index]));
+            match *f {
+                OutputFeature::Aggregate { aggregate, index } => {
+                    let g = group_of_node
+                        .iter()
+                        .position(|(n, _)| *n == aggregate)
+                        .unwrap_or(0);
+                    outputs.push(OutputSlot::Aggregate(g, index));
+                    out_names.push(Arc::clone(&groups[g].names[index]));
+                }
+                OutputFeature::Derived { derived: d } => {
+                    outputs.push(OutputSlot::Derived(d));
+                    let name = output.derived.get(d).map_or("", |p| p.name.as_str());
+                    out_names.push(Arc::from(name));
+                }
+            }
         }
         Ok(StreamRuntime {
             graph,
@@ -175,6 +219,8 @@ impl StreamRuntime {
             groups,
             outputs,
             out_names,
+            derived,
+            derived_reads,
             metrics: Metrics::default(),
             dead: DeadLetters::default(),
             seq: 0,
@@ -513,26 +559,41 @@ impl StreamRuntime {
     }
 
     /// Reads the selected features of one entity at time `t` (all selected features
-    /// must belong to one entity; see `get_keys` otherwise).
+    /// must belong to one entity; see `get_keys` otherwise). A selected derived feature
+    /// that reads request fields needs `get_with_request`.
     pub fn get(
         &mut self,
         key: &[Value],
         sel: &Selection<'_>,
         t: i64,
     ) -> Result<FeatureVector, StreamError> {
+        self.get_with_request(key, sel, t, &Request::NONE)
+    }
+
+    /// `get` with the values of the request fields the selected derived features read.
+    pub fn get_with_request(
+        &mut self,
+        key: &[Value],
+        sel: &Selection<'_>,
+        t: i64,
+        request: &Request<'_>,
+    ) -> Result<FeatureVector, StreamError> {
         let picked = self.select(sel)?;
-        let entity_of = |i: &usize| self.groups[self.outputs[*i].0].plan.entity.as_str();
-        // The common case (one entity) is checked without allocating: reads are hot.
-        if let Some(first) = picked.first().map(entity_of) {
-            if picked.iter().any(|i| entity_of(i) != first) {
-                let mut entities: Vec<String> =
-                    picked.iter().map(|i| entity_of(i).to_string()).collect();
-                entities.sort();
-                entities.dedup();
-                return Err(StreamError::MixedEntities(entities));
+        let mut entities: Vec<&str> = Vec::new();
+        for &i in &picked {
+            for (g, _) in self.pairs_of(i) {
+                let entity = self.groups[g].plan.entity.as_str();
+                if !entities.contains(&entity) {
+                    entities.push(entity);
+                }
             }
         }
-        self.read_picked(&picked, t, &|_| Some(key))
+        if entities.len() > 1 {
+            let mut entities: Vec<String> = entities.iter().map(|e| e.to_string()).collect();
+            entities.sort();
+            return Err(StreamError::MixedEntities(entities));
+        }
+        self.read_picked(&picked, t, &|_| Some(key), request)
     }
 
     /// Reads features of several entities at time `t`; `keys` gives each entity's key
@@ -543,10 +604,35 @@ impl StreamRuntime {
         sel: &Selection<'_>,
         t: i64,
     ) -> Result<FeatureVector, StreamError> {
+        self.get_keys_with_request(keys, sel, t, &Request::NONE)
+    }
+
+    /// `get_keys` with the values of the request fields the selected derived
+    /// features read.
+    pub fn get_keys_with_request(
+        &mut self,
+        keys: &[(&str, &[Value])],
+        sel: &Selection<'_>,
+        t: i64,
+        request: &Request<'_>,
+    ) -> Result<FeatureVector, StreamError> {
         let picked = self.select(sel)?;
-        self.read_picked(&picked, t, &|entity| {
-            keys.iter().find(|(e, _)| *e == entity).map(|(_, k)| *k)
-        })
+        self.read_picked(
+            &picked,
+            t,
+            &|entity| keys.iter().find(|(e, _)| *e == entity).map(|(_, k)| *k),
+            request,
+        )
+    }
+
+    /// The (group, feature) pairs output `i` reads: itself, or a derived feature's
+    /// inputs.
+    pub(crate) fn pairs_of(&self, i: usize) -> Vec<(usize, usize)> {
+        match self.outputs.get(i) {
+            Some(OutputSlot::Aggregate(g, f)) => vec![(*g, *f)],
+            Some(OutputSlot::Derived(d)) => self.derived_reads.get(*d).cloned().unwrap_or_default(),
+            None => Vec::new(),
+        }
     }
 
     fn read_picked<'k>(
@@ -554,12 +640,65 @@ impl StreamRuntime {
         picked: &[usize],
         t: i64,
         key_of: &dyn Fn(&str) -> Option<&'k [Value]>,
+        request: &Request<'_>,
     ) -> Result<FeatureVector, StreamError> {
+        let aggregates_only = picked
+            .iter()
+            .all(|&i| matches!(self.outputs.get(i), Some(OutputSlot::Aggregate(..))));
+        if aggregates_only {
+            let pairs: Vec<(usize, usize)> =
+                picked.iter().flat_map(|&i| self.pairs_of(i)).collect();
+            let features = self.read_pairs(&pairs, t, key_of)?;
+            return Ok(FeatureVector { at: t, features });
+        }
+        // Derived features: read every aggregate they (and the picked aggregates)
+        // need once, then evaluate each from those values.
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        for &i in picked {
+            for p in self.pairs_of(i) {
+                if !pairs.contains(&p) {
+                    pairs.push(p);
+                }
+            }
+        }
+        let values = self.read_pairs(&pairs, t, key_of)?;
+        let mut features = Vec::with_capacity(picked.len());
+        for &i in picked {
+            let value = match self.outputs.get(i) {
+                Some(OutputSlot::Derived(d)) => {
+                    let d = *d;
+                    let reads = &self.derived_reads[d];
+                    let inputs: Vec<&FeatureValue> = reads
+                        .iter()
+                        .filter_map(|p| pairs.iter().position(|q| q == p).map(|k| &values[k]))
+                        .collect();
+                    derived::read(&self.derived[d], &self.out_names[i], &inputs, request)?
+                }
+                _ => {
+                    let p = self.pairs_of(i);
+                    let k = p
+                        .first()
+                        .and_then(|p| pairs.iter().position(|q| q == p))
+                        .unwrap_or(0);
+                    values[k].clone()
+                }
+            };
+            features.push(value);
+        }
+        Ok(FeatureVector { at: t, features })
+    }
+
+    /// Reads aggregated features, given as (group, feature) pairs, in that order.
+    fn read_pairs<'k>(
+        &mut self,
+        picked: &[(usize, usize)],
+        t: i64,
+        key_of: &dyn Fn(&str) -> Option<&'k [Value]>,
+    ) -> Result<Vec<FeatureValue>, StreamError> {
         let mut features: Vec<FeatureValue> = Vec::with_capacity(picked.len());
         // Groups in order of first use; each group is read once.
         let mut order: Vec<usize> = Vec::new();
-        for &i in picked {
-            let g = self.outputs[i].0;
+        for &(g, _) in picked {
             if !order.contains(&g) {
                 order.push(g);
             }
@@ -602,8 +741,7 @@ impl StreamRuntime {
             let mut out = std::mem::take(&mut self.scratch);
             let mut stale_of = std::mem::take(&mut self.stale_scratch);
             self.groups[g].read_with_staleness_into(id, t, &mut out, &mut stale_of);
-            for (p, &i) in picked.iter().enumerate() {
-                let (og, f) = self.outputs[i];
+            for (p, &(og, f)) in picked.iter().enumerate() {
                 if og != g {
                     continue;
                 }
@@ -628,7 +766,7 @@ impl StreamRuntime {
                     Ok(v) => (v, Status::Present),
                 };
                 let fv = FeatureValue {
-                    name: self.out_names[i].clone(),
+                    name: Arc::clone(&self.groups[g].names[f]),
                     value,
                     status,
                     event_time,
@@ -642,6 +780,6 @@ impl StreamRuntime {
             self.stale_scratch = stale_of;
         }
         features.extend(slots.into_iter().flatten());
-        Ok(FeatureVector { at: t, features })
+        Ok(features)
     }
 }

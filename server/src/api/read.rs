@@ -1,7 +1,8 @@
 //! `POST /get-online-features`: Feast's read. The request names features
 //! (`"features": ["view:feature", ...]`, or a project-wide name) or a service
 //! (`"feature_service"`), gives entity keys as columns (`"entities": {"user_id": [...]}`),
-//! optionally `"full_feature_names"` and featc's `"at"` (the read time). The answer
+//! optionally `"full_feature_names"`, `"request_context"` (the request fields derived
+//! features read, as columns like the keys) and featc's `"at"` (the read time). The answer
 //! lists the entity columns, then the features, each with its values, statuses and
 //! event timestamps, one per entity.
 
@@ -20,11 +21,12 @@ use crate::online::{KeyRows, Online};
 use crate::time::{format_time, kind_of, parse_time};
 
 /// The fields a read may have.
-const FIELDS: [&str; 5] = [
+const FIELDS: [&str; 6] = [
     "features",
     "feature_service",
     "entities",
     "full_feature_names",
+    "request_context",
     "at",
 ];
 
@@ -140,7 +142,8 @@ pub fn parse(online: &Online, body: &[u8]) -> Result<ReadRequest, ApiError> {
         None | Some(Json::Null) => None,
         Some(t) => Some(parse_time(t).map_err(|m| bad("at", m))?),
     };
-    let (entity_columns, keys) = entity_keys(online, &features, map.get("entities"))?;
+    let (entity_columns, mut keys) = entity_keys(online, &features, map.get("entities"))?;
+    keys.request = request_context(online, &features, map.get("request_context"), keys.rows)?;
     Ok(ReadRequest {
         features,
         names,
@@ -224,8 +227,7 @@ fn entity_keys(
     let catalog = &online.catalog;
     let mut keys: Vec<Option<Vec<Vec<featc_runtime::value::Value>>>> =
         vec![None; catalog.entities.len()];
-    for &f in features {
-        let e = catalog.features[f].entity;
+    for &e in features.iter().flat_map(|&f| &catalog.features[f].entities) {
         if keys[e].is_some() {
             continue;
         }
@@ -250,7 +252,83 @@ fn entity_keys(
         }
         keys[e] = Some(per_row);
     }
-    Ok((entity_columns, KeyRows { rows, keys }))
+    let request = Vec::new();
+    Ok((
+        entity_columns,
+        KeyRows {
+            rows,
+            keys,
+            request,
+        },
+    ))
+}
+
+/// The request fields the features need, from `request_context` (columns of one
+/// value per entity row, like `entities`); a missing field is refused by name.
+fn request_context(
+    online: &Online,
+    features: &[usize],
+    context: Option<&Json>,
+    rows: usize,
+) -> Result<Vec<(String, Vec<featc_runtime::value::Value>)>, ApiError> {
+    let needed = features
+        .iter()
+        .flat_map(|&f| &online.catalog.features[f].request);
+    let mut out: Vec<(String, Vec<featc_runtime::value::Value>)> = Vec::new();
+    for field in needed {
+        if out.iter().any(|(n, _)| *n == field.field) {
+            continue;
+        }
+        let name = format!("request_context.{}", field.field);
+        let column = match context {
+            Some(Json::Object(m)) => m.get(&field.field),
+            Some(other) => {
+                return Err(bad(
+                    "request_context",
+                    format!("expected an object of columns, found {}", kind_of(other)),
+                ))
+            }
+            None => None,
+        };
+        let values = match column {
+            Some(Json::Array(values)) if values.len() == rows => values,
+            Some(Json::Array(values)) => {
+                return Err(bad(
+                    &name,
+                    format!("{} values for {rows} entity rows", values.len()),
+                ))
+            }
+            Some(other) => {
+                return Err(bad(
+                    &name,
+                    format!("expected a list of values, found {}", kind_of(other)),
+                ))
+            }
+            None => return Err(ApiError::MissingField(name)),
+        };
+        let mut column = Vec::with_capacity(rows);
+        for (row, v) in values.iter().enumerate() {
+            let value =
+                super::values::to_value(v, field.ty).map_err(|message| ApiError::BadValue {
+                    field: name.clone(),
+                    row,
+                    message,
+                })?;
+            if value.is_null() && !field.nullable {
+                return Err(ApiError::BadValue {
+                    field: name.clone(),
+                    row,
+                    message: format!(
+                        "null, but request `{}` declares `{}` non-nullable",
+                        field.request, field.field
+                    ),
+                });
+            }
+            column.push(value);
+        }
+        out.push((field.field.clone(), column));
+    }
+    Ok(out)
 }
 
 /// Feast's status names.

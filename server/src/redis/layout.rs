@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use featc_runtime::stream::graph::{AggregateOp, OutputFeature};
 use featc_runtime::stream::{FeatureVector, Status, StreamGraph};
 use featc_runtime::value::Value;
 
@@ -47,6 +48,38 @@ struct HashField {
     ttl_us: Option<i64>,
 }
 
+/// The aggregate node whose entity keys an output feature's hash, and the feature's
+/// field. A derived feature is written when it reads features of one aggregate node
+/// and no request field; one that needs a request (computed at read time) or spans
+/// entities is not, and the layout's printout leaves it out.
+fn hash_field(graph: &StreamGraph, feature: OutputFeature) -> Option<(&AggregateOp, HashField)> {
+    let field = |name: &str, view: &str, ttl_us: Option<i64>| HashField {
+        value: Arc::from(name),
+        status: Arc::from(format!("{STATUS_PREFIX}{name}")),
+        view: view.to_string(),
+        event_time: Arc::from(format!("{EVENT_TIME_PREFIX}{view}")),
+        ttl_us,
+    };
+    match feature {
+        OutputFeature::Aggregate { aggregate, index } => {
+            let op = graph.aggregate(aggregate)?;
+            let f = op.plan.features.get(index)?;
+            Some((op, field(&f.name, &f.view, f.ttl.map(|t| t.ttl_us))))
+        }
+        OutputFeature::Derived { .. } => {
+            let d = graph.output_derived(feature)?;
+            let first = d.reads.first()?;
+            let one_group = d.reads.iter().all(|r| r.group == first.group);
+            if !d.request.is_empty() || !one_group {
+                return None;
+            }
+            let (_, op) = graph.aggregates().nth(first.group)?;
+            let read = op.plan.features.get(first.feature)?;
+            Some((op, field(&d.name, &read.view, None)))
+        }
+    }
+}
+
 impl HashPlan {
     /// One plan per (service, entity) of `graph`, services in graph order, a
     /// service's entities in the order its features first name them.
@@ -61,10 +94,7 @@ impl HashPlan {
                 let Some(feature) = output.features.get(i) else {
                     continue;
                 };
-                let Some(op) = graph.aggregate(feature.aggregate) else {
-                    continue;
-                };
-                let Some(f) = op.plan.features.get(feature.index) else {
+                let Some((op, field)) = hash_field(graph, *feature) else {
                     continue;
                 };
                 let at = match plans[first..]
@@ -85,13 +115,7 @@ impl HashPlan {
                 };
                 let plan = &mut plans[at];
                 plan.features.push(i);
-                plan.fields.push(HashField {
-                    value: Arc::from(f.name.as_str()),
-                    status: Arc::from(format!("{STATUS_PREFIX}{}", f.name)),
-                    view: f.view.clone(),
-                    event_time: Arc::from(format!("{EVENT_TIME_PREFIX}{}", f.view)),
-                    ttl_us: f.ttl.map(|t| t.ttl_us),
-                });
+                plan.fields.push(field);
             }
         }
         plans

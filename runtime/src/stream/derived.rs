@@ -1,0 +1,125 @@
+//! Online reads of derived features: the values of the aggregated features they read
+//! (already read at `t`) and the read's request fields, as one row for the shared
+//! evaluator (`expr::derived::CompiledDerived`, which training sets use too).
+
+use std::sync::Arc;
+
+use super::cells::{Cells, ValuesBuilder};
+use super::error::StreamError;
+use super::read::{FeatureValue, Status};
+use crate::agg::AggError;
+use crate::expr::derived::{CompiledDerived, DerivedInput};
+use crate::ir::DataType;
+use crate::value::Value;
+
+/// The request fields a read brings, by field name (Feast's `request_context`).
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    fields: &'a [(&'a str, Value)],
+}
+
+impl<'a> Request<'a> {
+    /// No request fields (reads of features that need none).
+    pub const NONE: Request<'static> = Request { fields: &[] };
+
+    pub fn new(fields: &'a [(&'a str, Value)]) -> Request<'a> {
+        Request { fields }
+    }
+
+    /// The value given for `field`, if any.
+    pub fn get(&self, field: &str) -> Option<&'a Value> {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v)
+    }
+}
+
+/// Evaluates one derived feature for one read. `inputs` are the values of the
+/// aggregated features it reads, in its input order. The value is null with
+/// `Status::Error` when an input failed or the expression fails (an int64 overflow);
+/// a request field that is missing, null where its request says non-nullable, or of
+/// another type refuses the read.
+pub fn read(
+    derived: &CompiledDerived,
+    name: &Arc<str>,
+    inputs: &[&FeatureValue],
+    request: &Request<'_>,
+) -> Result<FeatureValue, StreamError> {
+    let event_time = inputs.iter().filter_map(|v| v.event_time).max();
+    let value = |value: Value, status: Status| FeatureValue {
+        name: Arc::clone(name),
+        value,
+        status,
+        event_time,
+    };
+    let mut columns = Vec::with_capacity(derived.inputs().len());
+    let mut features = inputs.iter();
+    for (input, &ty) in derived.inputs().iter().zip(derived.input_types()) {
+        let cell = match input {
+            DerivedInput::Feature(_) => {
+                let Some(v) = features.next() else {
+                    return Err(StreamError::UnknownFeature(format!(
+                        "an input of `{}`",
+                        derived.name()
+                    )));
+                };
+                if let Status::Error(e) = &v.status {
+                    return Ok(value(Value::Null, Status::Error(e.clone())));
+                }
+                v.value.clone()
+            }
+            DerivedInput::Request(field) => {
+                let given = request.get(&field.field).cloned().unwrap_or(Value::Null);
+                if given.is_null() && !field.nullable {
+                    return Err(StreamError::MissingRequestField {
+                        feature: name.to_string(),
+                        request: field.request.clone(),
+                        field: field.field.clone(),
+                    });
+                }
+                // An int64 is a float64 field's value as in expressions.
+                let given = match (given, field.ty) {
+                    (Value::Int64(i), DataType::Float64) => Value::Float64(i as f64),
+                    (v, _) => v,
+                };
+                if !given.fits(field.ty) {
+                    return Err(StreamError::RequestFieldType {
+                        request: field.request.clone(),
+                        field: field.field.clone(),
+                        expected: field.ty,
+                        found: given.variant_name(),
+                    });
+                }
+                given
+            }
+        };
+        let mut b = ValuesBuilder::new(ty, 1);
+        if !b.append(&cell) {
+            return Err(StreamError::UnknownFeature(format!(
+                "an input of `{}` (a {} value where {} was expected)",
+                derived.name(),
+                cell.variant_name(),
+                ty.name()
+            )));
+        }
+        columns.push(b.finish());
+    }
+    match derived.evaluate(columns) {
+        Ok(array) => {
+            let v = Cells::new(&array, derived.ty())
+                .map(|c| c.get(0))
+                .unwrap_or(Value::Null);
+            let status = if v.is_null() {
+                Status::Null
+            } else {
+                Status::Present
+            };
+            Ok(value(v, status))
+        }
+        Err(e) => Ok(value(
+            Value::Null,
+            Status::Error(AggError::Expression(e.message)),
+        )),
+    }
+}
