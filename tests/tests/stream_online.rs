@@ -520,3 +520,84 @@ fn a_lagging_partition_holds_the_watermark_and_an_idle_one_does_not() {
     );
     assert_eq!(back.watermark("clicks"), Some(50 * S));
 }
+
+/// Derived features read online: a view's (over its own features) with `get`, a
+/// service's with the read's request fields (`get_with_request`); an int64 is a
+/// float64 field's value, a missing non-nullable field or a value of another type
+/// refuses the read, and an input's error or overflow is the derived feature's error.
+#[test]
+fn derived_features_read_with_the_requests_fields() {
+    let text = format!(
+        "{PROJECT}
+view totals from clicks by user {{
+    feature big_sum = sum(amount) over 1m
+    feature share = big_sum / total
+}}
+request basket {{ price: float64  note: string? }}
+service pricing {{
+    share
+    feature price_vs_avg = basket.price - coalesce(avg_1m, 0.0)
+    feature labelled = coalesce(basket.note, 'none')
+}}
+"
+    );
+    let files = [SourceFile {
+        name: "derived.feat".into(),
+        text,
+    }];
+    let project = featc::compile(&files).unwrap_or_else(|d| panic!("{d:?}"));
+    let graph = featc::lower::stream::lower_stream(&project, &project.all_features())
+        .expect("lower");
+    let mut rt = StreamRuntime::new(graph).expect("runtime");
+    rt.ingest(
+        "clicks",
+        &clicks(&[
+            (S, Some(1), Some(10.0), None),
+            (2 * S, Some(1), Some(20.0), None),
+        ]),
+    )
+    .expect("ingest");
+    let key = [Value::Int64(1)];
+    // A view's derived feature needs no request.
+    let v = rt
+        .get(&key, &Selection::Features(&["share"]), 3 * S)
+        .expect("read");
+    assert_eq!(v.features[0].value, Value::Float64(15.0));
+    assert_eq!(v.features[0].status, Status::Present);
+    assert_eq!(v.features[0].event_time, Some(2 * S));
+
+    let service = Selection::Service("pricing");
+    let fields = [("price", Value::Int64(40)), ("note", Value::Null)];
+    let v = rt
+        .get_with_request(&key, &service, 3 * S, &featc_runtime::stream::Request::new(&fields))
+        .expect("read");
+    let values: Vec<&Value> = v.features.iter().map(|f| &f.value).collect();
+    assert_eq!(
+        values,
+        [
+            &Value::Float64(15.0),
+            &Value::Float64(25.0),
+            &Value::String("none".into())
+        ]
+    );
+    // An unknown entity: the average is null, so the price stands alone.
+    let v = rt
+        .get_with_request(
+            &[Value::Int64(7)],
+            &Selection::Features(&["price_vs_avg"]),
+            3 * S,
+            &featc_runtime::stream::Request::new(&fields),
+        )
+        .expect("read");
+    assert_eq!(v.features[0].value, Value::Float64(40.0));
+
+    match rt.get(&key, &service, 3 * S) {
+        Err(StreamError::MissingRequestField { field, .. }) => assert_eq!(field, "price"),
+        other => panic!("{other:?}"),
+    }
+    let wrong = [("price", Value::String("forty".into()))];
+    match rt.get_with_request(&key, &service, 3 * S, &featc_runtime::stream::Request::new(&wrong)) {
+        Err(StreamError::RequestFieldType { field, .. }) => assert_eq!(field, "price"),
+        other => panic!("{other:?}"),
+    }
+}
