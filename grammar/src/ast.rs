@@ -95,6 +95,8 @@ pub struct SourceDecl {
     pub lateness: Option<DurationLit>,
     /// `freshness DUR`: the source's freshness contract.
     pub freshness: Option<DurationLit>,
+    /// `delay DUR`: an event becomes visible to reads that long after its time.
+    pub delay: Option<DurationLit>,
     pub span: Span,
 }
 

@@ -141,6 +141,7 @@ impl Ctx<'_> {
             topic: None,
             lateness: None,
             freshness: None,
+            delay: None,
             span,
         };
         let mut seen_columns = false;
@@ -181,6 +182,9 @@ impl Ctx<'_> {
                 }
                 Rule::freshness_clause if decl.freshness.is_none() => {
                     decl.freshness = inner.next().map(|p| self.duration(&p))
+                }
+                Rule::delay_clause if decl.delay.is_none() => {
+                    decl.delay = inner.next().map(|p| self.duration(&p))
                 }
                 _ => {}
             }

@@ -46,6 +46,7 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         topic_clause | kw_topic => "`topic`",
         topic_format | kw_format => "`format`",
         lateness_clause => "`lateness`",
+        delay_clause | kw_delay => "`delay`",
         owner_clause => "`owner`",
         tags_clause => "`tags`",
         key_clause => "`key`",

@@ -117,6 +117,9 @@ impl Printer<'_> {
                     if let Some(f) = &s.freshness {
                         p.line(&format!("Freshness {}", f.text), f.span);
                     }
+                    if let Some(d) = &s.delay {
+                        p.line(&format!("Delay {}", d.text), d.span);
+                    }
                 });
             }
             Item::Entity(e) => {

@@ -155,6 +155,9 @@ pub struct Source {
     /// reports a violation when its latest event is older than this).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub freshness_us: Option<i64>,
+    /// `delay D`: an event is visible to reads only `D` µs after its time (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delay_us: i64,
     pub meta: Meta,
     pub span: Span,
 }

@@ -147,8 +147,20 @@ pub struct GroupPlan {
     /// Conjunctions of predicates (see the invariants).
     pub filters: Vec<Vec<usize>>,
     pub features: Vec<FeaturePlan>,
+    /// The source's `delay` (µs, 0: none): a read at `t` reads the group's state at
+    /// `t - delay_us`, so only events at or before it count. The features' windows
+    /// and ttls are already the ones that read sees (see `lower::groups`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delay_us: i64,
     /// The span of the group's first view.
     pub span: Span,
+}
+
+impl GroupPlan {
+    /// The time the group's state is read at for a read at `t`.
+    pub fn state_time(&self, t: i64) -> i64 {
+        t.saturating_sub(self.delay_us)
+    }
 }
 
 /// One column of an entity key.
@@ -308,6 +320,9 @@ impl GroupPlan {
             if !seen_filters.insert(f) {
                 return err(format!("filter {i} repeats an earlier filter"));
             }
+        }
+        if self.delay_us < 0 {
+            return err(format!("a negative delay {}", self.delay_us));
         }
         let mut inputs_used = vec![false; self.inputs.len()];
         let mut filters_used = vec![false; self.filters.len()];

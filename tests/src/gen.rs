@@ -10,7 +10,8 @@
 //! carries its requested features (a subset), the source's lateness and how a
 //! streaming replay disorders (within that lateness) and chunks its events. Views
 //! and a service also get derived features over the numeric ones, the service's
-//! reading the request `req` (`amount`, `n`: spine columns).
+//! reading the request `req` (`amount`, `n`: spine columns). The `clicks` source
+//! sometimes lands a second late (`delay 1s`).
 
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
@@ -476,6 +477,8 @@ struct Extras {
     fold_run: u32,
     /// The service's own derived features.
     service: Vec<DerivedSpec>,
+    /// Whether `clicks` lands a second late (`delay 1s`).
+    clicks_delay: bool,
 }
 
 fn extras_strategy() -> impl Strategy<Value = Extras> {
@@ -492,6 +495,7 @@ fn extras_strategy() -> impl Strategy<Value = Extras> {
             time_repr_strategy(),
             key_repr_strategy(),
             proptest::collection::vec(derived_strategy(SERVICE_DERIVED), 0..3),
+            proptest::bool::weighted(0.4),
         ),
     )
         .prop_map(
@@ -503,7 +507,7 @@ fn extras_strategy() -> impl Strategy<Value = Extras> {
                 batch_size,
                 seed,
                 fold_run,
-                (event_time, spine_time, spine_keys, service),
+                (event_time, spine_time, spine_keys, service, clicks_delay),
             )| {
                 Extras {
                     lateness_s,
@@ -518,6 +522,7 @@ fn extras_strategy() -> impl Strategy<Value = Extras> {
                     spine_time,
                     spine_keys,
                     service,
+                    clicks_delay,
                 }
             },
         )
@@ -544,8 +549,12 @@ fn build_case(
     spine: &[SpineRow],
     extras: &Extras,
 ) -> GenCase {
-    let mut feat = source_text("events", extras.lateness_s);
-    feat.push_str(&source_text("clicks", extras.clicks_lateness_s));
+    let mut feat = source_text("events", extras.lateness_s, false);
+    feat.push_str(&source_text(
+        "clicks",
+        extras.clicks_lateness_s,
+        extras.clicks_delay,
+    ));
     feat.push_str(
         "entity user { key k: int64 }\n\
          entity shop { key sk: string }\n\
@@ -588,6 +597,13 @@ fn build_case(
                 feat.push_str(&format!(" where {filter}"));
             }
             if let Some(window) = f.window {
+                // Under `delay 1s` a window must reach further back than a second
+                // (`check` refuses one that never sees a visible event).
+                let delayed = view.source == "clicks" && extras.clicks_delay;
+                let window = match window {
+                    "500ms" | "1s" if delayed => "2s",
+                    w => w,
+                };
                 feat.push_str(&format!(" over {window}"));
             }
             feat.push('\n');
@@ -665,13 +681,18 @@ fn build_case(
     }
 }
 
-/// The declaration of an event source `name` with the generated columns.
-fn source_text(name: &str, lateness_s: i64) -> String {
-    let lateness = if lateness_s > 0 {
+/// The declaration of an event source `name` with the generated columns (and
+/// `delay 1s` when `delayed`: events on the grid of seconds become visible exactly
+/// at a later grid point).
+fn source_text(name: &str, lateness_s: i64, delayed: bool) -> String {
+    let mut lateness = if lateness_s > 0 {
         format!("    lateness {lateness_s}s\n")
     } else {
         String::new()
     };
+    if delayed {
+        lateness.push_str("    delay 1s\n");
+    }
     format!(
         "source {name} {{\n    time ts\n    columns {{\n        k: int64?\n        sk: string?\n        \
          i: int64?\n        f: float64?\n        s: string?\n        b: bool?\n        seen: timestamp?\n    }}\n{lateness}}}\n"

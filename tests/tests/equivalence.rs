@@ -376,3 +376,31 @@ fn predicates_on_bare_nulls_compile_and_agree() {
     assert_eq!(col("null_in_null"), vec![0, 0, 0]);
     assert_eq!(col("null_not_null"), vec![0, 0, 0]);
 }
+
+/// A source's `delay`: a read at `t` sees the events at or before `t - D` (one
+/// exactly at `t - D` is in), windows keep their start (`over 3s` at `t` still
+/// begins after `t - 3s`), and every path agrees.
+#[test]
+fn a_delayed_source_is_seen_late_on_every_path() {
+    const S: i64 = 1_000_000;
+    let mut case = hand_case(
+        "    feature n_3s = count(*) over 3s\n\
+         \x20   feature n_life = count(*)\n\
+         \x20   feature n_prev = count(*) over 2s offset 1s\n",
+        &[
+            (0, Some(1), None),
+            (S, Some(1), None),
+            (2 * S, Some(1), None),
+        ],
+        &[0, S, 2 * S, 3 * S, 4 * S, 5 * S],
+    );
+    case.feat = case
+        .feat
+        .replace("source events {", "source events { delay 2s");
+    let col = agreed_int_columns(&case);
+    // At t the visible events are those at <= t - 2s; `over 3s` keeps > t - 3s.
+    assert_eq!(col("n_life"), vec![0, 0, 1, 2, 3, 3]);
+    assert_eq!(col("n_3s"), vec![0, 0, 1, 1, 1, 0]);
+    // `over 2s offset 1s`: (t - 3s, t - 1s] of the visible, so (t - 3s, t - 2s].
+    assert_eq!(col("n_prev"), vec![0, 0, 1, 1, 1, 0]);
+}

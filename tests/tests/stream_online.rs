@@ -546,8 +546,8 @@ service pricing {{
         text,
     }];
     let project = featc::compile(&files).unwrap_or_else(|d| panic!("{d:?}"));
-    let graph = featc::lower::stream::lower_stream(&project, &project.all_features())
-        .expect("lower");
+    let graph =
+        featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower");
     let mut rt = StreamRuntime::new(graph).expect("runtime");
     rt.ingest(
         "clicks",
@@ -569,7 +569,12 @@ service pricing {{
     let service = Selection::Service("pricing");
     let fields = [("price", Value::Int64(40)), ("note", Value::Null)];
     let v = rt
-        .get_with_request(&key, &service, 3 * S, &featc_runtime::stream::Request::new(&fields))
+        .get_with_request(
+            &key,
+            &service,
+            3 * S,
+            &featc_runtime::stream::Request::new(&fields),
+        )
         .expect("read");
     let values: Vec<&Value> = v.features.iter().map(|f| &f.value).collect();
     assert_eq!(
@@ -596,7 +601,12 @@ service pricing {{
         other => panic!("{other:?}"),
     }
     let wrong = [("price", Value::String("forty".into()))];
-    match rt.get_with_request(&key, &service, 3 * S, &featc_runtime::stream::Request::new(&wrong)) {
+    match rt.get_with_request(
+        &key,
+        &service,
+        3 * S,
+        &featc_runtime::stream::Request::new(&wrong),
+    ) {
         Err(StreamError::RequestFieldType { field, .. }) => assert_eq!(field, "price"),
         other => panic!("{other:?}"),
     }

@@ -326,6 +326,15 @@ pub enum CheckError {
         service: String,
         span: Span,
     },
+    /// A window (after its offset) or a view's ttl no longer than its source's
+    /// `delay`: it could never see a visible event.
+    ShorterThanDelay {
+        what: &'static str,
+        span: Span,
+        source: String,
+        delay: String,
+        delay_span: Span,
+    },
     /// `a.b` where `a` is neither a request nor a view.
     UnknownQualifier {
         name: String,
@@ -377,6 +386,7 @@ impl CheckError {
             DerivedCycle { .. } => "E0037",
             DerivedEntity { .. } => "E0038",
             ServiceAggregation { .. } => "E0039",
+            ShorterThanDelay { .. } => "E0040",
         }
     }
 
@@ -687,6 +697,14 @@ impl CheckError {
                 d(format!("derived feature `{feature}` of entity `{entity}` reads `{other}`, {whose}"))
                     .with_label(Label::primary(*span, format!("not a feature of `{entity}`")))
                     .with_help("a view's derived features read features of its own entity: define a feature that combines entities in a service")
+            }
+            ShorterThanDelay { what, span, source, delay, delay_span } => {
+                d(format!("{what} is no longer than source `{source}`'s delay"))
+                    .with_label(Label::primary(*span, "a read at t sees no event in it"))
+                    .with_label(Label::secondary(*delay_span, "events become visible this long after their time"))
+                    .with_help(format!(
+                        "with `delay {delay}` a read at t sees events up to t - {delay}: make the window (with its offset) or the ttl longer than {delay}"
+                    ))
             }
             ServiceAggregation { service, span } => d(format!("an aggregation in service `{service}`"))
                 .with_label(Label::primary(*span, "aggregations belong in views"))

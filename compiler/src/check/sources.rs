@@ -134,6 +134,13 @@ pub fn check<'a>(
             .map_err(|e| errors.push(e))
             .ok()
     });
+    let delay_us = match &decl.delay {
+        Some(lit) => durations::micros(lit, Zero::Allowed).unwrap_or_else(|e| {
+            errors.push(e);
+            0
+        }),
+        None => 0,
+    };
     let location = decl.file.as_ref().map(|f| {
         let declared_in = file_names
             .get(f.span.file as usize)
@@ -169,6 +176,7 @@ pub fn check<'a>(
             topic,
             lateness_us,
             freshness_us,
+            delay_us,
             meta: meta(&decl.meta),
             span: span(decl.span),
         },

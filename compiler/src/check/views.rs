@@ -114,7 +114,16 @@ pub fn check(
                         expr,
                     });
                 }
-                None => feats.push(features::check(f, scope.as_ref(), errors)),
+                None => {
+                    let feature = features::check(f, scope.as_ref(), errors);
+                    if let (Some(src), Some(a)) = (src, feature.aggregate()) {
+                        let at = f.window.as_ref().map_or(f.span, |w| w.span);
+                        if let Some(e) = delay_error(src, a, at) {
+                            errors.push(e);
+                        }
+                    }
+                    feats.push(feature);
+                }
             },
             ViewClause::Derived(d) => {
                 let id = FeatureId::View {
@@ -177,6 +186,28 @@ pub fn check(
 
 /// The source columns bound to the entity's keys, checked for count, existence and
 /// type. Without an explicit list the source columns are named like the keys.
+/// The error of a windowed aggregation whose window, read under its source's delay,
+/// holds no instant: with shift `s` (offset, plus 1 µs for an open end) the window
+/// `(t - s - W, t - s]` keeps `(t - s - W, t - max(s, D)]`.
+fn delay_error(src: &CheckedSource, a: &ir::Aggregate, at: ast::Span) -> Option<CheckError> {
+    let delay = src.ir.delay_us;
+    let window = a.window_us?;
+    let shift = a.offset_us.saturating_add(i64::from(a.exclusive_end));
+    let kept = window.saturating_sub(delay.saturating_sub(shift).max(0));
+    (delay > 0 && kept <= 0).then(|| shorter_than_delay(src, "the window", at))
+}
+
+fn shorter_than_delay(src: &CheckedSource, what: &'static str, span: ast::Span) -> CheckError {
+    let delay = src.decl.delay.as_ref();
+    CheckError::ShorterThanDelay {
+        what,
+        span,
+        source: src.ir.name.clone(),
+        delay: delay.map_or(String::new(), |d| d.text.clone()),
+        delay_span: delay.map_or(src.decl.name.span, |d| d.span),
+    }
+}
+
 fn key_columns(
     decl: &ast::ViewDecl,
     src: Option<&CheckedSource>,

@@ -286,20 +286,34 @@ impl GroupBuilder {
         conjunction.dedup();
         let filter = self.filter_slot(conjunction);
         let view_filter = self.filter_slot(view_where.into_iter().collect());
+        // A delay `D` reads the group at `t - D` (`GroupPlan::state_time`): a ttl's
+        // `(t - ttl, t]` of visible events is `(t' - (ttl - D), t']`, and a window
+        // read with shift `s` keeps `(t - s - W, t - max(s, D)]`, which is the window
+        // `W - max(D - s, 0)` read with shift `max(s - D, 0)` at `t'`. `check`
+        // refuses windows and ttls that would keep nothing.
+        let delay = self.plan.delay_us;
         let ttl = view.ttl_us.map(|ttl_us| TtlRule {
-            ttl_us,
+            ttl_us: ttl_us.saturating_sub(delay),
             filter: view_filter,
         });
+        let shift = aggregate
+            .offset_us
+            .saturating_add(i64::from(aggregate.exclusive_end));
+        let (window_us, shift_us) = match aggregate.window_us {
+            Some(w) => (
+                Some(w.saturating_sub(delay.saturating_sub(shift).max(0))),
+                shift.saturating_sub(delay).max(0),
+            ),
+            None => (None, 0),
+        };
         Ok(FeaturePlan {
             name: feature.name.clone(),
             view: view.name.clone(),
             agg: aggregate.agg,
             input,
             filter,
-            window_us: aggregate.window_us,
-            shift_us: aggregate
-                .offset_us
-                .saturating_add(i64::from(aggregate.exclusive_end)),
+            window_us,
+            shift_us,
             ttl,
             view_filter,
             ty: feature.ty,
@@ -344,6 +358,7 @@ fn new_group(project: &Project, view: &View) -> Result<GroupPlan, PlanError> {
         predicates: Vec::new(),
         filters: Vec::new(),
         features: Vec::new(),
+        delay_us: source.delay_us.max(0),
         span: view.span,
     })
 }

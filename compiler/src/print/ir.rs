@@ -31,6 +31,9 @@ pub fn print_project(p: &Project) -> String {
         if let Some(f) = s.freshness_us {
             let _ = writeln!(out, "  freshness {}", duration(f));
         }
+        if s.delay_us != 0 {
+            let _ = writeln!(out, "  delay {}", duration(s.delay_us));
+        }
         owner_tags(&mut out, &s.meta);
     }
     for e in &p.entities {

@@ -88,6 +88,13 @@ pub fn print_group(out: &mut String, group: &GroupPlan, indent: &str) {
         name(&group.entity),
         name(&group.time_column)
     );
+    if group.delay_us != 0 {
+        let _ = writeln!(
+            out,
+            "{indent}delay {}: read at t - {0} (windows and ttls as that read sees them)",
+            duration(group.delay_us)
+        );
+    }
     for k in &group.keys {
         let _ = writeln!(
             out,

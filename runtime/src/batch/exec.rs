@@ -330,6 +330,14 @@ fn compute(
                 })
             })
             .collect::<Result<Vec<ArrayRef>>>()?;
+        // A delayed source's group is read at `t - delay` (`GroupPlan::state_time`).
+        let delayed: Vec<i64>;
+        let times = if group.delay_us == 0 {
+            times
+        } else {
+            delayed = times.iter().map(|&t| group.state_time(t)).collect();
+            &delayed
+        };
         let out = compute_group(group, events, &SpineView { keys, times }, threads)?;
         null_keys.push(out.null_keys);
         group_columns.push(out.columns);

@@ -154,20 +154,25 @@ pub fn evaluate_with_report(
         let slot = wanted.iter().position(|&w| w == f).unwrap_or(0);
         let keys = &spine_keys[&v];
         let mut column = Vec::with_capacity(times.len());
+        // A source's `delay`: a read at `t` sees only the events at or before
+        // `t - delay` (semantics.md, "Source delay").
+        let delay = project.sources.get(view.source.0).map_or(0, |s| s.delay_us);
         for (spine_row, (&t, key)) in times.iter().zip(keys).enumerate() {
             let rows = key
                 .as_ref()
                 .and_then(|k| p.by_key.get(k))
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
+            let visible = |ts: i64| i128::from(ts) <= i128::from(t) - i128::from(delay);
             if let Some(ttl) = view.ttl_us {
-                if !fresh(rows.iter().map(|r| r.ts), t, ttl) {
+                if !fresh(rows.iter().map(|r| r.ts).filter(|&ts| visible(ts)), t, ttl) {
                     column.push(RValue::Null);
                     continue;
                 }
             }
             let window: Vec<(i64, &RValue)> = rows
                 .iter()
+                .filter(|r| visible(r.ts))
                 .filter(|r| {
                     in_window_with(r.ts, t, agg.window_us, agg.offset_us, agg.exclusive_end)
                 })

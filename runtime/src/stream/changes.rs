@@ -37,7 +37,7 @@ impl StreamRuntime {
             .filter(|g| g.plan.entity == entity)
             .filter_map(|g| {
                 let id = g.keys.get(key)?;
-                g.states.get(id as usize)?.next_change_after(t)
+                g.next_change(id, t)
             })
             .min()
     }

@@ -198,14 +198,17 @@ impl Group {
             let state = &mut self.states[id as usize];
             state.push_row(ts[row], seq, self.rows.row(row));
             if let Some(h) = horizon {
-                state.promise(h);
+                state.promise(self.plan.state_time(h));
             }
         }
         null_keys
     }
 
-    /// Every feature of entity `id` (`None`: unknown entity) at `t`, into `out`.
+    /// Every feature of entity `id` (`None`: unknown entity) read at `t`, into `out`.
+    /// Times here are read times; a delayed source's state is read at
+    /// `GroupPlan::state_time(t)`.
     pub fn read_into(&mut self, id: Option<u32>, t: i64, out: &mut Vec<Result<Value, AggError>>) {
+        let t = self.plan.state_time(t);
         match id.and_then(|i| self.states.get_mut(i as usize)) {
             Some(s) => s.read_into(t, out),
             None => self.empty.read_into(t, out),
@@ -220,10 +223,26 @@ impl Group {
         out: &mut Vec<Result<Value, AggError>>,
         stale: &mut Vec<bool>,
     ) {
+        let t = self.plan.state_time(t);
         match id.and_then(|i| self.states.get_mut(i as usize)) {
             Some(s) => s.read_with_staleness_into(t, out, stale),
             None => self.empty.read_with_staleness_into(t, out, stale),
         }
+    }
+
+    /// The time of entity `id`'s latest event passing `filter` that a read at `t`
+    /// sees (at or before `state_time(t)`).
+    pub fn latest_seen(&self, id: Option<u32>, t: i64, filter: Option<usize>) -> Option<i64> {
+        let state = self.states.get(id? as usize)?;
+        state.latest_at_or_before_where(self.plan.state_time(t), filter)
+    }
+
+    /// The first read time after `t` at which entity `id`'s values may change
+    /// without a new event (`KeyState::next_change_after`, in read time).
+    pub fn next_change(&self, id: u32, t: i64) -> Option<i64> {
+        let state = self.states.get(id as usize)?;
+        let change = state.next_change_after(self.plan.state_time(t))?;
+        Some(change.saturating_add(self.plan.delay_us))
     }
 
     pub fn state_bytes(&self) -> usize {
@@ -232,6 +251,7 @@ impl Group {
 
     /// Promises reads at `>= horizon` to every entity (drops what no window needs).
     pub fn compact(&mut self, horizon: i64) {
+        let horizon = self.plan.state_time(horizon);
         for i in 0..self.states.len() {
             for (stage, &distance) in PREFETCH_STAGES.iter().enumerate() {
                 if let Some(s) = self.states.get(i + distance) {

@@ -752,9 +752,7 @@ impl StreamRuntime {
                     .and_then(|p| p.view_filter);
                 let event_time = match last_event_time {
                     Some((filter, time)) if filter == view_filter => time,
-                    _ => id
-                        .and_then(|i| self.groups[g].states.get(i as usize))
-                        .and_then(|s| s.latest_at_or_before_where(t, view_filter)),
+                    _ => self.groups[g].latest_seen(id, t, view_filter),
                 };
                 last_event_time = Some((view_filter, event_time));
                 let stale = stale_of.get(f).copied().unwrap_or(false);
