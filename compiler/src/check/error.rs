@@ -287,6 +287,14 @@ pub enum CheckError {
     Quantile {
         span: Span,
     },
+    /// `last_k(x, k)`, `first_k(x, k)` or `top_k(x, k)` with a `k` that is not an
+    /// integer literal from 1 to `AggKind::MAX_K`, or without one (`missing`: the span
+    /// is the call's).
+    ListLength {
+        func: String,
+        span: Span,
+        missing: bool,
+    },
 }
 
 impl CheckError {
@@ -327,6 +335,7 @@ impl CheckError {
             Unclosed { .. } => "E0031",
             UnknownTopicFormat { .. } => "E0032",
             Quantile { .. } => "E0033",
+            ListLength { .. } => "E0034",
         }
     }
 
@@ -604,6 +613,26 @@ impl CheckError {
                 .with_help(
                     "write p as a literal, e.g. `percentile(amount, 0.95)` for the 95th percentile; `median(x)` is `percentile(x, 0.5)`",
                 ),
+            ListLength { func, span, missing } => d(format!(
+                "`{func}`'s k must be a whole number from 1 to {}",
+                featc_runtime::ir::AggKind::MAX_K
+            ))
+            .with_label(Label::primary(
+                *span,
+                if *missing {
+                    "k is missing".to_string()
+                } else {
+                    format!("not an integer literal from 1 to {}", featc_runtime::ir::AggKind::MAX_K)
+                },
+            ))
+            .with_help(format!(
+                "write k as a literal, e.g. `{func}(amount, 5)` for {}",
+                match func.as_str() {
+                    "first_k" => "the five earliest values",
+                    "top_k" => "the five most frequent values",
+                    _ => "the five latest values",
+                }
+            )),
             Unclosed { span, delimiter, end, found } => {
                 let closer = match delimiter {
                     '{' => '}',

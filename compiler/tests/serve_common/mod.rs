@@ -234,6 +234,7 @@ pub fn cell_json(cells: &featc_runtime::stream::Cells<'_>, row: usize) -> Json {
         Value::Bool(b) => Json::from(b),
         Value::String(s) => Json::from(&*s),
         Value::Timestamp(t) => Json::from(t),
+        Value::List(_) => panic!("a source column never holds a list"),
     }
 }
 

@@ -319,7 +319,7 @@ pub fn replay_with_progress(
             }
         }
         fields.push(Arc::new(Field::new(&name, arrow_type(ty), true)));
-        columns.push(b.finish());
+        columns.push(b.finish().map_err(|e| data_error(&name, e))?);
     }
     let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
         .map_err(|e| data_error("output", e))?;

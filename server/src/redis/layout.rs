@@ -191,7 +191,8 @@ pub enum Expiry {
 /// A value as the hash spells it; `None` for null (the field is left out). Integers
 /// in decimal, floats in their shortest form that reads back to the same bits
 /// (`NaN`, `Infinity`, `-Infinity`), booleans `true`/`false`, strings as they are,
-/// timestamps in RFC 3339 (UTC, microseconds when there are some).
+/// timestamps in RFC 3339 (UTC, microseconds when there are some), lists as the
+/// JSON text of a CSV training set (`[3,1]`, `[{"value":"a","count":2}]`).
 pub fn value_text(value: &Value) -> Option<String> {
     Some(match value {
         Value::Null => return None,
@@ -206,6 +207,8 @@ pub fn value_text(value: &Value) -> Option<String> {
         Value::Bool(b) => b.to_string(),
         Value::String(s) => s.to_string(),
         Value::Timestamp(t) => format_time(*t),
+        // The JSON text a CSV training set holds (`featc_runtime::list`).
+        Value::List(l) => featc_runtime::list::json_text(l),
     })
 }
 
