@@ -276,4 +276,42 @@ mod tests {
             Some("1970-01-01T00:00:01.500Z")
         );
     }
+
+    #[test]
+    fn lists_are_their_json_text_with_items_spelled_as_fields_are() {
+        use featc_runtime::ir::Scalar;
+        use featc_runtime::value::List;
+        let times = [1_500_000, 1_709_294_400_000_250, -1];
+        let list = Value::List(Arc::new(List {
+            item: Scalar::Timestamp,
+            items: times.iter().map(|t| Value::Timestamp(*t)).collect(),
+            counts: None,
+        }));
+        let quoted: Vec<String> = times
+            .iter()
+            .map(|t| {
+                format!(
+                    "{:?}",
+                    value_text(&Value::Timestamp(*t)).unwrap_or_default()
+                )
+            })
+            .collect();
+        assert_eq!(value_text(&list), Some(format!("[{}]", quoted.join(","))));
+        let counted = Value::List(Arc::new(List {
+            item: Scalar::String,
+            items: vec![Value::String(Arc::from("a,\"b\""))],
+            counts: Some(vec![2]),
+        }));
+        assert_eq!(
+            value_text(&counted).as_deref(),
+            Some(r#"[{"value":"a,\"b\"","count":2}]"#)
+        );
+        // An empty list is a field like any value (only null leaves the field out).
+        let empty = Value::List(Arc::new(List {
+            item: Scalar::Int64,
+            items: vec![],
+            counts: None,
+        }));
+        assert_eq!(value_text(&empty).as_deref(), Some("[]"));
+    }
 }
