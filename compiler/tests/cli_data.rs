@@ -355,3 +355,165 @@ fn the_delivery_example_replays_to_its_training_set() {
         "restaurant_id,ts,distance_km,items,minutes_p50_7d,minutes_p90_trend,eta_minutes,large_order"
     );
 }
+
+/// A small project whose features are lists of every kind of item: strings that need
+/// escaping, floats with a signed zero, timestamps with a fraction of a second,
+/// bools, counted lists, empty lists for an unknown entity and an empty window.
+const LIST_PROJECT: &str = r#"
+source events {
+    time ts
+    columns { user: int64  item: string  price: float64?  seen: timestamp  ok: bool }
+    file "events.csv"
+}
+entity user { key user: int64 }
+view v from events by user {
+    feature items_last2   = last_k(item, 2) over 1d
+    feature prices_first3 = first_k(price, 3)
+    feature seen_last1    = last_k(seen, 1)
+    feature ok_top        = top_k(ok, 2)
+    feature items_top     = top_k(item, 5) over 1d
+}
+"#;
+
+const LIST_EVENTS: &str = "ts,user,item,price,seen,ok
+2024-03-01T00:00:00Z,1,\"a \"\"b\"\"\",1.5,2024-02-01T00:00:00Z,true
+2024-03-01T00:00:01Z,1,c,-0.0,2024-02-01T00:00:00.000250Z,false
+2024-03-01T00:00:01Z,1,a,,2024-02-01T00:00:00Z,true
+2024-03-01T00:00:02Z,2,c,2.0,2024-02-01T00:00:00Z,true
+";
+
+const LIST_SPINE: &str = "user,ts
+1,2024-03-01T00:00:05Z
+2,2024-03-01T00:00:05Z
+3,2024-03-01T00:00:05Z
+1,2024-03-03T00:00:00Z
+";
+
+/// The cells of a CSV line (quoted fields with doubled quotes, as Arrow writes them).
+fn csv_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let (mut quoted, mut chars) = (false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                cells.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => cells.push(String::new()),
+            (c, _) => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells
+}
+
+/// List features in a training set: Arrow lists in Parquet (exact types), their JSON
+/// text in CSV (exact text), the same values both ways and from `replay`.
+#[test]
+fn list_features_are_arrow_lists_in_parquet_and_json_text_in_csv() {
+    use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use featc_runtime::list::{json_text, list_at, list_type_of};
+    use featc_runtime::value::Value;
+    use std::sync::Arc;
+
+    let dir = scratch("lists");
+    std::fs::write(dir.join("lists.feat"), LIST_PROJECT).expect("project");
+    std::fs::write(dir.join("events.csv"), LIST_EVENTS).expect("events");
+    std::fs::write(dir.join("spine.csv"), LIST_SPINE).expect("spine");
+    let path = |name: &str| dir.join(name).display().to_string();
+    for (command, out) in [
+        ("training-set", "batch.csv"),
+        ("training-set", "batch.parquet"),
+        ("replay", "replay.parquet"),
+    ] {
+        let o = featc(&[
+            command,
+            &path(""),
+            "--spine",
+            &path("spine.csv"),
+            "--out",
+            &path(out),
+        ]);
+        assert!(o.status.success(), "{command} {out}: {}", stderr(&o));
+    }
+
+    let csv = std::fs::read_to_string(path("batch.csv")).expect("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "user,ts,items_last2,prices_first3,seen_last1,ok_top,items_top"
+    );
+    let rows: Vec<Vec<String>> = lines[1..].iter().map(|l| csv_cells(l)).collect();
+    let want: [[&str; 5]; 4] = [
+        [
+            r#"["c","a"]"#,
+            "[1.5,-0.0]",
+            r#"["2024-02-01T00:00:00.000250Z"]"#,
+            r#"[{"value":true,"count":2},{"value":false,"count":1}]"#,
+            r#"[{"value":"a","count":1},{"value":"a \"b\"","count":1},{"value":"c","count":1}]"#,
+        ],
+        [
+            r#"["c"]"#,
+            "[2.0]",
+            r#"["2024-02-01T00:00:00Z"]"#,
+            r#"[{"value":true,"count":1}]"#,
+            r#"[{"value":"c","count":1}]"#,
+        ],
+        ["[]", "[]", "[]", "[]", "[]"],
+        [
+            "[]",
+            "[1.5,-0.0]",
+            r#"["2024-02-01T00:00:00.000250Z"]"#,
+            r#"[{"value":true,"count":2},{"value":false,"count":1}]"#,
+            "[]",
+        ],
+    ];
+    assert_eq!(rows.len(), want.len());
+    for (row, want) in rows.iter().zip(&want) {
+        assert_eq!(&row[2..], want.as_slice(), "{row:?}");
+    }
+    // A quoted cell is written as Arrow writes any quoted text.
+    assert!(lines[1].contains(r#","[""c"",""a""]","#), "{}", lines[1]);
+
+    let read = |name: &str| {
+        let file = std::fs::File::open(path(name)).expect("parquet");
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .expect("parquet")
+            .build()
+            .expect("reader");
+        let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
+        datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).expect("concat")
+    };
+    let list = |item: DataType| DataType::List(Arc::new(Field::new("item", item, false)));
+    let counted = |value: DataType| {
+        list(DataType::Struct(Fields::from(vec![
+            Field::new("value", value, false),
+            Field::new("count", DataType::Int64, false),
+        ])))
+    };
+    let types = [
+        list(DataType::Utf8),
+        list(DataType::Float64),
+        list(DataType::Timestamp(
+            TimeUnit::Microsecond,
+            Some("UTC".into()),
+        )),
+        counted(DataType::Boolean),
+        counted(DataType::Utf8),
+    ];
+    for file in ["batch.parquet", "replay.parquet"] {
+        let batch = read(file);
+        for (i, ty) in types.iter().enumerate() {
+            let column = batch.column(i + 2);
+            assert_eq!(column.data_type(), ty, "{file} column {i}");
+            let list_type = list_type_of(ty).expect("a featc list");
+            for (r, row) in rows.iter().enumerate() {
+                match list_at(column.as_ref(), list_type, r) {
+                    Some(Value::List(l)) => assert_eq!(json_text(&l), row[i + 2], "{file}"),
+                    other => panic!("{file} row {r} column {i}: {other:?}"),
+                }
+            }
+        }
+    }
+}

@@ -271,6 +271,8 @@ fn redis_cell(text: &str, ty: &Arrow) -> Json {
         Arrow::Timestamp(_, _) => {
             Json::from(featc_server::time::parse_time_text(text).expect("an RFC 3339 time"))
         }
+        // A list feature's field is its JSON text.
+        Arrow::List(_) => serde_json::from_str(text).expect("list JSON"),
         _ => Json::from(text),
     }
 }
@@ -392,6 +394,24 @@ fn materialize_equals_the_training_set_on_the_fraud_example() {
         t.to_string()
     });
     materialize_equals_the_training_set("fraud", &dir);
+}
+
+/// The delivery example with its list features (`last_k`, `first_k`, `top_k`) in a
+/// service of their own: each hash field holds the list's JSON text, equal to the
+/// training set's list (empty lists included; after the windows run out, `[]`).
+#[test]
+fn materialize_equals_the_training_set_on_the_delivery_example_with_lists() {
+    let work = work_dir("delivery-copy");
+    let dir = copy_project(
+        &repo().join("examples/delivery"),
+        &work.join("delivery"),
+        &|t| {
+            format!(
+                "{t}\nservice lists_v1 {{\n    minutes_last3_1d\n    items_first2_life\n    items_top3_7d\n}}\n"
+            )
+        },
+    );
+    materialize_equals_the_training_set("delivery", &dir);
 }
 
 /// The layout as a reader sees it: a few hashes of the fraud example, fields in the

@@ -681,6 +681,92 @@ fn freshness_contracts_are_reported_on_metrics() {
     );
 }
 
+/// The delivery example's list features (`last_k`, `first_k`, `top_k`) are served as
+/// JSON arrays, a `top_k` entry as `{"value": .., "count": ..}`, equal to the
+/// training set's lists at the same times; an unknown restaurant gets `[]`.
+#[test]
+fn list_features_are_served_as_json_arrays() {
+    use featc_runtime::list::{json_text, list_at, list_type_of};
+    use featc_runtime::value::Value;
+    let stderr = std::env::temp_dir().join(format!("featc-lists-{}.txt", std::process::id()));
+    let served = Served::start(
+        &["examples/delivery", "--bootstrap", "--clock", "events"],
+        &stderr,
+    );
+    served.wait_ready();
+    let features: Vec<String> = ["minutes_last3_1d", "items_first2_life", "items_top3_7d"]
+        .map(String::from)
+        .to_vec();
+    let work = std::env::temp_dir().join(format!("featc-lists-{}", std::process::id()));
+    std::fs::create_dir_all(&work).expect("work folder");
+    let delivery = repo().join("examples/delivery");
+    let training = training_set(
+        &delivery,
+        &delivery.join("data/spine.csv"),
+        &features,
+        &work.join("training.parquet"),
+    );
+    // The last 13 spine rows: restaurants 1 to 13 on 2024-03-29 (13 never ordered).
+    let first = training.num_rows() - 13;
+    let body = json!({
+        "features": features,
+        "entities": {"restaurant_id": (1..=13).collect::<Vec<i64>>()},
+        "at": "2024-03-29T00:00:00Z",
+    });
+    let (status, answer) = post(&served.addr, "/get-online-features", &body);
+    assert_eq!(status, 200, "{answer}");
+    for (f, name) in features.iter().enumerate() {
+        let result = &answer["results"][f + 1];
+        let column = training.column_by_name(name).expect("column");
+        let ty = list_type_of(column.data_type()).expect("a list column");
+        for r in 0..13 {
+            let want: Json = match list_at(column.as_ref(), ty, first + r) {
+                Some(Value::List(l)) => serde_json::from_str(&json_text(&l)).expect("json"),
+                other => panic!("{name} row {r}: {other:?}"),
+            };
+            assert_eq!(result["values"][r], want, "{name} restaurant {}", r + 1);
+        }
+        assert_eq!(result["values"][12], json!([]), "{name}");
+        assert_eq!(result["statuses"][12], "NOT_FOUND", "{name}");
+        assert_eq!(result["statuses"][0], "PRESENT", "{name}");
+    }
+    // The shapes: floats, int64s, and entries of a value and a count.
+    let last3 = &answer["results"][1]["values"][0];
+    assert!(
+        last3
+            .as_array()
+            .is_some_and(|a| !a.is_empty() && a.iter().all(Json::is_f64)),
+        "{last3}"
+    );
+    let first2 = &answer["results"][2]["values"][0];
+    assert!(
+        first2
+            .as_array()
+            .is_some_and(|a| a.len() == 2 && a.iter().all(Json::is_i64)),
+        "{first2}"
+    );
+    let top3 = answer["results"][3]["values"][0]
+        .as_array()
+        .expect("an array")
+        .clone();
+    assert_eq!(top3.len(), 3);
+    for entry in &top3 {
+        let keys: Vec<&String> = entry.as_object().expect("an object").keys().collect();
+        assert_eq!(keys.len(), 2, "{entry}");
+        assert!(
+            entry["value"].is_i64() && entry["count"].is_i64(),
+            "{entry}"
+        );
+    }
+    let counts: Vec<i64> = top3
+        .iter()
+        .map(|e| e["count"].as_i64().unwrap_or(0))
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    served.stop_gracefully();
+    let _ = std::fs::remove_dir_all(&work);
+}
+
 /// Derived features with request fields, read online: `featc serve` answers the
 /// delivery example's `eta_v2` with `request_context` exactly as `featc training-set
 /// --service eta_v2` computes the same rows (the spine's `distance_km` and `items`

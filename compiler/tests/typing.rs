@@ -250,6 +250,79 @@ fn features_get_their_aggregation_types() {
 }
 
 #[test]
+fn list_aggregations_are_list_typed_and_take_a_literal_k() {
+    use featc::ir::{AggKind, ListType, Scalar};
+    let p = compile(
+        "feature a = last_k(amount, 3) over 1d
+         feature b = first_k(name, 1)
+         feature c = top_k(category, 1000) over 1h
+         feature d = last_k(settled, 007) over 1h",
+    )
+    .expect("ok");
+    let f = &p.views[0].features;
+    let list = |item, counted| DataType::List(ListType { item, counted });
+    assert_eq!(
+        f.iter().map(|f| f.ty).take(4).collect::<Vec<_>>(),
+        vec![
+            list(Scalar::Float64, false),
+            list(Scalar::String, false),
+            list(Scalar::String, true),
+            list(Scalar::Timestamp, false),
+        ]
+    );
+    assert_eq!(
+        f.iter()
+            .filter_map(|f| f.aggregate().map(|a| a.agg))
+            .take(4)
+            .collect::<Vec<_>>(),
+        vec![
+            AggKind::LastK(3),
+            AggKind::FirstK(1),
+            AggKind::TopK(1000),
+            AggKind::LastK(7)
+        ]
+    );
+    // Never null without a ttl: an empty window is the empty list.
+    assert!(!p.views[0].can_be_null(&f[0]));
+    assert_eq!(f[0].ty.name(), "list<float64>");
+    assert_eq!(f[2].ty.name(), "list<struct<value: string, count: int64>>");
+    for bad in [
+        "0",
+        "-3",
+        "1001",
+        "2.5",
+        "count_n",
+        "1 + 1",
+        "null",
+        "'3'",
+        "99999999999",
+    ] {
+        assert_eq!(
+            compile(&format!("feature z = last_k(amount, {bad}) over 1d")).expect_err(bad),
+            vec!["E0034"],
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        compile("feature z = top_k(amount) over 1d").expect_err("missing"),
+        vec!["E0034"]
+    );
+    assert_eq!(
+        compile("feature z = first_k(amount, 2, 3) over 1d").expect_err("three"),
+        vec!["E0014"]
+    );
+    assert_eq!(
+        compile("feature z = last_k(*) over 1d").expect_err("star"),
+        vec!["E0015"]
+    );
+    // A list is not an operand: another feature cannot read one, nor a let.
+    assert_eq!(
+        compile("feature y = last_k(amount, 2)\nfeature z = max(y)").expect_err("read"),
+        vec!["E0004"]
+    );
+}
+
+#[test]
 fn view_filters_combine_with_and() {
     let p = compile("where amount > 0\nwhere is_mobile\nttl 30d").expect("ok");
     let v = &p.views[0];

@@ -30,7 +30,10 @@ pub struct Span {
     pub end: u32,
 }
 
-/// The value types of the language.
+/// The value types of the language: the scalar types of columns and expressions,
+/// and the list types that only some aggregations produce (`last_k`, `first_k`,
+/// `top_k`). A list is never a source column, an entity key or an operand: no
+/// expression reads one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DataType {
@@ -40,6 +43,73 @@ pub enum DataType {
     Bool,
     /// Microseconds since the Unix epoch, UTC.
     Timestamp,
+    /// A list-valued aggregation's result.
+    List(ListType),
+}
+
+/// The scalar types, as the items of a list type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scalar {
+    Int64,
+    Float64,
+    String,
+    Bool,
+    Timestamp,
+}
+
+impl Scalar {
+    /// Every scalar type, in `DataType`'s order.
+    pub const ALL: [Scalar; 5] = [
+        Scalar::Int64,
+        Scalar::Float64,
+        Scalar::String,
+        Scalar::Bool,
+        Scalar::Timestamp,
+    ];
+
+    /// The same type as a `DataType`.
+    pub fn data_type(self) -> DataType {
+        match self {
+            Scalar::Int64 => DataType::Int64,
+            Scalar::Float64 => DataType::Float64,
+            Scalar::String => DataType::String,
+            Scalar::Bool => DataType::Bool,
+            Scalar::Timestamp => DataType::Timestamp,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.data_type().name()
+    }
+}
+
+/// A list type: `list<T>` (`last_k`, `first_k`), or with `counted`, a list of
+/// `(value, count)` entries, `list<struct<value: T, count: int64>>` (`top_k`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ListType {
+    pub item: Scalar,
+    pub counted: bool,
+}
+
+impl ListType {
+    /// The name printers and messages use (`list<int64>`,
+    /// `list<struct<value: string, count: int64>>`).
+    pub fn name(self) -> &'static str {
+        use Scalar::*;
+        match (self.item, self.counted) {
+            (Int64, false) => "list<int64>",
+            (Float64, false) => "list<float64>",
+            (String, false) => "list<string>",
+            (Bool, false) => "list<bool>",
+            (Timestamp, false) => "list<timestamp>",
+            (Int64, true) => "list<struct<value: int64, count: int64>>",
+            (Float64, true) => "list<struct<value: float64, count: int64>>",
+            (String, true) => "list<struct<value: string, count: int64>>",
+            (Bool, true) => "list<struct<value: bool, count: int64>>",
+            (Timestamp, true) => "list<struct<value: timestamp, count: int64>>",
+        }
+    }
 }
 
 impl DataType {
@@ -51,11 +121,38 @@ impl DataType {
             DataType::String => "string",
             DataType::Bool => "bool",
             DataType::Timestamp => "timestamp",
+            DataType::List(l) => l.name(),
         }
     }
 
     pub fn is_numeric(self) -> bool {
         matches!(self, DataType::Int64 | DataType::Float64)
+    }
+
+    /// The type as a scalar; `None` for a list type.
+    pub fn scalar(self) -> Option<Scalar> {
+        Some(match self {
+            DataType::Int64 => Scalar::Int64,
+            DataType::Float64 => Scalar::Float64,
+            DataType::String => Scalar::String,
+            DataType::Bool => Scalar::Bool,
+            DataType::Timestamp => Scalar::Timestamp,
+            DataType::List(_) => return None,
+        })
+    }
+
+    /// The list type, for a list type.
+    pub fn list(self) -> Option<ListType> {
+        match self {
+            DataType::List(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+impl From<Scalar> for DataType {
+    fn from(s: Scalar) -> DataType {
+        s.data_type()
     }
 }
 
@@ -342,6 +439,12 @@ pub enum AggKind {
     Last,
     /// `percentile(x, p)` (`median(x)` is `p = 0.5`): the nearest-rank percentile.
     Percentile(Quantile),
+    /// `last_k(x, k)`: the `k` latest non-null values, newest first.
+    LastK(u32),
+    /// `first_k(x, k)`: the `k` earliest non-null values, oldest first.
+    FirstK(u32),
+    /// `top_k(x, k)`: the `k` most frequent non-null values with their counts.
+    TopK(u32),
 }
 
 impl AggKind {
@@ -360,6 +463,21 @@ impl AggKind {
             AggKind::First => "first",
             AggKind::Last => "last",
             AggKind::Percentile(_) => "percentile",
+            AggKind::LastK(_) => "last_k",
+            AggKind::FirstK(_) => "first_k",
+            AggKind::TopK(_) => "top_k",
+        }
+    }
+
+    /// The largest `k` of `last_k`, `first_k` and `top_k` (a list feature's state and
+    /// value stay bounded by it).
+    pub const MAX_K: u32 = 1000;
+
+    /// The `k` of a list aggregation.
+    pub fn list_length(self) -> Option<u32> {
+        match self {
+            AggKind::LastK(k) | AggKind::FirstK(k) | AggKind::TopK(k) => Some(k),
+            _ => None,
         }
     }
 
@@ -368,6 +486,7 @@ impl AggKind {
     pub fn parameters(self) -> Option<String> {
         match self {
             AggKind::Percentile(q) => Some(q.to_string()),
+            AggKind::LastK(k) | AggKind::FirstK(k) | AggKind::TopK(k) => Some(k.to_string()),
             _ => None,
         }
     }
@@ -376,6 +495,10 @@ impl AggKind {
     /// `None` when the aggregation does not accept that type.
     pub fn result_type(self, arg: Option<DataType>) -> Option<DataType> {
         use DataType::*;
+        // Lists are results only: no aggregation reads one.
+        if arg.is_some_and(|t| t.scalar().is_none()) {
+            return None;
+        }
         match (self, arg) {
             (AggKind::CountStar, None) => Some(Int64),
             (AggKind::Count | AggKind::CountDistinct, Some(_)) => Some(Int64),
@@ -386,11 +509,20 @@ impl AggKind {
             }
             (AggKind::Min | AggKind::Max | AggKind::First | AggKind::Last, Some(t)) => Some(t),
             (AggKind::Percentile(_), Some(t @ (Int64 | Float64))) => Some(t),
+            (AggKind::LastK(_) | AggKind::FirstK(_), Some(t)) => Some(List(ListType {
+                item: t.scalar()?,
+                counted: false,
+            })),
+            (AggKind::TopK(_), Some(t)) => Some(List(ListType {
+                item: t.scalar()?,
+                counted: true,
+            })),
             _ => None,
         }
     }
 
-    /// True when the value over an empty window is null (false: it is 0).
+    /// True when the value over an empty window is null (false: it is 0, or for a
+    /// list aggregation the empty list).
     pub fn null_when_empty(self) -> bool {
         !matches!(
             self,
@@ -399,6 +531,9 @@ impl AggKind {
                 | AggKind::CountIf
                 | AggKind::CountDistinct
                 | AggKind::Sum
+                | AggKind::LastK(_)
+                | AggKind::FirstK(_)
+                | AggKind::TopK(_)
         )
     }
 }

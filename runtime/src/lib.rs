@@ -10,6 +10,7 @@ pub mod exact;
 pub mod expr;
 pub mod io;
 pub mod ir;
+pub mod list;
 pub mod plan;
 mod prefetch;
 pub mod reference;

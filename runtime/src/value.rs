@@ -5,13 +5,14 @@ use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use crate::ir::DataType;
+use crate::ir::{DataType, ListType, Scalar};
 
 /// One cell. `Timestamp` is microseconds since the Unix epoch, UTC.
 ///
 /// Executors may feed strings as order-preserving dictionary ids in `Int64`: the
 /// algebra only relies on an `Int64`'s order and equality, except in sum, avg,
-/// var_pop and stddev_pop where it is a number.
+/// var_pop and stddev_pop where it is a number (and a list aggregation's result then
+/// holds the ids, which the executor maps back).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
@@ -20,6 +21,48 @@ pub enum Value {
     Bool(bool),
     String(Arc<str>),
     Timestamp(i64),
+    /// A list aggregation's result (never an aggregation's input). Behind one
+    /// pointer, so a `Value` stays three words.
+    List(Arc<List>),
+}
+
+/// The value of a list type (`ir::ListType`): `items` in the list's order, and for a
+/// counted list (`top_k`) one count per item.
+///
+/// Invariant: every item is a non-null value of type `item`; `counts`, when present,
+/// has as many entries as `items`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct List {
+    pub item: Scalar,
+    pub items: Vec<Value>,
+    pub counts: Option<Vec<i64>>,
+}
+
+impl List {
+    /// The list's type.
+    pub fn list_type(&self) -> ListType {
+        ListType {
+            item: self.item,
+            counted: self.counts.is_some(),
+        }
+    }
+
+    /// The empty list of type `ty`.
+    pub fn empty(ty: ListType) -> List {
+        List {
+            item: ty.item,
+            items: Vec::new(),
+            counts: ty.counted.then(Vec::new),
+        }
+    }
+
+    /// Every item with its count (`None` for an uncounted list).
+    pub fn entries(&self) -> impl Iterator<Item = (&Value, Option<i64>)> {
+        self.items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v, self.counts.as_ref().and_then(|c| c.get(i).copied())))
+    }
 }
 
 impl Value {
@@ -36,6 +79,24 @@ impl Value {
             Value::Bool(_) => Some(DataType::Bool),
             Value::String(_) => Some(DataType::String),
             Value::Timestamp(_) => Some(DataType::Timestamp),
+            Value::List(l) => Some(DataType::List(l.list_type())),
+        }
+    }
+
+    /// Equality for comparing results: floats (list items too) by their bits, except
+    /// that every NaN is one value; everything else as `==`.
+    pub fn same_bits(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Float64(x), Value::Float64(y)) => {
+                x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+            }
+            (Value::List(a), Value::List(b)) => {
+                a.item == b.item
+                    && a.counts == b.counts
+                    && a.items.len() == b.items.len()
+                    && a.items.iter().zip(&b.items).all(|(x, y)| x.same_bits(y))
+            }
+            (a, b) => a == b,
         }
     }
 
@@ -71,6 +132,14 @@ impl Value {
             (Value::String(a), Value::String(b)) => a.as_bytes().cmp(b.as_bytes()),
             (Value::Timestamp(a), Value::Timestamp(b)) => a.cmp(b),
             (Value::Null, Value::Null) => Ordering::Equal,
+            // Lists are never aggregated; an order for them keeps this one total.
+            (Value::List(a), Value::List(b)) => {
+                let items = |l: &List| l.items.iter().map(ValueKey::of).collect::<Vec<_>>();
+                items(a)
+                    .cmp(&items(b))
+                    .then_with(|| a.counts.cmp(&b.counts))
+                    .then_with(|| a.item.cmp(&b.item))
+            }
             _ => self.rank().cmp(&other.rank()),
         }
     }
@@ -98,6 +167,7 @@ impl Value {
             Value::Float64(_) => 3,
             Value::Timestamp(_) => 4,
             Value::String(_) => 5,
+            Value::List(_) => 6,
         }
     }
 }
@@ -117,6 +187,12 @@ pub fn float_cmp(a: f64, b: f64) -> Ordering {
 /// Invariant: `a == b` iff `a.0.total_cmp(&b.0) == Equal`, and equal keys hash equally.
 #[derive(Debug, Clone)]
 pub struct ValueKey(pub Value);
+
+impl ValueKey {
+    fn of(v: &Value) -> ValueKey {
+        ValueKey(v.clone())
+    }
+}
 
 impl PartialEq for ValueKey {
     fn eq(&self, other: &Self) -> bool {
@@ -154,6 +230,13 @@ impl Hash for ValueKey {
             }
             Value::Bool(b) => b.hash(state),
             Value::String(s) => s.as_bytes().hash(state),
+            Value::List(l) => {
+                l.items.len().hash(state);
+                for v in &l.items {
+                    ValueKey::of(v).hash(state);
+                }
+                l.counts.hash(state);
+            }
         }
     }
 }

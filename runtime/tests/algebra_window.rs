@@ -38,6 +38,7 @@ pub fn value(ty: Option<DataType>) -> BoxedStrategy<Value> {
             .boxed(),
         Some(DataType::Bool) => any::<bool>().prop_map(Value::Bool).boxed(),
         Some(DataType::Timestamp) => (-3i64..4).prop_map(Value::Timestamp).boxed(),
+        Some(DataType::List(_)) => unreachable!("no aggregation reads a list"),
     };
     prop_oneof![4 => v, 1 => Just(Value::Null)].boxed()
 }
@@ -221,6 +222,19 @@ proptest! {
         check_inverse(&agg::StddevPop::default(), AggKind::StddevPop, I, &events, cut)?;
         check_inverse(&agg::CountStar::default(), AggKind::CountStar, I, &events, cut)?;
         check_monoid(&agg::Last::default(), AggKind::Last, I, &events, cut)?;
+    }
+
+    #[test]
+    fn monoid_laws_lists(f in typed_events(DataType::Float64), s in typed_events(DataType::String), cut in 0usize..30, k in 1u32..5) {
+        use featc_runtime::ir::Scalar;
+        use DataType::{Float64 as F, String as S};
+        check_inverse(&agg::LastK::new(k, Scalar::Float64), AggKind::LastK(k), F, &f, cut)?;
+        check_inverse(&agg::FirstK::new(k, Scalar::Float64), AggKind::FirstK(k), F, &f, cut)?;
+        check_inverse(&agg::TopK::new(k, Scalar::Float64), AggKind::TopK(k), F, &f, cut)?;
+        check_inverse(&agg::TopK::new(k, Scalar::String), AggKind::TopK(k), S, &s, cut)?;
+        // A lifetime keeps only the k best: a monoid, never removed from.
+        check_monoid(&agg::LastK::bounded(k, Scalar::Float64), AggKind::LastK(k), F, &f, cut)?;
+        check_monoid(&agg::FirstK::bounded(k, Scalar::String), AggKind::FirstK(k), S, &s, cut)?;
     }
 
     #[test]

@@ -242,6 +242,13 @@ fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
             } else {
                 (format!("percentile({c}, {p})"), true)
             }),
+        // List aggregations: small k (ties and truncation are common) and large.
+        (
+            select(&["last_k", "first_k", "top_k"][..]),
+            select(ANY_COLUMNS),
+            select(&["1", "2", "3", "5", "1000"][..])
+        )
+            .prop_map(|(a, c, k)| (format!("{a}({c}, {k})"), false)),
     ];
     (
         call,

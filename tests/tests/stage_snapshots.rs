@@ -77,6 +77,14 @@ fn stream_graphs() {
         let project = compile(&dir);
         let graph = featc::lower::stream::lower_stream(&project, &project.all_features())
             .unwrap_or_else(|e| panic!("{name} does not lower to a stream graph: {e}"));
+        // `--emit stream-json` reads back as the same graph (list types and k included).
+        let json = graph.to_json();
+        let back = featc_runtime::stream::StreamGraph::from_json(&json)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            back == graph,
+            "{name}: the graph's JSON reads back differently"
+        );
         insta::assert_snapshot!(
             format!("stream_{name}"),
             featc::print::stream::print_stream(&graph)

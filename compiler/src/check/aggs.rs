@@ -17,10 +17,14 @@ pub const NAMES: &[&str] = &[
     "last",
     "percentile",
     "median",
+    "last_k",
+    "first_k",
+    "top_k",
 ];
 
 /// The aggregation a name denotes (`count` with `*` is `CountStar`, and
-/// `percentile`'s quantile its second argument, decided by the caller).
+/// `percentile`'s quantile and the list aggregations' `k` its second argument,
+/// decided by the caller).
 pub fn by_name(name: &str) -> Option<AggKind> {
     Some(match name {
         "count" => AggKind::Count,
@@ -36,6 +40,10 @@ pub fn by_name(name: &str) -> Option<AggKind> {
         "last" => AggKind::Last,
         // `percentile`'s quantile is its second argument (see `check::features`).
         "percentile" | "median" => AggKind::Percentile(Quantile::MEDIAN),
+        // Their k is their second argument (see `check::features`).
+        "last_k" => AggKind::LastK(1),
+        "first_k" => AggKind::FirstK(1),
+        "top_k" => AggKind::TopK(1),
         _ => return None,
     })
 }
@@ -57,7 +65,18 @@ pub fn accepts(kind: AggKind) -> &'static str {
 /// How many arguments `name` takes, as diagnostics word it, and that number.
 pub fn arity(name: &str) -> (&'static str, usize) {
     match name {
-        "percentile" => ("2", 2),
+        "percentile" | "last_k" | "first_k" | "top_k" => ("2", 2),
         _ => ("1", 1),
     }
+}
+
+/// True for the aggregations whose second argument is a literal parameter rather
+/// than an expression over the events (`percentile`'s p, a list aggregation's k).
+pub fn has_parameter(name: &str) -> bool {
+    matches!(name, "percentile" | "last_k" | "first_k" | "top_k")
+}
+
+/// True for the list aggregations, whose second argument is `k`.
+pub fn takes_k(name: &str) -> bool {
+    matches!(name, "last_k" | "first_k" | "top_k")
 }

@@ -262,6 +262,16 @@ impl Checker<'_, '_> {
             }
         }
         match self.typing(other, Some(at)) {
+            // A list is a result only: no expression reads one (semantics.md, "Lists").
+            Some((ty, _)) if ty.scalar().is_none() => {
+                let error = CheckError::ListRead {
+                    feature: self.feature(other).name.clone(),
+                    ty: ty.name().to_string(),
+                    span: at,
+                };
+                self.errors.push(error);
+                Binding::Poisoned
+            }
             Some((ty, nullable)) => {
                 if !reads.contains(&other) {
                     reads.push(other);

@@ -335,11 +335,25 @@ pub enum CheckError {
         delay: String,
         delay_span: Span,
     },
+    /// A derived feature reads a list feature (lists are results only).
+    ListRead {
+        feature: String,
+        ty: String,
+        span: Span,
+    },
     /// `a.b` where `a` is neither a request nor a view.
     UnknownQualifier {
         name: String,
         span: Span,
         suggestion: Option<String>,
+    },
+    /// `last_k(x, k)`, `first_k(x, k)` or `top_k(x, k)` with a `k` that is not an
+    /// integer literal from 1 to `AggKind::MAX_K`, or without one (`missing`: the span
+    /// is the call's).
+    ListLength {
+        func: String,
+        span: Span,
+        missing: bool,
     },
 }
 
@@ -387,6 +401,8 @@ impl CheckError {
             DerivedEntity { .. } => "E0038",
             ServiceAggregation { .. } => "E0039",
             ShorterThanDelay { .. } => "E0040",
+            ListRead { .. } => "E0011",
+            ListLength { .. } => "E0034",
         }
     }
 
@@ -706,9 +722,32 @@ impl CheckError {
                         "with `delay {delay}` a read at t sees events up to t - {delay}: make the window (with its offset) or the ttl longer than {delay}"
                     ))
             }
+            ListRead { feature, ty, span } => d(format!("feature `{feature}` is a list, which no expression reads"))
+                .with_label(Label::primary(*span, format!("this is `{ty}`")))
+                .with_help("lists (`last_k`, `first_k`, `top_k`) are results only: derive from a scalar feature (e.g. `last`, `count`, `max`)"),
             ServiceAggregation { service, span } => d(format!("an aggregation in service `{service}`"))
                 .with_label(Label::primary(*span, "aggregations belong in views"))
                 .with_help("services define derived features, row expressions over features: aggregate in a view and list or use the feature here"),
+            ListLength { func, span, missing } => d(format!(
+                "`{func}`'s k must be a whole number from 1 to {}",
+                featc_runtime::ir::AggKind::MAX_K
+            ))
+            .with_label(Label::primary(
+                *span,
+                if *missing {
+                    "k is missing".to_string()
+                } else {
+                    format!("not an integer literal from 1 to {}", featc_runtime::ir::AggKind::MAX_K)
+                },
+            ))
+            .with_help(format!(
+                "write k as a literal, e.g. `{func}(amount, 5)` for {}",
+                match func.as_str() {
+                    "first_k" => "the five earliest values",
+                    "top_k" => "the five most frequent values",
+                    _ => "the five latest values",
+                }
+            )),
             Unclosed { span, delimiter, end, found } => {
                 let closer = match delimiter {
                     '{' => '}',

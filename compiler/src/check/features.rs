@@ -37,7 +37,15 @@ pub fn check(
         (AggArgs::Star(_), None) => (None, None),
         (AggArgs::Exprs(args), k) => {
             let (expected_words, expected) = aggs::arity(&func.name);
-            if k.is_some() && args.len() != expected {
+            // `last_k(x)`: the missing k is E0034, which says what k is.
+            let k_missing = k.is_some() && aggs::takes_k(&func.name) && args.len() == 1;
+            if k_missing {
+                errors.push(CheckError::ListLength {
+                    func: func.name.clone(),
+                    span: decl.agg.span,
+                    missing: true,
+                });
+            } else if k.is_some() && args.len() != expected {
                 errors.push(CheckError::Arity {
                     func: func.name.clone(),
                     span: decl.agg.span,
@@ -45,7 +53,8 @@ pub fn check(
                     found: args.len(),
                 });
             }
-            // `percentile(x, p)`: p is a literal, not an expression over the events.
+            // `percentile(x, p)`, `last_k(x, k)`: the second argument is a literal,
+            // not an expression over the events.
             let k = match (k, args.get(1)) {
                 (Some(AggKind::Percentile(_)), Some(p)) if func.name == "percentile" => {
                     match quantile(p) {
@@ -56,9 +65,24 @@ pub fn check(
                         }
                     }
                 }
+                (Some(kind), Some(n)) if aggs::takes_k(&func.name) => match list_length(n) {
+                    Some(n) => Some(match kind {
+                        AggKind::FirstK(_) => AggKind::FirstK(n),
+                        AggKind::TopK(_) => AggKind::TopK(n),
+                        _ => AggKind::LastK(n),
+                    }),
+                    None => {
+                        errors.push(CheckError::ListLength {
+                            func: func.name.clone(),
+                            span: n.span,
+                            missing: false,
+                        });
+                        None
+                    }
+                },
                 (k, _) => k,
             };
-            let parameter = |i: usize| i == 1 && func.name == "percentile";
+            let parameter = |i: usize| i == 1 && aggs::has_parameter(&func.name);
             let checked: Vec<Option<ir::Expr>> = match scope {
                 Some(scope) => {
                     let mut exprs = Exprs::new(scope, errors);
@@ -144,6 +168,23 @@ pub fn check(
             tags: Vec::new(),
         },
         span: span(decl.span),
+    }
+}
+
+/// The `k` a list aggregation's k literal spells: an integer literal from 1 to
+/// `AggKind::MAX_K` (leading zeros allowed; a sign, a fraction or an expression is
+/// not one).
+fn list_length(k: &ast::Expr) -> Option<u32> {
+    match &k.kind {
+        ast::ExprKind::Int(text) => {
+            let digits = text.trim_start_matches('0');
+            if digits.len() > 4 {
+                return None;
+            }
+            let n: u32 = digits.parse().ok()?;
+            (1..=AggKind::MAX_K).contains(&n).then_some(n)
+        }
+        _ => None,
     }
 }
 

@@ -68,6 +68,9 @@ view v from events by item {
     feature v_sd = stddev_pop(x) over 3h
     feature v_count = count(s) over 10s
     feature v_last_b = last(b)
+    feature v_recent = last_k(tag, 3) over 1h
+    feature v_first_at = first_k(at, 2) over 1d
+    feature v_top_x = top_k(x, 2)
     ttl 5d
 }
 view w from events by person (who) {

@@ -234,6 +234,7 @@ pub fn cell_json(cells: &featc_runtime::stream::Cells<'_>, row: usize) -> Json {
         Value::Bool(b) => Json::from(b),
         Value::String(s) => Json::from(&*s),
         Value::Timestamp(t) => Json::from(t),
+        Value::List(_) => panic!("a source column never holds a list"),
     }
 }
 
@@ -384,6 +385,17 @@ pub fn expected_cell(array: &datafusion::arrow::array::ArrayRef, row: usize) -> 
         DataType::Utf8View => Json::from(array.as_string_view().value(row)),
         DataType::Timestamp(_, _) => {
             Json::from(array.as_primitive::<TimestampMicrosecondType>().value(row))
+        }
+        // A list feature: its JSON, as a read answers it.
+        DataType::List(_) => {
+            use featc_runtime::list::{json_text, list_at, list_type_of};
+            let ty = list_type_of(array.data_type()).expect("a featc list type");
+            match list_at(array.as_ref(), ty, row) {
+                Some(featc_runtime::value::Value::List(l)) => {
+                    serde_json::from_str(&json_text(&l)).expect("list JSON")
+                }
+                other => panic!("not a list: {other:?}"),
+            }
         }
         other => panic!("unexpected output type {other}"),
     }

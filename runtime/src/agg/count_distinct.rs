@@ -154,7 +154,7 @@ impl DistinctState {
 
 /// The key `v` is counted under: `Value::canonical` (one NaN), with `-0.0` as `+0.0`.
 #[inline]
-fn distinct_key(v: &Value) -> ValueKey {
+pub(super) fn distinct_key(v: &Value) -> ValueKey {
     match v {
         Value::Float64(x) if *x == 0.0 => ValueKey(Value::Float64(0.0)),
         v => ValueKey(v.canonical()),

@@ -21,8 +21,14 @@
 //!    algebra proptests against a naive fold) and `tests/src/gen.rs` (reference ==
 //!    batch == stream on generated projects);
 //! 8. `compiler/src/import/project.rs` when the JSON spec format names it.
+//!
+//! A list-valued aggregation (`last_k`, `first_k`, `top_k`) also passes through
+//! `batch::values::returns_input` when its items are input values (strings fed as
+//! dictionary ids are mapped back there); its values reach every output through
+//! `crate::list`.
 
 mod avg;
+mod by_time;
 mod count;
 mod count_distinct;
 mod count_if;
@@ -30,7 +36,9 @@ mod count_star;
 mod counter;
 mod error;
 mod first;
+mod first_k;
 mod last;
+mod last_k;
 mod max;
 mod min;
 mod moments;
@@ -39,11 +47,13 @@ mod select;
 mod stddev_pop;
 mod sum_float;
 mod sum_int;
+mod top_k;
 mod value_run;
 mod var_pop;
 mod word_select;
 
 pub use avg::{Avg, AvgState};
+pub use by_time::{ByTime, ByTimeState, End};
 pub use count::{Count, NonNull};
 pub use count_distinct::CountDistinct;
 pub use count_if::{CountIf, IsTrue};
@@ -51,7 +61,9 @@ pub use count_star::{CountStar, EveryEvent};
 pub use counter::{CountAgg, Counts};
 pub use error::{AggError, FeatureError};
 pub use first::{First, FirstSel};
+pub use first_k::{FirstK, Oldest};
 pub use last::{Last, LastSel};
+pub use last_k::{LastK, Newest};
 pub use max::{Max, MaxSel};
 pub use min::{Min, MinSel};
 pub use moments::{MomentFinish, Moments, MomentsAgg};
@@ -60,6 +72,7 @@ pub use select::{Select, SelectAgg};
 pub use stddev_pop::{StandardDeviation, StddevPop};
 pub use sum_float::SumFloat;
 pub use sum_int::SumInt;
+pub use top_k::{TopK, TopState};
 pub use value_run::ValueRun;
 pub use var_pop::{VarPop, Variance};
 pub use word_select::{BoolWord, F64Word, I64Word, TimestampWord, Word, WordSel};

@@ -53,6 +53,11 @@ impl InputColumn {
                 InputColumn::Timestamp(array.as_primitive::<TimestampMicrosecondType>().clone())
             }
             DataType::String => dictionary(array.as_string::<i32>().iter()),
+            DataType::List(_) => {
+                return Err(DataFusionError::Internal(
+                    "a list-typed input (lists are results only)".to_string(),
+                ))
+            }
         })
     }
 
@@ -140,12 +145,18 @@ fn dictionary<'a>(values: impl Iterator<Item = Option<&'a str>>) -> InputColumn 
     }
 }
 
-/// True when a feature's result is one of its input's values (so a dictionary id
-/// must be mapped back to its string).
+/// True when a feature's result is one of its input's values, or a list of them (so
+/// a dictionary id must be mapped back to its string).
 pub fn returns_input(agg: AggKind) -> bool {
     matches!(
         agg,
-        AggKind::Min | AggKind::Max | AggKind::First | AggKind::Last
+        AggKind::Min
+            | AggKind::Max
+            | AggKind::First
+            | AggKind::Last
+            | AggKind::LastK(_)
+            | AggKind::FirstK(_)
+            | AggKind::TopK(_)
     )
 }
 
@@ -218,6 +229,9 @@ pub fn to_array(ty: DataType, values: &[Value], strings: Option<&[String]>) -> R
                 }
             }
             Arc::new(b.finish())
+        }
+        DataType::List(l) => {
+            crate::list::list_array(l, values, strings).map_err(DataFusionError::Internal)?
         }
     })
 }

@@ -60,6 +60,7 @@ pub fn arrow_type(ty: DataType) -> ArrowType {
         DataType::String => ArrowType::Utf8,
         DataType::Bool => ArrowType::Boolean,
         DataType::Timestamp => timestamp_type(),
+        DataType::List(l) => crate::list::arrow_list_type(l),
     }
 }
 
@@ -395,6 +396,8 @@ fn literal(lit: &Literal, ty: DataType) -> ScalarValue {
             DataType::String => ScalarValue::Utf8(None),
             DataType::Bool => ScalarValue::Boolean(None),
             DataType::Timestamp => ScalarValue::TimestampMicrosecond(None, Some(UTC.into())),
+            // No expression has a list type (`check` refuses them).
+            DataType::List(_) => ScalarValue::Null,
         },
     }
 }

@@ -282,5 +282,7 @@ pub fn compatible(declared: DataType, found: &ArrowType) -> bool {
         },
         DataType::Bool => matches!(found, A::Boolean),
         DataType::Timestamp => time::is_timestamp(found),
+        // Lists are results, never read from data.
+        DataType::List(_) => false,
     }
 }

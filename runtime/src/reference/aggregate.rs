@@ -73,6 +73,52 @@ pub fn aggregate(kind: AggKind, ty: DataType, events: &[(i64, &RValue)]) -> Resu
             let index = usize::try_from(rank).unwrap_or(1).max(1) - 1;
             extreme(sorted.get(index).copied())
         }
+        AggKind::LastK(k) => {
+            // Newest first: by time descending, a tie on time by value descending.
+            let mut events = present.clone();
+            events.sort_by(|a, b| by_time_then_value(b, a));
+            RValue::List(
+                events
+                    .iter()
+                    .take(k as usize)
+                    .map(|e| extreme(Some(e.1)))
+                    .collect(),
+            )
+        }
+        AggKind::FirstK(k) => {
+            // Oldest first: by time ascending, a tie on time by value ascending.
+            let mut events = present.clone();
+            events.sort_by(by_time_then_value);
+            RValue::List(
+                events
+                    .iter()
+                    .take(k as usize)
+                    .map(|e| extreme(Some(e.1)))
+                    .collect(),
+            )
+        }
+        AggKind::TopK(k) => {
+            // Grouped like count_distinct (`-0.0` is `+0.0`; NaNs are one under
+            // total_cmp), counted, then by count descending and value ascending.
+            let mut sorted: Vec<RValue> = values
+                .iter()
+                .map(|v| match v {
+                    RValue::Float(x) if *x == 0.0 => RValue::Float(0.0),
+                    v => extreme(Some(v)),
+                })
+                .collect();
+            sorted.sort_by(total_cmp);
+            let mut groups: Vec<(RValue, i64)> = Vec::new();
+            for v in sorted {
+                match groups.last_mut() {
+                    Some((g, n)) if total_cmp(g, &v) == Ordering::Equal => *n += 1,
+                    _ => groups.push((v, 1)),
+                }
+            }
+            groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| total_cmp(&a.0, &b.0)));
+            groups.truncate(k as usize);
+            RValue::Counted(groups)
+        }
     })
 }
 

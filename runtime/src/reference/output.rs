@@ -1,16 +1,20 @@
 //! Feature values back to Arrow columns, with the types of the training set:
-//! int64, float64, utf8, boolean, and timestamps in microseconds, UTC.
+//! int64, float64, utf8, boolean, timestamps in microseconds, UTC, and lists of them:
+//! `List<T>`, or `List<Struct<value: T, count: Int64>>` for a counted list, with
+//! items and fields that are never null.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, ListArray, StringArray, StructArray,
+    TimestampMicrosecondArray,
 };
-use datafusion::arrow::datatypes::{DataType as ArrowType, TimeUnit};
+use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Fields, TimeUnit};
 
 use super::error::ReferenceError;
 use super::value::RValue;
-use crate::ir::DataType;
+use crate::ir::{DataType, ListType};
 
 /// The Arrow type of a feature column of featc type `ty`.
 pub fn arrow_type(ty: DataType) -> ArrowType {
@@ -20,7 +24,79 @@ pub fn arrow_type(ty: DataType) -> ArrowType {
         DataType::String => ArrowType::Utf8,
         DataType::Bool => ArrowType::Boolean,
         DataType::Timestamp => ArrowType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        DataType::List(l) => ArrowType::List(Arc::new(item_field(l))),
     }
+}
+
+/// A counted list's entry: `struct<value: T, count: int64>`.
+fn entry_fields(l: ListType) -> Fields {
+    Fields::from(vec![
+        Field::new("value", arrow_type(l.item.data_type()), false),
+        Field::new("count", ArrowType::Int64, false),
+    ])
+}
+
+fn item_field(l: ListType) -> Field {
+    let item = match l.counted {
+        true => ArrowType::Struct(entry_fields(l)),
+        false => arrow_type(l.item.data_type()),
+    };
+    Field::new("item", item, false)
+}
+
+/// A list column: the items of every row in one child column (built like any
+/// column of the item type), cut by offsets.
+fn list_array(name: &str, l: ListType, values: &[RValue]) -> Result<ArrayRef, ReferenceError> {
+    let mut items: Vec<RValue> = Vec::new();
+    let mut counts: Vec<i64> = Vec::new();
+    let mut offsets: Vec<i32> = vec![0];
+    let mut valid: Vec<bool> = Vec::new();
+    for v in values {
+        match (v, l.counted) {
+            (RValue::Null, _) => valid.push(false),
+            (RValue::List(xs), false) => {
+                items.extend(xs.iter().cloned());
+                valid.push(true);
+            }
+            (RValue::Counted(xs), true) => {
+                for (x, c) in xs {
+                    items.push(x.clone());
+                    counts.push(*c);
+                }
+                valid.push(true);
+            }
+            (other, _) => {
+                return Err(ReferenceError::Arrow(format!(
+                    "feature `{name}` of type {} produced a {} value",
+                    l.name(),
+                    other.kind_name()
+                )))
+            }
+        }
+        offsets.push(i32::try_from(items.len()).map_err(|e| ReferenceError::Arrow(e.to_string()))?);
+    }
+    let mut child = to_array(name, l.item.data_type(), &items)?;
+    if child.null_count() > 0 {
+        return Err(ReferenceError::Arrow(format!(
+            "feature `{name}` has a null item"
+        )));
+    }
+    if l.counted {
+        let counts: ArrayRef = Arc::new(Int64Array::from(counts));
+        child = Arc::new(
+            StructArray::try_new(entry_fields(l), vec![child, counts], None)
+                .map_err(|e| ReferenceError::Arrow(e.to_string()))?,
+        );
+    }
+    let nulls = valid.contains(&false).then(|| NullBuffer::from(valid));
+    let list = ListArray::try_new(
+        Arc::new(item_field(l)),
+        OffsetBuffer::new(offsets.into()),
+        child,
+        nulls,
+    )
+    .map_err(|e| ReferenceError::Arrow(e.to_string()))?;
+    Ok(Arc::new(list))
 }
 
 /// One column of `values`, all of type `ty` or null.
@@ -84,5 +160,6 @@ pub fn to_array(name: &str, ty: DataType, values: &[RValue]) -> Result<ArrayRef,
                 .collect::<Result<TimestampMicrosecondArray, _>>()?
                 .with_timezone("UTC"),
         ),
+        DataType::List(l) => list_array(name, l, values)?,
     })
 }

@@ -14,6 +14,10 @@ pub enum RValue {
     Str(String),
     Bool(bool),
     Ts(i64),
+    /// A list feature's value (`last_k`, `first_k`); its items are never null.
+    List(Vec<RValue>),
+    /// A counted list feature's value (`top_k`): (value, count) entries.
+    Counted(Vec<(RValue, i64)>),
 }
 
 impl RValue {
@@ -30,6 +34,8 @@ impl RValue {
             RValue::Str(_) => DataType::String.name(),
             RValue::Bool(_) => DataType::Bool.name(),
             RValue::Ts(_) => DataType::Timestamp.name(),
+            RValue::List(_) => "list",
+            RValue::Counted(_) => "counted list",
         }
     }
 
@@ -41,6 +47,8 @@ impl RValue {
             RValue::Str(_) => 3,
             RValue::Bool(_) => 4,
             RValue::Ts(_) => 5,
+            RValue::List(_) => 6,
+            RValue::Counted(_) => 7,
         }
     }
 }
@@ -92,6 +100,8 @@ pub fn key_of(parts: &[RValue]) -> Option<Vec<KeyPart>> {
             RValue::Str(x) => Some(KeyPart::Str(x.clone())),
             RValue::Bool(x) => Some(KeyPart::Bool(*x)),
             RValue::Ts(x) => Some(KeyPart::Ts(*x)),
+            // Keys are source columns, never lists.
+            RValue::List(_) | RValue::Counted(_) => None,
         })
         .collect()
 }

@@ -6,8 +6,10 @@
 use super::error::SnapshotError;
 use super::reader::Reader;
 use super::writer::Writer;
-use crate::ir::DataType;
-use crate::value::{Value, ValueKey};
+use std::sync::Arc;
+
+use crate::ir::{DataType, ListType, Scalar};
+use crate::value::{List, Value, ValueKey};
 
 /// Invariant: `load` of what `save` wrote gives a value equal to the saved one in
 /// every observable way (results, future behaviour, capacities that memory figures
@@ -75,25 +77,53 @@ impl<A: Persist, B: Persist> Persist for (A, B) {
     }
 }
 
+/// A tag byte; a list type's tag (5 plain, 6 counted) is followed by its item's.
 impl Persist for DataType {
     fn save(&self, w: &mut Writer) {
-        w.u8(match self {
-            DataType::Int64 => 0,
-            DataType::Float64 => 1,
-            DataType::String => 2,
-            DataType::Bool => 3,
-            DataType::Timestamp => 4,
-        });
+        match self.scalar() {
+            Some(s) => s.save(w),
+            None => {
+                if let DataType::List(l) = self {
+                    w.u8(if l.counted { 6 } else { 5 });
+                    l.item.save(w);
+                }
+            }
+        }
     }
     fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
         Ok(match r.u8()? {
-            0 => DataType::Int64,
-            1 => DataType::Float64,
-            2 => DataType::String,
-            3 => DataType::Bool,
-            4 => DataType::Timestamp,
-            b => return Err(SnapshotError::Malformed(format!("{b} is not a type"))),
+            b @ (5 | 6) => DataType::List(ListType {
+                item: Scalar::load(r)?,
+                counted: b == 6,
+            }),
+            b => scalar(b)?.data_type(),
         })
+    }
+}
+
+fn scalar(tag: u8) -> Result<Scalar, SnapshotError> {
+    Ok(match tag {
+        0 => Scalar::Int64,
+        1 => Scalar::Float64,
+        2 => Scalar::String,
+        3 => Scalar::Bool,
+        4 => Scalar::Timestamp,
+        b => return Err(SnapshotError::Malformed(format!("{b} is not a type"))),
+    })
+}
+
+impl Persist for Scalar {
+    fn save(&self, w: &mut Writer) {
+        w.u8(match self {
+            Scalar::Int64 => 0,
+            Scalar::Float64 => 1,
+            Scalar::String => 2,
+            Scalar::Bool => 3,
+            Scalar::Timestamp => 4,
+        });
+    }
+    fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        scalar(r.u8()?)
     }
 }
 
@@ -120,19 +150,83 @@ impl Persist for Value {
                 w.u8(6);
                 w.i64(*x);
             }
+            Value::List(l) => {
+                w.u8(7);
+                l.item.save(w);
+                w.usize(l.items.len());
+                for v in &l.items {
+                    v.save(w);
+                }
+                l.counts.save(w);
+            }
         }
     }
     fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
         Ok(match r.u8()? {
-            0 => Value::Null,
-            1 => Value::Int64(r.i64()?),
-            2 => Value::Float64(r.f64()?),
-            3 => Value::Bool(false),
-            4 => Value::Bool(true),
-            5 => Value::String(r.string()?),
-            6 => Value::Timestamp(r.i64()?),
-            b => return Err(SnapshotError::Malformed(format!("{b} is not a value tag"))),
+            7 => {
+                let item = Scalar::load(r)?;
+                let n = r.count(1)?;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    // Items are scalars of the list's type: no list nests in a list.
+                    let v = match r.u8()? {
+                        7 => Err(SnapshotError::Malformed("a list in a list".to_string())),
+                        tag => scalar_value(tag, r),
+                    }?;
+                    if !v.fits(item.data_type()) || v.is_null() {
+                        return Err(SnapshotError::Malformed(format!(
+                            "a {} item in a list of {}",
+                            v.variant_name(),
+                            item.name()
+                        )));
+                    }
+                    items.push(v);
+                }
+                let counts = Option::<Vec<i64>>::load(r)?;
+                if counts.as_ref().is_some_and(|c| c.len() != items.len()) {
+                    return Err(SnapshotError::Malformed(
+                        "a counted list without one count per item".to_string(),
+                    ));
+                }
+                Value::List(Arc::new(List {
+                    item,
+                    items,
+                    counts,
+                }))
+            }
+            tag => scalar_value(tag, r)?,
         })
+    }
+}
+
+/// The value of a scalar tag (`Value::save`'s 0 to 6) read from `r`.
+fn scalar_value(tag: u8, r: &mut Reader<'_>) -> Result<Value, SnapshotError> {
+    Ok(match tag {
+        0 => Value::Null,
+        1 => Value::Int64(r.i64()?),
+        2 => Value::Float64(r.f64()?),
+        3 => Value::Bool(false),
+        4 => Value::Bool(true),
+        5 => Value::String(r.string()?),
+        6 => Value::Timestamp(r.i64()?),
+        b => return Err(SnapshotError::Malformed(format!("{b} is not a value tag"))),
+    })
+}
+
+impl Persist for Vec<i64> {
+    fn save(&self, w: &mut Writer) {
+        w.usize(self.len());
+        for x in self {
+            w.i64(*x);
+        }
+    }
+    fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        let n = r.count(1)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(r.i64()?);
+        }
+        Ok(out)
     }
 }
 

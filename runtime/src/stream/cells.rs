@@ -15,7 +15,7 @@ use super::intern::Interner;
 use crate::expr::{arrow_type, UTC};
 use crate::io::compatible;
 use crate::io::time::{is_timestamp, to_micros};
-use crate::ir::DataType;
+use crate::ir::{DataType, ListType};
 use crate::value::Value;
 
 /// Why a column of an ingested batch cannot be read as its declared type.
@@ -82,6 +82,7 @@ impl<'a> Cells<'a> {
             DataType::String => Cells::String(any.downcast_ref()?),
             DataType::Bool => Cells::Bool(any.downcast_ref()?),
             DataType::Timestamp => Cells::Timestamp(any.downcast_ref()?),
+            DataType::List(_) => return None,
         })
     }
 
@@ -129,6 +130,8 @@ pub enum ValuesBuilder {
     String(StringBuilder),
     Bool(BooleanBuilder),
     Timestamp(TimestampMicrosecondBuilder),
+    /// A list column: the values, made into an Arrow column at `finish`.
+    List(ListType, Vec<Value>),
 }
 
 impl ValuesBuilder {
@@ -143,6 +146,7 @@ impl ValuesBuilder {
             DataType::Timestamp => ValuesBuilder::Timestamp(
                 TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone(UTC),
             ),
+            DataType::List(l) => ValuesBuilder::List(l, Vec::with_capacity(capacity)),
         }
     }
 
@@ -155,6 +159,9 @@ impl ValuesBuilder {
             (ValuesBuilder::String(b), Value::String(x)) => b.append_value(x),
             (ValuesBuilder::Bool(b), Value::Bool(x)) => b.append_value(*x),
             (ValuesBuilder::Timestamp(b), Value::Timestamp(x)) => b.append_value(*x),
+            (ValuesBuilder::List(ty, b), Value::List(l)) if l.list_type() == *ty => {
+                b.push(v.clone())
+            }
             (b, v) => {
                 b.append_null();
                 return v.is_null();
@@ -170,16 +177,20 @@ impl ValuesBuilder {
             ValuesBuilder::String(b) => b.append_null(),
             ValuesBuilder::Bool(b) => b.append_null(),
             ValuesBuilder::Timestamp(b) => b.append_null(),
+            ValuesBuilder::List(_, b) => b.push(Value::Null),
         }
     }
 
-    pub fn finish(&mut self) -> ArrayRef {
-        match self {
+    /// The column; the error says why a list column could not be built (more than
+    /// 2^31 items in all).
+    pub fn finish(&mut self) -> Result<ArrayRef, String> {
+        Ok(match self {
             ValuesBuilder::Int64(b) => Arc::new(b.finish()),
             ValuesBuilder::Float64(b) => Arc::new(b.finish()),
             ValuesBuilder::String(b) => Arc::new(b.finish()),
             ValuesBuilder::Bool(b) => Arc::new(b.finish()),
             ValuesBuilder::Timestamp(b) => Arc::new(b.finish()),
-        }
+            ValuesBuilder::List(ty, b) => crate::list::list_array(*ty, &std::mem::take(b), None)?,
+        })
     }
 }

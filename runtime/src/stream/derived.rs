@@ -103,7 +103,13 @@ pub fn read(
                 ty.name()
             )));
         }
-        columns.push(b.finish());
+        let column = b.finish().map_err(|message| StreamError::Data {
+            table: "request".into(),
+            column: derived.name().to_string(),
+            row: 0,
+            message,
+        })?;
+        columns.push(column);
     }
     match derived.evaluate(columns) {
         Ok(array) => {

@@ -321,7 +321,7 @@ pub fn replay_with_progress(
                 ));
             }
         }
-        answered.push(b.finish());
+        answered.push(b.finish().map_err(|e| data_error(&plan.name, e))?);
     }
     let column_of = |r: FeatureRef| {
         let k = pairs.iter().position(|&p| p == (r.group, r.feature))?;

@@ -7,9 +7,9 @@ use super::invertible::InvertibleWindow;
 use super::run::BufferRun;
 use super::running::RunningWindow;
 use crate::agg::{
-    AggError, Avg, BoolWord, Count, CountDistinct, CountIf, CountStar, F64Word, FirstSel, I64Word,
-    LastSel, MaxSel, MinSel, Percentile, SelectAgg, StddevPop, SumFloat, SumInt, TimestampWord,
-    VarPop, WordSel,
+    AggError, Avg, BoolWord, Count, CountDistinct, CountIf, CountStar, F64Word, FirstK, FirstSel,
+    I64Word, LastK, LastSel, MaxSel, MinSel, Percentile, SelectAgg, StddevPop, SumFloat, SumInt,
+    TimestampWord, TopK, VarPop, WordSel,
 };
 use crate::ir::{AggKind, DataType};
 use crate::snapshot::{Reader, SnapshotError, Writer};
@@ -118,6 +118,10 @@ pub fn window_accumulator(
         return Err(AggError::UnsupportedInput { agg, input });
     }
     let check = InputCheck::new(agg, input);
+    // A list's item type (the list aggregations accept scalar inputs only).
+    let item = input
+        .and_then(|t| t.scalar())
+        .ok_or(AggError::UnsupportedInput { agg, input });
     fn sel<S: crate::agg::Select>(windowed: bool, check: InputCheck) -> Box<dyn WindowAccumulator> {
         if windowed {
             Box::new(DequeWindow::<S>::new(check))
@@ -161,5 +165,17 @@ pub fn window_accumulator(
         AggKind::Percentile(q) => {
             Box::new(InvertibleWindow::new(Percentile::<I64Word>::new(q), check))
         }
+        // A window keeps every event it folds (removal is exact); a lifetime only the
+        // k best (`ByTime::bounded`).
+        AggKind::LastK(k) if windowed => {
+            Box::new(InvertibleWindow::new(LastK::new(k, item?), check))
+        }
+        AggKind::LastK(k) => Box::new(RunningWindow::new(LastK::bounded(k, item?), check)),
+        AggKind::FirstK(k) if windowed => {
+            Box::new(InvertibleWindow::new(FirstK::new(k, item?), check))
+        }
+        AggKind::FirstK(k) => Box::new(RunningWindow::new(FirstK::bounded(k, item?), check)),
+        // Exact counts need every value, windowed or not.
+        AggKind::TopK(k) => Box::new(InvertibleWindow::new(TopK::new(k, item?), check)),
     })
 }

@@ -10,8 +10,9 @@
 //! `run` (`BufferRun`: a run of buffered rows handed to an accumulator), `accumulator`
 //! (`WindowAccumulator` and `window_accumulator`, whose `save`/`load` write one
 //! accumulator into a snapshot), `invertible` (counts,
-//! count_distinct through a multiset, sum, avg, var, stddev), `deque` (windowed min,
-//! max, first, last: a monotonic deque), `running` (lifetime), `check` (the type
+//! count_distinct through a multiset, sum, avg, var, stddev, percentile, windowed
+//! last_k and first_k, top_k), `deque` (windowed min, max, first, last: a monotonic
+//! deque), `running` (lifetime), `check` (the type
 //! check of fed values), `ttl` (the ttl rule), `snapshot` (a `KeyState` and its
 //! buffer into a snapshot and back).
 //!

@@ -32,6 +32,12 @@ pub fn cases() -> Vec<(AggKind, Option<DataType>)> {
         Percentile(Quantile::from_decimal("0").expect("p")),
         Percentile(Quantile::from_decimal("0.9").expect("p")),
         Percentile(Quantile::from_decimal("1").expect("p")),
+        LastK(1),
+        LastK(3),
+        FirstK(1),
+        FirstK(4),
+        TopK(1),
+        TopK(3),
     ] {
         for t in TYPES {
             if agg.result_type(Some(t)).is_some() {

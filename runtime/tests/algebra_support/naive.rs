@@ -2,10 +2,11 @@
 //! `(ts, value)` events, straight from the semantics.md table.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use featc_runtime::agg::AggError;
 use featc_runtime::ir::{AggKind, DataType};
-use featc_runtime::value::Value;
+use featc_runtime::value::{List, Value};
 use num_rational::BigRational;
 use num_traits::Zero;
 
@@ -15,13 +16,38 @@ fn ord(a: &Value, b: &Value) -> Ordering {
     a.total_cmp(b)
 }
 
-/// Equality for results: floats by bits, except that all NaNs are equal.
+/// Equality for results: floats by bits, except that all NaNs are equal; lists item
+/// by item.
 pub fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Float64(x), Value::Float64(y)) => {
             x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
         }
+        (Value::List(x), Value::List(y)) => {
+            x.item == y.item
+                && x.counts == y.counts
+                && x.items.len() == y.items.len()
+                && x.items.iter().zip(&y.items).all(|(p, q)| same_value(p, q))
+        }
         _ => a == b,
+    }
+}
+
+/// A list of `items` of the input's type, with `counts` for a counted one.
+fn list(input: Option<DataType>, items: Vec<Value>, counts: Option<Vec<i64>>) -> Value {
+    let item = input.and_then(|t| t.scalar()).expect("a scalar input");
+    Value::List(Arc::new(List {
+        item,
+        items,
+        counts,
+    }))
+}
+
+/// `v` with every NaN the one NaN.
+fn one_nan(v: &Value) -> Value {
+    match v {
+        Value::Float64(x) if x.is_nan() => Value::Float64(f64::NAN),
+        v => v.clone(),
     }
 }
 
@@ -139,6 +165,40 @@ pub fn naive(
             let pick = (0..s.len())
                 .find(|&i| (i + 1) as u128 * q.den() as u128 >= q.num() as u128 * s.len() as u128);
             pick.map_or(Value::Null, |i| s[i].clone())
+        }
+        AggKind::LastK(k) | AggKind::FirstK(k) => {
+            // Sorted by (ts, value), oldest first; last_k reads it from the end.
+            let mut s: Vec<&(i64, Value)> = events.iter().filter(|(_, v)| !v.is_null()).collect();
+            s.sort_by(|a, b| a.0.cmp(&b.0).then(ord(&a.1, &b.1)));
+            if matches!(agg, AggKind::LastK(_)) {
+                s.reverse();
+            }
+            let items = s.iter().take(k as usize).map(|(_, v)| one_nan(v)).collect();
+            list(input, items, None)
+        }
+        AggKind::TopK(k) => {
+            // Count each value's occurrences by scanning all of them (SQL equality:
+            // `-0.0` is `+0.0`, NaN is NaN), then rank by count, then by value.
+            let same = |a: &Value, b: &Value| match (a, b) {
+                (Value::Float64(x), Value::Float64(y)) => x == y || (x.is_nan() && y.is_nan()),
+                _ => a == b,
+            };
+            let mut groups: Vec<(Value, i64)> = Vec::new();
+            for v in &vals {
+                if groups.iter().any(|(g, _)| same(g, v)) {
+                    continue;
+                }
+                let n = vals.iter().filter(|w| same(w, v)).count() as i64;
+                let shown = match v {
+                    Value::Float64(x) if *x == 0.0 => Value::Float64(0.0),
+                    v => one_nan(v),
+                };
+                groups.push((shown, n));
+            }
+            groups.sort_by(|a, b| b.1.cmp(&a.1).then(ord(&a.0, &b.0)));
+            groups.truncate(k as usize);
+            let (items, counts) = groups.into_iter().unzip();
+            list(input, items, Some(counts))
         }
         AggKind::First | AggKind::Last => {
             let it = events.iter().filter(|(_, v)| !v.is_null());

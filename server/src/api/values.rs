@@ -57,6 +57,9 @@ pub fn to_json(value: &Value) -> Json {
         Value::Bool(b) => Json::from(*b),
         Value::String(s) => Json::from(&**s),
         Value::Timestamp(t) => Json::from(format_time(*t)),
+        // A list as an array (a counted list's entries as `{"value": .., "count": ..}`),
+        // its items spelled as above.
+        Value::List(l) => featc_runtime::list::to_json(l),
     }
 }
 
@@ -72,6 +75,8 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
         }
         Value::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
         Value::String(s) => serde_json::to_writer(&mut *out, &**s).map_err(std::io::Error::other),
+        // The text a CSV cell holds: a counted entry's keys in the order `value, count`.
+        Value::List(l) => out.write_all(featc_runtime::list::json_text(l).as_bytes()),
         other => serde_json::to_writer(&mut *out, &to_json(other)).map_err(std::io::Error::other),
     };
 }
@@ -91,6 +96,8 @@ pub fn to_array(cells: &[Json], ty: DataType) -> Result<ArrayRef, (usize, String
         }};
     }
     Ok(match ty {
+        // Lists are feature values only: no source column has a list type.
+        DataType::List(_) => return Err((0, format!("{} is not a column type", ty.name()))),
         DataType::Int64 => build!(Int64Builder::with_capacity(cells.len()), Int64),
         DataType::Float64 => build!(Float64Builder::with_capacity(cells.len()), Float64),
         DataType::Bool => build!(BooleanBuilder::with_capacity(cells.len()), Bool),
@@ -172,6 +179,49 @@ mod tests {
                 "{v:?}"
             );
         }
+    }
+
+    #[test]
+    fn lists_are_arrays_of_their_items_as_json() {
+        use featc_runtime::ir::Scalar;
+        use featc_runtime::value::List;
+        let items = vec![
+            Value::Timestamp(1_709_294_400_000_250),
+            Value::Timestamp(-1),
+            Value::Timestamp(0),
+        ];
+        let list = Value::List(Arc::new(List {
+            item: Scalar::Timestamp,
+            items: items.clone(),
+            counts: None,
+        }));
+        assert_eq!(
+            to_json(&list),
+            Json::Array(items.iter().map(to_json).collect())
+        );
+        let floats = [0.1, -0.0, f64::NAN, f64::INFINITY];
+        let counted = Value::List(Arc::new(List {
+            item: Scalar::Float64,
+            items: floats.iter().map(|f| Value::Float64(*f)).collect(),
+            counts: Some(vec![4, 3, 2, 1]),
+        }));
+        let want: Vec<Json> = floats
+            .iter()
+            .zip([4, 3, 2, 1])
+            .map(|(f, c)| json!({"value": to_json(&Value::Float64(*f)), "count": c}))
+            .collect();
+        assert_eq!(to_json(&counted), Json::Array(want));
+        let mut out = Vec::new();
+        write_value(&mut out, &counted);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            r#"[{"value":0.1,"count":4},{"value":-0.0,"count":3},{"value":"NaN","count":2},{"value":"Infinity","count":1}]"#
+        );
+        assert_eq!(
+            serde_json::from_str::<Json>(&text).unwrap(),
+            to_json(&counted)
+        );
     }
 
     #[test]

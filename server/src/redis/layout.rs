@@ -215,7 +215,8 @@ pub enum Expiry {
 /// A value as the hash spells it; `None` for null (the field is left out). Integers
 /// in decimal, floats in their shortest form that reads back to the same bits
 /// (`NaN`, `Infinity`, `-Infinity`), booleans `true`/`false`, strings as they are,
-/// timestamps in RFC 3339 (UTC, microseconds when there are some).
+/// timestamps in RFC 3339 (UTC, microseconds when there are some), lists as the
+/// JSON text of a CSV training set (`[3,1]`, `[{"value":"a","count":2}]`).
 pub fn value_text(value: &Value) -> Option<String> {
     Some(match value {
         Value::Null => return None,
@@ -230,6 +231,8 @@ pub fn value_text(value: &Value) -> Option<String> {
         Value::Bool(b) => b.to_string(),
         Value::String(s) => s.to_string(),
         Value::Timestamp(t) => format_time(*t),
+        // The JSON text a CSV training set holds (`featc_runtime::list`).
+        Value::List(l) => featc_runtime::list::json_text(l),
     })
 }
 
@@ -296,5 +299,43 @@ mod tests {
             value_text(&Value::Timestamp(1_500_000)).as_deref(),
             Some("1970-01-01T00:00:01.500Z")
         );
+    }
+
+    #[test]
+    fn lists_are_their_json_text_with_items_spelled_as_fields_are() {
+        use featc_runtime::ir::Scalar;
+        use featc_runtime::value::List;
+        let times = [1_500_000, 1_709_294_400_000_250, -1];
+        let list = Value::List(Arc::new(List {
+            item: Scalar::Timestamp,
+            items: times.iter().map(|t| Value::Timestamp(*t)).collect(),
+            counts: None,
+        }));
+        let quoted: Vec<String> = times
+            .iter()
+            .map(|t| {
+                format!(
+                    "{:?}",
+                    value_text(&Value::Timestamp(*t)).unwrap_or_default()
+                )
+            })
+            .collect();
+        assert_eq!(value_text(&list), Some(format!("[{}]", quoted.join(","))));
+        let counted = Value::List(Arc::new(List {
+            item: Scalar::String,
+            items: vec![Value::String(Arc::from("a,\"b\""))],
+            counts: Some(vec![2]),
+        }));
+        assert_eq!(
+            value_text(&counted).as_deref(),
+            Some(r#"[{"value":"a,\"b\"","count":2}]"#)
+        );
+        // An empty list is a field like any value (only null leaves the field out).
+        let empty = Value::List(Arc::new(List {
+            item: Scalar::Int64,
+            items: vec![],
+            counts: None,
+        }));
+        assert_eq!(value_text(&empty).as_deref(), Some("[]"));
     }
 }
