@@ -248,6 +248,10 @@ fn inline_lets(expr: &Expr, lets: &[Let], depth: usize, view: &str) -> Result<Ex
             negated: *negated,
         },
         ExprKind::Coalesce(args) => ExprKind::Coalesce(all(args)?),
+        ExprKind::Call { func, args } => ExprKind::Call {
+            func: *func,
+            args: all(args)?,
+        },
         ExprKind::Case {
             branches,
             otherwise,

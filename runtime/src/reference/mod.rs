@@ -12,6 +12,7 @@ mod aggregate;
 mod error;
 mod eval;
 mod exact;
+mod functions;
 mod output;
 mod read;
 mod refs;
