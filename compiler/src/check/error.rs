@@ -404,7 +404,10 @@ impl CheckError {
                         .with_help("aggregations are only allowed at the top of a feature: `feature f = sum(x) over 7d`")
                 } else {
                     with_suggestion(d(format!("unknown function `{name}`")), *span, "no such function", suggestion)
-                        .with_note("note: the functions are coalesce, if")
+                        .with_note(format!(
+                            "note: the functions are {}",
+                            crate::check::exprs::function_names().join(", ")
+                        ))
                 }
             }
             UnknownType { name, span, suggestion } => {
