@@ -328,7 +328,7 @@ fn the_delivery_example_replays_to_its_training_set() {
     );
     assert_eq!(batch.lines().count(), 53, "52 spine rows and a header");
 
-    // The service with request fields: the spine's `distance_km` and `items` columns.
+    // The service with request fields: the spine's coordinates and `items` columns.
     let batch = dir.join("eta_v2_batch.csv").display().to_string();
     let replay = dir.join("eta_v2_replay.csv").display().to_string();
     for (command, out) in [("training-set", &batch), ("replay", &replay)] {
@@ -352,7 +352,7 @@ fn the_delivery_example_replays_to_its_training_set() {
     let header = batch.lines().next().unwrap_or_default();
     assert_eq!(
         header,
-        "restaurant_id,ts,distance_km,items,minutes_p50_7d,minutes_p90_trend,eta_minutes,large_order"
+        "restaurant_id,ts,pickup_lat,pickup_lon,drop_lat,drop_lon,items,minutes_p50_7d,minutes_p90_trend,distance_km,eta_minutes,large_order"
     );
 }
 

@@ -220,6 +220,9 @@ view w from ev by user {
     let big = i * 4611686018427387904
     feature b = max(big) over 1h
 }
+view x from ev by user {
+    feature a = max(abs(-i - 1)) over 1h
+}
 ",
     )
     .expect("feat");
@@ -239,6 +242,10 @@ view w from ev by user {
         (
             "b",
             "source `ev`, event at 2024-01-01T00:00:00Z (user_id = 1): the argument of feature `b` (view `w`): int64 overflow",
+        ),
+        (
+            "a",
+            "source `ev`, event at 2024-01-01T00:00:00Z (user_id = 1): the argument of feature `a` (view `x`): int64 overflow: abs(-9223372036854775808) does not fit in int64",
         ),
     ] {
         let mut said = Vec::new();

@@ -1,5 +1,6 @@
-//! Snapshots of `featc build --emit ir` for the public acceptance cases and the
-//! fraud example, and checks of the IR facts the other stages rely on.
+//! Snapshots of `featc build --emit ir` for the public acceptance cases, the
+//! examples and the row functions' project, and checks of the IR facts the other
+//! stages rely on.
 
 use featc::SourceFile;
 
@@ -91,9 +92,17 @@ fn delivery_example_ir() {
 }
 
 #[test]
+fn functions_ir() {
+    let (input, p) = ir_of("tests/functions");
+    insta::assert_snapshot!("ir_functions", with_input(&input, &p));
+}
+
+#[test]
 fn ir_round_trips_through_json() {
-    let (_, p) = ir_of("tests/cases/marketplace");
-    let json = serde_json::to_string(&p).expect("serializable");
-    let back: featc::ir::Project = serde_json::from_str(&json).expect("deserializable");
-    assert_eq!(back, p);
+    for dir in ["tests/cases/marketplace", "tests/functions"] {
+        let (_, p) = ir_of(dir);
+        let json = serde_json::to_string(&p).expect("serializable");
+        let back: featc::ir::Project = serde_json::from_str(&json).expect("deserializable");
+        assert_eq!(back, p, "{dir}");
+    }
 }

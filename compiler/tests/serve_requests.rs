@@ -769,7 +769,7 @@ fn list_features_are_served_as_json_arrays() {
 
 /// Derived features with request fields, read online: `featc serve` answers the
 /// delivery example's `eta_v2` with `request_context` exactly as `featc training-set
-/// --service eta_v2` computes the same rows (the spine's `distance_km` and `items`
+/// --service eta_v2` computes the same rows (the spine's coordinates and `items`
 /// are the request's fields), and refuses a read without them, naming the field.
 #[test]
 fn request_context_feeds_derived_features_as_the_spine_does() {
@@ -809,13 +809,20 @@ fn request_context_feeds_derived_features_as_the_spine_does() {
             text => serde_json::from_str(text).unwrap_or_else(|_| json!(text)),
         }
     };
+    let context: serde_json::Map<String, Json> =
+        ["pickup_lat", "pickup_lon", "drop_lat", "drop_lon", "items"]
+            .iter()
+            .map(|f| {
+                (
+                    f.to_string(),
+                    json!(rows.iter().map(|r| cell(r, f)).collect::<Vec<_>>()),
+                )
+            })
+            .collect();
     let body = json!({
         "feature_service": "eta_v2",
         "entities": {"restaurant_id": rows.iter().map(|r| cell(r, "restaurant_id")).collect::<Vec<_>>()},
-        "request_context": {
-            "distance_km": rows.iter().map(|r| cell(r, "distance_km")).collect::<Vec<_>>(),
-            "items": rows.iter().map(|r| cell(r, "items")).collect::<Vec<_>>(),
-        },
+        "request_context": context,
         "at": "2024-03-29T00:00:00Z",
     });
     let (status, answer) = post(&served.addr, "/get-online-features", &body);
@@ -842,14 +849,14 @@ fn request_context_feeds_derived_features_as_the_spine_does() {
     missing["request_context"]
         .as_object_mut()
         .expect("object")
-        .remove("distance_km");
+        .remove("drop_lat");
     expect_error(
         &served.addr,
         "/get-online-features",
         &missing,
         400,
         "missing_field",
-        "request_context.distance_km",
+        "request_context.drop_lat",
     );
     // A feature without request fields needs no context.
     let plain = json!({"features": ["minutes_p90_trend"], "entities": {"restaurant_id": [1]}});

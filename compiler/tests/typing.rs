@@ -333,3 +333,116 @@ fn view_filters_combine_with_and() {
     assert_eq!(v.ttl_us, Some(30 * 86_400_000_000));
     assert_eq!(v.key_columns, vec!["user_id"]);
 }
+
+#[test]
+fn numeric_functions_promote_ints_where_they_compute_on_floats() {
+    use DataType::*;
+    assert_eq!(
+        let_of("abs(count_n)"),
+        (Int64, false, "abs(count_n)".into())
+    );
+    assert_eq!(let_of("abs(amount)"), (Float64, true, "abs(amount)".into()));
+    assert_eq!(
+        let_of("sqrt(count_n)"),
+        (Float64, true, "sqrt(float64(count_n))".into()),
+        "sqrt is null below zero"
+    );
+    assert!(!let_of("exp(count_n)").1);
+    assert!(let_of("ln(2.0)").1);
+    assert_eq!(
+        let_of("pow(count_n, 2)"),
+        (Float64, false, "pow(float64(count_n), float64(2))".into())
+    );
+    assert_eq!(let_of("round(items)"), (Int64, true, "round(items)".into()));
+    assert_eq!(let_of("floor(amount)").0, Float64);
+    assert_eq!(
+        let_of("haversine(amount, 2, count_n, 1.5)").2,
+        "haversine(amount, float64(2), float64(count_n), 1.5)"
+    );
+    assert_eq!(error_of("abs(name)"), vec!["E0011"]);
+    assert_eq!(error_of("sqrt(is_mobile)"), vec!["E0011"]);
+    assert_eq!(error_of("pow(1.0)"), vec!["E0014"]);
+    assert_eq!(error_of("abs(null)"), vec!["E0025"]);
+    assert_eq!(let_of("sqrt(null)").0, Float64);
+    assert_eq!(error_of("abs(-9223372036854775808)"), vec!["E0028"]);
+    assert_eq!(
+        error_of("abs(least(-9223372036854775808, 0))"),
+        vec!["E0028"]
+    );
+    assert_eq!(let_of("abs(-9223372036854775807)").0, Int64);
+}
+
+#[test]
+fn comparing_functions_unify_like_coalesce() {
+    use DataType::*;
+    assert_eq!(
+        let_of("least(items, amount, 3)"),
+        (
+            Float64,
+            false,
+            "least(float64(items), amount, float64(3))".into()
+        )
+    );
+    assert_eq!(
+        let_of("greatest(items, amount)"),
+        (Float64, true, "greatest(float64(items), amount)".into()),
+        "null only when every argument is"
+    );
+    assert_eq!(let_of("greatest(settled, ts)").0, Timestamp);
+    assert_eq!(
+        let_of("least(name, null)"),
+        (String, false, "least(name, null::string)".into())
+    );
+    assert_eq!(
+        let_of("coalesce(least(null, null), 1)").2,
+        "coalesce(least(null::int64, null::int64), 1)"
+    );
+    assert_eq!(
+        let_of("nullif(count_n, 1.5)"),
+        (Float64, true, "nullif(float64(count_n), 1.5)".into())
+    );
+    assert_eq!(error_of("least(name, 1)"), vec!["E0011"]);
+    assert_eq!(error_of("greatest(1)"), vec!["E0014"]);
+    assert_eq!(error_of("nullif(1, 2, 3)"), vec!["E0014"]);
+    assert_eq!(error_of("least(null, null)"), vec!["E0025"]);
+}
+
+#[test]
+fn string_functions() {
+    use DataType::*;
+    assert_eq!(let_of("upper(name)"), (String, false, "upper(name)".into()));
+    assert_eq!(
+        let_of("length(category)"),
+        (Int64, true, "length(category)".into())
+    );
+    assert_eq!(
+        let_of("contains(name, 'a')"),
+        (Bool, false, "contains(name, 'a')".into())
+    );
+    assert_eq!(let_of("concat(name, null)").0, String);
+    assert_eq!(
+        let_of("substr(name, count_n, 2)"),
+        (String, false, "substr(name, count_n, 2)".into()),
+        "a length that is a literal >= 0 cannot make it null"
+    );
+    assert!(let_of("substr(name, 1, count_n)").1);
+    assert!(let_of("substr(name, 1, -1)").1);
+    assert!(!let_of("substr(name, 2)").1);
+    assert_eq!(error_of("substr(name, 1.0)"), vec!["E0011"]);
+    assert_eq!(error_of("substr(name)"), vec!["E0014"]);
+    assert_eq!(error_of("concat()"), vec!["E0014"]);
+    assert_eq!(error_of("lower(1)"), vec!["E0011"]);
+    assert_eq!(error_of("starts_with(name, 1)"), vec!["E0011"]);
+}
+
+#[test]
+fn unknown_functions_suggest_every_function() {
+    assert_eq!(error_of("lenght(name)"), vec!["E0008"]);
+    assert!(
+        matches!(
+            compile("let x = greatest(1, 2)").map(|p| p.views[0].lets[0].expr.kind.clone()),
+            Ok(ExprKind::Call { .. })
+        ),
+        "a call of a row function is a Call"
+    );
+}

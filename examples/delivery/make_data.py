@@ -24,14 +24,16 @@ with open(os.path.join(HERE, "data", "orders.csv"), "w", newline="") as f:
         w.writerow([ts.strftime("%Y-%m-%dT%H:%M:%SZ"), r, "" if m is None else m, items])
 
 # The spine also carries what an order brings at request time (request `order`):
-# its distance and, sometimes, its item count. A generator of its own, so the
-# orders above do not change.
+# where it is picked up and dropped off and, sometimes, its item count. A generator
+# of its own, so the orders above do not change.
 spine_rng = random.Random(29)
 with open(os.path.join(HERE, "data", "spine.csv"), "w", newline="") as f:
     w = csv.writer(f)
-    w.writerow(["restaurant_id", "ts", "distance_km", "items"])
+    w.writerow(["restaurant_id", "ts", "pickup_lat", "pickup_lon", "drop_lat", "drop_lon", "items"])
     for day in (7, 14, 21, 28):
         for r in range(1, 14):
-            distance = round(spine_rng.uniform(0.3, 12.0), 2)
+            # Around Paris: restaurants and customers within a few kilometres.
+            pickup = (round(48.85 + spine_rng.uniform(-0.03, 0.03), 5), round(2.35 + spine_rng.uniform(-0.05, 0.05), 5))
+            drop = (round(pickup[0] + spine_rng.uniform(-0.04, 0.04), 5), round(pickup[1] + spine_rng.uniform(-0.06, 0.06), 5))
             items = "" if spine_rng.random() < 0.2 else spine_rng.randint(1, 6)
-            w.writerow([r, (start + timedelta(days=day)).strftime("%Y-%m-%dT%H:%M:%SZ"), distance, items])
+            w.writerow([r, (start + timedelta(days=day)).strftime("%Y-%m-%dT%H:%M:%SZ"), *pickup, *drop, items])

@@ -6,7 +6,11 @@
 //! fall exactly at `t` and `t - W` and tie with each other, nulls in keys and values,
 //! keys the spine asks for but no event has, `-0.0`/`+0.0`, values whose float sums need
 //! exact arithmetic, infinities and NaN, duplicate spine rows, a key read from a
-//! differently named column, and time columns in any unit and time zone. Each case also
+//! differently named column, and time columns in any unit and time zone. Row
+//! functions (`abs`, `least`, `substr`, ...) appear in lets, filters and aggregation
+//! arguments, on the same values (and non-ASCII strings for the case mappings); like
+//! the arithmetic, they never overflow here (`abs(i64::MIN)` has its own tests).
+//! Each case also
 //! carries its requested features (a subset), the source's lateness and how a
 //! streaming replay disorders (within that lateness) and chunks its events. Views
 //! and a service also get derived features over the numeric ones, the service's
@@ -168,7 +172,7 @@ const BIG_INTS: &[i64] = &[
     -3_000_000_000_000_000_000,
     (1 << 53) + 1,
 ];
-const STRINGS: &[&str] = &["a", "b", "ab", "B", "", "zz"];
+const STRINGS: &[&str] = &["a", "b", "ab", "B", "", "zz", "ßé", "É"];
 const SHOP_KEYS: &[&str] = &["x", "y", "z"];
 const PREDICATES: &[&str] = &[
     "i > 0",
@@ -192,6 +196,16 @@ const PREDICATES: &[&str] = &[
     "s < 'b'",
     "seen < ts",
     "seen is null or seen >= ts",
+    // Row functions (semantics.md "Functions").
+    "starts_with(s, 'a') or ends_with(kind_of, 'B')",
+    "contains(tag, 'É')",
+    "sqrt(f) > 1",
+    "ln(f) is null",
+    "abs(i) >= 2",
+    "least(i, f, 3) = i",
+    "greatest(f, -0.0) = 0.0",
+    "nullif(s, 'a') is null",
+    "length(upper(s)) > 1",
 ];
 const WINDOWS: &[&str] = &[
     "500ms",
@@ -209,10 +223,46 @@ const WINDOWS: &[&str] = &[
 ];
 /// Columns any aggregation that orders values can take, with their `.feat` spelling.
 const ANY_COLUMNS: &[&str] = &[
-    "i", "f", "s", "b", "ts", "shifted", "i * 2", "ratio", "kind_of", "seen",
+    "i",
+    "f",
+    "s",
+    "b",
+    "ts",
+    "shifted",
+    "i * 2",
+    "ratio",
+    "kind_of",
+    "seen",
+    "tag",
+    "least(f, ratio)",
+    "greatest(ts, seen)",
+    "least(s, 'b', kind_of)",
+    "nullif(b, true)",
+    "substr(s, shifted, i)",
+    "lower(kind_of)",
 ];
 const NUMERIC_COLUMNS: &[&str] = &[
-    "i", "f", "shifted", "i * 2", "f + i", "i - 3", "ratio", "-f",
+    "i",
+    "f",
+    "shifted",
+    "i * 2",
+    "f + i",
+    "i - 3",
+    "ratio",
+    "-f",
+    "root",
+    "sqrt(f)",
+    "abs(f)",
+    "abs(i - 3)",
+    "ln(f)",
+    "exp(ratio)",
+    "pow(f, shifted)",
+    "round(ratio)",
+    "floor(f) + ceil(i)",
+    "greatest(i, shifted, null)",
+    "nullif(ratio, 0.0)",
+    "haversine(f, i, 1.5, ratio)",
+    "length(kind_of)",
 ];
 
 fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
@@ -594,6 +644,8 @@ fn build_case(
         feat.push_str("    let shifted = i - 1\n");
         feat.push_str("    let ratio = f / i\n");
         feat.push_str("    let kind_of = if(s is null, 'none', s)\n");
+        feat.push_str("    let tag = concat(upper(substr(kind_of, 1, 1)), substr(kind_of, 2))\n");
+        feat.push_str("    let root = sqrt(abs(f) - 1)\n");
         if let Some(filter) = view.filter {
             feat.push_str(&format!("    where {filter}\n"));
         }

@@ -7,6 +7,11 @@ pub fn cases_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
 }
 
+/// The project that uses every row function (`tests/functions`), for snapshots.
+pub fn functions_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("functions")
+}
+
 /// The folder holding the example projects (`examples/<name>`).
 pub fn examples_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")

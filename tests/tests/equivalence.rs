@@ -377,6 +377,96 @@ fn predicates_on_bare_nulls_compile_and_agree() {
     assert_eq!(col("null_not_null"), vec![0, 0, 0]);
 }
 
+/// Row functions at their edges, through every path (`check` compares them bit for
+/// bit): the domains of `sqrt` and `ln` with both zeros and NaN, `nullif` under SQL
+/// equality, `least`/`greatest` skipping nulls in featc's order, int64 `abs`.
+#[test]
+fn function_edges_agree() {
+    let case = hand_case(
+        "    feature sqrt_nulls = count(*) where sqrt(f) is null\n\
+         \x20   feature ln_nulls = count(*) where ln(f) is null\n\
+         \x20   feature nullif_zero = count(nullif(f, 0.0))\n\
+         \x20   feature nullif_self = count(nullif(f, f))\n\
+         \x20   feature abs_max = max(abs(i))\n\
+         \x20   feature least_max = max(least(f, i))\n\
+         \x20   feature greatest_last = last(greatest(f, -0.0))\n\
+         \x20   feature sqrt_last = last(sqrt(f))\n",
+        &[
+            (0, Some(-1), Some(-0.0)),
+            (1, Some(i64::MAX), Some(f64::NAN)),
+            (2, None, Some(-4.0)),
+            (3, Some(0), Some(0.0)),
+        ],
+        &[0, 1, 2, 3],
+    );
+    let col = agreed_int_columns(&case);
+    assert_eq!(col("sqrt_nulls"), vec![0, 0, 1, 1]);
+    assert_eq!(
+        col("ln_nulls"),
+        vec![1, 1, 2, 3],
+        "ln is null at both zeros"
+    );
+    assert_eq!(
+        col("nullif_zero"),
+        vec![0, 1, 2, 2],
+        "-0.0 = 0.0, NaN is a value"
+    );
+    assert_eq!(col("nullif_self"), vec![0, 0, 0, 0], "NaN = NaN");
+    assert_eq!(col("abs_max"), vec![1, i64::MAX, i64::MAX, i64::MAX]);
+    let (project, ids) = compile(&case).expect("compiles");
+    let out = reference(&project, &ids, &case).expect("reference");
+    let floats = |name: &str| -> Vec<Option<u64>> {
+        let c = out.column_by_name(name).expect("column");
+        let c = c
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::Float64Array>()
+            .expect("float64");
+        c.iter().map(|v| v.map(f64::to_bits)).collect()
+    };
+    let bits = |x: f64| Some(x.to_bits());
+    let max = i64::MAX as f64;
+    assert_eq!(
+        floats("least_max"),
+        vec![bits(-1.0), bits(max), bits(max), bits(max)],
+        "least skips the null i and NaN is above every number"
+    );
+    assert_eq!(
+        floats("greatest_last"),
+        vec![bits(-0.0), bits(f64::NAN), bits(-0.0), bits(0.0)]
+    );
+    assert_eq!(
+        floats("sqrt_last"),
+        vec![bits(-0.0), bits(f64::NAN), bits(f64::NAN), bits(0.0)],
+        "sqrt(-0.0) is -0.0; sqrt(-4) is null, which `last` skips"
+    );
+}
+
+/// `abs(i64::MIN)` is an int64 overflow on every path, and the executors name the
+/// source, the expression and the failing event like `+`'s overflow.
+#[test]
+fn abs_of_the_int_minimum_fails_on_every_path() {
+    let case = hand_case(
+        "    feature m = max(abs(i)) over 5s\n",
+        &[(0, Some(3), None), (1_000_000, Some(i64::MIN), None)],
+        &[2_000_000],
+    );
+    if let Err(diff) = check(&case) {
+        panic!("{diff}");
+    }
+    let (project, ids) = compile(&case).expect("compiles");
+    let error = reference(&project, &ids, &case).expect_err("the reference fails");
+    assert!(error.contains("abs(-9223372036854775808)"), "{error}");
+    let error = batch(&project, &ids, &case, 2).expect_err("the batch path fails");
+    assert!(
+        error.contains(
+            "source `events`, event at 1970-01-01T00:00:01Z (k = 1): the argument of feature `m` (view `v`): int64 overflow: abs(-9223372036854775808) does not fit in int64"
+        ),
+        "{error}"
+    );
+    let streamed = stream(&project, &ids, &case).expect_err("the stream fails");
+    assert!(streamed.contains("abs(-9223372036854775808)"), "{streamed}");
+}
+
 /// A source's `delay`: a read at `t` sees the events at or before `t - D` (one
 /// exactly at `t - D` is in), windows keep their start (`over 3s` at `t` still
 /// begins after `t - 3s`), and every path agrees.
@@ -403,4 +493,22 @@ fn a_delayed_source_is_seen_late_on_every_path() {
     assert_eq!(col("n_3s"), vec![0, 0, 1, 1, 1, 0]);
     // `over 2s offset 1s`: (t - 3s, t - 1s] of the visible, so (t - 3s, t - 2s].
     assert_eq!(col("n_prev"), vec![0, 0, 1, 1, 1, 0]);
+}
+
+/// An overflow is an error on whichever event it happens, even one a feature's
+/// `where` then drops: every path evaluates a requested feature's argument on every
+/// event (semantics.md, "Errors while computing"), the reference included.
+#[test]
+fn an_overflow_on_a_filtered_out_event_fails_every_path() {
+    let case = hand_case(
+        "    feature big_neg_max = max(i * 4) where i < 0\n",
+        &[(0, Some(-1), None), (1, Some(i64::MAX / 2), None)],
+        &[0, 5],
+    );
+    let (project, ids) = compile(&case).expect("compiles");
+    let error = reference(&project, &ids, &case).expect_err("the reference fails");
+    assert!(error.contains("overflow"), "{error}");
+    if let Err(diff) = check(&case) {
+        panic!("{diff}");
+    }
 }

@@ -1,6 +1,6 @@
 //! Snapshots of the lowered stages, `featc build --emit plan` (the feature plan),
 //! `--emit batch` (the DataFusion plan) and `--emit stream` (the operator graph), for
-//! every public case and every example project. The ast and ir stages are snapshotted next to their printers
+//! every public case, every example project and the row functions' project. The ast and ir stages are snapshotted next to their printers
 //! (grammar/tests/snapshots.rs, compiler/tests/ir_snapshots.rs).
 
 mod batch_common;
@@ -17,6 +17,7 @@ fn projects() -> Vec<(&'static str, PathBuf)> {
         ("marketplace", featc_tests::cases_dir().join("marketplace")),
         ("fraud", featc_tests::examples_dir().join("fraud")),
         ("delivery", featc_tests::examples_dir().join("delivery")),
+        ("functions", featc_tests::functions_dir()),
     ]
 }
 

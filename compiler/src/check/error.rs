@@ -397,10 +397,10 @@ impl CheckError {
             Quantile { .. } => "E0033",
             RequestInView { .. } => "E0035",
             UnknownRequestField { .. } | UnknownQualifier { .. } => "E0004",
-            DerivedCycle { .. } => "E0037",
-            DerivedEntity { .. } => "E0038",
-            ServiceAggregation { .. } => "E0039",
-            ShorterThanDelay { .. } => "E0040",
+            DerivedCycle { .. } => "E0036",
+            DerivedEntity { .. } => "E0037",
+            ServiceAggregation { .. } => "E0038",
+            ShorterThanDelay { .. } => "E0039",
             ListRead { .. } => "E0011",
             ListLength { .. } => "E0034",
         }
@@ -480,7 +480,10 @@ impl CheckError {
                         .with_help("aggregations are only allowed at the top of a feature: `feature f = sum(x) over 7d`")
                 } else {
                     with_suggestion(d(format!("unknown function `{name}`")), *span, "no such function", suggestion)
-                        .with_note("note: the functions are coalesce, if")
+                        .with_note(format!(
+                            "note: the functions are {}",
+                            crate::check::exprs::function_names().join(", ")
+                        ))
                 }
             }
             UnknownType { name, span, suggestion } => {

@@ -81,7 +81,7 @@ impl Expansion {
                 children.push(expr);
                 children.extend(list);
             }
-            ExprKind::Coalesce(args) => children.extend(args),
+            ExprKind::Coalesce(args) | ExprKind::Call { args, .. } => children.extend(args),
             ExprKind::Case {
                 branches,
                 otherwise,

@@ -11,6 +11,10 @@
 //!   (int64 with float64 gives float64).
 //! - `null` takes its type from what it is used with (`coalesce(x, null)`,
 //!   `x = null`, a `where`); a null nothing types is an error.
+//! - row functions (`ir::Function`) take the argument types its docs list: a number
+//!   where a float64 is computed on is cast (`sqrt(n)`), `least`, `greatest` and
+//!   `nullif` unify their arguments like `coalesce`, and a null argument takes the
+//!   parameter's type (`abs(null)`, whose type nothing fixes, is an error).
 //!
 //! Checking never stops at the first error: sub-expressions are all checked, and a
 //! failed sub-expression yields `None` so that it causes no follow-up errors.
@@ -18,7 +22,7 @@
 use super::error::{CheckError, Operand};
 use super::suggest::closest;
 use featc_grammar::ast::{self, UnaryOp};
-use featc_runtime::ir::{self, BinaryOp, DataType, ExprKind, Literal};
+use featc_runtime::ir::{self, BinaryOp, DataType, ExprKind, Function, Literal};
 
 /// What a name in an expression refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -588,11 +592,14 @@ impl<'s> Exprs<'s> {
                 Some(case(vec![(condition, then)], otherwise, ty, nullable, sp))
             }
             name => {
+                if let Some(f) = Function::by_name(name) {
+                    return self.function(f, func, checked, sp);
+                }
                 let is_aggregation = super::aggs::by_name(name).is_some();
                 let suggestion = if is_aggregation {
                     None
                 } else {
-                    closest(name, ["coalesce", "if"])
+                    closest(name, function_names())
                 };
                 self.fail(CheckError::UnknownFunction {
                     name: name.to_string(),
@@ -608,7 +615,127 @@ impl<'s> Exprs<'s> {
 /// Whether `name` is a row function (`feature f = coalesce(a, b)` is then a derived
 /// feature, not an aggregation).
 pub fn is_row_function(name: &str) -> bool {
-    matches!(name, "coalesce" | "if")
+    matches!(name, "coalesce" | "if") || Function::by_name(name).is_some()
+}
+
+impl Exprs<'_> {
+    /// A call of a row function, its arguments already checked (see the module rules).
+    fn function(
+        &mut self,
+        f: Function,
+        func: &ast::Ident,
+        checked: Vec<Option<Typed>>,
+        sp: ir::Span,
+    ) -> Option<Typed> {
+        if !f.arity().accepts(checked.len()) {
+            return self.fail(arity(func, f.arity().describe(), checked.len()));
+        }
+        let values: Vec<Typed> = checked.into_iter().collect::<Option<_>>()?;
+        let (args, known) = match f {
+            Function::Least | Function::Greatest | Function::Nullif => {
+                let what = match f {
+                    Function::Least => "the arguments of `least`",
+                    Function::Greatest => "the arguments of `greatest`",
+                    _ => "the arguments of `nullif`",
+                };
+                // Only nulls: the result's type is the context's, like `coalesce`'s.
+                let (args, ty) = self.unify(values, what)?;
+                (args, ty.is_some())
+            }
+            _ => {
+                let args: Vec<Option<ir::Expr>> = values
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| self.parameter(f, i, v))
+                    .collect();
+                (args.into_iter().collect::<Option<Vec<_>>>()?, true)
+            }
+        };
+        let types: Vec<DataType> = args.iter().map(|a| a.ty).collect();
+        // Every argument was brought to the function's types above, so this error is
+        // only a guard: a call is never dropped without one.
+        let Some(ty) = f.result_type(&types) else {
+            let first = args.first()?;
+            return self.fail(CheckError::OperandType {
+                op: f.name(),
+                operand: Operand {
+                    span: ast_span(first.span),
+                    ty: first.ty,
+                },
+                expected: "other arguments",
+            });
+        };
+        // A length that is a literal >= 0 cannot make `substr` null.
+        let fixed_length = matches!(
+            args.get(2).map(|a| &a.kind),
+            Some(ExprKind::Literal(Literal::Int64(n))) if *n >= 0
+        );
+        let nullable = match f {
+            Function::Least | Function::Greatest => args.iter().all(|a| a.nullable),
+            Function::Substr if fixed_length => args.iter().any(|a| a.nullable),
+            _ => f.null_on_values(args.len()) || args.iter().any(|a| a.nullable),
+        };
+        let expr = ir::Expr {
+            kind: ExprKind::Call { func: f, args },
+            ty,
+            nullable,
+            span: sp,
+        };
+        if let ExprKind::Call { args, .. } = &expr.kind {
+            let constant = args.iter().all(|a| const_int(a).is_some());
+            if f == Function::Abs && constant && const_int(&expr).is_none() {
+                return self.fail(CheckError::ConstantOverflow {
+                    span: ast_span(sp),
+                    op: "abs",
+                });
+            }
+        }
+        Some(Typed { expr, known })
+    }
+
+    /// Argument `i` of `f` brought to the parameter's type: a number (kept as it is
+    /// for `abs`, `floor`, `ceil`, `round`; cast to float64 for the others), a string,
+    /// or an int64 (`substr`'s positions).
+    fn parameter(&mut self, f: Function, i: usize, v: Typed) -> Option<ir::Expr> {
+        use Function::*;
+        let (want, expected) = match (f, i) {
+            (Abs | Floor | Ceil | Round, _) => (None, "a number"),
+            (Sqrt | Ln | Exp | Pow | Haversine, _) => (Some(DataType::Float64), "a number"),
+            (Substr, 1 | 2) => (Some(DataType::Int64), "an int64 position and length"),
+            _ => (Some(DataType::String), "a string"),
+        };
+        if !v.known {
+            return match want {
+                Some(ty) => self.settle(v, Some(ty)),
+                None => self.fail(CheckError::UntypedNull {
+                    span: ast_span(v.expr.span),
+                }),
+            };
+        }
+        let ty = v.expr.ty;
+        let fits = match want {
+            None | Some(DataType::Float64) => ty.is_numeric(),
+            Some(t) => ty == t,
+        };
+        if !fits {
+            return self.fail(CheckError::OperandType {
+                op: f.name(),
+                operand: v.operand(),
+                expected,
+            });
+        }
+        Some(match want {
+            Some(DataType::Float64) => to_float(v.expr),
+            _ => v.expr,
+        })
+    }
+}
+
+/// Every function an expression may call, for suggestions and messages.
+pub fn function_names() -> Vec<&'static str> {
+    let mut names = vec!["coalesce", "if"];
+    names.extend(Function::ALL.iter().map(|f| f.name()));
+    names
 }
 
 fn arity(func: &ast::Ident, expected: &'static str, found: usize) -> CheckError {
@@ -674,7 +801,11 @@ pub fn to_float(e: ir::Expr) -> ir::Expr {
 fn assign(e: &mut ir::Expr, ty: DataType) {
     e.ty = ty;
     match &mut e.kind {
-        ExprKind::Coalesce(values) => values.iter_mut().for_each(|v| assign(v, ty)),
+        ExprKind::Coalesce(values)
+        | ExprKind::Call {
+            func: Function::Least | Function::Greatest | Function::Nullif,
+            args: values,
+        } => values.iter_mut().for_each(|v| assign(v, ty)),
         ExprKind::Case {
             branches,
             otherwise,
@@ -716,6 +847,16 @@ fn const_int(e: &ir::Expr) -> Option<i64> {
     match &e.kind {
         ExprKind::Literal(Literal::Int64(v)) => Some(*v),
         ExprKind::Neg(inner) => const_int(inner)?.checked_neg(),
+        ExprKind::Call { func, args } => {
+            let values = args.iter().map(const_int).collect::<Option<Vec<_>>>()?;
+            match func {
+                Function::Abs => values.first()?.checked_abs(),
+                Function::Floor | Function::Ceil | Function::Round => values.first().copied(),
+                Function::Least => values.into_iter().min(),
+                Function::Greatest => values.into_iter().max(),
+                _ => None,
+            }
+        }
         ExprKind::Binary { op, lhs, rhs } => {
             let (a, b) = (const_int(lhs)?, const_int(rhs)?);
             match op {

@@ -418,6 +418,10 @@ fn rewrite_columns(
             negated: *negated,
         },
         ExprKind::Coalesce(args) => ExprKind::Coalesce(all(args)?),
+        ExprKind::Call { func, args } => ExprKind::Call {
+            func: *func,
+            args: all(args)?,
+        },
         ExprKind::Case {
             branches,
             otherwise,

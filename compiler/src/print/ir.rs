@@ -249,6 +249,10 @@ pub fn expr(e: &Expr) -> String {
             let items: Vec<String> = args.iter().map(expr).collect();
             format!("coalesce({})", items.join(", "))
         }
+        ExprKind::Call { func, args } => {
+            let items: Vec<String> = args.iter().map(expr).collect();
+            format!("{}({})", func.name(), items.join(", "))
+        }
         ExprKind::Case {
             branches,
             otherwise,

@@ -1,6 +1,6 @@
-//! Valid projects the mutations start from: the public cases and examples, and small
+//! Valid projects the mutations start from: the public cases and examples, small
 //! hand-written ones that use every type, every aggregation and every literal kind
-//! of an `in` list.
+//! of an `in` list, and the project that calls every row function.
 
 /// A project: named files, in the order the compiler takes them.
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +93,9 @@ view t from e by u {
 }
 ";
 
+/// Every row function, in every place an expression stands.
+pub const FUNCTIONS: &str = include_str!("../../../tests/functions/functions.feat");
+
 pub const FRAUD_SOURCES: &str = include_str!("../../../examples/fraud/sources.feat");
 pub const FRAUD_FEATURES: &str = include_str!("../../../examples/fraud/features.feat");
 
@@ -119,5 +122,9 @@ pub const PROJECTS: &[Seed] = &[
     Seed {
         name: "tiny",
         files: &[("tiny.feat", TINY)],
+    },
+    Seed {
+        name: "functions",
+        files: &[("tests/functions/functions.feat", FUNCTIONS)],
     },
 ];

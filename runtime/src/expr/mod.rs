@@ -20,6 +20,9 @@
 //! - float comparisons are DataFusion's: NaN is equal to itself and above +inf (like
 //!   `value::float_cmp`), but `-0.0 = +0.0` (DataFusion normalizes zeros before
 //!   Arrow's total-order kernels), unlike `value::float_cmp`;
+//! - row functions (`abs`, `least`, `substr`, ...) are featc scalar functions
+//!   (`functions`), one per function and argument types, never DataFusion's
+//!   same-named built-ins, whose edge cases differ;
 //! - lets are already inlined (`plan::GroupPlan`'s expressions name source columns
 //!   only).
 //!
@@ -28,6 +31,7 @@
 
 pub mod arith;
 pub mod derived;
+pub mod functions;
 pub mod logic;
 pub mod mask;
 pub mod slots;
@@ -246,6 +250,13 @@ fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
                 }),
             }
         }
+        ExprKind::Call { func, args } => {
+            let lowered = args
+                .iter()
+                .map(|a| Ok((sub(a)?, a.ty)))
+                .collect::<Result<Vec<_>, ExprError>>()?;
+            functions::lower(*func, lowered, expr.ty)?
+        }
         ExprKind::Case {
             branches,
             otherwise,
@@ -268,8 +279,8 @@ fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
 }
 
 /// Whether evaluating `expr` can be an error: it contains int64 arithmetic (`+ - * %`
-/// or unary `-`, which fail on overflow). Nothing else featc lowers can fail. Walks
-/// with an explicit stack: expressions are as deep as `check` allows.
+/// or unary `-`) or int64 `abs`, which fail on overflow. Nothing else featc lowers
+/// can fail. Walks with an explicit stack: expressions are as deep as `check` allows.
 fn can_fail(expr: &Expr) -> bool {
     let mut stack = vec![expr];
     while let Some(e) = stack.pop() {
@@ -294,6 +305,13 @@ fn can_fail(expr: &Expr) -> bool {
                 stack.extend(list);
             }
             ExprKind::Coalesce(args) => stack.extend(args),
+            ExprKind::Call { func, args } => {
+                let types: Vec<DataType> = args.iter().map(|a| a.ty).collect();
+                if functions::can_fail(*func, &types) {
+                    return true;
+                }
+                stack.extend(args);
+            }
             ExprKind::Case {
                 branches,
                 otherwise,

@@ -41,7 +41,9 @@ pub fn depth(expr: &Expr) -> usize {
                 stack.push((expr, d + 1));
                 stack.extend(list.iter().map(|i| (i, d + 1)));
             }
-            ExprKind::Coalesce(args) => stack.extend(args.iter().map(|a| (a, d + 1))),
+            ExprKind::Coalesce(args) | ExprKind::Call { args, .. } => {
+                stack.extend(args.iter().map(|a| (a, d + 1)))
+            }
             ExprKind::Case {
                 branches,
                 otherwise,

@@ -7,10 +7,12 @@
 //! so the order is total; both sides of
 //! a binary operator are always evaluated (an overflow on either side is an error even
 //! when `and`/`or` could decide without it), and so is every item of an `in` list;
-//! `case` and `coalesce` evaluate lazily.
+//! `case` and `coalesce` evaluate lazily; every argument of a row function is
+//! evaluated, then the function (`functions`).
 
 use std::cmp::Ordering;
 
+use super::functions;
 use super::value::{total_cmp, RValue};
 use crate::ir::{BinaryOp, Expr, ExprKind, Literal};
 
@@ -90,6 +92,13 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, String> {
                 }
             }
             Ok(RValue::Null)
+        }
+        ExprKind::Call { func, args } => {
+            let values = args
+                .iter()
+                .map(|arg| eval(arg, row))
+                .collect::<Result<Vec<_>, _>>()?;
+            functions::call(*func, values)
         }
         ExprKind::Case {
             branches,

@@ -13,6 +13,7 @@ mod derived;
 mod error;
 mod eval;
 mod exact;
+mod functions;
 mod output;
 mod read;
 mod refs;

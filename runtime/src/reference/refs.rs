@@ -27,7 +27,7 @@ pub fn collect_columns(expr: &Expr, out: &mut BTreeSet<String>) {
                 collect_columns(item, out);
             }
         }
-        ExprKind::Coalesce(args) => {
+        ExprKind::Coalesce(args) | ExprKind::Call { args, .. } => {
             for arg in args {
                 collect_columns(arg, out);
             }

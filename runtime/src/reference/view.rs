@@ -4,9 +4,12 @@
 //! Every step is a per-row transform (semantics.md "Row transforms"), so evaluating it
 //! once per event gives the same values as re-evaluating it for each spine row; the
 //! windowing and folding, which depend on `t`, stay per spine row in `mod.rs`.
-//! Order of evaluation for one row: key (a null part drops the row, counted), lets in
-//! declaration order, the view's `where`, then per feature its `where` and, for rows
-//! it keeps, its argument.
+//! Every expression the requested features use (the lets they read, the view's
+//! `where`, each feature's `where` and argument) is evaluated on every row of the
+//! source, so an overflow on any event is an error whatever the filters and keys then
+//! do with the row (semantics.md, "Errors while computing"); then a null key part
+//! drops the row (counted), the view's `where` drops rows, and each feature keeps the
+//! rows its own `where` passes.
 
 use std::collections::HashMap;
 
@@ -46,6 +49,7 @@ pub fn prepare_view(
 ) -> Result<PreparedView, ReferenceError> {
     let mut by_key: HashMap<Vec<KeyPart>, Vec<InputRow>> = HashMap::new();
     let mut null_keys = 0;
+    let lets = lets_used(view, features);
     for row in 0..table.len() {
         let mut parts = Vec::with_capacity(view.key_columns.len());
         for column in &view.key_columns {
@@ -55,34 +59,38 @@ pub fn prepare_view(
                     .map_err(|m| row_error(source_name, row, "key", m))?,
             );
         }
+        let mut values_of_lets: HashMap<String, RValue> = HashMap::new();
+        for l in &lets {
+            let value = eval_row(&l.expr, table, row, &values_of_lets)
+                .map_err(|m| row_error(source_name, row, &format!("let {}", l.name), m))?;
+            values_of_lets.insert(l.name.clone(), value);
+        }
+        let keep = match &view.filter {
+            Some(filter) => is_true(
+                &eval_row(filter, table, row, &values_of_lets)
+                    .map_err(|m| row_error(source_name, row, "view where", m))?,
+            ),
+            None => true,
+        };
+        let mut values = Vec::with_capacity(features.len());
+        for &f in features {
+            let feature = &view.features[f];
+            values.push(
+                feature_value(feature, table, row, &values_of_lets).map_err(|m| {
+                    row_error(source_name, row, &format!("feature {}", feature.name), m)
+                })?,
+            );
+        }
         let Some(key) = key_of(&parts) else {
             null_keys += 1;
             continue;
         };
-        let mut lets: HashMap<String, RValue> = HashMap::new();
-        for l in &view.lets {
-            let value = eval_row(&l.expr, table, row, &lets)
-                .map_err(|m| row_error(source_name, row, &format!("let {}", l.name), m))?;
-            lets.insert(l.name.clone(), value);
+        if keep {
+            by_key.entry(key).or_default().push(InputRow {
+                ts: table.times[row],
+                values,
+            });
         }
-        if let Some(filter) = &view.filter {
-            let keep = eval_row(filter, table, row, &lets)
-                .map_err(|m| row_error(source_name, row, "view where", m))?;
-            if !is_true(&keep) {
-                continue;
-            }
-        }
-        let mut values = Vec::with_capacity(features.len());
-        for &f in features {
-            let feature = &view.features[f];
-            values.push(feature_value(feature, table, row, &lets).map_err(|m| {
-                row_error(source_name, row, &format!("feature {}", feature.name), m)
-            })?);
-        }
-        by_key.entry(key).or_default().push(InputRow {
-            ts: table.times[row],
-            values,
-        });
     }
     Ok(PreparedView { by_key, null_keys })
 }
@@ -96,15 +104,45 @@ fn feature_value(
     let Some(agg) = feature.aggregate() else {
         return Ok(None);
     };
-    if let Some(filter) = &agg.filter {
-        if !is_true(&eval_row(filter, table, row, lets)?) {
-            return Ok(None);
+    // Both are evaluated on every row (an overflow in either is an error), then
+    // the feature's `where` decides.
+    let pass = match &agg.filter {
+        Some(filter) => is_true(&eval_row(filter, table, row, lets)?),
+        None => true,
+    };
+    let value = match &agg.arg {
+        None => RValue::Bool(true),
+        Some(arg) => eval_row(arg, table, row, lets)?,
+    };
+    Ok(pass.then_some(value))
+}
+
+/// The lets the view's `where` and the features read, transitively, in declaration
+/// order: only those are evaluated (the executors inline exactly these).
+fn lets_used<'v>(view: &'v View, features: &[usize]) -> Vec<&'v crate::ir::Let> {
+    let mut names: Vec<String> = Vec::new();
+    let exprs = view.filter.iter().chain(features.iter().flat_map(|&f| {
+        view.features[f]
+            .aggregate()
+            .into_iter()
+            .flat_map(|a| a.filter.iter().chain(a.arg.iter()))
+    }));
+    for e in exprs {
+        e.columns_into(&mut names);
+    }
+    // A let reads only earlier lets: one pass from the last adds what each needs.
+    let mut used = vec![false; view.lets.len()];
+    for (i, l) in view.lets.iter().enumerate().rev() {
+        if names.contains(&l.name) {
+            used[i] = true;
+            l.expr.columns_into(&mut names);
         }
     }
-    match &agg.arg {
-        None => Ok(Some(RValue::Bool(true))),
-        Some(arg) => eval_row(arg, table, row, lets).map(Some),
-    }
+    view.lets
+        .iter()
+        .zip(used)
+        .filter_map(|(l, u)| u.then_some(l))
+        .collect()
 }
 
 /// Evaluates `expr` on `row`, where a name is an earlier let or else a source column.

@@ -46,7 +46,9 @@ fn clear_expr(e: &mut Expr) {
             clear_expr(expr);
             list.iter_mut().for_each(clear_expr);
         }
-        ExprKind::Coalesce(args) => args.iter_mut().for_each(clear_expr),
+        ExprKind::Coalesce(args) | ExprKind::Call { args, .. } => {
+            args.iter_mut().for_each(clear_expr)
+        }
         ExprKind::Case {
             branches,
             otherwise,
