@@ -213,8 +213,8 @@ pub fn replay_with_progress(
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     for &i in &picked {
         for p in rt.pairs_of(i) {
-            if !pairs.contains(&p) {
-                pairs.push(p);
+            if !pairs.contains(p) {
+                pairs.push(*p);
             }
         }
     }

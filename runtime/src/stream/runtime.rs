@@ -85,10 +85,13 @@ pub struct StreamRuntime {
     /// For each output feature: where its value comes from.
     pub(crate) outputs: Vec<OutputSlot>,
     out_names: Vec<Arc<str>>,
-    /// The output node's derived features, compiled; `derived_reads[d]` are the
-    /// (group, feature) pairs `derived[d]` reads, in its input order.
+    /// The output node's derived features, compiled.
     pub(crate) derived: Vec<CompiledDerived>,
-    pub(crate) derived_reads: Vec<Vec<(usize, usize)>>,
+    /// For each output feature, the (group, feature) pairs a read of it reads:
+    /// itself, or a derived feature's inputs in its input order.
+    output_pairs: Vec<Vec<(usize, usize)>>,
+    /// Reused by reads (reads are hot: the usual one allocates nothing here).
+    pairs_scratch: Vec<(usize, usize)>,
     pub(crate) metrics: Metrics,
     pub(crate) dead: DeadLetters,
     /// The sequence number of the next applied event (ties of equal times break by it).
@@ -195,6 +198,7 @@ impl StreamRuntime {
         }
         let mut outputs = Vec::new();
         let mut out_names = Vec::new();
+        let mut output_pairs = Vec::new();
         for f in &output.features {
             match *f {
                 OutputFeature::Aggregate { aggregate, index } => {
@@ -203,10 +207,12 @@ impl StreamRuntime {
                         .position(|(n, _)| *n == aggregate)
                         .unwrap_or(0);
                     outputs.push(OutputSlot::Aggregate(g, index));
+                    output_pairs.push(vec![(g, index)]);
                     out_names.push(Arc::clone(&groups[g].names[index]));
                 }
                 OutputFeature::Derived { derived: d } => {
                     outputs.push(OutputSlot::Derived(d));
+                    output_pairs.push(derived_reads.get(d).cloned().unwrap_or_default());
                     let name = output.derived.get(d).map_or("", |p| p.name.as_str());
                     out_names.push(Arc::from(name));
                 }
@@ -220,7 +226,8 @@ impl StreamRuntime {
             outputs,
             out_names,
             derived,
-            derived_reads,
+            output_pairs,
+            pairs_scratch: Vec::new(),
             metrics: Metrics::default(),
             dead: DeadLetters::default(),
             seq: 0,
@@ -579,19 +586,22 @@ impl StreamRuntime {
         request: &Request<'_>,
     ) -> Result<FeatureVector, StreamError> {
         let picked = self.select(sel)?;
-        let mut entities: Vec<&str> = Vec::new();
-        for &i in &picked {
-            for (g, _) in self.pairs_of(i) {
-                let entity = self.groups[g].plan.entity.as_str();
-                if !entities.contains(&entity) {
-                    entities.push(entity);
-                }
+        let mut entities = picked
+            .iter()
+            .flat_map(|&i| self.pairs_of(i))
+            .map(|&(g, _)| self.groups[g].plan.entity.as_str());
+        // The common case (one entity) is checked without allocating: reads are hot.
+        if let Some(first) = entities.next() {
+            if entities.any(|e| e != first) {
+                let mut all: Vec<String> = picked
+                    .iter()
+                    .flat_map(|&i| self.pairs_of(i))
+                    .map(|&(g, _)| self.groups[g].plan.entity.clone())
+                    .collect();
+                all.sort();
+                all.dedup();
+                return Err(StreamError::MixedEntities(all));
             }
-        }
-        if entities.len() > 1 {
-            let mut entities: Vec<String> = entities.iter().map(|e| e.to_string()).collect();
-            entities.sort();
-            return Err(StreamError::MixedEntities(entities));
         }
         self.read_picked(&picked, t, &|_| Some(key), request)
     }
@@ -627,12 +637,8 @@ impl StreamRuntime {
 
     /// The (group, feature) pairs output `i` reads: itself, or a derived feature's
     /// inputs.
-    pub(crate) fn pairs_of(&self, i: usize) -> Vec<(usize, usize)> {
-        match self.outputs.get(i) {
-            Some(OutputSlot::Aggregate(g, f)) => vec![(*g, *f)],
-            Some(OutputSlot::Derived(d)) => self.derived_reads.get(*d).cloned().unwrap_or_default(),
-            None => Vec::new(),
-        }
+    pub(crate) fn pairs_of(&self, i: usize) -> &[(usize, usize)] {
+        self.output_pairs.get(i).map_or(&[], Vec::as_slice)
     }
 
     fn read_picked<'k>(
@@ -646,18 +652,20 @@ impl StreamRuntime {
             .iter()
             .all(|&i| matches!(self.outputs.get(i), Some(OutputSlot::Aggregate(..))));
         if aggregates_only {
-            let pairs: Vec<(usize, usize)> =
-                picked.iter().flat_map(|&i| self.pairs_of(i)).collect();
-            let features = self.read_pairs(&pairs, t, key_of)?;
-            return Ok(FeatureVector { at: t, features });
+            let mut pairs = std::mem::take(&mut self.pairs_scratch);
+            pairs.clear();
+            pairs.extend(picked.iter().flat_map(|&i| self.pairs_of(i)));
+            let features = self.read_pairs(&pairs, t, key_of);
+            self.pairs_scratch = pairs;
+            return Ok(FeatureVector { at: t, features: features? });
         }
         // Derived features: read every aggregate they (and the picked aggregates)
         // need once, then evaluate each from those values.
         let mut pairs: Vec<(usize, usize)> = Vec::new();
         for &i in picked {
             for p in self.pairs_of(i) {
-                if !pairs.contains(&p) {
-                    pairs.push(p);
+                if !pairs.contains(p) {
+                    pairs.push(*p);
                 }
             }
         }
@@ -666,17 +674,16 @@ impl StreamRuntime {
         for &i in picked {
             let value = match self.outputs.get(i) {
                 Some(OutputSlot::Derived(d)) => {
-                    let d = *d;
-                    let reads = &self.derived_reads[d];
-                    let inputs: Vec<&FeatureValue> = reads
+                    let inputs: Vec<&FeatureValue> = self
+                        .pairs_of(i)
                         .iter()
                         .filter_map(|p| pairs.iter().position(|q| q == p).map(|k| &values[k]))
                         .collect();
-                    derived::read(&self.derived[d], &self.out_names[i], &inputs, request)?
+                    derived::read(&self.derived[*d], &self.out_names[i], &inputs, request)?
                 }
                 _ => {
-                    let p = self.pairs_of(i);
-                    let k = p
+                    let k = self
+                        .pairs_of(i)
                         .first()
                         .and_then(|p| pairs.iter().position(|q| q == p))
                         .unwrap_or(0);
