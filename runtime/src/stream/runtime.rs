@@ -92,6 +92,8 @@ pub struct StreamRuntime {
     output_pairs: Vec<Vec<(usize, usize)>>,
     /// Reused by reads (reads are hot: the usual one allocates nothing here).
     pairs_scratch: Vec<(usize, usize)>,
+    /// For each output feature, the groups of its pairs when it is derived.
+    derived_group_lists: Vec<Vec<usize>>,
     pub(crate) metrics: Metrics,
     pub(crate) dead: DeadLetters,
     /// The sequence number of the next applied event (ties of equal times break by it).
@@ -218,6 +220,14 @@ impl StreamRuntime {
                 }
             }
         }
+        let derived_group_lists = outputs
+            .iter()
+            .zip(&output_pairs)
+            .map(|(o, pairs)| match o {
+                OutputSlot::Derived(_) => pairs.iter().map(|&(g, _)| g).collect(),
+                OutputSlot::Aggregate(..) => Vec::new(),
+            })
+            .collect();
         Ok(StreamRuntime {
             graph,
             options,
@@ -226,6 +236,7 @@ impl StreamRuntime {
             outputs,
             out_names,
             derived,
+            derived_group_lists,
             output_pairs,
             pairs_scratch: Vec::new(),
             metrics: Metrics::default(),
@@ -586,10 +597,15 @@ impl StreamRuntime {
         request: &Request<'_>,
     ) -> Result<FeatureVector, StreamError> {
         let picked = self.select(sel)?;
+        // Groups straight from `outputs` for aggregations (contiguous: reads are hot),
+        // through the pairs for derived features.
         let mut entities = picked
             .iter()
-            .flat_map(|&i| self.pairs_of(i))
-            .map(|&(g, _)| self.groups[g].plan.entity.as_str());
+            .flat_map(|&i| match self.outputs.get(i) {
+                Some(OutputSlot::Aggregate(g, _)) => std::slice::from_ref(g),
+                _ => self.derived_groups(i),
+            })
+            .map(|&g| self.groups[g].plan.entity.as_str());
         // The common case (one entity) is checked without allocating: reads are hot.
         if let Some(first) = entities.next() {
             if entities.any(|e| e != first) {
@@ -641,6 +657,11 @@ impl StreamRuntime {
         self.output_pairs.get(i).map_or(&[], Vec::as_slice)
     }
 
+    /// The groups a derived output reads (empty for others).
+    fn derived_groups(&self, i: usize) -> &[usize] {
+        self.derived_group_lists.get(i).map_or(&[], Vec::as_slice)
+    }
+
     fn read_picked<'k>(
         &mut self,
         picked: &[usize],
@@ -648,17 +669,25 @@ impl StreamRuntime {
         key_of: &dyn Fn(&str) -> Option<&'k [Value]>,
         request: &Request<'_>,
     ) -> Result<FeatureVector, StreamError> {
-        let aggregates_only = picked
-            .iter()
-            .all(|&i| matches!(self.outputs.get(i), Some(OutputSlot::Aggregate(..))));
+        // The usual read (aggregations only): one pass collects the pairs.
+        let mut pairs = std::mem::take(&mut self.pairs_scratch);
+        pairs.clear();
+        let aggregates_only = picked.iter().all(|&i| match self.outputs.get(i) {
+            Some(OutputSlot::Aggregate(g, f)) => {
+                pairs.push((*g, *f));
+                true
+            }
+            _ => false,
+        });
         if aggregates_only {
-            let mut pairs = std::mem::take(&mut self.pairs_scratch);
-            pairs.clear();
-            pairs.extend(picked.iter().flat_map(|&i| self.pairs_of(i)));
             let features = self.read_pairs(&pairs, t, key_of);
             self.pairs_scratch = pairs;
-            return Ok(FeatureVector { at: t, features: features? });
+            return Ok(FeatureVector {
+                at: t,
+                features: features?,
+            });
         }
+        self.pairs_scratch = pairs;
         // Derived features: read every aggregate they (and the picked aggregates)
         // need once, then evaluate each from those values.
         let mut pairs: Vec<(usize, usize)> = Vec::new();
