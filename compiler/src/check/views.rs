@@ -102,18 +102,7 @@ pub fn check(
                 }
             }
             ViewClause::Feature(f) => match derived::call_as_expr(f) {
-                Some(expr) => {
-                    let id = FeatureId::View {
-                        view: index,
-                        feature: feats.len(),
-                    };
-                    feats.push(derived::placeholder(&f.name, &f.docs, f.span));
-                    pending.push(Pending {
-                        id,
-                        name: f.name.clone(),
-                        expr,
-                    });
-                }
+                Some(expr) => defer(&mut feats, pending, index, &f.name, &f.docs, f.span, expr),
                 None => {
                     let feature = features::check(f, scope.as_ref(), errors);
                     if let (Some(src), Some(a)) = (src, feature.aggregate()) {
@@ -126,16 +115,8 @@ pub fn check(
                 }
             },
             ViewClause::Derived(d) => {
-                let id = FeatureId::View {
-                    view: index,
-                    feature: feats.len(),
-                };
-                feats.push(derived::placeholder(&d.name, &d.docs, d.span));
-                pending.push(Pending {
-                    id,
-                    name: d.name.clone(),
-                    expr: d.expr.clone(),
-                });
+                let expr = d.expr.clone();
+                defer(&mut feats, pending, index, &d.name, &d.docs, d.span, expr)
             }
             ViewClause::Freshness(d) => {
                 // The first one counts, as for `ttl`.
@@ -186,6 +167,29 @@ pub fn check(
 
 /// The source columns bound to the entity's keys, checked for count, existence and
 /// type. Without an explicit list the source columns are named like the keys.
+/// Holds a derived feature's place in the view with a placeholder and leaves its
+/// expression to `derived::check` (which needs every aggregation's type first).
+fn defer(
+    feats: &mut Vec<ir::Feature>,
+    pending: &mut Vec<Pending>,
+    view: usize,
+    name: &ast::Ident,
+    docs: &[String],
+    at: ast::Span,
+    expr: ast::Expr,
+) {
+    let id = FeatureId::View {
+        view,
+        feature: feats.len(),
+    };
+    feats.push(derived::placeholder(name, docs, at));
+    pending.push(Pending {
+        id,
+        name: name.clone(),
+        expr,
+    });
+}
+
 /// The error of a windowed aggregation whose window, read under its source's delay,
 /// holds no instant: with shift `s` (offset, plus 1 µs for an open end) the window
 /// `(t - s - W, t - s]` keeps `(t - s - W, t - max(s, D)]`.
