@@ -335,6 +335,15 @@ pub enum CheckError {
         delay: String,
         delay_span: Span,
     },
+    /// Two requests declare a field of one name with different types: it is one
+    /// spine column and one `request_context` key.
+    RequestFieldConflict {
+        field: String,
+        request: String,
+        other: String,
+        span: Span,
+        first: Span,
+    },
     /// A derived feature reads a list feature (lists are results only).
     ListRead {
         feature: String,
@@ -402,6 +411,7 @@ impl CheckError {
             ServiceAggregation { .. } => "E0038",
             ShorterThanDelay { .. } => "E0039",
             ListRead { .. } => "E0011",
+            RequestFieldConflict { .. } => "E0010",
             ListLength { .. } => "E0034",
         }
     }
@@ -725,6 +735,14 @@ impl CheckError {
                         "with `delay {delay}` a read at t sees events up to t - {delay}: make the window (with its offset) or the ttl longer than {delay}"
                     ))
             }
+            RequestFieldConflict { field, request, other, span, first } => d(format!(
+                "field `{field}` of request `{request}` has another type than in request `{other}`"
+            ))
+            .with_label(Label::primary(*span, "declared here"))
+            .with_label(Label::secondary(*first, "and here"))
+            .with_help(format!(
+                "both are read from the spine column `{field}` and the read's `request_context.{field}`: give them one type, or rename one"
+            )),
             ListRead { feature, ty, span } => d(format!("feature `{feature}` is a list, which no expression reads"))
                 .with_label(Label::primary(*span, format!("this is `{ty}`")))
                 .with_help("lists (`last_k`, `first_k`, `top_k`) are results only: derive from a scalar feature (e.g. `last`, `count`, `max`)"),

@@ -43,6 +43,7 @@ pub fn check(files: &[ast::File], file_names: &[String]) -> Result<ir::Project, 
         .iter()
         .map(|r| requests::check(r, &mut errors))
         .collect();
+    requests::check_shared_fields(&requests, &mut errors);
     let mut pending = Vec::new();
     let mut views: Vec<_> = symbols
         .views

@@ -1,7 +1,8 @@
-//! Checking `request` declarations: field names and types.
+//! Checking `request` declarations: field names and types, and that a field name
+//! shared by two requests means one thing.
 
 use super::error::{CheckError, NameKind};
-use super::exprs::span;
+use super::exprs::{ast_span, span};
 use super::{meta, types};
 use featc_grammar::ast;
 use featc_runtime::ir;
@@ -40,5 +41,28 @@ pub fn check(decl: &ast::RequestDecl, errors: &mut Vec<CheckError>) -> ir::Reque
         fields,
         meta: meta(&decl.meta),
         span: span(decl.span),
+    }
+}
+
+/// A field name two requests share is one spine column (training sets) and one
+/// `request_context` key (reads): both declarations must give it one type.
+pub fn check_shared_fields(requests: &[ir::Request], errors: &mut Vec<CheckError>) {
+    for (i, r) in requests.iter().enumerate() {
+        for f in &r.fields {
+            let first = requests[..i]
+                .iter()
+                .find_map(|o| Some((o, o.fields.iter().find(|g| g.name == f.name)?)));
+            if let Some((other, g)) = first {
+                if (g.ty, g.nullable) != (f.ty, f.nullable) {
+                    errors.push(CheckError::RequestFieldConflict {
+                        field: f.name.clone(),
+                        request: r.name.clone(),
+                        other: other.name.clone(),
+                        span: ast_span(f.span),
+                        first: ast_span(g.span),
+                    });
+                }
+            }
+        }
     }
 }
