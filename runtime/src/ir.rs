@@ -224,8 +224,14 @@ impl Request {
     /// request and the field, `checkout.amount`. Feature names cannot hold a dot, so
     /// the two kinds of column never clash.
     pub fn column_name(&self, field: &str) -> String {
-        format!("{}.{}", self.name, field)
+        request_column(&self.name, field)
     }
+}
+
+/// The column name of field `field` of request `request` in a derived feature's
+/// expression: `request.field`.
+pub fn request_column(request: &str, field: &str) -> String {
+    format!("{request}.{field}")
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -945,11 +951,6 @@ impl Project {
             FeatureId::View { view, .. } => self.views[view].can_be_null(self.feature(id)),
             FeatureId::Service { .. } => self.feature(id).derived().is_none_or(|d| d.expr.nullable),
         }
-    }
-
-    /// The entity of a view's feature (`None` for a service's own feature).
-    pub fn entity_of(&self, id: FeatureId) -> Option<usize> {
-        id.view().map(|v| self.views[v].entity.0)
     }
 
     /// The aggregations `features` compute, each once in order of first use: derived

@@ -105,9 +105,9 @@ impl DerivedPlan {
 }
 
 impl RequestField {
-    /// How expressions name it: `request.field` (`ir::Request::column_name`).
+    /// How expressions name it: `request.field` (`ir::request_column`).
     pub fn column(&self) -> String {
-        format!("{}.{}", self.request, self.field)
+        crate::ir::request_column(&self.request, &self.field)
     }
 }
 
@@ -408,32 +408,6 @@ impl Plan {
             Output::Aggregate(r) => self.feature(r).map(|f| (f.name.as_str(), f.ty)),
             Output::Derived(d) => self.derived.get(d).map(|d| (d.name.as_str(), d.ty)),
         }
-    }
-
-    /// Whether an output can be null (false when out of range).
-    pub fn output_nullable(&self, o: Output) -> bool {
-        match o {
-            Output::Aggregate(r) => self.feature(r).is_some_and(|f| f.nullable()),
-            Output::Derived(d) => self.derived.get(d).is_some_and(|d| d.nullable),
-        }
-    }
-
-    /// The aggregated features the outputs need, each once, in order of first need:
-    /// the requested ones and those derived features read.
-    pub fn aggregates_needed(&self) -> Vec<FeatureRef> {
-        let mut out: Vec<FeatureRef> = Vec::new();
-        for o in &self.outputs {
-            let refs: &[FeatureRef] = match o {
-                Output::Aggregate(r) => std::slice::from_ref(r),
-                Output::Derived(d) => self.derived.get(*d).map_or(&[], |d| &d.reads[..]),
-            };
-            for r in refs {
-                if !out.contains(r) {
-                    out.push(*r);
-                }
-            }
-        }
-        out
     }
 
     /// The request fields the outputs read, each once, in order of first use.

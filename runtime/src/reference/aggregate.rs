@@ -73,22 +73,14 @@ pub fn aggregate(kind: AggKind, ty: DataType, events: &[(i64, &RValue)]) -> Resu
             let index = usize::try_from(rank).unwrap_or(1).max(1) - 1;
             extreme(sorted.get(index).copied())
         }
-        AggKind::LastK(k) => {
-            // Newest first: by time descending, a tie on time by value descending.
+        AggKind::LastK(k) | AggKind::FirstK(k) => {
+            // last_k: newest first, by time descending, a tie on time by value
+            // descending; first_k: the reverse order, oldest and smallest first.
             let mut events = present.clone();
-            events.sort_by(|a, b| by_time_then_value(b, a));
-            RValue::List(
-                events
-                    .iter()
-                    .take(k as usize)
-                    .map(|e| extreme(Some(e.1)))
-                    .collect(),
-            )
-        }
-        AggKind::FirstK(k) => {
-            // Oldest first: by time ascending, a tie on time by value ascending.
-            let mut events = present.clone();
-            events.sort_by(by_time_then_value);
+            match kind {
+                AggKind::LastK(_) => events.sort_by(|a, b| by_time_then_value(b, a)),
+                _ => events.sort_by(by_time_then_value),
+            }
             RValue::List(
                 events
                     .iter()

@@ -92,8 +92,6 @@ pub struct StreamRuntime {
     output_pairs: Vec<Vec<(usize, usize)>>,
     /// Reused by reads (reads are hot: the usual one allocates nothing here).
     pairs_scratch: Vec<(usize, usize)>,
-    /// For each output feature, the groups of its pairs when it is derived.
-    derived_group_lists: Vec<Vec<usize>>,
     pub(crate) metrics: Metrics,
     pub(crate) dead: DeadLetters,
     /// The sequence number of the next applied event (ties of equal times break by it).
@@ -220,14 +218,6 @@ impl StreamRuntime {
                 }
             }
         }
-        let derived_group_lists = outputs
-            .iter()
-            .zip(&output_pairs)
-            .map(|(o, pairs)| match o {
-                OutputSlot::Derived(_) => pairs.iter().map(|&(g, _)| g).collect(),
-                OutputSlot::Aggregate(..) => Vec::new(),
-            })
-            .collect();
         Ok(StreamRuntime {
             graph,
             options,
@@ -236,7 +226,6 @@ impl StreamRuntime {
             outputs,
             out_names,
             derived,
-            derived_group_lists,
             output_pairs,
             pairs_scratch: Vec::new(),
             metrics: Metrics::default(),
@@ -597,27 +586,30 @@ impl StreamRuntime {
         request: &Request<'_>,
     ) -> Result<FeatureVector, StreamError> {
         let picked = self.select(sel)?;
-        // Groups straight from `outputs` for aggregations (contiguous: reads are hot),
-        // through the pairs for derived features.
-        let mut entities = picked
-            .iter()
-            .flat_map(|&i| match self.outputs.get(i) {
-                Some(OutputSlot::Aggregate(g, _)) => std::slice::from_ref(g),
-                _ => self.derived_groups(i),
-            })
-            .map(|&g| self.groups[g].plan.entity.as_str());
-        // The common case (one entity) is checked without allocating: reads are hot.
-        if let Some(first) = entities.next() {
-            if entities.any(|e| e != first) {
-                let mut all: Vec<String> = picked
-                    .iter()
-                    .flat_map(|&i| self.pairs_of(i))
-                    .map(|&(g, _)| self.groups[g].plan.entity.clone())
-                    .collect();
-                all.sort();
-                all.dedup();
-                return Err(StreamError::MixedEntities(all));
+        // The common case (one entity) is checked without allocating: reads are
+        // hot. An aggregation's group comes straight from `outputs` (contiguous), a
+        // derived feature's from its pairs.
+        let mut first: Option<&str> = None;
+        let mut mixed = false;
+        let mut see = |g: usize| {
+            let entity = self.groups[g].plan.entity.as_str();
+            mixed |= *first.get_or_insert(entity) != entity;
+        };
+        for &i in &picked {
+            match self.outputs.get(i) {
+                Some(OutputSlot::Aggregate(g, _)) => see(*g),
+                _ => self.pairs_of(i).iter().for_each(|&(g, _)| see(g)),
             }
+        }
+        if mixed {
+            let mut all: Vec<String> = picked
+                .iter()
+                .flat_map(|&i| self.pairs_of(i))
+                .map(|&(g, _)| self.groups[g].plan.entity.clone())
+                .collect();
+            all.sort();
+            all.dedup();
+            return Err(StreamError::MixedEntities(all));
         }
         self.read_picked(&picked, t, &|_| Some(key), request)
     }
@@ -655,11 +647,6 @@ impl StreamRuntime {
     /// inputs.
     pub(crate) fn pairs_of(&self, i: usize) -> &[(usize, usize)] {
         self.output_pairs.get(i).map_or(&[], Vec::as_slice)
-    }
-
-    /// The groups a derived output reads (empty for others).
-    fn derived_groups(&self, i: usize) -> &[usize] {
-        self.derived_group_lists.get(i).map_or(&[], Vec::as_slice)
     }
 
     fn read_picked<'k>(
