@@ -1,0 +1,2 @@
+"""featc from Python."""
+from ._featc import __version__
