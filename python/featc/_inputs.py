@@ -1,0 +1,45 @@
+"""What featc accepts as tables: pyarrow, pandas, polars, a dict of columns, anything
+with the Arrow C stream interface, or (where a file is allowed) a path."""
+import os
+from typing import Any, Union
+
+import pyarrow as pa
+
+
+def is_path(obj: Any) -> bool:
+    return isinstance(obj, (str, os.PathLike))
+
+
+def to_arrow(obj: Any, what: str, allow_path: bool = False) -> Union[pa.Table, pa.RecordBatchReader, str]:
+    """`obj` as a pyarrow Table or RecordBatchReader (read lazily), or as a path when
+    `allow_path` (featc then reads the file itself, exactly as the CLI does)."""
+    if is_path(obj):
+        if allow_path:
+            return os.fspath(obj)
+        raise TypeError(f"{what}: a path is not accepted here; pass a table")
+    if isinstance(obj, (pa.Table, pa.RecordBatchReader)):
+        return obj
+    if isinstance(obj, pa.RecordBatch):
+        return pa.Table.from_batches([obj])
+    if isinstance(obj, dict):
+        return pa.table(obj)
+    module = type(obj).__module__.split(".")[0]
+    if module == "pandas":
+        import pandas as pd
+
+        if isinstance(obj, pd.DataFrame):
+            # The index is not data: a spine's columns are its columns.
+            return pa.Table.from_pandas(obj, preserve_index=False)
+    if module == "polars":
+        import polars as pl
+
+        if isinstance(obj, pl.LazyFrame):
+            obj = obj.collect()
+        if isinstance(obj, pl.DataFrame):
+            return obj.to_arrow()
+    if hasattr(obj, "__arrow_c_stream__"):
+        return pa.RecordBatchReader.from_stream(obj)
+    kinds = "a pyarrow Table, RecordBatch or RecordBatchReader, a pandas or polars DataFrame, a dict of columns"
+    if allow_path:
+        kinds += ", or a path to a Parquet or CSV file or folder"
+    raise TypeError(f"{what}: expected {kinds}; got {type(obj).__name__}")
