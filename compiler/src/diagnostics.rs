@@ -154,6 +154,57 @@ impl Diagnostics {
     }
 }
 
+/// Where a diagnostic is reported, as data: for programs that show diagnostics their
+/// own way (the Python package's `CompileError.diagnostics`, an editor).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub code: &'static str,
+    pub message: String,
+    /// The file's name as given; empty for a diagnostic without a primary label.
+    pub file: String,
+    /// 1-based; 0 without a primary label.
+    pub line: usize,
+    /// 1-based, in characters (as the rendered `file:line:col` counts them).
+    pub column: usize,
+    /// The text of the first `help:` note.
+    pub help: Option<String>,
+}
+
+impl Diagnostics {
+    /// Each diagnostic with the file, line and column of its first primary label,
+    /// as `render` prints them.
+    pub fn located(&self, files: &[SourceFile]) -> Vec<Located> {
+        self.items
+            .iter()
+            .map(|d| {
+                let primary = d.labels.iter().find(|l| l.style == LabelStyle::Primary);
+                let (file, line, column) = primary
+                    .and_then(|l| {
+                        let f = files.get(l.span.file as usize)?;
+                        let at = (l.span.start as usize).min(f.text.len());
+                        let before = f.text.get(..at)?;
+                        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                        let line = before.matches('\n').count() + 1;
+                        let column = before.get(line_start..)?.chars().count() + 1;
+                        Some((f.name.clone(), line, column))
+                    })
+                    .unwrap_or_default();
+                Located {
+                    code: d.code,
+                    message: d.message.clone(),
+                    file,
+                    line,
+                    column,
+                    help: d
+                        .notes
+                        .iter()
+                        .find_map(|n| n.strip_prefix("help: ").map(str::to_string)),
+                }
+            })
+            .collect()
+    }
+}
+
 /// The most diagnostics `Diagnostics::render` shows.
 pub const MAX_RENDERED: usize = 100;
 

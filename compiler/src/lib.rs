@@ -1,7 +1,9 @@
 //! featc: the compiler from `.feat` projects to a typed IR, batch plans and stream graphs.
 //!
-//! The library does no IO: callers read the files and pass their text (or their bytes
-//! to `decode_files`, which reports a file that is not UTF-8 as a diagnostic). Stages:
+//! The compiler does no IO: callers read the files and pass their text (or their bytes
+//! to `decode_files`, which reports a file that is not UTF-8 as a diagnostic), or
+//! have `files::read_project` read them. `job` runs what a project computes over
+//! data (a training set), for the CLI and embedders alike. Stages:
 //! `parse_files` (syntax trees) → `compile` (resolve + check → `ir::Project`).
 //! Every error of a project comes back at once as `Diagnostics`.
 
@@ -11,7 +13,9 @@
 pub mod check;
 pub mod decode;
 pub mod diagnostics;
+pub mod files;
 pub mod import;
+pub mod job;
 pub mod lower;
 pub mod print;
 pub mod project;

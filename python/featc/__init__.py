@@ -1,6 +1,8 @@
 """featc from Python: compile a project, build point-in-time training sets, read
 features online (embedded, or from `featc serve`), with featc's own engine."""
 from ._featc import __version__
+from .online import OnlineStore
+from .project import Project
 from .errors import (
     CompileError,
     DataError,
@@ -13,6 +15,8 @@ from .errors import (
 
 __all__ = [
     "__version__",
+    "OnlineStore",
+    "Project",
     "CompileError",
     "DataError",
     "Diagnostic",

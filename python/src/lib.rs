@@ -1,9 +1,25 @@
-//! The `featc._featc` extension module: featc's compiler and runtimes as Python classes.
+//! The `featc._featc` extension module: featc's compiler, training-set job and
+//! embedded online store as Python classes. The Python package (`python/featc/`)
+//! wraps it: it turns pandas, polars and dicts into Arrow and shows progress; this
+//! crate moves Arrow data through the C data interface without copies and runs
+//! featc's own engine with the GIL released.
+
+// Bad input must never panic: errors are values (see ARCHITECTURE.md, Invariants).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod arrow;
+mod catalog;
+mod errors;
+mod online;
+mod project;
+mod training;
 
 use pyo3::prelude::*;
 
 #[pymodule]
 fn _featc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<project::Project>()?;
+    m.add_class::<online::OnlineStore>()?;
     Ok(())
 }

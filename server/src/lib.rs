@@ -9,9 +9,12 @@
 //!   applied;
 //! - `durable`: the write-ahead log (fjall) and the checkpoints that make an
 //!   acknowledged push survive any crash;
+//! - `embedded`: the same durable state without HTTP, driven from the caller's thread
+//!   (the Python package's embedded online store);
 //! - `kafka`: Kafka sources, consumed exactly once into the state;
 //! - `redis`: Redis as an online store, filled once (`materialize`) or kept current
 //!   while serving (the sink);
+//! - `table_read`: reads for a table of rows, Arrow in and out (the embedded store's);
 //! - `serve`: startup, bootstrap, the listener and graceful shutdown.
 //!
 //! The runtime (`featc-runtime`) does not depend on this crate: an embedder without
@@ -23,12 +26,14 @@ pub mod api;
 pub mod catalog;
 pub mod config;
 pub mod durable;
+pub mod embedded;
 pub mod kafka;
 pub mod metrics;
 pub mod online;
 pub mod redis;
 pub mod replicas;
 pub mod serve;
+pub mod table_read;
 pub mod time;
 pub mod writer;
 

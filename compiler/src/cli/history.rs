@@ -37,11 +37,12 @@ pub async fn load_history(
     sink: &mut dyn HistorySink,
 ) -> Result<u64, String> {
     let ctx = batch::session_context(SessionConfig::new());
-    let tables = io::bind_sources(&ctx, project, plan, paths)
+    let inputs = io::Inputs::from(paths.clone());
+    let tables = io::bind_sources(&ctx, project, plan, &inputs)
         .await
         .map_err(|e| e.to_string())?;
     let failed =
-        |e: &datafusion::error::DataFusionError| io::explain_failure(project, plan, paths, e);
+        |e: &datafusion::error::DataFusionError| io::explain_failure(project, plan, &inputs, e);
     let mut sources = Vec::new();
     let mut total = 0u64;
     for (_, op) in graph.sources() {

@@ -7,7 +7,7 @@
 use clap::{Parser, Subcommand};
 use featc::{ir, Diagnostics, SourceFile};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub mod build;
@@ -69,59 +69,18 @@ pub fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_USAGE)
 }
 
-/// Reads the `.feat` files of the given projects: a file is taken as is, a folder
-/// contributes every `*.feat` below it. The result is sorted by path, without
-/// duplicates; each file is named by its path as given. Files are read as bytes and
-/// decoded by the library: a file that is not UTF-8 is reported as a diagnostic
-/// (E0029, exit status 1) with the other files' syntax errors; a file that cannot be
-/// read at all is an IO error (exit status 2).
+/// Reads the `.feat` files of the given projects (`featc::files::read_project`): a
+/// file that is not UTF-8 is reported as a diagnostic (E0029, exit status 1) with the
+/// other files' syntax errors; a file that cannot be read at all is an IO error (exit
+/// status 2).
 pub fn read_project(paths: &[PathBuf]) -> Result<Vec<SourceFile>, ExitCode> {
-    let mut found = Vec::new();
-    for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
-        if meta.is_dir() {
-            collect_feat_files(path, &mut found)?;
-        } else {
-            found.push(path.clone());
+    featc::files::read_project(paths).map_err(|e| match e {
+        featc::files::ReadError::Io(message) => fail(message),
+        featc::files::ReadError::Undecodable(undecodable) => {
+            report(&undecodable.diagnostics, &undecodable.files);
+            ExitCode::from(EXIT_ERRORS)
         }
-    }
-    found.sort();
-    found.dedup();
-    if found.is_empty() {
-        let shown: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
-        return Err(fail(format!("no .feat files in {}", shown.join(", "))));
-    }
-    let raw = found
-        .into_iter()
-        .map(|path| {
-            let bytes = std::fs::read(&path)
-                .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
-            Ok((path.display().to_string(), bytes))
-        })
-        .collect::<Result<Vec<_>, ExitCode>>()?;
-    featc::decode_files(raw).map_err(|undecodable| {
-        report(&undecodable.diagnostics, &undecodable.files);
-        ExitCode::from(EXIT_ERRORS)
     })
-}
-
-fn collect_feat_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ExitCode> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| fail(format!("cannot read `{}`: {e}", dir.display())))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| fail(format!("cannot read `{}`: {e}", dir.display())))?;
-        let path = entry.path();
-        let kind = entry
-            .file_type()
-            .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
-        if kind.is_dir() {
-            collect_feat_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "feat") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Prints diagnostics to stderr, in color when stderr is a terminal.

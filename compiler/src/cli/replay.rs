@@ -103,9 +103,10 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
     // checked like `featc training-set` does).
     let paths = args.job.source_paths(project)?;
     args.job.check_output(project, &features, &paths)?;
+    let inputs = paths.into();
     let progress = Progress::new(args.job.quiet);
     let ctx = batch::session_context(SessionConfig::new());
-    let tables = io::bind_sources(&ctx, project, &plan, &paths)
+    let tables = io::bind_sources(&ctx, project, &plan, &inputs)
         .await
         .map_err(|e| e.to_string())?;
     let graph = featc::lower::stream::lower_stream_plan(project, plan.clone(), &features)
@@ -121,7 +122,7 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
             .map_err(super::engine_error)?
             .collect()
             .await
-            .map_err(|e| io::explain_failure(project, &plan, &paths, &e))?;
+            .map_err(|e| io::explain_failure(project, &plan, &inputs, &e))?;
         data.push((op.name.clone(), batches));
     }
 

@@ -44,43 +44,11 @@ pub struct SpineJob {
 }
 
 impl SpineJob {
-    /// The requested features: a service's, a list's, or all of them.
+    /// The requested features: a service's, a list's, or all of them
+    /// (`featc::job::select_features`).
     pub fn features(&self, project: &Project) -> Result<Vec<FeatureId>, String> {
-        if let Some(name) = &self.service {
-            return match project.services.iter().find(|s| &s.name == name) {
-                Some(s) => Ok(s.features.clone()),
-                None => {
-                    let known: Vec<&str> =
-                        project.services.iter().map(|s| s.name.as_str()).collect();
-                    Err(format!(
-                        "no service `{name}` (services: {})",
-                        known.join(", ")
-                    ))
-                }
-            };
-        }
-        if self.features.is_empty() {
-            // Services' own features may read request fields the spine lacks: they
-            // are computed when named, or through their service.
-            let mut all = project.all_features();
-            all.retain(|id| id.view().is_some());
-            return Ok(all);
-        }
-        let by_name: HashMap<&str, FeatureId> = project
-            .all_features()
-            .into_iter()
-            .map(|id| (project.feature(id).name.as_str(), id))
-            .collect();
-        self.features
-            .iter()
-            .map(|n| {
-                let n = n.trim();
-                by_name
-                    .get(n)
-                    .copied()
-                    .ok_or_else(|| format!("no feature `{n}` in the project"))
-            })
-            .collect()
+        featc::job::select_features(project, self.service.as_deref(), &self.features)
+            .map_err(|e| e.to_string())
     }
 
     /// The `--source NAME=PATH` overrides, each naming a source of the project.

@@ -3,17 +3,14 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 use super::progress::Progress;
 use super::spine_job::{block_on, SpineJob};
-use datafusion::datasource::provider_as_source;
-use datafusion::prelude::SessionConfig;
 use featc::ir::{self, FeatureId};
-use featc_runtime::batch;
+use featc::job::training_set::{SpineInput, TrainingSet};
 use featc_runtime::batch::timing::Phases;
-use featc_runtime::io::{self, read_spine, OutputWriter};
+use featc_runtime::io::OutputWriter;
 use futures::StreamExt;
 
 /// Compute a point-in-time training set: every spine row with its columns unchanged,
@@ -62,61 +59,33 @@ async fn compute(
     let started = Instant::now();
     let mut phases = Phases::start();
     let progress = Progress::new(args.job.quiet);
-    let say = |m: &str| progress.phase(m);
-    let mut config = SessionConfig::new();
-    if let Some(n) = args.batch_size {
-        config = config.with_batch_size(n.max(1));
-    }
-    let ctx = batch::session_context(config);
-    say("reading the spine");
-    let keys = io::spine_keys(project, features);
-    let spine = read_spine(&args.job.spine, &keys, &args.job.spine_time)
-        .await
-        .map_err(|e| e.to_string())?;
-    say("binding sources");
-    let plan = featc::lower::groups::plan_groups(project, features).map_err(|e| e.to_string())?;
-    let tables = io::bind_sources(&ctx, project, &plan, paths)
-        .await
-        .map_err(|e| e.to_string())?;
-    let table_of = |s: &ir::Source| -> Arc<dyn datafusion::logical_expr::TableSource> {
-        match tables.get(&s.name) {
-            Some(t) => provider_as_source(Arc::clone(t)),
-            // Not reached: bind_sources binds every source a requested feature reads.
-            None => Arc::new(datafusion::logical_expr::builder::LogicalTableSource::new(
-                io::declared_schema(s),
-            )),
-        }
-    };
-    let spine_rows = spine.num_rows();
-    let spine_table = spine.provider().map_err(|e| e.to_string())?;
-    let logical = featc::lower::batch::lower_plan(
+    let job = TrainingSet {
         project,
-        plan.clone(),
-        &table_of,
-        provider_as_source(spine_table),
-        &args.job.spine_time,
-    )
-    .map_err(|e| e.to_string())?;
-    phases.mark("read spine, bind, lower");
-    say("computing features");
-    let failed = |e: datafusion::error::DataFusionError| {
-        progress.phase("locating the error");
-        io::explain_failure(project, &plan, paths, &e)
+        features: features.to_vec(),
+        spine: SpineInput::File(args.job.spine.clone()),
+        spine_time: args.job.spine_time.clone(),
+        inputs: paths.clone().into(),
+        batch_size: args.batch_size,
     };
-    let (physical, mut stream) = batch::execute(&ctx, logical).await.map_err(failed)?;
+    let say = |m: &str| progress.phase(m);
+    let mut running = job.start(&say).await.map_err(|e| e.to_string())?;
+    phases.mark("read spine, bind, lower");
     let mut writer =
-        OutputWriter::create(&args.job.out, stream.schema()).map_err(|e| e.to_string())?;
+        OutputWriter::create(&args.job.out, running.stream.schema()).map_err(|e| e.to_string())?;
     let mut rows = 0;
     let mut writing = false;
-    while let Some(b) = stream.next().await {
-        let b = b.map_err(failed)?;
+    while let Some(b) = running.stream.next().await {
+        let b = b.map_err(|e| {
+            progress.phase("locating the error");
+            job.failure(&running, &e).to_string()
+        })?;
         if !writing {
             say("writing the output");
             writing = true;
         }
         rows += b.num_rows();
         writer.write(&b).map_err(|e| e.to_string())?;
-        progress.advance(rows as u64, spine_rows as u64, "rows");
+        progress.advance(rows as u64, running.spine_rows as u64, "rows");
     }
     phases.mark("compute, write batches");
     writer.finish().map_err(|e| e.to_string())?;
@@ -128,7 +97,7 @@ async fn compute(
         features.len(),
         started.elapsed().as_secs_f64()
     );
-    for (group, n) in batch::null_key_counts(&physical) {
+    for (group, n) in running.null_key_rows() {
         if n > 0 {
             eprintln!("  {group}: {n} rows with a null key skipped");
         }

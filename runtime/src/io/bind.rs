@@ -1,6 +1,6 @@
 //! What a job over data (a training set, a replay) binds before it starts: the
-//! sources the requested features read, bound to files, and the spine key columns
-//! they need.
+//! sources the requested features read, bound to files or to tables held in memory,
+//! and the spine key columns they need.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -12,11 +12,29 @@ use datafusion::prelude::SessionContext;
 use datafusion::error::DataFusionError;
 
 use super::locate::{first_bad_cell, Expected};
-use super::{bind_source, IoError};
+use super::{bind_memory, bind_source, IoError, MemoryTable};
 use crate::agg::FeatureError;
 use crate::expr::slots::SlotError;
 use crate::ir::{DataType, FeatureId, Project, Source};
 use crate::plan::Plan;
+
+/// Where a job's sources are read from when not from their declared files: a path
+/// (`--source NAME=PATH`) or a table held in memory, by source name. A table wins
+/// over a path of the same name.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub files: HashMap<String, PathBuf>,
+    pub tables: HashMap<String, MemoryTable>,
+}
+
+impl From<HashMap<String, PathBuf>> for Inputs {
+    fn from(files: HashMap<String, PathBuf>) -> Inputs {
+        Inputs {
+            files,
+            tables: HashMap::new(),
+        }
+    }
+}
 
 /// The sources the `features` read, in first-use order, without repeats.
 pub fn sources_of<'p>(project: &'p Project, features: &[FeatureId]) -> Vec<&'p Source> {
@@ -82,8 +100,9 @@ pub fn spine_keys(project: &Project, features: &[FeatureId]) -> Vec<(String, Dat
     out
 }
 
-/// Binds every source `plan` reads: to `paths[name]` when given, else to the
-/// source's declared location (a source with neither is an error naming it). Each is
+/// Binds every source `plan` reads: to its table in `inputs`, else to its path there,
+/// else to the source's declared location (a source with none is an error naming
+/// it). Each is
 /// bound for the columns the plan reads of it (`Plan::columns_read`): those must be
 /// in the data and are checked as they are read; the other declared columns read as
 /// nulls (no run reads them).
@@ -91,7 +110,7 @@ pub async fn bind_sources(
     ctx: &SessionContext,
     project: &Project,
     plan: &Plan,
-    paths: &HashMap<String, PathBuf>,
+    inputs: &Inputs,
 ) -> Result<HashMap<String, Arc<dyn TableProvider>>, IoError> {
     let mut out = HashMap::new();
     for (name, read) in plan.columns_read() {
@@ -102,7 +121,11 @@ pub async fn bind_sources(
                 message: "not a source of the project".to_string(),
             });
         };
-        let Some(path) = source_path(source, paths) else {
+        if let Some(data) = inputs.tables.get(&source.name) {
+            out.insert(source.name.clone(), bind_memory(ctx, source, data, &read)?);
+            continue;
+        }
+        let Some(path) = source_path(source, &inputs.files) else {
             return Err(IoError::Unreadable {
                 table: format!("source `{}`", source.name),
                 path: PathBuf::new(),
@@ -142,7 +165,7 @@ pub fn expected_columns(source: &Source, read: &[String]) -> Vec<Expected> {
 pub fn explain_failure(
     project: &Project,
     plan: &Plan,
-    paths: &HashMap<String, PathBuf>,
+    inputs: &Inputs,
     error: &DataFusionError,
 ) -> String {
     let root = error.find_root();
@@ -155,7 +178,12 @@ pub fn explain_failure(
         let Some(source) = project.sources.iter().find(|s| s.name == name) else {
             continue;
         };
-        let Some(path) = source_path(source, paths) else {
+        // A table held in memory has no file to read again: its conversions name
+        // the source, the column and the row's time themselves.
+        if inputs.tables.contains_key(&source.name) {
+            continue;
+        }
+        let Some(path) = source_path(source, &inputs.files) else {
             continue;
         };
         let table = format!("source `{name}`");

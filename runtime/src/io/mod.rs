@@ -17,6 +17,8 @@ pub mod spine;
 pub mod time;
 pub mod udf;
 
+mod memory;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -25,10 +27,11 @@ use datafusion::prelude::SessionConfig;
 
 use crate::ir::DataType;
 
-pub use bind::{bind_sources, expected_columns, explain_failure, sources_of, spine_keys};
+pub use bind::{bind_sources, expected_columns, explain_failure, sources_of, spine_keys, Inputs};
+pub use memory::MemoryTable;
 pub use output::OutputWriter;
-pub use source::{bind_source, declared_schema};
-pub use spine::{read_spine, Spine};
+pub use source::{bind_memory, bind_source, declared_schema};
+pub use spine::{read_spine, spine_from_table, Spine};
 
 /// An IO or schema error, naming the table (source name or `spine`) and column.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +44,8 @@ pub enum IoError {
         path: PathBuf,
         message: String,
     },
-    /// A declared (or key/time) column is not in the data.
+    /// A declared (or key/time) column is not in the data (`path` is empty for data
+    /// held in memory).
     MissingColumn {
         table: String,
         column: String,
@@ -92,6 +96,16 @@ impl fmt::Display for IoError {
             } => {
                 write!(f, "{table}: cannot read `{}`: {message}", path.display())
             }
+            IoError::MissingColumn {
+                table,
+                column,
+                path,
+                found,
+            } if path.as_os_str().is_empty() => write!(
+                f,
+                "{table}: column `{column}` is missing (it has: {})",
+                found.join(", ")
+            ),
             IoError::MissingColumn {
                 table,
                 column,

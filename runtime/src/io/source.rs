@@ -1,5 +1,7 @@
-//! Binding a declared source to a Parquet/CSV file or folder as a DataFusion table with
-//! exactly the declared schema (see the module docs of `io`).
+//! Binding a declared source to a Parquet/CSV file or folder, or to Arrow batches held
+//! in memory (a table handed over by an embedder, e.g. from Python), as a DataFusion
+//! table with exactly the declared schema (see the module docs of `io`). Both kinds go
+//! through the same checks and conversions.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use datafusion::logical_expr::{cast, lit, Expr};
 use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext};
 
 use super::locate::first_bad_cell;
-use super::{compatible, csv_header, detect, parse, udf, Format, IoError};
+use super::{compatible, csv_header, detect, parse, udf, Format, IoError, MemoryTable};
 use crate::expr::{arrow_type, timestamp_type};
 use crate::ir::{DataType, Source};
 
@@ -60,6 +62,40 @@ pub async fn bind_source(
             ctx.read_csv(&location, options).await.map_err(read_err)?
         }
     };
+    conform(df, source, Some(format), path, read)
+}
+
+/// `bind_source` for batches held in memory: the same checks and conversions (any
+/// integer width, string layout, timestamp unit or zone the declared type accepts).
+/// The batches are split over the session's partitions so that a large table is
+/// converted in parallel, as a folder of files is.
+pub fn bind_memory(
+    ctx: &SessionContext,
+    source: &Source,
+    data: &MemoryTable,
+    read: &[String],
+) -> Result<Arc<dyn TableProvider>, IoError> {
+    let table = format!("source `{}`", source.name);
+    let df = ctx
+        .read_table(data.provider(&table, ctx.state().config().target_partitions())?)
+        .map_err(|e| IoError::Read {
+            table: table.clone(),
+            message: e.strip_backtrace(),
+        })?;
+    conform(df, source, None, Path::new(""), read)
+}
+
+/// The select that gives `df` (read from `path` as `format`, or from memory when
+/// `format` is None) exactly the declared schema of `source` for a run reading `read`.
+fn conform(
+    df: DataFrame,
+    source: &Source,
+    format: Option<Format>,
+    path: &Path,
+    read: &[String],
+) -> Result<Arc<dyn TableProvider>, IoError> {
+    let table = format!("source `{}`", source.name);
+    let format_is_csv = format == Some(Format::Csv);
     let found: Vec<(String, ArrowType)> = df
         .schema()
         .fields()
@@ -76,8 +112,7 @@ pub async fn bind_source(
             });
         };
         // A CSV column parsed from text (see `csv_schema`) is read as Utf8 on purpose.
-        let as_text =
-            format == Format::Csv && parse::parsed_from_text(declared) && *ty == ArrowType::Utf8;
+        let as_text = format_is_csv && parse::parsed_from_text(declared) && *ty == ArrowType::Utf8;
         if !as_text && !compatible(declared, ty) {
             return Err(IoError::WrongType {
                 table: table.clone(),
@@ -106,7 +141,7 @@ pub async fn bind_source(
         let ty = lookup(&c.name, c.ty)?;
         let target = arrow_type(c.ty);
         let mut e = column(&c.name);
-        if format == Format::Csv && parse::parsed_from_text(c.ty) {
+        if format_is_csv && parse::parsed_from_text(c.ty) {
             e = parse::parse_cell(e, c.ty, &source.name, &c.name, (time_expr.clone(), time));
         } else if c.ty == DataType::Timestamp {
             e = udf::utc_micros(e, &source.name, &c.name);

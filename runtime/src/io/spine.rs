@@ -1,5 +1,6 @@
 //! Reading a spine: the rows a training set is computed for, kept in file order with
-//! their columns unchanged.
+//! their columns unchanged; from a file, or from a table held in memory (checked
+//! alike).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
 
 use super::locate::{first_bad_cell, Expected};
-use super::{compatible, configure, csv_header, detect, Format, IoError};
+use super::{compatible, configure, csv_header, detect, Format, IoError, MemoryTable};
 use crate::expr::{arrow_type, timestamp_type};
 use crate::ir::DataType;
 
@@ -91,6 +92,54 @@ pub async fn read_spine(
         }
     };
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let time_index = check_columns(&schema, keys, time_column, path)?;
+    // A failure is located by reading the files again (`locate`): keys may be null
+    // (an entity never seen), times may not.
+    let expected: Vec<Expected> = keys
+        .iter()
+        .map(|(name, ty)| Expected {
+            name: name.clone(),
+            ty: *ty,
+            nullable: true,
+        })
+        .chain(std::iter::once(Expected {
+            name: time_column.to_string(),
+            ty: DataType::Timestamp,
+            nullable: false,
+        }))
+        .collect();
+    let located = |fallback: IoError| first_bad_cell(TABLE, path, &expected).unwrap_or(fallback);
+    let batches = df.collect().await.map_err(|e| located(read_err(e)))?;
+    check_times(&batches, time_index, time_column).map_err(located)?;
+    // Batches keep the schema the reader gave them; align the declared one to it.
+    let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
+    Ok(Spine { schema, batches })
+}
+
+/// A spine held in memory (e.g. a table handed over from Python), checked as
+/// `read_spine` checks a file: the key columns and the time column exist with
+/// compatible types, and no time is null. Its rows keep their order.
+pub fn spine_from_table(
+    table: MemoryTable,
+    keys: &[(String, DataType)],
+    time_column: &str,
+) -> Result<Spine, IoError> {
+    let time_index = check_columns(&table.schema, keys, time_column, Path::new(""))?;
+    check_times(&table.batches, time_index, time_column)?;
+    Ok(Spine {
+        schema: table.schema,
+        batches: table.batches,
+    })
+}
+
+/// Checks that `schema` has the key columns and the time column with compatible
+/// types; the time column's index.
+fn check_columns(
+    schema: &SchemaRef,
+    keys: &[(String, DataType)],
+    time_column: &str,
+    path: &Path,
+) -> Result<usize, IoError> {
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let check = |name: &str, ty: DataType| -> Result<usize, IoError> {
         let Ok(i) = schema.index_of(name) else {
@@ -115,33 +164,29 @@ pub async fn read_spine(
     for (name, ty) in keys {
         check(name, *ty)?;
     }
-    let time_index = check(time_column, DataType::Timestamp)?;
-    // A failure is located by reading the files again (`locate`): keys may be null
-    // (an entity never seen), times may not.
-    let expected: Vec<Expected> = keys
-        .iter()
-        .map(|(name, ty)| Expected {
-            name: name.clone(),
-            ty: *ty,
-            nullable: true,
-        })
-        .chain(std::iter::once(Expected {
-            name: time_column.to_string(),
-            ty: DataType::Timestamp,
-            nullable: false,
-        }))
-        .collect();
-    let located = |fallback: IoError| first_bad_cell(TABLE, path, &expected).unwrap_or(fallback);
-    let batches = df.collect().await.map_err(|e| located(read_err(e)))?;
-    for b in &batches {
-        if b.column(time_index).null_count() > 0 {
-            return Err(located(IoError::Read {
+    check(time_column, DataType::Timestamp)
+}
+
+/// Refuses a null time, naming its row (the first row is row 1).
+fn check_times(
+    batches: &[RecordBatch],
+    time_index: usize,
+    time_column: &str,
+) -> Result<(), IoError> {
+    let mut offset = 0;
+    for b in batches {
+        let times = b.column(time_index);
+        if times.null_count() > 0 {
+            let row = (0..times.len()).find(|&r| times.is_null(r)).unwrap_or(0);
+            return Err(IoError::Read {
                 table: TABLE.to_string(),
-                message: format!("a null in the time column `{time_column}`"),
-            }));
+                message: format!(
+                    "a null in the time column `{time_column}` (row {})",
+                    offset + row + 1
+                ),
+            });
         }
+        offset += b.num_rows();
     }
-    // Batches keep the schema the reader gave them; align the declared one to it.
-    let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
-    Ok(Spine { schema, batches })
+    Ok(())
 }

@@ -29,7 +29,7 @@ pub async fn load(project: Project, spine_path: &Path) -> Loaded {
     let features = project.all_features();
     let ctx = batch::session_context(SessionConfig::new());
     let plan = featc::lower::groups::plan_groups(&project, &features).expect("plan");
-    let tables = featc_runtime::io::bind_sources(&ctx, &project, &plan, &HashMap::new())
+    let tables = featc_runtime::io::bind_sources(&ctx, &project, &plan, &Default::default())
         .await
         .expect("bind sources");
     let mut names: Vec<&String> = tables.keys().collect();

@@ -1,0 +1,124 @@
+//! A point-in-time training set as a job: the spine and the sources bound (from files
+//! or from tables held in memory), the plan lowered and started, its batches streamed
+//! to the caller. `featc training-set` writes them to a file; the Python package hands
+//! them to Python. Both run this, so both give the same columns, types and bits.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::datasource::provider_as_source;
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::TableSource;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::SessionConfig;
+use featc_runtime::batch;
+use featc_runtime::io::{self, Inputs, MemoryTable, Spine};
+use featc_runtime::plan::Plan;
+
+use super::JobError;
+use crate::ir::{self, FeatureId};
+
+/// Where a spine comes from.
+#[derive(Debug, Clone)]
+pub enum SpineInput {
+    /// A Parquet or CSV file (or a folder of them), read as `featc training-set` does.
+    File(PathBuf),
+    /// Rows held in memory, in their order.
+    Table(MemoryTable),
+}
+
+/// What a training set is computed from.
+pub struct TrainingSet<'p> {
+    pub project: &'p ir::Project,
+    pub features: Vec<FeatureId>,
+    pub spine: SpineInput,
+    /// The spine's time column.
+    pub spine_time: String,
+    /// Sources read from elsewhere than their declared file.
+    pub inputs: Inputs,
+    /// Rows per batch while reading (DataFusion's default when None).
+    pub batch_size: Option<usize>,
+}
+
+/// A started training set: its batches, in spine order, on `stream`.
+pub struct Running {
+    pub stream: SendableRecordBatchStream,
+    /// The physical plan (after the stream is drained, `null_key_rows` reads its
+    /// statistics).
+    pub physical: Arc<dyn ExecutionPlan>,
+    pub spine_rows: usize,
+    plan: Plan,
+}
+
+impl Running {
+    /// Spine rows whose key was null, per group (they get the features' empty
+    /// values), once the stream is drained.
+    pub fn null_key_rows(&self) -> Vec<(String, usize)> {
+        batch::null_key_counts(&self.physical)
+    }
+}
+
+impl TrainingSet<'_> {
+    /// Reads the spine, binds the sources, lowers the plan and starts it; `phase` is
+    /// told each step as it begins. An error of a step names its input.
+    pub async fn start(&self, phase: &dyn Fn(&str)) -> Result<Running, JobError> {
+        let project = self.project;
+        let mut config = SessionConfig::new();
+        if let Some(n) = self.batch_size {
+            config = config.with_batch_size(n.max(1));
+        }
+        let ctx = batch::session_context(config);
+        phase("reading the spine");
+        let keys = io::spine_keys(project, &self.features);
+        let spine: Spine = match &self.spine {
+            SpineInput::File(path) => io::read_spine(path, &keys, &self.spine_time).await?,
+            SpineInput::Table(table) => {
+                io::spine_from_table(table.clone(), &keys, &self.spine_time)?
+            }
+        };
+        phase("binding sources");
+        let plan = crate::lower::groups::plan_groups(project, &self.features)
+            .map_err(|e| JobError::Failed(e.to_string()))?;
+        let tables = io::bind_sources(&ctx, project, &plan, &self.inputs).await?;
+        let table_of = |s: &ir::Source| -> Arc<dyn TableSource> {
+            match tables.get(&s.name) {
+                Some(t) => provider_as_source(Arc::clone(t)),
+                // Not reached: bind_sources binds every source a requested feature reads.
+                None => Arc::new(datafusion::logical_expr::builder::LogicalTableSource::new(
+                    io::declared_schema(s),
+                )),
+            }
+        };
+        let spine_rows = spine.num_rows();
+        let spine_table = spine.provider()?;
+        let logical = crate::lower::batch::lower_plan(
+            project,
+            plan.clone(),
+            &table_of,
+            provider_as_source(spine_table),
+            &self.spine_time,
+        )
+        .map_err(|e| JobError::Failed(e.to_string()))?;
+        phase("computing features");
+        let (physical, stream) = batch::execute(&ctx, logical)
+            .await
+            .map_err(|e| self.explain(&plan, &e))?;
+        Ok(Running {
+            stream,
+            physical,
+            spine_rows,
+            plan,
+        })
+    }
+
+    /// What to tell the user about an error raised while `running` computed: the bad
+    /// cell or event it met, found by reading the files again where needed.
+    pub fn failure(&self, running: &Running, error: &DataFusionError) -> JobError {
+        self.explain(&running.plan, error)
+    }
+
+    fn explain(&self, plan: &Plan, error: &DataFusionError) -> JobError {
+        JobError::Data(io::explain_failure(self.project, plan, &self.inputs, error))
+    }
+}

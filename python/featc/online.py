@@ -1,0 +1,111 @@
+"""`featc.OnlineStore`: online features from an embedded streaming runtime, with the
+same shapes as `featc.Client` (a server's), so model code switches in one line."""
+import json
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
+
+import pyarrow as pa
+
+from ._inputs import to_arrow
+from ._time import to_micros
+
+
+def _names(features: Union[None, str, Sequence[str]]):
+    if features is None:
+        return None
+    if isinstance(features, str):
+        return [features]
+    return list(features)
+
+
+def rows_with_request(entities: Any, request: Any) -> pa.Table:
+    """The rows of a read: `entities` (key columns, and request fields if it has
+    them) with the columns of `request` added."""
+    table = to_arrow(entities, "entities")
+    if isinstance(table, pa.RecordBatchReader):
+        table = table.read_all()
+    if request is None:
+        return table
+    extra = to_arrow(request, "request")
+    if isinstance(extra, pa.RecordBatchReader):
+        extra = extra.read_all()
+    if extra.num_rows != table.num_rows:
+        raise ValueError(f"request has {extra.num_rows} rows but entities has {table.num_rows}")
+    for name in extra.column_names:
+        if name in table.column_names:
+            table = table.drop_columns([name])
+        table = table.append_column(name, extra.column(name))
+    return table
+
+
+class OnlineStore:
+    """Pushes events, reads features at a time. Use `with project.online(...) as
+    store:` (or `close()`) to checkpoint and release a state directory."""
+
+    def __init__(self, inner: Any):
+        self._inner = inner
+
+    @property
+    def durable(self) -> bool:
+        """Whether pushes are kept in a state directory."""
+        return self._inner.durable
+
+    @property
+    def recovered(self) -> str:
+        """What opening the store found."""
+        return self._inner.recovered
+
+    def push(self, source: str, data: Any, key: Optional[str] = None) -> Dict[str, Any]:
+        """Pushes events of `source` (a table with its time column and the declared
+        columns its features read): checked whole and refused whole (`DataError`
+        naming the column and row), else durable (when the store is) and applied
+        before this returns. A push with the `key` of one already applied is not
+        applied again (`duplicate` is True)."""
+        table = to_arrow(data, f"push to `{source}`")
+        accepted, late, duplicate = self._inner.push(source, table, key)
+        return {"accepted": accepted, "late": late, "duplicate": duplicate}
+
+    def get(
+        self,
+        entities: Any,
+        service: Optional[str] = None,
+        features: Union[None, str, Sequence[str]] = None,
+        at: Any = None,
+        request: Any = None,
+        statuses: bool = True,
+    ) -> pa.Table:
+        """Features for every row of `entities` (a dict of key columns, or a table
+        that has them; request fields too, or in `request`) at time `at` (None: now;
+        a datetime, an ISO 8601 string or integer microseconds). Returns a pyarrow
+        Table: the key columns, then one column per feature with the type a training
+        set gives it, then (with `statuses`) `FEATURE__status` per feature:
+        PRESENT, NULL_VALUE, NOT_FOUND, OUTSIDE_MAX_AGE or ERROR (why: the table's
+        `featc.errors` metadata)."""
+        if service is not None and features is not None:
+            raise TypeError("get: give service or features, not both")
+        rows = rows_with_request(entities, request)
+        table, errors = self._inner.get(rows, service, _names(features), to_micros(at), statuses)
+        if errors:
+            table = table.replace_schema_metadata({b"featc.errors": json.dumps(errors).encode()})
+        return table
+
+    def metrics(self) -> Dict[str, Any]:
+        """Counters: events, late, dead_lettered, null_keys, entities, state_bytes,
+        and each source's watermark (µs)."""
+        return self._inner.metrics()
+
+    def checkpoint(self) -> None:
+        """Writes the whole state to the state directory (reopening then loads it
+        instead of replaying the log)."""
+        self._inner.checkpoint()
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __enter__(self) -> "OnlineStore":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"featc.OnlineStore({self.recovered})"

@@ -1,0 +1,172 @@
+//! `featc._featc.Project`: a compiled project, what it declares, and the jobs over it
+//! (a training set; an embedded online store).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use featc::ir;
+use featc::job::training_set::{SpineInput, TrainingSet};
+use featc::SourceFile;
+use featc_runtime::io::Inputs;
+use featc_runtime::stream::{LatePolicy, Options};
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+use crate::errors;
+use crate::online::OnlineStore;
+
+#[pyclass(module = "featc._featc", frozen)]
+pub struct Project {
+    pub(crate) files: Vec<SourceFile>,
+    pub(crate) project: Arc<ir::Project>,
+}
+
+/// A path, or an Arrow stream object.
+enum Input {
+    Path(PathBuf),
+    Table(featc_runtime::io::MemoryTable),
+}
+
+fn input(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Input> {
+    if let Ok(path) = obj.cast::<PyString>() {
+        return Ok(Input::Path(PathBuf::from(path.extract::<String>()?)));
+    }
+    Ok(Input::Table(crate::arrow::memory_table(obj, what)?))
+}
+
+#[pymethods]
+impl Project {
+    /// Reads and compiles the `.feat` files of `paths` (files, or folders searched
+    /// recursively), exactly as the CLI does.
+    #[new]
+    fn new(py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<Project> {
+        let files = featc::files::read_project(&paths).map_err(|e| errors::read_error(py, e))?;
+        match featc::compile(&files) {
+            Ok(project) => Ok(Project {
+                files,
+                project: Arc::new(project),
+            }),
+            Err(diagnostics) => Err(errors::compile_error(py, &diagnostics, &files)),
+        }
+    }
+
+    /// Every feature's name, in declaration order (views' features, then services'
+    /// own).
+    #[getter]
+    fn features(&self) -> Vec<String> {
+        let p = &self.project;
+        p.all_features()
+            .into_iter()
+            .map(|id| p.feature(id).name.clone())
+            .collect()
+    }
+
+    /// Services by name, each with its features in order.
+    #[getter]
+    fn services(&self) -> Vec<(String, Vec<String>)> {
+        let p = &self.project;
+        p.services
+            .iter()
+            .map(|s| {
+                let names = s.features.iter().map(|&id| p.feature(id).name.clone());
+                (s.name.clone(), names.collect())
+            })
+            .collect()
+    }
+
+    /// What the project declares, as plain data (see `catalog.rs`).
+    fn catalog<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::catalog::catalog(py, &self.project)
+    }
+
+    /// The `.feat` files compiled, by name.
+    #[getter]
+    fn files(&self) -> Vec<String> {
+        self.files.iter().map(|f| f.name.clone()).collect()
+    }
+
+    /// Computes a training set (see the Python `Project.training_set`): `spine` and
+    /// each source a path (read as the CLI reads it) or an Arrow stream object.
+    /// Returns (the `pyarrow.Table`, spine rows with a null key per group).
+    #[pyo3(signature = (spine, service, features, sources, spine_time, progress, batch_size))]
+    #[allow(clippy::too_many_arguments)]
+    fn training_set<'py>(
+        &self,
+        py: Python<'py>,
+        spine: &Bound<'py, PyAny>,
+        service: Option<String>,
+        features: Option<Vec<String>>,
+        sources: HashMap<String, Bound<'py, PyAny>>,
+        spine_time: String,
+        progress: Option<Py<PyAny>>,
+        batch_size: Option<usize>,
+    ) -> PyResult<(Bound<'py, PyAny>, Vec<(String, usize)>)> {
+        let project = &self.project;
+        let names = features.unwrap_or_default();
+        let features = featc::job::select_features(project, service.as_deref(), &names)
+            .map_err(|e| errors::job_error(py, e))?;
+        let mut inputs = Inputs::default();
+        for (name, obj) in sources {
+            if !project.sources.iter().any(|s| s.name == name) {
+                let known: Vec<&str> = project.sources.iter().map(|s| s.name.as_str()).collect();
+                return Err(errors::job_error(
+                    py,
+                    featc::job::JobError::UnknownName {
+                        kind: "source",
+                        known: featc::job::known_names("sources", &known, &name),
+                        name,
+                    },
+                ));
+            }
+            match input(&obj, &format!("source `{name}`"))? {
+                Input::Path(p) => inputs.files.insert(name, p),
+                Input::Table(t) => inputs.tables.insert(name, t).map(|_| PathBuf::new()),
+            };
+        }
+        let spine = match input(spine, "spine")? {
+            Input::Path(p) => SpineInput::File(p),
+            Input::Table(t) => SpineInput::Table(t),
+        };
+        let job = TrainingSet {
+            project,
+            features,
+            spine,
+            spine_time,
+            inputs,
+            batch_size,
+        };
+        let (schema, batches, null_keys) = crate::training::run(py, &job, progress)?;
+        Ok((crate::arrow::to_table(py, schema, batches)?, null_keys))
+    }
+
+    /// An online store over the streaming runtime of every feature of the project:
+    /// in memory, or durable in the state directory `state` (the format of `featc
+    /// serve --state`).
+    #[pyo3(signature = (state, late, min_lateness_us))]
+    fn online(
+        &self,
+        py: Python<'_>,
+        state: Option<PathBuf>,
+        late: &str,
+        min_lateness_us: i64,
+    ) -> PyResult<OnlineStore> {
+        let late_policy = match late {
+            "apply" => LatePolicy::Apply,
+            "dead-letter" | "dead_letter" => LatePolicy::DeadLetter,
+            other => {
+                return Err(errors::error(
+                    py,
+                    "Error",
+                    format!("late must be \"apply\" or \"dead-letter\", not {other:?}"),
+                ))
+            }
+        };
+        let options = Options {
+            late_policy,
+            min_lateness_us: min_lateness_us.max(0),
+            ..Options::default()
+        };
+        OnlineStore::open(py, &self.project, options, state)
+    }
+}

@@ -1,0 +1,243 @@
+//! Reads for a table of rows, Arrow in and Arrow out: entity keys and request fields
+//! taken from the table's columns by name, one read per row at one time, each
+//! feature's values as an Arrow column of the type the training set gives it, with
+//! Feast's status per value. The embedded store (and through it the Python package)
+//! reads this way.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use featc_runtime::stream::{
+    conform, Cells, Request, Selection, Status, StreamError, StreamRuntime, ValuesBuilder,
+};
+use featc_runtime::value::Value;
+
+use crate::api::read::status_name;
+use crate::catalog::Catalog;
+
+/// What `read_table` answers: per feature (in the order asked), its column and its
+/// statuses.
+#[derive(Debug)]
+pub struct TableRead {
+    /// The features' project-wide names (a training set's column names).
+    pub names: Vec<String>,
+    pub columns: Vec<ArrayRef>,
+    /// Per feature, per row: `PRESENT`, `NULL_VALUE`, `NOT_FOUND`, `OUTSIDE_MAX_AGE`
+    /// or `ERROR`.
+    pub statuses: Vec<Vec<&'static str>>,
+    /// Why values are `ERROR`, without repeats.
+    pub errors: Vec<String>,
+    /// The key columns of `rows` the read used, in `rows`' order: (name, the column
+    /// with the key's type, as a training set's spine key reads).
+    pub keys: Vec<(String, ArrayRef)>,
+}
+
+/// The table a read's rows are named in, for errors.
+const TABLE: &str = "entities";
+
+/// Reads `features` (catalog indices) for every row of `rows` at `at`. `rows` has a
+/// column per key of every entity the features need and per request field their
+/// derived features read (other columns are ignored). A missing column or a column
+/// of another type is an error naming it; a null key reads an unknown entity.
+pub fn read_table(
+    rt: &mut StreamRuntime,
+    catalog: &Catalog,
+    features: &[usize],
+    rows: &RecordBatch,
+    at: i64,
+) -> Result<TableRead, StreamError> {
+    let column = |name: &str, ty| -> Result<(usize, ArrayRef), StreamError> {
+        let i = rows
+            .schema()
+            .index_of(name)
+            .map_err(|_| StreamError::MissingColumn {
+                table: TABLE.to_string(),
+                column: name.to_string(),
+            })?;
+        let array = conform(rows.column(i), ty, name).map_err(|e| StreamError::ColumnType {
+            table: TABLE.to_string(),
+            column: e.column,
+            message: e.message,
+        })?;
+        Ok((i, array))
+    };
+    // The entities the features need, and the request fields, each once.
+    let mut entities: Vec<usize> = Vec::new();
+    let mut fields: Vec<(String, featc_runtime::ir::DataType)> = Vec::new();
+    for &f in features {
+        let Some(entry) = catalog.features.get(f) else {
+            return Err(StreamError::UnknownFeature(format!("#{f}")));
+        };
+        for &e in &entry.entities {
+            if !entities.contains(&e) {
+                entities.push(e);
+            }
+        }
+        for r in &entry.request {
+            if !fields.iter().any(|(n, _)| *n == r.field) {
+                fields.push((r.field.clone(), r.ty));
+            }
+        }
+    }
+    let mut key_columns: Vec<(usize, String, ArrayRef)> = Vec::new();
+    let mut keys: Vec<(&str, Vec<ArrayRef>)> = Vec::new();
+    for &e in &entities {
+        let Some(entity) = catalog.entities.get(e) else {
+            continue;
+        };
+        let mut arrays = Vec::new();
+        for (name, ty) in &entity.keys {
+            let (i, array) = column(name, *ty)?;
+            if !key_columns.iter().any(|(k, _, _)| *k == i) {
+                key_columns.push((i, name.clone(), Arc::clone(&array)));
+            }
+            arrays.push(array);
+        }
+        keys.push((entity.name.as_str(), arrays));
+    }
+    key_columns.sort_unstable_by_key(|(i, _, _)| *i);
+    let request: Vec<(&str, ArrayRef, featc_runtime::ir::DataType)> = fields
+        .iter()
+        .map(|(name, ty)| column(name, *ty).map(|(_, a)| (name.as_str(), a, *ty)))
+        .collect::<Result<_, _>>()?;
+    fn cells(array: &ArrayRef, ty: featc_runtime::ir::DataType) -> Result<Cells<'_>, StreamError> {
+        Cells::new(array, ty).ok_or_else(|| StreamError::ColumnType {
+            table: TABLE.to_string(),
+            column: String::new(),
+            message: format!("cannot read {} cells", array.data_type()),
+        })
+    }
+    let key_cells: Vec<(&str, Vec<Cells<'_>>)> = keys
+        .iter()
+        .zip(&entities)
+        .map(|((name, arrays), &e)| {
+            let types = catalog.entities.get(e).map(|x| &x.keys);
+            let cells = arrays
+                .iter()
+                .zip(types.into_iter().flatten())
+                .map(|(a, (_, ty))| cells(a, *ty))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((*name, cells))
+        })
+        .collect::<Result<_, StreamError>>()?;
+    let request_cells: Vec<(&str, Cells<'_>)> = request
+        .iter()
+        .map(|(name, a, ty)| Ok((*name, cells(a, *ty)?)))
+        .collect::<Result<_, StreamError>>()?;
+
+    let n = rows.num_rows();
+    let mut builders: Vec<ValuesBuilder> = features
+        .iter()
+        .filter_map(|&f| catalog.features.get(f))
+        .map(|e| ValuesBuilder::new(e.ty, n))
+        .collect();
+    let mut statuses: Vec<Vec<&'static str>> = vec![Vec::with_capacity(n); features.len()];
+    let mut errors: Vec<String> = Vec::new();
+    let mut key_values: Vec<Vec<Value>> = vec![Vec::new(); key_cells.len()];
+    let mut field_values: Vec<(&str, Value)> = Vec::with_capacity(request_cells.len());
+    for row in 0..n {
+        for (k, (_, cells)) in key_cells.iter().enumerate() {
+            key_values[k].clear();
+            key_values[k].extend(cells.iter().map(|c| c.get(row)));
+        }
+        let by_entity: Vec<(&str, &[Value])> = key_cells
+            .iter()
+            .zip(&key_values)
+            .map(|((name, _), values)| (*name, values.as_slice()))
+            .collect();
+        field_values.clear();
+        field_values.extend(request_cells.iter().map(|(name, c)| (*name, c.get(row))));
+        let vector = rt.get_keys_with_request(
+            &by_entity,
+            &Selection::Indices(features),
+            at,
+            &Request::new(&field_values),
+        )?;
+        for (i, fv) in vector.features.iter().enumerate() {
+            if let Some(b) = builders.get_mut(i) {
+                if !b.append(&fv.value) {
+                    b.append_null();
+                }
+            }
+            if let Some(s) = statuses.get_mut(i) {
+                s.push(status_name(&fv.status));
+            }
+            if let Status::Error(e) = &fv.status {
+                let text = e.to_string();
+                if !errors.contains(&text) {
+                    errors.push(text);
+                }
+            }
+        }
+    }
+    let columns = builders
+        .iter_mut()
+        .map(|b| {
+            b.finish().map_err(|message| StreamError::ColumnType {
+                table: TABLE.to_string(),
+                column: String::new(),
+                message,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(TableRead {
+        names: features
+            .iter()
+            .filter_map(|&f| catalog.features.get(f))
+            .map(|e| e.name.clone())
+            .collect(),
+        columns,
+        statuses,
+        errors,
+        keys: key_columns.into_iter().map(|(_, n, a)| (n, a)).collect(),
+    })
+}
+
+/// A name a read used that the catalog does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownName {
+    pub kind: &'static str,
+    pub name: String,
+    pub closest: Option<String>,
+}
+
+impl std::fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown {} `{}`", self.kind, self.name)?;
+        if let Some(c) = &self.closest {
+            write!(f, " (did you mean `{c}`?)")?;
+        }
+        Ok(())
+    }
+}
+
+/// The catalog indices of a read's features: a service's, or features by any name
+/// the server accepts (`view:feature`, `view.feature`, the project-wide name), or
+/// every feature.
+pub fn resolve(
+    catalog: &Catalog,
+    service: Option<&str>,
+    features: Option<&[String]>,
+) -> Result<Vec<usize>, UnknownName> {
+    let unknown = |kind, name: &str, closest| UnknownName {
+        kind,
+        name: name.to_string(),
+        closest,
+    };
+    match (service, features) {
+        (Some(s), _) => catalog
+            .service(s)
+            .map(<[usize]>::to_vec)
+            .map_err(|closest| unknown("service", s, closest)),
+        (None, Some(names)) => names
+            .iter()
+            .map(|n| {
+                catalog
+                    .feature(n)
+                    .map_err(|closest| unknown("feature", n, closest))
+            })
+            .collect(),
+        (None, None) => Ok((0..catalog.features.len()).collect()),
+    }
+}
