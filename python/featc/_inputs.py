@@ -43,3 +43,17 @@ def to_arrow(obj: Any, what: str, allow_path: bool = False) -> Union[pa.Table, p
     if allow_path:
         kinds += ", or a path to a Parquet or CSV file or folder"
     raise TypeError(f"{what}: expected {kinds}; got {type(obj).__name__}")
+
+
+def with_pandas_hint(error: Exception, inputs) -> Exception:
+    """`error`, with a hint when an int64 column arrived as floats from pandas (which
+    stores integers with missing values as floats unless told otherwise)."""
+    text = str(error)
+    from_pandas = any(type(i).__module__.split(".")[0] == "pandas" for i in inputs)
+    if from_pandas and "should be int64, but the data has Float" in text:
+        hint = (
+            "; pandas holds integers with missing values as floats: give the column a "
+            'nullable integer dtype (df[col].astype("Int64")) or pass a pyarrow table'
+        )
+        return type(error)(text + hint)
+    return error

@@ -5,7 +5,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 import pyarrow as pa
 
 from . import _featc
-from ._inputs import to_arrow
+from ._inputs import to_arrow, with_pandas_hint
+from .errors import DataError
 from ._progress import reporter
 from ._time import timedelta_of
 from .online import OnlineStore
@@ -98,6 +99,8 @@ class Project:
             table, null_keys = self._inner.training_set(
                 spine_arrow, service, _names(features), bound, spine_time, callback, batch_size
             )
+        except DataError as e:
+            raise with_pandas_hint(e, [spine, *(sources or {}).values()]) from None
         finally:
             close()
         skipped = {group: n for group, n in null_keys if n > 0}

@@ -280,6 +280,11 @@ fn csv_header(table: &str, file: &Path) -> Result<Vec<String>, IoError> {
 /// (losslessly, or by the documented conversions).
 pub fn compatible(declared: DataType, found: &ArrowType) -> bool {
     use ArrowType as A;
+    // A column of nulls only (Arrow's null type, e.g. a Python list of None) reads
+    // as nulls of any declared type; a non-nullable column refuses them as it reads.
+    if *found == A::Null && !matches!(declared, DataType::List(_)) {
+        return true;
+    }
     match declared {
         DataType::Int64 => matches!(
             found,

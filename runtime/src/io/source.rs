@@ -143,6 +143,8 @@ fn conform(
         let mut e = column(&c.name);
         if format_is_csv && parse::parsed_from_text(c.ty) {
             e = parse::parse_cell(e, c.ty, &source.name, &c.name, (time_expr.clone(), time));
+        } else if ty == ArrowType::Null {
+            e = cast(e, target);
         } else if c.ty == DataType::Timestamp {
             e = udf::utc_micros(e, &source.name, &c.name);
         } else if ty != target {

@@ -1,0 +1,195 @@
+"""The embedded online store: replaying a case's events in time order and reading
+each spine row at its time gives the training set's values bit for bit; pushes are
+durable in a state directory; reads and pushes have the shapes `featc.Client` has."""
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+import featc
+from conftest import EXAMPLES, source_files
+
+
+def replay(store, project, spine: pa.Table, events: dict, service=None, features=None, request_columns=()):
+    """Pushes every event with `ts <= t` before reading the spine rows at `t`, in
+    time order; the answers in spine order."""
+    order = pc.sort_indices(spine, sort_keys=[("ts", "ascending")])
+    spine_sorted = spine.take(order)
+    times = spine_sorted.column("ts").cast(pa.int64()).to_pylist()
+    queues = {}
+    for name, table in events.items():
+        table = table.take(pc.sort_indices(table, sort_keys=[("ts", "ascending")]))
+        queues[name] = (table, table.column("ts").cast(pa.int64()).to_pylist(), [0])
+    answers = []
+    i = 0
+    while i < len(times):
+        t = times[i]
+        j = i
+        while j < len(times) and times[j] == t:
+            j += 1
+        for name, (table, ts, pos) in queues.items():
+            k = pos[0]
+            while k < len(ts) and ts[k] <= t:
+                k += 1
+            if k > pos[0]:
+                store.push(name, table.slice(pos[0], k - pos[0]))
+                pos[0] = k
+        rows = spine_sorted.slice(i, j - i)
+        answers.append(store.get(rows, service=service, features=features, at=t, statuses=False))
+        i = j
+    read = pa.concat_tables(answers)
+    # Back to spine order.
+    inverse = pc.sort_indices(order)
+    return read.take(inverse)
+
+
+def test_replaying_a_case_equals_its_training_set(case):
+    project = featc.Project(case)
+    spine = pq.read_table(case / "spine.parquet")
+    expected = project.training_set(spine, progress=False)
+    events = {name: pq.read_table(path) for name, path in source_files(case).items()}
+    with project.online() as store:
+        read = replay(store, project, spine, events, features=project.features)
+        features = project.features
+        assert read.select(features).equals(expected.select(features))
+        m = store.metrics()
+        assert m["events"] == sum(t.num_rows for t in events.values())
+        assert m["late"] == 0
+
+
+def test_a_service_with_request_fields_equals_the_training_set():
+    from pyarrow import csv
+
+    delivery = EXAMPLES / "delivery"
+    project = featc.Project(delivery)
+    spine = csv.read_csv(delivery / "data" / "spine.csv")
+    expected = project.training_set(delivery / "data" / "spine.csv", service="eta_v2", progress=False)
+    orders = csv.read_csv(delivery / "data" / "orders.csv")
+    store = project.online()
+    read = replay(store, project, expected.select(spine.column_names), {"orders": orders}, service="eta_v2")
+    names = project.services["eta_v2"]
+    assert read.select(names).equals(expected.select(names))
+
+
+def fraud_store():
+    project = featc.Project(EXAMPLES / "fraud")
+    store = project.online()
+    store.push(
+        "transactions",
+        {
+            "ts": [dt.datetime(2024, 3, 1, 12, 15), dt.datetime(2024, 3, 1, 12, 30)],
+            "user_id": [7, 7],
+            "merchant_id": ["m1", "m2"],
+            "amount": [10.5, None],
+            "category": ["food", "travel"],
+            "is_mobile": [True, False],
+        },
+    )
+    return project, store
+
+
+def test_get_shapes_types_and_statuses():
+    project, store = fraud_store()
+    t = store.get({"user_id": [7, 8]}, features=["txn_count_1h", "amount_avg_7d", "last_country"], at="2024-03-01T13:00:00Z")
+    assert t.column_names == [
+        "user_id",
+        "txn_count_1h",
+        "amount_avg_7d",
+        "last_country",
+        "txn_count_1h__status",
+        "amount_avg_7d__status",
+        "last_country__status",
+    ]
+    assert t.schema.field("user_id").type == pa.int64()
+    assert t.schema.field("txn_count_1h").type == pa.int64()
+    assert t.schema.field("amount_avg_7d").type == pa.float64()
+    assert t.column("txn_count_1h").to_pylist() == [2, 0]
+    assert t.column("amount_avg_7d").to_pylist() == [10.5, None]
+    assert t.column("txn_count_1h__status").to_pylist() == ["PRESENT", "NOT_FOUND"]
+    assert t.column("amount_avg_7d__status").to_pylist() == ["PRESENT", "NOT_FOUND"]
+    assert t.column("last_country__status").to_pylist() == ["NOT_FOUND", "NOT_FOUND"]
+    # Windows decay when read later; the same time in any spelling reads the same.
+    later = store.get({"user_id": [7]}, features="txn_count_1h", at=dt.datetime(2024, 3, 1, 14, 0), statuses=False)
+    assert later.column_names == ["user_id", "txn_count_1h"]
+    assert later.column("txn_count_1h").to_pylist() == [0]
+    micros = 1709295300000000  # 2024-03-01T12:15:00Z: the window is (t - 1h, t]
+    assert store.get({"user_id": [7]}, features="txn_count_1h", at=micros).column("txn_count_1h").to_pylist() == [1]
+
+
+def test_a_service_reads_several_entities():
+    project, store = fraud_store()
+    t = store.get({"user_id": [7], "merchant_id": ["m1"]}, service="fraud_v1", at="2024-03-01T13:00:00Z", statuses=False)
+    assert t.column_names == ["user_id", "merchant_id", *project.services["fraud_v1"]]
+    assert t.column("pair_count_30d").to_pylist() == [1]
+
+
+def test_pandas_and_polars_entities():
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    _, store = fraud_store()
+    want = store.get({"user_id": [7]}, features="txn_count_1h", at="2024-03-01T13:00:00Z")
+    assert store.get(pd.DataFrame({"user_id": [7]}), features="txn_count_1h", at=pd.Timestamp("2024-03-01 13:00", tz="UTC")).equals(want)
+    assert store.get(pl.DataFrame({"user_id": [7]}), features="txn_count_1h", at="2024-03-01T13:00:00Z").equals(want)
+
+
+def test_push_answers_and_idempotency():
+    _, store = fraud_store()
+    batch = {
+        "ts": [dt.datetime(2024, 3, 1, 12, 45)],
+        "user_id": [9],
+        "merchant_id": ["m1"],
+        "amount": [None],
+        "category": ["food"],
+        "is_mobile": [False],
+    }
+    assert store.push("transactions", batch, key="k1") == {"accepted": 1, "late": 0, "duplicate": False}
+    assert store.push("transactions", batch, key="k1") == {"accepted": 1, "late": 0, "duplicate": True}
+    t = store.get({"user_id": [9]}, features="txn_count_1h", at="2024-03-01T13:00:00Z")
+    assert t.column("txn_count_1h").to_pylist() == [1]
+
+
+def test_a_durable_store_keeps_every_acknowledged_push(tmp_path):
+    project = featc.Project(EXAMPLES / "fraud")
+    state = tmp_path / "state"
+    row = lambda minute, user: {  # noqa: E731
+        "ts": [dt.datetime(2024, 3, 1, 12, minute)],
+        "user_id": [user],
+        "merchant_id": ["m1"],
+        "amount": [2.0],
+        "category": ["food"],
+        "is_mobile": [True],
+    }
+    with project.online(state) as store:
+        assert store.durable
+        store.push("transactions", row(0, 1), key="a")
+        store.push("transactions", row(1, 1))
+    # Reopened from its checkpoint: the same values, and the key remembered.
+    store = project.online(state)
+    assert "checkpoint" in store.recovered
+    assert store.push("transactions", row(0, 1), key="a")["duplicate"]
+    store.push("transactions", row(2, 1))
+    # Not closed (no checkpoint): the log alone must bring this push back.
+    del store
+    import gc
+
+    gc.collect()
+    store = project.online(state)
+    assert "re-applied 1 logged pushes" in store.recovered
+    t = store.get({"user_id": [1]}, features="txn_count_1h", at="2024-03-01T12:30:00Z")
+    assert t.column("txn_count_1h").to_pylist() == [3]
+    assert store.metrics()["events"] == 3
+    store.close()
+    store.close()
+    with pytest.raises(featc.Error, match="closed"):
+        store.metrics()
+
+
+def test_metrics_and_watermarks():
+    _, store = fraud_store()
+    m = store.metrics()
+    assert {"events", "late", "dead_lettered", "null_keys", "entities", "state_bytes", "watermarks"} <= set(m)
+    assert m["events"] == 2
+    assert m["watermarks"]["logins"] is None
+    assert isinstance(m["watermarks"]["transactions"], int)
