@@ -15,14 +15,47 @@ use super::DurableError;
 
 /// The sizes of fjall's journal files (`*.jnl`) in `dir`, by name.
 fn journal_sizes(dir: &Path) -> Vec<(std::ffi::OsString, u64)> {
+    journals(dir, |e| e.metadata().ok().map(|m| m.len()))
+}
+
+/// Where the written bytes of each journal end (past them, only zeros): fjall
+/// pre-allocates a journal with zeros, and recovery cuts that padding as it cuts a
+/// torn batch; only written bytes cut are a torn write.
+fn journal_data_ends(dir: &Path) -> Vec<(std::ffi::OsString, u64)> {
+    journals(dir, |e| data_end(&e.path()).ok())
+}
+
+fn journals(
+    dir: &Path,
+    measure: impl Fn(&std::fs::DirEntry) -> Option<u64>,
+) -> Vec<(std::ffi::OsString, u64)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     entries
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "jnl"))
-        .filter_map(|e| Some((e.file_name(), e.metadata().ok()?.len())))
+        .filter_map(|e| Some((e.file_name(), measure(&e)?)))
         .collect()
+}
+
+/// The offset just past the last non-zero byte of `path` (0 for a file of zeros).
+fn data_end(path: &Path) -> std::io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    let mut end = file.metadata()?.len();
+    let mut chunk = vec![0u8; 1 << 20];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let len = (end - start) as usize;
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut chunk[..len])?;
+        if let Some(i) = chunk[..len].iter().rposition(|&b| b != 0) {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
 }
 
 /// The log of one state directory.
@@ -45,9 +78,10 @@ impl Log {
     /// Opens (or creates) the log in `dir`; the next sequence number follows the last
     /// record kept, or `after` (the last checkpoint's) if that is greater. Also
     /// returns how many bytes of a torn last write recovery dropped (fjall truncates
-    /// its journal to the last whole batch; the sizes before and after tell how much).
+    /// its journal to the last whole batch; where its written bytes ended before and
+    /// its size after tell how much, the zeros it had pre-allocated aside).
     pub fn open(dir: &Path, after: u64) -> Result<(Log, u64), DurableError> {
-        let before = journal_sizes(dir);
+        let before = journal_data_ends(dir);
         let db = Database::builder(dir)
             .open()
             .map_err(|e| storage(&format!("cannot open the log in `{}`", dir.display()), e))?;
