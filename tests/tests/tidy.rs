@@ -55,6 +55,7 @@ const LIBRARY_SOURCES: &[&str] = &[
     "compiler/src/",
     "runtime/src/",
     "server/src/",
+    "python/src/",
 ];
 
 #[test]
@@ -144,9 +145,12 @@ fn only_the_diagnostics_module_names_codespan_reporting() {
 
 #[test]
 fn library_code_reads_and_writes_files_only_in_the_cli_and_io_modules() {
-    // The server keeps its state directory (log, checkpoints, identity) in `durable/`.
+    // The server keeps its state directory (log, checkpoints, identity) in `durable/`;
+    // `compiler/src/files.rs` reads a project's `.feat` files for the CLI and
+    // embedders.
     const ALLOWED: &[&str] = &[
         "compiler/src/cli/",
+        "compiler/src/files.rs",
         "runtime/src/io/",
         "server/src/durable/",
     ];
