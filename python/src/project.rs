@@ -101,7 +101,7 @@ impl Project {
         spine_time: String,
         progress: Option<Py<PyAny>>,
         batch_size: Option<usize>,
-    ) -> PyResult<(Bound<'py, PyAny>, Vec<(String, usize)>)> {
+    ) -> PyResult<(Bound<'py, PyAny>, crate::training::NullKeyRows)> {
         let project = &self.project;
         let names = features.unwrap_or_default();
         let features = featc::job::select_features(project, service.as_deref(), &names)
@@ -136,8 +136,9 @@ impl Project {
             inputs,
             batch_size,
         };
-        let (schema, batches, null_keys) = crate::training::run(py, &job, progress)?;
-        Ok((crate::arrow::to_table(py, schema, batches)?, null_keys))
+        let done = crate::training::run(py, &job, progress)?;
+        let table = crate::arrow::to_table(py, done.schema, done.batches)?;
+        Ok((table, done.null_keys))
     }
 
     /// An online store over the streaming runtime of every feature of the project:

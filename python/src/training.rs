@@ -46,12 +46,23 @@ fn report(progress: Option<&Py<PyAny>>, phase: &str, done: u64, total: u64) -> R
     })
 }
 
-/// Runs `job` to the end: its schema, batches (in spine order) and null-key counts.
+/// Spine rows with a null key, per group.
+pub type NullKeyRows = Vec<(String, usize)>;
+
+/// A finished training set.
+pub struct Computed {
+    pub schema: SchemaRef,
+    /// In spine order.
+    pub batches: Vec<RecordBatch>,
+    pub null_keys: NullKeyRows,
+}
+
+/// Runs `job` to the end.
 pub fn run(
     py: Python<'_>,
     job: &TrainingSet<'_>,
     progress: Option<Py<PyAny>>,
-) -> PyResult<(SchemaRef, Vec<RecordBatch>, Vec<(String, usize)>)> {
+) -> PyResult<Computed> {
     let rt = runtime().map_err(|m| errors::error(py, "Error", m))?;
     let progress = progress.as_ref();
     let result = py.detach(|| {
@@ -81,7 +92,11 @@ pub fn run(
                 batches.push(b);
                 report(progress, "computing features", rows, total)?;
             }
-            Ok((schema, batches, running.null_key_rows()))
+            Ok(Computed {
+                schema,
+                batches,
+                null_keys: running.null_key_rows(),
+            })
         })
     });
     result.map_err(|stop| match stop {

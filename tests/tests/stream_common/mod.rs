@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
