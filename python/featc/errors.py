@@ -53,3 +53,13 @@ class RequestError(Error):
         self.code = code
         self.field = field
         self.message = message
+
+
+class RemoteUnknownNameError(RequestError, UnknownNameError):
+    """A name `featc serve` does not know (`featc.Client`): an `UnknownNameError`, as
+    the embedded store raises, and a `RequestError` with the server's code."""
+
+
+class RemoteDataError(RequestError, DataError):
+    """Data `featc serve` refused (`featc.Client`): a `DataError`, as the embedded
+    store raises, and a `RequestError` naming the field and row."""

@@ -1,6 +1,5 @@
 """`featc.OnlineStore`: online features from an embedded streaming runtime, with the
 same shapes as `featc.Client` (a server's), so model code switches in one line."""
-import json
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 import pyarrow as pa
@@ -83,10 +82,7 @@ class OnlineStore:
         if service is not None and features is not None:
             raise TypeError("get: give service or features, not both")
         rows = rows_with_request(entities, request)
-        table, errors = self._inner.get(rows, service, _names(features), to_micros(at), statuses)
-        if errors:
-            table = table.replace_schema_metadata({b"featc.errors": json.dumps(errors).encode()})
-        return table
+        return self._inner.get(rows, service, _names(features), to_micros(at), statuses)
 
     def metrics(self) -> Dict[str, Any]:
         """Counters: events, late, dead_lettered, null_keys, entities, state_bytes,

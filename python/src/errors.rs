@@ -85,5 +85,6 @@ pub fn store_error(py: Python<'_>, e: StoreError) -> PyErr {
     match e {
         StoreError::Refused(e) => stream_error(py, &e),
         StoreError::State(e) => error(py, "StateError", e),
+        e @ StoreError::UndeclaredColumn { .. } => error(py, "DataError", e),
     }
 }

@@ -5,12 +5,8 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use datafusion::arrow::array::{ArrayRef, StringArray};
-use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
-use datafusion::arrow::record_batch::RecordBatch;
 use featc::ir;
 use featc_runtime::stream::Options;
-use featc_server::catalog::Catalog;
 use featc_server::embedded::EmbeddedStore;
 use featc_server::table_read::{read_table, resolve};
 use pyo3::prelude::*;
@@ -20,7 +16,6 @@ use crate::errors;
 
 struct Open {
     store: EmbeddedStore,
-    catalog: Catalog,
 }
 
 #[pyclass(module = "featc._featc", frozen)]
@@ -45,10 +40,9 @@ impl OnlineStore {
                 .map_err(|e| ("Error", e.to_string()))?;
             let graph = featc::lower::stream::lower_stream_plan(&project, plan, &features)
                 .map_err(|e| ("Error", e.to_string()))?;
-            let catalog = Catalog::new(&graph);
             let store = EmbeddedStore::open(graph, options, state.as_deref())
                 .map_err(|e| ("StateError", e.to_string()))?;
-            Ok::<_, (&str, String)>(Open { store, catalog })
+            Ok::<_, (&str, String)>(Open { store })
         });
         let open = opened.map_err(|(class, m)| errors::error(py, class, m))?;
         Ok(OnlineStore {
@@ -113,9 +107,10 @@ impl OnlineStore {
         Ok((outcome.accepted, outcome.late, outcome.duplicate))
     }
 
-    /// Reads features for every row of `entities` at `at` (µs): a table of the key
-    /// columns used, the features' columns, then (with `statuses`) one status column
-    /// per feature named `FEATURE__status`; and the messages of `ERROR` statuses.
+    /// Reads features for every row of `entities` at `at` (µs): the table every
+    /// client of reads gets (`TableRead::into_batch`: key columns, features, then with
+    /// `statuses` one `FEATURE__status` column per feature; the read time and the
+    /// errors of `ERROR` statuses in its metadata).
     #[pyo3(signature = (entities, service, features, at, statuses))]
     fn get<'py>(
         &self,
@@ -125,48 +120,25 @@ impl OnlineStore {
         features: Option<Vec<String>>,
         at: i64,
         statuses: bool,
-    ) -> PyResult<(Bound<'py, PyAny>, Vec<String>)> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let rows = crate::arrow::one_batch(entities, "entities")?;
-        let (batch, errors) = self.with(py, |open| {
-            let picked = resolve(&open.catalog, service.as_deref(), features.as_deref())
+        let batch = self.with(py, |open| {
+            let (catalog, rt) = open.store.catalog_and_runtime();
+            let picked = resolve(catalog, service.as_deref(), features.as_deref())
                 .map_err(|e| Failure::Other("UnknownNameError", e.to_string()))?;
-            let read = read_table(open.store.runtime(), &open.catalog, &picked, &rows, at)
-                .map_err(Failure::Stream)?;
-            let mut fields: Vec<Field> = Vec::new();
-            let mut columns: Vec<ArrayRef> = Vec::new();
-            for (name, column) in &read.keys {
-                fields.push(Field::new(name, column.data_type().clone(), true));
-                columns.push(Arc::clone(column));
-            }
-            for (name, column) in read.names.iter().zip(&read.columns) {
-                fields.push(Field::new(name, column.data_type().clone(), true));
-                columns.push(Arc::clone(column));
-            }
-            if statuses {
-                for (name, s) in read.names.iter().zip(&read.statuses) {
-                    fields.push(Field::new(
-                        format!("{name}__status"),
-                        ArrowType::Utf8,
-                        false,
-                    ));
-                    columns.push(Arc::new(StringArray::from(s.clone())));
-                }
-            }
-            let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-                .map_err(|e| Failure::Other("Error", e.to_string()))?;
-            Ok((batch, read.errors))
+            let read = read_table(rt, catalog, &picked, &rows, at).map_err(Failure::Stream)?;
+            read.into_batch(at, statuses)
+                .map_err(|e| Failure::Other("Error", e.to_string()))
         })?;
-        let table = crate::arrow::to_table(py, batch.schema(), vec![batch])?;
-        Ok((table, errors))
+        crate::arrow::to_table(py, batch.schema(), vec![batch])
     }
 
     /// The runtime's counters, and the store's watermarks per source (µs, None
     /// before its first event).
     fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let (m, watermarks) = self.with(py, |open| {
-            let rt = open.store.runtime();
-            let watermarks: Vec<(String, Option<i64>)> = open
-                .catalog
+            let (catalog, rt) = open.store.catalog_and_runtime();
+            let watermarks: Vec<(String, Option<i64>)> = catalog
                 .sources
                 .iter()
                 .map(|s| (s.name.clone(), rt.watermark(&s.name)))

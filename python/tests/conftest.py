@@ -4,6 +4,7 @@ import pathlib
 import subprocess
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -52,3 +53,36 @@ def assert_close(actual: pa.Table, expected: pa.Table) -> None:
                     assert abs(x - y) <= 1e-9 * max(1.0, abs(y)), (name, i, x, y)
         else:
             assert a == e, name
+
+
+def replay(store, project, spine: pa.Table, events: dict, service=None, features=None, request_columns=()):
+    """Pushes every event with `ts <= t` before reading the spine rows at `t`, in
+    time order; the answers in spine order."""
+    order = pc.sort_indices(spine, sort_keys=[("ts", "ascending")])
+    spine_sorted = spine.take(order)
+    times = spine_sorted.column("ts").cast(pa.int64()).to_pylist()
+    queues = {}
+    for name, table in events.items():
+        table = table.take(pc.sort_indices(table, sort_keys=[("ts", "ascending")]))
+        queues[name] = (table, table.column("ts").cast(pa.int64()).to_pylist(), [0])
+    answers = []
+    i = 0
+    while i < len(times):
+        t = times[i]
+        j = i
+        while j < len(times) and times[j] == t:
+            j += 1
+        for name, (table, ts, pos) in queues.items():
+            k = pos[0]
+            while k < len(ts) and ts[k] <= t:
+                k += 1
+            if k > pos[0]:
+                store.push(name, table.slice(pos[0], k - pos[0]))
+                pos[0] = k
+        rows = spine_sorted.slice(i, j - i)
+        answers.append(store.get(rows, service=service, features=features, at=t, statuses=False))
+        i = j
+    read = pa.concat_tables(answers)
+    # Back to spine order.
+    inverse = pc.sort_indices(order)
+    return read.take(inverse)

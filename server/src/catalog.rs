@@ -50,6 +50,25 @@ pub struct SourceEntry {
     pub columns: Vec<(String, DataType, bool)>,
 }
 
+impl SourceEntry {
+    /// Every column a push may carry: the time column, then the declared ones.
+    pub fn column_names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.time_column.as_str())
+            .chain(self.columns.iter().map(|(n, _, _)| n.as_str()))
+    }
+
+    /// The first of `names` the source does not declare, with the closest declared
+    /// name. Every push path refuses such a column (a typo would otherwise be
+    /// dropped without a word).
+    pub fn undeclared<'a>(
+        &self,
+        mut names: impl Iterator<Item = &'a str>,
+    ) -> Option<(String, Option<String>)> {
+        let bad = names.find(|n| !self.column_names().any(|c| c == *n))?;
+        Some((bad.to_string(), closest(bad, self.column_names())))
+    }
+}
+
 /// Every name of the graph a request can use.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {

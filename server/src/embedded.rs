@@ -14,6 +14,7 @@ use std::path::Path;
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::stream::{Options, StreamError, StreamGraph, StreamRuntime};
 
+use crate::catalog::Catalog;
 use crate::durable::{checkpoint, DurableError, Header, Identity, Record, StateDir};
 use crate::kafka::KafkaState;
 use crate::online::{Idempotency, PushOutcome};
@@ -26,6 +27,13 @@ pub enum StoreError {
     /// The state directory failed or cannot be used: a push that returns this was
     /// not acknowledged.
     State(DurableError),
+    /// A push carries a column its source does not declare (refused, as `featc
+    /// serve` refuses it).
+    UndeclaredColumn {
+        source: String,
+        column: String,
+        suggestion: Option<String>,
+    },
 }
 
 impl std::fmt::Display for StoreError {
@@ -33,6 +41,20 @@ impl std::fmt::Display for StoreError {
         match self {
             StoreError::Refused(e) => write!(f, "{e}"),
             StoreError::State(e) => write!(f, "{e}"),
+            StoreError::UndeclaredColumn {
+                source,
+                column,
+                suggestion,
+            } => {
+                write!(
+                    f,
+                    "the push has a column `{column}` that source `{source}` does not declare"
+                )?;
+                match suggestion {
+                    Some(s) => write!(f, " (did you mean `{s}`?)"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -54,6 +76,7 @@ impl From<DurableError> for StoreError {
 /// A runtime with the server's durability, driven from one thread.
 pub struct EmbeddedStore {
     runtime: StreamRuntime,
+    catalog: Catalog,
     state: Option<StateDir>,
     pushes: Idempotency,
     /// Carried from the checkpoint loaded to the next one written.
@@ -77,6 +100,7 @@ impl EmbeddedStore {
     ) -> Result<EmbeddedStore, StoreError> {
         let mut store = EmbeddedStore {
             runtime: StreamRuntime::with_options(graph.clone(), options.clone())?,
+            catalog: Catalog::new(&graph),
             state: None,
             pushes: Idempotency::default(),
             bootstrapped: false,
@@ -137,12 +161,24 @@ impl EmbeddedStore {
         &self.recovered
     }
 
+    /// The names reads and pushes use (features, services, entities, sources).
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The catalog and the runtime at once: a read resolves its names in the one and
+    /// reads the other.
+    pub fn catalog_and_runtime(&mut self) -> (&Catalog, &mut StreamRuntime) {
+        (&self.catalog, &mut self.runtime)
+    }
+
     /// Whether pushes are kept in a state directory.
     pub fn is_durable(&self) -> bool {
         self.state.is_some()
     }
 
-    /// Pushes a batch of `source` events: checked whole (refused whole), logged and
+    /// Pushes a batch of `source` events: checked whole (refused whole: a column the
+    /// source does not declare, a value that does not fit), logged and
     /// fsynced when durable, then applied. A push with the `key` of one applied
     /// before is not applied again: its first answer comes back, marked duplicate.
     pub fn push(
@@ -157,6 +193,20 @@ impl EmbeddedStore {
                 late,
                 duplicate: true,
             });
+        }
+        if let Ok(entry) = self.catalog.source(source) {
+            let names = batch
+                .schema_ref()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str());
+            if let Some((column, suggestion)) = entry.undeclared(names) {
+                return Err(StoreError::UndeclaredColumn {
+                    source: source.to_string(),
+                    column,
+                    suggestion,
+                });
+            }
         }
         self.runtime.check(source, batch)?;
         if let Some(state) = &mut self.state {

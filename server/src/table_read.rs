@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::stream::{
     conform, Cells, Request, Selection, Status, StreamError, StreamRuntime, ValuesBuilder,
@@ -31,6 +33,49 @@ pub struct TableRead {
     /// The key columns of `rows` the read used, in `rows`' order: (name, the column
     /// with the key's type, as a training set's spine key reads).
     pub keys: Vec<(String, ArrayRef)>,
+}
+
+/// The schema metadata key of a read's time (RFC 3339, UTC).
+pub const AT_KEY: &str = "featc.at";
+/// The schema metadata key of why values are `ERROR` (a JSON list of strings).
+pub const ERRORS_KEY: &str = "featc.errors";
+
+impl TableRead {
+    /// The read as one table, the shape every client of reads gets (the embedded
+    /// store and `featc serve`'s Arrow answers alike): the key columns, one column
+    /// per feature, then (with `statuses`) `FEATURE__status` per feature; the read
+    /// time `at` and the errors, if any, in the schema's metadata.
+    pub fn into_batch(self, at: i64, statuses: bool) -> Result<RecordBatch, ArrowError> {
+        let mut fields: Vec<Field> = Vec::new();
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        for (name, column) in self.keys {
+            fields.push(Field::new(name, column.data_type().clone(), true));
+            columns.push(column);
+        }
+        for (name, column) in self.names.iter().zip(self.columns) {
+            fields.push(Field::new(name, column.data_type().clone(), true));
+            columns.push(column);
+        }
+        if statuses {
+            for (name, s) in self.names.iter().zip(self.statuses) {
+                fields.push(Field::new(
+                    format!("{name}__status"),
+                    ArrowType::Utf8,
+                    false,
+                ));
+                columns.push(Arc::new(StringArray::from(s)));
+            }
+        }
+        let mut metadata = std::collections::HashMap::new();
+        metadata.insert(AT_KEY.to_string(), crate::time::format_time(at));
+        if !self.errors.is_empty() {
+            let errors = serde_json::to_string(&self.errors)
+                .map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
+            metadata.insert(ERRORS_KEY.to_string(), errors);
+        }
+        let schema = Schema::new_with_metadata(fields, metadata);
+        RecordBatch::try_new(Arc::new(schema), columns)
+    }
 }
 
 /// The table a read's rows are named in, for errors.

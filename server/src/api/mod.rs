@@ -1,10 +1,15 @@
 //! The HTTP API: the routes, and what every route shares (tokens, body limit, timing
-//! and counting of answers). One file per route family: `read`, `push`, `ops`.
+//! and counting of answers). One file per route family: `read`, `push`, `ops`; reads
+//! and pushes with Arrow bodies (`featc.Client`'s) in `read_arrow`, `push_arrow` and
+//! `arrow`.
 
+pub mod arrow;
 pub mod error;
 pub mod ops;
 pub mod push;
+pub mod push_arrow;
 pub mod read;
+pub mod read_arrow;
 pub mod values;
 
 use std::sync::atomic::Ordering;

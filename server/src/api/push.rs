@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{Field, Schema};
@@ -21,7 +21,7 @@ use serde_json::{json, Value as Json};
 
 use super::error::ApiError;
 use super::{authorize, bad, body_of, finish, Access};
-use crate::catalog::{closest, SourceEntry};
+use crate::catalog::SourceEntry;
 use crate::online::Online;
 use crate::time::kind_of;
 use crate::writer::Pending;
@@ -34,10 +34,11 @@ const MAX_KEY: usize = 256;
 pub async fn handle(
     State(online): State<Arc<Online>>,
     headers: HeaderMap,
+    uri: Uri,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let started = std::time::Instant::now();
-    let answer = answer(&online, &headers, body).await;
+    let answer = answer(&online, &headers, &uri, body).await;
     if matches!(&answer, Err(e) if e.status().is_client_error() && !matches!(e, ApiError::Unauthorized))
     {
         online
@@ -51,17 +52,26 @@ pub async fn handle(
 async fn answer(
     online: &Arc<Online>,
     headers: &HeaderMap,
+    uri: &Uri,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorize(online, headers, Access::Push)?;
     online.require_ready()?;
     let body = body_of(body, online.config.body_limit)?;
     let key = idempotency_key(headers)?;
+    // An Arrow push has its parameters in the query string (docs/serving.md).
+    let arrow_params = match super::arrow::is_arrow(headers) {
+        true => Some(super::push_arrow::params(uri)?),
+        false => None,
+    };
     let worker = Arc::clone(online);
     // Decoding and checking a large push is CPU work: off the async threads.
-    let pending = tokio::task::spawn_blocking(move || parse(&worker, &body, key))
-        .await
-        .map_err(|e| ApiError::Storage(format!("the push task failed: {e}")))??;
+    let pending = tokio::task::spawn_blocking(move || match arrow_params {
+        Some(params) => super::push_arrow::parse(&worker, &params, &body, key),
+        None => parse(&worker, &body, key),
+    })
+    .await
+    .map_err(|e| ApiError::Storage(format!("the push task failed: {e}")))??;
     let outcome = online.writer.push(pending).await?;
     Ok(axum::Json(json!({
         "accepted": outcome.accepted,
@@ -149,17 +159,12 @@ fn to_batch(
             .iter()
             .map(|(n, t, nullable)| (n, *t, *nullable)),
     );
-    let names: Vec<&str> = std::iter::once(source.time_column.as_str())
-        .chain(source.columns.iter().map(|(n, _, _)| n.as_str()))
-        .collect();
-    for k in df.keys() {
-        if !names.contains(&k.as_str()) {
-            return Err(ApiError::UnknownColumn {
-                source: source.name.clone(),
-                column: k.clone(),
-                suggestion: closest(k, names.iter().copied()),
-            });
-        }
+    if let Some((column, suggestion)) = source.undeclared(df.keys().map(String::as_str)) {
+        return Err(ApiError::UnknownColumn {
+            source: source.name.clone(),
+            column,
+            suggestion,
+        });
     }
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
@@ -199,7 +204,7 @@ fn to_batch(
 }
 
 /// The runtime's reason for refusing a batch, in the request's terms.
-fn refusal(source: &SourceEntry, e: StreamError) -> ApiError {
+pub(super) fn refusal(source: &SourceEntry, e: StreamError) -> ApiError {
     match e {
         StreamError::MissingColumn { column, .. } => ApiError::MissingColumn {
             source: source.name.clone(),
@@ -213,6 +218,14 @@ fn refusal(source: &SourceEntry, e: StreamError) -> ApiError {
         } if !column.is_empty() => ApiError::BadValue {
             field: format!("df.{column}"),
             row,
+            message,
+        },
+        // A column of an Arrow type that cannot be read as the declared one (JSON
+        // pushes are typed cell by cell above, so only Arrow pushes meet this).
+        StreamError::ColumnType {
+            column, message, ..
+        } if !column.is_empty() => ApiError::BadField {
+            field: format!("df.{column}"),
             message,
         },
         other => ApiError::Refused(other.to_string()),

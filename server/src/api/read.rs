@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use featc_runtime::stream::{FeatureValue, FeatureVector, Status};
 use serde_json::{json, Map, Value as Json};
@@ -47,10 +47,14 @@ pub struct ReadRequest {
 pub async fn handle(
     State(online): State<Arc<Online>>,
     headers: HeaderMap,
+    uri: Uri,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let started = std::time::Instant::now();
-    let answer = answer(&online, &headers, body);
+    let answer = match super::arrow::is_arrow(&headers) {
+        true => super::read_arrow::answer(&online, &headers, &uri, body),
+        false => answer(&online, &headers, body),
+    };
     finish(&online.stats.reads, started, answer)
 }
 

@@ -67,9 +67,10 @@ pub async fn training_set(
 ) -> Result<RecordBatch, String> {
     let ctx = batch::session_context(config(batch_size));
     let plan = featc::lower::groups::plan_groups(project, features).map_err(|e| e.to_string())?;
-    let tables = featc_runtime::io::bind_sources(&ctx, project, &plan, &source_paths.clone().into())
-        .await
-        .map_err(|e| e.to_string())?;
+    let tables =
+        featc_runtime::io::bind_sources(&ctx, project, &plan, &source_paths.clone().into())
+            .await
+            .map_err(|e| e.to_string())?;
     let keys = featc_runtime::io::spine_keys(project, features);
     let spine = read_spine(spine_path, &keys, spine_time)
         .await

@@ -1,0 +1,70 @@
+//! `POST /push` with an Arrow body: a source's events as an Arrow IPC stream, the
+//! source in the query string (`push_source_name=NAME`, and optionally `to=online`).
+//! Checked exactly as the embedded store checks a push (a column the source does not
+//! declare is refused, like a JSON push's; the rest is the runtime's `check`: types,
+//! nullability, every expression on every row), then handed to the writer like a
+//! JSON push: logged, applied, answered with the same JSON.
+
+use axum::body::Bytes;
+use axum::http::Uri;
+
+use super::arrow::{self, param};
+use super::bad;
+use super::error::ApiError;
+use super::push::refusal;
+use crate::online::Online;
+use crate::writer::Pending;
+
+/// The query parameters of an Arrow push.
+pub const PARAMS: [&str; 2] = ["push_source_name", "to"];
+
+/// Checks an Arrow push into a batch the writer can log and apply.
+pub fn parse(
+    online: &Online,
+    params: &[(&str, String)],
+    body: &Bytes,
+    key: Option<String>,
+) -> Result<Pending, ApiError> {
+    match param(params, "to") {
+        None | Some("online") => {}
+        Some(other) => {
+            return Err(bad(
+                "to",
+                format!("featc serves online state only: expected `online`, found `{other}`"),
+            ))
+        }
+    }
+    let name = param(params, "push_source_name")
+        .ok_or_else(|| ApiError::MissingField("push_source_name".into()))?;
+    let source = online
+        .catalog
+        .source(name)
+        .map_err(|suggestion| ApiError::UnknownSource {
+            name: name.to_string(),
+            suggestion,
+        })?;
+    let batch = arrow::decode(body)?;
+    let names = batch
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str());
+    if let Some((column, suggestion)) = source.undeclared(names) {
+        return Err(ApiError::UnknownColumn {
+            source: source.name.clone(),
+            column,
+            suggestion,
+        });
+    }
+    online
+        .checker
+        .check(&source.name, &batch)
+        .map_err(|e| refusal(source, e))?;
+    Ok(Pending::new(source.name.clone(), key, batch))
+}
+
+/// The query parameters of a push, read before the body is decoded (so a bad one is
+/// refused without that work).
+pub fn params(uri: &Uri) -> Result<Vec<(&'static str, String)>, ApiError> {
+    arrow::query(uri, &PARAMS)
+}
