@@ -38,7 +38,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from common import CASE, emit, fsync_path, median, timed
+from common import CASE, emit, emit_times, fsync_path, rounds
 
 import featc  # noqa: E402  (imported before any timer)
 
@@ -94,22 +94,8 @@ def main() -> None:
         "py_pandas": lambda: project.training_set(spine_pd, sources={"events": events_pd}, progress=False),
         "py_polars": lambda: project.training_set(spine_pl, sources={"events": events_pl}, progress=False),
     }
-    times: dict[str, list[float]] = {v: [] for v in variants}
-    last: dict[str, pa.Table] = {}
-    for rnd in range(args.runs + 1):
-        for v in variants:
-            secs, out = timed(calls[v])
-            if rnd > 0:  # round 0 warms the page cache and the allocator
-                times[v].append(secs)
-            if out is not None:
-                last[v] = out
-            del out
-        if rnd > 0:
-            print(f"  round {rnd}: " + ", ".join(f"{v} {times[v][-1]:.3f}" for v in variants), flush=True)
-
-    for v in variants:
-        emit(args.results, what=v, size=args.size, runs=[round(t, 4) for t in times[v]],
-             median=round(median(times[v]), 4))
+    times, last = rounds({v: calls[v] for v in variants}, args.runs, warmup=True)
+    emit_times(args.results, times, args.size)
 
     # Checks: the CLI's file is the reference.
     cli_table = pq.read_table(cli_out)

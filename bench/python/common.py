@@ -33,6 +33,34 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t0, out
 
 
+def rounds(calls: dict[str, Callable[[], Any]], runs: int, warmup: bool = False):
+    """Times every call once per round, in order, for `runs` rounds (after an untimed
+    one with `warmup`: the page cache and the allocator), so that the machine's drift
+    hits every variant alike. Returns the seconds of each call and its last result."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    last: dict[str, Any] = {}
+    for rnd in range(runs + int(warmup)):
+        for name, fn in calls.items():
+            secs, out = timed(fn)
+            if rnd > 0 or not warmup:
+                times[name].append(secs)
+            if out is not None:
+                last[name] = out
+            del out
+        if rnd > 0 or not warmup:
+            print(f"  round {len(next(iter(times.values())))}: "
+                  + ", ".join(f"{n} {t[-1]:.3f}" for n, t in times.items()), flush=True)
+    return times, last
+
+
+def emit_times(results: str | None, times: dict[str, list[float]], size: str, prefix: str = "",
+               **extra: Any) -> None:
+    """One record per variant: its runs and their median."""
+    for name, runs in times.items():
+        emit(results, what=prefix + name, size=size, runs=[round(t, 4) for t in runs],
+             median=round(median(runs), 4), **extra)
+
+
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
 

@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from common import CASE, compare_tables, emit, median, timed
+from common import CASE, compare_tables, emit, emit_times, rounds
 
 import featc  # noqa: E402
 
@@ -132,21 +132,9 @@ def main() -> None:
     def run_feast():
         return store.get_historical_features(entity_df=entity_df, features=refs).to_df()
 
-    times = {"featc": [], "feast": []}
-    for rnd in range(args.runs):
-        for name, fn in (("featc", run_featc), ("feast", run_feast)):
-            secs, out = timed(fn)
-            times[name].append(secs)
-            if name == "featc":
-                featc_table = out
-            else:
-                feast_df = out
-            del out
-        print(f"  round {rnd + 1}: featc {times['featc'][-1]:.3f}, feast {times['feast'][-1]:.3f}", flush=True)
-
-    for name in times:
-        emit(args.results, what=f"feast_peer:{name}", size=args.size, features=len(features),
-             runs=[round(t, 4) for t in times[name]], median=round(median(times[name]), 4))
+    times, last = rounds({"featc": run_featc, "feast": run_feast}, args.runs)
+    emit_times(args.results, times, args.size, prefix="feast_peer:", features=len(features))
+    featc_table, feast_df = last["featc"], last["feast"]
     # Spine order, featc's types (Feast gives NaN for a missing float, None or NaN
     # for the others), for the comparison only.
     feast_df = feast_df.sort_values("spine_row").reset_index(drop=True)

@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from common import CASE, compare_tables, emit, median, timed
+from common import CASE, compare_tables, emit, emit_times, rounds
 
 import featc  # noqa: E402
 
@@ -250,21 +250,9 @@ def main() -> None:
     def run_pandas():
         return pandas_pipeline(events_df, spine_df, features)
 
-    times = {"featc": [], "pandas": []}
-    for rnd in range(args.runs):
-        for name, fn in (("featc", run_featc), ("pandas", run_pandas)):
-            secs, out = timed(fn)
-            times[name].append(secs)
-            if name == "featc":
-                featc_table = out
-            else:
-                pandas_df = out
-            del out
-        print(f"  round {rnd + 1}: featc {times['featc'][-1]:.3f}, pandas {times['pandas'][-1]:.3f}", flush=True)
-
-    for name in times:
-        emit(args.results, what=f"pandas_peer:{name}", size=args.size, features=len(features),
-             runs=[round(t, 4) for t in times[name]], median=round(median(times[name]), 4))
+    times, last = rounds({"featc": run_featc, "pandas": run_pandas}, args.runs)
+    emit_times(args.results, times, args.size, prefix="pandas_peer:", features=len(features))
+    featc_table, pandas_df = last["featc"], last["pandas"]
     pandas_table = to_arrow(pandas_df, featc_table.schema)
     verdict = compare_tables(featc_table, pandas_table, features)
     emit(args.results, what="pandas_peer_checks", size=args.size, features=features,

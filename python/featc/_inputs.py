@@ -1,9 +1,18 @@
 """What featc accepts as tables: pyarrow, pandas, polars, a dict of columns, anything
 with the Arrow C stream interface, or (where a file is allowed) a path."""
 import os
-from typing import Any, Union
+from typing import Any, List, Optional, Sequence, Union
 
 import pyarrow as pa
+
+
+def feature_names(features: Union[None, str, Sequence[str]]) -> Optional[List[str]]:
+    """Features as a list of names: one name, several, or None (every feature)."""
+    if features is None:
+        return None
+    if isinstance(features, str):
+        return [features]
+    return list(features)
 
 
 def is_path(obj: Any) -> bool:

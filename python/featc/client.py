@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import pyarrow as pa
 
-from ._inputs import to_arrow
+from ._inputs import feature_names, to_arrow
 from ._time import to_micros
 from .errors import RemoteDataError, RemoteUnknownNameError, RequestError
 from .online import rows_with_request
@@ -32,12 +32,6 @@ _UNKNOWN = {"unknown_feature", "unknown_service", "unknown_source"}
 _DATA = {"missing_column", "unknown_column", "bad_value", "refused", "missing_key_column"}
 
 
-def _names(features: Union[None, str, Sequence[str]]):
-    if features is None:
-        return None
-    if isinstance(features, str):
-        return [features]
-    return list(features)
 
 
 def _ipc(data: Union[pa.Table, pa.RecordBatchReader]) -> pa.Buffer:
@@ -168,7 +162,7 @@ class Client:
         params = {}
         if service is not None:
             params["feature_service"] = service
-        names = _names(features)
+        names = feature_names(features)
         if names is not None:
             params["features"] = ",".join(names)
         if at is not None:

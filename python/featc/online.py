@@ -4,16 +4,10 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 import pyarrow as pa
 
-from ._inputs import to_arrow
+from ._inputs import feature_names, to_arrow
 from ._time import to_micros
 
 
-def _names(features: Union[None, str, Sequence[str]]):
-    if features is None:
-        return None
-    if isinstance(features, str):
-        return [features]
-    return list(features)
 
 
 def rows_with_request(entities: Any, request: Any) -> pa.Table:
@@ -82,7 +76,7 @@ class OnlineStore:
         if service is not None and features is not None:
             raise TypeError("get: give service or features, not both")
         rows = rows_with_request(entities, request)
-        return self._inner.get(rows, service, _names(features), to_micros(at), statuses)
+        return self._inner.get(rows, service, feature_names(features), to_micros(at), statuses)
 
     def metrics(self) -> Dict[str, Any]:
         """Counters: events, late, dead_lettered, null_keys, entities, state_bytes,

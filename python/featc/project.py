@@ -1,11 +1,12 @@
 """`featc.Project`: a compiled project, its training sets and its online store."""
+import datetime as dt
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import pyarrow as pa
 
 from . import _featc
-from ._inputs import to_arrow, with_pandas_hint
+from ._inputs import feature_names, to_arrow, with_pandas_hint
 from .errors import DataError
 from ._progress import reporter
 from ._time import timedelta_of
@@ -14,12 +15,6 @@ from .online import OnlineStore
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _names(features: Union[None, str, Sequence[str]]) -> Optional[List[str]]:
-    if features is None:
-        return None
-    if isinstance(features, str):
-        return [features]
-    return list(features)
 
 
 def _durations(value: Any) -> Any:
@@ -97,7 +92,7 @@ class Project:
         callback, close = reporter(progress)
         try:
             table, null_keys = self._inner.training_set(
-                spine_arrow, service, _names(features), bound, spine_time, callback, batch_size
+                spine_arrow, service, feature_names(features), bound, spine_time, callback, batch_size
             )
         except DataError as e:
             raise with_pandas_hint(e, [spine, *(sources or {}).values()]) from None
@@ -125,7 +120,7 @@ class Project:
         source's allowed lateness (a `timedelta`)."""
         floor = 0
         if min_lateness is not None:
-            floor = min_lateness // __import__("datetime").timedelta(microseconds=1)
+            floor = min_lateness // dt.timedelta(microseconds=1)
         inner = self._inner.online(None if state is None else os.fspath(state), late, floor)
         return OnlineStore(inner)
 
