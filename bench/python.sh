@@ -11,7 +11,10 @@
 #   binding.py      the CLI, training_set from paths, + the CLI's Parquet write, from
 #                   pyarrow Tables, pandas and polars frames (overhead of the binding)
 #   peer_pandas.py  featc against pandas merge_asof on the 27 features pandas expresses
-#   peer_feast.py   featc against Feast on the 5 features Feast expresses
+#   peer_feast.py   featc against Feast on the 5 features Feast expresses, with
+#                   Feast's duckdb and its default dask offline store
+#   online.py       online reads from Python: the embedded store, and featc.Client
+#                   on a featc serve over loopback
 # appending JSON lines to bench-data/python-results.jsonl, and prints the table
 # (bench/python/report.py) that BENCHMARKS.md shows.
 #
@@ -20,7 +23,9 @@
 # pyarrow, Feast) and builds featc and its wheel in release (the figures mean nothing
 # for a development build).
 #
-# Environment: SEED=7 SPINE=1e5 (data), RUNS=5 (rounds per variant), PYTHON=python3,
+# Environment: SEED=7 SPINE=1e5 (data), RUNS=5 (rounds per variant), FEAST_RUNS=3
+# and FEAST_DASK_RUNS=1 (Feast's rounds), READS=2000 (online reads per shape),
+# PYTHON=python3,
 # FEATC_WHEEL (a wheel to install instead of building one).
 set -euo pipefail
 
@@ -29,6 +34,9 @@ cd "$ROOT"
 SEED="${SEED:-7}"
 SPINE="${SPINE:-1e5}"
 RUNS="${RUNS:-5}"
+READS="${READS:-2000}"
+FEAST_RUNS="${FEAST_RUNS:-3}"
+FEAST_DASK_RUNS="${FEAST_DASK_RUNS:-1}"
 PYTHON="${PYTHON:-python3}"
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(1e6)
@@ -68,7 +76,14 @@ for size in "${SIZES[@]}"; do
     (cd bench/python && "$PY" binding.py --featc "$FEATC" --data "$dir" --size "$size" --runs "$RUNS" --results "$RESULTS")
     echo "== $size: pandas merge_asof" >&2
     (cd bench/python && "$PY" peer_pandas.py --data "$dir" --size "$size" --runs "$RUNS" --results "$RESULTS")
-    echo "== $size: Feast get_historical_features" >&2
-    (cd bench/python && FEAST_USAGE=False "$PY" peer_feast.py --data "$dir" --size "$size" --runs "$RUNS" --results "$RESULTS")
+    # Feast's default (dask) offline store takes about 11 minutes a run at 1e6: one run.
+    for store in duckdb dask; do
+        echo "== $size: Feast get_historical_features, $store offline store" >&2
+        runs="$FEAST_RUNS"; [ "$store" = dask ] && runs="$FEAST_DASK_RUNS"
+        (cd bench/python && FEAST_USAGE=False "$PY" peer_feast.py --data "$dir" --size "$size" \
+            --runs "$runs" --offline-store "$store" --results "$RESULTS")
+    done
+    echo "== $size: online reads, embedded and through featc serve" >&2
+    (cd bench/python && "$PY" online.py --featc "$FEATC" --data "$dir" --size "$size" --reads "$READS" --results "$RESULTS")
 done
 "$PY" bench/python/report.py "$RESULTS"

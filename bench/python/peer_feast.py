@@ -4,8 +4,8 @@ synthetic features that Feast expresses.
     python peer_feast.py --data bench-data/synth_1e6_seed7_spine1e5 --size 1e6 --runs 3 \
         --results results.jsonl
 
-Feast (0.67, local provider, its `dask` offline store: what `feast init` sets up)
-joins each spine row to the latest row of a feature view's source at or before the
+Feast (0.67, local provider; `--offline-store dask`, what `feast init` sets up, or
+`duckdb`, Feast's DuckDB offline store through ibis) joins each spine row to the latest row of a feature view's source at or before the
 row's time and within the view's ttl. It computes no aggregation: of the 32 synthetic
 features it expresses the five `last(x) [over W]` ones, each as a feature view of its
 own over a source prepared for it (pandas, before the timer, not counted):
@@ -16,7 +16,9 @@ own over a source prepared for it (pandas, before the timer, not counted):
 - one row per (user, time), the greatest value, because Feast breaks ties on time
   arbitrarily and featc takes the greatest value;
 - ttl `W - 1us`, because Feast keeps rows at exactly `t - ttl` and featc's window
-  `(t - W, t]` does not; no ttl for lifetime features.
+  `(t - W, t]` does not (with the dask store; the duckdb store refuses such a ttl, so
+  there it is `W`, and rows with an event at exactly `t - W` differ); no ttl for
+  lifetime features.
 
 Timed (median of --runs, inputs in memory for both): `store.get_historical_features(
 entity_df, features).to_df()` on the spine (with a row number column, to restore
@@ -69,8 +71,19 @@ def prepare_sources(events: pd.DataFrame, folder: Path) -> dict[str, Path]:
     return paths
 
 
-def make_store(folder: Path, sources: dict[str, Path]):
-    """A Feast repository in `folder` with one entity and one view per feature."""
+def ttl(window: timedelta | None, offline_store: str) -> timedelta:
+    """A view's ttl: none for a lifetime feature; `W - 1us`, so that Feast's rows at
+    or after `t - ttl` are featc's `(t - W, t]`; but the duckdb store (through ibis)
+    refuses a ttl with microseconds, so it gets `W` and keeps rows at exactly `t - W`
+    that featc leaves out (the check counts them)."""
+    if window is None:
+        return timedelta(0)
+    return window if offline_store == "duckdb" else window - US
+
+
+def make_store(folder: Path, sources: dict[str, Path], offline_store: str):
+    """A Feast repository in `folder` with one entity and one view per feature, over
+    the offline store `offline_store` (`dask` or `duckdb`)."""
     from feast import Entity, FeatureStore, FeatureView, Field, FileSource, ValueType
     from feast.types import Bool, Float64, String
 
@@ -79,7 +92,7 @@ def make_store(folder: Path, sources: dict[str, Path]):
         "registry: registry.db\n"
         "provider: local\n"
         "online_store:\n  type: sqlite\n  path: online.db\n"
-        "offline_store:\n  type: dask\n"
+        f"offline_store:\n  type: {offline_store}\n"
         "entity_key_serialization_version: 3\n"
     )
     user = Entity(name="user", join_keys=["user_id"], value_type=ValueType.INT64)
@@ -91,7 +104,7 @@ def make_store(folder: Path, sources: dict[str, Path]):
             FeatureView(
                 name=f"{name}_view",
                 entities=[user],
-                ttl=(window - US) if window is not None else timedelta(0),
+                ttl=ttl(window, offline_store),
                 schema=[Field(name=name, dtype=types[column])],
                 source=source,
                 online=False,
@@ -108,6 +121,7 @@ def main() -> None:
     ap.add_argument("--size", required=True)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--results")
+    ap.add_argument("--offline-store", default="dask", choices=["dask", "duckdb"])
     args = ap.parse_args()
 
     features = [name for name, *_ in LASTS]
@@ -116,7 +130,7 @@ def main() -> None:
     spine_df, events_df = spine_pa.to_pandas(), events_pa.to_pandas()
 
     folder = Path(tempfile.mkdtemp(prefix="featc-feast-"))
-    store, refs = make_store(folder, prepare_sources(events_df, folder))
+    store, refs = make_store(folder, prepare_sources(events_df, folder), args.offline_store)
     entity_df = pd.DataFrame(
         {
             "user_id": spine_df["user_id"],
@@ -132,9 +146,10 @@ def main() -> None:
     def run_feast():
         return store.get_historical_features(entity_df=entity_df, features=refs).to_df()
 
-    times, last = rounds({"featc": run_featc, "feast": run_feast}, args.runs)
-    emit_times(args.results, times, args.size, prefix="feast_peer:", features=len(features))
-    featc_table, feast_df = last["featc"], last["feast"]
+    feast = f"feast_{args.offline_store}"
+    times, last = rounds({"featc": run_featc, feast: run_feast}, args.runs)
+    emit_times(args.results, times, args.size, prefix=f"{feast}_peer:", features=len(features))
+    featc_table, feast_df = last["featc"], last[feast]
     # Spine order, featc's types (Feast gives NaN for a missing float, None or NaN
     # for the others), for the comparison only.
     feast_df = feast_df.sort_values("spine_row").reset_index(drop=True)
@@ -147,7 +162,7 @@ def main() -> None:
             cols.append(featc_table.column(field.name))
     feast_table = pa.Table.from_arrays(cols, schema=pa.schema([pa.field(f.name, f.type) for f in featc_table.schema]))
     verdict = compare_tables(featc_table, feast_table, features)
-    emit(args.results, what="feast_peer_checks", size=args.size, features=features, check=verdict)
+    emit(args.results, what=f"{feast}_peer_checks", size=args.size, features=features, check=verdict)
 
 
 if __name__ == "__main__":

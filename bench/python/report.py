@@ -36,6 +36,13 @@ def main() -> None:
             runs = ", ".join(f"{t:.3f}" for t in r["runs"])
             feats = f" ({r['features']} features)" if "features" in r else ""
             print(f"| {size} | {what}{feats} | {r['median']:.3f} | {runs} | {ratio} |")
+    online = [r for r in records if "p50_us" in r]
+    if online:
+        print()
+        print("| size | online read | entities | reads | p50 us | p99 us |")
+        print("|---|---|---|---|---|---|")
+        for r in online:
+            print(f"| {r['size']} | {r['what'].split(':')[1]} | {r['entities']} | {r['reads']} | {r['p50_us']} | {r['p99_us']} |")
     print()
     by_size = defaultdict(list)
     for c in checks:
