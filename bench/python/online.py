@@ -19,6 +19,7 @@ import argparse
 import random
 import subprocess
 import time
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,7 +44,8 @@ def main() -> None:
     ap.add_argument("--results")
     args = ap.parse_args()
 
-    events = pq.read_table(f"{args.data}/events.parquet")
+    data = Path(args.data).resolve()
+    events = pq.read_table(data / "events.parquet")
     events = events.take(pc.sort_indices(events, sort_keys=[("ts", "ascending")]))
     at = events.column("ts")[-1].value
     users = pc.unique(events.column("user_id")).to_pylist()
@@ -52,12 +54,15 @@ def main() -> None:
     for start in range(0, events.num_rows, 100_000):
         store.push("events", events.slice(start, 100_000))
     server = subprocess.Popen(
-        [args.featc, "serve", str(CASE), "--bootstrap", "--source", f"events={args.data}/events.parquet",
+        [args.featc, "serve", str(CASE), "--bootstrap", "--source", f"events={data / 'events.parquet'}",
          "--clock", "events", "--listen", "127.0.0.1:0", "--quiet"],
         stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )
     try:
-        url = server.stdout.readline().split()[-1]
+        line = server.stdout.readline()
+        if not line:
+            raise SystemExit(f"featc serve did not start (exit {server.wait()})")
+        url = line.split()[-1]
         client = featc.Client(url)
         client.wait_ready(timeout=600)
         rng = random.Random(7)

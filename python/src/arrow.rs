@@ -30,6 +30,16 @@ pub fn one_batch(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<RecordBatch> {
         .map_err(|e| crate::errors::error(obj.py(), "DataError", format!("{what}: {e}")))
 }
 
+/// One batch as a `pyarrow.Table`. A read answers one batch: exporting it alone
+/// hands pyarrow its schema once (`to_table` exports the schema beside the batches,
+/// which doubles the cost of a wide one-row answer).
+pub fn batch_to_table<'py>(py: Python<'py>, batch: RecordBatch) -> PyResult<Bound<'py, PyAny>> {
+    let batch = batch.into_pyarrow(py)?;
+    py.import("pyarrow")?
+        .getattr("Table")?
+        .call_method1("from_batches", (vec![batch],))
+}
+
 /// `batches` as a `pyarrow.Table` of `schema`.
 pub fn to_table<'py>(
     py: Python<'py>,

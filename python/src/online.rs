@@ -130,7 +130,7 @@ impl OnlineStore {
             read.into_batch(at, statuses)
                 .map_err(|e| Failure::Other("Error", e.to_string()))
         })?;
-        crate::arrow::to_table(py, batch.schema(), vec![batch])
+        crate::arrow::batch_to_table(py, batch)
     }
 
     /// The runtime's counters, and the store's watermarks per source (µs, None
