@@ -53,13 +53,8 @@ pub fn arrow_list_type(ty: ListType) -> ArrowType {
 }
 
 /// The Arrow column of type `arrow_list_type(ty)` of one value per row (a list or
-/// null). `strings` maps int64 items back to strings for a string list whose items
-/// were fed as dictionary ids (`batch::values`). The error names what did not fit.
-pub fn list_array(
-    ty: ListType,
-    values: &[Value],
-    strings: Option<&[String]>,
-) -> Result<ArrayRef, String> {
+/// null). The error names what did not fit.
+pub fn list_array(ty: ListType, values: &[Value]) -> Result<ArrayRef, String> {
     let mut offsets: Vec<i32> = Vec::with_capacity(values.len() + 1);
     offsets.push(0);
     let mut valid: Vec<bool> = Vec::with_capacity(values.len());
@@ -68,7 +63,7 @@ pub fn list_array(
     for v in values {
         match v {
             Value::Null => valid.push(false),
-            Value::List(l) if l.list_type() == ty || fed_ids(l, ty, strings) => {
+            Value::List(l) if l.list_type() == ty => {
                 items.extend(l.items.iter());
                 if let Some(c) = &l.counts {
                     counts.extend(c.iter().copied());
@@ -87,7 +82,7 @@ pub fn list_array(
             .map_err(|_| format!("a {} column of more than 2^31 items", ty.name()))?;
         offsets.push(end);
     }
-    let child = scalar_array(ty.item, &items, strings)?;
+    let child = scalar_array(ty.item, &items)?;
     let child: ArrayRef = if ty.counted {
         if counts.len() != items.len() {
             return Err("a counted list without one count per item".to_string());
@@ -111,21 +106,8 @@ pub fn list_array(
     Ok(Arc::new(array))
 }
 
-/// True when `l` is a list of type `ty` except that its string items are still
-/// dictionary ids (`Int64`) that `strings` maps back.
-fn fed_ids(l: &List, ty: ListType, strings: Option<&[String]>) -> bool {
-    strings.is_some()
-        && ty.item == Scalar::String
-        && l.item == Scalar::Int64
-        && l.counts.is_some() == ty.counted
-}
-
 /// The items as an Arrow array of `item`'s type; none is null.
-fn scalar_array(
-    item: Scalar,
-    items: &[&Value],
-    strings: Option<&[String]>,
-) -> Result<ArrayRef, String> {
+fn scalar_array(item: Scalar, items: &[&Value]) -> Result<ArrayRef, String> {
     let wrong = |v: &Value| format!("a list of {} got a {} item", item.name(), v.variant_name());
     macro_rules! build {
         ($builder:expr, $variant:ident) => {{
@@ -150,15 +132,9 @@ fn scalar_array(
         Scalar::String => {
             let mut b = StringBuilder::with_capacity(items.len(), items.len() * 8);
             for v in items {
-                match (v, strings) {
-                    (Value::String(s), _) => b.append_value(s.as_ref()),
-                    (Value::Int64(id), Some(dict)) => {
-                        match usize::try_from(*id).ok().and_then(|i| dict.get(i)) {
-                            Some(s) => b.append_value(s),
-                            None => return Err(format!("string id {id} out of its dictionary")),
-                        }
-                    }
-                    (v, _) => return Err(wrong(v)),
+                match v {
+                    Value::String(s) => b.append_value(s.as_ref()),
+                    v => return Err(wrong(v)),
                 }
             }
             Arc::new(b.finish())
@@ -364,7 +340,7 @@ mod tests {
             Value::Null,
             Value::List(Arc::new(List::empty(ty))),
         ];
-        let array = list_array(ty, &values, None).unwrap();
+        let array = list_array(ty, &values).unwrap();
         assert_eq!(array.data_type(), &arrow_list_type(ty));
         assert_eq!(list_type_of(array.data_type()), Some(ty));
         for (row, v) in values.iter().enumerate() {
@@ -379,18 +355,17 @@ mod tests {
     }
 
     #[test]
-    fn counted_lists_and_dictionary_ids() {
+    fn counted_lists() {
         let ty = ListType {
             item: Scalar::String,
             counted: true,
         };
         let fed = list(
-            Scalar::Int64,
-            vec![Value::Int64(1), Value::Int64(0)],
+            Scalar::String,
+            vec![Value::String("b\"".into()), Value::String("a".into())],
             Some(vec![3, 1]),
         );
-        let dict = vec!["a".to_string(), "b\"".to_string()];
-        let array = list_array(ty, &[fed], Some(&dict)).unwrap();
+        let array = list_array(ty, &[fed]).unwrap();
         let Some(Value::List(l)) = list_at(array.as_ref(), ty, 0) else {
             panic!("not a list")
         };
@@ -412,6 +387,6 @@ mod tests {
             json_text(&times),
             r#"["2024-03-01T12:00:00Z","1970-01-01T00:00:00.000250Z"]"#
         );
-        assert!(list_array(ty, &[Value::Int64(1)], None).is_err());
+        assert!(list_array(ty, &[Value::Int64(1)]).is_err());
     }
 }

@@ -22,10 +22,8 @@
 //!    batch == stream on generated projects);
 //! 8. `compiler/src/import/project.rs` when the JSON spec format names it.
 //!
-//! A list-valued aggregation (`last_k`, `first_k`, `top_k`) also passes through
-//! `batch::values::returns_input` when its items are input values (strings fed as
-//! dictionary ids are mapped back there); its values reach every output through
-//! `crate::list`.
+//! A list-valued aggregation's (`last_k`, `first_k`, `top_k`) values reach every
+//! output through `crate::list`.
 
 mod avg;
 mod by_time;

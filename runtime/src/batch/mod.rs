@@ -1,17 +1,21 @@
 //! The batch path: a featc `PointInTime` extension node in a DataFusion plan, its
-//! physical operator, and the session that knows how to plan it.
+//! physical operators, and the session that knows how to plan them.
 //!
 //! `compiler::lower::batch` builds the logical plan (scans, one projection per
-//! (source, entity key) group, the node); `session_context` runs it. The per-key work
-//! goes through `window::KeyState`, the same state the streaming path uses.
+//! (source, entity key) group, the node); `planner` makes it a partitioned physical
+//! plan (per group: `input_exec`, `spine_exec`, `merge_exec` running `merge`; then
+//! `assemble_exec`); `session_context` runs it with a memory limit, spilling sorts to
+//! disk. The per-key work goes through `window::KeyState`, the same state the
+//! streaming path uses.
 
-pub mod exec;
-pub mod group;
-pub mod keys;
+pub mod assemble_exec;
+pub mod input_exec;
+pub mod merge;
+pub mod merge_exec;
 pub mod node;
 pub mod planner;
+pub mod spine_exec;
 pub mod timing;
-pub mod values;
 
 use std::sync::Arc;
 
@@ -23,7 +27,8 @@ use datafusion::optimizer::optimize_projections::OptimizeProjections;
 use datafusion::physical_plan::{execute_stream, ExecutionPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-pub use exec::{PitSpec, PointInTimeExec};
+pub use assemble_exec::AssembleExec;
+pub use merge_exec::GroupMergeExec;
 pub use node::PointInTime;
 
 /// A session that plans `PointInTime` nodes and reads sources the way `io` expects.
@@ -33,6 +38,13 @@ pub use node::PointInTime;
 /// exactly as lowered (e.g. `x + 0.0` is not folded to `x`, which differs for -0.0),
 /// the same way `expr::evaluate` evaluates them on the streaming path.
 pub fn session_state(config: SessionConfig) -> SessionState {
+    // A partition's events are sorted in one piece up to this size: sorted batch by
+    // batch and merged, many small batches (a small `batch_size`) make the merge
+    // quadratic in their number (each output batch interleaves every input batch).
+    let config = config.set_usize(
+        "datafusion.execution.sort_in_place_threshold_bytes",
+        SORT_IN_PLACE_BYTES,
+    );
     SessionStateBuilder::new()
         .with_config(crate::io::configure(config))
         .with_default_features()
@@ -40,6 +52,9 @@ pub fn session_state(config: SessionConfig) -> SessionState {
         .with_query_planner(Arc::new(planner::FeatcQueryPlanner))
         .build()
 }
+
+/// See `session_state`.
+const SORT_IN_PLACE_BYTES: usize = 64 << 20;
 
 /// `session_state` wrapped in a context.
 pub fn session_context(config: SessionConfig) -> SessionContext {
@@ -58,26 +73,24 @@ pub async fn execute(
     Ok((physical, stream))
 }
 
-/// Rows skipped for a null key, per group (`(group description, count)`), read from
-/// the `PointInTimeExec` nodes of an executed physical plan.
+/// Rows skipped for a null key, per group (`(group description, count)`, in group
+/// order), read from the `GroupMergeExec` nodes of an executed physical plan.
 pub fn null_key_counts(plan: &Arc<dyn ExecutionPlan>) -> Vec<(String, usize)> {
     let mut out = Vec::new();
     collect_null_keys(plan, &mut out);
-    out
+    out.sort_by_key(|(g, _, _)| *g);
+    out.into_iter().map(|(_, name, n)| (name, n)).collect()
 }
 
-fn collect_null_keys(plan: &Arc<dyn ExecutionPlan>, out: &mut Vec<(String, usize)>) {
-    if let Some(pit) = (plan.as_ref() as &dyn std::any::Any).downcast_ref::<PointInTimeExec>() {
-        let metrics = pit.metrics().unwrap_or_default();
-        for (g, group) in pit.spec().plan.groups.iter().enumerate() {
-            let name = exec::null_key_metric(g);
-            let n = metrics
-                .iter()
-                .filter(|m| m.value().name() == name)
-                .map(|m| m.value().as_usize())
-                .sum();
-            out.push((group.describe(), n));
-        }
+fn collect_null_keys(plan: &Arc<dyn ExecutionPlan>, out: &mut Vec<(usize, String, usize)>) {
+    if let Some(merge) = (plan.as_ref() as &dyn std::any::Any).downcast_ref::<GroupMergeExec>() {
+        let metrics = merge.metrics().unwrap_or_default();
+        let n = metrics
+            .iter()
+            .filter(|m| m.value().name() == merge_exec::NULL_KEY_METRIC)
+            .map(|m| m.value().as_usize())
+            .sum();
+        out.push((merge.index(), merge.group().describe(), n));
     }
     for child in plan.children() {
         collect_null_keys(child, out);

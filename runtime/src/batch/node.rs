@@ -23,6 +23,14 @@ use crate::plan::Plan;
 /// Name of a group input's event-time column.
 pub const TIME_COLUMN: &str = "__ts";
 
+/// Name of a spine row's number (its position in the spine, from 0) in the inputs and
+/// outputs of a group's merge.
+pub const ROW_COLUMN: &str = "__row";
+
+/// Name of the time (µs, int64) a group reads its state at for a spine row: the row's
+/// time, less the source's delay.
+pub const SPINE_TIME: &str = "__t";
+
 /// Name of a group input's `i`-th key column (in entity key order).
 pub fn key_column(i: usize) -> String {
     format!("__key{i}")

@@ -1,5 +1,10 @@
 //! Planning `PointInTime` nodes: an `ExtensionPlanner` for DataFusion's physical
 //! planner and the `QueryPlanner` a featc session installs to use it.
+//!
+//! A node becomes, per group, a `GroupMergeExec` over the group's evaluated events
+//! (`GroupInputExec`) and its view of the spine (`GroupSpineExec`), all under one
+//! `AssembleExec`. The merges' needs (inputs co-partitioned by key and sorted) are
+//! met by DataFusion's physical optimizer afterwards, as for a sort-merge join.
 
 use std::sync::Arc;
 
@@ -12,8 +17,11 @@ use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 
-use super::exec::PointInTimeExec;
+use super::assemble_exec::AssembleExec;
+use super::input_exec::GroupInputExec;
+use super::merge_exec::GroupMergeExec;
 use super::node::PointInTime;
+use super::spine_exec::GroupSpineExec;
 
 /// Plans `PointInTime` as `PointInTimeExec`; other nodes are left to other planners.
 #[derive(Debug, Default)]
@@ -31,13 +39,46 @@ impl ExtensionPlanner for PointInTimePlanner {
         _planning_ctx: &PhysicalPlanningContext,
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
         match node.as_any().downcast_ref::<PointInTime>() {
-            Some(pit) => Ok(Some(Arc::new(PointInTimeExec::try_new(
-                pit,
-                physical_inputs.to_vec(),
-            )?))),
+            Some(pit) => Ok(Some(plan_point_in_time(pit, physical_inputs)?)),
             None => Ok(None),
         }
     }
+}
+
+/// The physical plan of `node` over its physical inputs (spine first).
+pub fn plan_point_in_time(
+    node: &PointInTime,
+    inputs: &[Arc<dyn ExecutionPlan>],
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let (spine, events) = inputs.split_first().ok_or_else(|| {
+        datafusion::error::DataFusionError::Internal("PointInTime without a spine".into())
+    })?;
+    let plan = Arc::new(node.plan.clone());
+    let mut children: Vec<Arc<dyn ExecutionPlan>> = vec![Arc::clone(spine)];
+    for (g, (group, input)) in plan.groups.iter().zip(events).enumerate() {
+        let group = Arc::new(group.clone());
+        let events = Arc::new(GroupInputExec::try_new(
+            Arc::clone(&group),
+            Arc::clone(input),
+        )?);
+        let rows = Arc::new(GroupSpineExec::try_new(
+            Arc::clone(&group),
+            node.spine_time.clone(),
+            Arc::clone(spine),
+        )?);
+        children.push(Arc::new(GroupMergeExec::try_new(g, group, events, rows)?));
+    }
+    let schema = Arc::new(
+        datafusion::logical_expr::UserDefinedLogicalNodeCore::schema(node)
+            .as_arrow()
+            .clone(),
+    );
+    Ok(Arc::new(AssembleExec::try_new(
+        plan,
+        node.spine_time.clone(),
+        schema,
+        children,
+    )?))
 }
 
 /// DataFusion's default planner with featc's extension planner.

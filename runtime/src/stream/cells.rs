@@ -190,7 +190,7 @@ impl ValuesBuilder {
             ValuesBuilder::String(b) => Arc::new(b.finish()),
             ValuesBuilder::Bool(b) => Arc::new(b.finish()),
             ValuesBuilder::Timestamp(b) => Arc::new(b.finish()),
-            ValuesBuilder::List(ty, b) => crate::list::list_array(*ty, &std::mem::take(b), None)?,
+            ValuesBuilder::List(ty, b) => crate::list::list_array(*ty, &std::mem::take(b))?,
         })
     }
 }

@@ -23,7 +23,7 @@ pub(crate) mod cells;
 mod changes;
 mod dead_letter;
 mod derived;
-mod encode;
+pub(crate) mod encode;
 mod error;
 mod freshness;
 pub mod graph;

@@ -47,8 +47,12 @@ pub fn compile(sources: &[SourceFile]) -> Project {
     }
 }
 
+/// A session's configuration: `batch_size` rows per batch (DataFusion's default when
+/// None); partitions from the batch size, so that the tests that vary one vary both
+/// (1 to 4: the merges run one per partition, and the answer must not change).
 pub fn config(batch_size: Option<usize>) -> SessionConfig {
-    let config = SessionConfig::new();
+    let partitions = batch_size.map_or(2, |n| 1 + n % 4);
+    let config = SessionConfig::new().with_target_partitions(partitions);
     match batch_size {
         Some(n) => config.with_batch_size(n),
         None => config,

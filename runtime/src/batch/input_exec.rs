@@ -1,0 +1,199 @@
+//! `GroupInputExec`: a group's events as its merge reads them. Each batch of the
+//! source (projected to the columns the group reads) becomes the key columns (as the
+//! keys' types), the time, and the plan's inputs and predicates evaluated
+//! (`SlotEvaluator`, the code the streaming path runs), named as `node` names them.
+//! One batch in, one batch out, partition by partition: order and partitioning are
+//! the input's.
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
+};
+use futures::StreamExt;
+
+use super::node::{input_column, key_column, predicate_column, TIME_COLUMN};
+use crate::expr::{arrow_type, slots::SlotEvaluator, timestamp_type};
+use crate::plan::GroupPlan;
+
+pub struct GroupInputExec {
+    group: Arc<GroupPlan>,
+    slots: Arc<SlotEvaluator>,
+    input: Arc<dyn ExecutionPlan>,
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
+}
+
+impl fmt::Debug for GroupInputExec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupInputExec")
+            .field("group", &self.group.describe())
+            .field("input", &self.input)
+            .finish()
+    }
+}
+
+impl GroupInputExec {
+    pub fn try_new(group: Arc<GroupPlan>, input: Arc<dyn ExecutionPlan>) -> Result<Self> {
+        let slots = SlotEvaluator::new(Arc::clone(&group), &input.schema())
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        Ok(Self::with_slots(group, Arc::new(slots), input))
+    }
+
+    /// The node over `input` with its expressions already compiled for `input`'s
+    /// schema (the physical optimizer replaces a node's inputs many times; a deep
+    /// expression is compiled once).
+    fn with_slots(
+        group: Arc<GroupPlan>,
+        slots: Arc<SlotEvaluator>,
+        input: Arc<dyn ExecutionPlan>,
+    ) -> Self {
+        let mut fields: Vec<Field> = Vec::new();
+        for (i, k) in group.keys.iter().enumerate() {
+            fields.push(Field::new(key_column(i), arrow_type(k.ty), true));
+        }
+        fields.push(Field::new(TIME_COLUMN, timestamp_type(), true));
+        for (i, e) in group.inputs.iter().enumerate() {
+            fields.push(Field::new(input_column(i), arrow_type(e.ty), true));
+        }
+        for i in 0..group.predicates.len() {
+            fields.push(Field::new(
+                predicate_column(i),
+                datafusion::arrow::datatypes::DataType::Boolean,
+                true,
+            ));
+        }
+        let schema = Arc::new(Schema::new(fields));
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            input.output_partitioning().clone(),
+            input.pipeline_behavior(),
+            input.boundedness(),
+        );
+        GroupInputExec {
+            group,
+            slots,
+            input,
+            schema,
+            properties: Arc::new(properties),
+        }
+    }
+
+    pub fn group(&self) -> &Arc<GroupPlan> {
+        &self.group
+    }
+}
+
+impl DisplayAs for GroupInputExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "GroupInputExec: {}, inputs={}, predicates={}",
+            self.group.describe(),
+            self.group.inputs.len(),
+            self.group.predicates.len()
+        )
+    }
+}
+
+impl ExecutionPlan for GroupInputExec {
+    fn name(&self) -> &str {
+        "GroupInputExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        vec![true]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        match (children.pop(), children.is_empty()) {
+            (Some(input), true) if input.schema() == self.input.schema() => Ok(Arc::new(
+                Self::with_slots(Arc::clone(&self.group), Arc::clone(&self.slots), input),
+            )),
+            (Some(input), true) => Ok(Arc::new(Self::try_new(Arc::clone(&self.group), input)?)),
+            _ => Err(DataFusionError::Internal(
+                "GroupInputExec has one input".into(),
+            )),
+        }
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let input = self.input.execute(partition, context)?;
+        let slots = Arc::clone(&self.slots);
+        let schema = Arc::clone(&self.schema);
+        let out_schema = Arc::clone(&schema);
+        let stream = input.map(move |batch| evaluated(&slots, &out_schema, &batch?));
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}
+
+/// A batch of a group's events as its merge reads it (see the module docs).
+fn evaluated(
+    slots: &SlotEvaluator,
+    schema: &SchemaRef,
+    batch: &RecordBatch,
+) -> Result<RecordBatch> {
+    let plan = slots.plan();
+    let column = |name: &str| -> Result<ArrayRef> {
+        batch
+            .column_by_name(name)
+            .cloned()
+            .ok_or_else(|| DataFusionError::Internal(format!("group input has no column `{name}`")))
+    };
+    let computed = slots
+        .evaluate(batch)
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for k in &plan.keys {
+        columns.push(column(&k.column)?);
+    }
+    columns.push(column(&plan.time_column)?);
+    columns.extend(computed.inputs);
+    columns.extend(computed.predicates);
+    // Every column as its declared type (keys too, so that they hash and sort as the
+    // spine's keys do; a scan may give a string as a view, a narrower integer...).
+    let columns = columns
+        .into_iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c)
+            } else {
+                Ok(cast(&c, f.data_type())?)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
+}
