@@ -44,9 +44,9 @@ impl Flavor for DataFusion {
                     // A negative length is null in featc, an error in DataFusion.
                     Some(len) => case(
                         vec![(binary(len.clone(), BinaryOperator::Lt, int(0)), null())],
-                        Some(call("substr", vec![s, start, len])),
+                        Some(call("SUBSTR", vec![s, start, len])),
                     ),
-                    None => call("substr", vec![s, start]),
+                    None => call("SUBSTR", vec![s, start]),
                 })
             }
             _ => super::functions::portable(self, func, args, ty),

@@ -30,8 +30,8 @@ pub fn portable<F: Flavor + ?Sized>(
         Function::Pow => call("power", vec![next()?, next()?]),
         // Integers are returned unchanged.
         Function::Floor | Function::Ceil | Function::Round if int_result => next()?,
-        Function::Floor => call("floor", vec![next()?]),
-        Function::Ceil => call("ceil", vec![next()?]),
+        Function::Floor => call("FLOOR", vec![next()?]),
+        Function::Ceil => call("CEIL", vec![next()?]),
         Function::Round => call("round", vec![next()?]),
         Function::Least | Function::Greatest => {
             let name = if func == Function::Least {
