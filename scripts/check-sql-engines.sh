@@ -34,6 +34,8 @@ if [ ! -x "$ENV/bin/python" ] || ! cmp -s "$REQUIREMENTS" "$ENV/requirements.txt
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/featc-sql.XXXXXX")
+# PostgreSQL runs as the postgres user, which must reach its folder inside.
+chmod 755 "$WORK"
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 PGDIR="$WORK/pg"
 stop() {

@@ -213,7 +213,8 @@ def main() -> int:
                     else:
                         raw = conform(run_postgres(sql, tables, ordered, args.pg_port, featc), featc)
                 except Exception as e:  # the engine failed: that is a difference
-                    print(f"{case} on {engine}: FAILED: {e}")
+                    first = "\n  ".join(str(e).strip().splitlines()[:3])
+                    print(f"{case} on {engine}: FAILED: {first}")
                     failed.append((case, engine))
                     continue
                 report = compare.compare(featc, raw, features)

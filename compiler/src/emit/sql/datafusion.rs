@@ -1,11 +1,10 @@
 //! DataFusion's differences: timestamps of any unit cast to microseconds before they
 //! become integers, NaN canonical where values are ordered (DataFusion sorts floats
-//! by IEEE total order, which puts a negative NaN below -inf), and `substr` (which
-//! follows PostgreSQL's positions, as featc does).
+//! by IEEE total order, which puts a negative NaN below -inf); `substr` is refused.
 
-use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr};
+use datafusion::sql::sqlparser::ast::Expr;
 
-use super::ast::{binary, call, case, cast, int, null};
+use super::ast::{call, case, cast};
 use super::dialect::{Dialect, Flavor, SqlType};
 use super::expr::float;
 use crate::ir::{DataType, Function};
@@ -37,18 +36,9 @@ impl Flavor for DataFusion {
 
     fn function(&self, func: Function, args: Vec<(Expr, DataType)>, ty: DataType) -> Option<Expr> {
         match func {
-            Function::Substr => {
-                let mut it = args.into_iter().map(|(e, _)| e);
-                let (s, start) = (it.next()?, it.next()?);
-                Some(match it.next() {
-                    // A negative length is null in featc, an error in DataFusion.
-                    Some(len) => case(
-                        vec![(binary(len.clone(), BinaryOperator::Lt, int(0)), null())],
-                        Some(call("SUBSTR", vec![s, start, len])),
-                    ),
-                    None => call("SUBSTR", vec![s, start]),
-                })
-            }
+            // sqlparser reads `substr(...)` as SQL's `SUBSTRING`, which DataFusion plans
+            // only with its `unicode_expressions` feature (featc builds without it).
+            Function::Substr => None,
             _ => super::functions::portable(self, func, args, ty),
         }
     }

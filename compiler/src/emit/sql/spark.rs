@@ -60,9 +60,10 @@ impl Flavor for Spark {
     }
 
     fn checked_int64(&self, x: Expr, what: &str) -> Expr {
-        let fits = Expr::Between {
+        // `NOT BETWEEN`: a null sum (no value) is null, not an overflow.
+        let overflows = Expr::Between {
             expr: Box::new(x.clone()),
-            negated: false,
+            negated: true,
             low: Box::new(cast(
                 self.string(&i64::MIN.to_string()),
                 self.sql_type(SqlType::Wide),
@@ -74,8 +75,8 @@ impl Flavor for Spark {
             vec![self.string(&format!("featc: {what} overflows int64"))],
         );
         case(
-            vec![(fits, cast(x, self.sql_type(SqlType::Int64)))],
-            Some(cast(fail, self.sql_type(SqlType::Int64))),
+            vec![(overflows, cast(fail, self.sql_type(SqlType::Int64)))],
+            Some(cast(x, self.sql_type(SqlType::Int64))),
         )
     }
 
