@@ -67,6 +67,7 @@ class SparkTimer:
             SparkSession.builder.master("local[2]")
             .appName("featc-bench-sql")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.driver.host", "127.0.0.1")

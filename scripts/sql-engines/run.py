@@ -122,6 +122,7 @@ class Spark:
             SparkSession.builder.master("local[2]")
             .appName("featc-check-sql")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.driver.bindAddress", "127.0.0.1")
