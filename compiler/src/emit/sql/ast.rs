@@ -332,7 +332,7 @@ pub fn query(ctes: Vec<Cte>, body: Select, order_by: Vec<OrderByExpr>) -> Query 
             cte_tables: ctes,
         }),
         body: Box::new(SetExpr::Select(Box::new(body))),
-        order_by: (!order_by.is_empty()).then(|| OrderBy {
+        order_by: (!order_by.is_empty()).then_some(OrderBy {
             kind: OrderByKind::Expressions(order_by),
             interpolate: None,
         }),

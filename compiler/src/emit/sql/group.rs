@@ -300,12 +300,11 @@ pub fn group_sql(
     }
 }
 
-/// Lowers a group's inputs and predicates over the source's columns; each is its SQL
-/// or what blocks it.
-pub fn lower_slots(
-    lowering: &Lowering<'_>,
-    g: &GroupPlan,
-) -> (Vec<Result<Expr, Blocked>>, Vec<Result<Expr, Blocked>>) {
+/// Each slot's SQL, or what blocks it.
+pub type Lowered = Vec<Result<Expr, Blocked>>;
+
+/// Lowers a group's inputs and predicates over the source's columns.
+pub fn lower_slots(lowering: &Lowering<'_>, g: &GroupPlan) -> (Lowered, Lowered) {
     let inputs = g.inputs.iter().map(|e| lowering.lower(e)).collect();
     let predicates = g.predicates.iter().map(|e| lowering.lower(e)).collect();
     (inputs, predicates)
