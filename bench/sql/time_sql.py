@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts" / "sql-engines"))
-from run import ORDER, statements  # noqa: E402
+from run import ORDER, Spark, statements  # noqa: E402
 
 
 def emit(featc: str, dialect: str) -> str:
@@ -61,19 +61,7 @@ def time_duckdb(sql: str, events: Path, spine: Path) -> tuple[float, int]:
 
 class SparkTimer:
     def __init__(self) -> None:
-        from pyspark.sql import SparkSession
-
-        self.session = (
-            SparkSession.builder.master("local[2]")
-            .appName("featc-bench-sql")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.driver.host", "127.0.0.1")
-            .getOrCreate()
-        )
-        self.session.sparkContext.setLogLevel("ERROR")
+        self.session = Spark().session
 
     def time(self, sql: str, events: Path, spine: Path) -> tuple[float, int]:
         self.session.read.parquet(str(events)).createOrReplaceTempView("events")
