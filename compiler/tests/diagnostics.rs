@@ -108,7 +108,12 @@ fn docs_examples_are_fixtures_and_render_as_shown() {
     let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/errors.md"))
         .expect("docs/errors.md");
     let fixtures = fixtures();
-    let examples = docs_examples(&docs);
+    // The SQL emitter's codes (E0040 on) are checked by sql_refusals.rs.
+    let check_codes: Vec<String> = codes().collect();
+    let examples: Vec<_> = docs_examples(&docs)
+        .into_iter()
+        .filter(|(code, ..)| check_codes.contains(code))
+        .collect();
     assert_eq!(
         examples
             .iter()

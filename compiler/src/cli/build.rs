@@ -20,6 +20,9 @@ pub enum Stage {
     Stream,
     /// The streaming graph as JSON, the form `featc_runtime::stream` loads.
     StreamJson,
+    /// One SQL query computing the training set in another engine (`--dialect`);
+    /// see docs/scale-out.md.
+    Sql,
 }
 
 impl Stage {
@@ -31,6 +34,7 @@ impl Stage {
             Stage::Batch => "batch",
             Stage::Stream => "stream",
             Stage::StreamJson => "stream-json",
+            Stage::Sql => "sql",
         }
     }
 }
@@ -41,7 +45,7 @@ impl Stage {
 /// when the project has errors, 2 on usage or IO errors.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  featc build examples/fraud --emit ir\n  featc build examples/fraud --emit ast --out build/"
+    after_help = "Examples:\n  featc build examples/fraud --emit ir\n  featc build examples/fraud --emit ast --out build/\n  featc build examples/fraud --emit sql --dialect duckdb --service fraud_v1 --table transactions=tx"
 )]
 pub struct Args {
     /// `.feat` files, or folders searched recursively for `*.feat` files.
@@ -53,6 +57,8 @@ pub struct Args {
     /// Write `DIR/<stage>.txt` instead of printing to stdout.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub sql: super::sql_emit::SqlArgs,
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -69,7 +75,13 @@ pub fn main(args: Args) -> ExitCode {
         Stage::Batch => super::compile_project(&args.projects)
             .and_then(|(_, p)| featc::print::batch::explain_batch(&p).map_err(super::fail)),
         Stage::Stream | Stage::StreamJson => super::stream_emit::emit(&args),
+        Stage::Sql => super::sql_emit::emit(&args.projects, &args.sql),
     };
+    if args.emit != Stage::Sql {
+        if let Some(flag) = args.sql.given() {
+            return super::fail(format!("{flag} is an option of `--emit sql`"));
+        }
+    }
     let text = match text {
         Ok(text) => text,
         Err(code) => return code,

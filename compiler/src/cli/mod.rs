@@ -19,6 +19,7 @@ pub mod progress;
 pub mod replay;
 pub mod serve;
 pub mod spine_job;
+pub mod sql_emit;
 pub mod stream_emit;
 pub mod training_set;
 

@@ -1,0 +1,174 @@
+//! What differs between the SQL dialects featc emits, as one trait: each dialect's
+//! file (`spark.rs`, `duckdb.rs`, `postgres.rs`, `datafusion.rs`) implements it, and
+//! the shared builder (`script`, `group`, `aggregate`, `expr`) asks it whenever the
+//! dialects part ways. The defaults are the common SQL most of them accept.
+
+use datafusion::sql::sqlparser::ast::{DataType, ExactNumberInfo, Expr};
+use datafusion::sql::sqlparser::dialect as parser;
+
+use super::ast::{self, call, cast};
+use super::expr::float;
+use crate::ir::{self, Function};
+
+/// A target of `featc build --emit sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    Spark,
+    DuckDb,
+    Postgres,
+    DataFusion,
+}
+
+impl Dialect {
+    pub const ALL: [Dialect; 4] = [
+        Dialect::Spark,
+        Dialect::DuckDb,
+        Dialect::Postgres,
+        Dialect::DataFusion,
+    ];
+
+    /// The name `--dialect` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Spark => "spark",
+            Dialect::DuckDb => "duckdb",
+            Dialect::Postgres => "postgres",
+            Dialect::DataFusion => "datafusion",
+        }
+    }
+
+    pub fn by_name(name: &str) -> Option<Dialect> {
+        Dialect::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// The dialect's differences.
+    pub fn flavor(self) -> &'static dyn Flavor {
+        match self {
+            Dialect::Spark => &super::spark::Spark,
+            Dialect::DuckDb => &super::duckdb::DuckDb,
+            Dialect::Postgres => &super::postgres::Postgres,
+            Dialect::DataFusion => &super::datafusion::DataFusion,
+        }
+    }
+
+    /// sqlparser's dialect for it: what the emitted text parses back with.
+    pub fn parser(self) -> Box<dyn parser::Dialect> {
+        match self {
+            Dialect::Spark => Box::new(parser::SparkSqlDialect {}),
+            Dialect::DuckDb => Box::new(parser::DuckDbDialect {}),
+            Dialect::Postgres => Box::new(parser::PostgreSqlDialect {}),
+            Dialect::DataFusion => Box::new(parser::GenericDialect {}),
+        }
+    }
+}
+
+/// The types the emitted SQL casts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlType {
+    Int64,
+    Float64,
+    /// An integer wide enough for an exact sum of int64s: `DECIMAL(38, 0)`.
+    Wide,
+    /// Text, for messages.
+    Text,
+}
+
+/// One dialect's differences (see the module docs).
+pub trait Flavor: Sync {
+    fn dialect(&self) -> Dialect;
+
+    /// How identifiers are quoted.
+    fn quote(&self) -> char {
+        '"'
+    }
+
+    fn sql_type(&self, t: SqlType) -> DataType {
+        match t {
+            SqlType::Int64 => DataType::BigInt(None),
+            SqlType::Float64 => DataType::Double(ExactNumberInfo::None),
+            SqlType::Wide => DataType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 0)),
+            SqlType::Text => DataType::Varchar(None),
+        }
+    }
+
+    /// A timestamp as whole microseconds since the epoch (an int64).
+    fn epoch_us(&self, ts: Expr) -> Expr;
+
+    /// True when `x` (a float64) is a NaN.
+    fn is_nan(&self, x: Expr) -> Expr {
+        call("isnan", vec![x])
+    }
+
+    /// A string literal.
+    fn string(&self, s: &str) -> Expr {
+        ast::string(s)
+    }
+
+    /// An operand of an ordering comparison (`<`, `least`): strings compare by their
+    /// bytes (semantics.md), which a dialect with collations must be told.
+    fn collate(&self, x: Expr, _ty: ir::DataType) -> Expr {
+        x
+    }
+
+    /// A value as `min`, `max`, first/last tie-breaks and percentiles order it
+    /// (semantics.md, "Ordering": every NaN one value above +inf, strings by bytes):
+    /// the dialect's own ordering unless it needs help.
+    fn order_key(&self, x: Expr, ty: ir::DataType) -> Expr {
+        self.collate(x, ty)
+    }
+
+    /// `MIN(x)` or `MAX(x)` of a column of type `ty`.
+    fn min_max(&self, max: bool, x: Expr, _ty: ir::DataType) -> Expr {
+        call(if max { "MAX" } else { "MIN" }, vec![x])
+    }
+
+    /// `x` (an exact integer of type `Wide`) as an int64, failing the query when it
+    /// does not fit (`what` names the value in the error).
+    fn checked_int64(&self, x: Expr, _what: &str) -> Expr {
+        cast(x, self.sql_type(SqlType::Int64))
+    }
+
+    /// A condition that is true, or fails the query with `message` where `bad` holds
+    /// (`message` is a string expression that is not a constant, so no planner
+    /// evaluates it early): by default a failing cast of the message to an integer.
+    fn fail_if(&self, bad: Expr, message: Expr) -> Expr {
+        ast::case(
+            vec![(
+                bad,
+                ast::eq(cast(message, self.sql_type(SqlType::Int64)), ast::int(0)),
+            )],
+            Some(ast::boolean(true)),
+        )
+    }
+
+    /// Canonical values for `count_distinct`'s SQL equality (`-0.0` is `+0.0`, every
+    /// NaN one value), where the dialect's `DISTINCT` compares bits.
+    fn distinct_key(&self, x: Expr, ty: ir::DataType) -> Expr {
+        match ty {
+            ir::DataType::Float64 => ast::case(
+                vec![
+                    (self.is_nan(x.clone()), float(self, f64::NAN)),
+                    (ast::eq(x.clone(), float(self, 0.0)), float(self, 0.0)),
+                ],
+                Some(x),
+            ),
+            _ => x,
+        }
+    }
+
+    /// The row function `func` of checked arguments `args` (with their types), giving
+    /// `ty`; `None` when the dialect has no exact equivalent.
+    fn function(
+        &self,
+        func: Function,
+        args: Vec<(Expr, ir::DataType)>,
+        ty: ir::DataType,
+    ) -> Option<Expr> {
+        super::functions::portable(self, func, args, ty)
+    }
+
+    /// Whether the dialect has float64 `%` (C's `fmod`).
+    fn has_float_mod(&self) -> bool {
+        true
+    }
+}

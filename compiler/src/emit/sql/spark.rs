@@ -1,0 +1,106 @@
+//! Spark SQL's differences: backquoted names, `unix_micros`, `STRING`, string
+//! literals without quotes or backslashes in them (Spark reads `''` as two literals
+//! and `\` as an escape: both are spelled with `chr`), `raise_error` where the
+//! query must fail (a cast that does not fit is null in Spark), and its function
+//! names; `floor`/`ceil` of a float64 give an int64 in Spark and `substr` counts a
+//! negative start from the end, so those are refused.
+
+use datafusion::sql::sqlparser::ast::{BinaryOperator, DataType as SqlDataType, Expr};
+
+use super::ast::{self, binary, call, case, cast, int};
+use super::dialect::{Dialect, Flavor, SqlType};
+use crate::ir::{DataType, Function};
+
+pub struct Spark;
+
+impl Flavor for Spark {
+    fn dialect(&self) -> Dialect {
+        Dialect::Spark
+    }
+
+    fn quote(&self) -> char {
+        '`'
+    }
+
+    fn sql_type(&self, t: SqlType) -> SqlDataType {
+        match t {
+            SqlType::Text => SqlDataType::String(None),
+            SqlType::Int64 => SqlDataType::BigInt(None),
+            SqlType::Float64 => SqlDataType::Double(ast_info()),
+            SqlType::Wide => SqlDataType::Decimal(
+                datafusion::sql::sqlparser::ast::ExactNumberInfo::PrecisionAndScale(38, 0),
+            ),
+        }
+    }
+
+    fn epoch_us(&self, ts: Expr) -> Expr {
+        call("unix_micros", vec![ts])
+    }
+
+    fn string(&self, s: &str) -> Expr {
+        let mut parts: Vec<Expr> = Vec::new();
+        let mut plain = String::new();
+        for c in s.chars() {
+            match c {
+                '\'' | '\\' => {
+                    if !plain.is_empty() {
+                        parts.push(ast::string(&std::mem::take(&mut plain)));
+                    }
+                    parts.push(call("chr", vec![int(c as i64)]));
+                }
+                c => plain.push(c),
+            }
+        }
+        if !plain.is_empty() || parts.is_empty() {
+            parts.push(ast::string(&plain));
+        }
+        let mut it = parts.into_iter();
+        let first = it.next().unwrap_or_else(|| ast::string(""));
+        it.fold(first, |acc, p| binary(acc, BinaryOperator::StringConcat, p))
+    }
+
+    fn checked_int64(&self, x: Expr, what: &str) -> Expr {
+        // `NOT BETWEEN`: a null sum (no value) is null, not an overflow.
+        let overflows = Expr::Between {
+            expr: Box::new(x.clone()),
+            negated: true,
+            low: Box::new(cast(
+                self.string(&i64::MIN.to_string()),
+                self.sql_type(SqlType::Wide),
+            )),
+            high: Box::new(int(i64::MAX)),
+        };
+        let fail = call(
+            "raise_error",
+            vec![self.string(&format!("featc: {what} overflows int64"))],
+        );
+        case(
+            vec![(overflows, cast(fail, self.sql_type(SqlType::Int64)))],
+            Some(cast(x, self.sql_type(SqlType::Int64))),
+        )
+    }
+
+    fn fail_if(&self, bad: Expr, message: Expr) -> Expr {
+        case(
+            vec![(bad, ast::is_null(call("raise_error", vec![message]), false))],
+            Some(ast::boolean(true)),
+        )
+    }
+
+    fn function(&self, func: Function, args: Vec<(Expr, DataType)>, ty: DataType) -> Option<Expr> {
+        let renamed = |name: &str, args: Vec<(Expr, DataType)>| {
+            Some(call(name, args.into_iter().map(|(e, _)| e).collect()))
+        };
+        match func {
+            Function::Floor | Function::Ceil if ty == DataType::Float64 => None,
+            Function::Substr => None,
+            Function::StartsWith => renamed("startswith", args),
+            Function::EndsWith => renamed("endswith", args),
+            _ => super::functions::portable(self, func, args, ty),
+        }
+    }
+}
+
+fn ast_info() -> datafusion::sql::sqlparser::ast::ExactNumberInfo {
+    datafusion::sql::sqlparser::ast::ExactNumberInfo::None
+}

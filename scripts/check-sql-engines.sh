@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The emitted SQL on real engines (docs/scale-out.md, "How it is checked"): for every
+# public case, `featc build --emit sql` in the spark, duckdb and postgres dialects, run
+# on Spark in local mode, on DuckDB over the case's Parquet files and on PostgreSQL
+# (the Parquet data loaded into tables), each result compared with `featc
+# training-set`'s output (floats within 1e-9 relative, the rest exact, nulls in the
+# same places). Exits 1 on any difference, with a report per case and engine.
+#
+# The engines come from a virtualenv of its own, target/sql-engines-env, created from
+# scripts/sql-engines/requirements.txt (pinned pyspark 3.5.8 on the machine's Java 17,
+# duckdb, pyarrow, psycopg) and re-created only when that file changes. PostgreSQL is
+# Debian's (scripts/services/install), started here on 127.0.0.1 only, in a temporary
+# folder, and stopped at the end, also on failure. Uses the CLI `cargo test` built
+# (target/debug/featc, or FEATC_BIN). scripts/test runs this after the Rust tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+ENV="$ROOT/target/sql-engines-env"
+REQUIREMENTS="$ROOT/scripts/sql-engines/requirements.txt"
+FEATC="${FEATC_BIN:-$ROOT/target/debug/featc}"
+CASES=(synthetic marketplace)
+started=$(date +%s)
+
+if [ ! -x "$FEATC" ]; then
+    echo "check-sql-engines: $FEATC is missing: run cargo test --workspace first" >&2
+    exit 1
+fi
+if [ ! -x "$ENV/bin/python" ] || ! cmp -s "$REQUIREMENTS" "$ENV/requirements.txt"; then
+    echo "check-sql-engines: creating $ENV" >&2
+    rm -rf "$ENV"
+    python3 -m venv "$ENV"
+    "$ENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+    cp "$REQUIREMENTS" "$ENV/requirements.txt"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/featc-sql.XXXXXX")
+# PostgreSQL runs as the postgres user, which must reach its folder inside.
+chmod 755 "$WORK"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+PGDIR="$WORK/pg"
+stop() {
+    if [ -f "$PGDIR/data/postmaster.pid" ]; then
+        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop > /dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap stop EXIT
+
+# The expected results and the scripts, per case.
+for case in "${CASES[@]}"; do
+    mkdir -p "$WORK/$case"
+    "$FEATC" training-set "tests/cases/$case" --spine "tests/cases/$case/spine.parquet" \
+        --out "$WORK/$case/featc.parquet" --quiet > /dev/null
+    for dialect in spark duckdb postgres; do
+        "$FEATC" build "tests/cases/$case" --emit sql --dialect "$dialect" > "$WORK/$case/$dialect.sql"
+    done
+done
+
+# PostgreSQL on a free loopback port, owned by the postgres user (initdb refuses root).
+PORT=$("$ENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$PGDIR"
+chown postgres:postgres "$PGDIR"
+runuser -u postgres -- "$PGBIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust -E UTF8 --locale=C > /dev/null
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
+    -o "-p $PORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off" start > /dev/null
+
+status=0
+SPARK_LOCAL_IP=127.0.0.1 TZ=UTC "$ENV/bin/python" scripts/sql-engines/run.py \
+    --work "$WORK" --cases-dir tests/cases --pg-port "$PORT" "${CASES[@]}" || status=$?
+echo "check-sql-engines: $(( $(date +%s) - started )) s" >&2
+exit $status

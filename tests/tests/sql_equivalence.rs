@@ -1,0 +1,359 @@
+//! The `datafusion` dialect's SQL on generated projects and data (tests/src/gen.rs),
+//! run by DataFusion's SQL engine and compared with the reference interpreter on the
+//! features the emitter accepts (refused ones are left out, never compared wrong):
+//! exact but for floats, which agree within 1e-9 relative, and float64 `sum`, `avg`,
+//! `var_pop` and `stddev_pop`, which agree within docs/scale-out.md's bound (computed
+//! from the window's `Σ|x|`, `Σx²` and count, which the reference folds exactly for the
+//! same window). A derived feature reading such a sum is compared where the values it
+//! reads came out bit for bit equal. Where the reference fails, the SQL must fail.
+
+mod batch_common;
+mod sql_common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Float64Type, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::prelude::SessionContext;
+use featc::emit::sql::{Dialect, SqlOptions};
+use featc::ir::{
+    AggKind, BinaryOp, DataType, Expr, ExprKind, Feature, FeatureId, FeatureKind, Function, Meta,
+    Project,
+};
+use featc::SourceFile;
+use featc_runtime::io::time::to_micros;
+use featc_runtime::reference::{evaluate, SpineInput};
+use featc_tests::gen::{case_strategy, GenCase};
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+use sql_common::{accepted, register, run, script, with_order};
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    })
+}
+
+/// The events with every timestamp in UTC microseconds, as featc reads a source.
+fn declared(events: &RecordBatch) -> RecordBatch {
+    let mut columns = events.columns().to_vec();
+    let mut fields: Vec<Field> = events
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    for (column, field) in columns.iter_mut().zip(fields.iter_mut()) {
+        if matches!(field.data_type(), ArrowType::Timestamp(_, _)) {
+            *column = to_micros(column).expect("micros");
+            *field = Field::new(
+                field.name(),
+                column.data_type().clone(),
+                field.is_nullable(),
+            );
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("events")
+}
+
+/// What a float fold's bound needs, as auxiliary features of its view (same window,
+/// offset, end and filters): `Σ|x|`, `Σx²` (as float64) and the count.
+struct Bound {
+    feature: String,
+    agg: AggKind,
+    abs_sum: String,
+    square_sum: String,
+    count: String,
+}
+
+fn float_of(e: &Expr) -> Expr {
+    match e.ty {
+        DataType::Float64 => e.clone(),
+        _ => Expr {
+            kind: ExprKind::Cast(Box::new(e.clone())),
+            ty: DataType::Float64,
+            nullable: e.nullable,
+            span: e.span,
+        },
+    }
+}
+
+/// Adds the bound features of every float fold among `ids` to the project.
+fn with_bounds(project: &mut Project, ids: &[FeatureId]) -> (Vec<FeatureId>, Vec<Bound>) {
+    let mut extra = Vec::new();
+    let mut bounds = Vec::new();
+    for id in ids {
+        let FeatureId::View { view, .. } = *id else {
+            continue;
+        };
+        let feature = project.feature(*id).clone();
+        let FeatureKind::Aggregate(a) = &feature.kind else {
+            continue;
+        };
+        let folds = match a.agg {
+            AggKind::Sum => feature.ty == DataType::Float64,
+            AggKind::Avg | AggKind::VarPop | AggKind::StddevPop => true,
+            _ => false,
+        };
+        let Some(arg) = a.arg.as_ref().filter(|_| folds) else {
+            continue;
+        };
+        let x = float_of(arg);
+        let node = |kind: ExprKind| Expr {
+            kind,
+            ty: DataType::Float64,
+            nullable: x.nullable,
+            span: x.span,
+        };
+        let abs = node(ExprKind::Call {
+            func: Function::Abs,
+            args: vec![x.clone()],
+        });
+        let square = node(ExprKind::Binary {
+            op: BinaryOp::Mul,
+            lhs: Box::new(x.clone()),
+            rhs: Box::new(x.clone()),
+        });
+        let mut add = |suffix: &str, agg: AggKind, arg: Expr, ty: DataType| {
+            let name = format!("{}__{suffix}", feature.name);
+            let mut aggregate = a.clone();
+            aggregate.agg = agg;
+            aggregate.arg = Some(arg);
+            let features = &mut project.views[view].features;
+            features.push(Feature {
+                name: name.clone(),
+                kind: FeatureKind::Aggregate(aggregate),
+                ty,
+                meta: Meta::default(),
+                span: feature.span,
+            });
+            extra.push(FeatureId::View {
+                view,
+                feature: features.len() - 1,
+            });
+            name
+        };
+        bounds.push(Bound {
+            feature: feature.name.clone(),
+            agg: a.agg,
+            abs_sum: add("abs", AggKind::Sum, abs, DataType::Float64),
+            square_sum: add("square", AggKind::Sum, square, DataType::Float64),
+            count: add("count", AggKind::Count, arg.clone(), DataType::Int64),
+        });
+    }
+    (extra, bounds)
+}
+
+/// docs/scale-out.md's bound on `agg`'s difference for `n` values with `Σ|x| = a` and
+/// `Σx² = q`, around featc's value `v`.
+fn allowed(agg: AggKind, n: f64, a: f64, q: f64, v: f64) -> f64 {
+    let u = f64::EPSILON / 2.0;
+    let gamma = |k: f64| k * u / (1.0 - k * u);
+    match agg {
+        AggKind::Sum => gamma(n + 1.0) * a,
+        AggKind::Avg => gamma(n + 1.0) * a / n + 2.0 * u * v.abs(),
+        AggKind::VarPop => 16.0 * (n + 2.0) * u * q / n,
+        _ => (16.0 * (n + 2.0) * u * q / n).sqrt() + 2.0 * u * v.abs(),
+    }
+}
+
+fn floats(b: &RecordBatch, name: &str) -> Vec<Option<f64>> {
+    let c = b.column_by_name(name).expect("column");
+    let c = datafusion::arrow::compute::cast(c, &ArrowType::Float64).expect("float");
+    let c = c.as_primitive::<Float64Type>();
+    (0..c.len())
+        .map(|r| c.is_valid(r).then(|| c.value(r)))
+        .collect()
+}
+
+fn check(case: &GenCase) -> Result<(), String> {
+    let files = [SourceFile {
+        name: "gen.feat".into(),
+        text: case.feat.clone(),
+    }];
+    let mut project = featc::compile(&files).map_err(|d| format!("does not compile: {d:?}"))?;
+    let requested: Vec<FeatureId> = case
+        .features
+        .iter()
+        .filter_map(|n| project.feature_by_name(n))
+        .collect();
+    // The aggregations derived features read are compared too.
+    let mut ids = requested.clone();
+    for id in project.aggregations_of(&requested) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    let (ids, _refused) = accepted(&project, &ids, Dialect::DataFusion);
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = script(&project, &ids, &SqlOptions::new(Dialect::DataFusion))
+        .map_err(|r| format!("refuses what it accepted: {r:?}"))?;
+    let (extra, bounds) = with_bounds(&mut project, &ids);
+    let all: Vec<FeatureId> = ids.iter().chain(&extra).copied().collect();
+    let mut sources: HashMap<String, Vec<RecordBatch>> = HashMap::new();
+    let ctx = SessionContext::new();
+    for s in featc_runtime::io::sources_of(&project, &ids) {
+        let events = if s.name == "clicks" {
+            &case.clicks
+        } else {
+            &case.events
+        };
+        register(&ctx, &s.name, declared(events));
+        sources.insert(s.name.clone(), vec![events.clone()]);
+    }
+    register(&ctx, "spine", with_order(&case.spine));
+    let spine = [case.spine.clone()];
+    let reference = evaluate(
+        &project,
+        &all,
+        &sources,
+        SpineInput {
+            batches: &spine,
+            time_column: "ts",
+        },
+    );
+    let actual = runtime().block_on(run(&ctx, &sql));
+    let (expected, actual) = match (reference, actual) {
+        (Err(_), Err(_)) => return Ok(()),
+        (Err(e), Ok(_)) => return Err(format!("the SQL answered where the reference failed: {e}")),
+        (Ok(_), Err(e)) => return Err(format!("the SQL failed: {e}\n{}", sql.text())),
+        (Ok(r), Ok(a)) => (r, a),
+    };
+    compare(&project, &ids, &bounds, &expected, &actual, case)
+        .map_err(|d| format!("{d}\n--- sql ---\n{}", sql.text()))
+}
+
+fn compare(
+    project: &Project,
+    ids: &[FeatureId],
+    bounds: &[Bound],
+    expected: &RecordBatch,
+    actual: &RecordBatch,
+    case: &GenCase,
+) -> Result<(), String> {
+    let spine_columns = case.spine.num_columns();
+    let names: Vec<String> = (0..spine_columns)
+        .map(|i| case.spine.schema().field(i).name().clone())
+        .chain(ids.iter().map(|id| project.feature(*id).name.clone()))
+        .collect();
+    let project_to = |b: &RecordBatch| -> RecordBatch {
+        let idx: Vec<usize> = names
+            .iter()
+            .map(|n| b.schema().index_of(n).expect("column"))
+            .collect();
+        b.project(&idx).expect("projection")
+    };
+    let (e, a) = (project_to(expected), project_to(actual));
+    // Float folds: within the bound; derived features over them: where what they
+    // read is bit-equal. Everything else by the acceptance rule.
+    let mut loose: Vec<&str> = bounds.iter().map(|b| b.feature.as_str()).collect();
+    let mut derived_over_folds = Vec::new();
+    for id in ids {
+        if project.feature(*id).derived().is_some() {
+            let reads: Vec<String> = project
+                .aggregations_of(&[*id])
+                .iter()
+                .map(|r| project.feature(*r).name.clone())
+                .collect();
+            if reads.iter().any(|r| loose.contains(&r.as_str())) {
+                derived_over_folds.push((project.feature(*id).name.clone(), reads));
+            }
+        }
+    }
+    loose.extend(derived_over_folds.iter().map(|(n, _)| n.as_str()));
+    let strict: Vec<usize> = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !loose.contains(&n.as_str()))
+        .map(|(i, _)| i)
+        .collect();
+    batch_common::compare_tolerant(
+        &a.project(&strict).expect("p"),
+        &e.project(&strict).expect("p"),
+    )?;
+    for b in bounds {
+        let (x, y) = (floats(actual, &b.feature), floats(expected, &b.feature));
+        let (n, abs, sq) = (
+            floats(expected, &b.count),
+            floats(expected, &b.abs_sum),
+            floats(expected, &b.square_sum),
+        );
+        for r in 0..y.len() {
+            match (x[r], y[r]) {
+                (None, None) => {}
+                (Some(x), Some(y)) => {
+                    let (n, a, q) = (
+                        n[r].unwrap_or(0.0),
+                        abs[r].unwrap_or(0.0),
+                        sq[r].unwrap_or(0.0),
+                    );
+                    let ok = x == y
+                        || (x.is_nan() && y.is_nan())
+                        || (!y.is_nan() && (!a.is_finite() || !q.is_finite()))
+                        || (x - y).abs() <= allowed(b.agg, n, a, q, y) + 1e-300;
+                    if !ok {
+                        return Err(format!(
+                            "{} row {r}: {x:?}, reference {y:?} (n {n}, Σ|x| {a:?}, Σx² {q:?})",
+                            b.feature
+                        ));
+                    }
+                }
+                (x, y) => return Err(format!("{} row {r}: {x:?}, reference {y:?}", b.feature)),
+            }
+        }
+    }
+    for (name, reads) in &derived_over_folds {
+        let same = |r: usize| {
+            reads.iter().all(|c| {
+                let (x, y) = (floats(actual, c)[r], floats(expected, c)[r]);
+                x.map(f64::to_bits) == y.map(f64::to_bits)
+            })
+        };
+        let (ac, ec) = (
+            actual.column_by_name(name).expect("column"),
+            expected.column_by_name(name).expect("column"),
+        );
+        for r in (0..ec.len()).filter(|r| same(*r)) {
+            let (a1, e1) = (ac.slice(r, 1), ec.slice(r, 1));
+            let fields = |c: &Arc<dyn Array>| {
+                RecordBatch::try_new(
+                    Arc::new(Schema::new(vec![Field::new(
+                        name,
+                        c.data_type().clone(),
+                        true,
+                    )])),
+                    vec![c.clone()],
+                )
+                .expect("row")
+            };
+            batch_common::compare_tolerant(&fields(&a1), &fields(&e1))
+                .map_err(|d| format!("row {r}: {d}"))?;
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 48,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn datafusion_sql_agrees_with_the_reference(case in case_strategy()) {
+        if let Err(diff) = check(&case) {
+            prop_assert!(false, "{diff}\n--- project ---\n{}", case.feat);
+        }
+    }
+}
