@@ -117,6 +117,13 @@ pub trait Flavor: Sync {
         self.collate(x, ty)
     }
 
+    /// An operand of `=`, `<>` or `in` of type `ty` as featc compares it
+    /// (semantics.md: `-0.0 = +0.0`, every NaN one value): the dialect's own
+    /// equality unless it needs help.
+    fn eq_operand(&self, x: Expr, _ty: ir::DataType) -> Expr {
+        x
+    }
+
     /// `MIN(x)` or `MAX(x)` of a column of type `ty`.
     fn min_max(&self, max: bool, x: Expr, _ty: ir::DataType) -> Expr {
         call(if max { "MAX" } else { "MIN" }, vec![x])

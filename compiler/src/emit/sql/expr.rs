@@ -112,10 +112,10 @@ impl Lowering<'_> {
                 negated,
             } => {
                 let common = list.iter().fold(expr.ty, |t, i| promote(t, i.ty));
-                let x = self.typed(expr, common)?;
+                let x = self.flavor.eq_operand(self.typed(expr, common)?, common);
                 let items = list
                     .iter()
-                    .map(|i| self.typed(i, common))
+                    .map(|i| Ok(self.flavor.eq_operand(self.typed(i, common)?, common)))
                     .collect::<Result<Vec<_>, _>>()?;
                 if common == DataType::Float64 {
                     // SQL's definition, an `or` of `=` (what featc evaluates).
@@ -199,7 +199,7 @@ impl Lowering<'_> {
                     BinaryOp::Eq => BinaryOperator::Eq,
                     _ => BinaryOperator::NotEq,
                 };
-                binary(l, cmp, r)
+                binary(f.eq_operand(l, common), cmp, f.eq_operand(r, common))
             }
             BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
                 let (l, r) = operands()?;
