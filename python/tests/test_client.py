@@ -32,6 +32,8 @@ class Server:
         assert line.startswith("listening on http://"), line
         self.url = line[len("listening on ") :]
         self.port = int(self.url.rsplit(":", 1)[1])
+        # It listens before it has loaded its sources' history (503 until then).
+        featc.Client(self.url).wait_ready()
 
     def stop(self):
         if self.proc.poll() is None:
