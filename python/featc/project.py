@@ -74,6 +74,8 @@ class Project:
         spine_time: str = "ts",
         progress: Any = None,
         batch_size: Optional[int] = None,
+        partitions: Optional[int] = None,
+        memory_limit: Union[None, int, str] = None,
     ) -> pa.Table:
         """The point-in-time training set of `spine`: its columns unchanged, then one
         column per feature evaluated at each row's time, exactly as `featc
@@ -84,7 +86,11 @@ class Project:
         pyarrow Table or RecordBatchReader, a pandas or polars DataFrame, or a dict
         of columns. `service` or `features` choose the features (default: every
         feature of the project's views). `progress`: None shows a bar in a terminal
-        or a notebook, False none, or a callable taking (phase, done, total)."""
+        or a notebook, False none, or a callable taking (phase, done, total).
+        `partitions` (default: the machine's cores) and `memory_limit` (bytes, or a
+        size such as "4GiB"; default: a sixth of the machine's memory) are the CLI's
+        `--partitions` and `--memory-limit`: they change how the work runs, never
+        the result."""
         if service is not None and features is not None:
             raise TypeError("training_set: give service or features, not both")
         spine_arrow = to_arrow(spine, "spine", allow_path=True)
@@ -92,7 +98,8 @@ class Project:
         callback, close = reporter(progress)
         try:
             table, null_keys = self._inner.training_set(
-                spine_arrow, service, feature_names(features), bound, spine_time, callback, batch_size
+                spine_arrow, service, feature_names(features), bound, spine_time, callback, batch_size,
+                partitions, None if memory_limit is None else str(memory_limit),
             )
         except DataError as e:
             raise with_pandas_hint(e, [spine, *(sources or {}).values()]) from None

@@ -10,6 +10,7 @@ use featc::job::training_set::{SpineInput, TrainingSet};
 use featc::SourceFile;
 use featc_runtime::io::Inputs;
 use featc_runtime::stream::{LatePolicy, Options};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
@@ -89,7 +90,7 @@ impl Project {
     /// Computes a training set (see the Python `Project.training_set`): `spine` and
     /// each source a path (read as the CLI reads it) or an Arrow stream object.
     /// Returns (the `pyarrow.Table`, spine rows with a null key per group).
-    #[pyo3(signature = (spine, service, features, sources, spine_time, progress, batch_size))]
+    #[pyo3(signature = (spine, service, features, sources, spine_time, progress, batch_size, partitions, memory_limit))]
     #[allow(clippy::too_many_arguments)]
     fn training_set<'py>(
         &self,
@@ -101,7 +102,18 @@ impl Project {
         spine_time: String,
         progress: Option<Py<PyAny>>,
         batch_size: Option<usize>,
+        partitions: Option<usize>,
+        memory_limit: Option<String>,
     ) -> PyResult<(Bound<'py, PyAny>, crate::training::NullKeyRows)> {
+        if partitions == Some(0) {
+            return Err(PyValueError::new_err(
+                "training_set: partitions must be at least 1",
+            ));
+        }
+        let memory_limit = memory_limit
+            .map(|m| featc_runtime::batch::resources::parse_size(&m))
+            .transpose()
+            .map_err(|e| PyValueError::new_err(format!("training_set: memory_limit: {e}")))?;
         let project = &self.project;
         let names = features.unwrap_or_default();
         let features = featc::job::select_features(project, service.as_deref(), &names)
@@ -135,6 +147,10 @@ impl Project {
             spine_time,
             inputs,
             batch_size,
+            resources: featc_runtime::batch::Resources {
+                partitions,
+                memory_limit,
+            },
         };
         let done = crate::training::run(py, &job, progress)?;
         let table = crate::arrow::to_table(py, done.schema, done.batches)?;

@@ -118,3 +118,17 @@ def test_the_gil_is_released_while_computing():
     during = [t for t in ticks if started < t < ended]
     # A held GIL would starve the other thread for the whole run.
     assert len(during) >= 5, (len(during), ended - started)
+
+
+def test_partitions_and_memory_limit_change_nothing_but_how_it_runs(case):
+    project = featc.Project(case)
+    default = project.training_set(case / "spine.parquet", progress=False)
+    for partitions, limit in [(1, None), (3, "64MiB"), (2, 64 << 20)]:
+        ours = project.training_set(
+            case / "spine.parquet", progress=False, partitions=partitions, memory_limit=limit
+        )
+        assert ours.equals(default), (partitions, limit)
+    with pytest.raises(ValueError, match="partitions must be at least 1"):
+        project.training_set(case / "spine.parquet", progress=False, partitions=0)
+    with pytest.raises(ValueError, match="memory_limit: `lots` is not a size"):
+        project.training_set(case / "spine.parquet", progress=False, memory_limit="lots")

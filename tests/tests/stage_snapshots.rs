@@ -66,7 +66,7 @@ fn feature_plans() {
 fn batch_plans() {
     for (name, dir) in projects() {
         let project = compile(&dir);
-        let plan = featc::print::batch::explain_batch(&project)
+        let plan = featc::print::batch::explain_batch(&project, 2)
             .unwrap_or_else(|e| panic!("{name} does not lower to a batch plan: {e}"));
         insta::assert_snapshot!(format!("batch_{name}"), plan);
     }

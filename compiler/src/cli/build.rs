@@ -57,6 +57,10 @@ pub struct Args {
     /// Write `DIR/<stage>.txt` instead of printing to stdout.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// With `--emit batch`: the partitions the physical plan is shown for [default:
+    /// the machine's cores, as `featc training-set` runs it].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub partitions: Option<u32>,
     #[command(flatten)]
     pub sql: super::sql_emit::SqlArgs,
 }
@@ -72,11 +76,22 @@ pub fn main(args: Args) -> ExitCode {
                 .map(|plan| featc::print::plan::print_plan(&plan))
                 .map_err(super::fail)
         }),
-        Stage::Batch => super::compile_project(&args.projects)
-            .and_then(|(_, p)| featc::print::batch::explain_batch(&p).map_err(super::fail)),
+        Stage::Batch => {
+            let partitions = featc_runtime::batch::Resources {
+                partitions: args.partitions.map(|n| n as usize),
+                memory_limit: None,
+            }
+            .partitions();
+            super::compile_project(&args.projects).and_then(|(_, p)| {
+                featc::print::batch::explain_batch(&p, partitions).map_err(super::fail)
+            })
+        }
         Stage::Stream | Stage::StreamJson => super::stream_emit::emit(&args),
         Stage::Sql => super::sql_emit::emit(&args.projects, &args.sql),
     };
+    if args.partitions.is_some() && args.emit != Stage::Batch {
+        return super::fail("--partitions is an option of `--emit batch`");
+    }
     if args.emit != Stage::Sql {
         if let Some(flag) = args.sql.given() {
             return super::fail(format!("{flag} is an option of `--emit sql`"));

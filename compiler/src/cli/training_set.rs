@@ -10,6 +10,7 @@ use super::spine_job::{block_on, SpineJob};
 use featc::ir::{self, FeatureId};
 use featc::job::training_set::{SpineInput, TrainingSet};
 use featc_runtime::batch::timing::Phases;
+use featc_runtime::batch::Resources;
 use featc_runtime::io::OutputWriter;
 use futures::StreamExt;
 
@@ -29,6 +30,24 @@ pub struct Args {
     /// Rows per batch while reading (a DataFusion setting).
     #[arg(long, value_name = "N", hide = true)]
     pub batch_size: Option<usize>,
+    /// Merges run at once, each over the entity keys hashed to it [default: the
+    /// machine's cores]. The output is the same for every N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub partitions: Option<u32>,
+    /// Memory the computation's sorts and queues may hold before they spill to the
+    /// temporary directory, e.g. 4GiB or 512M [default: a sixth of the machine's
+    /// memory].
+    #[arg(long, value_name = "SIZE", value_parser = featc_runtime::batch::resources::parse_size)]
+    pub memory_limit: Option<usize>,
+}
+
+impl Args {
+    fn resources(&self) -> Resources {
+        Resources {
+            partitions: self.partitions.map(|n| n as usize),
+            memory_limit: self.memory_limit,
+        }
+    }
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -66,6 +85,7 @@ async fn compute(
         spine_time: args.job.spine_time.clone(),
         inputs: paths.clone().into(),
         batch_size: args.batch_size,
+        resources: args.resources(),
     };
     let say = |m: &str| progress.phase(m);
     let mut running = job.start(&say).await.map_err(|e| e.to_string())?;
@@ -97,6 +117,13 @@ async fn compute(
         features.len(),
         started.elapsed().as_secs_f64()
     );
+    let spilled = running.spilled_bytes();
+    if spilled > 0 {
+        eprintln!(
+            "  {} spilled to disk to stay within the memory limit",
+            featc_runtime::batch::resources::format_size(spilled)
+        );
+    }
     for (group, n) in running.null_key_rows() {
         if n > 0 {
             eprintln!("  {group}: {n} rows with a null key skipped");

@@ -39,6 +39,8 @@ pub struct TrainingSet<'p> {
     pub inputs: Inputs,
     /// Rows per batch while reading (DataFusion's default when None).
     pub batch_size: Option<usize>,
+    /// Partitions and memory the computation may use.
+    pub resources: batch::Resources,
 }
 
 /// A started training set: its batches, in spine order, on `stream`.
@@ -57,6 +59,12 @@ impl Running {
     pub fn null_key_rows(&self) -> Vec<(String, usize)> {
         batch::null_key_counts(&self.physical)
     }
+
+    /// Bytes sorts spilled to disk to stay within the memory limit, once the stream
+    /// is drained.
+    pub fn spilled_bytes(&self) -> usize {
+        batch::spilled_bytes(&self.physical)
+    }
 }
 
 impl TrainingSet<'_> {
@@ -68,7 +76,8 @@ impl TrainingSet<'_> {
         if let Some(n) = self.batch_size {
             config = config.with_batch_size(n.max(1));
         }
-        let ctx = batch::session_context(config);
+        let ctx = batch::bounded_session_context(config, &self.resources)
+            .map_err(|e| JobError::Failed(e.to_string()))?;
         phase("reading the spine");
         let keys = io::spine_keys(project, &self.features);
         let spine: Spine = match &self.spine {
@@ -119,6 +128,14 @@ impl TrainingSet<'_> {
     }
 
     fn explain(&self, plan: &Plan, error: &DataFusionError) -> JobError {
+        if let DataFusionError::ResourcesExhausted(what) = error.find_root() {
+            return JobError::Failed(format!(
+                "the training set needs more memory than its limit ({}): {what}\n\
+                 hint: raise the limit (`--memory-limit`, `memory_limit=` in Python) or use \
+                 fewer partitions, each of which sets memory aside for its sorts",
+                batch::resources::format_size(self.resources.memory_limit())
+            ));
+        }
         JobError::Data(io::explain_failure(self.project, plan, &self.inputs, error))
     }
 }

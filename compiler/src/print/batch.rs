@@ -1,11 +1,20 @@
 //! The batch plan as stable text (`featc build --emit batch`): the feature plan's
-//! groups, then the DataFusion logical plan that computes them.
+//! groups, the DataFusion logical plan that computes them, and the physical plan
+//! DataFusion makes of it for a number of partitions (where it repartitions by key
+//! and sorts, and what each merge runs).
 
+use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
-use datafusion::arrow::datatypes::{Field, Schema};
-use datafusion::logical_expr::builder::LogicalTableSource;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::catalog::MemTable;
+use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::TableSource;
+use datafusion::physical_plan::displayable;
+use datafusion::prelude::SessionConfig;
+use featc_runtime::batch;
 use featc_runtime::expr::{arrow_type, timestamp_type};
 use featc_runtime::io::declared_schema;
 use featc_runtime::ir::{self, Project};
@@ -14,10 +23,42 @@ use super::plan::print_plan;
 use crate::lower::batch::{lower_plan, LowerError};
 use crate::lower::groups::plan_groups;
 
-/// The batch plan of every feature of `project`: sources are scanned with their
-/// declared schemas, and the spine has every entity key column (in entity then key
-/// order), `ts`, and every request's fields (in declaration order).
-pub fn explain_batch(project: &Project) -> Result<String, LowerError> {
+/// The batch plan of every feature of `project` run with `partitions` partitions:
+/// sources are scanned with their declared schemas, and the spine has every entity
+/// key column (in entity then key order), `ts`, and every request's fields (in
+/// declaration order).
+pub fn explain_batch(project: &Project, partitions: usize) -> Result<String, LowerError> {
+    let spine = empty_table(spine_schema(project));
+    let tables = |s: &ir::Source| -> Arc<dyn TableSource> { empty_table(declared_schema(s)) };
+    let plan = plan_groups(project, &project.all_features()).map_err(LowerError::Plan)?;
+    let groups = print_plan(&plan);
+    let logical = lower_plan(project, plan, &tables, spine, "ts")?;
+    let state = batch::session_state(SessionConfig::new().with_target_partitions(partitions));
+    let physical = ready(state.create_physical_plan(&logical))
+        .map_err(|e| LowerError::DataFusion(e.to_string()))?;
+    Ok(format!(
+        "{groups}\nlogical plan:\n{}\n\nphysical plan, {partitions} partitions:\n{}",
+        logical.display_indent(),
+        displayable(physical.as_ref()).indent(false)
+    ))
+}
+
+/// The output of a future that completes when first polled: planning over in-memory
+/// tables does no IO, so it never waits (and this library needs no async runtime).
+fn ready<T>(
+    future: impl Future<Output = datafusion::common::Result<T>>,
+) -> datafusion::common::Result<T> {
+    let mut context = Context::from_waker(Waker::noop());
+    match pin!(future).poll(&mut context) {
+        Poll::Ready(out) => out,
+        Poll::Pending => Err(datafusion::error::DataFusionError::Internal(
+            "planning over in-memory tables waited".to_string(),
+        )),
+    }
+}
+
+/// The spine `explain_batch` assumes (see there).
+fn spine_schema(project: &Project) -> SchemaRef {
     let mut spine_fields: Vec<Field> = Vec::new();
     for entity in &project.entities {
         for key in &entity.keys {
@@ -38,12 +79,16 @@ pub fn explain_batch(project: &Project) -> Result<String, LowerError> {
             ));
         }
     }
-    let spine = Arc::new(LogicalTableSource::new(Arc::new(Schema::new(spine_fields))));
-    let tables = |s: &ir::Source| -> Arc<dyn TableSource> {
-        Arc::new(LogicalTableSource::new(declared_schema(s)))
-    };
-    let plan = plan_groups(project, &project.all_features()).map_err(LowerError::Plan)?;
-    let groups = print_plan(&plan);
-    let logical = lower_plan(project, plan, &tables, spine, "ts")?;
-    Ok(format!("{groups}\n{}\n", logical.display_indent()))
+    Arc::new(Schema::new(spine_fields))
+}
+
+/// An empty in-memory table (physical planning needs a table it can scan).
+fn empty_table(schema: SchemaRef) -> Arc<dyn TableSource> {
+    match MemTable::try_new(Arc::clone(&schema), vec![vec![]]) {
+        Ok(table) => provider_as_source(Arc::new(table)),
+        // Not reached: an empty partition matches every schema.
+        Err(_) => Arc::new(datafusion::logical_expr::builder::LogicalTableSource::new(
+            schema,
+        )),
+    }
 }

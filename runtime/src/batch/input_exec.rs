@@ -18,7 +18,8 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
+    PlanProperties,
 };
 use futures::StreamExt;
 
@@ -76,7 +77,8 @@ impl GroupInputExec {
         let schema = Arc::new(Schema::new(fields));
         let properties = PlanProperties::new(
             EquivalenceProperties::new(Arc::clone(&schema)),
-            input.output_partitioning().clone(),
+            // The input's partitioning is by its own columns, not by ours.
+            Partitioning::UnknownPartitioning(input.output_partitioning().partition_count()),
             input.pipeline_behavior(),
             input.boundedness(),
         );
@@ -119,9 +121,9 @@ impl ExecutionPlan for GroupInputExec {
         vec![&self.input]
     }
 
-    fn maintains_input_order(&self) -> Vec<bool> {
-        vec![true]
-    }
+    // Rows keep their order, but `maintains_input_order` stays false: the optimizer
+    // would push a sort on our columns down to the input by position, where other
+    // columns are.
 
     fn apply_expressions(
         &self,

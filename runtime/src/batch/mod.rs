@@ -14,6 +14,7 @@ pub mod merge;
 pub mod merge_exec;
 pub mod node;
 pub mod planner;
+pub mod resources;
 pub mod spine_exec;
 pub mod timing;
 
@@ -30,6 +31,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 pub use assemble_exec::AssembleExec;
 pub use merge_exec::GroupMergeExec;
 pub use node::PointInTime;
+pub use resources::Resources;
 
 /// A session that plans `PointInTime` nodes and reads sources the way `io` expects.
 ///
@@ -38,6 +40,10 @@ pub use node::PointInTime;
 /// exactly as lowered (e.g. `x + 0.0` is not folded to `x`, which differs for -0.0),
 /// the same way `expr::evaluate` evaluates them on the streaming path.
 pub fn session_state(config: SessionConfig) -> SessionState {
+    session_builder(config).build()
+}
+
+fn session_builder(config: SessionConfig) -> SessionStateBuilder {
     // A partition's events are sorted in one piece up to this size: sorted batch by
     // batch and merged, many small batches (a small `batch_size`) make the merge
     // quadratic in their number (each output batch interleaves every input batch).
@@ -50,15 +56,28 @@ pub fn session_state(config: SessionConfig) -> SessionState {
         .with_default_features()
         .with_optimizer_rules(vec![Arc::new(OptimizeProjections::new())])
         .with_query_planner(Arc::new(planner::FeatcQueryPlanner))
-        .build()
 }
 
 /// See `session_state`.
 const SORT_IN_PLACE_BYTES: usize = 64 << 20;
 
-/// `session_state` wrapped in a context.
+/// `session_state` wrapped in a context (memory unbounded, partitions as `config`
+/// says).
 pub fn session_context(config: SessionConfig) -> SessionContext {
     SessionContext::new_with_state(session_state(config))
+}
+
+/// A context like `session_context` that runs `resources.partitions()` merges at
+/// once and bounds its memory pool by `resources.memory_limit()`, spilling sorts
+/// to disk beyond it.
+pub fn bounded_session_context(
+    config: SessionConfig,
+    resources: &Resources,
+) -> DfResult<SessionContext> {
+    let state = session_builder(resources.configure(config))
+        .with_runtime_env(resources.runtime_env()?)
+        .build();
+    Ok(SessionContext::new_with_state(state))
 }
 
 /// Plans (optimizer, then `PointInTimeExec`) and starts a lowered plan in a session
@@ -80,6 +99,20 @@ pub fn null_key_counts(plan: &Arc<dyn ExecutionPlan>) -> Vec<(String, usize)> {
     collect_null_keys(plan, &mut out);
     out.sort_by_key(|(g, _, _)| *g);
     out.into_iter().map(|(_, name, n)| (name, n)).collect()
+}
+
+/// Bytes the operators of an executed physical plan spilled to disk (their
+/// `spilled_bytes` metrics): 0 when the computation fit its memory limit.
+pub fn spilled_bytes(plan: &Arc<dyn ExecutionPlan>) -> usize {
+    let own = plan
+        .metrics()
+        .and_then(|m| m.spilled_bytes())
+        .unwrap_or_default();
+    own + plan
+        .children()
+        .into_iter()
+        .map(spilled_bytes)
+        .sum::<usize>()
 }
 
 fn collect_null_keys(plan: &Arc<dyn ExecutionPlan>, out: &mut Vec<(usize, String, usize)>) {

@@ -176,6 +176,15 @@ pub fn configure(config: SessionConfig) -> SessionConfig {
     )
 }
 
+/// The machine's physical memory in bytes (`MemTotal` of /proc/meminfo; `None`
+/// elsewhere than Linux): what a training set's default memory limit is a share of.
+pub fn machine_memory() -> Option<usize> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
 /// The file formats featc reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

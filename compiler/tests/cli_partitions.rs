@@ -1,0 +1,130 @@
+//! `featc training-set --partitions N --memory-limit SIZE` change how the work runs,
+//! never its result: the same file for every partition count, and a memory limit
+//! too small for the events makes the sorts spill (reported) and still gives it.
+
+use std::path::{Path, PathBuf};
+
+mod cli_common;
+
+use cli_common::{featc, stderr};
+
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli_partitions")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+const CASE: &str = "tests/cases/synthetic";
+
+/// Runs the synthetic case's training set with `extra` options into `out`.
+fn training_set(out: &Path, extra: &[&str]) -> String {
+    let out_arg = out.to_string_lossy().to_string();
+    let mut args = vec![
+        "training-set",
+        CASE,
+        "--spine",
+        "tests/cases/synthetic/spine.parquet",
+        "--out",
+        &out_arg,
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let run = featc(&args);
+    assert!(run.status.success(), "{extra:?}: {}", stderr(&run));
+    stderr(&run)
+}
+
+fn bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).expect("output")
+}
+
+#[test]
+fn every_partition_count_writes_the_same_file() {
+    let dir = scratch("counts");
+    let one = dir.join("p1.parquet");
+    training_set(&one, &["--partitions", "1"]);
+    for n in ["2", "3", "8"] {
+        let out = dir.join(format!("p{n}.parquet"));
+        // Small batches: many batches per partition interleave in the repartitioning.
+        training_set(&out, &["--partitions", n, "--batch-size", "97"]);
+        assert!(
+            bytes(&out) == bytes(&one),
+            "--partitions {n} differs from 1"
+        );
+    }
+}
+
+#[test]
+fn a_small_memory_limit_spills_and_gives_the_same_file() {
+    let dir = scratch("spill");
+    let free = dir.join("free.parquet");
+    let said = training_set(&free, &["--partitions", "2"]);
+    assert!(!said.contains("spilled"), "{said}");
+    let bounded = dir.join("bounded.parquet");
+    let said = training_set(
+        &bounded,
+        &[
+            "--partitions",
+            "2",
+            "--memory-limit",
+            "1MiB",
+            "--batch-size",
+            "512",
+        ],
+    );
+    assert!(said.contains("spilled to disk"), "{said}");
+    assert!(bytes(&bounded) == bytes(&free), "a spilled run differs");
+}
+
+#[test]
+fn bad_resource_options_are_usage_errors() {
+    let dir = scratch("usage");
+    let out = dir.join("o.parquet");
+    let out = out.to_string_lossy();
+    for (flag, value, says) in [
+        ("--partitions", "0", "0 is not in 1.."),
+        ("--memory-limit", "lots", "`lots` is not a size"),
+        ("--memory-limit", "3 parsecs", "unknown size unit `parsecs`"),
+        // A limit that cannot hold even one batch of a sort: said, with the way out.
+        (
+            "--memory-limit",
+            "100K",
+            "more memory than its limit (100 KiB)",
+        ),
+        (
+            "--memory-limit",
+            "100K",
+            "hint: raise the limit (`--memory-limit`",
+        ),
+    ] {
+        let run = featc(&[
+            "training-set",
+            CASE,
+            "--spine",
+            "tests/cases/synthetic/spine.parquet",
+            "--out",
+            &out,
+            flag,
+            value,
+        ]);
+        assert_eq!(run.status.code(), Some(2), "{flag} {value}");
+        assert!(
+            stderr(&run).contains(says),
+            "{flag} {value}: {}",
+            stderr(&run)
+        );
+    }
+    let run = featc(&[
+        "build",
+        "examples/fraud",
+        "--emit",
+        "ir",
+        "--partitions",
+        "2",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(stderr(&run).contains("--partitions is an option of `--emit batch`"));
+}

@@ -1,0 +1,159 @@
+//! What a training set may use of the machine: how many partitions run the merge at
+//! once and how much memory its operators may hold before sorts spill to disk.
+
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::prelude::SessionConfig;
+
+/// The share of the machine's memory a training set uses when no limit is given:
+/// what the memory pool counts (sort buffers, repartition queues) is not all a
+/// process holds (the spine, the merge's per-key state, the output), so the pool
+/// gets a sixth and the rest stays for those and for the machine.
+pub const DEFAULT_MEMORY_FRACTION: f64 = 1.0 / 6.0;
+
+/// DataFusion's default `sort_spill_reservation_bytes`.
+const DEFAULT_SORT_SPILL_RESERVATION: usize = 10 << 20;
+
+/// Used when the machine's memory cannot be read (not Linux).
+const FALLBACK_MEMORY: usize = 2 << 30;
+
+/// Partitions and memory for one training set; `None` takes the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// Independent merges run at once (each owns the keys hashed to it); default:
+    /// the machine's cores.
+    pub partitions: Option<usize>,
+    /// Bytes the memory pool grants before sorts spill; default:
+    /// `DEFAULT_MEMORY_FRACTION` of the machine's memory.
+    pub memory_limit: Option<usize>,
+}
+
+impl Resources {
+    /// The number of partitions (at least 1).
+    pub fn partitions(&self) -> usize {
+        self.partitions
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+            .max(1)
+    }
+
+    /// The memory pool's size in bytes.
+    pub fn memory_limit(&self) -> usize {
+        self.memory_limit.unwrap_or_else(|| {
+            let total = crate::io::machine_memory().unwrap_or(FALLBACK_MEMORY);
+            (total as f64 * DEFAULT_MEMORY_FRACTION) as usize
+        })
+    }
+
+    /// `config` with the partitions applied (DataFusion repartitions the inputs of
+    /// every merge into that many hash partitions).
+    pub fn configure(&self, config: SessionConfig) -> SessionConfig {
+        // Each sort sets aside memory to merge its spilled runs (10 MiB by default):
+        // under a small limit, that reservation alone would exhaust the pool.
+        let merge_reserve = (self.memory_limit() / 16).min(DEFAULT_SORT_SPILL_RESERVATION);
+        config
+            .with_target_partitions(self.partitions())
+            .with_sort_spill_reservation_bytes(merge_reserve)
+    }
+
+    /// A runtime whose memory pool is bounded by `memory_limit`, shared fairly
+    /// between the operators that can spill (sorts) and naming the largest
+    /// consumers when a query cannot fit; spills go to the OS temporary directory.
+    pub fn runtime_env(&self) -> datafusion::common::Result<Arc<RuntimeEnv>> {
+        let pool = TrackConsumersPool::new(
+            FairSpillPool::new(self.memory_limit()),
+            NonZeroUsize::new(5).unwrap_or(NonZeroUsize::MIN),
+        );
+        RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(pool))
+            .build_arc()
+    }
+}
+
+/// Parses a size as a user writes it: bytes, or a number with a unit (`K`, `M`, `G`,
+/// `T`, with or without `B`/`iB`; powers of 1024), e.g. `4GiB`, `512M`, `1.5G`.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 4GiB, 512M, 1073741824)"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` in `{text}` (K, M, G or T)"
+            ))
+        }
+    };
+    let bytes = value * scale as f64;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > usize::MAX as f64 {
+        return Err(format!("`{text}` is not a usable size"));
+    }
+    Ok(bytes as usize)
+}
+
+/// A size for people: `1.5 GiB`, `512 MiB`, `100 KiB`, `12 B`.
+pub fn format_size(bytes: usize) -> String {
+    let units = [
+        (1usize << 40, "TiB"),
+        (1 << 30, "GiB"),
+        (1 << 20, "MiB"),
+        (1 << 10, "KiB"),
+    ];
+    for (scale, unit) in units {
+        if bytes >= scale {
+            let value = bytes as f64 / scale as f64;
+            return format!("{} {unit}", (value * 10.0).round() / 10.0);
+        }
+    }
+    format!("{bytes} B")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("1.5g"), Ok(3 << 29));
+        assert_eq!(parse_size(" 2 KB "), Ok(2048));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("GiB").is_err());
+        assert!(parse_size("3 parsecs").is_err());
+    }
+
+    #[test]
+    fn sizes_print_in_binary_units() {
+        assert_eq!(format_size(12), "12 B");
+        assert_eq!(format_size(100 << 10), "100 KiB");
+        assert_eq!(format_size(3 << 29), "1.5 GiB");
+    }
+
+    #[test]
+    fn defaults_are_positive() {
+        let r = Resources::default();
+        assert!(r.partitions() >= 1);
+        assert!(r.memory_limit() > 0);
+        assert_eq!(
+            Resources {
+                partitions: Some(0),
+                memory_limit: None
+            }
+            .partitions(),
+            1
+        );
+    }
+}
