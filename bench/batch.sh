@@ -4,16 +4,21 @@
 #
 #   bench/batch.sh              # 1e6 and 1e7 events
 #   bench/batch.sh 1e6          # any event counts, as gen.py reads them (1e5, 3e6, 2000000)
+#   DUCKDB=0 SQL=0 bench/batch.sh 1e8    # featc alone (DuckDB takes long at 1e8)
 #
 # For each size it
 #   1. generates events + spine with bench/peers/gen.py (fixed seed; cached under
 #      bench-data/synth_<events>_seed<SEED>_spine<SPINE>/, delete the folder to redo),
-#   2. runs the release featc under /usr/bin/time (wall seconds, peak RSS),
+#   2. runs the release featc under /usr/bin/time (wall seconds, peak RSS) with
+#      `--partitions 1` and `--partitions 2` (the outputs must be the same bytes),
 #   3. runs bench/peers/reference.py (DuckDB range joins) on the same files,
-#   4. checks the two outputs agree with bench/peers/compare.py,
+#   4. checks featc and DuckDB agree with bench/peers/compare.py,
+#   5. with SQL=1, times featc's emitted SQL (`featc build --emit sql`) on DuckDB and
+#      on Spark in local mode (bench/sql/time_sql.py, in the virtualenv that
+#      scripts/check-sql-engines.sh makes; values checked there, row counts here),
 # and prints one table row per size. "DuckDB s" is the query time reference.py
 # prints (reading the parquet files included, writing its output excluded), so the
-# ratio does not count Python start-up against DuckDB.
+# ratio does not count Python start-up against DuckDB; likewise the SQL timings.
 #
 # Needs python3 (>= 3.10) with venv, a Rust toolchain and GNU time (/usr/bin/time).
 # The first run creates a venv in bench-data/venv from bench/peers/requirements.txt
@@ -22,6 +27,9 @@
 # Environment:
 #   SEED=7 SPINE=1e5   data generation (gen.py --seed / --spine)
 #   DUCKDB=0           skip DuckDB; compare with its output of an earlier run if any
+#   SQL=1              time the emitted SQL on DuckDB and Spark (needs
+#                      target/sql-engines-env: run scripts/check-sql-engines.sh once)
+#   MEMORY_LIMIT=SIZE  featc's --memory-limit (default: featc's own default)
 #   CARGO_TARGET_DIR   where cargo builds (default: target/)
 #   PYTHON=python3     the interpreter the venv is made from
 set -euo pipefail
@@ -31,6 +39,8 @@ cd "$ROOT"
 SEED="${SEED:-7}"
 SPINE="${SPINE:-1e5}"
 DUCKDB="${DUCKDB:-1}"
+SQL="${SQL:-0}"
+MEMORY_LIMIT="${MEMORY_LIMIT:-}"
 PYTHON="${PYTHON:-python3}"
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(1e6 1e7)
@@ -76,11 +86,21 @@ for size in "${SIZES[@]}"; do
         "$PY" "$PEERS/gen.py" --events "$size" --spine "$SPINE" --seed "$SEED" --out "$dir" >&2
     fi
 
-    echo "== featc, $size events" >&2
-    res="$(timed "$FEATC" training-set "$CASE" \
-        --spine "$dir/spine.parquet" --source "events=$dir/events.parquet" \
-        --out "$dir/featc.parquet")"
-    read -r featc_s featc_mib <<<"$res"
+    limit=()
+    [ -n "$MEMORY_LIMIT" ] && limit=(--memory-limit "$MEMORY_LIMIT")
+    declare -A secs mib
+    for p in 1 2; do
+        echo "== featc, $size events, $p partitions" >&2
+        res="$(timed "$FEATC" training-set "$CASE" \
+            --spine "$dir/spine.parquet" --source "events=$dir/events.parquet" \
+            --partitions "$p" "${limit[@]}" --out "$dir/featc_p$p.parquet")"
+        read -r "secs[$p]" "mib[$p]" <<<"$res"
+    done
+    cmp -s "$dir/featc_p1.parquet" "$dir/featc_p2.parquet" \
+        || { echo "== 1 and 2 partitions wrote different files at $size events" >&2; exit 1; }
+    mv "$dir/featc_p2.parquet" "$dir/featc.parquet"
+    rm -f "$dir/featc_p1.parquet"
+    speedup="$(awk -v a="${secs[1]}" -v b="${secs[2]}" 'BEGIN { printf "%.2fx", a / (b > 0 ? b : 0.01) }')"
 
     duck_s="-"
     if [ "$DUCKDB" != 0 ]; then
@@ -105,11 +125,26 @@ for size in "${SIZES[@]}"; do
     fi
 
     ratio="-"
-    [ "$duck_s" != "-" ] && ratio="$(awk -v d="$duck_s" -v f="$featc_s" 'BEGIN { printf "%.1fx", d / (f > 0 ? f : 0.01) }')"
-    rows+=("$(printf '| %s | %s | %s | %s | %s | %s |' "$size" "$featc_s" "$featc_mib" "$duck_s" "$ratio" "$agree")")
+    [ "$duck_s" != "-" ] && ratio="$(awk -v d="$duck_s" -v f="${secs[2]}" 'BEGIN { printf "%.1fx", d / (f > 0 ? f : 0.01) }')"
+
+    sql_duck="-"
+    sql_spark="-"
+    if [ "$SQL" != 0 ]; then
+        SQLPY="$ROOT/target/sql-engines-env/bin/python"
+        [ -x "$SQLPY" ] || { echo "SQL=1 needs $SQLPY: run scripts/check-sql-engines.sh once" >&2; exit 2; }
+        echo "== emitted SQL on DuckDB and Spark, $size events" >&2
+        out="$(SPARK_LOCAL_IP=127.0.0.1 "$SQLPY" "$ROOT/bench/sql/time_sql.py" --data "$dir" --featc "$FEATC")"
+        echo "$out" >&2
+        grep -q WRONG <<<"$out" && { echo "== the emitted SQL gave a wrong row count" >&2; exit 1; }
+        sql_duck="$(sed -n 's/^duckdb round 1: \([0-9.]*\) s$/\1/p' <<<"$out")"
+        sql_spark="$(sed -n 's/^spark round 1: \([0-9.]*\) s$/\1/p' <<<"$out")"
+    fi
+    rows+=("$(printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' "$size" \
+        "${secs[1]}" "${mib[1]}" "${secs[2]}" "${mib[2]}" "$speedup" \
+        "$duck_s" "$ratio" "$sql_duck" "$sql_spark" "$agree")")
 done
 
 echo
-echo "| events | featc s | featc peak MiB | DuckDB s | DuckDB / featc | agree |"
-echo "|---|---|---|---|---|---|"
+echo "| events | featc 1p s | 1p peak MiB | featc 2p s | 2p peak MiB | 2p speed-up | DuckDB s | DuckDB / featc 2p | emitted SQL on DuckDB s | emitted SQL on Spark s | agree |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
