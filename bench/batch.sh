@@ -30,6 +30,7 @@
 #   SQL=1              time the emitted SQL on DuckDB and Spark (needs
 #                      target/sql-engines-env: run scripts/check-sql-engines.sh once)
 #   MEMORY_LIMIT=SIZE  featc's --memory-limit (default: featc's own default)
+#   SPARK_MEMORY=8g    Spark's driver heap with SQL=1
 #   CARGO_TARGET_DIR   where cargo builds (default: target/)
 #   PYTHON=python3     the interpreter the venv is made from
 set -euo pipefail
@@ -133,7 +134,9 @@ for size in "${SIZES[@]}"; do
         SQLPY="$ROOT/target/sql-engines-env/bin/python"
         [ -x "$SQLPY" ] || { echo "SQL=1 needs $SQLPY: run scripts/check-sql-engines.sh once" >&2; exit 2; }
         echo "== emitted SQL on DuckDB and Spark, $size events" >&2
-        out="$(SPARK_LOCAL_IP=127.0.0.1 "$SQLPY" "$ROOT/bench/sql/time_sql.py" --data "$dir" --featc "$FEATC")"
+        # Spark's local driver is its only executor: the default 1 GiB heap runs out.
+        out="$(SPARK_LOCAL_IP=127.0.0.1 PYSPARK_SUBMIT_ARGS="--driver-memory ${SPARK_MEMORY:-8g} pyspark-shell" \
+            "$SQLPY" "$ROOT/bench/sql/time_sql.py" --data "$dir" --featc "$FEATC")"
         echo "$out" >&2
         grep -q WRONG <<<"$out" && { echo "== the emitted SQL gave a wrong row count" >&2; exit 1; }
         sql_duck="$(sed -n 's/^duckdb round 1: \([0-9.]*\) s$/\1/p' <<<"$out")"

@@ -80,7 +80,7 @@ pub fn bounded_session_context(
     Ok(SessionContext::new_with_state(state))
 }
 
-/// Plans (optimizer, then `PointInTimeExec`) and starts a lowered plan in a session
+/// Plans (optimizer, then the operators `planner` makes) and starts a lowered plan in a session
 /// from `batch::session_context`. The physical plan is returned too: after the stream
 /// is drained, `batch::null_key_counts` reads its statistics.
 pub async fn execute(

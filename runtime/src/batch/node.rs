@@ -3,10 +3,11 @@
 //!
 //! The node carries the feature plan (`plan::Plan`). Inputs: child 0 is the spine;
 //! child `1 + g` is group `g`'s events, one row per event of its source, with the
-//! columns the group reads (`GroupPlan::columns_read`). The physical operator,
-//! `exec::PointInTimeExec` (planned by `planner::PointInTimePlanner`), evaluates the
-//! plan's expressions on them into the columns named by `key_column(i)`,
-//! `TIME_COLUMN`, `input_column(i)` and `predicate_column(i)` that `group` reads.
+//! columns the group reads (`GroupPlan::columns_read`). The physical operators
+//! (planned by `planner::PointInTimePlanner`) evaluate the plan's expressions on them
+//! into the columns named by `key_column(i)`, `TIME_COLUMN`, `input_column(i)` and
+//! `predicate_column(i)` (`input_exec`), and the spine's into its keys,
+//! `SPINE_TIME` and `ROW_COLUMN` (`spine_exec`), which `merge_exec` reads.
 
 use std::cmp::Ordering;
 use std::fmt;
