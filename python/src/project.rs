@@ -135,6 +135,7 @@ impl Project {
             spine_time,
             inputs,
             batch_size,
+            ballista: None,
         };
         let done = crate::training::run(py, &job, progress)?;
         let table = crate::arrow::to_table(py, done.schema, done.batches)?;

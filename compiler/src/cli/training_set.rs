@@ -29,6 +29,11 @@ pub struct Args {
     /// Rows per batch while reading (a DataFusion setting).
     #[arg(long, value_name = "N", hide = true)]
     pub batch_size: Option<usize>,
+    /// Compute on a Ballista cluster: the address of its featc-ballista-scheduler.
+    /// Its executors read the sources at the paths given here, and a copy of the spine
+    /// under TMPDIR: both must be visible to them at those paths.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub ballista: Option<String>,
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -66,6 +71,7 @@ async fn compute(
         spine_time: args.job.spine_time.clone(),
         inputs: paths.clone().into(),
         batch_size: args.batch_size,
+        ballista: args.ballista.clone(),
     };
     let say = |m: &str| progress.phase(m);
     let mut running = job.start(&say).await.map_err(|e| e.to_string())?;
