@@ -146,8 +146,18 @@ fn on_cluster(address: &str, e: DataFusionError) -> DataFusionError {
 /// (`...Shared(External(DataFusionError(Execution("...")))))`): the innermost
 /// message is what featc's operators said, the rest is noise to a user.
 fn innermost(text: &str) -> Option<String> {
-    const OPEN: &str = "Execution(\"";
-    let start = text.rfind(OPEN)? + OPEN.len();
+    // The kinds of DataFusion error an operator raises with a message.
+    const KINDS: [&str; 5] = [
+        "Execution(\"",
+        "Internal(\"",
+        "Plan(\"",
+        "ResourcesExhausted(\"",
+        "NotImplemented(\"",
+    ];
+    let start = KINDS
+        .iter()
+        .filter_map(|open| text.rfind(open).map(|at| at + open.len()))
+        .max()?;
     let mut out = String::new();
     let mut chars = text.get(start..)?.chars();
     while let Some(c) = chars.next() {
@@ -211,6 +221,14 @@ mod tests {
             e.strip_backtrace(),
             "Execution error: on the Ballista cluster at df://h:1 (job 038GMVHD42000): \
              feature `f` at spine row 1: a \"quoted\" \u{1b} thing"
+        );
+        let text = "Job J failed: ... DataFusionError(Internal(\"group 0 answered spine \
+                    row 3 twice or out of range\"))";
+        let e = on_cluster("df://h:1", DataFusionError::Execution(text.into()));
+        assert_eq!(
+            e.strip_backtrace(),
+            "Execution error: on the Ballista cluster at df://h:1 (job J): group 0 answered \
+             spine row 3 twice or out of range"
         );
         // Anything else is kept whole.
         let e = on_cluster("df://h:1", DataFusionError::Execution("no route".into()));
