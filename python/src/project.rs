@@ -151,6 +151,7 @@ impl Project {
                 partitions,
                 memory_limit,
             },
+            ballista: None,
         };
         let done = crate::training::run(py, &job, progress)?;
         let table = crate::arrow::to_table(py, done.schema, done.batches)?;

@@ -39,6 +39,11 @@ pub struct Args {
     /// memory].
     #[arg(long, value_name = "SIZE", value_parser = featc_runtime::batch::resources::parse_size)]
     pub memory_limit: Option<usize>,
+    /// Compute on a Ballista cluster: the address of its featc-ballista-scheduler.
+    /// Its executors read the sources at the paths given here, and a copy of the spine
+    /// under TMPDIR: both must be visible to them at those paths.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub ballista: Option<String>,
 }
 
 impl Args {
@@ -86,6 +91,7 @@ async fn compute(
         inputs: paths.clone().into(),
         batch_size: args.batch_size,
         resources: args.resources(),
+        ballista: args.ballista.clone(),
     };
     let say = |m: &str| progress.phase(m);
     let mut running = job.start(&say).await.map_err(|e| e.to_string())?;

@@ -1,7 +1,27 @@
 //! Jobs over data that the CLI and embedders (the Python package) share: choosing
 //! the features a job computes, and the training set itself (`training_set`).
 
+#[cfg(feature = "ballista")]
+mod ballista;
 pub mod training_set;
+
+/// Without the `ballista` feature, a training set asked to run on a cluster says so.
+#[cfg(not(feature = "ballista"))]
+mod ballista {
+    use super::training_set::{Running, TrainingSet};
+    use super::JobError;
+
+    pub(super) async fn start(
+        _job: &TrainingSet<'_>,
+        url: &str,
+        _phase: &dyn Fn(&str),
+    ) -> Result<Running, JobError> {
+        Err(JobError::Failed(format!(
+            "cannot run on {url}: this featc was built without Ballista (the `ballista` \
+             feature of the featc crate)"
+        )))
+    }
+}
 
 use std::collections::HashMap;
 use std::fmt;

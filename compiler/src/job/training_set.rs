@@ -41,6 +41,9 @@ pub struct TrainingSet<'p> {
     pub batch_size: Option<usize>,
     /// Partitions and memory the computation may use.
     pub resources: batch::Resources,
+    /// Compute on the Ballista cluster whose scheduler is at this address
+    /// (`df://HOST:PORT`, `job::ballista`) instead of in this process.
+    pub ballista: Option<String>,
 }
 
 /// A started training set: its batches, in spine order, on `stream`.
@@ -50,7 +53,7 @@ pub struct Running {
     /// statistics).
     pub physical: Arc<dyn ExecutionPlan>,
     pub spine_rows: usize,
-    plan: Plan,
+    pub(super) plan: Plan,
 }
 
 impl Running {
@@ -71,6 +74,9 @@ impl TrainingSet<'_> {
     /// Reads the spine, binds the sources, lowers the plan and starts it; `phase` is
     /// told each step as it begins. An error of a step names its input.
     pub async fn start(&self, phase: &dyn Fn(&str)) -> Result<Running, JobError> {
+        if let Some(url) = &self.ballista {
+            return super::ballista::start(self, url, phase).await;
+        }
         let project = self.project;
         let mut config = SessionConfig::new();
         if let Some(n) = self.batch_size {

@@ -20,11 +20,12 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::distribution_requirements::InputDistributionRequirements;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
-    PlanProperties,
+    DisplayAs, DisplayFormatType, Distribution, ExecutionPlan, ExecutionPlanProperties,
+    Partitioning, PlanProperties,
 };
 use futures::{StreamExt, TryStreamExt};
 
@@ -109,6 +110,17 @@ impl ExecutionPlan for AssembleExec {
 
     fn benefits_from_input_partitioning(&self) -> Vec<bool> {
         vec![false; self.children.len()]
+    }
+
+    /// Each merge is read whole, so it is asked for as one partition: DataFusion puts
+    /// a `CoalescePartitionsExec` above it, which a distributed planner (Ballista)
+    /// also reads as "every partition, not this task's slice" and makes a stage
+    /// boundary, so the merges run as tasks of their own. The spine is read here in
+    /// partition order (file order), which a coalesce would not keep.
+    fn input_distribution_requirements(&self) -> InputDistributionRequirements {
+        let mut per_child = vec![Distribution::UnspecifiedDistribution];
+        per_child.resize(self.children.len(), Distribution::SinglePartition);
+        InputDistributionRequirements::new(per_child)
     }
 
     fn apply_expressions(

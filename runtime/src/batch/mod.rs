@@ -9,6 +9,7 @@
 //! streaming path uses.
 
 pub mod assemble_exec;
+pub mod codec;
 pub mod input_exec;
 pub mod merge;
 pub mod merge_exec;

@@ -61,10 +61,14 @@ pub fn plan_point_in_time(
             Arc::clone(&group),
             Arc::clone(input),
         )?);
+        // Each reader of the spine gets a scan of its own: DataFusion shares one
+        // execution's state between the streams of a plan node (a file scan's queue of
+        // files, which sibling streams steal from), so readers of one node would split
+        // a spine read from a file (as on Ballista) between them.
         let rows = Arc::new(GroupSpineExec::try_new(
             Arc::clone(&group),
             node.spine_time.clone(),
-            Arc::clone(spine),
+            Arc::clone(spine).reset_state()?,
         )?);
         children.push(Arc::new(GroupMergeExec::try_new(g, group, events, rows)?));
     }

@@ -14,6 +14,7 @@ pub mod output;
 pub mod parse;
 pub mod source;
 pub mod spine;
+pub mod spine_file;
 pub mod time;
 pub mod udf;
 
@@ -32,6 +33,7 @@ pub use memory::MemoryTable;
 pub use output::OutputWriter;
 pub use source::{bind_memory, bind_source, declared_schema};
 pub use spine::{read_spine, spine_from_table, Spine};
+pub use spine_file::SpineFile;
 
 /// An IO or schema error, naming the table (source name or `spine`) and column.
 #[derive(Debug, Clone, PartialEq)]

@@ -37,17 +37,28 @@ pub fn parse_cell(
     column: &str,
     time: (Expr, &str),
 ) -> Expr {
-    let udf = ParseCell {
-        source: source.to_string(),
-        column: column.to_string(),
-        ty,
-        time_name: time.1.to_string(),
-        signature: Signature::any(2, Volatility::Immutable),
-    };
+    let udf = ParseCell::new(source, column, ty, time.1);
     Expr::ScalarFunction(ScalarFunction::new_udf(
         Arc::new(ScalarUDF::new_from_impl(udf)),
         vec![text, time.0],
     ))
+}
+
+impl ParseCell {
+    pub(super) fn new(source: &str, column: &str, ty: DataType, time_name: &str) -> ParseCell {
+        ParseCell {
+            source: source.to_string(),
+            column: column.to_string(),
+            ty,
+            time_name: time_name.to_string(),
+            signature: Signature::any(2, Volatility::Immutable),
+        }
+    }
+
+    /// What `new` was given: source, column, type and time column name.
+    pub(super) fn parts(&self) -> (&str, &str, DataType, &str) {
+        (&self.source, &self.column, self.ty, &self.time_name)
+    }
 }
 
 /// True for the declared types a CSV column is read as text for and parsed by

@@ -30,10 +30,19 @@ impl Spine {
         self.batches.iter().map(|b| b.num_rows()).sum()
     }
 
-    /// The spine as a one-partition table (so that its scan keeps the file order).
+    /// The spine as a table whose partitions, read in order, are the file's rows in
+    /// order (`GroupSpineExec` and `AssembleExec` read them so): one partition per
+    /// batch. DataFusion never re-deals such a table (it does re-deal fewer
+    /// partitions holding more batches than its target partition count, largest batch
+    /// first, which would put the rows out of order).
     pub fn provider(&self) -> Result<Arc<dyn TableProvider>, IoError> {
-        let table = MemTable::try_new(Arc::clone(&self.schema), vec![self.batches.clone()])
-            .map_err(|e| IoError::Read {
+        let mut partitions: Vec<Vec<RecordBatch>> =
+            self.batches.iter().map(|b| vec![b.clone()]).collect();
+        if partitions.is_empty() {
+            partitions.push(Vec::new());
+        }
+        let table =
+            MemTable::try_new(Arc::clone(&self.schema), partitions).map_err(|e| IoError::Read {
                 table: TABLE.to_string(),
                 message: e.strip_backtrace(),
             })?;

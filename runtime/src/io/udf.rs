@@ -13,7 +13,11 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
+use serde::{Deserialize, Serialize};
+
+use super::parse::ParseCell;
 use super::time::{to_micros, TimeError};
+use crate::ir::DataType as FeatcType;
 
 /// `featc_utc_micros(ts)`: any timestamp to `Timestamp(µs, "UTC")` (see `io::time`).
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -25,15 +29,21 @@ pub struct UtcMicros {
 
 /// `featc_utc_micros(arg)` for column `column` of source `source` (named in errors).
 pub fn utc_micros(arg: Expr, source: &str, column: &str) -> Expr {
-    let udf = UtcMicros {
-        source: source.to_string(),
-        column: column.to_string(),
-        signature: Signature::any(1, Volatility::Immutable),
-    };
+    let udf = UtcMicros::new(source, column);
     Expr::ScalarFunction(ScalarFunction::new_udf(
         Arc::new(ScalarUDF::new_from_impl(udf)),
         vec![arg],
     ))
+}
+
+impl UtcMicros {
+    fn new(source: &str, column: &str) -> UtcMicros {
+        UtcMicros {
+            source: source.to_string(),
+            column: column.to_string(),
+            signature: Signature::any(1, Volatility::Immutable),
+        }
+    }
 }
 
 impl ScalarUDFImpl for UtcMicros {
@@ -90,16 +100,24 @@ pub fn require(value: Expr, source: &str, column: &str, context: Option<(Expr, &
         args.push(e);
         name.to_string()
     });
-    let udf = Require {
-        source: source.to_string(),
-        column: column.to_string(),
-        signature: Signature::any(args.len(), Volatility::Immutable),
-        context_name,
-    };
+    let udf = Require::new(source, column, context_name);
     Expr::ScalarFunction(ScalarFunction::new_udf(
         Arc::new(ScalarUDF::new_from_impl(udf)),
         args,
     ))
+}
+
+impl Require {
+    /// Takes a second argument (the row's context) when `context_name` is given.
+    fn new(source: &str, column: &str, context_name: Option<String>) -> Require {
+        let args = 1 + usize::from(context_name.is_some());
+        Require {
+            source: source.to_string(),
+            column: column.to_string(),
+            context_name,
+            signature: Signature::any(args, Volatility::Immutable),
+        }
+    }
 }
 
 impl ScalarUDFImpl for Require {
@@ -140,5 +158,74 @@ impl ScalarUDFImpl for Require {
             "source `{}`: null in column `{}`, which is declared non-nullable{at}",
             self.source, self.column
         )))
+    }
+}
+
+/// featc's functions of a source projection (`featc_utc_micros`, `featc_require`,
+/// `featc_parse`) as plain data: what a plan codec (`batch::codec`) ships so that
+/// another process rebuilds the very same function, error messages included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SourceFunction {
+    UtcMicros {
+        source: String,
+        column: String,
+    },
+    Require {
+        source: String,
+        column: String,
+        context_name: Option<String>,
+    },
+    Parse {
+        source: String,
+        column: String,
+        ty: FeatcType,
+        time_name: String,
+    },
+}
+
+impl SourceFunction {
+    /// The description of `udf` when it is one of featc's source functions.
+    pub fn of(udf: &ScalarUDF) -> Option<SourceFunction> {
+        let any: &dyn std::any::Any = udf.inner().as_ref();
+        if let Some(f) = any.downcast_ref::<UtcMicros>() {
+            return Some(SourceFunction::UtcMicros {
+                source: f.source.clone(),
+                column: f.column.clone(),
+            });
+        }
+        if let Some(f) = any.downcast_ref::<Require>() {
+            return Some(SourceFunction::Require {
+                source: f.source.clone(),
+                column: f.column.clone(),
+                context_name: f.context_name.clone(),
+            });
+        }
+        let (source, column, ty, time_name) = any.downcast_ref::<ParseCell>()?.parts();
+        Some(SourceFunction::Parse {
+            source: source.to_string(),
+            column: column.to_string(),
+            ty,
+            time_name: time_name.to_string(),
+        })
+    }
+
+    /// The function described.
+    pub fn udf(&self) -> Arc<ScalarUDF> {
+        Arc::new(match self {
+            SourceFunction::UtcMicros { source, column } => {
+                ScalarUDF::new_from_impl(UtcMicros::new(source, column))
+            }
+            SourceFunction::Require {
+                source,
+                column,
+                context_name,
+            } => ScalarUDF::new_from_impl(Require::new(source, column, context_name.clone())),
+            SourceFunction::Parse {
+                source,
+                column,
+                ty,
+                time_name,
+            } => ScalarUDF::new_from_impl(ParseCell::new(source, column, *ty, time_name)),
+        })
     }
 }
