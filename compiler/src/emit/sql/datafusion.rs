@@ -8,7 +8,7 @@ use datafusion::sql::sqlparser::ast::Expr;
 
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
-use super::ast::{binary, call, case, cast, null};
+use super::ast::{binary, call, case, cast, int, null};
 use super::dialect::{Dialect, Flavor, SqlType};
 use super::expr::float;
 use crate::ir::{DataType, Function};
@@ -21,11 +21,43 @@ impl Flavor for DataFusion {
     }
 
     fn epoch_us(&self, ts: Expr) -> Expr {
-        let micros = call(
-            "arrow_cast",
-            vec![ts, self.string("Timestamp(Microsecond, Some(\"UTC\"))")],
+        let as_unit = |unit: &str| {
+            let cast_to = format!("Timestamp({unit}, Some(\"UTC\"))");
+            cast(
+                call("arrow_cast", vec![ts.clone(), self.string(&cast_to)]),
+                self.sql_type(SqlType::Int64),
+            )
+        };
+        // DataFusion's cast from nanoseconds truncates toward zero; featc floors (a
+        // time before 1970 with a fraction of a microsecond belongs to the earlier
+        // microsecond). Nanoseconds are floor-divided here, chosen by the column's
+        // type at run time; other units cast exactly.
+        let ns = as_unit("Nanosecond");
+        let thousand = || int(1000);
+        let rem = binary(
+            binary(
+                binary(ns.clone(), BinaryOperator::Modulo, thousand()),
+                BinaryOperator::Plus,
+                thousand(),
+            ),
+            BinaryOperator::Modulo,
+            thousand(),
         );
-        cast(micros, self.sql_type(SqlType::Int64))
+        let floored = binary(
+            binary(ns, BinaryOperator::Minus, rem),
+            BinaryOperator::Divide,
+            thousand(),
+        );
+        let type_name = call("arrow_typeof", vec![ts.clone()]);
+        let is_ns = binary(
+            call(
+                "starts_with",
+                vec![type_name.clone(), self.string("Timestamp(Nanosecond")],
+            ),
+            BinaryOperator::Or,
+            call("starts_with", vec![type_name, self.string("Timestamp(ns")]),
+        );
+        case(vec![(is_ns, floored)], Some(as_unit("Microsecond")))
     }
 
     fn order_key(&self, x: Expr, ty: DataType) -> Expr {
@@ -35,6 +67,33 @@ impl Flavor for DataFusion {
                 Some(x),
             ),
             _ => x,
+        }
+    }
+
+    // DataFusion's MIN and MAX of floats do not put NaN above every number (a MIN
+    // over 0.0 and NaN gave NaN): NaNs are set aside and put back where featc's
+    // order puts them (semantics.md, "Ordering").
+    fn min_max(&self, max: bool, x: Expr, ty: DataType) -> Expr {
+        if ty != DataType::Float64 {
+            return call(if max { "MAX" } else { "MIN" }, vec![x]);
+        }
+        let nan = || float(self, f64::NAN);
+        let numbers = case(vec![(self.is_nan(x.clone()), null())], Some(x.clone()));
+        if max {
+            let any_nan = call(
+                "MAX",
+                vec![case(vec![(self.is_nan(x.clone()), int(1))], Some(int(0)))],
+            );
+            case(
+                vec![(binary(any_nan, BinaryOperator::Eq, int(1)), nan())],
+                Some(call("MAX", vec![numbers])),
+            )
+        } else {
+            // Only NaNs (or nothing): the MAX of them is NaN (or null).
+            call(
+                "COALESCE",
+                vec![call("MIN", vec![numbers]), call("MAX", vec![x])],
+            )
         }
     }
 

@@ -9,7 +9,7 @@ use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr};
 use super::ast::{self, binary, call, case, cast, in_list, is_null, neg, not, null, or};
 use super::dialect::{Flavor, SqlType};
 use super::refusal::Reason;
-use crate::ir::{self, BinaryOp, DataType, ExprKind, Literal, Span};
+use crate::ir::{self, BinaryOp, DataType, ExprKind, Function, Literal, Span};
 
 /// Why an expression has no SQL: the reason and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,7 +189,17 @@ impl Lowering<'_> {
         };
         let int_op =
             |symbol: &str| self.blocked(Reason::IntArithmetic { op: symbol.into() }, e.span);
-        let zero = || super::expr::float(f, 0.0);
+        // A float divisor, null when it is zero (either zero: `-0.0` too), as the
+        // dialect's `nullif` compares.
+        let nonzero = |r: Expr| {
+            let zero = (super::expr::float(f, 0.0), DataType::Float64);
+            f.function(
+                Function::Nullif,
+                vec![(r.clone(), DataType::Float64), zero],
+                DataType::Float64,
+            )
+            .unwrap_or_else(|| call("NULLIF", vec![r, super::expr::float(f, 0.0)]))
+        };
         Ok(match op {
             BinaryOp::And => binary(self.expr(lhs)?, BinaryOperator::And, self.expr(rhs)?),
             BinaryOp::Or => or(self.expr(lhs)?, self.expr(rhs)?),
@@ -226,7 +236,7 @@ impl Lowering<'_> {
             BinaryOp::Div => {
                 let l = self.typed(lhs, DataType::Float64)?;
                 let r = self.typed(rhs, DataType::Float64)?;
-                binary(l, BinaryOperator::Divide, call("NULLIF", vec![r, zero()]))
+                binary(l, BinaryOperator::Divide, nonzero(r))
             }
             BinaryOp::Mod if common == DataType::Int64 => return int_op("%"),
             BinaryOp::Mod => {
@@ -239,7 +249,7 @@ impl Lowering<'_> {
                     );
                 }
                 let (l, r) = operands()?;
-                binary(l, BinaryOperator::Modulo, call("NULLIF", vec![r, zero()]))
+                binary(l, BinaryOperator::Modulo, nonzero(r))
             }
         })
     }
