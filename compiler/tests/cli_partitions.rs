@@ -70,7 +70,7 @@ fn a_small_memory_limit_spills_and_gives_the_same_file() {
             "--partitions",
             "2",
             "--memory-limit",
-            "1MiB",
+            "4MiB",
             "--batch-size",
             "512",
         ],
