@@ -7,6 +7,34 @@ pub fn cases_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
 }
 
+/// The `.feat` files of the project folder `dir`, sorted, each named by its path from
+/// the repository root, so that what prints file names (snapshots, diagnostics)
+/// does not depend on the checkout.
+pub fn feat_files_named_from_root(dir: &std::path::Path) -> Vec<featc::SourceFile> {
+    let root = cases_dir()
+        .join("../..")
+        .canonicalize()
+        .expect("repository root");
+    let dir = dir.canonicalize().expect("project folder");
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .expect("project folder")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "feat"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| featc::SourceFile {
+            name: p
+                .strip_prefix(&root)
+                .expect("inside the repository")
+                .display()
+                .to_string(),
+            text: std::fs::read_to_string(p).expect("read .feat"),
+        })
+        .collect()
+}
+
 /// The project that uses every row function (`tests/functions`), for snapshots.
 pub fn functions_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("functions")

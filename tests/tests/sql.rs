@@ -60,28 +60,7 @@ fn selections() -> Vec<Selection> {
 /// The project's files named by their paths from the repository root (snapshots
 /// print them), and the compiled project.
 fn compile_named(dir: &Path) -> (Vec<SourceFile>, Project) {
-    let root = featc_tests::cases_dir()
-        .join("../..")
-        .canonicalize()
-        .expect("repository root");
-    let dir = dir.canonicalize().expect("project folder");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("project folder")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "feat"))
-        .collect();
-    paths.sort();
-    let files: Vec<SourceFile> = paths
-        .iter()
-        .map(|p| SourceFile {
-            name: p
-                .strip_prefix(&root)
-                .expect("inside the repository")
-                .display()
-                .to_string(),
-            text: std::fs::read_to_string(p).expect("read .feat"),
-        })
-        .collect();
+    let files = featc_tests::feat_files_named_from_root(dir);
     let project = batch_common::compile(&files);
     (files, project)
 }

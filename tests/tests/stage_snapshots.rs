@@ -8,7 +8,6 @@ mod batch_common;
 use std::path::{Path, PathBuf};
 
 use featc::ir::Project;
-use featc::SourceFile;
 
 /// The projects every stage is snapshotted for, by snapshot name.
 fn projects() -> Vec<(&'static str, PathBuf)> {
@@ -24,27 +23,7 @@ fn projects() -> Vec<(&'static str, PathBuf)> {
 /// Compiles a project folder naming each file by its path from the repository root,
 /// so that the snapshots (which print file names) do not depend on the checkout.
 fn compile(dir: &Path) -> Project {
-    let root = featc_tests::cases_dir().join("../..");
-    let root = root.canonicalize().expect("repository root");
-    let dir = dir.canonicalize().expect("project folder");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("project folder")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "feat"))
-        .collect();
-    paths.sort();
-    let files: Vec<SourceFile> = paths
-        .iter()
-        .map(|p| SourceFile {
-            name: p
-                .strip_prefix(&root)
-                .expect("inside the repository")
-                .display()
-                .to_string(),
-            text: std::fs::read_to_string(p).expect("read .feat"),
-        })
-        .collect();
-    batch_common::compile(&files)
+    batch_common::compile(&featc_tests::feat_files_named_from_root(dir))
 }
 
 #[test]
