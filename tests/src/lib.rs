@@ -35,6 +35,37 @@ pub fn feat_files_named_from_root(dir: &std::path::Path) -> Vec<featc::SourceFil
         .collect()
 }
 
+/// `events` as the batch plan's contract wants a source table: every timestamp column
+/// in UTC microseconds. `bind_source` does this when it reads a file; tables built
+/// in memory by the tests get the same conversion (`io::time::to_micros`) here.
+pub fn events_in_micros(
+    events: &datafusion::arrow::record_batch::RecordBatch,
+) -> Result<datafusion::arrow::record_batch::RecordBatch, String> {
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let mut columns = events.columns().to_vec();
+    let mut fields: Vec<Field> = events
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    for (column, field) in columns.iter_mut().zip(fields.iter_mut()) {
+        if matches!(field.data_type(), DataType::Timestamp(_, _)) {
+            *column = featc_runtime::io::time::to_micros(column).map_err(|e| format!("{e:?}"))?;
+            *field = Field::new(
+                field.name(),
+                column.data_type().clone(),
+                field.is_nullable(),
+            );
+        }
+    }
+    datafusion::arrow::record_batch::RecordBatch::try_new(
+        std::sync::Arc::new(Schema::new(fields)),
+        columns,
+    )
+    .map_err(|e| e.to_string())
+}
+
 /// The project that uses every row function (`tests/functions`), for snapshots.
 pub fn functions_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("functions")

@@ -9,11 +9,10 @@ mod stream_common;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use featc::ir::{FeatureId, Project};
 use featc::SourceFile;
-use featc_runtime::io::time::to_micros;
 use featc_runtime::reference::{evaluate, SpineInput};
 use featc_runtime::stream::{replay, ReplayOptions, Selection};
 use featc_tests::gen::{case_strategy, GenCase};
@@ -95,31 +94,6 @@ fn reference(project: &Project, ids: &[FeatureId], case: &GenCase) -> Result<Rec
     .map_err(|e| e.to_string())
 }
 
-/// The events as the batch plan's contract wants a source table: every timestamp
-/// column in UTC microseconds. `bind_source` does this conversion when it reads a
-/// file; the in-memory table here gets the same conversion (`io::time::to_micros`)
-/// by hand.
-fn declared_events(events: &RecordBatch) -> Result<RecordBatch, String> {
-    let mut columns = events.columns().to_vec();
-    let mut fields: Vec<Field> = events
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    for (column, field) in columns.iter_mut().zip(fields.iter_mut()) {
-        if matches!(field.data_type(), DataType::Timestamp(_, _)) {
-            *column = to_micros(column).map_err(|e| format!("{e:?}"))?;
-            *field = Field::new(
-                field.name(),
-                column.data_type().clone(),
-                field.is_nullable(),
-            );
-        }
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
-}
-
 fn batch(
     project: &Project,
     ids: &[FeatureId],
@@ -128,7 +102,7 @@ fn batch(
 ) -> Result<RecordBatch, String> {
     let events = used_sources(project, ids, case)
         .into_iter()
-        .map(|(n, b)| Ok((n, declared_events(&b)?)))
+        .map(|(n, b)| Ok((n, featc_tests::events_in_micros(&b)?)))
         .collect::<Result<HashMap<_, _>, String>>()?;
     runtime().block_on(training_set_in_memory(
         project,

@@ -23,7 +23,6 @@ use featc::ir::{
     Project,
 };
 use featc::SourceFile;
-use featc_runtime::io::time::to_micros;
 use featc_runtime::reference::{evaluate, SpineInput};
 use featc_tests::gen::{case_strategy, GenCase};
 use proptest::prelude::*;
@@ -40,28 +39,6 @@ fn runtime() -> &'static tokio::runtime::Runtime {
             .build()
             .expect("tokio runtime")
     })
-}
-
-/// The events with every timestamp in UTC microseconds, as featc reads a source.
-fn declared(events: &RecordBatch) -> RecordBatch {
-    let mut columns = events.columns().to_vec();
-    let mut fields: Vec<Field> = events
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    for (column, field) in columns.iter_mut().zip(fields.iter_mut()) {
-        if matches!(field.data_type(), ArrowType::Timestamp(_, _)) {
-            *column = to_micros(column).expect("micros");
-            *field = Field::new(
-                field.name(),
-                column.data_type().clone(),
-                field.is_nullable(),
-            );
-        }
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("events")
 }
 
 /// What a float fold's bound needs, as auxiliary features of its view (same window,
@@ -208,7 +185,11 @@ fn check(case: &GenCase) -> Result<(), String> {
         } else {
             &case.events
         };
-        register(&ctx, &s.name, declared(events));
+        register(
+            &ctx,
+            &s.name,
+            featc_tests::events_in_micros(events).expect("events"),
+        );
         sources.insert(s.name.clone(), vec![events.clone()]);
     }
     register(&ctx, "spine", with_order(&case.spine));
