@@ -2,15 +2,15 @@
 //! source (projected to the columns the group reads) becomes the key columns (as the
 //! keys' types), the time, and the plan's inputs and predicates evaluated
 //! (`SlotEvaluator`, the code the streaming path runs), named as `node` names them.
-//! One batch in, one batch out, partition by partition: order and partitioning are
-//! the input's.
+//! The boolean inputs and the predicates travel packed (`bool_pack`). One batch in,
+//! one batch out, partition by partition: order and partitioning are the input's.
 
 use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
@@ -23,13 +23,15 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
-use super::node::{input_column, key_column, predicate_column, TIME_COLUMN};
+use super::bool_pack::{self, BoolLayout};
+use super::node::{bools_column, input_column, key_column, TIME_COLUMN};
 use crate::expr::{arrow_type, slots::SlotEvaluator, timestamp_type};
 use crate::plan::GroupPlan;
 
 pub struct GroupInputExec {
     group: Arc<GroupPlan>,
     slots: Arc<SlotEvaluator>,
+    bools: Arc<BoolLayout>,
     input: Arc<dyn ExecutionPlan>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
@@ -64,15 +66,14 @@ impl GroupInputExec {
             fields.push(Field::new(key_column(i), arrow_type(k.ty), true));
         }
         fields.push(Field::new(TIME_COLUMN, timestamp_type(), true));
+        let bools = BoolLayout::of(&group);
         for (i, e) in group.inputs.iter().enumerate() {
-            fields.push(Field::new(input_column(i), arrow_type(e.ty), true));
+            if bools.inputs[i].is_none() {
+                fields.push(Field::new(input_column(i), arrow_type(e.ty), true));
+            }
         }
-        for i in 0..group.predicates.len() {
-            fields.push(Field::new(
-                predicate_column(i),
-                datafusion::arrow::datatypes::DataType::Boolean,
-                true,
-            ));
+        for j in 0..bools.words() {
+            fields.push(Field::new(bools_column(j), ArrowType::UInt64, false));
         }
         let schema = Arc::new(Schema::new(fields));
         let properties = PlanProperties::new(
@@ -85,6 +86,7 @@ impl GroupInputExec {
         GroupInputExec {
             group,
             slots,
+            bools: Arc::new(bools),
             input,
             schema,
             properties: Arc::new(properties),
@@ -154,9 +156,10 @@ impl ExecutionPlan for GroupInputExec {
     ) -> Result<SendableRecordBatchStream> {
         let input = self.input.execute(partition, context)?;
         let slots = Arc::clone(&self.slots);
+        let bools = Arc::clone(&self.bools);
         let schema = Arc::clone(&self.schema);
         let out_schema = Arc::clone(&schema);
-        let stream = input.map(move |batch| evaluated(&slots, &out_schema, &batch?));
+        let stream = input.map(move |batch| evaluated(&slots, &bools, &out_schema, &batch?));
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
     }
 }
@@ -164,6 +167,7 @@ impl ExecutionPlan for GroupInputExec {
 /// A batch of a group's events as its merge reads it (see the module docs).
 fn evaluated(
     slots: &SlotEvaluator,
+    bools: &BoolLayout,
     schema: &SchemaRef,
     batch: &RecordBatch,
 ) -> Result<RecordBatch> {
@@ -177,25 +181,31 @@ fn evaluated(
     let computed = slots
         .evaluate(batch)
         .map_err(|e| DataFusionError::External(Box::new(e)))?;
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    for k in &plan.keys {
-        columns.push(column(&k.column)?);
-    }
-    columns.push(column(&plan.time_column)?);
-    columns.extend(computed.inputs);
-    columns.extend(computed.predicates);
     // Every column as its declared type (keys too, so that they hash and sort as the
     // spine's keys do; a scan may give a string as a view, a narrower integer...).
-    let columns = columns
-        .into_iter()
-        .zip(schema.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                Ok(c)
-            } else {
-                Ok(cast(&c, f.data_type())?)
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let declared = |c: ArrayRef, ty: &ArrowType| -> Result<ArrayRef> {
+        if c.data_type() == ty {
+            Ok(c)
+        } else {
+            Ok(cast(&c, ty)?)
+        }
+    };
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for (k, field) in plan.keys.iter().zip(schema.fields()) {
+        columns.push(declared(column(&k.column)?, field.data_type())?);
+    }
+    columns.push(declared(column(&plan.time_column)?, &timestamp_type())?);
+    let mut packed: Vec<ArrayRef> = Vec::with_capacity(bools.count());
+    for (slot, (c, e)) in computed.inputs.into_iter().zip(&plan.inputs).enumerate() {
+        let c = declared(c, &arrow_type(e.ty))?;
+        match bools.inputs[slot] {
+            Some(_) => packed.push(c),
+            None => columns.push(c),
+        }
+    }
+    for p in computed.predicates {
+        packed.push(declared(p, &ArrowType::Boolean)?);
+    }
+    columns.extend(bool_pack::pack(&packed, batch.num_rows())?);
     Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }

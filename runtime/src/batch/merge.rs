@@ -22,9 +22,8 @@ use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
 use tokio::sync::mpsc::Sender;
 
-use super::node::{
-    input_column, key_column, predicate_column, ROW_COLUMN, SPINE_TIME, TIME_COLUMN,
-};
+use super::bool_pack::{self, BoolLayout};
+use super::node::{bools_column, input_column, key_column, ROW_COLUMN, SPINE_TIME, TIME_COLUMN};
 use crate::agg::{AggError, FeatureError};
 use crate::expr::arrow_type;
 use crate::expr::mask::{conjunction, trues};
@@ -245,10 +244,18 @@ impl Merge {
             )));
         }
         let n = batch.num_rows();
+        let layout = BoolLayout::of(group);
+        let words: Vec<ArrayRef> = (0..layout.words())
+            .map(|j| column(batch, &bools_column(j)))
+            .collect::<Result<_>>()?;
+        let bools = bool_pack::unpack(&words, layout.count())?;
         let mut encoded = EncodedRows::default();
         encoded.reset(&self.spec.layout, n);
         for (slot, input) in group.inputs.iter().enumerate() {
-            let array = column(batch, &input_column(slot))?;
+            let array = match layout.inputs[slot] {
+                Some(b) => Arc::clone(&bools[b]),
+                None => column(batch, &input_column(slot))?,
+            };
             let cells = Cells::new(&array, input.ty).ok_or_else(|| {
                 internal(&format!(
                     "input {slot} of {} is {}, not {}",
@@ -259,9 +266,11 @@ impl Merge {
             })?;
             encode_input(&mut encoded, slot, &cells, strings);
         }
-        let predicates: Vec<BooleanBuffer> = (0..group.predicates.len())
-            .map(|p| {
-                trues(&column(batch, &predicate_column(p))?)
+        let predicates: Vec<BooleanBuffer> = layout
+            .predicates
+            .iter()
+            .map(|&b| {
+                trues(&bools[b])
                     .map_err(|e| DataFusionError::Execution(format!("{}: {e}", group.describe())))
             })
             .collect::<Result<_>>()?;

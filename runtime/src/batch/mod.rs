@@ -9,6 +9,7 @@
 //! streaming path uses.
 
 pub mod assemble_exec;
+pub mod bool_pack;
 pub mod codec;
 pub mod input_exec;
 pub mod merge;

@@ -5,8 +5,8 @@
 //! child `1 + g` is group `g`'s events, one row per event of its source, with the
 //! columns the group reads (`GroupPlan::columns_read`). The physical operators
 //! (planned by `planner::PointInTimePlanner`) evaluate the plan's expressions on them
-//! into the columns named by `key_column(i)`, `TIME_COLUMN`, `input_column(i)` and
-//! `predicate_column(i)` (`input_exec`), and the spine's into its keys,
+//! into the columns named by `key_column(i)`, `TIME_COLUMN`, `input_column(i)` (the
+//! inputs not boolean) and `bools_column(j)` (`input_exec`), and the spine's into its keys,
 //! `SPINE_TIME` and `ROW_COLUMN` (`spine_exec`), which `merge_exec` reads.
 
 use std::cmp::Ordering;
@@ -42,9 +42,9 @@ pub fn input_column(i: usize) -> String {
     format!("__in{i}")
 }
 
-/// Name of a group input's `i`-th predicate column.
-pub fn predicate_column(i: usize) -> String {
-    format!("__pred{i}")
+/// Name of a group input's `j`-th word of packed booleans (`bool_pack`).
+pub fn bools_column(j: usize) -> String {
+    format!("__bools{j}")
 }
 
 /// The point-in-time node (see the module docs).
