@@ -72,27 +72,38 @@ impl Flavor for DataFusion {
 
     // DataFusion's MIN and MAX of floats do not put NaN above every number (a MIN
     // over 0.0 and NaN gave NaN): NaNs are set aside and put back where featc's
-    // order puts them (semantics.md, "Ordering").
+    // order puts them (semantics.md, "Ordering"). Its grouped MAX also starts from
+    // the lowest finite float, not -inf, so a group of -inf alone gave
+    // -1.7976931348623157e308 (and MIN of +inf alone the highest): the infinity at
+    // the far end is set aside too and put back when nothing else is there.
     fn min_max(&self, max: bool, x: Expr, ty: DataType) -> Expr {
         if ty != DataType::Float64 {
             return call(if max { "MAX" } else { "MIN" }, vec![x]);
         }
-        let nan = || float(self, f64::NAN);
-        let numbers = case(vec![(self.is_nan(x.clone()), null())], Some(x.clone()));
+        let far = if max { f64::NEG_INFINITY } else { f64::INFINITY };
+        let is_far = || binary(x.clone(), BinaryOperator::Eq, float(self, far));
+        let any = |test: Expr| {
+            binary(
+                call("MAX", vec![case(vec![(test, int(1))], Some(int(0)))]),
+                BinaryOperator::Eq,
+                int(1),
+            )
+        };
+        let numbers = case(
+            vec![(self.is_nan(x.clone()), null()), (is_far(), null())],
+            Some(x.clone()),
+        );
+        let far_alone = case(vec![(any(is_far()), float(self, far))], None);
         if max {
-            let any_nan = call(
-                "MAX",
-                vec![case(vec![(self.is_nan(x.clone()), int(1))], Some(int(0)))],
-            );
             case(
-                vec![(binary(any_nan, BinaryOperator::Eq, int(1)), nan())],
-                Some(call("MAX", vec![numbers])),
+                vec![(any(self.is_nan(x.clone())), float(self, f64::NAN))],
+                Some(call("COALESCE", vec![call("MAX", vec![numbers]), far_alone])),
             )
         } else {
             // Only NaNs (or nothing): the MAX of them is NaN (or null).
             call(
                 "COALESCE",
-                vec![call("MIN", vec![numbers]), call("MAX", vec![x])],
+                vec![call("MIN", vec![numbers]), far_alone, call("MAX", vec![x])],
             )
         }
     }
