@@ -1,0 +1,360 @@
+//! The staleness cost of an Arroyo pipeline's hopping windows, simulated on the
+//! public cases: what a model served from the emitted pipeline reads at each spine
+//! row, beside featc's exact `(t - W, t]`, as a figure per window and slide.
+//!
+//! The model of the pipeline (docs/scale-out.md, "Streaming on Arroyo"): a window of
+//! width `W` is `hop(S, W)` with `S = slide_for(W, staleness)`; the window ending at
+//! `e` holds the events of `[e - W, e)` (featc's `over W exclusive` read at `e`) and
+//! is emitted when the watermark, the latest event time less the source's lateness,
+//! passes `e`; a key with no event in a window emits nothing for it, so the sink keeps
+//! the key's previous value. At time `t` (the watermark at `t - lateness`) the served
+//! value is therefore the window ending at `e* = min(e_c, floor_S(last + W))`, where
+//! `e_c = floor_S(t - lateness)` is the latest closed end and `last` the key's latest
+//! event before `e_c` (its view's filter applied); with no such event, the empty
+//! window's value. Lifetime aggregations are updating aggregates in Arroyo, not
+//! windows: they are not part of the figure. Every value is computed by featc's
+//! reference interpreter, from the project with auxiliary features added.
+
+mod batch_common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, TimestampMicrosecondArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType as ArrowType, TimeUnit, TimestampMicrosecondType};
+use featc::emit::arroyo::slide::slide_for;
+use featc::ir::{
+    AggKind, Aggregate, DataType, Expr, ExprKind, Feature, FeatureId, FeatureKind, Meta, Project,
+};
+use featc_runtime::reference::{evaluate, SpineInput};
+
+use batch_common::{compile_dir, read_parquet};
+
+const SECOND: i64 = 1_000_000;
+
+/// A windowed aggregation the figure covers: the feature, its view and width, and the
+/// auxiliary `exclusive` twin (the hop's window) added to the project.
+struct Hopped {
+    feature: FeatureId,
+    view: usize,
+    width_us: i64,
+    twin: FeatureId,
+}
+
+/// Adds, per view with windowed features, `__last_ts = last(<time>)` and, per
+/// windowed aggregation, its `exclusive` twin. Returns the covered features, each
+/// view's `__last_ts`, and how many windowed features were left out (an offset, an
+/// exclusive end already, a view ttl or a source delay: the model does not say what
+/// Arroyo computes for them).
+fn with_twins(project: &mut Project) -> (Vec<Hopped>, HashMap<usize, FeatureId>, usize) {
+    let mut hopped = Vec::new();
+    let mut last_ts = HashMap::new();
+    let mut left_out = 0;
+    for v in 0..project.views.len() {
+        let view = project.views[v].clone();
+        let source = project.sources[view.source.0].clone();
+        for (f, feature) in view.features.iter().enumerate() {
+            let Some(a) = feature.aggregate() else {
+                continue;
+            };
+            let Some(width_us) = a.window_us else {
+                continue;
+            };
+            if a.offset_us != 0 || a.exclusive_end || view.ttl_us.is_some() || source.delay_us != 0
+            {
+                left_out += 1;
+                continue;
+            }
+            let mut twin = a.clone();
+            twin.exclusive_end = true;
+            let twin = push(
+                project,
+                v,
+                format!("{}__hop", feature.name),
+                twin,
+                feature.ty,
+                feature,
+            );
+            hopped.push(Hopped {
+                feature: FeatureId::View {
+                    view: v,
+                    feature: f,
+                },
+                view: v,
+                width_us,
+                twin,
+            });
+        }
+        if hopped.iter().any(|h| h.view == v) {
+            let time = Expr {
+                kind: ExprKind::Column(source.time_column.clone()),
+                ty: DataType::Timestamp,
+                nullable: false,
+                span: view.span,
+            };
+            let last = Aggregate {
+                agg: AggKind::Last,
+                arg: Some(time),
+                filter: None,
+                window_us: None,
+                offset_us: 0,
+                exclusive_end: false,
+            };
+            let first = &view.features[0];
+            let id = push(
+                project,
+                v,
+                "__last_ts".into(),
+                last,
+                DataType::Timestamp,
+                first,
+            );
+            last_ts.insert(v, id);
+        }
+    }
+    (hopped, last_ts, left_out)
+}
+
+fn push(
+    project: &mut Project,
+    view: usize,
+    name: String,
+    aggregate: Aggregate,
+    ty: DataType,
+    like: &Feature,
+) -> FeatureId {
+    let features = &mut project.views[view].features;
+    features.push(Feature {
+        name,
+        kind: FeatureKind::Aggregate(aggregate),
+        ty,
+        meta: Meta::default(),
+        span: like.span,
+    });
+    FeatureId::View {
+        view,
+        feature: features.len() - 1,
+    }
+}
+
+/// The spine's times as µs.
+fn spine_times(spine: &RecordBatch) -> Vec<i64> {
+    let ts = spine.column_by_name("ts").expect("spine ts");
+    let ts = cast(ts, &ArrowType::Timestamp(TimeUnit::Microsecond, None)).expect("µs");
+    ts.as_primitive::<TimestampMicrosecondType>()
+        .values()
+        .to_vec()
+}
+
+/// The spine with its times replaced.
+fn at_times(spine: &RecordBatch, times: &[i64]) -> RecordBatch {
+    let i = spine.schema().index_of("ts").expect("spine ts");
+    let original = spine.column(i);
+    let times: ArrayRef = Arc::new(TimestampMicrosecondArray::from(times.to_vec()));
+    let times = cast(&times, original.data_type()).expect("spine time type");
+    let mut columns = spine.columns().to_vec();
+    columns[i] = times;
+    RecordBatch::try_new(spine.schema(), columns).expect("shifted spine")
+}
+
+/// One column of the reference's training set for `features` at `times`.
+fn values_at(
+    project: &Project,
+    features: &[FeatureId],
+    sources: &HashMap<String, Vec<RecordBatch>>,
+    spine: &RecordBatch,
+    times: &[i64],
+) -> RecordBatch {
+    let shifted = at_times(spine, times);
+    evaluate(
+        project,
+        features,
+        sources,
+        SpineInput {
+            batches: &[shifted],
+            time_column: "ts",
+        },
+    )
+    .expect("reference")
+}
+
+/// Whether two cells are the same value (floats by bits, nulls equal).
+fn same(a: &ArrayRef, b: &ArrayRef, r: usize) -> bool {
+    match (a.is_valid(r), b.is_valid(r)) {
+        (false, false) => true,
+        (true, true) => {
+            if let (Some(x), Some(y)) = (
+                a.as_primitive_opt::<datafusion::arrow::datatypes::Float64Type>(),
+                b.as_primitive_opt::<datafusion::arrow::datatypes::Float64Type>(),
+            ) {
+                return x.value(r).to_bits() == y.value(r).to_bits();
+            }
+            a.slice(r, 1) == b.slice(r, 1)
+        }
+        _ => false,
+    }
+}
+
+/// What one window width's features gave, over every spine row.
+#[derive(Debug, Default, Clone, Copy)]
+struct Cells {
+    slide: i64,
+    cells: usize,
+    /// The hop window closed last (`e_c`) differs from featc's value: what a reader
+    /// that keeps each row's window end (and reads a window it has no row for as
+    /// empty) serves; the cost of the slide and the lateness alone.
+    hop_differs: usize,
+    /// The key's last emitted window (`e*`) differs: what a sink that keeps a key's
+    /// last row serves.
+    kept_differs: usize,
+}
+
+/// Per window width.
+type Figure = BTreeMap<i64, Cells>;
+
+/// The figure of a project and its data at one staleness.
+fn figure(
+    project: &Project,
+    sources: &HashMap<String, Vec<RecordBatch>>,
+    spine: &RecordBatch,
+    staleness_us: i64,
+) -> (Figure, usize) {
+    let mut project = project.clone();
+    let (hopped, last_ts, left_out) = with_twins(&mut project);
+    let times = spine_times(spine);
+    let exact_ids: Vec<FeatureId> = hopped.iter().map(|h| h.feature).collect();
+    let exact = values_at(&project, &exact_ids, sources, spine, &times);
+    let mut out = Figure::new();
+    for (h, column) in hopped
+        .iter()
+        .zip(exact.columns().iter().skip(spine.num_columns()))
+    {
+        let slide = slide_for(h.width_us, staleness_us);
+        let lateness = project.sources[project.views[h.view].source.0].lateness_us;
+        let closed: Vec<i64> = times
+            .iter()
+            .map(|t| (t - lateness).div_euclid(slide) * slide)
+            .collect();
+        let before: Vec<i64> = closed.iter().map(|e| e - 1).collect();
+        let last = values_at(&project, &[last_ts[&h.view]], sources, spine, &before);
+        let last = cast(
+            last.column(spine.num_columns()),
+            &ArrowType::Timestamp(TimeUnit::Microsecond, None),
+        )
+        .expect("µs");
+        let last = last.as_primitive::<TimestampMicrosecondType>();
+        let served_at: Vec<i64> = closed
+            .iter()
+            .enumerate()
+            .map(|(r, &e)| {
+                if last.is_valid(r) {
+                    let reach = (last.value(r) + h.width_us).div_euclid(slide) * slide;
+                    e.min(reach)
+                } else {
+                    e
+                }
+            })
+            .collect();
+        let kept = values_at(&project, &[h.twin], sources, spine, &served_at);
+        let kept = kept.column(spine.num_columns());
+        let hop = values_at(&project, &[h.twin], sources, spine, &closed);
+        let hop = hop.column(spine.num_columns());
+        let entry = out.entry(h.width_us).or_insert(Cells {
+            slide,
+            ..Cells::default()
+        });
+        entry.cells += times.len();
+        entry.hop_differs += (0..times.len()).filter(|&r| !same(hop, column, r)).count();
+        entry.kept_differs += (0..times.len()).filter(|&r| !same(kept, column, r)).count();
+    }
+    (out, left_out)
+}
+
+fn share(part: usize, whole: usize) -> String {
+    format!(
+        "{part:>6} ({:>5.2}%)",
+        100.0 * part as f64 / whole.max(1) as f64
+    )
+}
+
+fn duration(us: i64) -> String {
+    for (unit, size) in [
+        ("d", 86_400 * SECOND),
+        ("h", 3_600 * SECOND),
+        ("m", 60 * SECOND),
+        ("s", SECOND),
+    ] {
+        if us % size == 0 {
+            return format!("{}{unit}", us / size);
+        }
+    }
+    format!("{us}µs")
+}
+
+/// The printed figure of one case: a line per staleness and window width.
+fn report(case: &str) -> String {
+    let dir = featc_tests::cases_dir().join(case);
+    let project = compile_dir(&dir);
+    let spine = read_parquet(&dir.join("spine.parquet"));
+    let sources: HashMap<String, Vec<RecordBatch>> = project
+        .sources
+        .iter()
+        .map(|s| {
+            let location = s
+                .location
+                .as_deref()
+                .expect("the case's sources declare a file");
+            (s.name.clone(), vec![read_parquet(&dir.join(location))])
+        })
+        .collect();
+    let mut text = format!("case {case}: served value differs from featc's, per window (cells = spine rows x features)\n");
+    // 1 µs: hop(1µs, W), the floor: `[t - W, t)` beside featc's `(t - W, t]` (an event
+    // exactly at t is not in a closed window yet), and the lateness.
+    for staleness in [1, 60 * SECOND, 3_600 * SECOND] {
+        let (figure, left_out) = figure(&project, &sources, &spine, staleness);
+        text.push_str(&format!(
+            "staleness {} ({left_out} windowed features not modelled):\n",
+            duration(staleness)
+        ));
+        let mut all = Cells::default();
+        for (width, c) in &figure {
+            text.push_str(&format!(
+                "  over {:>4} hop {:>4}: {:>6} cells, last closed window differs {}, last emitted row differs {}\n",
+                duration(*width),
+                duration(c.slide),
+                c.cells,
+                share(c.hop_differs, c.cells),
+                share(c.kept_differs, c.cells),
+            ));
+            all.cells += c.cells;
+            all.hop_differs += c.hop_differs;
+            all.kept_differs += c.kept_differs;
+        }
+        text.push_str(&format!(
+            "  all windows: {:>6} cells, last closed window differs {}, last emitted row differs {}\n",
+            all.cells,
+            share(all.hop_differs, all.cells),
+            share(all.kept_differs, all.cells),
+        ));
+    }
+    text
+}
+
+// One test per case, so that the two (slow: the reference interpreter, many times)
+// run side by side.
+#[test]
+fn staleness_cost_on_synthetic() {
+    check("synthetic");
+}
+
+#[test]
+fn staleness_cost_on_marketplace() {
+    check("marketplace");
+}
+
+fn check(case: &str) {
+    let text = report(case);
+    println!("{text}");
+    insta::assert_snapshot!(format!("arroyo_staleness_{case}"), text);
+}
