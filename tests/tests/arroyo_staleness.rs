@@ -29,7 +29,7 @@ use featc::ir::{
 };
 use featc_runtime::reference::{evaluate, SpineInput};
 
-use batch_common::{compile_dir, read_parquet};
+use batch_common::{compile_dir, read_case_sources, read_parquet};
 
 const SECOND: i64 = 1_000_000;
 
@@ -326,17 +326,7 @@ fn report(case: &str) -> String {
     let dir = featc_tests::cases_dir().join(case);
     let project = compile_dir(&dir);
     let spine = read_parquet(&dir.join("spine.parquet"));
-    let sources: HashMap<String, Vec<RecordBatch>> = project
-        .sources
-        .iter()
-        .map(|s| {
-            let location = s
-                .location
-                .as_deref()
-                .expect("the case's sources declare a file");
-            (s.name.clone(), vec![read_parquet(&dir.join(location))])
-        })
-        .collect();
+    let sources = read_case_sources(&project, &dir);
     let mut text = format!("case {case}: served value differs from featc's, per window (cells = spine rows x features)\n");
     // 1 µs: hop(1µs, W), the floor: `[t - W, t)` beside featc's `(t - W, t]` (an event
     // exactly at t is not in a closed window yet), and the lateness.

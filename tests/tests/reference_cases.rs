@@ -6,38 +6,18 @@ mod batch_common;
 mod stream_common;
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use featc::ir::Project;
 use featc_runtime::reference::{evaluate, SpineInput};
 
-use batch_common::{compare_tolerant, compile_dir, read_parquet, training_set};
+use batch_common::{compare_tolerant, compile_dir, read_case_sources, read_parquet, training_set};
 use stream_common::bit_equal;
-
-/// Each source's declared file, read as it is stored (no conversion on the way).
-fn read_sources(
-    project: &Project,
-    dir: &Path,
-) -> HashMap<String, Vec<datafusion::arrow::record_batch::RecordBatch>> {
-    project
-        .sources
-        .iter()
-        .map(|s| {
-            let location = s
-                .location
-                .as_deref()
-                .expect("the case's sources declare a file");
-            (s.name.clone(), vec![read_parquet(&dir.join(location))])
-        })
-        .collect()
-}
 
 async fn check_case(case: &str) {
     let dir = featc_tests::cases_dir().join(case);
     let project = compile_dir(&dir);
     let features = project.all_features();
     let spine = read_parquet(&dir.join("spine.parquet"));
-    let sources = read_sources(&project, &dir);
+    let sources = read_case_sources(&project, &dir);
     let actual = evaluate(
         &project,
         &features,

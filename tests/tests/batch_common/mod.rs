@@ -137,6 +137,22 @@ async fn run_plan(
     concat_batches(&schema, &batches).map_err(|e| e.to_string())
 }
 
+/// Each source of a case's project, from the file it declares (in `dir`), read as it
+/// is stored (no conversion on the way), by source name.
+pub fn read_case_sources(project: &Project, dir: &Path) -> HashMap<String, Vec<RecordBatch>> {
+    project
+        .sources
+        .iter()
+        .map(|s| {
+            let location = s
+                .location
+                .as_deref()
+                .expect("the case's sources declare a file");
+            (s.name.clone(), vec![read_parquet(&dir.join(location))])
+        })
+        .collect()
+}
+
 pub fn read_parquet(path: &Path) -> RecordBatch {
     let file = std::fs::File::open(path).expect("open parquet");
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
