@@ -172,7 +172,12 @@ mod tests {
             Some(NullBuffer::from(vec![true, false])),
         );
         let words = pack(&[Arc::new(raw) as ArrayRef], 2).unwrap();
-        assert_eq!(words[0].as_primitive::<datafusion::arrow::datatypes::UInt64Type>().values()[..], [3, 0]);
+        assert_eq!(
+            words[0]
+                .as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
+                .values()[..],
+            [3, 0]
+        );
     }
 
     #[test]

@@ -80,7 +80,11 @@ impl Flavor for DataFusion {
         if ty != DataType::Float64 {
             return call(if max { "MAX" } else { "MIN" }, vec![x]);
         }
-        let far = if max { f64::NEG_INFINITY } else { f64::INFINITY };
+        let far = if max {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
         let is_far = || binary(x.clone(), BinaryOperator::Eq, float(self, far));
         let any = |test: Expr| {
             binary(
@@ -97,7 +101,10 @@ impl Flavor for DataFusion {
         if max {
             case(
                 vec![(any(self.is_nan(x.clone())), float(self, f64::NAN))],
-                Some(call("COALESCE", vec![call("MAX", vec![numbers]), far_alone])),
+                Some(call(
+                    "COALESCE",
+                    vec![call("MAX", vec![numbers]), far_alone],
+                )),
             )
         } else {
             // Only NaNs (or nothing): the MAX of them is NaN (or null).
