@@ -8,6 +8,329 @@
 //! The two halves meet in `udf`: the SQL calls UDFs by `UdfSpec::name`, the crate
 //! generator writes one crate per `UdfSpec`. `slide` is the hop a window is emitted
 //! with, shared with the tests that measure its staleness cost.
+//!
+//! The SQL half: `source` (a source's table), `query` (one view and window: its
+//! sink and its insert), `aggregate` (one feature's aggregate), `flavor` (row
+//! expressions, through the SQL emitter's shared lowering), `statements` (syntax
+//! tree constructors), `refusal` (what is refused, E0044 to E0047). Every statement
+//! is a sqlparser syntax tree; only the comments between them are text.
 
+mod aggregate;
+mod flavor;
+mod query;
+pub mod refusal;
 pub mod slide;
+mod source;
+mod statements;
 pub mod udf;
+
+use std::collections::BTreeSet;
+
+use datafusion::sql::sqlparser::ast::{Expr, Statement};
+
+pub use refusal::{Reason, Refusal, TimeRule};
+
+use crate::emit::sql::ast::col;
+use crate::emit::sql::expr::{Blocked, Lowering};
+use crate::ir::{AggKind, Project};
+use featc_runtime::plan::{FeatureRef, Output, Plan};
+use query::{Slots, ViewWindow};
+use udf::UdfSpec;
+
+/// Where the pipeline's queries write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sink {
+    /// One Kafka topic per query, named like its sink table.
+    Kafka,
+    /// Redis hashes (`featc:<view>:<key>`, one field per window), at `address`.
+    Redis { address: String },
+}
+
+/// How a window's slide is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlideRule {
+    /// This slide (µs) for every window (`--slide`; `slide::check_fixed` says which
+    /// window it does not divide).
+    Fixed(i64),
+    /// The largest slide within this staleness (µs), per window (`slide::slide_for`).
+    Staleness(i64),
+}
+
+impl SlideRule {
+    /// The slide of a window `width_us` wide: a fixed slide that does not divide it
+    /// (checked before, by `slide::check_fixed`) falls back to the largest divisor
+    /// below it.
+    pub fn slide(self, width_us: i64) -> i64 {
+        match self {
+            SlideRule::Fixed(s) if s > 0 && width_us % s == 0 => s,
+            SlideRule::Fixed(s) | SlideRule::Staleness(s) => slide::slide_for(width_us, s.max(1)),
+        }
+    }
+}
+
+/// The options of `--emit arroyo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArroyoOptions {
+    /// Kafka's bootstrap servers (`host:port,...`), for sources and Kafka sinks.
+    pub kafka_brokers: String,
+    pub sink: Sink,
+    pub slide: SlideRule,
+}
+
+impl Default for ArroyoOptions {
+    fn default() -> ArroyoOptions {
+        ArroyoOptions {
+            kafka_brokers: "localhost:9092".into(),
+            sink: Sink::Kafka,
+            slide: SlideRule::Staleness(slide::DEFAULT_STALENESS_US),
+        }
+    }
+}
+
+/// One statement of the pipeline and the comment lines before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub comment: Vec<String>,
+    pub statement: Statement,
+}
+
+/// An emitted pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArroyoPipeline {
+    pub items: Vec<Item>,
+    /// Every UDF the SQL calls.
+    pub udfs: BTreeSet<UdfSpec>,
+}
+
+impl ArroyoPipeline {
+    /// The statements, in order.
+    pub fn statements(&self) -> impl Iterator<Item = &Statement> {
+        self.items.iter().map(|i| &i.statement)
+    }
+
+    /// pipeline.sql: each statement pretty-printed and ended by `;`, after its
+    /// comment lines (`-- ...`), statements separated by a blank line.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for (i, item) in self.items.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            for line in &item.comment {
+                out.push_str(&format!("-- {line}\n").replace("-- \n", "--\n"));
+            }
+            // sqlparser's pretty printer leaves spaces after a table's last column.
+            let statement = format!("{:#};", item.statement);
+            for line in statement.lines() {
+                out.push_str(line.trim_end());
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// The pipeline computing `plan`'s requested features on Arroyo, or every requested
+/// feature it cannot compute as featc defines it. `project` gives the sources'
+/// declared columns, topics and lateness (the plan has only the columns it reads).
+pub fn emit(
+    project: &Project,
+    plan: &Plan,
+    options: &ArroyoOptions,
+) -> Result<ArroyoPipeline, Vec<Refusal>> {
+    let flavor = flavor::Arroyo::default();
+    let column = |name: &str| col(statements::QUOTE, name);
+    let lowering = Lowering {
+        flavor: &flavor,
+        column: &column,
+    };
+    let lowered: Vec<(Lowered, Lowered)> = plan
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.inputs.iter().map(|e| lowering.lower(e)).collect(),
+                g.predicates.iter().map(|e| lowering.lower(e)).collect(),
+            )
+        })
+        .collect();
+
+    // What is refused; the views and windows of what is not.
+    let mut refusals: Vec<Refusal> = Vec::new();
+    let mut wanted: Vec<FeatureRef> = Vec::new();
+    for o in &plan.outputs {
+        match *o {
+            Output::Derived(d) => {
+                if let Some(d) = plan.derived.get(d) {
+                    refuse(&mut refusals, &d.name, Reason::Derived, d.span);
+                }
+            }
+            Output::Aggregate(r) => match refusal(plan, r, &lowered) {
+                Some((name, reason, span)) => refuse(&mut refusals, &name, reason, span),
+                None if !wanted.contains(&r) => wanted.push(r),
+                None => {}
+            },
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+    let mut queries: Vec<ViewWindow<'_>> = Vec::new();
+    for r in &wanted {
+        let (Some(g), Some(f)) = (plan.groups.get(r.group), plan.feature(*r)) else {
+            continue;
+        };
+        let same = |q: &ViewWindow<'_>| {
+            std::ptr::eq(q.group, g) && q.view == f.view && q.window_us == f.window_us
+        };
+        match queries.iter_mut().find(|q| same(q)) {
+            Some(q) => q.features.push(r.feature),
+            None => queries.push(ViewWindow {
+                group: g,
+                view: &f.view,
+                window_us: f.window_us,
+                features: vec![r.feature],
+            }),
+        }
+    }
+
+    let mut items = Vec::new();
+    if queries.iter().any(|q| q.window_us.is_none()) {
+        items.push(Item {
+            comment: vec![
+                "Lifetime features are updating aggregates, whose per-key state Arroyo drops after"
+                    .into(),
+                "`updating_ttl` without an update (default 24 hours): keep it for 100 years."
+                    .into(),
+            ],
+            statement: statements::set(
+                "updating_ttl",
+                statements::interval(36_500 * 86_400_000_000),
+            ),
+        });
+    }
+    let mut sources: Vec<&str> = Vec::new();
+    for q in &queries {
+        if !sources.contains(&q.group.source.as_str()) {
+            sources.push(&q.group.source);
+        }
+    }
+    for name in sources {
+        if let Some(s) = project.sources.iter().find(|s| s.name == name) {
+            items.push(Item {
+                comment: vec![format!(
+                    "Source `{}`: Kafka topic `{}`, JSON records (the time column in RFC 3339), watermark {} behind the latest event.",
+                    s.name,
+                    source::topic(s),
+                    match s.lateness_us {
+                        0 => "0s".to_string(),
+                        us => query::duration_label(us),
+                    }
+                )],
+                statement: source::table(s, &options.kafka_brokers),
+            });
+        }
+    }
+    for q in &queries {
+        let gi = plan
+            .groups
+            .iter()
+            .position(|g| std::ptr::eq(g, q.group))
+            .unwrap_or_default();
+        let Some((inputs, predicates)) = lowered.get(gi) else {
+            continue;
+        };
+        // Every slot a wanted feature reads was lowered (else it was refused); one
+        // that no wanted feature reads is never looked at.
+        let ok =
+            |r: &Result<Expr, Blocked>| r.clone().unwrap_or_else(|_| crate::emit::sql::ast::null());
+        let inputs: Vec<Expr> = inputs.iter().map(ok).collect();
+        let predicates: Vec<Expr> = predicates.iter().map(ok).collect();
+        let source = project.sources.iter().find(|s| s.name == q.group.source);
+        let nullable_keys: Vec<bool> = q
+            .group
+            .keys
+            .iter()
+            .map(|k| query::nullable(source, &k.column))
+            .collect();
+        let slots = Slots {
+            inputs: &inputs,
+            predicates: &predicates,
+            nullable_keys: &nullable_keys,
+        };
+        let slide = q.window_us.map(|w| options.slide.slide(w));
+        let built = query::build(&flavor, q, &slots, slide, options);
+        items.push(Item {
+            comment: built.comment,
+            statement: built.sink,
+        });
+        items.push(Item {
+            comment: Vec::new(),
+            statement: built.insert,
+        });
+    }
+    Ok(ArroyoPipeline {
+        items,
+        udfs: flavor.into_used(),
+    })
+}
+
+/// Each slot's SQL (a group's inputs or predicates), or what blocks it.
+type Lowered = Vec<Result<Expr, Blocked>>;
+
+fn refuse(refusals: &mut Vec<Refusal>, feature: &str, reason: Reason, span: crate::ir::Span) {
+    if !refusals.iter().any(|r| r.feature == feature) {
+        refusals.push(Refusal {
+            feature: feature.to_string(),
+            reason,
+            span,
+        });
+    }
+}
+
+/// Why feature `r` cannot be computed by the pipeline, if it cannot: its name, the
+/// reason and where.
+fn refusal(
+    plan: &Plan,
+    r: FeatureRef,
+    lowered: &[(Lowered, Lowered)],
+) -> Option<(String, Reason, crate::ir::Span)> {
+    let g = plan.groups.get(r.group)?;
+    let f = g.features.get(r.feature)?;
+    let why = |reason: Reason| Some((f.name.clone(), reason, f.span));
+    if let AggKind::LastK(_) | AggKind::FirstK(_) | AggKind::TopK(_) = f.agg {
+        return why(Reason::List { agg: f.agg.name() });
+    }
+    if f.shift_us > 0 {
+        return why(Reason::TimeRule {
+            rule: TimeRule::Shift,
+        });
+    }
+    if g.delay_us > 0 {
+        return why(Reason::TimeRule {
+            rule: TimeRule::Delay,
+        });
+    }
+    // A ttl at least as long as the window holds in every emitted row (each has an
+    // event of the view in its window); otherwise it would need the latest event.
+    if let Some(t) = f.ttl {
+        if f.window_us.is_none_or(|w| t.ttl_us < w) {
+            return why(Reason::TimeRule {
+                rule: TimeRule::Ttl,
+            });
+        }
+    }
+    let (inputs, predicates) = lowered.get(r.group)?;
+    let filters = [f.filter, f.view_filter];
+    let preds = filters
+        .iter()
+        .flatten()
+        .filter_map(|slot| g.filters.get(*slot))
+        .flatten();
+    f.input
+        .iter()
+        .filter_map(|i| inputs.get(*i))
+        .chain(preds.filter_map(|p| predicates.get(*p)))
+        .find_map(|r| r.as_ref().err().cloned())
+        .map(|b| (f.name.clone(), Reason::from_sql(b.reason), b.span))
+}
