@@ -5,7 +5,8 @@
 //! non-null key: featc aggregates no row with a null key) and groups them by the
 //! entity key and, when windowed, by `hop(slide, W)` (`tumble(W)` when the slide is
 //! W); the outer `SELECT` names the columns the sink receives: the key (by the
-//! entity's key names), `window_end` (windowed queries) and one column per feature.
+//! entity's key names, and as text in `featc_key`), `window_end` (windowed queries)
+//! and one column per feature.
 //! A lifetime query is Arroyo's non-windowed, updating aggregate: its sink gets
 //! Debezium changes (`debezium_json`).
 
@@ -162,9 +163,11 @@ pub fn build(
     // Outer: what the sink receives.
     let mut outer: Vec<SelectItem> = Vec::new();
     let mut columns: Vec<Column> = Vec::new();
+    // The entity key as text: the Kafka message key (a compacted topic keeps each
+    // key's latest row) and the Redis hash's name.
+    outer.push(item(key_text(g), ident(q, "featc_key")));
+    columns.push(Column::new("featc_key", DataType::String, false));
     if let Sink::Redis { .. } = options.sink {
-        outer.push(item(redis_key(g), ident(q, "featc_key")));
-        columns.push(Column::new("featc_key", DataType::String, false));
         outer.push(item(string(&vw.label()), ident(q, "featc_window")));
         columns.push(Column::new("featc_window", DataType::String, false));
     }
@@ -212,6 +215,7 @@ pub fn build(
             ("topic", text(&sink_name)),
             ("type", text("sink")),
             ("format", text(format)),
+            ("sink.key_field", text("featc_key")),
         ],
         Sink::Redis { address } => vec![
             ("connector", text("redis")),
@@ -232,8 +236,11 @@ pub fn build(
     }
 }
 
-/// The entity key as featc's Redis layout spells it: `NAME=VALUE[&NAME=VALUE...]`.
-fn redis_key(g: &GroupPlan) -> Expr {
+/// The entity key as text, `NAME=VALUE[&NAME=VALUE...]` as in featc's Redis layout
+/// (docs/online-store.md), except that a string value is written as it is: Arroyo's
+/// SQL has no percent-encoding, so a key holding bytes other than `A-Z a-z 0-9 - . _
+/// ~` is spelled differently from `featc materialize`'s.
+fn key_text(g: &GroupPlan) -> Expr {
     let text = |key: &featc_runtime::plan::KeyColumn| {
         let value = col(QUOTE, &key.name);
         let value = match key.ty {
