@@ -130,7 +130,7 @@ fn usage_errors() {
                 "--out",
                 out,
             ],
-            "--slide 7m does not divide the window of feature `txn_count_1h`",
+            "--slide 7m does not divide the 1h window of feature `txn_count_1h`",
         ),
         (
             vec![

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use featc::emit::arroyo::{
-    emit as emit_arroyo, refusal, slide, ArroyoOptions, ArroyoPipeline, Sink, SlideRule,
+    duration_label, emit as emit_arroyo, refusal, slide, ArroyoOptions, ArroyoPipeline, Sink,
+    SlideRule,
 };
 
 use super::build::Args;
@@ -87,11 +88,11 @@ fn run(args: &Args) -> Result<ExitCode, ExitCode> {
         for (w, f) in widths {
             if slide::check_fixed(s, [w]).is_some() {
                 return Err(super::fail(format!(
-                    "--slide {} does not divide the window of feature `{}` (view `{}`, {} µs): use a slide that divides every window, or --staleness",
+                    "--slide {} does not divide the {} window of feature `{}` (view `{}`): use a slide that divides every window, or --staleness",
                     args.arroyo.slide.as_deref().unwrap_or_default(),
+                    duration_label(w),
                     f.name,
                     f.view,
-                    w
                 )));
             }
         }

@@ -59,7 +59,8 @@ pub struct Args {
     /// The stage to emit.
     #[arg(long, value_enum, value_name = "STAGE")]
     pub emit: Stage,
-    /// Write `DIR/<stage>.txt` instead of printing to stdout.
+    /// Write `DIR/<stage>.txt` instead of printing to stdout (`--emit arroyo`:
+    /// `DIR/pipeline.sql`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// With `--emit batch`: the partitions the physical plan is shown for [default:

@@ -28,6 +28,7 @@ use std::collections::BTreeSet;
 
 use datafusion::sql::sqlparser::ast::{Expr, Statement};
 
+pub use query::duration_label;
 pub use refusal::{Reason, Refusal, TimeRule};
 
 use crate::emit::sql::ast::col;
