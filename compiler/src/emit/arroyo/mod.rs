@@ -335,3 +335,20 @@ fn refusal(
         .find_map(|r| r.as_ref().err().cloned())
         .map(|b| (f.name.clone(), Reason::from_sql(b.reason), b.span))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000;
+
+    #[test]
+    fn a_slide_rule_gives_each_window_a_dividing_slide() {
+        assert_eq!(SlideRule::Fixed(60 * S).slide(3600 * S), 60 * S);
+        // Not dividing (refused by the CLI before): the largest divisor below it.
+        assert_eq!(SlideRule::Fixed(7 * 60 * S).slide(3600 * S), 400 * S);
+        assert_eq!(SlideRule::Staleness(7 * 60 * S).slide(3600 * S), 400 * S);
+        assert_eq!(SlideRule::Staleness(2 * 3600 * S).slide(3600 * S), 3600 * S);
+        assert_eq!(SlideRule::Fixed(0).slide(3600 * S), 1);
+    }
+}
