@@ -142,9 +142,10 @@ fn redis_sink_pipeline() {
 }
 
 /// int64 `+ - *` and negation, which featc fails on overflow, call the checked UDFs
-/// (the SQL dialects refuse them: E0042); integer sums call the checked sum.
+/// (the SQL dialects refuse them: E0042); integer sums call the checked sum; a
+/// derived feature of one view and window is computed with its reads.
 #[test]
-fn int64_arithmetic_calls_the_checked_udfs() {
+fn int64_arithmetic_and_derived_features() {
     let text = "source orders {
     time ts
     columns { buyer_id: int64  items: int64  free_items: int64 }
@@ -153,6 +154,8 @@ entity buyer { key buyer_id: int64 }
 view baskets from orders by buyer {
     feature paid_items_7d = sum(items - free_items) over 7d
     feature most_returned_1d = max(-(items * 2)) over 1d
+    feature items_7d = sum(items) over 7d
+    feature paid_share_7d = paid_items_7d / items_7d
 }
 ";
     let files = vec![featc::SourceFile {
@@ -160,7 +163,8 @@ view baskets from orders by buyer {
         text: text.into(),
     }];
     let project = featc::compile(&files).expect("compiles");
-    let all = featc::job::select_features(&project, None, &[]).expect("features");
+    let asked = ["paid_items_7d", "most_returned_1d", "paid_share_7d"].map(String::from);
+    let all = featc::job::select_features(&project, None, &asked).expect("features");
     let p = pipeline(&project, &all, &ArroyoOptions::default()).expect("emitted");
     parses_back(&p, "baskets");
     udfs_are_the_ones_called(&p, "baskets");
@@ -172,4 +176,13 @@ view baskets from orders by buyer {
         sql.contains(r#"MAX(featc_checked_neg_int64(featc_checked_mul_int64("items", 2)))"#),
         "{sql}"
     );
+    // A derived feature is computed in the query of the features it reads; a read
+    // that was not asked for is computed there but not sent.
+    assert!(
+        sql.contains(r#"CAST("paid_items_7d" AS DOUBLE) / CASE WHEN"#),
+        "{sql}"
+    );
+    assert!(sql.contains(r#""paid_share_7d" DOUBLE"#), "{sql}");
+    assert!(sql.contains(r#"AS "items_7d""#), "{sql}");
+    assert!(!sql.contains(r#""items_7d" BIGINT"#), "{sql}");
 }

@@ -10,7 +10,7 @@
 //! with, shared with the tests that measure its staleness cost.
 //!
 //! The SQL half: `source` (a source's table), `query` (one view and window: its
-//! sink and its insert), `aggregate` (one feature's aggregate), `flavor` (row
+//! sink and its insert, with the derived features that read only its features), `aggregate` (one feature's aggregate), `flavor` (row
 //! expressions, through the SQL emitter's shared lowering), `statements` (syntax
 //! tree constructors), `refusal` (what is refused, E0044 to E0047). Every statement
 //! is a sqlparser syntax tree; only the comments between them are text.
@@ -159,11 +159,33 @@ pub fn emit(
     // What is refused; the views and windows of what is not.
     let mut refusals: Vec<Refusal> = Vec::new();
     let mut wanted: Vec<FeatureRef> = Vec::new();
+    // Derived features: the query they are computed in (that of every feature they
+    // read), their name, type and expression.
+    let mut derived: Vec<(FeatureRef, String, crate::ir::DataType, Expr)> = Vec::new();
+    let derived_column = |name: &str| col(statements::QUOTE, name);
+    let derived_lowering = Lowering {
+        flavor: &flavor,
+        column: &derived_column,
+    };
     for o in &plan.outputs {
         match *o {
             Output::Derived(d) => {
-                if let Some(d) = plan.derived.get(d) {
-                    refuse(&mut refusals, &d.name, Reason::Derived, d.span);
+                let Some(d) = plan.derived.get(d) else {
+                    continue;
+                };
+                let read_refused = d.reads.iter().find_map(|r| refusal(plan, *r, &lowered));
+                let home = d.reads.first().copied().filter(|first| {
+                    d.request.is_empty() && d.reads.iter().all(|r| same_query(plan, *r, *first))
+                });
+                match (read_refused, home) {
+                    (Some((_, reason, span)), _) => refuse(&mut refusals, &d.name, reason, span),
+                    (None, None) => refuse(&mut refusals, &d.name, Reason::Derived, d.span),
+                    (None, Some(home)) => match derived_lowering.lower(&d.expr) {
+                        Ok(sql) => derived.push((home, d.name.clone(), d.ty, sql)),
+                        Err(b) => {
+                            refuse(&mut refusals, &d.name, Reason::from_sql(b.reason), b.span)
+                        }
+                    },
                 }
             }
             Output::Aggregate(r) => match refusal(plan, r, &lowered) {
@@ -177,21 +199,56 @@ pub fn emit(
         return Err(refusals);
     }
     let mut queries: Vec<ViewWindow<'_>> = Vec::new();
-    for r in &wanted {
-        let (Some(g), Some(f)) = (plan.groups.get(r.group), plan.feature(*r)) else {
+    let reads = plan
+        .derived
+        .iter()
+        .flat_map(|d| d.reads.iter().map(|r| (*r, true)));
+    let features = wanted.iter().map(|r| (*r, false)).chain(reads);
+    for (r, read_only) in features {
+        let (Some(g), Some(f)) = (plan.groups.get(r.group), plan.feature(r)) else {
             continue;
         };
         let same = |q: &ViewWindow<'_>| {
             std::ptr::eq(q.group, g) && q.view == f.view && q.window_us == f.window_us
         };
-        match queries.iter_mut().find(|q| same(q)) {
-            Some(q) => q.features.push(r.feature),
-            None => queries.push(ViewWindow {
-                group: g,
-                view: &f.view,
-                window_us: f.window_us,
-                features: vec![r.feature],
-            }),
+        let q = match queries.iter_mut().position(|q| same(q)) {
+            Some(at) => &mut queries[at],
+            None if read_only && !derived.iter().any(|(home, ..)| same_query(plan, *home, r)) => {
+                continue;
+            }
+            None => {
+                queries.push(ViewWindow {
+                    group: g,
+                    view: &f.view,
+                    window_us: f.window_us,
+                    features: Vec::new(),
+                    hidden: Vec::new(),
+                    derived: Vec::new(),
+                });
+                let last = queries.len() - 1;
+                &mut queries[last]
+            }
+        };
+        if !q.features.contains(&r.feature) {
+            q.features.push(r.feature);
+            if read_only {
+                q.hidden.push(r.feature);
+            }
+        }
+    }
+    for (home, name, ty, sql) in derived {
+        let Some(f) = plan.feature(home) else {
+            continue;
+        };
+        let home_query = queries.iter_mut().find(|q| {
+            plan.groups
+                .get(home.group)
+                .is_some_and(|g| std::ptr::eq(q.group, g))
+                && q.view == f.view
+                && q.window_us == f.window_us
+        });
+        if let Some(q) = home_query {
+            q.derived.push((name, ty, sql));
         }
     }
 
@@ -274,6 +331,17 @@ pub fn emit(
         items,
         udfs: flavor.into_used(),
     })
+}
+
+/// Whether features `a` and `b` are computed by the same query: same group, view
+/// and window.
+fn same_query(plan: &Plan, a: FeatureRef, b: FeatureRef) -> bool {
+    match (plan.feature(a), plan.feature(b)) {
+        (Some(fa), Some(fb)) => {
+            a.group == b.group && fa.view == fb.view && fa.window_us == fb.window_us
+        }
+        _ => false,
+    }
 }
 
 /// Each slot's SQL (a group's inputs or predicates), or what blocks it.

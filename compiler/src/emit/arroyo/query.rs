@@ -6,7 +6,7 @@
 //! entity key and, when windowed, by `hop(slide, W)` (`tumble(W)` when the slide is
 //! W); the outer `SELECT` names the columns the sink receives: the key (by the
 //! entity's key names, and as text in `featc_key`), `window_end` (windowed queries)
-//! and one column per feature.
+//! and one column per feature, then the derived features computed from them.
 //! A lifetime query is Arroyo's non-windowed, updating aggregate: its sink gets
 //! Debezium changes (`debezium_json`).
 
@@ -32,6 +32,11 @@ pub struct ViewWindow<'a> {
     pub window_us: Option<i64>,
     /// Indices into the group's features, in request order.
     pub features: Vec<usize>,
+    /// Of `features`, those only derived features read: computed, not sent.
+    pub hidden: Vec<usize>,
+    /// Derived features computed from this query's features: name, type, and
+    /// their expression over the features' columns.
+    pub derived: Vec<(String, DataType, Expr)>,
 }
 
 impl ViewWindow<'_> {
@@ -179,13 +184,15 @@ pub fn build(
         outer.push(item(qcol(q, "window", "end"), ident(q, "window_end")));
         columns.push(Column::new("window_end", DataType::Timestamp, false));
     }
-    for &fi in &vw.features {
+    for &fi in vw.features.iter().filter(|fi| !vw.hidden.contains(fi)) {
         if let Some(f) = g.features.get(fi) {
             outer.push(item(col(q, &f.name), ident(q, &f.name)));
-            let mut c = Column::new(&f.name, f.ty, true);
-            c.ty = sql_type(f.ty);
-            columns.push(c);
+            columns.push(Column::new(&f.name, f.ty, true));
         }
+    }
+    for (name, ty, expr) in &vw.derived {
+        outer.push(item(expr.clone(), ident(q, name)));
+        columns.push(Column::new(name, *ty, true));
     }
     let outer_query = query(
         Vec::new(),
@@ -270,8 +277,10 @@ fn comment(vw: &ViewWindow<'_>, slide_us: Option<i64>, updating: bool) -> Vec<St
     let names: Vec<&str> = vw
         .features
         .iter()
+        .filter(|fi| !vw.hidden.contains(fi))
         .filter_map(|&i| g.features.get(i))
         .map(|f| f.name.as_str())
+        .chain(vw.derived.iter().map(|(name, _, _)| name.as_str()))
         .collect();
     let mut lines = vec![format!(
         "View `{}` ({}), {}: {}.",

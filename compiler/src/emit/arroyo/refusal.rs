@@ -25,7 +25,8 @@ pub enum Reason {
     List { agg: &'static str },
     /// A row operation with no exact Arroyo equivalent (and no UDF): E0045.
     Operation { name: String },
-    /// A derived feature: E0046.
+    /// A derived feature reading features of several views or windows, request
+    /// fields, or no feature: E0046.
     Derived,
     /// A time rule a hopping window does not apply (`offset`, `exclusive`, a ttl
     /// shorter than the window or on a lifetime feature, a source's `delay`): E0047.
@@ -83,9 +84,9 @@ impl Refusal {
                 format!("Arroyo's own {name} differs from featc's on some values and no generated UDF computes it: compute the feature with `featc serve`, or leave it out with --features"),
             ),
             Reason::Derived => (
-                format!("feature `{feature}`: the Arroyo pipeline emits aggregations only, not derived features"),
-                "a derived feature".to_string(),
-                "compute it where the aggregations are read (they are in the pipeline's sinks), or leave it out with --features".to_string(),
+                format!("feature `{feature}`: the Arroyo pipeline computes a derived feature only from features of one view and window"),
+                "reads features of several views or windows, request fields, or none".to_string(),
+                "each query of the pipeline aggregates one view over one window: compute this feature where the features it reads are read (they are in the pipeline's sinks), or leave it out with --features".to_string(),
             ),
             Reason::TimeRule { rule } => {
                 let (label, why) = match rule {
