@@ -186,3 +186,44 @@ view baskets from orders by buyer {
     assert!(sql.contains(r#"AS "items_7d""#), "{sql}");
     assert!(!sql.contains(r#""items_7d" BIGINT"#), "{sql}");
 }
+
+/// A ttl shorter than the window nulls a value whose window's latest event of the
+/// view is older than the ttl at the window's last microsecond, for the feature and
+/// for a derived feature reading it; a ttl on a lifetime feature is refused (E0047).
+#[test]
+fn a_ttl_shorter_than_the_window() {
+    let text = "source orders {
+    time ts
+    columns { buyer_id: int64  amount: float64 }
+}
+entity buyer { key buyer_id: int64 }
+view baskets from orders by buyer {
+    feature orders_1d = count(*) over 1d
+    feature double_1d = orders_1d * 2
+    feature orders_ever = count(*)
+    ttl 1h
+}
+";
+    let files = vec![featc::SourceFile {
+        name: "baskets.feat".into(),
+        text: text.into(),
+    }];
+    let project = featc::compile(&files).expect("compiles");
+    let all = featc::job::select_features(&project, None, &[]).expect("features");
+    let (p, refusals) = accepted(&project, &all, &ArroyoOptions::default());
+    let names: Vec<(&str, &str)> = refusals
+        .iter()
+        .map(|r| (r.feature.as_str(), r.code()))
+        .collect();
+    assert_eq!(names, vec![("orders_ever", "E0047")]);
+    parses_back(&p, "ttl");
+    // On one line each (the pretty printer breaks a CASE that is a whole column).
+    let sql: String = p.statements().map(|s| format!("{s};\n")).collect();
+    let fresh = r#"CASE WHEN "featc_latest" >= ("window"."end" - (INTERVAL '3600 seconds')) THEN "orders_1d" END"#;
+    assert!(sql.contains(&format!("{fresh} AS \"orders_1d\"")), "{sql}");
+    assert!(sql.contains(r#"MAX("ts") AS "featc_latest""#), "{sql}");
+    assert!(
+        sql.contains(&format!("featc_checked_mul_int64({fresh}, 2)")),
+        "{sql}"
+    );
+}

@@ -162,7 +162,14 @@ pub fn emit(
     // Derived features: the query they are computed in (that of every feature they
     // read), their name, type and expression.
     let mut derived: Vec<(FeatureRef, String, crate::ir::DataType, Expr)> = Vec::new();
-    let derived_column = |name: &str| col(statements::QUOTE, name);
+    // A derived feature reads its features' values as sent (a ttl applied).
+    let derived_column = |name: &str| {
+        plan.groups
+            .iter()
+            .flat_map(|g| &g.features)
+            .find(|f| f.name == name)
+            .map_or_else(|| col(statements::QUOTE, name), query::value)
+    };
     let derived_lowering = Lowering {
         flavor: &flavor,
         column: &derived_column,
@@ -380,14 +387,12 @@ fn refusal(
             rule: TimeRule::Delay,
         });
     }
-    // A ttl at least as long as the window holds in every emitted row (each has an
-    // event of the view in its window); otherwise it would need the latest event.
-    if let Some(t) = f.ttl {
-        if f.window_us.is_none_or(|w| t.ttl_us < w) {
-            return why(Reason::TimeRule {
-                rule: TimeRule::Ttl,
-            });
-        }
+    // A windowed feature's ttl is applied in its query (`query::value`); a lifetime
+    // feature's updating aggregate has no read time to apply it at.
+    if f.ttl.is_some() && f.window_us.is_none() {
+        return why(Reason::TimeRule {
+            rule: TimeRule::Ttl,
+        });
     }
     let (inputs, predicates) = lowered.get(r.group)?;
     let filters = [f.filter, f.view_filter];

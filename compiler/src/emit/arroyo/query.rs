@@ -14,15 +14,15 @@ use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr, SelectItem, Statemen
 
 use super::aggregate::{aggregate, Input};
 use super::flavor::Arroyo;
-use super::statements::{create_table, insert, sql_type, window, Column, QUOTE};
+use super::statements::{create_table, insert, interval, sql_type, window, Column, QUOTE};
 use super::{ArroyoOptions, Sink};
 use crate::emit::sql::ast::{
-    and_all, binary, cast, col, ident, int, is_null, item, qcol, query, select, string, table_name,
-    SelectParts,
+    and_all, binary, call, cast, col, ident, int, is_null, item, qcol, query, select, string,
+    table_name, when, SelectParts,
 };
 use crate::emit::sql::dialect::Flavor;
 use crate::ir::{self, DataType};
-use featc_runtime::plan::GroupPlan;
+use featc_runtime::plan::{FeaturePlan, GroupPlan};
 
 /// The features of one view over one window in one group.
 pub struct ViewWindow<'a> {
@@ -153,6 +153,19 @@ pub fn build(
         );
         inner.push(item(agg, ident(q, &f.name)));
     }
+    // The time of the view's latest event in the window, for the ttls shorter than
+    // the window.
+    let ttl_applied = vw
+        .features
+        .iter()
+        .filter_map(|&fi| g.features.get(fi))
+        .any(|f| short_ttl(f).is_some());
+    if ttl_applied {
+        inner.push(item(
+            call("MAX", vec![col(q, &g.time_column)]),
+            ident(q, LATEST),
+        ));
+    }
     let inner_query = query(
         Vec::new(),
         select(SelectParts {
@@ -186,7 +199,7 @@ pub fn build(
     }
     for &fi in vw.features.iter().filter(|fi| !vw.hidden.contains(fi)) {
         if let Some(f) = g.features.get(fi) {
-            outer.push(item(col(q, &f.name), ident(q, &f.name)));
+            outer.push(item(value(f), ident(q, &f.name)));
             columns.push(Column::new(&f.name, f.ty, true));
         }
     }
@@ -240,6 +253,42 @@ pub fn build(
         comment,
         sink: create_table(&sink_name, columns, sink_options),
         insert: insert(&sink_name, outer_query),
+    }
+}
+
+/// The inner query's column holding the time of the view's latest event.
+const LATEST: &str = "featc_latest";
+
+/// The feature's ttl when it is shorter than its window (µs). A ttl at least as long
+/// as the window holds in every emitted row: each has an event of the view in its
+/// window.
+fn short_ttl(f: &FeaturePlan) -> Option<i64> {
+    match (f.ttl, f.window_us) {
+        (Some(t), Some(w)) if t.ttl_us < w => Some(t.ttl_us),
+        _ => None,
+    }
+}
+
+/// A windowed feature's value as its query sends it, read from the inner query: its
+/// aggregate, null when its ttl is shorter than the window and the view's latest
+/// event in the window is older than the ttl at the window's last microsecond
+/// (featc's `(t - ttl, t]` at `t = end - 1us` is `ts >= end - ttl`).
+pub fn value(f: &FeaturePlan) -> Expr {
+    let x = col(QUOTE, &f.name);
+    match short_ttl(f) {
+        None => x,
+        Some(ttl) => when(
+            binary(
+                col(QUOTE, LATEST),
+                BinaryOperator::GtEq,
+                binary(
+                    qcol(QUOTE, "window", "end"),
+                    BinaryOperator::Minus,
+                    interval(ttl),
+                ),
+            ),
+            x,
+        ),
     }
 }
 
@@ -302,6 +351,18 @@ fn comment(vw: &ViewWindow<'_>, slide_us: Option<i64>, updating: bool) -> Vec<St
             "Non-windowed (updating) aggregate: every event updates the key's row, in arrival order; the sink gets Debezium changes.".to_string(),
         ),
         _ => {}
+    }
+    let short: Vec<String> = vw
+        .features
+        .iter()
+        .filter_map(|&fi| g.features.get(fi))
+        .filter_map(|f| short_ttl(f).map(|ttl| format!("{} (ttl {})", f.name, duration_label(ttl))))
+        .collect();
+    if !short.is_empty() {
+        lines.push(format!(
+            "Null unless the view's latest event in the window is within the ttl of its end: {}.",
+            short.join(", ")
+        ));
     }
     lines
 }

@@ -28,8 +28,8 @@ pub enum Reason {
     /// A derived feature reading features of several views or windows, request
     /// fields, or no feature: E0046.
     Derived,
-    /// A time rule a hopping window does not apply (`offset`, `exclusive`, a ttl
-    /// shorter than the window or on a lifetime feature, a source's `delay`): E0047.
+    /// A time rule a hopping window does not apply (`offset`, `exclusive`, a ttl on
+    /// a lifetime feature, a source's `delay`): E0047.
     TimeRule { rule: TimeRule },
 }
 
@@ -38,7 +38,7 @@ pub enum Reason {
 pub enum TimeRule {
     /// `offset` or `exclusive`: the window is read before `t`.
     Shift,
-    /// The view's ttl, on a lifetime feature or shorter than the window.
+    /// The view's ttl, on a lifetime feature.
     Ttl,
     /// The source's `delay`.
     Delay,
@@ -95,8 +95,8 @@ impl Refusal {
                         "a hopping window's value is emitted at the window's end, so it cannot end before the read",
                     ),
                     TimeRule::Ttl => (
-                        "its view has a ttl",
-                        "on a lifetime feature, or one whose window is longer than the ttl, the ttl needs the time of the entity's latest event at every read, which the pipeline does not emit",
+                        "a lifetime feature of a view with a ttl",
+                        "a lifetime feature is an updating aggregate, with no read time to apply the view's ttl at",
                     ),
                     TimeRule::Delay => (
                         "its source has a delay",
