@@ -23,6 +23,9 @@ pub enum Stage {
     /// One SQL query computing the training set in another engine (`--dialect`);
     /// see docs/scale-out.md.
     Sql,
+    /// An Arroyo streaming pipeline, written to `DIR/pipeline.sql` (`--out DIR`);
+    /// see docs/scale-out.md.
+    Arroyo,
 }
 
 impl Stage {
@@ -35,17 +38,19 @@ impl Stage {
             Stage::Stream => "stream",
             Stage::StreamJson => "stream-json",
             Stage::Sql => "sql",
+            Stage::Arroyo => "arroyo",
         }
     }
 }
 
 /// Compile a project and emit one stage of it.
 ///
-/// The stage goes to stdout, or to `DIR/<stage>.txt` with `--out DIR`. Exits with 1
+/// The stage goes to stdout, or to `DIR/<stage>.txt` with `--out DIR` (`--emit
+/// arroyo` writes `DIR/pipeline.sql` and needs `--out`). Exits with 1
 /// when the project has errors, 2 on usage or IO errors.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  featc build examples/fraud --emit ir\n  featc build examples/fraud --emit ast --out build/\n  featc build examples/fraud --emit sql --dialect duckdb --service fraud_v1 --table transactions=tx"
+    after_help = "Examples:\n  featc build examples/fraud --emit ir\n  featc build examples/fraud --emit ast --out build/\n  featc build examples/fraud --emit sql --dialect duckdb --service fraud_v1 --table transactions=tx\n  featc build examples/fraud --emit arroyo --features txn_count_1h,amount_sum_1d --out pipeline/"
 )]
 pub struct Args {
     /// `.feat` files, or folders searched recursively for `*.feat` files.
@@ -54,7 +59,8 @@ pub struct Args {
     /// The stage to emit.
     #[arg(long, value_enum, value_name = "STAGE")]
     pub emit: Stage,
-    /// Write `DIR/<stage>.txt` instead of printing to stdout.
+    /// Write `DIR/<stage>.txt` instead of printing to stdout (`--emit arroyo`:
+    /// `DIR/pipeline.sql`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// With `--emit batch`: the partitions the physical plan is shown for [default:
@@ -63,9 +69,17 @@ pub struct Args {
     pub partitions: Option<u32>,
     #[command(flatten)]
     pub sql: super::sql_emit::SqlArgs,
+    #[command(flatten)]
+    pub arroyo: super::arroyo_emit::ArroyoArgs,
 }
 
 pub fn main(args: Args) -> ExitCode {
+    if args.emit == Stage::Arroyo {
+        return super::arroyo_emit::main(&args);
+    }
+    if let Some(flag) = args.arroyo.given() {
+        return super::fail(format!("{flag} is an option of `--emit arroyo`"));
+    }
     let text = match args.emit {
         Stage::Ast => emit_ast(&args),
         Stage::Ir => {
@@ -88,6 +102,7 @@ pub fn main(args: Args) -> ExitCode {
         }
         Stage::Stream | Stage::StreamJson => super::stream_emit::emit(&args),
         Stage::Sql => super::sql_emit::emit(&args.projects, &args.sql),
+        Stage::Arroyo => return super::arroyo_emit::main(&args),
     };
     if args.partitions.is_some() && args.emit != Stage::Batch {
         return super::fail("--partitions is an option of `--emit batch`");

@@ -10,6 +10,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub mod arroyo_emit;
 pub mod build;
 pub mod check;
 pub mod history;

@@ -12,11 +12,12 @@ pub struct SqlArgs {
     /// The SQL dialect: spark, duckdb, postgres or datafusion.
     #[arg(long, value_name = "DIALECT")]
     pub dialect: Option<String>,
-    /// Compute the features of this service, in its order.
+    /// With `--emit sql` or `arroyo`: compute the features of this service, in its
+    /// order.
     #[arg(long, value_name = "NAME", conflicts_with = "features")]
     pub service: Option<String>,
-    /// Compute these features, in this order (comma-separated). Default: every
-    /// feature of the project's views.
+    /// With `--emit sql` or `arroyo`: compute these features, in this order
+    /// (comma-separated). Default: every feature of the project's views.
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
     pub features: Vec<String>,
     /// Read source SOURCE from table NAME (default: the table named like the source;
@@ -36,9 +37,8 @@ pub struct SqlArgs {
 }
 
 impl SqlArgs {
-    /// The first `--emit sql` option given, by its flag (for other stages, where
-    /// it would be ignored).
-    pub fn given(&self) -> Option<&'static str> {
+    /// Each `--emit sql` option with whether it was given.
+    fn flags(&self) -> [(bool, &'static str); 7] {
         [
             (self.dialect.is_some(), "--dialect"),
             (self.service.is_some(), "--service"),
@@ -48,8 +48,23 @@ impl SqlArgs {
             (self.spine_order != "spine_row", "--spine-order"),
             (self.spine_time != "ts", "--spine-time"),
         ]
-        .into_iter()
-        .find_map(|(given, flag)| given.then_some(flag))
+    }
+
+    /// The first `--emit sql` option given, by its flag (for other stages, where
+    /// it would be ignored).
+    pub fn given(&self) -> Option<&'static str> {
+        self.flags()
+            .into_iter()
+            .find_map(|(given, flag)| given.then_some(flag))
+    }
+
+    /// The first `--emit sql` option given beyond the feature selection (`--service`,
+    /// `--features`), which `--emit arroyo` shares.
+    pub fn given_beyond_selection(&self) -> Option<&'static str> {
+        self.flags()
+            .into_iter()
+            .filter(|(_, flag)| !matches!(*flag, "--service" | "--features"))
+            .find_map(|(given, flag)| given.then_some(flag))
     }
 }
 

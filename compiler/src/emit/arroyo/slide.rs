@@ -36,6 +36,14 @@ pub fn slide_for(width_us: i64, staleness_us: i64) -> i64 {
 /// The default staleness: one minute.
 pub const DEFAULT_STALENESS_US: i64 = 60_000_000;
 
+/// A fixed slide (`--slide`) must divide every window it hops: the first window
+/// width (µs) among `widths` it does not divide, if any.
+pub fn check_fixed(slide_us: i64, widths: impl IntoIterator<Item = i64>) -> Option<i64> {
+    widths
+        .into_iter()
+        .find(|w| slide_us <= 0 || w % slide_us != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +57,8 @@ mod tests {
         assert_eq!(slide_for(90 * S, 60 * S), 45 * S);
         assert_eq!(slide_for(S, 60 * S), S);
         assert_eq!(slide_for(7, 3), 1);
+        assert_eq!(check_fixed(60 * S, [3600 * S, 86_400 * S]), None);
+        assert_eq!(check_fixed(7 * S, [3600 * S, 70 * S]), Some(3600 * S));
         for (w, s) in [(3600 * S, 7 * S), (86_400 * S, 13 * S), (12_345, 100)] {
             let slide = slide_for(w, s);
             assert_eq!(w % slide, 0);

@@ -9,17 +9,13 @@ use datafusion::sql::sqlparser::ast::Expr;
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
 use super::ast::{binary, call, case, cast, int, null};
-use super::dialect::{Dialect, Flavor, SqlType};
+use super::dialect::{Flavor, SqlType};
 use super::expr::float;
 use crate::ir::{DataType, Function};
 
 pub struct DataFusion;
 
 impl Flavor for DataFusion {
-    fn dialect(&self) -> Dialect {
-        Dialect::DataFusion
-    }
-
     fn epoch_us(&self, ts: Expr) -> Expr {
         let as_unit = |unit: &str| {
             let cast_to = format!("Timestamp({unit}, Some(\"UTC\"))");

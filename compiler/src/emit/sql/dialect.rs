@@ -73,10 +73,17 @@ pub enum SqlType {
     Text,
 }
 
+/// The int64 operations featc fails on overflow that a flavor may compute checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckedOp {
+    Add,
+    Sub,
+    Mul,
+    Neg,
+}
+
 /// One dialect's differences (see the module docs).
 pub trait Flavor: Sync {
-    fn dialect(&self) -> Dialect;
-
     /// How identifiers are quoted.
     fn quote(&self) -> char {
         '"'
@@ -172,6 +179,13 @@ pub trait Flavor: Sync {
         ty: ir::DataType,
     ) -> Option<Expr> {
         super::functions::portable(self, func, args, ty)
+    }
+
+    /// int64 `op` of `args` failing on overflow as featc does (semantics.md), or
+    /// `None` when the dialect cannot (the feature is refused): no SQL dialect can;
+    /// Arroyo calls a generated UDF.
+    fn checked_int(&self, _op: CheckedOp, _args: Vec<Expr>) -> Option<Expr> {
+        None
     }
 
     /// Whether the dialect has float64 `%` (C's `fmod`).

@@ -5,16 +5,12 @@
 use datafusion::sql::sqlparser::ast::Expr;
 
 use super::ast::{call, cast};
-use super::dialect::{Dialect, Flavor, SqlType};
+use super::dialect::{Flavor, SqlType};
 use crate::ir::{DataType, Function};
 
 pub struct DuckDb;
 
 impl Flavor for DuckDb {
-    fn dialect(&self) -> Dialect {
-        Dialect::DuckDb
-    }
-
     fn epoch_us(&self, ts: Expr) -> Expr {
         call("epoch_us", vec![ts])
     }

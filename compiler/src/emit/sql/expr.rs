@@ -7,7 +7,7 @@
 use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr};
 
 use super::ast::{self, binary, call, case, cast, in_list, is_null, neg, not, null, or};
-use super::dialect::{Flavor, SqlType};
+use super::dialect::{CheckedOp, Flavor, SqlType};
 use super::refusal::Reason;
 use crate::ir::{self, BinaryOp, DataType, ExprKind, Function, Literal, Span};
 
@@ -102,7 +102,10 @@ impl Lowering<'_> {
             ExprKind::Not(inner) => not(self.expr(inner)?),
             ExprKind::Neg(inner) => match e.ty {
                 DataType::Float64 => neg(self.typed(inner, DataType::Float64)?),
-                _ => return self.blocked(Reason::IntArithmetic { op: "-".into() }, e.span),
+                _ => match f.checked_int(CheckedOp::Neg, vec![self.expr(inner)?]) {
+                    Some(sql) => sql,
+                    None => return self.blocked(Reason::IntArithmetic { op: "-".into() }, e.span),
+                },
             },
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, e)?,
             ExprKind::IsNull { expr, negated } => is_null(self.expr(expr)?, *negated),
@@ -222,7 +225,16 @@ impl Lowering<'_> {
                 binary(f.collate(l, common), cmp, f.collate(r, common))
             }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul if common == DataType::Int64 => {
-                return int_op(op.symbol())
+                let checked = match op {
+                    BinaryOp::Add => CheckedOp::Add,
+                    BinaryOp::Sub => CheckedOp::Sub,
+                    _ => CheckedOp::Mul,
+                };
+                let (l, r) = operands()?;
+                match f.checked_int(checked, vec![l, r]) {
+                    Some(sql) => sql,
+                    None => return int_op(op.symbol()),
+                }
             }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul => {
                 let (l, r) = operands()?;

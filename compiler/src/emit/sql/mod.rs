@@ -18,11 +18,11 @@
 
 mod aggregate;
 pub mod ast;
-mod datafusion;
+pub(crate) mod datafusion;
 pub mod dialect;
 mod duckdb;
-mod expr;
-mod functions;
+pub(crate) mod expr;
+pub(crate) mod functions;
 mod group;
 mod postgres;
 pub mod refusal;

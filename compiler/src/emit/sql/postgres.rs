@@ -10,17 +10,13 @@ use datafusion::sql::sqlparser::ast::{
 };
 
 use super::ast::{binary, call, cast, eq, int};
-use super::dialect::{Dialect, Flavor, SqlType};
+use super::dialect::{Flavor, SqlType};
 use super::expr::float;
 use crate::ir::{DataType, Function};
 
 pub struct Postgres;
 
 impl Flavor for Postgres {
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
-    }
-
     fn sql_type(&self, t: SqlType) -> SqlDataType {
         match t {
             SqlType::Float64 => SqlDataType::DoublePrecision,

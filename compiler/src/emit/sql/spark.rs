@@ -8,16 +8,12 @@
 use datafusion::sql::sqlparser::ast::{BinaryOperator, DataType as SqlDataType, Expr};
 
 use super::ast::{self, binary, call, case, cast, int};
-use super::dialect::{Dialect, Flavor, SqlType};
+use super::dialect::{Flavor, SqlType};
 use crate::ir::{DataType, Function};
 
 pub struct Spark;
 
 impl Flavor for Spark {
-    fn dialect(&self) -> Dialect {
-        Dialect::Spark
-    }
-
     fn quote(&self) -> char {
         '`'
     }

@@ -1,0 +1,127 @@
+//! Why the Arroyo pipeline refuses a feature: errors as data (codes E0044 to E0047,
+//! see docs/errors.md), each naming the feature and pointing at it, made into
+//! `Diagnostic`s here and rendered by `crate::diagnostics` like every other error.
+//! A refused feature is never emitted approximately.
+
+use crate::check::exprs::ast_span;
+use crate::diagnostics::{Diagnostic, Diagnostics, Label};
+use crate::emit::sql::Reason as SqlReason;
+use crate::ir::Span;
+
+/// One refused feature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The feature's name.
+    pub feature: String,
+    pub reason: Reason,
+    /// Where: the feature, or the expression or clause at fault.
+    pub span: Span,
+}
+
+/// What the pipeline cannot compute as featc defines it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// A list aggregation (`last_k`, `first_k`, `top_k`): E0044.
+    List { agg: &'static str },
+    /// A row operation with no exact Arroyo equivalent (and no UDF): E0045.
+    Operation { name: String },
+    /// A derived feature reading features of several views or windows, request
+    /// fields, or no feature: E0046.
+    Derived,
+    /// A time rule a hopping window does not apply (`offset`, `exclusive`, a ttl on
+    /// a lifetime feature, a source's `delay`): E0047.
+    TimeRule { rule: TimeRule },
+}
+
+/// The time rules of E0047.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeRule {
+    /// `offset` or `exclusive`: the window is read before `t`.
+    Shift,
+    /// The view's ttl, on a lifetime feature.
+    Ttl,
+    /// The source's `delay`.
+    Delay,
+}
+
+impl Reason {
+    /// The reason a row expression has no Arroyo SQL, as the SQL emitter found it.
+    pub fn from_sql(reason: SqlReason) -> Reason {
+        match reason {
+            SqlReason::List { agg } => Reason::List { agg },
+            SqlReason::Operation { name } => Reason::Operation { name },
+            SqlReason::IntArithmetic { op } => Reason::Operation {
+                name: format!("int64 `{op}`"),
+            },
+            SqlReason::FinePercentile { p } => Reason::Operation {
+                name: format!("percentile {p}"),
+            },
+        }
+    }
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self.reason {
+            Reason::List { .. } => "E0044",
+            Reason::Operation { .. } => "E0045",
+            Reason::Derived => "E0046",
+            Reason::TimeRule { .. } => "E0047",
+        }
+    }
+
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let feature = &self.feature;
+        let (message, label, help) = match &self.reason {
+            Reason::List { agg } => (
+                format!("feature `{feature}`: the Arroyo pipeline has no list features"),
+                format!("`{agg}` makes a list"),
+                "compute list features with `featc serve`, or leave the feature out with --features".to_string(),
+            ),
+            Reason::Operation { name } => (
+                format!("feature `{feature}`: {name} has no exact equivalent in Arroyo"),
+                format!("uses {name}"),
+                format!("Arroyo's own {name} differs from featc's on some values and no generated UDF computes it: compute the feature with `featc serve`, or leave it out with --features"),
+            ),
+            Reason::Derived => (
+                format!("feature `{feature}`: the Arroyo pipeline computes a derived feature only from features of one view and window"),
+                "reads features of several views or windows, request fields, or none".to_string(),
+                "each query of the pipeline aggregates one view over one window: compute this feature where the features it reads are read (they are in the pipeline's sinks), or leave it out with --features".to_string(),
+            ),
+            Reason::TimeRule { rule } => {
+                let (label, why) = match rule {
+                    TimeRule::Shift => (
+                        "its window ends before t (`offset` or `exclusive`)",
+                        "a hopping window's value is emitted at the window's end, so it cannot end before the read",
+                    ),
+                    TimeRule::Ttl => (
+                        "a lifetime feature of a view with a ttl",
+                        "a lifetime feature is an updating aggregate, with no read time to apply the view's ttl at",
+                    ),
+                    TimeRule::Delay => (
+                        "its source has a delay",
+                        "the pipeline emits a window's value when the watermark passes its end, not `delay` later",
+                    ),
+                };
+                (
+                    format!("feature `{feature}`: the Arroyo pipeline cannot apply its time rule"),
+                    label.to_string(),
+                    format!("{why}; compute the feature with `featc serve`, or leave it out with --features"),
+                )
+            }
+        };
+        Diagnostic::new(self.code(), message)
+            .with_label(Label::primary(ast_span(self.span), label))
+            .with_help(help)
+    }
+}
+
+/// Every refusal as diagnostics, in the order found (feature by feature).
+pub fn diagnostics(refusals: &[Refusal]) -> Diagnostics {
+    Diagnostics::from(
+        refusals
+            .iter()
+            .map(Refusal::to_diagnostic)
+            .collect::<Vec<_>>(),
+    )
+}

@@ -1,0 +1,108 @@
+//! What the Arroyo pipeline refuses (`featc build --emit arroyo`, codes E0044 to
+//! E0047): one fixture per code in `tests/arroyo_refusals/`, named
+//! `E0xxx_<what>.feat`, each refused with exactly its code, its rendering
+//! snapshotted, and docs/errors.md's example of the code being that fixture,
+//! rendered as shown.
+
+use std::path::PathBuf;
+
+use featc::emit::arroyo::{emit, refusal, ArroyoOptions};
+use featc::SourceFile;
+
+fn fixtures() -> Vec<(String, String)> {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/arroyo_refusals"
+    ));
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("fixture folder")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "feat"))
+        .map(|p| {
+            let stem = p.file_stem().expect("name").to_string_lossy().into_owned();
+            (stem, std::fs::read_to_string(&p).expect("readable"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The rendered refusals of a fixture's every view feature, as `featc build FILE
+/// --emit arroyo --out DIR` prints them.
+fn refusals(file_name: &str, text: &str) -> (Vec<&'static str>, String) {
+    let files = vec![SourceFile {
+        name: file_name.to_string(),
+        text: text.to_string(),
+    }];
+    let project = featc::compile(&files).unwrap_or_else(|d| panic!("{file_name}: {d:?}"));
+    let features = featc::job::select_features(&project, None, &[]).expect("features");
+    let plan = featc::lower::groups::plan_groups(&project, &features).expect("plan");
+    match emit(&project, &plan, &ArroyoOptions::default()) {
+        Ok(_) => panic!("{file_name}: the pipeline is emitted"),
+        Err(r) => {
+            let diagnostics = refusal::diagnostics(&r);
+            (diagnostics.codes(), diagnostics.render(&files, false))
+        }
+    }
+}
+
+/// The codes of the pipeline's refusals, each with a fixture and a docs section.
+fn codes() -> impl Iterator<Item = String> {
+    (44..=47).map(|n| format!("E{n:04}"))
+}
+
+#[test]
+fn each_fixture_is_refused_with_exactly_its_code() {
+    for (name, text) in fixtures() {
+        let (codes, rendered) = refusals(&format!("{name}.feat"), &text);
+        assert_eq!(codes, vec![&name[..5]], "{name}:\n{rendered}");
+    }
+}
+
+#[test]
+fn refusal_snapshots() {
+    for (name, text) in fixtures() {
+        let (_, rendered) = refusals(&format!("{name}.feat"), &text);
+        insta::assert_snapshot!(
+            name.clone(),
+            format!("{text}\n---- featc build --emit arroyo --out DIR ----\n{rendered}")
+        );
+    }
+}
+
+/// docs/errors.md's section of each code shows a fixture of it and what `featc
+/// build example.feat --emit arroyo --out pipeline` prints for it.
+#[test]
+fn docs_examples_are_fixtures_and_render_as_shown() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/errors.md"))
+        .expect("docs/errors.md");
+    let fixtures = fixtures();
+    for code in codes() {
+        let section = docs
+            .split("\n## ")
+            .find_map(|s| s.strip_prefix(&format!("{code}\n")))
+            .unwrap_or_else(|| panic!("docs/errors.md has no section for {code}"));
+        let block = |kind: &str| -> String {
+            let open = format!("```{kind}\n");
+            section
+                .split_once(open.as_str())
+                .and_then(|(_, rest)| rest.split_once("```"))
+                .map(|(body, _)| body.to_string())
+                .unwrap_or_default()
+        };
+        let (text, console) = (block("text"), block("console"));
+        assert!(
+            fixtures
+                .iter()
+                .any(|(name, fixture)| name.starts_with(&code) && *fixture == text),
+            "the example of {code} in docs/errors.md is not a fixture of {code}"
+        );
+        let (_, rendered) = refusals("example.feat", &text);
+        let shown = format!("$ featc build example.feat --emit arroyo --out pipeline\n{rendered}");
+        assert_eq!(
+            shown.trim_end(),
+            console.trim_end(),
+            "docs/errors.md shows another rendering for {code}"
+        );
+    }
+}

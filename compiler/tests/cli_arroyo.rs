@@ -1,0 +1,242 @@
+//! `featc build --emit arroyo --out DIR` on the command line: it writes
+//! `DIR/pipeline.sql` (and nothing when a feature is refused, which prints the coded
+//! diagnostic with its file, line and column and exits 1); its usage errors exit 2
+//! with a message naming the flag or the window at fault.
+
+use std::path::{Path, PathBuf};
+
+mod cli_common;
+
+use cli_common::{featc, stderr};
+
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli_arroyo")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// Features of the fraud example that the pipeline accepts (ttls on lifetime
+/// features are refused).
+const FRAUD: &str = "txn_count_1h,amount_sum_1d,amount_avg_7d,merchants_7d,last_category";
+
+#[test]
+fn writes_the_pipeline_into_out() {
+    let dir = scratch("writes");
+    let out = dir.join("pipeline");
+    let o = featc(&[
+        "build",
+        "examples/fraud",
+        "--emit",
+        "arroyo",
+        "--features",
+        FRAUD,
+        "--kafka-brokers",
+        "kafka-1:9092,kafka-2:9092",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pipeline.sql"), "{}", stderr(&o));
+    let sql = std::fs::read_to_string(out.join("pipeline.sql")).expect("pipeline.sql");
+    assert!(sql.contains("bootstrap_servers = 'kafka-1:9092,kafka-2:9092'"));
+    assert!(sql.contains("hop(INTERVAL '60 seconds', INTERVAL '1 day')"));
+    assert!(sql.contains("featc_avg_float64(\"amount\")"));
+    assert!(sql.contains("format = 'debezium_json'"));
+    assert!(
+        !sql.contains("pair_count_30d"),
+        "only the features asked for"
+    );
+}
+
+#[test]
+fn slide_and_staleness_choose_the_hop() {
+    let dir = scratch("slide");
+    let run = |flag: &str, value: &str| {
+        let out = dir.join(value);
+        let o = featc(&[
+            "build",
+            "examples/fraud",
+            "--emit",
+            "arroyo",
+            "--features",
+            "txn_count_1h,amount_sum_1d",
+            flag,
+            value,
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read_to_string(out.join("pipeline.sql")).expect("pipeline.sql")
+    };
+    let sql = run("--slide", "5m");
+    assert!(sql.contains("hop(INTERVAL '300 seconds', INTERVAL '3600 seconds')"));
+    assert!(sql.contains("hop(INTERVAL '300 seconds', INTERVAL '1 day')"));
+    let sql = run("--staleness", "7m");
+    assert!(sql.contains("hop(INTERVAL '400 seconds', INTERVAL '3600 seconds')"));
+    let sql = run("--staleness", "2h");
+    assert!(sql.contains("tumble(INTERVAL '3600 seconds')"));
+}
+
+#[test]
+fn a_refused_feature_prints_its_diagnostic_and_writes_nothing() {
+    let dir = scratch("refused");
+    let out = dir.join("pipeline");
+    let o = featc(&[
+        "build",
+        "examples/delivery",
+        "--emit",
+        "arroyo",
+        "--features",
+        "minutes_p50_7d,orders_1d_before",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("error[E0047]: feature `orders_1d_before`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("examples/delivery/delivery.feat:29:5"),
+        "{err}"
+    );
+    assert!(!out.join("pipeline.sql").exists());
+}
+
+#[test]
+fn usage_errors() {
+    let dir = scratch("usage");
+    let out = dir.join("p");
+    let out = out.to_str().expect("utf-8 path");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["build", "examples/fraud", "--emit", "arroyo"],
+            "--emit arroyo needs --out DIR",
+        ),
+        (
+            vec![
+                "build",
+                "examples/fraud",
+                "--emit",
+                "arroyo",
+                "--features",
+                FRAUD,
+                "--slide",
+                "7m",
+                "--out",
+                out,
+            ],
+            "--slide 7m does not divide the 1h window of feature `txn_count_1h`",
+        ),
+        (
+            vec![
+                "build",
+                "examples/fraud",
+                "--emit",
+                "arroyo",
+                "--sink",
+                "s3",
+                "--out",
+                out,
+            ],
+            "--sink: no sink `s3`",
+        ),
+        (
+            vec![
+                "build",
+                "examples/fraud",
+                "--emit",
+                "arroyo",
+                "--redis-address",
+                "redis://r:6379",
+                "--out",
+                out,
+            ],
+            "--redis-address is an option of `--sink redis`",
+        ),
+        (
+            vec![
+                "build",
+                "examples/fraud",
+                "--emit",
+                "arroyo",
+                "--dialect",
+                "duckdb",
+                "--out",
+                out,
+            ],
+            "--dialect is an option of `--emit sql`",
+        ),
+        (
+            vec![
+                "build",
+                "examples/fraud",
+                "--emit",
+                "sql",
+                "--dialect",
+                "duckdb",
+                "--slide",
+                "1m",
+            ],
+            "--slide is an option of `--emit arroyo`",
+        ),
+        (
+            vec![
+                "build",
+                "examples/fraud",
+                "--emit",
+                "ir",
+                "--kafka-brokers",
+                "k:9092",
+            ],
+            "--kafka-brokers is an option of `--emit arroyo`",
+        ),
+        (
+            vec![
+                "build",
+                "examples/fraud",
+                "--emit",
+                "arroyo",
+                "--staleness",
+                "0s",
+                "--out",
+                out,
+            ],
+            "--staleness must be positive",
+        ),
+    ];
+    for (args, message) in cases {
+        let o = featc(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+    }
+    assert!(!Path::new(out).exists(), "no usage error writes");
+}
+
+#[test]
+fn the_redis_sink_writes_hashes_per_view() {
+    let dir = scratch("redis");
+    let out = dir.join("pipeline");
+    let o = featc(&[
+        "build",
+        "examples/fraud",
+        "--emit",
+        "arroyo",
+        "--features",
+        "txn_count_1h",
+        "--sink",
+        "redis",
+        "--redis-address",
+        "redis://cache:6379",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sql = std::fs::read_to_string(out.join("pipeline.sql")).expect("pipeline.sql");
+    assert!(sql.contains("connector = 'redis', address = 'redis://cache:6379'"));
+    assert!(sql.contains("\"target.key_prefix\" = 'featc:user_spend:'"));
+}

@@ -1,0 +1,229 @@
+//! The Arroyo pipeline emitter (`featc build --emit arroyo`): snapshots of
+//! pipeline.sql for every public case and example (with what it refuses, the rest
+//! emitted), each statement parsed back by sqlparser's PostgreSQL dialect (Arroyo's
+//! is based on it) to the same text, and the UDFs the SQL calls listed exactly.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use featc::emit::arroyo::{emit, refusal, ArroyoOptions, ArroyoPipeline, Refusal, Sink};
+use featc::ir::{FeatureId, Project};
+
+/// A project and the features of one run: a service's, or every view feature.
+struct Selection {
+    name: &'static str,
+    dir: PathBuf,
+    service: Option<&'static str>,
+}
+
+fn selections() -> Vec<Selection> {
+    let case = |name: &'static str| Selection {
+        name,
+        dir: featc_tests::cases_dir().join(name),
+        service: None,
+    };
+    let example = |name: &'static str, dir: &str, service: Option<&'static str>| Selection {
+        name,
+        dir: featc_tests::examples_dir().join(dir),
+        service,
+    };
+    vec![
+        case("synthetic"),
+        case("marketplace"),
+        example("fraud_all", "fraud", None),
+        example("fraud_v1", "fraud", Some("fraud_v1")),
+        example("delivery_all", "delivery", None),
+        example("delivery_eta_v1", "delivery", Some("eta_v1")),
+        example("delivery_eta_v2", "delivery", Some("eta_v2")),
+        Selection {
+            name: "functions",
+            dir: featc_tests::functions_dir(),
+            service: None,
+        },
+    ]
+}
+
+fn pipeline(
+    project: &Project,
+    features: &[FeatureId],
+    options: &ArroyoOptions,
+) -> Result<ArroyoPipeline, Vec<Refusal>> {
+    let plan = featc::lower::groups::plan_groups(project, features).expect("plan");
+    emit(project, &plan, options)
+}
+
+/// The pipeline of the features it accepts, and its refusals of the others.
+fn accepted(
+    project: &Project,
+    features: &[FeatureId],
+    options: &ArroyoOptions,
+) -> (ArroyoPipeline, Vec<Refusal>) {
+    match pipeline(project, features, options) {
+        Ok(p) => (p, Vec::new()),
+        Err(refusals) => {
+            let kept: Vec<FeatureId> = features
+                .iter()
+                .copied()
+                .filter(|id| {
+                    let name = &project.feature(*id).name;
+                    !refusals.iter().any(|r| &r.feature == name)
+                })
+                .collect();
+            let p = pipeline(project, &kept, options)
+                .unwrap_or_else(|r| panic!("refuses what it accepted: {r:?}"));
+            (p, refusals)
+        }
+    }
+}
+
+/// Every statement parses back with the PostgreSQL dialect and prints the same; the
+/// comments are skipped by the parser.
+fn parses_back(p: &ArroyoPipeline, name: &str) {
+    let text = p.text();
+    let parsed = Parser::parse_sql(&PostgreSqlDialect {}, &text)
+        .unwrap_or_else(|e| panic!("{name}: does not parse back: {e}\n{text}"));
+    let printed: Vec<String> = parsed.iter().map(|s| format!("{s:#}")).collect();
+    let emitted: Vec<String> = p.statements().map(|s| format!("{s:#}")).collect();
+    assert_eq!(printed, emitted, "{name}: prints back differently");
+}
+
+/// The UDFs listed are exactly the functions named `featc_*` the SQL calls.
+fn udfs_are_the_ones_called(p: &ArroyoPipeline, name: &str) {
+    let text: String = p.statements().map(|s| format!("{s} ")).collect();
+    let called: BTreeSet<String> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("featc_") && text.contains(&format!("{w}(")))
+        .map(str::to_string)
+        .collect();
+    let listed: BTreeSet<String> = p.udfs.iter().map(|u| u.name()).collect();
+    assert_eq!(called, listed, "{name}: the UDFs called and listed differ");
+}
+
+#[test]
+fn pipelines_for_every_case_and_example() {
+    for s in selections() {
+        let files = featc_tests::feat_files_named_from_root(&s.dir);
+        let project = featc::compile(&files).expect("compiles");
+        let all = featc::job::select_features(&project, s.service, &[]).expect("features");
+        let (p, refusals) = accepted(&project, &all, &ArroyoOptions::default());
+        parses_back(&p, s.name);
+        udfs_are_the_ones_called(&p, s.name);
+        let refused = refusal::diagnostics(&refusals).render(&files, false);
+        let udfs: Vec<String> = p.udfs.iter().map(|u| u.name()).collect();
+        insta::assert_snapshot!(
+            format!("arroyo_{}", s.name),
+            format!(
+                "-- refused --\n{refused}-- udfs --\n{}\n-- pipeline.sql --\n{}",
+                udfs.join("\n"),
+                p.text()
+            )
+        );
+    }
+}
+
+/// The Redis sink: one hash per view and entity key, one field per window.
+#[test]
+fn redis_sink_pipeline() {
+    let dir = featc_tests::examples_dir().join("fraud");
+    let files = featc_tests::feat_files_named_from_root(&dir);
+    let project = featc::compile(&files).expect("compiles");
+    let options = ArroyoOptions {
+        sink: Sink::Redis {
+            address: "redis://localhost:6379".into(),
+        },
+        ..ArroyoOptions::default()
+    };
+    let all = featc::job::select_features(&project, Some("fraud_v1"), &[]).expect("features");
+    let (p, _) = accepted(&project, &all, &options);
+    parses_back(&p, "fraud_v1 redis");
+    insta::assert_snapshot!("arroyo_fraud_v1_redis", p.text());
+}
+
+/// int64 `+ - *` and negation, which featc fails on overflow, call the checked UDFs
+/// (the SQL dialects refuse them: E0042); integer sums call the checked sum; a
+/// derived feature of one view and window is computed with its reads.
+#[test]
+fn int64_arithmetic_and_derived_features() {
+    let text = "source orders {
+    time ts
+    columns { buyer_id: int64  items: int64  free_items: int64 }
+}
+entity buyer { key buyer_id: int64 }
+view baskets from orders by buyer {
+    feature paid_items_7d = sum(items - free_items) over 7d
+    feature most_returned_1d = max(-(items * 2)) over 1d
+    feature items_7d = sum(items) over 7d
+    feature paid_share_7d = paid_items_7d / items_7d
+}
+";
+    let files = vec![featc::SourceFile {
+        name: "baskets.feat".into(),
+        text: text.into(),
+    }];
+    let project = featc::compile(&files).expect("compiles");
+    let asked = ["paid_items_7d", "most_returned_1d", "paid_share_7d"].map(String::from);
+    let all = featc::job::select_features(&project, None, &asked).expect("features");
+    let p = pipeline(&project, &all, &ArroyoOptions::default()).expect("emitted");
+    parses_back(&p, "baskets");
+    udfs_are_the_ones_called(&p, "baskets");
+    let sql = p.text();
+    assert!(sql.contains(
+        r#"COALESCE(featc_sum_int64(featc_checked_sub_int64("items", "free_items")) FILTER (WHERE featc_checked_sub_int64("items", "free_items") IS NOT NULL), 0)"#
+    ), "{sql}");
+    assert!(
+        sql.contains(r#"MAX(featc_checked_neg_int64(featc_checked_mul_int64("items", 2)))"#),
+        "{sql}"
+    );
+    // A derived feature is computed in the query of the features it reads; a read
+    // that was not asked for is computed there but not sent.
+    assert!(
+        sql.contains(r#"CAST("paid_items_7d" AS DOUBLE) / CASE WHEN"#),
+        "{sql}"
+    );
+    assert!(sql.contains(r#""paid_share_7d" DOUBLE"#), "{sql}");
+    assert!(sql.contains(r#"AS "items_7d""#), "{sql}");
+    assert!(!sql.contains(r#""items_7d" BIGINT"#), "{sql}");
+}
+
+/// A ttl shorter than the window nulls a value whose window's latest event of the
+/// view is older than the ttl at the window's last microsecond, for the feature and
+/// for a derived feature reading it; a ttl on a lifetime feature is refused (E0047).
+#[test]
+fn a_ttl_shorter_than_the_window() {
+    let text = "source orders {
+    time ts
+    columns { buyer_id: int64  amount: float64 }
+}
+entity buyer { key buyer_id: int64 }
+view baskets from orders by buyer {
+    feature orders_1d = count(*) over 1d
+    feature double_1d = orders_1d * 2
+    feature orders_ever = count(*)
+    ttl 1h
+}
+";
+    let files = vec![featc::SourceFile {
+        name: "baskets.feat".into(),
+        text: text.into(),
+    }];
+    let project = featc::compile(&files).expect("compiles");
+    let all = featc::job::select_features(&project, None, &[]).expect("features");
+    let (p, refusals) = accepted(&project, &all, &ArroyoOptions::default());
+    let names: Vec<(&str, &str)> = refusals
+        .iter()
+        .map(|r| (r.feature.as_str(), r.code()))
+        .collect();
+    assert_eq!(names, vec![("orders_ever", "E0047")]);
+    parses_back(&p, "ttl");
+    // On one line each (the pretty printer breaks a CASE that is a whole column).
+    let sql: String = p.statements().map(|s| format!("{s};\n")).collect();
+    let fresh = r#"CASE WHEN "featc_latest" >= ("window"."end" - (INTERVAL '3600 seconds')) THEN "orders_1d" END"#;
+    assert!(sql.contains(&format!("{fresh} AS \"orders_1d\"")), "{sql}");
+    assert!(sql.contains(r#"MAX("ts") AS "featc_latest""#), "{sql}");
+    assert!(
+        sql.contains(&format!("featc_checked_mul_int64({fresh}, 2)")),
+        "{sql}"
+    );
+}
