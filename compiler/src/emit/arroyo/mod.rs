@@ -11,3 +11,4 @@
 
 pub mod slide;
 pub mod udf;
+pub mod udfs;
