@@ -196,11 +196,13 @@ fn kind_phrase(kind: UdfKind) -> String {
 
 /// A moments UDF: `exact::Moments::of(&xs).finish()`.
 fn moments(t: &str, ret: &str, finish: &str, doc: &str) -> String {
+    let squares = matches!(finish, "var_pop" | "stddev_pop");
     MOMENTS
         .replace("__DOC__\n", &wrap(doc, "/// "))
         .replace("__T__", t)
         .replace("__RET__", ret)
         .replace("__FINISH__", finish)
+        .replace("__OF__", if squares { "with_squares" } else { "of" })
 }
 
 /// A min/max/first/last UDF from `template`.
