@@ -75,6 +75,11 @@ fn files_are_deterministic_with_one_crate_per_spec() {
 }
 
 #[test]
+fn no_spec_gives_no_file() {
+    assert_eq!(files(&BTreeSet::new()), Ok(Vec::new()));
+}
+
+#[test]
 fn unsupported_specs_are_errors_naming_them() {
     for (s, why) in [
         (spec(UdfKind::Sum, DataType::String), "numeric"),

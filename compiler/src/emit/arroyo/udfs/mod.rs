@@ -33,6 +33,10 @@ pub const PLUGIN_VERSION: &str = "0.2.0";
 /// it includes and `NAME/tests/featc_values.rs`. Deterministic: the same set gives
 /// the same files in the same order. The first spec no UDF implements is an error.
 pub fn files(udfs: &BTreeSet<UdfSpec>) -> Result<Vec<(PathBuf, String)>, UnsupportedUdf> {
+    // No UDF, no workspace (cargo refuses a workspace without members).
+    if udfs.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut crates = Vec::with_capacity(udfs.len());
     for spec in udfs {
         crates.push((spec.name(), source::crate_source(spec)?, *spec));

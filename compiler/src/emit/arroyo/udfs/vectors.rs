@@ -166,7 +166,40 @@ fn float_values() -> Inputs {
         ("mixed", mixed),
         ("wide", f(&[1e200, -1e200, 1e-200])),
         ("tiny_spread", f(&[1e-300, 3e-300, 2e-300])),
+        ("random_wide", f(&random_floats(1, 48, |r| wide_float(r)))),
+        (
+            "random_close",
+            f(&random_floats(2, 48, |r| 1e6 + (r % 1000) as f64 / 64.0)),
+        ),
     ])
+}
+
+/// A deterministic stream of 64-bit words (splitmix64), so the random cases are the
+/// same in every generated crate and every run.
+fn splitmix(seed: u64) -> impl Iterator<Item = u64> {
+    let mut state = seed;
+    std::iter::repeat_with(move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    })
+}
+
+fn random_floats(seed: u64, n: usize, f: impl Fn(u64) -> f64) -> Vec<f64> {
+    splitmix(seed).take(n).map(f).collect()
+}
+
+/// A finite float of any sign and exponent, subnormals included (random bits with
+/// the all-ones exponent of the non-finite values replaced).
+fn wide_float(r: u64) -> f64 {
+    let x = f64::from_bits(r);
+    if x.is_finite() {
+        x
+    } else {
+        f64::from_bits(r & !(1 << 62))
+    }
 }
 
 /// Int64 or timestamp values of `ty`.
@@ -199,7 +232,19 @@ fn int_values(ty: DataType) -> Inputs {
             ints(ty, &[Some(1_700_000_000_000_000), Some(-1), Some(0)]),
         ),
         ("many", ints(ty, &many)),
+        (
+            "random_full_range",
+            ints(ty, &random_ints(3, 48, |r| r as i64)),
+        ),
+        (
+            "random_small",
+            ints(ty, &random_ints(4, 48, |r| (r % 2001) as i64 - 1000)),
+        ),
     ])
+}
+
+fn random_ints(seed: u64, n: usize, f: impl Fn(u64) -> i64) -> Vec<Option<i64>> {
+    splitmix(seed).take(n).map(|r| Some(f(r))).collect()
 }
 
 fn float_events() -> Inputs {
