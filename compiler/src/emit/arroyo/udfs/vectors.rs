@@ -166,7 +166,7 @@ fn float_values() -> Inputs {
         ("mixed", mixed),
         ("wide", f(&[1e200, -1e200, 1e-200])),
         ("tiny_spread", f(&[1e-300, 3e-300, 2e-300])),
-        ("random_wide", f(&random_floats(1, 48, |r| wide_float(r)))),
+        ("random_wide", f(&random_floats(1, 48, wide_float))),
         (
             "random_close",
             f(&random_floats(2, 48, |r| 1e6 + (r % 1000) as f64 / 64.0)),
