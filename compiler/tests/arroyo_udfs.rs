@@ -69,6 +69,26 @@ fn files_are_deterministic_with_one_crate_per_spec() {
         assert_eq!(lib.matches("#[udf]").count(), 1, "{name}");
         assert!(lib.contains(&format!("pub fn {name}(")), "{name}");
         assert!(lib.starts_with("//! "), "{name}");
+        // Self-contained, as Arroyo takes a UDF: one file, inline modules, extra
+        // dependencies in the `/* [dependencies] */` comment Arroyo reads.
+        assert!(
+            !lib.lines()
+                .any(|l| l.starts_with("mod ") && l.ends_with(';')),
+            "{name}"
+        );
+        let manifest = PathBuf::from(name).join("Cargo.toml");
+        let manifest = &first
+            .iter()
+            .find(|(p, _)| *p == manifest)
+            .expect("a manifest")
+            .1;
+        let bigint = "num-bigint = \"0.4\"\n";
+        assert_eq!(manifest.contains(bigint), lib.contains(bigint), "{name}");
+        assert_eq!(
+            lib.contains("/*\n[dependencies]\n"),
+            manifest.contains(bigint),
+            "{name}"
+        );
     }
     // Every kind over each type featc defines it on, but not over strings and bools.
     assert_eq!(specs.len(), 35, "{names:?}");

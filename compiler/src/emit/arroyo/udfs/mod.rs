@@ -1,8 +1,10 @@
 //! The generated UDF workspace of an Arroyo pipeline (`DIR/udfs/`): one crate per
 //! `UdfSpec` (arroyo-udf-plugin allows one `#[udf]` per crate), each with its
-//! function, the shared exact-arithmetic or ordering module it needs, and
-//! `tests/featc_values.rs`, edge cases whose expected results featc's own runtime
-//! computes here, so `cargo test` in the workspace proves the UDF agrees with featc.
+//! function in one self-contained `src/lib.rs` (the shared exact-arithmetic or
+//! ordering module it needs inline, its dependencies in the comment Arroyo reads:
+//! the file is what an Arroyo cluster is given), and `tests/featc_values.rs`, edge
+//! cases whose expected results featc's own runtime computes here, so `cargo test`
+//! in the workspace proves the UDF agrees with featc.
 //!
 //! Library code: returns (path relative to `DIR/udfs/`, contents) pairs; the CLI
 //! writes them. The crates' code lives in `../templates/*.rs.txt` (Rust with
@@ -29,8 +31,8 @@ pub use source::UnsupportedUdf;
 pub const PLUGIN_VERSION: &str = "0.2.0";
 
 /// Every file of the UDF workspace for `udfs`: `Cargo.toml` (the workspace, members
-/// sorted by name) and per spec `NAME/Cargo.toml`, `NAME/src/lib.rs`, the modules
-/// it includes and `NAME/tests/featc_values.rs`. Deterministic: the same set gives
+/// sorted by name) and per spec `NAME/Cargo.toml`, `NAME/src/lib.rs` and
+/// `NAME/tests/featc_values.rs`. Deterministic: the same set gives
 /// the same files in the same order. The first spec no UDF implements is an error.
 pub fn files(udfs: &BTreeSet<UdfSpec>) -> Result<Vec<(PathBuf, String)>, UnsupportedUdf> {
     // No UDF, no workspace (cargo refuses a workspace without members).
@@ -46,14 +48,11 @@ pub fn files(udfs: &BTreeSet<UdfSpec>) -> Result<Vec<(PathBuf, String)>, Unsuppo
     let mut out = vec![(PathBuf::from("Cargo.toml"), cargo::workspace(&names))];
     for (name, src, spec) in &crates {
         let dir = PathBuf::from(name);
-        out.push((dir.join("Cargo.toml"), cargo::member(name, src.exact)));
+        out.push((
+            dir.join("Cargo.toml"),
+            cargo::member(name, src.dependencies),
+        ));
         out.push((dir.join("src").join("lib.rs"), src.lib.clone()));
-        for (module, text) in &src.modules {
-            out.push((
-                dir.join("src").join(format!("{module}.rs")),
-                text.to_string(),
-            ));
-        }
         let tests = tests_file::render(spec, &vectors::cases(spec));
         out.push((dir.join("tests").join("featc_values.rs"), tests));
     }

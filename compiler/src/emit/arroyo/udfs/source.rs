@@ -1,5 +1,5 @@
 //! The source of one UDF crate: `src/lib.rs` filled in from the template of its
-//! kind, and the shared modules it includes (exact sums, featc's order).
+//! kind, with the shared modules it needs (exact sums, featc's order) inline.
 
 use featc_runtime::ir::DataType;
 
@@ -27,12 +27,17 @@ pub struct UnsupportedUdf {
 
 /// One crate's code.
 pub struct CrateSource {
+    /// `src/lib.rs`, self-contained: Arroyo takes a UDF as one source file (its API
+    /// and Web UI compile the definition themselves), so the shared modules are
+    /// inline and the dependencies beyond arroyo-udf-plugin are declared in the
+    /// `/* [dependencies] ... */` comment Arroyo reads.
     pub lib: String,
-    /// The modules `lib` declares: (module name, contents).
-    pub modules: Vec<(&'static str, &'static str)>,
-    /// True when it includes the exact arithmetic (and depends on num-bigint).
-    pub exact: bool,
+    /// The dependencies beyond arroyo-udf-plugin: (crate, version requirement).
+    pub dependencies: &'static [(&'static str, &'static str)],
 }
+
+/// What the exact arithmetic (`exact.rs.txt`) depends on.
+const EXACT_DEPENDENCIES: &[(&str, &str)] = &[("num-bigint", "0.4"), ("num-traits", "0.2")];
 
 /// The Rust type of an argument or result of type `ty`: timestamps travel as int64
 /// microseconds since the epoch (the plugin's macro takes no timestamp argument).
@@ -167,11 +172,35 @@ pub fn crate_source(spec: &UdfSpec) -> Result<CrateSource, UnsupportedUdf> {
             ""
         },
     );
-    Ok(CrateSource {
-        lib: wrap(&header, "//! ") + "\n" + &body.replace("__NAME__", &spec.name()),
-        modules,
-        exact,
-    })
+    let dependencies = if exact { EXACT_DEPENDENCIES } else { &[] };
+    let mut lib = wrap(&header, "//! ") + "\n";
+    if !dependencies.is_empty() {
+        lib.push_str("/*\n[dependencies]\n");
+        for (name, version) in dependencies {
+            lib.push_str(&format!("{name} = \"{version}\"\n"));
+        }
+        lib.push_str("*/\n\n");
+    }
+    let mut body = body.replace("__NAME__", &spec.name());
+    for (module, text) in modules {
+        body = body.replace(&format!("mod {module};\n"), &inline_module(module, text));
+    }
+    lib.push_str(&body);
+    Ok(CrateSource { lib, dependencies })
+}
+
+/// `mod NAME { TEXT }`, the text indented.
+fn inline_module(name: &str, text: &str) -> String {
+    let mut out = format!("mod {name} {{\n");
+    for line in text.lines() {
+        if !line.is_empty() {
+            out.push_str("    ");
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out.push_str("}\n");
+    out
 }
 
 /// How a header names a kind.
