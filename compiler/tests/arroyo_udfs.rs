@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use featc::emit::arroyo::udf::{UdfKind, UdfSpec};
-use featc::emit::arroyo::udfs::{files, representative_specs};
+use featc::emit::arroyo::udfs::{check, files, representative_specs};
 use featc_runtime::ir::{DataType, Quantile};
 
 fn spec(kind: UdfKind, input: DataType) -> UdfSpec {
@@ -115,6 +115,7 @@ fn unsupported_specs_are_errors_naming_them() {
             "does not define",
         ),
     ] {
+        assert_eq!(check(&s).map_err(|e| e.spec), Err(s));
         let mut set = representative_specs();
         set.insert(s);
         let err = files(&set).expect_err("unsupported");
