@@ -25,6 +25,7 @@ pub mod slide;
 mod source;
 mod statements;
 pub mod udf;
+pub mod udfs;
 
 use std::collections::BTreeSet;
 
