@@ -19,8 +19,8 @@ fn scratch(test: &str) -> PathBuf {
 }
 
 /// Features of the fraud example that the pipeline accepts (ttls on lifetime
-/// features are refused).
-const FRAUD: &str = "txn_count_1h,amount_sum_1d,amount_avg_7d,merchants_7d,last_category";
+/// features, `last` over a string are refused).
+const FRAUD: &str = "txn_count_1h,amount_sum_1d,amount_avg_7d,merchants_7d,first_seen";
 
 #[test]
 fn writes_the_pipeline_into_out() {
@@ -48,6 +48,32 @@ fn writes_the_pipeline_into_out() {
     assert!(
         !sql.contains("pair_count_30d"),
         "only the features asked for"
+    );
+    // The UDF crates the SQL calls, in a workspace of their own; a crate of an
+    // earlier run that the pipeline no longer calls does not linger.
+    let udfs = out.join("udfs");
+    let workspace = std::fs::read_to_string(udfs.join("Cargo.toml")).expect("udfs/Cargo.toml");
+    assert!(workspace.contains("[workspace]"), "{workspace}");
+    let lib =
+        std::fs::read_to_string(udfs.join("featc_avg_float64/src/lib.rs")).expect("a UDF crate");
+    assert!(lib.contains("fn featc_avg_float64("), "{lib}");
+    assert!(udfs
+        .join("featc_avg_float64/tests/featc_values.rs")
+        .exists());
+    let again = featc(&[
+        "build",
+        "examples/fraud",
+        "--emit",
+        "arroyo",
+        "--features",
+        "txn_count_1h",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        !udfs.join("featc_avg_float64").exists(),
+        "a stale crate lingers"
     );
 }
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
+use featc::emit::arroyo::udf::UdfKind;
 use featc::emit::arroyo::{emit, refusal, ArroyoOptions, ArroyoPipeline, Refusal, Sink};
 use featc::ir::{FeatureId, Project};
 
@@ -101,6 +102,30 @@ fn udfs_are_the_ones_called(p: &ArroyoPipeline, name: &str) {
     assert_eq!(called, listed, "{name}: the UDFs called and listed differ");
 }
 
+/// Every UDF the pipeline calls can be generated, and is one of the kinds and types
+/// `scripts/check-arroyo-udfs.sh` builds and tests against featc's values
+/// (`udfs::representative_specs`; a percentile's code is the same at every quantile).
+fn built_and_tested_by_the_script(p: &ArroyoPipeline, name: &str) {
+    let tested = featc::emit::arroyo::udfs::representative_specs();
+    for spec in &p.udfs {
+        featc::emit::arroyo::udfs::check(spec)
+            .unwrap_or_else(|e| panic!("{name}: {} cannot be generated: {e}", spec.name()));
+        let covered = tested.iter().any(|t| {
+            t.input == spec.input
+                && (t.kind == spec.kind
+                    || matches!(
+                        (t.kind, spec.kind),
+                        (UdfKind::Percentile(_), UdfKind::Percentile(_))
+                    ))
+        });
+        assert!(
+            covered,
+            "{name}: {} is not built by the script",
+            spec.name()
+        );
+    }
+}
+
 #[test]
 fn pipelines_for_every_case_and_example() {
     for s in selections() {
@@ -110,6 +135,7 @@ fn pipelines_for_every_case_and_example() {
         let (p, refusals) = accepted(&project, &all, &ArroyoOptions::default());
         parses_back(&p, s.name);
         udfs_are_the_ones_called(&p, s.name);
+        built_and_tested_by_the_script(&p, s.name);
         let refused = refusal::diagnostics(&refusals).render(&files, false);
         let udfs: Vec<String> = p.udfs.iter().map(|u| u.name()).collect();
         insta::assert_snapshot!(
@@ -225,5 +251,50 @@ view baskets from orders by buyer {
     assert!(
         sql.contains(&format!("featc_checked_mul_int64({fresh}, 2)")),
         "{sql}"
+    );
+}
+
+/// `first`/`last` of a timestamp: the UDF takes and gives int64 µs
+/// (arroyo-udf-plugin has no timestamp type), converted on the way in and out;
+/// over a string or a bool no UDF can be generated, and the feature is refused.
+#[test]
+fn first_and_last_of_timestamps_and_strings() {
+    let text = "source visits {
+    time ts
+    columns { user_id: int64  seen: timestamp?  page: string?  ok: bool? }
+}
+entity user { key user_id: int64 }
+view v from visits by user {
+    feature last_seen_7d = last(seen) over 7d
+    feature first_page_7d = first(page) over 7d
+    feature last_ok_7d = last(ok) over 7d
+}
+";
+    let files = vec![featc::SourceFile {
+        name: "visits.feat".into(),
+        text: text.into(),
+    }];
+    let project = featc::compile(&files).expect("compiles");
+    let all = featc::job::select_features(&project, None, &[]).expect("features");
+    let (p, refusals) = accepted(&project, &all, &ArroyoOptions::default());
+    parses_back(&p, "visits");
+    udfs_are_the_ones_called(&p, "visits");
+    built_and_tested_by_the_script(&p, "visits");
+    let sql = p.text();
+    assert!(
+        sql.contains("to_timestamp_micros(featc_last_timestamp("),
+        "{sql}"
+    );
+    assert!(
+        sql.contains(r#"CAST("seen" AS BIGINT)"#),
+        "the value in µs: {sql}"
+    );
+    let refused: Vec<(&str, &str)> = refusals
+        .iter()
+        .map(|r| (r.feature.as_str(), r.code()))
+        .collect();
+    assert_eq!(
+        refused,
+        [("first_page_7d", "E0045"), ("last_ok_7d", "E0045")]
     );
 }

@@ -155,13 +155,30 @@ fn options(args: &ArroyoArgs) -> Result<ArroyoOptions, ExitCode> {
     Ok(options)
 }
 
-/// Writes the pipeline into `dir` (created if needed): `pipeline.sql`. Returns the
-/// paths written. (The generated UDF crates, `DIR/udfs/` from `pipeline.udfs`, are
-/// written here too once their generator is merged.)
+/// Writes the pipeline into `dir` (created if needed): `pipeline.sql` and the UDF
+/// crates it calls in `udfs/` (a workspace of its own; a previous `udfs/` is replaced,
+/// so no crate of an earlier run lingers). Returns the paths written.
 pub fn write_pipeline(dir: &Path, pipeline: &ArroyoPipeline) -> Result<Vec<PathBuf>, String> {
+    let write = |path: &Path, text: &str| {
+        path.parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(path, text))
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    };
+    // Every UDF is checked when the features are (`layout` refuses what has none).
+    let crates = featc::emit::arroyo::udfs::files(&pipeline.udfs).map_err(|e| e.to_string())?;
     let path = dir.join("pipeline.sql");
-    std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&path, pipeline.text()))
-        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-    Ok(vec![path])
+    write(&path, &pipeline.text())?;
+    let mut written = vec![path];
+    let udfs = dir.join("udfs");
+    if udfs.exists() {
+        std::fs::remove_dir_all(&udfs)
+            .map_err(|e| format!("cannot replace `{}`: {e}", udfs.display()))?;
+    }
+    for (relative, text) in crates {
+        let path = udfs.join(relative);
+        write(&path, &text)?;
+        written.push(path);
+    }
+    Ok(written)
 }

@@ -29,7 +29,29 @@ pub struct Input {
     pub time_us: Expr,
 }
 
+/// The UDF the aggregation of `agg` over values of type `ty` calls, if any: the one
+/// place that decides between Arroyo's built-in and a generated UDF (`aggregate`
+/// calls exactly this one; `layout` refuses a feature whose UDF cannot be generated).
+pub fn udf_needed(agg: AggKind, ty: DataType) -> Option<UdfSpec> {
+    let kind = match agg {
+        AggKind::CountDistinct if ty == DataType::Float64 => UdfKind::CountDistinct,
+        AggKind::Sum => UdfKind::Sum,
+        AggKind::Avg => UdfKind::Avg,
+        AggKind::VarPop => UdfKind::VarPop,
+        AggKind::StddevPop => UdfKind::StddevPop,
+        AggKind::Max if ty == DataType::Float64 => UdfKind::Max,
+        AggKind::Min if ty == DataType::Float64 => UdfKind::Min,
+        AggKind::First => UdfKind::First,
+        AggKind::Last => UdfKind::Last,
+        AggKind::Percentile(q) => UdfKind::Percentile(q),
+        _ => return None,
+    };
+    Some(UdfSpec { kind, input: ty })
+}
+
 /// The aggregation of `agg` (not a list aggregation: those are refused before).
+/// Timestamps travel to and from a UDF as int64 µs (arroyo-udf-plugin has no
+/// timestamp type).
 pub fn aggregate(flavor: &Arroyo, agg: AggKind, input: Input) -> Expr {
     let Input {
         value,
@@ -38,13 +60,25 @@ pub fn aggregate(flavor: &Arroyo, agg: AggKind, input: Input) -> Expr {
     } = input;
     let (x, ty) = value.unwrap_or_else(|| (int(1), DataType::Int64));
     let builtin = |e: Expr| filtered(e, condition.clone());
-    let udaf = |kind: UdfKind, args: Vec<Expr>| {
+    if let Some(spec) = udf_needed(agg, ty) {
         let mut conds: Vec<Expr> = condition.iter().cloned().collect();
         conds.push(is_null(x.clone(), true));
-        let spec = UdfSpec { kind, input: ty };
-        filtered(flavor.udf(spec, args), Some(and_all(conds)))
-    };
-    let zero_when_empty = |e: Expr, zero: Expr| call("COALESCE", vec![e, zero]);
+        let value = match ty {
+            DataType::Timestamp => flavor.epoch_us(x.clone()),
+            _ => x.clone(),
+        };
+        let args = match spec.kind {
+            UdfKind::First | UdfKind::Last => vec![time_us, value],
+            _ => vec![value],
+        };
+        let called = filtered(flavor.udf(spec, args), Some(and_all(conds)));
+        return match (spec.kind, ty) {
+            (UdfKind::Sum, DataType::Float64) => zero_when_empty(called, float(flavor, 0.0)),
+            (UdfKind::Sum, _) | (UdfKind::CountDistinct, _) => zero_when_empty(called, int(0)),
+            (_, DataType::Timestamp) => call("to_timestamp_micros", vec![called]),
+            _ => called,
+        };
+    }
     match agg {
         AggKind::CountStar => builtin(count_star()),
         AggKind::Count => builtin(call("COUNT", vec![x])),
@@ -53,34 +87,14 @@ pub fn aggregate(flavor: &Arroyo, agg: AggKind, input: Input) -> Expr {
             conds.push(x);
             filtered(count_star(), Some(and_all(conds)))
         }
-        AggKind::CountDistinct if ty == DataType::Float64 => {
-            zero_when_empty(udaf(UdfKind::CountDistinct, vec![x.clone()]), int(0))
-        }
         AggKind::CountDistinct => builtin(call_distinct("COUNT", x)),
-        AggKind::Sum => {
-            let zero = match ty {
-                DataType::Float64 => float(flavor, 0.0),
-                _ => int(0),
-            };
-            zero_when_empty(udaf(UdfKind::Sum, vec![x.clone()]), zero)
-        }
-        AggKind::Avg => udaf(UdfKind::Avg, vec![x.clone()]),
-        AggKind::VarPop => udaf(UdfKind::VarPop, vec![x.clone()]),
-        AggKind::StddevPop => udaf(UdfKind::StddevPop, vec![x.clone()]),
-        AggKind::Min | AggKind::Max if ty == DataType::Float64 => {
-            let kind = if agg == AggKind::Max {
-                UdfKind::Max
-            } else {
-                UdfKind::Min
-            };
-            udaf(kind, vec![x.clone()])
-        }
         // Integers, strings (by bytes, as DataFusion compares them), booleans and
         // timestamps order as featc orders them.
         AggKind::Min | AggKind::Max => builtin(flavor.min_max(agg == AggKind::Max, x.clone(), ty)),
-        AggKind::First => udaf(UdfKind::First, vec![time_us, x.clone()]),
-        AggKind::Last => udaf(UdfKind::Last, vec![time_us, x.clone()]),
-        AggKind::Percentile(q) => udaf(UdfKind::Percentile(q), vec![x.clone()]),
-        AggKind::LastK(_) | AggKind::FirstK(_) | AggKind::TopK(_) => crate::emit::sql::ast::null(),
+        _ => crate::emit::sql::ast::null(),
     }
+}
+
+fn zero_when_empty(e: Expr, zero: Expr) -> Expr {
+    call("COALESCE", vec![e, zero])
 }

@@ -6,6 +6,7 @@
 
 use datafusion::sql::sqlparser::ast::Expr;
 
+use super::aggregate;
 use super::flavor::Arroyo;
 use super::query::{self, ViewWindow};
 use super::refusal::{Reason, Refusal, TimeRule};
@@ -181,6 +182,20 @@ fn refusal(
         return why(Reason::TimeRule {
             rule: TimeRule::Ttl,
         });
+    }
+    // An aggregation through a UDF that cannot be generated (arroyo-udf-plugin
+    // passes no strings or booleans to an aggregate).
+    let ty = f
+        .input
+        .and_then(|i| g.inputs.get(i))
+        .map_or(DataType::Int64, |e| e.ty);
+    if let Some(spec) = aggregate::udf_needed(f.agg, ty) {
+        if super::udfs::check(&spec).is_err() {
+            return why(Reason::NoUdf {
+                agg: f.agg.name(),
+                ty: ty.name(),
+            });
+        }
     }
     let (inputs, predicates) = lowered.get(r.group)?;
     let filters = [f.filter, f.view_filter];

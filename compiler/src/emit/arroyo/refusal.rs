@@ -25,6 +25,10 @@ pub enum Reason {
     List { agg: &'static str },
     /// A row operation with no exact Arroyo equivalent (and no UDF): E0045.
     Operation { name: String },
+    /// An aggregation Arroyo has no exact built-in for, whose UDF cannot be
+    /// generated (`first`/`last` over strings or booleans: arroyo-udf-plugin passes
+    /// an aggregate numbers only): E0045.
+    NoUdf { agg: &'static str, ty: &'static str },
     /// A derived feature reading features of several views or windows, request
     /// fields, or no feature: E0046.
     Derived,
@@ -64,7 +68,7 @@ impl Refusal {
     pub fn code(&self) -> &'static str {
         match self.reason {
             Reason::List { .. } => "E0044",
-            Reason::Operation { .. } => "E0045",
+            Reason::Operation { .. } | Reason::NoUdf { .. } => "E0045",
             Reason::Derived => "E0046",
             Reason::TimeRule { .. } => "E0047",
         }
@@ -82,6 +86,11 @@ impl Refusal {
                 format!("feature `{feature}`: {name} has no exact equivalent in Arroyo"),
                 format!("uses {name}"),
                 format!("Arroyo's own {name} differs from featc's on some values and no generated UDF computes it: compute the feature with `featc serve`, or leave it out with --features"),
+            ),
+            Reason::NoUdf { agg, ty } => (
+                format!("feature `{feature}`: no Arroyo UDF can compute `{agg}` over {ty}"),
+                format!("`{agg}` over {ty}"),
+                format!("Arroyo has no exact built-in for it, and arroyo-udf-plugin passes an aggregate UDF numbers only, not {ty} values: compute the feature with `featc serve`, or leave it out with --features"),
             ),
             Reason::Derived => (
                 format!("feature `{feature}`: the Arroyo pipeline computes a derived feature only from features of one view and window"),
