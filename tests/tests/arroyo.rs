@@ -255,10 +255,10 @@ view baskets from orders by buyer {
 }
 
 /// `first`/`last` of a timestamp: the UDF takes and gives int64 µs
-/// (arroyo-udf-plugin has no timestamp type), converted on the way in and out;
-/// over a string or a bool no UDF can be generated, and the feature is refused.
+/// (arroyo-udf-plugin has no timestamp type), converted on the way in and out; of a
+/// string or a bool, Arroyo's own MIN/MAX over time-prefixed values (no UDF).
 #[test]
-fn first_and_last_of_timestamps_and_strings() {
+fn first_and_last_of_timestamps_strings_and_bools() {
     let text = "source visits {
     time ts
     columns { user_id: int64  seen: timestamp?  page: string?  ok: bool? }
@@ -276,7 +276,7 @@ view v from visits by user {
     }];
     let project = featc::compile(&files).expect("compiles");
     let all = featc::job::select_features(&project, None, &[]).expect("features");
-    let (p, refusals) = accepted(&project, &all, &ArroyoOptions::default());
+    let p = pipeline(&project, &all, &ArroyoOptions::default()).expect("emitted");
     parses_back(&p, "visits");
     udfs_are_the_ones_called(&p, "visits");
     built_and_tested_by_the_script(&p, "visits");
@@ -289,12 +289,92 @@ view v from visits by user {
         sql.contains(r#"CAST("seen" AS BIGINT)"#),
         "the value in µs: {sql}"
     );
-    let refused: Vec<(&str, &str)> = refusals
-        .iter()
-        .map(|r| (r.feature.as_str(), r.code()))
-        .collect();
-    assert_eq!(
-        refused,
-        [("first_page_7d", "E0045"), ("last_ok_7d", "E0045")]
+    let names: Vec<String> = p.udfs.iter().map(|u| u.name()).collect();
+    assert_eq!(names, ["featc_last_timestamp"]);
+}
+
+/// The MIN/MAX formulation of `first`/`last` over strings and booleans, run on
+/// DataFusion (the engine Arroyo plans and runs its SQL with): featc's values,
+/// ties on time broken by value, times before 1970, nulls set aside, a key with only
+/// nulls null.
+#[tokio::test]
+async fn first_and_last_of_strings_and_bools_on_datafusion() {
+    use datafusion::arrow::array::{
+        Array, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray,
+    };
+    use datafusion::arrow::datatypes::{DataType as Arrow, Field, Schema};
+    use datafusion::catalog::MemTable;
+    use datafusion::prelude::SessionContext;
+    use featc::emit::arroyo::aggregate::{aggregate, Input};
+    use featc::emit::arroyo::flavor::Arroyo;
+    use featc::emit::sql::ast::col;
+    use featc::ir::{AggKind, DataType};
+    use std::sync::Arc;
+
+    // (key, time µs, page, ok)
+    let rows: [(i64, i64, Option<&str>, Option<bool>); 9] = [
+        (1, 5, Some("b"), Some(false)),
+        (1, 5, Some("é"), Some(true)), // a tie on time: "é" > "b" by bytes; true > false
+        (1, 3, Some("a"), Some(true)),
+        (1, 9, None, None),                       // the latest, but null
+        (2, -7_000_000, Some("old"), Some(true)), // before 1970
+        (2, -8_000_000, Some("older"), Some(false)),
+        (2, 100, Some("new"), Some(false)),
+        (3, 1, None, None),
+        (3, 2, None, None),
+    ];
+    let batch = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("k", Arrow::Int64, false),
+            Field::new("t_us", Arrow::Int64, false),
+            Field::new("page", Arrow::Utf8, true),
+            Field::new("ok", Arrow::Boolean, true),
+        ])),
+        vec![
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+            Arc::new(StringArray::from_iter(rows.iter().map(|r| r.2))),
+            Arc::new(BooleanArray::from_iter(rows.iter().map(|r| r.3))),
+        ],
+    )
+    .expect("batch");
+    let ctx = SessionContext::new();
+    let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).expect("table");
+    ctx.register_table("t", Arc::new(table)).expect("register");
+    let flavor = Arroyo::default();
+    let agg = |kind: AggKind, column: &str, ty: DataType| {
+        aggregate(
+            &flavor,
+            kind,
+            Input {
+                value: Some((col('"', column), ty)),
+                condition: None,
+                time_us: col('"', "t_us"),
+            },
+        )
+    };
+    let query = format!(
+        "SELECT k, {} AS first_page, {} AS last_page, {} AS first_ok, {} AS last_ok FROM t GROUP BY k ORDER BY k",
+        agg(AggKind::First, "page", DataType::String),
+        agg(AggKind::Last, "page", DataType::String),
+        agg(AggKind::First, "ok", DataType::Bool),
+        agg(AggKind::Last, "ok", DataType::Bool),
     );
+    assert!(flavor.into_used().is_empty(), "no UDF: {query}");
+    let frame = ctx.sql(&query).await.expect("plans");
+    let batches = frame.collect().await.expect("runs");
+    let out = datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches)
+        .expect("one batch");
+    let strings = |i: usize| -> Vec<Option<String>> {
+        let c = datafusion::arrow::compute::cast(out.column(i), &Arrow::Utf8).expect("text");
+        let c = c.as_string::<i32>();
+        (0..c.len())
+            .map(|r| c.is_valid(r).then(|| c.value(r).to_string()))
+            .collect()
+    };
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(strings(1), [s("a"), s("older"), None], "first(page)");
+    assert_eq!(strings(2), [s("é"), s("new"), None], "last(page)");
+    assert_eq!(strings(3), [s("true"), s("false"), None], "first(ok)");
+    assert_eq!(strings(4), [s("true"), s("false"), None], "last(ok)");
 }

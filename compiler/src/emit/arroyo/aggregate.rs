@@ -1,6 +1,7 @@
 //! One feature's aggregation in a pipeline query: Arroyo's built-in aggregate where
 //! it computes exactly what featc does (counts, `count_distinct` of non-floats, `min`
-//! and `max` of non-floats), a generated UDAF (`udf::UdfSpec`) everywhere else.
+//! and `max` of non-floats, `first`/`last` of strings and booleans through `MIN`/`MAX`
+//! of time-prefixed values), a generated UDAF (`udf::UdfSpec`) everywhere else.
 //!
 //! The feature's own `where` (the view's is the query's `WHERE`) is a `FILTER
 //! (WHERE ...)` on the aggregate, and a UDAF's filter also drops null values: a UDAF
@@ -14,7 +15,11 @@ use datafusion::sql::sqlparser::ast::Expr;
 use super::flavor::Arroyo;
 use super::statements::filtered;
 use super::udf::{UdfKind, UdfSpec};
-use crate::emit::sql::ast::{and_all, call, call_distinct, count_star, int, is_null};
+use datafusion::sql::sqlparser::ast::{BinaryOperator, DataType as SqlDataType};
+
+use crate::emit::sql::ast::{
+    and_all, binary, call, call_distinct, case, cast, count_star, int, is_null, string,
+};
 use crate::emit::sql::dialect::Flavor;
 use crate::emit::sql::expr::float;
 use crate::ir::{AggKind, DataType};
@@ -41,6 +46,11 @@ pub fn udf_needed(agg: AggKind, ty: DataType) -> Option<UdfSpec> {
         AggKind::StddevPop => UdfKind::StddevPop,
         AggKind::Max if ty == DataType::Float64 => UdfKind::Max,
         AggKind::Min if ty == DataType::Float64 => UdfKind::Min,
+        // Strings and booleans: `by_time` (arroyo-udf-plugin passes no strings or
+        // booleans to an aggregate).
+        AggKind::First | AggKind::Last if matches!(ty, DataType::String | DataType::Bool) => {
+            return None
+        }
         AggKind::First => UdfKind::First,
         AggKind::Last => UdfKind::Last,
         AggKind::Percentile(q) => UdfKind::Percentile(q),
@@ -91,7 +101,46 @@ pub fn aggregate(flavor: &Arroyo, agg: AggKind, input: Input) -> Expr {
         // Integers, strings (by bytes, as DataFusion compares them), booleans and
         // timestamps order as featc orders them.
         AggKind::Min | AggKind::Max => builtin(flavor.min_max(agg == AggKind::Max, x.clone(), ty)),
+        AggKind::First | AggKind::Last => {
+            let mut conds: Vec<Expr> = condition.iter().cloned().collect();
+            conds.push(is_null(x.clone(), true));
+            by_time(agg == AggKind::Last, time_us, x, ty, and_all(conds))
+        }
         _ => crate::emit::sql::ast::null(),
+    }
+}
+
+/// `first`/`last` of a string or a boolean with Arroyo's own `MIN`/`MAX`: each value
+/// prefixed by its event time as 19 digits (`time_us + 2^62`: positive for every
+/// time an Arroyo nanosecond timestamp holds, so the digits order as the times do),
+/// the least (greatest) text taken, and the prefix cut off. Ties on time fall to the
+/// value, compared by bytes as featc compares strings (`false` as `0` below `true` as
+/// `1`): featc's tie-breaks, exactly.
+fn by_time(last: bool, time_us: Expr, x: Expr, ty: DataType, condition: Expr) -> Expr {
+    let time = call(
+        "lpad",
+        vec![
+            cast(
+                binary(time_us, BinaryOperator::Plus, int(1 << 62)),
+                SqlDataType::Text,
+            ),
+            int(19),
+            string("0"),
+        ],
+    );
+    let value = match ty {
+        DataType::Bool => case(vec![(x, string("1"))], Some(string("0"))),
+        _ => x,
+    };
+    let keyed = binary(time, BinaryOperator::StringConcat, value);
+    let pick = filtered(
+        call(if last { "MAX" } else { "MIN" }, vec![keyed]),
+        Some(condition),
+    );
+    let rest = call("SUBSTR", vec![pick, int(20)]);
+    match ty {
+        DataType::Bool => binary(rest, BinaryOperator::Eq, string("1")),
+        _ => rest,
     }
 }
 

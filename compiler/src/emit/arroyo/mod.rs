@@ -16,8 +16,8 @@
 //! tree constructors), `refusal` (what is refused, E0044 to E0047). Every statement
 //! is a sqlparser syntax tree; only the comments between them are text.
 
-mod aggregate;
-mod flavor;
+pub mod aggregate;
+pub mod flavor;
 mod layout;
 mod query;
 pub mod refusal;

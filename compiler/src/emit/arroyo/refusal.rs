@@ -26,8 +26,8 @@ pub enum Reason {
     /// A row operation with no exact Arroyo equivalent (and no UDF): E0045.
     Operation { name: String },
     /// An aggregation Arroyo has no exact built-in for, whose UDF cannot be
-    /// generated (`first`/`last` over strings or booleans: arroyo-udf-plugin passes
-    /// an aggregate numbers only): E0045.
+    /// generated for its type (arroyo-udf-plugin passes an aggregate numbers only;
+    /// `udfs::check` says which): E0045.
     NoUdf { agg: &'static str, ty: &'static str },
     /// A derived feature reading features of several views or windows, request
     /// fields, or no feature: E0046.
