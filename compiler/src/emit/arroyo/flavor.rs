@@ -8,10 +8,10 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use datafusion::sql::sqlparser::ast::{BinaryOperator, DataType as SqlDataType, Expr};
+use datafusion::sql::sqlparser::ast::{DataType as SqlDataType, Expr};
 
 use super::udf::{UdfKind, UdfSpec};
-use crate::emit::sql::ast::{binary, call, cast, int};
+use crate::emit::sql::ast::{call, cast, floor_div};
 use crate::emit::sql::datafusion::DataFusion;
 use crate::emit::sql::dialect::{CheckedOp, Flavor};
 use crate::ir::{DataType, Function};
@@ -46,22 +46,7 @@ impl Flavor for Arroyo {
     /// `floor(ns / 1000)` of the timestamp's nanoseconds (featc floors to whole
     /// microseconds; a plain division truncates times before 1970 toward zero).
     fn epoch_us(&self, ts: Expr) -> Expr {
-        let ns = cast(ts, SqlDataType::BigInt(None));
-        let thousand = || int(1000);
-        let rem = binary(
-            binary(
-                binary(ns.clone(), BinaryOperator::Modulo, thousand()),
-                BinaryOperator::Plus,
-                thousand(),
-            ),
-            BinaryOperator::Modulo,
-            thousand(),
-        );
-        binary(
-            binary(ns, BinaryOperator::Minus, rem),
-            BinaryOperator::Divide,
-            thousand(),
-        )
+        floor_div(cast(ts, SqlDataType::BigInt(None)), 1000)
     }
 
     fn is_nan(&self, x: Expr) -> Expr {

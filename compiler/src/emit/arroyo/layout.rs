@@ -198,16 +198,6 @@ fn refusal(
         }
     }
     let (inputs, predicates) = lowered.get(r.group)?;
-    let filters = [f.filter, f.view_filter];
-    let preds = filters
-        .iter()
-        .flatten()
-        .filter_map(|slot| g.filters.get(*slot))
-        .flatten();
-    f.input
-        .iter()
-        .filter_map(|i| inputs.get(*i))
-        .chain(preds.filter_map(|p| predicates.get(*p)))
-        .find_map(|r| r.as_ref().err().cloned())
+    crate::emit::sql::group::blocked_slot(g, f, inputs, predicates, &[f.filter, f.view_filter])
         .map(|b| (f.name.clone(), Reason::from_sql(b.reason), b.span))
 }

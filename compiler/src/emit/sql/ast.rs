@@ -81,6 +81,25 @@ pub fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
     }
 }
 
+/// `x` divided by the positive constant `d`, rounded toward negative infinity:
+/// `(x - ((x % d) + d) % d) / d` (SQL's `/` and `%` truncate toward zero).
+pub fn floor_div(x: Expr, d: i64) -> Expr {
+    let rem = binary(
+        binary(
+            binary(x.clone(), BinaryOperator::Modulo, int(d)),
+            BinaryOperator::Plus,
+            int(d),
+        ),
+        BinaryOperator::Modulo,
+        int(d),
+    );
+    binary(
+        binary(x, BinaryOperator::Minus, rem),
+        BinaryOperator::Divide,
+        int(d),
+    )
+}
+
 /// `a AND b AND ...` of every condition (`TRUE` for none).
 pub fn and_all(conditions: Vec<Expr>) -> Expr {
     let mut it = conditions.into_iter();

@@ -8,7 +8,7 @@ use datafusion::sql::sqlparser::ast::Expr;
 
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
-use super::ast::{binary, call, case, cast, int, null};
+use super::ast::{binary, call, case, cast, floor_div, int, null};
 use super::dialect::{Flavor, SqlType};
 use super::expr::float;
 use crate::ir::{DataType, Function};
@@ -29,21 +29,7 @@ impl Flavor for DataFusion {
         // microsecond). Nanoseconds are floor-divided here, chosen by the column's
         // type at run time; other units cast exactly.
         let ns = as_unit("Nanosecond");
-        let thousand = || int(1000);
-        let rem = binary(
-            binary(
-                binary(ns.clone(), BinaryOperator::Modulo, thousand()),
-                BinaryOperator::Plus,
-                thousand(),
-            ),
-            BinaryOperator::Modulo,
-            thousand(),
-        );
-        let floored = binary(
-            binary(ns, BinaryOperator::Minus, rem),
-            BinaryOperator::Divide,
-            thousand(),
-        );
+        let floored = floor_div(ns, 1000);
         let type_name = call("arrow_typeof", vec![ts.clone()]);
         let is_ns = binary(
             call(

@@ -58,6 +58,18 @@ pub fn refusal(
         _ => {}
     }
     let filters = [f.filter, f.view_filter, f.ttl.and_then(|t| t.filter)];
+    blocked_slot(g, f, inputs, predicates, &filters)
+}
+
+/// What blocks feature `f`'s input or a predicate of one of `filters` (slots of
+/// `g.filters`), if anything: the first one found.
+pub fn blocked_slot(
+    g: &GroupPlan,
+    f: &FeaturePlan,
+    inputs: &[Result<Expr, Blocked>],
+    predicates: &[Result<Expr, Blocked>],
+    filters: &[Option<usize>],
+) -> Option<Blocked> {
     let preds = filters
         .iter()
         .flatten()

@@ -23,7 +23,7 @@ pub mod dialect;
 mod duckdb;
 pub(crate) mod expr;
 pub(crate) mod functions;
-mod group;
+pub(crate) mod group;
 mod postgres;
 pub mod refusal;
 mod script;
