@@ -3,6 +3,8 @@
 //! each refused with exactly its code in its dialect, its rendering snapshotted, and
 //! docs/errors.md's example of the code being that fixture, rendered as shown.
 
+mod errors_doc;
+
 use std::path::PathBuf;
 
 use featc::emit::sql::{emit, refusal, Dialect, SqlOptions};
@@ -80,23 +82,9 @@ fn refusal_snapshots() {
 /// `featc build example.feat --emit sql --dialect D` prints for it.
 #[test]
 fn docs_examples_are_fixtures_and_render_as_shown() {
-    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/errors.md"))
-        .expect("docs/errors.md");
     let fixtures = fixtures();
     for code in codes() {
-        let section = docs
-            .split("\n## ")
-            .find_map(|s| s.strip_prefix(&format!("{code}\n")))
-            .unwrap_or_else(|| panic!("docs/errors.md has no section for {code}"));
-        let block = |kind: &str| -> String {
-            let open = format!("```{kind}\n");
-            section
-                .split_once(open.as_str())
-                .and_then(|(_, rest)| rest.split_once("```"))
-                .map(|(body, _)| body.to_string())
-                .unwrap_or_default()
-        };
-        let (text, console) = (block("text"), block("console"));
+        let (text, console) = errors_doc::example(&code);
         let Some((name, _)) = fixtures
             .iter()
             .find(|(name, fixture)| name.starts_with(&code) && *fixture == text)
