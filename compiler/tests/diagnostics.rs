@@ -2,6 +2,8 @@
 //! named `E0xxx_<what>.feat`, each snapshotted with its rendered diagnostics. Fixtures
 //! are read as bytes and decoded like the CLI does (E0029's is not UTF-8).
 
+mod errors_doc;
+
 use featc::SourceFile;
 use std::path::PathBuf;
 
@@ -63,8 +65,7 @@ fn each_fixture_reports_exactly_its_code() {
 #[test]
 fn every_code_has_a_fixture_and_a_docs_entry() {
     let fixtures = fixtures();
-    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/errors.md"))
-        .expect("docs/errors.md");
+    let docs = errors_doc::read();
     for code in codes() {
         assert!(
             fixtures.iter().any(|(name, _)| name.starts_with(&code)),
@@ -77,40 +78,16 @@ fn every_code_has_a_fixture_and_a_docs_entry() {
     }
 }
 
-/// The ```text and ```console blocks of each `## E0xxx` section of docs/errors.md.
-fn docs_examples(docs: &str) -> Vec<(String, String, String)> {
-    let block = |section: &str, kind: &str| -> String {
-        let open = format!("```{kind}\n");
-        section
-            .split_once(open.as_str())
-            .and_then(|(_, rest)| rest.split_once("```"))
-            .map(|(body, _)| body.to_string())
-            .unwrap_or_default()
-    };
-    docs.split("\n## ")
-        .skip(1)
-        .filter_map(|section| {
-            let (code, body) = section.split_once('\n')?;
-            Some((
-                code.to_string(),
-                block(body, "text"),
-                block(body, "console"),
-            ))
-        })
-        .collect()
-}
-
 /// docs/errors.md says its examples are the fixtures and shows what featc prints for
 /// them: each example is a fixture of its code (as decoded: E0029's shows `�` for the
 /// byte it cannot show), and renders, named `example.feat`, as the docs show.
 #[test]
 fn docs_examples_are_fixtures_and_render_as_shown() {
-    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/errors.md"))
-        .expect("docs/errors.md");
+    let docs = errors_doc::read();
     let fixtures = fixtures();
     // The SQL emitter's codes (E0040 on) are checked by sql_refusals.rs.
     let check_codes: Vec<String> = codes().collect();
-    let examples: Vec<_> = docs_examples(&docs)
+    let examples: Vec<_> = errors_doc::sections(&docs)
         .into_iter()
         .filter(|(code, ..)| check_codes.contains(code))
         .collect();
