@@ -76,6 +76,19 @@ pub fn examples_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
 }
 
+/// `features` without those named in `refused` (what an emitter refused), in order.
+pub fn features_except(
+    project: &featc::ir::Project,
+    features: &[featc::ir::FeatureId],
+    refused: &[&str],
+) -> Vec<featc::ir::FeatureId> {
+    features
+        .iter()
+        .copied()
+        .filter(|id| !refused.contains(&project.feature(*id).name.as_str()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -64,14 +64,8 @@ fn accepted(
     match pipeline(project, features, options) {
         Ok(p) => (p, Vec::new()),
         Err(refusals) => {
-            let kept: Vec<FeatureId> = features
-                .iter()
-                .copied()
-                .filter(|id| {
-                    let name = &project.feature(*id).name;
-                    !refusals.iter().any(|r| &r.feature == name)
-                })
-                .collect();
+            let refused: Vec<&str> = refusals.iter().map(|r| r.feature.as_str()).collect();
+            let kept = featc_tests::features_except(project, features, &refused);
             let p = pipeline(project, &kept, options)
                 .unwrap_or_else(|r| panic!("refuses what it accepted: {r:?}"));
             (p, refusals)

@@ -42,14 +42,8 @@ pub fn accepted(
     match script(project, features, &SqlOptions::new(dialect)) {
         Ok(_) => (features.to_vec(), Vec::new()),
         Err(refusals) => {
-            let kept: Vec<FeatureId> = features
-                .iter()
-                .copied()
-                .filter(|id| {
-                    let name = &project.feature(*id).name;
-                    !refusals.iter().any(|r| &r.feature == name)
-                })
-                .collect();
+            let refused: Vec<&str> = refusals.iter().map(|r| r.feature.as_str()).collect();
+            let kept = featc_tests::features_except(project, features, &refused);
             (kept, refusals)
         }
     }
