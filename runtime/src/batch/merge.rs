@@ -95,6 +95,7 @@ impl Merge {
             .map(|k| SortField::new(arrow_type(k.ty)))
             .collect();
         let converter = RowConverter::new(key_fields)?;
+        let bools = BoolLayout::of(&self.group);
         let mut strings = Interner::default();
         let mut counts = MergeCounts::default();
         let mut events: Option<EventBatch> = None;
@@ -137,7 +138,8 @@ impl Merge {
                         }
                         match self.events.next().await {
                             Some(b) => {
-                                events = Some(self.event_batch(&converter, &b?, &mut strings)?)
+                                events =
+                                    Some(self.event_batch(&converter, &bools, &b?, &mut strings)?)
                             }
                             None => {
                                 events_done = true;
@@ -225,6 +227,7 @@ impl Merge {
     fn event_batch(
         &self,
         converter: &RowConverter,
+        layout: &BoolLayout,
         batch: &RecordBatch,
         strings: &mut Interner,
     ) -> Result<EventBatch> {
@@ -244,7 +247,6 @@ impl Merge {
             )));
         }
         let n = batch.num_rows();
-        let layout = BoolLayout::of(group);
         let words: Vec<ArrayRef> = (0..layout.words())
             .map(|j| column(batch, &bools_column(j)))
             .collect::<Result<_>>()?;
