@@ -99,7 +99,9 @@ impl<'t> Writer<'t> {
             let trailing = !self.newline_between(self.last_end, c.start) && !self.cur_is_empty();
             if trailing {
                 if let Some(line) = self.cur.as_mut() {
-                    line.text.push(' ');
+                    if !line.text.ends_with(' ') {
+                        line.text.push(' ');
+                    }
                     line.text.push_str(&c.text);
                 }
             } else {
@@ -110,7 +112,12 @@ impl<'t> Writer<'t> {
                     line.comment = true;
                 }
             }
-            self.closed = true;
+            // A `/* */` comment after code on one line leaves the line open.
+            if trailing && c.text.starts_with("/*") && !c.text.contains('\n') {
+                self.pending_sep = Some(" ");
+            } else {
+                self.closed = true;
+            }
             self.last_end = c.end;
         }
     }
