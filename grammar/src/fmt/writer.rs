@@ -99,7 +99,7 @@ impl<'t> Writer<'t> {
             let trailing = !self.newline_between(self.last_end, c.start) && !self.cur_is_empty();
             if trailing {
                 if let Some(line) = self.cur.as_mut() {
-                    if !line.text.ends_with(' ') {
+                    if !line.text.ends_with([' ', '(', '[']) {
                         line.text.push(' ');
                     }
                     line.text.push_str(&c.text);
