@@ -152,3 +152,10 @@ fn fmt_block_comments_inside_a_line_stay_there() {
     let text = "entity e { key k: int64 }\nview /* a */ v from s by e /* b */ {\n    feature n = count(/* all */ *)\n}\n";
     assert_eq!(formatted(text), text);
 }
+
+#[test]
+fn fmt_aligns_the_trailing_comments_of_consecutive_lines() {
+    let text = "source s {\n    time ts // when\n    file 'a.csv'   // where\n    lateness 5m\n    delay 1s // late\n}\n";
+    let want = "source s {\n    time ts      // when\n    file 'a.csv' // where\n    lateness 5m\n    delay 1s // late\n}\n";
+    assert_eq!(formatted(text), want);
+}

@@ -1,6 +1,7 @@
 //! `featc fmt`: rewrite `.feat` files in the canonical layout, or (`--check`) list
 //! those that are not, for CI.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -46,7 +47,9 @@ pub fn main(args: Args) -> ExitCode {
         for &i in &changed {
             let diff = similar::TextDiff::from_lines(&files[i].text, &formatted[i]);
             let name = &files[i].name;
-            print!(
+            // A closed stdout (`| head`) is not an error of the check.
+            let _ = write!(
+                std::io::stdout().lock(),
                 "{}",
                 diff.unified_diff()
                     .context_radius(2)

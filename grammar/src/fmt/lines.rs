@@ -24,11 +24,14 @@ pub(crate) struct Line {
     pub comment: bool,
     /// Where padding goes (a byte offset in `text`) to align with its run.
     pub align: Option<(Group, usize)>,
+    /// A `//` comment ends the line: where its code ends and where it starts.
+    pub trailing: Option<(usize, usize)>,
 }
 
 /// Renders lines: each run of consecutive lines of one group at one indentation (not
 /// broken by a blank line or by another kind of line; comments may sit in it) is padded
-/// so that their alignment points fall in one column.
+/// so that their alignment points fall in one column; then trailing comments of
+/// consecutive lines are aligned.
 pub(crate) fn render(mut lines: Vec<Line>) -> String {
     align(&mut lines);
     let mut out = String::new();
@@ -44,6 +47,42 @@ pub(crate) fn render(mut lines: Vec<Line>) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Trailing `//` comments of consecutive lines (no blank line between) start in one
+/// column, one space after the longest code among them.
+fn align_trailing(lines: &mut [Line]) {
+    let width = |line: &Line| {
+        line.trailing.map_or(0, |(code_end, _)| {
+            line.indent
+                + line
+                    .text
+                    .get(..code_end)
+                    .map_or(code_end, |s| s.chars().count())
+        })
+    };
+    let mut start = 0;
+    while start < lines.len() {
+        if lines[start].trailing.is_none() {
+            start += 1;
+            continue;
+        }
+        let mut end = start + 1;
+        while end < lines.len() && lines[end].trailing.is_some() && !lines[end].blank_before {
+            end += 1;
+        }
+        let column = lines[start..end].iter().map(width).max().unwrap_or(0) + 1;
+        for line in &mut lines[start..end] {
+            let pad = column - width(line);
+            if let Some((code_end, comment)) = line.trailing {
+                if line.text.is_char_boundary(code_end) && line.text.is_char_boundary(comment) {
+                    line.text.replace_range(code_end..comment, &" ".repeat(pad));
+                    line.trailing = Some((code_end, code_end + pad));
+                }
+            }
+        }
+        start = end;
+    }
 }
 
 fn align(lines: &mut [Line]) {
@@ -65,6 +104,7 @@ fn align(lines: &mut [Line]) {
         }
     }
     pad(lines, &run);
+    align_trailing(lines);
 }
 
 fn pad(lines: &mut [Line], run: &[usize]) {
@@ -80,6 +120,12 @@ fn pad(lines: &mut [Line], run: &[usize]) {
         if let Some((_, at)) = line.align {
             if line.text.is_char_boundary(at) {
                 line.text.insert_str(at, &" ".repeat(missing));
+                if let Some((code_end, comment)) = line.trailing.as_mut() {
+                    if *code_end >= at {
+                        *code_end += missing;
+                        *comment += missing;
+                    }
+                }
             }
         }
     }

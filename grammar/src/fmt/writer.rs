@@ -99,8 +99,13 @@ impl<'t> Writer<'t> {
             let trailing = !self.newline_between(self.last_end, c.start) && !self.cur_is_empty();
             if trailing {
                 if let Some(line) = self.cur.as_mut() {
+                    let code_end = line.text.len();
                     if !line.text.ends_with([' ', '(', '[']) {
                         line.text.push(' ');
+                    }
+                    // A line comment after code may be aligned with its neighbours'.
+                    if c.text.starts_with("//") && line.trailing.is_none() {
+                        line.trailing = Some((code_end, line.text.len()));
                     }
                     line.text.push_str(&c.text);
                 }
