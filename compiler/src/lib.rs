@@ -15,6 +15,7 @@ pub mod decode;
 pub mod diagnostics;
 pub mod emit;
 pub mod files;
+pub mod fmt;
 pub mod import;
 pub mod job;
 pub mod lower;

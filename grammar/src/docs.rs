@@ -23,6 +23,8 @@ pub(crate) fn docs_before(text: &str, start: usize) -> Vec<String> {
             .trim_end_matches('\r');
         match line.strip_prefix("///") {
             Some(rest) if !rest.starts_with('/') => {
+                // Trailing whitespace is not part of the doc (the formatter drops it).
+                let rest = rest.trim_end();
                 docs.push(rest.strip_prefix(' ').unwrap_or(rest).to_string());
                 end = prev_start;
             }

@@ -8,10 +8,12 @@ mod build;
 mod docs;
 mod errors;
 mod expr;
+pub mod fmt;
 mod parser;
 mod print;
 mod scan;
 
+pub use fmt::{format, FormatError};
 pub use print::print_file;
 
 /// Parses one `.feat` file. On syntax errors, parsing resumes at the next line starting

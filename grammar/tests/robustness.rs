@@ -67,6 +67,11 @@ fn check(text: &str) {
         Ok(file) => {
             let printed = print_file(&file, text);
             assert!(printed.starts_with("File @1:1"));
+            // What parses formats (to the same tree and comments: `format` checks),
+            // and the result is a fixed point.
+            let formatted =
+                featc_grammar::format(text).unwrap_or_else(|e| panic!("{e:?} formatting:\n{text}"));
+            assert_eq!(featc_grammar::format(&formatted).as_ref(), Ok(&formatted));
         }
         Err(errs) => {
             assert!(!errs.is_empty());
@@ -133,6 +138,44 @@ proptest! {
         kind in 0u8..3,
     ) {
         check(&mutate(VALID[which], at, len, &insert, kind));
+    }
+}
+
+/// A valid file with comments put at whitespace: the formatter must place each.
+fn commented(base: &str, at: &[(usize, u8)]) -> String {
+    let spaces: Vec<usize> = base
+        .char_indices()
+        .filter(|(_, c)| c.is_whitespace())
+        .map(|(i, _)| i)
+        .collect();
+    let mut out = base.to_string();
+    let mut picks: Vec<(usize, u8)> = at
+        .iter()
+        .filter_map(|&(i, kind)| spaces.get(i % spaces.len().max(1)).map(|&p| (p, kind)))
+        .collect();
+    picks.sort();
+    picks.dedup_by_key(|(p, _)| *p);
+    for (p, kind) in picks.into_iter().rev() {
+        let comment = match kind % 4 {
+            0 => " // c\n",
+            1 => " /* c */ ",
+            2 => "\n/// d\n",
+            _ => "\n\n\n// own line\n",
+        };
+        out.insert_str(p, comment);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn comments_anywhere(
+        which in 0..VALID.len(),
+        at in proptest::collection::vec((0usize..2000, 0u8..4), 1..8),
+    ) {
+        check(&commented(VALID[which], &at));
     }
 }
 

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 pub mod arroyo_emit;
 pub mod build;
 pub mod check;
+pub mod fmt;
 pub mod history;
 pub mod import_spec;
 pub mod materialize;
@@ -45,6 +46,7 @@ pub enum Command {
     Serve(serve::Args),
     Materialize(materialize::Args),
     ImportSpec(import_spec::Args),
+    Fmt(fmt::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -57,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::main(args),
         Command::Materialize(args) => materialize::main(args),
         Command::ImportSpec(args) => import_spec::main(args),
+        Command::Fmt(args) => fmt::main(args),
     }
 }
 
