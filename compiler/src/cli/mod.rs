@@ -13,6 +13,7 @@ use std::process::ExitCode;
 pub mod arroyo_emit;
 pub mod build;
 pub mod check;
+pub mod drift;
 pub mod history;
 pub mod import_spec;
 pub mod materialize;
@@ -21,6 +22,7 @@ pub mod replay;
 pub mod serve;
 pub mod spine_job;
 pub mod sql_emit;
+pub mod stats;
 pub mod stream_emit;
 pub mod training_set;
 
@@ -45,6 +47,8 @@ pub enum Command {
     Serve(serve::Args),
     Materialize(materialize::Args),
     ImportSpec(import_spec::Args),
+    Stats(stats::Args),
+    Drift(drift::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -57,6 +61,8 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::main(args),
         Command::Materialize(args) => materialize::main(args),
         Command::ImportSpec(args) => import_spec::main(args),
+        Command::Stats(args) => stats::main(args),
+        Command::Drift(args) => drift::main(args),
     }
 }
 
