@@ -410,7 +410,12 @@ impl Server {
 
     /// Serves until SIGTERM or SIGINT, then `shutdown`.
     pub async fn run_until_signal(self) -> Result<(), ServeError> {
-        wait_for_signal().await;
+        self.run_until(ShutdownSignal::install()).await
+    }
+
+    /// Serves until `signal`, then `shutdown`.
+    pub async fn run_until(self, signal: ShutdownSignal) -> Result<(), ServeError> {
+        signal.wait().await;
         self.shutdown().await
     }
 }
@@ -441,25 +446,40 @@ fn copies(
     Ok(Replicas::mirrored(first?, second))
 }
 
-async fn wait_for_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// SIGTERM and SIGINT, listened for from `install` on: a caller that says it is
+/// ready only after installing it cannot be killed by a SIGTERM sent right after.
+pub struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = interrupt.await;
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignal {
+    /// Installs the handlers now (inside a tokio runtime).
+    pub fn install() -> ShutdownSignal {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            ShutdownSignal {
+                term: signal(SignalKind::terminate()).ok(),
+                interrupt: signal(SignalKind::interrupt()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        ShutdownSignal {}
     }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
+
+    /// Waits for either signal.
+    pub async fn wait(self) {
+        #[cfg(unix)]
+        if let (Some(mut term), Some(mut interrupt)) = (self.term, self.interrupt) {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

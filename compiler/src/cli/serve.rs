@@ -248,8 +248,11 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
         server.consume(kafka).map_err(|e| e.to_string())?;
         eprintln!("featc serve: consuming {}", topics.join(", "));
     }
+    // Listening for SIGTERM before saying "ready": a supervisor (or a test) that stops
+    // the server as soon as it is ready must get a graceful stop, not a kill.
+    let signal = featc_server::serve::ShutdownSignal::install();
     eprintln!("featc serve: ready");
-    server.run_until_signal().await.map_err(|e| e.to_string())?;
+    server.run_until(signal).await.map_err(|e| e.to_string())?;
     eprintln!("featc serve: stopped");
     Ok(())
 }
