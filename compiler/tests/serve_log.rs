@@ -64,6 +64,9 @@ fn read_log(dir: &Path) -> (Vec<PathBuf>, Vec<RecordBatch>) {
     (files, batches)
 }
 
+/// A vector as answered: entity values by name, and each feature's value and status.
+type Vector = (HashMap<String, Json>, HashMap<String, (Json, Json)>);
+
 #[test]
 fn every_answered_vector_is_logged_and_counted() {
     let dir = scratch("logged");
@@ -89,8 +92,8 @@ fn every_answered_vector_is_logged_and_counted() {
         json!({"features": ["txn_count_7d", "last_country"], "entities": {"user_id": [4, 999]}}),
         json!({"feature_service": "fraud_v1", "entities": {"user_id": [5], "merchant_id": ["m_games"]}}),
     ];
-    // (entity values, answer feature name → value and status), one per vector.
-    let mut expected: Vec<(HashMap<String, Json>, HashMap<String, (Json, Json)>)> = Vec::new();
+    // One per vector.
+    let mut expected: Vec<Vector> = Vec::new();
     let mut asked: HashMap<String, (u64, u64)> = HashMap::new();
     for body in &reads {
         let (status, answer) = post(&served.addr, "/get-online-features", body);
@@ -104,6 +107,8 @@ fn every_answered_vector_is_logged_and_counted() {
         let results = answer["results"].as_array().expect("results");
         let entities = body["entities"].as_object().expect("entities").len();
         let rows = results[0]["values"].as_array().expect("values").len();
+        // `row` indexes every column of the answer, not one list.
+        #[allow(clippy::needless_range_loop)]
         for row in 0..rows {
             let mut keys = HashMap::new();
             let mut features = HashMap::new();

@@ -30,19 +30,22 @@ pub struct ServedRow {
     pub features: Vec<Option<(Value, &'static str)>>,
 }
 
+/// A key column of the log: its name, type, and the (entity, key position) pairs of
+/// the catalog that fill it.
+pub type KeyColumn = (String, DataType, Vec<(usize, usize)>);
+
 /// The log's columns besides the read time: the catalog's entity key columns (by
 /// name, a name shared by two entities once) and its features.
 #[derive(Debug, Clone)]
 pub struct LogLayout {
-    /// (key column, type, the (entity, key position) pairs that fill it).
-    pub keys: Vec<(String, DataType, Vec<(usize, usize)>)>,
+    pub keys: Vec<KeyColumn>,
     /// (feature name, type), indexed like the catalog's features.
     pub features: Vec<(String, DataType)>,
 }
 
 impl LogLayout {
     pub fn of(catalog: &Catalog) -> LogLayout {
-        let mut keys: Vec<(String, DataType, Vec<(usize, usize)>)> = Vec::new();
+        let mut keys: Vec<KeyColumn> = Vec::new();
         for (e, entity) in catalog.entities.iter().enumerate() {
             for (k, (name, ty)) in entity.keys.iter().enumerate() {
                 match keys.iter_mut().find(|(n, _, _)| n == name) {

@@ -33,7 +33,8 @@ pub struct TableReader {
 
 enum Batches {
     Parquet(ParquetRecordBatchReader),
-    Csv(CsvReader<File>),
+    // Boxed: the CSV reader's state is much larger than the Parquet reader's.
+    Csv(Box<CsvReader<File>>),
 }
 
 impl std::fmt::Debug for TableReader {
@@ -144,7 +145,7 @@ impl TableReader {
                         .with_batch_size(BATCH_ROWS)
                         .build(f)
                         .map_err(|e| bad_file(&self.table, &file, e))?;
-                    Batches::Csv(reader)
+                    Batches::Csv(Box::new(reader))
                 }
             };
             self.current = Some((file, batches));
