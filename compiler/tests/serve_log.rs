@@ -204,6 +204,40 @@ fn every_answered_vector_is_logged_and_counted() {
     assert!(!names.iter().any(|n| n.ends_with("__status")), "{names:?}");
     let same = featc_cli(&["drift", &log_arg, &log_arg, "-q"]);
     assert_eq!(same.status.code(), Some(0));
+    // The training set against what was served: compared feature by feature (the
+    // spine's columns are the training set's only), whatever the verdict.
+    let train = dir.join("train.parquet").to_string_lossy().to_string();
+    let built = featc_cli(&[
+        "training-set",
+        "examples/fraud",
+        "--spine",
+        "examples/fraud/data/spine.csv",
+        "--out",
+        &train,
+        "-q",
+    ]);
+    assert!(built.status.success());
+    let drift = featc_cli(&["drift", &train, &log_arg, "--format", "json", "-q"]);
+    assert!(
+        matches!(drift.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&drift.stderr)
+    );
+    let report: Json = serde_json::from_slice(&drift.stdout).expect("JSON");
+    let compared: Vec<&str> = report["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert!(
+        compared.contains(&"txn_count_7d") && compared.contains(&"last_country"),
+        "{compared:?}"
+    );
+    assert!(report["only_in_baseline"]
+        .as_array()
+        .expect("list")
+        .contains(&json!("user_id")));
 }
 
 fn featc_cli(args: &[&str]) -> std::process::Output {

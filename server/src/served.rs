@@ -4,7 +4,7 @@
 //! waits for the log: when the channel is full the vectors are dropped and counted
 //! (`featc_served_log_dropped_vectors_total`), never silently.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Mutex;
 
@@ -74,6 +74,8 @@ pub struct Served {
     pub dropped: AtomicU64,
     /// Rows the writer could not write (an IO error, reported on stderr).
     pub log_errors: AtomicU64,
+    /// Whether `log` holds a sender: reads skip its lock when nothing is logged.
+    attached: AtomicBool,
     log: Mutex<Option<(SyncSender<Vec<ServedRow>>, LogLayout)>>,
 }
 
@@ -85,6 +87,7 @@ impl Served {
             logged: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             log_errors: AtomicU64::new(0),
+            attached: AtomicBool::new(false),
             log: Mutex::new(None),
         }
     }
@@ -92,16 +95,18 @@ impl Served {
     /// Starts handing vectors to the log writer.
     pub fn attach(&self, sender: SyncSender<Vec<ServedRow>>, layout: LogLayout) {
         *self.log.lock().unwrap_or_else(|p| p.into_inner()) = Some((sender, layout));
+        self.attached.store(true, Relaxed);
     }
 
     /// Stops handing vectors over: dropping the sender lets the writer finish.
     pub fn detach(&self) {
+        self.attached.store(false, Relaxed);
         self.log.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     /// Whether a log writer is attached.
     pub fn logging(&self) -> bool {
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.attached.load(Relaxed)
     }
 
     /// Counts one read's answered vectors (`vectors[r].features[i]` is the value of
@@ -116,6 +121,9 @@ impl Served {
                     }
                 }
             }
+        }
+        if !self.logging() {
+            return;
         }
         let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         let Some((sender, layout)) = log.as_ref() else {
@@ -177,5 +185,72 @@ pub fn status_name(status: &Status) -> &'static str {
         Status::UnknownEntity => "NOT_FOUND",
         Status::Stale => "OUTSIDE_MAX_AGE",
         Status::Error(_) => "ERROR",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use featc_runtime::stream::FeatureValue;
+    use std::sync::mpsc::sync_channel;
+
+    fn vector(x: Value) -> FeatureVector {
+        FeatureVector {
+            at: 7,
+            features: vec![FeatureValue {
+                name: "f".into(),
+                status: if x.is_null() {
+                    Status::Null
+                } else {
+                    Status::Present
+                },
+                value: x,
+                event_time: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_full_channel_drops_and_counts_and_fill_counts_go_on() {
+        let served = Served::new(2);
+        let (sender, receiver) = sync_channel(1);
+        let layout = LogLayout {
+            keys: vec![("k".to_string(), DataType::Int64, vec![(0, 0)])],
+            features: vec![
+                ("g".to_string(), DataType::Int64),
+                ("f".to_string(), DataType::Int64),
+            ],
+        };
+        served.attach(sender, layout);
+        let keys = KeyRows {
+            rows: 2,
+            keys: vec![Some(vec![vec![Value::Int64(1)], vec![Value::Int64(2)]])],
+            request: Vec::new(),
+        };
+        let answer = [vector(Value::Int64(5)), vector(Value::Null)];
+        // Catalog feature 1 (`f`) asked for; the channel holds one read.
+        served.record(&[1], &keys, &answer);
+        served.record(&[1], &keys, &answer);
+        assert_eq!(
+            served.dropped.load(Relaxed),
+            2,
+            "the second read's two vectors"
+        );
+        assert_eq!(served.asked[1].load(Relaxed), 4);
+        assert_eq!(served.filled[1].load(Relaxed), 2);
+        assert_eq!(served.asked[0].load(Relaxed), 0);
+        let rows = receiver.try_recv().unwrap_or_default();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].keys, vec![Value::Int64(2)]);
+        assert!(rows[0].features[0].is_none(), "`g` was not asked for");
+        assert_eq!(rows[0].features[1], Some((Value::Int64(5), "PRESENT")));
+        assert_eq!(rows[1].features[1], Some((Value::Null, "NULL_VALUE")));
+        served.detach();
+        served.record(&[1], &keys, &answer);
+        assert_eq!(
+            served.dropped.load(Relaxed),
+            2,
+            "nothing logged once detached"
+        );
     }
 }
