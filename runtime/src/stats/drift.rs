@@ -175,3 +175,43 @@ fn feature(
         out.psi.is_some_and(|p| p > thresholds.psi) || out.ks.is_some_and(|k| k > thresholds.ks);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::profile::{Profiler, Selection};
+    use datafusion::arrow::array::{Float64Array, RecordBatch};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    fn profile(values: Vec<Option<f64>>) -> Profile {
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, true)]));
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![Arc::new(Float64Array::from(values))],
+        )
+        .unwrap();
+        let mut p = Profiler::new("t", &schema, &Selection::default()).unwrap();
+        p.add(&batch).unwrap();
+        p.finish()
+    }
+
+    #[test]
+    fn nulls_and_nans_have_bins_of_their_own() {
+        // Baseline 1, NaN, 2, null: finite values {1, 2}, deciles by nearest rank
+        // (ranks 1, 1, 1, 1, 1, 2, 2, 2, 2) → edges 1, 2. Bins: null, NaN, (-inf, 1],
+        // (1, 2], (2, inf): baseline shares 1/4, 1/4, 1/4, 1/4, 0; current NaN, NaN, 1,
+        // 2: 0, 1/2, 1/4, 1/4, 0. PSI = (ε - 1/4)·ln(ε / (1/4)) + (1/2 - 1/4)·ln 2
+        // (the empty (2, inf) bin is ε on both sides: 0). KS over {1, 2} and {1, 2}: 0.
+        let b = profile(vec![Some(1.0), Some(f64::NAN), Some(2.0), None]);
+        let c = profile(vec![Some(f64::NAN), Some(f64::NAN), Some(1.0), Some(2.0)]);
+        let report = compare(&b, &c, Thresholds::default());
+        let x = &report.features[0];
+        let eps = crate::stats::PSI_EPSILON;
+        let by_hand = (eps - 0.25) * (eps / 0.25).ln() + 0.25 * 2f64.ln();
+        let psi = x.psi.unwrap_or(f64::NAN);
+        assert!((psi - by_hand).abs() < 1e-12, "{psi} vs {by_hand}");
+        assert_eq!(x.ks, Some(0.0));
+        assert!(x.drifted, "PSI {psi} > 0.2");
+    }
+}
