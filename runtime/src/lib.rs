@@ -15,6 +15,7 @@ pub mod plan;
 mod prefetch;
 pub mod reference;
 pub mod snapshot;
+pub mod stats;
 pub mod stream;
 pub mod value;
 pub mod window;

@@ -48,6 +48,11 @@ pub struct ServeConfig {
     /// Keeps one copy of the online state instead of two: half the memory, but a read
     /// then waits while a push is applied (see `replicas`).
     pub single_copy: bool,
+    /// `--log-served`: the folder every answered read's vectors are appended to as
+    /// Parquet (`durable::served_log`); `None`: not logged.
+    pub log_served: Option<PathBuf>,
+    /// A served-log file is completed and a new one started past this many bytes.
+    pub log_served_rotate: u64,
 }
 
 impl ServeConfig {
@@ -68,6 +73,8 @@ impl ServeConfig {
             late_policy: LatePolicy::Apply,
             fold_run: featc_runtime::stream::DEFAULT_FOLD_RUN,
             single_copy: false,
+            log_served: None,
+            log_served_rotate: 64 << 20,
         }
     }
 

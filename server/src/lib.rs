@@ -14,6 +14,8 @@
 //! - `kafka`: Kafka sources, consumed exactly once into the state;
 //! - `redis`: Redis as an online store, filled once (`materialize`) or kept current
 //!   while serving (the sink);
+//! - `served`: what reads served, counted per feature for `/metrics` and handed to
+//!   the served log (`durable::served_log`, `--log-served`);
 //! - `table_read`: reads for a table of rows, Arrow in and out (the embedded store's);
 //! - `serve`: startup, bootstrap, the listener and graceful shutdown.
 //!
@@ -33,6 +35,7 @@ pub mod online;
 pub mod redis;
 pub mod replicas;
 pub mod serve;
+pub mod served;
 pub mod table_read;
 pub mod time;
 pub mod writer;

@@ -349,3 +349,69 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
         .render(&mut out, "featc_request_seconds", "route=\"push\"");
     out
 }
+
+/// The served vectors' per-feature fill counts and ratios, and the served log's
+/// counters (`served::Served`). A feature's ratio is over the vectors that asked for
+/// it; it is absent until one did.
+pub fn render_served(served: &crate::served::Served, catalog: &crate::catalog::Catalog) -> String {
+    let mut out = String::new();
+    let families = [
+        (
+            "featc_served_feature_vectors_total",
+            "Answered vectors that asked for the feature.",
+            "counter",
+        ),
+        (
+            "featc_served_feature_filled_total",
+            "Answered vectors in which the feature had a (non-null) value.",
+            "counter",
+        ),
+        (
+            "featc_served_feature_fill_ratio",
+            "filled / vectors: the feature's fill rate over the answered vectors.",
+            "gauge",
+        ),
+    ];
+    for (k, (name, help, kind)) in families.iter().enumerate() {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (f, entry) in catalog.features.iter().enumerate() {
+            let asked = served.asked.get(f).map_or(0, |a| a.load(Relaxed));
+            let filled = served.filled.get(f).map_or(0, |a| a.load(Relaxed));
+            let label = entry.name.replace('\\', "\\\\").replace('"', "\\\"");
+            let value = match k {
+                0 => asked.to_string(),
+                1 => filled.to_string(),
+                _ if asked == 0 => continue,
+                _ => (filled as f64 / asked as f64).to_string(),
+            };
+            let _ = writeln!(out, "{name}{{feature=\"{label}\"}} {value}");
+        }
+    }
+    if served.logging() {
+        let counters = [
+            (
+                "featc_served_log_vectors_total",
+                "Answered vectors written to the served log (--log-served).",
+                &served.logged,
+            ),
+            (
+                "featc_served_log_dropped_vectors_total",
+                "Answered vectors not logged because the log's channel was full.",
+                &served.dropped,
+            ),
+            (
+                "featc_served_log_failed_vectors_total",
+                "Answered vectors the log could not write (an IO error, on stderr).",
+                &served.log_errors,
+            ),
+        ];
+        for (name, help, c) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                c.load(Relaxed)
+            );
+        }
+    }
+    out
+}

@@ -111,6 +111,8 @@ pub struct Online {
     pub kafka_dead: std::sync::Mutex<std::collections::VecDeque<crate::kafka::decode::DeadRecord>>,
     /// The Redis sink, told of every batch the writer applies (`--sink`).
     pub sink: std::sync::OnceLock<crate::redis::SinkHandle>,
+    /// Per-feature fill counts of the answered reads, and the served log's channel.
+    pub served: crate::served::Served,
 }
 
 /// Entity key values of a read, one row per entity asked for: for each entity of the
@@ -131,6 +133,7 @@ impl Online {
         config: ServeConfig,
         writer: WriterHandle,
     ) -> Online {
+        let catalog_features = catalog.features.len();
         Online {
             state,
             checker,
@@ -143,6 +146,7 @@ impl Online {
             writer,
             kafka_dead: Default::default(),
             sink: Default::default(),
+            served: crate::served::Served::new(catalog_features),
         }
     }
 

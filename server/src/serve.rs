@@ -67,6 +67,8 @@ pub struct Server {
     stop: watch::Sender<bool>,
     http: tokio::task::JoinHandle<Result<(), std::io::Error>>,
     writer: Option<std::thread::JoinHandle<()>>,
+    /// The served log's writer (`--log-served`), finished on shutdown.
+    served_log: Option<crate::durable::served_log::ServedLog>,
 }
 
 fn runtime_options(config: &ServeConfig) -> Options {
@@ -199,6 +201,17 @@ impl Server {
             config.clone(),
             handle,
         ));
+        let served_log = match &config.log_served {
+            Some(dir) => Some(
+                crate::durable::served_log::ServedLog::start(
+                    &online,
+                    dir,
+                    config.log_served_rotate,
+                )
+                .map_err(ServeError::Config)?,
+            ),
+            None => None,
+        };
         let kafka_start = kafka.positions();
         let writer = Writer::new(Arc::clone(&online), state, pushes, bootstrapped, kafka)
             .spawn(inbox)
@@ -235,6 +248,7 @@ impl Server {
             stop,
             http,
             writer: Some(writer),
+            served_log,
         })
     }
 
@@ -367,6 +381,12 @@ impl Server {
         }
         let _ = self.stop.send(true);
         let served = (&mut self.http).await;
+        // No read is in flight any more: the log's last rows are written and its
+        // file completed.
+        self.online.served.detach();
+        if let Some(log) = self.served_log.take() {
+            let _ = tokio::task::spawn_blocking(move || log.finish()).await;
+        }
         let stopped = self.online.writer.stop().await;
         if let Some(w) = self.writer.take() {
             let _ = tokio::task::spawn_blocking(move || w.join()).await;

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 pub mod arroyo_emit;
 pub mod build;
 pub mod check;
+pub mod drift;
 pub mod fmt;
 pub mod history;
 pub mod import_spec;
@@ -22,6 +23,7 @@ pub mod replay;
 pub mod serve;
 pub mod spine_job;
 pub mod sql_emit;
+pub mod stats;
 pub mod stream_emit;
 pub mod training_set;
 
@@ -47,6 +49,8 @@ pub enum Command {
     Materialize(materialize::Args),
     ImportSpec(import_spec::Args),
     Fmt(fmt::Args),
+    Stats(stats::Args),
+    Drift(drift::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -60,6 +64,8 @@ pub fn main() -> ExitCode {
         Command::Materialize(args) => materialize::main(args),
         Command::ImportSpec(args) => import_spec::main(args),
         Command::Fmt(args) => fmt::main(args),
+        Command::Stats(args) => stats::main(args),
+        Command::Drift(args) => drift::main(args),
     }
 }
 

@@ -110,6 +110,14 @@ pub struct Args {
     /// then wait while a push is applied.
     #[arg(long)]
     pub single_copy: bool,
+    /// Append every answered vector of `/get-online-features` (read time, entity
+    /// keys, each feature's value and status) to Parquet files in DIR, for `featc
+    /// stats` and `featc drift` (docs/stats.md).
+    #[arg(long, value_name = "DIR")]
+    pub log_served: Option<PathBuf>,
+    /// Start a new served-log file past this size, e.g. 64MiB or 1G.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = featc_runtime::batch::resources::parse_size)]
+    pub log_served_rotate: usize,
     /// Print no progress.
     #[arg(long, short)]
     pub quiet: bool,
@@ -185,6 +193,8 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
     };
     config.body_limit = args.max_body;
     config.single_copy = args.single_copy;
+    config.log_served = args.log_served.clone();
+    config.log_served_rotate = args.log_served_rotate as u64;
     config.checkpoint_events = args.checkpoint_events.max(1);
     let interval = parse_duration(&args.checkpoint_interval)?;
     config.checkpoint_interval =

@@ -108,7 +108,7 @@ fn csv_file(table: &str, file: &Path, columns: &[Expected]) -> Option<IoError> {
 }
 
 /// An error of the CSV reader itself, at the line it names when it names one.
-fn record_error(table: &str, file: &Path, message: &str) -> IoError {
+pub(super) fn record_error(table: &str, file: &Path, message: &str) -> IoError {
     let line = message
         .split("for line ")
         .nth(1)

@@ -15,6 +15,7 @@ pub mod parse;
 pub mod source;
 pub mod spine;
 pub mod spine_file;
+pub mod table;
 pub mod time;
 pub mod udf;
 
@@ -34,6 +35,7 @@ pub use output::OutputWriter;
 pub use source::{bind_memory, bind_source, declared_schema};
 pub use spine::{read_spine, spine_from_table, Spine};
 pub use spine_file::SpineFile;
+pub use table::TableReader;
 
 /// An IO or schema error, naming the table (source name or `spine`) and column.
 #[derive(Debug, Clone, PartialEq)]

@@ -32,7 +32,11 @@ pub async fn health(State(online): State<Arc<Online>>) -> Response {
 
 pub async fn metrics(State(online): State<Arc<Online>>) -> Response {
     let view = online.runtime_view();
-    let text = crate::metrics::render(&online.stats, &view, now_us());
+    let mut text = crate::metrics::render(&online.stats, &view, now_us());
+    text.push_str(&crate::metrics::render_served(
+        &online.served,
+        &online.catalog,
+    ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

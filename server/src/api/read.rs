@@ -72,6 +72,9 @@ fn answer(
         request.keys.rows as u64,
         std::sync::atomic::Ordering::Relaxed,
     );
+    online
+        .served
+        .record(&request.features, &request.keys, &vectors);
     Ok(render(&request, at, &vectors))
 }
 
@@ -335,16 +338,8 @@ fn request_context(
     Ok(out)
 }
 
-/// Feast's status names.
-pub fn status_name(status: &Status) -> &'static str {
-    match status {
-        Status::Present => "PRESENT",
-        Status::Null => "NULL_VALUE",
-        Status::UnknownEntity => "NOT_FOUND",
-        Status::Stale => "OUTSIDE_MAX_AGE",
-        Status::Error(_) => "ERROR",
-    }
-}
+/// Feast's status names (one definition, shared with the served log).
+pub use crate::served::status_name;
 
 /// Feast's timestamp for "no event" (and for entity columns).
 const NO_EVENT: &str = "1970-01-01T00:00:00Z";

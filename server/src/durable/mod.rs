@@ -12,6 +12,7 @@ pub mod checkpoint;
 pub mod identity;
 pub mod log;
 pub mod record;
+pub mod served_log;
 pub mod snapshot;
 
 use std::path::{Path, PathBuf};

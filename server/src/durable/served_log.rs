@@ -1,0 +1,233 @@
+//! The served log's writer (`featc serve --log-served DIR`, docs/stats.md): a thread
+//! that receives answered vectors from `served::Served` and appends them to Parquet
+//! files in DIR, one row per vector: `read_time`, the entity key columns, then per
+//! feature its value and `<feature>__status`. A file is written as
+//! `.served-….parquet.partial` and renamed to `served-<µs since the epoch, 20
+//! digits>-<sequence, 6 digits>.parquet` when it reaches the rotation size or the
+//! server stops, so the names sort by time and a reader never sees a file without
+//! its footer. Rows waiting in memory are written as a row group after a second
+//! without reads, or every `ROW_GROUP` rows.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use datafusion::arrow::array::{ArrayRef, StringBuilder};
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use featc_runtime::expr::arrow_type;
+use featc_runtime::ir::DataType;
+use featc_runtime::stats::FEATURES_KEY;
+use featc_runtime::stream::ValuesBuilder;
+use featc_runtime::value::Value;
+
+use crate::online::Online;
+use crate::served::{LogLayout, ServedRow, CHANNEL_READS};
+
+/// Rows per row group at most.
+const ROW_GROUP: usize = 8192;
+/// Rows waiting this long without a new read are written out.
+const IDLE: Duration = Duration::from_secs(1);
+
+/// The running writer; `finish` (after `Served::detach`) waits for its last file.
+#[derive(Debug)]
+pub struct ServedLog {
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl ServedLog {
+    /// Creates DIR if needed and starts the writer, attached to `online.served`.
+    pub fn start(online: &Arc<Online>, dir: &Path, rotate: u64) -> Result<ServedLog, String> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("--log-served: cannot create `{}`: {e}", dir.display()))?;
+        let layout = LogLayout::of(&online.catalog);
+        let (sender, receiver) = sync_channel(CHANNEL_READS);
+        let mut writer = Writer {
+            dir: dir.to_path_buf(),
+            rotate: rotate.max(1),
+            schema: schema(&layout),
+            layout: layout.clone(),
+            pending: Vec::new(),
+            file: None,
+            sequence: 0,
+        };
+        let shared = Arc::clone(online);
+        let thread = std::thread::Builder::new()
+            .name("featc-served-log".to_string())
+            .spawn(move || writer.run(&receiver, &shared))
+            .map_err(|e| format!("--log-served: cannot start the writer: {e}"))?;
+        online.served.attach(sender, layout);
+        Ok(ServedLog { thread })
+    }
+
+    /// Waits until the writer has written every row it received and closed its file.
+    pub fn finish(self) {
+        let _ = self.thread.join();
+    }
+}
+
+fn schema(layout: &LogLayout) -> SchemaRef {
+    let mut fields = vec![Field::new(
+        "read_time",
+        arrow_type(DataType::Timestamp),
+        false,
+    )];
+    for (name, ty, _) in &layout.keys {
+        fields.push(Field::new(name, arrow_type(*ty), true));
+    }
+    for (name, ty) in &layout.features {
+        fields.push(Field::new(name, arrow_type(*ty), true));
+        fields.push(Field::new(format!("{name}__status"), ArrowType::Utf8, true));
+    }
+    let names: Vec<&String> = layout.features.iter().map(|(n, _)| n).collect();
+    let metadata = [(
+        FEATURES_KEY.to_string(),
+        serde_json::to_string(&names).unwrap_or_default(),
+    )]
+    .into_iter()
+    .collect();
+    Arc::new(Schema::new_with_metadata(fields, metadata))
+}
+
+struct Open {
+    partial: PathBuf,
+    done: PathBuf,
+    writer: ArrowWriter<File>,
+}
+
+struct Writer {
+    dir: PathBuf,
+    rotate: u64,
+    schema: SchemaRef,
+    layout: LogLayout,
+    pending: Vec<ServedRow>,
+    file: Option<Open>,
+    sequence: u64,
+}
+
+impl Writer {
+    fn run(&mut self, receiver: &Receiver<Vec<ServedRow>>, online: &Online) {
+        loop {
+            match receiver.recv_timeout(IDLE) {
+                Ok(rows) => {
+                    self.pending.extend(rows);
+                    if self.pending.len() >= ROW_GROUP {
+                        self.flush(online);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => self.flush(online),
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        self.flush(online);
+        if let Err(e) = self.close() {
+            eprintln!("featc: served log: {e}");
+        }
+    }
+
+    /// Writes the pending rows as a row group, rotating after it when the file is
+    /// big enough; a failure is counted and reported, and the rows are lost.
+    fn flush(&mut self, online: &Online) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let rows = std::mem::take(&mut self.pending);
+        let n = rows.len() as u64;
+        match self.write(&rows) {
+            Ok(()) => {
+                online.served.logged.fetch_add(n, Relaxed);
+            }
+            Err(e) => {
+                online.served.log_errors.fetch_add(n, Relaxed);
+                eprintln!("featc: served log: {e}");
+            }
+        }
+    }
+
+    fn write(&mut self, rows: &[ServedRow]) -> Result<(), String> {
+        let batch = self.batch(rows)?;
+        if self.file.is_none() {
+            self.file = Some(self.open()?);
+        }
+        let Some(open) = self.file.as_mut() else {
+            return Err("no file".to_string());
+        };
+        open.writer.write(&batch).map_err(|e| e.to_string())?;
+        // A row group per flush: rows reach the disk at least every `IDLE`.
+        open.writer.flush().map_err(|e| e.to_string())?;
+        if open.writer.bytes_written() as u64 >= self.rotate {
+            self.close()?;
+        }
+        Ok(())
+    }
+
+    fn open(&mut self) -> Result<Open, String> {
+        let micros = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros());
+        let name = format!("served-{micros:020}-{:06}.parquet", self.sequence);
+        self.sequence += 1;
+        let done = self.dir.join(&name);
+        let partial = self.dir.join(format!(".{name}.partial"));
+        let file = File::create(&partial)
+            .map_err(|e| format!("cannot create `{}`: {e}", partial.display()))?;
+        let writer = ArrowWriter::try_new(file, Arc::clone(&self.schema), None)
+            .map_err(|e| e.to_string())?;
+        Ok(Open {
+            partial,
+            done,
+            writer,
+        })
+    }
+
+    /// Completes the open file (its footer) and gives it its final name.
+    fn close(&mut self) -> Result<(), String> {
+        let Some(open) = self.file.take() else {
+            return Ok(());
+        };
+        let file = open.writer.into_inner().map_err(|e| e.to_string())?;
+        file.sync_all().map_err(|e| e.to_string())?;
+        std::fs::rename(&open.partial, &open.done)
+            .map_err(|e| format!("cannot rename `{}`: {e}", open.partial.display()))
+    }
+
+    fn batch(&self, rows: &[ServedRow]) -> Result<RecordBatch, String> {
+        let n = rows.len();
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        let mut time = ValuesBuilder::new(DataType::Timestamp, n);
+        for r in rows {
+            time.append(&Value::Timestamp(r.at));
+        }
+        columns.push(time.finish()?);
+        for (k, (_, ty, _)) in self.layout.keys.iter().enumerate() {
+            let mut b = ValuesBuilder::new(*ty, n);
+            for r in rows {
+                b.append(r.keys.get(k).unwrap_or(&Value::Null));
+            }
+            columns.push(b.finish()?);
+        }
+        for (f, (_, ty)) in self.layout.features.iter().enumerate() {
+            let mut values = ValuesBuilder::new(*ty, n);
+            let mut statuses = StringBuilder::new();
+            for r in rows {
+                match r.features.get(f).and_then(|v| v.as_ref()) {
+                    Some((v, status)) => {
+                        values.append(v);
+                        statuses.append_value(status);
+                    }
+                    None => {
+                        values.append_null();
+                        statuses.append_null();
+                    }
+                }
+            }
+            columns.push(values.finish()?);
+            columns.push(std::sync::Arc::new(statuses.finish()));
+        }
+        RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(|e| e.to_string())
+    }
+}
