@@ -318,15 +318,22 @@ fn a_state_of_other_features_is_refused_naming_them() {
     served.wait_ready();
     assert_eq!(served.terminate().code(), Some(0));
 
-    // One window changed: refused, naming the feature.
-    std::fs::write(
-        project.join("features.feat"),
-        features.replace(
-            "txn_count_1h      = count(*) over 1h",
-            "txn_count_1h      = count(*) over 2h",
-        ),
-    )
-    .expect("write");
+    // One window changed: refused, naming the feature. (Checked to change the text:
+    // an edit that no longer matches the example's layout would leave the project as
+    // it was, and the server would run instead of refusing.)
+    let changed: String = features
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with("feature txn_count_1h ") {
+                line.replace("over 1h", "over 2h")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(changed.trim_end(), features.trim_end(), "the window was edited");
+    std::fs::write(project.join("features.feat"), changed).expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
         .arg("serve")
         .args(&a)
