@@ -21,6 +21,7 @@ pub mod job;
 pub mod lower;
 pub mod print;
 pub mod project;
+pub mod verify;
 
 pub use check::CheckError;
 pub use decode::{decode_files, NotUtf8, Undecodable};

@@ -26,6 +26,7 @@ pub mod sql_emit;
 pub mod stats;
 pub mod stream_emit;
 pub mod training_set;
+pub mod verify;
 
 #[derive(Parser)]
 #[command(
@@ -51,6 +52,7 @@ pub enum Command {
     Fmt(fmt::Args),
     Stats(stats::Args),
     Drift(drift::Args),
+    Verify(verify::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -66,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::main(args),
         Command::Stats(args) => stats::main(args),
         Command::Drift(args) => drift::main(args),
+        Command::Verify(args) => verify::main(args),
     }
 }
 

@@ -1,0 +1,68 @@
+//! The batch plan as a path: `featc training-set`'s own job over the dataset held in
+//! memory, at the dataset's batch size and partitions.
+
+use datafusion::arrow::compute::concat_batches;
+use featc_runtime::batch::Resources;
+use featc_runtime::io::{Inputs, MemoryTable};
+use datafusion::physical_plan::common::collect;
+use datafusion::physical_plan::EmptyRecordBatchStream;
+
+use super::{Executor, Pending, RunInput};
+use crate::job::training_set::{SpineInput, TrainingSet};
+
+/// `job::training_set::TrainingSet`, the same job the CLI and Python run.
+pub struct BatchExecutor;
+
+impl Executor for BatchExecutor {
+    fn name(&self) -> &str {
+        "batch"
+    }
+
+    fn run<'a>(&'a self, input: RunInput<'a>) -> Pending<'a> {
+        Box::pin(async move {
+            let dataset = input.dataset;
+            let tables = dataset
+                .sources
+                .iter()
+                .map(|(name, batches)| {
+                    let schema = featc_runtime::io::declared_schema(
+                        input
+                            .project
+                            .sources
+                            .iter()
+                            .find(|s| &s.name == name)
+                            .ok_or_else(|| format!("the project has no source `{name}`"))?,
+                    );
+                    Ok((name.clone(), MemoryTable::new(schema, batches.clone())))
+                })
+                .collect::<Result<_, String>>()?;
+            let spine = MemoryTable::new(dataset.spine.schema(), vec![dataset.spine.clone()]);
+            let job = TrainingSet {
+                project: input.project,
+                features: input.features.to_vec(),
+                spine: SpineInput::Table(spine),
+                spine_time: dataset.spine_time.clone(),
+                inputs: Inputs {
+                    files: Default::default(),
+                    tables,
+                },
+                batch_size: Some(dataset.settings.batch_rows.max(1)),
+                resources: Resources {
+                    partitions: Some(dataset.settings.partitions.max(1)),
+                    memory_limit: None,
+                },
+                ballista: None,
+            };
+            let mut running = job.start(&|_| {}).await.map_err(|e| e.to_string())?;
+            let schema = running.stream.schema();
+            let stream = std::mem::replace(
+                &mut running.stream,
+                Box::pin(EmptyRecordBatchStream::new(schema.clone())),
+            );
+            let batches = collect(stream)
+                .await
+                .map_err(|e| job.failure(&running, &e).to_string())?;
+            concat_batches(&schema, &batches).map_err(|e| e.to_string())
+        })
+    }
+}

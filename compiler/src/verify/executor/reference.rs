@@ -1,0 +1,33 @@
+//! The reference interpreter as a path: the oracle the others are compared with.
+
+use std::collections::HashMap;
+
+use featc_runtime::reference::{evaluate, SpineInput};
+
+use super::{Executor, Pending, RunInput};
+
+/// `reference::evaluate`, per spine row, from semantics.md alone.
+pub struct ReferenceExecutor;
+
+impl Executor for ReferenceExecutor {
+    fn name(&self) -> &str {
+        "reference"
+    }
+
+    fn run<'a>(&'a self, input: RunInput<'a>) -> Pending<'a> {
+        Box::pin(async move {
+            let sources: HashMap<String, Vec<_>> = input.dataset.sources.iter().cloned().collect();
+            let spine = [input.dataset.spine.clone()];
+            evaluate(
+                input.project,
+                input.features,
+                &sources,
+                SpineInput {
+                    batches: &spine,
+                    time_column: &input.dataset.spine_time,
+                },
+            )
+            .map_err(|e| e.to_string())
+        })
+    }
+}

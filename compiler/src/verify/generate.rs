@@ -1,0 +1,164 @@
+//! Cases generated from the project's own schemas: for each source the features
+//! read, a few dozen events with its declared columns, on a time grid fine enough
+//! that events fall exactly a window (offset, ttl, delay) apart and tie with each
+//! other; a few keys that repeat and one seen once; nulls in every nullable column;
+//! the float and string values semantics.md has rules for (`values`). The spine is a
+//! probe spine around them (`probe`), so windows are asked at both ends.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use featc_runtime::io::{declared_schema, sources_of};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::dataset::{Dataset, RunSettings};
+use super::probe::{durations, probe_spine};
+use super::values::{self, Scalar};
+use crate::ir::{FeatureId, Project, Source};
+
+/// 2024-01-01T00:00:00Z: where generated times start.
+const BASE_US: i64 = 1_704_067_200_000_000;
+/// Probe rows per generated case, at most (about).
+const SPINE_ROWS: usize = 600;
+
+/// Generated case `index` of a run seeded with `seed`.
+pub fn generated_case(
+    project: &Project,
+    features: &[FeatureId],
+    index: usize,
+    seed: u64,
+    spine_time: &str,
+) -> Result<Dataset, String> {
+    let mut rng = StdRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let grid = Grid::of(&durations(project, features));
+    let used = sources_of(project, features);
+    let mut sources = Vec::new();
+    for source in &used {
+        let events = events(project, features, source, &grid, &mut rng)?;
+        sources.push((source.name.clone(), vec![events]));
+    }
+    let lateness = used.iter().map(|s| s.lateness_us).min().unwrap_or(0);
+    let settings = RunSettings::draw(&mut rng, lateness);
+    let probe = probe_spine(
+        project,
+        features,
+        &sources,
+        spine_time,
+        SPINE_ROWS,
+        &mut rng,
+    )?;
+    Ok(Dataset {
+        label: format!("generated case {index}"),
+        sources,
+        spine: probe.spine,
+        spine_time: spine_time.to_string(),
+        keys: probe.keys,
+        settings,
+    })
+}
+
+/// The times events are drawn on: multiples of `step` from `BASE_US`, over `span`.
+struct Grid {
+    step: i64,
+    span: i64,
+    durations: Vec<i64>,
+}
+
+impl Grid {
+    /// A step dividing every duration (their greatest common divisor), so that two
+    /// events can be exactly a duration apart; a span of twice the longest.
+    fn of(durations: &[i64]) -> Grid {
+        let positive: Vec<i64> = durations.iter().copied().filter(|d| *d > 0).collect();
+        let step = positive.iter().copied().reduce(gcd).unwrap_or(1_000_000);
+        let longest = positive.iter().copied().max().unwrap_or(60_000_000);
+        Grid {
+            step,
+            span: longest.saturating_mul(2).max(step.saturating_mul(8)),
+            durations: positive,
+        }
+    }
+
+    /// A time: on the grid, or a previous time again (a tie), or a previous time
+    /// plus a duration (the other end of a window).
+    fn time(&self, previous: &[i64], rng: &mut StdRng) -> i64 {
+        if !previous.is_empty() && rng.random_bool(0.25) {
+            return previous[rng.random_range(0..previous.len())];
+        }
+        if !previous.is_empty() && !self.durations.is_empty() && rng.random_bool(0.25) {
+            let at = previous[rng.random_range(0..previous.len())];
+            let d = self.durations[rng.random_range(0..self.durations.len())];
+            return at.saturating_add(d);
+        }
+        let slots = (self.span / self.step).max(1);
+        BASE_US + rng.random_range(0..=slots) * self.step
+    }
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// A source's events: its declared columns, its views' key columns from small pools.
+fn events(
+    project: &Project,
+    features: &[FeatureId],
+    source: &Source,
+    grid: &Grid,
+    rng: &mut StdRng,
+) -> Result<RecordBatch, String> {
+    let key_columns: Vec<&str> = project
+        .aggregations_of(features)
+        .iter()
+        .filter_map(|id| id.view().and_then(|v| project.views.get(v)))
+        .filter(|v| project.sources.get(v.source.0).map(|s| &s.name) == Some(&source.name))
+        .flat_map(|v| v.key_columns.iter().map(String::as_str))
+        .collect();
+    let rows = rng.random_range(1..=40);
+    let keys_in_pool = rng.random_range(1..=4);
+    let mut times = Vec::with_capacity(rows);
+    let mut columns: Vec<Vec<Scalar>> = vec![Vec::with_capacity(rows); source.columns.len()];
+    for row in 0..rows {
+        times.push(grid.time(&times, rng));
+        // The last event's keys are seen once (unless the pool has one key).
+        let once = row + 1 == rows && rows > 1;
+        let key = if once {
+            1000
+        } else {
+            rng.random_range(0..keys_in_pool)
+        };
+        for (c, column) in source.columns.iter().enumerate() {
+            let value = if key_columns.contains(&column.name.as_str()) {
+                if column.nullable && rng.random_bool(0.05) {
+                    Scalar::Null
+                } else {
+                    values::key(column.ty, key, BASE_US)
+                }
+            } else {
+                values::value(column.ty, column.nullable, rng, BASE_US, grid.span)
+            };
+            columns[c].push(value);
+        }
+    }
+    let schema: SchemaRef = declared_schema(source);
+    let mut arrays = Vec::with_capacity(schema.fields().len());
+    let times: Vec<Scalar> = times.into_iter().map(Scalar::Time).collect();
+    arrays.push(values::column(
+        crate::ir::DataType::Timestamp,
+        &times,
+        schema.field(0).data_type(),
+    )?);
+    for (c, column) in source.columns.iter().enumerate() {
+        arrays.push(values::column(
+            column.ty,
+            &columns[c],
+            schema.field(c + 1).data_type(),
+        )?);
+    }
+    RecordBatch::try_new(Arc::clone(&schema), arrays).map_err(|e| e.to_string())
+}

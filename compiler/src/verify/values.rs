@@ -1,0 +1,99 @@
+//! The values generated cases are made of, by type: the ones semantics.md has rules
+//! for (`-0.0`, NaN, the infinities, floats whose sums need exact arithmetic, the
+//! empty string, non-ASCII text) next to ordinary ones, and small key pools so that
+//! keys repeat.
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType as ArrowType;
+use datafusion::scalar::ScalarValue;
+use rand::rngs::StdRng;
+use rand::Rng;
+
+use crate::ir::DataType;
+
+const INTS: [i64; 10] = [0, 1, -1, 2, 3, 7, -20, 100, 1_000_000, 2_147_483_647];
+/// `1e16` next to `1.0` and `-1e16`: a sum rounded at each step loses the `1.0`.
+const FLOATS: [f64; 13] = [
+    0.0, -0.0, 1.0, -1.0, 0.1, 0.2, 0.3, 2.5, -7.25, 1e16, -1e16, 1e-300, 1e300,
+];
+const SPECIAL_FLOATS: [f64; 3] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+const STRINGS: [&str; 9] = ["", "a", "b", "A", "ab", "ü", "日本", "a b", "x_1"];
+
+/// The probability of a null in a nullable column.
+const NULL_RATE: f64 = 0.15;
+
+/// A value of `ty` (null at `NULL_RATE` when `nullable`); timestamps around `base`
+/// within `span` microseconds.
+pub fn value(ty: DataType, nullable: bool, rng: &mut StdRng, base: i64, span: i64) -> Scalar {
+    if nullable && rng.random_bool(NULL_RATE) {
+        return Scalar::Null;
+    }
+    match ty {
+        DataType::Int64 => Scalar::Int(INTS[rng.random_range(0..INTS.len())]),
+        DataType::Float64 if rng.random_bool(0.05) => {
+            Scalar::Float(SPECIAL_FLOATS[rng.random_range(0..SPECIAL_FLOATS.len())])
+        }
+        DataType::Float64 => Scalar::Float(FLOATS[rng.random_range(0..FLOATS.len())]),
+        DataType::String => Scalar::Text(STRINGS[rng.random_range(0..STRINGS.len())].into()),
+        DataType::Bool => Scalar::Bool(rng.random_bool(0.5)),
+        DataType::Timestamp => Scalar::Time(base + rng.random_range(-span..=span)),
+        // Sources and requests hold scalars only; a list never reaches here.
+        DataType::List(_) => Scalar::Null,
+    }
+}
+
+/// The `i`-th key of a pool of keys of `ty` (a small `i` for keys that repeat, a
+/// large one for a key seen once).
+pub fn key(ty: DataType, i: u32, base: i64) -> Scalar {
+    match ty {
+        DataType::Int64 => Scalar::Int(i64::from(i) + 1),
+        DataType::Float64 => Scalar::Float(f64::from(i) + 0.5),
+        DataType::String => Scalar::Text(format!("k{i}")),
+        DataType::Bool => Scalar::Bool(i.is_multiple_of(2)),
+        DataType::Timestamp => Scalar::Time(base + i64::from(i)),
+        DataType::List(_) => Scalar::Null,
+    }
+}
+
+/// One generated value, before it becomes an Arrow column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Bool(bool),
+    /// Microseconds since the epoch, UTC.
+    Time(i64),
+}
+
+/// `values` of `ty` as a column of Arrow type `arrow`.
+pub fn column(ty: DataType, values: &[Scalar], arrow: &ArrowType) -> Result<ArrayRef, String> {
+    let scalars = values.iter().map(|v| match (ty, v) {
+        (DataType::Int64, Scalar::Int(i)) => ScalarValue::Int64(Some(*i)),
+        (DataType::Int64, _) => ScalarValue::Int64(None),
+        (DataType::Float64, Scalar::Float(f)) => ScalarValue::Float64(Some(*f)),
+        (DataType::Float64, _) => ScalarValue::Float64(None),
+        (DataType::String, Scalar::Text(s)) => ScalarValue::Utf8(Some(s.clone())),
+        (DataType::String, _) => ScalarValue::Utf8(None),
+        (DataType::Bool, Scalar::Bool(b)) => ScalarValue::Boolean(Some(*b)),
+        (DataType::Bool, _) => ScalarValue::Boolean(None),
+        // Timestamps are built as int64 microseconds and cast to the column's type.
+        (_, Scalar::Time(t)) => ScalarValue::Int64(Some(*t)),
+        _ => ScalarValue::Int64(None),
+    });
+    let plain = match ty {
+        DataType::Int64 | DataType::Timestamp | DataType::List(_) => ArrowType::Int64,
+        DataType::Float64 => ArrowType::Float64,
+        DataType::String => ArrowType::Utf8,
+        DataType::Bool => ArrowType::Boolean,
+    };
+    let scalars: Vec<ScalarValue> = scalars.collect();
+    let array = if scalars.is_empty() {
+        datafusion::arrow::array::new_empty_array(&plain)
+    } else {
+        ScalarValue::iter_to_array(scalars).map_err(|e| e.to_string())?
+    };
+    cast(&array, arrow).map_err(|e| e.to_string())
+}

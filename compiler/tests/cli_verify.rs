@@ -1,0 +1,117 @@
+//! `featc verify` on the command line: exit status 0 when the paths agree on an
+//! example's data and generated cases, the JSON report, the note when a source has no
+//! data, and the usage and project errors.
+
+mod cli_common;
+
+use cli_common::{featc, stderr};
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn the_fraud_example_verifies() {
+    let out = featc(&["verify", "examples/fraud", "--cases", "3", "--quiet"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.starts_with("featc verify: reference vs batch, stream on 4 datasets\n"),
+        "{text}"
+    );
+    assert!(text.contains("agree      your data:"), "{text}");
+    assert!(text.contains("agree      generated case 3:"), "{text}");
+    assert!(
+        text.ends_with("every path agrees with the reference, bit for bit\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_service_verifies_with_a_spine_of_the_users() {
+    let out = featc(&[
+        "verify",
+        "examples/fraud",
+        "--service",
+        "fraud_v1",
+        "--spine",
+        "examples/fraud/data/spine.csv",
+        "--cases",
+        "2",
+        "--quiet",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("rows of the spine"), "{text}");
+}
+
+#[test]
+fn json_report() {
+    let out = featc(&[
+        "verify",
+        "examples/delivery",
+        "--generated-only",
+        "--cases",
+        "2",
+        "--seed",
+        "7",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["paths"], serde_json::json!(["batch", "stream"]));
+    let datasets = report["datasets"].as_array().expect("datasets");
+    assert_eq!(datasets.len(), 2);
+    assert_eq!(datasets[0]["label"], "generated case 1");
+    assert_eq!(datasets[0]["disagreeing_cells"], 0);
+    assert!(datasets[0]["spine_rows"].as_u64().expect("rows") > 0);
+    assert_eq!(
+        report["notes"][0],
+        "your data: not read (--generated-only)"
+    );
+}
+
+#[test]
+fn a_source_without_data_verifies_on_generated_cases_and_says_so() {
+    let dir = std::env::temp_dir().join(format!("featc-verify-nodata-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("p.feat"),
+        "source tx {\n    time ts\n    columns { user_id: int64 }\n}\nentity user { key user_id: int64 }\nview v from tx by user {\n    feature n = count(*) over 1h\n}\n",
+    )
+    .expect("write");
+    let out = featc(&["verify", dir.to_str().expect("utf-8"), "--cases", "2", "-q"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("note: your data: not read: no data for source `tx` (declare its `file` or pass --source NAME=PATH)"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn usage_and_project_errors() {
+    let out = featc(&["verify", "examples/fraud", "--source", "nope=x.csv", "-q"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--source: the project has no source `nope`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = featc(&[
+        "verify",
+        "examples/fraud",
+        "--source",
+        "transactions=/nonexistent/tx.csv",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("/nonexistent/tx.csv"), "{}", stderr(&out));
+    let out = featc(&["verify", "examples/fraud", "--features", "no_such", "-q"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = featc(&["verify", "compiler/tests/diagnostics/E0001_syntax.feat", "-q"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}

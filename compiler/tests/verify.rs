@@ -1,0 +1,395 @@
+//! `featc verify` as a library: the examples and the public cases agree on their own
+//! data and on generated cases; a path with one wrong cell, or one that fails, is
+//! caught and reported with the entity, time, feature and every path's value; the
+//! generated cases reach the boundaries they promise (events exactly a window before
+//! a probe time, ties, nulls, keys seen once, keys never seen).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array};
+use datafusion::arrow::datatypes::{Int64Type, TimestampMicrosecondType};
+use datafusion::arrow::record_batch::RecordBatch;
+use featc::ir::{FeatureId, Project};
+use featc::verify::{
+    self, generate::generated_case, BatchExecutor, Executor, Options, Pending, ReferenceExecutor,
+    Report, RunInput, StreamExecutor, UserData,
+};
+use featc::SourceFile;
+use featc_runtime::io::Inputs;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn compile_dir(dir: &Path) -> Project {
+    let files = featc::files::read_project(&[dir.to_path_buf()]).expect("read project");
+    featc::compile(&files).unwrap_or_else(|d| panic!("{}: {d:?}", dir.display()))
+}
+
+fn compile_text(text: &str) -> Project {
+    featc::compile(&[SourceFile {
+        name: "test.feat".into(),
+        text: text.into(),
+    }])
+    .unwrap_or_else(|d| panic!("does not compile: {d:?}"))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// `verify::run` with the reference against `others`; the user's data when `user`.
+fn run(
+    project: &Project,
+    features: &[FeatureId],
+    user: Option<UserData<'_>>,
+    cases: usize,
+    seed: u64,
+    others: &[&dyn Executor],
+) -> Report {
+    let options = Options {
+        user,
+        cases,
+        seed,
+        probe_time: "ts".into(),
+    };
+    runtime()
+        .block_on(verify::run(
+            project,
+            features,
+            &options,
+            &ReferenceExecutor,
+            others,
+            &mut |_, _| {},
+        ))
+        .expect("verify runs")
+}
+
+fn user_data(inputs: &Inputs) -> UserData<'_> {
+    UserData {
+        inputs,
+        spine: None,
+        sample_rows: 100_000,
+        spine_rows: 3_000,
+        seed: 1,
+        probe_time: "ts".into(),
+    }
+}
+
+fn assert_agrees(what: &str, report: &Report) {
+    assert!(report.agrees(), "{what}:\n{}", report.text());
+    for d in &report.datasets {
+        assert!(
+            d.spine_rows > 0 && d.events > 0,
+            "{what}: {} is empty",
+            d.label
+        );
+    }
+}
+
+#[test]
+fn the_examples_agree_on_their_data_and_generated_cases() {
+    for example in ["fraud", "delivery"] {
+        let project = compile_dir(&repo().join("examples").join(example));
+        let features = project.all_features();
+        let inputs = Inputs::default();
+        let report = run(
+            &project,
+            &features,
+            Some(user_data(&inputs)),
+            8,
+            3,
+            &[&BatchExecutor, &StreamExecutor],
+        );
+        assert_agrees(example, &report);
+        assert_eq!(report.datasets.len(), 9, "{example}: your data and 8 cases");
+        assert_eq!(report.datasets[0].label, "your data");
+        // Each example's services too (their own features read request fields).
+        for service in &project.services {
+            let features = service.features.clone();
+            let report = run(&project, &features, None, 4, 5, &[&BatchExecutor, &StreamExecutor]);
+            assert_agrees(&format!("{example} service {}", service.name), &report);
+        }
+    }
+}
+
+#[test]
+fn the_public_cases_agree_on_their_data_and_spine() {
+    for case in ["synthetic", "marketplace"] {
+        let dir = repo().join("tests/cases").join(case);
+        let project = compile_dir(&dir);
+        let features = project.all_features();
+        let inputs = Inputs::default();
+        let mut user = user_data(&inputs);
+        user.spine = Some((dir.join("spine.parquet"), "ts".into()));
+        user.spine_rows = 2_000;
+        user.sample_rows = 20_000;
+        let report = run(
+            &project,
+            &features,
+            Some(user),
+            4,
+            11,
+            &[&BatchExecutor, &StreamExecutor],
+        );
+        assert_agrees(case, &report);
+    }
+}
+
+/// A path whose answer has one wrong cell: `delta` added to the first non-null value
+/// of int64 feature `feature`.
+struct Corrupt<'a> {
+    inner: &'a dyn Executor,
+    feature: &'a str,
+}
+
+impl Executor for Corrupt<'_> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn run<'a>(&'a self, input: RunInput<'a>) -> Pending<'a> {
+        Box::pin(async move {
+            let table = self.inner.run(input).await?;
+            Ok(corrupt(&table, self.feature))
+        })
+    }
+}
+
+fn corrupt(table: &RecordBatch, feature: &str) -> RecordBatch {
+    let i = table.schema().index_of(feature).expect("feature column");
+    let column = table.column(i).as_primitive::<Int64Type>();
+    let first = (0..column.len())
+        .find(|r| column.is_valid(*r))
+        .expect("a value");
+    let changed: Int64Array = (0..column.len())
+        .map(|r| column.is_valid(r).then(|| column.value(r) + i64::from(r == first)))
+        .collect();
+    let mut columns: Vec<ArrayRef> = table.columns().to_vec();
+    columns[i] = Arc::new(changed);
+    RecordBatch::try_new(table.schema(), columns).expect("same schema")
+}
+
+const ONE_VIEW: &str = r#"
+source tx {
+    time ts
+    columns {
+        user_id: int64
+        amount:  float64?
+    }
+    lateness 10s
+}
+entity user { key user_id: int64 }
+view spend from tx by user {
+    feature n_1h   = count(*) over 1h
+    feature sum_1h = sum(amount) over 1h
+    feature last_a = last(amount)
+}
+"#;
+
+#[test]
+fn a_wrong_cell_in_one_path_is_caught_and_located() {
+    let project = compile_text(ONE_VIEW);
+    let features = project.all_features();
+    let corrupt_stream = Corrupt {
+        inner: &StreamExecutor,
+        feature: "n_1h",
+    };
+    let report = run(
+        &project,
+        &features,
+        None,
+        3,
+        42,
+        &[&BatchExecutor, &corrupt_stream],
+    );
+    assert!(!report.agrees());
+    for d in &report.datasets {
+        // Every generated case has events, so every case has one wrong cell.
+        assert_eq!(d.disagreeing_cells, 1, "{}:\n{}", d.label, report.text());
+        let cell = &d.disagreements[0];
+        assert_eq!(cell.feature, "n_1h");
+        assert_eq!(cell.entity[0].0, "user_id");
+        let paths: Vec<(&str, bool)> = cell
+            .values
+            .iter()
+            .map(|v| (v.path.as_str(), v.differs))
+            .collect();
+        assert_eq!(
+            paths,
+            [("reference", false), ("batch", false), ("stream", true)]
+        );
+        let reference: i64 = cell.values[0].value.parse().expect("a count");
+        let stream: i64 = cell.values[2].value.parse().expect("a count");
+        assert_eq!(stream, reference + 1);
+        assert_eq!(cell.values[1].value, cell.values[0].value);
+    }
+    insta::assert_snapshot!("verify_wrong_cell", report.text());
+}
+
+/// A path that fails on every dataset.
+struct Failing;
+
+impl Executor for Failing {
+    fn name(&self) -> &str {
+        "failing"
+    }
+
+    fn run<'a>(&'a self, _input: RunInput<'a>) -> Pending<'a> {
+        Box::pin(async { Err("out of cheese".to_string()) })
+    }
+}
+
+#[test]
+fn a_path_that_fails_where_the_reference_answers_is_a_disagreement() {
+    let project = compile_text(ONE_VIEW);
+    let report = run(&project, &project.all_features(), None, 2, 1, &[&Failing]);
+    assert!(!report.agrees());
+    for d in &report.datasets {
+        assert_eq!(d.failures.len(), 1);
+        assert_eq!(d.failures[0].path, "failing");
+        assert_eq!(
+            d.failures[0].message,
+            "failed where the reference answered: out of cheese"
+        );
+    }
+}
+
+const TWO_SOURCES: &str = r#"
+source tx {
+    time ts
+    columns {
+        user_id: int64
+        shop:    string?
+        amount:  float64?
+        ok:      bool?
+        at:      timestamp?
+    }
+    lateness 1m
+}
+source clicks {
+    time ts
+    columns {
+        user_id: int64?
+        page:    string
+    }
+    delay 5s
+}
+entity user { key user_id: int64 }
+view spend from tx by user {
+    let big = amount > 100
+    feature n_1h     = count(*) over 1h
+    feature big_30m  = count_if(big) over 30m offset 10m
+    feature shops_1d = count_distinct(shop) over 1d
+    feature avg_1h   = avg(amount) over 1h
+    feature last_at  = last(at)
+    ttl 2h
+}
+view browsing from clicks by user {
+    feature pages_1h = count(*) over 1h
+    feature top_page = last(page) over 1h
+}
+"#;
+
+/// Times of a column of a batch, in µs.
+fn times(batch: &RecordBatch, name: &str) -> Vec<Option<i64>> {
+    let c = batch.column_by_name(name).expect("column");
+    let c = c.as_primitive::<TimestampMicrosecondType>();
+    (0..c.len()).map(|r| c.is_valid(r).then(|| c.value(r))).collect()
+}
+
+fn ints(batch: &RecordBatch, name: &str) -> Vec<Option<i64>> {
+    let c = batch.column_by_name(name).expect("column");
+    let c = c.as_primitive::<Int64Type>();
+    (0..c.len()).map(|r| c.is_valid(r).then(|| c.value(r))).collect()
+}
+
+#[test]
+fn generated_cases_reach_the_boundaries() {
+    let project = compile_text(TWO_SOURCES);
+    let features = project.all_features();
+    let (mut at_window_start, mut at_event, mut ties, mut nulls, mut once, mut unseen) =
+        (0, 0, 0, 0, 0, 0);
+    let hour = 3_600_000_000;
+    for index in 1..=12 {
+        let d = generated_case(&project, &features, index, 9, "ts").expect("case");
+        let (_, tx) = d.sources.iter().find(|(n, _)| n == "tx").expect("tx");
+        let tx = &tx[0];
+        let events: Vec<(Option<i64>, i64)> = ints(tx, "user_id")
+            .into_iter()
+            .zip(times(tx, "ts").into_iter().map(|t| t.expect("event time")))
+            .collect();
+        let spine: Vec<(Option<i64>, i64)> = ints(&d.spine, "user_id")
+            .into_iter()
+            .zip(times(&d.spine, "ts").into_iter().map(|t| t.expect("spine time")))
+            .collect();
+        let event_set: HashSet<(Option<i64>, i64)> = events.iter().copied().collect();
+        at_window_start += spine
+            .iter()
+            .filter(|(k, t)| event_set.contains(&(*k, t - hour)))
+            .count();
+        at_event += spine.iter().filter(|s| event_set.contains(s)).count();
+        let distinct_times: HashSet<i64> = events.iter().map(|(_, t)| *t).collect();
+        ties += events.len() - distinct_times.len();
+        for column in ["shop", "amount", "ok", "at"] {
+            nulls += tx.column_by_name(column).expect("column").null_count();
+        }
+        let mut per_key = std::collections::HashMap::new();
+        for (k, _) in &events {
+            *per_key.entry(*k).or_insert(0) += 1;
+        }
+        once += per_key.values().filter(|n| **n == 1).count();
+        let keys: HashSet<Option<i64>> = events.iter().map(|(k, _)| *k).collect();
+        unseen += spine.iter().filter(|(k, _)| !keys.contains(k)).count();
+        // Both sources are generated, with their own columns.
+        let (_, clicks) = d.sources.iter().find(|(n, _)| n == "clicks").expect("clicks");
+        assert!(clicks[0].schema().index_of("page").is_ok());
+        assert!(d.settings.disorder_us <= 5_000_000 + 60_000_000);
+    }
+    for (what, n) in [
+        ("spine rows exactly 1h after an event of their key", at_window_start),
+        ("spine rows at an event of their key", at_event),
+        ("events tying with another's time", ties),
+        ("nulls in nullable columns", nulls),
+        ("keys seen once", once),
+        ("spine rows for a key no event has", unseen),
+    ] {
+        assert!(n > 0, "no {what} in 12 generated cases");
+    }
+}
+
+#[test]
+fn generated_cases_agree_across_sources_offsets_ttl_and_delay() {
+    let project = compile_text(TWO_SOURCES);
+    let report = run(
+        &project,
+        &project.all_features(),
+        None,
+        24,
+        17,
+        &[&BatchExecutor, &StreamExecutor],
+    );
+    assert_agrees("two sources", &report);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_cases() {
+    let project = compile_text(TWO_SOURCES);
+    let features = project.all_features();
+    for index in 1..=3 {
+        let a = generated_case(&project, &features, index, 5, "ts").expect("case");
+        let b = generated_case(&project, &features, index, 5, "ts").expect("case");
+        assert_eq!(a.spine, b.spine);
+        assert_eq!(a.sources[0].1, b.sources[0].1);
+        assert_eq!(a.settings, b.settings);
+    }
+    let other = generated_case(&project, &features, 1, 6, "ts").expect("case");
+    let first = generated_case(&project, &features, 1, 5, "ts").expect("case");
+    assert_ne!(other.sources[0].1, first.sources[0].1, "another seed, other events");
+}
