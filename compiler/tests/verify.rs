@@ -128,8 +128,10 @@ fn the_public_cases_agree_on_their_data_and_spine() {
         let inputs = Inputs::default();
         let mut user = user_data(&inputs);
         user.spine = Some((dir.join("spine.parquet"), "ts".into()));
-        user.spine_rows = 2_000;
-        user.sample_rows = 20_000;
+        // The reference is naive (each spine row over the events): a debug build
+        // answers 500 rows over 5,000 events in seconds.
+        user.spine_rows = 500;
+        user.sample_rows = 5_000;
         let report = run(
             &project,
             &features,

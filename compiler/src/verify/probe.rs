@@ -5,7 +5,7 @@
 //! both ends (`t - W` and `t`) therefore land on events. A few rows ask for a key no
 //! event has, and for a time before every event (empty windows).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
@@ -75,7 +75,7 @@ pub fn probe_spine(
     let offsets: Vec<i64> = durations(project, features)
         .into_iter()
         .flat_map(|d| [d - 1, d, d + 1])
-        .collect::<HashSet<_>>()
+        .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     // Which anchors to probe: all of them when they fit, else a uniform sample.

@@ -61,15 +61,10 @@ pub async fn user_dataset(
     let mut rng = StdRng::seed_from_u64(data.seed);
     let ctx = batch::session_context(SessionConfig::new());
     let plan = crate::lower::groups::plan_groups(project, features).map_err(|e| e.to_string())?;
-    let tables = io::bind_sources(&ctx, project, &plan, data.inputs)
-        .await
-        .map_err(|e| e.to_string())?;
     let mut sources = Vec::new();
     let mut said = Vec::new();
     for source in io::sources_of(project, features) {
-        let table = tables
-            .get(&source.name)
-            .ok_or_else(|| format!("internal error: source `{}` was not bound", source.name))?;
+        let table = &bind_whole(&ctx, source, data.inputs).await?;
         let failed = |e: datafusion::error::DataFusionError| {
             io::explain_failure(project, &plan, data.inputs, &e)
         };
@@ -153,6 +148,34 @@ pub async fn user_dataset(
         settings,
     };
     Ok((dataset, said.join(", ")))
+}
+
+/// `source` bound with every declared column read (`io::bind_sources` reads only
+/// those a plan reads and makes the others null, which the reference would take for
+/// nulls in the data): the same events for every path, whatever each one reads.
+async fn bind_whole(
+    ctx: &datafusion::prelude::SessionContext,
+    source: &crate::ir::Source,
+    inputs: &Inputs,
+) -> Result<std::sync::Arc<dyn datafusion::catalog::TableProvider>, String> {
+    let read: Vec<String> = source.columns.iter().map(|c| c.name.clone()).collect();
+    if let Some(table) = inputs.tables.get(&source.name) {
+        return io::bind_memory(ctx, source, table, &read).map_err(|e| e.to_string());
+    }
+    let path = inputs
+        .files
+        .get(&source.name)
+        .cloned()
+        .or_else(|| source.location.as_ref().map(PathBuf::from))
+        .ok_or_else(|| {
+            format!(
+                "source `{}`: no file declared; bind it with --source NAME=PATH",
+                source.name
+            )
+        })?;
+    io::bind_source(ctx, source, &path, &read)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// At most `n` rows of `table`, a seeded uniform sample kept in table order.

@@ -25,7 +25,7 @@ impl Executor for BatchExecutor {
                 .sources
                 .iter()
                 .map(|(name, batches)| {
-                    let schema = featc_runtime::io::declared_schema(
+                    let declared = featc_runtime::io::declared_schema(
                         input
                             .project
                             .sources
@@ -33,6 +33,8 @@ impl Executor for BatchExecutor {
                             .find(|s| &s.name == name)
                             .ok_or_else(|| format!("the project has no source `{name}`"))?,
                     );
+                    // The batches' own schema: nullability as the reader made it.
+                    let schema = batches.first().map_or(declared, |b| b.schema());
                     Ok((name.clone(), MemoryTable::new(schema, batches.clone())))
                 })
                 .collect::<Result<_, String>>()?;
