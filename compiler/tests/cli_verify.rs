@@ -16,13 +16,13 @@ fn the_fraud_example_verifies() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
     assert!(
-        text.starts_with("featc verify: reference vs batch, stream on 4 datasets\n"),
+        text.starts_with("featc verify: reference vs batch, stream, sql on 4 datasets\n"),
         "{text}"
     );
     assert!(text.contains("agree      your data:"), "{text}");
     assert!(text.contains("agree      generated case 3:"), "{text}");
     assert!(
-        text.ends_with("every path agrees with the reference, bit for bit\n"),
+        text.ends_with("every path agrees with the reference: bit for bit, but sql's floats within docs/scale-out.md's bound\n"),
         "{text}"
     );
 }
@@ -61,7 +61,13 @@ fn json_report() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(report["paths"], serde_json::json!(["batch", "stream"]));
+    assert_eq!(report["paths"], serde_json::json!(["batch", "stream", "sql"]));
+    // The delivery example's list features have no SQL: said, not compared.
+    let left_out = datasets_left_out(&report);
+    assert!(
+        left_out.iter().any(|m| m.contains("refused (E0040")),
+        "{left_out:?}"
+    );
     let datasets = report["datasets"].as_array().expect("datasets");
     assert_eq!(datasets.len(), 2);
     assert_eq!(datasets[0]["label"], "generated case 1");
@@ -71,6 +77,24 @@ fn json_report() {
         report["notes"][0],
         "your data: not read (--generated-only)"
     );
+}
+
+fn datasets_left_out(report: &serde_json::Value) -> Vec<String> {
+    report["datasets"][0]["left_out"]
+        .as_array()
+        .expect("left_out")
+        .iter()
+        .map(|f| f["message"].as_str().expect("message").to_string())
+        .collect()
+}
+
+#[test]
+fn without_sql() {
+    let out = featc(&["verify", "examples/fraud", "--cases", "1", "--no-sql", "-q"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.starts_with("featc verify: reference vs batch, stream on 2 datasets\n"), "{text}");
+    assert!(text.ends_with("every path agrees with the reference, bit for bit\n"), "{text}");
 }
 
 #[test]

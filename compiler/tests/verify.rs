@@ -14,7 +14,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use featc::ir::{FeatureId, Project};
 use featc::verify::{
     self, generate::generated_case, BatchExecutor, Executor, Options, Pending, ReferenceExecutor,
-    Report, RunInput, StreamExecutor, UserData,
+    Report, RunInput, SqlExecutor, StreamExecutor, UserData,
 };
 use featc::SourceFile;
 use featc_runtime::io::Inputs;
@@ -105,7 +105,7 @@ fn the_examples_agree_on_their_data_and_generated_cases() {
             Some(user_data(&inputs)),
             8,
             3,
-            &[&BatchExecutor, &StreamExecutor],
+            &[&BatchExecutor, &StreamExecutor, &SqlExecutor],
         );
         assert_agrees(example, &report);
         assert_eq!(report.datasets.len(), 9, "{example}: your data and 8 cases");
@@ -113,7 +113,14 @@ fn the_examples_agree_on_their_data_and_generated_cases() {
         // Each example's services too (their own features read request fields).
         for service in &project.services {
             let features = service.features.clone();
-            let report = run(&project, &features, None, 4, 5, &[&BatchExecutor, &StreamExecutor]);
+            let report = run(
+                &project,
+                &features,
+                None,
+                4,
+                5,
+                &[&BatchExecutor, &StreamExecutor, &SqlExecutor],
+            );
             assert_agrees(&format!("{example} service {}", service.name), &report);
         }
     }
@@ -158,8 +165,9 @@ impl Executor for Corrupt<'_> {
 
     fn run<'a>(&'a self, input: RunInput<'a>) -> Pending<'a> {
         Box::pin(async move {
-            let table = self.inner.run(input).await?;
-            Ok(corrupt(&table, self.feature))
+            let mut answered = self.inner.run(input).await?;
+            answered.table = corrupt(&answered.table, self.feature);
+            Ok(answered)
         })
     }
 }
@@ -375,7 +383,7 @@ fn generated_cases_agree_across_sources_offsets_ttl_and_delay() {
         None,
         24,
         17,
-        &[&BatchExecutor, &StreamExecutor],
+        &[&BatchExecutor, &StreamExecutor, &SqlExecutor],
     );
     assert_agrees("two sources", &report);
 }

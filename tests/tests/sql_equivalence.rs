@@ -18,10 +18,8 @@ use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Float64Type, Sc
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
 use featc::emit::sql::{Dialect, SqlOptions};
-use featc::ir::{
-    AggKind, BinaryOp, DataType, Expr, ExprKind, Feature, FeatureId, FeatureKind, Function, Meta,
-    Project,
-};
+use featc::ir::{FeatureId, Project};
+use featc::verify::float_bound::{with_bounds, within, Bound};
 use featc::SourceFile;
 use featc_runtime::reference::{evaluate, SpineInput};
 use featc_tests::gen::{case_strategy, GenCase};
@@ -39,107 +37,6 @@ fn runtime() -> &'static tokio::runtime::Runtime {
             .build()
             .expect("tokio runtime")
     })
-}
-
-/// What a float fold's bound needs, as auxiliary features of its view (same window,
-/// offset, end and filters): `Σ|x|`, `Σx²` (as float64) and the count.
-struct Bound {
-    feature: String,
-    agg: AggKind,
-    abs_sum: String,
-    square_sum: String,
-    count: String,
-}
-
-fn float_of(e: &Expr) -> Expr {
-    match e.ty {
-        DataType::Float64 => e.clone(),
-        _ => Expr {
-            kind: ExprKind::Cast(Box::new(e.clone())),
-            ty: DataType::Float64,
-            nullable: e.nullable,
-            span: e.span,
-        },
-    }
-}
-
-/// Adds the bound features of every float fold among `ids` to the project.
-fn with_bounds(project: &mut Project, ids: &[FeatureId]) -> (Vec<FeatureId>, Vec<Bound>) {
-    let mut extra = Vec::new();
-    let mut bounds = Vec::new();
-    for id in ids {
-        let FeatureId::View { view, .. } = *id else {
-            continue;
-        };
-        let feature = project.feature(*id).clone();
-        let FeatureKind::Aggregate(a) = &feature.kind else {
-            continue;
-        };
-        let folds = match a.agg {
-            AggKind::Sum => feature.ty == DataType::Float64,
-            AggKind::Avg | AggKind::VarPop | AggKind::StddevPop => true,
-            _ => false,
-        };
-        let Some(arg) = a.arg.as_ref().filter(|_| folds) else {
-            continue;
-        };
-        let x = float_of(arg);
-        let node = |kind: ExprKind| Expr {
-            kind,
-            ty: DataType::Float64,
-            nullable: x.nullable,
-            span: x.span,
-        };
-        let abs = node(ExprKind::Call {
-            func: Function::Abs,
-            args: vec![x.clone()],
-        });
-        let square = node(ExprKind::Binary {
-            op: BinaryOp::Mul,
-            lhs: Box::new(x.clone()),
-            rhs: Box::new(x.clone()),
-        });
-        let mut add = |suffix: &str, agg: AggKind, arg: Expr, ty: DataType| {
-            let name = format!("{}__{suffix}", feature.name);
-            let mut aggregate = a.clone();
-            aggregate.agg = agg;
-            aggregate.arg = Some(arg);
-            let features = &mut project.views[view].features;
-            features.push(Feature {
-                name: name.clone(),
-                kind: FeatureKind::Aggregate(aggregate),
-                ty,
-                meta: Meta::default(),
-                span: feature.span,
-            });
-            extra.push(FeatureId::View {
-                view,
-                feature: features.len() - 1,
-            });
-            name
-        };
-        bounds.push(Bound {
-            feature: feature.name.clone(),
-            agg: a.agg,
-            abs_sum: add("abs", AggKind::Sum, abs, DataType::Float64),
-            square_sum: add("square", AggKind::Sum, square, DataType::Float64),
-            count: add("count", AggKind::Count, arg.clone(), DataType::Int64),
-        });
-    }
-    (extra, bounds)
-}
-
-/// docs/scale-out.md's bound on `agg`'s difference for `n` values with `Σ|x| = a` and
-/// `Σx² = q`, around featc's value `v`.
-fn allowed(agg: AggKind, n: f64, a: f64, q: f64, v: f64) -> f64 {
-    let u = f64::EPSILON / 2.0;
-    let gamma = |k: f64| k * u / (1.0 - k * u);
-    match agg {
-        AggKind::Sum => gamma(n + 1.0) * a,
-        AggKind::Avg => gamma(n + 1.0) * a / n + 2.0 * u * v.abs(),
-        AggKind::VarPop => 16.0 * (n + 2.0) * u * q / n,
-        _ => (16.0 * (n + 2.0) * u * q / n).sqrt() + 2.0 * u * v.abs(),
-    }
 }
 
 fn floats(b: &RecordBatch, name: &str) -> Vec<Option<f64>> {
@@ -278,11 +175,7 @@ fn compare(
                         abs[r].unwrap_or(0.0),
                         sq[r].unwrap_or(0.0),
                     );
-                    let ok = x == y
-                        || (x.is_nan() && y.is_nan())
-                        || (!y.is_nan() && (!a.is_finite() || !q.is_finite()))
-                        || (x - y).abs() <= allowed(b.agg, n, a, q, y) + 1e-300;
-                    if !ok {
+                    if !within(b.agg, x, y, n, a, q) {
                         return Err(format!(
                             "{} row {r}: {x:?}, reference {y:?} (n {n}, Σ|x| {a:?}, Σx² {q:?})",
                             b.feature

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use featc::verify::{
-    self, BatchExecutor, Executor, Options, ReferenceExecutor, StreamExecutor, UserData,
+    self, BatchExecutor, Executor, Options, ReferenceExecutor, SqlExecutor, StreamExecutor,
+    UserData,
 };
 use featc_runtime::io::Inputs;
 
@@ -15,10 +16,12 @@ use super::spine_job::source_bindings;
 
 /// Prove the paths agree on your data before you ship: every requested feature is
 /// computed by the reference interpreter (semantics.md, naively), the batch plan
-/// (`featc training-set`'s job, at a random batch size and partition count) and the
+/// (`featc training-set`'s job, at a random batch size and partition count), the
 /// streaming runtime (`featc serve`'s, events disordered within each source's
-/// lateness and ingested in random chunks), and every cell where a path differs from
-/// the reference is reported with its entity, time, feature and the values.
+/// lateness and ingested in random chunks) and the emitted SQL (`--emit sql`'s
+/// datafusion dialect on DataFusion's SQL engine), and every cell where a path
+/// differs from the reference is reported with its entity, time, feature and the
+/// values.
 ///
 /// The datasets: a sample of your data (`--source`, or each source's declared file),
 /// answered at your spine (`--spine`) or at probe times around the sampled events;
@@ -67,6 +70,10 @@ pub struct Args {
     /// Verify on generated cases only (no data is read).
     #[arg(long)]
     pub generated_only: bool,
+    /// Leave out the emitted SQL (the `datafusion` dialect run by DataFusion's SQL
+    /// engine in process, held to docs/scale-out.md's float bound).
+    #[arg(long)]
+    pub no_sql: bool,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// No progress on stderr.
@@ -122,7 +129,10 @@ pub fn main(args: Args) -> ExitCode {
     };
     let progress = Progress::new(args.quiet);
     progress.phase("verifying");
-    let others: [&dyn Executor; 2] = [&BatchExecutor, &StreamExecutor];
+    let mut others: Vec<&dyn Executor> = vec![&BatchExecutor, &StreamExecutor];
+    if !args.no_sql {
+        others.push(&SqlExecutor);
+    }
     let mut advance =
         |done: usize, total: usize| progress.advance(done as u64, total as u64, "datasets");
     let run = verify::run(

@@ -7,14 +7,33 @@ use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
+use std::collections::HashMap;
+
+use super::float_bound::within;
+use crate::ir::AggKind;
+
 /// How a path's cells must match the reference's.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Tolerance {
     /// The same bits (featc's own paths: semantics.md makes them exact).
     Bits,
-    /// Floats within this relative difference (absolute below 1), an infinity only
-    /// equal to itself, NaN equal to NaN; everything else the same bits.
-    Relative(f64),
+    /// Floats within `relative` (absolute below 1), an infinity only equal to itself,
+    /// NaN equal to NaN; the float folds in `windows` within docs/scale-out.md's bound
+    /// of their window; everything else the same bits.
+    Folds {
+        relative: f64,
+        windows: HashMap<String, FoldWindows>,
+    },
+}
+
+/// A float fold's windows, per spine row: what its bound is computed from
+/// (`float_bound::within`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoldWindows {
+    pub agg: AggKind,
+    pub count: Vec<f64>,
+    pub abs_sum: Vec<f64>,
+    pub square_sum: Vec<f64>,
 }
 
 /// One cell where at least one path differs from the reference.
@@ -39,15 +58,22 @@ pub struct PathValue {
     pub differs: bool,
 }
 
-/// A path's answer, checked to have the reference's columns.
+/// A path's answer, checked to have the reference's columns (but those it skips).
 pub struct Answer<'a> {
     pub path: &'a str,
     pub table: &'a RecordBatch,
-    pub tolerance: Tolerance,
+    pub tolerance: &'a Tolerance,
+    /// Features it does not compute.
+    pub skipped: Vec<&'a str>,
 }
 
-/// Checks that `actual` has the reference's rows, column names and types.
-pub fn same_shape(expected: &RecordBatch, actual: &RecordBatch) -> Result<(), String> {
+/// Checks that `actual` has the reference's rows, column names and types, but for
+/// the columns of `skipped` features.
+pub fn same_shape(
+    expected: &RecordBatch,
+    actual: &RecordBatch,
+    skipped: &[&str],
+) -> Result<(), String> {
     if actual.num_rows() != expected.num_rows() {
         return Err(format!(
             "{} rows where the reference has {}",
@@ -62,7 +88,9 @@ pub fn same_shape(expected: &RecordBatch, actual: &RecordBatch) -> Result<(), St
             .map(|f| (f.name().clone(), f.data_type().clone()))
             .collect()
     };
-    let (e, a) = (columns(expected), columns(actual));
+    let mut e = columns(expected);
+    e.retain(|(name, _)| !skipped.contains(&name.as_str()));
+    let a = columns(actual);
     if e != a {
         return Err(format!(
             "columns {} where the reference has {}",
@@ -94,13 +122,25 @@ pub fn disagreements(
             .cloned()
             .ok_or_else(|| format!("the table has no column `{name}`"))
     };
-    let feature_columns = |b: &RecordBatch| -> Result<Vec<ArrayRef>, String> {
-        features.iter().map(|f| column(b, f)).collect()
-    };
-    let expected_columns = feature_columns(expected)?;
+    let expected_columns = features
+        .iter()
+        .map(|f| column(expected, f))
+        .collect::<Result<Vec<_>, _>>()?;
+    // A skipped feature's column is None: never compared.
     let answer_columns = answers
         .iter()
-        .map(|a| feature_columns(a.table))
+        .map(|a| {
+            features
+                .iter()
+                .map(|f| {
+                    if a.skipped.contains(f) {
+                        Ok(None)
+                    } else {
+                        column(a.table, f).map(Some)
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut shown = Vec::new();
     let mut total = 0;
@@ -110,7 +150,10 @@ pub fn disagreements(
             let differs: Vec<bool> = answers
                 .iter()
                 .zip(&answer_columns)
-                .map(|(a, columns)| !same_cell(e, &columns[f], row, a.tolerance))
+                .map(|(a, columns)| match &columns[f] {
+                    Some(c) => !same_cell(c, e, row, a.tolerance, feature),
+                    None => false,
+                })
                 .collect();
             if !differs.contains(&true) {
                 continue;
@@ -127,7 +170,10 @@ pub fn disagreements(
             for ((a, columns), differs) in answers.iter().zip(&answer_columns).zip(differs) {
                 values.push(PathValue {
                     path: a.path.to_string(),
-                    value: cell_text(&columns[f], row),
+                    value: match &columns[f] {
+                        Some(c) => cell_text(c, row),
+                        None => "(not computed)".into(),
+                    },
                     differs,
                 });
             }
@@ -147,22 +193,42 @@ pub fn disagreements(
     Ok((shown, total))
 }
 
-/// Whether row `r` of `a` and `b` holds the same value under `tolerance`.
-pub fn same_cell(a: &ArrayRef, b: &ArrayRef, r: usize, tolerance: Tolerance) -> bool {
+/// Whether row `r` of `a` (a path's column of `feature`) holds the reference's value
+/// in `b` under `tolerance`.
+pub fn same_cell(
+    a: &ArrayRef,
+    b: &ArrayRef,
+    r: usize,
+    tolerance: &Tolerance,
+    feature: &str,
+) -> bool {
     if a.data_type() != b.data_type() || a.is_valid(r) != b.is_valid(r) {
         return false;
     }
     if a.is_null(r) {
         return true;
     }
-    if let (Tolerance::Relative(rel), DataType::Float64) = (tolerance, a.data_type()) {
+    if let (Tolerance::Folds { relative, windows }, DataType::Float64) =
+        (tolerance, a.data_type())
+    {
         let (x, y) = (
             a.as_primitive::<Float64Type>().value(r),
             b.as_primitive::<Float64Type>().value(r),
         );
+        if let Some(w) = windows.get(feature) {
+            let at = |v: &[f64]| v.get(r).copied().unwrap_or(0.0);
+            return within(
+                w.agg,
+                x,
+                y,
+                at(&w.count),
+                at(&w.abs_sum),
+                at(&w.square_sum),
+            );
+        }
         return x == y
             || (x.is_nan() && y.is_nan())
-            || (x.is_finite() && y.is_finite() && (x - y).abs() <= rel * y.abs().max(1.0));
+            || (x.is_finite() && y.is_finite() && (x - y).abs() <= relative * y.abs().max(1.0));
     }
     // Arrow's equality compares values as bytes: bit for bit, lists included.
     a.slice(r, 1).to_data() == b.slice(r, 1).to_data()

@@ -14,19 +14,21 @@
 pub mod compare;
 pub mod dataset;
 pub mod executor;
+pub mod float_bound;
 pub mod generate;
 pub mod probe;
 pub mod report;
 pub mod sample;
 pub mod values;
 
-use datafusion::arrow::record_batch::RecordBatch;
-
 use crate::ir::{FeatureId, Project};
 
 pub use compare::{Answer, Disagreement, PathValue, Tolerance};
 pub use dataset::{Dataset, RunSettings};
-pub use executor::{BatchExecutor, Executor, Pending, ReferenceExecutor, RunInput, StreamExecutor};
+pub use executor::{
+    Answered, BatchExecutor, Executor, Pending, ReferenceExecutor, RunInput, Skipped, SqlExecutor,
+    StreamExecutor,
+};
 pub use report::{DatasetReport, PathFailure, Report};
 pub use sample::UserData;
 
@@ -94,7 +96,7 @@ pub async fn verify_dataset(
     };
     let mut report = DatasetReport::new(dataset, features.len());
     let expected = reference.run(input).await;
-    let mut answers: Vec<(&dyn Executor, RecordBatch)> = Vec::new();
+    let mut answers: Vec<(&dyn Executor, Answered)> = Vec::new();
     for &other in others {
         let failure = |message: String| PathFailure {
             path: other.name().to_string(),
@@ -108,10 +110,25 @@ pub async fn verify_dataset(
             (Ok(_), Err(error)) => report.failures.push(failure(format!(
                 "failed where the reference answered: {error}"
             ))),
-            (Ok(expected), Ok(table)) => match compare::same_shape(expected, &table) {
-                Ok(()) => answers.push((other, table)),
-                Err(mismatch) => report.failures.push(failure(mismatch)),
-            },
+            (Ok(expected), Ok(answered)) => {
+                for s in &answered.skipped {
+                    report.left_out.push(PathFailure {
+                        path: other.name().to_string(),
+                        message: format!("leaves out `{}`: {}", s.feature, s.reason),
+                    });
+                }
+                if answered.tolerance != Tolerance::Bits
+                    && !report.bounded.iter().any(|p| p == other.name())
+                {
+                    report.bounded.push(other.name().to_string());
+                }
+                let skipped: Vec<&str> =
+                    answered.skipped.iter().map(|s| s.feature.as_str()).collect();
+                match compare::same_shape(&expected.table, &answered.table, &skipped) {
+                    Ok(()) => answers.push((other, answered)),
+                    Err(mismatch) => report.failures.push(failure(mismatch)),
+                }
+            }
         }
     }
     match expected {
@@ -123,17 +140,22 @@ pub async fn verify_dataset(
                 .collect();
             let answers: Vec<Answer<'_>> = answers
                 .iter()
-                .map(|(executor, table)| Answer {
+                .map(|(executor, answered)| Answer {
                     path: executor.name(),
-                    table,
-                    tolerance: executor.tolerance(),
+                    table: &answered.table,
+                    tolerance: &answered.tolerance,
+                    skipped: answered
+                        .skipped
+                        .iter()
+                        .map(|s| s.feature.as_str())
+                        .collect(),
                 })
                 .collect();
             match compare::disagreements(
                 &names,
                 &dataset.keys,
                 &dataset.spine_time,
-                &expected,
+                &expected.table,
                 &answers,
                 SHOWN_PER_DATASET,
             ) {

@@ -7,7 +7,7 @@ use featc_runtime::io::{Inputs, MemoryTable};
 use datafusion::physical_plan::common::collect;
 use datafusion::physical_plan::EmptyRecordBatchStream;
 
-use super::{Executor, Pending, RunInput};
+use super::{Answered, Executor, Pending, RunInput};
 use crate::job::training_set::{SpineInput, TrainingSet};
 
 /// `job::training_set::TrainingSet`, the same job the CLI and Python run.
@@ -64,7 +64,9 @@ impl Executor for BatchExecutor {
             let batches = collect(stream)
                 .await
                 .map_err(|e| job.failure(&running, &e).to_string())?;
-            concat_batches(&schema, &batches).map_err(|e| e.to_string())
+            concat_batches(&schema, &batches)
+                .map(Answered::exact)
+                .map_err(|e| e.to_string())
         })
     }
 }

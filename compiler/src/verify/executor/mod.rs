@@ -3,6 +3,7 @@
 
 mod batch;
 mod reference;
+mod sql;
 mod stream;
 
 use std::future::Future;
@@ -16,6 +17,7 @@ use crate::ir::{FeatureId, Project};
 
 pub use batch::BatchExecutor;
 pub use reference::ReferenceExecutor;
+pub use sql::SqlExecutor;
 pub use stream::StreamExecutor;
 
 /// What a path computes: `features` of `project` over `dataset`.
@@ -26,21 +28,46 @@ pub struct RunInput<'a> {
     pub dataset: &'a Dataset,
 }
 
-/// A table or the error a path stopped with.
-pub type Pending<'a> = Pin<Box<dyn Future<Output = Result<RecordBatch, String>> + 'a>>;
+/// A path's answer or the error it stopped with.
+pub type Pending<'a> = Pin<Box<dyn Future<Output = Result<Answered, String>> + 'a>>;
+
+/// What a path answered.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub table: RecordBatch,
+    /// How its cells must match the reference's.
+    pub tolerance: Tolerance,
+    /// Requested features the path does not compute (their columns are absent).
+    pub skipped: Vec<Skipped>,
+}
+
+impl Answered {
+    /// Every feature, bit for bit.
+    pub fn exact(table: RecordBatch) -> Answered {
+        Answered {
+            table,
+            tolerance: Tolerance::Bits,
+            skipped: Vec::new(),
+        }
+    }
+}
+
+/// A feature a path leaves out, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Skipped {
+    pub feature: String,
+    pub reason: String,
+}
 
 /// One way of computing a training set.
 ///
 /// Invariant: `run` answers with the spine's columns, in the spine's order, followed
-/// by one column per requested feature, in the requested order, exactly as `featc
-/// training-set` writes them; or fails with a message naming what failed. It never
-/// panics on data, and is deterministic for a dataset (its `RunSettings` included).
+/// by one column per requested feature it computes, in the requested order, exactly
+/// as `featc training-set` writes them (the others listed in `skipped`); or fails with
+/// a message naming what failed. It never panics on data, and is deterministic for a
+/// dataset (its `RunSettings` included).
 pub trait Executor: Sync {
     /// The name a report gives this path.
     fn name(&self) -> &str;
-    /// How its cells must match the reference's.
-    fn tolerance(&self) -> Tolerance {
-        Tolerance::Bits
-    }
     fn run<'a>(&'a self, input: RunInput<'a>) -> Pending<'a>;
 }

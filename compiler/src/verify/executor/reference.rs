@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use featc_runtime::reference::{evaluate, SpineInput};
 
-use super::{Executor, Pending, RunInput};
+use super::{Answered, Executor, Pending, RunInput};
 
 /// `reference::evaluate`, per spine row, from semantics.md alone.
 pub struct ReferenceExecutor;
@@ -27,6 +27,7 @@ impl Executor for ReferenceExecutor {
                     time_column: &input.dataset.spine_time,
                 },
             )
+            .map(Answered::exact)
             .map_err(|e| e.to_string())
         })
     }

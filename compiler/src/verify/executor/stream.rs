@@ -3,7 +3,7 @@
 
 use featc_runtime::stream::{replay, ReplayOptions, Selection};
 
-use super::{Executor, Pending, RunInput};
+use super::{Answered, Executor, Pending, RunInput};
 
 /// `lower_stream` and a replay with the dataset's disorder, chunks and seed.
 pub struct StreamExecutor;
@@ -41,7 +41,7 @@ impl Executor for StreamExecutor {
                     report.metrics.late
                 ));
             }
-            Ok(table)
+            Ok(Answered::exact(table))
         })
     }
 }
