@@ -13,8 +13,10 @@ use std::process::ExitCode;
 pub mod arroyo_emit;
 pub mod build;
 pub mod check;
+pub mod diff;
 pub mod drift;
 pub mod fmt;
+pub mod git;
 pub mod history;
 pub mod import_spec;
 pub mod materialize;
@@ -51,6 +53,7 @@ pub enum Command {
     Fmt(fmt::Args),
     Stats(stats::Args),
     Drift(drift::Args),
+    Diff(diff::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::main(args),
         Command::Stats(args) => stats::main(args),
         Command::Drift(args) => drift::main(args),
+        Command::Diff(args) => diff::main(args),
     }
 }
 
