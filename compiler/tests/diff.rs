@@ -399,6 +399,19 @@ fn services_gaining_and_losing_features() {
             "gate passes"
         ])
     );
+    // Only the features' order within the view's group changed besides the addition;
+    // without it, a state directory's identity matches but its checkpoint would not
+    // load: the snapshot fingerprint holds each group's features in plan order.
+    let swapped = BASE.replace(
+        "    feature count_1h = count(*) over 1h\n    feature sum_1d   = sum(amount) over 1d\n",
+        "    feature sum_1d   = sum(amount) over 1d\n    feature count_1h = count(*) over 1h\n",
+    );
+    assert_eq!(diff_of(BASE, &swapped), ProjectDiff::default());
+    let dir = featc::diff::state_dir::check(&compile(BASE), &compile(&swapped));
+    assert!(
+        matches!(dir, StateDirectory::CheckpointRefused { .. }),
+        "{dir:?}"
+    );
 }
 
 #[test]

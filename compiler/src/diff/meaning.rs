@@ -57,7 +57,8 @@ pub struct Meaning {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Body {
-    Aggregate(AggregateMeaning),
+    /// Boxed: it is several times the size of a derived feature's.
+    Aggregate(Box<AggregateMeaning>),
     Derived(DerivedMeaning),
 }
 
@@ -201,7 +202,7 @@ fn aggregate(
     };
     let meaning = Meaning {
         result: ty(feature.ty.name(), view.can_be_null(feature)),
-        body: Body::Aggregate(AggregateMeaning {
+        body: Body::Aggregate(Box::new(AggregateMeaning {
             agg,
             arg: text(&inlined[0]),
             filter: text(&inlined[1]),
@@ -226,7 +227,7 @@ fn aggregate(
                     .collect(),
             },
             source: source_meaning(source, &read),
-        }),
+        })),
     };
     let untyped = |e: Option<&Expr>| e.map(canon::untyped);
     Ok(Definition {

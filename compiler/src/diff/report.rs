@@ -14,8 +14,10 @@ pub struct ProjectDiff {
     pub features: Vec<OwnerChanges>,
     pub services: ServiceChanges,
     pub online: OnlineState,
-    /// Changes to sources (and freshness contracts) that change no feature's value:
-    /// locations, topics, freshness, columns no feature reads; informational.
+    /// Every change to a source (and to a view's freshness contract), informational:
+    /// locations, topics and freshness change no value; a column's type, the lateness,
+    /// delay or time column change the meaning of the features that read them, and are
+    /// among those features' reasons too.
     pub sources: Vec<Note>,
     /// Docs, owners and tags, and features moved between views: informational.
     pub metadata: Vec<Note>,

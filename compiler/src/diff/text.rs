@@ -16,7 +16,7 @@ pub fn render(d: &ProjectDiff, old: &str, new: &str) -> String {
     online(&mut out, d);
     notes(
         &mut out,
-        "sources (informational: no value changes by these alone)",
+        "sources (informational; where one changes a feature's meaning, it is among that feature's reasons above)",
         &d.sources,
     );
     notes(
