@@ -152,6 +152,13 @@ fn marketplace_a_where_and_a_removed_feature() {
     insta::assert_snapshot!("marketplace_text", stdout(&o));
     let o = featc_in(&dir, &["diff", "old", "new", "--format", "json"]);
     insta::assert_snapshot!("marketplace_json", stdout(&o));
+    // docs/diff.md shows this very document.
+    let docs = std::fs::read_to_string(root().join("docs/diff.md")).expect("docs");
+    let start = docs.find("```json\n").expect("a json example") + "```json\n".len();
+    let end = start + docs[start..].find("```").expect("its end");
+    let shown: serde_json::Value = serde_json::from_str(&docs[start..end]).expect("json");
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(shown, printed, "docs/diff.md's JSON example is not what featc prints");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
