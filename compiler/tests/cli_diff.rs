@@ -158,7 +158,10 @@ fn marketplace_a_where_and_a_removed_feature() {
     let end = start + docs[start..].find("```").expect("its end");
     let shown: serde_json::Value = serde_json::from_str(&docs[start..end]).expect("json");
     let printed: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    assert_eq!(shown, printed, "docs/diff.md's JSON example is not what featc prints");
+    assert_eq!(
+        shown, printed,
+        "docs/diff.md's JSON example is not what featc prints"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -532,6 +532,85 @@ fn a_location_change_is_a_source_note() {
             "topic none -> 'tx' format json"
         ])
     );
+    // Where data comes from is not part of a server's state either.
+    let moved = edit(&[("file \"tx.csv\"", "file \"tx2.csv\"")]);
+    let dir = featc::diff::state_dir::check(&compile(BASE), &compile(&moved));
+    assert_eq!(dir, StateDirectory::Reused);
+}
+
+/// The reasons of `name`'s change from `BASE` to `BASE` edited.
+fn reasons_of(edits: &[(&str, &str)], name: &str) -> Vec<String> {
+    let d = diff_of(BASE, &edit(edits));
+    d.features
+        .iter()
+        .flat_map(|o| &o.changed)
+        .find(|c| c.name == name)
+        .map(|c| c.reasons.clone())
+        .unwrap_or_else(|| panic!("{name} did not change: {:?}", summary(&d)))
+}
+
+#[test]
+fn each_part_of_an_aggregation_has_its_reason() {
+    let sum = "feature sum_1d   = sum(amount) over 1d";
+    for (to, expected) in [
+        (
+            "feature sum_1d   = avg(amount) over 1d",
+            &["aggregation sum -> avg", "result type float64 -> float64?"][..],
+        ),
+        (
+            "feature sum_1d   = sum(amount * 2) over 1d",
+            &["argument `amount` -> `amount * 2`"],
+        ),
+        (
+            "feature sum_1d   = sum(amount) where n > 1 over 1d",
+            &["where added: `n > 1`"],
+        ),
+        (
+            "feature sum_1d   = sum(amount) over 1d offset 1h",
+            &["offset none -> 1h"],
+        ),
+        (
+            "feature sum_1d   = sum(amount) over 1d exclusive",
+            &["exclusive end added"],
+        ),
+        ("feature sum_1d   = sum(amount)", &["window 1d -> lifetime"]),
+        (
+            "feature sum_1d   = percentile(amount, 0.9) over 1d",
+            &[
+                "aggregation sum -> percentile(0.9)",
+                "result type float64 -> float64?",
+            ],
+        ),
+    ] {
+        assert_eq!(reasons_of(&[(sum, to)], "sum_1d"), lines(expected), "{to}");
+    }
+    assert_eq!(
+        reasons_of(
+            &[(
+                "feature avg_1d   = sum_1d / count_1h",
+                "feature avg_1d   = sum_1d / (count_1h + 1)"
+            )],
+            "avg_1d"
+        ),
+        lines(&["expression `sum_1d / count_1h` -> `sum_1d / (count_1h + 1)`"])
+    );
+    assert_eq!(
+        reasons_of(
+            &[("    feature avg_1d", "    ttl 30d\n    feature avg_1d")],
+            "count_1h"
+        ),
+        lines(&["view ttl none -> 30d", "result type int64 -> int64?"])
+    );
+    assert_eq!(
+        reasons_of(
+            &[(
+                "feature avg_1d   = sum_1d / count_1h",
+                "feature avg_1d   = avg(amount) over 1d"
+            )],
+            "avg_1d"
+        ),
+        lines(&["was a derived feature, now an aggregation"])
+    );
 }
 
 #[test]
