@@ -202,7 +202,7 @@ fn a_let_nobody_reads_changes_nothing() {
 fn a_view_where_changes_every_aggregation_of_the_view() {
     let d = diff_of(BASE, &edit(&[("amount >= 0\n", "amount > 0\n")]));
     let view_where =
-        "view where `(amount is null) or (amount >= 0)` -> `(amount is null) or (amount > 0)`";
+        "view where changed: `(amount is null) or (amount >= 0)` -> `(amount is null) or (amount > 0)`";
     assert_eq!(
         summary(&d),
         lines(&[
@@ -227,7 +227,7 @@ fn a_feature_where_changes_that_feature() {
     assert_eq!(
         summary(&d),
         lines(&[
-            "changed spend.cat_last: where `not big` -> `category != 'x'`",
+            "changed spend.cat_last: where changed: `not big` -> `category != 'x'`",
             "service s2: changed [cat_last] lost [] gained []",
             "online spend: rebuild [cat_last changed] no rebuild []",
             "gate fails",
@@ -559,7 +559,7 @@ fn each_part_of_an_aggregation_has_its_reason() {
         ),
         (
             "feature sum_1d   = sum(amount * 2) over 1d",
-            &["argument `amount` -> `amount * 2`"],
+            &["argument changed: `amount` -> `amount * 2`"],
         ),
         (
             "feature sum_1d   = sum(amount) where n > 1 over 1d",
@@ -592,7 +592,7 @@ fn each_part_of_an_aggregation_has_its_reason() {
             )],
             "avg_1d"
         ),
-        lines(&["expression `sum_1d / count_1h` -> `sum_1d / (count_1h + 1)`"])
+        lines(&["expression changed: `sum_1d / count_1h` -> `sum_1d / (count_1h + 1)`"])
     );
     assert_eq!(
         reasons_of(

@@ -37,6 +37,7 @@ pub struct Args {
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// The report for people.
     Text,
     /// A versioned JSON document (`diff_version`: 1) of the same report.
     Json,
@@ -84,6 +85,10 @@ fn sides(args: &Args) -> Result<(Side, Side), ExitCode> {
         (None, _) => Err(super::fail(
             "give two projects, OLD and NEW (folders or .feat files), or --git REV [PROJECT]",
         )),
+        (Some(rev), _) if rev.starts_with('-') => {
+            // Never handed to git, where it would read as an option.
+            Err(super::fail(format!("`{rev}` is not a revision")))
+        }
         (Some(rev), paths) if paths.len() <= 1 => {
             let project = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
             let raw = super::git::read_revision(rev, &project).map_err(super::fail)?;

@@ -153,7 +153,7 @@ fn entity(a: &EntityMeaning, b: &EntityMeaning, out: &mut Vec<String>) {
 
 fn expression(what: &str, a: &Option<String>, b: &Option<String>, out: &mut Vec<String>) {
     match (a, b) {
-        (Some(x), Some(y)) if x != y => out.push(format!("{what} `{x}` -> `{y}`")),
+        (Some(x), Some(y)) if x != y => out.push(format!("{what} changed: `{x}` -> `{y}`")),
         (None, Some(y)) => out.push(format!("{what} added: `{y}`")),
         (Some(x), None) => out.push(format!("{what} removed: `{x}`")),
         _ => {}
