@@ -660,3 +660,57 @@ fn the_text_report_of_a_window_change() {
     );
     insta::assert_snapshot!(text::render(&d, "old", "new"));
 }
+
+/// The repository's projects: examples, acceptance cases, the functions project.
+fn repository_projects() -> Vec<Vec<SourceFile>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut dirs = vec![
+        root.join("examples/fraud"),
+        root.join("examples/delivery"),
+        root.join("tests/functions"),
+    ];
+    for entry in std::fs::read_dir(root.join("tests/cases")).expect("cases") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            dirs.push(path);
+        }
+    }
+    dirs.iter()
+        .map(|d| featc::files::read_project(&[d.clone()]).expect("reads"))
+        .collect()
+}
+
+#[test]
+fn every_repository_project_against_itself_reformatted_and_reordered_is_no_change() {
+    for files in repository_projects() {
+        let name = files[0].name.clone();
+        let project = featc::compile(&files).expect("compiles");
+        assert_eq!(
+            diff(&project, &project).expect("diffs"),
+            ProjectDiff::default(),
+            "{name}"
+        );
+        // Reformatted, and the files in the other order.
+        let formatted = featc::fmt::format_files(&files).expect("formats");
+        let mut again: Vec<SourceFile> = files
+            .iter()
+            .zip(formatted)
+            .map(|(f, text)| SourceFile {
+                name: f.name.clone(),
+                text,
+            })
+            .collect();
+        again.reverse();
+        let other = featc::compile(&again).expect("compiles");
+        assert_eq!(
+            diff(&project, &other).expect("diffs"),
+            ProjectDiff::default(),
+            "{name}"
+        );
+        assert_eq!(
+            featc::diff::state_dir::check(&project, &project),
+            StateDirectory::Reused,
+            "{name}"
+        );
+    }
+}
