@@ -676,7 +676,7 @@ fn repository_projects() -> Vec<Vec<SourceFile>> {
         }
     }
     dirs.iter()
-        .map(|d| featc::files::read_project(&[d.clone()]).expect("reads"))
+        .map(|d| featc::files::read_project(std::slice::from_ref(d)).expect("reads"))
         .collect()
 }
 
