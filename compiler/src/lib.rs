@@ -13,6 +13,7 @@
 pub mod check;
 pub mod decode;
 pub mod diagnostics;
+pub mod diff;
 pub mod emit;
 pub mod files;
 pub mod fmt;

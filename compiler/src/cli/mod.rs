@@ -13,8 +13,10 @@ use std::process::ExitCode;
 pub mod arroyo_emit;
 pub mod build;
 pub mod check;
+pub mod diff;
 pub mod drift;
 pub mod fmt;
+pub mod git;
 pub mod history;
 pub mod import_spec;
 pub mod materialize;
@@ -53,6 +55,7 @@ pub enum Command {
     Stats(stats::Args),
     Drift(drift::Args),
     Verify(verify::Args),
+    Diff(diff::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -69,6 +72,7 @@ pub fn main() -> ExitCode {
         Command::Stats(args) => stats::main(args),
         Command::Drift(args) => drift::main(args),
         Command::Verify(args) => verify::main(args),
+        Command::Diff(args) => diff::main(args),
     }
 }
 

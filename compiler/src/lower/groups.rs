@@ -364,8 +364,14 @@ fn new_group(project: &Project, view: &View) -> Result<GroupPlan, PlanError> {
 }
 
 /// `expr` with every reference to a let replaced by the let's own expression (a let
-/// sees only the lets declared before it, as `check` resolved it).
-fn inline_lets(expr: &Expr, lets: &[Let], depth: usize, view: &str) -> Result<Expr, PlanError> {
+/// sees only the lets declared before it, as `check` resolved it). `featc diff` uses
+/// it too, so a feature's meaning inlines lets exactly as the plan does.
+pub(crate) fn inline_lets(
+    expr: &Expr,
+    lets: &[Let],
+    depth: usize,
+    view: &str,
+) -> Result<Expr, PlanError> {
     if depth > MAX_LET_DEPTH {
         return Err(PlanError::LetsTooDeep {
             view: view.to_string(),

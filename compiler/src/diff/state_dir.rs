@@ -1,0 +1,54 @@
+//! Would `featc serve --state DIR` reuse a directory the old project's server wrote?
+//! Answered with the server's own checks, not a copy of them: both projects are
+//! lowered to the stream graph `featc serve` builds (every feature), then
+//! - the directory's identity (`featc_server::durable::Identity::of` and
+//!   `difference`, what `StateDir::open` compares) must match, and
+//! - a checkpoint the old graph took must load into the new one
+//!   (`featc_server::durable::snapshot::restore`, which checks the runtime's snapshot
+//!   fingerprint: every group's plan and its features' order, the sources read).
+//!
+//! Both sides are taken under the same (default) serve options; a checkpoint taken
+//! under other `--late`/`--min-lateness` options is refused by `featc serve` alone.
+
+use featc_runtime::ir::Project;
+use featc_runtime::stream::{Options, StreamGraph, StreamRuntime};
+use featc_server::durable::{snapshot, Identity};
+
+use super::report::StateDirectory;
+use crate::lower::{groups::plan_groups, stream::lower_stream_plan};
+
+/// The verdict for a state directory of `old`'s server, opened by `new`'s.
+pub fn check(old: &Project, new: &Project) -> StateDirectory {
+    match verdict(old, new) {
+        Ok(v) => v,
+        Err(message) => StateDirectory::Unknown { message },
+    }
+}
+
+fn verdict(old: &Project, new: &Project) -> Result<StateDirectory, String> {
+    let (before, now) = (graph(old)?, graph(new)?);
+    let difference = Identity::of(&before)?.difference(&Identity::of(&now)?);
+    if !difference.is_empty() {
+        return Ok(StateDirectory::Refused {
+            changed: difference.changed,
+            added: difference.added,
+            removed: difference.removed,
+        });
+    }
+    let options = Options::default();
+    let taken = StreamRuntime::with_options(before, options.clone())
+        .map_err(|e| e.to_string())?
+        .snapshot()
+        .map_err(|e| e.to_string())?;
+    Ok(match snapshot::restore(now, options, &taken) {
+        Ok(_) => StateDirectory::Reused,
+        Err(message) => StateDirectory::CheckpointRefused { message },
+    })
+}
+
+/// The graph `featc serve` runs for a project (cli/serve.rs: every feature).
+fn graph(p: &Project) -> Result<StreamGraph, String> {
+    let features = p.all_features();
+    let plan = plan_groups(p, &features).map_err(|e| e.to_string())?;
+    lower_stream_plan(p, plan, &features).map_err(|e| e.to_string())
+}
