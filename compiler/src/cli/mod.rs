@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 pub mod arroyo_emit;
 pub mod build;
+pub mod catalog;
 pub mod check;
 pub mod drift;
 pub mod fmt;
@@ -51,6 +52,7 @@ pub enum Command {
     Fmt(fmt::Args),
     Stats(stats::Args),
     Drift(drift::Args),
+    Catalog(catalog::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -66,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::main(args),
         Command::Stats(args) => stats::main(args),
         Command::Drift(args) => drift::main(args),
+        Command::Catalog(args) => catalog::main(args),
     }
 }
 
