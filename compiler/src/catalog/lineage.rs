@@ -131,7 +131,7 @@ pub(crate) fn direct_reads<'e>(
 
 /// The expressions a view's aggregate reads: the view's `where`, its argument and
 /// its own `where`.
-pub(crate) fn aggregate_exprs<'v>(v: &'v View, f: usize) -> Vec<&'v Expr> {
+pub(crate) fn aggregate_exprs(v: &View, f: usize) -> Vec<&Expr> {
     let mut out: Vec<&Expr> = v.filter.iter().collect();
     if let Some(a) = v.features.get(f).and_then(|f| f.aggregate()) {
         out.extend(a.arg.iter());
