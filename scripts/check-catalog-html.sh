@@ -36,7 +36,8 @@ FEATC="$TARGET_DIR/debug/featc"
 check_page() {
     local name="$1" html="$2" json="$3" query="$4"
     local dom="$WORK/$name.$RANDOM.dom.html"
-    # A fresh profile per run: chromium keeps nothing between pages.
+    # A profile of its own in the temporary folder: the user's chromium profile is
+    # neither read nor written.
     chromium --headless --no-sandbox --disable-gpu --no-first-run \
         --user-data-dir="$WORK/profile" --virtual-time-budget=2000 \
         --dump-dom "file://$html#q=$query" > "$dom" 2> "$WORK/chromium.log" \

@@ -130,6 +130,8 @@ source pay {
 entity user { key user_id: int64 }
 
 /// Spending.
+///
+/// Second paragraph.
 view spend from pay by user {
     where country != 'XX'
     let cents = amount * 100
@@ -320,6 +322,10 @@ fn user_text_is_escaped_in_the_page() {
     assert!(html.contains("risk &lt;team&gt; &amp; co"));
     assert!(html.contains("&lt;b&gt;money&lt;/b&gt;"));
     assert!(!html.contains("<b>money"));
+    // A blank doc line separates paragraphs.
+    assert!(
+        html.contains("<p class=\"doc\">Spending.</p>\n<p class=\"doc\">Second paragraph.</p>\n")
+    );
     // The page has one script, its own.
     assert_eq!(html.matches("<script").count(), 1);
     // Markdown keeps the doc readable but never as HTML.

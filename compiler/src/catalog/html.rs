@@ -346,12 +346,15 @@ fn entry(kind: &str, index: usize, name: &str, about: &About, facts: Facts) -> S
         "<h3><span class=\"kind\">{kind}</span><code>{}</code></h3>",
         escape(name)
     );
-    if !about.doc.is_empty() {
-        let _ = writeln!(
-            out,
-            "<p class=\"doc\">{}</p>",
-            escape(&about.doc.join("\n"))
-        );
+    // A blank `///` line separates paragraphs, as it does in Markdown.
+    for paragraph in about.doc.split(|line| line.trim().is_empty()) {
+        if !paragraph.is_empty() {
+            let _ = writeln!(
+                out,
+                "<p class=\"doc\">{}</p>",
+                escape(&paragraph.join("\n"))
+            );
+        }
     }
     out.push_str("<dl>\n");
     if let Some(o) = &about.owner {
