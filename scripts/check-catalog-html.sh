@@ -6,7 +6,7 @@
 # the ready marker is set and no JS error was recorded, the search hid exactly the
 # entries whose name, doc, owner and tags do not hold every word of the query
 # (match-count says how many stayed), and the lineage graph has one node per
-# feature. chromium comes from scripts/services/install. scripts/test runs this
+# feature, dimmed when the search hid its entry. chromium comes from scripts/services/install. scripts/test runs this
 # after scripts/check-arroyo-udfs.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,6 +86,11 @@ features = [f["name"] for f in catalog["features"]]
 nodes = [htmllib.unescape(n) for n in re.findall(r'<g class="node feature [^"]*" data-name="([^"]*)"', dom)]
 if nodes != features:
     fail(f"the graph's feature nodes {nodes} are not the features {features}")
+# The search dims the graph's nodes of the features it hid, and only those.
+shown_features = [a for a in visible if 'data-kind="feature"' in a]
+dimmed = re.findall(r'<g class="node feature [^"]* dim" data-name=', dom)
+if len(dimmed) != len(features) - len(shown_features):
+    fail(f"{len(dimmed)} feature nodes dimmed, expected {len(features) - len(shown_features)}")
 print(f"check-catalog-html: {name} (#q={query}): {expected} of {total} entries, {len(nodes)} feature nodes", file=sys.stderr)
 PY
 }

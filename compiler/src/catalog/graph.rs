@@ -97,11 +97,13 @@ pub fn graph(p: &Project) -> Graph {
         .collect();
     for (i, &id) in all.iter().enumerate() {
         let f = p.feature(id);
-        let kind = match f.kind {
-            FeatureKind::Aggregate(_) => NodeKind::Aggregate,
-            FeatureKind::Derived(_) => NodeKind::Derived,
+        // A derived feature stands right of the aggregates even when it reads only
+        // request fields, so each column holds one kind.
+        let (kind, layer) = match f.kind {
+            FeatureKind::Aggregate(_) => (NodeKind::Aggregate, aggregate_layer),
+            FeatureKind::Derived(_) => (NodeKind::Derived, aggregate_layer + 1),
         };
-        nodes.push(node(kind, &f.name, format!("feature-{i}"), aggregate_layer));
+        nodes.push(node(kind, &f.name, format!("feature-{i}"), layer));
     }
     for (i, &id) in all.iter().enumerate() {
         let me = first + i;

@@ -9,6 +9,12 @@ window.onerror = function (message) {
   var entries = Array.prototype.slice.call(document.querySelectorAll(".entry"));
   var sections = Array.prototype.slice.call(document.querySelectorAll("section.kind"));
   var nodes = Array.prototype.slice.call(document.querySelectorAll("#lineage-graph .node"));
+  var edges = Array.prototype.slice.call(document.querySelectorAll("#lineage-graph .edge"));
+
+  function hidden(anchor) {
+    var target = document.getElementById(anchor);
+    return target !== null && target.hidden;
+  }
 
   function apply() {
     var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
@@ -22,12 +28,22 @@ window.onerror = function (message) {
     sections.forEach(function (section) {
       section.hidden = section.querySelector(".entry:not([hidden])") === null;
     });
+    // The graph keeps every node, dimming those of hidden entries and the edges
+    // between two of them: what a match reads and what reads it stay in view.
+    var searching = terms.length > 0;
     nodes.forEach(function (node) {
-      var target = document.getElementById(node.getAttribute("data-anchor"));
-      var dim = terms.length > 0 && target !== null && target.hidden;
-      node.setAttribute("class", node.getAttribute("class").replace(/ dim$/, "") + (dim ? " dim" : ""));
+      dim(node, searching && hidden(node.getAttribute("data-anchor")));
+    });
+    edges.forEach(function (edge) {
+      var off = hidden(edge.getAttribute("data-from")) && hidden(edge.getAttribute("data-to"));
+      dim(edge, searching && off);
     });
     count.textContent = String(shown);
+  }
+
+  function dim(element, on) {
+    var base = element.getAttribute("class").replace(/ dim$/, "");
+    element.setAttribute("class", on ? base + " dim" : base);
   }
 
   function fromHash() {
