@@ -7,10 +7,13 @@ use std::process::ExitCode;
 
 use featc::catalog;
 
-/// Write the catalog of a project: sources, entities, views, features, requests
-/// and services with their doc comments, owners, tags, types, windows and ttls, and
-/// each feature's lineage (the source columns and lets it reads, the features and
-/// request fields a derived feature reads, the services that serve it).
+/// Write a project's catalog: every declaration with its docs, owner, tags and lineage.
+///
+/// Sources, entities, views, features, requests and services with their doc
+/// comments, owners, tags, types, windows and ttls, and each feature's lineage (the
+/// source columns and lets it reads, the features and request fields a derived
+/// feature reads, the services that serve it), as Markdown, JSON, or one
+/// self-contained HTML page with a search box and a lineage graph (docs/catalog.md).
 ///
 /// Exits with 0, 1 when the project has errors (all of them are printed), 2 on usage
 /// or IO errors.
@@ -22,6 +25,7 @@ pub struct Args {
     /// `.feat` files, or folders searched recursively for `*.feat` files.
     #[arg(value_name = "PROJECT", required = true)]
     pub projects: Vec<PathBuf>,
+    /// Markdown for a wiki, JSON for tools, or one HTML page to publish.
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: Format,
     /// Write the catalog to FILE instead of stdout.
