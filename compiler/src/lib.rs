@@ -10,6 +10,7 @@
 // Bad input must never panic: errors are values (see ARCHITECTURE.md, Invariants).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod catalog;
 pub mod check;
 pub mod decode;
 pub mod diagnostics;

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 pub mod arroyo_emit;
 pub mod build;
+pub mod catalog;
 pub mod check;
 pub mod diff;
 pub mod drift;
@@ -56,6 +57,7 @@ pub enum Command {
     Drift(drift::Args),
     Verify(verify::Args),
     Diff(diff::Args),
+    Catalog(catalog::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -73,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Drift(args) => drift::main(args),
         Command::Verify(args) => verify::main(args),
         Command::Diff(args) => diff::main(args),
+        Command::Catalog(args) => catalog::main(args),
     }
 }
 

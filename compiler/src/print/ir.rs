@@ -3,7 +3,8 @@
 
 use crate::check::durations::display as duration;
 use featc_runtime::ir::{
-    AggKind, Column, Expr, ExprKind, Feature, FeatureId, FeatureKind, Literal, Meta, Project, View,
+    AggKind, Aggregate, Column, Expr, ExprKind, Feature, FeatureId, FeatureKind, Literal, Meta,
+    Project, View,
 };
 use std::fmt::Write;
 
@@ -124,38 +125,13 @@ fn view(out: &mut String, p: &Project, v: &View) {
             }
         };
         let (f, a) = f;
-        let arg = match (&a.arg, a.agg) {
-            (None, AggKind::CountStar) => "*".to_string(),
-            (Some(a), _) => top(a),
-            (None, _) => String::new(),
-        };
-        let parameters = a
-            .agg
-            .parameters()
-            .map_or(String::new(), |p| format!(", {p}"));
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "  feature {}: {} = {}({arg}{parameters})",
+            "  feature {}: {} = {}",
             name(&f.name),
             feature_type(v, f),
-            a.agg.name()
+            aggregate(a)
         );
-        if let Some(filter) = &a.filter {
-            let _ = write!(out, " where {}", top(filter));
-        }
-        match a.window_us {
-            Some(w) => {
-                let _ = write!(out, " over {}", duration(w));
-                if a.offset_us != 0 {
-                    let _ = write!(out, " offset {}", duration(a.offset_us));
-                }
-                if a.exclusive_end {
-                    out.push_str(" exclusive");
-                }
-                out.push('\n');
-            }
-            None => out.push_str(" lifetime\n"),
-        }
     }
     if let Some(f) = v.freshness_us {
         let _ = writeln!(out, "  freshness {}", duration(f));
@@ -164,6 +140,37 @@ fn view(out: &mut String, p: &Project, v: &View) {
         let _ = writeln!(out, "  ttl {}", duration(ttl));
     }
     owner_tags(out, &v.meta);
+}
+
+/// An aggregation as written after `=`: `sum(amount) where not food over 7d`,
+/// `count(*) lifetime` (the catalog shows features this way too).
+pub fn aggregate(a: &Aggregate) -> String {
+    let arg = match (&a.arg, a.agg) {
+        (None, AggKind::CountStar) => "*".to_string(),
+        (Some(a), _) => top(a),
+        (None, _) => String::new(),
+    };
+    let parameters = a
+        .agg
+        .parameters()
+        .map_or(String::new(), |p| format!(", {p}"));
+    let mut out = format!("{}({arg}{parameters})", a.agg.name());
+    if let Some(filter) = &a.filter {
+        let _ = write!(out, " where {}", top(filter));
+    }
+    match a.window_us {
+        Some(w) => {
+            let _ = write!(out, " over {}", duration(w));
+            if a.offset_us != 0 {
+                let _ = write!(out, " offset {}", duration(a.offset_us));
+            }
+            if a.exclusive_end {
+                out.push_str(" exclusive");
+            }
+        }
+        None => out.push_str(" lifetime"),
+    }
+    out
 }
 
 /// A feature's output type: nullable unless empty windows give 0 and no ttl applies.

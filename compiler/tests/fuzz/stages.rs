@@ -1,7 +1,7 @@
-//! Every stage after `check`, in process, on one project: the printers, the feature
-//! plan and its invariants, both lowerings, the stream graph's JSON round trip, and
-//! on a small dataset the batch training set and the streaming replay, which must
-//! agree. Each stage runs on the `Clock`, which the watchdog listens to.
+//! Every stage after `check`, in process, on one project: the printers and the
+//! catalog, the feature plan and its invariants, both lowerings, the stream graph's
+//! JSON round trip, and on a small dataset the batch training set and the streaming
+//! replay, which must agree. Each stage runs on the `Clock`, which the watchdog listens to.
 
 use featc::lower::batch::LowerError;
 use featc::SourceFile;
@@ -66,6 +66,15 @@ fn stages(
         }
     };
     clock.stage("print ir", || featc::print::ir::print_project(&project));
+    let json = clock.stage("catalog", || {
+        let c = featc::catalog::catalog(&project);
+        featc::catalog::markdown::render(&c);
+        featc::catalog::html::render(&c);
+        featc::catalog::json::render(&c)
+    });
+    if let Err(e) = json {
+        return Err(format!("the catalog's JSON failed: {e}"));
+    }
     let features = project.all_features();
     let plan = clock
         .stage("plan", || {
