@@ -61,7 +61,10 @@ fn json_report() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(report["paths"], serde_json::json!(["batch", "stream", "sql"]));
+    assert_eq!(
+        report["paths"],
+        serde_json::json!(["batch", "stream", "sql"])
+    );
     // The delivery example's list features have no SQL: said, not compared.
     let left_out = datasets_left_out(&report);
     assert!(
@@ -73,10 +76,7 @@ fn json_report() {
     assert_eq!(datasets[0]["label"], "generated case 1");
     assert_eq!(datasets[0]["disagreeing_cells"], 0);
     assert!(datasets[0]["spine_rows"].as_u64().expect("rows") > 0);
-    assert_eq!(
-        report["notes"][0],
-        "your data: not read (--generated-only)"
-    );
+    assert_eq!(report["notes"][0], "your data: not read (--generated-only)");
 }
 
 fn datasets_left_out(report: &serde_json::Value) -> Vec<String> {
@@ -93,8 +93,14 @@ fn without_sql() {
     let out = featc(&["verify", "examples/fraud", "--cases", "1", "--no-sql", "-q"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    assert!(text.starts_with("featc verify: reference vs batch, stream on 2 datasets\n"), "{text}");
-    assert!(text.ends_with("every path agrees with the reference, bit for bit\n"), "{text}");
+    assert!(
+        text.starts_with("featc verify: reference vs batch, stream on 2 datasets\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("every path agrees with the reference, bit for bit\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -133,9 +139,17 @@ fn usage_and_project_errors() {
         "-q",
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("/nonexistent/tx.csv"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/nonexistent/tx.csv"),
+        "{}",
+        stderr(&out)
+    );
     let out = featc(&["verify", "examples/fraud", "--features", "no_such", "-q"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = featc(&["verify", "compiler/tests/diagnostics/E0001_syntax.feat", "-q"]);
+    let out = featc(&[
+        "verify",
+        "compiler/tests/diagnostics/E0001_syntax.feat",
+        "-q",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }

@@ -332,7 +332,11 @@ fn a_state_of_other_features_is_refused_naming_them() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    assert_ne!(changed.trim_end(), features.trim_end(), "the window was edited");
+    assert_ne!(
+        changed.trim_end(),
+        features.trim_end(),
+        "the window was edited"
+    );
     std::fs::write(project.join("features.feat"), changed).expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
         .arg("serve")

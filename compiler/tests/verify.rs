@@ -179,7 +179,11 @@ fn corrupt(table: &RecordBatch, feature: &str) -> RecordBatch {
         .find(|r| column.is_valid(*r))
         .expect("a value");
     let changed: Int64Array = (0..column.len())
-        .map(|r| column.is_valid(r).then(|| column.value(r) + i64::from(r == first)))
+        .map(|r| {
+            column
+                .is_valid(r)
+                .then(|| column.value(r) + i64::from(r == first))
+        })
         .collect();
     let mut columns: Vec<ArrayRef> = table.columns().to_vec();
     columns[i] = Arc::new(changed);
@@ -311,13 +315,17 @@ view browsing from clicks by user {
 fn times(batch: &RecordBatch, name: &str) -> Vec<Option<i64>> {
     let c = batch.column_by_name(name).expect("column");
     let c = c.as_primitive::<TimestampMicrosecondType>();
-    (0..c.len()).map(|r| c.is_valid(r).then(|| c.value(r))).collect()
+    (0..c.len())
+        .map(|r| c.is_valid(r).then(|| c.value(r)))
+        .collect()
 }
 
 fn ints(batch: &RecordBatch, name: &str) -> Vec<Option<i64>> {
     let c = batch.column_by_name(name).expect("column");
     let c = c.as_primitive::<Int64Type>();
-    (0..c.len()).map(|r| c.is_valid(r).then(|| c.value(r))).collect()
+    (0..c.len())
+        .map(|r| c.is_valid(r).then(|| c.value(r)))
+        .collect()
 }
 
 #[test]
@@ -337,7 +345,11 @@ fn generated_cases_reach_the_boundaries() {
             .collect();
         let spine: Vec<(Option<i64>, i64)> = ints(&d.spine, "user_id")
             .into_iter()
-            .zip(times(&d.spine, "ts").into_iter().map(|t| t.expect("spine time")))
+            .zip(
+                times(&d.spine, "ts")
+                    .into_iter()
+                    .map(|t| t.expect("spine time")),
+            )
             .collect();
         let event_set: HashSet<(Option<i64>, i64)> = events.iter().copied().collect();
         at_window_start += spine
@@ -358,12 +370,19 @@ fn generated_cases_reach_the_boundaries() {
         let keys: HashSet<Option<i64>> = events.iter().map(|(k, _)| *k).collect();
         unseen += spine.iter().filter(|(k, _)| !keys.contains(k)).count();
         // Both sources are generated, with their own columns.
-        let (_, clicks) = d.sources.iter().find(|(n, _)| n == "clicks").expect("clicks");
+        let (_, clicks) = d
+            .sources
+            .iter()
+            .find(|(n, _)| n == "clicks")
+            .expect("clicks");
         assert!(clicks[0].schema().index_of("page").is_ok());
         assert!(d.settings.disorder_us <= 5_000_000 + 60_000_000);
     }
     for (what, n) in [
-        ("spine rows exactly 1h after an event of their key", at_window_start),
+        (
+            "spine rows exactly 1h after an event of their key",
+            at_window_start,
+        ),
         ("spine rows at an event of their key", at_event),
         ("events tying with another's time", ties),
         ("nulls in nullable columns", nulls),
@@ -401,5 +420,8 @@ fn the_same_seed_gives_the_same_cases() {
     }
     let other = generated_case(&project, &features, 1, 6, "ts").expect("case");
     let first = generated_case(&project, &features, 1, 5, "ts").expect("case");
-    assert_ne!(other.sources[0].1, first.sources[0].1, "another seed, other events");
+    assert_ne!(
+        other.sources[0].1, first.sources[0].1,
+        "another seed, other events"
+    );
 }

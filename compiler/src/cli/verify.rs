@@ -93,14 +93,11 @@ pub fn main(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let features = match featc::job::select_features(
-        &project,
-        args.service.as_deref(),
-        &args.features,
-    ) {
-        Ok(f) => f,
-        Err(e) => return super::fail(e),
-    };
+    let features =
+        match featc::job::select_features(&project, args.service.as_deref(), &args.features) {
+            Ok(f) => f,
+            Err(e) => return super::fail(e),
+        };
     let inputs: Inputs = match source_bindings(&args.sources, &project) {
         Ok(paths) => paths.into(),
         Err(e) => return super::fail(e),
@@ -152,7 +149,9 @@ pub fn main(args: Args) -> ExitCode {
     };
     progress.finish();
     if args.generated_only {
-        report.notes.insert(0, "your data: not read (--generated-only)".into());
+        report
+            .notes
+            .insert(0, "your data: not read (--generated-only)".into());
     } else if !missing.is_empty() {
         report.notes.insert(
             0,

@@ -208,8 +208,7 @@ pub fn same_cell(
     if a.is_null(r) {
         return true;
     }
-    if let (Tolerance::Folds { relative, windows }, DataType::Float64) =
-        (tolerance, a.data_type())
+    if let (Tolerance::Folds { relative, windows }, DataType::Float64) = (tolerance, a.data_type())
     {
         let (x, y) = (
             a.as_primitive::<Float64Type>().value(r),
@@ -217,14 +216,7 @@ pub fn same_cell(
         );
         if let Some(w) = windows.get(feature) {
             let at = |v: &[f64]| v.get(r).copied().unwrap_or(0.0);
-            return within(
-                w.agg,
-                x,
-                y,
-                at(&w.count),
-                at(&w.abs_sum),
-                at(&w.square_sum),
-            );
+            return within(w.agg, x, y, at(&w.count), at(&w.abs_sum), at(&w.square_sum));
         }
         return x == y
             || (x.is_nan() && y.is_nan())

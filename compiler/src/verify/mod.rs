@@ -122,8 +122,11 @@ pub async fn verify_dataset(
                 {
                     report.bounded.push(other.name().to_string());
                 }
-                let skipped: Vec<&str> =
-                    answered.skipped.iter().map(|s| s.feature.as_str()).collect();
+                let skipped: Vec<&str> = answered
+                    .skipped
+                    .iter()
+                    .map(|s| s.feature.as_str())
+                    .collect();
                 match compare::same_shape(&expected.table, &answered.table, &skipped) {
                     Ok(()) => answers.push((other, answered)),
                     Err(mismatch) => report.failures.push(failure(mismatch)),

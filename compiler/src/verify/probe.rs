@@ -200,7 +200,13 @@ fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef, String> {
 /// the time.
 struct SpineColumns {
     /// Per entity slot, per key column: name, Arrow type and values.
-    keys: Vec<Vec<(String, datafusion::arrow::datatypes::DataType, Vec<ScalarValue>)>>,
+    keys: Vec<
+        Vec<(
+            String,
+            datafusion::arrow::datatypes::DataType,
+            Vec<ScalarValue>,
+        )>,
+    >,
     entities: Vec<usize>,
     /// Request fields: name, type, values.
     fields: Vec<(String, crate::ir::DataType, Vec<values::Scalar>)>,

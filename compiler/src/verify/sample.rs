@@ -132,10 +132,7 @@ pub async fn user_dataset(
                 data.spine_rows,
                 &mut rng,
             )?;
-            said.push(format!(
-                "a probe spine of {} rows",
-                probe.spine.num_rows()
-            ));
+            said.push(format!("a probe spine of {} rows", probe.spine.num_rows()));
             (probe.spine, data.probe_time.clone())
         }
     };

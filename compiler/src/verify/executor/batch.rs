@@ -2,10 +2,10 @@
 //! memory, at the dataset's batch size and partitions.
 
 use datafusion::arrow::compute::concat_batches;
-use featc_runtime::batch::Resources;
-use featc_runtime::io::{Inputs, MemoryTable};
 use datafusion::physical_plan::common::collect;
 use datafusion::physical_plan::EmptyRecordBatchStream;
+use featc_runtime::batch::Resources;
+use featc_runtime::io::{Inputs, MemoryTable};
 
 use super::{Answered, Executor, Pending, RunInput};
 use crate::job::training_set::{SpineInput, TrainingSet};

@@ -57,10 +57,12 @@ async fn answer(input: RunInput<'_>) -> Result<Answered, String> {
     let table = if kept.is_empty() {
         input.dataset.spine.clone()
     } else {
-        let plan =
-            crate::lower::groups::plan_groups(project, &kept).map_err(|e| e.to_string())?;
+        let plan = crate::lower::groups::plan_groups(project, &kept).map_err(|e| e.to_string())?;
         let script = emit(&plan, &options).map_err(|r| {
-            format!("the dialect refused what it had accepted: {} features", r.len())
+            format!(
+                "the dialect refused what it had accepted: {} features",
+                r.len()
+            )
         })?;
         let ctx = SessionContext::new();
         for (name, batches) in &input.dataset.sources {
@@ -166,7 +168,9 @@ fn fold_windows(
             .column_by_name(name)
             .ok_or_else(|| format!("no column `{name}`"))?;
         let c = cast(c, &ArrowType::Float64).map_err(|e| e.to_string())?;
-        let c = c.as_any().downcast_ref::<datafusion::arrow::array::PrimitiveArray<Float64Type>>();
+        let c = c
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::PrimitiveArray<Float64Type>>();
         let c = c.ok_or("not a float column")?;
         Ok((0..c.len())
             .map(|r| if c.is_valid(r) { c.value(r) } else { 0.0 })
