@@ -1,5 +1,5 @@
 //! `featc serve --log-served DIR`: every answered vector of `/get-online-features`
-//! lands in DIR's Parquet files (read back here and compared with the answers, cell
+//! (JSON and Arrow reads) lands in DIR's Parquet files (read back here and compared with the answers, cell
 //! by cell), files rotate by size and complete on a graceful stop, `/metrics` shows
 //! each feature's fill ratio over the served vectors, and `featc stats` / `featc
 //! drift` read the folder.
@@ -8,9 +8,12 @@ mod serve_common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+use datafusion::arrow::ipc::reader::StreamReader;
+use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{json, Value as Json};
 use serve_common::*;
@@ -36,6 +39,29 @@ fn cell(column: &dyn Array, row: usize) -> Json {
         DataType::Boolean => json!(column.as_boolean().value(row)),
         other => panic!("unexpected column type {other}"),
     }
+}
+
+/// An Arrow read of `users` (an IPC stream of one `user_id` column): the answer.
+fn arrow_read(addr: &str, path: &str, users: &[i64]) -> RecordBatch {
+    let ids: ArrayRef = Arc::new(Int64Array::from(users.to_vec()));
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "user_id",
+        DataType::Int64,
+        false,
+    )]));
+    let rows = RecordBatch::try_new(schema, vec![ids]).expect("rows");
+    let mut body = Vec::new();
+    let mut writer = StreamWriter::try_new(&mut body, &rows.schema()).expect("writer");
+    writer.write(&rows).expect("write");
+    writer.finish().expect("finish");
+    drop(writer);
+    let content = ("Content-Type", "application/vnd.apache.arrow.stream");
+    let (status, raw) = request(addr, "POST", path, &[content], &body).expect("an answer");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&raw));
+    let reader = StreamReader::try_new(std::io::Cursor::new(raw), None).expect("an IPC stream");
+    let schema = reader.schema();
+    let batches: Vec<RecordBatch> = reader.map(|b| b.expect("a batch")).collect();
+    datafusion::arrow::compute::concat_batches(&schema, &batches).expect("concat")
 }
 
 fn read_log(dir: &Path) -> (Vec<PathBuf>, Vec<RecordBatch>) {
@@ -128,6 +154,27 @@ fn every_answered_vector_is_logged_and_counted() {
         // Let the writer's idle flush complete a file between reads.
         std::thread::sleep(std::time::Duration::from_millis(1300));
     }
+    // An Arrow read is logged and counted like a JSON one.
+    let arrow_answer = arrow_read(
+        &served.addr,
+        "/get-online-features?features=txn_count_7d,last_country",
+        &[6, 7, 404],
+    );
+    for row in 0..arrow_answer.num_rows() {
+        let column = |name: &str| arrow_answer.column_by_name(name).expect("column");
+        let keys = HashMap::from([("user_id".to_string(), cell(column("user_id"), row))]);
+        let mut features = HashMap::new();
+        for name in ["txn_count_7d", "last_country"] {
+            let value = cell(column(name), row);
+            let counts = asked.entry(name.to_string()).or_default();
+            counts.0 += 1;
+            counts.1 += u64::from(!value.is_null());
+            let status = cell(column(&format!("{name}__status")), row);
+            features.insert(name.to_string(), (value, status));
+        }
+        expected.push((keys, features));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1300));
     let (_, metrics) = get(&served.addr, "/metrics");
     for (name, (n, filled)) in &asked {
         let ratio = format!("featc_served_feature_fill_ratio{{feature=\"{name}\"}} ");

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Mutex;
 
+use datafusion::arrow::array::{Array, ArrayRef};
 use featc_runtime::ir::DataType;
 use featc_runtime::stream::{FeatureVector, Status};
 use featc_runtime::value::Value;
@@ -122,6 +123,23 @@ impl Served {
                 }
             }
         }
+        self.log(features, keys, vectors);
+    }
+
+    /// Counts one Arrow read's answer: `columns[i]` holds catalog feature
+    /// `features[i]`'s value per entity row (null where it has none).
+    pub fn count_columns(&self, features: &[usize], columns: &[ArrayRef]) {
+        for (&f, column) in features.iter().zip(columns) {
+            if let (Some(asked), Some(filled)) = (self.asked.get(f), self.filled.get(f)) {
+                asked.fetch_add(column.len() as u64, Relaxed);
+                filled.fetch_add((column.len() - column.null_count()) as u64, Relaxed);
+            }
+        }
+    }
+
+    /// Hands one read's answered vectors to the log (nothing when none is attached;
+    /// dropped and counted when its channel is full).
+    pub fn log(&self, features: &[usize], keys: &KeyRows, vectors: &[FeatureVector]) {
         if !self.logging() {
             return;
         }

@@ -11,12 +11,14 @@ use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::stream::{
-    conform, Cells, Request, Selection, Status, StreamError, StreamRuntime, ValuesBuilder,
+    conform, Cells, FeatureVector, Request, Selection, Status, StreamError, StreamRuntime,
+    ValuesBuilder,
 };
 use featc_runtime::value::Value;
 
 use crate::api::read::status_name;
 use crate::catalog::Catalog;
+use crate::online::KeyRows;
 
 /// What `read_table` answers: per feature (in the order asked), its column and its
 /// statuses.
@@ -92,6 +94,25 @@ pub fn read_table(
     rows: &RecordBatch,
     at: i64,
 ) -> Result<TableRead, StreamError> {
+    read_table_keeping(rt, catalog, features, rows, at, false).map(|(read, _)| read)
+}
+
+/// A read's answered vectors and the keys and request fields they answer, in the
+/// layout of a JSON read (`Served::record` logs either).
+pub struct Answered {
+    pub keys: KeyRows,
+    pub vectors: Vec<FeatureVector>,
+}
+
+/// `read_table`, also keeping the answered vectors when `keep` (for the served log).
+pub fn read_table_keeping(
+    rt: &mut StreamRuntime,
+    catalog: &Catalog,
+    features: &[usize],
+    rows: &RecordBatch,
+    at: i64,
+    keep: bool,
+) -> Result<(TableRead, Option<Answered>), StreamError> {
     let column = |name: &str, ty| -> Result<(usize, ArrayRef), StreamError> {
         let i = rows
             .schema()
@@ -181,6 +202,17 @@ pub fn read_table(
     let mut errors: Vec<String> = Vec::new();
     let mut key_values: Vec<Vec<Value>> = vec![Vec::new(); key_cells.len()];
     let mut field_values: Vec<(&str, Value)> = Vec::with_capacity(request_cells.len());
+    let mut kept = keep.then(|| Answered {
+        keys: KeyRows {
+            rows: n,
+            keys: vec![None; catalog.entities.len()],
+            request: request_cells
+                .iter()
+                .map(|(name, _)| (name.to_string(), Vec::with_capacity(n)))
+                .collect(),
+        },
+        vectors: Vec::with_capacity(n),
+    });
     for row in 0..n {
         for (k, (_, cells)) in key_cells.iter().enumerate() {
             key_values[k].clear();
@@ -199,6 +231,17 @@ pub fn read_table(
             at,
             &Request::new(&field_values),
         )?;
+        if let Some(kept) = kept.as_mut() {
+            for (&e, values) in entities.iter().zip(&key_values) {
+                if let Some(slot) = kept.keys.keys.get_mut(e) {
+                    slot.get_or_insert_with(|| Vec::with_capacity(n))
+                        .push(values.clone());
+                }
+            }
+            for ((_, column), (_, value)) in kept.keys.request.iter_mut().zip(&field_values) {
+                column.push(value.clone());
+            }
+        }
         for (i, fv) in vector.features.iter().enumerate() {
             if let Some(b) = builders.get_mut(i) {
                 if !b.append(&fv.value) {
@@ -215,6 +258,9 @@ pub fn read_table(
                 }
             }
         }
+        if let Some(kept) = kept.as_mut() {
+            kept.vectors.push(vector);
+        }
     }
     let columns = builders
         .iter_mut()
@@ -226,7 +272,7 @@ pub fn read_table(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(TableRead {
+    let read = TableRead {
         names: features
             .iter()
             .filter_map(|&f| catalog.features.get(f))
@@ -236,7 +282,8 @@ pub fn read_table(
         statuses,
         errors,
         keys: key_columns.into_iter().map(|(_, n, a)| (n, a)).collect(),
-    })
+    };
+    Ok((read, kept))
 }
 
 /// A name a read used that the catalog does not know.

@@ -15,7 +15,7 @@ use super::arrow::{self, param};
 use super::error::ApiError;
 use super::{authorize, bad, body_of, Access};
 use crate::online::Online;
-use crate::table_read::read_table;
+use crate::table_read::read_table_keeping;
 use crate::time::{format_time, parse_time_text};
 
 /// The query parameters of an Arrow read.
@@ -53,17 +53,26 @@ pub fn answer(
             limit: online.config.max_entities,
         });
     }
-    let (at, read) = online
+    // The answered vectors are kept only for the served log; the fill counts of
+    // /metrics come from the answer's columns either way.
+    let keep = online.served.logging();
+    let (at, (read, answered)) = online
         .state
         .read(|rt| {
             let t = at.unwrap_or_else(|| online.now(&*rt));
-            read_table(rt, &online.catalog, &features, &rows, t).map(|r| (t, r))
+            read_table_keeping(rt, &online.catalog, &features, &rows, t, keep).map(|r| (t, r))
         })
         .map_err(refusal)?;
     online
         .stats
         .entities_read
         .fetch_add(rows.num_rows() as u64, std::sync::atomic::Ordering::Relaxed);
+    online.served.count_columns(&features, &read.columns);
+    if let Some(answered) = answered {
+        online
+            .served
+            .log(&features, &answered.keys, &answered.vectors);
+    }
     let batch = read
         .into_batch(at, statuses)
         .map_err(|e| ApiError::Storage(format!("cannot build the answer: {e}")))?;
