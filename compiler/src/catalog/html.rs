@@ -227,47 +227,14 @@ fn feature_facts(f: &FeatureEntry) -> Facts {
         facts.raw("window", "lifetime");
     }
     facts.duration("ttl", f.ttl.as_ref());
-    let l = &f.lineage;
-    let columns: Vec<String> = l
-        .source_columns
-        .iter()
-        .map(|c| format!("{}.{}", c.source, c.column))
-        .collect();
-    facts.names("source columns", &columns);
-    let lets: Vec<String> = l
-        .lets
-        .iter()
-        .map(|r| format!("{}.{}", r.view, r.name))
-        .collect();
-    facts.names("lets", &lets);
-    facts.names("reads features", &l.features);
-    if l.all_features.len() > l.features.len() {
-        facts.names("all features read", &l.all_features);
+    for (label, names) in f.lineage.named_lists() {
+        facts.names(label, &names);
     }
-    let fields: Vec<String> = l
-        .request_fields
-        .iter()
-        .map(|r| format!("{}.{}", r.request, r.field))
-        .collect();
-    facts.names("request fields", &fields);
-    let uses: Vec<String> = l
+    let uses: Vec<String> = f
+        .lineage
         .services
         .iter()
-        .map(|u| {
-            let mut ways = Vec::new();
-            if u.direct {
-                ways.push("directly".to_string());
-            }
-            if !u.via.is_empty() {
-                let via: Vec<String> = u
-                    .via
-                    .iter()
-                    .map(|v| format!("<code>{}</code>", escape(v)))
-                    .collect();
-                ways.push(format!("via {}", via.join(", ")));
-            }
-            format!("<code>{}</code> ({})", escape(&u.service), ways.join("; "))
-        })
+        .map(|u| u.how(|v| format!("<code>{}</code>", escape(v))))
         .collect();
     if !uses.is_empty() {
         facts.raw("served by", &uses.join("<br>"));

@@ -71,6 +71,57 @@ pub struct FeatureLineage {
     pub services: Vec<ServiceUse>,
 }
 
+impl FeatureLineage {
+    /// The lineage's lists of names with the labels the pages show them under, in
+    /// the pages' order (the services apart: `ServiceUse::how`).
+    pub fn named_lists(&self) -> Vec<(&'static str, Vec<String>)> {
+        let mut out = vec![
+            (
+                "source columns",
+                self.source_columns
+                    .iter()
+                    .map(|c| format!("{}.{}", c.source, c.column))
+                    .collect(),
+            ),
+            (
+                "lets",
+                self.lets
+                    .iter()
+                    .map(|r| format!("{}.{}", r.view, r.name))
+                    .collect(),
+            ),
+            ("reads features", self.features.clone()),
+        ];
+        if self.all_features.len() > self.features.len() {
+            out.push(("all features read", self.all_features.clone()));
+        }
+        out.push((
+            "request fields",
+            self.request_fields
+                .iter()
+                .map(|r| format!("{}.{}", r.request, r.field))
+                .collect(),
+        ));
+        out
+    }
+}
+
+impl ServiceUse {
+    /// How the service serves the feature, names shown by `show`: `S (directly)`,
+    /// `S (via A, B)`, or both.
+    pub fn how(&self, show: impl Fn(&str) -> String) -> String {
+        let mut ways = Vec::new();
+        if self.direct {
+            ways.push("directly".to_string());
+        }
+        if !self.via.is_empty() {
+            let via: Vec<String> = self.via.iter().map(|v| show(v)).collect();
+            ways.push(format!("via {}", via.join(", ")));
+        }
+        format!("{} ({})", show(&self.service), ways.join("; "))
+    }
+}
+
 /// A view expression's reads split into source columns (0 is the time column,
 /// `i + 1` is `columns[i]`) and lets (their index), both transitive.
 #[derive(Debug, Clone, Default)]

@@ -159,46 +159,10 @@ fn feature_lines(f: &FeatureEntry) -> Lines {
         l.push("window", window(f));
     }
     l.duration("ttl", f.ttl.as_ref());
-    let g = &f.lineage;
-    let columns: Vec<String> = g
-        .source_columns
-        .iter()
-        .map(|c| format!("{}.{}", c.source, c.column))
-        .collect();
-    l.names("source columns", &columns);
-    let lets: Vec<String> = g
-        .lets
-        .iter()
-        .map(|r| format!("{}.{}", r.view, r.name))
-        .collect();
-    l.names("lets", &lets);
-    l.names("reads features", &g.features);
-    if g.all_features.len() > g.features.len() {
-        l.names("all features read", &g.all_features);
+    for (label, names) in f.lineage.named_lists() {
+        l.names(label, &names);
     }
-    let fields: Vec<String> = g
-        .request_fields
-        .iter()
-        .map(|r| format!("{}.{}", r.request, r.field))
-        .collect();
-    l.names("request fields", &fields);
-    let uses: Vec<String> = g
-        .services
-        .iter()
-        .map(|u| {
-            let mut ways = Vec::new();
-            if u.direct {
-                ways.push("directly".to_string());
-            }
-            if !u.via.is_empty() {
-                ways.push(format!(
-                    "via {}",
-                    u.via.iter().map(|v| code(v)).collect::<Vec<_>>().join(", ")
-                ));
-            }
-            format!("{} ({})", code(&u.service), ways.join("; "))
-        })
-        .collect();
+    let uses: Vec<String> = f.lineage.services.iter().map(|u| u.how(code)).collect();
     if !uses.is_empty() {
         l.push("served by", uses.join(", "));
     }
