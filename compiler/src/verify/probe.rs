@@ -208,8 +208,8 @@ struct SpineColumns {
         )>,
     >,
     entities: Vec<usize>,
-    /// Request fields: name, type, values.
-    fields: Vec<(String, crate::ir::DataType, Vec<values::Scalar>)>,
+    /// Request fields: name, type, nullability, values.
+    fields: Vec<(String, crate::ir::DataType, bool, Vec<values::Scalar>)>,
     times: Vec<i64>,
 }
 
@@ -229,10 +229,22 @@ impl SpineColumns {
             .iter()
             .flat_map(|&e| project.entities[e].keys.iter().map(|k| k.name.clone()))
             .collect();
+        // A request field is nullable when any request declaring a field of that
+        // name says so (the spine has one column per name).
+        let nullable = |name: &str| {
+            project
+                .requests
+                .iter()
+                .flat_map(|r| &r.fields)
+                .any(|f| f.name == name && f.nullable)
+        };
         let fields = featc_runtime::io::spine_keys(project, features)
             .into_iter()
             .filter(|(name, _)| !key_names.contains(name))
-            .map(|(name, ty)| (name, ty, Vec::new()))
+            .map(|(name, ty)| {
+                let nullable = nullable(&name);
+                (name, ty, nullable, Vec::new())
+            })
             .collect();
         SpineColumns {
             keys,
@@ -319,8 +331,8 @@ impl SpineColumns {
 
     fn push_fields(&mut self, rng: &mut StdRng, earliest: i64, latest: i64) {
         let span = (latest - earliest).max(1);
-        for (_, ty, values) in &mut self.fields {
-            values.push(values::value(*ty, true, rng, earliest, span));
+        for (_, ty, nullable, values) in &mut self.fields {
+            values.push(values::value(*ty, *nullable, rng, earliest, span));
         }
     }
 
@@ -343,10 +355,10 @@ impl SpineColumns {
             columns.push(array);
             key_names.push(name);
         }
-        for (name, ty, values) in self.fields {
+        for (name, ty, nullable, values) in self.fields {
             let arrow = arrow_type(ty);
             columns.push(values::column(ty, &values, &arrow)?);
-            fields.push(Field::new(&name, arrow, true));
+            fields.push(Field::new(&name, arrow, nullable));
         }
         let times: Vec<values::Scalar> = self.times.into_iter().map(values::Scalar::Time).collect();
         columns.push(values::column(

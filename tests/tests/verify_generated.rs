@@ -1,0 +1,86 @@
+//! `featc verify`'s own case generator on the equivalence tests' random projects
+//! (tests/src/gen.rs: every aggregation, lets, filters, offsets, exclusive ends, ttl,
+//! delays, derived features, a service reading request fields, time columns in any
+//! unit): the cases it builds from each project's schemas are accepted by every path,
+//! and every path agrees on them. A false disagreement here would make `verify` cry
+//! wolf on a user's project; a crash would make it useless on one.
+//!
+//! The sequence of projects is fixed (a random one could meet a float edge case of
+//! DataFusion's SQL engine, docs/scale-out.md, and turn CI red by chance);
+//! `VERIFY_GENERATED_RANDOM=1` explores.
+
+use std::sync::OnceLock;
+
+use featc::ir::FeatureId;
+use featc::verify::{
+    self, BatchExecutor, Executor, Options, ReferenceExecutor, SqlExecutor, StreamExecutor,
+};
+use featc::SourceFile;
+use featc_tests::gen::{case_strategy, GenCase};
+use proptest::prelude::*;
+use proptest::test_runner::{FileFailurePersistence, RngSeed};
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    })
+}
+
+fn check(case: &GenCase, seed: u64) -> Result<(), String> {
+    let files = [SourceFile {
+        name: "gen.feat".into(),
+        text: case.feat.clone(),
+    }];
+    let project = featc::compile(&files).map_err(|d| format!("does not compile: {d:?}"))?;
+    let features: Vec<FeatureId> = case
+        .features
+        .iter()
+        .filter_map(|n| project.feature_by_name(n))
+        .collect();
+    let options = Options {
+        user: None,
+        cases: 3,
+        seed,
+        probe_time: "probe_ts".into(),
+    };
+    let others: [&dyn Executor; 3] = [&BatchExecutor, &StreamExecutor, &SqlExecutor];
+    let report = runtime().block_on(verify::run(
+        &project,
+        &features,
+        &options,
+        &ReferenceExecutor,
+        &others,
+        &mut |_, _| {},
+    ))?;
+    if report.agrees() {
+        Ok(())
+    } else {
+        Err(report.text())
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 24,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        // `VERIFY_GENERATED_RANDOM=1` explores other sequences.
+        rng_seed: if std::env::var_os("VERIFY_GENERATED_RANDOM").is_some() {
+            RngSeed::Random
+        } else {
+            RngSeed::Fixed(27)
+        },
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn verify_agrees_on_its_own_cases_of_random_projects(case in case_strategy(), seed in 0u64..1000) {
+        if let Err(report) = check(&case, seed) {
+            prop_assert!(false, "{report}\n--- project ---\n{}", case.feat);
+        }
+    }
+}
