@@ -61,6 +61,7 @@ fn json_report() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["verify_version"], 1);
     assert_eq!(
         report["paths"],
         serde_json::json!(["batch", "stream", "sql"])

@@ -59,6 +59,7 @@ pub async fn run(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Report, String> {
     let mut report = Report {
+        verify_version: report::REPORT_VERSION,
         paths: others.iter().map(|e| e.name().to_string()).collect(),
         ..Report::default()
     };

@@ -59,9 +59,15 @@ impl DatasetReport {
     }
 }
 
+/// The version of the JSON report's layout (`verify_version`), raised when a field
+/// changes meaning or goes away.
+pub const REPORT_VERSION: u32 = 1;
+
 /// Every dataset's outcome, and what was left out of the run.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Report {
+    /// `REPORT_VERSION`.
+    pub verify_version: u32,
     /// The paths compared with the reference.
     pub paths: Vec<String>,
     pub datasets: Vec<DatasetReport>,
