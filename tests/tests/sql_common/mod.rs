@@ -6,9 +6,6 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int64Array};
-use datafusion::arrow::compute::concat_batches;
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
@@ -51,17 +48,7 @@ pub fn accepted(
 
 /// The spine with the order column appended: its rows' positions.
 pub fn with_order(spine: &RecordBatch) -> RecordBatch {
-    let mut fields: Vec<Field> = spine
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    fields.push(Field::new(ORDER, DataType::Int64, false));
-    let mut columns = spine.columns().to_vec();
-    let order: ArrayRef = Arc::new(Int64Array::from_iter_values(0..spine.num_rows() as i64));
-    columns.push(order);
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("spine with order")
+    featc::verify::executor::sql::with_order(spine, ORDER).expect("spine with order")
 }
 
 /// `batch` without column `name`.
@@ -80,18 +67,7 @@ pub fn register(ctx: &SessionContext, name: &str, batch: RecordBatch) {
 }
 
 /// Runs a script's statements on `ctx`; the last one's rows, without the order
-/// column.
+/// column (what `featc verify`'s SQL path runs).
 pub async fn run(ctx: &SessionContext, script: &Script) -> Result<RecordBatch, String> {
-    let mut last = None;
-    for statement in &script.statements {
-        let frame = ctx
-            .sql(&format!("{statement}"))
-            .await
-            .map_err(|e| e.to_string())?;
-        let schema = Arc::new(frame.schema().as_arrow().clone());
-        let batches = frame.collect().await.map_err(|e| e.to_string())?;
-        last = Some(concat_batches(&schema, &batches).map_err(|e| e.to_string())?);
-    }
-    let out = last.ok_or("an empty script")?;
-    Ok(without(&out, ORDER))
+    featc::verify::executor::sql::run_script(ctx, script, ORDER).await
 }

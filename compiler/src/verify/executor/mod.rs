@@ -3,7 +3,7 @@
 
 mod batch;
 mod reference;
-mod sql;
+pub mod sql;
 mod stream;
 
 use std::future::Future;

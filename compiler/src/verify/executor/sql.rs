@@ -16,7 +16,7 @@ use datafusion::prelude::SessionContext;
 use featc_runtime::reference::{evaluate, SpineInput};
 
 use super::{Answered, Executor, Pending, RunInput, Skipped};
-use crate::emit::sql::{emit, Dialect, SqlOptions};
+use crate::emit::sql::{emit, Dialect, Script, SqlOptions};
 use crate::ir::{FeatureId, Project};
 use crate::verify::compare::{FoldWindows, Tolerance};
 use crate::verify::float_bound::{is_float_fold, with_bounds};
@@ -74,23 +74,9 @@ async fn answer(input: RunInput<'_>) -> Result<Answered, String> {
                 .ok_or_else(|| format!("the project has no source `{name}`"))?;
             register(&ctx, name, declared, batches)?;
         }
-        let spine = with_order(&input.dataset.spine)?;
+        let spine = with_order(&input.dataset.spine, ORDER)?;
         register(&ctx, SPINE_TABLE, spine.schema(), &[spine])?;
-        let mut last = None;
-        for statement in &script.statements {
-            let frame = ctx
-                .sql(&statement.to_string())
-                .await
-                .map_err(|e| e.strip_backtrace())?;
-            let schema = Arc::new(frame.schema().as_arrow().clone());
-            let batches = frame.collect().await.map_err(|e| e.strip_backtrace())?;
-            last = Some(concat_batches(&schema, &batches).map_err(|e| e.to_string())?);
-        }
-        let out = last.ok_or("the SQL script is empty")?;
-        let keep: Vec<usize> = (0..out.num_columns())
-            .filter(|&i| out.schema().field(i).name() != ORDER)
-            .collect();
-        out.project(&keep).map_err(|e| e.to_string())?
+        run_script(&ctx, &script, ORDER).await?
     };
     let windows = fold_windows(input, &kept)?;
     Ok(Answered {
@@ -205,15 +191,40 @@ fn register(
     Ok(())
 }
 
-/// The spine with the order column appended: its rows' positions.
-fn with_order(spine: &RecordBatch) -> Result<RecordBatch, String> {
+/// Runs a script's statements on `ctx`: the last one's rows, without the spine's
+/// order column `order`.
+pub async fn run_script(
+    ctx: &SessionContext,
+    script: &Script,
+    order: &str,
+) -> Result<RecordBatch, String> {
+    let mut last = None;
+    for statement in &script.statements {
+        let frame = ctx
+            .sql(&statement.to_string())
+            .await
+            .map_err(|e| e.strip_backtrace())?;
+        let schema = Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame.collect().await.map_err(|e| e.strip_backtrace())?;
+        last = Some(concat_batches(&schema, &batches).map_err(|e| e.to_string())?);
+    }
+    let out = last.ok_or("the SQL script is empty")?;
+    let keep: Vec<usize> = (0..out.num_columns())
+        .filter(|&i| out.schema().field(i).name() != order)
+        .collect();
+    out.project(&keep).map_err(|e| e.to_string())
+}
+
+/// The spine with the order column `order` appended: its rows' positions (the SQL's
+/// spine-order contract, docs/scale-out.md).
+pub fn with_order(spine: &RecordBatch, order: &str) -> Result<RecordBatch, String> {
     let mut fields: Vec<Field> = spine
         .schema()
         .fields()
         .iter()
         .map(|f| f.as_ref().clone())
         .collect();
-    fields.push(Field::new(ORDER, ArrowType::Int64, false));
+    fields.push(Field::new(order, ArrowType::Int64, false));
     let mut columns: Vec<ArrayRef> = spine.columns().to_vec();
     columns.push(Arc::new(Int64Array::from_iter_values(
         0..spine.num_rows() as i64,
