@@ -16,8 +16,6 @@ pub struct Dataset {
     pub sources: Vec<(String, Vec<RecordBatch>)>,
     pub spine: RecordBatch,
     pub spine_time: String,
-    /// The spine columns that name an entity (shown with a disagreement).
-    pub keys: Vec<String>,
     pub settings: RunSettings,
 }
 

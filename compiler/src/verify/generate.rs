@@ -41,15 +41,14 @@ pub fn generated_case(
     }
     let lateness = used.iter().map(|s| s.lateness_us).min().unwrap_or(0);
     let settings = RunSettings::draw(&mut rng, lateness);
-    let probe = probe_spine(
+    let spine = probe_spine(
         project, features, &sources, spine_time, SPINE_ROWS, &mut rng,
     )?;
     Ok(Dataset {
         label: format!("generated case {index}"),
         sources,
-        spine: probe.spine,
+        spine,
         spine_time: spine_time.to_string(),
-        keys: probe.keys,
         settings,
     })
 }

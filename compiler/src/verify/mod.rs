@@ -157,7 +157,7 @@ pub async fn verify_dataset(
                 .collect();
             match compare::disagreements(
                 &names,
-                &dataset.keys,
+                &probe::entity_key_columns(project, features),
                 &dataset.spine_time,
                 &expected.table,
                 &answers,

@@ -28,12 +28,6 @@ struct Anchor {
     time: i64,
 }
 
-/// The spine and the names of its entity key columns.
-pub struct ProbeSpine {
-    pub spine: RecordBatch,
-    pub keys: Vec<String>,
-}
-
 /// Every duration a requested feature's value turns on at a probe time.
 pub fn durations(project: &Project, features: &[FeatureId]) -> Vec<i64> {
     let mut out: HashSet<i64> = HashSet::from([0]);
@@ -70,7 +64,7 @@ pub fn probe_spine(
     time_column: &str,
     max_rows: usize,
     rng: &mut StdRng,
-) -> Result<ProbeSpine, String> {
+) -> Result<RecordBatch, String> {
     let anchors = anchors(project, features, sources)?;
     let offsets: Vec<i64> = durations(project, features)
         .into_iter()
@@ -91,23 +85,28 @@ pub fn probe_spine(
         .map(|(a, d)| (a, anchors[a].time.saturating_add(*d)))
         .collect();
     let entities = spine_entities(project, features);
+    // Each entity slot's anchors, found once.
+    let by_slot: Vec<Vec<usize>> = entities
+        .iter()
+        .map(|&e| {
+            (0..anchors.len())
+                .filter(|&a| anchors[a].entity == e)
+                .collect()
+        })
+        .collect();
     let earliest = anchors.iter().map(|a| a.time).min().unwrap_or(0);
     let latest = anchors.iter().map(|a| a.time).max().unwrap_or(0);
     rows.shuffle(rng);
-    let mut columns = SpineColumns::new(project, features, &entities);
+    let mut columns = SpineColumns::new(project, features, &entities, by_slot);
     for (a, time) in rows {
         columns.push_anchor(&anchors, a, time, rng, earliest, latest)?;
     }
-    // A key no event has, and every anchor's key before any event: empty windows.
-    for (slot, &entity) in entities.iter().enumerate() {
-        let seen: Vec<&Anchor> = anchors.iter().filter(|a| a.entity == entity).collect();
-        if let Some(first) = seen.first() {
-            columns.push_unseen(slot, &first.keys, latest, rng, earliest)?;
-            let a = anchors
-                .iter()
-                .position(|x| std::ptr::eq(x, *first))
-                .unwrap_or(0);
-            columns.push_anchor(&anchors, a, earliest - 1, rng, earliest, latest)?;
+    // Per entity, a key no event has, and its first anchor's key before any event:
+    // empty windows.
+    for slot in 0..entities.len() {
+        if let Some(first) = columns.by_slot[slot].first().copied() {
+            columns.push_unseen(slot, &anchors[first].keys, latest, rng, earliest)?;
+            columns.push_anchor(&anchors, first, earliest - 1, rng, earliest, latest)?;
         }
     }
     columns.finish(time_column)
@@ -208,13 +207,20 @@ struct SpineColumns {
         )>,
     >,
     entities: Vec<usize>,
+    /// Per entity slot, the indices of its anchors.
+    by_slot: Vec<Vec<usize>>,
     /// Request fields: name, type, nullability, values.
     fields: Vec<(String, crate::ir::DataType, bool, Vec<values::Scalar>)>,
     times: Vec<i64>,
 }
 
 impl SpineColumns {
-    fn new(project: &Project, features: &[FeatureId], entities: &[usize]) -> SpineColumns {
+    fn new(
+        project: &Project,
+        features: &[FeatureId],
+        entities: &[usize],
+        by_slot: Vec<Vec<usize>>,
+    ) -> SpineColumns {
         let keys: Vec<_> = entities
             .iter()
             .map(|&e| {
@@ -225,10 +231,8 @@ impl SpineColumns {
                     .collect()
             })
             .collect();
-        let key_names: HashSet<String> = entities
-            .iter()
-            .flat_map(|&e| project.entities[e].keys.iter().map(|k| k.name.clone()))
-            .collect();
+        let key_names: HashSet<String> =
+            entity_key_columns(project, features).into_iter().collect();
         // A request field is nullable when any request declaring a field of that
         // name says so (the spine has one column per name).
         let nullable = |name: &str| {
@@ -249,6 +253,7 @@ impl SpineColumns {
         SpineColumns {
             keys,
             entities: entities.to_vec(),
+            by_slot,
             fields,
             times: Vec::new(),
         }
@@ -269,11 +274,8 @@ impl SpineColumns {
             let keys = if anchors[a].entity == self.entities[slot] {
                 Some(anchors[a].keys.clone())
             } else {
-                let of: Vec<&Anchor> = anchors
-                    .iter()
-                    .filter(|x| x.entity == self.entities[slot])
-                    .collect();
-                (!of.is_empty()).then(|| of[rng.random_range(0..of.len())].keys.clone())
+                let of = &self.by_slot[slot];
+                (!of.is_empty()).then(|| anchors[of[rng.random_range(0..of.len())]].keys.clone())
             };
             self.push_keys(slot, keys)?;
         }
@@ -336,10 +338,9 @@ impl SpineColumns {
         }
     }
 
-    fn finish(self, time_column: &str) -> Result<ProbeSpine, String> {
+    fn finish(self, time_column: &str) -> Result<RecordBatch, String> {
         let mut fields = Vec::new();
         let mut columns: Vec<ArrayRef> = Vec::new();
-        let mut key_names = Vec::new();
         let mut seen = HashSet::new();
         for (name, ty, values) in self.keys.into_iter().flatten() {
             // Two entities may share a key column name; the first one's values stay.
@@ -353,7 +354,6 @@ impl SpineColumns {
             };
             fields.push(Field::new(&name, ty, true));
             columns.push(array);
-            key_names.push(name);
         }
         for (name, ty, nullable, values) in self.fields {
             let arrow = arrow_type(ty);
@@ -367,11 +367,6 @@ impl SpineColumns {
             &timestamp_type(),
         )?);
         fields.push(Field::new(time_column, timestamp_type(), false));
-        let spine = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-            .map_err(|e| e.to_string())?;
-        Ok(ProbeSpine {
-            spine,
-            keys: key_names,
-        })
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
     }
 }

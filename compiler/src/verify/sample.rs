@@ -17,7 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::dataset::{Dataset, RunSettings};
-use super::probe::{entity_key_columns, probe_spine};
+use super::probe::probe_spine;
 use crate::ir::{FeatureId, Project};
 
 /// What to read and how much of it.
@@ -63,7 +63,8 @@ pub async fn user_dataset(
     let plan = crate::lower::groups::plan_groups(project, features).map_err(|e| e.to_string())?;
     let mut sources = Vec::new();
     let mut said = Vec::new();
-    for source in io::sources_of(project, features) {
+    let used = io::sources_of(project, features);
+    for source in &used {
         let table = &bind_whole(&ctx, source, data.inputs).await?;
         let failed = |e: datafusion::error::DataFusionError| {
             io::explain_failure(project, &plan, data.inputs, &e)
@@ -103,13 +104,8 @@ pub async fn user_dataset(
         said.push(format!("{rows} of {total} events of `{}`", source.name));
         sources.push((source.name.clone(), kept));
     }
-    let lateness = io::sources_of(project, features)
-        .iter()
-        .map(|s| s.lateness_us)
-        .min()
-        .unwrap_or(0);
+    let lateness = used.iter().map(|s| s.lateness_us).min().unwrap_or(0);
     let settings = RunSettings::draw(&mut rng, lateness);
-    let keys = entity_key_columns(project, features);
     let (spine, spine_time) = match &data.spine {
         Some((path, time)) => {
             let spine = io::read_spine(path, &io::spine_keys(project, features), time)
@@ -124,7 +120,7 @@ pub async fn user_dataset(
             (sample_rows(&all, data.spine_rows, &mut rng)?, time.clone())
         }
         None => {
-            let probe = probe_spine(
+            let spine = probe_spine(
                 project,
                 features,
                 &sources,
@@ -132,8 +128,8 @@ pub async fn user_dataset(
                 data.spine_rows,
                 &mut rng,
             )?;
-            said.push(format!("a probe spine of {} rows", probe.spine.num_rows()));
-            (probe.spine, data.probe_time.clone())
+            said.push(format!("a probe spine of {} rows", spine.num_rows()));
+            (spine, data.probe_time.clone())
         }
     };
     let dataset = Dataset {
@@ -141,7 +137,6 @@ pub async fn user_dataset(
         sources,
         spine,
         spine_time,
-        keys,
         settings,
     };
     Ok((dataset, said.join(", ")))

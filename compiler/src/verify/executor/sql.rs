@@ -16,7 +16,7 @@ use datafusion::prelude::SessionContext;
 use featc_runtime::reference::{evaluate, SpineInput};
 
 use super::{Answered, Executor, Pending, RunInput, Skipped};
-use crate::emit::sql::{emit, Dialect, Script, SqlOptions};
+use crate::emit::sql::{emit, Dialect, Refusal, Script, SqlOptions};
 use crate::ir::{FeatureId, Project};
 use crate::verify::compare::{FoldWindows, Tolerance};
 use crate::verify::float_bound::{is_float_fold, with_bounds};
@@ -42,41 +42,65 @@ impl Executor for SqlExecutor {
 
 async fn answer(input: RunInput<'_>) -> Result<Answered, String> {
     let project = input.project;
-    let (kept, mut skipped) = accepted(project, input.features)?;
     // Derived features over a float fold inherit its difference: not compared.
-    let (kept, over_folds): (Vec<FeatureId>, Vec<FeatureId>) =
-        kept.into_iter().partition(|id| !reads_fold(project, *id));
-    skipped.extend(over_folds.iter().map(|id| Skipped {
-        feature: project.feature(*id).name.clone(),
-        reason: "reads a float sum the engine folds in its own order (docs/scale-out.md)".into(),
-    }));
+    let (candidates, over_folds): (Vec<FeatureId>, Vec<FeatureId>) = input
+        .features
+        .iter()
+        .partition(|id| !reads_fold(project, **id));
     let mut options = SqlOptions::new(Dialect::DataFusion);
     options.spine_table = SPINE_TABLE.into();
     options.spine_order = ORDER.into();
     options.spine_time = input.dataset.spine_time.clone();
-    let table = if kept.is_empty() {
-        input.dataset.spine.clone()
-    } else {
-        let plan = crate::lower::groups::plan_groups(project, &kept).map_err(|e| e.to_string())?;
-        let script = emit(&plan, &options).map_err(|r| {
-            format!(
-                "the dialect refused what it had accepted: {} features",
-                r.len()
-            )
-        })?;
-        let ctx = SessionContext::new();
-        for (name, batches) in &input.dataset.sources {
-            let declared = project
-                .sources
+    // Emitted once when the dialect accepts every candidate, again without the
+    // features it refuses otherwise.
+    let mut skipped = Vec::new();
+    let (kept, script) = match emitted(project, &candidates, &options)? {
+        Some(Ok(script)) => (candidates, Some(script)),
+        None => (candidates, None),
+        Some(Err(refusals)) => {
+            let refused: Vec<&str> = refusals.iter().map(|r| r.feature.as_str()).collect();
+            let kept: Vec<FeatureId> = candidates
                 .iter()
-                .find(|s| &s.name == name)
-                .map(featc_runtime::io::declared_schema)
-                .ok_or_else(|| format!("the project has no source `{name}`"))?;
-            register(&ctx, name, declared, batches)?;
+                .copied()
+                .filter(|id| !refused.contains(&project.feature(*id).name.as_str()))
+                .collect();
+            skipped.extend(refusals.iter().map(|r| Skipped {
+                feature: r.feature.clone(),
+                reason: format!("refused ({}: {})", r.code(), r.to_diagnostic().message),
+            }));
+            let script = match emitted(project, &kept, &options)? {
+                Some(Err(r)) => {
+                    return Err(format!(
+                        "the dialect refused what it had accepted: {} features",
+                        r.len()
+                    ))
+                }
+                other => other.and_then(Result::ok),
+            };
+            (kept, script)
         }
-        let spine = with_order(&input.dataset.spine, ORDER)?;
-        register(&ctx, SPINE_TABLE, spine.schema(), &[spine])?;
-        run_script(&ctx, &script, ORDER).await?
+    };
+    skipped.extend(over_folds.iter().map(|id| Skipped {
+        feature: project.feature(*id).name.clone(),
+        reason: "reads a float sum the engine folds in its own order (docs/scale-out.md)".into(),
+    }));
+    let table = match script {
+        None => input.dataset.spine.clone(),
+        Some(script) => {
+            let ctx = SessionContext::new();
+            for (name, batches) in &input.dataset.sources {
+                let declared = project
+                    .sources
+                    .iter()
+                    .find(|s| &s.name == name)
+                    .map(featc_runtime::io::declared_schema)
+                    .ok_or_else(|| format!("the project has no source `{name}`"))?;
+                register(&ctx, name, declared, batches)?;
+            }
+            let spine = with_order(&input.dataset.spine, ORDER)?;
+            register(&ctx, SPINE_TABLE, spine.schema(), &[spine])?;
+            run_script(&ctx, &script, ORDER).await?
+        }
     };
     let windows = fold_windows(input, &kept)?;
     Ok(Answered {
@@ -89,31 +113,17 @@ async fn answer(input: RunInput<'_>) -> Result<Answered, String> {
     })
 }
 
-/// The features the dialect accepts, and the refused ones with the refusal's code.
-fn accepted(
+/// The dialect's script for `features` or its refusals; None for no features.
+fn emitted(
     project: &Project,
     features: &[FeatureId],
-) -> Result<(Vec<FeatureId>, Vec<Skipped>), String> {
-    let plan = crate::lower::groups::plan_groups(project, features).map_err(|e| e.to_string())?;
-    match emit(&plan, &SqlOptions::new(Dialect::DataFusion)) {
-        Ok(_) => Ok((features.to_vec(), Vec::new())),
-        Err(refusals) => {
-            let refused: Vec<&str> = refusals.iter().map(|r| r.feature.as_str()).collect();
-            let kept = features
-                .iter()
-                .copied()
-                .filter(|id| !refused.contains(&project.feature(*id).name.as_str()))
-                .collect();
-            let skipped = refusals
-                .iter()
-                .map(|r| Skipped {
-                    feature: r.feature.clone(),
-                    reason: format!("refused ({}: {})", r.code(), r.to_diagnostic().message),
-                })
-                .collect();
-            Ok((kept, skipped))
-        }
+    options: &SqlOptions,
+) -> Result<Option<Result<Script, Vec<Refusal>>>, String> {
+    if features.is_empty() {
+        return Ok(None);
     }
+    let plan = crate::lower::groups::plan_groups(project, features).map_err(|e| e.to_string())?;
+    Ok(Some(emit(&plan, options)))
 }
 
 /// Whether a derived feature reads a float fold.
