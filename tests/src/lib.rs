@@ -66,6 +66,19 @@ pub fn events_in_micros(
     .map_err(|e| e.to_string())
 }
 
+/// One multi-threaded tokio runtime (2 workers) per test binary, shared by the
+/// property tests that run the batch path or `verify` inside a proptest body.
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    })
+}
+
 /// The project that uses every row function (`tests/functions`), for snapshots.
 pub fn functions_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("functions")

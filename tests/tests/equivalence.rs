@@ -7,7 +7,7 @@ mod batch_common;
 mod stream_common;
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -25,17 +25,6 @@ use stream_common::bit_equal;
 /// DataFusion's default batch size, spelled out because the in-memory helper splits
 /// the events into tables of that many rows.
 const DEFAULT_BATCH_SIZE: usize = 8192;
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime")
-    })
-}
 
 fn compile(case: &GenCase) -> Result<(Project, Vec<FeatureId>), String> {
     let files = [SourceFile {
@@ -104,7 +93,7 @@ fn batch(
         .into_iter()
         .map(|(n, b)| Ok((n, featc_tests::events_in_micros(&b)?)))
         .collect::<Result<HashMap<_, _>, String>>()?;
-    runtime().block_on(training_set_in_memory(
+    featc_tests::runtime().block_on(training_set_in_memory(
         project,
         ids,
         &events,

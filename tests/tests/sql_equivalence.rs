@@ -11,7 +11,7 @@ mod batch_common;
 mod sql_common;
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Float64Type, Schema};
@@ -27,17 +27,6 @@ use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, RngSeed};
 
 use sql_common::{accepted, register, run, script, with_order};
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime")
-    })
-}
 
 fn floats(b: &RecordBatch, name: &str) -> Vec<Option<f64>> {
     let c = b.column_by_name(name).expect("column");
@@ -100,7 +89,7 @@ fn check(case: &GenCase) -> Result<(), String> {
             time_column: "ts",
         },
     );
-    let actual = runtime().block_on(run(&ctx, &sql));
+    let actual = featc_tests::runtime().block_on(run(&ctx, &sql));
     let (expected, actual) = match (reference, actual) {
         (Err(_), Err(_)) => return Ok(()),
         (Err(e), Ok(_)) => return Err(format!("the SQL answered where the reference failed: {e}")),

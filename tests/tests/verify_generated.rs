@@ -9,8 +9,6 @@
 //! DataFusion's SQL engine, docs/scale-out.md, and turn CI red by chance);
 //! `VERIFY_GENERATED_RANDOM=1` explores.
 
-use std::sync::OnceLock;
-
 use featc::ir::FeatureId;
 use featc::verify::{
     self, BatchExecutor, Executor, Options, ReferenceExecutor, SqlExecutor, StreamExecutor,
@@ -19,17 +17,6 @@ use featc::SourceFile;
 use featc_tests::gen::{case_strategy, GenCase};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, RngSeed};
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime")
-    })
-}
 
 fn check(case: &GenCase, seed: u64) -> Result<(), String> {
     let files = [SourceFile {
@@ -49,7 +36,7 @@ fn check(case: &GenCase, seed: u64) -> Result<(), String> {
         probe_time: "probe_ts".into(),
     };
     let others: [&dyn Executor; 3] = [&BatchExecutor, &StreamExecutor, &SqlExecutor];
-    let report = runtime().block_on(verify::run(
+    let report = featc_tests::runtime().block_on(verify::run(
         &project,
         &features,
         &options,
