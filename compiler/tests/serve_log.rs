@@ -64,6 +64,16 @@ fn arrow_read(addr: &str, path: &str, users: &[i64]) -> RecordBatch {
     datafusion::arrow::compute::concat_batches(&schema, &batches).expect("concat")
 }
 
+/// The `name` of every entry of a stats or drift JSON document's `features`.
+fn feature_names(doc: &Json) -> Vec<&str> {
+    doc["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect()
+}
+
 fn read_log(dir: &Path) -> (Vec<PathBuf>, Vec<RecordBatch>) {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("log folder")
@@ -238,12 +248,7 @@ fn every_answered_vector_is_logged_and_counted() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: Json = serde_json::from_slice(&out.stdout).expect("JSON");
-    let names: Vec<&str> = doc["features"]
-        .as_array()
-        .expect("features")
-        .iter()
-        .filter_map(|f| f["name"].as_str())
-        .collect();
+    let names = feature_names(&doc);
     assert!(
         names.contains(&"txn_count_7d") && !names.contains(&"user_id"),
         "{names:?}"
@@ -271,12 +276,7 @@ fn every_answered_vector_is_logged_and_counted() {
         String::from_utf8_lossy(&drift.stderr)
     );
     let report: Json = serde_json::from_slice(&drift.stdout).expect("JSON");
-    let compared: Vec<&str> = report["features"]
-        .as_array()
-        .expect("features")
-        .iter()
-        .filter_map(|f| f["name"].as_str())
-        .collect();
+    let compared = feature_names(&report);
     assert!(
         compared.contains(&"txn_count_7d") && compared.contains(&"last_country"),
         "{compared:?}"
