@@ -677,6 +677,62 @@ pub enum ExprKind {
     },
 }
 
+impl ExprKind {
+    /// This node with every child expression replaced by `f` of it (a leaf is
+    /// cloned): the one place that lists a node's children for a rewrite, so a
+    /// rewriter matches only the nodes it changes.
+    pub fn try_map_children<E>(
+        &self,
+        f: &mut dyn FnMut(&Expr) -> Result<Expr, E>,
+    ) -> Result<ExprKind, E> {
+        let mut boxed = |e: &Expr| f(e).map(Box::new);
+        Ok(match self {
+            ExprKind::Column(_) | ExprKind::Literal(_) => self.clone(),
+            ExprKind::Cast(e) => ExprKind::Cast(boxed(e)?),
+            ExprKind::Not(e) => ExprKind::Not(boxed(e)?),
+            ExprKind::Neg(e) => ExprKind::Neg(boxed(e)?),
+            ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary {
+                op: *op,
+                lhs: boxed(lhs)?,
+                rhs: boxed(rhs)?,
+            },
+            ExprKind::IsNull { expr, negated } => ExprKind::IsNull {
+                expr: boxed(expr)?,
+                negated: *negated,
+            },
+            ExprKind::InList {
+                expr,
+                list,
+                negated,
+            } => ExprKind::InList {
+                expr: boxed(expr)?,
+                list: list.iter().map(&mut *f).collect::<Result<_, E>>()?,
+                negated: *negated,
+            },
+            ExprKind::Coalesce(args) => {
+                ExprKind::Coalesce(args.iter().map(&mut *f).collect::<Result<_, E>>()?)
+            }
+            ExprKind::Call { func, args } => ExprKind::Call {
+                func: *func,
+                args: args.iter().map(&mut *f).collect::<Result<_, E>>()?,
+            },
+            ExprKind::Case {
+                branches,
+                otherwise,
+            } => ExprKind::Case {
+                branches: branches
+                    .iter()
+                    .map(|(c, v)| Ok((f(c)?, f(v)?)))
+                    .collect::<Result<_, E>>()?,
+                otherwise: match otherwise {
+                    Some(o) => Some(Box::new(f(o)?)),
+                    None => None,
+                },
+            },
+        })
+    }
+}
+
 /// The row functions (semantics.md, "Functions"). A function is null when any
 /// argument is null, except where said. Argument types are the checked ones, after
 /// the casts `check` inserts: an int64 where a function computes on float64 is cast

@@ -7,6 +7,8 @@
 //! expression, so two texts are equal exactly when the expressions compute the same
 //! thing; spans, comments and layout never reach it.
 
+use std::convert::Infallible;
+
 use featc_runtime::ir::{Expr, ExprKind, Let, View};
 
 use crate::lower::groups::{inline_lets, PlanError};
@@ -55,45 +57,11 @@ pub fn lets_read<'v>(exprs: &[&Expr], lets: &'v [Let]) -> Vec<&'v Let> {
 /// `e` without `Cast` nodes (each replaced by its operand).
 #[recursive::recursive]
 fn strip_casts(e: &Expr) -> Expr {
-    let all = |list: &[Expr]| list.iter().map(strip_casts).collect::<Vec<_>>();
-    let boxed = |x: &Expr| Box::new(strip_casts(x));
     let kind = match &e.kind {
         ExprKind::Cast(inner) => return strip_casts(inner),
-        ExprKind::Column(_) | ExprKind::Literal(_) => e.kind.clone(),
-        ExprKind::Not(x) => ExprKind::Not(boxed(x)),
-        ExprKind::Neg(x) => ExprKind::Neg(boxed(x)),
-        ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary {
-            op: *op,
-            lhs: boxed(lhs),
-            rhs: boxed(rhs),
-        },
-        ExprKind::IsNull { expr, negated } => ExprKind::IsNull {
-            expr: boxed(expr),
-            negated: *negated,
-        },
-        ExprKind::InList {
-            expr,
-            list,
-            negated,
-        } => ExprKind::InList {
-            expr: boxed(expr),
-            list: all(list),
-            negated: *negated,
-        },
-        ExprKind::Coalesce(args) => ExprKind::Coalesce(all(args)),
-        ExprKind::Call { func, args } => ExprKind::Call {
-            func: *func,
-            args: all(args),
-        },
-        ExprKind::Case {
-            branches,
-            otherwise,
-        } => ExprKind::Case {
-            branches: branches
-                .iter()
-                .map(|(c, v)| (strip_casts(c), strip_casts(v)))
-                .collect(),
-            otherwise: otherwise.as_deref().map(boxed),
+        other => match other.try_map_children(&mut |x| Ok::<_, Infallible>(strip_casts(x))) {
+            Ok(kind) => kind,
+            Err(never) => match never {},
         },
     };
     Expr {

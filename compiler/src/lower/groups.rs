@@ -393,51 +393,12 @@ fn rewrite_columns(
     expr: &Expr,
     replace: &dyn Fn(&str) -> Result<Option<Expr>, PlanError>,
 ) -> Result<Expr, PlanError> {
-    let sub = |e: &Expr| rewrite_columns(e, replace);
-    let boxed = |e: &Expr| sub(e).map(Box::new);
-    let all = |list: &[Expr]| list.iter().map(sub).collect::<Result<Vec<_>, _>>();
     let kind = match &expr.kind {
         ExprKind::Column(name) => match replace(name)? {
             Some(e) => return Ok(e),
             None => ExprKind::Column(name.clone()),
         },
-        ExprKind::Literal(l) => ExprKind::Literal(l.clone()),
-        ExprKind::Cast(e) => ExprKind::Cast(boxed(e)?),
-        ExprKind::Not(e) => ExprKind::Not(boxed(e)?),
-        ExprKind::Neg(e) => ExprKind::Neg(boxed(e)?),
-        ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary {
-            op: *op,
-            lhs: boxed(lhs)?,
-            rhs: boxed(rhs)?,
-        },
-        ExprKind::IsNull { expr, negated } => ExprKind::IsNull {
-            expr: boxed(expr)?,
-            negated: *negated,
-        },
-        ExprKind::InList {
-            expr,
-            list,
-            negated,
-        } => ExprKind::InList {
-            expr: boxed(expr)?,
-            list: all(list)?,
-            negated: *negated,
-        },
-        ExprKind::Coalesce(args) => ExprKind::Coalesce(all(args)?),
-        ExprKind::Call { func, args } => ExprKind::Call {
-            func: *func,
-            args: all(args)?,
-        },
-        ExprKind::Case {
-            branches,
-            otherwise,
-        } => ExprKind::Case {
-            branches: branches
-                .iter()
-                .map(|(c, v)| Ok((sub(c)?, sub(v)?)))
-                .collect::<Result<_, PlanError>>()?,
-            otherwise: otherwise.as_deref().map(boxed).transpose()?,
-        },
+        other => other.try_map_children(&mut |e| rewrite_columns(e, replace))?,
     };
     Ok(Expr {
         kind,
