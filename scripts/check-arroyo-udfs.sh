@@ -27,7 +27,7 @@ trap 'rm -rf "$WORK"' EXIT
 # it changed: a file rewritten with the same text would rebuild its crate.
 UDFS="$UDFS_TARGET/workspace"
 
-FEATC_ARROYO_UDFS_OUT="$WORK/udfs" cargo test --quiet -p featc --test arroyo_udfs write_all \
+FEATC_ARROYO_UDFS_OUT="$WORK/udfs" cargo test --quiet -p featc --test suite arroyo_udfs::write_all \
     > "$WORK/generate.log" 2>&1 || fail "generating the workspace failed: $(tail -n 30 "$WORK/generate.log")"
 [ -f "$WORK/udfs/Cargo.toml" ] || fail "the featc test wrote no workspace into $WORK/udfs"
 cp "$LOCK" "$WORK/udfs/Cargo.lock"

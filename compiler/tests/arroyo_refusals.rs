@@ -4,7 +4,7 @@
 //! snapshotted, and docs/errors.md's example of the code being that fixture,
 //! rendered as shown.
 
-mod errors_doc;
+use crate::errors_doc;
 
 use std::path::PathBuf;
 

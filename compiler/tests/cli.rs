@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{featc, stderr};
 

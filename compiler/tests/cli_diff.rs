@@ -2,7 +2,7 @@
 //! IO or a side that does not compile), the text and JSON reports on edits of the
 //! fraud example and the marketplace case, and `--git REV` on a repository made here.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

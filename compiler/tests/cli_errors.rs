@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{featc, stderr};
 

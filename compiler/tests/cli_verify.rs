@@ -2,7 +2,7 @@
 //! example's data and generated cases, the JSON report, the note when a source has no
 //! data, and the usage and project errors.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{featc, stderr};
 

@@ -2,7 +2,7 @@
 //! named `E0xxx_<what>.feat`, each snapshotted with its rendered diagnostics. Fixtures
 //! are read as bytes and decoded like the CLI does (E0029's is not UTF-8).
 
-mod errors_doc;
+use crate::errors_doc;
 
 use featc::SourceFile;
 use std::path::PathBuf;

@@ -5,7 +5,7 @@
 use featc::SourceFile;
 use proptest::prelude::*;
 
-mod mutate;
+use crate::mutate;
 
 use mutate::seeds::{EVENTS, MARKETPLACE};
 use mutate::{apply, text_mutation};

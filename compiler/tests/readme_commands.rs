@@ -2,8 +2,8 @@
 //! temporary folder), and the feature plan excerpt it shows is what `--emit plan`
 //! prints for the fraud example, so the README cannot drift from the tool.
 
-mod cli_common;
-mod services;
+use crate::cli_common;
+use crate::services;
 
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 //! statuses; an Arrow push is checked and applied like a JSON one; every refusal is a
 //! JSON 4xx naming the field, and a refused push changes nothing.
 
-mod serve_common;
+use crate::serve_common;
 
 use std::sync::Arc;
 

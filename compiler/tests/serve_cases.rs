@@ -3,7 +3,7 @@
 //! lateness, in batches of random size) and every spine row is read over HTTP at its
 //! time, as soon as every event at or before it was pushed.
 
-mod serve_common;
+use crate::serve_common;
 
 use std::collections::BTreeMap;
 

@@ -5,7 +5,7 @@
 //! training-set`. A torn write at the log's end is dropped and reported; a state
 //! directory of other features is refused, naming them.
 
-mod serve_common;
+use crate::serve_common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -6,8 +6,8 @@
 //! dead-lettered and counted, and every spine row read over HTTP at its time equals
 //! `featc training-set`, bit for bit.
 
-mod serve_common;
-mod services;
+use crate::serve_common;
+use crate::services;
 
 use serve_common::*;
 use services::{produce, Broker};

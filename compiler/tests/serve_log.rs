@@ -4,7 +4,7 @@
 //! each feature's fill ratio over the served vectors, and `featc stats` / `featc
 //! drift` read the folder.
 
-mod serve_common;
+use crate::serve_common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -9,8 +9,8 @@
 //! set, not with featc-server's layout code: the key spelling is re-derived from the
 //! documented rule.
 
-mod serve_common;
-mod services;
+use crate::serve_common;
+use crate::services;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! never half-applies a push), answers large reads, guards routes with tokens, waits
 //! for its bootstrap with 503s, and recognises a retried push.
 
-mod serve_common;
+use crate::serve_common;
 
 use serde_json::{json, Value as Json};
 use serve_common::*;

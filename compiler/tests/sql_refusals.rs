@@ -3,7 +3,7 @@
 //! each refused with exactly its code in its dialect, its rendering snapshotted, and
 //! docs/errors.md's example of the code being that fixture, rendered as shown.
 
-mod errors_doc;
+use crate::errors_doc;
 
 use std::path::PathBuf;
 

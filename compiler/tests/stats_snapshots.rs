@@ -10,7 +10,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{featc, stderr};
 

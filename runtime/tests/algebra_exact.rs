@@ -1,7 +1,7 @@
 //! Property tests of the exact arithmetic: `ExactSum` and the avg / var_pop /
 //! stddev_pop finishes against slow BigRational oracles.
 
-mod algebra_support;
+use crate::algebra_support;
 
 use algebra_support::{exact_avg, exact_var, rat, rat_int, round_rat, round_sqrt_rat};
 use featc_runtime::exact::{self, ExactSum, SquareSum};

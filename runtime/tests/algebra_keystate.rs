@@ -2,7 +2,7 @@
 //! reads at random (also decreasing) times and drops, every value equals a naive
 //! fold over the events with `t - W < ts <= t`, with the ttl rule applied.
 
-mod algebra_support;
+use crate::algebra_support;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! under random insert / evict / late-insert sequences equals a naive fold of the
 //! current multiset, and the monoid laws hold.
 
-mod algebra_support;
+use crate::algebra_support;
 
 use std::sync::Arc;
 

@@ -15,7 +15,7 @@
 //! windows: they are not part of the figure. Every value is computed by featc's
 //! reference interpreter, from the project with auxiliary features added.
 
-mod batch_common;
+use crate::batch_common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

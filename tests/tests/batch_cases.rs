@@ -2,7 +2,7 @@
 //! the training set equals `expected.parquet` (floats to 1e-9 relative), whatever the
 //! DataFusion batch size.
 
-mod batch_common;
+use crate::batch_common;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -4,7 +4,7 @@
 //! so does its logical plan (the spine read from an Arrow IPC copy, as on Ballista)
 //! through `FeatcLogicalCodec`. Damaged bytes are errors, never panics.
 
-mod batch_common;
+use crate::batch_common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! re-deals such an in-memory table largest batch first unless the spine's table
 //! prevents it, `io::Spine::provider`).
 
-mod batch_common;
+use crate::batch_common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

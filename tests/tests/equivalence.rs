@@ -3,8 +3,8 @@
 //! default) and a streaming replay (events disordered within the declared lateness,
 //! ingested in random chunks) give the same training set, bit for bit.
 
-mod batch_common;
-mod stream_common;
+use crate::batch_common;
+use crate::stream_common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! and the data's schemas compiles, its `spec` service computes exactly the case's
 //! `expected.parquet`, and it is bit-identical to the hand-written project's output.
 
-mod batch_common;
+use crate::batch_common;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -13,7 +13,7 @@ use featc::import::{import_spec, parse_spec, SourceSchema, SERVICE};
 use featc::SourceFile;
 use stream_common::bit_equal;
 
-mod stream_common;
+use crate::stream_common;
 
 /// The imported project's text for a case, reading schemas like the CLI does.
 fn imported(case: &str) -> String {

@@ -6,8 +6,8 @@
 //! harness's 2 MiB thread stacks, and all paths agree. (These crashed with a stack
 //! overflow.)
 
-mod batch_common;
-mod stream_common;
+use crate::batch_common;
+use crate::stream_common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -2,8 +2,8 @@
 //! `expected.parquet` (floats to 1e-9 relative) and equals the batch path's training
 //! set bit for bit.
 
-mod batch_common;
-mod stream_common;
+use crate::batch_common;
+use crate::stream_common;
 
 use std::collections::HashMap;
 

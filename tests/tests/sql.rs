@@ -5,8 +5,8 @@
 //! examples (equal to the reference interpreter). The generated projects are in
 //! `sql_equivalence.rs`.
 
-mod batch_common;
-mod sql_common;
+use crate::batch_common;
+use crate::sql_common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

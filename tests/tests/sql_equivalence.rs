@@ -7,8 +7,8 @@
 //! same window). A derived feature reading such a sum is compared where the values it
 //! reads came out bit for bit equal. Where the reference fails, the SQL must fail.
 
-mod batch_common;
-mod sql_common;
+use crate::batch_common;
+use crate::sql_common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

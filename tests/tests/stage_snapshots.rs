@@ -3,7 +3,7 @@
 //! every public case, every example project and the row functions' project. The ast and ir stages are snapshotted next to their printers
 //! (grammar/tests/snapshots.rs, compiler/tests/ir_snapshots.rs).
 
-mod batch_common;
+use crate::batch_common;
 
 use std::path::{Path, PathBuf};
 

@@ -2,8 +2,8 @@
 //! streaming answers equal `expected.parquet` (floats to 1e-9 relative) and the batch
 //! path's training set bit for bit, whatever the arrival disorder and batch size.
 
-mod batch_common;
-mod stream_common;
+use crate::batch_common;
+use crate::stream_common;
 
 use std::collections::HashMap;
 

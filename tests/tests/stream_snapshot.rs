@@ -4,8 +4,8 @@
 //! and `restore` refuses, without panicking, bytes that are cut, damaged or from
 //! another graph.
 
-mod batch_common;
-mod stream_common;
+use crate::batch_common;
+use crate::stream_common;
 
 use std::sync::Arc;
 

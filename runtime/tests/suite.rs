@@ -1,0 +1,11 @@
+//! One test binary for the aggregation algebra's property tests against naive folds.
+//! Each module is one of the files beside this one, one concern each. One binary
+//! instead of one per file keeps the link time and the disk use of a build down (each
+//! test binary links its dependencies whole). `cargo test -p featc-runtime --test suite
+//! MODULE::` runs one module; `tests/tests/tidy.rs` checks that no file is left out.
+
+mod algebra_support;
+
+mod algebra_exact;
+mod algebra_keystate;
+mod algebra_window;
