@@ -99,8 +99,8 @@ pub fn aggregate(
             call("NULLIF", vec![call("COUNT", vec![row.when(x())]), int(0)]),
         )),
         AggKind::Avg => plain(call("AVG", vec![row.when(x())])),
-        AggKind::VarPop => plain(call("VAR_POP", vec![double(row.when(x()))])),
-        AggKind::StddevPop => plain(call("STDDEV_POP", vec![double(row.when(x()))])),
+        AggKind::VarPop => plain(f.var_pop(false, double(row.when(x())))),
+        AggKind::StddevPop => plain(f.var_pop(true, double(row.when(x())))),
         AggKind::Min | AggKind::Max => plain(f.min_max(
             agg == AggKind::Max,
             row.when(f.order_key(x(), input_ty)),

@@ -131,6 +131,13 @@ pub trait Flavor: Sync {
         x
     }
 
+    /// `VAR_POP(x)` (`stddev`: `STDDEV_POP(x)`) of a float64 column: NaN where the
+    /// rows hold a NaN or an infinity (semantics.md: IEEE arithmetic on the values),
+    /// the dialect's own function unless it needs help.
+    fn var_pop(&self, stddev: bool, x: Expr) -> Expr {
+        call(if stddev { "STDDEV_POP" } else { "VAR_POP" }, vec![x])
+    }
+
     /// `MIN(x)` or `MAX(x)` of a column of type `ty`.
     fn min_max(&self, max: bool, x: Expr, _ty: ir::DataType) -> Expr {
         call(if max { "MAX" } else { "MIN" }, vec![x])
