@@ -4,7 +4,9 @@
 # on Spark in local mode, on DuckDB over the case's Parquet files and on PostgreSQL
 # (the Parquet data loaded into tables), each result compared with `featc
 # training-set`'s output (floats within 1e-9 relative, the rest exact, nulls in the
-# same places). Exits 1 on any difference, with a report per case and engine.
+# same places). Then `featc verify --sql-engine` on the same three engines, and on
+# an engine that changes one value, which it must catch. Exits 1 on any difference,
+# with a report per case and engine.
 #
 # The engines come from a virtualenv of its own, target/sql-engines-env, created from
 # scripts/sql-engines/requirements.txt (pinned pyspark 3.5.8 on the machine's Java 17,
@@ -67,5 +69,41 @@ runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -
 status=0
 SPARK_LOCAL_IP=127.0.0.1 TZ=UTC "$ENV/bin/python" scripts/sql-engines/run.py \
     --work "$WORK" --cases-dir tests/cases --pg-port "$PORT" "${CASES[@]}" || status=$?
+
+# `featc verify --sql-engine` on the same engines (docs/verify.md), every engine
+# compared with the reference cell by cell: DuckDB and Spark on a sample of each
+# case's data and on generated cases; PostgreSQL on the sample only, because the
+# generated cases' extreme floats (1e300) overflow its float8 arithmetic, which
+# raises an error where featc answers inf or NaN (docs/scale-out.md). Then an engine
+# that changes one value, which verify must catch (exit 1, the cell named).
+ENGINE=("$ENV/bin/python" "$ROOT/scripts/sql-engines/verify_engine.py")
+verify_on() { # CASE LABEL ARGS...: featc verify, its report kept and shown on failure
+    local case=$1 label=$2
+    shift 2
+    if SPARK_LOCAL_IP=127.0.0.1 TZ=UTC "$FEATC" verify "tests/cases/$case" --quiet --no-sql \
+        --sample 5000 --spine-rows 1000 "$@" > "$WORK/$case/verify-$label.txt" 2>&1; then
+        echo "$case: featc verify on $label: $(tail -n 1 "$WORK/$case/verify-$label.txt")"
+    else
+        echo "$case: featc verify on $label FAILED:"
+        cat "$WORK/$case/verify-$label.txt"
+        status=1
+    fi
+}
+for case in "${CASES[@]}"; do
+    verify_on "$case" "duckdb and spark" --cases 2 \
+        --sql-engine "duckdb=${ENGINE[*]} duckdb" --sql-engine "spark=${ENGINE[*]} spark"
+    verify_on "$case" postgres --cases 0 \
+        --sql-engine "postgres=${ENGINE[*]} postgres --pg-port $PORT"
+done
+verify_status=0
+TZ=UTC "$FEATC" verify tests/cases/synthetic --quiet --no-sql --generated-only --cases 1 \
+    --sql-engine "duckdb=${ENGINE[*]} duckdb --corrupt" > "$WORK/corrupt.txt" 2>&1 || verify_status=$?
+if [ "$verify_status" = 1 ] && grep -q "sql:duckdb .*<- differs" "$WORK/corrupt.txt"; then
+    echo "featc verify caught the engine that changes one value: $(grep -m 1 "<- differs" "$WORK/corrupt.txt" | tr -s ' ')"
+else
+    echo "featc verify did not catch the engine that changes one value (exit $verify_status):"
+    cat "$WORK/corrupt.txt"
+    status=1
+fi
 echo "check-sql-engines: $(( $(date +%s) - started )) s" >&2
 exit $status

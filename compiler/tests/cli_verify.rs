@@ -154,3 +154,89 @@ fn usage_and_project_errors() {
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
+
+#[test]
+fn sql_engine_usage_errors() {
+    for (spec, message) in [
+        ("duckdb", "--sql-engine `duckdb`: expected DIALECT=COMMAND"),
+        (
+            "sqlite=true",
+            "no dialect `sqlite` (one of spark, duckdb, postgres, datafusion)",
+        ),
+        ("duckdb= ", "--sql-engine `duckdb= `: the command is empty"),
+    ] {
+        let out = featc(&["verify", "examples/fraud", "--sql-engine", spec, "-q"]);
+        assert_eq!(out.status.code(), Some(2), "{spec}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{spec}: {}", stderr(&out));
+    }
+}
+
+/// The `(its files are kept in DIR)` folder of a failed engine run.
+fn kept_folder(text: &str) -> std::path::PathBuf {
+    let start = text.find("(its files are kept in ").expect("a kept folder") + 23;
+    let end = start + text[start..].find(')').expect("closing parenthesis");
+    std::path::PathBuf::from(&text[start..end])
+}
+
+#[test]
+fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
+    let out = featc(&[
+        "verify",
+        "examples/fraud",
+        "--generated-only",
+        "--cases",
+        "1",
+        "--no-sql",
+        "--sql-engine",
+        "duckdb=echo no such table >&2; exit 3",
+        "-q",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.starts_with("featc verify: reference vs batch, stream, sql:duckdb on 1 dataset\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "sql:duckdb: failed where the reference answered: `echo no such table >&2; exit 3` exited with exit status: 3:\nno such table\n"
+        ),
+        "{text}"
+    );
+    // What the command was given stays for a rerun by hand.
+    let dir = kept_folder(&text);
+    let script = std::fs::read_to_string(dir.join("query.sql")).expect("query.sql");
+    assert!(script.contains("\"featc_verify_spine\""), "{script}");
+    assert!(script.trim_end().ends_with(';'), "{script}");
+    for table in ["transactions", "featc_verify_spine"] {
+        assert!(
+            dir.join("tables")
+                .join(format!("{table}.parquet"))
+                .is_file(),
+            "{table} in {}",
+            dir.display()
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+
+    let out = featc(&[
+        "verify",
+        "examples/fraud",
+        "--generated-only",
+        "--cases",
+        "1",
+        "--no-sql",
+        "--sql-engine",
+        "spark=true",
+        "-q",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains(
+            "sql:spark: failed where the reference answered: the command wrote no result: "
+        ),
+        "{text}"
+    );
+    std::fs::remove_dir_all(kept_folder(&text)).ok();
+}

@@ -2,19 +2,27 @@
 //! data and on generated cases; a path with one wrong cell, or one that fails, is
 //! caught and reported with the entity, time, feature and every path's value; the
 //! generated cases reach the boundaries they promise (events exactly a window before
-//! a probe time, ties, nulls, keys seen once, keys never seen).
+//! a probe time, ties, nulls, keys seen once, keys never seen); an engine plugged in
+//! (`SqlEngine`) is held to the same cells whatever its column types and row order.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array};
-use datafusion::arrow::datatypes::{Int64Type, TimestampMicrosecondType};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, UInt32Array};
+use datafusion::arrow::compute::{cast, take_record_batch};
+use datafusion::arrow::datatypes::{
+    DataType as ArrowType, Field, Int64Type, Schema, TimestampMicrosecondType,
+};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::MemTable;
+use datafusion::prelude::SessionContext;
+use featc::emit::sql::{Dialect, Script};
 use featc::ir::{FeatureId, Project};
+use featc::verify::executor::sql::run_statements;
 use featc::verify::{
     self, generate::generated_case, BatchExecutor, Executor, Options, Pending, ReferenceExecutor,
-    Report, RunInput, SqlExecutor, StreamExecutor, UserData,
+    Report, RunInput, SqlAnswer, SqlEngine, SqlExecutor, SqlTable, StreamExecutor, UserData,
 };
 use featc::SourceFile;
 use featc_runtime::io::Inputs;
@@ -105,7 +113,7 @@ fn the_examples_agree_on_their_data_and_generated_cases() {
             Some(user_data(&inputs)),
             8,
             3,
-            &[&BatchExecutor, &StreamExecutor, &SqlExecutor],
+            &[&BatchExecutor, &StreamExecutor, &SqlExecutor::default()],
         );
         assert_agrees(example, &report);
         assert_eq!(report.datasets.len(), 9, "{example}: your data and 8 cases");
@@ -119,7 +127,7 @@ fn the_examples_agree_on_their_data_and_generated_cases() {
                 None,
                 4,
                 5,
-                &[&BatchExecutor, &StreamExecutor, &SqlExecutor],
+                &[&BatchExecutor, &StreamExecutor, &SqlExecutor::default()],
             );
             assert_agrees(&format!("{example} service {}", service.name), &report);
         }
@@ -275,6 +283,77 @@ fn a_path_that_fails_where_the_reference_answers_is_a_disagreement() {
     }
 }
 
+/// An engine outside featc, as `--sql-engine` plugs one in: DataFusion on the
+/// script, answering in its own types (int32, large strings, naive times), the
+/// spine's order column kept and the rows reversed; or, `drop`, without a column.
+struct Foreign {
+    drop: Option<&'static str>,
+}
+
+impl SqlEngine for Foreign {
+    fn name(&self) -> &str {
+        "sql:foreign"
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::DataFusion
+    }
+
+    fn run<'a>(&'a self, script: &'a Script, tables: Vec<SqlTable>) -> SqlAnswer<'a> {
+        Box::pin(async move {
+            let ctx = SessionContext::new();
+            for t in tables {
+                let table = MemTable::try_new(t.schema, vec![t.batches]).expect("table");
+                ctx.register_table(t.name.as_str(), Arc::new(table))
+                    .expect("register");
+            }
+            let rows = run_statements(&ctx, script).await?;
+            let reversed: Vec<u32> = (0..rows.num_rows() as u32).rev().collect();
+            let rows = take_record_batch(&rows, &UInt32Array::from(reversed)).expect("take");
+            let mut fields = Vec::new();
+            let mut columns = Vec::new();
+            for (field, column) in rows.schema().fields().iter().zip(rows.columns()) {
+                if Some(field.name().as_str()) == self.drop {
+                    continue;
+                }
+                let own = match field.data_type() {
+                    ArrowType::Int64 => ArrowType::Int32,
+                    ArrowType::Utf8 => ArrowType::LargeUtf8,
+                    ArrowType::Timestamp(unit, Some(_)) => ArrowType::Timestamp(*unit, None),
+                    other => other.clone(),
+                };
+                columns.push(cast(column, &own).expect("cast"));
+                fields.push(Field::new(field.name(), own, true));
+            }
+            Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("batch"))
+        })
+    }
+}
+
+#[test]
+fn an_engine_answering_in_its_own_types_and_order_is_conformed() {
+    let project = compile_text(TWO_SOURCES);
+    let features = project.all_features();
+    let foreign = SqlExecutor(Foreign { drop: None });
+    let report = run(&project, &features, None, 3, 5, &[&foreign]);
+    assert_agrees("a foreign engine", &report);
+    assert_eq!(report.paths, ["sql:foreign"]);
+}
+
+#[test]
+fn an_engine_missing_a_column_fails_its_run() {
+    let project = compile_text(ONE_VIEW);
+    let foreign = SqlExecutor(Foreign { drop: Some("n_1h") });
+    let report = run(&project, &project.all_features(), None, 1, 1, &[&foreign]);
+    assert!(!report.agrees());
+    let d = &report.datasets[0];
+    assert_eq!(d.failures.len(), 1, "{}", report.text());
+    assert_eq!(
+        d.failures[0].message,
+        "failed where the reference answered: the engine answered no column `n_1h`"
+    );
+}
+
 const TWO_SOURCES: &str = r#"
 source tx {
     time ts
@@ -402,7 +481,7 @@ fn generated_cases_agree_across_sources_offsets_ttl_and_delay() {
         None,
         24,
         17,
-        &[&BatchExecutor, &StreamExecutor, &SqlExecutor],
+        &[&BatchExecutor, &StreamExecutor, &SqlExecutor::default()],
     );
     assert_agrees("two sources", &report);
 }

@@ -98,14 +98,14 @@ def from_rows(names: list[str], rows: list, expected: pa.Table) -> pa.Table:
     return pa.table(arrays, schema=expected.schema)
 
 
-def run_duckdb(sql: str, tables: dict[str, Path], spine: Path) -> pa.Table:
+def run_duckdb(sql: str, tables: dict[str, Path]) -> pa.Table:
+    """The script's last statement on DuckDB, each table a view of its Parquet file."""
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     for name, path in tables.items():
         con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet('{path}')")
-    con.execute(f"CREATE VIEW spine AS SELECT * FROM read_parquet('{spine}')")
     result = None
     for stmt in statements(sql):
         result = con.sql(stmt)
@@ -131,15 +131,14 @@ class Spark:
         )
         self.session.sparkContext.setLogLevel("ERROR")
 
-    def run(self, sql: str, tables: dict[str, Path], spine: Path, expected: pa.Table) -> pa.Table:
+    def run(self, sql: str, tables: dict[str, Path]) -> tuple[list[str], list]:
+        """The script's last statement: its column names and rows."""
         for name, path in tables.items():
             self.session.read.parquet(str(path)).createOrReplaceTempView(name)
-        self.session.read.parquet(str(spine)).createOrReplaceTempView("spine")
         frame = None
         for stmt in statements(sql):
             frame = self.session.sql(stmt)
-        rows = frame.collect()
-        return from_rows(frame.columns, rows, expected)
+        return frame.columns, frame.collect()
 
     def stop(self) -> None:
         self.session.stop()
@@ -170,7 +169,9 @@ def pg_load(cur, name: str, table: pa.Table) -> None:
             copy.write_row(list(row.values()))
 
 
-def run_postgres(sql: str, tables: dict[str, Path], spine: Path, port: int, expected: pa.Table) -> pa.Table:
+def run_postgres(sql: str, tables: dict[str, Path], port: int) -> tuple[list[str], list]:
+    """The script's last statement on PostgreSQL, each table loaded from its Parquet
+    file: its column names and rows."""
     import psycopg
 
     with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as con:
@@ -178,11 +179,10 @@ def run_postgres(sql: str, tables: dict[str, Path], spine: Path, port: int, expe
         cur.execute("SET TimeZone = 'UTC'")
         for name, path in tables.items():
             pg_load(cur, name, pq.read_table(path))
-        pg_load(cur, "spine", pq.read_table(spine))
         for stmt in statements(sql):
             cur.execute(stmt)
         names = [d.name for d in cur.description]
-        return from_rows(names, cur.fetchall(), expected)
+        return names, cur.fetchall()
 
 
 def main() -> int:
@@ -201,18 +201,17 @@ def main() -> int:
             featc = pq.read_table(work / "featc.parquet")
             spine = pq.read_table(case_dir / "spine.parquet")
             features = [n for n in featc.column_names if n not in spine.column_names]
-            tables = sources(case_dir)
-            ordered = ordered_spine(case_dir, work)
+            tables = {**sources(case_dir), "spine": ordered_spine(case_dir, work)}
             for engine in ("duckdb", "spark", "postgres"):
                 sql = (work / f"{engine}.sql").read_text()
                 t0 = time.perf_counter()
                 try:
                     if engine == "duckdb":
-                        raw = conform(run_duckdb(sql, tables, ordered), featc)
+                        raw = conform(run_duckdb(sql, tables), featc)
                     elif engine == "spark":
-                        raw = conform(spark.run(sql, tables, ordered, featc), featc)
+                        raw = conform(from_rows(*spark.run(sql, tables), featc), featc)
                     else:
-                        raw = conform(run_postgres(sql, tables, ordered, args.pg_port, featc), featc)
+                        raw = conform(from_rows(*run_postgres(sql, tables, args.pg_port), featc), featc)
                 except Exception as e:  # the engine failed: that is a difference
                     first = "\n  ".join(str(e).strip().splitlines()[:3])
                     print(f"{case} on {engine}: FAILED: {first}")

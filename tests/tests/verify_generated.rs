@@ -35,7 +35,7 @@ fn check(case: &GenCase, seed: u64) -> Result<(), String> {
         seed,
         probe_time: "probe_ts".into(),
     };
-    let others: [&dyn Executor; 3] = [&BatchExecutor, &StreamExecutor, &SqlExecutor];
+    let others: [&dyn Executor; 3] = [&BatchExecutor, &StreamExecutor, &SqlExecutor::default()];
     let report = featc_tests::runtime().block_on(verify::run(
         &project,
         &features,

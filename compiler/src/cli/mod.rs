@@ -30,6 +30,7 @@ pub mod stats;
 pub mod stream_emit;
 pub mod training_set;
 pub mod verify;
+pub mod verify_engine;
 
 #[derive(Parser)]
 #[command(

@@ -13,6 +13,7 @@ use featc_runtime::io::Inputs;
 
 use super::progress::Progress;
 use super::spine_job::source_bindings;
+use super::verify_engine::CommandEngine;
 
 /// Prove the paths agree on your data before you ship: every requested feature is
 /// computed by the reference interpreter (semantics.md, naively), the batch plan
@@ -74,6 +75,12 @@ pub struct Args {
     /// engine in process, held to docs/scale-out.md's float bound).
     #[arg(long)]
     pub no_sql: bool,
+    /// Also run DIALECT's emitted SQL on your engine: COMMAND (run by `sh -c`) finds
+    /// `query.sql` and `tables/NAME.parquet` in the folder `$FEATC_VERIFY_DIR` and
+    /// writes the last statement's rows to `result.parquet` there (repeatable;
+    /// docs/verify.md).
+    #[arg(long = "sql-engine", value_name = "DIALECT=COMMAND")]
+    pub sql_engines: Vec<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// No progress on stderr.
@@ -124,12 +131,23 @@ pub fn main(args: Args) -> ExitCode {
         seed: args.seed,
         probe_time: args.spine_time.clone(),
     };
+    let engines = match args
+        .sql_engines
+        .iter()
+        .map(|spec| CommandEngine::parse(spec).map(SqlExecutor))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(e) => e,
+        Err(e) => return super::fail(e),
+    };
     let progress = Progress::new(args.quiet);
     progress.phase("verifying");
+    let in_process = SqlExecutor::default();
     let mut others: Vec<&dyn Executor> = vec![&BatchExecutor, &StreamExecutor];
     if !args.no_sql {
-        others.push(&SqlExecutor);
+        others.push(&in_process);
     }
+    others.extend(engines.iter().map(|e| e as &dyn Executor));
     let mut advance =
         |done: usize, total: usize| progress.advance(done as u64, total as u64, "datasets");
     let run = verify::run(

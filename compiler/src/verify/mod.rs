@@ -26,8 +26,8 @@ use crate::ir::{FeatureId, Project};
 pub use compare::{Answer, Disagreement, PathValue, Tolerance};
 pub use dataset::{Dataset, RunSettings};
 pub use executor::{
-    Answered, BatchExecutor, Executor, Pending, ReferenceExecutor, RunInput, Skipped, SqlExecutor,
-    StreamExecutor,
+    Answered, BatchExecutor, DataFusionEngine, Executor, Pending, ReferenceExecutor, RunInput,
+    Skipped, SqlAnswer, SqlEngine, SqlExecutor, SqlTable, StreamExecutor,
 };
 pub use report::{DatasetReport, PathFailure, Report};
 pub use sample::UserData;

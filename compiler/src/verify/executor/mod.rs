@@ -17,7 +17,7 @@ use crate::ir::{FeatureId, Project};
 
 pub use batch::BatchExecutor;
 pub use reference::ReferenceExecutor;
-pub use sql::SqlExecutor;
+pub use sql::{DataFusionEngine, SqlAnswer, SqlEngine, SqlExecutor, SqlTable};
 pub use stream::StreamExecutor;
 
 /// What a path computes: `features` of `project` over `dataset`.

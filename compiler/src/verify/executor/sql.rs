@@ -1,15 +1,19 @@
-//! The emitted SQL as a path: the `datafusion` dialect's query (`featc build --emit
-//! sql --dialect datafusion`) run by DataFusion's own SQL engine in process, on the
-//! dataset's tables. Features the dialect refuses are left out (and said); float
-//! folds are held to docs/scale-out.md's bound, other floats to 1e-9 relative, and
-//! derived features reading a float fold are left out (they inherit its difference).
+//! The emitted SQL as a path: a dialect's query (`featc build --emit sql`) run by an
+//! engine on the dataset's tables: the `datafusion` dialect on DataFusion's own SQL
+//! engine in process (`DataFusionEngine`), or any dialect on an engine a caller
+//! plugs in (`SqlEngine`; the CLI's `--sql-engine` runs a command). Features the
+//! dialect refuses are left out (and said); float folds are held to
+//! docs/scale-out.md's bound, other floats to 1e-9 relative, and derived features
+//! reading a float fold are left out (they inherit its difference).
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, Int64Array};
-use datafusion::arrow::compute::{cast, concat_batches};
-use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Float64Type, Schema};
+use datafusion::arrow::compute::{cast, concat_batches, sort_to_indices, take_record_batch};
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Float64Type, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
@@ -27,27 +31,94 @@ const ORDER: &str = "featc_verify_row";
 /// Floats that are not folds: the engine's libm may differ in the last bits.
 const RELATIVE: f64 = 1e-9;
 
-/// DataFusion's SQL engine on the `datafusion` dialect's query.
-pub struct SqlExecutor;
+/// A table an engine reads: its name in the script, its schema and its rows.
+pub struct SqlTable {
+    pub name: String,
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
 
-impl Executor for SqlExecutor {
+/// The rows an engine answers, or the message it failed with.
+pub type SqlAnswer<'a> = Pin<Box<dyn Future<Output = Result<RecordBatch, String>> + 'a>>;
+
+/// An engine that runs an emitted script.
+///
+/// Invariant: `run` executes the script's statements in order, on `tables` under
+/// their names, and answers the last statement's rows with its columns named as the
+/// script names them. Unless `featc_types`, the column types may be the engine's own (integer widths,
+/// string kinds, time zones, decimals): the executor casts them to featc's. The
+/// spine's order column may be kept and the rows may come in any order: the
+/// executor orders the rows by it and drops it.
+pub trait SqlEngine: Sync {
+    /// The path's name in a report (`sql` for DataFusion in process).
+    fn name(&self) -> &str;
+    /// The dialect whose script it runs.
+    fn dialect(&self) -> Dialect;
+    /// Whether its columns come in featc's own types (then they are compared as
+    /// they come, and another type is a failure, not a cast).
+    fn featc_types(&self) -> bool {
+        false
+    }
+    fn run<'a>(&'a self, script: &'a Script, tables: Vec<SqlTable>) -> SqlAnswer<'a>;
+}
+
+/// DataFusion's SQL engine, in process, on the `datafusion` dialect's script.
+pub struct DataFusionEngine;
+
+impl SqlEngine for DataFusionEngine {
     fn name(&self) -> &str {
         "sql"
     }
 
-    fn run<'a>(&'a self, input: RunInput<'a>) -> Pending<'a> {
-        Box::pin(async move { answer(input).await })
+    fn dialect(&self) -> Dialect {
+        Dialect::DataFusion
+    }
+
+    fn featc_types(&self) -> bool {
+        true
+    }
+
+    fn run<'a>(&'a self, script: &'a Script, tables: Vec<SqlTable>) -> SqlAnswer<'a> {
+        Box::pin(async move {
+            let ctx = SessionContext::new();
+            for t in tables {
+                let table =
+                    MemTable::try_new(t.schema, vec![t.batches]).map_err(|e| e.to_string())?;
+                ctx.register_table(t.name.as_str(), Arc::new(table))
+                    .map_err(|e| e.to_string())?;
+            }
+            run_script(&ctx, script, ORDER).await
+        })
     }
 }
 
-async fn answer(input: RunInput<'_>) -> Result<Answered, String> {
+/// The emitted SQL on an engine (`SqlExecutor::default()`: DataFusion in process).
+pub struct SqlExecutor<E: SqlEngine = DataFusionEngine>(pub E);
+
+impl Default for SqlExecutor {
+    fn default() -> SqlExecutor {
+        SqlExecutor(DataFusionEngine)
+    }
+}
+
+impl<E: SqlEngine> Executor for SqlExecutor<E> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn run<'a>(&'a self, input: RunInput<'a>) -> Pending<'a> {
+        Box::pin(async move { answer(&self.0, input).await })
+    }
+}
+
+async fn answer(engine: &dyn SqlEngine, input: RunInput<'_>) -> Result<Answered, String> {
     let project = input.project;
     // Derived features over a float fold inherit its difference: not compared.
     let (candidates, over_folds): (Vec<FeatureId>, Vec<FeatureId>) = input
         .features
         .iter()
         .partition(|id| !reads_fold(project, **id));
-    let mut options = SqlOptions::new(Dialect::DataFusion);
+    let mut options = SqlOptions::new(engine.dialect());
     options.spine_table = SPINE_TABLE.into();
     options.spine_order = ORDER.into();
     options.spine_time = input.dataset.spine_time.clone();
@@ -87,7 +158,7 @@ async fn answer(input: RunInput<'_>) -> Result<Answered, String> {
     let table = match script {
         None => input.dataset.spine.clone(),
         Some(script) => {
-            let ctx = SessionContext::new();
+            let mut tables = Vec::new();
             for (name, batches) in &input.dataset.sources {
                 let declared = project
                     .sources
@@ -95,11 +166,16 @@ async fn answer(input: RunInput<'_>) -> Result<Answered, String> {
                     .find(|s| &s.name == name)
                     .map(featc_runtime::io::declared_schema)
                     .ok_or_else(|| format!("the project has no source `{name}`"))?;
-                register(&ctx, name, declared, batches)?;
+                tables.push(table(name, declared, batches.clone()));
             }
             let spine = with_order(&input.dataset.spine, ORDER)?;
-            register(&ctx, SPINE_TABLE, spine.schema(), &[spine])?;
-            run_script(&ctx, &script, ORDER).await?
+            tables.push(table(SPINE_TABLE, spine.schema(), vec![spine]));
+            let rows = engine.run(&script, tables).await?;
+            if engine.featc_types() {
+                rows
+            } else {
+                conform(project, &kept, &input.dataset.spine, rows)?
+            }
         }
     };
     let windows = fold_windows(input, &kept)?;
@@ -188,17 +264,56 @@ fn fold_windows(
 }
 
 /// `batches` as table `name` (of schema `declared` when there are none).
-fn register(
-    ctx: &SessionContext,
-    name: &str,
-    declared: datafusion::arrow::datatypes::SchemaRef,
-    batches: &[RecordBatch],
-) -> Result<(), String> {
-    let schema = batches.first().map_or(declared, |b| b.schema());
-    let table = MemTable::try_new(schema, vec![batches.to_vec()]).map_err(|e| e.to_string())?;
-    ctx.register_table(name, Arc::new(table))
-        .map_err(|e| e.to_string())?;
-    Ok(())
+fn table(name: &str, declared: SchemaRef, batches: Vec<RecordBatch>) -> SqlTable {
+    SqlTable {
+        name: name.to_string(),
+        schema: batches.first().map_or(declared, |b| b.schema()),
+        batches,
+    }
+}
+
+/// An engine's rows as featc writes a training set: in the spine's order (by the
+/// order column, when the engine kept it), the spine's columns as the spine has them,
+/// then each kept feature's column as its featc type. A missing column or a value
+/// that does not cast is the engine's failure.
+fn conform(
+    project: &Project,
+    kept: &[FeatureId],
+    spine: &RecordBatch,
+    rows: RecordBatch,
+) -> Result<RecordBatch, String> {
+    let rows = match rows.schema().index_of(ORDER) {
+        Err(_) => rows,
+        Ok(i) => {
+            let order = cast(rows.column(i), &ArrowType::Int64).map_err(|e| e.to_string())?;
+            let indices = sort_to_indices(&order, None, None).map_err(|e| e.to_string())?;
+            take_record_batch(&rows, &indices).map_err(|e| e.to_string())?
+        }
+    };
+    let spine_schema = spine.schema();
+    let wanted = spine_schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().clone()));
+    let features = kept.iter().map(|id| {
+        let f = project.feature(*id);
+        (f.name.clone(), featc_runtime::expr::arrow_type(f.ty))
+    });
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (name, ty) in wanted.chain(features) {
+        let column = rows
+            .column_by_name(&name)
+            .ok_or_else(|| format!("the engine answered no column `{name}`"))?;
+        let column = if column.data_type() == &ty {
+            column.clone()
+        } else {
+            cast(column, &ty).map_err(|e| format!("column `{name}`: {e}"))?
+        };
+        fields.push(Field::new(&name, ty, true));
+        columns.push(column);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
 }
 
 /// Runs a script's statements on `ctx`: the last one's rows, without the spine's
@@ -208,6 +323,15 @@ pub async fn run_script(
     script: &Script,
     order: &str,
 ) -> Result<RecordBatch, String> {
+    let out = run_statements(ctx, script).await?;
+    let keep: Vec<usize> = (0..out.num_columns())
+        .filter(|&i| out.schema().field(i).name() != order)
+        .collect();
+    out.project(&keep).map_err(|e| e.to_string())
+}
+
+/// Runs a script's statements on `ctx`: the last one's rows, every column.
+pub async fn run_statements(ctx: &SessionContext, script: &Script) -> Result<RecordBatch, String> {
     let mut last = None;
     for statement in &script.statements {
         let frame = ctx
@@ -218,11 +342,7 @@ pub async fn run_script(
         let batches = frame.collect().await.map_err(|e| e.strip_backtrace())?;
         last = Some(concat_batches(&schema, &batches).map_err(|e| e.to_string())?);
     }
-    let out = last.ok_or("the SQL script is empty")?;
-    let keep: Vec<usize> = (0..out.num_columns())
-        .filter(|&i| out.schema().field(i).name() != order)
-        .collect();
-    out.project(&keep).map_err(|e| e.to_string())
+    Ok(last.ok_or("the SQL script is empty")?)
 }
 
 /// The spine with the order column `order` appended: its rows' positions (the SQL's
