@@ -178,9 +178,9 @@ fn kept_folder(text: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(&text[start..end])
 }
 
-#[test]
-fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
-    let out = featc(&[
+/// `featc verify` of the fraud example on one generated case, on `--sql-engine spec`.
+fn one_case_on_engine(spec: &str) -> std::process::Output {
+    featc(&[
         "verify",
         "examples/fraud",
         "--generated-only",
@@ -188,9 +188,14 @@ fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
         "1",
         "--no-sql",
         "--sql-engine",
-        "duckdb=echo no such table >&2; exit 3",
+        spec,
         "-q",
-    ]);
+    ])
+}
+
+#[test]
+fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
+    let out = one_case_on_engine("duckdb=echo no such table >&2; exit 3");
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert!(
@@ -219,17 +224,7 @@ fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
     }
     std::fs::remove_dir_all(&dir).ok();
 
-    let out = featc(&[
-        "verify",
-        "examples/fraud",
-        "--generated-only",
-        "--cases",
-        "1",
-        "--no-sql",
-        "--sql-engine",
-        "spark=true",
-        "-q",
-    ]);
+    let out = one_case_on_engine("spark=true");
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert!(
