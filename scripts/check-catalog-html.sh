@@ -111,4 +111,6 @@ done
 [ "$pages" -ge 2 ] || fail "expected the examples' pages, checked $pages"
 # Two words, URL-encoded: both must be in an entry (its doc), in any order.
 check_page fraud "$WORK/fraud.html" "$WORK/fraud.json" "holder%20CARD"
+# A word of a definition only (no name, doc or tag says it): the features using it.
+check_page fraud "$WORK/fraud.html" "$WORK/fraud.json" "count_if"
 echo "check-catalog-html: $pages pages checked in chromium ($(( $(date +%s) - started )) s)" >&2

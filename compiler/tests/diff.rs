@@ -90,6 +90,9 @@ fn summary(d: &ProjectDiff) -> Vec<String> {
         for n in &o.removed {
             out.push(format!("removed {owner}.{n}"));
         }
+        for r in &o.renamed {
+            out.push(format!("renamed {owner}.{} -> {}", r.from, r.to));
+        }
     }
     for n in &d.services.added {
         out.push(format!("service added {n}"));
@@ -713,4 +716,68 @@ fn every_repository_project_against_itself_reformatted_and_reordered_is_no_chang
             "{name}"
         );
     }
+}
+
+#[test]
+fn a_feature_renamed_with_the_same_meaning_is_said_to_be_renamed() {
+    let new = edit(&[
+        ("feature huge_7d  = count_if(huge) over 7d", "feature very_big_7d = count_if(huge) over 7d"),
+    ]);
+    let d = diff_of(BASE, &new);
+    // Still an addition and a removal to the online state: a new name is another feature.
+    assert_eq!(
+        summary(&d),
+        lines(&[
+            "added spend.very_big_7d",
+            "removed spend.huge_7d",
+            "renamed spend.huge_7d -> very_big_7d",
+            "online spend: rebuild [very_big_7d added] no rebuild [huge_7d removed]",
+            "gate passes",
+        ])
+    );
+    let printed = text::render(&d, "old", "new");
+    assert!(
+        printed.contains("    renamed  huge_7d -> very_big_7d (same meaning)\n"),
+        "{printed}"
+    );
+    assert!(!printed.contains("added    very_big_7d"), "{printed}");
+    assert!(!printed.contains("removed  huge_7d"), "{printed}");
+}
+
+#[test]
+fn a_renamed_feature_whose_meaning_changed_is_removed_and_added() {
+    let new = edit(&[
+        ("feature huge_7d  = count_if(huge) over 7d", "feature very_big_7d = count_if(huge) over 1d"),
+    ]);
+    let d = diff_of(BASE, &new);
+    assert!(d.features.iter().all(|o| o.renamed.is_empty()), "{d:#?}");
+    let printed = text::render(&d, "old", "new");
+    assert!(printed.contains("    added    very_big_7d\n"), "{printed}");
+    assert!(printed.contains("    removed  huge_7d\n"), "{printed}");
+}
+
+#[test]
+fn a_served_feature_renamed_fails_the_gate_as_a_removal() {
+    let new = edit(&[
+        ("feature count_1h = count(*) over 1h", "feature n_1h = count(*) over 1h"),
+        ("feature avg_1d   = sum_1d / count_1h", "feature avg_1d   = sum_1d / n_1h"),
+        ("    count_1h\n    sum_1d\n    avg_1d", "    n_1h\n    sum_1d\n    avg_1d"),
+    ]);
+    let d = diff_of(BASE, &new);
+    let renamed: Vec<(String, String)> = d
+        .features
+        .iter()
+        .flat_map(|o| &o.renamed)
+        .map(|r| (r.from.clone(), r.to.clone()))
+        .collect();
+    assert_eq!(renamed, [("count_1h".to_string(), "n_1h".to_string())]);
+    assert!(d.gate.fails);
+    assert!(
+        d.gate
+            .reasons
+            .iter()
+            .any(|r| r == "service s1 no longer serves count_1h"),
+        "{:?}",
+        d.gate.reasons
+    );
 }

@@ -45,7 +45,7 @@ pub fn render(c: &Catalog) -> String {
         .map(|f| format!("<code>{}</code>", escape(f)))
         .collect();
     let _ = writeln!(out, "<p class=\"files\">{}</p>", files.join(", "));
-    out.push_str("<input id=\"search\" type=\"search\" placeholder=\"Search names, docs, owners, tags\" aria-label=\"Search the catalog\" autocomplete=\"off\">\n");
+    out.push_str("<input id=\"search\" type=\"search\" placeholder=\"Search names, docs, owners, tags, definitions\" aria-label=\"Search the catalog\" autocomplete=\"off\">\n");
     let _ = writeln!(
         out,
         "<span class=\"counts\"><span id=\"match-count\">{total}</span> of <span id=\"entry-count\">{total}</span> entries</span>\n</header>"
@@ -89,7 +89,7 @@ pub fn render(c: &Catalog) -> String {
             facts.duration("delay", s.delay.as_ref());
             facts.duration("freshness", s.freshness.as_ref());
             facts.names("views", &s.views);
-            entry("source", i, &s.name, &s.about, facts)
+            entry("source", i, &s.name, &s.about, facts, &[])
         }),
     );
     section(
@@ -100,7 +100,7 @@ pub fn render(c: &Catalog) -> String {
             let mut facts = Facts::default();
             facts.raw("keys", &columns(&e.keys));
             facts.names("views", &e.views);
-            entry("entity", i, &e.name, &e.about, facts)
+            entry("entity", i, &e.name, &e.about, facts, &[])
         }),
     );
     section(
@@ -141,17 +141,17 @@ pub fn render(c: &Catalog) -> String {
             facts.names("features", &v.features);
             facts.duration("ttl", v.ttl.as_ref());
             facts.duration("freshness", v.freshness.as_ref());
-            entry("view", i, &v.name, &v.about, facts)
+            entry("view", i, &v.name, &v.about, facts, &[])
         }),
     );
     section(
         &mut out,
         "features",
         "Features",
-        c.features
-            .iter()
-            .enumerate()
-            .map(|(i, f)| entry("feature", i, &f.name, &f.about, feature_facts(f))),
+        c.features.iter().enumerate().map(|(i, f)| {
+            let facts = feature_facts(f);
+            entry("feature", i, &f.name, &f.about, facts, &[&f.definition])
+        }),
     );
     section(
         &mut out,
@@ -161,7 +161,7 @@ pub fn render(c: &Catalog) -> String {
             let mut facts = Facts::default();
             facts.raw("fields", &columns(&r.fields));
             facts.names("read by", &r.read_by);
-            entry("request", i, &r.name, &r.about, facts)
+            entry("request", i, &r.name, &r.about, facts, &[])
         }),
     );
     section(
@@ -190,7 +190,7 @@ pub fn render(c: &Catalog) -> String {
             facts.raw("features", &served.join("<br>"));
             facts.names("sources", &s.sources);
             facts.names("requests", &s.requests);
-            entry("service", i, &s.name, &s.about, facts)
+            entry("service", i, &s.name, &s.about, facts, &[])
         }),
     );
     out.push_str("</main>\n<script>\n");
@@ -295,12 +295,21 @@ fn section(out: &mut String, id: &str, title: &str, entries: impl Iterator<Item 
 }
 
 /// One entry: its heading, doc, owner and tags, then its facts. `data-search` holds
-/// what the search box matches (name, doc, owner, tags), lower-cased.
-fn entry(kind: &str, index: usize, name: &str, about: &About, facts: Facts) -> String {
+/// what the search box matches (name, doc, owner, tags, and `also`: a feature's
+/// definition), lower-cased.
+fn entry(
+    kind: &str,
+    index: usize,
+    name: &str,
+    about: &About,
+    facts: Facts,
+    also: &[&str],
+) -> String {
     let mut search = vec![name.to_string()];
     search.extend(about.doc.iter().cloned());
     search.extend(about.owner.iter().cloned());
     search.extend(about.tags.iter().cloned());
+    search.extend(also.iter().map(|s| s.to_string()));
     let search = search.join(" ").to_lowercase();
     let mut out = String::new();
     let _ = writeln!(

@@ -29,7 +29,7 @@ pub use crate::lower::groups::PlanError;
 pub use report::ProjectDiff;
 
 use meaning::{Body, Definition, Owner, OwnerKind};
-use report::{FeatureChange, OwnerChanges};
+use report::{FeatureChange, OwnerChanges, Renamed};
 
 /// How `new` differs from `old`. Fails only on a project `check` did not produce (a
 /// let or derived feature that names nothing).
@@ -69,6 +69,10 @@ pub fn diff(old: &Project, new: &Project) -> Result<ProjectDiff, PlanError> {
                 .push(name.clone());
         }
     }
+    for r in renames(&old_order, &new_order, &old_defs, &new_defs) {
+        let owner = new_defs.get(&r.to).and_then(|d| d.context.owner.clone());
+        entry(&mut by_owner, &owner).renamed.push(r);
+    }
     let mut features: Vec<OwnerChanges> = Vec::new();
     for owner in owner_order(old, new) {
         features.extend(by_owner.remove(&owner));
@@ -104,7 +108,35 @@ fn entry<'m>(
             added: Vec::new(),
             removed: Vec::new(),
             changed: Vec::new(),
+            renamed: Vec::new(),
         })
+}
+
+/// Each added feature (in the new project's order) paired with the first removed
+/// one (in the old project's order) of the same meaning, each used once.
+fn renames(
+    old_order: &[String],
+    new_order: &[String],
+    old: &BTreeMap<String, Definition>,
+    new: &BTreeMap<String, Definition>,
+) -> Vec<Renamed> {
+    let mut removed: Vec<&String> = old_order.iter().filter(|n| !new.contains_key(*n)).collect();
+    let mut out = Vec::new();
+    for to in new_order.iter().filter(|n| !old.contains_key(*n)) {
+        let Some(meaning) = new.get(to).map(|d| &d.meaning) else {
+            continue;
+        };
+        if let Some(i) = removed
+            .iter()
+            .position(|from| old.get(*from).is_some_and(|d| &d.meaning == meaning))
+        {
+            out.push(Renamed {
+                from: removed.remove(i).clone(),
+                to: to.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// Whether feature `name` (of both projects) changed meaning: its own meaning, or for

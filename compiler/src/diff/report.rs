@@ -42,6 +42,17 @@ pub struct OwnerChanges {
     pub added: Vec<String>,
     pub removed: Vec<String>,
     pub changed: Vec<FeatureChange>,
+    /// Added features whose meaning is that of a removed one (under the owner of the
+    /// new name). Both names stay in `added` and `removed` (of their owners): to a
+    /// service, a model or the online state, a new name is another feature.
+    pub renamed: Vec<Renamed>,
+}
+
+/// A feature removed and one added with the same meaning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Renamed {
+    pub from: String,
+    pub to: String,
 }
 
 /// A feature whose meaning changed, with why, in human terms.

@@ -54,13 +54,24 @@ fn features(out: &mut String, owners: &[OwnerChanges]) {
                 let _ = writeln!(out, "               - {r}");
             }
         }
-        for name in &o.added {
+        for r in &o.renamed {
+            let _ = writeln!(out, "    renamed  {} -> {} (same meaning)", r.from, r.to);
+        }
+        for name in o.added.iter().filter(|n| !renamed(owners, n, false)) {
             let _ = writeln!(out, "    added    {name}");
         }
-        for name in &o.removed {
+        for name in o.removed.iter().filter(|n| !renamed(owners, n, true)) {
             let _ = writeln!(out, "    removed  {name}");
         }
     }
+}
+
+/// Whether `name` is a rename's old name (`from`) or new name, said as a rename.
+fn renamed(owners: &[OwnerChanges], name: &str, from: bool) -> bool {
+    owners
+        .iter()
+        .flat_map(|o| &o.renamed)
+        .any(|r| name == if from { &r.from } else { &r.to })
 }
 
 fn services(out: &mut String, s: &ServiceChanges) {
