@@ -720,9 +720,10 @@ fn every_repository_project_against_itself_reformatted_and_reordered_is_no_chang
 
 #[test]
 fn a_feature_renamed_with_the_same_meaning_is_said_to_be_renamed() {
-    let new = edit(&[
-        ("feature huge_7d  = count_if(huge) over 7d", "feature very_big_7d = count_if(huge) over 7d"),
-    ]);
+    let new = edit(&[(
+        "feature huge_7d  = count_if(huge) over 7d",
+        "feature very_big_7d = count_if(huge) over 7d",
+    )]);
     let d = diff_of(BASE, &new);
     // Still an addition and a removal to the online state: a new name is another feature.
     assert_eq!(
@@ -746,9 +747,10 @@ fn a_feature_renamed_with_the_same_meaning_is_said_to_be_renamed() {
 
 #[test]
 fn a_renamed_feature_whose_meaning_changed_is_removed_and_added() {
-    let new = edit(&[
-        ("feature huge_7d  = count_if(huge) over 7d", "feature very_big_7d = count_if(huge) over 1d"),
-    ]);
+    let new = edit(&[(
+        "feature huge_7d  = count_if(huge) over 7d",
+        "feature very_big_7d = count_if(huge) over 1d",
+    )]);
     let d = diff_of(BASE, &new);
     assert!(d.features.iter().all(|o| o.renamed.is_empty()), "{d:#?}");
     let printed = text::render(&d, "old", "new");
@@ -759,9 +761,18 @@ fn a_renamed_feature_whose_meaning_changed_is_removed_and_added() {
 #[test]
 fn a_served_feature_renamed_fails_the_gate_as_a_removal() {
     let new = edit(&[
-        ("feature count_1h = count(*) over 1h", "feature n_1h = count(*) over 1h"),
-        ("feature avg_1d   = sum_1d / count_1h", "feature avg_1d   = sum_1d / n_1h"),
-        ("    count_1h\n    sum_1d\n    avg_1d", "    n_1h\n    sum_1d\n    avg_1d"),
+        (
+            "feature count_1h = count(*) over 1h",
+            "feature n_1h = count(*) over 1h",
+        ),
+        (
+            "feature avg_1d   = sum_1d / count_1h",
+            "feature avg_1d   = sum_1d / n_1h",
+        ),
+        (
+            "    count_1h\n    sum_1d\n    avg_1d",
+            "    n_1h\n    sum_1d\n    avg_1d",
+        ),
     ]);
     let d = diff_of(BASE, &new);
     let renamed: Vec<(String, String)> = d
