@@ -3,7 +3,8 @@
 //! client re-sends what was not acknowledged (with the same idempotency key); at the
 //! end the state holds every event exactly once and reads equal `featc
 //! training-set`. A torn write at the log's end is dropped and reported; a state
-//! directory of other features is refused, naming them.
+//! directory of other features is refused, naming them, and one of the same features
+//! reordered is reused with its state.
 
 use crate::serve_common;
 
@@ -303,8 +304,13 @@ fn a_state_of_other_features_is_refused_naming_them() {
     };
     let a = args(&project);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
-    let served = Served::start(&a, &work.join("first.txt"));
+    let mut first = a.clone();
+    first.extend(["--bootstrap", "--clock", "events"]);
+    let served = Served::start(&first, &work.join("first.txt"));
     served.wait_ready();
+    let read = json!({"feature_service": "fraud_v1", "entities": {"user_id": [1, 2, 3], "merchant_id": ["m1", "m2", "m3"]}});
+    let (status, before) = post(&served.addr, "/get-online-features", &read);
+    assert_eq!(status, 200, "{before}");
     assert_eq!(served.terminate().code(), Some(0));
 
     // Same features, other comments: reused.
@@ -317,6 +323,29 @@ fn a_state_of_other_features_is_refused_naming_them() {
     let served = Served::start(&a, &work.join("second.txt"));
     served.wait_ready();
     assert_eq!(served.terminate().code(), Some(0));
+
+    // The view's features in reverse order: the same features, so the checkpoint is
+    // loaded (planned in the layout it records) and answers as before.
+    let lines: Vec<&str> = features.lines().collect();
+    let rows: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].trim_start().starts_with("feature "))
+        .take_while(|&i| !lines[..i].iter().any(|l| l.starts_with('}')))
+        .collect();
+    assert!(rows.len() > 3, "the first view's features: {rows:?}");
+    let mut reversed: Vec<&str> = lines.clone();
+    for (slot, from) in rows.iter().zip(rows.iter().rev()) {
+        reversed[*slot] = lines[*from];
+    }
+    std::fs::write(project.join("features.feat"), reversed.join("\n")).expect("write");
+    let mut again = a.clone();
+    again.extend(["--clock", "events"]);
+    let served = Served::start(&again, &work.join("reordered.txt"));
+    served.wait_ready();
+    let (status, after) = post(&served.addr, "/get-online-features", &read);
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after, before);
+    assert_eq!(served.terminate().code(), Some(0));
+    std::fs::write(project.join("features.feat"), &features).expect("write");
 
     // One window changed: refused, naming the feature. (Checked to change the text:
     // an edit that no longer matches the example's layout would leave the project as

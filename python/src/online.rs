@@ -35,10 +35,13 @@ impl OnlineStore {
     ) -> PyResult<OnlineStore> {
         let project = Arc::clone(project);
         let opened = py.detach(move || {
-            let features = project.all_features();
-            let plan = featc::lower::groups::plan_groups(&project, &features)
-                .map_err(|e| ("Error", e.to_string()))?;
-            let graph = featc::lower::stream::lower_stream_plan(&project, plan, &features)
+            // Planned in the layout the state's checkpoint records (see `featc serve`).
+            let layout = match state.as_deref() {
+                Some(dir) => featc_server::durable::checkpoint::read_layout(dir)
+                    .map_err(|e| ("StateError", e.to_string()))?,
+                None => Vec::new(),
+            };
+            let (_, graph) = featc::lower::stream::serving_graph(&project, &layout)
                 .map_err(|e| ("Error", e.to_string()))?;
             let store = EmbeddedStore::open(graph, options, state.as_deref())
                 .map_err(|e| ("StateError", e.to_string()))?;

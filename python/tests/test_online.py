@@ -160,3 +160,45 @@ def test_metrics_and_watermarks():
     assert m["events"] == 2
     assert m["watermarks"]["logins"] is None
     assert isinstance(m["watermarks"]["transactions"], int)
+
+
+def test_a_durable_store_survives_its_features_reordered(tmp_path):
+    """The features of a view in another order: the checkpoint still loads (the store
+    is planned in the layout it records) and answers as before."""
+    import shutil
+
+    project_dir = tmp_path / "project"
+    project_dir.mkdir()
+    for name in ("features.feat", "sources.feat"):
+        shutil.copy(EXAMPLES / "fraud" / name, project_dir / name)
+    state = tmp_path / "state"
+    rows = {
+        "ts": [dt.datetime(2024, 3, 1, 12, m) for m in range(3)],
+        "user_id": [1, 1, 2],
+        "merchant_id": ["m1", "m2", "m1"],
+        "amount": [2.0, 250.0, None],
+        "category": ["food", "travel", "food"],
+        "is_mobile": [True, False, True],
+    }
+    read = lambda store: store.get(  # noqa: E731
+        {"user_id": [1, 2], "merchant_id": ["m1", "m1"]}, service="fraud_v1", at="2024-03-01T12:30:00Z"
+    )
+    with featc.Project(project_dir).online(state) as store:
+        store.push("transactions", rows)
+        before = read(store)
+    lines = (project_dir / "features.feat").read_text().splitlines()
+    end = next(i for i, line in enumerate(lines) if line.startswith("}"))
+    slots = [i for i in range(end) if line_is_feature(lines[i])]
+    assert len(slots) > 3
+    reordered = list(lines)
+    for slot, source in zip(slots, reversed(slots)):
+        reordered[slot] = lines[source]
+    (project_dir / "features.feat").write_text("\n".join(reordered) + "\n")
+    store = featc.Project(project_dir).online(state)
+    assert "checkpoint" in store.recovered
+    assert read(store).equals(before)
+    store.close()
+
+
+def line_is_feature(line: str) -> bool:
+    return line.strip().startswith("feature ")

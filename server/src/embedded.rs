@@ -247,6 +247,7 @@ impl EmbeddedStore {
             bootstrapped: self.bootstrapped,
             kafka: self.kafka.clone(),
             snapshot_bytes: snapshot.len() as u64,
+            layout: self.runtime.graph().group_features(),
         };
         checkpoint::write(&state.dir, &header, &snapshot)?;
         state.log.truncate_before(upto)?;

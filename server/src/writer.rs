@@ -403,6 +403,7 @@ impl Writer {
         };
         let started = Instant::now();
         let stats = &self.online.stats;
+        let layout = self.online.state.read(|rt| rt.graph().group_features());
         let result = (|| {
             let upto = state.log.next_seq();
             let snapshot = match taken {
@@ -415,6 +416,7 @@ impl Writer {
                 bootstrapped: self.bootstrapped,
                 kafka,
                 snapshot_bytes: snapshot.len() as u64,
+                layout: layout.clone(),
             };
             checkpoint::write(&state.dir, &header, &snapshot).map_err(|e| e.to_string())?;
             state.log.truncate_before(upto).map_err(|e| e.to_string())

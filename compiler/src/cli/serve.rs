@@ -211,10 +211,16 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
         }
         None => None,
     };
-    let features = project.all_features();
-    let plan = featc::lower::groups::plan_groups(&project, &features).map_err(|e| e.to_string())?;
-    let graph = featc::lower::stream::lower_stream_plan(&project, plan.clone(), &features)
-        .map_err(|e| e.to_string())?;
+    // A state directory's checkpoint records its state's layout: planned in it, a
+    // project whose features were only reordered still loads the checkpoint.
+    let layout = match &args.state {
+        Some(dir) => {
+            featc_server::durable::checkpoint::read_layout(dir).map_err(|e| e.to_string())?
+        }
+        None => Vec::new(),
+    };
+    let (plan, graph) =
+        featc::lower::stream::serving_graph(&project, &layout).map_err(|e| e.to_string())?;
     let paths = source_bindings(&args.sources, &project)?;
     let server = Server::start(graph.clone(), config)
         .await

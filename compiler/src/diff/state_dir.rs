@@ -5,7 +5,9 @@
 //!   `difference`, what `StateDir::open` compares) must match, and
 //! - a checkpoint the old graph took must load into the new one
 //!   (`featc_server::durable::snapshot::restore`, which checks the runtime's snapshot
-//!   fingerprint: every group's plan and its features' order, the sources read).
+//!   fingerprint: every group's plan and its features' order, the sources read), the
+//!   new project planned in the layout the checkpoint records, as `featc serve`
+//!   plans it.
 //!
 //! Both sides are taken under the same (default) serve options; a checkpoint taken
 //! under other `--late`/`--min-lateness` options is refused by `featc serve` alone.
@@ -15,7 +17,7 @@ use featc_runtime::stream::{Options, StreamGraph, StreamRuntime};
 use featc_server::durable::{snapshot, Identity};
 
 use super::report::StateDirectory;
-use crate::lower::{groups::plan_groups, stream::lower_stream_plan};
+use crate::lower::stream::serving_graph;
 
 /// The verdict for a state directory of `old`'s server, opened by `new`'s.
 pub fn check(old: &Project, new: &Project) -> StateDirectory {
@@ -26,7 +28,9 @@ pub fn check(old: &Project, new: &Project) -> StateDirectory {
 }
 
 fn verdict(old: &Project, new: &Project) -> Result<StateDirectory, String> {
-    let (before, now) = (graph(old)?, graph(new)?);
+    let before = graph(old, &[])?;
+    // `featc serve` plans the new project in the layout the checkpoint records.
+    let now = graph(new, &before.group_features())?;
     let difference = Identity::of(&before)?.difference(&Identity::of(&now)?);
     if !difference.is_empty() {
         return Ok(StateDirectory::Refused {
@@ -46,9 +50,10 @@ fn verdict(old: &Project, new: &Project) -> Result<StateDirectory, String> {
     })
 }
 
-/// The graph `featc serve` runs for a project (cli/serve.rs: every feature).
-fn graph(p: &Project) -> Result<StreamGraph, String> {
-    let features = p.all_features();
-    let plan = plan_groups(p, &features).map_err(|e| e.to_string())?;
-    lower_stream_plan(p, plan, &features).map_err(|e| e.to_string())
+/// The graph `featc serve` runs for a project (every feature) with a checkpoint of
+/// state `layout` in its directory.
+fn graph(p: &Project, layout: &[Vec<String>]) -> Result<StreamGraph, String> {
+    serving_graph(p, layout)
+        .map(|(_, graph)| graph)
+        .map_err(|e| e.to_string())
 }

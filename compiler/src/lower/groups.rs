@@ -69,6 +69,40 @@ impl std::error::Error for PlanError {}
 /// inlined, so it reads aggregations and request fields only. Linear in the number
 /// of features and the size of their expressions.
 pub fn plan_groups(project: &Project, features: &[FeatureId]) -> Result<Plan, PlanError> {
+    plan_placing(project, features, &[])
+}
+
+/// `plan_groups` of `features` (outputs in their order) with their aggregations
+/// placed first in the order `layout` names them (each group's features, group by
+/// group: `StreamGraph::group_features` of an earlier graph), then as `plan_groups`
+/// places the rest. Names the layout has and `features` do not need are passed over.
+/// Planned in the layout of a graph of the same features declared in another order,
+/// the groups come out exactly as that graph's, so its snapshot still loads.
+pub fn plan_groups_in_layout(
+    project: &Project,
+    features: &[FeatureId],
+    layout: &[Vec<String>],
+) -> Result<Plan, PlanError> {
+    let needed: std::collections::HashSet<FeatureId> =
+        project.aggregations_of(features).into_iter().collect();
+    let by_name: HashMap<&str, FeatureId> = needed
+        .iter()
+        .map(|&id| (project.feature(id).name.as_str(), id))
+        .collect();
+    let first: Vec<FeatureId> = layout
+        .iter()
+        .flatten()
+        .filter_map(|name| by_name.get(name.as_str()).copied())
+        .collect();
+    plan_placing(project, features, &first)
+}
+
+/// `plan_groups`, the aggregations `first` placed before any other.
+fn plan_placing(
+    project: &Project,
+    features: &[FeatureId],
+    first: &[FeatureId],
+) -> Result<Plan, PlanError> {
     let mut planner = Planner {
         project,
         groups: Vec::new(),
@@ -80,6 +114,9 @@ pub fn plan_groups(project: &Project, features: &[FeatureId]) -> Result<Plan, Pl
             .map(|id| (project.feature(id).name.as_str(), id))
             .collect(),
     };
+    for &id in first {
+        planner.place(id)?;
+    }
     let mut outputs = Vec::with_capacity(features.len());
     let mut derived: Vec<DerivedPlan> = Vec::new();
     let mut derived_at: HashMap<FeatureId, usize> = HashMap::new();

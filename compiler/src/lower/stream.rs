@@ -20,7 +20,23 @@ pub fn lower_stream(project: &Project, features: &[FeatureId]) -> Result<StreamG
     lower_stream_plan(project, plan_groups(project, features)?, features)
 }
 
-/// `lower_stream` for the plan `plan_groups` made of the same `features`.
+/// The plan and stream graph `featc serve` (and the Python package's online store)
+/// runs for `project`: every feature, in declaration order, the aggregations placed
+/// in `layout` (the state layout a state directory's checkpoint records,
+/// `Header::layout`; empty for none), so that features that were only reordered
+/// since the checkpoint keep its layout and it loads.
+pub fn serving_graph(
+    project: &Project,
+    layout: &[Vec<String>],
+) -> Result<(Plan, StreamGraph), PlanError> {
+    let features = project.all_features();
+    let plan = super::groups::plan_groups_in_layout(project, &features, layout)?;
+    let graph = lower_stream_plan(project, plan.clone(), &features)?;
+    Ok((plan, graph))
+}
+
+/// `lower_stream` for the plan `plan_groups` (or `plan_groups_in_layout`) made of the
+/// same `features`.
 pub fn lower_stream_plan(
     project: &Project,
     plan: Plan,

@@ -231,6 +231,16 @@ impl StreamGraph {
         })
     }
 
+    /// Each aggregate node's features by name, in node and plan order: the layout of
+    /// the state a snapshot of this graph holds. A server records it beside its
+    /// checkpoints so that a project whose features were only reordered is planned
+    /// in the same layout, and the checkpoint still loads (`lower::serving`).
+    pub fn group_features(&self) -> Vec<Vec<String>> {
+        self.aggregates()
+            .map(|(_, a)| a.plan.feature_names().map(String::from).collect())
+            .collect()
+    }
+
     /// The aggregate nodes, in node order.
     pub fn aggregates(&self) -> impl Iterator<Item = (NodeId, &AggregateOp)> {
         self.nodes.iter().filter_map(|n| match &n.op {

@@ -8,7 +8,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::DurableError;
 
@@ -29,6 +29,13 @@ pub struct Header {
     #[serde(default)]
     pub kafka: crate::kafka::KafkaState,
     pub snapshot_bytes: u64,
+    /// The features of each of the graph's aggregate nodes, in its order
+    /// (`StreamGraph::group_features`): how the snapshot lays out its state. Read
+    /// before the graph is built (`read_layout`), so that features only reordered in
+    /// the project are planned in this layout. Empty in checkpoints written before it
+    /// was recorded.
+    #[serde(default)]
+    pub layout: Vec<Vec<String>>,
 }
 
 fn io(what: String) -> impl FnOnce(std::io::Error) -> DurableError {
@@ -77,33 +84,69 @@ pub fn discard_unfinished(dir: &Path) -> Result<bool, DurableError> {
     }
 }
 
+/// The checkpoint file of `dir` opened, or None when there is none.
+fn open(dir: &Path) -> Result<Option<(File, PathBuf)>, DurableError> {
+    let path = dir.join(FILE);
+    match File::open(&path) {
+        Ok(f) => Ok(Some((f, path))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(format!("cannot open `{}`", path.display()))(e)),
+    }
+}
+
+/// The end of the header (16 bytes of magic and length, then its JSON) the first
+/// bytes of a checkpoint file announce, checked against the file's `size`.
+fn header_end(path: &Path, start: &[u8], size: usize) -> Result<usize, DurableError> {
+    let corrupt = |why: &str| DurableError::Corrupt(format!("`{}`: {why}", path.display()));
+    if start.get(..8) != Some(MAGIC.as_slice()) {
+        return Err(corrupt("not a featc checkpoint"));
+    }
+    let len = start
+        .get(8..16)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes)
+        .ok_or_else(|| corrupt("truncated header"))?;
+    usize::try_from(len)
+        .ok()
+        .and_then(|l| l.checked_add(16))
+        .filter(|&e| e <= size)
+        .ok_or_else(|| corrupt("truncated header"))
+}
+
+fn parse_header(path: &Path, json: &[u8]) -> Result<Header, DurableError> {
+    serde_json::from_slice(json)
+        .map_err(|e| DurableError::Corrupt(format!("`{}`: {e}", path.display())))
+}
+
+/// The state layout of the checkpoint of `dir` (`Header::layout`), reading only its
+/// header; empty when there is no checkpoint or it records none.
+pub fn read_layout(dir: &Path) -> Result<Vec<Vec<String>>, DurableError> {
+    let Some((mut file, path)) = open(dir)? else {
+        return Ok(Vec::new());
+    };
+    let failed = || io(format!("cannot read `{}`", path.display()));
+    let size = file.metadata().map_err(failed())?.len();
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    let mut start = [0u8; 16];
+    file.read_exact(&mut start)
+        .map_err(|_| DurableError::Corrupt(format!("`{}`: truncated header", path.display())))?;
+    let end = header_end(&path, &start, size)?;
+    let mut json = vec![0u8; end - 16];
+    file.read_exact(&mut json).map_err(failed())?;
+    Ok(parse_header(&path, &json)?.layout)
+}
+
 /// The checkpoint of `dir`, if there is one.
 pub fn read(dir: &Path) -> Result<Option<(Header, Vec<u8>)>, DurableError> {
-    let path = dir.join(FILE);
-    let mut file = match File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io(format!("cannot open `{}`", path.display()))(e)),
+    let Some((mut file, path)) = open(dir)? else {
+        return Ok(None);
     };
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)
         .map_err(io(format!("cannot read `{}`", path.display())))?;
     let corrupt = |why: &str| DurableError::Corrupt(format!("`{}`: {why}", path.display()));
-    if bytes.get(..8) != Some(MAGIC.as_slice()) {
-        return Err(corrupt("not a featc checkpoint"));
-    }
-    let len = bytes
-        .get(8..16)
-        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-        .map(u64::from_le_bytes)
-        .ok_or_else(|| corrupt("truncated header"))?;
-    let end = usize::try_from(len)
-        .ok()
-        .and_then(|l| l.checked_add(16))
-        .filter(|&e| e <= bytes.len())
-        .ok_or_else(|| corrupt("truncated header"))?;
-    let header: Header =
-        serde_json::from_slice(&bytes[16..end]).map_err(|e| corrupt(&e.to_string()))?;
+    let end = header_end(&path, &bytes, bytes.len())?;
+    let header = parse_header(&path, &bytes[16..end])?;
     let snapshot = bytes.split_off(end);
     if snapshot.len() as u64 != header.snapshot_bytes {
         return Err(corrupt(&format!(
