@@ -235,3 +235,46 @@ fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
     );
     std::fs::remove_dir_all(kept_folder(&text)).ok();
 }
+
+#[test]
+fn two_engines_of_one_dialect_are_told_apart() {
+    let out = featc(&[
+        "verify",
+        "examples/fraud",
+        "--generated-only",
+        "--cases",
+        "1",
+        "--no-sql",
+        "--sql-engine",
+        "duckdb=exit 4",
+        "--sql-engine",
+        "duckdb=exit 5",
+        "-q",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.starts_with(
+            "featc verify: reference vs batch, stream, sql:duckdb, sql:duckdb#2 on 1 dataset\n"
+        ),
+        "{text}"
+    );
+    for (name, status) in [("sql:duckdb", 4), ("sql:duckdb#2", 5)] {
+        let said = format!(
+            "{name}: failed where the reference answered: `exit {status}` exited with exit status: {status}:"
+        );
+        assert!(text.contains(&said), "{said} in {text}");
+    }
+    // Each failed run keeps a folder of its own.
+    let kept: Vec<std::path::PathBuf> = text
+        .split("(its files are kept in ")
+        .skip(1)
+        .map(|rest| kept_folder(&format!("(its files are kept in {rest}")))
+        .collect();
+    assert_eq!(kept.len(), 2, "{text}");
+    assert_ne!(kept[0], kept[1]);
+    for dir in kept {
+        assert!(dir.join("query.sql").is_file(), "{}", dir.display());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -131,15 +131,14 @@ pub fn main(args: Args) -> ExitCode {
         seed: args.seed,
         probe_time: args.spine_time.clone(),
     };
-    let engines = match args
-        .sql_engines
-        .iter()
-        .map(|spec| CommandEngine::parse(spec).map(SqlExecutor))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(e) => e,
-        Err(e) => return super::fail(e),
-    };
+    let mut commands: Vec<CommandEngine> = Vec::new();
+    for spec in &args.sql_engines {
+        match CommandEngine::parse(spec, &commands) {
+            Ok(e) => commands.push(e),
+            Err(e) => return super::fail(e),
+        }
+    }
+    let engines: Vec<SqlExecutor<CommandEngine>> = commands.into_iter().map(SqlExecutor).collect();
     let progress = Progress::new(args.quiet);
     progress.phase("verifying");
     let in_process = SqlExecutor::default();

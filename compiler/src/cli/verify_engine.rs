@@ -19,6 +19,9 @@ use featc_runtime::io::OutputWriter;
 pub const DIR_VARIABLE: &str = "FEATC_VERIFY_DIR";
 /// Lines of a failed command's stderr a report quotes.
 const QUOTED_LINES: usize = 20;
+/// Runs so far in this process, of every engine: each run's folder has its own name,
+/// so a folder kept after a failure is never reused by another run.
+static RUNS: AtomicUsize = AtomicUsize::new(0);
 
 /// An engine behind a shell command. Each run gets a fresh folder `$FEATC_VERIFY_DIR`
 /// holding `query.sql` (the script, each statement ended by `;`) and
@@ -28,12 +31,12 @@ pub struct CommandEngine {
     name: String,
     dialect: Dialect,
     command: String,
-    runs: AtomicUsize,
 }
 
 impl CommandEngine {
-    /// From `DIALECT=COMMAND` (`--sql-engine`).
-    pub fn parse(spec: &str) -> Result<CommandEngine, String> {
+    /// From `DIALECT=COMMAND` (`--sql-engine`), named `sql:DIALECT`, or
+    /// `sql:DIALECT#N` for the Nth engine of a dialect named before (`earlier`).
+    pub fn parse(spec: &str, earlier: &[CommandEngine]) -> Result<CommandEngine, String> {
         let (dialect, command) = spec
             .split_once('=')
             .ok_or_else(|| format!("--sql-engine `{spec}`: expected DIALECT=COMMAND"))?;
@@ -48,16 +51,20 @@ impl CommandEngine {
         if command.trim().is_empty() {
             return Err(format!("--sql-engine `{spec}`: the command is empty"));
         }
+        let same = earlier.iter().filter(|e| e.dialect == dialect).count();
+        let name = match same {
+            0 => format!("sql:{}", dialect.name()),
+            n => format!("sql:{}#{}", dialect.name(), n + 1),
+        };
         Ok(CommandEngine {
-            name: format!("sql:{}", dialect.name()),
+            name,
             dialect,
             command: command.to_string(),
-            runs: AtomicUsize::new(0),
         })
     }
 
     fn fresh_dir(&self) -> Result<PathBuf, String> {
-        let run = self.runs.fetch_add(1, Ordering::Relaxed);
+        let run = RUNS.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
             "featc-verify-{}-{}-{run}",
             std::process::id(),
