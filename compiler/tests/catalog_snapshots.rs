@@ -2,34 +2,9 @@
 //! example and acceptance case, an HTML snapshot of the fraud example, the escaping
 //! of user text in the page, and exact lineage lists on a hand-written project.
 
+use crate::project_files::{project, ROOT};
 use featc::catalog::{self, Catalog, FeatureEntry};
 use featc::SourceFile;
-
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-
-/// A project folder's `.feat` files (sorted), named from the repository root so the
-/// snapshots do not depend on the checkout.
-fn project(dir: &str) -> Vec<SourceFile> {
-    let mut names: Vec<String> = std::fs::read_dir(format!("{ROOT}/{dir}"))
-        .expect("project folder")
-        .map(|e| {
-            e.expect("dir entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .filter(|n| n.ends_with(".feat"))
-        .collect();
-    names.sort();
-    names
-        .into_iter()
-        .map(|n| {
-            let name = format!("{dir}/{n}");
-            let text = std::fs::read_to_string(format!("{ROOT}/{name}")).expect("readable");
-            SourceFile { name, text }
-        })
-        .collect()
-}
 
 fn compile(files: &[SourceFile]) -> featc::ir::Project {
     match featc::compile(files) {

@@ -171,31 +171,43 @@ fn sql_engine_usage_errors() {
     }
 }
 
-/// The `(its files are kept in DIR)` folder of a failed engine run.
-fn kept_folder(text: &str) -> std::path::PathBuf {
-    let start = text.find("(its files are kept in ").expect("a kept folder") + 23;
-    let end = start + text[start..].find(')').expect("closing parenthesis");
-    std::path::PathBuf::from(&text[start..end])
+/// The `(its files are kept in DIR)` folders of failed engine runs, in report order.
+fn kept_folders(text: &str) -> Vec<std::path::PathBuf> {
+    text.split("(its files are kept in ")
+        .skip(1)
+        .map(|rest| std::path::PathBuf::from(&rest[..rest.find(')').expect("closing parenthesis")]))
+        .collect()
 }
 
-/// `featc verify` of the fraud example on one generated case, on `--sql-engine spec`.
-fn one_case_on_engine(spec: &str) -> std::process::Output {
-    featc(&[
+/// The first kept folder of a report.
+fn kept_folder(text: &str) -> std::path::PathBuf {
+    kept_folders(text)
+        .into_iter()
+        .next()
+        .expect("a kept folder")
+}
+
+/// `featc verify` of the fraud example on one generated case, on each
+/// `--sql-engine` of `specs`.
+fn one_case_on_engines(specs: &[&str]) -> std::process::Output {
+    let mut args = vec![
         "verify",
         "examples/fraud",
         "--generated-only",
         "--cases",
         "1",
         "--no-sql",
-        "--sql-engine",
-        spec,
         "-q",
-    ])
+    ];
+    for spec in specs {
+        args.extend(["--sql-engine", spec]);
+    }
+    featc(&args)
 }
 
 #[test]
 fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
-    let out = one_case_on_engine("duckdb=echo no such table >&2; exit 3");
+    let out = one_case_on_engines(&["duckdb=echo no such table >&2; exit 3"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert!(
@@ -224,7 +236,7 @@ fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
     }
     std::fs::remove_dir_all(&dir).ok();
 
-    let out = one_case_on_engine("spark=true");
+    let out = one_case_on_engines(&["spark=true"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert!(
@@ -238,19 +250,7 @@ fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
 
 #[test]
 fn two_engines_of_one_dialect_are_told_apart() {
-    let out = featc(&[
-        "verify",
-        "examples/fraud",
-        "--generated-only",
-        "--cases",
-        "1",
-        "--no-sql",
-        "--sql-engine",
-        "duckdb=exit 4",
-        "--sql-engine",
-        "duckdb=exit 5",
-        "-q",
-    ]);
+    let out = one_case_on_engines(&["duckdb=exit 4", "duckdb=exit 5"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert!(
@@ -266,11 +266,7 @@ fn two_engines_of_one_dialect_are_told_apart() {
         assert!(text.contains(&said), "{said} in {text}");
     }
     // Each failed run keeps a folder of its own.
-    let kept: Vec<std::path::PathBuf> = text
-        .split("(its files are kept in ")
-        .skip(1)
-        .map(|rest| kept_folder(&format!("(its files are kept in {rest}")))
-        .collect();
+    let kept = kept_folders(&text);
     assert_eq!(kept.len(), 2, "{text}");
     assert_ne!(kept[0], kept[1]);
     for dir in kept {

@@ -2,32 +2,7 @@
 //! examples and the row functions' project, and checks of the IR facts the other
 //! stages rely on.
 
-use featc::SourceFile;
-
-/// Reads a project's `.feat` files (sorted), named relative to the repository root
-/// so the snapshots do not depend on where the repository is checked out.
-fn project(dir: &str) -> Vec<SourceFile> {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let mut names: Vec<String> = std::fs::read_dir(format!("{root}/{dir}"))
-        .expect("project folder")
-        .map(|e| {
-            e.expect("dir entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .filter(|n| n.ends_with(".feat"))
-        .collect();
-    names.sort();
-    names
-        .into_iter()
-        .map(|n| {
-            let name = format!("{dir}/{n}");
-            let text = std::fs::read_to_string(format!("{root}/{name}")).expect("readable");
-            SourceFile { name, text }
-        })
-        .collect()
-}
+use crate::project_files::project;
 
 fn ir_of(dir: &str) -> (String, featc::ir::Project) {
     let files = project(dir);

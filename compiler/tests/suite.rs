@@ -7,6 +7,7 @@
 mod cli_common;
 mod errors_doc;
 mod mutate;
+mod project_files;
 mod serve_common;
 mod services;
 

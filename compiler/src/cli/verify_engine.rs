@@ -3,17 +3,15 @@
 //! "Your SQL engines"). featc writes the tables as Parquet and the script, runs the
 //! command, and reads the rows it wrote back.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use datafusion::arrow::compute::concat_batches;
-use datafusion::arrow::record_batch::{RecordBatch, RecordBatchReader};
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::arrow::record_batch::RecordBatch;
 use featc::emit::sql::{Dialect, Script};
 use featc::verify::{SqlAnswer, SqlEngine, SqlTable};
-use featc_runtime::io::OutputWriter;
+use featc_runtime::io::{OutputWriter, TableReader};
 
 /// The environment variable naming the folder a command works in.
 pub const DIR_VARIABLE: &str = "FEATC_VERIFY_DIR";
@@ -144,17 +142,15 @@ fn write_table(path: &Path, table: &SqlTable) -> Result<(), String> {
 }
 
 fn read_result(path: &Path) -> Result<RecordBatch, String> {
-    let failed = |e: &dyn std::fmt::Display| format!("reading {}: {e}", path.display());
-    let file = File::open(path)
-        .map_err(|e| format!("the command wrote no result: {} ({e})", path.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .map_err(|e| failed(&e))?;
-    let schema = reader.schema();
-    let batches = reader
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| failed(&e))?;
-    concat_batches(&schema, &batches).map_err(|e| failed(&e))
+    if !path.is_file() {
+        return Err(format!("the command wrote no result: {}", path.display()));
+    }
+    let mut reader = TableReader::open("result.parquet", path).map_err(|e| e.to_string())?;
+    let mut batches = Vec::new();
+    while let Some(batch) = reader.next_batch().map_err(|e| e.to_string())? {
+        batches.push(batch);
+    }
+    concat_batches(&reader.schema(), &batches).map_err(|e| e.to_string())
 }
 
 fn last_lines(text: &str) -> String {
