@@ -2,52 +2,13 @@
 //! exactly the reasons expected, and what is not a change in meaning (layout,
 //! comments, docs, owners, tags, order, unrelated features) gives none.
 
-use featc::diff::report::{Change, OwnerKind, ProjectDiff, StateDirectory};
+use featc::diff::report::{Change, OwnerKind, ProjectDiff};
 use featc::diff::{diff, text};
 use featc::{ir, SourceFile};
 
-const BASE: &str = r#"
-source tx {
-    time ts
-    columns {
-        user_id:  int64
-        payer_id: int64
-        amount:   float64?
-        category: string
-        n:        int64
-    }
-    file "tx.csv"
-    lateness 5m
-}
-
-entity user { key user_id: int64 }
-
-request checkout {
-    amount: float64
-}
-
-view spend from tx by user {
-    where amount is null or amount >= 0
-    let big  = amount > 100
-    let huge = big and n > 3
-    feature count_1h = count(*) over 1h
-    feature sum_1d   = sum(amount) over 1d
-    feature huge_7d  = count_if(huge) over 7d
-    feature cat_last = last(category) where not big
-    feature avg_1d   = sum_1d / count_1h
-}
-
-service s1 {
-    count_1h
-    sum_1d
-    avg_1d
-    feature vs_avg = checkout.amount / avg_1d
-}
-
-service s2 {
-    cat_last
-}
-"#;
+/// The project most tests edit (also the CLI's state-directory tests',
+/// cli/tests/state_dir.rs).
+const BASE: &str = include_str!("diff/base.feat");
 
 fn compile(text: &str) -> ir::Project {
     featc::compile(&[SourceFile {
@@ -278,15 +239,6 @@ fn a_column_no_feature_reads_is_only_a_note() {
     );
     assert_eq!(summary(&d), lines(&["gate passes"]));
     assert_eq!(d.sources[0].change, "column extra added (string)");
-    // The server's identity holds the whole source: its state is not reused.
-    let dir = featc::diff::state_dir::check(
-        &compile(BASE),
-        &compile(&edit(&[(
-            "n:        int64\n",
-            "n:        int64\n        extra: string\n",
-        )])),
-    );
-    assert!(matches!(dir, StateDirectory::Refused { .. }), "{dir:?}");
 }
 
 #[test]
@@ -402,85 +354,13 @@ fn services_gaining_and_losing_features() {
             "gate passes"
         ])
     );
-    // Features reordered within a view: no change, and the state directory is reused
-    // (the snapshot fingerprint holds each group's features in plan order, and the
-    // new project is planned in the layout the checkpoint records).
+    // Features reordered within a view: no change (whether the state directory is
+    // reused: cli/tests/state_dir.rs).
     let swapped = BASE.replace(
         "    feature count_1h = count(*) over 1h\n    feature sum_1d   = sum(amount) over 1d\n",
         "    feature sum_1d   = sum(amount) over 1d\n    feature count_1h = count(*) over 1h\n",
     );
     assert_eq!(diff_of(BASE, &swapped), ProjectDiff::default());
-    let dir = featc::diff::state_dir::check(&compile(BASE), &compile(&swapped));
-    assert_eq!(dir, StateDirectory::Reused);
-}
-
-#[test]
-fn views_and_features_reordered_keep_the_state_directory() {
-    // Views swapped, features of a view reversed, a derived feature moved first: the
-    // groups come out in another order unless planned in the checkpoint's layout.
-    let text = r#"
-source tx {
-    time ts
-    columns { user_id: int64  shop: string  amount: float64 }
-}
-entity user { key user_id: int64 }
-entity shop { key shop: string }
-view by_user from tx by user {
-    feature n_1h   = count(*) over 1h
-    feature sum_1d = sum(amount) over 1d
-    feature max_7d = max(amount) over 7d
-    feature avg_1d = sum_1d / n_1h
-}
-view by_shop from tx by shop {
-    feature shop_n_1d = count(*) over 1d
-    feature shop_last = last(amount)
-}
-"#;
-    let reordered = r#"
-source tx {
-    time ts
-    columns { user_id: int64  shop: string  amount: float64 }
-}
-entity user { key user_id: int64 }
-entity shop { key shop: string }
-view by_shop from tx by shop {
-    feature shop_last = last(amount)
-    feature shop_n_1d = count(*) over 1d
-}
-view by_user from tx by user {
-    feature avg_1d = sum_1d / n_1h
-    feature max_7d = max(amount) over 7d
-    feature sum_1d = sum(amount) over 1d
-    feature n_1h   = count(*) over 1h
-}
-"#;
-    assert_eq!(diff_of(text, reordered), ProjectDiff::default());
-    let dir = featc::diff::state_dir::check(&compile(text), &compile(reordered));
-    assert_eq!(dir, StateDirectory::Reused);
-    // Without the layout, the groups' features come in another order: what the
-    // layout is for.
-    let plain = |t: &str| -> Vec<Vec<String>> {
-        let p = compile(t);
-        let plan = featc::lower::groups::plan_groups(&p, &p.all_features()).expect("plans");
-        plan.groups
-            .iter()
-            .map(|g| g.feature_names().map(String::from).collect())
-            .collect()
-    };
-    assert_eq!(
-        plain(text),
-        [
-            vec!["n_1h", "sum_1d", "max_7d"],
-            vec!["shop_n_1d", "shop_last"]
-        ]
-    );
-    assert_eq!(
-        plain(reordered),
-        [
-            vec!["shop_last", "shop_n_1d"],
-            vec!["sum_1d", "n_1h", "max_7d"]
-        ]
-    );
 }
 
 #[test]
@@ -524,15 +404,6 @@ fn a_removed_derived_feature_needs_no_rebuild() {
             "gate fails",
         ])
     );
-    // Derived features hold no state: the server's state directory is reused.
-    let dir = featc::diff::state_dir::check(
-        &compile(BASE),
-        &compile(&edit(&[(
-            "    feature vs_avg = checkout.amount / avg_1d\n",
-            "",
-        )])),
-    );
-    assert_eq!(dir, StateDirectory::Reused);
 }
 
 #[test]
@@ -601,10 +472,6 @@ fn a_location_change_is_a_source_note() {
             "topic none -> 'tx' format json"
         ])
     );
-    // Where data comes from is not part of a server's state either.
-    let moved = edit(&[("file \"tx.csv\"", "file \"tx2.csv\"")]);
-    let dir = featc::diff::state_dir::check(&compile(BASE), &compile(&moved));
-    assert_eq!(dir, StateDirectory::Reused);
 }
 
 /// The reasons of `name`'s change from `BASE` to `BASE` edited.
@@ -774,11 +641,6 @@ fn every_repository_project_against_itself_reformatted_and_reordered_is_no_chang
         assert_eq!(
             diff(&project, &other).expect("diffs"),
             ProjectDiff::default(),
-            "{name}"
-        );
-        assert_eq!(
-            featc::diff::state_dir::check(&project, &project),
-            StateDirectory::Reused,
             "{name}"
         );
     }

@@ -16,8 +16,9 @@
 //! overflowed its stack").
 //!
 //! Also here: the corpus of small interesting mutants (`fuzz_corpus/*.feat`, plus the
-//! long ones `fuzz::repro` generates), each in a child process; the seeds unmutated;
-//! and the `featc` binary once per class of limit (`fuzz::cli_inputs`).
+//! long ones `fuzz::repro` generates), each in a child process; and the seeds
+//! unmutated. The `featc` binary on one input per class of limit is the CLI's test
+//! (cli/tests/cli_limits.rs), where the binary is built.
 //!
 //! A longer run: `PROPTEST_CASES=20000 cargo test -p featc --test fuzz_stages`.
 //! Knobs (environment variables):
@@ -29,7 +30,6 @@
 //! - `FEATC_FUZZ_DUMP=1`: print each generated dataset (a corpus file can pin the
 //!   data of its case with a `// fuzz-data: SEED, ...` line).
 
-mod cli_common;
 mod fuzz;
 mod mutate;
 
@@ -199,23 +199,4 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");
     dir
-}
-
-/// The real binary on one input per class of limit (next to the fraud example's
-/// sources); every failing input is reported.
-#[test]
-fn cli_handles_one_input_per_limit() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let sources =
-        std::fs::read_to_string(root.join("examples/fraud/sources.feat")).expect("fraud sources");
-    let mut failures = Vec::new();
-    for (i, input) in fuzz::cli_inputs::inputs().into_iter().enumerate() {
-        let dir = scratch(&format!("cli-{i}"));
-        std::fs::write(dir.join("sources.feat"), &sources).expect("write sources");
-        std::fs::write(dir.join("features.feat"), &input.features).expect("write features");
-        if let Err(why) = fuzz::cli::run(&dir, &input) {
-            failures.push(format!("{}: {why}", input.class));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

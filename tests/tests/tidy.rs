@@ -2,8 +2,9 @@
 //! `//!` first line; ARCHITECTURE.md names every module folder and every top-level
 //! module of the library crates; every integration test file is compiled into a test
 //! binary; pest stays in the grammar crate, codespan-reporting
-//! in `compiler/src/diagnostics.rs`, `std::fs` in the CLI and IO modules; the CLI's
-//! dependencies stay optional for library users.
+//! in `compiler/src/diagnostics.rs`, `std::fs` in the CLI and IO modules; the featc
+//! library depends on neither the command line's crates nor the server, and on
+//! Ballista only behind a feature that is off by default.
 
 use std::path::{Path, PathBuf};
 
@@ -187,11 +188,11 @@ fn only_the_diagnostics_module_names_codespan_reporting() {
 
 #[test]
 fn library_code_reads_and_writes_files_only_in_the_cli_and_io_modules() {
+    // The CLI (its own crate, `cli/`, not library code) reads and writes data files.
     // The server keeps its state directory (log, checkpoints, identity) in `durable/`;
     // `compiler/src/files.rs` reads a project's `.feat` files for the CLI and
     // embedders.
     const ALLOWED: &[&str] = &[
-        "compiler/src/cli/",
         "compiler/src/files.rs",
         "runtime/src/io/",
         "server/src/durable/",
@@ -215,19 +216,64 @@ fn library_code_reads_and_writes_files_only_in_the_cli_and_io_modules() {
     );
 }
 
+/// The `[dependencies]` of a manifest, one line per dependency (`name = ...` or
+/// `name.workspace = true`), comments left out.
+fn dependencies(manifest: &str) -> Vec<&str> {
+    let mut section = "";
+    let mut lines = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+        } else if section == "[dependencies]" && !line.is_empty() && !line.starts_with('#') {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// The featc library (compiler/) is what embedders build: the command line's
+/// dependencies and the server belong to the CLI crate (cli/), and Ballista is
+/// behind a feature off by default.
 #[test]
-fn the_cli_dependencies_are_optional_for_library_users() {
+fn the_library_depends_on_neither_the_cli_nor_the_server() {
     let manifest = read("compiler/Cargo.toml");
+    let deps = dependencies(&manifest);
+    assert!(
+        deps.iter().any(|d| d.starts_with("featc-runtime")),
+        "compiler/Cargo.toml's [dependencies] not found: {deps:#?}"
+    );
     // `futures` is not among them: DataFusion depends on it, so a library user builds
     // it anyway, and the library reads record batch streams with it (`verify::sample`).
-    for dep in ["clap", "indicatif", "tokio", "featc-server"] {
-        let line = manifest
-            .lines()
-            .find(|l| l.starts_with(&format!("{dep} ")) || l.starts_with(&format!("{dep}.")))
-            .unwrap_or_else(|| panic!("compiler/Cargo.toml has no `{dep}` dependency"));
+    let cli_only = [
+        "clap",
+        "indicatif",
+        "tokio",
+        "mimalloc",
+        "similar",
+        "featc-server",
+    ];
+    for dep in cli_only {
+        let named =
+            |d: &&str| d.starts_with(&format!("{dep} ")) || d.starts_with(&format!("{dep}."));
         assert!(
-            line.contains("optional = true"),
-            "`{dep}` must be optional (behind the `cli` feature): {line}"
+            !deps.iter().any(named),
+            "the featc library must not depend on `{dep}` (the CLI's, cli/Cargo.toml)"
         );
     }
+    let ballista = deps
+        .iter()
+        .find(|d| d.starts_with("featc-ballista"))
+        .unwrap_or_else(|| panic!("compiler/Cargo.toml has no `featc-ballista` dependency"));
+    assert!(
+        ballista.contains("optional = true"),
+        "`featc-ballista` must be optional (behind the `ballista` feature): {ballista}"
+    );
+    let default = manifest
+        .lines()
+        .find(|l| l.trim_start().starts_with("default"))
+        .unwrap_or("");
+    assert!(
+        !default.contains("ballista"),
+        "the `ballista` feature must be off by default: {default}"
+    );
 }

@@ -6,8 +6,9 @@
 //! through the features it reads. The report (`report::ProjectDiff`) says, per view
 //! and service, what was added, removed or changed and why (`reasons`), what that
 //! does to services (`services`, with the CI gate) and to online state (`online`;
-//! `state_dir` asks the server's own checks whether a state directory is reused), and
-//! what changed without changing a value (`notes`). `text` and `json` print it.
+//! whether a state directory is reused is the server's to say: the CLI asks it,
+//! `featc_cli::state_dir`), and what changed without changing a value (`notes`).
+//! `text` and `json` print it.
 
 pub mod canon;
 pub mod json;
@@ -17,8 +18,6 @@ pub mod online;
 pub mod reasons;
 pub mod report;
 pub mod services;
-#[cfg(feature = "cli")]
-pub mod state_dir;
 pub mod text;
 
 use std::collections::{BTreeMap, HashMap};

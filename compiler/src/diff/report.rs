@@ -91,7 +91,8 @@ pub struct OnlineState {
     /// Each view (or service) with an added, changed or removed feature.
     pub owners: Vec<OwnerState>,
     /// Whether `featc serve --state DIR` would take a directory the old project's
-    /// server wrote; filled by `state_dir::check` (the server's own checks).
+    /// server wrote; filled by the CLI (`featc_cli::state_dir`: the server's own
+    /// checks).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_directory: Option<StateDirectory>,
 }
@@ -151,6 +152,9 @@ pub enum StateDirectory {
     CheckpointRefused { message: String },
     /// A side's stream graph could not be built.
     Unknown { message: String },
+    /// Not asked: the `featc` that made the report cannot run the server's checks
+    /// (built without them); the message says why.
+    NotChecked { message: String },
 }
 
 /// One informational change: what it is about (`source transactions`, `feature x`)

@@ -8,8 +8,6 @@
 
 pub mod batch;
 pub mod child;
-pub mod cli;
-pub mod cli_inputs;
 pub mod clock;
 pub mod compare;
 pub mod corpus;

@@ -1,8 +1,9 @@
-//! Mutations of `.feat` text, shared by the robustness tests (`no_panic.rs`) and the
-//! all-stages fuzz test (`fuzz_stages.rs`): plain edits with language tokens
-//! (`text_mutation`) and edits that keep a project mostly valid while pushing it to
-//! a limit (`limit_mutation`): long `in` lists, deep nesting, edge numbers, odd
-//! characters, duplicated clauses, long or odd names and deep let chains.
+//! Mutations of `.feat` text, shared by the robustness tests (`no_panic.rs`), the
+//! all-stages fuzz test (`fuzz_stages.rs`) and the CLI's inputs at limits
+//! (cli/tests/limit_inputs/, whose suite compiles this folder by path): plain edits
+//! with language tokens (`text_mutation`) and edits that keep a project mostly valid
+//! while pushing it to a limit (`limit_mutation`): long `in` lists, deep nesting, edge
+//! numbers, odd characters, duplicated clauses, long or odd names and deep let chains.
 
 #![allow(dead_code)]
 

@@ -4,17 +4,22 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use datafusion::arrow::record_batch::RecordBatch;
-use featc::ir::Project;
-use featc_runtime::stream::{StreamError, StreamRuntime};
-use featc_server::redis::{materialize, HashPlan, RedisStore, RedisTarget, DEFAULT_PREFIX};
-use featc_server::time::{format_time, now_us, parse_time_text};
+use super::server_defaults;
 
-use super::history::{load_history, HistorySink};
-use super::progress::Progress;
-use super::spine_job::{block_on, source_bindings};
+// What fills Redis: only in a featc built with `serve` (Cargo.toml).
+#[cfg(feature = "serve")]
+use {
+    super::history::{load_history, HistorySink},
+    super::progress::Progress,
+    super::spine_job::{block_on, source_bindings},
+    datafusion::arrow::record_batch::RecordBatch,
+    featc::ir::Project,
+    featc_runtime::stream::{StreamError, StreamRuntime},
+    featc_server::redis::{materialize, HashPlan, RedisStore, RedisTarget},
+    featc_server::time::{format_time, now_us, parse_time_text},
+    std::time::Instant,
+};
 
 /// Write every entity's feature vector of the project's services into Redis, as of
 /// one time: one hash per service and entity key (docs/online-store.md).
@@ -44,13 +49,14 @@ pub struct Args {
     #[arg(long = "source", value_name = "NAME=PATH")]
     pub sources: Vec<String>,
     /// The prefix of every key written.
-    #[arg(long, value_name = "PREFIX", default_value = DEFAULT_PREFIX)]
+    #[arg(long, value_name = "PREFIX", default_value = server_defaults::REDIS_PREFIX)]
     pub redis_prefix: String,
     /// Print no progress (only the summary and errors).
     #[arg(long, short)]
     pub quiet: bool,
 }
 
+#[cfg(feature = "serve")]
 pub fn main(args: Args) -> ExitCode {
     let (_, project) = match super::compile_project(&args.projects) {
         Ok(p) => p,
@@ -59,6 +65,12 @@ pub fn main(args: Args) -> ExitCode {
     block_on(run(&project, &args))
 }
 
+#[cfg(not(feature = "serve"))]
+pub fn main(_: Args) -> ExitCode {
+    super::cargo_features::missing("serve", "featc materialize")
+}
+
+#[cfg(feature = "serve")]
 async fn run(project: &Project, args: &Args) -> Result<(), String> {
     let started = Instant::now();
     let at = match &args.at {

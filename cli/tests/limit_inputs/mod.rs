@@ -1,5 +1,6 @@
-//! Fixed inputs for the CLI, one per class of limit the fuzz test mutates towards:
-//! the fraud example's features with one edit each, and whether it still checks.
+//! Fixed inputs for the CLI (`cli_limits`), one per class of limit the fuzz test
+//! (compiler/tests/fuzz_stages.rs) mutates towards, made with its mutations: the fraud
+//! example's features with one edit each, and whether it still checks.
 
 use crate::mutate::limits::{self, Literal, Name, Step, Wrap};
 use crate::mutate::seeds::FRAUD_FEATURES;

@@ -1,8 +1,13 @@
 //! The `featc` command line: one file per subcommand, plus what they share (loading
-//! a project from disk, reporting diagnostics, exit codes).
+//! a project from disk, reporting diagnostics, exit codes). The binary (main.rs) only
+//! calls `main`; a library, so that the tests (tests/suite.rs) can also call in
+//! process what a subcommand asks of the server (`state_dir`).
 //!
 //! Adding a subcommand: a new file with an `Args` struct (clap `Args` derive) and a
 //! `run(Args) -> ExitCode`, its `mod` line, a `Command` variant and a `run` arm.
+
+// Bad input must never panic: errors are values (see ARCHITECTURE.md, Invariants).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use clap::{Parser, Subcommand};
 use featc::{ir, Diagnostics, SourceFile};
@@ -12,20 +17,25 @@ use std::process::ExitCode;
 
 pub mod arroyo_emit;
 pub mod build;
+pub mod cargo_features;
 pub mod catalog;
 pub mod check;
 pub mod diff;
 pub mod drift;
 pub mod fmt;
 pub mod git;
+#[cfg(feature = "serve")]
 pub mod history;
 pub mod import_spec;
 pub mod materialize;
 pub mod progress;
 pub mod replay;
 pub mod serve;
+pub mod server_defaults;
 pub mod spine_job;
 pub mod sql_emit;
+#[cfg(feature = "serve")]
+pub mod state_dir;
 pub mod stats;
 pub mod stream_emit;
 pub mod training_set;

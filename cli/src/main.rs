@@ -1,9 +1,7 @@
-//! The `featc` command line (see `cli`).
+//! The `featc` binary: the command line of `featc_cli` (lib.rs), with featc's allocator.
 
 // Bad input must never panic: errors are values (see ARCHITECTURE.md, Invariants).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod cli;
 
 /// mimalloc rather than glibc's allocator: the streaming state and the Redis sink's
 /// encodings are many small blocks, where glibc spent most of the sink's time
@@ -12,5 +10,5 @@ mod cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    featc_cli::main()
 }

@@ -2,20 +2,27 @@
 //! from the streaming runtime, with durable online state (`featc-server`).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use datafusion::arrow::record_batch::RecordBatch;
-use featc::ir::Project;
-use featc_runtime::stream::{LatePolicy, StreamGraph};
-use featc_server::kafka::{KafkaConfig, TopicBinding};
-use featc_server::redis::{RedisTarget, DEFAULT_PREFIX};
-use featc_server::{Clock, ServeConfig, Server};
+use super::replay::Late;
+use super::server_defaults;
 
-use super::history::{load_history, HistorySink};
-use super::progress::Progress;
-use super::replay::{parse_duration, Late};
-use super::spine_job::{block_on, source_bindings};
+// What runs the server: only in a featc built with `serve` (Cargo.toml).
+#[cfg(feature = "serve")]
+use {
+    super::history::{load_history, HistorySink},
+    super::progress::Progress,
+    super::replay::parse_duration,
+    super::spine_job::{block_on, source_bindings},
+    datafusion::arrow::record_batch::RecordBatch,
+    featc::ir::Project,
+    featc_runtime::stream::{LatePolicy, StreamGraph},
+    featc_server::kafka::{KafkaConfig, TopicBinding},
+    featc_server::redis::RedisTarget,
+    featc_server::{Clock, ServeConfig, Server},
+    std::path::Path,
+};
 
 /// What "now" is for a read without `at`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -42,7 +49,7 @@ pub struct Args {
     #[arg(value_name = "PROJECT", required = true)]
     pub projects: Vec<PathBuf>,
     /// The address to listen on (`127.0.0.1:0` picks a free port).
-    #[arg(long, value_name = "ADDR", default_value = ServeConfig::DEFAULT_LISTEN)]
+    #[arg(long, value_name = "ADDR", default_value = server_defaults::LISTEN)]
     pub listen: SocketAddr,
     /// Keep the online state durable in DIR (write-ahead log and checkpoints);
     /// without it the state is in memory and lost on exit.
@@ -104,7 +111,7 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     pub sink: Option<String>,
     /// The prefix of every key the sink writes.
-    #[arg(long, value_name = "PREFIX", default_value = DEFAULT_PREFIX)]
+    #[arg(long, value_name = "PREFIX", default_value = server_defaults::REDIS_PREFIX)]
     pub redis_prefix: String,
     /// Keep one copy of the online state instead of two: half the memory, but reads
     /// then wait while a push is applied.
@@ -130,6 +137,7 @@ pub enum KafkaStart {
 }
 
 /// The `--kafka` consumer of `project`'s declared topics.
+#[cfg(feature = "serve")]
 fn kafka_config(project: &Project, args: &Args) -> Result<Option<KafkaConfig>, String> {
     let Some(brokers) = &args.kafka else {
         return Ok(None);
@@ -157,6 +165,7 @@ fn kafka_config(project: &Project, args: &Args) -> Result<Option<KafkaConfig>, S
     Ok(Some(config))
 }
 
+#[cfg(feature = "serve")]
 pub fn main(args: Args) -> ExitCode {
     let (_, project) = match super::compile_project(&args.projects) {
         Ok(p) => p,
@@ -165,6 +174,12 @@ pub fn main(args: Args) -> ExitCode {
     block_on(run(project, args))
 }
 
+#[cfg(not(feature = "serve"))]
+pub fn main(_: Args) -> ExitCode {
+    super::cargo_features::missing("serve", "featc serve")
+}
+
+#[cfg(feature = "serve")]
 fn read_token(path: &Option<PathBuf>, flag: &str) -> Result<Option<String>, String> {
     let Some(path) = path else { return Ok(None) };
     let text = std::fs::read_to_string(path)
@@ -176,6 +191,7 @@ fn read_token(path: &Option<PathBuf>, flag: &str) -> Result<Option<String>, Stri
     Ok(Some(token.to_string()))
 }
 
+#[cfg(feature = "serve")]
 fn config(args: &Args) -> Result<ServeConfig, String> {
     let mut config = ServeConfig::new(args.listen);
     config.state = args.state.clone();
@@ -202,6 +218,7 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
     Ok(config)
 }
 
+#[cfg(feature = "serve")]
 async fn run(project: Project, args: Args) -> Result<(), String> {
     let config = config(&args)?;
     let kafka = kafka_config(&project, &args)?;
@@ -264,6 +281,7 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
 }
 
 /// Loads every source's history into the server (answering 503 meanwhile).
+#[cfg(feature = "serve")]
 async fn bootstrap(
     server: &Server,
     project: &Project,

@@ -15,7 +15,7 @@ fn readme() -> String {
 }
 
 /// The commands of the README's indented code blocks (continuation lines joined),
-/// as `featc` arguments: `cargo run -p featc --` stands for `featc`.
+/// as `featc` arguments: `cargo run -p featc-cli --` stands for `featc`.
 fn commands(markdown: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let mut pending = String::new();
@@ -32,7 +32,7 @@ fn commands(markdown: &str) -> Vec<Vec<String>> {
         let text = text.split('#').next().unwrap_or("").trim().to_string();
         let args = text
             .strip_prefix("featc ")
-            .or_else(|| text.strip_prefix("cargo run -p featc -- "));
+            .or_else(|| text.strip_prefix("cargo run -p featc-cli -- "));
         if let Some(args) = args {
             out.push(args.split_whitespace().map(str::to_string).collect());
         }

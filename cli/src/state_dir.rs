@@ -11,13 +11,14 @@
 //!
 //! Both sides are taken under the same (default) serve options; a checkpoint taken
 //! under other `--late`/`--min-lateness` options is refused by `featc serve` alone.
+//! `featc diff` fills the library's report with the verdict (`report::StateDirectory`);
+//! only in a featc built with `serve`, the server being what answers.
 
+use featc::diff::report::StateDirectory;
+use featc::lower::stream::serving_graph;
 use featc_runtime::ir::Project;
 use featc_runtime::stream::{Options, StreamGraph, StreamRuntime};
 use featc_server::durable::{snapshot, Identity};
-
-use super::report::StateDirectory;
-use crate::lower::stream::serving_graph;
 
 /// The verdict for a state directory of `old`'s server, opened by `new`'s.
 pub fn check(old: &Project, new: &Project) -> StateDirectory {

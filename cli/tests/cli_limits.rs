@@ -1,15 +1,18 @@
-//! The `featc` binary on one fixed input: `check` and `build` exit 0 (1 when the
-//! input has errors), and on a valid input `training-set` and `replay` on the fraud
-//! data exit 0 and write the same bytes; no command may take more than a stage.
+//! The `featc` binary on one input per class of limit the fuzz test
+//! (compiler/tests/fuzz_stages.rs) mutates towards (`limit_inputs`), next to the fraud
+//! example's sources: `check` and `build` exit 0 (1 when the input has errors), and on
+//! a valid input `training-set` and `replay` on the fraud data exit 0 and write the
+//! same bytes; no command may take more than a stage of the fuzz test in process.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::cli_inputs::CliInput;
 use crate::cli_common;
+use crate::limit_inputs::{self, CliInput};
 
-/// The most one command may take in a debug build, like a stage in process.
-const COMMAND_LIMIT: Duration = super::STAGE_LIMIT;
+/// The most one command may take in a debug build, like a stage in process (the fuzz
+/// test's `fuzz::STAGE_LIMIT`).
+const COMMAND_LIMIT: Duration = Duration::from_secs(30);
 
 /// `featc args`, or why it failed: an exit code other than `code`, or more time
 /// than `COMMAND_LIMIT`.
@@ -36,7 +39,7 @@ fn featc_exits(args: &[&str], code: i32) -> Result<(), String> {
 
 /// `input` (its `features.feat` next to the fraud sources, in `dir`) through the
 /// binary.
-pub fn run(dir: &Path, input: &CliInput) -> Result<(), String> {
+fn run(dir: &Path, input: &CliInput) -> Result<(), String> {
     let project = dir.display().to_string();
     let code = if input.valid { 0 } else { 1 };
     featc_exits(&["check", &project], code)?;
@@ -70,4 +73,33 @@ pub fn run(dir: &Path, input: &CliInput) -> Result<(), String> {
         return Err("training-set and replay wrote different tables".into());
     }
     Ok(())
+}
+
+/// A fresh scratch folder.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli_limits")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// The real binary on one input per class of limit (next to the fraud example's
+/// sources); every failing input is reported.
+#[test]
+fn cli_handles_one_input_per_limit() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let sources =
+        std::fs::read_to_string(root.join("examples/fraud/sources.feat")).expect("fraud sources");
+    let mut failures = Vec::new();
+    for (i, input) in limit_inputs::inputs().into_iter().enumerate() {
+        let dir = scratch(&format!("cli-{i}"));
+        std::fs::write(dir.join("sources.feat"), &sources).expect("write sources");
+        std::fs::write(dir.join("features.feat"), &input.features).expect("write features");
+        if let Err(why) = run(&dir, &input) {
+            failures.push(format!("{}: {why}", input.class));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -56,6 +56,9 @@ impl Args {
 }
 
 pub fn main(args: Args) -> ExitCode {
+    if args.ballista.is_some() && !cfg!(feature = "ballista") {
+        return super::cargo_features::missing("ballista", "featc training-set --ballista");
+    }
     let (_, project) = match super::compile_project(&args.job.projects) {
         Ok(compiled) => compiled,
         Err(code) => return code,

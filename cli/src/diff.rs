@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use featc::diff::report::ProjectDiff;
+use featc::diff::report::{ProjectDiff, StateDirectory};
 use featc::{ir, SourceFile};
 
 use super::{report, EXIT_USAGE};
@@ -58,7 +58,7 @@ pub fn main(args: Args) -> ExitCode {
         Ok(d) => d,
         Err(e) => return super::fail(e),
     };
-    diff.online.state_directory = Some(featc::diff::state_dir::check(&old.project, &new.project));
+    diff.online.state_directory = Some(state_directory(&old.project, &new.project));
     let text = match args.format {
         Format::Text => featc::diff::text::render(&diff, &old.label, &new.label),
         Format::Json => match featc::diff::json::render(&diff, &old.label, &new.label) {
@@ -72,6 +72,21 @@ pub fn main(args: Args) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Whether `featc serve --state` reuses a directory `old`'s server wrote: the
+/// server's own checks (`state_dir`), in a featc built with `serve`.
+#[cfg(feature = "serve")]
+fn state_directory(old: &ir::Project, new: &ir::Project) -> StateDirectory {
+    super::state_dir::check(old, new)
+}
+
+/// Without the server, the state directory is not checked, and the report says so.
+#[cfg(not(feature = "serve"))]
+fn state_directory(_: &ir::Project, _: &ir::Project) -> StateDirectory {
+    StateDirectory::NotChecked {
+        message: super::cargo_features::without("serve"),
     }
 }
 

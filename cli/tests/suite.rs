@@ -1,0 +1,41 @@
+//! One test binary for the `featc` command line: the binary as a process, every
+//! subcommand (the server's `serve` and `materialize` included, against real Redis and
+//! Kafka brokers: `services`), and what a subcommand asks of the server in process
+//! (`state_dir`). Each module is one of the files beside this one, one concern each.
+//! One binary instead of one per file keeps the link time and the disk use of a build
+//! down (each test binary links its dependencies whole). `cargo test -p featc-cli
+//! --test suite MODULE::` runs one module; `tests/tests/tidy.rs` checks that no file
+//! is left out.
+
+mod cli_common;
+mod limit_inputs;
+// The fuzz test's mutations, shared with the library's robustness tests (one copy, in
+// the library's test folder): `limit_inputs` makes its inputs with them.
+#[path = "../../compiler/tests/mutate/mod.rs"]
+mod mutate;
+mod serve_common;
+mod services;
+
+mod cargo_features;
+mod cli;
+mod cli_arroyo;
+mod cli_catalog;
+mod cli_data;
+mod cli_diff;
+mod cli_errors;
+mod cli_fmt;
+mod cli_limits;
+mod cli_output;
+mod cli_partitions;
+mod cli_stats;
+mod cli_verify;
+mod readme_commands;
+mod serve_arrow;
+mod serve_cases;
+mod serve_crash;
+mod serve_kafka;
+mod serve_log;
+mod serve_redis;
+mod serve_requests;
+mod state_dir;
+mod stats_snapshots;
