@@ -66,7 +66,7 @@ PY="$VENV/bin/python"
 
 # 2. featc, release build.
 echo "== building featc (release)" >&2
-cargo build --release --quiet -p featc
+cargo build --release --quiet -p featc-cli
 FEATC="${CARGO_TARGET_DIR:-$ROOT/target}/release/featc"
 
 # Runs a command under GNU time; prints "<wall s> <peak MiB>" on stdout, the

@@ -115,7 +115,7 @@ if [ "$BUILD" != 0 ]; then
     if [[ " $STEPS " == *" materialize "* && "$MAT_SIZE" != "$SIZE" ]]; then
         DUCKDB=0 bench/batch.sh "$MAT_SIZE" >> "$OUT/batch.txt"
     fi
-    cargo build --release -q -p featc -p featc-bench --bin kafka_load
+    cargo build --release -q -p featc-cli -p featc-bench --bin kafka_load
 else
     echo "== BUILD=0: the data and binaries as they are ($TARGET)" >&2
     for f in "$DATA/events.parquet" "$MAT_DATA/events.parquet" "$FEATC" "$TARGET/kafka_load"; do

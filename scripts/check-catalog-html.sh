@@ -25,7 +25,7 @@ command -v python3 > /dev/null || fail "python3 is missing"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/featc-catalog-html.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-cargo build --quiet -p featc > "$WORK/build.log" 2>&1 \
+cargo build --quiet -p featc-cli > "$WORK/build.log" 2>&1 \
     || fail "building featc failed: $(tail -n 30 "$WORK/build.log")"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 FEATC="$TARGET_DIR/debug/featc"
