@@ -156,7 +156,7 @@ fn online(out: &mut String, d: &ProjectDiff) {
                 format!("refused: the identity matches but a checkpoint does not load ({message})")
             }
             StateDirectory::Unknown { message } => format!("unknown ({message})"),
-            StateDirectory::NotChecked { message } => format!("not checked ({message})"),
+            StateDirectory::NotChecked { message } => format!("not checked; {message}"),
         };
         let _ = writeln!(
             out,
