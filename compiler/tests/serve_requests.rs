@@ -686,7 +686,7 @@ fn freshness_contracts_are_reported_on_metrics() {
 /// training set's lists at the same times; an unknown restaurant gets `[]`.
 #[test]
 fn list_features_are_served_as_json_arrays() {
-    use featc_runtime::list::{json_text, list_at, list_type_of};
+    use featc_runtime::row::list::{json_text, list_at, list_type_of};
     use featc_runtime::value::Value;
     let stderr = std::env::temp_dir().join(format!("featc-lists-{}.txt", std::process::id()));
     let served = Served::start(

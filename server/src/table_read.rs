@@ -10,9 +10,9 @@ use datafusion::arrow::array::{ArrayRef, StringArray};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
+use featc_runtime::row::{conform, Cells, ValuesBuilder};
 use featc_runtime::stream::{
-    conform, Cells, FeatureVector, Request, Selection, Status, StreamError, StreamRuntime,
-    ValuesBuilder,
+    FeatureVector, Request, Selection, Status, StreamError, StreamRuntime,
 };
 use featc_runtime::value::Value;
 

@@ -350,7 +350,7 @@ fn the_graph_round_trips_through_json() {
 
 /// Regression: the streaming path refused an int32 spine key column (and narrower or
 /// dictionary-encoded columns in ingested batches) that the batch path's IO boundary
-/// (`io::compatible`) accepts, so the same spine gave a table in batch and an error
+/// (`row::types::compatible`) accepts, so the same spine gave a table in batch and an error
 /// in replay. Both now read them as the declared type.
 #[test]
 fn narrower_ints_and_dictionary_strings_are_read_like_the_batch_path() {

@@ -84,6 +84,6 @@ pub fn show(v: &Value) -> String {
         Value::Bool(x) => x.to_string(),
         Value::String(s) => format!("{s:?}"),
         Value::Timestamp(us) => format!("{us}us"),
-        Value::List(l) => featc_runtime::list::json_text(l),
+        Value::List(l) => featc_runtime::row::list::json_text(l),
     }
 }

@@ -23,7 +23,7 @@
 //! 8. `compiler/src/import/project.rs` when the JSON spec format names it.
 //!
 //! A list-valued aggregation's (`last_k`, `first_k`, `top_k`) values reach every
-//! output through `crate::list`.
+//! output through `crate::row::list`.
 
 mod avg;
 mod by_time;

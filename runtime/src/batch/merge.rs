@@ -25,12 +25,11 @@ use tokio::sync::mpsc::Sender;
 use super::bool_pack::{self, BoolLayout};
 use super::node::{bools_column, input_column, key_column, ROW_COLUMN, SPINE_TIME, TIME_COLUMN};
 use crate::agg::{AggError, FeatureError};
-use crate::expr::arrow_type;
 use crate::expr::mask::{conjunction, trues};
 use crate::plan::GroupPlan;
-use crate::stream::cells::{Cells, ValuesBuilder};
+use crate::row::types::arrow_type;
+use crate::row::{Cells, Interner, ValuesBuilder};
 use crate::stream::encode::{encode_filter, encode_input};
-use crate::stream::intern::Interner;
 use crate::value::Value;
 use crate::window::{EncodedRows, KeySpec, KeyState};
 

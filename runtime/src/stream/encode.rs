@@ -5,9 +5,8 @@
 use datafusion::arrow::array::Array;
 use datafusion::arrow::buffer::BooleanBuffer;
 
-use super::cells::Cells;
-use super::intern::Interner;
 use crate::ir::DataType;
+use crate::row::{Cells, Interner};
 use crate::value::Value;
 use crate::window::{EncodedRows, SlotStore};
 

@@ -19,7 +19,6 @@
 //! through a small direct-mapped cache, the rest through a bounded set) and rows are
 //! encoded into reused buffers.
 
-pub(crate) mod cells;
 mod changes;
 mod dead_letter;
 mod derived;
@@ -28,7 +27,6 @@ mod error;
 mod freshness;
 pub mod graph;
 mod group;
-pub(crate) mod intern;
 mod key;
 mod metrics;
 mod partitions;
@@ -39,7 +37,6 @@ mod runtime;
 mod snapshot;
 
 pub use crate::snapshot::SnapshotError;
-pub use cells::{conform, Cells, ValuesBuilder};
 pub use dead_letter::DeadLetters;
 pub use derived::Request;
 pub use error::StreamError;

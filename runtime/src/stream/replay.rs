@@ -18,7 +18,6 @@ use datafusion::arrow::compute::{concat_batches, take_record_batch};
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::cells::{conform, Cells, ValuesBuilder};
 use super::error::StreamError;
 use super::graph::StreamGraph;
 use super::metrics::Metrics;
@@ -30,6 +29,7 @@ use crate::agg::FeatureError;
 use crate::expr::derived::derived_columns;
 use crate::ir::DataType;
 use crate::plan::FeatureRef;
+use crate::row::{conform, Cells, ValuesBuilder};
 use crate::value::Value;
 use datafusion::arrow::util::display::array_value_to_string;
 

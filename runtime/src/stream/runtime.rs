@@ -19,7 +19,6 @@ use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::cells::conform;
 use super::dead_letter::DeadLetters;
 use super::derived::{self, Request};
 use super::error::StreamError;
@@ -31,10 +30,11 @@ use super::partitions::{min_known, Partitions};
 use super::policy::{LatePolicy, Options};
 use super::read::{FeatureValue, FeatureVector, Selection, Status};
 use crate::agg::AggError;
-use crate::expr::arrow_type;
 use crate::expr::derived::CompiledDerived;
 use crate::ir::DataType;
 use crate::plan::FeatureRef;
+use crate::row::conform;
+use crate::row::types::arrow_type;
 use crate::snapshot::SnapshotError;
 use crate::value::Value;
 
