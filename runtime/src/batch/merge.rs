@@ -29,9 +29,8 @@ use crate::expr::mask::{conjunction, trues};
 use crate::plan::GroupPlan;
 use crate::row::types::arrow_type;
 use crate::row::{Cells, Interner, ValuesBuilder};
-use crate::stream::encode::{encode_filter, encode_input};
 use crate::value::Value;
-use crate::window::{EncodedRows, KeySpec, KeyState};
+use crate::window::{encode_filter, encode_input, EncodedRows, KeySpec, KeyState};
 
 /// The key columns of a batch in the row format (byte order is the sort order the
 /// inputs were sorted in), and which rows have a null in some key column.
