@@ -15,8 +15,8 @@ use datafusion::arrow::datatypes::{DataType as ArrowType, Int64Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use featc::SourceFile;
 use featc_runtime::stream::{
-    FeatureVector, LatePolicy, Options, Selection, SnapshotError, StreamError, StreamGraph,
-    StreamRuntime,
+    FeatureVector, LatePolicy, Options, RestoreError, Selection, SnapshotError, StreamError,
+    StreamGraph, StreamRuntime,
 };
 use featc_runtime::value::Value;
 use featc_tests::gen::{case_strategy, GenCase};
@@ -445,8 +445,8 @@ fn every_truncation_and_byte_flip_is_refused_without_panicking() {
     assert_eq!(restored.metrics(), rt.metrics());
     for len in 0..bytes.len() {
         match StreamRuntime::restore(graph.clone(), options.clone(), &bytes[..len]) {
-            Err(SnapshotError::Truncated { .. }) => {}
-            Err(SnapshotError::NotASnapshot) if len == 0 => {}
+            Err(RestoreError::Snapshot(SnapshotError::Truncated { .. })) => {}
+            Err(RestoreError::Snapshot(SnapshotError::NotASnapshot)) if len == 0 => {}
             other => panic!("cut to {len} of {} bytes: {:?}", bytes.len(), other.err()),
         }
     }
@@ -492,26 +492,32 @@ fn the_header_is_checked_field_by_field() {
     let restore = |b: &[u8]| StreamRuntime::restore(graph.clone(), options.clone(), b).err();
     let mut other = bytes.clone();
     other[0] = b'X';
-    assert_eq!(restore(&other), Some(SnapshotError::NotASnapshot));
+    assert_eq!(
+        restore(&other),
+        Some(RestoreError::Snapshot(SnapshotError::NotASnapshot))
+    );
     let mut other = bytes.clone();
     other[8] = 9;
     assert_eq!(
         restore(&other),
-        Some(SnapshotError::Version {
+        Some(RestoreError::Snapshot(SnapshotError::Version {
             found: 9,
             expected: featc_runtime::snapshot::VERSION
-        })
+        }))
     );
     let mut other = bytes.clone();
     other.push(0);
     assert!(matches!(
         restore(&other),
-        Some(SnapshotError::TrailingBytes { .. })
+        Some(RestoreError::Snapshot(SnapshotError::TrailingBytes { .. }))
     ));
     let mut other = bytes.clone();
     let last = other.len() - 1;
     other[last] ^= 0x40;
-    assert_eq!(restore(&other), Some(SnapshotError::Checksum));
+    assert_eq!(
+        restore(&other),
+        Some(RestoreError::Snapshot(SnapshotError::Checksum))
+    );
     assert!(restore(&bytes).is_none());
 }
 
@@ -524,9 +530,9 @@ fn a_snapshot_of_one_graph_is_refused_by_another() {
     let err = StreamRuntime::restore(small_graph(&other), options.clone(), &bytes).err();
     assert_eq!(
         err,
-        Some(SnapshotError::OtherGraph {
+        Some(RestoreError::Snapshot(SnapshotError::OtherGraph {
             features: ["kinds", "last_s", "n", "total"].map(String::from).to_vec()
-        })
+        }))
     );
     assert!(err
         .map(|e| e.to_string())
@@ -536,7 +542,7 @@ fn a_snapshot_of_one_graph_is_refused_by_another() {
     let other = SMALL.replace("lateness 5s", "lateness 6s");
     assert!(matches!(
         StreamRuntime::restore(small_graph(&other), options.clone(), &bytes),
-        Err(SnapshotError::OtherGraph { .. })
+        Err(RestoreError::Snapshot(SnapshotError::OtherGraph { .. }))
     ));
     // Only spans move (a comment above everything): the same graph for state.
     let moved = format!("// a comment\n\n{SMALL}");
@@ -549,7 +555,7 @@ fn a_snapshot_of_one_graph_is_refused_by_another() {
     };
     assert!(matches!(
         StreamRuntime::restore(small_graph(SMALL), other_options, &bytes),
-        Err(SnapshotError::OtherOptions { .. })
+        Err(RestoreError::Snapshot(SnapshotError::OtherOptions { .. }))
     ));
 }
 

@@ -166,3 +166,31 @@ impl fmt::Display for StreamError {
 }
 
 impl std::error::Error for StreamError {}
+
+/// Why `StreamRuntime::restore` gave no runtime: the bytes are not a snapshot the
+/// graph and options can take, or the graph cannot make a runtime at all. The
+/// snapshot codec's errors know nothing of the stream layer; this wraps both.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RestoreError {
+    /// The snapshot was refused (see `SnapshotError`).
+    Snapshot(SnapshotError),
+    /// The graph given to `restore` cannot make a runtime at all.
+    Runtime(StreamError),
+}
+
+impl From<SnapshotError> for RestoreError {
+    fn from(e: SnapshotError) -> RestoreError {
+        RestoreError::Snapshot(e)
+    }
+}
+
+impl fmt::Display for RestoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RestoreError::Snapshot(e) => write!(f, "{e}"),
+            RestoreError::Runtime(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for RestoreError {}

@@ -38,7 +38,7 @@ mod snapshot;
 pub use crate::snapshot::SnapshotError;
 pub use dead_letter::DeadLetters;
 pub use derived::Request;
-pub use error::StreamError;
+pub use error::{RestoreError, StreamError};
 pub use freshness::Freshness;
 pub use graph::StreamGraph;
 pub use metrics::Metrics;

@@ -21,7 +21,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 use super::dead_letter::DeadLetters;
 use super::derived::{self, Request};
-use super::error::StreamError;
+use super::error::{RestoreError, StreamError};
 use super::graph::OutputFeature;
 use super::graph::{NodeId, SourceOp, StreamGraph};
 use super::group::Group;
@@ -261,12 +261,13 @@ impl StreamRuntime {
     /// snapshot, of another format version, truncated or damaged (checksum), taken
     /// by a different graph (`SnapshotError::OtherGraph` names the features whose
     /// group differs; spans and the output node do not count) or under other
-    /// options (late policy, minimum lateness, fold run).
+    /// options (late policy, minimum lateness, fold run): `RestoreError::Snapshot`.
+    /// A graph that cannot make a runtime at all is `RestoreError::Runtime`.
     pub fn restore(
         graph: StreamGraph,
         options: Options,
         bytes: &[u8],
-    ) -> Result<StreamRuntime, SnapshotError> {
+    ) -> Result<StreamRuntime, RestoreError> {
         super::snapshot::read(graph, options, bytes)
     }
 
