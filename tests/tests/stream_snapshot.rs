@@ -15,8 +15,8 @@ use datafusion::arrow::datatypes::{DataType as ArrowType, Int64Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use featc::SourceFile;
 use featc_runtime::stream::{
-    FeatureVector, LatePolicy, Options, RestoreError, Selection, SnapshotError, StreamError,
-    StreamGraph, StreamRuntime,
+    FeatureVector, Keys, LatePolicy, Options, Read, RestoreError, Selection, SnapshotError,
+    StreamError, StreamGraph, StreamRuntime,
 };
 use featc_runtime::value::Value;
 use featc_tests::gen::{case_strategy, GenCase};
@@ -203,7 +203,7 @@ fn run(
                 .iter()
                 .map(|(e, k)| (e.as_str(), k.as_slice()))
                 .collect();
-            shown(&rt.get_keys(&keys, &Selection::All, *t))
+            shown(&rt.read(&Read::new(Keys::ByEntity(&keys), Selection::All, *t)))
         }
     }
 }
@@ -602,8 +602,8 @@ fn a_large_distinct_set_and_a_shrunk_buffer_come_back_the_same() {
         let t = (from + 7 * n) * 1_000_000;
         let key = [Value::Int64(1)];
         assert_eq!(
-            shown(&a.get(&key, &Selection::All, t)),
-            shown(&b.get(&key, &Selection::All, t))
+            shown(&a.read(&Read::new(Keys::Entity(&key), Selection::All, t))),
+            shown(&b.read(&Read::new(Keys::Entity(&key), Selection::All, t)))
         );
     }
     assert!(a.snapshot().expect("snapshot") == b.snapshot().expect("snapshot"));
@@ -652,8 +652,13 @@ view v from events by user {\n    feature recent = last_k(s, 3) over 1m\n    fea
     let bytes = a.snapshot().expect("snapshot");
     let mut b = StreamRuntime::restore(graph, Options::default(), &bytes).expect("restore");
     let key = [Value::Int64(1)];
-    let read =
-        |rt: &mut StreamRuntime, t: i64| shown(&rt.get(&key, &Selection::All, t * 1_000_000));
+    let read = |rt: &mut StreamRuntime, t: i64| {
+        shown(&rt.read(&Read::new(
+            Keys::Entity(&key),
+            Selection::All,
+            t * 1_000_000,
+        )))
+    };
     assert_eq!(read(&mut a, 99), read(&mut b, 99));
     // At 99s: the minute (39s, 99s] holds 60 events, 48 with a string (16 of each);
     // the latest, at 99s, has none.

@@ -54,13 +54,13 @@ pub enum StreamError {
     },
     UnknownFeature(String),
     UnknownService(String),
-    /// `get` was given a key of the wrong arity for the selection's entity.
+    /// A read was given a key of the wrong arity for the selection's entity (or none).
     KeyArity {
         entity: String,
         expected: usize,
         found: usize,
     },
-    /// `get` needs one key, but the selection spans several entities.
+    /// A read by one key (`Keys::Entity`), but the selection spans several entities.
     MixedEntities(Vec<String>),
     /// A replayed feature is named like a spine column.
     NameClash {
@@ -136,7 +136,7 @@ impl fmt::Display for StreamError {
             ),
             StreamError::MixedEntities(names) => write!(
                 f,
-                "the selection spans entities {}; read them with `get_keys`",
+                "the selection spans entities {}; read them with `Keys::ByEntity`",
                 names.join(", ")
             ),
             StreamError::Agg(e) => write!(f, "{e}"),

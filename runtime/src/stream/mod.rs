@@ -43,6 +43,6 @@ pub use freshness::Freshness;
 pub use graph::StreamGraph;
 pub use metrics::Metrics;
 pub use policy::{LatePolicy, Options, DEFAULT_FOLD_RUN};
-pub use read::{FeatureValue, FeatureVector, Selection, Status};
+pub use read::{FeatureValue, FeatureVector, Keys, Read, Selection, Status};
 pub use replay::{replay, replay_with_progress, ReplayOptions, ReplayReport};
 pub use runtime::StreamRuntime;
