@@ -11,7 +11,8 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::{ident, SessionConfig};
 use featc::ir::{DataType, Project};
 use featc_runtime::plan::Plan;
-use featc_runtime::stream::{conform, StreamGraph};
+use featc_runtime::row::conform;
+use featc_runtime::stream::StreamGraph;
 use featc_runtime::{batch, io};
 use futures::StreamExt;
 

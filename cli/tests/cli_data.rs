@@ -413,7 +413,7 @@ fn csv_cells(line: &str) -> Vec<String> {
 fn list_features_are_arrow_lists_in_parquet_and_json_text_in_csv() {
     use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    use featc_runtime::list::{json_text, list_at, list_type_of};
+    use featc_runtime::row::list::{json_text, list_at, list_type_of};
     use featc_runtime::value::Value;
     use std::sync::Arc;
 

@@ -480,7 +480,7 @@ fn answers(
     project: &featc::ir::Project,
     events: &Events,
 ) -> [String; 2] {
-    use featc_runtime::stream::Selection;
+    use featc_runtime::stream::{Keys, Read, Selection};
     let mut keys: Vec<(String, Vec<featc_runtime::value::Value>)> = Vec::new();
     for entity in &project.entities {
         let key = &entity.keys[0];
@@ -514,7 +514,9 @@ fn answers(
                 .filter(|(_, v)| !v.is_empty())
                 .map(|(e, v)| (e.as_str(), std::slice::from_ref(&v[row % v.len()])))
                 .collect();
-            let read = rt.get_keys(&by_entity, &Selection::All, t).expect("a read");
+            let read = rt
+                .read(&Read::new(Keys::ByEntity(&by_entity), Selection::All, t))
+                .expect("a read");
             out.push_str(&format!("{read:?}\n"));
         }
         out
@@ -686,7 +688,7 @@ fn freshness_contracts_are_reported_on_metrics() {
 /// training set's lists at the same times; an unknown restaurant gets `[]`.
 #[test]
 fn list_features_are_served_as_json_arrays() {
-    use featc_runtime::list::{json_text, list_at, list_type_of};
+    use featc_runtime::row::list::{json_text, list_at, list_type_of};
     use featc_runtime::value::Value;
     let stderr = std::env::temp_dir().join(format!("featc-lists-{}.txt", std::process::id()));
     let served = Served::start(

@@ -127,7 +127,7 @@ impl Value {
             (Value::Int64(a), Value::Int64(b)) => a.cmp(b),
             (Value::Float64(a), Value::Float64(b)) => float_cmp(*a, *b),
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
-            // Interned strings (see `stream::intern`) are usually the same allocation.
+            // Interned strings (see `row::Interner`) are usually the same allocation.
             (Value::String(a), Value::String(b)) if Arc::ptr_eq(a, b) => Ordering::Equal,
             (Value::String(a), Value::String(b)) => a.as_bytes().cmp(b.as_bytes()),
             (Value::Timestamp(a), Value::Timestamp(b)) => a.cmp(b),

@@ -255,7 +255,7 @@ impl EmbeddedStore {
         Ok(())
     }
 
-    /// The runtime, for reads (`StreamRuntime::get` and friends) and metrics. Pushes
+    /// The runtime, for reads (`StreamRuntime::read`) and metrics. Pushes
     /// go through `push`, never to the runtime directly, or they would not be durable.
     pub fn runtime(&mut self) -> &mut StreamRuntime {
         &mut self.runtime

@@ -10,7 +10,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
-use featc_runtime::stream::{FeatureVector, Request, Selection, StreamError, StreamRuntime};
+use featc_runtime::stream::{
+    FeatureVector, Keys, Read, Request, Selection, StreamError, StreamRuntime,
+};
 use featc_runtime::value::Value;
 
 use crate::api::error::ApiError;
@@ -223,23 +225,18 @@ impl Online {
                     }
                 }
             }
-            let v = rt
-                .get_keys_with_request(
-                    &by_entity,
-                    &Selection::Indices(features),
-                    t,
-                    &Request::new(&fields),
-                )
-                .map_err(|e| match e {
-                    StreamError::ReadBeforeHorizon { at, horizon } => ApiError::ReadBeforeHorizon {
-                        at: format_time(at),
-                        horizon: format_time(horizon),
-                    },
-                    other => ApiError::BadField {
-                        field: "entities".into(),
-                        message: other.to_string(),
-                    },
-                })?;
+            let read = Read::new(Keys::ByEntity(&by_entity), Selection::Indices(features), t)
+                .with_request(Request::new(&fields));
+            let v = rt.read(&read).map_err(|e| match e {
+                StreamError::ReadBeforeHorizon { at, horizon } => ApiError::ReadBeforeHorizon {
+                    at: format_time(at),
+                    horizon: format_time(horizon),
+                },
+                other => ApiError::BadField {
+                    field: "entities".into(),
+                    message: other.to_string(),
+                },
+            })?;
             out.push(v);
         }
         Ok((t, out))

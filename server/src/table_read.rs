@@ -10,9 +10,9 @@ use datafusion::arrow::array::{ArrayRef, StringArray};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
+use featc_runtime::row::{conform, Cells, ValuesBuilder};
 use featc_runtime::stream::{
-    conform, Cells, FeatureVector, Request, Selection, Status, StreamError, StreamRuntime,
-    ValuesBuilder,
+    FeatureVector, Keys, Read, Request, Selection, Status, StreamError, StreamRuntime,
 };
 use featc_runtime::value::Value;
 
@@ -225,12 +225,9 @@ pub fn read_table_keeping(
             .collect();
         field_values.clear();
         field_values.extend(request_cells.iter().map(|(name, c)| (*name, c.get(row))));
-        let vector = rt.get_keys_with_request(
-            &by_entity,
-            &Selection::Indices(features),
-            at,
-            &Request::new(&field_values),
-        )?;
+        let read = Read::new(Keys::ByEntity(&by_entity), Selection::Indices(features), at)
+            .with_request(Request::new(&field_values));
+        let vector = rt.read(&read)?;
         if let Some(kept) = kept.as_mut() {
             for (&e, values) in entities.iter().zip(&key_values) {
                 if let Some(slot) = kept.keys.keys.get_mut(e) {

@@ -37,7 +37,7 @@ pub fn feat_files_named_from_root(dir: &std::path::Path) -> Vec<featc::SourceFil
 
 /// `events` as the batch plan's contract wants a source table: every timestamp column
 /// in UTC microseconds. `bind_source` does this when it reads a file; tables built
-/// in memory by the tests get the same conversion (`io::time::to_micros`) here.
+/// in memory by the tests get the same conversion (`row::time::to_micros`) here.
 pub fn events_in_micros(
     events: &datafusion::arrow::record_batch::RecordBatch,
 ) -> Result<datafusion::arrow::record_batch::RecordBatch, String> {
@@ -51,7 +51,7 @@ pub fn events_in_micros(
         .collect();
     for (column, field) in columns.iter_mut().zip(fields.iter_mut()) {
         if matches!(field.data_type(), DataType::Timestamp(_, _)) {
-            *column = featc_runtime::io::time::to_micros(column).map_err(|e| format!("{e:?}"))?;
+            *column = featc_runtime::row::time::to_micros(column).map_err(|e| format!("{e:?}"))?;
             *field = Field::new(
                 field.name(),
                 column.data_type().clone(),

@@ -11,7 +11,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 use featc::SourceFile;
 use featc_runtime::stream::{
-    LatePolicy, Options, Selection, Status, StreamError, StreamGraph, StreamRuntime,
+    Keys, LatePolicy, Options, Read, Selection, Status, StreamError, StreamGraph, StreamRuntime,
 };
 use featc_runtime::value::Value;
 
@@ -95,7 +95,11 @@ fn clicks(rows: &[Click<'_>]) -> RecordBatch {
 
 fn read(rt: &mut StreamRuntime, user: i64, t: i64) -> Vec<(Value, Status)> {
     let v = rt
-        .get(&[Value::Int64(user)], &Selection::All, t)
+        .read(&Read::new(
+            Keys::Entity(&[Value::Int64(user)]),
+            Selection::All,
+            t,
+        ))
         .expect("read");
     assert_eq!(v.at, t);
     v.features
@@ -106,7 +110,11 @@ fn read(rt: &mut StreamRuntime, user: i64, t: i64) -> Vec<(Value, Status)> {
 
 fn value(rt: &mut StreamRuntime, name: &str, user: i64, t: i64) -> (Value, Status) {
     let v = rt
-        .get(&[Value::Int64(user)], &Selection::Features(&[name]), t)
+        .read(&Read::new(
+            Keys::Entity(&[Value::Int64(user)]),
+            Selection::Features(&[name]),
+            t,
+        ))
         .expect("read");
     let f = &v.features[0];
     assert_eq!(&*f.name, name);
@@ -262,7 +270,11 @@ fn reads_before_the_promised_horizon_are_refused() {
     rt.ingest("clicks", &clicks(&[(101 * S, Some(1), Some(1.0), None)]))
         .expect("ingest");
     let err = rt
-        .get(&[Value::Int64(1)], &Selection::All, 50 * S)
+        .read(&Read::new(
+            Keys::Entity(&[Value::Int64(1)]),
+            Selection::All,
+            50 * S,
+        ))
         .expect_err("too old");
     assert_eq!(
         err,
@@ -314,11 +326,19 @@ fn bad_batches_are_refused_whole() {
     ));
     assert_eq!(rt.metrics().events, 0);
     assert!(matches!(
-        rt.get(&[Value::Int64(1)], &Selection::Features(&["nope"]), 0),
+        rt.read(&Read::new(
+            Keys::Entity(&[Value::Int64(1)]),
+            Selection::Features(&["nope"]),
+            0
+        )),
         Err(StreamError::UnknownFeature(_))
     ));
     assert!(matches!(
-        rt.get(&[Value::Int64(1), Value::Int64(2)], &Selection::All, 0),
+        rt.read(&Read::new(
+            Keys::Entity(&[Value::Int64(1), Value::Int64(2)]),
+            Selection::All,
+            0
+        )),
         Err(StreamError::KeyArity {
             expected: 1,
             found: 2,
@@ -350,7 +370,7 @@ fn the_graph_round_trips_through_json() {
 
 /// Regression: the streaming path refused an int32 spine key column (and narrower or
 /// dictionary-encoded columns in ingested batches) that the batch path's IO boundary
-/// (`io::compatible`) accepts, so the same spine gave a table in batch and an error
+/// (`row::types::compatible`) accepts, so the same spine gave a table in batch and an error
 /// in replay. Both now read them as the declared type.
 #[test]
 fn narrower_ints_and_dictionary_strings_are_read_like_the_batch_path() {
@@ -440,12 +460,16 @@ fn a_graph_of_an_older_version_is_refused_with_how_to_regenerate_it() {
 #[test]
 fn event_times_are_the_latest_event_of_each_features_view() {
     fn times(rt: &mut StreamRuntime, t: i64) -> Vec<(String, Option<i64>)> {
-        rt.get(&[Value::Int64(1)], &Selection::All, t)
-            .expect("read")
-            .features
-            .iter()
-            .map(|f| (f.name.to_string(), f.event_time))
-            .collect()
+        rt.read(&Read::new(
+            Keys::Entity(&[Value::Int64(1)]),
+            Selection::All,
+            t,
+        ))
+        .expect("read")
+        .features
+        .iter()
+        .map(|f| (f.name.to_string(), f.event_time))
+        .collect()
     }
     fn expect(activity: i64, recent: i64) -> Vec<(String, Option<i64>)> {
         ["n_1m", "sum_1m", "avg_1m", "total"]
@@ -521,8 +545,8 @@ fn a_lagging_partition_holds_the_watermark_and_an_idle_one_does_not() {
     assert_eq!(back.watermark("clicks"), Some(50 * S));
 }
 
-/// Derived features read online: a view's (over its own features) with `get`, a
-/// service's with the read's request fields (`get_with_request`); an int64 is a
+/// Derived features read online: a view's (over its own features) without a request,
+/// a service's with the read's request fields (`Read::with_request`); an int64 is a
 /// float64 field's value, a missing non-nullable field or a value of another type
 /// refuses the read, and an input's error or overflow is the derived feature's error.
 #[test]
@@ -560,7 +584,11 @@ service pricing {{
     let key = [Value::Int64(1)];
     // A view's derived feature needs no request.
     let v = rt
-        .get(&key, &Selection::Features(&["share"]), 3 * S)
+        .read(&Read::new(
+            Keys::Entity(&key),
+            Selection::Features(&["share"]),
+            3 * S,
+        ))
         .expect("read");
     assert_eq!(v.features[0].value, Value::Float64(15.0));
     assert_eq!(v.features[0].status, Status::Present);
@@ -569,11 +597,9 @@ service pricing {{
     let service = Selection::Service("pricing");
     let fields = [("price", Value::Int64(40)), ("note", Value::Null)];
     let v = rt
-        .get_with_request(
-            &key,
-            &service,
-            3 * S,
-            &featc_runtime::stream::Request::new(&fields),
+        .read(
+            &Read::new(Keys::Entity(&key), service, 3 * S)
+                .with_request(featc_runtime::stream::Request::new(&fields)),
         )
         .expect("read");
     let values: Vec<&Value> = v.features.iter().map(|f| &f.value).collect();
@@ -587,25 +613,25 @@ service pricing {{
     );
     // An unknown entity: the average is null, so the price stands alone.
     let v = rt
-        .get_with_request(
-            &[Value::Int64(7)],
-            &Selection::Features(&["price_vs_avg"]),
-            3 * S,
-            &featc_runtime::stream::Request::new(&fields),
+        .read(
+            &Read::new(
+                Keys::Entity(&[Value::Int64(7)]),
+                Selection::Features(&["price_vs_avg"]),
+                3 * S,
+            )
+            .with_request(featc_runtime::stream::Request::new(&fields)),
         )
         .expect("read");
     assert_eq!(v.features[0].value, Value::Float64(40.0));
 
-    match rt.get(&key, &service, 3 * S) {
+    match rt.read(&Read::new(Keys::Entity(&key), service, 3 * S)) {
         Err(StreamError::MissingRequestField { field, .. }) => assert_eq!(field, "price"),
         other => panic!("{other:?}"),
     }
     let wrong = [("price", Value::String("forty".into()))];
-    match rt.get_with_request(
-        &key,
-        &service,
-        3 * S,
-        &featc_runtime::stream::Request::new(&wrong),
+    match rt.read(
+        &Read::new(Keys::Entity(&key), service, 3 * S)
+            .with_request(featc_runtime::stream::Request::new(&wrong)),
     ) {
         Err(StreamError::RequestFieldType { field, .. }) => assert_eq!(field, "price"),
         other => panic!("{other:?}"),

@@ -15,8 +15,8 @@ use datafusion::arrow::datatypes::{DataType as ArrowType, Int64Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use featc::SourceFile;
 use featc_runtime::stream::{
-    FeatureVector, LatePolicy, Options, Selection, SnapshotError, StreamError, StreamGraph,
-    StreamRuntime,
+    FeatureVector, Keys, LatePolicy, Options, Read, RestoreError, Selection, SnapshotError,
+    StreamError, StreamGraph, StreamRuntime,
 };
 use featc_runtime::value::Value;
 use featc_tests::gen::{case_strategy, GenCase};
@@ -203,7 +203,7 @@ fn run(
                 .iter()
                 .map(|(e, k)| (e.as_str(), k.as_slice()))
                 .collect();
-            shown(&rt.get_keys(&keys, &Selection::All, *t))
+            shown(&rt.read(&Read::new(Keys::ByEntity(&keys), Selection::All, *t)))
         }
     }
 }
@@ -445,8 +445,8 @@ fn every_truncation_and_byte_flip_is_refused_without_panicking() {
     assert_eq!(restored.metrics(), rt.metrics());
     for len in 0..bytes.len() {
         match StreamRuntime::restore(graph.clone(), options.clone(), &bytes[..len]) {
-            Err(SnapshotError::Truncated { .. }) => {}
-            Err(SnapshotError::NotASnapshot) if len == 0 => {}
+            Err(RestoreError::Snapshot(SnapshotError::Truncated { .. })) => {}
+            Err(RestoreError::Snapshot(SnapshotError::NotASnapshot)) if len == 0 => {}
             other => panic!("cut to {len} of {} bytes: {:?}", bytes.len(), other.err()),
         }
     }
@@ -492,26 +492,32 @@ fn the_header_is_checked_field_by_field() {
     let restore = |b: &[u8]| StreamRuntime::restore(graph.clone(), options.clone(), b).err();
     let mut other = bytes.clone();
     other[0] = b'X';
-    assert_eq!(restore(&other), Some(SnapshotError::NotASnapshot));
+    assert_eq!(
+        restore(&other),
+        Some(RestoreError::Snapshot(SnapshotError::NotASnapshot))
+    );
     let mut other = bytes.clone();
     other[8] = 9;
     assert_eq!(
         restore(&other),
-        Some(SnapshotError::Version {
+        Some(RestoreError::Snapshot(SnapshotError::Version {
             found: 9,
             expected: featc_runtime::snapshot::VERSION
-        })
+        }))
     );
     let mut other = bytes.clone();
     other.push(0);
     assert!(matches!(
         restore(&other),
-        Some(SnapshotError::TrailingBytes { .. })
+        Some(RestoreError::Snapshot(SnapshotError::TrailingBytes { .. }))
     ));
     let mut other = bytes.clone();
     let last = other.len() - 1;
     other[last] ^= 0x40;
-    assert_eq!(restore(&other), Some(SnapshotError::Checksum));
+    assert_eq!(
+        restore(&other),
+        Some(RestoreError::Snapshot(SnapshotError::Checksum))
+    );
     assert!(restore(&bytes).is_none());
 }
 
@@ -524,9 +530,9 @@ fn a_snapshot_of_one_graph_is_refused_by_another() {
     let err = StreamRuntime::restore(small_graph(&other), options.clone(), &bytes).err();
     assert_eq!(
         err,
-        Some(SnapshotError::OtherGraph {
+        Some(RestoreError::Snapshot(SnapshotError::OtherGraph {
             features: ["kinds", "last_s", "n", "total"].map(String::from).to_vec()
-        })
+        }))
     );
     assert!(err
         .map(|e| e.to_string())
@@ -536,7 +542,7 @@ fn a_snapshot_of_one_graph_is_refused_by_another() {
     let other = SMALL.replace("lateness 5s", "lateness 6s");
     assert!(matches!(
         StreamRuntime::restore(small_graph(&other), options.clone(), &bytes),
-        Err(SnapshotError::OtherGraph { .. })
+        Err(RestoreError::Snapshot(SnapshotError::OtherGraph { .. }))
     ));
     // Only spans move (a comment above everything): the same graph for state.
     let moved = format!("// a comment\n\n{SMALL}");
@@ -549,7 +555,7 @@ fn a_snapshot_of_one_graph_is_refused_by_another() {
     };
     assert!(matches!(
         StreamRuntime::restore(small_graph(SMALL), other_options, &bytes),
-        Err(SnapshotError::OtherOptions { .. })
+        Err(RestoreError::Snapshot(SnapshotError::OtherOptions { .. }))
     ));
 }
 
@@ -596,8 +602,8 @@ fn a_large_distinct_set_and_a_shrunk_buffer_come_back_the_same() {
         let t = (from + 7 * n) * 1_000_000;
         let key = [Value::Int64(1)];
         assert_eq!(
-            shown(&a.get(&key, &Selection::All, t)),
-            shown(&b.get(&key, &Selection::All, t))
+            shown(&a.read(&Read::new(Keys::Entity(&key), Selection::All, t))),
+            shown(&b.read(&Read::new(Keys::Entity(&key), Selection::All, t)))
         );
     }
     assert!(a.snapshot().expect("snapshot") == b.snapshot().expect("snapshot"));
@@ -646,8 +652,13 @@ view v from events by user {\n    feature recent = last_k(s, 3) over 1m\n    fea
     let bytes = a.snapshot().expect("snapshot");
     let mut b = StreamRuntime::restore(graph, Options::default(), &bytes).expect("restore");
     let key = [Value::Int64(1)];
-    let read =
-        |rt: &mut StreamRuntime, t: i64| shown(&rt.get(&key, &Selection::All, t * 1_000_000));
+    let read = |rt: &mut StreamRuntime, t: i64| {
+        shown(&rt.read(&Read::new(
+            Keys::Entity(&key),
+            Selection::All,
+            t * 1_000_000,
+        )))
+    };
     assert_eq!(read(&mut a, 99), read(&mut b, 99));
     // At 99s: the minute (39s, 99s] holds 60 events, 48 with a string (16 of each);
     // the latest, at 99s, has none.

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use featc::SourceFile;
-use featc_runtime::stream::{Options, Selection, Status, StreamGraph, StreamRuntime};
+use featc_runtime::stream::{Keys, Options, Read, Selection, Status, StreamGraph, StreamRuntime};
 use featc_runtime::value::Value;
 
 use crate::floor::Floor;
@@ -149,7 +149,7 @@ pub fn run_featc(
     for &(user, t) in reads {
         key[0] = Value::Int64(user);
         let start = Instant::now();
-        let v = rt.get(&key, &Selection::All, t);
+        let v = rt.read(&Read::new(Keys::Entity(&key), Selection::All, t));
         let ns = start.elapsed().as_nanos() as u64;
         let v = black_box(v).map_err(|e| e.to_string())?;
         samples.push(ns);

@@ -227,7 +227,7 @@ pub fn read_parquet(path: &Path) -> datafusion::arrow::record_batch::RecordBatch
 }
 
 /// One cell of a conformed column as the JSON a client would push.
-pub fn cell_json(cells: &featc_runtime::stream::Cells<'_>, row: usize) -> Json {
+pub fn cell_json(cells: &featc_runtime::row::Cells<'_>, row: usize) -> Json {
     use featc_runtime::value::Value;
     match cells.get(row) {
         Value::Null => Json::Null,
@@ -247,7 +247,7 @@ pub fn cell_json(cells: &featc_runtime::stream::Cells<'_>, row: usize) -> Json {
 /// The events of every source of `graph`, from the files `project` declares.
 pub fn events(project: &featc::ir::Project, graph: &featc_runtime::stream::StreamGraph) -> Events {
     use featc_runtime::ir::DataType;
-    use featc_runtime::stream::{conform, Cells};
+    use featc_runtime::row::{conform, Cells};
     let mut sources = Vec::new();
     for (_, op) in graph.sources() {
         let source = project
@@ -394,7 +394,7 @@ pub fn expected_cell(array: &datafusion::arrow::array::ArrayRef, row: usize) -> 
         }
         // A list feature: its JSON, as a read answers it.
         DataType::List(_) => {
-            use featc_runtime::list::{json_text, list_at, list_type_of};
+            use featc_runtime::row::list::{json_text, list_at, list_type_of};
             let ty = list_type_of(array.data_type()).expect("a featc list type");
             match list_at(array.as_ref(), ty, row) {
                 Some(featc_runtime::value::Value::List(l)) => {
@@ -487,7 +487,7 @@ impl SpineCheck {
             .into_iter()
             .map(|(n, _)| n)
             .collect();
-        let times = featc_runtime::stream::conform(
+        let times = featc_runtime::row::conform(
             spine.column_by_name("ts").expect("spine ts"),
             featc_runtime::ir::DataType::Timestamp,
             "ts",

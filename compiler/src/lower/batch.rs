@@ -135,7 +135,7 @@ pub fn lower_plan(
                     request: field.request.clone(),
                 })
             }
-            Some(f) if !featc_runtime::io::compatible(field.ty, f.data_type()) => {
+            Some(f) if !featc_runtime::row::types::compatible(field.ty, f.data_type()) => {
                 return Err(LowerError::RequestFieldType {
                     field: field.field.clone(),
                     request: field.request.clone(),

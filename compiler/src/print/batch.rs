@@ -15,9 +15,9 @@ use datafusion::logical_expr::TableSource;
 use datafusion::physical_plan::displayable;
 use datafusion::prelude::SessionConfig;
 use featc_runtime::batch;
-use featc_runtime::expr::{arrow_type, timestamp_type};
 use featc_runtime::io::declared_schema;
 use featc_runtime::ir::{self, Project};
+use featc_runtime::row::types::{arrow_type, timestamp_type};
 
 use super::plan::print_plan;
 use crate::lower::batch::{lower_plan, LowerError};

@@ -13,7 +13,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{Field, Schema, TimestampMicrosecondType};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::scalar::ScalarValue;
-use featc_runtime::expr::{arrow_type, timestamp_type};
+use featc_runtime::row::types::{arrow_type, timestamp_type};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::Rng;

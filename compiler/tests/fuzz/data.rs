@@ -11,8 +11,8 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 use featc::ir::{FeatureId, Project};
-use featc_runtime::expr::{arrow_type, timestamp_type};
 use featc_runtime::io::{declared_schema, sources_of, spine_keys};
+use featc_runtime::row::types::{arrow_type, timestamp_type};
 
 /// Sources with more columns than this do not fit the small dataset (a mutant that
 /// duplicated a column list is tested by the stages before the data).

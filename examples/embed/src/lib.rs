@@ -8,7 +8,9 @@ pub mod scenario;
 
 use std::error::Error;
 
-use featc_runtime::stream::{FeatureVector, Metrics, Selection, StreamGraph, StreamRuntime};
+use featc_runtime::stream::{
+    FeatureVector, Keys, Metrics, Read, Selection, StreamGraph, StreamRuntime,
+};
 use featc_runtime::value::Value;
 
 use events::HOUR;
@@ -53,18 +55,19 @@ pub fn ingest_and_read(graph: StreamGraph) -> Result<Reads, Box<dyn Error>> {
     // A service may mix entities: give the key of each entity it reads.
     let user = [Value::Int64(7)];
     let pair = [Value::Int64(7), Value::String("m_travel".into())];
-    let service = rt.get_keys(
-        &[("user", &user), ("user_merchant", &pair)],
-        &Selection::Service("fraud_v1"),
+    let keys = [("user", &user[..]), ("user_merchant", &pair[..])];
+    let service = rt.read(&Read::new(
+        Keys::ByEntity(&keys),
+        Selection::Service("fraud_v1"),
         NOW,
-    )?;
+    ))?;
 
     // Reads of one entity: features by name, in the order given.
-    let names = USER_FEATURES;
-    let user_now = rt.get(&user, &Selection::Features(names), NOW)?;
+    let names = Selection::Features(USER_FEATURES);
+    let user_now = rt.read(&Read::new(Keys::Entity(&user), names, NOW))?;
     // No new events: windowed values decay when read later (never "latest computed").
-    let user_later = rt.get(&user, &Selection::Features(names), NOW + 2 * HOUR)?;
-    let stranger = rt.get(&[Value::Int64(999)], &Selection::Features(names), NOW)?;
+    let user_later = rt.read(&Read::new(Keys::Entity(&user), names, NOW + 2 * HOUR))?;
+    let stranger = rt.read(&Read::new(Keys::Entity(&[Value::Int64(999)]), names, NOW))?;
 
     Ok(Reads {
         service,
@@ -84,6 +87,6 @@ pub fn show(v: &Value) -> String {
         Value::Bool(x) => x.to_string(),
         Value::String(s) => format!("{s:?}"),
         Value::Timestamp(us) => format!("{us}us"),
-        Value::List(l) => featc_runtime::list::json_text(l),
+        Value::List(l) => featc_runtime::row::list::json_text(l),
     }
 }

@@ -77,7 +77,7 @@ impl fmt::Display for FeatureError {
             "feature `{}` for {} at {}: {}",
             self.feature,
             self.entity,
-            crate::io::time::iso8601(self.at),
+            crate::row::time::iso8601(self.at),
             self.error
         )
     }

@@ -5,7 +5,7 @@
 //!
 //! Adding an aggregation touches these files, and no other (the feature plan, both
 //! executors and every printer carry `AggKind` without knowing its members):
-//! 1. `runtime/src/ir.rs`: the `AggKind` variant, its `name`, `result_type` and
+//! 1. `runtime/src/ir/aggs.rs`: the `AggKind` variant, its `name`, `result_type` and
 //!    `null_when_empty`;
 //! 2. `compiler/src/check/aggs.rs`: its spelling and argument rules (and the list
 //!    "did you mean" suggests from);
@@ -23,7 +23,7 @@
 //! 8. `compiler/src/import/project.rs` when the JSON spec format names it.
 //!
 //! A list-valued aggregation's (`last_k`, `first_k`, `top_k`) values reach every
-//! output through `crate::list`.
+//! output through `crate::row::list`.
 
 mod avg;
 mod by_time;

@@ -31,8 +31,8 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::node::ROW_COLUMN;
 use crate::expr::derived::{derived_columns, CompiledDerived, DerivedColumnsError};
-use crate::io::time::{iso8601, to_micros};
 use crate::plan::{FeatureRef, Output, Plan};
+use crate::row::time::{iso8601, to_micros};
 
 #[derive(Debug)]
 pub struct AssembleExec {

@@ -25,8 +25,9 @@ use futures::StreamExt;
 
 use super::bool_pack::{self, BoolLayout};
 use super::node::{bools_column, input_column, key_column, TIME_COLUMN};
-use crate::expr::{arrow_type, slots::SlotEvaluator, timestamp_type};
+use crate::expr::slots::SlotEvaluator;
 use crate::plan::GroupPlan;
+use crate::row::types::{arrow_type, timestamp_type};
 
 pub struct GroupInputExec {
     group: Arc<GroupPlan>,

@@ -25,14 +25,12 @@ use tokio::sync::mpsc::Sender;
 use super::bool_pack::{self, BoolLayout};
 use super::node::{bools_column, input_column, key_column, ROW_COLUMN, SPINE_TIME, TIME_COLUMN};
 use crate::agg::{AggError, FeatureError};
-use crate::expr::arrow_type;
 use crate::expr::mask::{conjunction, trues};
 use crate::plan::GroupPlan;
-use crate::stream::cells::{Cells, ValuesBuilder};
-use crate::stream::encode::{encode_filter, encode_input};
-use crate::stream::intern::Interner;
+use crate::row::types::arrow_type;
+use crate::row::{Cells, Interner, ValuesBuilder};
 use crate::value::Value;
-use crate::window::{EncodedRows, KeySpec, KeyState};
+use crate::window::{encode_filter, encode_input, EncodedRows, KeySpec, KeyState};
 
 /// The key columns of a batch in the row format (byte order is the sort order the
 /// inputs were sorted in), and which rows have a null in some key column.

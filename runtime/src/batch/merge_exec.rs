@@ -30,8 +30,8 @@ use datafusion::physical_plan::{
 
 use super::merge::Merge;
 use super::node::{key_column, ROW_COLUMN, SPINE_TIME, TIME_COLUMN};
-use crate::expr::arrow_type;
 use crate::plan::GroupPlan;
+use crate::row::types::arrow_type;
 use crate::window::KeySpec;
 
 /// The name of the metric counting a group's events skipped for a null key.

@@ -18,8 +18,8 @@ use datafusion::arrow::datatypes::Field;
 use datafusion::common::{DFSchema, DFSchemaRef, Result};
 use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 
-use crate::expr::arrow_type;
 use crate::plan::Plan;
+use crate::row::types::arrow_type;
 
 /// Name of a group input's event-time column.
 pub const TIME_COLUMN: &str = "__ts";

@@ -25,9 +25,9 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt};
 
 use super::node::{ROW_COLUMN, SPINE_TIME};
-use crate::expr::arrow_type;
-use crate::io::time::{to_micros, TimeError};
 use crate::plan::GroupPlan;
+use crate::row::time::{to_micros, TimeError};
+use crate::row::types::arrow_type;
 
 #[derive(Debug)]
 pub struct GroupSpineExec {

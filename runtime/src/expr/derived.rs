@@ -14,10 +14,11 @@ use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::physical_expr::PhysicalExpr;
 
-use super::{arrow_type, compile, evaluate_compiled, stack, ExprError};
+use super::{compile, evaluate_compiled, stack, ExprError};
 use crate::ir::DataType;
 use crate::plan::{DerivedPlan, FeatureRef, RequestField};
-use crate::stream::cells::conform;
+use crate::row::conform;
+use crate::row::types::arrow_type;
 
 /// What a derived feature's input column holds.
 #[derive(Debug, Clone, PartialEq)]

@@ -27,7 +27,8 @@
 //!   only).
 //!
 //! Column references are unqualified names; the schema an expression is evaluated
-//! against must have a column of that name with the type `arrow_type` gives.
+//! against must have a column of that name with the type `row::types::arrow_type`
+//! gives.
 
 pub mod arith;
 pub mod derived;
@@ -41,7 +42,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::{DataType as ArrowType, Schema, TimeUnit};
+use datafusion::arrow::datatypes::{DataType as ArrowType, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::logical_expr::execution_props::ExecutionProps;
@@ -51,27 +52,8 @@ use datafusion::logical_expr::{binary_expr, cast, Expr as DfExpr, Operator};
 use datafusion::physical_expr::PhysicalExpr;
 
 use crate::ir::{BinaryOp, DataType, Expr, ExprKind, Literal};
+use crate::row::types::UTC;
 use arith::ArithOp;
-
-/// The time zone of every featc timestamp column.
-pub const UTC: &str = "UTC";
-
-/// The Arrow type featc uses for a language type (timestamps: µs, UTC).
-pub fn arrow_type(ty: DataType) -> ArrowType {
-    match ty {
-        DataType::Int64 => ArrowType::Int64,
-        DataType::Float64 => ArrowType::Float64,
-        DataType::String => ArrowType::Utf8,
-        DataType::Bool => ArrowType::Boolean,
-        DataType::Timestamp => timestamp_type(),
-        DataType::List(l) => crate::list::arrow_list_type(l),
-    }
-}
-
-/// `Timestamp(Microsecond, "UTC")`, the type of every time column after IO.
-pub fn timestamp_type() -> ArrowType {
-    ArrowType::Timestamp(TimeUnit::Microsecond, Some(UTC.into()))
-}
 
 /// Why an expression could not be lowered or evaluated.
 #[derive(Debug, Clone, PartialEq)]

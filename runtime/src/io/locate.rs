@@ -18,9 +18,9 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::arrow::ProjectionMask;
 
 use super::parse::parse_text;
-use super::time::{to_micros, TimeError};
 use super::{csv_header, data_files, Format, IoError, Position};
 use crate::ir::DataType;
+use crate::row::time::{to_micros, TimeError};
 
 /// A column the run reads, and what it must hold.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,7 +147,7 @@ fn bad_text(text: &ArrayRef, c: &Expected) -> Option<(usize, String)> {
     }
     let typed: ArrayRef = match c.ty {
         DataType::String => return None,
-        DataType::Timestamp => cast(text, &crate::expr::timestamp_type()).ok()?,
+        DataType::Timestamp => cast(text, &crate::row::types::timestamp_type()).ok()?,
         ty => parse_text(text, ty).ok()?,
     };
     let row = (0..text.len()).find(|&r| text.is_valid(r) && typed.is_null(r))?;

@@ -4,9 +4,10 @@
 //!
 //! After binding, a source's table has exactly `declared_schema(source)`: the time
 //! column as `Timestamp(µs, "UTC")`, then the declared columns in declaration order as
-//! `expr::arrow_type(ty)`. Nulls in the time column or a non-nullable column are data
-//! errors raised while the table is read (naming the source, the column and the row's
-//! time), never silently dropped.
+//! `row::types::arrow_type(ty)`. Nulls in the time column or a non-nullable column are
+//! data errors raised while the table is read (naming the source, the column and the
+//! row's time), never silently dropped. Time conversion and the Arrow types themselves
+//! are `row`'s (`row::time`, `row::types`).
 
 pub mod bind;
 pub mod locate;
@@ -16,7 +17,6 @@ pub mod source;
 pub mod spine;
 pub mod spine_file;
 pub mod table;
-pub mod time;
 pub mod udf;
 
 mod memory;
@@ -24,10 +24,7 @@ mod memory;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::datatypes::DataType as ArrowType;
 use datafusion::prelude::SessionConfig;
-
-use crate::ir::DataType;
 
 pub use bind::{bind_sources, expected_columns, explain_failure, sources_of, spine_keys, Inputs};
 pub use memory::MemoryTable;
@@ -287,34 +284,4 @@ fn csv_header(table: &str, file: &Path) -> Result<Vec<String>, IoError> {
         });
     }
     Ok(names)
-}
-
-/// Whether data of Arrow type `found` can be read as declared type `declared`
-/// (losslessly, or by the documented conversions).
-pub fn compatible(declared: DataType, found: &ArrowType) -> bool {
-    use ArrowType as A;
-    // A column of nulls only (Arrow's null type, e.g. a Python list of None) reads
-    // as nulls of any declared type; a non-nullable column refuses them as it reads.
-    if *found == A::Null && !matches!(declared, DataType::List(_)) {
-        return true;
-    }
-    match declared {
-        DataType::Int64 => matches!(
-            found,
-            A::Int8 | A::Int16 | A::Int32 | A::Int64 | A::UInt8 | A::UInt16 | A::UInt32
-        ),
-        DataType::Float64 => matches!(
-            found,
-            A::Float16 | A::Float32 | A::Float64 | A::Int8 | A::Int16 | A::Int32 | A::Int64
-        ),
-        DataType::String => match found {
-            A::Utf8 | A::LargeUtf8 | A::Utf8View => true,
-            A::Dictionary(_, v) => matches!(v.as_ref(), A::Utf8 | A::LargeUtf8 | A::Utf8View),
-            _ => false,
-        },
-        DataType::Bool => matches!(found, A::Boolean),
-        DataType::Timestamp => time::is_timestamp(found),
-        // Lists are results, never read from data.
-        DataType::List(_) => false,
-    }
 }

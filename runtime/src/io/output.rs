@@ -1,5 +1,5 @@
 //! Writing a training set to Parquet or CSV (by the output file's extension; a list
-//! feature is an Arrow list in Parquet and its JSON text in CSV, `crate::list`), safely:
+//! feature is an Arrow list in Parquet and its JSON text in CSV, `crate::row::list`), safely:
 //! the file is written under a temporary name in the same folder and renamed into
 //! place only by `finish`, so a run that fails (bad data, a full disk, a kill) leaves
 //! whatever was at the output path before untouched, and never a truncated file.
@@ -83,7 +83,7 @@ impl OutputWriter {
         let result = match &mut self.inner {
             Some(Inner::Parquet(w)) => w.write(batch).map_err(|e| e.to_string()),
             // Arrow's CSV writer has no list form: a list cell is its JSON text.
-            Some(Inner::Csv(w)) => crate::list::lists_as_text(batch)
+            Some(Inner::Csv(w)) => crate::row::list::lists_as_text(batch)
                 .and_then(|b| w.write(&b).map_err(|e| e.to_string())),
             None => Err("the output is already finished".to_string()),
         };

@@ -15,8 +15,8 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::expr::arrow_type;
 use crate::ir::DataType;
+use crate::row::types::arrow_type;
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct ParseCell {

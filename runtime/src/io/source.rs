@@ -14,9 +14,9 @@ use datafusion::logical_expr::{cast, lit, Expr};
 use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext};
 
 use super::locate::first_bad_cell;
-use super::{compatible, csv_header, detect, parse, udf, Format, IoError, MemoryTable};
-use crate::expr::{arrow_type, timestamp_type};
+use super::{csv_header, detect, parse, udf, Format, IoError, MemoryTable};
 use crate::ir::{DataType, Source};
+use crate::row::types::{arrow_type, compatible, timestamp_type};
 
 /// The schema of a bound source: the time column (`Timestamp(µs, "UTC")`, not null)
 /// first, then the declared columns in order with their featc Arrow types.

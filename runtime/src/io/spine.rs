@@ -12,9 +12,9 @@ use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
 
 use super::locate::{first_bad_cell, Expected};
-use super::{compatible, configure, csv_header, detect, Format, IoError, MemoryTable};
-use crate::expr::{arrow_type, timestamp_type};
+use super::{configure, csv_header, detect, Format, IoError, MemoryTable};
 use crate::ir::DataType;
+use crate::row::types::{arrow_type, compatible, timestamp_type};
 
 const TABLE: &str = "spine";
 

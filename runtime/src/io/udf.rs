@@ -16,10 +16,10 @@ use datafusion::logical_expr::{
 use serde::{Deserialize, Serialize};
 
 use super::parse::ParseCell;
-use super::time::{to_micros, TimeError};
 use crate::ir::DataType as FeatcType;
+use crate::row::time::{to_micros, TimeError};
 
-/// `featc_utc_micros(ts)`: any timestamp to `Timestamp(µs, "UTC")` (see `io::time`).
+/// `featc_utc_micros(ts)`: any timestamp to `Timestamp(µs, "UTC")` (see `row::time`).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct UtcMicros {
     source: String,
@@ -56,7 +56,7 @@ impl ScalarUDFImpl for UtcMicros {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(crate::expr::timestamp_type())
+        Ok(crate::row::types::timestamp_type())
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use crate::stream::StreamError;
-
 /// Every way a snapshot can fail; `restore` never panics on bad bytes, it says which
 /// of these they are.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,8 +28,6 @@ pub enum SnapshotError {
     /// The body passed its checksum but does not decode for this graph (a snapshot
     /// written by a faulty or foreign writer).
     Malformed(String),
-    /// The graph given to `restore` cannot make a runtime at all.
-    Runtime(StreamError),
 }
 
 impl fmt::Display for SnapshotError {
@@ -68,7 +64,6 @@ impl fmt::Display for SnapshotError {
                 "the snapshot was taken with options {snapshot}, the runtime has {runtime}"
             ),
             SnapshotError::Malformed(what) => write!(f, "malformed snapshot: {what}"),
-            SnapshotError::Runtime(e) => write!(f, "{e}"),
         }
     }
 }

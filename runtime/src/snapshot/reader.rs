@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::error::SnapshotError;
-use crate::stream::intern::Interner;
+use crate::row::Interner;
 
 /// Containers may claim at most this many elements of capacity (beyond what they
 /// hold), so that a malformed capacity cannot ask for the whole address space.

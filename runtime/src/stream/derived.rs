@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use super::cells::{Cells, ValuesBuilder};
 use super::error::StreamError;
 use super::read::{FeatureValue, Status};
 use crate::agg::AggError;
 use crate::expr::derived::{CompiledDerived, DerivedInput};
 use crate::ir::DataType;
+use crate::row::{Cells, ValuesBuilder};
 use crate::value::Value;
 
 /// The request fields a read brings, by field name (Feast's `request_context`).

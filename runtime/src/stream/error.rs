@@ -54,13 +54,13 @@ pub enum StreamError {
     },
     UnknownFeature(String),
     UnknownService(String),
-    /// `get` was given a key of the wrong arity for the selection's entity.
+    /// A read was given a key of the wrong arity for the selection's entity (or none).
     KeyArity {
         entity: String,
         expected: usize,
         found: usize,
     },
-    /// `get` needs one key, but the selection spans several entities.
+    /// A read by one key (`Keys::Entity`), but the selection spans several entities.
     MixedEntities(Vec<String>),
     /// A replayed feature is named like a spine column.
     NameClash {
@@ -136,7 +136,7 @@ impl fmt::Display for StreamError {
             ),
             StreamError::MixedEntities(names) => write!(
                 f,
-                "the selection spans entities {}; read them with `get_keys`",
+                "the selection spans entities {}; read them with `Keys::ByEntity`",
                 names.join(", ")
             ),
             StreamError::Agg(e) => write!(f, "{e}"),
@@ -166,3 +166,31 @@ impl fmt::Display for StreamError {
 }
 
 impl std::error::Error for StreamError {}
+
+/// Why `StreamRuntime::restore` gave no runtime: the bytes are not a snapshot the
+/// graph and options can take, or the graph cannot make a runtime at all. The
+/// snapshot codec's errors know nothing of the stream layer; this wraps both.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RestoreError {
+    /// The snapshot was refused (see `SnapshotError`).
+    Snapshot(SnapshotError),
+    /// The graph given to `restore` cannot make a runtime at all.
+    Runtime(StreamError),
+}
+
+impl From<SnapshotError> for RestoreError {
+    fn from(e: SnapshotError) -> RestoreError {
+        RestoreError::Snapshot(e)
+    }
+}
+
+impl fmt::Display for RestoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RestoreError::Snapshot(e) => write!(f, "{e}"),
+            RestoreError::Runtime(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for RestoreError {}

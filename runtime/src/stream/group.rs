@@ -12,19 +12,17 @@ use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::cells::Cells;
-use super::encode::{encode_filter, encode_input};
 use super::error::StreamError;
 use super::graph::NodeId;
-use super::intern::Interner;
 use super::key::EntityIndex;
 use crate::agg::AggError;
 use crate::expr::mask::{conjunction, trues};
 use crate::expr::slots::SlotEvaluator;
 use crate::ir::DataType;
 use crate::plan::GroupPlan;
+use crate::row::{Cells, Interner};
 use crate::value::Value;
-use crate::window::{EncodedRows, KeySpec, KeyState, PREFETCH_STAGES};
+use crate::window::{encode_filter, encode_input, EncodedRows, KeySpec, KeyState, PREFETCH_STAGES};
 
 pub(crate) struct Group {
     pub node: NodeId,

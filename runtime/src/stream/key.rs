@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use datafusion::common::HashMap;
 
-use super::cells::Cells;
 use crate::ir::DataType;
+use crate::row::Cells;
 use crate::value::{Value, ValueKey};
 
 /// Distinct keys to dense ids `0..len()`, in order of first insertion.

@@ -4,31 +4,28 @@
 //! Code map: `graph` (serde data, loaded from JSON), `runtime` (`StreamRuntime`:
 //! ingest, watermarks, late policy, reads), `group` (one aggregate node: its group
 //! plan's compiled expressions, its entity index, one `window::KeyState` per
-//! entity), `encode` (a batch's columns in the window state's row encoding), `key`
-//! (`EntityIndex`: entity keys to dense ids), `intern` (shared string cells), `cells`
-//! (Arrow <-> `Value`), `policy`, `metrics`, `dead_letter`, `error`, `read` (what
-//! reads return), `replay` (answering a spine from an event log, for `featc replay`), `changes`
-//! (entity keys and next-change times, for online stores that mirror the state),
-//! `freshness` (a source's lag against its freshness contract),
-//! `snapshot` (the runtime's state as bytes and back; the codec is `crate::snapshot`).
+//! entity; a batch's columns reach the state through `window::encode_input`), `key`
+//! (`EntityIndex`: entity keys to dense ids), `policy`, `metrics`, `dead_letter`,
+//! `error`, `read` (what reads return), `replay` (answering a spine from an event
+//! log, for `featc replay`), `changes` (entity keys and next-change times, for online
+//! stores that mirror the state), `freshness` (a source's lag against its freshness
+//! contract), `snapshot` (the runtime's state as bytes and back; the codec is
+//! `crate::snapshot`). Cells, interning and Arrow types are `crate::row`'s.
 //!
 //! Performance (figures in BENCHMARKS.md): `Group::push` resolves a batch's entities
 //! first, then prefetches each entity's state a few events ahead while it pushes
 //! (see `window`'s docs), because on a large key space those cold loads are a large
-//! part of ingest. Ingest does not allocate per row: strings are interned (short ones
-//! through a small direct-mapped cache, the rest through a bounded set) and rows are
-//! encoded into reused buffers.
+//! part of ingest. Ingest does not allocate per row: strings are interned
+//! (`row::Interner`: short ones through a small direct-mapped cache, the rest through
+//! a bounded set) and rows are encoded into reused buffers.
 
-pub(crate) mod cells;
 mod changes;
 mod dead_letter;
 mod derived;
-pub(crate) mod encode;
 mod error;
 mod freshness;
 pub mod graph;
 mod group;
-pub(crate) mod intern;
 mod key;
 mod metrics;
 mod partitions;
@@ -39,14 +36,13 @@ mod runtime;
 mod snapshot;
 
 pub use crate::snapshot::SnapshotError;
-pub use cells::{conform, Cells, ValuesBuilder};
 pub use dead_letter::DeadLetters;
 pub use derived::Request;
-pub use error::StreamError;
+pub use error::{RestoreError, StreamError};
 pub use freshness::Freshness;
 pub use graph::StreamGraph;
 pub use metrics::Metrics;
 pub use policy::{LatePolicy, Options, DEFAULT_FOLD_RUN};
-pub use read::{FeatureValue, FeatureVector, Selection, Status};
+pub use read::{FeatureValue, FeatureVector, Keys, Read, Selection, Status};
 pub use replay::{replay, replay_with_progress, ReplayOptions, ReplayReport};
 pub use runtime::StreamRuntime;

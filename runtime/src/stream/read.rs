@@ -1,9 +1,49 @@
-//! Online reads: what `StreamRuntime::get` returns, and how a reader names features.
+//! Online reads: what `StreamRuntime::read` is asked (`Read`: keys, features, time,
+//! request fields) and what it returns, and how a reader names features.
 
 use std::sync::Arc;
 
+use super::derived::Request;
 use crate::agg::AggError;
 use crate::value::Value;
+
+/// One online read: whose features (keys), which (features), when (at), and the
+/// request fields its derived features read.
+#[derive(Debug, Clone, Copy)]
+pub struct Read<'a> {
+    pub keys: Keys<'a>,
+    pub features: Selection<'a>,
+    /// The read time, µs: every feature is evaluated at exactly this time.
+    pub at: i64,
+    pub request: Request<'a>,
+}
+
+impl<'a> Read<'a> {
+    /// A read that brings no request fields (`Request::NONE`).
+    pub fn new(keys: Keys<'a>, features: Selection<'a>, at: i64) -> Read<'a> {
+        Read {
+            keys,
+            features,
+            at,
+            request: Request::NONE,
+        }
+    }
+
+    /// This read with the values of the request fields its derived features read.
+    pub fn with_request(self, request: Request<'a>) -> Read<'a> {
+        Read { request, ..self }
+    }
+}
+
+/// The entity keys of a read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Keys<'a> {
+    /// The key of the one entity every selected feature is keyed by (features of
+    /// several entities are refused: `StreamError::MixedEntities`).
+    Entity(&'a [Value]),
+    /// A key per entity, by entity name.
+    ByEntity(&'a [(&'a str, &'a [Value])]),
+}
 
 /// Which features a read returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,8 +18,7 @@ use datafusion::arrow::compute::{concat_batches, take_record_batch};
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::cells::{conform, Cells, ValuesBuilder};
-use super::error::StreamError;
+use super::error::{RestoreError, StreamError};
 use super::graph::StreamGraph;
 use super::metrics::Metrics;
 use super::policy::{LatePolicy, Options};
@@ -30,6 +29,7 @@ use crate::agg::FeatureError;
 use crate::expr::derived::derived_columns;
 use crate::ir::DataType;
 use crate::plan::FeatureRef;
+use crate::row::{conform, Cells, ValuesBuilder};
 use crate::value::Value;
 use datafusion::arrow::util::display::array_value_to_string;
 
@@ -366,7 +366,10 @@ pub fn replay_with_progress(
 fn restart(rt: StreamRuntime) -> Result<StreamRuntime, StreamError> {
     let snapshot = |e| StreamError::Snapshot(Box::new(e));
     let bytes = rt.snapshot().map_err(snapshot)?;
-    StreamRuntime::restore(rt.graph().clone(), rt.options().clone(), &bytes).map_err(snapshot)
+    StreamRuntime::restore(rt.graph().clone(), rt.options().clone(), &bytes).map_err(|e| match e {
+        RestoreError::Snapshot(e) => snapshot(e),
+        RestoreError::Runtime(e) => e,
+    })
 }
 
 /// A time column as µs; a null time is a data error naming the row.

@@ -19,22 +19,22 @@ use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::cells::conform;
 use super::dead_letter::DeadLetters;
 use super::derived::{self, Request};
-use super::error::StreamError;
+use super::error::{RestoreError, StreamError};
 use super::graph::OutputFeature;
 use super::graph::{NodeId, SourceOp, StreamGraph};
 use super::group::Group;
 use super::metrics::Metrics;
 use super::partitions::{min_known, Partitions};
 use super::policy::{LatePolicy, Options};
-use super::read::{FeatureValue, FeatureVector, Selection, Status};
+use super::read::{FeatureValue, FeatureVector, Keys, Read, Selection, Status};
 use crate::agg::AggError;
-use crate::expr::arrow_type;
 use crate::expr::derived::CompiledDerived;
 use crate::ir::DataType;
 use crate::plan::FeatureRef;
+use crate::row::conform;
+use crate::row::types::arrow_type;
 use crate::snapshot::SnapshotError;
 use crate::value::Value;
 
@@ -261,12 +261,13 @@ impl StreamRuntime {
     /// snapshot, of another format version, truncated or damaged (checksum), taken
     /// by a different graph (`SnapshotError::OtherGraph` names the features whose
     /// group differs; spans and the output node do not count) or under other
-    /// options (late policy, minimum lateness, fold run).
+    /// options (late policy, minimum lateness, fold run): `RestoreError::Snapshot`.
+    /// A graph that cannot make a runtime at all is `RestoreError::Runtime`.
     pub fn restore(
         graph: StreamGraph,
         options: Options,
         bytes: &[u8],
-    ) -> Result<StreamRuntime, SnapshotError> {
+    ) -> Result<StreamRuntime, RestoreError> {
         super::snapshot::read(graph, options, bytes)
     }
 
@@ -565,27 +566,23 @@ impl StreamRuntime {
         &self.out_names
     }
 
-    /// Reads the selected features of one entity at time `t` (all selected features
-    /// must belong to one entity; see `get_keys` otherwise). A selected derived feature
-    /// that reads request fields needs `get_with_request`.
-    pub fn get(
-        &mut self,
-        key: &[Value],
-        sel: &Selection<'_>,
-        t: i64,
-    ) -> Result<FeatureVector, StreamError> {
-        self.get_with_request(key, sel, t, &Request::NONE)
-    }
-
-    /// `get` with the values of the request fields the selected derived features read.
-    pub fn get_with_request(
-        &mut self,
-        key: &[Value],
-        sel: &Selection<'_>,
-        t: i64,
-        request: &Request<'_>,
-    ) -> Result<FeatureVector, StreamError> {
-        let picked = self.select(sel)?;
+    /// Answers one read: the selected features of the read's entities, each at
+    /// exactly `read.at`. With `Keys::Entity`, every selected feature must belong to
+    /// one entity (else `StreamError::MixedEntities`); a selected derived feature that
+    /// reads request fields needs them in `read.request`.
+    pub fn read(&mut self, read: &Read<'_>) -> Result<FeatureVector, StreamError> {
+        let picked = self.select(&read.features)?;
+        let key = match read.keys {
+            Keys::Entity(key) => key,
+            Keys::ByEntity(keys) => {
+                return self.read_picked(
+                    &picked,
+                    read.at,
+                    &|entity| keys.iter().find(|(e, _)| *e == entity).map(|(_, k)| *k),
+                    &read.request,
+                )
+            }
+        };
         // The common case (one entity) is checked without allocating: reads are
         // hot. An aggregation's group comes straight from `outputs` (contiguous), a
         // derived feature's from its pairs.
@@ -611,36 +608,7 @@ impl StreamRuntime {
             all.dedup();
             return Err(StreamError::MixedEntities(all));
         }
-        self.read_picked(&picked, t, &|_| Some(key), request)
-    }
-
-    /// Reads features of several entities at time `t`; `keys` gives each entity's key
-    /// by entity name.
-    pub fn get_keys(
-        &mut self,
-        keys: &[(&str, &[Value])],
-        sel: &Selection<'_>,
-        t: i64,
-    ) -> Result<FeatureVector, StreamError> {
-        self.get_keys_with_request(keys, sel, t, &Request::NONE)
-    }
-
-    /// `get_keys` with the values of the request fields the selected derived
-    /// features read.
-    pub fn get_keys_with_request(
-        &mut self,
-        keys: &[(&str, &[Value])],
-        sel: &Selection<'_>,
-        t: i64,
-        request: &Request<'_>,
-    ) -> Result<FeatureVector, StreamError> {
-        let picked = self.select(sel)?;
-        self.read_picked(
-            &picked,
-            t,
-            &|entity| keys.iter().find(|(e, _)| *e == entity).map(|(_, k)| *k),
-            request,
-        )
+        self.read_picked(&picked, read.at, &|_| Some(key), &read.request)
     }
 
     /// The (group, feature) pairs output `i` reads: itself, or a derived feature's

@@ -7,7 +7,9 @@
 //! which features share a state), `key_state` (`KeyState`), `buffer` (`EventBuffer`,
 //! an entity's buffered events), `layout` and `row` (`RowLayout`: a row packed into a
 //! few 64-bit words), `encoded` (`EncodedRows`: a batch's rows in that encoding),
-//! `run` (`BufferRun`: a run of buffered rows handed to an accumulator), `accumulator`
+//! `encode` (a batch's input and filter columns written into `EncodedRows`, by both
+//! executors), `run` (`BufferRun`: a run of buffered rows handed to an accumulator),
+//! `accumulator`
 //! (`WindowAccumulator` and `window_accumulator`, whose `save`/`load` write one
 //! accumulator into a snapshot), `invertible` (counts,
 //! count_distinct through a multiset, sum, avg, var, stddev, percentile, windowed
@@ -48,6 +50,7 @@ mod accumulator;
 mod buffer;
 mod check;
 mod deque;
+mod encode;
 mod encoded;
 mod invertible;
 mod key_state;
@@ -61,10 +64,10 @@ mod ttl;
 
 pub use accumulator::{window_accumulator, WindowAccumulator};
 pub use deque::DequeWindow;
+pub(crate) use encode::{encode_filter, encode_input};
 pub use encoded::{EncodedRow, EncodedRows};
 pub use invertible::InvertibleWindow;
 pub use key_state::{KeyState, PREFETCH_STAGES};
-pub(crate) use layout::SlotStore;
 pub use run::BufferRun;
 pub use running::RunningWindow;
 pub use spec::{KeySpec, SpecError};

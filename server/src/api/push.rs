@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
-use featc_runtime::expr::arrow_type;
 use featc_runtime::ir::DataType;
+use featc_runtime::row::types::arrow_type;
 use featc_runtime::stream::StreamError;
 use serde_json::{json, Value as Json};
 

@@ -10,8 +10,8 @@ use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder,
     TimestampMicrosecondBuilder,
 };
-use featc_runtime::expr::UTC;
 use featc_runtime::ir::DataType;
+use featc_runtime::row::types::UTC;
 use featc_runtime::value::Value;
 use serde_json::Value as Json;
 
@@ -59,7 +59,7 @@ pub fn to_json(value: &Value) -> Json {
         Value::Timestamp(t) => Json::from(format_time(*t)),
         // A list as an array (a counted list's entries as `{"value": .., "count": ..}`),
         // its items spelled as above.
-        Value::List(l) => featc_runtime::list::to_json(l),
+        Value::List(l) => featc_runtime::row::list::to_json(l),
     }
 }
 
@@ -76,7 +76,7 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
         Value::String(s) => serde_json::to_writer(&mut *out, &**s).map_err(std::io::Error::other),
         // The text a CSV cell holds: a counted entry's keys in the order `value, count`.
-        Value::List(l) => out.write_all(featc_runtime::list::json_text(l).as_bytes()),
+        Value::List(l) => out.write_all(featc_runtime::row::list::json_text(l).as_bytes()),
         other => serde_json::to_writer(&mut *out, &to_json(other)).map_err(std::io::Error::other),
     };
 }

@@ -19,10 +19,10 @@ use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
-use featc_runtime::expr::arrow_type;
 use featc_runtime::ir::DataType;
+use featc_runtime::row::types::arrow_type;
+use featc_runtime::row::ValuesBuilder;
 use featc_runtime::stats::FEATURES_KEY;
-use featc_runtime::stream::ValuesBuilder;
 use featc_runtime::value::Value;
 
 use crate::online::Online;

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
-use featc_runtime::expr::arrow_type;
 use featc_runtime::ir::DataType;
+use featc_runtime::row::types::arrow_type;
 use featc_runtime::stream::{StreamError, StreamRuntime};
 use serde_json::Value as Json;
 

@@ -231,8 +231,8 @@ pub fn value_text(value: &Value) -> Option<String> {
         Value::Bool(b) => b.to_string(),
         Value::String(s) => s.to_string(),
         Value::Timestamp(t) => format_time(*t),
-        // The JSON text a CSV training set holds (`featc_runtime::list`).
-        Value::List(l) => featc_runtime::list::json_text(l),
+        // The JSON text a CSV training set holds (`featc_runtime::row::list`).
+        Value::List(l) => featc_runtime::row::list::json_text(l),
     })
 }
 

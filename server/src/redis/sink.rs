@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use datafusion::arrow::array::Array;
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::ir::DataType;
-use featc_runtime::stream::{conform, Cells, FeatureVector, StreamGraph, StreamRuntime};
+use featc_runtime::row::{conform, Cells};
+use featc_runtime::stream::{FeatureVector, StreamGraph, StreamRuntime};
 use featc_runtime::value::{Value, ValueKey};
 
 use super::layout::{HashPlan, HashWrite};

@@ -1,7 +1,7 @@
 //! Feature vectors read from the runtime for the hashes the layout writes: the one
 //! place both `materialize` and the live sink read the state for Redis.
 
-use featc_runtime::stream::{FeatureVector, Selection, StreamError, StreamRuntime};
+use featc_runtime::stream::{FeatureVector, Keys, Read, Selection, StreamError, StreamRuntime};
 use featc_runtime::value::Value;
 
 use super::layout::{HashPlan, HashWrite};
@@ -13,8 +13,12 @@ pub fn read_vector(
     key: &[Value],
     at: i64,
 ) -> Result<FeatureVector, StreamError> {
-    let selection = Selection::Indices(&plan.features);
-    rt.get_keys(&[(plan.entity.as_str(), key)], &selection, at)
+    let keys = [(plan.entity.as_str(), key)];
+    rt.read(&Read::new(
+        Keys::ByEntity(&keys),
+        Selection::Indices(&plan.features),
+        at,
+    ))
 }
 
 /// The hash of `plan` for each of `keys`, read at `at`.

@@ -297,7 +297,7 @@ fn conform(
         .map(|f| (f.name().clone(), f.data_type().clone()));
     let features = kept.iter().map(|id| {
         let f = project.feature(*id);
-        (f.name.clone(), featc_runtime::expr::arrow_type(f.ty))
+        (f.name.clone(), featc_runtime::row::types::arrow_type(f.ty))
     });
     let mut fields = Vec::new();
     let mut columns = Vec::new();

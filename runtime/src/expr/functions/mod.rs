@@ -26,8 +26,9 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use super::{arrow_type, to_type, ExprError};
+use super::{to_type, ExprError};
 use crate::ir::{DataType, Function};
+use crate::row::types::arrow_type;
 
 /// The argument types `func` computes on, given the checked argument types and the
 /// call's result type: an int64 where it wants a float64 is cast (`check` inserts

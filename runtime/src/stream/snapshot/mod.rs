@@ -22,6 +22,7 @@ mod fingerprint;
 mod keys;
 mod state;
 
+use super::error::RestoreError;
 use super::graph::StreamGraph;
 use super::policy::Options;
 use super::runtime::StreamRuntime;
@@ -55,12 +56,12 @@ pub(super) fn read(
     graph: StreamGraph,
     options: Options,
     bytes: &[u8],
-) -> Result<StreamRuntime, SnapshotError> {
+) -> Result<StreamRuntime, RestoreError> {
     let body = format::open(bytes)?;
     let mut r = Reader::new(body);
     let saved = Fingerprint::load(&mut r)?;
     Fingerprint::of(&graph, &options).accept(&saved)?;
-    let mut rt = StreamRuntime::with_options(graph, options).map_err(SnapshotError::Runtime)?;
+    let mut rt = StreamRuntime::with_options(graph, options).map_err(RestoreError::Runtime)?;
     state::load(&mut rt, &mut r)?;
     r.finish()?;
     Ok(rt)

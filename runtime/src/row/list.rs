@@ -25,7 +25,7 @@ use datafusion::arrow::datatypes::{
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::Value as Json;
 
-use crate::expr::{arrow_type, UTC};
+use super::types::{arrow_type, UTC};
 use crate::ir::{ListType, Scalar};
 use crate::value::{List, Value};
 
@@ -203,7 +203,7 @@ pub fn scalar_json(v: &Value) -> Json {
         Value::Float64(f) => Json::from(*f),
         Value::Bool(b) => Json::from(*b),
         Value::String(s) => Json::from(&**s),
-        Value::Timestamp(t) => Json::from(crate::io::time::iso8601(*t)),
+        Value::Timestamp(t) => Json::from(super::time::iso8601(*t)),
         Value::List(l) => to_json(l),
     }
 }

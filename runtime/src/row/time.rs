@@ -1,4 +1,5 @@
-//! Conversion of any Arrow timestamp to featc's time type: microseconds, UTC.
+//! Time: any Arrow timestamp converted to featc's time type (microseconds, UTC), and a
+//! time printed as ISO 8601.
 //!
 //! semantics.md: inputs in other units or zones are converted at the source boundary;
 //! nanoseconds are floored (not truncated toward zero, which differs before 1970); a
@@ -13,7 +14,7 @@ use datafusion::arrow::datatypes::{
 };
 use std::sync::Arc;
 
-use crate::expr::UTC;
+use super::types::UTC;
 
 /// Why a time column could not be converted.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,14 +23,6 @@ pub enum TimeError {
     NotATimestamp(DataType),
     /// The value at `row` overflows int64 microseconds.
     Overflow { row: usize },
-}
-
-/// True when `ty` can be converted by `to_micros`.
-pub fn is_timestamp(ty: &DataType) -> bool {
-    matches!(
-        ty,
-        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64
-    )
 }
 
 const DAY_US: i64 = 86_400_000_000;
@@ -100,6 +93,7 @@ pub fn iso8601(us: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::row::types::{is_timestamp, timestamp_type};
     use datafusion::arrow::array::{
         Date32Array, Date64Array, TimestampNanosecondArray, TimestampSecondArray,
     };
@@ -113,7 +107,7 @@ mod tests {
             us.iter().collect::<Vec<_>>(),
             vec![Some(-DAY_US), Some(19_723 * DAY_US), None]
         );
-        assert_eq!(us.data_type(), &crate::expr::timestamp_type());
+        assert_eq!(us.data_type(), &timestamp_type());
         let ms: ArrayRef = Arc::new(Date64Array::from(vec![Some(86_400_000), Some(i64::MAX)]));
         assert_eq!(to_micros(&ms).unwrap_err(), TimeError::Overflow { row: 1 });
         assert!(is_timestamp(&DataType::Date32) && is_timestamp(&DataType::Date64));
@@ -129,7 +123,7 @@ mod tests {
         let us = to_micros(&ns).unwrap();
         let us = us.as_primitive::<TimestampMicrosecondType>();
         assert_eq!(us.iter().collect::<Vec<_>>(), vec![Some(-1), Some(1), None]);
-        assert_eq!(us.data_type(), &crate::expr::timestamp_type());
+        assert_eq!(us.data_type(), &timestamp_type());
 
         let s: ArrayRef = Arc::new(TimestampSecondArray::from(vec![Some(2), Some(i64::MAX)]));
         assert_eq!(to_micros(&s).unwrap_err(), TimeError::Overflow { row: 1 });

@@ -5,11 +5,11 @@
 use datafusion::arrow::array::Array;
 use datafusion::arrow::buffer::BooleanBuffer;
 
-use super::cells::Cells;
-use super::intern::Interner;
+use super::encoded::EncodedRows;
+use super::layout::SlotStore;
 use crate::ir::DataType;
+use crate::row::{Cells, Interner};
 use crate::value::Value;
-use crate::window::{EncodedRows, SlotStore};
 
 /// Writes input column `cells` into slot `slot` of `rows` (one row per batch row).
 /// A column of the slot's own type is copied by its storage; any other goes value by

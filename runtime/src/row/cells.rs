@@ -12,9 +12,8 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
 
 use super::intern::Interner;
-use crate::expr::{arrow_type, UTC};
-use crate::io::compatible;
-use crate::io::time::{is_timestamp, to_micros};
+use super::time::to_micros;
+use super::types::{arrow_type, compatible, is_timestamp, UTC};
 use crate::ir::{DataType, ListType};
 use crate::value::Value;
 
@@ -26,7 +25,7 @@ pub struct CellError {
 }
 
 /// Converts `array` to featc's Arrow type for `ty` (strings of any layout to `Utf8`,
-/// timestamps of any unit/zone to µs UTC, through `io::time`); other mismatches fail.
+/// timestamps of any unit/zone to µs UTC, through `time`); other mismatches fail.
 pub fn conform(array: &ArrayRef, ty: DataType, column: &str) -> Result<ArrayRef, CellError> {
     let want = arrow_type(ty);
     if array.data_type() == &want {
@@ -190,7 +189,7 @@ impl ValuesBuilder {
             ValuesBuilder::String(b) => Arc::new(b.finish()),
             ValuesBuilder::Bool(b) => Arc::new(b.finish()),
             ValuesBuilder::Timestamp(b) => Arc::new(b.finish()),
-            ValuesBuilder::List(ty, b) => crate::list::list_array(*ty, &std::mem::take(b))?,
+            ValuesBuilder::List(ty, b) => super::list::list_array(*ty, &std::mem::take(b))?,
         })
     }
 }

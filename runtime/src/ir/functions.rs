@@ -1,0 +1,189 @@
+//! The row function catalogue: `Function` (names, arities, result types) and
+//! `Arity`.
+
+use serde::{Deserialize, Serialize};
+
+use super::DataType;
+
+/// The row functions (semantics.md, "Functions"). A function is null when any
+/// argument is null, except where said. Argument types are the checked ones, after
+/// the casts `check` inserts: an int64 where a function computes on float64 is cast
+/// (`sqrt(n)` is `sqrt(float64(n))`), and the arguments of `least`, `greatest` and
+/// `nullif` are unified like `coalesce`'s (int64 with float64 gives float64).
+///
+/// | function | arguments | result | null also when |
+/// |---|---|---|---|
+/// | `abs(x)` | int64 or float64 | type of x (int64 `abs(i64::MIN)` is an overflow error) | |
+/// | `sqrt(x)`, `ln(x)`, `exp(x)` | float64 | float64 | `sqrt`: x < 0; `ln`: x <= 0 |
+/// | `pow(x, y)` | float64, float64 | float64 | |
+/// | `floor(x)`, `ceil(x)`, `round(x)` | int64 or float64 | type of x (ints unchanged) | |
+/// | `least(a, b, ...)`, `greatest(a, b, ...)` | two or more of one type | that type | only when every argument is null |
+/// | `nullif(a, b)` | two of one type | that type | a = b (a null b gives a) |
+/// | `lower(s)`, `upper(s)` | string | string | |
+/// | `length(s)` | string | int64 | |
+/// | `starts_with(s, p)`, `ends_with(s, p)`, `contains(s, p)` | string, string | bool | |
+/// | `concat(a, ...)` | one or more strings | string | |
+/// | `substr(s, start[, len])` | string, int64[, int64] | string | len < 0 |
+/// | `haversine(lat1, lon1, lat2, lon2)` | four float64 | float64 | |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Function {
+    Abs,
+    Sqrt,
+    Ln,
+    Exp,
+    Pow,
+    Floor,
+    Ceil,
+    Round,
+    Least,
+    Greatest,
+    Nullif,
+    Lower,
+    Upper,
+    Length,
+    StartsWith,
+    EndsWith,
+    Contains,
+    Concat,
+    Substr,
+    Haversine,
+}
+
+/// How many arguments a function takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arity {
+    Exactly(usize),
+    AtLeast(usize),
+    /// From the first to the second, inclusive.
+    Between(usize, usize),
+}
+
+impl Arity {
+    pub fn accepts(self, n: usize) -> bool {
+        match self {
+            Arity::Exactly(k) => n == k,
+            Arity::AtLeast(k) => n >= k,
+            Arity::Between(lo, hi) => (lo..=hi).contains(&n),
+        }
+    }
+
+    /// As a diagnostic says it: `1`, `at least 2`, `2 or 3`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Arity::Exactly(1) => "1",
+            Arity::Exactly(2) => "2",
+            Arity::Exactly(3) => "3",
+            Arity::Exactly(4) => "4",
+            Arity::AtLeast(1) => "at least 1",
+            Arity::AtLeast(2) => "at least 2",
+            Arity::Between(2, 3) => "2 or 3",
+            // No function has another arity (the tests of `Function::ALL` check it).
+            _ => "another number of",
+        }
+    }
+}
+
+impl Function {
+    /// Every function, in the order the docs list them.
+    pub const ALL: [Function; 20] = [
+        Function::Abs,
+        Function::Sqrt,
+        Function::Ln,
+        Function::Exp,
+        Function::Pow,
+        Function::Floor,
+        Function::Ceil,
+        Function::Round,
+        Function::Least,
+        Function::Greatest,
+        Function::Nullif,
+        Function::Lower,
+        Function::Upper,
+        Function::Length,
+        Function::StartsWith,
+        Function::EndsWith,
+        Function::Contains,
+        Function::Concat,
+        Function::Substr,
+        Function::Haversine,
+    ];
+
+    /// The name as written in `.feat` files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Abs => "abs",
+            Function::Sqrt => "sqrt",
+            Function::Ln => "ln",
+            Function::Exp => "exp",
+            Function::Pow => "pow",
+            Function::Floor => "floor",
+            Function::Ceil => "ceil",
+            Function::Round => "round",
+            Function::Least => "least",
+            Function::Greatest => "greatest",
+            Function::Nullif => "nullif",
+            Function::Lower => "lower",
+            Function::Upper => "upper",
+            Function::Length => "length",
+            Function::StartsWith => "starts_with",
+            Function::EndsWith => "ends_with",
+            Function::Contains => "contains",
+            Function::Concat => "concat",
+            Function::Substr => "substr",
+            Function::Haversine => "haversine",
+        }
+    }
+
+    /// The function a `.feat` name calls.
+    pub fn by_name(name: &str) -> Option<Function> {
+        Function::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    pub fn arity(self) -> Arity {
+        use Function::*;
+        match self {
+            Abs | Sqrt | Ln | Exp | Floor | Ceil | Round | Lower | Upper | Length => {
+                Arity::Exactly(1)
+            }
+            Pow | Nullif | StartsWith | EndsWith | Contains => Arity::Exactly(2),
+            Least | Greatest => Arity::AtLeast(2),
+            Concat => Arity::AtLeast(1),
+            Substr => Arity::Between(2, 3),
+            Haversine => Arity::Exactly(4),
+        }
+    }
+
+    /// The result type for checked arguments of types `args` (see the table above),
+    /// or `None` when the function does not take them.
+    pub fn result_type(self, args: &[DataType]) -> Option<DataType> {
+        use DataType::*;
+        use Function::*;
+        if !self.arity().accepts(args.len()) {
+            return None;
+        }
+        let all = |t: DataType| args.iter().all(|a| *a == t);
+        match self {
+            Abs | Floor | Ceil | Round => args.first().copied().filter(|t| t.is_numeric()),
+            Sqrt | Ln | Exp | Pow | Haversine => all(Float64).then_some(Float64),
+            Least | Greatest | Nullif => args.first().copied().filter(|t| all(*t)),
+            Lower | Upper | Concat => all(String).then_some(String),
+            Length => all(String).then_some(Int64),
+            StartsWith | EndsWith | Contains => all(String).then_some(Bool),
+            Substr => {
+                let ints = args.iter().skip(1).all(|a| *a == Int64);
+                (args.first() == Some(&String) && ints).then_some(String)
+            }
+        }
+    }
+
+    /// Whether the function can be null when no argument is: `sqrt`, `ln` and
+    /// `nullif` (their domains), and `substr` with a length (a negative one).
+    pub fn null_on_values(self, args: usize) -> bool {
+        match self {
+            Function::Sqrt | Function::Ln | Function::Nullif => true,
+            Function::Substr => args == 3,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! A checked project's declarations: sources, entities, views, features, services
+//! and requests, and how features are addressed (`FeatureId`) and looked up.
+
+use serde::{Deserialize, Serialize};
+
+use super::{AggKind, DataType, Expr, Span};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SourceId(pub usize);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EntityId(pub usize);
+
+/// A feature's address: a view's feature (an aggregation or a derived feature) or a
+/// service's own derived feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureId {
+    /// `views[view].features[feature]`
+    View { view: usize, feature: usize },
+    /// `services[service].own[feature]`
+    Service { service: usize, feature: usize },
+}
+
+impl FeatureId {
+    /// The view that declares the feature (`None` for a service's own feature).
+    pub fn view(self) -> Option<usize> {
+        match self {
+            FeatureId::View { view, .. } => Some(view),
+            FeatureId::Service { .. } => None,
+        }
+    }
+}
+
+/// A whole checked project. Every list is in declaration order (files in the order
+/// of `files`, which the compiler sorts by path).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    /// File names (as given to the compiler), indexed by `Span::file`.
+    pub files: Vec<String>,
+    pub sources: Vec<Source>,
+    pub entities: Vec<Entity>,
+    pub views: Vec<View>,
+    pub services: Vec<Service>,
+    /// `request` declarations: values a read brings with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<Request>,
+}
+
+/// `request NAME { field: type ... }`: values that arrive with a read (`featc serve`'s
+/// `request_context`) and, in a training set, as spine columns of the same names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub name: String,
+    pub fields: Vec<Column>,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+impl Request {
+    /// How a derived feature's expression names field `field` (`Expr::Column`): the
+    /// request and the field, `checkout.amount`. Feature names cannot hold a dot, so
+    /// the two kinds of column never clash.
+    pub fn column_name(&self, field: &str) -> String {
+        request_column(&self.name, field)
+    }
+}
+
+/// The column name of field `field` of request `request` in a derived feature's
+/// expression: `request.field`.
+pub fn request_column(request: &str, field: &str) -> String {
+    format!("{request}.{field}")
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Meta {
+    pub docs: Vec<String>,
+    pub owner: Option<String>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub name: String,
+    /// The event-time column (type `Timestamp`, never null); not listed in `columns`.
+    pub time_column: String,
+    pub columns: Vec<Column>,
+    /// Default data location as written in the file, resolved against the directory
+    /// of the `.feat` file that declared it.
+    pub location: Option<String>,
+    /// The Kafka topic its live events arrive on, if declared.
+    pub topic: Option<Topic>,
+    /// Allowed lateness for streaming, in microseconds (0 when not declared).
+    pub lateness_us: i64,
+    /// `freshness D`: the source's freshness contract, in microseconds (a server
+    /// reports a violation when its latest event is older than this).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness_us: Option<i64>,
+    /// `delay D`: an event is visible to reads only `D` µs after its time (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delay_us: i64,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+/// `topic "name" format F` of a source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topic {
+    pub name: String,
+    pub format: TopicFormat,
+    pub span: Span,
+}
+
+/// How a topic's records are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TopicFormat {
+    /// One JSON object per record, its keys the source's columns (and time column).
+    Json,
+}
+
+impl TopicFormat {
+    /// Every format, for messages.
+    pub const ALL: [TopicFormat; 1] = [TopicFormat::Json];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TopicFormat::Json => "json",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    pub ty: DataType,
+    pub nullable: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    pub name: String,
+    /// Key columns, in order; never nullable.
+    pub keys: Vec<Column>,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    pub name: String,
+    pub source: SourceId,
+    pub entity: EntityId,
+    /// The source column bound to each entity key column, in the entity's order.
+    pub key_columns: Vec<String>,
+    /// All `where` clauses combined with `and`; rows where it is false or null are dropped.
+    pub filter: Option<Expr>,
+    /// Derived columns in declaration order; each may use the source's columns and
+    /// earlier lets (by `Expr::Column` with the let's name).
+    pub lets: Vec<Let>,
+    pub features: Vec<Feature>,
+    pub ttl_us: Option<i64>,
+    /// `freshness D`: the view's freshness contract on its source, in microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness_us: Option<i64>,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Let {
+    pub name: String,
+    pub expr: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Feature {
+    pub name: String,
+    pub kind: FeatureKind,
+    /// The result type: `AggKind::result_type` for an aggregation, the expression's
+    /// for a derived feature.
+    pub ty: DataType,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+/// What a feature computes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureKind {
+    /// An aggregation over the view's events.
+    Aggregate(Aggregate),
+    /// A row expression over other features' values (and, in a service, request
+    /// fields), evaluated after the aggregations at the same time `t`.
+    Derived(Derived),
+}
+
+/// A derived feature's expression. Its `Expr::Column`s name features by their global
+/// name and request fields as `Request::column_name` (`checkout.amount`); `reads`
+/// lists the features it names, each once, in order of first use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Derived {
+    pub expr: Expr,
+    pub reads: Vec<FeatureId>,
+    /// The request fields it names, as `(request index, field index)`, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_fields: Vec<(usize, usize)>,
+}
+
+/// An aggregation feature's definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub agg: AggKind,
+    /// The aggregated expression (the predicate for `count_if`); `None` for `count(*)`.
+    pub arg: Option<Expr>,
+    /// The per-feature `where`, applied after the view's filter.
+    pub filter: Option<Expr>,
+    /// `None` is a lifetime feature.
+    pub window_us: Option<i64>,
+    /// `over W offset O`: the window ends `O` before the read time (µs; 0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub offset_us: i64,
+    /// `over W exclusive`: the window's end is open, `[t - W, t)` (with the offset
+    /// applied first).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive_end: bool,
+}
+
+impl Feature {
+    /// The aggregation, `None` for a derived feature.
+    pub fn aggregate(&self) -> Option<&Aggregate> {
+        match &self.kind {
+            FeatureKind::Aggregate(a) => Some(a),
+            FeatureKind::Derived(_) => None,
+        }
+    }
+
+    /// The expression, `None` for an aggregation.
+    pub fn derived(&self) -> Option<&Derived> {
+        match &self.kind {
+            FeatureKind::Derived(d) => Some(d),
+            FeatureKind::Aggregate(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub name: String,
+    /// The service's features in order: views' features and its own.
+    pub features: Vec<FeatureId>,
+    /// The derived features the service itself defines (`FeatureId::Service`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub own: Vec<Feature>,
+    pub meta: Meta,
+    pub span: Span,
+}
+
+impl View {
+    /// Whether `feature` (of this view) can read null: an aggregation unless it is
+    /// zero when empty and the view has no ttl; a derived feature when its expression
+    /// can be.
+    pub fn can_be_null(&self, feature: &Feature) -> bool {
+        match &feature.kind {
+            FeatureKind::Aggregate(a) => a.agg.null_when_empty() || self.ttl_us.is_some(),
+            FeatureKind::Derived(d) => d.expr.nullable,
+        }
+    }
+}
+
+impl Project {
+    /// The feature at `id` (which must come from this project).
+    pub fn feature(&self, id: FeatureId) -> &Feature {
+        match id {
+            FeatureId::View { view, feature } => &self.views[view].features[feature],
+            FeatureId::Service { service, feature } => &self.services[service].own[feature],
+        }
+    }
+
+    /// The feature at `id`, `None` when `id` is not of this project.
+    pub fn get_feature(&self, id: FeatureId) -> Option<&Feature> {
+        match id {
+            FeatureId::View { view, feature } => self.views.get(view)?.features.get(feature),
+            FeatureId::Service { service, feature } => self.services.get(service)?.own.get(feature),
+        }
+    }
+
+    /// Whether the feature can read null (see `View::can_be_null`).
+    pub fn can_be_null(&self, id: FeatureId) -> bool {
+        match id {
+            FeatureId::View { view, .. } => self.views[view].can_be_null(self.feature(id)),
+            FeatureId::Service { .. } => self.feature(id).derived().is_none_or(|d| d.expr.nullable),
+        }
+    }
+
+    /// The aggregations `features` compute, each once in order of first use: derived
+    /// features are replaced by the aggregations they read, transitively (a checked
+    /// project's derived features form no cycle; a repeat is skipped regardless).
+    pub fn aggregations_of(&self, features: &[FeatureId]) -> Vec<FeatureId> {
+        let mut out: Vec<FeatureId> = Vec::new();
+        let mut seen: std::collections::HashSet<FeatureId> = std::collections::HashSet::new();
+        let mut stack: Vec<FeatureId> = features.iter().rev().copied().collect();
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            match &self.feature(id).kind {
+                FeatureKind::Aggregate(_) => out.push(id),
+                FeatureKind::Derived(d) => stack.extend(d.reads.iter().rev()),
+            }
+        }
+        out
+    }
+
+    /// Every feature of the project, in declaration order: the views' features, then
+    /// the services' own.
+    pub fn all_features(&self) -> Vec<FeatureId> {
+        let mut out = Vec::new();
+        for (v, view) in self.views.iter().enumerate() {
+            for f in 0..view.features.len() {
+                out.push(FeatureId::View {
+                    view: v,
+                    feature: f,
+                });
+            }
+        }
+        for (s, service) in self.services.iter().enumerate() {
+            for f in 0..service.own.len() {
+                out.push(FeatureId::Service {
+                    service: s,
+                    feature: f,
+                });
+            }
+        }
+        out
+    }
+
+    /// Looks a feature up by its (global) name.
+    pub fn feature_by_name(&self, name: &str) -> Option<FeatureId> {
+        self.all_features()
+            .into_iter()
+            .find(|id| self.feature(*id).name == name)
+    }
+}
+
+fn is_zero(x: &i64) -> bool {
+    *x == 0
+}

@@ -1,0 +1,129 @@
+//! The value types of the language: `DataType`, its `Scalar` items and `ListType`.
+
+use serde::{Deserialize, Serialize};
+
+/// The value types of the language: the scalar types of columns and expressions,
+/// and the list types that only some aggregations produce (`last_k`, `first_k`,
+/// `top_k`). A list is never a source column, an entity key or an operand: no
+/// expression reads one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataType {
+    Int64,
+    Float64,
+    String,
+    Bool,
+    /// Microseconds since the Unix epoch, UTC.
+    Timestamp,
+    /// A list-valued aggregation's result.
+    List(ListType),
+}
+
+/// The scalar types, as the items of a list type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scalar {
+    Int64,
+    Float64,
+    String,
+    Bool,
+    Timestamp,
+}
+
+impl Scalar {
+    /// Every scalar type, in `DataType`'s order.
+    pub const ALL: [Scalar; 5] = [
+        Scalar::Int64,
+        Scalar::Float64,
+        Scalar::String,
+        Scalar::Bool,
+        Scalar::Timestamp,
+    ];
+
+    /// The same type as a `DataType`.
+    pub fn data_type(self) -> DataType {
+        match self {
+            Scalar::Int64 => DataType::Int64,
+            Scalar::Float64 => DataType::Float64,
+            Scalar::String => DataType::String,
+            Scalar::Bool => DataType::Bool,
+            Scalar::Timestamp => DataType::Timestamp,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.data_type().name()
+    }
+}
+
+/// A list type: `list<T>` (`last_k`, `first_k`), or with `counted`, a list of
+/// `(value, count)` entries, `list<struct<value: T, count: int64>>` (`top_k`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ListType {
+    pub item: Scalar,
+    pub counted: bool,
+}
+
+impl ListType {
+    /// The name printers and messages use (`list<int64>`,
+    /// `list<struct<value: string, count: int64>>`).
+    pub fn name(self) -> &'static str {
+        use Scalar::*;
+        match (self.item, self.counted) {
+            (Int64, false) => "list<int64>",
+            (Float64, false) => "list<float64>",
+            (String, false) => "list<string>",
+            (Bool, false) => "list<bool>",
+            (Timestamp, false) => "list<timestamp>",
+            (Int64, true) => "list<struct<value: int64, count: int64>>",
+            (Float64, true) => "list<struct<value: float64, count: int64>>",
+            (String, true) => "list<struct<value: string, count: int64>>",
+            (Bool, true) => "list<struct<value: bool, count: int64>>",
+            (Timestamp, true) => "list<struct<value: timestamp, count: int64>>",
+        }
+    }
+}
+
+impl DataType {
+    /// The name used in `.feat` files and in printers.
+    pub fn name(self) -> &'static str {
+        match self {
+            DataType::Int64 => "int64",
+            DataType::Float64 => "float64",
+            DataType::String => "string",
+            DataType::Bool => "bool",
+            DataType::Timestamp => "timestamp",
+            DataType::List(l) => l.name(),
+        }
+    }
+
+    pub fn is_numeric(self) -> bool {
+        matches!(self, DataType::Int64 | DataType::Float64)
+    }
+
+    /// The type as a scalar; `None` for a list type.
+    pub fn scalar(self) -> Option<Scalar> {
+        Some(match self {
+            DataType::Int64 => Scalar::Int64,
+            DataType::Float64 => Scalar::Float64,
+            DataType::String => Scalar::String,
+            DataType::Bool => Scalar::Bool,
+            DataType::Timestamp => Scalar::Timestamp,
+            DataType::List(_) => return None,
+        })
+    }
+
+    /// The list type, for a list type.
+    pub fn list(self) -> Option<ListType> {
+        match self {
+            DataType::List(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+impl From<Scalar> for DataType {
+    fn from(s: Scalar) -> DataType {
+        s.data_type()
+    }
+}
