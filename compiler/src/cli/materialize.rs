@@ -10,7 +10,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use featc::ir::Project;
 use featc_runtime::stream::{StreamError, StreamRuntime};
 use featc_server::redis::{materialize, HashPlan, RedisStore, RedisTarget, DEFAULT_PREFIX};
-use featc_server::time::{format_time, now_us, parse_time_text};
+use featc_server::wire::time::{format_time, now_us, parse_time_text};
 
 use super::history::{load_history, HistorySink};
 use super::progress::Progress;
@@ -80,7 +80,7 @@ async fn run(project: &Project, args: &Args) -> Result<(), String> {
     let target =
         RedisTarget::new(&args.to, &args.redis_prefix).map_err(|e| format!("--to: {e}"))?;
     // Connect first: a wrong address fails before the history is read.
-    let mut store = RedisStore::connect(&target)?;
+    let mut store = RedisStore::connect(&target).map_err(|e| e.to_string())?;
     let paths = source_bindings(&args.sources, project)?;
     let features = project.all_features();
     let plan = featc::lower::groups::plan_groups(project, &features).map_err(|e| e.to_string())?;
@@ -118,7 +118,8 @@ async fn run(project: &Project, args: &Args) -> Result<(), String> {
     progress.phase(&format!("writing hashes to {}", target.url));
     let done = materialize(&mut rt, &plans, at, &mut store, &mut |done, total| {
         progress.advance(done, total, "hashes")
-    })?;
+    })
+    .map_err(|e| e.to_string())?;
     progress.finish();
     eprintln!(
         "wrote {} hashes ({} keys deleted: every value null) to {} as of {} from {events} events in {:.2} s",
