@@ -15,6 +15,8 @@ pub mod identity;
 pub mod log;
 pub mod record;
 pub mod snapshot;
+#[cfg(test)]
+pub(crate) mod temp;
 
 use std::path::{Path, PathBuf};
 

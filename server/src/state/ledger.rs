@@ -315,7 +315,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::super::recover::{open, Replay};
-    use super::super::testing::{opened, push, temp_dir};
+    use super::super::testing::{opened, push, TempDir};
     use super::*;
     use crate::config::StateConfig;
     use crate::durable::checkpoint;
@@ -329,8 +329,9 @@ mod tests {
 
     #[test]
     fn a_repeated_key_is_applied_once_within_a_group_and_across_groups() {
-        let dir = temp_dir("idempotency");
-        let (state, mut ledger, check) = opened(Some(&dir));
+        let temp = TempDir::new("idempotency");
+        let dir = temp.path();
+        let (state, mut ledger, check) = opened(Some(dir));
         let group = vec![
             push(&check, &[(T, 1, 1.0)], Some("a")),
             push(&check, &[(T, 1, 1.0)], Some("a")),
@@ -366,11 +367,10 @@ mod tests {
         assert_eq!(ledger.answered("a"), Some(again));
         // Across a restart, from the log alone: the key is remembered.
         drop((state, ledger));
-        let (state, mut ledger, check) = opened(Some(&dir));
+        let (state, mut ledger, check) = opened(Some(dir));
         assert_eq!(events(&state), 3);
         let after = ledger.commit(&state, vec![push(&check, &[(T, 1, 9.0)], Some("a"))]);
         assert_eq!(after.answers, vec![Ok(again)]);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A position that is whatever its source's rounds moved it to.
@@ -394,8 +394,9 @@ mod tests {
 
     #[test]
     fn a_checkpoint_holds_the_positions_advanced_with_the_state() {
-        let dir = temp_dir("positions");
-        let (state, mut ledger, check) = opened(Some(&dir));
+        let temp = TempDir::new("positions");
+        let dir = temp.path();
+        let (state, mut ledger, check) = opened(Some(dir));
         let offset = Arc::new(Offset(Mutex::new(0)));
         ledger.register("test", Arc::clone(&offset) as Arc<dyn Position>);
         let batches = vec![(0, push(&check, &[(T, 1, 1.0), (T, 2, 1.0)], None))];
@@ -409,14 +410,14 @@ mod tests {
         let in_state = events(&state);
         assert_eq!(in_state, 2);
         ledger.checkpoint(&state, None).unwrap();
-        let (header, _) = checkpoint::read(&dir).unwrap().unwrap();
+        let (header, _) = checkpoint::read(dir).unwrap().unwrap();
         assert_eq!(header.positions.get("test"), Some(&serde_json::json!(5)));
         drop((state, ledger));
         let config = StateConfig::embedded(Options::default());
         let (state, ledger, found) = open(
             super::super::testing::graph(),
             config,
-            Some(&dir),
+            Some(dir),
             Replay::SERVER,
         )
         .unwrap();
@@ -426,6 +427,5 @@ mod tests {
             "rounds are not logged: the source is the log"
         );
         assert_eq!(events(&state), in_state);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

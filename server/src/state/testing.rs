@@ -2,7 +2,6 @@
 //! `amount`; per user, `clicks_1h = count(*)` and `amount_avg_1h = avg(amount)` over
 //! an hour; `featc build --emit stream-json` of that project) and its events.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, TimestampMicrosecondArray};
@@ -15,6 +14,7 @@ use super::ledger::Ledger;
 use super::online::OnlineState;
 use super::recover::{open, Replay};
 use crate::config::StateConfig;
+pub use crate::durable::temp::TempDir;
 
 pub fn graph() -> StreamGraph {
     StreamGraph::from_json(include_str!("testdata/clicks.graph.json")).unwrap()
@@ -33,13 +33,6 @@ pub fn clicks(rows: &[(i64, i64, f64)]) -> RecordBatch {
         rows.iter().map(|r| r.2).collect::<Vec<_>>(),
     ));
     RecordBatch::try_from_iter([("ts", ts), ("user_id", user), ("amount", amount)]).unwrap()
-}
-
-/// A fresh folder under the system's temporary one.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("featc-state-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 /// The state of `graph()` (one copy), in `dir` or in memory, with its checker.
