@@ -17,7 +17,7 @@ use {
     featc::ir::Project,
     featc_runtime::stream::{StreamError, StreamRuntime},
     featc_server::redis::{materialize, HashPlan, RedisStore, RedisTarget},
-    featc_server::time::{format_time, now_us, parse_time_text},
+    featc_server::wire::time::{format_time, now_us, parse_time_text},
     std::time::Instant,
 };
 
@@ -92,7 +92,7 @@ async fn run(project: &Project, args: &Args) -> Result<(), String> {
     let target =
         RedisTarget::new(&args.to, &args.redis_prefix).map_err(|e| format!("--to: {e}"))?;
     // Connect first: a wrong address fails before the history is read.
-    let mut store = RedisStore::connect(&target)?;
+    let mut store = RedisStore::connect(&target).map_err(|e| e.to_string())?;
     let paths = source_bindings(&args.sources, project)?;
     let features = project.all_features();
     let plan = featc::lower::groups::plan_groups(project, &features).map_err(|e| e.to_string())?;
@@ -130,7 +130,8 @@ async fn run(project: &Project, args: &Args) -> Result<(), String> {
     progress.phase(&format!("writing hashes to {}", target.url));
     let done = materialize(&mut rt, &plans, at, &mut store, &mut |done, total| {
         progress.advance(done, total, "hashes")
-    })?;
+    })
+    .map_err(|e| e.to_string())?;
     progress.finish();
     eprintln!(
         "wrote {} hashes ({} keys deleted: every value null) to {} as of {} from {events} events in {:.2} s",

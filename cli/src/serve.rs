@@ -249,7 +249,7 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
             eprintln!(
                 "featc serve: the state already holds the sources' history; --bootstrap skipped"
             );
-        } else if server.online().state.read(|rt| rt.metrics().events) > 0 {
+        } else if server.state().read(|rt| rt.metrics().events) > 0 {
             return Err(format!(
                 "--bootstrap: the state in `{}` already holds pushed events; loading the history into it would count events twice (start from a new --state)",
                 args.state.as_deref().unwrap_or(Path::new("")).display()

@@ -32,7 +32,8 @@ fn verdict(old: &Project, new: &Project) -> Result<StateDirectory, String> {
     let before = graph(old, &[])?;
     // `featc serve` plans the new project in the layout the checkpoint records.
     let now = graph(new, &before.group_features())?;
-    let difference = Identity::of(&before)?.difference(&Identity::of(&now)?);
+    let identity = |g: &StreamGraph| Identity::of(g).map_err(|e| e.to_string());
+    let difference = identity(&before)?.difference(&identity(&now)?);
     if !difference.is_empty() {
         return Ok(StateDirectory::Refused {
             changed: difference.changed,
@@ -47,7 +48,9 @@ fn verdict(old: &Project, new: &Project) -> Result<StateDirectory, String> {
         .map_err(|e| e.to_string())?;
     Ok(match snapshot::restore(now, options, &taken) {
         Ok(_) => StateDirectory::Reused,
-        Err(message) => StateDirectory::CheckpointRefused { message },
+        Err(e) => StateDirectory::CheckpointRefused {
+            message: e.to_string(),
+        },
     })
 }
 

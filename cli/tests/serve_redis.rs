@@ -215,7 +215,7 @@ impl Expected {
             present += 1;
             let as_of = hash
                 .get("_as_of")
-                .and_then(|t| featc_server::time::parse_time_text(t).ok());
+                .and_then(|t| featc_server::wire::time::parse_time_text(t).ok());
             let fits = as_of.is_some_and(|t| t == self.at || (!self.exact_as_of && t <= self.at));
             if !fits {
                 return Err(format!(
@@ -269,7 +269,7 @@ fn redis_cell(text: &str, ty: &Arrow) -> Json {
         }
         Arrow::Boolean => Json::from(text.parse::<bool>().expect("a bool")),
         Arrow::Timestamp(_, _) => {
-            Json::from(featc_server::time::parse_time_text(text).expect("an RFC 3339 time"))
+            Json::from(featc_server::wire::time::parse_time_text(text).expect("an RFC 3339 time"))
         }
         // A list feature's field is its JSON text.
         Arrow::List(_) => serde_json::from_str(text).expect("list JSON"),
@@ -355,7 +355,7 @@ fn materialize(dir: &Path, redis: &RedisServer, at: i64) {
         ])
         .arg(redis.url())
         .arg("--at")
-        .arg(featc_server::time::format_time(at))
+        .arg(featc_server::wire::time::format_time(at))
         .output()
         .expect("featc materialize");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -421,7 +421,7 @@ fn materialize_equals_the_training_set_on_the_delivery_example_with_lists() {
 fn the_fraud_examples_hashes_look_like_this() {
     let work = work_dir("snapshot");
     let redis = RedisServer::start(&work.join("redis.txt"));
-    let at = featc_server::time::parse_time_text("2024-03-31T00:00:00Z").expect("time");
+    let at = featc_server::wire::time::parse_time_text("2024-03-31T00:00:00Z").expect("time");
     materialize(&repo().join("examples/fraud"), &redis, at);
     let mut connection = redis.connection();
     let mut text = String::new();
@@ -608,7 +608,7 @@ fn the_sink_rewrites_windows_and_expires_ttls_on_the_wall_clock() {
     let (_work, redis, served) = clicks_served("wall", "wall");
     let mut connection = redis.connection();
     served.wait_ready();
-    let now = featc_server::time::now_us();
+    let now = featc_server::wire::time::now_us();
     let (status, answer) = post(
         &served.addr,
         "/push",
@@ -617,7 +617,7 @@ fn the_sink_rewrites_windows_and_expires_ttls_on_the_wall_clock() {
     assert_eq!(status, 200, "{answer}");
     let board = "featc:board:user_id=7";
     let presence = "featc:presence:user_id=7";
-    let clock = || featc_server::time::now_us();
+    let clock = || featc_server::wire::time::now_us();
     wait_until("the click in Redis", || {
         hgetall(&mut connection, board)
             .get("clicks_2s")
@@ -627,7 +627,7 @@ fn the_sink_rewrites_windows_and_expires_ttls_on_the_wall_clock() {
     let h = hgetall(&mut connection, board);
     assert_eq!(
         h.get("last_click")
-            .map(|t| featc_server::time::parse_time_text(t)),
+            .map(|t| featc_server::wire::time::parse_time_text(t)),
         Some(Ok(now)),
         "{h:?}"
     );

@@ -488,7 +488,7 @@ fn answers(
         for source in &events.sources {
             if let Some(c) = source.columns.iter().position(|(n, _)| *n == key.name) {
                 for (_, row) in &source.rows {
-                    let v = featc_server::api::values::to_value(&row[c], key.ty).expect("a key");
+                    let v = featc_server::wire::json::to_value(&row[c], key.ty).expect("a key");
                     if !v.is_null() && !values.contains(&v) {
                         values.push(v);
                     }
@@ -498,7 +498,7 @@ fn answers(
         keys.push((entity.name.clone(), values));
     }
     let rows = keys.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
-    server.online().state.each(|rt| {
+    server.state().each_copy(|rt| {
         let t = events
             .sources
             .iter()
@@ -546,10 +546,9 @@ async fn the_two_copies_of_the_state_stay_equal() {
         rows.sort_by_key(|&r| source.rows[r].0);
         for run in rows.chunks(97) {
             let body = push_body(source, run).to_string();
-            let (name, batch) =
-                featc_server::api::push::parse(server.online(), body.as_bytes(), None)
-                    .expect("a valid push")
-                    .into_parts();
+            let (name, batch) = featc_server::api::push::parse(server.app(), body.as_bytes(), None)
+                .expect("a valid push")
+                .into_parts();
             server.bootstrap_batch(&name, &batch).expect("bootstrap");
         }
     }
@@ -625,7 +624,7 @@ async fn a_single_copy_server_serves_its_pushes() {
         .await
         .expect("start");
     server.ready().expect("ready");
-    assert!(!server.online().state.is_mirrored());
+    assert!(!server.state().is_mirrored());
     let addr = server.addr.to_string();
     let read = tokio::task::spawn_blocking(move || {
         let push = json!({"push_source_name": "transactions", "df": txn(3), "to": "online"});
@@ -666,7 +665,7 @@ fn freshness_contracts_are_reported_on_metrics() {
         let (status, answer) = post(&served.addr, "/push", &body);
         assert_eq!(status, 200, "{answer}");
     };
-    let now = featc_server::time::now_us();
+    let now = featc_server::wire::time::now_us();
     push(now - 3_600_000_000);
     assert_eq!(metric(&served.addr, violated), 1.0, "an hour old");
     push(now);

@@ -118,17 +118,25 @@ class Project:
         *,
         late: str = "apply",
         min_lateness: Any = None,
+        log_served: Optional[PathLike] = None,
     ) -> OnlineStore:
         """An embedded online store of every feature of the project, over featc's
         streaming runtime: in memory, or durable in the directory `state` (the
         format of `featc serve --state`: a push is logged and fsynced before it
         returns; reopening loads it). `late`: "apply" or "dead-letter" for events
         older than their source's watermark; `min_lateness`: a floor on every
-        source's allowed lateness (a `timedelta`)."""
+        source's allowed lateness (a `timedelta`); `log_served`: a folder every
+        answered vector is appended to as Parquet, as `featc serve --log-served`
+        writes it (the last file is completed by `close()`)."""
         floor = 0
         if min_lateness is not None:
             floor = min_lateness // dt.timedelta(microseconds=1)
-        inner = self._inner.online(None if state is None else os.fspath(state), late, floor)
+        inner = self._inner.online(
+            None if state is None else os.fspath(state),
+            late,
+            floor,
+            None if log_served is None else os.fspath(log_served),
+        )
         return OnlineStore(inner)
 
     def __repr__(self) -> str:

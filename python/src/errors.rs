@@ -5,7 +5,7 @@ use featc::files::ReadError;
 use featc::job::JobError;
 use featc::SourceFile;
 use featc_runtime::stream::StreamError;
-use featc_server::embedded::StoreError;
+use featc_server::state::{PushError, ReadError as OnlineReadError, StateError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -81,10 +81,28 @@ pub fn stream_error(py: Python<'_>, e: &StreamError) -> PyErr {
     error(py, class, e)
 }
 
-pub fn store_error(py: Python<'_>, e: StoreError) -> PyErr {
+/// A push the embedded store did not acknowledge.
+pub fn push_error(py: Python<'_>, e: PushError) -> PyErr {
     match e {
-        StoreError::Refused(e) => stream_error(py, &e),
-        StoreError::State(e) => error(py, "StateError", e),
-        e @ StoreError::UndeclaredColumn { .. } => error(py, "DataError", e),
+        e @ PushError::UnknownSource { .. } => error(py, "UnknownNameError", e),
+        e @ (PushError::UndeclaredColumn { .. } | PushError::FirstRefused) => {
+            error(py, "DataError", e)
+        }
+        PushError::Refused { error: e, .. } => stream_error(py, &e),
+        PushError::Storage(e) => error(py, "StateError", e),
+        e @ PushError::Stopped => error(py, "Error", e),
     }
+}
+
+/// A read the embedded store refused.
+pub fn online_read_error(py: Python<'_>, e: OnlineReadError) -> PyErr {
+    match e {
+        e @ OnlineReadError::BeforeHorizon { .. } => error(py, "Error", e),
+        OnlineReadError::Refused(e) => stream_error(py, &e),
+    }
+}
+
+/// The embedded store's state directory (or checkpoint) failed.
+pub fn state_error(py: Python<'_>, e: StateError) -> PyErr {
+    error(py, "StateError", e)
 }

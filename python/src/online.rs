@@ -1,6 +1,7 @@
 //! `featc._featc.OnlineStore`: the embedded online store (featc-server's
-//! `EmbeddedStore`: the streaming runtime, durable in a state directory when given
-//! one), pushed and read with Arrow tables. Calls release the GIL.
+//! `EmbeddedStore`: the server's state core on the caller's thread, durable in a
+//! state directory when given one, its reads logged when given a folder), pushed and
+//! read with Arrow tables. Calls release the GIL.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -8,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use featc::ir;
 use featc_runtime::stream::Options;
 use featc_server::embedded::EmbeddedStore;
-use featc_server::table_read::{read_table, resolve};
+use featc_server::state::{resolve, PushError, ReadError, StateError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -32,6 +33,7 @@ impl OnlineStore {
         project: &Arc<ir::Project>,
         options: Options,
         state: Option<PathBuf>,
+        log_served: Option<PathBuf>,
     ) -> PyResult<OnlineStore> {
         let project = Arc::clone(project);
         let opened = py.detach(move || {
@@ -43,8 +45,13 @@ impl OnlineStore {
             };
             let (_, graph) = featc::lower::stream::serving_graph(&project, &layout)
                 .map_err(|e| ("Error", e.to_string()))?;
-            let store = EmbeddedStore::open(graph, options, state.as_deref())
+            let mut store = EmbeddedStore::open(graph, options, state.as_deref())
                 .map_err(|e| ("StateError", e.to_string()))?;
+            if let Some(dir) = log_served {
+                store
+                    .log_served(&dir, LOG_SERVED_ROTATE)
+                    .map_err(|e| ("Error", e.to_string()))?;
+            }
             Ok::<_, (&str, String)>(Open { store })
         });
         let open = opened.map_err(|(class, m)| errors::error(py, class, m))?;
@@ -74,8 +81,9 @@ impl OnlineStore {
             }
         });
         result.map_err(|f| match f {
-            Failure::Store(e) => errors::store_error(py, e),
-            Failure::Stream(e) => errors::stream_error(py, &e),
+            Failure::Push(e) => errors::push_error(py, e),
+            Failure::Read(e) => errors::online_read_error(py, e),
+            Failure::State(e) => errors::state_error(py, e),
             Failure::Other(class, m) => errors::error(py, class, m),
         })
     }
@@ -84,10 +92,15 @@ impl OnlineStore {
 /// What a call on the store failed with, turned into a Python exception once the
 /// GIL is held again.
 enum Failure {
-    Store(featc_server::embedded::StoreError),
-    Stream(featc_runtime::stream::StreamError),
+    Push(PushError),
+    Read(ReadError),
+    State(StateError),
     Other(&'static str, String),
 }
+
+/// A served-log file is completed and a new one started past this many bytes (`featc
+/// serve --log-served-rotate`'s default).
+const LOG_SERVED_ROTATE: u64 = 64 << 20;
 
 #[pymethods]
 impl OnlineStore {
@@ -103,9 +116,7 @@ impl OnlineStore {
     ) -> PyResult<(u64, u64, bool)> {
         let batch = crate::arrow::one_batch(data, &format!("push to `{source}`"))?;
         let outcome = self.with(py, |open| {
-            open.store
-                .push(&source, &batch, key)
-                .map_err(Failure::Store)
+            open.store.push(&source, &batch, key).map_err(Failure::Push)
         })?;
         Ok((outcome.accepted, outcome.late, outcome.duplicate))
     }
@@ -126,10 +137,12 @@ impl OnlineStore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = crate::arrow::one_batch(entities, "entities")?;
         let batch = self.with(py, |open| {
-            let (catalog, rt) = open.store.catalog_and_runtime();
-            let picked = resolve(catalog, service.as_deref(), features.as_deref())
+            let picked = resolve(open.store.names(), service.as_deref(), features.as_deref())
                 .map_err(|e| Failure::Other("UnknownNameError", e.to_string()))?;
-            let read = read_table(rt, catalog, &picked, &rows, at).map_err(Failure::Stream)?;
+            let read = open
+                .store
+                .read_table(picked, &rows, at)
+                .map_err(Failure::Read)?;
             read.into_batch(at, statuses)
                 .map_err(|e| Failure::Other("Error", e.to_string()))
         })?;
@@ -140,13 +153,14 @@ impl OnlineStore {
     /// before its first event).
     fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let (m, watermarks) = self.with(py, |open| {
-            let (catalog, rt) = open.store.catalog_and_runtime();
-            let watermarks: Vec<(String, Option<i64>)> = catalog
-                .sources
-                .iter()
-                .map(|s| (s.name.clone(), rt.watermark(&s.name)))
-                .collect();
-            Ok((rt.metrics(), watermarks))
+            let sources = &open.store.names().sources;
+            Ok(open.store.state().read(|rt| {
+                let watermarks: Vec<(String, Option<i64>)> = sources
+                    .iter()
+                    .map(|s| (s.name.clone(), rt.watermark(&s.name)))
+                    .collect();
+                (rt.metrics(), watermarks)
+            }))
         })?;
         let d = PyDict::new(py);
         d.set_item("events", m.events)?;
@@ -165,16 +179,16 @@ impl OnlineStore {
 
     /// Writes a checkpoint (durable stores; a no-op in memory).
     fn checkpoint(&self, py: Python<'_>) -> PyResult<()> {
-        self.with(py, |open| open.store.checkpoint().map_err(Failure::Store))
+        self.with(py, |open| open.store.checkpoint().map_err(Failure::State))
     }
 
-    /// Checkpoints and closes the store (releasing its state directory); later calls
-    /// raise. Closing twice is a no-op.
+    /// Checkpoints and closes the store (releasing its state directory, completing
+    /// its served log's last file); later calls raise. Closing twice is a no-op.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let taken = py.detach(|| self.inner.lock().ok().and_then(|mut g| g.take()));
         if let Some(mut open) = taken {
-            let result = py.detach(move || open.store.checkpoint());
-            result.map_err(|e| errors::store_error(py, e))?;
+            let result = py.detach(move || open.store.close());
+            result.map_err(|e| errors::state_error(py, e))?;
         }
         Ok(())
     }

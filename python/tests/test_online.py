@@ -153,6 +153,34 @@ def test_a_durable_store_keeps_every_acknowledged_push(tmp_path):
         store.metrics()
 
 
+def test_reads_are_logged_like_a_servers(tmp_path):
+    """`log_served`: every vector the store answers is a row of the served log, as
+    `featc serve --log-served` writes it; `close()` completes the file."""
+    project = featc.Project(EXAMPLES / "fraud")
+    log = tmp_path / "served"
+    store = project.online(log_served=log)
+    store.push(
+        "transactions",
+        {
+            "ts": [dt.datetime(2024, 3, 1, 12, 15)],
+            "user_id": [7],
+            "merchant_id": ["m1"],
+            "amount": [10.5],
+            "category": ["food"],
+            "is_mobile": [True],
+        },
+    )
+    store.get({"user_id": [7, 8]}, features="txn_count_1h", at="2024-03-01T13:00:00Z")
+    store.close()
+    files = sorted(log.glob("served-*.parquet"))
+    assert len(files) == 1, list(log.iterdir())
+    rows = pq.read_table(files[0])
+    assert rows.column("user_id").to_pylist() == [7, 8]
+    assert rows.column("txn_count_1h").to_pylist() == [1, 0]
+    assert rows.column("txn_count_1h__status").to_pylist() == ["PRESENT", "NOT_FOUND"]
+    assert rows.column("read_time").to_pylist() == [dt.datetime(2024, 3, 1, 13, tzinfo=dt.timezone.utc)] * 2
+
+
 def test_metrics_and_watermarks():
     _, store = fraud_store()
     m = store.metrics()

@@ -1,11 +1,13 @@
 //! How a server runs: its address, its state directory, its clock, its tokens and
-//! limits. Built by `featc serve` from its flags, or by an embedder directly.
+//! limits (`ServeConfig`, built by `featc serve` from its flags, or by an embedder
+//! directly), and the part of it the online state's core reads (`StateConfig`, which
+//! the embedded store sets on its own).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use featc_runtime::stream::LatePolicy;
+use featc_runtime::stream::{LatePolicy, Options};
 
 /// What "now" is for a read that gives no `at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,7 +51,7 @@ pub struct ServeConfig {
     /// then waits while a push is applied (see `replicas`).
     pub single_copy: bool,
     /// `--log-served`: the folder every answered read's vectors are appended to as
-    /// Parquet (`durable::served_log`); `None`: not logged.
+    /// Parquet (`served::log`); `None`: not logged.
     pub log_served: Option<PathBuf>,
     /// A served-log file is completed and a new one started past this many bytes.
     pub log_served_rotate: u64,
@@ -80,4 +82,57 @@ impl ServeConfig {
 
     /// The default address: loopback, Feast's port.
     pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:6566";
+
+    /// The runtime's options under these flags.
+    pub fn runtime_options(&self) -> Options {
+        Options {
+            late_policy: self.late_policy,
+            min_lateness_us: self.min_lateness_us,
+            fold_run: self.fold_run,
+        }
+    }
+
+    /// What the state's core reads of these flags.
+    pub fn state_config(&self) -> StateConfig {
+        StateConfig {
+            clock: self.clock,
+            checkpoint_events: self.checkpoint_events,
+            checkpoint_interval: self.checkpoint_interval,
+            single_copy: self.single_copy,
+            options: self.runtime_options(),
+        }
+    }
 }
+
+/// What the online state's core (`state`) needs to know: what "now" is, when to
+/// checkpoint, how many copies to keep, and the runtime's options. Nothing of the
+/// transport (addresses, tokens, limits).
+#[derive(Debug, Clone)]
+pub struct StateConfig {
+    pub clock: Clock,
+    /// A checkpoint is due after this many events since the last one...
+    pub checkpoint_events: u64,
+    /// ... or this long after it, whichever comes first (if anything changed since).
+    pub checkpoint_interval: Duration,
+    /// One copy of the state instead of two (see `state::replicas`).
+    pub single_copy: bool,
+    pub options: Options,
+}
+
+impl StateConfig {
+    /// The embedded store's: one copy (reads and pushes come from one thread), and a
+    /// checkpoint every `EMBEDDED_CHECKPOINT_EVENTS` pushed events, never by time
+    /// (nothing runs between the caller's calls).
+    pub fn embedded(options: Options) -> StateConfig {
+        StateConfig {
+            clock: Clock::Wall,
+            checkpoint_events: EMBEDDED_CHECKPOINT_EVENTS,
+            checkpoint_interval: Duration::MAX,
+            single_copy: true,
+            options,
+        }
+    }
+}
+
+/// How many pushed events the embedded store takes between checkpoints.
+pub const EMBEDDED_CHECKPOINT_EVENTS: u64 = 5_000_000;

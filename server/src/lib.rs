@@ -1,23 +1,20 @@
 //! featc-server: the online half of featc, an HTTP feature server over the streaming
-//! runtime (`featc serve`), with durable online state.
+//! runtime (`featc serve`), with durable online state, and the same state embedded.
 //!
-//! - `api`: the HTTP routes (Feast's `/get-online-features` and `/push` layouts,
-//!   `/health`, `/metrics`), their JSON codecs and errors;
-//! - `online`: the shared state every route uses (the runtime's two copies, the
-//!   catalog of names, readiness, counters);
-//! - `replicas`: the two copies of the runtime that let reads go on while a push is
-//!   applied;
-//! - `durable`: the write-ahead log (fjall) and the checkpoints that make an
-//!   acknowledged push survive any crash;
-//! - `embedded`: the same durable state without HTTP, driven from the caller's thread
-//!   (the Python package's embedded online store);
-//! - `kafka`: Kafka sources, consumed exactly once into the state;
-//! - `redis`: Redis as an online store, filled once (`materialize`) or kept current
-//!   while serving (the sink);
-//! - `served`: what reads served, counted per feature for `/metrics` and handed to
-//!   the served log (`durable::served_log`, `--log-served`);
-//! - `table_read`: reads for a table of rows, Arrow in and out (the embedded store's);
-//! - `serve`: startup, bootstrap, the listener and graceful shutdown.
+//! Floors, bottom first (a module names only modules on its floor or below):
+//! 1. `config` (flags, and the `StateConfig` the core reads), `names` (the names a
+//!    client uses, resolved once), `wire` (times and JSON cells as clients send them);
+//! 2. `durable`: the storage formats (write-ahead log on fjall, records, checkpoints,
+//!    snapshots, identity, the state directory);
+//! 3. `served`: what reads served (fill counts) and the served log;
+//! 4. `state`: THE CORE, the durable online state: check, log, apply, idempotency,
+//!    checkpoint, source positions, recovery, and the one read loop; domain errors;
+//! 5. drivers of the core: `writer` (the server's group-commit thread, `WriterHandle`)
+//!    and `embedded` (the same state on the caller's thread: the Python package's);
+//! 6. transports, each with narrow handles: `kafka` (sources consumed exactly once),
+//!    `redis` (an online store, filled once or kept current by the sink), `metrics`
+//!    (the `/metrics` page), `api` (the only module that knows HTTP);
+//! 7. `serve`: startup, bootstrap, the listener and graceful shutdown.
 //!
 //! The runtime (`featc-runtime`) does not depend on this crate: an embedder without
 //! HTTP uses `StreamRuntime` directly.
@@ -25,20 +22,18 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod api;
-pub mod catalog;
 pub mod config;
 pub mod durable;
 pub mod embedded;
 pub mod kafka;
 pub mod metrics;
-pub mod online;
+pub mod names;
 pub mod redis;
-pub mod replicas;
 pub mod serve;
 pub mod served;
-pub mod table_read;
-pub mod time;
+pub mod state;
+pub mod wire;
 pub mod writer;
 
-pub use config::{Clock, ServeConfig};
+pub use config::{Clock, ServeConfig, StateConfig};
 pub use serve::{serve, ServeError, Server};

@@ -1,9 +1,19 @@
-//! The server's own counters (requests, latencies, refusals, durability) and their
-//! rendering, with the runtime's, in Prometheus' text format for `GET /metrics`.
+//! `GET /metrics`: every part's counters (the state's writer, the requests, Kafka,
+//! the Redis sink, what reads served) and the runtime's view, rendered in one place
+//! in Prometheus' text format; with the instruments the requests are counted with
+//! (`RouteStats`, `Histogram`, `RequestCounters`). Each part keeps its own counters;
+//! this module only reads them.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
+
+use crate::kafka::KafkaCounters;
+use crate::names::Names;
+use crate::redis::SinkCounters;
+use crate::served::Served;
+use crate::state::online::SourceRow;
+use crate::state::{RuntimeView, StateCounters};
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
 const BUCKETS: [f64; 16] = [
@@ -65,58 +75,45 @@ impl RouteStats {
     }
 }
 
-/// Every counter of the server (the runtime keeps its own, see `Online::metrics`).
+/// What the transport counts of requests (the HTTP API keeps one).
 #[derive(Debug, Default)]
-pub struct ServerStats {
+pub struct RequestCounters {
     pub reads: RouteStats,
     pub pushes: RouteStats,
     /// Entities answered by reads.
     pub entities_read: AtomicU64,
+    /// Requests refused for a missing or wrong token.
     pub unauthorized: AtomicU64,
-    pub rows_accepted: AtomicU64,
-    /// Kafka records applied and dead-lettered since the server started.
-    pub kafka_records: AtomicU64,
-    pub kafka_dead: AtomicU64,
-    /// Times the Kafka consumer failed and started again.
-    pub kafka_errors: AtomicU64,
-    /// The Redis sink: hashes written, keys deleted (every value null), failed
-    /// writes (retried), and the latest flush's delay from the first change it
-    /// carried (an applied push or round, or a window edge) to Redis's answer.
-    pub redis_written: AtomicU64,
-    pub redis_deleted: AtomicU64,
-    pub redis_errors: AtomicU64,
-    pub redis_lag_us: AtomicU64,
-    pub rows_late: AtomicU64,
+    /// Pushes refused whole (bad rows or columns).
     pub pushes_refused: AtomicU64,
-    /// Pushes answered from the idempotency record instead of being applied again.
-    pub pushes_duplicate: AtomicU64,
-    pub wal_records: AtomicU64,
-    pub wal_bytes: AtomicU64,
-    pub wal_syncs: AtomicU64,
-    pub checkpoints: AtomicU64,
-    pub checkpoint_failures: AtomicU64,
-    pub last_checkpoint_seconds: AtomicU64,
 }
 
-/// One source on `/metrics`: name, watermark, latest event time (µs), freshness
-/// contract (µs).
-pub type SourceRow = (String, Option<i64>, Option<i64>, Option<i64>);
-
-/// The runtime's view at one scrape, gathered under the lock by `Online`.
-#[derive(Debug, Clone, Default)]
-pub struct RuntimeView {
-    pub events: u64,
-    pub late: u64,
-    pub dead_lettered: u64,
-    pub null_keys: u64,
-    pub entities: u64,
-    pub state_bytes: u64,
-    pub sources: Vec<SourceRow>,
+/// Everything one scrape shows, borrowed from the parts that count it.
+pub struct Page<'a> {
+    /// Whether the server answers reads (bootstrap done).
     pub ready: bool,
+    pub view: &'a RuntimeView,
+    pub state: &'a StateCounters,
+    pub requests: &'a RequestCounters,
+    pub kafka: &'a KafkaCounters,
+    pub redis: &'a SinkCounters,
+    pub served: &'a Served,
+    pub names: &'a Names,
+    /// The scrape's time (µs since the epoch).
+    pub now_us: i64,
 }
 
 /// The whole `/metrics` page.
-pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
+pub fn render(page: &Page<'_>) -> String {
+    let mut text = counters(page);
+    text.push_str(&render_served(page.served, page.names));
+    text
+}
+
+/// Every counter but the served features' (see `render_served`).
+fn counters(page: &Page<'_>) -> String {
+    let (view, now_us) = (page.view, page.now_us);
+    let (state, requests, kafka, redis) = (page.state, page.requests, page.kafka, page.redis);
     let mut out = String::with_capacity(8192);
     let mut gauge = |name: &str, help: &str, kind: &str, value: String| {
         let _ = writeln!(
@@ -128,7 +125,7 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
         "featc_ready",
         "1 when the server answers reads (bootstrap done).",
         "gauge",
-        u64::from(view.ready).to_string(),
+        u64::from(page.ready).to_string(),
     );
     gauge(
         "featc_events_total",
@@ -171,115 +168,115 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
         "featc_unauthorized_total",
         "Requests refused for a missing or wrong token.",
         "counter",
-        c(&stats.unauthorized),
+        c(&requests.unauthorized),
     );
     gauge(
         "featc_entities_read_total",
         "Entities answered by reads.",
         "counter",
-        c(&stats.entities_read),
+        c(&requests.entities_read),
     );
     gauge(
         "featc_push_rows_accepted_total",
         "Pushed rows made durable and applied.",
         "counter",
-        c(&stats.rows_accepted),
+        c(&state.rows_accepted),
     );
     gauge(
         "featc_kafka_records_total",
         "Kafka records applied to the state (over the state's life: exact across restarts).",
         "counter",
-        c(&stats.kafka_records),
+        c(&kafka.records),
     );
     gauge(
         "featc_kafka_dead_lettered_total",
         "Kafka records that did not decode or were refused, kept out of the state.",
         "counter",
-        c(&stats.kafka_dead),
+        c(&kafka.dead),
     );
     gauge(
         "featc_kafka_consumer_errors_total",
         "Times the Kafka consumer failed (broker unreachable, topic gone) and started again.",
         "counter",
-        c(&stats.kafka_errors),
+        c(&kafka.errors),
     );
     gauge(
         "featc_redis_hashes_written_total",
         "Hashes the Redis sink wrote.",
         "counter",
-        c(&stats.redis_written),
+        c(&redis.written),
     );
     gauge(
         "featc_redis_keys_deleted_total",
         "Keys the Redis sink deleted because every value of the hash was null (ttl).",
         "counter",
-        c(&stats.redis_deleted),
+        c(&redis.deleted),
     );
     gauge(
         "featc_redis_errors_total",
         "Redis writes that failed (the hashes are computed and written again).",
         "counter",
-        c(&stats.redis_errors),
+        c(&redis.errors),
     );
     gauge(
         "featc_redis_lag_seconds",
         "The latest Redis flush: from the first change it carried to Redis's answer.",
         "gauge",
-        (stats.redis_lag_us.load(Relaxed) as f64 / 1e6).to_string(),
+        (redis.lag_us.load(Relaxed) as f64 / 1e6).to_string(),
     );
     gauge(
         "featc_push_rows_late_total",
         "Pushed rows that were late when applied.",
         "counter",
-        c(&stats.rows_late),
+        c(&state.rows_late),
     );
     gauge(
         "featc_pushes_refused_total",
         "Pushes refused whole (bad rows or columns).",
         "counter",
-        c(&stats.pushes_refused),
+        c(&requests.pushes_refused),
     );
     gauge(
         "featc_pushes_duplicate_total",
         "Pushes recognised by their idempotency key and not applied again.",
         "counter",
-        c(&stats.pushes_duplicate),
+        c(&state.pushes_duplicate),
     );
     gauge(
         "featc_wal_records_total",
         "Records appended to the write-ahead log.",
         "counter",
-        c(&stats.wal_records),
+        c(&state.wal_records),
     );
     gauge(
         "featc_wal_bytes_total",
         "Bytes appended to the write-ahead log.",
         "counter",
-        c(&stats.wal_bytes),
+        c(&state.wal_bytes),
     );
     gauge(
         "featc_wal_syncs_total",
         "fsyncs of the write-ahead log (one per group commit).",
         "counter",
-        c(&stats.wal_syncs),
+        c(&state.wal_syncs),
     );
     gauge(
         "featc_checkpoints_total",
         "Checkpoints written.",
         "counter",
-        c(&stats.checkpoints),
+        c(&state.checkpoints),
     );
     gauge(
         "featc_checkpoint_failures_total",
         "Checkpoints that failed (the log is kept).",
         "counter",
-        c(&stats.checkpoint_failures),
+        c(&state.checkpoint_failures),
     );
     gauge(
         "featc_last_checkpoint_seconds",
         "Duration of the last checkpoint.",
         "gauge",
-        (stats.last_checkpoint_seconds.load(Relaxed) as f64 / 1e6).to_string(),
+        (state.last_checkpoint_us.load(Relaxed) as f64 / 1e6).to_string(),
     );
     // One gauge per source, for the sources that have a value.
     let per_source =
@@ -325,7 +322,7 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
         },
     );
     let _ = writeln!(out, "# HELP featc_requests_total Requests answered, by route and status class.\n# TYPE featc_requests_total counter");
-    for (route, s) in [("read", &stats.reads), ("push", &stats.pushes)] {
+    for (route, s) in [("read", &requests.reads), ("push", &requests.pushes)] {
         for (class, n) in [
             ("2xx", &s.ok),
             ("4xx", &s.client_errors),
@@ -339,11 +336,11 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
         }
     }
     let _ = writeln!(out, "# HELP featc_request_seconds Time to answer a request, by route.\n# TYPE featc_request_seconds histogram");
-    stats
+    requests
         .reads
         .latency
         .render(&mut out, "featc_request_seconds", "route=\"read\"");
-    stats
+    requests
         .pushes
         .latency
         .render(&mut out, "featc_request_seconds", "route=\"push\"");
@@ -353,7 +350,7 @@ pub fn render(stats: &ServerStats, view: &RuntimeView, now_us: i64) -> String {
 /// The served vectors' per-feature fill counts and ratios, and the served log's
 /// counters (`served::Served`). A feature's ratio is over the vectors that asked for
 /// it; it is absent until one did.
-pub fn render_served(served: &crate::served::Served, catalog: &crate::catalog::Catalog) -> String {
+fn render_served(served: &Served, names: &Names) -> String {
     let mut out = String::new();
     let families = [
         (
@@ -374,7 +371,7 @@ pub fn render_served(served: &crate::served::Served, catalog: &crate::catalog::C
     ];
     for (k, (name, help, kind)) in families.iter().enumerate() {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (f, entry) in catalog.features.iter().enumerate() {
+        for (f, entry) in names.features.iter().enumerate() {
             let asked = served.asked.get(f).map_or(0, |a| a.load(Relaxed));
             let filled = served.filled.get(f).map_or(0, |a| a.load(Relaxed));
             let label = entry.name.replace('\\', "\\\\").replace('"', "\\\"");

@@ -422,7 +422,7 @@ pub fn served_cell(value: &Json, ty: &datafusion::arrow::datatypes::DataType) ->
             Json::from(format!("bits:{:016x}", f.to_bits()))
         }
         (Json::String(s), DataType::Timestamp(_, _)) => {
-            Json::from(featc_server::time::parse_time_text(s).expect("an RFC 3339 time"))
+            Json::from(featc_server::wire::time::parse_time_text(s).expect("an RFC 3339 time"))
         }
         (v, _) => v.clone(),
     }

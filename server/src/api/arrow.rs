@@ -65,7 +65,7 @@ pub fn query<'a>(uri: &Uri, allowed: &[&'a str]) -> Result<Vec<(&'a str, String)
     for (name, value) in pairs {
         let Some(&known) = allowed.iter().find(|a| **a == name) else {
             return Err(ApiError::UnknownField {
-                suggestion: crate::catalog::closest(&name, allowed.iter().copied()),
+                suggestion: crate::names::closest(&name, allowed.iter().copied()),
                 field: name.into_owned(),
             });
         };

@@ -1,8 +1,10 @@
-//! The HTTP API: the routes, and what every route shares (tokens, body limit, timing
-//! and counting of answers). One file per route family: `read`, `push`, `ops`; reads
-//! and pushes with Arrow bodies (`featc.Client`'s) in `read_arrow`, `push_arrow` and
-//! `arrow`.
+//! The HTTP API, the only module that knows HTTP: the routes, and what every route
+//! shares (`App`: the doors to the core, tokens, body limit; the timing and counting
+//! of answers). One file per route family: `read`, `push`, `ops`; reads and pushes
+//! with Arrow bodies (`featc.Client`'s) in `read_arrow`, `push_arrow` and `arrow`;
+//! refusals as data in `error`, the core's refusals mapped to them in `refusal`.
 
+pub mod app;
 pub mod arrow;
 pub mod error;
 pub mod ops;
@@ -10,7 +12,7 @@ pub mod push;
 pub mod push_arrow;
 pub mod read;
 pub mod read_arrow;
-pub mod values;
+pub mod refusal;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -24,14 +26,14 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::metrics::RouteStats;
-use crate::online::Online;
+pub use app::{App, Limits, Phase};
 use error::ApiError;
 
-/// The server's routes over `online`.
-pub fn router(online: Arc<Online>) -> Router {
+/// The server's routes over `app`.
+pub fn router(app: Arc<App>) -> Router {
     // The limit is enforced by the handlers (a JSON 413), so axum's own is lifted
     // just above it.
-    let limit = online.config.body_limit.saturating_add(1);
+    let limit = app.limits.body_limit.saturating_add(1);
     Router::new()
         .route("/get-online-features", post(read::handle))
         .route("/push", post(push::handle))
@@ -40,7 +42,7 @@ pub fn router(online: Arc<Online>) -> Router {
         .route("/kafka/dead-letters", get(ops::kafka_dead_letters))
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limit))
-        .with_state(online)
+        .with_state(app)
 }
 
 /// Which token a route requires.
@@ -51,10 +53,10 @@ pub enum Access {
 }
 
 /// Checks the bearer token of a route that requires one (counting refusals).
-pub fn authorize(online: &Online, headers: &HeaderMap, access: Access) -> Result<(), ApiError> {
+pub fn authorize(app: &App, headers: &HeaderMap, access: Access) -> Result<(), ApiError> {
     let required = match access {
-        Access::Read => &online.config.read_token,
-        Access::Push => &online.config.push_token,
+        Access::Read => &app.limits.read_token,
+        Access::Push => &app.limits.push_token,
     };
     let Some(token) = required else { return Ok(()) };
     let given = headers
@@ -65,7 +67,7 @@ pub fn authorize(online: &Online, headers: &HeaderMap, access: Access) -> Result
     match given {
         Some(g) if same_secret(g.as_bytes(), token.as_bytes()) => Ok(()),
         _ => {
-            online.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
+            app.counters.unauthorized.fetch_add(1, Ordering::Relaxed);
             Err(ApiError::Unauthorized)
         }
     }
@@ -112,14 +114,14 @@ pub fn json_object(
             field: String::new(),
             message: format!(
                 "expected a JSON object, found {}",
-                crate::time::kind_of(&json)
+                crate::wire::time::kind_of(&json)
             ),
         });
     };
     if let Some(k) = map.keys().find(|k| !fields.contains(&k.as_str())) {
         return Err(ApiError::UnknownField {
             field: k.clone(),
-            suggestion: crate::catalog::closest(k, fields.iter().copied()),
+            suggestion: crate::names::closest(k, fields.iter().copied()),
         });
     }
     Ok(map)

@@ -11,11 +11,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::error::ApiError;
-use crate::online::{Online, Phase};
-use crate::time::now_us;
+use super::{App, Phase};
+use crate::metrics::Page;
+use crate::wire::time::now_us;
 
-pub async fn health(State(online): State<Arc<Online>>) -> Response {
-    let (status, code) = match online.phase() {
+pub async fn health(State(app): State<Arc<App>>) -> Response {
+    let (status, code) = match app.phase() {
         Phase::Ready => ("ready", StatusCode::OK),
         Phase::Bootstrapping => ("bootstrapping", StatusCode::SERVICE_UNAVAILABLE),
         Phase::ShuttingDown => ("shutting_down", StatusCode::SERVICE_UNAVAILABLE),
@@ -23,41 +24,41 @@ pub async fn health(State(online): State<Arc<Online>>) -> Response {
     let body = json!({
         "status": status,
         "bootstrap": {
-            "events_done": online.boot_done.load(Ordering::Relaxed),
-            "events_total": online.boot_total.load(Ordering::Relaxed),
+            "events_done": app.boot_done.load(Ordering::Relaxed),
+            "events_total": app.boot_total.load(Ordering::Relaxed),
         },
     });
     (code, axum::Json(body)).into_response()
 }
 
-pub async fn metrics(State(online): State<Arc<Online>>) -> Response {
-    let view = online.runtime_view();
-    let mut text = crate::metrics::render(&online.stats, &view, now_us());
-    text.push_str(&crate::metrics::render_served(
-        &online.served,
-        &online.catalog,
-    ));
+pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let view = app.state.runtime_view();
+    let text = crate::metrics::render(&Page {
+        ready: app.phase() == Phase::Ready,
+        view: &view,
+        state: app.state.counters(),
+        requests: &app.counters,
+        kafka: &app.kafka.counters,
+        redis: &app.redis,
+        served: app.state.served(),
+        names: app.state.names(),
+        now_us: now_us(),
+    });
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// The latest Kafka records kept out of the state (newest last), with the count of
 /// all of them; guarded like reads.
 pub async fn kafka_dead_letters(
-    State(online): State<Arc<Online>>,
+    State(app): State<Arc<App>>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    if let Err(e) = super::authorize(&online, &headers, super::Access::Read) {
+    if let Err(e) = super::authorize(&app, &headers, super::Access::Read) {
         return e.into_response();
     }
-    let records: Vec<_> = online
-        .kafka_dead
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .cloned()
-        .collect();
+    let records = app.kafka.dead_records();
     let body = json!({
-        "total": online.stats.kafka_dead.load(Ordering::Relaxed),
+        "total": app.kafka.counters.dead.load(Ordering::Relaxed),
         "records": records,
     });
     axum::Json(body).into_response()

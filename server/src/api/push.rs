@@ -16,15 +16,15 @@ use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use featc_runtime::ir::DataType;
 use featc_runtime::row::types::arrow_type;
-use featc_runtime::stream::StreamError;
 use serde_json::{json, Value as Json};
 
 use super::error::ApiError;
-use super::{authorize, bad, body_of, finish, Access};
-use crate::catalog::SourceEntry;
-use crate::online::Online;
-use crate::time::kind_of;
-use crate::writer::Pending;
+use super::refusal::push_refusal;
+use super::{authorize, bad, body_of, finish, Access, App};
+use crate::names::SourceEntry;
+use crate::state::CheckedPush;
+use crate::wire::json::to_array;
+use crate::wire::time::kind_of;
 
 const FIELDS: [&str; 4] = ["push_source_name", "df", "to", "allow_registry_cache"];
 
@@ -32,47 +32,46 @@ const FIELDS: [&str; 4] = ["push_source_name", "df", "to", "allow_registry_cache
 const MAX_KEY: usize = 256;
 
 pub async fn handle(
-    State(online): State<Arc<Online>>,
+    State(app): State<Arc<App>>,
     headers: HeaderMap,
     uri: Uri,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let started = std::time::Instant::now();
-    let answer = answer(&online, &headers, &uri, body).await;
+    let answer = answer(&app, &headers, &uri, body).await;
     if matches!(&answer, Err(e) if e.status().is_client_error() && !matches!(e, ApiError::Unauthorized))
     {
-        online
-            .stats
+        app.counters
             .pushes_refused
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
-    finish(&online.stats.pushes, started, answer)
+    finish(&app.counters.pushes, started, answer)
 }
 
 async fn answer(
-    online: &Arc<Online>,
+    app: &Arc<App>,
     headers: &HeaderMap,
     uri: &Uri,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(online, headers, Access::Push)?;
-    online.require_ready()?;
-    let body = body_of(body, online.config.body_limit)?;
+    authorize(app, headers, Access::Push)?;
+    app.require_ready()?;
+    let body = body_of(body, app.limits.body_limit)?;
     let key = idempotency_key(headers)?;
     // An Arrow push has its parameters in the query string (docs/serving.md).
     let arrow_params = match super::arrow::is_arrow(headers) {
         true => Some(super::push_arrow::params(uri)?),
         false => None,
     };
-    let worker = Arc::clone(online);
+    let worker = Arc::clone(app);
     // Decoding and checking a large push is CPU work: off the async threads.
-    let pending = tokio::task::spawn_blocking(move || match arrow_params {
+    let checked = tokio::task::spawn_blocking(move || match arrow_params {
         Some(params) => super::push_arrow::parse(&worker, &params, &body, key),
         None => parse(&worker, &body, key),
     })
     .await
     .map_err(|e| ApiError::Storage(format!("the push task failed: {e}")))??;
-    let outcome = online.writer.push(pending).await?;
+    let outcome = app.writer.push(checked).await.map_err(push_refusal)?;
     Ok(axum::Json(json!({
         "accepted": outcome.accepted,
         "late": outcome.late,
@@ -96,8 +95,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(text.to_string()))
 }
 
-/// Checks a push's body into a batch the writer can log and apply.
-pub fn parse(online: &Online, body: &[u8], key: Option<String>) -> Result<Pending, ApiError> {
+/// Checks a push's body into a push the writer can log and apply.
+pub fn parse(app: &App, body: &[u8], key: Option<String>) -> Result<CheckedPush, ApiError> {
     let map = super::json_object(body, &FIELDS)?;
     match map.get("to") {
         None | Some(Json::Null) => {}
@@ -121,14 +120,14 @@ pub fn parse(online: &Online, body: &[u8], key: Option<String>) -> Result<Pendin
         }
         None => return Err(ApiError::MissingField("push_source_name".into())),
     };
-    let source =
-        online
-            .catalog
-            .source(source_name)
-            .map_err(|suggestion| ApiError::UnknownSource {
-                name: source_name.clone(),
-                suggestion,
-            })?;
+    let source = app
+        .state
+        .names()
+        .source(source_name)
+        .map_err(|suggestion| ApiError::UnknownSource {
+            name: source_name.clone(),
+            suggestion,
+        })?;
     let df = match map.get("df") {
         Some(Json::Object(df)) => df,
         Some(other) => {
@@ -140,11 +139,8 @@ pub fn parse(online: &Online, body: &[u8], key: Option<String>) -> Result<Pendin
         None => return Err(ApiError::MissingField("df".into())),
     };
     let batch = to_batch(source, df)?;
-    online
-        .checker
-        .check(&source.name, &batch)
-        .map_err(|e| refusal(source, e))?;
-    Ok(Pending::new(source.name.clone(), key, batch))
+    let checked = app.check.check(&source.name, batch).map_err(push_refusal)?;
+    Ok(checked.with_key(key))
 }
 
 /// The `df` columns as a batch of the source's declared types (absent columns are
@@ -179,12 +175,11 @@ fn to_batch(
             ));
         };
         rows.check(&field, cells.len())?;
-        let array =
-            super::values::to_array(cells, ty).map_err(|(row, message)| ApiError::BadValue {
-                field,
-                row,
-                message,
-            })?;
+        let array = to_array(cells, ty).map_err(|(row, e)| ApiError::BadValue {
+            field,
+            row,
+            message: e.to_string(),
+        })?;
         fields.push(Field::new(
             name,
             arrow_type(ty),
@@ -201,33 +196,4 @@ fn to_batch(
     let options = RecordBatchOptions::new().with_row_count(rows.rows());
     RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
         .map_err(|e| bad("df", e.to_string()))
-}
-
-/// The runtime's reason for refusing a batch, in the request's terms.
-pub(super) fn refusal(source: &SourceEntry, e: StreamError) -> ApiError {
-    match e {
-        StreamError::MissingColumn { column, .. } => ApiError::MissingColumn {
-            source: source.name.clone(),
-            column,
-        },
-        StreamError::Data {
-            column,
-            row,
-            message,
-            ..
-        } if !column.is_empty() => ApiError::BadValue {
-            field: format!("df.{column}"),
-            row,
-            message,
-        },
-        // A column of an Arrow type that cannot be read as the declared one (JSON
-        // pushes are typed cell by cell above, so only Arrow pushes meet this).
-        StreamError::ColumnType {
-            column, message, ..
-        } if !column.is_empty() => ApiError::BadField {
-            field: format!("df.{column}"),
-            message,
-        },
-        other => ApiError::Refused(other.to_string()),
-    }
 }

@@ -9,22 +9,21 @@ use axum::body::Bytes;
 use axum::http::Uri;
 
 use super::arrow::{self, param};
-use super::bad;
 use super::error::ApiError;
-use super::push::refusal;
-use crate::online::Online;
-use crate::writer::Pending;
+use super::refusal::push_refusal;
+use super::{bad, App};
+use crate::state::CheckedPush;
 
 /// The query parameters of an Arrow push.
 pub const PARAMS: [&str; 2] = ["push_source_name", "to"];
 
-/// Checks an Arrow push into a batch the writer can log and apply.
+/// Checks an Arrow push into a push the writer can log and apply.
 pub fn parse(
-    online: &Online,
+    app: &App,
     params: &[(&str, String)],
     body: &Bytes,
     key: Option<String>,
-) -> Result<Pending, ApiError> {
+) -> Result<CheckedPush, ApiError> {
     match param(params, "to") {
         None | Some("online") => {}
         Some(other) => {
@@ -36,31 +35,17 @@ pub fn parse(
     }
     let name = param(params, "push_source_name")
         .ok_or_else(|| ApiError::MissingField("push_source_name".into()))?;
-    let source = online
-        .catalog
+    let source = app
+        .state
+        .names()
         .source(name)
         .map_err(|suggestion| ApiError::UnknownSource {
             name: name.to_string(),
             suggestion,
         })?;
     let batch = arrow::decode(body)?;
-    let names = batch
-        .schema_ref()
-        .fields()
-        .iter()
-        .map(|f| f.name().as_str());
-    if let Some((column, suggestion)) = source.undeclared(names) {
-        return Err(ApiError::UnknownColumn {
-            source: source.name.clone(),
-            column,
-            suggestion,
-        });
-    }
-    online
-        .checker
-        .check(&source.name, &batch)
-        .map_err(|e| refusal(source, e))?;
-    Ok(Pending::new(source.name.clone(), key, batch))
+    let checked = app.check.check(&source.name, batch).map_err(push_refusal)?;
+    Ok(checked.with_key(key))
 }
 
 /// The query parameters of a push, read before the body is decoded (so a bad one is

@@ -16,9 +16,12 @@ use featc_runtime::stream::{FeatureValue, FeatureVector, Status};
 use serde_json::{json, Map, Value as Json};
 
 use super::error::ApiError;
-use super::{authorize, bad, body_of, finish, Access};
-use crate::online::{KeyRows, Online};
-use crate::time::{format_time, kind_of, parse_time};
+use super::refusal::read_refusal;
+use super::{authorize, bad, body_of, finish, Access, App};
+use crate::served::status_name;
+use crate::state::{KeyRows, ReadPlan};
+use crate::wire::json::{to_value, write_value};
+use crate::wire::time::{format_time, kind_of, parse_time};
 
 /// The fields a read may have.
 const FIELDS: [&str; 6] = [
@@ -33,9 +36,9 @@ const FIELDS: [&str; 6] = [
 /// A read's entity columns as sent (name, values), answered back unchanged.
 type EntityColumns = Vec<(String, Vec<Json>)>;
 
-/// What a read asks for, resolved against the catalog.
+/// What a read asks for, resolved against the names.
 pub struct ReadRequest {
-    pub features: Vec<usize>,
+    pub plan: ReadPlan,
     /// The names the answer gives the features.
     pub names: Vec<String>,
     /// The request's entity columns (name, values), in the order they are answered.
@@ -45,43 +48,44 @@ pub struct ReadRequest {
 }
 
 pub async fn handle(
-    State(online): State<Arc<Online>>,
+    State(app): State<Arc<App>>,
     headers: HeaderMap,
     uri: Uri,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let started = std::time::Instant::now();
     let answer = match super::arrow::is_arrow(&headers) {
-        true => super::read_arrow::answer(&online, &headers, &uri, body),
-        false => answer(&online, &headers, body),
+        true => super::read_arrow::answer(&app, &headers, &uri, body),
+        false => answer(&app, &headers, body),
     };
-    finish(&online.stats.reads, started, answer)
+    finish(&app.counters.reads, started, answer)
 }
 
 fn answer(
-    online: &Online,
+    app: &App,
     headers: &HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(online, headers, Access::Read)?;
-    online.require_ready()?;
-    let body = body_of(body, online.config.body_limit)?;
-    let request = parse(online, &body)?;
-    let (at, vectors) = online.read(&request.features, &request.keys, request.at)?;
-    online.stats.entities_read.fetch_add(
+    authorize(app, headers, Access::Read)?;
+    app.require_ready()?;
+    let body = body_of(body, app.limits.body_limit)?;
+    let request = parse(app, &body)?;
+    let mut vectors = Vec::with_capacity(request.keys.rows);
+    let at = app
+        .state
+        .read_rows(&request.plan, &request.keys, request.at, &mut vectors)
+        .map_err(read_refusal)?;
+    app.counters.entities_read.fetch_add(
         request.keys.rows as u64,
         std::sync::atomic::Ordering::Relaxed,
     );
-    online
-        .served
-        .record(&request.features, &request.keys, &vectors);
     Ok(render(&request, at, &vectors))
 }
 
 /// Checks and resolves a read's body.
-pub fn parse(online: &Online, body: &[u8]) -> Result<ReadRequest, ApiError> {
+pub fn parse(app: &App, body: &[u8]) -> Result<ReadRequest, ApiError> {
     let map = super::json_object(body, &FIELDS)?;
-    let catalog = &online.catalog;
+    let known = app.state.names();
     let features: Vec<usize> = match (map.get("features"), map.get("feature_service")) {
         (Some(_), Some(_)) => {
             return Err(bad(
@@ -103,7 +107,7 @@ pub fn parse(online: &Online, body: &[u8]) -> Result<ReadRequest, ApiError> {
                             format!("expected a feature name, found {}", kind_of(f)),
                         )
                     })?;
-                    catalog
+                    known
                         .feature(name)
                         .map_err(|suggestion| ApiError::UnknownFeature {
                             field,
@@ -119,7 +123,7 @@ pub fn parse(online: &Online, body: &[u8]) -> Result<ReadRequest, ApiError> {
                 format!("expected a list of names, found {}", kind_of(other)),
             ))
         }
-        (None, Some(Json::String(name))) => catalog
+        (None, Some(Json::String(name))) => known
             .service(name)
             .map_err(|suggestion| ApiError::UnknownService {
                 name: name.clone(),
@@ -144,15 +148,17 @@ pub fn parse(online: &Online, body: &[u8]) -> Result<ReadRequest, ApiError> {
             ))
         }
     };
-    let names = feature_names(online, &features, full)?;
+    let names = feature_names(app, &features, full)?;
     let at = match map.get("at") {
         None | Some(Json::Null) => None,
-        Some(t) => Some(parse_time(t).map_err(|m| bad("at", m))?),
+        Some(t) => Some(parse_time(t).map_err(|e| bad("at", e.to_string()))?),
     };
-    let (entity_columns, mut keys) = entity_keys(online, &features, map.get("entities"))?;
-    keys.request = request_context(online, &features, map.get("request_context"), keys.rows)?;
+    // Every feature was resolved above, so planning the read cannot fail.
+    let plan = ReadPlan::new(known, features).map_err(read_refusal)?;
+    let (entity_columns, mut keys) = entity_keys(app, &plan, map.get("entities"))?;
+    keys.request = request_context(app, &plan, map.get("request_context"), keys.rows)?;
     Ok(ReadRequest {
-        features,
+        plan,
         names,
         entity_columns,
         keys,
@@ -162,10 +168,10 @@ pub fn parse(online: &Online, body: &[u8]) -> Result<ReadRequest, ApiError> {
 
 /// Feast's names: the feature's name in its view, or `view__feature` with
 /// `full_feature_names`; two features may not answer under one name.
-fn feature_names(online: &Online, features: &[usize], full: bool) -> Result<Vec<String>, ApiError> {
+fn feature_names(app: &App, features: &[usize], full: bool) -> Result<Vec<String>, ApiError> {
     let mut names: Vec<String> = Vec::with_capacity(features.len());
     for &f in features {
-        let e = &online.catalog.features[f];
+        let e = &app.state.names().features[f];
         let name = if full {
             format!("{}__{}", e.view, e.short)
         } else {
@@ -194,8 +200,8 @@ fn feature_names(online: &Online, features: &[usize], full: bool) -> Result<Vec<
 }
 
 fn entity_keys(
-    online: &Online,
-    features: &[usize],
+    app: &App,
+    plan: &ReadPlan,
     entities: Option<&Json>,
 ) -> Result<(EntityColumns, KeyRows), ApiError> {
     let columns: &Map<String, Json> = match entities {
@@ -225,20 +231,17 @@ fn entity_keys(
         entity_columns.push((name.clone(), values.clone()));
     }
     let rows = rows.rows().unwrap_or(0);
-    if rows > online.config.max_entities {
+    if rows > app.limits.max_entities {
         return Err(ApiError::TooManyEntities {
             found: rows,
-            limit: online.config.max_entities,
+            limit: app.limits.max_entities,
         });
     }
-    let catalog = &online.catalog;
-    let mut keys: Vec<Option<Vec<Vec<featc_runtime::value::Value>>>> =
-        vec![None; catalog.entities.len()];
-    for &e in features.iter().flat_map(|&f| &catalog.features[f].entities) {
-        if keys[e].is_some() {
-            continue;
-        }
-        let entity = &catalog.entities[e];
+    let known = app.state.names();
+    let mut keys: Vec<Vec<Vec<featc_runtime::value::Value>>> =
+        Vec::with_capacity(plan.entities().len());
+    for &e in plan.entities() {
+        let entity = &known.entities[e];
         let mut per_row = vec![Vec::with_capacity(entity.keys.len()); rows];
         for (key, ty) in &entity.keys {
             let values = columns.get(key).and_then(Json::as_array).ok_or_else(|| {
@@ -248,16 +251,15 @@ fn entity_keys(
                 }
             })?;
             for (row, v) in values.iter().enumerate() {
-                let value =
-                    super::values::to_value(v, *ty).map_err(|message| ApiError::BadValue {
-                        field: format!("entities.{key}"),
-                        row,
-                        message,
-                    })?;
+                let value = to_value(v, *ty).map_err(|e| ApiError::BadValue {
+                    field: format!("entities.{key}"),
+                    row,
+                    message: e.to_string(),
+                })?;
                 per_row[row].push(value);
             }
         }
-        keys[e] = Some(per_row);
+        keys.push(per_row);
     }
     let request = Vec::new();
     Ok((
@@ -271,19 +273,23 @@ fn entity_keys(
 }
 
 /// The request fields the features need, from `request_context` (columns of one
-/// value per entity row, like `entities`); a missing field is refused by name.
+/// value per entity row, like `entities`), in the plan's order; a missing field is
+/// refused by name.
 fn request_context(
-    online: &Online,
-    features: &[usize],
+    app: &App,
+    plan: &ReadPlan,
     context: Option<&Json>,
     rows: usize,
-) -> Result<Vec<(String, Vec<featc_runtime::value::Value>)>, ApiError> {
-    let needed = features
+) -> Result<Vec<Vec<featc_runtime::value::Value>>, ApiError> {
+    let names = app.state.names();
+    let needed = plan
+        .features()
         .iter()
-        .flat_map(|&f| &online.catalog.features[f].request);
-    let mut out: Vec<(String, Vec<featc_runtime::value::Value>)> = Vec::new();
+        .flat_map(|&f| &names.features[f].request);
+    let mut done: Vec<&str> = Vec::new();
+    let mut out: Vec<Vec<featc_runtime::value::Value>> = Vec::new();
     for field in needed {
-        if out.iter().any(|(n, _)| *n == field.field) {
+        if done.contains(&field.field.as_str()) {
             continue;
         }
         let name = format!("request_context.{}", field.field);
@@ -315,12 +321,11 @@ fn request_context(
         };
         let mut column = Vec::with_capacity(rows);
         for (row, v) in values.iter().enumerate() {
-            let value =
-                super::values::to_value(v, field.ty).map_err(|message| ApiError::BadValue {
-                    field: name.clone(),
-                    row,
-                    message,
-                })?;
+            let value = to_value(v, field.ty).map_err(|e| ApiError::BadValue {
+                field: name.clone(),
+                row,
+                message: e.to_string(),
+            })?;
             if value.is_null() && !field.nullable {
                 return Err(ApiError::BadValue {
                     field: name.clone(),
@@ -333,13 +338,11 @@ fn request_context(
             }
             column.push(value);
         }
-        out.push((field.field.clone(), column));
+        done.push(&field.field);
+        out.push(column);
     }
     Ok(out)
 }
-
-/// Feast's status names (one definition, shared with the served log).
-pub use crate::served::status_name;
 
 /// Feast's timestamp for "no event" (and for entity columns).
 const NO_EVENT: &str = "1970-01-01T00:00:00Z";
@@ -431,7 +434,7 @@ fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Response
             if k > 0 {
                 out.push(b',');
             }
-            super::values::write_value(&mut out, &f.value);
+            write_value(&mut out, &f.value);
         }
         out.extend_from_slice(b"]}");
     }

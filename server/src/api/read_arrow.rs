@@ -3,38 +3,36 @@
 //! query string (`features=a,b` or `feature_service=NAME`, neither: every feature),
 //! with `at` (RFC 3339 or integer microseconds; default: now under the server's
 //! clock) and `statuses` (`true` by default). The answer is the table the embedded
-//! store answers (`table_read`): key columns, feature columns typed as in a training
-//! set, `FEATURE__status` columns, the read time and errors in its metadata.
+//! store answers (`state::table`): key columns, feature columns typed as in a
+//! training set, `FEATURE__status` columns, the read time and errors in its metadata.
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use featc_runtime::stream::StreamError;
 
 use super::arrow::{self, param};
 use super::error::ApiError;
-use super::{authorize, bad, body_of, Access};
-use crate::online::Online;
-use crate::table_read::read_table_keeping;
-use crate::time::{format_time, parse_time_text};
+use super::refusal::read_refusal;
+use super::{authorize, bad, body_of, Access, App};
+use crate::wire::time::{parse_time_text, TimeError};
 
 /// The query parameters of an Arrow read.
 const PARAMS: [&str; 4] = ["features", "feature_service", "at", "statuses"];
 
 pub fn answer(
-    online: &Online,
+    app: &App,
     headers: &HeaderMap,
     uri: &Uri,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(online, headers, Access::Read)?;
-    online.require_ready()?;
-    let body = body_of(body, online.config.body_limit)?;
+    authorize(app, headers, Access::Read)?;
+    app.require_ready()?;
+    let body = body_of(body, app.limits.body_limit)?;
     let params = arrow::query(uri, &PARAMS)?;
-    let features = features(online, &params)?;
+    let features = features(app, &params)?;
     let at = match param(&params, "at") {
         None => None,
-        Some(text) => Some(time_param(text).map_err(|m| bad("at", m))?),
+        Some(text) => Some(time_param(text).map_err(|e| bad("at", e.to_string()))?),
     };
     let statuses = match param(&params, "statuses") {
         None | Some("true") => true,
@@ -47,41 +45,28 @@ pub fn answer(
         }
     };
     let rows = arrow::decode(&body)?;
-    if rows.num_rows() > online.config.max_entities {
+    if rows.num_rows() > app.limits.max_entities {
         return Err(ApiError::TooManyEntities {
             found: rows.num_rows(),
-            limit: online.config.max_entities,
+            limit: app.limits.max_entities,
         });
     }
-    // The answered vectors are kept only for the served log; the fill counts of
-    // /metrics come from the answer's columns either way.
-    let keep = online.served.logging();
-    let (at, (read, answered)) = online
+    let (at, read) = app
         .state
-        .read(|rt| {
-            let t = at.unwrap_or_else(|| online.now(&*rt));
-            read_table_keeping(rt, &online.catalog, &features, &rows, t, keep).map(|r| (t, r))
-        })
-        .map_err(refusal)?;
-    online
-        .stats
+        .read_table(features, &rows, at)
+        .map_err(read_refusal)?;
+    app.counters
         .entities_read
         .fetch_add(rows.num_rows() as u64, std::sync::atomic::Ordering::Relaxed);
-    online.served.count_columns(&features, &read.columns);
-    if let Some(answered) = answered {
-        online
-            .served
-            .log(&features, &answered.keys, &answered.vectors);
-    }
     let batch = read
         .into_batch(at, statuses)
         .map_err(|e| ApiError::Storage(format!("cannot build the answer: {e}")))?;
     arrow::answer(&batch)
 }
 
-/// The catalog indices of the features the query names.
-fn features(online: &Online, params: &[(&str, String)]) -> Result<Vec<usize>, ApiError> {
-    let catalog = &online.catalog;
+/// The indices of the features the query names.
+fn features(app: &App, params: &[(&str, String)]) -> Result<Vec<usize>, ApiError> {
+    let known = app.state.names();
     match (param(params, "features"), param(params, "feature_service")) {
         (Some(_), Some(_)) => Err(bad(
             "feature_service",
@@ -92,7 +77,7 @@ fn features(online: &Online, params: &[(&str, String)]) -> Result<Vec<usize>, Ap
             .map(str::trim)
             .enumerate()
             .map(|(i, name)| {
-                catalog
+                known
                     .feature(name)
                     .map_err(|suggestion| ApiError::UnknownFeature {
                         field: format!("features[{i}]"),
@@ -101,38 +86,21 @@ fn features(online: &Online, params: &[(&str, String)]) -> Result<Vec<usize>, Ap
                     })
             })
             .collect(),
-        (None, Some(name)) => catalog
+        (None, Some(name)) => known
             .service(name)
             .map(<[usize]>::to_vec)
             .map_err(|suggestion| ApiError::UnknownService {
                 name: name.to_string(),
                 suggestion,
             }),
-        (None, None) => Ok((0..catalog.features.len()).collect()),
+        (None, None) => Ok((0..known.features.len()).collect()),
     }
 }
 
 /// A time in the query string: integer microseconds, or RFC 3339 text.
-fn time_param(text: &str) -> Result<i64, String> {
+fn time_param(text: &str) -> Result<i64, TimeError> {
     match text.trim().parse::<i64>() {
         Ok(us) => Ok(us),
         Err(_) => parse_time_text(text),
-    }
-}
-
-/// A read the runtime refused, in the request's terms: the rows are the `entities`.
-fn refusal(e: StreamError) -> ApiError {
-    match e {
-        StreamError::ReadBeforeHorizon { at, horizon } => ApiError::ReadBeforeHorizon {
-            at: format_time(at),
-            horizon: format_time(horizon),
-        },
-        StreamError::MissingColumn { column, .. } => {
-            ApiError::MissingField(format!("entities.{column}"))
-        }
-        StreamError::ColumnType {
-            column, message, ..
-        } if !column.is_empty() => bad(&format!("entities.{column}"), message),
-        other => bad("entities", other.to_string()),
     }
 }

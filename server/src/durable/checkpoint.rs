@@ -1,11 +1,14 @@
 //! A checkpoint: the runtime's state (its own snapshot format) after every log record
-//! before `upto`, with the server's idempotency record, in one file replaced
+//! before `upto`, with the idempotency record and the positions of the sources read
+//! outside the log (opaque here: each source kind saves and reads its own), in one
+//! file replaced
 //! atomically (written to a temporary file, fsynced, renamed over the old one, the
 //! directory fsynced): a crash leaves the old checkpoint or the new one, never half.
 //!
 //! Layout: the magic `FEATCKP1`, a little-endian u64 header length, the header (JSON:
 //! `Header`), then the runtime snapshot, which checksums itself.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -25,9 +28,16 @@ pub struct Header {
     pub pushes: Vec<(String, u64, u64)>,
     /// Whether the state includes the sources' history (`--bootstrap`).
     pub bootstrapped: bool,
-    /// Where the state has read its Kafka topics up to.
+    /// Where the state has read each source outside the log up to, by the source's
+    /// kind (`kafka`): what each saved, read back unchanged. The format here does not
+    /// know what a kind's position means.
     #[serde(default)]
-    pub kafka: crate::kafka::KafkaState,
+    pub positions: BTreeMap<String, serde_json::Value>,
+    /// Checkpoints written before `positions` carried the Kafka topics' position in
+    /// their own field: read into `positions["kafka"]` (`parse_header`), never
+    /// written.
+    #[serde(default, rename = "kafka", skip_serializing)]
+    pub legacy_kafka: Option<serde_json::Value>,
     pub snapshot_bytes: u64,
     /// The features of each of the graph's aggregate nodes, in its order
     /// (`StreamGraph::group_features`): how the snapshot lays out its state. Read
@@ -114,8 +124,12 @@ fn header_end(path: &Path, start: &[u8], size: usize) -> Result<usize, DurableEr
 }
 
 fn parse_header(path: &Path, json: &[u8]) -> Result<Header, DurableError> {
-    serde_json::from_slice(json)
-        .map_err(|e| DurableError::Corrupt(format!("`{}`: {e}", path.display())))
+    let mut header: Header = serde_json::from_slice(json)
+        .map_err(|e| DurableError::Corrupt(format!("`{}`: {e}", path.display())))?;
+    if let Some(kafka) = header.legacy_kafka.take() {
+        header.positions.entry("kafka".to_string()).or_insert(kafka);
+    }
+    Ok(header)
 }
 
 /// The state layout of the checkpoint of `dir` (`Header::layout`), reading only its
@@ -156,4 +170,57 @@ pub fn read(dir: &Path) -> Result<Option<(Header, Vec<u8>)>, DurableError> {
         )));
     }
     Ok(Some((header, snapshot)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("featc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// A header written before `positions` existed carries the Kafka topics' position
+    /// in `kafka`: it is read into `positions["kafka"]`, and written back there.
+    #[test]
+    fn a_legacy_kafka_header_is_read_into_positions() {
+        let dir = temp_dir("legacy-header");
+        let kafka = serde_json::json!({
+            "positions": [["events", 0, 42]],
+            "records": 42,
+            "dead_total": 1,
+            "dead": [],
+        });
+        let legacy = serde_json::json!({
+            "upto": 7,
+            "pushes": [["k", 3, 0]],
+            "bootstrapped": true,
+            "kafka": kafka,
+            "snapshot_bytes": 4,
+            "layout": [["f"]],
+        });
+        let head = serde_json::to_vec(&legacy).unwrap();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&(head.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&head);
+        bytes.extend_from_slice(b"snap");
+        std::fs::write(dir.join(FILE), &bytes).unwrap();
+        let (header, snapshot) = read(&dir).unwrap().unwrap();
+        assert_eq!(snapshot, b"snap");
+        assert_eq!(header.upto, 7);
+        assert_eq!(header.positions.get("kafka"), Some(&kafka));
+        assert_eq!(header.legacy_kafka, None);
+        write(&dir, &header, &snapshot).unwrap();
+        let written: serde_json::Value = {
+            let bytes = std::fs::read(dir.join(FILE)).unwrap();
+            serde_json::from_slice(&bytes[16..bytes.len() - 4]).unwrap()
+        };
+        assert_eq!(written["positions"]["kafka"], kafka);
+        assert!(written.get("kafka").is_none(), "{written}");
+        assert_eq!(read(&dir).unwrap().unwrap().0, header);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use featc_runtime::stream::StreamGraph;
 use serde_json::Value as Json;
 
+use super::DurableError;
+
 /// Feature name to its canonical description.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
@@ -60,7 +62,10 @@ fn without_spans(value: Json) -> Json {
 }
 
 impl Identity {
-    pub fn of(graph: &StreamGraph) -> Result<Identity, String> {
+    /// The identity of `graph`'s features (describing them as JSON cannot fail for
+    /// the plain data a graph is; if it did, it is a storage failure).
+    pub fn of(graph: &StreamGraph) -> Result<Identity, DurableError> {
+        let describe = |e: serde_json::Error| DurableError::Storage(e.to_string());
         let mut features = BTreeMap::new();
         let sources: Vec<_> = graph.sources().collect();
         for (_, op) in graph.aggregates() {
@@ -69,7 +74,7 @@ impl Identity {
                 .find(|(id, _)| *id == op.source)
                 .map(|(_, s)| serde_json::to_value(s))
                 .transpose()
-                .map_err(|e| e.to_string())?;
+                .map_err(describe)?;
             let plan = &op.plan;
             for f in &plan.features {
                 let input = f.input.and_then(|i| plan.inputs.get(i));
@@ -98,8 +103,7 @@ impl Identity {
                 if f.shift_us != 0 {
                     description["shift_us"] = serde_json::json!(f.shift_us);
                 }
-                let text = serde_json::to_string(&without_spans(description))
-                    .map_err(|e| e.to_string())?;
+                let text = serde_json::to_string(&without_spans(description)).map_err(describe)?;
                 features.insert(f.name.clone(), text);
             }
         }

@@ -1,7 +1,9 @@
-//! Durable online state: a state directory holds the project's identity, a
-//! write-ahead log of acknowledged pushes (`log`, on fjall) and the last checkpoint
-//! of the runtime's state (`checkpoint`). A restart loads the checkpoint and re-applies
-//! the log records after it, in order.
+//! Durable online state, the storage formats only: a state directory holds the
+//! project's identity, a write-ahead log of acknowledged pushes (`log`, on fjall,
+//! records in `record`) and the last checkpoint of the runtime's state (`checkpoint`,
+//! the state itself in `snapshot`). A restart loads the checkpoint and re-applies the
+//! log records after it, in order (`state::recover` does that; this module only reads
+//! and writes the files).
 //!
 //! Guarantees (docs/serving.md, "Durability"): a push is acknowledged only after its
 //! record is fsynced; records are re-applied exactly once (a checkpoint says which
@@ -12,15 +14,19 @@ pub mod checkpoint;
 pub mod identity;
 pub mod log;
 pub mod record;
-pub mod served_log;
 pub mod snapshot;
+#[cfg(test)]
+pub(crate) mod temp;
 
 use std::path::{Path, PathBuf};
 
 pub use checkpoint::Header;
 pub use identity::{Difference, Identity};
 pub use log::Log;
-pub use record::Record;
+pub use record::{Record, RecordError};
+
+use featc_runtime::snapshot::SnapshotError;
+use featc_runtime::stream::RestoreError;
 
 /// Why a state directory cannot be used.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +40,12 @@ pub enum DurableError {
         dir: PathBuf,
         difference: Difference,
     },
+    /// The runtime's state could not be taken as a snapshot (for a checkpoint).
+    Snapshot(SnapshotError),
+    /// A checkpoint's runtime state could not be restored (e.g. to mirror a copy).
+    Restore(RestoreError),
+    /// A push could not be written as a log record.
+    Record(RecordError),
 }
 
 impl std::fmt::Display for DurableError {
@@ -48,9 +60,14 @@ impl std::fmt::Display for DurableError {
                  or delete it",
                 dir.display()
             ),
+            DurableError::Snapshot(e) => write!(f, "{e}"),
+            DurableError::Restore(e) => write!(f, "{e}"),
+            DurableError::Record(e) => write!(f, "{e}"),
         }
     }
 }
+
+impl std::error::Error for DurableError {}
 
 /// What `StateDir::open` found.
 pub struct Recovered {

@@ -18,63 +18,105 @@ pub struct Record {
     pub batch: RecordBatch,
 }
 
+/// Why a record could not be written or read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordError {
+    /// A source name or key longer than the layout's length field holds (its bytes).
+    NameTooLong(usize),
+    /// Arrow's IPC writer or reader failed (its message).
+    Arrow(String),
+    NoSource,
+    Truncated,
+    NotUtf8,
+    /// An IPC stream of this many batches (a record holds one).
+    Batches(usize),
+}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordError::NameTooLong(n) => write!(f, "a name of {n} bytes is too long to log"),
+            RecordError::Arrow(m) => write!(f, "{m}"),
+            RecordError::NoSource => write!(f, "a record without a source"),
+            RecordError::Truncated => write!(f, "a truncated record"),
+            RecordError::NotUtf8 => write!(f, "a record name that is not UTF-8"),
+            RecordError::Batches(n) => write!(f, "a record with {n} batches (expected 1)"),
+        }
+    }
+}
+
+impl std::error::Error for RecordError {}
+
+fn arrow(e: datafusion::arrow::error::ArrowError) -> RecordError {
+    RecordError::Arrow(e.to_string())
+}
+
 const NO_KEY: u16 = u16::MAX;
 
+/// The bytes of the record of a push of `batch` to `source` with `key` (without
+/// copying the push into a `Record` first).
+pub fn encode(
+    source: &str,
+    key: Option<&str>,
+    batch: &RecordBatch,
+) -> Result<Vec<u8>, RecordError> {
+    let mut out = Vec::with_capacity(64 + batch.get_array_memory_size());
+    put_str(&mut out, source)?;
+    match key {
+        Some(k) => put_str(&mut out, k)?,
+        None => out.extend_from_slice(&NO_KEY.to_le_bytes()),
+    }
+    let mut writer = StreamWriter::try_new(&mut out, &batch.schema()).map_err(arrow)?;
+    writer.write(batch).map_err(arrow)?;
+    writer.finish().map_err(arrow)?;
+    drop(writer);
+    Ok(out)
+}
+
 impl Record {
-    pub fn encode(&self) -> Result<Vec<u8>, String> {
-        let mut out = Vec::with_capacity(64 + self.batch.get_array_memory_size());
-        put_str(&mut out, &self.source)?;
-        match &self.key {
-            Some(k) => put_str(&mut out, k)?,
-            None => out.extend_from_slice(&NO_KEY.to_le_bytes()),
-        }
-        let mut writer =
-            StreamWriter::try_new(&mut out, &self.batch.schema()).map_err(|e| e.to_string())?;
-        writer.write(&self.batch).map_err(|e| e.to_string())?;
-        writer.finish().map_err(|e| e.to_string())?;
-        drop(writer);
-        Ok(out)
+    pub fn encode(&self) -> Result<Vec<u8>, RecordError> {
+        encode(&self.source, self.key.as_deref(), &self.batch)
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Record, String> {
-        let (source, rest) = take_str(bytes)?.ok_or("a record without a source")?;
+    pub fn decode(bytes: &[u8]) -> Result<Record, RecordError> {
+        let (source, rest) = take_str(bytes)?.ok_or(RecordError::NoSource)?;
         let (key, rest) = match take_str(rest)? {
             Some((k, rest)) => (Some(k), rest),
-            None => (None, rest.get(2..).ok_or("a truncated record")?),
+            None => (None, rest.get(2..).ok_or(RecordError::Truncated)?),
         };
-        let reader = StreamReader::try_new(rest, None).map_err(|e| e.to_string())?;
+        let reader = StreamReader::try_new(rest, None).map_err(arrow)?;
         let mut batches = Vec::new();
         for b in reader {
-            batches.push(b.map_err(|e| e.to_string())?);
+            batches.push(b.map_err(arrow)?);
         }
         let batch = match batches.len() {
             1 => batches.remove(0),
-            n => return Err(format!("a record with {n} batches (expected 1)")),
+            n => return Err(RecordError::Batches(n)),
         };
         Ok(Record { source, key, batch })
     }
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) -> Result<(), String> {
+fn put_str(out: &mut Vec<u8>, s: &str) -> Result<(), RecordError> {
     let n = u16::try_from(s.len())
         .ok()
         .filter(|&n| n != NO_KEY)
-        .ok_or_else(|| format!("a name of {} bytes is too long to log", s.len()))?;
+        .ok_or(RecordError::NameTooLong(s.len()))?;
     out.extend_from_slice(&n.to_le_bytes());
     out.extend_from_slice(s.as_bytes());
     Ok(())
 }
 
 /// The string at the start of `bytes` and what follows; `None` for the no-key mark.
-fn take_str(bytes: &[u8]) -> Result<Option<(String, &[u8])>, String> {
-    let len = bytes.get(..2).ok_or("a truncated record")?;
+fn take_str(bytes: &[u8]) -> Result<Option<(String, &[u8])>, RecordError> {
+    let len = bytes.get(..2).ok_or(RecordError::Truncated)?;
     let n = u16::from_le_bytes([len[0], len[1]]);
     if n == NO_KEY {
         return Ok(None);
     }
     let end = 2 + n as usize;
-    let text = bytes.get(2..end).ok_or("a truncated record")?;
-    let text = std::str::from_utf8(text).map_err(|_| "a record name that is not UTF-8")?;
+    let text = bytes.get(2..end).ok_or(RecordError::Truncated)?;
+    let text = std::str::from_utf8(text).map_err(|_| RecordError::NotUtf8)?;
     Ok(Some((text.to_string(), &bytes[end..])))
 }
 

@@ -2,11 +2,12 @@
 //! format, which records the graph and options it belongs to (and refuses others)
 //! and checksums itself.
 
-use featc_runtime::stream::{Options, StreamGraph, StreamRuntime};
+use featc_runtime::snapshot::SnapshotError;
+use featc_runtime::stream::{Options, RestoreError, StreamGraph, StreamRuntime};
 
 /// The runtime's whole state.
-pub fn take(rt: &StreamRuntime) -> Result<Vec<u8>, String> {
-    rt.snapshot().map_err(|e| e.to_string())
+pub fn take(rt: &StreamRuntime) -> Result<Vec<u8>, SnapshotError> {
+    rt.snapshot()
 }
 
 /// A runtime in the state `bytes` recorded.
@@ -14,6 +15,6 @@ pub fn restore(
     graph: StreamGraph,
     options: Options,
     bytes: &[u8],
-) -> Result<StreamRuntime, String> {
-    StreamRuntime::restore(graph, options, bytes).map_err(|e| e.to_string())
+) -> Result<StreamRuntime, RestoreError> {
+    StreamRuntime::restore(graph, options, bytes)
 }

@@ -1,7 +1,7 @@
 //! The consumer thread: reads every declared topic from the positions the state
-//! recorded (manual assignment, no group rebalancing), decodes records in rounds,
-//! and hands each round to the writer, which applies it and records the positions
-//! after it in the same step. A checkpoint therefore holds the state and the
+//! recorded (manual assignment, no group rebalancing), decodes and checks records in
+//! rounds, and hands each round to the writer, which applies it and moves the
+//! positions past it in the same step (the round's `advance`). A checkpoint therefore holds the state and the
 //! positions it is exact for; a restart seeks there and reads the rest again, so
 //! every record counts once whatever the broker's committed offsets say (they are
 //! committed after each round, for monitoring only).
@@ -17,12 +17,33 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::decode::Decoder;
-use super::{KafkaConfig, Round};
-use crate::online::Online;
+use super::progress::KafkaProgress;
+use super::{KafkaConfig, KafkaError};
+use crate::state::{PushCheck, Round};
+use crate::writer::WriterHandle;
+
+/// What the consumer reaches: the writer, the checker and the source's progress.
+pub struct Source<'a> {
+    pub writer: &'a WriterHandle,
+    pub check: &'a Arc<PushCheck>,
+    pub progress: &'a Arc<KafkaProgress>,
+}
 
 /// Why consuming could not start or go on.
-fn failed(what: &str, e: impl std::fmt::Display) -> String {
-    format!("kafka: {what}: {e}")
+fn failed(what: &str, e: impl std::fmt::Display) -> KafkaError {
+    KafkaError::Client {
+        what: what.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// What one round read, before it goes to the writer.
+struct Read {
+    /// (partition, checked batch).
+    batches: Vec<(i32, crate::state::CheckedPush)>,
+    dead: Vec<super::decode::DeadRecord>,
+    /// The next offset of each partition read in the round.
+    positions: BTreeMap<(String, i32), i64>,
 }
 
 /// Runs until `stop` (then `Ok`) or a failure; `applied` holds the next offset of
@@ -30,11 +51,11 @@ fn failed(what: &str, e: impl std::fmt::Display) -> String {
 /// beginning or end, per `config.from_end`), and is kept current round by round, so
 /// a new run after a failure goes on where this one stopped.
 pub fn run(
-    online: &Arc<Online>,
+    source: &Source<'_>,
     config: &KafkaConfig,
     applied: &mut BTreeMap<(String, i32), i64>,
     stop: &AtomicBool,
-) -> Result<(), String> {
+) -> Result<(), KafkaError> {
     let start = applied.clone();
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &config.brokers)
@@ -71,26 +92,43 @@ pub fn run(
     let mut last_seen: HashMap<(String, i32), Instant> = HashMap::new();
     let mut reported_idle: std::collections::HashSet<(String, i32)> = Default::default();
     while !stop.load(Ordering::Acquire) {
-        let mut round = read_round(online, &consumer, config, &source_of);
+        let read = read_round(source.check, &consumer, config, &source_of);
         let now = Instant::now();
-        for (topic, partition) in round.positions.keys() {
+        for (topic, partition) in read.positions.keys() {
             last_seen.insert((topic.clone(), *partition), now);
             reported_idle.remove(&(topic.clone(), *partition));
         }
+        let mut idle = Vec::new();
         for ((topic, partition), seen) in &last_seen {
             let key = (topic.clone(), *partition);
             if now.duration_since(*seen) >= config.idle_timeout && !reported_idle.contains(&key) {
-                if let Some(source) = source_of.get(topic.as_str()) {
-                    round.idle.push((source.to_string(), *partition));
+                if let Some(s) = source_of.get(topic.as_str()) {
+                    idle.push((s.to_string(), *partition));
                 }
                 reported_idle.insert(key);
             }
         }
-        if round.positions.is_empty() && round.idle.is_empty() {
+        if read.positions.is_empty() && idle.is_empty() {
             continue;
         }
-        let positions = round.positions.clone();
-        online.writer.consume_blocking(round)?;
+        let positions = read.positions.clone();
+        let accepted: u64 = read
+            .batches
+            .iter()
+            .map(|(_, b)| b.batch().num_rows() as u64)
+            .sum();
+        let progress = Arc::clone(source.progress);
+        let (dead, moved) = (read.dead, read.positions);
+        let round = Round {
+            batches: read.batches,
+            idle,
+            skipped: dead.len() as u64,
+            advance: Box::new(move || progress.advance(accepted, &dead, moved)),
+        };
+        source
+            .writer
+            .apply_round(round)
+            .map_err(KafkaError::Apply)?;
         applied.extend(positions.iter().map(|(k, v)| (k.clone(), *v)));
         let mut commit = TopicPartitionList::new();
         for ((topic, partition), next) in &positions {
@@ -107,7 +145,7 @@ fn partitions_of(
     consumer: &BaseConsumer,
     topic: &str,
     stop: &AtomicBool,
-) -> Result<Vec<i32>, String> {
+) -> Result<Vec<i32>, KafkaError> {
     let mut warned = false;
     while !stop.load(Ordering::Acquire) {
         let metadata = consumer
@@ -131,13 +169,14 @@ fn partitions_of(
     Ok(Vec::new())
 }
 
-/// Up to `config.max_records` records or `config.max_wait`, decoded per source.
+/// Up to `config.max_records` records or `config.max_wait`, decoded and checked per
+/// source.
 fn read_round(
-    online: &Online,
+    check: &PushCheck,
     consumer: &BaseConsumer,
     config: &KafkaConfig,
     source_of: &HashMap<&str, &str>,
-) -> Round {
+) -> Read {
     let started = Instant::now();
     // One decoder per partition read in the round; a partition's topic name is
     // copied once per round, not per record.
@@ -172,7 +211,7 @@ fn read_round(
             None => {
                 let Some((&topic, entry)) = source_of
                     .get_key_value(topic)
-                    .and_then(|(t, s)| online.catalog.source(s).ok().map(|e| (t, e)))
+                    .and_then(|(t, s)| check.names().source(s).ok().map(|e| (t, e)))
                 else {
                     continue;
                 };
@@ -187,20 +226,18 @@ fn read_round(
     let mut positions = BTreeMap::new();
     for (topic, decoder) in decoders {
         positions.insert((topic.to_string(), decoder.partition), decoder.next_offset);
-        let source = decoder.source_name().to_string();
         let partition = decoder.partition;
-        let (batch, buried) = decoder.finish(&online.checker);
+        let (batch, buried) = decoder.finish(check);
         dead.extend(buried);
         if let Some(b) = batch {
-            batches.push((source, partition, b));
+            batches.push((partition, b));
         }
     }
     for e in errors {
         eprintln!("featc serve: kafka: {e}");
     }
-    Round {
+    Read {
         batches,
-        idle: Vec::new(),
         dead,
         positions,
     }

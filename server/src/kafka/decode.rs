@@ -2,8 +2,8 @@
 //! columns: each record is
 //! one JSON object keyed by column names (the time column as RFC 3339 or integer
 //! microseconds, values as in a push). A record that does not decode, or that the
-//! runtime would refuse (a null key column, an expression that fails on it), is
-//! dead-lettered with its topic, partition and offset; the others are kept.
+//! push check refuses (a null key column, an expression that fails on it), is
+//! dead-lettered with its topic, partition and offset; the others are kept, checked.
 
 use std::sync::Arc;
 
@@ -12,11 +12,13 @@ use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use featc_runtime::ir::DataType;
 use featc_runtime::row::types::arrow_type;
-use featc_runtime::stream::{StreamError, StreamRuntime};
+use featc_runtime::stream::StreamError;
 use serde_json::Value as Json;
 
-use crate::api::values::{to_array, to_value};
-use crate::catalog::SourceEntry;
+use crate::names::SourceEntry;
+use crate::state::{CheckedPush, PushCheck, PushError};
+use crate::wire::json::{to_array, to_value};
+use crate::wire::time::kind_of;
 
 /// Where a record was read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -46,20 +48,36 @@ pub struct DeadRecord {
     pub payload: String,
 }
 
-/// Why the records taken could not go to the runtime as one batch.
+/// Why the records taken could not go to the state as one batch.
 enum Refusal {
     /// Making the batch failed (not expected: every cell was checked when pushed).
     Batch(String),
-    /// The runtime refused it.
-    Row(StreamError),
+    /// The check refused it.
+    Check(PushError),
 }
 
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Refusal::Batch(m) => write!(f, "{m}"),
-            Refusal::Row(e) => write!(f, "{e}"),
+            Refusal::Check(e) => write!(f, "{e}"),
         }
+    }
+}
+
+/// The row the check refused, and why, when it refused one row's data.
+fn refused_row(refusal: &Refusal) -> Option<(usize, String)> {
+    let Refusal::Check(PushError::Refused { error, .. }) = refusal else {
+        return None;
+    };
+    match error.as_ref() {
+        StreamError::Data {
+            row,
+            message,
+            column,
+            ..
+        } => Some((*row, format!("column `{column}`: {message}"))),
+        _ => None,
     }
 }
 
@@ -136,7 +154,7 @@ impl<'a> Decoder<'a> {
         let object = match serde_json::from_slice::<Json>(payload) {
             Ok(Json::Object(o)) => o,
             Ok(other) => {
-                let kind = crate::time::kind_of(&other);
+                let kind = kind_of(&other);
                 return self.bury(
                     offset,
                     payload,
@@ -174,35 +192,27 @@ impl<'a> Decoder<'a> {
         self.payloads.push(payload.to_vec());
     }
 
-    /// The records taken so far as one batch, after the runtime's own check of every
-    /// row (`checker` holds no state): a row it refuses is dead-lettered and the
-    /// batch made again without it. Returns the batch and the records in it.
-    pub fn finish(mut self, checker: &StreamRuntime) -> (Option<RecordBatch>, Vec<DeadRecord>) {
+    /// The records taken so far as one batch, checked as a push is (`check` holds
+    /// no state): a row it refuses is dead-lettered and the batch made again without
+    /// it. Returns the checked batch and the dead records.
+    pub fn finish(mut self, check: &PushCheck) -> (Option<CheckedPush>, Vec<DeadRecord>) {
         loop {
             if self.offsets.is_empty() {
                 return (None, self.dead);
             }
             // Every cell was checked when pushed, so making the batch does not fail.
-            let checked = self.batch().and_then(|b| {
-                checker
-                    .check(&self.source.name, &b)
-                    .map(|_| b)
-                    .map_err(Refusal::Row)
-            });
+            let checked = self
+                .batch()
+                .and_then(|b| check.check(&self.source.name, b).map_err(Refusal::Check));
             match checked {
                 Ok(batch) => return (Some(batch), self.dead),
-                Err(Refusal::Row(StreamError::Data {
-                    row,
-                    message,
-                    column,
-                    ..
-                })) if row < self.offsets.len() => {
-                    self.remove(row, format!("column `{column}`: {message}"));
-                }
-                Err(other) => {
-                    self.bury_all(other.to_string());
-                    return (None, self.dead);
-                }
+                Err(refusal) => match refused_row(&refusal) {
+                    Some((row, reason)) if row < self.offsets.len() => self.remove(row, reason),
+                    _ => {
+                        self.bury_all(refusal.to_string());
+                        return (None, self.dead);
+                    }
+                },
             }
         }
     }
@@ -230,7 +240,7 @@ impl<'a> Decoder<'a> {
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         for (&(name, ty, nullable), cells) in self.columns.iter().zip(&self.cells) {
             let array = to_array(cells, ty)
-                .map_err(|(row, m)| Refusal::Batch(format!("row {row}: {m}")))?;
+                .map_err(|(row, e)| Refusal::Batch(format!("row {row}: {e}")))?;
             fields.push(Field::new(name, arrow_type(ty), nullable));
             arrays.push(array);
         }

@@ -1,33 +1,36 @@
 //! Kafka sources: `featc serve --kafka BROKERS` consumes the topic each source
 //! declares (`topic "NAME" format json`) into the online state, exactly once.
 //!
-//! - `decode`: records into a source's batch; undecodable ones are dead-lettered
-//!   with their topic, partition and offset;
+//! - `decode`: records into a source's batch, checked as a push is; undecodable or
+//!   refused ones are dead-lettered with their topic, partition and offset;
 //! - `consumer`: the consumer thread (manual partition assignment from the positions
-//!   the state recorded).
+//!   the state recorded), handing rounds of records to the writer;
+//! - `progress`: how far the state has read the topics, the source's `Position`.
 //!
 //! Event time: each partition feeds the runtime as a partition of its source
 //! (`StreamRuntime::ingest_partition`), so the source's watermark follows the
 //! slowest partition; one silent for `idle_timeout` is declared idle and stops
 //! holding it back until its next record.
 //!
-//! Exactly once: the writer applies a round of records and records the positions
-//! after it in one step; a checkpoint holds both; after any crash a restart loads the
-//! checkpoint and reads again from its positions. Records are not written to the
-//! server's own log: the topic is the log.
+//! Exactly once: the writer applies a round of records and moves the positions past
+//! it in one step (the round's `advance`); a checkpoint holds both; after any crash a
+//! restart loads the checkpoint and reads again from its positions. Records are not
+//! written to the server's own log: the topic is the log.
+//!
+//! The source gets narrow handles only: the writer's (`WriterHandle`), the checker
+//! (`PushCheck`) and its own progress and counters.
 
 pub mod consumer;
 pub mod decode;
+pub mod progress;
 
-use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use datafusion::arrow::record_batch::RecordBatch;
-
-use crate::online::Online;
-use decode::DeadRecord;
+use crate::state::{PushCheck, PushError};
+use crate::writer::WriterHandle;
+pub use progress::{KafkaCounters, KafkaProgress, KafkaState, DEAD_KEPT, KIND};
 
 /// A source read from a topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,50 +72,25 @@ impl KafkaConfig {
     }
 }
 
-/// One round of consumed records, for the writer.
-pub struct Round {
-    /// (source, partition, records).
-    pub batches: Vec<(String, i32, RecordBatch)>,
-    /// (source, partition) of partitions silent for longer than the idle timeout
-    /// since their last record: they stop holding their source's watermark back.
-    pub idle: Vec<(String, i32)>,
-    pub dead: Vec<DeadRecord>,
-    /// The next offset of each partition read in the round.
-    pub positions: BTreeMap<(String, i32), i64>,
+/// Why consuming could not start or go on (then it starts again, see `Consuming`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum KafkaError {
+    /// The client failed: what it was doing, and librdkafka's reason.
+    Client { what: String, message: String },
+    /// The writer refused a round or stopped.
+    Apply(PushError),
 }
 
-/// How many dead records a server keeps to show (all are counted).
-pub const DEAD_KEPT: usize = 1_000;
-
-/// Appends `dead` to `kept`, dropping the oldest beyond `DEAD_KEPT`.
-pub fn keep_dead(kept: &mut VecDeque<DeadRecord>, dead: &[DeadRecord]) {
-    kept.extend(dead.iter().cloned());
-    let excess = kept.len().saturating_sub(DEAD_KEPT);
-    kept.drain(..excess);
-}
-
-/// What a checkpoint records of the topics: where to read next, the counts, and the
-/// latest dead records. Assembled when a checkpoint is written from where each piece
-/// lives while serving (the writer's positions, the counters in `ServerStats`, the
-/// dead records in `Online::kafka_dead`), and handed back to them on a restart.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct KafkaState {
-    /// (topic, partition, next offset).
-    pub positions: Vec<(String, i32, i64)>,
-    pub records: u64,
-    pub dead_total: u64,
-    /// The latest `DEAD_KEPT` dead records, oldest first.
-    pub dead: VecDeque<DeadRecord>,
-}
-
-impl KafkaState {
-    pub fn positions(&self) -> BTreeMap<(String, i32), i64> {
-        self.positions
-            .iter()
-            .map(|(t, p, o)| ((t.clone(), *p), *o))
-            .collect()
+impl std::fmt::Display for KafkaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KafkaError::Client { what, message } => write!(f, "kafka: {what}: {message}"),
+            KafkaError::Apply(e) => write!(f, "{e}"),
+        }
     }
 }
+
+impl std::error::Error for KafkaError {}
 
 /// A running consumer.
 pub struct Consuming {
@@ -121,11 +99,13 @@ pub struct Consuming {
 }
 
 impl Consuming {
-    /// Starts consuming `config`'s topics from `start` (see `consumer::run`).
+    /// Starts consuming `config`'s topics from where `progress` says the state has
+    /// read them, into the state through `writer` (see `consumer::run`).
     pub fn start(
-        online: Arc<Online>,
+        writer: WriterHandle,
+        check: Arc<PushCheck>,
+        progress: Arc<KafkaProgress>,
         config: KafkaConfig,
-        start: BTreeMap<(String, i32), i64>,
     ) -> std::io::Result<Consuming> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
@@ -135,9 +115,14 @@ impl Consuming {
                 // A failure (the broker unreachable, a topic deleted) is reported and
                 // counted, and consuming starts again a second later from where the
                 // state is: it never stops silently.
-                let mut applied = start;
-                while let Err(e) = consumer::run(&online, &config, &mut applied, &flag) {
-                    online.stats.kafka_errors.fetch_add(1, Ordering::Relaxed);
+                let mut applied = progress.positions();
+                let source = consumer::Source {
+                    writer: &writer,
+                    check: &check,
+                    progress: &progress,
+                };
+                while let Err(e) = consumer::run(&source, &config, &mut applied, &flag) {
+                    progress.counters.errors.fetch_add(1, Ordering::Relaxed);
                     eprintln!("featc serve: {e}; retrying in 1 s");
                     for _ in 0..10 {
                         if flag.load(Ordering::Acquire) {

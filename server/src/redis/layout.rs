@@ -9,7 +9,7 @@ use featc_runtime::stream::graph::{AggregateOp, OutputFeature};
 use featc_runtime::stream::{FeatureVector, Status, StreamGraph};
 use featc_runtime::value::Value;
 
-use crate::time::format_time;
+use crate::wire::time::format_time;
 
 /// The field holding the time a hash's values are as of.
 pub const AS_OF_FIELD: &str = "_as_of";

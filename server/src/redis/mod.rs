@@ -1,8 +1,8 @@
 //! Redis as an online store (docs/online-store.md): `layout` (how a feature vector is
 //! spelled as a hash), `store` (the connection and the pipelined, transactional
 //! writes), `vectors` (state to hashes), `materialize` (every entity as of one time),
-//! `sink` (kept current while serving) and `sender` (the sink's Redis writes, on their
-//! own thread).
+//! `sink` (kept current while serving, from the state's read side and the writer's
+//! applied batches) and `sender` (the sink's Redis writes, on their own thread).
 
 pub mod layout;
 pub mod materialize;
@@ -13,5 +13,5 @@ pub mod vectors;
 
 pub use layout::{HashPlan, DEFAULT_PREFIX};
 pub use materialize::materialize;
-pub use sink::{SinkHandle, Sinking};
-pub use store::{RedisStore, RedisTarget, Written};
+pub use sink::{SinkCounters, SinkHandle, Sinking};
+pub use store::{RedisError, RedisStore, RedisTarget, Written};

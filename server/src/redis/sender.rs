@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::layout::HashWrite;
+use super::sink::SinkCounters;
 use super::store::RedisStore;
-use crate::online::Online;
 
 /// Hashes to write, the sink's slots they belong to, and when the oldest change they
 /// carry happened (for the lag metric).
@@ -39,14 +39,14 @@ pub struct HashSender {
 }
 
 impl HashSender {
-    pub fn start(store: RedisStore, online: Arc<Online>) -> std::io::Result<HashSender> {
+    pub fn start(store: RedisStore, counters: Arc<SinkCounters>) -> std::io::Result<HashSender> {
         let (jobs, inbox) = std::sync::mpsc::sync_channel(1);
         let (report, outcomes) = std::sync::mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("featc-redis-write".into())
-            .spawn(move || write_jobs(store, online, inbox, report, stopping))?;
+            .spawn(move || write_jobs(store, &counters, inbox, report, stopping))?;
         Ok(HashSender {
             jobs: Some(jobs),
             outcomes,
@@ -80,24 +80,23 @@ impl HashSender {
 
 fn write_jobs(
     mut store: RedisStore,
-    online: Arc<Online>,
+    counters: &SinkCounters,
     inbox: Receiver<Job>,
     report: Sender<Outcome>,
     stop: Arc<AtomicBool>,
 ) {
-    let stats = &online.stats;
     for job in inbox {
         match store.write(&job.hashes) {
             Ok(done) => {
-                stats.redis_written.fetch_add(done.written, Relaxed);
-                stats.redis_deleted.fetch_add(done.deleted, Relaxed);
+                counters.written.fetch_add(done.written, Relaxed);
+                counters.deleted.fetch_add(done.deleted, Relaxed);
                 if let Some(first) = job.first_change {
                     let lag = u64::try_from(first.elapsed().as_micros()).unwrap_or(u64::MAX);
-                    stats.redis_lag_us.store(lag, Relaxed);
+                    counters.lag_us.store(lag, Relaxed);
                 }
             }
             Err(e) => {
-                stats.redis_errors.fetch_add(1, Relaxed);
+                counters.errors.fetch_add(1, Relaxed);
                 let _ = report.send(Outcome::Failed(job.slots));
                 let mut backoff = Duration::from_millis(50);
                 eprintln!("featc serve: redis sink: {e} (retrying in {backoff:?})");
@@ -119,7 +118,7 @@ fn write_jobs(
                         store = again;
                         break;
                     }
-                    stats.redis_errors.fetch_add(1, Relaxed);
+                    counters.errors.fetch_add(1, Relaxed);
                 }
             }
         }

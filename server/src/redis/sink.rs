@@ -1,6 +1,7 @@
 //! `featc serve --sink redis://`: keeps every hash of the online store equal to what
 //! a read of the state at the server's "now" answers. Its thread re-reads an entity
-//! when events for it are applied (the writer says which batches it applied) and at
+//! when events for it are applied (the writer tells its `Watcher`s which batches it
+//! applied; the sink's handle is one) and at
 //! the next time its values change without events (`StreamRuntime::next_change`: a
 //! window edge, a ttl running out), then writes the hashes to Redis.
 //!
@@ -12,7 +13,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,18 +22,30 @@ use datafusion::arrow::array::Array;
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::ir::DataType;
 use featc_runtime::row::{conform, Cells};
-use featc_runtime::stream::{FeatureVector, StreamGraph, StreamRuntime};
+use featc_runtime::stream::{FeatureVector, StreamGraph};
 use featc_runtime::value::{Value, ValueKey};
 
 use super::layout::{HashPlan, HashWrite};
 use super::sender::{HashSender, Job, Outcome};
-use super::store::{RedisStore, RedisTarget, HASHES_PER_ROUND_TRIP};
+use super::store::{RedisError, RedisStore, RedisTarget, HASHES_PER_ROUND_TRIP};
 use super::vectors::read_vector;
 use crate::config::Clock;
-use crate::online::Online;
-use crate::time::now_us;
+use crate::state::{OnlineState, Reading};
+use crate::wire::time::now_us;
+use crate::writer::Watcher;
 
-/// How the writer tells the sink what it applied.
+/// The sink's counters for `/metrics`: hashes written, keys deleted (every value
+/// null), failed writes (retried), and the latest flush's delay from the first change
+/// it carried (an applied push or round, or a window edge) to Redis's answer.
+#[derive(Debug, Default)]
+pub struct SinkCounters {
+    pub written: AtomicU64,
+    pub deleted: AtomicU64,
+    pub errors: AtomicU64,
+    pub lag_us: AtomicU64,
+}
+
+/// How the writer tells the sink what it applied (the sink's `Watcher`).
 #[derive(Clone)]
 pub struct SinkHandle {
     tx: Sender<SinkMessage>,
@@ -45,10 +58,12 @@ enum SinkMessage {
     Stop,
 }
 
-impl SinkHandle {
+impl Watcher for SinkHandle {
     /// Says the state now holds these batches (never blocks).
-    pub fn applied(&self, batches: Vec<(String, RecordBatch)>) {
-        let _ = self.tx.send(SinkMessage::Applied(batches, Instant::now()));
+    fn applied(&self, batches: &[(String, RecordBatch)]) {
+        let _ = self
+            .tx
+            .send(SinkMessage::Applied(batches.to_vec(), Instant::now()));
     }
 }
 
@@ -59,22 +74,30 @@ pub struct Sinking {
 }
 
 impl Sinking {
-    /// Connects to Redis and starts the sink's thread; the returned handle goes to
-    /// the writer. Fails when Redis cannot be reached now.
+    /// Connects to Redis and starts the sink's thread, reading `state` (the read side
+    /// only) and counting into `counters`; the returned handle goes to the writer.
+    /// Fails when Redis cannot be reached now.
     pub fn start(
-        online: Arc<Online>,
-        graph: &StreamGraph,
+        state: Arc<OnlineState>,
         target: RedisTarget,
-    ) -> Result<Sinking, String> {
+        counters: Arc<SinkCounters>,
+    ) -> Result<Sinking, RedisError> {
         let store = RedisStore::connect(&target)?;
         let (tx, rx) = std::sync::mpsc::channel();
-        let sender = HashSender::start(store, Arc::clone(&online))
-            .map_err(|e| format!("cannot start the Redis writer thread: {e}"))?;
-        let sink = Sink::new(online, graph, sender, target.prefix.clone());
+        let sender =
+            HashSender::start(store, Arc::clone(&counters)).map_err(|e| RedisError::Thread {
+                what: "writer",
+                message: e.to_string(),
+            })?;
+        let graph = state.graph().clone();
+        let sink = Sink::new(state, counters, &graph, sender, target.prefix.clone());
         let thread = std::thread::Builder::new()
             .name("featc-redis-sink".into())
             .spawn(move || sink.run(rx))
-            .map_err(|e| format!("cannot start the Redis sink thread: {e}"))?;
+            .map_err(|e| RedisError::Thread {
+                what: "sink",
+                message: e.to_string(),
+            })?;
         Ok(Sinking {
             handle: SinkHandle { tx },
             thread: Some(thread),
@@ -111,7 +134,8 @@ struct Slot {
 }
 
 struct Sink {
-    online: Arc<Online>,
+    state: Arc<OnlineState>,
+    counters: Arc<SinkCounters>,
     /// Writes the encoded hashes on its own thread.
     sender: HashSender,
     /// The key prefix.
@@ -132,7 +156,13 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(online: Arc<Online>, graph: &StreamGraph, sender: HashSender, prefix: String) -> Sink {
+    fn new(
+        state: Arc<OnlineState>,
+        counters: Arc<SinkCounters>,
+        graph: &StreamGraph,
+        sender: HashSender,
+        prefix: String,
+    ) -> Sink {
         let plans = HashPlan::all(graph);
         let mut entities: Vec<String> = Vec::new();
         let mut plans_of: Vec<Vec<usize>> = Vec::new();
@@ -166,7 +196,8 @@ impl Sink {
             }
         }
         Sink {
-            online,
+            state,
+            counters,
             sender,
             prefix,
             plans,
@@ -183,7 +214,7 @@ impl Sink {
 
     fn run(mut self, rx: Receiver<SinkMessage>) {
         // Everything the state knows, first.
-        let known: Vec<(usize, Vec<Vec<Value>>)> = self.online.state.read(|rt| {
+        let known: Vec<(usize, Vec<Vec<Value>>)> = self.state.read(|rt| {
             (0..self.entities.len())
                 .map(|e| (e, rt.entity_keys(&self.entities[e])))
                 .collect()
@@ -217,7 +248,7 @@ impl Sink {
             match self.flush() {
                 Ok(()) => backoff = Duration::from_millis(50),
                 Err(e) => {
-                    self.online.stats.redis_errors.fetch_add(1, Relaxed);
+                    self.counters.errors.fetch_add(1, Relaxed);
                     eprintln!("featc serve: redis sink: {e} (retrying in {backoff:?})");
                     if !stopping {
                         std::thread::sleep(backoff);
@@ -254,7 +285,7 @@ impl Sink {
     /// event clock only moves when events arrive, which wakes the sink anyway).
     fn until_next_due(&self) -> Duration {
         const MAX_SLEEP: Duration = Duration::from_millis(200);
-        if self.online.config.clock != Clock::Wall {
+        if self.state.clock() != Clock::Wall {
             return MAX_SLEEP;
         }
         match self.schedule.peek() {
@@ -355,10 +386,10 @@ impl Sink {
         const SLOTS_PER_LOCK: usize = 64;
         // Due changes under the wall clock are known without the state; under the
         // event clock "now" is read with the state below.
-        if self.online.config.clock == Clock::Wall {
+        if self.state.clock() == Clock::Wall {
             self.take_due(now_us());
         } else {
-            let now = self.online.state.read(|rt| self.online.now(rt));
+            let now = self.state.read(|rt| self.state.now(rt));
             self.take_due(now);
         }
         while !self.pending.is_empty() {
@@ -371,12 +402,12 @@ impl Sink {
             let mut next: Vec<Option<i64>> = Vec::with_capacity(n);
             let mut now = i64::MIN;
             for part in batch.chunks(SLOTS_PER_LOCK) {
-                let (online, slots, plans_of, entities) =
-                    (&self.online, &self.slots, &self.plans_of, &self.entities);
-                let read = online.state.read(|rt| {
+                let (state, slots, plans_of, entities) =
+                    (&self.state, &self.slots, &self.plans_of, &self.entities);
+                let read = state.read(|rt| {
                     read_slots(
                         rt,
-                        online,
+                        state,
                         part,
                         slots,
                         plans_of,
@@ -417,7 +448,7 @@ impl Sink {
                 }
             }
             // A long flush: changes that came due meanwhile go in this one.
-            if self.online.config.clock == Clock::Wall {
+            if self.state.clock() == Clock::Wall {
                 self.take_due(now.max(now_us()));
             }
         }
@@ -450,8 +481,8 @@ impl Sink {
 /// vector), and each slot's next change after it.
 #[allow(clippy::too_many_arguments)]
 fn read_slots(
-    rt: &mut StreamRuntime,
-    online: &Online,
+    rt: &mut Reading<'_>,
+    state: &OnlineState,
     batch: &[u32],
     slots: &[Slot],
     plans_of: &[Vec<usize>],
@@ -459,7 +490,7 @@ fn read_slots(
     plans: &[HashPlan],
     out: &mut Vec<(usize, u32, FeatureVector)>,
 ) -> Result<(i64, Vec<Option<i64>>), featc_runtime::stream::StreamError> {
-    let now = online.now(rt);
+    let now = state.now(rt);
     let mut next = Vec::with_capacity(batch.len());
     for &slot in batch {
         let Some(s) = slots.get(slot as usize) else {

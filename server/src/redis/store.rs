@@ -4,7 +4,51 @@
 
 use std::time::Duration;
 
+use featc_runtime::stream::StreamError;
+
 use super::layout::{Expiry, HashWrite};
+
+/// Why Redis could not be used (or, filling it, the state could not be read).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RedisError {
+    /// The address is not a `redis://` (or `unix://`) one.
+    NotAnAddress(String),
+    /// The client refused the address (the address, its reason).
+    Address { url: String, message: String },
+    /// Redis failed or did not answer (the address, the client's reason).
+    Redis { url: String, message: String },
+    /// Reading the state for the hashes failed.
+    Read(StreamError),
+    /// A thread of the sink could not be started (which one, the system's reason).
+    Thread { what: &'static str, message: String },
+}
+
+impl std::fmt::Display for RedisError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RedisError::NotAnAddress(url) => write!(
+                f,
+                "`{url}` is not a Redis address: give redis://HOST:PORT[/DB]"
+            ),
+            RedisError::Address { url, message } => write!(f, "`{url}`: {message}"),
+            RedisError::Redis { url, message } => write!(f, "Redis at {url}: {message}"),
+            RedisError::Read(e) => write!(f, "{e}"),
+            RedisError::Thread { what, message } => {
+                write!(f, "cannot start the Redis {what} thread: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RedisError {}
+
+/// Redis's failure at `url`.
+fn failed(url: &str, e: redis::RedisError) -> RedisError {
+    RedisError::Redis {
+        url: url.to_string(),
+        message: e.to_string(),
+    }
+}
 
 /// Where the hashes go: a `redis://HOST:PORT[/DB]` address and a key prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,13 +59,14 @@ pub struct RedisTarget {
 
 impl RedisTarget {
     /// Checks the address's shape (the connection is made by `RedisStore::connect`).
-    pub fn new(url: &str, prefix: &str) -> Result<RedisTarget, String> {
+    pub fn new(url: &str, prefix: &str) -> Result<RedisTarget, RedisError> {
         if !(url.starts_with("redis://") || url.starts_with("unix://")) {
-            return Err(format!(
-                "`{url}` is not a Redis address: give redis://HOST:PORT[/DB]"
-            ));
+            return Err(RedisError::NotAnAddress(url.to_string()));
         }
-        redis::Client::open(url).map_err(|e| format!("`{url}`: {e}"))?;
+        redis::Client::open(url).map_err(|e| RedisError::Address {
+            url: url.to_string(),
+            message: e.to_string(),
+        })?;
         Ok(RedisTarget {
             url: url.to_string(),
             prefix: prefix.to_string(),
@@ -53,8 +98,8 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
-    pub fn connect(target: &RedisTarget) -> Result<RedisStore, String> {
-        let fail = |e: redis::RedisError| format!("Redis at {}: {e}", target.url);
+    pub fn connect(target: &RedisTarget) -> Result<RedisStore, RedisError> {
+        let fail = |e| failed(&target.url, e);
         let client = redis::Client::open(target.url.as_str()).map_err(fail)?;
         let connection = client
             .get_connection_with_timeout(Duration::from_secs(5))
@@ -98,7 +143,7 @@ impl RedisStore {
     /// expires. Returns once Redis has applied every one, with how many hashes were
     /// written and how many keys deleted; on an error, the hashes of the failed
     /// transaction and after it may not be written (writing them again is harmless).
-    pub fn write(&mut self, hashes: &[(String, HashWrite)]) -> Result<Written, String> {
+    pub fn write(&mut self, hashes: &[(String, HashWrite)]) -> Result<Written, RedisError> {
         let mut done = Written::default();
         for chunk in hashes.chunks(HASHES_PER_ROUND_TRIP) {
             let mut pipe = redis::pipe();
@@ -120,7 +165,7 @@ impl RedisStore {
                 }
             }
             pipe.query::<()>(&mut self.connection)
-                .map_err(|e| format!("Redis at {}: {e}", self.target.url))?;
+                .map_err(|e| failed(&self.target.url, e))?;
         }
         Ok(done)
     }

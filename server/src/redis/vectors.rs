@@ -1,14 +1,15 @@
 //! Feature vectors read from the runtime for the hashes the layout writes: the one
 //! place both `materialize` and the live sink read the state for Redis.
 
-use featc_runtime::stream::{FeatureVector, Keys, Read, Selection, StreamError, StreamRuntime};
+use featc_runtime::stream::{FeatureVector, Keys, Read, Selection, StreamError};
 use featc_runtime::value::Value;
 
 use super::layout::{HashPlan, HashWrite};
+use crate::state::Reading;
 
 /// The vector of `plan`'s features for `key` (a key of `plan.entity`) at `at`.
 pub fn read_vector(
-    rt: &mut StreamRuntime,
+    rt: &mut Reading<'_>,
     plan: &HashPlan,
     key: &[Value],
     at: i64,
@@ -23,7 +24,7 @@ pub fn read_vector(
 
 /// The hash of `plan` for each of `keys`, read at `at`.
 pub fn read_hashes(
-    rt: &mut StreamRuntime,
+    rt: &mut Reading<'_>,
     plan: &HashPlan,
     prefix: &str,
     keys: &[Vec<Value>],

@@ -1,5 +1,6 @@
-//! The served log's writer (`featc serve --log-served DIR`, docs/stats.md): a thread
-//! that receives answered vectors from `served::Served` and appends them to Parquet
+//! The served log's writer (`featc serve --log-served DIR`, docs/stats.md; the
+//! embedded store's `log_served`): a thread that receives answered vectors from
+//! `served::Served` and appends them to Parquet
 //! files in DIR, one row per vector: `read_time`, the entity key columns, then per
 //! feature its value and `<feature>__status`. A file is written as
 //! `.served-….parquet.partial` and renamed to `served-<µs since the epoch, 20
@@ -25,13 +26,36 @@ use featc_runtime::row::ValuesBuilder;
 use featc_runtime::stats::FEATURES_KEY;
 use featc_runtime::value::Value;
 
-use crate::online::Online;
-use crate::served::{LogLayout, ServedRow, CHANNEL_READS};
+use super::{LogLayout, Served, ServedRow, CHANNEL_READS};
 
 /// Rows per row group at most.
 const ROW_GROUP: usize = 8192;
 /// Rows waiting this long without a new read are written out.
 const IDLE: Duration = Duration::from_secs(1);
+
+/// Why the served log could not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServedLogError {
+    /// The folder could not be created (the folder, the system's reason).
+    Folder { dir: PathBuf, message: String },
+    /// The writer's thread could not be started (the system's reason).
+    Thread(String),
+}
+
+impl std::fmt::Display for ServedLogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServedLogError::Folder { dir, message } => write!(
+                f,
+                "--log-served: cannot create `{}`: {message}",
+                dir.display()
+            ),
+            ServedLogError::Thread(m) => write!(f, "--log-served: cannot start the writer: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ServedLogError {}
 
 /// The running writer; `finish` (after `Served::detach`) waits for its last file.
 #[derive(Debug)]
@@ -40,11 +64,17 @@ pub struct ServedLog {
 }
 
 impl ServedLog {
-    /// Creates DIR if needed and starts the writer, attached to `online.served`.
-    pub fn start(online: &Arc<Online>, dir: &Path, rotate: u64) -> Result<ServedLog, String> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("--log-served: cannot create `{}`: {e}", dir.display()))?;
-        let layout = LogLayout::of(&online.catalog);
+    /// Creates DIR if needed and starts the writer, attached to `served`.
+    pub fn start(
+        served: &Arc<Served>,
+        dir: &Path,
+        rotate: u64,
+    ) -> Result<ServedLog, ServedLogError> {
+        std::fs::create_dir_all(dir).map_err(|e| ServedLogError::Folder {
+            dir: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let layout = served.layout().clone();
         let (sender, receiver) = sync_channel(CHANNEL_READS);
         let mut writer = Writer {
             dir: dir.to_path_buf(),
@@ -55,12 +85,12 @@ impl ServedLog {
             file: None,
             sequence: 0,
         };
-        let shared = Arc::clone(online);
+        let shared = Arc::clone(served);
         let thread = std::thread::Builder::new()
             .name("featc-served-log".to_string())
             .spawn(move || writer.run(&receiver, &shared))
-            .map_err(|e| format!("--log-served: cannot start the writer: {e}"))?;
-        online.served.attach(sender, layout);
+            .map_err(|e| ServedLogError::Thread(e.to_string()))?;
+        served.attach(sender);
         Ok(ServedLog { thread })
     }
 
@@ -110,20 +140,20 @@ struct Writer {
 }
 
 impl Writer {
-    fn run(&mut self, receiver: &Receiver<Vec<ServedRow>>, online: &Online) {
+    fn run(&mut self, receiver: &Receiver<Vec<ServedRow>>, served: &Served) {
         loop {
             match receiver.recv_timeout(IDLE) {
                 Ok(rows) => {
                     self.pending.extend(rows);
                     if self.pending.len() >= ROW_GROUP {
-                        self.flush(online);
+                        self.flush(served);
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => self.flush(online),
+                Err(RecvTimeoutError::Timeout) => self.flush(served),
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
-        self.flush(online);
+        self.flush(served);
         if let Err(e) = self.close() {
             eprintln!("featc: served log: {e}");
         }
@@ -131,7 +161,7 @@ impl Writer {
 
     /// Writes the pending rows as a row group, rotating after it when the file is
     /// big enough; a failure is counted and reported, and the rows are lost.
-    fn flush(&mut self, online: &Online) {
+    fn flush(&mut self, served: &Served) {
         if self.pending.is_empty() {
             return;
         }
@@ -139,10 +169,10 @@ impl Writer {
         let n = rows.len() as u64;
         match self.write(&rows) {
             Ok(()) => {
-                online.served.logged.fetch_add(n, Relaxed);
+                served.logged.fetch_add(n, Relaxed);
             }
             Err(e) => {
-                online.served.log_errors.fetch_add(n, Relaxed);
+                served.log_errors.fetch_add(n, Relaxed);
                 eprintln!("featc: served log: {e}");
             }
         }

@@ -1,5 +1,5 @@
-//! Cells between JSON and featc's types: a request's key or pushed value checked
-//! against its declared type, a feature value written back. Integers are exact
+//! Cells between JSON and featc's types: a request's key or pushed value (or a Kafka
+//! record's) checked against its declared type, a feature value written back. Integers are exact
 //! (int64 never passes through a float), floats are written in their shortest form
 //! that reads back to the same bits, and the non-finite floats JSON cannot spell are
 //! the strings `NaN`, `Infinity` and `-Infinity` both ways.
@@ -15,17 +15,54 @@ use featc_runtime::row::types::UTC;
 use featc_runtime::value::Value;
 use serde_json::Value as Json;
 
-use crate::time::{format_time, kind_of, parse_time};
+use super::time::{format_time, kind_of, parse_time, TimeError};
+
+/// Why a JSON cell is not a value of its column's type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CellError {
+    /// A value of another kind (the type's name, `kind_of`'s name for the value).
+    Kind {
+        expected: &'static str,
+        found: &'static str,
+    },
+    /// An integer beyond int64 (as written).
+    TooLarge(String),
+    /// A number that is not an integer, for an int64 (as written).
+    NotAnInteger(String),
+    /// A string other than `NaN`, `Infinity` and `-Infinity`, for a float64.
+    NotAFloat(String),
+    Time(TimeError),
+    /// A type no column has (lists are feature values only).
+    NotAColumnType(&'static str),
+}
+
+impl std::fmt::Display for CellError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CellError::Kind { expected, found } => write!(f, "expected {expected}, found {found}"),
+            CellError::TooLarge(n) => write!(f, "{n} does not fit in int64"),
+            CellError::NotAnInteger(n) => write!(f, "expected int64, found the number {n}"),
+            CellError::NotAFloat(s) => write!(f, "expected float64, found the string {s:?}"),
+            CellError::Time(e) => write!(f, "{e}"),
+            CellError::NotAColumnType(ty) => write!(f, "{ty} is not a column type"),
+        }
+    }
+}
+
+impl std::error::Error for CellError {}
 
 /// One JSON cell as a value of `ty` (`Value::Null` for JSON null), or why not.
-pub fn to_value(json: &Json, ty: DataType) -> Result<Value, String> {
-    let wrong = || format!("expected {}, found {}", ty.name(), kind_of(json));
+pub fn to_value(json: &Json, ty: DataType) -> Result<Value, CellError> {
+    let wrong = || CellError::Kind {
+        expected: ty.name(),
+        found: kind_of(json),
+    };
     Ok(match (ty, json) {
         (_, Json::Null) => Value::Null,
         (DataType::Int64, Json::Number(n)) => {
             Value::Int64(n.as_i64().ok_or_else(|| match n.as_u64() {
-                Some(_) => format!("{n} does not fit in int64"),
-                None => format!("expected int64, found the number {n}"),
+                Some(_) => CellError::TooLarge(n.to_string()),
+                None => CellError::NotAnInteger(n.to_string()),
             })?)
         }
         (DataType::Float64, Json::Number(n)) => Value::Float64(n.as_f64().ok_or_else(wrong)?),
@@ -33,12 +70,12 @@ pub fn to_value(json: &Json, ty: DataType) -> Result<Value, String> {
             "NaN" => f64::NAN,
             "Infinity" => f64::INFINITY,
             "-Infinity" => f64::NEG_INFINITY,
-            _ => return Err(format!("expected float64, found the string {s:?}")),
+            _ => return Err(CellError::NotAFloat(s.clone())),
         }),
         (DataType::String, Json::String(s)) => Value::String(Arc::from(s.as_str())),
         (DataType::Bool, Json::Bool(b)) => Value::Bool(*b),
         (DataType::Timestamp, j @ (Json::String(_) | Json::Number(_))) => {
-            Value::Timestamp(parse_time(j)?)
+            Value::Timestamp(parse_time(j).map_err(CellError::Time)?)
         }
         _ => return Err(wrong()),
     })
@@ -82,7 +119,7 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
 }
 
 /// A JSON column of cells as an Arrow array of `ty`; the error gives the row.
-pub fn to_array(cells: &[Json], ty: DataType) -> Result<ArrayRef, (usize, String)> {
+pub fn to_array(cells: &[Json], ty: DataType) -> Result<ArrayRef, (usize, CellError)> {
     macro_rules! build {
         ($builder:expr, $variant:ident) => {{
             let mut b = $builder;
@@ -97,7 +134,7 @@ pub fn to_array(cells: &[Json], ty: DataType) -> Result<ArrayRef, (usize, String
     }
     Ok(match ty {
         // Lists are feature values only: no source column has a list type.
-        DataType::List(_) => return Err((0, format!("{} is not a column type", ty.name()))),
+        DataType::List(_) => return Err((0, CellError::NotAColumnType(ty.name()))),
         DataType::Int64 => build!(Int64Builder::with_capacity(cells.len()), Int64),
         DataType::Float64 => build!(Float64Builder::with_capacity(cells.len()), Float64),
         DataType::Bool => build!(BooleanBuilder::with_capacity(cells.len()), Bool),
@@ -131,6 +168,7 @@ mod tests {
         }
         assert!(to_value(&json!(u64::MAX), DataType::Int64)
             .unwrap_err()
+            .to_string()
             .contains("int64"));
         assert!(to_value(&json!(1.5), DataType::Int64).is_err());
         assert!(to_value(&json!("1"), DataType::Int64).is_err());
@@ -227,8 +265,9 @@ mod tests {
     #[test]
     fn a_bad_cell_names_its_row() {
         let cells = [json!(1), json!(null), json!("x")];
+        let (row, error) = to_array(&cells, DataType::Int64).unwrap_err();
         assert_eq!(
-            to_array(&cells, DataType::Int64).unwrap_err(),
+            (row, error.to_string()),
             (2, "expected int64, found a string".to_string())
         );
         assert_eq!(to_array(&cells[..2], DataType::Int64).unwrap().len(), 2);

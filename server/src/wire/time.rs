@@ -4,24 +4,52 @@
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 
-/// Microseconds since the Unix epoch, UTC, of a JSON time; the error says what was
-/// expected.
-pub fn parse_time(value: &serde_json::Value) -> Result<i64, String> {
+/// Why a value is not a time; each says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeError {
+    /// A JSON number that is not an integer (as written).
+    NotMicroseconds(String),
+    /// A JSON value of another kind (`kind_of`'s name for it).
+    Kind(&'static str),
+    /// Text in none of the accepted spellings (as written).
+    Text(String),
+}
+
+impl std::fmt::Display for TimeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TimeError::NotMicroseconds(n) => write!(
+                f,
+                "`{n}` is not a time: give integer microseconds since 1970-01-01T00:00:00Z or an RFC 3339 string"
+            ),
+            TimeError::Kind(kind) => write!(
+                f,
+                "{kind} is not a time: give an RFC 3339 string or integer microseconds"
+            ),
+            TimeError::Text(text) => write!(
+                f,
+                "`{text}` is not a time: expected RFC 3339 (e.g. 2024-03-01T12:00:00Z) or microseconds"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TimeError {}
+
+/// Microseconds since the Unix epoch, UTC, of a JSON time.
+pub fn parse_time(value: &serde_json::Value) -> Result<i64, TimeError> {
     match value {
-        serde_json::Value::Number(n) => n.as_i64().ok_or_else(|| {
-            format!("`{n}` is not a time: give integer microseconds since 1970-01-01T00:00:00Z or an RFC 3339 string")
-        }),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| TimeError::NotMicroseconds(n.to_string())),
         serde_json::Value::String(s) => parse_time_text(s),
-        other => Err(format!(
-            "{} is not a time: give an RFC 3339 string or integer microseconds",
-            kind_of(other)
-        )),
+        other => Err(TimeError::Kind(kind_of(other))),
     }
 }
 
 /// A time written as text: RFC 3339 (any offset), or a date and time without an
 /// offset (`T` or a space between them), read as UTC, or a date alone (its midnight).
-pub fn parse_time_text(text: &str) -> Result<i64, String> {
+pub fn parse_time_text(text: &str) -> Result<i64, TimeError> {
     let t = text.trim();
     let parsed = DateTime::parse_from_rfc3339(t)
         .map(|d| d.with_timezone(&Utc))
@@ -37,9 +65,7 @@ pub fn parse_time_text(text: &str) -> Result<i64, String> {
                 .map(|n| n.and_utc())
                 .ok_or(())
         })
-        .map_err(|_| {
-            format!("`{text}` is not a time: expected RFC 3339 (e.g. 2024-03-01T12:00:00Z) or microseconds")
-        })?;
+        .map_err(|_| TimeError::Text(text.to_string()))?;
     Ok(parsed.timestamp_micros())
 }
 
@@ -101,9 +127,13 @@ mod tests {
     #[test]
     fn non_times_are_refused_with_a_reason() {
         assert!(parse_time(&json!(1.5)).is_err());
-        assert!(parse_time(&json!(true)).unwrap_err().contains("a boolean"));
+        assert!(parse_time(&json!(true))
+            .unwrap_err()
+            .to_string()
+            .contains("a boolean"));
         assert!(parse_time(&json!("yesterday"))
             .unwrap_err()
+            .to_string()
             .contains("RFC 3339"));
     }
 }

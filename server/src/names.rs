@@ -1,6 +1,6 @@
-//! The names a client uses, resolved against the graph once at startup: features as
-//! Feast spells them (`view:feature`) or by their project-wide name, services,
-//! entity key columns, and the columns a push must carry per source.
+//! `Names`: the names a client uses, resolved against the graph once at startup:
+//! features as Feast spells them (`view:feature`) or by their project-wide name,
+//! services, entity key columns, and the columns a push must carry per source.
 
 use std::collections::HashMap;
 
@@ -17,7 +17,7 @@ pub struct FeatureEntry {
     pub view: String,
     /// The name inside its view (Feast's feature name).
     pub short: String,
-    /// Indexes into `Catalog::entities`: the entity whose key a read needs (a derived
+    /// Indexes into `Names::entities`: the entity whose key a read needs (a derived
     /// feature: every entity of the features it reads).
     pub entities: Vec<usize>,
     pub ty: DataType,
@@ -71,7 +71,7 @@ impl SourceEntry {
 
 /// Every name of the graph a request can use.
 #[derive(Debug, Clone, Default)]
-pub struct Catalog {
+pub struct Names {
     /// Indexed like the runtime's output features.
     pub features: Vec<FeatureEntry>,
     pub entities: Vec<EntityEntry>,
@@ -82,9 +82,9 @@ pub struct Catalog {
     spellings: HashMap<String, usize>,
 }
 
-impl Catalog {
-    pub fn new(graph: &StreamGraph) -> Catalog {
-        let mut catalog = Catalog::default();
+impl Names {
+    pub fn new(graph: &StreamGraph) -> Names {
+        let mut names = Names::default();
         let aggregates: Vec<_> = graph.aggregates().collect();
         if let Some(output) = graph.output() {
             for f in &output.features {
@@ -97,7 +97,7 @@ impl Catalog {
                         let Some(plan) = op.plan.features.get(index) else {
                             continue;
                         };
-                        let entity = catalog.entity(&op.plan);
+                        let entity = names.entity(&op.plan);
                         FeatureEntry {
                             name: plan.name.clone(),
                             view: plan.view.clone(),
@@ -114,7 +114,7 @@ impl Catalog {
                         let mut entities = Vec::new();
                         for r in &d.reads {
                             if let Some((_, op)) = aggregates.get(r.group) {
-                                let e = catalog.entity(&op.plan);
+                                let e = names.entity(&op.plan);
                                 if !entities.contains(&e) {
                                     entities.push(e);
                                 }
@@ -130,24 +130,24 @@ impl Catalog {
                         }
                     }
                 };
-                catalog.features.push(entry);
+                names.features.push(entry);
             }
-            catalog.services = output
+            names.services = output
                 .services
                 .iter()
                 .map(|s| (s.name.clone(), s.features.clone()))
                 .collect();
         }
-        for (i, f) in catalog.features.iter().enumerate() {
+        for (i, f) in names.features.iter().enumerate() {
             for spelling in [
                 format!("{}:{}", f.view, f.short),
                 format!("{}.{}", f.view, f.short),
                 f.name.clone(),
             ] {
-                catalog.spellings.entry(spelling).or_insert(i);
+                names.spellings.entry(spelling).or_insert(i);
             }
         }
-        catalog.sources = graph
+        names.sources = graph
             .sources()
             .map(|(_, op)| SourceEntry {
                 name: op.name.clone(),
@@ -159,7 +159,7 @@ impl Catalog {
                     .collect(),
             })
             .collect();
-        catalog
+        names
     }
 
     /// The index of a group's entity, added on first use.

@@ -1,0 +1,113 @@
+//! `App`: what the HTTP routes share, and nothing more: the state's read side, the
+//! push checker and the writer's handle (the narrow doors to the core), the limits
+//! and tokens of the flags, the phase (loading history, ready, stopping) with the
+//! bootstrap's progress, the requests' counters, and what `/metrics` and
+//! `/kafka/dead-letters` show of the other parts.
+
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+
+use super::error::ApiError;
+use crate::config::ServeConfig;
+use crate::kafka::KafkaProgress;
+use crate::metrics::RequestCounters;
+use crate::redis::SinkCounters;
+use crate::state::{OnlineState, PushCheck};
+use crate::writer::WriterHandle;
+
+/// Where the server is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Bootstrapping = 0,
+    Ready = 1,
+    ShuttingDown = 2,
+}
+
+/// The flags the routes enforce.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Bearer token reads must carry (`None`: reads are open).
+    pub read_token: Option<String>,
+    /// Bearer token pushes must carry (`None`: pushes are open).
+    pub push_token: Option<String>,
+    /// The largest request body accepted, in bytes (a larger one is a 413).
+    pub body_limit: usize,
+    /// The most entities one read may ask for (more is a 400).
+    pub max_entities: usize,
+}
+
+impl Limits {
+    pub fn of(config: &ServeConfig) -> Limits {
+        Limits {
+            read_token: config.read_token.clone(),
+            push_token: config.push_token.clone(),
+            body_limit: config.body_limit,
+            max_entities: config.max_entities,
+        }
+    }
+}
+
+/// The routes' context (see the module docs).
+pub struct App {
+    pub state: Arc<OnlineState>,
+    pub check: Arc<PushCheck>,
+    pub writer: WriterHandle,
+    pub limits: Limits,
+    pub counters: RequestCounters,
+    /// The Kafka source's progress (counters and dead records), shown, never changed.
+    pub kafka: Arc<KafkaProgress>,
+    /// The Redis sink's counters, shown.
+    pub redis: Arc<SinkCounters>,
+    phase: AtomicU8,
+    /// History events loaded, and to load (`/health` while bootstrapping).
+    pub boot_done: AtomicU64,
+    pub boot_total: AtomicU64,
+}
+
+impl App {
+    pub fn new(
+        state: Arc<OnlineState>,
+        check: Arc<PushCheck>,
+        writer: WriterHandle,
+        limits: Limits,
+        kafka: Arc<KafkaProgress>,
+        redis: Arc<SinkCounters>,
+    ) -> App {
+        App {
+            state,
+            check,
+            writer,
+            limits,
+            counters: RequestCounters::default(),
+            kafka,
+            redis,
+            phase: AtomicU8::new(Phase::Bootstrapping as u8),
+            boot_done: AtomicU64::new(0),
+            boot_total: AtomicU64::new(0),
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Acquire) {
+            0 => Phase::Bootstrapping,
+            1 => Phase::Ready,
+            _ => Phase::ShuttingDown,
+        }
+    }
+
+    pub fn set_phase(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Release);
+    }
+
+    /// Refuses requests unless the server is ready.
+    pub fn require_ready(&self) -> Result<(), ApiError> {
+        match self.phase() {
+            Phase::Ready => Ok(()),
+            Phase::Bootstrapping => Err(ApiError::Bootstrapping {
+                done: self.boot_done.load(Ordering::Relaxed),
+                total: self.boot_total.load(Ordering::Relaxed),
+            }),
+            Phase::ShuttingDown => Err(ApiError::ShuttingDown),
+        }
+    }
+}

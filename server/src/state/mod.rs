@@ -1,0 +1,41 @@
+//! The core: the durable online state, what every driver and transport of the server
+//! stands on. It owns the runtime's copies (`online`, over `replicas`), the one write
+//! protocol (`check` -> `ledger`: log, apply, idempotency, checkpoint, source
+//! positions), the one opening of a state directory (`recover`), the one per-row
+//! read loop (`read`, with `table` for Arrow) and the loading of history (`history`).
+//! Its errors are domain errors (`error`); it names no transport (no HTTP, Kafka or
+//! Redis): what a source's position means is the source's (`positions`).
+//!
+//! - `online`: `OnlineState`, the shared read side (behind an `Arc`);
+//! - `ledger`: `Ledger`, the write side, owned by one driver at a time (the server's
+//!   writer thread, the embedded store);
+//! - `check`: `PushCheck`, a push checked before anything of it is logged;
+//! - `recover`: `open`, the state from a directory (or in memory);
+//! - `read`, `table`: reads, JSON-shaped and Arrow-shaped;
+//! - `idempotency`, `positions`, `counters`, `history`, `replicas`, `error`.
+
+pub mod check;
+pub mod counters;
+pub mod error;
+pub mod history;
+pub mod idempotency;
+pub mod ledger;
+pub mod online;
+pub mod positions;
+pub mod read;
+pub mod recover;
+pub mod replicas;
+pub mod table;
+#[cfg(test)]
+mod testing;
+
+pub use check::{CheckedPush, PushCheck};
+pub use counters::StateCounters;
+pub use error::{PushError, ReadError, StateError};
+pub use idempotency::PushOutcome;
+pub use ledger::{Applied, Committed, Ledger};
+pub use online::{OnlineState, Reading, RuntimeView};
+pub use positions::{Position, Round};
+pub use read::{KeyRows, ReadPlan, RowSource, VectorSink};
+pub use recover::{open, Recovered, Replay};
+pub use table::{resolve, TableRead, UnknownName};

@@ -1,0 +1,226 @@
+//! `OnlineState`: the shared, read side of the core, behind an `Arc`: the runtime in
+//! two copies (`Replicas`), the names, the clock, what reads served and the writer's
+//! counters. Everyone reads through it (`read_rows` in `read`, `read` for scans such
+//! as the Redis sink's, `runtime_view` for metrics); only the ledger, recovery and the
+//! history loader of this module change it (`write` is `pub(in crate::state)`), so
+//! nothing above the core can change the state.
+//!
+//! Lock discipline: a read holds the published copy for its lookups only, and never
+//! waits for a push being applied (the writer changes the other copy, then swaps
+//! them; see `replicas`).
+
+use std::sync::Arc;
+
+use featc_runtime::stream::{
+    FeatureVector, Metrics, Options, Read, StreamError, StreamGraph, StreamRuntime,
+};
+use featc_runtime::value::Value;
+
+use super::counters::StateCounters;
+use super::replicas::Replicas;
+use crate::config::{Clock, StateConfig};
+use crate::names::Names;
+use crate::served::Served;
+use crate::wire::time::now_us;
+
+/// The shared state (see the module docs).
+pub struct OnlineState {
+    copies: Replicas<StreamRuntime>,
+    graph: StreamGraph,
+    config: StateConfig,
+    names: Arc<Names>,
+    served: Arc<Served>,
+    counters: StateCounters,
+}
+
+/// One copy of the state, held for a read: the runtime's read API and nothing that
+/// changes what the state holds (a read moves only the runtime's read cursors).
+pub struct Reading<'a> {
+    rt: &'a mut StreamRuntime,
+}
+
+impl<'a> Reading<'a> {
+    /// A reading of a runtime of one's own (e.g. `featc materialize`'s); the server's
+    /// copies are only ever read through `OnlineState::read`.
+    pub fn of(rt: &'a mut StreamRuntime) -> Reading<'a> {
+        Reading { rt }
+    }
+
+    /// The runtime's one read (`StreamRuntime::read`): the features, keys, time and
+    /// request fields `read` names.
+    pub fn read(&mut self, read: &Read<'_>) -> Result<FeatureVector, StreamError> {
+        self.rt.read(read)
+    }
+
+    /// Every key of `entity` the state holds.
+    pub fn entity_keys(&self, entity: &str) -> Vec<Vec<Value>> {
+        self.rt.entity_keys(entity)
+    }
+
+    /// The first time after `t` that `key`'s values change without events.
+    pub fn next_change(&self, entity: &str, key: &[Value], t: i64) -> Option<i64> {
+        self.rt.next_change(entity, key, t)
+    }
+
+    pub fn latest_event_time(&self, source: &str) -> Option<i64> {
+        self.rt.latest_event_time(source)
+    }
+
+    pub fn watermark(&self, source: &str) -> Option<i64> {
+        self.rt.watermark(source)
+    }
+
+    /// The runtime's counters (O(entities)).
+    pub fn metrics(&self) -> Metrics {
+        self.rt.metrics()
+    }
+}
+
+/// One source on `/metrics`: name, watermark, latest event time (µs), freshness
+/// contract (µs).
+pub type SourceRow = (String, Option<i64>, Option<i64>, Option<i64>);
+
+/// What `/metrics` shows of the runtime at one scrape.
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeView {
+    pub events: u64,
+    pub late: u64,
+    pub dead_lettered: u64,
+    pub null_keys: u64,
+    pub entities: u64,
+    pub state_bytes: u64,
+    pub sources: Vec<SourceRow>,
+}
+
+impl OnlineState {
+    pub(in crate::state) fn new(
+        copies: Replicas<StreamRuntime>,
+        graph: StreamGraph,
+        config: StateConfig,
+    ) -> OnlineState {
+        let names = Arc::new(Names::new(&graph));
+        let served = Arc::new(Served::new(&names));
+        OnlineState {
+            copies,
+            graph,
+            config,
+            names,
+            served,
+            counters: StateCounters::default(),
+        }
+    }
+
+    /// The names reads and pushes use.
+    pub fn names(&self) -> &Arc<Names> {
+        &self.names
+    }
+
+    /// What every read served (fill counts, the served log).
+    pub fn served(&self) -> &Arc<Served> {
+        &self.served
+    }
+
+    /// The writer's counters.
+    pub fn counters(&self) -> &StateCounters {
+        &self.counters
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.config.clock
+    }
+
+    pub fn config(&self) -> &StateConfig {
+        &self.config
+    }
+
+    /// The graph the state runs.
+    pub fn graph(&self) -> &StreamGraph {
+        &self.graph
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.config.options
+    }
+
+    /// The default read time under the state's clock (of the copy being read).
+    pub fn now(&self, reading: &Reading<'_>) -> i64 {
+        self.now_of(reading.rt)
+    }
+
+    pub(in crate::state) fn now_of(&self, rt: &StreamRuntime) -> i64 {
+        match self.config.clock {
+            Clock::Wall => now_us(),
+            Clock::Events => self
+                .names
+                .sources
+                .iter()
+                .filter_map(|s| rt.latest_event_time(&s.name))
+                .max()
+                .unwrap_or(0),
+        }
+    }
+
+    /// Runs `f` on the published copy (see the module docs: keep it short, reads of
+    /// other callers queue behind it).
+    pub fn read<R>(&self, f: impl FnOnce(&mut Reading<'_>) -> R) -> R {
+        self.copies.read(|rt| f(&mut Reading { rt }))
+    }
+
+    /// Runs `f` on both copies in turn, between writes (for tests that compare them).
+    pub fn each_copy<R>(&self, mut f: impl FnMut(&mut Reading<'_>) -> R) -> [R; 2] {
+        self.copies.each(|rt| f(&mut Reading { rt }))
+    }
+
+    /// Whether both copies are kept (see `replicas`).
+    pub fn is_mirrored(&self) -> bool {
+        self.copies.is_mirrored()
+    }
+
+    /// What `/metrics` shows of the runtime (O(entities): on the copy readers are
+    /// not using).
+    pub fn runtime_view(&self) -> RuntimeView {
+        self.copies.spare(|rt| {
+            let m = rt.metrics();
+            RuntimeView {
+                events: m.events,
+                late: m.late,
+                dead_lettered: m.dead_lettered,
+                null_keys: m.null_keys,
+                entities: m.entities,
+                state_bytes: m.state_bytes,
+                sources: self
+                    .names
+                    .sources
+                    .iter()
+                    .map(|s| {
+                        (
+                            s.name.clone(),
+                            rt.watermark(&s.name),
+                            rt.latest_event_time(&s.name),
+                            rt.freshness_contract(&s.name).flatten(),
+                        )
+                    })
+                    .collect(),
+            }
+        })
+    }
+
+    /// Applies `change` to every current copy (see `Replicas::write`).
+    pub(in crate::state) fn write<R>(&self, change: impl FnMut(&mut StreamRuntime) -> R) -> R {
+        self.copies.write(change)
+    }
+
+    /// Runs `f` on the copy readers are not using, between writes.
+    pub(in crate::state) fn spare<R>(&self, f: impl FnOnce(&StreamRuntime) -> R) -> R {
+        self.copies.spare(f)
+    }
+
+    pub(in crate::state) fn copies(&self) -> &Replicas<StreamRuntime> {
+        &self.copies
+    }
+
+    /// An empty runtime of the state's graph.
+    pub(in crate::state) fn empty_runtime(&self) -> Result<StreamRuntime, StreamError> {
+        StreamRuntime::with_options(self.graph.clone(), self.config.options.clone())
+    }
+}

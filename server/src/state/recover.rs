@@ -1,0 +1,189 @@
+//! Opening the online state: the one opening of a state directory, for the server
+//! and the embedded store alike. The directory's identity is checked (one written
+//! for other features is refused), its checkpoint loaded into every copy (two copies
+//! built on two threads at once, or one), the log records after it re-applied in
+//! order, and what was found handed back as data (`Recovered`) for each caller's own
+//! message. In memory (no directory) the state starts empty.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use featc_runtime::stream::{StreamError, StreamGraph, StreamRuntime};
+
+use super::error::StateError;
+use super::idempotency::{Idempotency, PushOutcome};
+use super::ledger::Ledger;
+use super::online::OnlineState;
+use super::replicas::Replicas;
+use crate::config::StateConfig;
+use crate::durable::{snapshot, DurableError, Identity, StateDir};
+
+/// What a log record that no longer applies means. The server and the embedded store
+/// have always differed here, and each keeps its behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadRecord {
+    /// Skipped and reported (`Recovered::skipped`): the server still starts.
+    Skip,
+    /// The directory is refused as corrupt: every logged push was checked before it
+    /// was logged, so one that fails now means it is not what was written.
+    Refuse,
+}
+
+/// How the log is re-applied (the server's way or the embedded store's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replay {
+    pub bad_record: BadRecord,
+    /// Whether re-applied events count toward the next checkpoint (the embedded
+    /// store's do; the server's next checkpoint counts from its start).
+    pub counts_toward_checkpoint: bool,
+}
+
+impl Replay {
+    pub const SERVER: Replay = Replay {
+        bad_record: BadRecord::Skip,
+        counts_toward_checkpoint: false,
+    };
+    pub const EMBEDDED: Replay = Replay {
+        bad_record: BadRecord::Refuse,
+        counts_toward_checkpoint: true,
+    };
+}
+
+/// What opening found, for the caller's message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recovered {
+    /// The state directory; `None`: in memory only.
+    pub dir: Option<PathBuf>,
+    /// The loaded checkpoint's `upto` (the log records before it are in it); `None`:
+    /// the state started empty.
+    pub checkpoint: Option<u64>,
+    /// Log records re-applied after the checkpoint (skipped ones included).
+    pub replayed: usize,
+    /// Log records that no longer applied and were skipped, with why.
+    pub skipped: Vec<(u64, StreamError)>,
+    /// Bytes of a torn last write (a push that was never acknowledged) dropped from
+    /// the log's end.
+    pub dropped_tail_bytes: u64,
+    /// Whether a checkpoint was being written when the process stopped (it was
+    /// discarded; the one before it was loaded).
+    pub unfinished_checkpoint: bool,
+    /// Whether the state already holds the sources' history.
+    pub bootstrapped: bool,
+}
+
+/// Opens the state of `graph` under `config`: from `dir` (created if new), or in
+/// memory. See the module docs. A graph the runtime refuses is
+/// `StateError::Runtime`, before anything else.
+pub fn open(
+    graph: StreamGraph,
+    config: StateConfig,
+    dir: Option<&Path>,
+    replay: Replay,
+) -> Result<(OnlineState, Ledger, Recovered), StateError> {
+    let options = config.options.clone();
+    let empty =
+        || StreamRuntime::with_options(graph.clone(), options.clone()).map_err(StateError::Runtime);
+    let layout = graph.group_features();
+    // A graph or options the runtime refuses are refused before the directory is
+    // touched.
+    drop(empty()?);
+    let Some(dir) = dir else {
+        let copies = copies(&config, &empty, &empty)?;
+        let ledger = Ledger::new(None, Idempotency::default(), false, BTreeMap::new(), layout);
+        let recovered = Recovered {
+            dir: None,
+            checkpoint: None,
+            replayed: 0,
+            skipped: Vec::new(),
+            dropped_tail_bytes: 0,
+            unfinished_checkpoint: false,
+            bootstrapped: false,
+        };
+        return Ok((OnlineState::new(copies, graph, config), ledger, recovered));
+    };
+    let identity = Identity::of(&graph)?;
+    let (state_dir, found) = StateDir::open(dir, &identity)?;
+    let mut pushes = Idempotency::default();
+    let (copies, bootstrapped, positions, checkpoint) = match found.checkpoint {
+        Some((header, taken)) => {
+            let restore = || {
+                snapshot::restore(graph.clone(), options.clone(), &taken).map_err(|e| {
+                    StateError::Durable(DurableError::Corrupt(format!(
+                        "the checkpoint in `{}` cannot be loaded: {e}",
+                        dir.display()
+                    )))
+                })
+            };
+            for (k, accepted, late) in header.pushes {
+                pushes.insert(k, accepted, late);
+            }
+            (
+                copies(&config, &restore, &empty)?,
+                header.bootstrapped,
+                header.positions,
+                Some(header.upto),
+            )
+        }
+        None => (
+            copies(&config, &empty, &empty)?,
+            false,
+            BTreeMap::new(),
+            None,
+        ),
+    };
+    let state = OnlineState::new(copies, graph, config);
+    let replayed = found.records.len();
+    let mut skipped = Vec::new();
+    let mut events = 0;
+    for (seq, record) in found.records {
+        // Every copy re-applies the record.
+        match state.write(|rt| PushOutcome::apply(rt, &record.source, &record.batch)) {
+            Ok(o) => {
+                if let Some(k) = record.key {
+                    pushes.insert(k, o.accepted, o.late);
+                }
+                events += o.accepted;
+            }
+            Err(e) => match replay.bad_record {
+                BadRecord::Skip => skipped.push((seq, e)),
+                BadRecord::Refuse => {
+                    return Err(StateError::Durable(DurableError::Corrupt(format!(
+                        "log record {seq} cannot be applied: {e}"
+                    ))))
+                }
+            },
+        }
+    }
+    let mut ledger = Ledger::new(Some(state_dir), pushes, bootstrapped, positions, layout);
+    if replay.counts_toward_checkpoint {
+        ledger.count_events(events);
+    }
+    let recovered = Recovered {
+        dir: Some(dir.to_path_buf()),
+        checkpoint,
+        replayed,
+        skipped,
+        dropped_tail_bytes: found.dropped_tail_bytes,
+        unfinished_checkpoint: found.unfinished_checkpoint,
+        bootstrapped,
+    };
+    Ok((state, ledger, recovered))
+}
+
+/// The state's copies, each made by `make` (two on two threads at once), or with one
+/// copy kept, one and an `empty` placeholder.
+fn copies(
+    config: &StateConfig,
+    make: &(dyn Fn() -> Result<StreamRuntime, StateError> + Sync),
+    empty: &(dyn Fn() -> Result<StreamRuntime, StateError> + Sync),
+) -> Result<Replicas<StreamRuntime>, StateError> {
+    if config.single_copy {
+        return Ok(Replicas::single(make()?, empty()?));
+    }
+    let (first, second) = std::thread::scope(|s| {
+        let second = s.spawn(make);
+        (make(), second.join())
+    });
+    let second = second.map_err(|_| StateError::CopyFailed)??;
+    Ok(Replicas::mirrored(first?, second))
+}

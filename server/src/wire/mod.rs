@@ -1,0 +1,6 @@
+//! What travels on the wire, shared by every transport: times (`time`) and JSON cells
+//! (`json`), as the HTTP API and Kafka records spell them. Names nothing else of the
+//! crate, so the API and Kafka both stand on it without standing on each other.
+
+pub mod json;
+pub mod time;
