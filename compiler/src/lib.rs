@@ -6,6 +6,13 @@
 //! data (a training set), for the CLI and embedders alike. Stages:
 //! `parse_files` (syntax trees) → `compile` (resolve + check → `ir::Project`).
 //! Every error of a project comes back at once as `Diagnostics`.
+//!
+//! Layers (bottom first): project | diagnostics | check, import | decode, files, fmt, lower | print, emit, job | catalog, diff, verify
+//!
+//! A module names only modules on floors below its own (`tidy/tests/layers.rs`): the
+//! IR's location rules (`project`) and the diagnostics under the checker; the
+//! lowerings above it; printers, emitters and jobs over those; and the tools
+//! (`catalog`, `diff`, `verify`) on top.
 
 // Bad input must never panic: errors are values (see ARCHITECTURE.md, Invariants).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -6,7 +6,7 @@ use pest::iterators::{Pair, Pairs};
 use crate::ast::*;
 use crate::docs::docs_before;
 use crate::errors;
-use crate::parser::Rule;
+use crate::rules::Rule;
 
 /// What every builder needs: the file, its text and where the parsed slice starts in it.
 pub(crate) struct Ctx<'t> {

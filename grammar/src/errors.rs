@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use pest::error::{Error, ErrorVariant, InputLocation};
 
 use crate::ast::{FileId, ParseError, ParseErrorKind, Span};
-use crate::parser::Rule;
+use crate::rules::Rule;
 use crate::scan;
 
 /// What the parser expects where a rule of this kind could start.

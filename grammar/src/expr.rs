@@ -12,7 +12,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 use crate::ast::*;
 use crate::build::Ctx;
 use crate::errors;
-use crate::parser::Rule;
+use crate::rules::Rule;
 use crate::scan::MAX_NESTING;
 
 /// Lowest precedence first, as the language reference lists it.

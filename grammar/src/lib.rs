@@ -1,4 +1,12 @@
 //! featc-grammar: the `.feat` language's pest grammar and its syntax tree with spans.
+//!
+//! Layers (bottom first): ast | rules, scan, docs | errors | build | expr | parser | fmt, print
+//!
+//! A module names only modules on floors below its own (`tidy/tests/layers.rs`): the
+//! syntax tree (`ast`); pest's generated parser (`rules`), the error scanner (`scan`),
+//! doc comments (`docs`); pest errors as parse errors (`errors`); pairs to the tree
+//! (`build`, with Pratt precedence in `expr`); the item-by-item driver with recovery
+//! (`parser`); the formatter (`fmt`) and the tree printer (`print`).
 
 // Bad input must never panic: errors are values (see ARCHITECTURE.md, Invariants).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,6 +19,7 @@ mod expr;
 pub mod fmt;
 mod parser;
 mod print;
+mod rules;
 mod scan;
 
 pub use fmt::{format, FormatError};

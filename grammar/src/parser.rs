@@ -1,15 +1,11 @@
-//! The pest parser and the driver that parses a file item by item, recovering after a
-//! broken item at the next line that starts with an item keyword.
+//! The driver that parses a file item by item with pest's parser (`rules`),
+//! recovering after a broken item at the next line that starts with an item keyword.
 
 use pest::Parser;
-use pest_derive::Parser;
 
 use crate::ast::{File, FileId, ParseError, Span};
+use crate::rules::{FeatParser, Rule};
 use crate::{build, errors, scan};
-
-#[derive(Parser)]
-#[grammar = "feat.pest"]
-pub(crate) struct FeatParser;
 
 /// Parses a whole file; every broken item contributes one error.
 pub(crate) fn parse_file(file: FileId, text: &str) -> Result<File, Vec<ParseError>> {

@@ -3,6 +3,8 @@
 //! wraps it: it turns pandas, polars and dicts into Arrow and shows progress; this
 //! crate moves Arrow data through the C data interface without copies and runs
 //! featc's own engine with the GIL released.
+//!
+//! Layers (bottom first): errors, catalog | arrow, training | online | project
 
 // Bad input must never panic: errors are values (see ARCHITECTURE.md, Invariants).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

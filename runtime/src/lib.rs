@@ -1,7 +1,9 @@
 //! featc-runtime: the typed IR, the aggregation algebra, the reference interpreter and
 //! the batch and streaming executors. It depends on nothing else of featc.
 //!
-//! Modules, bottom up (each names only modules listed before it): `ir` (the typed
+//! Layers (bottom first): ir | plan, value | row | prefetch, snapshot | exact, reference | agg, stats | window | expr | io | batch, stream
+//!
+//! A module names only modules on floors below its own (`tidy/tests/layers.rs`): `ir` (the typed
 //! IR), `plan` (the feature plan), `value` (a cell's value) and `prefetch` (the one
 //! `unsafe` hint); `row` (the row vocabulary both executors share: cells, Arrow
 //! types, time, lists, interning); `snapshot` (the state codec), `exact` and `agg`

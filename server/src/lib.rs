@@ -1,20 +1,21 @@
 //! featc-server: the online half of featc, an HTTP feature server over the streaming
 //! runtime (`featc serve`), with durable online state, and the same state embedded.
 //!
-//! Floors, bottom first (a module names only modules on its floor or below):
-//! 1. `config` (flags, and the `StateConfig` the core reads), `names` (the names a
-//!    client uses, resolved once), `wire` (times and JSON cells as clients send them);
-//! 2. `durable`: the storage formats (write-ahead log on fjall, records, checkpoints,
-//!    snapshots, identity, the state directory);
-//! 3. `served`: what reads served (fill counts) and the served log;
-//! 4. `state`: THE CORE, the durable online state: check, log, apply, idempotency,
-//!    checkpoint, source positions, recovery, and the one read loop; domain errors;
-//! 5. drivers of the core: `writer` (the server's group-commit thread, `WriterHandle`)
-//!    and `embedded` (the same state on the caller's thread: the Python package's);
-//! 6. transports, each with narrow handles: `kafka` (sources consumed exactly once),
-//!    `redis` (an online store, filled once or kept current by the sink), `metrics`
-//!    (the `/metrics` page), `api` (the only module that knows HTTP);
-//! 7. `serve`: startup, bootstrap, the listener and graceful shutdown.
+//! Layers (bottom first): wire, config, names | durable | served | state | writer, embedded | kafka, redis | metrics | api | serve
+//!
+//! A module names only modules on floors below its own (`tidy/tests/layers.rs`):
+//! `wire` (times and JSON cells as clients send them), `config` (flags, and the
+//! `StateConfig` the core reads), `names` (the names a client uses, resolved once);
+//! `durable`, the storage formats (write-ahead log on fjall, records, checkpoints,
+//! snapshots, identity, the state directory); `served`, what reads served (fill counts)
+//! and the served log; `state`, THE CORE, the durable online state: check, log, apply,
+//! idempotency, checkpoint, source positions, recovery, and the one read loop, with
+//! domain errors; its drivers, `writer` (the server's group-commit thread,
+//! `WriterHandle`) and `embedded` (the same state on the caller's thread: the Python
+//! package's); the transports, each with narrow handles: `kafka` (sources consumed
+//! exactly once), `redis` (an online store, filled once or kept current by the sink),
+//! `metrics` (the `/metrics` page), `api` (the only module that knows HTTP); and
+//! `serve`: startup, bootstrap, the listener and graceful shutdown.
 //!
 //! The runtime (`featc-runtime`) does not depend on this crate: an embedder without
 //! HTTP uses `StreamRuntime` directly.

@@ -6,7 +6,7 @@ use pest::iterators::Pair;
 
 use super::lines::Group;
 use super::writer::Writer;
-use crate::parser::Rule;
+use crate::rules::Rule;
 
 pub(crate) struct Layout<'w, 't> {
     pub w: &'w mut Writer<'t>,

@@ -17,7 +17,7 @@ use pest::iterators::Pair;
 use pest::Parser;
 
 use crate::ast::{File, ParseError};
-use crate::parser::{FeatParser, Rule};
+use crate::rules::{FeatParser, Rule};
 
 /// Why a file was not formatted.
 #[derive(Debug, Clone, PartialEq)]
