@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ir::DataType;
 use crate::ir::{Column, Span};
-use crate::plan::{DerivedPlan, FeaturePlan, FeatureRef, GroupPlan, PlanError};
+use crate::plan::{DerivedPlan, FeaturePlan, FeatureRef, GroupPlan, PlanInvariantError};
 
 /// The format version written into every graph; bumped on incompatible changes
 /// (2: aggregate nodes carry a `GroupPlan`; derive and key_by nodes are gone; 3: a
@@ -134,7 +134,7 @@ pub enum GraphError {
     /// An aggregate's plan breaks an invariant or does not fit its source.
     Plan {
         node: NodeId,
-        error: PlanError,
+        error: PlanInvariantError,
     },
     Json(String),
 }
@@ -352,7 +352,7 @@ impl StreamGraph {
                         .map_err(|error| GraphError::Plan { node: n.id, error })?;
                     fits(&a.plan, source).map_err(|message| GraphError::Plan {
                         node: n.id,
-                        error: PlanError {
+                        error: PlanInvariantError {
                             group: a.plan.describe(),
                             message,
                         },
@@ -374,7 +374,7 @@ impl StreamGraph {
                         if let Some(message) = d.problem(&name) {
                             return Err(GraphError::Plan {
                                 node: n.id,
-                                error: PlanError {
+                                error: PlanInvariantError {
                                     group: "output".into(),
                                     message: format!("derived feature `{}`: {message}", d.name),
                                 },
