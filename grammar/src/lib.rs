@@ -10,7 +10,7 @@ mod parser;
 mod print;
 mod scan;
 
-pub use fmt::{format, FormatError};
+pub use fmt::{format, LayoutError};
 pub use print::print_file;
 
 /// Parses one `.feat` file. On syntax errors, parsing resumes at the next line starting
