@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ir::{AggKind, DataType, Expr, Span};
+use crate::ir::{AggKind, DataType, Expr, SourceSpan};
 
 /// The plan of a set of requested features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,7 +60,7 @@ pub struct DerivedPlan {
     pub request: Vec<RequestField>,
     pub ty: DataType,
     pub nullable: bool,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 /// A request field a derived feature reads.
@@ -153,7 +153,7 @@ pub struct GroupPlan {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub delay_us: i64,
     /// The span of the group's first view.
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 impl GroupPlan {
@@ -204,7 +204,7 @@ pub struct FeaturePlan {
     pub view_filter: Option<usize>,
     /// The result type.
     pub ty: DataType,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 impl FeaturePlan {

@@ -31,7 +31,7 @@ pub enum GroupingError {
     /// A view that names a source or entity that is not in the project.
     UnknownReference { view: String },
     /// Lets nest deeper than `MAX_LET_DEPTH` (a cycle `check` should have refused).
-    LetsTooDeep { view: String, span: ir::Span },
+    LetsTooDeep { view: String, span: ir::SourceSpan },
     /// Derived features read each other deeper than `MAX_DERIVED_DEPTH` (a cycle
     /// `check` should have refused).
     DerivedTooDeep { feature: String },

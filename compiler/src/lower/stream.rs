@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use featc_runtime::ir::{FeatureId, Project, Span};
+use featc_runtime::ir::{FeatureId, Project, SourceSpan};
 use featc_runtime::stream::graph::{
     AggregateOp, Node, NodeId, Op, OutputFeature, OutputOp, ServiceOut, SourceOp, StreamGraph,
     GRAPH_VERSION,
@@ -46,7 +46,7 @@ pub fn lower_stream_plan(
     features: &[FeatureId],
 ) -> Result<StreamGraph, GroupingError> {
     let mut nodes: Vec<Node> = Vec::new();
-    let mut push = |span: Span, op: Op| {
+    let mut push = |span: SourceSpan, op: Op| {
         let id = NodeId(nodes.len());
         nodes.push(Node { id, span, op });
         id

@@ -21,7 +21,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ir::DataType;
-use crate::ir::{Column, Span};
+use crate::ir::{Column, SourceSpan};
 use crate::plan::{DerivedPlan, FeaturePlan, FeatureRef, GroupPlan, PlanInvariantError};
 
 /// The format version written into every graph; bumped on incompatible changes
@@ -38,7 +38,7 @@ pub struct NodeId(pub usize);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StreamGraph {
     pub version: u32,
-    /// File names of the project, indexed by `Span::file`.
+    /// File names of the project, indexed by `SourceSpan::file`.
     pub files: Vec<String>,
     pub nodes: Vec<Node>,
 }
@@ -46,7 +46,7 @@ pub struct StreamGraph {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     pub id: NodeId,
-    pub span: Span,
+    pub span: SourceSpan,
     pub op: Op,
 }
 
@@ -106,7 +106,7 @@ pub struct ServiceOut {
     pub name: String,
     /// Indexes into `OutputOp::features`, in service order.
     pub features: Vec<usize>,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 /// A structural defect of a loaded graph.
