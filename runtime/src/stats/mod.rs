@@ -16,7 +16,7 @@ mod quantile;
 mod render;
 mod types;
 
-pub use column::{kind_of, Kind};
+pub use column::{kind_of, Kind, NoStatistics};
 pub use drift::{compare, DriftReport, FeatureDrift, Thresholds};
 pub use error::StatsError;
 pub use ks::ks_statistic;
