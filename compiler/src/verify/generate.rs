@@ -142,17 +142,19 @@ fn events(
     let schema: SchemaRef = declared_schema(source);
     let mut arrays = Vec::with_capacity(schema.fields().len());
     let times: Vec<Scalar> = times.into_iter().map(Scalar::Time).collect();
-    arrays.push(values::column(
-        crate::ir::DataType::Timestamp,
-        &times,
-        schema.field(0).data_type(),
-    )?);
+    arrays.push(
+        values::column(
+            crate::ir::DataType::Timestamp,
+            &times,
+            schema.field(0).data_type(),
+        )
+        .map_err(|e| e.to_string())?,
+    );
     for (c, column) in source.columns.iter().enumerate() {
-        arrays.push(values::column(
-            column.ty,
-            &columns[c],
-            schema.field(c + 1).data_type(),
-        )?);
+        arrays.push(
+            values::column(column.ty, &columns[c], schema.field(c + 1).data_type())
+                .map_err(|e| e.to_string())?,
+        );
     }
     RecordBatch::try_new(Arc::clone(&schema), arrays).map_err(|e| e.to_string())
 }

@@ -357,15 +357,14 @@ impl SpineColumns {
         }
         for (name, ty, nullable, values) in self.fields {
             let arrow = arrow_type(ty);
-            columns.push(values::column(ty, &values, &arrow)?);
+            columns.push(values::column(ty, &values, &arrow).map_err(|e| e.to_string())?);
             fields.push(Field::new(&name, arrow, nullable));
         }
         let times: Vec<values::Scalar> = self.times.into_iter().map(values::Scalar::Time).collect();
-        columns.push(values::column(
-            crate::ir::DataType::Timestamp,
-            &times,
-            &timestamp_type(),
-        )?);
+        columns.push(
+            values::column(crate::ir::DataType::Timestamp, &times, &timestamp_type())
+                .map_err(|e| e.to_string())?,
+        );
         fields.push(Field::new(time_column, timestamp_type(), false));
         RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
     }

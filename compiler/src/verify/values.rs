@@ -3,9 +3,13 @@
 //! empty string, non-ASCII text) next to ordinary ones, and small key pools so that
 //! keys repeat.
 
+use std::fmt;
+
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
+use datafusion::arrow::error::ArrowError;
+use datafusion::error::DataFusionError;
 use datafusion::scalar::ScalarValue;
 use rand::rngs::StdRng;
 use rand::Rng;
@@ -69,7 +73,7 @@ pub enum Scalar {
 }
 
 /// `values` of `ty` as a column of Arrow type `arrow`.
-pub fn column(ty: DataType, values: &[Scalar], arrow: &ArrowType) -> Result<ArrayRef, String> {
+pub fn column(ty: DataType, values: &[Scalar], arrow: &ArrowType) -> Result<ArrayRef, ColumnError> {
     let scalars = values.iter().map(|v| match (ty, v) {
         (DataType::Int64, Scalar::Int(i)) => ScalarValue::Int64(Some(*i)),
         (DataType::Int64, _) => ScalarValue::Int64(None),
@@ -93,7 +97,27 @@ pub fn column(ty: DataType, values: &[Scalar], arrow: &ArrowType) -> Result<Arra
     let array = if scalars.is_empty() {
         datafusion::arrow::array::new_empty_array(&plain)
     } else {
-        ScalarValue::iter_to_array(scalars).map_err(|e| e.to_string())?
+        ScalarValue::iter_to_array(scalars).map_err(ColumnError::Scalars)?
     };
-    cast(&array, arrow).map_err(|e| e.to_string())
+    cast(&array, arrow).map_err(ColumnError::Cast)
 }
+
+/// Why `column` could not build a column: DataFusion's or Arrow's error as it is.
+#[derive(Debug)]
+pub enum ColumnError {
+    /// The values could not be made an array.
+    Scalars(DataFusionError),
+    /// The array could not be cast to the column's Arrow type.
+    Cast(ArrowError),
+}
+
+impl fmt::Display for ColumnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ColumnError::Scalars(e) => write!(f, "{e}"),
+            ColumnError::Cast(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ColumnError {}
