@@ -230,13 +230,11 @@ fn binary(op: BinaryOp, a: RValue, b: RValue) -> Result<RValue, EvalError> {
             BinaryOp::Mul => x.checked_mul(y),
             _ => x.checked_rem(y),
         };
-        return result
-            .map(RValue::Int)
-            .ok_or(EvalError::Overflow {
-                left: x,
-                op: op.symbol(),
-                right: y,
-            });
+        return result.map(RValue::Int).ok_or(EvalError::Overflow {
+            left: x,
+            op: op.symbol(),
+            right: y,
+        });
     }
     let (x, y) = (as_f64(&a, op)?, as_f64(&b, op)?);
     Ok(match op {

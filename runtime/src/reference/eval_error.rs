@@ -20,7 +20,10 @@ pub enum EvalError {
     /// A unary minus of a value of kind `found`.
     Minus { found: &'static str },
     /// A row function called without its argument `index`.
-    MissingArgument { function: &'static str, index: usize },
+    MissingArgument {
+        function: &'static str,
+        index: usize,
+    },
     /// `nullif` called without two arguments.
     NullifArity,
     /// `nullif` of two values of kinds it cannot compare.

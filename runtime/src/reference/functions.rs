@@ -22,11 +22,10 @@ pub fn call(func: Function, args: Vec<RValue>) -> Result<RValue, EvalError> {
         return Ok(RValue::Null);
     }
     let arg = |i: usize| {
-        args.get(i)
-            .ok_or(EvalError::MissingArgument {
-                function: func.name(),
-                index: i,
-            })
+        args.get(i).ok_or(EvalError::MissingArgument {
+            function: func.name(),
+            index: i,
+        })
     };
     let float = |i: usize| -> Result<f64, EvalError> {
         match arg(i)? {

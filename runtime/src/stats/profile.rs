@@ -20,7 +20,7 @@ pub const FEATURES_KEY: &str = "featc.features";
 /// Which columns are features: `features` (in that order) when given, else those the
 /// table names under `FEATURES_KEY`, else every column; minus the `exclude`d ones.
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub struct ColumnSelection {
     pub features: Option<Vec<String>>,
     pub exclude: Vec<String>,
 }
@@ -83,7 +83,7 @@ impl Profiler {
     pub fn new(
         table: &str,
         schema: &Schema,
-        selection: &Selection,
+        selection: &ColumnSelection,
     ) -> Result<Profiler, StatsError> {
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let named = selection
