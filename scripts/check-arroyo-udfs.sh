@@ -8,18 +8,11 @@
 # it, against the values featc's runtime computed for the same inputs, bit for bit.
 # Fails unless every crate's tests ran and passed. The build's target folder and the
 # workspace are cached in target/arroyo-udfs (or $FEATC_ARROYO_UDFS_TARGET), so
-# arrow 51 is compiled once and an unchanged crate is not rebuilt. scripts/test runs this after scripts/check-ballista.sh.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT="$PWD"
-UDFS_TARGET="${FEATC_ARROYO_UDFS_TARGET:-$ROOT/target/arroyo-udfs}"
+# arrow 51 is compiled once and an unchanged crate is not rebuilt.
+source "$(dirname "$0")/lib.sh"
+UDFS_TARGET="${FEATC_ARROYO_UDFS_TARGET:-$TARGET_DIR/arroyo-udfs}"
 LOCK="$ROOT/scripts/arroyo-udfs/Cargo.lock"
 started=$(date +%s)
-
-fail() {
-    echo "check-arroyo-udfs: $*" >&2
-    exit 1
-}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/featc-arroyo-udfs.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT

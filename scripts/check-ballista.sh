@@ -8,41 +8,20 @@
 # row order, every cell's bits). Also checks that a task failing on an executor and
 # an unreachable scheduler are errors naming the cluster's address, and that both
 # executors ran tasks. Every process started here is stopped at the end, also on
-# failure. Uses the binaries `cargo test --workspace` built (target/debug/featc, or
-# FEATC_BIN, and the two above: featc-ballista's tests build them with the
-# workspace's features, so nothing is compiled here) and the virtualenv of
-# scripts/check-sql-engines.sh (created the same way if missing).
-# scripts/test runs this after scripts/check-sql-engines.sh.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT="$PWD"
-ENV="$ROOT/target/sql-engines-env"
-REQUIREMENTS="$ROOT/scripts/sql-engines/requirements.txt"
-FEATC="${FEATC_BIN:-$ROOT/target/debug/featc}"
-BIN="$ROOT/target/debug"
+# failure. Uses the binaries of the test build (scripts/lib.sh: target/debug/featc,
+# or FEATC_BIN, and the two above, built if missing with the workspace's features)
+# and the virtualenv of scripts/check-sql-engines.sh (created the same way if
+# missing).
+source "$(dirname "$0")/lib.sh"
+ENV="$TARGET_DIR/sql-engines-env"
+FEATC=$(featc_binary)
+SCHEDULER=$(workspace_binary featc-ballista-scheduler)
+EXECUTOR=$(workspace_binary featc-ballista-executor)
 CASES=(synthetic marketplace)
 started=$(date +%s)
 
-fail() {
-    echo "check-ballista: $*" >&2
-    exit 1
-}
-
-if [ ! -x "$FEATC" ]; then
-    fail "$FEATC is missing: run cargo test --workspace first"
-fi
-if [ ! -x "$ENV/bin/python" ] || ! cmp -s "$REQUIREMENTS" "$ENV/requirements.txt"; then
-    echo "check-ballista: creating $ENV" >&2
-    rm -rf "$ENV"
-    python3 -m venv "$ENV"
-    "$ENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
-    cp "$REQUIREMENTS" "$ENV/requirements.txt"
-fi
+venv "$ENV" "$ROOT/scripts/sql-engines/requirements.txt"
 PYTHON="$ENV/bin/python"
-
-for bin in featc-ballista-scheduler featc-ballista-executor; do
-    [ -x "$BIN/$bin" ] || fail "$BIN/$bin is missing: run cargo test --workspace first"
-done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/featc-ballista.XXXXXX")
 PIDS=()
@@ -90,13 +69,13 @@ wait_port() {
     fail "nothing listens on 127.0.0.1:$1 after $2 s"
 }
 
-"$BIN/featc-ballista-scheduler" --bind 127.0.0.1 --port "$SCHED" > "$WORK/scheduler.log" 2>&1 &
+"$SCHEDULER" --bind 127.0.0.1 --port "$SCHED" > "$WORK/scheduler.log" 2>&1 &
 PIDS+=($!)
 wait_port "$SCHED" 60
 for i in 1 2; do
     if [ "$i" = 1 ]; then ports=("$E1" "$E1G"); else ports=("$E2" "$E2G"); fi
     mkdir -p "$WORK/executor$i"
-    "$BIN/featc-ballista-executor" --bind 127.0.0.1 --port "${ports[0]}" --grpc-port "${ports[1]}" \
+    "$EXECUTOR" --bind 127.0.0.1 --port "${ports[0]}" --grpc-port "${ports[1]}" \
         --scheduler "127.0.0.1:$SCHED" --concurrent-tasks 1 --work-dir "$WORK/executor$i" \
         > "$WORK/executor$i.log" 2>&1 &
     PIDS+=($!)

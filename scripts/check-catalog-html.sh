@@ -6,30 +6,19 @@
 # the ready marker is set and no JS error was recorded, the search hid exactly the
 # entries whose name, doc, owner and tags do not hold every word of the query
 # (match-count says how many stayed), and the lineage graph has one node per
-# feature, dimmed when the search hid its entry. chromium comes from scripts/services/install. scripts/test runs this
-# after scripts/check-arroyo-udfs.sh.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT="$PWD"
+# feature, dimmed when the search hid its entry. chromium comes from
+# scripts/services/install, featc from the test build (scripts/lib.sh: built if
+# missing, or FEATC_BIN).
+source "$(dirname "$0")/lib.sh"
 started=$(date +%s)
-
-fail() {
-    echo "check-catalog-html: $*" >&2
-    exit 1
-}
 
 command -v chromium > /dev/null \
     || fail "chromium is missing: run scripts/services/install (as root) or install Debian's chromium"
 command -v python3 > /dev/null || fail "python3 is missing"
 
+FEATC=$(featc_binary)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/featc-catalog-html.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-
-cargo build --quiet -p featc-cli > "$WORK/build.log" 2>&1 \
-    || fail "building featc failed: $(tail -n 30 "$WORK/build.log")"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-FEATC="$TARGET_DIR/debug/featc"
-[ -x "$FEATC" ] || fail "no featc binary at $FEATC"
 
 # One page, one query: the DOM after the script ran, checked against what the page
 # itself says (every entry's data-search, the JSON catalog's features).

@@ -12,28 +12,15 @@
 # scripts/sql-engines/requirements.txt (pinned pyspark 3.5.8 on the machine's Java 17,
 # duckdb, pyarrow, psycopg) and re-created only when that file changes. PostgreSQL is
 # Debian's (scripts/services/install), started here on 127.0.0.1 only, in a temporary
-# folder, and stopped at the end, also on failure. Uses the CLI `cargo test` built
-# (target/debug/featc, or FEATC_BIN). scripts/test runs this after the Rust tests.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT="$PWD"
-ENV="$ROOT/target/sql-engines-env"
-REQUIREMENTS="$ROOT/scripts/sql-engines/requirements.txt"
-FEATC="${FEATC_BIN:-$ROOT/target/debug/featc}"
+# folder, and stopped at the end, also on failure. Uses the featc binary of the test
+# build (scripts/lib.sh: target/debug/featc, built if missing, or FEATC_BIN).
+source "$(dirname "$0")/lib.sh"
+ENV="$TARGET_DIR/sql-engines-env"
+FEATC=$(featc_binary)
 CASES=(synthetic marketplace)
 started=$(date +%s)
 
-if [ ! -x "$FEATC" ]; then
-    echo "check-sql-engines: $FEATC is missing: run cargo test --workspace first" >&2
-    exit 1
-fi
-if [ ! -x "$ENV/bin/python" ] || ! cmp -s "$REQUIREMENTS" "$ENV/requirements.txt"; then
-    echo "check-sql-engines: creating $ENV" >&2
-    rm -rf "$ENV"
-    python3 -m venv "$ENV"
-    "$ENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
-    cp "$REQUIREMENTS" "$ENV/requirements.txt"
-fi
+venv "$ENV" "$ROOT/scripts/sql-engines/requirements.txt"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/featc-sql.XXXXXX")
 # PostgreSQL runs as the postgres user, which must reach its folder inside.

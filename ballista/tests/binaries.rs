@@ -3,6 +3,10 @@
 //! arguments are refused. (`cargo test` also builds them this way, with the
 //! workspace's features, for scripts/check-ballista.sh, which runs a whole cluster.)
 
+// A test binary: its helpers may unwrap, expect and panic!, which the workspace's lints
+// deny in library code (clippy.toml already lets the tests themselves).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};

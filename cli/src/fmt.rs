@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use featc::fmt::FormatError;
+use featc::fmt::ProjectFormatError;
 
 /// Format `.feat` files in place (comments and doc comments kept).
 ///
@@ -30,11 +30,11 @@ pub fn main(args: Args) -> ExitCode {
     };
     let formatted = match featc::fmt::format_files(&files) {
         Ok(formatted) => formatted,
-        Err(FormatError::Syntax(diagnostics)) => {
+        Err(ProjectFormatError::Syntax(diagnostics)) => {
             super::report(&diagnostics, &files);
             return ExitCode::from(super::EXIT_ERRORS);
         }
-        Err(FormatError::Unstable(name)) => {
+        Err(ProjectFormatError::Unstable(name)) => {
             return super::fail(format!(
                 "cannot format `{name}` without changing it (a featc bug, please report it); no file was written"
             ))

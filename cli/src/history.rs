@@ -42,8 +42,9 @@ pub async fn load_history(
     let tables = io::bind_sources(&ctx, project, plan, &inputs)
         .await
         .map_err(|e| e.to_string())?;
-    let failed =
-        |e: &datafusion::error::DataFusionError| io::explain_failure(project, plan, &inputs, e);
+    let failed = |e: datafusion::error::DataFusionError| {
+        io::explain_failure(project, plan, &inputs, e).to_string()
+    };
     let mut sources = Vec::new();
     let mut total = 0u64;
     for (_, op) in graph.sources() {
@@ -51,7 +52,7 @@ pub async fn load_history(
             continue;
         };
         let frame = ctx.read_table(table.clone()).map_err(super::engine_error)?;
-        let rows = frame.clone().count().await.map_err(|e| failed(&e))?;
+        let rows = frame.clone().count().await.map_err(failed)?;
         total += rows as u64;
         sources.push((op.name.clone(), op.time_column.clone(), frame));
     }
@@ -65,9 +66,9 @@ pub async fn load_history(
             .map_err(super::engine_error)?
             .execute_stream()
             .await
-            .map_err(|e| failed(&e))?;
+            .map_err(failed)?;
         while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(|e| failed(&e))?;
+            let batch = batch.map_err(failed)?;
             done += batch.num_rows() as u64;
             let batch = match upto {
                 Some(t) => at_or_before(&batch, &time, t)?,

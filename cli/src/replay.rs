@@ -122,7 +122,7 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
             .map_err(super::engine_error)?
             .collect()
             .await
-            .map_err(|e| io::explain_failure(project, &plan, &inputs, &e))?;
+            .map_err(|e| io::explain_failure(project, &plan, &inputs, e).to_string())?;
         data.push((op.name.clone(), batches));
     }
 

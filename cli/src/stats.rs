@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use featc_runtime::io::TableReader;
-use featc_runtime::stats::{render_stats, Profile, Profiler, Selection};
+use featc_runtime::stats::{render_stats, ColumnSelection, Profile, Profiler};
 
 use super::progress::Progress;
 
@@ -55,8 +55,8 @@ pub struct Select {
 }
 
 impl Select {
-    pub fn selection(&self) -> Selection {
-        Selection {
+    pub fn selection(&self) -> ColumnSelection {
+        ColumnSelection {
             features: self.features.clone(),
             exclude: self.exclude.clone(),
         }
@@ -108,7 +108,7 @@ pub fn main(args: Args) -> ExitCode {
 pub fn profile_table(
     label: &str,
     path: &Path,
-    selection: &Selection,
+    selection: &ColumnSelection,
     progress: &Progress,
 ) -> Result<Profile, String> {
     let name = path.display().to_string();

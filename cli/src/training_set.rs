@@ -106,7 +106,7 @@ async fn compute(
     while let Some(b) = running.stream.next().await {
         let b = b.map_err(|e| {
             progress.phase("locating the error");
-            job.failure(&running, &e).to_string()
+            job.failure(&running, e).to_string()
         })?;
         if !writing {
             say("writing the output");

@@ -153,7 +153,7 @@ fn every_feat_file_of_the_repository_is_formatted() {
                 "{} is not formatted: run `featc fmt` on it",
                 path.display()
             ),
-            Err(featc_grammar::FormatError::Syntax(_)) => unparsable.push(name(&path)),
+            Err(featc_grammar::LayoutError::Syntax(_)) => unparsable.push(name(&path)),
             Err(e) => panic!("{}: {e:?}", path.display()),
         }
     }

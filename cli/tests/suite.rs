@@ -7,6 +7,10 @@
 //! --test suite MODULE::` runs one module; `tests/tests/tidy.rs` checks that no file
 //! is left out.
 
+// A test binary: its helpers may unwrap, expect and panic!, which the workspace's lints
+// deny in library code (clippy.toml already lets the tests themselves).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod cli_common;
 mod limit_inputs;
 // The fuzz test's mutations, shared with the library's robustness tests (one copy, in

@@ -5,7 +5,7 @@ use crate::{diagnostics_of, parse_file, Diagnostics, SourceFile};
 
 /// Why a project's files were not formatted.
 #[derive(Debug)]
-pub enum FormatError {
+pub enum ProjectFormatError {
     /// Some file does not parse: every syntax error of every file.
     Syntax(Diagnostics),
     /// The formatter could not lay out this file (by name) without changing its
@@ -15,7 +15,7 @@ pub enum FormatError {
 
 /// The canonical text of each file, in order; nothing if any file does not parse, so
 /// that no file is rewritten from a partial parse.
-pub fn format_files(files: &[SourceFile]) -> Result<Vec<String>, FormatError> {
+pub fn format_files(files: &[SourceFile]) -> Result<Vec<String>, ProjectFormatError> {
     let mut errors = Vec::new();
     for (id, file) in files.iter().enumerate() {
         if let Err(errs) = parse_file(id as crate::ast::FileId, file) {
@@ -23,12 +23,13 @@ pub fn format_files(files: &[SourceFile]) -> Result<Vec<String>, FormatError> {
         }
     }
     if !errors.is_empty() {
-        return Err(FormatError::Syntax(diagnostics_of(errors)));
+        return Err(ProjectFormatError::Syntax(diagnostics_of(errors)));
     }
     files
         .iter()
         .map(|file| {
-            featc_grammar::format(&file.text).map_err(|_| FormatError::Unstable(file.name.clone()))
+            featc_grammar::format(&file.text)
+                .map_err(|_| ProjectFormatError::Unstable(file.name.clone()))
         })
         .collect()
 }

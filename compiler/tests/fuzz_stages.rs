@@ -30,6 +30,10 @@
 //! - `FEATC_FUZZ_DUMP=1`: print each generated dataset (a corpus file can pin the
 //!   data of its case with a `// fuzz-data: SEED, ...` line).
 
+// A test binary: its helpers may unwrap, expect and panic!, which the workspace's lints
+// deny in library code (clippy.toml already lets the tests themselves).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod fuzz;
 mod mutate;
 

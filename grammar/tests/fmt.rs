@@ -1,7 +1,7 @@
 //! Snapshots of `featc fmt`'s layout: the shipped files (already formatted, so each
 //! snapshot is the file itself) and messy inputs, comments and doc comments included.
 
-use featc_grammar::{format, parse, FormatError};
+use featc_grammar::{format, parse, LayoutError};
 
 fn formatted(text: &str) -> String {
     let once = format(text).unwrap_or_else(|e| panic!("does not format: {e:?}"));
@@ -136,9 +136,9 @@ fn fmt_only_comments_and_empty_files() {
 fn fmt_refuses_a_file_that_does_not_parse() {
     assert!(matches!(
         format("view v from s by e { feature = count(*) }"),
-        Err(FormatError::Syntax(_))
+        Err(LayoutError::Syntax(_))
     ));
-    assert!(matches!(format("/* open"), Err(FormatError::Syntax(_))));
+    assert!(matches!(format("/* open"), Err(LayoutError::Syntax(_))));
 }
 
 #[test]

@@ -87,7 +87,7 @@ pub fn run(
             let mut batches = Vec::new();
             let mut rows = 0u64;
             while let Some(b) = running.stream.next().await {
-                let b = b.map_err(|e| Stop::Job(job.failure(&running, &e)))?;
+                let b = b.map_err(|e| Stop::Job(job.failure(&running, e)))?;
                 rows += b.num_rows() as u64;
                 batches.push(b);
                 report(progress, "computing features", rows, total)?;

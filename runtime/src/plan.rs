@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ir::{AggKind, DataType, Expr, Span};
+use crate::ir::{AggKind, DataType, Expr, SourceSpan};
 
 /// The plan of a set of requested features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,7 +60,7 @@ pub struct DerivedPlan {
     pub request: Vec<RequestField>,
     pub ty: DataType,
     pub nullable: bool,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 /// A request field a derived feature reads.
@@ -153,7 +153,7 @@ pub struct GroupPlan {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub delay_us: i64,
     /// The span of the group's first view.
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 impl GroupPlan {
@@ -204,7 +204,7 @@ pub struct FeaturePlan {
     pub view_filter: Option<usize>,
     /// The result type.
     pub ty: DataType,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 impl FeaturePlan {
@@ -295,8 +295,8 @@ impl GroupPlan {
 
     /// Checks the invariants in the type's docs (but the column names, which the
     /// executors check against the source's schema).
-    pub fn validate(&self) -> Result<(), PlanError> {
-        let err = |what: String| Err(PlanError::new(self, what));
+    pub fn validate(&self) -> Result<(), PlanInvariantError> {
+        let err = |what: String| Err(PlanInvariantError::new(self, what));
         if let Some(i) = first_repeat(&self.inputs) {
             return err(format!("input {i} repeats an earlier input"));
         }
@@ -446,19 +446,19 @@ impl Plan {
     }
 
     /// Checks every group, every output reference and every derived feature.
-    pub fn validate(&self) -> Result<(), PlanError> {
+    pub fn validate(&self) -> Result<(), PlanInvariantError> {
         for g in &self.groups {
             g.validate()?;
         }
         if let Some(o) = self.outputs.iter().find(|o| self.output(**o).is_none()) {
-            return Err(PlanError {
+            return Err(PlanInvariantError {
                 group: "outputs".into(),
                 message: format!("output {o:?} does not exist"),
             });
         }
         for d in &self.derived {
             if let Some(message) = d.problem(&|r| self.feature(r).map(|f| f.name.as_str())) {
-                return Err(PlanError {
+                return Err(PlanInvariantError {
                     group: d.owner.clone(),
                     message: format!("derived feature `{}`: {message}", d.name),
                 });
@@ -470,22 +470,22 @@ impl Plan {
 
 /// A plan that breaks an invariant (an internal error, or a hand-edited graph).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanError {
+pub struct PlanInvariantError {
     /// The group, as `source by key`.
     pub group: String,
     pub message: String,
 }
 
-impl PlanError {
-    fn new(group: &GroupPlan, message: String) -> PlanError {
-        PlanError {
+impl PlanInvariantError {
+    fn new(group: &GroupPlan, message: String) -> PlanInvariantError {
+        PlanInvariantError {
             group: group.describe(),
             message,
         }
     }
 }
 
-impl fmt::Display for PlanError {
+impl fmt::Display for PlanInvariantError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -495,7 +495,7 @@ impl fmt::Display for PlanError {
     }
 }
 
-impl std::error::Error for PlanError {}
+impl std::error::Error for PlanInvariantError {}
 
 /// The index of the first expression that repeats an earlier one (by `same_as`).
 fn first_repeat(exprs: &[Expr]) -> Option<usize> {

@@ -20,8 +20,6 @@
 //! The runtime (`featc-runtime`) does not depend on this crate: an embedder without
 //! HTTP uses `StreamRuntime` directly.
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 pub mod api;
 pub mod config;
 pub mod durable;

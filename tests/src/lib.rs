@@ -1,5 +1,9 @@
 //! Shared helpers for featc integration tests.
 
+// Test-support code: its helpers may unwrap, expect and panic!, which the workspace's
+// lints deny in library code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 pub mod gen;
 
 /// The folder holding the acceptance cases (`tests/cases/<name>`).

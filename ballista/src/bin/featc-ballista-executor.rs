@@ -2,8 +2,6 @@
 //! decodes them with `featc_ballista::codecs`). Listens on loopback unless told
 //! otherwise: Ballista's endpoints have no authentication.
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -3,8 +3,6 @@
 //! planner and optimizer rules (`settings::scheduler_session`). Listens on loopback
 //! unless told otherwise: Ballista's endpoints have no authentication.
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;

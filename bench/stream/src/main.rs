@@ -18,6 +18,10 @@
 //! Each configuration runs in a child process (`--mode featc|featc-run1|featc2|floor`)
 //! so that its RSS growth is its own.
 
+// A benchmark binary: it may unwrap, expect and panic! on its own fixed inputs, which the
+// workspace's lints deny in library code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 /// mimalloc, the allocator docs/streaming.md suggests to embedders: at 1e7 events its
 /// ingest measured about 10% faster than glibc's allocator, with a quarter less memory.
 /// The hand-written floor runs in the same binary, so it gets the same allocator.

@@ -219,7 +219,7 @@ pub struct ServiceEntry {
 /// The catalog of a checked project.
 pub fn catalog(p: &Project) -> Catalog {
     let lineage = lineage::Lineage::of(p);
-    let about = |meta: &ir::Meta, span: ir::Span| About {
+    let about = |meta: &ir::Meta, span: ir::SourceSpan| About {
         file: p.files.get(span.file as usize).cloned().unwrap_or_default(),
         doc: meta.docs.clone(),
         owner: meta.owner.clone(),

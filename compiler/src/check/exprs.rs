@@ -91,8 +91,8 @@ impl Scope {
 }
 
 /// Converts a syntax span to an IR span (same file numbering).
-pub fn span(s: ast::Span) -> ir::Span {
-    ir::Span {
+pub fn span(s: ast::Span) -> ir::SourceSpan {
+    ir::SourceSpan {
         file: s.file,
         start: s.start,
         end: s.end,
@@ -117,7 +117,7 @@ impl Typed {
 }
 
 /// Converts an IR span back to a syntax span (for diagnostics).
-pub fn ast_span(s: ir::Span) -> ast::Span {
+pub fn ast_span(s: ir::SourceSpan) -> ast::Span {
     ast::Span {
         file: s.file,
         start: s.start,
@@ -397,7 +397,7 @@ impl<'s> Exprs<'s> {
         }
     }
 
-    fn binary(&mut self, op: BinaryOp, l: Typed, r: Typed, sp: ir::Span) -> Option<ir::Expr> {
+    fn binary(&mut self, op: BinaryOp, l: Typed, r: Typed, sp: ir::SourceSpan) -> Option<ir::Expr> {
         let make = |lhs: ir::Expr, rhs: ir::Expr, ty: DataType, nullable: bool| ir::Expr {
             kind: ExprKind::Binary {
                 op,
@@ -555,7 +555,7 @@ impl<'s> Exprs<'s> {
         Some((exprs, Some(ty)))
     }
 
-    fn call(&mut self, func: &ast::Ident, args: &[ast::Expr], sp: ir::Span) -> Option<Typed> {
+    fn call(&mut self, func: &ast::Ident, args: &[ast::Expr], sp: ir::SourceSpan) -> Option<Typed> {
         let checked: Vec<Option<Typed>> = match func.name.as_str() {
             "if" if args.len() == 3 => Vec::new(),
             _ => args.iter().map(|a| self.check(a)).collect(),
@@ -625,7 +625,7 @@ impl Exprs<'_> {
         f: Function,
         func: &ast::Ident,
         checked: Vec<Option<Typed>>,
-        sp: ir::Span,
+        sp: ir::SourceSpan,
     ) -> Option<Typed> {
         if !f.arity().accepts(checked.len()) {
             return self.fail(arity(func, f.arity().describe(), checked.len()));
@@ -752,7 +752,7 @@ fn case(
     otherwise: Option<Box<ir::Expr>>,
     ty: Option<DataType>,
     nullable: bool,
-    sp: ir::Span,
+    sp: ir::SourceSpan,
 ) -> Typed {
     Typed {
         expr: ir::Expr {
@@ -768,7 +768,7 @@ fn case(
     }
 }
 
-fn literal(value: Literal, sp: ir::Span) -> ir::Expr {
+fn literal(value: Literal, sp: ir::SourceSpan) -> ir::Expr {
     let ty = match &value {
         Literal::Int64(_) => DataType::Int64,
         Literal::Float64(_) => DataType::Float64,

@@ -286,7 +286,7 @@ fn key_columns(
 /// thousands of clauses).
 fn conjunction(filters: Vec<ir::Expr>) -> Option<ir::Expr> {
     join_balanced(filters, &|lhs: ir::Expr, rhs: ir::Expr| {
-        let sp = ir::Span {
+        let sp = ir::SourceSpan {
             file: lhs.span.file,
             start: lhs.span.start.min(rhs.span.start),
             end: lhs.span.end.max(rhs.span.end),

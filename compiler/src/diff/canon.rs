@@ -11,7 +11,7 @@ use std::convert::Infallible;
 
 use featc_runtime::ir::{Expr, ExprKind, Let, View};
 
-use crate::lower::groups::{inline_lets, PlanError};
+use crate::lower::groups::{inline_lets, GroupingError};
 use crate::print::ir::top;
 
 /// The canonical text of an expression.
@@ -27,7 +27,7 @@ pub fn untyped(e: &Expr) -> String {
 }
 
 /// `e` with the view's lets inlined, transitively (`plan_groups`' own rule).
-pub fn inlined(e: &Expr, view: &View) -> Result<Expr, PlanError> {
+pub fn inlined(e: &Expr, view: &View) -> Result<Expr, GroupingError> {
     inline_lets(e, &view.lets, 0, &view.name)
 }
 

@@ -20,7 +20,7 @@ use featc_runtime::ir::{
 use serde::Serialize;
 
 use super::canon;
-use crate::lower::groups::PlanError;
+use crate::lower::groups::GroupingError;
 use crate::print::ir::ty;
 
 /// Where a feature is declared: a view, or a service (its own derived features).
@@ -147,19 +147,21 @@ pub struct Context {
 
 /// The definition of every feature of the project by name, with the names in
 /// declaration order (views' features, then services' own).
-pub fn definitions(p: &Project) -> Result<(Vec<String>, BTreeMap<String, Definition>), PlanError> {
+pub fn definitions(
+    p: &Project,
+) -> Result<(Vec<String>, BTreeMap<String, Definition>), GroupingError> {
     let mut order = Vec::new();
     let mut out = BTreeMap::new();
     for id in p.all_features() {
-        let feature = p.get_feature(id).ok_or(PlanError::UnknownFeature(id))?;
+        let feature = p.get_feature(id).ok_or(GroupingError::UnknownFeature(id))?;
         let definition = match (&feature.kind, id) {
             (FeatureKind::Aggregate(a), FeatureId::View { view, .. }) => {
-                let view = p.views.get(view).ok_or(PlanError::UnknownFeature(id))?;
+                let view = p.views.get(view).ok_or(GroupingError::UnknownFeature(id))?;
                 aggregate(p, view, feature, a)?
             }
             (FeatureKind::Derived(d), _) => derived(p, id, feature, d)?,
             (FeatureKind::Aggregate(_), FeatureId::Service { .. }) => {
-                return Err(PlanError::UnknownFeature(id))
+                return Err(GroupingError::UnknownFeature(id))
             }
         };
         order.push(feature.name.clone());
@@ -173,8 +175,8 @@ fn aggregate(
     view: &View,
     feature: &Feature,
     a: &Aggregate,
-) -> Result<Definition, PlanError> {
-    let missing = || PlanError::UnknownReference {
+) -> Result<Definition, GroupingError> {
+    let missing = || GroupingError::UnknownReference {
         view: view.name.clone(),
     };
     let source = p.sources.get(view.source.0).ok_or_else(missing)?;
@@ -269,14 +271,14 @@ fn derived(
     id: FeatureId,
     feature: &Feature,
     d: &Derived,
-) -> Result<Definition, PlanError> {
+) -> Result<Definition, GroupingError> {
     let mut reads = d
         .reads
         .iter()
         .map(|r| {
             p.get_feature(*r)
                 .map(|f| f.name.clone())
-                .ok_or(PlanError::UnknownFeature(*r))
+                .ok_or(GroupingError::UnknownFeature(*r))
         })
         .collect::<Result<Vec<_>, _>>()?;
     reads.sort();

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use featc_runtime::ir::Project;
 
-pub use crate::lower::groups::PlanError;
+pub use crate::lower::groups::GroupingError;
 pub use report::ProjectDiff;
 
 use meaning::{Body, Definition, Owner, OwnerKind};
@@ -32,7 +32,7 @@ use report::{FeatureChange, OwnerChanges, Renamed};
 
 /// How `new` differs from `old`. Fails only on a project `check` did not produce (a
 /// let or derived feature that names nothing).
-pub fn diff(old: &Project, new: &Project) -> Result<ProjectDiff, PlanError> {
+pub fn diff(old: &Project, new: &Project) -> Result<ProjectDiff, GroupingError> {
     let (old_order, old_defs) = meaning::definitions(old)?;
     let (new_order, new_defs) = meaning::definitions(new)?;
     let mut memo = HashMap::new();

@@ -35,7 +35,7 @@ fn write(e: &Expr, columns: &mut Vec<String>) -> Result<String, String> {
             if !columns.contains(&id.value) {
                 columns.push(id.value.clone());
             }
-            ident(&id.value)?
+            ident(&id.value).map_err(|e| e.to_string())?
         }
         Expr::Nested(inner) => write(inner, columns)?,
         Expr::Value(v) => literal(&v.value)?,

@@ -1,7 +1,7 @@
 //! Writing the `.feat` project of a spec: sources from the data's schemas, entities
 //! and views from the features' keys, features and the `spec` service.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use datafusion::arrow::datatypes::{DataType as ArrowType, Schema};
 
@@ -44,7 +44,7 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// `name` as a `.feat` identifier: bare when it can be, else in backquotes.
-pub fn ident(name: &str) -> Result<String, String> {
+pub fn ident(name: &str) -> Result<String, UnwritableName> {
     let mut chars = name.chars();
     let bare = chars
         .next()
@@ -54,13 +54,24 @@ pub fn ident(name: &str) -> Result<String, String> {
     if bare {
         Ok(name.to_string())
     } else if name.is_empty() || name.contains(['`', '\n', '\r']) {
-        Err(format!(
-            "the name {name:?} cannot be written in a .feat file"
-        ))
+        Err(UnwritableName(name.to_string()))
     } else {
         Ok(format!("`{name}`"))
     }
 }
+
+/// A name no `.feat` identifier can spell (empty, or holding a backquote or a line
+/// break).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnwritableName(pub String);
+
+impl fmt::Display for UnwritableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the name {:?} cannot be written in a .feat file", self.0)
+    }
+}
+
+impl std::error::Error for UnwritableName {}
 
 /// The `.feat` type of an Arrow column, as the source binding reads it.
 fn feat_type(ty: &ArrowType) -> Option<&'static str> {
@@ -216,9 +227,9 @@ fn schema_of<'s>(sources: &'s [SourceSchema], v: &ViewPlan) -> Result<&'s Schema
 }
 
 fn quoted(name: &str, feature: &str) -> Result<String, ImportError> {
-    ident(name).map_err(|message| ImportError::Feature {
+    ident(name).map_err(|e| ImportError::Feature {
         feature: feature.to_string(),
-        message,
+        message: e.to_string(),
     })
 }
 
@@ -237,7 +248,11 @@ fn write_source(out: &mut String, s: &SourceSchema) -> Result<(), ImportError> {
         }
         Err(_) => return Err(schema_err(format!("there is no time column `{TIME}`"))),
     }
-    let _ = writeln!(out, "\nsource {} {{", ident(&s.name).map_err(schema_err)?);
+    let _ = writeln!(
+        out,
+        "\nsource {} {{",
+        ident(&s.name).map_err(|e| schema_err(e.to_string()))?
+    );
     let _ = writeln!(out, "    time {TIME}");
     let _ = writeln!(out, "    columns {{");
     for field in s.schema.fields().iter().filter(|f| f.name() != TIME) {
@@ -247,7 +262,7 @@ fn write_source(out: &mut String, s: &SourceSchema) -> Result<(), ImportError> {
             let _ = writeln!(
                 out,
                 "        {}: {ty}{optional}",
-                ident(field.name()).map_err(schema_err)?
+                ident(field.name()).map_err(|e| schema_err(e.to_string()))?
             );
         }
     }

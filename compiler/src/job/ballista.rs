@@ -31,7 +31,7 @@ use featc_runtime::io::{self, Spine, SpineFile};
 use futures::Stream;
 
 use super::training_set::{Running, SpineInput, TrainingSet};
-use super::JobError;
+use super::{JobError, RunFailure};
 use crate::ir;
 
 /// Starts `job` on the cluster whose scheduler is at `url` (see the module docs).
@@ -41,10 +41,10 @@ pub(super) async fn start(
     phase: &dyn Fn(&str),
 ) -> Result<Running, JobError> {
     if let Some(name) = job.inputs.tables.keys().next() {
-        return Err(JobError::Failed(format!(
-            "source `{name}` is a table held in memory, which a Ballista cluster cannot \
-             read: write it to a file its executors can read and bind it by path"
-        )));
+        return Err(RunFailure::TableOnCluster {
+            source: name.clone(),
+        }
+        .into());
     }
     let project = job.project;
     let mut config = SessionConfig::new();
@@ -59,7 +59,7 @@ pub(super) async fn start(
     phase("connecting to the Ballista scheduler");
     let cluster = featc_ballista::connect(url, config)
         .await
-        .map_err(|e| JobError::Failed(e.to_string()))?;
+        .map_err(RunFailure::Cluster)?;
     let address = cluster.address.to_string();
     let ctx = cluster.ctx;
     phase("reading the spine");
@@ -73,8 +73,8 @@ pub(super) async fn start(
     let spine_file = SpineFile::write(&spine, &std::env::temp_dir())?;
     drop(spine);
     phase("binding sources");
-    let plan = crate::lower::groups::plan_groups(project, &job.features)
-        .map_err(|e| JobError::Failed(e.to_string()))?;
+    let plan =
+        crate::lower::groups::plan_groups(project, &job.features).map_err(RunFailure::Grouping)?;
     let tables = io::bind_sources(&ctx, project, &plan, &job.inputs).await?;
     let table_of = |s: &ir::Source| -> Arc<dyn TableSource> {
         match tables.get(&s.name) {
@@ -87,7 +87,10 @@ pub(super) async fn start(
     };
     let spine_table = spine_view(&ctx, spine_file.path(), &spine_schema)
         .await
-        .map_err(|e| JobError::Failed(format!("the spine's copy for {address}: {e}")))?;
+        .map_err(|error| RunFailure::SpineCopy {
+            address: address.clone(),
+            error,
+        })?;
     let logical = crate::lower::batch::lower_plan(
         project,
         plan.clone(),
@@ -95,11 +98,11 @@ pub(super) async fn start(
         provider_as_source(spine_table),
         &job.spine_time,
     )
-    .map_err(|e| JobError::Failed(e.to_string()))?;
+    .map_err(RunFailure::Lowering)?;
     phase("computing features on the cluster");
     let (physical, stream) = batch::execute(&ctx, logical)
         .await
-        .map_err(|e| JobError::Failed(on_cluster(&address, e).strip_backtrace()))?;
+        .map_err(|e| RunFailure::OnCluster(on_cluster(&address, e)))?;
     let stream = Box::pin(OnCluster {
         inner: stream,
         address,

@@ -3,72 +3,31 @@
 
 #[cfg(feature = "ballista")]
 mod ballista;
+mod error;
 pub mod training_set;
 
 /// Without the `ballista` feature, a training set asked to run on a cluster says so.
 #[cfg(not(feature = "ballista"))]
 mod ballista {
     use super::training_set::{Running, TrainingSet};
-    use super::JobError;
+    use super::{JobError, RunFailure};
 
     pub(super) async fn start(
         _job: &TrainingSet<'_>,
         url: &str,
         _phase: &dyn Fn(&str),
     ) -> Result<Running, JobError> {
-        Err(JobError::Failed(format!(
-            "cannot run on {url}: this featc was built without Ballista (the `ballista` \
-             feature of the featc crate)"
-        )))
+        Err(RunFailure::WithoutBallista {
+            url: url.to_string(),
+        }
+        .into())
     }
 }
 
 use std::collections::HashMap;
-use std::fmt;
-
-use featc_runtime::io::IoError;
 
 use crate::ir::{FeatureId, Project};
-
-/// Why a job could not run or failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum JobError {
-    /// A feature, service or source the project does not declare.
-    UnknownName {
-        kind: &'static str,
-        name: String,
-        /// What the project has, or the closest name.
-        known: String,
-    },
-    /// An input that cannot be read as declared (a missing column, a wrong type, a
-    /// bad cell), named by table, column and row where known.
-    Input(IoError),
-    /// The data made the computation fail (a bad cell found while computing, an
-    /// expression or an aggregation failing on an event): the message names it.
-    Data(String),
-    /// Anything else (planning).
-    Failed(String),
-}
-
-impl fmt::Display for JobError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JobError::UnknownName { kind, name, known } => {
-                write!(f, "no {kind} `{name}` in the project ({known})")
-            }
-            JobError::Input(e) => write!(f, "{e}"),
-            JobError::Data(m) | JobError::Failed(m) => write!(f, "{m}"),
-        }
-    }
-}
-
-impl std::error::Error for JobError {}
-
-impl From<IoError> for JobError {
-    fn from(e: IoError) -> JobError {
-        JobError::Input(e)
-    }
-}
+pub use error::{JobError, RunFailure};
 
 /// The features a job computes: a service's (in its order), the named ones (in the
 /// order given), or, with neither, every feature of the project's views in

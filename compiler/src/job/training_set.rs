@@ -16,7 +16,7 @@ use featc_runtime::batch;
 use featc_runtime::io::{self, Inputs, MemoryTable, Spine};
 use featc_runtime::plan::Plan;
 
-use super::JobError;
+use super::{JobError, RunFailure};
 use crate::ir::{self, FeatureId};
 
 /// Where a spine comes from.
@@ -82,8 +82,8 @@ impl TrainingSet<'_> {
         if let Some(n) = self.batch_size {
             config = config.with_batch_size(n.max(1));
         }
-        let ctx = batch::bounded_session_context(config, &self.resources)
-            .map_err(|e| JobError::Failed(e.to_string()))?;
+        let ctx =
+            batch::bounded_session_context(config, &self.resources).map_err(RunFailure::Session)?;
         phase("reading the spine");
         let keys = io::spine_keys(project, &self.features);
         let spine: Spine = match &self.spine {
@@ -94,7 +94,7 @@ impl TrainingSet<'_> {
         };
         phase("binding sources");
         let plan = crate::lower::groups::plan_groups(project, &self.features)
-            .map_err(|e| JobError::Failed(e.to_string()))?;
+            .map_err(RunFailure::Grouping)?;
         let tables = io::bind_sources(&ctx, project, &plan, &self.inputs).await?;
         let table_of = |s: &ir::Source| -> Arc<dyn TableSource> {
             match tables.get(&s.name) {
@@ -114,11 +114,11 @@ impl TrainingSet<'_> {
             provider_as_source(spine_table),
             &self.spine_time,
         )
-        .map_err(|e| JobError::Failed(e.to_string()))?;
+        .map_err(RunFailure::Lowering)?;
         phase("computing features");
         let (physical, stream) = batch::execute(&ctx, logical)
             .await
-            .map_err(|e| self.explain(&plan, &e))?;
+            .map_err(|e| self.explain(&plan, e))?;
         Ok(Running {
             stream,
             physical,
@@ -129,18 +129,17 @@ impl TrainingSet<'_> {
 
     /// What to tell the user about an error raised while `running` computed: the bad
     /// cell or event it met, found by reading the files again where needed.
-    pub fn failure(&self, running: &Running, error: &DataFusionError) -> JobError {
+    pub fn failure(&self, running: &Running, error: DataFusionError) -> JobError {
         self.explain(&running.plan, error)
     }
 
-    fn explain(&self, plan: &Plan, error: &DataFusionError) -> JobError {
+    fn explain(&self, plan: &Plan, error: DataFusionError) -> JobError {
         if let DataFusionError::ResourcesExhausted(what) = error.find_root() {
-            return JobError::Failed(format!(
-                "the training set needs more memory than its limit ({}): {what}\n\
-                 hint: raise the limit (`--memory-limit`, `memory_limit=` in Python) or use \
-                 fewer partitions, each of which sets memory aside for its sorts",
-                batch::resources::format_size(self.resources.memory_limit())
-            ));
+            return RunFailure::OutOfMemory {
+                limit: self.resources.memory_limit(),
+                detail: what.clone(),
+            }
+            .into();
         }
         JobError::Data(io::explain_failure(self.project, plan, &self.inputs, error))
     }

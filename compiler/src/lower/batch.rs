@@ -19,13 +19,13 @@ use featc_runtime::batch::PointInTime;
 use featc_runtime::ir::{self, FeatureId, Project};
 use featc_runtime::plan::{GroupPlan, Plan};
 
-use super::groups::{plan_groups, PlanError};
+use super::groups::{plan_groups, GroupingError};
 
 /// Why a project could not be lowered to a batch plan.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LowerError {
     /// The features could not be planned (an internal error).
-    Plan(PlanError),
+    Grouping(GroupingError),
     /// The same feature was requested twice (output columns must be unique).
     DuplicateFeature(String),
     /// The spine lacks a column the features need.
@@ -48,7 +48,7 @@ pub enum LowerError {
 impl fmt::Display for LowerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LowerError::Plan(e) => write!(f, "{e}"),
+            LowerError::Grouping(e) => write!(f, "{e}"),
             LowerError::DuplicateFeature(name) => write!(f, "feature `{name}` is requested twice"),
             LowerError::MissingSpineColumn { column } => {
                 write!(f, "the spine has no column `{column}`")
@@ -94,7 +94,7 @@ pub fn lower_batch(
     spine: Arc<dyn TableSource>,
     spine_time_column: &str,
 ) -> Result<LogicalPlan, LowerError> {
-    let plan = plan_groups(project, features).map_err(LowerError::Plan)?;
+    let plan = plan_groups(project, features).map_err(LowerError::Grouping)?;
     lower_plan(project, plan, tables, spine, spine_time_column)
 }
 

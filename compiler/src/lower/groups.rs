@@ -25,42 +25,42 @@ const MAX_DERIVED_DEPTH: usize = 1024;
 /// Why features could not be planned (each an internal error: a checked project
 /// and its own feature ids never give one).
 #[derive(Debug, Clone, PartialEq)]
-pub enum PlanError {
+pub enum GroupingError {
     /// A feature id that is not in the project.
     UnknownFeature(FeatureId),
     /// A view that names a source or entity that is not in the project.
     UnknownReference { view: String },
     /// Lets nest deeper than `MAX_LET_DEPTH` (a cycle `check` should have refused).
-    LetsTooDeep { view: String, span: ir::Span },
+    LetsTooDeep { view: String, span: ir::SourceSpan },
     /// Derived features read each other deeper than `MAX_DERIVED_DEPTH` (a cycle
     /// `check` should have refused).
     DerivedTooDeep { feature: String },
 }
 
-impl fmt::Display for PlanError {
+impl fmt::Display for GroupingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PlanError::UnknownFeature(id) => {
+            GroupingError::UnknownFeature(id) => {
                 write!(f, "internal error: no feature {id:?} in the project")
             }
-            PlanError::DerivedTooDeep { feature } => write!(
+            GroupingError::DerivedTooDeep { feature } => write!(
                 f,
                 "derived feature `{feature}`: derived features nest too deeply (a cycle?)"
             ),
-            PlanError::UnknownReference { view } => {
+            GroupingError::UnknownReference { view } => {
                 write!(
                     f,
                     "internal error: view `{view}` names a missing source or entity"
                 )
             }
-            PlanError::LetsTooDeep { view, .. } => {
+            GroupingError::LetsTooDeep { view, .. } => {
                 write!(f, "view `{view}`: lets nest too deeply (a cycle?)")
             }
         }
     }
 }
 
-impl std::error::Error for PlanError {}
+impl std::error::Error for GroupingError {}
 
 /// Plans `features` (in request order; a feature requested twice is computed once).
 /// Groups come in order of their first needed aggregation (a derived feature needs
@@ -68,7 +68,7 @@ impl std::error::Error for PlanError {}
 /// A derived feature's expression is planned with the derived features it reads
 /// inlined, so it reads aggregations and request fields only. Linear in the number
 /// of features and the size of their expressions.
-pub fn plan_groups(project: &Project, features: &[FeatureId]) -> Result<Plan, PlanError> {
+pub fn plan_groups(project: &Project, features: &[FeatureId]) -> Result<Plan, GroupingError> {
     plan_placing(project, features, &[])
 }
 
@@ -82,7 +82,7 @@ pub fn plan_groups_in_layout(
     project: &Project,
     features: &[FeatureId],
     layout: &[Vec<String>],
-) -> Result<Plan, PlanError> {
+) -> Result<Plan, GroupingError> {
     let needed: std::collections::HashSet<FeatureId> =
         project.aggregations_of(features).into_iter().collect();
     let by_name: HashMap<&str, FeatureId> = needed
@@ -102,7 +102,7 @@ fn plan_placing(
     project: &Project,
     features: &[FeatureId],
     first: &[FeatureId],
-) -> Result<Plan, PlanError> {
+) -> Result<Plan, GroupingError> {
     let mut planner = Planner {
         project,
         groups: Vec::new(),
@@ -123,7 +123,7 @@ fn plan_placing(
     for &id in features {
         let feature = project
             .get_feature(id)
-            .ok_or(PlanError::UnknownFeature(id))?;
+            .ok_or(GroupingError::UnknownFeature(id))?;
         if feature.derived().is_none() {
             outputs.push(Output::Aggregate(planner.place(id)?));
             continue;
@@ -161,7 +161,7 @@ struct Planner<'p> {
 
 impl<'p> Planner<'p> {
     /// The place of aggregation `id`, planning it on first use.
-    fn place(&mut self, id: FeatureId) -> Result<FeatureRef, PlanError> {
+    fn place(&mut self, id: FeatureId) -> Result<FeatureRef, GroupingError> {
         if let Some(r) = self.placed.get(&id) {
             return Ok(*r);
         }
@@ -171,17 +171,19 @@ impl<'p> Planner<'p> {
                 let v = project
                     .views
                     .get(view)
-                    .ok_or(PlanError::UnknownFeature(id))?;
+                    .ok_or(GroupingError::UnknownFeature(id))?;
                 (
                     v,
                     v.features
                         .get(feature)
-                        .ok_or(PlanError::UnknownFeature(id))?,
+                        .ok_or(GroupingError::UnknownFeature(id))?,
                 )
             }
-            FeatureId::Service { .. } => return Err(PlanError::UnknownFeature(id)),
+            FeatureId::Service { .. } => return Err(GroupingError::UnknownFeature(id)),
         };
-        let aggregate = feature.aggregate().ok_or(PlanError::UnknownFeature(id))?;
+        let aggregate = feature
+            .aggregate()
+            .ok_or(GroupingError::UnknownFeature(id))?;
         let identity = (view.source.0, view.entity.0, view.key_columns.as_slice());
         let group = match self.group_of.get(&identity) {
             Some(&g) => g,
@@ -203,7 +205,7 @@ impl<'p> Planner<'p> {
     }
 
     /// The plan of derived feature `id`, whose aggregations are placed already.
-    fn derived(&self, id: FeatureId) -> Result<DerivedPlan, PlanError> {
+    fn derived(&self, id: FeatureId) -> Result<DerivedPlan, GroupingError> {
         let project = self.project;
         let feature = project.feature(id);
         let expr = self.inlined(id, 0)?;
@@ -215,7 +217,7 @@ impl<'p> Planner<'p> {
                 let r = self
                     .placed
                     .get(other)
-                    .ok_or(PlanError::UnknownFeature(*other))?;
+                    .ok_or(GroupingError::UnknownFeature(*other))?;
                 reads.push(*r);
                 continue;
             }
@@ -231,7 +233,7 @@ impl<'p> Planner<'p> {
                         nullable: field.nullable,
                     })
                 })
-                .ok_or_else(|| PlanError::UnknownReference {
+                .ok_or_else(|| GroupingError::UnknownReference {
                     view: column.clone(),
                 })?;
             request.push(field);
@@ -254,11 +256,11 @@ impl<'p> Planner<'p> {
 
     /// Derived feature `id`'s expression with the derived features it reads
     /// inlined, transitively.
-    fn inlined(&self, id: FeatureId, depth: usize) -> Result<Expr, PlanError> {
+    fn inlined(&self, id: FeatureId, depth: usize) -> Result<Expr, GroupingError> {
         let feature = self.project.feature(id);
-        let derived = feature.derived().ok_or(PlanError::UnknownFeature(id))?;
+        let derived = feature.derived().ok_or(GroupingError::UnknownFeature(id))?;
         if depth > MAX_DERIVED_DEPTH {
-            return Err(PlanError::DerivedTooDeep {
+            return Err(GroupingError::DerivedTooDeep {
                 feature: feature.name.clone(),
             });
         }
@@ -304,7 +306,7 @@ impl GroupBuilder {
         view: &View,
         feature: &ir::Feature,
         aggregate: &ir::Aggregate,
-    ) -> Result<FeaturePlan, PlanError> {
+    ) -> Result<FeaturePlan, GroupingError> {
         let inline = |e: &Expr| inline_lets(e, &view.lets, 0, &view.name);
         let view_where = match &view.filter {
             Some(e) => Some(self.predicates.insert(inline(e)?).0),
@@ -368,8 +370,8 @@ impl GroupBuilder {
     }
 }
 
-fn new_group(project: &Project, view: &View) -> Result<GroupPlan, PlanError> {
-    let missing = || PlanError::UnknownReference {
+fn new_group(project: &Project, view: &View) -> Result<GroupPlan, GroupingError> {
+    let missing = || GroupingError::UnknownReference {
         view: view.name.clone(),
     };
     let source = project.sources.get(view.source.0).ok_or_else(missing)?;
@@ -408,9 +410,9 @@ pub(crate) fn inline_lets(
     lets: &[Let],
     depth: usize,
     view: &str,
-) -> Result<Expr, PlanError> {
+) -> Result<Expr, GroupingError> {
     if depth > MAX_LET_DEPTH {
-        return Err(PlanError::LetsTooDeep {
+        return Err(GroupingError::LetsTooDeep {
             view: view.to_string(),
             span: expr.span,
         });
@@ -428,8 +430,8 @@ pub(crate) fn inline_lets(
 #[recursive::recursive]
 fn rewrite_columns(
     expr: &Expr,
-    replace: &dyn Fn(&str) -> Result<Option<Expr>, PlanError>,
-) -> Result<Expr, PlanError> {
+    replace: &dyn Fn(&str) -> Result<Option<Expr>, GroupingError>,
+) -> Result<Expr, GroupingError> {
     let kind = match &expr.kind {
         ExprKind::Column(name) => match replace(name)? {
             Some(e) => return Ok(e),

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use featc_runtime::ir::{FeatureId, Project, Span};
+use featc_runtime::ir::{FeatureId, Project, SourceSpan};
 use featc_runtime::stream::graph::{
     AggregateOp, Node, NodeId, Op, OutputFeature, OutputOp, ServiceOut, SourceOp, StreamGraph,
     GRAPH_VERSION,
@@ -13,10 +13,13 @@ use featc_runtime::stream::graph::{
 
 use featc_runtime::plan::{Output, Plan};
 
-use super::groups::{plan_groups, PlanError};
+use super::groups::{plan_groups, GroupingError};
 
 /// Builds the stream graph computing `features` (in that order; duplicates allowed).
-pub fn lower_stream(project: &Project, features: &[FeatureId]) -> Result<StreamGraph, PlanError> {
+pub fn lower_stream(
+    project: &Project,
+    features: &[FeatureId],
+) -> Result<StreamGraph, GroupingError> {
     lower_stream_plan(project, plan_groups(project, features)?, features)
 }
 
@@ -28,7 +31,7 @@ pub fn lower_stream(project: &Project, features: &[FeatureId]) -> Result<StreamG
 pub fn serving_graph(
     project: &Project,
     layout: &[Vec<String>],
-) -> Result<(Plan, StreamGraph), PlanError> {
+) -> Result<(Plan, StreamGraph), GroupingError> {
     let features = project.all_features();
     let plan = super::groups::plan_groups_in_layout(project, &features, layout)?;
     let graph = lower_stream_plan(project, plan.clone(), &features)?;
@@ -41,9 +44,9 @@ pub fn lower_stream_plan(
     project: &Project,
     plan: Plan,
     features: &[FeatureId],
-) -> Result<StreamGraph, PlanError> {
+) -> Result<StreamGraph, GroupingError> {
     let mut nodes: Vec<Node> = Vec::new();
-    let mut push = |span: Span, op: Op| {
+    let mut push = |span: SourceSpan, op: Op| {
         let id = NodeId(nodes.len());
         nodes.push(Node { id, span, op });
         id
@@ -80,7 +83,7 @@ pub fn lower_stream_plan(
     for group in plan.groups {
         let Some(&source) = source_nodes.get(group.source.as_str()) else {
             let view = group.features.first().map(|f| f.view.clone());
-            return Err(PlanError::UnknownReference {
+            return Err(GroupingError::UnknownReference {
                 view: view.unwrap_or_default(),
             });
         };

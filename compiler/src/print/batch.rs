@@ -30,7 +30,7 @@ use crate::lower::groups::plan_groups;
 pub fn explain_batch(project: &Project, partitions: usize) -> Result<String, LowerError> {
     let spine = empty_table(spine_schema(project));
     let tables = |s: &ir::Source| -> Arc<dyn TableSource> { empty_table(declared_schema(s)) };
-    let plan = plan_groups(project, &project.all_features()).map_err(LowerError::Plan)?;
+    let plan = plan_groups(project, &project.all_features()).map_err(LowerError::Grouping)?;
     let groups = print_plan(&plan);
     let logical = lower_plan(project, plan, &tables, spine, "ts")?;
     let state = batch::session_state(SessionConfig::new().with_target_partitions(partitions));

@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 
 use super::dataset::{Dataset, RunSettings};
 use super::probe::{durations, probe_spine};
-use super::values::{self, Scalar};
+use super::values::{self, CaseValue};
 use crate::ir::{FeatureId, Project, Source};
 
 /// 2024-01-01T00:00:00Z: where generated times start.
@@ -116,7 +116,7 @@ fn events(
     let rows = rng.random_range(1..=40);
     let keys_in_pool = rng.random_range(1..=4);
     let mut times = Vec::with_capacity(rows);
-    let mut columns: Vec<Vec<Scalar>> = vec![Vec::with_capacity(rows); source.columns.len()];
+    let mut columns: Vec<Vec<CaseValue>> = vec![Vec::with_capacity(rows); source.columns.len()];
     for row in 0..rows {
         times.push(grid.time(&times, rng));
         // The last event's keys are seen once (unless the pool has one key).
@@ -129,7 +129,7 @@ fn events(
         for (c, column) in source.columns.iter().enumerate() {
             let value = if key_columns.contains(&column.name.as_str()) {
                 if column.nullable && rng.random_bool(0.05) {
-                    Scalar::Null
+                    CaseValue::Null
                 } else {
                     values::key(column.ty, key, BASE_US)
                 }
@@ -141,18 +141,20 @@ fn events(
     }
     let schema: SchemaRef = declared_schema(source);
     let mut arrays = Vec::with_capacity(schema.fields().len());
-    let times: Vec<Scalar> = times.into_iter().map(Scalar::Time).collect();
-    arrays.push(values::column(
-        crate::ir::DataType::Timestamp,
-        &times,
-        schema.field(0).data_type(),
-    )?);
+    let times: Vec<CaseValue> = times.into_iter().map(CaseValue::Time).collect();
+    arrays.push(
+        values::column(
+            crate::ir::DataType::Timestamp,
+            &times,
+            schema.field(0).data_type(),
+        )
+        .map_err(|e| e.to_string())?,
+    );
     for (c, column) in source.columns.iter().enumerate() {
-        arrays.push(values::column(
-            column.ty,
-            &columns[c],
-            schema.field(c + 1).data_type(),
-        )?);
+        arrays.push(
+            values::column(column.ty, &columns[c], schema.field(c + 1).data_type())
+                .map_err(|e| e.to_string())?,
+        );
     }
     RecordBatch::try_new(Arc::clone(&schema), arrays).map_err(|e| e.to_string())
 }

@@ -210,7 +210,7 @@ struct SpineColumns {
     /// Per entity slot, the indices of its anchors.
     by_slot: Vec<Vec<usize>>,
     /// Request fields: name, type, nullability, values.
-    fields: Vec<(String, crate::ir::DataType, bool, Vec<values::Scalar>)>,
+    fields: Vec<(String, crate::ir::DataType, bool, Vec<values::CaseValue>)>,
     times: Vec<i64>,
 }
 
@@ -357,15 +357,18 @@ impl SpineColumns {
         }
         for (name, ty, nullable, values) in self.fields {
             let arrow = arrow_type(ty);
-            columns.push(values::column(ty, &values, &arrow)?);
+            columns.push(values::column(ty, &values, &arrow).map_err(|e| e.to_string())?);
             fields.push(Field::new(&name, arrow, nullable));
         }
-        let times: Vec<values::Scalar> = self.times.into_iter().map(values::Scalar::Time).collect();
-        columns.push(values::column(
-            crate::ir::DataType::Timestamp,
-            &times,
-            &timestamp_type(),
-        )?);
+        let times: Vec<values::CaseValue> = self
+            .times
+            .into_iter()
+            .map(values::CaseValue::Time)
+            .collect();
+        columns.push(
+            values::column(crate::ir::DataType::Timestamp, &times, &timestamp_type())
+                .map_err(|e| e.to_string())?,
+        );
         fields.push(Field::new(time_column, timestamp_type(), false));
         RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
     }

@@ -67,7 +67,7 @@ pub async fn user_dataset(
     for source in &used {
         let table = &bind_whole(&ctx, source, data.inputs).await?;
         let failed = |e: datafusion::error::DataFusionError| {
-            io::explain_failure(project, &plan, data.inputs, &e)
+            io::explain_failure(project, &plan, data.inputs, e).to_string()
         };
         let total = ctx
             .read_table(table.clone())

@@ -3,9 +3,13 @@
 //! empty string, non-ASCII text) next to ordinary ones, and small key pools so that
 //! keys repeat.
 
+use std::fmt;
+
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
+use datafusion::arrow::error::ArrowError;
+use datafusion::error::DataFusionError;
 use datafusion::scalar::ScalarValue;
 use rand::rngs::StdRng;
 use rand::Rng;
@@ -25,40 +29,40 @@ const NULL_RATE: f64 = 0.15;
 
 /// A value of `ty` (null at `NULL_RATE` when `nullable`); timestamps around `base`
 /// within `span` microseconds.
-pub fn value(ty: DataType, nullable: bool, rng: &mut StdRng, base: i64, span: i64) -> Scalar {
+pub fn value(ty: DataType, nullable: bool, rng: &mut StdRng, base: i64, span: i64) -> CaseValue {
     if nullable && rng.random_bool(NULL_RATE) {
-        return Scalar::Null;
+        return CaseValue::Null;
     }
     match ty {
-        DataType::Int64 => Scalar::Int(INTS[rng.random_range(0..INTS.len())]),
+        DataType::Int64 => CaseValue::Int(INTS[rng.random_range(0..INTS.len())]),
         DataType::Float64 if rng.random_bool(0.05) => {
-            Scalar::Float(SPECIAL_FLOATS[rng.random_range(0..SPECIAL_FLOATS.len())])
+            CaseValue::Float(SPECIAL_FLOATS[rng.random_range(0..SPECIAL_FLOATS.len())])
         }
-        DataType::Float64 => Scalar::Float(FLOATS[rng.random_range(0..FLOATS.len())]),
-        DataType::String => Scalar::Text(STRINGS[rng.random_range(0..STRINGS.len())].into()),
-        DataType::Bool => Scalar::Bool(rng.random_bool(0.5)),
-        DataType::Timestamp => Scalar::Time(base + rng.random_range(-span..=span)),
+        DataType::Float64 => CaseValue::Float(FLOATS[rng.random_range(0..FLOATS.len())]),
+        DataType::String => CaseValue::Text(STRINGS[rng.random_range(0..STRINGS.len())].into()),
+        DataType::Bool => CaseValue::Bool(rng.random_bool(0.5)),
+        DataType::Timestamp => CaseValue::Time(base + rng.random_range(-span..=span)),
         // Sources and requests hold scalars only; a list never reaches here.
-        DataType::List(_) => Scalar::Null,
+        DataType::List(_) => CaseValue::Null,
     }
 }
 
 /// The `i`-th key of a pool of keys of `ty` (a small `i` for keys that repeat, a
 /// large one for a key seen once).
-pub fn key(ty: DataType, i: u32, base: i64) -> Scalar {
+pub fn key(ty: DataType, i: u32, base: i64) -> CaseValue {
     match ty {
-        DataType::Int64 => Scalar::Int(i64::from(i) + 1),
-        DataType::Float64 => Scalar::Float(f64::from(i) + 0.5),
-        DataType::String => Scalar::Text(format!("k{i}")),
-        DataType::Bool => Scalar::Bool(i.is_multiple_of(2)),
-        DataType::Timestamp => Scalar::Time(base + i64::from(i)),
-        DataType::List(_) => Scalar::Null,
+        DataType::Int64 => CaseValue::Int(i64::from(i) + 1),
+        DataType::Float64 => CaseValue::Float(f64::from(i) + 0.5),
+        DataType::String => CaseValue::Text(format!("k{i}")),
+        DataType::Bool => CaseValue::Bool(i.is_multiple_of(2)),
+        DataType::Timestamp => CaseValue::Time(base + i64::from(i)),
+        DataType::List(_) => CaseValue::Null,
     }
 }
 
 /// One generated value, before it becomes an Arrow column.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Scalar {
+pub enum CaseValue {
     Null,
     Int(i64),
     Float(f64),
@@ -69,18 +73,22 @@ pub enum Scalar {
 }
 
 /// `values` of `ty` as a column of Arrow type `arrow`.
-pub fn column(ty: DataType, values: &[Scalar], arrow: &ArrowType) -> Result<ArrayRef, String> {
+pub fn column(
+    ty: DataType,
+    values: &[CaseValue],
+    arrow: &ArrowType,
+) -> Result<ArrayRef, ColumnError> {
     let scalars = values.iter().map(|v| match (ty, v) {
-        (DataType::Int64, Scalar::Int(i)) => ScalarValue::Int64(Some(*i)),
+        (DataType::Int64, CaseValue::Int(i)) => ScalarValue::Int64(Some(*i)),
         (DataType::Int64, _) => ScalarValue::Int64(None),
-        (DataType::Float64, Scalar::Float(f)) => ScalarValue::Float64(Some(*f)),
+        (DataType::Float64, CaseValue::Float(f)) => ScalarValue::Float64(Some(*f)),
         (DataType::Float64, _) => ScalarValue::Float64(None),
-        (DataType::String, Scalar::Text(s)) => ScalarValue::Utf8(Some(s.clone())),
+        (DataType::String, CaseValue::Text(s)) => ScalarValue::Utf8(Some(s.clone())),
         (DataType::String, _) => ScalarValue::Utf8(None),
-        (DataType::Bool, Scalar::Bool(b)) => ScalarValue::Boolean(Some(*b)),
+        (DataType::Bool, CaseValue::Bool(b)) => ScalarValue::Boolean(Some(*b)),
         (DataType::Bool, _) => ScalarValue::Boolean(None),
         // Timestamps are built as int64 microseconds and cast to the column's type.
-        (_, Scalar::Time(t)) => ScalarValue::Int64(Some(*t)),
+        (_, CaseValue::Time(t)) => ScalarValue::Int64(Some(*t)),
         _ => ScalarValue::Int64(None),
     });
     let plain = match ty {
@@ -93,7 +101,27 @@ pub fn column(ty: DataType, values: &[Scalar], arrow: &ArrowType) -> Result<Arra
     let array = if scalars.is_empty() {
         datafusion::arrow::array::new_empty_array(&plain)
     } else {
-        ScalarValue::iter_to_array(scalars).map_err(|e| e.to_string())?
+        ScalarValue::iter_to_array(scalars).map_err(ColumnError::Scalars)?
     };
-    cast(&array, arrow).map_err(|e| e.to_string())
+    cast(&array, arrow).map_err(ColumnError::Cast)
 }
+
+/// Why `column` could not build a column: DataFusion's or Arrow's error as it is.
+#[derive(Debug)]
+pub enum ColumnError {
+    /// The values could not be made an array.
+    Scalars(DataFusionError),
+    /// The array could not be cast to the column's Arrow type.
+    Cast(ArrowError),
+}
+
+impl fmt::Display for ColumnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ColumnError::Scalars(e) => write!(f, "{e}"),
+            ColumnError::Cast(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ColumnError {}

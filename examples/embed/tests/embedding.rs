@@ -1,6 +1,10 @@
 //! Runs the embedding example and checks what it read against expectations derived
 //! from the example's own events (so editing the scenario keeps the test meaningful).
 
+// A test binary: its helpers may unwrap, expect and panic!, which the workspace's lints
+// deny in library code (clippy.toml already lets the tests themselves).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use featc_embed_example::events::{DAY, HOUR};
 use featc_embed_example::scenario::{payments, NOW};
 use featc_embed_example::{graph, ingest_and_read, Reads};

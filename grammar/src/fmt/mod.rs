@@ -21,7 +21,7 @@ use crate::rules::{FeatParser, Rule};
 
 /// Why a file was not formatted.
 #[derive(Debug, Clone, PartialEq)]
-pub enum FormatError {
+pub enum LayoutError {
     /// The file does not parse: its syntax errors (file id 0).
     Syntax(Vec<ParseError>),
     /// The layout would change the file's syntax tree or comments, or is not stable:
@@ -30,17 +30,17 @@ pub enum FormatError {
 }
 
 /// The canonical layout of `text`, a whole `.feat` file.
-pub fn format(text: &str) -> Result<String, FormatError> {
-    let tree = crate::parse(0, text).map_err(FormatError::Syntax)?;
-    let out = layout_file(text, &tree).ok_or(FormatError::Unstable)?;
-    let again = crate::parse(0, &out).map_err(|_| FormatError::Unstable)?;
+pub fn format(text: &str) -> Result<String, LayoutError> {
+    let tree = crate::parse(0, text).map_err(LayoutError::Syntax)?;
+    let out = layout_file(text, &tree).ok_or(LayoutError::Unstable)?;
+    let again = crate::parse(0, &out).map_err(|_| LayoutError::Unstable)?;
     let same_tree = without_spans(&tree) == without_spans(&again);
     let same_comments = comment_texts(text, &tree) == comment_texts(&out, &again);
     let stable = layout_file(&out, &again).as_deref() == Some(out.as_str());
     if same_tree && same_comments && stable {
         Ok(out)
     } else {
-        Err(FormatError::Unstable)
+        Err(LayoutError::Unstable)
     }
 }
 

@@ -312,7 +312,7 @@ impl Merge {
     fn output(&self, spine: &SpineBatch, mut values: Vec<ValuesBuilder>) -> Result<RecordBatch> {
         let mut columns: Vec<ArrayRef> = vec![Arc::new(spine.rows.clone())];
         for v in &mut values {
-            columns.push(v.finish().map_err(|m| internal(&m))?);
+            columns.push(v.finish().map_err(|e| internal(&e.to_string()))?);
         }
         Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
     }

@@ -1,6 +1,7 @@
 //! What a training set may use of the machine: how many partitions run the merge at
 //! once and how much memory its operators may hold before sorts spill to disk.
 
+use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
@@ -74,7 +75,7 @@ impl Resources {
 
 /// Parses a size as a user writes it: bytes, or a number with a unit (`K`, `M`, `G`,
 /// `T`, with or without `B`/`iB`; powers of 1024), e.g. `4GiB`, `512M`, `1.5G`.
-pub fn parse_size(text: &str) -> Result<usize, String> {
+pub fn parse_size(text: &str) -> Result<usize, SizeError> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -82,7 +83,7 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     let (number, unit) = t.split_at(split);
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a size (e.g. 4GiB, 512M, 1073741824)"))?;
+        .map_err(|_| SizeError::NotASize(text.to_string()))?;
     let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -90,17 +91,45 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         "g" | "gb" | "gib" => 1 << 30,
         "t" | "tb" | "tib" => 1 << 40,
         other => {
-            return Err(format!(
-                "unknown size unit `{other}` in `{text}` (K, M, G or T)"
-            ))
+            return Err(SizeError::UnknownUnit {
+                unit: other.to_string(),
+                text: text.to_string(),
+            })
         }
     };
     let bytes = value * scale as f64;
     if !bytes.is_finite() || bytes < 1.0 || bytes > usize::MAX as f64 {
-        return Err(format!("`{text}` is not a usable size"));
+        return Err(SizeError::Unusable(text.to_string()));
     }
     Ok(bytes as usize)
 }
+
+/// Why a text is not a size (`parse_size`), naming the text as the user wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SizeError {
+    /// No number to begin with.
+    NotASize(String),
+    /// A unit other than K, M, G or T.
+    UnknownUnit { unit: String, text: String },
+    /// Zero, less than a byte, or more than this machine can address.
+    Unusable(String),
+}
+
+impl fmt::Display for SizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SizeError::NotASize(text) => {
+                write!(f, "`{text}` is not a size (e.g. 4GiB, 512M, 1073741824)")
+            }
+            SizeError::UnknownUnit { unit, text } => {
+                write!(f, "unknown size unit `{unit}` in `{text}` (K, M, G or T)")
+            }
+            SizeError::Unusable(text) => write!(f, "`{text}` is not a usable size"),
+        }
+    }
+}
+
+impl std::error::Error for SizeError {}
 
 /// A size for people: `1.5 GiB`, `512 MiB`, `100 KiB`, `12 B`.
 pub fn format_size(bytes: usize) -> String {

@@ -11,6 +11,7 @@ use datafusion::prelude::SessionContext;
 
 use datafusion::error::DataFusionError;
 
+use super::failure::ComputeFailure;
 use super::locate::{first_bad_cell, Expected};
 use super::{bind_memory, bind_source, IoError, MemoryTable};
 use crate::agg::FeatureError;
@@ -161,17 +162,22 @@ pub fn expected_columns(source: &Source, read: &[String]) -> Vec<Expected> {
 /// What to tell the user about a run over the sources of `plan` that failed with
 /// `error`: an error of the plan's own evaluation (an expression or an aggregation,
 /// which name their event) as it is; otherwise, when a source's files hold a bad cell
-/// (found by reading them again, `locate`), that cell; otherwise the error's text.
+/// (found by reading them again, `locate`), that cell; otherwise the error itself.
 pub fn explain_failure(
     project: &Project,
     plan: &Plan,
     inputs: &Inputs,
-    error: &DataFusionError,
-) -> String {
-    let root = error.find_root();
-    if let DataFusionError::External(e) = root {
-        if e.is::<SlotError>() || e.is::<FeatureError>() || e.is::<IoError>() {
-            return e.to_string();
+    error: DataFusionError,
+) -> ComputeFailure {
+    if let DataFusionError::External(e) = error.find_root() {
+        if let Some(e) = e.downcast_ref::<SlotError>() {
+            return ComputeFailure::Slot(e.clone());
+        }
+        if let Some(e) = e.downcast_ref::<FeatureError>() {
+            return ComputeFailure::Feature(e.clone());
+        }
+        if let Some(e) = e.downcast_ref::<IoError>() {
+            return ComputeFailure::Input(e.clone());
         }
     }
     for (name, read) in plan.columns_read() {
@@ -188,13 +194,10 @@ pub fn explain_failure(
         };
         let table = format!("source `{name}`");
         if let Some(bad) = first_bad_cell(&table, &path, &expected_columns(source, &read)) {
-            return bad.to_string();
+            return ComputeFailure::Input(bad);
         }
     }
-    match root {
-        DataFusionError::Execution(message) => message.clone(),
-        other => other.strip_backtrace(),
-    }
+    ComputeFailure::Engine(error)
 }
 
 /// Where a source is read from: its `--source` path, else its declared file.

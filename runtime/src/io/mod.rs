@@ -10,6 +10,7 @@
 //! are `row`'s (`row::time`, `row::types`).
 
 pub mod bind;
+pub mod failure;
 pub mod locate;
 pub mod output;
 pub mod parse;
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 use datafusion::prelude::SessionConfig;
 
 pub use bind::{bind_sources, expected_columns, explain_failure, sources_of, spine_keys, Inputs};
+pub use failure::ComputeFailure;
 pub use memory::MemoryTable;
 pub use output::OutputWriter;
 pub use source::{bind_memory, bind_source, declared_schema};

@@ -84,6 +84,7 @@ impl OutputWriter {
             Some(Inner::Parquet(w)) => w.write(batch).map_err(|e| e.to_string()),
             // Arrow's CSV writer has no list form: a list cell is its JSON text.
             Some(Inner::Csv(w)) => crate::row::list::lists_as_text(batch)
+                .map_err(|e| e.to_string())
                 .and_then(|b| w.write(&b).map_err(|e| e.to_string())),
             None => Err("the output is already finished".to_string()),
         };

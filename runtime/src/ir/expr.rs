@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DataType, Function, Span};
+use super::{DataType, Function, SourceSpan};
 
 /// A typed per-row expression.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -11,7 +11,7 @@ pub struct Expr {
     pub kind: ExprKind,
     pub ty: DataType,
     pub nullable: bool,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

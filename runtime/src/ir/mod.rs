@@ -22,14 +22,14 @@
 //! Files: `types` (the value types), `expr` (typed row expressions, literals,
 //! operators), `functions` (the row function catalogue), `aggs` (the aggregation
 //! catalogue), `project` (the declarations and feature addresses), `equality`
-//! (structural equality and hashing of expressions), `span` (source positions).
+//! (structural equality and hashing of expressions), `source_span` (source positions).
 
 mod aggs;
 mod equality;
 mod expr;
 mod functions;
 mod project;
-mod span;
+mod source_span;
 mod types;
 
 pub use aggs::{AggKind, Quantile};
@@ -39,5 +39,5 @@ pub use project::{
     request_column, Aggregate, Column, Derived, Entity, EntityId, Feature, FeatureId, FeatureKind,
     Let, Meta, Project, Request, Service, Source, SourceId, Topic, TopicFormat, View,
 };
-pub use span::Span;
+pub use source_span::SourceSpan;
 pub use types::{DataType, ListType, Scalar};

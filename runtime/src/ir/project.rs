@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AggKind, DataType, Expr, Span};
+use super::{AggKind, DataType, Expr, SourceSpan};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SourceId(pub usize);
@@ -36,7 +36,7 @@ impl FeatureId {
 /// of `files`, which the compiler sorts by path).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Project {
-    /// File names (as given to the compiler), indexed by `Span::file`.
+    /// File names (as given to the compiler), indexed by `SourceSpan::file`.
     pub files: Vec<String>,
     pub sources: Vec<Source>,
     pub entities: Vec<Entity>,
@@ -54,7 +54,7 @@ pub struct Request {
     pub name: String,
     pub fields: Vec<Column>,
     pub meta: Meta,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 impl Request {
@@ -100,7 +100,7 @@ pub struct Source {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub delay_us: i64,
     pub meta: Meta,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 /// `topic "name" format F` of a source.
@@ -108,7 +108,7 @@ pub struct Source {
 pub struct Topic {
     pub name: String,
     pub format: TopicFormat,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 /// How a topic's records are encoded.
@@ -134,7 +134,7 @@ pub struct Column {
     pub name: String,
     pub ty: DataType,
     pub nullable: bool,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,7 +143,7 @@ pub struct Entity {
     /// Key columns, in order; never nullable.
     pub keys: Vec<Column>,
     pub meta: Meta,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,14 +164,14 @@ pub struct View {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub freshness_us: Option<i64>,
     pub meta: Meta,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Let {
     pub name: String,
     pub expr: Expr,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,7 +182,7 @@ pub struct Feature {
     /// for a derived feature.
     pub ty: DataType,
     pub meta: Meta,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 /// What a feature computes.
@@ -254,7 +254,7 @@ pub struct Service {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub own: Vec<Feature>,
     pub meta: Meta,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 impl View {

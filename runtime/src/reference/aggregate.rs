@@ -8,12 +8,17 @@ use num_bigint::BigInt;
 use super::exact::{moments, Dyadic, Moments};
 use super::round::{round_ratio, sqrt_ratio};
 use super::value::{total_cmp, RValue};
+use super::EvalError;
 use crate::ir::{AggKind, DataType};
 
 /// The value of `kind` over `events`; `ty` is the feature's result type (it decides
-/// between an int64 and a float64 sum, and the type of an empty sum). An error is a
-/// message (integer sum overflow, a value of the wrong type).
-pub fn aggregate(kind: AggKind, ty: DataType, events: &[(i64, &RValue)]) -> Result<RValue, String> {
+/// between an int64 and a float64 sum, and the type of an empty sum). An error says
+/// why (integer sum overflow, a value of the wrong type).
+pub fn aggregate(
+    kind: AggKind,
+    ty: DataType,
+    events: &[(i64, &RValue)],
+) -> Result<RValue, EvalError> {
     let present: Vec<(i64, &RValue)> = events
         .iter()
         .copied()
@@ -128,17 +133,21 @@ fn extreme(v: Option<&RValue>) -> RValue {
     }
 }
 
-fn int_sum(values: &[&RValue]) -> Result<RValue, String> {
+fn int_sum(values: &[&RValue]) -> Result<RValue, EvalError> {
     let mut total = BigInt::from(0);
     for v in values {
         match v {
             RValue::Int(x) => total += *x,
-            other => return Err(format!("sum of int64 got a {} value", other.kind_name())),
+            other => {
+                return Err(EvalError::IntSumKind {
+                    found: other.kind_name(),
+                })
+            }
         }
     }
     i64::try_from(&total)
         .map(RValue::Int)
-        .map_err(|_| format!("integer sum {total} overflows int64"))
+        .map_err(|_| EvalError::SumOverflow(total.clone()))
 }
 
 #[derive(Clone, Copy)]
@@ -150,7 +159,7 @@ enum Finish {
 }
 
 /// The float results; `None` when there is no non-null value.
-fn float_finish(values: &[&RValue], finish: Finish) -> Result<Option<RValue>, String> {
+fn float_finish(values: &[&RValue], finish: Finish) -> Result<Option<RValue>, EvalError> {
     if values.is_empty() {
         return Ok(None);
     }
@@ -166,10 +175,9 @@ fn float_finish(values: &[&RValue], finish: Finish) -> Result<Option<RValue>, St
                 None => neg_inf = true,
             },
             other => {
-                return Err(format!(
-                    "numeric aggregation got a {} value",
-                    other.kind_name()
-                ))
+                return Err(EvalError::NumericKind {
+                    found: other.kind_name(),
+                })
             }
         }
     }

@@ -9,7 +9,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use super::eval::eval;
 use super::read::{read_column, ColumnSpec};
 use super::value::RValue;
-use super::ReferenceError;
+use super::{EvalError, ReferenceError};
 use crate::ir::{FeatureId, FeatureKind, Project};
 
 /// The values of derived feature `id` for the `rows` spine rows. `values` holds every
@@ -56,7 +56,7 @@ pub fn evaluate(
                 .get(name)
                 .and_then(|c| c.get(row))
                 .cloned()
-                .ok_or_else(|| format!("unknown name `{name}`"))
+                .ok_or_else(|| EvalError::UnknownName(name.to_string()))
         };
         let value = eval(&derived.expr, &cell).map_err(|message| ReferenceError::Aggregate {
             feature: feature.name.clone(),

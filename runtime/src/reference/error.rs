@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::EvalError;
+
 /// Everything that can stop `evaluate`. Rows are 0-based offsets over all the
 /// batches of a source (or of the spine), in the order they were given.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,13 +41,13 @@ pub enum ReferenceError {
         source: String,
         row: usize,
         context: String,
-        message: String,
+        message: EvalError,
     },
     /// An aggregation failed (integer sum overflow) for a spine row.
     Aggregate {
         feature: String,
         spine_row: usize,
-        message: String,
+        message: EvalError,
     },
     /// Arrow refused an operation (concatenating spine batches, building the output).
     Arrow(String),

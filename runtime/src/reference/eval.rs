@@ -14,15 +14,16 @@ use std::cmp::Ordering;
 
 use super::functions;
 use super::value::{total_cmp, RValue};
+use super::EvalError;
 use crate::ir::{BinaryOp, Expr, ExprKind, Literal};
 
-/// Reads a column (or an earlier let) of the current row; an error is a message.
-pub type Row<'a> = dyn Fn(&str) -> Result<RValue, String> + 'a;
+/// Reads a column (or an earlier let) of the current row.
+pub type Row<'a> = dyn Fn(&str) -> Result<RValue, EvalError> + 'a;
 
-/// Evaluates `expr` on one row. Errors are messages (overflow, type mismatches that a
+/// Evaluates `expr` on one row. Errors are data (overflow, type mismatches that a
 /// checked project never produces); the caller adds the source and row.
 #[recursive::recursive]
-pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, String> {
+pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, EvalError> {
     match &expr.kind {
         ExprKind::Column(name) => row(name),
         ExprKind::Literal(lit) => Ok(match lit {
@@ -35,21 +36,28 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, String> {
         ExprKind::Cast(inner) => match eval(inner, row)? {
             RValue::Int(v) => Ok(RValue::Float(v as f64)),
             v @ (RValue::Float(_) | RValue::Null) => Ok(v),
-            v => Err(format!("cannot cast a {} to float64", v.kind_name())),
+            v => Err(EvalError::Cast {
+                found: v.kind_name(),
+            }),
         },
         ExprKind::Not(inner) => match eval(inner, row)? {
             RValue::Null => Ok(RValue::Null),
             RValue::Bool(b) => Ok(RValue::Bool(!b)),
-            v => Err(format!("`not` of a {}", v.kind_name())),
+            v => Err(EvalError::OperandKind {
+                what: "not",
+                found: v.kind_name(),
+            }),
         },
         ExprKind::Neg(inner) => match eval(inner, row)? {
             RValue::Null => Ok(RValue::Null),
             RValue::Int(v) => v
                 .checked_neg()
                 .map(RValue::Int)
-                .ok_or_else(|| format!("integer overflow in -({v})")),
+                .ok_or(EvalError::MinusOverflow(v)),
             RValue::Float(v) => Ok(RValue::Float(-v)),
-            v => Err(format!("unary minus of a {}", v.kind_name())),
+            v => Err(EvalError::Minus {
+                found: v.kind_name(),
+            }),
         },
         ExprKind::Binary { op, lhs, rhs } => binary(*op, eval(lhs, row)?, eval(rhs, row)?),
         ExprKind::IsNull { expr, negated } => {
@@ -118,7 +126,7 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, String> {
 }
 
 /// The order of two non-null values of one type (always `Some`: the order is total).
-fn compare(a: &RValue, b: &RValue) -> Result<Option<Ordering>, String> {
+fn compare(a: &RValue, b: &RValue) -> Result<Option<Ordering>, EvalError> {
     Ok(match (a, b) {
         (RValue::Int(x), RValue::Int(y)) => Some(x.cmp(y)),
         (RValue::Float(x), RValue::Float(y)) => Some(sql_float_cmp(*x, *y)),
@@ -128,11 +136,10 @@ fn compare(a: &RValue, b: &RValue) -> Result<Option<Ordering>, String> {
         (RValue::Bool(x), RValue::Bool(y)) => Some(x.cmp(y)),
         (RValue::Ts(x), RValue::Ts(y)) => Some(x.cmp(y)),
         _ => {
-            return Err(format!(
-                "cannot compare a {} with a {}",
-                a.kind_name(),
-                b.kind_name()
-            ))
+            return Err(EvalError::Incomparable {
+                left: a.kind_name(),
+                right: b.kind_name(),
+            })
         }
     })
 }
@@ -147,23 +154,29 @@ fn sql_float_cmp(x: f64, y: f64) -> Ordering {
     }
 }
 
-fn as_bool(v: &RValue, op: BinaryOp) -> Result<Option<bool>, String> {
+fn as_bool(v: &RValue, op: BinaryOp) -> Result<Option<bool>, EvalError> {
     match v {
         RValue::Null => Ok(None),
         RValue::Bool(b) => Ok(Some(*b)),
-        v => Err(format!("`{}` of a {}", op.symbol(), v.kind_name())),
+        v => Err(EvalError::OperandKind {
+            what: op.symbol(),
+            found: v.kind_name(),
+        }),
     }
 }
 
-fn as_f64(v: &RValue, op: BinaryOp) -> Result<f64, String> {
+fn as_f64(v: &RValue, op: BinaryOp) -> Result<f64, EvalError> {
     match v {
         RValue::Int(x) => Ok(*x as f64),
         RValue::Float(x) => Ok(*x),
-        v => Err(format!("`{}` of a {}", op.symbol(), v.kind_name())),
+        v => Err(EvalError::OperandKind {
+            what: op.symbol(),
+            found: v.kind_name(),
+        }),
     }
 }
 
-fn binary(op: BinaryOp, a: RValue, b: RValue) -> Result<RValue, String> {
+fn binary(op: BinaryOp, a: RValue, b: RValue) -> Result<RValue, EvalError> {
     match op {
         BinaryOp::And => {
             let (x, y) = (as_bool(&a, op)?, as_bool(&b, op)?);
@@ -217,9 +230,11 @@ fn binary(op: BinaryOp, a: RValue, b: RValue) -> Result<RValue, String> {
             BinaryOp::Mul => x.checked_mul(y),
             _ => x.checked_rem(y),
         };
-        return result
-            .map(RValue::Int)
-            .ok_or_else(|| format!("integer overflow in {x} {} {y}", op.symbol()));
+        return result.map(RValue::Int).ok_or(EvalError::Overflow {
+            left: x,
+            op: op.symbol(),
+            right: y,
+        });
     }
     let (x, y) = (as_f64(&a, op)?, as_f64(&b, op)?);
     Ok(match op {

@@ -6,11 +6,12 @@
 use std::cmp::Ordering;
 
 use super::value::{total_cmp, RValue};
+use super::EvalError;
 use crate::ir::Function;
 
-/// `func` applied to one row's argument values. Errors are messages (an int64
+/// `func` applied to one row's argument values. Errors are data (an int64
 /// `abs` overflow; argument kinds a checked project never produces).
-pub fn call(func: Function, args: Vec<RValue>) -> Result<RValue, String> {
+pub fn call(func: Function, args: Vec<RValue>) -> Result<RValue, EvalError> {
     match func {
         Function::Least => return Ok(extreme(args, Ordering::Less)),
         Function::Greatest => return Ok(extreme(args, Ordering::Greater)),
@@ -21,32 +22,43 @@ pub fn call(func: Function, args: Vec<RValue>) -> Result<RValue, String> {
         return Ok(RValue::Null);
     }
     let arg = |i: usize| {
-        args.get(i)
-            .ok_or_else(|| format!("`{}` lacks argument {i}", func.name()))
+        args.get(i).ok_or(EvalError::MissingArgument {
+            function: func.name(),
+            index: i,
+        })
     };
-    let float = |i: usize| -> Result<f64, String> {
+    let float = |i: usize| -> Result<f64, EvalError> {
         match arg(i)? {
             RValue::Float(x) => Ok(*x),
             RValue::Int(x) => Ok(*x as f64),
-            v => Err(format!("`{}` of a {}", func.name(), v.kind_name())),
+            v => Err(EvalError::OperandKind {
+                what: func.name(),
+                found: v.kind_name(),
+            }),
         }
     };
-    let text = |i: usize| -> Result<&str, String> {
+    let text = |i: usize| -> Result<&str, EvalError> {
         match arg(i)? {
             RValue::Str(s) => Ok(s.as_str()),
-            v => Err(format!("`{}` of a {}", func.name(), v.kind_name())),
+            v => Err(EvalError::OperandKind {
+                what: func.name(),
+                found: v.kind_name(),
+            }),
         }
     };
-    let int = |i: usize| -> Result<i64, String> {
+    let int = |i: usize| -> Result<i64, EvalError> {
         match arg(i)? {
             RValue::Int(x) => Ok(*x),
-            v => Err(format!("`{}` of a {}", func.name(), v.kind_name())),
+            v => Err(EvalError::OperandKind {
+                what: func.name(),
+                found: v.kind_name(),
+            }),
         }
     };
     Ok(match func {
         Function::Abs => match arg(0)? {
             RValue::Int(x) if *x == i64::MIN => {
-                return Err(format!("integer overflow in abs({x})"));
+                return Err(EvalError::AbsOverflow(*x));
             }
             RValue::Int(x) => RValue::Int(if *x < 0 { -*x } else { *x }),
             _ => RValue::Float(f64::from_bits(float(0)?.to_bits() & !(1u64 << 63))),
@@ -122,10 +134,10 @@ fn extreme(args: Vec<RValue>, wins: Ordering) -> RValue {
 
 /// `nullif(a, b)`: null when a is, or when b is not null and a = b by SQL's
 /// equality (the zeros are equal, NaN equals NaN); otherwise a.
-fn nullif(args: Vec<RValue>) -> Result<RValue, String> {
+fn nullif(args: Vec<RValue>) -> Result<RValue, EvalError> {
     let mut args = args.into_iter();
     let (Some(a), Some(b)) = (args.next(), args.next()) else {
-        return Err("`nullif` takes two arguments".into());
+        return Err(EvalError::NullifArity);
     };
     let equal = match (&a, &b) {
         (RValue::Null, _) | (_, RValue::Null) => false,
@@ -135,11 +147,10 @@ fn nullif(args: Vec<RValue>) -> Result<RValue, String> {
         (RValue::Bool(x), RValue::Bool(y)) => x == y,
         (RValue::Ts(x), RValue::Ts(y)) => x == y,
         _ => {
-            return Err(format!(
-                "`nullif` of a {} and a {}",
-                a.kind_name(),
-                b.kind_name()
-            ))
+            return Err(EvalError::NullifKinds {
+                left: a.kind_name(),
+                right: b.kind_name(),
+            })
         }
     };
     Ok(if equal { RValue::Null } else { a })

@@ -12,6 +12,7 @@ mod aggregate;
 mod derived;
 mod error;
 mod eval;
+mod eval_error;
 mod exact;
 mod functions;
 mod output;
@@ -31,6 +32,7 @@ use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 
 pub use error::ReferenceError;
+pub use eval_error::EvalError;
 
 use aggregate::aggregate;
 use output::{arrow_type, to_array};

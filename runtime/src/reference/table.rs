@@ -8,6 +8,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use super::error::ReferenceError;
 use super::read::{read_column, ColumnSpec};
 use super::value::RValue;
+use super::EvalError;
 use crate::ir::{DataType, Source};
 
 /// The rows of a source, in the order of its batches.
@@ -23,12 +24,12 @@ impl Table {
         self.times.len()
     }
 
-    /// The cell of `column` at `row`; an error message when the column was not read.
-    pub fn cell(&self, column: &str, row: usize) -> Result<RValue, String> {
+    /// The cell of `column` at `row`; an error when the column was not read.
+    pub fn cell(&self, column: &str, row: usize) -> Result<RValue, EvalError> {
         self.columns
             .get(column)
             .map(|cells| cells[row].clone())
-            .ok_or_else(|| format!("unknown column `{column}`"))
+            .ok_or_else(|| EvalError::UnknownColumn(column.to_string()))
     }
 }
 

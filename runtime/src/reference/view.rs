@@ -17,6 +17,7 @@ use super::error::ReferenceError;
 use super::eval::eval;
 use super::table::Table;
 use super::value::{key_of, KeyPart, RValue};
+use super::EvalError;
 use crate::ir::{Expr, Feature, View};
 
 /// A row of the view's input that has a key and passed the view's `where`.
@@ -100,7 +101,7 @@ fn feature_value(
     table: &Table,
     row: usize,
     lets: &HashMap<String, RValue>,
-) -> Result<Option<RValue>, String> {
+) -> Result<Option<RValue>, EvalError> {
     let Some(agg) = feature.aggregate() else {
         return Ok(None);
     };
@@ -151,7 +152,7 @@ fn eval_row(
     table: &Table,
     row: usize,
     lets: &HashMap<String, RValue>,
-) -> Result<RValue, String> {
+) -> Result<RValue, EvalError> {
     let lookup = |name: &str| match lets.get(name) {
         Some(v) => Ok(v.clone()),
         None => table.cell(name, row),
@@ -159,7 +160,7 @@ fn eval_row(
     eval(expr, &lookup)
 }
 
-fn row_error(source: &str, row: usize, context: &str, message: String) -> ReferenceError {
+fn row_error(source: &str, row: usize, context: &str, message: EvalError) -> ReferenceError {
     ReferenceError::Eval {
         source: source.to_string(),
         row,

@@ -14,6 +14,7 @@ use datafusion::arrow::datatypes::DataType as ArrowType;
 use super::intern::Interner;
 use super::time::to_micros;
 use super::types::{arrow_type, compatible, is_timestamp, UTC};
+use super::ListError;
 use crate::ir::{DataType, ListType};
 use crate::value::Value;
 
@@ -182,7 +183,7 @@ impl ValuesBuilder {
 
     /// The column; the error says why a list column could not be built (more than
     /// 2^31 items in all).
-    pub fn finish(&mut self) -> Result<ArrayRef, String> {
+    pub fn finish(&mut self) -> Result<ArrayRef, ListError> {
         Ok(match self {
             ValuesBuilder::Int64(b) => Arc::new(b.finish()),
             ValuesBuilder::Float64(b) => Arc::new(b.finish()),

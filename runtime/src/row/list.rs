@@ -25,6 +25,7 @@ use datafusion::arrow::datatypes::{
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::Value as Json;
 
+use super::list_error::ListError;
 use super::types::{arrow_type, UTC};
 use crate::ir::{ListType, Scalar};
 use crate::value::{List, Value};
@@ -54,7 +55,7 @@ pub fn arrow_list_type(ty: ListType) -> ArrowType {
 
 /// The Arrow column of type `arrow_list_type(ty)` of one value per row (a list or
 /// null). The error names what did not fit.
-pub fn list_array(ty: ListType, values: &[Value]) -> Result<ArrayRef, String> {
+pub fn list_array(ty: ListType, values: &[Value]) -> Result<ArrayRef, ListError> {
     let mut offsets: Vec<i32> = Vec::with_capacity(values.len() + 1);
     offsets.push(0);
     let mut valid: Vec<bool> = Vec::with_capacity(values.len());
@@ -71,27 +72,26 @@ pub fn list_array(ty: ListType, values: &[Value]) -> Result<ArrayRef, String> {
                 valid.push(true);
             }
             other => {
-                return Err(format!(
-                    "a {} column got a {} value",
-                    ty.name(),
-                    other.variant_name()
-                ))
+                return Err(ListError::WrongValue {
+                    list: ty,
+                    found: other.variant_name(),
+                })
             }
         }
-        let end = i32::try_from(items.len())
-            .map_err(|_| format!("a {} column of more than 2^31 items", ty.name()))?;
+        let end = i32::try_from(items.len()).map_err(|_| ListError::TooManyItems { list: ty })?;
         offsets.push(end);
     }
     let child = scalar_array(ty.item, &items)?;
     let child: ArrayRef = if ty.counted {
         if counts.len() != items.len() {
-            return Err("a counted list without one count per item".to_string());
+            return Err(ListError::UnpairedCounts);
         }
         let counts: ArrayRef = Arc::new(Int64Array::from(counts));
-        Arc::new(
-            StructArray::try_new(entry_fields(ty.item), vec![child, counts], None)
-                .map_err(|e| e.to_string())?,
-        )
+        Arc::new(StructArray::try_new(
+            entry_fields(ty.item),
+            vec![child, counts],
+            None,
+        )?)
     } else {
         child
     };
@@ -101,14 +101,16 @@ pub fn list_array(ty: ListType, values: &[Value]) -> Result<ArrayRef, String> {
         OffsetBuffer::new(offsets.into()),
         child,
         nulls,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     Ok(Arc::new(array))
 }
 
 /// The items as an Arrow array of `item`'s type; none is null.
-fn scalar_array(item: Scalar, items: &[&Value]) -> Result<ArrayRef, String> {
-    let wrong = |v: &Value| format!("a list of {} got a {} item", item.name(), v.variant_name());
+fn scalar_array(item: Scalar, items: &[&Value]) -> Result<ArrayRef, ListError> {
+    let wrong = |v: &Value| ListError::WrongItem {
+        item,
+        found: v.variant_name(),
+    };
     macro_rules! build {
         ($builder:expr, $variant:ident) => {{
             let mut b = $builder;
@@ -253,7 +255,7 @@ pub fn json_text(list: &List) -> String {
 /// `batch` with every list column replaced by a string column of its cells' JSON
 /// text (null stays null): what a CSV file holds (Arrow's CSV writer has no list
 /// form). Other columns are untouched.
-pub fn lists_as_text(batch: &RecordBatch) -> Result<RecordBatch, String> {
+pub fn lists_as_text(batch: &RecordBatch) -> Result<RecordBatch, ListError> {
     let schema = batch.schema();
     if !schema
         .fields()
@@ -275,7 +277,11 @@ pub fn lists_as_text(batch: &RecordBatch) -> Result<RecordBatch, String> {
             match list_at(column.as_ref(), ty, row) {
                 Some(Value::List(l)) => b.append_value(json_text(&l)),
                 Some(_) => b.append_null(),
-                None => return Err(format!("column `{}` is not a featc list", field.name())),
+                None => {
+                    return Err(ListError::NotFeatcList {
+                        column: field.name().to_string(),
+                    })
+                }
             }
         }
         fields.push(Arc::new(Field::new(
@@ -289,7 +295,7 @@ pub fn lists_as_text(batch: &RecordBatch) -> Result<RecordBatch, String> {
         fields,
         schema.metadata().clone(),
     ));
-    RecordBatch::try_new(schema, columns).map_err(|e| e.to_string())
+    Ok(RecordBatch::try_new(schema, columns)?)
 }
 
 /// The featc list type an Arrow type is (`arrow_list_type`'s inverse).

@@ -15,8 +15,10 @@
 mod cells;
 mod intern;
 pub mod list;
+mod list_error;
 pub mod time;
 pub mod types;
 
 pub use cells::{conform, CellError, Cells, ValuesBuilder};
 pub(crate) use intern::Interner;
+pub use list_error::ListError;

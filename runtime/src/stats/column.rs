@@ -1,9 +1,12 @@
 //! Which Arrow types have statistics, under which featc type, and the conversion of a
 //! column to the one array type its accumulator reads.
 
+use std::fmt;
+
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
+use datafusion::arrow::error::ArrowError;
 
 /// The featc type a column's statistics are kept in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +45,7 @@ impl Kind {
 /// The kind of a column of Arrow type `ty`, or why it has no statistics. Integers that
 /// fit in int64 are int64 (a `UInt64` may not), floats are float64, any string
 /// encoding is a string.
-pub fn kind_of(ty: &ArrowType) -> Result<Kind, String> {
+pub fn kind_of(ty: &ArrowType) -> Result<Kind, NoStatistics> {
     use ArrowType as A;
     match ty {
         A::Int8 | A::Int16 | A::Int32 | A::Int64 | A::UInt8 | A::UInt16 | A::UInt32 => {
@@ -54,18 +57,39 @@ pub fn kind_of(ty: &ArrowType) -> Result<Kind, String> {
             Ok(Kind::String)
         }
         A::Boolean => Ok(Kind::Bool),
-        A::Null => Err("no values of any type (a column of nulls only)".to_string()),
-        A::Timestamp(..) | A::Date32 | A::Date64 => {
-            Err("a time: statistics are for feature values".to_string())
+        A::Null => Err(NoStatistics::OnlyNulls),
+        A::Timestamp(..) | A::Date32 | A::Date64 => Err(NoStatistics::Time),
+        other => Err(NoStatistics::Undefined(other.clone())),
+    }
+}
+
+/// Why a column has no statistics (`kind_of`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoStatistics {
+    /// A column of Arrow's `Null` type.
+    OnlyNulls,
+    /// A time or date column.
+    Time,
+    /// Any other type statistics are not kept for.
+    Undefined(ArrowType),
+}
+
+impl fmt::Display for NoStatistics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoStatistics::OnlyNulls => {
+                f.write_str("no values of any type (a column of nulls only)")
+            }
+            NoStatistics::Time => f.write_str("a time: statistics are for feature values"),
+            NoStatistics::Undefined(ty) => write!(f, "statistics are not defined for {ty}"),
         }
-        other => Err(format!("statistics are not defined for {other}")),
     }
 }
 
 /// `array` as the Arrow type of `kind` (every conversion `kind_of` admits is lossless).
-pub fn convert(array: &ArrayRef, kind: Kind) -> Result<ArrayRef, String> {
+pub fn convert(array: &ArrayRef, kind: Kind) -> Result<ArrayRef, ArrowError> {
     if array.data_type() == &kind.arrow() {
         return Ok(ArrayRef::clone(array));
     }
-    cast(array, &kind.arrow()).map_err(|e| e.to_string())
+    cast(array, &kind.arrow())
 }

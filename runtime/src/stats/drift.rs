@@ -179,7 +179,7 @@ fn feature(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::profile::{Profiler, Selection};
+    use crate::stats::profile::{ColumnSelection, Profiler};
     use datafusion::arrow::array::{Float64Array, RecordBatch};
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
     use std::sync::Arc;
@@ -191,7 +191,7 @@ mod tests {
             vec![Arc::new(Float64Array::from(values))],
         )
         .unwrap();
-        let mut p = Profiler::new("t", &schema, &Selection::default()).unwrap();
+        let mut p = Profiler::new("t", &schema, &ColumnSelection::default()).unwrap();
         p.add(&batch).unwrap();
         p.finish()
     }

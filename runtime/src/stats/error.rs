@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq)]
+use datafusion::arrow::error::ArrowError;
+
+#[derive(Debug)]
 pub enum StatsError {
     /// `--features` or `--exclude` names a column the table does not have.
     UnknownColumn {
@@ -14,7 +16,7 @@ pub enum StatsError {
     Convert {
         table: String,
         column: String,
-        message: String,
+        error: ArrowError,
     },
 }
 
@@ -33,8 +35,8 @@ impl fmt::Display for StatsError {
             StatsError::Convert {
                 table,
                 column,
-                message,
-            } => write!(f, "{table}: column `{column}`: {message}"),
+                error,
+            } => write!(f, "{table}: column `{column}`: {error}"),
         }
     }
 }

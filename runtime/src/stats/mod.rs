@@ -16,15 +16,15 @@ mod quantile;
 mod render;
 mod types;
 
-pub use column::{kind_of, Kind};
+pub use column::{kind_of, Kind, NoStatistics};
 pub use drift::{compare, DriftReport, FeatureDrift, Thresholds};
 pub use error::StatsError;
 pub use ks::ks_statistic;
-pub use profile::{Profile, Profiler, Sample, Selection, FEATURES_KEY};
+pub use profile::{ColumnSelection, Profile, Profiler, Sample, FEATURES_KEY};
 pub use psi::{psi, PSI_EPSILON};
 pub use quantile::{nearest_rank, QUANTILES};
 pub use render::{render_drift, render_stats};
 pub use types::{
-    Bins, CategoricalStats, FeatureStats, Num, NumericStats, Quantile, Skipped, TableStats,
+    Bins, CategoricalStats, FeatureStats, Num, NumericStats, QuantileValue, Skipped, TableStats,
     ValueCount,
 };

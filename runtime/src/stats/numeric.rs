@@ -6,7 +6,7 @@
 use datafusion::arrow::array::{Float64Array, Int64Array};
 
 use super::quantile::{nearest_rank, DECILES, QUANTILES};
-use super::types::{Bins, Num, NumericStats, Quantile};
+use super::types::{Bins, Num, NumericStats, QuantileValue};
 use crate::exact::{avg, stddev_pop, ExactSum, SquareSum};
 
 /// The values of an int64 or a float64 column.
@@ -130,10 +130,10 @@ impl NumericAcc {
     }
 }
 
-fn quantiles_of(q: impl Fn(u32) -> Option<Num>) -> Vec<Quantile> {
+fn quantiles_of(q: impl Fn(u32) -> Option<Num>) -> Vec<QuantileValue> {
     QUANTILES
         .iter()
-        .filter_map(|&p| q(p).map(|value| Quantile { p, value }))
+        .filter_map(|&p| q(p).map(|value| QuantileValue { p, value }))
         .collect()
 }
 

@@ -20,7 +20,7 @@ pub const FEATURES_KEY: &str = "featc.features";
 /// Which columns are features: `features` (in that order) when given, else those the
 /// table names under `FEATURES_KEY`, else every column; minus the `exclude`d ones.
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub struct ColumnSelection {
     pub features: Option<Vec<String>>,
     pub exclude: Vec<String>,
 }
@@ -83,7 +83,7 @@ impl Profiler {
     pub fn new(
         table: &str,
         schema: &Schema,
-        selection: &Selection,
+        selection: &ColumnSelection,
     ) -> Result<Profiler, StatsError> {
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let named = selection
@@ -135,7 +135,7 @@ impl Profiler {
                 Err(reason) => skipped.push(Skipped {
                     column: name.clone(),
                     ty: ty.to_string(),
-                    reason,
+                    reason: reason.to_string(),
                 }),
             }
         }
@@ -153,10 +153,10 @@ impl Profiler {
         for c in &mut self.columns {
             let array = batch.column(c.index);
             c.non_null += (array.len() - array.null_count()) as u64;
-            let array = convert(array, c.kind).map_err(|message| StatsError::Convert {
+            let array = convert(array, c.kind).map_err(|error| StatsError::Convert {
                 table: self.table.clone(),
                 column: c.name.clone(),
-                message,
+                error,
             })?;
             match (&mut c.acc, c.kind) {
                 (Acc::Numeric(acc), Kind::Int) => acc.add_ints(array.as_primitive::<Int64Type>()),

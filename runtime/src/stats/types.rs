@@ -62,9 +62,10 @@ impl Num {
     }
 }
 
-/// A nearest-rank quantile.
+/// A nearest-rank quantile of a profiled column and its value (`ir::Quantile` is a
+/// `percentile` aggregation's parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Quantile {
+pub struct QuantileValue {
     /// In percent: 1, 5, 25, 50, 75, 95, 99.
     pub p: u32,
     pub value: Num,
@@ -85,7 +86,7 @@ pub struct NumericStats {
     pub mean: Option<f64>,
     /// The population standard deviation from exact sums, correctly rounded.
     pub stddev: Option<f64>,
-    pub quantiles: Vec<Quantile>,
+    pub quantiles: Vec<QuantileValue>,
     /// The PSI bins of a baseline: `edges` are the distinct deciles (p10..p90), bin
     /// `i` holds the non-NaN values `v` with `edges[i-1] < v <= edges[i]` (the first
     /// from -inf, the last to +inf), `counts[i]` how many.

@@ -107,7 +107,7 @@ pub fn read(
             table: "request".into(),
             column: derived.name().to_string(),
             row: 0,
-            message,
+            message: message.to_string(),
         })?;
         columns.push(column);
     }

@@ -21,8 +21,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ir::DataType;
-use crate::ir::{Column, Span};
-use crate::plan::{DerivedPlan, FeaturePlan, FeatureRef, GroupPlan, PlanError};
+use crate::ir::{Column, SourceSpan};
+use crate::plan::{DerivedPlan, FeaturePlan, FeatureRef, GroupPlan, PlanInvariantError};
 
 /// The format version written into every graph; bumped on incompatible changes
 /// (2: aggregate nodes carry a `GroupPlan`; derive and key_by nodes are gone; 3: a
@@ -38,7 +38,7 @@ pub struct NodeId(pub usize);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StreamGraph {
     pub version: u32,
-    /// File names of the project, indexed by `Span::file`.
+    /// File names of the project, indexed by `SourceSpan::file`.
     pub files: Vec<String>,
     pub nodes: Vec<Node>,
 }
@@ -46,7 +46,7 @@ pub struct StreamGraph {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     pub id: NodeId,
-    pub span: Span,
+    pub span: SourceSpan,
     pub op: Op,
 }
 
@@ -106,7 +106,7 @@ pub struct ServiceOut {
     pub name: String,
     /// Indexes into `OutputOp::features`, in service order.
     pub features: Vec<usize>,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 /// A structural defect of a loaded graph.
@@ -134,7 +134,7 @@ pub enum GraphError {
     /// An aggregate's plan breaks an invariant or does not fit its source.
     Plan {
         node: NodeId,
-        error: PlanError,
+        error: PlanInvariantError,
     },
     Json(String),
 }
@@ -352,7 +352,7 @@ impl StreamGraph {
                         .map_err(|error| GraphError::Plan { node: n.id, error })?;
                     fits(&a.plan, source).map_err(|message| GraphError::Plan {
                         node: n.id,
-                        error: PlanError {
+                        error: PlanInvariantError {
                             group: a.plan.describe(),
                             message,
                         },
@@ -374,7 +374,7 @@ impl StreamGraph {
                         if let Some(message) = d.problem(&name) {
                             return Err(GraphError::Plan {
                                 node: n.id,
-                                error: PlanError {
+                                error: PlanInvariantError {
                                     group: "output".into(),
                                     message: format!("derived feature `{}`: {message}", d.name),
                                 },

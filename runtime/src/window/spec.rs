@@ -423,7 +423,7 @@ mod tests {
             ttl: None,
             view_filter: None,
             ty: DataType::Float64,
-            span: crate::ir::Span::default(),
+            span: crate::ir::SourceSpan::default(),
         }
     }
 

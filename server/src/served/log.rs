@@ -232,13 +232,13 @@ impl Writer {
         for r in rows {
             time.append(&Value::Timestamp(r.at));
         }
-        columns.push(time.finish()?);
+        columns.push(time.finish().map_err(|e| e.to_string())?);
         for (k, (_, ty, _)) in self.layout.keys.iter().enumerate() {
             let mut b = ValuesBuilder::new(*ty, n);
             for r in rows {
                 b.append(r.keys.get(k).unwrap_or(&Value::Null));
             }
-            columns.push(b.finish()?);
+            columns.push(b.finish().map_err(|e| e.to_string())?);
         }
         for (f, (_, ty)) in self.layout.features.iter().enumerate() {
             let mut values = ValuesBuilder::new(*ty, n);
@@ -255,7 +255,7 @@ impl Writer {
                     }
                 }
             }
-            columns.push(values.finish()?);
+            columns.push(values.finish().map_err(|e| e.to_string())?);
             columns.push(std::sync::Arc::new(statuses.finish()));
         }
         RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(|e| e.to_string())

@@ -265,7 +265,7 @@ impl OnlineState {
                 b.finish().map_err(|message| StreamError::ColumnType {
                     table: TABLE.to_string(),
                     column: String::new(),
-                    message,
+                    message: message.to_string(),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;

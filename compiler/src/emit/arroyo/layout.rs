@@ -143,7 +143,7 @@ fn same_query(plan: &Plan, a: FeatureRef, b: FeatureRef) -> bool {
     }
 }
 
-fn refuse(refusals: &mut Vec<Refusal>, feature: &str, reason: Reason, span: crate::ir::Span) {
+fn refuse(refusals: &mut Vec<Refusal>, feature: &str, reason: Reason, span: crate::ir::SourceSpan) {
     if !refusals.iter().any(|r| r.feature == feature) {
         refusals.push(Refusal {
             feature: feature.to_string(),
@@ -159,7 +159,7 @@ fn refusal(
     plan: &Plan,
     r: FeatureRef,
     lowered: &[(Lowered, Lowered)],
-) -> Option<(String, Reason, crate::ir::Span)> {
+) -> Option<(String, Reason, crate::ir::SourceSpan)> {
     let g = plan.groups.get(r.group)?;
     let f = g.features.get(r.feature)?;
     let why = |reason: Reason| Some((f.name.clone(), reason, f.span));

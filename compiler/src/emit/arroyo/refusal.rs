@@ -6,7 +6,7 @@
 use crate::check::exprs::ast_span;
 use crate::diagnostics::{Diagnostic, Diagnostics, Label};
 use crate::emit::sql::Reason as SqlReason;
-use crate::ir::Span;
+use crate::ir::SourceSpan;
 
 /// One refused feature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub struct Refusal {
     pub feature: String,
     pub reason: Reason,
     /// Where: the feature, or the expression or clause at fault.
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 /// What the pipeline cannot compute as featc defines it.

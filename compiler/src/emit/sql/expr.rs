@@ -9,13 +9,13 @@ use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr};
 use super::ast::{self, binary, call, case, cast, in_list, is_null, neg, not, null, or};
 use super::dialect::{CheckedOp, Flavor, SqlType};
 use super::refusal::Reason;
-use crate::ir::{self, BinaryOp, DataType, ExprKind, Function, Literal, Span};
+use crate::ir::{self, BinaryOp, DataType, ExprKind, Function, Literal, SourceSpan};
 
 /// Why an expression has no SQL: the reason and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocked {
     pub reason: Reason,
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 /// Lowers IR expressions for one dialect; `column` says how a column name is read.
@@ -78,7 +78,7 @@ impl Lowering<'_> {
         self.expr(e)
     }
 
-    fn blocked<T>(&self, reason: Reason, span: Span) -> Result<T, Blocked> {
+    fn blocked<T>(&self, reason: Reason, span: SourceSpan) -> Result<T, Blocked> {
         Err(Blocked { reason, span })
     }
 

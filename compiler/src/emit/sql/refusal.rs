@@ -4,7 +4,7 @@
 
 use crate::check::exprs::ast_span;
 use crate::diagnostics::{Diagnostic, Diagnostics, Label};
-use crate::ir::Span;
+use crate::ir::SourceSpan;
 
 use super::Dialect;
 
@@ -16,7 +16,7 @@ pub struct Refusal {
     pub dialect: Dialect,
     pub reason: Reason,
     /// The feature's span.
-    pub span: Span,
+    pub span: SourceSpan,
 }
 
 /// What the dialect cannot compute exactly.

@@ -63,7 +63,7 @@ impl Executor for BatchExecutor {
             );
             let batches = collect(stream)
                 .await
-                .map_err(|e| job.failure(&running, &e).to_string())?;
+                .map_err(|e| job.failure(&running, e).to_string())?;
             concat_batches(&schema, &batches)
                 .map(Answered::exact)
                 .map_err(|e| e.to_string())

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, Int64Array};
 use datafusion::arrow::compute::{cast, concat_batches, sort_to_indices, take_record_batch};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Float64Type, Schema, SchemaRef};
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
@@ -168,7 +169,7 @@ async fn answer(engine: &dyn SqlEngine, input: RunInput<'_>) -> Result<Answered,
                     .ok_or_else(|| format!("the project has no source `{name}`"))?;
                 tables.push(table(name, declared, batches.clone()));
             }
-            let spine = with_order(&input.dataset.spine, ORDER)?;
+            let spine = with_order(&input.dataset.spine, ORDER).map_err(|e| e.to_string())?;
             tables.push(table(SPINE_TABLE, spine.schema(), vec![spine]));
             let rows = engine.run(&script, tables).await?;
             if engine.featc_types() {
@@ -347,7 +348,7 @@ pub async fn run_statements(ctx: &SessionContext, script: &Script) -> Result<Rec
 
 /// The spine with the order column `order` appended: its rows' positions (the SQL's
 /// spine-order contract, docs/scale-out.md).
-pub fn with_order(spine: &RecordBatch, order: &str) -> Result<RecordBatch, String> {
+pub fn with_order(spine: &RecordBatch, order: &str) -> Result<RecordBatch, ArrowError> {
     let mut fields: Vec<Field> = spine
         .schema()
         .fields()
@@ -359,5 +360,5 @@ pub fn with_order(spine: &RecordBatch, order: &str) -> Result<RecordBatch, Strin
     columns.push(Arc::new(Int64Array::from_iter_values(
         0..spine.num_rows() as i64,
     )));
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }

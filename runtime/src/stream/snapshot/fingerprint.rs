@@ -14,7 +14,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::super::graph::{SourceOp, StreamGraph};
 use super::super::policy::{LatePolicy, Options};
-use crate::ir::{Expr, ExprKind, Span};
+use crate::ir::{Expr, ExprKind, SourceSpan};
 use crate::plan::GroupPlan;
 use crate::snapshot::{Reader, SnapshotError, Writer};
 
@@ -33,7 +33,7 @@ pub(super) struct Fingerprint {
 /// Zeroes the spans of an expression tree (deep trees grow the stack on demand).
 #[recursive::recursive]
 fn clear_expr(e: &mut Expr) {
-    e.span = Span::default();
+    e.span = SourceSpan::default();
     match &mut e.kind {
         ExprKind::Column(_) | ExprKind::Literal(_) => {}
         ExprKind::Cast(x) | ExprKind::Not(x) | ExprKind::Neg(x) => clear_expr(x),
@@ -72,17 +72,19 @@ fn hash_json(value: &impl serde::Serialize) -> u64 {
 /// The source declaration without its columns' spans.
 fn source_of(op: &SourceOp) -> SourceOp {
     let mut op = op.clone();
-    op.columns.iter_mut().for_each(|c| c.span = Span::default());
+    op.columns
+        .iter_mut()
+        .for_each(|c| c.span = SourceSpan::default());
     op
 }
 
 fn group_hash(source: Option<&SourceOp>, plan: &GroupPlan) -> u64 {
     let source = source.map(source_of);
     let mut plan = plan.clone();
-    plan.span = Span::default();
+    plan.span = SourceSpan::default();
     plan.features
         .iter_mut()
-        .for_each(|f| f.span = Span::default());
+        .for_each(|f| f.span = SourceSpan::default());
     plan.inputs.iter_mut().for_each(clear_expr);
     plan.predicates.iter_mut().for_each(clear_expr);
     hash_json(&(source, &plan))
