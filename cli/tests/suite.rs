@@ -30,7 +30,6 @@ mod cli_partitions;
 mod cli_stats;
 mod cli_verify;
 mod readme_commands;
-mod serve_arrow;
 mod serve_cases;
 mod serve_crash;
 mod serve_kafka;

@@ -190,7 +190,7 @@ impl OnlineState {
                     Selection::Indices(&plan.features),
                     t,
                 )
-                    .with_request(Request::new(&fields));
+                .with_request(Request::new(&fields));
                 let vector = rt.read(&read)?;
                 spare = recycle(by_entity);
                 fills.count(&vector);
