@@ -21,8 +21,9 @@ impl Served {
         ServeConfig::new("127.0.0.1:0".parse().expect("addr"))
     }
 
-    /// Serves project folder `dir` (relative to the repository) under `config`, after
-    /// loading its history when `bootstrap` (as `featc serve DIR [--bootstrap]`).
+    /// Serves project folder `dir` (relative to the repository, or absolute) under
+    /// `config`, after loading its history when `bootstrap` (as `featc serve DIR
+    /// [--bootstrap]`).
     pub fn start(dir: &Path, config: ServeConfig, bootstrap: bool) -> Served {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
