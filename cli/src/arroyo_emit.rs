@@ -1,10 +1,14 @@
 //! `featc build --emit arroyo --out DIR`: the Arroyo pipeline of a project's features
-//! (`featc::emit::arroyo`) written to `DIR/pipeline.sql`, or the diagnostics of the
-//! features it refuses. `--service`/`--features` select features as for `--emit sql`.
+//! (`featc::emit::arroyo`) written to `DIR/pipeline.sql` with the UDF crates it calls
+//! in `DIR/udfs/` (with `--all-udfs`, a crate of every UDF the generator implements),
+//! or the diagnostics of the features it refuses. `--service`/`--features` select
+//! features as for `--emit sql`.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use featc::emit::arroyo::udf::UdfSpec;
 use featc::emit::arroyo::{
     duration_label, emit as emit_arroyo, refusal, slide, ArroyoOptions, ArroyoPipeline, Sink,
     SlideRule,
@@ -36,6 +40,12 @@ pub struct ArroyoArgs {
     /// this duration [default: 1m].
     #[arg(long, value_name = "DURATION")]
     pub staleness: Option<String>,
+    /// With `--emit arroyo`: write into `DIR/udfs/` a crate of every UDF featc
+    /// generates (each kind over each type it is defined on, percentiles at 0, 0.5,
+    /// 0.95 and 1), not only those the pipeline calls: to register them on a cluster
+    /// once, for every pipeline.
+    #[arg(long)]
+    pub all_udfs: bool,
 }
 
 impl ArroyoArgs {
@@ -48,6 +58,7 @@ impl ArroyoArgs {
             (self.redis_address.is_some(), "--redis-address"),
             (self.slide.is_some(), "--slide"),
             (self.staleness.is_some(), "--staleness"),
+            (self.all_udfs, "--all-udfs"),
         ]
         .into_iter()
         .find_map(|(given, flag)| given.then_some(flag))
@@ -104,7 +115,11 @@ fn run(args: &Args) -> Result<ExitCode, ExitCode> {
             return Err(ExitCode::from(super::EXIT_ERRORS));
         }
     };
-    let written = write_pipeline(dir, &pipeline).map_err(super::fail)?;
+    let mut udfs = pipeline.udfs.clone();
+    if args.arroyo.all_udfs {
+        udfs.extend(featc::emit::arroyo::udfs::representative_specs());
+    }
+    let written = write_pipeline(dir, &pipeline, &udfs).map_err(super::fail)?;
     for path in written {
         eprintln!("wrote {}", path.display());
     }
@@ -155,10 +170,15 @@ fn options(args: &ArroyoArgs) -> Result<ArroyoOptions, ExitCode> {
     Ok(options)
 }
 
-/// Writes the pipeline into `dir` (created if needed): `pipeline.sql` and the UDF
-/// crates it calls in `udfs/` (a workspace of its own; a previous `udfs/` is replaced,
-/// so no crate of an earlier run lingers). Returns the paths written.
-pub fn write_pipeline(dir: &Path, pipeline: &ArroyoPipeline) -> Result<Vec<PathBuf>, String> {
+/// Writes the pipeline into `dir` (created if needed): `pipeline.sql` and the crates
+/// of `udfs` (those it calls, or more) in `udfs/` (a workspace of its own; a previous
+/// `udfs/` is replaced, so no crate of an earlier run lingers). Returns the paths
+/// written.
+pub fn write_pipeline(
+    dir: &Path,
+    pipeline: &ArroyoPipeline,
+    udfs: &BTreeSet<UdfSpec>,
+) -> Result<Vec<PathBuf>, String> {
     let write = |path: &Path, text: &str| {
         path.parent()
             .map_or(Ok(()), std::fs::create_dir_all)
@@ -166,7 +186,7 @@ pub fn write_pipeline(dir: &Path, pipeline: &ArroyoPipeline) -> Result<Vec<PathB
             .map_err(|e| format!("cannot write `{}`: {e}", path.display()))
     };
     // Every UDF is checked when the features are (`layout` refuses what has none).
-    let crates = featc::emit::arroyo::udfs::files(&pipeline.udfs).map_err(|e| e.to_string())?;
+    let crates = featc::emit::arroyo::udfs::files(udfs).map_err(|e| e.to_string())?;
     let path = dir.join("pipeline.sql");
     write(&path, &pipeline.text())?;
     let mut written = vec![path];

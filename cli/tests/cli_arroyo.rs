@@ -1,7 +1,8 @@
 //! `featc build --emit arroyo --out DIR` on the command line: it writes
-//! `DIR/pipeline.sql` (and nothing when a feature is refused, which prints the coded
-//! diagnostic with its file, line and column and exits 1); its usage errors exit 2
-//! with a message naming the flag or the window at fault.
+//! `DIR/pipeline.sql` and the UDF crates it calls (with `--all-udfs`, every UDF the
+//! generator implements), and nothing when a feature is refused, which prints the
+//! coded diagnostic with its file, line and column and exits 1; its usage errors exit
+//! 2 with a message naming the flag or the window at fault.
 
 use std::path::{Path, PathBuf};
 
@@ -131,6 +132,59 @@ fn a_refused_feature_prints_its_diagnostic_and_writes_nothing() {
         "{err}"
     );
     assert!(!out.join("pipeline.sql").exists());
+}
+
+/// `--all-udfs`: `DIR/udfs/` holds a crate of every spec the generator implements
+/// (what scripts/check-arroyo-udfs.sh builds and tests), the pipeline's own among
+/// them; without `--emit arroyo` the flag is a usage error.
+#[test]
+fn all_udfs_writes_a_crate_of_every_generated_udf() {
+    let dir = scratch("all-udfs");
+    let out = dir.join("pipeline");
+    let o = featc(&[
+        "build",
+        "examples/fraud",
+        "--emit",
+        "arroyo",
+        "--features",
+        FRAUD,
+        "--all-udfs",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let udfs = out.join("udfs");
+    let workspace = std::fs::read_to_string(udfs.join("Cargo.toml")).expect("udfs/Cargo.toml");
+    let members: Vec<&str> = workspace
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\","))
+        .collect();
+    let mut every: Vec<String> = featc::emit::arroyo::udfs::representative_specs()
+        .iter()
+        .map(featc::emit::arroyo::udf::UdfSpec::name)
+        .collect();
+    every.sort();
+    assert_eq!(members, every, "{workspace}");
+    for name in &every {
+        let lib = std::fs::read_to_string(udfs.join(name).join("src/lib.rs")).expect("a crate");
+        assert!(lib.contains(&format!("pub fn {name}(")), "{name}");
+        assert!(
+            udfs.join(name).join("tests/featc_values.rs").exists(),
+            "{name}"
+        );
+    }
+    // The pipeline's own UDF is among them, and the pipeline is the same.
+    assert!(members.contains(&"featc_avg_float64"), "{members:?}");
+    let sql = std::fs::read_to_string(out.join("pipeline.sql")).expect("pipeline.sql");
+    assert!(sql.contains("featc_avg_float64(\"amount\")"));
+
+    let o = featc(&["build", "examples/fraud", "--emit", "ir", "--all-udfs"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--all-udfs is an option of `--emit arroyo`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -5,7 +5,8 @@
 //! One binary instead of one per file keeps the link time and the disk use of a build
 //! down (each test binary links its dependencies whole). `cargo test -p featc-cli
 //! --test suite MODULE::` runs one module; `tests/tests/tidy.rs` checks that no file
-//! is left out.
+//! is left out. The server's tests that need no `featc` binary are featc-server's
+//! own suite (server/tests).
 
 // A test binary: its helpers may unwrap, expect and panic!, which the workspace's lints
 // deny in library code (clippy.toml already lets the tests themselves).
@@ -34,7 +35,6 @@ mod cli_partitions;
 mod cli_stats;
 mod cli_verify;
 mod readme_commands;
-mod serve_arrow;
 mod serve_cases;
 mod serve_crash;
 mod serve_kafka;

@@ -1,8 +1,8 @@
 //! The generated Arroyo UDF workspace (`emit::arroyo::udfs`): snapshots of the
 //! crates of representative specs (reviewed like code), determinism, one crate per
-//! spec, unsupported specs as errors; and `write_all`, which writes the workspace of
-//! every implemented spec into `$FEATC_ARROYO_UDFS_OUT` for
-//! scripts/check-arroyo-udfs.sh to build and test (skipped without the variable).
+//! spec, unsupported specs as errors. (`featc build --emit arroyo --all-udfs` writes
+//! the workspace of every implemented spec, which scripts/check-arroyo-udfs.sh builds
+//! and tests.)
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -122,20 +122,5 @@ fn unsupported_specs_are_errors_naming_them() {
         assert_eq!(err.spec, s);
         let msg = err.to_string();
         assert!(msg.contains(&s.name()) && msg.contains(why), "{msg}");
-    }
-}
-
-/// Writes the workspace of every representative spec into `$FEATC_ARROYO_UDFS_OUT`
-/// (scripts/check-arroyo-udfs.sh); does nothing without it.
-#[test]
-fn write_all() {
-    let Some(dir) = std::env::var_os("FEATC_ARROYO_UDFS_OUT") else {
-        return;
-    };
-    let dir = PathBuf::from(dir);
-    for (path, text) in files(&representative_specs()).expect("supported") {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(&path, text).expect("write");
     }
 }

@@ -1,10 +1,9 @@
-//! `featc serve`'s Arrow reads and pushes (what `featc.Client` sends): an Arrow read
+//! The server's Arrow reads and pushes (what `featc.Client` sends): an Arrow read
 //! answers the values a JSON read answers, bit for bit, as typed columns with Feast's
 //! statuses; an Arrow push is checked and applied like a JSON one; every refusal is a
 //! JSON 4xx naming the field, and a refused push changes nothing.
 
-use crate::serve_common;
-
+use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -15,7 +14,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::ipc::writer::StreamWriter;
 use serde_json::{json, Value as Json};
-use serve_common::*;
+
+use crate::support::*;
 
 const ARROW: (&str, &str) = ("Content-Type", "application/vnd.apache.arrow.stream");
 
@@ -38,8 +38,8 @@ fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
 }
 
 /// An Arrow request: (status, the answer as a table, or the JSON error).
-fn arrow(addr: &str, path: &str, body: &[u8]) -> (u16, Result<RecordBatch, Json>) {
-    let (status, raw) = request(addr, "POST", path, &[ARROW], body).expect("an answer");
+fn arrow(served: &Served, path: &str, body: &[u8]) -> (u16, Result<RecordBatch, Json>) {
+    let (status, raw) = request(served, "POST", path, &[ARROW], body);
     if status != 200 || raw.first() == Some(&b'{') {
         let json = serde_json::from_slice(&raw)
             .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(&raw).into_owned()));
@@ -88,13 +88,10 @@ fn transactions(users: &[Option<i64>]) -> RecordBatch {
 
 #[test]
 fn an_arrow_read_answers_what_a_json_read_answers() {
-    let stderr = std::env::temp_dir().join(format!("featc-arrow-read-{}.txt", std::process::id()));
-    let served = Served::start(
-        &["examples/fraud", "--bootstrap", "--clock", "events"],
-        &stderr,
-    );
-    served.wait_ready();
-    let a = served.addr.as_str();
+    let mut config = Served::config();
+    config.clock = featc_server::Clock::Events;
+    let served = Served::start(Path::new("examples/fraud"), config, true);
+    let a = &served;
     let users: Vec<i64> = (1..=40).chain([999_999]).collect();
     let merchants: Vec<String> = (0..users.len()).map(|i| format!("m{}", i % 7)).collect();
     let at = "2024-03-31T00:00:00Z";
@@ -200,10 +197,10 @@ fn an_arrow_read_answers_what_a_json_read_answers() {
 
 #[test]
 fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
-    let stderr = std::env::temp_dir().join(format!("featc-arrow-push-{}.txt", std::process::id()));
-    let served = Served::start(&["examples/fraud", "--clock", "events"], &stderr);
-    served.wait_ready();
-    let a = served.addr.as_str();
+    let mut config = Served::config();
+    config.clock = featc_server::Clock::Events;
+    let served = Served::start(Path::new("examples/fraud"), config, false);
+    let a = &served;
     let push = "/push?push_source_name=transactions";
     let (status, raw) = request(
         a,
@@ -211,8 +208,7 @@ fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
         push,
         &[ARROW, ("Idempotency-Key", "k1")],
         &ipc(&transactions(&[Some(7), Some(7)])),
-    )
-    .expect("answer");
+    );
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&raw));
     let answer: Json = serde_json::from_slice(&raw).expect("json");
     assert_eq!(
@@ -225,8 +221,7 @@ fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
         push,
         &[ARROW, ("Idempotency-Key", "k1")],
         &ipc(&transactions(&[Some(7)])),
-    )
-    .expect("answer");
+    );
     assert_eq!(
         serde_json::from_slice::<Json>(&raw).expect("json")["duplicate"],
         true

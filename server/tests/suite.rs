@@ -1,0 +1,12 @@
+//! featc-server's integration suite: the server driven in process (`Server::start`,
+//! its history loaded as `featc serve --bootstrap` loads it, requests sent through its
+//! router, `Server::shutdown`), one module per concern. One test binary instead of
+//! one per file keeps link time and disk down. What needs the `featc` binary (its
+//! flags, its stdout and stderr, a killed process, `featc training-set` answers to
+//! compare with) is featc-cli's suite (cli/tests/serve_*.rs).
+
+mod support;
+
+mod serve_arrow;
+mod serve_log;
+mod serve_requests;

@@ -1,0 +1,26 @@
+//! What the server's tests share: the repository's paths, a project compiled with the
+//! featc library, its history loaded as `featc serve --bootstrap` loads it, a server
+//! running in the test's own tokio runtime, and a client that sends requests to the
+//! server's routes in process.
+
+#![allow(dead_code)]
+
+pub mod cells;
+pub mod client;
+pub mod events;
+pub mod history;
+pub mod project;
+pub mod served;
+
+use std::path::{Path, PathBuf};
+
+pub use cells::{expected_cell, served_cell};
+pub use client::{get, metric, post, post_with, request, Client};
+pub use events::{arrival, events, mix, push_body, Events};
+pub use project::compile;
+pub use served::Served;
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
