@@ -1,4 +1,6 @@
-//! One test binary for the aggregation algebra's property tests against naive folds.
+//! One test binary for the runtime's integration tests: the aggregation algebra's
+//! property tests against naive folds, the streaming runtime's reads and snapshots,
+//! the reference interpreter's errors, and the batch plan's codecs and spine order.
 //! Each module is one of the files beside this one, one concern each. One binary
 //! instead of one per file keeps the link time and the disk use of a build down (each
 //! test binary links its dependencies whole). `cargo test -p featc-runtime --test suite
@@ -9,3 +11,8 @@ mod algebra_support;
 mod algebra_exact;
 mod algebra_keystate;
 mod algebra_window;
+mod batch_codec;
+mod batch_spine_order;
+mod reference_errors;
+mod stream_online;
+mod stream_snapshot;

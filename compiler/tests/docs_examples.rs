@@ -2,11 +2,8 @@
 //! cannot drift from the language.
 
 use featc::SourceFile;
-use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use featc_test_support::paths::repo_root as repo;
+use std::path::PathBuf;
 
 /// The ```feat blocks of a Markdown file, with the line each starts on.
 fn feat_blocks(markdown: &str) -> Vec<(usize, String)> {
