@@ -11,20 +11,24 @@ use crate::paths::repo_root;
 /// Compiles the `.feat` files of a case folder (named by their paths, so that `file`
 /// locations resolve into the folder).
 pub fn compile_dir(dir: &Path) -> Project {
+    compile(&feat_files(dir))
+}
+
+/// The `.feat` files of a project folder, sorted, each named by its path.
+pub fn feat_files(dir: &Path) -> Vec<SourceFile> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("case folder")
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "feat"))
         .collect();
     files.sort();
-    let sources: Vec<SourceFile> = files
+    files
         .iter()
         .map(|p| SourceFile {
             name: p.display().to_string(),
             text: std::fs::read_to_string(p).expect("read .feat"),
         })
-        .collect();
-    compile(&sources)
+        .collect()
 }
 
 /// The project of `sources`; a test's project that does not compile fails the test
