@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The generated Arroyo UDF crates (`featc build --emit arroyo`, DIR/udfs/): writes
 # the UDF workspace of every spec the generator implements into a temporary folder
-# (the featc test `arroyo_udfs write_all`), builds it in its own workspace (it pins
+# (`featc build --emit arroyo --all-udfs`), builds it in its own workspace (it pins
 # arrow 51 through arroyo-udf-plugin, so it never joins featc's workspace or
 # lockfile; scripts/arroyo-udfs/Cargo.lock pins its dependencies), then runs every
 # crate's `tests/featc_values.rs`: the UDF, called through `__run` as Arroyo calls
@@ -20,9 +20,13 @@ trap 'rm -rf "$WORK"' EXIT
 # it changed: a file rewritten with the same text would rebuild its crate.
 UDFS="$UDFS_TARGET/workspace"
 
-FEATC_ARROYO_UDFS_OUT="$WORK/udfs" cargo test --quiet -p featc --test suite arroyo_udfs::write_all \
-    > "$WORK/generate.log" 2>&1 || fail "generating the workspace failed: $(tail -n 30 "$WORK/generate.log")"
-[ -f "$WORK/udfs/Cargo.toml" ] || fail "the featc test wrote no workspace into $WORK/udfs"
+FEATC=$(featc_binary)
+# One feature the pipeline can run (the whole project has features Arroyo refuses);
+# --all-udfs adds a crate for every spec the generator implements.
+(cd "$ROOT" && "$FEATC" build examples/fraud --emit arroyo --features txn_count_1h --all-udfs \
+    --out "$WORK") > "$WORK/generate.log" 2>&1 \
+    || fail "generating the workspace failed: $(tail -n 30 "$WORK/generate.log")"
+[ -f "$WORK/udfs/Cargo.toml" ] || fail "featc build --all-udfs wrote no workspace into $WORK/udfs"
 cp "$LOCK" "$WORK/udfs/Cargo.lock"
 mkdir -p "$UDFS"
 (cd "$WORK/udfs" && find . -type f) | while read -r f; do

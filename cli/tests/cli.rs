@@ -110,10 +110,7 @@ fn build_with_errors_exits_1_and_prints_nothing() {
 
 /// A fresh folder for one test's files.
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
+    cli_common::scratch(name)
 }
 
 #[test]

@@ -2,19 +2,14 @@
 //! for a bad format or an unwritable file, 1 for a project with errors). What the
 //! catalog holds is checked in catalog_snapshots.rs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::cli_common;
 
 use cli_common::{featc, stderr};
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli_catalog")
-        .join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
+    cli_common::scratch(&format!("cli_catalog/{test}"))
 }
 
 #[test]

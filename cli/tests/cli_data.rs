@@ -9,12 +9,7 @@ use cli_common::{featc, stderr};
 
 /// A fresh scratch folder for one test.
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli_data")
-        .join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
+    cli_common::scratch(&format!("cli_data/{test}"))
 }
 
 const SPINE: &str = "examples/fraud/data/spine.csv";
@@ -137,8 +132,7 @@ fn a_null_in_a_key_column_declared_non_nullable_is_named() {
 fn a_spine_without_a_key_column_says_which() {
     let dir = scratch("spine_key");
     let spine_text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(SPINE))
-            .expect("spine");
+        std::fs::read_to_string(featc_test_support::paths::repo_root().join(SPINE)).expect("spine");
     let cut: Vec<String> = spine_text
         .lines()
         .map(|l| {
@@ -214,8 +208,7 @@ fn an_unparsable_cell_names_the_source_column_and_row() {
 /// optionally a column named like a feature.
 fn spine_with_extra_columns(dir: &Path, clash: bool) -> String {
     let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(SPINE))
-            .expect("spine");
+        std::fs::read_to_string(featc_test_support::paths::repo_root().join(SPINE)).expect("spine");
     let (clash_head, clash_cell) = if clash {
         (",txn_count_1h", ",1")
     } else {
@@ -412,7 +405,6 @@ fn csv_cells(line: &str) -> Vec<String> {
 #[test]
 fn list_features_are_arrow_lists_in_parquet_and_json_text_in_csv() {
     use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
-    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use featc_runtime::row::list::{json_text, list_at, list_type_of};
     use featc_runtime::value::Value;
     use std::sync::Arc;
@@ -476,15 +468,7 @@ fn list_features_are_arrow_lists_in_parquet_and_json_text_in_csv() {
     // A quoted cell is written as Arrow writes any quoted text.
     assert!(lines[1].contains(r#","[""c"",""a""]","#), "{}", lines[1]);
 
-    let read = |name: &str| {
-        let file = std::fs::File::open(path(name)).expect("parquet");
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .expect("parquet")
-            .build()
-            .expect("reader");
-        let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
-        datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).expect("concat")
-    };
+    let read = |name: &str| featc_test_support::parquet::read_parquet(Path::new(&path(name)));
     let list = |item: DataType| DataType::List(Arc::new(Field::new("item", item, false)));
     let counted = |value: DataType| {
         list(DataType::Struct(Fields::from(vec![

@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use cli_common::{featc, stderr};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    featc_test_support::paths::repo_root()
 }
 
 /// A fresh temporary folder for one test.

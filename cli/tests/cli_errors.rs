@@ -11,18 +11,13 @@ use crate::cli_common;
 use cli_common::{featc, stderr};
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli_errors")
-        .join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
+    cli_common::scratch(&format!("cli_errors/{test}"))
 }
 
 const SPINE: &str = "examples/fraud/data/spine.csv";
 
 fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+    featc_test_support::paths::repo_root().join(rel)
 }
 
 /// The fraud transactions with cell `column` of file line `line` replaced (line 1

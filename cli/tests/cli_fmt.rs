@@ -9,10 +9,7 @@ use cli_common::{featc, stderr};
 
 /// A scratch folder of the test's own under the target directory.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli_fmt_{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+    cli_common::scratch(&format!("cli_fmt_{name}"))
 }
 
 const MESSY: &str = "// header\nentity user{ key user_id:int64 }\nsource tx{time ts\n  columns { user_id: int64  amount: float64? }}\nview v from tx by user{\n  feature n=count(*)over 7d // seven days\n}\n";
@@ -127,7 +124,7 @@ fn the_examples_and_cases_are_formatted() {
 /// syntax error (they cannot be formatted).
 #[test]
 fn every_feat_file_of_the_repository_is_formatted() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = featc_test_support::paths::repo_root();
     let mut files = Vec::new();
     for dir in [
         "examples",

@@ -77,19 +77,14 @@ fn run(dir: &Path, input: &CliInput) -> Result<(), String> {
 
 /// A fresh scratch folder.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli_limits")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
+    cli_common::scratch(&format!("cli_limits/{name}"))
 }
 
 /// The real binary on one input per class of limit (next to the fraud example's
 /// sources); every failing input is reported.
 #[test]
 fn cli_handles_one_input_per_limit() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = featc_test_support::paths::repo_root();
     let sources =
         std::fs::read_to_string(root.join("examples/fraud/sources.feat")).expect("fraud sources");
     let mut failures = Vec::new();

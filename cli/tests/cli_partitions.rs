@@ -9,12 +9,7 @@ use crate::cli_common;
 use cli_common::{featc, stderr};
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli_partitions")
-        .join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
+    cli_common::scratch(&format!("cli_partitions/{test}"))
 }
 
 const CASE: &str = "tests/cases/synthetic";

@@ -4,31 +4,21 @@
 //! diff tests' `BASE`, compiler/tests/diff/base.feat, edited) and on every project of
 //! the repository against itself.
 
-use std::path::Path;
-
 use featc::diff::report::{ProjectDiff, StateDirectory};
-use featc::{ir, SourceFile};
+use featc::ir;
 use featc_cli::state_dir::check;
+use featc_test_support::project::{compile_text, edited};
 
 /// The project the library's diff tests edit.
 const BASE: &str = include_str!("../../compiler/tests/diff/base.feat");
 
 fn compile(text: &str) -> ir::Project {
-    featc::compile(&[SourceFile {
-        name: "p.feat".to_string(),
-        text: text.to_string(),
-    }])
-    .unwrap_or_else(|d| panic!("does not compile:\n{}", d.render(&[], false)))
+    compile_text("p.feat", text)
 }
 
 /// `BASE` with each `(from, to)` replaced once (each `from` must be there).
 fn edit(edits: &[(&str, &str)]) -> String {
-    let mut text = BASE.to_string();
-    for (from, to) in edits {
-        assert!(text.contains(from), "`{from}` is not in the project");
-        text = text.replacen(from, to, 1);
-    }
-    text
+    edited(BASE, edits)
 }
 
 /// The verdict for `BASE`'s state directory opened by `BASE` edited.
@@ -147,7 +137,7 @@ fn a_location_change_keeps_the_state_directory() {
 
 #[test]
 fn every_repository_project_keeps_its_own_state_directory() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = featc_test_support::paths::repo_root();
     let mut dirs = vec![
         root.join("examples/fraud"),
         root.join("examples/delivery"),

@@ -6,21 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
+use featc_test_support::parquet::read_parquet_batches;
 
 use crate::cli_common;
 
 use cli_common::{featc, stderr};
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("stats_snapshots")
-        .join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
+    cli_common::scratch(&format!("stats_snapshots/{test}"))
 }
 
 /// The fraud example's training set, in `dir`.
@@ -79,12 +73,7 @@ fn stats_of_the_public_cases() {
 
 /// Writes the rows of `table` from `skip` on to `out`.
 fn tail(table: &str, skip: usize, out: &Path) {
-    let file = std::fs::File::open(table).expect("open");
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .expect("parquet")
-        .build()
-        .expect("reader");
-    let batches: Vec<RecordBatch> = reader.map(|b| b.expect("batch")).collect();
+    let batches = read_parquet_batches(Path::new(table));
     let schema = Arc::clone(&batches[0].schema());
     let mut writer =
         ArrowWriter::try_new(std::fs::File::create(out).expect("create"), schema, None)

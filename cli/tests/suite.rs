@@ -4,7 +4,7 @@
 //! (`state_dir`). Each module is one of the files beside this one, one concern each.
 //! One binary instead of one per file keeps the link time and the disk use of a build
 //! down (each test binary links its dependencies whole). `cargo test -p featc-cli
-//! --test suite MODULE::` runs one module; `tests/tests/tidy.rs` checks that no file
+//! --test suite MODULE::` runs one module; `tidy/tests/files.rs` checks that no file
 //! is left out. The server's tests that need no `featc` binary are featc-server's
 //! own suite (server/tests).
 

@@ -6,12 +6,7 @@ use crate::project_files::{project, ROOT};
 use featc::catalog::{self, Catalog, FeatureEntry};
 use featc::SourceFile;
 
-fn compile(files: &[SourceFile]) -> featc::ir::Project {
-    match featc::compile(files) {
-        Ok(p) => p,
-        Err(d) => panic!("does not compile:\n{}", d.render(files, false)),
-    }
-}
+use featc_test_support::project::compile;
 
 /// Every example and case folder holding `.feat` files, as `(snapshot name, dir)`.
 fn projects() -> Vec<(String, String)> {

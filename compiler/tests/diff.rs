@@ -5,27 +5,19 @@
 use featc::diff::report::{Change, OwnerKind, ProjectDiff};
 use featc::diff::{diff, text};
 use featc::{ir, SourceFile};
+use featc_test_support::project::{compile_text, edited};
 
 /// The project most tests edit (also the CLI's state-directory tests',
 /// cli/tests/state_dir.rs).
 const BASE: &str = include_str!("diff/base.feat");
 
 fn compile(text: &str) -> ir::Project {
-    featc::compile(&[SourceFile {
-        name: "p.feat".to_string(),
-        text: text.to_string(),
-    }])
-    .unwrap_or_else(|d| panic!("does not compile:\n{}", d.render(&[], false)))
+    compile_text("p.feat", text)
 }
 
 /// `BASE` with each `(from, to)` replaced once (each `from` must be there).
 fn edit(edits: &[(&str, &str)]) -> String {
-    let mut text = BASE.to_string();
-    for (from, to) in edits {
-        assert!(text.contains(from), "`{from}` is not in the project");
-        text = text.replacen(from, to, 1);
-    }
-    text
+    edited(BASE, edits)
 }
 
 fn diff_of(old: &str, new: &str) -> ProjectDiff {
@@ -599,7 +591,7 @@ fn the_text_report_of_a_window_change() {
 
 /// The repository's projects: examples, acceptance cases, the functions project.
 fn repository_projects() -> Vec<Vec<SourceFile>> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = featc_test_support::paths::repo_root();
     let mut dirs = vec![
         root.join("examples/fraud"),
         root.join("examples/delivery"),

@@ -9,7 +9,7 @@ use regex::Regex;
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    featc_test_support::paths::repo_root()
 }
 
 fn load(path: &str) -> Value {

@@ -197,10 +197,9 @@ fn corpus_passes_every_stage() {
 
 /// A fresh scratch folder.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("fuzz_stages")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
+    featc_test_support::scratch::fresh_dir(
+        Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("fuzz_stages")
+            .join(name),
+    )
 }

@@ -6,7 +6,7 @@
 //! (`SqlEngine`) is held to the same cells whatever its column types and row order.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, UInt32Array};
@@ -24,12 +24,9 @@ use featc::verify::{
     self, generate::generated_case, BatchExecutor, Executor, Options, Pending, ReferenceExecutor,
     Report, RunInput, SqlAnswer, SqlEngine, SqlExecutor, SqlTable, StreamExecutor, UserData,
 };
-use featc::SourceFile;
 use featc_runtime::io::Inputs;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use featc_test_support::paths::repo_root as repo;
+use featc_test_support::runtime::runtime;
 
 fn compile_dir(dir: &Path) -> Project {
     let files = featc::files::read_project(&[dir.to_path_buf()]).expect("read project");
@@ -37,19 +34,7 @@ fn compile_dir(dir: &Path) -> Project {
 }
 
 fn compile_text(text: &str) -> Project {
-    featc::compile(&[SourceFile {
-        name: "test.feat".into(),
-        text: text.into(),
-    }])
-    .unwrap_or_else(|d| panic!("does not compile: {d:?}"))
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
+    featc_test_support::project::compile_text("test.feat", text)
 }
 
 /// `verify::run` with the reference against `others`; the user's data when `user`.

@@ -1,8 +1,10 @@
-//! One test binary for the aggregation algebra's property tests against naive folds.
+//! One test binary for the runtime's integration tests: the aggregation algebra's
+//! property tests against naive folds, the streaming runtime's reads and snapshots,
+//! the reference interpreter's errors, and the batch plan's codecs and spine order.
 //! Each module is one of the files beside this one, one concern each. One binary
 //! instead of one per file keeps the link time and the disk use of a build down (each
 //! test binary links its dependencies whole). `cargo test -p featc-runtime --test suite
-//! MODULE::` runs one module; `tests/tests/tidy.rs` checks that no file is left out.
+//! MODULE::` runs one module; `tidy/tests/files.rs` checks that no file is left out.
 
 // A test binary: its helpers may unwrap, expect and panic!, which the workspace's lints
 // deny in library code (clippy.toml already lets the tests themselves).
@@ -13,3 +15,8 @@ mod algebra_support;
 mod algebra_exact;
 mod algebra_keystate;
 mod algebra_window;
+mod batch_codec;
+mod batch_spine_order;
+mod reference_errors;
+mod stream_online;
+mod stream_snapshot;

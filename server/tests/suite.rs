@@ -5,6 +5,10 @@
 //! flags, its stdout and stderr, a killed process, `featc training-set` answers to
 //! compare with) is featc-cli's suite (cli/tests/serve_*.rs).
 
+// A test binary: its helpers may unwrap, expect and panic!, which the workspace's lints
+// deny in library code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 mod serve_arrow;

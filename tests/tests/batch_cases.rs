@@ -2,15 +2,16 @@
 //! the training set equals `expected.parquet` (floats to 1e-9 relative), whatever the
 //! DataFusion batch size.
 
-use crate::batch_common;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use batch_common::{compare_tolerant, compile_dir, read_parquet, training_set};
+use featc_test_support::batch::training_set;
+use featc_test_support::compare::compare_tolerant;
+use featc_test_support::parquet::read_parquet;
+use featc_test_support::project::compile_dir;
 
 fn case_dir(case: &str) -> PathBuf {
-    featc_tests::cases_dir().join(case)
+    featc_test_support::paths::cases_dir().join(case)
 }
 
 async fn check_case(case: &str, batch_size: Option<usize>) {

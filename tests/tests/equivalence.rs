@@ -3,9 +3,6 @@
 //! default) and a streaming replay (events disordered within the declared lateness,
 //! ingested in random chunks) give the same training set, bit for bit.
 
-use crate::batch_common;
-use crate::stream_common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -15,12 +12,12 @@ use featc::ir::{FeatureId, Project};
 use featc::SourceFile;
 use featc_runtime::reference::{evaluate, SpineInput};
 use featc_runtime::stream::{replay, ReplayOptions, Selection};
-use featc_tests::gen::{case_strategy, GenCase};
+use featc_test_support::gen::{case_strategy, GenCase};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
-use batch_common::training_set_in_memory;
-use stream_common::bit_equal;
+use featc_test_support::batch::training_set_in_memory;
+use featc_test_support::compare::bit_equal;
 
 /// DataFusion's default batch size, spelled out because the in-memory helper splits
 /// the events into tables of that many rows.
@@ -91,9 +88,9 @@ fn batch(
 ) -> Result<RecordBatch, String> {
     let events = used_sources(project, ids, case)
         .into_iter()
-        .map(|(n, b)| Ok((n, featc_tests::events_in_micros(&b)?)))
+        .map(|(n, b)| Ok((n, featc_test_support::events::events_in_micros(&b)?)))
         .collect::<Result<HashMap<_, _>, String>>()?;
-    featc_tests::runtime().block_on(training_set_in_memory(
+    featc_test_support::runtime::runtime().block_on(training_set_in_memory(
         project,
         ids,
         &events,
@@ -248,7 +245,7 @@ fn hand_case(
         spine,
         features,
         lateness_us: 0,
-        replay: featc_tests::gen::ReplaySettings {
+        replay: featc_test_support::gen::ReplaySettings {
             disorder_us: 0,
             batch_size: 1,
             seed: 0,

@@ -2,18 +2,19 @@
 //! `expected.parquet` (floats to 1e-9 relative) and equals the batch path's training
 //! set bit for bit.
 
-use crate::batch_common;
-use crate::stream_common;
-
 use std::collections::HashMap;
 
 use featc_runtime::reference::{evaluate, SpineInput};
 
-use batch_common::{compare_tolerant, compile_dir, read_case_sources, read_parquet, training_set};
-use stream_common::bit_equal;
+use featc_test_support::batch::read_case_sources;
+use featc_test_support::batch::training_set;
+use featc_test_support::compare::bit_equal;
+use featc_test_support::compare::compare_tolerant;
+use featc_test_support::parquet::read_parquet;
+use featc_test_support::project::compile_dir;
 
 async fn check_case(case: &str) {
-    let dir = featc_tests::cases_dir().join(case);
+    let dir = featc_test_support::paths::cases_dir().join(case);
     let project = compile_dir(&dir);
     let features = project.all_features();
     let spine = read_parquet(&dir.join("spine.parquet"));

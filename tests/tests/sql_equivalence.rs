@@ -1,4 +1,4 @@
-//! The `datafusion` dialect's SQL on generated projects and data (tests/src/gen.rs),
+//! The `datafusion` dialect's SQL on generated projects and data (support/src/gen.rs),
 //! run by DataFusion's SQL engine and compared with the reference interpreter on the
 //! features the emitter accepts (refused ones are left out, never compared wrong):
 //! exact but for floats, which agree within 1e-9 relative, and float64 `sum`, `avg`,
@@ -6,9 +6,6 @@
 //! from the window's `Σ|x|`, `Σx²` and count, which the reference folds exactly for the
 //! same window). A derived feature reading such a sum is compared where the values it
 //! reads came out bit for bit equal. Where the reference fails, the SQL must fail.
-
-use crate::batch_common;
-use crate::sql_common;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,11 +19,11 @@ use featc::ir::{FeatureId, Project};
 use featc::verify::float_bound::{with_bounds, within, Bound};
 use featc::SourceFile;
 use featc_runtime::reference::{evaluate, SpineInput};
-use featc_tests::gen::{case_strategy, GenCase};
+use featc_test_support::gen::{case_strategy, GenCase};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, RngSeed};
 
-use sql_common::{accepted, register, run, script, with_order};
+use featc_test_support::sql::{accepted, register, run, script, with_order};
 
 fn floats(b: &RecordBatch, name: &str) -> Vec<Option<f64>> {
     let c = b.column_by_name(name).expect("column");
@@ -74,7 +71,7 @@ fn check(case: &GenCase) -> Result<(), String> {
         register(
             &ctx,
             &s.name,
-            featc_tests::events_in_micros(events).expect("events"),
+            featc_test_support::events::events_in_micros(events).expect("events"),
         );
         sources.insert(s.name.clone(), vec![events.clone()]);
     }
@@ -89,7 +86,7 @@ fn check(case: &GenCase) -> Result<(), String> {
             time_column: "ts",
         },
     );
-    let actual = featc_tests::runtime().block_on(run(&ctx, &sql));
+    let actual = featc_test_support::runtime::runtime().block_on(run(&ctx, &sql));
     let (expected, actual) = match (reference, actual) {
         (Err(_), Err(_)) => return Ok(()),
         (Err(e), Ok(_)) => return Err(format!("the SQL answered where the reference failed: {e}")),
@@ -144,7 +141,7 @@ fn compare(
         .filter(|(_, n)| !loose.contains(&n.as_str()))
         .map(|(i, _)| i)
         .collect();
-    batch_common::compare_tolerant(
+    featc_test_support::compare::compare_tolerant(
         &a.project(&strict).expect("p"),
         &e.project(&strict).expect("p"),
     )?;
@@ -199,7 +196,7 @@ fn compare(
                 )
                 .expect("row")
             };
-            batch_common::compare_tolerant(&fields(&a1), &fields(&e1))
+            featc_test_support::compare::compare_tolerant(&fields(&a1), &fields(&e1))
                 .map_err(|d| format!("row {r}: {d}"))?;
         }
     }

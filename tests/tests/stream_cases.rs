@@ -2,19 +2,21 @@
 //! streaming answers equal `expected.parquet` (floats to 1e-9 relative) and the batch
 //! path's training set bit for bit, whatever the arrival disorder and batch size.
 
-use crate::batch_common;
-use crate::stream_common;
-
 use std::collections::HashMap;
 
-use batch_common::{compare_tolerant, compile_dir, read_parquet, training_set};
-use stream_common::{bit_equal, load, replay_loaded};
+use featc_test_support::batch::training_set;
+use featc_test_support::compare::bit_equal;
+use featc_test_support::compare::compare_tolerant;
+use featc_test_support::parquet::read_parquet;
+use featc_test_support::project::compile_dir;
+use featc_test_support::stream::load;
+use featc_test_support::stream::replay_loaded;
 
 const HOUR: i64 = 3_600_000_000;
 const DAY: i64 = 24 * HOUR;
 
 async fn check_case(case: &str) {
-    let dir = featc_tests::cases_dir().join(case);
+    let dir = featc_test_support::paths::cases_dir().join(case);
     let project = compile_dir(&dir);
     let spine = dir.join("spine.parquet");
     let batch = training_set(

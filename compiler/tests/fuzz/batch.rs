@@ -1,11 +1,10 @@
 //! The batch path on in-memory tables, through the libraries: the steps of `featc
 //! training-set` with each source a two-partition memory table and the spine a batch.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::builder::LogicalTableSource;
 use datafusion::logical_expr::TableSource;
@@ -14,32 +13,10 @@ use featc::ir::{FeatureId, Project, Source};
 use featc_runtime::batch;
 use featc_runtime::io::{declared_schema, Spine};
 
+use featc_test_support::batch::memory_table as table;
+use featc_test_support::runtime::runtime;
+
 use super::data::Dataset;
-
-/// One IO runtime for the process, as the CLI has one per command.
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime")
-    })
-}
-
-/// A source's events as a table of `rows`-row batches, in two partitions so that
-/// they arrive interleaved from two streams.
-fn table(batch: &RecordBatch, rows: usize) -> Result<Arc<dyn TableProvider>, String> {
-    let parts: Vec<RecordBatch> = (0..batch.num_rows())
-        .step_by(rows)
-        .map(|o| batch.slice(o, rows.min(batch.num_rows() - o)))
-        .collect();
-    let (a, b) = parts.split_at(parts.len() / 2);
-    let table = MemTable::try_new(batch.schema(), vec![a.to_vec(), b.to_vec()])
-        .map_err(|e| e.to_string())?;
-    Ok(Arc::new(table))
-}
 
 /// The training set of `features` on `data`.
 pub fn training_set(

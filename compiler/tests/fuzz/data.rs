@@ -13,6 +13,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use featc::ir::{FeatureId, Project};
 use featc_runtime::io::{declared_schema, sources_of, spine_keys};
 use featc_runtime::row::types::{arrow_type, timestamp_type};
+use featc_test_support::rng::SplitMix64;
 
 /// Sources with more columns than this do not fit the small dataset (a mutant that
 /// duplicated a column list is tested by the stages before the data).
@@ -43,24 +44,16 @@ pub struct Dataset {
     pub fold_run: u32,
 }
 
-/// SplitMix64: small and deterministic.
-pub struct Rng(u64);
+/// The fuzzer's draws, from SplitMix64 (small and deterministic).
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Rng(SplitMix64::new(seed))
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        self.0.below(n as u64) as usize
     }
 
     fn pick<T: Clone>(&mut self, items: &[T]) -> T {

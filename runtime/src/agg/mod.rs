@@ -18,7 +18,7 @@
 //!    written from the semantics and sharing no code with 3;
 //! 6. `docs/semantics.md` (its row of the aggregation table) and `docs/language.md`;
 //! 7. the tests that draw it: `runtime/tests/algebra_support/{cases,naive}.rs` (the
-//!    algebra proptests against a naive fold) and `tests/src/gen.rs` (reference ==
+//!    algebra proptests against a naive fold) and `support/src/gen.rs` (reference ==
 //!    batch == stream on generated projects);
 //! 8. `compiler/src/import/project.rs` when the JSON spec format names it.
 //!

@@ -8,7 +8,7 @@
 //! Restore builds a fresh runtime for the graph (all derived structures: schemas,
 //! compiled expressions, key specs) and loads the saved state into it; a restored
 //! runtime answers every later ingest, read and metric bit for bit like the runtime
-//! that was saved (`tests/tests/stream_snapshot.rs`).
+//! that was saved (`runtime/tests/stream_snapshot.rs`).
 //!
 //! Performance (figures in BENCHMARKS.md, "Snapshot"): the snapshot is built in one
 //! buffer sized from the state up front (`state::size_hint`), with room for the

@@ -1,5 +1,5 @@
 //! `featc verify`'s own case generator on the equivalence tests' random projects
-//! (tests/src/gen.rs: every aggregation, lets, filters, offsets, exclusive ends, ttl,
+//! (support/src/gen.rs: every aggregation, lets, filters, offsets, exclusive ends, ttl,
 //! delays, derived features, a service reading request fields, time columns in any
 //! unit): the cases it builds from each project's schemas are accepted by every path,
 //! and every path agrees on them. A false disagreement here would make `verify` cry
@@ -14,7 +14,7 @@ use featc::verify::{
     self, BatchExecutor, Executor, Options, ReferenceExecutor, SqlExecutor, StreamExecutor,
 };
 use featc::SourceFile;
-use featc_tests::gen::{case_strategy, GenCase};
+use featc_test_support::gen::{case_strategy, GenCase};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, RngSeed};
 
@@ -36,7 +36,7 @@ fn check(case: &GenCase, seed: u64) -> Result<(), String> {
         probe_time: "probe_ts".into(),
     };
     let others: [&dyn Executor; 3] = [&BatchExecutor, &StreamExecutor, &SqlExecutor::default()];
-    let report = featc_tests::runtime().block_on(verify::run(
+    let report = featc_test_support::runtime::runtime().block_on(verify::run(
         &project,
         &features,
         &options,

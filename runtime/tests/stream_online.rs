@@ -433,7 +433,8 @@ fn narrower_ints_and_dictionary_strings_are_read_like_the_batch_path() {
 /// by its version, with the command that regenerates it, before its shape is read.
 #[test]
 fn a_graph_of_an_older_version_is_refused_with_how_to_regenerate_it() {
-    let path = featc_tests::cases_dir().join("../fixtures/stream_graph_v1.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/stream_graph_v1.json");
     let text = std::fs::read_to_string(path).expect("fixture");
     let err = StreamGraph::from_json(&text).expect_err("version 1 is refused");
     assert!(

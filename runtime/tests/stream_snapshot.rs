@@ -4,9 +4,6 @@
 //! and `restore` refuses, without panicking, bytes that are cut, damaged or from
 //! another graph.
 
-use crate::batch_common;
-use crate::stream_common;
-
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, UInt32Array};
@@ -19,26 +16,12 @@ use featc_runtime::stream::{
     StreamError, StreamGraph, StreamRuntime,
 };
 use featc_runtime::value::Value;
-use featc_tests::gen::{case_strategy, GenCase};
+use featc_test_support::gen::{case_strategy, GenCase};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
-/// SplitMix64, to draw the test's choices from one seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+// SplitMix64, to draw the test's choices from one seed.
+use featc_test_support::rng::SplitMix64 as Rng;
 
 fn compile(feat: &str, features: &[String]) -> Result<StreamGraph, String> {
     let files = [SourceFile {
@@ -114,7 +97,7 @@ enum Step {
 /// events arise), in chunks of random size, with reads, compactions and read holds
 /// in between.
 fn steps(case: &GenCase, sources: &[(String, RecordBatch)], seed: u64) -> Vec<Step> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut order: Vec<(usize, u32)> = sources
         .iter()
         .enumerate()
@@ -312,9 +295,9 @@ proptest! {
 const HOUR: i64 = 3_600_000_000;
 
 async fn check_case_restarts(case: &str) {
-    let dir = featc_tests::cases_dir().join(case);
-    let project = batch_common::compile_dir(&dir);
-    let loaded = stream_common::load(project, &dir.join("spine.parquet")).await;
+    let dir = featc_test_support::paths::cases_dir().join(case);
+    let project = featc_test_support::project::compile_dir(&dir);
+    let loaded = featc_test_support::stream::load(project, &dir.join("spine.parquet")).await;
     let graph = featc::lower::stream::lower_stream(&loaded.project, &loaded.features)
         .expect("lower stream");
     let events: u64 = loaded
@@ -354,7 +337,7 @@ async fn check_case_restarts(case: &str) {
             )
             .expect("replay with a restart");
             assert_eq!(report.events, events);
-            if let Err(diff) = stream_common::bit_equal(&restarted, &plain) {
+            if let Err(diff) = featc_test_support::compare::bit_equal(&restarted, &plain) {
                 panic!("{case}, {opts:?}: restarted vs uninterrupted: {diff}");
             }
         }
@@ -450,7 +433,7 @@ fn every_truncation_and_byte_flip_is_refused_without_panicking() {
             other => panic!("cut to {len} of {} bytes: {:?}", bytes.len(), other.err()),
         }
     }
-    let mut rng = Rng(1);
+    let mut rng = Rng::new(1);
     for _ in 0..3000 {
         let mut damaged = bytes.clone();
         let at = rng.below(bytes.len() as u64) as usize;
@@ -467,7 +450,7 @@ fn a_damaged_body_with_a_valid_checksum_never_panics() {
     let options = Options::default();
     let bytes = small_runtime(options.clone()).snapshot().expect("snapshot");
     let graph = small_graph(SMALL);
-    let mut rng = Rng(2);
+    let mut rng = Rng::new(2);
     let mut refused = 0;
     for _ in 0..3000 {
         let mut damaged = bytes.clone();

@@ -5,9 +5,6 @@
 //! examples (equal to the reference interpreter). The generated projects are in
 //! `sql_equivalence.rs`.
 
-use crate::batch_common;
-use crate::sql_common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -17,8 +14,10 @@ use featc::emit::sql::{refusal, Dialect, SqlOptions};
 use featc::ir::{FeatureId, Project};
 use featc::SourceFile;
 
-use batch_common::{compare_tolerant, compile_dir, read_parquet};
-use sql_common::{accepted, plan, register, run, script, with_order};
+use featc_test_support::compare::compare_tolerant;
+use featc_test_support::parquet::read_parquet;
+use featc_test_support::project::compile_dir;
+use featc_test_support::sql::{accepted, plan, register, run, script, with_order};
 
 /// A project and the features of one run: a service's, or every view feature.
 struct Selection {
@@ -30,12 +29,12 @@ struct Selection {
 fn selections() -> Vec<Selection> {
     let case = |name: &str| Selection {
         name: name.to_string(),
-        dir: featc_tests::cases_dir().join(name),
+        dir: featc_test_support::paths::cases_dir().join(name),
         service: None,
     };
     let example = |name: &str, service: &'static str| Selection {
         name: format!("{name}_{service}"),
-        dir: featc_tests::examples_dir().join(name),
+        dir: featc_test_support::paths::examples_dir().join(name),
         service: Some(service),
     };
     vec![
@@ -46,12 +45,12 @@ fn selections() -> Vec<Selection> {
         example("delivery", "eta_v2"),
         Selection {
             name: "delivery_all".into(),
-            dir: featc_tests::examples_dir().join("delivery"),
+            dir: featc_test_support::paths::examples_dir().join("delivery"),
             service: None,
         },
         Selection {
             name: "functions".into(),
-            dir: featc_tests::functions_dir(),
+            dir: featc_test_support::paths::functions_dir(),
             service: None,
         },
     ]
@@ -60,8 +59,8 @@ fn selections() -> Vec<Selection> {
 /// The project's files named by their paths from the repository root (snapshots
 /// print them), and the compiled project.
 fn compile_named(dir: &Path) -> (Vec<SourceFile>, Project) {
-    let files = featc_tests::feat_files_named_from_root(dir);
-    let project = batch_common::compile(&files);
+    let files = featc_test_support::project::feat_files_named_from_root(dir);
+    let project = featc_test_support::project::compile(&files);
     (files, project)
 }
 
@@ -132,7 +131,7 @@ async fn session(project: &Project, features: &[FeatureId], spine_path: &Path) -
 }
 
 async fn datafusion_case(case: &str) {
-    let dir = featc_tests::cases_dir().join(case);
+    let dir = featc_test_support::paths::cases_dir().join(case);
     let project = compile_dir(&dir);
     let all = features(&project, None);
     let script = script(&project, &all, &SqlOptions::new(Dialect::DataFusion))
@@ -173,10 +172,16 @@ async fn datafusion_sql_equals_the_training_set_on_the_examples() {
         let actual = run(&ctx, &script)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", s.name));
-        let expected =
-            batch_common::training_set(&project, &kept, &HashMap::new(), &spine_path, "ts", None)
-                .await
-                .unwrap_or_else(|e| panic!("{}: training set: {e}", s.name));
+        let expected = featc_test_support::batch::training_set(
+            &project,
+            &kept,
+            &HashMap::new(),
+            &spine_path,
+            "ts",
+            None,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}: training set: {e}", s.name));
         if let Err(diff) = compare_tolerant(&actual, &expected) {
             panic!(
                 "{}: DataFusion's SQL vs featc's training set: {diff}",

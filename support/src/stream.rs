@@ -1,13 +1,9 @@
-//! Helpers shared by the `stream_*` tests: loading a case's data the way `featc
-//! replay` does, replaying it, and comparing tables bit for bit.
-
-#![allow(dead_code)]
+//! The stream path through the libraries: loading a case's data the way `featc
+//! replay` does, and replaying it.
 
 use std::path::Path;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::concat_batches;
-use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionConfig;
 use featc::ir::{FeatureId, Project};
@@ -79,70 +75,4 @@ pub fn replay_loaded(
         "a replay within its lateness has no late events"
     );
     out
-}
-
-/// Same column names, types, nulls and values; floats compared by their bits.
-pub fn bit_equal(actual: &RecordBatch, expected: &RecordBatch) -> Result<(), String> {
-    if actual.num_rows() != expected.num_rows() {
-        return Err(format!(
-            "{} rows, expected {}",
-            actual.num_rows(),
-            expected.num_rows()
-        ));
-    }
-    let (sa, se) = (actual.schema(), expected.schema());
-    let names = |s: &datafusion::arrow::datatypes::Schema| -> Vec<String> {
-        s.fields().iter().map(|f| f.name().clone()).collect()
-    };
-    if names(&sa) != names(&se) {
-        return Err(format!(
-            "columns {:?}, expected {:?}",
-            names(&sa),
-            names(&se)
-        ));
-    }
-    for (i, f) in se.fields().iter().enumerate() {
-        column_bits(f.name(), actual.column(i), expected.column(i))?;
-    }
-    Ok(())
-}
-
-fn column_bits(name: &str, a: &ArrayRef, e: &ArrayRef) -> Result<(), String> {
-    if a.data_type() != e.data_type() {
-        return Err(format!(
-            "{name}: type {}, expected {}",
-            a.data_type(),
-            e.data_type()
-        ));
-    }
-    for r in 0..e.len() {
-        let same = match (a.is_valid(r), e.is_valid(r)) {
-            (false, false) => true,
-            (true, true) if e.data_type() == &DataType::Float64 => {
-                let (x, y) = (
-                    a.as_primitive::<Float64Type>().value(r),
-                    e.as_primitive::<Float64Type>().value(r),
-                );
-                x.to_bits() == y.to_bits()
-            }
-            (true, true) => a.slice(r, 1) == e.slice(r, 1),
-            _ => false,
-        };
-        if !same {
-            return Err(format!(
-                "{name} row {r}: {}, expected {}",
-                show(a, r),
-                show(e, r)
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn show(a: &ArrayRef, r: usize) -> String {
-    if a.is_null(r) {
-        "null".into()
-    } else {
-        datafusion::arrow::util::display::array_value_to_string(a, r).unwrap_or_default()
-    }
 }

@@ -2,22 +2,22 @@
 //! and the data's schemas compiles, its `spec` service computes exactly the case's
 //! `expected.parquet`, and it is bit-identical to the hand-written project's output.
 
-use crate::batch_common;
-
 use std::collections::HashMap;
 use std::fs::File;
 
-use batch_common::{compare_tolerant, compile, compile_dir, read_parquet, training_set};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use featc::import::{import_spec, parse_spec, SourceSchema, SERVICE};
 use featc::SourceFile;
-use stream_common::bit_equal;
-
-use crate::stream_common;
+use featc_test_support::batch::training_set;
+use featc_test_support::compare::bit_equal;
+use featc_test_support::compare::compare_tolerant;
+use featc_test_support::parquet::read_parquet;
+use featc_test_support::project::compile;
+use featc_test_support::project::compile_dir;
 
 /// The imported project's text for a case, reading schemas like the CLI does.
 fn imported(case: &str) -> String {
-    let dir = featc_tests::cases_dir().join(case);
+    let dir = featc_test_support::paths::cases_dir().join(case);
     let spec = parse_spec(&std::fs::read_to_string(dir.join("spec.json")).expect("spec.json"))
         .expect("spec parses");
     let mut names: Vec<String> = spec.iter().map(|f| f.source.clone()).collect();
@@ -46,7 +46,7 @@ fn imported(case: &str) -> String {
 async fn check(case: &str) {
     let text = imported(case);
     insta::assert_snapshot!(format!("import_{case}"), text);
-    let dir = featc_tests::cases_dir().join(case);
+    let dir = featc_test_support::paths::cases_dir().join(case);
     // Named inside the case folder, so that `file "<source>.parquet"` resolves there.
     let project = compile(&[SourceFile {
         name: dir.join("imported.feat").display().to_string(),

@@ -2,16 +2,13 @@
 //! equal, spans aside) and is idempotent. Each project is also scrambled first (its
 //! layout undone: one line, odd spacing) so that the formatter has work to do.
 
-use featc::{ir, SourceFile};
-use featc_tests::gen::case_strategy;
+use featc::ir;
+use featc_test_support::gen::case_strategy;
+use featc_test_support::project::compile_text;
 use proptest::prelude::*;
 
 fn compile(text: &str) -> ir::Project {
-    let files = [SourceFile {
-        name: "features.feat".into(),
-        text: text.into(),
-    }];
-    featc::compile(&files).unwrap_or_else(|d| panic!("{}\n{text}", d.render(&files, false)))
+    compile_text("features.feat", text)
 }
 
 /// The IR as JSON with every span (any key naming one) removed.

@@ -22,12 +22,12 @@ struct Selection {
 fn selections() -> Vec<Selection> {
     let case = |name: &'static str| Selection {
         name,
-        dir: featc_tests::cases_dir().join(name),
+        dir: featc_test_support::paths::cases_dir().join(name),
         service: None,
     };
     let example = |name: &'static str, dir: &str, service: Option<&'static str>| Selection {
         name,
-        dir: featc_tests::examples_dir().join(dir),
+        dir: featc_test_support::paths::examples_dir().join(dir),
         service,
     };
     vec![
@@ -40,7 +40,7 @@ fn selections() -> Vec<Selection> {
         example("delivery_eta_v2", "delivery", Some("eta_v2")),
         Selection {
             name: "functions",
-            dir: featc_tests::functions_dir(),
+            dir: featc_test_support::paths::functions_dir(),
             service: None,
         },
     ]
@@ -65,7 +65,7 @@ fn accepted(
         Ok(p) => (p, Vec::new()),
         Err(refusals) => {
             let refused: Vec<&str> = refusals.iter().map(|r| r.feature.as_str()).collect();
-            let kept = featc_tests::features_except(project, features, &refused);
+            let kept = featc_test_support::project::features_except(project, features, &refused);
             let p = pipeline(project, &kept, options)
                 .unwrap_or_else(|r| panic!("refuses what it accepted: {r:?}"));
             (p, refusals)
@@ -123,7 +123,7 @@ fn built_and_tested_by_the_script(p: &ArroyoPipeline, name: &str) {
 #[test]
 fn pipelines_for_every_case_and_example() {
     for s in selections() {
-        let files = featc_tests::feat_files_named_from_root(&s.dir);
+        let files = featc_test_support::project::feat_files_named_from_root(&s.dir);
         let project = featc::compile(&files).expect("compiles");
         let all = featc::job::select_features(&project, s.service, &[]).expect("features");
         let (p, refusals) = accepted(&project, &all, &ArroyoOptions::default());
@@ -146,8 +146,8 @@ fn pipelines_for_every_case_and_example() {
 /// The Redis sink: one hash per view and entity key, one field per window.
 #[test]
 fn redis_sink_pipeline() {
-    let dir = featc_tests::examples_dir().join("fraud");
-    let files = featc_tests::feat_files_named_from_root(&dir);
+    let dir = featc_test_support::paths::examples_dir().join("fraud");
+    let files = featc_test_support::project::feat_files_named_from_root(&dir);
     let project = featc::compile(&files).expect("compiles");
     let options = ArroyoOptions {
         sink: Sink::Redis {

@@ -3,20 +3,20 @@
 //! re-deals such an in-memory table largest batch first unless the spine's table
 //! prevents it, `io::Spine::provider`).
 
-use crate::batch_common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use batch_common::{compare_tolerant, compile_dir, read_parquet};
 use datafusion::arrow::compute::concat_batches;
 use datafusion::datasource::provider_as_source;
 use datafusion::prelude::SessionConfig;
 use featc_runtime::{batch, io};
+use featc_test_support::compare::compare_tolerant;
+use featc_test_support::parquet::read_parquet;
+use featc_test_support::project::compile_dir;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uneven_spine_batches_keep_their_order() {
-    let dir = featc_tests::cases_dir().join("synthetic");
+    let dir = featc_test_support::paths::cases_dir().join("synthetic");
     let project = compile_dir(&dir);
     let features = project.all_features();
     let spine = read_parquet(&dir.join("spine.parquet"));

@@ -4,12 +4,9 @@
 //! so does its logical plan (the spine read from an Arrow IPC copy, as on Ballista)
 //! through `FeatcLogicalCodec`. Damaged bytes are errors, never panics.
 
-use crate::batch_common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use batch_common::{compile_dir, config};
 use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
@@ -26,6 +23,8 @@ use datafusion_proto::logical_plan::DefaultLogicalExtensionCodec;
 use datafusion_proto::physical_plan::DefaultPhysicalExtensionCodec;
 use featc_runtime::batch::{self, codec};
 use featc_runtime::io::{self, SpineFile};
+use featc_test_support::batch::config;
+use featc_test_support::project::compile_dir;
 
 fn logical_codec() -> codec::FeatcLogicalCodec {
     codec::FeatcLogicalCodec::new(Arc::new(DefaultLogicalExtensionCodec {}))
@@ -45,7 +44,7 @@ struct Case {
 
 /// The same steps as `job::training_set`.
 async fn bind(ctx: &SessionContext, case: &str) -> Case {
-    let dir = featc_tests::cases_dir().join(case);
+    let dir = featc_test_support::paths::cases_dir().join(case);
     let project = compile_dir(&dir);
     let features = project.all_features();
     let plan = featc::lower::groups::plan_groups(&project, &features).unwrap();

@@ -2,11 +2,8 @@
 //! cannot drift from the language.
 
 use featc::SourceFile;
-use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use featc_test_support::paths::repo_root as repo;
+use featc_test_support::project::feat_files;
 
 /// The ```feat blocks of a Markdown file, with the line each starts on.
 fn feat_blocks(markdown: &str) -> Vec<(usize, String)> {
@@ -57,20 +54,8 @@ fn example_and_case_projects_compile() {
         "tests/cases/synthetic",
         "tests/cases/marketplace",
     ] {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(repo().join(dir))
-            .expect("project folder")
-            .map(|e| e.expect("dir entry").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "feat"))
-            .collect();
-        paths.sort();
-        assert!(!paths.is_empty(), "{dir} has no .feat file");
-        let files: Vec<SourceFile> = paths
-            .iter()
-            .map(|p| SourceFile {
-                name: p.display().to_string(),
-                text: std::fs::read_to_string(p).expect("readable"),
-            })
-            .collect();
+        let files = feat_files(&repo().join(dir));
+        assert!(!files.is_empty(), "{dir} has no .feat file");
         compile_or_panic(&files);
     }
 }

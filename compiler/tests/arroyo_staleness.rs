@@ -15,8 +15,6 @@
 //! windows: they are not part of the figure. Every value is computed by featc's
 //! reference interpreter, from the project with auxiliary features added.
 
-use crate::batch_common;
-
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -29,7 +27,9 @@ use featc::ir::{
 };
 use featc_runtime::reference::{evaluate, SpineInput};
 
-use batch_common::{compile_dir, read_case_sources, read_parquet};
+use featc_test_support::batch::read_case_sources;
+use featc_test_support::parquet::read_parquet;
+use featc_test_support::project::compile_dir;
 
 const SECOND: i64 = 1_000_000;
 
@@ -323,7 +323,7 @@ fn duration(us: i64) -> String {
 
 /// The printed figure of one case: a line per staleness and window width.
 fn report(case: &str) -> String {
-    let dir = featc_tests::cases_dir().join(case);
+    let dir = featc_test_support::paths::cases_dir().join(case);
     let project = compile_dir(&dir);
     let spine = read_parquet(&dir.join("spine.parquet"));
     let sources = read_case_sources(&project, &dir);

@@ -3,8 +3,6 @@
 //! every public case, every example project and the row functions' project. The ast and ir stages are snapshotted next to their printers
 //! (grammar/tests/snapshots.rs, compiler/tests/ir_snapshots.rs).
 
-use crate::batch_common;
-
 use std::path::{Path, PathBuf};
 
 use featc::ir::Project;
@@ -12,18 +10,32 @@ use featc::ir::Project;
 /// The projects every stage is snapshotted for, by snapshot name.
 fn projects() -> Vec<(&'static str, PathBuf)> {
     vec![
-        ("synthetic", featc_tests::cases_dir().join("synthetic")),
-        ("marketplace", featc_tests::cases_dir().join("marketplace")),
-        ("fraud", featc_tests::examples_dir().join("fraud")),
-        ("delivery", featc_tests::examples_dir().join("delivery")),
-        ("functions", featc_tests::functions_dir()),
+        (
+            "synthetic",
+            featc_test_support::paths::cases_dir().join("synthetic"),
+        ),
+        (
+            "marketplace",
+            featc_test_support::paths::cases_dir().join("marketplace"),
+        ),
+        (
+            "fraud",
+            featc_test_support::paths::examples_dir().join("fraud"),
+        ),
+        (
+            "delivery",
+            featc_test_support::paths::examples_dir().join("delivery"),
+        ),
+        ("functions", featc_test_support::paths::functions_dir()),
     ]
 }
 
 /// Compiles a project folder naming each file by its path from the repository root,
 /// so that the snapshots (which print file names) do not depend on the checkout.
 fn compile(dir: &Path) -> Project {
-    batch_common::compile(&featc_tests::feat_files_named_from_root(dir))
+    featc_test_support::project::compile(&featc_test_support::project::feat_files_named_from_root(
+        dir,
+    ))
 }
 
 #[test]

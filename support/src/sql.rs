@@ -1,8 +1,6 @@
-//! Helpers of the SQL emitter's tests: emitting for a project, leaving out the
+//! The SQL emitter's scripts in tests: emitting for a project, leaving out the
 //! features a dialect refuses, and running the `datafusion` dialect's SQL on
 //! DataFusion's own SQL engine (a plain `SessionContext`, not featc's operator).
-
-#![allow(dead_code)]
 
 use std::sync::Arc;
 
@@ -40,7 +38,7 @@ pub fn accepted(
         Ok(_) => (features.to_vec(), Vec::new()),
         Err(refusals) => {
             let refused: Vec<&str> = refusals.iter().map(|r| r.feature.as_str()).collect();
-            let kept = featc_tests::features_except(project, features, &refused);
+            let kept = crate::project::features_except(project, features, &refused);
             (kept, refusals)
         }
     }

@@ -6,9 +6,6 @@
 //! harness's 2 MiB thread stacks, and all paths agree. (These crashed with a stack
 //! overflow.)
 
-use crate::batch_common;
-use crate::stream_common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -19,8 +16,8 @@ use featc::SourceFile;
 use featc_runtime::reference::{evaluate, SpineInput};
 use featc_runtime::stream::{replay, ReplayOptions, Selection};
 
-use batch_common::training_set_in_memory;
-use stream_common::bit_equal;
+use featc_test_support::batch::training_set_in_memory;
+use featc_test_support::compare::bit_equal;
 
 const TERMS: usize = 4000;
 

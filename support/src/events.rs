@@ -1,0 +1,30 @@
+//! In-memory events as the batch plan's contract wants a source table.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+
+/// `events` with every timestamp column in UTC microseconds. `bind_source` does this
+/// when it reads a file; tables built in memory by the tests get the same conversion
+/// (`row::time::to_micros`) here.
+pub fn events_in_micros(events: &RecordBatch) -> Result<RecordBatch, String> {
+    let mut columns = events.columns().to_vec();
+    let mut fields: Vec<Field> = events
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    for (column, field) in columns.iter_mut().zip(fields.iter_mut()) {
+        if matches!(field.data_type(), DataType::Timestamp(_, _)) {
+            *column = featc_runtime::row::time::to_micros(column).map_err(|e| format!("{e:?}"))?;
+            *field = Field::new(
+                field.name(),
+                column.data_type().clone(),
+                field.is_nullable(),
+            );
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
+}
