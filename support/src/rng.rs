@@ -23,3 +23,9 @@ impl SplitMix64 {
         self.next_u64() % n.max(1)
     }
 }
+
+/// SplitMix64's output for state `z` (the first draw of `SplitMix64::new(z)`): a
+/// deterministic hash for jitter and batch sizes drawn from one seed and an index.
+pub fn mix(z: u64) -> u64 {
+    SplitMix64::new(z).next_u64()
+}

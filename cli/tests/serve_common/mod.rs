@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
+pub use featc_test_support::parquet::read_parquet;
+pub use featc_test_support::pushes::{arrival, push_body, Events, SourceEvents};
+pub use featc_test_support::rng::mix;
+pub use featc_test_support::served_cells::{expected_cell, served_cell};
+
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -182,18 +187,6 @@ pub fn post_with(
 
 /// A project's sources read from their declared files, each as (name, time column,
 /// declared (column, type) list, rows as JSON cells with the time in µs).
-pub struct Events {
-    pub sources: Vec<SourceEvents>,
-}
-
-pub struct SourceEvents {
-    pub name: String,
-    pub time_column: String,
-    pub columns: Vec<(String, featc_runtime::ir::DataType)>,
-    /// Per row: time µs, then one JSON cell per declared column.
-    pub rows: Vec<(i64, Vec<Json>)>,
-}
-
 /// A compiled project and its stream graph.
 pub fn compile(dir: &Path) -> (featc::ir::Project, featc_runtime::stream::StreamGraph) {
     let mut files = Vec::new();
@@ -211,19 +204,6 @@ pub fn compile(dir: &Path) -> (featc::ir::Project, featc_runtime::stream::Stream
     let graph =
         featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower");
     (project, graph)
-}
-
-/// Reads a Parquet file whole.
-pub fn read_parquet(path: &Path) -> datafusion::arrow::record_batch::RecordBatch {
-    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .expect("parquet")
-        .build()
-        .expect("reader");
-    let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
-    let schema = batches.first().expect("a batch").schema();
-    datafusion::arrow::compute::concat_batches(&schema, &batches).expect("concat")
 }
 
 /// One cell of a conformed column as the JSON a client would push.
@@ -319,113 +299,6 @@ pub fn read_as_featc_does(
         let schema = batches.first().expect("a batch").schema();
         datafusion::arrow::compute::concat_batches(&schema, &batches).expect("concat")
     })
-}
-
-/// A push body of `rows` (indices into `source.rows`).
-pub fn push_body(source: &SourceEvents, rows: &[usize]) -> Json {
-    let mut df = serde_json::Map::new();
-    df.insert(
-        source.time_column.clone(),
-        Json::from(
-            rows.iter()
-                .map(|&r| Json::from(source.rows[r].0))
-                .collect::<Vec<_>>(),
-        ),
-    );
-    for (c, (name, _)) in source.columns.iter().enumerate() {
-        df.insert(
-            name.clone(),
-            Json::from(
-                rows.iter()
-                    .map(|&r| source.rows[r].1[c].clone())
-                    .collect::<Vec<_>>(),
-            ),
-        );
-    }
-    serde_json::json!({"push_source_name": source.name, "df": df, "to": "online"})
-}
-
-/// SplitMix64, for deterministic jitter and batch sizes.
-pub fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Every event of every source, (source index, row index), in arrival order: by
-/// `ts + jitter` with a seeded jitter in `[0, disorder)`.
-pub fn arrival(events: &Events, disorder_us: i64, seed: u64) -> Vec<(usize, usize, i64)> {
-    let mut all = Vec::new();
-    for (s, src) in events.sources.iter().enumerate() {
-        for (r, (ts, _)) in src.rows.iter().enumerate() {
-            let jitter = if disorder_us > 0 {
-                (mix(seed ^ ((s as u64) << 40) ^ r as u64) % disorder_us as u64) as i64
-            } else {
-                0
-            };
-            all.push((s, r, ts.saturating_add(jitter)));
-        }
-    }
-    all.sort_by_key(|&(s, r, key)| (key, s, r));
-    all
-}
-
-/// A training set's cell as the JSON a read answers (floats by their bits).
-pub fn expected_cell(array: &datafusion::arrow::array::ArrayRef, row: usize) -> Json {
-    use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::arrow::datatypes::{
-        DataType, Float64Type, Int64Type, TimestampMicrosecondType,
-    };
-    if array.is_null(row) {
-        return Json::Null;
-    }
-    match array.data_type() {
-        DataType::Int64 => Json::from(array.as_primitive::<Int64Type>().value(row)),
-        DataType::Float64 => {
-            let f = array.as_primitive::<Float64Type>().value(row);
-            Json::from(format!("bits:{:016x}", f.to_bits()))
-        }
-        DataType::Boolean => Json::from(array.as_boolean().value(row)),
-        DataType::Utf8 => Json::from(array.as_string::<i32>().value(row)),
-        DataType::Utf8View => Json::from(array.as_string_view().value(row)),
-        DataType::Timestamp(_, _) => {
-            Json::from(array.as_primitive::<TimestampMicrosecondType>().value(row))
-        }
-        // A list feature: its JSON, as a read answers it.
-        DataType::List(_) => {
-            use featc_runtime::row::list::{json_text, list_at, list_type_of};
-            let ty = list_type_of(array.data_type()).expect("a featc list type");
-            match list_at(array.as_ref(), ty, row) {
-                Some(featc_runtime::value::Value::List(l)) => {
-                    serde_json::from_str(&json_text(&l)).expect("list JSON")
-                }
-                other => panic!("not a list: {other:?}"),
-            }
-        }
-        other => panic!("unexpected output type {other}"),
-    }
-}
-
-/// A read's value in the same form (floats by their bits, times in µs).
-pub fn served_cell(value: &Json, ty: &datafusion::arrow::datatypes::DataType) -> Json {
-    use datafusion::arrow::datatypes::DataType;
-    match (value, ty) {
-        (Json::Null, _) => Json::Null,
-        (v, DataType::Float64) => {
-            let f = match v {
-                Json::String(s) if s == "NaN" => f64::NAN,
-                Json::String(s) if s == "Infinity" => f64::INFINITY,
-                Json::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
-                v => v.as_f64().expect("a float"),
-            };
-            Json::from(format!("bits:{:016x}", f.to_bits()))
-        }
-        (Json::String(s), DataType::Timestamp(_, _)) => {
-            Json::from(featc_server::wire::time::parse_time_text(s).expect("an RFC 3339 time"))
-        }
-        (v, _) => v.clone(),
-    }
 }
 
 /// `featc training-set` of project `dir` for `spine` (`features`, or all of them when

@@ -5,18 +5,17 @@
 
 #![allow(dead_code)]
 
-pub mod cells;
 pub mod client;
-pub mod events;
 pub mod history;
 pub mod project;
 pub mod served;
 
 use std::path::{Path, PathBuf};
 
-pub use cells::{expected_cell, served_cell};
 pub use client::{get, metric, post, post_with, request, Client};
-pub use events::{arrival, events, mix, push_body, Events};
+pub use featc_test_support::pushes::{arrival, events, push_body, Events};
+pub use featc_test_support::rng::mix;
+pub use featc_test_support::served_cells::{expected_cell, served_cell};
 pub use project::compile;
 pub use served::Served;
 

@@ -1,4 +1,5 @@
-//! A project's source events as a client would push them: read from the sources'
+//! A project's source events as a client would push them to `featc serve` (the
+//! server's tests in process, the CLI's through the binary): read from the sources'
 //! declared files as featc binds them, each row as JSON cells; push bodies of chosen
 //! rows; and a seeded arrival order with bounded disorder.
 
@@ -9,6 +10,8 @@ use featc_runtime::row::{conform, Cells};
 use featc_runtime::stream::StreamGraph;
 use featc_runtime::value::Value;
 use serde_json::Value as Json;
+
+use crate::rng::mix;
 
 /// A project's sources, each as (name, time column, declared (column, type) list,
 /// rows as JSON cells with the time in µs).
@@ -64,7 +67,8 @@ async fn read_sources(project: &featc::ir::Project) -> Vec<(String, RecordBatch)
     sources
 }
 
-/// The events of every source of `graph`, from the files `project` declares.
+/// The events of every source of `graph`, from the files `project` declares (in a
+/// test without a runtime of its own: `runtime().block_on(events(..))`).
 pub async fn events(project: &featc::ir::Project, graph: &StreamGraph) -> Events {
     let read = read_sources(project).await;
     let mut sources = Vec::new();
@@ -130,14 +134,6 @@ pub fn push_body(source: &SourceEvents, rows: &[usize]) -> Json {
         );
     }
     serde_json::json!({"push_source_name": source.name, "df": df, "to": "online"})
-}
-
-/// SplitMix64, for deterministic jitter and batch sizes.
-pub fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Every event of every source, (source index, row index), in arrival order: by
