@@ -261,3 +261,22 @@ fn a_module_off_the_layers_line_is_refused() {
         "{found:#?}"
     );
 }
+
+/// ARCHITECTURE.md shows each crate's floors; they must be the ones its root declares.
+#[test]
+fn the_map_shows_each_crates_floors_as_declared() {
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let map = squash(&read("ARCHITECTURE.md"));
+    for src in LAYERED {
+        let root_text = read(&format!("{src}/lib.rs"));
+        let line = root_text
+            .lines()
+            .find_map(|l| l.strip_prefix("//! Layers (bottom first):"))
+            .unwrap_or_else(|| panic!("{src}/lib.rs has no Layers line"));
+        let shown = format!("`{}`", squash(line));
+        assert!(
+            map.contains(&shown),
+            "ARCHITECTURE.md does not show {src}'s floors {shown}"
+        );
+    }
+}
