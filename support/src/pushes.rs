@@ -7,6 +7,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionConfig;
 use featc_runtime::ir::DataType;
 use featc_runtime::row::{conform, Cells};
+use featc_runtime::stream::graph::SourceOp;
 use featc_runtime::stream::StreamGraph;
 use featc_runtime::value::Value;
 use serde_json::Value as Json;
@@ -28,7 +29,7 @@ pub struct SourceEvents {
 }
 
 /// One cell of a conformed column as the JSON a client would push.
-fn cell_json(cells: &Cells<'_>, row: usize) -> Json {
+pub fn cell_json(cells: &Cells<'_>, row: usize) -> Json {
     match cells.get(row) {
         Value::Null => Json::Null,
         Value::Int64(i) => Json::from(i),
@@ -78,36 +79,7 @@ pub async fn events(project: &featc::ir::Project, graph: &StreamGraph) -> Events
             .find(|(name, _)| *name == op.name)
             .expect("a bound source")
             .1;
-        let column = |name: &str, ty: DataType| {
-            let array = batch
-                .column_by_name(name)
-                .unwrap_or_else(|| panic!("column {name}"));
-            conform(array, ty, name).expect("conform")
-        };
-        let time = column(&op.time_column, DataType::Timestamp);
-        let declared: Vec<_> = op.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
-        let arrays: Vec<_> = declared.iter().map(|(n, t)| column(n, *t)).collect();
-        let time_cells = Cells::new(&time, DataType::Timestamp).expect("cells");
-        let cells: Vec<_> = arrays
-            .iter()
-            .zip(&declared)
-            .map(|(a, (_, t))| Cells::new(a, *t).expect("cells"))
-            .collect();
-        let rows = (0..batch.num_rows())
-            .map(|r| {
-                let ts = match time_cells.get(r) {
-                    Value::Timestamp(t) => t,
-                    other => panic!("time {other:?}"),
-                };
-                (ts, cells.iter().map(|c| cell_json(c, r)).collect())
-            })
-            .collect();
-        sources.push(SourceEvents {
-            name: op.name.clone(),
-            time_column: op.time_column.clone(),
-            columns: declared,
-            rows,
-        });
+        sources.push(source_events(op, batch));
     }
     Events { sources }
 }
@@ -152,4 +124,39 @@ pub fn arrival(events: &Events, disorder_us: i64, seed: u64) -> Vec<(usize, usiz
     }
     all.sort_by_key(|&(s, r, key)| (key, s, r));
     all
+}
+
+/// One source's rows of `batch` (its columns by name) as the events a client pushes:
+/// the declared columns conformed to their types, each cell as JSON, the time in µs.
+pub fn source_events(op: &SourceOp, batch: &RecordBatch) -> SourceEvents {
+    let column = |name: &str, ty: DataType| {
+        let array = batch
+            .column_by_name(name)
+            .unwrap_or_else(|| panic!("column {name}"));
+        conform(array, ty, name).expect("conform")
+    };
+    let time = column(&op.time_column, DataType::Timestamp);
+    let declared: Vec<_> = op.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
+    let arrays: Vec<_> = declared.iter().map(|(n, t)| column(n, *t)).collect();
+    let time_cells = Cells::new(&time, DataType::Timestamp).expect("cells");
+    let cells: Vec<_> = arrays
+        .iter()
+        .zip(&declared)
+        .map(|(a, (_, t))| Cells::new(a, *t).expect("cells"))
+        .collect();
+    let rows = (0..batch.num_rows())
+        .map(|r| {
+            let ts = match time_cells.get(r) {
+                Value::Timestamp(t) => t,
+                other => panic!("time {other:?}"),
+            };
+            (ts, cells.iter().map(|c| cell_json(c, r)).collect())
+        })
+        .collect();
+    SourceEvents {
+        name: op.name.clone(),
+        time_column: op.time_column.clone(),
+        columns: declared,
+        rows,
+    }
 }

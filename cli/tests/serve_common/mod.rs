@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 pub use featc_test_support::parquet::read_parquet;
-pub use featc_test_support::pushes::{arrival, push_body, Events, SourceEvents};
+pub use featc_test_support::pushes::{arrival, push_body, source_events, Events, SourceEvents};
 pub use featc_test_support::rng::mix;
 pub use featc_test_support::served_cells::{expected_cell, served_cell};
 
@@ -206,28 +206,9 @@ pub fn compile(dir: &Path) -> (featc::ir::Project, featc_runtime::stream::Stream
     (project, graph)
 }
 
-/// One cell of a conformed column as the JSON a client would push.
-pub fn cell_json(cells: &featc_runtime::row::Cells<'_>, row: usize) -> Json {
-    use featc_runtime::value::Value;
-    match cells.get(row) {
-        Value::Null => Json::Null,
-        Value::Int64(i) => Json::from(i),
-        Value::Float64(f) if f.is_nan() => Json::from("NaN"),
-        Value::Float64(f) if f.is_infinite() => {
-            Json::from(if f > 0.0 { "Infinity" } else { "-Infinity" })
-        }
-        Value::Float64(f) => Json::from(f),
-        Value::Bool(b) => Json::from(b),
-        Value::String(s) => Json::from(&*s),
-        Value::Timestamp(t) => Json::from(t),
-        Value::List(_) => panic!("a source column never holds a list"),
-    }
-}
-
-/// The events of every source of `graph`, from the files `project` declares.
+/// The events of every source of `graph`, from the files `project` declares: read from
+/// the repository's files as the binary sees them (CSV through featc's binding).
 pub fn events(project: &featc::ir::Project, graph: &featc_runtime::stream::StreamGraph) -> Events {
-    use featc_runtime::ir::DataType;
-    use featc_runtime::row::{conform, Cells};
     let mut sources = Vec::new();
     for (_, op) in graph.sources() {
         let source = project
@@ -242,36 +223,7 @@ pub fn events(project: &featc::ir::Project, graph: &featc_runtime::stream::Strea
         } else {
             read_as_featc_does(project, &op.name)
         };
-        let column = |name: &str, ty: DataType| {
-            let array = batch
-                .column_by_name(name)
-                .unwrap_or_else(|| panic!("column {name}"));
-            conform(array, ty, name).expect("conform")
-        };
-        let time = column(&op.time_column, DataType::Timestamp);
-        let declared: Vec<_> = op.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
-        let arrays: Vec<_> = declared.iter().map(|(n, t)| column(n, *t)).collect();
-        let time_cells = Cells::new(&time, DataType::Timestamp).expect("cells");
-        let cells: Vec<_> = arrays
-            .iter()
-            .zip(&declared)
-            .map(|(a, (_, t))| Cells::new(a, *t).expect("cells"))
-            .collect();
-        let rows = (0..batch.num_rows())
-            .map(|r| {
-                let ts = match time_cells.get(r) {
-                    featc_runtime::value::Value::Timestamp(t) => t,
-                    other => panic!("time {other:?}"),
-                };
-                (ts, cells.iter().map(|c| cell_json(c, r)).collect())
-            })
-            .collect();
-        sources.push(SourceEvents {
-            name: op.name.clone(),
-            time_column: op.time_column.clone(),
-            columns: declared,
-            rows,
-        });
+        sources.push(source_events(op, &batch));
     }
     Events { sources }
 }
