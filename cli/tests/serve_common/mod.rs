@@ -185,22 +185,9 @@ pub fn post_with(
     Some((status, json))
 }
 
-/// A project's sources read from their declared files, each as (name, time column,
-/// declared (column, type) list, rows as JSON cells with the time in µs).
 /// A compiled project and its stream graph.
 pub fn compile(dir: &Path) -> (featc::ir::Project, featc_runtime::stream::StreamGraph) {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("project dir") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "feat") {
-            files.push(featc::SourceFile {
-                name: path.display().to_string(),
-                text: std::fs::read_to_string(&path).expect("read .feat"),
-            });
-        }
-    }
-    files.sort_by(|a, b| a.name.cmp(&b.name));
-    let project = featc::compile(&files).unwrap_or_else(|d| panic!("{}", d.render(&files, false)));
+    let project = featc_test_support::project::compile_dir(dir);
     let graph =
         featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower");
     (project, graph)
