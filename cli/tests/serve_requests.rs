@@ -29,16 +29,14 @@ fn expect_error(
 ) -> String {
     let (s, answer) = post(addr, path, body);
     assert_eq!(s, status, "{body} -> {answer}");
-    assert_eq!(answer["error"]["code"], code, "{body} -> {answer}");
+    let error = refusal(&answer);
+    assert_eq!(error["code"], code, "{body} -> {answer}");
     assert_eq!(
-        answer["error"]["field"].as_str().unwrap_or(""),
+        error["field"].as_str().unwrap_or(""),
         field,
         "{body} -> {answer}"
     );
-    answer["error"]["message"]
-        .as_str()
-        .expect("message")
-        .to_string()
+    error["message"].as_str().expect("message").to_string()
 }
 
 fn txn(rows: usize) -> serde_json::Map<String, Json> {
@@ -87,7 +85,7 @@ fn tokens_guard_reads_and_pushes_and_never_leak() {
             .collect();
         let (s, answer) = post_with(a, path, &h, body).expect("answer");
         assert_eq!(s, 401, "{path} {headers:?}: {answer}");
-        assert_eq!(answer["error"]["code"], "unauthorized");
+        assert_eq!(refusal(&answer)["code"], "unauthorized");
         let text = answer.to_string();
         assert!(
             !text.contains(read_token) && !text.contains(push_token),

@@ -48,9 +48,11 @@ def _ipc(data: Union[pa.Table, pa.RecordBatchReader]) -> pa.Buffer:
 
 def _refusal(status: int, body: bytes) -> RequestError:
     """The server's JSON error as the exception the embedded store raises for the same
-    problem (always also a `RequestError`, with `status`, `code` and `field`)."""
+    problem (always also a `RequestError`, with `status`, `code` and `field`). The body
+    is Feast's error detail (a JSON string holding an object) with featc's `code` and
+    `field` in it (docs/serving.md, "Errors")."""
     try:
-        error = json.loads(body)["error"]
+        error = json.loads(json.loads(body))
         code, field, message = error["code"], error.get("field"), error["message"]
     except (ValueError, KeyError, TypeError):
         code, field, message = "unexpected_answer", None, body[:500].decode("utf-8", "replace")

@@ -61,16 +61,10 @@ fn refused(
     let (s, body) = answer;
     let json = body.expect_err("a refusal");
     assert_eq!(s, status, "{json}");
-    assert_eq!(json["error"]["code"], code, "{json}");
-    assert_eq!(
-        json["error"]["field"].as_str().unwrap_or(""),
-        field,
-        "{json}"
-    );
-    json["error"]["message"]
-        .as_str()
-        .expect("message")
-        .to_string()
+    let error = refusal(&json);
+    assert_eq!(error["code"], code, "{json}");
+    assert_eq!(error["field"].as_str().unwrap_or(""), field, "{json}");
+    error["message"].as_str().expect("message").to_string()
 }
 
 fn transactions(users: &[Option<i64>]) -> RecordBatch {

@@ -27,16 +27,14 @@ fn expect_error(
 ) -> String {
     let (s, answer) = post(served, path, body);
     assert_eq!(s, status, "{body} -> {answer}");
-    assert_eq!(answer["error"]["code"], code, "{body} -> {answer}");
+    let error = refusal(&answer);
+    assert_eq!(error["code"], code, "{body} -> {answer}");
     assert_eq!(
-        answer["error"]["field"].as_str().unwrap_or(""),
+        error["field"].as_str().unwrap_or(""),
         field,
         "{body} -> {answer}"
     );
-    answer["error"]["message"]
-        .as_str()
-        .expect("message")
-        .to_string()
+    error["message"].as_str().expect("message").to_string()
 }
 
 fn txn(rows: usize) -> serde_json::Map<String, Json> {
@@ -209,7 +207,7 @@ fn bad_requests_get_a_4xx_naming_the_field() {
         push,
         &json!({"push_source_name": "transactions", "df": txn(1), "to": "offline"}),
         400,
-        "bad_field",
+        "unsupported",
         "to",
     );
     let mut df = txn(3);
@@ -233,7 +231,7 @@ fn bad_requests_get_a_4xx_naming_the_field() {
     let big = json!({"push_source_name": "transactions", "df": txn(5000)});
     let (s, answer) = post(a, push, &big);
     assert_eq!(
-        (s, answer["error"]["code"].as_str()),
+        (s, refusal(&answer)["code"].as_str()),
         (413, Some("body_too_large")),
         "{answer}"
     );
@@ -302,7 +300,7 @@ async fn reads_wait_for_the_bootstrap_with_503() {
     assert_eq!(health.0, 503, "{}", health.1);
     assert!(health.1.contains("bootstrapping"));
     assert_eq!(read.0, 503, "{}", read.1);
-    assert_eq!(read.1["error"]["code"], "bootstrapping");
+    assert_eq!(refusal(&read.1)["code"], "bootstrapping");
     server.ready().expect("ready");
     let (status, _) = client.get("/health").await;
     assert_eq!(status, 200);
@@ -380,17 +378,31 @@ fn the_requests_of_docs_serving_md_are_answered_as_shown() {
         }
     }
     assert!(requests >= 2, "docs/serving.md shows a read and a push");
-    let error = blocks
+    // The error as sent (Feast's detail, a JSON string), then decoded.
+    let sent = blocks
         .iter()
-        .find(|b| b.get("error").is_some())
+        .find(|b| b.is_string())
         .expect("an error example");
+    let decoded = blocks
+        .iter()
+        .find(|b| b.get("module").is_some())
+        .expect("the error example decoded");
     let (status, answer) = post(
         &served,
         "/get-online-features",
         &json!({"features": ["txn_count_1h", "txn_count_7"], "entities": {"user_id": [1]}}),
     );
     assert_eq!(status, 404);
-    assert_eq!(&answer, error, "the error shown is the one given");
+    assert_eq!(
+        refusal(&answer),
+        refusal(sent),
+        "the error shown is the one given"
+    );
+    assert_eq!(
+        &refusal(&answer),
+        decoded,
+        "the error shown is the one given"
+    );
 }
 
 /// What each copy of a server's state answers: its counters (all but the state's
@@ -470,6 +482,7 @@ async fn the_two_copies_of_the_state_stay_equal() {
             let body = push_body(source, run).to_string();
             let (name, batch) = featc_server::api::push::parse(server.app(), body.as_bytes(), None)
                 .expect("a valid push")
+                .0
                 .into_parts();
             server.bootstrap_batch(&name, &batch).expect("bootstrap");
         }

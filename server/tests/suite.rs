@@ -12,5 +12,6 @@
 mod support;
 
 mod serve_arrow;
+mod serve_feast;
 mod serve_log;
 mod serve_requests;

@@ -6,7 +6,8 @@
 //! `events` (in-memory events as a source table wants them), `runtime` (the shared
 //! tokio runtime), `scratch` (a test's fresh folder), `rng` (SplitMix64), `pushes` (source events as a
 //! client pushes them to `featc serve`), `served_cells` (its answers against a
-//! training set's cells), `gen` (random projects and data for the property tests).
+//! training set's cells), `refusal` (the error inside its refusals), `gen` (random
+//! projects and data for the property tests).
 //! A dev-dependency only; it depends on neither the server nor the CLI.
 
 // Test-support code: its helpers may unwrap, expect and panic!, which the workspace's lints
@@ -21,6 +22,7 @@ pub mod parquet;
 pub mod paths;
 pub mod project;
 pub mod pushes;
+pub mod refusal;
 pub mod rng;
 pub mod runtime;
 pub mod scratch;

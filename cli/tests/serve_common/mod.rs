@@ -14,6 +14,7 @@ use serde_json::Value as Json;
 
 pub use featc_test_support::parquet::read_parquet;
 pub use featc_test_support::pushes::{arrival, push_body, source_events, Events, SourceEvents};
+pub use featc_test_support::refusal::refusal;
 pub use featc_test_support::rng::mix;
 pub use featc_test_support::served_cells::{expected_cell, served_cell};
 

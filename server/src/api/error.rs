@@ -1,11 +1,14 @@
 //! Errors of the HTTP API as data: each names the request field at fault (`at`,
 //! `features[2]`, `entities.user_id[7]`, `df.amount[12]`, ...) and renders, in one
-//! place, as a JSON body with a 4xx status (or 503 while the server cannot answer,
-//! 500 when its own disk fails). Tokens never appear in them.
+//! place, with a 4xx status (or 503 while the server cannot answer, 500 when its own
+//! disk fails). The body has the shape of Feast's feature server errors (a JSON
+//! string holding `{"module", "class", "message"}`, which Feast's client raises as
+//! that `feast.errors` class with the message), with featc's `code` and `field` beside
+//! them. Tokens never appear in them.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{json, Value as Json};
 
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +22,12 @@ pub enum ApiError {
     },
     /// A required field is absent.
     MissingField(String),
+    /// A value the request may have in Feast's protocol but featc cannot honour
+    /// (`field`, why, what to do instead).
+    Unsupported {
+        field: String,
+        message: String,
+    },
     /// A top-level field the request does not have.
     UnknownField {
         field: String,
@@ -35,6 +44,15 @@ pub enum ApiError {
     },
     UnknownSource {
         name: String,
+        suggestion: Option<String>,
+    },
+    /// A Feast write (`/write-to-online-store`) names no featc source: a featc view
+    /// (`is_view`: its values are computed, not written) or nothing featc has.
+    NotASource {
+        name: String,
+        is_view: bool,
+        /// The project's sources, the names such a write may use.
+        sources: Vec<String>,
         suggestion: Option<String>,
     },
     /// A read needs this key column of this entity and the request lacks it.
@@ -100,7 +118,8 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::UnknownFeature { .. }
             | ApiError::UnknownService { .. }
-            | ApiError::UnknownSource { .. } => StatusCode::NOT_FOUND,
+            | ApiError::UnknownSource { .. }
+            | ApiError::NotASource { is_view: false, .. } => StatusCode::NOT_FOUND,
             ApiError::ReadBeforeHorizon { .. } => StatusCode::CONFLICT,
             ApiError::Refused(_) | ApiError::BadValue { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Bootstrapping { .. } | ApiError::ShuttingDown => {
@@ -116,11 +135,14 @@ impl ApiError {
         match self {
             ApiError::BadJson(_) => "bad_json",
             ApiError::BadField { .. } => "bad_field",
+            ApiError::Unsupported { .. } => "unsupported",
             ApiError::MissingField(_) => "missing_field",
             ApiError::UnknownField { .. } => "unknown_field",
             ApiError::UnknownFeature { .. } => "unknown_feature",
             ApiError::UnknownService { .. } => "unknown_service",
             ApiError::UnknownSource { .. } => "unknown_source",
+            ApiError::NotASource { is_view: true, .. } => "view_not_writable",
+            ApiError::NotASource { is_view: false, .. } => "unknown_source",
             ApiError::MissingKeyColumn { .. } => "missing_key_column",
             ApiError::MissingColumn { .. } => "missing_column",
             ApiError::UnknownColumn { .. } => "unknown_column",
@@ -142,6 +164,7 @@ impl ApiError {
     pub fn field(&self) -> Option<String> {
         match self {
             ApiError::BadField { field, .. }
+            | ApiError::Unsupported { field, .. }
             | ApiError::UnknownField { field, .. }
             | ApiError::UnknownFeature { field, .. }
             | ApiError::Lengths { field, .. } => Some(field.clone()),
@@ -149,6 +172,7 @@ impl ApiError {
             ApiError::BadValue { field, row, .. } => Some(format!("{field}[{row}]")),
             ApiError::UnknownService { .. } => Some("feature_service".into()),
             ApiError::UnknownSource { .. } => Some("push_source_name".into()),
+            ApiError::NotASource { .. } => Some("feature_view_name".into()),
             ApiError::MissingKeyColumn { column, .. } => Some(format!("entities.{column}")),
             ApiError::MissingColumn { column, .. } | ApiError::UnknownColumn { column, .. } => {
                 Some(format!("df.{column}"))
@@ -166,7 +190,9 @@ impl ApiError {
         };
         match self {
             ApiError::BadJson(m) => format!("the body is not valid JSON: {m}"),
-            ApiError::BadField { field, message } => format!("`{field}`: {message}"),
+            ApiError::BadField { field, message } | ApiError::Unsupported { field, message } => {
+                format!("`{field}`: {message}")
+            }
             ApiError::MissingField(field) => format!("the request has no `{field}`"),
             ApiError::UnknownField { field, suggestion } => {
                 format!("unknown field `{field}`{}", hint(suggestion))
@@ -179,6 +205,23 @@ impl ApiError {
             }
             ApiError::UnknownSource { name, suggestion } => {
                 format!("unknown push source `{name}`{}", hint(suggestion))
+            }
+            ApiError::NotASource {
+                name,
+                is_view,
+                sources,
+                suggestion,
+            } => {
+                let what = match is_view {
+                    true => format!(
+                        "`{name}` is a featc view: its values are computed from its source's events, so they cannot be written, and Feast writes each push once per view"
+                    ),
+                    false => format!("`{name}` is not a featc source{}", hint(suggestion)),
+                };
+                format!(
+                    "{what}; write the events of a source instead (a Feast FeatureView named after the source, with its columns, fed by a PushSource: docs/serving.md, \"Feast\"); the sources are: {}",
+                    sources.join(", ")
+                )
             }
             ApiError::MissingKeyColumn { column, entity } => format!(
                 "`entities` has no `{column}`: the requested features of entity `{entity}` are keyed by it"
@@ -210,7 +253,7 @@ impl ApiError {
                 format!("the body is larger than the limit of {limit} bytes")
             }
             ApiError::NotFound(path) => format!(
-                "no route `{path}` (routes: POST /get-online-features, POST /push, GET /health, GET /metrics)"
+                "no route `{path}` (routes: POST /get-online-features, POST /push, POST /write-to-online-store, GET /health, GET /metrics)"
             ),
             ApiError::Bootstrapping { done, total } => format!(
                 "the server is loading history ({done} of {total} events); it answers once ready (see GET /health)"
@@ -223,15 +266,73 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The `feast.errors` class Feast's client raises for this refusal: Feast's own
+    /// where one means the same, else `FeastError` (every one is a `FeastError`).
+    pub fn feast_class(&self) -> &'static str {
+        match self {
+            ApiError::UnknownFeature { .. } => "FeastObjectNotFoundException",
+            ApiError::UnknownService { .. } => "FeatureServiceNotFoundException",
+            ApiError::UnknownSource { .. } => "PushSourceNotFoundException",
+            ApiError::NotASource { is_view: false, .. } => "FeatureViewNotFoundException",
+            ApiError::MissingKeyColumn { .. } => "FeastEntityDFMissingColumnsError",
+            ApiError::MissingField(field) if field.starts_with("request_context.") => {
+                "RequestDataNotFoundInEntityRowsException"
+            }
+            ApiError::Unauthorized => "FeastPermissionError",
+            _ => "FeastError",
+        }
+    }
+
+    /// The body: Feast's error detail (`FeastError.to_error_detail`, a JSON object
+    /// as a JSON string) with featc's `code` and `field` in it.
+    pub fn body(&self) -> String {
+        let detail = json!({
+            "module": "feast.errors",
+            "class": self.feast_class(),
+            "message": self.message(),
+            "code": self.code(),
+            "field": self.field(),
+        });
+        Json::String(detail.to_string()).to_string()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
-            "error": {
-                "code": self.code(),
-                "field": self.field(),
-                "message": self.message(),
-            }
-        });
-        (self.status(), axum::Json(body)).into_response()
+        (
+            self.status(),
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            self.body(),
+        )
+            .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_is_feasts_error_detail_with_featcs_code_and_field() {
+        let e = ApiError::UnknownFeature {
+            field: "features[1]".into(),
+            name: "txn_count_7".into(),
+            suggestion: Some("txn_count_7d".into()),
+        };
+        let Json::String(detail) = serde_json::from_str(&e.body()).unwrap() else {
+            panic!("a JSON string")
+        };
+        let detail: Json = serde_json::from_str(&detail).unwrap();
+        assert_eq!(
+            detail,
+            json!({
+                "module": "feast.errors",
+                "class": "FeastObjectNotFoundException",
+                "message": "unknown feature `txn_count_7` (did you mean `txn_count_7d`?)",
+                "code": "unknown_feature",
+                "field": "features[1]",
+            })
+        );
     }
 }

@@ -1,12 +1,14 @@
 //! The HTTP API, the only module that knows HTTP: the routes, and what every route
 //! shares (`App`: the doors to the core, tokens, body limit; the timing and counting
-//! of answers). One file per route family: `read`, `push`, `ops`; reads and pushes
+//! of answers). One file per route family: `read`, `push`, `ops`, Feast's
+//! `/write-to-online-store` in `feast_write`; reads and pushes
 //! with Arrow bodies (`featc.Client`'s) in `read_arrow`, `push_arrow` and `arrow`;
 //! refusals as data in `error`, the core's refusals mapped to them in `refusal`.
 
 pub mod app;
 pub mod arrow;
 pub mod error;
+pub mod feast_write;
 pub mod ops;
 pub mod push;
 pub mod push_arrow;
@@ -37,6 +39,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/get-online-features", post(read::handle))
         .route("/push", post(push::handle))
+        .route("/write-to-online-store", post(feast_write::handle))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .route("/kafka/dead-letters", get(ops::kafka_dead_letters))

@@ -3,7 +3,13 @@
 //! declared columns and the graph's expressions, logged durably, applied, and only
 //! then answered: `{"accepted": n, "late": k}`. A push is taken whole or refused
 //! whole. An `Idempotency-Key` header makes a retried push answer its first answer
-//! instead of being applied twice.
+//! instead of being applied twice. Feast's other fields are taken as its server takes
+//! them (`allow_registry_cache`, `transform_on_write`: featc has no registry cache or
+//! write-time transformations, so both are read and ignored); `to:
+//! "online_and_offline"` writes the online part and says the offline part was not
+//! written, `to: "offline"` is refused (featc has no offline store to write).
+//! `accept` is the route every push body goes through (JSON, Arrow, Feast's
+//! `/write-to-online-store`).
 
 use std::sync::Arc;
 
@@ -26,7 +32,26 @@ use crate::state::CheckedPush;
 use crate::wire::json::to_array;
 use crate::wire::time::kind_of;
 
-const FIELDS: [&str; 4] = ["push_source_name", "df", "to", "allow_registry_cache"];
+/// The fields a push may have: Feast's `PushFeaturesRequest`.
+const FIELDS: [&str; 5] = [
+    "push_source_name",
+    "df",
+    "to",
+    "allow_registry_cache",
+    "transform_on_write",
+];
+
+/// Where a push's rows were asked to go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    Online,
+    /// Feast's `online_and_offline`: the online part is written, the offline part
+    /// cannot be (the answer says `"offline": false`).
+    OnlineNotOffline,
+}
+
+/// A push body checked, and where it was asked to go.
+pub type Parsed = Result<(CheckedPush, Destination), ApiError>;
 
 /// The longest idempotency key accepted.
 const MAX_KEY: usize = 256;
@@ -37,8 +62,32 @@ pub async fn handle(
     uri: Uri,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    // An Arrow push has its parameters in the query string (docs/serving.md).
+    let arrow = super::arrow::is_arrow(&headers);
+    accept(app, headers, body, move |app, body, key| match arrow {
+        true => {
+            let params = super::push_arrow::params(&uri)?;
+            super::push_arrow::parse(app, &params, body, key).map(|p| (p, Destination::Online))
+        }
+        false => parse(app, body, key),
+    })
+    .await
+}
+
+/// Answers a push whose body `read` checks: token, readiness, body limit and
+/// idempotency key first, then `read` off the async threads, then the writer; the
+/// answer is counted and timed as a push.
+pub async fn accept<F>(
+    app: Arc<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    read: F,
+) -> Response
+where
+    F: FnOnce(&App, &Bytes, Option<String>) -> Parsed + Send + 'static,
+{
     let started = std::time::Instant::now();
-    let answer = answer(&app, &headers, &uri, body).await;
+    let answer = answer(&app, &headers, body, read).await;
     if matches!(&answer, Err(e) if e.status().is_client_error() && !matches!(e, ApiError::Unauthorized))
     {
         app.counters
@@ -48,36 +97,34 @@ pub async fn handle(
     finish(&app.counters.pushes, started, answer)
 }
 
-async fn answer(
+async fn answer<F>(
     app: &Arc<App>,
     headers: &HeaderMap,
-    uri: &Uri,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Response, ApiError> {
+    read: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(&App, &Bytes, Option<String>) -> Parsed + Send + 'static,
+{
     authorize(app, headers, Access::Push)?;
     app.require_ready()?;
     let body = body_of(body, app.limits.body_limit)?;
     let key = idempotency_key(headers)?;
-    // An Arrow push has its parameters in the query string (docs/serving.md).
-    let arrow_params = match super::arrow::is_arrow(headers) {
-        true => Some(super::push_arrow::params(uri)?),
-        false => None,
-    };
     let worker = Arc::clone(app);
     // Decoding and checking a large push is CPU work: off the async threads.
-    let checked = tokio::task::spawn_blocking(move || match arrow_params {
-        Some(params) => super::push_arrow::parse(&worker, &params, &body, key),
-        None => parse(&worker, &body, key),
-    })
-    .await
-    .map_err(|e| ApiError::Storage(format!("the push task failed: {e}")))??;
+    let (checked, destination) = tokio::task::spawn_blocking(move || read(&worker, &body, key))
+        .await
+        .map_err(|e| ApiError::Storage(format!("the push task failed: {e}")))??;
     let outcome = app.writer.push(checked).await.map_err(push_refusal)?;
-    Ok(axum::Json(json!({
+    let mut answer = json!({
         "accepted": outcome.accepted,
         "late": outcome.late,
         "duplicate": outcome.duplicate,
-    }))
-    .into_response())
+    });
+    if destination == Destination::OnlineNotOffline {
+        answer["offline"] = json!(false);
+    }
+    Ok(axum::Json(answer).into_response())
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -96,20 +143,10 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// Checks a push's body into a push the writer can log and apply.
-pub fn parse(app: &App, body: &[u8], key: Option<String>) -> Result<CheckedPush, ApiError> {
+pub fn parse(app: &App, body: &[u8], key: Option<String>) -> Parsed {
     let map = super::json_object(body, &FIELDS)?;
-    match map.get("to") {
-        None | Some(Json::Null) => {}
-        Some(Json::String(to)) if to == "online" => {}
-        Some(other) => {
-            return Err(bad(
-                "to",
-                format!(
-                    "featc serves online state only: expected \"online\", found {other}; training reads the sources' files"
-                ),
-            ))
-        }
-    }
+    let destination = destination(map.get("to"))?;
+    ignored_flags(&map, &["allow_registry_cache", "transform_on_write"])?;
     let source_name = match map.get("push_source_name") {
         Some(Json::String(s)) => s,
         Some(other) => {
@@ -138,9 +175,58 @@ pub fn parse(app: &App, body: &[u8], key: Option<String>) -> Result<CheckedPush,
         }
         None => return Err(ApiError::MissingField("df".into())),
     };
+    Ok((checked(app, source, df, key)?, destination))
+}
+
+/// `df`'s rows as a push of `source`'s events: converted to its declared types and
+/// checked by the runtime (every expression on every row).
+pub fn checked(
+    app: &App,
+    source: &SourceEntry,
+    df: &serde_json::Map<String, Json>,
+    key: Option<String>,
+) -> Result<CheckedPush, ApiError> {
     let batch = to_batch(source, df)?;
     let checked = app.check.check(&source.name, batch).map_err(push_refusal)?;
     Ok(checked.with_key(key))
+}
+
+/// Feast's `to`: `online` (the default), `online_and_offline` (the online part), or
+/// a refusal.
+fn destination(to: Option<&Json>) -> Result<Destination, ApiError> {
+    match to {
+        None | Some(Json::Null) => Ok(Destination::Online),
+        Some(Json::String(to)) if to == "online" => Ok(Destination::Online),
+        Some(Json::String(to)) if to == "online_and_offline" => Ok(Destination::OnlineNotOffline),
+        Some(Json::String(to)) if to == "offline" => Err(ApiError::Unsupported {
+            field: "to".into(),
+            message: "featc has no offline store to write: training sets read the sources' files, so append the rows there; featc serves online state (`\"online\"`)".into(),
+        }),
+        Some(other) => Err(bad(
+            "to",
+            format!(
+                "expected \"online\", \"online_and_offline\" or \"offline\", found {other}"
+            ),
+        )),
+    }
+}
+
+/// Feast's flags featc reads and ignores (it has no registry cache and no
+/// write-time transformations): each a boolean or null, as Feast's request models
+/// allow.
+pub fn ignored_flags(map: &serde_json::Map<String, Json>, flags: &[&str]) -> Result<(), ApiError> {
+    for flag in flags {
+        match map.get(*flag) {
+            None | Some(Json::Null | Json::Bool(_)) => {}
+            Some(other) => {
+                return Err(bad(
+                    flag,
+                    format!("expected a boolean, found {}", kind_of(other)),
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `df` columns as a batch of the source's declared types (absent columns are

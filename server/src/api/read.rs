@@ -2,9 +2,12 @@
 //! (`"features": ["view:feature", ...]`, or a project-wide name) or a service
 //! (`"feature_service"`), gives entity keys as columns (`"entities": {"user_id": [...]}`),
 //! optionally `"full_feature_names"`, `"request_context"` (the request fields derived
-//! features read, as columns like the keys) and featc's `"at"` (the read time). The answer
-//! lists the entity columns, then the features, each with its values, statuses and
-//! event timestamps, one per entity.
+//! features read, as columns like the keys) and featc's `"at"` (the read time). Every
+//! field Feast 0.67's client sends is taken as Feast's server takes it (an empty
+//! `features` beside a service, a null service beside features,
+//! `include_feature_view_version_metadata`). The answer lists the entity columns in the
+//! order sent, then the features, each with its values, statuses and event timestamps,
+//! one per entity.
 
 use std::sync::Arc;
 
@@ -21,14 +24,17 @@ use super::{authorize, bad, body_of, finish, Access, App};
 use crate::served::status_name;
 use crate::state::{KeyRows, ReadPlan};
 use crate::wire::json::{to_value, write_value};
+use crate::wire::object::{parse_ordered, Ordered};
 use crate::wire::time::{format_time, kind_of, parse_time};
 
-/// The fields a read may have.
-const FIELDS: [&str; 6] = [
+/// The fields a read may have: Feast's (`GetOnlineFeaturesRequest`) and featc's
+/// `request_context` and `at`.
+const FIELDS: [&str; 7] = [
     "features",
     "feature_service",
     "entities",
     "full_feature_names",
+    "include_feature_view_version_metadata",
     "request_context",
     "at",
 ];
@@ -84,60 +90,58 @@ fn answer(
 
 /// Checks and resolves a read's body.
 pub fn parse(app: &App, body: &[u8]) -> Result<ReadRequest, ApiError> {
-    let map = super::json_object(body, &FIELDS)?;
+    let (map, entities) = fields_of(body)?;
     let known = app.state.names();
-    let features: Vec<usize> = match (map.get("features"), map.get("feature_service")) {
-        (Some(_), Some(_)) => {
+    let features: Vec<usize> = match (requested_features(&map)?, requested_service(&map)?) {
+        // Feast's client sends `features: []` beside a service; a non-empty list
+        // beside one is ambiguous.
+        (Some(list), Some(_)) if !list.is_empty() => {
             return Err(bad(
                 "feature_service",
                 "give either `features` or `feature_service`, not both",
             ))
         }
-        (Some(Json::Array(list)), None) => {
-            if list.is_empty() {
-                return Err(bad("features", "the list is empty"));
-            }
-            list.iter()
-                .enumerate()
-                .map(|(i, f)| {
-                    let field = format!("features[{i}]");
-                    let name = f.as_str().ok_or_else(|| {
-                        bad(
-                            &field,
-                            format!("expected a feature name, found {}", kind_of(f)),
-                        )
-                    })?;
-                    known
-                        .feature(name)
-                        .map_err(|suggestion| ApiError::UnknownFeature {
-                            field,
-                            name: name.to_string(),
-                            suggestion,
-                        })
-                })
-                .collect::<Result<_, _>>()?
-        }
-        (Some(other), None) => {
-            return Err(bad(
-                "features",
-                format!("expected a list of names, found {}", kind_of(other)),
-            ))
-        }
-        (None, Some(Json::String(name))) => known
+        (_, Some(name)) => known
             .service(name)
             .map_err(|suggestion| ApiError::UnknownService {
-                name: name.clone(),
+                name: name.to_string(),
                 suggestion,
             })?
             .to_vec(),
-        (None, Some(other)) => {
-            return Err(bad(
-                "feature_service",
-                format!("expected a name, found {}", kind_of(other)),
-            ))
-        }
+        (Some([]), None) => return Err(bad("features", "the list is empty")),
+        (Some(list), None) => list
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let field = format!("features[{i}]");
+                let name = f.as_str().ok_or_else(|| {
+                    bad(
+                        &field,
+                        format!("expected a feature name, found {}", kind_of(f)),
+                    )
+                })?;
+                known
+                    .feature(name)
+                    .map_err(|suggestion| ApiError::UnknownFeature {
+                        field,
+                        name: name.to_string(),
+                        suggestion,
+                    })
+            })
+            .collect::<Result<_, _>>()?,
         (None, None) => return Err(ApiError::MissingField("features".into())),
     };
+    // featc's features have no versions: Feast's version metadata is never answered,
+    // which Feast's client reads as none.
+    match map.get("include_feature_view_version_metadata") {
+        None | Some(Json::Null | Json::Bool(_)) => {}
+        Some(other) => {
+            return Err(bad(
+                "include_feature_view_version_metadata",
+                format!("expected a boolean, found {}", kind_of(other)),
+            ))
+        }
+    }
     let full = match map.get("full_feature_names") {
         None | Some(Json::Null) => false,
         Some(Json::Bool(b)) => *b,
@@ -155,7 +159,7 @@ pub fn parse(app: &App, body: &[u8]) -> Result<ReadRequest, ApiError> {
     };
     // Every feature was resolved above, so planning the read cannot fail.
     let plan = ReadPlan::new(known, features).map_err(read_refusal)?;
-    let (entity_columns, mut keys) = entity_keys(app, &plan, map.get("entities"))?;
+    let (entity_columns, mut keys) = entity_keys(app, &plan, entities)?;
     keys.request = request_context(app, &plan, map.get("request_context"), keys.rows)?;
     Ok(ReadRequest {
         plan,
@@ -164,6 +168,59 @@ pub fn parse(app: &App, body: &[u8]) -> Result<ReadRequest, ApiError> {
         keys,
         at,
     })
+}
+
+/// The body's fields (an unknown one refused with the closest known name), with the
+/// `entities` object apart, its columns in the order sent.
+fn fields_of(body: &[u8]) -> Result<(Map<String, Json>, Option<Ordered>), ApiError> {
+    let json = parse_ordered(body).map_err(|e| ApiError::BadJson(e.to_string()))?;
+    let Ordered::Object(members) = json else {
+        return Err(bad(
+            "",
+            format!("expected a JSON object, found {}", json.kind()),
+        ));
+    };
+    let mut map = Map::new();
+    let mut entities = None;
+    for (name, value) in members {
+        if !FIELDS.contains(&name.as_str()) {
+            return Err(ApiError::UnknownField {
+                suggestion: crate::names::closest(&name, FIELDS.iter().copied()),
+                field: name,
+            });
+        }
+        match name.as_str() {
+            "entities" => entities = Some(value),
+            _ => {
+                map.insert(name, value.into_json());
+            }
+        }
+    }
+    Ok((map, entities))
+}
+
+/// `features` as sent (`None` when absent or null, as Feast's default).
+fn requested_features(map: &Map<String, Json>) -> Result<Option<&[Json]>, ApiError> {
+    match map.get("features") {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Array(list)) => Ok(Some(list)),
+        Some(other) => Err(bad(
+            "features",
+            format!("expected a list of names, found {}", kind_of(other)),
+        )),
+    }
+}
+
+/// `feature_service` as sent (`None` when absent or null, as Feast's default).
+fn requested_service(map: &Map<String, Json>) -> Result<Option<&str>, ApiError> {
+    match map.get("feature_service") {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(name)) => Ok(Some(name)),
+        Some(other) => Err(bad(
+            "feature_service",
+            format!("expected a name, found {}", kind_of(other)),
+        )),
+    }
 }
 
 /// Feast's names: the feature's name in its view, or `view__feature` with
@@ -202,33 +259,33 @@ fn feature_names(app: &App, features: &[usize], full: bool) -> Result<Vec<String
 fn entity_keys(
     app: &App,
     plan: &ReadPlan,
-    entities: Option<&Json>,
+    entities: Option<Ordered>,
 ) -> Result<(EntityColumns, KeyRows), ApiError> {
-    let columns: &Map<String, Json> = match entities {
-        Some(Json::Object(m)) => m,
+    let columns = match entities {
+        Some(Ordered::Object(columns)) => columns,
         Some(other) => {
             return Err(bad(
                 "entities",
-                format!(
-                    "expected an object of key columns, found {}",
-                    kind_of(other)
-                ),
+                format!("expected an object of key columns, found {}", other.kind()),
             ))
         }
         None => return Err(ApiError::MissingField("entities".into())),
     };
     let mut rows = super::SameLength::default();
-    let mut entity_columns = Vec::with_capacity(columns.len());
+    let mut entity_columns: EntityColumns = Vec::with_capacity(columns.len());
     for (name, values) in columns {
         let field = format!("entities.{name}");
-        let Json::Array(values) = values else {
-            return Err(bad(
-                &field,
-                format!("expected a list of keys, found {}", kind_of(values)),
-            ));
+        let values = match values.into_json() {
+            Json::Array(values) => values,
+            other => {
+                return Err(bad(
+                    &field,
+                    format!("expected a list of keys, found {}", kind_of(&other)),
+                ))
+            }
         };
         rows.check(&field, values.len())?;
-        entity_columns.push((name.clone(), values.clone()));
+        entity_columns.push((name, values));
     }
     let rows = rows.rows().unwrap_or(0);
     if rows > app.limits.max_entities {
@@ -244,12 +301,13 @@ fn entity_keys(
         let entity = &known.entities[e];
         let mut per_row = vec![Vec::with_capacity(entity.keys.len()); rows];
         for (key, ty) in &entity.keys {
-            let values = columns.get(key).and_then(Json::as_array).ok_or_else(|| {
-                ApiError::MissingKeyColumn {
+            let values = entity_columns
+                .iter()
+                .find_map(|(name, values)| (name == key).then_some(values))
+                .ok_or_else(|| ApiError::MissingKeyColumn {
                     column: key.clone(),
                     entity: entity.name.clone(),
-                }
-            })?;
+                })?;
             for (row, v) in values.iter().enumerate() {
                 let value = to_value(v, *ty).map_err(|e| ApiError::BadValue {
                     field: format!("entities.{key}"),

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use client::{get, metric, post, post_with, request, Client};
 pub use featc_test_support::pushes::{arrival, events, push_body, Events};
+pub use featc_test_support::refusal::refusal;
 pub use featc_test_support::rng::mix;
 pub use featc_test_support::served_cells::{expected_cell, served_cell};
 pub use project::compile;
