@@ -27,7 +27,7 @@ pub mod recover;
 pub mod replicas;
 pub mod table;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub use check::{CheckedPush, PushCheck};
 pub use counters::StateCounters;
