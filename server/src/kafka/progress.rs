@@ -1,10 +1,12 @@
 //! How far the state has read the topics, as the Kafka source's `state::Position`
 //! (registered under `KIND`): each partition's next offset, the counts of records
-//! applied and dead-lettered over the state's life, and the latest dead records. A
-//! round's `advance` moves it in the writer's step that applies the round; every
-//! checkpoint saves it (`KafkaState`, the JSON the checkpoint holds), and a restart
-//! reads it back, so the counts stay exact across restarts and every record counts
-//! once.
+//! applied and dead-lettered over the state's life, and the latest dead records.
+//! Each part of a round (one partition's records) carries a `KafkaNote`, logged with
+//! the round; the ledger hands it to `Position::advance` in the writer's step that
+//! applies the part, and again when a restart re-applies the logged round; every
+//! checkpoint saves the progress (`KafkaState`, the JSON the checkpoint holds), and a
+//! restart reads it back, so the counts stay exact across restarts and every record
+//! counts once.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -35,6 +37,27 @@ pub struct KafkaState {
     pub dead_total: u64,
     /// The latest `DEAD_KEPT` dead records, oldest first.
     pub dead: VecDeque<DeadRecord>,
+}
+
+/// What one applied part of a round (a partition's records) moves the progress by:
+/// the note logged with the part (`state::Part::note`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KafkaNote {
+    pub topic: String,
+    pub partition: i32,
+    /// The partition's next offset after the part.
+    pub next: i64,
+    /// Records applied.
+    pub accepted: u64,
+    /// Records kept out.
+    pub dead: Vec<DeadRecord>,
+}
+
+impl KafkaNote {
+    pub fn to_json(&self) -> serde_json::Value {
+        // Plain data (strings, numbers, lists): serializing it cannot fail.
+        serde_json::to_value(self).unwrap_or_default()
+    }
 }
 
 /// The Kafka source's counters for `/metrics` (records and dead records over the
@@ -138,6 +161,19 @@ impl Position for KafkaProgress {
         // Plain data (strings, numbers, lists): serializing it cannot fail.
         serde_json::to_value(self.state()).unwrap_or_default()
     }
+
+    fn advance(&self, note: &serde_json::Value) {
+        match serde_json::from_value::<KafkaNote>(note.clone()) {
+            Ok(n) => self.advance(
+                n.accepted,
+                &n.dead,
+                [((n.topic, n.partition), n.next)].into_iter().collect(),
+            ),
+            // Written by `KafkaNote::to_json` and checksummed in the log: a note that
+            // does not read back is reported, never guessed at.
+            Err(e) => eprintln!("featc serve: kafka: a logged round's note is unreadable: {e}"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -163,10 +199,19 @@ mod tests {
             std::slice::from_ref(&dead),
             [(("t".to_string(), 1), 10)].into_iter().collect(),
         );
+        let note = KafkaNote {
+            topic: "t".into(),
+            partition: 2,
+            next: 4,
+            accepted: 3,
+            dead: Vec::new(),
+        };
+        Position::advance(&progress, &note.to_json());
         let saved = progress.save();
         let again = KafkaProgress::from_saved(Some(&saved)).unwrap();
         assert_eq!(again.state(), progress.state());
-        assert_eq!(again.counters.records.load(Relaxed), 5);
+        assert_eq!(again.counters.records.load(Relaxed), 8);
+        assert_eq!(again.positions().get(&("t".to_string(), 2)), Some(&4));
         assert_eq!(again.counters.dead.load(Relaxed), 1);
         assert_eq!(again.dead_records(), vec![dead]);
         assert_eq!(again.positions().get(&("t".to_string(), 1)), Some(&10));
