@@ -188,6 +188,30 @@ impl Drop for EmbeddedStore {
     }
 }
 
+/// What opening found, in the sentence the embedded store has always said.
+fn sentence(found: &Recovered) -> String {
+    let Some(dir) = &found.dir else {
+        return "in memory only: nothing is kept when the store is closed".into();
+    };
+    let from = match found.checkpoint {
+        Some(upto) => format!("the checkpoint of record {upto}"),
+        None => "an empty state".to_string(),
+    };
+    format!(
+        "`{}`: loaded {from}, re-applied {} logged pushes{}",
+        dir.display(),
+        found.replayed,
+        if found.dropped_tail_bytes > 0 {
+            format!(
+                " (a torn last write of {} bytes, never acknowledged, was dropped)",
+                found.dropped_tail_bytes
+            )
+        } else {
+            String::new()
+        }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::Ordering::Relaxed;
@@ -241,28 +265,4 @@ mod tests {
         let store = EmbeddedStore::open_with(graph(), config, Some(dir)).unwrap();
         assert_eq!(events(&store), 4, "every acknowledged push, once");
     }
-}
-
-/// What opening found, in the sentence the embedded store has always said.
-fn sentence(found: &Recovered) -> String {
-    let Some(dir) = &found.dir else {
-        return "in memory only: nothing is kept when the store is closed".into();
-    };
-    let from = match found.checkpoint {
-        Some(upto) => format!("the checkpoint of record {upto}"),
-        None => "an empty state".to_string(),
-    };
-    format!(
-        "`{}`: loaded {from}, re-applied {} logged pushes{}",
-        dir.display(),
-        found.replayed,
-        if found.dropped_tail_bytes > 0 {
-            format!(
-                " (a torn last write of {} bytes, never acknowledged, was dropped)",
-                found.dropped_tail_bytes
-            )
-        } else {
-            String::new()
-        }
-    )
 }
