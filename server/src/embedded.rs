@@ -16,7 +16,8 @@
 //! that `push` takes because one is due happens after the push is durable and
 //! applied, so its failure is not the push's: the push is answered `Ok`, the failure
 //! is kept (`checkpoint_error`, counted in the state's `checkpoint_failures`) and the
-//! checkpoint is tried again at the next push (the log keeps everything meanwhile).
+//! checkpoint is tried again at the next due point, as many events later (the log
+//! keeps everything meanwhile).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -144,7 +145,7 @@ impl EmbeddedStore {
 
     /// Why the last checkpoint a push took failed (`None` once one succeeds): the
     /// pushes before it are in the log, and the checkpoint is tried again at the next
-    /// push, or by `checkpoint`.
+    /// due point (as many events later), or by `checkpoint`.
     pub fn checkpoint_error(&self) -> Option<&DurableError> {
         self.checkpoint_error.as_ref()
     }
@@ -250,19 +251,35 @@ mod tests {
             1
         );
         assert_eq!(events(&store), 2);
-        // Retried at the next push (still failing), then succeeding once unblocked.
-        let more = clicks(&[(T + 2, 1, 3.0)]);
-        assert_eq!(store.push("clicks", &more, None).map(|o| o.accepted), Ok(1));
+        // Not retried at every push: at the next due point, two events later (here
+        // still failing, then succeeding once unblocked).
+        let one = |t| clicks(&[(T + t, 1, 3.0)]);
+        let failures =
+            |store: &EmbeddedStore| store.state().counters().checkpoint_failures.load(Relaxed);
         assert_eq!(
-            store.state().counters().checkpoint_failures.load(Relaxed),
-            2
+            store.push("clicks", &one(2), None).map(|o| o.accepted),
+            Ok(1)
         );
+        assert_eq!(failures(&store), 1);
+        assert_eq!(
+            store.push("clicks", &one(3), None).map(|o| o.accepted),
+            Ok(1)
+        );
+        assert_eq!(failures(&store), 2);
         temp.unblock("checkpoint.tmp");
-        assert_eq!(store.push("clicks", &more, None).map(|o| o.accepted), Ok(1));
+        assert_eq!(
+            store.push("clicks", &one(4), None).map(|o| o.accepted),
+            Ok(1)
+        );
+        assert!(store.checkpoint_error().is_some(), "not due yet");
+        assert_eq!(
+            store.push("clicks", &one(5), None).map(|o| o.accepted),
+            Ok(1)
+        );
         assert!(store.checkpoint_error().is_none(), "a checkpoint succeeded");
         assert_eq!(store.state().counters().checkpoints.load(Relaxed), 1);
         drop(store);
         let store = EmbeddedStore::open_with(graph(), config, Some(dir)).unwrap();
-        assert_eq!(events(&store), 4, "every acknowledged push, once");
+        assert_eq!(events(&store), 6, "every acknowledged push, once");
     }
 }

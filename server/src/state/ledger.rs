@@ -53,7 +53,11 @@ pub struct Ledger {
     bootstrapped: bool,
     positions: Positions,
     events_since_checkpoint: u64,
+    /// When the last checkpoint was written, or last failed.
     last_checkpoint: Instant,
+    /// After a checkpoint failed: the `events_since_checkpoint` at which the next one
+    /// is due (a whole policy's worth later, not at every step).
+    retry_at_events: Option<u64>,
     /// How the snapshot lays out its state (`StreamGraph::group_features`).
     layout: Vec<Vec<String>>,
 }
@@ -74,6 +78,7 @@ impl Ledger {
             positions: Positions::from_saved(positions, pending_notes),
             events_since_checkpoint: 0,
             last_checkpoint: Instant::now(),
+            retry_at_events: None,
             layout,
         }
     }
@@ -257,11 +262,13 @@ impl Ledger {
     }
 
     /// Whether a checkpoint is due under the state's policy (something changed, and
-    /// enough events or time passed since the last one).
+    /// enough events or time passed since the last one; after a failure, since the
+    /// failure: a failing disk is not retried, with a whole snapshot, at every step).
     pub fn checkpoint_due(&self, state: &OnlineState) -> bool {
         let config = state.config();
+        let due_events = self.retry_at_events.unwrap_or(config.checkpoint_events);
         self.events_since_checkpoint > 0
-            && (self.events_since_checkpoint >= config.checkpoint_events
+            && (self.events_since_checkpoint >= due_events
                 || self.last_checkpoint.elapsed() >= config.checkpoint_interval)
     }
 
@@ -317,9 +324,13 @@ impl Ledger {
                     .store(started.elapsed().as_micros() as u64, Relaxed);
                 self.events_since_checkpoint = 0;
                 self.last_checkpoint = Instant::now();
+                self.retry_at_events = None;
             }
             Err(_) => {
                 counters.checkpoint_failures.fetch_add(1, Relaxed);
+                let later = self.events_since_checkpoint + state.config().checkpoint_events;
+                self.retry_at_events = Some(later);
+                self.last_checkpoint = Instant::now();
             }
         }
         result
