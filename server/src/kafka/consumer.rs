@@ -227,18 +227,12 @@ fn read_round(
         };
         let (batch, dead) = decoder.finish(check);
         let accepted = batch.as_ref().map_or(0, |b| b.batch().num_rows() as u64);
-        let note = KafkaNote {
-            topic: topic.to_string(),
-            partition,
-            next,
-            accepted,
-            dead,
-        };
+        let note = KafkaNote::new(topic, partition, next, accepted, dead);
         parts.push(Part {
             partition,
             source: source.to_string(),
             batch,
-            skipped: note.dead.len() as u64,
+            skipped: note.dead_count(),
             note: note.to_json(),
         });
     }
