@@ -30,7 +30,7 @@
 //! The price is memory: the state is held twice once mirrored.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
 /// Two copies of a `T` (see the module doc).
@@ -47,6 +47,18 @@ pub struct Replicas<T> {
     mirrored: AtomicBool,
     /// Held for the whole of a write, so that writes never interleave.
     writing: Mutex<()>,
+    /// How the last reader leaving a copy wakes the writer waiting for it.
+    wake: Wake,
+}
+
+/// A writer waiting for a copy's readers to leave sleeps here (rather than yielding
+/// in a loop, which on a loaded machine gives its turn away for milliseconds).
+#[derive(Default)]
+struct Wake {
+    /// Whether the writer waits (at most one: writers hold `writing`).
+    waiting: AtomicBool,
+    lock: Mutex<()>,
+    left: Condvar,
 }
 
 /// A lock whose holder panicked is taken over: the writer's changes take a batch
@@ -55,12 +67,21 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A reader's announcement on a copy, withdrawn when dropped (after its lock).
-struct Announced<'a>(&'a AtomicUsize);
+/// A reader's announcement on a copy, withdrawn when dropped (after its lock); the
+/// last reader to leave wakes a waiting writer.
+struct Announced<'a> {
+    readers: &'a AtomicUsize,
+    wake: &'a Wake,
+}
 
 impl Drop for Announced<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, SeqCst);
+        // SeqCst with the writer's `waiting` store then `readers` load: either the
+        // writer sees this reader gone, or this reader sees the writer waiting.
+        if self.readers.fetch_sub(1, SeqCst) == 1 && self.wake.waiting.load(SeqCst) {
+            let _held = lock(&self.wake.lock);
+            self.wake.left.notify_all();
+        }
     }
 }
 
@@ -74,6 +95,7 @@ impl<T> Replicas<T> {
             spare_open: AtomicBool::new(true),
             mirrored: AtomicBool::new(true),
             writing: Mutex::new(()),
+            wake: Wake::default(),
         }
     }
 
@@ -93,23 +115,34 @@ impl<T> Replicas<T> {
     /// Announces a reader on copy `i`; `None` (withdrawn) when `i` is not usable.
     fn announce(&self, i: usize) -> Option<Announced<'_>> {
         self.readers[i].fetch_add(1, SeqCst);
-        let announced = Announced(&self.readers[i]);
+        let announced = Announced {
+            readers: &self.readers[i],
+            wake: &self.wake,
+        };
         let usable = self.published.load(SeqCst) == i || self.spare_open.load(SeqCst);
         usable.then_some(announced)
     }
 
     /// Waits until no reader is announced on copy `i` (made unusable by the caller):
-    /// readers hold a copy for their lookups only.
+    /// readers hold a copy for their lookups only. Spins a little, then sleeps until
+    /// the last one leaves (the time-out only guards against a lost wake-up).
     fn wait_for_readers(&self, i: usize) {
-        let mut spins = 0u32;
-        while self.readers[i].load(SeqCst) != 0 {
-            if spins < 64 {
-                std::thread::yield_now();
-                spins += 1;
-            } else {
-                std::thread::sleep(Duration::from_micros(20));
+        for _ in 0..256 {
+            if self.readers[i].load(SeqCst) == 0 {
+                return;
             }
+            std::hint::spin_loop();
         }
+        self.wake.waiting.store(true, SeqCst);
+        let mut held = lock(&self.wake.lock);
+        while self.readers[i].load(SeqCst) != 0 {
+            held = match self.wake.left.wait_timeout(held, Duration::from_millis(1)) {
+                Ok((held, _)) => held,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        drop(held);
+        self.wake.waiting.store(false, SeqCst);
     }
 
     /// Runs `f` on the published copy, or on the spare one when the published one is
@@ -355,11 +388,18 @@ mod tests {
         let b = {
             let r = Arc::clone(&r);
             std::thread::spawn(move || {
-                let _ = b_done.send(r.read(|p: &mut Pair| p.0));
+                // Said while B still holds the copy, so it precedes B's leaving.
+                r.read(|p: &mut Pair| {
+                    let _ = b_done.send(p.0);
+                });
             })
         };
-        // Give B time to queue for the published copy behind A.
-        std::thread::sleep(Duration::from_millis(100));
+        // B is queued for the published copy behind A once two readers are on it.
+        let queued = std::time::Instant::now();
+        while r.readers[0].load(SeqCst) < 2 {
+            assert!(queued.elapsed() < Duration::from_secs(20), "B never queued");
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let (second_pass, wait_second) = mpsc::channel::<bool>();
         let writer = {
             let r = Arc::clone(&r);
@@ -422,8 +462,8 @@ mod tests {
         for i in 1..=2_000u64 {
             let n = r.write(|p| {
                 p.0 += 1;
-                for _ in 0..50 {
-                    std::thread::yield_now();
+                for _ in 0..2_000 {
+                    std::hint::spin_loop();
                 }
                 p.1 += 1;
                 p.0
