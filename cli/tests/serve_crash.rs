@@ -1,7 +1,9 @@
 //! Durability of `featc serve --state`: the server is killed with SIGKILL at random
 //! moments (during pushes, during checkpoints), restarted on the same state, and the
-//! client re-sends what was not acknowledged (with the same idempotency key); at the
-//! end the state holds every event exactly once and reads equal `featc
+//! client re-sends what was not acknowledged (with the same idempotency key); a push
+//! left unanswered by a server that did not die (a timeout, a garbled answer) fails
+//! the test as a hang instead of being restarted away; at the end the state holds
+//! every event exactly once and reads equal `featc
 //! training-set`. A torn write at the log's end is dropped and reported; a state
 //! directory of other features is refused, naming them, and one of the same features
 //! reordered is reused with its state.
@@ -131,19 +133,32 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
             killer = Some((cancel, k));
         }
         let key = format!("batch-{next}");
-        let answer = post_with(
+        let answer = try_post_with(
             &served.addr,
             "/push",
             &[("Idempotency-Key", &key)],
             &push_body(source, batches[next]),
         );
         match answer {
-            Some((200, a)) => {
+            Ok((200, a)) => {
                 assert_eq!(a["accepted"], batches[next].len(), "{a}");
                 next += 1;
             }
-            Some((status, a)) => panic!("push {next}: {status} {a}"),
-            None => {
+            Ok((status, a)) => panic!("push {next}: {status} {a}"),
+            Err(no_answer) => {
+                // Only a dead server may leave a push unanswered: a timeout, or any
+                // failure while the process still runs, is a hang or a bug (reported,
+                // never restarted away).
+                assert_ne!(
+                    no_answer,
+                    NoAnswer::TimedOut,
+                    "push {next}: no answer in time: the server hangs"
+                );
+                assert!(
+                    served.exited_within(Duration::from_secs(10)),
+                    "push {next}: {no_answer:?} from a server that is still running; stderr:\n{}",
+                    served.stderr_text()
+                );
                 // The server died (the kill): restart on the same state and re-send
                 // the batch that was not acknowledged.
                 if let Some((_, k)) = killer.take() {

@@ -80,7 +80,8 @@ class OnlineStore:
 
     def metrics(self) -> Dict[str, Any]:
         """Counters: events, late, dead_lettered, null_keys, entities, state_bytes,
-        and each source's watermark (µs)."""
+        each source's watermark (µs), and `checkpoint_error`: why the last checkpoint
+        a push took failed (None once one succeeds; the push itself succeeded)."""
         return self._inner.metrics()
 
     def checkpoint(self) -> None:

@@ -149,18 +149,21 @@ impl OnlineStore {
         crate::arrow::batch_to_table(py, batch)
     }
 
-    /// The runtime's counters, and the store's watermarks per source (µs, None
-    /// before its first event).
+    /// The runtime's counters, the store's watermarks per source (µs, None before
+    /// its first event), and why the last checkpoint a push took failed (None once
+    /// one succeeds: a push is never failed by the checkpoint after it).
     fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let (m, watermarks) = self.with(py, |open| {
+        let (m, watermarks, checkpoint_error) = self.with(py, |open| {
             let sources = &open.store.names().sources;
-            Ok(open.store.state().read(|rt| {
+            let (m, watermarks) = open.store.state().read(|rt| {
                 let watermarks: Vec<(String, Option<i64>)> = sources
                     .iter()
                     .map(|s| (s.name.clone(), rt.watermark(&s.name)))
                     .collect();
                 (rt.metrics(), watermarks)
-            }))
+            });
+            let failed = open.store.checkpoint_error().map(|e| e.to_string());
+            Ok((m, watermarks, failed))
         })?;
         let d = PyDict::new(py);
         d.set_item("events", m.events)?;
@@ -174,6 +177,7 @@ impl OnlineStore {
             w.set_item(name, t)?;
         }
         d.set_item("watermarks", w)?;
+        d.set_item("checkpoint_error", checkpoint_error)?;
         Ok(d)
     }
 

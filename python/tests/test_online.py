@@ -186,6 +186,7 @@ def test_metrics_and_watermarks():
     m = store.metrics()
     assert {"events", "late", "dead_lettered", "null_keys", "entities", "state_bytes", "watermarks"} <= set(m)
     assert m["events"] == 2
+    assert m["checkpoint_error"] is None
     assert m["watermarks"]["logins"] is None
     assert isinstance(m["watermarks"]["transactions"], int)
 

@@ -10,6 +10,14 @@
 //! fsynced, then applied; `push` returns only after that, so an acknowledged push
 //! survives any crash and a restart re-applies it exactly once. Reads are counted
 //! and, with `log_served`, logged like the server's.
+//!
+//! Acknowledgement means one thing: `push` returns an error only when nothing of the
+//! push was applied (refused by the check, or the log append failed). A checkpoint
+//! that `push` takes because one is due happens after the push is durable and
+//! applied, so its failure is not the push's: the push is answered `Ok`, the failure
+//! is kept (`checkpoint_error`, counted in the state's `checkpoint_failures`) and the
+//! checkpoint is tried again at the next due point, as many events later (the log
+//! keeps everything meanwhile).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +26,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::stream::{Options, StreamGraph};
 
 use crate::config::StateConfig;
+use crate::durable::DurableError;
 use crate::names::Names;
 use crate::served::log::{ServedLog, ServedLogError};
 use crate::state::{
@@ -33,6 +42,8 @@ pub struct EmbeddedStore {
     recovered: String,
     /// The served log's writer (`log_served`), finished when the store closes.
     served_log: Option<ServedLog>,
+    /// Why the last checkpoint a push took failed, until one succeeds.
+    checkpoint_error: Option<DurableError>,
 }
 
 impl EmbeddedStore {
@@ -44,7 +55,17 @@ impl EmbeddedStore {
         options: Options,
         dir: Option<&Path>,
     ) -> Result<EmbeddedStore, StateError> {
-        let config = StateConfig::embedded(options.clone());
+        EmbeddedStore::open_with(graph, StateConfig::embedded(options), dir)
+    }
+
+    /// `open` under another policy than the embedded store's (`config`'s checkpoint
+    /// thresholds and options).
+    pub fn open_with(
+        graph: StreamGraph,
+        config: StateConfig,
+        dir: Option<&Path>,
+    ) -> Result<EmbeddedStore, StateError> {
+        let options = config.options.clone();
         let (state, ledger, recovered) = state::open(graph, config, dir, Replay::EMBEDDED)?;
         let check = PushCheck::new(state.graph(), options, Arc::clone(state.names()))?;
         Ok(EmbeddedStore {
@@ -53,6 +74,7 @@ impl EmbeddedStore {
             ledger,
             check,
             served_log: None,
+            checkpoint_error: None,
         })
     }
 
@@ -93,7 +115,9 @@ impl EmbeddedStore {
     /// Pushes a batch of `source` events: checked whole (refused whole: a column the
     /// source does not declare, a value that does not fit), logged and fsynced when
     /// durable, then applied. A push with the `key` of one applied before is not
-    /// checked or applied again: its first answer comes back, marked duplicate.
+    /// checked or applied again: its first answer comes back, marked duplicate. An
+    /// error means nothing of the push was applied (see the module docs: a due
+    /// checkpoint that fails afterwards is `checkpoint_error`, not the push's error).
     pub fn push(
         &mut self,
         source: &str,
@@ -110,17 +134,29 @@ impl EmbeddedStore {
             .into_iter()
             .next()
             .unwrap_or(Err(PushError::Stopped))?;
-        self.ledger
-            .checkpoint_if_due(&self.state)
-            .map_err(PushError::Storage)?;
+        // The push is durable and applied: from here on nothing is its error.
+        match self.ledger.checkpoint_if_due(&self.state) {
+            Ok(true) => self.checkpoint_error = None,
+            Ok(false) => {}
+            Err(e) => self.checkpoint_error = Some(e),
+        }
         Ok(outcome)
+    }
+
+    /// Why the last checkpoint a push took failed (`None` once one succeeds): the
+    /// pushes before it are in the log, and the checkpoint is tried again at the next
+    /// due point (as many events later), or by `checkpoint`.
+    pub fn checkpoint_error(&self) -> Option<&DurableError> {
+        self.checkpoint_error.as_ref()
     }
 
     /// Writes a checkpoint of the whole state and forgets the log before it (a no-op
     /// in memory). Opening the directory again then loads it instead of re-applying
     /// the log.
     pub fn checkpoint(&mut self) -> Result<(), StateError> {
-        Ok(self.ledger.checkpoint(&self.state, None)?)
+        self.ledger.checkpoint(&self.state, None)?;
+        self.checkpoint_error = None;
+        Ok(())
     }
 
     /// Appends every answered vector of this store's reads to Parquet files in `dir`
@@ -175,4 +211,75 @@ fn sentence(found: &Recovered) -> String {
             String::new()
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering::Relaxed;
+
+    use super::*;
+    use crate::state::testing::{clicks, graph, TempDir};
+
+    const T: i64 = 1_709_294_400_000_000;
+
+    fn events(store: &EmbeddedStore) -> u64 {
+        store.state().read(|r| r.metrics().events)
+    }
+
+    /// A checkpoint that fails after a push was logged and applied is not the push's
+    /// error: the push is answered, counted once, and still there after a reopen; a
+    /// retry of it with no key would have counted it twice.
+    #[test]
+    fn a_failing_checkpoint_after_a_push_does_not_fail_the_push() {
+        let temp = TempDir::new("embedded-checkpoint");
+        let dir = temp.path();
+        let mut config = StateConfig::embedded(Options::default());
+        config.checkpoint_events = 2;
+        let mut store = EmbeddedStore::open_with(graph(), config.clone(), Some(dir)).unwrap();
+        // The checkpoint's temporary file cannot be created: every checkpoint fails.
+        temp.block("checkpoint.tmp");
+        let rows = clicks(&[(T, 1, 1.0), (T + 1, 2, 2.0)]);
+        let answer = store.push("clicks", &rows, None);
+        assert_eq!(
+            answer.map(|o| o.accepted),
+            Ok(2),
+            "the push is acknowledged"
+        );
+        assert!(store.checkpoint_error().is_some(), "the failure is kept");
+        assert_eq!(
+            store.state().counters().checkpoint_failures.load(Relaxed),
+            1
+        );
+        assert_eq!(events(&store), 2);
+        // Not retried at every push: at the next due point, two events later (here
+        // still failing, then succeeding once unblocked).
+        let one = |t| clicks(&[(T + t, 1, 3.0)]);
+        let failures =
+            |store: &EmbeddedStore| store.state().counters().checkpoint_failures.load(Relaxed);
+        assert_eq!(
+            store.push("clicks", &one(2), None).map(|o| o.accepted),
+            Ok(1)
+        );
+        assert_eq!(failures(&store), 1);
+        assert_eq!(
+            store.push("clicks", &one(3), None).map(|o| o.accepted),
+            Ok(1)
+        );
+        assert_eq!(failures(&store), 2);
+        temp.unblock("checkpoint.tmp");
+        assert_eq!(
+            store.push("clicks", &one(4), None).map(|o| o.accepted),
+            Ok(1)
+        );
+        assert!(store.checkpoint_error().is_some(), "not due yet");
+        assert_eq!(
+            store.push("clicks", &one(5), None).map(|o| o.accepted),
+            Ok(1)
+        );
+        assert!(store.checkpoint_error().is_none(), "a checkpoint succeeded");
+        assert_eq!(store.state().counters().checkpoints.load(Relaxed), 1);
+        drop(store);
+        let store = EmbeddedStore::open_with(graph(), config, Some(dir)).unwrap();
+        assert_eq!(events(&store), 6, "every acknowledged push, once");
+    }
 }

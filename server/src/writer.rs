@@ -1,8 +1,10 @@
 //! The server's writer: one thread owns the state's `Ledger` and drives it. It takes
 //! checked pushes in arrival order and commits every push that arrived while the
-//! previous fsync ran as one group (one log append, one fsync), applies rounds of
-//! sources read outside the log (Kafka), and takes the checkpoints, so the log
-//! order, the apply order and a checkpoint's coverage are one sequence. Whoever
+//! previous fsync ran as one group (one log append, one fsync), logs and applies
+//! rounds of sources read from elsewhere (Kafka) in the same sequence, and takes the
+//! checkpoints, so the log order, the apply order and a checkpoint's coverage are one
+//! sequence. A checkpoint failing after a step is reported here, never to the
+//! step's pushes or round (they are durable in the log, which is kept). Whoever
 //! watches the state change (the Redis sink) registers a `Watcher` and is told the
 //! batches of every step; the writer does not know who they are.
 //!

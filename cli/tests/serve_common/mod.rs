@@ -85,6 +85,22 @@ impl Served {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
+    /// Whether the process ends within `wait` (e.g. after a SIGKILL sent by another
+    /// thread): a request that got no answer from a server still running is a hang
+    /// or a bug, never a kill.
+    pub fn exited_within(&mut self, wait: Duration) -> bool {
+        let started = Instant::now();
+        loop {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return true;
+            }
+            if started.elapsed() >= wait {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// SIGKILL, and reap.
     pub fn kill(mut self) {
         let _ = self.child.kill();
@@ -114,19 +130,33 @@ impl Drop for Served {
     }
 }
 
-/// One HTTP request; returns the status and the body. `None` when the connection
-/// failed or was cut (the server died).
-pub fn request(
+/// Why a request got no answer. Only `Refused` and `Cut` can come from a server that
+/// died; a dead server never makes a request time out, and a garbled answer from a
+/// live one is a bug, so the crash tests tell them apart (`Served::exited_within`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoAnswer {
+    /// The connection was refused.
+    Refused,
+    /// The connection was cut (reset, or closed before a whole answer).
+    Cut,
+    /// No answer within the read timeout: the server hangs.
+    TimedOut,
+    /// Bytes that are not an HTTP answer, or a body of another length than it says.
+    Garbled,
+}
+
+/// One HTTP request; returns the status and the body, or why there was none.
+pub fn try_request(
     addr: &str,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> Option<(u16, Vec<u8>)> {
-    let mut stream = TcpStream::connect(addr).ok()?;
+) -> Result<(u16, Vec<u8>), NoAnswer> {
+    let mut stream = TcpStream::connect(addr).map_err(|_| NoAnswer::Refused)?;
     stream
         .set_read_timeout(Some(Duration::from_secs(120)))
-        .ok()?;
+        .map_err(|_| NoAnswer::Cut)?;
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -141,13 +171,34 @@ pub fn request(
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).ok()?;
-    stream.write_all(body).ok()?;
+    stream
+        .write_all(head.as_bytes())
+        .map_err(|_| NoAnswer::Cut)?;
+    stream.write_all(body).map_err(|_| NoAnswer::Cut)?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).ok()?;
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    if let Err(e) = stream.read_to_end(&mut raw) {
+        return Err(match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => NoAnswer::TimedOut,
+            _ => NoAnswer::Cut,
+        });
+    }
+    if raw.is_empty() {
+        return Err(NoAnswer::Cut);
+    }
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        // A head cut short by a dying server, or bytes that are not HTTP.
+        return Err(if raw.starts_with(b"HTTP/1.1 ") {
+            NoAnswer::Cut
+        } else {
+            NoAnswer::Garbled
+        });
+    };
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or(NoAnswer::Garbled)?;
     let body = raw[split + 4..].to_vec();
     let length = head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
@@ -155,10 +206,23 @@ pub fn request(
             .then(|| v.trim().parse::<usize>().ok())
             .flatten()
     });
-    if length.is_some_and(|n| n != body.len()) {
-        return None;
+    match length {
+        Some(n) if n > body.len() => Err(NoAnswer::Cut),
+        Some(n) if n != body.len() => Err(NoAnswer::Garbled),
+        _ => Ok((status, body)),
     }
-    Some((status, body))
+}
+
+/// One HTTP request; returns the status and the body. `None` when there was no
+/// answer (see `try_request` for why).
+pub fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Option<(u16, Vec<u8>)> {
+    try_request(addr, method, path, headers, body).ok()
 }
 
 pub fn get(addr: &str, path: &str) -> (u16, String) {
@@ -179,11 +243,22 @@ pub fn post_with(
     headers: &[(&str, &str)],
     body: &Json,
 ) -> Option<(u16, Json)> {
+    try_post_with(addr, path, headers, body).ok()
+}
+
+/// POSTs JSON; the status and the body as JSON (a body that is not JSON as a JSON
+/// string), or why there was no answer.
+pub fn try_post_with(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &Json,
+) -> Result<(u16, Json), NoAnswer> {
     let bytes = serde_json::to_vec(body).expect("json");
-    let (status, body) = request(addr, "POST", path, headers, &bytes)?;
+    let (status, body) = try_request(addr, "POST", path, headers, &bytes)?;
     let json = serde_json::from_slice(&body)
         .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(&body).into_owned()));
-    Some((status, json))
+    Ok((status, json))
 }
 
 /// A compiled project and its stream graph.

@@ -33,6 +33,11 @@ pub struct Header {
     /// know what a kind's position means.
     #[serde(default)]
     pub positions: BTreeMap<String, serde_json::Value>,
+    /// By kind, the notes of logged rounds applied to the state that the kind's
+    /// position has not taken yet (no source of that kind ran since): handed to it
+    /// when one registers (`state::positions`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending_notes: BTreeMap<String, Vec<serde_json::Value>>,
     /// Checkpoints written before `positions` carried the Kafka topics' position in
     /// their own field: read into `positions["kafka"]` (`parse_header`), never
     /// written.

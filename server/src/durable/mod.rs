@@ -1,6 +1,6 @@
 //! Durable online state, the storage formats only: a state directory holds the
-//! project's identity, a write-ahead log of acknowledged pushes (`log`, on fjall,
-//! records in `record`) and the last checkpoint of the runtime's state (`checkpoint`,
+//! project's identity, a write-ahead log of acknowledged pushes and applied Kafka
+//! rounds (`log`, on fjall, records in `record` and `round`) and the last checkpoint of the runtime's state (`checkpoint`,
 //! the state itself in `snapshot`). A restart loads the checkpoint and re-applies the
 //! log records after it, in order (`state::recover` does that; this module only reads
 //! and writes the files).
@@ -14,6 +14,7 @@ pub mod checkpoint;
 pub mod identity;
 pub mod log;
 pub mod record;
+pub mod round;
 pub mod snapshot;
 #[cfg(test)]
 pub(crate) mod temp;
@@ -23,7 +24,8 @@ use std::path::{Path, PathBuf};
 pub use checkpoint::Header;
 pub use identity::{Difference, Identity};
 pub use log::Log;
-pub use record::{Record, RecordError};
+pub use record::{Entry, Record, RecordError};
+pub use round::{RoundPart, RoundRecord};
 
 use featc_runtime::snapshot::SnapshotError;
 use featc_runtime::stream::RestoreError;
@@ -73,8 +75,8 @@ impl std::error::Error for DurableError {}
 pub struct Recovered {
     /// The last checkpoint (its header and the runtime snapshot), if any.
     pub checkpoint: Option<(Header, Vec<u8>)>,
-    /// The log records after it, in order.
-    pub records: Vec<(u64, Record)>,
+    /// The log records after it (pushes and rounds), in order.
+    pub records: Vec<(u64, Entry)>,
     /// Bytes of a torn last write (a push that was never acknowledged) that
     /// recovery dropped from the log's end.
     pub dropped_tail_bytes: u64,
@@ -144,7 +146,7 @@ impl StateDir {
             .read_from(upto)?
             .into_iter()
             .map(|(seq, bytes)| {
-                Record::decode(&bytes)
+                Entry::decode(&bytes)
                     .map(|r| (seq, r))
                     .map_err(|e| DurableError::Corrupt(format!("log record {seq}: {e}")))
             })

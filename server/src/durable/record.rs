@@ -1,5 +1,5 @@
 //! One write-ahead log record: an acknowledged push, as it will be re-applied after a
-//! crash. The rows are an Arrow IPC stream (Arrow's own format, exact for every
+//! crash (or a round read outside the log: `round`, told apart by `Entry::decode`). The rows are an Arrow IPC stream (Arrow's own format, exact for every
 //! type); a short header names the source and the push's idempotency key.
 //!
 //! Layout: `u16 source length, source, u16 key length (0xFFFF: none), key, IPC stream`,
@@ -8,6 +8,8 @@
 use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
+
+use super::round::{self, RoundRecord};
 
 /// A push as logged.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,11 +68,46 @@ pub fn encode(
         Some(k) => put_str(&mut out, k)?,
         None => out.extend_from_slice(&NO_KEY.to_le_bytes()),
     }
-    let mut writer = StreamWriter::try_new(&mut out, &batch.schema()).map_err(arrow)?;
+    ipc_bytes(&mut out, batch)?;
+    Ok(out)
+}
+
+/// Appends `batch` to `out` as an Arrow IPC stream of one batch.
+pub(super) fn ipc_bytes(out: &mut Vec<u8>, batch: &RecordBatch) -> Result<(), RecordError> {
+    let mut writer = StreamWriter::try_new(out, &batch.schema()).map_err(arrow)?;
     writer.write(batch).map_err(arrow)?;
     writer.finish().map_err(arrow)?;
-    drop(writer);
-    Ok(out)
+    Ok(())
+}
+
+/// The one batch of an Arrow IPC stream.
+pub(super) fn ipc_batch(bytes: &[u8]) -> Result<RecordBatch, RecordError> {
+    let reader = StreamReader::try_new(bytes, None).map_err(arrow)?;
+    let mut batches = Vec::new();
+    for b in reader {
+        batches.push(b.map_err(arrow)?);
+    }
+    match batches.len() {
+        1 => Ok(batches.remove(0)),
+        n => Err(RecordError::Batches(n)),
+    }
+}
+
+/// A log record: a push, or a round of a source read outside the log.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    Push(Record),
+    Round(RoundRecord),
+}
+
+impl Entry {
+    /// Reads either kind of record (a round's starts with its tag).
+    pub fn decode(bytes: &[u8]) -> Result<Entry, RecordError> {
+        if bytes.get(..2) == Some(&round::TAG.to_le_bytes()[..]) {
+            return RoundRecord::decode(bytes).map(Entry::Round);
+        }
+        Record::decode(bytes).map(Entry::Push)
+    }
 }
 
 impl Record {
@@ -84,15 +121,7 @@ impl Record {
             Some((k, rest)) => (Some(k), rest),
             None => (None, rest.get(2..).ok_or(RecordError::Truncated)?),
         };
-        let reader = StreamReader::try_new(rest, None).map_err(arrow)?;
-        let mut batches = Vec::new();
-        for b in reader {
-            batches.push(b.map_err(arrow)?);
-        }
-        let batch = match batches.len() {
-            1 => batches.remove(0),
-            n => return Err(RecordError::Batches(n)),
-        };
+        let batch = ipc_batch(rest)?;
         Ok(Record { source, key, batch })
     }
 }

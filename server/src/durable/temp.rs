@@ -16,6 +16,16 @@ impl TempDir {
     pub fn path(&self) -> &Path {
         &self.0
     }
+
+    /// Puts a folder where a file `name` of the state directory goes, so that
+    /// writing that file fails (even for root), until `unblock`.
+    pub fn block(&self, name: &str) {
+        let _ = std::fs::create_dir_all(self.0.join(name));
+    }
+
+    pub fn unblock(&self, name: &str) {
+        let _ = std::fs::remove_dir_all(self.0.join(name));
+    }
 }
 
 impl Drop for TempDir {

@@ -1,10 +1,13 @@
 //! The consumer thread: reads every declared topic from the positions the state
 //! recorded (manual assignment, no group rebalancing), decodes and checks records in
-//! rounds, and hands each round to the writer, which applies it and moves the
-//! positions past it in the same step (the round's `advance`). A checkpoint therefore holds the state and the
-//! positions it is exact for; a restart seeks there and reads the rest again, so
-//! every record counts once whatever the broker's committed offsets say (they are
-//! committed after each round, for monitoring only).
+//! rounds, and hands each round to the writer, which logs it (rows and a
+//! `KafkaNote` per partition), applies it and moves the positions past it in the same
+//! step. The log and the checkpoints therefore hold the state and the positions it is
+//! exact for; a restart re-applies the logged rounds among the pushes, seeks past
+//! them and reads the rest, so every record counts once whatever the broker's
+//! committed offsets say (they are committed after each round, for monitoring only).
+//! After a failed round the consumer starts again from the progress, which moved
+//! exactly with the parts applied.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,9 +20,11 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::decode::Decoder;
+use super::progress::KafkaNote;
 use super::progress::KafkaProgress;
+use super::KIND;
 use super::{KafkaConfig, KafkaError};
-use crate::state::{PushCheck, Round};
+use crate::state::{Part, PushCheck, Round};
 use crate::writer::WriterHandle;
 
 /// What the consumer reaches: the writer, the checker and the source's progress.
@@ -39,9 +44,8 @@ fn failed(what: &str, e: impl std::fmt::Display) -> KafkaError {
 
 /// What one round read, before it goes to the writer.
 struct Read {
-    /// (partition, checked batch).
-    batches: Vec<(i32, crate::state::CheckedPush)>,
-    dead: Vec<super::decode::DeadRecord>,
+    /// One part per partition read, its note saying where it ends.
+    parts: Vec<Part>,
     /// The next offset of each partition read in the round.
     positions: BTreeMap<(String, i32), i64>,
 }
@@ -111,19 +115,11 @@ pub fn run(
         if read.positions.is_empty() && idle.is_empty() {
             continue;
         }
-        let positions = read.positions.clone();
-        let accepted: u64 = read
-            .batches
-            .iter()
-            .map(|(_, b)| b.batch().num_rows() as u64)
-            .sum();
-        let progress = Arc::clone(source.progress);
-        let (dead, moved) = (read.dead, read.positions);
+        let positions = read.positions;
         let round = Round {
-            batches: read.batches,
+            kind: KIND.to_string(),
+            parts: read.parts,
             idle,
-            skipped: dead.len() as u64,
-            advance: Box::new(move || progress.advance(accepted, &dead, moved)),
         };
         source
             .writer
@@ -221,24 +217,27 @@ fn read_round(
         };
         decoders[index].1.push(message.offset(), message.payload());
     }
-    let mut batches = Vec::new();
-    let mut dead = Vec::new();
+    let mut parts = Vec::new();
     let mut positions = BTreeMap::new();
     for (topic, decoder) in decoders {
-        positions.insert((topic.to_string(), decoder.partition), decoder.next_offset);
-        let partition = decoder.partition;
-        let (batch, buried) = decoder.finish(check);
-        dead.extend(buried);
-        if let Some(b) = batch {
-            batches.push((partition, b));
-        }
+        let (partition, next) = (decoder.partition, decoder.next_offset);
+        positions.insert((topic.to_string(), partition), next);
+        let Some(&source) = source_of.get(topic) else {
+            continue;
+        };
+        let (batch, dead) = decoder.finish(check);
+        let accepted = batch.as_ref().map_or(0, |b| b.batch().num_rows() as u64);
+        let note = KafkaNote::new(topic, partition, next, accepted, dead);
+        parts.push(Part {
+            partition,
+            source: source.to_string(),
+            batch,
+            skipped: note.dead_count(),
+            note: note.to_json(),
+        });
     }
     for e in errors {
         eprintln!("featc serve: kafka: {e}");
     }
-    Read {
-        batches,
-        dead,
-        positions,
-    }
+    Read { parts, positions }
 }

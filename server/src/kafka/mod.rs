@@ -12,10 +12,13 @@
 //! slowest partition; one silent for `idle_timeout` is declared idle and stops
 //! holding it back until its next record.
 //!
-//! Exactly once: the writer applies a round of records and moves the positions past
-//! it in one step (the round's `advance`); a checkpoint holds both; after any crash a
-//! restart loads the checkpoint and reads again from its positions. Records are not
-//! written to the server's own log: the topic is the log.
+//! Exactly once, in order: the writer logs a round (its rows, and per partition a
+//! `KafkaNote` of where it ends) in the same sequence as pushes, applies it and moves
+//! the positions past it in one step; a checkpoint holds state and positions; after
+//! any crash a restart loads the checkpoint, re-applies the logged pushes and rounds
+//! in their original order (moving the positions with the rounds), and reads on from
+//! there. The rows are logged rather than fetched again on a restart, so that the
+//! replay needs no broker and survives the topic's retention.
 //!
 //! The source gets narrow handles only: the writer's (`WriterHandle`), the checker
 //! (`PushCheck`) and its own progress and counters.
@@ -30,7 +33,7 @@ use std::time::Duration;
 
 use crate::state::{PushCheck, PushError};
 use crate::writer::WriterHandle;
-pub use progress::{KafkaCounters, KafkaProgress, KafkaState, DEAD_KEPT, KIND};
+pub use progress::{KafkaCounters, KafkaNote, KafkaProgress, KafkaState, DEAD_KEPT, KIND};
 
 /// A source read from a topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,13 +118,15 @@ impl Consuming {
                 // A failure (the broker unreachable, a topic deleted) is reported and
                 // counted, and consuming starts again a second later from where the
                 // state is: it never stops silently.
-                let mut applied = progress.positions();
                 let source = consumer::Source {
                     writer: &writer,
                     check: &check,
                     progress: &progress,
                 };
-                while let Err(e) = consumer::run(&source, &config, &mut applied, &flag) {
+                // Each run starts where the state is: the progress moved with every
+                // part applied, also in a round that failed part way.
+                while let Err(e) = consumer::run(&source, &config, &mut progress.positions(), &flag)
+                {
                     progress.counters.errors.fetch_add(1, Ordering::Relaxed);
                     eprintln!("featc serve: {e}; retrying in 1 s");
                     for _ in 0..10 {

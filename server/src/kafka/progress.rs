@@ -1,10 +1,12 @@
 //! How far the state has read the topics, as the Kafka source's `state::Position`
 //! (registered under `KIND`): each partition's next offset, the counts of records
-//! applied and dead-lettered over the state's life, and the latest dead records. A
-//! round's `advance` moves it in the writer's step that applies the round; every
-//! checkpoint saves it (`KafkaState`, the JSON the checkpoint holds), and a restart
-//! reads it back, so the counts stay exact across restarts and every record counts
-//! once.
+//! applied and dead-lettered over the state's life, and the latest dead records.
+//! Each part of a round (one partition's records) carries a `KafkaNote`, logged with
+//! the round; the ledger hands it to `Position::advance` in the writer's step that
+//! applies the part, and again when a restart re-applies the logged round; every
+//! checkpoint saves the progress (`KafkaState`, the JSON the checkpoint holds), and a
+//! restart reads it back, so the counts stay exact across restarts and every record
+//! counts once.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -35,6 +37,56 @@ pub struct KafkaState {
     pub dead_total: u64,
     /// The latest `DEAD_KEPT` dead records, oldest first.
     pub dead: VecDeque<DeadRecord>,
+}
+
+/// What one applied part of a round (a partition's records) moves the progress by:
+/// the note logged with the part (`state::Part::note`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KafkaNote {
+    pub topic: String,
+    pub partition: i32,
+    /// The partition's next offset after the part.
+    pub next: i64,
+    /// Records applied.
+    pub accepted: u64,
+    /// The latest `DEAD_KEPT` records kept out (all the progress keeps): a note, and
+    /// the log with it, stays bounded whatever a round holds.
+    pub dead: Vec<DeadRecord>,
+    /// Records kept out beyond those in `dead` (counted, not listed).
+    #[serde(default)]
+    pub dead_unlisted: u64,
+}
+
+impl KafkaNote {
+    /// The note of a part: `dead` cut to its latest `DEAD_KEPT`.
+    pub fn new(
+        topic: &str,
+        partition: i32,
+        next: i64,
+        accepted: u64,
+        mut dead: Vec<DeadRecord>,
+    ) -> KafkaNote {
+        let unlisted = dead.len().saturating_sub(DEAD_KEPT);
+        dead.drain(..unlisted);
+        KafkaNote {
+            topic: topic.to_string(),
+            partition,
+            next,
+            accepted,
+            dead,
+            dead_unlisted: unlisted as u64,
+        }
+    }
+
+    /// Records kept out, listed or not.
+    pub fn dead_count(&self) -> u64 {
+        self.dead.len() as u64 + self.dead_unlisted
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        // Plain data (strings, numbers, lists): serializing it cannot fail.
+        serde_json::to_value(self).unwrap_or_default()
+    }
 }
 
 /// The Kafka source's counters for `/metrics` (records and dead records over the
@@ -138,6 +190,22 @@ impl Position for KafkaProgress {
         // Plain data (strings, numbers, lists): serializing it cannot fail.
         serde_json::to_value(self.state()).unwrap_or_default()
     }
+
+    fn advance(&self, note: &serde_json::Value) {
+        match serde_json::from_value::<KafkaNote>(note.clone()) {
+            Ok(n) => {
+                self.counters.dead.fetch_add(n.dead_unlisted, Relaxed);
+                self.advance(
+                    n.accepted,
+                    &n.dead,
+                    [((n.topic, n.partition), n.next)].into_iter().collect(),
+                );
+            }
+            // Written by `KafkaNote::to_json` and checksummed in the log: a note that
+            // does not read back is reported, never guessed at.
+            Err(e) => eprintln!("featc serve: kafka: a logged round's note is unreadable: {e}"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -163,12 +231,20 @@ mod tests {
             std::slice::from_ref(&dead),
             [(("t".to_string(), 1), 10)].into_iter().collect(),
         );
+        let many = vec![dead.clone(); DEAD_KEPT + 2];
+        let note = KafkaNote::new("t", 2, 4, 3, many);
+        assert_eq!(
+            (note.dead.len(), note.dead_count()),
+            (DEAD_KEPT, DEAD_KEPT as u64 + 2)
+        );
+        Position::advance(&progress, &note.to_json());
         let saved = progress.save();
         let again = KafkaProgress::from_saved(Some(&saved)).unwrap();
         assert_eq!(again.state(), progress.state());
-        assert_eq!(again.counters.records.load(Relaxed), 5);
-        assert_eq!(again.counters.dead.load(Relaxed), 1);
-        assert_eq!(again.dead_records(), vec![dead]);
+        assert_eq!(again.counters.records.load(Relaxed), 8);
+        assert_eq!(again.positions().get(&("t".to_string(), 2)), Some(&4));
+        assert_eq!(again.counters.dead.load(Relaxed), 1 + DEAD_KEPT as u64 + 2);
+        assert_eq!(again.dead_records(), vec![dead; DEAD_KEPT]);
         assert_eq!(again.positions().get(&("t".to_string(), 1)), Some(&10));
     }
 }

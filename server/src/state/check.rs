@@ -41,6 +41,17 @@ impl CheckedPush {
         &self.batch
     }
 
+    /// Rows that skipped the check, for tests of what happens should the runtime
+    /// refuse a batch after it was logged (which a checked one never is).
+    #[cfg(test)]
+    pub(in crate::state) fn unchecked_for_tests(source: &str, batch: RecordBatch) -> CheckedPush {
+        CheckedPush {
+            source: source.to_string(),
+            key: None,
+            batch,
+        }
+    }
+
     /// The same push under the client's idempotency key.
     pub fn with_key(self, key: Option<String>) -> CheckedPush {
         CheckedPush { key, ..self }

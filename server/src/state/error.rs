@@ -29,9 +29,9 @@ pub enum PushError {
         source: String,
         error: Box<StreamError>,
     },
-    /// The state directory failed: the push was not acknowledged. (The embedded store
-    /// also answers this when the checkpoint a push made due failed; the push itself
-    /// is then durable in the log.)
+    /// The state directory failed (the log append): the push was not acknowledged and
+    /// nothing of it was applied. (A checkpoint failing after a push was applied is
+    /// never the push's error: see `EmbeddedStore::checkpoint_error`.)
     Storage(DurableError),
     /// The push repeats the idempotency key of a push that was refused.
     FirstRefused,

@@ -4,10 +4,18 @@
 //! idempotency keys answered from the record (neither logged nor applied), the rest
 //! encoded and appended to the log with ONE fsync, applied to every copy in log
 //! order, their keys remembered, answered. Rounds of sources read outside the log
-//! (Kafka) are applied with their position moved in the same step. Checkpoints are
-//! taken here too, between steps, so the log order, the apply order, the positions
-//! and a checkpoint's coverage are one sequence: a restart re-applies exactly the
-//! records after the checkpoint and re-reads each source from its saved position.
+//! (Kafka) go the same way: logged (rows and position notes) in the same sequence,
+//! applied, and their positions moved in the same step. Checkpoints are taken here
+//! too, between steps, so the log order, the apply order, the positions and a
+//! checkpoint's coverage are one sequence: a restart re-applies exactly the records
+//! after the checkpoint, pushes and rounds in the order they were first applied, and
+//! moves each source's position with its rounds.
+//!
+//! Acknowledgement means one thing: an error from `commit` or `apply_round` means
+//! nothing of that push or round part was applied. Every error is decided before
+//! the log append (a failing append, an unknown source), except a runtime refusal
+//! after it, which the runtime's contract excludes for checked batches (`check`); if
+//! one happened anyway, the same record fails the same way on a restart.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering::Relaxed;
@@ -21,7 +29,10 @@ use super::error::PushError;
 use super::idempotency::{Idempotency, PushOutcome};
 use super::online::OnlineState;
 use super::positions::{Position, Positions, Round};
-use crate::durable::{checkpoint, record, snapshot, DurableError, Header, StateDir};
+use crate::durable::{
+    checkpoint, record, snapshot, DurableError, Header, RoundPart, RoundRecord, StateDir,
+};
+use featc_runtime::stream::{StreamError, StreamRuntime};
 
 /// The batches a step applied (source, rows), for whoever watches the state change.
 pub type Applied = Vec<(String, RecordBatch)>;
@@ -42,7 +53,11 @@ pub struct Ledger {
     bootstrapped: bool,
     positions: Positions,
     events_since_checkpoint: u64,
+    /// When the last checkpoint was written, or last failed.
     last_checkpoint: Instant,
+    /// After a checkpoint failed: the `events_since_checkpoint` at which the next one
+    /// is due (a whole policy's worth later, not at every step).
+    retry_at_events: Option<u64>,
     /// How the snapshot lays out its state (`StreamGraph::group_features`).
     layout: Vec<Vec<String>>,
 }
@@ -53,15 +68,17 @@ impl Ledger {
         pushes: Idempotency,
         bootstrapped: bool,
         positions: BTreeMap<String, serde_json::Value>,
+        pending_notes: BTreeMap<String, Vec<serde_json::Value>>,
         layout: Vec<Vec<String>>,
     ) -> Ledger {
         Ledger {
             dir,
             pushes,
             bootstrapped,
-            positions: Positions::from_saved(positions),
+            positions: Positions::from_saved(positions, pending_notes),
             events_since_checkpoint: 0,
             last_checkpoint: Instant::now(),
+            retry_at_events: None,
             layout,
         }
     }
@@ -86,7 +103,9 @@ impl Ledger {
         self.positions.saved(kind)
     }
 
-    /// From now on every checkpoint saves `position` as `kind`'s.
+    /// From now on every checkpoint saves `position` as `kind`'s; it first takes the
+    /// notes of `kind`'s rounds re-applied from the log since the checkpoint it was
+    /// made from (`saved_position`).
     pub fn register(&mut self, kind: &str, position: Arc<dyn Position>) {
         self.positions.register(kind, position);
     }
@@ -118,7 +137,7 @@ impl Ledger {
         }
         let n = fresh.len() + repeats.len();
         if let Some(dir) = self.dir.as_mut() {
-            if let Err(e) = append(dir, &fresh, state) {
+            if let Err(e) = append_pushes(dir, &fresh, state) {
                 return Committed {
                     answers: (0..n).map(|_| Err(PushError::Storage(e.clone()))).collect(),
                     applied: Vec::new(),
@@ -171,42 +190,64 @@ impl Ledger {
         }
     }
 
-    /// Applies a round of a source's records to every copy and runs its `advance` in
-    /// the same step: a checkpoint never holds one without the other. On an error no
-    /// later batch of the round is applied and the position stays put.
+    /// Applies a round of a source's records (see `positions`): refused whole when a
+    /// source is unknown or the log append fails; else logged, applied to every copy,
+    /// and each applied part's note handed to its kind's position in the same step.
+    /// Should a part fail anyway, the parts before it stay applied with their
+    /// positions moved, and it and the later ones are not applied (nor moved), so
+    /// re-reading them never applies anything twice.
     pub fn apply_round(&mut self, state: &OnlineState, round: Round) -> Result<Applied, PushError> {
-        let Round {
-            batches,
+        let Round { kind, parts, idle } = round;
+        let sources = parts
+            .iter()
+            .map(|p| p.source.as_str())
+            .chain(idle.iter().map(|(s, _)| s.as_str()));
+        for name in sources {
+            if let Err(suggestion) = state.names().source(name) {
+                return Err(PushError::UnknownSource {
+                    name: name.to_string(),
+                    suggestion,
+                });
+            }
+        }
+        let record = RoundRecord {
+            kind,
+            parts: parts
+                .into_iter()
+                .map(|p| RoundPart {
+                    partition: p.partition,
+                    source: p.source,
+                    batch: p.batch.map(|b| b.into_parts().1),
+                    skipped: p.skipped,
+                    note: p.note,
+                })
+                .collect(),
             idle,
-            skipped,
-            advance,
-        } = round;
-        let accepted = state.write(|rt| {
-            let mut accepted = 0;
-            for (partition, push) in &batches {
-                // Checked when decoded, so this does not fail.
-                rt.ingest_partition(push.source(), *partition, push.batch())
-                    .map_err(|error| PushError::Refused {
-                        source: push.source().to_string(),
-                        error: Box::new(error),
-                    })?;
-                accepted += push.batch().num_rows() as u64;
+        };
+        if let Some(dir) = self.dir.as_mut() {
+            let bytes = record
+                .encode()
+                .map_err(|e| PushError::Storage(DurableError::Record(e)))?;
+            append(dir, &[bytes], state).map_err(PushError::Storage)?;
+        }
+        let (done, failed) = apply_round_record(state, &record);
+        let RoundRecord { kind, parts, .. } = record;
+        let mut applied = Vec::new();
+        for part in parts.into_iter().take(done) {
+            self.events_since_checkpoint += part.skipped;
+            if let Some(batch) = part.batch {
+                self.events_since_checkpoint += batch.num_rows() as u64;
+                applied.push((part.source, batch));
             }
-            for (source, partition) in &idle {
-                rt.set_partition_idle(source, *partition, true)
-                    .map_err(|error| PushError::Refused {
-                        source: source.clone(),
-                        error: Box::new(error),
-                    })?;
-            }
-            Ok::<_, PushError>(accepted)
-        })?;
-        advance();
-        self.events_since_checkpoint += accepted + skipped;
-        Ok(batches
-            .into_iter()
-            .map(|(_, push)| push.into_parts())
-            .collect())
+            self.positions.advance(&kind, part.note);
+        }
+        match failed {
+            None => Ok(applied),
+            Some((source, error)) => Err(PushError::Refused {
+                source,
+                error: Box::new(error),
+            }),
+        }
     }
 
     /// Marks the state as holding the sources' history and checkpoints it from
@@ -221,11 +262,13 @@ impl Ledger {
     }
 
     /// Whether a checkpoint is due under the state's policy (something changed, and
-    /// enough events or time passed since the last one).
+    /// enough events or time passed since the last one; after a failure, since the
+    /// failure: a failing disk is not retried, with a whole snapshot, at every step).
     pub fn checkpoint_due(&self, state: &OnlineState) -> bool {
         let config = state.config();
+        let due_events = self.retry_at_events.unwrap_or(config.checkpoint_events);
         self.events_since_checkpoint > 0
-            && (self.events_since_checkpoint >= config.checkpoint_events
+            && (self.events_since_checkpoint >= due_events
                 || self.last_checkpoint.elapsed() >= config.checkpoint_interval)
     }
 
@@ -259,11 +302,13 @@ impl Ledger {
                     .spare(snapshot::take)
                     .map_err(DurableError::Snapshot)?,
             };
+            let (positions, pending_notes) = self.positions.save();
             let header = Header {
                 upto,
                 pushes: self.pushes.entries(),
                 bootstrapped: self.bootstrapped,
-                positions: self.positions.save(),
+                positions,
+                pending_notes,
                 legacy_kafka: None,
                 snapshot_bytes: snapshot.len() as u64,
                 layout: self.layout.clone(),
@@ -279,17 +324,46 @@ impl Ledger {
                     .store(started.elapsed().as_micros() as u64, Relaxed);
                 self.events_since_checkpoint = 0;
                 self.last_checkpoint = Instant::now();
+                self.retry_at_events = None;
             }
             Err(_) => {
                 counters.checkpoint_failures.fetch_add(1, Relaxed);
+                let later = self.events_since_checkpoint + state.config().checkpoint_events;
+                self.retry_at_events = Some(later);
+                self.last_checkpoint = Instant::now();
             }
         }
         result
     }
 }
 
+/// Applies a logged round to every copy: its parts in order, then its idle
+/// partitions. Returns how many parts were applied, and the first refusal (with its
+/// source) if one stopped it. The live step and the restart's replay both apply a
+/// round here, so both stop at the same part.
+pub(in crate::state) fn apply_round_record(
+    state: &OnlineState,
+    round: &RoundRecord,
+) -> (usize, Option<(String, StreamError)>) {
+    state.write(|rt: &mut StreamRuntime| {
+        for (i, part) in round.parts.iter().enumerate() {
+            if let Some(batch) = &part.batch {
+                if let Err(e) = rt.ingest_partition(&part.source, part.partition, batch) {
+                    return (i, Some((part.source.clone(), e)));
+                }
+            }
+        }
+        for (source, partition) in &round.idle {
+            if let Err(e) = rt.set_partition_idle(source, *partition, true) {
+                return (round.parts.len(), Some((source.clone(), e)));
+            }
+        }
+        (round.parts.len(), None)
+    })
+}
+
 /// Encodes the fresh pushes and appends them to the log with one fsync.
-fn append(
+fn append_pushes(
     dir: &mut StateDir,
     fresh: &[(usize, CheckedPush)],
     state: &OnlineState,
@@ -299,8 +373,17 @@ fn append(
         .map(|(_, p)| record::encode(p.source(), p.key(), p.batch()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(DurableError::Record)?;
+    append(dir, &records, state)
+}
+
+/// Appends encoded records to the log with one fsync, and counts them.
+fn append(
+    dir: &mut StateDir,
+    records: &[Vec<u8>],
+    state: &OnlineState,
+) -> Result<(), DurableError> {
     let bytes: usize = records.iter().map(Vec::len).sum();
-    dir.log.append(&records)?;
+    dir.log.append(records)?;
     let counters = state.counters();
     counters
         .wal_records
@@ -314,6 +397,7 @@ fn append(
 mod tests {
     use std::sync::Mutex;
 
+    use super::super::positions::Part;
     use super::super::recover::{open, Replay};
     use super::super::testing::{opened, push, TempDir};
     use super::*;
@@ -373,23 +457,56 @@ mod tests {
         assert_eq!(after.answers, vec![Ok(again)]);
     }
 
-    /// A position that is whatever its source's rounds moved it to.
-    struct Offset(Mutex<i64>);
+    /// A position that adds up the offsets its parts' notes carry, and counts the
+    /// notes it took.
+    #[derive(Default)]
+    struct Offset(Mutex<(i64, u32)>);
 
-    impl Position for Offset {
-        fn save(&self) -> serde_json::Value {
-            serde_json::json!(*self.0.lock().unwrap())
+    impl Offset {
+        fn now(&self) -> (i64, u32) {
+            *self.0.lock().unwrap()
         }
     }
 
-    fn round(offset: &Arc<Offset>, to: i64, batches: Vec<(i32, CheckedPush)>, idle: &str) -> Round {
-        let moved = Arc::clone(offset);
-        Round {
-            batches,
-            idle: vec![(idle.to_string(), 0)],
-            skipped: 1,
-            advance: Box::new(move || *moved.0.lock().unwrap() = to),
+    impl Position for Offset {
+        fn save(&self) -> serde_json::Value {
+            serde_json::json!(self.now().0)
         }
+        fn advance(&self, note: &serde_json::Value) {
+            let mut at = self.0.lock().unwrap();
+            at.0 += note.as_i64().unwrap();
+            at.1 += 1;
+        }
+    }
+
+    /// A part of partition 0 of `clicks`, moving the position by `by`.
+    fn part(batch: Option<CheckedPush>, by: i64) -> Part {
+        Part {
+            partition: 0,
+            source: "clicks".into(),
+            batch,
+            skipped: 1,
+            note: serde_json::json!(by),
+        }
+    }
+
+    fn round(parts: Vec<Part>, idle: &str) -> Round {
+        Round {
+            kind: "test".into(),
+            parts,
+            idle: vec![(idle.to_string(), 0)],
+        }
+    }
+
+    fn reopen(dir: &std::path::Path) -> (OnlineState, Ledger, super::super::Recovered) {
+        let config = StateConfig::embedded(Options::default());
+        open(
+            super::super::testing::graph(),
+            config,
+            Some(dir),
+            Replay::SERVER,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -397,35 +514,112 @@ mod tests {
         let temp = TempDir::new("positions");
         let dir = temp.path();
         let (state, mut ledger, check) = opened(Some(dir));
-        let offset = Arc::new(Offset(Mutex::new(0)));
+        let offset = Arc::new(Offset::default());
         ledger.register("test", Arc::clone(&offset) as Arc<dyn Position>);
-        let batches = vec![(0, push(&check, &[(T, 1, 1.0), (T, 2, 1.0)], None))];
-        let applied = ledger.apply_round(&state, round(&offset, 5, batches, "clicks"));
+        let batch = push(&check, &[(T, 1, 1.0), (T, 2, 1.0)], None);
+        let applied = ledger.apply_round(&state, round(vec![part(Some(batch), 5)], "clicks"));
         assert_eq!(applied.map(|a| a.len()), Ok(1));
-        assert_eq!(*offset.0.lock().unwrap(), 5);
-        // A round the state refuses does not move the position.
-        let failed = ledger.apply_round(&state, round(&offset, 9, Vec::new(), "nope"));
+        assert_eq!(offset.now(), (5, 1));
+        // A round the state refuses is refused whole: not logged, not applied, the
+        // position not moved.
+        let batch = push(&check, &[(T, 3, 1.0)], None);
+        let failed = ledger.apply_round(&state, round(vec![part(Some(batch), 4)], "nope"));
         assert!(failed.is_err(), "an idle partition of an unknown source");
-        assert_eq!(*offset.0.lock().unwrap(), 5);
+        assert_eq!(offset.now(), (5, 1));
+        assert_eq!(state.counters().wal_records.load(Relaxed), 1);
         let in_state = events(&state);
         assert_eq!(in_state, 2);
         ledger.checkpoint(&state, None).unwrap();
         let (header, _) = checkpoint::read(dir).unwrap().unwrap();
         assert_eq!(header.positions.get("test"), Some(&serde_json::json!(5)));
         drop((state, ledger));
-        let config = StateConfig::embedded(Options::default());
-        let (state, ledger, found) = open(
-            super::super::testing::graph(),
-            config,
-            Some(dir),
-            Replay::SERVER,
-        )
-        .unwrap();
+        let (state, ledger, found) = reopen(dir);
         assert_eq!(ledger.saved_position("test"), Some(&serde_json::json!(5)));
-        assert_eq!(
-            found.replayed, 0,
-            "rounds are not logged: the source is the log"
-        );
+        assert_eq!(found.replayed, 0, "the checkpoint covers the round");
         assert_eq!(events(&state), in_state);
+    }
+
+    /// Rounds are logged among the pushes: a restart re-applies them in their place
+    /// (lateness depends on the order) and hands their notes to the position, so
+    /// nothing is re-read; one that no source registers for keeps its notes across a
+    /// checkpoint.
+    #[test]
+    fn a_restart_replays_rounds_and_pushes_in_their_order() {
+        let temp = TempDir::new("round-order");
+        let dir = temp.path();
+        let (state, mut ledger, check) = opened(Some(dir));
+        ledger.register("test", Arc::new(Offset::default()) as Arc<dyn Position>);
+        let hour = 3_600_000_000;
+        // A round far ahead, then a push an hour and more behind it: late.
+        let ahead = push(&check, &[(T + 3 * hour, 1, 1.0)], None);
+        ledger
+            .apply_round(&state, round(vec![part(Some(ahead), 1)], "clicks"))
+            .unwrap();
+        let behind = ledger.commit(&state, vec![push(&check, &[(T, 1, 2.0)], None)]);
+        assert_eq!(behind.answers[0].as_ref().map(|o| o.late), Ok(1));
+        let read = |state: &OnlineState| state.read(|r| (r.metrics().events, r.metrics().late));
+        let before = read(&state);
+        drop((state, ledger));
+        let (state, mut ledger, found) = reopen(dir);
+        assert_eq!(found.replayed, 2);
+        assert_eq!(
+            read(&state),
+            before,
+            "the push is late again: replayed after the round"
+        );
+        // Nobody registered "test" this run: its note waits in the checkpoint.
+        ledger.checkpoint(&state, None).unwrap();
+        drop((state, ledger));
+        let (state, mut ledger, _) = reopen(dir);
+        let offset = Arc::new(Offset::default());
+        ledger.register("test", Arc::clone(&offset) as Arc<dyn Position>);
+        assert_eq!(offset.now(), (1, 1), "the round's note, taken once");
+        assert_eq!(read(&state), before);
+    }
+
+    /// A round whose second part fails: the first stays applied with its position
+    /// moved, the second is neither applied nor moved; re-reading it applies it once.
+    /// The same holds after a restart from the log.
+    #[test]
+    fn a_round_failing_part_way_never_applies_a_part_twice() {
+        let temp = TempDir::new("round-part");
+        let dir = temp.path();
+        let (state, mut ledger, check) = opened(Some(dir));
+        let offset = Arc::new(Offset::default());
+        ledger.register("test", Arc::clone(&offset) as Arc<dyn Position>);
+        let good = push(&check, &[(T, 1, 1.0), (T, 2, 1.0)], None);
+        // Rows the runtime refuses (a user id that is not an integer), as a checked
+        // push could never be: the one way to make a part fail after the log.
+        let bad = CheckedPush::unchecked_for_tests("clicks", wrong_rows());
+        let failed = ledger.apply_round(
+            &state,
+            round(vec![part(Some(good), 10), part(Some(bad), 20)], "clicks"),
+        );
+        assert!(failed.is_err());
+        assert_eq!(offset.now(), (10, 1), "only the applied part moved");
+        assert_eq!(events(&state), 2);
+        // The consumer reads the failed part again (from the position): once.
+        let again = push(&check, &[(T, 3, 1.0)], None);
+        ledger
+            .apply_round(&state, round(vec![part(Some(again), 20)], "clicks"))
+            .unwrap();
+        assert_eq!(offset.now(), (30, 2));
+        assert_eq!(events(&state), 3);
+        drop((state, ledger));
+        let (state, mut ledger, found) = reopen(dir);
+        let offset = Arc::new(Offset::default());
+        ledger.register("test", Arc::clone(&offset) as Arc<dyn Position>);
+        assert_eq!(offset.now(), (30, 2), "the same notes, from the log");
+        assert_eq!(events(&state), 3);
+        assert_eq!(found.skipped.len(), 1, "the failed part is reported");
+    }
+
+    fn wrong_rows() -> RecordBatch {
+        use datafusion::arrow::array::TimestampMicrosecondArray;
+        use datafusion::arrow::array::{ArrayRef, Float64Array, StringArray};
+        let ts: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![T]).with_timezone("UTC"));
+        let user: ArrayRef = Arc::new(StringArray::from(vec!["x"]));
+        let amount: ArrayRef = Arc::new(Float64Array::from(vec![1.0]));
+        RecordBatch::try_from_iter([("ts", ts), ("user_id", user), ("amount", amount)]).unwrap()
     }
 }

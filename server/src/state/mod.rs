@@ -27,7 +27,7 @@ pub mod recover;
 pub mod replicas;
 pub mod table;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub use check::{CheckedPush, PushCheck};
 pub use counters::StateCounters;
@@ -35,7 +35,7 @@ pub use error::{PushError, ReadError, StateError};
 pub use idempotency::PushOutcome;
 pub use ledger::{Applied, Committed, Ledger};
 pub use online::{OnlineState, Reading, RuntimeView};
-pub use positions::{Position, Round};
+pub use positions::{Part, Position, Round};
 pub use read::{KeyRows, ReadPlan, RowSource, VectorSink};
 pub use recover::{open, Recovered, Replay};
 pub use table::{resolve, TableRead, UnknownName};

@@ -2,7 +2,9 @@
 //! and the embedded store alike. The directory's identity is checked (one written
 //! for other features is refused), its checkpoint loaded into every copy (two copies
 //! built on two threads at once, or one), the log records after it re-applied in
-//! order, and what was found handed back as data (`Recovered`) for each caller's own
+//! order (pushes, and rounds of sources read outside the log, in the order they were
+//! first applied; each round's notes kept for its kind's position, see `positions`),
+//! and what was found handed back as data (`Recovered`) for each caller's own
 //! message. In memory (no directory) the state starts empty.
 
 use std::collections::BTreeMap;
@@ -12,11 +14,11 @@ use featc_runtime::stream::{StreamError, StreamGraph, StreamRuntime};
 
 use super::error::StateError;
 use super::idempotency::{Idempotency, PushOutcome};
-use super::ledger::Ledger;
+use super::ledger::{apply_round_record, Ledger};
 use super::online::OnlineState;
 use super::replicas::Replicas;
 use crate::config::StateConfig;
-use crate::durable::{snapshot, DurableError, Identity, StateDir};
+use crate::durable::{snapshot, DurableError, Entry, Identity, StateDir};
 
 /// What a log record that no longer applies means. The server and the embedded store
 /// have always differed here, and each keeps its behaviour.
@@ -89,7 +91,14 @@ pub fn open(
     drop(empty()?);
     let Some(dir) = dir else {
         let copies = copies(&config, &empty, &empty)?;
-        let ledger = Ledger::new(None, Idempotency::default(), false, BTreeMap::new(), layout);
+        let ledger = Ledger::new(
+            None,
+            Idempotency::default(),
+            false,
+            BTreeMap::new(),
+            BTreeMap::new(),
+            layout,
+        );
         let recovered = Recovered {
             dir: None,
             checkpoint: None,
@@ -104,7 +113,7 @@ pub fn open(
     let identity = Identity::of(&graph)?;
     let (state_dir, found) = StateDir::open(dir, &identity)?;
     let mut pushes = Idempotency::default();
-    let (copies, bootstrapped, positions, checkpoint) = match found.checkpoint {
+    let (copies, bootstrapped, positions, mut notes, checkpoint) = match found.checkpoint {
         Some((header, taken)) => {
             let restore = || {
                 snapshot::restore(graph.clone(), options.clone(), &taken).map_err(|e| {
@@ -121,12 +130,14 @@ pub fn open(
                 copies(&config, &restore, &empty)?,
                 header.bootstrapped,
                 header.positions,
+                header.pending_notes,
                 Some(header.upto),
             )
         }
         None => (
             copies(&config, &empty, &empty)?,
             false,
+            BTreeMap::new(),
             BTreeMap::new(),
             None,
         ),
@@ -135,7 +146,30 @@ pub fn open(
     let replayed = found.records.len();
     let mut skipped = Vec::new();
     let mut events = 0;
-    for (seq, record) in found.records {
+    for (seq, entry) in found.records {
+        let record = match entry {
+            Entry::Push(record) => record,
+            Entry::Round(round) => {
+                // Applied as it was live (stopping where it stopped), its applied
+                // parts' notes kept for the kind's position.
+                let (done, failed) = apply_round_record(&state, &round);
+                for part in round.parts.into_iter().take(done) {
+                    events += part.skipped + part.batch.map_or(0, |b| b.num_rows() as u64);
+                    notes.entry(round.kind.clone()).or_default().push(part.note);
+                }
+                if let Some((_, e)) = failed {
+                    match replay.bad_record {
+                        BadRecord::Skip => skipped.push((seq, e)),
+                        BadRecord::Refuse => {
+                            return Err(StateError::Durable(DurableError::Corrupt(format!(
+                                "log record {seq} cannot be applied: {e}"
+                            ))))
+                        }
+                    }
+                }
+                continue;
+            }
+        };
         // Every copy re-applies the record.
         match state.write(|rt| PushOutcome::apply(rt, &record.source, &record.batch)) {
             Ok(o) => {
@@ -154,7 +188,14 @@ pub fn open(
             },
         }
     }
-    let mut ledger = Ledger::new(Some(state_dir), pushes, bootstrapped, positions, layout);
+    let mut ledger = Ledger::new(
+        Some(state_dir),
+        pushes,
+        bootstrapped,
+        positions,
+        notes,
+        layout,
+    );
     if replay.counts_toward_checkpoint {
         ledger.count_events(events);
     }
