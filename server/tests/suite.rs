@@ -12,5 +12,6 @@
 mod support;
 
 mod serve_arrow;
+mod serve_limits;
 mod serve_log;
 mod serve_requests;
