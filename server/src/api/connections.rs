@@ -32,7 +32,7 @@ use super::App;
 pub const OVERFLOW_RESERVE: u32 = 64;
 
 /// How long a connection of the reserve may take to send its request.
-pub const OVERFLOW_DEADLINE: Duration = Duration::from_secs(1);
+pub const OVERFLOW_DEADLINE: Duration = Duration::from_millis(250);
 
 /// How long to wait before accepting again after accept failed (e.g. no file
 /// descriptor left): short, so `/health` is not held up long.
