@@ -80,9 +80,30 @@ pub struct Args {
     /// Policy for events later than the allowed lateness.
     #[arg(long, value_enum, default_value = "apply")]
     pub late: Late,
-    /// The largest request body, in bytes.
+    /// The largest request body, in bytes (an Arrow body's buffers may also decode
+    /// to at most this many bytes).
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
     pub max_body: usize,
+    /// Connections served at once; past it a small reserve answers `/health` and a
+    /// 503 `too_many_connections`, and further connections are closed on accept.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Requests handled at once (`/health` aside); past it a 503
+    /// `too_many_requests`, before the token is checked or the body read.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight: u32,
+    /// Pushes taken but not yet answered (waiting for the writer); past it a 429
+    /// `push_queue_full`.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_queued_pushes: u32,
+    /// A connection must send a request's complete headers within this long of
+    /// opening or of its previous answer, or it is closed (slow and idle clients).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub header_timeout: String,
+    /// A connection on which no byte moves either way for this long is closed
+    /// (stalled bodies, answers nobody reads).
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub idle_timeout: String,
     /// Checkpoint after this many pushed events...
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     pub checkpoint_events: u64,
@@ -208,6 +229,11 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
         Late::DeadLetter => LatePolicy::DeadLetter,
     };
     config.body_limit = args.max_body;
+    config.max_connections = args.max_connections;
+    config.max_in_flight = args.max_in_flight;
+    config.max_queued_pushes = args.max_queued_pushes;
+    config.header_timeout = timeout(&args.header_timeout, "--header-timeout")?;
+    config.idle_timeout = timeout(&args.idle_timeout, "--idle-timeout")?;
     config.single_copy = args.single_copy;
     config.log_served = args.log_served.clone();
     config.log_served_rotate = args.log_served_rotate as u64;
@@ -216,6 +242,18 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
     config.checkpoint_interval =
         std::time::Duration::from_micros(u64::try_from(interval.max(1_000_000)).unwrap_or(1));
     Ok(config)
+}
+
+/// A connection timeout flag: a positive duration (e.g. `500ms`, `10s`).
+#[cfg(feature = "serve")]
+fn timeout(text: &str, flag: &str) -> Result<std::time::Duration, String> {
+    let us = parse_duration(text).map_err(|e| format!("{flag}: {e}"))?;
+    match u64::try_from(us) {
+        Ok(us) if us > 0 => Ok(std::time::Duration::from_micros(us)),
+        _ => Err(format!(
+            "{flag}: expected a positive duration, found `{text}`"
+        )),
+    }
 }
 
 #[cfg(feature = "serve")]

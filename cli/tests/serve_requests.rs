@@ -104,7 +104,10 @@ fn tokens_guard_reads_and_pushes_and_never_leak() {
     let ok_push = bearer(push_token);
     let (s, answer) = post_with(a, "/push", &[("Authorization", &ok_push)], &push).expect("answer");
     assert_eq!(s, 200, "{answer}");
-    assert_eq!(metric(a, "featc_unauthorized_total"), 5.0);
+    // `/metrics` is guarded like reads (docs/serving.md, "Operations").
+    assert_eq!(get(a, "/metrics").0, 401);
+    let read_auth = [("Authorization", ok_read.as_str())];
+    assert_eq!(metric_as(a, "featc_unauthorized_total", &read_auth), 6.0);
     let stderr = served.stderr_text();
     assert!(!stderr.contains(read_token) && !stderr.contains(push_token));
     let _ = std::fs::remove_dir_all(&dir);

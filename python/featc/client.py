@@ -214,8 +214,9 @@ class Client:
     def metrics(self) -> Dict[str, Any]:
         """The embedded store's counters, from the server's `/metrics`: events, late,
         dead_lettered, null_keys, entities, state_bytes, and `watermarks` (µs, for the
-        sources that have one); `server` has every sample of the page by name."""
-        status, _, body = self._request("GET", "/metrics")
+        sources that have one); `server` has every sample of the page by name. Sent
+        with the read token (the server guards `/metrics` like reads)."""
+        status, _, body = self._request("GET", "/metrics", token=self._token)
         if status != 200:
             raise _refusal(status, body)
         samples: Dict[str, float] = {}

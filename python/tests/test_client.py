@@ -199,6 +199,11 @@ def test_tokens_guard_reads_and_pushes(serve, tmp_path):
     client = featc.Client(server.url, token="r3ad", push_token="pu5h")
     assert client.push("transactions", TRANSACTIONS)["accepted"] == 3
     assert client.get({"user_id": [7]}, features="txn_count_1h", at=at).column("txn_count_1h").to_pylist() == [2]
+    # `/metrics` is guarded like reads: the client sends its read token.
+    with pytest.raises(featc.RequestError) as e:
+        featc.Client(server.url).metrics()
+    assert e.value.status == 401
+    assert client.metrics()["server"]["featc_unauthorized_total"] == 3
 
 
 def free_port() -> int:

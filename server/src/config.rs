@@ -37,6 +37,21 @@ pub struct ServeConfig {
     pub body_limit: usize,
     /// The most entities one read may ask for (more is a 400).
     pub max_entities: usize,
+    /// Connections served at once; past it a small reserve answers `/health` and a
+    /// 503 `too_many_connections`, and beyond that a connection is closed on accept.
+    pub max_connections: u32,
+    /// Requests handled at once (every route but `/health`); past it a 503
+    /// `too_many_requests`, before the token is checked or the body read.
+    pub max_in_flight: u32,
+    /// Pushes taken but not yet answered (queued for, or in, the writer's group
+    /// commit); past it a 429 `push_queue_full`.
+    pub max_queued_pushes: u32,
+    /// A connection must have sent a request's complete headers this long after it
+    /// opened or its previous answer was sent, or it is closed (slow or idle clients).
+    pub header_timeout: Duration,
+    /// A connection on which no byte moves either way for this long is closed
+    /// (stalled bodies, answers nobody reads).
+    pub idle_timeout: Duration,
     /// A checkpoint is taken when this many events were logged since the last one...
     pub checkpoint_events: u64,
     /// ... or this long after the last one, whichever comes first (if anything was
@@ -69,6 +84,11 @@ impl ServeConfig {
             insecure: false,
             body_limit: 64 << 20,
             max_entities: 100_000,
+            max_connections: 1024,
+            max_in_flight: 64,
+            max_queued_pushes: 32,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
             checkpoint_events: 5_000_000,
             checkpoint_interval: Duration::from_secs(300),
             min_lateness_us: 0,

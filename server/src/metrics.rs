@@ -86,6 +86,58 @@ pub struct RequestCounters {
     pub unauthorized: AtomicU64,
     /// Pushes refused whole (bad rows or columns).
     pub pushes_refused: AtomicU64,
+    /// Refusals of a bound of the server's resources (`ApiError::Overloaded`).
+    pub overloaded: OverloadCounters,
+}
+
+/// What the bounds of the server's resources refused, by bound.
+#[derive(Debug, Default)]
+pub struct OverloadCounters {
+    /// Connections past `--max-connections` answered by the reserve (a 503, or
+    /// `/health`).
+    pub connections_answered: AtomicU64,
+    /// Connections past `--max-connections` and the reserve, closed on accept.
+    pub connections_closed: AtomicU64,
+    /// Requests past `--max-in-flight`.
+    pub in_flight: AtomicU64,
+    /// Pushes past `--max-queued-pushes`.
+    pub push_queue: AtomicU64,
+}
+
+/// The runtime's view for `/metrics`, shared by the scrapes: computing it scans the
+/// state (O(entities)) while pushes wait, so one is computed at a time, and scrapes
+/// that waited for it take the one that started after they arrived instead of
+/// scanning again (a flood of scrapes costs one scan at a time, each answer as
+/// fresh as its request).
+#[derive(Debug, Default)]
+pub struct ViewCache {
+    slot: std::sync::Mutex<Option<CachedView>>,
+}
+
+#[derive(Debug)]
+struct CachedView {
+    view: std::sync::Arc<RuntimeView>,
+    /// When its computation started.
+    started: std::time::Instant,
+}
+
+impl ViewCache {
+    /// A view computed after this call began, by `compute` if no other scrape's
+    /// is (blocking: call off the async workers).
+    pub fn get(&self, compute: impl FnOnce() -> RuntimeView) -> std::sync::Arc<RuntimeView> {
+        let arrived = std::time::Instant::now();
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(cached) = slot.as_ref().filter(|c| c.started >= arrived) {
+            return std::sync::Arc::clone(&cached.view);
+        }
+        let started = std::time::Instant::now();
+        let view = std::sync::Arc::new(compute());
+        *slot = Some(CachedView {
+            view: std::sync::Arc::clone(&view),
+            started,
+        });
+        view
+    }
 }
 
 /// Everything one scrape shows, borrowed from the parts that count it.
@@ -278,6 +330,19 @@ fn counters(page: &Page<'_>) -> String {
         "gauge",
         (state.last_checkpoint_us.load(Relaxed) as f64 / 1e6).to_string(),
     );
+    let o = &requests.overloaded;
+    let _ = writeln!(
+        out,
+        "# HELP featc_overloaded_total Requests and connections refused by a bound of the server's resources, by bound.\n# TYPE featc_overloaded_total counter"
+    );
+    for (cause, n) in [
+        ("connections_answered", &o.connections_answered),
+        ("connections_closed", &o.connections_closed),
+        ("in_flight", &o.in_flight),
+        ("push_queue", &o.push_queue),
+    ] {
+        let _ = writeln!(out, "featc_overloaded_total{{cause=\"{cause}\"}} {}", c(n));
+    }
     // One gauge per source, for the sources that have a value.
     let per_source =
         |out: &mut String, name: &str, help: &str, value: &dyn Fn(&SourceRow) -> Option<f64>| {

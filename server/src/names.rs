@@ -202,11 +202,59 @@ impl Names {
     }
 }
 
+/// Names compared for suggestions are at most this long (in characters): a longer
+/// one gets no suggestion (a request's name can be megabytes long).
+const MAX_COMPARED: usize = 64;
+
+/// Units one suggestion may spend (a candidate looked at, or a cell of the
+/// comparison: the product of the two lengths), about a millisecond; past that the
+/// best so far is suggested. Bounded like the checker's (`featc::check::suggest`),
+/// but per call: every request makes at most one.
+const BUDGET: usize = 1_000_000;
+
 /// The candidate most like `name`, if one is close enough to be a likely typo.
 pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    let length = name.chars().count();
+    if length > MAX_COMPARED {
+        return None;
+    }
+    let mut left = BUDGET;
     candidates
+        .take_while(|c| {
+            let cost = 1 + length * c.len().min(MAX_COMPARED * 4);
+            left = left.saturating_sub(cost);
+            left > 0
+        })
+        .filter(|c| c.chars().count() <= MAX_COMPARED)
         .map(|c| (strsim::jaro_winkler(name, c), c))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest;
+
+    #[test]
+    fn suggests_near_names_and_gives_up_on_long_ones_at_once() {
+        let names = ["txn_count_7d", "amount_sum_1d"];
+        assert_eq!(
+            closest("txn_count_7", names.iter().copied()),
+            Some("txn_count_7d".to_string())
+        );
+        let long = "t".repeat(1 << 20);
+        let started = std::time::Instant::now();
+        assert_eq!(closest(&long, names.iter().copied()), None);
+        assert!(started.elapsed() < std::time::Duration::from_millis(100));
+    }
+
+    #[test]
+    fn spends_a_bounded_budget_on_many_candidates() {
+        let many: Vec<String> = (0..1_000_000).map(|i| format!("feature_{i}")).collect();
+        let started = std::time::Instant::now();
+        let _ = closest("feature_x", many.iter().map(String::as_str));
+        // Unbounded, a million comparisons take seconds in a debug build.
+        assert!(started.elapsed() < std::time::Duration::from_millis(500));
+    }
 }

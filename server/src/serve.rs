@@ -174,15 +174,12 @@ impl Server {
             addr: config.listen,
             message: e.to_string(),
         })?;
-        let (stop, mut stopped) = watch::channel(false);
-        let router = crate::api::router(Arc::clone(&app));
-        let http = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.wait_for(|s| *s).await;
-                })
-                .await
-        });
+        let (stop, stopped) = watch::channel(false);
+        let http = tokio::spawn(crate::api::connections::serve(
+            listener,
+            Arc::clone(&app),
+            stopped,
+        ));
         Ok(Server {
             addr,
             app,

@@ -13,5 +13,6 @@ mod support;
 
 mod serve_arrow;
 mod serve_feast;
+mod serve_limits;
 mod serve_log;
 mod serve_requests;

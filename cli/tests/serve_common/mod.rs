@@ -435,7 +435,13 @@ impl SpineCheck {
 
 /// The value of metric `name` on the server's `/metrics` page.
 pub fn metric(addr: &str, name: &str) -> f64 {
-    let (status, text) = get(addr, "/metrics");
+    metric_as(addr, name, &[])
+}
+
+/// `metric`, sending `headers` (the read token of a guarded server).
+pub fn metric_as(addr: &str, name: &str, headers: &[(&str, &str)]) -> f64 {
+    let (status, body) = request(addr, "GET", "/metrics", headers, b"").unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
     assert_eq!(status, 200);
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{name} ")))

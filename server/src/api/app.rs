@@ -1,16 +1,19 @@
 //! `App`: what the HTTP routes share, and nothing more: the state's read side, the
 //! push checker and the writer's handle (the narrow doors to the core), the limits
 //! and tokens of the flags, the phase (loading history, ready, stopping) with the
-//! bootstrap's progress, the requests' counters, and what `/metrics` and
-//! `/kafka/dead-letters` show of the other parts.
+//! bootstrap's progress, the requests' counters and the permits that bound them,
+//! and what `/metrics` and `/kafka/dead-letters` show of the other parts.
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use super::error::ApiError;
 use crate::config::ServeConfig;
 use crate::kafka::KafkaProgress;
-use crate::metrics::RequestCounters;
+use crate::metrics::{RequestCounters, ViewCache};
 use crate::redis::SinkCounters;
 use crate::state::{OnlineState, PushCheck};
 use crate::writer::WriterHandle;
@@ -34,6 +37,17 @@ pub struct Limits {
     pub body_limit: usize,
     /// The most entities one read may ask for (more is a 400).
     pub max_entities: usize,
+    /// Connections served at once (`api::connections`).
+    pub max_connections: u32,
+    /// Requests handled at once (`api::guard`).
+    pub max_in_flight: u32,
+    /// Pushes taken but not yet answered (`api::guard`).
+    pub max_queued_pushes: u32,
+    /// How long a connection may take to send a request's headers, or stay idle
+    /// between requests.
+    pub header_timeout: Duration,
+    /// How long a connection may move no byte either way.
+    pub idle_timeout: Duration,
 }
 
 impl Limits {
@@ -43,6 +57,11 @@ impl Limits {
             push_token: config.push_token.clone(),
             body_limit: config.body_limit,
             max_entities: config.max_entities,
+            max_connections: config.max_connections.max(1),
+            max_in_flight: config.max_in_flight.max(1),
+            max_queued_pushes: config.max_queued_pushes.max(1),
+            header_timeout: config.header_timeout,
+            idle_timeout: config.idle_timeout,
         }
     }
 }
@@ -62,6 +81,12 @@ pub struct App {
     /// History events loaded, and to load (`/health` while bootstrapping).
     pub boot_done: AtomicU64,
     pub boot_total: AtomicU64,
+    /// One permit per request being handled (`Limits::max_in_flight`).
+    pub in_flight: Semaphore,
+    /// One permit per push taken and not yet answered (`Limits::max_queued_pushes`).
+    pub queued_pushes: Semaphore,
+    /// The runtime's view for `/metrics`, one scan at a time.
+    pub view: ViewCache,
 }
 
 impl App {
@@ -74,6 +99,9 @@ impl App {
         redis: Arc<SinkCounters>,
     ) -> App {
         App {
+            in_flight: Semaphore::new(limits.max_in_flight as usize),
+            queued_pushes: Semaphore::new(limits.max_queued_pushes as usize),
+            view: ViewCache::default(),
             state,
             check,
             writer,

@@ -12,6 +12,7 @@ use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 
+use super::arrow_bounds::Bounds;
 use super::bad;
 use super::error::ApiError;
 
@@ -28,8 +29,10 @@ pub fn is_arrow(headers: &HeaderMap) -> bool {
 }
 
 /// The body's rows as one batch (a stream of several batches is concatenated; an
-/// empty stream is a batch of no rows).
-pub fn decode(body: &Bytes) -> Result<RecordBatch, ApiError> {
+/// empty stream is a batch of no rows), once its declared lengths are checked
+/// against the bytes present and `bounds` (`arrow_bounds`).
+pub fn decode(body: &Bytes, bounds: Bounds) -> Result<RecordBatch, ApiError> {
+    super::arrow_bounds::check(body, bounds)?;
     let unreadable = |e: &dyn std::fmt::Display| {
         bad(
             "body",

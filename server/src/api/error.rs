@@ -108,7 +108,24 @@ pub enum ApiError {
     ShuttingDown,
     /// The server's own storage failed: nothing was acknowledged.
     Storage(String),
+    /// A bound of the server's resources is reached (`--max-connections`, ...):
+    /// nothing was done; the client should retry after `RETRY_AFTER_SECONDS`.
+    Overloaded(Overload),
 }
+
+/// Which bound of the server's resources refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overload {
+    /// `--max-connections` connections are open.
+    Connections { limit: u32 },
+    /// `--max-in-flight` requests are being handled.
+    InFlight { limit: u32 },
+    /// `--max-queued-pushes` pushes wait for the writer.
+    PushQueue { limit: u32 },
+}
+
+/// The `Retry-After` an overloaded server answers with, in seconds.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
@@ -126,6 +143,8 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Overloaded(Overload::PushQueue { .. }) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -157,6 +176,9 @@ impl ApiError {
             ApiError::Bootstrapping { .. } => "bootstrapping",
             ApiError::ShuttingDown => "shutting_down",
             ApiError::Storage(_) => "storage",
+            ApiError::Overloaded(Overload::Connections { .. }) => "too_many_connections",
+            ApiError::Overloaded(Overload::InFlight { .. }) => "too_many_requests",
+            ApiError::Overloaded(Overload::PushQueue { .. }) => "push_queue_full",
         }
     }
 
@@ -262,6 +284,15 @@ impl ApiError {
             ApiError::Storage(m) => {
                 format!("the state directory failed; nothing was acknowledged: {m}")
             }
+            ApiError::Overloaded(Overload::Connections { limit }) => format!(
+                "the server has {limit} connections open, its limit (--max-connections); retry later"
+            ),
+            ApiError::Overloaded(Overload::InFlight { limit }) => format!(
+                "the server is handling {limit} requests, its limit (--max-in-flight); retry later"
+            ),
+            ApiError::Overloaded(Overload::PushQueue { limit }) => format!(
+                "{limit} pushes wait for the writer, its limit (--max-queued-pushes); nothing of this one was applied, retry later"
+            ),
         }
     }
 }
@@ -300,12 +331,19 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status(),
             [(axum::http::header::CONTENT_TYPE, "application/json")],
             self.body(),
         )
-            .into_response()
+            .into_response();
+        if matches!(self, ApiError::Overloaded(_)) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 

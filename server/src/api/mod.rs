@@ -3,12 +3,17 @@
 //! of answers). One file per route family: `read`, `push`, `ops`, Feast's
 //! `/write-to-online-store` in `feast_write`; reads and pushes
 //! with Arrow bodies (`featc.Client`'s) in `read_arrow`, `push_arrow` and `arrow`;
-//! refusals as data in `error`, the core's refusals mapped to them in `refusal`.
+//! refusals as data in `error`, the core's refusals mapped to them in `refusal`; the
+//! bounds of the server's resources in `connections` (the listener), `guard` (every
+//! request, before its body is read) and `arrow_bounds` (Arrow bodies).
 
 pub mod app;
 pub mod arrow;
+pub mod arrow_bounds;
+pub mod connections;
 pub mod error;
 pub mod feast_write;
+pub mod guard;
 pub mod ops;
 pub mod push;
 pub mod push_arrow;
@@ -45,6 +50,19 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/kafka/dead-letters", get(ops::kafka_dead_letters))
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            guard::guard,
+        ))
+        .with_state(app)
+}
+
+/// What a connection past `--max-connections` is answered (`connections`): `/health`
+/// as usual, anything else a 503 `too_many_connections` (its body is never read).
+pub fn overflow_router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/health", get(ops::health))
+        .fallback(ops::too_many_connections)
         .with_state(app)
 }
 

@@ -1,6 +1,7 @@
 //! Operations routes: `GET /health` (200 when ready, 503 while loading history or
 //! stopping), `GET /metrics` (Prometheus text), `GET /kafka/dead-letters` (the latest
-//! dead-lettered Kafka records), and the JSON 404 of other paths.
+//! dead-lettered Kafka records), the JSON 404 of other paths, and the 503 of a
+//! connection past the connection limit.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::error::ApiError;
+use super::error::{ApiError, Overload};
 use super::{App, Phase};
 use crate::metrics::Page;
 use crate::wire::time::now_us;
@@ -31,20 +32,34 @@ pub async fn health(State(app): State<Arc<App>>) -> Response {
     (code, axum::Json(body)).into_response()
 }
 
+/// The Prometheus page; guarded like reads (`guard`). Rendering it is O(features)
+/// and the runtime's view O(entities) (`ViewCache`: one at a time): both run on
+/// a blocking thread, never on the async workers that answer `/health`.
 pub async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let view = app.state.runtime_view();
-    let text = crate::metrics::render(&Page {
-        ready: app.phase() == Phase::Ready,
-        view: &view,
-        state: app.state.counters(),
-        requests: &app.counters,
-        kafka: &app.kafka.counters,
-        redis: &app.redis,
-        served: app.state.served(),
-        names: app.state.names(),
-        now_us: now_us(),
-    });
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    let render = move || {
+        let view = app.view.get(|| app.state.runtime_view());
+        crate::metrics::render(&Page {
+            ready: app.phase() == Phase::Ready,
+            view: &view,
+            state: app.state.counters(),
+            requests: &app.counters,
+            kafka: &app.kafka.counters,
+            redis: &app.redis,
+            served: app.state.served(),
+            names: app.state.names(),
+            now_us: now_us(),
+        })
+    };
+    match tokio::task::spawn_blocking(render).await {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
+        Err(e) => ApiError::Storage(format!("the metrics task failed: {e}")).into_response(),
+    }
+}
+
+/// A connection past `--max-connections`, on any route but `/health`.
+pub async fn too_many_connections(State(app): State<Arc<App>>) -> Response {
+    let limit = app.limits.max_connections;
+    ApiError::Overloaded(Overload::Connections { limit }).into_response()
 }
 
 /// The latest Kafka records kept out of the state (newest last), with the count of

@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::http::Uri;
 
 use super::arrow::{self, param};
+use super::arrow_bounds::Bounds;
 use super::error::ApiError;
 use super::refusal::push_refusal;
 use super::{bad, App};
@@ -43,7 +44,12 @@ pub fn parse(
             name: name.to_string(),
             suggestion,
         })?;
-    let batch = arrow::decode(body)?;
+    // A push's rows are bounded by its bytes: no column may declare more values.
+    let bounds = Bounds {
+        bytes: app.limits.body_limit,
+        values: app.limits.body_limit,
+    };
+    let batch = arrow::decode(body, bounds)?;
     let checked = app.check.check(&source.name, batch).map_err(push_refusal)?;
     Ok(checked.with_key(key))
 }

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 
 use super::arrow::{self, param};
+use super::arrow_bounds::Bounds;
 use super::error::ApiError;
 use super::refusal::read_refusal;
 use super::{authorize, bad, body_of, Access, App};
@@ -44,7 +45,13 @@ pub fn answer(
             ))
         }
     };
-    let rows = arrow::decode(&body)?;
+    // Bounded by its bytes like a push's (the rows a read may ask for are counted
+    // once decoded, as a JSON read's are).
+    let bounds = Bounds {
+        bytes: app.limits.body_limit,
+        values: app.limits.body_limit,
+    };
+    let rows = arrow::decode(&body, bounds)?;
     if rows.num_rows() > app.limits.max_entities {
         return Err(ApiError::TooManyEntities {
             found: rows.num_rows(),

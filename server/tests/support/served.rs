@@ -50,6 +50,11 @@ impl Served {
         }
     }
 
+    /// The address the server listens on (for tests that need a real socket).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.as_ref().expect("running").addr
+    }
+
     /// Runs `f` to completion on the server's runtime.
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.runtime.block_on(f)

@@ -1,0 +1,261 @@
+//! The listener: accepts connections and serves HTTP/1.1 on each, within bounds.
+//! At most `--max-connections` are served; past it a small reserve
+//! (`OVERFLOW_RESERVE`) answers `/health` as usual and anything else a 503
+//! `too_many_connections`, then closes, with a short deadline (`OVERFLOW_DEADLINE`)
+//! for its request; beyond the reserve a connection is closed as soon as it is
+//! accepted, holding nothing. A served connection must send a request's headers
+//! within `--header-timeout` of opening or of its previous answer (so an idle
+//! keep-alive or a slowloris client is closed), and one on which no byte moves
+//! either way for `--idle-timeout` is closed (a stalled body, an answer nobody
+//! reads). On stop, no connection is accepted, idle ones close, and the rest
+//! finish their request first.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+use super::App;
+
+/// Connections past `--max-connections` that are still answered (`/health`, or a
+/// 503 naming the limit), so a health check gets through a flood.
+pub const OVERFLOW_RESERVE: u32 = 64;
+
+/// How long a connection of the reserve may take to send its request.
+pub const OVERFLOW_DEADLINE: Duration = Duration::from_millis(250);
+
+/// How long to wait before accepting again after accept failed (e.g. no file
+/// descriptor left): short, so `/health` is not held up long.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// Serves `app`'s routes on `listener` until `stop` turns true, then waits for
+/// every connection to end.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let limits = &app.limits;
+    let served = Lane {
+        router: super::router(Arc::clone(&app)),
+        permits: Arc::new(Semaphore::new(limits.max_connections as usize)),
+        size: limits.max_connections,
+        header_timeout: limits.header_timeout,
+        idle_timeout: limits.idle_timeout,
+        keep_alive: true,
+    };
+    let overflow = Lane {
+        router: super::overflow_router(Arc::clone(&app)),
+        permits: Arc::new(Semaphore::new(OVERFLOW_RESERVE as usize)),
+        size: OVERFLOW_RESERVE,
+        header_timeout: OVERFLOW_DEADLINE,
+        idle_timeout: OVERFLOW_DEADLINE,
+        keep_alive: false,
+    };
+    loop {
+        let accepted = tokio::select! {
+            _ = stopped(&mut stop) => break,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((stream, _)) = accepted else {
+            tokio::time::sleep(ACCEPT_BACKOFF).await;
+            continue;
+        };
+        let Err(stream) = served.take(stream, &stop) else {
+            continue;
+        };
+        let overloaded = &app.counters.overloaded;
+        match overflow.take(stream, &stop) {
+            Ok(()) => overloaded.connections_answered.fetch_add(1, Relaxed),
+            // Closed now: the client sees its connection end, and nothing is held.
+            Err(_closed) => overloaded.connections_closed.fetch_add(1, Relaxed),
+        };
+    }
+    drop(listener);
+    served.drained().await;
+    overflow.drained().await;
+    Ok(())
+}
+
+/// Returns once `stop` is true (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// A kind of connection: its router, its permits and its timeouts.
+struct Lane {
+    router: Router,
+    permits: Arc<Semaphore>,
+    size: u32,
+    header_timeout: Duration,
+    idle_timeout: Duration,
+    keep_alive: bool,
+}
+
+impl Lane {
+    /// Serves `stream` on its own task if the lane has room; gives it back if not.
+    fn take(&self, stream: TcpStream, stop: &watch::Receiver<bool>) -> Result<(), TcpStream> {
+        let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
+            return Err(stream);
+        };
+        let connection = Connection {
+            router: self.router.clone(),
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+            keep_alive: self.keep_alive,
+        };
+        tokio::spawn(connection.run(stream, stop.clone(), permit));
+        Ok(())
+    }
+
+    /// Waits until every connection of the lane has ended.
+    async fn drained(&self) {
+        let _ = self.permits.acquire_many(self.size).await;
+    }
+}
+
+/// One connection's settings.
+struct Connection {
+    router: Router,
+    header_timeout: Duration,
+    idle_timeout: Duration,
+    keep_alive: bool,
+}
+
+impl Connection {
+    /// Serves the connection until it ends, is idle too long, or the server stops;
+    /// `_permit` is its place in its lane, given back when this returns.
+    async fn run(
+        self,
+        stream: TcpStream,
+        mut stop: watch::Receiver<bool>,
+        _permit: OwnedSemaphorePermit,
+    ) {
+        let activity = Arc::new(Activity::new());
+        let io = TokioIo::new(Watched {
+            inner: stream,
+            activity: Arc::clone(&activity),
+        });
+        let mut builder = http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_timeout)
+            .keep_alive(self.keep_alive);
+        let service = TowerToHyperService::new(self.router);
+        let connection = builder.serve_connection(io, service);
+        tokio::pin!(connection);
+        let mut stopping = *stop.borrow();
+        if stopping {
+            connection.as_mut().graceful_shutdown();
+        }
+        loop {
+            let idle_at = activity.last() + self.idle_timeout;
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = stopped(&mut stop), if !stopping => {
+                    stopping = true;
+                    connection.as_mut().graceful_shutdown();
+                }
+                _ = tokio::time::sleep_until(idle_at) => {
+                    if activity.last() + self.idle_timeout <= Instant::now() {
+                        // Dropping the connection closes its socket.
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// When a connection last moved a byte (milliseconds after it opened).
+struct Activity {
+    opened: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            opened: Instant::now(),
+            last_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(ms, Relaxed);
+    }
+
+    fn last(&self) -> Instant {
+        self.opened + Duration::from_millis(self.last_ms.load(Relaxed))
+    }
+}
+
+/// A socket that notes in `activity` every read or write that moved bytes.
+struct Watched {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.touch();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, data);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, data);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
