@@ -21,7 +21,7 @@ use featc::SourceFile;
 use featc_runtime::reference::{evaluate, SpineInput};
 use featc_test_support::gen::{case_strategy, GenCase};
 use proptest::prelude::*;
-use proptest::test_runner::{FileFailurePersistence, RngSeed};
+use proptest::test_runner::FileFailurePersistence;
 
 use featc_test_support::sql::{accepted, register, run, script, with_order};
 
@@ -207,15 +207,11 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: 48,
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
-        // A fixed sequence in CI, so that a float edge case of DataFusion's engine
-        // (NaN, infinities, -0.0: docs/scale-out.md) found by a random one never
-        // turns CI red by chance; `SQL_EQUIVALENCE_RANDOM=1` explores, and what it
-        // finds is kept in the regressions file.
-        rng_seed: if std::env::var_os("SQL_EQUIVALENCE_RANDOM").is_some() {
-            RngSeed::Random
-        } else {
-            RngSeed::Fixed(25)
-        },
+        // A fresh sequence on every run, printed with the command that replays it;
+        // every case that ever failed is kept in the regressions file and runs first.
+        rng_seed: featc_test_support::seed::run_seed(
+            "cargo test --workspace --test suite sql_equivalence::",
+        ),
         ..ProptestConfig::default()
     })]
 
