@@ -82,7 +82,11 @@ impl Executor for Mutant {
                 })
                 .await?;
             let mut answered = BatchExecutor.run(input).await?;
-            let i = answered.table.schema().index_of(self.feature).expect("feature");
+            let i = answered
+                .table
+                .schema()
+                .index_of(self.feature)
+                .expect("feature");
             let mut columns = answered.table.columns().to_vec();
             columns[i] = wrong.table.column(i).clone();
             answered.table =

@@ -149,7 +149,13 @@ fn same_failure(
         .ok_or_else(|| format!("the reference names no feature of the project: {reference}"))?;
     let alone = script(project, &[id], &SqlOptions::new(Dialect::DataFusion))
         .map_err(|r| format!("refuses `{feature}` alone: {r:?}"))?;
-    match run_sql(project, &[id], case, &case.spine.slice(*spine_row, 1), &alone) {
+    match run_sql(
+        project,
+        &[id],
+        case,
+        &case.spine.slice(*spine_row, 1),
+        &alone,
+    ) {
         Err(e) if is_overflow(&e) => Ok(()),
         Err(e) => Err(format!(
             "the SQL of `{feature}` at spine row {spine_row} fails otherwise: {e}\n\
@@ -303,7 +309,11 @@ fn an_int64_sum_overflow_fails_both_at_the_same_feature_and_row() {
     let half = i64::MAX / 2;
     let case = crate::equivalence::hand_case(
         "    feature total = sum(i)\n",
-        &[(0, Some(half), None), (1, Some(half), None), (2, Some(half), None)],
+        &[
+            (0, Some(half), None),
+            (1, Some(half), None),
+            (2, Some(half), None),
+        ],
         &[0, 1, 5],
     );
     let project = featc_test_support::project::compile_text("gen.feat", &case.feat);
