@@ -36,3 +36,4 @@ mod stage_snapshots;
 mod typing;
 mod verify;
 mod verify_generated;
+mod verify_mutations;

@@ -5,9 +5,8 @@
 //! and every path agrees on them. A false disagreement here would make `verify` cry
 //! wolf on a user's project; a crash would make it useless on one.
 //!
-//! The sequence of projects is fixed (a random one could meet a float edge case of
-//! DataFusion's SQL engine, docs/scale-out.md, and turn CI red by chance);
-//! `VERIFY_GENERATED_RANDOM=1` explores.
+//! Each run draws a fresh sequence of projects and prints its seed (`FEATC_SEED=N`
+//! replays it); the cases that ever failed are kept in the regressions file.
 
 use featc::ir::FeatureId;
 use featc::verify::{
@@ -16,7 +15,7 @@ use featc::verify::{
 use featc::SourceFile;
 use featc_test_support::gen::{case_strategy, GenCase};
 use proptest::prelude::*;
-use proptest::test_runner::{FileFailurePersistence, RngSeed};
+use proptest::test_runner::FileFailurePersistence;
 
 fn check(case: &GenCase, seed: u64) -> Result<(), String> {
     let files = [SourceFile {
@@ -55,12 +54,11 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: 24,
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
-        // `VERIFY_GENERATED_RANDOM=1` explores other sequences.
-        rng_seed: if std::env::var_os("VERIFY_GENERATED_RANDOM").is_some() {
-            RngSeed::Random
-        } else {
-            RngSeed::Fixed(27)
-        },
+        // A fresh sequence on every run, printed with the command that replays it;
+        // every case that ever failed is kept in the regressions file and runs first.
+        rng_seed: featc_test_support::seed::run_seed(
+            "cargo test --workspace --test suite verify_generated::",
+        ),
         ..ProptestConfig::default()
     })]
 

@@ -55,6 +55,51 @@ def assert_close(actual: pa.Table, expected: pa.Table) -> None:
             assert a == e, name
 
 
+def _float_bits(array: pa.Array) -> list:
+    """A float array's values as the int64 (or int32) patterns of their bits, None
+    where null: NaN payloads and the sign of zero count."""
+    width = {64: pa.int64(), 32: pa.int32(), 16: pa.int16()}[array.type.bit_width]
+    bits = pa.Array.from_buffers(width, len(array), [None, array.buffers()[1]], offset=array.offset)
+    return [b if valid else None for b, valid in zip(bits.to_pylist(), array.is_valid().to_pylist())]
+
+
+def _assert_array_bits(actual: pa.Array, expected: pa.Array, where: str) -> None:
+    assert actual.type == expected.type, (where, actual.type, expected.type)
+    assert len(actual) == len(expected), where
+    assert actual.is_null().to_pylist() == expected.is_null().to_pylist(), (where, "nulls")
+    t = expected.type
+    if pa.types.is_floating(t):
+        a, e = _float_bits(actual), _float_bits(expected)
+        for i, (x, y) in enumerate(zip(a, e)):
+            assert x == y, (where, i, actual[i].as_py(), expected[i].as_py(), "bits", x, y)
+    elif pa.types.is_list(t) or pa.types.is_large_list(t):
+        a, e = actual.value_lengths().fill_null(0), expected.value_lengths().fill_null(0)
+        assert a.to_pylist() == e.to_pylist(), (where, "list lengths")
+        _assert_array_bits(actual.flatten(), expected.flatten(), f"{where}[]")
+    elif pa.types.is_struct(t):
+        for k in range(t.num_fields):
+            name = t.field(k).name
+            _assert_array_bits(actual.field(k), expected.field(k), f"{where}.{name}")
+    else:
+        assert actual.to_pylist() == expected.to_pylist(), where
+
+
+def assert_same_bits(actual: pa.Table, expected: pa.Table, check_metadata: bool = False) -> None:
+    """Bit identity, as `Table.equals` does not check it (`-0.0 == 0.0` there, and a
+    NaN is unequal to itself): the same column names and types, the same rows, nulls
+    in the same places, and every float the same bits (compared as the integers of
+    its bit pattern, so NaN payloads and the sign of zero count)."""
+    assert actual.column_names == expected.column_names
+    assert actual.schema.types == expected.schema.types, (actual.schema, expected.schema)
+    assert actual.num_rows == expected.num_rows
+    if check_metadata:
+        assert actual.schema.metadata == expected.schema.metadata
+    for name in expected.column_names:
+        a = actual.column(name).combine_chunks()
+        e = expected.column(name).combine_chunks()
+        _assert_array_bits(a, e, name)
+
+
 def replay(store, project, spine: pa.Table, events: dict, service=None, features=None, request_columns=()):
     """Pushes every event with `ts <= t` before reading the spine rows at `t`, in
     time order; the answers in spine order."""

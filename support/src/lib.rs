@@ -4,7 +4,8 @@
 //! tolerance, or bit for bit), `batch` and `stream` (the two executors through the
 //! libraries, as the CLI runs them), `sql` (the SQL emitter's scripts on DataFusion),
 //! `events` (in-memory events as a source table wants them), `runtime` (the shared
-//! tokio runtime), `scratch` (a test's fresh folder), `rng` (SplitMix64), `pushes` (source events as a
+//! tokio runtime), `scratch` (a test's fresh folder), `rng` (SplitMix64), `seed` (a
+//! property test run's fresh, printed seed), `pushes` (source events as a
 //! client pushes them to `featc serve`), `served_cells` (its answers against a
 //! training set's cells), `refusal` (the error inside its refusals), `gen` (random
 //! projects and data for the property tests).
@@ -26,6 +27,7 @@ pub mod refusal;
 pub mod rng;
 pub mod runtime;
 pub mod scratch;
+pub mod seed;
 pub mod served_cells;
 pub mod sql;
 pub mod stream;

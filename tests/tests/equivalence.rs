@@ -179,8 +179,9 @@ proptest! {
     }
 }
 
-/// A hand-made case through `check`: events of one user at `ts` (µs) with `i` and `f`.
-fn hand_case(
+/// A hand-made case through `check`: events of one user at `ts` (µs) with `i` and `f`
+/// (also `sql_equivalence`'s).
+pub(crate) fn hand_case(
     feat_features: &str,
     events: &[(i64, Option<i64>, Option<f64>)],
     spine_times: &[i64],

@@ -5,7 +5,8 @@
 //! `var_pop` and `stddev_pop`, which agree within docs/scale-out.md's bound (computed
 //! from the window's `Σ|x|`, `Σx²` and count, which the reference folds exactly for the
 //! same window). A derived feature reading such a sum is compared where the values it
-//! reads came out bit for bit equal. Where the reference fails, the SQL must fail.
+//! reads came out bit for bit equal. Where the reference fails, the SQL must fail
+//! alike: the same class of error at the same feature and spine row (`same_failure`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,14 +15,14 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Float64Type, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
-use featc::emit::sql::{Dialect, SqlOptions};
+use featc::emit::sql::{Dialect, Script, SqlOptions};
 use featc::ir::{FeatureId, Project};
 use featc::verify::float_bound::{with_bounds, within, Bound};
 use featc::SourceFile;
-use featc_runtime::reference::{evaluate, SpineInput};
+use featc_runtime::reference::{evaluate, EvalError, ReferenceError, SpineInput};
 use featc_test_support::gen::{case_strategy, GenCase};
 use proptest::prelude::*;
-use proptest::test_runner::{FileFailurePersistence, RngSeed};
+use proptest::test_runner::FileFailurePersistence;
 
 use featc_test_support::sql::{accepted, register, run, script, with_order};
 
@@ -61,21 +62,9 @@ fn check(case: &GenCase) -> Result<(), String> {
     let (extra, bounds) = with_bounds(&mut project, &ids);
     let all: Vec<FeatureId> = ids.iter().chain(&extra).copied().collect();
     let mut sources: HashMap<String, Vec<RecordBatch>> = HashMap::new();
-    let ctx = SessionContext::new();
     for s in featc_runtime::io::sources_of(&project, &ids) {
-        let events = if s.name == "clicks" {
-            &case.clicks
-        } else {
-            &case.events
-        };
-        register(
-            &ctx,
-            &s.name,
-            featc_test_support::events::events_in_micros(events).expect("events"),
-        );
-        sources.insert(s.name.clone(), vec![events.clone()]);
+        sources.insert(s.name.clone(), vec![case_events(case, &s.name).clone()]);
     }
-    register(&ctx, "spine", with_order(&case.spine));
     let spine = [case.spine.clone()];
     let reference = evaluate(
         &project,
@@ -86,15 +75,105 @@ fn check(case: &GenCase) -> Result<(), String> {
             time_column: "ts",
         },
     );
-    let actual = featc_test_support::runtime::runtime().block_on(run(&ctx, &sql));
+    let actual = run_sql(&project, &ids, case, &case.spine, &sql);
     let (expected, actual) = match (reference, actual) {
-        (Err(_), Err(_)) => return Ok(()),
+        (Err(e), Err(a)) => {
+            return same_failure(&project, case, &e, &a)
+                .map_err(|d| format!("{d}\n--- sql ---\n{}", sql.text()))
+        }
         (Err(e), Ok(_)) => return Err(format!("the SQL answered where the reference failed: {e}")),
         (Ok(_), Err(e)) => return Err(format!("the SQL failed: {e}\n{}", sql.text())),
         (Ok(r), Ok(a)) => (r, a),
     };
     compare(&project, &ids, &bounds, &expected, &actual, case)
         .map_err(|d| format!("{d}\n--- sql ---\n{}", sql.text()))
+}
+
+/// The generated events of source `name`.
+fn case_events<'a>(case: &'a GenCase, name: &str) -> &'a RecordBatch {
+    if name == "clicks" {
+        &case.clicks
+    } else {
+        &case.events
+    }
+}
+
+/// `sql` (the script of `ids`) run by DataFusion on the case's sources and `spine`.
+fn run_sql(
+    project: &Project,
+    ids: &[FeatureId],
+    case: &GenCase,
+    spine: &RecordBatch,
+    sql: &Script,
+) -> Result<RecordBatch, String> {
+    let ctx = SessionContext::new();
+    for s in featc_runtime::io::sources_of(project, ids) {
+        let events = featc_test_support::events::events_in_micros(case_events(case, &s.name))?;
+        register(&ctx, &s.name, events);
+    }
+    register(&ctx, "spine", with_order(spine));
+    featc_test_support::runtime::runtime().block_on(run(&ctx, sql))
+}
+
+/// Where the reference and the SQL both fail, they must fail alike (semantics.md,
+/// "Errors while computing"): the same class of error at the same place. The only
+/// failure the SQL's accepted features can have is an int64 `sum` leaving int64
+/// (int64 arithmetic in expressions is refused, E0042), which the reference names by
+/// feature and spine row (the entity and time); the SQL's error names neither, so the
+/// SQL of that feature alone, answered at that spine row alone, must fail, and with
+/// an overflow. Any other failure of the reference, or of the SQL, is a difference.
+fn same_failure(
+    project: &Project,
+    case: &GenCase,
+    reference: &ReferenceError,
+    sql_error: &str,
+) -> Result<(), String> {
+    let ReferenceError::Aggregate {
+        feature,
+        spine_row,
+        message: EvalError::SumOverflow(_),
+    } = reference
+    else {
+        return Err(format!(
+            "both failed, but the reference not with an int64 sum leaving int64: {reference}\n\
+             the SQL: {sql_error}"
+        ));
+    };
+    if !is_overflow(sql_error) {
+        return Err(format!(
+            "both failed, but the SQL not with an overflow: {sql_error}\nthe reference: {reference}"
+        ));
+    }
+    let id = project
+        .feature_by_name(feature)
+        .ok_or_else(|| format!("the reference names no feature of the project: {reference}"))?;
+    let alone = script(project, &[id], &SqlOptions::new(Dialect::DataFusion))
+        .map_err(|r| format!("refuses `{feature}` alone: {r:?}"))?;
+    match run_sql(
+        project,
+        &[id],
+        case,
+        &case.spine.slice(*spine_row, 1),
+        &alone,
+    ) {
+        Err(e) if is_overflow(&e) => Ok(()),
+        Err(e) => Err(format!(
+            "the SQL of `{feature}` at spine row {spine_row} fails otherwise: {e}\n\
+             the reference: {reference}"
+        )),
+        Ok(_) => Err(format!(
+            "the SQL of `{feature}` answers at spine row {spine_row}, where the reference \
+             fails: {reference}\nthe whole SQL failed with: {sql_error}"
+        )),
+    }
+}
+
+/// Whether DataFusion's error is an int64 result out of range: the `DECIMAL(38, 0)`
+/// sum cast back to int64 (`Cast error: value of N is out of range Int64`), or an
+/// overflow DataFusion's arithmetic reports.
+fn is_overflow(error: &str) -> bool {
+    let error = error.to_lowercase();
+    error.contains("overflow") || error.contains("out of range int64")
 }
 
 fn compare(
@@ -207,15 +286,11 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: 48,
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
-        // A fixed sequence in CI, so that a float edge case of DataFusion's engine
-        // (NaN, infinities, -0.0: docs/scale-out.md) found by a random one never
-        // turns CI red by chance; `SQL_EQUIVALENCE_RANDOM=1` explores, and what it
-        // finds is kept in the regressions file.
-        rng_seed: if std::env::var_os("SQL_EQUIVALENCE_RANDOM").is_some() {
-            RngSeed::Random
-        } else {
-            RngSeed::Fixed(25)
-        },
+        // A fresh sequence on every run, printed with the command that replays it;
+        // every case that ever failed is kept in the regressions file and runs first.
+        rng_seed: featc_test_support::seed::run_seed(
+            "cargo test --workspace --test suite sql_equivalence::",
+        ),
         ..ProptestConfig::default()
     })]
 
@@ -225,4 +300,51 @@ proptest! {
             prop_assert!(false, "{diff}\n--- project ---\n{}", case.feat);
         }
     }
+}
+
+/// An int64 sum that leaves int64 at the last spine row: both fail, alike (the SQL of
+/// that feature fails at that row and answers at the earlier ones), and a reference
+/// failure placed at another row would be a difference.
+#[test]
+fn an_int64_sum_overflow_fails_both_at_the_same_feature_and_row() {
+    let half = i64::MAX / 2;
+    let case = crate::equivalence::hand_case(
+        "    feature total = sum(i)\n",
+        &[
+            (0, Some(half), None),
+            (1, Some(half), None),
+            (2, Some(half), None),
+        ],
+        &[0, 1, 5],
+    );
+    let project = featc_test_support::project::compile_text("gen.feat", &case.feat);
+    let id = project.feature_by_name("total").expect("total");
+    let spine = [case.spine.clone()];
+    let sources = HashMap::from([("events".to_string(), vec![case.events.clone()])]);
+    let reference = evaluate(
+        &project,
+        &[id],
+        &sources,
+        SpineInput {
+            batches: &spine,
+            time_column: "ts",
+        },
+    )
+    .expect_err("the third row's sum leaves int64");
+    let sql = script(&project, &[id], &SqlOptions::new(Dialect::DataFusion)).expect("accepted");
+    let sql_error = run_sql(&project, &[id], &case, &case.spine, &sql).expect_err("the SQL fails");
+    same_failure(&project, &case, &reference, &sql_error).expect("alike");
+    check(&case).expect("check agrees");
+    let elsewhere = match reference {
+        ReferenceError::Aggregate {
+            feature, message, ..
+        } => ReferenceError::Aggregate {
+            feature,
+            spine_row: 1,
+            message,
+        },
+        other => panic!("not an aggregation's failure: {other}"),
+    };
+    let diff = same_failure(&project, &case, &elsewhere, &sql_error).expect_err("another row");
+    assert!(diff.contains("answers at spine row 1"), "{diff}");
 }
