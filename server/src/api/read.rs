@@ -60,11 +60,37 @@ pub async fn handle(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let started = std::time::Instant::now();
-    let answer = match super::arrow::is_arrow(&headers) {
-        true => super::read_arrow::answer(&app, &headers, &uri, body),
-        false => answer(&app, &headers, body),
+    // A read of a few entities costs microseconds: handing it to another thread would
+    // cost more than it saves. A larger body can ask for up to `--max-entities` keys
+    // (milliseconds of work), which must not hold an async worker the other
+    // connections (and `/health`) need, so it runs on the blocking pool.
+    let large = body.as_ref().is_ok_and(|b| b.len() > INLINE_READ_BYTES);
+    let answer = match large {
+        false => answer_any(&app, &headers, &uri, body),
+        true => {
+            let worker = Arc::clone(&app);
+            tokio::task::spawn_blocking(move || answer_any(&worker, &headers, &uri, body))
+                .await
+                .unwrap_or_else(|e| Err(ApiError::Storage(format!("the read task failed: {e}"))))
+        }
     };
     finish(&app.counters.reads, started, answer)
+}
+
+/// The largest read body answered on the async worker that received it (a few
+/// entities); larger ones are answered on the blocking pool.
+const INLINE_READ_BYTES: usize = 4 << 10;
+
+fn answer_any(
+    app: &App,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    match super::arrow::is_arrow(headers) {
+        true => super::read_arrow::answer(app, headers, uri, body),
+        false => answer(app, headers, body),
+    }
 }
 
 fn answer(
