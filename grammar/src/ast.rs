@@ -97,6 +97,8 @@ pub struct SourceDecl {
     pub freshness: Option<DurationLit>,
     /// `delay DUR`: an event becomes visible to reads that long after its time.
     pub delay: Option<DurationLit>,
+    /// `epoch UNIT`: the unit its integer times count (checked by `check`).
+    pub epoch: Option<Ident>,
     pub span: Span,
 }
 
