@@ -14,3 +14,4 @@ mod support;
 mod serve_arrow;
 mod serve_log;
 mod serve_requests;
+mod serve_times;

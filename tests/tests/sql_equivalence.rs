@@ -71,7 +71,7 @@ fn check(case: &GenCase) -> Result<(), String> {
         register(
             &ctx,
             &s.name,
-            featc_test_support::events::events_in_micros(events).expect("events"),
+            featc_test_support::events::events_in_micros(events, s).expect("events"),
         );
         sources.insert(s.name.clone(), vec![events.clone()]);
     }
