@@ -143,3 +143,26 @@ fn ipc(batch: &RecordBatch) -> Vec<u8> {
     drop(w);
     out
 }
+
+/// An event ahead of the wall clock makes the freshness lag 0, never negative.
+#[test]
+fn the_freshness_lag_of_an_event_ahead_of_the_clock_is_zero() {
+    let work = std::env::temp_dir().join(format!("featc-times-ahead-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work");
+    std::fs::write(
+        work.join("clicks.feat"),
+        "source clicks {\n    time ts\n    columns { user_id: int64 }\n}\n\
+         entity user { key user_id: int64 }\n\
+         view recent from clicks by user {\n    feature clicks_1h = count(*) over 1h\n}\n",
+    )
+    .expect("feat");
+    let served = Served::start(&work, Served::config(), false);
+    let lag = "featc_source_freshness_lag_seconds{source=\"clicks\"}";
+    let ahead = featc_server::wire::time::now_us() + 86_400_000_000;
+    let (status, answer) = push(&served, "clicks", json!({"ts": [ahead], "user_id": [1]}));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(metric(&served, lag), 0.0);
+    served.stop();
+    let _ = std::fs::remove_dir_all(&work);
+}
