@@ -17,6 +17,9 @@ use crate::cli_common::{featc, scratch, stderr};
 
 const SPINE: &str = "examples/fraud/data/spine.csv";
 
+/// A time in microseconds as an integer of some unit.
+type ToUnit = fn(i64) -> i64;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -152,7 +155,7 @@ fn integer_times_in_files_read_in_their_unit_on_both_paths() {
         &dir.join("expected.csv"),
     )
     .expect("the original runs");
-    let cases: [(Option<&str>, fn(i64) -> i64); 4] = [
+    let cases: [(Option<&str>, ToUnit); 4] = [
         (None, |us| us),
         (Some("s"), |us| us / 1_000_000),
         (Some("ms"), |us| us / 1_000),

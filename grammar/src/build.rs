@@ -188,7 +188,7 @@ impl Ctx<'_> {
                     decl.delay = inner.next().map(|p| self.duration(&p))
                 }
                 Rule::epoch_clause if decl.epoch.is_none() => {
-                    decl.epoch = inner.next().map(|p| self.ident(&p))
+                    decl.epoch = inner.next().map(|p| Box::new(self.ident(&p)))
                 }
                 _ => {}
             }
