@@ -664,6 +664,8 @@ fn the_sink_waits_out_a_redis_restart_then_writes_everything_again() {
     let (work, mut redis, served) = clicks_served("restart", "events");
     served.wait_ready();
     let push = |user: i64, ts: i64| {
+        // Times near 1970 as text: an integer time must be 16-digit microseconds.
+        let ts = featc_server::wire::time::format_time(ts);
         let body = serde_json::json!({"push_source_name": "clicks", "df": {"ts": [ts], "user_id": [user]}});
         let (status, answer) = post(&served.addr, "/push", &body);
         assert_eq!(status, 200, "{answer}");

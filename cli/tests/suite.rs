@@ -33,6 +33,7 @@ mod cli_limits;
 mod cli_output;
 mod cli_partitions;
 mod cli_stats;
+mod cli_times;
 mod cli_verify;
 mod readme_commands;
 mod serve_cases;

@@ -97,6 +97,9 @@ pub struct SourceDecl {
     pub freshness: Option<DurationLit>,
     /// `delay DUR`: an event becomes visible to reads that long after its time.
     pub delay: Option<DurationLit>,
+    /// `epoch UNIT`: the unit its integer times count (checked by `check`). Boxed:
+    /// a rare clause should not make every `Item` larger.
+    pub epoch: Option<Box<Ident>>,
     pub span: Span,
 }
 

@@ -142,6 +142,7 @@ impl Ctx<'_> {
             lateness: None,
             freshness: None,
             delay: None,
+            epoch: None,
             span,
         };
         let mut seen_columns = false;
@@ -185,6 +186,9 @@ impl Ctx<'_> {
                 }
                 Rule::delay_clause if decl.delay.is_none() => {
                     decl.delay = inner.next().map(|p| self.duration(&p))
+                }
+                Rule::epoch_clause if decl.epoch.is_none() => {
+                    decl.epoch = inner.next().map(|p| Box::new(self.ident(&p)))
                 }
                 _ => {}
             }

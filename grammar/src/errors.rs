@@ -47,6 +47,7 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         topic_format | kw_format => "`format`",
         lateness_clause => "`lateness`",
         delay_clause | kw_delay => "`delay`",
+        epoch_clause | kw_epoch => "`epoch`",
         freshness_clause | kw_freshness => "`freshness`",
         owner_clause => "`owner`",
         tags_clause => "`tags`",

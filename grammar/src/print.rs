@@ -120,6 +120,9 @@ impl Printer<'_> {
                     if let Some(d) = &s.delay {
                         p.line(&format!("Delay {}", d.text), d.span);
                     }
+                    if let Some(e) = &s.epoch {
+                        p.line(&format!("Epoch {}", e.name), e.span);
+                    }
                 });
             }
             Item::Entity(e) => {

@@ -142,6 +142,21 @@ fn fmt_refuses_a_file_that_does_not_parse() {
 }
 
 #[test]
+fn fmt_lays_out_the_epoch_clause_like_the_other_source_clauses() {
+    let out = formatted("source s {\n  time ts\n   epoch    ms\n}\n");
+    assert_eq!(out, "source s {\n    time ts\n    epoch ms\n}\n");
+    let epoch = parse(0, &out)
+        .expect("parses")
+        .items
+        .into_iter()
+        .find_map(|i| match i {
+            featc_grammar::ast::Item::Source(s) => s.epoch,
+            _ => None,
+        });
+    assert_eq!(epoch.map(|e| e.name), Some("ms".to_string()));
+}
+
+#[test]
 fn fmt_crlf_and_tabs() {
     let out = formatted("entity user {\r\n\tkey user_id: int64\r\n}\r\n");
     assert_eq!(out, "entity user {\n    key user_id: int64\n}\n");

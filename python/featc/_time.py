@@ -46,6 +46,16 @@ def to_micros(at: Any) -> int:
     raise TypeError(f"at: expected None, a datetime, an ISO 8601 string or integer microseconds; got {type(at).__name__}")
 
 
+def rfc3339(us: int) -> str:
+    """Microseconds as RFC 3339 text in UTC, exactly: what a query string carries, since
+    the server reads an integer time only as 16-digit microseconds (docs/semantics.md,
+    "Time") and a read may be at any time. Beyond year 9999, the integer itself."""
+    try:
+        return (_EPOCH + _dt.timedelta(microseconds=us)).isoformat()
+    except OverflowError:
+        return str(us)
+
+
 def timedelta_of(us: Any):
     """Microseconds as a timedelta (None stays None)."""
     return None if us is None else _dt.timedelta(microseconds=us)

@@ -16,7 +16,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 import pyarrow as pa
 
 from ._inputs import feature_names, to_arrow
-from ._time import to_micros
+from ._time import rfc3339, to_micros
 from .errors import RemoteDataError, RemoteUnknownNameError, RequestError
 from .online import rows_with_request
 
@@ -168,7 +168,7 @@ class Client:
         if names is not None:
             params["features"] = ",".join(names)
         if at is not None:
-            params["at"] = str(to_micros(at))
+            params["at"] = rfc3339(to_micros(at))
         if not statuses:
             params["statuses"] = "false"
         body = _ipc(rows_with_request(entities, request))

@@ -363,8 +363,10 @@ fn counters(page: &Page<'_>) -> String {
     per_source(
         &mut out,
         "featc_source_freshness_lag_seconds",
-        "Now minus a source's latest event time.",
-        &|r| r.2.map(|l| seconds(now_us - l)),
+        "Now minus a source's latest event time, never below 0 (an event time ahead of the clock is fresh, not negatively late).",
+        // Clamped: a lag below zero only says the producer's clock (or an event's
+        // time) is ahead, and a negative gauge breaks every alert written as `> x`.
+        &|r| r.2.map(|l| seconds(now_us.saturating_sub(l).max(0))),
     );
     per_source(
         &mut out,

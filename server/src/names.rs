@@ -48,6 +48,8 @@ pub struct SourceEntry {
     pub time_column: String,
     /// (name, type, nullable), in declaration order.
     pub columns: Vec<(String, DataType, bool)>,
+    /// The unit of its integer times (its `epoch` clause).
+    pub epoch: Option<featc_runtime::ir::EpochUnit>,
 }
 
 impl SourceEntry {
@@ -157,6 +159,7 @@ impl Names {
                     .iter()
                     .map(|c| (c.name.clone(), c.ty, c.nullable))
                     .collect(),
+                epoch: op.epoch,
             })
             .collect();
         names

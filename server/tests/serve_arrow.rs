@@ -308,7 +308,7 @@ fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
     )]));
     let read = |q: &str| arrow(a, &format!("/get-online-features?{q}"), &rows);
     let m = refused(
-        read("features=txn_count_1&at=0"),
+        read("features=txn_count_1&at=1970-01-01T00%3A00%3A00Z"),
         404,
         "unknown_feature",
         "features[0]",

@@ -130,7 +130,7 @@ fn bad_requests_get_a_4xx_naming_the_field() {
     expect_error(
         a,
         read,
-        &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1]}, "at": 0}),
+        &json!({"features": ["txn_count_1h"], "entities": {"user_id": [1]}, "at": "1970-01-01T00:00:00Z"}),
         409,
         "read_before_horizon",
         "at",

@@ -16,3 +16,4 @@ mod serve_feast;
 mod serve_limits;
 mod serve_log;
 mod serve_requests;
+mod serve_times;

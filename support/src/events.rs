@@ -5,10 +5,14 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 
-/// `events` with every timestamp column in UTC microseconds. `bind_source` does this
-/// when it reads a file; tables built in memory by the tests get the same conversion
-/// (`row::time::to_micros`) here.
-pub fn events_in_micros(events: &RecordBatch) -> Result<RecordBatch, String> {
+/// `events` of `source` with every timestamp column, and its time column and declared
+/// timestamp columns held as integers (in the source's `epoch` unit), in UTC
+/// microseconds. `bind_source` does this when it reads a file; tables built in memory
+/// by the tests get the same conversion (`row::time::to_micros_in`) here.
+pub fn events_in_micros(
+    events: &RecordBatch,
+    source: &featc_runtime::ir::Source,
+) -> Result<RecordBatch, String> {
     let mut columns = events.columns().to_vec();
     let mut fields: Vec<Field> = events
         .schema()
@@ -17,8 +21,14 @@ pub fn events_in_micros(events: &RecordBatch) -> Result<RecordBatch, String> {
         .map(|f| f.as_ref().clone())
         .collect();
     for (column, field) in columns.iter_mut().zip(fields.iter_mut()) {
-        if matches!(field.data_type(), DataType::Timestamp(_, _)) {
-            *column = featc_runtime::row::time::to_micros(column).map_err(|e| format!("{e:?}"))?;
+        let declared_time = field.name() == &source.time_column
+            || source
+                .columns
+                .iter()
+                .any(|c| c.name == *field.name() && c.ty == featc_runtime::ir::DataType::Timestamp);
+        if matches!(field.data_type(), DataType::Timestamp(_, _)) || declared_time {
+            *column = featc_runtime::row::time::to_micros_in(column, source.epoch)
+                .map_err(|e| e.to_string())?;
             *field = Field::new(
                 field.name(),
                 column.data_type().clone(),

@@ -437,12 +437,15 @@ fn key_repr_strategy() -> impl Strategy<Value = KeyRepr> {
         .prop_map(|(int, string)| KeyRepr { int, string })
 }
 
-/// How a batch stores its time column: the unit and the time zone. Every path
+/// How a batch stores its time column: the unit and the time zone, or (events only)
+/// plain integers counting `unit` under the source's `epoch` clause. Every path
 /// converts it to UTC microseconds, flooring nanoseconds (semantics.md "Time").
 #[derive(Debug, Clone, Copy)]
 pub struct TimeRepr {
     unit: TimeUnit,
     tz: Option<&'static str>,
+    /// Int64 counts of `unit` instead of a timestamp type.
+    integer: bool,
 }
 
 fn time_repr_strategy() -> impl Strategy<Value = TimeRepr> {
@@ -455,20 +458,57 @@ fn time_repr_strategy() -> impl Strategy<Value = TimeRepr> {
         ],
         select(&[Some("UTC"), None, Some("+02:00")][..]),
     )
-        .prop_map(|(unit, tz)| TimeRepr { unit, tz })
+        .prop_map(|(unit, tz)| TimeRepr {
+            unit,
+            tz,
+            integer: false,
+        })
+}
+
+/// An event source's times: a timestamp (`time_repr_strategy`), or integers in a
+/// declared epoch unit (generated times lie near 1970: the clause is what makes them
+/// times).
+fn event_time_repr_strategy() -> impl Strategy<Value = TimeRepr> {
+    prop_oneof![
+        3 => time_repr_strategy(),
+        1 => time_repr_strategy().prop_map(|t| TimeRepr { integer: true, ..t }),
+    ]
 }
 
 impl TimeRepr {
     fn field(&self, name: &str) -> Field {
-        Field::new(
-            name,
-            DataType::Timestamp(self.unit, self.tz.map(Into::into)),
-            false,
-        )
+        let ty = if self.integer {
+            DataType::Int64
+        } else {
+            DataType::Timestamp(self.unit, self.tz.map(Into::into))
+        };
+        Field::new(name, ty, false)
+    }
+
+    /// The source clause that declares this representation's integers (`epoch ms`).
+    fn epoch_clause(&self) -> String {
+        if !self.integer {
+            return String::new();
+        }
+        let unit = match self.unit {
+            TimeUnit::Second => "s",
+            TimeUnit::Millisecond => "ms",
+            TimeUnit::Microsecond => "us",
+            TimeUnit::Nanosecond => "ns",
+        };
+        format!("    epoch {unit}\n")
     }
 
     /// The column of `(micros, extra nanoseconds)` times in this unit.
     fn array(&self, times: &[Option<(i64, i64)>]) -> ArrayRef {
+        let array = self.timestamps(times);
+        if self.integer {
+            return cast(&array, &DataType::Int64).expect("a timestamp casts to its integer");
+        }
+        array
+    }
+
+    fn timestamps(&self, times: &[Option<(i64, i64)>]) -> ArrayRef {
         let tz = self.tz;
         match self.unit {
             TimeUnit::Nanosecond => Arc::new(
@@ -548,7 +588,7 @@ fn extras_strategy() -> impl Strategy<Value = Extras> {
         any::<u64>(),
         prop_oneof![Just(1u32), 2u32..5, Just(16u32)],
         (
-            time_repr_strategy(),
+            event_time_repr_strategy(),
             time_repr_strategy(),
             key_repr_strategy(),
             proptest::collection::vec(derived_strategy(SERVICE_DERIVED), 0..3),
@@ -606,11 +646,12 @@ fn build_case(
     spine: &[SpineRow],
     extras: &Extras,
 ) -> GenCase {
-    let mut feat = source_text("events", extras.lateness_s, false);
+    let mut feat = source_text("events", extras.lateness_s, false, extras.event_time);
     feat.push_str(&source_text(
         "clicks",
         extras.clicks_lateness_s,
         extras.clicks_delay,
+        extras.event_time,
     ));
     feat.push_str(
         "entity user { key k: int64 }\n\
@@ -743,12 +784,13 @@ fn build_case(
 /// The declaration of an event source `name` with the generated columns (and
 /// `delay 1s` when `delayed`: events on the grid of seconds become visible exactly
 /// at a later grid point).
-fn source_text(name: &str, lateness_s: i64, delayed: bool) -> String {
+fn source_text(name: &str, lateness_s: i64, delayed: bool, time: TimeRepr) -> String {
     let mut lateness = if lateness_s > 0 {
         format!("    lateness {lateness_s}s\n")
     } else {
         String::new()
     };
+    lateness.push_str(&time.epoch_clause());
     if delayed {
         lateness.push_str("    delay 1s\n");
     }

@@ -28,6 +28,12 @@ pub struct SourceEvents {
     pub rows: Vec<(i64, Vec<Json>)>,
 }
 
+/// A time as a client would push it: RFC 3339 text, exact to the microsecond (an
+/// integer would have to be 16-digit microseconds, and generated times lie near 1970).
+pub fn time_json(us: i64) -> Json {
+    Json::from(featc_runtime::row::time::iso8601(us))
+}
+
 /// One cell of a conformed column as the JSON a client would push.
 pub fn cell_json(cells: &Cells<'_>, row: usize) -> Json {
     match cells.get(row) {
@@ -40,7 +46,7 @@ pub fn cell_json(cells: &Cells<'_>, row: usize) -> Json {
         Value::Float64(f) => Json::from(f),
         Value::Bool(b) => Json::from(b),
         Value::String(s) => Json::from(&*s),
-        Value::Timestamp(t) => Json::from(t),
+        Value::Timestamp(t) => time_json(t),
         Value::List(_) => panic!("a source column never holds a list"),
     }
 }
@@ -91,7 +97,7 @@ pub fn push_body(source: &SourceEvents, rows: &[usize]) -> Json {
         source.time_column.clone(),
         Json::from(
             rows.iter()
-                .map(|&r| Json::from(source.rows[r].0))
+                .map(|&r| time_json(source.rows[r].0))
                 .collect::<Vec<_>>(),
         ),
     );

@@ -88,7 +88,15 @@ fn batch(
 ) -> Result<RecordBatch, String> {
     let events = used_sources(project, ids, case)
         .into_iter()
-        .map(|(n, b)| Ok((n, featc_test_support::events::events_in_micros(&b)?)))
+        .map(|(n, b)| {
+            let source = project
+                .sources
+                .iter()
+                .find(|s| s.name == n)
+                .ok_or_else(|| format!("no source {n}"))?;
+            let b = featc_test_support::events::events_in_micros(&b, source)?;
+            Ok((n, b))
+        })
         .collect::<Result<HashMap<_, _>, String>>()?;
     featc_test_support::runtime::runtime().block_on(training_set_in_memory(
         project,

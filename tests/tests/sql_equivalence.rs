@@ -108,7 +108,7 @@ fn run_sql(
 ) -> Result<RecordBatch, String> {
     let ctx = SessionContext::new();
     for s in featc_runtime::io::sources_of(project, ids) {
-        let events = featc_test_support::events::events_in_micros(case_events(case, &s.name))?;
+        let events = featc_test_support::events::events_in_micros(case_events(case, &s.name), s)?;
         register(&ctx, &s.name, events);
     }
     register(&ctx, "spine", with_order(spine));

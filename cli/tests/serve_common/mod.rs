@@ -454,7 +454,10 @@ pub fn metric_as(addr: &str, name: &str, headers: &[(&str, &str)]) -> f64 {
 pub fn record_json(source: &SourceEvents, row: usize) -> Vec<u8> {
     let (ts, cells) = &source.rows[row];
     let mut object = serde_json::Map::new();
-    object.insert(source.time_column.clone(), Json::from(*ts));
+    object.insert(
+        source.time_column.clone(),
+        featc_test_support::pushes::time_json(*ts),
+    );
     for ((name, _), cell) in source.columns.iter().zip(cells) {
         object.insert(name.clone(), cell.clone());
     }

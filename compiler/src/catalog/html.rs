@@ -88,6 +88,7 @@ pub fn render(c: &Catalog) -> String {
             facts.duration("lateness", s.lateness.as_ref());
             facts.duration("delay", s.delay.as_ref());
             facts.duration("freshness", s.freshness.as_ref());
+            facts.opt_code("epoch", s.epoch.as_deref());
             facts.names("views", &s.views);
             entry("source", i, &s.name, &s.about, facts, &[])
         }),

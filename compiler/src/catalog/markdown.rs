@@ -57,6 +57,7 @@ pub fn render(c: &Catalog) -> String {
             l.duration("lateness", s.lateness.as_ref());
             l.duration("delay", s.delay.as_ref());
             l.duration("freshness", s.freshness.as_ref());
+            l.opt("epoch", s.epoch.as_deref().map(code));
             l.names("views", &s.views);
             entry(&s.name, &s.about, l)
         }),

@@ -100,6 +100,9 @@ pub struct SourceEntry {
     pub lateness: Option<Duration>,
     pub delay: Option<Duration>,
     pub freshness: Option<Duration>,
+    /// The unit of its integer times (`epoch s`), when declared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
     /// The views over it.
     pub views: Vec<String>,
 }
@@ -242,6 +245,7 @@ pub fn catalog(p: &Project) -> Catalog {
             lateness: Duration::nonzero(s.lateness_us),
             delay: Duration::nonzero(s.delay_us),
             freshness: s.freshness_us.map(Duration::of),
+            epoch: s.epoch.map(|u| u.name().to_string()),
             views: views_where(p, |v| v.source.0 == i),
         })
         .collect();

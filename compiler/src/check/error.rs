@@ -285,6 +285,11 @@ pub enum CheckError {
         format: String,
         span: Span,
     },
+    /// `epoch U` names a unit that is not `s`, `ms`, `us` or `ns`.
+    UnknownEpochUnit {
+        unit: String,
+        span: Span,
+    },
     /// `percentile(x, p)` with a `p` that is not a number literal in [0, 1].
     Quantile {
         span: Span,
@@ -403,6 +408,7 @@ impl CheckError {
             Unterminated { .. } => "E0030",
             Unclosed { .. } => "E0031",
             UnknownTopicFormat { .. } => "E0032",
+            UnknownEpochUnit { .. } => "E0048",
             Quantile { .. } => "E0033",
             RequestInView { .. } => "E0035",
             UnknownRequestField { .. } | UnknownQualifier { .. } => "E0004",
@@ -687,6 +693,18 @@ impl CheckError {
                     .with_label(Label::primary(*span, "not a format featc decodes"))
                     .with_help(format!(
                         "the formats are: {}; `json` (the default) is one JSON object per record, keyed by the source's column names",
+                        known.join(", ")
+                    ))
+            }
+            UnknownEpochUnit { unit, span } => {
+                let known: Vec<String> = featc_runtime::ir::EpochUnit::ALL
+                    .iter()
+                    .map(|u| format!("`{}`", u.name()))
+                    .collect();
+                d(format!("unknown epoch unit `{unit}`"))
+                    .with_label(Label::primary(*span, "not a unit of integer times"))
+                    .with_help(format!(
+                        "the units are {}: seconds, milliseconds, microseconds and nanoseconds since 1970-01-01T00:00:00Z (e.g. `epoch s` for 1711842900)",
                         known.join(", ")
                     ))
             }

@@ -167,6 +167,15 @@ pub fn check<'a>(
             span: span(t.span),
         })
     });
+    let epoch = decl.epoch.as_ref().and_then(|unit| {
+        ir::EpochUnit::from_name(&unit.name).or_else(|| {
+            errors.push(CheckError::UnknownEpochUnit {
+                unit: unit.name.clone(),
+                span: unit.span,
+            });
+            None
+        })
+    });
     CheckedSource {
         ir: ir::Source {
             name: decl.name.name.clone(),
@@ -177,6 +186,7 @@ pub fn check<'a>(
             lateness_us,
             freshness_us,
             delay_us,
+            epoch,
             meta: meta(&decl.meta),
             span: span(decl.span),
         },

@@ -74,6 +74,7 @@ pub fn lower_stream_plan(
                         .filter_map(|v| v.freshness_us)
                         .chain(src.freshness_us)
                         .min(),
+                    epoch: src.epoch,
                 }),
             );
             source_nodes.insert(&src.name, id);

@@ -40,9 +40,12 @@ pub fn print_stream(g: &StreamGraph) -> String {
                 let freshness = s
                     .freshness_us
                     .map_or(String::new(), |f| format!(", freshness {}", duration(f)));
+                let epoch = s
+                    .epoch
+                    .map_or(String::new(), |u| format!(", epoch {}", u.name()));
                 let _ = writeln!(
                     out,
-                    "  time {}, lateness {lateness}{freshness}",
+                    "  time {}, lateness {lateness}{freshness}{epoch}",
                     name(&s.time_column)
                 );
                 columns(&mut out, &s.columns);

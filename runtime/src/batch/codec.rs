@@ -493,6 +493,7 @@ mod tests {
             &Encoded::Function(SourceFunction::UtcMicros {
                 source: "s".into(),
                 column: "ts".into(),
+                epoch: None,
             }),
             &mut function,
         )
@@ -515,6 +516,7 @@ mod tests {
             SourceFunction::UtcMicros {
                 source: "events".into(),
                 column: "ts".into(),
+                epoch: Some(crate::ir::EpochUnit::Seconds),
             },
             SourceFunction::Require {
                 source: "events".into(),

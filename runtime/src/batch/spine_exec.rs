@@ -190,6 +190,10 @@ fn numbered(
         TimeError::NotATimestamp(t) => DataFusionError::Plan(format!(
             "the spine's time column `{spine_time}` is {t}, not a timestamp"
         )),
+        // `to_micros` takes no integers: a spine's times are timestamps.
+        TimeError::Integer { row, error } => {
+            DataFusionError::Execution(format!("spine row {}: {error}", first + row as u64))
+        }
     })?;
     let time = time.as_primitive::<TimestampMicrosecondType>();
     if time.null_count() > 0 {

@@ -146,6 +146,7 @@ pub fn expected_columns(source: &Source, read: &[String]) -> Vec<Expected> {
         name: source.time_column.clone(),
         ty: DataType::Timestamp,
         nullable: false,
+        epoch: source.epoch,
     };
     let declared = source
         .columns
@@ -155,6 +156,7 @@ pub fn expected_columns(source: &Source, read: &[String]) -> Vec<Expected> {
             name: c.name.clone(),
             ty: c.ty,
             nullable: c.nullable,
+            epoch: source.epoch,
         });
     std::iter::once(time).chain(declared).collect()
 }

@@ -11,7 +11,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
 use datafusion::arrow::csv::ReaderBuilder;
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -19,8 +18,8 @@ use datafusion::parquet::arrow::ProjectionMask;
 
 use super::parse::parse_text;
 use super::{csv_header, data_files, Format, IoError, Position};
-use crate::ir::DataType;
-use crate::row::time::{to_micros, TimeError};
+use crate::ir::{DataType, EpochUnit};
+use crate::row::time::{to_micros_in, TimeError};
 
 /// A column the run reads, and what it must hold.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +27,8 @@ pub struct Expected {
     pub name: String,
     pub ty: DataType,
     pub nullable: bool,
+    /// The unit of its integer times (its source's `epoch` clause), for a time.
+    pub epoch: Option<EpochUnit>,
 }
 
 /// Reads the files at `path` again and returns the first bad cell (or bad file)
@@ -147,7 +148,11 @@ fn bad_text(text: &ArrayRef, c: &Expected) -> Option<(usize, String)> {
     }
     let typed: ArrayRef = match c.ty {
         DataType::String => return None,
-        DataType::Timestamp => cast(text, &crate::row::types::timestamp_type()).ok()?,
+        DataType::Timestamp => match to_micros_in(text, c.epoch) {
+            Ok(typed) => typed,
+            Err(TimeError::Integer { row, error }) => return Some((row, error.to_string())),
+            Err(_) => return None,
+        },
         ty => parse_text(text, ty).ok()?,
     };
     let row = (0..text.len()).find(|&r| text.is_valid(r) && typed.is_null(r))?;
@@ -217,8 +222,12 @@ fn bad_value(values: &ArrayRef, c: &Expected) -> Option<(usize, String)> {
         }
     }
     if c.ty == DataType::Timestamp {
-        if let Err(TimeError::Overflow { row }) = to_micros(values) {
-            return Some((row, "a time that does not fit in microseconds".to_string()));
+        match to_micros_in(values, c.epoch) {
+            Err(TimeError::Overflow { row }) => {
+                return Some((row, "a time that does not fit in microseconds".to_string()))
+            }
+            Err(TimeError::Integer { row, error }) => return Some((row, error.to_string())),
+            _ => {}
         }
     }
     None

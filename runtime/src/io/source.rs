@@ -16,6 +16,7 @@ use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, Session
 use super::locate::first_bad_cell;
 use super::{csv_header, detect, parse, udf, Format, IoError, MemoryTable};
 use crate::ir::{DataType, Source};
+use crate::row::time::is_integer_time;
 use crate::row::types::{arrow_type, compatible, timestamp_type};
 
 /// The schema of a bound source: the time column (`Timestamp(µs, "UTC")`, not null)
@@ -112,8 +113,12 @@ fn conform(
             });
         };
         // A CSV column parsed from text (see `csv_schema`) is read as Utf8 on purpose.
-        let as_text = format_is_csv && parse::parsed_from_text(declared) && *ty == ArrowType::Utf8;
-        if !as_text && !compatible(declared, ty) {
+        let as_text = format_is_csv
+            && (parse::parsed_from_text(declared) || declared == DataType::Timestamp)
+            && *ty == ArrowType::Utf8;
+        // Integer times count the source's epoch unit (`row::time::epoch_micros`).
+        let integer_time = declared == DataType::Timestamp && is_integer_time(ty);
+        if !as_text && !integer_time && !compatible(declared, ty) {
             return Err(IoError::WrongType {
                 table: table.clone(),
                 column: name.to_string(),
@@ -126,7 +131,7 @@ fn conform(
 
     let time = &source.time_column;
     lookup(time, DataType::Timestamp)?;
-    let time_expr = udf::utc_micros(column(time), &source.name, time);
+    let time_expr = udf::utc_micros(column(time), &source.name, time, source.epoch);
     let mut select = vec![udf::require(time_expr.clone(), &source.name, time, None).alias(time)];
     for c in &source.columns {
         if !read.contains(&c.name) {
@@ -146,7 +151,7 @@ fn conform(
         } else if ty == ArrowType::Null {
             e = cast(e, target);
         } else if c.ty == DataType::Timestamp {
-            e = udf::utc_micros(e, &source.name, &c.name);
+            e = udf::utc_micros(e, &source.name, &c.name, source.epoch);
         } else if ty != target {
             e = cast(e, target);
         }
@@ -162,20 +167,18 @@ fn conform(
     Ok(df.into_view())
 }
 
-/// A CSV reading schema: the header's columns in file order, declared strings and
-/// timestamps with their featc types, everything else as text (declared numbers and
-/// booleans are parsed by `parse::parse_cell`, whose errors name the cell). Everything nullable: nulls are checked after reading.
+/// A CSV reading schema: the header's columns in file order, declared strings with
+/// their featc type, everything else as text (declared numbers and booleans are parsed
+/// by `parse::parse_cell`, whose errors name the cell; times by `udf::utc_micros`,
+/// which reads an integer cell in the source's epoch unit as Parquet's integer columns
+/// are read). Everything nullable: nulls are checked after reading.
 fn csv_schema(source: &Source, header: &[String]) -> Schema {
     let fields: Vec<Field> = header
         .iter()
         .map(|name| {
-            let ty = if name == &source.time_column {
-                timestamp_type()
-            } else {
-                match source.columns.iter().find(|c| &c.name == name) {
-                    Some(c) if !parse::parsed_from_text(c.ty) => arrow_type(c.ty),
-                    _ => ArrowType::Utf8,
-                }
+            let ty = match source.columns.iter().find(|c| &c.name == name) {
+                Some(c) if c.ty == DataType::String => arrow_type(c.ty),
+                _ => ArrowType::Utf8,
             };
             Field::new(name, ty, true)
         })

@@ -110,11 +110,13 @@ pub async fn read_spine(
             name: name.clone(),
             ty: *ty,
             nullable: true,
+            epoch: None,
         })
         .chain(std::iter::once(Expected {
             name: time_column.to_string(),
             ty: DataType::Timestamp,
             nullable: false,
+            epoch: None,
         }))
         .collect();
     let located = |fallback: IoError| first_bad_cell(TABLE, path, &expected).unwrap_or(fallback);

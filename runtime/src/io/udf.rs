@@ -16,20 +16,23 @@ use datafusion::logical_expr::{
 use serde::{Deserialize, Serialize};
 
 use super::parse::ParseCell;
-use crate::ir::DataType as FeatcType;
-use crate::row::time::{to_micros, TimeError};
+use crate::ir::{DataType as FeatcType, EpochUnit};
+use crate::row::time::{to_micros_in, TimeError};
 
-/// `featc_utc_micros(ts)`: any timestamp to `Timestamp(µs, "UTC")` (see `row::time`).
+/// `featc_utc_micros(ts)`: any timestamp, integer time (in the source's epoch unit) or
+/// time's text (a CSV cell) to `Timestamp(µs, "UTC")` (see `row::time`).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct UtcMicros {
     source: String,
     column: String,
+    epoch: Option<EpochUnit>,
     signature: Signature,
 }
 
-/// `featc_utc_micros(arg)` for column `column` of source `source` (named in errors).
-pub fn utc_micros(arg: Expr, source: &str, column: &str) -> Expr {
-    let udf = UtcMicros::new(source, column);
+/// `featc_utc_micros(arg)` for column `column` of source `source` (named in errors),
+/// whose integer times count `epoch` (the source's `epoch` clause).
+pub fn utc_micros(arg: Expr, source: &str, column: &str, epoch: Option<EpochUnit>) -> Expr {
+    let udf = UtcMicros::new(source, column, epoch);
     Expr::ScalarFunction(ScalarFunction::new_udf(
         Arc::new(ScalarUDF::new_from_impl(udf)),
         vec![arg],
@@ -37,10 +40,11 @@ pub fn utc_micros(arg: Expr, source: &str, column: &str) -> Expr {
 }
 
 impl UtcMicros {
-    fn new(source: &str, column: &str) -> UtcMicros {
+    fn new(source: &str, column: &str, epoch: Option<EpochUnit>) -> UtcMicros {
         UtcMicros {
             source: source.to_string(),
             column: column.to_string(),
+            epoch,
             signature: Signature::any(1, Volatility::Immutable),
         }
     }
@@ -66,8 +70,24 @@ impl ScalarUDFImpl for UtcMicros {
                 "featc_utc_micros takes one argument".into(),
             ));
         };
-        match to_micros(array) {
+        match to_micros_in(array, self.epoch) {
+            // Text that is neither an integer nor a time became null: name the cell.
+            Ok(out) if out.null_count() > array.null_count() => {
+                let row = (0..array.len())
+                    .find(|&r| out.is_null(r) && array.is_valid(r))
+                    .unwrap_or(0);
+                Err(DataFusionError::Execution(format!(
+                    "source `{}`, column `{}`: cannot read '{}' as timestamp",
+                    self.source,
+                    self.column,
+                    array_value_to_string(array, row).unwrap_or_default()
+                )))
+            }
             Ok(out) => Ok(ColumnarValue::Array(out)),
+            Err(TimeError::Integer { error, .. }) => Err(DataFusionError::Execution(format!(
+                "source `{}`, column `{}`: {error}",
+                self.source, self.column
+            ))),
             Err(TimeError::Overflow { row }) => Err(DataFusionError::Execution(format!(
                 "source `{}`, column `{}`: the timestamp {} does not fit in microseconds",
                 self.source,
@@ -169,6 +189,8 @@ pub enum SourceFunction {
     UtcMicros {
         source: String,
         column: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<EpochUnit>,
     },
     Require {
         source: String,
@@ -191,6 +213,7 @@ impl SourceFunction {
             return Some(SourceFunction::UtcMicros {
                 source: f.source.clone(),
                 column: f.column.clone(),
+                epoch: f.epoch,
             });
         }
         if let Some(f) = any.downcast_ref::<Require>() {
@@ -212,9 +235,11 @@ impl SourceFunction {
     /// The function described.
     pub fn udf(&self) -> Arc<ScalarUDF> {
         Arc::new(match self {
-            SourceFunction::UtcMicros { source, column } => {
-                ScalarUDF::new_from_impl(UtcMicros::new(source, column))
-            }
+            SourceFunction::UtcMicros {
+                source,
+                column,
+                epoch,
+            } => ScalarUDF::new_from_impl(UtcMicros::new(source, column, *epoch)),
             SourceFunction::Require {
                 source,
                 column,

@@ -36,8 +36,8 @@ pub use aggs::{AggKind, Quantile};
 pub use expr::{BinaryOp, Expr, ExprKind, Literal};
 pub use functions::{Arity, Function};
 pub use project::{
-    request_column, Aggregate, Column, Derived, Entity, EntityId, Feature, FeatureId, FeatureKind,
-    Let, Meta, Project, Request, Service, Source, SourceId, Topic, TopicFormat, View,
+    request_column, Aggregate, Column, Derived, Entity, EntityId, EpochUnit, Feature, FeatureId,
+    FeatureKind, Let, Meta, Project, Request, Service, Source, SourceId, Topic, TopicFormat, View,
 };
 pub use source_span::SourceSpan;
 pub use types::{DataType, ListType, Scalar};

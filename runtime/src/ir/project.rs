@@ -99,8 +99,60 @@ pub struct Source {
     /// `delay D`: an event is visible to reads only `D` µs after its time (0: none).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub delay_us: i64,
+    /// `epoch U`: the unit of the integer values of its time column and timestamp
+    /// columns (`None`: an integer time must be plausible microseconds, see
+    /// `row::time::epoch_micros`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<EpochUnit>,
     pub meta: Meta,
     pub span: SourceSpan,
+}
+
+/// The unit a source's integer times count since 1970-01-01T00:00:00Z (`epoch s`,
+/// `epoch ms`, `epoch us`, `epoch ns`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EpochUnit {
+    Seconds,
+    Millis,
+    Micros,
+    Nanos,
+}
+
+impl EpochUnit {
+    /// Every unit, for messages.
+    pub const ALL: [EpochUnit; 4] = [
+        EpochUnit::Seconds,
+        EpochUnit::Millis,
+        EpochUnit::Micros,
+        EpochUnit::Nanos,
+    ];
+
+    /// How the clause spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EpochUnit::Seconds => "s",
+            EpochUnit::Millis => "ms",
+            EpochUnit::Micros => "us",
+            EpochUnit::Nanos => "ns",
+        }
+    }
+
+    /// The unit the clause spells `name`.
+    pub fn from_name(name: &str) -> Option<EpochUnit> {
+        EpochUnit::ALL.into_iter().find(|u| u.name() == name)
+    }
+
+    /// How many digits a present-day time has in this unit (10 for seconds, 13 for
+    /// milliseconds, 16 for microseconds, 19 for nanoseconds).
+    pub fn present_digits(self) -> u32 {
+        match self {
+            EpochUnit::Seconds => 10,
+            EpochUnit::Millis => 13,
+            EpochUnit::Micros => 16,
+            EpochUnit::Nanos => 19,
+        }
+    }
 }
 
 /// `topic "name" format F` of a source.

@@ -46,6 +46,7 @@ pub fn evaluate(
             column: &field.name,
             ty: field.ty,
             nullable: field.nullable,
+            integer_times: None,
         };
         inputs.insert(request.column_name(&field.name), read_column(spine, &spec)?);
     }

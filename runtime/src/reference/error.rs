@@ -30,6 +30,14 @@ pub enum ReferenceError {
         column: String,
         row: usize,
     },
+    /// An integer time, with no `epoch` unit declared, that is not 16-digit
+    /// microseconds (semantics.md, "Time").
+    ImplausibleTime {
+        table: String,
+        column: String,
+        row: usize,
+        value: i64,
+    },
     /// A timestamp that does not fit int64 microseconds.
     TimeOutOfRange {
         table: String,
@@ -83,6 +91,15 @@ impl fmt::Display for ReferenceError {
                     "{table}: row {row}: column `{column}` is null but declared non-null"
                 )
             }
+            ReferenceError::ImplausibleTime {
+                table,
+                column,
+                row,
+                value,
+            } => write!(
+                f,
+                "{table}: row {row}: column `{column}` holds the integer time {value}, not 16-digit microseconds: declare the source's `epoch` unit"
+            ),
             ReferenceError::TimeOutOfRange { table, column, row } => {
                 write!(
                     f,

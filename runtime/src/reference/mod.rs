@@ -256,6 +256,7 @@ fn read_spine_times(
         column: time_column,
         ty: crate::ir::DataType::Timestamp,
         nullable: false,
+        integer_times: None,
     };
     Ok(read_column(batches, &spec)?
         .into_iter()
@@ -282,6 +283,7 @@ fn read_spine_keys(
             column: &key.name,
             ty: key.ty,
             nullable: true,
+            integer_times: None,
         };
         columns.push(read_column(batches, &spec)?);
     }

@@ -1,6 +1,7 @@
 //! Reads the columns the project needs out of Arrow batches into plain cells,
 //! checking them against the declared types and converting timestamps of any unit or
-//! time zone to UTC microseconds (nanoseconds floored).
+//! time zone, and integer times (in the source's epoch unit), to UTC microseconds
+//! (nanoseconds floored).
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
@@ -12,7 +13,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 use super::error::ReferenceError;
 use super::value::RValue;
-use crate::ir::DataType;
+use crate::ir::{DataType, EpochUnit};
 
 /// Where a column is read from, for error messages.
 pub struct ColumnSpec<'a> {
@@ -21,6 +22,9 @@ pub struct ColumnSpec<'a> {
     pub ty: DataType,
     /// A null in a non-nullable column is a data error.
     pub nullable: bool,
+    /// For a timestamp: `None` when integers are not times here (a spine); else the
+    /// source's `epoch` unit (`Some(None)`: no clause, 16-digit microseconds only).
+    pub integer_times: Option<Option<EpochUnit>>,
 }
 
 /// The cells of one column over all `batches`, in order.
@@ -129,12 +133,53 @@ fn read_array(
             .iter()
             .map(|v| v.map_or(RValue::Null, RValue::Bool))
             .collect()),
-        DataType::Timestamp => match found {
-            ArrowType::Timestamp(unit, _) => read_timestamps(array, *unit, spec, offset),
+        DataType::Timestamp => match (found, spec.integer_times) {
+            (ArrowType::Timestamp(unit, _), _) => read_timestamps(array, *unit, spec, offset),
+            (_, Some(epoch)) if is_int => read_integer_times(array, epoch, spec, offset),
             _ => Err(bad_type(spec, found)),
         },
         _ => Err(bad_type(spec, found)),
     }
+}
+
+/// semantics.md "Time": an integer counts the source's epoch unit; without one it is
+/// microseconds only when it has 16 digits, and anything else is a data error.
+fn read_integer_times(
+    array: &ArrayRef,
+    epoch: Option<EpochUnit>,
+    spec: &ColumnSpec<'_>,
+    offset: usize,
+) -> Result<Vec<RValue>, ReferenceError> {
+    let a = cast_to(array, &ArrowType::Int64, spec)?;
+    a.as_primitive::<Int64Type>()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let Some(v) = v else { return Ok(RValue::Null) };
+            let row = offset + i;
+            let micros = match epoch {
+                None if (1_000_000_000_000_000..10_000_000_000_000_000).contains(&v) => Ok(v),
+                None => Err(ReferenceError::ImplausibleTime {
+                    table: spec.table.to_string(),
+                    column: spec.column.to_string(),
+                    row,
+                    value: v,
+                }),
+                Some(unit) => match unit {
+                    EpochUnit::Seconds => v.checked_mul(1_000_000),
+                    EpochUnit::Millis => v.checked_mul(1_000),
+                    EpochUnit::Micros => Some(v),
+                    EpochUnit::Nanos => Some(v.div_euclid(1_000)),
+                }
+                .ok_or_else(|| ReferenceError::TimeOutOfRange {
+                    table: spec.table.to_string(),
+                    column: spec.column.to_string(),
+                    row,
+                }),
+            };
+            micros.map(RValue::Ts)
+        })
+        .collect()
 }
 
 fn read_timestamps(

@@ -45,6 +45,7 @@ pub fn read_table(
         column: &source.time_column,
         ty: DataType::Timestamp,
         nullable: false,
+        integer_times: Some(source.epoch),
     };
     let time_cells = read_column(batches, &time_spec)?;
     let times = time_cells
@@ -66,6 +67,7 @@ pub fn read_table(
             column: &column.name,
             ty: column.ty,
             nullable: column.nullable,
+            integer_times: Some(source.epoch),
         };
         columns.insert(column.name.clone(), read_column(batches, &spec)?);
     }

@@ -12,10 +12,10 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
 
 use super::intern::Interner;
-use super::time::to_micros;
+use super::time::{is_integer_time, to_micros_in};
 use super::types::{arrow_type, compatible, is_timestamp, UTC};
 use super::ListError;
-use crate::ir::{DataType, ListType};
+use crate::ir::{DataType, EpochUnit, ListType};
 use crate::value::Value;
 
 /// Why a column of an ingested batch cannot be read as its declared type.
@@ -27,7 +27,19 @@ pub struct CellError {
 
 /// Converts `array` to featc's Arrow type for `ty` (strings of any layout to `Utf8`,
 /// timestamps of any unit/zone to µs UTC, through `time`); other mismatches fail.
+/// An integer time must be plausible microseconds (`time::epoch_micros`).
 pub fn conform(array: &ArrayRef, ty: DataType, column: &str) -> Result<ArrayRef, CellError> {
+    conform_in(array, ty, column, None)
+}
+
+/// `conform` for a column of a source whose integer times count `epoch` (its
+/// `epoch U` clause; `None` without one).
+pub fn conform_in(
+    array: &ArrayRef,
+    ty: DataType,
+    column: &str,
+    epoch: Option<EpochUnit>,
+) -> Result<ArrayRef, CellError> {
     let want = arrow_type(ty);
     if array.data_type() == &want {
         return Ok(array.clone());
@@ -37,8 +49,10 @@ pub fn conform(array: &ArrayRef, ty: DataType, column: &str) -> Result<ArrayRef,
         message,
     };
     match ty {
-        DataType::Timestamp if is_timestamp(array.data_type()) => {
-            to_micros(array).map_err(|e| err(format!("{e:?}")))
+        DataType::Timestamp
+            if is_timestamp(array.data_type()) || is_integer_time(array.data_type()) =>
+        {
+            to_micros_in(array, epoch).map_err(|e| err(e.to_string()))
         }
         DataType::String
             if matches!(

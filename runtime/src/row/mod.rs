@@ -19,6 +19,6 @@ mod list_error;
 pub mod time;
 pub mod types;
 
-pub use cells::{conform, CellError, Cells, ValuesBuilder};
+pub use cells::{conform, conform_in, CellError, Cells, ValuesBuilder};
 pub(crate) use intern::Interner;
 pub use list_error::ListError;

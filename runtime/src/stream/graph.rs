@@ -71,6 +71,10 @@ pub struct SourceOp {
     /// views'), in microseconds; `None` when none is declared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub freshness_us: Option<i64>,
+    /// The unit of its integer times (the source's `epoch` clause; see
+    /// `row::time::epoch_micros`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<crate::ir::EpochUnit>,
 }
 
 /// The features of one group of the feature plan: one window state per entity.

@@ -176,7 +176,7 @@ pub fn replay_with_progress(
             .ok_or_else(|| StreamError::UnknownSource(name.clone()))?;
         let batch = concat_batches(&schema, batches).map_err(|e| data_error(name, e))?;
         let time = &src.op.time_column;
-        let ts = times(name, time, column(&batch, name, time)?)?;
+        let ts = times(name, time, column(&batch, name, time)?, src.op.epoch)?;
         logs.push(Log {
             name: name.clone(),
             batch,
@@ -206,7 +206,12 @@ pub fn replay_with_progress(
     }
 
     // The spine in time order, with its key columns per group.
-    let spine_t = times("spine", spine_time, column(spine, "spine", spine_time)?)?;
+    let spine_t = times(
+        "spine",
+        spine_time,
+        column(spine, "spine", spine_time)?,
+        None,
+    )?;
     let mut by_time: Vec<usize> = (0..spine.num_rows()).collect();
     by_time.sort_by_key(|&r| (spine_t[r], r));
     // The aggregated features to answer: those picked and those derived ones read.
@@ -372,13 +377,21 @@ fn restart(rt: StreamRuntime) -> Result<StreamRuntime, StreamError> {
     })
 }
 
-/// A time column as µs; a null time is a data error naming the row.
-fn times(table: &str, column: &str, array: &ArrayRef) -> Result<Vec<i64>, StreamError> {
+/// A time column as µs (integers in `epoch`, a source's unit); a null time is a data
+/// error naming the row.
+fn times(
+    table: &str,
+    column: &str,
+    array: &ArrayRef,
+    epoch: Option<crate::ir::EpochUnit>,
+) -> Result<Vec<i64>, StreamError> {
     let conformed =
-        conform(array, DataType::Timestamp, column).map_err(|e| StreamError::ColumnType {
-            table: table.to_string(),
-            column: e.column,
-            message: e.message,
+        crate::row::conform_in(array, DataType::Timestamp, column, epoch).map_err(|e| {
+            StreamError::ColumnType {
+                table: table.to_string(),
+                column: e.column,
+                message: e.message,
+            }
         })?;
     let ts = conformed
         .as_any()

@@ -33,7 +33,7 @@ use crate::agg::AggError;
 use crate::expr::derived::CompiledDerived;
 use crate::ir::DataType;
 use crate::plan::FeatureRef;
-use crate::row::conform;
+use crate::row::conform_in;
 use crate::row::types::arrow_type;
 use crate::snapshot::SnapshotError;
 use crate::value::Value;
@@ -496,11 +496,12 @@ impl StreamRuntime {
                     table: src.name.clone(),
                     column: name.clone(),
                 })?;
-            let array = conform(array, ty, name).map_err(|e| StreamError::ColumnType {
-                table: src.name.clone(),
-                column: e.column,
-                message: e.message,
-            })?;
+            let array =
+                conform_in(array, ty, name, src.op.epoch).map_err(|e| StreamError::ColumnType {
+                    table: src.name.clone(),
+                    column: e.column,
+                    message: e.message,
+                })?;
             if !nullable && array.null_count() > 0 {
                 let row = (0..array.len()).find(|&i| array.is_null(i)).unwrap_or(0);
                 return Err(StreamError::Data {

@@ -261,7 +261,7 @@ fn to_batch(
             ));
         };
         rows.check(&field, cells.len())?;
-        let array = to_array(cells, ty).map_err(|(row, e)| ApiError::BadValue {
+        let array = to_array(cells, ty, source.epoch).map_err(|(row, e)| ApiError::BadValue {
             field,
             row,
             message: e.to_string(),

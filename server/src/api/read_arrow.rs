@@ -104,10 +104,11 @@ fn features(app: &App, params: &[(&str, String)]) -> Result<Vec<usize>, ApiError
     }
 }
 
-/// A time in the query string: integer microseconds, or RFC 3339 text.
+/// A time in the query string: integer microseconds (16 digits, the rule of
+/// `epoch_micros` without a unit), or RFC 3339 text.
 fn time_param(text: &str) -> Result<i64, TimeError> {
     match text.trim().parse::<i64>() {
-        Ok(us) => Ok(us),
+        Ok(us) => featc_runtime::row::time::epoch_micros(us, None).map_err(TimeError::Integer),
         Err(_) => parse_time_text(text),
     }
 }

@@ -1,7 +1,8 @@
 //! Kafka records of one partition of a source's topic into a batch of its declared
 //! columns: each record is
-//! one JSON object keyed by column names (the time column as RFC 3339 or integer
-//! microseconds, values as in a push). A record that does not decode, or that the
+//! one JSON object keyed by column names (the time column as RFC 3339 or an integer
+//! in the source's `epoch` unit, plausible microseconds without one, values as in a
+//! push). A record that does not decode, or that the
 //! push check refuses (a null key column, an expression that fails on it), is
 //! dead-lettered with its topic, partition and offset; the others are kept, checked.
 
@@ -17,7 +18,7 @@ use serde_json::Value as Json;
 
 use crate::names::SourceEntry;
 use crate::state::{CheckedPush, PushCheck, PushError};
-use crate::wire::json::{to_array, to_value};
+use crate::wire::json::{to_array, to_value_in};
 use crate::wire::time::kind_of;
 
 /// Where a record was read.
@@ -166,7 +167,7 @@ impl<'a> Decoder<'a> {
         let mut row = Vec::with_capacity(self.columns.len());
         for &(name, ty, nullable) in &self.columns {
             let cell = object.get(name).cloned().unwrap_or(Json::Null);
-            match to_value(&cell, ty) {
+            match to_value_in(&cell, ty, self.source.epoch) {
                 Err(message) => {
                     return self.bury(offset, payload, format!("column `{name}`: {message}"))
                 }
@@ -239,7 +240,7 @@ impl<'a> Decoder<'a> {
         let mut fields = Vec::with_capacity(self.columns.len());
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         for (&(name, ty, nullable), cells) in self.columns.iter().zip(&self.cells) {
-            let array = to_array(cells, ty)
+            let array = to_array(cells, ty, self.source.epoch)
                 .map_err(|(row, e)| Refusal::Batch(format!("row {row}: {e}")))?;
             fields.push(Field::new(name, arrow_type(ty), nullable));
             arrays.push(array);

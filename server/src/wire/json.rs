@@ -10,12 +10,12 @@ use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder,
     TimestampMicrosecondBuilder,
 };
-use featc_runtime::ir::DataType;
+use featc_runtime::ir::{DataType, EpochUnit};
 use featc_runtime::row::types::UTC;
 use featc_runtime::value::Value;
 use serde_json::Value as Json;
 
-use super::time::{format_time, kind_of, parse_time, TimeError};
+use super::time::{format_time, kind_of, parse_time_in, TimeError};
 
 /// Why a JSON cell is not a value of its column's type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,8 +51,18 @@ impl std::fmt::Display for CellError {
 
 impl std::error::Error for CellError {}
 
-/// One JSON cell as a value of `ty` (`Value::Null` for JSON null), or why not.
+/// One JSON cell as a value of `ty` (`Value::Null` for JSON null), or why not; an
+/// integer time must be plausible microseconds (no source's `epoch` applies).
 pub fn to_value(json: &Json, ty: DataType) -> Result<Value, CellError> {
+    to_value_in(json, ty, None)
+}
+
+/// `to_value` for a column of a source whose integer times count `epoch`.
+pub fn to_value_in(
+    json: &Json,
+    ty: DataType,
+    epoch: Option<EpochUnit>,
+) -> Result<Value, CellError> {
     let wrong = || CellError::Kind {
         expected: ty.name(),
         found: kind_of(json),
@@ -75,7 +85,7 @@ pub fn to_value(json: &Json, ty: DataType) -> Result<Value, CellError> {
         (DataType::String, Json::String(s)) => Value::String(Arc::from(s.as_str())),
         (DataType::Bool, Json::Bool(b)) => Value::Bool(*b),
         (DataType::Timestamp, j @ (Json::String(_) | Json::Number(_))) => {
-            Value::Timestamp(parse_time(j).map_err(CellError::Time)?)
+            Value::Timestamp(parse_time_in(j, epoch).map_err(CellError::Time)?)
         }
         _ => return Err(wrong()),
     })
@@ -118,13 +128,18 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
     };
 }
 
-/// A JSON column of cells as an Arrow array of `ty`; the error gives the row.
-pub fn to_array(cells: &[Json], ty: DataType) -> Result<ArrayRef, (usize, CellError)> {
+/// A JSON column of cells as an Arrow array of `ty` (a column of a source whose
+/// integer times count `epoch`); the error gives the row.
+pub fn to_array(
+    cells: &[Json],
+    ty: DataType,
+    epoch: Option<EpochUnit>,
+) -> Result<ArrayRef, (usize, CellError)> {
     macro_rules! build {
         ($builder:expr, $variant:ident) => {{
             let mut b = $builder;
             for (row, cell) in cells.iter().enumerate() {
-                match to_value(cell, ty).map_err(|m| (row, m))? {
+                match to_value_in(cell, ty, epoch).map_err(|m| (row, m))? {
                     Value::$variant(v) => b.append_value(v),
                     _ => b.append_null(),
                 }
@@ -145,7 +160,7 @@ pub fn to_array(cells: &[Json], ty: DataType) -> Result<ArrayRef, (usize, CellEr
         DataType::String => {
             let mut b = StringBuilder::with_capacity(cells.len(), cells.len() * 8);
             for (row, cell) in cells.iter().enumerate() {
-                match to_value(cell, ty).map_err(|m| (row, m))? {
+                match to_value_in(cell, ty, epoch).map_err(|m| (row, m))? {
                     Value::String(s) => b.append_value(&*s),
                     _ => b.append_null(),
                 }
@@ -265,11 +280,14 @@ mod tests {
     #[test]
     fn a_bad_cell_names_its_row() {
         let cells = [json!(1), json!(null), json!("x")];
-        let (row, error) = to_array(&cells, DataType::Int64).unwrap_err();
+        let (row, error) = to_array(&cells, DataType::Int64, None).unwrap_err();
         assert_eq!(
             (row, error.to_string()),
             (2, "expected int64, found a string".to_string())
         );
-        assert_eq!(to_array(&cells[..2], DataType::Int64).unwrap().len(), 2);
+        assert_eq!(
+            to_array(&cells[..2], DataType::Int64, None).unwrap().len(),
+            2
+        );
     }
 }

@@ -1,8 +1,12 @@
 //! Times on the wire: what a request may send (RFC 3339, Feast's zone-less
-//! `YYYY-MM-DD HH:MM:SS[.ffffff]` read as UTC, or integer microseconds since the
-//! epoch) and what a response says (RFC 3339 in UTC, microseconds when there are some).
+//! `YYYY-MM-DD HH:MM:SS[.ffffff]` read as UTC, or an integer: counted in the source's
+//! `epoch` unit, or, without one, 16-digit microseconds since the epoch, the rule of
+//! `featc_runtime::row::time::epoch_micros`) and what a response says (RFC 3339 in
+//! UTC, microseconds when there are some).
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use featc_runtime::ir::EpochUnit;
+use featc_runtime::row::time::{epoch_micros, EpochError};
 
 /// Why a value is not a time; each says what was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +17,8 @@ pub enum TimeError {
     Kind(&'static str),
     /// Text in none of the accepted spellings (as written).
     Text(String),
+    /// An integer that is not a time in the unit it is read in.
+    Integer(EpochError),
 }
 
 impl std::fmt::Display for TimeError {
@@ -30,18 +36,32 @@ impl std::fmt::Display for TimeError {
                 f,
                 "`{text}` is not a time: expected RFC 3339 (e.g. 2024-03-01T12:00:00Z) or microseconds"
             ),
+            TimeError::Integer(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for TimeError {}
 
-/// Microseconds since the Unix epoch, UTC, of a JSON time.
+/// Microseconds since the Unix epoch, UTC, of a JSON time not tied to a source (a
+/// read's `at`): an integer must be plausible microseconds.
 pub fn parse_time(value: &serde_json::Value) -> Result<i64, TimeError> {
+    parse_time_in(value, None)
+}
+
+/// Microseconds since the Unix epoch, UTC, of a JSON time of a source whose integer
+/// times count `epoch` (its `epoch` clause; `None`: plausible microseconds only).
+pub fn parse_time_in(
+    value: &serde_json::Value,
+    epoch: Option<EpochUnit>,
+) -> Result<i64, TimeError> {
     match value {
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .ok_or_else(|| TimeError::NotMicroseconds(n.to_string())),
+        serde_json::Value::Number(n) => {
+            let v = n
+                .as_i64()
+                .ok_or_else(|| TimeError::NotMicroseconds(n.to_string()))?;
+            epoch_micros(v, epoch).map_err(TimeError::Integer)
+        }
         serde_json::Value::String(s) => parse_time_text(s),
         other => Err(TimeError::Kind(kind_of(other))),
     }
@@ -114,6 +134,34 @@ mod tests {
         }
         assert_eq!(parse_time(&json!(us)), Ok(us));
         assert_eq!(parse_time(&json!("2024-03-01")), Ok(1_709_251_200_000_000));
+        for (value, unit) in [
+            (1_709_294_400_i64, EpochUnit::Seconds),
+            (1_709_294_400_000, EpochUnit::Millis),
+            (us, EpochUnit::Micros),
+            (1_709_294_400_000_000_999, EpochUnit::Nanos),
+        ] {
+            assert_eq!(parse_time_in(&json!(value), Some(unit)), Ok(us), "{unit:?}");
+        }
+    }
+
+    #[test]
+    fn implausible_integers_are_refused_naming_the_unit_they_look_like() {
+        let seconds = parse_time(&json!(1_711_842_900)).unwrap_err().to_string();
+        assert!(seconds.contains("1711842900"), "{seconds}");
+        assert!(seconds.contains("`epoch s`"), "{seconds}");
+        let millis = parse_time(&json!(1_711_842_900_000_i64)).unwrap_err();
+        assert!(millis.to_string().contains("`epoch ms`"), "{millis}");
+        let nanos = parse_time(&json!(1_711_842_900_000_000_000_i64)).unwrap_err();
+        assert!(nanos.to_string().contains("`epoch ns`"), "{nanos}");
+        assert!(parse_time(&json!(0)).is_err());
+        assert!(parse_time(&json!(-1_711_842_900_000_000_i64)).is_err());
+        assert_eq!(
+            parse_time_in(&json!(i64::MAX), Some(EpochUnit::Seconds)),
+            Err(TimeError::Integer(EpochError::Overflow {
+                value: i64::MAX,
+                unit: EpochUnit::Seconds
+            }))
+        );
     }
 
     #[test]
