@@ -80,6 +80,11 @@ pub struct Args {
     /// Policy for events later than the allowed lateness.
     #[arg(long, value_enum, default_value = "apply")]
     pub late: Late,
+    /// An event whose time is more than this ahead of the wall clock is refused (a
+    /// push: 422 `future_event`; a Kafka record: dead-lettered), so it cannot move a
+    /// watermark to the end of time.
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub max_future: String,
     /// The largest request body, in bytes (an Arrow body's buffers may also decode
     /// to at most this many bytes).
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
@@ -224,6 +229,8 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
     config.push_token = read_token(&args.push_token_file, "--push-token-file")?;
     config.insecure = args.insecure;
     config.min_lateness_us = parse_duration(&args.min_lateness)?;
+    config.max_future_us =
+        parse_duration(&args.max_future).map_err(|e| format!("--max-future: {e}"))?;
     config.late_policy = match args.late {
         Late::Apply => LatePolicy::Apply,
         Late::DeadLetter => LatePolicy::DeadLetter,

@@ -85,9 +85,9 @@ pub fn stream_error(py: Python<'_>, e: &StreamError) -> PyErr {
 pub fn push_error(py: Python<'_>, e: PushError) -> PyErr {
     match e {
         e @ PushError::UnknownSource { .. } => error(py, "UnknownNameError", e),
-        e @ (PushError::UndeclaredColumn { .. } | PushError::FirstRefused) => {
-            error(py, "DataError", e)
-        }
+        e @ (PushError::UndeclaredColumn { .. }
+        | PushError::FirstRefused
+        | PushError::FutureEvent(_)) => error(py, "DataError", e),
         PushError::Refused { error: e, .. } => stream_error(py, &e),
         PushError::Storage(e) => error(py, "StateError", e),
         e @ PushError::Stopped => error(py, "Error", e),

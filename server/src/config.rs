@@ -59,6 +59,9 @@ pub struct ServeConfig {
     pub checkpoint_interval: Duration,
     /// A floor on every source's allowed lateness, in microseconds.
     pub min_lateness_us: i64,
+    /// `--max-future`: a pushed event (or Kafka record) more than this many
+    /// microseconds ahead of the wall clock is refused (dead-lettered).
+    pub max_future_us: i64,
     pub late_policy: LatePolicy,
     /// `Options::fold_run` of the runtime.
     pub fold_run: u32,
@@ -92,6 +95,7 @@ impl ServeConfig {
             checkpoint_events: 5_000_000,
             checkpoint_interval: Duration::from_secs(300),
             min_lateness_us: 0,
+            max_future_us: DEFAULT_MAX_FUTURE_US,
             late_policy: LatePolicy::Apply,
             fold_run: featc_runtime::stream::DEFAULT_FOLD_RUN,
             single_copy: false,
@@ -119,6 +123,7 @@ impl ServeConfig {
             checkpoint_events: self.checkpoint_events,
             checkpoint_interval: self.checkpoint_interval,
             single_copy: self.single_copy,
+            max_future_us: self.max_future_us,
             options: self.runtime_options(),
         }
     }
@@ -136,6 +141,9 @@ pub struct StateConfig {
     pub checkpoint_interval: Duration,
     /// One copy of the state instead of two (see `state::replicas`).
     pub single_copy: bool,
+    /// How far ahead of the wall clock a pushed event's time may be, in
+    /// microseconds (see `state::future`).
+    pub max_future_us: i64,
     pub options: Options,
 }
 
@@ -149,6 +157,7 @@ impl StateConfig {
             checkpoint_events: EMBEDDED_CHECKPOINT_EVENTS,
             checkpoint_interval: Duration::MAX,
             single_copy: true,
+            max_future_us: DEFAULT_MAX_FUTURE_US,
             options,
         }
     }
@@ -156,3 +165,7 @@ impl StateConfig {
 
 /// How many pushed events the embedded store takes between checkpoints.
 pub const EMBEDDED_CHECKPOINT_EVENTS: u64 = 5_000_000;
+
+/// The default `--max-future`: an event may be an hour ahead of the wall clock (see
+/// `state::future`).
+pub const DEFAULT_MAX_FUTURE_US: i64 = 3_600_000_000;

@@ -65,9 +65,14 @@ impl EmbeddedStore {
         config: StateConfig,
         dir: Option<&Path>,
     ) -> Result<EmbeddedStore, StateError> {
-        let options = config.options.clone();
+        let (options, max_future_us) = (config.options.clone(), config.max_future_us);
         let (state, ledger, recovered) = state::open(graph, config, dir, Replay::EMBEDDED)?;
-        let check = PushCheck::new(state.graph(), options, Arc::clone(state.names()))?;
+        let check = PushCheck::new(
+            state.graph(),
+            options,
+            Arc::clone(state.names()),
+            max_future_us,
+        )?;
         Ok(EmbeddedStore {
             recovered: sentence(&recovered),
             state,

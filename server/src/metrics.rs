@@ -13,7 +13,7 @@ use crate::names::Names;
 use crate::redis::SinkCounters;
 use crate::served::Served;
 use crate::state::online::SourceRow;
-use crate::state::{RuntimeView, StateCounters};
+use crate::state::{FutureCounts, RuntimeView, StateCounters};
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
 const BUCKETS: [f64; 16] = [
@@ -146,6 +146,8 @@ pub struct Page<'a> {
     pub ready: bool,
     pub view: &'a RuntimeView,
     pub state: &'a StateCounters,
+    /// Events refused past `--max-future`, by source (the push check's).
+    pub future: &'a FutureCounts,
     pub requests: &'a RequestCounters,
     pub kafka: &'a KafkaCounters,
     pub redis: &'a SinkCounters,
@@ -330,6 +332,13 @@ fn counters(page: &Page<'_>) -> String {
         "gauge",
         (state.last_checkpoint_us.load(Relaxed) as f64 / 1e6).to_string(),
     );
+    let _ = writeln!(
+        out,
+        "# HELP featc_future_events_total Events refused (pushes) or dead-lettered (Kafka) for a time more than --max-future ahead of the wall clock, by source.\n# TYPE featc_future_events_total counter"
+    );
+    for (source, n) in page.future.by_source() {
+        let _ = writeln!(out, "featc_future_events_total{{source=\"{source}\"}} {n}");
+    }
     let o = &requests.overloaded;
     let _ = writeln!(
         out,

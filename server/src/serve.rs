@@ -125,6 +125,7 @@ impl Server {
             state.graph(),
             config.runtime_options(),
             Arc::clone(state.names()),
+            config.max_future_us,
         )
         .map(Arc::new)
         .map_err(ServeError::Graph)?;

@@ -159,7 +159,9 @@ fn the_freshness_lag_of_an_event_ahead_of_the_clock_is_zero() {
     .expect("feat");
     let served = Served::start(&work, Served::config(), false);
     let lag = "featc_source_freshness_lag_seconds{source=\"clicks\"}";
-    let ahead = featc_server::wire::time::now_us() + 86_400_000_000;
+    // Half an hour ahead: inside the default `--max-future` (an hour), which refuses
+    // an event further ahead (serve_future).
+    let ahead = featc_server::wire::time::now_us() + 1_800_000_000;
     let (status, answer) = push(&served, "clicks", json!({"ts": [ahead], "user_id": [1]}));
     assert_eq!(status, 200, "{answer}");
     assert_eq!(metric(&served, lag), 0.0);

@@ -13,6 +13,7 @@ mod support;
 
 mod serve_arrow;
 mod serve_feast;
+mod serve_future;
 mod serve_limits;
 mod serve_log;
 mod serve_requests;

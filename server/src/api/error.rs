@@ -77,6 +77,13 @@ pub enum ApiError {
         row: usize,
         message: String,
     },
+    /// A pushed row's event time is past `--max-future` ahead of the wall clock
+    /// (`field` is the time column, `message` says the time and the bound).
+    FutureEvent {
+        field: String,
+        row: usize,
+        message: String,
+    },
     /// Columns of one request have different lengths (`first` set the length).
     Lengths {
         field: String,
@@ -138,7 +145,9 @@ impl ApiError {
             | ApiError::UnknownSource { .. }
             | ApiError::NotASource { is_view: false, .. } => StatusCode::NOT_FOUND,
             ApiError::ReadBeforeHorizon { .. } => StatusCode::CONFLICT,
-            ApiError::Refused(_) | ApiError::BadValue { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Refused(_) | ApiError::BadValue { .. } | ApiError::FutureEvent { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Bootstrapping { .. } | ApiError::ShuttingDown => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -166,6 +175,7 @@ impl ApiError {
             ApiError::MissingColumn { .. } => "missing_column",
             ApiError::UnknownColumn { .. } => "unknown_column",
             ApiError::BadValue { .. } => "bad_value",
+            ApiError::FutureEvent { .. } => "future_event",
             ApiError::Lengths { .. } => "length_mismatch",
             ApiError::TooManyEntities { .. } => "too_many_entities",
             ApiError::ReadBeforeHorizon { .. } => "read_before_horizon",
@@ -191,7 +201,9 @@ impl ApiError {
             | ApiError::UnknownFeature { field, .. }
             | ApiError::Lengths { field, .. } => Some(field.clone()),
             ApiError::MissingField(field) => Some(field.clone()),
-            ApiError::BadValue { field, row, .. } => Some(format!("{field}[{row}]")),
+            ApiError::BadValue { field, row, .. } | ApiError::FutureEvent { field, row, .. } => {
+                Some(format!("{field}[{row}]"))
+            }
             ApiError::UnknownService { .. } => Some("feature_service".into()),
             ApiError::UnknownSource { .. } => Some("push_source_name".into()),
             ApiError::NotASource { .. } => Some("feature_view_name".into()),
@@ -258,6 +270,9 @@ impl ApiError {
             ApiError::BadValue { field, row, message } => {
                 format!("`{field}` row {row}: {message}")
             }
+            ApiError::FutureEvent { field, row, message } => format!(
+                "`{field}` row {row}: {message}; the push was refused, nothing of it was applied"
+            ),
             ApiError::Lengths { field, first, expected, found } => format!(
                 "`{field}` has {found} values where `{first}` has {expected}"
             ),

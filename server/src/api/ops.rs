@@ -42,6 +42,7 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
             ready: app.phase() == Phase::Ready,
             view: &view,
             state: app.state.counters(),
+            future: app.check.future_counts(),
             requests: &app.counters,
             kafka: &app.kafka.counters,
             redis: &app.redis,

@@ -24,6 +24,14 @@ pub fn push_refusal(e: PushError) -> ApiError {
             suggestion,
         },
         PushError::Refused { source, error } => refused_rows(source, *error),
+        PushError::FutureEvent(e) => {
+            let (row, time) = e.first();
+            ApiError::FutureEvent {
+                field: format!("df.{}", e.column),
+                row,
+                message: e.reason(time),
+            }
+        }
         PushError::Storage(e) => ApiError::Storage(e.to_string()),
         e @ PushError::FirstRefused => ApiError::Refused(e.to_string()),
         PushError::Stopped => ApiError::ShuttingDown,

@@ -5,6 +5,7 @@
 
 use featc_runtime::stream::StreamError;
 
+use super::future::FutureEvent;
 use crate::durable::DurableError;
 
 /// Why a push was not acknowledged. Nothing of it was applied, except where a
@@ -29,6 +30,9 @@ pub enum PushError {
         source: String,
         error: Box<StreamError>,
     },
+    /// Rows whose event time is past `--max-future` ahead of the wall clock (boxed,
+    /// as `Refused` is).
+    FutureEvent(Box<FutureEvent>),
     /// The state directory failed (the log append): the push was not acknowledged and
     /// nothing of it was applied. (A checkpoint failing after a push was applied is
     /// never the push's error: see `EmbeddedStore::checkpoint_error`.)
@@ -62,6 +66,7 @@ impl std::fmt::Display for PushError {
                 }
             }
             PushError::Refused { error, .. } => write!(f, "{error}"),
+            PushError::FutureEvent(e) => write!(f, "{e}"),
             PushError::Storage(e) => write!(f, "{e}"),
             PushError::FirstRefused => {
                 write!(f, "the first push with this Idempotency-Key was refused")

@@ -9,7 +9,8 @@
 //! - `online`: `OnlineState`, the shared read side (behind an `Arc`);
 //! - `ledger`: `Ledger`, the write side, owned by one driver at a time (the server's
 //!   writer thread, the embedded store);
-//! - `check`: `PushCheck`, a push checked before anything of it is logged;
+//! - `check`: `PushCheck`, a push checked before anything of it is logged (with
+//!   `future`, the bound on event times ahead of the wall clock);
 //! - `recover`: `open`, the state from a directory (or in memory);
 //! - `read`, `table`: reads, JSON-shaped and Arrow-shaped;
 //! - `idempotency`, `positions`, `counters`, `history`, `replicas`, `error`.
@@ -17,6 +18,7 @@
 pub mod check;
 pub mod counters;
 pub mod error;
+pub mod future;
 pub mod history;
 pub mod idempotency;
 pub mod ledger;
@@ -32,6 +34,7 @@ pub(crate) mod testing;
 pub use check::{CheckedPush, PushCheck};
 pub use counters::StateCounters;
 pub use error::{PushError, ReadError, StateError};
+pub use future::{FutureCounts, FutureEvent};
 pub use idempotency::PushOutcome;
 pub use ledger::{Applied, Committed, Ledger};
 pub use online::{OnlineState, Reading, RuntimeView};

@@ -39,8 +39,13 @@ pub fn clicks(rows: &[(i64, i64, f64)]) -> RecordBatch {
 pub fn opened(dir: Option<&std::path::Path>) -> (OnlineState, Ledger, PushCheck) {
     let config = StateConfig::embedded(Options::default());
     let (state, ledger, _) = open(graph(), config, dir, Replay::SERVER).unwrap();
-    let check =
-        PushCheck::new(state.graph(), Options::default(), Arc::clone(state.names())).unwrap();
+    let check = PushCheck::new(
+        state.graph(),
+        Options::default(),
+        Arc::clone(state.names()),
+        crate::config::DEFAULT_MAX_FUTURE_US,
+    )
+    .unwrap();
     (state, ledger, check)
 }
 
