@@ -52,10 +52,17 @@ fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
         records.push((topic, partition, record_json(source, r)));
     }
     let total = records.len();
-    // Records that must be dead-lettered: not JSON, not an object, a wrong type.
+    // Records that must be dead-lettered: not JSON, not an object, a wrong type, and
+    // a valid event at the end of time (past `--max-future`, whose default is an
+    // hour): taken, it would move the watermark there and every read at a real time
+    // would be refused (the spine reads below).
     let first = &events.sources[0];
     let topic = format!("{case}.{}", first.name);
-    let bad = vec![
+    let mut far: serde_json::Value =
+        serde_json::from_slice(&record_json(first, 0)).expect("a record");
+    far[first.time_column.as_str()] = serde_json::json!("9999-12-31T23:59:59Z");
+    let bad = [
+        (topic.clone(), 0, far.to_string().into_bytes()),
         (topic.clone(), 0, b"{not json".to_vec()),
         (topic.clone(), 1, b"[1, 2, 3]".to_vec()),
         (
@@ -67,7 +74,8 @@ fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
     let producer = broker.producer();
     let half = total / 2;
     produce(&producer, &records[..half]);
-    produce(&producer, &bad);
+    // The far record after the restart: the future counter is the process's.
+    produce(&producer, &bad[1..]);
 
     let state = work.join("state");
     let kafka = broker.address();
@@ -100,6 +108,7 @@ fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
     let stderr = served.stderr_text();
     assert!(stderr.contains("loaded checkpoint of record"), "{stderr}");
     produce(&producer, &records[half..]);
+    produce(&producer, &bad[..1]);
     wait_until("every record consumed", || {
         metric(&served.addr, "featc_kafka_records_total") as usize == total
             && metric(&served.addr, "featc_kafka_dead_lettered_total") as usize == bad.len()
@@ -125,14 +134,22 @@ fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
         })
         .collect();
     listed.sort();
-    assert_eq!(listed.len(), 3, "{dead}");
-    assert!(listed[0].1.starts_with("not JSON"), "{listed:?}");
-    assert!(listed[1].1.contains("expected a JSON object"), "{listed:?}");
+    assert_eq!(listed.len(), 4, "{dead}");
+    // Partition 0 holds two: "event time ..." sorts before "not JSON".
+    assert_eq!(
+        listed[0].1,
+        "event time 9999-12-31T23:59:59Z is more than 1h ahead of the wall clock (--max-future)",
+        "{listed:?}"
+    );
+    assert!(listed[1].1.starts_with("not JSON"), "{listed:?}");
+    assert!(listed[2].1.contains("expected a JSON object"), "{listed:?}");
     assert!(
-        listed[2].1.contains("yesterday") || listed[2].1.contains("column"),
+        listed[3].1.contains("yesterday") || listed[3].1.contains("column"),
         "{listed:?}"
     );
     assert_eq!(metric(&served.addr, "featc_late_events_total"), 0.0);
+    let future = format!("featc_future_events_total{{source=\"{}\"}}", first.name);
+    assert_eq!(metric(&served.addr, &future), 1.0);
 
     let check = SpineCheck::new(&dir, &project, &work);
     for row in 0..check.spine.num_rows() {

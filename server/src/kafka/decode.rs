@@ -3,8 +3,12 @@
 //! one JSON object keyed by column names (the time column as RFC 3339 or an integer
 //! in the source's `epoch` unit, plausible microseconds without one, values as in a
 //! push). A record that does not decode, or that the
-//! push check refuses (a null key column, an expression that fails on it), is
-//! dead-lettered with its topic, partition and offset; the others are kept, checked.
+//! push check refuses (a null key column, an expression that fails on it, an event
+//! time past `--max-future` ahead of the wall clock), is dead-lettered with its topic,
+//! partition and offset; the others are kept, checked. The round the writer logs
+//! holds only the kept rows (and the dead records in its note), and replay applies
+//! the log without checking again: whatever the wall clock at a restart, the same
+//! records count.
 
 use std::sync::Arc;
 
@@ -66,18 +70,29 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-/// The row the check refused, and why, when it refused one row's data.
-fn refused_row(refusal: &Refusal) -> Option<(usize, String)> {
-    let Refusal::Check(PushError::Refused { error, .. }) = refusal else {
+/// The rows the check refused, and why, when it refused rows' data (one bad value,
+/// or every event past the future bound), in row order.
+fn refused_rows(refusal: &Refusal) -> Option<Vec<(usize, String)>> {
+    let Refusal::Check(e) = refusal else {
         return None;
     };
-    match error.as_ref() {
-        StreamError::Data {
-            row,
-            message,
-            column,
-            ..
-        } => Some((*row, format!("column `{column}`: {message}"))),
+    match e {
+        PushError::Refused { error, .. } => match error.as_ref() {
+            StreamError::Data {
+                row,
+                message,
+                column,
+                ..
+            } => Some(vec![(*row, format!("column `{column}`: {message}"))]),
+            _ => None,
+        },
+        PushError::FutureEvent(future) => Some(
+            future
+                .rows
+                .iter()
+                .map(|&(row, time)| (row, future.reason(time)))
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -195,7 +210,7 @@ impl<'a> Decoder<'a> {
 
     /// The records taken so far as one batch, checked as a push is (`check` holds
     /// no state): a row it refuses is dead-lettered and the batch made again without
-    /// it. Returns the checked batch and the dead records.
+    /// them. Returns the checked batch and the dead records.
     pub fn finish(mut self, check: &PushCheck) -> (Option<CheckedPush>, Vec<DeadRecord>) {
         loop {
             if self.offsets.is_empty() {
@@ -207,8 +222,12 @@ impl<'a> Decoder<'a> {
                 .and_then(|b| check.check(&self.source.name, b).map_err(Refusal::Check));
             match checked {
                 Ok(batch) => return (Some(batch), self.dead),
-                Err(refusal) => match refused_row(&refusal) {
-                    Some((row, reason)) if row < self.offsets.len() => self.remove(row, reason),
+                Err(refusal) => match refused_rows(&refusal) {
+                    Some(rows)
+                        if !rows.is_empty() && rows.iter().all(|r| r.0 < self.offsets.len()) =>
+                    {
+                        self.remove(rows)
+                    }
                     _ => {
                         self.bury_all(refusal.to_string());
                         return (None, self.dead);
@@ -227,13 +246,38 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn remove(&mut self, row: usize, reason: String) {
-        for column in &mut self.cells {
-            column.remove(row);
+    /// Dead-letters `rows` (in row order, each below `len()`), each for its reason,
+    /// in one pass over the columns (a round may hold many such rows).
+    fn remove(&mut self, rows: Vec<(usize, String)>) {
+        let mut dropped = vec![false; self.offsets.len()];
+        for (row, _) in &rows {
+            dropped[*row] = true;
         }
-        let offset = self.offsets.remove(row);
-        let payload = self.payloads.remove(row);
-        self.bury(offset, &payload, reason);
+        let keep = |v: &mut Vec<_>| {
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                !dropped[i - 1]
+            });
+        };
+        for column in &mut self.cells {
+            keep(column);
+        }
+        let offsets = std::mem::take(&mut self.offsets);
+        let payloads = std::mem::take(&mut self.payloads);
+        let mut reasons = rows.into_iter().map(|(_, reason)| reason);
+        for (row, (offset, payload)) in offsets.into_iter().zip(payloads).enumerate() {
+            match dropped[row] {
+                true => {
+                    let reason = reasons.next().unwrap_or_default();
+                    self.bury(offset, &payload, reason);
+                }
+                false => {
+                    self.offsets.push(offset);
+                    self.payloads.push(payload);
+                }
+            }
+        }
     }
 
     fn batch(&self) -> Result<RecordBatch, Refusal> {
