@@ -87,14 +87,6 @@ fn arrow_push(served: &Served, ts: i64) -> (u16, Json) {
     (status, serde_json::from_slice(&raw).unwrap_or(Json::Null))
 }
 
-/// The refusal's error object (the body is Feast's: a JSON string of it).
-fn error(answer: &Json) -> Json {
-    match answer {
-        Json::String(s) => serde_json::from_str(s).unwrap_or(Json::Null),
-        other => other["error"].clone(),
-    }
-}
-
 #[test]
 fn a_far_future_push_is_refused_and_moves_no_watermark() {
     let (work, served) = served("end", None);
@@ -108,7 +100,7 @@ fn a_far_future_push_is_refused_and_moves_no_watermark() {
         json!({"ts": [now - MINUTE, "9999-12-31T23:59:59Z"], "user_id": [1, 1]}),
     );
     assert_eq!(status, 422, "{answer}");
-    let e = error(&answer);
+    let e = refusal(&answer);
     assert_eq!(e["code"], "future_event", "{answer}");
     assert_eq!(e["field"], "df.ts[1]", "{answer}");
     let message = e["message"].as_str().unwrap_or("");
@@ -123,8 +115,8 @@ fn a_far_future_push_is_refused_and_moves_no_watermark() {
     // Arrow: the same refusal.
     let (status, answer) = arrow_push(&served, 253_402_300_799_000_000);
     assert_eq!(status, 422, "{answer}");
-    assert_eq!(error(&answer)["code"], "future_event", "{answer}");
-    assert_eq!(error(&answer)["field"], "df.ts[0]", "{answer}");
+    assert_eq!(refusal(&answer)["code"], "future_event", "{answer}");
+    assert_eq!(refusal(&answer)["field"], "df.ts[0]", "{answer}");
     assert_eq!(metric(&served, FUTURE), 2.0);
 
     // Nothing was applied: the events clock is still the first event's, a read at a
@@ -157,7 +149,10 @@ fn the_bound_is_max_future_ahead_of_the_wall_clock() {
         json!({"ts": [now + bound + MINUTE], "user_id": [1]}),
     );
     assert_eq!(status, 422, "{answer}");
-    let message = error(&answer)["message"].as_str().unwrap_or("").to_string();
+    let message = refusal(&answer)["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     assert!(message.contains("10m"), "{message}");
     assert_eq!(metric(&served, FUTURE), 1.0);
     assert_eq!(count(&served, Json::Null), (200, json!(1)));

@@ -301,7 +301,10 @@ fn a_megabyte_feature_name_is_refused_without_a_long_search_for_a_suggestion() {
         "/get-online-features",
         &json!({"features": ["user_spend:txn_count_7"], "entities": {"user_id": [1]}}),
     );
-    let message = refusal(&json)["message"].as_str().expect("message").to_string();
+    let message = refusal(&json)["message"]
+        .as_str()
+        .expect("message")
+        .to_string();
     assert!(message.contains("did you mean"), "{message}");
 }
 

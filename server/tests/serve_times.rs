@@ -60,10 +60,11 @@ fn epoch_seconds_are_refused_without_a_unit_and_read_with_one() {
     // Epoch seconds on a source without a unit: refused, naming the value and the fix.
     let (status, answer) = push(&served, "clicks", json!({"ts": [SECONDS], "user_id": [1]}));
     assert_eq!(status, 422, "{answer}");
-    assert_eq!(answer["error"]["code"], "bad_value", "{answer}");
-    let field = answer["error"]["field"].as_str().unwrap_or("");
+    let error = refusal(&answer);
+    assert_eq!(error["code"], "bad_value", "{answer}");
+    let field = error["field"].as_str().unwrap_or("");
     assert!(field.starts_with("df.ts"), "{answer}");
-    let message = answer["error"]["message"].as_str().expect("message");
+    let message = error["message"].as_str().expect("message");
     assert!(message.contains("1711842900"), "{message}");
     assert!(message.contains("`epoch s`"), "{message}");
     for implausible in [0, SECONDS * 1000, MICROS * 1000, -MICROS] {
@@ -130,7 +131,7 @@ fn epoch_seconds_are_refused_without_a_unit_and_read_with_one() {
     assert_eq!((status, &same), (200, &answer));
     let (status, answer) = read(&served, json!(SECONDS));
     assert_eq!(status, 400, "{answer}");
-    assert_eq!(answer["error"]["field"], "at", "{answer}");
+    assert_eq!(refusal(&answer)["field"], "at", "{answer}");
     served.stop();
     let _ = std::fs::remove_dir_all(&work);
 }
