@@ -12,21 +12,11 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::ipc::reader::StreamReader;
-use datafusion::arrow::ipc::writer::StreamWriter;
 use serde_json::{json, Value as Json};
 
 use crate::support::*;
 
 const ARROW: (&str, &str) = ("Content-Type", "application/vnd.apache.arrow.stream");
-
-fn ipc(batch: &RecordBatch) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut w = StreamWriter::try_new(&mut out, &batch.schema()).expect("writer");
-    w.write(batch).expect("write");
-    w.finish().expect("finish");
-    drop(w);
-    out
-}
 
 fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
     let fields: Vec<Field> = columns
@@ -118,7 +108,7 @@ fn an_arrow_read_answers_what_a_json_read_answers() {
         "/get-online-features?feature_service=fraud_v1&at={}",
         at.replace(':', "%3A")
     );
-    let (status, table) = arrow(a, &path, &ipc(&rows));
+    let (status, table) = arrow(a, &path, &arrow_body(&rows));
     let table = table.unwrap_or_else(|e| panic!("{status}: {e}"));
     assert_eq!(
         table
@@ -169,7 +159,7 @@ fn an_arrow_read_answers_what_a_json_read_answers() {
     let (_, small) = arrow(
         a,
         "/get-online-features?features=user_spend%3Atxn_count_1h,amount_sum_1d&statuses=false&at=1711843200000000",
-        &ipc(&rows),
+        &arrow_body(&rows),
     );
     let small = small.expect("a table");
     let small_names: Vec<&str> = small
@@ -201,7 +191,7 @@ fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
         "POST",
         push,
         &[ARROW, ("Idempotency-Key", "k1")],
-        &ipc(&transactions(&[Some(7), Some(7)])),
+        &arrow_body(&transactions(&[Some(7), Some(7)])),
     );
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&raw));
     let answer: Json = serde_json::from_slice(&raw).expect("json");
@@ -214,7 +204,7 @@ fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
         "POST",
         push,
         &[ARROW, ("Idempotency-Key", "k1")],
-        &ipc(&transactions(&[Some(7)])),
+        &arrow_body(&transactions(&[Some(7)])),
     );
     assert_eq!(
         serde_json::from_slice::<Json>(&raw).expect("json")["duplicate"],
@@ -223,7 +213,7 @@ fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
 
     // A null key names the column and row; nothing of the push is applied.
     let m = refused(
-        arrow(a, push, &ipc(&transactions(&[Some(7), None]))),
+        arrow(a, push, &arrow_body(&transactions(&[Some(7), None]))),
         422,
         "bad_value",
         "df.user_id[1]",
@@ -248,7 +238,7 @@ fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
         .collect();
     let typo = batch(renamed);
     let m = refused(
-        arrow(a, push, &ipc(&typo)),
+        arrow(a, push, &arrow_body(&typo)),
         400,
         "unknown_column",
         "df.amout",
@@ -258,7 +248,7 @@ fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
         .project(&[0, 2, 3, 4, 5])
         .expect("project");
     refused(
-        arrow(a, push, &ipc(&no_user)),
+        arrow(a, push, &arrow_body(&no_user)),
         400,
         "missing_column",
         "df.user_id",
@@ -270,20 +260,25 @@ fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
         ),
         ("user_id", Arc::new(StringArray::from(vec!["7"]))),
     ]);
-    let m = refused(arrow(a, push, &ipc(&wrong)), 400, "bad_field", "df.user_id");
+    let m = refused(
+        arrow(a, push, &arrow_body(&wrong)),
+        400,
+        "bad_field",
+        "df.user_id",
+    );
     assert!(m.contains("expected int64"), "{m}");
     refused(
         arrow(
             a,
             "/push?push_source_name=transaction",
-            &ipc(&transactions(&[Some(1)])),
+            &arrow_body(&transactions(&[Some(1)])),
         ),
         404,
         "unknown_source",
         "push_source_name",
     );
     refused(
-        arrow(a, "/push", &ipc(&transactions(&[Some(1)]))),
+        arrow(a, "/push", &arrow_body(&transactions(&[Some(1)]))),
         400,
         "missing_field",
         "push_source_name",
@@ -292,7 +287,7 @@ fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
         arrow(
             a,
             "/push?push_source_name=transactions&to=offline",
-            &ipc(&transactions(&[Some(1)])),
+            &arrow_body(&transactions(&[Some(1)])),
         ),
         400,
         "bad_field",
@@ -302,7 +297,7 @@ fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
     assert!(m.contains("Arrow IPC"), "{m}");
 
     // Reads.
-    let rows = ipc(&batch(vec![(
+    let rows = arrow_body(&batch(vec![(
         "user_id",
         Arc::new(Int64Array::from(vec![7])),
     )]));
@@ -364,7 +359,7 @@ fn arrow_pushes_are_checked_like_json_pushes_and_refusals_name_the_field() {
         "missing_field",
         "entities.merchant_id",
     );
-    let strings = ipc(&batch(vec![(
+    let strings = arrow_body(&batch(vec![(
         "user_id",
         Arc::new(StringArray::from(vec!["7"])),
     )]));

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Int64Array, TimestampMicrosecondArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_server::wire::time::{format_time, now_us};
 use serde_json::{json, Value as Json};
@@ -20,16 +19,12 @@ const FUTURE: &str = "featc_future_events_total{source=\"clicks\"}";
 /// `clicks`, one lifetime count per user, served under `--clock events --late
 /// dead-letter` (so a moved watermark would show as 409s and dropped events).
 fn served(name: &str, max_future_us: Option<i64>) -> (std::path::PathBuf, Served) {
-    let work = std::env::temp_dir().join(format!("featc-future-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
-    std::fs::write(
-        work.join("clicks.feat"),
+    let work = project_dir(
+        &format!("future-{name}"),
         "source clicks {\n    time ts\n    columns { user_id: int64 }\n}\n\
          entity user { key user_id: int64 }\n\
          view c from clicks by user {\n    feature clicks_all = count(*)\n}\n",
-    )
-    .expect("feat");
+    );
     let mut config = Served::config();
     config.clock = featc_server::Clock::Events;
     config.late_policy = featc_runtime::stream::LatePolicy::DeadLetter;
@@ -72,11 +67,7 @@ fn arrow_push(served: &Served, ts: i64) -> (u16, Json) {
         Arc::new(Int64Array::from(vec![1])),
     ];
     let batch = RecordBatch::try_new(schema, columns).expect("batch");
-    let mut body = Vec::new();
-    let mut w = StreamWriter::try_new(&mut body, &batch.schema()).expect("writer");
-    w.write(&batch).expect("write");
-    w.finish().expect("finish");
-    drop(w);
+    let body = arrow_body(&batch);
     let (status, raw) = request(
         served,
         "POST",

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
 use datafusion::arrow::ipc::reader::StreamReader;
-use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{json, Value as Json};
 
@@ -50,11 +49,7 @@ fn arrow_read(served: &Served, path: &str, users: &[i64]) -> RecordBatch {
         false,
     )]));
     let rows = RecordBatch::try_new(schema, vec![ids]).expect("rows");
-    let mut body = Vec::new();
-    let mut writer = StreamWriter::try_new(&mut body, &rows.schema()).expect("writer");
-    writer.write(&rows).expect("write");
-    writer.finish().expect("finish");
-    drop(writer);
+    let body = arrow_body(&rows);
     let content = ("Content-Type", "application/vnd.apache.arrow.stream");
     let (status, raw) = request(served, "POST", path, &[content], &body);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&raw));

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Int64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::{json, Value as Json};
 
@@ -20,18 +19,14 @@ const MICROS: i64 = SECONDS * 1_000_000;
 
 /// `clicks` declares no unit, `taps` counts seconds; one lifetime count over each.
 fn served(name: &str) -> (std::path::PathBuf, Served) {
-    let work = std::env::temp_dir().join(format!("featc-times-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
-    std::fs::write(
-        work.join("times.feat"),
+    let work = project_dir(
+        &format!("times-{name}"),
         "source clicks {\n    time ts\n    columns { user_id: int64 }\n}\n\
          source taps {\n    time ts\n    columns { user_id: int64  seen: timestamp? }\n    epoch s\n}\n\
          entity user { key user_id: int64 }\n\
          view c from clicks by user {\n    feature clicks_all = count(*)\n}\n\
          view t from taps by user {\n    feature taps_all = count(*)\n    feature last_seen = max(seen)\n}\n",
-    )
-    .expect("feat");
+    );
     let mut config = Served::config();
     config.clock = featc_server::Clock::Events;
     let served = Served::start(&work, config, false);
@@ -98,7 +93,7 @@ fn epoch_seconds_are_refused_without_a_unit_and_read_with_one() {
         Arc::new(Int64Array::from(vec![Some(SECONDS - 120)])),
     ];
     let batch = RecordBatch::try_new(schema, columns).expect("batch");
-    let body = ipc(&batch);
+    let body = arrow_body(&batch);
     let arrow = ("Content-Type", "application/vnd.apache.arrow.stream");
     let (status, raw) = request(
         &served,
@@ -114,7 +109,7 @@ fn epoch_seconds_are_refused_without_a_unit_and_read_with_one() {
         "POST",
         "/push?push_source_name=clicks",
         &[arrow],
-        &ipc(&batch.project(&[0, 1]).expect("ts and user_id")),
+        &arrow_body(&batch.project(&[0, 1]).expect("ts and user_id")),
     );
     let raw = String::from_utf8_lossy(&raw);
     assert!(status == 400 || status == 422, "{status} {raw}");
@@ -136,28 +131,15 @@ fn epoch_seconds_are_refused_without_a_unit_and_read_with_one() {
     let _ = std::fs::remove_dir_all(&work);
 }
 
-fn ipc(batch: &RecordBatch) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut w = StreamWriter::try_new(&mut out, &batch.schema()).expect("writer");
-    w.write(batch).expect("write");
-    w.finish().expect("finish");
-    drop(w);
-    out
-}
-
 /// An event ahead of the wall clock makes the freshness lag 0, never negative.
 #[test]
 fn the_freshness_lag_of_an_event_ahead_of_the_clock_is_zero() {
-    let work = std::env::temp_dir().join(format!("featc-times-ahead-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
-    std::fs::write(
-        work.join("clicks.feat"),
+    let work = project_dir(
+        "times-ahead",
         "source clicks {\n    time ts\n    columns { user_id: int64 }\n}\n\
          entity user { key user_id: int64 }\n\
          view recent from clicks by user {\n    feature clicks_1h = count(*) over 1h\n}\n",
-    )
-    .expect("feat");
+    );
     let served = Served::start(&work, Served::config(), false);
     let lag = "featc_source_freshness_lag_seconds{source=\"clicks\"}";
     // Half an hour ahead: inside the default `--max-future` (an hour), which refuses

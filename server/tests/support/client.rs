@@ -115,3 +115,14 @@ pub fn metric(served: &Served, name: &str) -> f64 {
         .parse()
         .expect("a number")
 }
+
+/// `batch` as an Arrow IPC stream, the body of an Arrow push or read.
+pub fn arrow_body(batch: &datafusion::arrow::record_batch::RecordBatch) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut w = datafusion::arrow::ipc::writer::StreamWriter::try_new(&mut out, &batch.schema())
+        .expect("writer");
+    w.write(batch).expect("write");
+    w.finish().expect("finish");
+    drop(w);
+    out
+}

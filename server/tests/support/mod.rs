@@ -12,12 +12,12 @@ pub mod served;
 
 use std::path::{Path, PathBuf};
 
-pub use client::{get, metric, post, post_with, request, Client};
+pub use client::{arrow_body, get, metric, post, post_with, request, Client};
 pub use featc_test_support::pushes::{arrival, events, push_body, Events};
 pub use featc_test_support::refusal::refusal;
 pub use featc_test_support::rng::mix;
 pub use featc_test_support::served_cells::{expected_cell, served_cell};
-pub use project::compile;
+pub use project::{compile, project_dir};
 pub use served::Served;
 
 /// The repository's root.

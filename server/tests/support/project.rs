@@ -23,3 +23,12 @@ pub fn serving(dir: &Path) -> (Project, Plan, StreamGraph) {
     let (plan, graph) = featc::lower::stream::serving_graph(&project, &[]).expect("lower");
     (project, plan, graph)
 }
+
+/// A fresh folder `featc-NAME-PID` in the system's temp folder holding one `.feat`
+/// file with `features` (a small project a test writes inline).
+pub fn project_dir(name: &str, features: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("featc-{name}-{}", std::process::id()));
+    let dir = featc_test_support::scratch::fresh_dir(dir);
+    std::fs::write(dir.join("project.feat"), features).expect("feat");
+    dir
+}
