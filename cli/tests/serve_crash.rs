@@ -225,18 +225,7 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
         .expect("metric");
     assert_eq!(events_total, source.rows.len().to_string(), "{stderr}");
     let end = source.rows.iter().map(|r| r.0).max().expect("events") + 1;
-    let key = &source
-        .columns
-        .iter()
-        .position(|(n, _)| n == "user_id")
-        .expect("user_id");
-    let mut users: Vec<i64> = source
-        .rows
-        .iter()
-        .filter_map(|r| r.1[*key].as_i64())
-        .collect();
-    users.sort_unstable();
-    users.dedup();
+    let mut users = source.distinct_ints("user_id");
     users.push(-1); // an unknown entity
     let spine = RecordBatch::try_new(
         std::sync::Arc::new(Schema::new(vec![

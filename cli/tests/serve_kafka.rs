@@ -336,18 +336,7 @@ fn mixed_run(label: &str, kills: &[(usize, Kill)]) -> (Ending, Vec<bool>) {
     ]
     .map(|m| metric(&served.addr, m) as u64);
     let end = source.rows.iter().map(|r| r.0).max().expect("events") + 1;
-    let key = source
-        .columns
-        .iter()
-        .position(|(n, _)| n == "user_id")
-        .expect("user_id");
-    let mut users: Vec<i64> = source
-        .rows
-        .iter()
-        .filter_map(|r| r.1[key].as_i64())
-        .collect();
-    users.sort_unstable();
-    users.dedup();
+    let users = source.distinct_ints("user_id");
     let features: Vec<String> = project
         .all_features()
         .into_iter()

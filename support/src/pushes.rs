@@ -28,6 +28,19 @@ pub struct SourceEvents {
     pub rows: Vec<(i64, Vec<Json>)>,
 }
 
+impl SourceEvents {
+    /// The distinct integer values of `column` (an entity's key), sorted.
+    pub fn distinct_ints(&self, column: &str) -> Vec<i64> {
+        let Some(at) = self.columns.iter().position(|(n, _)| n == column) else {
+            panic!("source `{}` has no column `{column}`", self.name)
+        };
+        let mut values: Vec<i64> = self.rows.iter().filter_map(|r| r.1[at].as_i64()).collect();
+        values.sort_unstable();
+        values.dedup();
+        values
+    }
+}
+
 /// A time as a client would push it: RFC 3339 text, exact to the microsecond (an
 /// integer would have to be 16-digit microseconds, and generated times lie near 1970).
 pub fn time_json(us: i64) -> Json {
