@@ -85,6 +85,14 @@ pub struct Args {
     /// watermark to the end of time.
     #[arg(long, value_name = "DURATION", default_value = "1h")]
     pub max_future: String,
+    /// The most the dead-letter store keeps (every event kept out of the state: late,
+    /// future, invalid Kafka records), e.g. 64MiB; past it the oldest letters are
+    /// dropped (counted). `GET /dead-letters` lists them.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = featc_runtime::batch::resources::parse_size)]
+    pub dead_letter_bytes: usize,
+    /// How long a dead letter is kept: the first checkpoint after that drops it.
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub dead_letter_retention: String,
     /// The largest request body, in bytes (an Arrow body's buffers may also decode
     /// to at most this many bytes).
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
@@ -235,6 +243,9 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
         Late::Apply => LatePolicy::Apply,
         Late::DeadLetter => LatePolicy::DeadLetter,
     };
+    config.dead_letters.max_bytes = args.dead_letter_bytes as u64;
+    config.dead_letters.retention =
+        timeout(&args.dead_letter_retention, "--dead-letter-retention")?;
     config.body_limit = args.max_body;
     config.max_connections = args.max_connections;
     config.max_in_flight = args.max_in_flight;

@@ -147,6 +147,22 @@ fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
         listed[3].1.contains("yesterday") || listed[3].1.contains("column"),
         "{listed:?}"
     );
+    // The same records in the dead-letter store, counted by reason.
+    let by_reason = |reason: &str| {
+        let (status, text) = get(
+            &served.addr,
+            &format!("/dead-letters?origin=kafka&reason={reason}"),
+        );
+        assert_eq!(status, 200, "{text}");
+        let listing: serde_json::Value = serde_json::from_str(&text).expect("json");
+        listing["letters"].as_array().expect("letters").len()
+    };
+    assert_eq!((by_reason("future"), by_reason("invalid")), (1, 3));
+    let future = format!(
+        "featc_dead_letters_total{{source=\"{}\",reason=\"future\"}}",
+        first.name
+    );
+    assert_eq!(metric(&served.addr, &future), 1.0);
     assert_eq!(metric(&served.addr, "featc_late_events_total"), 0.0);
     let future = format!("featc_future_events_total{{source=\"{}\"}}", first.name);
     assert_eq!(metric(&served.addr, &future), 1.0);
@@ -227,9 +243,35 @@ enum Kill {
     AfterPush,
 }
 
-/// What a run ends with: (events, late, dead-lettered, Kafka records) and the read
-/// of every user at the end.
-type Ending = ([u64; 4], serde_json::Value);
+/// What a run ends with: (events, late, dead-lettered, Kafka records), the read of
+/// every user at the end, and the dead letters listed (reason, how the event came,
+/// the event), in the store's order.
+type Ending = ([u64; 4], serde_json::Value, Vec<(String, String, String)>);
+
+/// Every letter of `GET /dead-letters`, page by page: (reason, the origin's kind,
+/// the event as JSON text).
+fn all_dead_letters(addr: &str) -> Vec<(String, String, String)> {
+    let mut letters = Vec::new();
+    let mut after = String::new();
+    loop {
+        let (status, text) = get(addr, &format!("/dead-letters?limit=1000{after}"));
+        assert_eq!(status, 200, "{text}");
+        let page: serde_json::Value = serde_json::from_str(&text).expect("json");
+        for l in page["letters"].as_array().expect("letters") {
+            let origin = l["origin"].as_object().expect("origin");
+            let kind = origin.keys().next().cloned().unwrap_or_default();
+            letters.push((
+                l["reason"].as_str().expect("reason").to_string(),
+                kind,
+                l["event"].to_string(),
+            ));
+        }
+        match page["next"].as_u64() {
+            Some(next) => after = format!("&after={next}"),
+            None => return letters,
+        }
+    }
+}
 
 /// One run of the mixed scenario on a fresh broker and state: the synthetic case's
 /// events in arrival order (up to 2 h out of order, with a lateness of 30 min under
@@ -345,10 +387,11 @@ fn mixed_run(label: &str, kills: &[(usize, Kill)]) -> (Ending, Vec<bool>) {
     let body = serde_json::json!({"features": features, "entities": {"user_id": users}, "at": end});
     let (status, read) = post(&served.addr, "/get-online-features", &body);
     assert_eq!(status, 200, "{read}");
+    let letters = all_dead_letters(&served.addr);
     served.stop_gracefully();
     drop(broker);
     let _ = std::fs::remove_dir_all(&work);
-    ((counts, read), reread)
+    ((counts, read, letters), reread)
 }
 
 /// Kafka records and HTTP pushes on one source, with real lateness under `--late
@@ -380,6 +423,25 @@ fn kafka_and_pushes_on_one_source_end_as_an_uninterrupted_run_across_kills() {
     );
     assert_eq!(killed.0, calm.0, "(events, late, dead-lettered, records)");
     assert_eq!(killed.1, calm.1, "every user's values at the end");
+    // Every late event is listed, the same ones in the same order, from both paths.
+    let letters = &calm.2;
+    assert_eq!(
+        letters.len() as u64,
+        dead,
+        "one letter per dead-lettered event"
+    );
+    assert!(
+        letters.iter().all(|l| l.0 == "late"),
+        "{:?}",
+        letters.first()
+    );
+    for kind in ["kafka", "push"] {
+        assert!(
+            letters.iter().any(|l| l.1 == kind),
+            "no late event came by {kind}"
+        );
+    }
+    assert_eq!(killed.2, calm.2, "the dead letters listed");
     assert!(
         reread.iter().any(|&r| r),
         "no kill left records for the next server to read: {reread:?}"

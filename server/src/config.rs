@@ -68,6 +68,9 @@ pub struct ServeConfig {
     /// Keeps one copy of the online state instead of two: half the memory, but a read
     /// then waits while a push is applied (see `replicas`).
     pub single_copy: bool,
+    /// The dead-letter store's bounds (`--dead-letter-bytes`,
+    /// `--dead-letter-retention`).
+    pub dead_letters: DeadLetterLimits,
     /// `--log-served`: the folder every answered read's vectors are appended to as
     /// Parquet (`served::log`); `None`: not logged.
     pub log_served: Option<PathBuf>,
@@ -99,6 +102,7 @@ impl ServeConfig {
             late_policy: LatePolicy::Apply,
             fold_run: featc_runtime::stream::DEFAULT_FOLD_RUN,
             single_copy: false,
+            dead_letters: DeadLetterLimits::default(),
             log_served: None,
             log_served_rotate: 64 << 20,
         }
@@ -124,6 +128,7 @@ impl ServeConfig {
             checkpoint_interval: self.checkpoint_interval,
             single_copy: self.single_copy,
             max_future_us: self.max_future_us,
+            dead_letters: self.dead_letters,
             options: self.runtime_options(),
         }
     }
@@ -144,6 +149,8 @@ pub struct StateConfig {
     /// How far ahead of the wall clock a pushed event's time may be, in
     /// microseconds (see `state::future`).
     pub max_future_us: i64,
+    /// The dead-letter store's bounds (see `state::dead_letters`).
+    pub dead_letters: DeadLetterLimits,
     pub options: Options,
 }
 
@@ -158,7 +165,26 @@ impl StateConfig {
             checkpoint_interval: Duration::MAX,
             single_copy: true,
             max_future_us: DEFAULT_MAX_FUTURE_US,
+            dead_letters: DeadLetterLimits::default(),
             options,
+        }
+    }
+}
+
+/// The dead-letter store's bounds (`state::dead_letters`): the bytes its letters may
+/// take (`--dead-letter-bytes`, the oldest dropped past it) and how long a checkpoint
+/// keeps a letter (`--dead-letter-retention`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadLetterLimits {
+    pub max_bytes: u64,
+    pub retention: Duration,
+}
+
+impl Default for DeadLetterLimits {
+    fn default() -> DeadLetterLimits {
+        DeadLetterLimits {
+            max_bytes: 64 << 20,
+            retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::kafka::KafkaCounters;
 use crate::names::Names;
 use crate::redis::SinkCounters;
 use crate::served::Served;
+use crate::state::dead_letters::{Count, Totals};
 use crate::state::online::SourceRow;
 use crate::state::{FutureCounts, RuntimeView, StateCounters};
 
@@ -153,8 +154,55 @@ pub struct Page<'a> {
     pub redis: &'a SinkCounters,
     pub served: &'a Served,
     pub names: &'a Names,
+    /// The dead-letter store's counts.
+    pub dead_letters: &'a Totals,
     /// The scrape's time (µs since the epoch).
     pub now_us: i64,
+}
+
+/// The dead-letter store: letters by source and reason (all, and kept now), what it
+/// keeps, and what it dropped.
+fn render_dead_letters(out: &mut String, totals: &Totals) {
+    let by =
+        |out: &mut String, name: &str, help: &str, kind: &str, value: &dyn Fn(&Count) -> u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for (source, reason, count) in &totals.counts {
+                let reason = reason.name();
+                let v = value(count);
+                let _ = writeln!(out, "{name}{{source=\"{source}\",reason=\"{reason}\"}} {v}");
+            }
+        };
+    by(
+        out,
+        "featc_dead_letters_total",
+        "Events kept out of the state (GET /dead-letters), by source and reason (late, future, invalid).",
+        "counter",
+        &|c| c.total,
+    );
+    by(
+        out,
+        "featc_dead_letter_bytes_total",
+        "Bytes of those dead letters, as the store counts them.",
+        "counter",
+        &|c| c.bytes,
+    );
+    by(
+        out,
+        "featc_dead_letters_kept",
+        "Dead letters the store keeps now (listed by GET /dead-letters).",
+        "gauge",
+        &|c| c.kept,
+    );
+    let _ = writeln!(
+        out,
+        "# HELP featc_dead_letter_store_bytes Bytes the dead-letter store keeps (bounded by --dead-letter-bytes).\n# TYPE featc_dead_letter_store_bytes gauge\nfeatc_dead_letter_store_bytes {}",
+        totals.kept.1
+    );
+    let _ = writeln!(
+        out,
+        "# HELP featc_dead_letters_dropped_total Dead letters the store no longer keeps, by why: evicted (past --dead-letter-bytes) or expired (past --dead-letter-retention).\n# TYPE featc_dead_letters_dropped_total counter\nfeatc_dead_letters_dropped_total{{why=\"evicted\"}} {}\nfeatc_dead_letters_dropped_total{{why=\"expired\"}} {}",
+        totals.dropped.0, totals.dropped.1
+    );
 }
 
 /// The whole `/metrics` page.
@@ -339,6 +387,7 @@ fn counters(page: &Page<'_>) -> String {
     for (source, n) in page.future.by_source() {
         let _ = writeln!(out, "featc_future_events_total{{source=\"{source}\"}} {n}");
     }
+    render_dead_letters(&mut out, page.dead_letters);
     let o = &requests.overloaded;
     let _ = writeln!(
         out,

@@ -12,6 +12,7 @@
 mod support;
 
 mod serve_arrow;
+mod serve_dead_letters;
 mod serve_feast;
 mod serve_future;
 mod serve_limits;

@@ -292,6 +292,23 @@ impl StreamRuntime {
             .and_then(SourceRt::watermark)
     }
 
+    /// The name of `source`'s time column.
+    pub fn time_column(&self, source: &str) -> Option<&str> {
+        self.sources
+            .iter()
+            .find(|s| s.name == source)
+            .map(|s| s.op.time_column.as_str())
+    }
+
+    /// How far behind its latest event time `source`'s watermark runs (its declared
+    /// lateness, at least `Options::min_lateness_us`), µs.
+    pub fn allowed_lateness_us(&self, source: &str) -> Option<i64> {
+        self.sources
+            .iter()
+            .find(|s| s.name == source)
+            .map(|s| s.lateness_us)
+    }
+
     /// Events later than their source's watermark so far (`metrics().late` without
     /// the O(entities) work of `metrics`).
     pub fn late_events(&self) -> u64 {
@@ -313,7 +330,10 @@ impl StreamRuntime {
         self.hold = t;
     }
 
-    /// Rows late under `LatePolicy::DeadLetter`, kept out of the state.
+    /// Rows late under `LatePolicy::DeadLetter`, kept out of the state, as they were
+    /// given to `ingest` (every column, in its own type): an outbox
+    /// the embedder empties (`dead_letters_mut().take()`), held until then. The
+    /// server takes them in the step that ingested them, so its snapshots hold none.
     pub fn dead_letters(&self) -> &DeadLetters {
         &self.dead
     }
@@ -440,7 +460,9 @@ impl StreamRuntime {
         self.metrics.late += late;
         if !dead.is_empty() {
             self.metrics.dead_lettered += dead.len() as u64;
-            let rows = take_record_batch(&conformed, &UInt32Array::from(dead)).map_err(|e| {
+            // The rows as they were given (every column, its own types), not as
+            // conformed (columns no feature reads are nulls there).
+            let rows = take_record_batch(batch, &UInt32Array::from(dead)).map_err(|e| {
                 StreamError::Data {
                     table: source.to_string(),
                     column: String::new(),

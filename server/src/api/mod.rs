@@ -11,6 +11,7 @@ pub mod app;
 pub mod arrow;
 pub mod arrow_bounds;
 pub mod connections;
+pub mod dead_letters;
 pub mod error;
 pub mod feast_write;
 pub mod guard;
@@ -47,7 +48,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/write-to-online-store", post(feast_write::handle))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
-        .route("/kafka/dead-letters", get(ops::kafka_dead_letters))
+        .route("/dead-letters", get(dead_letters::list))
+        .route("/kafka/dead-letters", get(dead_letters::kafka))
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(

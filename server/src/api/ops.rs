@@ -1,7 +1,6 @@
 //! Operations routes: `GET /health` (200 when ready, 503 while loading history or
-//! stopping), `GET /metrics` (Prometheus text), `GET /kafka/dead-letters` (the latest
-//! dead-lettered Kafka records), the JSON 404 of other paths, and the 503 of a
-//! connection past the connection limit.
+//! stopping), `GET /metrics` (Prometheus text), the JSON 404 of other paths, and the
+//! 503 of a connection past the connection limit.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -38,7 +37,9 @@ pub async fn health(State(app): State<Arc<App>>) -> Response {
 pub async fn metrics(State(app): State<Arc<App>>) -> Response {
     let render = move || {
         let view = app.view.get(|| app.state.runtime_view());
+        let dead_letters = app.state.dead_letters(|d| d.totals());
         crate::metrics::render(&Page {
+            dead_letters: &dead_letters,
             ready: app.phase() == Phase::Ready,
             view: &view,
             state: app.state.counters(),
@@ -61,23 +62,6 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
 pub async fn too_many_connections(State(app): State<Arc<App>>) -> Response {
     let limit = app.limits.max_connections;
     ApiError::Overloaded(Overload::Connections { limit }).into_response()
-}
-
-/// The latest Kafka records kept out of the state (newest last), with the count of
-/// all of them; guarded like reads.
-pub async fn kafka_dead_letters(
-    State(app): State<Arc<App>>,
-    headers: axum::http::HeaderMap,
-) -> Response {
-    if let Err(e) = super::authorize(&app, &headers, super::Access::Read) {
-        return e.into_response();
-    }
-    let records = app.kafka.dead_records();
-    let body = json!({
-        "total": app.kafka.counters.dead.load(Ordering::Relaxed),
-        "records": records,
-    });
-    axum::Json(body).into_response()
 }
 
 pub async fn not_found(uri: Uri) -> Response {

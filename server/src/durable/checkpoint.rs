@@ -51,6 +51,10 @@ pub struct Header {
     /// was recorded.
     #[serde(default)]
     pub layout: Vec<Vec<String>>,
+    /// The dead-letter store (`state::dead_letters`); empty in checkpoints written
+    /// before the server kept one.
+    #[serde(default)]
+    pub dead_letters: super::SavedDeadLetters,
 }
 
 fn io(what: String) -> impl FnOnce(std::io::Error) -> DurableError {

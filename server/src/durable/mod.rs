@@ -11,6 +11,7 @@
 //! a directory written for other features is refused.
 
 pub mod checkpoint;
+pub mod dead_letter;
 pub mod identity;
 pub mod log;
 pub mod record;
@@ -22,6 +23,7 @@ pub(crate) mod temp;
 use std::path::{Path, PathBuf};
 
 pub use checkpoint::Header;
+pub use dead_letter::{DeadLetter, DeadReason, Kept, SavedDeadLetters, Tally};
 pub use identity::{Difference, Identity};
 pub use log::Log;
 pub use record::{Entry, Record, RecordError};

@@ -4,12 +4,16 @@
 //! a restart re-applies pushes and rounds in the order they were applied (lateness
 //! and dead letters depend on that order), and moves the positions with them.
 //!
+//! Each part also carries the dead letters of the records it kept out, so the
+//! dead-letter store is rebuilt from the log exactly as it was filled.
+//!
 //! Layout: `u16 0xFFFF` (a push record's source length is never that: the tag),
 //! `u32 header length`, the header as JSON (`RoundHeader`), then one
 //! `u64 length, IPC stream` per part that has rows, lengths little-endian.
 
 use datafusion::arrow::record_batch::RecordBatch;
 
+use super::dead_letter::DeadLetter;
 use super::record::{ipc_batch, ipc_bytes, RecordError};
 
 /// The tag a round record starts with.
@@ -26,6 +30,8 @@ pub struct RoundPart {
     pub skipped: u64,
     /// What the source's position moves by once this part is applied (opaque here).
     pub note: serde_json::Value,
+    /// The records kept out (`skipped` of them), as dead letters.
+    pub dead: Vec<DeadLetter>,
 }
 
 /// A round as logged.
@@ -43,8 +49,16 @@ pub struct RoundRecord {
 struct RoundHeader {
     kind: String,
     idle: Vec<(String, i32)>,
-    /// (partition, source, has rows, skipped, note).
-    parts: Vec<(i32, String, bool, u64, serde_json::Value)>,
+    parts: Vec<PartHeader>,
+}
+
+/// A part in the header: (partition, source, has rows, skipped, note, dead letters);
+/// rounds logged before dead letters were kept have no sixth field.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum PartHeader {
+    WithDead(i32, String, bool, u64, serde_json::Value, Vec<DeadLetter>),
+    Before(i32, String, bool, u64, serde_json::Value),
 }
 
 fn json(e: serde_json::Error) -> RecordError {
@@ -60,12 +74,13 @@ impl RoundRecord {
                 .parts
                 .iter()
                 .map(|p| {
-                    (
+                    PartHeader::WithDead(
                         p.partition,
                         p.source.clone(),
                         p.batch.is_some(),
                         p.skipped,
                         p.note.clone(),
+                        p.dead.clone(),
                     )
                 })
                 .collect(),
@@ -104,7 +119,11 @@ impl RoundRecord {
         let header: RoundHeader = serde_json::from_slice(head).map_err(json)?;
         let mut rest = &rest[head_len..];
         let mut parts = Vec::with_capacity(header.parts.len());
-        for (partition, source, has_rows, skipped, note) in header.parts {
+        for part in header.parts {
+            let (partition, source, has_rows, skipped, note, dead) = match part {
+                PartHeader::WithDead(p, s, r, k, n, d) => (p, s, r, k, n, d),
+                PartHeader::Before(p, s, r, k, n) => (p, s, r, k, n, Vec::new()),
+            };
             let batch = if has_rows {
                 let (len, after) = split::<8>(rest)?;
                 let len =
@@ -121,6 +140,7 @@ impl RoundRecord {
                 batch,
                 skipped,
                 note,
+                dead,
             });
         }
         Ok(RoundRecord {
@@ -161,6 +181,7 @@ mod tests {
                     batch: Some(batch(1)),
                     skipped: 0,
                     note: serde_json::json!({"to": 3}),
+                    dead: Vec::new(),
                 },
                 RoundPart {
                     partition: 2,
@@ -168,6 +189,13 @@ mod tests {
                     batch: None,
                     skipped: 4,
                     note: serde_json::json!({"to": 9}),
+                    dead: vec![DeadLetter {
+                        source: "t".into(),
+                        reason: super::super::dead_letter::DeadReason::Invalid,
+                        detail: "expected a JSON object, found a number".into(),
+                        origin: serde_json::json!({"kafka": {"offset": 8}}),
+                        event: serde_json::json!("42"),
+                    }],
                 },
                 RoundPart {
                     partition: 1,
@@ -175,6 +203,7 @@ mod tests {
                     batch: Some(batch(2)),
                     skipped: 1,
                     note: serde_json::Value::Null,
+                    dead: Vec::new(),
                 },
             ],
             idle: vec![("s".into(), 5)],
@@ -185,6 +214,30 @@ mod tests {
     fn a_round_reads_back_the_same() {
         let r = round();
         assert_eq!(RoundRecord::decode(&r.encode().unwrap()).unwrap(), r);
+    }
+
+    /// A round logged before parts carried dead letters (five fields a part) reads
+    /// back with none.
+    #[test]
+    fn a_round_logged_before_dead_letters_reads_back() {
+        let mut r = round();
+        let old = serde_json::json!({
+            "kind": "kafka",
+            "idle": [["s", 5]],
+            "parts": [[0, "s", true, 0, {"to": 3}], [2, "t", false, 4, {"to": 9}],
+                      [1, "s", true, 1, null]],
+        });
+        let fresh = r.encode().unwrap();
+        let head_len = u32::from_le_bytes(fresh[2..6].try_into().unwrap()) as usize;
+        let head = serde_json::to_vec(&old).unwrap();
+        let mut bytes = fresh[..2].to_vec();
+        bytes.extend_from_slice(&(head.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&head);
+        bytes.extend_from_slice(&fresh[6 + head_len..]);
+        for part in &mut r.parts {
+            part.dead.clear();
+        }
+        assert_eq!(RoundRecord::decode(&bytes).unwrap(), r);
     }
 
     #[test]

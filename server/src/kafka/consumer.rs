@@ -19,7 +19,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::decode::Decoder;
+use super::decode::{DeadRecord, Decoder};
 use super::progress::KafkaNote;
 use super::progress::KafkaProgress;
 use super::KIND;
@@ -227,13 +227,20 @@ fn read_round(
         };
         let (batch, dead) = decoder.finish(check);
         let accepted = batch.as_ref().map_or(0, |b| b.batch().num_rows() as u64);
-        let note = KafkaNote::new(topic, partition, next, accepted, dead);
+        // The first few of a part on stderr; all of them in the dead-letter store.
+        for d in dead.iter().take(3) {
+            eprintln!(
+                "featc serve: kafka: dead-lettered the record at {} (source `{}`): {}",
+                d.at, d.source, d.reason
+            );
+        }
+        let note = KafkaNote::new(topic, partition, next, accepted, dead.len() as u64);
         parts.push(Part {
             partition,
             source: source.to_string(),
             batch,
-            skipped: note.dead_count(),
             note: note.to_json(),
+            dead: dead.into_iter().map(DeadRecord::into_letter).collect(),
         });
     }
     for e in errors {

@@ -20,6 +20,7 @@ use featc_runtime::row::types::arrow_type;
 use featc_runtime::stream::StreamError;
 use serde_json::Value as Json;
 
+use crate::durable::{DeadLetter, DeadReason};
 use crate::names::SourceEntry;
 use crate::state::{CheckedPush, PushCheck, PushError};
 use crate::wire::json::{to_array, to_value_in};
@@ -51,6 +52,30 @@ pub struct DeadRecord {
     pub reason: String,
     /// The record's value as text (invalid UTF-8 replaced), at most `PAYLOAD_BYTES`.
     pub payload: String,
+    /// Past the future bound, or invalid (records listed before kinds were kept
+    /// read as invalid).
+    #[serde(default = "invalid")]
+    pub kind: DeadReason,
+}
+
+fn invalid() -> DeadReason {
+    INVALID
+}
+
+const INVALID: DeadReason = DeadReason::Invalid;
+
+impl DeadRecord {
+    /// The record as the dead-letter store keeps it: where it was read as its origin
+    /// (`{"kafka": {"topic", "partition", "offset"}}`), its value as the event.
+    pub fn into_letter(self) -> DeadLetter {
+        DeadLetter {
+            source: self.source,
+            reason: self.kind,
+            detail: self.reason,
+            origin: serde_json::json!({ "kafka": self.at }),
+            event: Json::String(self.payload),
+        }
+    }
 }
 
 /// Why the records taken could not go to the state as one batch.
@@ -72,7 +97,7 @@ impl std::fmt::Display for Refusal {
 
 /// The rows the check refused, and why, when it refused rows' data (one bad value,
 /// or every event past the future bound), in row order.
-fn refused_rows(refusal: &Refusal) -> Option<Vec<(usize, String)>> {
+fn refused_rows(refusal: &Refusal) -> Option<Vec<(usize, DeadReason, String)>> {
     let Refusal::Check(e) = refusal else {
         return None;
     };
@@ -83,14 +108,18 @@ fn refused_rows(refusal: &Refusal) -> Option<Vec<(usize, String)>> {
                 message,
                 column,
                 ..
-            } => Some(vec![(*row, format!("column `{column}`: {message}"))]),
+            } => Some(vec![(
+                *row,
+                DeadReason::Invalid,
+                format!("column `{column}`: {message}"),
+            )]),
             _ => None,
         },
         PushError::FutureEvent(future) => Some(
             future
                 .rows
                 .iter()
-                .map(|&(row, time)| (row, future.reason(time)))
+                .map(|&(row, time)| (row, DeadReason::Future, future.reason(time)))
                 .collect(),
         ),
         _ => None,
@@ -147,7 +176,7 @@ impl<'a> Decoder<'a> {
         self.offsets.is_empty()
     }
 
-    fn bury(&mut self, offset: i64, payload: &[u8], reason: String) {
+    fn bury(&mut self, offset: i64, payload: &[u8], kind: DeadReason, reason: String) {
         let shown = &payload[..payload.len().min(PAYLOAD_BYTES)];
         self.dead.push(DeadRecord {
             at: RecordAt {
@@ -158,6 +187,7 @@ impl<'a> Decoder<'a> {
             source: self.source.name.clone(),
             reason,
             payload: String::from_utf8_lossy(shown).into_owned(),
+            kind,
         });
     }
 
@@ -165,7 +195,7 @@ impl<'a> Decoder<'a> {
     pub fn push(&mut self, offset: i64, payload: Option<&[u8]>) {
         self.next_offset = offset + 1;
         let Some(payload) = payload else {
-            return self.bury(offset, &[], "the record has no value".into());
+            return self.bury(offset, &[], INVALID, "the record has no value".into());
         };
         let object = match serde_json::from_slice::<Json>(payload) {
             Ok(Json::Object(o)) => o,
@@ -174,17 +204,23 @@ impl<'a> Decoder<'a> {
                 return self.bury(
                     offset,
                     payload,
+                    INVALID,
                     format!("expected a JSON object, found {kind}"),
                 );
             }
-            Err(e) => return self.bury(offset, payload, format!("not JSON: {e}")),
+            Err(e) => return self.bury(offset, payload, INVALID, format!("not JSON: {e}")),
         };
         let mut row = Vec::with_capacity(self.columns.len());
         for &(name, ty, nullable) in &self.columns {
             let cell = object.get(name).cloned().unwrap_or(Json::Null);
             match to_value_in(&cell, ty, self.source.epoch) {
                 Err(message) => {
-                    return self.bury(offset, payload, format!("column `{name}`: {message}"))
+                    return self.bury(
+                        offset,
+                        payload,
+                        INVALID,
+                        format!("column `{name}`: {message}"),
+                    )
                 }
                 Ok(v) if v.is_null() && !nullable => {
                     let why = if object.contains_key(name) {
@@ -195,6 +231,7 @@ impl<'a> Decoder<'a> {
                     return self.bury(
                         offset,
                         payload,
+                        INVALID,
                         format!("column `{name}` {why} but is not nullable"),
                     );
                 }
@@ -242,15 +279,15 @@ impl<'a> Decoder<'a> {
         let offsets = std::mem::take(&mut self.offsets);
         let payloads = std::mem::take(&mut self.payloads);
         for (offset, p) in offsets.into_iter().zip(payloads) {
-            self.bury(offset, &p, reason.clone());
+            self.bury(offset, &p, INVALID, reason.clone());
         }
     }
 
     /// Dead-letters `rows` (in row order, each below `len()`), each for its reason,
     /// in one pass over the columns (a round may hold many such rows).
-    fn remove(&mut self, rows: Vec<(usize, String)>) {
+    fn remove(&mut self, rows: Vec<(usize, DeadReason, String)>) {
         let mut dropped = vec![false; self.offsets.len()];
-        for (row, _) in &rows {
+        for (row, _, _) in &rows {
             dropped[*row] = true;
         }
         let keep = |v: &mut Vec<_>| {
@@ -265,12 +302,12 @@ impl<'a> Decoder<'a> {
         }
         let offsets = std::mem::take(&mut self.offsets);
         let payloads = std::mem::take(&mut self.payloads);
-        let mut reasons = rows.into_iter().map(|(_, reason)| reason);
+        let mut reasons = rows.into_iter().map(|(_, kind, reason)| (kind, reason));
         for (row, (offset, payload)) in offsets.into_iter().zip(payloads).enumerate() {
             match dropped[row] {
                 true => {
-                    let reason = reasons.next().unwrap_or_default();
-                    self.bury(offset, &payload, reason);
+                    let (kind, reason) = reasons.next().unwrap_or((INVALID, String::new()));
+                    self.bury(offset, &payload, kind, reason);
                 }
                 false => {
                     self.offsets.push(offset);

@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use crate::state::{PushCheck, PushError};
 use crate::writer::WriterHandle;
-pub use progress::{KafkaCounters, KafkaNote, KafkaProgress, KafkaState, DEAD_KEPT, KIND};
+pub use progress::{KafkaCounters, KafkaNote, KafkaProgress, KafkaState, KIND};
 
 /// A source read from a topic.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! How far the state has read the topics, as the Kafka source's `state::Position`
-//! (registered under `KIND`): each partition's next offset, the counts of records
-//! applied and dead-lettered over the state's life, and the latest dead records.
+//! (registered under `KIND`): each partition's next offset, and the counts of records
+//! applied and dead-lettered over the state's life (the dead records themselves go to
+//! the state's dead-letter store, logged with their round: `state::Part::dead`).
 //! Each part of a round (one partition's records) carries a `KafkaNote`, logged with
 //! the round; the ledger hands it to `Position::advance` in the writer's step that
 //! applies the part, and again when a restart re-applies the logged round; every
@@ -8,7 +9,7 @@
 //! restart reads it back, so the counts stay exact across restarts and every record
 //! counts once.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 
@@ -18,16 +19,6 @@ use crate::state::Position;
 /// The kind the position is saved under in a checkpoint.
 pub const KIND: &str = "kafka";
 
-/// How many dead records the state keeps to show (all are counted).
-pub const DEAD_KEPT: usize = 1_000;
-
-/// Appends `dead` to `kept`, dropping the oldest beyond `DEAD_KEPT`.
-pub fn keep_dead(kept: &mut VecDeque<DeadRecord>, dead: &[DeadRecord]) {
-    kept.extend(dead.iter().cloned());
-    let excess = kept.len().saturating_sub(DEAD_KEPT);
-    kept.drain(..excess);
-}
-
 /// What a checkpoint records of the topics (the saved form of `KafkaProgress`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KafkaState {
@@ -35,8 +26,10 @@ pub struct KafkaState {
     pub positions: Vec<(String, i32, i64)>,
     pub records: u64,
     pub dead_total: u64,
-    /// The latest `DEAD_KEPT` dead records, oldest first.
-    pub dead: VecDeque<DeadRecord>,
+    /// Checkpoints written before the dead-letter store kept the latest dead records
+    /// here; read and carried forward, no longer listed (they stay counted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dead: Vec<DeadRecord>,
 }
 
 /// What one applied part of a round (a partition's records) moves the progress by:
@@ -49,36 +42,29 @@ pub struct KafkaNote {
     pub next: i64,
     /// Records applied.
     pub accepted: u64,
-    /// The latest `DEAD_KEPT` records kept out (all the progress keeps): a note, and
-    /// the log with it, stays bounded whatever a round holds.
+    /// Rounds logged before the dead-letter store listed up to 1 000 records kept
+    /// out here; read, counted, never written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dead: Vec<DeadRecord>,
-    /// Records kept out beyond those in `dead` (counted, not listed).
+    /// Records kept out (besides those in `dead`).
     #[serde(default)]
     pub dead_unlisted: u64,
 }
 
 impl KafkaNote {
-    /// The note of a part: `dead` cut to its latest `DEAD_KEPT`.
-    pub fn new(
-        topic: &str,
-        partition: i32,
-        next: i64,
-        accepted: u64,
-        mut dead: Vec<DeadRecord>,
-    ) -> KafkaNote {
-        let unlisted = dead.len().saturating_sub(DEAD_KEPT);
-        dead.drain(..unlisted);
+    /// The note of a part: `dead` records kept out.
+    pub fn new(topic: &str, partition: i32, next: i64, accepted: u64, dead: u64) -> KafkaNote {
         KafkaNote {
             topic: topic.to_string(),
             partition,
             next,
             accepted,
-            dead,
-            dead_unlisted: unlisted as u64,
+            dead: Vec::new(),
+            dead_unlisted: dead,
         }
     }
 
-    /// Records kept out, listed or not.
+    /// Records kept out.
     pub fn dead_count(&self) -> u64 {
         self.dead.len() as u64 + self.dead_unlisted
     }
@@ -104,8 +90,8 @@ pub struct KafkaCounters {
 pub struct KafkaProgress {
     /// The next offset of each (topic, partition) whose records the state holds.
     positions: Mutex<BTreeMap<(String, i32), i64>>,
-    /// The latest dead records, oldest first.
-    dead: Mutex<VecDeque<DeadRecord>>,
+    /// Dead records a checkpoint from before the dead-letter store held (carried).
+    legacy_dead: Vec<DeadRecord>,
     pub counters: KafkaCounters,
 }
 
@@ -130,7 +116,7 @@ impl KafkaProgress {
                     .map(|(t, p, o)| ((t, p), o))
                     .collect(),
             ),
-            dead: Mutex::new(state.dead),
+            legacy_dead: state.dead,
             counters: KafkaCounters {
                 records: AtomicU64::new(state.records),
                 dead: AtomicU64::new(state.dead_total),
@@ -144,31 +130,12 @@ impl KafkaProgress {
         lock(&self.positions).clone()
     }
 
-    /// The latest dead records, oldest first.
-    pub fn dead_records(&self) -> Vec<DeadRecord> {
-        lock(&self.dead).iter().cloned().collect()
-    }
-
-    /// Moves past a round: `accepted` records applied, `dead` dead-lettered, each
-    /// partition read up to `positions` (run by the writer with the round applied).
-    pub fn advance(
-        &self,
-        accepted: u64,
-        dead: &[DeadRecord],
-        positions: BTreeMap<(String, i32), i64>,
-    ) {
+    /// Moves past a round's part: `accepted` records applied, `dead` kept out, each
+    /// partition read up to `positions` (run by the writer with the part applied).
+    pub fn advance(&self, accepted: u64, dead: u64, positions: BTreeMap<(String, i32), i64>) {
         self.counters.records.fetch_add(accepted, Relaxed);
-        self.counters.dead.fetch_add(dead.len() as u64, Relaxed);
-        for d in dead.iter().take(3) {
-            eprintln!(
-                "featc serve: kafka: dead-lettered the record at {} (source `{}`): {}",
-                d.at, d.source, d.reason
-            );
-        }
+        self.counters.dead.fetch_add(dead, Relaxed);
         lock(&self.positions).extend(positions);
-        if !dead.is_empty() {
-            keep_dead(&mut lock(&self.dead), dead);
-        }
     }
 
     /// The saved form, now.
@@ -180,7 +147,7 @@ impl KafkaProgress {
                 .collect(),
             records: self.counters.records.load(Relaxed),
             dead_total: self.counters.dead.load(Relaxed),
-            dead: lock(&self.dead).clone(),
+            dead: self.legacy_dead.clone(),
         }
     }
 }
@@ -194,12 +161,9 @@ impl Position for KafkaProgress {
     fn advance(&self, note: &serde_json::Value) {
         match serde_json::from_value::<KafkaNote>(note.clone()) {
             Ok(n) => {
-                self.counters.dead.fetch_add(n.dead_unlisted, Relaxed);
-                self.advance(
-                    n.accepted,
-                    &n.dead,
-                    [((n.topic, n.partition), n.next)].into_iter().collect(),
-                );
+                let dead = n.dead_count();
+                let at = [((n.topic, n.partition), n.next)].into_iter().collect();
+                self.advance(n.accepted, dead, at);
             }
             // Written by `KafkaNote::to_json` and checksummed in the log: a note that
             // does not read back is reported, never guessed at.
@@ -211,40 +175,33 @@ impl Position for KafkaProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kafka::decode::RecordAt;
 
     #[test]
     fn a_saved_progress_reads_back_the_same() {
-        let dead = DeadRecord {
-            at: RecordAt {
-                topic: "t".into(),
-                partition: 1,
-                offset: 9,
-            },
-            source: "s".into(),
-            reason: "not JSON".into(),
-            payload: "x".into(),
-        };
         let progress = KafkaProgress::from_saved(None).unwrap();
-        progress.advance(
-            5,
-            std::slice::from_ref(&dead),
-            [(("t".to_string(), 1), 10)].into_iter().collect(),
-        );
-        let many = vec![dead.clone(); DEAD_KEPT + 2];
-        let note = KafkaNote::new("t", 2, 4, 3, many);
-        assert_eq!(
-            (note.dead.len(), note.dead_count()),
-            (DEAD_KEPT, DEAD_KEPT as u64 + 2)
-        );
+        progress.advance(5, 1, [(("t".to_string(), 1), 10)].into_iter().collect());
+        let note = KafkaNote::new("t", 2, 4, 3, 7);
         Position::advance(&progress, &note.to_json());
         let saved = progress.save();
         let again = KafkaProgress::from_saved(Some(&saved)).unwrap();
         assert_eq!(again.state(), progress.state());
         assert_eq!(again.counters.records.load(Relaxed), 8);
         assert_eq!(again.positions().get(&("t".to_string(), 2)), Some(&4));
-        assert_eq!(again.counters.dead.load(Relaxed), 1 + DEAD_KEPT as u64 + 2);
-        assert_eq!(again.dead_records(), vec![dead; DEAD_KEPT]);
+        assert_eq!(again.counters.dead.load(Relaxed), 8);
         assert_eq!(again.positions().get(&("t".to_string(), 1)), Some(&10));
+    }
+
+    /// A note logged before the dead-letter store listed its records; they count.
+    #[test]
+    fn a_note_with_listed_records_counts_them() {
+        let old = serde_json::json!({
+            "topic": "t", "partition": 0, "next": 3, "accepted": 1,
+            "dead": [{"at": {"topic": "t", "partition": 0, "offset": 1}, "source": "s",
+                      "reason": "not JSON", "payload": "x"}],
+            "dead_unlisted": 2,
+        });
+        let progress = KafkaProgress::from_saved(None).unwrap();
+        Position::advance(&progress, &old);
+        assert_eq!(progress.counters.dead.load(Relaxed), 3);
     }
 }

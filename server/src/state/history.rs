@@ -7,6 +7,7 @@
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::error::StateError;
+use super::late::take_late;
 use super::online::OnlineState;
 use crate::durable::{snapshot, DurableError};
 
@@ -18,7 +19,12 @@ impl OnlineState {
         if copies.is_mirrored() {
             copies.unmirror(self.empty_runtime()?);
         }
-        self.write(|rt| rt.ingest(source, batch))?;
+        let (ingested, late) = self.write(|rt| {
+            let ingested = rt.ingest(source, batch);
+            (ingested, take_late(rt, &serde_json::json!({"history": {}})))
+        });
+        self.keep_dead(late);
+        ingested?;
         Ok(())
     }
 

@@ -27,11 +27,13 @@ use datafusion::arrow::record_batch::RecordBatch;
 use super::check::CheckedPush;
 use super::error::PushError;
 use super::idempotency::{Idempotency, PushOutcome};
+use super::late::take_late;
 use super::online::OnlineState;
 use super::positions::{Position, Positions, Round};
 use crate::durable::{
     checkpoint, record, snapshot, DurableError, Header, RoundPart, RoundRecord, StateDir,
 };
+use crate::wire::time::now_us;
 use featc_runtime::stream::{StreamError, StreamRuntime};
 
 /// The batches a step applied (source, rows), for whoever watches the state change.
@@ -145,15 +147,20 @@ impl Ledger {
             }
         }
         let mut answers: Vec<(usize, Result<PushOutcome, PushError>)> = Vec::with_capacity(n);
-        // Every copy of the state takes the group (reads go on from the other one).
+        // Every copy of the state takes the group (reads go on from the other one);
+        // the late rows each push leaves are taken in the same step.
         let outcomes = state.write(|rt| {
             fresh
                 .iter()
-                .map(|(_, p)| PushOutcome::apply(rt, p.source(), p.batch()))
+                .map(|(_, p)| {
+                    let outcome = PushOutcome::apply(rt, p.source(), p.batch());
+                    (outcome, take_late(rt, &push_origin(p.key())))
+                })
                 .collect::<Vec<_>>()
         });
         let mut applied = Vec::with_capacity(fresh.len());
-        for ((i, p), outcome) in fresh.into_iter().zip(outcomes) {
+        for ((i, p), (outcome, late)) in fresh.into_iter().zip(outcomes) {
+            state.keep_dead(late);
             let answer = match outcome {
                 Ok(o) => {
                     counters.rows_accepted.fetch_add(o.accepted, Relaxed);
@@ -218,8 +225,9 @@ impl Ledger {
                     partition: p.partition,
                     source: p.source,
                     batch: p.batch.map(|b| b.into_parts().1),
-                    skipped: p.skipped,
+                    skipped: p.dead.len() as u64,
                     note: p.note,
+                    dead: p.dead,
                 })
                 .collect(),
             idle,
@@ -235,6 +243,7 @@ impl Ledger {
         let mut applied = Vec::new();
         for part in parts.into_iter().take(done) {
             self.events_since_checkpoint += part.skipped;
+            state.keep_dead(part.dead);
             if let Some(batch) = part.batch {
                 self.events_since_checkpoint += batch.num_rows() as u64;
                 applied.push((part.source, batch));
@@ -303,6 +312,11 @@ impl Ledger {
                     .map_err(DurableError::Snapshot)?,
             };
             let (positions, pending_notes) = self.positions.save();
+            // Letters past their retention go with this checkpoint.
+            let dead_letters = state.dead_letters_mut(|d| {
+                d.expire(now_us());
+                d.save()
+            });
             let header = Header {
                 upto,
                 pushes: self.pushes.entries(),
@@ -312,6 +326,7 @@ impl Ledger {
                 legacy_kafka: None,
                 snapshot_bytes: snapshot.len() as u64,
                 layout: self.layout.clone(),
+                dead_letters,
             };
             checkpoint::write(&dir.dir, &header, &snapshot)?;
             dir.log.truncate_before(upto)
@@ -345,21 +360,40 @@ pub(in crate::state) fn apply_round_record(
     state: &OnlineState,
     round: &RoundRecord,
 ) -> (usize, Option<(String, StreamError)>) {
-    state.write(|rt: &mut StreamRuntime| {
+    let (done, failed, late) = state.write(|rt: &mut StreamRuntime| {
+        let mut late = Vec::new();
         for (i, part) in round.parts.iter().enumerate() {
             if let Some(batch) = &part.batch {
-                if let Err(e) = rt.ingest_partition(&part.source, part.partition, batch) {
-                    return (i, Some((part.source.clone(), e)));
+                let ingested = rt.ingest_partition(&part.source, part.partition, batch);
+                late.extend(take_late(rt, &round_origin(&round.kind, part.partition)));
+                if let Err(e) = ingested {
+                    return (i, Some((part.source.clone(), e)), late);
                 }
             }
         }
         for (source, partition) in &round.idle {
             if let Err(e) = rt.set_partition_idle(source, *partition, true) {
-                return (round.parts.len(), Some((source.clone(), e)));
+                return (round.parts.len(), Some((source.clone(), e)), late);
             }
         }
-        (round.parts.len(), None)
-    })
+        (round.parts.len(), None, late)
+    });
+    state.keep_dead(late);
+    (done, failed)
+}
+
+/// Where a pushed event came from, for its dead letter.
+pub(in crate::state) fn push_origin(key: Option<&str>) -> serde_json::Value {
+    match key {
+        Some(key) => serde_json::json!({"push": {"key": key}}),
+        None => serde_json::json!({"push": {}}),
+    }
+}
+
+/// Where an event of a round came from, for its dead letter (the kind names it:
+/// `{"kafka": {"partition": 3}}`).
+fn round_origin(kind: &str, partition: i32) -> serde_json::Value {
+    serde_json::json!({ kind: {"partition": partition} })
 }
 
 /// Encodes the fresh pushes and appends them to the log with one fsync.
@@ -397,12 +431,15 @@ fn append(
 mod tests {
     use std::sync::Mutex;
 
+    use super::super::dead_letters::Filter;
     use super::super::positions::Part;
     use super::super::recover::{open, Replay};
+    use super::super::testing::opened_with;
     use super::super::testing::{opened, push, TempDir};
     use super::*;
     use crate::config::StateConfig;
     use crate::durable::checkpoint;
+    use crate::durable::DeadReason;
     use featc_runtime::stream::Options;
 
     const T: i64 = 1_709_294_400_000_000;
@@ -479,15 +516,136 @@ mod tests {
         }
     }
 
-    /// A part of partition 0 of `clicks`, moving the position by `by`.
+    /// A part of partition 0 of `clicks`, moving the position by `by`, with one
+    /// record kept out.
     fn part(batch: Option<CheckedPush>, by: i64) -> Part {
         Part {
             partition: 0,
             source: "clicks".into(),
             batch,
-            skipped: 1,
             note: serde_json::json!(by),
+            dead: vec![invalid(by)],
         }
+    }
+
+    fn invalid(offset: i64) -> crate::durable::DeadLetter {
+        crate::durable::DeadLetter {
+            source: "clicks".into(),
+            reason: DeadReason::Invalid,
+            detail: "not JSON".into(),
+            origin: serde_json::json!({"test": {"offset": offset}}),
+            event: serde_json::json!("{"),
+        }
+    }
+
+    /// (source, reason, detail) of every letter the store keeps, oldest first.
+    fn letters(state: &OnlineState) -> Vec<(String, DeadReason, String)> {
+        let filter = Filter {
+            limit: 1_000,
+            ..Filter::default()
+        };
+        state.dead_letters(|d| {
+            d.list(&filter)
+                .letters
+                .into_iter()
+                .map(|k| (k.letter.source, k.letter.reason, k.letter.detail))
+                .collect()
+        })
+    }
+
+    /// Late rows under the dead-letter policy and the records a round kept out go to
+    /// one store, in the step that applied them; a restart rebuilds it from the
+    /// checkpoint and the log, the same letters and counts; the checkpoint after a
+    /// letter's retention drops it.
+    #[test]
+    fn dead_letters_of_every_kind_are_kept_counted_and_survive_restarts() {
+        let temp = TempDir::new("dead-letters");
+        let dir = temp.path();
+        let mut config = StateConfig::embedded(Options {
+            late_policy: featc_runtime::stream::LatePolicy::DeadLetter,
+            ..Options::default()
+        });
+        config.dead_letters.retention = std::time::Duration::from_secs(3600);
+        let (state, mut ledger, check) = opened_with(Some(dir), config.clone());
+        let hour = 3_600_000_000;
+        let ahead = push(&check, &[(T + 3 * hour, 1, 1.0)], None);
+        ledger.commit(&state, vec![ahead]);
+        // Two events far behind the watermark: late, kept out, letters.
+        let behind = push(&check, &[(T, 1, 2.0), (T, 2, 3.0)], Some("k"));
+        let answer = ledger.commit(&state, vec![behind]);
+        assert_eq!(answer.answers[0].as_ref().map(|o| o.late), Ok(2));
+        ledger.checkpoint(&state, None).unwrap();
+        // After the checkpoint: a round with a record kept out, and a late push.
+        let on_time = push(&check, &[(T + 3 * hour, 3, 1.0)], None);
+        ledger
+            .apply_round(&state, round(vec![part(Some(on_time), 7)], "clicks"))
+            .unwrap();
+        ledger.commit(&state, vec![push(&check, &[(T + hour, 3, 1.0)], None)]);
+        let kept = letters(&state);
+        let late_detail = &kept[0].2;
+        assert!(
+            late_detail.contains("2024-03-01T12:00:00Z"),
+            "{late_detail}"
+        );
+        assert!(late_detail.contains("watermark"), "{late_detail}");
+        let reasons: Vec<DeadReason> = kept.iter().map(|k| k.1).collect();
+        use DeadReason::{Invalid, Late};
+        assert_eq!(reasons, vec![Late, Late, Invalid, Late]);
+        let listed = state.dead_letters(|d| {
+            d.list(&Filter {
+                limit: 10,
+                ..Filter::default()
+            })
+        });
+        assert_eq!(listed.letters[0].letter.event["user_id"], 1);
+        assert_eq!(listed.letters[0].letter.event["amount"], 2.0);
+        assert_eq!(
+            listed.letters[0].letter.origin,
+            serde_json::json!({"push": {"key": "k"}})
+        );
+        assert_eq!(
+            listed.letters[2].letter.origin,
+            serde_json::json!({"test": {"offset": 7}})
+        );
+        assert_eq!(
+            listed.letters[3].letter.origin,
+            serde_json::json!({"push": {}})
+        );
+        let totals = state.dead_letters(|d| d.totals());
+        // Restart: the checkpoint's letters and the log's, the same.
+        drop((state, ledger));
+        let (state, ledger, _) = opened_with(Some(dir), config.clone());
+        assert_eq!(letters(&state), kept);
+        assert_eq!(state.dead_letters(|d| d.totals()), totals);
+        assert_eq!(state.read(|r| r.metrics().dead_lettered), 3);
+        // A checkpoint an hour and more after they were kept drops them (no clock to
+        // move here: a retention of zero stands for the hour passing).
+        drop((state, ledger));
+        config.dead_letters.retention = std::time::Duration::ZERO;
+        let (state, mut ledger, _) = opened_with(Some(dir), config);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        ledger.checkpoint(&state, None).unwrap();
+        assert!(letters(&state).is_empty());
+        let after = state.dead_letters(|d| d.totals());
+        assert_eq!(after.dropped, (0, 4));
+        assert_eq!(
+            after.counts,
+            totals
+                .counts
+                .iter()
+                .map(|(s, r, c)| {
+                    (
+                        s.clone(),
+                        *r,
+                        super::super::dead_letters::Count {
+                            kept: 0,
+                            kept_bytes: 0,
+                            ..*c
+                        },
+                    )
+                })
+                .collect::<Vec<_>>()
+        );
     }
 
     fn round(parts: Vec<Part>, idle: &str) -> Round {

@@ -13,14 +13,18 @@
 //!   `future`, the bound on event times ahead of the wall clock);
 //! - `recover`: `open`, the state from a directory (or in memory);
 //! - `read`, `table`: reads, JSON-shaped and Arrow-shaped;
+//! - `dead_letters`: every event kept out (late, future, invalid), bounded, counted,
+//!   saved by checkpoints; `late` turns the runtime's late rows into its letters;
 //! - `idempotency`, `positions`, `counters`, `history`, `replicas`, `error`.
 
 pub mod check;
 pub mod counters;
+pub mod dead_letters;
 pub mod error;
 pub mod future;
 pub mod history;
 pub mod idempotency;
+pub mod late;
 pub mod ledger;
 pub mod online;
 pub mod positions;
@@ -33,6 +37,7 @@ pub(crate) mod testing;
 
 pub use check::{CheckedPush, PushCheck};
 pub use counters::StateCounters;
+pub use dead_letters::DeadLetterStore;
 pub use error::{PushError, ReadError, StateError};
 pub use future::{FutureCounts, FutureEvent};
 pub use idempotency::PushOutcome;

@@ -9,7 +9,7 @@
 //! waits for a push being applied (the writer changes the other copy, then swaps
 //! them; see `replicas`).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use featc_runtime::stream::{
     FeatureVector, Metrics, Options, Read, StreamError, StreamGraph, StreamRuntime,
@@ -17,6 +17,7 @@ use featc_runtime::stream::{
 use featc_runtime::value::Value;
 
 use super::counters::StateCounters;
+use super::dead_letters::DeadLetterStore;
 use super::replicas::Replicas;
 use crate::config::{Clock, StateConfig};
 use crate::names::Names;
@@ -31,6 +32,9 @@ pub struct OnlineState {
     names: Arc<Names>,
     served: Arc<Served>,
     counters: StateCounters,
+    /// Every event kept out of the state (see `dead_letters`): filled by the write
+    /// side in the step that kept them out, listed by anyone.
+    dead: Mutex<DeadLetterStore>,
 }
 
 /// One copy of the state, held for a read: the runtime's read API and nothing that
@@ -100,6 +104,7 @@ impl OnlineState {
     ) -> OnlineState {
         let names = Arc::new(Names::new(&graph));
         let served = Arc::new(Served::new(&names));
+        let dead = Mutex::new(DeadLetterStore::new(config.dead_letters));
         OnlineState {
             copies,
             graph,
@@ -107,6 +112,28 @@ impl OnlineState {
             names,
             served,
             counters: StateCounters::default(),
+            dead,
+        }
+    }
+
+    /// Runs `f` on the dead-letter store, under its lock (keep it short: the writer
+    /// adds letters under it).
+    pub fn dead_letters<R>(&self, f: impl FnOnce(&DeadLetterStore) -> R) -> R {
+        f(&self.dead.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Changes the dead-letter store (the write side only).
+    pub(in crate::state) fn dead_letters_mut<R>(
+        &self,
+        f: impl FnOnce(&mut DeadLetterStore) -> R,
+    ) -> R {
+        f(&mut self.dead.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Keeps `letters` in the store, kept now.
+    pub(in crate::state) fn keep_dead(&self, letters: Vec<crate::durable::DeadLetter>) {
+        if !letters.is_empty() {
+            self.dead_letters_mut(|d| d.add(letters, now_us()));
         }
     }
 

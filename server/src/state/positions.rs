@@ -45,9 +45,10 @@ pub struct Part {
     pub source: String,
     /// The checked rows; `None` when every record read was kept out (dead letters).
     pub batch: Option<CheckedPush>,
-    /// Records read but not handed over (dead letters): they count toward the next
+    /// Records read but not handed over, as dead letters (logged with the round,
+    /// kept in the store when the part is applied): they count toward the next
     /// checkpoint like applied events (their positions move on).
-    pub skipped: u64,
+    pub dead: Vec<crate::durable::DeadLetter>,
     /// What applying this part moves the source's position by (see `Position`).
     pub note: serde_json::Value,
 }

@@ -12,13 +12,15 @@ use std::path::{Path, PathBuf};
 
 use featc_runtime::stream::{StreamError, StreamGraph, StreamRuntime};
 
+use super::dead_letters::DeadLetterStore;
 use super::error::StateError;
 use super::idempotency::{Idempotency, PushOutcome};
-use super::ledger::{apply_round_record, Ledger};
+use super::late::take_late;
+use super::ledger::{apply_round_record, push_origin, Ledger};
 use super::online::OnlineState;
 use super::replicas::Replicas;
 use crate::config::StateConfig;
-use crate::durable::{snapshot, DurableError, Entry, Identity, StateDir};
+use crate::durable::{snapshot, DurableError, Entry, Identity, SavedDeadLetters, StateDir};
 
 /// What a log record that no longer applies means. The server and the embedded store
 /// have always differed here, and each keeps its behaviour.
@@ -113,7 +115,7 @@ pub fn open(
     let identity = Identity::of(&graph)?;
     let (state_dir, found) = StateDir::open(dir, &identity)?;
     let mut pushes = Idempotency::default();
-    let (copies, bootstrapped, positions, mut notes, checkpoint) = match found.checkpoint {
+    let (copies, bootstrapped, positions, mut notes, checkpoint, dead) = match found.checkpoint {
         Some((header, taken)) => {
             let restore = || {
                 snapshot::restore(graph.clone(), options.clone(), &taken).map_err(|e| {
@@ -132,6 +134,7 @@ pub fn open(
                 header.positions,
                 header.pending_notes,
                 Some(header.upto),
+                header.dead_letters,
             )
         }
         None => (
@@ -140,9 +143,15 @@ pub fn open(
             BTreeMap::new(),
             BTreeMap::new(),
             None,
+            SavedDeadLetters::default(),
         ),
     };
+    let limits = config.dead_letters;
     let state = OnlineState::new(copies, graph, config);
+    state.dead_letters_mut(|d| *d = DeadLetterStore::restore(dead, limits));
+    // Checkpoints written before the store kept late rows in the runtime's snapshot.
+    let restored = state.write(|rt| take_late(rt, &serde_json::json!({"checkpoint": {}})));
+    state.keep_dead(restored);
     let replayed = found.records.len();
     let mut skipped = Vec::new();
     let mut events = 0;
@@ -155,6 +164,7 @@ pub fn open(
                 let (done, failed) = apply_round_record(&state, &round);
                 for part in round.parts.into_iter().take(done) {
                     events += part.skipped + part.batch.map_or(0, |b| b.num_rows() as u64);
+                    state.keep_dead(part.dead);
                     notes.entry(round.kind.clone()).or_default().push(part.note);
                 }
                 if let Some((_, e)) = failed {
@@ -171,7 +181,12 @@ pub fn open(
             }
         };
         // Every copy re-applies the record.
-        match state.write(|rt| PushOutcome::apply(rt, &record.source, &record.batch)) {
+        let (outcome, late) = state.write(|rt| {
+            let outcome = PushOutcome::apply(rt, &record.source, &record.batch);
+            (outcome, take_late(rt, &push_origin(record.key.as_deref())))
+        });
+        state.keep_dead(late);
+        match outcome {
             Ok(o) => {
                 if let Some(k) = record.key {
                     pushes.insert(k, o.accepted, o.late);

@@ -37,7 +37,14 @@ pub fn clicks(rows: &[(i64, i64, f64)]) -> RecordBatch {
 
 /// The state of `graph()` (one copy), in `dir` or in memory, with its checker.
 pub fn opened(dir: Option<&std::path::Path>) -> (OnlineState, Ledger, PushCheck) {
-    let config = StateConfig::embedded(Options::default());
+    opened_with(dir, StateConfig::embedded(Options::default()))
+}
+
+/// `opened` under `config`.
+pub fn opened_with(
+    dir: Option<&std::path::Path>,
+    config: StateConfig,
+) -> (OnlineState, Ledger, PushCheck) {
     let (state, ledger, _) = open(graph(), config, dir, Replay::SERVER).unwrap();
     let check = PushCheck::new(
         state.graph(),
