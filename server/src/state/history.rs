@@ -21,7 +21,10 @@ impl OnlineState {
         }
         let (ingested, late) = self.write(|rt| {
             let ingested = rt.ingest(source, batch);
-            (ingested, take_late(rt, &serde_json::json!({"history": {}})))
+            (
+                ingested,
+                take_late(rt, || serde_json::json!({"history": {}})),
+            )
         });
         self.keep_dead(late);
         ingested?;

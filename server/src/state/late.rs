@@ -17,9 +17,14 @@ use crate::durable::{DeadLetter, DeadReason};
 use crate::wire::json::to_json;
 use crate::wire::time::format_time;
 
-/// Empties the runtime's outbox of late rows, as letters from `origin`.
-pub fn take_late(rt: &mut StreamRuntime, origin: &Json) -> Vec<DeadLetter> {
+/// Empties the runtime's outbox of late rows, as letters from `origin()` (made only
+/// when there are some: the step that calls this is every push's).
+pub fn take_late(rt: &mut StreamRuntime, origin: impl FnOnce() -> Json) -> Vec<DeadLetter> {
     let batches = rt.dead_letters_mut().take();
+    if batches.is_empty() {
+        return Vec::new();
+    }
+    let origin = origin();
     let mut letters = Vec::new();
     for (source, rows) in batches {
         let lateness = rt.allowed_lateness_us(&source);

@@ -154,7 +154,7 @@ impl Ledger {
                 .iter()
                 .map(|(_, p)| {
                     let outcome = PushOutcome::apply(rt, p.source(), p.batch());
-                    (outcome, take_late(rt, &push_origin(p.key())))
+                    (outcome, take_late(rt, || push_origin(p.key())))
                 })
                 .collect::<Vec<_>>()
         });
@@ -365,7 +365,7 @@ pub(in crate::state) fn apply_round_record(
         for (i, part) in round.parts.iter().enumerate() {
             if let Some(batch) = &part.batch {
                 let ingested = rt.ingest_partition(&part.source, part.partition, batch);
-                late.extend(take_late(rt, &round_origin(&round.kind, part.partition)));
+                late.extend(take_late(rt, || round_origin(&round.kind, part.partition)));
                 if let Err(e) = ingested {
                     return (i, Some((part.source.clone(), e)), late);
                 }

@@ -150,7 +150,7 @@ pub fn open(
     let state = OnlineState::new(copies, graph, config);
     state.dead_letters_mut(|d| *d = DeadLetterStore::restore(dead, limits));
     // Checkpoints written before the store kept late rows in the runtime's snapshot.
-    let restored = state.write(|rt| take_late(rt, &serde_json::json!({"checkpoint": {}})));
+    let restored = state.write(|rt| take_late(rt, || serde_json::json!({"checkpoint": {}})));
     state.keep_dead(restored);
     let replayed = found.records.len();
     let mut skipped = Vec::new();
@@ -183,7 +183,10 @@ pub fn open(
         // Every copy re-applies the record.
         let (outcome, late) = state.write(|rt| {
             let outcome = PushOutcome::apply(rt, &record.source, &record.batch);
-            (outcome, take_late(rt, &push_origin(record.key.as_deref())))
+            (
+                outcome,
+                take_late(rt, || push_origin(record.key.as_deref())),
+            )
         });
         state.keep_dead(late);
         match outcome {
