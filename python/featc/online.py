@@ -1,5 +1,6 @@
 """`featc.OnlineStore`: online features from an embedded streaming runtime, with the
 same shapes as `featc.Client` (a server's), so model code switches in one line."""
+import json
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 import pyarrow as pa
@@ -83,6 +84,22 @@ class OnlineStore:
         each source's watermark (µs), and `checkpoint_error`: why the last checkpoint
         a push took failed (None once one succeeds; the push itself succeeded)."""
         return self._inner.metrics()
+
+    def dead_letters(
+        self,
+        source: Optional[str] = None,
+        reason: Optional[str] = None,
+        origin: Optional[str] = None,
+        after: Optional[int] = None,
+        limit: int = 100,
+    ) -> Dict[str, Any]:
+        """The events kept out of the state (late under `late="dead-letter"`), oldest
+        first: `featc serve`'s `GET /dead-letters` answer (docs/serving.md, "Dead
+        letters"): `letters`, `next` (the `after` of the next page), `counts` by
+        source and reason, and the store's bounds."""
+        if limit < 0:
+            raise ValueError("dead_letters: limit must be 0 or more")
+        return json.loads(self._inner.dead_letters(source, reason, origin, after, limit))
 
     def checkpoint(self) -> None:
         """Writes the whole state to the state directory (reopening then loads it

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use featc::ir;
 use featc_runtime::stream::Options;
+use featc_server::durable::DeadReason;
 use featc_server::embedded::EmbeddedStore;
+use featc_server::state::dead_letters::Filter;
 use featc_server::state::{resolve, PushError, ReadError, StateError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -179,6 +181,55 @@ impl OnlineStore {
         d.set_item("watermarks", w)?;
         d.set_item("checkpoint_error", checkpoint_error)?;
         Ok(d)
+    }
+
+    /// The dead-letter store's listing (`GET /dead-letters`'s answer, as JSON text):
+    /// the letters of `source`/`reason`/`origin` after `after`, at most `limit`.
+    #[pyo3(signature = (source, reason, origin, after, limit))]
+    fn dead_letters(
+        &self,
+        py: Python<'_>,
+        source: Option<String>,
+        reason: Option<String>,
+        origin: Option<String>,
+        after: Option<u64>,
+        limit: usize,
+    ) -> PyResult<String> {
+        self.with(py, |open| {
+            let source = match source {
+                Some(name) => Some(
+                    open.store
+                        .names()
+                        .source(&name)
+                        .map(|s| s.name.clone())
+                        .map_err(|_| {
+                            Failure::Other("UnknownNameError", format!("unknown source `{name}`"))
+                        })?,
+                ),
+                None => None,
+            };
+            let reason = match reason {
+                Some(r) => Some(DeadReason::from_name(&r).ok_or_else(|| {
+                    Failure::Other(
+                        "Error",
+                        format!("unknown reason `{r}`: expected late, future or invalid"),
+                    )
+                })?),
+                None => None,
+            };
+            let filter = Filter {
+                source,
+                reason,
+                origin,
+                after,
+                limit,
+            };
+            Ok(open
+                .store
+                .state()
+                .dead_letters(|d| d.listing_json(&filter))
+                .to_string())
+        })
     }
 
     /// Writes a checkpoint (durable stores; a no-op in memory).

@@ -231,3 +231,35 @@ def test_a_durable_store_survives_its_features_reordered(tmp_path):
 
 def line_is_feature(line: str) -> bool:
     return line.strip().startswith("feature ")
+
+
+def test_late_events_are_dead_letters_listed_paged_and_kept_across_a_reopen(tmp_path):
+    project = featc.Project(EXAMPLES / "fraud")
+    row = {"merchant_id": ["m1"], "amount": [5.0], "category": ["food"], "is_mobile": [None]}
+    state = tmp_path / "state"
+    with project.online(state, late="dead-letter") as store:
+        store.push("transactions", {"ts": [dt.datetime(2024, 3, 31, 10, 0)], "user_id": [1], **row})
+        for user in range(2, 7):
+            late = {"ts": [dt.datetime(2024, 3, 31, 9, user)], "user_id": [user], **row}
+            assert store.push("transactions", late, key=f"late-{user}")["late"] == 1
+        first = store.dead_letters(limit=2)
+        assert [l["event"]["user_id"] for l in first["letters"]] == [2, 3]
+        assert first["letters"][0]["origin"] == {"push": {"key": "late-2"}}
+        assert first["letters"][0]["event"]["is_mobile"] is None
+        rest = store.dead_letters(after=first["next"], limit=10)
+        assert [l["event"]["user_id"] for l in rest["letters"]] == [4, 5, 6]
+        assert rest["next"] is None
+        assert store.dead_letters(reason="future")["letters"] == []
+        assert store.dead_letters(source="logins")["letters"] == []
+        with pytest.raises(featc.UnknownNameError):
+            store.dead_letters(source="transaction")
+        with pytest.raises(featc.Error):
+            store.dead_letters(reason="tardy")
+        before = store.dead_letters(limit=1000)
+    with project.online(state, late="dead-letter") as again:
+        after = again.dead_letters(limit=1000)
+        assert after["counts"] == before["counts"] == [
+            {"source": "transactions", "reason": "late", "total": 5,
+             "bytes": before["kept_bytes"], "kept": 5, "kept_bytes": before["kept_bytes"]}
+        ]
+        assert [l["event"] for l in after["letters"]] == [l["event"] for l in before["letters"]]

@@ -14,9 +14,8 @@ use serde_json::{json, Value as Json};
 
 use super::error::ApiError;
 use super::App;
-use crate::durable::{DeadReason, Kept};
-use crate::state::dead_letters::{DeadLetterStore, Filter, MAX_LISTED};
-use crate::wire::time::format_time;
+use crate::durable::DeadReason;
+use crate::state::dead_letters::{Filter, MAX_LISTED};
 
 /// How many letters a listing gives when it names no `limit`.
 const DEFAULT_LIMIT: usize = 100;
@@ -26,13 +25,7 @@ pub async fn list(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Res
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    let body = app.state.dead_letters(|store| {
-        let listing = store.list(&filter);
-        let mut body = summary(store);
-        body["letters"] = listing.letters.iter().map(letter).collect();
-        body["next"] = json!(listing.next);
-        body
-    });
+    let body = app.state.dead_letters(|store| store.listing_json(&filter));
     axum::Json(body).into_response()
 }
 
@@ -131,45 +124,3 @@ fn cut(name: &str) -> String {
 }
 
 const SHOWN: usize = 200;
-
-/// The store's counts and bounds.
-fn summary(store: &DeadLetterStore) -> Json {
-    let (kept, kept_bytes) = store.kept();
-    let (evicted, expired) = store.dropped();
-    let limits = store.limits();
-    let counts: Vec<Json> = store
-        .counts()
-        .iter()
-        .map(|((source, reason), c)| {
-            json!({
-                "source": source,
-                "reason": reason.name(),
-                "total": c.total,
-                "bytes": c.bytes,
-                "kept": c.kept,
-                "kept_bytes": c.kept_bytes,
-            })
-        })
-        .collect();
-    json!({
-        "kept": kept,
-        "kept_bytes": kept_bytes,
-        "max_bytes": limits.max_bytes,
-        "retention_seconds": limits.retention.as_secs(),
-        "evicted": evicted,
-        "expired": expired,
-        "counts": counts,
-    })
-}
-
-fn letter(kept: &Kept) -> Json {
-    json!({
-        "seq": kept.seq,
-        "kept_at": format_time(kept.kept_at_us),
-        "source": kept.letter.source,
-        "reason": kept.letter.reason.name(),
-        "detail": kept.letter.detail,
-        "origin": kept.letter.origin,
-        "event": kept.letter.event,
-    })
-}

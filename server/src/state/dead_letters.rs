@@ -20,8 +20,11 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use serde_json::{json, Value as Json};
+
 use crate::config::DeadLetterLimits;
 use crate::durable::{DeadLetter, DeadReason, Kept, SavedDeadLetters, Tally};
+use crate::wire::time::format_time;
 
 /// Bytes counted for a letter besides its JSON (its place in the store, its counts).
 pub const OVERHEAD: u64 = 64;
@@ -224,6 +227,56 @@ impl DeadLetterStore {
             kept: self.kept(),
             dropped: self.dropped(),
         }
+    }
+
+    /// The letters `filter` asks for and the store's counts and bounds, as JSON (the
+    /// answer of `GET /dead-letters`, and of the embedded store's listing):
+    /// `{"letters": [{"seq", "kept_at", "source", "reason", "detail", "origin",
+    /// "event"}], "next", "kept", "kept_bytes", "max_bytes", "retention_seconds",
+    /// "evicted", "expired", "counts": [{"source", "reason", "total", "bytes", "kept",
+    /// "kept_bytes"}]}`.
+    pub fn listing_json(&self, filter: &Filter) -> Json {
+        let listing = self.list(filter);
+        let counts: Vec<Json> = self
+            .counts
+            .iter()
+            .map(|((source, reason), c)| {
+                json!({
+                    "source": source,
+                    "reason": reason.name(),
+                    "total": c.total,
+                    "bytes": c.bytes,
+                    "kept": c.kept,
+                    "kept_bytes": c.kept_bytes,
+                })
+            })
+            .collect();
+        let letters: Vec<Json> = listing
+            .letters
+            .iter()
+            .map(|k| {
+                json!({
+                    "seq": k.seq,
+                    "kept_at": format_time(k.kept_at_us),
+                    "source": k.letter.source,
+                    "reason": k.letter.reason.name(),
+                    "detail": k.letter.detail,
+                    "origin": k.letter.origin,
+                    "event": k.letter.event,
+                })
+            })
+            .collect();
+        json!({
+            "letters": letters,
+            "next": listing.next,
+            "kept": self.kept.len(),
+            "kept_bytes": self.kept_bytes,
+            "max_bytes": self.limits.max_bytes,
+            "retention_seconds": self.limits.retention.as_secs(),
+            "evicted": self.evicted,
+            "expired": self.expired,
+            "counts": counts,
+        })
     }
 
     /// The counts by (source, reason).

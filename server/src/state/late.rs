@@ -89,7 +89,8 @@ fn cell_json(column: &ArrayRef, row: usize) -> Json {
     };
     match ty.and_then(|t| Cells::new(column, t)) {
         Some(cells) => to_json(&cells.get(row)),
-        None if column.is_null(row) => Json::Null,
+        // A column of nulls only (Arrow's `Null` type) has no validity buffer.
+        None if column.is_null(row) || column.data_type() == &ArrowType::Null => Json::Null,
         None => Json::String(array_value_to_string(column, row).unwrap_or_default()),
     }
 }
