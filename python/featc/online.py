@@ -69,7 +69,9 @@ class OnlineStore:
     ) -> pa.Table:
         """Features for every row of `entities` (a dict of key columns, or a table
         that has them; request fields too, or in `request`) at time `at` (None: now;
-        a datetime, an ISO 8601 string or integer microseconds). Returns a pyarrow
+        a datetime, an ISO 8601 string or integer microseconds, which must have 16
+        digits, as `featc serve` reads an integer time: epoch seconds or
+        milliseconds raise `featc.Error`, never read as 1970). Returns a pyarrow
         Table: the key columns, then one column per feature with the type a training
         set gives it, then (with `statuses`) `FEATURE__status` per feature:
         PRESENT, NULL_VALUE, NOT_FOUND, OUTSIDE_MAX_AGE or ERROR (why: the table's
@@ -77,7 +79,8 @@ class OnlineStore:
         if service is not None and features is not None:
             raise TypeError("get: give service or features, not both")
         rows = rows_with_request(entities, request)
-        return self._inner.get(rows, service, feature_names(features), to_micros(at), statuses)
+        integer = isinstance(at, int) and not isinstance(at, bool)
+        return self._inner.get(rows, service, feature_names(features), to_micros(at), integer, statuses)
 
     def metrics(self) -> Dict[str, Any]:
         """Counters: events, late, dead_lettered, null_keys, entities, state_bytes,

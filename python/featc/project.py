@@ -118,6 +118,7 @@ class Project:
         *,
         late: str = "apply",
         min_lateness: Any = None,
+        max_future: Optional[dt.timedelta] = dt.timedelta(microseconds=_featc.DEFAULT_MAX_FUTURE_US),
         log_served: Optional[PathLike] = None,
     ) -> OnlineStore:
         """An embedded online store of every feature of the project, over featc's
@@ -125,16 +126,21 @@ class Project:
         format of `featc serve --state`: a push is logged and fsynced before it
         returns; reopening loads it). `late`: "apply" or "dead-letter" for events
         older than their source's watermark; `min_lateness`: a floor on every
-        source's allowed lateness (a `timedelta`); `log_served`: a folder every
-        answered vector is appended to as Parquet, as `featc serve --log-served`
-        writes it (the last file is completed by `close()`)."""
+        source's allowed lateness (a `timedelta`); `max_future`: a push with an
+        event more than this ahead of the wall clock is refused whole (`DataError`
+        naming the source, row and time), as `featc serve --max-future` (default 1h)
+        refuses it; None: no bound; `log_served`: a folder every answered vector is
+        appended to as Parquet, as `featc serve --log-served` writes it (the last
+        file is completed by `close()`)."""
         floor = 0
         if min_lateness is not None:
             floor = min_lateness // dt.timedelta(microseconds=1)
+        bound = None if max_future is None else max_future // dt.timedelta(microseconds=1)
         inner = self._inner.online(
             None if state is None else os.fspath(state),
             late,
             floor,
+            bound,
             None if log_served is None else os.fspath(log_served),
         )
         return OnlineStore(inner)

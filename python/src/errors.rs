@@ -4,8 +4,12 @@
 use featc::files::ReadError;
 use featc::job::JobError;
 use featc::SourceFile;
+use featc_runtime::row::duration;
+use featc_runtime::row::time::EpochError;
 use featc_runtime::stream::StreamError;
-use featc_server::state::{PushError, ReadError as OnlineReadError, StateError};
+use featc_server::embedded::EmbeddedReadError;
+use featc_server::state::{FutureEvent, PushError, ReadError as OnlineReadError, StateError};
+use featc_server::wire::time::format_time;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -85,20 +89,58 @@ pub fn stream_error(py: Python<'_>, e: &StreamError) -> PyErr {
 pub fn push_error(py: Python<'_>, e: PushError) -> PyErr {
     match e {
         e @ PushError::UnknownSource { .. } => error(py, "UnknownNameError", e),
-        e @ (PushError::UndeclaredColumn { .. }
-        | PushError::FirstRefused
-        | PushError::FutureEvent(_)) => error(py, "DataError", e),
+        e @ (PushError::UndeclaredColumn { .. } | PushError::FirstRefused) => {
+            error(py, "DataError", e)
+        }
+        PushError::FutureEvent(e) => error(py, "DataError", future_event(&e)),
         PushError::Refused { error: e, .. } => stream_error(py, &e),
         PushError::Storage(e) => error(py, "StateError", e),
         e @ PushError::Stopped => error(py, "Error", e),
     }
 }
 
+/// An event past the store's `max_future`, in the words of the runtime's data errors
+/// (source, row, column) and naming the store's option, not the server's flag.
+fn future_event(e: &FutureEvent) -> String {
+    let (row, time) = e.first();
+    let others = match e.rows.len() {
+        1 => String::new(),
+        n => format!(" ({n} rows are)"),
+    };
+    format!(
+        "`{}` row {row}, column `{}`: event time {} is more than {} ahead of the wall clock (max_future){others}",
+        e.source,
+        e.column,
+        format_time(time),
+        duration::display(e.max_future_us)
+    )
+}
+
 /// A read the embedded store refused.
-pub fn online_read_error(py: Python<'_>, e: OnlineReadError) -> PyErr {
+pub fn online_read_error(py: Python<'_>, e: EmbeddedReadError) -> PyErr {
     match e {
-        e @ OnlineReadError::BeforeHorizon { .. } => error(py, "Error", e),
-        OnlineReadError::Refused(e) => stream_error(py, &e),
+        EmbeddedReadError::At(e) => error(py, "Error", read_time(&e)),
+        EmbeddedReadError::Read(e @ OnlineReadError::BeforeHorizon { .. }) => error(py, "Error", e),
+        EmbeddedReadError::Read(OnlineReadError::Refused(e)) => stream_error(py, &e),
+    }
+}
+
+/// A read's integer `at` that is not microseconds: the runtime's advice is a
+/// source's, which a read has not.
+fn read_time(e: &EpochError) -> String {
+    match e {
+        EpochError::Implausible { value, looks_like } => format!(
+            "at: the integer {value} is not 16-digit microseconds since 1970 (2001-09-09 to 2286-11-20){}; give integer microseconds, a datetime or an ISO 8601 string",
+            match looks_like {
+                Some(unit) => format!(
+                    "; {} digits look like `epoch {}`",
+                    unit.present_digits(),
+                    unit.name()
+                ),
+                None => String::new(),
+            }
+        ),
+        other => format!("at: {other}"),
     }
 }
 

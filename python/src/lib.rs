@@ -18,6 +18,11 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _featc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // `Project.online(max_future=...)`'s default, `featc serve --max-future`'s.
+    m.add(
+        "DEFAULT_MAX_FUTURE_US",
+        featc_server::config::DEFAULT_MAX_FUTURE_US,
+    )?;
     m.add_class::<project::Project>()?;
     m.add_class::<online::OnlineStore>()?;
     Ok(())

@@ -2,6 +2,10 @@
 //! `EmbeddedStore`: the server's state core on the caller's thread, durable in a
 //! state directory when given one, its reads logged when given a folder), pushed and
 //! read with Arrow tables. Calls release the GIL.
+//!
+//! Its pushes are bounded ahead of the wall clock as `featc serve --max-future`
+//! bounds the server's (`max_future_us`, or none), and a read's integer time is
+//! microseconds only when plausible, as the server reads an integer `at`.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -9,9 +13,10 @@ use std::sync::{Arc, Mutex};
 use featc::ir;
 use featc_runtime::stream::Options;
 use featc_server::durable::DeadReason;
-use featc_server::embedded::EmbeddedStore;
+use featc_server::embedded::{EmbeddedReadError, EmbeddedStore, ReadAt};
 use featc_server::state::dead_letters::Filter;
-use featc_server::state::{resolve, PushError, ReadError, StateError};
+use featc_server::state::{resolve, PushError, StateError};
+use featc_server::StateConfig;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -30,13 +35,29 @@ pub struct OnlineStore {
 }
 
 impl OnlineStore {
+    /// The store of `project`'s features; `max_future_us`: how far ahead of the wall
+    /// clock a pushed event's time may be (`None`: no bound; negative is refused).
     pub fn open(
         py: Python<'_>,
         project: &Arc<ir::Project>,
         options: Options,
+        max_future_us: Option<i64>,
         state: Option<PathBuf>,
         log_served: Option<PathBuf>,
     ) -> PyResult<OnlineStore> {
+        let mut config = StateConfig::embedded(options);
+        config.max_future_us = match max_future_us {
+            // No bound: the check adds the bound to now saturating, so nothing is past it.
+            None => i64::MAX,
+            Some(us) if us < 0 => {
+                return Err(errors::error(
+                    py,
+                    "Error",
+                    format!("max_future must not be negative, not {us} µs"),
+                ))
+            }
+            Some(us) => us,
+        };
         let project = Arc::clone(project);
         let opened = py.detach(move || {
             // Planned in the layout the state's checkpoint records (see `featc serve`).
@@ -47,7 +68,7 @@ impl OnlineStore {
             };
             let (_, graph) = featc::lower::stream::serving_graph(&project, &layout)
                 .map_err(|e| ("Error", e.to_string()))?;
-            let mut store = EmbeddedStore::open(graph, options, state.as_deref())
+            let mut store = EmbeddedStore::open_with(graph, config, state.as_deref())
                 .map_err(|e| ("StateError", e.to_string()))?;
             if let Some(dir) = log_served {
                 store
@@ -95,7 +116,7 @@ impl OnlineStore {
 /// GIL is held again.
 enum Failure {
     Push(PushError),
-    Read(ReadError),
+    Read(EmbeddedReadError),
     State(StateError),
     Other(&'static str, String),
 }
@@ -123,11 +144,13 @@ impl OnlineStore {
         Ok((outcome.accepted, outcome.late, outcome.duplicate))
     }
 
-    /// Reads features for every row of `entities` at `at` (µs): the table every
-    /// client of reads gets (`TableRead::into_batch`: key columns, features, then with
-    /// `statuses` one `FEATURE__status` column per feature; the read time and the
-    /// errors of `ERROR` statuses in its metadata).
-    #[pyo3(signature = (entities, service, features, at, statuses))]
+    /// Reads features for every row of `entities` at `at` (µs; when `at_is_integer`,
+    /// the caller's bare integer, read only as plausible microseconds): the table
+    /// every client of reads gets (`TableRead::into_batch`: key columns, features,
+    /// then with `statuses` one `FEATURE__status` column per feature; the read time
+    /// and the errors of `ERROR` statuses in its metadata).
+    #[pyo3(signature = (entities, service, features, at, at_is_integer, statuses))]
+    #[allow(clippy::too_many_arguments)]
     fn get<'py>(
         &self,
         py: Python<'py>,
@@ -135,13 +158,18 @@ impl OnlineStore {
         service: Option<String>,
         features: Option<Vec<String>>,
         at: i64,
+        at_is_integer: bool,
         statuses: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = crate::arrow::one_batch(entities, "entities")?;
+        let at = match at_is_integer {
+            true => ReadAt::Integer(at),
+            false => ReadAt::Micros(at),
+        };
         let batch = self.with(py, |open| {
             let picked = resolve(open.store.names(), service.as_deref(), features.as_deref())
                 .map_err(|e| Failure::Other("UnknownNameError", e.to_string()))?;
-            let read = open
+            let (at, read) = open
                 .store
                 .read_table(picked, &rows, at)
                 .map_err(Failure::Read)?;

@@ -161,14 +161,17 @@ impl Project {
     /// An online store over the streaming runtime of every feature of the project:
     /// in memory, or durable in the state directory `state` (the format of `featc
     /// serve --state`); with `log_served`, every answered vector is appended to
-    /// Parquet files in that folder (as `featc serve --log-served` does).
-    #[pyo3(signature = (state, late, min_lateness_us, log_served=None))]
+    /// Parquet files in that folder (as `featc serve --log-served` does). A pushed
+    /// event more than `max_future_us` ahead of the wall clock is refused (`None`: no
+    /// bound).
+    #[pyo3(signature = (state, late, min_lateness_us, max_future_us, log_served=None))]
     fn online(
         &self,
         py: Python<'_>,
         state: Option<PathBuf>,
         late: &str,
         min_lateness_us: i64,
+        max_future_us: Option<i64>,
         log_served: Option<PathBuf>,
     ) -> PyResult<OnlineStore> {
         let late_policy = match late {
@@ -187,6 +190,6 @@ impl Project {
             min_lateness_us: min_lateness_us.max(0),
             ..Options::default()
         };
-        OnlineStore::open(py, &self.project, options, state, log_served)
+        OnlineStore::open(py, &self.project, options, max_future_us, state, log_served)
     }
 }

@@ -151,16 +151,20 @@ def test_bad_pushes_are_refused_whole():
     assert store.metrics()["events"] == 0
 
 
+# A read time (a bare integer 0 is no time: only 16-digit microseconds are).
+AT = "2024-03-01T12:00:00Z"
+
+
 def test_a_read_missing_a_key_column_or_request_field():
     project = featc.Project(EXAMPLES / "fraud")
     store = project.online()
     with pytest.raises(featc.DataError, match="column `merchant_id`"):
-        store.get({"user_id": [1]}, service="fraud_v1", at=0)
+        store.get({"user_id": [1]}, service="fraud_v1", at=AT)
     delivery = featc.Project(EXAMPLES / "delivery")
     names = delivery.services["eta_v2"]
     with pytest.raises(featc.DataError, match="entities.*column"):
         keys = {c["name"]: [1] for e in delivery.catalog()["entities"] for c in e["keys"]}
-        delivery.online().get(keys, service="eta_v2", at=0)
+        delivery.online().get(keys, service="eta_v2", at=AT)
     assert names
 
 

@@ -2,6 +2,7 @@
 each spine row at its time gives the training set's values bit for bit; pushes are
 durable in a state directory; reads and pushes have the shapes `featc.Client` has."""
 import datetime as dt
+import inspect
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -85,6 +86,25 @@ def test_get_shapes_types_and_statuses():
     assert store.get({"user_id": [7]}, features="txn_count_1h", at=micros).column("txn_count_1h").to_pylist() == [1]
 
 
+def test_an_integer_read_time_is_microseconds_only_when_it_has_16_digits():
+    # As `featc serve` reads an integer `at` (docs/semantics.md, "Integer times"):
+    # epoch seconds or milliseconds are refused, never read as a 1970 instant.
+    _, store = fraud_store()
+    seconds = 1709295300  # 2024-03-01T12:15:00Z in seconds
+    for integer, words in [(seconds, "10 digits look like `epoch s`"), (seconds * 1000, "13 digits look like `epoch ms`"), (0, "")]:
+        with pytest.raises(featc.Error, match="at: the integer") as refused:
+            store.get({"user_id": [7]}, features="txn_count_1h", at=integer)
+        assert not isinstance(refused.value, featc.DataError)
+        assert str(integer) in str(refused.value) and words in str(refused.value)
+    micros = store.get({"user_id": [7]}, features="txn_count_1h", at=seconds * 1_000_000)
+    typed = store.get({"user_id": [7]}, features="txn_count_1h", at=dt.datetime(2024, 3, 1, 12, 15))
+    assert micros.equals(typed) and micros.column("txn_count_1h").to_pylist() == [1]
+    # A typed time is never judged by its digits: 1970 is a time like any other.
+    empty = featc.Project(EXAMPLES / "fraud").online()
+    early = empty.get({"user_id": [7]}, features="txn_count_1h", at=dt.datetime(1970, 1, 1, 0, 0, 1))
+    assert early.column("txn_count_1h__status").to_pylist() == ["NOT_FOUND"]
+
+
 def test_a_service_reads_several_entities():
     project, store = fraud_store()
     t = store.get({"user_id": [7], "merchant_id": ["m1"]}, service="fraud_v1", at="2024-03-01T13:00:00Z", statuses=False)
@@ -115,6 +135,47 @@ def test_push_answers_and_idempotency():
     assert store.push("transactions", batch, key="k1") == {"accepted": 1, "late": 0, "duplicate": True}
     t = store.get({"user_id": [9]}, features="txn_count_1h", at="2024-03-01T13:00:00Z")
     assert t.column("txn_count_1h").to_pylist() == [1]
+
+
+def transactions_at(*times):
+    n = len(times)
+    return {
+        "ts": list(times),
+        "user_id": [3] * n,
+        "merchant_id": ["m1"] * n,
+        "amount": [1.0] * n,
+        "category": ["food"] * n,
+        "is_mobile": [False] * n,
+    }
+
+
+def test_a_push_past_max_future_is_refused_whole_naming_source_row_and_time():
+    # The default bound is `featc serve --max-future`'s: an hour ahead of the wall clock.
+    assert inspect.signature(featc.Project.online).parameters["max_future"].default == dt.timedelta(hours=1)
+    store = featc.Project(EXAMPLES / "fraud").online()
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    ahead = now + dt.timedelta(hours=2)
+    with pytest.raises(featc.DataError) as refused:
+        store.push("transactions", transactions_at(now, ahead, ahead))
+    message = str(refused.value)
+    assert message.startswith("`transactions` row 1, column `ts`: event time " + ahead.strftime("%Y-%m-%dT%H:%M:%SZ")), message
+    assert "more than 1h ahead of the wall clock (max_future) (2 rows are)" in message
+    assert store.metrics()["events"] == 0, "nothing of a refused push is applied"
+    assert store.push("transactions", transactions_at(now, now + dt.timedelta(minutes=30)))["accepted"] == 2
+
+
+def test_max_future_is_the_stores_option_and_none_lifts_it():
+    project = featc.Project(EXAMPLES / "fraud")
+    now = dt.datetime.now(dt.timezone.utc)
+    tight = project.online(max_future=dt.timedelta(minutes=5))
+    with pytest.raises(featc.DataError, match=r"row 0, column `ts`: .* more than 5m ahead .*\(max_future\)$"):
+        tight.push("transactions", transactions_at(now + dt.timedelta(minutes=10)))
+    assert tight.push("transactions", transactions_at(now + dt.timedelta(minutes=4)))["accepted"] == 1
+    unbounded = project.online(max_future=None)
+    far = dt.datetime(9999, 12, 31, 23, 59, 59)
+    assert unbounded.push("transactions", transactions_at(far))["accepted"] == 1
+    with pytest.raises(featc.Error, match="max_future must not be negative"):
+        project.online(max_future=dt.timedelta(seconds=-1))
 
 
 def test_a_durable_store_keeps_every_acknowledged_push(tmp_path):

@@ -5,6 +5,10 @@
 //! other way round (one process at a time: fjall locks the log). The Python
 //! package's `Project.online(state=...)` is this.
 //!
+//! A read's time is given as the caller has it (`ReadAt`): a bare integer is read as
+//! `featc serve` reads an integer `at`, microseconds only when plausible (16 digits,
+//! docs/semantics.md, "Integer times"), so a time in seconds is never read as 1970.
+//!
 //! Guarantees, as the server's (docs/serving.md, "Durability"): a push is checked
 //! whole first (nothing of a refused push is applied or logged), then logged and
 //! fsynced, then applied; `push` returns only after that, so an acknowledged push
@@ -23,6 +27,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
+use featc_runtime::row::time::{epoch_micros, EpochError};
 use featc_runtime::stream::{Options, StreamGraph};
 
 use crate::config::StateConfig;
@@ -100,16 +105,17 @@ impl EmbeddedStore {
     }
 
     /// Reads `features` for every row of `rows` at `at` (see
-    /// `OnlineState::read_table`).
+    /// `OnlineState::read_table`); returns the read time (µs) and the answer.
     pub fn read_table(
         &self,
         features: Vec<usize>,
         rows: &RecordBatch,
-        at: i64,
-    ) -> Result<TableRead, ReadError> {
+        at: ReadAt,
+    ) -> Result<(i64, TableRead), EmbeddedReadError> {
+        let at = at.micros().map_err(EmbeddedReadError::At)?;
         self.state
             .read_table(features, rows, Some(at))
-            .map(|(_, read)| read)
+            .map_err(EmbeddedReadError::Read)
     }
 
     /// Whether pushes are kept in a state directory.
@@ -187,6 +193,48 @@ impl EmbeddedStore {
     }
 }
 
+/// When a read is, as its caller gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadAt {
+    /// A typed time (a datetime, RFC 3339 text, a timestamp) already converted to
+    /// microseconds: taken as it is.
+    Micros(i64),
+    /// A bare integer. A read has no source, so no `epoch` clause: the plausibility
+    /// rule alone applies (`epoch_micros` without a unit), as to `featc serve`'s
+    /// integer `at`.
+    Integer(i64),
+}
+
+impl ReadAt {
+    /// The read time in microseconds, or why the integer is not one.
+    pub fn micros(self) -> Result<i64, EpochError> {
+        match self {
+            ReadAt::Micros(us) => Ok(us),
+            ReadAt::Integer(value) => epoch_micros(value, None),
+        }
+    }
+}
+
+/// Why an embedded read was not answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmbeddedReadError {
+    /// The read time is an integer that is not plausible microseconds.
+    At(EpochError),
+    /// The state refused the read.
+    Read(ReadError),
+}
+
+impl std::fmt::Display for EmbeddedReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EmbeddedReadError::At(e) => write!(f, "at: {e}"),
+            EmbeddedReadError::Read(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for EmbeddedReadError {}
+
 impl Drop for EmbeddedStore {
     /// A store dropped without `close` still completes its served log's file.
     fn drop(&mut self) {
@@ -221,6 +269,9 @@ fn sentence(found: &Recovered) -> String {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::Ordering::Relaxed;
+
+    use datafusion::arrow::array::{Array, Int64Array};
+    use featc_runtime::ir::EpochUnit;
 
     use super::*;
     use crate::state::testing::{clicks, graph, TempDir};
@@ -286,5 +337,53 @@ mod tests {
         drop(store);
         let store = EmbeddedStore::open_with(graph(), config, Some(dir)).unwrap();
         assert_eq!(events(&store), 6, "every acknowledged push, once");
+    }
+
+    /// A read's bare integer time is microseconds only when it has 16 digits, as
+    /// `featc serve` reads one: epoch seconds are refused naming the unit they look
+    /// like (never read as a 1970 instant, which would answer zeros), and so are a
+    /// 1970 instant and a negative number; 16 digits read what the typed time reads.
+    #[test]
+    fn an_integer_read_time_is_microseconds_only_when_plausible() {
+        let mut store = EmbeddedStore::open(graph(), Options::default(), None).unwrap();
+        let pushed = store.push("clicks", &clicks(&[(T, 1, 1.0)]), None);
+        assert_eq!(pushed.map(|o| o.accepted), Ok(1));
+        let rows = clicks(&[(T, 1, 0.0)]);
+        let feature = vec![0];
+        let refused = |at: ReadAt| store.read_table(feature.clone(), &rows, at).err();
+        let seconds = (T + 1) / 1_000_000;
+        assert_eq!(
+            refused(ReadAt::Integer(seconds)),
+            Some(EmbeddedReadError::At(EpochError::Implausible {
+                value: seconds,
+                looks_like: Some(EpochUnit::Seconds),
+            }))
+        );
+        for implausible in [0, 1, -T, 1_000_000_000_000_000 - 1, 10_000_000_000_000_000] {
+            assert!(
+                matches!(
+                    refused(ReadAt::Integer(implausible)),
+                    Some(EmbeddedReadError::At(_))
+                ),
+                "{implausible}"
+            );
+        }
+        let answer = |at: ReadAt| {
+            let (t, read) = store.read_table(feature.clone(), &rows, at).unwrap();
+            (t, read.into_batch(t, true).unwrap())
+        };
+        let (t, typed) = answer(ReadAt::Micros(T + 1));
+        assert_eq!(t, T + 1);
+        assert_eq!(answer(ReadAt::Integer(T + 1)), (t, typed.clone()));
+        let counted = typed
+            .column(1)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
+        assert_eq!(
+            (counted.len(), counted.value(0)),
+            (1, 1),
+            "the push is read"
+        );
     }
 }

@@ -61,16 +61,8 @@ pub fn micros(lit: &DurationLit, zero: Zero) -> Result<i64, CheckError> {
     Ok(total)
 }
 
-/// The microsecond count written with the largest unit that divides it exactly,
-/// weeks aside (`7d` reads better than `1w`, and `14d` than `2w`).
-pub fn display(us: i64) -> String {
-    for &(unit, per_unit) in UNITS.iter().rev().filter(|(u, _)| *u != "w") {
-        if us != 0 && us % per_unit == 0 {
-            return format!("{}{unit}", us / per_unit);
-        }
-    }
-    format!("{us}us")
-}
+/// Durations are printed by the runtime's printer, which the server shares.
+pub use featc_runtime::row::duration::display;
 
 #[cfg(test)]
 mod tests {
@@ -112,14 +104,5 @@ mod tests {
             Err(DurationProblem::Overflow)
         );
         assert_eq!(parse("d", Zero::Rejected), Err(DurationProblem::Malformed));
-    }
-
-    #[test]
-    fn display_uses_the_largest_exact_unit() {
-        assert_eq!(display(604_800_000_000), "7d");
-        assert_eq!(display(2 * 86_400_000_000), "2d");
-        assert_eq!(display(90 * 60_000_000), "90m");
-        assert_eq!(display(1_500), "1500us");
-        assert_eq!(display(0), "0us");
     }
 }

@@ -8,6 +8,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+use featc_runtime::row::duration;
+
 use crate::names::Names;
 use crate::wire::time::format_time;
 
@@ -34,7 +36,7 @@ impl FutureEvent {
         format!(
             "event time {} is more than {} ahead of the wall clock (--max-future)",
             format_time(time),
-            format_duration(self.max_future_us)
+            duration::display(self.max_future_us)
         )
     }
 }
@@ -59,26 +61,6 @@ pub fn beyond(times: &[i64], now: i64, max_future_us: i64) -> Vec<(usize, i64)> 
         .filter(|&(_, &t)| t > limit)
         .map(|(row, &t)| (row, t))
         .collect()
-}
-
-/// A duration as the largest unit that divides it (`1h`, `90s`, `1500ms`), the way
-/// the flags take it.
-pub fn format_duration(us: i64) -> String {
-    const UNITS: [(i64, &str); 6] = [
-        (604_800_000_000, "w"),
-        (86_400_000_000, "d"),
-        (3_600_000_000, "h"),
-        (60_000_000, "m"),
-        (1_000_000, "s"),
-        (1_000, "ms"),
-    ];
-    if us == 0 {
-        return "0".into();
-    }
-    UNITS.iter().find(|(scale, _)| us % scale == 0).map_or_else(
-        || format!("{us}us"),
-        |(scale, unit)| format!("{}{unit}", us / scale),
-    )
 }
 
 /// Rows refused past the bound, by source (over the process's life, for `/metrics`).
@@ -128,14 +110,5 @@ mod tests {
         );
         // No overflow at the end of time.
         assert_eq!(beyond(&[i64::MAX], i64::MAX, bound), vec![]);
-    }
-
-    #[test]
-    fn durations_read_as_the_flags_take_them() {
-        assert_eq!(format_duration(DEFAULT_MAX_FUTURE_US), "1h");
-        assert_eq!(format_duration(90_000_000), "90s");
-        assert_eq!(format_duration(1_500_000), "1500ms");
-        assert_eq!(format_duration(7), "7us");
-        assert_eq!(format_duration(0), "0");
     }
 }
