@@ -167,7 +167,11 @@ class Client:
         names = feature_names(features)
         if names is not None:
             params["features"] = ",".join(names)
-        if at is not None:
+        if isinstance(at, int) and not isinstance(at, bool):
+            # As given: the server reads an integer only as 16-digit microseconds
+            # and refuses any other (epoch seconds would otherwise read as 1970).
+            params["at"] = str(at)
+        elif at is not None:
             params["at"] = rfc3339(to_micros(at))
         if not statuses:
             params["statuses"] = "false"

@@ -151,6 +151,10 @@ def test_refusals_raise_the_embedded_stores_exceptions(serve):
     assert e.code == "unknown_service" and "`fraud_v1`" in e.message
     _, e = both(lambda s: s.push("transaction", TRANSACTIONS), featc.UnknownNameError)
     assert e.code == "unknown_source" and "`transactions`" in e.message
+    # An integer read time is microseconds only with 16 digits: epoch seconds are
+    # refused on both, never read as a time in 1970.
+    _, e = both(lambda s: s.get({"user_id": [1]}, features="txn_count_1h", at=1711842900), featc.Error)
+    assert (e.status, e.field) == (400, "at"), e
     # A key column missing, or of a type that cannot be read as the key's.
     _, e = both(lambda s: s.get({"user": [1]}, features="txn_count_1h"), featc.DataError)
     assert e.field == "entities.user_id"
@@ -251,7 +255,7 @@ def test_inputs_of_every_kind_and_a_bad_url():
         got = client.get(keys, features="txn_count_1h", at=pd.Timestamp("2024-03-01T13:00:00Z"))
         assert got.column("txn_count_1h").to_pylist() == [6, 3]
         assert got.schema.field("user_id").type == pa.int64()
-        empty = client.get({"user_id": pa.array([], pa.int64())}, features="txn_count_1h", at=0)
+        empty = client.get({"user_id": pa.array([], pa.int64())}, features="txn_count_1h", at=1709294400000000)
         assert empty.num_rows == 0 and empty.column_names == ["user_id", "txn_count_1h", "txn_count_1h__status"]
     finally:
         server.stop()
