@@ -337,6 +337,22 @@ fn the_health_listener_answers_while_the_data_ports_connections_are_exhausted() 
     assert!(closed_within(&mut s, Duration::from_secs(5)));
 }
 
+#[test]
+fn a_public_health_listener_needs_the_read_token() {
+    let (_, _, graph) = crate::support::project::serving(&repo().join("examples/fraud"));
+    let mut config = Served::config();
+    config.health_listen = Some("0.0.0.0:0".parse().expect("addr"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let refused = runtime.block_on(featc_server::Server::start(graph, config));
+    let Err(featc_server::ServeError::Config(message)) = refused else {
+        panic!("a --health-listen on 0.0.0.0 without a read token was not refused");
+    };
+    assert!(message.contains("--read-token-file"), "{message}");
+}
+
 /// `featc_overloaded_total{cause="connections_closed"}`, read from the health
 /// listener at `health` with the read token `reader`.
 fn closed_past_the_reserve(health: std::net::SocketAddr) -> f64 {
