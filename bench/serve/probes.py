@@ -58,11 +58,13 @@ async def read_answer(reader, timeout):
     return status, code
 
 
-def health_checks(port, stop, results):
-    """GET /health on a new connection to `port` every 100 ms until `stop` is set;
-    sends [(seconds, answered 200)] on `results`. Runs in a process of its own."""
+def health_checks(port, ready, stop, results):
+    """GET /health on a new connection to `port` every 100 ms from setting `ready`
+    until `stop` is set; sends [(seconds, answered 200)] on `results`. Runs in a
+    process of its own."""
     checks = []
     request = b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    ready.set()
     while not stop.is_set():
         started = time.monotonic()
         head = b""
@@ -89,12 +91,18 @@ class HealthWatch:
 
     def __init__(self, port):
         context = multiprocessing.get_context("spawn")
-        self.stop = context.Event()
+        self.ready, self.stop = context.Event(), context.Event()
         self.results, sender = context.Pipe(duplex=False)
-        self.process = context.Process(target=health_checks, args=(port, self.stop, sender))
+        self.process = context.Process(target=health_checks,
+                                       args=(port, self.ready, self.stop, sender))
         self.process.start()
         sender.close()
         self.checks = []
+
+    async def started(self):
+        """Returns once the first check is under way (a process takes a while to
+        start; a probe of 0.1 s would otherwise see none)."""
+        await asyncio.get_running_loop().run_in_executor(None, self.ready.wait)
 
     async def finish(self):
         self.stop.set()
@@ -123,6 +131,9 @@ class Watch:
             rss, fds = rss_and_fds(self.pid)
             self.peak_rss, self.peak_fds = max(self.peak_rss, rss), max(self.peak_fds, fds)
             await asyncio.sleep(0.05)
+
+    async def started(self):
+        await asyncio.gather(*(h.started() for h in self.health if h))
 
     async def finish(self):
         self.running = False
@@ -282,6 +293,7 @@ async def run(args):
     names = args.probe or list(PROBES)
     for name in names:
         watch = Watch(args.pid, args.port, args.health_port)
+        await watch.started()
         sampling = asyncio.ensure_future(watch.sample())
         started = time.monotonic()
         answers = await PROBES[name](args.port, args)
