@@ -2,18 +2,23 @@
 """bench/serve/probes.py: abusive clients against a running `featc serve`, one probe at
 a time, each measured: what the server answered (status and error code, or that it
 closed the connection), its peak resident memory and open file descriptors
-(/proc/PID), and `GET /health` latency on a new connection every 100 ms meanwhile.
-Python standard library only (asyncio). Run by bench/serve_probes.sh.
+(/proc/PID), and `GET /health` latency on a new connection every 100 ms meanwhile,
+on the health listener (`--health-port`, where a deployment points its probes) and
+on the data port, each from a process of its own with blocking sockets (so the
+flood's event loop never delays a check: the figure is the server's). Python
+standard library only (asyncio). Run by bench/serve_probes.sh.
 
-    probes.py --port P --pid PID --read-token T [--probe NAME]...
+    probes.py --port P [--health-port H] --pid PID --read-token T [--probe NAME]...
 
 Prints one Markdown table row per probe."""
 
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import resource
+import socket
 import statistics
 import time
 from collections import Counter
@@ -53,14 +58,72 @@ async def read_answer(reader, timeout):
     return status, code
 
 
-class Watch:
-    """Samples the server's memory and descriptors, and /health latency."""
+def health_checks(port, ready, stop, results):
+    """GET /health on a new connection to `port` every 100 ms from setting `ready`
+    until `stop` is set; sends [(seconds, answered 200)] on `results`. Runs in a
+    process of its own."""
+    checks = []
+    request = b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    ready.set()
+    while not stop.is_set():
+        started = time.monotonic()
+        head = b""
+        try:
+            with socket.create_connection((HOST, port), timeout=2) as s:
+                s.settimeout(max(0.1, 2 - (time.monotonic() - started)))
+                s.sendall(request)
+                while b"\r\n\r\n" not in head:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+        except OSError:
+            pass
+        took = time.monotonic() - started
+        checks.append((took, head.startswith(b"HTTP/1.1 200")))
+        stop.wait(max(0.0, 0.1 - took))
+    results.send(checks)
+    results.close()
 
-    def __init__(self, pid, port):
-        self.pid, self.port = pid, port
+
+class HealthWatch:
+    """`health_checks` against one port, in a process of its own."""
+
+    def __init__(self, port):
+        context = multiprocessing.get_context("spawn")
+        self.ready, self.stop = context.Event(), context.Event()
+        self.results, sender = context.Pipe(duplex=False)
+        self.process = context.Process(target=health_checks,
+                                       args=(port, self.ready, self.stop, sender))
+        self.process.start()
+        sender.close()
+        self.checks = []
+
+    async def started(self):
+        """Returns once the first check is under way (a process takes a while to
+        start; a probe of 0.1 s would otherwise see none)."""
+        await asyncio.get_running_loop().run_in_executor(None, self.ready.wait)
+
+    async def finish(self):
+        self.stop.set()
+        self.checks = await asyncio.get_running_loop().run_in_executor(None, self.results.recv)
+        self.process.join()
+
+    def cell(self):
+        h = sorted(took for took, _ in self.checks) or [0.0]
+        failed = sum(1 for _, ok in self.checks if not ok)
+        return (f"{statistics.median(h) * 1e3:.1f} / {h[-1] * 1e3:.1f} ms "
+                f"({len(self.checks)} checks, {failed} failed)")
+
+
+class Watch:
+    """Samples the server's memory and descriptors, and /health latency on the
+    health listener (if any) and the data port."""
+
+    def __init__(self, pid, port, health_port):
+        self.pid = pid
         self.peak_rss = self.peak_fds = 0
-        self.health = []
-        self.health_failures = 0
+        self.health = [HealthWatch(p) if p else None for p in (health_port, port)]
         self.running = True
 
     async def sample(self):
@@ -69,32 +132,18 @@ class Watch:
             self.peak_rss, self.peak_fds = max(self.peak_rss, rss), max(self.peak_fds, fds)
             await asyncio.sleep(0.05)
 
-    async def probe_health(self):
-        while self.running:
-            started = time.monotonic()
-            status = "closed"
-            try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(HOST, self.port), 2)
-                writer.write(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                status, _ = await read_answer(reader, 2)
-                writer.close()
-            except (OSError, asyncio.TimeoutError):
-                pass
-            took = time.monotonic() - started
-            self.health.append(took)
-            if status != "200":
-                self.health_failures += 1
-            await asyncio.sleep(max(0.0, 0.1 - took))
+    async def started(self):
+        await asyncio.gather(*(h.started() for h in self.health if h))
+
+    async def finish(self):
+        self.running = False
+        await asyncio.gather(*(h.finish() for h in self.health if h))
 
     def row(self, name, answers, seconds):
-        h = sorted(self.health) or [0.0]
-        p50 = statistics.median(h) * 1e3
-        worst = h[-1] * 1e3
         shown = ", ".join(f"{k} x{v}" for k, v in sorted(answers.items()))
+        health = " | ".join(h.cell() if h else "-" for h in self.health)
         return (f"| {name} | {shown} | {self.peak_rss / 2**20:.0f} MiB | {self.peak_fds} | "
-                f"{p50:.1f} / {worst:.1f} ms ({len(h)} checks, {self.health_failures} failed) | "
-                f"{seconds:.1f} s |")
+                f"{health} | {seconds:.1f} s |")
 
 
 async def connect(port):
@@ -243,13 +292,14 @@ PROBES["unauthenticated_64MiB_pushes"] = unauthenticated_flood
 async def run(args):
     names = args.probe or list(PROBES)
     for name in names:
-        watch = Watch(args.pid, args.port)
-        tasks = [asyncio.ensure_future(watch.sample()), asyncio.ensure_future(watch.probe_health())]
+        watch = Watch(args.pid, args.port, args.health_port)
+        await watch.started()
+        sampling = asyncio.ensure_future(watch.sample())
         started = time.monotonic()
         answers = await PROBES[name](args.port, args)
         seconds = time.monotonic() - started
-        watch.running = False
-        await asyncio.gather(*tasks)
+        await watch.finish()
+        await sampling
         print(watch.row(name, answers, seconds), flush=True)
         await asyncio.sleep(args.pause)
 
@@ -257,6 +307,8 @@ async def run(args):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--health-port", type=int, default=0,
+                   help="the server's --health-listen port (0: none)")
     p.add_argument("--pid", type=int, required=True)
     p.add_argument("--read-token", default="")
     p.add_argument("--push-token", default="")

@@ -117,6 +117,17 @@ pub struct Args {
     /// (stalled bodies, answers nobody reads).
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub idle_timeout: String,
+    /// Connections the listening socket's accept queue holds while the server is
+    /// busy accepting (the kernel caps it at net.core.somaxconn); past it a connect
+    /// is retried by the client a second later.
+    #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    pub listen_backlog: u32,
+    /// Also answer `GET /health` (and `GET /metrics`, with the read token) on ADDR,
+    /// served apart from --listen's connections: point liveness probes there, so a
+    /// connection flood on the data port cannot delay them. Its own bounds: 16
+    /// connections, one request each within 1 s.
+    #[arg(long, value_name = "ADDR")]
+    pub health_listen: Option<SocketAddr>,
     /// Checkpoint after this many pushed events...
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     pub checkpoint_events: u64,
@@ -252,6 +263,8 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
     config.max_queued_pushes = args.max_queued_pushes;
     config.header_timeout = timeout(&args.header_timeout, "--header-timeout")?;
     config.idle_timeout = timeout(&args.idle_timeout, "--idle-timeout")?;
+    config.listen_backlog = args.listen_backlog;
+    config.health_listen = args.health_listen;
     config.single_copy = args.single_copy;
     config.log_served = args.log_served.clone();
     config.log_served_rotate = args.log_served_rotate as u64;
@@ -299,6 +312,9 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     println!("listening on http://{}", server.addr);
+    if let Some(health) = server.health_addr {
+        eprintln!("featc serve: health checks on http://{health}/health");
+    }
     eprintln!("featc serve: {}", server.recovered);
     if args.bootstrap {
         if server.bootstrapped {

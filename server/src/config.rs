@@ -52,6 +52,13 @@ pub struct ServeConfig {
     /// A connection on which no byte moves either way for this long is closed
     /// (stalled bodies, answers nobody reads).
     pub idle_timeout: Duration,
+    /// How many connections the listening socket's accept queue holds (the kernel
+    /// caps it at `net.core.somaxconn`); past it a connect's SYN is dropped and the
+    /// client retries a second later.
+    pub listen_backlog: u32,
+    /// `--health-listen`: an address of its own for `GET /health` (and `/metrics`),
+    /// served apart from `listen`'s connections so a flood there cannot delay it.
+    pub health_listen: Option<SocketAddr>,
     /// A checkpoint is taken when this many events were logged since the last one...
     pub checkpoint_events: u64,
     /// ... or this long after the last one, whichever comes first (if anything was
@@ -95,6 +102,8 @@ impl ServeConfig {
             max_queued_pushes: 32,
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            listen_backlog: 4096,
+            health_listen: None,
             checkpoint_events: 5_000_000,
             checkpoint_interval: Duration::from_secs(300),
             min_lateness_us: 0,

@@ -1,6 +1,7 @@
 //! Starting and stopping a server: open (or recover) the state directory, bind the
-//! listener, load history if asked (`bootstrap_*`, answering 503 meanwhile), serve
-//! until SIGTERM or SIGINT, then drain in-flight requests, checkpoint and return.
+//! listener (and the health listener, with `--health-listen`), load history if asked
+//! (`bootstrap_*`, answering 503 meanwhile), serve until SIGTERM or SIGINT, then
+//! drain in-flight requests, checkpoint and return.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -8,9 +9,9 @@ use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::stream::{StreamError, StreamGraph};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::api::health_listener::HealthListener;
 use crate::api::{App, Limits, Phase};
 use crate::config::ServeConfig;
 use crate::durable::DurableError;
@@ -80,6 +81,8 @@ impl std::error::Error for ServeError {}
 pub struct Server {
     /// The address it listens on (the port is real even for `:0`).
     pub addr: SocketAddr,
+    /// The health listener's address (`--health-listen`), its port real as well.
+    pub health_addr: Option<SocketAddr>,
     app: Arc<App>,
     /// What was recovered from the state directory, for the startup message.
     pub recovered: String,
@@ -89,6 +92,7 @@ pub struct Server {
     sinking: std::sync::Mutex<Option<Sinking>>,
     stop: watch::Sender<bool>,
     http: tokio::task::JoinHandle<Result<(), std::io::Error>>,
+    health: Option<HealthListener>,
     writer: Option<std::thread::JoinHandle<()>>,
     /// The served log's writer (`--log-served`), finished on shutdown.
     served_log: Option<ServedLog>,
@@ -109,6 +113,15 @@ impl Server {
                  --push-token-file; give both, or --insecure to serve it open",
                 config.listen
             )));
+        }
+        if let Some(health) = config.health_listen {
+            // Its `/metrics` is behind the read token alone.
+            if !health.ip().is_loopback() && config.read_token.is_none() && !config.insecure {
+                return Err(ServeError::Config(format!(
+                    "refusing --health-listen on {health} (not loopback) without \
+                     --read-token-file (its /metrics would be open); give it, or --insecure"
+                )));
+            }
         }
         let (state, mut ledger, found) = state::open(
             graph,
@@ -165,16 +178,30 @@ impl Server {
             kafka,
             Arc::new(SinkCounters::default()),
         ));
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|e| ServeError::Listen {
-                addr: config.listen,
-                message: e.to_string(),
-            })?;
+        let listen = |addr: SocketAddr| {
+            crate::api::connections::bind(addr, config.listen_backlog).map_err(|e| {
+                ServeError::Listen {
+                    addr,
+                    message: e.to_string(),
+                }
+            })
+        };
+        let listener = listen(config.listen)?;
         let addr = listener.local_addr().map_err(|e| ServeError::Listen {
             addr: config.listen,
             message: e.to_string(),
         })?;
+        let health = match config.health_listen {
+            Some(health_addr) => Some(
+                HealthListener::start(listen(health_addr)?, Arc::clone(&app))
+                    .await
+                    .map_err(|e| ServeError::Thread {
+                        what: "health listener",
+                        message: e.to_string(),
+                    })?,
+            ),
+            None => None,
+        };
         let (stop, stopped) = watch::channel(false);
         let http = tokio::spawn(crate::api::connections::serve(
             listener,
@@ -183,6 +210,7 @@ impl Server {
         ));
         Ok(Server {
             addr,
+            health_addr: health.as_ref().map(|h| h.addr),
             app,
             recovered,
             bootstrapped: found.bootstrapped,
@@ -190,6 +218,7 @@ impl Server {
             sinking: std::sync::Mutex::new(None),
             stop,
             http,
+            health,
             writer: Some(writer_thread),
             served_log,
         })
@@ -323,6 +352,10 @@ impl Server {
             .take();
         if let Some(s) = sinking {
             let _ = tokio::task::spawn_blocking(move || s.stop()).await;
+        }
+        // Last: `/health` said `shutting_down` there until now.
+        if let Some(health) = self.health.take() {
+            health.stop().await;
         }
         match served {
             Ok(Ok(())) => {}

@@ -267,6 +267,108 @@ fn metrics_need_the_read_token() {
     assert!(body.contains("featc_events_total "), "{body}");
 }
 
+/// Sends `request` on a new connection to `addr` and reads the answer (its reads
+/// give up after 5 s).
+fn exchange_at(addr: std::net::SocketAddr, request: &str) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    s.write_all(request.as_bytes()).expect("send");
+    answer(&mut s)
+}
+
+#[test]
+fn the_health_listener_answers_while_the_data_ports_connections_are_exhausted() {
+    let mut config = Served::config();
+    config.max_connections = 1;
+    config.read_token = Some("reader".into());
+    config.health_listen = Some("127.0.0.1:0".parse().expect("addr"));
+    let served = fraud(config);
+    let health = served.health_addr().expect("a health listener");
+    let data = served.addr();
+    // Until told to stop, the data port gets connections that never send a byte, far
+    // more at once than its one served connection and its reserve of 64 hold.
+    let flooding = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flood = std::thread::spawn({
+        let flooding = Arc::clone(&flooding);
+        move || {
+            let mut held = std::collections::VecDeque::new();
+            while flooding.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(s) = TcpStream::connect(data) {
+                    held.push_back(s);
+                }
+                if held.len() > 300 {
+                    held.pop_front();
+                }
+            }
+        }
+    });
+    let mut rounds = 0;
+    loop {
+        let (status, _, body) = exchange_at(health, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("\"ready\""), "{body}");
+        rounds += 1;
+        // Until the data port has closed connections past its reserve (so both were
+        // full while the health listener answered), and a few rounds at least.
+        if rounds >= 5 && closed_past_the_reserve(health) >= 1.0 {
+            break;
+        }
+        assert!(rounds < 1000, "the data port never closed a connection");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // `/metrics` there is behind the read token, as on the data port.
+    let (status, _, body) = exchange_at(health, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(status, 401);
+    assert_eq!(code(&body), "unauthorized");
+    let (status, _, body) = exchange_at(
+        health,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer reader\r\n\r\n",
+    );
+    assert_eq!(status, 200);
+    assert!(body.contains("featc_events_total "), "{body}");
+    flooding.store(false, std::sync::atomic::Ordering::Relaxed);
+    flood.join().expect("the flood");
+    // One request per connection: the health listener closes it after answering.
+    let mut s = TcpStream::connect(health).expect("connect");
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("send");
+    assert_eq!(answer(&mut s).0, 200);
+    assert!(closed_within(&mut s, Duration::from_secs(5)));
+}
+
+#[test]
+fn a_public_health_listener_needs_the_read_token() {
+    let (_, _, graph) = crate::support::project::serving(&repo().join("examples/fraud"));
+    let mut config = Served::config();
+    config.health_listen = Some("0.0.0.0:0".parse().expect("addr"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let refused = runtime.block_on(featc_server::Server::start(graph, config));
+    let Err(featc_server::ServeError::Config(message)) = refused else {
+        panic!("a --health-listen on 0.0.0.0 without a read token was not refused");
+    };
+    assert!(message.contains("--read-token-file"), "{message}");
+}
+
+/// `featc_overloaded_total{cause="connections_closed"}`, read from the health
+/// listener at `health` with the read token `reader`.
+fn closed_past_the_reserve(health: std::net::SocketAddr) -> f64 {
+    let (status, _, body) = exchange_at(
+        health,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer reader\r\n\r\n",
+    );
+    assert_eq!(status, 200, "{body}");
+    let series = "featc_overloaded_total{cause=\"connections_closed\"} ";
+    body.lines()
+        .find_map(|l| l.strip_prefix(series))
+        .unwrap_or_else(|| panic!("no {series}"))
+        .parse()
+        .expect("a number")
+}
+
 /// The value of the line starting with `series ` on the `/metrics` page.
 fn metric_line(served: &Served, series: &str) -> f64 {
     let (status, text) = get(served, "/metrics");

@@ -8,8 +8,11 @@
 //! keep-alive or a slowloris client is closed), and one on which no byte moves
 //! either way for `--idle-timeout` is closed (a stalled body, an answer nobody
 //! reads). On stop, no connection is accepted, idle ones close, and the rest
-//! finish their request first.
+//! finish their request first. The listening socket's accept queue holds
+//! `--listen-backlog` connections (`bind`), so a burst of connects waits there for
+//! the accept loop instead of having its SYNs dropped (and retried a second later).
 
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -21,7 +24,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
@@ -38,6 +41,22 @@ pub const OVERFLOW_DEADLINE: Duration = Duration::from_millis(250);
 /// descriptor left): short, so `/health` is not held up long.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 
+/// Binds `addr` with an accept queue of `backlog` connections (the kernel caps it at
+/// `net.core.somaxconn`; tokio's own `bind` asks for 1024).
+pub fn bind(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As tokio's `bind`: a restarted server can take its address back while the old
+    // one's connections linger in TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
 /// Serves `app`'s routes on `listener` until `stop` turns true, then waits for
 /// every connection to end.
 pub async fn serve(
@@ -46,45 +65,55 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let limits = &app.limits;
-    let served = Lane {
-        router: super::router(Arc::clone(&app)),
-        permits: Arc::new(Semaphore::new(limits.max_connections as usize)),
-        size: limits.max_connections,
-        header_timeout: limits.header_timeout,
-        idle_timeout: limits.idle_timeout,
-        keep_alive: true,
-    };
-    let overflow = Lane {
-        router: super::overflow_router(Arc::clone(&app)),
-        permits: Arc::new(Semaphore::new(OVERFLOW_RESERVE as usize)),
-        size: OVERFLOW_RESERVE,
-        header_timeout: OVERFLOW_DEADLINE,
-        idle_timeout: OVERFLOW_DEADLINE,
-        keep_alive: false,
-    };
-    loop {
-        let accepted = tokio::select! {
-            _ = stopped(&mut stop) => break,
-            accepted = listener.accept() => accepted,
-        };
-        let Ok((stream, _)) = accepted else {
-            tokio::time::sleep(ACCEPT_BACKOFF).await;
-            continue;
-        };
-        let Err(stream) = served.take(stream, &stop) else {
-            continue;
+    let served = Lane::new(
+        super::router(Arc::clone(&app)),
+        limits.max_connections,
+        limits.header_timeout,
+        limits.idle_timeout,
+        true,
+    );
+    let overflow = Lane::new(
+        super::overflow_router(Arc::clone(&app)),
+        OVERFLOW_RESERVE,
+        OVERFLOW_DEADLINE,
+        OVERFLOW_DEADLINE,
+        false,
+    );
+    accept_until(&listener, &mut stop, |stream, stop| {
+        let Err(stream) = served.take(stream, stop) else {
+            return;
         };
         let overloaded = &app.counters.overloaded;
-        match overflow.take(stream, &stop) {
+        match overflow.take(stream, stop) {
             Ok(()) => overloaded.connections_answered.fetch_add(1, Relaxed),
             // Closed now: the client sees its connection end, and nothing is held.
             Err(_closed) => overloaded.connections_closed.fetch_add(1, Relaxed),
         };
-    }
+    })
+    .await;
     drop(listener);
     served.drained().await;
     overflow.drained().await;
     Ok(())
+}
+
+/// Accepts connections on `listener` and hands each to `each` (which serves it on a
+/// task of its own or drops it, never waits) until `stop` turns true.
+pub(super) async fn accept_until(
+    listener: &TcpListener,
+    stop: &mut watch::Receiver<bool>,
+    mut each: impl FnMut(TcpStream, &watch::Receiver<bool>),
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = stopped(stop) => return,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, _)) => each(stream, stop),
+            Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
+        }
+    }
 }
 
 /// Returns once `stop` is true (or its sender is gone).
@@ -93,7 +122,7 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 }
 
 /// A kind of connection: its router, its permits and its timeouts.
-struct Lane {
+pub(super) struct Lane {
     router: Router,
     permits: Arc<Semaphore>,
     size: u32,
@@ -103,8 +132,32 @@ struct Lane {
 }
 
 impl Lane {
+    /// At most `size` connections at once served by `router`, each closed if it does
+    /// not send a request's headers within `header_timeout` or moves no byte for
+    /// `idle_timeout`; one request each unless `keep_alive`.
+    pub(super) fn new(
+        router: Router,
+        size: u32,
+        header_timeout: Duration,
+        idle_timeout: Duration,
+        keep_alive: bool,
+    ) -> Lane {
+        Lane {
+            router,
+            permits: Arc::new(Semaphore::new(size as usize)),
+            size,
+            header_timeout,
+            idle_timeout,
+            keep_alive,
+        }
+    }
+
     /// Serves `stream` on its own task if the lane has room; gives it back if not.
-    fn take(&self, stream: TcpStream, stop: &watch::Receiver<bool>) -> Result<(), TcpStream> {
+    pub(super) fn take(
+        &self,
+        stream: TcpStream,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<(), TcpStream> {
         let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
             return Err(stream);
         };
@@ -119,7 +172,7 @@ impl Lane {
     }
 
     /// Waits until every connection of the lane has ended.
-    async fn drained(&self) {
+    pub(super) async fn drained(&self) {
         let _ = self.permits.acquire_many(self.size).await;
     }
 }

@@ -5,7 +5,8 @@
 //! with Arrow bodies (`featc.Client`'s) in `read_arrow`, `push_arrow` and `arrow`;
 //! refusals as data in `error`, the core's refusals mapped to them in `refusal`; the
 //! bounds of the server's resources in `connections` (the listener), `guard` (every
-//! request, before its body is read) and `arrow_bounds` (Arrow bodies).
+//! request, before its body is read) and `arrow_bounds` (Arrow bodies);
+//! `health_listener` serves `/health` on an address of its own (`--health-listen`).
 
 pub mod app;
 pub mod arrow;
@@ -15,6 +16,7 @@ pub mod dead_letters;
 pub mod error;
 pub mod feast_write;
 pub mod guard;
+pub mod health_listener;
 pub mod ops;
 pub mod push;
 pub mod push_arrow;

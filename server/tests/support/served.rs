@@ -55,6 +55,11 @@ impl Served {
         self.server.as_ref().expect("running").addr
     }
 
+    /// The health listener's address (`ServeConfig::health_listen`).
+    pub fn health_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref().expect("running").health_addr
+    }
+
     /// Runs `f` to completion on the server's runtime.
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.runtime.block_on(f)
