@@ -8,8 +8,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::array::{ArrayRef, AsArray};
 use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::physical_expr::PhysicalExpr;
@@ -33,6 +34,8 @@ pub struct SlotError {
     /// The first event it fails on, `TIME (KEY = VALUE, ...)` (time in ISO 8601), when
     /// the time and key columns are in the batch.
     pub event: Option<String>,
+    /// That event's time (µs), not shown: what a path comparing failures reads.
+    pub at: Option<i64>,
     pub error: ExprError,
 }
 
@@ -70,6 +73,7 @@ impl SlotEvaluator {
                         source: plan.source.clone(),
                         what: what(i),
                         event: None,
+                        at: None,
                         error,
                     })
                 })
@@ -123,19 +127,33 @@ impl SlotEvaluator {
         batch: &RecordBatch,
         what: impl Fn() -> String,
     ) -> Result<ArrayRef, SlotError> {
-        evaluate_compiled(e, batch).map_err(|error| SlotError {
-            source: self.plan.source.clone(),
-            what: what(),
-            event: self.first_failing(e, batch),
-            error,
+        evaluate_compiled(e, batch).map_err(|error| {
+            let row =
+                (0..batch.num_rows()).find(|&r| evaluate_compiled(e, &batch.slice(r, 1)).is_err());
+            SlotError {
+                source: self.plan.source.clone(),
+                what: what(),
+                event: row.and_then(|r| self.event(batch, r)),
+                at: row.and_then(|r| self.time(batch, r)),
+                error,
+            }
         })
     }
 
-    /// The time and key of the first row `e` fails on alone (only on the error path:
-    /// one evaluation per row until it fails).
-    fn first_failing(&self, e: &Arc<dyn PhysicalExpr>, batch: &RecordBatch) -> Option<String> {
-        let row =
-            (0..batch.num_rows()).find(|&r| evaluate_compiled(e, &batch.slice(r, 1)).is_err())?;
+    /// Row `row`'s time in µs.
+    fn time(&self, batch: &RecordBatch, row: usize) -> Option<i64> {
+        let column = batch.column_by_name(&self.plan.time_column)?;
+        let micros = crate::row::time::to_micros(column).ok()?;
+        micros
+            .as_primitive_opt::<TimestampMicrosecondType>()?
+            .values()
+            .get(row)
+            .copied()
+    }
+
+    /// The time and key of row `row`, the first `e` fails on alone (found only on the
+    /// error path: one evaluation per row until it fails).
+    fn event(&self, batch: &RecordBatch, row: usize) -> Option<String> {
         let cell = |name: &str| {
             let column = batch.column_by_name(name)?;
             array_value_to_string(column, row).ok()

@@ -140,6 +140,9 @@ pub fn evaluate_with_report(
     }
 
     let mut values: HashMap<FeatureId, Vec<RValue>> = HashMap::new();
+    // The run's first failing aggregation, by (time, spine row, feature name)
+    // (semantics.md, "Errors while computing"): every one is tried.
+    let mut failed: Option<((i64, usize, String), ReferenceError)> = None;
     for id in &aggregations {
         let (
             FeatureId::View {
@@ -181,16 +184,26 @@ pub fn evaluate_with_report(
                 })
                 .filter_map(|r| r.values[slot].as_ref().map(|v| (r.ts, v)))
                 .collect();
-            let value = aggregate(agg.agg, feature.ty, &window).map_err(|message| {
-                ReferenceError::Aggregate {
-                    feature: feature.name.clone(),
-                    spine_row,
-                    message,
+            match aggregate(agg.agg, feature.ty, &window) {
+                Ok(value) => column.push(value),
+                Err(message) => {
+                    let place = (t, spine_row, feature.name.clone());
+                    if failed.as_ref().is_none_or(|(first, _)| place < *first) {
+                        let error = ReferenceError::Aggregate {
+                            feature: feature.name.clone(),
+                            spine_row,
+                            message,
+                        };
+                        failed = Some((place, error));
+                    }
+                    column.push(RValue::Null);
                 }
-            })?;
-            column.push(value);
+            }
         }
         values.insert(*id, column);
+    }
+    if let Some((_, error)) = failed {
+        return Err(error);
     }
 
     let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();

@@ -57,19 +57,19 @@ pub fn prepare_view(
             parts.push(
                 table
                     .cell(column, row)
-                    .map_err(|m| row_error(source_name, row, "key", m))?,
+                    .map_err(|m| row_error(source_name, table, row, "key", m))?,
             );
         }
         let mut values_of_lets: HashMap<String, RValue> = HashMap::new();
         for l in &lets {
             let value = eval_row(&l.expr, table, row, &values_of_lets)
-                .map_err(|m| row_error(source_name, row, &format!("let {}", l.name), m))?;
+                .map_err(|m| row_error(source_name, table, row, &format!("let {}", l.name), m))?;
             values_of_lets.insert(l.name.clone(), value);
         }
         let keep = match &view.filter {
             Some(filter) => is_true(
                 &eval_row(filter, table, row, &values_of_lets)
-                    .map_err(|m| row_error(source_name, row, "view where", m))?,
+                    .map_err(|m| row_error(source_name, table, row, "view where", m))?,
             ),
             None => true,
         };
@@ -78,7 +78,13 @@ pub fn prepare_view(
             let feature = &view.features[f];
             values.push(
                 feature_value(feature, table, row, &values_of_lets).map_err(|m| {
-                    row_error(source_name, row, &format!("feature {}", feature.name), m)
+                    row_error(
+                        source_name,
+                        table,
+                        row,
+                        &format!("feature {}", feature.name),
+                        m,
+                    )
                 })?,
             );
         }
@@ -160,10 +166,17 @@ fn eval_row(
     eval(expr, &lookup)
 }
 
-fn row_error(source: &str, row: usize, context: &str, message: EvalError) -> ReferenceError {
+fn row_error(
+    source: &str,
+    table: &Table,
+    row: usize,
+    context: &str,
+    message: EvalError,
+) -> ReferenceError {
     ReferenceError::Eval {
         source: source.to_string(),
         row,
+        at: table.times.get(row).copied(),
         context: context.to_string(),
         message,
     }

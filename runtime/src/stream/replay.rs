@@ -253,6 +253,11 @@ pub fn replay_with_progress(
     let mut next = 0;
     let batch_size = opts.batch_size.max(1);
     let mut ingest_calls = 0;
+    // An aggregation's failure is kept and the rest still ingested: an expression
+    // failing on any event of the run is named first (semantics.md, "Errors while
+    // computing"), as on every path. Rows are answered in (time, spine row) order, so
+    // the first one kept is the run's first.
+    let mut failed: Option<StreamError> = None;
     answers.answer_until(
         &mut rt,
         &spine_keys,
@@ -260,6 +265,7 @@ pub fn replay_with_progress(
         &by_time,
         &mut next,
         suffix_min[0],
+        &mut failed,
     )?;
     let mut pos = 0;
     while pos < order.len() {
@@ -280,9 +286,10 @@ pub fn replay_with_progress(
             ingest_calls += 1;
             run = stop;
         }
-        if opts
-            .restart_after
-            .is_some_and(|k| (pos as u64) < k && k <= end as u64)
+        if failed.is_none()
+            && opts
+                .restart_after
+                .is_some_and(|k| (pos as u64) < k && k <= end as u64)
         {
             rt = restart(rt)?;
         }
@@ -295,6 +302,7 @@ pub fn replay_with_progress(
             &by_time,
             &mut next,
             suffix_min[pos],
+            &mut failed,
         )?;
     }
     answers.answer_until(
@@ -304,11 +312,18 @@ pub fn replay_with_progress(
         &by_time,
         &mut next,
         i64::MAX,
+        &mut failed,
     )?;
     // Rows at i64::MAX itself (the bound is exclusive).
-    while next < by_time.len() {
-        answers.answer(&mut rt, &spine_keys, by_time[next], spine_t[by_time[next]])?;
+    while failed.is_none() && next < by_time.len() {
+        if let Err(e) = answers.answer(&mut rt, &spine_keys, by_time[next], spine_t[by_time[next]])
+        {
+            failed = Some(e);
+        }
         next += 1;
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
 
     // The aggregated features' columns, then the derived features' from them.
@@ -427,10 +442,15 @@ impl Answers<'_> {
         by_time: &[usize],
         next: &mut usize,
         bound: i64,
+        failed: &mut Option<StreamError>,
     ) -> Result<(), StreamError> {
-        while *next < by_time.len() && spine_t[by_time[*next]] < bound {
+        while failed.is_none() && *next < by_time.len() && spine_t[by_time[*next]] < bound {
             let r = by_time[*next];
-            self.answer(rt, keys, r, spine_t[r])?;
+            match self.answer(rt, keys, r, spine_t[r]) {
+                Ok(()) => {}
+                Err(e @ StreamError::Agg(_)) => *failed = Some(e),
+                Err(e) => return Err(e),
+            }
             *next += 1;
         }
         Ok(())
@@ -443,6 +463,8 @@ impl Answers<'_> {
         row: usize,
         t: i64,
     ) -> Result<(), StreamError> {
+        // Of the row's failing features, the one the run names (`precedes`).
+        let mut first: Option<FeatureError> = None;
         for (g, cols) in keys {
             let group = &mut rt.groups[*g];
             self.key.clear();
@@ -474,16 +496,18 @@ impl Answers<'_> {
                                 format!("{} = {v}", k.name)
                             })
                             .collect();
-                        return Err(StreamError::Agg(FeatureError {
+                        let error = FeatureError {
                             feature: group.names[f].to_string(),
                             entity: entity.join(", "),
                             at: t,
+                            row: row as u64,
                             error,
-                        }));
+                        };
+                        FeatureError::keep_first(&mut first, error);
                     }
                 }
             }
         }
-        Ok(())
+        first.map_or(Ok(()), |e| Err(StreamError::Agg(e)))
     }
 }
