@@ -24,6 +24,7 @@ use super::{Answered, Executor, Pending, RunInput, Skipped};
 use crate::emit::sql::{emit, Dialect, Refusal, Script, SqlOptions};
 use crate::ir::{FeatureId, Project};
 use crate::verify::compare::{FoldWindows, Tolerance};
+use crate::verify::failure::RunError;
 use crate::verify::float_bound::{is_float_fold, with_bounds};
 
 /// The spine's table and its order column in the query (names no project uses).
@@ -108,7 +109,7 @@ impl<E: SqlEngine> Executor for SqlExecutor<E> {
     }
 
     fn run<'a>(&'a self, input: RunInput<'a>) -> Pending<'a> {
-        Box::pin(async move { answer(&self.0, input).await })
+        Box::pin(async move { answer(&self.0, input).await.map_err(RunError::Other) })
     }
 }
 
