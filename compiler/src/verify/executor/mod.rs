@@ -2,6 +2,7 @@
 //! (the oracle), the batch plan, the streaming runtime, and the emitted SQL.
 
 mod batch;
+mod overflow;
 mod reference;
 pub mod sql;
 mod stream;
