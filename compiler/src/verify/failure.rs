@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use datafusion::error::DataFusionError;
+
 use featc_runtime::agg::FeatureError;
 use featc_runtime::expr::derived::{DerivedColumnsError, DerivedError, DerivedFailure};
 use featc_runtime::expr::slots::SlotError;
@@ -79,10 +81,25 @@ impl RunError {
     /// A batch job's failure.
     pub fn of_job(error: &JobError) -> RunError {
         let place = match error {
-            JobError::Data(ComputeFailure::Slot(e)) => Some(expression(e)),
-            JobError::Data(ComputeFailure::Feature(e)) => Some(aggregation(e)),
-            JobError::Data(ComputeFailure::Derived(DerivedFailure { error, .. })) => {
-                Some(derived(error))
+            JobError::Data(failure) => compute_place(failure),
+            _ => None,
+        };
+        RunError::new(place, error)
+    }
+
+    /// A batch plan's failure as DataFusion raised it (a plan run without a job to
+    /// explain its error).
+    pub fn of_plan(error: &DataFusionError) -> RunError {
+        let place = match error.find_root() {
+            DataFusionError::External(e) => {
+                if let Some(e) = e.downcast_ref::<SlotError>() {
+                    Some(expression(e))
+                } else if let Some(e) = e.downcast_ref::<FeatureError>() {
+                    Some(aggregation(e))
+                } else {
+                    e.downcast_ref::<DerivedFailure>()
+                        .map(|e| derived(&e.error))
+                }
             }
             _ => None,
         };
@@ -106,6 +123,15 @@ impl RunError {
             Some(place) => RunError::Compute { place, message },
             None => RunError::Other(message),
         }
+    }
+}
+
+fn compute_place(failure: &ComputeFailure) -> Option<ComputeError> {
+    match failure {
+        ComputeFailure::Slot(e) => Some(expression(e)),
+        ComputeFailure::Feature(e) => Some(aggregation(e)),
+        ComputeFailure::Derived(e) => Some(derived(&e.error)),
+        ComputeFailure::Input(_) | ComputeFailure::Engine(_) => None,
     }
 }
 
