@@ -592,3 +592,44 @@ fn two_users_overflowing_at_different_times_fail_alike_on_every_path() {
         "{streamed}"
     );
 }
+
+/// Two events an expression overflows on, the later one first in the source (and so
+/// first to arrive, and in the first batch): every path names the earliest by time
+/// (semantics.md, "Errors while computing"), the event at 1s.
+#[test]
+fn an_expression_overflowing_on_two_events_names_the_earliest_on_every_path() {
+    const S: i64 = 1_000_000;
+    let mut case = hand_case(
+        "    feature m = max(abs(i))\n    feature n = count(*)\n",
+        &[
+            (5 * S, Some(i64::MIN), None),
+            (2 * S, Some(7), None),
+            (4 * S, Some(8), None),
+            (S, Some(i64::MIN), None),
+        ],
+        &[10 * S],
+    );
+    for batch_size in [1, 2, 4] {
+        case.replay.batch_size = batch_size;
+        if let Err(diff) = check(&case) {
+            panic!("{diff}");
+        }
+    }
+    let (project, ids) = compile(&case).expect("compiles");
+    for size in [1, 2, DEFAULT_BATCH_SIZE] {
+        let error = batch(&project, &ids, &case, size)
+            .expect_err("the batch path fails")
+            .to_string();
+        assert!(
+            error.contains("event at 1970-01-01T00:00:01Z (k = 1)"),
+            "{error}"
+        );
+    }
+    match reference(&project, &ids, &case).expect_err("the reference fails") {
+        RunError::Compute {
+            place: featc::verify::ComputeError::Expression { source, at },
+            ..
+        } => assert_eq!((source.as_str(), at), ("events", Some(S))),
+        other => panic!("not an expression's failure: {other:?}"),
+    }
+}

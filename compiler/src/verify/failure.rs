@@ -52,6 +52,18 @@ impl RunError {
         }
     }
 
+    /// The feature an aggregation's or a derived feature's failure names.
+    pub fn feature(&self) -> Option<&str> {
+        match self {
+            RunError::Compute {
+                place:
+                    ComputeError::Aggregation { feature, .. } | ComputeError::Derived { feature, .. },
+                ..
+            } => Some(feature),
+            _ => None,
+        }
+    }
+
     /// The reference interpreter's failure; `project` tells a derived feature's from
     /// an aggregation's.
     pub fn of_reference(project: &Project, error: &ReferenceError) -> RunError {

@@ -112,6 +112,20 @@ pub async fn verify_dataset(
             (Err(error), Err(failed)) => report.failures.push(failure(format!(
                 "failed otherwise than the reference: {failed}\nthe reference: {error}"
             ))),
+            // The reference fails at a feature the path leaves out (said in
+            // `left_out`): there is nothing of the path's to compare.
+            (Err(error), Ok(answered))
+                if error
+                    .feature()
+                    .is_some_and(|f| answered.skipped.iter().any(|s| s.feature == f)) =>
+            {
+                for s in &answered.skipped {
+                    report.left_out.push(PathFailure {
+                        path: other.name().to_string(),
+                        message: format!("leaves out `{}`: {}", s.feature, s.reason),
+                    });
+                }
+            }
             (Err(error), Ok(_)) => report.failures.push(failure(format!(
                 "answered where the reference failed: {error}"
             ))),

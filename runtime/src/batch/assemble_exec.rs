@@ -30,9 +30,11 @@ use datafusion::physical_plan::{
 };
 use futures::{StreamExt, TryStreamExt};
 
+use super::earliest_event::earliest_failing_event;
 use super::first_failure::first_failure;
 use super::node::ROW_COLUMN;
 use crate::expr::derived::{derived_columns, CompiledDerived, DerivedColumnsError, DerivedFailure};
+use crate::expr::slots::SlotError;
 use crate::plan::{FeatureRef, Output, Plan};
 use crate::row::time::to_micros;
 
@@ -169,7 +171,15 @@ impl ExecutionPlan for AssembleExec {
                     Arc::clone(&context),
                 )));
             }
-            let mut collected = joined(tasks).await?;
+            let mut collected = match joined(tasks).await {
+                Ok(collected) => collected,
+                Err(e) if is_slot_error(&e) => {
+                    return Err(earliest_failing_event(&children, &context)
+                        .await
+                        .map_or(e, |s| DataFusionError::External(Box::new(s))))
+                }
+                Err(e) => return Err(e),
+            };
             let spine = collected.remove(0);
             let task = SpawnedTask::spawn_blocking(move || {
                 assemble(&plan, &spine_time, &out_schema, spine, collected)
@@ -217,6 +227,11 @@ async fn collect_all(plan: Arc<dyn ExecutionPlan>, ctx: Arc<TaskContext>) -> Res
     }
     let batches: Vec<RecordBatch> = joined(tasks).await?.into_iter().flatten().collect();
     Ok(concat_batches(&schema, &batches)?)
+}
+
+/// Whether `error` is an expression's failure on an event.
+fn is_slot_error(error: &DataFusionError) -> bool {
+    matches!(error.find_root(), DataFusionError::External(e) if e.is::<SlotError>())
 }
 
 /// Every task's answer, in task order; when some fail, all are still awaited and the

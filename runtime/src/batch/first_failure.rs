@@ -5,29 +5,39 @@
 use datafusion::common::DataFusionError;
 
 use crate::agg::FeatureError;
+use crate::expr::slots::SlotError;
 
 /// The error of a run whose tasks failed with `errors` (in task order), None when
-/// none did: the first error that is not an aggregation's (an expression's on an
-/// event, a bad input, an internal one: every event of the run is evaluated, so these
-/// come before any aggregation), else the aggregation failure that precedes the
-/// others (`FeatureError::precedes`).
+/// none did: the first error that is neither an expression's nor an aggregation's (a
+/// bad input, an internal one); else the expression failure that precedes the others
+/// (`SlotError::precedes`: every event of the run is evaluated, so these come before
+/// any aggregation's); else the aggregation failure that precedes the others
+/// (`FeatureError::precedes`).
 pub fn first_failure(errors: Vec<DataFusionError>) -> Option<DataFusionError> {
-    let mut first: Option<(DataFusionError, FeatureError)> = None;
+    let mut slot: Option<(DataFusionError, SlotError)> = None;
+    let mut feature: Option<(DataFusionError, FeatureError)> = None;
     for error in errors {
-        let Some(feature) = feature_error(&error).cloned() else {
-            return Some(error);
+        let external = match error.find_root() {
+            DataFusionError::External(e) => Some(e),
+            _ => None,
         };
-        if first.as_ref().is_none_or(|(_, f)| feature.precedes(f)) {
-            first = Some((error, feature));
+        if let Some(s) = external
+            .and_then(|e| e.downcast_ref::<SlotError>())
+            .cloned()
+        {
+            if slot.as_ref().is_none_or(|(_, first)| s.precedes(first)) {
+                slot = Some((error, s));
+            }
+        } else if let Some(f) = external
+            .and_then(|e| e.downcast_ref::<FeatureError>())
+            .cloned()
+        {
+            if feature.as_ref().is_none_or(|(_, first)| f.precedes(first)) {
+                feature = Some((error, f));
+            }
+        } else {
+            return Some(error);
         }
     }
-    first.map(|(error, _)| error)
-}
-
-/// The aggregation failure `error` carries, if it is one.
-fn feature_error(error: &DataFusionError) -> Option<&FeatureError> {
-    match error.find_root() {
-        DataFusionError::External(e) => e.downcast_ref::<FeatureError>(),
-        _ => None,
-    }
+    slot.map(|(e, _)| e).or(feature.map(|(e, _)| e))
 }

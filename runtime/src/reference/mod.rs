@@ -113,6 +113,9 @@ pub fn evaluate_with_report(
     view_order.dedup();
     let mut prepared: HashMap<usize, (PreparedView, Vec<usize>)> = HashMap::new();
     let mut report = ReferenceReport::default();
+    // An expression failing on an event of any view's source: the earliest by time,
+    // then by source name (semantics.md, "Errors while computing").
+    let mut failed_event: Option<ReferenceError> = None;
     for &v in &view_order {
         let wanted: Vec<usize> = {
             let mut f: Vec<usize> = aggregations
@@ -126,11 +129,33 @@ pub fn evaluate_with_report(
             f.dedup();
             f
         };
-        let p = prepare(project, v, &wanted, sources)?;
+        let p = match prepare(project, v, &wanted, sources) {
+            Ok(p) => p,
+            Err(error @ ReferenceError::Eval { .. }) => {
+                let place = |e: &ReferenceError| match e {
+                    ReferenceError::Eval { at, source, .. } => {
+                        (at.unwrap_or(i64::MAX), source.clone())
+                    }
+                    _ => (i64::MAX, String::new()),
+                };
+                if failed_event
+                    .as_ref()
+                    .is_none_or(|f| place(&error) < place(f))
+                {
+                    failed_event = Some(error);
+                }
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         report
             .null_keys
             .push((project.views[v].name.clone(), p.null_keys));
         prepared.insert(v, (p, wanted));
+    }
+
+    if let Some(error) = failed_event {
+        return Err(error);
     }
 
     // The entity key of every spine row, per view.

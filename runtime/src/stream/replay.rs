@@ -27,6 +27,7 @@ use super::runtime::{OutputSlot, StreamRuntime};
 use crate::agg::AggError;
 use crate::agg::FeatureError;
 use crate::expr::derived::derived_columns;
+use crate::expr::slots::SlotError;
 use crate::ir::DataType;
 use crate::plan::FeatureRef;
 use crate::row::{conform, Cells, ValuesBuilder};
@@ -255,9 +256,11 @@ pub fn replay_with_progress(
     let mut ingest_calls = 0;
     // An aggregation's failure is kept and the rest still ingested: an expression
     // failing on any event of the run is named first (semantics.md, "Errors while
-    // computing"), as on every path. Rows are answered in (time, spine row) order, so
-    // the first one kept is the run's first.
+    // computing"), as on every path, and of those the earliest (`SlotError::precedes`).
+    // Rows are answered in (time, spine row) order, so the first aggregation failure
+    // kept is the run's first.
     let mut failed: Option<StreamError> = None;
+    let mut slot_failed: Option<SlotError> = None;
     answers.answer_until(
         &mut rt,
         &spine_keys,
@@ -282,7 +285,13 @@ pub fn replay_with_progress(
             let rows = UInt32Array::from_iter_values(order[run..stop].iter().map(|e| e.2));
             let chunk =
                 take_record_batch(&log.batch, &rows).map_err(|e| data_error(&log.name, e))?;
-            rt.ingest(&log.name, &chunk)?;
+            // A chunk an expression fails on is refused whole (the runtime is left as
+            // it was); the rest is still ingested for an earlier failing event.
+            match rt.ingest(&log.name, &chunk) {
+                Ok(()) => {}
+                Err(StreamError::Slot(e)) => SlotError::keep_first(&mut slot_failed, *e),
+                Err(e) => return Err(e),
+            }
             ingest_calls += 1;
             run = stop;
         }
@@ -321,6 +330,9 @@ pub fn replay_with_progress(
             failed = Some(e);
         }
         next += 1;
+    }
+    if let Some(e) = slot_failed {
+        return Err(StreamError::Slot(Box::new(e)));
     }
     if let Some(e) = failed {
         return Err(e);
