@@ -55,21 +55,24 @@ pub fn prepare_view(
     // failing event by time (then by row), semantics.md "Errors while computing".
     let mut failed: Option<(Option<i64>, usize, ReferenceError)> = None;
     for row in 0..table.len() {
-        let (parts, keep, values) =
-            match evaluate_row(view, source_name, table, row, features, &lets) {
-                Ok(evaluated) => evaluated,
-                Err(error) => {
-                    let at = table.times.get(row).copied();
-                    let place = (at.unwrap_or(i64::MAX), row);
-                    if failed
-                        .as_ref()
-                        .is_none_or(|(a, r, _)| place < (a.unwrap_or(i64::MAX), *r))
-                    {
-                        failed = Some((at, row, error));
-                    }
-                    continue;
+        let EvaluatedRow {
+            parts,
+            keep,
+            values,
+        } = match evaluate_row(view, source_name, table, row, features, &lets) {
+            Ok(evaluated) => evaluated,
+            Err(error) => {
+                let at = table.times.get(row).copied();
+                let place = (at.unwrap_or(i64::MAX), row);
+                if failed
+                    .as_ref()
+                    .is_none_or(|(a, r, _)| place < (a.unwrap_or(i64::MAX), *r))
+                {
+                    failed = Some((at, row, error));
                 }
-            };
+                continue;
+            }
+        };
         if failed.is_some() {
             continue;
         }
@@ -90,8 +93,14 @@ pub fn prepare_view(
     Ok(PreparedView { by_key, null_keys })
 }
 
-/// One row's key parts, whether the view's `where` keeps it, and each feature's
-/// value (None where the feature's `where` drops it).
+/// One row evaluated: its key parts, whether the view's `where` keeps it, and each
+/// feature's value (None where the feature's `where` drops it).
+struct EvaluatedRow {
+    parts: Vec<RValue>,
+    keep: bool,
+    values: Vec<Option<RValue>>,
+}
+
 fn evaluate_row(
     view: &View,
     source_name: &str,
@@ -99,7 +108,7 @@ fn evaluate_row(
     row: usize,
     features: &[usize],
     lets: &[&crate::ir::Let],
-) -> Result<(Vec<RValue>, bool, Vec<Option<RValue>>), ReferenceError> {
+) -> Result<EvaluatedRow, ReferenceError> {
     let mut parts = Vec::with_capacity(view.key_columns.len());
     for column in &view.key_columns {
         parts.push(
@@ -136,7 +145,11 @@ fn evaluate_row(
             })?,
         );
     }
-    Ok((parts, keep, values))
+    Ok(EvaluatedRow {
+        parts,
+        keep,
+        values,
+    })
 }
 
 fn feature_value(

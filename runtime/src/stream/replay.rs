@@ -250,6 +250,7 @@ pub fn replay_with_progress(
         picked: &pairs,
         scratch: Vec::new(),
         key: Vec::new(),
+        failed: None,
     };
     let mut next = 0;
     let batch_size = opts.batch_size.max(1);
@@ -259,7 +260,6 @@ pub fn replay_with_progress(
     // computing"), as on every path, and of those the earliest (`SlotError::precedes`).
     // Rows are answered in (time, spine row) order, so the first aggregation failure
     // kept is the run's first.
-    let mut failed: Option<StreamError> = None;
     let mut slot_failed: Option<SlotError> = None;
     answers.answer_until(
         &mut rt,
@@ -268,7 +268,6 @@ pub fn replay_with_progress(
         &by_time,
         &mut next,
         suffix_min[0],
-        &mut failed,
     )?;
     let mut pos = 0;
     while pos < order.len() {
@@ -295,7 +294,7 @@ pub fn replay_with_progress(
             ingest_calls += 1;
             run = stop;
         }
-        if failed.is_none()
+        if answers.failed.is_none()
             && opts
                 .restart_after
                 .is_some_and(|k| (pos as u64) < k && k <= end as u64)
@@ -311,7 +310,6 @@ pub fn replay_with_progress(
             &by_time,
             &mut next,
             suffix_min[pos],
-            &mut failed,
         )?;
     }
     answers.answer_until(
@@ -321,20 +319,19 @@ pub fn replay_with_progress(
         &by_time,
         &mut next,
         i64::MAX,
-        &mut failed,
     )?;
     // Rows at i64::MAX itself (the bound is exclusive).
-    while failed.is_none() && next < by_time.len() {
+    while answers.failed.is_none() && next < by_time.len() {
         if let Err(e) = answers.answer(&mut rt, &spine_keys, by_time[next], spine_t[by_time[next]])
         {
-            failed = Some(e);
+            answers.failed = Some(e);
         }
         next += 1;
     }
     if let Some(e) = slot_failed {
         return Err(StreamError::Slot(Box::new(e)));
     }
-    if let Some(e) = failed {
+    if let Some(e) = answers.failed.take() {
         return Err(e);
     }
 
@@ -442,6 +439,9 @@ struct Answers<'p> {
     picked: &'p [(usize, usize)],
     scratch: Vec<Result<Value, AggError>>,
     key: Vec<Value>,
+    /// The first aggregation failure (rows are answered in (time, spine row)
+    /// order): no row is answered after it.
+    failed: Option<StreamError>,
 }
 
 impl Answers<'_> {
@@ -454,13 +454,12 @@ impl Answers<'_> {
         by_time: &[usize],
         next: &mut usize,
         bound: i64,
-        failed: &mut Option<StreamError>,
     ) -> Result<(), StreamError> {
-        while failed.is_none() && *next < by_time.len() && spine_t[by_time[*next]] < bound {
+        while self.failed.is_none() && *next < by_time.len() && spine_t[by_time[*next]] < bound {
             let r = by_time[*next];
             match self.answer(rt, keys, r, spine_t[r]) {
                 Ok(()) => {}
-                Err(e @ StreamError::Agg(_)) => *failed = Some(e),
+                Err(e @ StreamError::Agg(_)) => self.failed = Some(e),
                 Err(e) => return Err(e),
             }
             *next += 1;
