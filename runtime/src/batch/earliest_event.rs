@@ -9,6 +9,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use datafusion::execution::TaskContext;
+use datafusion::physical_plan::execution_plan::reset_plan_states;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
 
@@ -28,7 +29,9 @@ pub async fn earliest_failing_event(
     }
     let mut first: Option<SlotError> = None;
     for exec in inputs {
-        let input = Arc::clone(exec.input()).reset_state().ok()?;
+        // A fresh copy of the whole input: its nodes' execution state (a
+        // repartition's channels, a scan's queue of files) was spent by the run.
+        let input = reset_plan_states(Arc::clone(exec.input())).ok()?;
         for p in 0..input.output_partitioning().partition_count() {
             let mut stream = input.execute(p, Arc::clone(ctx)).ok()?;
             while let Some(batch) = stream.next().await {
