@@ -22,7 +22,8 @@ use featc::ir::{FeatureId, Project};
 use featc::verify::executor::sql::run_statements;
 use featc::verify::{
     self, generate::generated_case, BatchExecutor, Executor, Options, Pending, ReferenceExecutor,
-    Report, RunInput, SqlAnswer, SqlEngine, SqlExecutor, SqlTable, StreamExecutor, UserData,
+    Report, RunError, RunInput, SqlAnswer, SqlEngine, SqlExecutor, SqlTable, StreamExecutor,
+    UserData,
 };
 use featc_runtime::io::Inputs;
 use featc_test_support::paths::repo_root as repo;
@@ -249,7 +250,7 @@ impl Executor for Failing {
     }
 
     fn run<'a>(&'a self, _input: RunInput<'a>) -> Pending<'a> {
-        Box::pin(async { Err("out of cheese".to_string()) })
+        Box::pin(async { Err(RunError::Other("out of cheese".to_string())) })
     }
 }
 

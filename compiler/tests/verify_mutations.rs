@@ -15,7 +15,10 @@ use datafusion::arrow::compute::{concat_batches, filter_record_batch};
 use datafusion::arrow::datatypes::{Float64Type, Int64Type, TimestampMicrosecondType};
 use datafusion::arrow::record_batch::RecordBatch;
 use featc::ir::{AggKind, FeatureKind, Project};
-use featc::verify::{self, BatchExecutor, Dataset, Executor, Options, Pending, Report, RunInput};
+use featc::verify::{
+    self, BatchExecutor, ComputeError, Dataset, Executor, Options, Pending, Report, RunError,
+    RunInput,
+};
 use featc_test_support::runtime::runtime;
 
 /// `featc verify`'s default `--cases`.
@@ -241,4 +244,210 @@ fn a_path_that_drops_rows_with_a_null_is_caught() {
 #[test]
 fn a_last_that_breaks_ties_by_arrival_is_caught() {
     mutation_is_caught(Mutation::LastTieByArrival { column: "amount" }, "last_a");
+}
+
+/// Two users' int64 sums leave int64 at different times: user 1's at 10s, user 2's
+/// at 5s. The spine reads user 1 at 20s (row 0) and user 2 at 6s and 30s (rows 1, 2),
+/// so the first failure in spine order (row 0), in key order (user 1) and in time
+/// order (row 1) differ; semantics.md names the earliest by time: `total` at row 1.
+const OVERFLOWS: &str = r#"
+source tx {
+    time ts
+    columns {
+        user_id: int64
+        amount:  int64
+    }
+    lateness 10s
+}
+entity user { key user_id: int64 }
+view spend from tx by user {
+    feature total = sum(amount)
+    feature n     = count(*)
+}
+"#;
+
+const S: i64 = 1_000_000;
+
+fn overflow_dataset(project: &Project, settings: verify::RunSettings) -> Dataset {
+    use datafusion::arrow::array::{ArrayRef, Int64Array, TimestampMicrosecondArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use std::sync::Arc;
+    let big = i64::MAX / 2 + 1;
+    // Arrival order: user 1's events first, so a path that names the first failure
+    // it meets in arrival order names user 1.
+    let events = [(1, S, big), (1, 10 * S, big), (2, S, big), (2, 5 * S, big)];
+    let schema = featc_runtime::io::declared_schema(&project.sources[0]);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(
+            TimestampMicrosecondArray::from_iter_values(events.iter().map(|e| e.1))
+                .with_timezone("UTC"),
+        ),
+        Arc::new(Int64Array::from_iter_values(events.iter().map(|e| e.0))),
+        Arc::new(Int64Array::from_iter_values(events.iter().map(|e| e.2))),
+    ];
+    let events = RecordBatch::try_new(schema, columns).expect("events");
+    let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let spine = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("user_id", DataType::Int64, false),
+            Field::new("ts", ts, false),
+        ])),
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2, 2])),
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![20 * S, 6 * S, 30 * S]).with_timezone("UTC"),
+            ),
+        ],
+    )
+    .expect("spine");
+    Dataset {
+        label: "two users overflowing".into(),
+        sources: vec![("tx".into(), vec![events])],
+        spine,
+        spine_time: "ts".into(),
+        settings,
+    }
+}
+
+/// Settings under which a path meeting failures in its own order would name
+/// another: one to three partitions, batches of one row to all, ingest chunks of one
+/// event to all, with and without disorder.
+fn overflow_settings() -> Vec<verify::RunSettings> {
+    let mut all = Vec::new();
+    for (partitions, batch_rows) in [(1, 8192), (2, 1), (3, 2)] {
+        for (ingest_rows, disorder_us) in [(1, 0), (4096, 0), (1, 10 * S), (3, 4 * S)] {
+            all.push(verify::RunSettings {
+                batch_rows,
+                partitions,
+                disorder_us,
+                ingest_rows,
+                seed: (partitions * 31 + ingest_rows) as u64,
+            });
+        }
+    }
+    all
+}
+
+fn verify_overflows(path: &dyn Executor, settings: verify::RunSettings) -> verify::DatasetReport {
+    let project = featc_test_support::project::compile_text("overflows.feat", OVERFLOWS);
+    let dataset = overflow_dataset(&project, settings);
+    runtime().block_on(verify::verify_dataset(
+        &project,
+        &project.all_features(),
+        &dataset,
+        &verify::ReferenceExecutor,
+        &[path],
+    ))
+}
+
+#[test]
+fn every_path_names_the_earliest_overflow_by_time() {
+    let project = featc_test_support::project::compile_text("overflows.feat", OVERFLOWS);
+    let expected = ComputeError::Aggregation {
+        feature: "total".into(),
+        row: 1,
+    };
+    let paths: [&dyn Executor; 4] = [
+        &verify::ReferenceExecutor,
+        &BatchExecutor,
+        &verify::StreamExecutor,
+        &verify::SqlExecutor::default(),
+    ];
+    for settings in overflow_settings() {
+        let dataset = overflow_dataset(&project, settings);
+        for path in paths {
+            let error = runtime()
+                .block_on(path.run(RunInput {
+                    project: &project,
+                    features: &project.all_features(),
+                    dataset: &dataset,
+                }))
+                .expect_err("the sums overflow");
+            match &error {
+                RunError::Compute { place, .. } if *place == expected => {}
+                other => panic!("{} under {settings:?}: {other:?}", path.name()),
+            }
+            if path.name() != "reference" {
+                let report = verify_overflows(path, settings);
+                assert!(report.agrees(), "{settings:?}: {:?}", report.failures);
+                assert!(report.reference_error.is_some());
+            }
+        }
+    }
+}
+
+/// A path that fails where the reference fails, but names the first failure in
+/// spine order (as the reference once did): each spine row's batch run alone, the
+/// first that fails named.
+struct FirstInSpineOrder;
+
+impl Executor for FirstInSpineOrder {
+    fn name(&self) -> &str {
+        "spine-order"
+    }
+
+    fn run<'a>(&'a self, input: RunInput<'a>) -> Pending<'a> {
+        Box::pin(async move {
+            for r in 0..input.dataset.spine.num_rows() {
+                let mut alone = input.dataset.clone();
+                alone.spine = alone.spine.slice(r, 1);
+                let run = RunInput {
+                    dataset: &alone,
+                    ..input
+                };
+                if let Err(RunError::Compute { place, message }) = BatchExecutor.run(run).await {
+                    let place = match place {
+                        ComputeError::Aggregation { feature, .. } => ComputeError::Aggregation {
+                            feature,
+                            row: r as u64,
+                        },
+                        other => other,
+                    };
+                    return Err(RunError::Compute { place, message });
+                }
+            }
+            BatchExecutor.run(input).await
+        })
+    }
+}
+
+/// A path that fails where the reference fails, with another error.
+struct FailsOtherwise;
+
+impl Executor for FailsOtherwise {
+    fn name(&self) -> &str {
+        "otherwise"
+    }
+
+    fn run<'a>(&'a self, input: RunInput<'a>) -> Pending<'a> {
+        Box::pin(async move {
+            match BatchExecutor.run(input).await {
+                Err(_) => Err(RunError::Other("the disk is full".into())),
+                answered => answered,
+            }
+        })
+    }
+}
+
+#[test]
+fn a_path_failing_otherwise_or_elsewhere_than_the_reference_is_caught() {
+    for settings in overflow_settings() {
+        let report = verify_overflows(&FirstInSpineOrder, settings);
+        assert!(!report.agrees(), "spine order, {settings:?}");
+        assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+        let message = &report.failures[0].message;
+        assert!(
+            message.starts_with("failed otherwise than the reference: ")
+                && message.contains("for user_id = 1 at 1970-01-01T00:00:20Z")
+                && message.contains("the reference: feature `total`, spine row 1"),
+            "{message}"
+        );
+        let report = verify_overflows(&FailsOtherwise, settings);
+        assert!(!report.agrees(), "otherwise, {settings:?}");
+        assert_eq!(
+            report.failures[0].message,
+            "failed otherwise than the reference: the disk is full\nthe reference: \
+             feature `total`, spine row 1: integer sum 9223372036854775808 overflows int64"
+        );
+    }
 }

@@ -6,9 +6,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::datasource::provider_as_source;
 use featc::ir::{FeatureId, Project};
+use featc::verify::RunError;
 use featc::SourceFile;
 use featc_runtime::reference::{evaluate, SpineInput};
 use featc_runtime::stream::{replay, ReplayOptions, Selection};
@@ -16,7 +19,6 @@ use featc_test_support::gen::{case_strategy, GenCase};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
-use featc_test_support::batch::training_set_in_memory;
 use featc_test_support::compare::bit_equal;
 
 /// DataFusion's default batch size, spelled out because the in-memory helper splits
@@ -62,7 +64,11 @@ fn used_sources(
         .collect()
 }
 
-fn reference(project: &Project, ids: &[FeatureId], case: &GenCase) -> Result<RecordBatch, String> {
+fn reference(
+    project: &Project,
+    ids: &[FeatureId],
+    case: &GenCase,
+) -> Result<RecordBatch, RunError> {
     let sources: HashMap<String, Vec<RecordBatch>> = used_sources(project, ids, case)
         .into_iter()
         .map(|(n, b)| (n, vec![b]))
@@ -77,7 +83,7 @@ fn reference(project: &Project, ids: &[FeatureId], case: &GenCase) -> Result<Rec
             time_column: "ts",
         },
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| RunError::of_reference(project, &e))
 }
 
 fn batch(
@@ -85,7 +91,7 @@ fn batch(
     ids: &[FeatureId],
     case: &GenCase,
     size: usize,
-) -> Result<RecordBatch, String> {
+) -> Result<RecordBatch, RunError> {
     let events = used_sources(project, ids, case)
         .into_iter()
         .map(|(n, b)| {
@@ -107,7 +113,47 @@ fn batch(
     ))
 }
 
-fn stream(project: &Project, ids: &[FeatureId], case: &GenCase) -> Result<RecordBatch, String> {
+/// `featc_test_support::batch::training_set_in_memory`, its failure kept as data.
+async fn training_set_in_memory(
+    project: &Project,
+    ids: &[FeatureId],
+    events: &HashMap<String, RecordBatch>,
+    spine: &RecordBatch,
+    size: usize,
+) -> Result<RecordBatch, RunError> {
+    let ctx = featc_runtime::batch::session_context(featc_test_support::batch::config(Some(size)));
+    let mut tables = HashMap::new();
+    for (name, batch) in events {
+        tables.insert(
+            name.clone(),
+            featc_test_support::batch::memory_table(batch, size)?,
+        );
+    }
+    let spine = featc_runtime::io::Spine {
+        schema: spine.schema(),
+        batches: vec![spine.clone()],
+    };
+    let spine_table = spine.provider().map_err(|e| e.to_string())?;
+    let table_of = |s: &featc::ir::Source| provider_as_source(Arc::clone(&tables[&s.name]));
+    let plan = featc::lower::batch::lower_batch(
+        project,
+        ids,
+        &table_of,
+        provider_as_source(spine_table),
+        "ts",
+    )
+    .map_err(|e| e.to_string())?;
+    let (_, stream) = featc_runtime::batch::execute(&ctx, plan)
+        .await
+        .map_err(|e| RunError::of_plan(&e))?;
+    let schema = stream.schema();
+    let batches = datafusion::physical_plan::common::collect(stream)
+        .await
+        .map_err(|e| RunError::of_plan(&e))?;
+    concat_batches(&schema, &batches).map_err(|e| RunError::Other(e.to_string()))
+}
+
+fn stream(project: &Project, ids: &[FeatureId], case: &GenCase) -> Result<RecordBatch, RunError> {
     let graph = featc::lower::stream::lower_stream(project, ids).map_err(|e| e.to_string())?;
     let opts = ReplayOptions {
         disorder_us: case.replay.disorder_us,
@@ -121,19 +167,20 @@ fn stream(project: &Project, ids: &[FeatureId], case: &GenCase) -> Result<Record
         .map(|(n, b)| (n, vec![b]))
         .collect();
     let (out, report) = replay(graph, &sources, &case.spine, "ts", &Selection::All, &opts)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| RunError::of_stream(&e))?;
     if report.metrics.late != 0 {
-        return Err(format!(
+        return Err(RunError::Other(format!(
             "{} late events in a replay within the lateness",
             report.metrics.late
-        ));
+        )));
     }
     Ok(out)
 }
 
 /// Runs every path on `case` and returns the first difference from the reference.
 /// When the reference fails (an integer sum that overflows int64 at some spine row),
-/// every other path must fail too rather than return a value.
+/// every other path must fail too, with the same computation failure at the same
+/// place (`RunError::agrees_with`).
 fn check(case: &GenCase) -> Result<(), String> {
     let (project, ids) = compile(case)?;
     let expected = match reference(&project, &ids, case) {
@@ -155,21 +202,24 @@ fn check_all_fail(
     project: &Project,
     ids: &[FeatureId],
     case: &GenCase,
-    error: &str,
+    error: &RunError,
 ) -> Result<(), String> {
+    let alike = |path: &str, run: Result<RecordBatch, RunError>| match run {
+        Ok(_) => Err(format!(
+            "{path} returned a table where the reference failed: {error}"
+        )),
+        Err(failed) if failed.agrees_with(error) => Ok(()),
+        Err(failed) => Err(format!(
+            "{path} failed otherwise than the reference: {failed:?}\nthe reference: {error:?}"
+        )),
+    };
     for size in [2, 7, DEFAULT_BATCH_SIZE] {
-        if batch(project, ids, case, size).is_ok() {
-            return Err(format!(
-                "batch (size {size}) returned a table where the reference failed: {error}"
-            ));
-        }
+        alike(
+            &format!("batch (size {size})"),
+            batch(project, ids, case, size),
+        )?;
     }
-    if stream(project, ids, case).is_ok() {
-        return Err(format!(
-            "stream returned a table where the reference failed: {error}"
-        ));
-    }
-    Ok(())
+    alike("stream", stream(project, ids, case))
 }
 
 proptest! {
@@ -423,16 +473,22 @@ fn abs_of_the_int_minimum_fails_on_every_path() {
         panic!("{diff}");
     }
     let (project, ids) = compile(&case).expect("compiles");
-    let error = reference(&project, &ids, &case).expect_err("the reference fails");
+    let error = reference(&project, &ids, &case)
+        .expect_err("the reference fails")
+        .to_string();
     assert!(error.contains("abs(-9223372036854775808)"), "{error}");
-    let error = batch(&project, &ids, &case, 2).expect_err("the batch path fails");
+    let error = batch(&project, &ids, &case, 2)
+        .expect_err("the batch path fails")
+        .to_string();
     assert!(
         error.contains(
             "source `events`, event at 1970-01-01T00:00:01Z (k = 1): the argument of feature `m` (view `v`): int64 overflow: abs(-9223372036854775808) does not fit in int64"
         ),
         "{error}"
     );
-    let streamed = stream(&project, &ids, &case).expect_err("the stream fails");
+    let streamed = stream(&project, &ids, &case)
+        .expect_err("the stream fails")
+        .to_string();
     assert!(streamed.contains("abs(-9223372036854775808)"), "{streamed}");
 }
 
@@ -475,9 +531,105 @@ fn an_overflow_on_a_filtered_out_event_fails_every_path() {
         &[0, 5],
     );
     let (project, ids) = compile(&case).expect("compiles");
-    let error = reference(&project, &ids, &case).expect_err("the reference fails");
+    let error = reference(&project, &ids, &case)
+        .expect_err("the reference fails")
+        .to_string();
     assert!(error.contains("overflow"), "{error}");
     if let Err(diff) = check(&case) {
         panic!("{diff}");
+    }
+}
+
+/// Two users' int64 sums leave int64 at different times (user 1's at 10s, user 2's
+/// at 5s), their events arriving user 1's first, and the spine reading user 1 at
+/// 20s before user 2 at 6s and 30s: spine order, key order and arrival order name
+/// user 1, time order user 2. Every path names the earliest by time (semantics.md,
+/// "Errors while computing"): `total` at spine row 1, user 2 at 6s.
+#[test]
+fn two_users_overflowing_at_different_times_fail_alike_on_every_path() {
+    use datafusion::arrow::array::Int64Array;
+    const S: i64 = 1_000_000;
+    let big = i64::MAX / 2 + 1;
+    let mut case = hand_case(
+        "    feature total = sum(i)\n    feature n = count(*)\n",
+        &[
+            (S, Some(big), None),
+            (10 * S, Some(big), None),
+            (S, Some(big), None),
+            (5 * S, Some(big), None),
+        ],
+        &[20 * S, 6 * S, 30 * S],
+    );
+    let with = |batch: &RecordBatch, column: &str, values: Vec<i64>| {
+        let i = batch.schema().index_of(column).expect("column");
+        let mut columns = batch.columns().to_vec();
+        columns[i] = Arc::new(Int64Array::from(values));
+        RecordBatch::try_new(batch.schema(), columns).expect("same schema")
+    };
+    case.events = with(&case.events, "k", vec![1, 1, 2, 2]);
+    case.spine = with(&case.spine, "k", vec![1, 2, 2]);
+    for batch_size in [1, 2, 4] {
+        case.replay.batch_size = batch_size;
+        if let Err(diff) = check(&case) {
+            panic!("{diff}");
+        }
+    }
+    let (project, ids) = compile(&case).expect("compiles");
+    match reference(&project, &ids, &case).expect_err("the sums overflow") {
+        RunError::Compute {
+            place: featc::verify::ComputeError::Aggregation { feature, row },
+            message,
+        } => {
+            assert_eq!((feature.as_str(), row), ("total", 1), "{message}");
+        }
+        other => panic!("not an aggregation's failure: {other:?}"),
+    }
+    let streamed = stream(&project, &ids, &case)
+        .expect_err("the stream fails")
+        .to_string();
+    assert!(
+        streamed.contains("feature `total` for k = 2 at 1970-01-01T00:00:06Z"),
+        "{streamed}"
+    );
+}
+
+/// Two events an expression overflows on, the later one first in the source (and so
+/// first to arrive, and in the first batch): every path names the earliest by time
+/// (semantics.md, "Errors while computing"), the event at 1s.
+#[test]
+fn an_expression_overflowing_on_two_events_names_the_earliest_on_every_path() {
+    const S: i64 = 1_000_000;
+    let mut case = hand_case(
+        "    feature m = max(abs(i))\n    feature n = count(*)\n",
+        &[
+            (5 * S, Some(i64::MIN), None),
+            (2 * S, Some(7), None),
+            (4 * S, Some(8), None),
+            (S, Some(i64::MIN), None),
+        ],
+        &[10 * S],
+    );
+    for batch_size in [1, 2, 4] {
+        case.replay.batch_size = batch_size;
+        if let Err(diff) = check(&case) {
+            panic!("{diff}");
+        }
+    }
+    let (project, ids) = compile(&case).expect("compiles");
+    for size in [1, 2, DEFAULT_BATCH_SIZE] {
+        let error = batch(&project, &ids, &case, size)
+            .expect_err("the batch path fails")
+            .to_string();
+        assert!(
+            error.contains("event at 1970-01-01T00:00:01Z (k = 1)"),
+            "{error}"
+        );
+    }
+    match reference(&project, &ids, &case).expect_err("the reference fails") {
+        RunError::Compute {
+            place: featc::verify::ComputeError::Expression { source, at },
+            ..
+        } => assert_eq!((source.as_str(), at), ("events", Some(S))),
+        other => panic!("not an expression's failure: {other:?}"),
     }
 }

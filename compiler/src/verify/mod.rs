@@ -9,11 +9,14 @@
 //! (`generate`); both are answered at a spine of probe times around every event
 //! (`probe`) unless the user gives one. Each path is an `Executor`; the reference is
 //! the oracle. A path that fails where the reference answers, or answers where the
-//! reference fails, is a disagreement too: the paths must fail on the same data.
+//! reference fails, is a disagreement too: the paths must fail on the same data, and
+//! two failures agree only when both are the same computation failure at the same
+//! place (`failure::RunError::agrees_with`).
 
 pub mod compare;
 pub mod dataset;
 pub mod executor;
+pub mod failure;
 pub mod float_bound;
 pub mod generate;
 pub mod probe;
@@ -29,6 +32,7 @@ pub use executor::{
     Answered, BatchExecutor, DataFusionEngine, Executor, Pending, ReferenceExecutor, RunInput,
     Skipped, SqlAnswer, SqlEngine, SqlExecutor, SqlTable, StreamExecutor,
 };
+pub use failure::{ComputeError, RunError};
 pub use report::{DatasetReport, PathFailure, Report};
 pub use sample::UserData;
 
@@ -104,7 +108,24 @@ pub async fn verify_dataset(
             message,
         };
         match (&expected, other.run(input).await) {
-            (Err(_), Err(_)) => {}
+            (Err(error), Err(failed)) if error.agrees_with(&failed) => {}
+            (Err(error), Err(failed)) => report.failures.push(failure(format!(
+                "failed otherwise than the reference: {failed}\nthe reference: {error}"
+            ))),
+            // The reference fails at a feature the path leaves out (said in
+            // `left_out`): there is nothing of the path's to compare.
+            (Err(error), Ok(answered))
+                if error
+                    .feature()
+                    .is_some_and(|f| answered.skipped.iter().any(|s| s.feature == f)) =>
+            {
+                for s in &answered.skipped {
+                    report.left_out.push(PathFailure {
+                        path: other.name().to_string(),
+                        message: format!("leaves out `{}`: {}", s.feature, s.reason),
+                    });
+                }
+            }
             (Err(error), Ok(_)) => report.failures.push(failure(format!(
                 "answered where the reference failed: {error}"
             ))),
@@ -136,7 +157,7 @@ pub async fn verify_dataset(
         }
     }
     match expected {
-        Err(error) => report.reference_error = Some(error),
+        Err(error) => report.reference_error = Some(error.to_string()),
         Ok(expected) => {
             let names: Vec<&str> = features
                 .iter()

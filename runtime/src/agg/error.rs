@@ -67,7 +67,26 @@ pub struct FeatureError {
     pub entity: String,
     /// Microseconds since the epoch, UTC.
     pub at: i64,
+    /// The spine row read (from 0, in the spine's order): which of two failures at
+    /// one time a run names (`precedes`); not shown.
+    pub row: u64,
     pub error: AggError,
+}
+
+impl FeatureError {
+    /// Whether a run that fails with both names `self` rather than `other`: the
+    /// earlier by time, then by spine row, then by feature name (semantics.md, "Errors
+    /// while computing"), whatever order a path met them in.
+    pub fn precedes(&self, other: &FeatureError) -> bool {
+        (self.at, self.row, &self.feature) < (other.at, other.row, &other.feature)
+    }
+
+    /// `first` becomes whichever of it and `error` the run names.
+    pub fn keep_first(first: &mut Option<FeatureError>, error: FeatureError) {
+        if first.as_ref().is_none_or(|f| error.precedes(f)) {
+            *first = Some(error);
+        }
+    }
 }
 
 impl fmt::Display for FeatureError {

@@ -20,6 +20,7 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::distribution_requirements::InputDistributionRequirements;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -29,10 +30,13 @@ use datafusion::physical_plan::{
 };
 use futures::{StreamExt, TryStreamExt};
 
+use super::earliest_event::earliest_failing_event;
+use super::first_failure::first_failure;
 use super::node::ROW_COLUMN;
-use crate::expr::derived::{derived_columns, CompiledDerived, DerivedColumnsError};
+use crate::expr::derived::{derived_columns, CompiledDerived, DerivedColumnsError, DerivedFailure};
+use crate::expr::slots::SlotError;
 use crate::plan::{FeatureRef, Output, Plan};
-use crate::row::time::{iso8601, to_micros};
+use crate::row::time::to_micros;
 
 #[derive(Debug)]
 pub struct AssembleExec {
@@ -167,12 +171,15 @@ impl ExecutionPlan for AssembleExec {
                     Arc::clone(&context),
                 )));
             }
-            let mut collected = Vec::with_capacity(tasks.len());
-            for task in tasks {
-                collected.push(task.join().await.map_err(|e| {
-                    DataFusionError::Execution(format!("a point-in-time task failed: {e}"))
-                })??);
-            }
+            let mut collected = match joined(tasks).await {
+                Ok(collected) => collected,
+                Err(e) if is_slot_error(&e) => {
+                    return Err(earliest_failing_event(&children, &context)
+                        .await
+                        .map_or(e, |s| DataFusionError::External(Box::new(s))))
+                }
+                Err(e) => return Err(e),
+            };
             let spine = collected.remove(0);
             let task = SpawnedTask::spawn_blocking(move || {
                 assemble(&plan, &spine_time, &out_schema, spine, collected)
@@ -195,8 +202,17 @@ impl ExecutionPlan for AssembleExec {
 }
 
 /// Every batch of `plan`, partition 0 first (keeps a spine's file order); the
-/// partitions run at once.
+/// partitions run at once. A merge's coalesce (see `input_distribution_requirements`)
+/// is read through here, partition by partition: a coalesce fails with whichever
+/// partition's error comes first, which would make the error a run reports depend on
+/// timing (`joined` picks it by a rule instead).
 async fn collect_all(plan: Arc<dyn ExecutionPlan>, ctx: Arc<TaskContext>) -> Result<RecordBatch> {
+    let schema = plan.schema();
+    let any: &dyn std::any::Any = plan.as_ref();
+    let plan = match any.downcast_ref::<CoalescePartitionsExec>() {
+        Some(coalesce) if coalesce.fetch().is_none() => Arc::clone(coalesce.input()),
+        _ => plan,
+    };
     let n = plan.output_partitioning().partition_count();
     let mut tasks = Vec::with_capacity(n);
     for p in 0..n {
@@ -209,13 +225,33 @@ async fn collect_all(plan: Arc<dyn ExecutionPlan>, ctx: Arc<TaskContext>) -> Res
             Ok::<_, DataFusionError>(batches)
         }));
     }
-    let mut batches = Vec::new();
-    for t in tasks {
-        batches.extend(t.join().await.map_err(|e| {
-            DataFusionError::Execution(format!("a point-in-time task failed: {e}"))
-        })??);
+    let batches: Vec<RecordBatch> = joined(tasks).await?.into_iter().flatten().collect();
+    Ok(concat_batches(&schema, &batches)?)
+}
+
+/// Whether `error` is an expression's failure on an event.
+fn is_slot_error(error: &DataFusionError) -> bool {
+    matches!(error.find_root(), DataFusionError::External(e) if e.is::<SlotError>())
+}
+
+/// Every task's answer, in task order; when some fail, all are still awaited and the
+/// error is the one the run names (`first_failure`), whichever finished first.
+async fn joined<T: Send + 'static>(tasks: Vec<SpawnedTask<Result<T>>>) -> Result<Vec<T>> {
+    let mut answers = Vec::with_capacity(tasks.len());
+    let mut errors = Vec::new();
+    for task in tasks {
+        match task.join().await {
+            Ok(Ok(answer)) => answers.push(answer),
+            Ok(Err(e)) => errors.push(e),
+            Err(e) => errors.push(DataFusionError::Execution(format!(
+                "a point-in-time task failed: {e}"
+            ))),
+        }
     }
-    Ok(concat_batches(&plan.schema(), &batches)?)
+    match first_failure(errors) {
+        Some(e) => Err(e),
+        None => Ok(answers),
+    }
 }
 
 /// A group's merged rows put in spine order: its feature columns, row `r` of each
@@ -277,21 +313,15 @@ fn assemble(
         .map_err(|e| DataFusionError::Plan(e.to_string()))?;
     let derived =
         derived_columns(&compiled, &spine, &|r| aggregate(r).ok()).map_err(|e| match e {
-            DerivedColumnsError::Eval(e) => {
+            DerivedColumnsError::Eval(error) => {
                 let at = spine
                     .column_by_name(spine_time)
                     .and_then(|c| to_micros(c).ok())
                     .and_then(|c| {
                         c.as_primitive_opt::<TimestampMicrosecondType>()
-                            .and_then(|t| t.values().get(e.row).copied())
-                    })
-                    .map_or_else(String::new, iso8601);
-                DataFusionError::Execution(format!(
-                    "feature `{}` at spine row {} ({at}): {}",
-                    e.feature,
-                    e.row + 1,
-                    e.message
-                ))
+                            .and_then(|t| t.values().get(error.row).copied())
+                    });
+                DataFusionError::External(Box::new(DerivedFailure { error, at }))
             }
             e => DataFusionError::Execution(e.to_string()),
         })?;

@@ -94,6 +94,16 @@ impl GroupInputExec {
         }
     }
 
+    /// The group's expressions, compiled for its input.
+    pub fn slots(&self) -> &Arc<SlotEvaluator> {
+        &self.slots
+    }
+
+    /// The group's events before evaluation.
+    pub fn input(&self) -> &Arc<dyn ExecutionPlan> {
+        &self.input
+    }
+
     pub fn group(&self) -> &Arc<GroupPlan> {
         &self.group
     }

@@ -101,6 +101,9 @@ impl Merge {
         let mut seq: u64 = 0;
         let mut current: Option<(OwnedRow, KeyState)> = None;
         let mut read = Vec::with_capacity(self.group.features.len());
+        // The partition's first failure (`FeatureError::precedes`): once one is met
+        // the rest of the partition is still read, not answered, for an earlier one.
+        let mut failed: Option<FeatureError> = None;
         while let Some(batch) = self.spine.next().await {
             let spine = self.spine_batch(&converter, &batch?)?;
             let n = spine.times.len();
@@ -116,7 +119,7 @@ impl Merge {
                     // A null key names no entity: the state of one never seen.
                     let mut state = KeyState::new(Arc::clone(&self.spec));
                     state.read_into(t, &mut read);
-                    self.take_values(&spine, r, &mut read, &mut values)?;
+                    self.take_values(&spine, r, &mut read, &mut values, &mut failed)?;
                     continue;
                 }
                 let key = spine.keys.rows.row(r);
@@ -165,7 +168,10 @@ impl Merge {
                 }
                 state.read_into(t, &mut read);
                 state.drop_before(t);
-                self.take_values(&spine, r, &mut read, &mut values)?;
+                self.take_values(&spine, r, &mut read, &mut values, &mut failed)?;
+            }
+            if failed.is_some() {
+                continue;
             }
             let batch = self.output(&spine, values)?;
             if out.send(Ok(batch)).await.is_err() {
@@ -193,7 +199,10 @@ impl Merge {
                 None => break,
             }
         }
-        Ok(counts)
+        match failed {
+            Some(e) => Err(DataFusionError::External(Box::new(e))),
+            None => Ok(counts),
+        }
     }
 
     fn spine_batch(&self, converter: &RowConverter, batch: &RecordBatch) -> Result<SpineBatch> {
@@ -286,16 +295,27 @@ impl Merge {
         })
     }
 
-    /// Moves one spine row's read into the per-feature value lists.
+    /// Moves one spine row's read into the per-feature value lists; a failing
+    /// feature is kept in `failed` when it precedes what is there.
     fn take_values(
         &self,
         spine: &SpineBatch,
         r: usize,
         read: &mut Vec<std::result::Result<Value, AggError>>,
         values: &mut [ValuesBuilder],
+        failed: &mut Option<FeatureError>,
     ) -> Result<()> {
         for (f, v) in read.drain(..).enumerate() {
-            let v = v.map_err(|e| self.agg_error(spine, r, f, e))?;
+            let v = match v {
+                Ok(v) => v,
+                Err(e) => {
+                    FeatureError::keep_first(failed, self.agg_error(spine, r, f, e));
+                    continue;
+                }
+            };
+            if failed.is_some() {
+                continue;
+            }
             if let Some(column) = values.get_mut(f) {
                 if !column.append(&v) {
                     return Err(internal(&format!(
@@ -318,13 +338,7 @@ impl Merge {
     }
 
     /// Feature `f` failed for spine row `r` of `spine` (named by its key and time).
-    fn agg_error(
-        &self,
-        spine: &SpineBatch,
-        r: usize,
-        f: usize,
-        error: AggError,
-    ) -> DataFusionError {
+    fn agg_error(&self, spine: &SpineBatch, r: usize, f: usize, error: AggError) -> FeatureError {
         let entity: Vec<String> = self
             .group
             .keys
@@ -339,7 +353,7 @@ impl Merge {
                 format!("{} = {value}", k.name)
             })
             .collect();
-        let located = FeatureError {
+        FeatureError {
             feature: self
                 .group
                 .features
@@ -349,9 +363,9 @@ impl Merge {
             entity: entity.join(", "),
             // The time the user gave (a delayed group reads its state earlier).
             at: spine.times.get(r).copied().unwrap_or_default() + self.group.delay_us,
+            row: spine.rows.value(r),
             error,
-        };
-        DataFusionError::External(Box::new(located))
+        }
     }
 }
 

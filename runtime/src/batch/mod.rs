@@ -11,6 +11,8 @@
 pub mod assemble_exec;
 pub mod bool_pack;
 pub mod codec;
+pub mod earliest_event;
+pub mod first_failure;
 pub mod input_exec;
 pub mod merge;
 pub mod merge_exec;

@@ -57,6 +57,29 @@ impl std::fmt::Display for DerivedError {
     }
 }
 
+/// A derived feature that failed over a training set's spine: the error and the time
+/// of its spine row (µs; None when the spine's time could not be read back).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivedFailure {
+    pub error: DerivedError,
+    pub at: Option<i64>,
+}
+
+impl std::fmt::Display for DerivedFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = self.at.map_or_else(String::new, crate::row::time::iso8601);
+        write!(
+            f,
+            "feature `{}` at spine row {} ({at}): {}",
+            self.error.feature,
+            self.error.row + 1,
+            self.error.message
+        )
+    }
+}
+
+impl std::error::Error for DerivedFailure {}
+
 /// Why derived columns over a spine could not be computed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DerivedColumnsError {

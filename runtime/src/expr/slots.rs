@@ -8,8 +8,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::array::{ArrayRef, AsArray};
 use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::physical_expr::PhysicalExpr;
@@ -33,6 +34,8 @@ pub struct SlotError {
     /// The first event it fails on, `TIME (KEY = VALUE, ...)` (time in ISO 8601), when
     /// the time and key columns are in the batch.
     pub event: Option<String>,
+    /// That event's time (µs), not shown: what a path comparing failures reads.
+    pub at: Option<i64>,
     pub error: ExprError,
 }
 
@@ -47,6 +50,24 @@ impl fmt::Display for SlotError {
 }
 
 impl std::error::Error for SlotError {}
+
+impl SlotError {
+    /// Whether a run that fails with both names `self` rather than `other`: the
+    /// earlier event by time, then by source name, then by the event as written (its
+    /// key), whatever order a path met them in (semantics.md, "Errors while
+    /// computing"). An event without a time comes last.
+    pub fn precedes(&self, other: &SlotError) -> bool {
+        let place = |e: &SlotError| (e.at.unwrap_or(i64::MAX), e.source.clone(), e.event.clone());
+        place(self) < place(other)
+    }
+
+    /// `first` becomes whichever of it and `error` the run names.
+    pub fn keep_first(first: &mut Option<SlotError>, error: SlotError) {
+        if first.as_ref().is_none_or(|f| error.precedes(f)) {
+            *first = Some(error);
+        }
+    }
+}
 
 /// See the module docs.
 pub struct SlotEvaluator {
@@ -70,6 +91,7 @@ impl SlotEvaluator {
                         source: plan.source.clone(),
                         what: what(i),
                         event: None,
+                        at: None,
                         error,
                     })
                 })
@@ -96,46 +118,85 @@ impl SlotEvaluator {
     }
 
     /// Every slot on every row of `batch`. Nothing is partial: on an error the whole
-    /// batch fails, naming the first event that fails.
+    /// batch fails, naming its first failing event (`SlotError::precedes`) of every
+    /// expression's.
     pub fn evaluate(&self, batch: &RecordBatch) -> Result<Slots, SlotError> {
         stack::with_stack_for(self.depth, || self.evaluate_all(batch))
     }
 
     fn evaluate_all(&self, batch: &RecordBatch) -> Result<Slots, SlotError> {
-        let inputs = self
-            .inputs
-            .iter()
-            .enumerate()
-            .map(|(i, e)| self.evaluate_one(e, batch, || self.plan.describe_input(i)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let predicates = self
-            .predicates
-            .iter()
-            .enumerate()
-            .map(|(p, e)| self.evaluate_one(e, batch, || self.plan.describe_predicate(p)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Slots { inputs, predicates })
+        let mut failed: Option<SlotError> = None;
+        let mut evaluate = |e: &Arc<dyn PhysicalExpr>, what: &dyn Fn() -> String| match self
+            .evaluate_one(e, batch, what)
+        {
+            Ok(array) => Some(array),
+            Err(error) => {
+                SlotError::keep_first(&mut failed, error);
+                None
+            }
+        };
+        // Every expression is evaluated even after one fails (only on the error
+        // path: another may fail on an earlier event).
+        let inputs: Vec<Option<ArrayRef>> = (self.inputs.iter().enumerate())
+            .map(|(i, e)| evaluate(e, &|| self.plan.describe_input(i)))
+            .collect();
+        let predicates: Vec<Option<ArrayRef>> = (self.predicates.iter().enumerate())
+            .map(|(p, e)| evaluate(e, &|| self.plan.describe_predicate(p)))
+            .collect();
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        Ok(Slots {
+            inputs: inputs.into_iter().flatten().collect(),
+            predicates: predicates.into_iter().flatten().collect(),
+        })
     }
 
     fn evaluate_one(
         &self,
         e: &Arc<dyn PhysicalExpr>,
         batch: &RecordBatch,
-        what: impl Fn() -> String,
+        what: &dyn Fn() -> String,
     ) -> Result<ArrayRef, SlotError> {
-        evaluate_compiled(e, batch).map_err(|error| SlotError {
-            source: self.plan.source.clone(),
-            what: what(),
-            event: self.first_failing(e, batch),
-            error,
+        evaluate_compiled(e, batch).map_err(|error| {
+            let whole = SlotError {
+                source: self.plan.source.clone(),
+                what: what(),
+                event: None,
+                at: None,
+                error,
+            };
+            // The earliest event it fails on alone (one evaluation per row, only on
+            // the error path), with that event's own error.
+            let mut first: Option<SlotError> = None;
+            for r in 0..batch.num_rows() {
+                if let Err(error) = evaluate_compiled(e, &batch.slice(r, 1)) {
+                    let at_row = SlotError {
+                        event: self.event(batch, r),
+                        at: self.time(batch, r),
+                        error,
+                        ..whole.clone()
+                    };
+                    SlotError::keep_first(&mut first, at_row);
+                }
+            }
+            first.unwrap_or(whole)
         })
     }
 
-    /// The time and key of the first row `e` fails on alone (only on the error path:
-    /// one evaluation per row until it fails).
-    fn first_failing(&self, e: &Arc<dyn PhysicalExpr>, batch: &RecordBatch) -> Option<String> {
-        let row =
-            (0..batch.num_rows()).find(|&r| evaluate_compiled(e, &batch.slice(r, 1)).is_err())?;
+    /// Row `row`'s time in µs.
+    fn time(&self, batch: &RecordBatch, row: usize) -> Option<i64> {
+        let column = batch.column_by_name(&self.plan.time_column)?;
+        let micros = crate::row::time::to_micros(column).ok()?;
+        micros
+            .as_primitive_opt::<TimestampMicrosecondType>()?
+            .values()
+            .get(row)
+            .copied()
+    }
+
+    /// The time and key of row `row`, as a message shows them.
+    fn event(&self, batch: &RecordBatch, row: usize) -> Option<String> {
         let cell = |name: &str| {
             let column = batch.column_by_name(name)?;
             array_value_to_string(column, row).ok()

@@ -15,6 +15,7 @@ use super::failure::ComputeFailure;
 use super::locate::{first_bad_cell, Expected};
 use super::{bind_memory, bind_source, IoError, MemoryTable};
 use crate::agg::FeatureError;
+use crate::expr::derived::DerivedFailure;
 use crate::expr::slots::SlotError;
 use crate::ir::{DataType, FeatureId, Project, Source};
 use crate::plan::Plan;
@@ -177,6 +178,9 @@ pub fn explain_failure(
         }
         if let Some(e) = e.downcast_ref::<FeatureError>() {
             return ComputeFailure::Feature(e.clone());
+        }
+        if let Some(e) = e.downcast_ref::<DerivedFailure>() {
+            return ComputeFailure::Derived(e.clone());
         }
         if let Some(e) = e.downcast_ref::<IoError>() {
             return ComputeFailure::Input(e.clone());

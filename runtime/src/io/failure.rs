@@ -8,6 +8,7 @@ use datafusion::error::DataFusionError;
 
 use super::IoError;
 use crate::agg::FeatureError;
+use crate::expr::derived::DerivedFailure;
 use crate::expr::slots::SlotError;
 
 /// Why a run over the sources of a plan failed.
@@ -17,6 +18,8 @@ pub enum ComputeFailure {
     Slot(SlotError),
     /// An aggregation failed on an event.
     Feature(FeatureError),
+    /// A derived feature failed at a spine row.
+    Derived(DerivedFailure),
     /// A source could not be read as declared: raised while reading, or the bad cell
     /// found by reading its files again.
     Input(IoError),
@@ -29,6 +32,7 @@ impl fmt::Display for ComputeFailure {
         match self {
             ComputeFailure::Slot(e) => write!(f, "{e}"),
             ComputeFailure::Feature(e) => write!(f, "{e}"),
+            ComputeFailure::Derived(e) => write!(f, "{e}"),
             ComputeFailure::Input(e) => write!(f, "{e}"),
             // An operator's `Execution` error is its message; any other kind keeps
             // DataFusion's prefix, without a backtrace.

@@ -48,6 +48,8 @@ pub enum ReferenceError {
     Eval {
         source: String,
         row: usize,
+        /// The event's time (µs), not shown: what a path comparing failures reads.
+        at: Option<i64>,
         context: String,
         message: EvalError,
     },
@@ -111,6 +113,7 @@ impl fmt::Display for ReferenceError {
                 row,
                 context,
                 message,
+                ..
             } => {
                 write!(f, "{source}: row {row}: {context}: {message}")
             }

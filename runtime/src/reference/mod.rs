@@ -113,6 +113,9 @@ pub fn evaluate_with_report(
     view_order.dedup();
     let mut prepared: HashMap<usize, (PreparedView, Vec<usize>)> = HashMap::new();
     let mut report = ReferenceReport::default();
+    // An expression failing on an event of any view's source: the earliest by time,
+    // then by source name (semantics.md, "Errors while computing").
+    let mut failed_event: Option<ReferenceError> = None;
     for &v in &view_order {
         let wanted: Vec<usize> = {
             let mut f: Vec<usize> = aggregations
@@ -126,11 +129,33 @@ pub fn evaluate_with_report(
             f.dedup();
             f
         };
-        let p = prepare(project, v, &wanted, sources)?;
+        let p = match prepare(project, v, &wanted, sources) {
+            Ok(p) => p,
+            Err(error @ ReferenceError::Eval { .. }) => {
+                let place = |e: &ReferenceError| match e {
+                    ReferenceError::Eval { at, source, .. } => {
+                        (at.unwrap_or(i64::MAX), source.clone())
+                    }
+                    _ => (i64::MAX, String::new()),
+                };
+                if failed_event
+                    .as_ref()
+                    .is_none_or(|f| place(&error) < place(f))
+                {
+                    failed_event = Some(error);
+                }
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         report
             .null_keys
             .push((project.views[v].name.clone(), p.null_keys));
         prepared.insert(v, (p, wanted));
+    }
+
+    if let Some(error) = failed_event {
+        return Err(error);
     }
 
     // The entity key of every spine row, per view.
@@ -140,6 +165,9 @@ pub fn evaluate_with_report(
     }
 
     let mut values: HashMap<FeatureId, Vec<RValue>> = HashMap::new();
+    // The run's first failing aggregation, by (time, spine row, feature name)
+    // (semantics.md, "Errors while computing"): every one is tried.
+    let mut failed: Option<((i64, usize, String), ReferenceError)> = None;
     for id in &aggregations {
         let (
             FeatureId::View {
@@ -181,16 +209,26 @@ pub fn evaluate_with_report(
                 })
                 .filter_map(|r| r.values[slot].as_ref().map(|v| (r.ts, v)))
                 .collect();
-            let value = aggregate(agg.agg, feature.ty, &window).map_err(|message| {
-                ReferenceError::Aggregate {
-                    feature: feature.name.clone(),
-                    spine_row,
-                    message,
+            match aggregate(agg.agg, feature.ty, &window) {
+                Ok(value) => column.push(value),
+                Err(message) => {
+                    let place = (t, spine_row, feature.name.clone());
+                    if failed.as_ref().is_none_or(|(first, _)| place < *first) {
+                        let error = ReferenceError::Aggregate {
+                            feature: feature.name.clone(),
+                            spine_row,
+                            message,
+                        };
+                        failed = Some((place, error));
+                    }
+                    column.push(RValue::Null);
                 }
-            })?;
-            column.push(value);
+            }
         }
         values.insert(*id, column);
+    }
+    if let Some((_, error)) = failed {
+        return Err(error);
     }
 
     let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();

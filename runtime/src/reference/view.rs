@@ -51,36 +51,30 @@ pub fn prepare_view(
     let mut by_key: HashMap<Vec<KeyPart>, Vec<InputRow>> = HashMap::new();
     let mut null_keys = 0;
     let lets = lets_used(view, features);
+    // Every row is evaluated even after one fails: the run names the earliest
+    // failing event by time (then by row), semantics.md "Errors while computing".
+    let mut failed: Option<(Option<i64>, usize, ReferenceError)> = None;
     for row in 0..table.len() {
-        let mut parts = Vec::with_capacity(view.key_columns.len());
-        for column in &view.key_columns {
-            parts.push(
-                table
-                    .cell(column, row)
-                    .map_err(|m| row_error(source_name, row, "key", m))?,
-            );
-        }
-        let mut values_of_lets: HashMap<String, RValue> = HashMap::new();
-        for l in &lets {
-            let value = eval_row(&l.expr, table, row, &values_of_lets)
-                .map_err(|m| row_error(source_name, row, &format!("let {}", l.name), m))?;
-            values_of_lets.insert(l.name.clone(), value);
-        }
-        let keep = match &view.filter {
-            Some(filter) => is_true(
-                &eval_row(filter, table, row, &values_of_lets)
-                    .map_err(|m| row_error(source_name, row, "view where", m))?,
-            ),
-            None => true,
+        let EvaluatedRow {
+            parts,
+            keep,
+            values,
+        } = match evaluate_row(view, source_name, table, row, features, &lets) {
+            Ok(evaluated) => evaluated,
+            Err(error) => {
+                let at = table.times.get(row).copied();
+                let place = (at.unwrap_or(i64::MAX), row);
+                if failed
+                    .as_ref()
+                    .is_none_or(|(a, r, _)| place < (a.unwrap_or(i64::MAX), *r))
+                {
+                    failed = Some((at, row, error));
+                }
+                continue;
+            }
         };
-        let mut values = Vec::with_capacity(features.len());
-        for &f in features {
-            let feature = &view.features[f];
-            values.push(
-                feature_value(feature, table, row, &values_of_lets).map_err(|m| {
-                    row_error(source_name, row, &format!("feature {}", feature.name), m)
-                })?,
-            );
+        if failed.is_some() {
+            continue;
         }
         let Some(key) = key_of(&parts) else {
             null_keys += 1;
@@ -93,7 +87,69 @@ pub fn prepare_view(
             });
         }
     }
+    if let Some((_, _, error)) = failed {
+        return Err(error);
+    }
     Ok(PreparedView { by_key, null_keys })
+}
+
+/// One row evaluated: its key parts, whether the view's `where` keeps it, and each
+/// feature's value (None where the feature's `where` drops it).
+struct EvaluatedRow {
+    parts: Vec<RValue>,
+    keep: bool,
+    values: Vec<Option<RValue>>,
+}
+
+fn evaluate_row(
+    view: &View,
+    source_name: &str,
+    table: &Table,
+    row: usize,
+    features: &[usize],
+    lets: &[&crate::ir::Let],
+) -> Result<EvaluatedRow, ReferenceError> {
+    let mut parts = Vec::with_capacity(view.key_columns.len());
+    for column in &view.key_columns {
+        parts.push(
+            table
+                .cell(column, row)
+                .map_err(|m| row_error(source_name, table, row, "key", m))?,
+        );
+    }
+    let mut values_of_lets: HashMap<String, RValue> = HashMap::new();
+    for l in lets {
+        let value = eval_row(&l.expr, table, row, &values_of_lets)
+            .map_err(|m| row_error(source_name, table, row, &format!("let {}", l.name), m))?;
+        values_of_lets.insert(l.name.clone(), value);
+    }
+    let keep = match &view.filter {
+        Some(filter) => is_true(
+            &eval_row(filter, table, row, &values_of_lets)
+                .map_err(|m| row_error(source_name, table, row, "view where", m))?,
+        ),
+        None => true,
+    };
+    let mut values = Vec::with_capacity(features.len());
+    for &f in features {
+        let feature = &view.features[f];
+        values.push(
+            feature_value(feature, table, row, &values_of_lets).map_err(|m| {
+                row_error(
+                    source_name,
+                    table,
+                    row,
+                    &format!("feature {}", feature.name),
+                    m,
+                )
+            })?,
+        );
+    }
+    Ok(EvaluatedRow {
+        parts,
+        keep,
+        values,
+    })
 }
 
 fn feature_value(
@@ -160,10 +216,17 @@ fn eval_row(
     eval(expr, &lookup)
 }
 
-fn row_error(source: &str, row: usize, context: &str, message: EvalError) -> ReferenceError {
+fn row_error(
+    source: &str,
+    table: &Table,
+    row: usize,
+    context: &str,
+    message: EvalError,
+) -> ReferenceError {
     ReferenceError::Eval {
         source: source.to_string(),
         row,
+        at: table.times.get(row).copied(),
         context: context.to_string(),
         message,
     }

@@ -27,6 +27,7 @@ use super::runtime::{OutputSlot, StreamRuntime};
 use crate::agg::AggError;
 use crate::agg::FeatureError;
 use crate::expr::derived::derived_columns;
+use crate::expr::slots::SlotError;
 use crate::ir::DataType;
 use crate::plan::FeatureRef;
 use crate::row::{conform, Cells, ValuesBuilder};
@@ -249,10 +250,17 @@ pub fn replay_with_progress(
         picked: &pairs,
         scratch: Vec::new(),
         key: Vec::new(),
+        failed: None,
     };
     let mut next = 0;
     let batch_size = opts.batch_size.max(1);
     let mut ingest_calls = 0;
+    // An aggregation's failure is kept and the rest still ingested: an expression
+    // failing on any event of the run is named first (semantics.md, "Errors while
+    // computing"), as on every path, and of those the earliest (`SlotError::precedes`).
+    // Rows are answered in (time, spine row) order, so the first aggregation failure
+    // kept is the run's first.
+    let mut slot_failed: Option<SlotError> = None;
     answers.answer_until(
         &mut rt,
         &spine_keys,
@@ -276,13 +284,20 @@ pub fn replay_with_progress(
             let rows = UInt32Array::from_iter_values(order[run..stop].iter().map(|e| e.2));
             let chunk =
                 take_record_batch(&log.batch, &rows).map_err(|e| data_error(&log.name, e))?;
-            rt.ingest(&log.name, &chunk)?;
+            // A chunk an expression fails on is refused whole (the runtime is left as
+            // it was); the rest is still ingested for an earlier failing event.
+            match rt.ingest(&log.name, &chunk) {
+                Ok(()) => {}
+                Err(StreamError::Slot(e)) => SlotError::keep_first(&mut slot_failed, *e),
+                Err(e) => return Err(e),
+            }
             ingest_calls += 1;
             run = stop;
         }
-        if opts
-            .restart_after
-            .is_some_and(|k| (pos as u64) < k && k <= end as u64)
+        if answers.failed.is_none()
+            && opts
+                .restart_after
+                .is_some_and(|k| (pos as u64) < k && k <= end as u64)
         {
             rt = restart(rt)?;
         }
@@ -306,9 +321,18 @@ pub fn replay_with_progress(
         i64::MAX,
     )?;
     // Rows at i64::MAX itself (the bound is exclusive).
-    while next < by_time.len() {
-        answers.answer(&mut rt, &spine_keys, by_time[next], spine_t[by_time[next]])?;
+    while answers.failed.is_none() && next < by_time.len() {
+        if let Err(e) = answers.answer(&mut rt, &spine_keys, by_time[next], spine_t[by_time[next]])
+        {
+            answers.failed = Some(e);
+        }
         next += 1;
+    }
+    if let Some(e) = slot_failed {
+        return Err(StreamError::Slot(Box::new(e)));
+    }
+    if let Some(e) = answers.failed.take() {
+        return Err(e);
     }
 
     // The aggregated features' columns, then the derived features' from them.
@@ -415,6 +439,9 @@ struct Answers<'p> {
     picked: &'p [(usize, usize)],
     scratch: Vec<Result<Value, AggError>>,
     key: Vec<Value>,
+    /// The first aggregation failure (rows are answered in (time, spine row)
+    /// order): no row is answered after it.
+    failed: Option<StreamError>,
 }
 
 impl Answers<'_> {
@@ -428,9 +455,13 @@ impl Answers<'_> {
         next: &mut usize,
         bound: i64,
     ) -> Result<(), StreamError> {
-        while *next < by_time.len() && spine_t[by_time[*next]] < bound {
+        while self.failed.is_none() && *next < by_time.len() && spine_t[by_time[*next]] < bound {
             let r = by_time[*next];
-            self.answer(rt, keys, r, spine_t[r])?;
+            match self.answer(rt, keys, r, spine_t[r]) {
+                Ok(()) => {}
+                Err(e @ StreamError::Agg(_)) => self.failed = Some(e),
+                Err(e) => return Err(e),
+            }
             *next += 1;
         }
         Ok(())
@@ -443,6 +474,8 @@ impl Answers<'_> {
         row: usize,
         t: i64,
     ) -> Result<(), StreamError> {
+        // Of the row's failing features, the one the run names (`precedes`).
+        let mut first: Option<FeatureError> = None;
         for (g, cols) in keys {
             let group = &mut rt.groups[*g];
             self.key.clear();
@@ -474,16 +507,18 @@ impl Answers<'_> {
                                 format!("{} = {v}", k.name)
                             })
                             .collect();
-                        return Err(StreamError::Agg(FeatureError {
+                        let error = FeatureError {
                             feature: group.names[f].to_string(),
                             entity: entity.join(", "),
                             at: t,
+                            row: row as u64,
                             error,
-                        }));
+                        };
+                        FeatureError::keep_first(&mut first, error);
                     }
                 }
             }
         }
-        Ok(())
+        first.map_or(Ok(()), |e| Err(StreamError::Agg(e)))
     }
 }

@@ -31,6 +31,7 @@ use super::policy::{LatePolicy, Options};
 use super::read::{FeatureValue, FeatureVector, Keys, Read, Selection, Status};
 use crate::agg::AggError;
 use crate::expr::derived::CompiledDerived;
+use crate::expr::slots::SlotError;
 use crate::ir::DataType;
 use crate::plan::FeatureRef;
 use crate::row::conform_in;
@@ -401,11 +402,19 @@ impl StreamRuntime {
         let s = self.source_index(source)?;
         let conformed = self.conform(s, batch)?;
         let n = conformed.num_rows();
-        let evaluated = self.sources[s]
-            .groups
-            .iter()
-            .map(|&g| self.groups[g].evaluate(&conformed))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut evaluated = Vec::with_capacity(self.sources[s].groups.len());
+        // Of the groups' failing expressions, the one a run names (`precedes`).
+        let mut failed: Option<SlotError> = None;
+        for &g in &self.sources[s].groups {
+            match self.groups[g].evaluate(&conformed) {
+                Ok(e) => evaluated.push(e),
+                Err(StreamError::Slot(e)) => SlotError::keep_first(&mut failed, *e),
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(e) = failed {
+            return Err(StreamError::Slot(Box::new(e)));
+        }
         let ts_array = conformed
             .column(0)
             .as_any()

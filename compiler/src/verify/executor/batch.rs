@@ -9,6 +9,7 @@ use featc_runtime::io::{Inputs, MemoryTable};
 
 use super::{Answered, Executor, Pending, RunInput};
 use crate::job::training_set::{SpineInput, TrainingSet};
+use crate::verify::failure::RunError;
 
 /// `job::training_set::TrainingSet`, the same job the CLI and Python run.
 pub struct BatchExecutor;
@@ -55,7 +56,7 @@ impl Executor for BatchExecutor {
                 },
                 ballista: None,
             };
-            let mut running = job.start(&|_| {}).await.map_err(|e| e.to_string())?;
+            let mut running = job.start(&|_| {}).await.map_err(|e| RunError::of_job(&e))?;
             let schema = running.stream.schema();
             let stream = std::mem::replace(
                 &mut running.stream,
@@ -63,10 +64,10 @@ impl Executor for BatchExecutor {
             );
             let batches = collect(stream)
                 .await
-                .map_err(|e| job.failure(&running, e).to_string())?;
+                .map_err(|e| RunError::of_job(&job.failure(&running, e)))?;
             concat_batches(&schema, &batches)
                 .map(Answered::exact)
-                .map_err(|e| e.to_string())
+                .map_err(|e| RunError::Other(e.to_string()))
         })
     }
 }

@@ -2,6 +2,7 @@
 //! (the oracle), the batch plan, the streaming runtime, and the emitted SQL.
 
 mod batch;
+mod overflow;
 mod reference;
 pub mod sql;
 mod stream;
@@ -13,6 +14,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 use super::compare::Tolerance;
 use super::dataset::Dataset;
+use super::failure::RunError;
 use crate::ir::{FeatureId, Project};
 
 pub use batch::BatchExecutor;
@@ -29,7 +31,7 @@ pub struct RunInput<'a> {
 }
 
 /// A path's answer or the error it stopped with.
-pub type Pending<'a> = Pin<Box<dyn Future<Output = Result<Answered, String>> + 'a>>;
+pub type Pending<'a> = Pin<Box<dyn Future<Output = Result<Answered, RunError>> + 'a>>;
 
 /// What a path answered.
 #[derive(Debug, Clone)]
@@ -63,8 +65,9 @@ pub struct Skipped {
 ///
 /// Invariant: `run` answers with the spine's columns, in the spine's order, followed
 /// by one column per requested feature it computes, in the requested order, exactly
-/// as `featc training-set` writes them (the others listed in `skipped`); or fails with
-/// a message naming what failed. It never panics on data, and is deterministic for a
+/// as `featc training-set` writes them (the others listed in `skipped`); or fails,
+/// with the place a computation failed (`RunError::Compute`, compared with the
+/// reference's) or a message naming what failed. It never panics on data, and is deterministic for a
 /// dataset (its `RunSettings` included).
 pub trait Executor: Sync {
     /// The name a report gives this path.

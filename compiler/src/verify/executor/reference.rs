@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use featc_runtime::reference::{evaluate, SpineInput};
 
 use super::{Answered, Executor, Pending, RunInput};
+use crate::verify::failure::RunError;
 
 /// `reference::evaluate`, per spine row, from semantics.md alone.
 pub struct ReferenceExecutor;
@@ -28,7 +29,7 @@ impl Executor for ReferenceExecutor {
                 },
             )
             .map(Answered::exact)
-            .map_err(|e| e.to_string())
+            .map_err(|e| RunError::of_reference(input.project, &e))
         })
     }
 }

@@ -24,6 +24,7 @@ use super::{Answered, Executor, Pending, RunInput, Skipped};
 use crate::emit::sql::{emit, Dialect, Refusal, Script, SqlOptions};
 use crate::ir::{FeatureId, Project};
 use crate::verify::compare::{FoldWindows, Tolerance};
+use crate::verify::failure::RunError;
 use crate::verify::float_bound::{is_float_fold, with_bounds};
 
 /// The spine's table and its order column in the query (names no project uses).
@@ -112,7 +113,7 @@ impl<E: SqlEngine> Executor for SqlExecutor<E> {
     }
 }
 
-async fn answer(engine: &dyn SqlEngine, input: RunInput<'_>) -> Result<Answered, String> {
+async fn answer(engine: &dyn SqlEngine, input: RunInput<'_>) -> Result<Answered, RunError> {
     let project = input.project;
     // Derived features over a float fold inherit its difference: not compared.
     let (candidates, over_folds): (Vec<FeatureId>, Vec<FeatureId>) = input
@@ -142,10 +143,10 @@ async fn answer(engine: &dyn SqlEngine, input: RunInput<'_>) -> Result<Answered,
             }));
             let script = match emitted(project, &kept, &options)? {
                 Some(Err(r)) => {
-                    return Err(format!(
+                    return Err(RunError::Other(format!(
                         "the dialect refused what it had accepted: {} features",
                         r.len()
-                    ))
+                    )))
                 }
                 other => other.and_then(Result::ok),
             };
@@ -159,19 +160,14 @@ async fn answer(engine: &dyn SqlEngine, input: RunInput<'_>) -> Result<Answered,
     let table = match script {
         None => input.dataset.spine.clone(),
         Some(script) => {
-            let mut tables = Vec::new();
-            for (name, batches) in &input.dataset.sources {
-                let declared = project
-                    .sources
-                    .iter()
-                    .find(|s| &s.name == name)
-                    .map(featc_runtime::io::declared_schema)
-                    .ok_or_else(|| format!("the project has no source `{name}`"))?;
-                tables.push(table(name, declared, batches.clone()));
-            }
-            let spine = with_order(&input.dataset.spine, ORDER).map_err(|e| e.to_string())?;
-            tables.push(table(SPINE_TABLE, spine.schema(), vec![spine]));
-            let rows = engine.run(&script, tables).await?;
+            let tables = tables(project, input.dataset, &input.dataset.spine)?;
+            let rows = match engine.run(&script, tables).await {
+                Ok(rows) => rows,
+                Err(e) if super::overflow::is_overflow(&e) => {
+                    return Err(super::overflow::locate(engine, input, &kept, &options, e).await)
+                }
+                Err(e) => return Err(RunError::Other(e)),
+            };
             if engine.featc_types() {
                 rows
             } else {
@@ -191,7 +187,7 @@ async fn answer(engine: &dyn SqlEngine, input: RunInput<'_>) -> Result<Answered,
 }
 
 /// The dialect's script for `features` or its refusals; None for no features.
-fn emitted(
+pub(super) fn emitted(
     project: &Project,
     features: &[FeatureId],
     options: &SqlOptions,
@@ -262,6 +258,28 @@ fn fold_windows(
         );
     }
     Ok(out)
+}
+
+/// The tables a script of `project` reads: the dataset's sources and `spine` (with
+/// its order column).
+pub(super) fn tables(
+    project: &Project,
+    dataset: &crate::verify::Dataset,
+    spine: &RecordBatch,
+) -> Result<Vec<SqlTable>, String> {
+    let mut tables = Vec::new();
+    for (name, batches) in &dataset.sources {
+        let declared = project
+            .sources
+            .iter()
+            .find(|s| &s.name == name)
+            .map(featc_runtime::io::declared_schema)
+            .ok_or_else(|| format!("the project has no source `{name}`"))?;
+        tables.push(table(name, declared, batches.clone()));
+    }
+    let spine = with_order(spine, ORDER).map_err(|e| e.to_string())?;
+    tables.push(table(SPINE_TABLE, spine.schema(), vec![spine]));
+    Ok(tables)
 }
 
 /// `batches` as table `name` (of schema `declared` when there are none).

@@ -4,6 +4,7 @@
 use featc_runtime::stream::{replay, ReplayOptions, Selection};
 
 use super::{Answered, Executor, Pending, RunInput};
+use crate::verify::failure::RunError;
 
 /// `lower_stream` and a replay with the dataset's disorder, chunks and seed.
 pub struct StreamExecutor;
@@ -32,14 +33,14 @@ impl Executor for StreamExecutor {
                 &Selection::All,
                 &options,
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| RunError::of_stream(&e))?;
             // The disorder is within every source's lateness: a late event means the
             // runtime's lateness bookkeeping is wrong, whatever the values say.
             if report.metrics.late != 0 {
-                return Err(format!(
+                return Err(RunError::Other(format!(
                     "{} events counted late in a replay within the declared lateness",
                     report.metrics.late
-                ));
+                )));
             }
             Ok(Answered::exact(table))
         })
