@@ -54,22 +54,9 @@ impl ViewWindow<'_> {
     }
 }
 
-/// A duration in its largest whole unit (`7d`, `1h`, `90s`, `1500us`).
-pub fn duration_label(us: i64) -> String {
-    const UNITS: [(i64, &str); 6] = [
-        (86_400_000_000, "d"),
-        (3_600_000_000, "h"),
-        (60_000_000, "m"),
-        (1_000_000, "s"),
-        (1_000, "ms"),
-        (1, "us"),
-    ];
-    UNITS
-        .iter()
-        .find(|(unit, _)| us % unit == 0)
-        .map(|(unit, name)| format!("{}{name}", us / unit))
-        .unwrap_or_else(|| format!("{us}us"))
-}
+/// A duration in its largest whole unit (`7d`, `1h`, `90s`, `1500us`): the runtime's
+/// one printer, so a pipeline names a window as the project writes it.
+pub use featc_runtime::row::duration::display as duration_label;
 
 /// A query's statements and the comment lines that precede them in pipeline.sql.
 pub struct Built {
@@ -372,18 +359,4 @@ pub fn nullable(source: Option<&ir::Source>, name: &str) -> bool {
     source
         .and_then(|s| s.columns.iter().find(|c| c.name == name))
         .is_none_or(|c| c.nullable)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_are_labelled_in_their_largest_unit() {
-        assert_eq!(duration_label(604_800_000_000), "7d");
-        assert_eq!(duration_label(2 * 86_400_000_000), "2d");
-        assert_eq!(duration_label(3_600_000_000), "1h");
-        assert_eq!(duration_label(90_000_000), "90s");
-        assert_eq!(duration_label(1_500), "1500us");
-    }
 }
