@@ -1,7 +1,8 @@
 //! `featc serve` as a process: its token files guard reads and pushes and never leak
 //! (not in answers, not on stderr), a public address without tokens is refused before
 //! it listens, its list features and request-context reads answer what `featc
-//! training-set` computes, and `featc build --emit ir` prints freshness contracts.
+//! training-set` computes, `featc build --emit ir` prints freshness contracts, and
+//! `--health-listen` answers on an address of its own.
 //! (What the server answers in process is featc-server's tests:
 //! server/tests/serve_requests.rs.)
 
@@ -333,4 +334,61 @@ fn request_context_feeds_derived_features_as_the_spine_does() {
     // A feature without request fields needs no context.
     let plain = json!({"features": ["minutes_p90_trend"], "entities": {"restaurant_id": [1]}});
     assert_eq!(post(&served.addr, "/get-online-features", &plain).0, 200);
+}
+
+/// `--health-listen` (with `--listen-backlog`) as a deployment starts it: the address
+/// it took is on stderr, `/health` answers there while it loads history and once
+/// ready, `/metrics` there needs the read token, and other paths are a 404; off
+/// loopback without a read token it is refused before anything listens.
+#[test]
+fn the_health_listener_answers_on_its_own_address() {
+    let work = std::env::temp_dir().join(format!("featc-health-{}", std::process::id()));
+    std::fs::create_dir_all(&work).expect("work");
+    let token = work.join("read.token");
+    std::fs::write(&token, "reader\n").expect("token");
+    let token = token.to_str().expect("path");
+    let served = fraud(
+        &[
+            "--health-listen",
+            "127.0.0.1:0",
+            "--listen-backlog",
+            "128",
+            "--read-token-file",
+            token,
+        ],
+        "health-listen",
+    );
+    let stderr = served.stderr_text();
+    let health = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("featc serve: health checks on http://"))
+        .and_then(|l| l.strip_suffix("/health"))
+        .unwrap_or_else(|| panic!("no health address on stderr:\n{stderr}"))
+        .to_string();
+    assert_ne!(health, served.addr, "an address of its own");
+    let (status, body) = get(&health, "/health");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"ready\""), "{body}");
+    let (status, _) = get(&health, "/metrics");
+    assert_eq!(status, 401, "the read token guards /metrics there too");
+    let events = metric_as(
+        &health,
+        "featc_events_total",
+        &[("Authorization", "Bearer reader")],
+    );
+    assert!(events > 0.0, "the bootstrapped history: {events}");
+    let (status, _) = get(&health, "/get-online-features");
+    assert_eq!(status, 404, "only /health and /metrics");
+    served.stop_gracefully();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args(["serve", "examples/fraud", "--health-listen", "0.0.0.0:0"])
+        .current_dir(repo())
+        .output()
+        .expect("featc serve");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "it never listened");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--health-listen"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&work);
 }
