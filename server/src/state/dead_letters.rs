@@ -294,10 +294,6 @@ impl DeadLetterStore {
         (self.evicted, self.expired)
     }
 
-    pub fn limits(&self) -> DeadLetterLimits {
-        self.limits
-    }
-
     fn keep(&mut self, kept: Kept) {
         let count = self
             .counts

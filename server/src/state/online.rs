@@ -119,7 +119,7 @@ impl OnlineState {
     /// Runs `f` on the dead-letter store, under its lock (keep it short: the writer
     /// adds letters under it).
     pub fn dead_letters<R>(&self, f: impl FnOnce(&DeadLetterStore) -> R) -> R {
-        f(&self.dead.lock().unwrap_or_else(|p| p.into_inner()))
+        f(&self.dead_store())
     }
 
     /// Changes the dead-letter store (the write side only).
@@ -127,7 +127,13 @@ impl OnlineState {
         &self,
         f: impl FnOnce(&mut DeadLetterStore) -> R,
     ) -> R {
-        f(&mut self.dead.lock().unwrap_or_else(|p| p.into_inner()))
+        f(&mut self.dead_store())
+    }
+
+    /// The store, locked; a holder that panicked left it whole (every change to it
+    /// is one call), so its lock is taken over.
+    fn dead_store(&self) -> std::sync::MutexGuard<'_, DeadLetterStore> {
+        self.dead.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Keeps `letters` in the store, kept now.
