@@ -128,7 +128,7 @@ async fn run(project: &Project, args: &Args) -> Result<(), String> {
     rt.compact();
     let progress = Progress::new(args.quiet);
     progress.phase(&format!("writing hashes to {}", target.url));
-    let done = materialize(&mut rt, &plans, at, &mut store, &mut |done, total| {
+    let done = materialize(&rt, &plans, at, &mut store, &mut |done, total| {
         progress.advance(done, total, "hashes")
     })
     .map_err(|e| e.to_string())?;

@@ -158,9 +158,14 @@ pub struct Args {
     /// The prefix of every key the sink writes.
     #[arg(long, value_name = "PREFIX", default_value = server_defaults::REDIS_PREFIX)]
     pub redis_prefix: String,
-    /// Keep one copy of the online state instead of two: half the memory, but reads
-    /// then wait while a push is applied.
-    #[arg(long)]
+    /// With --state: entity states live on disk in the state directory, and the
+    /// decoded ones kept in memory count at most this much, e.g. 4GiB [default: a
+    /// quarter of the machine's memory]. Values never depend on it.
+    #[arg(long, value_name = "SIZE", value_parser = featc_runtime::batch::resources::parse_size)]
+    pub memory_limit: Option<usize>,
+    /// Accepted for old command lines; no effect: the state is held once, and reads
+    /// never wait for a push being applied.
+    #[arg(long, hide = true)]
     pub single_copy: bool,
     /// Append every answered vector of `/get-online-features` (read time, entity
     /// keys, each feature's value and status) to Parquet files in DIR, for `featc
@@ -265,7 +270,7 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
     config.idle_timeout = timeout(&args.idle_timeout, "--idle-timeout")?;
     config.listen_backlog = args.listen_backlog;
     config.health_listen = args.health_listen;
-    config.single_copy = args.single_copy;
+    config.memory_limit = args.memory_limit.map(|m| m as u64);
     config.log_served = args.log_served.clone();
     config.log_served_rotate = args.log_served_rotate as u64;
     config.checkpoint_events = args.checkpoint_events.max(1);

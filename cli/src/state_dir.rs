@@ -46,7 +46,7 @@ fn verdict(old: &Project, new: &Project) -> Result<StateDirectory, String> {
         .map_err(|e| e.to_string())?
         .snapshot()
         .map_err(|e| e.to_string())?;
-    Ok(match snapshot::restore(now, options, &taken) {
+    Ok(match snapshot::restore(now, options, None, &taken) {
         Ok(_) => StateDirectory::Reused,
         Err(e) => StateDirectory::CheckpointRefused {
             message: e.to_string(),

@@ -72,9 +72,10 @@ pub struct ServeConfig {
     pub late_policy: LatePolicy,
     /// `Options::fold_run` of the runtime.
     pub fold_run: u32,
-    /// Keeps one copy of the online state instead of two: half the memory, but a read
-    /// then waits while a push is applied (see `replicas`).
-    pub single_copy: bool,
+    /// `--memory-limit`: with a state directory, entity states live in a disk tier in
+    /// it and the decoded ones held in memory count at most this many bytes;
+    /// `None`: a quarter of the machine's memory (`default_memory_limit`).
+    pub memory_limit: Option<u64>,
     /// The dead-letter store's bounds (`--dead-letter-bytes`,
     /// `--dead-letter-retention`).
     pub dead_letters: DeadLetterLimits,
@@ -110,7 +111,7 @@ impl ServeConfig {
             max_future_us: DEFAULT_MAX_FUTURE_US,
             late_policy: LatePolicy::Apply,
             fold_run: featc_runtime::stream::DEFAULT_FOLD_RUN,
-            single_copy: false,
+            memory_limit: None,
             dead_letters: DeadLetterLimits::default(),
             log_served: None,
             log_served_rotate: 64 << 20,
@@ -135,7 +136,7 @@ impl ServeConfig {
             clock: self.clock,
             checkpoint_events: self.checkpoint_events,
             checkpoint_interval: self.checkpoint_interval,
-            single_copy: self.single_copy,
+            memory_limit: Some(self.memory_limit.unwrap_or_else(default_memory_limit)),
             max_future_us: self.max_future_us,
             dead_letters: self.dead_letters,
             options: self.runtime_options(),
@@ -144,7 +145,7 @@ impl ServeConfig {
 }
 
 /// What the online state's core (`state`) needs to know: what "now" is, when to
-/// checkpoint, how many copies to keep, and the runtime's options. Nothing of the
+/// checkpoint, where entity states live, and the runtime's options. Nothing of the
 /// transport (addresses, tokens, limits).
 #[derive(Debug, Clone)]
 pub struct StateConfig {
@@ -153,8 +154,10 @@ pub struct StateConfig {
     pub checkpoint_events: u64,
     /// ... or this long after it, whichever comes first (if anything changed since).
     pub checkpoint_interval: Duration,
-    /// One copy of the state instead of two (see `state::replicas`).
-    pub single_copy: bool,
+    /// With a state directory: entity states in a disk tier there, with a cache of
+    /// decoded states counting at most this many bytes (`state::recover`); `None`:
+    /// every entity in memory (and in full in each checkpoint).
+    pub memory_limit: Option<u64>,
     /// How far ahead of the wall clock a pushed event's time may be, in
     /// microseconds (see `state::future`).
     pub max_future_us: i64,
@@ -172,12 +175,19 @@ impl StateConfig {
             clock: Clock::Wall,
             checkpoint_events: EMBEDDED_CHECKPOINT_EVENTS,
             checkpoint_interval: Duration::MAX,
-            single_copy: true,
+            memory_limit: None,
             max_future_us: DEFAULT_MAX_FUTURE_US,
             dead_letters: DeadLetterLimits::default(),
             options,
         }
     }
+}
+
+/// `--memory-limit`'s default: a quarter of the machine's memory (the rest is for
+/// the store's own caches, the allocator's slack, requests and the page cache).
+pub fn default_memory_limit() -> u64 {
+    const FALLBACK: u64 = 8 << 30;
+    featc_runtime::io::machine_memory().map_or(FALLBACK / 4, |m| m as u64 / 4)
 }
 
 /// The dead-letter store's bounds (`state::dead_letters`): the bytes its letters may

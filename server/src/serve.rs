@@ -272,10 +272,8 @@ impl Server {
         self.ready()
     }
 
-    /// Starts answering (without a bootstrap, or when the state already had it),
-    /// after making the second copy of the state if a bootstrap loaded only one.
+    /// Starts answering (without a bootstrap, or when the state already had it).
     pub fn ready(&self) -> Result<(), ServeError> {
-        self.app.state.mirror().map_err(ServeError::Bootstrap)?;
         self.app.set_phase(Phase::Ready);
         Ok(())
     }

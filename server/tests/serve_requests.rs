@@ -5,6 +5,7 @@
 //! reports freshness contracts on `/metrics`.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
 
@@ -405,15 +406,10 @@ fn the_requests_of_docs_serving_md_are_answered_as_shown() {
     );
 }
 
-/// What each copy of a server's state answers: its counters (all but the state's
-/// size, which the reads' cursors change) and every feature of every entity seen in
-/// `events`, read at the latest event time. A read moves the copy's cursors, so the
-/// copies' bytes differ once reads ran on one of them; their answers must not.
-fn answers(
-    server: &featc_server::Server,
-    project: &featc::ir::Project,
-    events: &Events,
-) -> [String; 2] {
+/// What a server's state answers: its counters (all but the state's size, which the
+/// reads' cursors and the cache change) and every feature of every entity seen in
+/// `events`, read at the latest event time.
+fn answers(server: &featc_server::Server, project: &featc::ir::Project, events: &Events) -> String {
     use featc_runtime::stream::{Keys, Read, Selection};
     let mut keys: Vec<(String, Vec<featc_runtime::value::Value>)> = Vec::new();
     for entity in &project.entities {
@@ -432,7 +428,7 @@ fn answers(
         keys.push((entity.name.clone(), values));
     }
     let rows = keys.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
-    server.state().each_copy(|rt| {
+    server.state().read(|rt| {
         let t = events
             .sources
             .iter()
@@ -457,24 +453,12 @@ fn answers(
     })
 }
 
-/// The server keeps two copies of its state so reads never wait for a push: the copy
-/// made after a bootstrap, the copies fed every push (while reads run), and the
-/// copies restored on a restart all answer the same.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_two_copies_of_the_state_stay_equal() {
-    let (project, graph) = compile(&repo().join("tests/cases/marketplace"));
-    let events = std::sync::Arc::new(events(&project, &graph).await);
-    let order = arrival(&events, 3_600_000_000, 11);
-    let (history, live) = order.split_at(order.len() / 2);
-    let dir = std::env::temp_dir().join(format!("featc-copies-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut config = featc_server::ServeConfig::new("127.0.0.1:0".parse().expect("addr"));
-    config.state = Some(dir.clone());
-    config.clock = featc_server::Clock::Events;
-    let server = featc_server::Server::start(graph.clone(), config.clone())
-        .await
-        .expect("start");
-    // History in per-source runs of up to 97 events, as a bootstrap loads it.
+/// Loads `history` as a bootstrap does (per-source runs of up to 97 events).
+async fn bootstrap(
+    server: &featc_server::Server,
+    events: &Events,
+    history: &[(usize, usize, i64)],
+) {
     for (s, source) in events.sources.iter().enumerate() {
         let mut rows: Vec<usize> = history.iter().filter(|e| e.0 == s).map(|e| e.1).collect();
         rows.sort_by_key(|&r| source.rows[r].0);
@@ -488,16 +472,19 @@ async fn the_two_copies_of_the_state_stay_equal() {
         }
     }
     server.finish_bootstrap().await.expect("bootstrap ends");
-    let [a, b] = answers(&server, &project, &events);
-    assert!(
-        a == b,
-        "the copy made after the bootstrap answers otherwise"
-    );
-    // The rest pushed over HTTP in batches of random size, with reads alongside.
-    let client = Client::of(&server);
+}
+
+/// Pushes `live` over HTTP in runs of random size (seeded), with `reads` reads of the
+/// service alongside; returns how many pushes it took.
+async fn push_with_reads(
+    client: &Client,
+    events: &Arc<Events>,
+    live: &[(usize, usize, i64)],
+    reads: usize,
+) -> u64 {
     let live = live.to_vec();
     let pushing = {
-        let events = std::sync::Arc::clone(&events);
+        let events = Arc::clone(events);
         let client = client.clone();
         tokio::spawn(async move {
             let mut at = 0;
@@ -528,7 +515,7 @@ async fn the_two_copies_of_the_state_stay_equal() {
                 "feature_service": "marketplace_v1",
                 "entities": {"buyer_id": [1, 2, 3], "seller_id": ["s1", "s2", "s3"]},
             });
-            for _ in 0..300 {
+            for _ in 0..reads {
                 let (status, answer) = client.post("/get-online-features", &body).await;
                 assert_eq!(status, 200, "{answer}");
             }
@@ -536,41 +523,68 @@ async fn the_two_copies_of_the_state_stay_equal() {
     };
     let pushes = pushing.await.expect("pushes");
     reading.await.expect("reads");
-    assert!(pushes > 10);
-    let [a, b] = answers(&server, &project, &events);
-    assert!(a == b, "the copies answer otherwise after {pushes} pushes");
-    server.shutdown().await.expect("a clean stop");
-    let again = featc_server::Server::start(graph, config)
-        .await
-        .expect("restart");
-    let [c, d] = answers(&again, &project, &events);
-    assert!(c == d && c == a, "the restored copies answer otherwise");
-    again.shutdown().await.expect("a clean stop");
-    let _ = std::fs::remove_dir_all(&dir);
+    pushes
 }
 
-/// `--single-copy` keeps one copy of the state (half the memory) and still serves
-/// what was pushed.
+/// Entity states on a disk tier whose cache holds almost nothing (so nearly every
+/// push and read loads its entity from the store, and evicts another): after a
+/// bootstrap, after pushes with reads alongside, and after a restart (a checkpoint
+/// of everything but the entities, and the store), the server answers exactly what
+/// a server holding everything in memory answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_single_copy_server_serves_its_pushes() {
-    let (_, graph) = compile(&repo().join("examples/fraud"));
-    let mut config = featc_server::ServeConfig::new("127.0.0.1:0".parse().expect("addr"));
-    config.single_copy = true;
-    config.clock = featc_server::Clock::Events;
-    let server = featc_server::Server::start(graph, config)
+async fn a_disk_tier_with_a_tiny_cache_answers_as_memory_does() {
+    let (project, graph) = compile(&repo().join("tests/cases/marketplace"));
+    let events = Arc::new(events(&project, &graph).await);
+    let order = arrival(&events, 3_600_000_000, 11);
+    let (history, live) = order.split_at(order.len() / 2);
+    let dir = std::env::temp_dir().join(format!("featc-tier-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut tiered = featc_server::ServeConfig::new("127.0.0.1:0".parse().expect("addr"));
+    tiered.clock = featc_server::Clock::Events;
+    let mut memory = tiered.clone();
+    tiered.state = Some(dir.clone());
+    tiered.memory_limit = Some(4096);
+    let disk = featc_server::Server::start(graph.clone(), tiered.clone())
         .await
         .expect("start");
-    server.ready().expect("ready");
-    assert!(!server.state().is_mirrored());
-    let client = Client::of(&server);
-    let push = json!({"push_source_name": "transactions", "df": txn(3), "to": "online"});
-    let (status, answer) = client.post("/push", &push).await;
-    assert_eq!(status, 200, "{answer}");
-    let body = json!({"features": ["txn_count_1h"], "entities": {"user_id": [7]}});
-    let read = client.post("/get-online-features", &body).await;
-    assert_eq!(read.0, 200, "{}", read.1);
-    assert_eq!(read.1["results"][1]["values"][0], 3, "{}", read.1);
-    server.shutdown().await.expect("a clean stop");
+    let held = featc_server::Server::start(graph.clone(), memory.clone())
+        .await
+        .expect("start");
+    bootstrap(&disk, &events, history).await;
+    bootstrap(&held, &events, history).await;
+    let expected = answers(&held, &project, &events);
+    assert_eq!(
+        answers(&disk, &project, &events),
+        expected,
+        "after the bootstrap"
+    );
+    let pushes = push_with_reads(&Client::of(&disk), &events, live, 300).await;
+    push_with_reads(&Client::of(&held), &events, live, 0).await;
+    assert!(pushes > 10);
+    let tier = disk.state().runtime_view().tier;
+    assert!(
+        tier.enabled && tier.evictions > 0 && tier.loads > 0,
+        "{tier:?}"
+    );
+    let expected = answers(&held, &project, &events);
+    assert_eq!(
+        answers(&disk, &project, &events),
+        expected,
+        "after {pushes} pushes"
+    );
+    disk.shutdown().await.expect("a clean stop");
+    held.shutdown().await.expect("a clean stop");
+    let again = featc_server::Server::start(graph, tiered)
+        .await
+        .expect("restart");
+    assert_eq!(
+        answers(&again, &project, &events),
+        expected,
+        "after a restart"
+    );
+    again.shutdown().await.expect("a clean stop");
+    memory.state = None;
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `freshness` on a source and a view: `/metrics` shows the tightest contract, and a

@@ -1,7 +1,9 @@
 //! The equivalence the project exists for: on generated projects and data, the
 //! reference interpreter, the batch plan (at DataFusion batch sizes 2, 7 and the
 //! default) and a streaming replay (events disordered within the declared lateness,
-//! ingested in random chunks) give the same training set, bit for bit.
+//! ingested in random chunks; once in memory and once with entity states in a disk
+//! tier with a cache of almost nothing, crashing back to a checkpoint for half the
+//! cases) give the same training set, bit for bit.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use featc::ir::{FeatureId, Project};
 use featc::verify::RunError;
 use featc::SourceFile;
 use featc_runtime::reference::{evaluate, SpineInput};
-use featc_runtime::stream::{replay, ReplayOptions, Selection};
+use featc_runtime::stream::{replay, MemoryStore, ReplayOptions, ReplayReport, Selection, Tier};
 use featc_test_support::gen::{case_strategy, GenCase};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -154,13 +156,57 @@ async fn training_set_in_memory(
 }
 
 fn stream(project: &Project, ids: &[FeatureId], case: &GenCase) -> Result<RecordBatch, RunError> {
+    stream_with(project, ids, case, ReplayOptions::default()).map(|(out, _)| out)
+}
+
+/// The stream path with entity states in a disk tier (over an in-memory store) whose
+/// cache holds nothing, about one entity or a few (drawn from the case's seed), and
+/// for half the seeds a "crash" half way: a checkpoint, two more ingest batches whose
+/// evictions put newer states in the store, then a restore from the checkpoint over
+/// that store and those batches again (`ReplayOptions::restart_after`).
+fn stream_tiered(
+    project: &Project,
+    ids: &[FeatureId],
+    case: &GenCase,
+) -> Result<RecordBatch, RunError> {
+    let seed = case.replay.seed;
+    let tier = Tier {
+        store: Arc::new(MemoryStore::default()),
+        cache_bytes: [0, 1 << 12, 1 << 15][(seed % 3) as usize],
+    };
+    let events = (case.events.num_rows() + case.clicks.num_rows()) as u64;
+    let evicting = tier.cache_bytes == 0;
+    let opts = ReplayOptions {
+        tier: Some(tier),
+        restart_after: seed.is_multiple_of(2).then_some(events / 2),
+        ..ReplayOptions::default()
+    };
+    let (out, report) = stream_with(project, ids, case, opts)?;
+    // With no room at all, every entity pushed goes to the store and comes back.
+    if evicting && report.metrics.entities > 0 {
+        let tier = report.tier;
+        if tier.evictions == 0 || tier.held != 0 {
+            return Err(RunError::Other(format!(
+                "a cache of 0 bytes evicted or loaded nothing: {tier:?}"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn stream_with(
+    project: &Project,
+    ids: &[FeatureId],
+    case: &GenCase,
+    opts: ReplayOptions,
+) -> Result<(RecordBatch, ReplayReport), RunError> {
     let graph = featc::lower::stream::lower_stream(project, ids).map_err(|e| e.to_string())?;
     let opts = ReplayOptions {
         disorder_us: case.replay.disorder_us,
         batch_size: case.replay.batch_size,
         seed: case.replay.seed,
         fold_run: case.replay.fold_run,
-        ..ReplayOptions::default()
+        ..opts
     };
     let sources: Vec<(String, Vec<RecordBatch>)> = used_sources(project, ids, case)
         .into_iter()
@@ -174,7 +220,7 @@ fn stream(project: &Project, ids: &[FeatureId], case: &GenCase) -> Result<Record
             report.metrics.late
         )));
     }
-    Ok(out)
+    Ok((out, report))
 }
 
 /// Runs every path on `case` and returns the first difference from the reference.
@@ -195,7 +241,15 @@ fn check(case: &GenCase) -> Result<(), String> {
     }
     let actual = stream(&project, &ids, case).map_err(|e| format!("stream: {e}"))?;
     bit_equal(&actual, &expected)
-        .map_err(|d| format!("stream ({:?}) vs reference: {d}", case.replay))
+        .map_err(|d| format!("stream ({:?}) vs reference: {d}", case.replay))?;
+    let actual =
+        stream_tiered(&project, &ids, case).map_err(|e| format!("stream (disk tier): {e}"))?;
+    bit_equal(&actual, &expected).map_err(|d| {
+        format!(
+            "stream on a disk tier ({:?}) vs reference: {d}",
+            case.replay
+        )
+    })
 }
 
 fn check_all_fail(
@@ -219,7 +273,8 @@ fn check_all_fail(
             batch(project, ids, case, size),
         )?;
     }
-    alike("stream", stream(project, ids, case))
+    alike("stream", stream(project, ids, case))?;
+    alike("stream (disk tier)", stream_tiered(project, ids, case))
 }
 
 proptest! {

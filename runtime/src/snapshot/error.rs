@@ -28,6 +28,9 @@ pub enum SnapshotError {
     /// The body passed its checksum but does not decode for this graph (a snapshot
     /// written by a faulty or foreign writer).
     Malformed(String),
+    /// A snapshot of a runtime whose entity states are in a disk tier (it holds
+    /// none of them), given to a runtime without that tier.
+    NeedsTier,
 }
 
 impl fmt::Display for SnapshotError {
@@ -64,6 +67,10 @@ impl fmt::Display for SnapshotError {
                 "the snapshot was taken with options {snapshot}, the runtime has {runtime}"
             ),
             SnapshotError::Malformed(what) => write!(f, "malformed snapshot: {what}"),
+            SnapshotError::NeedsTier => write!(
+                f,
+                "the snapshot's entity states are in a disk tier: restore it with that tier"
+            ),
         }
     }
 }

@@ -19,8 +19,10 @@ pub const MAGIC: [u8; 8] = *b"FEATCSNP";
 
 /// Bumped on any change to the body's encoding; another version is refused (the
 /// state is then rebuilt by replaying the event log). 2: each key state records the
-/// latest dropped event per filter (a view's latest event time).
-pub const VERSION: u32 = 2;
+/// latest dropped event per filter (a view's latest event time). 3: entities are
+/// written shard by shard with their ordinals and next sequence numbers, and a
+/// snapshot of a tiered runtime holds no entities (`stream::snapshot`).
+pub const VERSION: u32 = 3;
 
 pub const HEADER_BYTES: usize = 28;
 

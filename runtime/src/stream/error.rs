@@ -86,6 +86,12 @@ pub enum StreamError {
     },
     /// Derived features over a replay's spine could not be computed.
     Derived(DerivedColumnsError),
+    /// The disk tier's store failed, or gave back an entity's record that does not
+    /// decode (`what` says which): an ingest that meets it applies nothing.
+    Store {
+        what: String,
+        message: String,
+    },
 }
 
 impl fmt::Display for StreamError {
@@ -161,6 +167,9 @@ impl fmt::Display for StreamError {
                 expected.name()
             ),
             StreamError::Derived(e) => write!(f, "{e}"),
+            StreamError::Store { what, message } => {
+                write!(f, "the entity state store failed ({what}): {message}")
+            }
         }
     }
 }

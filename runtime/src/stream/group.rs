@@ -1,21 +1,21 @@
-//! One aggregate node at run time: its group plan's slot evaluator, its entity key
-//! index and one `KeyState` per entity.
+//! One aggregate node at run time: what reads share (`GroupCore`: the group plan, its
+//! key spec and the entities' states, see `entities`) and what only the ingest uses
+//! (`Group`: the slot evaluator, the string interner, reused buffers).
 //!
 //! The plan's expressions are evaluated by `expr::slots::SlotEvaluator` and filters
 //! turned into bits by `expr::mask`, as the batch operator does, so both paths feed
 //! identical rows to the shared window state.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
 
+use super::entities::{shard_of_cells, Entities, Slot, TierState, CHUNK};
 use super::error::StreamError;
 use super::graph::NodeId;
-use super::key::EntityIndex;
-use crate::agg::AggError;
 use crate::expr::mask::{conjunction, trues};
 use crate::expr::slots::SlotEvaluator;
 use crate::ir::DataType;
@@ -24,27 +24,33 @@ use crate::row::{Cells, Interner};
 use crate::value::Value;
 use crate::window::{encode_filter, encode_input, EncodedRows, KeySpec, KeyState, PREFETCH_STAGES};
 
-pub(crate) struct Group {
+/// What reads of a group share with its ingest.
+pub(crate) struct GroupCore {
     pub node: NodeId,
     pub plan: GroupPlan,
     pub key_types: Vec<DataType>,
+    pub(crate) spec: Arc<KeySpec>,
+    pub names: Vec<Arc<str>>,
+    pub entities: Entities,
+    /// A state that never sees an event: the values of an unknown entity (locked
+    /// by a read for its cursors).
+    pub empty: Mutex<KeyState>,
+}
+
+/// The ingest's side of a group.
+pub(crate) struct Group {
+    pub core: Arc<GroupCore>,
     /// Column indices of the key columns in the source's conformed batches.
     pub key_cols: Vec<usize>,
     slots: SlotEvaluator,
-    pub(crate) spec: Arc<KeySpec>,
-    pub names: Vec<Arc<str>>,
-    pub keys: EntityIndex,
-    pub states: Vec<KeyState>,
-    /// A state that never sees an event: the values of an unknown entity.
-    pub empty: KeyState,
     /// String cells shared across rows (see `intern`).
     pub(crate) strings: Interner,
-    /// `Options::fold_run` for every new entity state.
-    fold_run: u32,
     /// Reused per-batch buffer: the batch's rows in the window state's encoding.
     rows: EncodedRows,
-    /// Reused per-batch buffer: each pushed row's entity (`None`: null key).
-    row_ids: Vec<Option<u32>>,
+    /// Reused per-chunk buffer: each pushed row's (shard, entity) (`None`: null key).
+    row_ids: Vec<Option<(usize, u32)>>,
+    /// Reused per-batch buffer (tier): the entities pinned for the batch.
+    pinned: Vec<(usize, u32)>,
 }
 
 /// A batch's slot values for one group: its inputs, and the rows passing each filter.
@@ -54,13 +60,15 @@ pub(crate) struct Evaluated {
 }
 
 impl Group {
-    /// Plans aggregate node `node` (its group plan `plan`) for batches of `schema`
-    /// (the source's conformed schema, see `StreamRuntime`).
+    /// Plans aggregate node `node` (its group plan `plan`, the `index`-th group) for
+    /// batches of `schema` (the source's conformed schema, see `StreamRuntime`).
     pub fn new(
         node: NodeId,
+        index: usize,
         plan: &GroupPlan,
         schema: &Schema,
         fold_run: u32,
+        tier: Option<Arc<TierState>>,
     ) -> Result<Group, StreamError> {
         let mut key_cols = Vec::new();
         for k in &plan.keys {
@@ -81,36 +89,48 @@ impl Group {
         let slots = SlotEvaluator::new(Arc::new(plan.clone()), schema)
             .map_err(|error| StreamError::Slot(Box::new(error)))?;
         let key_types: Vec<DataType> = plan.keys.iter().map(|k| k.ty).collect();
-        Ok(Group {
+        // A graph has far fewer aggregate nodes than this; the store keys need it.
+        let group = u16::try_from(index).map_err(|_| StreamError::Store {
+            what: format!("aggregate n{}", node.0),
+            message: format!("more than {} aggregate nodes in one graph", u16::MAX),
+        })?;
+        let core = GroupCore {
             node,
             plan: plan.clone(),
-            keys: EntityIndex::new(&key_types),
+            entities: Entities::new(spec.clone(), &key_types, fold_run, group, tier),
             key_types,
-            key_cols,
-            slots,
-            empty: KeyState::new(spec.clone()),
+            empty: Mutex::new(KeyState::new(spec.clone())),
             spec,
             names: plan.feature_names().map(Arc::from).collect(),
-            states: Vec::new(),
+        };
+        Ok(Group {
+            core: Arc::new(core),
+            key_cols,
+            slots,
             strings: Interner::default(),
-            fold_run,
             rows: EncodedRows::default(),
             row_ids: Vec::new(),
+            pinned: Vec::new(),
         })
+    }
+
+    pub fn plan(&self) -> &GroupPlan {
+        &self.core.plan
     }
 
     /// Evaluates the slots on a conformed batch (no state is touched, so a failing
     /// batch leaves the runtime as it was).
     pub fn evaluate(&self, batch: &RecordBatch) -> Result<Evaluated, StreamError> {
+        let plan = self.plan();
         let slots = self
             .slots
             .evaluate(batch)
             .map_err(|e| StreamError::Slot(Box::new(e)))?;
         let internal = |message: String| StreamError::Expr {
-            context: format!("aggregate n{} ({})", self.node.0, self.plan.describe()),
+            context: format!("aggregate n{} ({})", self.core.node.0, plan.describe()),
             error: crate::expr::ExprError::Eval(message),
         };
-        for (a, e) in slots.inputs.iter().zip(&self.plan.inputs) {
+        for (a, e) in slots.inputs.iter().zip(&plan.inputs) {
             if Cells::new(a, e.ty).is_none() {
                 return Err(internal(format!(
                     "an input evaluated to {}, expected {}",
@@ -125,8 +145,7 @@ impl Group {
             .map(trues)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| internal(e.to_string()))?;
-        let filters = self
-            .plan
+        let filters = plan
             .filters
             .iter()
             .map(|f| conjunction(f, &predicates, batch.num_rows()))
@@ -137,9 +156,39 @@ impl Group {
         })
     }
 
+    fn key_cells<'b>(&self, batch: &'b RecordBatch) -> Vec<Cells<'b>> {
+        self.key_cols
+            .iter()
+            .zip(&self.core.key_types)
+            .filter_map(|(&i, t)| Cells::new(batch.column(i), *t))
+            .collect()
+    }
+
+    /// Tier only: loads and pins the entities of every row of the conformed batch
+    /// before anything of it is applied (see `Entities::load_for_push`); `push` unpins.
+    pub fn load(&mut self, batch: &RecordBatch) -> Result<(), StreamError> {
+        if self.core.entities.tier().is_none() {
+            return Ok(());
+        }
+        let rows: Vec<usize> = (0..batch.num_rows()).collect();
+        let cols = self.key_cells(batch);
+        let mut pinned = std::mem::take(&mut self.pinned);
+        let loaded = self.core.entities.load_for_push(&cols, &rows, &mut pinned);
+        self.pinned = pinned;
+        loaded
+    }
+
+    /// Lets the entities `load` pinned go, when the batch is not applied after all.
+    pub fn unload(&mut self) {
+        let mut pinned = std::mem::take(&mut self.pinned);
+        self.core.entities.finish_push(&mut pinned);
+        self.pinned = pinned;
+    }
+
     /// Pushes the rows `rows` of a conformed batch (times `ts`, sequence numbers from
-    /// `seq`) into their entities' states, then promises reads at `>= horizon` to
-    /// each touched state. Returns the number of rows skipped for a null key.
+    /// `seqs`) into their entities' states, then promises reads at `>= horizon` to
+    /// each touched state. An entity that already holds a row's sequence number
+    /// skips it (see `entities`). Returns the number of rows skipped for a null key.
     #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
@@ -150,15 +199,11 @@ impl Group {
         seqs: &[u64],
         horizon: Option<i64>,
     ) -> u64 {
-        let key_arrays: Vec<&ArrayRef> = self.key_cols.iter().map(|&i| batch.column(i)).collect();
-        let key_cells: Vec<Cells<'_>> = key_arrays
-            .iter()
-            .zip(&self.key_types)
-            .filter_map(|(a, t)| Cells::new(a, *t))
-            .collect();
+        let core = Arc::clone(&self.core);
+        let key_cells = self.key_cells(batch);
         // Every row's inputs and filters in the buffer's encoding, column by column.
-        self.rows.reset(&self.spec.layout, batch.num_rows());
-        for (slot, (a, e)) in ev.inputs.iter().zip(&self.plan.inputs).enumerate() {
+        self.rows.reset(&core.spec.layout, batch.num_rows());
+        for (slot, (a, e)) in ev.inputs.iter().zip(&core.plan.inputs).enumerate() {
             if let Some(cells) = Cells::new(a, e.ty) {
                 encode_input(&mut self.rows, slot, &cells, &mut self.strings);
             }
@@ -167,96 +212,105 @@ impl Group {
             encode_filter(&mut self.rows, f, pass);
         }
         self.rows.seal();
-        // First every row's entity, so the loop below can load the states of the rows
-        // a few places ahead while it works on this one (on a large key space each
-        // state is a cache miss, and misses issued together overlap).
+        let horizon = horizon.map(|h| core.plan.state_time(h));
         let mut null_keys = 0;
-        self.row_ids.clear();
-        for &row in rows {
-            let id = self.keys.get_or_insert(&key_cells, row);
-            match id {
-                None => null_keys += 1,
-                Some(id) if id as usize == self.states.len() => {
-                    let mut state = KeyState::new(self.spec.clone());
-                    state.set_fold_run(self.fold_run);
-                    self.states.push(state);
+        for (chunk, chunk_seqs) in rows.chunks(CHUNK).zip(seqs.chunks(CHUNK)) {
+            let mut shards = core.entities.lock_all();
+            // First every row's entity, so the loop below can load the states of the
+            // rows a few places ahead while it works on this one (on a large key
+            // space each state is a cache miss, and misses issued together overlap).
+            self.row_ids.clear();
+            for &row in chunk {
+                if key_cells.iter().any(|c| c.is_null(row)) {
+                    null_keys += 1;
+                    self.row_ids.push(None);
+                    continue;
                 }
-                Some(_) => {}
+                let s = shard_of_cells(&key_cells, row);
+                let id = core.entities.resolve(&mut shards[s], &key_cells, row);
+                self.row_ids.push(id.map(|id| (s, id)));
             }
-            self.row_ids.push(id);
-        }
-        for (i, ((&row, &seq), &id)) in rows.iter().zip(seqs).zip(&self.row_ids).enumerate() {
-            for (stage, &distance) in PREFETCH_STAGES.iter().enumerate() {
-                if let Some(&Some(k)) = self.row_ids.get(i + distance) {
-                    let s = &self.states[k as usize];
-                    s.prefetch(stage, stage > 0 && s.drop_due());
+            for (i, ((&row, &seq), &id)) in
+                chunk.iter().zip(chunk_seqs).zip(&self.row_ids).enumerate()
+            {
+                for (stage, &distance) in PREFETCH_STAGES.iter().enumerate() {
+                    if let Some(&Some((s, k))) = self.row_ids.get(i + distance) {
+                        if let Some(slot) = shards[s].slot(k) {
+                            slot.state
+                                .prefetch(stage, stage > 0 && slot.state.drop_due());
+                        }
+                    }
+                }
+                let Some((s, id)) = id else { continue };
+                let Some(slot) = shards[s].slot_mut(id) else {
+                    continue;
+                };
+                if seq < slot.next_seq {
+                    continue;
+                }
+                slot.state.push_row(ts[row], seq, self.rows.row(row));
+                slot.next_seq = seq + 1;
+                slot.dirty = true;
+                if let Some(h) = horizon {
+                    slot.state.promise(h);
                 }
             }
-            let Some(id) = id else { continue };
-            let state = &mut self.states[id as usize];
-            state.push_row(ts[row], seq, self.rows.row(row));
-            if let Some(h) = horizon {
-                state.promise(self.plan.state_time(h));
-            }
         }
+        let mut pinned = std::mem::take(&mut self.pinned);
+        core.entities.finish_push(&mut pinned);
+        self.pinned = pinned;
         null_keys
     }
+}
 
-    /// Every feature of entity `id` (`None`: unknown entity) read at `t`, into `out`.
-    /// Times here are read times; a delayed source's state is read at
-    /// `GroupPlan::state_time(t)`.
-    pub fn read_into(&mut self, id: Option<u32>, t: i64, out: &mut Vec<Result<Value, AggError>>) {
-        let t = self.plan.state_time(t);
-        match id.and_then(|i| self.states.get_mut(i as usize)) {
-            Some(s) => s.read_into(t, out),
-            None => self.empty.read_into(t, out),
+impl GroupCore {
+    /// `f` on entity `key`'s state (`None`: an entity never seen reads the empty
+    /// state), at state time: `f` gets the time a read at `t` reads the state at
+    /// (`GroupPlan::state_time`) and whether the entity is known.
+    pub fn with_state<R>(
+        &self,
+        key: &[Value],
+        f: impl FnOnce(&mut KeyState, bool) -> R,
+    ) -> Result<R, StreamError> {
+        let mut f = Some(f);
+        let held = self.entities.read(key, |slot: Option<&mut Slot>| {
+            let slot = slot?;
+            let f = f.take()?;
+            Some(f(&mut slot.state, true))
+        })?;
+        match (held, f) {
+            (Some(r), _) => Ok(r),
+            (None, Some(f)) => Ok(self.with_empty(f)),
+            // Unreachable: `f` is taken only when it runs.
+            (None, None) => Err(StreamError::Store {
+                what: "reading an entity".into(),
+                message: "the read ran without an answer".into(),
+            }),
         }
     }
 
-    /// `read_into`, and whether each feature is stale (its ttl has passed) into `stale`.
-    pub fn read_with_staleness_into(
-        &mut self,
-        id: Option<u32>,
-        t: i64,
-        out: &mut Vec<Result<Value, AggError>>,
-        stale: &mut Vec<bool>,
-    ) {
-        let t = self.plan.state_time(t);
-        match id.and_then(|i| self.states.get_mut(i as usize)) {
-            Some(s) => s.read_with_staleness_into(t, out, stale),
-            None => self.empty.read_with_staleness_into(t, out, stale),
-        }
+    /// `f` on the state of an entity never seen (and `false`).
+    pub fn with_empty<R>(&self, f: impl FnOnce(&mut KeyState, bool) -> R) -> R {
+        let mut empty = self.empty.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut empty, false)
     }
 
-    /// The time of entity `id`'s latest event passing `filter` that a read at `t`
-    /// sees (at or before `state_time(t)`).
-    pub fn latest_seen(&self, id: Option<u32>, t: i64, filter: Option<usize>) -> Option<i64> {
-        let state = self.states.get(id? as usize)?;
-        state.latest_at_or_before_where(self.plan.state_time(t), filter)
-    }
-
-    /// The first read time after `t` at which entity `id`'s values may change
+    /// The first read time after `t` at which entity `key`'s values may change
     /// without a new event (`KeyState::next_change_after`, in read time).
-    pub fn next_change(&self, id: u32, t: i64) -> Option<i64> {
-        let state = self.states.get(id as usize)?;
-        let change = state.next_change_after(self.plan.state_time(t))?;
-        Some(change.saturating_add(self.plan.delay_us))
-    }
-
-    pub fn state_bytes(&self) -> usize {
-        self.states.iter().map(KeyState::approx_bytes).sum()
-    }
-
-    /// Promises reads at `>= horizon` to every entity (drops what no window needs).
-    pub fn compact(&mut self, horizon: i64) {
-        let horizon = self.plan.state_time(horizon);
-        for i in 0..self.states.len() {
-            for (stage, &distance) in PREFETCH_STAGES.iter().enumerate() {
-                if let Some(s) = self.states.get(i + distance) {
-                    s.prefetch(stage, true);
-                }
+    pub fn next_change(&self, key: &[Value], t: i64) -> Result<Option<i64>, StreamError> {
+        let at = self.plan.state_time(t);
+        let delay = self.plan.delay_us;
+        self.with_state(key, |state, known| {
+            if !known {
+                return None;
             }
-            self.states[i].drop_before(horizon);
-        }
+            let change = state.next_change_after(at)?;
+            Some(change.saturating_add(delay))
+        })
+    }
+
+    /// Promises reads at `>= horizon` to every held entity (drops what no window needs).
+    pub fn compact(&self, horizon: i64) {
+        self.entities.compact(self.plan.state_time(horizon));
     }
 }

@@ -1,5 +1,6 @@
-//! Entity keys: a dense id per distinct key of a key_by node, with allocation-free
-//! lookups for the common single int64 or single string key.
+//! Entity keys: an id per key held in one shard of a group's entity states, with
+//! allocation-free lookups for the common single int64 or single string key, and
+//! removal (a disk tier lets entities go and their ids be reused).
 
 use std::sync::Arc;
 
@@ -9,10 +10,11 @@ use crate::ir::DataType;
 use crate::row::Cells;
 use crate::value::{Value, ValueKey};
 
-/// Distinct keys to dense ids `0..len()`, in order of first insertion.
+/// Keys to ids.
 ///
-/// Invariant: a key is found by `get` iff it was inserted by `get_or_insert`; keys are
-/// compared by `Value::total_eq` (so a float key `-0.0` differs from `+0.0`).
+/// Invariant: a key is found (`get`, `get_cells`) iff it was inserted and not removed
+/// since; keys are compared by `Value::total_eq` (so a float key `-0.0` differs from
+/// `+0.0`).
 #[derive(Debug, Clone)]
 pub enum EntityIndex {
     Int64(HashMap<i64, u32>),
@@ -37,30 +39,8 @@ impl EntityIndex {
         }
     }
 
-    /// Every key, as values, in id order (the order of first insertion).
-    pub fn keys(&self) -> Vec<Vec<Value>> {
-        let mut out: Vec<Vec<Value>> = vec![Vec::new(); self.len()];
-        let mut put = |id: u32, key: Vec<Value>| {
-            if let Some(slot) = out.get_mut(id as usize) {
-                *slot = key;
-            }
-        };
-        match self {
-            EntityIndex::Int64(m) => m
-                .iter()
-                .for_each(|(k, &id)| put(id, vec![Value::Int64(*k)])),
-            EntityIndex::String(m) => m
-                .iter()
-                .for_each(|(k, &id)| put(id, vec![Value::String(Arc::clone(k))])),
-            EntityIndex::Other(m) => m
-                .iter()
-                .for_each(|(k, &id)| put(id, k.iter().map(|v| v.0.clone()).collect())),
-        }
-        out
-    }
-
-    /// The id of a key given as values (a reader's key); `None` when never seen or
-    /// when the values do not have the key's shape.
+    /// The id of a key given as values (a reader's key); `None` when not held or when
+    /// the values do not have the key's shape.
     pub fn get(&self, key: &[Value]) -> Option<u32> {
         match (self, key) {
             (EntityIndex::Int64(m), [Value::Int64(k)]) => m.get(k).copied(),
@@ -73,36 +53,61 @@ impl EntityIndex {
         }
     }
 
-    /// The id of the key at `row` of the key columns, inserting it if new; `None`
-    /// when any key column is null there (the row is not aggregated).
+    /// The id of the key at `row` of the key columns (whose cells are not null), if
+    /// held: the ingest's lookup, without building the key's values.
     #[inline]
-    pub fn get_or_insert(&mut self, cols: &[Cells<'_>], row: usize) -> Option<u32> {
-        if cols.iter().any(|c| c.is_null(row)) {
-            return None;
-        }
-        let next = self.len() as u32;
-        Some(match (self, cols) {
-            (EntityIndex::Int64(m), [Cells::Int64(a)]) => *m.entry(a.value(row)).or_insert(next),
-            (EntityIndex::String(m), [Cells::String(a)]) => {
-                let s = a.value(row);
-                match m.get(s) {
-                    Some(id) => *id,
-                    None => {
-                        m.insert(Arc::from(s), next);
-                        next
-                    }
-                }
-            }
+    pub fn get_cells(&self, cols: &[Cells<'_>], row: usize) -> Option<u32> {
+        match (self, cols) {
+            (EntityIndex::Int64(m), [Cells::Int64(a)]) => m.get(&a.value(row)).copied(),
+            (EntityIndex::String(m), [Cells::String(a)]) => m.get(a.value(row)).copied(),
             (EntityIndex::Other(m), cols) => {
                 let k: Vec<ValueKey> = cols
                     .iter()
                     .map(|c| ValueKey(c.get(row).canonical()))
                     .collect();
-                *m.entry(k).or_insert(next)
+                m.get(&k).copied()
             }
             // `new` and the key columns' types agree; a mismatch means the batch's
             // columns were not conformed, which `ingest` prevents.
-            _ => return None,
-        })
+            _ => None,
+        }
     }
+
+    /// Holds `key` (values of the index's shape, as `key_values` makes them) under `id`.
+    pub fn insert(&mut self, key: &[Value], id: u32) {
+        match (self, key) {
+            (EntityIndex::Int64(m), [Value::Int64(k)]) => {
+                m.insert(*k, id);
+            }
+            (EntityIndex::String(m), [Value::String(k)]) => {
+                m.insert(Arc::clone(k), id);
+            }
+            (EntityIndex::Other(m), key) => {
+                m.insert(key.iter().map(|v| ValueKey(v.canonical())).collect(), id);
+            }
+            _ => {}
+        }
+    }
+
+    /// Lets `key` go; its id, if it was held.
+    pub fn remove(&mut self, key: &[Value]) -> Option<u32> {
+        match (self, key) {
+            (EntityIndex::Int64(m), [Value::Int64(k)]) => m.remove(k),
+            (EntityIndex::String(m), [Value::String(k)]) => m.remove(&**k),
+            (EntityIndex::Other(m), key) => {
+                let k: Vec<ValueKey> = key.iter().map(|v| ValueKey(v.canonical())).collect();
+                m.remove(&k)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The key at `row` of the key columns as values (`None` when a cell is null): what a
+/// new entity keeps, and what the index and the store are keyed by.
+pub fn key_values(cols: &[Cells<'_>], row: usize) -> Option<Box<[Value]>> {
+    if cols.iter().any(|c| c.is_null(row)) {
+        return None;
+    }
+    Some(cols.iter().map(|c| c.get(row)).collect())
 }

@@ -2,10 +2,12 @@
 //! executor that ingests events in any order and answers online reads.
 //!
 //! Code map: `graph` (serde data, loaded from JSON), `runtime` (`StreamRuntime`:
-//! ingest, watermarks, late policy, reads), `group` (one aggregate node: its group
-//! plan's compiled expressions, its entity index, one `window::KeyState` per
-//! entity; a batch's columns reach the state through `window::encode_input`), `key`
-//! (`EntityIndex`: entity keys to dense ids), `policy`, `metrics`, `dead_letter`,
+//! ingest, watermarks, late policy, reads), `core` (what reads share with the
+//! ingest, and `StreamReader`, which reads while the runtime ingests), `group` (one
+//! aggregate node: its group plan's compiled expressions and its `entities`; a
+//! batch's columns reach the state through `window::encode_input`), `entities` (one
+//! `window::KeyState` per entity, in shards, optionally in a disk tier: `Tier`,
+//! `StateStore`), `key` (`EntityIndex`: entity keys to ids), `policy`, `metrics`, `dead_letter`,
 //! `error`, `read` (what reads return), `replay` (answering a spine from an event
 //! log, for `featc replay`), `changes` (entity keys and next-change times, for online
 //! stores that mirror the state), `freshness` (a source's lag against its freshness
@@ -20,8 +22,10 @@
 //! a bounded set) and rows are encoded into reused buffers.
 
 mod changes;
+mod core;
 mod dead_letter;
 mod derived;
+mod entities;
 mod error;
 mod freshness;
 pub mod graph;
@@ -36,8 +40,10 @@ mod runtime;
 mod snapshot;
 
 pub use crate::snapshot::SnapshotError;
+pub use core::{StreamReader, TierMetrics};
 pub use dead_letter::DeadLetters;
 pub use derived::Request;
+pub use entities::{MemoryStore, StateStore, StoreError, Tier};
 pub use error::{RestoreError, StreamError};
 pub use freshness::Freshness;
 pub use graph::StreamGraph;

@@ -18,12 +18,15 @@ use datafusion::arrow::compute::{concat_batches, take_record_batch};
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 
+use super::core::OutputSlot;
+use super::core::TierMetrics;
+use super::entities::Tier;
 use super::error::{RestoreError, StreamError};
 use super::graph::StreamGraph;
 use super::metrics::Metrics;
 use super::policy::{LatePolicy, Options};
 use super::read::Selection;
-use super::runtime::{OutputSlot, StreamRuntime};
+use super::runtime::StreamRuntime;
 use crate::agg::AggError;
 use crate::agg::FeatureError;
 use crate::expr::derived::derived_columns;
@@ -32,6 +35,7 @@ use crate::ir::DataType;
 use crate::plan::FeatureRef;
 use crate::row::{conform, Cells, ValuesBuilder};
 use crate::value::Value;
+use crate::window::KeyState;
 use datafusion::arrow::util::display::array_value_to_string;
 
 /// How to replay.
@@ -48,8 +52,14 @@ pub struct ReplayOptions {
     /// Restart once this many events are ingested (at the end of that ingest
     /// batch): the runtime is snapshotted and replaced by its restore, as a durable
     /// server does after a crash. The output must not change (the snapshot tests
-    /// check it on every case).
+    /// check it on every case). With a `tier`, the snapshot is a checkpoint (the
+    /// entities flushed to the store, the rest snapshotted), the replay goes on for
+    /// two more ingest batches (whose evictions put newer states in the store), then
+    /// "crashes": the runtime is restored from the checkpoint over the same store and
+    /// those batches are ingested again, as a server replays its log.
     pub restart_after: Option<u64>,
+    /// Entity states in this disk tier (`None`: in memory).
+    pub tier: Option<Tier>,
 }
 
 impl Default for ReplayOptions {
@@ -61,6 +71,7 @@ impl Default for ReplayOptions {
             late_policy: LatePolicy::Apply,
             fold_run: super::DEFAULT_FOLD_RUN,
             restart_after: None,
+            tier: None,
         }
     }
 }
@@ -73,7 +84,13 @@ pub struct ReplayReport {
     pub spine_rows: usize,
     /// The runtime's counters at the end (late, null keys, entities, state bytes).
     pub metrics: Metrics,
+    /// What the disk tier did (all zero without one).
+    pub tier: TierMetrics,
 }
+
+/// A tiered replay's checkpoint (`ReplayOptions::restart_after`): its bytes, the
+/// batches ingested since (by source), and where the replay crashes back to it.
+type Checkpoint = (Vec<u8>, Vec<(usize, RecordBatch)>, usize);
 
 /// A source's events, all batches concatenated, with their times.
 struct Log {
@@ -151,7 +168,7 @@ pub fn replay_with_progress(
         min_lateness_us: opts.disorder_us.max(0),
         fold_run: opts.fold_run,
     };
-    let mut rt = StreamRuntime::with_options(graph, options)?;
+    let mut rt = StreamRuntime::with_tier(graph, options, opts.tier.clone())?;
     let picked = rt.select(selection)?;
     // The output is the spine's columns then the features: names must not repeat.
     if let Some(name) = picked
@@ -231,7 +248,7 @@ pub fn replay_with_progress(
     for &g in &needed {
         let group = &rt.groups[g];
         let mut cols = Vec::new();
-        for key in &group.plan.keys {
+        for key in &group.plan().keys {
             let name = &key.name;
             let col = conform(column(spine, "spine", name)?, key.ty, name).map_err(|e| {
                 StreamError::ColumnType {
@@ -269,6 +286,9 @@ pub fn replay_with_progress(
         &mut next,
         suffix_min[0],
     )?;
+    // With a tier, the checkpoint taken at `restart_after`, the batches ingested
+    // since, and the position at which the replay "crashes" back to it.
+    let mut checkpoint: Option<Checkpoint> = None;
     let mut pos = 0;
     while pos < order.len() {
         let end = (pos + batch_size).min(order.len());
@@ -291,6 +311,9 @@ pub fn replay_with_progress(
                 Err(StreamError::Slot(e)) => SlotError::keep_first(&mut slot_failed, *e),
                 Err(e) => return Err(e),
             }
+            if let Some((_, since, _)) = checkpoint.as_mut() {
+                since.push((s as usize, chunk));
+            }
             ingest_calls += 1;
             run = stop;
         }
@@ -299,7 +322,25 @@ pub fn replay_with_progress(
                 .restart_after
                 .is_some_and(|k| (pos as u64) < k && k <= end as u64)
         {
-            rt = restart(rt)?;
+            match opts.tier {
+                None => rt = restart(rt)?,
+                Some(_) => {
+                    rt.flush()?;
+                    let bytes = rt
+                        .snapshot()
+                        .map_err(|e| StreamError::Snapshot(Box::new(e)))?;
+                    checkpoint = Some((bytes, Vec::new(), end + 2 * batch_size));
+                }
+            }
+        }
+        if checkpoint
+            .as_ref()
+            .is_some_and(|(_, _, at)| end >= *at || end == order.len())
+        {
+            if let Some((bytes, since, _)) = checkpoint.take() {
+                let hold = by_time.get(next).map(|&r| spine_t[r]);
+                rt = crash(&rt, &bytes, opts.tier.clone(), &since, &logs, hold)?;
+            }
         }
         pos = end;
         progress(pos as u64, order.len() as u64);
@@ -338,7 +379,7 @@ pub fn replay_with_progress(
     // The aggregated features' columns, then the derived features' from them.
     let mut answered: Vec<ArrayRef> = Vec::with_capacity(pairs.len());
     for (k, &(g, f)) in pairs.iter().enumerate() {
-        let Some(plan) = rt.groups[g].plan.features.get(f) else {
+        let Some(plan) = rt.groups[g].plan().features.get(f) else {
             return Err(StreamError::UnknownFeature(format!("#{f} of group {g}")));
         };
         let mut b = ValuesBuilder::new(plan.ty, spine.num_rows());
@@ -356,14 +397,14 @@ pub fn replay_with_progress(
         let k = pairs.iter().position(|&p| p == (r.group, r.feature))?;
         answered.get(k).cloned()
     };
-    let derived = derived_columns(&rt.derived, spine, &column_of).map_err(StreamError::Derived)?;
+    let derived = derived_columns(rt.derived(), spine, &column_of).map_err(StreamError::Derived)?;
 
     // Spine columns unchanged, then the features.
     let mut fields: Vec<Arc<Field>> = spine.schema().fields().iter().cloned().collect();
     let mut columns: Vec<ArrayRef> = spine.columns().to_vec();
     for &i in &picked {
         let name = &rt.feature_names()[i];
-        let column = match rt.outputs[i] {
+        let column = match rt.outputs()[i] {
             OutputSlot::Aggregate(g, f) => column_of(FeatureRef {
                 group: g,
                 feature: f,
@@ -387,6 +428,7 @@ pub fn replay_with_progress(
         ingest_calls,
         spine_rows: spine.num_rows(),
         metrics: rt.metrics(),
+        tier: rt.tier_metrics(),
     };
     Ok((out, report))
 }
@@ -399,6 +441,35 @@ fn restart(rt: StreamRuntime) -> Result<StreamRuntime, StreamError> {
         RestoreError::Snapshot(e) => snapshot(e),
         RestoreError::Runtime(e) => e,
     })
+}
+
+/// The runtime a tiered checkpoint (`bytes`, over the store of `tier`) restores to,
+/// with `since` (the batches ingested after it, by source) ingested again: what a
+/// server does after a crash, when the store may hold states newer than the
+/// checkpoint.
+fn crash(
+    rt: &StreamRuntime,
+    bytes: &[u8],
+    tier: Option<Tier>,
+    since: &[(usize, RecordBatch)],
+    logs: &[Log],
+    hold: Option<i64>,
+) -> Result<StreamRuntime, StreamError> {
+    let snapshot = |e| StreamError::Snapshot(Box::new(e));
+    let mut again =
+        StreamRuntime::restore_with_tier(rt.graph().clone(), rt.options().clone(), tier, bytes)
+            .map_err(|e| match e {
+                RestoreError::Snapshot(e) => snapshot(e),
+                RestoreError::Runtime(e) => e,
+            })?;
+    again.set_read_hold(hold);
+    for (s, chunk) in since {
+        match again.ingest(&logs[*s].name, chunk) {
+            Ok(()) | Err(StreamError::Slot(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(again)
 }
 
 /// A time column as µs (integers in `epoch`, a source's unit); a null time is a data
@@ -477,19 +548,21 @@ impl Answers<'_> {
         // Of the row's failing features, the one the run names (`precedes`).
         let mut first: Option<FeatureError> = None;
         for (g, cols) in keys {
-            let group = &mut rt.groups[*g];
+            let group = &rt.groups[*g].core;
             self.key.clear();
             for (c, ty) in cols.iter().zip(&group.key_types) {
                 if let Some(cells) = Cells::new(c, *ty) {
                     self.key.push(cells.get(row));
                 }
             }
-            let id = if self.key.iter().any(Value::is_null) {
-                None
+            let at = group.plan.state_time(t);
+            let scratch = &mut self.scratch;
+            let read = |state: &mut KeyState, _: bool| state.read_into(at, scratch);
+            if self.key.iter().any(Value::is_null) {
+                group.with_empty(read);
             } else {
-                group.keys.get(&self.key)
-            };
-            group.read_into(id, t, &mut self.scratch);
+                group.with_state(&self.key, read)?;
+            }
             for (k, &(og, f)) in self.picked.iter().enumerate() {
                 if og != *g {
                     continue;

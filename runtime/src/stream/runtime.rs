@@ -10,6 +10,7 @@
 //! at the horizon, folding them into lifetime features. Reads before the horizon are
 //! refused (`StreamError::ReadBeforeHorizon`) rather than answered wrongly.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -19,8 +20,9 @@ use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
+use super::core::{store_time, Core, OutputSlot, SourceClock, StreamReader, TierMetrics};
 use super::dead_letter::DeadLetters;
-use super::derived::{self, Request};
+use super::entities::{Tier, TierState};
 use super::error::{RestoreError, StreamError};
 use super::graph::OutputFeature;
 use super::graph::{NodeId, SourceOp, StreamGraph};
@@ -28,8 +30,7 @@ use super::group::Group;
 use super::metrics::Metrics;
 use super::partitions::{min_known, Partitions};
 use super::policy::{LatePolicy, Options};
-use super::read::{FeatureValue, FeatureVector, Keys, Read, Selection, Status};
-use crate::agg::AggError;
+use super::read::{FeatureVector, Read, Selection};
 use crate::expr::derived::CompiledDerived;
 use crate::expr::slots::SlotError;
 use crate::ir::DataType;
@@ -37,7 +38,6 @@ use crate::plan::FeatureRef;
 use crate::row::conform_in;
 use crate::row::types::arrow_type;
 use crate::snapshot::SnapshotError;
-use crate::value::Value;
 
 pub(crate) struct SourceRt {
     pub name: String,
@@ -68,38 +68,22 @@ impl SourceRt {
     }
 }
 
-/// Where an output feature's value comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OutputSlot {
-    /// (group, feature index in the group).
-    Aggregate(usize, usize),
-    /// Index into `StreamRuntime::derived`.
-    Derived(usize),
-}
-
 /// The streaming executor of one `StreamGraph` (see the module docs).
+///
+/// The runtime is the ingest's side (`&mut self`); reads take `&self` and hold only
+/// the shard of the entity they read (see `entities`), and `reader` hands them to
+/// other threads.
 pub struct StreamRuntime {
-    graph: StreamGraph,
+    /// What reads share with the ingest.
+    pub(crate) core: Arc<Core>,
     options: Options,
     pub(crate) sources: Vec<SourceRt>,
     pub(crate) groups: Vec<Group>,
-    /// For each output feature: where its value comes from.
-    pub(crate) outputs: Vec<OutputSlot>,
-    out_names: Vec<Arc<str>>,
-    /// The output node's derived features, compiled.
-    pub(crate) derived: Vec<CompiledDerived>,
-    /// For each output feature, the (group, feature) pairs a read of it reads:
-    /// itself, or a derived feature's inputs in its input order.
-    output_pairs: Vec<Vec<(usize, usize)>>,
-    /// Reused by reads (reads are hot: the usual one allocates nothing here).
-    pairs_scratch: Vec<(usize, usize)>,
     pub(crate) metrics: Metrics,
     pub(crate) dead: DeadLetters,
     /// The sequence number of the next applied event (ties of equal times break by it).
     pub(crate) seq: u64,
     pub(crate) hold: Option<i64>,
-    scratch: Vec<Result<Value, AggError>>,
-    stale_scratch: Vec<bool>,
 }
 
 impl StreamRuntime {
@@ -112,6 +96,18 @@ impl StreamRuntime {
         graph: StreamGraph,
         options: Options,
     ) -> Result<StreamRuntime, StreamError> {
+        StreamRuntime::with_tier(graph, options, None)
+    }
+
+    /// A runtime whose entity states live in `tier` (a store, with a cache of decoded
+    /// states bounded in bytes in front of it; see `stream::Tier`), or in memory
+    /// (`None`). Values never depend on it.
+    pub fn with_tier(
+        graph: StreamGraph,
+        options: Options,
+        tier: Option<Tier>,
+    ) -> Result<StreamRuntime, StreamError> {
+        let tier = tier.as_ref().map(TierState::new);
         graph.validate().map_err(StreamError::Graph)?;
         let mut sources: Vec<SourceRt> = graph
             .sources()
@@ -150,7 +146,14 @@ impl StreamRuntime {
                     target: op.source,
                 }));
             };
-            let group = Group::new(id, &op.plan, &sources[s].schema, options.fold_run)?;
+            let group = Group::new(
+                id,
+                groups.len(),
+                &op.plan,
+                &sources[s].schema,
+                options.fold_run,
+                tier.clone(),
+            )?;
             let read = op.plan.columns_read();
             let src = &mut sources[s];
             for (c, column) in src.op.columns.iter().enumerate() {
@@ -186,7 +189,7 @@ impl StreamRuntime {
         let mut derived_reads = Vec::with_capacity(output.derived.len());
         for d in &output.derived {
             let feature = |r: FeatureRef| {
-                let f = groups.get(r.group)?.plan.features.get(r.feature)?;
+                let f = groups.get(r.group)?.plan().features.get(r.feature)?;
                 Some((f.name.clone(), f.ty))
             };
             let compiled =
@@ -209,7 +212,7 @@ impl StreamRuntime {
                         .unwrap_or(0);
                     outputs.push(OutputSlot::Aggregate(g, index));
                     output_pairs.push(vec![(g, index)]);
-                    out_names.push(Arc::clone(&groups[g].names[index]));
+                    out_names.push(Arc::clone(&groups[g].core.names[index]));
                 }
                 OutputFeature::Derived { derived: d } => {
                     outputs.push(OutputSlot::Derived(d));
@@ -219,27 +222,42 @@ impl StreamRuntime {
                 }
             }
         }
-        Ok(StreamRuntime {
+        let core = Core {
+            source_of: group_of_node.iter().map(|&(_, s)| s).collect(),
+            clocks: sources.iter().map(|s| SourceClock::new(&s.name)).collect(),
+            groups: groups.iter().map(|g| Arc::clone(&g.core)).collect(),
             graph,
-            options,
-            sources,
-            groups,
             outputs,
             out_names,
             derived,
             output_pairs,
-            pairs_scratch: Vec::new(),
+            counters: Default::default(),
+            tier,
+        };
+        Ok(StreamRuntime {
+            core: Arc::new(core),
+            options,
+            sources,
+            groups,
             metrics: Metrics::default(),
             dead: DeadLetters::default(),
             seq: 0,
             hold: None,
-            scratch: Vec::new(),
-            stale_scratch: Vec::new(),
         })
     }
 
     pub fn graph(&self) -> &StreamGraph {
-        &self.graph
+        &self.core.graph
+    }
+
+    /// The output node's derived features, compiled.
+    pub(crate) fn derived(&self) -> &[CompiledDerived] {
+        &self.core.derived
+    }
+
+    /// Where each output feature's value comes from.
+    pub(crate) fn outputs(&self) -> &[OutputSlot] {
+        &self.core.outputs
     }
 
     /// Writes the runtime's whole state to `out`: everything later ingests, reads
@@ -269,7 +287,24 @@ impl StreamRuntime {
         options: Options,
         bytes: &[u8],
     ) -> Result<StreamRuntime, RestoreError> {
-        super::snapshot::read(graph, options, bytes)
+        super::snapshot::read(graph, options, None, bytes)
+    }
+
+    /// `restore` into a runtime with a disk tier (`with_tier`): a snapshot of a
+    /// tiered runtime (which holds no entity) needs the store it was taken with,
+    /// after the `flush` that preceded it; a full snapshot's entities go to the cache.
+    pub fn restore_with_tier(
+        graph: StreamGraph,
+        options: Options,
+        tier: Option<Tier>,
+        bytes: &[u8],
+    ) -> Result<StreamRuntime, RestoreError> {
+        super::snapshot::read(graph, options, tier, bytes)
+    }
+
+    /// Publishes the restored state to readers.
+    pub(crate) fn published(&self) {
+        self.publish();
     }
 
     pub fn options(&self) -> &Options {
@@ -343,11 +378,14 @@ impl StreamRuntime {
         &mut self.dead
     }
 
-    /// The counters, with `entities` and `state_bytes` computed now (O(entities)).
+    /// The counters, with `entities` and `state_bytes` computed now (O(entities);
+    /// with a disk tier, the entities seen and the bytes the cache counts).
     pub fn metrics(&self) -> Metrics {
-        let mut m = self.metrics;
-        m.entities = self.groups.iter().map(|g| g.keys.len() as u64).sum();
-        m.state_bytes = self.groups.iter().map(|g| g.state_bytes() as u64).sum();
+        let mut m = self.core.metrics();
+        m.events = self.metrics.events;
+        m.late = self.metrics.late;
+        m.dead_lettered = self.metrics.dead_lettered;
+        m.null_keys = self.metrics.null_keys;
         m
     }
 
@@ -390,6 +428,7 @@ impl StreamRuntime {
     ) -> Result<(), StreamError> {
         let s = self.source_index(source)?;
         self.sources[s].partitions.set_idle(partition, idle);
+        self.publish();
         Ok(())
     }
 
@@ -414,6 +453,15 @@ impl StreamRuntime {
         }
         if let Some(e) = failed {
             return Err(StreamError::Slot(Box::new(e)));
+        }
+        // With a disk tier, every entity of the batch is in memory before anything
+        // changes, so a failing store fails the batch with nothing applied.
+        let groups = self.sources[s].groups.clone();
+        for (k, &g) in groups.iter().enumerate() {
+            if let Err(e) = self.groups[g].load(&conformed) {
+                groups[..k].iter().for_each(|&g| self.groups[g].unload());
+                return Err(e);
+            }
         }
         let ts_array = conformed
             .column(0)
@@ -461,6 +509,7 @@ impl StreamRuntime {
         }
         let seqs: Vec<u64> = (0..apply.len() as u64).map(|i| self.seq + i).collect();
         self.seq += apply.len() as u64;
+        self.publish_promised(s);
         for (&g, ev) in self.sources[s].groups.iter().zip(&evaluated) {
             let skipped = self.groups[g].push(&conformed, ev, &ts_array, &apply, &seqs, horizon);
             self.metrics.null_keys += skipped;
@@ -481,6 +530,7 @@ impl StreamRuntime {
             })?;
             self.dead.push(source, rows);
         }
+        self.publish();
         Ok(())
     }
 
@@ -560,247 +610,93 @@ impl StreamRuntime {
         for s in 0..self.sources.len() {
             let Some(h) = self.horizon(s) else { continue };
             self.sources[s].promised = self.sources[s].promised.max(Some(h));
+            self.publish_promised(s);
             for &g in &self.sources[s].groups {
-                self.groups[g].compact(h);
+                self.groups[g].core.compact(h);
             }
         }
     }
 
     /// The output feature indices of a selection.
     pub fn select(&self, sel: &Selection<'_>) -> Result<Vec<usize>, StreamError> {
-        match sel {
-            Selection::All => Ok((0..self.outputs.len()).collect()),
-            Selection::Service(name) => self
-                .graph
-                .output()
-                .and_then(|o| o.services.iter().find(|s| s.name == *name))
-                .map(|s| s.features.clone())
-                .ok_or_else(|| StreamError::UnknownService(name.to_string())),
-            Selection::Indices(indices) => match indices.iter().find(|&&i| i >= self.outputs.len())
-            {
-                Some(i) => Err(StreamError::UnknownFeature(format!("#{i}"))),
-                None => Ok(indices.to_vec()),
-            },
-            Selection::Features(names) => names
-                .iter()
-                .map(|n| {
-                    self.out_names
-                        .iter()
-                        .position(|x| &**x == *n)
-                        .ok_or_else(|| StreamError::UnknownFeature(n.to_string()))
-                })
-                .collect(),
-        }
+        self.core.select(sel)
     }
 
     /// The names of the output features, in graph order.
     pub fn feature_names(&self) -> &[Arc<str>] {
-        &self.out_names
+        &self.core.out_names
     }
 
     /// Answers one read: the selected features of the read's entities, each at
     /// exactly `read.at`. With `Keys::Entity`, every selected feature must belong to
     /// one entity (else `StreamError::MixedEntities`); a selected derived feature that
-    /// reads request fields needs them in `read.request`.
-    pub fn read(&mut self, read: &Read<'_>) -> Result<FeatureVector, StreamError> {
-        let picked = self.select(&read.features)?;
-        let key = match read.keys {
-            Keys::Entity(key) => key,
-            Keys::ByEntity(keys) => {
-                return self.read_picked(
-                    &picked,
-                    read.at,
-                    &|entity| keys.iter().find(|(e, _)| *e == entity).map(|(_, k)| *k),
-                    &read.request,
-                )
-            }
-        };
-        // The common case (one entity) is checked without allocating: reads are
-        // hot. An aggregation's group comes straight from `outputs` (contiguous), a
-        // derived feature's from its pairs.
-        let mut first: Option<&str> = None;
-        let mut mixed = false;
-        let mut see = |g: usize| {
-            let entity = self.groups[g].plan.entity.as_str();
-            mixed |= *first.get_or_insert(entity) != entity;
-        };
-        for &i in &picked {
-            match self.outputs.get(i) {
-                Some(OutputSlot::Aggregate(g, _)) => see(*g),
-                _ => self.pairs_of(i).iter().for_each(|&(g, _)| see(g)),
-            }
-        }
-        if mixed {
-            let mut all: Vec<String> = picked
-                .iter()
-                .flat_map(|&i| self.pairs_of(i))
-                .map(|&(g, _)| self.groups[g].plan.entity.clone())
-                .collect();
-            all.sort();
-            all.dedup();
-            return Err(StreamError::MixedEntities(all));
-        }
-        self.read_picked(&picked, read.at, &|_| Some(key), &read.request)
+    /// reads request fields needs them in `read.request`. (`reader` gives a handle
+    /// that reads from other threads while this one ingests.)
+    pub fn read(&self, read: &Read<'_>) -> Result<FeatureVector, StreamError> {
+        self.core.read(read)
     }
 
     /// The (group, feature) pairs output `i` reads: itself, or a derived feature's
     /// inputs.
     pub(crate) fn pairs_of(&self, i: usize) -> &[(usize, usize)] {
-        self.output_pairs.get(i).map_or(&[], Vec::as_slice)
+        self.core.pairs_of(i)
     }
 
-    fn read_picked<'k>(
-        &mut self,
-        picked: &[usize],
-        t: i64,
-        key_of: &dyn Fn(&str) -> Option<&'k [Value]>,
-        request: &Request<'_>,
-    ) -> Result<FeatureVector, StreamError> {
-        // The usual read (aggregations only): one pass collects the pairs.
-        let mut pairs = std::mem::take(&mut self.pairs_scratch);
-        pairs.clear();
-        let aggregates_only = picked.iter().all(|&i| match self.outputs.get(i) {
-            Some(OutputSlot::Aggregate(g, f)) => {
-                pairs.push((*g, *f));
-                true
-            }
-            _ => false,
-        });
-        if aggregates_only {
-            let features = self.read_pairs(&pairs, t, key_of);
-            self.pairs_scratch = pairs;
-            return Ok(FeatureVector {
-                at: t,
-                features: features?,
-            });
+    /// A handle that reads this runtime's state from other threads while it ingests
+    /// (see `StreamReader`).
+    pub fn reader(&self) -> StreamReader {
+        StreamReader {
+            core: Arc::clone(&self.core),
         }
-        self.pairs_scratch = pairs;
-        // Derived features: read every aggregate they (and the picked aggregates)
-        // need once, then evaluate each from those values.
-        let mut pairs: Vec<(usize, usize)> = Vec::new();
-        for &i in picked {
-            for p in self.pairs_of(i) {
-                if !pairs.contains(p) {
-                    pairs.push(*p);
-                }
-            }
-        }
-        let values = self.read_pairs(&pairs, t, key_of)?;
-        let mut features = Vec::with_capacity(picked.len());
-        for &i in picked {
-            let value = match self.outputs.get(i) {
-                Some(OutputSlot::Derived(d)) => {
-                    let inputs: Vec<&FeatureValue> = self
-                        .pairs_of(i)
-                        .iter()
-                        .filter_map(|p| pairs.iter().position(|q| q == p).map(|k| &values[k]))
-                        .collect();
-                    derived::read(&self.derived[*d], &self.out_names[i], &inputs, request)?
-                }
-                _ => {
-                    let k = self
-                        .pairs_of(i)
-                        .first()
-                        .and_then(|p| pairs.iter().position(|q| q == p))
-                        .unwrap_or(0);
-                    values[k].clone()
-                }
-            };
-            features.push(value);
-        }
-        Ok(FeatureVector { at: t, features })
     }
 
-    /// Reads aggregated features, given as (group, feature) pairs, in that order.
-    fn read_pairs<'k>(
-        &mut self,
-        picked: &[(usize, usize)],
-        t: i64,
-        key_of: &dyn Fn(&str) -> Option<&'k [Value]>,
-    ) -> Result<Vec<FeatureValue>, StreamError> {
-        let mut features: Vec<FeatureValue> = Vec::with_capacity(picked.len());
-        // Groups in order of first use; each group is read once.
-        let mut order: Vec<usize> = Vec::new();
-        for &(g, _) in picked {
-            if !order.contains(&g) {
-                order.push(g);
-            }
-        }
-        // One group (the usual read): values go straight into `features`, in order.
-        let mut slots: Vec<Option<FeatureValue>> = if order.len() > 1 {
-            vec![None; picked.len()]
-        } else {
-            Vec::new()
+    /// What the disk tier did so far (all zero without one).
+    pub fn tier_metrics(&self) -> TierMetrics {
+        self.core.tier_metrics()
+    }
+
+    /// With a disk tier: writes every entity changed since the last flush to the
+    /// store and persists it, so the store and `snapshot_tiered` together stand for
+    /// the state (a checkpoint). Returns how many entities were written; without a
+    /// tier, nothing to do.
+    pub fn flush(&self) -> Result<u64, StreamError> {
+        let Some(tier) = &self.core.tier else {
+            return Ok(0);
         };
-        for g in order.iter().copied() {
-            let s = self
-                .sources
-                .iter()
-                .position(|s| s.groups.contains(&g))
-                .unwrap_or(0);
-            if let Some(h) = self.sources[s].promised {
-                if t < h {
-                    return Err(StreamError::ReadBeforeHorizon { at: t, horizon: h });
-                }
-            }
-            let group = &self.groups[g];
-            let entity = &group.plan.entity;
-            let key = key_of(entity).ok_or_else(|| StreamError::KeyArity {
-                entity: entity.clone(),
-                expected: group.key_types.len(),
-                found: 0,
-            })?;
-            if key.len() != group.key_types.len() {
-                return Err(StreamError::KeyArity {
-                    entity: entity.clone(),
-                    expected: group.key_types.len(),
-                    found: key.len(),
-                });
-            }
-            let id = group.keys.get(key);
-            // Each feature reports its view's latest event; features of one view share
-            // the lookup (the last one is kept: reads list a view's features together).
-            let mut last_event_time: Option<(Option<usize>, Option<i64>)> = None;
-            let mut out = std::mem::take(&mut self.scratch);
-            let mut stale_of = std::mem::take(&mut self.stale_scratch);
-            self.groups[g].read_with_staleness_into(id, t, &mut out, &mut stale_of);
-            for (p, &(og, f)) in picked.iter().enumerate() {
-                if og != g {
-                    continue;
-                }
-                let view_filter = self.groups[g]
-                    .plan
-                    .features
-                    .get(f)
-                    .and_then(|p| p.view_filter);
-                let event_time = match last_event_time {
-                    Some((filter, time)) if filter == view_filter => time,
-                    _ => self.groups[g].latest_seen(id, t, view_filter),
-                };
-                last_event_time = Some((view_filter, event_time));
-                let stale = stale_of.get(f).copied().unwrap_or(false);
-                let (value, status) = match out.get(f).cloned().unwrap_or(Ok(Value::Null)) {
-                    Err(e) => (Value::Null, Status::Error(e)),
-                    Ok(v) if id.is_none() => (v, Status::UnknownEntity),
-                    Ok(v) if stale => (v, Status::Stale),
-                    Ok(Value::Null) => (Value::Null, Status::Null),
-                    Ok(v) => (v, Status::Present),
-                };
-                let fv = FeatureValue {
-                    name: Arc::clone(&self.groups[g].names[f]),
-                    value,
-                    status,
-                    event_time,
-                };
-                match slots.get_mut(p) {
-                    Some(slot) => *slot = Some(fv),
-                    None => features.push(fv),
-                }
-            }
-            self.scratch = out;
-            self.stale_scratch = stale_of;
+        let mut written = 0;
+        for g in &self.core.groups {
+            written += g.entities.flush()?;
         }
-        features.extend(slots.into_iter().flatten());
-        Ok(features)
+        tier.store.persist().map_err(|e| StreamError::Store {
+            what: "persisting entities".into(),
+            message: e.to_string(),
+        })?;
+        Ok(written)
+    }
+
+    /// Whether entity states live in a disk tier.
+    pub fn is_tiered(&self) -> bool {
+        self.core.tier.is_some()
+    }
+
+    /// Publishes what reads see of the sources and counters (after each change).
+    fn publish(&self) {
+        for (src, clock) in self.sources.iter().zip(&self.core.clocks) {
+            store_time(&clock.promised, src.promised);
+            store_time(&clock.latest, src.max_ts);
+            store_time(&clock.watermark, src.watermark());
+        }
+        let (m, c) = (&self.metrics, &self.core.counters);
+        c.events.store(m.events, Relaxed);
+        c.late.store(m.late, Relaxed);
+        c.dead_lettered.store(m.dead_lettered, Relaxed);
+        c.null_keys.store(m.null_keys, Relaxed);
+    }
+
+    /// Publishes a source's promised horizon (before any state changes under it).
+    fn publish_promised(&self, s: usize) {
+        if let (Some(src), Some(clock)) = (self.sources.get(s), self.core.clocks.get(s)) {
+            store_time(&clock.promised, src.promised);
+        }
     }
 }

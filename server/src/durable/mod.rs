@@ -1,7 +1,9 @@
 //! Durable online state, the storage formats only: a state directory holds the
 //! project's identity, a write-ahead log of acknowledged pushes and applied Kafka
-//! rounds (`log`, on fjall, records in `record` and `round`) and the last checkpoint of the runtime's state (`checkpoint`,
-//! the state itself in `snapshot`). A restart loads the checkpoint and re-applies the
+//! rounds (`log`, on fjall, records in `record` and `round`), the last checkpoint of
+//! the runtime's state (`checkpoint`, the state itself in `snapshot`) and, with a
+//! disk tier, the entities' states (`entities`, on fjall; the checkpoint then holds
+//! the rest). A restart loads the checkpoint and re-applies the
 //! log records after it, in order (`state::recover` does that; this module only reads
 //! and writes the files).
 //!
@@ -12,6 +14,7 @@
 
 pub mod checkpoint;
 pub mod dead_letter;
+pub mod entities;
 pub mod identity;
 pub mod log;
 pub mod record;
@@ -24,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 pub use checkpoint::Header;
 pub use dead_letter::{DeadLetter, DeadReason, Kept, SavedDeadLetters, Tally};
+pub use entities::EntityStore;
 pub use identity::{Difference, Identity};
 pub use log::Log;
 pub use record::{Entry, Record, RecordError};

@@ -12,18 +12,20 @@ use crate::state::Reading;
 /// event with `ts <= at`, and may hold no later one for the values to be as of `at`).
 /// `progress(done, total)` is called after each round trip.
 pub fn materialize(
-    rt: &mut StreamRuntime,
+    rt: &StreamRuntime,
     plans: &[HashPlan],
     at: i64,
     store: &mut RedisStore,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Written, RedisError> {
     let prefix = store.target().prefix.clone();
-    let mut rt = Reading::of(rt);
-    let keyed: Vec<_> = plans
+    let reader = rt.reader();
+    let mut rt = Reading::of(&reader);
+    let keyed = plans
         .iter()
-        .map(|p| (p, rt.entity_keys(&p.entity)))
-        .collect();
+        .map(|p| Ok((p, rt.entity_keys(&p.entity)?)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(RedisError::Read)?;
     let total: u64 = keyed.iter().map(|(_, k)| k.len() as u64).sum();
     let mut done = Written::default();
     let mut hashes = Vec::with_capacity(HASHES_PER_ROUND_TRIP * 4);

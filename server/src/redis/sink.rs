@@ -213,12 +213,26 @@ impl Sink {
     }
 
     fn run(mut self, rx: Receiver<SinkMessage>) {
-        // Everything the state knows, first.
-        let known: Vec<(usize, Vec<Vec<Value>>)> = self.state.read(|rt| {
-            (0..self.entities.len())
-                .map(|e| (e, rt.entity_keys(&self.entities[e])))
-                .collect()
-        });
+        // Everything the state knows, first (listed again after a failing store).
+        let mut backoff = Duration::from_millis(50);
+        let known: Vec<(usize, Vec<Vec<Value>>)> = loop {
+            let listed = self.state.read(|rt| {
+                (0..self.entities.len())
+                    .map(|e| Ok((e, rt.entity_keys(&self.entities[e])?)))
+                    .collect::<Result<Vec<_>, featc_runtime::stream::StreamError>>()
+            });
+            match listed {
+                Ok(known) => break known,
+                Err(e) => {
+                    self.counters.errors.fetch_add(1, Relaxed);
+                    eprintln!(
+                        "featc serve: redis sink: listing entities: {e} (retrying in {backoff:?})"
+                    );
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
         for (e, keys) in known {
             for key in keys {
                 self.touch(e, key);
@@ -395,9 +409,7 @@ impl Sink {
         while !self.pending.is_empty() {
             let n = self.pending.len().min(SLOTS_PER_READ);
             let batch: Vec<u32> = self.pending[self.pending.len() - n..].to_vec();
-            // The state copy reads use is held for a few entities at a time, and
-            // the hashes are encoded after it is let go: HTTP reads wait at most
-            // for one short stretch of lookups.
+            // Reads a few entities at a time, and encodes the hashes after.
             let mut vectors: Vec<(usize, u32, FeatureVector)> = Vec::with_capacity(n * 2);
             let mut next: Vec<Option<i64>> = Vec::with_capacity(n);
             let mut now = i64::MIN;
@@ -503,7 +515,7 @@ fn read_slots(
             }
         }
         let entity = entities.get(s.entity).map_or("", String::as_str);
-        next.push(rt.next_change(entity, &s.key, now));
+        next.push(rt.next_change(entity, &s.key, now)?);
     }
     Ok((now, next))
 }

@@ -1,5 +1,5 @@
 //! The core: the durable online state, what every driver and transport of the server
-//! stands on. It owns the runtime's copies (`online`, over `replicas`), the one write
+//! stands on. It owns the runtime (`online`, one copy), the one write
 //! protocol (`check` -> `ledger`: log, apply, idempotency, checkpoint, source
 //! positions), the one opening of a state directory (`recover`), the one per-row
 //! read loop (`read`, with `table` for Arrow) and the loading of history (`history`).
@@ -15,7 +15,7 @@
 //! - `read`, `table`: reads, JSON-shaped and Arrow-shaped;
 //! - `dead_letters`: every event kept out (late, future, invalid), bounded, counted,
 //!   saved by checkpoints; `late` turns the runtime's late rows into its letters;
-//! - `idempotency`, `positions`, `counters`, `history`, `replicas`, `error`.
+//! - `idempotency`, `positions`, `counters`, `history`, `error`.
 
 pub mod check;
 pub mod counters;
@@ -30,7 +30,6 @@ pub mod online;
 pub mod positions;
 pub mod read;
 pub mod recover;
-pub mod replicas;
 pub mod table;
 #[cfg(test)]
 pub(crate) mod testing;

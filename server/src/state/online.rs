@@ -1,24 +1,26 @@
-//! `OnlineState`: the shared, read side of the core, behind an `Arc`: the runtime in
-//! two copies (`Replicas`), the names, the clock, what reads served and the writer's
-//! counters. Everyone reads through it (`read_rows` in `read`, `read` for scans such
-//! as the Redis sink's, `runtime_view` for metrics); only the ledger, recovery and the
+//! `OnlineState`: the shared, read side of the core, behind an `Arc`: the runtime
+//! (one copy), the names, the clock, what reads served and the writer's counters.
+//! Everyone reads through it (`read_rows` in `read`, `read` for scans such as the
+//! Redis sink's, `runtime_view` for metrics); only the ledger, recovery and the
 //! history loader of this module change it (`write` is `pub(in crate::state)`), so
 //! nothing above the core can change the state.
 //!
-//! Lock discipline: a read holds the published copy for its lookups only, and never
-//! waits for a push being applied (the writer changes the other copy, then swaps
-//! them; see `replicas`).
+//! Lock discipline: the write side holds the runtime's lock while it applies (and
+//! while a checkpoint takes the state); a read never takes it: it reads through the
+//! runtime's `StreamReader`, which holds only the shard of the entity it reads, for
+//! at most one chunk of a push (`featc_runtime::stream`'s `entities`). So reads never
+//! wait behind a push being applied, and the state is held once.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use featc_runtime::stream::{
-    FeatureVector, Metrics, Options, Read, StreamError, StreamGraph, StreamRuntime,
+    FeatureVector, Metrics, Options, Read, StreamError, StreamGraph, StreamReader, StreamRuntime,
+    TierMetrics,
 };
 use featc_runtime::value::Value;
 
 use super::counters::StateCounters;
 use super::dead_letters::DeadLetterStore;
-use super::replicas::Replicas;
 use crate::config::{Clock, StateConfig};
 use crate::names::Names;
 use crate::served::Served;
@@ -26,7 +28,12 @@ use crate::wire::time::now_us;
 
 /// The shared state (see the module docs).
 pub struct OnlineState {
-    copies: Replicas<StreamRuntime>,
+    /// The write side's (the ledger's, recovery's, checkpoints').
+    runtime: Mutex<StreamRuntime>,
+    /// Every read's.
+    reader: StreamReader,
+    /// Bytes and entities of the disk tier's store, when there is one.
+    store: Option<Arc<crate::durable::EntityStore>>,
     graph: StreamGraph,
     config: StateConfig,
     names: Arc<Names>,
@@ -37,16 +44,16 @@ pub struct OnlineState {
     dead: Mutex<DeadLetterStore>,
 }
 
-/// One copy of the state, held for a read: the runtime's read API and nothing that
-/// changes what the state holds (a read moves only the runtime's read cursors).
+/// The state, held for a read: the runtime's read API and nothing that changes what
+/// the state holds (a read moves only the runtime's read cursors).
 pub struct Reading<'a> {
-    rt: &'a mut StreamRuntime,
+    rt: &'a StreamReader,
 }
 
 impl<'a> Reading<'a> {
     /// A reading of a runtime of one's own (e.g. `featc materialize`'s); the server's
-    /// copies are only ever read through `OnlineState::read`.
-    pub fn of(rt: &'a mut StreamRuntime) -> Reading<'a> {
+    /// state is only ever read through `OnlineState::read`.
+    pub fn of(rt: &'a StreamReader) -> Reading<'a> {
         Reading { rt }
     }
 
@@ -56,13 +63,19 @@ impl<'a> Reading<'a> {
         self.rt.read(read)
     }
 
-    /// Every key of `entity` the state holds.
-    pub fn entity_keys(&self, entity: &str) -> Vec<Vec<Value>> {
+    /// Every key of `entity` the state holds (with a disk tier, listed from its
+    /// store too).
+    pub fn entity_keys(&self, entity: &str) -> Result<Vec<Vec<Value>>, StreamError> {
         self.rt.entity_keys(entity)
     }
 
     /// The first time after `t` that `key`'s values change without events.
-    pub fn next_change(&self, entity: &str, key: &[Value], t: i64) -> Option<i64> {
+    pub fn next_change(
+        &self,
+        entity: &str,
+        key: &[Value],
+        t: i64,
+    ) -> Result<Option<i64>, StreamError> {
         self.rt.next_change(entity, key, t)
     }
 
@@ -94,11 +107,16 @@ pub struct RuntimeView {
     pub entities: u64,
     pub state_bytes: u64,
     pub sources: Vec<SourceRow>,
+    /// The disk tier's cache and store, when there is one.
+    pub tier: TierMetrics,
+    /// Bytes the disk tier's store takes on disk.
+    pub store_disk_bytes: u64,
 }
 
 impl OnlineState {
     pub(in crate::state) fn new(
-        copies: Replicas<StreamRuntime>,
+        runtime: StreamRuntime,
+        store: Option<Arc<crate::durable::EntityStore>>,
         graph: StreamGraph,
         config: StateConfig,
     ) -> OnlineState {
@@ -106,7 +124,9 @@ impl OnlineState {
         let served = Arc::new(Served::new(&names));
         let dead = Mutex::new(DeadLetterStore::new(config.dead_letters));
         OnlineState {
-            copies,
+            reader: runtime.reader(),
+            runtime: Mutex::new(runtime),
+            store,
             graph,
             config,
             names,
@@ -175,12 +195,12 @@ impl OnlineState {
         &self.config.options
     }
 
-    /// The default read time under the state's clock (of the copy being read).
+    /// The default read time under the state's clock (as the state last published it).
     pub fn now(&self, reading: &Reading<'_>) -> i64 {
         self.now_of(reading.rt)
     }
 
-    pub(in crate::state) fn now_of(&self, rt: &StreamRuntime) -> i64 {
+    pub(in crate::state) fn now_of(&self, rt: &StreamReader) -> i64 {
         match self.config.clock {
             Clock::Wall => now_us(),
             Clock::Events => self
@@ -193,67 +213,54 @@ impl OnlineState {
         }
     }
 
-    /// Runs `f` on the published copy (see the module docs: keep it short, reads of
-    /// other callers queue behind it).
+    /// Runs `f` on the state (see the module docs: it never waits for a push).
     pub fn read<R>(&self, f: impl FnOnce(&mut Reading<'_>) -> R) -> R {
-        self.copies.read(|rt| f(&mut Reading { rt }))
+        f(&mut Reading { rt: &self.reader })
     }
 
-    /// Runs `f` on both copies in turn, between writes (for tests that compare them).
-    pub fn each_copy<R>(&self, mut f: impl FnMut(&mut Reading<'_>) -> R) -> [R; 2] {
-        self.copies.each(|rt| f(&mut Reading { rt }))
-    }
-
-    /// Whether both copies are kept (see `replicas`).
-    pub fn is_mirrored(&self) -> bool {
-        self.copies.is_mirrored()
-    }
-
-    /// What `/metrics` shows of the runtime (O(entities): on the copy readers are
-    /// not using).
+    /// What `/metrics` shows of the runtime (O(entities held)).
     pub fn runtime_view(&self) -> RuntimeView {
-        self.copies.spare(|rt| {
-            let m = rt.metrics();
-            RuntimeView {
-                events: m.events,
-                late: m.late,
-                dead_lettered: m.dead_lettered,
-                null_keys: m.null_keys,
-                entities: m.entities,
-                state_bytes: m.state_bytes,
-                sources: self
-                    .names
-                    .sources
-                    .iter()
-                    .map(|s| {
-                        (
-                            s.name.clone(),
-                            rt.watermark(&s.name),
-                            rt.latest_event_time(&s.name),
-                            rt.freshness_contract(&s.name).flatten(),
-                        )
-                    })
-                    .collect(),
-            }
-        })
+        let rt = &self.reader;
+        let m = rt.metrics();
+        RuntimeView {
+            events: m.events,
+            late: m.late,
+            dead_lettered: m.dead_lettered,
+            null_keys: m.null_keys,
+            entities: m.entities,
+            state_bytes: m.state_bytes,
+            sources: self
+                .names
+                .sources
+                .iter()
+                .map(|s| {
+                    (
+                        s.name.clone(),
+                        rt.watermark(&s.name),
+                        rt.latest_event_time(&s.name),
+                        rt.freshness_contract(&s.name).flatten(),
+                    )
+                })
+                .collect(),
+            tier: rt.tier_metrics(),
+            store_disk_bytes: self.store.as_ref().map_or(0, |s| s.disk_bytes()),
+        }
     }
 
-    /// Applies `change` to every current copy (see `Replicas::write`).
-    pub(in crate::state) fn write<R>(&self, change: impl FnMut(&mut StreamRuntime) -> R) -> R {
-        self.copies.write(change)
+    /// The runtime, for the write side; a holder that panicked is taken over (the
+    /// runtime takes a batch whole or not at all).
+    fn runtime(&self) -> MutexGuard<'_, StreamRuntime> {
+        self.runtime.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs `f` on the copy readers are not using, between writes.
+    /// Applies `change` to the state (reads go on meanwhile; see the module docs).
+    pub(in crate::state) fn write<R>(&self, change: impl FnOnce(&mut StreamRuntime) -> R) -> R {
+        change(&mut self.runtime())
+    }
+
+    /// Runs `f` on the state between writes (e.g. to take a checkpoint): holds up
+    /// writes, never reads.
     pub(in crate::state) fn spare<R>(&self, f: impl FnOnce(&StreamRuntime) -> R) -> R {
-        self.copies.spare(f)
-    }
-
-    pub(in crate::state) fn copies(&self) -> &Replicas<StreamRuntime> {
-        &self.copies
-    }
-
-    /// An empty runtime of the state's graph.
-    pub(in crate::state) fn empty_runtime(&self) -> Result<StreamRuntime, StreamError> {
-        StreamRuntime::with_options(self.graph.clone(), self.config.options.clone())
+        f(&self.runtime())
     }
 }

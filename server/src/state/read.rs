@@ -2,12 +2,11 @@
 //! features, the entities whose keys they need, the request fields their derived
 //! features read); its rows come from a `RowSource` (a JSON request's `KeyRows`, an
 //! Arrow table's columns in `table`); each row's vector goes to a `VectorSink` (a
-//! `Vec` for JSON, typed column builders for Arrow). The loop holds the published
-//! copy for its lookups and the sink; what was served is recorded here, below every
+//! `Vec` for JSON, typed column builders for Arrow). Each row's lookups hold only
+//! their entity's shard (`online`); what was served is recorded here, below every
 //! transport, so JSON, Arrow and embedded reads are counted and logged alike: the
 //! fill counts are kept by the read and added to the shared counters once when it
-//! ends, and the rows go to the served log (when one is attached) after the copy is
-//! let go.
+//! ends, and the rows go to the served log (when one is attached) after the read.
 
 use featc_runtime::ir::DataType;
 use featc_runtime::stream::{FeatureVector, Keys, Read, Request, Selection, StreamError};
@@ -168,8 +167,8 @@ impl OnlineState {
             .map(|(name, _)| (name.as_str(), Value::Null))
             .collect();
         let mut spare: Vec<(&str, &[Value])> = Vec::with_capacity(entities.len());
-        let t = self.copies().read(|rt| {
-            let t = at.unwrap_or_else(|| self.now_of(rt));
+        let t = self.read(|rt| {
+            let t = at.unwrap_or_else(|| self.now(rt));
             for row in 0..n {
                 for (e, key) in keys.iter_mut().enumerate() {
                     key.clear();

@@ -1,16 +1,24 @@
 //! Opening the online state: the one opening of a state directory, for the server
 //! and the embedded store alike. The directory's identity is checked (one written
-//! for other features is refused), its checkpoint loaded into every copy (two copies
-//! built on two threads at once, or one), the log records after it re-applied in
-//! order (pushes, and rounds of sources read outside the log, in the order they were
-//! first applied; each round's notes kept for its kind's position, see `positions`),
-//! and what was found handed back as data (`Recovered`) for each caller's own
-//! message. In memory (no directory) the state starts empty.
+//! for other features is refused), its checkpoint loaded, the log records after it
+//! re-applied in order (pushes, and rounds of sources read outside the log, in the
+//! order they were first applied; each round's notes kept for its kind's position,
+//! see `positions`), and what was found handed back as data (`Recovered`) for each
+//! caller's own message. In memory (no directory) the state starts empty.
+//!
+//! With a memory limit (`StateConfig::memory_limit`) and a directory, entity states
+//! live in a disk tier there (`durable::EntityStore`, `entities/`): a checkpoint then
+//! holds everything but the entities, and a restart costs the log since it, not the
+//! state's size. The store may hold entity states newer than the checkpoint (evicted
+//! after it); each records the next event it lacks, so the log's replay applies to
+//! every entity exactly what it lacks (`featc_runtime::stream`'s `entities`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use featc_runtime::stream::{StreamError, StreamGraph, StreamRuntime};
+use std::sync::Arc;
+
+use featc_runtime::stream::{StateStore, StreamError, StreamGraph, StreamRuntime, Tier};
 
 use super::dead_letters::DeadLetterStore;
 use super::error::StateError;
@@ -18,9 +26,10 @@ use super::idempotency::{Idempotency, PushOutcome};
 use super::late::take_late;
 use super::ledger::{apply_round_record, push_origin, Ledger};
 use super::online::OnlineState;
-use super::replicas::Replicas;
 use crate::config::StateConfig;
-use crate::durable::{snapshot, DurableError, Entry, Identity, SavedDeadLetters, StateDir};
+use crate::durable::{
+    snapshot, DurableError, EntityStore, Entry, Identity, SavedDeadLetters, StateDir,
+};
 
 /// What a log record that no longer applies means. The server and the embedded store
 /// have always differed here, and each keeps its behaviour.
@@ -92,7 +101,7 @@ pub fn open(
     // touched.
     drop(empty()?);
     let Some(dir) = dir else {
-        let copies = copies(&config, &empty, &empty)?;
+        let runtime = empty()?;
         let ledger = Ledger::new(
             None,
             Idempotency::default(),
@@ -110,26 +119,44 @@ pub fn open(
             unfinished_checkpoint: false,
             bootstrapped: false,
         };
-        return Ok((OnlineState::new(copies, graph, config), ledger, recovered));
+        return Ok((
+            OnlineState::new(runtime, None, graph, config),
+            ledger,
+            recovered,
+        ));
     };
     let identity = Identity::of(&graph)?;
     let (state_dir, found) = StateDir::open(dir, &identity)?;
+    let store = match config.memory_limit {
+        Some(_) => Some(Arc::new(EntityStore::open(&dir.join("entities"))?)),
+        None => None,
+    };
+    let tier = match (&store, config.memory_limit) {
+        (Some(store), Some(limit)) => Some(Tier {
+            store: Arc::clone(store) as Arc<dyn StateStore>,
+            cache_bytes: usize::try_from(limit).unwrap_or(usize::MAX),
+        }),
+        _ => None,
+    };
+    let empty = || {
+        StreamRuntime::with_tier(graph.clone(), options.clone(), tier.clone())
+            .map_err(StateError::Runtime)
+    };
     let mut pushes = Idempotency::default();
-    let (copies, bootstrapped, positions, mut notes, checkpoint, dead) = match found.checkpoint {
+    let (runtime, bootstrapped, positions, mut notes, checkpoint, dead) = match found.checkpoint {
         Some((header, taken)) => {
-            let restore = || {
-                snapshot::restore(graph.clone(), options.clone(), &taken).map_err(|e| {
-                    StateError::Durable(DurableError::Corrupt(format!(
-                        "the checkpoint in `{}` cannot be loaded: {e}",
-                        dir.display()
-                    )))
-                })
-            };
+            let runtime = snapshot::restore(graph.clone(), options.clone(), tier.clone(), &taken)
+                .map_err(|e| {
+                StateError::Durable(DurableError::Corrupt(format!(
+                    "the checkpoint in `{}` cannot be loaded: {e}",
+                    dir.display()
+                )))
+            })?;
             for (k, accepted, late) in header.pushes {
                 pushes.insert(k, accepted, late);
             }
             (
-                copies(&config, &restore, &empty)?,
+                runtime,
                 header.bootstrapped,
                 header.positions,
                 header.pending_notes,
@@ -138,7 +165,7 @@ pub fn open(
             )
         }
         None => (
-            copies(&config, &empty, &empty)?,
+            empty()?,
             false,
             BTreeMap::new(),
             BTreeMap::new(),
@@ -147,7 +174,7 @@ pub fn open(
         ),
     };
     let limits = config.dead_letters;
-    let state = OnlineState::new(copies, graph, config);
+    let state = OnlineState::new(runtime, store, graph, config);
     state.dead_letters_mut(|d| *d = DeadLetterStore::restore(dead, limits));
     // Checkpoints written before the store kept late rows in the runtime's snapshot.
     let restored = state.write(|rt| take_late(rt, || serde_json::json!({"checkpoint": {}})));
@@ -180,7 +207,6 @@ pub fn open(
                 continue;
             }
         };
-        // Every copy re-applies the record.
         let (outcome, late) = state.write(|rt| {
             let outcome = PushOutcome::apply(rt, &record.source, &record.batch);
             (
@@ -227,22 +253,4 @@ pub fn open(
         bootstrapped,
     };
     Ok((state, ledger, recovered))
-}
-
-/// The state's copies, each made by `make` (two on two threads at once), or with one
-/// copy kept, one and an `empty` placeholder.
-fn copies(
-    config: &StateConfig,
-    make: &(dyn Fn() -> Result<StreamRuntime, StateError> + Sync),
-    empty: &(dyn Fn() -> Result<StreamRuntime, StateError> + Sync),
-) -> Result<Replicas<StreamRuntime>, StateError> {
-    if config.single_copy {
-        return Ok(Replicas::single(make()?, empty()?));
-    }
-    let (first, second) = std::thread::scope(|s| {
-        let second = s.spawn(make);
-        (make(), second.join())
-    });
-    let second = second.map_err(|_| StateError::CopyFailed)??;
-    Ok(Replicas::mirrored(first?, second))
 }

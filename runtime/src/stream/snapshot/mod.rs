@@ -1,9 +1,10 @@
 //! `StreamRuntime` snapshots: the body `crate::snapshot::format` frames.
 //!
 //! Body, in order: the `fingerprint` of the graph and options that took it (checked
-//! first by `restore`), then the runtime's `state` (counters, sources, per group the
-//! entity index from `keys` and every entity's `window::KeyState`, then the
-//! `dead_letters` as Arrow IPC).
+//! first by `restore`), the kind (0: full; 1: of a tiered runtime, whose entities
+//! are in its store), then the runtime's `state` (counters, sources, per group the
+//! entities with their `keys` and `window::KeyState`s, then the `dead_letters` as
+//! Arrow IPC).
 //!
 //! Restore builds a fresh runtime for the graph (all derived structures: schemas,
 //! compiled expressions, key specs) and loads the saved state into it; a restored
@@ -22,6 +23,7 @@ mod fingerprint;
 mod keys;
 mod state;
 
+use super::entities::Tier;
 use super::error::RestoreError;
 use super::graph::StreamGraph;
 use super::policy::Options;
@@ -31,11 +33,14 @@ use crate::snapshot::{Reader, SnapshotError, Writer};
 use fingerprint::Fingerprint;
 
 /// `rt`'s snapshot, framed: the header's room is written first and filled in last.
+/// A tiered runtime's holds no entity (`flush` put them in its store).
 pub(super) fn write(rt: &StreamRuntime) -> Result<Vec<u8>, SnapshotError> {
-    let mut w = Writer::with_capacity(format::HEADER_BYTES + state::size_hint(rt));
+    let entities = !rt.is_tiered();
+    let mut w = Writer::with_capacity(format::HEADER_BYTES + state::size_hint(rt, entities));
     (0..format::HEADER_BYTES).for_each(|_| w.u8(0));
     Fingerprint::of(rt.graph(), rt.options()).save(&mut w);
-    state::save(rt, &mut w)?;
+    w.u8(u8::from(!entities));
+    state::save(rt, &mut w, entities)?;
     format::seal(w.bytes_mut());
     Ok(w.into_bytes())
 }
@@ -51,18 +56,30 @@ pub(super) fn write_to(
     out.flush().map_err(io)
 }
 
-/// A runtime for `graph` and `options` in the state `bytes` recorded.
+/// A runtime for `graph` and `options` (with `tier`) in the state `bytes` recorded.
+/// A full snapshot loads into a tiered runtime too (its entities go to the cache,
+/// and on to the store as the budget asks); a tiered one needs a tier.
 pub(super) fn read(
     graph: StreamGraph,
     options: Options,
+    tier: Option<Tier>,
     bytes: &[u8],
 ) -> Result<StreamRuntime, RestoreError> {
     let body = format::open(bytes)?;
     let mut r = Reader::new(body);
     let saved = Fingerprint::load(&mut r)?;
     Fingerprint::of(&graph, &options).accept(&saved)?;
-    let mut rt = StreamRuntime::with_options(graph, options).map_err(RestoreError::Runtime)?;
-    state::load(&mut rt, &mut r)?;
+    let tiered = match r.u8()? {
+        0 => false,
+        1 => true,
+        k => return Err(SnapshotError::Malformed(format!("snapshot kind {k}")).into()),
+    };
+    if tiered && tier.is_none() {
+        return Err(SnapshotError::NeedsTier.into());
+    }
+    let mut rt = StreamRuntime::with_tier(graph, options, tier).map_err(RestoreError::Runtime)?;
+    state::load(&mut rt, &mut r, !tiered)?;
     r.finish()?;
+    rt.published();
     Ok(rt)
 }

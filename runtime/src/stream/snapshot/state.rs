@@ -1,18 +1,19 @@
-//! The runtime's state in a snapshot body, after the fingerprint: counters, then per
-//! source its watermark inputs, per group its entity index, one `KeyState` per
-//! entity and the unknown-entity state, then the dead letters.
+//! The runtime's state in a snapshot body, after the fingerprint and the kind:
+//! counters, then per source its watermark inputs, per group the entities seen and
+//! (in a full snapshot) every held entity, shard by shard, with its ordinal, next
+//! sequence number, key and `KeyState`, then the unknown-entity state, then the dead
+//! letters. A snapshot of a tiered runtime holds no entity: they are in its store.
 //!
 //! Not saved, because nothing observable depends on it: the reused per-batch and
-//! per-read buffers (`Group::rows`, `row_ids`, the runtime's scratch vectors), the
-//! string interners (rebuilt by interning every loaded string, so equal strings
-//! share one allocation again), and the cursors' cached finishes (see
-//! `window/snapshot.rs`).
+//! per-read buffers, the string interners (rebuilt by interning every loaded string,
+//! so equal strings share one allocation again), and the cursors' cached finishes
+//! (see `window/snapshot.rs`).
 
 use super::super::partitions::PartitionClock;
 use super::super::runtime::StreamRuntime;
 use super::{dead_letters, keys};
 use crate::snapshot::{Reader, SnapshotError, Writer};
-use crate::window::{KeyState, PREFETCH_STAGES};
+use crate::window::KeyState;
 
 fn malformed(what: impl Into<String>) -> SnapshotError {
     SnapshotError::Malformed(what.into())
@@ -20,18 +21,24 @@ fn malformed(what: impl Into<String>) -> SnapshotError {
 
 /// About the bytes `save` will write (most of it is the buffered rows), so the body
 /// is allocated once instead of copied as it grows.
-pub(super) fn size_hint(rt: &StreamRuntime) -> usize {
-    let states: usize = rt
-        .groups
-        .iter()
-        .flat_map(|g| &g.states)
-        .map(KeyState::snapshot_size_hint)
-        .sum();
-    let keys: usize = rt.groups.iter().map(|g| g.keys.len() * 8).sum();
-    states + keys + rt.dead.rows() * 64 + 4096
+pub(super) fn size_hint(rt: &StreamRuntime, entities: bool) -> usize {
+    let mut states = 0;
+    if entities {
+        for g in &rt.groups {
+            g.core
+                .entities
+                .for_each_held(|s| states += s.state.snapshot_size_hint() + 24);
+        }
+    }
+    states + rt.dead.rows() * 64 + 4096
 }
 
-pub(super) fn save(rt: &StreamRuntime, w: &mut Writer) -> Result<(), SnapshotError> {
+/// Writes the state; with `entities` false (a tiered runtime), no entity.
+pub(super) fn save(
+    rt: &StreamRuntime,
+    w: &mut Writer,
+    entities: bool,
+) -> Result<(), SnapshotError> {
     w.u64(rt.seq);
     w.opt_i64(rt.hold);
     let m = &rt.metrics;
@@ -51,25 +58,31 @@ pub(super) fn save(rt: &StreamRuntime, w: &mut Writer) -> Result<(), SnapshotErr
     }
     w.usize(rt.groups.len());
     for g in &rt.groups {
-        keys::save(&g.keys, w);
-        w.usize(g.states.len());
-        for (i, s) in g.states.iter().enumerate() {
-            // Each state is cold and a chain of pointers: load the ones a few places
-            // ahead level by level while this one is written (as `Group::compact`).
-            for (stage, &distance) in PREFETCH_STAGES.iter().enumerate() {
-                if let Some(next) = g.states.get(i + distance) {
-                    next.prefetch(stage, true);
-                }
-            }
-            s.save(w);
+        let core = &g.core;
+        w.u64(core.entities.len());
+        if entities {
+            let mut n = 0;
+            core.entities.for_each_held(|_| n += 1);
+            w.usize(n);
+            core.entities.for_each_held(|slot| {
+                w.u64(slot.ordinal);
+                w.u64(slot.next_seq);
+                keys::save(&core.key_types, &slot.key, w);
+                slot.state.save(w);
+            });
         }
-        g.empty.save(w);
+        core.with_empty(|empty, _| empty.save(w));
     }
     dead_letters::save(&rt.dead, w)
 }
 
-/// Loads `save`'s state into `rt`, a runtime just built for the snapshot's graph.
-pub(super) fn load(rt: &mut StreamRuntime, r: &mut Reader<'_>) -> Result<(), SnapshotError> {
+/// Loads `save`'s state into `rt`, a runtime just built for the snapshot's graph
+/// (entities only when `entities`).
+pub(super) fn load(
+    rt: &mut StreamRuntime,
+    r: &mut Reader<'_>,
+    entities: bool,
+) -> Result<(), SnapshotError> {
     rt.seq = r.u64()?;
     rt.hold = r.opt_i64()?;
     rt.metrics.events = r.u64()?;
@@ -98,25 +111,30 @@ pub(super) fn load(rt: &mut StreamRuntime, r: &mut Reader<'_>) -> Result<(), Sna
         return Err(malformed("another number of groups"));
     }
     for g in &mut rt.groups {
-        g.keys = keys::load(&g.key_types, r)?;
-        let n = r.count(1)?;
-        if n != g.keys.len() {
-            return Err(malformed(format!(
-                "{n} entity states for {} entity keys",
-                g.keys.len()
-            )));
-        }
+        let core = std::sync::Arc::clone(&g.core);
+        let seen = r.u64()?;
         // Strings come back through the group's own interner.
         std::mem::swap(r.strings_mut(), &mut g.strings);
         let loaded = (|| {
-            let mut states = Vec::with_capacity(n);
-            for _ in 0..n {
-                states.push(KeyState::load(g.spec.clone(), r)?);
+            if entities {
+                let n = r.count(3)?;
+                if n as u64 > seen {
+                    return Err(malformed(format!("{n} entities held of {seen} seen")));
+                }
+                for _ in 0..n {
+                    let ordinal = r.u64()?;
+                    let next_seq = r.u64()?;
+                    let key = keys::load(&core.key_types, r)?;
+                    let state = KeyState::load(core.spec.clone(), r)?;
+                    core.entities.restore(key, ordinal, next_seq, state);
+                }
             }
-            Ok::<_, SnapshotError>((states, KeyState::load(g.spec.clone(), r)?))
+            KeyState::load(core.spec.clone(), r)
         })();
         std::mem::swap(r.strings_mut(), &mut g.strings);
-        (g.states, g.empty) = loaded?;
+        let empty = loaded?;
+        core.with_empty(|e, _| *e = empty);
+        core.entities.set_len(seen);
     }
     rt.dead = dead_letters::load(r)?;
     Ok(())

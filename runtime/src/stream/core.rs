@@ -1,0 +1,486 @@
+//! What reads share with the ingest, behind an `Arc`: the groups' entity states (see
+//! `entities`), each source's clocks as the ingest last published them, the output
+//! features and the counters; and `StreamReader`, a handle that reads while the
+//! runtime ingests (one copy of the state: see `entities` for what a read waits for
+//! and what it sees).
+//!
+//! The ingest publishes a source's promised horizon before it changes any entity
+//! state under it, and a read checks the horizon while it holds its entity's shard,
+//! so a read never sees a state that dropped events its time still needs.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use super::derived;
+use super::entities::TierState;
+use super::error::StreamError;
+use super::graph::StreamGraph;
+use super::group::GroupCore;
+use super::metrics::Metrics;
+use super::read::{FeatureValue, FeatureVector, Keys, Read, Selection, Status};
+use super::Request;
+use crate::expr::derived::CompiledDerived;
+use crate::value::Value;
+
+/// "None" in an atomic time.
+const NONE: i64 = i64::MIN;
+
+fn load_time(a: &AtomicI64) -> Option<i64> {
+    Some(a.load(Relaxed)).filter(|&t| t != NONE)
+}
+
+pub(crate) fn store_time(a: &AtomicI64, t: Option<i64>) {
+    a.store(t.unwrap_or(NONE), Relaxed);
+}
+
+/// Where an output feature's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutputSlot {
+    /// (group, feature index in the group).
+    Aggregate(usize, usize),
+    /// Index into `Core::derived`.
+    Derived(usize),
+}
+
+/// A source's clocks, as the ingest last published them.
+pub(crate) struct SourceClock {
+    pub name: String,
+    /// The greatest horizon promised to the window state.
+    pub promised: AtomicI64,
+    /// The greatest event time ingested.
+    pub latest: AtomicI64,
+    pub watermark: AtomicI64,
+}
+
+impl SourceClock {
+    pub fn new(name: &str) -> SourceClock {
+        SourceClock {
+            name: name.to_string(),
+            promised: AtomicI64::new(NONE),
+            latest: AtomicI64::new(NONE),
+            watermark: AtomicI64::new(NONE),
+        }
+    }
+}
+
+/// The runtime's counters, as the ingest last published them.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub events: AtomicU64,
+    pub late: AtomicU64,
+    pub dead_lettered: AtomicU64,
+    pub null_keys: AtomicU64,
+}
+
+/// What reads share (see the module docs).
+pub(crate) struct Core {
+    pub graph: StreamGraph,
+    pub groups: Vec<Arc<GroupCore>>,
+    /// Per group, its source.
+    pub source_of: Vec<usize>,
+    pub clocks: Vec<SourceClock>,
+    pub outputs: Vec<OutputSlot>,
+    pub out_names: Vec<Arc<str>>,
+    /// The output node's derived features, compiled.
+    pub derived: Vec<CompiledDerived>,
+    /// For each output feature, the (group, feature) pairs a read of it reads:
+    /// itself, or a derived feature's inputs in its input order.
+    pub output_pairs: Vec<Vec<(usize, usize)>>,
+    pub counters: Counters,
+    pub tier: Option<Arc<TierState>>,
+}
+
+/// A read handle on a runtime's state, for other threads than the ingest's: reads
+/// go on while the runtime ingests (see the module docs). Cheap to clone.
+#[derive(Clone)]
+pub struct StreamReader {
+    pub(crate) core: Arc<Core>,
+}
+
+/// What the disk tier did so far (all zero without one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TierMetrics {
+    /// Whether the runtime has a disk tier.
+    pub enabled: bool,
+    /// Entities held in memory (decoded), over every group.
+    pub held: u64,
+    /// Bytes the cache counts for them, and its budget.
+    pub cached_bytes: u64,
+    pub budget_bytes: u64,
+    /// Entities read from the store, evicted from the cache, written to the store.
+    pub loads: u64,
+    pub evictions: u64,
+    pub written: u64,
+    /// Store writes that failed (the entities stayed in memory).
+    pub store_errors: u64,
+}
+
+impl Core {
+    fn source(&self, name: &str) -> Option<&SourceClock> {
+        self.clocks.iter().find(|c| c.name == name)
+    }
+
+    pub fn latest_event_time(&self, source: &str) -> Option<i64> {
+        load_time(&self.source(source)?.latest)
+    }
+
+    pub fn watermark(&self, source: &str) -> Option<i64> {
+        load_time(&self.source(source)?.watermark)
+    }
+
+    pub fn metrics(&self) -> Metrics {
+        let c = &self.counters;
+        Metrics {
+            events: c.events.load(Relaxed),
+            late: c.late.load(Relaxed),
+            dead_lettered: c.dead_lettered.load(Relaxed),
+            null_keys: c.null_keys.load(Relaxed),
+            entities: self.groups.iter().map(|g| g.entities.len()).sum(),
+            state_bytes: self
+                .groups
+                .iter()
+                .map(|g| g.entities.state_bytes() as u64)
+                .sum(),
+        }
+    }
+
+    pub fn tier_metrics(&self) -> TierMetrics {
+        let Some(t) = &self.tier else {
+            return TierMetrics::default();
+        };
+        TierMetrics {
+            enabled: true,
+            held: self.groups.iter().map(|g| g.entities.held()).sum(),
+            cached_bytes: t.cached.load(Relaxed) as u64,
+            budget_bytes: t.budget as u64,
+            loads: t.loads.load(Relaxed),
+            evictions: t.evictions.load(Relaxed),
+            written: t.written.load(Relaxed),
+            store_errors: t.store_errors.load(Relaxed),
+        }
+    }
+
+    /// The output feature indices of a selection.
+    pub fn select(&self, sel: &Selection<'_>) -> Result<Vec<usize>, StreamError> {
+        match sel {
+            Selection::All => Ok((0..self.outputs.len()).collect()),
+            Selection::Service(name) => self
+                .graph
+                .output()
+                .and_then(|o| o.services.iter().find(|s| s.name == *name))
+                .map(|s| s.features.clone())
+                .ok_or_else(|| StreamError::UnknownService(name.to_string())),
+            Selection::Indices(indices) => match indices.iter().find(|&&i| i >= self.outputs.len())
+            {
+                Some(i) => Err(StreamError::UnknownFeature(format!("#{i}"))),
+                None => Ok(indices.to_vec()),
+            },
+            Selection::Features(names) => names
+                .iter()
+                .map(|n| {
+                    self.out_names
+                        .iter()
+                        .position(|x| &**x == *n)
+                        .ok_or_else(|| StreamError::UnknownFeature(n.to_string()))
+                })
+                .collect(),
+        }
+    }
+
+    /// The (group, feature) pairs output `i` reads: itself, or a derived feature's
+    /// inputs.
+    pub fn pairs_of(&self, i: usize) -> &[(usize, usize)] {
+        self.output_pairs.get(i).map_or(&[], Vec::as_slice)
+    }
+
+    /// `StreamRuntime::read`'s answer.
+    pub fn read(&self, read: &Read<'_>) -> Result<FeatureVector, StreamError> {
+        let picked = self.select(&read.features)?;
+        let key = match read.keys {
+            Keys::Entity(key) => key,
+            Keys::ByEntity(keys) => {
+                return self.read_picked(
+                    &picked,
+                    read.at,
+                    &|entity| keys.iter().find(|(e, _)| *e == entity).map(|(_, k)| *k),
+                    &read.request,
+                )
+            }
+        };
+        // The common case (one entity) is checked without allocating: reads are
+        // hot. An aggregation's group comes straight from `outputs` (contiguous), a
+        // derived feature's from its pairs.
+        let mut first: Option<&str> = None;
+        let mut mixed = false;
+        let mut see = |g: usize| {
+            let entity = self.groups[g].plan.entity.as_str();
+            mixed |= *first.get_or_insert(entity) != entity;
+        };
+        for &i in &picked {
+            match self.outputs.get(i) {
+                Some(OutputSlot::Aggregate(g, _)) => see(*g),
+                _ => self.pairs_of(i).iter().for_each(|&(g, _)| see(g)),
+            }
+        }
+        if mixed {
+            let mut all: Vec<String> = picked
+                .iter()
+                .flat_map(|&i| self.pairs_of(i))
+                .map(|&(g, _)| self.groups[g].plan.entity.clone())
+                .collect();
+            all.sort();
+            all.dedup();
+            return Err(StreamError::MixedEntities(all));
+        }
+        self.read_picked(&picked, read.at, &|_| Some(key), &read.request)
+    }
+
+    fn read_picked<'k>(
+        &self,
+        picked: &[usize],
+        t: i64,
+        key_of: &dyn Fn(&str) -> Option<&'k [Value]>,
+        request: &Request<'_>,
+    ) -> Result<FeatureVector, StreamError> {
+        // The usual read (aggregations only): one pass collects the pairs.
+        let mut pairs: Vec<(usize, usize)> = Vec::with_capacity(picked.len());
+        let aggregates_only = picked.iter().all(|&i| match self.outputs.get(i) {
+            Some(OutputSlot::Aggregate(g, f)) => {
+                pairs.push((*g, *f));
+                true
+            }
+            _ => false,
+        });
+        if aggregates_only {
+            let features = self.read_pairs(&pairs, t, key_of)?;
+            return Ok(FeatureVector { at: t, features });
+        }
+        // Derived features: read every aggregate they (and the picked aggregates)
+        // need once, then evaluate each from those values.
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        for &i in picked {
+            for p in self.pairs_of(i) {
+                if !pairs.contains(p) {
+                    pairs.push(*p);
+                }
+            }
+        }
+        let values = self.read_pairs(&pairs, t, key_of)?;
+        let mut features = Vec::with_capacity(picked.len());
+        for &i in picked {
+            let value = match self.outputs.get(i) {
+                Some(OutputSlot::Derived(d)) => {
+                    let inputs: Vec<&FeatureValue> = self
+                        .pairs_of(i)
+                        .iter()
+                        .filter_map(|p| pairs.iter().position(|q| q == p).map(|k| &values[k]))
+                        .collect();
+                    derived::read(&self.derived[*d], &self.out_names[i], &inputs, request)?
+                }
+                _ => {
+                    let k = self
+                        .pairs_of(i)
+                        .first()
+                        .and_then(|p| pairs.iter().position(|q| q == p))
+                        .unwrap_or(0);
+                    values[k].clone()
+                }
+            };
+            features.push(value);
+        }
+        Ok(FeatureVector { at: t, features })
+    }
+
+    /// Reads aggregated features, given as (group, feature) pairs, in that order.
+    fn read_pairs<'k>(
+        &self,
+        picked: &[(usize, usize)],
+        t: i64,
+        key_of: &dyn Fn(&str) -> Option<&'k [Value]>,
+    ) -> Result<Vec<FeatureValue>, StreamError> {
+        let mut features: Vec<FeatureValue> = Vec::with_capacity(picked.len());
+        // Groups in order of first use; each group is read once.
+        let mut order: Vec<usize> = Vec::new();
+        for &(g, _) in picked {
+            if !order.contains(&g) {
+                order.push(g);
+            }
+        }
+        // One group (the usual read): values go straight into `features`, in order.
+        let mut slots: Vec<Option<FeatureValue>> = if order.len() > 1 {
+            vec![None; picked.len()]
+        } else {
+            Vec::new()
+        };
+        let mut out = Vec::new();
+        let mut stale_of = Vec::new();
+        for g in order.iter().copied() {
+            let group = &self.groups[g];
+            let promised = &self.clocks[self.source_of[g]].promised;
+            if let Some(h) = load_time(promised).filter(|&h| t < h) {
+                return Err(StreamError::ReadBeforeHorizon { at: t, horizon: h });
+            }
+            let entity = &group.plan.entity;
+            let key = key_of(entity).ok_or_else(|| StreamError::KeyArity {
+                entity: entity.clone(),
+                expected: group.key_types.len(),
+                found: 0,
+            })?;
+            if key.len() != group.key_types.len() {
+                return Err(StreamError::KeyArity {
+                    entity: entity.clone(),
+                    expected: group.key_types.len(),
+                    found: key.len(),
+                });
+            }
+            // Each feature reports its view's latest event; features of one view share
+            // the lookup.
+            let mut latest: Vec<(Option<usize>, Option<i64>)> = Vec::new();
+            for &(og, f) in picked {
+                let filter = group.plan.features.get(f).and_then(|p| p.view_filter);
+                if og == g && !latest.iter().any(|(x, _)| *x == filter) {
+                    latest.push((filter, None));
+                }
+            }
+            let mut before_horizon = None;
+            let known = group.with_state(key, |state, known| {
+                // Checked under the entity's shard: see the module docs.
+                if let Some(h) = load_time(promised) {
+                    if t < h {
+                        before_horizon = Some(h);
+                        return known;
+                    }
+                }
+                let at = group.plan.state_time(t);
+                state.read_with_staleness_into(at, &mut out, &mut stale_of);
+                for (filter, time) in latest.iter_mut() {
+                    *time = if known {
+                        state.latest_at_or_before_where(at, *filter)
+                    } else {
+                        None
+                    };
+                }
+                known
+            })?;
+            if let Some(horizon) = before_horizon {
+                return Err(StreamError::ReadBeforeHorizon { at: t, horizon });
+            }
+            for (p, &(og, f)) in picked.iter().enumerate() {
+                if og != g {
+                    continue;
+                }
+                let filter = group.plan.features.get(f).and_then(|p| p.view_filter);
+                let event_time = latest
+                    .iter()
+                    .find(|(x, _)| *x == filter)
+                    .and_then(|(_, time)| *time);
+                let stale = stale_of.get(f).copied().unwrap_or(false);
+                let (value, status) = match out.get(f).cloned().unwrap_or(Ok(Value::Null)) {
+                    Err(e) => (Value::Null, Status::Error(e)),
+                    Ok(v) if !known => (v, Status::UnknownEntity),
+                    Ok(v) if stale => (v, Status::Stale),
+                    Ok(Value::Null) => (Value::Null, Status::Null),
+                    Ok(v) => (v, Status::Present),
+                };
+                let fv = FeatureValue {
+                    name: Arc::clone(&group.names[f]),
+                    value,
+                    status,
+                    event_time,
+                };
+                match slots.get_mut(p) {
+                    Some(slot) => *slot = Some(fv),
+                    None => features.push(fv),
+                }
+            }
+        }
+        features.extend(slots.into_iter().flatten());
+        Ok(features)
+    }
+
+    /// Every key of `entity` that some event gave (across the groups keyed by it),
+    /// each once: group order, then the order entities were first seen.
+    pub fn entity_keys(&self, entity: &str) -> Result<Vec<Vec<Value>>, StreamError> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for group in self.groups.iter().filter(|g| g.plan.entity == entity) {
+            for (_, key) in group.entities.keys()? {
+                let canonical: Vec<_> = key
+                    .iter()
+                    .map(|v| crate::value::ValueKey(v.canonical()))
+                    .collect();
+                if seen.insert(canonical) {
+                    out.push(key.into_vec());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The earliest time after `t` at which a read of `entity`'s features for `key`
+    /// may differ from the read at `t` with no event ingested meanwhile.
+    pub fn next_change(
+        &self,
+        entity: &str,
+        key: &[Value],
+        t: i64,
+    ) -> Result<Option<i64>, StreamError> {
+        let mut next: Option<i64> = None;
+        for g in self.groups.iter().filter(|g| g.plan.entity == entity) {
+            if key.len() != g.key_types.len() {
+                continue;
+            }
+            if let Some(c) = g.next_change(key, t)? {
+                next = Some(next.map_or(c, |n| n.min(c)));
+            }
+        }
+        Ok(next)
+    }
+}
+
+impl StreamReader {
+    /// `StreamRuntime::read`, from any thread: holds only the shard of the entity it
+    /// reads (per group), never waits for a whole push.
+    pub fn read(&self, read: &Read<'_>) -> Result<FeatureVector, StreamError> {
+        self.core.read(read)
+    }
+
+    pub fn select(&self, sel: &Selection<'_>) -> Result<Vec<usize>, StreamError> {
+        self.core.select(sel)
+    }
+
+    pub fn feature_names(&self) -> &[Arc<str>] {
+        &self.core.out_names
+    }
+
+    pub fn graph(&self) -> &StreamGraph {
+        &self.core.graph
+    }
+
+    /// The greatest event time the runtime had ingested from `source` when it last
+    /// published (after each ingest).
+    pub fn latest_event_time(&self, source: &str) -> Option<i64> {
+        self.core.latest_event_time(source)
+    }
+
+    /// `source`'s watermark as last published.
+    pub fn watermark(&self, source: &str) -> Option<i64> {
+        self.core.watermark(source)
+    }
+
+    /// The counters as last published, with `entities` and `state_bytes` now.
+    pub fn metrics(&self) -> Metrics {
+        self.core.metrics()
+    }
+
+    pub fn tier_metrics(&self) -> TierMetrics {
+        self.core.tier_metrics()
+    }
+
+    /// The tightest freshness contract on `source` and its views (µs): `Some(None)`
+    /// when none is declared, `None` for a source the graph does not read.
+    pub fn freshness_contract(&self, source: &str) -> Option<Option<i64>> {
+        let (_, op) = self.graph().sources().find(|(_, s)| s.name == source)?;
+        Some(op.freshness_us)
+    }
+}

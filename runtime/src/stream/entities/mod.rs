@@ -1,0 +1,557 @@
+//! One group's entity states: split into shards, each behind its own lock, so that
+//! reads of different entities and a push proceed side by side on one copy of the
+//! state; and optionally tiered: a cache of decoded states, bounded in bytes, in front
+//! of a `StateStore` (the disk tier).
+//!
+//! Code map: `shard` (`Shard`, `Slot`: the entities held, and which shard a key is
+//! in), `store` (`StateStore`, `Tier`, `MemoryStore`), `record` (what an entity is in
+//! the store).
+//!
+//! Concurrency (docs/serving.md, "Concurrency"): a push holds every shard of a group
+//! for one chunk of `CHUNK` rows at a time, and a read holds the one shard of its
+//! entity, so a read waits at most for one chunk, never for a whole push. A push
+//! applies its rows in order and each entity's rows in a chunk under one hold, so a
+//! read of an entity answers from a prefix of the log's events for that entity: all
+//! of every answered push, and possibly the first rows of the push being applied.
+//!
+//! The disk tier (`Tier`): an entity not held is loaded from the store (decoded, held
+//! and counted); the cache evicts unpinned entities by a clock (second chance) when
+//! the counted bytes pass the budget, writing the changed ones back. A push first
+//! loads and pins every entity of its batch (a failing store then fails the push
+//! with nothing applied), applies, then unpins. Each entity records the sequence
+//! number of the next event it has not seen (`Slot::next_seq`), so after a crash,
+//! when the store may hold states newer than the checkpoint the log is replayed from,
+//! the replay applies to each entity exactly the events it lacks.
+
+mod record;
+mod shard;
+mod store;
+
+pub use store::{MemoryStore, StateStore, StoreError, Tier};
+
+pub(crate) use shard::{shard_of, shard_of_cells, Shard, Slot, SHARDS, UNASSIGNED};
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::error::StreamError;
+use super::key::key_values;
+use crate::ir::DataType;
+use crate::row::Cells;
+use crate::snapshot::SnapshotError;
+use crate::value::Value;
+use crate::window::{KeySpec, KeyState};
+
+/// Rows a push applies per hold of a group's shards (a read waits at most this many).
+pub(crate) const CHUNK: usize = 512;
+
+/// How many entities one eviction writes back at most per hold of a shard.
+const EVICT_BATCH: usize = 64;
+
+/// The disk tier of one runtime, shared by its groups: one budget for all.
+pub(crate) struct TierState {
+    pub store: Arc<dyn StateStore>,
+    pub budget: usize,
+    /// Bytes of the states held, over every group (`Slot::bytes` summed).
+    pub cached: AtomicUsize,
+    pub loads: AtomicU64,
+    pub evictions: AtomicU64,
+    pub written: AtomicU64,
+    pub store_errors: AtomicU64,
+}
+
+impl TierState {
+    pub fn new(tier: &Tier) -> Arc<TierState> {
+        Arc::new(TierState {
+            store: Arc::clone(&tier.store),
+            budget: tier.cache_bytes,
+            cached: AtomicUsize::new(0),
+            loads: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            store_errors: AtomicU64::new(0),
+        })
+    }
+
+    fn over(&self) -> bool {
+        self.cached.load(Relaxed) > self.budget
+    }
+}
+
+/// A shard, locked; a holder that panicked is taken over (a push changes an
+/// entity's state one row at a time, each row whole).
+fn lock(m: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn store_error(what: &str, e: impl std::fmt::Display) -> StreamError {
+    StreamError::Store {
+        what: what.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// An entity's key, with its ordinal.
+pub(crate) type Keyed = (u64, Box<[Value]>);
+
+/// One group's entity states (see the module docs).
+pub(crate) struct Entities {
+    shards: Box<[Mutex<Shard>]>,
+    spec: Arc<KeySpec>,
+    fold_run: u32,
+    /// The group's index: its entities' store keys start with it.
+    group: u16,
+    arity: usize,
+    tier: Option<Arc<TierState>>,
+    /// Entities seen so far: the next new entity's ordinal.
+    next_ordinal: AtomicU64,
+}
+
+impl Entities {
+    pub fn new(
+        spec: Arc<KeySpec>,
+        key_types: &[DataType],
+        fold_run: u32,
+        group: u16,
+        tier: Option<Arc<TierState>>,
+    ) -> Entities {
+        Entities {
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(Shard::new(key_types)))
+                .collect(),
+            spec,
+            fold_run,
+            group,
+            arity: key_types.len(),
+            tier,
+            next_ordinal: AtomicU64::new(0),
+        }
+    }
+
+    pub fn tier(&self) -> Option<&Arc<TierState>> {
+        self.tier.as_ref()
+    }
+
+    /// Entities seen (held, in the store, or both).
+    pub fn len(&self) -> u64 {
+        self.next_ordinal.load(Relaxed)
+    }
+
+    /// Entities held in memory.
+    pub fn held(&self) -> u64 {
+        self.shards.iter().map(|s| lock(s).len() as u64).sum()
+    }
+
+    pub fn set_len(&self, n: u64) {
+        self.next_ordinal.store(n, Relaxed);
+    }
+
+    /// Every shard, locked, for one chunk of a push.
+    pub fn lock_all(&self) -> Vec<MutexGuard<'_, Shard>> {
+        self.shards.iter().map(|s| lock(s)).collect()
+    }
+
+    fn fresh(&self, key: Box<[Value]>, ordinal: u64, next_seq: u64) -> Slot {
+        let mut state = KeyState::new(self.spec.clone());
+        state.set_fold_run(self.fold_run);
+        Slot {
+            state,
+            key,
+            next_seq,
+            ordinal,
+            bytes: 0,
+            dirty: true,
+            referenced: true,
+            pinned: false,
+        }
+    }
+
+    /// Holds `slot` in `shard`, counting its bytes (tier).
+    fn hold(&self, shard: &mut Shard, mut slot: Slot) -> u32 {
+        if let Some(t) = &self.tier {
+            slot.bytes = slot.state.approx_bytes();
+            t.cached.fetch_add(slot.bytes, Relaxed);
+        }
+        shard.insert(slot)
+    }
+
+    /// Counts slot `id`'s bytes again after it changed (tier).
+    fn recount(&self, shard: &mut Shard, id: u32) {
+        let (Some(t), Some(slot)) = (&self.tier, shard.slot_mut(id)) else {
+            return;
+        };
+        let now = slot.state.approx_bytes();
+        if now >= slot.bytes {
+            t.cached.fetch_add(now - slot.bytes, Relaxed);
+        } else {
+            t.cached.fetch_sub(slot.bytes - now, Relaxed);
+        }
+        slot.bytes = now;
+    }
+
+    /// For a push, in the locked `shard` of the key at `row` (not null): its id,
+    /// creating the entity when it is new, and the entity's ordinal settled (see
+    /// `Slot::ordinal`: a replay meets, loaded from the store, entities first seen
+    /// after its checkpoint, in the order it would create them).
+    #[inline]
+    pub fn resolve(&self, shard: &mut Shard, cols: &[Cells<'_>], row: usize) -> Option<u32> {
+        if let Some(id) = shard.index.get_cells(cols, row) {
+            if let Some(slot) = shard.slot_mut(id) {
+                let next = self.next_ordinal.load(Relaxed);
+                if slot.ordinal == UNASSIGNED {
+                    slot.ordinal = next;
+                    self.next_ordinal.store(next + 1, Relaxed);
+                } else if slot.ordinal >= next {
+                    self.next_ordinal.store(slot.ordinal + 1, Relaxed);
+                }
+            }
+            return Some(id);
+        }
+        let key = key_values(cols, row)?;
+        let ordinal = self.next_ordinal.fetch_add(1, Relaxed);
+        let slot = self.fresh(key, ordinal, 0);
+        Some(self.hold(shard, slot))
+    }
+
+    /// Tier only: loads (or makes) and pins the entity of every row of `rows` not
+    /// null in the key columns, noting each pinned `(shard, id)` once in `pinned`.
+    /// A failing store unpins them again and fails: nothing was applied.
+    pub fn load_for_push(
+        &self,
+        cols: &[Cells<'_>],
+        rows: &[usize],
+        pinned: &mut Vec<(usize, u32)>,
+    ) -> Result<(), StreamError> {
+        let Some(tier) = &self.tier else {
+            return Ok(());
+        };
+        for &row in rows {
+            if cols.iter().any(|c| c.is_null(row)) {
+                continue;
+            }
+            let s = shard_of_cells(cols, row);
+            let mut shard = lock(&self.shards[s]);
+            if let Some(id) = shard.index.get_cells(cols, row) {
+                if let Some(slot) = shard.slot_mut(id) {
+                    if !slot.pinned {
+                        slot.pinned = true;
+                        pinned.push((s, id));
+                    }
+                }
+                continue;
+            }
+            let Some(key) = key_values(cols, row) else {
+                continue;
+            };
+            let loaded = match self.load(tier, &key) {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    drop(shard);
+                    self.unpin(pinned);
+                    return Err(e);
+                }
+            };
+            let mut slot = match loaded {
+                Some((next_seq, ordinal, state)) => Slot {
+                    state,
+                    key,
+                    next_seq,
+                    ordinal,
+                    bytes: 0,
+                    dirty: false,
+                    referenced: true,
+                    pinned: false,
+                },
+                None => self.fresh(key, UNASSIGNED, 0),
+            };
+            slot.pinned = true;
+            let id = self.hold(&mut shard, slot);
+            pinned.push((s, id));
+        }
+        Ok(())
+    }
+
+    /// An entity's record from the store, decoded: `(next_seq, ordinal, state)`.
+    fn load(
+        &self,
+        tier: &TierState,
+        key: &[Value],
+    ) -> Result<Option<(u64, u64, KeyState)>, StreamError> {
+        let stored = tier
+            .store
+            .get(&record::store_key(self.group, key))
+            .map_err(|e| store_error("reading an entity", e))?;
+        let Some(bytes) = stored else {
+            return Ok(None);
+        };
+        tier.loads.fetch_add(1, Relaxed);
+        record::decode(&self.spec, &bytes)
+            .map(Some)
+            .map_err(|e| store_error("decoding an entity", e))
+    }
+
+    fn unpin(&self, pinned: &mut Vec<(usize, u32)>) {
+        for &(s, id) in pinned.iter() {
+            if let Some(slot) = lock(&self.shards[s]).slot_mut(id) {
+                slot.pinned = false;
+            }
+        }
+        pinned.clear();
+    }
+
+    /// Tier only, after a push: unpins its entities, counts their bytes again and
+    /// evicts what the budget no longer holds.
+    pub fn finish_push(&self, pinned: &mut Vec<(usize, u32)>) {
+        if self.tier.is_none() {
+            return;
+        }
+        pinned.sort_unstable();
+        let mut at = 0;
+        while at < pinned.len() {
+            let s = pinned[at].0;
+            let mut shard = lock(&self.shards[s]);
+            while let Some(&(t, id)) = pinned.get(at) {
+                if t != s {
+                    break;
+                }
+                if let Some(slot) = shard.slot_mut(id) {
+                    slot.pinned = false;
+                }
+                self.recount(&mut shard, id);
+                at += 1;
+            }
+            self.evict(&mut shard);
+        }
+        pinned.clear();
+    }
+
+    /// Tier only: evicts unpinned entities of `shard` by the clock while the cache
+    /// is over its budget, writing the changed ones to the store first (an entity
+    /// whose write fails stays held, and the failure is counted).
+    fn evict(&self, shard: &mut Shard) {
+        let Some(tier) = &self.tier else { return };
+        while tier.over() {
+            let mut victims: Vec<u32> = Vec::new();
+            let n = shard.slots.len();
+            let mut steps = 0;
+            while victims.len() < EVICT_BATCH && steps < 2 * n && n > 0 {
+                let id = (shard.hand % n) as u32;
+                shard.hand = (shard.hand + 1) % n;
+                steps += 1;
+                let Some(slot) = shard.slot_mut(id) else {
+                    continue;
+                };
+                if slot.pinned || victims.contains(&id) {
+                    continue;
+                }
+                if slot.referenced {
+                    slot.referenced = false;
+                    continue;
+                }
+                victims.push(id);
+                let freed: usize = victims
+                    .iter()
+                    .filter_map(|&v| shard.slot(v))
+                    .map(|s| s.bytes)
+                    .sum();
+                if tier.cached.load(Relaxed).saturating_sub(freed) <= tier.budget {
+                    break;
+                }
+            }
+            if victims.is_empty() {
+                return;
+            }
+            let writes: Vec<(Vec<u8>, Option<Vec<u8>>)> = victims
+                .iter()
+                .filter_map(|&id| shard.slot(id))
+                .filter(|s| s.dirty)
+                .map(|s| self.write_of(s))
+                .collect();
+            let written = writes.len() as u64;
+            if !writes.is_empty() {
+                if tier.store.write(writes).is_err() {
+                    tier.store_errors.fetch_add(1, Relaxed);
+                    return;
+                }
+                tier.written.fetch_add(written, Relaxed);
+            }
+            for id in victims {
+                if let Some(slot) = shard.remove(id) {
+                    tier.cached.fetch_sub(slot.bytes, Relaxed);
+                    tier.evictions.fetch_add(1, Relaxed);
+                }
+            }
+        }
+    }
+
+    /// The store write of a held entity's current state.
+    fn write_of(&self, slot: &Slot) -> (Vec<u8>, Option<Vec<u8>>) {
+        (
+            record::store_key(self.group, &slot.key),
+            Some(record::encode(slot.next_seq, slot.ordinal, &slot.state)),
+        )
+    }
+
+    /// A read: `f` on the entity of `key` (`None`: an entity never seen), loading it
+    /// from the store when it is not held (tier), and evicting after.
+    pub fn read<R>(
+        &self,
+        key: &[Value],
+        f: impl FnOnce(Option<&mut Slot>) -> R,
+    ) -> Result<R, StreamError> {
+        let s = shard_of(key);
+        let mut shard = lock(&self.shards[s]);
+        let id = match shard.index.get(key) {
+            Some(id) => Some(id),
+            None => match &self.tier {
+                None => None,
+                Some(tier) => match self.load(tier, key)? {
+                    None => None,
+                    Some((next_seq, ordinal, state)) => {
+                        let slot = Slot {
+                            state,
+                            key: key.iter().map(Value::canonical).collect(),
+                            next_seq,
+                            ordinal,
+                            bytes: 0,
+                            dirty: false,
+                            referenced: true,
+                            pinned: false,
+                        };
+                        Some(self.hold(&mut shard, slot))
+                    }
+                },
+            },
+        };
+        let Some(id) = id else {
+            return Ok(f(None));
+        };
+        let result = match shard.slot_mut(id) {
+            Some(slot) => {
+                slot.referenced = true;
+                f(Some(slot))
+            }
+            None => f(None),
+        };
+        if self.tier.is_some() {
+            self.recount(&mut shard, id);
+            self.evict(&mut shard);
+        }
+        Ok(result)
+    }
+
+    /// Drops from every held state what no read at or after `horizon` needs.
+    pub fn compact(&self, horizon: i64) {
+        for s in self.shards.iter() {
+            let mut shard = lock(s);
+            let ids: Vec<u32> = shard.held().map(|(id, _)| id).collect();
+            for id in ids {
+                if let Some(slot) = shard.slot_mut(id) {
+                    slot.state.drop_before(horizon);
+                }
+                self.recount(&mut shard, id);
+            }
+        }
+    }
+
+    /// Bytes of the states held (counted now without a tier; as last counted with one).
+    pub fn state_bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                let shard = lock(s);
+                match self.tier {
+                    None => shard.held().map(|(_, s)| s.state.approx_bytes()).sum(),
+                    Some(_) => shard.held().map(|(_, s)| s.bytes).sum::<usize>(),
+                }
+            })
+            .sum()
+    }
+
+    /// Tier only: writes every changed held entity to the store (a checkpoint's
+    /// part; the caller persists the store). Returns how many were written.
+    pub fn flush(&self) -> Result<u64, StreamError> {
+        let Some(tier) = &self.tier else {
+            return Ok(0);
+        };
+        let mut total = 0;
+        for s in self.shards.iter() {
+            let mut shard = lock(s);
+            let writes: Vec<(Vec<u8>, Option<Vec<u8>>)> = shard
+                .held()
+                .filter(|(_, s)| s.dirty)
+                .map(|(_, s)| self.write_of(s))
+                .collect();
+            if writes.is_empty() {
+                continue;
+            }
+            let n = writes.len() as u64;
+            tier.store
+                .write(writes)
+                .map_err(|e| store_error("writing entities", e))?;
+            shard.held_mut().for_each(|s| s.dirty = false);
+            tier.written.fetch_add(n, Relaxed);
+            total += n;
+        }
+        Ok(total)
+    }
+
+    /// Every entity's key with its ordinal, by ordinal: the held ones and (tier)
+    /// those in the store.
+    pub fn keys(&self) -> Result<Vec<Keyed>, StreamError> {
+        let mut out: Vec<Keyed> = Vec::new();
+        let mut held = std::collections::HashSet::new();
+        for s in self.shards.iter() {
+            let shard = lock(s);
+            for (_, slot) in shard.held() {
+                if self.tier.is_some() {
+                    held.insert(record::store_key(self.group, &slot.key));
+                }
+                out.push((slot.ordinal, slot.key.clone()));
+            }
+        }
+        if let Some(tier) = &self.tier {
+            let mut failed: Option<SnapshotError> = None;
+            tier.store
+                .scan(&record::group_prefix(self.group), &mut |k, v| {
+                    if held.contains(k) {
+                        return true;
+                    }
+                    match (record::ordinal(v), record::key_of(k, self.arity)) {
+                        (Ok(o), Ok(key)) => out.push((o, key.into_boxed_slice())),
+                        (Err(e), _) | (_, Err(e)) => {
+                            failed = Some(e);
+                            return false;
+                        }
+                    }
+                    true
+                })
+                .map_err(|e| store_error("listing entities", e))?;
+            if let Some(e) = failed {
+                return Err(store_error("decoding an entity", e));
+            }
+        }
+        out.sort_by_key(|(o, _)| *o);
+        Ok(out)
+    }
+
+    /// Calls `f` on every held entity, shard by shard (each shard locked meanwhile).
+    pub fn for_each_held(&self, mut f: impl FnMut(&Slot)) {
+        for s in self.shards.iter() {
+            let shard = lock(s);
+            shard.held().for_each(|(_, slot)| f(slot));
+        }
+    }
+
+    /// Holds a restored entity (a snapshot's), changed (tier: it is not in the store
+    /// yet), evicting as the budget asks.
+    pub fn restore(&self, key: Box<[Value]>, ordinal: u64, next_seq: u64, state: KeyState) {
+        let s = shard_of(&key);
+        let mut shard = lock(&self.shards[s]);
+        let mut slot = self.fresh(key, ordinal, next_seq);
+        slot.state = state;
+        slot.referenced = false;
+        self.hold(&mut shard, slot);
+        self.evict(&mut shard);
+    }
+}
