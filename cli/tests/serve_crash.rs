@@ -1,5 +1,6 @@
 //! Durability of `featc serve --state`: the server is killed with SIGKILL at random
-//! moments (during pushes, during checkpoints), restarted on the same state, and the
+//! moments (during pushes, during checkpoints, with entity states on disk behind a
+//! cache of a few entities), restarted on the same state, and the
 //! client re-sends what was not acknowledged (with the same idempotency key); a push
 //! left unanswered by a server that did not die (a timeout, a garbled answer) fails
 //! the test as a hang instead of being restarted away; at the end the state holds
@@ -20,7 +21,10 @@ use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::json;
 use serve_common::*;
 
-/// Starts the synthetic case on `state`, waiting until it answers.
+/// Starts the synthetic case on `state`, waiting until it answers. Its entity states
+/// are on disk with a cache of 64 KiB (a few entities): most pushes and reads load
+/// their entity from disk and evict another, so the kills land in the middle of that
+/// too.
 fn start(state: &std::path::Path, log: &std::path::Path) -> Served {
     let served = Served::start(
         &[
@@ -29,6 +33,8 @@ fn start(state: &std::path::Path, log: &std::path::Path) -> Served {
             state.to_str().expect("path"),
             "--checkpoint-events",
             "4000",
+            "--memory-limit",
+            "64KiB",
         ],
         log,
     );

@@ -120,6 +120,7 @@ class Project:
         min_lateness: Any = None,
         max_future: Optional[dt.timedelta] = dt.timedelta(microseconds=_featc.DEFAULT_MAX_FUTURE_US),
         log_served: Optional[PathLike] = None,
+        memory_limit: Optional[int] = None,
     ) -> OnlineStore:
         """An embedded online store of every feature of the project, over featc's
         streaming runtime: in memory, or durable in the directory `state` (the
@@ -131,7 +132,10 @@ class Project:
         naming the source, row and time), as `featc serve --max-future` (default 1h)
         refuses it; None: no bound; `log_served`: a folder every answered vector is
         appended to as Parquet, as `featc serve --log-served` writes it (the last
-        file is completed by `close()`)."""
+        file is completed by `close()`); `memory_limit`: with `state`, entity states
+        live on disk there and the decoded ones kept in memory count at most this
+        many bytes (default: a quarter of the machine's memory, as `featc serve
+        --memory-limit`)."""
         floor = 0
         if min_lateness is not None:
             floor = min_lateness // dt.timedelta(microseconds=1)
@@ -142,6 +146,7 @@ class Project:
             floor,
             bound,
             None if log_served is None else os.fspath(log_served),
+            memory_limit,
         )
         return OnlineStore(inner)
 

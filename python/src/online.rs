@@ -26,6 +26,16 @@ struct Open {
     store: EmbeddedStore,
 }
 
+/// What an embedded store may hold and take.
+pub struct Limits {
+    /// How far ahead of the wall clock a pushed event's time may be (`None`: no
+    /// bound; negative is refused).
+    pub max_future_us: Option<i64>,
+    /// With a state directory: the bytes decoded entity states in memory may count
+    /// (`None`: `featc serve`'s default).
+    pub memory_limit: Option<u64>,
+}
+
 #[pyclass(module = "featc._featc", frozen)]
 pub struct OnlineStore {
     /// `None` once closed.
@@ -35,18 +45,26 @@ pub struct OnlineStore {
 }
 
 impl OnlineStore {
-    /// The store of `project`'s features; `max_future_us`: how far ahead of the wall
-    /// clock a pushed event's time may be (`None`: no bound; negative is refused).
+    /// The store of `project`'s features, within `limits`.
     pub fn open(
         py: Python<'_>,
         project: &Arc<ir::Project>,
         options: Options,
-        max_future_us: Option<i64>,
+        limits: Limits,
         state: Option<PathBuf>,
         log_served: Option<PathBuf>,
     ) -> PyResult<OnlineStore> {
         let mut config = StateConfig::embedded(options);
-        config.max_future_us = match max_future_us {
+        // With a state directory, entity states live on disk there, as `featc serve
+        // --state` keeps them (so either opens the other's directory).
+        if state.is_some() {
+            config.memory_limit = Some(
+                limits
+                    .memory_limit
+                    .unwrap_or_else(featc_server::config::default_memory_limit),
+            );
+        }
+        config.max_future_us = match limits.max_future_us {
             // No bound: the check adds the bound to now saturating, so nothing is past it.
             None => i64::MAX,
             Some(us) if us < 0 => {

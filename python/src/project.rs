@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 
 use crate::errors;
-use crate::online::OnlineStore;
+use crate::online::{Limits, OnlineStore};
 
 #[pyclass(module = "featc._featc", frozen)]
 pub struct Project {
@@ -163,8 +163,9 @@ impl Project {
     /// serve --state`); with `log_served`, every answered vector is appended to
     /// Parquet files in that folder (as `featc serve --log-served` does). A pushed
     /// event more than `max_future_us` ahead of the wall clock is refused (`None`: no
-    /// bound).
-    #[pyo3(signature = (state, late, min_lateness_us, max_future_us, log_served=None))]
+    /// bound). With `state`, entity states live on disk there, the decoded ones in
+    /// memory counting at most `memory_limit` bytes (`None`: `featc serve`'s default).
+    #[pyo3(signature = (state, late, min_lateness_us, max_future_us, log_served=None, memory_limit=None))]
     fn online(
         &self,
         py: Python<'_>,
@@ -173,6 +174,7 @@ impl Project {
         min_lateness_us: i64,
         max_future_us: Option<i64>,
         log_served: Option<PathBuf>,
+        memory_limit: Option<u64>,
     ) -> PyResult<OnlineStore> {
         let late_policy = match late {
             "apply" => LatePolicy::Apply,
@@ -190,6 +192,10 @@ impl Project {
             min_lateness_us: min_lateness_us.max(0),
             ..Options::default()
         };
-        OnlineStore::open(py, &self.project, options, max_future_us, state, log_served)
+        let limits = Limits {
+            max_future_us,
+            memory_limit,
+        };
+        OnlineStore::open(py, &self.project, options, limits, state, log_served)
     }
 }

@@ -27,6 +27,25 @@ def test_replaying_a_case_equals_its_training_set(case):
         assert m["late"] == 0
 
 
+def test_a_store_with_its_entities_on_disk_equals_the_training_set(case, tmp_path):
+    """With a state directory and a cache of 0 bytes, every entity is read from disk
+    for each push and read: the values are still the training set's, also after the
+    store is closed (a checkpoint without the entities) and reopened."""
+    project = featc.Project(case)
+    spine = pq.read_table(case / "spine.parquet")
+    expected = project.training_set(spine, progress=False)
+    events = {name: pq.read_table(path) for name, path in source_files(case).items()}
+    features = project.features
+    state = tmp_path / "state"
+    with project.online(state, memory_limit=0) as store:
+        read = replay(store, project, spine, events, features=features)
+        assert_same_bits(read.select(features), expected.select(features))
+        assert store.metrics()["events"] == sum(t.num_rows for t in events.values())
+    with project.online(state, memory_limit=0) as store:
+        assert "checkpoint" in store.recovered
+        assert store.metrics()["events"] == sum(t.num_rows for t in events.values())
+
+
 def test_a_service_with_request_fields_equals_the_training_set():
     from pyarrow import csv
 

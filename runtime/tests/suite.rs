@@ -18,5 +18,6 @@ mod algebra_window;
 mod batch_codec;
 mod batch_spine_order;
 mod reference_errors;
+mod stream_concurrent;
 mod stream_online;
 mod stream_snapshot;

@@ -106,7 +106,7 @@ pub struct OverloadCounters {
 }
 
 /// The runtime's view for `/metrics`, shared by the scrapes: computing it scans the
-/// state (O(entities)) while pushes wait, so one is computed at a time, and scrapes
+/// entities held (O(entities), a shard at a time), so one is computed at a time, and scrapes
 /// that waited for it take the one that started after they arrived instead of
 /// scanning again (a flood of scrapes costs one scan at a time, each answer as
 /// fresh as its request).
@@ -261,10 +261,56 @@ fn counters(page: &Page<'_>) -> String {
     );
     gauge(
         "featc_state_bytes",
-        "Approximate bytes of the online state.",
+        "Approximate bytes of the entity states held in memory (with a disk tier, \
+         what its cache counts).",
         "gauge",
         view.state_bytes.to_string(),
     );
+    let tier = &view.tier;
+    if tier.enabled {
+        gauge(
+            "featc_state_cache_entities",
+            "Entity states held decoded in the disk tier's cache.",
+            "gauge",
+            tier.held.to_string(),
+        );
+        gauge(
+            "featc_state_cache_limit_bytes",
+            "The disk tier cache's budget (--memory-limit).",
+            "gauge",
+            tier.budget_bytes.to_string(),
+        );
+        gauge(
+            "featc_state_store_bytes",
+            "Bytes the disk tier's store takes on disk.",
+            "gauge",
+            view.store_disk_bytes.to_string(),
+        );
+        gauge(
+            "featc_state_loads_total",
+            "Entity states read from the disk tier's store.",
+            "counter",
+            tier.loads.to_string(),
+        );
+        gauge(
+            "featc_state_evictions_total",
+            "Entity states let go by the cache.",
+            "counter",
+            tier.evictions.to_string(),
+        );
+        gauge(
+            "featc_state_writes_total",
+            "Entity states written to the store (evicted changed, or by a checkpoint).",
+            "counter",
+            tier.written.to_string(),
+        );
+        gauge(
+            "featc_state_store_errors_total",
+            "Writes to the disk tier's store that failed (the states stayed in memory).",
+            "counter",
+            tier.store_errors.to_string(),
+        );
+    }
     let c = |a: &AtomicU64| a.load(Relaxed).to_string();
     gauge(
         "featc_unauthorized_total",

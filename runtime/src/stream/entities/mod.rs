@@ -252,16 +252,7 @@ impl Entities {
                 }
             };
             let mut slot = match loaded {
-                Some((next_seq, ordinal, state)) => Slot {
-                    state,
-                    key,
-                    next_seq,
-                    ordinal,
-                    bytes: 0,
-                    dirty: false,
-                    referenced: true,
-                    pinned: false,
-                },
+                Some(record) => Slot::stored(key, record),
                 None => self.fresh(key, UNASSIGNED, 0),
             };
             slot.pinned = true;
@@ -407,18 +398,9 @@ impl Entities {
                 None => None,
                 Some(tier) => match self.load(tier, key)? {
                     None => None,
-                    Some((next_seq, ordinal, state)) => {
-                        let slot = Slot {
-                            state,
-                            key: key.iter().map(Value::canonical).collect(),
-                            next_seq,
-                            ordinal,
-                            bytes: 0,
-                            dirty: false,
-                            referenced: true,
-                            pinned: false,
-                        };
-                        Some(self.hold(&mut shard, slot))
+                    Some(record) => {
+                        let key = key.iter().map(Value::canonical).collect();
+                        Some(self.hold(&mut shard, Slot::stored(key, record)))
                     }
                 },
             },

@@ -41,6 +41,23 @@ pub(crate) struct Slot {
     pub pinned: bool,
 }
 
+impl Slot {
+    /// An entity read back from the store (`record::decode`'s `(next_seq, ordinal,
+    /// state)`): as stored, so not changed.
+    pub fn stored(key: Box<[Value]>, (next_seq, ordinal, state): (u64, u64, KeyState)) -> Slot {
+        Slot {
+            state,
+            key,
+            next_seq,
+            ordinal,
+            bytes: 0,
+            dirty: false,
+            referenced: true,
+            pinned: false,
+        }
+    }
+}
+
 /// The entities of one shard.
 pub(crate) struct Shard {
     pub index: EntityIndex,
