@@ -63,7 +63,7 @@ now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 row() { printf '| %s | %s |\n' "$1" "$2"; }
 hwm_mib() { awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
-metrics() { curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^featc_[a-z_]+ ' || true; }
+metrics() { curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^featc_' || true; }
 metric() { metrics | awk -v m="$1" '$1 == m { print $2 }'; }
 
 if [[ "${BUILD:-1}" == 1 && "$FEATC" == */target/release/featc ]]; then
@@ -148,7 +148,7 @@ echo "== reads: hot set ($HOT users), then uniform over $USERS users" >&2
 reads "warm-up" "$OUT/hot.txt" 3 > /dev/null
 reads "reads, hot set ($HOT users), c=8, 1 entity, 32 features" "$OUT/hot.txt" "$DUR"
 reads "reads, uniform over $USERS users, c=8, 1 entity, 32 features" "$OUT/users.txt" "$DUR"
-metrics > "$OUT/metrics_reads.txt"
+metrics > "$OUT/metrics_reads.txt"; grep -E '^featc_[a-z_]*(entit|state|cache|disk|store|evict)' "$OUT/metrics_reads.txt" >&2 || true
 row "peak RSS after the reads (VmHWM)" "$(hwm_mib "$SERVER") MiB"
 
 echo "== push throughput (durable)" >&2
@@ -156,7 +156,7 @@ BASE=$((MAX_TS_US + 86400000000))
 ROWS=1000 BASE_US="$BASE" UID_MIN="$UID_MIN" UID_MAX="$UID_MAX" taskset -c 1 wrk -t1 -c8 -d"${DUR}s" \
     --timeout 30s -s bench/serve/push.lua "http://127.0.0.1:$PORT" | tee -a "$OUT/wrk.txt" \
     | wrk_row "durable push, c=8, 1000 events a push, users uniform over ids $UID_MIN..$UID_MAX"
-metrics > "$OUT/metrics_push.txt"; grep -E '^featc_(wal|checkpoint|events_total|entities|state|cache|disk|store)' "$OUT/metrics_push.txt" >&2 || true
+metrics > "$OUT/metrics_push.txt"; grep -E '^featc_[a-z_]*(wal|checkpoint|events_total|entit|state|cache|disk|store|evict)' "$OUT/metrics_push.txt" >&2 || true
 row "peak RSS after the pushes (VmHWM)" "$(hwm_mib "$SERVER") MiB"
 row "state on disk after the pushes (du -sb)" "$(( $(du -sb "$STATE" | cut -f1) / 1048576 )) MiB"
 
