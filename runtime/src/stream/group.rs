@@ -20,6 +20,7 @@ use crate::expr::mask::{conjunction, trues};
 use crate::expr::slots::SlotEvaluator;
 use crate::ir::DataType;
 use crate::plan::GroupPlan;
+use crate::prefetch::prefetch;
 use crate::row::{Cells, Interner};
 use crate::value::Value;
 use crate::window::{encode_filter, encode_input, EncodedRows, KeySpec, KeyState, PREFETCH_STAGES};
@@ -236,6 +237,10 @@ impl Group {
                 for (stage, &distance) in PREFETCH_STAGES.iter().enumerate() {
                     if let Some(&Some((s, k))) = self.row_ids.get(i + distance) {
                         if let Some(slot) = shards[s].slot(k) {
+                            if stage == 0 {
+                                // The slot's own fields sit on a line of their own.
+                                prefetch(&slot.next_seq as *const u64);
+                            }
                             slot.state
                                 .prefetch(stage, stage > 0 && slot.state.drop_due());
                         }
