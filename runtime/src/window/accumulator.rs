@@ -71,6 +71,8 @@ pub trait AccumulatorObject {
     fn clone_box(&self) -> Box<dyn WindowAccumulator>;
     /// For `assign_from`'s downcast.
     fn as_any(&self) -> &dyn std::any::Any;
+    /// The accumulator's Rust type (`KeyState::footprint` names its parts by it).
+    fn type_name(&self) -> &'static str;
 }
 
 impl<T: WindowAccumulator + Clone + 'static> AccumulatorObject for T {
@@ -80,6 +82,10 @@ impl<T: WindowAccumulator + Clone + 'static> AccumulatorObject for T {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<T>()
     }
 }
 

@@ -228,12 +228,4 @@ impl EventBuffer {
         self.start = 0;
         dead
     }
-
-    pub fn approx_bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.ts.capacity() * 8
-            + self.words.capacity() * 8
-            + self.boxed.capacity() * std::mem::size_of::<Value>()
-            + self.odd.capacity() * std::mem::size_of::<OddCell>()
-    }
 }

@@ -783,23 +783,12 @@ impl KeyState {
         }
     }
 
-    /// Approximate memory held by this key, in bytes.
+    /// Approximate memory held by this key, in bytes: the sum of the parts
+    /// `footprint` shows.
     pub fn approx_bytes(&self) -> usize {
-        let accs = |v: &[Box<dyn WindowAccumulator>]| -> usize {
-            v.iter().map(|a| a.approx_bytes() + 16).sum()
-        };
-        std::mem::size_of::<Self>()
-            + self.buf.approx_bytes()
-            + self
-                .cursors
-                .iter()
-                .map(|c| {
-                    std::mem::size_of::<Cursor>()
-                        + accs(&c.accs)
-                        + c.finished.capacity() * std::mem::size_of::<Value>()
-                })
-                .sum::<usize>()
-            + self.base.as_deref().map_or(0, accs)
+        let mut total = 0;
+        self.memory_parts(|_, bytes| total += bytes);
+        total
     }
 }
 

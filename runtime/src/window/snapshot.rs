@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::accumulator::WindowAccumulator;
 use super::buffer::{EventBuffer, OddCell};
+use super::footprint::{acc_part, Label};
 use super::key_state::KeyState;
 use super::layout::RowLayout;
 use super::spec::KeySpec;
@@ -21,14 +22,8 @@ fn malformed(what: impl Into<String>) -> SnapshotError {
     SnapshotError::Malformed(what.into())
 }
 
-fn save_accs(w: &mut Writer, accs: &[Box<dyn WindowAccumulator>]) {
-    w.usize(accs.len());
-    for a in accs {
-        a.save(w);
-    }
-}
-
-/// Loads into `accs` (fresh clones of the spec's prototypes) what `save_accs` wrote.
+/// Loads into `accs` (fresh clones of the spec's prototypes) what `save` wrote for them
+/// (their count, then each).
 fn load_accs(
     r: &mut Reader<'_>,
     accs: &mut [Box<dyn WindowAccumulator>],
@@ -43,9 +38,25 @@ fn load_accs(
     accs.iter_mut().try_for_each(|a| a.load(r))
 }
 
+/// Says how many bytes the part just written took: `mark(part, bytes)`.
+pub(super) type Mark<'m> = dyn FnMut(Label<'_>, usize) + 'm;
+
+/// Calls `mark` with the bytes written since the last call (`at`).
+fn marked(w: &Writer, at: &mut usize, mark: &mut Mark<'_>, part: Label<'_>) {
+    mark(part, w.len() - *at);
+    *at = w.len();
+}
+
 impl KeyState {
     /// Writes this state into a snapshot (the spec is the graph's to give back).
     pub fn save(&self, w: &mut Writer) {
+        self.save_marked(w, &mut |_, _| {});
+    }
+
+    /// `save`, telling `mark` the bytes of each part as it is written (see
+    /// `footprint`).
+    pub(super) fn save_marked(&self, w: &mut Writer, mark: &mut Mark<'_>) {
+        let mut at = w.len();
         w.u32(self.since_drop);
         w.u32(self.fold_run);
         for t in [
@@ -56,24 +67,41 @@ impl KeyState {
         ] {
             w.opt_i64(t);
         }
+        marked(w, &mut at, mark, &|| "state scalars".into());
         w.usize(self.dropped_latest.len());
         for &t in self.dropped_latest.iter() {
             w.i64(t);
         }
-        self.buf.save(w);
+        marked(w, &mut at, mark, &|| "dropped latest".into());
+        self.buf.save_marked(w, mark);
+        at = w.len();
         w.usize(self.cursors.len());
-        for c in &self.cursors {
+        for (c, plan) in self.cursors.iter().zip(&self.spec.cursors) {
             w.opt_i64(c.t);
             w.usize(c.head);
             w.usize(c.tail);
-            save_accs(w, &c.accs);
+            w.usize(c.accs.len());
+            marked(w, &mut at, mark, &|| "cursors".into());
+            for a in &c.accs {
+                a.save(w);
+                marked(w, &mut at, mark, &|| acc_part("acc", plan.window_us, &**a));
+            }
             w.usize(c.finished.len());
+            marked(w, &mut at, mark, &|| "cached finishes".into());
         }
         match &self.base {
-            None => w.u8(0),
             Some(base) => {
                 w.u8(1);
-                save_accs(w, base);
+                w.usize(base.len());
+                marked(w, &mut at, mark, &|| "state scalars".into());
+                for a in base {
+                    a.save(w);
+                    marked(w, &mut at, mark, &|| acc_part("base", None, &**a));
+                }
+            }
+            None => {
+                w.u8(0);
+                marked(w, &mut at, mark, &|| "state scalars".into());
             }
         }
     }
@@ -154,19 +182,26 @@ impl KeyState {
 
 impl EventBuffer {
     /// Every row, dead ones included (cursor positions count them), and the
-    /// capacity of each vector.
-    pub(super) fn save(&self, w: &mut Writer) {
+    /// capacity of each vector; each part's bytes told to `mark`.
+    pub(super) fn save_marked(&self, w: &mut Writer, mark: &mut Mark<'_>) {
+        let mut at = w.len();
         w.usize(self.start);
         w.usize(self.ts.len());
         w.usize(self.ts.capacity());
+        marked(w, &mut at, mark, &|| "buffer struct".into());
         w.deltas(&self.ts);
+        marked(w, &mut at, mark, &|| "buffer times".into());
         w.usize(self.words.len());
         w.usize(self.words.capacity());
+        marked(w, &mut at, mark, &|| "buffer struct".into());
         w.words(&self.words);
+        marked(w, &mut at, mark, &|| "buffer words".into());
         w.usize(self.boxed.capacity());
+        marked(w, &mut at, mark, &|| "buffer struct".into());
         for v in &self.boxed {
             v.save(w);
         }
+        marked(w, &mut at, mark, &|| "buffer boxed".into());
         w.usize(self.odd.len());
         w.usize(self.odd.capacity());
         for o in &self.odd {
@@ -175,6 +210,7 @@ impl EventBuffer {
             w.usize(o.slot);
             o.value.save(w);
         }
+        marked(w, &mut at, mark, &|| "buffer odd".into());
     }
 
     pub(super) fn load(layout: &RowLayout, r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
