@@ -17,7 +17,7 @@
 //! deque), `running` (lifetime), `check` (the type
 //! check of fed values), `ttl` (the ttl rule), `snapshot` (a `KeyState` and its
 //! buffer into a snapshot and back), `footprint` (`Footprint`: a state's bytes by
-//! part, in memory and saved).
+//! part, in memory and saved), `row_codec` (the buffer's rows in a snapshot, compactly).
 //!
 //! Sharing: features over the same events (window, input, type, filter) share one
 //! state: a twin reads its twin's accumulator, and a sum or avg that a var_pop,
@@ -58,6 +58,7 @@ mod invertible;
 mod key_state;
 mod layout;
 mod row;
+mod row_codec;
 mod run;
 mod running;
 mod snapshot;

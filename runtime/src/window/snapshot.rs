@@ -14,6 +14,7 @@ use super::buffer::{EventBuffer, OddCell};
 use super::footprint::{acc_part, Label};
 use super::key_state::KeyState;
 use super::layout::RowLayout;
+use super::row_codec;
 use super::spec::KeySpec;
 use crate::snapshot::{vec_with_capacity, Persist, Reader, SnapshotError, Writer};
 use crate::value::Value;
@@ -73,7 +74,7 @@ impl KeyState {
             w.i64(t);
         }
         marked(w, &mut at, mark, &|| "dropped latest".into());
-        self.buf.save_marked(w, mark);
+        self.buf.save_marked(w, &self.spec.layout, mark);
         at = w.len();
         w.usize(self.cursors.len());
         for (c, plan) in self.cursors.iter().zip(&self.spec.cursors) {
@@ -183,7 +184,7 @@ impl KeyState {
 impl EventBuffer {
     /// Every row, dead ones included (cursor positions count them), and the
     /// capacity of each vector; each part's bytes told to `mark`.
-    pub(super) fn save_marked(&self, w: &mut Writer, mark: &mut Mark<'_>) {
+    pub(super) fn save_marked(&self, w: &mut Writer, layout: &RowLayout, mark: &mut Mark<'_>) {
         let mut at = w.len();
         w.usize(self.start);
         w.usize(self.ts.len());
@@ -191,16 +192,13 @@ impl EventBuffer {
         marked(w, &mut at, mark, &|| "buffer struct".into());
         w.deltas(&self.ts);
         marked(w, &mut at, mark, &|| "buffer times".into());
-        w.usize(self.words.len());
         w.usize(self.words.capacity());
         marked(w, &mut at, mark, &|| "buffer struct".into());
-        w.words(&self.words);
+        row_codec::save_words(w, &self.words, layout);
         marked(w, &mut at, mark, &|| "buffer words".into());
         w.usize(self.boxed.capacity());
         marked(w, &mut at, mark, &|| "buffer struct".into());
-        for v in &self.boxed {
-            v.save(w);
-        }
+        row_codec::save_cells(w, &self.boxed);
         marked(w, &mut at, mark, &|| "buffer boxed".into());
         w.usize(self.odd.len());
         w.usize(self.odd.capacity());
@@ -219,22 +217,17 @@ impl EventBuffer {
         let n = r.count(1)?;
         b.ts = vec_with_capacity(r.capacity(n)?)?;
         r.deltas_into(n, &mut b.ts)?;
-        let words = r.count(8)?;
-        if start > n || Some(words) != n.checked_mul(layout.stride) {
-            return Err(malformed(format!(
-                "a buffer of {n} rows from {start} with {words} words"
-            )));
+        if start > n {
+            return Err(malformed(format!("a buffer of {n} rows from {start}")));
         }
+        let words = n
+            .checked_mul(layout.stride)
+            .ok_or_else(|| malformed(format!("a buffer of {n} rows")))?;
         b.words = vec_with_capacity(r.capacity(words)?)?;
-        r.words_into(words, &mut b.words)?;
+        row_codec::load_words(r, n, layout, &mut b.words)?;
         let n_boxed = n.saturating_mul(layout.n_boxed);
-        if n_boxed > r.remaining() {
-            return Err(malformed("boxed cells exceed the bytes left"));
-        }
         b.boxed = vec_with_capacity(r.capacity(n_boxed)?)?;
-        for _ in 0..n_boxed {
-            b.boxed.push(Value::load(r)?);
-        }
+        row_codec::load_cells(r, n_boxed, &mut b.boxed)?;
         let odd = r.count(4)?;
         b.odd = vec_with_capacity(r.capacity(odd)?)?;
         for _ in 0..odd {
