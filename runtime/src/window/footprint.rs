@@ -100,7 +100,7 @@ impl EventBuffer {
     /// The buffer's heap, part by part (used rows, then the spare room).
     pub(super) fn memory_parts(&self, mark: &mut impl FnMut(Label<'_>, usize)) {
         let spare = |len: usize, cap: usize, size: usize| (cap - len) * size;
-        mark(&|| "buffer struct".into(), std::mem::size_of::<Self>());
+        // The struct itself lives inside its `KeyState` (counted there).
         mark(&|| "buffer times".into(), self.ts.len() * 8);
         mark(
             &|| "buffer times spare".into(),
@@ -128,6 +128,10 @@ impl KeyState {
     /// Every part `approx_bytes` counts, in the order `save` writes them.
     pub(super) fn memory_parts(&self, mut mark: impl FnMut(Label<'_>, usize)) {
         mark(&|| "state scalars".into(), std::mem::size_of::<Self>());
+        mark(
+            &|| "dropped latest".into(),
+            std::mem::size_of_val::<[i64]>(&self.dropped_latest),
+        );
         self.buf.memory_parts(&mut mark);
         let spec = &*self.spec;
         for (c, plan) in self.cursors.iter().zip(&spec.cursors) {
