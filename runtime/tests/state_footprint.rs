@@ -1,7 +1,8 @@
 //! Where an entity's state goes on the synthetic spec: every entity of an events file
 //! (the `bench/peers/gen.py` data) ingested as the streaming runtime does, then each
 //! `KeyState`'s `footprint` (memory and snapshot bytes by part), averaged per entity,
-//! beside what a state loaded back from its bytes counts. A measuring tool, not a
+//! beside what a state loaded back from its bytes counts, as loaded and after
+//! `shrink_to_fit`. A measuring tool, not a
 //! check: it needs the bench data, so it is ignored unless asked for:
 //!
 //!     FEATC_FOOTPRINT_EVENTS=/path/to/events.parquet \
@@ -67,7 +68,7 @@ fn events(path: &str) -> RecordBatch {
 
 /// Every entity state of the graph's one group after ingesting `all` in batches
 /// with the runtime's horizons, and the runtime's own state bytes for them.
-fn states(graph: &StreamGraph, all: &RecordBatch) -> (Vec<KeyState>, u64) {
+fn states(graph: &StreamGraph, all: &RecordBatch) -> (Vec<KeyState>, u64, i64) {
     let mut rt = StreamRuntime::with_options(graph.clone(), Options::default()).unwrap();
     let schema = rt.source_schema("events").unwrap();
     let (_, aggregate) = graph.aggregates().next().unwrap();
@@ -147,11 +148,20 @@ fn states(graph: &StreamGraph, all: &RecordBatch) -> (Vec<KeyState>, u64) {
         }
     }
     rt.compact();
-    if let Some(m) = max_ts {
-        let h = plan.state_time(m.saturating_sub(lateness));
-        states.iter_mut().for_each(|s| s.drop_before(h));
-    }
-    (states, rt.metrics().state_bytes)
+    let h = plan.state_time(max_ts.unwrap_or(0).saturating_sub(lateness));
+    states.iter_mut().for_each(|s| s.drop_before(h));
+    (states, rt.metrics().state_bytes, h)
+}
+
+/// A read's results with floats as their bits.
+fn shown(s: &mut KeyState, t: i64) -> String {
+    s.read(t)
+        .iter()
+        .map(|r| match r {
+            Ok(Value::Float64(x)) => format!("f{:x} ", x.to_bits()),
+            r => format!("{r:?} "),
+        })
+        .collect()
 }
 
 #[test]
@@ -161,14 +171,15 @@ fn footprint_of_the_synthetic_spec() {
         .expect("FEATC_FOOTPRINT_EVENTS: the events.parquet to measure");
     let graph = graph();
     let all = events(&path);
-    let (states, runtime_bytes) = states(&graph, &all);
+    let (states, runtime_bytes, horizon) = states(&graph, &all);
     let counted: usize = states.iter().map(KeyState::approx_bytes).sum();
     assert_eq!(
         counted as u64, runtime_bytes,
         "the states are not the runtime's"
     );
     let mut total = Footprint::default();
-    let (mut loaded, mut saved_sizes) = (0usize, Vec::with_capacity(states.len()));
+    let (mut loaded, mut shrunk) = (0usize, 0usize);
+    let mut saved_sizes = Vec::with_capacity(states.len());
     for s in &states {
         let f = s.footprint();
         let mut w = Writer::new();
@@ -180,6 +191,12 @@ fn footprint_of_the_synthetic_spec() {
         let back = KeyState::load(s.spec().clone(), &mut r).unwrap();
         r.finish().unwrap();
         loaded += back.approx_bytes();
+        let mut small = back;
+        small.shrink_to_fit();
+        shrunk += small.approx_bytes();
+        // The loaded and shrunk state reads what the original reads, a day on.
+        let t = horizon.saturating_add(86_400_000_000);
+        assert_eq!(shown(&mut small, t), shown(&mut s.clone(), t));
         saved_sizes.push(bytes.len());
         total.merge(&f);
     }
@@ -204,6 +221,11 @@ fn footprint_of_the_synthetic_spec() {
         "{:<58} {:>10.1}",
         "loaded back (approx_bytes)",
         mean(loaded)
+    );
+    println!(
+        "{:<58} {:>10.1}",
+        "loaded back, then shrink_to_fit (approx_bytes)",
+        mean(shrunk)
     );
     saved_sizes.sort_unstable();
     let at = |q: f64| saved_sizes[((saved_sizes.len() - 1) as f64 * q) as usize];

@@ -37,6 +37,9 @@ pub trait WindowAccumulator: AccumulatorObject + Send + Sync + std::fmt::Debug {
     fn approx_bytes(&self) -> usize;
     /// Back to the empty state (as freshly built).
     fn reset(&mut self);
+    /// Releases the room the state holds beyond what it needs now (changes no
+    /// value; `approx_bytes` then counts less).
+    fn shrink_to_fit(&mut self) {}
     /// Makes this accumulator equal to `other` in place, reusing its allocations,
     /// when `other` is an accumulator of the same type (built for the same
     /// aggregation and input); returns false, changing nothing, otherwise.

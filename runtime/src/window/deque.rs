@@ -145,6 +145,10 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
         self.check.reset();
     }
 
+    fn shrink_to_fit(&mut self) {
+        self.entries.shrink_to_fit();
+    }
+
     /// Evictions read the front, in-order inserts the back.
     #[inline]
     fn prefetch_heap(&self) {
