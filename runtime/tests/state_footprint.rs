@@ -178,7 +178,7 @@ fn footprint_of_the_synthetic_spec() {
         "the states are not the runtime's"
     );
     let mut total = Footprint::default();
-    let (mut loaded, mut shrunk) = (0usize, 0usize);
+    let (mut loaded, mut shrunk, mut hinted) = (0usize, 0usize, 0usize);
     let mut saved_sizes = Vec::with_capacity(states.len());
     for s in &states {
         let f = s.footprint();
@@ -198,6 +198,7 @@ fn footprint_of_the_synthetic_spec() {
         let t = horizon.saturating_add(86_400_000_000);
         assert_eq!(shown(&mut small, t), shown(&mut s.clone(), t));
         saved_sizes.push(bytes.len());
+        hinted += s.snapshot_size_hint();
         total.merge(&f);
     }
     let n = states.len().max(1);
@@ -226,6 +227,11 @@ fn footprint_of_the_synthetic_spec() {
         "{:<58} {:>10.1}",
         "loaded back, then shrink_to_fit (approx_bytes)",
         mean(shrunk)
+    );
+    println!(
+        "{:<58} {:>21.1}",
+        "saved, as snapshot_size_hint guesses",
+        mean(hinted)
     );
     saved_sizes.sort_unstable();
     let at = |q: f64| saved_sizes[((saved_sizes.len() - 1) as f64 * q) as usize];

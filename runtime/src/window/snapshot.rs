@@ -107,16 +107,16 @@ impl KeyState {
         }
     }
 
-    /// About the bytes `save` writes: the rows' words, a few bytes per time and
-    /// boxed cell, and a few dozen per accumulator.
+    /// About the bytes `save` writes: per row a few bytes of time, seq and flags,
+    /// its value words and a byte or two per boxed cell (see `row_codec`); a few
+    /// dozen per accumulator.
     pub fn snapshot_size_hint(&self) -> usize {
         let accs: usize = self.cursors.iter().map(|c| c.accs.len()).sum::<usize>()
             + self.base.as_ref().map_or(0, Vec::len);
-        64 + self.dropped_latest.len() * 8
-            + self.buf.words.len() * 8
-            + self.buf.ts.len() * 4
-            + self.buf.boxed.len() * 8
-            + accs * 24
+        let layout = &self.spec.layout;
+        let values = layout.stride - layout.value_base();
+        let row = 10 + 2 * layout.flag_words + 8 * values + 2 * layout.n_boxed;
+        64 + self.dropped_latest.len() * 8 + self.buf.len() * row + accs * 24
     }
 
     /// The state `save` wrote, for the same `spec`.
