@@ -10,6 +10,7 @@ use algebra_support::cases::{cases, TYPES};
 use algebra_support::naive::{naive, same_result};
 use featc_runtime::ir::{AggKind, DataType};
 use featc_runtime::plan::{FeaturePlan, TtlRule};
+use featc_runtime::snapshot::{Reader, Writer};
 use featc_runtime::value::Value;
 use featc_runtime::window::{KeySpec, KeyState, SpecError};
 use proptest::prelude::*;
@@ -117,6 +118,21 @@ enum Op {
     Read(i64),
     Drop(i64),
     Promise(i64),
+    /// `shrink_to_fit`: changes no later read.
+    Shrink,
+    /// Through `save` and `load`: changes no later read.
+    Reload,
+}
+
+/// `state` through its snapshot encoding and back.
+fn reloaded(state: &KeyState) -> KeyState {
+    let mut w = Writer::new();
+    state.save(&mut w);
+    let bytes = w.into_bytes();
+    let mut r = Reader::new(&bytes);
+    let back = KeyState::load(state.spec().clone(), &mut r).unwrap();
+    r.finish().unwrap();
+    back
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -125,6 +141,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0i64..30).prop_map(Op::Read),
         1 => (0i64..30).prop_map(Op::Drop),
         2 => (0i64..30).prop_map(Op::Promise),
+        1 => Just(Op::Shrink),
+        1 => Just(Op::Reload),
     ]
 }
 
@@ -221,6 +239,8 @@ proptest! {
                     horizon = horizon.max(h);
                     state.promise(h);
                 }
+                Op::Shrink => state.shrink_to_fit(),
+                Op::Reload => state = reloaded(&state),
             }
         }
     }
@@ -434,6 +454,8 @@ proptest! {
                     Op::Read(_) => {}
                     Op::Drop(h) => s.drop_before(h),
                     Op::Promise(h) => s.promise(h),
+                    Op::Shrink => s.shrink_to_fit(),
+                    Op::Reload => *s = reloaded(s),
                 }
             }
             match op {
@@ -447,6 +469,7 @@ proptest! {
                     }
                 }
                 Op::Drop(h) | Op::Promise(h) => horizon = horizon.max(h),
+                Op::Shrink | Op::Reload => {}
             }
         }
     }

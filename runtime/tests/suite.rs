@@ -18,6 +18,7 @@ mod algebra_window;
 mod batch_codec;
 mod batch_spine_order;
 mod reference_errors;
+mod state_footprint;
 mod stream_concurrent;
 mod stream_online;
 mod stream_snapshot;

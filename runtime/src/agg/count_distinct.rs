@@ -190,6 +190,13 @@ impl Aggregation for CountDistinct {
         48 + s.capacity() * (std::mem::size_of::<(ValueKey, u64)>() + 8)
     }
 
+    /// The vector only: the map is accounted from its peak (see `Large`).
+    fn shrink_state(&self, s: &mut DistinctState) {
+        if s.large.is_none() {
+            s.small.shrink_to_fit();
+        }
+    }
+
     /// Values kept whole (strings) are counted in one loop over the borrowed cells.
     #[inline]
     fn fold_run<R: ValueRun>(&self, s: &mut DistinctState, run: &R, insert: bool) -> bool {

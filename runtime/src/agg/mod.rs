@@ -114,6 +114,10 @@ pub trait Aggregation: Clone + Send + Sync + std::fmt::Debug + 'static {
     /// Approximate memory held by a state, in bytes.
     fn state_bytes(&self, s: &Self::State) -> usize;
 
+    /// Releases the room `s` holds beyond what it needs now (changes no value;
+    /// `state_bytes` then counts less).
+    fn shrink_state(&self, _s: &mut Self::State) {}
+
     /// Starts loading the heap blocks of `s` (see `crate::prefetch`); changes nothing.
     #[inline]
     fn prefetch_state(&self, _s: &Self::State) {}

@@ -266,6 +266,12 @@ impl<W: Word> Aggregation for Percentile<W> {
         }
     }
 
+    fn shrink_state(&self, s: &mut RankState) {
+        if s.split.is_none() {
+            s.small.shrink_to_fit();
+        }
+    }
+
     /// Numbers are stored as words: a run is folded without making a `Value` per event.
     #[inline]
     fn fold_run<R: ValueRun>(&self, s: &mut RankState, run: &R, insert: bool) -> bool {

@@ -21,8 +21,9 @@ pub const MAGIC: [u8; 8] = *b"FEATCSNP";
 /// state is then rebuilt by replaying the event log). 2: each key state records the
 /// latest dropped event per filter (a view's latest event time). 3: entities are
 /// written shard by shard with their ordinals and next sequence numbers, and a
-/// snapshot of a tiered runtime holds no entities (`stream::snapshot`).
-pub const VERSION: u32 = 3;
+/// snapshot of a tiered runtime holds no entities (`stream::snapshot`). 4: the event
+/// buffer's rows and the deques' entries are written compactly (`window::row_codec`).
+pub const VERSION: u32 = 4;
 
 pub const HEADER_BYTES: usize = 28;
 

@@ -37,6 +37,9 @@ pub trait WindowAccumulator: AccumulatorObject + Send + Sync + std::fmt::Debug {
     fn approx_bytes(&self) -> usize;
     /// Back to the empty state (as freshly built).
     fn reset(&mut self);
+    /// Releases the room the state holds beyond what it needs now (changes no
+    /// value; `approx_bytes` then counts less).
+    fn shrink_to_fit(&mut self) {}
     /// Makes this accumulator equal to `other` in place, reusing its allocations,
     /// when `other` is an accumulator of the same type (built for the same
     /// aggregation and input); returns false, changing nothing, otherwise.
@@ -71,6 +74,8 @@ pub trait AccumulatorObject {
     fn clone_box(&self) -> Box<dyn WindowAccumulator>;
     /// For `assign_from`'s downcast.
     fn as_any(&self) -> &dyn std::any::Any;
+    /// The accumulator's Rust type (`KeyState::footprint` names its parts by it).
+    fn type_name(&self) -> &'static str;
 }
 
 impl<T: WindowAccumulator + Clone + 'static> AccumulatorObject for T {
@@ -80,6 +85,10 @@ impl<T: WindowAccumulator + Clone + 'static> AccumulatorObject for T {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<T>()
     }
 }
 

@@ -216,6 +216,26 @@ impl EventBuffer {
         if dead == 0 || dead < self.len() - dead {
             return 0;
         }
+        self.remove_dead()
+    }
+
+    /// Removes the dead prefix, whatever its size, and the room past the last row;
+    /// returns how many rows were removed.
+    pub fn shrink_to_fit(&mut self) -> usize {
+        let removed = match self.start {
+            0 => 0,
+            _ => self.remove_dead(),
+        };
+        self.ts.shrink_to_fit();
+        self.words.shrink_to_fit();
+        self.boxed.shrink_to_fit();
+        self.odd.shrink_to_fit();
+        removed
+    }
+
+    /// Removes rows `..start` (`start > 0`); returns how many.
+    fn remove_dead(&mut self) -> usize {
+        let dead = self.start;
         if !self.odd.is_empty() {
             match (dead < self.len()).then(|| (self.ts[dead], self.seq(dead))) {
                 Some(first) => self.odd.retain(|o| (o.ts, o.seq) >= first),
@@ -227,13 +247,5 @@ impl EventBuffer {
         self.boxed.drain(..dead * self.n_boxed());
         self.start = 0;
         dead
-    }
-
-    pub fn approx_bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.ts.capacity() * 8
-            + self.words.capacity() * 8
-            + self.boxed.capacity() * std::mem::size_of::<Value>()
-            + self.odd.capacity() * std::mem::size_of::<OddCell>()
     }
 }

@@ -145,6 +145,10 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
         self.check.reset();
     }
 
+    fn shrink_to_fit(&mut self) {
+        self.entries.shrink_to_fit();
+    }
+
     /// Evictions read the front, in-order inserts the back.
     #[inline]
     fn prefetch_heap(&self) {
@@ -163,14 +167,18 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
         })
     }
 
-    /// The entries and the deque's capacity (counted by `approx_bytes`).
+    /// The entries and the deque's capacity (counted by `approx_bytes`); each
+    /// entry's time and seq as the difference from the entry before (entries are in
+    /// increasing order, so the differences are small).
     fn save(&self, w: &mut Writer) {
         self.check.save(w);
         w.usize(self.entries.len());
         w.usize(self.entries.capacity());
+        let (mut ts0, mut seq0) = (0i64, 0u64);
         for (ts, seq, key) in &self.entries {
-            w.i64(*ts);
-            w.u64(*seq);
+            w.i64(ts.wrapping_sub(ts0));
+            w.i64(seq.wrapping_sub(seq0) as i64);
+            (ts0, seq0) = (*ts, *seq);
             key.save(w);
         }
     }
@@ -180,8 +188,11 @@ impl<S: Select> WindowAccumulator for DequeWindow<S> {
         let n = r.count(3)?;
         let cap = r.capacity(n)?;
         let mut entries: VecDeque<_> = vec_with_capacity(cap)?.into();
+        let (mut ts, mut seq) = (0i64, 0u64);
         for _ in 0..n {
-            entries.push_back((r.i64()?, r.u64()?, S::Key::load(r)?));
+            ts = ts.wrapping_add(r.i64()?);
+            seq = seq.wrapping_add(r.i64()? as u64);
+            entries.push_back((ts, seq, S::Key::load(r)?));
         }
         self.entries = entries;
         Ok(())

@@ -63,6 +63,10 @@ impl<A: Invertible> WindowAccumulator for InvertibleWindow<A> {
         self.check.reset();
     }
 
+    fn shrink_to_fit(&mut self) {
+        self.agg.shrink_state(&mut self.state);
+    }
+
     #[inline]
     fn fold_run(&mut self, run: &BufferRun<'_>, insert: bool) -> bool {
         // A typed run holds only values of the input type: the check has nothing to see.

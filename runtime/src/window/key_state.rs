@@ -775,6 +775,12 @@ impl KeyState {
         }
         self.frontier = Some(f);
         let removed = self.buf.compact();
+        self.rows_removed(removed);
+    }
+
+    /// Moves the cursors' rows down after the buffer's first `removed` (dead) rows
+    /// went.
+    fn rows_removed(&mut self, removed: usize) {
         if removed > 0 {
             for c in self.cursors.iter_mut() {
                 c.head = c.head.saturating_sub(removed);
@@ -783,23 +789,31 @@ impl KeyState {
         }
     }
 
-    /// Approximate memory held by this key, in bytes.
+    /// Releases every allocation's room beyond what the state needs now: the
+    /// buffer's dropped rows and spare room, the accumulators' spare room and the
+    /// cached finishes (recomputed by the next read). Changes no value, no later
+    /// result and nothing `save` writes but capacities and row positions; a state
+    /// loaded from its snapshot and shrunk counts about what its contents need (see
+    /// `footprint`). One reallocation per vector with room to give back.
+    pub fn shrink_to_fit(&mut self) {
+        let removed = self.buf.shrink_to_fit();
+        self.rows_removed(removed);
+        for c in &mut self.cursors {
+            c.accs.iter_mut().for_each(|a| a.shrink_to_fit());
+            c.finished = Vec::new();
+            c.cached = 0;
+        }
+        for a in self.base.iter_mut().flatten() {
+            a.shrink_to_fit();
+        }
+    }
+
+    /// Approximate memory held by this key, in bytes: the sum of the parts
+    /// `footprint` shows.
     pub fn approx_bytes(&self) -> usize {
-        let accs = |v: &[Box<dyn WindowAccumulator>]| -> usize {
-            v.iter().map(|a| a.approx_bytes() + 16).sum()
-        };
-        std::mem::size_of::<Self>()
-            + self.buf.approx_bytes()
-            + self
-                .cursors
-                .iter()
-                .map(|c| {
-                    std::mem::size_of::<Cursor>()
-                        + accs(&c.accs)
-                        + c.finished.capacity() * std::mem::size_of::<Value>()
-                })
-                .sum::<usize>()
-            + self.base.as_deref().map_or(0, accs)
+        let mut total = 0;
+        self.memory_parts(|_, bytes| total += bytes);
+        total
     }
 }
 

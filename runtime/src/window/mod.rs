@@ -16,7 +16,8 @@
 //! last_k and first_k, top_k), `deque` (windowed min, max, first, last: a monotonic
 //! deque), `running` (lifetime), `check` (the type
 //! check of fed values), `ttl` (the ttl rule), `snapshot` (a `KeyState` and its
-//! buffer into a snapshot and back).
+//! buffer into a snapshot and back), `footprint` (`Footprint`: a state's bytes by
+//! part, in memory and saved), `row_codec` (the buffer's rows in a snapshot, compactly).
 //!
 //! Sharing: features over the same events (window, input, type, filter) share one
 //! state: a twin reads its twin's accumulator, and a sum or avg that a var_pop,
@@ -52,10 +53,12 @@ mod check;
 mod deque;
 mod encode;
 mod encoded;
+mod footprint;
 mod invertible;
 mod key_state;
 mod layout;
 mod row;
+mod row_codec;
 mod run;
 mod running;
 mod snapshot;
@@ -66,6 +69,7 @@ pub use accumulator::{window_accumulator, WindowAccumulator};
 pub use deque::DequeWindow;
 pub(crate) use encode::{encode_filter, encode_input};
 pub use encoded::{EncodedRow, EncodedRows};
+pub use footprint::Footprint;
 pub use invertible::InvertibleWindow;
 pub use key_state::{KeyState, PREFETCH_STAGES};
 pub use run::BufferRun;

@@ -50,6 +50,10 @@ impl<A: Aggregation> WindowAccumulator for RunningWindow<A> {
         self.check.reset();
     }
 
+    fn shrink_to_fit(&mut self) {
+        self.agg.shrink_state(&mut self.state);
+    }
+
     /// Evicting from a lifetime accumulator does nothing, typed or not.
     #[inline]
     fn fold_run(&mut self, run: &BufferRun<'_>, insert: bool) -> bool {

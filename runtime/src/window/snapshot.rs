@@ -11,8 +11,10 @@ use std::sync::Arc;
 
 use super::accumulator::WindowAccumulator;
 use super::buffer::{EventBuffer, OddCell};
+use super::footprint::{acc_part, Label};
 use super::key_state::KeyState;
 use super::layout::RowLayout;
+use super::row_codec;
 use super::spec::KeySpec;
 use crate::snapshot::{vec_with_capacity, Persist, Reader, SnapshotError, Writer};
 use crate::value::Value;
@@ -21,14 +23,8 @@ fn malformed(what: impl Into<String>) -> SnapshotError {
     SnapshotError::Malformed(what.into())
 }
 
-fn save_accs(w: &mut Writer, accs: &[Box<dyn WindowAccumulator>]) {
-    w.usize(accs.len());
-    for a in accs {
-        a.save(w);
-    }
-}
-
-/// Loads into `accs` (fresh clones of the spec's prototypes) what `save_accs` wrote.
+/// Loads into `accs` (fresh clones of the spec's prototypes) what `save` wrote for them
+/// (their count, then each).
 fn load_accs(
     r: &mut Reader<'_>,
     accs: &mut [Box<dyn WindowAccumulator>],
@@ -43,9 +39,25 @@ fn load_accs(
     accs.iter_mut().try_for_each(|a| a.load(r))
 }
 
+/// Says how many bytes the part just written took: `mark(part, bytes)`.
+pub(super) type Mark<'m> = dyn FnMut(Label<'_>, usize) + 'm;
+
+/// Calls `mark` with the bytes written since the last call (`at`).
+fn marked(w: &Writer, at: &mut usize, mark: &mut Mark<'_>, part: Label<'_>) {
+    mark(part, w.len() - *at);
+    *at = w.len();
+}
+
 impl KeyState {
     /// Writes this state into a snapshot (the spec is the graph's to give back).
     pub fn save(&self, w: &mut Writer) {
+        self.save_marked(w, &mut |_, _| {});
+    }
+
+    /// `save`, telling `mark` the bytes of each part as it is written (see
+    /// `footprint`).
+    pub(super) fn save_marked(&self, w: &mut Writer, mark: &mut Mark<'_>) {
+        let mut at = w.len();
         w.u32(self.since_drop);
         w.u32(self.fold_run);
         for t in [
@@ -56,38 +68,55 @@ impl KeyState {
         ] {
             w.opt_i64(t);
         }
+        marked(w, &mut at, mark, &|| "state scalars".into());
         w.usize(self.dropped_latest.len());
         for &t in self.dropped_latest.iter() {
             w.i64(t);
         }
-        self.buf.save(w);
+        marked(w, &mut at, mark, &|| "dropped latest".into());
+        self.buf.save_marked(w, &self.spec.layout, mark);
+        at = w.len();
         w.usize(self.cursors.len());
-        for c in &self.cursors {
+        for (c, plan) in self.cursors.iter().zip(&self.spec.cursors) {
             w.opt_i64(c.t);
             w.usize(c.head);
             w.usize(c.tail);
-            save_accs(w, &c.accs);
+            w.usize(c.accs.len());
+            marked(w, &mut at, mark, &|| "cursors".into());
+            for a in &c.accs {
+                a.save(w);
+                marked(w, &mut at, mark, &|| acc_part("acc", plan.window_us, &**a));
+            }
             w.usize(c.finished.len());
+            marked(w, &mut at, mark, &|| "cached finishes".into());
         }
         match &self.base {
-            None => w.u8(0),
             Some(base) => {
                 w.u8(1);
-                save_accs(w, base);
+                w.usize(base.len());
+                marked(w, &mut at, mark, &|| "state scalars".into());
+                for a in base {
+                    a.save(w);
+                    marked(w, &mut at, mark, &|| acc_part("base", None, &**a));
+                }
+            }
+            None => {
+                w.u8(0);
+                marked(w, &mut at, mark, &|| "state scalars".into());
             }
         }
     }
 
-    /// About the bytes `save` writes: the rows' words, a few bytes per time and
-    /// boxed cell, and a few dozen per accumulator.
+    /// About the bytes `save` writes: per row a few bytes of time, seq and flags,
+    /// its value words and a byte or two per boxed cell (see `row_codec`); a few
+    /// dozen per accumulator.
     pub fn snapshot_size_hint(&self) -> usize {
         let accs: usize = self.cursors.iter().map(|c| c.accs.len()).sum::<usize>()
             + self.base.as_ref().map_or(0, Vec::len);
-        64 + self.dropped_latest.len() * 8
-            + self.buf.words.len() * 8
-            + self.buf.ts.len() * 4
-            + self.buf.boxed.len() * 8
-            + accs * 24
+        let layout = &self.spec.layout;
+        let values = layout.stride - layout.value_base();
+        let row = 10 + 2 * layout.flag_words + 8 * values + 2 * layout.n_boxed;
+        64 + self.dropped_latest.len() * 8 + self.buf.len() * row + accs * 24
     }
 
     /// The state `save` wrote, for the same `spec`.
@@ -154,19 +183,23 @@ impl KeyState {
 
 impl EventBuffer {
     /// Every row, dead ones included (cursor positions count them), and the
-    /// capacity of each vector.
-    pub(super) fn save(&self, w: &mut Writer) {
+    /// capacity of each vector; each part's bytes told to `mark`.
+    pub(super) fn save_marked(&self, w: &mut Writer, layout: &RowLayout, mark: &mut Mark<'_>) {
+        let mut at = w.len();
         w.usize(self.start);
         w.usize(self.ts.len());
         w.usize(self.ts.capacity());
+        marked(w, &mut at, mark, &|| "buffer struct".into());
         w.deltas(&self.ts);
-        w.usize(self.words.len());
+        marked(w, &mut at, mark, &|| "buffer times".into());
         w.usize(self.words.capacity());
-        w.words(&self.words);
+        marked(w, &mut at, mark, &|| "buffer struct".into());
+        row_codec::save_words(w, &self.words, layout);
+        marked(w, &mut at, mark, &|| "buffer words".into());
         w.usize(self.boxed.capacity());
-        for v in &self.boxed {
-            v.save(w);
-        }
+        marked(w, &mut at, mark, &|| "buffer struct".into());
+        row_codec::save_cells(w, &self.boxed);
+        marked(w, &mut at, mark, &|| "buffer boxed".into());
         w.usize(self.odd.len());
         w.usize(self.odd.capacity());
         for o in &self.odd {
@@ -175,6 +208,7 @@ impl EventBuffer {
             w.usize(o.slot);
             o.value.save(w);
         }
+        marked(w, &mut at, mark, &|| "buffer odd".into());
     }
 
     pub(super) fn load(layout: &RowLayout, r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
@@ -183,22 +217,17 @@ impl EventBuffer {
         let n = r.count(1)?;
         b.ts = vec_with_capacity(r.capacity(n)?)?;
         r.deltas_into(n, &mut b.ts)?;
-        let words = r.count(8)?;
-        if start > n || Some(words) != n.checked_mul(layout.stride) {
-            return Err(malformed(format!(
-                "a buffer of {n} rows from {start} with {words} words"
-            )));
+        if start > n {
+            return Err(malformed(format!("a buffer of {n} rows from {start}")));
         }
+        let words = n
+            .checked_mul(layout.stride)
+            .ok_or_else(|| malformed(format!("a buffer of {n} rows")))?;
         b.words = vec_with_capacity(r.capacity(words)?)?;
-        r.words_into(words, &mut b.words)?;
+        row_codec::load_words(r, n, layout, &mut b.words)?;
         let n_boxed = n.saturating_mul(layout.n_boxed);
-        if n_boxed > r.remaining() {
-            return Err(malformed("boxed cells exceed the bytes left"));
-        }
         b.boxed = vec_with_capacity(r.capacity(n_boxed)?)?;
-        for _ in 0..n_boxed {
-            b.boxed.push(Value::load(r)?);
-        }
+        row_codec::load_cells(r, n_boxed, &mut b.boxed)?;
         let odd = r.count(4)?;
         b.odd = vec_with_capacity(r.capacity(odd)?)?;
         for _ in 0..odd {
