@@ -165,6 +165,8 @@ impl Project {
     /// event more than `max_future_us` ahead of the wall clock is refused (`None`: no
     /// bound). With `state`, entity states live on disk there, the decoded ones in
     /// memory counting at most `memory_limit` bytes (`None`: `featc serve`'s default).
+    // One argument per keyword of `Project.online` in Python.
+    #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (state, late, min_lateness_us, max_future_us, log_served=None, memory_limit=None))]
     fn online(
         &self,

@@ -75,8 +75,10 @@ pub(crate) fn decode(
     let mut r = Reader::new(checked(bytes)?);
     let next_seq = r.u64()?;
     let ordinal = r.u64()?;
-    let state = KeyState::load(spec.clone(), &mut r)?;
+    let mut state = KeyState::load(spec.clone(), &mut r)?;
     r.finish()?;
+    // The cache counts what it holds: no room kept for growth a saved state had.
+    state.shrink_to_fit();
     Ok((next_seq, ordinal, state))
 }
 
