@@ -154,16 +154,10 @@ impl Entities {
     fn fresh(&self, key: Box<[Value]>, ordinal: u64, next_seq: u64) -> Slot {
         let mut state = KeyState::new(self.spec.clone());
         state.set_fold_run(self.fold_run);
-        Slot {
-            state,
-            key,
-            next_seq,
-            ordinal,
-            bytes: 0,
-            dirty: true,
-            referenced: true,
-            pinned: false,
-        }
+        let mut slot = Slot::stored(key, (next_seq, ordinal, state));
+        // Not in the store yet.
+        slot.dirty = true;
+        slot
     }
 
     /// Holds `slot` in `shard`, counting its bytes (tier).
