@@ -6,7 +6,6 @@ use featc_runtime::stream::StreamRuntime;
 use super::layout::HashPlan;
 use super::store::{RedisError, RedisStore, Written, HASHES_PER_ROUND_TRIP};
 use super::vectors::read_hashes;
-use crate::state::Reading;
 
 /// Writes the hash of every key of every plan's entity at `at` (`rt` must hold every
 /// event with `ts <= at`, and may hold no later one for the values to be as of `at`).
@@ -19,8 +18,7 @@ pub fn materialize(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Written, RedisError> {
     let prefix = store.target().prefix.clone();
-    let reader = rt.reader();
-    let mut rt = Reading::of(&reader);
+    let rt = rt.reader();
     let keyed = plans
         .iter()
         .map(|p| Ok((p, rt.entity_keys(&p.entity)?)))
@@ -32,8 +30,7 @@ pub fn materialize(
     for (plan, keys) in &keyed {
         for chunk in keys.chunks(HASHES_PER_ROUND_TRIP * 4) {
             hashes.clear();
-            read_hashes(&mut rt, plan, &prefix, chunk, at, &mut hashes)
-                .map_err(RedisError::Read)?;
+            read_hashes(&rt, plan, &prefix, chunk, at, &mut hashes).map_err(RedisError::Read)?;
             let chunk_done = store.write(&hashes)?;
             done.written += chunk_done.written;
             done.deleted += chunk_done.deleted;

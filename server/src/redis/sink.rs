@@ -30,7 +30,7 @@ use super::sender::{HashSender, Job, Outcome};
 use super::store::{RedisError, RedisStore, RedisTarget, HASHES_PER_ROUND_TRIP};
 use super::vectors::read_vector;
 use crate::config::Clock;
-use crate::state::{OnlineState, Reading};
+use crate::state::OnlineState;
 use crate::wire::time::now_us;
 use crate::writer::Watcher;
 
@@ -493,7 +493,7 @@ impl Sink {
 /// vector), and each slot's next change after it.
 #[allow(clippy::too_many_arguments)]
 fn read_slots(
-    rt: &mut Reading<'_>,
+    rt: &featc_runtime::stream::StreamReader,
     state: &OnlineState,
     batch: &[u32],
     slots: &[Slot],

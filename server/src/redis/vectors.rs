@@ -5,11 +5,11 @@ use featc_runtime::stream::{FeatureVector, Keys, Read, Selection, StreamError};
 use featc_runtime::value::Value;
 
 use super::layout::{HashPlan, HashWrite};
-use crate::state::Reading;
+use featc_runtime::stream::StreamReader;
 
 /// The vector of `plan`'s features for `key` (a key of `plan.entity`) at `at`.
 pub fn read_vector(
-    rt: &mut Reading<'_>,
+    rt: &StreamReader,
     plan: &HashPlan,
     key: &[Value],
     at: i64,
@@ -24,7 +24,7 @@ pub fn read_vector(
 
 /// The hash of `plan` for each of `keys`, read at `at`.
 pub fn read_hashes(
-    rt: &mut Reading<'_>,
+    rt: &StreamReader,
     plan: &HashPlan,
     prefix: &str,
     keys: &[Vec<Value>],

@@ -41,7 +41,7 @@ pub use error::{PushError, ReadError, StateError};
 pub use future::{FutureCounts, FutureEvent};
 pub use idempotency::PushOutcome;
 pub use ledger::{Applied, Committed, Ledger};
-pub use online::{OnlineState, Reading, RuntimeView};
+pub use online::{OnlineState, RuntimeView};
 pub use positions::{Part, Position, Round};
 pub use read::{KeyRows, ReadPlan, RowSource, VectorSink};
 pub use recover::{open, Recovered, Replay};

@@ -13,11 +13,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use featc_runtime::stream::{
-    FeatureVector, Metrics, Options, Read, StreamError, StreamGraph, StreamReader, StreamRuntime,
-    TierMetrics,
-};
-use featc_runtime::value::Value;
+use featc_runtime::stream::{Options, StreamGraph, StreamReader, StreamRuntime, TierMetrics};
 
 use super::counters::StateCounters;
 use super::dead_letters::DeadLetterStore;
@@ -42,55 +38,6 @@ pub struct OnlineState {
     /// Every event kept out of the state (see `dead_letters`): filled by the write
     /// side in the step that kept them out, listed by anyone.
     dead: Mutex<DeadLetterStore>,
-}
-
-/// The state, held for a read: the runtime's read API and nothing that changes what
-/// the state holds (a read moves only the runtime's read cursors).
-pub struct Reading<'a> {
-    rt: &'a StreamReader,
-}
-
-impl<'a> Reading<'a> {
-    /// A reading of a runtime of one's own (e.g. `featc materialize`'s); the server's
-    /// state is only ever read through `OnlineState::read`.
-    pub fn of(rt: &'a StreamReader) -> Reading<'a> {
-        Reading { rt }
-    }
-
-    /// The runtime's one read (`StreamRuntime::read`): the features, keys, time and
-    /// request fields `read` names.
-    pub fn read(&mut self, read: &Read<'_>) -> Result<FeatureVector, StreamError> {
-        self.rt.read(read)
-    }
-
-    /// Every key of `entity` the state holds (with a disk tier, listed from its
-    /// store too).
-    pub fn entity_keys(&self, entity: &str) -> Result<Vec<Vec<Value>>, StreamError> {
-        self.rt.entity_keys(entity)
-    }
-
-    /// The first time after `t` that `key`'s values change without events.
-    pub fn next_change(
-        &self,
-        entity: &str,
-        key: &[Value],
-        t: i64,
-    ) -> Result<Option<i64>, StreamError> {
-        self.rt.next_change(entity, key, t)
-    }
-
-    pub fn latest_event_time(&self, source: &str) -> Option<i64> {
-        self.rt.latest_event_time(source)
-    }
-
-    pub fn watermark(&self, source: &str) -> Option<i64> {
-        self.rt.watermark(source)
-    }
-
-    /// The runtime's counters (O(entities)).
-    pub fn metrics(&self) -> Metrics {
-        self.rt.metrics()
-    }
 }
 
 /// One source on `/metrics`: name, watermark, latest event time (µs), freshness
@@ -196,11 +143,7 @@ impl OnlineState {
     }
 
     /// The default read time under the state's clock (as the state last published it).
-    pub fn now(&self, reading: &Reading<'_>) -> i64 {
-        self.now_of(reading.rt)
-    }
-
-    pub(in crate::state) fn now_of(&self, rt: &StreamReader) -> i64 {
+    pub fn now(&self, rt: &StreamReader) -> i64 {
         match self.config.clock {
             Clock::Wall => now_us(),
             Clock::Events => self
@@ -214,8 +157,8 @@ impl OnlineState {
     }
 
     /// Runs `f` on the state (see the module docs: it never waits for a push).
-    pub fn read<R>(&self, f: impl FnOnce(&mut Reading<'_>) -> R) -> R {
-        f(&mut Reading { rt: &self.reader })
+    pub fn read<R>(&self, f: impl FnOnce(&StreamReader) -> R) -> R {
+        f(&self.reader)
     }
 
     /// What `/metrics` shows of the runtime (O(entities held)).
