@@ -171,10 +171,12 @@ impl Group {
         if self.core.entities.tier().is_none() {
             return Ok(());
         }
-        let rows: Vec<usize> = (0..batch.num_rows()).collect();
         let cols = self.key_cells(batch);
         let mut pinned = std::mem::take(&mut self.pinned);
-        let loaded = self.core.entities.load_for_push(&cols, &rows, &mut pinned);
+        let loaded = self
+            .core
+            .entities
+            .load_for_push(&cols, batch.num_rows(), &mut pinned);
         self.pinned = pinned;
         loaded
     }
@@ -277,21 +279,11 @@ impl GroupCore {
         key: &[Value],
         f: impl FnOnce(&mut KeyState, bool) -> R,
     ) -> Result<R, StreamError> {
-        let mut f = Some(f);
-        let held = self.entities.read(key, |slot: Option<&mut Slot>| {
-            let slot = slot?;
-            let f = f.take()?;
-            Some(f(&mut slot.state, true))
-        })?;
-        match (held, f) {
-            (Some(r), _) => Ok(r),
-            (None, Some(f)) => Ok(self.with_empty(f)),
-            // Unreachable: `f` is taken only when it runs.
-            (None, None) => Err(StreamError::Store {
-                what: "reading an entity".into(),
-                message: "the read ran without an answer".into(),
-            }),
-        }
+        self.entities
+            .read(key, |slot: Option<&mut Slot>| match slot {
+                Some(slot) => f(&mut slot.state, true),
+                None => self.with_empty(f),
+            })
     }
 
     /// `f` on the state of an entity never seen (and `false`).

@@ -302,11 +302,6 @@ impl StreamRuntime {
         super::snapshot::read(graph, options, tier, bytes)
     }
 
-    /// Publishes the restored state to readers.
-    pub(crate) fn published(&self) {
-        self.publish();
-    }
-
     pub fn options(&self) -> &Options {
         &self.options
     }
@@ -679,8 +674,9 @@ impl StreamRuntime {
         self.core.tier.is_some()
     }
 
-    /// Publishes what reads see of the sources and counters (after each change).
-    fn publish(&self) {
+    /// Publishes what reads see of the sources and counters (after each change, and
+    /// after a restore).
+    pub(crate) fn publish(&self) {
         for (src, clock) in self.sources.iter().zip(&self.core.clocks) {
             store_time(&clock.promised, src.promised);
             store_time(&clock.latest, src.max_ts);

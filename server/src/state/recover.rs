@@ -94,14 +94,12 @@ pub fn open(
     replay: Replay,
 ) -> Result<(OnlineState, Ledger, Recovered), StateError> {
     let options = config.options.clone();
-    let empty =
-        || StreamRuntime::with_options(graph.clone(), options.clone()).map_err(StateError::Runtime);
     let layout = graph.group_features();
     // A graph or options the runtime refuses are refused before the directory is
     // touched.
-    drop(empty()?);
+    let in_memory =
+        StreamRuntime::with_options(graph.clone(), options.clone()).map_err(StateError::Runtime)?;
     let Some(dir) = dir else {
-        let runtime = empty()?;
         let ledger = Ledger::new(
             None,
             Idempotency::default(),
@@ -120,23 +118,24 @@ pub fn open(
             bootstrapped: false,
         };
         return Ok((
-            OnlineState::new(runtime, None, graph, config),
+            OnlineState::new(in_memory, None, graph, config),
             ledger,
             recovered,
         ));
     };
     let identity = Identity::of(&graph)?;
     let (state_dir, found) = StateDir::open(dir, &identity)?;
-    let store = match config.memory_limit {
-        Some(_) => Some(Arc::new(EntityStore::open(&dir.join("entities"))?)),
-        None => None,
-    };
-    let tier = match (&store, config.memory_limit) {
-        (Some(store), Some(limit)) => Some(Tier {
-            store: Arc::clone(store) as Arc<dyn StateStore>,
-            cache_bytes: usize::try_from(limit).unwrap_or(usize::MAX),
-        }),
-        _ => None,
+    drop(in_memory);
+    let (store, tier) = match config.memory_limit {
+        Some(limit) => {
+            let store = Arc::new(EntityStore::open(&dir.join("entities"))?);
+            let tier = Tier {
+                store: Arc::clone(&store) as Arc<dyn StateStore>,
+                cache_bytes: usize::try_from(limit).unwrap_or(usize::MAX),
+            };
+            (Some(store), Some(tier))
+        }
+        None => (None, None),
     };
     let empty = || {
         StreamRuntime::with_tier(graph.clone(), options.clone(), tier.clone())

@@ -207,19 +207,20 @@ impl Entities {
         Some(self.hold(shard, slot))
     }
 
-    /// Tier only: loads (or makes) and pins the entity of every row of `rows` not
-    /// null in the key columns, noting each pinned `(shard, id)` once in `pinned`.
+    /// Tier only: loads (or makes) and pins the entity of each of the first `rows`
+    /// rows not null in the key columns, noting each pinned `(shard, id)` once in
+    /// `pinned`.
     /// A failing store unpins them again and fails: nothing was applied.
     pub fn load_for_push(
         &self,
         cols: &[Cells<'_>],
-        rows: &[usize],
+        rows: usize,
         pinned: &mut Vec<(usize, u32)>,
     ) -> Result<(), StreamError> {
         let Some(tier) = &self.tier else {
             return Ok(());
         };
-        for &row in rows {
+        for row in 0..rows {
             if cols.iter().any(|c| c.is_null(row)) {
                 continue;
             }
@@ -317,6 +318,7 @@ impl Entities {
         let Some(tier) = &self.tier else { return };
         while tier.over() {
             let mut victims: Vec<u32> = Vec::new();
+            let mut freed = 0;
             let n = shard.slots.len();
             let mut steps = 0;
             while victims.len() < EVICT_BATCH && steps < 2 * n && n > 0 {
@@ -334,11 +336,7 @@ impl Entities {
                     continue;
                 }
                 victims.push(id);
-                let freed: usize = victims
-                    .iter()
-                    .filter_map(|&v| shard.slot(v))
-                    .map(|s| s.bytes)
-                    .sum();
+                freed += slot.bytes;
                 if tier.cached.load(Relaxed).saturating_sub(freed) <= tier.budget {
                     break;
                 }

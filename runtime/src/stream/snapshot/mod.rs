@@ -80,6 +80,6 @@ pub(super) fn read(
     let mut rt = StreamRuntime::with_tier(graph, options, tier).map_err(RestoreError::Runtime)?;
     state::load(&mut rt, &mut r, !tiered)?;
     r.finish()?;
-    rt.published();
+    rt.publish();
     Ok(rt)
 }
