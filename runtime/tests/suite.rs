@@ -20,5 +20,6 @@ mod batch_spine_order;
 mod reference_errors;
 mod state_footprint;
 mod stream_concurrent;
+mod stream_expiry;
 mod stream_online;
 mod stream_snapshot;

@@ -260,6 +260,12 @@ fn counters(page: &Page<'_>) -> String {
         view.entities.to_string(),
     );
     gauge(
+        "featc_entities_expired_total",
+        "Entities forgotten past their retention (every window and ttl passed).",
+        "counter",
+        view.expired_entities.to_string(),
+    );
+    gauge(
         "featc_state_bytes",
         "Approximate bytes of the entity states held in memory (with a disk tier, \
          what its cache counts).",

@@ -371,6 +371,74 @@ pub(crate) fn hand_case(
     }
 }
 
+/// Expiry (semantics.md, "Online values"): users whose every window and ttl passed
+/// are read on the boundary and past it, forgotten mid-replay (in memory and from a
+/// disk tier that holds nothing in memory), and come back with new events; every path
+/// agrees. Retention: max(2s, 1s + 500ms, 1500ms + 1µs, ttl 3s) = 3s.
+#[test]
+fn entities_past_their_retention_agree_and_are_forgotten() {
+    use datafusion::arrow::array::{ArrayRef, Int64Array};
+    const S: i64 = 1_000_000;
+    let events: [(i64, i64); 7] = [
+        (0, 1),
+        (S, 1),
+        (2 * S, 2),
+        (5 * S, 2),
+        (9 * S, 2),
+        (12 * S, 1),
+        (20 * S, 3),
+    ];
+    let reads: [(i64, i64); 10] = [
+        (1, 4 * S - 1),
+        (1, 4 * S),
+        (1, 6 * S),
+        (2, 8 * S),
+        (2, 12 * S - 1),
+        (2, 12 * S),
+        (1, 12 * S),
+        (1, 15 * S),
+        (2, 20 * S),
+        (3, 20 * S),
+    ];
+    let rows: Vec<_> = events
+        .iter()
+        .map(|&(t, _)| (t, Some(t / S), Some(t as f64 / S as f64)))
+        .collect();
+    let times: Vec<i64> = reads.iter().map(|r| r.1).collect();
+    let mut case = hand_case(
+        "    feature n = count(*) over 2s\n    feature s = sum(f) over 1s offset 500ms\n    feature m = max(i) over 1500ms exclusive\n    ttl 3s\n",
+        &rows,
+        &times,
+    );
+    let keyed = |batch: &RecordBatch, col: usize, keys: Vec<i64>| {
+        let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+        columns[col] = Arc::new(Int64Array::from(keys));
+        RecordBatch::try_new(batch.schema(), columns).expect("keyed")
+    };
+    case.events = keyed(&case.events, 1, events.iter().map(|e| e.1).collect());
+    case.spine = keyed(&case.spine, 0, reads.iter().map(|r| r.0).collect());
+    if let Err(diff) = check(&case) {
+        panic!("{diff}");
+    }
+    let (project, ids) = compile(&case).expect("compile");
+    for cache_bytes in [None, Some(0)] {
+        let tier = cache_bytes.map(|cache_bytes| Tier {
+            store: Arc::new(MemoryStore::default()),
+            cache_bytes,
+        });
+        let opts = ReplayOptions {
+            tier,
+            ..ReplayOptions::default()
+        };
+        let (_, report) = stream_with(&project, &ids, &case, opts).expect("stream");
+        assert!(
+            report.metrics.expired_entities > 0,
+            "{cache_bytes:?}: {:?}",
+            report.metrics
+        );
+    }
+}
+
 /// Checks that reference, batch and stream agree on `case`, then returns a lookup of
 /// the reference's int64 feature columns by name.
 fn agreed_int_columns(case: &GenCase) -> impl Fn(&str) -> Vec<i64> {

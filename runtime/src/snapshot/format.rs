@@ -23,7 +23,9 @@ pub const MAGIC: [u8; 8] = *b"FEATCSNP";
 /// written shard by shard with their ordinals and next sequence numbers, and a
 /// snapshot of a tiered runtime holds no entities (`stream::snapshot`). 4: the event
 /// buffer's rows and the deques' entries are written compactly (`window::row_codec`).
-pub const VERSION: u32 = 4;
+/// 5: each group records how many entities expired and its last expiry sweep, and
+/// lists its entities by ordinal (`stream::entities`).
+pub const VERSION: u32 = 5;
 
 pub const HEADER_BYTES: usize = 28;
 

@@ -135,7 +135,8 @@ impl Core {
             late: c.late.load(Relaxed),
             dead_lettered: c.dead_lettered.load(Relaxed),
             null_keys: c.null_keys.load(Relaxed),
-            entities: self.groups.iter().map(|g| g.entities.len()).sum(),
+            entities: self.groups.iter().map(|g| g.entities.live()).sum(),
+            expired_entities: self.groups.iter().map(|g| g.entities.expired()).sum(),
             state_bytes: self
                 .groups
                 .iter()
@@ -353,6 +354,9 @@ impl Core {
                 }
                 let at = group.plan.state_time(t);
                 state.read_with_staleness_into(at, &mut out, &mut stale_of);
+                // Past its retention an entity reads as one never seen, whether or
+                // not expiry has forgotten it yet (semantics.md, "Online values").
+                let known = known && !state.expired_at(at);
                 for (filter, time) in latest.iter_mut() {
                     *time = if known {
                         state.latest_at_or_before_where(at, *filter)

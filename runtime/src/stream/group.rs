@@ -91,9 +91,9 @@ impl Group {
             .map_err(|error| StreamError::Slot(Box::new(error)))?;
         let key_types: Vec<DataType> = plan.keys.iter().map(|k| k.ty).collect();
         // A graph has far fewer aggregate nodes than this; the store keys need it.
-        let group = u16::try_from(index).map_err(|_| StreamError::Store {
+        let group = Entities::group_index(index).ok_or_else(|| StreamError::Store {
             what: format!("aggregate n{}", node.0),
-            message: format!("more than {} aggregate nodes in one graph", u16::MAX),
+            message: "more aggregate nodes in one graph than a store can key".to_string(),
         })?;
         let core = GroupCore {
             node,
@@ -266,6 +266,9 @@ impl Group {
         let mut pinned = std::mem::take(&mut self.pinned);
         core.entities.finish_push(&mut pinned);
         self.pinned = pinned;
+        if let Some(h) = horizon.filter(|&h| core.entities.sweep_due(h)) {
+            core.entities.expire(h);
+        }
         null_keys
     }
 }
@@ -306,8 +309,11 @@ impl GroupCore {
         })
     }
 
-    /// Promises reads at `>= horizon` to every held entity (drops what no window needs).
+    /// Promises reads at `>= horizon` to every held entity (drops what no window
+    /// needs) and forgets every entity past its retention at the horizon.
     pub fn compact(&self, horizon: i64) {
-        self.entities.compact(self.plan.state_time(horizon));
+        let at = self.plan.state_time(horizon);
+        self.entities.compact(at);
+        self.entities.expire(at);
     }
 }

@@ -11,8 +11,11 @@ pub struct Metrics {
     pub dead_lettered: u64,
     /// (row, key_by) pairs skipped because a key column was null.
     pub null_keys: u64,
-    /// Distinct entity keys held, summed over key_by groups.
+    /// Distinct entity keys held (in memory or in the disk tier), summed over key_by
+    /// groups; an entity past its retention leaves this count when it is forgotten.
     pub entities: u64,
+    /// Entities forgotten past their retention (expiry), summed over key_by groups.
+    pub expired_entities: u64,
     /// Approximate bytes of per-entity state (buffers and accumulators).
     pub state_bytes: u64,
 }

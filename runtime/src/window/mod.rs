@@ -17,7 +17,8 @@
 //! deque), `running` (lifetime), `check` (the type
 //! check of fed values), `ttl` (the ttl rule), `snapshot` (a `KeyState` and its
 //! buffer into a snapshot and back), `footprint` (`Footprint`: a state's bytes by
-//! part, in memory and saved), `row_codec` (the buffer's rows in a snapshot, compactly).
+//! part, in memory and saved), `expiry` (retention: when a state reads as an entity
+//! never seen), `row_codec` (the buffer's rows in a snapshot, compactly).
 //!
 //! Sharing: features over the same events (window, input, type, filter) share one
 //! state: a twin reads its twin's accumulator, and a sum or avg that a var_pop,
@@ -53,6 +54,7 @@ mod check;
 mod deque;
 mod encode;
 mod encoded;
+mod expiry;
 mod footprint;
 mod invertible;
 mod key_state;

@@ -168,6 +168,8 @@ pub struct KeySpec {
     pub(crate) max_window_us: Option<i64>,
     /// Index of the lifetime cursor, if any.
     pub(crate) lifetime_cursor: Option<usize>,
+    /// How long the features still depend on an event (`expiry::retention_us`).
+    pub(crate) retention_us: Option<i64>,
     /// How each key's event buffer encodes a row.
     pub(crate) layout: RowLayout,
 }
@@ -379,6 +381,7 @@ impl KeySpec {
             }
         }
         let layout = RowLayout::new(&stored, n_filters);
+        let retention_us = super::expiry::retention_us(&features);
         Ok(KeySpec {
             features,
             n_inputs,
@@ -389,6 +392,7 @@ impl KeySpec {
             place,
             max_window_us,
             lifetime_cursor,
+            retention_us,
             layout,
         })
     }

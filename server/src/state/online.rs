@@ -52,6 +52,7 @@ pub struct RuntimeView {
     pub dead_lettered: u64,
     pub null_keys: u64,
     pub entities: u64,
+    pub expired_entities: u64,
     pub state_bytes: u64,
     pub sources: Vec<SourceRow>,
     /// The disk tier's cache and store, when there is one.
@@ -171,6 +172,7 @@ impl OnlineState {
             dead_lettered: m.dead_lettered,
             null_keys: m.null_keys,
             entities: m.entities,
+            expired_entities: m.expired_entities,
             state_bytes: m.state_bytes,
             sources: self
                 .names

@@ -5,7 +5,7 @@
 //!
 //! Code map: `shard` (`Shard`, `Slot`: the entities held, and which shard a key is
 //! in), `store` (`StateStore`, `Tier`, `MemoryStore`), `record` (what an entity is in
-//! the store).
+//! the store), `expiry` (forgetting the entities past their retention).
 //!
 //! Concurrency (docs/serving.md, "Concurrency"): a push holds every shard of a group
 //! for one chunk of `CHUNK` rows at a time, and a read holds the one shard of its
@@ -23,6 +23,7 @@
 //! when the store may hold states newer than the checkpoint the log is replayed from,
 //! the replay applies to each entity exactly the events it lacks.
 
+mod expiry;
 mod record;
 mod shard;
 mod store;
@@ -31,7 +32,7 @@ pub use store::{MemoryStore, StateStore, StoreError, Tier};
 
 pub(crate) use shard::{shard_of, shard_of_cells, Shard, Slot, SHARDS, UNASSIGNED};
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::error::StreamError;
@@ -105,7 +106,17 @@ pub(crate) struct Entities {
     tier: Option<Arc<TierState>>,
     /// Entities seen so far: the next new entity's ordinal.
     next_ordinal: AtomicU64,
+    /// Entities forgotten past their retention (`expiry`).
+    expired: AtomicU64,
+    /// The horizon of the last expiry sweep (`NEVER`: none yet).
+    last_sweep: AtomicI64,
 }
+
+/// "No sweep yet" in `Entities::last_sweep`.
+const NEVER: i64 = i64::MIN;
+
+/// A store write: a key and its new bytes (`None`: delete it).
+pub(crate) type Write = (Vec<u8>, Option<Vec<u8>>);
 
 impl Entities {
     pub fn new(
@@ -125,16 +136,35 @@ impl Entities {
             arity: key_types.len(),
             tier,
             next_ordinal: AtomicU64::new(0),
+            expired: AtomicU64::new(0),
+            last_sweep: AtomicI64::new(NEVER),
         }
+    }
+
+    /// The store index of the `index`-th group, if a store can key that many.
+    pub fn group_index(index: usize) -> Option<u16> {
+        u16::try_from(index)
+            .ok()
+            .filter(|_| index < record::MAX_GROUPS)
     }
 
     pub fn tier(&self) -> Option<&Arc<TierState>> {
         self.tier.as_ref()
     }
 
-    /// Entities seen (held, in the store, or both).
+    /// Entities seen (an entity seen again after it expired counts again).
     pub fn len(&self) -> u64 {
         self.next_ordinal.load(Relaxed)
+    }
+
+    /// Entities forgotten past their retention.
+    pub fn expired(&self) -> u64 {
+        self.expired.load(Relaxed)
+    }
+
+    /// Entities seen and not expired (held, in the store, or both).
+    pub fn live(&self) -> u64 {
+        self.len().saturating_sub(self.expired())
     }
 
     /// Entities held in memory.
@@ -142,8 +172,10 @@ impl Entities {
         self.shards.iter().map(|s| lock(s).len() as u64).sum()
     }
 
-    pub fn set_len(&self, n: u64) {
-        self.next_ordinal.store(n, Relaxed);
+    /// Restores the counts of `len` and `expired`.
+    pub fn set_len(&self, seen: u64, expired: u64) {
+        self.next_ordinal.store(seen, Relaxed);
+        self.expired.store(expired, Relaxed);
     }
 
     /// Every shard, locked, for one chunk of a push.
@@ -154,9 +186,16 @@ impl Entities {
     fn fresh(&self, key: Box<[Value]>, ordinal: u64, next_seq: u64) -> Slot {
         let mut state = KeyState::new(self.spec.clone());
         state.set_fold_run(self.fold_run);
-        let mut slot = Slot::stored(key, (next_seq, ordinal, state));
+        let stored = record::Stored {
+            next_seq,
+            ordinal,
+            expires: None,
+            state,
+        };
+        let mut slot = Slot::stored(key, stored);
         // Not in the store yet.
         slot.dirty = true;
+        slot.in_store = false;
         slot
     }
 
@@ -257,12 +296,8 @@ impl Entities {
         Ok(())
     }
 
-    /// An entity's record from the store, decoded: `(next_seq, ordinal, state)`.
-    fn load(
-        &self,
-        tier: &TierState,
-        key: &[Value],
-    ) -> Result<Option<(u64, u64, KeyState)>, StreamError> {
+    /// An entity's record from the store, decoded.
+    fn load(&self, tier: &TierState, key: &[Value]) -> Result<Option<record::Stored>, StreamError> {
         let stored = tier
             .store
             .get(&record::store_key(self.group, key))
@@ -344,13 +379,14 @@ impl Entities {
             if victims.is_empty() {
                 return;
             }
-            let writes: Vec<(Vec<u8>, Option<Vec<u8>>)> = victims
-                .iter()
-                .filter_map(|&id| shard.slot(id))
-                .filter(|s| s.dirty)
-                .map(|s| self.write_of(s))
-                .collect();
-            let written = writes.len() as u64;
+            let mut writes = Vec::new();
+            let mut written = 0;
+            for slot in victims.iter().filter_map(|&id| shard.slot(id)) {
+                if slot.dirty {
+                    self.write_slot(slot, &mut writes);
+                    written += 1;
+                }
+            }
             if !writes.is_empty() {
                 if tier.store.write(writes).is_err() {
                     tier.store_errors.fetch_add(1, Relaxed);
@@ -367,12 +403,29 @@ impl Entities {
         }
     }
 
-    /// The store write of a held entity's current state.
-    fn write_of(&self, slot: &Slot) -> (Vec<u8>, Option<Vec<u8>>) {
-        (
-            record::store_key(self.group, &slot.key),
-            Some(record::encode(slot.next_seq, slot.ordinal, &slot.state)),
-        )
+    /// Appends the store writes of a held entity's current state to `out` (its record
+    /// and, when its expiry moved, its index entry); the expiry written.
+    fn write_slot(&self, slot: &Slot, out: &mut Vec<Write>) -> Option<i64> {
+        let key = record::store_key(self.group, &slot.key);
+        let expires = slot.state.expires_at();
+        if slot.stored_expiry != expires {
+            if let Some(old) = slot.stored_expiry {
+                out.push((record::expiry_key(self.group, old, &key), None));
+            }
+            if let Some(new) = expires {
+                out.push((record::expiry_key(self.group, new, &key), Some(Vec::new())));
+            }
+        }
+        let bytes = record::encode(slot.next_seq, slot.ordinal, expires, &slot.state);
+        out.push((key, Some(bytes)));
+        expires
+    }
+
+    /// Marks a slot as written with expiry `expires`.
+    fn written(slot: &mut Slot, expires: Option<i64>) {
+        slot.dirty = false;
+        slot.in_store = true;
+        slot.stored_expiry = expires;
     }
 
     /// A read: `f` on the entity of `key` (`None`: an entity never seen), loading it
@@ -451,19 +504,23 @@ impl Entities {
         let mut total = 0;
         for s in self.shards.iter() {
             let mut shard = lock(s);
-            let writes: Vec<(Vec<u8>, Option<Vec<u8>>)> = shard
-                .held()
-                .filter(|(_, s)| s.dirty)
-                .map(|(_, s)| self.write_of(s))
-                .collect();
-            if writes.is_empty() {
+            let mut writes = Vec::new();
+            let mut expiries = Vec::new();
+            for (id, slot) in shard.held().filter(|(_, s)| s.dirty) {
+                expiries.push((id, self.write_slot(slot, &mut writes)));
+            }
+            if expiries.is_empty() {
                 continue;
             }
-            let n = writes.len() as u64;
+            let n = expiries.len() as u64;
             tier.store
                 .write(writes)
                 .map_err(|e| store_error("writing entities", e))?;
-            shard.held_mut().for_each(|s| s.dirty = false);
+            for (id, expires) in expiries {
+                if let Some(slot) = shard.slot_mut(id) {
+                    Self::written(slot, expires);
+                }
+            }
             tier.written.fetch_add(n, Relaxed);
             total += n;
         }
@@ -509,11 +566,15 @@ impl Entities {
         Ok(out)
     }
 
-    /// Calls `f` on every held entity, shard by shard (each shard locked meanwhile).
+    /// Calls `f` on every held entity, shard by shard (each shard locked meanwhile),
+    /// each shard's by ordinal: an order that depends on the entities alone, not on
+    /// which slots expiry and eviction freed (a snapshot's bytes then do not either).
     pub fn for_each_held(&self, mut f: impl FnMut(&Slot)) {
         for s in self.shards.iter() {
             let shard = lock(s);
-            shard.held().for_each(|(_, slot)| f(slot));
+            let mut held: Vec<&Slot> = shard.held().map(|(_, slot)| slot).collect();
+            held.sort_unstable_by_key(|slot| slot.ordinal);
+            held.into_iter().for_each(&mut f);
         }
     }
 

@@ -5,6 +5,7 @@
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::super::key::EntityIndex;
+use super::record::Stored;
 use crate::ir::DataType;
 use crate::row::Cells;
 use crate::snapshot::{Persist, Writer};
@@ -37,23 +38,28 @@ pub(crate) struct Slot {
     pub dirty: bool,
     /// Used since the clock hand last passed (tier only).
     pub referenced: bool,
-    /// Held for a push in progress: never evicted (tier only).
+    /// Held for a push in progress: never evicted nor expired (tier only).
     pub pinned: bool,
+    /// A record of it is in the store (tier only).
+    pub in_store: bool,
+    /// The expiry time of its record's index entry, if it has one (tier only).
+    pub stored_expiry: Option<i64>,
 }
 
 impl Slot {
-    /// An entity read back from the store (`record::decode`'s `(next_seq, ordinal,
-    /// state)`): as stored, so not changed.
-    pub fn stored(key: Box<[Value]>, (next_seq, ordinal, state): (u64, u64, KeyState)) -> Slot {
+    /// An entity read back from the store: as stored, so not changed.
+    pub fn stored(key: Box<[Value]>, stored: Stored) -> Slot {
         Slot {
-            state,
+            state: stored.state,
             key,
-            next_seq,
-            ordinal,
+            next_seq: stored.next_seq,
+            ordinal: stored.ordinal,
             bytes: 0,
             dirty: false,
             referenced: true,
             pinned: false,
+            in_store: true,
+            stored_expiry: stored.expires,
         }
     }
 }
@@ -113,10 +119,6 @@ impl Shard {
             .iter()
             .enumerate()
             .filter_map(|(i, s)| Some((i as u32, s.as_ref()?)))
-    }
-
-    pub fn held_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
-        self.slots.iter_mut().flatten()
     }
 
     pub fn len(&self) -> usize {

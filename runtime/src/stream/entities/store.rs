@@ -22,11 +22,12 @@ impl fmt::Display for StoreError {
 /// A byte map that holds entity states for a runtime.
 ///
 /// Invariants the runtime relies on: `get` returns the bytes of the last `write` of
-/// that key (or `None` after a delete, or if never written); after `persist` returns,
-/// everything written before it survives a crash, and what was written after it
-/// survives as some prefix of those writes for each key (so a key never goes back
-/// before its state at the last `persist`). Every method may be called from several
-/// threads at once.
+/// that key (or `None` after a delete, or if never written); each `write` is atomic
+/// (after a crash all of its keys have their new bytes or none do: an entity's record
+/// and its expiry index entry never part); after `persist` returns, everything
+/// written before it survives a crash, and what was written after it survives as a
+/// prefix of those writes (so a key never goes back before its state at the last
+/// `persist`). Every method may be called from several threads at once.
 pub trait StateStore: Send + Sync {
     /// The bytes last written under `key`, if any.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;

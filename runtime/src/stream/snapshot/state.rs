@@ -60,6 +60,8 @@ pub(super) fn save(
     for g in &rt.groups {
         let core = &g.core;
         w.u64(core.entities.len());
+        w.u64(core.entities.expired());
+        w.opt_i64(core.entities.last_sweep());
         if entities {
             let mut n = 0;
             core.entities.for_each_held(|_| n += 1);
@@ -113,6 +115,13 @@ pub(super) fn load(
     for g in &mut rt.groups {
         let core = std::sync::Arc::clone(&g.core);
         let seen = r.u64()?;
+        let expired = r.u64()?;
+        let last_sweep = r.opt_i64()?;
+        if expired > seen {
+            return Err(malformed(format!(
+                "{expired} entities expired of {seen} seen"
+            )));
+        }
         // Strings come back through the group's own interner.
         std::mem::swap(r.strings_mut(), &mut g.strings);
         let loaded = (|| {
@@ -134,7 +143,8 @@ pub(super) fn load(
         std::mem::swap(r.strings_mut(), &mut g.strings);
         let empty = loaded?;
         core.with_empty(|e, _| *e = empty);
-        core.entities.set_len(seen);
+        core.entities.set_len(seen, expired);
+        core.entities.set_last_sweep(last_sweep);
     }
     rt.dead = dead_letters::load(r)?;
     Ok(())
