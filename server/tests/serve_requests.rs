@@ -620,3 +620,59 @@ fn freshness_contracts_are_reported_on_metrics() {
     served.stop();
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// Expiry through the server: users whose every window passed read `NOT_FOUND` and
+/// leave the disk tier and the count of entities (`featc_entities_expired_total`),
+/// with a cache too small to hold them, across a restart.
+#[test]
+fn entities_past_their_retention_leave_the_disk_tier() {
+    let work = std::env::temp_dir().join(format!("featc-expiry-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work");
+    std::fs::write(
+        work.join("clicks.feat"),
+        "source clicks {\n    time ts\n    columns { user_id: int64 }\n}\n\
+         entity user { key user_id: int64 }\n\
+         view recent from clicks by user {\n    feature clicks_1h = count(*) over 1h\n}\n",
+    )
+    .expect("feat");
+    let mut config = Served::config();
+    config.clock = featc_server::Clock::Events;
+    config.state = Some(work.join("state"));
+    config.memory_limit = Some(4096);
+    let hour = 3_600_000_000i64;
+    let t0 = 1_700_000_000_000_000i64;
+    let push = |served: &Served, ts: i64, users: Vec<i64>| {
+        let n = users.len();
+        let body =
+            json!({"push_source_name": "clicks", "df": {"ts": vec![ts; n], "user_id": users}});
+        let (status, answer) = post(served, "/push", &body);
+        assert_eq!(status, 200, "{answer}");
+    };
+    let status_of = |served: &Served, user: i64| {
+        let body = json!({"features": ["clicks_1h"], "entities": {"user_id": [user]}});
+        let (s, answer) = post(served, "/get-online-features", &body);
+        assert_eq!(s, 200, "{answer}");
+        (
+            answer["results"][1]["values"][0].clone(),
+            answer["results"][1]["statuses"][0].clone(),
+        )
+    };
+    let served = Served::start(&work, config.clone(), false);
+    push(&served, t0, (0..300).collect());
+    assert_eq!(status_of(&served, 7), (json!(1), json!("PRESENT")));
+    push(&served, t0 + 3 * hour, vec![1_000]);
+    // The next push promises the state that watermark, and sweeps.
+    push(&served, t0 + 3 * hour + 1, vec![1_000]);
+    assert_eq!(status_of(&served, 7), (json!(0), json!("NOT_FOUND")));
+    assert_eq!(metric(&served, "featc_entities_expired_total"), 300.0);
+    assert_eq!(metric(&served, "featc_entities"), 1.0);
+    served.stop();
+    let again = Served::start(&work, config, false);
+    assert_eq!(metric(&again, "featc_entities_expired_total"), 300.0);
+    assert_eq!(metric(&again, "featc_entities"), 1.0);
+    assert_eq!(status_of(&again, 7), (json!(0), json!("NOT_FOUND")));
+    assert_eq!(status_of(&again, 1_000), (json!(2), json!("PRESENT")));
+    again.stop();
+    let _ = std::fs::remove_dir_all(&work);
+}
