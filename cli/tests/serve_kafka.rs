@@ -6,7 +6,8 @@
 //! dead-lettered and counted, and every spine row read over HTTP at its time equals
 //! `featc training-set`, bit for bit. And the hard case: Kafka records and HTTP
 //! pushes feeding one source with real lateness under `--late dead-letter`, several
-//! kills at different points, ending exactly as an uninterrupted run.
+//! kills at different points, ending exactly as an uninterrupted run. Both keep
+//! their entity states on disk behind a 64 KiB cache, so most entities are on disk.
 
 use crate::serve_common;
 use crate::services;
@@ -85,6 +86,9 @@ fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
         &kafka,
         "--state",
         state.to_str().expect("path"),
+        // A cache far smaller than the state: most entities are on disk.
+        "--memory-limit",
+        "64KiB",
         "--clock",
         "events",
         // Nothing is late and no state is dropped, so every spine row can be read
@@ -114,6 +118,11 @@ fn kafka_events_count_once_across_a_sigkill_and_equal_the_training_set() {
             && metric(&served.addr, "featc_kafka_dead_lettered_total") as usize == bad.len()
     });
     assert_eq!(metric(&served.addr, "featc_events_total") as usize, total);
+    assert!(
+        metric(&served.addr, "featc_state_evictions_total") > 0.0
+            && metric(&served.addr, "featc_state_loads_total") > 0.0,
+        "the cache must be too small for the state"
+    );
     // Each bad record is listed with where it was read and why it was refused (the
     // restart re-read none of them twice: the count is the checkpoint's plus the rest).
     let (status, text) = get(&served.addr, "/kafka/dead-letters");
@@ -307,6 +316,8 @@ fn mixed_run(label: &str, kills: &[(usize, Kill)]) -> (Ending, Vec<bool>) {
         &kafka,
         "--state",
         state.to_str().expect("path"),
+        "--memory-limit",
+        "64KiB",
         "--clock",
         "events",
         "--min-lateness",

@@ -522,6 +522,9 @@ fn the_sink_follows_kafka_across_a_sigkill_and_equals_the_training_set() {
         &sink,
         "--state",
         state.to_str().expect("path"),
+        // A cache far smaller than the state: the sink reads entities from disk.
+        "--memory-limit",
+        "64KiB",
         "--clock",
         "events",
         "--min-lateness",
