@@ -23,3 +23,4 @@ mod stream_concurrent;
 mod stream_expiry;
 mod stream_online;
 mod stream_snapshot;
+mod stream_tier_budget;

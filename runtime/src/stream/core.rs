@@ -107,6 +107,10 @@ pub struct TierMetrics {
     /// Bytes the cache counts for them, and its budget.
     pub cached_bytes: u64,
     pub budget_bytes: u64,
+    /// Bytes the states held may have grown by since they were last counted (an
+    /// estimate; counted again before `cached_bytes` and it pass three quarters of
+    /// the budget).
+    pub pending_bytes: u64,
     /// Entities read from the store, evicted from the cache, written to the store.
     pub loads: u64,
     pub evictions: u64,
@@ -154,6 +158,7 @@ impl Core {
             held: self.groups.iter().map(|g| g.entities.held()).sum(),
             cached_bytes: t.cached.load(Relaxed) as u64,
             budget_bytes: t.budget as u64,
+            pending_bytes: t.pending.load(Relaxed) as u64,
             loads: t.loads.load(Relaxed),
             evictions: t.evictions.load(Relaxed),
             written: t.written.load(Relaxed),

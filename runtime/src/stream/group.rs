@@ -184,7 +184,7 @@ impl Group {
     /// Lets the entities `load` pinned go, when the batch is not applied after all.
     pub fn unload(&mut self) {
         let mut pinned = std::mem::take(&mut self.pinned);
-        self.core.entities.finish_push(&mut pinned);
+        self.core.entities.finish_push(&mut pinned, 0);
         self.pinned = pinned;
     }
 
@@ -264,7 +264,7 @@ impl Group {
             }
         }
         let mut pinned = std::mem::take(&mut self.pinned);
-        core.entities.finish_push(&mut pinned);
+        core.entities.finish_push(&mut pinned, rows.len());
         self.pinned = pinned;
         if let Some(h) = horizon.filter(|&h| core.entities.sweep_due(h)) {
             core.entities.expire(h);
@@ -314,6 +314,7 @@ impl GroupCore {
     pub fn compact(&self, horizon: i64) {
         let at = self.plan.state_time(horizon);
         self.entities.compact(at);
+        self.entities.settle();
         self.entities.expire(at);
     }
 }

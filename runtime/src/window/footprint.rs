@@ -6,6 +6,7 @@
 use super::accumulator::WindowAccumulator;
 use super::buffer::{EventBuffer, OddCell};
 use super::key_state::{Cursor, KeyState};
+use super::spec::KeySpec;
 use crate::snapshot::Writer;
 use crate::value::Value;
 
@@ -121,6 +122,20 @@ impl EventBuffer {
             &|| "buffer odd".into(),
             self.odd.capacity() * std::mem::size_of::<OddCell>(),
         );
+    }
+}
+
+impl KeySpec {
+    /// About the most one event adds to a state's `approx_bytes`, doubled for the
+    /// room a growing vector takes: a buffered row (its time, its words, its boxed
+    /// cells) and an entry in each accumulator. An estimate for the disk tier's
+    /// count between two exact ones (`Entities::finish_push`), not a bound: one push
+    /// can double a vector's room.
+    pub(crate) fn growth_per_event(&self) -> usize {
+        const ENTRY: usize = 64;
+        let row = 8 + self.layout.stride * 8 + self.layout.n_boxed * std::mem::size_of::<Value>();
+        let accumulators: usize = self.cursors.iter().map(|c| c.columns.len()).sum();
+        2 * (row + accumulators * ENTRY)
     }
 }
 

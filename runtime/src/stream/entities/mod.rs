@@ -55,6 +55,9 @@ pub(crate) struct TierState {
     pub budget: usize,
     /// Bytes of the states held, over every group (`Slot::bytes` summed).
     pub cached: AtomicUsize,
+    /// Bytes the states held may have grown by since they were last counted, over
+    /// every group (an estimate: `Entities::finish_push`).
+    pub pending: AtomicUsize,
     pub loads: AtomicU64,
     pub evictions: AtomicU64,
     pub written: AtomicU64,
@@ -67,6 +70,7 @@ impl TierState {
             store: Arc::clone(&tier.store),
             budget: tier.cache_bytes,
             cached: AtomicUsize::new(0),
+            pending: AtomicUsize::new(0),
             loads: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
             written: AtomicU64::new(0),
@@ -110,6 +114,11 @@ pub(crate) struct Entities {
     expired: AtomicU64,
     /// The horizon of the last expiry sweep (`NEVER`: none yet).
     last_sweep: AtomicI64,
+    /// Tier: the entities changed since they were last counted, and the bytes they
+    /// may have grown by (`finish_push`); `KeySpec::growth_per_event`.
+    uncounted: Mutex<Vec<(usize, u32)>>,
+    pending: AtomicUsize,
+    growth_per_event: usize,
 }
 
 /// "No sweep yet" in `Entities::last_sweep`.
@@ -126,6 +135,7 @@ impl Entities {
         group: u16,
         tier: Option<Arc<TierState>>,
     ) -> Entities {
+        let growth_per_event = spec.growth_per_event();
         Entities {
             shards: (0..SHARDS)
                 .map(|_| Mutex::new(Shard::new(key_types)))
@@ -138,6 +148,9 @@ impl Entities {
             next_ordinal: AtomicU64::new(0),
             expired: AtomicU64::new(0),
             last_sweep: AtomicI64::new(NEVER),
+            uncounted: Mutex::new(Vec::new()),
+            pending: AtomicUsize::new(0),
+            growth_per_event,
         }
     }
 
@@ -320,30 +333,79 @@ impl Entities {
         pinned.clear();
     }
 
-    /// Tier only, after a push: unpins its entities, counts their bytes again and
-    /// evicts what the budget no longer holds.
-    pub fn finish_push(&self, pinned: &mut Vec<(usize, u32)>) {
-        if self.tier.is_none() {
+    /// Tier only, after a push of `rows` rows: unpins its entities and, while the
+    /// cache is well within its budget, only estimates their growth (`settle`
+    /// counts them later); near the budget, counts every entity changed since the
+    /// last count again and evicts what the budget no longer holds.
+    ///
+    /// Why: counting a state walks every accumulator of it, cold in memory after
+    /// the push (a fifth of a bootstrap's time when it was counted at every push).
+    /// The estimate is `KeySpec::growth_per_event` per row, so the count is settled
+    /// before the states could have grown past three quarters of the budget.
+    pub fn finish_push(&self, pinned: &mut Vec<(usize, u32)>, rows: usize) {
+        let Some(tier) = &self.tier else {
             return;
-        }
+        };
+        let growth = rows.saturating_mul(self.growth_per_event);
+        self.pending.fetch_add(growth, Relaxed);
+        let pending = tier.pending.fetch_add(growth, Relaxed) + growth;
+        let relaxed = tier.cached.load(Relaxed).saturating_add(pending) <= tier.budget / 4 * 3;
         pinned.sort_unstable();
-        let mut at = 0;
-        while at < pinned.len() {
-            let s = pinned[at].0;
-            let mut shard = lock(&self.shards[s]);
-            while let Some(&(t, id)) = pinned.get(at) {
-                if t != s {
-                    break;
-                }
+        let mut uncounted = self.uncounted();
+        for run in pinned.chunk_by(|a, b| a.0 == b.0) {
+            let mut shard = lock(&self.shards[run[0].0]);
+            for &(s, id) in run {
                 if let Some(slot) = shard.slot_mut(id) {
                     slot.pinned = false;
+                    if !slot.uncounted {
+                        slot.uncounted = true;
+                        uncounted.push((s, id));
+                    }
                 }
-                self.recount(&mut shard, id);
-                at += 1;
             }
-            self.evict(&mut shard);
         }
         pinned.clear();
+        drop(uncounted);
+        if !relaxed {
+            self.settle();
+        }
+    }
+
+    /// The entities changed since they were last counted (see `finish_push`).
+    fn uncounted(&self) -> MutexGuard<'_, Vec<(usize, u32)>> {
+        // Each change is one push or one take: a holder that panicked left it whole.
+        self.uncounted.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Tier only: counts again every entity changed since it was last counted, and
+    /// evicts what the budget no longer holds.
+    pub fn settle(&self) {
+        let Some(tier) = &self.tier else {
+            return;
+        };
+        let mut list = std::mem::take(&mut *self.uncounted());
+        list.sort_unstable();
+        for run in list.chunk_by(|a, b| a.0 == b.0) {
+            let mut shard = lock(&self.shards[run[0].0]);
+            for &(_, id) in run {
+                if let Some(slot) = shard.slot_mut(id) {
+                    slot.uncounted = false;
+                }
+                self.recount(&mut shard, id);
+            }
+        }
+        let settled = self.pending.swap(0, Relaxed);
+        tier.pending.fetch_sub(settled, Relaxed);
+        // The list is spent: keep its room for the next pushes.
+        list.clear();
+        let mut kept = self.uncounted();
+        if kept.is_empty() {
+            *kept = list;
+        }
+        drop(kept);
+        for s in self.shards.iter() {
+            self.evict(&mut lock(s));
+        }
     }
 
     /// Tier only: evicts unpinned entities of `shard` by the clock while the cache
@@ -467,7 +529,8 @@ impl Entities {
         Ok(result)
     }
 
-    /// Drops from every held state what no read at or after `horizon` needs.
+    /// Drops from every held state what no read at or after `horizon` needs (and
+    /// settles the cache's count, tier).
     pub fn compact(&self, horizon: i64) {
         for s in self.shards.iter() {
             let mut shard = lock(s);

@@ -40,6 +40,8 @@ pub(crate) struct Slot {
     pub referenced: bool,
     /// Held for a push in progress: never evicted nor expired (tier only).
     pub pinned: bool,
+    /// Changed since `bytes` was counted, and listed for counting (tier only).
+    pub uncounted: bool,
     /// A record of it is in the store (tier only).
     pub in_store: bool,
     /// The expiry time of its record's index entry, if it has one (tier only).
@@ -58,6 +60,7 @@ impl Slot {
             dirty: false,
             referenced: true,
             pinned: false,
+            uncounted: false,
             in_store: true,
             stored_expiry: stored.expires,
         }

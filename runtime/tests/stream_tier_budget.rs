@@ -1,0 +1,126 @@
+//! The disk tier's cache keeps to its budget: while a state many times the budget is
+//! ingested, the bytes the cache counts plus its estimate of what the states pushed
+//! since grew by stay within the budget (the estimate lets pushes skip counting while
+//! there is room, and is settled before it runs out), entities go to the store and
+//! come back, and the values equal a runtime that holds everything in memory.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, TimestampMicrosecondArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+use featc::SourceFile;
+use featc_runtime::stream::{Keys, MemoryStore, Read, Selection, StreamRuntime, Tier};
+use featc_runtime::value::Value;
+
+const PROJECT: &str = "
+source payments {
+    time ts
+    columns {
+        user:   int64
+        amount: float64?
+    }
+}
+entity user { key user: int64 }
+view spend from payments by user {
+    feature n_1d       = count(*) over 1d
+    feature max_1d     = max(amount) over 1d
+    feature distinct_1d = count_distinct(amount) over 1d
+    feature last_1h    = last(amount) over 1h
+}
+";
+
+const USERS: i64 = 2_000;
+const BATCH: i64 = 200;
+const BATCHES: i64 = 600;
+const BUDGET: usize = 1 << 20;
+
+fn runtime(tier: Option<Tier>) -> StreamRuntime {
+    let files = [SourceFile {
+        name: "budget.feat".into(),
+        text: PROJECT.into(),
+    }];
+    let project = featc::compile(&files).unwrap_or_else(|d| panic!("{d:?}"));
+    let graph =
+        featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower");
+    StreamRuntime::with_tier(graph, Default::default(), tier).expect("runtime")
+}
+
+/// Batch `b`: event `i` of user `i * 7 % USERS`, a second apart, amounts cycling.
+fn payments(b: i64) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new(
+            "ts",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("user", DataType::Int64, false),
+        Field::new("amount", DataType::Float64, true),
+    ]));
+    let rows = b * BATCH..(b + 1) * BATCH;
+    let ts: ArrayRef = Arc::new(
+        TimestampMicrosecondArray::from_iter_values(rows.clone().map(|i| i * 1_000_000))
+            .with_timezone("UTC"),
+    );
+    let user: ArrayRef = Arc::new(Int64Array::from_iter_values(
+        rows.clone().map(|i| i * 7 % USERS),
+    ));
+    let amount: ArrayRef = Arc::new(Float64Array::from_iter_values(
+        rows.map(|i| (i % 997) as f64),
+    ));
+    RecordBatch::try_new(schema, vec![ts, user, amount]).expect("batch")
+}
+
+fn values(rt: &StreamRuntime, user: i64, t: i64) -> Vec<Value> {
+    rt.read(&Read::new(
+        Keys::Entity(&[Value::Int64(user)]),
+        Selection::All,
+        t,
+    ))
+    .expect("read")
+    .features
+    .into_iter()
+    .map(|f| f.value)
+    .collect()
+}
+
+#[test]
+fn the_cache_keeps_to_its_budget_and_answers_as_memory_does() {
+    let tier = Tier {
+        store: Arc::new(MemoryStore::default()),
+        cache_bytes: BUDGET,
+    };
+    let mut tiered = runtime(Some(tier));
+    let mut held = runtime(None);
+    let mut deferred = false;
+    for b in 0..BATCHES {
+        let batch = payments(b);
+        tiered.ingest("payments", &batch).expect("ingest");
+        held.ingest("payments", &batch).expect("ingest");
+        let m = tiered.tier_metrics();
+        assert!(
+            m.cached_bytes + m.pending_bytes <= m.budget_bytes,
+            "batch {b}: {m:?}"
+        );
+        deferred |= m.pending_bytes > 0;
+    }
+    assert!(deferred, "with room to spare a push does not count");
+    let in_memory = held.metrics().state_bytes as usize;
+    assert!(
+        in_memory > 4 * BUDGET,
+        "the state ({in_memory} B) must dwarf the budget"
+    );
+    tiered.compact();
+    let m = tiered.tier_metrics();
+    assert_eq!(m.pending_bytes, 0, "{m:?}");
+    assert!(m.cached_bytes <= m.budget_bytes, "{m:?}");
+    assert!(m.evictions > 0 && m.loads > 0, "{m:?}");
+    let end = BATCHES * BATCH * 1_000_000;
+    for user in (0..USERS).step_by(37) {
+        assert_eq!(
+            values(&tiered, user, end),
+            values(&held, user, end),
+            "user {user}"
+        );
+    }
+}
