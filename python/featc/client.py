@@ -217,8 +217,9 @@ class Client:
 
     def metrics(self) -> Dict[str, Any]:
         """The embedded store's counters, from the server's `/metrics`: events, late,
-        dead_lettered, null_keys, entities, state_bytes, and `watermarks` (µs, for the
-        sources that have one); `server` has every sample of the page by name. Sent
+        dead_lettered, null_keys, entities, expired_entities, state_bytes, and
+        `watermarks` (µs, for the sources that have one); `server` has every sample
+        of the page by name. Sent
         with the read token (the server guards `/metrics` like reads)."""
         status, _, body = self._request("GET", "/metrics", token=self._token)
         if status != 200:
@@ -245,6 +246,7 @@ class Client:
             "dead_lettered": count("featc_dead_lettered_total"),
             "null_keys": count("featc_null_key_rows_total"),
             "entities": count("featc_entities"),
+            "expired_entities": count("featc_entities_expired_total"),
             "state_bytes": count("featc_state_bytes"),
             "watermarks": watermarks,
             "server": samples,

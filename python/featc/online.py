@@ -83,7 +83,8 @@ class OnlineStore:
         return self._inner.get(rows, service, feature_names(features), to_micros(at), integer, statuses)
 
     def metrics(self) -> Dict[str, Any]:
-        """Counters: events, late, dead_lettered, null_keys, entities, state_bytes,
+        """Counters: events, late, dead_lettered, null_keys, entities (live),
+        expired_entities (forgotten past their retention), state_bytes,
         each source's watermark (µs), and `checkpoint_error`: why the last checkpoint
         a push took failed (None once one succeeds; the push itself succeeded)."""
         return self._inner.metrics()

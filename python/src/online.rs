@@ -219,6 +219,7 @@ impl OnlineStore {
         d.set_item("dead_lettered", m.dead_lettered)?;
         d.set_item("null_keys", m.null_keys)?;
         d.set_item("entities", m.entities)?;
+        d.set_item("expired_entities", m.expired_entities)?;
         d.set_item("state_bytes", m.state_bytes)?;
         let w = PyDict::new(py);
         for (name, t) in watermarks {
