@@ -108,7 +108,7 @@ async fn run(project: &Project, args: &Args) -> Result<(), String> {
         fn total(&mut self, _: u64) {}
         fn take(&mut self, source: &str, batch: &RecordBatch) -> Result<(), String> {
             self.0
-                .ingest(source, batch)
+                .ingest_history(source, batch)
                 .map_err(|e: StreamError| e.to_string())
         }
     }

@@ -11,10 +11,11 @@ use super::online::OnlineState;
 use crate::durable::{snapshot, DurableError};
 
 impl OnlineState {
-    /// Loads a batch of a source's history.
+    /// Loads a batch of a source's history, in any order (`StreamRuntime::
+    /// ingest_history`: no event of a history is late).
     pub fn load_history(&self, source: &str, batch: &RecordBatch) -> Result<(), StateError> {
         let (ingested, late) = self.write(|rt| {
-            let ingested = rt.ingest(source, batch);
+            let ingested = rt.ingest_history(source, batch);
             (
                 ingested,
                 take_late(rt, || serde_json::json!({"history": {}})),
