@@ -42,7 +42,11 @@ pub async fn load_history(
     progress: &Progress,
     sink: &mut dyn HistorySink,
 ) -> Result<u64, String> {
-    let ctx = batch::session_context(SessionConfig::new());
+    // The sort spills past the training set's default share of memory: a history
+    // can be far larger than memory (it is sorted before the state grows, so the
+    // two peaks do not add up).
+    let ctx = batch::bounded_session_context(SessionConfig::new(), &batch::Resources::default())
+        .map_err(super::engine_error)?;
     let inputs = io::Inputs::from(paths.clone());
     let tables = io::bind_sources(&ctx, project, plan, &inputs)
         .await
