@@ -7,12 +7,13 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int64Array, TimestampMicrosecondArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::array::{ArrayRef, Int64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
-use featc::SourceFile;
 use featc_runtime::stream::{Keys, MemoryStore, Read, Selection, StreamRuntime, Tier};
 use featc_runtime::value::Value;
+
+use crate::stream_support::{graph_of, time_field, times};
 
 const PROJECT: &str = "
 source clicks {
@@ -30,30 +31,21 @@ const USERS: i64 = 1_000;
 const EVENTS: i64 = 1_000_000;
 
 fn runtime(tier: Option<Tier>) -> StreamRuntime {
-    let files = [SourceFile {
-        name: "concurrent.feat".into(),
-        text: PROJECT.into(),
-    }];
-    let project = featc::compile(&files).unwrap_or_else(|d| panic!("{d:?}"));
-    let graph =
-        featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower");
-    StreamRuntime::with_tier(graph, Default::default(), tier).expect("runtime")
+    StreamRuntime::with_tier(
+        graph_of("concurrent.feat", PROJECT),
+        Default::default(),
+        tier,
+    )
+    .expect("runtime")
 }
 
 /// Events `from..to`, event `i` of user `i % USERS` at `T0 + i` µs.
 fn clicks(from: i64, to: i64) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
-        Field::new(
-            "ts",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
+        time_field("ts"),
         Field::new("user", DataType::Int64, false),
     ]));
-    let ts: ArrayRef = Arc::new(
-        TimestampMicrosecondArray::from_iter_values((from..to).map(|i| T0 + i))
-            .with_timezone("UTC"),
-    );
+    let ts = times((from..to).map(|i| T0 + i));
     let user: ArrayRef = Arc::new(Int64Array::from_iter_values((from..to).map(|i| i % USERS)));
     RecordBatch::try_new(schema, vec![ts, user]).expect("batch")
 }

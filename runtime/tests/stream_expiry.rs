@@ -5,14 +5,15 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, TimestampMicrosecondArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
-use featc::SourceFile;
 use featc_runtime::stream::{
     Keys, MemoryStore, Read, Selection, Status, StreamGraph, StreamRuntime, Tier,
 };
 use featc_runtime::value::Value;
+
+use crate::stream_support::{graph_of, time_field, times};
 
 const S: i64 = 1_000_000;
 
@@ -60,12 +61,7 @@ view seen from visits by user {
 ";
 
 fn graph() -> StreamGraph {
-    let files = [SourceFile {
-        name: "expiry.feat".into(),
-        text: PROJECT.into(),
-    }];
-    let project = featc::compile(&files).unwrap_or_else(|d| panic!("{d:?}"));
-    featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower")
+    graph_of("expiry.feat", PROJECT)
 }
 
 fn runtime(tier: Option<Tier>) -> StreamRuntime {
@@ -75,19 +71,12 @@ fn runtime(tier: Option<Tier>) -> StreamRuntime {
 /// Rows of (ts, user, amount).
 fn batch(rows: &[(i64, i64, f64)]) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
-        Field::new(
-            "ts",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
+        time_field("ts"),
         Field::new("user", DataType::Int64, true),
         Field::new("amount", DataType::Float64, true),
     ]));
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(
-            TimestampMicrosecondArray::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())
-                .with_timezone("UTC"),
-        ),
+        times(rows.iter().map(|r| r.0)),
         Arc::new(Int64Array::from(
             rows.iter().map(|r| r.1).collect::<Vec<_>>(),
         )),

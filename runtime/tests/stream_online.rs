@@ -16,6 +16,8 @@ use featc_runtime::stream::{
 };
 use featc_runtime::value::Value;
 
+use crate::stream_support::graph_of;
+
 const S: i64 = 1_000_000;
 
 const PROJECT: &str = "
@@ -43,12 +45,7 @@ view recent from clicks by user {
 ";
 
 fn graph() -> StreamGraph {
-    let files = [SourceFile {
-        name: "online.feat".into(),
-        text: PROJECT.into(),
-    }];
-    let project = featc::compile(&files).unwrap_or_else(|d| panic!("{d:?}"));
-    featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower")
+    graph_of("online.feat", PROJECT)
 }
 
 fn runtime(policy: LatePolicy) -> StreamRuntime {

@@ -6,12 +6,13 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, TimestampMicrosecondArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
-use featc::SourceFile;
 use featc_runtime::stream::{Keys, MemoryStore, Read, Selection, StreamRuntime, Tier};
 use featc_runtime::value::Value;
+
+use crate::stream_support::{graph_of, time_field, times};
 
 const PROJECT: &str = "
 source payments {
@@ -36,32 +37,19 @@ const BATCHES: i64 = 600;
 const BUDGET: usize = 1 << 20;
 
 fn runtime(tier: Option<Tier>) -> StreamRuntime {
-    let files = [SourceFile {
-        name: "budget.feat".into(),
-        text: PROJECT.into(),
-    }];
-    let project = featc::compile(&files).unwrap_or_else(|d| panic!("{d:?}"));
-    let graph =
-        featc::lower::stream::lower_stream(&project, &project.all_features()).expect("lower");
-    StreamRuntime::with_tier(graph, Default::default(), tier).expect("runtime")
+    StreamRuntime::with_tier(graph_of("budget.feat", PROJECT), Default::default(), tier)
+        .expect("runtime")
 }
 
 /// Batch `b`: event `i` of user `i * 7 % USERS`, a second apart, amounts cycling.
 fn payments(b: i64) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
-        Field::new(
-            "ts",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
+        time_field("ts"),
         Field::new("user", DataType::Int64, false),
         Field::new("amount", DataType::Float64, true),
     ]));
     let rows = b * BATCH..(b + 1) * BATCH;
-    let ts: ArrayRef = Arc::new(
-        TimestampMicrosecondArray::from_iter_values(rows.clone().map(|i| i * 1_000_000))
-            .with_timezone("UTC"),
-    );
+    let ts = times(rows.clone().map(|i| i * 1_000_000));
     let user: ArrayRef = Arc::new(Int64Array::from_iter_values(
         rows.clone().map(|i| i * 7 % USERS),
     ));

@@ -23,4 +23,5 @@ mod stream_concurrent;
 mod stream_expiry;
 mod stream_online;
 mod stream_snapshot;
+mod stream_support;
 mod stream_tier_budget;
