@@ -8,12 +8,10 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
-use featc_runtime::stream::{
-    Keys, MemoryStore, Read, Selection, Status, StreamGraph, StreamRuntime, Tier,
-};
+use featc_runtime::stream::{MemoryStore, Status, StreamGraph, StreamRuntime, Tier};
 use featc_runtime::value::Value;
 
-use crate::stream_support::{graph_of, time_field, times};
+use crate::stream_support::{features_at, graph_of, time_field, times};
 
 const S: i64 = 1_000_000;
 
@@ -89,16 +87,10 @@ fn batch(rows: &[(i64, i64, f64)]) -> RecordBatch {
 
 /// Every feature of `user` at `t`: (name, value, status, event time).
 fn read(rt: &StreamRuntime, user: i64, t: i64) -> Vec<(String, Value, Status, Option<i64>)> {
-    rt.read(&Read::new(
-        Keys::Entity(&[Value::Int64(user)]),
-        Selection::All,
-        t,
-    ))
-    .expect("read")
-    .features
-    .into_iter()
-    .map(|f| (f.name.to_string(), f.value, f.status, f.event_time))
-    .collect()
+    features_at(rt, user, t)
+        .into_iter()
+        .map(|f| (f.name.to_string(), f.value, f.status, f.event_time))
+        .collect()
 }
 
 /// The features of one source's views in `read`'s output.

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
-use featc_runtime::stream::{Keys, MemoryStore, Read, Selection, StreamRuntime, Tier};
+use featc_runtime::stream::{MemoryStore, StreamRuntime, Tier};
 use featc_runtime::value::Value;
 
-use crate::stream_support::{graph_of, time_field, times};
+use crate::stream_support::{features_at, graph_of, time_field, times};
 
 const PROJECT: &str = "
 source payments {
@@ -60,16 +60,10 @@ fn payments(b: i64) -> RecordBatch {
 }
 
 fn values(rt: &StreamRuntime, user: i64, t: i64) -> Vec<Value> {
-    rt.read(&Read::new(
-        Keys::Entity(&[Value::Int64(user)]),
-        Selection::All,
-        t,
-    ))
-    .expect("read")
-    .features
-    .into_iter()
-    .map(|f| f.value)
-    .collect()
+    features_at(rt, user, t)
+        .into_iter()
+        .map(|f| f.value)
+        .collect()
 }
 
 #[test]

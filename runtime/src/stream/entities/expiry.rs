@@ -27,6 +27,8 @@ struct Found {
     shard: usize,
     index_key: Vec<u8>,
     time: i64,
+    /// The record's key (the index key's tail), and the entity key in it.
+    store_key: Vec<u8>,
     key: Vec<Value>,
 }
 
@@ -101,6 +103,7 @@ impl Entities {
                         shard: shard_of(&key),
                         index_key: k.to_vec(),
                         time,
+                        store_key: store_key.to_vec(),
                         key,
                     }),
                     Err(_) => broken += 1,
@@ -120,7 +123,6 @@ impl Entities {
             let mut rewritten = Vec::new();
             let mut deleted = 0;
             for f in run {
-                let store_key = record::store_key(self.group, &f.key);
                 if let Some(id) = shard.index.get(&f.key) {
                     let Some(slot) = shard.slot(id) else { continue };
                     if slot.pinned {
@@ -140,29 +142,29 @@ impl Entities {
                     }
                     continue;
                 }
-                let bytes = match tier.store.get(&store_key) {
-                    Ok(bytes) => bytes,
+                let expiry = match tier.store.get(&f.store_key) {
+                    Ok(None) => None,
+                    Ok(Some(bytes)) => match record::expiry(&bytes) {
+                        Ok(expiry) => expiry,
+                        Err(_) => {
+                            tier.store_errors.fetch_add(1, Relaxed);
+                            continue;
+                        }
+                    },
                     Err(_) => {
                         tier.store_errors.fetch_add(1, Relaxed);
                         continue;
                     }
                 };
+                // The entry goes either way: with its record, or as one its record
+                // no longer has (the record moved on, or is gone).
                 writes.push((f.index_key.clone(), None));
-                let Some(bytes) = bytes else { continue };
-                match record::expiry(&bytes) {
-                    Ok(Some(e)) if e <= horizon => {
-                        if e != f.time {
-                            writes.push((record::expiry_key(self.group, e, &store_key), None));
-                        }
-                        writes.push((store_key, None));
-                        deleted += 1;
+                if let Some(e) = expiry.filter(|&e| e <= horizon) {
+                    if e != f.time {
+                        writes.push((record::expiry_key(self.group, e, &f.store_key), None));
                     }
-                    // An entry its record no longer has (the record moved on).
-                    Ok(_) => {}
-                    Err(_) => {
-                        writes.pop();
-                        tier.store_errors.fetch_add(1, Relaxed);
-                    }
+                    writes.push((f.store_key.clone(), None));
+                    deleted += 1;
                 }
             }
             forgotten += self.forget(&mut shard, &victims, writes, &rewritten, deleted);

@@ -158,7 +158,7 @@ impl Entities {
     pub fn group_index(index: usize) -> Option<u16> {
         u16::try_from(index)
             .ok()
-            .filter(|_| index < record::MAX_GROUPS)
+            .filter(|&g| g < record::EXPIRY_GROUP)
     }
 
     pub fn tier(&self) -> Option<&Arc<TierState>> {
@@ -385,6 +385,7 @@ impl Entities {
         };
         let mut list = std::mem::take(&mut *self.uncounted());
         list.sort_unstable();
+        list.dedup();
         for run in list.chunk_by(|a, b| a.0 == b.0) {
             let mut shard = lock(&self.shards[run[0].0]);
             for &(_, id) in run {
@@ -396,13 +397,6 @@ impl Entities {
         }
         let settled = self.pending.swap(0, Relaxed);
         tier.pending.fetch_sub(settled, Relaxed);
-        // The list is spent: keep its room for the next pushes.
-        list.clear();
-        let mut kept = self.uncounted();
-        if kept.is_empty() {
-            *kept = list;
-        }
-        drop(kept);
         for s in self.shards.iter() {
             self.evict(&mut lock(s));
         }
@@ -529,8 +523,7 @@ impl Entities {
         Ok(result)
     }
 
-    /// Drops from every held state what no read at or after `horizon` needs (and
-    /// settles the cache's count, tier).
+    /// Drops from every held state what no read at or after `horizon` needs.
     pub fn compact(&self, horizon: i64) {
         for s in self.shards.iter() {
             let mut shard = lock(s);

@@ -50,8 +50,8 @@ pub(crate) fn key_of(stored: &[u8], arity: usize) -> Result<Vec<Value>, Snapshot
 /// The first two bytes of every expiry index key (a group's index is below it).
 pub(crate) const EXPIRY: [u8; 2] = [0xFF, 0xFF];
 
-/// Groups a store can hold: every index below `EXPIRY`'s.
-pub(crate) const MAX_GROUPS: usize = 0xFFFF;
+/// `EXPIRY` read as a group index: every group's index is below it.
+pub(crate) const EXPIRY_GROUP: u16 = u16::from_be_bytes(EXPIRY);
 
 /// Every expiry index key of group `group` starts with this.
 pub(crate) fn expiry_prefix(group: u16) -> [u8; 4] {
