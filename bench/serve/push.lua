@@ -1,5 +1,6 @@
 -- wrk script: POST /push of ROWS synthetic events per request, times from BASE_US on
--- (after the bootstrapped history, so nothing is late), users uniform in UID_MIN..UID_MAX.
+-- (after the bootstrapped history, so nothing is late), users uniform in UID_MIN..UID_MAX,
+-- drawn from SEED (default 99; the pool of POOL pushes is sent in a cycle).
 local rows = tonumber(os.getenv("ROWS") or "1000")
 local base = tonumber(os.getenv("BASE_US") or "1800000000000000")
 local lo = tonumber(os.getenv("UID_MIN") or "1000")
@@ -13,7 +14,7 @@ function setup(thread)
   thread:set("tid", counter)
 end
 function init(args)
-  math.randomseed(99 + (tid or 0))
+  math.randomseed(tonumber(os.getenv("SEED") or "99") + (tid or 0))
   for p = 1, pool_n do
     local ts, users, amounts, categories, mobile = {}, {}, {}, {}, {}
     for j = 1, rows do

@@ -119,6 +119,8 @@ pub(crate) struct Entities {
     uncounted: Mutex<Vec<(usize, u32)>>,
     pending: AtomicUsize,
     growth_per_event: usize,
+    /// The shard `evict_all` evicts from next.
+    next_evicted: AtomicUsize,
 }
 
 /// "No sweep yet" in `Entities::last_sweep`.
@@ -151,6 +153,7 @@ impl Entities {
             uncounted: Mutex::new(Vec::new()),
             pending: AtomicUsize::new(0),
             growth_per_event,
+            next_evicted: AtomicUsize::new(0),
         }
     }
 
@@ -280,6 +283,9 @@ impl Entities {
             let mut shard = lock(&self.shards[s]);
             if let Some(id) = shard.index.get_cells(cols, row) {
                 if let Some(slot) = shard.slot_mut(id) {
+                    // Used again: the clock passes it over once more (an entity
+                    // pushed to often stays, as one read often does).
+                    slot.referenced = true;
                     if !slot.pinned {
                         slot.pinned = true;
                         pinned.push((s, id));
@@ -397,66 +403,95 @@ impl Entities {
         }
         let settled = self.pending.swap(0, Relaxed);
         tier.pending.fetch_sub(settled, Relaxed);
-        for s in self.shards.iter() {
-            self.evict(&mut lock(s));
+        self.evict_all();
+    }
+
+    /// Tier only: evicts by the clock while the cache is over its budget, one batch
+    /// from each shard in turn, going on from the shard the last round stopped at.
+    ///
+    /// Why in turn: evicting from the first shard until the budget holds again
+    /// emptied it while the others kept theirs, and its clock hand then stepped over
+    /// thousands of vacant slots for every entity it found (a seventh of a push's
+    /// time with most entities on disk).
+    fn evict_all(&self) {
+        let Some(tier) = &self.tier else { return };
+        let n = self.shards.len();
+        while tier.over() {
+            let mut evicted = 0;
+            for _ in 0..n {
+                let s = self.next_evicted.fetch_add(1, Relaxed) % n;
+                evicted += self.evict_batch(tier, &mut lock(&self.shards[s]));
+                if !tier.over() {
+                    return;
+                }
+            }
+            if evicted == 0 {
+                return;
+            }
         }
     }
 
-    /// Tier only: evicts unpinned entities of `shard` by the clock while the cache
-    /// is over its budget, writing the changed ones to the store first (an entity
-    /// whose write fails stays held, and the failure is counted).
+    /// Tier only: evicts from `shard` while the cache is over its budget.
     fn evict(&self, shard: &mut Shard) {
         let Some(tier) = &self.tier else { return };
-        while tier.over() {
-            let mut victims: Vec<u32> = Vec::new();
-            let mut freed = 0;
-            let n = shard.slots.len();
-            let mut steps = 0;
-            while victims.len() < EVICT_BATCH && steps < 2 * n && n > 0 {
-                let id = (shard.hand % n) as u32;
-                shard.hand = (shard.hand + 1) % n;
-                steps += 1;
-                let Some(slot) = shard.slot_mut(id) else {
-                    continue;
-                };
-                if slot.pinned || victims.contains(&id) {
-                    continue;
-                }
-                if slot.referenced {
-                    slot.referenced = false;
-                    continue;
-                }
-                victims.push(id);
-                freed += slot.bytes;
-                if tier.cached.load(Relaxed).saturating_sub(freed) <= tier.budget {
-                    break;
-                }
+        while tier.over() && self.evict_batch(tier, shard) > 0 {}
+    }
+
+    /// Evicts up to `EVICT_BATCH` unpinned entities of `shard` by the clock (second
+    /// chance), fewer once the cache is within its budget, writing the changed ones
+    /// to the store first; how many went. An entity whose write fails stays held,
+    /// and the failure is counted.
+    fn evict_batch(&self, tier: &TierState, shard: &mut Shard) -> usize {
+        let mut victims: Vec<u32> = Vec::with_capacity(EVICT_BATCH);
+        let mut freed = 0;
+        let n = shard.slots.len();
+        let mut steps = 0;
+        while victims.len() < EVICT_BATCH && steps < 2 * n {
+            let id = (shard.hand % n) as u32;
+            shard.hand = (shard.hand + 1) % n;
+            steps += 1;
+            let Some(slot) = shard.slot_mut(id) else {
+                continue;
+            };
+            if slot.pinned || victims.contains(&id) {
+                continue;
             }
-            if victims.is_empty() {
-                return;
+            if slot.referenced {
+                slot.referenced = false;
+                continue;
             }
-            let mut writes = Vec::new();
-            let mut written = 0;
-            for slot in victims.iter().filter_map(|&id| shard.slot(id)) {
-                if slot.dirty {
-                    self.write_slot(slot, &mut writes);
-                    written += 1;
-                }
-            }
-            if !writes.is_empty() {
-                if tier.store.write(writes).is_err() {
-                    tier.store_errors.fetch_add(1, Relaxed);
-                    return;
-                }
-                tier.written.fetch_add(written, Relaxed);
-            }
-            for id in victims {
-                if let Some(slot) = shard.remove(id) {
-                    tier.cached.fetch_sub(slot.bytes, Relaxed);
-                    tier.evictions.fetch_add(1, Relaxed);
-                }
+            victims.push(id);
+            freed += slot.bytes;
+            if tier.cached.load(Relaxed).saturating_sub(freed) <= tier.budget {
+                break;
             }
         }
+        if victims.is_empty() {
+            return 0;
+        }
+        let mut writes = Vec::new();
+        let mut written = 0;
+        for slot in victims.iter().filter_map(|&id| shard.slot(id)) {
+            if slot.dirty {
+                self.write_slot(slot, &mut writes);
+                written += 1;
+            }
+        }
+        if !writes.is_empty() {
+            if tier.store.write(writes).is_err() {
+                tier.store_errors.fetch_add(1, Relaxed);
+                return 0;
+            }
+            tier.written.fetch_add(written, Relaxed);
+        }
+        let evicted = victims.len();
+        for id in victims {
+            if let Some(slot) = shard.remove(id) {
+                tier.cached.fetch_sub(slot.bytes, Relaxed);
+                tier.evictions.fetch_add(1, Relaxed);
+            }
+        }
+        evicted
     }
 
     /// Appends the store writes of a held entity's current state to `out` (its record
