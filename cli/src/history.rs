@@ -32,20 +32,30 @@ pub trait HistorySink {
 
 /// Reads every source `graph` reads (its `--source` binding or declared file), each
 /// grouped by entity (see the module docs), into `sink`; only the events with `ts <=
-/// upto` when given. Returns how many events were loaded.
+/// upto` when given. The sort spills past `sort_memory` bytes, or past the training
+/// set's default share of memory when that is smaller or `None`. Returns how many
+/// events were loaded.
+#[allow(clippy::too_many_arguments)]
 pub async fn load_history(
     project: &Project,
     plan: &Plan,
     graph: &StreamGraph,
     paths: &HashMap<String, PathBuf>,
     upto: Option<i64>,
+    sort_memory: Option<u64>,
     progress: &Progress,
     sink: &mut dyn HistorySink,
 ) -> Result<u64, String> {
-    // The sort spills past the training set's default share of memory: a history
-    // can be far larger than memory (it is sorted before the state grows, so the
-    // two peaks do not add up).
-    let ctx = batch::bounded_session_context(SessionConfig::new(), &batch::Resources::default())
+    // A history can be far larger than memory, so its sort spills. Its last run
+    // stays in memory and is handed out while the state grows from it: the two
+    // overlap, which is why a caller whose state has a budget gives the sort a
+    // share of it.
+    let default = batch::Resources::default().memory_limit();
+    let resources = batch::Resources {
+        memory_limit: Some(sort_memory.map_or(default, |m| default.min(m as usize))),
+        ..Default::default()
+    };
+    let ctx = batch::bounded_session_context(SessionConfig::new(), &resources)
         .map_err(super::engine_error)?;
     let inputs = io::Inputs::from(paths.clone());
     let tables = io::bind_sources(&ctx, project, plan, &inputs)

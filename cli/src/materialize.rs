@@ -120,6 +120,7 @@ async fn run(project: &Project, args: &Args) -> Result<(), String> {
         &runtime.0.graph().clone(),
         &paths,
         Some(at),
+        None,
         &progress,
         &mut runtime,
     )

@@ -332,7 +332,24 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
                 args.state.as_deref().unwrap_or(Path::new("")).display()
             ));
         } else {
-            bootstrap(&server, &project, &plan, &graph, &paths, args.quiet).await?;
+            // With the states on disk, the history's sort gets a quarter of their
+            // cache's budget (at least `MIN_SORT_MEMORY`): its last run, in memory,
+            // overlaps the cache filling.
+            let sort_memory = args.state.as_ref().map(|_| {
+                let limit = args.memory_limit.map_or_else(
+                    featc_server::config::default_memory_limit,
+                    |m| m as u64,
+                );
+                (limit / 4).max(MIN_SORT_MEMORY)
+            });
+            let history = History {
+                project: &project,
+                plan: &plan,
+                graph: &graph,
+                paths: &paths,
+                sort_memory,
+            };
+            bootstrap(&server, &history, args.quiet).await?;
         }
         server.finish_bootstrap().await.map_err(|e| e.to_string())?;
     } else {
@@ -357,16 +374,24 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// The least memory a bootstrap's sort is given, whatever the cache's budget: a
+/// sort needs room for a few batches of rows to spill at all.
+#[cfg(feature = "serve")]
+const MIN_SORT_MEMORY: u64 = 64 << 20;
+
+/// The history a bootstrap loads, and the memory its sort may take.
+#[cfg(feature = "serve")]
+struct History<'a> {
+    project: &'a Project,
+    plan: &'a featc_runtime::plan::Plan,
+    graph: &'a StreamGraph,
+    paths: &'a std::collections::HashMap<String, PathBuf>,
+    sort_memory: Option<u64>,
+}
+
 /// Loads every source's history into the server (answering 503 meanwhile).
 #[cfg(feature = "serve")]
-async fn bootstrap(
-    server: &Server,
-    project: &Project,
-    plan: &featc_runtime::plan::Plan,
-    graph: &StreamGraph,
-    paths: &std::collections::HashMap<String, PathBuf>,
-    quiet: bool,
-) -> Result<(), String> {
+async fn bootstrap(server: &Server, history: &History<'_>, quiet: bool) -> Result<(), String> {
     struct IntoServer<'a>(&'a Server);
     impl HistorySink for IntoServer<'_> {
         fn total(&mut self, events: u64) {
@@ -380,11 +405,12 @@ async fn bootstrap(
     }
     let progress = Progress::new(quiet);
     let loaded = load_history(
-        project,
-        plan,
-        graph,
-        paths,
+        history.project,
+        history.plan,
+        history.graph,
+        history.paths,
         None,
+        history.sort_memory,
         &progress,
         &mut IntoServer(server),
     )
