@@ -775,7 +775,7 @@ fn a_sink_to_a_closed_port_stops_the_server_with_a_message() {
 }
 
 /// The fenced blocks of `text` with their info strings, in order.
-fn fenced_blocks(text: &str) -> Vec<(String, String)> {
+pub(crate) fn fenced_blocks(text: &str) -> Vec<(String, String)> {
     let mut blocks = Vec::new();
     let mut open: Option<(String, String)> = None;
     for line in text.lines() {

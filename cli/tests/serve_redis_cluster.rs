@@ -231,3 +231,43 @@ fn the_sink_to_a_cluster_follows_pushes_across_a_resharding() {
     assert_eq!(metric(&served.addr, "featc_redis_errors_total"), 0.0);
     served.stop_gracefully();
 }
+
+/// The "Redis Cluster" examples of docs/online-store.md (blocks `sh cluster`, ports
+/// 7000-7002 standing for the cluster's), each with the `text` block after it.
+#[test]
+fn the_online_store_docs_cluster_examples_run_as_shown() {
+    let work = work_dir("cluster-docs");
+    let cluster = RedisCluster::start(&work);
+    let ports = cluster.ports();
+    let docs = std::fs::read_to_string(repo().join("docs/online-store.md")).expect("docs");
+    let blocks = crate::serve_redis::fenced_blocks(&docs);
+    let mut ran = 0;
+    for (i, (info, body)) in blocks.iter().enumerate() {
+        if info != "sh cluster" {
+            continue;
+        }
+        let mut script = body.replace("featc ", &format!("{} ", env!("CARGO_BIN_EXE_featc")));
+        for (n, port) in ports.iter().enumerate() {
+            script = script.replace(&format!("700{n}"), &port.to_string());
+        }
+        let output = Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .current_dir(repo())
+            .output()
+            .expect("bash");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "block {i} failed:\n{script}\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if let Some((next, shown)) = blocks.get(i + 1) {
+            if next == "text" {
+                assert_eq!(stdout.trim_end(), shown.trim_end(), "block {i}");
+            }
+        }
+        ran += 1;
+    }
+    assert!(ran >= 1, "no `sh cluster` example found");
+    assert!(spread(&cluster).iter().all(|&n| n > 0));
+}
