@@ -33,7 +33,7 @@ impl Store for ClusterReader<'_> {
             return HashMap::new();
         }
         let lines: Vec<&str> = text.split('\n').collect();
-        assert!(lines.len() % 2 == 0, "HGETALL {key}: {text}");
+        assert!(lines.len().is_multiple_of(2), "HGETALL {key}: {text}");
         lines
             .chunks(2)
             .map(|p| (p[0].to_string(), p[1].to_string()))
