@@ -35,7 +35,8 @@ pub struct Args {
     /// `.feat` files, or folders searched recursively for `*.feat` files.
     #[arg(value_name = "PROJECT", required = true)]
     pub projects: Vec<PathBuf>,
-    /// The Redis to fill: `redis://HOST:PORT[/DB]`.
+    /// The Redis to fill: `redis://HOST:PORT[/DB]` (a Redis Cluster: any node's address,
+    /// or `redis://HOST:PORT,HOST:PORT...`).
     #[arg(long, value_name = "URL")]
     pub to: String,
     /// The time the values are as of (RFC 3339 or a date); only events at or before

@@ -150,7 +150,8 @@ pub struct Args {
     /// its next record), e.g. `10s`.
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub kafka_idle: String,
-    /// Keep the Redis at this address (`redis://HOST:PORT[/DB]`) equal to the state:
+    /// Keep the Redis at this address (`redis://HOST:PORT[/DB]`; a Redis Cluster: any
+    /// node's address, or `redis://HOST:PORT,HOST:PORT...`) equal to the state:
     /// one hash per service and entity, rewritten when an entity's values change
     /// (events, window edges, ttls). See docs/online-store.md.
     #[arg(long, value_name = "URL")]

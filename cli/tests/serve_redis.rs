@@ -25,7 +25,7 @@ use serde_json::Value as Json;
 use serve_common::*;
 use services::{hgetall, keys, produce, Broker, RedisServer};
 
-fn work_dir(name: &str) -> PathBuf {
+pub(crate) fn work_dir(name: &str) -> PathBuf {
     let work = std::env::temp_dir().join(format!("featc-redis-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("work");
@@ -111,23 +111,48 @@ fn hash_kinds(graph: &StreamGraph) -> Vec<HashKind> {
     kinds
 }
 
+/// Where the tests read hashes back: a connection to one Redis, or a Redis Cluster
+/// read with `redis-cli -c` (serve_redis_cluster.rs).
+pub(crate) trait Store {
+    /// Every field of the hash at `key` (empty when there is none).
+    fn hgetall(&mut self, key: &str) -> std::collections::HashMap<String, String>;
+    /// Every key matching `pattern`.
+    fn keys(&mut self, pattern: &str) -> Vec<String>;
+}
+
+impl Store for redis::Connection {
+    fn hgetall(&mut self, key: &str) -> std::collections::HashMap<String, String> {
+        hgetall(self, key)
+    }
+
+    fn keys(&mut self, pattern: &str) -> Vec<String> {
+        keys(self, pattern)
+    }
+}
+
 /// A Redis key and each feature's expected cell: (feature, type, cell).
 type ExpectedHash = (String, Vec<(String, Arrow, Json)>);
 
 /// What Redis must hold at one time: per hash kind, per entity with an event at or
 /// before it, the key and each feature's expected cell (`expected_cell`'s form).
-struct Expected {
+pub(crate) struct Expected {
     at: i64,
     /// Whether `_as_of` must be `at` (a materialization), or may be earlier (the sink
     /// rewrites a hash only when one of its values changes).
-    exact_as_of: bool,
+    pub(crate) exact_as_of: bool,
     hashes: Vec<ExpectedHash>,
     /// Key patterns of each service (no other key may exist under them).
     patterns: Vec<String>,
 }
 
 impl Expected {
-    fn compute(dir: &Path, graph: &StreamGraph, events: &Events, at: i64, work: &Path) -> Expected {
+    pub(crate) fn compute(
+        dir: &Path,
+        graph: &StreamGraph,
+        events: &Events,
+        at: i64,
+        work: &Path,
+    ) -> Expected {
         let mut hashes = Vec::new();
         let mut patterns = Vec::new();
         for (n, kind) in hash_kinds(graph).iter().enumerate() {
@@ -201,10 +226,10 @@ impl Expected {
     }
 
     /// Compares Redis with the expectation; the first difference, if any.
-    fn compare(&self, redis: &mut redis::Connection) -> Result<(), String> {
+    pub(crate) fn compare(&self, redis: &mut dyn Store) -> Result<(), String> {
         let mut present = 0;
         for (key, cells) in &self.hashes {
-            let hash = hgetall(redis, key);
+            let hash = redis.hgetall(key);
             if hash.is_empty() {
                 // No key: every value is null (each view's ttl ran out).
                 if let Some((f, _, want)) = cells.iter().find(|(_, _, w)| !w.is_null()) {
@@ -236,7 +261,7 @@ impl Expected {
         }
         let mut found = 0;
         for pattern in &self.patterns {
-            found += keys(redis, pattern).len();
+            found += redis.keys(pattern).len();
         }
         if found != present {
             return Err(format!("{found} keys in Redis, {present} expected"));
@@ -245,7 +270,7 @@ impl Expected {
     }
 
     /// Waits (up to two minutes) until Redis holds exactly the expectation.
-    fn wait_for(&self, redis: &mut redis::Connection, label: &str) {
+    pub(crate) fn wait_for(&self, redis: &mut dyn Store, label: &str) {
         let started = std::time::Instant::now();
         loop {
             match self.compare(redis) {
@@ -317,7 +342,7 @@ fn write_spine(path: &Path, columns: &[(String, String, DataType)], keys: &[Vec<
 
 /// A copy of a project folder (its `.feat` files and data), with `edit` applied to
 /// each `.feat` text.
-fn copy_project(from: &Path, to: &Path, edit: &dyn Fn(&str) -> String) -> PathBuf {
+pub(crate) fn copy_project(from: &Path, to: &Path, edit: &dyn Fn(&str) -> String) -> PathBuf {
     std::fs::create_dir_all(to).expect("dir");
     for entry in std::fs::read_dir(from).expect("project") {
         let path = entry.expect("entry").path();
@@ -335,7 +360,7 @@ fn copy_project(from: &Path, to: &Path, edit: &dyn Fn(&str) -> String) -> PathBu
 }
 
 /// Every event time of the project, sorted.
-fn event_times(events: &Events) -> Vec<i64> {
+pub(crate) fn event_times(events: &Events) -> Vec<i64> {
     let mut times: Vec<i64> = events
         .sources
         .iter()
@@ -346,14 +371,19 @@ fn event_times(events: &Events) -> Vec<i64> {
 }
 
 fn materialize(dir: &Path, redis: &RedisServer, at: i64) {
+    materialize_to(dir, &redis.url(), at);
+}
+
+/// `featc materialize DIR --to URL --at AT`, which must succeed.
+pub(crate) fn materialize_to(dir: &Path, url: &str, at: i64) {
     let output = Command::new(env!("CARGO_BIN_EXE_featc"))
         .args([
             "materialize",
             dir.to_str().expect("path"),
             "--quiet",
             "--to",
+            url,
         ])
-        .arg(redis.url())
         .arg("--at")
         .arg(featc_server::wire::time::format_time(at))
         .output()
@@ -745,7 +775,7 @@ fn a_sink_to_a_closed_port_stops_the_server_with_a_message() {
 }
 
 /// The fenced blocks of `text` with their info strings, in order.
-fn fenced_blocks(text: &str) -> Vec<(String, String)> {
+pub(crate) fn fenced_blocks(text: &str) -> Vec<(String, String)> {
     let mut blocks = Vec::new();
     let mut open: Option<(String, String)> = None;
     for line in text.lines() {

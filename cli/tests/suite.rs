@@ -41,6 +41,7 @@ mod serve_crash;
 mod serve_kafka;
 mod serve_log;
 mod serve_redis;
+mod serve_redis_cluster;
 mod serve_requests;
 mod state_dir;
 mod stats_snapshots;

@@ -221,3 +221,113 @@ pub fn keys(connection: &mut redis::Connection, pattern: &str) -> Vec<String> {
         .query(connection)
         .expect("KEYS")
 }
+
+/// A Redis Cluster of three primaries (no replicas) on free loopback ports, created
+/// with `redis-cli --cluster create`; every node is killed when dropped.
+pub struct RedisCluster {
+    nodes: Vec<RedisClusterNode>,
+}
+
+struct RedisClusterNode {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for RedisClusterNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl RedisCluster {
+    pub fn start(dir: &Path) -> RedisCluster {
+        let mut nodes = Vec::new();
+        for n in 0..3 {
+            let port = free_port();
+            let data = dir.join(format!("node-{n}"));
+            std::fs::create_dir_all(&data).expect("node dir");
+            let log = dir.join(format!("node-{n}.txt"));
+            let out = std::fs::File::create(&log).expect("redis log");
+            let mut child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--cluster-enabled", "yes", "--cluster-config-file"])
+                .arg(data.join("nodes.conf"))
+                .arg("--dir")
+                .arg(&data)
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(out)
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server starts (scripts/services/install installs it)");
+            wait_for_port(port, &mut child, &log, "redis-server (cluster node)");
+            // Pushed at once: a failure below still stops the nodes started.
+            nodes.push(RedisClusterNode { child, port });
+        }
+        let cluster = RedisCluster { nodes };
+        let addresses: Vec<String> = cluster
+            .ports()
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
+        let created = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .expect("redis-cli --cluster create");
+        assert!(
+            created.status.success(),
+            "redis-cli --cluster create: {}",
+            String::from_utf8_lossy(&created.stdout)
+        );
+        let started = Instant::now();
+        while !cluster.ports().iter().all(|&p| {
+            cluster
+                .cli(p, &["CLUSTER", "INFO"])
+                .contains("cluster_state:ok")
+        }) {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the cluster is not ok after 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        cluster
+    }
+
+    pub fn ports(&self) -> Vec<u16> {
+        self.nodes.iter().map(|n| n.port).collect()
+    }
+
+    /// The address of one node (featc finds the others).
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.nodes[0].port)
+    }
+
+    /// `redis-cli -p PORT ARGS...` (no redirects followed): its output.
+    pub fn cli(&self, port: u16, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Every key of node `port` matching `pattern`.
+    pub fn node_keys(&self, port: u16, pattern: &str) -> Vec<String> {
+        self.cli(port, &["KEYS", pattern])
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Empties every node.
+    pub fn flush(&self) {
+        for p in self.ports() {
+            self.cli(p, &["FLUSHALL"]);
+        }
+    }
+}
