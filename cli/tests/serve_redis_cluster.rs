@@ -3,7 +3,8 @@
 //! --sink` given the address of one node leave, for every service and entity, the
 //! values `featc training-set` computes (read back with `redis-cli -c`, a client featc
 //! did not write, following MOVED), the keys spread over all three nodes; the sink
-//! keeps writing across a resharding (its slot map goes stale: MOVED).
+//! keeps writing across a resharding (its slot map goes stale: MOVED); hashes of a
+//! slot in migration go where the cluster asks (ASK).
 
 use crate::serve_common;
 use crate::serve_redis::{copy_project, event_times, materialize_to, work_dir, Expected, Store};
@@ -270,4 +271,75 @@ fn the_online_store_docs_cluster_examples_run_as_shown() {
     }
     assert!(ran >= 1, "no `sh cluster` example found");
     assert!(spread(&cluster).iter().all(|&n| n > 0));
+}
+
+/// The slot ranges the node on `port` serves (its own line of `CLUSTER NODES`).
+fn own_slots(cluster: &RedisCluster, port: u16) -> Vec<u16> {
+    let nodes = cluster.cli(port, &["CLUSTER", "NODES"]);
+    let mine = nodes
+        .lines()
+        .find(|l| l.contains("myself"))
+        .expect("CLUSTER NODES has the node itself");
+    mine.split_whitespace()
+        .skip(8)
+        .filter(|r| !r.starts_with('['))
+        .flat_map(|r| match r.split_once('-') {
+            Some((a, b)) => a.parse::<u16>().expect("slot")..=b.parse::<u16>().expect("slot"),
+            None => r.parse::<u16>().expect("slot")..=r.parse::<u16>().expect("slot"),
+        })
+        .collect()
+}
+
+/// Sends `commands` (one a line) to the node on `port` through one `redis-cli`.
+fn pipe(port: u16, commands: &str) {
+    use std::io::Write;
+    let mut cli = Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-cli");
+    cli.stdin
+        .take()
+        .expect("stdin")
+        .write_all(commands.as_bytes())
+        .expect("commands");
+    assert!(cli.wait().expect("redis-cli").success());
+}
+
+/// Every slot of the first node is migrating to the second (as `redis-cli --cluster
+/// reshard` leaves them mid-way): a key not on the first node yet is answered `ASK`,
+/// and the hash is written where it asks, each after `ASKING`. Read back with
+/// `redis-cli -c` (which follows `ASK` too), every value equals the training set, and
+/// the first node holds none of them.
+#[test]
+fn hashes_of_a_migrating_slot_are_written_where_the_cluster_asks() {
+    let work = work_dir("cluster-ask");
+    let cluster = RedisCluster::start(&work);
+    let ports = cluster.ports();
+    let (from, to) = (node_id(&cluster, ports[0]), node_id(&cluster, ports[1]));
+    let slots = own_slots(&cluster, ports[0]);
+    assert!(!slots.is_empty(), "the first node serves no slot");
+    let importing: String = slots
+        .iter()
+        .map(|s| format!("CLUSTER SETSLOT {s} IMPORTING {from}\n"))
+        .collect();
+    pipe(ports[1], &importing);
+    let migrating: String = slots
+        .iter()
+        .map(|s| format!("CLUSTER SETSLOT {s} MIGRATING {to}\n"))
+        .collect();
+    pipe(ports[0], &migrating);
+    let dir = repo().join("examples/fraud");
+    let (project, graph) = compile(&dir);
+    let events = events(&project, &graph);
+    let at = *event_times(&events).last().expect("events");
+    materialize_to(&dir, &cluster.url(), at);
+    let expected = Expected::compute(&dir, &graph, &events, at, &work);
+    if let Err(e) = expected.compare(&mut ClusterReader(&cluster)) {
+        panic!("with the first node's slots migrating: {e}");
+    }
+    let spread = spread(&cluster);
+    assert_eq!(spread[0], 0, "keys per node {spread:?}");
+    assert!(spread[1] > 0, "keys per node {spread:?}");
 }
