@@ -35,6 +35,7 @@ mod cli_partitions;
 mod cli_stats;
 mod cli_times;
 mod cli_verify;
+mod kafka_partitioner;
 mod readme_commands;
 mod serve_cases;
 mod serve_crash;

@@ -5,7 +5,8 @@
 //!   refused ones are dead-lettered with their topic, partition and offset;
 //! - `consumer`: the consumer thread (manual partition assignment from the positions
 //!   the state recorded), handing rounds of records to the writer;
-//! - `progress`: how far the state has read the topics, the source's `Position`.
+//! - `progress`: how far the state has read the topics, the source's `Position`;
+//! - `partitioner`: the partition of a keyed record, as Kafka's producers compute it.
 //!
 //! Event time: each partition feeds the runtime as a partition of its source
 //! (`StreamRuntime::ingest_partition`), so the source's watermark follows the
@@ -25,6 +26,7 @@
 
 pub mod consumer;
 pub mod decode;
+pub mod partitioner;
 pub mod progress;
 
 use std::sync::atomic::{AtomicBool, Ordering};
