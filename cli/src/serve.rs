@@ -337,10 +337,9 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
             // cache's budget (at least `MIN_SORT_MEMORY`): its last run, in memory,
             // overlaps the cache filling.
             let sort_memory = args.state.as_ref().map(|_| {
-                let limit = args.memory_limit.map_or_else(
-                    featc_server::config::default_memory_limit,
-                    |m| m as u64,
-                );
+                let limit = args
+                    .memory_limit
+                    .map_or_else(featc_server::config::default_memory_limit, |m| m as u64);
                 (limit / 4).max(MIN_SORT_MEMORY)
             });
             let history = History {
