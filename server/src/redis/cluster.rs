@@ -16,7 +16,7 @@ use redis::{ConnectionLike, Value};
 
 use super::address::{host_of, node_url, shown};
 use super::layout::{Expiry, HashWrite};
-use super::store::{open, run_id, RedisError, Written, HASHES_PER_ROUND_TRIP};
+use super::store::{open, queue_replace, run_id, RedisError, Written, HASHES_PER_ROUND_TRIP};
 
 /// Hash slots in a Redis Cluster.
 const SLOTS: u16 = 16384;
@@ -243,19 +243,7 @@ impl Cluster {
                 count += 1;
             }
             pipe.cmd("MULTI");
-            pipe.cmd("DEL").arg(key);
-            count += 2;
-            if hash.expiry != Expiry::Now {
-                let hset = pipe.cmd("HSET").arg(key);
-                for (field, value) in &hash.fields {
-                    hset.arg(&**field).arg(value);
-                }
-                count += 1;
-                if let Expiry::AfterMs(ms) = hash.expiry {
-                    pipe.cmd("PEXPIRE").arg(key).arg(ms.max(1));
-                    count += 1;
-                }
-            }
+            count += 1 + queue_replace(&mut pipe, key, hash);
             pipe.cmd("EXEC");
             count += 1;
             spans.push((i, first, count));

@@ -148,6 +148,28 @@ pub(super) fn run_id(connection: &mut redis::Connection, url: &str) -> Result<St
         .to_string())
 }
 
+/// Queues on `pipe` the commands that replace `key`'s hash with `hash`: `DEL`, then
+/// (unless the hash is deleted) `HSET` of its fields and `PEXPIRE` when it expires.
+/// Returns how many commands were queued. Both backends write a hash this way, each
+/// inside a transaction of its own making.
+pub(super) fn queue_replace(pipe: &mut redis::Pipeline, key: &str, hash: &HashWrite) -> usize {
+    pipe.cmd("DEL").arg(key);
+    if hash.expiry == Expiry::Now {
+        return 1;
+    }
+    let hset = pipe.cmd("HSET").arg(key);
+    for (field, value) in &hash.fields {
+        hset.arg(&**field).arg(value);
+    }
+    match hash.expiry {
+        Expiry::AfterMs(ms) => {
+            pipe.cmd("PEXPIRE").arg(key).arg(ms.max(1));
+            3
+        }
+        _ => 2,
+    }
+}
+
 impl RedisStore {
     /// Connects to the first node of the address that answers; when it is in cluster
     /// mode, to every primary of its cluster.
@@ -219,19 +241,10 @@ impl RedisStore {
             let mut pipe = redis::pipe();
             pipe.atomic();
             for (key, hash) in chunk {
-                pipe.cmd("DEL").arg(key).ignore();
-                if hash.expiry == Expiry::Now {
-                    done.deleted += 1;
-                    continue;
-                }
-                done.written += 1;
-                let hset = pipe.cmd("HSET").arg(key);
-                for (field, value) in &hash.fields {
-                    hset.arg(&**field).arg(value);
-                }
-                hset.ignore();
-                if let Expiry::AfterMs(ms) = hash.expiry {
-                    pipe.cmd("PEXPIRE").arg(key).arg(ms.max(1)).ignore();
+                queue_replace(&mut pipe, key, hash);
+                match hash.expiry {
+                    Expiry::Now => done.deleted += 1,
+                    _ => done.written += 1,
                 }
             }
             pipe.query::<()>(connection)
