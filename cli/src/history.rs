@@ -30,22 +30,35 @@ pub trait HistorySink {
     fn take(&mut self, source: &str, batch: &RecordBatch) -> Result<(), String>;
 }
 
-/// Reads every source `graph` reads (its `--source` binding or declared file), each
-/// grouped by entity (see the module docs), into `sink`; only the events with `ts <=
-/// upto` when given. The sort spills past `sort_memory` bytes, or past the training
-/// set's default share of memory when that is smaller or `None`. Returns how many
-/// events were loaded.
-#[allow(clippy::too_many_arguments)]
+/// What a load of history reads, and within what.
+pub struct History<'a> {
+    pub project: &'a Project,
+    pub plan: &'a Plan,
+    pub graph: &'a StreamGraph,
+    /// Each source's `--source` binding (else its declared file).
+    pub paths: &'a HashMap<String, PathBuf>,
+    /// Only the events with `ts <= upto`, when given.
+    pub upto: Option<i64>,
+    /// The sort spills past this many bytes, or past the training set's default
+    /// share of memory when that is smaller or this is `None`.
+    pub sort_memory: Option<u64>,
+}
+
+/// Reads every source `history.graph` reads, each grouped by entity (see the module
+/// docs), into `sink`. Returns how many events were loaded.
 pub async fn load_history(
-    project: &Project,
-    plan: &Plan,
-    graph: &StreamGraph,
-    paths: &HashMap<String, PathBuf>,
-    upto: Option<i64>,
-    sort_memory: Option<u64>,
+    history: &History<'_>,
     progress: &Progress,
     sink: &mut dyn HistorySink,
 ) -> Result<u64, String> {
+    let History {
+        project,
+        plan,
+        graph,
+        paths,
+        upto,
+        sort_memory,
+    } = *history;
     // A history can be far larger than memory, so its sort spills. Its last run
     // stays in memory and is handed out while the state grows from it: the two
     // overlap, which is why a caller whose state has a budget gives the sort a

@@ -10,7 +10,7 @@ use super::server_defaults;
 // What fills Redis: only in a featc built with `serve` (Cargo.toml).
 #[cfg(feature = "serve")]
 use {
-    super::history::{load_history, HistorySink},
+    super::history::{load_history, History, HistorySink},
     super::progress::Progress,
     super::spine_job::{block_on, source_bindings},
     datafusion::arrow::record_batch::RecordBatch,
@@ -115,17 +115,16 @@ async fn run(project: &Project, args: &Args) -> Result<(), String> {
     }
     let progress = Progress::new(args.quiet);
     let mut runtime = IntoRuntime(StreamRuntime::new(graph).map_err(|e| e.to_string())?);
-    let events = load_history(
+    let graph = runtime.0.graph().clone();
+    let history = History {
         project,
-        &plan,
-        &runtime.0.graph().clone(),
-        &paths,
-        Some(at),
-        None,
-        &progress,
-        &mut runtime,
-    )
-    .await?;
+        plan: &plan,
+        graph: &graph,
+        paths: &paths,
+        upto: Some(at),
+        sort_memory: None,
+    };
+    let events = load_history(&history, &progress, &mut runtime).await?;
     let mut rt = runtime.0;
     rt.compact();
     let progress = Progress::new(args.quiet);

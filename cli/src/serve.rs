@@ -11,13 +11,13 @@ use super::server_defaults;
 // What runs the server: only in a featc built with `serve` (Cargo.toml).
 #[cfg(feature = "serve")]
 use {
-    super::history::{load_history, HistorySink},
+    super::history::{load_history, History, HistorySink},
     super::progress::Progress,
     super::replay::parse_duration,
     super::spine_job::{block_on, source_bindings},
     datafusion::arrow::record_batch::RecordBatch,
     featc::ir::Project,
-    featc_runtime::stream::{LatePolicy, StreamGraph},
+    featc_runtime::stream::LatePolicy,
     featc_server::kafka::{KafkaConfig, TopicBinding},
     featc_server::redis::RedisTarget,
     featc_server::{Clock, ServeConfig, Server},
@@ -347,6 +347,7 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
                 plan: &plan,
                 graph: &graph,
                 paths: &paths,
+                upto: None,
                 sort_memory,
             };
             bootstrap(&server, &history, args.quiet).await?;
@@ -379,16 +380,6 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
 #[cfg(feature = "serve")]
 const MIN_SORT_MEMORY: u64 = 64 << 20;
 
-/// The history a bootstrap loads, and the memory its sort may take.
-#[cfg(feature = "serve")]
-struct History<'a> {
-    project: &'a Project,
-    plan: &'a featc_runtime::plan::Plan,
-    graph: &'a StreamGraph,
-    paths: &'a std::collections::HashMap<String, PathBuf>,
-    sort_memory: Option<u64>,
-}
-
 /// Loads every source's history into the server (answering 503 meanwhile).
 #[cfg(feature = "serve")]
 async fn bootstrap(server: &Server, history: &History<'_>, quiet: bool) -> Result<(), String> {
@@ -404,17 +395,7 @@ async fn bootstrap(server: &Server, history: &History<'_>, quiet: bool) -> Resul
         }
     }
     let progress = Progress::new(quiet);
-    let loaded = load_history(
-        history.project,
-        history.plan,
-        history.graph,
-        history.paths,
-        None,
-        history.sort_memory,
-        &progress,
-        &mut IntoServer(server),
-    )
-    .await?;
+    let loaded = load_history(history, &progress, &mut IntoServer(server)).await?;
     eprintln!("featc serve: loaded {loaded} events of history");
     Ok(())
 }
