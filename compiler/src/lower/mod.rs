@@ -2,5 +2,6 @@
 //! then `batch` (a DataFusion plan) and `stream` (a stream graph), both from it.
 
 pub mod batch;
+pub mod entity_graphs;
 pub mod groups;
 pub mod stream;
