@@ -72,7 +72,10 @@ pub fn run(
         .map_err(|e| failed("cannot create a consumer", e))?;
     let mut assigned = TopicPartitionList::new();
     for binding in &config.topics {
-        let partitions = partitions_of(&consumer, &binding.topic, stop)?;
+        let partitions = match config.forwarded {
+            Some(p) => vec![p],
+            None => partitions_of(&consumer, &binding.topic, stop)?,
+        };
         for p in partitions {
             let offset = match start.get(&(binding.topic.clone(), p)) {
                 Some(&next) => Offset::Offset(next),
@@ -90,13 +93,37 @@ pub fn run(
     let source_of: HashMap<&str, &str> = config
         .topics
         .iter()
+        // An internal topic (group mode) carries several sources: none is its own.
+        .filter(|_| config.forwarded.is_none())
         .map(|b| (b.topic.as_str(), b.source.as_str()))
         .collect();
     // When each partition last delivered a record, and those reported idle since.
     let mut last_seen: HashMap<(String, i32), Instant> = HashMap::new();
     let mut reported_idle: std::collections::HashSet<(String, i32)> = Default::default();
+    // Group mode: the source of each source topic whose records were forwarded here.
+    let mut forwarded_from: HashMap<String, String> = HashMap::new();
     while !stop.load(Ordering::Acquire) {
-        let read = read_round(source.check, &consumer, config, &source_of);
+        let read = match (config.forwarded, config.topics.first()) {
+            (Some(p), Some(binding)) => {
+                let at = (binding.topic.as_str(), p);
+                let read =
+                    super::forwarded::read_round(source.check, &consumer, config, at, applied);
+                for part in read
+                    .parts
+                    .iter()
+                    .filter(|p| p.batch.is_some() || !p.dead.is_empty())
+                {
+                    if let Some(topic) = part.note.get("topic").and_then(|t| t.as_str()) {
+                        forwarded_from.insert(topic.to_string(), part.source.clone());
+                    }
+                }
+                Read {
+                    parts: read.parts,
+                    positions: read.positions,
+                }
+            }
+            _ => read_round(source.check, &consumer, config, &source_of),
+        };
         let now = Instant::now();
         for (topic, partition) in read.positions.keys() {
             last_seen.insert((topic.clone(), *partition), now);
@@ -106,7 +133,11 @@ pub fn run(
         for ((topic, partition), seen) in &last_seen {
             let key = (topic.clone(), *partition);
             if now.duration_since(*seen) >= config.idle_timeout && !reported_idle.contains(&key) {
-                if let Some(s) = source_of.get(topic.as_str()) {
+                let source = source_of
+                    .get(topic.as_str())
+                    .copied()
+                    .or_else(|| forwarded_from.get(topic).map(String::as_str));
+                if let Some(s) = source {
                     idle.push((s.to_string(), *partition));
                 }
                 reported_idle.insert(key);
@@ -126,6 +157,9 @@ pub fn run(
             .apply_round(round)
             .map_err(KafkaError::Apply)?;
         applied.extend(positions.iter().map(|(k, v)| (k.clone(), *v)));
+        if config.forwarded.is_some() {
+            continue;
+        }
         let mut commit = TopicPartitionList::new();
         for ((topic, partition), next) in &positions {
             let _ = commit.add_partition_offset(topic, *partition, Offset::Offset(*next));

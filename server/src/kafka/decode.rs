@@ -164,6 +164,11 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// The topic its records were read from.
+    pub fn topic(&self) -> &str {
+        self.topic
+    }
+
     pub fn source_name(&self) -> &str {
         &self.source.name
     }

@@ -6,6 +6,9 @@
 //! - `consumer`: the consumer thread (manual partition assignment from the positions
 //!   the state recorded), handing rounds of records to the writer;
 //! - `progress`: how far the state has read the topics, the source's `Position`;
+//! - `forwarded`: rounds of a group mode's internal partition (records forwarded
+//!   from the sources' topics, with headers saying where each was first read);
+//! - `key`: the text a typed entity key is routed by, and its partition;
 //! - `partitioner`: the partition of a keyed record, as Kafka's producers compute it.
 //!
 //! Event time: each partition feeds the runtime as a partition of its source
@@ -26,6 +29,8 @@
 
 pub mod consumer;
 pub mod decode;
+pub mod forwarded;
+pub mod key;
 pub mod partitioner;
 pub mod progress;
 
@@ -61,6 +66,10 @@ pub struct KafkaConfig {
     pub max_wait: Duration,
     /// A partition silent this long stops holding its source's watermark back.
     pub idle_timeout: Duration,
+    /// Group mode: read only this partition of the one topic in `topics`, an internal
+    /// topic of forwarded records (`forwarded`); nothing is committed (the group's
+    /// member owns the group's offsets).
+    pub forwarded: Option<i32>,
 }
 
 impl KafkaConfig {
@@ -73,6 +82,7 @@ impl KafkaConfig {
             max_records: 50_000,
             max_wait: Duration::from_millis(20),
             idle_timeout: Duration::from_secs(10),
+            forwarded: None,
         }
     }
 }
