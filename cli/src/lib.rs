@@ -57,7 +57,8 @@ pub enum Command {
     Build(build::Args),
     TrainingSet(training_set::Args),
     Replay(replay::Args),
-    Serve(serve::Args),
+    // Boxed: by far the largest, and a command line is parsed once.
+    Serve(Box<serve::Args>),
     Materialize(materialize::Args),
     ImportSpec(import_spec::Args),
     Fmt(fmt::Args),
@@ -75,7 +76,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::main(args),
         Command::TrainingSet(args) => training_set::main(args),
         Command::Replay(args) => replay::main(args),
-        Command::Serve(args) => serve::main(args),
+        Command::Serve(args) => serve::main(*args),
         Command::Materialize(args) => materialize::main(args),
         Command::ImportSpec(args) => import_spec::main(args),
         Command::Fmt(args) => fmt::main(args),

@@ -150,6 +150,23 @@ pub struct Args {
     /// its next record), e.g. `10s`.
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub kafka_idle: String,
+    /// Group mode: share the work with every other `featc serve` of this project
+    /// started with the same --kafka and --kafka-group, through Kafka's consumer
+    /// group, each partition's state checkpointed to this store so that it can move:
+    /// a directory all instances share (`/path` or `file:///path`), or
+    /// `s3://bucket/prefix` (credentials and endpoint from AWS_* variables). See
+    /// docs/scale-out.md.
+    #[arg(long, value_name = "URL", requires = "kafka")]
+    pub state_store: Option<String>,
+    /// Group mode: into how many partitions each entity's keys are split (the
+    /// internal topics' partition count: the most instances that can share an
+    /// entity's work). Fixed for the life of a --kafka-group.
+    #[arg(long, value_name = "N", default_value_t = 12, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub kafka_partitions: i32,
+    /// Group mode: the address other instances reach this one's HTTP API at, for
+    /// reads routed to the keys' owners [default: http://<--listen's address>].
+    #[arg(long, value_name = "URL")]
+    pub advertise: Option<String>,
     /// Keep the Redis at this address (`redis://HOST:PORT[/DB]`; a Redis Cluster: any
     /// node's address, or `redis://HOST:PORT,HOST:PORT...`) equal to the state:
     /// one hash per service and entity, rewritten when an entity's values change
@@ -295,8 +312,23 @@ fn timeout(text: &str, flag: &str) -> Result<std::time::Duration, String> {
 
 #[cfg(feature = "serve")]
 async fn run(project: Project, args: Args) -> Result<(), String> {
-    let config = config(&args)?;
+    let mut config = config(&args)?;
     let kafka = kafka_config(&project, &args)?;
+    if args.state_store.is_some() {
+        if args.bootstrap {
+            return Err(
+                "--state-store: --bootstrap is not supported in group mode yet: \
+                        produce the history to the sources' topics instead"
+                    .into(),
+            );
+        }
+        if args.sink.is_some() {
+            return Err("--state-store: --sink is not supported in group mode yet".into());
+        }
+        // The instance's own state only names the features (reads are answered by the
+        // partitions' tasks, each with a directory of its own under --state).
+        config.state = None;
+    }
     let sink = match &args.sink {
         Some(url) => {
             Some(RedisTarget::new(url, &args.redis_prefix).map_err(|e| format!("--sink: {e}"))?)
@@ -322,6 +354,16 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
         eprintln!("featc serve: health checks on http://{health}/health");
     }
     eprintln!("featc serve: {}", server.recovered);
+    if let (Some(store), Some(kafka)) = (&args.state_store, &kafka) {
+        // Before answering: reads are routed from the first one on.
+        let spec = group_spec(&project, &args, store, kafka, &server)?;
+        let partitions = spec.partitions;
+        server.join_group(spec).map_err(|e| e.to_string())?;
+        eprintln!(
+            "featc serve: joined group `{}` ({partitions} partitions per entity, state in {store})",
+            args.kafka_group
+        );
+    }
     if args.bootstrap {
         if server.bootstrapped {
             eprintln!(
@@ -361,7 +403,9 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
         server.sink(target).map_err(|e| e.to_string())?;
         eprintln!("featc serve: keeping {url} current");
     }
-    if let Some(kafka) = kafka {
+    if args.state_store.is_some() {
+        // Joined in group mode above.
+    } else if let Some(kafka) = kafka {
         let topics: Vec<String> = kafka.topics.iter().map(|t| t.topic.clone()).collect();
         server.consume(kafka).map_err(|e| e.to_string())?;
         eprintln!("featc serve: consuming {}", topics.join(", "));
@@ -373,6 +417,63 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
     server.run_until(signal).await.map_err(|e| e.to_string())?;
     eprintln!("featc serve: stopped");
     Ok(())
+}
+
+/// Group mode's settings: each entity's graph, internal topic and tasks' settings.
+#[cfg(feature = "serve")]
+fn group_spec(
+    project: &Project,
+    args: &Args,
+    store: &str,
+    kafka: &KafkaConfig,
+    server: &Server,
+) -> Result<featc_server::group::GroupSpec, String> {
+    use featc_server::group::{topics::internal_topic, EntitySpec, StateStore, TaskSpec};
+    let graphs = featc::lower::entity_graphs::entity_graphs(project, &|_| Vec::new())
+        .map_err(|e| format!("--state-store: {e}"))?;
+    let name = project_name(&args.projects);
+    let local = match &args.state {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!("featc-group-{}", std::process::id())),
+    };
+    let mut serve = config(args)?;
+    serve.state = None;
+    let entities = graphs
+        .into_iter()
+        .map(|g| EntitySpec {
+            task: TaskSpec {
+                topic: internal_topic(&name, &args.kafka_group, &g.entity),
+                entity: g.entity,
+                graph: g.graph,
+                serve: serve.clone(),
+                kafka: kafka.clone(),
+            },
+            routes: g.routes,
+        })
+        .collect();
+    Ok(featc_server::group::GroupSpec {
+        entities,
+        partitions: args.kafka_partitions,
+        kafka: kafka.clone(),
+        store: StateStore::open(store).map_err(|e| e.to_string())?,
+        local,
+        address: args
+            .advertise
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", server.addr)),
+    })
+}
+
+/// The project's name for its internal topics: its folder's (or first file's) name.
+#[cfg(feature = "serve")]
+fn project_name(paths: &[PathBuf]) -> String {
+    let first = paths
+        .first()
+        .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()));
+    first
+        .as_deref()
+        .and_then(|p| p.file_stem())
+        .map_or_else(|| "project".into(), |n| n.to_string_lossy().into_owned())
 }
 
 /// The least memory a bootstrap's sort is given, whatever the cache's budget: a

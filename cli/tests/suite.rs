@@ -39,6 +39,7 @@ mod kafka_partitioner;
 mod readme_commands;
 mod serve_cases;
 mod serve_crash;
+mod serve_group;
 mod serve_kafka;
 mod serve_log;
 mod serve_redis;

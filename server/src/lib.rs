@@ -1,7 +1,7 @@
 //! featc-server: the online half of featc, an HTTP feature server over the streaming
 //! runtime (`featc serve`), with durable online state, and the same state embedded.
 //!
-//! Layers (bottom first): wire, config, names | durable | served | state | writer, embedded | kafka, redis | metrics | api | serve
+//! Layers (bottom first): wire, config, names | durable | served | state | writer, embedded | kafka, redis | metrics | api | group | serve
 //!
 //! A module names only modules on floors below its own (`tidy/tests/layers.rs`):
 //! `wire` (times and JSON cells as clients send them), `config` (flags, and the
@@ -24,6 +24,7 @@ pub mod api;
 pub mod config;
 pub mod durable;
 pub mod embedded;
+pub mod group;
 pub mod kafka;
 pub mod metrics;
 pub mod names;

@@ -89,6 +89,8 @@ pub struct Server {
     /// Whether the state already holds the sources' history.
     pub bootstrapped: bool,
     consuming: std::sync::Mutex<Option<Consuming>>,
+    /// Group mode's membership (`join_group`).
+    member: std::sync::Mutex<Option<crate::group::Member>>,
     sinking: std::sync::Mutex<Option<Sinking>>,
     stop: watch::Sender<bool>,
     http: tokio::task::JoinHandle<Result<(), std::io::Error>>,
@@ -215,6 +217,7 @@ impl Server {
             recovered,
             bootstrapped: found.bootstrapped,
             consuming: std::sync::Mutex::new(None),
+            member: std::sync::Mutex::new(None),
             sinking: std::sync::Mutex::new(None),
             stop,
             http,
@@ -295,6 +298,68 @@ impl Server {
         Ok(())
     }
 
+    /// Group mode (`group`): creates the entities' internal topics, joins the
+    /// consumer group, forwards the sources' records and runs the tasks Kafka
+    /// assigns here; reads are routed to the owners of their keys and pushes refused.
+    /// Call once, when ready, instead of `consume`.
+    pub fn join_group(&self, spec: crate::group::GroupSpec) -> Result<(), ServeError> {
+        use crate::group::forward::{Forwarder, Route, SourceRoutes};
+        let group_error = |e: crate::group::GroupError| ServeError::Config(e.to_string());
+        let topics: Vec<String> = spec.entities.iter().map(|e| e.task.topic.clone()).collect();
+        crate::group::topics::ensure(&spec.kafka.brokers, &topics, spec.partitions)
+            .map_err(group_error)?;
+        let names = self.app.state.names();
+        let mut by_topic = std::collections::HashMap::new();
+        for binding in &spec.kafka.topics {
+            let Ok(source) = names.source(&binding.source) else {
+                continue;
+            };
+            let routes: Vec<Route> = spec
+                .entities
+                .iter()
+                .filter_map(|e| {
+                    let (_, columns) = e.routes.iter().find(|(s, _)| *s == binding.source)?;
+                    let typed = columns
+                        .iter()
+                        .map(|c| {
+                            let ty = source
+                                .columns
+                                .iter()
+                                .find(|(n, _, _)| n == c)
+                                .map_or(featc_runtime::ir::DataType::String, |(_, t, _)| *t);
+                            (c.clone(), ty)
+                        })
+                        .collect();
+                    Some(Route {
+                        topic: e.task.topic.clone(),
+                        columns: typed,
+                    })
+                })
+                .collect();
+            if routes.is_empty() {
+                continue;
+            }
+            by_topic.insert(
+                binding.topic.clone(),
+                SourceRoutes {
+                    source: binding.source.clone(),
+                    epoch: source.epoch,
+                    routes,
+                },
+            );
+        }
+        let forwarder =
+            Forwarder::new(&spec.kafka.brokers, by_topic, spec.partitions).map_err(group_error)?;
+        let member_id = format!("{}-{}", std::process::id(), crate::wire::time::now_us());
+        let group = Arc::new(crate::group::Group::new(spec, member_id));
+        group.registry.publish(&[]).map_err(group_error)?;
+        let member =
+            crate::group::Member::start(Arc::clone(&group), forwarder).map_err(group_error)?;
+        self.app.set_routing(group);
+        *self.member.lock().unwrap_or_else(|p| p.into_inner()) = Some(member);
+        Ok(())
+    }
+
     /// Keeps the Redis online store at `target` equal to the state (call once, after
     /// `ready`): every known entity is written now, then each again whenever its
     /// values change (docs/online-store.md).
@@ -329,6 +394,12 @@ impl Server {
             .take();
         if let Some(c) = consuming {
             let _ = tokio::task::spawn_blocking(move || c.stop()).await;
+        }
+        // Leaving the group closes every task and copies its checkpoint to the store
+        // before its partition moves on.
+        let member = self.member.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(m) = member {
+            let _ = tokio::task::spawn_blocking(move || m.stop()).await;
         }
         let _ = self.stop.send(true);
         let served = (&mut self.http).await;

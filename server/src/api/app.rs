@@ -87,6 +87,8 @@ pub struct App {
     pub queued_pushes: Semaphore,
     /// The runtime's view for `/metrics`, one scan at a time.
     pub view: ViewCache,
+    /// Group mode: where each key's partition is answered (`route`); set once.
+    routing: std::sync::OnceLock<Arc<dyn super::route::Routing>>,
 }
 
 impl App {
@@ -112,7 +114,18 @@ impl App {
             phase: AtomicU8::new(Phase::Bootstrapping as u8),
             boot_done: AtomicU64::new(0),
             boot_total: AtomicU64::new(0),
+            routing: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Group mode: reads are answered by the owners of their keys' partitions
+    /// (`route`), and pushes are refused. Set once; a second call is ignored.
+    pub fn set_routing(&self, routing: Arc<dyn super::route::Routing>) {
+        let _ = self.routing.set(routing);
+    }
+
+    pub fn routing(&self) -> Option<&Arc<dyn super::route::Routing>> {
+        self.routing.get()
     }
 
     pub fn phase(&self) -> Phase {

@@ -115,6 +115,15 @@ pub enum ApiError {
     ShuttingDown,
     /// The server's own storage failed: nothing was acknowledged.
     Storage(String),
+    /// Group mode: the partition holding a key is in hand-over, or its owner cannot
+    /// be reached; nothing of partial state is answered.
+    PartitionUnavailable {
+        entity: String,
+        partition: i32,
+        reason: String,
+    },
+    /// Group mode: events reach the state through the sources' topics only.
+    PushInGroupMode,
     /// A bound of the server's resources is reached (`--max-connections`, ...):
     /// nothing was done; the client should retry after `RETRY_AFTER_SECONDS`.
     Overloaded(Overload),
@@ -144,13 +153,13 @@ impl ApiError {
             | ApiError::UnknownService { .. }
             | ApiError::UnknownSource { .. }
             | ApiError::NotASource { is_view: false, .. } => StatusCode::NOT_FOUND,
-            ApiError::ReadBeforeHorizon { .. } => StatusCode::CONFLICT,
+            ApiError::ReadBeforeHorizon { .. } | ApiError::PushInGroupMode => StatusCode::CONFLICT,
             ApiError::Refused(_) | ApiError::BadValue { .. } | ApiError::FutureEvent { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::Bootstrapping { .. } | ApiError::ShuttingDown => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Bootstrapping { .. }
+            | ApiError::ShuttingDown
+            | ApiError::PartitionUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Overloaded(Overload::PushQueue { .. }) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -185,6 +194,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Bootstrapping { .. } => "bootstrapping",
             ApiError::ShuttingDown => "shutting_down",
+            ApiError::PartitionUnavailable { .. } => "partition_unavailable",
+            ApiError::PushInGroupMode => "push_in_group_mode",
             ApiError::Storage(_) => "storage",
             ApiError::Overloaded(Overload::Connections { .. }) => "too_many_connections",
             ApiError::Overloaded(Overload::InFlight { .. }) => "too_many_requests",
@@ -296,6 +307,18 @@ impl ApiError {
                 "the server is loading history ({done} of {total} events); it answers once ready (see GET /health)"
             ),
             ApiError::ShuttingDown => "the server is shutting down".into(),
+            ApiError::PartitionUnavailable {
+                entity,
+                partition,
+                reason,
+            } => format!(
+                "partition {partition} of entity `{entity}` cannot answer now ({reason}); \
+                 retry shortly: it answers once its new owner has restored it"
+            ),
+            ApiError::PushInGroupMode => "this server runs in group mode (--kafka-group with \
+                --state-store): events reach the state through the sources' Kafka topics \
+                only; produce them there"
+                .into(),
             ApiError::Storage(m) => {
                 format!("the state directory failed; nothing was acknowledged: {m}")
             }

@@ -23,6 +23,7 @@ pub mod push_arrow;
 pub mod read;
 pub mod read_arrow;
 pub mod refusal;
+pub mod route;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -47,6 +48,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/get-online-features", post(read::handle))
         .route("/push", post(push::handle))
+        .route("/featc/partition-read", post(route::partition_read))
         .route("/write-to-online-store", post(feast_write::handle))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))

@@ -35,6 +35,7 @@ pub async fn health(State(app): State<Arc<App>>) -> Response {
 /// and the runtime's view O(entities) (`ViewCache`: one at a time): both run on
 /// a blocking thread, never on the async workers that answer `/health`.
 pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let routing = app.routing().cloned();
     let render = move || {
         let view = app.view.get(|| app.state.runtime_view());
         let dead_letters = app.state.dead_letters(|d| d.totals());
@@ -51,6 +52,13 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
             names: app.state.names(),
             now_us: now_us(),
         })
+    };
+    let render = move || {
+        let mut text = render();
+        if let Some(r) = routing {
+            text.push_str(&r.metrics());
+        }
+        text
     };
     match tokio::task::spawn_blocking(render).await {
         Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),

@@ -107,6 +107,9 @@ where
     F: FnOnce(&App, &Bytes, Option<String>) -> Parsed + Send + 'static,
 {
     authorize(app, headers, Access::Push)?;
+    if app.routing().is_some() {
+        return Err(ApiError::PushInGroupMode);
+    }
     app.require_ready()?;
     let body = body_of(body, app.limits.body_limit)?;
     let key = idempotency_key(headers)?;

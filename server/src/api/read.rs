@@ -64,7 +64,8 @@ pub async fn handle(
     // cost more than it saves. A larger body can ask for up to `--max-entities` keys
     // (milliseconds of work), which must not hold an async worker the other
     // connections (and `/health`) need, so it runs on the blocking pool.
-    let large = body.as_ref().is_ok_and(|b| b.len() > INLINE_READ_BYTES);
+    // A group's read may wait for another instance: never on an async worker.
+    let large = body.as_ref().is_ok_and(|b| b.len() > INLINE_READ_BYTES) || app.routing().is_some();
     let answer = match large {
         false => answer_any(&app, &headers, &uri, body),
         true => {
@@ -88,6 +89,10 @@ fn answer_any(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
     match super::arrow::is_arrow(headers) {
+        true if app.routing().is_some() => Err(ApiError::Unsupported {
+            field: "content-type".into(),
+            message: "Arrow reads are not routed between a group's instances yet; send JSON".into(),
+        }),
         true => super::read_arrow::answer(app, headers, uri, body),
         false => answer(app, headers, body),
     }
@@ -101,7 +106,15 @@ fn answer(
     authorize(app, headers, Access::Read)?;
     app.require_ready()?;
     let body = body_of(body, app.limits.body_limit)?;
-    let request = parse(app, &body)?;
+    if let Some(routing) = app.routing() {
+        return super::route::answer(app, routing, headers, &body);
+    }
+    Ok(json_response(answer_json(app, &body)?))
+}
+
+/// The answer to a read's JSON body from `app`'s own state, as JSON bytes.
+pub fn answer_json(app: &App, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let request = parse(app, body)?;
     let mut vectors = Vec::with_capacity(request.keys.rows);
     let at = app
         .state
@@ -112,6 +125,15 @@ fn answer(
         std::sync::atomic::Ordering::Relaxed,
     );
     Ok(render(&request, at, &vectors))
+}
+
+/// JSON bytes as an answer.
+pub fn json_response(out: Vec<u8>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        out,
+    )
+        .into_response()
 }
 
 /// Checks and resolves a read's body.
@@ -433,7 +455,7 @@ const NO_EVENT: &str = "1970-01-01T00:00:00Z";
 
 /// The answer, written straight into its bytes (reads are hot: no `Value` tree). Keys
 /// are in the order a JSON object of the answer would sort them.
-fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Response {
+fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Vec<u8> {
     let rows = vectors.len();
     let mut out: Vec<u8> = Vec::with_capacity(256 + (request.names.len() + 1) * (rows * 48 + 64));
     let mut errors: Vec<Json> = Vec::new();
@@ -523,11 +545,7 @@ fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Response
         out.extend_from_slice(b"]}");
     }
     out.extend_from_slice(b"]}");
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        out,
-    )
-        .into_response()
+    out
 }
 
 /// `text` as a JSON string, `n` times, comma-separated.

@@ -83,6 +83,58 @@ pub fn write(dir: &Path, header: &Header, snapshot: &[u8]) -> Result<(), Durable
     sync_dir(dir)
 }
 
+/// The checkpoint file of `dir` as bytes, with its length and modification time
+/// (which change with every checkpoint); `None` when there is none. The file is
+/// replaced by rename, so one read sees one whole checkpoint.
+pub fn file_bytes(dir: &Path) -> Result<Option<(Vec<u8>, CheckpointStamp)>, DurableError> {
+    let path = dir.join(FILE);
+    let meta = match std::fs::metadata(&path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(format!("cannot read `{}`", path.display()))(e)),
+    };
+    let stamp = (meta.len(), meta.modified().unwrap_or(std::time::UNIX_EPOCH));
+    let bytes = std::fs::read(&path).map_err(io(format!("cannot read `{}`", path.display())))?;
+    Ok(Some((bytes, stamp)))
+}
+
+/// The length and modification time of a checkpoint file.
+pub type CheckpointStamp = (u64, std::time::SystemTime);
+
+/// The stamp of `dir`'s checkpoint file, without reading it.
+pub fn stamp(dir: &Path) -> Option<CheckpointStamp> {
+    let meta = std::fs::metadata(dir.join(FILE)).ok()?;
+    Some((meta.len(), meta.modified().unwrap_or(std::time::UNIX_EPOCH)))
+}
+
+/// Makes `dir` a new state directory holding only `checkpoint` (the bytes of another
+/// directory's checkpoint file, or nothing): what a partition moved from another
+/// instance opens from. Whatever `dir` held is removed first.
+pub fn fresh_dir_with(dir: &Path, checkpoint: Option<&[u8]>) -> Result<(), DurableError> {
+    remove_dir(dir)?;
+    std::fs::create_dir_all(dir).map_err(io(format!("cannot create `{}`", dir.display())))?;
+    if let Some(bytes) = checkpoint {
+        let temp = dir.join(TEMP);
+        std::fs::write(&temp, bytes)
+            .and_then(|_| File::open(&temp)?.sync_all())
+            .map_err(io(format!("cannot write `{}`", temp.display())))?;
+        std::fs::rename(&temp, dir.join(FILE))
+            .map_err(io(format!("cannot install `{}`", dir.display())))?;
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// Removes a state directory and everything in it (a missing one is fine).
+pub fn remove_dir(dir: &Path) -> Result<(), DurableError> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(io(format!("cannot remove `{}`", dir.display()))(e))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Makes a rename in `dir` durable.
 pub fn sync_dir(dir: &Path) -> Result<(), DurableError> {
     OpenOptions::new()

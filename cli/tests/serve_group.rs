@@ -1,0 +1,201 @@
+//! `featc serve --kafka-group --state-store`: instances sharing the work through a real
+//! broker's consumer group (tansu on 127.0.0.1). A public case whose `orders` feed a
+//! buyer view and two seller views (so every order is forwarded to two entities'
+//! internal topics) is produced to three-partition topics, out of order; three
+//! instances start, one is killed with SIGKILL while records flow, a new one joins,
+//! and a partition is added to a source topic and fed. At the end every record was
+//! applied exactly once per entity (the partitions' counters summed over the
+//! instances), and every spine row read through each instance at its time equals
+//! `featc training-set`, bit for bit.
+
+use crate::serve_common;
+use crate::services;
+
+use serve_common::*;
+use services::{produce, Broker};
+
+/// The sum of every line of metric `name` (any labels) whose labels contain `with`.
+fn metric_sum(addr: &str, name: &str, with: &str) -> f64 {
+    let (status, body) = request(addr, "GET", "/metrics", &[], b"").unwrap_or_default();
+    assert_eq!(status, 200);
+    String::from_utf8_lossy(&body)
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(with))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Adds partitions to `topic` so that it has `total`; `false` when the broker does
+/// not support adding partitions (tansu 0.6.0 answers CreatePartitions with
+/// UNSUPPORTED_FEATURE: docs/scale-out.md).
+fn add_partitions(broker: &Broker, topic: &str, total: usize) -> bool {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = rdkafka::config::ClientConfig::new()
+        .set("bootstrap.servers", broker.address())
+        .create()
+        .expect("admin client");
+    let results = futures::executor::block_on(
+        admin.create_partitions(&[NewPartitions::new(topic, total)], &AdminOptions::new()),
+    );
+    match results {
+        Err(rdkafka::error::KafkaError::AdminOp(
+            rdkafka::types::RDKafkaErrorCode::UnsupportedFeature,
+        )) => {
+            eprintln!("the broker cannot add partitions (UnsupportedFeature): step skipped");
+            false
+        }
+        other => {
+            for r in other.expect("create partitions") {
+                r.expect("partitions added");
+            }
+            true
+        }
+    }
+}
+
+#[test]
+fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
+    let case = "marketplace";
+    let work = std::env::temp_dir().join(format!("featc-group-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work");
+    let dir = case_with_topics(case, &work);
+    let (project, graph) = compile(&dir);
+    let events = events(&project, &graph);
+    let broker = Broker::start(&work.join("broker.txt"));
+    for s in &events.sources {
+        broker.create_topic(&format!("{case}.{}", s.name), 3);
+    }
+    let mut records: Vec<(String, i32, Vec<u8>)> = Vec::new();
+    for (s, r, _) in arrival(&events, 3_600_000_000, 5) {
+        let source = &events.sources[s];
+        let topic = format!("{case}.{}", source.name);
+        records.push((topic, (mix(r as u64) % 3) as i32, record_json(source, r)));
+    }
+    let count = |name: &str| {
+        events
+            .sources
+            .iter()
+            .find(|s| s.name == name)
+            .map_or(0, |s| s.rows.len())
+    };
+    // Orders reach the buyer's partitions; orders and reviews the seller's.
+    let want_buyer = count("orders");
+    let want_seller = count("orders") + count("reviews");
+    let producer = broker.producer();
+    let third = records.len() / 3;
+    produce(&producer, &records[..third]);
+
+    let store = work.join("store");
+    let kafka = broker.address();
+    let start = |name: &str| {
+        let state = work.join(format!("local-{name}"));
+        Served::start(
+            &[
+                dir.to_str().expect("path"),
+                "--kafka",
+                &kafka,
+                "--kafka-group",
+                "g1",
+                "--state-store",
+                store.to_str().expect("path"),
+                "--kafka-partitions",
+                "6",
+                "--state",
+                state.to_str().expect("path"),
+                "--min-lateness",
+                "36500d",
+                "--checkpoint-events",
+                "200",
+                "--checkpoint-interval",
+                "1s",
+            ],
+            &work.join(format!("serve-{name}.txt")),
+        )
+    };
+    let a = start("a");
+    let b = start("b");
+    let c = start("c");
+    for s in [&a, &b, &c] {
+        s.wait_ready();
+    }
+    let applied = |servers: &[&Served], entity: &str| -> usize {
+        servers
+            .iter()
+            .map(|s| {
+                metric_sum(
+                    &s.addr,
+                    "featc_group_partition_records_total",
+                    &format!("entity=\"{entity}\""),
+                )
+            })
+            .sum::<f64>() as usize
+    };
+    // Killed once it holds partitions and has checkpointed some of them.
+    wait_until(
+        "instance b owns partitions and uploaded a checkpoint",
+        || {
+            metric(&b.addr, "featc_group_partitions_owned") > 0.0
+                && metric(&b.addr, "featc_group_uploads_total") > 0.0
+        },
+    );
+    produce(&producer, &records[third..2 * third]);
+    b.kill();
+    let d = start("d");
+    d.wait_ready();
+    // A partition added to a source topic is picked up without a restart.
+    let orders = format!("{case}.orders");
+    let added = add_partitions(&broker, &orders, 4);
+    let mut rest: Vec<(String, i32, Vec<u8>)> = records[2 * third..].to_vec();
+    for (k, r) in rest.iter_mut().enumerate() {
+        if added && r.0 == orders && k % 4 == 0 {
+            r.1 = 3;
+        }
+    }
+    produce(&producer, &rest);
+    let servers = [&a, &c, &d];
+    let settled = std::time::Instant::now();
+    while applied(&servers, "buyer") < want_buyer || applied(&servers, "seller") < want_seller {
+        assert!(
+            settled.elapsed() < std::time::Duration::from_secs(180),
+            "not every record applied: buyer {} of {want_buyer}, seller {} of {want_seller}\n{}",
+            applied(&servers, "buyer"),
+            applied(&servers, "seller"),
+            servers
+                .iter()
+                .map(|s| s.stderr_text())
+                .collect::<Vec<_>>()
+                .join("\n---\n")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Exactly once: not one more either, once the group has settled.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(applied(&servers, "buyer"), want_buyer);
+    assert_eq!(applied(&servers, "seller"), want_seller);
+    let owned: f64 = servers
+        .iter()
+        .map(|s| metric(&s.addr, "featc_group_partitions_owned"))
+        .sum();
+    assert_eq!(owned, 12.0, "two entities of six partitions each");
+
+    let check = SpineCheck::new(&dir, &project, &work);
+    for served in servers {
+        for row in 0..check.spine.num_rows() {
+            let (status, answer) =
+                post(&served.addr, "/get-online-features", &check.read_body(row));
+            assert_eq!(
+                status, 200,
+                "read of spine row {row} through {}: {answer}",
+                served.addr
+            );
+            check.check_answer(case, row, &answer);
+        }
+        assert!(metric(&served.addr, "featc_group_routed_reads_total") > 0.0);
+    }
+    a.stop_gracefully();
+    c.stop_gracefully();
+    d.stop_gracefully();
+    let _ = std::fs::remove_dir_all(&work);
+}
