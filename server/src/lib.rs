@@ -24,6 +24,7 @@ pub mod api;
 pub mod config;
 pub mod durable;
 pub mod embedded;
+pub mod group;
 pub mod kafka;
 pub mod metrics;
 pub mod names;
