@@ -25,7 +25,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `n` different free ports.
+/// `n` different free ports. (Chosen by `bind`, which on Linux prefers odd ports while
+/// `connect` takes even ones for its source ports: a server's parts connecting to each
+/// other as they start do not take a port another part is about to listen on.)
 fn free_ports(n: usize) -> Vec<u16> {
     let held: Vec<TcpListener> = (0..n)
         .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"))
@@ -351,6 +353,9 @@ pub struct S3Server {
     pub port: u16,
     pub access_key: String,
     pub secret_key: String,
+    /// The Unix sockets weed makes in /tmp beside its ports, named by them (it removes
+    /// none when killed).
+    sockets: Vec<PathBuf>,
 }
 
 impl S3Server {
@@ -389,19 +394,27 @@ impl S3Server {
             "-s3.port.lance=0".to_string(),
             "-s3.autoCreateBucket=false".to_string(),
         ];
-        for flag in [
-            "master.port",
-            "master.port.grpc",
-            "volume.port",
-            "volume.port.grpc",
-            "filer.port",
-            "filer.port.grpc",
-            "s3.port.grpc",
+        let mut sockets = vec![format!("s3-{port}")];
+        for (flag, socket) in [
+            ("master.port", None),
+            ("master.port.grpc", Some("master-grpc")),
+            ("volume.port", None),
+            ("volume.port.grpc", Some("volume-grpc")),
+            ("filer.port", Some("filer")),
+            ("filer.port.grpc", Some("filer-grpc")),
+            ("s3.port.grpc", Some("s3-grpc")),
         ] {
-            flags.push(format!("-{flag}={}", ports.next().expect("a port")));
+            let p = ports.next().expect("a port");
+            flags.push(format!("-{flag}={p}"));
+            sockets.extend(socket.map(|name| format!("{name}-{p}")));
         }
+        let sockets = sockets
+            .iter()
+            .map(|name| PathBuf::from(format!("/tmp/seaweedfs-{name}.sock")))
+            .collect();
+        // Its log to stderr only: by default it also keeps log files in /tmp.
         let child = Command::new(&weed)
-            .arg("server")
+            .args(["-logtostderr", "server"])
             .arg(format!("-dir={}", data.display()))
             .args(["-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-filer", "-s3"])
             .arg(format!("-s3.config={}", config.display()))
@@ -416,6 +429,7 @@ impl S3Server {
             port,
             access_key,
             secret_key,
+            sockets,
         };
         let started = Instant::now();
         while server.signed("GET", "/") != 200 {
@@ -483,6 +497,9 @@ impl Drop for S3Server {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        for socket in &self.sockets {
+            let _ = std::fs::remove_file(socket);
+        }
     }
 }
 
