@@ -520,6 +520,13 @@ mod tests {
     }
 
     #[test]
+    fn a_store_is_shared_by_threads() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<StateStore>();
+        shareable::<StoreError>();
+    }
+
+    #[test]
     fn a_tokio_worker_can_use_and_drop_a_store() {
         // The store's runtime is its own: no `block_on` on the caller's, and dropping
         // the last clone on a worker does not panic.
