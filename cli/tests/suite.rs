@@ -1,7 +1,8 @@
 //! One test binary for the `featc` command line: the binary as a process, every
 //! subcommand (the server's `serve` and `materialize` included, against real Redis and
 //! Kafka brokers: `services`), and what a subcommand asks of the server in process
-//! (`state_dir`). Each module is one of the files beside this one, one concern each.
+//! (`state_dir`; group mode's shared state store against a real S3 server,
+//! `state_store_s3`). Each module is one of the files beside this one, one concern each.
 //! One binary instead of one per file keeps the link time and the disk use of a build
 //! down (each test binary links its dependencies whole). `cargo test -p featc-cli
 //! --test suite MODULE::` runs one module; `tidy/tests/files.rs` checks that no file
@@ -46,4 +47,5 @@ mod serve_redis;
 mod serve_redis_cluster;
 mod serve_requests;
 mod state_dir;
+mod state_store_s3;
 mod stats_snapshots;

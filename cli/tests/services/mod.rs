@@ -1,7 +1,8 @@
 //! Real servers for the tests, started and stopped by the test itself on 127.0.0.1:
 //! a Kafka-compatible broker (tansu, installed by `scripts/services/install` into
-//! `.services/bin`) and Redis (Debian's `redis-server`, installed by the same script). Each instance gets a free port and its own log, and is killed
-//! when dropped.
+//! `.services/bin`), Redis (Debian's `redis-server`, installed by the same script) and
+//! an S3-compatible object store (SeaweedFS's `weed`, in `.services/bin` too). Each
+//! instance gets free ports and its own log, and is killed when dropped.
 
 #![allow(dead_code)]
 
@@ -22,6 +23,18 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port()
+}
+
+/// `n` different free ports. (Chosen by `bind`, which on Linux prefers odd ports while
+/// `connect` takes even ones for its source ports: a server's parts connecting to each
+/// other as they start do not take a port another part is about to listen on.)
+fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().expect("a bound port").port())
+        .collect()
 }
 
 fn wait_for_port(port: u16, child: &mut Child, log: &Path, what: &str) {
@@ -330,4 +343,177 @@ impl RedisCluster {
             self.cli(p, &["FLUSHALL"]);
         }
     }
+}
+
+/// SeaweedFS (`weed server`: master, volume, filer and S3 gateway in one process) with
+/// its data in a folder, every port free and on loopback, and one identity: requests
+/// signed with another key or secret are denied.
+pub struct S3Server {
+    child: Child,
+    pub port: u16,
+    pub access_key: String,
+    pub secret_key: String,
+    /// The Unix sockets weed makes in /tmp beside its ports, named by them (it removes
+    /// none when killed).
+    sockets: Vec<PathBuf>,
+}
+
+impl S3Server {
+    /// Starts a server keeping its data, configuration and log (`weed.txt`) in `dir`,
+    /// and waits until it answers a signed ListBuckets.
+    pub fn start(dir: &Path) -> S3Server {
+        let weed = repo().join(".services/bin/weed");
+        assert!(
+            weed.exists(),
+            "no SeaweedFS at {}: run scripts/services/install (scripts/test does)",
+            weed.display()
+        );
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).expect("SeaweedFS data folder");
+        // Eight ports, all held until all are chosen, so that no two are the same.
+        let mut ports = free_ports(8).into_iter();
+        let port = ports.next().expect("a port");
+        let access_key = "featc-test-access".to_string();
+        let secret_key = format!("featc-test-secret-{port}");
+        let config = dir.join("s3.json");
+        let identities = serde_json::json!({"identities": [{
+            "name": "featc",
+            "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }]});
+        std::fs::write(&config, identities.to_string()).expect("s3.json");
+        let log = dir.join("weed.txt");
+        let out = std::fs::File::create(&log).expect("weed log");
+        // Every listener's port is given: a gRPC port is otherwise its HTTP port +
+        // 10000, which need not be free (nor below 65536). The Iceberg and Lance
+        // catalogues are off, and so are the master's anonymous usage reports. As on
+        // AWS, a write to a missing bucket is an error (weed would create the bucket).
+        let mut flags = vec![
+            format!("-s3.port={port}"),
+            "-s3.port.iceberg=0".to_string(),
+            "-s3.port.lance=0".to_string(),
+            "-s3.autoCreateBucket=false".to_string(),
+        ];
+        let mut sockets = vec![format!("s3-{port}")];
+        for (flag, socket) in [
+            ("master.port", None),
+            ("master.port.grpc", Some("master-grpc")),
+            ("volume.port", None),
+            ("volume.port.grpc", Some("volume-grpc")),
+            ("filer.port", Some("filer")),
+            ("filer.port.grpc", Some("filer-grpc")),
+            ("s3.port.grpc", Some("s3-grpc")),
+        ] {
+            let p = ports.next().expect("a port");
+            flags.push(format!("-{flag}={p}"));
+            sockets.extend(socket.map(|name| format!("{name}-{p}")));
+        }
+        let sockets = sockets
+            .iter()
+            .map(|name| PathBuf::from(format!("/tmp/seaweedfs-{name}.sock")))
+            .collect();
+        // Its log to stderr only: by default it also keeps log files in /tmp.
+        let child = Command::new(&weed)
+            .args(["-logtostderr", "server"])
+            .arg(format!("-dir={}", data.display()))
+            .args(["-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-filer", "-s3"])
+            .arg(format!("-s3.config={}", config.display()))
+            .args(&flags)
+            .args(["-master.telemetry=false", "-master.volumeSizeLimitMB=64"])
+            .stdout(Stdio::null())
+            .stderr(out)
+            .spawn()
+            .expect("weed starts");
+        let mut server = S3Server {
+            child,
+            port,
+            access_key,
+            secret_key,
+            sockets,
+        };
+        let started = Instant::now();
+        while server.signed("GET", "/") != 200 {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("weed exited ({status}) before answering:\n{text}");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "SeaweedFS does not answer ListBuckets on {} after 60 s (log: {})",
+                server.endpoint(),
+                log.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// `http://127.0.0.1:PORT`, the S3 gateway.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Creates bucket `name` (3 to 63 lower-case letters, digits, `-`), and waits
+    /// until it lists.
+    pub fn create_bucket(&self, name: &str) {
+        let status = self.signed("PUT", &format!("/{name}"));
+        assert_eq!(status, 200, "creating bucket {name}");
+        let started = Instant::now();
+        while self.signed("GET", &format!("/{name}?list-type=2")) != 200 {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "bucket {name} does not list after 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The HTTP status of a request signed with the server's credentials (curl signs
+    /// it: AWS Signature Version 4), 0 when nothing answered.
+    fn signed(&self, method: &str, path: &str) -> u32 {
+        let out = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method])
+            .args(["--max-time", "10", "--aws-sigv4", "aws:amz:us-east-1:s3"])
+            .arg("--user")
+            .arg(format!("{}:{}", self.access_key, self.secret_key))
+            .arg(format!("{}{path}", self.endpoint()))
+            .output()
+            .expect("curl (7.75 or later: --aws-sigv4) runs");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        // Whatever weed started first (it starts nothing today), then weed, reaped.
+        // (Not a process group of its own: an interrupted test run's Ctrl-C, sent to
+        // the terminal's group, must stop weed too.)
+        let children = children(self.child.id());
+        if !children.is_empty() {
+            let _ = Command::new("kill").arg("-KILL").args(&children).status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for socket in &self.sockets {
+            let _ = std::fs::remove_file(socket);
+        }
+    }
+}
+
+/// The PIDs of `pid`'s child processes (Linux: each thread's `children` file).
+fn children(pid: u32) -> Vec<String> {
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task")).into_iter();
+    threads
+        .flatten()
+        .flatten()
+        .filter_map(|thread| std::fs::read_to_string(thread.path().join("children")).ok())
+        .flat_map(|text| {
+            text.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
