@@ -29,12 +29,17 @@ pub const TOPIC: &str = "featc-topic";
 pub const PARTITION: &str = "featc-partition";
 pub const OFFSET: &str = "featc-offset";
 
-/// Where a forwarded record was first read, from its headers.
-struct Origin<'m> {
-    source: &'m str,
-    topic: &'m str,
-    partition: i32,
-    offset: i64,
+/// A forwarded record: where it was first read (from its headers), its offset in
+/// the internal partition, and its value.
+#[derive(Debug, Clone, Copy)]
+pub struct Forwarded<'m> {
+    pub source: &'m str,
+    pub topic: &'m str,
+    pub partition: i32,
+    pub offset: i64,
+    /// Its offset in the internal partition.
+    pub internal: i64,
+    pub payload: Option<&'m [u8]>,
 }
 
 fn header<'m>(message: &'m BorrowedMessage<'_>, name: &str) -> Option<&'m str> {
@@ -46,12 +51,16 @@ fn header<'m>(message: &'m BorrowedMessage<'_>, name: &str) -> Option<&'m str> {
         .and_then(|v| std::str::from_utf8(v).ok())
 }
 
-fn origin<'m>(message: &'m BorrowedMessage<'_>) -> Option<Origin<'m>> {
-    Some(Origin {
+/// A message's forwarded record; `None` when its headers do not say where it was
+/// first read (not written by featc).
+fn forwarded<'m>(message: &'m BorrowedMessage<'_>) -> Option<Forwarded<'m>> {
+    Some(Forwarded {
         source: header(message, SOURCE)?,
         topic: header(message, TOPIC)?,
         partition: header(message, PARTITION)?.parse().ok()?,
         offset: header(message, OFFSET)?.parse().ok()?,
+        internal: message.offset(),
+        payload: message.payload(),
     })
 }
 
@@ -90,8 +99,23 @@ pub fn read_round(
             Some(Ok(m)) => messages.push(m),
         }
     }
+    let records: Vec<Option<Forwarded<'_>>> = messages.iter().map(forwarded).collect();
+    let last = messages.iter().map(|m| m.offset()).max();
+    make_round(check, (topic, partition), &records, last, applied)
+}
+
+/// The round of `records` (`None`: a record without featc's headers), the last of
+/// which is at internal offset `last`: the pure part of `read_round`, apart so that
+/// it can be tested without a broker.
+pub fn make_round(
+    check: &PushCheck,
+    (topic, partition): (&str, i32),
+    records: &[Option<Forwarded<'_>>],
+    last: Option<i64>,
+    applied: &BTreeMap<(String, i32), i64>,
+) -> ForwardedRead {
     let mut positions = BTreeMap::new();
-    let Some(last) = messages.iter().map(|m| m.offset()).max() else {
+    let Some(last) = last else {
         return ForwardedRead {
             parts: Vec::new(),
             positions,
@@ -104,8 +128,8 @@ pub fn read_round(
     // Each source partition's next offset so far, this round's records included: a
     // copy may arrive in the same round as its original.
     let mut next: HashMap<(&str, i32), i64> = HashMap::new();
-    for message in &messages {
-        let Some(at) = origin(message) else {
+    for record in records {
+        let Some(at) = record else {
             // Not written by a forwarder: nothing says which source it is.
             unreadable += 1;
             continue;
@@ -132,7 +156,7 @@ pub fn read_round(
                 decoders.len() - 1
             }
         };
-        decoders[i].push(at.offset, message.payload());
+        decoders[i].push(at.offset, at.payload);
     }
     if unreadable > 0 {
         eprintln!(
