@@ -322,9 +322,6 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
                     .into(),
             );
         }
-        if args.sink.is_some() {
-            return Err("--state-store: --sink is not supported in group mode yet".into());
-        }
         // The instance's own state only names the features (reads are answered by the
         // partitions' tasks, each with a directory of its own under --state).
         config.state = None;
@@ -398,7 +395,7 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
     } else {
         server.ready().map_err(|e| e.to_string())?;
     }
-    if let Some(target) = sink {
+    if let Some(target) = sink.filter(|_| args.state_store.is_none()) {
         let url = target.url.clone();
         server.sink(target).map_err(|e| e.to_string())?;
         eprintln!("featc serve: keeping {url} current");
@@ -438,6 +435,12 @@ fn group_spec(
     };
     let mut serve = config(args)?;
     serve.state = None;
+    let sink = match &args.sink {
+        Some(url) => {
+            Some(RedisTarget::new(url, &args.redis_prefix).map_err(|e| format!("--sink: {e}"))?)
+        }
+        None => None,
+    };
     let entities = graphs
         .into_iter()
         .map(|g| EntitySpec {
@@ -447,6 +450,7 @@ fn group_spec(
                 graph: g.graph,
                 serve: serve.clone(),
                 kafka: kafka.clone(),
+                sink: sink.clone(),
             },
             routes: g.routes,
         })

@@ -5,14 +5,22 @@
 //! instances start, one is killed with SIGKILL while records flow, a new one joins,
 //! and a partition is added to a source topic and fed. At the end every record was
 //! applied exactly once per entity (the partitions' counters summed over the
-//! instances), and every spine row read through each instance at its time equals
-//! `featc training-set`, bit for bit.
+//! instances), every spine row read through each instance at its time equals
+//! `featc training-set`, bit for bit, and the hashes the partitions' sinks keep in a
+//! three-node Redis Cluster equal it too.
 
 use crate::serve_common;
+use crate::serve_redis::Expected;
+use crate::serve_redis_cluster::ClusterReader;
 use crate::services;
 
 use serve_common::*;
 use services::{produce, Broker};
+
+/// Microseconds since the epoch, now.
+fn now_us() -> i64 {
+    featc_server::wire::time::now_us()
+}
 
 /// The sum of every line of metric `name` (any labels) whose labels contain `with`.
 fn metric_sum(addr: &str, name: &str, with: &str) -> f64 {
@@ -64,6 +72,8 @@ fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
     let (project, graph) = compile(&dir);
     let events = events(&project, &graph);
     let broker = Broker::start(&work.join("broker.txt"));
+    let cluster = services::RedisCluster::start(&work.join("cluster"));
+    let sink = cluster.url();
     for s in &events.sources {
         broker.create_topic(&format!("{case}.{}", s.name), 3);
     }
@@ -110,6 +120,8 @@ fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
                 "200",
                 "--checkpoint-interval",
                 "1s",
+                "--sink",
+                &sink,
             ],
             &work.join(format!("serve-{name}.txt")),
         )
@@ -194,6 +206,11 @@ fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
         }
         assert!(metric(&served.addr, "featc_group_routed_reads_total") > 0.0);
     }
+    // The wall clock is every partition's clock: the hashes are as of now, and the
+    // events are years old (only lifetime features still have values).
+    let mut expected = Expected::compute(&dir, &graph, &events, now_us(), &work);
+    expected.exact_as_of = false;
+    expected.wait_for(&mut ClusterReader(&cluster), "the partitions' sinks");
     a.stop_gracefully();
     c.stop_gracefully();
     d.stop_gracefully();

@@ -19,7 +19,7 @@ use services::RedisCluster;
 
 /// The cluster read as a user would: `redis-cli -c` for hashes (redirects followed),
 /// every node's `KEYS` for keys.
-struct ClusterReader<'a>(&'a RedisCluster);
+pub(crate) struct ClusterReader<'a>(pub(crate) &'a RedisCluster);
 
 impl Store for ClusterReader<'_> {
     fn hgetall(&mut self, key: &str) -> HashMap<String, String> {

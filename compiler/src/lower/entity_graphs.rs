@@ -2,14 +2,16 @@
 //! whose values depend on one entity's views run on that entity's own graph, so that
 //! a partition of the entity's keys is a unit of state that can move between
 //! instances (docs/scale-out.md). Each entity's graph is `serving_graph`'s, restricted
-//! to the entity's features; a service that spans entities is answered by merging
-//! its entities' answers, so no graph lists it.
+//! to the entity's features; each service lists its features of that entity, so a
+//! service spanning entities has its share on each entity's graph (what its hash per
+//! entity holds in the Redis layout, and what a read merges back).
 
+use std::collections::HashMap;
 use std::fmt;
 
 use featc_runtime::ir::{FeatureId, Project};
 use featc_runtime::plan::Plan;
-use featc_runtime::stream::graph::StreamGraph;
+use featc_runtime::stream::graph::{Op, ServiceOut, StreamGraph};
 
 use super::groups::{plan_groups_in_layout, GroupingError};
 use super::stream::lower_stream_plan;
@@ -126,8 +128,9 @@ pub fn entity_graphs(
             .collect();
         let plan = plan_groups_in_layout(project, &features, &layouts(&entity.name))
             .map_err(SplitError::Grouping)?;
-        let graph =
+        let mut graph =
             lower_stream_plan(project, plan.clone(), &features).map_err(SplitError::Grouping)?;
+        share_services(project, &features, &mut graph);
         out.push(EntityGraph {
             entity: entity.name.clone(),
             routes: routes(project, e)?,
@@ -136,6 +139,38 @@ pub fn entity_graphs(
         });
     }
     Ok(out)
+}
+
+/// Lists on `graph`'s output each service's features among `features` (in service
+/// order), where `lower_stream_plan` lists only services it covers whole.
+fn share_services(project: &Project, features: &[FeatureId], graph: &mut StreamGraph) {
+    let position: HashMap<FeatureId, usize> = features
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, id)| (*id, i))
+        .collect();
+    let services: Vec<ServiceOut> = project
+        .services
+        .iter()
+        .filter_map(|s| {
+            let covered: Vec<usize> = s
+                .features
+                .iter()
+                .filter_map(|id| position.get(id).copied())
+                .collect();
+            (!covered.is_empty()).then(|| ServiceOut {
+                name: s.name.clone(),
+                features: covered,
+                span: s.span,
+            })
+        })
+        .collect();
+    for node in &mut graph.nodes {
+        if let Op::Output(output) = &mut node.op {
+            output.services = services.clone();
+        }
+    }
 }
 
 /// The source columns each source's views of entity `e` take its keys from.

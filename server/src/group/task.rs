@@ -21,7 +21,7 @@ use crate::api::{App, Limits, Phase};
 use crate::config::ServeConfig;
 use crate::durable::checkpoint::{self, CheckpointStamp};
 use crate::kafka::{Consuming, KafkaConfig, KafkaProgress, TopicBinding};
-use crate::redis::SinkCounters;
+use crate::redis::{RedisTarget, SinkCounters, Sinking};
 use crate::state::{self, PushCheck, Replay};
 use crate::writer::Writer;
 
@@ -35,6 +35,8 @@ pub struct TaskSpec {
     pub serve: ServeConfig,
     /// The consumer settings (brokers, rounds, idle timeout) of the group.
     pub kafka: KafkaConfig,
+    /// The Redis (or Redis Cluster) each task keeps its entities' hashes current in.
+    pub sink: Option<RedisTarget>,
 }
 
 /// An open task.
@@ -43,6 +45,7 @@ pub struct Task {
     pub partition: i32,
     pub app: Arc<App>,
     consuming: Mutex<Option<Consuming>>,
+    sinking: Mutex<Option<Sinking>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     dir: PathBuf,
     /// The checkpoint last copied to the store (its bytes' length and modification
@@ -119,6 +122,26 @@ impl Task {
             Arc::new(SinkCounters::default()),
         ));
         app.set_phase(Phase::Ready);
+        // The sink first writes every entity the restored state holds, then each
+        // again as its values change.
+        let sinking = match &spec.sink {
+            Some(target) => {
+                let sinking = Sinking::start(
+                    Arc::clone(&app.state),
+                    target.clone(),
+                    Arc::clone(&app.redis),
+                )
+                .map_err(|e| GroupError::Local {
+                    what: "cannot start a task's Redis sink".into(),
+                    message: e.to_string(),
+                })?;
+                writer
+                    .watch(Box::new(sinking.handle()))
+                    .map_err(|e| GroupError::State(e.to_string()))?;
+                Some(sinking)
+            }
+            None => None,
+        };
         let consuming =
             Consuming::start(writer, check, progress, kafka).map_err(|e| GroupError::Local {
                 what: "cannot start a task's consumer".into(),
@@ -129,6 +152,7 @@ impl Task {
             partition,
             app,
             consuming: Mutex::new(Some(consuming)),
+            sinking: Mutex::new(sinking),
             writer: Mutex::new(Some(thread)),
             dir,
             uploaded: Mutex::new(None),
@@ -185,6 +209,15 @@ impl Task {
         let stopped = futures::executor::block_on(self.app.writer.stop());
         if let Some(t) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = t.join();
+        }
+        // After the writer: the hashes end equal to the final state.
+        let sinking = self
+            .sinking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(s) = sinking {
+            s.stop();
         }
         stopped.map_err(|e| GroupError::State(e.to_string()))?;
         self.upload(store)?;
