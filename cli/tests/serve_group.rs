@@ -216,3 +216,121 @@ fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
     d.stop_gracefully();
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// The state store on S3 (SeaweedFS on loopback, credentials from the environment as
+/// a deployment gives them): a second instance joins (the partitions it takes are
+/// closed, copied and opened through the bucket), then the first is killed with
+/// SIGKILL (the second opens the rest from their last copies and reads on from their
+/// positions). Every record counts once, and every spine row reads as training-set.
+#[test]
+fn partitions_move_through_an_s3_state_store() {
+    let case = "marketplace";
+    let work = std::env::temp_dir().join(format!("featc-group-s3-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work");
+    let dir = case_with_topics(case, &work);
+    let (project, graph) = compile(&dir);
+    let events = events(&project, &graph);
+    let broker = Broker::start(&work.join("broker.txt"));
+    let s3 = services::S3Server::start(&work.join("s3"));
+    s3.create_bucket("featc-state");
+    for s in &events.sources {
+        broker.create_topic(&format!("{case}.{}", s.name), 3);
+    }
+    let mut records: Vec<(String, i32, Vec<u8>)> = Vec::new();
+    for (s, r, _) in arrival(&events, 3_600_000_000, 7) {
+        let source = &events.sources[s];
+        let topic = format!("{case}.{}", source.name);
+        records.push((topic, (mix(r as u64) % 3) as i32, record_json(source, r)));
+    }
+    let producer = broker.producer();
+    let half = records.len() / 2;
+    produce(&producer, &records[..half]);
+    let kafka = broker.address();
+    let endpoint = s3.endpoint();
+    let env = [
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", s3.access_key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", s3.secret_key.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ALLOW_HTTP", "true"),
+    ];
+    let start = |name: &str| {
+        let state = work.join(format!("local-{name}"));
+        Served::start_with_env(
+            &[
+                dir.to_str().expect("path"),
+                "--kafka",
+                &kafka,
+                "--kafka-group",
+                "s3group",
+                "--state-store",
+                "s3://featc-state/groups/s3group",
+                "--kafka-partitions",
+                "4",
+                "--state",
+                state.to_str().expect("path"),
+                "--min-lateness",
+                "36500d",
+                "--checkpoint-events",
+                "300",
+                "--checkpoint-interval",
+                "1s",
+            ],
+            &env,
+            &work.join(format!("serve-{name}.txt")),
+        )
+    };
+    let a = start("a");
+    a.wait_ready();
+    wait_until("instance a copied checkpoints to the bucket", || {
+        metric(&a.addr, "featc_group_uploads_total") >= 4.0
+    });
+    let b = start("b");
+    b.wait_ready();
+    wait_until("the joining instance opened partitions a closed", || {
+        metric(&b.addr, "featc_group_tasks_opened_total") > 0.0
+            && metric(&a.addr, "featc_group_tasks_closed_total") > 0.0
+    });
+    produce(&producer, &records[half..]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    a.kill();
+    let want_buyer = events
+        .sources
+        .iter()
+        .find(|s| s.name == "orders")
+        .map_or(0, |s| s.rows.len());
+    let want_seller: usize = events.sources.iter().map(|s| s.rows.len()).sum();
+    let applied = |entity: &str| {
+        metric_sum(
+            &b.addr,
+            "featc_group_partition_records_total",
+            &format!("entity=\"{entity}\""),
+        ) as usize
+    };
+    let started = std::time::Instant::now();
+    while applied("buyer") < want_buyer || applied("seller") < want_seller {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(180),
+            "buyer {} of {want_buyer}, seller {} of {want_seller}\n{}",
+            applied("buyer"),
+            applied("seller"),
+            b.stderr_text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(
+        (applied("buyer"), applied("seller")),
+        (want_buyer, want_seller)
+    );
+    assert_eq!(metric(&b.addr, "featc_group_partitions_owned"), 8.0);
+    let check = SpineCheck::new(&dir, &project, &work);
+    for row in 0..check.spine.num_rows() {
+        let (status, answer) = post(&b.addr, "/get-online-features", &check.read_body(row));
+        assert_eq!(status, 200, "read of spine row {row}: {answer}");
+        check.check_answer(case, row, &answer);
+    }
+    b.stop_gracefully();
+    let _ = std::fs::remove_dir_all(&work);
+}

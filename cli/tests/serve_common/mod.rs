@@ -34,8 +34,14 @@ impl Served {
     /// Starts `featc serve ARGS --listen 127.0.0.1:0` and waits for its first stdout
     /// line (`listening on http://...`).
     pub fn start(args: &[&str], stderr: &Path) -> Served {
+        Served::start_with_env(args, &[], stderr)
+    }
+
+    /// `start`, with `env` added to the process's environment.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)], stderr: &Path) -> Served {
         let log = std::fs::File::create(stderr).expect("stderr file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_featc"))
+            .envs(env.iter().copied())
             .arg("serve")
             .args(args)
             .args(["--listen", "127.0.0.1:0", "--quiet"])
