@@ -191,6 +191,16 @@ fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
         .map(|s| metric(&s.addr, "featc_group_partitions_owned"))
         .sum();
     assert_eq!(owned, 12.0, "two entities of six partitions each");
+    wait_until("every partition's lag is 0", || {
+        servers.iter().all(|s| {
+            metric_sum(&s.addr, "featc_group_partition_lag", "entity=") == 0.0
+                && request(&s.addr, "GET", "/metrics", &[], b"")
+                    .map(|(_, b)| {
+                        String::from_utf8_lossy(&b).contains("featc_group_partition_lag{")
+                    })
+                    .unwrap_or(false)
+        })
+    });
 
     let check = SpineCheck::new(&dir, &project, &work);
     for served in servers {

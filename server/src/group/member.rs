@@ -240,6 +240,14 @@ fn run(group: &Arc<Group>, forwarder: &Forwarder, stop: &AtomicBool) -> Result<(
         }
         if last_upload.elapsed() >= Duration::from_secs(1) {
             group.upload_all();
+            // Each owned partition's end, for its lag on /metrics.
+            for task in group.tasks() {
+                if let Ok((_, high)) =
+                    consumer.fetch_watermarks(&task.topic, task.partition, Duration::from_secs(1))
+                {
+                    task.end.store(high, Ordering::Relaxed);
+                }
+            }
             last_upload = Instant::now();
         }
     }

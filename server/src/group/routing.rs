@@ -146,6 +146,16 @@ impl Routing for Group {
                 let _ = writeln!(out, "featc_group_partition_position{{entity=\"{}\",partition=\"{}\",topic=\"{topic}\",topic_partition=\"{p}\"}} {next}", t.entity, t.partition);
             }
         }
+        let _ = writeln!(out, "# HELP featc_group_partition_lag Records in an owned partition not yet applied (its end as last fetched, every second).\n# TYPE featc_group_partition_lag gauge");
+        for t in &tasks {
+            if let Some(lag) = t.lag() {
+                let _ = writeln!(
+                    out,
+                    "featc_group_partition_lag{{entity=\"{}\",partition=\"{}\"}} {lag}",
+                    t.entity, t.partition
+                );
+            }
+        }
         let _ = writeln!(out, "# HELP featc_group_source_position The committed next offset of each source partition this member forwards.\n# TYPE featc_group_source_position gauge");
         for ((topic, p), next) in self
             .sources

@@ -53,6 +53,10 @@ pub struct Task {
     uploaded: Mutex<Option<CheckpointStamp>>,
     /// How long opening took (download and recovery).
     pub opened_in: std::time::Duration,
+    /// The internal partition's end (next offset) as last fetched, for the lag.
+    pub end: std::sync::atomic::AtomicI64,
+    /// Its internal topic.
+    pub topic: String,
 }
 
 /// The key of a task's checkpoint in the store.
@@ -157,6 +161,8 @@ impl Task {
             dir,
             uploaded: Mutex::new(None),
             opened_in: started.elapsed(),
+            end: std::sync::atomic::AtomicI64::new(-1),
+            topic: spec.topic.clone(),
         })
     }
 
@@ -172,6 +178,20 @@ impl Task {
     /// The next offset of each topic partition the task has read.
     pub fn positions(&self) -> Vec<((String, i32), i64)> {
         self.app.kafka.positions().into_iter().collect()
+    }
+
+    /// Records of its internal partition not yet applied (`None` before the
+    /// partition's end was fetched).
+    pub fn lag(&self) -> Option<i64> {
+        let end = self.end.load(Ordering::Relaxed);
+        let at = self
+            .app
+            .kafka
+            .positions()
+            .get(&(self.topic.clone(), self.partition))
+            .copied()
+            .unwrap_or(0);
+        (end >= 0).then(|| (end - at).max(0))
     }
 
     /// Copies the task's checkpoint to the store if the writer made a new one since
