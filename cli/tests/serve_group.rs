@@ -62,27 +62,61 @@ fn add_partitions(broker: &Broker, topic: &str, total: usize) -> bool {
     }
 }
 
-#[test]
-fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
-    let case = "marketplace";
-    let work = std::env::temp_dir().join(format!("featc-group-{}", std::process::id()));
+/// A work folder, the case with topics (three partitions each, created on a new
+/// broker), its project, graph and events, and every event as a record spread over
+/// the partitions, out of order within an hour (`seed`).
+struct Setup {
+    work: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    project: featc::ir::Project,
+    graph: featc_runtime::stream::StreamGraph,
+    events: Events,
+    broker: Broker,
+    records: Vec<(String, i32, Vec<u8>)>,
+}
+
+fn setup(case: &str, name: &str, seed: u64) -> Setup {
+    let work = std::env::temp_dir().join(format!("featc-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("work");
     let dir = case_with_topics(case, &work);
     let (project, graph) = compile(&dir);
     let events = events(&project, &graph);
     let broker = Broker::start(&work.join("broker.txt"));
-    let cluster = services::RedisCluster::start(&work.join("cluster"));
-    let sink = cluster.url();
     for s in &events.sources {
         broker.create_topic(&format!("{case}.{}", s.name), 3);
     }
     let mut records: Vec<(String, i32, Vec<u8>)> = Vec::new();
-    for (s, r, _) in arrival(&events, 3_600_000_000, 5) {
+    for (s, r, _) in arrival(&events, 3_600_000_000, seed) {
         let source = &events.sources[s];
         let topic = format!("{case}.{}", source.name);
         records.push((topic, (mix(r as u64) % 3) as i32, record_json(source, r)));
     }
+    Setup {
+        work,
+        dir,
+        project,
+        graph,
+        events,
+        broker,
+        records,
+    }
+}
+
+#[test]
+fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
+    let case = "marketplace";
+    let Setup {
+        work,
+        dir,
+        project,
+        graph,
+        events,
+        broker,
+        records,
+    } = setup(case, "group", 5);
+    let cluster = services::RedisCluster::start(&work.join("cluster"));
+    let sink = cluster.url();
     let count = |name: &str| {
         events
             .sources
@@ -235,24 +269,17 @@ fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
 #[test]
 fn partitions_move_through_an_s3_state_store() {
     let case = "marketplace";
-    let work = std::env::temp_dir().join(format!("featc-group-s3-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
-    let dir = case_with_topics(case, &work);
-    let (project, graph) = compile(&dir);
-    let events = events(&project, &graph);
-    let broker = Broker::start(&work.join("broker.txt"));
+    let Setup {
+        work,
+        dir,
+        project,
+        events,
+        broker,
+        records,
+        ..
+    } = setup(case, "group-s3", 7);
     let s3 = services::S3Server::start(&work.join("s3"));
     s3.create_bucket("featc-state");
-    for s in &events.sources {
-        broker.create_topic(&format!("{case}.{}", s.name), 3);
-    }
-    let mut records: Vec<(String, i32, Vec<u8>)> = Vec::new();
-    for (s, r, _) in arrival(&events, 3_600_000_000, 7) {
-        let source = &events.sources[s];
-        let topic = format!("{case}.{}", source.name);
-        records.push((topic, (mix(r as u64) % 3) as i32, record_json(source, r)));
-    }
     let producer = broker.producer();
     let half = records.len() / 2;
     produce(&producer, &records[..half]);

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use super::Group;
+use super::{Group, Task};
 use crate::api::route::Routing;
 use crate::api::App;
 
@@ -40,133 +40,114 @@ impl Routing for Group {
 
     fn metrics(&self) -> String {
         let c = &self.counters;
-        let mut out = String::new();
-        let counter = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-            );
-        };
-        let gauge = |out: &mut String, name: &str, help: &str, value: f64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
-        };
-        counter(
-            &mut out,
-            "featc_group_rebalances_total",
-            "Rebalances this member took part in.",
-            c.rebalances.load(Relaxed),
-        );
-        counter(
-            &mut out,
-            "featc_group_tasks_opened_total",
-            "Partitions opened here (restored from the store).",
-            c.tasks_opened.load(Relaxed),
-        );
-        counter(
-            &mut out,
-            "featc_group_tasks_closed_total",
-            "Partitions closed here (checkpointed to the store) on a revocation.",
-            c.tasks_closed.load(Relaxed),
-        );
-        gauge(
-            &mut out,
-            "featc_group_handover_open_seconds_last",
-            "Time the last partition opened here took (download and recovery).",
-            c.open_us_last.load(Relaxed) as f64 / 1e6,
-        );
-        gauge(
-            &mut out,
-            "featc_group_handover_close_seconds_last",
-            "Time the last partition closed here took (checkpoint and upload).",
-            c.close_us_last.load(Relaxed) as f64 / 1e6,
-        );
-        counter(
-            &mut out,
-            "featc_group_routed_reads_total",
-            "Shares of reads answered by another instance.",
-            c.routed_reads.load(Relaxed),
-        );
-        counter(
-            &mut out,
-            "featc_group_routed_failures_total",
-            "Shares of reads whose owner did not answer.",
-            c.routed_failures.load(Relaxed),
-        );
-        counter(
-            &mut out,
-            "featc_group_forwarded_total",
-            "Source records forwarded to the internal topics by this member.",
-            c.forwarded.load(Relaxed),
-        );
-        counter(
-            &mut out,
-            "featc_group_uploads_total",
-            "Checkpoints copied to the state store.",
-            c.uploads.load(Relaxed),
-        );
-        counter(
-            &mut out,
-            "featc_group_errors_total",
-            "Failures of the group's thread (each reported on stderr).",
-            c.errors.load(Relaxed),
-        );
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(Relaxed) as f64;
+        let seconds = |a: &std::sync::atomic::AtomicU64| a.load(Relaxed) as f64 / 1e6;
         let tasks = self.tasks();
-        gauge(
-            &mut out,
-            "featc_group_partitions_owned",
-            "Partitions (tasks) this member owns.",
-            tasks.len() as f64,
-        );
-        let _ = writeln!(out, "# HELP featc_group_partition_records_total Records applied to an owned partition's state over its life.\n# TYPE featc_group_partition_records_total counter");
-        for t in &tasks {
+        // (name, kind, help, value) of the member's own figures.
+        let member: [(&str, &str, &str, f64); 11] = [
+            (
+                "featc_group_rebalances_total",
+                "counter",
+                "Rebalances this member took part in.",
+                load(&c.rebalances),
+            ),
+            (
+                "featc_group_tasks_opened_total",
+                "counter",
+                "Partitions opened here (restored from the store).",
+                load(&c.tasks_opened),
+            ),
+            (
+                "featc_group_tasks_closed_total",
+                "counter",
+                "Partitions closed here (checkpointed to the store) on a revocation.",
+                load(&c.tasks_closed),
+            ),
+            (
+                "featc_group_handover_open_seconds_last",
+                "gauge",
+                "Time the last partition opened here took (download and recovery).",
+                seconds(&c.open_us_last),
+            ),
+            (
+                "featc_group_handover_close_seconds_last",
+                "gauge",
+                "Time the last partition closed here took (checkpoint and upload).",
+                seconds(&c.close_us_last),
+            ),
+            (
+                "featc_group_routed_reads_total",
+                "counter",
+                "Shares of reads answered by another instance.",
+                load(&c.routed_reads),
+            ),
+            (
+                "featc_group_routed_failures_total",
+                "counter",
+                "Shares of reads whose owner did not answer.",
+                load(&c.routed_failures),
+            ),
+            (
+                "featc_group_forwarded_total",
+                "counter",
+                "Source records forwarded to the internal topics by this member.",
+                load(&c.forwarded),
+            ),
+            (
+                "featc_group_uploads_total",
+                "counter",
+                "Checkpoints copied to the state store.",
+                load(&c.uploads),
+            ),
+            (
+                "featc_group_errors_total",
+                "counter",
+                "Failures of the group's thread (each reported on stderr).",
+                load(&c.errors),
+            ),
+            (
+                "featc_group_partitions_owned",
+                "gauge",
+                "Partitions (tasks) this member owns.",
+                tasks.len() as f64,
+            ),
+        ];
+        let mut out = String::new();
+        for (name, kind, help, value) in member {
             let _ = writeln!(
                 out,
-                "featc_group_partition_records_total{{entity=\"{}\",partition=\"{}\"}} {}",
-                t.entity,
-                t.partition,
-                t.records().0
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         }
-        let _ = writeln!(out, "# HELP featc_group_partition_dead_total Records of an owned partition dead-lettered over its life.\n# TYPE featc_group_partition_dead_total counter");
-        for t in &tasks {
-            let _ = writeln!(
-                out,
-                "featc_group_partition_dead_total{{entity=\"{}\",partition=\"{}\"}} {}",
-                t.entity,
-                t.partition,
-                t.records().1
-            );
-        }
-        let _ = writeln!(out, "# HELP featc_group_partition_position The next offset an owned partition reads, per topic partition it has read.\n# TYPE featc_group_partition_position gauge");
-        for t in &tasks {
-            for ((topic, p), next) in t.positions() {
-                let _ = writeln!(out, "featc_group_partition_position{{entity=\"{}\",partition=\"{}\",topic=\"{topic}\",topic_partition=\"{p}\"}} {next}", t.entity, t.partition);
+        // Per owned partition: (name, kind, help, rows of (extra labels, value)).
+        let label = |t: &Task| format!("entity=\"{}\",partition=\"{}\"", t.entity, t.partition);
+        let per_task: [(&str, &str, &str, Vec<(String, f64)>); 4] = [
+            ("featc_group_partition_records_total", "counter", "Records applied to an owned partition's state over its life.",
+                tasks.iter().map(|t| (label(t), t.records().0 as f64)).collect()),
+            ("featc_group_partition_dead_total", "counter", "Records of an owned partition dead-lettered over its life.",
+                tasks.iter().map(|t| (label(t), t.records().1 as f64)).collect()),
+            ("featc_group_partition_lag", "gauge", "Records in an owned partition not yet applied (its end as last fetched, every second).",
+                tasks.iter().filter_map(|t| Some((label(t), t.lag()? as f64))).collect()),
+            ("featc_group_partition_position", "gauge", "The next offset an owned partition reads, per topic partition it has read.",
+                tasks.iter().flat_map(|t| t.positions().into_iter().map(move |((topic, p), next)| {
+                    (format!("{},topic=\"{topic}\",topic_partition=\"{p}\"", label(t)), next as f64)
+                })).collect()),
+        ];
+        for (name, kind, help, rows) in per_task {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for (labels, value) in rows {
+                let _ = writeln!(out, "{name}{{{labels}}} {value}");
             }
         }
-        let _ = writeln!(out, "# HELP featc_group_partition_lag Records in an owned partition not yet applied (its end as last fetched, every second).\n# TYPE featc_group_partition_lag gauge");
-        for t in &tasks {
-            if let Some(lag) = t.lag() {
-                let _ = writeln!(
-                    out,
-                    "featc_group_partition_lag{{entity=\"{}\",partition=\"{}\"}} {lag}",
-                    t.entity, t.partition
-                );
-            }
-        }
-        let _ = writeln!(out, "# HELP featc_group_source_position The committed next offset of each source partition this member forwards.\n# TYPE featc_group_source_position gauge");
+        let name = "featc_group_source_position";
+        let _ = writeln!(out, "# HELP {name} The committed next offset of each source partition this member forwards.\n# TYPE {name} gauge");
         for ((topic, p), next) in self
             .sources
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
         {
-            let _ = writeln!(
-                out,
-                "featc_group_source_position{{topic=\"{topic}\",partition=\"{p}\"}} {next}"
-            );
+            let _ = writeln!(out, "{name}{{topic=\"{topic}\",partition=\"{p}\"}} {next}");
         }
         out
     }
