@@ -9,6 +9,9 @@ use super::{Group, Task};
 use crate::api::route::Routing;
 use crate::api::App;
 
+/// A metric family of labelled rows: (name, kind, help, rows of (labels, value)).
+type Family = (&'static str, &'static str, &'static str, Vec<(String, f64)>);
+
 impl Routing for Group {
     fn partitions(&self) -> i32 {
         self.spec.partitions
@@ -121,7 +124,7 @@ impl Routing for Group {
         }
         // Per owned partition: (name, kind, help, rows of (extra labels, value)).
         let label = |t: &Task| format!("entity=\"{}\",partition=\"{}\"", t.entity, t.partition);
-        let per_task: [(&str, &str, &str, Vec<(String, f64)>); 4] = [
+        let per_task: [Family; 4] = [
             ("featc_group_partition_records_total", "counter", "Records applied to an owned partition's state over its life.",
                 tasks.iter().map(|t| (label(t), t.records().0 as f64)).collect()),
             ("featc_group_partition_dead_total", "counter", "Records of an owned partition dead-lettered over its life.",
