@@ -362,6 +362,15 @@ fn partitions_move_through_an_s3_state_store() {
         (want_buyer, want_seller)
     );
     assert_eq!(metric(&b.addr, "featc_group_partitions_owned"), 8.0);
+    let (status, health) = get(&b.addr, "/health");
+    assert_eq!(status, 200, "{health}");
+    let health: serde_json::Value = serde_json::from_str(&health).expect("json");
+    assert_eq!(
+        health["group"]["owned"].as_array().map(Vec::len),
+        Some(8),
+        "{health}"
+    );
+    assert_eq!(health["group"]["partitions"], 4, "{health}");
     let check = SpineCheck::new(&dir, &project, &work);
     for row in 0..check.spine.num_rows() {
         let (status, answer) = post(&b.addr, "/get-online-features", &check.read_body(row));

@@ -21,13 +21,16 @@ pub async fn health(State(app): State<Arc<App>>) -> Response {
         Phase::Bootstrapping => ("bootstrapping", StatusCode::SERVICE_UNAVAILABLE),
         Phase::ShuttingDown => ("shutting_down", StatusCode::SERVICE_UNAVAILABLE),
     };
-    let body = json!({
+    let mut body = json!({
         "status": status,
         "bootstrap": {
             "events_done": app.boot_done.load(Ordering::Relaxed),
             "events_total": app.boot_total.load(Ordering::Relaxed),
         },
     });
+    if let Some(routing) = app.routing() {
+        body["group"] = routing.health();
+    }
     (code, axum::Json(body)).into_response()
 }
 

@@ -35,6 +35,8 @@ pub trait Routing: Send + Sync {
     fn routed(&self, ok: bool);
     /// The group's lines of `/metrics` (Prometheus text).
     fn metrics(&self) -> String;
+    /// What `/health` says of the group (cheap: no I/O).
+    fn health(&self) -> Json;
 }
 
 /// Each share's answer: (the share's index, the owner's JSON answer).

@@ -41,6 +41,20 @@ impl Routing for Group {
         };
     }
 
+    fn health(&self) -> serde_json::Value {
+        let owned: Vec<serde_json::Value> = self
+            .tasks()
+            .iter()
+            .map(|t| serde_json::json!({"entity": t.entity, "partition": t.partition, "lag": t.lag()}))
+            .collect();
+        serde_json::json!({
+            "member": self.registry.member(),
+            "address": self.registry.address(),
+            "partitions": self.spec.partitions,
+            "owned": owned,
+        })
+    }
+
     fn metrics(&self) -> String {
         let c = &self.counters;
         let load = |a: &std::sync::atomic::AtomicU64| a.load(Relaxed) as f64;
