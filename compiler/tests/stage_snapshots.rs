@@ -83,3 +83,33 @@ fn stream_graphs() {
         );
     }
 }
+
+/// Group mode's split (`featc serve --kafka-group`): each entity's graph with the
+/// source columns its records are routed by, or why the project cannot be split.
+#[test]
+fn entity_graphs() {
+    for (name, dir) in projects() {
+        let project = compile(&dir);
+        let text = match featc::lower::entity_graphs::entity_graphs(&project, &|_| Vec::new()) {
+            Ok(graphs) => graphs
+                .iter()
+                .map(|g| {
+                    let routes: Vec<String> = g
+                        .routes
+                        .iter()
+                        .map(|(source, columns)| format!("{source}({})", columns.join(", ")))
+                        .collect();
+                    format!(
+                        "== entity {} (routed by {})\n{}",
+                        g.entity,
+                        routes.join(", "),
+                        featc::print::stream::print_stream(&g.graph)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Err(e) => format!("refused: {e}\n"),
+        };
+        insta::assert_snapshot!(format!("entity_graphs_{name}"), text);
+    }
+}
