@@ -11,6 +11,7 @@
 
 mod support;
 
+mod group_partition;
 mod serve_arrow;
 mod serve_dead_letters;
 mod serve_feast;
