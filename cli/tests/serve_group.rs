@@ -103,6 +103,74 @@ fn setup(case: &str, name: &str, seed: u64) -> Setup {
     }
 }
 
+/// Waits until the members' partitions have applied every record of the marketplace
+/// case (orders reach the buyer's partitions; orders and reviews the seller's) and
+/// every partition's lag is 0, then checks the counts are exactly that: once each.
+fn settle(servers: &[&Served], events: &Events) {
+    let count = |name: &str| {
+        events
+            .sources
+            .iter()
+            .find(|s| s.name == name)
+            .map_or(0, |s| s.rows.len())
+    };
+    let want = [
+        ("buyer", count("orders")),
+        ("seller", count("orders") + count("reviews")),
+    ];
+    let applied = |entity: &str| -> usize {
+        servers
+            .iter()
+            .map(|s| {
+                metric_sum(
+                    &s.addr,
+                    "featc_group_partition_records_total",
+                    &format!("entity=\"{entity}\""),
+                )
+            })
+            .sum::<f64>() as usize
+    };
+    let started = std::time::Instant::now();
+    while want.iter().any(|(e, n)| applied(e) < *n) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(180),
+            "not every record applied: {:?} of {want:?}\n{}",
+            want.map(|(e, _)| applied(e)),
+            servers
+                .iter()
+                .map(|s| s.stderr_text())
+                .collect::<Vec<_>>()
+                .join("\n---\n")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    wait_until("every partition's lag is 0", || {
+        servers.iter().all(|s| {
+            let (_, body) = request(&s.addr, "GET", "/metrics", &[], b"").unwrap_or_default();
+            String::from_utf8_lossy(&body).contains("featc_group_partition_lag{")
+                && metric_sum(&s.addr, "featc_group_partition_lag", "entity=") == 0.0
+        })
+    });
+    // Exactly once: not one more either, once the group has settled.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    for (entity, n) in want {
+        assert_eq!(applied(entity), n, "{entity}");
+    }
+}
+
+/// Reads every spine row through `served` at its time: each equals the training set.
+fn check_spine(served: &Served, check: &SpineCheck, case: &str) {
+    for row in 0..check.spine.num_rows() {
+        let (status, answer) = post(&served.addr, "/get-online-features", &check.read_body(row));
+        assert_eq!(
+            status, 200,
+            "read of spine row {row} through {}: {answer}",
+            served.addr
+        );
+        check.check_answer(case, row, &answer);
+    }
+}
+
 #[test]
 fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
     let case = "marketplace";
@@ -117,16 +185,6 @@ fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
     } = setup(case, "group", 5);
     let cluster = services::RedisCluster::start(&work.join("cluster"));
     let sink = cluster.url();
-    let count = |name: &str| {
-        events
-            .sources
-            .iter()
-            .find(|s| s.name == name)
-            .map_or(0, |s| s.rows.len())
-    };
-    // Orders reach the buyer's partitions; orders and reviews the seller's.
-    let want_buyer = count("orders");
-    let want_seller = count("orders") + count("reviews");
     let producer = broker.producer();
     let third = records.len() / 3;
     produce(&producer, &records[..third]);
@@ -166,18 +224,6 @@ fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
     for s in [&a, &b, &c] {
         s.wait_ready();
     }
-    let applied = |servers: &[&Served], entity: &str| -> usize {
-        servers
-            .iter()
-            .map(|s| {
-                metric_sum(
-                    &s.addr,
-                    "featc_group_partition_records_total",
-                    &format!("entity=\"{entity}\""),
-                )
-            })
-            .sum::<f64>() as usize
-    };
     // Killed once it holds partitions and has checkpointed some of them.
     wait_until(
         "instance b owns partitions and uploaded a checkpoint",
@@ -201,53 +247,15 @@ fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
     }
     produce(&producer, &rest);
     let servers = [&a, &c, &d];
-    let settled = std::time::Instant::now();
-    while applied(&servers, "buyer") < want_buyer || applied(&servers, "seller") < want_seller {
-        assert!(
-            settled.elapsed() < std::time::Duration::from_secs(180),
-            "not every record applied: buyer {} of {want_buyer}, seller {} of {want_seller}\n{}",
-            applied(&servers, "buyer"),
-            applied(&servers, "seller"),
-            servers
-                .iter()
-                .map(|s| s.stderr_text())
-                .collect::<Vec<_>>()
-                .join("\n---\n")
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    // Exactly once: not one more either, once the group has settled.
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    assert_eq!(applied(&servers, "buyer"), want_buyer);
-    assert_eq!(applied(&servers, "seller"), want_seller);
+    settle(&servers, &events);
     let owned: f64 = servers
         .iter()
         .map(|s| metric(&s.addr, "featc_group_partitions_owned"))
         .sum();
     assert_eq!(owned, 12.0, "two entities of six partitions each");
-    wait_until("every partition's lag is 0", || {
-        servers.iter().all(|s| {
-            metric_sum(&s.addr, "featc_group_partition_lag", "entity=") == 0.0
-                && request(&s.addr, "GET", "/metrics", &[], b"")
-                    .map(|(_, b)| {
-                        String::from_utf8_lossy(&b).contains("featc_group_partition_lag{")
-                    })
-                    .unwrap_or(false)
-        })
-    });
-
     let check = SpineCheck::new(&dir, &project, &work);
     for served in servers {
-        for row in 0..check.spine.num_rows() {
-            let (status, answer) =
-                post(&served.addr, "/get-online-features", &check.read_body(row));
-            assert_eq!(
-                status, 200,
-                "read of spine row {row} through {}: {answer}",
-                served.addr
-            );
-            check.check_answer(case, row, &answer);
-        }
+        check_spine(served, &check, case);
         assert!(metric(&served.addr, "featc_group_routed_reads_total") > 0.0);
     }
     // The wall clock is every partition's clock: the hashes are as of now, and the
@@ -332,35 +340,7 @@ fn partitions_move_through_an_s3_state_store() {
     produce(&producer, &records[half..]);
     std::thread::sleep(std::time::Duration::from_millis(300));
     a.kill();
-    let want_buyer = events
-        .sources
-        .iter()
-        .find(|s| s.name == "orders")
-        .map_or(0, |s| s.rows.len());
-    let want_seller: usize = events.sources.iter().map(|s| s.rows.len()).sum();
-    let applied = |entity: &str| {
-        metric_sum(
-            &b.addr,
-            "featc_group_partition_records_total",
-            &format!("entity=\"{entity}\""),
-        ) as usize
-    };
-    let started = std::time::Instant::now();
-    while applied("buyer") < want_buyer || applied("seller") < want_seller {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(180),
-            "buyer {} of {want_buyer}, seller {} of {want_seller}\n{}",
-            applied("buyer"),
-            applied("seller"),
-            b.stderr_text()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    assert_eq!(
-        (applied("buyer"), applied("seller")),
-        (want_buyer, want_seller)
-    );
+    settle(&[&b], &events);
     assert_eq!(metric(&b.addr, "featc_group_partitions_owned"), 8.0);
     let (status, health) = get(&b.addr, "/health");
     assert_eq!(status, 200, "{health}");
@@ -371,12 +351,7 @@ fn partitions_move_through_an_s3_state_store() {
         "{health}"
     );
     assert_eq!(health["group"]["partitions"], 4, "{health}");
-    let check = SpineCheck::new(&dir, &project, &work);
-    for row in 0..check.spine.num_rows() {
-        let (status, answer) = post(&b.addr, "/get-online-features", &check.read_body(row));
-        assert_eq!(status, 200, "read of spine row {row}: {answer}");
-        check.check_answer(case, row, &answer);
-    }
+    check_spine(&b, &SpineCheck::new(&dir, &project, &work), case);
     b.stop_gracefully();
     let _ = std::fs::remove_dir_all(&work);
 }
@@ -440,43 +415,8 @@ fn a_crash_between_forwarding_and_applying_loses_and_duplicates_nothing() {
     );
     let b = start("b");
     b.wait_ready();
-    let want_buyer = events
-        .sources
-        .iter()
-        .find(|s| s.name == "orders")
-        .map_or(0, |s| s.rows.len());
-    let want_seller: usize = events.sources.iter().map(|s| s.rows.len()).sum();
-    let applied = |entity: &str| {
-        metric_sum(
-            &b.addr,
-            "featc_group_partition_records_total",
-            &format!("entity=\"{entity}\""),
-        ) as usize
-    };
-    let started = std::time::Instant::now();
-    while applied("buyer") < want_buyer || applied("seller") < want_seller {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(180),
-            "buyer {} of {want_buyer}, seller {} of {want_seller}\n{}",
-            applied("buyer"),
-            applied("seller"),
-            b.stderr_text()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    wait_until("every partition's lag is 0", || {
-        metric_sum(&b.addr, "featc_group_partition_lag", "entity=") == 0.0
-    });
-    assert_eq!(
-        (applied("buyer"), applied("seller")),
-        (want_buyer, want_seller)
-    );
-    let check = SpineCheck::new(&dir, &project, &work);
-    for row in 0..check.spine.num_rows() {
-        let (status, answer) = post(&b.addr, "/get-online-features", &check.read_body(row));
-        assert_eq!(status, 200, "read of spine row {row}: {answer}");
-        check.check_answer(case, row, &answer);
-    }
+    settle(&[&b], &events);
+    check_spine(&b, &SpineCheck::new(&dir, &project, &work), case);
     b.stop_gracefully();
     let _ = std::fs::remove_dir_all(&work);
 }
