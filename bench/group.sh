@@ -20,8 +20,7 @@
 # 5. hand-over: member 2 of g2 leaves (SIGTERM): the seconds until it exited (its
 #    partitions closed: last checkpoint, copy to the store), and member 1's time to
 #    open the last partition it took over (copy, recovery), with the entities per
-#    partition. (A third member joining a group of two got no partition on tansu
-#    0.6.0 within 90 s: BENCHMARKS.md.)
+#    partition.
 # Everything listens on 127.0.0.1 only and is stopped at the end (also on error).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -203,12 +203,76 @@ impl Member {
 /// Consumes until `stop` (then leaves the group) or a failure.
 fn run(group: &Arc<Group>, forwarder: &Forwarder, stop: &AtomicBool) -> Result<(), GroupError> {
     let config = &group.spec.kafka;
-    let context = MemberContext {
-        group: Arc::clone(group),
-    };
-    let consumer: BaseConsumer<MemberContext> = ClientConfig::new()
+    // Two groups, balanced apart: the sources' partitions (forwarding) under the
+    // group's name, the internal ones (tasks, the state) under `NAME.partitions`. In
+    // one group, the sticky assignor balances the count of partitions of all topics,
+    // so a member joining two others took only source partitions and no state.
+    let sources = consumer(group, &config.group)?;
+    let partitions = consumer(group, &tasks_group(&config.group))?;
+    let source_topics: Vec<&str> = forwarder.topics().collect();
+    let internal: Vec<&str> = group
+        .spec
+        .entities
+        .iter()
+        .map(|e| e.task.topic.as_str())
+        .collect();
+    sources
+        .subscribe(&source_topics)
+        .map_err(|e| GroupError::kafka("cannot subscribe to the sources' topics", e))?;
+    partitions
+        .subscribe(&internal)
+        .map_err(|e| GroupError::kafka("cannot subscribe to the internal topics", e))?;
+    let mut last_upload = Instant::now();
+    while !stop.load(Ordering::Acquire) {
+        // Serves the task group's callbacks (its partitions are paused: each task
+        // reads its own).
+        let _ = partitions.poll(Duration::ZERO);
+        let round = forward_round(group, &sources, forwarder)?;
+        if round > 0 {
+            group.counters.forwarded.fetch_add(round, Ordering::Relaxed);
+        }
+        if last_upload.elapsed() >= Duration::from_secs(1) {
+            group.upload_all();
+            // Each owned partition's end, for its lag on /metrics.
+            for task in group.tasks() {
+                if let Ok((_, high)) =
+                    partitions.fetch_watermarks(&task.topic, task.partition, Duration::from_secs(1))
+                {
+                    task.end.store(high, Ordering::Relaxed);
+                }
+            }
+            last_upload = Instant::now();
+        }
+    }
+    // Leaving: the revocation closes every task (checkpoint, copy) before the
+    // partitions move on.
+    sources.unsubscribe();
+    partitions.unsubscribe();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !group.tasks().is_empty() && Instant::now() < deadline {
+        let _ = partitions.poll(Duration::from_millis(100));
+        let _ = sources.poll(Duration::ZERO);
+    }
+    Ok(())
+}
+
+/// The consumer group whose assignment decides the tasks of group `name`.
+pub fn tasks_group(name: &str) -> String {
+    format!("{name}.partitions")
+}
+
+/// A consumer in consumer group `id`, with the member's rebalance callbacks.
+fn consumer(group: &Arc<Group>, id: &str) -> Result<BaseConsumer<MemberContext>, GroupError> {
+    let config = &group.spec.kafka;
+    let mut client = ClientConfig::new();
+    // librdkafka's own debug contexts (e.g. `cgrp` for the group protocol) on stderr,
+    // to diagnose rebalancing (docs/scale-out.md).
+    if let Ok(contexts) = std::env::var("FEATC_KAFKA_DEBUG") {
+        client.set("debug", contexts);
+    }
+    client
         .set("bootstrap.servers", &config.brokers)
-        .set("group.id", &config.group)
+        .set("group.id", id)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false")
@@ -225,40 +289,10 @@ fn run(group: &Arc<Group>, forwarder: &Forwarder, stop: &AtomicBool) -> Result<(
                 "earliest"
             },
         )
-        .create_with_context(context)
-        .map_err(|e| GroupError::kafka("cannot create the group's consumer", e))?;
-    let mut topics: Vec<&str> = forwarder.topics().collect();
-    topics.extend(group.spec.entities.iter().map(|e| e.task.topic.as_str()));
-    consumer
-        .subscribe(&topics)
-        .map_err(|e| GroupError::kafka("cannot subscribe", e))?;
-    let mut last_upload = Instant::now();
-    while !stop.load(Ordering::Acquire) {
-        let round = forward_round(group, &consumer, forwarder)?;
-        if round > 0 {
-            group.counters.forwarded.fetch_add(round, Ordering::Relaxed);
-        }
-        if last_upload.elapsed() >= Duration::from_secs(1) {
-            group.upload_all();
-            // Each owned partition's end, for its lag on /metrics.
-            for task in group.tasks() {
-                if let Ok((_, high)) =
-                    consumer.fetch_watermarks(&task.topic, task.partition, Duration::from_secs(1))
-                {
-                    task.end.store(high, Ordering::Relaxed);
-                }
-            }
-            last_upload = Instant::now();
-        }
-    }
-    // Leaving: the revocation closes every task (checkpoint, copy) before the
-    // partitions move on.
-    consumer.unsubscribe();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !group.tasks().is_empty() && Instant::now() < deadline {
-        let _ = consumer.poll(Duration::from_millis(100));
-    }
-    Ok(())
+        .create_with_context(MemberContext {
+            group: Arc::clone(group),
+        })
+        .map_err(|e| GroupError::kafka("cannot create a consumer of the group", e))
 }
 
 /// Forwards one round of source records and commits past them once every copy is
