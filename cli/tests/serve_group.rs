@@ -253,6 +253,12 @@ fn three_instances_share_the_work_across_a_kill_a_join_and_a_new_partition() {
         .map(|s| metric(&s.addr, "featc_group_partitions_owned"))
         .sum();
     assert_eq!(owned, 12.0, "two entities of six partitions each");
+    // Every member holds a share of the state, the one that joined last included
+    // (the tasks are balanced apart from the forwarding: docs/scale-out.md).
+    for s in servers {
+        let mine = metric(&s.addr, "featc_group_partitions_owned");
+        assert!(mine >= 2.0, "{} owns {mine} of the 12 partitions", s.addr);
+    }
     let check = SpineCheck::new(&dir, &project, &work);
     for served in servers {
         check_spine(served, &check, case);
