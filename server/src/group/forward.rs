@@ -47,7 +47,6 @@ pub struct SourceRoutes {
 #[derive(Default)]
 pub struct Deliveries {
     failed: AtomicU64,
-    pub delivered: AtomicU64,
 }
 
 impl ClientContext for Deliveries {}
@@ -55,10 +54,9 @@ impl ClientContext for Deliveries {}
 impl ProducerContext for Deliveries {
     type DeliveryOpaque = ();
     fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-        match result {
-            Ok(_) => self.delivered.fetch_add(1, Ordering::Relaxed),
-            Err(_) => self.failed.fetch_add(1, Ordering::Relaxed),
-        };
+        if result.is_err() {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -92,11 +90,6 @@ impl Forwarder {
     /// The source topics it forwards.
     pub fn topics(&self) -> impl Iterator<Item = &str> {
         self.by_topic.keys().map(String::as_str)
-    }
-
-    /// Records forwarded and acknowledged since the process started.
-    pub fn delivered(&self) -> u64 {
-        self.producer.context().delivered.load(Ordering::Relaxed)
     }
 
     /// Queues `message`'s copies (one per entity whose views read its source).

@@ -10,7 +10,7 @@
 //! rebalance, without a restart.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -102,13 +102,8 @@ impl ConsumerContext for MemberContext {
             let started = Instant::now();
             match Task::open(spec, partition, &group.spec.store, &group.spec.local) {
                 Ok(task) => {
-                    let us = started.elapsed().as_micros() as u64;
-                    group.counters.tasks_opened.fetch_add(1, Ordering::Relaxed);
-                    group
-                        .counters
-                        .open_us_total
-                        .fetch_add(us, Ordering::Relaxed);
-                    group.counters.open_us_last.store(us, Ordering::Relaxed);
+                    let c = &group.counters;
+                    handed_over(&c.tasks_opened, &c.open_us_last, started);
                     group.insert(entity, task);
                 }
                 Err(e) => {
@@ -126,18 +121,19 @@ impl ConsumerContext for MemberContext {
     }
 }
 
+/// Counts a task opened or closed since `started`, and how long it took.
+fn handed_over(count: &AtomicU64, last_us: &AtomicU64, started: Instant) {
+    count.fetch_add(1, Ordering::Relaxed);
+    last_us.store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+}
+
 /// Closes a task (checkpoint, copy to the store), counting it.
 fn close(group: &Group, task: &Task) {
     let started = Instant::now();
     match task.close(&group.spec.store) {
         Ok(()) => {
-            let us = started.elapsed().as_micros() as u64;
-            group.counters.tasks_closed.fetch_add(1, Ordering::Relaxed);
-            group
-                .counters
-                .close_us_total
-                .fetch_add(us, Ordering::Relaxed);
-            group.counters.close_us_last.store(us, Ordering::Relaxed);
+            let c = &group.counters;
+            handed_over(&c.tasks_closed, &c.close_us_last, started);
         }
         Err(e) => {
             // Its last copied checkpoint stays in the store; the new owner reads on

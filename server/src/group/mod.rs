@@ -118,11 +118,9 @@ pub struct GroupCounters {
     pub rebalances: AtomicU64,
     pub tasks_opened: AtomicU64,
     pub tasks_closed: AtomicU64,
-    /// Total and last time to open a task (download and recovery), µs.
-    pub open_us_total: AtomicU64,
+    /// The last time to open a task (download and recovery), µs.
     pub open_us_last: AtomicU64,
-    /// Total and last time to close a task (checkpoint and upload), µs.
-    pub close_us_total: AtomicU64,
+    /// The last time to close a task (checkpoint and upload), µs.
     pub close_us_last: AtomicU64,
     pub routed_reads: AtomicU64,
     pub routed_failures: AtomicU64,

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use featc_runtime::stream::StreamGraph;
 
@@ -51,8 +50,6 @@ pub struct Task {
     /// The checkpoint last copied to the store (its bytes' length and modification
     /// time), so an unchanged one is not copied again.
     uploaded: Mutex<Option<CheckpointStamp>>,
-    /// How long opening took (download and recovery).
-    pub opened_in: std::time::Duration,
     /// The internal partition's end (next offset) as last fetched, for the lag.
     pub end: std::sync::atomic::AtomicI64,
     /// Its internal topic.
@@ -72,7 +69,6 @@ impl Task {
         store: &StateStore,
         local: &Path,
     ) -> Result<Task, GroupError> {
-        let started = Instant::now();
         let dir = local
             .join("tasks")
             .join(&spec.entity)
@@ -160,7 +156,6 @@ impl Task {
             writer: Mutex::new(Some(thread)),
             dir,
             uploaded: Mutex::new(None),
-            opened_in: started.elapsed(),
             end: std::sync::atomic::AtomicI64::new(-1),
             topic: spec.topic.clone(),
         })

@@ -256,29 +256,39 @@ fn read_round(
     for (topic, decoder) in decoders {
         let (partition, next) = (decoder.partition, decoder.next_offset);
         positions.insert((topic.to_string(), partition), next);
-        let Some(&source) = source_of.get(topic) else {
-            continue;
-        };
-        let (batch, dead) = decoder.finish(check);
-        let accepted = batch.as_ref().map_or(0, |b| b.batch().num_rows() as u64);
-        // The first few of a part on stderr; all of them in the dead-letter store.
-        for d in dead.iter().take(3) {
-            eprintln!(
-                "featc serve: kafka: dead-lettered the record at {} (source `{}`): {}",
-                d.at, d.source, d.reason
-            );
+        if source_of.contains_key(topic) {
+            parts.push(part_of(decoder, check));
         }
-        let note = KafkaNote::new(topic, partition, next, accepted, dead.len() as u64);
-        parts.push(Part {
-            partition,
-            source: source.to_string(),
-            batch,
-            note: note.to_json(),
-            dead: dead.into_iter().map(DeadRecord::into_letter).collect(),
-        });
     }
     for e in errors {
         eprintln!("featc serve: kafka: {e}");
     }
     Read { parts, positions }
+}
+
+/// A partition's share of a round from its decoder: the checked rows, the records
+/// kept out (the first few also on stderr), and the note moving the partition's
+/// position past them. Shared with `forwarded`, whose decoders are per source
+/// partition.
+pub(super) fn part_of(decoder: Decoder<'_>, check: &PushCheck) -> Part {
+    let source = decoder.source_name().to_string();
+    let (partition, next) = (decoder.partition, decoder.next_offset);
+    let topic = decoder.topic().to_string();
+    let (batch, dead) = decoder.finish(check);
+    let accepted = batch.as_ref().map_or(0, |b| b.batch().num_rows() as u64);
+    // The first few of a part on stderr; all of them in the dead-letter store.
+    for d in dead.iter().take(3) {
+        eprintln!(
+            "featc serve: kafka: dead-lettered the record at {} (source `{}`): {}",
+            d.at, d.source, d.reason
+        );
+    }
+    let note = KafkaNote::new(&topic, partition, next, accepted, dead.len() as u64);
+    Part {
+        partition,
+        source,
+        batch,
+        note: note.to_json(),
+        dead: dead.into_iter().map(DeadRecord::into_letter).collect(),
+    }
 }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 
-use super::decode::{DeadRecord, Decoder};
+use super::decode::Decoder;
 use super::progress::KafkaNote;
 use super::KafkaConfig;
 use crate::state::{Part, PushCheck};
@@ -167,27 +167,13 @@ pub fn make_round(
     let mut parts = Vec::new();
     let mut last_source = None;
     for decoder in decoders {
-        let source = decoder.source_name().to_string();
-        let (partition, next) = (decoder.partition, decoder.next_offset);
-        let topic_name = decoder.topic().to_string();
-        positions.insert((topic_name.clone(), partition), next);
-        let (batch, dead) = decoder.finish(check);
-        let accepted = batch.as_ref().map_or(0, |b| b.batch().num_rows() as u64);
-        for d in dead.iter().take(3) {
-            eprintln!(
-                "featc serve: kafka: dead-lettered the record at {} (source `{}`): {}",
-                d.at, d.source, d.reason
-            );
-        }
-        let note = KafkaNote::new(&topic_name, partition, next, accepted, dead.len() as u64);
-        last_source = Some(source.clone());
-        parts.push(Part {
-            partition,
-            source,
-            batch,
-            note: note.to_json(),
-            dead: dead.into_iter().map(DeadRecord::into_letter).collect(),
-        });
+        positions.insert(
+            (decoder.topic().to_string(), decoder.partition),
+            decoder.next_offset,
+        );
+        let part = super::consumer::part_of(decoder, check);
+        last_source = Some(part.source.clone());
+        parts.push(part);
     }
     positions.insert((topic.to_string(), partition), last + 1);
     // The internal partition's own position moves last (a part without rows; any of
