@@ -275,3 +275,42 @@ fn a_lifetime_feature_with_a_ttl_never_expires() {
     assert_eq!(rt.metrics().expired_entities, 0);
     assert_eq!(users(&rt), vec![1, 2]);
 }
+
+#[test]
+fn a_later_event_does_not_keep_an_entity_seen_before_it() {
+    // Lateness 1 000 s keeps a read at 400 s open after the event at 500 s.
+    let options = featc_runtime::stream::Options {
+        min_lateness_us: 1_000 * S,
+        ..Default::default()
+    };
+    let mut rt = StreamRuntime::with_tier(graph(), options.clone(), None).expect("runtime");
+    rt.ingest("clicks", &batch(&[(0, 1, 2.0), (500 * S, 1, 3.0)]))
+        .expect("ingest");
+    // At 400 s the latest event at or before it is at 0 s, 150 s retention: user 1
+    // reads as never seen, although its event at 500 s keeps its state alive.
+    let past = of(&read(&rt, 1, 400 * S), CLICKS);
+    assert_eq!(past, of(&read(&rt, 99, 400 * S), CLICKS));
+    assert!(past
+        .iter()
+        .all(|f| f.2 == Status::UnknownEntity && f.3.is_none()));
+    // Before its first event too: only events at or before the read count.
+    let early = {
+        let mut rt = StreamRuntime::with_tier(graph(), options, None).expect("runtime");
+        rt.ingest("clicks", &batch(&[(500 * S, 1, 3.0)]))
+            .expect("ingest");
+        rt.ingest("orders", &batch(&[(500 * S, 1, 3.0)]))
+            .expect("ingest");
+        read(&rt, 1, 400 * S)
+    };
+    assert!(
+        early.iter().all(|f| f.2 == Status::UnknownEntity),
+        "{early:?}"
+    );
+    // At its retention's last microsecond it is seen, with its event time.
+    let seen = of(&read(&rt, 1, 150 * S - 1), CLICKS);
+    assert!(
+        seen.iter().all(|f| f.2 != Status::UnknownEntity),
+        "{seen:?}"
+    );
+    assert_eq!(seen[0].3, Some(0));
+}

@@ -359,9 +359,10 @@ impl Core {
                 }
                 let at = group.plan.state_time(t);
                 state.read_with_staleness_into(at, &mut out, &mut stale_of);
-                // Past its retention an entity reads as one never seen, whether or
-                // not expiry has forgotten it yet (semantics.md, "Online values").
-                let known = known && !state.expired_at(at);
+                // Past its retention at `at` (or before its first event) an entity
+                // reads as one never seen, whether or not expiry has forgotten it yet
+                // (semantics.md, "Online values").
+                let known = known && state.seen_at(at);
                 for (filter, time) in latest.iter_mut() {
                     *time = if known {
                         state.latest_at_or_before_where(at, *filter)

@@ -36,8 +36,22 @@ impl KeyState {
         })
     }
 
-    /// Whether a read at state time `t` reads this state as an entity never seen.
+    /// Whether the expiry sweep, whose every later read is at state time `t` or after,
+    /// may forget this state: its latest event of all is past its retention at `t`.
     pub fn expired_at(&self, t: i64) -> bool {
         self.expires_at().is_some_and(|e| e <= t)
+    }
+
+    /// Whether a read at state time `t` sees this entity at all: it has an event at or
+    /// before `t`, and the latest such event is not past the group's retention at `t`.
+    /// Only events at or before `t` count (no leakage): an entity whose later event
+    /// keeps `expires_at` ahead still reads as never seen at a `t` its earlier events
+    /// have expired by, as the reference and a training set see it.
+    pub fn seen_at(&self, t: i64) -> bool {
+        match (self.latest_at_or_before(t), self.spec.retention_us) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(latest), Some(retention)) => latest.saturating_add(retention) > t,
+        }
     }
 }
