@@ -84,6 +84,21 @@ fn stream_graphs() {
     }
 }
 
+/// featc on Spark's split of every feature of the project's views into passes by
+/// entity (`featc::job::by_entity`).
+#[test]
+fn entity_passes() {
+    for (name, dir) in projects() {
+        let project = compile(&dir);
+        let features = featc::job::select_features(&project, None, &[]).expect("features");
+        let text = match featc::job::by_entity::entity_passes(&project, &features) {
+            Ok(passes) => featc::job::by_entity::print_passes(&passes),
+            Err(e) => format!("refused: {e}\n"),
+        };
+        insta::assert_snapshot!(format!("entity_passes_{name}"), text);
+    }
+}
+
 /// Group mode's split (`featc serve --kafka-group`): each entity's graph with the
 /// source columns its records are routed by, or why the project cannot be split.
 #[test]

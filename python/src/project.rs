@@ -23,6 +23,15 @@ pub struct Project {
     pub(crate) project: Arc<ir::Project>,
 }
 
+/// A pass of `entity_passes`: entity, key (name, type), sources (name, time column,
+/// key columns), aggregated features.
+type PassTuple = (
+    String,
+    Vec<(String, String)>,
+    Vec<(String, String, Vec<String>)>,
+    Vec<String>,
+);
+
 /// A path, or an Arrow stream object.
 enum Input {
     Path(PathBuf),
@@ -156,6 +165,76 @@ impl Project {
         let done = crate::training::run(py, &job, progress)?;
         let table = crate::arrow::to_table(py, done.schema, done.batches)?;
         Ok((table, done.null_keys))
+    }
+
+    /// The passes of a training set computed by key (`featc.spark`): per pass, its
+    /// entity, key (name and type), sources (name, time column, key columns) and
+    /// aggregated features (`featc::job::by_entity`).
+    #[pyo3(signature = (service, features))]
+    fn entity_passes(
+        &self,
+        py: Python<'_>,
+        service: Option<String>,
+        features: Option<Vec<String>>,
+    ) -> PyResult<Vec<PassTuple>> {
+        let project = &self.project;
+        let ids =
+            featc::job::select_features(project, service.as_deref(), &features.unwrap_or_default())
+                .map_err(|e| errors::job_error(py, e))?;
+        let passes = featc::job::by_entity::entity_passes(project, &ids)
+            .map_err(|e| errors::job_error(py, e))?;
+        Ok(passes
+            .into_iter()
+            .map(|p| {
+                (
+                    p.entity,
+                    p.keys
+                        .into_iter()
+                        .map(|(n, t)| (n, t.name().to_string()))
+                        .collect(),
+                    p.sources
+                        .into_iter()
+                        .map(|s| (s.source, s.time_column, s.key_columns))
+                        .collect(),
+                    p.features,
+                )
+            })
+            .collect())
+    }
+
+    /// The requested features' columns (a `pyarrow.Table`, in request order) for the
+    /// rows of `rows`: spine columns beside one column per aggregated feature the
+    /// passes computed, named like it; derived features computed from them.
+    #[pyo3(signature = (rows, service, features, spine_time))]
+    fn assemble_outputs<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &Bound<'py, PyAny>,
+        service: Option<String>,
+        features: Option<Vec<String>>,
+        spine_time: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let project = &self.project;
+        let ids =
+            featc::job::select_features(project, service.as_deref(), &features.unwrap_or_default())
+                .map_err(|e| errors::job_error(py, e))?;
+        let batch = crate::arrow::one_batch(rows, "rows")?;
+        let plan = featc::lower::groups::plan_groups(project, &ids)
+            .map_err(|e| errors::job_error(py, featc::job::RunFailure::Grouping(e).into()))?;
+        let names: Vec<String> = plan.output_columns().map(|(n, _)| n.to_string()).collect();
+        let columns = py
+            .detach(|| featc::job::by_entity::assemble_outputs(project, &ids, &batch, &spine_time))
+            .map_err(|e| errors::job_error(py, e))?;
+        let fields: Vec<datafusion::arrow::datatypes::Field> = names
+            .iter()
+            .zip(&columns)
+            .map(|(n, c)| datafusion::arrow::datatypes::Field::new(n, c.data_type().clone(), true))
+            .collect();
+        let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
+        let out =
+            datafusion::arrow::record_batch::RecordBatch::try_new(Arc::clone(&schema), columns)
+                .map_err(|e| errors::error(py, "Error", e))?;
+        crate::arrow::to_table(py, schema, vec![out])
     }
 
     /// An online store over the streaming runtime of every feature of the project:

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "ballista")]
 mod ballista;
+pub mod by_entity;
 mod error;
 pub mod training_set;
 

@@ -305,6 +305,22 @@ fn assemble(
             .cloned()
             .ok_or_else(|| DataFusionError::Plan(format!("no output for {r:?}")))
     };
+    let mut columns: Vec<ArrayRef> = spine.columns().to_vec();
+    columns.extend(outputs(plan, spine_time, &spine, &aggregate)?);
+    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
+}
+
+/// `plan`'s outputs for the rows of `spine`, in request order: each aggregation's
+/// column from `aggregate` (aligned with the spine's rows), each derived feature
+/// computed from them and the spine's request fields by the evaluator every path
+/// uses. A derived feature failing at a row is a `DerivedFailure` naming the row and
+/// its time (the spine's `spine_time` column).
+pub fn outputs(
+    plan: &Plan,
+    spine_time: &str,
+    spine: &RecordBatch,
+    aggregate: &dyn Fn(FeatureRef) -> Result<ArrayRef>,
+) -> Result<Vec<ArrayRef>> {
     let compiled = plan
         .derived
         .iter()
@@ -312,7 +328,7 @@ fn assemble(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| DataFusionError::Plan(e.to_string()))?;
     let derived =
-        derived_columns(&compiled, &spine, &|r| aggregate(r).ok()).map_err(|e| match e {
+        derived_columns(&compiled, spine, &|r| aggregate(r).ok()).map_err(|e| match e {
             DerivedColumnsError::Eval(error) => {
                 let at = spine
                     .column_by_name(spine_time)
@@ -325,15 +341,14 @@ fn assemble(
             }
             e => DataFusionError::Execution(e.to_string()),
         })?;
-    let mut columns: Vec<ArrayRef> = spine.columns().to_vec();
-    for o in &plan.outputs {
-        columns.push(match *o {
-            Output::Aggregate(r) => aggregate(r)?,
+    plan.outputs
+        .iter()
+        .map(|o| match *o {
+            Output::Aggregate(r) => aggregate(r),
             Output::Derived(d) => derived
                 .get(d)
                 .cloned()
-                .ok_or_else(|| DataFusionError::Plan(format!("no derived feature {d}")))?,
-        });
-    }
-    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
+                .ok_or_else(|| DataFusionError::Plan(format!("no derived feature {d}"))),
+        })
+        .collect()
 }
