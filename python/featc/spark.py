@@ -237,33 +237,27 @@ def _check_columns(frame, what: str, columns: Sequence[str]) -> None:
 
 
 def _output_types(project, spine, frames, passes, service, names, spine_time):
-    """The Arrow types of every pass's aggregations and of the outputs: featc run on
-    the driver over empty inputs of the given schemas."""
+    """The Arrow types of the outputs and of each pass's aggregations: featc run on the
+    driver over empty inputs of the given schemas (what a share's run gives)."""
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    def empty(frame):
-        return to_arrow_schema(frame.schema).empty_table()
+    spine_empty = to_arrow_schema(spine.schema).empty_table()
+    empty = {name: to_arrow_schema(frame.schema).empty_table() for name, frame in frames.items()}
 
-    spine_empty = empty(spine)
-    sources_empty = {n: empty(f) for n, f in frames.items()}
-    full = project.training_set(spine_empty, service=service, features=names, sources=_needed(sources_empty, passes), spine_time=spine_time, progress=False)
-    outputs = full.schema.remove_metadata()
-    outputs = pa.schema([outputs.field(i) for i in range(len(spine_empty.column_names), len(outputs))])
+    def run(features, service=None, reads=None):
+        wanted = {r[0] for p in passes for r in p[2]} if reads is None else {r[0] for r in reads}
+        sources = {n: t for n, t in empty.items() if n in wanted}
+        return project.training_set(
+            spine_empty, service=service, features=features, sources=sources, spine_time=spine_time, progress=False
+        ).schema
+
+    full = run(names, service)
+    outputs = [full.field(i) for i in range(spine_empty.num_columns, len(full))]
     by_pass = {}
     for entity, _, reads, aggregated in passes:
-        by_pass[entity, tuple(aggregated)] = [full.schema.field(n).type if n in full.schema.names else None for n in aggregated]
-        if any(t is None for t in by_pass[entity, tuple(aggregated)]):
-            one = project.training_set(
-                spine_empty, features=aggregated, sources={r[0]: sources_empty[r[0]] for r in reads if r[0] in sources_empty},
-                spine_time=spine_time, progress=False,
-            )
-            by_pass[entity, tuple(aggregated)] = [one.schema.field(n).type for n in aggregated]
-    return {"outputs": list(outputs), "passes": by_pass}
-
-
-def _needed(tables, passes):
-    wanted = {r[0] for p in passes for r in p[2]}
-    return {n: t for n, t in tables.items() if n in wanted}
+        schema = run(aggregated, reads=reads)
+        by_pass[entity, tuple(aggregated)] = [schema.field(n).type for n in aggregated]
+    return {"outputs": outputs, "passes": by_pass}
 
 
 def _arrow_for_spark(t: pa.DataType) -> pa.DataType:
