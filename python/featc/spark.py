@@ -93,12 +93,23 @@ def training_set(
     arrow_of = _output_types(project, spine, frames, passes, service, names, spine_time)
     options = {"partitions": task_partitions, "memory_limit": memory_limit}
 
+    if len(passes) == 1:
+        # One entity: its pass carries the spine's columns and computes every output
+        # (derived features included), with no join back.
+        entity, keys, reads, aggregated = passes[0]
+        whole = _Pass(entity, keys, reads, aggregated, spine.columns, service, names, arrow_of["outputs"])
+        computed = _run_pass(texts, whole, spine_rows, frames, declared, spine_time, shares, options)
+        # The sort samples its input in a job of its own: behind a shuffle, that job
+        # and the sort both read the pass's shuffle output instead of running the
+        # pass twice.
+        return computed.repartition(shares, ROW).orderBy(ROW).drop(ROW)
+
     joined = spine_rows
     for entity, keys, reads, aggregated in passes:
-        computed = _run_pass(
-            texts, entity, keys, reads, aggregated, spine_rows, frames, declared, spine_time, shares, arrow_of, options
-        )
-        joined = joined.join(computed, ROW, "left")
+        types = arrow_of["passes"][entity, tuple(aggregated)]
+        fields = [pa.field(n, t) for n, t in zip(aggregated, types)]
+        one = _Pass(entity, keys, reads, aggregated, [], None, aggregated, fields)
+        joined = joined.join(_run_pass(texts, one, spine_rows, frames, declared, spine_time, shares, options), ROW, "left")
 
     spine_columns = spine.columns
     outputs = arrow_of["outputs"]
@@ -124,48 +135,64 @@ def training_set(
     return joined.mapInArrow(assemble, out_schema).orderBy(ROW).drop(ROW)
 
 
-def _run_pass(texts, entity, keys, reads, aggregated, spine_rows, frames, declared, spine_time, shares, arrow_of, options):
-    """One entity's aggregations, by spine row: (ROW, one column per feature)."""
+class _Pass:
+    """What one pass computes: `aggregated` (the entity's aggregations, which decide
+    the sources it reads) and its output: `carried` spine columns, then the features
+    `service`/`features` name, of Arrow fields `outputs`."""
+
+    def __init__(self, entity, keys, reads, aggregated, carried, service, features, outputs):
+        self.entity, self.keys, self.reads, self.aggregated = entity, keys, reads, aggregated
+        self.carried, self.service, self.features, self.outputs = carried, service, features, outputs
+
+
+def _run_pass(texts, one: "_Pass", spine_rows, frames, declared, spine_time, shares, options):
+    """One pass, by spine row: ROW, the carried spine columns, its outputs."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    key_names = [k for k, _ in keys]
-    key_types = [_SPARK_TYPES[t] for _, t in keys]
-    canonical = [f"__featc_k{j}" for j in range(len(keys))]
-    # One struct column per input: the spine's (row, key, time), then each source's
-    # declared columns. Each row fills the struct of its tag, the others are null.
-    spine_struct = F.struct(
-        F.col(ROW), *[F.col(k).cast(t).alias(k) for k, t in zip(key_names, key_types)], F.col(spine_time)
-    )
-    parts = [(0, spine_rows, spine_struct, [F.col(k).cast(t) for k, t in zip(key_names, key_types)])]
-    source_columns: List[Tuple[str, List[str]]] = []
-    for i, (name, time_column, key_columns) in enumerate(reads, start=1):
+    key_names = [k for k, _ in one.keys]
+    key_types = [_SPARK_TYPES[t] for _, t in one.keys]
+    canonical = [f"__featc_k{j}" for j in range(len(one.keys))]
+    # Each input's columns side by side, prefixed `s<tag>__`: the spine's (row, key,
+    # time, and the carried columns), then each source's declared columns. A row
+    # fills its own input's columns; the others are null.
+    if one.carried:
+        spine_exprs = [F.col(ROW)] + [F.col(c) for c in one.carried]
+    else:
+        spine_exprs = [F.col(ROW)] + [F.col(k).cast(t).alias(k) for k, t in zip(key_names, key_types)] + [F.col(spine_time)]
+    inputs = [("spine", spine_rows, spine_exprs, [F.col(k).cast(t) for k, t in zip(key_names, key_types)])]
+    for name, time_column, key_columns in one.reads:
         frame = frames[name]
         columns = [c["name"] for c in declared[name]["columns"]]
         wanted = [time_column] + [c for c in columns if c != time_column]
         _check_columns(frame, f"source `{name}`", wanted)
-        source_columns.append((name, wanted))
-        struct = F.struct(*[F.col(c) for c in wanted])
-        parts.append((i, frame, struct, [F.col(c).cast(t) for c, t in zip(key_columns, key_types)]))
-    struct_types = [p[1].select(p[2].alias("s")).schema["s"].dataType for p in parts]
+        inputs.append((name, frame, [F.col(c) for c in wanted], [F.col(c).cast(t) for c, t in zip(key_columns, key_types)]))
+    layouts = [frame.select(*exprs).schema for _, frame, exprs, _ in inputs]
 
-    def tagged(tag, frame, struct, key_exprs):
-        row = F.col(ROW) if tag == 0 else F.lit(None).cast("bigint")
-        fields = [
-            (struct if j == tag else F.lit(None).cast(struct_types[j])).alias(f"s{j}") for j in range(len(parts))
-        ]
-        return frame.select(F.lit(tag).alias(TAG), row.alias(ROW), *[e.alias(c) for e, c in zip(key_exprs, canonical)], *fields)
+    def tagged(tag, frame, exprs):
+        columns = []
+        for j, layout in enumerate(layouts):
+            for k, field in enumerate(layout.fields):
+                value = exprs[k] if j == tag else F.lit(None).cast(field.dataType)
+                columns.append(value.alias(f"s{j}__{field.name}"))
+        keys = [e.alias(c) for e, c in zip(inputs[tag][3], canonical)]
+        return frame.select(F.lit(tag).alias(TAG), *keys, *columns)
 
     union = None
-    for tag, frame, struct, key_exprs in parts:
-        one = tagged(tag, frame, struct, key_exprs)
-        union = one if union is None else union.unionByName(one)
+    for tag, (_, frame, exprs, _) in enumerate(inputs):
+        part = tagged(tag, frame, exprs)
+        union = part if union is None else union.unionByName(part)
 
-    types = arrow_of["passes"][entity, tuple(aggregated)]
+    carried = [f for f in spine_rows.schema.fields if f.name in one.carried]
     schema = T.StructType(
         [T.StructField(ROW, T.LongType(), False)]
-        + [T.StructField(n, _spark_type(t), True) for n, t in zip(aggregated, types)]
+        + list(carried)
+        + [T.StructField(f.name, _spark_type(f.type), True) for f in one.outputs]
     )
+    names_in = [[f.name for f in layout.fields] for layout in layouts]
+    # What the workers need, and nothing of the driver's (DataFrames do not pickle).
+    source_names = [name for name, _, _, _ in inputs[1:]]
+    service, features, n_outputs, carried_names = one.service, one.features, len(one.outputs), list(one.carried)
 
     def compute(batches):
         import pyarrow.compute as pc
@@ -177,26 +204,28 @@ def _run_pass(texts, entity, keys, reads, aggregated, spine_rows, frames, declar
         tag = table.column(TAG)
 
         def of(j):
-            rows = table.filter(pc.equal(tag, j)).column(f"s{j}")
-            struct = rows.combine_chunks() if rows.num_chunks != 1 else rows.chunk(0)
-            return pa.Table.from_struct_array(struct)
+            rows = table.filter(pc.equal(tag, j))
+            return pa.Table.from_arrays([rows.column(f"s{j}__{n}") for n in names_in[j]], names=names_in[j])
 
         spine_part = of(0)
         if spine_part.num_rows == 0:
             return
         _fault_point()
-        inputs = {name: of(j) for j, (name, _) in enumerate(source_columns, start=1)}
+        sources = {name: of(j) for j, name in enumerate(source_names, start=1)}
         done = _compiled(texts).training_set(
             spine_part,
-            features=aggregated,
-            sources=inputs,
+            service=service,
+            features=None if service is not None else features,
+            sources=sources,
             spine_time=spine_time,
             progress=False,
             partitions=options["partitions"],
             memory_limit=options["memory_limit"],
         )
-        out = [done.column(ROW)] + [_to_spark_array(done.column(n)) for n in aggregated]
-        for b in pa.Table.from_arrays(out, names=[ROW] + list(aggregated)).to_batches():
+        first = done.num_columns - n_outputs
+        out = [done.column(ROW)] + [done.column(c) for c in carried_names]
+        out += [_to_spark_array(done.column(i)) for i in range(first, done.num_columns)]
+        for b in pa.Table.from_arrays(out, names=schema.names).to_batches():
             yield b
 
     return union.repartition(shares, *[F.col(c) for c in canonical]).mapInArrow(compute, schema)
