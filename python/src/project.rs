@@ -32,6 +32,23 @@ type PassTuple = (
     Vec<String>,
 );
 
+impl Project {
+    /// The features a job computes (`featc::job::select_features`), as Python errors.
+    fn selected(
+        &self,
+        py: Python<'_>,
+        service: Option<String>,
+        features: Option<Vec<String>>,
+    ) -> PyResult<Vec<ir::FeatureId>> {
+        featc::job::select_features(
+            &self.project,
+            service.as_deref(),
+            &features.unwrap_or_default(),
+        )
+        .map_err(|e| errors::job_error(py, e))
+    }
+}
+
 /// A path, or an Arrow stream object.
 enum Input {
     Path(PathBuf),
@@ -178,9 +195,7 @@ impl Project {
         features: Option<Vec<String>>,
     ) -> PyResult<Vec<PassTuple>> {
         let project = &self.project;
-        let ids =
-            featc::job::select_features(project, service.as_deref(), &features.unwrap_or_default())
-                .map_err(|e| errors::job_error(py, e))?;
+        let ids = self.selected(py, service, features)?;
         let passes = featc::job::by_entity::entity_passes(project, &ids)
             .map_err(|e| errors::job_error(py, e))?;
         Ok(passes
@@ -215,26 +230,12 @@ impl Project {
         spine_time: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let project = &self.project;
-        let ids =
-            featc::job::select_features(project, service.as_deref(), &features.unwrap_or_default())
-                .map_err(|e| errors::job_error(py, e))?;
+        let ids = self.selected(py, service, features)?;
         let batch = crate::arrow::one_batch(rows, "rows")?;
-        let plan = featc::lower::groups::plan_groups(project, &ids)
-            .map_err(|e| errors::job_error(py, featc::job::RunFailure::Grouping(e).into()))?;
-        let names: Vec<String> = plan.output_columns().map(|(n, _)| n.to_string()).collect();
-        let columns = py
+        let out = py
             .detach(|| featc::job::by_entity::assemble_outputs(project, &ids, &batch, &spine_time))
             .map_err(|e| errors::job_error(py, e))?;
-        let fields: Vec<datafusion::arrow::datatypes::Field> = names
-            .iter()
-            .zip(&columns)
-            .map(|(n, c)| datafusion::arrow::datatypes::Field::new(n, c.data_type().clone(), true))
-            .collect();
-        let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
-        let out =
-            datafusion::arrow::record_batch::RecordBatch::try_new(Arc::clone(&schema), columns)
-                .map_err(|e| errors::error(py, "Error", e))?;
-        crate::arrow::to_table(py, schema, vec![out])
+        crate::arrow::to_table(py, out.schema(), vec![out])
     }
 
     /// An online store over the streaming runtime of every feature of the project:

@@ -6,8 +6,10 @@
 //! rows' keys gives exactly the values `training_set` gives those rows.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::DataFusionError;
 use featc_runtime::batch::assemble_exec;
@@ -89,14 +91,14 @@ pub fn entity_passes(
 
 /// `features`' columns for the rows of `rows`: a spine (its time column
 /// `spine_time`, the request fields derived features read) beside one column per
-/// aggregated feature the passes computed, named like the feature. In request order,
-/// as `training_set` appends them.
+/// aggregated feature the passes computed, named like the feature. One column per
+/// requested feature, named like it, in request order, as `training_set` appends them.
 pub fn assemble_outputs(
     project: &Project,
     features: &[FeatureId],
     rows: &RecordBatch,
     spine_time: &str,
-) -> Result<Vec<ArrayRef>, JobError> {
+) -> Result<RecordBatch, JobError> {
     let plan =
         crate::lower::groups::plan_groups(project, features).map_err(RunFailure::Grouping)?;
     let by_name: BTreeMap<&str, &ArrayRef> = rows
@@ -115,8 +117,15 @@ pub fn assemble_outputs(
             DataFusionError::Plan(format!("no column for the aggregated feature `{name}`"))
         })
     };
-    assemble_exec::outputs(&plan, spine_time, rows, &aggregate)
-        .map_err(|e| JobError::Data(io::explain_failure(project, &plan, &Inputs::default(), e)))
+    let failed = |e| JobError::Data(io::explain_failure(project, &plan, &Inputs::default(), e));
+    let columns = assemble_exec::outputs(&plan, spine_time, rows, &aggregate).map_err(failed)?;
+    let fields: Vec<Field> = plan
+        .output_columns()
+        .zip(&columns)
+        .map(|((name, _), c)| Field::new(name, c.data_type().clone(), true))
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        .map_err(|e| failed(DataFusionError::ArrowError(Box::new(e), None)))
 }
 
 /// The passes as text, one block per pass (snapshot-tested, and what featc on Spark
