@@ -10,15 +10,17 @@
 //! A lifetime query is Arroyo's non-windowed, updating aggregate: its sink gets
 //! Debezium changes (`debezium_json`).
 
-use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr, SelectItem, Statement, TableFactor};
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, Expr, ObjectName, SelectItem, Statement, TableFactor,
+};
 
 use super::aggregate::{aggregate, Input};
 use super::flavor::Arroyo;
 use super::statements::{create_table, insert, interval, sql_type, window, Column, QUOTE};
 use super::{ArroyoOptions, Sink};
 use crate::emit::sql::ast::{
-    and_all, binary, call, cast, col, ident, int, is_null, item, qcol, query, select, string,
-    table_name, when, SelectParts,
+    and_all, binary, call, cast, col, ident, int, is_null, item, qcol, query, select, string, when,
+    SelectParts,
 };
 use crate::emit::sql::dialect::Flavor;
 use crate::ir::{self, DataType};
@@ -157,7 +159,10 @@ pub fn build(
         Vec::new(),
         select(SelectParts {
             projection: inner,
-            from: crate::emit::sql::ast::table(table_name(q, &g.source), None),
+            from: crate::emit::sql::ast::table(
+                ObjectName::from(vec![super::statements::table_ident(&g.source)]),
+                None,
+            ),
             joins: Vec::new(),
             selection: (!selection.is_empty()).then(|| and_all(selection)),
             group_by,

@@ -10,12 +10,39 @@ use datafusion::sql::sqlparser::ast::{
     Query, Set, SqlOption, Statement, TableObject, TimezoneInfo, Value,
 };
 
+use datafusion::sql::sqlparser::ast::Ident;
+use datafusion::sql::sqlparser::keywords::ALL_KEYWORDS;
+
 use crate::emit::sql::ast::{call, ident};
 use crate::ir::DataType;
 
 /// Identifiers are quoted with `"` (Arroyo's dialect is PostgreSQL's): names keep
 /// their case and may be keywords (`window`, `end`).
 pub const QUOTE: char = '"';
+
+/// A table's name as Arroyo resolves it. Arroyo looks tables up by their unquoted
+/// names: with `CREATE TABLE "transactions"` a query's `FROM "transactions"` failed
+/// validation with "table 'transactions' not found" (Arroyo 0.16-dev, tried on
+/// loopback: docs/scale-out.md), while the same names bare passed. So a name that
+/// is a plain lowercase identifier and no SQL keyword is written bare; any other
+/// (which Arroyo may not resolve) stays quoted so that it at least parses.
+pub fn table_ident(name: &str) -> Ident {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let keyword = ALL_KEYWORDS
+        .binary_search(&name.to_ascii_uppercase().as_str())
+        .is_ok();
+    if plain && !keyword {
+        Ident::new(name)
+    } else {
+        ident(QUOTE, name)
+    }
+}
 
 /// A featc type as Arroyo's SQL type.
 pub fn sql_type(ty: DataType) -> SqlDataType {
@@ -90,7 +117,7 @@ pub fn create_table(name: &str, columns: Vec<Column>, options: Vec<(&str, String
             value: Expr::Value(Value::SingleQuotedString(value).with_empty_span()),
         })
         .collect();
-    let table = CreateTableBuilder::new(ObjectName::from(vec![ident(QUOTE, name)]))
+    let table = CreateTableBuilder::new(ObjectName::from(vec![table_ident(name)]))
         .columns(columns.into_iter().map(Column::def).collect())
         .table_options(CreateTableOptions::With(with))
         .build();
@@ -105,7 +132,7 @@ pub fn insert(table: &str, query: Query) -> Statement {
         or: None,
         ignore: false,
         into: true,
-        table: TableObject::TableName(ObjectName::from(vec![ident(QUOTE, table)])),
+        table: TableObject::TableName(ObjectName::from(vec![table_ident(table)])),
         table_alias: None,
         columns: Vec::new(),
         overwrite: false,
