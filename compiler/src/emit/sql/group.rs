@@ -1,9 +1,11 @@
 //! One `GroupPlan` as CTEs: the source's rows with the group's inputs and
-//! predicates (`featc_events_N`, every row, as featc evaluates them), joined to the
-//! spine rows of the same key whose state time `t - delay` they precede, within the
-//! longest window or ttl of the group (`featc_join_N`, with one true/false column per
-//! feature condition), ranked where first/last or a percentile needs it
-//! (`featc_rank_N`), and aggregated per spine row (`featc_group_N`).
+//! predicates (`featc_events_N`, every row, as featc evaluates them), then each
+//! feature by its strategy (`strategy::choose`): by a frame over the events with the
+//! spine rows as markers (`frame`), or joined to the spine rows of the same key whose
+//! state time `t - delay` they precede, within the longest window or ttl of the
+//! group's join features (`featc_join_N`, with one true/false column per feature
+//! condition), ranked where first/last or a percentile needs it (`featc_rank_N`), and
+//! aggregated per spine row (`featc_group_N`).
 //!
 //! Windows are compared in integer microseconds: a feature with window `W` read with
 //! shift `s` under delay `D` keeps `t - D - s - W < ts <= t - D - s` (the plan's
@@ -17,8 +19,10 @@ use super::ast::{
     table_name, when, JoinKind, SelectParts,
 };
 use super::expr::{Blocked, Lowering};
+use super::frame::frame_sql;
 use super::refusal::Reason;
 use super::script::Names;
+use super::strategy::{choose, Strategy};
 use crate::ir::{AggKind, DataType};
 use featc_runtime::plan::{FeaturePlan, GroupPlan};
 
@@ -27,10 +31,13 @@ use featc_runtime::plan::{FeaturePlan, GroupPlan};
 /// when stale).
 pub struct GroupSql {
     pub ctes: Vec<Cte>,
-    /// The group CTE's name.
-    pub name: String,
-    pub alias: String,
+    /// The CTEs with one row per spine row (`featc_row`) the final select joins, and
+    /// their aliases: the join strategy's, the frame strategy's.
+    pub parts: Vec<(String, String)>,
+    /// Per feature, its value.
     pub values: Vec<Expr>,
+    /// Per feature, the strategy computing it and why.
+    pub strategies: Vec<(Strategy, &'static str)>,
 }
 
 /// Why feature `f` of `g` cannot be computed, if it cannot (its aggregation, its
@@ -94,10 +101,6 @@ pub fn group_sql(
     let q = f.quote();
     let n = |prefix: &str, i: usize| format!("featc_{prefix}{i}");
     let events = format!("featc_events_{index}");
-    let joined = format!("featc_join_{index}");
-    let ranked = format!("featc_rank_{index}");
-    let grouped = format!("featc_group_{index}");
-    let alias = format!("g{index}");
 
     // The source's rows: keys, time, inputs, predicates.
     let mut projection: Vec<SelectItem> = Vec::new();
@@ -125,6 +128,75 @@ pub fn group_sql(
         }),
     );
 
+    let strategies: Vec<(Strategy, &'static str)> =
+        g.features.iter().map(|feat| choose(f, g, feat)).collect();
+    let by = |wanted: Strategy| -> Vec<usize> {
+        (0..g.features.len())
+            .filter(|fi| strategies.get(*fi).map(|s| s.0) == Some(wanted))
+            .collect()
+    };
+    let (join_feats, frame_feats) = (by(Strategy::Join), by(Strategy::Frame));
+    let mut ctes = vec![events_cte];
+    let mut parts = Vec::new();
+    let mut values: Vec<Option<Expr>> = vec![None; g.features.len()];
+    if !frame_feats.is_empty() {
+        let frame = frame_sql(names, index, g, &events, &frame_feats);
+        ctes.extend(frame.ctes);
+        parts.push((frame.name, frame.alias));
+        for (fi, v) in frame.values {
+            if let Some(slot) = values.get_mut(fi) {
+                *slot = Some(v);
+            }
+        }
+    }
+    if !join_feats.is_empty() {
+        let join = join_sql(names, index, g, &events, &join_feats);
+        ctes.extend(join.ctes);
+        parts.push((join.name, join.alias));
+        for (fi, v) in join.values {
+            if let Some(slot) = values.get_mut(fi) {
+                *slot = Some(v);
+            }
+        }
+    }
+    GroupSql {
+        ctes,
+        parts,
+        values: values
+            .into_iter()
+            .map(|v| v.unwrap_or_else(super::ast::null))
+            .collect(),
+        strategies,
+    }
+}
+
+/// The join strategy's CTEs and values for features `feats` of group `index`.
+struct JoinSql {
+    ctes: Vec<Cte>,
+    name: String,
+    alias: String,
+    values: Vec<(usize, Expr)>,
+}
+
+fn join_sql(
+    names: &Names<'_>,
+    index: usize,
+    g: &GroupPlan,
+    events: &str,
+    feats: &[usize],
+) -> JoinSql {
+    let f = names.flavor;
+    let q = f.quote();
+    let n = |prefix: &str, i: usize| format!("featc_{prefix}{i}");
+    let joined = format!("featc_join_{index}");
+    let ranked = format!("featc_rank_{index}");
+    let grouped = format!("featc_group_{index}");
+    let alias = format!("g{index}");
+    let features: Vec<(usize, &FeaturePlan)> = feats
+        .iter()
+        .filter_map(|fi| g.features.get(*fi).map(|feat| (*fi, feat)))
+        .collect();
+
     // The join: same key, at or before the state time, within the longest reach.
     let t = qcol(q, "s", "featc_t");
     let ts = qcol(q, "e", "featc_ts");
@@ -132,10 +204,9 @@ pub fn group_sql(
         0 => t.clone(),
         us => binary(t.clone(), BinaryOperator::Minus, super::ast::int(us)),
     };
-    let reaches: Vec<Option<i64>> = g
-        .features
+    let reaches: Vec<Option<i64>> = features
         .iter()
-        .flat_map(|feat| {
+        .flat_map(|(_, feat)| {
             let window = feat.window_us.map(|w| w.saturating_add(feat.shift_us));
             [Some(window), feat.ttl.map(|t| Some(t.ttl_us))]
         })
@@ -182,7 +253,7 @@ pub fn group_sql(
     };
     let mut conditions: Vec<Option<Expr>> = Vec::new();
     let mut fresh: Vec<Option<Expr>> = Vec::new();
-    for feat in &g.features {
+    for (_, feat) in &features {
         let mut conds = Vec::new();
         if let Some(w) = feat.window_us {
             let start = g.delay_us.saturating_add(feat.shift_us).saturating_add(w);
@@ -223,7 +294,7 @@ pub fn group_sql(
             from: table(table_name(q, names.spine_cte()), Some(ident(q, "s"))),
             joins: vec![join(
                 JoinKind::Inner,
-                table(table_name(q, &events), Some(ident(q, "e"))),
+                table(table_name(q, events), Some(ident(q, "e"))),
                 and_all(on),
             )],
             selection: None,
@@ -235,10 +306,11 @@ pub fn group_sql(
     let mut rankings: Vec<(Ident, Expr)> = Vec::new();
     let mut aggregates: Vec<SelectItem> = vec![item(col(q, "featc_row"), ident(q, "featc_row"))];
     let mut values = Vec::new();
-    for (fi, feat) in g.features.iter().enumerate() {
+    for (ci, (fi, feat)) in features.iter().enumerate() {
+        let fi = *fi;
         let row = Row {
             flavor: f,
-            condition: conditions[fi].clone(),
+            condition: conditions.get(ci).cloned().flatten(),
             input: feat.input.map(|i| col(q, &n("in", i))),
             input_ty: feat.input.and_then(|i| g.inputs.get(i)).map(|e| e.ty),
             time: col(q, "featc_ts"),
@@ -260,10 +332,10 @@ pub fn group_sql(
             };
             value = call("COALESCE", vec![value, zero]);
         }
-        if let Some(stale) = &fresh[fi] {
+        if let Some(stale) = fresh.get(ci).cloned().flatten() {
             let name = n("fresh", fi);
             aggregates.push(item(
-                call("COUNT", vec![when(stale.clone(), super::ast::int(1))]),
+                call("COUNT", vec![when(stale, super::ast::int(1))]),
                 ident(q, &name),
             ));
             value = when(
@@ -275,9 +347,9 @@ pub fn group_sql(
                 value,
             );
         }
-        values.push(value);
+        values.push((fi, value));
     }
-    let mut ctes = vec![events_cte, join_cte];
+    let mut ctes = vec![join_cte];
     let mut source = joined;
     if !rankings.is_empty() {
         let mut projection = vec![all_of(q, "j")];
@@ -304,7 +376,7 @@ pub fn group_sql(
             group_by: vec![col(q, "featc_row")],
         }),
     ));
-    GroupSql {
+    JoinSql {
         ctes,
         name: grouped,
         alias,
