@@ -4,7 +4,7 @@
 //! one dialect. docs/scale-out.md states what it guarantees.
 //!
 //! The shared builder is `script` (the query), `group` (a group's CTEs), `strategy`
-//! (a frame or the join, per feature), `frame` (the frame strategy's CTEs),
+//! (a frame or the join, per feature), `frame` and `join` (each strategy's CTEs),
 //! `aggregate` (one feature's aggregation), `expr` and `functions` (row
 //! expressions), over `ast` (constructors); `dialect` is what differs between
 //! dialects, implemented once per dialect (`spark`, `duckdb`, `postgres`,
@@ -26,6 +26,7 @@ pub(crate) mod expr;
 mod frame;
 pub(crate) mod functions;
 pub(crate) mod group;
+mod join;
 mod postgres;
 pub mod refusal;
 mod script;
