@@ -235,6 +235,35 @@ pub fn window(
     Expr::Function(f)
 }
 
+/// `f OVER (PARTITION BY ... ORDER BY ... RANGE BETWEEN ...)`: `f` (a call) with a
+/// `RANGE` frame from `lower` (`None`: unbounded) to `upper` preceding the row's
+/// order key (`None`: the current row and its peers).
+pub fn over_range(
+    f: Expr,
+    partition_by: Vec<Expr>,
+    order_by: Vec<OrderByExpr>,
+    lower: Option<Expr>,
+    upper: Option<Expr>,
+) -> Expr {
+    let Expr::Function(mut f) = f else {
+        return f;
+    };
+    f.over = Some(WindowType::WindowSpec(WindowSpec {
+        window_name: None,
+        partition_by,
+        order_by,
+        window_frame: Some(ast::WindowFrame {
+            units: ast::WindowFrameUnits::Range,
+            start_bound: ast::WindowFrameBound::Preceding(lower.map(Box::new)),
+            end_bound: Some(match upper {
+                Some(u) => ast::WindowFrameBound::Preceding(Some(Box::new(u))),
+                None => ast::WindowFrameBound::CurrentRow,
+            }),
+        }),
+    }));
+    Expr::Function(f)
+}
+
 /// One key of an `ORDER BY`, nulls placed explicitly (engines differ in the default).
 pub fn order(expr: Expr, ascending: bool) -> OrderByExpr {
     OrderByExpr {
@@ -367,6 +396,22 @@ pub fn query(ctes: Vec<Cte>, body: Select, order_by: Vec<OrderByExpr>) -> Query 
 
 /// `name AS (query)`.
 pub fn cte(name: Ident, body: Select) -> Cte {
+    cte_query(name, query(Vec::new(), body, Vec::new()))
+}
+
+/// `name AS (left UNION ALL right)`.
+pub fn cte_union(name: Ident, left: Select, right: Select) -> Cte {
+    let mut q = query(Vec::new(), left, Vec::new());
+    q.body = Box::new(SetExpr::SetOperation {
+        op: ast::SetOperator::Union,
+        set_quantifier: ast::SetQuantifier::All,
+        left: q.body,
+        right: Box::new(SetExpr::Select(Box::new(right))),
+    });
+    cte_query(name, q)
+}
+
+fn cte_query(name: Ident, q: Query) -> Cte {
     Cte {
         alias: TableAlias {
             explicit: false,
@@ -374,7 +419,7 @@ pub fn cte(name: Ident, body: Select) -> Cte {
             columns: Vec::new(),
             at: None,
         },
-        query: Box::new(query(Vec::new(), body, Vec::new())),
+        query: Box::new(q),
         from: None,
         materialized: None,
         closing_paren_token: AttachedToken::empty(),

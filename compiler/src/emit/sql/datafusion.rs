@@ -97,6 +97,13 @@ impl Flavor for DataFusion {
         }
     }
 
+    // DataFusion's sliding SUM and AVG retract the values leaving the frame (a
+    // running add and subtract), which can lose every bit of a small window after a
+    // large one: float sums over sliding windows keep the join.
+    fn sliding_sum_folds(&self) -> bool {
+        false
+    }
+
     fn eq_operand(&self, x: Expr, ty: DataType) -> Expr {
         match ty {
             // Adding +0.0 turns -0.0 into +0.0 and leaves every other float as it is.

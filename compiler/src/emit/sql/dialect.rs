@@ -195,6 +195,20 @@ pub trait Flavor: Sync {
         None
     }
 
+    /// Whether the dialect folds a sliding frame's float64 `SUM`/`AVG` without
+    /// subtracting the values that leave it (a fresh fold or a tree of partial sums),
+    /// so a frame's float sum keeps the bound docs/scale-out.md states for any order
+    /// of additions: Spark folds the frame afresh, DuckDB sums a segment tree,
+    /// PostgreSQL has no inverse for float8 sums (it refolds).
+    fn sliding_sum_folds(&self) -> bool {
+        true
+    }
+
+    /// A `RANGE` frame's offset of `us` microseconds, against a bigint order key.
+    fn frame_offset(&self, us: i64) -> Expr {
+        ast::int(us)
+    }
+
     /// Whether the dialect has float64 `%` (C's `fmod`).
     fn has_float_mod(&self) -> bool {
         true

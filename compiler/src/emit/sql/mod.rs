@@ -3,7 +3,8 @@
 //! tables, built as a sqlparser syntax tree (DataFusion's re-export) and printed for
 //! one dialect. docs/scale-out.md states what it guarantees.
 //!
-//! The shared builder is `script` (the query), `group` (a group's CTEs),
+//! The shared builder is `script` (the query), `group` (a group's CTEs), `strategy`
+//! (a frame or the join, per feature), `frame` and `join` (each strategy's CTEs),
 //! `aggregate` (one feature's aggregation), `expr` and `functions` (row
 //! expressions), over `ast` (constructors); `dialect` is what differs between
 //! dialects, implemented once per dialect (`spark`, `duckdb`, `postgres`,
@@ -22,12 +23,15 @@ pub(crate) mod datafusion;
 pub mod dialect;
 mod duckdb;
 pub(crate) mod expr;
+mod frame;
 pub(crate) mod functions;
 pub(crate) mod group;
+mod join;
 mod postgres;
 pub mod refusal;
 mod script;
 mod spark;
+mod strategy;
 
 use std::collections::HashMap;
 
@@ -66,27 +70,37 @@ impl SqlOptions {
     }
 }
 
-/// An emitted script: its statements, in order.
+/// An emitted script: its statements, in order, and the comments printed before
+/// them (which strategy computes each feature, and why).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Script {
+    pub comments: Vec<String>,
     pub statements: Vec<Statement>,
 }
 
 impl Script {
-    /// The script's text: each statement pretty-printed, ended by `;`.
+    /// The script's text: the comments as `--` lines, then each statement
+    /// pretty-printed, ended by `;`. A comment holds no quote or `;`: tools that
+    /// split a script at `;` outside quotes (scripts/sql-engines/run.py) do not know
+    /// comments.
     pub fn text(&self) -> String {
-        self.statements
-            .iter()
-            .map(|s| format!("{s:#};\n"))
-            .collect()
+        let plain = |c: &String| -> String {
+            c.chars()
+                .filter(|ch| !matches!(ch, ';' | '\'' | '"' | '`'))
+                .collect()
+        };
+        let comments = self.comments.iter().map(|c| format!("-- {}\n", plain(c)));
+        let statements = self.statements.iter().map(|s| format!("{s:#};\n"));
+        comments.chain(statements).collect()
     }
 }
 
 /// The SQL computing `plan`'s training set for `options`, or every requested
 /// feature the dialect cannot compute exactly.
 pub fn emit(plan: &Plan, options: &SqlOptions) -> Result<Script, Vec<Refusal>> {
-    let query = script::build(plan, options)?;
+    let (query, comments) = script::build(plan, options)?;
     Ok(Script {
+        comments,
         statements: vec![Statement::Query(Box::new(query))],
     })
 }

@@ -15,6 +15,7 @@ use super::dialect::{Flavor, SqlType};
 use super::expr::{Blocked, Lowering};
 use super::group::{group_sql, lower_slots, refusal};
 use super::refusal::Refusal;
+use super::strategy::Strategy;
 use super::SqlOptions;
 use featc_runtime::plan::{FeatureRef, Output, Plan};
 
@@ -40,7 +41,7 @@ impl Names<'_> {
 }
 
 /// The query computing `plan`'s training set, or every requested feature it refuses.
-pub fn build(plan: &Plan, options: &SqlOptions) -> Result<Query, Vec<Refusal>> {
+pub fn build(plan: &Plan, options: &SqlOptions) -> Result<(Query, Vec<String>), Vec<Refusal>> {
     let flavor = options.dialect.flavor();
     let q = flavor.quote();
     let names = Names { flavor, options };
@@ -154,12 +155,13 @@ pub fn build(plan: &Plan, options: &SqlOptions) -> Result<Query, Vec<Refusal>> {
     }
     let joins = groups
         .iter()
-        .map(|g| {
+        .flat_map(|g| &g.parts)
+        .map(|(name, alias)| {
             join(
                 JoinKind::Left,
-                table(table_name(q, &g.name), Some(ident(q, &g.alias))),
+                table(table_name(q, name), Some(ident(q, alias))),
                 binary(
-                    qcol(q, &g.alias, "featc_row"),
+                    qcol(q, alias, "featc_row"),
                     BinaryOperator::Eq,
                     qcol(q, "s", "featc_row"),
                 ),
@@ -207,7 +209,20 @@ pub fn build(plan: &Plan, options: &SqlOptions) -> Result<Query, Vec<Refusal>> {
         selection: None,
         group_by: Vec::new(),
     });
-    Ok(query(ctes, body, vec![order(order_column, true)]))
+    let mut comments = vec![format!(
+        "featc {} training set. Each feature by a RANGE frame over the events of its group with the spine rows as markers (frame), or by joining each spine row with the events of its window (join):",
+        options.dialect.name()
+    )];
+    for (gi, (g, sql)) in plan.groups.iter().zip(&groups).enumerate() {
+        for (f, (strategy, why)) in g.features.iter().zip(&sql.strategies) {
+            let how = match strategy {
+                Strategy::Frame => "frame",
+                Strategy::Join => "join",
+            };
+            comments.push(format!("group {gi}, {}: {how}: {why}", f.name));
+        }
+    }
+    Ok((query(ctes, body, vec![order(order_column, true)]), comments))
 }
 
 /// `featc_spine`: the row identity, time, keys and request fields of every spine row,

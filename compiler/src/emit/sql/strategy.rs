@@ -1,0 +1,67 @@
+//! Which strategy computes each feature of a group, and why (the emitted query's
+//! comments say it): a window frame over the group's events with the spine rows
+//! unioned in as markers (`frame`: O((events + spine) log) per key), or the join of
+//! every spine row with the events of its window (`group`: the general form, for
+//! the aggregations a frame cannot compute exactly in the dialect).
+
+use super::dialect::Flavor;
+use crate::ir::{AggKind, DataType};
+use featc_runtime::plan::{FeaturePlan, GroupPlan};
+
+/// How a feature is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// A `RANGE` frame ending at the marker row of the spine row.
+    Frame,
+    /// The join of each spine row with the events of its window, then `GROUP BY`.
+    Join,
+}
+
+/// The strategy of feature `f` of `g` in the dialect, with the reason the query's
+/// comments give.
+pub fn choose(flavor: &dyn Flavor, g: &GroupPlan, f: &FeaturePlan) -> (Strategy, &'static str) {
+    let input_ty = f.input.and_then(|i| g.inputs.get(i)).map(|e| e.ty);
+    let lifetime = f.window_us.is_none();
+    if f.window_us.is_some_and(|w| w < 1) {
+        return (Strategy::Join, "a window under 1 µs has no frame");
+    }
+    match f.agg {
+        AggKind::CountStar | AggKind::Count | AggKind::CountIf => {
+            (Strategy::Frame, "a count over a frame is exact")
+        }
+        AggKind::Sum if f.ty == DataType::Int64 => (
+            Strategy::Frame,
+            "an int64 sum over a frame is exact (summed as DECIMAL(38, 0))",
+        ),
+        AggKind::Avg if input_ty == Some(DataType::Int64) => (
+            Strategy::Frame,
+            "an int64 average over a frame is its exact sum and count",
+        ),
+        AggKind::Min | AggKind::Max => (Strategy::Frame, "min and max over a frame are exact"),
+        AggKind::First | AggKind::Last => (
+            Strategy::Frame,
+            "the frame finds the event rank by time then value, exactly, and looks its value up",
+        ),
+        AggKind::Sum | AggKind::Avg if lifetime => (
+            Strategy::Frame,
+            "the frame of a lifetime float sum only grows: one fold, within the documented bound",
+        ),
+        AggKind::Sum | AggKind::Avg if flavor.sliding_sum_folds() => (
+            Strategy::Frame,
+            "the dialect folds the floats of a sliding frame without subtracting: within the documented bound",
+        ),
+        AggKind::Sum | AggKind::Avg => (
+            Strategy::Join,
+            "the sliding float sum of the dialect subtracts leaving values, outside the documented bound",
+        ),
+        AggKind::CountDistinct => (Strategy::Join, "a distinct count has no frame form"),
+        AggKind::VarPop | AggKind::StddevPop => (
+            Strategy::Join,
+            "the variance of a frame is not the fold the documented bound is for",
+        ),
+        AggKind::Percentile(_) => (Strategy::Join, "a percentile ranks the values of each window"),
+        AggKind::LastK(_) | AggKind::FirstK(_) | AggKind::TopK(_) => {
+            (Strategy::Join, "refused before it is emitted")
+        }
+    }
+}
