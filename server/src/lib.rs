@@ -1,11 +1,12 @@
 //! featc-server: the online half of featc, an HTTP feature server over the streaming
 //! runtime (`featc serve`), with durable online state, and the same state embedded.
 //!
-//! Layers (bottom first): wire, config, names | durable | served | state | writer, embedded | kafka, redis | metrics | api | group | serve
+//! Layers (bottom first): wire, config, names, slot | durable | served | state | writer, embedded | kafka, redis | metrics | api | group | serve
 //!
 //! A module names only modules on floors below its own (`tidy/tests/layers.rs`):
 //! `wire` (times and JSON cells as clients send them), `config` (flags, and the
-//! `StateConfig` the core reads), `names` (the names a client uses, resolved once);
+//! `StateConfig` the core reads), `names` (the names a client uses, resolved once), `slot` (a part emptied once on
+//! stopping);
 //! `durable`, the storage formats (write-ahead log on fjall, records, checkpoints,
 //! snapshots, identity, the state directory); `served`, what reads served (fill counts)
 //! and the served log; `state`, THE CORE, the durable online state: check, log, apply,
@@ -31,6 +32,7 @@ pub mod names;
 pub mod redis;
 pub mod serve;
 pub mod served;
+pub mod slot;
 pub mod state;
 pub mod wire;
 pub mod writer;

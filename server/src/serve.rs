@@ -387,17 +387,13 @@ impl Server {
     /// Stops the server: no new requests, in-flight ones finish, then a checkpoint.
     pub async fn shutdown(mut self) -> Result<(), ServeError> {
         self.app.set_phase(Phase::ShuttingDown);
-        let consuming = self
-            .consuming
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let consuming = crate::slot::take(&self.consuming);
         if let Some(c) = consuming {
             let _ = tokio::task::spawn_blocking(move || c.stop()).await;
         }
         // Leaving the group closes every task and copies its checkpoint to the store
         // before its partition moves on.
-        let member = self.member.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let member = crate::slot::take(&self.member);
         if let Some(m) = member {
             let _ = tokio::task::spawn_blocking(move || m.stop()).await;
         }
@@ -414,11 +410,7 @@ impl Server {
             let _ = tokio::task::spawn_blocking(move || w.join()).await;
         }
         // After the writer: the store ends equal to the final state.
-        let sinking = self
-            .sinking
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let sinking = crate::slot::take(&self.sinking);
         if let Some(s) = sinking {
             let _ = tokio::task::spawn_blocking(move || s.stop()).await;
         }

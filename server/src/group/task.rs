@@ -213,24 +213,16 @@ impl Task {
     /// local directory: the partition can open elsewhere.
     pub fn close(&self, store: &StateStore) -> Result<(), GroupError> {
         self.app.set_phase(Phase::ShuttingDown);
-        let consuming = self
-            .consuming
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let consuming = crate::slot::take(&self.consuming);
         if let Some(c) = consuming {
             c.stop();
         }
         let stopped = futures::executor::block_on(self.app.writer.stop());
-        if let Some(t) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some(t) = crate::slot::take(&self.writer) {
             let _ = t.join();
         }
         // After the writer: the hashes end equal to the final state.
-        let sinking = self
-            .sinking
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let sinking = crate::slot::take(&self.sinking);
         if let Some(s) = sinking {
             s.stop();
         }

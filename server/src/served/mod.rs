@@ -195,7 +195,7 @@ impl Served {
     /// Stops handing vectors over: dropping the sender lets the writer finish.
     pub fn detach(&self) {
         self.attached.store(false, Relaxed);
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).take();
+        crate::slot::take(&self.log);
     }
 
     /// Whether a log writer is attached.
