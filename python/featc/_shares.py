@@ -141,11 +141,15 @@ def output_types(project: Project, spine: pa.Schema, sources: Dict[str, pa.Schem
     return outputs, by_pass
 
 
-def source_columns(project: Project, name: str, time_column: str) -> List[str]:
-    """A source's declared columns, its time column first."""
-    declared = next(s for s in project.catalog()["sources"] if s["name"] == name)
-    columns = [c["name"] for c in declared["columns"]]
-    return [time_column] + [c for c in columns if c != time_column]
+def source_columns(project: Project) -> Dict[str, List[str]]:
+    """Each source's declared columns, its time column first (from the catalog, read
+    once per job)."""
+    out = {}
+    for source in project.catalog()["sources"]:
+        time_column = source["time_column"]
+        columns = [c["name"] for c in source["columns"]]
+        out[source["name"]] = [time_column] + [c for c in columns if c != time_column]
+    return out
 
 
 def check_columns(have: Sequence[str], what: str, columns: Sequence[str]) -> None:

@@ -69,6 +69,7 @@ def training_set(
     if shares < 1:
         raise ValueError("training_set: partitions must be at least 1")
     texts = _shares.project_texts(project)
+    declared = _shares.source_columns(project)
     frames = {name: _frame(spark, name, data) for name, data in sources.items()}
     _shares.check_columns(spine.columns, "spine", [spine_time] + [k for p in passes for k, _ in p[1]])
 
@@ -89,7 +90,7 @@ def training_set(
         # (derived features included), with no join back.
         entity, keys, reads, aggregated = passes[0]
         whole = _shares.Pass(entity, keys, reads, aggregated, spine.columns, service, names, outputs)
-        computed = _run_pass(project, texts, whole, spine_rows, frames, spine_time, shares, options)
+        computed = _run_pass(declared, texts, whole, spine_rows, frames, spine_time, shares, options)
         # The sort samples its input in a job of its own: behind a shuffle, that job
         # and the sort both read the pass's shuffle output instead of running the
         # pass twice.
@@ -99,7 +100,7 @@ def training_set(
     for entity, keys, reads, aggregated in passes:
         fields = [pa.field(n, t) for n, t in zip(aggregated, by_pass[entity, tuple(aggregated)])]
         one = _shares.Pass(entity, keys, reads, aggregated, [], None, aggregated, fields)
-        computed = _run_pass(project, texts, one, spine_rows, frames, spine_time, shares, options)
+        computed = _run_pass(declared, texts, one, spine_rows, frames, spine_time, shares, options)
         joined = joined.join(computed, ROW, "left")
 
     spine_columns = spine.columns
@@ -120,7 +121,7 @@ def training_set(
     return joined.mapInArrow(assemble, out_schema).orderBy(ROW).drop(ROW)
 
 
-def _run_pass(project, texts, one: _shares.Pass, spine_rows, frames, spine_time, shares, options):
+def _run_pass(declared, texts, one: _shares.Pass, spine_rows, frames, spine_time, shares, options):
     """One pass, by spine row: ROW, the carried spine columns, its outputs."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
@@ -133,9 +134,9 @@ def _run_pass(project, texts, one: _shares.Pass, spine_rows, frames, spine_time,
     else:
         spine_exprs = [F.col(ROW)] + [F.col(k).cast(t).alias(k) for k, t in zip(key_names, key_types)] + [F.col(spine_time)]
     inputs = [(spine_rows, spine_exprs, [F.col(k).cast(t) for k, t in zip(key_names, key_types)])]
-    for name, time_column, key_columns in one.reads:
+    for name, _, key_columns in one.reads:
         frame = frames[name]
-        wanted = _shares.source_columns(project, name, time_column)
+        wanted = declared[name]
         _shares.check_columns(frame.columns, f"source `{name}`", wanted)
         inputs.append((frame, [F.col(c) for c in wanted], [F.col(c).cast(t) for c, t in zip(key_columns, key_types)]))
     layouts = [frame.select(*exprs).schema for frame, exprs, _ in inputs]
