@@ -98,6 +98,7 @@ fn with_twins(project: &mut Project) -> (Vec<Hopped>, HashMap<usize, FeatureId>,
                 arg: Some(time),
                 filter: None,
                 window_us: None,
+                events: None,
                 offset_us: 0,
                 exclusive_end: false,
             };

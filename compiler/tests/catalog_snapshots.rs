@@ -191,11 +191,11 @@ fn lineage_through_lets_wheres_and_derived_features() {
     let w = odd_sum.window.as_ref().expect("a window");
     assert_eq!(
         (
-            w.width.text.as_str(),
+            w.width.as_ref().map(|d| d.text.as_str()),
             w.offset.as_ref().map(|o| o.text.as_str()),
             w.exclusive_end
         ),
-        ("7d", Some("1d"), true)
+        (Some("7d"), Some("1d"), true)
     );
     // The time column counts when an expression names it.
     let last_ts = feature(&c, "last_ts");

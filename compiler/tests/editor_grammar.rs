@@ -202,11 +202,17 @@ fn every_keyword_of_the_repository_files_is_highlighted() {
                     .filter(|(s, e, _)| *s <= w.start() && w.end() <= *e)
                     .map(|(_, _, name)| name.as_str())
                     .next_back();
-                let in_text =
-                    scope.is_some_and(|s| s.starts_with("comment") || s.starts_with("string"));
-                // Contextual keywords (`format`, `offset`, ...) may be names elsewhere.
+                // A contextual keyword may also name a declaration (`source events`).
+                let in_text = scope.is_some_and(|s| {
+                    s.starts_with("comment")
+                        || s.starts_with("string")
+                        || s.starts_with("entity.name")
+                });
+                // Contextual keywords (`format`, `offset`, ...) may be names elsewhere,
+                // and `max` of `max 200 events` is also an aggregation, `max(x)`.
                 let reserved_context = line[..w.start()].trim_end().ends_with('.')
-                    || line[w.end()..].trim_start().starts_with(':');
+                    || line[w.end()..].trim_start().starts_with(':')
+                    || line[w.end()..].trim_start().starts_with('(');
                 if keywords.iter().any(|k| k == w.as_str()) && !in_text && !reserved_context {
                     assert!(
                         scope.is_some_and(

@@ -56,6 +56,14 @@ pub struct DurationLit {
     pub span: Span,
 }
 
+/// The `N` of `over N events` or `max N events`, as written (digits); the span covers
+/// `N events`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventsLit {
+    pub text: String,
+    pub span: Span,
+}
+
 /// One parsed `.feat` file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct File {
@@ -182,8 +190,11 @@ pub struct FeatureDecl {
     pub docs: Vec<String>,
     pub agg: AggCall,
     pub filter: Option<Expr>,
-    /// `None` is a lifetime feature.
+    /// `None` (and no `events`) is a lifetime feature.
     pub window: Option<DurationLit>,
+    /// `over N events` (no `window`) or `over W max N events`: at most the N latest
+    /// events.
+    pub events: Option<Box<EventsLit>>,
     /// `over W offset O`: the window ends `O` before the read time.
     pub offset: Option<DurationLit>,
     /// `over W exclusive`: the window's end is open; the span of the word.

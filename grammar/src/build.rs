@@ -344,7 +344,7 @@ impl Ctx<'_> {
         }
         let agg = self.agg_call(body)?;
         let mut filter = None;
-        let (mut window, mut offset, mut exclusive) = (None, None, None);
+        let (mut window, mut events, mut offset, mut exclusive) = (None, None, None, None);
         for part in inner {
             match part.as_rule() {
                 Rule::feature_filter => {
@@ -358,6 +358,13 @@ impl Ctx<'_> {
                     for p in part.into_inner() {
                         match p.as_rule() {
                             Rule::duration => window = Some(self.duration(&p)),
+                            Rule::window_events => events = Some(Box::new(self.events(&p))),
+                            Rule::window_cap => {
+                                events = p
+                                    .into_inner()
+                                    .find(|e| e.as_rule() == Rule::window_events)
+                                    .map(|e| Box::new(self.events(&e)))
+                            }
                             Rule::window_offset => {
                                 offset = p.into_inner().nth(1).map(|d| self.duration(&d))
                             }
@@ -375,10 +382,24 @@ impl Ctx<'_> {
             agg,
             filter,
             window,
+            events,
             offset,
             exclusive,
             span,
         }))
+    }
+
+    /// `N events`: the digits of `N`, spanning the whole phrase.
+    fn events(&self, pair: &Pair<'_, Rule>) -> EventsLit {
+        let text = pair
+            .clone()
+            .into_inner()
+            .find(|p| p.as_rule() == Rule::event_count)
+            .map_or_else(String::new, |p| p.as_str().to_string());
+        EventsLit {
+            text,
+            span: self.span(pair),
+        }
     }
 
     fn request(&self, pair: Pair<'_, Rule>) -> Result<RequestDecl, ParseError> {

@@ -235,9 +235,13 @@ impl Printer<'_> {
                         p.line(&"Filter", filter.span);
                         p.nested(|p| p.expr(filter));
                     }
-                    match &f.window {
-                        Some(w) => p.line(&format!("Over {}", w.text), w.span),
-                        None => p.bare(&"Lifetime"),
+                    match (&f.window, &f.events) {
+                        (Some(w), _) => p.line(&format!("Over {}", w.text), w.span),
+                        (None, None) => p.bare(&"Lifetime"),
+                        (None, Some(_)) => {}
+                    }
+                    if let Some(n) = &f.events {
+                        p.line(&format!("Events {}", n.text), n.span);
                     }
                     if let Some(o) = &f.offset {
                         p.line(&format!("Offset {}", o.text), o.span);

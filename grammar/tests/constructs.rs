@@ -386,3 +386,56 @@ fn keywords_need_a_word_boundary() {
     };
     assert_eq!(v.name.name, "sources");
 }
+
+/// Count windows: `over N events`, `over W max N events`, with the window options;
+/// `events` and `max` stay usable as names.
+#[test]
+fn count_windows_keep_their_count_and_span() {
+    const TEXT: &str = "source events { time ts columns { k: int64 max: int64 } }\n\
+        view v from events by user {\n\
+        feature a = avg(max) over 10 events\n\
+        feature b = sum(max) over 30d max 200 events offset 1d exclusive\n\
+        feature c = max(max) over 007 events\n\
+        }\n";
+    let file = parse_ok(TEXT);
+    let Item::View(v) = &file.items[1] else {
+        panic!("{file:?}")
+    };
+    let features: Vec<&FeatureDecl> = v
+        .clauses
+        .iter()
+        .filter_map(|c| match c {
+            ViewClause::Feature(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    let a = features[0];
+    assert!(a.window.is_none());
+    let n = a.events.as_ref().expect("a count");
+    assert_eq!(
+        (n.text.as_str(), text_of(TEXT, n.span)),
+        ("10", "10 events")
+    );
+    let b = features[1];
+    assert_eq!(b.window.as_ref().map(|w| w.text.as_str()), Some("30d"));
+    let n = b.events.as_ref().expect("a cap");
+    assert_eq!(
+        (n.text.as_str(), text_of(TEXT, n.span)),
+        ("200", "200 events")
+    );
+    assert_eq!(b.offset.as_ref().map(|o| o.text.as_str()), Some("1d"));
+    assert!(b.exclusive.is_some());
+    assert_eq!(
+        features[2].events.as_ref().map(|n| n.text.as_str()),
+        Some("007")
+    );
+    // A count needs its word, and a cap its count.
+    for broken in [
+        "view v from s by u { feature a = sum(x) over 10 }",
+        "view v from s by u { feature a = sum(x) over 30d max 5 }",
+        "view v from s by u { feature a = sum(x) over 30d max events }",
+        "view v from s by u { feature a = sum(x) over 1.5 events }",
+    ] {
+        assert!(parse(7, broken).is_err(), "{broken}");
+    }
+}

@@ -111,7 +111,7 @@ service broken3 { f, , }
     insta::assert_snapshot!(errors_of(text), @r#"
     4:1-4:2 expected [identifier] found "}"
     6:24-6:29 expected [`:`] found "int64"
-    10:1-10:8 expected [duration such as `7d`] found "service"
+    10:1-10:8 expected [duration such as `7d`, number of events such as `10 events`] found "service"
     11:22-11:23 expected [`feature`, `owner`, `tags`, `}`, identifier] found ","
     "#);
 }
@@ -227,6 +227,6 @@ fn unclosed_delimiters_point_at_the_opener() {
     "entity e { key (a: int64, b: string\n}"
         2:1-2:2 expected [`)`, `,`] found "}"
     "view v from s by e {\n    feature g = count(*) over\nservice svc { f }\n"
-        3:1-3:8 expected [duration such as `7d`] found "service"
+        3:1-3:8 expected [duration such as `7d`, number of events such as `10 events`] found "service"
     "#);
 }

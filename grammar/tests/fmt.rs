@@ -82,6 +82,8 @@ view v from tx by user (user_id){
   feature f = count(*) where cat in ('a' , 'b') and amount is not null
   feature g = sum(amount * // a comment inside an expression
       2)
+  feature h = avg(amount)over   10   events
+  feature i = max(amount) over 30d max 200 events offset 1d
   ttl 30d }
 service svc { n, v.s
   // the derived

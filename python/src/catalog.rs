@@ -43,6 +43,7 @@ fn feature<'py>(
             d.set_item("kind", "aggregate")?;
             d.set_item("aggregation", a.agg.name())?;
             d.set_item("window_us", a.window_us)?;
+            d.set_item("events", a.events)?;
             d.set_item("offset_us", a.offset_us)?;
         }
         FeatureKind::Derived(x) => {

@@ -190,11 +190,16 @@ pub struct FeaturePlan {
     /// Index into `GroupPlan::filters`: the view's `where` and the feature's own;
     /// `None` when neither exists (every event of the group counts).
     pub filter: Option<usize>,
-    /// `None` is a lifetime feature.
+    /// `None` (and no `events`) is a lifetime feature.
     pub window_us: Option<i64>,
+    /// A count window: only the `events` latest events of the window (of all events
+    /// at or before the read, without `window_us`) count, in the order of
+    /// semantics.md's "Count windows" (time, then the input's value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<u32>,
     /// The window is read at `t - shift_us` instead of `t`: the offset, plus 1 µs for
     /// an exclusive end (times are whole microseconds, so `[t - W, t)` is `(t' - W,
-    /// t']` at `t' = t - 1`). 0 unless windowed.
+    /// t']` at `t' = t - 1`). 0 unless windowed or counted.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub shift_us: i64,
     pub ttl: Option<TtlRule>,
@@ -384,8 +389,14 @@ impl GroupPlan {
         if f.window_us.is_some_and(|w| w <= 0) || f.ttl.is_some_and(|t| t.ttl_us <= 0) {
             return Some("a window or ttl is not positive".into());
         }
-        if f.shift_us < 0 || (f.shift_us > 0 && f.window_us.is_none()) {
+        let lifetime = f.window_us.is_none() && f.events.is_none();
+        if f.shift_us < 0 || (f.shift_us > 0 && lifetime) {
             return Some("a window shift is negative or on a lifetime feature".into());
+        }
+        if f.events
+            .is_some_and(|n| !(1..=AggKind::MAX_EVENTS).contains(&n))
+        {
+            return Some("a count window's number of events is out of range".into());
         }
         None
     }

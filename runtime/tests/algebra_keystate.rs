@@ -35,6 +35,7 @@ fn spec(
         input,
         filter,
         window_us,
+        events: None,
         shift_us: 0,
         view_filter: ttl.and_then(|t| t.filter),
         ttl,

@@ -220,6 +220,15 @@ const WINDOWS: &[&str] = &[
     "2s offset 500ms",
     "1500ms exclusive",
     "2s offset 1s exclusive",
+    // Count windows: ties at the cut are common (times repeat), alone and with a
+    // duration, a shift, an exclusive end.
+    "1 events",
+    "3 events",
+    "2 events exclusive",
+    "2 events offset 1s",
+    "5s max 2 events",
+    "30s max 3 events",
+    "1500ms max 1 events exclusive",
 ];
 /// Columns any aggregation that orders values can take, with their `.feat` spelling.
 const ANY_COLUMNS: &[&str] = &[

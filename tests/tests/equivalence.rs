@@ -759,3 +759,38 @@ fn an_expression_overflowing_on_two_events_names_the_earliest_on_every_path() {
         other => panic!("not an expression's failure: {other:?}"),
     }
 }
+
+/// Count windows (semantics.md, "Count windows"): ties on time at the cut are decided
+/// by the argument's value (null first), never by arrival, on every path; a capped
+/// window drops what its duration has passed; offset and exclusive move the read.
+/// Events at 1s: i = 5, null, 9, 1 (in that arrival order), then 4 at 3s.
+#[test]
+fn count_windows_cut_ties_by_value_on_every_path() {
+    const S: i64 = 1_000_000;
+    let case = hand_case(
+        "    feature sum2 = sum(i) over 2 events\n\
+         \x20   feature n3 = count(i) over 3 events\n\
+         \x20   feature sum_capped = sum(i) over 1500ms max 2 events\n\
+         \x20   feature sum_before = sum(i) over 2 events exclusive\n\
+         \x20   feature last_big = last(i) where i > 1 over 1 events offset 1s\n\
+         \x20   feature rows = count(*) over 2 events\n",
+        &[
+            (S, Some(5), None),
+            (S, None, None),
+            (S, Some(9), None),
+            (S, Some(1), None),
+            (3 * S, Some(4), None),
+        ],
+        &[0, S, 2 * S, 3 * S, 4 * S, 5 * S],
+    );
+    let col = agreed_int_columns(&case);
+    // At 1s the two latest are 9 then 5 (1 and null are cut).
+    assert_eq!(col("sum2"), vec![0, 14, 14, 13, 13, 13]);
+    // The three latest at 1s are 1, 5 and 9 (null sorts first, so it is cut).
+    assert_eq!(col("n3"), vec![0, 3, 3, 3, 3, 3]);
+    // 1500ms: at 3s only 4 (the 1s events left at 2.5s); at 5s nothing.
+    assert_eq!(col("sum_capped"), vec![0, 14, 14, 4, 4, 0]);
+    // Exclusive: the events before t.
+    assert_eq!(col("sum_before"), vec![0, 0, 14, 14, 13, 13]);
+    assert_eq!(col("rows"), vec![0, 2, 2, 2, 2, 2]);
+}

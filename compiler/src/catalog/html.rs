@@ -216,14 +216,7 @@ fn feature_facts(f: &FeatureEntry) -> Facts {
         &format!("<code>{}</code>", escape(&f.definition)),
     );
     if let Some(w) = &f.window {
-        let mut text = escape(&w.width.text);
-        if let Some(o) = &w.offset {
-            let _ = write!(text, ", offset {}", escape(&o.text));
-        }
-        if w.exclusive_end {
-            text.push_str(", exclusive end");
-        }
-        facts.raw("window", &text);
+        facts.raw("window", &escape(&w.text()));
     } else if f.lifetime {
         facts.raw("window", "lifetime");
     }

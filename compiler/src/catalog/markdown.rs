@@ -173,16 +173,7 @@ fn feature_lines(f: &FeatureEntry) -> Lines {
 /// `1h`, `7d, offset 1d, exclusive end`, `lifetime`, or empty for a derived feature.
 fn window(f: &FeatureEntry) -> String {
     match &f.window {
-        Some(w) => {
-            let mut s = w.width.text.clone();
-            if let Some(o) = &w.offset {
-                let _ = write!(s, ", offset {}", o.text);
-            }
-            if w.exclusive_end {
-                s.push_str(", exclusive end");
-            }
-            s
-        }
+        Some(w) => w.text(),
         None if f.lifetime => "lifetime".to_string(),
         None => String::new(),
     }

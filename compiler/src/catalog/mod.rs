@@ -150,9 +150,33 @@ pub struct ViewEntry {
 /// `[t - O - W, t - O)` with an exclusive end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WindowEntry {
-    pub width: Duration,
+    /// `None`: a count window without a duration (`over 10 events`).
+    pub width: Option<Duration>,
     pub offset: Option<Duration>,
     pub exclusive_end: bool,
+    /// A count window's number of events (`over 10 events`, `max 10 events`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<u32>,
+}
+
+impl WindowEntry {
+    /// `7d`, `10 events`, `30d, at most 200 events`, then `, offset 1d` and
+    /// `, exclusive end` where they apply.
+    pub fn text(&self) -> String {
+        let mut s = match (&self.width, self.events) {
+            (Some(w), Some(n)) => format!("{}, at most {n} events", w.text),
+            (Some(w), None) => w.text.clone(),
+            (None, n) => format!("{} events", n.unwrap_or_default()),
+        };
+        if let Some(o) = &self.offset {
+            s.push_str(", offset ");
+            s.push_str(&o.text);
+        }
+        if self.exclusive_end {
+            s.push_str(", exclusive end");
+        }
+        s
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -422,12 +446,14 @@ fn feature(p: &Project, id: FeatureId, about: About, lineage: &lineage::Lineage)
             entry.kind = "aggregate";
             entry.aggregation = Some(a.agg.name().to_string());
             entry.filter = a.filter.as_ref().map(top);
-            entry.window = a.window_us.map(|w| WindowEntry {
-                width: Duration::of(w),
+            let windowed = a.window_us.is_some() || a.events.is_some();
+            entry.window = windowed.then(|| WindowEntry {
+                width: a.window_us.map(Duration::of),
                 offset: Duration::nonzero(a.offset_us),
                 exclusive_end: a.exclusive_end,
+                events: a.events,
             });
-            entry.lifetime = a.window_us.is_none();
+            entry.lifetime = !windowed;
             entry.definition = aggregate(a);
         }
     }

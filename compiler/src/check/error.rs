@@ -369,6 +369,12 @@ pub enum CheckError {
         span: Span,
         missing: bool,
     },
+    /// A count window's `N` (`over N events`, `max N events`) outside 1 to
+    /// `AggKind::MAX_EVENTS`; `capped`: the `max` of a duration window.
+    EventCount {
+        span: Span,
+        capped: bool,
+    },
 }
 
 impl CheckError {
@@ -419,6 +425,7 @@ impl CheckError {
             ListRead { .. } => "E0011",
             RequestFieldConflict { .. } => "E0010",
             ListLength { .. } => "E0034",
+            EventCount { .. } => "E0049",
         }
     }
 
@@ -787,6 +794,19 @@ impl CheckError {
                     _ => "the five latest values",
                 }
             )),
+            EventCount { span, capped } => d(format!(
+                "a count window's number of events must be a whole number from 1 to {}",
+                featc_runtime::ir::AggKind::MAX_EVENTS
+            ))
+            .with_label(Label::primary(
+                *span,
+                format!("not from 1 to {}", featc_runtime::ir::AggKind::MAX_EVENTS),
+            ))
+            .with_help(if *capped {
+                "`over 30d max 200 events` keeps at most the 200 latest events of the 30 days; write a bound the state can hold per entity"
+            } else {
+                "`over 10 events` folds the 10 latest events at or before the read time; write a count the state can hold per entity"
+            }),
             Unclosed { span, delimiter, end, found } => {
                 let closer = match delimiter {
                     '{' => '}',

@@ -140,6 +140,19 @@ pub fn check(
                 None
             }
         });
+    let events = decl
+        .events
+        .as_ref()
+        .and_then(|n| match event_count(&n.text) {
+            Some(n) => Some(n),
+            None => {
+                errors.push(CheckError::EventCount {
+                    span: n.span,
+                    capped: decl.window.is_some(),
+                });
+                None
+            }
+        });
     let offset_us = decl
         .offset
         .as_ref()
@@ -158,6 +171,7 @@ pub fn check(
             arg,
             filter,
             window_us,
+            events,
             offset_us,
             exclusive_end: decl.exclusive.is_some(),
         }),
@@ -186,6 +200,17 @@ fn list_length(k: &ast::Expr) -> Option<u32> {
         }
         _ => None,
     }
+}
+
+/// The `N` of a count window: digits spelling 1 to `AggKind::MAX_EVENTS` (leading
+/// zeros allowed).
+fn event_count(digits: &str) -> Option<u32> {
+    let digits = digits.trim_start_matches('0');
+    if digits.len() > 6 {
+        return None;
+    }
+    let n: u32 = digits.parse().ok()?;
+    (1..=AggKind::MAX_EVENTS).contains(&n).then_some(n)
 }
 
 /// The quantile a `percentile` p literal spells: a number literal in [0, 1].

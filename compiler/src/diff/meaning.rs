@@ -82,6 +82,9 @@ pub struct AggregateMeaning {
 pub struct Window {
     /// `None`: lifetime.
     pub window_us: Option<i64>,
+    /// A count window's number of events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<u32>,
     pub offset_us: i64,
     pub exclusive_end: bool,
 }
@@ -210,6 +213,7 @@ fn aggregate(
             filter: text(&inlined[1]),
             window: Window {
                 window_us: a.window_us,
+                events: a.events,
                 offset_us: a.offset_us,
                 exclusive_end: a.exclusive_end,
             },

@@ -177,6 +177,14 @@ fn window(a: &Window, b: &Window, out: &mut Vec<String>) {
         let w = |w: Option<i64>| w.map_or("lifetime".to_string(), display);
         out.push(format!("window {} -> {}", w(a.window_us), w(b.window_us)));
     }
+    if a.events != b.events {
+        let n = |n: Option<u32>| n.map_or("none".to_string(), |n| format!("{n} events"));
+        out.push(format!(
+            "count of events {} -> {}",
+            n(a.events),
+            n(b.events)
+        ));
+    }
     if a.offset_us != b.offset_us {
         out.push(format!(
             "offset {} -> {}",

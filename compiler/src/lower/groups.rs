@@ -338,12 +338,15 @@ impl GroupBuilder {
         let shift = aggregate
             .offset_us
             .saturating_add(i64::from(aggregate.exclusive_end));
-        let (window_us, shift_us) = match aggregate.window_us {
-            Some(w) => (
+        // A pure count window reads the `N` latest events at or before
+        // `t - max(s, D)`: shift `max(s - D, 0)` at `t'`, like a window's end.
+        let (window_us, shift_us) = match (aggregate.window_us, aggregate.events) {
+            (Some(w), _) => (
                 Some(w.saturating_sub(delay.saturating_sub(shift).max(0))),
                 shift.saturating_sub(delay).max(0),
             ),
-            None => (None, 0),
+            (None, Some(_)) => (None, shift.saturating_sub(delay).max(0)),
+            (None, None) => (None, 0),
         };
         Ok(FeaturePlan {
             name: feature.name.clone(),
@@ -352,6 +355,7 @@ impl GroupBuilder {
             input,
             filter,
             window_us,
+            events: aggregate.events,
             shift_us,
             ttl,
             view_filter,

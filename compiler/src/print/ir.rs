@@ -158,9 +158,20 @@ pub fn aggregate(a: &Aggregate) -> String {
     if let Some(filter) = &a.filter {
         let _ = write!(out, " where {}", top(filter));
     }
-    match a.window_us {
-        Some(w) => {
-            let _ = write!(out, " over {}", duration(w));
+    match (a.window_us, a.events) {
+        (None, None) => out.push_str(" lifetime"),
+        (window, events) => {
+            match (window, events) {
+                (Some(w), Some(n)) => {
+                    let _ = write!(out, " over {} max {n} events", duration(w));
+                }
+                (Some(w), None) => {
+                    let _ = write!(out, " over {}", duration(w));
+                }
+                (None, n) => {
+                    let _ = write!(out, " over {} events", n.unwrap_or_default());
+                }
+            }
             if a.offset_us != 0 {
                 let _ = write!(out, " offset {}", duration(a.offset_us));
             }
@@ -168,7 +179,6 @@ pub fn aggregate(a: &Aggregate) -> String {
                 out.push_str(" exclusive");
             }
         }
-        None => out.push_str(" lifetime"),
     }
     out
 }

@@ -144,14 +144,25 @@ fn feature(f: &FeaturePlan) -> String {
     if let Some(w) = f.filter {
         let _ = write!(s, " where filter{w}");
     }
-    match f.window_us {
-        Some(w) => {
-            let _ = write!(s, " over {}", duration(w));
+    match (f.window_us, f.events) {
+        (None, None) => s.push_str(" lifetime"),
+        (window, events) => {
+            if let Some(w) = window {
+                let _ = write!(s, " over {}", duration(w));
+            }
+            match (window, events) {
+                (Some(_), Some(n)) => {
+                    let _ = write!(s, " max {n} events");
+                }
+                (None, Some(n)) => {
+                    let _ = write!(s, " over {n} events");
+                }
+                _ => {}
+            }
             if f.shift_us != 0 {
                 let _ = write!(s, " read at t-{}", duration(f.shift_us));
             }
         }
-        None => s.push_str(" lifetime"),
     }
     if let Some(t) = f.ttl {
         let _ = write!(s, " ttl {}", duration(t.ttl_us));

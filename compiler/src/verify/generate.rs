@@ -1,7 +1,8 @@
 //! Cases generated from the project's own schemas: for each source the features
 //! read, a few dozen events with its declared columns, on a time grid fine enough
 //! that events fall exactly a window (offset, ttl, delay) apart and tie with each
-//! other; a few keys that repeat and one seen once; nulls in every nullable column;
+//! other (at a count window's cut too: a key can hold more events than its `N`);
+//! a few keys that repeat and one seen once; nulls in every nullable column;
 //! the float and string values semantics.md has rules for (`values`). The spine is a
 //! probe spine around them (`probe`), so windows are asked at both ends.
 
@@ -90,6 +91,18 @@ impl Grid {
     }
 }
 
+/// The largest count window's `N` among the requested features, when at most 100 (a
+/// case of many times more events than that would be slow to compare); 0 otherwise.
+fn counted_events(project: &Project, features: &[FeatureId]) -> usize {
+    project
+        .aggregations_of(features)
+        .iter()
+        .filter_map(|id| project.feature(*id).aggregate().and_then(|a| a.events))
+        .filter(|n| *n <= 100)
+        .max()
+        .unwrap_or(0) as usize
+}
+
 fn gcd(a: i64, b: i64) -> i64 {
     if b == 0 {
         a
@@ -113,7 +126,8 @@ fn events(
         .filter(|v| project.sources.get(v.source.0).map(|s| &s.name) == Some(&source.name))
         .flat_map(|v| v.key_columns.iter().map(String::as_str))
         .collect();
-    let rows = rng.random_range(1..=40);
+    // Enough events that a key can fill its count windows and tie at their cut.
+    let rows = rng.random_range(1..=40.max(2 * counted_events(project, features) + 4));
     let keys_in_pool = rng.random_range(1..=4);
     let mut times = Vec::with_capacity(rows);
     let mut columns: Vec<Vec<CaseValue>> = vec![Vec::with_capacity(rows); source.columns.len()];

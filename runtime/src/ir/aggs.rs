@@ -147,6 +147,8 @@ impl AggKind {
     /// The largest `k` of `last_k`, `first_k` and `top_k` (a list feature's state and
     /// value stay bounded by it).
     pub const MAX_K: u32 = 1000;
+    /// The largest `N` of a count window (`over N events`, `max N events`).
+    pub const MAX_EVENTS: u32 = 100_000;
 
     /// The `k` of a list aggregation.
     pub fn list_length(self) -> Option<u32> {

@@ -268,8 +268,12 @@ pub struct Aggregate {
     pub arg: Option<Expr>,
     /// The per-feature `where`, applied after the view's filter.
     pub filter: Option<Expr>,
-    /// `None` is a lifetime feature.
+    /// `None` (and no `events`) is a lifetime feature.
     pub window_us: Option<i64>,
+    /// `over N events` (no `window_us`) or `over W max N events`: only the `N` latest
+    /// of the window's events count (semantics.md, "Count windows").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<u32>,
     /// `over W offset O`: the window ends `O` before the read time (µs; 0: none).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub offset_us: i64,

@@ -41,7 +41,7 @@ use refs::collect_columns;
 use table::read_table;
 use value::{key_of, RValue};
 use view::{prepare_view, PreparedView};
-use window::{fresh, in_window_with};
+use window::{fresh, in_window_with, latest_events};
 
 use crate::ir::{FeatureId, Project};
 
@@ -201,7 +201,7 @@ pub fn evaluate_with_report(
                     continue;
                 }
             }
-            let window: Vec<(i64, &RValue)> = rows
+            let mut window: Vec<(i64, &RValue)> = rows
                 .iter()
                 .filter(|r| visible(r.ts))
                 .filter(|r| {
@@ -209,6 +209,9 @@ pub fn evaluate_with_report(
                 })
                 .filter_map(|r| r.values[slot].as_ref().map(|v| (r.ts, v)))
                 .collect();
+            if let Some(n) = agg.events {
+                window = latest_events(window, n);
+            }
             match aggregate(agg.agg, feature.ty, &window) {
                 Ok(value) => column.push(value),
                 Err(message) => {

@@ -1,6 +1,8 @@
 //! Which events a feature folds at time `t` (semantics.md "Windows"), and the view's
 //! ttl staleness test, written as the plain inequalities of the contract.
 
+use super::value::{total_cmp, RValue};
+
 /// True when an event at `ts` is in the window of a feature evaluated at `t`:
 /// `t - W < ts <= t`, or `ts <= t` for a lifetime feature (`window_us` is `None`).
 /// The arithmetic is in i128 so that times near the ends of i64 cannot overflow.
@@ -26,10 +28,20 @@ pub fn in_window_with(
 ) -> bool {
     let (ts, end) = (ts as i128, t as i128 - offset_us as i128);
     match (window_us, exclusive_end) {
-        (None, _) => ts <= end,
+        (None, false) => ts <= end,
+        (None, true) => ts < end,
         (Some(w), false) => end - (w as i128) < ts && ts <= end,
         (Some(w), true) => end - (w as i128) <= ts && ts < end,
     }
+}
+
+/// The events a count window folds (semantics.md, "Count windows"): of the events of
+/// its duration window (all of them at or before the read, without one), the `n`
+/// latest in the order of time, then value (null first, then `total_cmp`).
+pub fn latest_events(mut window: Vec<(i64, &RValue)>, n: u32) -> Vec<(i64, &RValue)> {
+    window.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| total_cmp(a.1, b.1)));
+    let cut = window.len().saturating_sub(n as usize);
+    window.split_off(cut)
 }
 
 /// True when a view with `ttl D` is fresh at `t`: some event time is in `(t - D, t]`.
@@ -59,5 +71,8 @@ mod tests {
         assert!(!in_window_with(15, 20, Some(10), 5, true));
         assert!(in_window_with(14, 20, Some(10), 0, true));
         assert!(!in_window_with(20, 20, Some(10), 0, true));
+        // A count window's end: `over 3 events exclusive` reads before t.
+        assert!(!in_window_with(20, 20, None, 0, true));
+        assert!(in_window_with(19, 20, None, 0, true));
     }
 }

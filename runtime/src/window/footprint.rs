@@ -165,6 +165,9 @@ impl KeyState {
                 mark(&|| acc_part("base", None, &**a), acc_bytes(&**a));
             }
         }
+        for c in super::counted::windows(&self.counted).iter() {
+            mark(&|| "counted events".into(), c.approx_bytes());
+        }
     }
 
     /// Where this state's bytes go, in memory and in its snapshot.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::accumulator::WindowAccumulator;
 use super::buffer::EventBuffer;
+use super::counted::{windows, windows_mut, CountedEvents, CountedWindows};
 use super::encoded::{EncodedRow, EncodedRows, RowAt};
 use super::row::{Buffered, Row};
 use super::run::BufferRun;
@@ -251,11 +252,14 @@ pub struct KeyState {
     /// `ts <= base_upto` (`None` before any drop). Invariant: `base_upto >=
     /// frontier`, so every dropped event is in it; a lifetime cursor rebuilt at `t`
     /// is `base` plus the buffered rows in `(base_upto, t]`.
-    pub(super) base: Option<Vec<Box<dyn WindowAccumulator>>>,
+    pub(super) base: Option<Box<[Box<dyn WindowAccumulator>]>>,
     /// The greatest ts of a dropped event: `[0]` of any, `[1 + f]` of one passing
     /// filter slot `f` (`NO_TIME`: none); empty until an event is dropped. (One boxed
     /// slice, not an `Option` and a slice, keeps the state in four cache lines.)
     pub(super) dropped_latest: Box<[i64]>,
+    /// One per count window (`KeySpec::counted`), in its order; `None` when the
+    /// spec has none (a thin pointer keeps the state in four cache lines).
+    pub(super) counted: Option<Box<CountedWindows>>,
 }
 
 /// "No event" in `dropped_latest`.
@@ -266,6 +270,7 @@ const HOT_BYTES: usize = 192;
 
 impl KeyState {
     pub fn new(spec: Arc<KeySpec>) -> KeyState {
+        let spec_counted = spec.counted.len();
         let cursors = spec
             .cursors
             .iter()
@@ -290,6 +295,7 @@ impl KeyState {
             since_drop: 0,
             fold_run: 1,
             cursor_t_max: None,
+            counted: CountedWindows::new(spec_counted),
         }
     }
 
@@ -382,6 +388,18 @@ impl KeyState {
     /// state's `KeySpec`): what `push_event` does, without encoding `Value`s.
     pub fn push_row(&mut self, ts: i64, seq: u64, row: EncodedRow<'_>) {
         let spec = &*self.spec;
+        if !spec.counted.is_empty() {
+            // Count windows keep every event they may need, however late.
+            let raw = RowAt { ts, seq, row };
+            for (c, plan) in windows_mut(&mut self.counted).iter_mut().zip(&spec.counted) {
+                let col = &spec.columns[plan.column];
+                if col.filter.is_some_and(|f| !raw.filter(f)) {
+                    continue;
+                }
+                let cell = col.input.map(|i| raw.cell(i));
+                c.insert(ts, cell.as_ref().map_or(&NULL, |c| c.get()));
+            }
+        }
         if self.frontier.is_some_and(|f| ts <= f) {
             // Every later read is past this event's windows: only lifetime folds see it.
             let latest = dropped_times(&mut self.dropped_latest, spec.n_filters);
@@ -393,7 +411,9 @@ impl KeyState {
             }
             if let Some(k) = spec.lifetime_cursor {
                 let plan = &spec.cursors[k];
-                let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
+                let base = self
+                    .base
+                    .get_or_insert_with(|| fresh_accs(spec, plan).into_boxed_slice());
                 let raw = RowAt { ts, seq, row };
                 apply(plan, &spec.columns, base, &mut 0, &raw, true, ALL);
                 let c = &mut self.cursors[k];
@@ -603,11 +623,19 @@ impl KeyState {
                 let (k, i) = spec.place[tc];
                 !matches!(cursors[k].finish(&spec.cursors[k], i), Ok(Value::Int64(0)))
             });
-            if fresh {
+            if !fresh {
+                out.push(Ok(Value::Null));
+            } else if let Some(n) = spec.counted_of[f] {
+                let plan = &spec.counted[n];
+                let mut scratch = spec.columns[plan.column].proto.clone_box();
+                let counted = windows_mut(&mut self.counted).get_mut(n);
+                out.push(match counted {
+                    Some(c) => c.read(plan, t, &mut *scratch),
+                    None => scratch.finish(),
+                });
+            } else {
                 let (k, i) = spec.place[f];
                 out.push(cursors[k].finish(&spec.cursors[k], i));
-            } else {
-                out.push(Ok(Value::Null));
             }
             if let Some(s) = stale.as_deref_mut() {
                 s.push(!fresh);
@@ -649,6 +677,11 @@ impl KeyState {
             let oldest = buf.first_after(read.saturating_sub(w));
             if oldest < upto {
                 at(buf.ts[oldest].saturating_add(w).saturating_add(s));
+            }
+        }
+        for (c, plan) in windows(&self.counted).iter().zip(&self.spec.counted) {
+            if let Some(time) = c.next_change_after(plan, t) {
+                at(time);
             }
         }
         next
@@ -715,6 +748,12 @@ impl KeyState {
     /// `ts <= horizon` when every feature is lifetime), folding them into the
     /// lifetime features first. Amortized O(1) per dropped event.
     pub fn drop_before(&mut self, horizon: i64) {
+        for (c, plan) in windows_mut(&mut self.counted)
+            .iter_mut()
+            .zip(&self.spec.counted)
+        {
+            c.drop_before(plan, horizon);
+        }
         let f = match self.spec.max_window_us {
             Some(w) => (horizon as i128 - w as i128).max(i64::MIN as i128) as i64,
             None => horizon,
@@ -735,7 +774,9 @@ impl KeyState {
         let spec = &*self.spec;
         if let Some(k) = spec.lifetime_cursor {
             let plan = &spec.cursors[k];
-            let base = self.base.get_or_insert_with(|| fresh_accs(spec, plan));
+            let base = self
+                .base
+                .get_or_insert_with(|| fresh_accs(spec, plan).into_boxed_slice());
             let c = &self.cursors[k];
             if c.t == Some(horizon) {
                 // The cursor holds exactly the events up to the horizon: copying it
@@ -806,6 +847,9 @@ impl KeyState {
         for a in self.base.iter_mut().flatten() {
             a.shrink_to_fit();
         }
+        windows_mut(&mut self.counted)
+            .iter_mut()
+            .for_each(CountedEvents::shrink_to_fit);
     }
 
     /// Approximate memory held by this key, in bytes: the sum of the parts

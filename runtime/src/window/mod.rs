@@ -14,7 +14,8 @@
 //! accumulator into a snapshot), `invertible` (counts,
 //! count_distinct through a multiset, sum, avg, var, stddev, percentile, windowed
 //! last_k and first_k, top_k), `deque` (windowed min, max, first, last: a monotonic
-//! deque), `running` (lifetime), `check` (the type
+//! deque), `running` (lifetime), `counted` (count windows: a feature's latest
+//! events in its own order, outside the buffer), `check` (the type
 //! check of fed values), `ttl` (the ttl rule), `snapshot` (a `KeyState` and its
 //! buffer into a snapshot and back), `footprint` (`Footprint`: a state's bytes by
 //! part, in memory and saved), `expiry` (retention: when a state reads as an entity
@@ -51,6 +52,7 @@
 mod accumulator;
 mod buffer;
 mod check;
+mod counted;
 mod deque;
 mod encode;
 mod encoded;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::accumulator::WindowAccumulator;
 use super::buffer::{EventBuffer, OddCell};
+use super::counted::CountedEvents;
 use super::footprint::{acc_part, Label};
 use super::key_state::KeyState;
 use super::layout::RowLayout;
@@ -105,6 +106,12 @@ impl KeyState {
                 marked(w, &mut at, mark, &|| "state scalars".into());
             }
         }
+        // Only a spec with count windows writes them, so other states' bytes are
+        // what they were before count windows existed.
+        for c in super::counted::windows(&self.counted).iter() {
+            c.save(w);
+            marked(w, &mut at, mark, &|| "counted events".into());
+        }
     }
 
     /// About the bytes `save` writes: per row a few bytes of time, seq and flags,
@@ -112,11 +119,15 @@ impl KeyState {
     /// dozen per accumulator.
     pub fn snapshot_size_hint(&self) -> usize {
         let accs: usize = self.cursors.iter().map(|c| c.accs.len()).sum::<usize>()
-            + self.base.as_ref().map_or(0, Vec::len);
+            + self.base.as_ref().map_or(0, |b| b.len());
         let layout = &self.spec.layout;
         let values = layout.stride - layout.value_base();
         let row = 10 + 2 * layout.flag_words + 8 * values + 2 * layout.n_boxed;
-        64 + self.dropped_latest.len() * 8 + self.buf.len() * row + accs * 24
+        let counted: usize = super::counted::windows(&self.counted)
+            .iter()
+            .map(|c| 12 * c.len())
+            .sum();
+        64 + self.dropped_latest.len() * 8 + self.buf.len() * row + accs * 24 + counted
     }
 
     /// The state `save` wrote, for the same `spec`.
@@ -173,10 +184,13 @@ impl KeyState {
             (1, Some(k)) => {
                 let mut base = super::key_state::fresh_accs(&spec, &spec.cursors[k]);
                 load_accs(r, &mut base)?;
-                Some(base)
+                Some(base.into_boxed_slice())
             }
             (b, _) => return Err(malformed(format!("lifetime base tag {b}"))),
         };
+        for c in super::counted::windows_mut(&mut s.counted).iter_mut() {
+            *c = CountedEvents::load(r)?;
+        }
         Ok(s)
     }
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::accumulator::{window_accumulator, WindowAccumulator};
+use super::counted::CountedPlan;
 use super::layout::RowLayout;
 use crate::agg::AggError;
 use crate::ir::{AggKind, DataType};
@@ -42,6 +43,10 @@ pub enum SpecError {
     Agg {
         feature: usize,
         error: AggError,
+    },
+    /// A count window of no events.
+    NoEvents {
+        feature: usize,
     },
 }
 
@@ -85,6 +90,9 @@ impl fmt::Display for SpecError {
                 write!(f, "feature #{feature}: ttl {ttl_us}us is not positive")
             }
             SpecError::Agg { feature, error } => write!(f, "feature #{feature}: {error}"),
+            SpecError::NoEvents { feature } => {
+                write!(f, "feature #{feature}: a count window of 0 events")
+            }
         }
     }
 }
@@ -162,9 +170,15 @@ pub struct KeySpec {
     /// For each feature, the hidden column of its ttl check.
     pub(crate) ttl_column: Vec<Option<usize>>,
     pub(crate) cursors: Vec<CursorPlan>,
-    /// For each column, `(cursor index, output index within the cursor)`.
+    /// For each column, `(cursor index, output index within the cursor)`; meaningless
+    /// for a count window's column (see `counted_of`).
     pub(crate) place: Vec<(usize, usize)>,
-    /// Largest window (ttls included); `None` when every column is lifetime.
+    /// The count windows: each a column of its own, outside the cursors.
+    pub(crate) counted: Vec<CountedPlan>,
+    /// For each feature, its count window's index in `counted`, if it has one.
+    pub(crate) counted_of: Vec<Option<usize>>,
+    /// Largest window of a cursor (ttls included); `None` when every cursor is
+    /// lifetime. Count windows keep their own events and do not count.
     pub(crate) max_window_us: Option<i64>,
     /// Index of the lifetime cursor, if any.
     pub(crate) lifetime_cursor: Option<usize>,
@@ -180,10 +194,12 @@ pub struct KeySpec {
 /// finish (`finish_as`: avg serves sum, var_pop and stddev_pop serve both) becomes an
 /// alias of it instead of an accumulator. Serving is acyclic and transitive, so the
 /// host chosen (one nothing serves) always exists.
+/// A count window's column (`counted[c]`) has no cursor: it is no twin, host or alias.
 fn plan_cursors(
     columns: &[Column],
     aggs: &[AggKind],
     windows: &[(Option<i64>, i64)],
+    counted: &[bool],
 ) -> (Vec<CursorPlan>, Vec<(usize, usize)>) {
     let n = columns.len();
     let events = |c: usize| {
@@ -191,10 +207,16 @@ fn plan_cursors(
         (windows[c], col.input, col.input_type, col.filter)
     };
     let twin: Vec<Option<usize>> = (0..n)
-        .map(|c| (0..c).find(|&h| aggs[h] == aggs[c] && events(h) == events(c)))
+        .map(|c| {
+            (0..c).find(|&h| {
+                !counted[h] && !counted[c] && aggs[h] == aggs[c] && events(h) == events(c)
+            })
+        })
         .collect();
     let serves = |h: usize, c: usize| {
-        twin[h].is_none()
+        !counted[h]
+            && !counted[c]
+            && twin[h].is_none()
             && aggs[h] != aggs[c]
             && events(h) == events(c)
             && columns[h].proto.finish_as(aggs[c]).is_some()
@@ -207,7 +229,7 @@ fn plan_cursors(
         .collect();
     let mut cursors: Vec<CursorPlan> = Vec::new();
     let mut place = vec![(0, 0); n];
-    for c in (0..n).filter(|&c| twin[c].is_none() && host[c].is_none()) {
+    for c in (0..n).filter(|&c| !counted[c] && twin[c].is_none() && host[c].is_none()) {
         let (window_us, shift_us) = windows[c];
         let k = match cursors
             .iter()
@@ -326,8 +348,14 @@ impl KeySpec {
                     }
                 }
             }
+            if f.events.is_some_and(|n| n == 0) {
+                return Err(SpecError::NoEvents { feature: i });
+            }
             let input_type = f.input.map(|slot| slot_types[slot]);
-            let proto = window_accumulator(f.agg, input_type, f.window_us.is_some())
+            // A count window folds its events afresh at each read: a lifetime
+            // accumulator, never evicted from.
+            let windowed = f.window_us.is_some() && f.events.is_none();
+            let proto = window_accumulator(f.agg, input_type, windowed)
                 .map_err(|error| SpecError::Agg { feature: i, error })?;
             columns.push(Column {
                 input: f.input,
@@ -366,11 +394,31 @@ impl KeySpec {
         let aggs: Vec<AggKind> = (0..columns.len())
             .map(|c| features.get(c).map_or(AggKind::CountStar, |f| f.agg))
             .collect();
-        let (cursors, place) = plan_cursors(&columns, &aggs, &windows);
+        let is_counted: Vec<bool> = (0..columns.len())
+            .map(|c| features.get(c).is_some_and(|f| f.events.is_some()))
+            .collect();
+        let (cursors, place) = plan_cursors(&columns, &aggs, &windows, &is_counted);
+        let mut counted = Vec::new();
+        let counted_of = features
+            .iter()
+            .enumerate()
+            .map(|(c, f)| {
+                let n = f.events?;
+                counted.push(CountedPlan {
+                    column: c,
+                    events: n,
+                    window_us: f.window_us,
+                    shift_us: f.shift_us,
+                });
+                Some(counted.len() - 1)
+            })
+            .collect();
         // How far back of a read time any cursor reaches (its shift included).
         let max_window_us = windows
             .iter()
-            .filter_map(|(w, shift)| w.map(|w| w.saturating_add(*shift)))
+            .zip(&is_counted)
+            .filter(|(_, &c)| !c)
+            .filter_map(|((w, shift), _)| w.map(|w| w.saturating_add(*shift)))
             .max();
         let lifetime_cursor = cursors.iter().position(|p| p.window_us.is_none());
         // A slot no feature reads is not stored.
@@ -390,6 +438,8 @@ impl KeySpec {
             ttl_column,
             cursors,
             place,
+            counted,
+            counted_of,
             max_window_us,
             lifetime_cursor,
             retention_us,
@@ -423,6 +473,7 @@ mod tests {
             input: Some(input),
             filter: None,
             window_us,
+            events: None,
             shift_us: 0,
             ttl: None,
             view_filter: None,

@@ -103,6 +103,9 @@ impl Identity {
                 if f.shift_us != 0 {
                     description["shift_us"] = serde_json::json!(f.shift_us);
                 }
+                if let Some(n) = f.events {
+                    description["events"] = serde_json::json!(n);
+                }
                 let text = serde_json::to_string(&without_spans(description)).map_err(describe)?;
                 features.insert(f.name.clone(), text);
             }

@@ -166,6 +166,11 @@ fn refusal(
     if let AggKind::LastK(_) | AggKind::FirstK(_) | AggKind::TopK(_) = f.agg {
         return why(Reason::List { agg: f.agg.name() });
     }
+    if f.events.is_some() {
+        return why(Reason::TimeRule {
+            rule: TimeRule::Events,
+        });
+    }
     if f.shift_us > 0 {
         return why(Reason::TimeRule {
             rule: TimeRule::Shift,

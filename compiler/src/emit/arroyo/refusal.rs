@@ -33,7 +33,7 @@ pub enum Reason {
     /// fields, or no feature: E0046.
     Derived,
     /// A time rule a hopping window does not apply (`offset`, `exclusive`, a ttl on
-    /// a lifetime feature, a source's `delay`): E0047.
+    /// a lifetime feature, a source's `delay`, a count window): E0047.
     TimeRule { rule: TimeRule },
 }
 
@@ -46,6 +46,8 @@ pub enum TimeRule {
     Ttl,
     /// The source's `delay`.
     Delay,
+    /// A count window (`over N events`, `max N events`).
+    Events,
 }
 
 impl Reason {
@@ -59,6 +61,9 @@ impl Reason {
             },
             SqlReason::FinePercentile { p } => Reason::Operation {
                 name: format!("percentile {p}"),
+            },
+            SqlReason::Events { .. } => Reason::TimeRule {
+                rule: TimeRule::Events,
             },
         }
     }
@@ -110,6 +115,10 @@ impl Refusal {
                     TimeRule::Delay => (
                         "its source has a delay",
                         "the pipeline emits a window's value when the watermark passes its end, not `delay` later",
+                    ),
+                    TimeRule::Events => (
+                        "a count window",
+                        "a hopping window holds the events of a duration, not the latest N",
                     ),
                 };
                 (
