@@ -375,6 +375,14 @@ pub enum CheckError {
         span: Span,
         capped: bool,
     },
+    /// A feature named like a spine column: an entity's key or a request's field
+    /// (`what`), declared at `first`.
+    SpineColumnName {
+        feature: String,
+        span: Span,
+        what: &'static str,
+        first: Span,
+    },
 }
 
 impl CheckError {
@@ -426,6 +434,7 @@ impl CheckError {
             RequestFieldConflict { .. } => "E0010",
             ListLength { .. } => "E0034",
             EventCount { .. } => "E0049",
+            SpineColumnName { .. } => "E0051",
         }
     }
 
@@ -794,6 +803,14 @@ impl CheckError {
                     _ => "the five latest values",
                 }
             )),
+            SpineColumnName { feature, span, what, first } => d(format!(
+                "feature `{feature}` has the name of {what}"
+            ))
+            .with_label(Label::primary(*span, "a feature named like a spine column"))
+            .with_label(Label::secondary(*first, "declared here"))
+            .with_help(
+                "training sets keep the spine's columns (entity keys, request fields) beside the features, and reads answer them: rename the feature",
+            ),
             EventCount { span, capped } => d(format!(
                 "a count window's number of events must be a whole number from 1 to {}",
                 featc_runtime::ir::AggKind::MAX_EVENTS

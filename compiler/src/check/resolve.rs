@@ -120,6 +120,7 @@ pub fn resolve<'a>(files: &'a [ast::File], errors: &mut Vec<CheckError>) -> Symb
             }
         }
     }
+    spine_name_clashes(&symbols, errors);
     // `a.b` in a derived feature names a request's field or a view's feature: the
     // two kinds share the qualifier's namespace.
     for r in &symbols.requests {
@@ -132,6 +133,38 @@ pub fn resolve<'a>(files: &'a [ast::File], errors: &mut Vec<CheckError>) -> Symb
         }
     }
     symbols
+}
+
+/// A feature named like an entity key or a request field: every training set keeps
+/// the spine's columns, which are those, beside the features, so the name would be
+/// two columns (`featc build --emit batch` and `training-set` refuse it). The spine's
+/// time column is chosen per run (`--spine-time`), so it is not checked here.
+fn spine_name_clashes(symbols: &Symbols<'_>, errors: &mut Vec<CheckError>) {
+    let mut spine: HashMap<&str, (ast::Span, &'static str)> = HashMap::new();
+    for e in &symbols.entities {
+        for k in &e.keys {
+            spine
+                .entry(&k.name.name)
+                .or_insert((k.name.span, "an entity's key"));
+        }
+    }
+    for r in &symbols.requests {
+        for f in &r.fields {
+            spine
+                .entry(&f.name.name)
+                .or_insert((f.name.span, "a request's field"));
+        }
+    }
+    for (_, name) in &symbols.features {
+        if let Some(&(first, what)) = spine.get(name.name.as_str()) {
+            errors.push(CheckError::SpineColumnName {
+                feature: name.name.clone(),
+                span: name.span,
+                what,
+                first,
+            });
+        }
+    }
 }
 
 /// Records `name → id` unless the name is taken, in which case reports a duplicate

@@ -55,7 +55,8 @@ impl fmt::Display for LowerError {
             }
             LowerError::NameClash { name } => write!(
                 f,
-                "feature `{name}` has the name of a spine column; rename one of them"
+                "feature `{name}` has the name of a spine column; rename one of them (the \
+                 spine's time column with --spine-time)"
             ),
             LowerError::MissingRequestField { field, request } => write!(
                 f,

@@ -25,14 +25,16 @@ use crate::lower::groups::plan_groups;
 
 /// The batch plan of every feature of `project` run with `partitions` partitions:
 /// sources are scanned with their declared schemas, and the spine has every entity
-/// key column (in entity then key order), `ts`, and every request's fields (in
-/// declaration order).
+/// key column (in entity then key order), its time column (`ts`, or `spine_ts` when
+/// a feature has that name: a run names its own with `--spine-time`), and every
+/// request's fields (in declaration order).
 pub fn explain_batch(project: &Project, partitions: usize) -> Result<String, LowerError> {
-    let spine = empty_table(spine_schema(project));
+    let time = spine_time(project);
+    let spine = empty_table(spine_schema(project, &time));
     let tables = |s: &ir::Source| -> Arc<dyn TableSource> { empty_table(declared_schema(s)) };
     let plan = plan_groups(project, &project.all_features()).map_err(LowerError::Grouping)?;
     let groups = print_plan(&plan);
-    let logical = lower_plan(project, plan, &tables, spine, "ts")?;
+    let logical = lower_plan(project, plan, &tables, spine, &time)?;
     let state = batch::session_state(SessionConfig::new().with_target_partitions(partitions));
     let physical = ready(state.create_physical_plan(&logical))
         .map_err(|e| LowerError::DataFusion(e.to_string()))?;
@@ -57,8 +59,25 @@ fn ready<T>(
     }
 }
 
-/// The spine `explain_batch` assumes (see there).
-fn spine_schema(project: &Project) -> SchemaRef {
+/// The spine time column `explain_batch` assumes: `ts`, or the first of `spine_ts`,
+/// `spine_ts_2`, ... that no feature is named (`check` keeps entity keys and request
+/// fields apart from features, so they never take it).
+fn spine_time(project: &Project) -> String {
+    let taken = |name: &str| {
+        project
+            .all_features()
+            .iter()
+            .any(|id| project.feature(*id).name == name)
+    };
+    std::iter::once("ts".to_string())
+        .chain(std::iter::once("spine_ts".to_string()))
+        .chain((2..).map(|n| format!("spine_ts_{n}")))
+        .find(|name| !taken(name))
+        .unwrap_or_default()
+}
+
+/// The spine `explain_batch` assumes (see there), its time column named `time`.
+fn spine_schema(project: &Project, time: &str) -> SchemaRef {
     let mut spine_fields: Vec<Field> = Vec::new();
     for entity in &project.entities {
         for key in &entity.keys {
@@ -67,8 +86,8 @@ fn spine_schema(project: &Project) -> SchemaRef {
             }
         }
     }
-    if !spine_fields.iter().any(|f| f.name() == "ts") {
-        spine_fields.push(Field::new("ts", timestamp_type(), false));
+    if !spine_fields.iter().any(|f| f.name() == time) {
+        spine_fields.push(Field::new(time, timestamp_type(), false));
     }
     for field in project.requests.iter().flat_map(|r| &r.fields) {
         if !spine_fields.iter().any(|f| f.name() == &field.name) {

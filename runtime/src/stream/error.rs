@@ -138,7 +138,8 @@ impl fmt::Display for StreamError {
             ),
             StreamError::NameClash { name } => write!(
                 f,
-                "feature `{name}` has the name of a spine column; rename one of them"
+                "feature `{name}` has the name of a spine column; rename one of them (the \
+                 spine's time column with --spine-time)"
             ),
             StreamError::MixedEntities(names) => write!(
                 f,
