@@ -1,4 +1,4 @@
-//! What the SQL emitter refuses (`featc build --emit sql`, codes E0040 to E0043, E0050):
+//! What the SQL emitter refuses (`featc build --emit sql`, codes E0040 to E0043):
 //! one fixture per code in `tests/sql_refusals/`, named `E0xxx_<what>_<dialect>.feat`,
 //! each refused with exactly its code in its dialect, its rendering snapshotted, and
 //! docs/errors.md's example of the code being that fixture, rendered as shown.
@@ -52,7 +52,7 @@ fn refusals(file_name: &str, text: &str, dialect: Dialect) -> (Vec<&'static str>
 
 /// The codes of the emitter's refusals, each with a fixture and a docs section.
 fn codes() -> impl Iterator<Item = String> {
-    (40..=43).chain([50]).map(|n| format!("E{n:04}"))
+    (40..=43).map(|n| format!("E{n:04}"))
 }
 
 #[test]

@@ -434,7 +434,7 @@ impl CheckError {
             RequestFieldConflict { .. } => "E0010",
             ListLength { .. } => "E0034",
             EventCount { .. } => "E0049",
-            SpineColumnName { .. } => "E0051",
+            SpineColumnName { .. } => "E0050",
         }
     }
 

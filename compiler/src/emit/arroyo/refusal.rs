@@ -62,9 +62,6 @@ impl Reason {
             SqlReason::FinePercentile { p } => Reason::Operation {
                 name: format!("percentile {p}"),
             },
-            SqlReason::Events { .. } => Reason::TimeRule {
-                rule: TimeRule::Events,
-            },
         }
     }
 }

@@ -276,6 +276,18 @@ pub fn order(expr: Expr, ascending: bool) -> OrderByExpr {
     }
 }
 
+/// `expr DESC NULLS LAST`: newest first, where null is the smallest value.
+pub fn descending_nulls_last(expr: Expr) -> OrderByExpr {
+    OrderByExpr {
+        expr,
+        options: OrderByOptions {
+            asc: Some(false),
+            nulls_first: Some(false),
+        },
+        with_fill: None,
+    }
+}
+
 /// `expr AS "alias"`.
 pub fn item(expr: Expr, alias: Ident) -> SelectItem {
     SelectItem::ExprWithAlias { expr, alias }

@@ -59,12 +59,6 @@ pub fn refusal(
         }
         _ => {}
     }
-    if let Some(events) = f.events {
-        return Some(Blocked {
-            reason: Reason::Events { events },
-            span: f.span,
-        });
-    }
     let filters = [f.filter, f.view_filter, f.ttl.and_then(|t| t.filter)];
     blocked_slot(g, f, inputs, predicates, &filters)
 }

@@ -1,16 +1,18 @@
 //! The join strategy for a group's features (`strategy::Strategy::Join`): the
 //! events joined to the spine rows of the same key whose state time `t - delay` they
 //! do not pass, within the longest window or ttl of these features (`featc_join_N`,
-//! with one true/false column per feature condition), ranked where a percentile needs
-//! it (`featc_rank_N`), and aggregated per spine row (`featc_group_N`). The general
-//! form, for the aggregations a frame cannot compute exactly (`frame`).
+//! with one true/false column per feature condition), each count window's events
+//! numbered newest first (`featc_count_N`: by time, then value, nulls last, as
+//! semantics.md orders them), ranked where a percentile needs it (`featc_rank_N`), and
+//! aggregated per spine row (`featc_group_N`). The general form, for the aggregations
+//! a frame cannot compute exactly (`frame`) and for count windows.
 
 use datafusion::sql::sqlparser::ast::{BinaryOperator, Cte, Expr, Ident, SelectItem};
 
 use super::aggregate::{aggregate, Row};
 use super::ast::{
-    all_of, and_all, binary, boolean, call, case, col, cte, ident, item, join, qcol, select, table,
-    table_name, when, JoinKind, SelectParts,
+    all_of, and_all, binary, boolean, call, case, col, cte, descending_nulls_last, ident, item,
+    join, qcol, select, table, table_name, when, window, JoinKind, SelectParts,
 };
 use super::script::Names;
 use crate::ir::DataType;
@@ -36,6 +38,7 @@ pub fn join_sql(
     let q = f.quote();
     let n = |prefix: &str, i: usize| format!("featc_{prefix}{i}");
     let joined = format!("featc_join_{index}");
+    let counted = format!("featc_count_{index}");
     let ranked = format!("featc_rank_{index}");
     let grouped = format!("featc_group_{index}");
     let alias = format!("g{index}");
@@ -107,10 +110,11 @@ pub fn join_sql(
             if reach.map(|r| g.delay_us.saturating_add(r)) != Some(start) {
                 conds.push(binary(ts.clone(), BinaryOperator::Gt, before(start)));
             }
-            if feat.shift_us > 0 {
-                let end = g.delay_us.saturating_add(feat.shift_us);
-                conds.push(binary(ts.clone(), BinaryOperator::LtEq, before(end)));
-            }
+        }
+        // A shifted end: a window's, or a count window's (which may have no start).
+        if feat.shift_us > 0 {
+            let end = g.delay_us.saturating_add(feat.shift_us);
+            conds.push(binary(ts.clone(), BinaryOperator::LtEq, before(end)));
         }
         conds.extend(filter_conds(feat.filter));
         conditions.push(flag(conds));
@@ -148,6 +152,35 @@ pub fn join_sql(
             group_by: Vec::new(),
         }),
     );
+
+    // A count window: its condition and a place among the N newest of the events
+    // that meet it (ties on time by the value, nulls first, as semantics.md cuts).
+    let mut counts: Vec<(Ident, Expr)> = Vec::new();
+    for (ci, (fi, feat)) in features.iter().enumerate() {
+        let Some(events) = feat.events else { continue };
+        let condition = conditions.get(ci).cloned().flatten();
+        let mut partition = vec![col(q, "featc_row")];
+        partition.extend(condition.clone());
+        let mut newest = vec![descending_nulls_last(col(q, "featc_ts"))];
+        if let Some(i) = feat.input {
+            let ty = g.inputs.get(i).map_or(DataType::Int64, |e| e.ty);
+            newest.push(descending_nulls_last(f.order_key(col(q, &n("in", i)), ty)));
+        }
+        let name = n("c", *fi);
+        counts.push((
+            ident(q, &name),
+            window("ROW_NUMBER", Vec::new(), partition, newest),
+        ));
+        let within = binary(
+            col(q, &name),
+            BinaryOperator::LtEq,
+            super::ast::int(i64::from(events)),
+        );
+        conditions[ci] = Some(match condition {
+            Some(c) => and_all(vec![c, within]),
+            None => within,
+        });
+    }
 
     // The aggregates, and the window functions some of them rank with.
     let mut rankings: Vec<(Ident, Expr)> = Vec::new();
@@ -198,6 +231,21 @@ pub fn join_sql(
     }
     let mut ctes = vec![join_cte];
     let mut source = joined;
+    if !counts.is_empty() {
+        let mut projection = vec![all_of(q, "j")];
+        projection.extend(counts.into_iter().map(|(name, e)| item(e, name)));
+        ctes.push(cte(
+            ident(q, &counted),
+            select(SelectParts {
+                projection,
+                from: table(table_name(q, &source), Some(ident(q, "j"))),
+                joins: Vec::new(),
+                selection: None,
+                group_by: Vec::new(),
+            }),
+        ));
+        source = counted;
+    }
     if !rankings.is_empty() {
         let mut projection = vec![all_of(q, "j")];
         projection.extend(rankings.into_iter().map(|(name, e)| item(e, name)));

@@ -1,4 +1,4 @@
-//! Why the SQL emitter refuses a feature: errors as data (codes E0040 to E0043 and E0050, see
+//! Why the SQL emitter refuses a feature: errors as data (codes E0040 to E0043, see
 //! docs/errors.md), each naming the feature and pointing at it, made into
 //! `Diagnostic`s here and rendered by `crate::diagnostics` like every other error.
 
@@ -31,8 +31,6 @@ pub enum Reason {
     IntArithmetic { op: String },
     /// A percentile whose fraction has a denominator above 10^6: E0043.
     FinePercentile { p: String },
-    /// A count window (`over N events`, `max N events`): E0050.
-    Events { events: u32 },
 }
 
 impl Refusal {
@@ -42,7 +40,6 @@ impl Refusal {
             Reason::Operation { .. } => "E0041",
             Reason::IntArithmetic { .. } => "E0042",
             Reason::FinePercentile { .. } => "E0043",
-            Reason::Events { .. } => "E0050",
         }
     }
 
@@ -80,14 +77,6 @@ impl Refusal {
                 ),
                 format!("p = {p}"),
                 "the SQL ranks with exact int64 arithmetic on p's fraction: write p with at most 6 decimal places".to_string(),
-            ),
-            Reason::Events { events } => (
-                format!(
-                    "feature `{}`: the {dialect} SQL has no count windows",
-                    self.feature
-                ),
-                format!("the {events} latest events"),
-                "the emitted query computes windows of time; compute count windows with `featc training-set` (or featc.spark), or leave the feature out with --features".to_string(),
             ),
         };
         Diagnostic::new(self.code(), message)

@@ -22,6 +22,12 @@ pub enum Strategy {
 pub fn choose(flavor: &dyn Flavor, g: &GroupPlan, f: &FeaturePlan) -> (Strategy, &'static str) {
     let input_ty = f.input.and_then(|i| g.inputs.get(i)).map(|e| e.ty);
     let lifetime = f.window_us.is_none();
+    if f.events.is_some() {
+        return (
+            Strategy::Join,
+            "a count window numbers each spine row's events by time, then value",
+        );
+    }
     if f.window_us.is_some_and(|w| w < 1) {
         return (Strategy::Join, "a window under 1 µs has no frame");
     }
