@@ -1,6 +1,7 @@
 //! Property tests of `KeyState`: for random features, events pushed in any order,
 //! reads at random (also decreasing) times and drops, every value equals a naive
-//! fold over the events with `t - W < ts <= t`, with the ttl rule applied.
+//! fold over the events with `t - W < ts <= t` (a count window: its `N` latest by
+//! time then value), with the ttl rule applied.
 
 use crate::algebra_support;
 
@@ -80,14 +81,22 @@ fn feature() -> impl Strategy<Value = FeaturePlan> {
             1 => (prop::sample::select(vec![2i64, 5]), prop_oneof![Just(None), Just(Some(0usize))])
                 .prop_map(|(ttl_us, filter)| Some(TtlRule { ttl_us, filter })),
         ],
+        // A count window: alone, or capping the duration (ties at the cut are common:
+        // 40 events on 25 times).
+        prop::sample::select(vec![None, None, None, Some(1u32), Some(2), Some(4)]),
     )
-        .prop_map(|(c, filter, window_us, shift, ttl)| {
+        .prop_map(|(c, filter, window_us, shift, ttl, events)| {
             let (agg, ty) = cases()[c];
             let input = ty.map(|t| SLOTS.iter().position(|s| *s == t).unwrap());
-            // A shifted window (offset, exclusive end) only with a window.
-            let shift_us = if window_us.is_some() { shift } else { 0 };
+            // A shifted window (offset, exclusive end) only with a window or a count.
+            let shift_us = if window_us.is_some() || events.is_some() {
+                shift
+            } else {
+                0
+            };
             FeaturePlan {
                 shift_us,
+                events,
                 ..spec(agg, input, filter, window_us, ttl)
             }
         })
@@ -161,13 +170,18 @@ fn expected(
             return Ok(Value::Null);
         }
     }
-    let evs: Vec<(i64, Value)> = pushed
+    let mut evs: Vec<(i64, Value)> = pushed
         .iter()
         // A shift reads the window at `t - shift`: `(t - s - W, t - s]`.
         .filter(|e| e.ts <= t - f.shift_us && f.window_us.is_none_or(|w| e.ts > t - f.shift_us - w))
         .filter(|e| f.filter.is_none_or(|s| e.filters[s]))
         .map(|e| (e.ts, f.input.map_or(Value::Null, |i| e.inputs[i].clone())))
         .collect();
+    if let Some(n) = f.events {
+        // The `n` latest by time, then value (null first): semantics.md's cut.
+        evs.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.total_cmp(&b.1)));
+        evs = evs.split_off(evs.len().saturating_sub(n as usize));
+    }
     naive(f.agg, input_type(f), &evs)
 }
 

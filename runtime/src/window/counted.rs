@@ -42,12 +42,28 @@ fn order(a: (i64, &Value), b: (i64, &Value)) -> Ordering {
 /// one after the latest promised horizon (a later read may still see it), and the
 /// `N` latest at or before it (what any later read can need of them).
 ///
-/// Invariant: `events` is sorted by `order`; `cached` is the finish of a read at its
-/// time of the current `events`.
+/// Invariants: `events` is sorted by `order`; `cached` is the finish of a read at its
+/// time of the current `events`; the cursor's accumulator holds the fold of
+/// `events[lo..hi]`, each folded with seq `drained + index` (its place in the order,
+/// so evictions come in the accumulator's `(ts, seq)` order).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CountedEvents {
     events: VecDeque<(i64, Value)>,
+    /// How many events `drop_before` has removed from the front, ever.
+    drained: u64,
+    /// The window of the latest read, kept so that reads at later times fold only
+    /// what entered and evict what left (O(1) amortized per event, as duration
+    /// windows); `None` until a read, and after a change it cannot follow.
+    cursor: Option<Box<Cursor>>,
     cached: Option<(i64, Value)>,
+}
+
+/// A count window's fold of `events[lo..hi]`.
+#[derive(Debug, Clone)]
+struct Cursor {
+    lo: usize,
+    hi: usize,
+    acc: Box<dyn WindowAccumulator>,
 }
 
 /// A state's count windows, one per `KeySpec::counted`, behind one thin pointer
@@ -89,10 +105,21 @@ impl CountedEvents {
     /// Adds an event (any order).
     pub fn insert(&mut self, ts: i64, v: &Value) {
         let v = v.canonical();
-        let at = self
+        let in_order = self
             .events
-            .partition_point(|(t, x)| order((*t, x), (ts, &v)) != Ordering::Greater);
+            .back()
+            .is_none_or(|(t, x)| order((*t, x), (ts, &v)) != Ordering::Greater);
+        let at = if in_order {
+            self.events.len()
+        } else {
+            self.events
+                .partition_point(|(t, x)| order((*t, x), (ts, &v)) != Ordering::Greater)
+        };
         self.events.insert(at, (ts, v));
+        // An event before the cursor's end shifts the places (seqs) it folded with.
+        if self.cursor.as_ref().is_some_and(|c| at < c.hi) {
+            self.cursor = None;
+        }
         self.cached = None;
     }
 
@@ -112,13 +139,15 @@ impl CountedEvents {
         start..end.max(start)
     }
 
-    /// The feature at state time `t`: `scratch` (an empty lifetime accumulator of the
-    /// feature) folded over the window's events, then emptied again.
+    /// The feature at state time `t`. The cursor moves forward (the events that
+    /// entered folded in, those that left evicted, both in order); a read before it,
+    /// or past its whole range, folds the window afresh into `proto`'s clone (an
+    /// empty windowed accumulator of the feature).
     pub fn read(
         &mut self,
         plan: &CountedPlan,
         t: i64,
-        scratch: &mut dyn WindowAccumulator,
+        proto: &dyn WindowAccumulator,
     ) -> Result<Value, AggError> {
         let at = plan.read_time(t);
         if let Some((ct, v)) = &self.cached {
@@ -126,12 +155,43 @@ impl CountedEvents {
                 return Ok(v.clone());
             }
         }
-        scratch.reset();
-        for (i, (ts, v)) in self.events.range(self.range(plan, t)).enumerate() {
-            scratch.insert(*ts, i as u64, v);
+        let want = self.range(plan, t);
+        let seq = |drained: u64, i: usize| drained + i as u64;
+        let (events, drained) = (&self.events, self.drained);
+        let follows = |c: &Cursor| want.start >= c.lo && want.end >= c.hi && want.start < c.hi;
+        match &mut self.cursor {
+            Some(c) if follows(c) => {
+                for i in c.hi..want.end {
+                    let (ts, v) = &events[i];
+                    c.acc.insert(*ts, seq(drained, i), v);
+                }
+                for i in c.lo..want.start {
+                    let (ts, v) = &events[i];
+                    c.acc.evict(*ts, seq(drained, i), v);
+                }
+                (c.lo, c.hi) = (want.start, want.end);
+            }
+            slot => {
+                let mut acc = match slot.take() {
+                    Some(c) => c.acc,
+                    None => proto.clone_box(),
+                };
+                acc.reset();
+                for i in want.clone() {
+                    let (ts, v) = &events[i];
+                    acc.insert(*ts, seq(drained, i), v);
+                }
+                *slot = Some(Box::new(Cursor {
+                    lo: want.start,
+                    hi: want.end,
+                    acc,
+                }));
+            }
         }
-        let r = scratch.finish();
-        scratch.reset();
+        let r = match &self.cursor {
+            Some(c) => c.acc.finish(),
+            None => proto.finish(),
+        };
         if let Ok(v) = &r {
             self.cached = Some((at, v.clone()));
         }
@@ -149,6 +209,11 @@ impl CountedEvents {
         }
         if gone > 0 {
             self.events.drain(..gone);
+            self.drained += gone as u64;
+            match &mut self.cursor {
+                Some(c) if c.lo >= gone => (c.lo, c.hi) = (c.lo - gone, c.hi - gone),
+                _ => self.cursor = None,
+            }
         }
     }
 
@@ -171,16 +236,23 @@ impl CountedEvents {
 
     /// Bytes held in memory.
     pub fn approx_bytes(&self) -> usize {
-        self.events.capacity() * std::mem::size_of::<(i64, Value)>()
+        let cursor = self
+            .cursor
+            .as_ref()
+            .map_or(0, |c| std::mem::size_of::<Cursor>() + c.acc.approx_bytes());
+        self.events.capacity() * std::mem::size_of::<(i64, Value)>() + cursor
     }
 
     pub fn shrink_to_fit(&mut self) {
         self.events.shrink_to_fit();
+        if let Some(c) = &mut self.cursor {
+            c.acc.shrink_to_fit();
+        }
         self.cached = None;
     }
 
-    /// The events and the room they have (`approx_bytes` counts it, so a restored
-    /// state accounts its memory like the original).
+    /// The events and the room they have, and the cursor (`approx_bytes` counts
+    /// both, so a restored state accounts its memory, and reads, like the original).
     pub fn save(&self, w: &mut Writer) {
         w.usize(self.events.len());
         w.usize(self.events.capacity());
@@ -188,9 +260,23 @@ impl CountedEvents {
             w.i64(*ts);
             v.save(w);
         }
+        w.u64(self.drained);
+        match &self.cursor {
+            Some(c) => {
+                w.u8(1);
+                w.usize(c.lo);
+                w.usize(c.hi);
+                c.acc.save(w);
+            }
+            None => w.u8(0),
+        }
     }
 
-    pub fn load(r: &mut Reader<'_>) -> Result<CountedEvents, SnapshotError> {
+    /// What `save` wrote; `proto` is the feature's empty windowed accumulator.
+    pub fn load(
+        r: &mut Reader<'_>,
+        proto: &dyn WindowAccumulator,
+    ) -> Result<CountedEvents, SnapshotError> {
         let n = r.count(2)?;
         let mut events = VecDeque::with_capacity(r.capacity(n)?);
         for _ in 0..n {
@@ -205,8 +291,31 @@ impl CountedEvents {
             }
             events.push_back((ts, v));
         }
+        let drained = r.u64()?;
+        let cursor = match r.u8()? {
+            0 => None,
+            1 => {
+                let (lo, hi) = (r.usize()?, r.usize()?);
+                if lo > hi || hi > events.len() {
+                    return Err(SnapshotError::Malformed(format!(
+                        "a count window's cursor {lo}..{hi} over {} events",
+                        events.len()
+                    )));
+                }
+                let mut acc = proto.clone_box();
+                acc.load(r)?;
+                Some(Box::new(Cursor { lo, hi, acc }))
+            }
+            b => {
+                return Err(SnapshotError::Malformed(format!(
+                    "a count window's cursor tag {b}"
+                )))
+            }
+        };
         Ok(CountedEvents {
             events,
+            drained,
+            cursor,
             cached: None,
         })
     }
@@ -228,8 +337,8 @@ mod tests {
     }
 
     fn sum(c: &mut CountedEvents, p: &CountedPlan, t: i64) -> Value {
-        let mut acc = window_accumulator(AggKind::Sum, Some(DataType::Int64), false).unwrap();
-        c.read(p, t, &mut *acc).unwrap()
+        let acc = window_accumulator(AggKind::Sum, Some(DataType::Int64), true).unwrap();
+        c.read(p, t, &*acc).unwrap()
     }
 
     #[test]
@@ -246,6 +355,36 @@ mod tests {
         assert_eq!(sum(&mut a, &p, 10), Value::Int64(14));
         assert_eq!(sum(&mut b, &p, 10), Value::Int64(14));
         assert_eq!(sum(&mut a, &p, 9), Value::Int64(0));
+    }
+
+    #[test]
+    fn a_late_event_inside_the_read_window_is_folded_once() {
+        let p = plan(2, None);
+        let mut c = CountedEvents::default();
+        for t in [1, 2, 3] {
+            c.insert(t, &Value::Int64(t));
+        }
+        assert_eq!(sum(&mut c, &p, 10), Value::Int64(5));
+        // Between 2 and 3 in the order: inside the cursor's range, which shifts.
+        c.insert(2, &Value::Int64(100));
+        assert_eq!(sum(&mut c, &p, 10), Value::Int64(103));
+        // After the cursor: folded by the next read as it moves on.
+        c.insert(4, &Value::Int64(1000));
+        assert_eq!(sum(&mut c, &p, 10), Value::Int64(1003));
+    }
+
+    #[test]
+    fn a_read_after_a_drop_goes_on_from_the_same_events() {
+        let p = plan(3, None);
+        let mut c = CountedEvents::default();
+        for t in 1..=6 {
+            c.insert(t, &Value::Int64(t));
+        }
+        assert_eq!(sum(&mut c, &p, 4), Value::Int64(2 + 3 + 4));
+        c.drop_before(&p, 4);
+        assert_eq!(c.len(), 5, "1 is gone: 2, 3, 4 and what is after 4 stay");
+        assert_eq!(sum(&mut c, &p, 5), Value::Int64(3 + 4 + 5));
+        assert_eq!(sum(&mut c, &p, 6), Value::Int64(4 + 5 + 6));
     }
 
     #[test]

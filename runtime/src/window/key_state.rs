@@ -627,11 +627,11 @@ impl KeyState {
                 out.push(Ok(Value::Null));
             } else if let Some(n) = spec.counted_of[f] {
                 let plan = &spec.counted[n];
-                let mut scratch = spec.columns[plan.column].proto.clone_box();
+                let proto = &*spec.columns[plan.column].proto;
                 let counted = windows_mut(&mut self.counted).get_mut(n);
                 out.push(match counted {
-                    Some(c) => c.read(plan, t, &mut *scratch),
-                    None => scratch.finish(),
+                    Some(c) => c.read(plan, t, proto),
+                    None => proto.finish(),
                 });
             } else {
                 let (k, i) = spec.place[f];

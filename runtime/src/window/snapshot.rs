@@ -188,8 +188,12 @@ impl KeyState {
             }
             (b, _) => return Err(malformed(format!("lifetime base tag {b}"))),
         };
-        for c in super::counted::windows_mut(&mut s.counted).iter_mut() {
-            *c = CountedEvents::load(r)?;
+        let protos = spec.counted.iter().map(|p| &*spec.columns[p.column].proto);
+        for (c, proto) in super::counted::windows_mut(&mut s.counted)
+            .iter_mut()
+            .zip(protos)
+        {
+            *c = CountedEvents::load(r, proto)?;
         }
         Ok(s)
     }

@@ -352,9 +352,8 @@ impl KeySpec {
                 return Err(SpecError::NoEvents { feature: i });
             }
             let input_type = f.input.map(|slot| slot_types[slot]);
-            // A count window folds its events afresh at each read: a lifetime
-            // accumulator, never evicted from.
-            let windowed = f.window_us.is_some() && f.events.is_none();
+            // A count window evicts too (its cursor slides over its events).
+            let windowed = f.window_us.is_some() || f.events.is_some();
             let proto = window_accumulator(f.agg, input_type, windowed)
                 .map_err(|error| SpecError::Agg { feature: i, error })?;
             columns.push(Column {
