@@ -161,13 +161,11 @@ impl CountedEvents {
         let follows = |c: &Cursor| want.start >= c.lo && want.end >= c.hi && want.start < c.hi;
         match &mut self.cursor {
             Some(c) if follows(c) => {
-                for i in c.hi..want.end {
-                    let (ts, v) = &events[i];
-                    c.acc.insert(*ts, seq(drained, i), v);
+                for (i, (ts, v)) in events.range(c.hi..want.end).enumerate() {
+                    c.acc.insert(*ts, seq(drained, c.hi + i), v);
                 }
-                for i in c.lo..want.start {
-                    let (ts, v) = &events[i];
-                    c.acc.evict(*ts, seq(drained, i), v);
+                for (i, (ts, v)) in events.range(c.lo..want.start).enumerate() {
+                    c.acc.evict(*ts, seq(drained, c.lo + i), v);
                 }
                 (c.lo, c.hi) = (want.start, want.end);
             }
@@ -177,9 +175,8 @@ impl CountedEvents {
                     None => proto.clone_box(),
                 };
                 acc.reset();
-                for i in want.clone() {
-                    let (ts, v) = &events[i];
-                    acc.insert(*ts, seq(drained, i), v);
+                for (i, (ts, v)) in events.range(want.clone()).enumerate() {
+                    acc.insert(*ts, seq(drained, want.start + i), v);
                 }
                 *slot = Some(Box::new(Cursor {
                     lo: want.start,
