@@ -502,6 +502,15 @@ fn each_part_of_an_aggregation_has_its_reason() {
             &["exclusive end added"],
         ),
         ("feature sum_1d   = sum(amount)", &["window 1d -> lifetime"]),
+        // A count window's N is part of the meaning, alone or as a cap.
+        (
+            "feature sum_1d   = sum(amount) over 1d max 10 events",
+            &["count of events none -> 10 events"],
+        ),
+        (
+            "feature sum_1d   = sum(amount) over 10 events",
+            &["window 1d -> none", "count of events none -> 10 events"],
+        ),
         (
             "feature sum_1d   = percentile(amount, 0.9) over 1d",
             &[

@@ -174,8 +174,13 @@ fn lets(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>, out: &mut Ve
 
 fn window(a: &Window, b: &Window, out: &mut Vec<String>) {
     if a.window_us != b.window_us {
-        let w = |w: Option<i64>| w.map_or("lifetime".to_string(), display);
-        out.push(format!("window {} -> {}", w(a.window_us), w(b.window_us)));
+        // No duration is a lifetime window, unless a count bounds it.
+        let w = |x: &Window| match (x.window_us, x.events) {
+            (Some(w), _) => display(w),
+            (None, None) => "lifetime".to_string(),
+            (None, Some(_)) => "none".to_string(),
+        };
+        out.push(format!("window {} -> {}", w(a), w(b)));
     }
     if a.events != b.events {
         let n = |n: Option<u32>| n.map_or("none".to_string(), |n| format!("{n} events"));
