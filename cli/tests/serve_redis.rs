@@ -444,6 +444,25 @@ fn materialize_equals_the_training_set_on_the_delivery_example_with_lists() {
     materialize_equals_the_training_set("delivery", &dir);
 }
 
+/// The delivery example's count windows (`over 10 events`, `over 30d max 50 events`,
+/// a list over `5 events exclusive`) in a service of their own: the sink rewrites a
+/// hash whenever a count window's value changes (an event comes in; a capped one's
+/// oldest event leaves its duration), so each field equals the training set's.
+#[test]
+fn materialize_equals_the_training_set_on_the_delivery_example_with_count_windows() {
+    let work = work_dir("delivery-counted");
+    let dir = copy_project(
+        &repo().join("examples/delivery"),
+        &work.join("delivery"),
+        &|t| {
+            format!(
+                "{t}\nservice recent_v1 {{\n    minutes_avg_last10\n    minutes_max_30d_50\n    items_last5_before\n}}\n"
+            )
+        },
+    );
+    materialize_equals_the_training_set("delivery_counted", &dir);
+}
+
 /// The layout as a reader sees it: a few hashes of the fraud example, fields in the
 /// order they are written (a user with every kind of field, one with a null average,
 /// one known only from logins, a (user, merchant) pair whose key expires).

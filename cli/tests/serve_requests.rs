@@ -153,8 +153,8 @@ fn freshness_contracts_are_printed_in_the_ir() {
     );
 }
 
-/// The delivery example's list features (`last_k`, `first_k`, `top_k`) are served as
-/// JSON arrays, a `top_k` entry as `{"value": .., "count": ..}`, equal to the
+/// The delivery example's list features (`last_k`, `first_k`, `top_k`, one over a count
+/// window) are served as JSON arrays, a `top_k` entry as `{"value": .., "count": ..}`, equal to the
 /// training set's lists at the same times; an unknown restaurant gets `[]`.
 
 #[test]
@@ -167,9 +167,15 @@ fn list_features_are_served_as_json_arrays() {
         &stderr,
     );
     served.wait_ready();
-    let features: Vec<String> = ["minutes_last3_1d", "items_first2_life", "items_top3_7d"]
-        .map(String::from)
-        .to_vec();
+    // `items_last5_before` is a list over a count window (`over 5 events exclusive`).
+    let features: Vec<String> = [
+        "minutes_last3_1d",
+        "items_first2_life",
+        "items_top3_7d",
+        "items_last5_before",
+    ]
+    .map(String::from)
+    .to_vec();
     let work = std::env::temp_dir().join(format!("featc-lists-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("work folder");
     let delivery = repo().join("examples/delivery");

@@ -231,35 +231,12 @@ pub fn join_sql(
     }
     let mut ctes = vec![join_cte];
     let mut source = joined;
-    if !counts.is_empty() {
-        let mut projection = vec![all_of(q, "j")];
-        projection.extend(counts.into_iter().map(|(name, e)| item(e, name)));
-        ctes.push(cte(
-            ident(q, &counted),
-            select(SelectParts {
-                projection,
-                from: table(table_name(q, &source), Some(ident(q, "j"))),
-                joins: Vec::new(),
-                selection: None,
-                group_by: Vec::new(),
-            }),
-        ));
-        source = counted;
-    }
-    if !rankings.is_empty() {
-        let mut projection = vec![all_of(q, "j")];
-        projection.extend(rankings.into_iter().map(|(name, e)| item(e, name)));
-        ctes.push(cte(
-            ident(q, &ranked),
-            select(SelectParts {
-                projection,
-                from: table(table_name(q, &source), Some(ident(q, "j"))),
-                joins: Vec::new(),
-                selection: None,
-                group_by: Vec::new(),
-            }),
-        ));
-        source = ranked;
+    // The count windows' places first: the rankings' conditions read them.
+    for (name, columns) in [(counted, counts), (ranked, rankings)] {
+        if !columns.is_empty() {
+            ctes.push(with_columns(q, &name, &source, columns));
+            source = name;
+        }
     }
     ctes.push(cte(
         ident(q, &grouped),
@@ -277,4 +254,21 @@ pub fn join_sql(
         alias,
         values,
     }
+}
+
+/// `name AS (SELECT j.*, <columns> FROM source AS j)`: the rows of `source` with
+/// window-function columns added.
+fn with_columns(q: char, name: &str, source: &str, columns: Vec<(Ident, Expr)>) -> Cte {
+    let mut projection = vec![all_of(q, "j")];
+    projection.extend(columns.into_iter().map(|(name, e)| item(e, name)));
+    cte(
+        ident(q, name),
+        select(SelectParts {
+            projection,
+            from: table(table_name(q, source), Some(ident(q, "j"))),
+            joins: Vec::new(),
+            selection: None,
+            group_by: Vec::new(),
+        }),
+    )
 }
