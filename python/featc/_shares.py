@@ -45,6 +45,22 @@ class Pass:
         self.carried, self.service, self.features, self.outputs = carried, service, features, list(outputs)
 
 
+def held(batches, limit) -> List[pa.RecordBatch]:
+    """A share's batches, held: refused with a `MemoryError` as soon as they pass
+    `limit` (`(text, bytes)`, or None), before the next one is kept."""
+    kept, total = [], 0
+    for batch in batches:
+        total += batch.nbytes
+        if limit is not None and total > limit[1]:
+            raise MemoryError(
+                f"featc.spark: one share holds more than share_limit={limit[0]} of rows "
+                f"({total} bytes so far): a key's events and spine rows are never split, so "
+                "raise share_limit (and the Python workers' memory) or split the spine"
+            )
+        kept.append(batch)
+    return kept
+
+
 class Share:
     """What a worker needs to compute one pass's shares (picklable: no engine
     objects): the project's text, the inputs' column names (`columns[tag]`), the

@@ -18,7 +18,7 @@ from typing import Any, Mapping, Optional, Sequence, Union
 
 import pyarrow as pa
 
-from . import _shares
+from . import _featc, _shares
 from ._inputs import feature_names
 from ._shares import ROW, TAG
 from .project import Project
@@ -44,6 +44,7 @@ def training_set(
     partitions: Optional[int] = None,
     task_partitions: int = 1,
     memory_limit: Union[None, int, str] = None,
+    share_limit: Union[None, int, str] = "2GiB",
 ) -> Any:
     """The point-in-time training set of the Spark DataFrame `spine`, as a Spark
     DataFrame: the spine's columns unchanged, then one column per feature, rows in
@@ -56,7 +57,11 @@ def training_set(
     `partitions`: how many shares the rows are shuffled into (default
     `spark.sql.shuffle.partitions`). `task_partitions` and `memory_limit` are featc's
     own inside one task (its `partitions`, default 1 so that one Spark core runs one
-    task, and `memory_limit`)."""
+    task, and `memory_limit`). `share_limit` (bytes, or a size such as "2GiB"; None:
+    none): the most Arrow bytes of rows one share may bring to its Python worker,
+    which holds a share whole; a share that would pass it fails its task with a
+    `MemoryError` naming the limit, before it is held (a key's rows are never split,
+    so a hot key needs a higher limit and a worker with that much memory)."""
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import to_arrow_schema
 
@@ -84,6 +89,8 @@ def training_set(
         spine_time,
     )
     options = {"partitions": task_partitions, "memory_limit": memory_limit}
+    if share_limit is not None:
+        options["share_limit"] = (str(share_limit), _featc.parse_size(str(share_limit)))
 
     if len(passes) == 1:
         # One entity: its pass carries the spine's columns and computes every output
@@ -165,7 +172,7 @@ def _run_pass(declared, texts, one: _shares.Pass, spine_rows, frames, spine_time
     share = _shares.Share(texts, one, [[f.name for f in layout.fields] for layout in layouts], spine_time, options)
 
     def compute(batches):
-        batches = list(batches)
+        batches = _shares.held(batches, options.get("share_limit"))
         if not batches:
             return
         done = share.compute(pa.Table.from_batches(batches))

@@ -25,5 +25,13 @@ fn _featc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add_class::<project::Project>()?;
     m.add_class::<online::OnlineStore>()?;
+    m.add_function(wrap_pyfunction!(parse_size, m)?)?;
     Ok(())
+}
+
+/// A size as the CLI's `--memory-limit` reads it (`4GiB`, `512M`, bytes), in bytes.
+#[pyfunction]
+fn parse_size(text: &str) -> PyResult<usize> {
+    featc_runtime::batch::resources::parse_size(text)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
 }

@@ -133,6 +133,16 @@ def test_count_windows_equal_the_cli_bit_for_bit(spark, tmp_path):
         assert_same_bits(like(ours, expected), expected)
 
 
+def test_a_share_over_its_limit_fails_its_task_naming_the_limit(spark, tmp_path):
+    """A Python worker holds a share whole: one over `share_limit` is refused before
+    it is held, with a message that names the limit (no worker runs out of memory)."""
+    project_dir, spine, sources, options = inputs("fraud", tmp_path)
+    with pytest.raises(Exception, match=r"share_limit=2KiB"):
+        run_spark(spark, project_dir, spine, sources, share_limit="2KiB", partitions=2)
+    with pytest.raises(ValueError, match="unit"):
+        run_spark(spark, project_dir, spine, sources, share_limit="2 parsecs")
+
+
 def test_more_shares_than_keys_and_a_single_share(spark, tmp_path):
     project_dir, spine, sources, options = inputs("fraud", tmp_path)
     expected = expected_of(project_dir, spine, options, tmp_path, sources)
