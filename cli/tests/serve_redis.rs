@@ -426,22 +426,29 @@ fn materialize_equals_the_training_set_on_the_fraud_example() {
     materialize_equals_the_training_set("fraud", &dir);
 }
 
+/// The delivery example with one more service, `service` (its name) reading
+/// `features`, materialized and compared with the training set (work folder `name`).
+fn delivery_with_a_service_equals_the_training_set(name: &str, service: &str, features: &[&str]) {
+    let work = work_dir(&format!("{name}-copy"));
+    let lines: String = features.iter().map(|f| format!("    {f}\n")).collect();
+    let dir = copy_project(
+        &repo().join("examples/delivery"),
+        &work.join("delivery"),
+        &|t| format!("{t}\nservice {service} {{\n{lines}}}\n"),
+    );
+    materialize_equals_the_training_set(name, &dir);
+}
+
 /// The delivery example with its list features (`last_k`, `first_k`, `top_k`) in a
 /// service of their own: each hash field holds the list's JSON text, equal to the
 /// training set's list (empty lists included; after the windows run out, `[]`).
 #[test]
 fn materialize_equals_the_training_set_on_the_delivery_example_with_lists() {
-    let work = work_dir("delivery-copy");
-    let dir = copy_project(
-        &repo().join("examples/delivery"),
-        &work.join("delivery"),
-        &|t| {
-            format!(
-                "{t}\nservice lists_v1 {{\n    minutes_last3_1d\n    items_first2_life\n    items_top3_7d\n}}\n"
-            )
-        },
+    delivery_with_a_service_equals_the_training_set(
+        "delivery",
+        "lists_v1",
+        &["minutes_last3_1d", "items_first2_life", "items_top3_7d"],
     );
-    materialize_equals_the_training_set("delivery", &dir);
 }
 
 /// The delivery example's count windows (`over 10 events`, `over 30d max 50 events`,
@@ -450,17 +457,15 @@ fn materialize_equals_the_training_set_on_the_delivery_example_with_lists() {
 /// oldest event leaves its duration), so each field equals the training set's.
 #[test]
 fn materialize_equals_the_training_set_on_the_delivery_example_with_count_windows() {
-    let work = work_dir("delivery-counted");
-    let dir = copy_project(
-        &repo().join("examples/delivery"),
-        &work.join("delivery"),
-        &|t| {
-            format!(
-                "{t}\nservice recent_v1 {{\n    minutes_avg_last10\n    minutes_max_30d_50\n    items_last5_before\n}}\n"
-            )
-        },
+    delivery_with_a_service_equals_the_training_set(
+        "delivery_counted",
+        "recent_v1",
+        &[
+            "minutes_avg_last10",
+            "minutes_max_30d_50",
+            "items_last5_before",
+        ],
     );
-    materialize_equals_the_training_set("delivery_counted", &dir);
 }
 
 /// The layout as a reader sees it: a few hashes of the fraud example, fields in the
