@@ -60,7 +60,9 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         feature_window => "`over`",
         window_events | event_count => "number of events such as `10 events`",
         window_cap | kw_max => "`max`",
-        kw_events => "`events`",
+        // Only ever expected after a bare number: `over 7` may be a duration whose
+        // unit is missing as well as a count whose word is.
+        kw_events => "`events` after a count, or a unit right after a duration's number (`7d`)",
         agg_call => "aggregation such as `count(*)`",
         case_when => "`when`",
         case_else => "`else`",
