@@ -123,6 +123,14 @@ impl CountedEvents {
         self.cached = None;
     }
 
+    /// Starts loading the last event, beside which an in-order insert goes (see
+    /// `KeyState::prefetch`); changes nothing.
+    pub fn prefetch_back(&self) {
+        if let Some(last) = self.events.back() {
+            crate::prefetch::prefetch(last);
+        }
+    }
+
     /// The end of the events at or before `t`.
     fn upto(&self, t: i64) -> usize {
         self.events.partition_point(|(ts, _)| *ts <= t)

@@ -324,12 +324,19 @@ impl KeyState {
     #[inline]
     pub fn prefetch(&self, stage: usize, dropping: bool) {
         let at = (self as *const KeyState).cast::<u8>();
+        // `counted` lies in the cold line: touched only when the spec has some.
+        let counted = !self.spec.counted.is_empty();
         match stage {
             0 => (0..HOT_BYTES)
                 .step_by(64)
                 .for_each(|o| prefetch(at.wrapping_add(o))),
             1 => {
                 self.buf.prefetch_tail();
+                // A count window takes every event: its pointer, then its windows,
+                // then each deque's back (stages 2 to 4) are loaded like the buffer.
+                if counted {
+                    prefetch(&self.counted);
+                }
                 if dropping {
                     let size = std::mem::size_of::<KeyState>();
                     (HOT_BYTES..size)
@@ -337,23 +344,42 @@ impl KeyState {
                         .for_each(|o| prefetch(at.wrapping_add(o)));
                 }
             }
-            2 if dropping => {
-                prefetch_slice(&self.cursors);
-                if let Some(base) = &self.base {
-                    prefetch_slice(base);
+            2 => {
+                if counted {
+                    if let Some(c) = self.counted.as_deref() {
+                        prefetch_lines(c);
+                    }
+                }
+                if dropping {
+                    prefetch_slice(&self.cursors);
+                    if let Some(base) = &self.base {
+                        prefetch_slice(base);
+                    }
                 }
             }
-            3 if dropping => {
-                for c in &self.cursors {
-                    prefetch_slice(&c.accs);
+            3 => {
+                if counted {
+                    prefetch_slice(windows(&self.counted));
                 }
-                if let Some(base) = &self.base {
-                    base.iter().for_each(|a| prefetch_lines(&**a));
+                if dropping {
+                    for c in &self.cursors {
+                        prefetch_slice(&c.accs);
+                    }
+                    if let Some(base) = &self.base {
+                        base.iter().for_each(|a| prefetch_lines(&**a));
+                    }
                 }
             }
-            4 if dropping => {
-                for c in &self.cursors {
-                    c.accs.iter().for_each(|a| prefetch_lines(&**a));
+            4 => {
+                if counted {
+                    windows(&self.counted)
+                        .iter()
+                        .for_each(CountedEvents::prefetch_back);
+                }
+                if dropping {
+                    for c in &self.cursors {
+                        c.accs.iter().for_each(|a| prefetch_lines(&**a));
+                    }
                 }
             }
             _ => {}
