@@ -20,7 +20,7 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{visit_expressions_mut, BinaryOperator, Cte, Expr};
+use datafusion::sql::sqlparser::ast::{visit_expressions_mut, BinaryOperator, Expr};
 
 use super::aggregate::{aggregate, Row};
 use super::ast::{
@@ -28,18 +28,9 @@ use super::ast::{
     over_range, qcol, select, table, table_name, when, JoinKind, SelectParts,
 };
 use super::script::Names;
+use super::strategy::StrategySql;
 use crate::ir::{AggKind, DataType};
 use featc_runtime::plan::GroupPlan;
-
-/// The frame strategy's CTEs for group `index`, and each frame feature's value as
-/// the final select reads it (from `featc_at_N` under alias `alias`).
-pub struct FrameSql {
-    pub ctes: Vec<Cte>,
-    pub name: String,
-    pub alias: String,
-    /// (feature index in the group, its value).
-    pub values: Vec<(usize, Expr)>,
-}
 
 /// A frame's bounds: microseconds before the marker's time (`lower: None`:
 /// unbounded; `upper: 0`: the current row and its peers).
@@ -60,7 +51,7 @@ pub fn frame_sql(
     g: &GroupPlan,
     events: &str,
     frame: &[usize],
-) -> FrameSql {
+) -> StrategySql {
     let f = names.flavor;
     let q = f.quote();
     let n = |prefix: &str, i: usize| format!("featc_{prefix}{i}");
@@ -310,7 +301,7 @@ pub fn frame_sql(
             group_by: Vec::new(),
         }),
     );
-    FrameSql {
+    StrategySql {
         ctes: vec![marks_cte, frame_cte, at_cte],
         name: at,
         alias,

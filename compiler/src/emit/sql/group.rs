@@ -134,21 +134,14 @@ pub fn group_sql(
     let mut ctes = vec![events_cte];
     let mut parts = Vec::new();
     let mut values: Vec<Option<Expr>> = vec![None; g.features.len()];
-    if !frame_feats.is_empty() {
-        let frame = frame_sql(names, index, g, &events, &frame_feats);
-        ctes.extend(frame.ctes);
-        parts.push((frame.name, frame.alias));
-        for (fi, v) in frame.values {
-            if let Some(slot) = values.get_mut(fi) {
-                *slot = Some(v);
-            }
-        }
-    }
-    if !join_feats.is_empty() {
-        let join = join_sql(names, index, g, &events, &join_feats);
-        ctes.extend(join.ctes);
-        parts.push((join.name, join.alias));
-        for (fi, v) in join.values {
+    let emitted = [
+        (!frame_feats.is_empty()).then(|| frame_sql(names, index, g, &events, &frame_feats)),
+        (!join_feats.is_empty()).then(|| join_sql(names, index, g, &events, &join_feats)),
+    ];
+    for part in emitted.into_iter().flatten() {
+        ctes.extend(part.ctes);
+        parts.push((part.name, part.alias));
+        for (fi, v) in part.values {
             if let Some(slot) = values.get_mut(fi) {
                 *slot = Some(v);
             }

@@ -15,25 +15,18 @@ use super::ast::{
     join, qcol, select, table, table_name, when, window, JoinKind, SelectParts,
 };
 use super::script::Names;
+use super::strategy::StrategySql;
 use crate::ir::DataType;
 use featc_runtime::plan::{FeaturePlan, GroupPlan};
 
 /// The join strategy's CTEs and values for features `feats` of group `index`.
-pub struct JoinSql {
-    pub ctes: Vec<Cte>,
-    pub name: String,
-    pub alias: String,
-    /// (feature index in the group, its value).
-    pub values: Vec<(usize, Expr)>,
-}
-
 pub fn join_sql(
     names: &Names<'_>,
     index: usize,
     g: &GroupPlan,
     events: &str,
     feats: &[usize],
-) -> JoinSql {
+) -> StrategySql {
     let f = names.flavor;
     let q = f.quote();
     let n = |prefix: &str, i: usize| format!("featc_{prefix}{i}");
@@ -248,7 +241,7 @@ pub fn join_sql(
             group_by: vec![col(q, "featc_row")],
         }),
     ));
-    JoinSql {
+    StrategySql {
         ctes,
         name: grouped,
         alias,

@@ -4,6 +4,8 @@
 //! every spine row with the events of its window (`group`: the general form, for
 //! the aggregations a frame cannot compute exactly in the dialect).
 
+use datafusion::sql::sqlparser::ast::{Cte, Expr};
+
 use super::dialect::Flavor;
 use crate::ir::{AggKind, DataType};
 use featc_runtime::plan::{FeaturePlan, GroupPlan};
@@ -15,6 +17,17 @@ pub enum Strategy {
     Frame,
     /// The join of each spine row with the events of its window, then `GROUP BY`.
     Join,
+}
+
+/// What a strategy emits for its features of one group: its CTEs, the last one's
+/// name and the alias the final select reads it under, and each feature's value
+/// there.
+pub struct StrategySql {
+    pub ctes: Vec<Cte>,
+    pub name: String,
+    pub alias: String,
+    /// (feature index in the group, its value).
+    pub values: Vec<(usize, Expr)>,
 }
 
 /// The strategy of feature `f` of `g` in the dialect, with the reason the query's
