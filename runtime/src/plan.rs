@@ -262,12 +262,17 @@ impl GroupPlan {
         }
     }
 
+    /// The predicates (indices into `predicates`) of filter slot `filter`: none for
+    /// `None` (every event passes), or for a slot out of range.
+    pub fn predicates_of(&self, filter: Option<usize>) -> &[usize] {
+        filter
+            .and_then(|s| self.filters.get(s))
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// What predicate `p` is, for messages: the `where` of a feature or of a view.
     pub fn describe_predicate(&self, p: usize) -> String {
-        let in_filter = |slot: Option<usize>| {
-            slot.and_then(|s| self.filters.get(s))
-                .is_some_and(|f| f.contains(&p))
-        };
+        let in_filter = |slot: Option<usize>| self.predicates_of(slot).contains(&p);
         // A predicate in a ttl filter is a view's `where`; otherwise name a feature.
         if let Some(f) = self
             .features

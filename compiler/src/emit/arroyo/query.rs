@@ -86,13 +86,8 @@ pub fn build(
 ) -> Built {
     let g = vw.group;
     let q = QUOTE;
-    let preds = |slot: Option<usize>| -> Vec<usize> {
-        slot.and_then(|s| g.filters.get(s))
-            .cloned()
-            .unwrap_or_default()
-    };
     let first = vw.features.first().and_then(|&i| g.features.get(i));
-    let view_preds = preds(first.and_then(|f| f.view_filter));
+    let view_preds = g.predicates_of(first.and_then(|f| f.view_filter));
 
     // The view's events: its `where`, and keys that are not null.
     let mut selection: Vec<Expr> = view_preds
@@ -122,7 +117,8 @@ pub fn build(
             continue;
         };
         // The feature's own conditions: those of its filter beyond the view's.
-        let own: Vec<Expr> = preds(f.filter)
+        let own: Vec<Expr> = g
+            .predicates_of(f.filter)
             .iter()
             .filter(|p| !view_preds.contains(p))
             .filter_map(|p| slots.predicates.get(*p).cloned())

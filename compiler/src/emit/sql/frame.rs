@@ -63,18 +63,13 @@ pub fn frame_sql(
 
     // The inputs and predicates the frame features read; the inputs first/last rank.
     let feats = || frame.iter().filter_map(|fi| g.features.get(*fi));
-    let filter_preds = |slot: Option<usize>| -> Vec<usize> {
-        slot.and_then(|s| g.filters.get(s))
-            .cloned()
-            .unwrap_or_default()
-    };
     let mut inputs: Vec<usize> = Vec::new();
     let mut preds: Vec<usize> = Vec::new();
     let mut ranked: Vec<usize> = Vec::new();
     for feat in feats() {
         inputs.extend(feat.input);
-        preds.extend(filter_preds(feat.filter));
-        preds.extend(filter_preds(feat.ttl.and_then(|t| t.filter)));
+        preds.extend(g.predicates_of(feat.filter));
+        preds.extend(g.predicates_of(feat.ttl.and_then(|t| t.filter)));
         if matches!(feat.agg, AggKind::First | AggKind::Last) {
             ranked.extend(feat.input);
         }
@@ -175,9 +170,10 @@ pub fn frame_sql(
     };
     let is_event = || is_null(col(q, "featc_row"), false);
     let condition = |slot: Option<usize>, event: bool| -> Option<Expr> {
-        let mut conds: Vec<Expr> = filter_preds(slot)
-            .into_iter()
-            .map(|p| col(q, &n("p", p)))
+        let mut conds: Vec<Expr> = g
+            .predicates_of(slot)
+            .iter()
+            .map(|p| col(q, &n("p", *p)))
             .collect();
         if event {
             conds.insert(0, is_event());

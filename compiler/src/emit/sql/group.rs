@@ -72,11 +72,7 @@ pub fn blocked_slot(
     predicates: &[Result<Expr, Blocked>],
     filters: &[Option<usize>],
 ) -> Option<Blocked> {
-    let preds = filters
-        .iter()
-        .flatten()
-        .filter_map(|slot| g.filters.get(*slot))
-        .flatten();
+    let preds = filters.iter().flat_map(|slot| g.predicates_of(*slot));
     f.input
         .iter()
         .filter_map(|i| inputs.get(*i))

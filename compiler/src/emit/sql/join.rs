@@ -90,9 +90,10 @@ pub fn join_sql(
         Some(col(q, &n("q", at)))
     };
     let filter_conds = |slot: Option<usize>| -> Vec<Expr> {
-        slot.and_then(|s| g.filters.get(s))
-            .map(|ps| ps.iter().map(|p| qcol(q, "e", &n("p", *p))).collect())
-            .unwrap_or_default()
+        g.predicates_of(slot)
+            .iter()
+            .map(|p| qcol(q, "e", &n("p", *p)))
+            .collect()
     };
     let mut conditions: Vec<Option<Expr>> = Vec::new();
     let mut fresh: Vec<Option<Expr>> = Vec::new();
