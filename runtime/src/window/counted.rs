@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 use std::collections::VecDeque;
 
 use super::accumulator::WindowAccumulator;
+use super::ttl::expired;
 use crate::agg::AggError;
 use crate::snapshot::{Persist, Reader, SnapshotError, Writer};
 use crate::value::Value;
@@ -91,11 +92,6 @@ pub(crate) fn windows_mut(c: &mut Option<Box<CountedWindows>>) -> &mut [CountedE
     }
 }
 
-/// True when an event at `ts` is outside a window of `w` read at `t`.
-fn expired(ts: i64, t: i64, w: i64) -> bool {
-    (ts as i128) + (w as i128) <= t as i128
-}
-
 impl CountedEvents {
     /// The number of events held.
     pub fn len(&self) -> usize {
@@ -167,7 +163,7 @@ impl CountedEvents {
         let seq = |drained: u64, i: usize| drained + i as u64;
         let (events, drained) = (&self.events, self.drained);
         let follows = |c: &Cursor| want.start >= c.lo && want.end >= c.hi && want.start < c.hi;
-        match &mut self.cursor {
+        let cursor = match &mut self.cursor {
             Some(c) if follows(c) => {
                 for (i, (ts, v)) in events.range(c.hi..want.end).enumerate() {
                     c.acc.insert(*ts, seq(drained, c.hi + i), v);
@@ -176,6 +172,7 @@ impl CountedEvents {
                     c.acc.evict(*ts, seq(drained, c.lo + i), v);
                 }
                 (c.lo, c.hi) = (want.start, want.end);
+                c
             }
             slot => {
                 let mut acc = match slot.take() {
@@ -186,17 +183,14 @@ impl CountedEvents {
                 for (i, (ts, v)) in events.range(want.clone()).enumerate() {
                     acc.insert(*ts, seq(drained, want.start + i), v);
                 }
-                *slot = Some(Box::new(Cursor {
+                slot.insert(Box::new(Cursor {
                     lo: want.start,
                     hi: want.end,
                     acc,
-                }));
+                }))
             }
-        }
-        let r = match &self.cursor {
-            Some(c) => c.acc.finish(),
-            None => proto.finish(),
         };
+        let r = cursor.acc.finish();
         if let Ok(v) = &r {
             self.cached = Some((at, v.clone()));
         }

@@ -11,6 +11,7 @@ use super::encoded::{EncodedRow, EncodedRows, RowAt};
 use super::row::{Buffered, Row};
 use super::run::BufferRun;
 use super::spec::{cache_bit as bit, Alias, Column, CursorPlan, KeySpec};
+use super::ttl::expired;
 use crate::agg::AggError;
 use crate::prefetch::{prefetch, prefetch_lines, prefetch_slice};
 use crate::value::Value;
@@ -19,13 +20,6 @@ use crate::value::Value;
 pub const PREFETCH_STAGES: [usize; 5] = [8, 5, 3, 2, 1];
 
 const NULL: Value = Value::Null;
-
-/// True when an event at `ts` is outside a window of `w` read at `t`
-/// (`ts <= t - w`), computed without overflow.
-#[inline]
-fn expired(ts: i64, t: i64, w: i64) -> bool {
-    (ts as i128) + (w as i128) <= t as i128
-}
 
 /// The events `(t - w, t]` (or `(-inf, t]` for lifetime) folded into accumulators.
 /// Invariant when `t` is `Some`: rows `head..tail` of the buffer are exactly the live

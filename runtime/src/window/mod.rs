@@ -15,9 +15,9 @@
 //! count_distinct through a multiset, sum, avg, var, stddev, percentile, windowed
 //! last_k and first_k, top_k), `deque` (windowed min, max, first, last: a monotonic
 //! deque), `running` (lifetime), `counted` (count windows: a feature's latest
-//! events in its own order, outside the buffer), `check` (the type
-//! check of fed values), `ttl` (the ttl rule), `snapshot` (a `KeyState` and its
-//! buffer into a snapshot and back), `footprint` (`Footprint`: a state's bytes by
+//! events in its own order, outside the buffer), `check` (the type check of fed
+//! values), `ttl` (when an event leaves a window, the ttl rule), `snapshot` (a
+//! `KeyState` and its buffer into a snapshot and back), `footprint` (`Footprint`: a state's bytes by
 //! part, in memory and saved), `expiry` (retention: when a state reads as an entity
 //! never seen), `row_codec` (the buffer's rows in a snapshot, compactly).
 //!
