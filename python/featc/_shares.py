@@ -76,11 +76,16 @@ class Share:
         self.spine_time = spine_time
         self.options = options
 
-    def compute(self, table: pa.Table) -> Optional[pa.Table]:
-        """One share's rows (the tagged layout) to (ROW, carried columns, outputs) in
-        featc's types, or None when the share holds no spine row."""
+    def compute(self, batches) -> Optional[pa.Table]:
+        """One share's rows (Arrow batches of the tagged layout, held within the
+        options' `share_limit`) to (ROW, carried columns, outputs) in featc's types, or
+        None when the share holds no spine row."""
         import pyarrow.compute as pc
 
+        kept = held(batches, self.options.get("share_limit"))
+        if not kept:
+            return None
+        table = pa.Table.from_batches(kept)
         tag = table.column(TAG)
 
         def of(j):

@@ -172,10 +172,7 @@ def _run_pass(declared, texts, one: _shares.Pass, spine_rows, frames, spine_time
     share = _shares.Share(texts, one, [[f.name for f in layout.fields] for layout in layouts], spine_time, options)
 
     def compute(batches):
-        batches = _shares.held(batches, options.get("share_limit"))
-        if not batches:
-            return
-        done = share.compute(pa.Table.from_batches(batches))
+        done = share.compute(batches)
         if done is None:
             return
         columns = [_to_spark_array(c) for c in done.columns]
