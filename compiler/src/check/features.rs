@@ -140,19 +140,19 @@ pub fn check(
                 None
             }
         });
-    let events = decl
-        .events
-        .as_ref()
-        .and_then(|n| match event_count(&n.text) {
-            Some(n) => Some(n),
-            None => {
-                errors.push(CheckError::EventCount {
-                    span: n.span,
-                    capped: decl.window.is_some(),
-                });
-                None
-            }
-        });
+    let events =
+        decl.events
+            .as_ref()
+            .and_then(|n| match whole_number(&n.text, AggKind::MAX_EVENTS) {
+                Some(n) => Some(n),
+                None => {
+                    errors.push(CheckError::EventCount {
+                        span: n.span,
+                        capped: decl.window.is_some(),
+                    });
+                    None
+                }
+            });
     let offset_us = decl
         .offset
         .as_ref()
@@ -190,27 +190,20 @@ pub fn check(
 /// not one).
 fn list_length(k: &ast::Expr) -> Option<u32> {
     match &k.kind {
-        ast::ExprKind::Int(text) => {
-            let digits = text.trim_start_matches('0');
-            if digits.len() > 4 {
-                return None;
-            }
-            let n: u32 = digits.parse().ok()?;
-            (1..=AggKind::MAX_K).contains(&n).then_some(n)
-        }
+        ast::ExprKind::Int(text) => whole_number(text, AggKind::MAX_K),
         _ => None,
     }
 }
 
-/// The `N` of a count window: digits spelling 1 to `AggKind::MAX_EVENTS` (leading
-/// zeros allowed).
-fn event_count(digits: &str) -> Option<u32> {
+/// The number digits spell, when it is from 1 to `max` (leading zeros allowed; any
+/// number of digits, none of them read past `max`'s length).
+fn whole_number(digits: &str, max: u32) -> Option<u32> {
     let digits = digits.trim_start_matches('0');
-    if digits.len() > 6 {
+    if digits.len() > max.to_string().len() {
         return None;
     }
     let n: u32 = digits.parse().ok()?;
-    (1..=AggKind::MAX_EVENTS).contains(&n).then_some(n)
+    (1..=max).contains(&n).then_some(n)
 }
 
 /// The quantile a `percentile` p literal spells: a number literal in [0, 1].
