@@ -133,7 +133,9 @@ fn settle(servers: &[&Served], events: &Events) {
     let started = std::time::Instant::now();
     while want.iter().any(|(e, n)| applied(e) < *n) {
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(180),
+            // A bound on waiting, not on speed: under the whole suite's load on 2
+            // cores a rebalance after the kill once needed more than 180 s.
+            started.elapsed() < std::time::Duration::from_secs(300),
             "not every record applied: {:?} of {want:?}\n{}",
             want.map(|(e, _)| applied(e)),
             servers
