@@ -154,7 +154,11 @@ pub struct EntityDecl {
 pub struct ViewDecl {
     pub name: Ident,
     pub meta: Meta,
+    /// The view's first source.
     pub source: Ident,
+    /// The sources after the first (`from payments, logins`): the view reads the
+    /// union of their events.
+    pub more_sources: Vec<Ident>,
     pub entity: Ident,
     pub key_columns: Option<Vec<Ident>>,
     pub clauses: Vec<ViewClause>,

@@ -258,7 +258,17 @@ impl Ctx<'_> {
         let name = self.ident(&self.next(&mut inner, start)?);
         let _from = self.next(&mut inner, start)?;
         let source = self.ident(&self.next(&mut inner, start)?);
-        let _by = self.next(&mut inner, start)?;
+        let mut more_sources = Vec::new();
+        let mut by = self.next(&mut inner, start)?;
+        if by.as_rule() == Rule::more_sources {
+            let names = by
+                .clone()
+                .into_inner()
+                .filter(|p| p.as_rule() == Rule::ident);
+            more_sources = names.map(|p| self.ident(&p)).collect();
+            by = self.next(&mut inner, start)?;
+        }
+        let _by = by;
         let entity = self.ident(&self.next(&mut inner, start)?);
         let mut decl = ViewDecl {
             name,
@@ -267,6 +277,7 @@ impl Ctx<'_> {
                 ..Meta::default()
             },
             source,
+            more_sources,
             entity,
             key_columns: None,
             clauses: Vec::new(),

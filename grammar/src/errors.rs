@@ -53,6 +53,7 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         tags_clause => "`tags`",
         key_clause => "`key`",
         key_columns => "`(`",
+        more_sources => "`,`",
         where_clause | feature_filter => "`where`",
         let_clause => "`let`",
         ttl_clause => "`ttl`",

@@ -144,8 +144,14 @@ impl Printer<'_> {
                 };
                 self.line(
                     &format!(
-                        "View {} from {} by {}{keys}",
-                        v.name.name, v.source.name, v.entity.name
+                        "View {} from {}{} by {}{keys}",
+                        v.name.name,
+                        v.source.name,
+                        v.more_sources
+                            .iter()
+                            .map(|s| format!(", {}", s.name))
+                            .collect::<String>(),
+                        v.entity.name
                     ),
                     v.span,
                 );

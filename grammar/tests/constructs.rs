@@ -439,3 +439,29 @@ fn count_windows_keep_their_count_and_span() {
         assert!(parse(7, broken).is_err(), "{broken}");
     }
 }
+
+#[test]
+fn a_view_over_several_sources_and_source_calls() {
+    let text = "view activity from payments, logins ,taps by user (uid) {\n  where source() = 'logins'\n  feature f = count(*)\n}";
+    let file = parse_ok(text);
+    let [Item::View(v)] = &file.items[..] else {
+        panic!("{file:?}")
+    };
+    assert_eq!(v.source.name, "payments");
+    let more: Vec<&str> = v.more_sources.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(more, ["logins", "taps"]);
+    assert_eq!(text_of(text, v.more_sources[1].span), "taps");
+    // `source` is reserved, yet `source()` is a call (its name checked by `check`).
+    let [ViewClause::Where(w), _] = &v.clauses[..] else {
+        panic!("{v:?}")
+    };
+    let featc_grammar::ast::ExprKind::Binary { lhs, .. } = &w.kind else {
+        panic!("{w:?}")
+    };
+    let featc_grammar::ast::ExprKind::Call { func, args } = &lhs.kind else {
+        panic!("{lhs:?}")
+    };
+    assert_eq!((func.name.as_str(), args.len()), ("source", 0));
+    // A trailing comma, or a source name missing after one, is a syntax error.
+    assert!(parse(7, "view v from a, by e { }").is_err());
+}

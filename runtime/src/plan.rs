@@ -154,9 +154,96 @@ pub struct GroupPlan {
     pub delay_us: i64,
     /// The span of the group's first view.
     pub span: SourceSpan,
+    /// A group over several sources (a view `from a, b`): each of them, the first
+    /// being `source`; empty for a group over `source` alone. The group then reads
+    /// the union of their events: `time_column` is `UNION_TIME_COLUMN` (each
+    /// member's own time), a column a member lacks is null for its events, and
+    /// `ir::SOURCE_NAME_COLUMN` is the member's name (see `UnionMember`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub union: Vec<UnionMember>,
+}
+
+/// The time column of a group over several sources: each member's time column under
+/// one name that no source column can have (it is not an identifier).
+pub const UNION_TIME_COLUMN: &str = "time()";
+
+/// One source of a group over several (`GroupPlan::union`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnionMember {
+    pub source: String,
+    /// The source's time column: the group's `UNION_TIME_COLUMN` for its events.
+    pub time_column: String,
+    /// The columns the group reads (`GroupPlan::columns_read`, its time column and
+    /// `ir::SOURCE_NAME_COLUMN` aside) that the source has; the others are null for
+    /// its events. Its own time column is one of them when the group reads it by name.
+    pub columns: Vec<String>,
+}
+
+impl UnionMember {
+    /// The source columns a scan of this member reads: its time column first, then
+    /// `columns` (the key columns among them), each once.
+    pub fn columns_read(&self) -> Vec<String> {
+        let mut out = vec![self.time_column.clone()];
+        for c in &self.columns {
+            if !out.contains(c) {
+                out.push(c.clone());
+            }
+        }
+        out
+    }
 }
 
 impl GroupPlan {
+    /// The sources the group reads, with their time columns: `source` alone, or
+    /// each member of its union.
+    pub fn sources(&self) -> Vec<(&str, &str)> {
+        if self.union.is_empty() {
+            vec![(self.source.as_str(), self.time_column.as_str())]
+        } else {
+            self.union
+                .iter()
+                .map(|m| (m.source.as_str(), m.time_column.as_str()))
+                .collect()
+        }
+    }
+
+    /// Whether the group reads `source`'s events.
+    pub fn reads_source(&self, source: &str) -> bool {
+        self.sources().iter().any(|(s, _)| *s == source)
+    }
+
+    /// What breaks the union's invariants, if anything: two members or more, the
+    /// first being `source`, each named once; the union's time column; every key
+    /// column in every member; a member's columns among those the group reads.
+    fn union_problem(&self) -> Option<String> {
+        let read = self.columns_read();
+        let mut seen: HashSet<&str> = HashSet::new();
+        if self.union.len() == 1 {
+            return Some("a union of one source".to_string());
+        }
+        for (i, m) in self.union.iter().enumerate() {
+            if i == 0 && (m.source != self.source || self.time_column != UNION_TIME_COLUMN) {
+                return Some(format!(
+                    "a union whose first member is `{}` and time column `{}`",
+                    m.source, self.time_column
+                ));
+            }
+            if !seen.insert(&m.source) {
+                return Some(format!("source `{}` twice in a union", m.source));
+            }
+            if let Some(k) = self.keys.iter().find(|k| !m.columns.contains(&k.column)) {
+                return Some(format!(
+                    "key column `{}` is not in `{}`",
+                    k.column, m.source
+                ));
+            }
+            if let Some(c) = m.columns.iter().find(|c| !read.contains(c)) {
+                return Some(format!("`{}`'s column `{c}` is not read", m.source));
+            }
+        }
+        None
+    }
+
     /// The time the group's state is read at for a read at `t`.
     pub fn state_time(&self, t: i64) -> i64 {
         t.saturating_sub(self.delay_us)
@@ -294,11 +381,13 @@ impl GroupPlan {
 
     /// `source by key` or `source by (key, key)` (for messages and printers).
     pub fn describe(&self) -> String {
+        let sources: Vec<&str> = self.sources().iter().map(|(s, _)| *s).collect();
+        let sources = sources.join(" + ");
         match self.keys.as_slice() {
-            [one] => format!("{} by {}", self.source, one.name),
+            [one] => format!("{sources} by {}", one.name),
             keys => {
                 let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
-                format!("{} by ({})", self.source, names.join(", "))
+                format!("{sources} by ({})", names.join(", "))
             }
         }
     }
@@ -333,6 +422,9 @@ impl GroupPlan {
         }
         if self.delay_us < 0 {
             return err(format!("a negative delay {}", self.delay_us));
+        }
+        if let Some(problem) = self.union_problem() {
+            return err(problem);
         }
         let mut inputs_used = vec![false; self.inputs.len()];
         let mut filters_used = vec![false; self.filters.len()];
@@ -444,18 +536,26 @@ impl Plan {
     /// and all it checks (docs/semantics.md, "Bad input").
     pub fn columns_read(&self) -> Vec<(String, Vec<String>)> {
         let mut out: Vec<(String, Vec<String>)> = Vec::new();
-        for g in &self.groups {
-            let at = match out.iter().position(|(s, _)| *s == g.source) {
+        let mut add = |source: &str, columns: Vec<String>| {
+            let at = match out.iter().position(|(s, _)| *s == source) {
                 Some(i) => i,
                 None => {
-                    out.push((g.source.clone(), Vec::new()));
+                    out.push((source.to_string(), Vec::new()));
                     out.len() - 1
                 }
             };
-            for c in g.columns_read() {
+            for c in columns {
                 if !out[at].1.contains(&c) {
                     out[at].1.push(c);
                 }
+            }
+        };
+        for g in &self.groups {
+            if g.union.is_empty() {
+                add(&g.source, g.columns_read());
+            }
+            for m in &g.union {
+                add(&m.source, m.columns_read());
             }
         }
         out

@@ -20,3 +20,4 @@ mod serve_limits;
 mod serve_log;
 mod serve_requests;
 mod serve_times;
+mod serve_union;

@@ -37,6 +37,10 @@ pub struct GenCase {
     pub events: RecordBatch,
     /// The events of source `clicks` (same columns, its own lateness), unsorted.
     pub clicks: RecordBatch,
+    /// The events of source `taps`: `clicks`' rows with fewer columns (`k`, `sk`,
+    /// `i`, `s`) and the time column `at`, so that a view over `events, taps` meets
+    /// columns one source lacks and two time columns.
+    pub taps: RecordBatch,
     /// The spine: `k`, `sk`, `ts`, `row`.
     pub spine: RecordBatch,
     /// The requested features: a non-empty subset of the project's, in declaration order.
@@ -196,6 +200,9 @@ const PREDICATES: &[&str] = &[
     "s < 'b'",
     "seen < ts",
     "seen is null or seen >= ts",
+    // The event's source (a constant over one source).
+    "source() = 'events'",
+    "source() <> 'clicks' or i > 1",
     // Row functions (semantics.md "Functions").
     "starts_with(s, 'a') or ends_with(kind_of, 'B')",
     "contains(tag, 'É')",
@@ -237,6 +244,7 @@ const ANY_COLUMNS: &[&str] = &[
     "s",
     "b",
     "ts",
+    "source()",
     "shifted",
     "i * 2",
     "ratio",
@@ -324,7 +332,12 @@ fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
 
 fn view_strategy() -> impl Strategy<Value = ViewSpec> {
     (
-        prop_oneof![3 => Just("events"), 1 => Just("clicks")],
+        prop_oneof![
+            3 => Just("events"),
+            1 => Just("clicks"),
+            1 => Just("events, clicks"),
+            1 => Just("events, taps"),
+        ],
         select(&["user", "shop", "pair", "kind"][..]),
         proptest::option::weighted(0.3, select(PREDICATES)),
         proptest::option::weighted(0.2, select(&["2500ms", "3s", "20s"][..])),
@@ -662,6 +675,7 @@ fn build_case(
         extras.clicks_delay,
         extras.event_time,
     ));
+    feat.push_str(&taps_text(extras.clicks_lateness_s, extras.event_time));
     feat.push_str(
         "entity user { key k: int64 }\n\
          entity shop { key sk: string }\n\
@@ -689,7 +703,13 @@ fn build_case(
         } else {
             view.entity
         };
-        feat.push_str(&format!("view v{v} from {} by {by} {{\n", view.source));
+        // The sources of one view share a delay: with `clicks` delayed, a view over
+        // `events, clicks` reads `events, taps` instead.
+        let source = match view.source {
+            "events, clicks" if extras.clicks_delay => "events, taps",
+            s => s,
+        };
+        feat.push_str(&format!("view v{v} from {source} by {by} {{\n"));
         // The lets come first so that a view filter may use them.
         feat.push_str("    let shifted = i - 1\n");
         feat.push_str("    let ratio = f / i\n");
@@ -708,7 +728,7 @@ fn build_case(
             if let Some(window) = f.window {
                 // Under `delay 1s` a window must reach further back than a second
                 // (`check` refuses one that never sees a visible event).
-                let delayed = view.source == "clicks" && extras.clicks_delay;
+                let delayed = source == "clicks" && extras.clicks_delay;
                 let window = match window {
                     "500ms" | "1s" if delayed => "2s",
                     w => w,
@@ -778,6 +798,7 @@ fn build_case(
         feat,
         events: events_batch(events, extras.event_time),
         clicks: events_batch(clicks, extras.event_time),
+        taps: taps_batch(&events_batch(clicks, extras.event_time)),
         spine: spine_batch(&spine_rows, extras.spine_time, extras.spine_keys.clone()),
         features,
         lateness_us,
@@ -807,6 +828,45 @@ fn source_text(name: &str, lateness_s: i64, delayed: bool, time: TimeRepr) -> St
         "source {name} {{\n    time ts\n    columns {{\n        k: int64?\n        sk: string?\n        \
          i: int64?\n        f: float64?\n        s: string?\n        b: bool?\n        seen: timestamp?\n    }}\n{lateness}}}\n"
     )
+}
+
+/// The declaration of source `taps`: `clicks`' rows under the time column `at`,
+/// with only some of its columns.
+fn taps_text(lateness_s: i64, time: TimeRepr) -> String {
+    let mut clauses = if lateness_s > 0 {
+        format!("    lateness {lateness_s}s\n")
+    } else {
+        String::new()
+    };
+    clauses.push_str(&time.epoch_clause());
+    format!(
+        "source taps {{\n    time at\n    columns {{\n        k: int64?\n        sk: string?\n        \
+         i: int64?\n        s: string?\n    }}\n{clauses}}}\n"
+    )
+}
+
+/// `taps`' events: a batch of `events_batch`'s columns cut to `taps`' (its time
+/// column renamed `at`).
+pub fn taps_batch(events: &RecordBatch) -> RecordBatch {
+    let keep = ["ts", "k", "sk", "i", "s"];
+    let schema = events.schema();
+    let mut fields = Vec::with_capacity(keep.len());
+    let mut columns = Vec::with_capacity(keep.len());
+    for name in keep {
+        let Ok(i) = schema.index_of(name) else {
+            continue;
+        };
+        let field = schema.field(i);
+        let renamed = if name == "ts" { "at" } else { name };
+        fields.push(Field::new(
+            renamed,
+            field.data_type().clone(),
+            field.is_nullable(),
+        ));
+        columns.push(Arc::clone(events.column(i)));
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        .unwrap_or_else(|_| RecordBatch::new_empty(Arc::new(Schema::empty())))
 }
 
 /// The events as one Arrow batch with the declared schema.

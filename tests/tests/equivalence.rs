@@ -56,10 +56,10 @@ fn used_sources(
     featc_runtime::io::sources_of(project, ids)
         .into_iter()
         .map(|s| {
-            let batch = if s.name == "clicks" {
-                &case.clicks
-            } else {
-                &case.events
+            let batch = match s.name.as_str() {
+                "clicks" => &case.clicks,
+                "taps" => &case.taps,
+                _ => &case.events,
             };
             (s.name.clone(), batch.clone())
         })
@@ -174,7 +174,7 @@ fn stream_tiered(
         store: Arc::new(MemoryStore::default()),
         cache_bytes: [0, 1 << 12, 1 << 15][(seed % 3) as usize],
     };
-    let events = (case.events.num_rows() + case.clicks.num_rows()) as u64;
+    let events = (case.events.num_rows() + case.clicks.num_rows() + case.taps.num_rows()) as u64;
     let restart_after = seed.is_multiple_of(2).then_some(events / 2);
     // The tier's counters start again with a restored runtime, which may have
     // nothing left to ingest: only a run without the crash must show its evictions.
@@ -358,6 +358,7 @@ pub(crate) fn hand_case(
     GenCase {
         feat,
         clicks: events.slice(0, 0),
+        taps: featc_test_support::gen::taps_batch(&events.slice(0, 0)),
         events,
         spine,
         features,
@@ -441,7 +442,7 @@ fn entities_past_their_retention_agree_and_are_forgotten() {
 
 /// Checks that reference, batch and stream agree on `case`, then returns a lookup of
 /// the reference's int64 feature columns by name.
-fn agreed_int_columns(case: &GenCase) -> impl Fn(&str) -> Vec<i64> {
+pub(crate) fn agreed_int_columns(case: &GenCase) -> impl Fn(&str) -> Vec<i64> {
     if let Err(diff) = check(case) {
         panic!("{diff}");
     }

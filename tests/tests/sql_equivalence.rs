@@ -91,10 +91,10 @@ fn check(case: &GenCase) -> Result<(), String> {
 
 /// The generated events of source `name`.
 fn case_events<'a>(case: &'a GenCase, name: &str) -> &'a RecordBatch {
-    if name == "clicks" {
-        &case.clicks
-    } else {
-        &case.events
+    match name {
+        "clicks" => &case.clicks,
+        "taps" => &case.taps,
+        _ => &case.events,
     }
 }
 

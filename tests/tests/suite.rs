@@ -16,3 +16,4 @@ mod equivalence;
 mod reference_cases;
 mod sql_equivalence;
 mod stream_cases;
+mod union_views;

@@ -383,6 +383,35 @@ pub enum CheckError {
         what: &'static str,
         first: Span,
     },
+    /// A view over several sources names `source` twice (`first` is the first time).
+    SourceTwice {
+        view: String,
+        source: String,
+        span: Span,
+        first: Span,
+    },
+    /// Two sources of a view declare `column` with different types (each side's
+    /// detail is its type's name).
+    SourcesColumnType {
+        view: String,
+        column: String,
+        sides: Box<[SourceSide; 2]>,
+    },
+    /// The sources of a view have different delays (each side's detail is its delay
+    /// as written, `none` for no delay).
+    SourcesDelay {
+        view: String,
+        sides: Box<[SourceSide; 2]>,
+    },
+}
+
+/// One side of a disagreement between two sources of a view: the source, what it
+/// says (a type, a delay) and where (the later source first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSide {
+    pub source: String,
+    pub detail: String,
+    pub span: Span,
 }
 
 impl CheckError {
@@ -435,6 +464,8 @@ impl CheckError {
             ListLength { .. } => "E0034",
             EventCount { .. } => "E0049",
             SpineColumnName { .. } => "E0050",
+            SourceTwice { .. } | SourcesColumnType { .. } => "E0051",
+            SourcesDelay { .. } => "E0052",
         }
     }
 
@@ -811,6 +842,32 @@ impl CheckError {
             .with_help(
                 "training sets keep the spine's columns (entity keys, request fields) beside the features, and reads answer them: rename the feature",
             ),
+            SourceTwice { view, source, span, first } => d(format!(
+                "view `{view}` reads source `{source}` twice"
+            ))
+            .with_label(Label::primary(*span, "named again here"))
+            .with_label(Label::secondary(*first, "first named here"))
+            .with_help("a view over several sources reads each once: its events would count twice; remove the repeated name"),
+            SourcesColumnType { view, column, sides } => {
+                let [this, other] = sides.as_ref();
+                d(format!(
+                    "the sources of view `{view}` disagree on column `{column}`: {} in `{}`, {} in `{}`",
+                    this.detail, this.source, other.detail, other.source
+                ))
+                .with_label(Label::primary(this.span, format!("{} here", this.detail)))
+                .with_label(Label::secondary(other.span, format!("{} here", other.detail)))
+                .with_help("a column name means one column in a view over several sources: give the columns one type, or rename one of them")
+            }
+            SourcesDelay { view, sides } => {
+                let [this, other] = sides.as_ref();
+                d(format!(
+                    "the sources of view `{view}` have different delays: `{}` {}, `{}` {}",
+                    this.source, this.detail, other.source, other.detail
+                ))
+                .with_label(Label::primary(this.span, format!("delay {}", this.detail)))
+                .with_label(Label::secondary(other.span, format!("delay {}", other.detail)))
+                .with_help("a read sees a view's events up to one time: declare the same `delay` on every source of the view, or split the view")
+            }
             EventCount { span, capped } => d(format!(
                 "a count window's number of events must be a whole number from 1 to {}",
                 featc_runtime::ir::AggKind::MAX_EVENTS

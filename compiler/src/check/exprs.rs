@@ -561,6 +561,22 @@ impl<'s> Exprs<'s> {
             _ => args.iter().map(|a| self.check(a)).collect(),
         };
         match func.name.as_str() {
+            // The name of the event's source: a column every path supplies (see
+            // `ir::SOURCE_NAME_COLUMN`); only a view's rows have a source.
+            "source" if self.scope.view.is_some() => {
+                if !args.is_empty() {
+                    return self.fail(arity(func, "0", args.len()));
+                }
+                Some(Typed {
+                    expr: ir::Expr {
+                        kind: ExprKind::Column(ir::SOURCE_NAME_COLUMN.to_string()),
+                        ty: DataType::String,
+                        nullable: false,
+                        span: sp,
+                    },
+                    known: true,
+                })
+            }
             "coalesce" => {
                 if args.is_empty() {
                     return self.fail(arity(func, "at least 1", 0));

@@ -15,6 +15,7 @@ mod services;
 mod sources;
 pub mod suggest;
 pub mod types;
+mod union;
 mod views;
 
 pub use error::CheckError;

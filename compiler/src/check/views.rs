@@ -10,6 +10,7 @@ use super::exprs::{ast_span, span, Binding, Exprs};
 use super::resolve::Symbols;
 use super::sources::CheckedSource;
 use super::suggest::closest;
+use super::union;
 use super::{features, meta};
 use featc_grammar::ast::{self, ViewClause};
 use featc_runtime::expr::join_balanced;
@@ -34,9 +35,35 @@ pub fn check(
         .entity(&decl.entity)
         .map_err(|e| errors.push(e))
         .ok();
+    let more: Vec<Option<usize>> = decl
+        .more_sources
+        .iter()
+        .map(|name| symbols.source(name).map_err(|e| errors.push(e)).ok())
+        .collect();
     let src = source.and_then(|s| sources.get(s));
     let ent = entity.and_then(|e| entities.get(e));
-    let key_columns = key_columns(decl, src, ent, errors);
+    // Over several sources, the members each named once (an unknown one is left out;
+    // its error is reported above).
+    let written = std::iter::once((source, decl.source.span)).chain(
+        more.iter()
+            .copied()
+            .zip(decl.more_sources.iter().map(|s| s.span)),
+    );
+    let members: Vec<union::Member> = written
+        .filter_map(|(id, at)| {
+            Some(union::Member {
+                source: sources.get(id?)?,
+                at,
+            })
+        })
+        .collect();
+    let members = if decl.more_sources.is_empty() {
+        members
+    } else {
+        union::check(decl, members, errors)
+    };
+    let in_sources: Vec<&CheckedSource> = members.iter().map(|m| m.source).collect();
+    let key_columns = key_columns(decl, &in_sources, ent, errors);
 
     let later_lets = decl
         .clauses
@@ -51,7 +78,12 @@ pub fn check(
         .iter()
         .map(|r| r.name.name.clone())
         .collect();
-    let mut scope = src.map(|s| s.scope(later_lets).in_view(&decl.name.name, requests));
+    let mut scope = if decl.more_sources.is_empty() {
+        src.map(|s| s.scope(later_lets))
+    } else {
+        (!members.is_empty()).then(|| union::scope(&members, later_lets))
+    };
+    let mut scope = scope.take().map(|s| s.in_view(&decl.name.name, requests));
     let mut filters: Vec<ir::Expr> = Vec::new();
     let mut lets = Vec::new();
     let mut feats = Vec::new();
@@ -67,8 +99,9 @@ pub fn check(
             }
             ViewClause::Let(l) => {
                 let Some(scope) = &mut scope else { continue };
-                let shadowed = src
-                    .and_then(|s| s.column(&l.name.name))
+                let shadowed = members
+                    .iter()
+                    .find_map(|m| m.source.column(&l.name.name))
                     .map(|(_, at)| (at, false))
                     .or_else(|| {
                         lets.iter()
@@ -153,6 +186,12 @@ pub fn check(
     ir::View {
         name: decl.name.name.clone(),
         source: SourceId(source.unwrap_or(0)),
+        more_sources: members
+            .iter()
+            .skip(1)
+            .filter_map(|m| sources.iter().position(|s| std::ptr::eq(s, m.source)))
+            .map(SourceId)
+            .collect(),
         entity: EntityId(entity.unwrap_or(0)),
         key_columns,
         filter,
@@ -165,8 +204,6 @@ pub fn check(
     }
 }
 
-/// The source columns bound to the entity's keys, checked for count, existence and
-/// type. Without an explicit list the source columns are named like the keys.
 /// Holds a derived feature's place in the view with a placeholder and leaves its
 /// expression to `derived::check` (which needs every aggregation's type first).
 fn defer(
@@ -212,9 +249,12 @@ fn shorter_than_delay(src: &CheckedSource, what: &'static str, span: ast::Span) 
     }
 }
 
+/// The source columns bound to the entity's keys, checked for count, and for
+/// existence and type in each of `sources`. Without an explicit list the source
+/// columns are named like the keys.
 fn key_columns(
     decl: &ast::ViewDecl,
-    src: Option<&CheckedSource>,
+    sources: &[&CheckedSource],
     ent: Option<&CheckedEntity>,
     errors: &mut Vec<CheckError>,
 ) -> Vec<String> {
@@ -250,7 +290,7 @@ fn key_columns(
             .map(|k| (k.name.clone(), decl.entity.span))
             .collect(),
     };
-    if let Some(src) = src {
+    for src in sources {
         for ((name, at), (key, key_decl)) in named.iter().zip(keys.iter().zip(&ent.decl.keys)) {
             match src.column(name) {
                 None => {

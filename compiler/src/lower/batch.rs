@@ -11,13 +11,16 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::common::Column;
+use datafusion::common::{Column, ScalarValue};
+use datafusion::logical_expr::{cast, lit};
 use datafusion::logical_expr::{
     Expr as DfExpr, Extension, LogicalPlan, LogicalPlanBuilder, TableSource,
 };
 use featc_runtime::batch::PointInTime;
+use featc_runtime::ir::SOURCE_NAME_COLUMN;
 use featc_runtime::ir::{self, FeatureId, Project};
-use featc_runtime::plan::{GroupPlan, Plan};
+use featc_runtime::plan::{GroupPlan, Plan, UNION_TIME_COLUMN};
+use featc_runtime::row::types::arrow_type;
 
 use super::groups::{plan_groups, GroupingError};
 
@@ -183,13 +186,57 @@ fn group_input(
     group: &GroupPlan,
     tables: &dyn Fn(&ir::Source) -> Arc<dyn TableSource>,
 ) -> Result<LogicalPlan, LowerError> {
-    let source = *sources
-        .get(group.source.as_str())
-        .ok_or_else(|| LowerError::DataFusion(format!("no source `{}`", group.source)))?;
-    let select: Vec<DfExpr> = group.columns_read().iter().map(|c| column(c)).collect();
-    LogicalPlanBuilder::scan(source.name.clone(), tables(source), None)
-        .and_then(|b| b.project(select))
-        .and_then(|b| b.build())
+    let source_of = |name: &str| {
+        sources
+            .get(name)
+            .copied()
+            .ok_or_else(|| LowerError::DataFusion(format!("no source `{name}`")))
+    };
+    let read = group.columns_read();
+    if group.union.is_empty() {
+        let source = source_of(&group.source)?;
+        let select: Vec<DfExpr> = read.iter().map(|c| column(c)).collect();
+        return LogicalPlanBuilder::scan(source.name.clone(), tables(source), None)
+            .and_then(|b| b.project(select))
+            .and_then(|b| b.build())
+            .map_err(plan_err);
+    }
+    // Over several sources: each member's scan under the union's columns (its own
+    // time as the union's, its name as `source()`, nulls for what it lacks), then
+    // all of them, one after the other.
+    let mut union: Option<LogicalPlanBuilder> = None;
+    for m in &group.union {
+        let source = source_of(&m.source)?;
+        let mut select = Vec::with_capacity(read.len());
+        for c in &read {
+            let expr = if c == UNION_TIME_COLUMN {
+                column(&m.time_column)
+            } else if c == SOURCE_NAME_COLUMN {
+                lit(m.source.clone())
+            } else if m.columns.contains(c) {
+                column(c)
+            } else {
+                let ty = group
+                    .union
+                    .iter()
+                    .find_map(|o| source_of(&o.source).ok()?.column_type(c))
+                    .ok_or_else(|| LowerError::DataFusion(format!("no source has `{c}`")))?;
+                cast(lit(ScalarValue::Null), arrow_type(ty))
+            };
+            select.push(expr.alias(c));
+        }
+        let scan = LogicalPlanBuilder::scan(source.name.clone(), tables(source), None)
+            .and_then(|b| b.project(select))
+            .and_then(|b| b.build())
+            .map_err(plan_err)?;
+        union = Some(match union {
+            None => LogicalPlanBuilder::from(scan),
+            Some(b) => b.union(scan).map_err(plan_err)?,
+        });
+    }
+    union
+        .ok_or_else(|| LowerError::DataFusion("a union of no source".to_string()))?
+        .build()
         .map_err(plan_err)
 }
 

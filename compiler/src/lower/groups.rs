@@ -10,7 +10,7 @@ use std::fmt;
 use featc_runtime::ir::{self, Expr, ExprKind, FeatureId, Let, Project, View};
 use featc_runtime::plan::{
     DerivedPlan, DistinctExprs, FeaturePlan, FeatureRef, GroupPlan, KeyColumn, Output, Plan,
-    RequestField, TtlRule,
+    RequestField, TtlRule, UnionMember, UNION_TIME_COLUMN,
 };
 
 /// How deep inlining may recurse: `check` bounds an expanded expression's depth at
@@ -154,7 +154,7 @@ fn plan_placing(
 struct Planner<'p> {
     project: &'p Project,
     groups: Vec<GroupBuilder>,
-    group_of: HashMap<(usize, usize, &'p [String]), usize>,
+    group_of: HashMap<(Vec<usize>, usize, &'p [String]), usize>,
     placed: HashMap<FeatureId, FeatureRef>,
     by_name: HashMap<&'p str, FeatureId>,
 }
@@ -184,12 +184,13 @@ impl<'p> Planner<'p> {
         let aggregate = feature
             .aggregate()
             .ok_or(GroupingError::UnknownFeature(id))?;
-        let identity = (view.source.0, view.entity.0, view.key_columns.as_slice());
+        let sources = view.sources().map(|s| s.0).collect();
+        let identity = (sources, view.entity.0, view.key_columns.as_slice());
         let group = match self.group_of.get(&identity) {
             Some(&g) => g,
             None => {
-                self.groups
-                    .push(GroupBuilder::new(new_group(project, view)?));
+                let (plan, members) = new_group(project, view)?;
+                self.groups.push(GroupBuilder::new(plan, members));
                 self.group_of.insert(identity, self.groups.len() - 1);
                 self.groups.len() - 1
             }
@@ -276,15 +277,19 @@ impl<'p> Planner<'p> {
 /// A group under construction, with the indexes that keep its slots distinct.
 struct GroupBuilder {
     plan: GroupPlan,
+    /// Over several sources, each source's columns (its time column first); the
+    /// group's `union` is made of them once the columns the group reads are known.
+    members: Vec<(String, Vec<String>)>,
     inputs: DistinctExprs,
     predicates: DistinctExprs,
     filters: HashMap<Vec<usize>, usize>,
 }
 
 impl GroupBuilder {
-    fn new(plan: GroupPlan) -> GroupBuilder {
+    fn new(plan: GroupPlan, members: Vec<(String, Vec<String>)>) -> GroupBuilder {
         GroupBuilder {
             plan,
+            members,
             inputs: DistinctExprs::default(),
             predicates: DistinctExprs::default(),
             filters: HashMap::new(),
@@ -298,7 +303,39 @@ impl GroupBuilder {
         for (conjunction, slot) in self.filters {
             self.plan.filters[slot] = conjunction;
         }
+        let read = self.plan.columns_read();
+        self.plan.union = self
+            .members
+            .into_iter()
+            .map(|(source, columns)| UnionMember {
+                source,
+                time_column: columns.first().cloned().unwrap_or_default(),
+                columns: read
+                    .iter()
+                    .filter(|c| columns.contains(c))
+                    .cloned()
+                    .collect(),
+            })
+            .collect();
         self.plan
+    }
+
+    /// A view expression as the group computes it: lets inlined and, over one
+    /// source, `source()` its name (over several, a column of the union).
+    fn expression(&self, e: &Expr, view: &View) -> Result<Expr, GroupingError> {
+        let inlined = inline_lets(e, &view.lets, 0, &view.name)?;
+        if !self.members.is_empty() {
+            return Ok(inlined);
+        }
+        let name = &self.plan.source;
+        rewrite_columns(&inlined, &|column| {
+            Ok((column == ir::SOURCE_NAME_COLUMN).then(|| Expr {
+                kind: ExprKind::Literal(ir::Literal::String(name.clone())),
+                ty: ir::DataType::String,
+                nullable: false,
+                span: e.span,
+            }))
+        })
     }
 
     fn feature(
@@ -307,17 +344,16 @@ impl GroupBuilder {
         feature: &ir::Feature,
         aggregate: &ir::Aggregate,
     ) -> Result<FeaturePlan, GroupingError> {
-        let inline = |e: &Expr| inline_lets(e, &view.lets, 0, &view.name);
         let view_where = match &view.filter {
-            Some(e) => Some(self.predicates.insert(inline(e)?).0),
+            Some(e) => Some(self.predicates.insert(self.expression(e, view)?).0),
             None => None,
         };
         let feature_where = match &aggregate.filter {
-            Some(e) => Some(self.predicates.insert(inline(e)?).0),
+            Some(e) => Some(self.predicates.insert(self.expression(e, view)?).0),
             None => None,
         };
         let input = match &aggregate.arg {
-            Some(e) => Some(self.inputs.insert(inline(e)?).0),
+            Some(e) => Some(self.inputs.insert(self.expression(e, view)?).0),
             None => None,
         };
         let mut conjunction: Vec<usize> = view_where.into_iter().chain(feature_where).collect();
@@ -374,7 +410,11 @@ impl GroupBuilder {
     }
 }
 
-fn new_group(project: &Project, view: &View) -> Result<GroupPlan, GroupingError> {
+/// A view's group, empty, and over several sources each one's columns (its time
+/// column first) for `GroupBuilder::finish`.
+type NewGroup = (GroupPlan, Vec<(String, Vec<String>)>);
+
+fn new_group(project: &Project, view: &View) -> Result<NewGroup, GroupingError> {
     let missing = || GroupingError::UnknownReference {
         view: view.name.clone(),
     };
@@ -383,9 +423,22 @@ fn new_group(project: &Project, view: &View) -> Result<GroupPlan, GroupingError>
     if entity.keys.len() != view.key_columns.len() {
         return Err(missing());
     }
-    Ok(GroupPlan {
+    let mut members = Vec::new();
+    if !view.more_sources.is_empty() {
+        for id in view.sources() {
+            let s = project.sources.get(id.0).ok_or_else(missing)?;
+            let columns = std::iter::once(&s.time_column).chain(s.columns.iter().map(|c| &c.name));
+            members.push((s.name.clone(), columns.cloned().collect()));
+        }
+    }
+    let time_column = if members.is_empty() {
+        source.time_column.clone()
+    } else {
+        UNION_TIME_COLUMN.to_string()
+    };
+    let plan = GroupPlan {
         source: source.name.clone(),
-        time_column: source.time_column.clone(),
+        time_column,
         entity: entity.name.clone(),
         keys: entity
             .keys
@@ -403,7 +456,9 @@ fn new_group(project: &Project, view: &View) -> Result<GroupPlan, GroupingError>
         features: Vec::new(),
         delay_us: source.delay_us.max(0),
         span: view.span,
-    })
+        union: Vec::new(),
+    };
+    Ok((plan, members))
 }
 
 /// `expr` with every reference to a let replaced by the let's own expression (a let

@@ -54,8 +54,11 @@ pub fn lower_stream_plan(
 
     // Sources in declaration order, only those the groups read.
     let mut source_nodes: HashMap<&str, NodeId> = HashMap::new();
-    let read: std::collections::HashSet<&str> =
-        plan.groups.iter().map(|g| g.source.as_str()).collect();
+    let read: std::collections::HashSet<&str> = plan
+        .groups
+        .iter()
+        .flat_map(|g| g.sources().into_iter().map(|(s, _)| s))
+        .collect();
     for src in &project.sources {
         if read.contains(src.name.as_str()) {
             let id = push(
@@ -69,7 +72,9 @@ pub fn lower_stream_plan(
                         .views
                         .iter()
                         .filter(|v| {
-                            project.sources.get(v.source.0).map(|s| &s.name) == Some(&src.name)
+                            v.sources().any(|s| {
+                                project.sources.get(s.0).map(|s| &s.name) == Some(&src.name)
+                            })
                         })
                         .filter_map(|v| v.freshness_us)
                         .chain(src.freshness_us)

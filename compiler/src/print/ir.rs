@@ -91,14 +91,17 @@ pub fn print_project(p: &Project) -> String {
 
 fn view(out: &mut String, p: &Project, v: &View) {
     docs(out, &v.meta, "");
-    let source = p.sources.get(v.source.0).map_or("?", |s| s.name.as_str());
+    let sources: Vec<String> = v
+        .sources()
+        .map(|s| name(p.sources.get(s.0).map_or("?", |s| s.name.as_str())))
+        .collect();
     let entity = p.entities.get(v.entity.0).map_or("?", |e| e.name.as_str());
     let keys: Vec<String> = v.key_columns.iter().map(|k| name(k)).collect();
     let _ = writeln!(
         out,
         "view {} from {} by {} ({})",
         name(&v.name),
-        name(source),
+        sources.join(", "),
         name(entity),
         keys.join(", ")
     );
@@ -224,6 +227,7 @@ pub fn top(e: &Expr) -> String {
 pub fn expr(e: &Expr) -> String {
     match &e.kind {
         // A request field, `checkout.amount`: two names (a feature's has no dot).
+        ExprKind::Column(c) if c == featc_runtime::ir::SOURCE_NAME_COLUMN => c.clone(),
         ExprKind::Column(c) => match c.split_once('.') {
             Some((request, field)) => format!("{}.{}", name(request), name(field)),
             None => name(c),

@@ -88,6 +88,16 @@ pub fn print_group(out: &mut String, group: &GroupPlan, indent: &str) {
         name(&group.entity),
         name(&group.time_column)
     );
+    for m in &group.union {
+        let columns: Vec<String> = m.columns.iter().map(|c| name(c)).collect();
+        let _ = writeln!(
+            out,
+            "{indent}union {} (time {}): {}",
+            name(&m.source),
+            name(&m.time_column),
+            columns.join(", ")
+        );
+    }
     if group.delay_us != 0 {
         let _ = writeln!(
             out,

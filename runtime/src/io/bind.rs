@@ -46,11 +46,13 @@ pub fn sources_of<'p>(project: &'p Project, features: &[FeatureId]) -> Vec<&'p S
         let Some(view) = id.view().and_then(|v| project.views.get(v)) else {
             continue;
         };
-        let Some(source) = project.sources.get(view.source.0) else {
-            continue;
-        };
-        if seen.insert(view.source.0) {
-            out.push(source);
+        for id in view.sources() {
+            let Some(source) = project.sources.get(id.0) else {
+                continue;
+            };
+            if seen.insert(id.0) {
+                out.push(source);
+            }
         }
     }
     out

@@ -14,6 +14,12 @@ pub struct Expr {
     pub span: SourceSpan,
 }
 
+/// The column `source()` reads: the name of the event's source, a non-null string.
+/// No source column can have this name (it is not an identifier), so a view's
+/// expressions read it as a column that every path supplies: a literal where the
+/// group has one source, a constant column per source where it has several.
+pub const SOURCE_NAME_COLUMN: &str = "source()";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExprKind {

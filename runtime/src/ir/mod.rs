@@ -33,7 +33,7 @@ mod source_span;
 mod types;
 
 pub use aggs::{AggKind, Quantile};
-pub use expr::{BinaryOp, Expr, ExprKind, Literal};
+pub use expr::{BinaryOp, Expr, ExprKind, Literal, SOURCE_NAME_COLUMN};
 pub use functions::{Arity, Function};
 pub use project::{
     request_column, Aggregate, Column, Derived, Entity, EntityId, EpochUnit, Feature, FeatureId,

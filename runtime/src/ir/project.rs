@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AggKind, DataType, Expr, SourceSpan};
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SourceId(pub usize);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -108,6 +108,16 @@ pub struct Source {
     pub span: SourceSpan,
 }
 
+impl Source {
+    /// The type of column `name` (the time column's is `Timestamp`), if it has one.
+    pub fn column_type(&self, name: &str) -> Option<DataType> {
+        if name == self.time_column {
+            return Some(DataType::Timestamp);
+        }
+        self.columns.iter().find(|c| c.name == name).map(|c| c.ty)
+    }
+}
+
 /// The unit a source's integer times count since 1970-01-01T00:00:00Z (`epoch s`,
 /// `epoch ms`, `epoch us`, `epoch ns`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -201,7 +211,12 @@ pub struct Entity {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct View {
     pub name: String,
+    /// The view's (first) source.
     pub source: SourceId,
+    /// The sources after the first of a view over several (`from a, b`): the view
+    /// reads the union of their events (semantics.md, "Views over several sources").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_sources: Vec<SourceId>,
     pub entity: EntityId,
     /// The source column bound to each entity key column, in the entity's order.
     pub key_columns: Vec<String>,
@@ -314,6 +329,11 @@ pub struct Service {
 }
 
 impl View {
+    /// Every source of the view, the first one first.
+    pub fn sources(&self) -> impl Iterator<Item = SourceId> + '_ {
+        std::iter::once(self.source).chain(self.more_sources.iter().copied())
+    }
+
     /// Whether `feature` (of this view) can read null: an aggregation unless it is
     /// zero when empty and the view has no ttl; a derived feature when its expression
     /// can be.

@@ -43,7 +43,7 @@ use value::{key_of, RValue};
 use view::{prepare_view, PreparedView};
 use window::{fresh, in_window_with, latest_events};
 
-use crate::ir::{FeatureId, Project};
+use crate::ir::{FeatureId, Project, Source};
 
 /// The spine a training set is computed for: its batches (in order) and the name of
 /// its time column. Its entity key columns are named like the entities' keys.
@@ -132,15 +132,9 @@ pub fn evaluate_with_report(
         let p = match prepare(project, v, &wanted, sources) {
             Ok(p) => p,
             Err(error @ ReferenceError::Eval { .. }) => {
-                let place = |e: &ReferenceError| match e {
-                    ReferenceError::Eval { at, source, .. } => {
-                        (at.unwrap_or(i64::MAX), source.clone())
-                    }
-                    _ => (i64::MAX, String::new()),
-                };
                 if failed_event
                     .as_ref()
-                    .is_none_or(|f| place(&error) < place(f))
+                    .is_none_or(|f| event_place(&error) < event_place(f))
                 {
                     failed_event = Some(error);
                 }
@@ -264,12 +258,6 @@ fn prepare(
     sources: &HashMap<String, Vec<RecordBatch>>,
 ) -> Result<PreparedView, ReferenceError> {
     let view = &project.views[v];
-    let source = &project.sources[view.source.0];
-    let batches = sources
-        .get(&source.name)
-        .ok_or_else(|| ReferenceError::MissingSource {
-            source: source.name.clone(),
-        })?;
     let mut needed: BTreeSet<String> = view.key_columns.iter().cloned().collect();
     let exprs = view
         .filter
@@ -284,8 +272,46 @@ fn prepare(
     for e in exprs {
         collect_columns(e, &mut needed);
     }
-    let table = read_table(source, batches, &needed)?;
-    prepare_view(view, &source.name, &table, wanted)
+    // Over several sources, each one's rows prepared alone, then put together; the
+    // earliest failing event of any of them (by time, then source name) is the error.
+    let members: Vec<&Source> = view.sources().map(|s| &project.sources[s.0]).collect();
+    let mut union: Option<PreparedView> = None;
+    let mut failed: Option<ReferenceError> = None;
+    for source in &members {
+        let batches = sources
+            .get(&source.name)
+            .ok_or_else(|| ReferenceError::MissingSource {
+                source: source.name.clone(),
+            })?;
+        let table = read_table(source, batches, &needed)?.with_union_columns(source, &members);
+        match prepare_view(view, &source.name, &table, wanted) {
+            Ok(p) => match &mut union {
+                None => union = Some(p),
+                Some(u) => u.absorb(p),
+            },
+            Err(error @ ReferenceError::Eval { .. }) => {
+                if failed.as_ref().is_none_or(|f| event_place(&error) < event_place(f)) {
+                    failed = Some(error);
+                }
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    match (failed, union) {
+        (Some(error), _) => Err(error),
+        (None, Some(u)) => Ok(u),
+        (None, None) => Err(ReferenceError::MissingSource {
+            source: view.name.clone(),
+        }),
+    }
+}
+
+/// Where a failing event is, to name the earliest: its time, then its source.
+fn event_place(e: &ReferenceError) -> (i64, String) {
+    match e {
+        ReferenceError::Eval { at, source, .. } => (at.unwrap_or(i64::MAX), source.clone()),
+        _ => (i64::MAX, String::new()),
+    }
 }
 
 fn read_spine_times(

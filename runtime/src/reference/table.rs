@@ -9,7 +9,7 @@ use super::error::ReferenceError;
 use super::read::{read_column, ColumnSpec};
 use super::value::RValue;
 use super::EvalError;
-use crate::ir::{DataType, Source};
+use crate::ir::{DataType, Source, SOURCE_NAME_COLUMN};
 
 /// The rows of a source, in the order of its batches.
 pub struct Table {
@@ -30,6 +30,29 @@ impl Table {
             .get(column)
             .map(|cells| cells[row].clone())
             .ok_or_else(|| EvalError::UnknownColumn(column.to_string()))
+    }
+}
+
+impl Table {
+    /// The table as a view over `members` sees `source`'s rows: `source()` is its
+    /// name, and a column of another member (its time column too) that `source`
+    /// lacks is null (semantics.md, "Views over several sources").
+    pub fn with_union_columns(mut self, source: &Source, members: &[&Source]) -> Table {
+        let n = self.len();
+        self.columns.insert(
+            SOURCE_NAME_COLUMN.to_string(),
+            vec![RValue::Str(source.name.clone()); n],
+        );
+        for other in members {
+            let names =
+                std::iter::once(&other.time_column).chain(other.columns.iter().map(|c| &c.name));
+            for name in names {
+                if source.column_type(name).is_none() && !self.columns.contains_key(name) {
+                    self.columns.insert(name.clone(), vec![RValue::Null; n]);
+                }
+            }
+        }
+        self
     }
 }
 

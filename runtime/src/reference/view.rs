@@ -35,6 +35,16 @@ pub struct PreparedView {
     pub null_keys: usize,
 }
 
+impl PreparedView {
+    /// Adds another source's rows of the same view (a view over several sources).
+    pub fn absorb(&mut self, other: PreparedView) {
+        for (key, rows) in other.by_key {
+            self.by_key.entry(key).or_default().extend(rows);
+        }
+        self.null_keys += other.null_keys;
+    }
+}
+
 /// Is the value of a `where` true? False and null both drop the row.
 fn is_true(v: &RValue) -> bool {
     matches!(v, RValue::Bool(true))

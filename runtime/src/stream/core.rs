@@ -76,8 +76,8 @@ pub(crate) struct Counters {
 pub(crate) struct Core {
     pub graph: StreamGraph,
     pub groups: Vec<Arc<GroupCore>>,
-    /// Per group, its source.
-    pub source_of: Vec<usize>,
+    /// Per group, its sources (one, or the members of its union).
+    pub sources_of: Vec<Vec<usize>>,
     pub clocks: Vec<SourceClock>,
     pub outputs: Vec<OutputSlot>,
     pub out_names: Vec<Arc<str>>,
@@ -120,6 +120,18 @@ pub struct TierMetrics {
 }
 
 impl Core {
+    /// The horizon promised to group `g`'s state: its source's, or over several
+    /// sources the least of theirs (`None` until each has one; see
+    /// `StreamRuntime::group_horizon`).
+    fn promised(&self, g: usize) -> Option<i64> {
+        let mut least: Option<i64> = None;
+        for &s in self.sources_of.get(g)? {
+            let h = load_time(&self.clocks.get(s)?.promised)?;
+            least = Some(least.map_or(h, |l| l.min(h)));
+        }
+        least
+    }
+
     fn source(&self, name: &str) -> Option<&SourceClock> {
         self.clocks.iter().find(|c| c.name == name)
     }
@@ -322,8 +334,8 @@ impl Core {
         let mut stale_of = Vec::new();
         for g in order.iter().copied() {
             let group = &self.groups[g];
-            let promised = &self.clocks[self.source_of[g]].promised;
-            if let Some(h) = load_time(promised).filter(|&h| t < h) {
+            let promised = || self.promised(g);
+            if let Some(h) = promised().filter(|&h| t < h) {
                 return Err(StreamError::ReadBeforeHorizon { at: t, horizon: h });
             }
             let entity = &group.plan.entity;
@@ -351,7 +363,7 @@ impl Core {
             let mut before_horizon = None;
             let known = group.with_state(key, |state, known| {
                 // Checked under the entity's shard: see the module docs.
-                if let Some(h) = load_time(promised) {
+                if let Some(h) = promised() {
                     if t < h {
                         before_horizon = Some(h);
                         return known;

@@ -354,7 +354,18 @@ impl StreamGraph {
                     a.plan
                         .validate()
                         .map_err(|error| GraphError::Plan { node: n.id, error })?;
-                    fits(&a.plan, source).map_err(|message| GraphError::Plan {
+                    let members = a.plan.union.iter().map(|m| {
+                        self.sources()
+                            .find(|(_, op)| op.name == m.source)
+                            .map(|(_, op)| op)
+                            .ok_or_else(|| format!("no source node `{}`", m.source))
+                    });
+                    let fitted = fits(&a.plan, source).and_then(|()| {
+                        members
+                            .into_iter()
+                            .try_for_each(|op| fits_union(&a.plan, op?))
+                    });
+                    fitted.map_err(|message| GraphError::Plan {
                         node: n.id,
                         error: PlanInvariantError {
                             group: a.plan.describe(),
@@ -402,6 +413,15 @@ impl StreamGraph {
 
 /// Whether a plan reads `source`: its name, time column and key columns (by type).
 fn fits(plan: &GroupPlan, source: &SourceOp) -> Result<(), String> {
+    if !plan.union.is_empty() {
+        return match plan.source == source.name {
+            true => Ok(()),
+            false => Err(format!(
+                "the plan reads `{}` first, the node `{}`",
+                plan.source, source.name
+            )),
+        };
+    }
     if plan.source != source.name || plan.time_column != source.time_column {
         return Err(format!(
             "the plan reads source `{}` (time `{}`), the node `{}` (time `{}`)",
@@ -420,6 +440,33 @@ fn fits(plan: &GroupPlan, source: &SourceOp) -> Result<(), String> {
                 k.ty.name(),
                 source.name
             ));
+        }
+    }
+    Ok(())
+}
+
+/// A member of a group's union fits its source node: the same time column, and the
+/// columns it names (the key columns among them) are the node's, keys of their type.
+fn fits_union(plan: &GroupPlan, source: &SourceOp) -> Result<(), String> {
+    let Some(m) = plan.union.iter().find(|m| m.source == source.name) else {
+        return Err(format!("`{}` is not in the union", source.name));
+    };
+    if m.time_column != source.time_column {
+        return Err(format!(
+            "the union reads `{}` at time `{}`, the node has time `{}`",
+            m.source, m.time_column, source.time_column
+        ));
+    }
+    for c in &m.columns {
+        let column = source.columns.iter().find(|d| d.name == *c);
+        let key = plan.keys.iter().find(|k| k.column == *c);
+        let fits = match (column, key) {
+            (Some(d), Some(k)) => d.ty == k.ty,
+            (Some(_), None) => true,
+            (None, _) => *c == source.time_column && key.is_none(),
+        };
+        if !fits {
+            return Err(format!("column `{c}` does not fit `{}`", source.name));
         }
     }
     Ok(())

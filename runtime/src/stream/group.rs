@@ -16,6 +16,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use super::entities::{shard_of_cells, Entities, Slot, TierState, CHUNK};
 use super::error::StreamError;
 use super::graph::NodeId;
+use super::union::UnionAdapter;
 use crate::expr::mask::{conjunction, trues};
 use crate::expr::slots::SlotEvaluator;
 use crate::ir::DataType;
@@ -52,6 +53,9 @@ pub(crate) struct Group {
     row_ids: Vec<Option<(usize, u32)>>,
     /// Reused per-batch buffer (tier): the entities pinned for the batch.
     pinned: Vec<(usize, u32)>,
+    /// Over several sources: each member's source index and its way into the union
+    /// (empty: the group reads one source's conformed batches as they are).
+    pub union: Vec<(usize, UnionAdapter)>,
 }
 
 /// A batch's slot values for one group: its inputs, and the rows passing each filter.
@@ -112,7 +116,20 @@ impl Group {
             rows: EncodedRows::default(),
             row_ids: Vec::new(),
             pinned: Vec::new(),
+            union: Vec::new(),
         })
+    }
+
+    /// A conformed batch of source `s` as the group's rows: `None` when the group
+    /// reads it as it is (one source), the union's rows otherwise.
+    pub fn adapt(&self, s: usize, batch: &RecordBatch) -> Result<Option<RecordBatch>, StreamError> {
+        if self.union.is_empty() {
+            return Ok(None);
+        }
+        match self.union.iter().find(|(m, _)| *m == s) {
+            Some((_, adapter)) => adapter.adapt(batch).map(Some),
+            None => Err(StreamError::UnknownSource(format!("source {s} of a union"))),
+        }
     }
 
     pub fn plan(&self) -> &GroupPlan {

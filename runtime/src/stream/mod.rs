@@ -5,7 +5,8 @@
 //! ingest, watermarks, late policy, reads), `core` (what reads share with the
 //! ingest, and `StreamReader`, which reads while the runtime ingests), `group` (one
 //! aggregate node: its group plan's compiled expressions and its `entities`; a
-//! batch's columns reach the state through `window::encode_input`), `entities` (one
+//! batch's columns reach the state through `window::encode_input`), `union` (a group over
+//! several sources: each source's batches as the union's rows), `entities` (one
 //! `window::KeyState` per entity, in shards, optionally in a disk tier: `Tier`,
 //! `StateStore`), `key` (`EntityIndex`: entity keys to ids), `policy`, `metrics`, `dead_letter`,
 //! `error`, `read` (what reads return), `replay` (answering a spine from an event
@@ -38,6 +39,7 @@ mod read;
 pub mod replay;
 mod runtime;
 mod snapshot;
+mod union;
 
 pub use crate::snapshot::SnapshotError;
 pub use core::{StreamReader, TierMetrics};

@@ -31,6 +31,7 @@ use super::metrics::Metrics;
 use super::partitions::{min_known, Partitions};
 use super::policy::{LatePolicy, Options};
 use super::read::{FeatureVector, Read, Selection};
+use super::union::union_of;
 use crate::expr::derived::CompiledDerived;
 use crate::expr::slots::SlotError;
 use crate::ir::DataType;
@@ -146,21 +147,44 @@ impl StreamRuntime {
                     target: op.source,
                 }));
             };
-            let group = Group::new(
+            // Over several sources, the group reads the union of their rows.
+            let (schema, adapters) = if op.plan.union.is_empty() {
+                (Arc::clone(&sources[s].schema), Vec::new())
+            } else {
+                let schema_of = |name: &str| {
+                    let src = sources.iter().find(|x| x.name == name)?;
+                    Some(Arc::clone(&src.schema))
+                };
+                union_of(&op.plan, &schema_of)?
+            };
+            let mut group = Group::new(
                 id,
                 groups.len(),
                 &op.plan,
-                &sources[s].schema,
+                &schema,
                 options.fold_run,
                 tier.clone(),
             )?;
-            let read = op.plan.columns_read();
-            let src = &mut sources[s];
-            for (c, column) in src.op.columns.iter().enumerate() {
-                src.read[c] |= read.contains(&column.name);
+            let mut members = vec![(s, op.plan.columns_read())];
+            for (m, adapter) in op.plan.union.iter().zip(adapters) {
+                let Some(i) = sources.iter().position(|x| x.name == m.source) else {
+                    return Err(StreamError::UnknownSource(m.source.clone()));
+                };
+                if i != s {
+                    members.push((i, m.columns.clone()));
+                } else {
+                    members[0].1 = m.columns.clone();
+                }
+                group.union.push((i, adapter));
             }
-            src.groups.push(groups.len());
-            group_of_node.push((id, s));
+            for (i, read) in &members {
+                let src = &mut sources[*i];
+                for (c, column) in src.op.columns.iter().enumerate() {
+                    src.read[c] |= read.contains(&column.name);
+                }
+                src.groups.push(groups.len());
+            }
+            group_of_node.push((id, members.iter().map(|(i, _)| *i).collect::<Vec<_>>()));
             groups.push(group);
         }
         // A column no group reads arrives as nulls (see `conform`), whatever its
@@ -223,7 +247,7 @@ impl StreamRuntime {
             }
         }
         let core = Core {
-            source_of: group_of_node.iter().map(|&(_, s)| s).collect(),
+            sources_of: group_of_node.into_iter().map(|(_, s)| s).collect(),
             clocks: sources.iter().map(|s| SourceClock::new(&s.name)).collect(),
             groups: groups.iter().map(|g| Arc::clone(&g.core)).collect(),
             graph,
@@ -450,14 +474,18 @@ impl StreamRuntime {
         let conformed = self.conform(s, batch)?;
         let n = conformed.num_rows();
         let mut evaluated = Vec::with_capacity(self.sources[s].groups.len());
+        // Each group's rows: the conformed batch, or its union's rows (`None`: as is).
+        let mut adapted = Vec::with_capacity(self.sources[s].groups.len());
         // Of the groups' failing expressions, the one a run names (`precedes`).
         let mut failed: Option<SlotError> = None;
         for &g in &self.sources[s].groups {
-            match self.groups[g].evaluate(&conformed) {
+            let rows = self.groups[g].adapt(s, &conformed)?;
+            match self.groups[g].evaluate(rows.as_ref().unwrap_or(&conformed)) {
                 Ok(e) => evaluated.push(e),
                 Err(StreamError::Slot(e)) => SlotError::keep_first(&mut failed, *e),
                 Err(e) => return Err(e),
             }
+            adapted.push(rows);
         }
         if let Some(e) = failed {
             return Err(StreamError::Slot(Box::new(e)));
@@ -466,7 +494,7 @@ impl StreamRuntime {
         // changes, so a failing store fails the batch with nothing applied.
         let groups = self.sources[s].groups.clone();
         for (k, &g) in groups.iter().enumerate() {
-            if let Err(e) = self.groups[g].load(&conformed) {
+            if let Err(e) = self.groups[g].load(adapted[k].as_ref().unwrap_or(&conformed)) {
                 groups[..k].iter().for_each(|&g| self.groups[g].unload());
                 return Err(e);
             }
@@ -518,8 +546,10 @@ impl StreamRuntime {
         let seqs: Vec<u64> = (0..apply.len() as u64).map(|i| self.seq + i).collect();
         self.seq += apply.len() as u64;
         self.publish_promised(s);
-        for (&g, ev) in self.sources[s].groups.iter().zip(&evaluated) {
-            let skipped = self.groups[g].push(&conformed, ev, &ts_array, &apply, &seqs, horizon);
+        for (k, (&g, ev)) in groups.iter().zip(&evaluated).enumerate() {
+            let rows = adapted[k].as_ref().unwrap_or(&conformed);
+            let horizon = self.group_horizon(g, horizon);
+            let skipped = self.groups[g].push(rows, ev, &ts_array, &apply, &seqs, horizon);
             self.metrics.null_keys += skipped;
         }
         self.metrics.events += n as u64;
@@ -550,7 +580,8 @@ impl StreamRuntime {
         let s = self.source_index(source)?;
         let conformed = self.conform(s, batch)?;
         for &g in &self.sources[s].groups {
-            self.groups[g].evaluate(&conformed)?;
+            let rows = self.groups[g].adapt(s, &conformed)?;
+            self.groups[g].evaluate(rows.as_ref().unwrap_or(&conformed))?;
         }
         Ok(conformed.num_rows())
     }
@@ -615,14 +646,43 @@ impl StreamRuntime {
     /// at the end of each of its runs). Call it when ingest goes idle so that reads
     /// find settled state.
     pub fn compact(&mut self) {
+        let mut horizons = Vec::with_capacity(self.sources.len());
         for s in 0..self.sources.len() {
-            let Some(h) = self.horizon(s) else { continue };
-            self.sources[s].promised = self.sources[s].promised.max(Some(h));
-            self.publish_promised(s);
+            let h = self.horizon(s);
+            if let Some(h) = h {
+                self.sources[s].promised = self.sources[s].promised.max(Some(h));
+                self.publish_promised(s);
+            }
+            horizons.push(h);
+        }
+        for (s, &horizon) in horizons.iter().enumerate() {
             for &g in &self.sources[s].groups {
-                self.groups[g].core.compact(h);
+                // A union's group is compacted once, under its first member.
+                let first = self.groups[g].union.first().is_none_or(|(m, _)| *m == s);
+                if let Some(h) = self.group_horizon(g, horizon).filter(|_| first) {
+                    self.groups[g].core.compact(h);
+                }
             }
         }
+    }
+
+    /// The horizon promised to group `g`'s state: its source's (`source_horizon`),
+    /// or over several sources the least of their promised horizons (`None` until
+    /// each has one), so that no source's event that is not late falls below it.
+    fn group_horizon(&self, g: usize, source_horizon: Option<i64>) -> Option<i64> {
+        let union = &self.groups[g].union;
+        if union.is_empty() {
+            return source_horizon;
+        }
+        union
+            .iter()
+            .map(|(m, _)| self.sources[*m].promised)
+            .min_by(|a, b| match (a, b) {
+                (None, _) => std::cmp::Ordering::Less,
+                (_, None) => std::cmp::Ordering::Greater,
+                (Some(a), Some(b)) => a.cmp(b),
+            })
+            .flatten()
     }
 
     /// The output feature indices of a selection.
