@@ -93,6 +93,32 @@ view t from e by u {
 }
 ";
 
+/// A view over two sources with different time columns and columns, `source()` in
+/// every place an expression stands, and a count window over the union.
+pub const UNION: &str = "source payments {
+    time ts
+    columns { user_id: int64  amount: float64?  shop: string }
+    lateness 30s
+}
+source logins {
+    time login_at
+    columns { user_id: int64  device: string?  shop: string? }
+}
+entity user { key user_id: int64 }
+view activity from payments, logins by user {
+    where source() = 'logins' or amount > 0
+    let spent = coalesce(amount, 0.0)
+    feature events_1h = count(*) over 1h
+    feature logins_1h = count_if(source() = 'logins') over 1h
+    feature spent_1d = sum(spent) over 1d
+    feature shops_7d = count_distinct(shop) where device is null over 7d
+    feature last_sources = last_k(source(), 3) over 3 events
+    feature last_login = max(login_at)
+    ttl 30d
+}
+service u { events_1h  logins_1h  last_sources }
+";
+
 /// Every row function, in every place an expression stands.
 pub const FUNCTIONS: &str = include_str!("../../../tests/functions/functions.feat");
 
@@ -122,6 +148,10 @@ pub const PROJECTS: &[Seed] = &[
     Seed {
         name: "tiny",
         files: &[("tiny.feat", TINY)],
+    },
+    Seed {
+        name: "union",
+        files: &[("union.feat", UNION)],
     },
     Seed {
         name: "functions",
