@@ -2,12 +2,14 @@
 //! public case, example and dialect (with what each dialect refuses), each script
 //! parsed back by sqlparser's dialect for it, and the `datafusion` dialect run by
 //! DataFusion's SQL engine on the cases (equal to `expected.parquet`) and the
-//! examples (equal to the reference interpreter). The generated projects are in
-//! `sql_equivalence.rs`.
+//! examples and a view over two sources (equal to the reference interpreter). The
+//! generated projects are in `sql_equivalence.rs`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::parser::Parser;
 use featc::emit::sql::{refusal, Dialect, SqlOptions};
@@ -199,5 +201,146 @@ async fn datafusion_sql_equals_the_training_set_on_the_examples() {
                 s.name
             );
         }
+    }
+}
+
+/// A view over two sources whose columns differ (semantics.md, "Views over several
+/// sources"): two time column names, columns only one source has (a timestamp among
+/// them), `source()` in the view's `where` and in `count_if`, features of both
+/// strategies (`count_distinct` is a join).
+const UNION: &str = r#"source payments {
+    time paid_at
+    columns { user_id: int64  amount: float64  method: string? }
+}
+source logins {
+    time logged_at
+    columns { user_id: int64  ok: bool? }
+}
+entity user { key user_id: int64 }
+view activity from payments, logins by user {
+    where source() = "logins" or amount > 10
+    feature events_1d = count(*) over 1d
+    feature logins_1d = count_if(source() = "logins") over 1d
+    feature spend_7d = sum(amount) over 7d
+    feature failed_logins = count_if(not ok) over 7d
+    feature last_method = last(method) over 30d
+    feature latest_payment = max(paid_at) over 30d
+    feature sources_seen = count_distinct(source()) over 30d
+}
+"#;
+
+fn union_project() -> (Vec<SourceFile>, Project, Vec<FeatureId>) {
+    let files = vec![SourceFile {
+        name: "union.feat".into(),
+        text: UNION.into(),
+    }];
+    let project = featc_test_support::project::compile(&files);
+    let all = features(&project, None);
+    (files, project, all)
+}
+
+/// Every dialect computes the union: nothing refused, the script parsed back, and
+/// snapshotted (the `featc_union_0` CTE: each source under the union's columns).
+#[test]
+fn scripts_for_a_view_over_several_sources() {
+    let (files, project, all) = union_project();
+    for dialect in Dialect::ALL {
+        let (_, refusals) = accepted(&project, &all, dialect);
+        let refused = refusal::diagnostics(&refusals).render(&files, false);
+        assert!(refusals.is_empty(), "{}: {refused}", dialect.name());
+        let text = script(&project, &all, &SqlOptions::new(dialect))
+            .unwrap_or_else(|r| panic!("union: refused {r:?}"))
+            .text();
+        parses_back(dialect, &text, "union");
+        insta::assert_snapshot!(format!("sql_union_{}", dialect.name()), text);
+    }
+}
+
+/// The union project's events and spine: a few users over three weeks, both sources
+/// at one time for one user (a tie across sources), nulls in the nullable columns.
+fn union_data() -> (RecordBatch, RecordBatch, RecordBatch) {
+    use datafusion::arrow::array::{ArrayRef, TimestampMicrosecondArray};
+    use datafusion::arrow::array::{BooleanArray, Float64Array, Int64Array, StringArray};
+    use featc_test_support::rng::SplitMix64;
+
+    const DAY_US: u64 = 86_400_000_000;
+    let start: i64 = 1_704_067_200_000_000; // 2024-01-01
+    let mut rng = SplitMix64::new(7);
+    let mut pick = |n: u64| rng.below(n) as i64;
+    let batch =
+        |columns: Vec<(&str, ArrayRef)>| RecordBatch::try_from_iter(columns).expect("batch");
+    let time = |us: Vec<i64>| -> ArrayRef {
+        Arc::new(TimestampMicrosecondArray::from(us).with_timezone("UTC"))
+    };
+    let tie = start + 3 * DAY_US as i64;
+    let (mut users, mut at, mut amount, mut method) =
+        (vec![1], vec![tie], vec![50.0], vec![Some("card")]);
+    for _ in 0..200 {
+        users.push(1 + pick(5));
+        at.push(start + pick(20 * DAY_US));
+        amount.push([5.0, 12.5, 30.0, 100.25, 7.0][pick(5) as usize]);
+        method.push([Some("card"), Some("cash"), None, Some("wallet")][pick(4) as usize]);
+    }
+    let payments = batch(vec![
+        ("user_id", Arc::new(Int64Array::from(users)) as ArrayRef),
+        ("paid_at", time(at)),
+        ("amount", Arc::new(Float64Array::from(amount))),
+        ("method", Arc::new(StringArray::from(method))),
+    ]);
+    let (mut users, mut at, mut ok) = (vec![1], vec![tie], vec![Some(false)]);
+    for _ in 0..200 {
+        users.push(1 + pick(5));
+        at.push(start + pick(20 * DAY_US));
+        ok.push([Some(true), Some(false), None][pick(3) as usize]);
+    }
+    let logins = batch(vec![
+        ("user_id", Arc::new(Int64Array::from(users)) as ArrayRef),
+        ("logged_at", time(at)),
+        ("ok", Arc::new(BooleanArray::from(ok))),
+    ]);
+    let (mut users, mut at) = (vec![1, 1], vec![tie, start]);
+    for _ in 0..80 {
+        users.push(1 + pick(6));
+        at.push(start + pick(22 * DAY_US));
+    }
+    let spine = batch(vec![
+        ("user_id", Arc::new(Int64Array::from(users)) as ArrayRef),
+        ("ts", time(at)),
+    ]);
+    (payments, logins, spine)
+}
+
+/// The `datafusion` dialect's union, run by DataFusion, equals the reference
+/// interpreter (the other dialects are run by scripts/check-sql-engines.sh's engines).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datafusion_sql_over_several_sources_equals_the_reference() {
+    let (_, project, all) = union_project();
+    let (payments, logins, spine) = union_data();
+    let sources: HashMap<String, Vec<RecordBatch>> = [
+        ("payments".to_string(), vec![payments.clone()]),
+        ("logins".to_string(), vec![logins.clone()]),
+    ]
+    .into();
+    let expected = featc_runtime::reference::evaluate(
+        &project,
+        &all,
+        &sources,
+        featc_runtime::reference::SpineInput {
+            batches: std::slice::from_ref(&spine),
+            time_column: "ts",
+        },
+    )
+    .expect("reference");
+    let ctx = SessionContext::new();
+    register(&ctx, "payments", payments);
+    register(&ctx, "logins", logins);
+    register(&ctx, "spine", with_order(&spine));
+    let script = script(&project, &all, &SqlOptions::new(Dialect::DataFusion))
+        .unwrap_or_else(|r| panic!("union: refused {r:?}"));
+    let actual = run(&ctx, &script)
+        .await
+        .unwrap_or_else(|e| panic!("union: {e}\n{}", script.text()));
+    if let Err(diff) = compare_tolerant(&actual, &expected) {
+        panic!("union: DataFusion's SQL vs the reference: {diff}");
     }
 }

@@ -166,6 +166,13 @@ fn refusal(
     if let AggKind::LastK(_) | AggKind::FirstK(_) | AggKind::TopK(_) = f.agg {
         return why(Reason::List { agg: f.agg.name() });
     }
+    // Each query reads one source's table (`query::build`); a union would have to
+    // judge lateness per source, which one watermark cannot.
+    if !g.union.is_empty() {
+        return why(Reason::TimeRule {
+            rule: TimeRule::Sources,
+        });
+    }
     if f.events.is_some() {
         return why(Reason::TimeRule {
             rule: TimeRule::Events,

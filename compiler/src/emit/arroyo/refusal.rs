@@ -33,7 +33,8 @@ pub enum Reason {
     /// fields, or no feature: E0046.
     Derived,
     /// A time rule a hopping window does not apply (`offset`, `exclusive`, a ttl on
-    /// a lifetime feature, a source's `delay`, a count window): E0047.
+    /// a lifetime feature, a source's `delay`, a count window, each source's own
+    /// lateness in a view over several): E0047.
     TimeRule { rule: TimeRule },
 }
 
@@ -48,6 +49,9 @@ pub enum TimeRule {
     Delay,
     /// A count window (`over N events`, `max N events`).
     Events,
+    /// A view over several sources (`from a, b`), whose events are each late by
+    /// their own source's lateness.
+    Sources,
 }
 
 impl Reason {
@@ -116,6 +120,10 @@ impl Refusal {
                     TimeRule::Events => (
                         "a count window",
                         "a hopping window holds the events of a duration, not the latest N",
+                    ),
+                    TimeRule::Sources => (
+                        "its view reads several sources",
+                        "featc drops an event late by its own source's lateness, and a window over the union of the sources' tables has one watermark, the least of theirs",
                     ),
                 };
                 (

@@ -413,13 +413,21 @@ pub fn cte(name: Ident, body: Select) -> Cte {
 
 /// `name AS (left UNION ALL right)`.
 pub fn cte_union(name: Ident, left: Select, right: Select) -> Cte {
-    let mut q = query(Vec::new(), left, Vec::new());
-    q.body = Box::new(SetExpr::SetOperation {
-        op: ast::SetOperator::Union,
-        set_quantifier: ast::SetQuantifier::All,
-        left: q.body,
-        right: Box::new(SetExpr::Select(Box::new(right))),
-    });
+    cte_union_all(name, left, vec![right])
+}
+
+/// `name AS (first UNION ALL second UNION ALL ...)`, nested to the left as a parser
+/// reads it back.
+pub fn cte_union_all(name: Ident, first: Select, rest: Vec<Select>) -> Cte {
+    let mut q = query(Vec::new(), first, Vec::new());
+    for right in rest {
+        q.body = Box::new(SetExpr::SetOperation {
+            op: ast::SetOperator::Union,
+            set_quantifier: ast::SetQuantifier::All,
+            left: q.body,
+            right: Box::new(SetExpr::Select(Box::new(right))),
+        });
+    }
     cte_query(name, q)
 }
 

@@ -2,7 +2,8 @@
 //! become integers, NaN canonical where values are ordered (DataFusion sorts floats
 //! by IEEE total order, which puts a negative NaN below -inf), floats compared for
 //! equality with `-0.0` made `+0.0` and NaN canonical (DataFusion's `=` and `NULLIF`
-//! compare float bits); `substr` is refused.
+//! compare float bits), the nulls of a union's missing columns untyped; `substr` is
+//! refused.
 
 use datafusion::sql::sqlparser::ast::Expr;
 
@@ -16,6 +17,15 @@ use crate::ir::{DataType, Function};
 pub struct DataFusion;
 
 impl Flavor for DataFusion {
+    /// Untyped: DataFusion's SQL types `VARCHAR` as Utf8View and `TIMESTAMP` in
+    /// nanoseconds, and its `UNION ALL` of such a null with a table's Utf8 or
+    /// microsecond column fails when run (a batch whose column is not of its schema's
+    /// type); a bare `NULL` takes the type of the other sources' column (one source
+    /// at least has it: the checker knows every column a view reads).
+    fn null_of(&self, _t: SqlType) -> Expr {
+        null()
+    }
+
     fn epoch_us(&self, ts: Expr) -> Expr {
         let as_unit = |unit: &str| {
             let cast_to = format!("Timestamp({unit}, Some(\"UTC\"))");

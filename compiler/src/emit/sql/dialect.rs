@@ -3,7 +3,7 @@
 //! the shared builder (`script`, `group`, `aggregate`, `expr`) asks it whenever the
 //! dialects part ways. The defaults are the common SQL most of them accept.
 
-use datafusion::sql::sqlparser::ast::{DataType, ExactNumberInfo, Expr};
+use datafusion::sql::sqlparser::ast::{DataType, ExactNumberInfo, Expr, TimezoneInfo};
 use datafusion::sql::sqlparser::dialect as parser;
 
 use super::ast::{self, call, cast};
@@ -69,8 +69,11 @@ pub enum SqlType {
     Float64,
     /// An integer wide enough for an exact sum of int64s: `DECIMAL(38, 0)`.
     Wide,
-    /// Text, for messages.
+    /// Text, for messages and string columns.
     Text,
+    Bool,
+    /// A point in time, as source time columns hold it.
+    Timestamp,
 }
 
 /// The int64 operations featc fails on overflow that a flavor may compute checked.
@@ -95,6 +98,8 @@ pub trait Flavor: Sync {
             SqlType::Float64 => DataType::Double(ExactNumberInfo::None),
             SqlType::Wide => DataType::Decimal(ExactNumberInfo::PrecisionAndScale(38, 0)),
             SqlType::Text => DataType::Varchar(None),
+            SqlType::Bool => DataType::Boolean,
+            SqlType::Timestamp => DataType::Timestamp(None, TimezoneInfo::None),
         }
     }
 
@@ -104,6 +109,12 @@ pub trait Flavor: Sync {
     /// True when `x` (a float64) is a NaN.
     fn is_nan(&self, x: Expr) -> Expr {
         call("isnan", vec![x])
+    }
+
+    /// A null of type `t`, for a column a source of a union lacks (`union`): typed,
+    /// so the union's column is typed alike whichever source comes first.
+    fn null_of(&self, t: SqlType) -> Expr {
+        cast(ast::null(), self.sql_type(t))
     }
 
     /// A string literal.

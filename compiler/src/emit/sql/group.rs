@@ -1,8 +1,9 @@
-//! One `GroupPlan` as CTEs: the source's rows with the group's inputs and
-//! predicates (`featc_events_N`, every row, as featc evaluates them), then each
-//! feature by its strategy (`strategy::choose`): a frame over the events with the
-//! spine rows as markers (`frame`), or the join of each spine row with the events of
-//! its window (`join`). What blocks a feature (`refusal`) is decided here too.
+//! One `GroupPlan` as CTEs: the source's rows (over several sources, their union:
+//! `union`) with the group's inputs and predicates (`featc_events_N`, every row, as
+//! featc evaluates them), then each feature by its strategy (`strategy::choose`): a
+//! frame over the events with the spine rows as markers (`frame`), or the join of
+//! each spine row with the events of its window (`join`). What blocks a feature
+//! (`refusal`) is decided here too.
 //!
 //! Windows are compared in integer microseconds: a feature with window `W` read with
 //! shift `s` under delay `D` keeps `t - D - s - W < ts <= t - D - s` (the plan's
@@ -18,6 +19,7 @@ use super::join::join_sql;
 use super::refusal::Reason;
 use super::script::Names;
 use super::strategy::{choose, Strategy};
+use super::union::{union_cte, union_name};
 use crate::ir::AggKind;
 use featc_runtime::plan::{FeaturePlan, GroupPlan};
 
@@ -108,11 +110,17 @@ pub fn group_sql(
     for (p, e) in predicates.into_iter().enumerate() {
         projection.push(item(e, ident(q, &n("p", p))));
     }
+    // Over several sources, the rows come from their union (`union`), one table.
+    let union = union_cte(names, index, g);
+    let rows = match union {
+        Some(_) => union_name(index),
+        None => names.table(&g.source).to_string(),
+    };
     let events_cte = cte(
         ident(q, &events),
         select(SelectParts {
             projection,
-            from: table(table_name(q, names.table(&g.source)), None),
+            from: table(table_name(q, &rows), None),
             joins: Vec::new(),
             selection: None,
             group_by: Vec::new(),
@@ -127,7 +135,7 @@ pub fn group_sql(
             .collect()
     };
     let (join_feats, frame_feats) = (by(Strategy::Join), by(Strategy::Frame));
-    let mut ctes = vec![events_cte];
+    let mut ctes: Vec<Cte> = union.into_iter().chain([events_cte]).collect();
     let mut parts = Vec::new();
     let mut values: Vec<Option<Expr>> = vec![None; g.features.len()];
     let emitted = [

@@ -3,13 +3,13 @@
 //! tables, built as a sqlparser syntax tree (DataFusion's re-export) and printed for
 //! one dialect. docs/scale-out.md states what it guarantees.
 //!
-//! The shared builder is `script` (the query), `group` (a group's CTEs), `strategy`
-//! (a frame or the join, per feature), `frame` and `join` (each strategy's CTEs),
-//! `aggregate` (one feature's aggregation), `expr` and `functions` (row
-//! expressions), over `ast` (constructors); `dialect` is what differs between
-//! dialects, implemented once per dialect (`spark`, `duckdb`, `postgres`,
-//! `datafusion`). A feature a dialect cannot compute exactly is refused
-//! (`refusal`), never approximated.
+//! The shared builder is `script` (the query), `group` (a group's CTEs, reading
+//! `union` for a group over several sources), `strategy` (a frame or the join, per
+//! feature), `frame` and `join` (each strategy's CTEs), `aggregate` (one feature's
+//! aggregation), `expr` and `functions` (row expressions), over `ast`
+//! (constructors); `dialect` is what differs between dialects, implemented once per
+//! dialect (`spark`, `duckdb`, `postgres`, `datafusion`). A feature a dialect cannot
+//! compute exactly is refused (`refusal`), never approximated.
 //!
 //! The spine-order contract: the spine table has a column (`spine_order`) whose
 //! values are unique, non-null and give the spine's order; it is the spine row's
@@ -32,6 +32,7 @@ pub mod refusal;
 mod script;
 mod spark;
 mod strategy;
+mod union;
 
 use std::collections::HashMap;
 

@@ -25,6 +25,10 @@ impl Flavor for Postgres {
             SqlType::Wide => SqlDataType::Numeric(
                 datafusion::sql::sqlparser::ast::ExactNumberInfo::PrecisionAndScale(38, 0),
             ),
+            SqlType::Bool => SqlDataType::Boolean,
+            SqlType::Timestamp => {
+                SqlDataType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None)
+            }
         }
     }
 

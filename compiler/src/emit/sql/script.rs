@@ -214,6 +214,13 @@ pub fn build(plan: &Plan, options: &SqlOptions) -> Result<(Query, Vec<String>), 
         options.dialect.name()
     )];
     for (gi, (g, sql)) in plan.groups.iter().zip(&groups).enumerate() {
+        if !g.union.is_empty() {
+            let sources: Vec<&str> = g.union.iter().map(|m| m.source.as_str()).collect();
+            comments.push(format!(
+                "group {gi} reads the events of {} as one table (UNION ALL): each with its own time column, null in the columns it lacks",
+                sources.join(", ")
+            ));
+        }
         for (f, (strategy, why)) in g.features.iter().zip(&sql.strategies) {
             let how = match strategy {
                 Strategy::Frame => "frame",

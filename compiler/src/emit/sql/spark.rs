@@ -26,6 +26,10 @@ impl Flavor for Spark {
             SqlType::Wide => SqlDataType::Decimal(
                 datafusion::sql::sqlparser::ast::ExactNumberInfo::PrecisionAndScale(38, 0),
             ),
+            SqlType::Bool => SqlDataType::Boolean,
+            SqlType::Timestamp => {
+                SqlDataType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None)
+            }
         }
     }
 
