@@ -324,7 +324,8 @@ impl GroupPlan {
     }
 
     /// The source columns the group reads, each once: its key columns, its time
-    /// column, then the columns of its inputs and predicates in order of first use.
+    /// column, over several sources `ir::SOURCE_NAME_COLUMN`, then the columns of its
+    /// inputs and predicates in order of first use.
     pub fn columns_read(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for k in &self.keys {
@@ -334,6 +335,10 @@ impl GroupPlan {
         }
         if !out.contains(&self.time_column) {
             out.push(self.time_column.clone());
+        }
+        // A union's rows say their source, so an error names the event's own.
+        if !self.union.is_empty() {
+            out.push(crate::ir::SOURCE_NAME_COLUMN.to_string());
         }
         for e in self.inputs.iter().chain(&self.predicates) {
             e.columns_into(&mut out);

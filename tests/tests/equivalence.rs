@@ -66,7 +66,7 @@ fn used_sources(
         .collect()
 }
 
-fn reference(
+pub(crate) fn reference(
     project: &Project,
     ids: &[FeatureId],
     case: &GenCase,
@@ -230,7 +230,7 @@ fn stream_with(
 /// When the reference fails (an integer sum that overflows int64 at some spine row),
 /// every other path must fail too, with the same computation failure at the same
 /// place (`RunError::agrees_with`).
-fn check(case: &GenCase) -> Result<(), String> {
+pub(crate) fn check(case: &GenCase) -> Result<(), String> {
     let (project, ids) = compile(case)?;
     let expected = match reference(&project, &ids, case) {
         Ok(batch) => batch,

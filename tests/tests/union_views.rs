@@ -11,7 +11,7 @@ use featc::SourceFile;
 use featc_runtime::stream::{Keys, Read, Selection, StreamRuntime};
 use featc_runtime::value::Value;
 
-use super::equivalence::{agreed_int_columns, hand_case};
+use super::equivalence::{agreed_int_columns, check, hand_case};
 
 const S: i64 = 1_000_000;
 
@@ -70,6 +70,33 @@ fn a_view_over_two_sources_counts_each_event_once_on_every_path() {
     assert_eq!(col("ts_seen"), vec![0, 1, 1, 2, 2, 2]);
     assert_eq!(col("at_seen"), vec![0, 2, 2, 3, 3, 3]);
     assert_eq!(col("big_events"), vec![0, 1, 1, 1, 1, 1]);
+}
+
+/// An expression failing on one source's event names that source on every path
+/// (semantics.md, "Errors while computing": the earliest event, then the source).
+#[test]
+fn an_overflow_on_a_second_sources_event_names_that_source_on_every_path() {
+    let mut case = hand_case(
+        "    feature big = sum(case when source() = 'taps' then i * 4611686018427387904 else 0 end) over 1d\n",
+        &[(S, Some(5), None), (3 * S, Some(4), None)],
+        &[0, 4 * S],
+    );
+    case.feat = format!(
+        "{TAPS}{}",
+        case.feat
+            .replace("view v from events by", "view v from events, taps by")
+    );
+    case.taps = taps(&[(2 * S, 1, Some(4))]);
+    // Every path fails alike (`check` compares them with the reference's failure).
+    check(&case).unwrap_or_else(|d| panic!("{d}"));
+    let project = featc::compile(&[SourceFile {
+        name: "gen.feat".into(),
+        text: case.feat.clone(),
+    }])
+    .expect("compiles");
+    let error = super::equivalence::reference(&project, &project.all_features(), &case)
+        .expect_err("overflows");
+    assert!(format!("{error:?}").contains("taps"), "{error:?}");
 }
 
 /// One source far ahead does not make the other's events late, nor lets the view's

@@ -16,6 +16,7 @@ use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::physical_expr::PhysicalExpr;
 
 use super::{compile, evaluate_compiled, stack, ExprError};
+use crate::ir::SOURCE_NAME_COLUMN;
 use crate::plan::GroupPlan;
 
 /// A batch's slot values: one array per input and per predicate (boolean, null is
@@ -172,6 +173,7 @@ impl SlotEvaluator {
             for r in 0..batch.num_rows() {
                 if let Err(error) = evaluate_compiled(e, &batch.slice(r, 1)) {
                     let at_row = SlotError {
+                        source: self.source(batch, r),
                         event: self.event(batch, r),
                         at: self.time(batch, r),
                         error,
@@ -182,6 +184,16 @@ impl SlotEvaluator {
             }
             first.unwrap_or(whole)
         })
+    }
+
+    /// Row `row`'s source: over several sources, its `source()` cell (a union's
+    /// rows always carry it, see `GroupPlan::columns_read`).
+    fn source(&self, batch: &RecordBatch, row: usize) -> String {
+        batch
+            .column_by_name(SOURCE_NAME_COLUMN)
+            .filter(|_| !self.plan.union.is_empty())
+            .and_then(|c| array_value_to_string(c, row).ok())
+            .unwrap_or_else(|| self.plan.source.clone())
     }
 
     /// Row `row`'s time in µs.
