@@ -303,3 +303,117 @@ fn user_text_is_escaped_in_the_page() {
     assert!(md.contains("Payments &lt;script&gt;alert(1)&lt;/script&gt; &amp; \"quotes\" 'too'."));
     assert!(!md.contains("<script>"));
 }
+
+/// A view over two sources (`from pay, logins`), beside one over `pay` alone.
+const TWO_SOURCES: &str = r#"
+source pay {
+    time ts
+    columns {
+        user_id: int64
+        amount:  float64
+        country: string
+    }
+}
+
+source logins {
+    time at
+    columns {
+        user_id: int64
+        country: string
+        device:  string
+    }
+}
+
+entity user { key user_id: int64 }
+
+view activity from pay, logins by user {
+    where country != 'XX'
+    let big = amount > 100.0
+    let phone = device = 'phone'
+    feature events_1d = count(*) over 1d
+    feature logins_1d = count_if(source() = 'logins') over 1d
+    feature big_1d    = count_if(big) over 1d
+    feature phones_1d = count_if(phone) over 1d
+}
+
+view spend from pay by user {
+    feature spent_1d = sum(amount) over 1d
+}
+
+service score {
+    events_1d
+    spent_1d
+}
+"#;
+
+fn two_sources() -> Catalog {
+    let files = vec![SourceFile {
+        name: "two.feat".to_string(),
+        text: TWO_SOURCES.to_string(),
+    }];
+    catalog::catalog(&compile(&files))
+}
+
+/// A view over several sources lists all of them, each source lists the views that
+/// read it (as a later member too), and lineage reaches each source's own columns.
+#[test]
+fn a_view_over_two_sources() {
+    let c = two_sources();
+    let json = catalog::json::render(&c).expect("json");
+    insta::assert_snapshot!("catalog_json_two_sources", json);
+    insta::assert_snapshot!(
+        "catalog_markdown_two_sources",
+        catalog::markdown::render(&c)
+    );
+    let view = |name: &str| c.views.iter().find(|v| v.name == name).expect("view");
+    assert_eq!(view("activity").sources(), strings(&["pay", "logins"]));
+    assert_eq!(view("spend").sources(), strings(&["pay"]));
+    // The JSON keeps `source` and adds `more_sources` only where there are some.
+    let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    assert_eq!(value["views"][0]["source"], "pay");
+    assert_eq!(
+        value["views"][0]["more_sources"],
+        serde_json::json!(["logins"])
+    );
+    assert!(value["views"][1].get("more_sources").is_none());
+    let source = |name: &str| c.sources.iter().find(|s| s.name == name).expect("source");
+    assert_eq!(source("pay").views, strings(&["activity", "spend"]));
+    assert_eq!(source("logins").views, strings(&["activity"]));
+    // A column name reads that column of every source that has it.
+    assert_eq!(
+        columns(feature(&c, "events_1d")),
+        strings(&["pay.country", "logins.country"])
+    );
+    assert_eq!(
+        columns(feature(&c, "big_1d")),
+        strings(&["pay.amount", "pay.country", "logins.country"])
+    );
+    assert_eq!(
+        columns(feature(&c, "phones_1d")),
+        strings(&["pay.country", "logins.country", "logins.device"])
+    );
+    assert_eq!(c.services[0].sources, strings(&["pay", "logins"]));
+    // The graph: an aggregate has an edge from each source of its view; a let from
+    // the sources whose columns it reads.
+    let g = &c.graph;
+    let node = |name: &str| g.nodes.iter().position(|n| n.name == name).expect("node");
+    let from = |name: &str| -> Vec<String> {
+        let to = node(name);
+        let mut out: Vec<String> = g
+            .edges
+            .iter()
+            .filter(|&&(_, t)| t == to)
+            .map(|&(f, _)| g.nodes[f].name.clone())
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(from("events_1d"), strings(&["logins", "pay"]));
+    assert_eq!(from("logins_1d"), strings(&["logins", "pay"]));
+    assert_eq!(from("spent_1d"), strings(&["pay"]));
+    assert_eq!(from("activity.big"), strings(&["pay"]));
+    assert_eq!(from("activity.phone"), strings(&["logins"]));
+    // The page names both sources of the view.
+    let html = catalog::html::render(&c);
+    assert!(html.contains("<code>pay</code>, <code>logins</code>"));
+}

@@ -114,6 +114,13 @@ pub fn catalog<'py>(py: Python<'py>, p: &ir::Project) -> PyResult<Bound<'py, PyA
             "source",
             p.sources.get(view.source.0).map(|s| s.name.clone()),
         )?;
+        // Every source, the first (`source`) first: a view `from a, b` reads the
+        // union of their events.
+        let sources: Vec<&str> = view
+            .sources()
+            .filter_map(|s| p.sources.get(s.0).map(|s| s.name.as_str()))
+            .collect();
+        d.set_item("sources", sources)?;
         d.set_item(
             "entity",
             p.entities.get(view.entity.0).map(|e| e.name.clone()),

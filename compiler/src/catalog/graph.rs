@@ -77,9 +77,13 @@ pub fn graph(p: &Project) -> Graph {
                     edges.insert((n, me));
                 }
             }
-            if !columns.is_empty() {
-                edges.extend(sources.get(v.source.0).map(|&s| (s, me)));
-            }
+            // An edge from each source whose columns it reads: in a view over
+            // several sources, a let may read columns of some of them only.
+            let read: BTreeSet<usize> = columns.iter().map(|&(s, _)| s).collect();
+            edges.extend(
+                read.iter()
+                    .filter_map(|&s| sources.get(s).map(|&s| (s, me))),
+            );
             let_layers = let_layers.max(layer);
             let name = format!("{}.{}", v.name, l.name);
             nodes.push(node(NodeKind::Let, &name, format!("view-{vi}"), layer));
@@ -110,7 +114,12 @@ pub fn graph(p: &Project) -> Graph {
         match (&p.feature(id).kind, id) {
             (FeatureKind::Aggregate(_), FeatureId::View { view, feature }) => {
                 let Some(v) = p.views.get(view) else { continue };
-                edges.extend(sources.get(v.source.0).map(|&s| (s, me)));
+                // Every event of each of the view's sources counts (a `count(*)`
+                // reads no column), so an edge from each.
+                edges.extend(
+                    v.sources()
+                        .filter_map(|s| sources.get(s.0).map(|&s| (s, me))),
+                );
                 let (_, lets) = direct_reads(p, v, v.lets.len(), aggregate_exprs(v, feature));
                 edges.extend(
                     lets.iter()

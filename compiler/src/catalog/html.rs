@@ -110,7 +110,15 @@ pub fn render(c: &Catalog) -> String {
         "Views",
         c.views.iter().enumerate().map(|(i, v)| {
             let mut facts = Facts::default();
-            facts.code("source", &v.source);
+            let sources = v.sources();
+            facts.names(
+                if sources.len() > 1 {
+                    "sources"
+                } else {
+                    "source"
+                },
+                &sources,
+            );
             facts.raw(
                 "entity",
                 &format!(

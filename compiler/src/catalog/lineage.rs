@@ -3,7 +3,9 @@
 //!
 //! Computed on the IR, where names are resolved: an `Expr::Column` of a view's
 //! expression is an earlier `let` of that view or a column of its source (a let may
-//! not shadow a column, E0023), and a derived feature's `reads` and `request_fields`
+//! not shadow a column, E0023); in a view over several sources, that column of each
+//! source that has one (an event of another reads null, semantics.md "Views over
+//! several sources"), so a name can stand for several source columns, and a derived feature's `reads` and `request_fields`
 //! list exactly what its expression names. Everything is kept as declaration indexes
 //! and sorted by them, so every list comes out in declaration order.
 
@@ -42,7 +44,8 @@ pub struct ServiceUse {
     pub via: Vec<String>,
 }
 
-/// What a `let` reads, transitively: its view's source columns and earlier lets.
+/// What a `let` reads, transitively: its view's source columns (by name, each once,
+/// however many of the view's sources have it) and earlier lets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LetLineage {
     pub columns: Vec<String>,
@@ -122,11 +125,12 @@ impl ServiceUse {
     }
 }
 
-/// A view expression's reads split into source columns (0 is the time column,
-/// `i + 1` is `columns[i]`) and lets (their index), both transitive.
+/// A view expression's reads split into source columns (`(source, column)`, where
+/// column 0 is the source's time column and `i + 1` is `columns[i]`) and lets (their
+/// index), both transitive.
 #[derive(Debug, Clone, Default)]
 struct Reads {
-    columns: BTreeSet<usize>,
+    columns: BTreeSet<(usize, usize)>,
     lets: BTreeSet<usize>,
 }
 
@@ -144,23 +148,32 @@ pub struct Lineage<'a> {
     uses: BTreeMap<FeatureId, BTreeMap<usize, (bool, BTreeSet<FeatureId>)>>,
 }
 
-/// The position of a source column by name, as `Reads::columns` counts.
-fn column_index(p: &Project, v: &View, name: &str) -> Option<usize> {
-    let s = p.sources.get(v.source.0)?;
-    if s.time_column == name {
-        return Some(0);
-    }
-    s.columns.iter().position(|c| c.name == name).map(|i| i + 1)
+/// The source columns named `name` of view `v`'s sources, as `Reads::columns`
+/// counts them: one per source of the view that has such a column (`source()`, the
+/// event's source name, is none of them).
+fn column_indexes<'a>(
+    p: &'a Project,
+    v: &'a View,
+    name: &'a str,
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    v.sources().filter_map(move |si| {
+        let s = p.sources.get(si.0)?;
+        if s.time_column == name {
+            return Some((si.0, 0));
+        }
+        let c = s.columns.iter().position(|c| c.name == name)?;
+        Some((si.0, c + 1))
+    })
 }
 
 /// The direct reads of `exprs` in view `v`, where lets `0..lets` are visible:
-/// `(columns, lets)` by index, each once.
+/// `(columns, lets)` by index (columns as `(source, column)`), each once.
 pub(crate) fn direct_reads<'e>(
     p: &Project,
     v: &View,
     lets: usize,
     exprs: impl IntoIterator<Item = &'e Expr>,
-) -> (BTreeSet<usize>, BTreeSet<usize>) {
+) -> (BTreeSet<(usize, usize)>, BTreeSet<usize>) {
     let mut names = Vec::new();
     for e in exprs {
         e.columns_into(&mut names);
@@ -173,7 +186,7 @@ pub(crate) fn direct_reads<'e>(
                 let_set.insert(l);
             }
             None => {
-                columns.extend(column_index(p, v, n));
+                columns.extend(column_indexes(p, v, n));
             }
         }
     }
@@ -260,7 +273,7 @@ impl<'a> Lineage<'a> {
                     reads.lets.extend(r.lets.iter().copied());
                 }
             }
-            columns.extend(reads.columns.iter().map(|&c| (v.source.0, c)));
+            columns.extend(reads.columns.iter().copied());
             lets.extend(reads.lets.iter().map(|&l| (view, l)));
         }
         (columns, lets)
@@ -277,12 +290,17 @@ impl<'a> Lineage<'a> {
                 lets: Vec::new(),
             };
         };
+        // By name: a column several sources of the view have is one name to read.
+        let mut columns: Vec<String> = Vec::new();
+        for &(s, c) in &r.columns {
+            if let Some(name) = self.column_name(s, c) {
+                if !columns.contains(&name) {
+                    columns.push(name);
+                }
+            }
+        }
         LetLineage {
-            columns: r
-                .columns
-                .iter()
-                .filter_map(|&c| self.column_name(v.source.0, c))
-                .collect(),
+            columns,
             lets: r
                 .lets
                 .iter()
@@ -388,14 +406,14 @@ impl<'a> Lineage<'a> {
         let mut sources = BTreeSet::new();
         for id in self.served(s) {
             sources.extend(self.columns.get(&id).into_iter().flatten().map(|&(s, _)| s));
-            // A `count(*)` reads no column but still its source's events.
+            // A `count(*)` reads no column but still its sources' events.
             for a in std::iter::once(&id).chain(self.reach.get(&id).into_iter().flatten()) {
                 if let FeatureId::View { view, feature } = *a {
                     let v = self.p.views.get(view);
                     if v.and_then(|v| v.features.get(feature))
                         .is_some_and(|f| f.aggregate().is_some())
                     {
-                        sources.extend(v.map(|v| v.source.0));
+                        sources.extend(v.into_iter().flat_map(|v| v.sources()).map(|s| s.0));
                     }
                 }
             }

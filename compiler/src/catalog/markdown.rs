@@ -77,7 +77,15 @@ pub fn render(c: &Catalog) -> String {
         "Views",
         c.views.iter().map(|v| {
             let mut l = Lines::default();
-            l.push("source", code(&v.source));
+            let sources = v.sources();
+            l.names(
+                if sources.len() > 1 {
+                    "sources"
+                } else {
+                    "source"
+                },
+                &sources,
+            );
             l.push(
                 "entity",
                 format!("{} by {}", code(&v.entity), code(&v.key_columns.join(", "))),

@@ -103,7 +103,7 @@ pub struct SourceEntry {
     /// The unit of its integer times (`epoch s`), when declared.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub epoch: Option<String>,
-    /// The views over it.
+    /// The views over it, alone or as one of several sources.
     pub views: Vec<String>,
 }
 
@@ -133,7 +133,13 @@ pub struct ViewEntry {
     pub name: String,
     #[serde(flatten)]
     pub about: About,
+    /// The view's (first) source.
     pub source: String,
+    /// The sources after the first of a view over several (`from a, b`), which
+    /// reads the union of their events; absent for a view over one source, so the
+    /// JSON of such a view is what it was before views could have several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_sources: Vec<String>,
     pub entity: String,
     /// The source column bound to each of the entity's key columns, in its order.
     pub key_columns: Vec<String>,
@@ -144,6 +150,15 @@ pub struct ViewEntry {
     pub features: Vec<String>,
     pub ttl: Option<Duration>,
     pub freshness: Option<Duration>,
+}
+
+impl ViewEntry {
+    /// Every source of the view, the first one first.
+    pub fn sources(&self) -> Vec<String> {
+        let mut out = vec![self.source.clone()];
+        out.extend(self.more_sources.iter().cloned());
+        out
+    }
 }
 
 /// `over W [offset O] [exclusive]`: the window `(t - O - W, t - O]`, or
@@ -270,7 +285,7 @@ pub fn catalog(p: &Project) -> Catalog {
             delay: Duration::nonzero(s.delay_us),
             freshness: s.freshness_us.map(Duration::of),
             epoch: s.epoch.map(|u| u.name().to_string()),
-            views: views_where(p, |v| v.source.0 == i),
+            views: views_where(p, |v| v.sources().any(|s| s.0 == i)),
         })
         .collect();
     let entities = p
@@ -291,11 +306,8 @@ pub fn catalog(p: &Project) -> Catalog {
         .map(|(vi, v)| ViewEntry {
             name: v.name.clone(),
             about: about(&v.meta, v.span),
-            source: p
-                .sources
-                .get(v.source.0)
-                .map(|s| s.name.clone())
-                .unwrap_or_default(),
+            source: source_name(p, v.source),
+            more_sources: v.more_sources.iter().map(|&s| source_name(p, s)).collect(),
             entity: p
                 .entities
                 .get(v.entity.0)
@@ -407,6 +419,13 @@ fn columns(cols: &[ir::Column]) -> Vec<ColumnEntry> {
             nullable: c.nullable,
         })
         .collect()
+}
+
+fn source_name(p: &Project, s: ir::SourceId) -> String {
+    p.sources
+        .get(s.0)
+        .map(|s| s.name.clone())
+        .unwrap_or_default()
 }
 
 fn views_where(p: &Project, keep: impl Fn(&ir::View) -> bool) -> Vec<String> {
