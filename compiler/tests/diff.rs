@@ -721,3 +721,110 @@ fn a_served_feature_renamed_fails_the_gate_as_a_removal() {
         d.gate.reasons
     );
 }
+
+/// A project whose view `activity` reads `tx` (and, once edited, more sources).
+const SOURCES: &str = r#"
+source tx {
+    time ts
+    columns {
+        user_id: int64
+        amount:  float64
+    }
+}
+
+source logins {
+    time at
+    columns {
+        user_id: int64
+        device:  string
+    }
+}
+
+source refunds {
+    time at
+    columns {
+        user_id: int64
+        amount:  float64
+    }
+}
+
+entity user { key user_id: int64 }
+
+view activity from tx by user {
+    feature events_1d = count(*) over 1d
+    feature amount_1d = sum(amount) over 1d
+}
+
+service s {
+    events_1d
+}
+"#;
+
+/// The reasons of each changed feature from `old` to `new`, as `name: reason; ...`.
+fn changed(old: &str, new: &str) -> Vec<String> {
+    diff_of(old, new)
+        .features
+        .iter()
+        .flat_map(|o| &o.changed)
+        .map(|c| format!("{}: {}", c.name, c.reasons.join("; ")))
+        .collect()
+}
+
+#[test]
+fn the_sources_of_a_view_are_part_of_its_meaning() {
+    let two = edited(SOURCES, &[("from tx by", "from tx, logins by")]);
+    let both = lines(&[
+        "events_1d: source logins added",
+        "amount_1d: source logins added",
+    ]);
+    assert_eq!(changed(SOURCES, &two), both);
+    let d = diff_of(SOURCES, &two);
+    assert!(d.gate.fails, "s serves events_1d, which counts logins now");
+    assert!(d.online.owners[0].rebuild);
+    // Removing a source is a change too, told as one.
+    assert_eq!(
+        changed(&two, SOURCES),
+        lines(&[
+            "events_1d: source logins removed",
+            "amount_1d: source logins removed",
+        ])
+    );
+    // One source for another, in a view over several.
+    let other = edited(SOURCES, &[("from tx by", "from tx, refunds by")]);
+    assert_eq!(
+        changed(&two, &other),
+        lines(&[
+            "events_1d: source refunds added; source logins removed",
+            "amount_1d: source refunds added; source logins removed",
+        ])
+    );
+    // The order of `from` changes no value: the union is the same events.
+    let swapped = edited(SOURCES, &[("from tx by", "from logins, tx by")]);
+    assert!(diff_of(&two, &swapped).no_meaning_change());
+    // What changes of a source on both sides is said per source, as for one.
+    let late = edited(&two, &[("time at\n", "time at\n    lateness 5m\n")]);
+    assert_eq!(
+        changed(&two, &late),
+        lines(&[
+            "events_1d: source logins: lateness none -> 5m",
+            "amount_1d: source logins: lateness none -> 5m",
+        ])
+    );
+    // A source gaining a column the feature reads: its events read a value, no
+    // longer null.
+    let with_amount = edited(
+        &two,
+        &[(
+            "device:  string\n",
+            "device:  string\n        amount:  float64\n",
+        )],
+    );
+    assert_eq!(
+        changed(&two, &with_amount),
+        lines(&["amount_1d: source logins: column amount added (float64)"])
+    );
+    assert_eq!(
+        changed(&with_amount, &two),
+        lines(&["amount_1d: source logins: column amount removed (float64)"])
+    );
+}

@@ -5,7 +5,8 @@
 //! An aggregation's meaning holds its aggregation, argument, `where`, window, its
 //! view's `where` and ttl (lets inlined, transitively), its entity and key columns,
 //! and its source's name, event-time column, lateness, delay and the type of every
-//! column it reads; a derived feature's holds its expression, the names of the
+//! column it reads (for a view over several sources, each source's, as a set: the
+//! order of `from a, b` changes no value, semantics.md "Views over several sources"); a derived feature's holds its expression, the names of the
 //! features it reads (whose own meanings `diff` compares, transitively) and the types
 //! of the request fields it reads. Both hold the result type. Docs, owner, tags,
 //! locations, topics and freshness contracts are not part of it: they do not change a
@@ -75,7 +76,18 @@ pub struct AggregateMeaning {
     pub view_filter: Option<String>,
     pub ttl_us: Option<i64>,
     pub entity: EntityMeaning,
+    /// The view's source; of a view over several, the first by name.
     pub source: SourceMeaning,
+    /// The other sources of a view over several, by name; none for one source.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_sources: Vec<SourceMeaning>,
+}
+
+impl AggregateMeaning {
+    /// Every source of the feature's view, by name.
+    pub fn sources(&self) -> impl Iterator<Item = &SourceMeaning> {
+        std::iter::once(&self.source).chain(&self.more_sources)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -182,7 +194,12 @@ fn aggregate(
     let missing = || GroupingError::UnknownReference {
         view: view.name.clone(),
     };
-    let source = p.sources.get(view.source.0).ok_or_else(missing)?;
+    let mut sources = view
+        .sources()
+        .map(|s| p.sources.get(s.0).ok_or_else(missing))
+        .collect::<Result<Vec<&Source>, _>>()?;
+    sources.sort_by(|a, b| a.name.cmp(&b.name));
+    let (first, more) = sources.split_first().ok_or_else(missing)?;
     let entity = p.entities.get(view.entity.0).ok_or_else(missing)?;
     let parts = [a.arg.as_ref(), a.filter.as_ref(), view.filter.as_ref()];
     let inlined = parts
@@ -232,7 +249,8 @@ fn aggregate(
                     })
                     .collect(),
             },
-            source: source_meaning(source, &read),
+            source: source_meaning(first, &read),
+            more_sources: more.iter().map(|s| source_meaning(s, &read)).collect(),
         })),
     };
     let untyped = |e: Option<&Expr>| e.map(canon::untyped);

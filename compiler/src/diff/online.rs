@@ -1,6 +1,6 @@
 //! What a change means for online state: the streaming runtime keeps window state for
-//! aggregations only (per group of a view's source and entity key), so a view whose
-//! aggregation was added or changed needs that state rebuilt by replaying its source's
+//! aggregations only (per group of a view's sources and entity key), so a view whose
+//! aggregation was added or changed needs that state rebuilt by replaying its sources'
 //! history; a derived feature is computed at read time from the aggregations' values,
 //! and a removal leaves nothing to compute, so neither needs a rebuild.
 

@@ -1,6 +1,6 @@
 //! Why a feature's meaning changed, in human terms: one line per part of its meaning
-//! that differs (`window 1h -> 2h`, `source tx: lateness 5m -> 10m`, `let big changed:
-//! ...`, `reads feature x, which changed`).
+//! that differs (`window 1h -> 2h`, `source tx: lateness 5m -> 10m`, `source logins
+//! added`, `let big changed: ...`, `reads feature x, which changed`).
 //!
 //! Expressions are explained from what the user wrote (lets by name, no inserted
 //! casts), so a column that changed type is reported once, as a column, and not again
@@ -56,7 +56,7 @@ fn aggregate(
     new: &Context,
     out: &mut Vec<String>,
 ) {
-    source(&a.source, &b.source, out);
+    sources(a, b, out);
     entity(&a.entity, &b.entity, out);
     if a.agg != b.agg {
         out.push(format!("aggregation {} -> {}", a.agg, b.agg));
@@ -87,6 +87,52 @@ fn aggregate(
             duration(a.ttl_us),
             duration(b.ttl_us)
         ));
+    }
+}
+
+/// The sources' part. One source on each side: its name, or what of it the feature
+/// depends on. A view over several: each source added to or removed from the view
+/// (its events now count, or no longer do), then what changed of those on both sides.
+fn sources(a: &AggregateMeaning, b: &AggregateMeaning, out: &mut Vec<String>) {
+    if a.more_sources.is_empty() && b.more_sources.is_empty() {
+        return source(&a.source, &b.source, out);
+    }
+    let find = |m: &'_ AggregateMeaning, name: &str| m.sources().any(|s| s.name == name);
+    for s in b.sources().filter(|s| !find(a, &s.name)) {
+        out.push(format!("source {} added", s.name));
+    }
+    for s in a.sources().filter(|s| !find(b, &s.name)) {
+        out.push(format!("source {} removed", s.name));
+    }
+    for x in a.sources() {
+        if let Some(y) = b.sources().find(|y| y.name == x.name) {
+            source(x, y, out);
+            union_columns(x, y, a, b, out);
+        }
+    }
+}
+
+/// A column the feature reads that source `x` (of a view over several) gained or
+/// lost, as `y`: its events read a value now, or null now (semantics.md, "Views over
+/// several sources"). Only columns read on both sides: a column read on one side
+/// only is an expression's change, told as one.
+fn union_columns(
+    x: &SourceMeaning,
+    y: &SourceMeaning,
+    a: &AggregateMeaning,
+    b: &AggregateMeaning,
+    out: &mut Vec<String>,
+) {
+    let reads = |m: &AggregateMeaning, c: &str| m.sources().any(|s| s.columns.contains_key(c));
+    for (column, ty) in &y.columns {
+        if !x.columns.contains_key(column) && reads(a, column) {
+            out.push(format!("source {}: column {column} added ({ty})", x.name));
+        }
+    }
+    for (column, ty) in &x.columns {
+        if !y.columns.contains_key(column) && reads(b, column) {
+            out.push(format!("source {}: column {column} removed ({ty})", x.name));
+        }
     }
 }
 
