@@ -490,3 +490,86 @@ fn the_same_seed_gives_the_same_cases() {
         "another seed, other events"
     );
 }
+
+/// A view over two sources (`from pay, logins`), each with its own time column.
+const UNION: &str = r#"
+source pay {
+    time ts
+    columns {
+        user_id: int64
+        amount:  float64?
+    }
+    lateness 1m
+    delay 5s
+}
+source logins {
+    time at
+    columns {
+        user_id: int64
+        device:  string?
+    }
+    delay 5s
+}
+entity user { key user_id: int64 }
+view activity from pay, logins by user {
+    let phone = device = 'phone'
+    feature events_1h   = count(*) over 1h
+    feature logins_1h   = count_if(source() = 'logins') over 1h
+    feature phones_1d   = count_if(phone) over 1d
+    feature amount_1d   = sum(amount) over 1d
+    feature last_device = last(device) over 1d
+    feature n_3         = count(*) over 3 events
+}
+"#;
+
+/// Each source of a view over several gets events with keys from the same pools, so
+/// the union meets in a key's state, and the spine probes around each source's events.
+#[test]
+fn generated_cases_exercise_a_view_over_two_sources() {
+    let project = compile_text(UNION);
+    let features = project.all_features();
+    let (mut shared_keys, mut at_login) = (0, 0);
+    for index in 1..=12 {
+        let d = generated_case(&project, &features, index, 9, "ts").expect("case");
+        let names: Vec<&str> = d.sources.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["pay", "logins"]);
+        let events = |name: &str, time: &str| -> Vec<(Option<i64>, i64)> {
+            let (_, batches) = d.sources.iter().find(|(n, _)| n == name).expect(name);
+            ints(&batches[0], "user_id")
+                .into_iter()
+                .zip(
+                    times(&batches[0], time)
+                        .into_iter()
+                        .map(|t| t.expect("time")),
+                )
+                .collect()
+        };
+        // The key pools' values (`values::key`), and null.
+        let pooled = |k: &Option<i64>| k.is_none_or(|k| (1..=4).contains(&k) || k == 1001);
+        let logins = events("logins", "at");
+        assert!(logins.iter().all(|(k, _)| pooled(k)), "{logins:?}");
+        let pay: HashSet<Option<i64>> = events("pay", "ts").iter().map(|(k, _)| *k).collect();
+        shared_keys += logins.iter().filter(|(k, _)| pay.contains(k)).count();
+        let spine: HashSet<(Option<i64>, i64)> = ints(&d.spine, "user_id")
+            .into_iter()
+            .zip(times(&d.spine, "ts").into_iter().map(|t| t.expect("time")))
+            .collect();
+        at_login += logins.iter().filter(|e| spine.contains(e)).count();
+    }
+    assert!(shared_keys > 0, "no login of a key that also paid");
+    assert!(at_login > 0, "no spine row at a login");
+}
+
+#[test]
+fn generated_cases_agree_on_a_view_over_two_sources() {
+    let project = compile_text(UNION);
+    let report = run(
+        &project,
+        &project.all_features(),
+        None,
+        24,
+        23,
+        &[&BatchExecutor, &StreamExecutor],
+    );
+    assert_agrees("a view over two sources", &report);
+}

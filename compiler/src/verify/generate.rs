@@ -1,5 +1,6 @@
 //! Cases generated from the project's own schemas: for each source the features
-//! read, a few dozen events with its declared columns, on a time grid fine enough
+//! read (each source of a view over several: the case exercises their union), a few
+//! dozen events with its declared columns, on a time grid fine enough
 //! that events fall exactly a window (offset, ttl, delay) apart and tie with each
 //! other (at a count window's cut too: a key can hold more events than its `N`);
 //! a few keys that repeat and one seen once; nulls in every nullable column;
@@ -111,7 +112,10 @@ fn gcd(a: i64, b: i64) -> i64 {
     }
 }
 
-/// A source's events: its declared columns, its views' key columns from small pools.
+/// A source's events: its declared columns, its views' key columns from small pools
+/// (the key columns of every view reading it, as a later member of several too: the
+/// keys of a union's sources are drawn from the same pools, so they meet in a key's
+/// state).
 fn events(
     project: &Project,
     features: &[FeatureId],
@@ -123,7 +127,10 @@ fn events(
         .aggregations_of(features)
         .iter()
         .filter_map(|id| id.view().and_then(|v| project.views.get(v)))
-        .filter(|v| project.sources.get(v.source.0).map(|s| &s.name) == Some(&source.name))
+        .filter(|v| {
+            v.sources()
+                .any(|s| project.sources.get(s.0).map(|s| &s.name) == Some(&source.name))
+        })
         .flat_map(|v| v.key_columns.iter().map(String::as_str))
         .collect();
     // Enough events that a key can fill its count windows and tie at their cut.

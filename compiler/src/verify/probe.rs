@@ -1,5 +1,5 @@
 //! A spine of probe times around the events: for each event (or a sample of them)
-//! of a view the features read, its entity asked at the event's time plus every
+//! of a view the features read (of each of its sources, for a view over several), its entity asked at the event's time plus every
 //! duration a feature's answer turns on (each window, offset, window plus offset,
 //! ttl and source delay), each exactly and one microsecond either side. A window's
 //! both ends (`t - W` and `t`) therefore land on events. A few rows ask for a key no
@@ -19,7 +19,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::values;
-use crate::ir::{FeatureId, FeatureKind, Project};
+use crate::ir::{FeatureId, FeatureKind, Project, Source, View};
 
 /// A view's entity asked about: its key values and an event time.
 struct Anchor {
@@ -46,8 +46,11 @@ pub fn durations(project: &Project, features: &[FeatureId]) -> Vec<i64> {
         if let Some(ttl) = view.ttl_us {
             out.insert(ttl);
         }
-        if let Some(source) = project.sources.get(view.source.0) {
-            out.insert(source.delay_us);
+        // One delay for all of a view's sources (E0052), each taken regardless.
+        for s in view.sources() {
+            if let Some(source) = project.sources.get(s.0) {
+                out.insert(source.delay_us);
+            }
         }
     }
     let mut out: Vec<i64> = out.into_iter().collect();
@@ -139,7 +142,7 @@ fn spine_entities(project: &Project, features: &[FeatureId]) -> Vec<usize> {
     out
 }
 
-/// Each event of each view's source, with the view's key values.
+/// Each event of each view's sources, with the view's key values.
 fn anchors(
     project: &Project,
     features: &[FeatureId],
@@ -151,41 +154,54 @@ fn anchors(
         let Some(view) = id.view().and_then(|v| project.views.get(v)) else {
             continue;
         };
-        if !seen.insert((view.source.0, view.key_columns.clone())) {
-            continue;
-        }
-        let Some(source) = project.sources.get(view.source.0) else {
-            continue;
-        };
-        let Some((_, batches)) = sources.iter().find(|(n, _)| *n == source.name) else {
-            continue;
-        };
-        for batch in batches {
-            let time = column(batch, &source.time_column)?;
-            let time = cast(&time, &timestamp_type()).map_err(|e| e.to_string())?;
-            let time = time.as_primitive::<TimestampMicrosecondType>();
-            let keys = view
-                .key_columns
-                .iter()
-                .map(|k| column(batch, k))
-                .collect::<Result<Vec<_>, _>>()?;
-            for r in 0..batch.num_rows() {
-                if time.is_null(r) {
-                    continue;
-                }
-                let keys = keys
-                    .iter()
-                    .map(|k| ScalarValue::try_from_array(k, r).map_err(|e| e.to_string()))
-                    .collect::<Result<Vec<_>, _>>()?;
-                out.push(Anchor {
-                    entity: view.entity.0,
-                    keys,
-                    time: time.value(r),
-                });
+        for s in view.sources() {
+            if !seen.insert((s.0, view.key_columns.clone())) {
+                continue;
             }
+            let Some(source) = project.sources.get(s.0) else {
+                continue;
+            };
+            let Some((_, batches)) = sources.iter().find(|(n, _)| *n == source.name) else {
+                continue;
+            };
+            source_anchors(view, source, batches, &mut out)?;
         }
     }
     Ok(out)
+}
+
+/// Each event of `source` (one of `view`'s), with the view's key values.
+fn source_anchors(
+    view: &View,
+    source: &Source,
+    batches: &[RecordBatch],
+    out: &mut Vec<Anchor>,
+) -> Result<(), String> {
+    for batch in batches {
+        let time = column(batch, &source.time_column)?;
+        let time = cast(&time, &timestamp_type()).map_err(|e| e.to_string())?;
+        let time = time.as_primitive::<TimestampMicrosecondType>();
+        let keys = view
+            .key_columns
+            .iter()
+            .map(|k| column(batch, k))
+            .collect::<Result<Vec<_>, _>>()?;
+        for r in 0..batch.num_rows() {
+            if time.is_null(r) {
+                continue;
+            }
+            let keys = keys
+                .iter()
+                .map(|k| ScalarValue::try_from_array(k, r).map_err(|e| e.to_string()))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(Anchor {
+                entity: view.entity.0,
+                keys,
+                time: time.value(r),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef, String> {
