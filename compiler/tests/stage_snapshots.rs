@@ -128,3 +128,90 @@ fn entity_graphs() {
         insta::assert_snapshot!(format!("entity_graphs_{name}"), text);
     }
 }
+
+/// A view over two sources (`from pay, logins`) beside views over one of them.
+const UNION: &str = r#"
+source pay {
+    time ts
+    columns {
+        user_id: int64
+        shop_id: int64
+        amount:  float64
+    }
+}
+source logins {
+    time at
+    columns {
+        user_id:  int64
+        other_id: int64
+    }
+}
+entity user { key user_id: int64 }
+entity shop { key shop_id: int64 }
+view activity from pay, logins by user {
+    feature events_1d = count(*) over 1d
+    feature logins_1d = count_if(source() = 'logins') over 1d
+}
+view sales from pay by shop {
+    feature sold_1d = sum(amount) over 1d
+}
+"#;
+
+/// Group mode routes each source of a view over several by the view's key columns,
+/// and featc on Spark reads each of them in the entity's pass, so a key's events of
+/// every source meet in one partition (one share); a source keyed two ways for one
+/// entity is refused, naming it, as for a view over one source.
+#[test]
+fn a_view_over_two_sources_is_split_by_entity() {
+    let project = featc_test_support::project::compile_text("union.feat", UNION);
+    let graphs =
+        featc::lower::entity_graphs::entity_graphs(&project, &|_| Vec::new()).expect("splits");
+    // Each entity's routes, as `source(columns)`.
+    let routes: Vec<(String, Vec<String>)> = graphs
+        .iter()
+        .map(|g| {
+            let routes = g.routes.iter();
+            let routes = routes.map(|(s, columns)| format!("{s}({})", columns.join(", ")));
+            (g.entity.clone(), routes.collect())
+        })
+        .collect();
+    let entity = |name: &str, routes: &[&str]| {
+        let routes = routes.iter().map(|r| r.to_string()).collect();
+        (name.to_string(), routes)
+    };
+    assert_eq!(
+        routes,
+        vec![
+            entity("user", &["pay(user_id)", "logins(user_id)"]),
+            entity("shop", &["pay(shop_id)"]),
+        ]
+    );
+    // The user's graph reads both sources into the view's one group.
+    let user = featc::print::stream::print_stream(&graphs[0].graph);
+    assert!(user.contains("pay") && user.contains("logins"), "{user}");
+    let features = featc::job::select_features(&project, None, &[]).expect("features");
+    let passes = featc::job::by_entity::entity_passes(&project, &features).expect("passes");
+    assert_eq!(
+        featc::job::by_entity::print_passes(&passes),
+        "pass 0: entity user by (user_id: int64)\n\
+         \x20 reads pay (time ts, key user_id)\n\
+         \x20 reads logins (time at, key user_id)\n\
+         \x20 computes events_1d, logins_1d\n\
+         pass 1: entity shop by (shop_id: int64)\n\
+         \x20 reads pay (time ts, key shop_id)\n\
+         \x20 computes sold_1d\n"
+    );
+    // `logins` keyed by `user_id` through the union and by `other_id` here.
+    let two_keyings = format!(
+        "{UNION}\nview others from logins by user (other_id) {{\n    feature n = count(*)\n}}\n"
+    );
+    let project = featc_test_support::project::compile_text("union.feat", &two_keyings);
+    let error =
+        featc::lower::entity_graphs::entity_graphs(&project, &|_| Vec::new()).expect_err("refused");
+    assert_eq!(
+        error.to_string(),
+        "the views of entity `user` over source `logins` take its keys from different \
+         columns (user_id and other_id): in group mode a record of `logins` must belong \
+         to one partition of `user`"
+    );
+}

@@ -42,7 +42,10 @@ pub struct PassSource {
 
 /// The passes of `features`' aggregations. One per entity, except that a source read
 /// by views of one entity through different key columns gets a pass per key column
-/// set: a pass holds each event once, in the share of its one key.
+/// set: a pass holds each event once, in the share of its one key. A group over
+/// several sources (a view `from a, b`) puts each of them in its pass, each with its
+/// own time column and the view's key columns (which every member has): the events
+/// of a key meet in one share, where the batch path reads their union.
 pub fn entity_passes(
     project: &Project,
     features: &[FeatureId],
@@ -51,18 +54,25 @@ pub fn entity_passes(
         crate::lower::groups::plan_groups(project, features).map_err(RunFailure::Grouping)?;
     let mut passes: Vec<EntityPass> = Vec::new();
     for group in &plan.groups {
-        let source = PassSource {
-            source: group.source.clone(),
-            time_column: group.time_column.clone(),
-            key_columns: group.keys.iter().map(|k| k.column.clone()).collect(),
-        };
+        let key_columns: Vec<String> = group.keys.iter().map(|k| k.column.clone()).collect();
+        let members: Vec<PassSource> = group
+            .sources()
+            .into_iter()
+            .map(|(source, time_column)| PassSource {
+                source: source.to_string(),
+                time_column: time_column.to_string(),
+                key_columns: key_columns.clone(),
+            })
+            .collect();
         let keys: Vec<(String, DataType)> =
             group.keys.iter().map(|k| (k.name.clone(), k.ty)).collect();
         let fits = |p: &EntityPass| {
             p.entity == group.entity
-                && p.sources
-                    .iter()
-                    .all(|s| s.source != source.source || s.key_columns == source.key_columns)
+                && members.iter().all(|m| {
+                    p.sources
+                        .iter()
+                        .all(|s| s.source != m.source || s.key_columns == m.key_columns)
+                })
         };
         let at = match passes.iter().position(fits) {
             Some(at) => at,
@@ -77,8 +87,10 @@ pub fn entity_passes(
             }
         };
         let pass = &mut passes[at];
-        if !pass.sources.contains(&source) {
-            pass.sources.push(source);
+        for m in members {
+            if !pass.sources.contains(&m) {
+                pass.sources.push(m);
+            }
         }
         for f in &group.features {
             if !pass.features.contains(&f.name) {

@@ -20,8 +20,9 @@ use super::stream::lower_stream_plan;
 #[derive(Debug, Clone)]
 pub struct EntityGraph {
     pub entity: String,
-    /// Per source the entity's views read: the source's columns holding the entity's
-    /// keys, in the entity's key order (what its records are routed by).
+    /// Per source the entity's views read (each source of a view over several): the
+    /// source's columns holding the entity's keys, in the entity's key order (what
+    /// its records are routed by).
     pub routes: Vec<(String, Vec<String>)>,
     pub plan: Plan,
     pub graph: StreamGraph,
@@ -173,11 +174,15 @@ fn share_services(project: &Project, features: &[FeatureId], graph: &mut StreamG
     }
 }
 
-/// The source columns each source's views of entity `e` take its keys from.
+/// The source columns each source's views of entity `e` take its keys from. A view
+/// over several sources routes each of them by the view's key columns (columns of
+/// every member, checked), so the events of a key, whatever their source, reach the
+/// one partition that holds the key's union state.
 fn routes(project: &Project, e: usize) -> Result<Vec<(String, Vec<String>)>, SplitError> {
     let mut routes: Vec<(String, Vec<String>)> = Vec::new();
-    for view in project.views.iter().filter(|v| v.entity.0 == e) {
-        let Some(source) = project.sources.get(view.source.0) else {
+    let views = project.views.iter().filter(|v| v.entity.0 == e);
+    for (view, source) in views.flat_map(|v| v.sources().map(move |s| (v, s))) {
+        let Some(source) = project.sources.get(source.0) else {
             continue;
         };
         match routes.iter().find(|(s, _)| *s == source.name) {
