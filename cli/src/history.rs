@@ -88,7 +88,9 @@ pub async fn load_history(
         total += rows as u64;
         let keys: Vec<String> = graph
             .aggregates()
-            .find(|(_, a)| a.source == id)
+            // A group over several sources reads this one too, by the same key
+            // columns, when it is a later member of its union.
+            .find(|(_, a)| a.source == id || a.plan.reads_source(&op.name))
             .map(|(_, a)| a.plan.keys.iter().map(|k| k.column.clone()).collect())
             .unwrap_or_default();
         let order = keys

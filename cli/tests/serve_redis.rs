@@ -103,8 +103,11 @@ fn hash_kinds(graph: &StreamGraph) -> Vec<HashKind> {
     }
     for kind in &mut kinds {
         for (_, op) in graph.aggregates() {
-            if op.plan.entity == kind.entity && !kind.sources.contains(&op.plan.source) {
-                kind.sources.push(op.plan.source.clone());
+            // Every source of a group over several keys its entity.
+            for (source, _) in op.plan.sources() {
+                if op.plan.entity == kind.entity && !kind.sources.iter().any(|s| s == source) {
+                    kind.sources.push(source.to_string());
+                }
             }
         }
     }
@@ -424,6 +427,32 @@ fn materialize_equals_the_training_set_on_the_fraud_example() {
         t.to_string()
     });
     materialize_equals_the_training_set("fraud", &dir);
+}
+
+/// The fraud example with a view over both its sources in a service of its own: a
+/// key only `logins` gave has a hash too, and each value counts the union's events
+/// (history loaded source by source, each grouped by the view's key).
+#[test]
+fn materialize_equals_the_training_set_on_a_view_over_two_sources() {
+    let work = work_dir("union-copy");
+    let union = "
+view activity from transactions, logins by user {
+    feature events_1d = count(*) over 1d
+    feature logins_7d = count_if(source() = 'logins') over 7d
+    feature failed_7d = count_if(not success) over 7d
+    feature spent_7d  = sum(amount) over 7d
+}
+service activity_v1 { events_1d logins_7d failed_7d spent_7d }
+";
+    let dir = copy_project(
+        &repo().join("examples/fraud"),
+        &work.join("fraud"),
+        &|t| match t.contains("source logins") {
+            true => format!("{t}{union}"),
+            false => t.to_string(),
+        },
+    );
+    materialize_equals_the_training_set("union", &dir);
 }
 
 /// The delivery example with one more service, `service` (its name) reading
@@ -756,6 +785,56 @@ fn the_sink_waits_out_a_redis_restart_then_writes_everything_again() {
         stderr.contains("restarted: writing every entity again"),
         "{stderr}"
     );
+    served.stop_gracefully();
+}
+
+/// A view over two sources: an event of either changes its key's values.
+const UNION: &str = r#"
+source clicks {
+    time ts
+    columns { user_id: int64 }
+}
+source logins {
+    time at
+    columns { user_id: int64 }
+}
+entity user { key user_id: int64 }
+view activity from clicks, logins by user {
+    feature events_1h = count(*) over 1h
+    feature logins_1h = count_if(source() = 'logins') over 1h
+}
+service board { events_1h logins_1h }
+"#;
+
+#[test]
+fn the_sink_writes_a_key_an_event_of_a_views_second_source_changed() {
+    let work = work_dir("union");
+    let dir = work.join("union");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("union.feat"), UNION).expect("feat");
+    let redis = RedisServer::start(&work.join("redis.txt"));
+    let sink = redis.url();
+    let args = [
+        dir.to_str().expect("path"),
+        "--sink",
+        &sink,
+        "--clock",
+        "events",
+    ];
+    let served = Served::start(&args, &work.join("serve.txt"));
+    served.wait_ready();
+    // Only a login: the sink must follow `logins` as well as `clicks`, the first.
+    let at = featc_server::wire::time::format_time(1_000_000);
+    let body =
+        serde_json::json!({"push_source_name": "logins", "df": {"at": [at], "user_id": [7]}});
+    let (status, answer) = post(&served.addr, "/push", &body);
+    assert_eq!(status, 200, "{answer}");
+    let mut connection = redis.connection();
+    wait_until("the login in Redis", || {
+        let h = hgetall(&mut connection, "featc:board:user_id=7");
+        h.get("events_1h").map(String::as_str) == Some("1")
+            && h.get("logins_1h").map(String::as_str) == Some("1")
+    });
     served.stop_gracefully();
 }
 

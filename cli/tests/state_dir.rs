@@ -160,3 +160,48 @@ fn every_repository_project_keeps_its_own_state_directory() {
         );
     }
 }
+
+/// A view gaining or losing a source changes its features' identity: the directory
+/// is refused naming them, before any checkpoint is looked at.
+#[test]
+fn a_source_added_to_a_view_refuses_the_state_directory() {
+    let one = r#"
+source tx {
+    time ts
+    columns { user_id: int64  amount: float64 }
+}
+source logins {
+    time at
+    columns { user_id: int64 }
+}
+entity user { key user_id: int64 }
+view activity from tx by user {
+    feature n_1h = count(*) over 1h
+}
+view spend from tx by user {
+    feature sum_1d = sum(amount) over 1d
+}
+"#;
+    let two = one.replacen("from tx by", "from tx, logins by", 1);
+    let refused = |dir: StateDirectory| match dir {
+        StateDirectory::Refused {
+            changed,
+            added,
+            removed,
+        } => (changed, added, removed),
+        other => panic!("{other:?}"),
+    };
+    let n = vec!["n_1h".to_string()];
+    assert_eq!(
+        refused(check(&compile(one), &compile(&two))),
+        (n.clone(), vec![], vec![])
+    );
+    assert_eq!(
+        refused(check(&compile(&two), &compile(one))),
+        (n, vec![], vec![])
+    );
+    assert_eq!(
+        check(&compile(&two), &compile(&two)),
+        StateDirectory::Reused
+    );
+}

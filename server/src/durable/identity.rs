@@ -1,11 +1,14 @@
 //! What a state directory was built from: one canonical description per feature (its
-//! source's schema and lateness, its entity key, its aggregation, window, ttl, input
+//! source's schema and lateness, and for a view over several sources each member's
+//! too, its entity key, its aggregation, window, ttl, input
 //! expression and filters; no spans, so comments and formatting do not count), kept
 //! in `identity.json`. A server refuses a state directory whose features differ from
 //! its project's, and says which.
 
 use std::collections::BTreeMap;
 
+use featc_runtime::plan::GroupPlan;
+use featc_runtime::stream::graph::{NodeId, SourceOp};
 use featc_runtime::stream::StreamGraph;
 use serde_json::Value as Json;
 
@@ -47,6 +50,22 @@ impl std::fmt::Display for Difference {
     }
 }
 
+/// The members of `plan`'s union, each with its source node's description.
+fn union(plan: &GroupPlan, sources: &[(NodeId, &SourceOp)]) -> Result<Json, serde_json::Error> {
+    let members = plan
+        .union
+        .iter()
+        .map(|m| {
+            let source = sources.iter().find(|(_, s)| s.name == m.source);
+            Ok(serde_json::json!({
+                "member": serde_json::to_value(m)?,
+                "source": source.map(|(_, s)| serde_json::to_value(s)).transpose()?,
+            }))
+        })
+        .collect::<Result<Vec<Json>, serde_json::Error>>()?;
+    Ok(Json::Array(members))
+}
+
 /// The JSON without `span` and `files` members, at any depth.
 fn without_spans(value: Json) -> Json {
     match value {
@@ -76,6 +95,13 @@ impl Identity {
                 .transpose()
                 .map_err(describe)?;
             let plan = &op.plan;
+            // A group over several sources: each member (in `from` order) with its
+            // source, so that adding, removing or changing one changes the feature;
+            // absent for one source, whose identity is as it was.
+            let members = match plan.union.is_empty() {
+                true => None,
+                false => Some(union(plan, &sources).map_err(describe)?),
+            };
             for f in &plan.features {
                 let input = f.input.and_then(|i| plan.inputs.get(i));
                 let predicates = |filter: Option<usize>| -> Vec<_> {
@@ -105,6 +131,9 @@ impl Identity {
                 }
                 if let Some(n) = f.events {
                     description["events"] = serde_json::json!(n);
+                }
+                if let Some(members) = &members {
+                    description["union"] = members.clone();
                 }
                 let text = serde_json::to_string(&without_spans(description)).map_err(describe)?;
                 features.insert(f.name.clone(), text);

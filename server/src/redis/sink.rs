@@ -182,17 +182,21 @@ impl Sink {
             let Some(entity) = entities.iter().position(|e| *e == op.plan.entity) else {
                 continue;
             };
-            let by = keyed_by.entry(op.plan.source.clone()).or_default();
-            if !by.iter().any(|k| k.entity == entity) {
-                by.push(KeyedBy {
-                    entity,
-                    columns: op
-                        .plan
-                        .keys
-                        .iter()
-                        .map(|k| (k.column.clone(), k.ty))
-                        .collect(),
-                });
+            // A group over several sources: an event of each of them changes its
+            // key's values, read from the same key columns (every member has them).
+            for (source, _) in op.plan.sources() {
+                let by = keyed_by.entry(source.to_string()).or_default();
+                if !by.iter().any(|k| k.entity == entity) {
+                    by.push(KeyedBy {
+                        entity,
+                        columns: op
+                            .plan
+                            .keys
+                            .iter()
+                            .map(|k| (k.column.clone(), k.ty))
+                            .collect(),
+                    });
+                }
             }
         }
         Sink {
