@@ -3,7 +3,7 @@
 //! several sources"), so the group's expressions, keys and window state see one
 //! kind of row whatever the source.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{new_null_array, ArrayRef, StringArray};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
@@ -29,6 +29,9 @@ pub(crate) struct UnionAdapter {
     name: String,
     parts: Vec<Part>,
     schema: SchemaRef,
+    /// The member's name repeated, as long as the longest batch so far: a batch's
+    /// `source()` column is a slice of it, not a new array of copies per batch.
+    names: Mutex<ArrayRef>,
 }
 
 impl UnionAdapter {
@@ -41,7 +44,7 @@ impl UnionAdapter {
             .map(|p| match p {
                 Part::Column(i) => Arc::clone(batch.column(*i)),
                 Part::Null(ty) => new_null_array(ty, n),
-                Part::Name => Arc::new(StringArray::from(vec![self.name.as_str(); n])),
+                Part::Name => self.names_for(n),
             })
             .collect();
         RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(|e| StreamError::Data {
@@ -50,6 +53,19 @@ impl UnionAdapter {
             row: 0,
             message: e.to_string(),
         })
+    }
+
+    /// `n` copies of the member's name (a slice of the cached column, grown to the
+    /// next power of two when a batch is longer).
+    fn names_for(&self, n: usize) -> ArrayRef {
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        if names.len() < n {
+            *names = Arc::new(StringArray::from(vec![
+                self.name.as_str();
+                n.next_power_of_two()
+            ]));
+        }
+        names.slice(0, n)
     }
 }
 
@@ -108,6 +124,7 @@ pub(crate) fn union_of(
             name: m.source.clone(),
             parts,
             schema: Arc::clone(&schema),
+            names: Mutex::new(Arc::new(StringArray::from(Vec::<&str>::new()))),
         });
     }
     Ok((schema, adapters))
