@@ -23,6 +23,26 @@ with open(os.path.join(HERE, "data", "orders.csv"), "w", newline="") as f:
     for ts, r, m, items in rows:
         w.writerow([ts.strftime("%Y-%m-%dT%H:%M:%SZ"), r, "" if m is None else m, items])
 
+# Cancelled orders: another source with its own time column and a reason, read
+# beside the orders by a view over both. A generator of its own, so the orders above
+# do not change; some cancellations share an order's exact time.
+cancel_rng = random.Random(31)
+cancellations = []
+for i in range(240):
+    if cancel_rng.random() < 0.1:
+        ts, restaurant = rows[cancel_rng.randrange(len(rows))][:2]
+    else:
+        ts = start + timedelta(seconds=cancel_rng.randrange(28 * 86400))
+        restaurant = cancel_rng.randrange(1, 13)
+    reason = cancel_rng.choice(["late", "closed", "customer", "courier"])
+    cancellations.append((ts, restaurant, reason))
+cancellations.sort()
+with open(os.path.join(HERE, "data", "cancellations.csv"), "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["cancelled_at", "restaurant_id", "reason"])
+    for ts, r, reason in cancellations:
+        w.writerow([ts.strftime("%Y-%m-%dT%H:%M:%SZ"), r, reason])
+
 # The spine also carries what an order brings at request time (request `order`):
 # where it is picked up and dropped off and, sometimes, its item count. A generator
 # of its own, so the orders above do not change.
