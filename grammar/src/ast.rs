@@ -171,6 +171,8 @@ pub enum ViewClause {
     Where(Expr),
     /// `let NAME = EXPR`
     Let(LetDecl),
+    /// `let NAME = VIEW.FEATURE at KEY`
+    Lookup(LookupDecl),
     Feature(FeatureDecl),
     /// `feature NAME = EXPR`: a feature derived from other features.
     Derived(DerivedDecl),
@@ -178,6 +180,17 @@ pub enum ViewClause {
     Ttl(DurationLit),
     /// `freshness DUR`: the view's freshness contract.
     Freshness(DurationLit),
+}
+
+/// `let NAME = VIEW.FEATURE at KEY` (or `at (K1, K2)`): an as-of lookup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookupDecl {
+    pub name: Ident,
+    pub view: Ident,
+    pub feature: Ident,
+    /// The view's source columns holding the looked-up entity's key, in its order.
+    pub keys: Vec<Ident>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -299,7 +299,7 @@ impl Ctx<'_> {
                     let expr = parts.next().ok_or_else(|| self.malformed(start))?;
                     decl.clauses.push(ViewClause::Where(self.expr(expr)?));
                 }
-                Rule::let_clause => decl.clauses.push(ViewClause::Let(self.let_decl(clause)?)),
+                Rule::let_clause => decl.clauses.push(self.let_decl(clause)?),
                 Rule::feature_clause => decl.clauses.push(match self.feature(clause)? {
                     Feature::Aggregated(f) => ViewClause::Feature(f),
                     Feature::Derived(d) => ViewClause::Derived(d),
@@ -321,15 +321,33 @@ impl Ctx<'_> {
         Ok(decl)
     }
 
-    fn let_decl(&self, pair: Pair<'_, Rule>) -> Result<LetDecl, ParseError> {
+    fn let_decl(&self, pair: Pair<'_, Rule>) -> Result<ViewClause, ParseError> {
         let span = self.span(&pair);
         let start = span.start as usize;
         let mut inner = pair.into_inner();
         let _keyword = self.next(&mut inner, start)?;
         let name = self.ident(&self.next(&mut inner, start)?);
         let _assign = self.next(&mut inner, start)?;
-        let expr = self.expr(self.next(&mut inner, start)?)?;
-        Ok(LetDecl { name, expr, span })
+        let value = self.next(&mut inner, start)?;
+        if value.as_rule() == Rule::lookup {
+            let names: Vec<Ident> = value
+                .into_inner()
+                .filter(|p| p.as_rule() == Rule::ident)
+                .map(|p| self.ident(&p))
+                .collect();
+            let [view, feature, keys @ ..] = names.as_slice() else {
+                return Err(self.malformed(start));
+            };
+            return Ok(ViewClause::Lookup(LookupDecl {
+                name,
+                view: view.clone(),
+                feature: feature.clone(),
+                keys: keys.to_vec(),
+                span,
+            }));
+        }
+        let expr = self.expr(value)?;
+        Ok(ViewClause::Let(LetDecl { name, expr, span }))
     }
 
     fn feature(&self, pair: Pair<'_, Rule>) -> Result<Feature, ParseError> {

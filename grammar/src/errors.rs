@@ -54,6 +54,8 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         key_clause => "`key`",
         key_columns => "`(`",
         more_sources => "`,`",
+        lookup => "a feature to look up such as `merchants.risk at merchant_id`",
+        kw_at => "`at`",
         where_clause | feature_filter => "`where`",
         let_clause => "`let`",
         ttl_clause => "`ttl`",

@@ -203,6 +203,17 @@ impl Printer<'_> {
                 self.line(&format!("Let {}", l.name.name), l.span);
                 self.nested(|p| p.expr(&l.expr));
             }
+            ViewClause::Lookup(l) => {
+                let keys: Vec<&str> = l.keys.iter().map(|k| k.name.as_str()).collect();
+                let text = format!(
+                    "Lookup {} = {}.{} at ({})",
+                    l.name.name,
+                    l.view.name,
+                    l.feature.name,
+                    keys.join(", ")
+                );
+                self.line(&text, l.span);
+            }
             ViewClause::Ttl(d) => self.line(&format!("Ttl {}", d.text), d.span),
             ViewClause::Freshness(d) => self.line(&format!("Freshness {}", d.text), d.span),
             ViewClause::Feature(f) => self.feature(f),

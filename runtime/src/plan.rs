@@ -161,6 +161,22 @@ pub struct GroupPlan {
     /// `ir::SOURCE_NAME_COLUMN` is the member's name (see `UnionMember`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub union: Vec<UnionMember>,
+    /// The as-of lookups the group's expressions read (columns named
+    /// `ir::Lookup::column_of`), each computed for every event before the group sees
+    /// it (semantics.md, "As-of lookups").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookups: Vec<LookupPlan>,
+}
+
+/// One as-of lookup of a group: the plan of the looked-up feature (its one output),
+/// read for every event at its time, keyed by the event's columns `keys` (in the
+/// looked-up entity's key order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LookupPlan {
+    /// The column the group's expressions read it as.
+    pub column: String,
+    pub keys: Vec<String>,
+    pub plan: Plan,
 }
 
 /// The time column of a group over several sources: each member's time column under
@@ -194,6 +210,16 @@ impl UnionMember {
 }
 
 impl GroupPlan {
+    /// `columns_read` without the lookups' columns: what a scan of the group's
+    /// source (or union) gives before the lookups are computed.
+    pub fn scanned_columns(&self) -> Vec<String> {
+        let lookup = |c: &String| self.lookups.iter().any(|l| l.column == *c);
+        self.columns_read()
+            .into_iter()
+            .filter(|c| !lookup(c))
+            .collect()
+    }
+
     /// The sources the group reads, with their time columns: `source` alone, or
     /// each member of its union.
     pub fn sources(&self) -> Vec<(&str, &str)> {
@@ -339,6 +365,11 @@ impl GroupPlan {
         // A union's rows say their source, so an error names the event's own.
         if !self.union.is_empty() {
             out.push(crate::ir::SOURCE_NAME_COLUMN.to_string());
+        }
+        for k in self.lookups.iter().flat_map(|l| &l.keys) {
+            if !out.contains(k) {
+                out.push(k.clone());
+            }
         }
         for e in self.inputs.iter().chain(&self.predicates) {
             e.columns_into(&mut out);
@@ -555,13 +586,18 @@ impl Plan {
                 }
             }
         };
-        for g in &self.groups {
+        // The groups, then the groups of their lookups' plans (breadth first).
+        let mut groups: Vec<&GroupPlan> = self.groups.iter().collect();
+        let mut next = 0;
+        while let Some(&g) = groups.get(next) {
+            next += 1;
             if g.union.is_empty() {
-                add(&g.source, g.columns_read());
+                add(&g.source, g.scanned_columns());
             }
             for m in &g.union {
                 add(&m.source, m.columns_read());
             }
+            groups.extend(g.lookups.iter().flat_map(|l| &l.plan.groups));
         }
         out
     }

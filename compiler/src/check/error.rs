@@ -383,6 +383,18 @@ pub enum CheckError {
         what: &'static str,
         first: Span,
     },
+    /// Views that look each other up (`path`: the cycle, its first view again last).
+    LookupCycle {
+        view: String,
+        span: Span,
+        path: Vec<String>,
+    },
+    /// A feature that cannot be looked up (`reason`: what it is).
+    LookupTarget {
+        feature: String,
+        span: Span,
+        reason: &'static str,
+    },
     /// A view over several sources names `source` twice (`first` is the first time).
     SourceTwice {
         view: String,
@@ -466,6 +478,8 @@ impl CheckError {
             SpineColumnName { .. } => "E0050",
             SourceTwice { .. } | SourcesColumnType { .. } => "E0051",
             SourcesDelay { .. } => "E0052",
+            LookupCycle { .. } => "E0053",
+            LookupTarget { .. } => "E0054",
         }
     }
 
@@ -842,6 +856,17 @@ impl CheckError {
             .with_help(
                 "training sets keep the spine's columns (entity keys, request fields) beside the features, and reads answer them: rename the feature",
             ),
+            LookupCycle { view, span, path } => d(format!(
+                "views look each other up: {}",
+                path.join(" -> ")
+            ))
+            .with_label(Label::primary(*span, format!("`{view}` looks up `{}` here", path.get(1).map_or(view.as_str(), String::as_str))))
+            .with_help("a lookup reads the other view's value at each event's time, which must not depend on this view's own events: break the cycle"),
+            LookupTarget { feature, span, reason } => d(format!(
+                "feature `{feature}` cannot be looked up: it is {reason}"
+            ))
+            .with_label(Label::primary(*span, "looked up here"))
+            .with_help("look up an aggregated feature of a view (`let risk = merchants.risk_30d at merchant_id`)"),
             SourceTwice { view, source, span, first } => d(format!(
                 "view `{view}` reads source `{source}` twice"
             ))

@@ -9,6 +9,7 @@ pub mod error;
 pub mod expansion;
 pub mod exprs;
 mod features;
+mod lookups;
 mod requests;
 pub mod resolve;
 mod services;
@@ -46,22 +47,21 @@ pub fn check(files: &[ast::File], file_names: &[String]) -> Result<ir::Project, 
         .collect();
     requests::check_shared_fields(&requests, &mut errors);
     let mut pending = Vec::new();
-    let mut views: Vec<_> = symbols
-        .views
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            views::check(
-                v,
-                i,
-                &symbols,
-                &sources,
-                &entities,
-                &mut pending,
-                &mut errors,
-            )
-        })
-        .collect();
+    // A view is checked after the views it looks up (their features' types).
+    let (order, cyclic) = lookups::order(&symbols, &mut errors);
+    let mut checked: Vec<Option<ir::View>> = vec![None; symbols.views.len()];
+    for i in order {
+        let context = views::Context {
+            symbols: &symbols,
+            sources: &sources,
+            entities: &entities,
+            checked: &checked,
+            cyclic: &cyclic,
+        };
+        let view = views::check(&symbols.views[i], i, &context, &mut pending, &mut errors);
+        checked[i] = Some(view);
+    }
+    let mut views: Vec<ir::View> = checked.into_iter().flatten().collect();
     let mut services: Vec<_> = symbols
         .services
         .iter()

@@ -7,6 +7,7 @@ use super::entities::CheckedEntity;
 use super::error::CheckError;
 use super::expansion::Expansion;
 use super::exprs::{ast_span, span, Binding, Exprs};
+use super::lookups;
 use super::resolve::Symbols;
 use super::sources::CheckedSource;
 use super::suggest::closest;
@@ -15,18 +16,34 @@ use super::{features, meta};
 use featc_grammar::ast::{self, ViewClause};
 use featc_runtime::expr::join_balanced;
 use featc_runtime::ir::{self, BinaryOp, DataType, EntityId, FeatureId, SourceId};
+use std::collections::HashSet;
+
+/// What a view's check reads of the rest of the project.
+pub struct Context<'c, 'a> {
+    pub symbols: &'c Symbols<'a>,
+    pub sources: &'c [CheckedSource<'a>],
+    pub entities: &'c [CheckedEntity<'a>],
+    /// The views checked so far, by index (those a view looks up come first).
+    pub checked: &'c [Option<ir::View>],
+    /// The views on a cycle of lookups (reported already).
+    pub cyclic: &'c HashSet<usize>,
+}
 
 /// Checks view number `index`; its derived features get placeholders and are
 /// added to `pending` for `derived::check`.
 pub fn check(
     decl: &ast::ViewDecl,
     index: usize,
-    symbols: &Symbols,
-    sources: &[CheckedSource],
-    entities: &[CheckedEntity],
+    context: &Context,
     pending: &mut Vec<Pending>,
     errors: &mut Vec<CheckError>,
 ) -> ir::View {
+    let Context {
+        symbols,
+        sources,
+        entities,
+        ..
+    } = *context;
     let source = symbols
         .source(&decl.source)
         .map_err(|e| errors.push(e))
@@ -70,6 +87,7 @@ pub fn check(
         .iter()
         .filter_map(|c| match c {
             ViewClause::Let(l) => Some(l.name.name.clone()),
+            ViewClause::Lookup(l) => Some(l.name.name.clone()),
             _ => None,
         })
         .collect();
@@ -86,6 +104,7 @@ pub fn check(
     let mut scope = scope.take().map(|s| s.in_view(&decl.name.name, requests));
     let mut filters: Vec<ir::Expr> = Vec::new();
     let mut lets = Vec::new();
+    let mut lookups = Vec::new();
     let mut feats = Vec::new();
     let mut ttl_us = None;
     let mut ttl_seen = false;
@@ -99,23 +118,9 @@ pub fn check(
             }
             ViewClause::Let(l) => {
                 let Some(scope) = &mut scope else { continue };
-                let shadowed = members
-                    .iter()
-                    .find_map(|m| m.source.column(&l.name.name))
-                    .map(|(_, at)| (at, false))
-                    .or_else(|| {
-                        lets.iter()
-                            .find(|o: &&ir::Let| o.name == l.name.name)
-                            .map(|o| (ast_span(o.span), true))
-                    });
                 let checked = Exprs::new(scope, errors).value(&l.expr, None);
-                if let Some((other, other_is_let)) = shadowed {
-                    errors.push(CheckError::LetShadows {
-                        name: l.name.name.clone(),
-                        span: l.name.span,
-                        other,
-                        other_is_let,
-                    });
+                if let Some(e) = shadowing(&members, &lets, &l.name) {
+                    errors.push(e);
                     continue;
                 }
                 let binding = match &checked {
@@ -133,6 +138,45 @@ pub fn check(
                         span: span(l.span),
                     });
                 }
+            }
+            ViewClause::Lookup(l) => {
+                let Some(scope) = &mut scope else { continue };
+                let checked = lookups::check(
+                    l,
+                    index,
+                    symbols,
+                    context.checked,
+                    entities,
+                    scope,
+                    context.cyclic,
+                    errors,
+                );
+                if let Some(e) = shadowing(&members, &lets, &l.name) {
+                    errors.push(e);
+                    continue;
+                }
+                let Some(lookup) = checked else {
+                    scope.bind(&l.name.name, Binding::Poisoned);
+                    continue;
+                };
+                scope.bind(
+                    &l.name.name,
+                    Binding::Typed {
+                        ty: lookup.ty,
+                        nullable: true,
+                    },
+                );
+                lets.push(ir::Let {
+                    name: l.name.name.clone(),
+                    expr: ir::Expr {
+                        kind: ir::ExprKind::Column(lookup.column.clone()),
+                        ty: lookup.ty,
+                        nullable: true,
+                        span: lookup.span,
+                    },
+                    span: lookup.span,
+                });
+                lookups.push(lookup);
             }
             ViewClause::Feature(f) => match derived::call_as_expr(f) {
                 Some(expr) => defer(&mut feats, pending, index, &f.name, &f.docs, f.span, expr),
@@ -196,12 +240,32 @@ pub fn check(
         key_columns,
         filter,
         lets,
+        lookups,
         features: feats,
         ttl_us,
         freshness_us,
         meta: meta(&decl.meta),
         span: span(decl.span),
     }
+}
+
+/// The error of a let named like a column of the view's sources or an earlier let.
+fn shadowing(members: &[union::Member], lets: &[ir::Let], name: &ast::Ident) -> Option<CheckError> {
+    let (other, other_is_let) = members
+        .iter()
+        .find_map(|m| m.source.column(&name.name))
+        .map(|(_, at)| (at, false))
+        .or_else(|| {
+            lets.iter()
+                .find(|o| o.name == name.name)
+                .map(|o| (ast_span(o.span), true))
+        })?;
+    Some(CheckError::LetShadows {
+        name: name.name.clone(),
+        span: name.span,
+        other,
+        other_is_let,
+    })
 }
 
 /// Holds a derived feature's place in the view with a placeholder and leaves its

@@ -19,7 +19,7 @@ use datafusion::logical_expr::{
 use featc_runtime::batch::PointInTime;
 use featc_runtime::ir::SOURCE_NAME_COLUMN;
 use featc_runtime::ir::{self, FeatureId, Project};
-use featc_runtime::plan::{GroupPlan, Plan, UNION_TIME_COLUMN};
+use featc_runtime::plan::{GroupPlan, LookupPlan, Output, Plan, UNION_TIME_COLUMN};
 use featc_runtime::row::types::arrow_type;
 
 use super::groups::{plan_groups, GroupingError};
@@ -186,13 +186,83 @@ fn group_input(
     group: &GroupPlan,
     tables: &dyn Fn(&ir::Source) -> Arc<dyn TableSource>,
 ) -> Result<LogicalPlan, LowerError> {
+    let mut input = scan(sources, group, tables)?;
+    for lookup in &group.lookups {
+        input = with_lookup(input, sources, group, lookup, tables)?;
+    }
+    Ok(input)
+}
+
+/// `input` (a group's rows) with lookup `lookup`'s column: a point-in-time plan of
+/// the looked-up feature whose spine is the rows themselves (each at its time, keyed
+/// by its key columns), so a lookup is exactly a training set of that feature at the
+/// events (semantics.md, "As-of lookups"). The rows' columns go through the spine
+/// under names of their own (`featc_row_I`), so none can meet the entity's key names.
+fn with_lookup(
+    input: LogicalPlan,
+    sources: &HashMap<&str, &ir::Source>,
+    group: &GroupPlan,
+    lookup: &LookupPlan,
+    tables: &dyn Fn(&ir::Source) -> Arc<dyn TableSource>,
+) -> Result<LogicalPlan, LowerError> {
+    let names: Vec<String> = (input.schema().fields().iter())
+        .map(|f| f.name().clone())
+        .collect();
+    let row_column = |i: usize| format!("featc_row_{i}");
+    let (feature, _) = lookup.plan.output_columns().next().ok_or_else(|| {
+        LowerError::DataFusion(format!("lookup `{}` has no feature", lookup.column))
+    })?;
+    let feature = feature.to_string();
+    let entity_keys = match lookup.plan.outputs.first() {
+        Some(Output::Aggregate(r)) => lookup.plan.groups.get(r.group).map(|g| &g.keys),
+        _ => None,
+    }
+    .ok_or_else(|| LowerError::DataFusion(format!("lookup `{}` has no group", lookup.column)))?;
+    let mut select: Vec<DfExpr> = (names.iter().enumerate())
+        .map(|(i, n)| column(n).alias(row_column(i)))
+        .collect();
+    for (key, own) in entity_keys.iter().zip(&lookup.keys) {
+        select.push(column(own).alias(&key.name));
+    }
+    let time = names
+        .iter()
+        .position(|n| *n == group.time_column)
+        .map(row_column)
+        .ok_or_else(|| LowerError::DataFusion(format!("no time column `{}`", group.time_column)))?;
+    let spine = LogicalPlanBuilder::from(input)
+        .project(select)
+        .and_then(|b| b.build())
+        .map_err(plan_err)?;
+    let inputs = (lookup.plan.groups.iter())
+        .map(|g| group_input(sources, g, tables))
+        .collect::<Result<Vec<_>, _>>()?;
+    let node = PointInTime::try_new(spine, time, inputs, lookup.plan.clone()).map_err(plan_err)?;
+    let mut back: Vec<DfExpr> = (names.iter().enumerate())
+        .map(|(i, n)| column(&row_column(i)).alias(n))
+        .collect();
+    back.push(column(&feature).alias(&lookup.column));
+    LogicalPlanBuilder::from(LogicalPlan::Extension(Extension {
+        node: Arc::new(node),
+    }))
+    .project(back)
+    .and_then(|b| b.build())
+    .map_err(plan_err)
+}
+
+/// The scan of a group's source (or the union of its sources) under the columns the
+/// group reads, but for its lookups'.
+fn scan(
+    sources: &HashMap<&str, &ir::Source>,
+    group: &GroupPlan,
+    tables: &dyn Fn(&ir::Source) -> Arc<dyn TableSource>,
+) -> Result<LogicalPlan, LowerError> {
     let source_of = |name: &str| {
         sources
             .get(name)
             .copied()
             .ok_or_else(|| LowerError::DataFusion(format!("no source `{name}`")))
     };
-    let read = group.columns_read();
+    let read = group.scanned_columns();
     if group.union.is_empty() {
         let source = source_of(&group.source)?;
         let select: Vec<DfExpr> = read.iter().map(|c| column(c)).collect();

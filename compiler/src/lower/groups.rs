@@ -9,8 +9,8 @@ use std::fmt;
 
 use featc_runtime::ir::{self, Expr, ExprKind, FeatureId, Let, Project, View};
 use featc_runtime::plan::{
-    DerivedPlan, DistinctExprs, FeaturePlan, FeatureRef, GroupPlan, KeyColumn, Output, Plan,
-    RequestField, TtlRule, UnionMember, UNION_TIME_COLUMN,
+    DerivedPlan, DistinctExprs, FeaturePlan, FeatureRef, GroupPlan, KeyColumn, LookupPlan, Output,
+    Plan, RequestField, TtlRule, UnionMember, UNION_TIME_COLUMN,
 };
 
 /// How deep inlining may recurse: `check` bounds an expanded expression's depth at
@@ -21,6 +21,10 @@ const MAX_LET_DEPTH: usize = 2 * crate::check::expansion::MAX_DEPTH;
 /// How deep derived features may read derived features: `check` refuses cycles, so
 /// this only stops a hand-made project.
 const MAX_DERIVED_DEPTH: usize = 1024;
+
+/// How deep lookups may look up features computed from lookups: `check` refuses
+/// cycles, so this only stops a hand-made project.
+const MAX_LOOKUP_DEPTH: usize = 256;
 
 /// Why features could not be planned (each an internal error: a checked project
 /// and its own feature ids never give one).
@@ -35,6 +39,9 @@ pub enum GroupingError {
     /// Derived features read each other deeper than `MAX_DERIVED_DEPTH` (a cycle
     /// `check` should have refused).
     DerivedTooDeep { feature: String },
+    /// Lookups look up lookups deeper than `MAX_LOOKUP_DEPTH` (a cycle `check`
+    /// should have refused).
+    LookupsTooDeep { view: String },
 }
 
 impl fmt::Display for GroupingError {
@@ -56,6 +63,9 @@ impl fmt::Display for GroupingError {
             GroupingError::LetsTooDeep { view, .. } => {
                 write!(f, "view `{view}`: lets nest too deeply (a cycle?)")
             }
+            GroupingError::LookupsTooDeep { view } => {
+                write!(f, "view `{view}`: lookups nest too deeply (a cycle?)")
+            }
         }
     }
 }
@@ -69,7 +79,7 @@ impl std::error::Error for GroupingError {}
 /// inlined, so it reads aggregations and request fields only. Linear in the number
 /// of features and the size of their expressions.
 pub fn plan_groups(project: &Project, features: &[FeatureId]) -> Result<Plan, GroupingError> {
-    plan_placing(project, features, &[])
+    plan_placing(project, features, &[], 0)
 }
 
 /// `plan_groups` of `features` (outputs in their order) with their aggregations
@@ -94,7 +104,7 @@ pub fn plan_groups_in_layout(
         .flatten()
         .filter_map(|name| by_name.get(name.as_str()).copied())
         .collect();
-    plan_placing(project, features, &first)
+    plan_placing(project, features, &first, 0)
 }
 
 /// `plan_groups`, the aggregations `first` placed before any other.
@@ -102,6 +112,7 @@ fn plan_placing(
     project: &Project,
     features: &[FeatureId],
     first: &[FeatureId],
+    depth: usize,
 ) -> Result<Plan, GroupingError> {
     let mut planner = Planner {
         project,
@@ -143,8 +154,8 @@ fn plan_placing(
         groups: planner
             .groups
             .into_iter()
-            .map(GroupBuilder::finish)
-            .collect(),
+            .map(|g| g.finish(project, depth))
+            .collect::<Result<_, _>>()?,
         outputs,
         derived,
     })
@@ -280,6 +291,9 @@ struct GroupBuilder {
     /// Over several sources, each source's columns (its time column first); the
     /// group's `union` is made of them once the columns the group reads are known.
     members: Vec<(String, Vec<String>)>,
+    /// The lookups of the group's views (each once, by column) and the first view
+    /// that has it, for messages.
+    lookups: Vec<(ir::Lookup, String)>,
     inputs: DistinctExprs,
     predicates: DistinctExprs,
     filters: HashMap<Vec<usize>, usize>,
@@ -290,19 +304,40 @@ impl GroupBuilder {
         GroupBuilder {
             plan,
             members,
+            lookups: Vec::new(),
             inputs: DistinctExprs::default(),
             predicates: DistinctExprs::default(),
             filters: HashMap::new(),
         }
     }
 
-    fn finish(mut self) -> GroupPlan {
+    fn finish(mut self, project: &Project, depth: usize) -> Result<GroupPlan, GroupingError> {
         self.plan.inputs = self.inputs.into_vec();
         self.plan.predicates = self.predicates.into_vec();
         self.plan.filters = vec![Vec::new(); self.filters.len()];
         for (conjunction, slot) in self.filters {
             self.plan.filters[slot] = conjunction;
         }
+        // Each lookup an expression reads: the plan of its feature, planned alone.
+        let mut read = Vec::new();
+        for e in self.plan.inputs.iter().chain(&self.plan.predicates) {
+            e.columns_into(&mut read);
+        }
+        for (lookup, view) in self.lookups {
+            if !read.contains(&lookup.column) {
+                continue;
+            }
+            if depth >= MAX_LOOKUP_DEPTH {
+                return Err(GroupingError::LookupsTooDeep { view });
+            }
+            self.plan.lookups.push(LookupPlan {
+                column: lookup.column,
+                keys: lookup.keys,
+                plan: plan_placing(project, &[lookup.feature], &[], depth + 1)?,
+            });
+        }
+        // The union's members: the columns read (the lookups' keys among them) that
+        // each has.
         let read = self.plan.columns_read();
         self.plan.union = self
             .members
@@ -317,7 +352,7 @@ impl GroupBuilder {
                     .collect(),
             })
             .collect();
-        self.plan
+        Ok(self.plan)
     }
 
     /// A view expression as the group computes it: lets inlined and, over one
@@ -344,6 +379,11 @@ impl GroupBuilder {
         feature: &ir::Feature,
         aggregate: &ir::Aggregate,
     ) -> Result<FeaturePlan, GroupingError> {
+        for lookup in &view.lookups {
+            if !self.lookups.iter().any(|(l, _)| l.column == lookup.column) {
+                self.lookups.push((lookup.clone(), view.name.clone()));
+            }
+        }
         let view_where = match &view.filter {
             Some(e) => Some(self.predicates.insert(self.expression(e, view)?).0),
             None => None,
@@ -457,6 +497,7 @@ fn new_group(project: &Project, view: &View) -> Result<NewGroup, GroupingError> 
         delay_us: source.delay_us.max(0),
         span: view.span,
         union: Vec::new(),
+        lookups: Vec::new(),
     };
     Ok((plan, members))
 }

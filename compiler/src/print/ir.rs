@@ -227,7 +227,12 @@ pub fn top(e: &Expr) -> String {
 pub fn expr(e: &Expr) -> String {
     match &e.kind {
         // A request field, `checkout.amount`: two names (a feature's has no dot).
-        ExprKind::Column(c) if c == featc_runtime::ir::SOURCE_NAME_COLUMN => c.clone(),
+        ExprKind::Column(c)
+            if c == featc_runtime::ir::SOURCE_NAME_COLUMN
+                || featc_runtime::ir::Lookup::is_lookup_column(c) =>
+        {
+            c.clone()
+        }
         ExprKind::Column(c) => match c.split_once('.') {
             Some((request, field)) => format!("{}.{}", name(request), name(field)),
             None => name(c),

@@ -98,6 +98,18 @@ pub fn print_group(out: &mut String, group: &GroupPlan, indent: &str) {
             columns.join(", ")
         );
     }
+    for l in &group.lookups {
+        let keys: Vec<String> = l.keys.iter().map(|c| name(c)).collect();
+        let _ = writeln!(
+            out,
+            "{indent}lookup {} at each event's time, key {}:",
+            l.column,
+            keys.join(", ")
+        );
+        for line in print_plan(&l.plan).lines() {
+            let _ = writeln!(out, "{indent}  | {line}");
+        }
+    }
     if group.delay_us != 0 {
         let _ = writeln!(
             out,

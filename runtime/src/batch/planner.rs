@@ -68,7 +68,7 @@ pub fn plan_point_in_time(
         let rows = Arc::new(GroupSpineExec::try_new(
             Arc::clone(&group),
             node.spine_time.clone(),
-            Arc::clone(spine).reset_state()?,
+            fresh(Arc::clone(spine))?,
         )?);
         children.push(Arc::new(GroupMergeExec::try_new(g, group, events, rows)?));
     }
@@ -83,6 +83,23 @@ pub fn plan_point_in_time(
         schema,
         children,
     )?))
+}
+
+/// `plan` with a state of its own at every node: a spine that is itself a plan (a
+/// lookup's spine is the events of a group, over a scan or another lookup) shares
+/// its scans' state with the other readers unless every node below is renewed.
+fn fresh(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    let children = plan
+        .children()
+        .into_iter()
+        .map(|c| fresh(Arc::clone(c)))
+        .collect::<Result<Vec<_>>>()?;
+    let plan = if children.is_empty() {
+        plan
+    } else {
+        plan.with_new_children(children)?
+    };
+    plan.reset_state()
 }
 
 /// DataFusion's default planner with featc's extension planner.

@@ -37,7 +37,8 @@ pub use expr::{BinaryOp, Expr, ExprKind, Literal, SOURCE_NAME_COLUMN};
 pub use functions::{Arity, Function};
 pub use project::{
     request_column, Aggregate, Column, Derived, Entity, EntityId, EpochUnit, Feature, FeatureId,
-    FeatureKind, Let, Meta, Project, Request, Service, Source, SourceId, Topic, TopicFormat, View,
+    FeatureKind, Let, Lookup, Meta, Project, Request, Service, Source, SourceId, Topic,
+    TopicFormat, View,
 };
 pub use source_span::SourceSpan;
 pub use types::{DataType, ListType, Scalar};

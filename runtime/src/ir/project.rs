@@ -223,8 +223,12 @@ pub struct View {
     /// All `where` clauses combined with `and`; rows where it is false or null are dropped.
     pub filter: Option<Expr>,
     /// Derived columns in declaration order; each may use the source's columns and
-    /// earlier lets (by `Expr::Column` with the let's name).
+    /// earlier lets (by `Expr::Column` with the let's name). A lookup's let reads its
+    /// `Lookup::column`.
     pub lets: Vec<Let>,
+    /// As-of lookups (`let risk = merchants.risk at merchant_id`), in declaration order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookups: Vec<Lookup>,
     pub features: Vec<Feature>,
     pub ttl_us: Option<i64>,
     /// `freshness D`: the view's freshness contract on its source, in microseconds.
@@ -232,6 +236,35 @@ pub struct View {
     pub freshness_us: Option<i64>,
     pub meta: Meta,
     pub span: SourceSpan,
+}
+
+/// An as-of lookup: another view's aggregated feature evaluated at each event's time
+/// for the entity whose key the event's columns `keys` hold (semantics.md, "As-of
+/// lookups"). The view's expressions read it as the column `column`, which names the
+/// lookup itself (`merchants.risk at merchant_id`), so that two views grouped together
+/// share one lookup and no source column can have its name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lookup {
+    /// The let's name.
+    pub name: String,
+    pub column: String,
+    pub feature: FeatureId,
+    /// The view's source columns holding the looked-up entity's key, in its order.
+    pub keys: Vec<String>,
+    pub ty: DataType,
+    pub span: SourceSpan,
+}
+
+impl Lookup {
+    /// The column a lookup of `view.feature` at `keys` is read as.
+    pub fn column_of(view: &str, feature: &str, keys: &[String]) -> String {
+        format!("{view}.{feature} at {}", keys.join(", "))
+    }
+
+    /// Whether a column name is a lookup's (`column_of`).
+    pub fn is_lookup_column(name: &str) -> bool {
+        name.contains(" at ")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

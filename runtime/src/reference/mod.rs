@@ -15,6 +15,7 @@ mod eval;
 mod eval_error;
 mod exact;
 mod functions;
+mod lookup;
 mod output;
 mod read;
 mod refs;
@@ -272,6 +273,12 @@ fn prepare(
     for e in exprs {
         collect_columns(e, &mut needed);
     }
+    // A lookup reads its key columns.
+    let keys: Vec<String> = (view.lookups.iter())
+        .filter(|l| needed.contains(&l.column))
+        .flat_map(|l| l.keys.iter().cloned())
+        .collect();
+    needed.extend(keys);
     // Over several sources, each one's rows prepared alone, then put together; the
     // earliest failing event of any of them (by time, then source name) is the error.
     let members: Vec<&Source> = view.sources().map(|s| &project.sources[s.0]).collect();
@@ -283,14 +290,21 @@ fn prepare(
             .ok_or_else(|| ReferenceError::MissingSource {
                 source: source.name.clone(),
             })?;
-        let table = read_table(source, batches, &needed)?.with_union_columns(source, &members);
+        let mut table = read_table(source, batches, &needed)?.with_union_columns(source, &members);
+        for lookup in view.lookups.iter().filter(|l| needed.contains(&l.column)) {
+            let values = lookup::lookup_values(project, lookup, &table, sources)?;
+            table.columns.insert(lookup.column.clone(), values);
+        }
         match prepare_view(view, &source.name, &table, wanted) {
             Ok(p) => match &mut union {
                 None => union = Some(p),
                 Some(u) => u.absorb(p),
             },
             Err(error @ ReferenceError::Eval { .. }) => {
-                if failed.as_ref().is_none_or(|f| event_place(&error) < event_place(f)) {
+                if failed
+                    .as_ref()
+                    .is_none_or(|f| event_place(&error) < event_place(f))
+                {
                     failed = Some(error);
                 }
             }
