@@ -167,6 +167,7 @@ fn view_with_every_clause() {
             ViewClause::Ttl(_) => "ttl",
             ViewClause::Derived(_) => "derived",
             ViewClause::Freshness(_) => "freshness",
+            ViewClause::Lookup(_) => "lookup",
         })
         .collect();
     // Only the first `ttl` is kept.
@@ -464,4 +465,36 @@ fn a_view_over_several_sources_and_source_calls() {
     assert_eq!((func.name.as_str(), args.len()), ("source", 0));
     // A trailing comma, or a source name missing after one, is a syntax error.
     assert!(parse(7, "view v from a, by e { }").is_err());
+}
+
+#[test]
+fn lookups_and_at_as_a_name() {
+    let text = "view v from s by e {\n  let risk = merchants.risk_30d at merchant_id\n  let pair = p.f at (a, b,)\n  let at = 1\n  feature f = sum(at)\n}";
+    let file = parse_ok(text);
+    let [Item::View(v)] = &file.items[..] else {
+        panic!("{file:?}")
+    };
+    let [ViewClause::Lookup(risk), ViewClause::Lookup(pair), ViewClause::Let(at), _] =
+        &v.clauses[..]
+    else {
+        panic!("{v:?}")
+    };
+    assert_eq!(
+        (
+            risk.name.name.as_str(),
+            risk.view.name.as_str(),
+            risk.feature.name.as_str()
+        ),
+        ("risk", "merchants", "risk_30d")
+    );
+    let keys: Vec<&str> = pair.keys.iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(keys, ["a", "b"]);
+    assert_eq!(
+        text_of(text, risk.span),
+        "let risk = merchants.risk_30d at merchant_id"
+    );
+    // `at` is not reserved: a let may be named so.
+    assert_eq!(at.name.name, "at");
+    // A lookup without its key is a syntax error.
+    assert!(parse(7, "view v from s by e { let r = m.f at }").is_err());
 }

@@ -112,7 +112,19 @@ struct ViewSpec {
     features: Vec<FeatureSpec>,
     /// Derived features over the view's numeric features.
     derived: Vec<DerivedSpec>,
+    /// An as-of lookup of an earlier view's numeric feature (picked by index, modulo
+    /// what exists), read by a feature of this view: a template over `looked`.
+    lookup: Option<(usize, &'static str)>,
 }
+
+/// A feature over an as-of lookup's let `looked`.
+const LOOKUP_FEATURES: &[&str] = &[
+    "sum(looked) over 3s",
+    "max(looked)",
+    "count(*) where looked > 1 over 20s",
+    "last(looked) over 2 events",
+    "avg(looked) where i > 0",
+];
 
 /// Derived features of a view: `{a}` and `{b}` are numeric features of its entity.
 /// Sums of large ints overflow in `+` and `*` (an error on every path), `/` and `%`
@@ -343,15 +355,17 @@ fn view_strategy() -> impl Strategy<Value = ViewSpec> {
         proptest::option::weighted(0.2, select(&["2500ms", "3s", "20s"][..])),
         proptest::collection::vec(feature_strategy(), 1..6),
         proptest::collection::vec(derived_strategy(VIEW_DERIVED), 0..3),
+        proptest::option::weighted(0.3, (0..8usize, select(LOOKUP_FEATURES))),
     )
         .prop_map(
-            |(source, entity, filter, ttl, features, derived)| ViewSpec {
+            |(source, entity, filter, ttl, features, derived, lookup)| ViewSpec {
                 source,
                 entity,
                 filter,
                 ttl,
                 features,
                 derived,
+                lookup,
             },
         )
 }
@@ -716,6 +730,22 @@ fn build_case(
         feat.push_str("    let kind_of = if(s is null, 'none', s)\n");
         feat.push_str("    let tag = concat(upper(substr(kind_of, 1, 1)), substr(kind_of, 2))\n");
         feat.push_str("    let root = sqrt(abs(f) - 1)\n");
+        // An as-of lookup of an earlier view's number (views before it only: no
+        // cycle), keyed by this view's columns for that view's entity.
+        let looked_up = view
+            .lookup
+            .filter(|_| !numeric.is_empty())
+            .map(|(pick, template)| (numeric[pick % numeric.len()].clone(), template));
+        if let Some(((entity, name), _)) = &looked_up {
+            let at = match *entity {
+                "user" => "k",
+                "shop" => "sk",
+                "pair" => "(k, sk)",
+                _ => "s",
+            };
+            let owner = name.split('_').next().unwrap_or_default();
+            feat.push_str(&format!("    let looked = {owner}.{name} at {at}\n"));
+        }
         if let Some(filter) = view.filter {
             feat.push_str(&format!("    where {filter}\n"));
         }
@@ -739,6 +769,11 @@ fn build_case(
             if f.numeric {
                 numeric.push((view.entity, name.clone()));
             }
+            request(name, &mut features);
+        }
+        if let Some((_, template)) = looked_up {
+            let name = format!("v{v}_lk");
+            feat.push_str(&format!("    feature {name} = {template}\n"));
             request(name, &mut features);
         }
         // Derived features over this entity's numeric features (of this view or an

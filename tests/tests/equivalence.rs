@@ -1,6 +1,6 @@
 //! The equivalence the project exists for: on generated projects and data, the
 //! reference interpreter, the batch plan (at DataFusion batch sizes 2, 7 and the
-//! default) and a streaming replay (events disordered within the declared lateness,
+//! default) and (but for as-of lookups, which it refuses) a streaming replay (events disordered within the declared lateness,
 //! ingested in random chunks; once in memory and once with entity states in a disk
 //! tier with a cache of almost nothing, crashing back to a checkpoint for half the
 //! cases) give the same training set, bit for bit.
@@ -25,9 +25,9 @@ use featc_test_support::compare::bit_equal;
 
 /// DataFusion's default batch size, spelled out because the in-memory helper splits
 /// the events into tables of that many rows.
-const DEFAULT_BATCH_SIZE: usize = 8192;
+pub(crate) const DEFAULT_BATCH_SIZE: usize = 8192;
 
-fn compile(case: &GenCase) -> Result<(Project, Vec<FeatureId>), String> {
+pub(crate) fn compile(case: &GenCase) -> Result<(Project, Vec<FeatureId>), String> {
     let files = [SourceFile {
         name: "gen.feat".into(),
         text: case.feat.clone(),
@@ -88,7 +88,7 @@ pub(crate) fn reference(
     .map_err(|e| RunError::of_reference(project, &e))
 }
 
-fn batch(
+pub(crate) fn batch(
     project: &Project,
     ids: &[FeatureId],
     case: &GenCase,
@@ -242,6 +242,9 @@ pub(crate) fn check(case: &GenCase) -> Result<(), String> {
         bit_equal(&actual, &expected)
             .map_err(|d| format!("batch (size {size}) vs reference: {d}"))?;
     }
+    if reads_lookups(&project, &ids) {
+        return Ok(());
+    }
     let actual = stream(&project, &ids, case).map_err(|e| format!("stream: {e}"))?;
     bit_equal(&actual, &expected)
         .map_err(|d| format!("stream ({:?}) vs reference: {d}", case.replay))?;
@@ -253,6 +256,16 @@ pub(crate) fn check(case: &GenCase) -> Result<(), String> {
             case.replay
         )
     })
+}
+
+/// Whether the features read an as-of lookup, which the streaming paths refuse for
+/// now (semantics.md, "As-of lookups"): the reference and the batch plan compare.
+fn reads_lookups(project: &Project, ids: &[FeatureId]) -> bool {
+    project
+        .aggregations_of(ids)
+        .iter()
+        .filter_map(|id| id.view())
+        .any(|v| !project.views[v].lookups.is_empty())
 }
 
 fn check_all_fail(
@@ -275,6 +288,9 @@ fn check_all_fail(
             &format!("batch (size {size})"),
             batch(project, ids, case, size),
         )?;
+    }
+    if reads_lookups(project, ids) {
+        return Ok(());
     }
     alike("stream", stream(project, ids, case))?;
     alike("stream (disk tier)", stream_tiered(project, ids, case))

@@ -13,6 +13,7 @@
 
 mod batch_cases;
 mod equivalence;
+mod lookups;
 mod reference_cases;
 mod sql_equivalence;
 mod stream_cases;

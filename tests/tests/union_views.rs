@@ -13,10 +13,10 @@ use featc_runtime::value::Value;
 
 use super::equivalence::{agreed_int_columns, check, hand_case};
 
-const S: i64 = 1_000_000;
+pub(crate) const S: i64 = 1_000_000;
 
 /// `taps`' events: (time, key, i).
-fn taps(rows: &[(i64, i64, Option<i64>)]) -> RecordBatch {
+pub(crate) fn taps(rows: &[(i64, i64, Option<i64>)]) -> RecordBatch {
     let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     let schema = Arc::new(Schema::new(vec![
         Field::new("at", ts, false),
@@ -38,7 +38,8 @@ fn taps(rows: &[(i64, i64, Option<i64>)]) -> RecordBatch {
     RecordBatch::try_new(schema, columns).expect("taps")
 }
 
-const TAPS: &str = "source taps { time at lateness 10s columns { k: int64? i: int64? } }\n";
+pub(crate) const TAPS: &str =
+    "source taps { time at lateness 10s columns { k: int64? i: int64? } }\n";
 
 #[test]
 fn a_view_over_two_sources_counts_each_event_once_on_every_path() {

@@ -386,6 +386,7 @@ pub enum CheckError {
     /// Views that look each other up (`path`: the cycle, its first view again last).
     LookupCycle {
         view: String,
+        looked_up: String,
         span: Span,
         path: Vec<String>,
     },
@@ -856,11 +857,11 @@ impl CheckError {
             .with_help(
                 "training sets keep the spine's columns (entity keys, request fields) beside the features, and reads answer them: rename the feature",
             ),
-            LookupCycle { view, span, path } => d(format!(
+            LookupCycle { view, looked_up, span, path } => d(format!(
                 "views look each other up: {}",
                 path.join(" -> ")
             ))
-            .with_label(Label::primary(*span, format!("`{view}` looks up `{}` here", path.get(1).map_or(view.as_str(), String::as_str))))
+            .with_label(Label::primary(*span, format!("`{view}` looks up `{looked_up}` here")))
             .with_help("a lookup reads the other view's value at each event's time, which must not depend on this view's own events: break the cycle"),
             LookupTarget { feature, span, reason } => d(format!(
                 "feature `{feature}` cannot be looked up: it is {reason}"

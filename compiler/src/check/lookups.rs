@@ -55,6 +55,7 @@ pub fn order(symbols: &Symbols, errors: &mut Vec<CheckError>) -> (Vec<usize>, Ha
                             let names = on_cycle.iter().chain([&target]);
                             errors.push(CheckError::LookupCycle {
                                 view: views[v].name.name.clone(),
+                                looked_up: views[target].name.name.clone(),
                                 span: lookup.span,
                                 path: names.map(|&x| views[x].name.name.clone()).collect(),
                             });

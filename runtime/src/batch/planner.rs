@@ -14,7 +14,7 @@ use datafusion::common::Result;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::{ChildrenPropertiesMode, ExecutionPlan, ReplaceChildrenOptions};
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 
 use super::assemble_exec::AssembleExec;
@@ -94,12 +94,15 @@ fn fresh(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
         .into_iter()
         .map(|c| fresh(Arc::clone(c)))
         .collect::<Result<Vec<_>>>()?;
-    let plan = if children.is_empty() {
-        plan
-    } else {
-        plan.with_new_children(children)?
-    };
-    plan.reset_state()
+    if children.is_empty() {
+        return plan.reset_state();
+    }
+    // The same children's properties: only their state is new.
+    plan.replace_children(
+        children,
+        ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep),
+    )?
+    .reset_state()
 }
 
 /// DataFusion's default planner with featc's extension planner.

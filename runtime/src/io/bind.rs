@@ -38,14 +38,28 @@ impl From<HashMap<String, PathBuf>> for Inputs {
     }
 }
 
-/// The sources the `features` read, in first-use order, without repeats.
+/// The sources the `features` read (through their views' lookups too), in first-use
+/// order, without repeats.
 pub fn sources_of<'p>(project: &'p Project, features: &[FeatureId]) -> Vec<&'p Source> {
     let mut out: Vec<&Source> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for id in project.aggregations_of(features) {
-        let Some(view) = id.view().and_then(|v| project.views.get(v)) else {
+    let mut aggregations = project.aggregations_of(features);
+    let mut views_seen = std::collections::HashSet::new();
+    let mut next = 0;
+    while let Some(&id) = aggregations.get(next) {
+        next += 1;
+        let Some(v) = id.view() else { continue };
+        let Some(view) = project.views.get(v) else {
             continue;
         };
+        if !views_seen.insert(v) {
+            continue;
+        }
+        // A looked-up feature's sources are read too (check refuses cycles; the
+        // views seen stop a hand-made one).
+        for lookup in &view.lookups {
+            aggregations.extend(project.aggregations_of(&[lookup.feature]));
+        }
         for id in view.sources() {
             let Some(source) = project.sources.get(id.0) else {
                 continue;
