@@ -5,10 +5,10 @@
 
 use std::collections::HashSet;
 
-use super::entities::CheckedEntity;
 use super::error::CheckError;
 use super::exprs::{span, Binding, Scope};
 use super::resolve::Symbols;
+use super::views::Context;
 use featc_grammar::ast::{self, ViewClause};
 use featc_runtime::ir::{self, DataType, FeatureId};
 
@@ -75,17 +75,21 @@ pub fn order(symbols: &Symbols, errors: &mut Vec<CheckError>) -> (Vec<usize>, Ha
 }
 
 /// Checks lookup `decl` of view `view` over the view's `scope` (its sources' columns);
-/// `checked` holds the views checked so far. `None` after reporting an error.
+/// `context.checked` holds the views checked so far. `None` after reporting an error.
 pub fn check(
     decl: &ast::LookupDecl,
     view: usize,
-    symbols: &Symbols,
-    checked: &[Option<ir::View>],
-    entities: &[CheckedEntity],
+    context: &Context,
     scope: &Scope,
-    cyclic: &HashSet<usize>,
     errors: &mut Vec<CheckError>,
 ) -> Option<ir::Lookup> {
+    let Context {
+        symbols,
+        checked,
+        entities,
+        cyclic,
+        ..
+    } = *context;
     let target = symbols.view(&decl.view).map_err(|e| errors.push(e)).ok()?;
     let id = symbols
         .feature(Some((target, &decl.view)), &decl.feature)

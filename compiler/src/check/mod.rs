@@ -58,7 +58,7 @@ pub fn check(files: &[ast::File], file_names: &[String]) -> Result<ir::Project, 
             checked: &checked,
             cyclic: &cyclic,
         };
-        let view = views::check(&symbols.views[i], i, &context, &mut pending, &mut errors);
+        let view = views::check(symbols.views[i], i, &context, &mut pending, &mut errors);
         checked[i] = Some(view);
     }
     let mut views: Vec<ir::View> = checked.into_iter().flatten().collect();

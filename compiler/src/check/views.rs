@@ -141,16 +141,7 @@ pub fn check(
             }
             ViewClause::Lookup(l) => {
                 let Some(scope) = &mut scope else { continue };
-                let checked = lookups::check(
-                    l,
-                    index,
-                    symbols,
-                    context.checked,
-                    entities,
-                    scope,
-                    context.cyclic,
-                    errors,
-                );
+                let checked = lookups::check(l, index, context, scope, errors);
                 if let Some(e) = shadowing(&members, &lets, &l.name) {
                     errors.push(e);
                     continue;
