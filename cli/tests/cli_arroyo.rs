@@ -123,7 +123,7 @@ fn a_refused_feature_prints_its_diagnostic_and_writes_nothing() {
         "{err}"
     );
     assert!(
-        err.contains("examples/delivery/delivery.feat:29:5"),
+        err.contains("examples/delivery/delivery.feat:41:5"),
         "{err}"
     );
     assert!(!out.join("pipeline.sql").exists());

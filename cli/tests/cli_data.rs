@@ -501,3 +501,165 @@ fn list_features_are_arrow_lists_in_parquet_and_json_text_in_csv() {
         }
     }
 }
+
+/// A project whose view `spend` looks up `merchants.reports_30d` at each payment's
+/// merchant, with its sources and a spine in `dir`: the `--source` arguments and the
+/// spine's path.
+fn lookup_project(dir: &Path) -> (String, Vec<String>, String) {
+    std::fs::write(
+        dir.join("lookup.feat"),
+        "source payments {
+    time ts
+    columns { user_id: int64  merchant_id: int64  amount: float64 }
+}
+source reports {
+    time ts
+    columns { merchant_id: int64  fraud: bool }
+}
+entity user { key user_id: int64 }
+entity merchant { key merchant_id: int64 }
+view merchants from reports by merchant {
+    feature reports_30d = count_if(fraud) over 30d
+}
+view spend from payments by user {
+    let reported = merchants.reports_30d at merchant_id
+    feature reported_spend_7d = sum(amount) where reported > 0 over 7d
+    feature payments_7d = count(*) over 7d
+}
+",
+    )
+    .expect("project");
+    std::fs::write(
+        dir.join("payments.csv"),
+        "ts,user_id,merchant_id,amount\n\
+         2024-01-01T00:00:00Z,1,7,20.0\n\
+         2024-01-02T00:00:00Z,1,7,10.0\n\
+         2024-01-02T00:00:00Z,1,8,5.0\n",
+    )
+    .expect("payments");
+    std::fs::write(
+        dir.join("reports.csv"),
+        "ts,merchant_id,fraud\n2024-01-01T12:00:00Z,7,true\n",
+    )
+    .expect("reports");
+    std::fs::write(
+        dir.join("spine.csv"),
+        "user_id,ts\n1,2024-01-03T00:00:00Z\n",
+    )
+    .expect("spine");
+    let path = |name: &str| dir.join(name).display().to_string();
+    let sources = ["payments", "reports"]
+        .iter()
+        .map(|s| format!("{s}={}", path(&format!("{s}.csv"))))
+        .collect();
+    (path("lookup.feat"), sources, path("spine.csv"))
+}
+
+/// What `featc serve`, `featc replay` and the stream graph say of an as-of lookup.
+const LOOKUP_REFUSED: &str = "view `spend` looks up `merchants.reports_30d at merchant_id`: \
+     as-of lookups are computed by training sets (`featc training-set`, the reference) only \
+     so far; `featc serve`, `featc replay`, the Python online store, featc.spark and the \
+     stream graph refuse them";
+
+/// `featc training-set` computes an as-of lookup (the payment of 2024-01-01 came before
+/// its merchant's report, the one of 2024-01-02 after it); `featc replay`, `featc serve`
+/// and `--emit stream` refuse it, saying why, and the SQL refuses the feature that
+/// reads it (E0055), never reading the lookup as a source column.
+#[test]
+fn a_lookup_is_computed_by_training_sets_and_refused_online() {
+    let dir = scratch("lookup");
+    let (project, sources, spine) = lookup_project(&dir);
+    let with_sources = |args: &[&str]| -> std::process::Output {
+        let mut all: Vec<&str> = args.to_vec();
+        for s in &sources {
+            all.extend(["--source", s.as_str()]);
+        }
+        featc(&all)
+    };
+    // The user's features (the spine has no merchant).
+    let features = "reported_spend_7d,payments_7d";
+    let out = dir.join("batch.csv").display().to_string();
+    let o = with_sources(&[
+        "training-set",
+        &project,
+        "--spine",
+        &spine,
+        "--features",
+        features,
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let written = std::fs::read_to_string(&out).expect("training set");
+    assert_eq!(
+        written,
+        "user_id,ts,reported_spend_7d,payments_7d\n1,2024-01-03T00:00:00Z,10.0,3\n"
+    );
+
+    let out = dir.join("replay.csv").display().to_string();
+    let o = with_sources(&[
+        "replay",
+        &project,
+        "--spine",
+        &spine,
+        "--features",
+        features,
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(stderr(&o), format!("error: {LOOKUP_REFUSED}\n"));
+    assert!(!Path::new(&out).exists());
+
+    let o = with_sources(&["serve", &project, "--listen", "127.0.0.1:0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(stderr(&o), format!("error: {LOOKUP_REFUSED}\n"));
+
+    let o = featc(&["build", &project, "--emit", "stream"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(stderr(&o), format!("error: {LOOKUP_REFUSED}\n"));
+
+    let o = featc(&["build", &project, "--emit", "sql", "--dialect", "duckdb"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let said = stderr(&o);
+    assert!(
+        said.contains(
+            "error[E0055]: feature `reported_spend_7d`: the duckdb SQL computes no as-of lookups"
+        ),
+        "{said}"
+    );
+    assert!(!said.contains("payments_7d"), "{said}");
+}
+
+/// `featc verify` compares the reference, the batch plan and the SQL on a project
+/// with a lookup, the stream path and the SQL leaving out (and naming) the feature
+/// that reads it.
+#[test]
+fn verify_leaves_a_lookup_out_of_the_stream_and_the_sql() {
+    let dir = scratch("lookup_verify");
+    let (project, sources, _) = lookup_project(&dir);
+    let mut args = vec!["verify", project.as_str(), "--cases", "2", "-q"];
+    for s in &sources {
+        args.extend(["--source", s.as_str()]);
+    }
+    let o = featc(&args);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
+    assert!(
+        text.contains(&format!(
+            "note: stream leaves out `reported_spend_7d`: {LOOKUP_REFUSED}\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("note: sql leaves out `reported_spend_7d`: refused (E0055"),
+        "{text}"
+    );
+    assert!(!text.contains("leaves out `payments_7d`"), "{text}");
+    assert!(
+        text.contains("every path agrees with the reference"),
+        "{text}"
+    );
+}

@@ -1,7 +1,8 @@
-//! What the SQL emitter refuses (`featc build --emit sql`, codes E0040 to E0043):
-//! one fixture per code in `tests/sql_refusals/`, named `E0xxx_<what>_<dialect>.feat`,
-//! each refused with exactly its code in its dialect, its rendering snapshotted, and
-//! docs/errors.md's example of the code being that fixture, rendered as shown.
+//! What the SQL emitter refuses (`featc build --emit sql`, codes E0040 to E0043 and
+//! E0055): one fixture per code in `tests/sql_refusals/`, named
+//! `E0xxx_<what>_<dialect>.feat`, each refused with exactly its code in its dialect,
+//! its rendering snapshotted, and docs/errors.md's example of the code being that
+//! fixture, rendered as shown.
 
 use crate::errors_doc;
 
@@ -52,7 +53,7 @@ fn refusals(file_name: &str, text: &str, dialect: Dialect) -> (Vec<&'static str>
 
 /// The codes of the emitter's refusals, each with a fixture and a docs section.
 fn codes() -> impl Iterator<Item = String> {
-    (40..=43).map(|n| format!("E{n:04}"))
+    (40..=43).chain([55]).map(|n| format!("E{n:04}"))
 }
 
 #[test]

@@ -215,3 +215,92 @@ fn a_view_over_two_sources_is_split_by_entity() {
          to one partition of `user`"
     );
 }
+
+/// A view that looks up another view's feature as of each event's time.
+const LOOKUP: &str = r#"
+source payments {
+    time ts
+    columns { user_id: int64  merchant_id: int64  amount: float64 }
+}
+source reports {
+    time ts
+    columns { merchant_id: int64  fraud: bool }
+}
+entity user { key user_id: int64 }
+entity merchant { key merchant_id: int64 }
+view merchants from reports by merchant {
+    feature reports_30d = count_if(fraud) over 30d
+}
+view spend from payments by user {
+    let reported = merchants.reports_30d at merchant_id
+    feature reported_spend_7d = sum(amount) where reported > 0 over 7d
+    feature payments_7d = count(*) over 7d
+}
+"#;
+
+/// The stream graph computes no as-of lookups yet: `lower_stream`, `serving_graph`
+/// (`featc serve`, the Python online store) and group mode's `entity_graphs` refuse
+/// features that read one, naming the view and the lookup, rather than read the
+/// lookup's column as a source column; the plan (training sets) keeps the lookup,
+/// and features that read none still lower, those of the looking-up view included.
+#[test]
+fn stream_graphs_refuse_lookups() {
+    use featc::lower::groups::GroupingError;
+
+    let project = featc_test_support::project::compile_text("lookup.feat", LOOKUP);
+    let all = project.all_features();
+    let message = "view `spend` looks up `merchants.reports_30d at merchant_id`: as-of \
+                   lookups are computed by training sets (`featc training-set`, the \
+                   reference) only so far; `featc serve`, `featc replay`, the Python \
+                   online store, featc.spark and the stream graph refuse them";
+
+    let refused = featc::lower::stream::lower_stream(&project, &all).expect_err("refused");
+    assert_eq!(
+        refused,
+        GroupingError::LookupOnline {
+            view: "spend".into(),
+            lookup: "merchants.reports_30d at merchant_id".into(),
+        }
+    );
+    assert_eq!(refused.to_string(), message);
+    let serving = featc::lower::stream::serving_graph(&project, &[]).expect_err("refused");
+    assert_eq!(serving.to_string(), message);
+    let split =
+        featc::lower::entity_graphs::entity_graphs(&project, &|_| Vec::new()).expect_err("refused");
+    assert_eq!(split.to_string(), message);
+    // featc.spark's passes hold one entity's events each: they refuse it too.
+    let passes = featc::job::by_entity::entity_passes(&project, &all).expect_err("refused");
+    assert!(passes.to_string().contains(message), "{passes}");
+
+    // Training sets compute it: the plan holds the lookup.
+    let plan = featc::lower::groups::plan_groups(&project, &all).expect("plans");
+    let lookups: Vec<&str> = plan
+        .groups
+        .iter()
+        .flat_map(|g| &g.lookups)
+        .map(|l| l.column.as_str())
+        .collect();
+    assert_eq!(lookups, vec!["merchants.reports_30d at merchant_id"]);
+
+    // Without the feature that reads it, the group has no lookup and lowers.
+    let without: Vec<_> = all
+        .iter()
+        .copied()
+        .filter(|id| project.feature(*id).name != "reported_spend_7d")
+        .collect();
+    let graph = featc::lower::stream::lower_stream(&project, &without).expect("lowers");
+    let printed = featc::print::stream::print_stream(&graph);
+    assert!(
+        printed.contains("payments_7d") && printed.contains("reports_30d"),
+        "{printed}"
+    );
+    let aggregates = graph.nodes.iter().filter_map(|n| match &n.op {
+        featc_runtime::stream::graph::Op::Aggregate(a) => Some(a),
+        _ => None,
+    });
+    assert!(
+        aggregates.clone().count() == 2
+            && aggregates.into_iter().all(|a| a.plan.lookups.is_empty()),
+        "{printed}"
+    );
+}

@@ -17,6 +17,7 @@ use featc_runtime::io::{self, Inputs};
 use featc_runtime::ir::DataType;
 
 use super::{JobError, RunFailure};
+use crate::lower::groups::GroupingError;
 use crate::ir::{FeatureId, Project};
 
 /// One entity's aggregations, computed where the spine rows and the events of each
@@ -54,6 +55,15 @@ pub fn entity_passes(
         crate::lower::groups::plan_groups(project, features).map_err(RunFailure::Grouping)?;
     let mut passes: Vec<EntityPass> = Vec::new();
     for group in &plan.groups {
+        // A pass holds its entity's events only: a lookup reads another entity's.
+        if let Some(lookup) = group.lookups.first() {
+            let view = group.features.first().map_or("", |f| f.view.as_str());
+            return Err(RunFailure::Grouping(GroupingError::LookupOnline {
+                view: view.to_string(),
+                lookup: lookup.column.clone(),
+            })
+            .into());
+        }
         let key_columns: Vec<String> = group.keys.iter().map(|k| k.column.clone()).collect();
         let members: Vec<PassSource> = group
             .sources()

@@ -96,6 +96,8 @@ fn entity_of(project: &Project, id: FeatureId) -> Result<Option<usize>, Vec<usiz
 
 /// Every entity that has a view, with its features and graph (see the module docs).
 /// A feature that reads request fields only is computed on every entity's graph.
+/// A feature reading an as-of lookup is refused (`GroupingError::LookupOnline`, from
+/// `lower_stream_plan`), as `featc serve` refuses it.
 pub fn entity_graphs(
     project: &Project,
     layouts: &dyn Fn(&str) -> Vec<Vec<String>>,

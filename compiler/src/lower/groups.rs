@@ -42,6 +42,10 @@ pub enum GroupingError {
     /// Lookups look up lookups deeper than `MAX_LOOKUP_DEPTH` (a cycle `check`
     /// should have refused).
     LookupsTooDeep { view: String },
+    /// A group reads an as-of lookup, which only training sets compute so far: the
+    /// stream graph (and so `featc serve`, `featc replay`, the Python online store)
+    /// refuses it rather than read the lookup's column as a source column.
+    LookupOnline { view: String, lookup: String },
 }
 
 impl fmt::Display for GroupingError {
@@ -66,6 +70,13 @@ impl fmt::Display for GroupingError {
             GroupingError::LookupsTooDeep { view } => {
                 write!(f, "view `{view}`: lookups nest too deeply (a cycle?)")
             }
+            GroupingError::LookupOnline { view, lookup } => write!(
+                f,
+                "view `{view}` looks up `{lookup}`: as-of lookups are computed by training \
+                 sets (`featc training-set`, the reference) only so far; `featc serve`, \
+                 `featc replay`, the Python online store, featc.spark and the stream graph \
+                 refuse them"
+            ),
         }
     }
 }

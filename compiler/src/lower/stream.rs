@@ -1,17 +1,19 @@
 //! Lowering of a checked project to a `StreamGraph` (the streaming plan): one source
 //! node per source the features read, one aggregate node per group of the feature
 //! plan (`groups::plan_groups`), and one output node listing the requested features
-//! in request order plus every service they fully cover.
+//! in request order plus every service they fully cover. A group reading an as-of
+//! lookup is refused (`GroupingError::LookupOnline`): the stream runtime does not
+//! compute lookups yet.
 
 use std::collections::HashMap;
 
-use featc_runtime::ir::{FeatureId, Project, SourceSpan};
+use featc_runtime::ir::{self, FeatureId, Project, SourceSpan};
 use featc_runtime::stream::graph::{
     AggregateOp, Node, NodeId, Op, OutputFeature, OutputOp, ServiceOut, SourceOp, StreamGraph,
     GRAPH_VERSION,
 };
 
-use featc_runtime::plan::{Output, Plan};
+use featc_runtime::plan::{GroupPlan, Output, Plan};
 
 use super::groups::{plan_groups, GroupingError};
 
@@ -85,6 +87,11 @@ pub fn lower_stream_plan(
             source_nodes.insert(&src.name, id);
         }
     }
+    // As-of lookups are not computed online yet: a group reading one is refused, never
+    // run with the lookup's column read as a source column.
+    if let Some(refused) = plan.groups.iter().find_map(|g| lookup_refused(project, g)) {
+        return Err(refused);
+    }
     let mut aggregate_nodes = Vec::with_capacity(plan.groups.len());
     for group in plan.groups {
         let Some(&source) = source_nodes.get(group.source.as_str()) else {
@@ -146,5 +153,31 @@ pub fn lower_stream_plan(
         version: GRAPH_VERSION,
         files: project.files.clone(),
         nodes,
+    })
+}
+
+/// The refusal of group `g` when it reads an as-of lookup: its first lookup, named
+/// with the view (of the group) that declares it.
+fn lookup_refused(project: &Project, g: &GroupPlan) -> Option<GroupingError> {
+    let lookup = g.lookups.first()?;
+    let declares = |v: &&ir::View| v.lookups.iter().any(|l| l.column == lookup.column);
+    let view = g
+        .features
+        .iter()
+        .filter_map(|f| project.views.iter().find(|v| v.name == f.view))
+        .find(declares)
+        .or_else(|| project.views.iter().find(declares))
+        .map_or_else(
+            || {
+                g.features
+                    .first()
+                    .map(|f| f.view.clone())
+                    .unwrap_or_default()
+            },
+            |v| v.name.clone(),
+        );
+    Some(GroupingError::LookupOnline {
+        view,
+        lookup: lookup.column.clone(),
     })
 }

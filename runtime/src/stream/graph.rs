@@ -413,6 +413,14 @@ impl StreamGraph {
 
 /// Whether a plan reads `source`: its name, time column and key columns (by type).
 fn fits(plan: &GroupPlan, source: &SourceOp) -> Result<(), String> {
+    // The stream runtime computes no as-of lookup (semantics.md, "As-of lookups"): a
+    // graph whose plan has one (made by hand, or by another featc) is refused.
+    if let Some(lookup) = plan.lookups.first() {
+        return Err(format!(
+            "the plan looks up `{}`: the stream runtime computes no as-of lookup",
+            lookup.column
+        ));
+    }
     if !plan.union.is_empty() {
         return match plan.source == source.name {
             true => Ok(()),

@@ -34,7 +34,8 @@ pub enum Reason {
     Derived,
     /// A time rule a hopping window does not apply (`offset`, `exclusive`, a ttl on
     /// a lifetime feature, a source's `delay`, a count window, each source's own
-    /// lateness in a view over several): E0047.
+    /// lateness in a view over several, an as-of lookup's value at each event's
+    /// time): E0047.
     TimeRule { rule: TimeRule },
 }
 
@@ -52,6 +53,8 @@ pub enum TimeRule {
     /// A view over several sources (`from a, b`), whose events are each late by
     /// their own source's lateness.
     Sources,
+    /// An as-of lookup: another view's feature as of each event's time.
+    Lookup,
 }
 
 impl Reason {
@@ -65,6 +68,9 @@ impl Reason {
             },
             SqlReason::FinePercentile { p } => Reason::Operation {
                 name: format!("percentile {p}"),
+            },
+            SqlReason::Lookup { .. } => Reason::TimeRule {
+                rule: TimeRule::Lookup,
             },
         }
     }
@@ -125,11 +131,19 @@ impl Refusal {
                         "its view reads several sources",
                         "featc drops an event late by its own source's lateness, and a window over the union of the sources' tables has one watermark, the least of theirs",
                     ),
+                    TimeRule::Lookup => (
+                        "reads an as-of lookup",
+                        "a lookup is another view's value as of each event's time, and a query of the pipeline reads one source's events only, aggregated at the ends of its windows",
+                    ),
                 };
                 (
                     format!("feature `{feature}`: the Arroyo pipeline cannot apply its time rule"),
                     label.to_string(),
-                    format!("{why}; compute the feature with `featc serve`, or leave it out with --features"),
+                    match rule {
+                        // `featc serve` refuses lookups too (`GroupingError::LookupOnline`).
+                        TimeRule::Lookup => format!("{why}; `featc serve` does not compute lookups yet either: compute the feature in training sets (`featc training-set`), or leave it out with --features"),
+                        _ => format!("{why}; compute the feature with `featc serve`, or leave it out with --features"),
+                    },
                 )
             }
         };

@@ -2,7 +2,8 @@
 //! featc's row rules (semantics.md, "Row transforms"): int64/float64 mixes cast to
 //! float64, `/` in float64 with null on a zero divisor, `%` null on a zero divisor,
 //! float literals typed (a bare `0.1` is a decimal in several dialects), strings
-//! compared by bytes. What a dialect cannot compute exactly is refused (`Blocked`).
+//! compared by bytes. What a dialect cannot compute exactly is refused (`Blocked`), and
+//! so is an as-of lookup's column, which no SQL computes yet.
 
 use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr};
 
@@ -90,6 +91,15 @@ impl Lowering<'_> {
     fn expr(&self, e: &ir::Expr) -> Result<Expr, Blocked> {
         let f = self.flavor;
         Ok(match &e.kind {
+            // An as-of lookup's column is no source column: no SQL computes it yet.
+            ExprKind::Column(name) if ir::Lookup::is_lookup_column(name) => {
+                return self.blocked(
+                    Reason::Lookup {
+                        column: name.clone(),
+                    },
+                    e.span,
+                )
+            }
             ExprKind::Column(name) => (self.column)(name),
             ExprKind::Literal(lit) => match lit {
                 Literal::Null => null(),

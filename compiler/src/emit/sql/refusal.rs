@@ -1,5 +1,5 @@
-//! Why the SQL emitter refuses a feature: errors as data (codes E0040 to E0043, see
-//! docs/errors.md), each naming the feature and pointing at it, made into
+//! Why the SQL emitter refuses a feature: errors as data (codes E0040 to E0043 and
+//! E0055, see docs/errors.md), each naming the feature and pointing at it, made into
 //! `Diagnostic`s here and rendered by `crate::diagnostics` like every other error.
 
 use crate::check::exprs::ast_span;
@@ -31,6 +31,10 @@ pub enum Reason {
     IntArithmetic { op: String },
     /// A percentile whose fraction has a denominator above 10^6: E0043.
     FinePercentile { p: String },
+    /// An as-of lookup (`let risk = merchants.risk at merchant_id`), read as the
+    /// column `column` (`ir::Lookup::column_of`), which the SQL does not compute:
+    /// E0055.
+    Lookup { column: String },
 }
 
 impl Refusal {
@@ -40,6 +44,7 @@ impl Refusal {
             Reason::Operation { .. } => "E0041",
             Reason::IntArithmetic { .. } => "E0042",
             Reason::FinePercentile { .. } => "E0043",
+            Reason::Lookup { .. } => "E0055",
         }
     }
 
@@ -77,6 +82,14 @@ impl Refusal {
                 ),
                 format!("p = {p}"),
                 "the SQL ranks with exact int64 arithmetic on p's fraction: write p with at most 6 decimal places".to_string(),
+            ),
+            Reason::Lookup { column } => (
+                format!(
+                    "feature `{}`: the {dialect} SQL computes no as-of lookups",
+                    self.feature
+                ),
+                format!("looks up `{column}`"),
+                "a lookup reads another view's feature as of each event's time, which the emitted SQL does not compute: compute the feature with `featc training-set`, or leave it out with --features".to_string(),
             ),
         };
         Diagnostic::new(self.code(), message)

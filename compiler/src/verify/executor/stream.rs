@@ -1,9 +1,14 @@
 //! The streaming runtime as a path: events replayed in a disorder within the
 //! sources' lateness, in chunks, each spine row answered from the online state.
+//! Features reading an as-of lookup, which the stream graph refuses, are left out
+//! (and said).
 
 use featc_runtime::stream::{replay, ReplayOptions, Selection};
 
-use super::{Answered, Executor, Pending, RunInput};
+use super::{Answered, Executor, Pending, RunInput, Skipped};
+use crate::ir::FeatureId;
+use crate::lower::groups::GroupingError;
+use crate::verify::compare::Tolerance;
 use crate::verify::failure::RunError;
 
 /// `lower_stream` and a replay with the dataset's disorder, chunks and seed.
@@ -16,7 +21,15 @@ impl Executor for StreamExecutor {
 
     fn run<'a>(&'a self, input: RunInput<'a>) -> Pending<'a> {
         Box::pin(async move {
-            let graph = crate::lower::stream::lower_stream(input.project, input.features)
+            let (kept, skipped) = online(input)?;
+            if kept.is_empty() {
+                return Ok(Answered {
+                    table: input.dataset.spine.clone(),
+                    tolerance: Tolerance::Bits,
+                    skipped,
+                });
+            }
+            let graph = crate::lower::stream::lower_stream(input.project, &kept)
                 .map_err(|e| e.to_string())?;
             let settings = input.dataset.settings;
             let options = ReplayOptions {
@@ -25,9 +38,18 @@ impl Executor for StreamExecutor {
                 seed: settings.seed,
                 ..ReplayOptions::default()
             };
+            // The sources the graph reads (leaving out a feature may leave out all a
+            // source's readers).
+            let sources: Vec<(String, Vec<_>)> = input
+                .dataset
+                .sources
+                .iter()
+                .filter(|(name, _)| graph.sources().any(|(_, op)| op.name == *name))
+                .cloned()
+                .collect();
             let (table, report) = replay(
                 graph,
-                &input.dataset.sources,
+                &sources,
                 &input.dataset.spine,
                 &input.dataset.spine_time,
                 &Selection::All,
@@ -42,7 +64,35 @@ impl Executor for StreamExecutor {
                     report.metrics.late
                 )));
             }
-            Ok(Answered::exact(table))
+            Ok(Answered {
+                table,
+                tolerance: Tolerance::Bits,
+                skipped,
+            })
         })
     }
+}
+
+/// The requested features the stream graph computes, and the others, left out: those
+/// reading an as-of lookup (directly or through the features they read), which the
+/// stream graph refuses (`GroupingError::LookupOnline`).
+fn online(input: RunInput<'_>) -> Result<(Vec<FeatureId>, Vec<Skipped>), RunError> {
+    let mut kept = Vec::with_capacity(input.features.len());
+    let mut skipped: Vec<Skipped> = Vec::new();
+    for &id in input.features {
+        match crate::lower::stream::lower_stream(input.project, &[id]) {
+            Err(e @ GroupingError::LookupOnline { .. }) => {
+                let feature = input.project.feature(id).name.clone();
+                if !skipped.iter().any(|s| s.feature == feature) {
+                    skipped.push(Skipped {
+                        feature,
+                        reason: e.to_string(),
+                    });
+                }
+            }
+            Err(e) => return Err(RunError::Other(e.to_string())),
+            Ok(_) => kept.push(id),
+        }
+    }
+    Ok((kept, skipped))
 }
