@@ -828,3 +828,155 @@ fn the_sources_of_a_view_are_part_of_its_meaning() {
         lines(&["amount_1d: source logins: column amount removed (float64)"])
     );
 }
+
+/// A project whose view `spend` looks up `merchant_risk`'s features as of each
+/// payment, and whose view `flagged` looks up a feature of `spend` (computed from a
+/// lookup).
+const LOOKUPS: &str = r#"
+source payments {
+    time ts
+    columns {
+        user:     string
+        merchant: string
+        shop:     string
+        amount:   float64
+    }
+}
+
+source reports {
+    time at
+    columns {
+        merchant: string
+        fraud:    bool
+    }
+}
+
+entity user { key user: string }
+entity merchant { key merchant: string }
+
+view merchant_risk from reports by merchant {
+    feature fraud_rate_30d = avg(if(fraud, 1.0, 0.0)) over 30d
+    feature reports_30d = count(*) over 30d
+}
+
+view spend from payments by user {
+    let risk = merchant_risk.fraud_rate_30d at merchant
+    let n_reports = merchant_risk.reports_30d at merchant
+    feature risky_spend_7d = sum(amount) where risk > 0.5 over 7d
+    feature reported_payments = count(*) where n_reports > 0
+    feature max_risk = max(risk)
+    feature risky_share = risky_spend_7d / max_risk
+}
+
+view flagged from payments by merchant {
+    let user_risk = spend.max_risk at user
+    feature risky_users_1d = count(*) where user_risk > 0.9 over 1d
+}
+
+service s {
+    risky_share
+}
+"#;
+
+#[test]
+fn a_feature_looked_up_is_part_of_the_meaning_of_the_features_that_read_it() {
+    assert!(diff_of(LOOKUPS, LOOKUPS).no_meaning_change());
+    // The looked-up feature's window: every feature reading it changed, transitively
+    // (through a derived feature and another view's lookup), and not those reading
+    // only the other looked-up feature.
+    let window = edited(
+        LOOKUPS,
+        &[(
+            "avg(if(fraud, 1.0, 0.0)) over 30d",
+            "avg(if(fraud, 1.0, 0.0)) over 14d",
+        )],
+    );
+    assert_eq!(
+        changed(LOOKUPS, &window),
+        lines(&[
+            "fraud_rate_30d: window 30d -> 14d",
+            "risky_spend_7d: looks up merchant_risk.fraud_rate_30d, which changed",
+            "max_risk: looks up merchant_risk.fraud_rate_30d, which changed",
+            "risky_share: reads feature max_risk, which changed; \
+             reads feature risky_spend_7d, which changed",
+            "risky_users_1d: looks up spend.max_risk, which changed",
+        ])
+    );
+    let d = diff_of(LOOKUPS, &window);
+    assert!(d.gate.fails, "s serves risky_share, which reads a lookup");
+    let rebuilt: Vec<&str> = d
+        .online
+        .owners
+        .iter()
+        .filter(|o| o.rebuild)
+        .map(|o| o.owner.name.as_str())
+        .collect();
+    assert_eq!(rebuilt, ["merchant_risk", "spend", "flagged"]);
+    // The looked-up view's `where`: both its features, and so both lookups.
+    let filtered = edited(
+        LOOKUPS,
+        &[(
+            "view merchant_risk from reports by merchant {\n",
+            "view merchant_risk from reports by merchant {\n    where fraud\n",
+        )],
+    );
+    let reasons = changed(LOOKUPS, &filtered);
+    assert!(
+        reasons.contains(
+            &"reported_payments: looks up merchant_risk.reports_30d, which changed".into()
+        ),
+        "{reasons:?}"
+    );
+    assert_eq!(reasons.len(), 7, "{reasons:?}");
+}
+
+#[test]
+fn a_lookups_target_and_keys_are_part_of_its_meaning() {
+    let target = edited(
+        LOOKUPS,
+        &[(
+            "let risk = merchant_risk.fraud_rate_30d at merchant",
+            "let risk = merchant_risk.reports_30d at merchant",
+        )],
+    );
+    let reasons = changed(LOOKUPS, &target);
+    let lookup = "lookup risk: merchant_risk.fraud_rate_30d at merchant -> \
+                  merchant_risk.reports_30d at merchant";
+    assert_eq!(reasons[0], format!("risky_spend_7d: {lookup}"));
+    assert_eq!(
+        reasons[1],
+        format!("max_risk: {lookup}; result type float64? -> int64?")
+    );
+    let keys = edited(
+        LOOKUPS,
+        &[(
+            "let risk = merchant_risk.fraud_rate_30d at merchant",
+            "let risk = merchant_risk.fraud_rate_30d at shop",
+        )],
+    );
+    let lookup = "lookup risk: merchant_risk.fraud_rate_30d at merchant -> \
+                  merchant_risk.fraud_rate_30d at shop";
+    assert_eq!(
+        changed(LOOKUPS, &keys),
+        lines(&[
+            &format!("risky_spend_7d: {lookup}"),
+            &format!("max_risk: {lookup}"),
+            "risky_share: reads feature max_risk, which changed; \
+             reads feature risky_spend_7d, which changed",
+            "risky_users_1d: looks up spend.max_risk, which changed",
+        ])
+    );
+    // A let that becomes a lookup is a let that changed.
+    let constant = edited(
+        LOOKUPS,
+        &[(
+            "let n_reports = merchant_risk.reports_30d at merchant",
+            "let n_reports = 1",
+        )],
+    );
+    assert_eq!(
+        changed(&constant, LOOKUPS),
+        lines(&["reported_payments: let n_reports changed: `1` -> \
+                 `merchant_risk.reports_30d at merchant`"])
+    );
+}

@@ -6,17 +6,21 @@
 //! view's `where` and ttl (lets inlined, transitively), its entity and key columns,
 //! and its source's name, event-time column, lateness, delay and the type of every
 //! column it reads (for a view over several sources, each source's, as a set: the
-//! order of `from a, b` changes no value, semantics.md "Views over several sources"); a derived feature's holds its expression, the names of the
-//! features it reads (whose own meanings `diff` compares, transitively) and the types
-//! of the request fields it reads. Both hold the result type. Docs, owner, tags,
-//! locations, topics and freshness contracts are not part of it: they do not change a
-//! value. Beside the meaning, `Context` keeps what the reasons of a change are told
-//! from (what the user wrote, before inlining) and where the feature is declared.
+//! order of `from a, b` changes no value, semantics.md "Views over several sources"),
+//! and the features its lets look up (a lookup's target and key columns are in the
+//! inlined text; the looked-up features' own meanings `diff` compares by name,
+//! transitively, semantics.md "As-of lookups"); a derived feature's holds its
+//! expression, the names of the features it reads (whose own meanings `diff`
+//! compares, transitively) and the types of the request fields it reads. Both hold
+//! the result type. Docs, owner, tags, locations, topics and freshness contracts are
+//! not part of it: they do not change a value. Beside the meaning, `Context` keeps
+//! what the reasons of a change are told from (what the user wrote, before inlining)
+//! and where the feature is declared.
 
 use std::collections::BTreeMap;
 
 use featc_runtime::ir::{
-    Aggregate, Derived, Expr, Feature, FeatureId, FeatureKind, Meta, Project, Source, View,
+    Aggregate, Derived, Expr, Feature, FeatureId, FeatureKind, Lookup, Meta, Project, Source, View,
 };
 use serde::Serialize;
 
@@ -81,6 +85,19 @@ pub struct AggregateMeaning {
     /// The other sources of a view over several, by name; none for one source.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub more_sources: Vec<SourceMeaning>,
+    /// The features the argument and `where`s look up (through lets), sorted: their
+    /// meanings are compared by name, as a derived feature's reads are.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lookups: Vec<LookedUp>,
+}
+
+/// A feature an aggregation looks up.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct LookedUp {
+    /// The looked-up feature's name (features are named project-wide).
+    pub feature: String,
+    /// Its view, for messages.
+    pub view: String,
 }
 
 impl AggregateMeaning {
@@ -157,6 +174,9 @@ pub struct Context {
     pub inlined: Vec<Option<String>>,
     /// Every let the feature reads, transitively, to its own expression as written.
     pub lets: BTreeMap<String, String>,
+    /// The lets among `lets` that are lookups, to the lookup's column
+    /// (`merchants.risk at merchant_id`).
+    pub lookups: BTreeMap<String, String>,
     pub meta: Meta,
 }
 
@@ -211,11 +231,44 @@ fn aggregate(
         .iter()
         .flatten()
         .for_each(|e| e.columns_into(&mut read));
+    // The lookups read (each is a column of the inlined expressions); their key
+    // columns are source columns the feature reads.
+    let looked_up: Vec<&Lookup> = view
+        .lookups
+        .iter()
+        .filter(|l| read.contains(&l.column))
+        .collect();
+    let mut lookups = Vec::new();
+    for l in &looked_up {
+        read.extend(l.keys.iter().cloned());
+        let (FeatureId::View { view: v, .. }, Some(f)) = (l.feature, p.get_feature(l.feature))
+        else {
+            return Err(GroupingError::UnknownFeature(l.feature));
+        };
+        let target = p
+            .views
+            .get(v)
+            .ok_or(GroupingError::UnknownFeature(l.feature))?;
+        lookups.push(LookedUp {
+            feature: f.name.clone(),
+            view: target.name.clone(),
+        });
+    }
+    lookups.sort();
+    lookups.dedup();
     read.extend(view.key_columns.iter().cloned());
     let written: Vec<&Expr> = parts.iter().flatten().copied().collect();
-    let lets = canon::lets_read(&written, &view.lets)
-        .into_iter()
+    let lets_read = canon::lets_read(&written, &view.lets);
+    let lets = lets_read
+        .iter()
         .map(|l| (l.name.clone(), canon::untyped(&l.expr)))
+        .collect();
+    let lookup_lets = lets_read
+        .iter()
+        .filter_map(|l| {
+            let lookup = view.lookups.iter().find(|k| k.name == l.name)?;
+            Some((l.name.clone(), lookup.column.clone()))
+        })
         .collect();
     let text = |e: &Option<Expr>| e.as_ref().map(canon::text);
     let agg = match a.agg.parameters() {
@@ -251,6 +304,7 @@ fn aggregate(
             },
             source: source_meaning(first, &read),
             more_sources: more.iter().map(|s| source_meaning(s, &read)).collect(),
+            lookups,
         })),
     };
     let untyped = |e: Option<&Expr>| e.map(canon::untyped);
@@ -267,6 +321,7 @@ fn aggregate(
             expr: None,
             inlined: inlined.iter().map(|e| untyped(e.as_ref())).collect(),
             lets,
+            lookups: lookup_lets,
             meta: feature.meta.clone(),
         },
     })

@@ -3,12 +3,12 @@
 //! Every feature of each project gets a canonical meaning (`meaning`: its definition
 //! with lets, its view, entity and source resolved; names, never indexes or spans);
 //! features are matched by name and compared with `==`, a derived feature also
-//! through the features it reads. The report (`report::ProjectDiff`) says, per view
-//! and service, what was added, removed or changed and why (`reasons`), what that
-//! does to services (`services`, with the CI gate) and to online state (`online`;
-//! whether a state directory is reused is the server's to say: the CLI asks it,
-//! `featc_cli::state_dir`), and what changed without changing a value (`notes`).
-//! `text` and `json` print it.
+//! through the features it reads and an aggregation through those it looks up. The
+//! report (`report::ProjectDiff`) says, per view and service, what was added,
+//! removed or changed and why (`reasons`), what that does to services (`services`,
+//! with the CI gate) and to online state (`online`; whether a state directory is
+//! reused is the server's to say: the CLI asks it, `featc_cli::state_dir`), and what
+//! changed without changing a value (`notes`). `text` and `json` print it.
 
 pub mod canon;
 pub mod json;
@@ -138,9 +138,10 @@ fn renames(
     out
 }
 
-/// Whether feature `name` (of both projects) changed meaning: its own meaning, or for
-/// a derived feature that of a feature it reads, transitively. Memoized; a feature
-/// of one project only is not "changed" (it is added or removed).
+/// Whether feature `name` (of both projects) changed meaning: its own meaning, or that
+/// of a feature it reads (a derived feature) or looks up (an aggregation),
+/// transitively. Memoized; a feature of one project only is not "changed" (it is
+/// added or removed).
 #[recursive::recursive]
 fn changed(
     name: &str,
@@ -157,8 +158,14 @@ fn changed(
     // A checked project's derived features form no cycle; this guards a hand-made one.
     memo.insert(name.to_string(), false);
     let mut c = o.meaning != n.meaning;
-    if let (false, Body::Derived(d)) = (c, &n.meaning.body) {
-        c = d.reads.iter().any(|r| changed(r, old, new, memo));
+    if !c {
+        c = match &n.meaning.body {
+            Body::Derived(d) => d.reads.iter().any(|r| changed(r, old, new, memo)),
+            Body::Aggregate(a) => a
+                .lookups
+                .iter()
+                .any(|l| changed(&l.feature, old, new, memo)),
+        };
     }
     memo.insert(name.to_string(), c);
     c

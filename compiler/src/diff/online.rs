@@ -2,7 +2,9 @@
 //! aggregations only (per group of a view's sources and entity key), so a view whose
 //! aggregation was added or changed needs that state rebuilt by replaying its sources'
 //! history; a derived feature is computed at read time from the aggregations' values,
-//! and a removal leaves nothing to compute, so neither needs a rebuild.
+//! and a removal leaves nothing to compute, so neither needs a rebuild. An aggregation
+//! over an as-of lookup whose looked-up feature changed is itself changed (its events
+//! folded other values), so its view is rebuilt too.
 
 use std::collections::BTreeMap;
 

@@ -1,12 +1,11 @@
 //! Why a feature's meaning changed, in human terms: one line per part of its meaning
 //! that differs (`window 1h -> 2h`, `source tx: lateness 5m -> 10m`, `source logins
-//! added`, `let big changed: ...`, `reads feature x, which changed`).
+//! added`, `let big changed: ...`, `lookup risk: m.a at k -> m.b at k`, `reads feature
+//! x, which changed`, `looks up m.a, which changed`).
 //!
 //! Expressions are explained from what the user wrote (lets by name, no inserted
 //! casts), so a column that changed type is reported once, as a column, and not again
 //! as every expression that reads it.
-
-use std::collections::BTreeMap;
 
 use super::meaning::{
     AggregateMeaning, Body, Context, Definition, DerivedMeaning, EntityMeaning, SourceMeaning,
@@ -15,7 +14,7 @@ use super::meaning::{
 use crate::check::durations::display;
 
 /// The reasons `old` became `new`; `read_changed` says whether a feature a derived
-/// feature reads changed meaning.
+/// feature reads, or an aggregation looks up, changed meaning.
 pub fn reasons(
     old: &Definition,
     new: &Definition,
@@ -24,7 +23,8 @@ pub fn reasons(
     let mut out = Vec::new();
     match (&old.meaning.body, &new.meaning.body) {
         (Body::Aggregate(a), Body::Aggregate(b)) => {
-            aggregate(a, b, &old.context, &new.context, &mut out)
+            aggregate(a, b, &old.context, &new.context, &mut out);
+            looked_up(a, b, read_changed, &mut out);
         }
         (Body::Derived(a), Body::Derived(b)) => {
             derived(a, b, &old.context, &new.context, read_changed, &mut out)
@@ -65,7 +65,7 @@ fn aggregate(
     expression("argument", &old.arg, &new.arg, out);
     expression("where", &old.filter, &new.filter, out);
     expression("view where", &old.view_filter, &new.view_filter, out);
-    let lets = lets(&old.lets, &new.lets, out);
+    let lets = lets(old, new, out);
     // The same text as written and the same lets, yet other inlined text: a let now
     // shadows a column (or no longer does). Say so with the inlined text.
     if out.len() == before && !lets {
@@ -206,16 +206,35 @@ fn expression(what: &str, a: &Option<String>, b: &Option<String>, out: &mut Vec<
     }
 }
 
-/// Lets read on both sides whose own expression changed; whether there was one.
-fn lets(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>, out: &mut Vec<String>) -> bool {
+/// Lets read on both sides whose own expression changed (a lookup's target or key
+/// columns, for a let that is a lookup on both sides); whether there was one.
+fn lets(old: &Context, new: &Context, out: &mut Vec<String>) -> bool {
     let mut any = false;
-    for (name, x) in a {
-        if let Some(y) = b.get(name).filter(|y| *y != x) {
-            out.push(format!("let {name} changed: `{x}` -> `{y}`"));
-            any = true;
+    for (name, x) in &old.lets {
+        let Some(y) = new.lets.get(name).filter(|y| *y != x) else {
+            continue;
+        };
+        match (old.lookups.get(name), new.lookups.get(name)) {
+            (Some(x), Some(y)) => out.push(format!("lookup {name}: {x} -> {y}")),
+            _ => out.push(format!("let {name} changed: `{x}` -> `{y}`")),
         }
+        any = true;
     }
     any
+}
+
+/// Features looked up on both sides whose meaning changed.
+fn looked_up(
+    a: &AggregateMeaning,
+    b: &AggregateMeaning,
+    changed: &dyn Fn(&str) -> bool,
+    out: &mut Vec<String>,
+) {
+    for l in &b.lookups {
+        if a.lookups.contains(l) && changed(&l.feature) {
+            out.push(format!("looks up {}.{}, which changed", l.view, l.feature));
+        }
+    }
 }
 
 fn window(a: &Window, b: &Window, out: &mut Vec<String>) {
