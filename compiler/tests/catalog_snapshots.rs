@@ -417,3 +417,174 @@ fn a_view_over_two_sources() {
     let html = catalog::html::render(&c);
     assert!(html.contains("<code>pay</code>, <code>logins</code>"));
 }
+
+/// Views looking up other views' features as of each event (`at merchant`), one of
+/// them a feature computed from a lookup, and a service serving a derived feature
+/// over lookups.
+const LOOKUPS: &str = r#"
+source payments {
+    time ts
+    columns {
+        user:     string
+        merchant: string
+        amount:   float64
+    }
+}
+
+source reports {
+    time at
+    columns {
+        merchant: string
+        fraud:    bool
+    }
+}
+
+entity user { key user: string }
+entity merchant { key merchant: string }
+
+view merchant_risk from reports by merchant {
+    feature fraud_rate_30d = avg(if(fraud, 1.0, 0.0)) over 30d
+    feature reports_30d = count(*) over 30d
+}
+
+view spend from payments by user {
+    let risk = merchant_risk.fraud_rate_30d at merchant
+    let n_reports = merchant_risk.reports_30d at (merchant)
+    let high = risk > 0.5
+    feature risky_spend_7d = sum(amount) where high over 7d
+    feature reported_payments = count(*) where n_reports > 0
+    feature max_risk = max(risk)
+    feature risky_share = risky_spend_7d / max_risk
+}
+
+view flagged from payments by merchant {
+    let user_risk = spend.max_risk at user
+    feature risky_users_1d = count(*) where user_risk > 0.9 over 1d
+}
+
+service score {
+    risky_share
+}
+"#;
+
+fn lookups() -> Catalog {
+    let files = vec![SourceFile {
+        name: "lookups.feat".to_string(),
+        text: LOOKUPS.to_string(),
+    }];
+    catalog::catalog(&compile(&files))
+}
+
+/// A view lists its lookups; a feature's lineage names the features it looks up and
+/// reaches their source columns; the graph has an edge from each looked-up feature
+/// to the lookup's let, and every edge still goes left to right.
+#[test]
+fn views_with_lookups() {
+    let c = lookups();
+    let json = catalog::json::render(&c).expect("json");
+    insta::assert_snapshot!("catalog_json_lookups", json);
+    insta::assert_snapshot!("catalog_markdown_lookups", catalog::markdown::render(&c));
+    let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    // A view without lookups has no `lookups` field, nor a feature without any a
+    // `looks_up` one.
+    assert!(value["views"][0].get("lookups").is_none());
+    assert!(value["features"][0]["lineage"].get("looks_up").is_none());
+    assert_eq!(
+        value["views"][1]["lookups"][0],
+        serde_json::json!({
+            "name": "risk",
+            "view": "merchant_risk",
+            "feature": "fraud_rate_30d",
+            "entity": "merchant",
+            "key_columns": ["merchant"],
+            "type": "float64",
+        })
+    );
+    // The lookup's let reads its key column.
+    let spend = &c.views[1];
+    assert_eq!(spend.lets[0].lineage.columns, strings(&["merchant"]));
+    assert_eq!(spend.lets[2].lineage.lets, strings(&["risk"]));
+    // An aggregate looks up through lets, transitively; its value depends on the
+    // looked-up feature's source columns.
+    let risky = feature(&c, "risky_spend_7d");
+    assert_eq!(risky.lineage.looks_up, strings(&["fraud_rate_30d"]));
+    assert_eq!(risky.lineage.all_features, strings(&["fraud_rate_30d"]));
+    assert_eq!(
+        columns(risky),
+        strings(&["payments.merchant", "payments.amount", "reports.fraud"])
+    );
+    assert_eq!(lets(risky), strings(&["spend.risk", "spend.high"]));
+    let reported = feature(&c, "reported_payments");
+    assert_eq!(reported.lineage.looks_up, strings(&["reports_30d"]));
+    // A lookup of a feature computed from a lookup: both, transitively.
+    let flagged = feature(&c, "risky_users_1d");
+    assert_eq!(flagged.lineage.looks_up, strings(&["max_risk"]));
+    assert_eq!(
+        flagged.lineage.all_features,
+        strings(&["fraud_rate_30d", "max_risk"])
+    );
+    assert_eq!(
+        columns(flagged),
+        strings(&["payments.user", "payments.merchant", "reports.fraud"])
+    );
+    // A derived feature: what the features it reads look up.
+    let share = feature(&c, "risky_share");
+    assert!(share.lineage.looks_up.is_empty());
+    assert_eq!(
+        share.lineage.all_features,
+        strings(&["fraud_rate_30d", "risky_spend_7d", "max_risk"])
+    );
+    // The service depends on the looked-up feature and its source.
+    assert_eq!(
+        uses(feature(&c, "fraud_rate_30d")),
+        vec![("score".to_string(), false, strings(&["risky_share"]))]
+    );
+    assert!(uses(feature(&c, "reports_30d")).is_empty());
+    assert_eq!(c.services[0].sources, strings(&["payments", "reports"]));
+    // The graph.
+    let g = &c.graph;
+    for &(from, to) in &g.edges {
+        assert!(
+            g.nodes[from].layer < g.nodes[to].layer,
+            "{:?} -> {:?}",
+            g.nodes[from],
+            g.nodes[to]
+        );
+    }
+    let node = |name: &str| g.nodes.iter().position(|n| n.name == name).expect("node");
+    let from = |name: &str| -> Vec<String> {
+        let to = node(name);
+        let mut out: Vec<String> = g
+            .edges
+            .iter()
+            .filter(|&&(_, t)| t == to)
+            .map(|&(f, _)| g.nodes[f].name.clone())
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(from("spend.risk"), strings(&["fraud_rate_30d", "payments"]));
+    assert_eq!(
+        from("spend.n_reports"),
+        strings(&["payments", "reports_30d"])
+    );
+    assert_eq!(
+        from("flagged.user_risk"),
+        strings(&["max_risk", "payments"])
+    );
+    assert_eq!(from("risky_spend_7d"), strings(&["payments", "spend.high"]));
+    assert_eq!(
+        from("risky_users_1d"),
+        strings(&["flagged.user_risk", "payments"])
+    );
+    // The page names each lookup with its feature and key columns.
+    let html = catalog::html::render(&c);
+    assert!(
+        html.contains(
+            "<dt>lookup</dt><dd><code>risk: float64?</code> = \
+             <code>merchant_risk.fraud_rate_30d</code> at <code>merchant</code></dd>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<dt>looks up</dt><dd><code>fraud_rate_30d</code></dd>"));
+}

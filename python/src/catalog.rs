@@ -3,6 +3,7 @@
 //! `.feat` files and durations in microseconds (the Python package makes them
 //! `timedelta`s).
 
+use featc::catalog::lineage::Lineage;
 use featc::ir::{self, FeatureKind};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -31,6 +32,7 @@ fn feature<'py>(
     p: &ir::Project,
     id: ir::FeatureId,
     owner: (&str, &str),
+    lineage: &Lineage,
 ) -> PyResult<Bound<'py, PyDict>> {
     let f = p.feature(id);
     let d = PyDict::new(py);
@@ -45,6 +47,8 @@ fn feature<'py>(
             d.set_item("window_us", a.window_us)?;
             d.set_item("events", a.events)?;
             d.set_item("offset_us", a.offset_us)?;
+            // The features it looks up (through its lets), in declaration order.
+            d.set_item("looks_up", lineage.of_feature(id).looks_up)?;
         }
         FeatureKind::Derived(x) => {
             d.set_item("kind", "derived")?;
@@ -72,6 +76,7 @@ fn feature<'py>(
 /// The catalog of `p` as a dict.
 pub fn catalog<'py>(py: Python<'py>, p: &ir::Project) -> PyResult<Bound<'py, PyAny>> {
     let out = PyDict::new(py);
+    let lineage = Lineage::of(p);
     let sources = PyList::empty(py);
     for s in &p.sources {
         let d = PyDict::new(py);
@@ -126,6 +131,20 @@ pub fn catalog<'py>(py: Python<'py>, p: &ir::Project) -> PyResult<Bound<'py, PyA
             p.entities.get(view.entity.0).map(|e| e.name.clone()),
         )?;
         d.set_item("ttl_us", view.ttl_us)?;
+        // As-of lookups (each also a let): the let, the feature looked up as of each
+        // event and the columns holding its entity's key.
+        let lookups = PyList::empty(py);
+        for l in &view.lookups {
+            let k = PyDict::new(py);
+            k.set_item("name", &l.name)?;
+            let target = l.feature.view().and_then(|v| p.views.get(v));
+            k.set_item("view", target.map(|v| v.name.clone()))?;
+            k.set_item("feature", p.get_feature(l.feature).map(|f| f.name.clone()))?;
+            k.set_item("key_columns", l.keys.clone())?;
+            k.set_item("type", l.ty.name())?;
+            lookups.append(k)?;
+        }
+        d.set_item("lookups", lookups)?;
         let names: Vec<&str> = view.features.iter().map(|f| f.name.as_str()).collect();
         d.set_item("features", names)?;
         meta(&d, &view.meta)?;
@@ -135,7 +154,7 @@ pub fn catalog<'py>(py: Python<'py>, p: &ir::Project) -> PyResult<Bound<'py, PyA
                 view: v,
                 feature: f,
             };
-            features.append(feature(py, p, id, ("view", &view.name))?)?;
+            features.append(feature(py, p, id, ("view", &view.name), &lineage)?)?;
         }
     }
     out.set_item("views", views)?;
@@ -156,7 +175,7 @@ pub fn catalog<'py>(py: Python<'py>, p: &ir::Project) -> PyResult<Bound<'py, PyA
                 service: s,
                 feature: f,
             };
-            features.append(feature(py, p, id, ("service", &service.name))?)?;
+            features.append(feature(py, p, id, ("service", &service.name), &lineage)?)?;
         }
     }
     out.set_item("features", features)?;

@@ -1,11 +1,13 @@
 //! The lineage graph: sources and requests, lets, features and services as nodes,
 //! direct reads as edges, each node on a layer so that every edge goes left to
-//! right (sources → lets → aggregates → derived features → services).
+//! right (sources → lets → aggregates → derived features → services). A let that is
+//! an as-of lookup reads the looked-up feature (an edge from it) and its key
+//! columns' sources; it and what reads it then stand right of that feature.
 //!
 //! A plain model; `svg.rs` lays it out and draws it. Nodes are in declaration order
 //! within each kind, which is the order they are drawn in their layer.
 
-use super::lineage::{aggregate_exprs, direct_reads};
+use super::lineage::{aggregate_exprs, column_indexes, direct_reads, lookup_of_let};
 use featc_runtime::ir::{FeatureId, FeatureKind, Project};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -65,10 +67,16 @@ pub fn graph(p: &Project) -> Graph {
     }
     // Lets: layer 1 + the depth of the lets they read.
     let mut let_node: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    // A lookup's let and the feature it looks up (its edge once features have nodes).
+    let mut lookups: Vec<(usize, FeatureId)> = Vec::new();
     let mut let_layers = 0;
     for (vi, v) in p.views.iter().enumerate() {
         for (li, l) in v.lets.iter().enumerate() {
-            let (columns, lets) = direct_reads(p, v, li, [&l.expr]);
+            let (mut columns, lets) = direct_reads(p, v, li, [&l.expr]);
+            if let Some(k) = lookup_of_let(v, li).and_then(|k| v.lookups.get(k)) {
+                lookups.push((nodes.len(), k.feature));
+                columns.extend(k.keys.iter().flat_map(|c| column_indexes(p, v, c)));
+            }
             let mut layer = 1;
             let me = nodes.len();
             for r in lets {
@@ -109,6 +117,11 @@ pub fn graph(p: &Project) -> Graph {
         };
         nodes.push(node(kind, &f.name, format!("feature-{i}"), layer));
     }
+    edges.extend(
+        lookups
+            .iter()
+            .filter_map(|&(me, f)| index.get(&f).map(|&n| (n, me))),
+    );
     for (i, &id) in all.iter().enumerate() {
         let me = first + i;
         match (&p.feature(id).kind, id) {
@@ -141,16 +154,18 @@ pub fn graph(p: &Project) -> Graph {
             _ => {}
         }
     }
-    // A derived feature's layer: one after the furthest feature it reads. Features
-    // are in no particular dependency order, so relax until nothing moves (at most
-    // one round per feature: derived features form no cycle).
-    for _ in 0..=all.len() {
+    // A derived feature's layer: one after the furthest feature it reads; a lookup's
+    // let (and so what reads it) one after the feature it looks up. Features are in
+    // no particular dependency order, so relax until nothing moves (at most one round
+    // per node: derived features and lookups form no cycle). Without lookups, only
+    // derived features move.
+    for _ in 0..=nodes.len() {
         let mut moved = false;
         for &(from, to) in &edges {
             let (Some(a), Some(b)) = (nodes.get(from), nodes.get(to)) else {
                 continue;
             };
-            if b.kind == NodeKind::Derived && a.layer >= b.layer {
+            if b.kind != NodeKind::Source && a.layer >= b.layer {
                 let layer = a.layer + 1;
                 if let Some(n) = nodes.get_mut(to) {
                     n.layer = layer;

@@ -129,6 +129,24 @@ pub fn render(c: &Catalog) -> String {
             );
             facts.opt_code("where", v.filter.as_deref());
             for l in &v.lets {
+                // A lookup: its let, the feature looked up and the key columns.
+                if let Some(k) = v.lookup(&l.name) {
+                    let keys: Vec<String> = k
+                        .key_columns
+                        .iter()
+                        .map(|c| format!("<code>{}</code>", escape(c)))
+                        .collect();
+                    let text = format!(
+                        "<code>{}: {}</code> = <code>{}.{}</code> at {}",
+                        escape(&l.name),
+                        escape(&ty(&l.ty, l.nullable)),
+                        escape(&k.view),
+                        escape(&k.feature),
+                        keys.join(", ")
+                    );
+                    facts.raw("lookup", &text);
+                    continue;
+                }
                 let mut text = format!(
                     "<code>{}: {} = {}</code>",
                     escape(&l.name),

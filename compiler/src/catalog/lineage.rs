@@ -5,9 +5,13 @@
 //! expression is an earlier `let` of that view or a column of its source (a let may
 //! not shadow a column, E0023); in a view over several sources, that column of each
 //! source that has one (an event of another reads null, semantics.md "Views over
-//! several sources"), so a name can stand for several source columns, and a derived feature's `reads` and `request_fields`
-//! list exactly what its expression names. Everything is kept as declaration indexes
-//! and sorted by them, so every list comes out in declaration order.
+//! several sources"), so a name can stand for several source columns, and a derived
+//! feature's `reads` and `request_fields` list exactly what its expression names. A
+//! let that is an as-of lookup (`let risk = merchant_risk.rate at merchant`,
+//! semantics.md "As-of lookups") reads its key columns and the looked-up feature,
+//! so a feature depends on what the features it looks up depend on, as it does on
+//! what the features it reads do. Everything is kept as declaration indexes and
+//! sorted by them, so every list comes out in declaration order.
 
 use featc_runtime::ir::{Expr, FeatureId, FeatureKind, Project, View};
 use serde::Serialize;
@@ -36,7 +40,8 @@ pub struct RequestFieldRef {
 }
 
 /// A service that serves a feature: `direct` when the service lists it, and `via`
-/// the derived features of the service's list that read it (transitively).
+/// the features of the service's list that depend on it (derived features reading
+/// it, features looking it up, transitively).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServiceUse {
     pub service: String,
@@ -65,8 +70,12 @@ pub struct FeatureLineage {
     pub lets: Vec<LetRef>,
     /// The features a derived feature names, in order of first use.
     pub features: Vec<String>,
+    /// The features an aggregate looks up (through its view's `where`, its lets, its
+    /// own `where` and argument), in declaration order; absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub looks_up: Vec<String>,
     /// Every feature it depends on, transitively (derived features reading derived
-    /// ones), in declaration order.
+    /// ones, features looked up), in declaration order.
     pub all_features: Vec<String>,
     /// The request fields it reads, transitively.
     pub request_fields: Vec<RequestFieldRef>,
@@ -94,8 +103,9 @@ impl FeatureLineage {
                     .collect(),
             ),
             ("reads features", self.features.clone()),
+            ("looks up", self.looks_up.clone()),
         ];
-        if self.all_features.len() > self.features.len() {
+        if self.all_features.len() > self.features.len() + self.looks_up.len() {
             out.push(("all features read", self.all_features.clone()));
         }
         out.push((
@@ -126,12 +136,13 @@ impl ServiceUse {
 }
 
 /// A view expression's reads split into source columns (`(source, column)`, where
-/// column 0 is the source's time column and `i + 1` is `columns[i]`) and lets (their
-/// index), both transitive.
+/// column 0 is the source's time column and `i + 1` is `columns[i]`), lets (their
+/// index) and lookups (their index in the view's `lookups`), all transitive.
 #[derive(Debug, Clone, Default)]
 struct Reads {
     columns: BTreeSet<(usize, usize)>,
     lets: BTreeSet<usize>,
+    lookups: BTreeSet<usize>,
 }
 
 /// The project's lineage, computed once for every feature.
@@ -142,7 +153,9 @@ pub struct Lineage<'a> {
     /// Per feature: `(source, column)` and `(view, let)` index pairs it reads.
     columns: BTreeMap<FeatureId, BTreeSet<(usize, usize)>>,
     let_reads: BTreeMap<FeatureId, BTreeSet<(usize, usize)>>,
-    /// Per feature: every feature it reads, transitively.
+    /// Per aggregate: the features it looks up.
+    looks_up: BTreeMap<FeatureId, BTreeSet<FeatureId>>,
+    /// Per feature: every feature it reads or looks up, transitively.
     reach: BTreeMap<FeatureId, BTreeSet<FeatureId>>,
     /// Per feature: `(service, direct, via)` uses.
     uses: BTreeMap<FeatureId, BTreeMap<usize, (bool, BTreeSet<FeatureId>)>>,
@@ -151,7 +164,7 @@ pub struct Lineage<'a> {
 /// The source columns named `name` of view `v`'s sources, as `Reads::columns`
 /// counts them: one per source of the view that has such a column (`source()`, the
 /// event's source name, is none of them).
-fn column_indexes<'a>(
+pub(crate) fn column_indexes<'a>(
     p: &'a Project,
     v: &'a View,
     name: &'a str,
@@ -193,6 +206,13 @@ pub(crate) fn direct_reads<'e>(
     (columns, let_set)
 }
 
+/// The lookup (its index in the view's `lookups`) let `l` of view `v` is, if any:
+/// its expression reads the lookup's column.
+pub(crate) fn lookup_of_let(v: &View, l: usize) -> Option<usize> {
+    let name = &v.lets.get(l)?.name;
+    v.lookups.iter().position(|k| &k.name == name)
+}
+
 /// The expressions a view's aggregate reads: the view's `where`, its argument and
 /// its own `where`.
 pub(crate) fn aggregate_exprs(v: &View, f: usize) -> Vec<&Expr> {
@@ -212,12 +232,19 @@ impl<'a> Lineage<'a> {
             lets,
             columns: BTreeMap::new(),
             let_reads: BTreeMap::new(),
+            looks_up: BTreeMap::new(),
             reach: BTreeMap::new(),
             uses: BTreeMap::new(),
         };
         let all = p.all_features();
         for &id in &all {
-            l.reach.insert(id, reach(p, id));
+            let looked_up = l.looked_up(id);
+            if !looked_up.is_empty() {
+                l.looks_up.insert(id, looked_up);
+            }
+        }
+        for &id in &all {
+            l.reach.insert(id, reach(p, &l.looks_up, id));
         }
         for &id in &all {
             let (columns, let_reads) = l.aggregate_reads(id);
@@ -236,8 +263,40 @@ impl<'a> Lineage<'a> {
         l
     }
 
+    /// The features aggregate `id` looks up through the lets its expressions read.
+    fn looked_up(&self, id: FeatureId) -> BTreeSet<FeatureId> {
+        let mut out = BTreeSet::new();
+        let FeatureId::View { view, feature } = id else {
+            return out;
+        };
+        let Some(v) = self.p.views.get(view) else {
+            return out;
+        };
+        if v.features
+            .get(feature)
+            .and_then(|f| f.aggregate())
+            .is_none()
+        {
+            return out;
+        }
+        let (_, direct_lets) = direct_reads(self.p, v, v.lets.len(), aggregate_exprs(v, feature));
+        let mut lookups = BTreeSet::new();
+        for l in direct_lets {
+            lookups.extend(lookup_of_let(v, l));
+            if let Some(r) = self.lets.get(view).and_then(|ls| ls.get(l)) {
+                lookups.extend(r.lookups.iter().copied());
+            }
+        }
+        out.extend(
+            lookups
+                .iter()
+                .filter_map(|&k| v.lookups.get(k).map(|k| k.feature)),
+        );
+        out
+    }
+
     /// The `(source, column)` and `(view, let)` pairs of every aggregate `id` is or
-    /// reads.
+    /// reads (or looks up).
     #[allow(clippy::type_complexity)]
     fn aggregate_reads(
         &self,
@@ -264,7 +323,7 @@ impl<'a> Lineage<'a> {
                 direct_reads(self.p, v, v.lets.len(), aggregate_exprs(v, feature));
             let mut reads = Reads {
                 columns: cols,
-                lets: BTreeSet::new(),
+                ..Reads::default()
             };
             for l in direct_lets {
                 reads.lets.insert(l);
@@ -341,6 +400,13 @@ impl<'a> Lineage<'a> {
         let features = derived
             .map(|d| d.reads.iter().map(|&r| self.name(r)).collect())
             .unwrap_or_default();
+        let looks_up = self
+            .looks_up
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(|&f| self.name(f))
+            .collect();
         let reached = self.reach.get(&id);
         let all_features = reached
             .into_iter()
@@ -380,6 +446,7 @@ impl<'a> Lineage<'a> {
             source_columns,
             lets,
             features,
+            looks_up,
             all_features,
             request_fields,
             services,
@@ -464,14 +531,23 @@ impl<'a> Lineage<'a> {
     }
 }
 
-/// Every let's transitive reads, in declaration order (a let reads earlier lets only).
+/// Every let's transitive reads, in declaration order (a let reads earlier lets only;
+/// a lookup reads its key columns).
 fn let_reads(p: &Project, v: &View) -> Vec<Reads> {
     let mut out: Vec<Reads> = Vec::with_capacity(v.lets.len());
     for (i, l) in v.lets.iter().enumerate() {
-        let (columns, lets) = direct_reads(p, v, i, [&l.expr]);
+        let (mut columns, lets) = direct_reads(p, v, i, [&l.expr]);
+        let mut lookups = BTreeSet::new();
+        if let Some(k) = lookup_of_let(v, i) {
+            lookups.insert(k);
+            for key in v.lookups.get(k).into_iter().flat_map(|k| &k.keys) {
+                columns.extend(column_indexes(p, v, key));
+            }
+        }
         let mut reads = Reads {
             columns,
             lets: BTreeSet::new(),
+            lookups,
         };
         for earlier in lets {
             reads.lets.insert(earlier);
@@ -479,6 +555,7 @@ fn let_reads(p: &Project, v: &View) -> Vec<Reads> {
                 let r = r.clone();
                 reads.columns.extend(r.columns);
                 reads.lets.extend(r.lets);
+                reads.lookups.extend(r.lookups);
             }
         }
         out.push(reads);
@@ -486,17 +563,24 @@ fn let_reads(p: &Project, v: &View) -> Vec<Reads> {
     out
 }
 
-/// Every feature `id` reads, transitively (a checked project has no cycle; a repeat
-/// is skipped regardless).
-fn reach(p: &Project, id: FeatureId) -> BTreeSet<FeatureId> {
+/// Every feature `id` reads or looks up, transitively (a checked project has no
+/// cycle; a repeat is skipped regardless).
+fn reach(
+    p: &Project,
+    looks_up: &BTreeMap<FeatureId, BTreeSet<FeatureId>>,
+    id: FeatureId,
+) -> BTreeSet<FeatureId> {
     let mut seen = BTreeSet::new();
     let mut stack = vec![id];
     while let Some(f) = stack.pop() {
-        if let Some(FeatureKind::Derived(d)) = p.get_feature(f).map(|f| &f.kind) {
-            for &r in &d.reads {
-                if r != id && seen.insert(r) {
-                    stack.push(r);
-                }
+        let reads = match p.get_feature(f).map(|f| &f.kind) {
+            Some(FeatureKind::Derived(d)) => d.reads.iter().collect::<Vec<_>>(),
+            Some(FeatureKind::Aggregate(_)) => looks_up.get(&f).into_iter().flatten().collect(),
+            None => Vec::new(),
+        };
+        for &r in reads {
+            if r != id && seen.insert(r) {
+                stack.push(r);
             }
         }
     }

@@ -92,6 +92,20 @@ pub fn render(c: &Catalog) -> String {
             );
             l.opt("where", v.filter.as_deref().map(code));
             for x in &v.lets {
+                // A lookup: its let, the feature looked up and the key columns.
+                if let Some(k) = v.lookup(&x.name) {
+                    let keys: Vec<String> = k.key_columns.iter().map(|c| code(c)).collect();
+                    l.push(
+                        "lookup",
+                        format!(
+                            "{} = {} at {}",
+                            code(&format!("{}: {}", x.name, ty(&x.ty, x.nullable))),
+                            code(&format!("{}.{}", k.view, k.feature)),
+                            keys.join(", ")
+                        ),
+                    );
+                    continue;
+                }
                 let mut line = code(&format!(
                     "{}: {} = {}",
                     x.name,

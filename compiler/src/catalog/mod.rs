@@ -146,10 +146,41 @@ pub struct ViewEntry {
     /// The view's `where` clauses, combined with `and`.
     #[serde(rename = "where")]
     pub filter: Option<String>,
+    /// Every let, lookups among them.
     pub lets: Vec<LetEntry>,
+    /// The view's as-of lookups (each also a let); absent when it has none, so the
+    /// JSON of such a view is what it was before views could look up features.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lookups: Vec<LookupEntry>,
     pub features: Vec<String>,
     pub ttl: Option<Duration>,
     pub freshness: Option<Duration>,
+}
+
+impl ViewEntry {
+    /// The lookup that let `name` is, if it is one.
+    pub fn lookup(&self, name: &str) -> Option<&LookupEntry> {
+        self.lookups.iter().find(|l| l.name == name)
+    }
+}
+
+/// An as-of lookup (`let risk = merchant_risk.fraud_rate_30d at merchant`): another
+/// view's feature as of each event's time, for the entity whose key the event's
+/// `key_columns` hold (semantics.md, "As-of lookups"). Null when that entity has no
+/// value yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LookupEntry {
+    /// The let's name.
+    pub name: String,
+    /// The looked-up view and feature.
+    pub view: String,
+    pub feature: String,
+    /// The looked-up view's entity.
+    pub entity: String,
+    /// The columns of this view's sources holding that entity's key, in its order.
+    pub key_columns: Vec<String>,
+    #[serde(rename = "type")]
+    pub ty: String,
 }
 
 impl ViewEntry {
@@ -327,6 +358,7 @@ pub fn catalog(p: &Project) -> Catalog {
                     lineage: lineage.of_let(vi, li),
                 })
                 .collect(),
+            lookups: v.lookups.iter().map(|l| lookup(p, l)).collect(),
             features: v.features.iter().map(|f| f.name.clone()).collect(),
             ttl: v.ttl_us.map(Duration::of),
             freshness: v.freshness_us.map(Duration::of),
@@ -419,6 +451,24 @@ fn columns(cols: &[ir::Column]) -> Vec<ColumnEntry> {
             nullable: c.nullable,
         })
         .collect()
+}
+
+fn lookup(p: &Project, l: &ir::Lookup) -> LookupEntry {
+    let view = l.feature.view().and_then(|v| p.views.get(v));
+    LookupEntry {
+        name: l.name.clone(),
+        view: view.map(|v| v.name.clone()).unwrap_or_default(),
+        feature: p
+            .get_feature(l.feature)
+            .map(|f| f.name.clone())
+            .unwrap_or_default(),
+        entity: view
+            .and_then(|v| p.entities.get(v.entity.0))
+            .map(|e| e.name.clone())
+            .unwrap_or_default(),
+        key_columns: l.keys.clone(),
+        ty: l.ty.name().to_string(),
+    }
 }
 
 fn source_name(p: &Project, s: ir::SourceId) -> String {
