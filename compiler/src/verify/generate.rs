@@ -6,6 +6,11 @@
 //! a few keys that repeat and one seen once; nulls in every nullable column;
 //! the float and string values semantics.md has rules for (`values`). The spine is a
 //! probe spine around them (`probe`), so windows are asked at both ends.
+//!
+//! A view's as-of lookups (semantics.md "As-of lookups") bring in the looked-up
+//! views' sources, keys and windows (`probe::with_lookups`); a lookup's key columns
+//! draw from the same key pools as the looked-up entity's, so lookups find entities
+//! (and, when the other source's pool is smaller, miss some).
 
 use std::sync::Arc;
 
@@ -16,14 +21,16 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::dataset::{Dataset, RunSettings};
-use super::probe::{durations, probe_spine};
+use super::probe::{durations, probe_spine, with_lookups};
 use super::values::{self, CaseValue};
-use crate::ir::{FeatureId, Project, Source};
+use crate::ir::{FeatureId, Project, Source, View};
 
 /// 2024-01-01T00:00:00Z: where generated times start.
 const BASE_US: i64 = 1_704_067_200_000_000;
 /// Probe rows per generated case, at most (about).
 const SPINE_ROWS: usize = 600;
+/// The most keys a source's pool has (each source draws how many it has).
+const MAX_KEYS_IN_POOL: u32 = 4;
 
 /// Generated case `index` of a run seeded with `seed`.
 pub fn generated_case(
@@ -34,11 +41,13 @@ pub fn generated_case(
     spine_time: &str,
 ) -> Result<Dataset, String> {
     let mut rng = StdRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let grid = Grid::of(&durations(project, features));
+    // The events exercise the looked-up features too: their windows, keys, sources.
+    let exercised = with_lookups(project, features);
+    let grid = Grid::of(&durations(project, &exercised));
     let used = sources_of(project, features);
     let mut sources = Vec::new();
     for source in &used {
-        let events = events(project, features, source, &grid, &mut rng)?;
+        let events = events(project, &exercised, source, &grid, &mut rng)?;
         sources.push((source.name.clone(), vec![events]));
     }
     let lateness = used.iter().map(|s| s.lateness_us).min().unwrap_or(0);
@@ -115,7 +124,9 @@ fn gcd(a: i64, b: i64) -> i64 {
 /// A source's events: its declared columns, its views' key columns from small pools
 /// (the key columns of every view reading it, as a later member of several too: the
 /// keys of a union's sources are drawn from the same pools, so they meet in a key's
-/// state).
+/// state). The key columns of each lookup of those views draw from the same pools,
+/// independently of the view's keys (a user pays several merchants), so that they
+/// meet the looked-up entity's keys.
 fn events(
     project: &Project,
     features: &[FeatureId],
@@ -123,7 +134,7 @@ fn events(
     grid: &Grid,
     rng: &mut StdRng,
 ) -> Result<RecordBatch, String> {
-    let key_columns: Vec<&str> = project
+    let views: Vec<&View> = project
         .aggregations_of(features)
         .iter()
         .filter_map(|id| id.view().and_then(|v| project.views.get(v)))
@@ -131,11 +142,15 @@ fn events(
             v.sources()
                 .any(|s| project.sources.get(s.0).map(|s| &s.name) == Some(&source.name))
         })
+        .collect();
+    let key_columns: Vec<&str> = views
+        .iter()
         .flat_map(|v| v.key_columns.iter().map(String::as_str))
         .collect();
+    let lookup_keys = lookup_key_groups(&views, source, &key_columns);
     // Enough events that a key can fill its count windows and tie at their cut.
     let rows = rng.random_range(1..=40.max(2 * counted_events(project, features) + 4));
-    let keys_in_pool = rng.random_range(1..=4);
+    let keys_in_pool = rng.random_range(1..=MAX_KEYS_IN_POOL);
     let mut times = Vec::with_capacity(rows);
     let mut columns: Vec<Vec<CaseValue>> = vec![Vec::with_capacity(rows); source.columns.len()];
     for row in 0..rows {
@@ -147,8 +162,27 @@ fn events(
         } else {
             rng.random_range(0..keys_in_pool)
         };
+        // Each lookup's key from the whole pool: the looked-up source's own pool
+        // may be smaller, and a lookup then finds no entity.
+        let lookup_key: Vec<u32> = lookup_keys
+            .iter()
+            .map(|_| {
+                if once {
+                    1000
+                } else {
+                    rng.random_range(0..MAX_KEYS_IN_POOL)
+                }
+            })
+            .collect();
         for (c, column) in source.columns.iter().enumerate() {
-            let value = if key_columns.contains(&column.name.as_str()) {
+            let name = column.name.as_str();
+            let key = if key_columns.contains(&name) {
+                Some(key)
+            } else {
+                let group = lookup_keys.iter().position(|g| g.contains(&name));
+                group.and_then(|g| lookup_key.get(g).copied())
+            };
+            let value = if let Some(key) = key {
                 if column.nullable && rng.random_bool(0.05) {
                     CaseValue::Null
                 } else {
@@ -178,4 +212,119 @@ fn events(
         );
     }
     RecordBatch::try_new(Arc::clone(&schema), arrays).map_err(|e| e.to_string())
+}
+
+/// The key columns of `source` of each lookup of `views` (each a group of columns
+/// drawn from one key of the pool, as a composite key is), those that are a view's
+/// key column (`key_columns`) left out: they draw the view's key. Groups sharing a
+/// column are one group. None for views without lookups.
+fn lookup_key_groups<'v>(
+    views: &[&'v View],
+    source: &Source,
+    key_columns: &[&str],
+) -> Vec<Vec<&'v str>> {
+    let mut groups: Vec<Vec<&str>> = Vec::new();
+    for lookup in views.iter().flat_map(|v| &v.lookups) {
+        let mut group: Vec<&str> = lookup
+            .keys
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !key_columns.contains(k) && source.columns.iter().any(|c| c.name == *k))
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        // Merge every group sharing a column with this one.
+        let mut i = 0;
+        while i < groups.len() {
+            if groups[i].iter().any(|c| group.contains(c)) {
+                for c in groups.remove(i) {
+                    if !group.contains(&c) {
+                        group.push(c);
+                    }
+                }
+            } else {
+                i += 1;
+            }
+        }
+        groups.push(group);
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use datafusion::arrow::array::AsArray;
+
+    use super::*;
+    use crate::SourceFile;
+
+    const LOOKUPS: &str = r#"
+source payments { time ts columns { user: string, merchant: string, amount: float64 } }
+source reports { time at columns { merchant: string, fraud: bool } }
+entity user { key user: string }
+entity merchant { key merchant: string }
+view merchant_risk from reports by merchant {
+  feature fraud_rate_30d = avg(if(fraud, 1.0, 0.0)) over 30d
+}
+view spend from payments by user {
+  let risk = merchant_risk.fraud_rate_30d at merchant
+  feature max_risk = max(risk) over 7d
+}
+"#;
+
+    /// The strings of column `name` of `source`'s events in `dataset`.
+    fn strings(dataset: &Dataset, source: &str, name: &str) -> Vec<Option<String>> {
+        let (_, batches) = dataset
+            .sources
+            .iter()
+            .find(|(n, _)| n == source)
+            .expect("the source");
+        let mut out = Vec::new();
+        for b in batches {
+            let column = b.column_by_name(name).expect("the column");
+            let column = column.as_string::<i32>();
+            out.extend(column.iter().map(|v| v.map(str::to_string)));
+        }
+        out
+    }
+
+    /// A lookup's key column draws from the looked-up entity's pool: most events find
+    /// an entity, some do not; and it is drawn apart from the view's own key.
+    #[test]
+    fn a_lookups_keys_meet_the_looked_up_entitys() {
+        let files = [SourceFile {
+            name: "p.feat".into(),
+            text: LOOKUPS.into(),
+        }];
+        let project = crate::compile(&files).expect("compiles");
+        let features: Vec<FeatureId> = project.views[1]
+            .features
+            .iter()
+            .enumerate()
+            .map(|(feature, _)| FeatureId::View { view: 1, feature })
+            .collect();
+        let (mut found, mut missed, mut pairs) = (0, 0, HashSet::new());
+        for index in 1..=20 {
+            let d = generated_case(&project, &features, index, 7, "t").expect("a case");
+            let entities: HashSet<Option<String>> =
+                strings(&d, "reports", "merchant").into_iter().collect();
+            let users = strings(&d, "payments", "user");
+            for (user, merchant) in users.into_iter().zip(strings(&d, "payments", "merchant")) {
+                if merchant.is_some() && entities.contains(&merchant) {
+                    found += 1;
+                } else {
+                    missed += 1;
+                }
+                pairs.insert((user, merchant));
+            }
+        }
+        assert!(found > missed, "found {found}, missed {missed}");
+        assert!(missed > 0);
+        // Not one merchant per user: the keys are drawn apart.
+        let users: HashSet<_> = pairs.iter().map(|(u, _)| u.clone()).collect();
+        assert!(pairs.len() > users.len() + 2, "{pairs:?}");
+    }
 }

@@ -28,6 +28,34 @@ struct Anchor {
     time: i64,
 }
 
+/// `features` and, after them, the aggregations their views look up (as-of lookups,
+/// semantics.md "As-of lookups"), transitively: what a case's events exercise (the
+/// looked-up views' sources, keys and windows). `features` alone for a project
+/// without lookups.
+pub fn with_lookups(project: &Project, features: &[FeatureId]) -> Vec<FeatureId> {
+    let mut out = features.to_vec();
+    let mut aggregations = project.aggregations_of(features);
+    let mut views_seen = HashSet::new();
+    let mut next = 0;
+    // The views seen stop a cycle of a hand-made project (check refuses them).
+    while let Some(&id) = aggregations.get(next) {
+        next += 1;
+        let Some(v) = id.view() else { continue };
+        if !views_seen.insert(v) {
+            continue;
+        }
+        for lookup in project.views.get(v).into_iter().flat_map(|v| &v.lookups) {
+            for a in project.aggregations_of(&[lookup.feature]) {
+                if !out.contains(&a) {
+                    out.push(a);
+                    aggregations.push(a);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Every duration a requested feature's value turns on at a probe time.
 pub fn durations(project: &Project, features: &[FeatureId]) -> Vec<i64> {
     let mut out: HashSet<i64> = HashSet::from([0]);
