@@ -342,7 +342,12 @@ fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
         })
 }
 
-fn view_strategy() -> impl Strategy<Value = ViewSpec> {
+fn view_strategy(lookups: bool) -> impl Strategy<Value = ViewSpec> {
+    let lookup = if lookups {
+        proptest::option::weighted(0.3, (0..8usize, select(LOOKUP_FEATURES))).boxed()
+    } else {
+        Just(None).boxed()
+    };
     (
         prop_oneof![
             3 => Just("events"),
@@ -355,7 +360,7 @@ fn view_strategy() -> impl Strategy<Value = ViewSpec> {
         proptest::option::weighted(0.2, select(&["2500ms", "3s", "20s"][..])),
         proptest::collection::vec(feature_strategy(), 1..6),
         proptest::collection::vec(derived_strategy(VIEW_DERIVED), 0..3),
-        proptest::option::weighted(0.3, (0..8usize, select(LOOKUP_FEATURES))),
+        lookup,
     )
         .prop_map(
             |(source, entity, filter, ttl, features, derived, lookup)| ViewSpec {
@@ -663,8 +668,18 @@ fn extras_strategy() -> impl Strategy<Value = Extras> {
 
 /// Strategy for whole cases.
 pub fn case_strategy() -> impl Strategy<Value = GenCase> {
+    cases(true)
+}
+
+/// `case_strategy` without as-of lookups: cases every streaming path computes (the
+/// stream runtime refuses lookups for now, semantics.md "As-of lookups").
+pub fn online_case_strategy() -> impl Strategy<Value = GenCase> {
+    cases(false)
+}
+
+fn cases(lookups: bool) -> impl Strategy<Value = GenCase> {
     (
-        proptest::collection::vec(view_strategy(), 1..4),
+        proptest::collection::vec(view_strategy(lookups), 1..4),
         proptest::collection::vec(event_strategy(), 0..80),
         proptest::collection::vec(event_strategy(), 0..30),
         proptest::collection::vec(spine_strategy(), 1..40),
