@@ -506,27 +506,9 @@ fn list_features_are_arrow_lists_in_parquet_and_json_text_in_csv() {
 /// merchant, with its sources and a spine in `dir`: the `--source` arguments and the
 /// spine's path.
 fn lookup_project(dir: &Path) -> (String, Vec<String>, String) {
-    std::fs::write(
+    std::fs::copy(
+        featc_test_support::paths::fixtures_dir().join("lookup.feat"),
         dir.join("lookup.feat"),
-        "source payments {
-    time ts
-    columns { user_id: int64  merchant_id: int64  amount: float64 }
-}
-source reports {
-    time ts
-    columns { merchant_id: int64  fraud: bool }
-}
-entity user { key user_id: int64 }
-entity merchant { key merchant_id: int64 }
-view merchants from reports by merchant {
-    feature reports_30d = count_if(fraud) over 30d
-}
-view spend from payments by user {
-    let reported = merchants.reports_30d at merchant_id
-    feature reported_spend_7d = sum(amount) where reported > 0 over 7d
-    feature payments_7d = count(*) over 7d
-}
-",
     )
     .expect("project");
     std::fs::write(

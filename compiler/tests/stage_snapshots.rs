@@ -216,28 +216,6 @@ fn a_view_over_two_sources_is_split_by_entity() {
     );
 }
 
-/// A view that looks up another view's feature as of each event's time.
-const LOOKUP: &str = r#"
-source payments {
-    time ts
-    columns { user_id: int64  merchant_id: int64  amount: float64 }
-}
-source reports {
-    time ts
-    columns { merchant_id: int64  fraud: bool }
-}
-entity user { key user_id: int64 }
-entity merchant { key merchant_id: int64 }
-view merchants from reports by merchant {
-    feature reports_30d = count_if(fraud) over 30d
-}
-view spend from payments by user {
-    let reported = merchants.reports_30d at merchant_id
-    feature reported_spend_7d = sum(amount) where reported > 0 over 7d
-    feature payments_7d = count(*) over 7d
-}
-"#;
-
 /// The stream graph computes no as-of lookups yet: `lower_stream`, `serving_graph`
 /// (`featc serve`, the Python online store) and group mode's `entity_graphs` refuse
 /// features that read one, naming the view and the lookup, rather than read the
@@ -247,7 +225,10 @@ view spend from payments by user {
 fn stream_graphs_refuse_lookups() {
     use featc::lower::groups::GroupingError;
 
-    let project = featc_test_support::project::compile_text("lookup.feat", LOOKUP);
+    let text =
+        std::fs::read_to_string(featc_test_support::paths::fixtures_dir().join("lookup.feat"))
+            .expect("the lookup fixture");
+    let project = featc_test_support::project::compile_text("lookup.feat", &text);
     let all = project.all_features();
     let message = "view `spend` looks up `merchants.reports_30d at merchant_id`: as-of \
                    lookups are computed by training sets (`featc training-set`, the \

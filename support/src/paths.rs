@@ -1,5 +1,5 @@
-//! Where the tests' inputs are: the repository, the acceptance cases, the examples and
-//! the project that calls every row function.
+//! Where the tests' inputs are: the repository, the acceptance cases, the examples,
+//! the project that calls every row function and the shared fixtures.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,11 @@ pub fn cases_dir() -> PathBuf {
 /// The project that uses every row function (`tests/functions`), for snapshots.
 pub fn functions_dir() -> PathBuf {
     repo_root().join("tests/functions")
+}
+
+/// Small projects tests share (`tests/fixtures`).
+pub fn fixtures_dir() -> PathBuf {
+    repo_root().join("tests/fixtures")
 }
 
 /// The folder holding the example projects (`examples/<name>`).
