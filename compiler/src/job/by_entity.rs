@@ -17,8 +17,8 @@ use featc_runtime::io::{self, Inputs};
 use featc_runtime::ir::DataType;
 
 use super::{JobError, RunFailure};
-use crate::lower::groups::GroupingError;
 use crate::ir::{FeatureId, Project};
+use crate::lower::groups::GroupingError;
 
 /// One entity's aggregations, computed where the spine rows and the events of each
 /// key meet.
