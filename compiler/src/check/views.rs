@@ -96,12 +96,12 @@ pub fn check(
         .iter()
         .map(|r| r.name.name.clone())
         .collect();
-    let mut scope = if decl.more_sources.is_empty() {
+    let scope = if decl.more_sources.is_empty() {
         src.map(|s| s.scope(later_lets))
     } else {
         (!members.is_empty()).then(|| union::scope(&members, later_lets))
     };
-    let mut scope = scope.take().map(|s| s.in_view(&decl.name.name, requests));
+    let mut scope = scope.map(|s| s.in_view(&decl.name.name, requests));
     let mut filters: Vec<ir::Expr> = Vec::new();
     let mut lets = Vec::new();
     let mut lookups = Vec::new();

@@ -18,7 +18,6 @@ use featc_runtime::ir::DataType;
 
 use super::{JobError, RunFailure};
 use crate::ir::{FeatureId, Project};
-use crate::lower::groups::GroupingError;
 
 /// One entity's aggregations, computed where the spine rows and the events of each
 /// key meet.
@@ -56,13 +55,8 @@ pub fn entity_passes(
     let mut passes: Vec<EntityPass> = Vec::new();
     for group in &plan.groups {
         // A pass holds its entity's events only: a lookup reads another entity's.
-        if let Some(lookup) = group.lookups.first() {
-            let view = group.features.first().map_or("", |f| f.view.as_str());
-            return Err(RunFailure::Grouping(GroupingError::LookupOnline {
-                view: view.to_string(),
-                lookup: lookup.column.clone(),
-            })
-            .into());
+        if let Some(refused) = crate::lower::stream::lookup_refused(project, group) {
+            return Err(RunFailure::Grouping(refused).into());
         }
         let key_columns: Vec<String> = group.keys.iter().map(|k| k.column.clone()).collect();
         let members: Vec<PassSource> = group

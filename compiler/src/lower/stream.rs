@@ -158,7 +158,7 @@ pub fn lower_stream_plan(
 
 /// The refusal of group `g` when it reads an as-of lookup: its first lookup, named
 /// with the view (of the group) that declares it.
-fn lookup_refused(project: &Project, g: &GroupPlan) -> Option<GroupingError> {
+pub(crate) fn lookup_refused(project: &Project, g: &GroupPlan) -> Option<GroupingError> {
     let lookup = g.lookups.first()?;
     let declares = |v: &&ir::View| v.lookups.iter().any(|l| l.column == lookup.column);
     let view = g
