@@ -126,7 +126,7 @@ async fn run(project: &Project, args: &Args) -> Result<(), String> {
     };
     let events = load_history(&history, &progress, &mut runtime).await?;
     let mut rt = runtime.0;
-    rt.compact();
+    rt.compact().map_err(|e| e.to_string())?;
     let progress = Progress::new(args.quiet);
     progress.phase(&format!("writing hashes to {}", target.url));
     let done = materialize(&rt, &plans, at, &mut store, &mut |done, total| {

@@ -216,13 +216,13 @@ fn a_view_over_two_sources_is_split_by_entity() {
     );
 }
 
-/// The stream graph computes no as-of lookups yet: `lower_stream`, `serving_graph`
-/// (`featc serve`, the Python online store) and group mode's `entity_graphs` refuse
-/// features that read one, naming the view and the lookup, rather than read the
-/// lookup's column as a source column; the plan (training sets) keeps the lookup,
-/// and features that read none still lower, those of the looking-up view included.
+/// The stream graph computes as-of lookups: `lower_stream` and `serving_graph`
+/// (`featc serve`, the Python online store) keep the lookup in the group's plan and
+/// add the looked-up view's source as a source node. Group mode's `entity_graphs`
+/// and featc.spark's passes (each holds one entity's events) refuse features that
+/// read one, naming the view and the lookup.
 #[test]
-fn stream_graphs_refuse_lookups() {
+fn stream_graphs_compute_lookups_and_group_mode_refuses_them() {
     use featc::lower::groups::GroupingError;
 
     let text =
@@ -230,25 +230,33 @@ fn stream_graphs_refuse_lookups() {
             .expect("the lookup fixture");
     let project = featc_test_support::project::compile_text("lookup.feat", &text);
     let all = project.all_features();
-    let message = "view `spend` looks up `merchants.reports_30d at merchant_id`: as-of \
-                   lookups are computed by training sets (`featc training-set`, the \
-                   reference) only so far; `featc serve`, `featc replay`, the Python \
-                   online store, featc.spark and the stream graph refuse them";
+    let message = "view `spend` looks up `merchants.reports_30d at merchant_id`: a pass \
+                   of featc.spark (or any group mode run) sees one entity's events only, \
+                   and a lookup reads another entity's; compute it with `featc \
+                   training-set` or a stream runtime";
 
-    let refused = featc::lower::stream::lower_stream(&project, &all).expect_err("refused");
-    assert_eq!(
-        refused,
-        GroupingError::LookupOnline {
-            view: "spend".into(),
-            lookup: "merchants.reports_30d at merchant_id".into(),
-        }
-    );
-    assert_eq!(refused.to_string(), message);
-    let serving = featc::lower::stream::serving_graph(&project, &[]).expect_err("refused");
-    assert_eq!(serving.to_string(), message);
+    let graph = featc::lower::stream::lower_stream(&project, &all).expect("lowers");
+    graph.validate().expect("a valid graph");
+    let with_lookup = graph.nodes.iter().any(|n| match &n.op {
+        featc_runtime::stream::graph::Op::Aggregate(a) => a
+            .plan
+            .lookups
+            .iter()
+            .any(|l| l.column == "merchants.reports_30d at merchant_id"),
+        _ => false,
+    });
+    assert!(with_lookup, "{graph:?}");
+    featc::lower::stream::serving_graph(&project, &[]).expect("serves");
     let split =
         featc::lower::entity_graphs::entity_graphs(&project, &|_| Vec::new()).expect_err("refused");
     assert_eq!(split.to_string(), message);
+    assert_eq!(
+        split,
+        featc::lower::entity_graphs::SplitError::Grouping(GroupingError::LookupOnline {
+            view: "spend".into(),
+            lookup: "merchants.reports_30d at merchant_id".into(),
+        })
+    );
     // featc.spark's passes hold one entity's events each: they refuse it too.
     let passes = featc::job::by_entity::entity_passes(&project, &all).expect_err("refused");
     assert!(passes.to_string().contains(message), "{passes}");

@@ -147,7 +147,7 @@ fn states(graph: &StreamGraph, all: &RecordBatch) -> (Vec<KeyState>, u64, i64) {
             }
         }
     }
-    rt.compact();
+    rt.compact().unwrap();
     let h = plan.state_time(max_ts.unwrap_or(0).saturating_sub(lateness));
     states.iter_mut().for_each(|s| s.drop_before(h));
     (states, rt.metrics().state_bytes, h)

@@ -217,7 +217,7 @@ fn every_expired_entity_is_forgotten_and_a_lifetime_feature_keeps_them() {
         for source in ["clicks", "orders", "visits"] {
             rt.ingest(source, &batch(&late)).expect("ingest");
         }
-        rt.compact();
+        rt.compact().unwrap();
         let m = rt.metrics();
         // clicks forgets all 2 000; orders and visits (lifetime features) keep them.
         assert_eq!(m.expired_entities, 2_000, "tiered {tiered}: {m:?}");
@@ -265,7 +265,7 @@ fn a_lifetime_feature_with_a_ttl_never_expires() {
         .expect("ingest");
     rt.ingest("visits", &batch(&[(200 * S, 1, 2.0)]))
         .expect("ingest");
-    rt.compact();
+    rt.compact().unwrap();
     // Past its ttl user 2 is stale, never unknown: its next event's value would
     // need the ones before.
     let stale = of(&read(&rt, 2, 200 * S), &["last_visit"]).remove(0);

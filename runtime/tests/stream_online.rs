@@ -334,7 +334,7 @@ fn compaction_keeps_every_read_after_the_watermark_exact() {
     for chunk in rows.chunks(10) {
         rt.ingest("clicks", &clicks(chunk)).expect("ingest");
     }
-    rt.compact();
+    rt.compact().unwrap();
     // Watermark 289s: events at 229s or before are no longer needed by 1m windows.
     assert_eq!(value(&mut rt, "total", 1, 299 * S).0, Value::Int64(300));
     assert_eq!(value(&mut rt, "n_1m", 1, 299 * S).0, Value::Int64(60));
@@ -540,7 +540,7 @@ fn event_times_are_the_latest_event_of_each_features_view() {
     // An hour later both events are out of every window; compaction drops them.
     rt.ingest("clicks", &clicks(&[(3600 * S, Some(2), Some(1.0), None)]))
         .expect("ingest");
-    rt.compact();
+    rt.compact().unwrap();
     assert_eq!(times(&mut rt, 3600 * S), expect(10 * S, 20 * S));
     // A late event below the dropped frontier reaches lifetime folds and the times.
     rt.ingest("clicks", &clicks(&[(15 * S, Some(1), None, Some("web"))]))

@@ -16,7 +16,7 @@ use featc_runtime::stream::{
     StreamError, StreamGraph, StreamRuntime,
 };
 use featc_runtime::value::Value;
-use featc_test_support::gen::{online_case_strategy, GenCase};
+use featc_test_support::gen::{case_strategy, GenCase};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
@@ -151,7 +151,7 @@ fn run(
             format!("{:?}", rt.ingest(name, &chunk))
         }
         Step::Compact => {
-            rt.compact();
+            rt.compact().unwrap();
             String::new()
         }
         Step::Hold(h) => {
@@ -277,7 +277,7 @@ proptest! {
 
     #[test]
     fn a_restored_runtime_goes_on_like_an_uninterrupted_one(
-        case in online_case_strategy(),
+        case in case_strategy(),
         dead_letter in any::<bool>(),
         split in any::<u64>(),
         seed in any::<u64>(),

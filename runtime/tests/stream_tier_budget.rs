@@ -103,7 +103,7 @@ fn the_cache_keeps_to_its_budget_and_answers_as_memory_does() {
         in_memory > 4 * BUDGET,
         "the state ({in_memory} B) must dwarf the budget"
     );
-    tiered.compact();
+    tiered.compact().unwrap();
     let m = tiered.tier_metrics();
     assert_eq!(m.pending_bytes, 0, "{m:?}");
     assert!(m.cached_bytes <= m.budget_bytes, "{m:?}");
@@ -135,7 +135,7 @@ fn the_cache_keeps_the_entities_pushed_last() {
             .ingest("payments", &payments_of(b, random_user))
             .expect("ingest");
     }
-    tiered.compact();
+    tiered.compact().unwrap();
     let before = tiered.tier_metrics();
     assert!(before.evictions > 0, "{before:?}");
     assert!(before.held as i64 > 2 * BATCH, "{before:?}");

@@ -127,6 +127,7 @@ impl ServeConfig {
             late_policy: self.late_policy,
             min_lateness_us: self.min_lateness_us,
             fold_run: self.fold_run,
+            ..Options::default()
         }
     }
 

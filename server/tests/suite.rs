@@ -18,6 +18,7 @@ mod serve_feast;
 mod serve_future;
 mod serve_limits;
 mod serve_log;
+mod serve_lookups;
 mod serve_requests;
 mod serve_times;
 mod serve_union;

@@ -671,12 +671,6 @@ pub fn case_strategy() -> impl Strategy<Value = GenCase> {
     cases(true)
 }
 
-/// `case_strategy` without as-of lookups: cases every streaming path computes (the
-/// stream runtime refuses lookups for now, semantics.md "As-of lookups").
-pub fn online_case_strategy() -> impl Strategy<Value = GenCase> {
-    cases(false)
-}
-
 fn cases(lookups: bool) -> impl Strategy<Value = GenCase> {
     (
         proptest::collection::vec(view_strategy(lookups), 1..4),

@@ -14,6 +14,7 @@
 mod batch_cases;
 mod equivalence;
 mod lookups;
+mod lookups_online;
 mod reference_cases;
 mod sql_equivalence;
 mod stream_cases;

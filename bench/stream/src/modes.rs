@@ -139,7 +139,7 @@ pub fn run_featc(
     // Entities fold their events in runs (`Options::fold_run`): fold what is still
     // pending so the time covers all the work (and reads find settled state).
     if !settings.pending {
-        rt.compact();
+        rt.compact().map_err(|e| e.to_string())?;
     }
     let ingest_s = start.elapsed().as_secs_f64();
     let rss_delta = rss_bytes().zip(rss0).map(|(a, b)| a.saturating_sub(b));

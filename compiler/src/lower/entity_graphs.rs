@@ -14,7 +14,7 @@ use featc_runtime::plan::Plan;
 use featc_runtime::stream::graph::{Op, ServiceOut, StreamGraph};
 
 use super::groups::{plan_groups_in_layout, GroupingError};
-use super::stream::lower_stream_plan;
+use super::stream::{lookup_refused, lower_stream_plan};
 
 /// One entity's share of the project.
 #[derive(Debug, Clone)]
@@ -96,8 +96,8 @@ fn entity_of(project: &Project, id: FeatureId) -> Result<Option<usize>, Vec<usiz
 
 /// Every entity that has a view, with its features and graph (see the module docs).
 /// A feature that reads request fields only is computed on every entity's graph.
-/// A feature reading an as-of lookup is refused (`GroupingError::LookupOnline`, from
-/// `lower_stream_plan`), as `featc serve` refuses it.
+/// A feature reading an as-of lookup is refused (`GroupingError::LookupOnline`): a
+/// partition holds its own entity's events, and a lookup reads another entity's.
 pub fn entity_graphs(
     project: &Project,
     layouts: &dyn Fn(&str) -> Vec<Vec<String>>,
@@ -131,6 +131,10 @@ pub fn entity_graphs(
             .collect();
         let plan = plan_groups_in_layout(project, &features, &layouts(&entity.name))
             .map_err(SplitError::Grouping)?;
+        // A partition holds its entity's events only; a lookup reads another's.
+        if let Some(refused) = (plan.groups.iter()).find_map(|g| lookup_refused(project, g)) {
+            return Err(SplitError::Grouping(refused));
+        }
         let mut graph =
             lower_stream_plan(project, plan.clone(), &features).map_err(SplitError::Grouping)?;
         share_services(project, &features, &mut graph);

@@ -42,9 +42,8 @@ pub enum GroupingError {
     /// Lookups look up lookups deeper than `MAX_LOOKUP_DEPTH` (a cycle `check`
     /// should have refused).
     LookupsTooDeep { view: String },
-    /// A group reads an as-of lookup, which only training sets compute so far: the
-    /// stream graph (and so `featc serve`, `featc replay`, the Python online store)
-    /// refuses it rather than read the lookup's column as a source column.
+    /// A group reads an as-of lookup on a path that sees one entity's events only
+    /// (group mode, featc.spark's passes), which cannot compute it.
     LookupOnline { view: String, lookup: String },
 }
 
@@ -72,10 +71,9 @@ impl fmt::Display for GroupingError {
             }
             GroupingError::LookupOnline { view, lookup } => write!(
                 f,
-                "view `{view}` looks up `{lookup}`: as-of lookups are computed by training \
-                 sets (`featc training-set`, the reference) only so far; `featc serve`, \
-                 `featc replay`, the Python online store, featc.spark and the stream graph \
-                 refuse them"
+                "view `{view}` looks up `{lookup}`: a pass of featc.spark (or any group \
+                 mode run) sees one entity's events only, and a lookup reads another \
+                 entity's; compute it with `featc training-set` or a stream runtime"
             ),
         }
     }

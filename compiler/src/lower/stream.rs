@@ -1,9 +1,9 @@
 //! Lowering of a checked project to a `StreamGraph` (the streaming plan): one source
 //! node per source the features read, one aggregate node per group of the feature
 //! plan (`groups::plan_groups`), and one output node listing the requested features
-//! in request order plus every service they fully cover. A group reading an as-of
-//! lookup is refused (`GroupingError::LookupOnline`): the stream runtime does not
-//! compute lookups yet.
+//! in request order plus every service they fully cover. A group's as-of lookups
+//! travel in its plan; their sources are source nodes too (the runtime computes each
+//! lookup's plan as groups of its own).
 
 use std::collections::HashMap;
 
@@ -54,13 +54,10 @@ pub fn lower_stream_plan(
         id
     };
 
-    // Sources in declaration order, only those the groups read.
+    // Sources in declaration order, only those the groups (and their lookups) read.
     let mut source_nodes: HashMap<&str, NodeId> = HashMap::new();
-    let read: std::collections::HashSet<&str> = plan
-        .groups
-        .iter()
-        .flat_map(|g| g.sources().into_iter().map(|(s, _)| s))
-        .collect();
+    let read: std::collections::HashSet<String> =
+        plan.columns_read().into_iter().map(|(s, _)| s).collect();
     for src in &project.sources {
         if read.contains(src.name.as_str()) {
             let id = push(
@@ -86,11 +83,6 @@ pub fn lower_stream_plan(
             );
             source_nodes.insert(&src.name, id);
         }
-    }
-    // As-of lookups are not computed online yet: a group reading one is refused, never
-    // run with the lookup's column read as a source column.
-    if let Some(refused) = plan.groups.iter().find_map(|g| lookup_refused(project, g)) {
-        return Err(refused);
     }
     let mut aggregate_nodes = Vec::with_capacity(plan.groups.len());
     for group in plan.groups {
@@ -156,8 +148,9 @@ pub fn lower_stream_plan(
     })
 }
 
-/// The refusal of group `g` when it reads an as-of lookup: its first lookup, named
-/// with the view (of the group) that declares it.
+/// The refusal of group `g` when it reads an as-of lookup, where a path cannot
+/// compute one (a group mode pass sees one entity's events only): its first lookup,
+/// named with the view (of the group) that declares it.
 pub(crate) fn lookup_refused(project: &Project, g: &GroupPlan) -> Option<GroupingError> {
     let lookup = g.lookups.first()?;
     let declares = |v: &&ir::View| v.lookups.iter().any(|l| l.column == lookup.column);

@@ -78,6 +78,8 @@ pub(crate) struct Core {
     pub groups: Vec<Arc<GroupCore>>,
     /// Per group, its sources (one, or the members of its union).
     pub sources_of: Vec<Vec<usize>>,
+    /// Per group, the horizon promised to its state (`StreamRuntime::promise`).
+    pub group_promised: Vec<AtomicI64>,
     pub clocks: Vec<SourceClock>,
     pub outputs: Vec<OutputSlot>,
     pub out_names: Vec<Arc<str>>,
@@ -120,16 +122,22 @@ pub struct TierMetrics {
 }
 
 impl Core {
-    /// The horizon promised to group `g`'s state: its source's, or over several
-    /// sources the least of theirs (`None` until each has one; see
-    /// `StreamRuntime::group_horizon`).
+    /// The horizon promised to group `g`'s state (`None` before any).
     fn promised(&self, g: usize) -> Option<i64> {
-        let mut least: Option<i64> = None;
-        for &s in self.sources_of.get(g)? {
-            let h = load_time(&self.clocks.get(s)?.promised)?;
-            least = Some(least.map_or(h, |l| l.min(h)));
-        }
-        least
+        load_time(self.group_promised.get(g)?)
+    }
+
+    /// The value of feature `f` of group `g` for `key` at `t` (a lookup's read: see
+    /// `stream::lookup`).
+    pub fn read_value(
+        &self,
+        g: usize,
+        f: usize,
+        t: i64,
+        key: &[Value],
+    ) -> Result<Value, StreamError> {
+        let mut values = self.read_pairs(&[(g, f)], t, &|_| Some(key))?;
+        Ok(values.pop().map_or(Value::Null, |v| v.value))
     }
 
     fn source(&self, name: &str) -> Option<&SourceClock> {

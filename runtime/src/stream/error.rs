@@ -45,6 +45,14 @@ pub enum StreamError {
         at: i64,
         horizon: i64,
     },
+    /// A batch would make the rows waiting for their as-of lookups more than
+    /// `Options::max_held_rows` (refused whole, before anything is applied).
+    HeldFull {
+        source: String,
+        held: usize,
+        incoming: usize,
+        limit: u64,
+    },
     /// A row that does not fit the declared schema (wrong type, null where not allowed).
     Data {
         table: String,
@@ -114,6 +122,17 @@ impl fmt::Display for StreamError {
             } => {
                 write!(f, "`{table}` column `{column}` {message}")
             }
+            StreamError::HeldFull {
+                source,
+                held,
+                incoming,
+                limit,
+            } => write!(
+                f,
+                "refused a batch of {incoming} events of `{source}`: {held} events already \
+                 wait for their as-of lookups' sources, and at most {limit} may (the \
+                 looked-up sources are behind; raise the limit or feed them)"
+            ),
             StreamError::ReadBeforeHorizon { at, horizon } => write!(
                 f,
                 "read at {at} is before the state horizon {horizon} (older state was dropped)"

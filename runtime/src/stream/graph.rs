@@ -365,6 +365,7 @@ impl StreamGraph {
                             .into_iter()
                             .try_for_each(|op| fits_union(&a.plan, op?))
                     });
+                    let fitted = fitted.and_then(|()| self.fits_lookups(&a.plan));
                     fitted.map_err(|message| GraphError::Plan {
                         node: n.id,
                         error: PlanInvariantError {
@@ -411,16 +412,51 @@ impl StreamGraph {
     }
 }
 
+impl StreamGraph {
+    /// Each as-of lookup of `plan` (and of the plans it looks up, down the chain)
+    /// reads one aggregated feature, by as many key columns as its entity has, from
+    /// groups whose sources are source nodes of the graph (the runtime computes them
+    /// as groups of its own; see `stream::lookup`).
+    fn fits_lookups(&self, plan: &GroupPlan) -> Result<(), String> {
+        for l in &plan.lookups {
+            let target = match l.plan.outputs.as_slice() {
+                [crate::plan::Output::Aggregate(r)] => l.plan.groups.get(r.group),
+                _ => None,
+            };
+            let Some(target) = target else {
+                return Err(format!(
+                    "lookup `{}` reads no one aggregated feature",
+                    l.column
+                ));
+            };
+            if target.keys.len() != l.keys.len() {
+                return Err(format!(
+                    "lookup `{}` gives {} key columns for an entity of {}",
+                    l.column,
+                    l.keys.len(),
+                    target.keys.len()
+                ));
+            }
+            for g in &l.plan.groups {
+                let node = |name: &str| {
+                    self.sources()
+                        .find(|(_, op)| op.name == name)
+                        .map(|(_, op)| op)
+                        .ok_or_else(|| format!("lookup `{}`: no source node `{name}`", l.column))
+                };
+                fits(g, node(&g.source)?)?;
+                for m in &g.union {
+                    fits_union(g, node(&m.source)?)?;
+                }
+                self.fits_lookups(g)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Whether a plan reads `source`: its name, time column and key columns (by type).
 fn fits(plan: &GroupPlan, source: &SourceOp) -> Result<(), String> {
-    // The stream runtime computes no as-of lookup (semantics.md, "As-of lookups"): a
-    // graph whose plan has one (made by hand, or by another featc) is refused.
-    if let Some(lookup) = plan.lookups.first() {
-        return Err(format!(
-            "the plan looks up `{}`: the stream runtime computes no as-of lookup",
-            lookup.column
-        ));
-    }
     if !plan.union.is_empty() {
         return match plan.source == source.name {
             true => Ok(()),

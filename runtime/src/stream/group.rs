@@ -10,12 +10,13 @@ use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::arrow::buffer::BooleanBuffer;
-use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::entities::{shard_of_cells, Entities, Slot, TierState, CHUNK};
 use super::error::StreamError;
 use super::graph::NodeId;
+use super::lookup::{Held, LookupRead};
 use super::union::UnionAdapter;
 use crate::expr::mask::{conjunction, trues};
 use crate::expr::slots::SlotEvaluator;
@@ -56,6 +57,15 @@ pub(crate) struct Group {
     /// Over several sources: each member's source index and its way into the union
     /// (empty: the group reads one source's conformed batches as they are).
     pub union: Vec<(usize, UnionAdapter)>,
+    /// The group's rows as its source (or union) gives them, and as its expressions
+    /// read them: with its lookups' columns (`lookup::with_lookup_fields`).
+    pub rows_schema: SchemaRef,
+    pub schema: SchemaRef,
+    /// Its as-of lookups, and the rows waiting for them (see `lookup`).
+    pub lookups: Vec<LookupRead>,
+    pub held: Held,
+    /// The greatest horizon promised to its state.
+    pub promised: Option<i64>,
 }
 
 /// A batch's slot values for one group: its inputs, and the rows passing each filter.
@@ -117,6 +127,11 @@ impl Group {
             row_ids: Vec::new(),
             pinned: Vec::new(),
             union: Vec::new(),
+            rows_schema: Arc::new(schema.clone()),
+            schema: Arc::new(schema.clone()),
+            lookups: Vec::new(),
+            held: Held::default(),
+            promised: None,
         })
     }
 

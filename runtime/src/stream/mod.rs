@@ -22,6 +22,7 @@
 //! (`row::Interner`: short ones through a small direct-mapped cache, the rest through
 //! a bounded set) and rows are encoded into reused buffers.
 
+mod build;
 mod changes;
 mod core;
 mod dead_letter;
@@ -32,10 +33,12 @@ mod freshness;
 pub mod graph;
 mod group;
 mod key;
+mod lookup;
 mod metrics;
 mod partitions;
 mod policy;
 mod read;
+mod release;
 pub mod replay;
 mod runtime;
 mod snapshot;
@@ -50,7 +53,7 @@ pub use error::{RestoreError, StreamError};
 pub use freshness::Freshness;
 pub use graph::StreamGraph;
 pub use metrics::Metrics;
-pub use policy::{LatePolicy, Options, DEFAULT_FOLD_RUN};
+pub use policy::{LatePolicy, Options, DEFAULT_FOLD_RUN, DEFAULT_MAX_HELD_ROWS};
 pub use read::{FeatureValue, FeatureVector, Keys, Read, Selection, Status};
 pub use replay::{replay, replay_with_progress, ReplayOptions, ReplayReport};
 pub use runtime::StreamRuntime;

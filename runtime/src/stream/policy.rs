@@ -30,7 +30,14 @@ pub struct Options {
     /// instead of once per event) and let the first read of an entity fold up to that
     /// many pending events itself. Values never depend on it.
     pub fold_run: u32,
+    /// How many events may wait for their as-of lookups at once (see
+    /// `stream::lookup`); a batch that would pass it is refused whole. Values never
+    /// depend on it.
+    pub max_held_rows: u64,
 }
+
+/// The default `Options::max_held_rows`: about 16.8 million events.
+pub const DEFAULT_MAX_HELD_ROWS: u64 = 1 << 24;
 
 /// The default `Options::fold_run` (see BENCHMARKS.md for its measured trade-off:
 /// at 1e7 events, 64 ingests 16-19% faster than 32, with the same state and the same
@@ -45,6 +52,7 @@ impl Default for Options {
             late_policy: LatePolicy::Apply,
             min_lateness_us: 0,
             fold_run: DEFAULT_FOLD_RUN,
+            max_held_rows: DEFAULT_MAX_HELD_ROWS,
         }
     }
 }

@@ -90,7 +90,15 @@ pub struct ReplayReport {
 
 /// A tiered replay's checkpoint (`ReplayOptions::restart_after`): its bytes, the
 /// batches ingested since (by source), and where the replay crashes back to it.
-type Checkpoint = (Vec<u8>, Vec<(usize, RecordBatch)>, usize);
+type Checkpoint = (Vec<u8>, Vec<Step>, usize);
+
+/// What a replay did to its runtime since a checkpoint, replayed in order after the
+/// "crash": a chunk of a source's events, or a `settle_through` (which releases rows
+/// waiting for lookups, so it changes the state and must come back in its place).
+enum Step {
+    Ingest(usize, RecordBatch),
+    Settle(i64),
+}
 
 /// A source's events, all batches concatenated, with their times.
 struct Log {
@@ -167,6 +175,7 @@ pub fn replay_with_progress(
         late_policy: opts.late_policy,
         min_lateness_us: opts.disorder_us.max(0),
         fold_run: opts.fold_run,
+        ..Options::default()
     };
     let mut rt = StreamRuntime::with_tier(graph, options, opts.tier.clone())?;
     let picked = rt.select(selection)?;
@@ -285,6 +294,7 @@ pub fn replay_with_progress(
         &by_time,
         &mut next,
         suffix_min[0],
+        None,
     )?;
     // With a tier, the checkpoint taken at `restart_after`, the batches ingested
     // since, and the position at which the replay "crashes" back to it.
@@ -312,7 +322,7 @@ pub fn replay_with_progress(
                 Err(e) => return Err(e),
             }
             if let Some((_, since, _)) = checkpoint.as_mut() {
-                since.push((s as usize, chunk));
+                since.push(Step::Ingest(s as usize, chunk));
             }
             ingest_calls += 1;
             run = stop;
@@ -351,6 +361,7 @@ pub fn replay_with_progress(
             &by_time,
             &mut next,
             suffix_min[pos],
+            checkpoint.as_mut().map(|c| &mut c.1),
         )?;
     }
     answers.answer_until(
@@ -360,6 +371,7 @@ pub fn replay_with_progress(
         &by_time,
         &mut next,
         i64::MAX,
+        None,
     )?;
     // Rows at i64::MAX itself (the bound is exclusive).
     while answers.failed.is_none() && next < by_time.len() {
@@ -451,7 +463,7 @@ fn crash(
     rt: &StreamRuntime,
     bytes: &[u8],
     tier: Option<Tier>,
-    since: &[(usize, RecordBatch)],
+    since: &[Step],
     logs: &[Log],
     hold: Option<i64>,
 ) -> Result<StreamRuntime, StreamError> {
@@ -463,10 +475,13 @@ fn crash(
                 RestoreError::Runtime(e) => e,
             })?;
     again.set_read_hold(hold);
-    for (s, chunk) in since {
-        match again.ingest(&logs[*s].name, chunk) {
-            Ok(()) | Err(StreamError::Slot(_)) => {}
-            Err(e) => return Err(e),
+    for step in since {
+        match step {
+            Step::Ingest(s, chunk) => match again.ingest(&logs[*s].name, chunk) {
+                Ok(()) | Err(StreamError::Slot(_)) => {}
+                Err(e) => return Err(e),
+            },
+            Step::Settle(t) => again.settle_through(*t)?,
         }
     }
     Ok(again)
@@ -517,6 +532,7 @@ struct Answers<'p> {
 
 impl Answers<'_> {
     /// Answers the pending spine rows (in time order from `*next`) with `t < bound`.
+    #[allow(clippy::too_many_arguments)]
     fn answer_until(
         &mut self,
         rt: &mut StreamRuntime,
@@ -525,7 +541,17 @@ impl Answers<'_> {
         by_time: &[usize],
         next: &mut usize,
         bound: i64,
+        since: Option<&mut Vec<Step>>,
     ) -> Result<(), StreamError> {
+        // Every event before `bound` is in: rows waiting for their lookups up to
+        // there get their settled values before any read.
+        if *next < by_time.len() && spine_t[by_time[*next]] < bound {
+            let t = bound.saturating_sub(1);
+            rt.settle_through(t)?;
+            if let Some(since) = since {
+                since.push(Step::Settle(t));
+            }
+        }
         while self.failed.is_none() && *next < by_time.len() && spine_t[by_time[*next]] < bound {
             let r = by_time[*next];
             match self.answer(rt, keys, r, spine_t[r]) {

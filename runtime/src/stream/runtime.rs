@@ -10,7 +10,7 @@
 //! at the horizon, folding them into lifetime features. Reads before the horizon are
 //! refused (`StreamError::ReadBeforeHorizon`) rather than answered wrongly.
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -20,18 +20,20 @@ use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
+use super::build::plan_group;
 use super::core::{store_time, Core, OutputSlot, SourceClock, StreamReader, TierMetrics};
 use super::dead_letter::DeadLetters;
 use super::entities::{Tier, TierState};
 use super::error::{RestoreError, StreamError};
 use super::graph::OutputFeature;
 use super::graph::{NodeId, SourceOp, StreamGraph};
+use super::group::Evaluated;
 use super::group::Group;
+use super::lookup::with_lookup_columns;
 use super::metrics::Metrics;
 use super::partitions::{min_known, Partitions};
 use super::policy::{LatePolicy, Options};
 use super::read::{FeatureVector, Read, Selection};
-use super::union::union_of;
 use crate::expr::derived::CompiledDerived;
 use crate::expr::slots::SlotError;
 use crate::ir::DataType;
@@ -64,7 +66,7 @@ impl SourceRt {
         self.partitions.low(None).or(self.max_ts)
     }
 
-    fn watermark(&self) -> Option<i64> {
+    pub(crate) fn watermark(&self) -> Option<i64> {
         self.high().map(|m| m.saturating_sub(self.lateness_us))
     }
 }
@@ -85,6 +87,16 @@ pub struct StreamRuntime {
     /// The sequence number of the next applied event (ties of equal times break by it).
     pub(crate) seq: u64,
     pub(crate) hold: Option<i64>,
+    /// Per group, the groups that look it up (see `lookup`); all empty without
+    /// lookups (`lookups` false), which keeps the usual ingest free of their work.
+    pub(crate) dependents: Vec<Vec<usize>>,
+    pub(crate) lookups: bool,
+    /// Whether the last ingest was of history (`ingest_history`): its order says
+    /// nothing of what is settled, so no held row is released until `compact`.
+    pub(crate) history: bool,
+    /// The embedder's word that every source is complete through this time
+    /// (`settle_through`).
+    pub(crate) complete_through: Option<i64>,
 }
 
 impl StreamRuntime {
@@ -139,6 +151,7 @@ impl StreamRuntime {
         let source_nodes: Vec<NodeId> = graph.sources().map(|(id, _)| id).collect();
         let mut groups = Vec::new();
         let mut group_of_node = Vec::new();
+        let mut sources_of = Vec::new();
         for (id, op) in graph.aggregates() {
             let Some(s) = source_nodes.iter().position(|n| *n == op.source) else {
                 return Err(StreamError::Graph(super::graph::GraphError::BadRef {
@@ -147,45 +160,54 @@ impl StreamRuntime {
                     target: op.source,
                 }));
             };
-            // Over several sources, the group reads the union of their rows.
-            let (schema, adapters) = if op.plan.union.is_empty() {
-                (Arc::clone(&sources[s].schema), Vec::new())
-            } else {
-                let schema_of = |name: &str| {
-                    let src = sources.iter().find(|x| x.name == name)?;
-                    Some(Arc::clone(&src.schema))
-                };
-                union_of(&op.plan, &schema_of)?
-            };
-            let mut group = Group::new(
+            group_of_node.push(id);
+            plan_group(
                 id,
-                groups.len(),
                 &op.plan,
-                &schema,
-                options.fold_run,
-                tier.clone(),
+                &mut sources,
+                &mut groups,
+                &mut sources_of,
+                &options,
+                &tier,
+                Some(s),
             )?;
-            let mut members = vec![(s, op.plan.columns_read())];
-            for (m, adapter) in op.plan.union.iter().zip(adapters) {
-                let Some(i) = sources.iter().position(|x| x.name == m.source) else {
-                    return Err(StreamError::UnknownSource(m.source.clone()));
+        }
+        // Each lookup's plan runs as groups of the runtime's own, after the graph's
+        // (so an output's group is its aggregate node's rank), down every chain.
+        let mut next = 0;
+        while next < groups.len() {
+            let node = groups[next].core.node;
+            let lookups = groups[next].plan().lookups.clone();
+            for (k, lookup) in lookups.iter().enumerate() {
+                let base = groups.len();
+                for g in &lookup.plan.groups {
+                    plan_group(
+                        node,
+                        g,
+                        &mut sources,
+                        &mut groups,
+                        &mut sources_of,
+                        &options,
+                        &tier,
+                        None,
+                    )?;
+                }
+                let target = match lookup.plan.outputs.first() {
+                    Some(crate::plan::Output::Aggregate(r)) => *r,
+                    _ => {
+                        return Err(StreamError::Expr {
+                            context: format!("lookup `{}`", lookup.column),
+                            error: crate::expr::ExprError::Eval(
+                                "it reads no aggregated feature".into(),
+                            ),
+                        })
+                    }
                 };
-                if i != s {
-                    members.push((i, m.columns.clone()));
-                } else {
-                    members[0].1 = m.columns.clone();
-                }
-                group.union.push((i, adapter));
+                let read = &mut groups[next].lookups[k];
+                read.group = base + target.group;
+                read.feature = target.feature;
             }
-            for (i, read) in &members {
-                let src = &mut sources[*i];
-                for (c, column) in src.op.columns.iter().enumerate() {
-                    src.read[c] |= read.contains(&column.name);
-                }
-                src.groups.push(groups.len());
-            }
-            group_of_node.push((id, members.iter().map(|(i, _)| *i).collect::<Vec<_>>()));
-            groups.push(group);
+            next += 1;
         }
         // A column no group reads arrives as nulls (see `conform`), whatever its
         // declared nullability.
@@ -232,7 +254,7 @@ impl StreamRuntime {
                 OutputFeature::Aggregate { aggregate, index } => {
                     let g = group_of_node
                         .iter()
-                        .position(|(n, _)| *n == aggregate)
+                        .position(|n| *n == aggregate)
                         .unwrap_or(0);
                     outputs.push(OutputSlot::Aggregate(g, index));
                     output_pairs.push(vec![(g, index)]);
@@ -247,7 +269,8 @@ impl StreamRuntime {
             }
         }
         let core = Core {
-            sources_of: group_of_node.into_iter().map(|(_, s)| s).collect(),
+            sources_of,
+            group_promised: groups.iter().map(|_| AtomicI64::new(i64::MIN)).collect(),
             clocks: sources.iter().map(|s| SourceClock::new(&s.name)).collect(),
             groups: groups.iter().map(|g| Arc::clone(&g.core)).collect(),
             graph,
@@ -258,15 +281,27 @@ impl StreamRuntime {
             counters: Default::default(),
             tier,
         };
+        let mut dependents = vec![Vec::new(); groups.len()];
+        for (g, group) in groups.iter().enumerate() {
+            for l in &group.lookups {
+                if let Some(d) = dependents.get_mut(l.group) {
+                    d.push(g);
+                }
+            }
+        }
         Ok(StreamRuntime {
             core: Arc::new(core),
             options,
             sources,
+            lookups: groups.iter().any(|g| !g.lookups.is_empty()),
             groups,
             metrics: Metrics::default(),
             dead: DeadLetters::default(),
             seq: 0,
             hold: None,
+            dependents,
+            history: false,
+            complete_through: None,
         })
     }
 
@@ -473,6 +508,7 @@ impl StreamRuntime {
         let s = self.source_index(source)?;
         let conformed = self.conform(s, batch)?;
         let n = conformed.num_rows();
+        self.history = history;
         let mut evaluated = Vec::with_capacity(self.sources[s].groups.len());
         // Each group's rows: the conformed batch, or its union's rows (`None`: as is).
         let mut adapted = Vec::with_capacity(self.sources[s].groups.len());
@@ -480,7 +516,7 @@ impl StreamRuntime {
         let mut failed: Option<SlotError> = None;
         for &g in &self.sources[s].groups {
             let rows = self.groups[g].adapt(s, &conformed)?;
-            match self.groups[g].evaluate(rows.as_ref().unwrap_or(&conformed)) {
+            match self.evaluate(g, rows.as_ref().unwrap_or(&conformed)) {
                 Ok(e) => evaluated.push(e),
                 Err(StreamError::Slot(e)) => SlotError::keep_first(&mut failed, *e),
                 Err(e) => return Err(e),
@@ -490,12 +526,21 @@ impl StreamRuntime {
         if let Some(e) = failed {
             return Err(StreamError::Slot(Box::new(e)));
         }
-        // With a disk tier, every entity of the batch is in memory before anything
-        // changes, so a failing store fails the batch with nothing applied.
         let groups = self.sources[s].groups.clone();
+        self.check_held(s, source, n)?;
+        // With a disk tier, every entity of the batch is in memory before anything
+        // changes, so a failing store fails the batch with nothing applied. (A group
+        // with lookups loads its entities when its rows are released.)
         for (k, &g) in groups.iter().enumerate() {
+            if !self.groups[g].lookups.is_empty() {
+                continue;
+            }
             if let Err(e) = self.groups[g].load(adapted[k].as_ref().unwrap_or(&conformed)) {
-                groups[..k].iter().for_each(|&g| self.groups[g].unload());
+                for &g in &groups[..k] {
+                    if self.groups[g].lookups.is_empty() {
+                        self.groups[g].unload();
+                    }
+                }
                 return Err(e);
             }
         }
@@ -548,7 +593,15 @@ impl StreamRuntime {
         self.publish_promised(s);
         for (k, (&g, ev)) in groups.iter().zip(&evaluated).enumerate() {
             let rows = adapted[k].as_ref().unwrap_or(&conformed);
-            let horizon = self.group_horizon(g, horizon);
+            if !self.groups[g].lookups.is_empty() {
+                // Held until the values it looks up are settled (`release`).
+                let take = UInt32Array::from_iter_values(apply.iter().map(|&r| r as u32));
+                let held = take_record_batch(rows, &take).map_err(|e| data_error(source, e))?;
+                let ts = apply.iter().map(|&r| ts_array[r]).collect();
+                self.groups[g].held.push(held, ts);
+                continue;
+            }
+            let horizon = self.promise(g);
             let skipped = self.groups[g].push(rows, ev, &ts_array, &apply, &seqs, horizon);
             self.metrics.null_keys += skipped;
         }
@@ -558,18 +611,46 @@ impl StreamRuntime {
             self.metrics.dead_lettered += dead.len() as u64;
             // The rows as they were given (every column, its own types), not as
             // conformed (columns no feature reads are nulls there).
-            let rows = take_record_batch(batch, &UInt32Array::from(dead)).map_err(|e| {
-                StreamError::Data {
-                    table: source.to_string(),
-                    column: String::new(),
-                    row: 0,
-                    message: e.to_string(),
-                }
-            })?;
+            let rows = take_record_batch(batch, &UInt32Array::from(dead))
+                .map_err(|e| data_error(source, e))?;
             self.dead.push(source, rows);
+        }
+        if self.lookups {
+            self.release()?;
         }
         self.publish();
         Ok(())
+    }
+
+    /// Rows waiting for lookups are bounded (`Options::max_held_rows`): a batch of
+    /// `n` events of source `s` that would pass the bound is refused before anything
+    /// changes.
+    fn check_held(&self, s: usize, source: &str, n: usize) -> Result<(), StreamError> {
+        for &g in &self.sources[s].groups {
+            let held = self.groups[g].held.rows();
+            let waiting = !self.groups[g].lookups.is_empty();
+            if waiting && (held + n) as u64 > self.options.max_held_rows {
+                return Err(StreamError::HeldFull {
+                    source: source.to_string(),
+                    held,
+                    incoming: n,
+                    limit: self.options.max_held_rows,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Group `g`'s slots on its rows (with its lookups' columns null: a row's
+    /// expressions are checked on arrival, then evaluated again when it is released).
+    fn evaluate(&self, g: usize, rows: &RecordBatch) -> Result<Evaluated, StreamError> {
+        let group = &self.groups[g];
+        if group.lookups.is_empty() {
+            return group.evaluate(rows);
+        }
+        let full = with_lookup_columns(rows, &group.schema, &group.lookups, None)
+            .map_err(|e| data_error(&group.plan().source, e))?;
+        group.evaluate(&full)
     }
 
     /// Whether `ingest` would take the batch: the same checks (columns, types, nulls,
@@ -581,8 +662,9 @@ impl StreamRuntime {
         let conformed = self.conform(s, batch)?;
         for &g in &self.sources[s].groups {
             let rows = self.groups[g].adapt(s, &conformed)?;
-            self.groups[g].evaluate(rows.as_ref().unwrap_or(&conformed))?;
+            self.evaluate(g, rows.as_ref().unwrap_or(&conformed))?;
         }
+        self.check_held(s, source, conformed.num_rows())?;
         Ok(conformed.num_rows())
     }
 
@@ -644,45 +726,87 @@ impl StreamRuntime {
     /// Folds every entity's pending events (see `Options::fold_run`) and drops what
     /// no read at or after the current horizons needs (ingest does this for an entity
     /// at the end of each of its runs). Call it when ingest goes idle so that reads
-    /// find settled state.
-    pub fn compact(&mut self) {
-        let mut horizons = Vec::with_capacity(self.sources.len());
+    /// find settled state. It also ends a history (`ingest_history`): the rows it left
+    /// waiting for their lookups are released as far as the watermarks settle them.
+    pub fn compact(&mut self) -> Result<(), StreamError> {
+        self.history = false;
         for s in 0..self.sources.len() {
-            let h = self.horizon(s);
-            if let Some(h) = h {
+            if let Some(h) = self.horizon(s) {
                 self.sources[s].promised = self.sources[s].promised.max(Some(h));
                 self.publish_promised(s);
             }
-            horizons.push(h);
         }
-        for (s, &horizon) in horizons.iter().enumerate() {
-            for &g in &self.sources[s].groups {
-                // A union's group is compacted once, under its first member.
-                let first = self.groups[g].union.first().is_none_or(|(m, _)| *m == s);
-                if let Some(h) = self.group_horizon(g, horizon).filter(|_| first) {
-                    self.groups[g].core.compact(h);
-                }
+        if self.lookups {
+            self.release()?;
+        }
+        for g in 0..self.groups.len() {
+            if let Some(h) = self.promise(g) {
+                self.groups[g].core.compact(h);
             }
         }
+        self.publish();
+        Ok(())
     }
 
-    /// The horizon promised to group `g`'s state: its source's (`source_horizon`),
-    /// or over several sources the least of their promised horizons (`None` until
-    /// each has one), so that no source's event that is not late falls below it.
-    fn group_horizon(&self, g: usize, source_horizon: Option<i64>) -> Option<i64> {
-        let union = &self.groups[g].union;
-        if union.is_empty() {
-            return source_horizon;
+    /// Declares every source complete through `t`: no event at or before `t` will
+    /// come any more (a replay knows it of its history). Rows waiting for lookups
+    /// whose values are then settled are released now, whatever the watermarks.
+    pub fn settle_through(&mut self, t: i64) -> Result<(), StreamError> {
+        self.complete_through = self.complete_through.max(Some(t));
+        if self.lookups {
+            self.release()?;
+            self.publish();
         }
-        union
-            .iter()
-            .map(|(m, _)| self.sources[*m].promised)
-            .min_by(|a, b| match (a, b) {
-                (None, _) => std::cmp::Ordering::Less,
-                (_, None) => std::cmp::Ordering::Greater,
-                (Some(a), Some(b)) => a.cmp(b),
-            })
-            .flatten()
+        Ok(())
+    }
+
+    /// Events waiting for their as-of lookups' values, over every group.
+    pub fn held_rows(&self) -> u64 {
+        self.groups.iter().map(|g| g.held.rows() as u64).sum()
+    }
+
+    /// Updates and publishes the horizon promised to group `g` (`group_horizon`),
+    /// before its state changes under it; the horizon to promise to its states.
+    pub(crate) fn promise(&mut self, g: usize) -> Option<i64> {
+        let h = self.group_horizon(g)?;
+        let group = &mut self.groups[g];
+        group.promised = group.promised.max(Some(h));
+        if let Some(clock) = self.core.group_promised.get(g) {
+            store_time(clock, group.promised);
+        }
+        Some(h)
+    }
+
+    /// The horizon promised to group `g`'s state: the least of its sources'
+    /// promised horizons (`None` until each has one), so that no source's event
+    /// that is not late falls below it; with lookups, no later than a row it holds
+    /// (released rows go into its state) nor than a time at which a group looking it
+    /// up may still read it: a row that group holds, or one still to come (at or
+    /// after its sources' promised horizons). During a history, a looked-up group
+    /// promises nothing: the history's order says nothing of the times to come.
+    fn group_horizon(&self, g: usize) -> Option<i64> {
+        let mut h = i64::MAX;
+        for &s in self.core.sources_of.get(g)? {
+            h = h.min(self.sources[s].promised?);
+        }
+        if !self.lookups {
+            return Some(h);
+        }
+        if let Some(o) = self.groups[g].held.oldest() {
+            h = h.min(o);
+        }
+        for &d in &self.dependents[g] {
+            if self.history {
+                return None;
+            }
+            if let Some(o) = self.groups[d].held.oldest() {
+                h = h.min(o);
+            }
+            for &s in self.core.sources_of.get(d)? {
+                h = h.min(self.sources[s].promised?);
+            }
+        }
+        Some(h)
     }
 
     /// The output feature indices of a selection.
@@ -762,10 +886,27 @@ impl StreamRuntime {
         c.null_keys.store(m.null_keys, Relaxed);
     }
 
+    /// Publishes what reads see of the groups' promised horizons (after a restore).
+    pub(crate) fn publish_groups(&self) {
+        for (g, clock) in self.groups.iter().zip(&self.core.group_promised) {
+            store_time(clock, g.promised);
+        }
+    }
+
     /// Publishes a source's promised horizon (before any state changes under it).
     fn publish_promised(&self, s: usize) {
         if let (Some(src), Some(clock)) = (self.sources.get(s), self.core.clocks.get(s)) {
             store_time(&clock.promised, src.promised);
         }
+    }
+}
+
+/// A batch Arrow could not cut or glue, named by its source.
+pub(crate) fn data_error(table: &str, e: impl std::fmt::Display) -> StreamError {
+    StreamError::Data {
+        table: table.to_string(),
+        column: String::new(),
+        row: 0,
+        message: e.to_string(),
     }
 }

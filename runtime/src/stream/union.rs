@@ -69,8 +69,8 @@ impl UnionAdapter {
     }
 }
 
-/// The union's schema (the columns the group reads, `UNION_TIME_COLUMN` the events'
-/// times) and an adapter per member, in `plan.union`'s order. `schema_of` gives a
+/// The union's schema (the columns the group reads but its lookups',
+/// `UNION_TIME_COLUMN` the events' times) and an adapter per member, in `plan.union`'s order. `schema_of` gives a
 /// member source's conformed schema (its time column first) by name.
 pub(crate) fn union_of(
     plan: &GroupPlan,
@@ -85,7 +85,8 @@ pub(crate) fn union_of(
         let schema = schema_of(&m.source).ok_or_else(|| missing(&m.source, &m.time_column))?;
         members.push((m, schema));
     }
-    let read = plan.columns_read();
+    // A lookup's column is no source's: the group adds it (`lookup`).
+    let read = plan.scanned_columns();
     let mut fields = Vec::with_capacity(read.len());
     for c in &read {
         let field = if c == UNION_TIME_COLUMN {

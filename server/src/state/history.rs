@@ -29,7 +29,7 @@ impl OnlineState {
     /// Ends the history: compacts it, and returns the state taken for the
     /// checkpoint (with a disk tier, its entities are written to the store first).
     pub fn finish_history(&self) -> Result<Vec<u8>, StateError> {
-        self.write(|rt| rt.compact());
+        self.write(|rt| rt.compact())?;
         let taken = self.spare(snapshot::take).map_err(DurableError::Snapshot)?;
         Ok(taken)
     }

@@ -139,11 +139,7 @@ impl Refusal {
                 (
                     format!("feature `{feature}`: the Arroyo pipeline cannot apply its time rule"),
                     label.to_string(),
-                    match rule {
-                        // `featc serve` refuses lookups too (`GroupingError::LookupOnline`).
-                        TimeRule::Lookup => format!("{why}; `featc serve` does not compute lookups yet either: compute the feature in training sets (`featc training-set`), or leave it out with --features"),
-                        _ => format!("{why}; compute the feature with `featc serve`, or leave it out with --features"),
-                    },
+                    format!("{why}; compute the feature with `featc serve`, or leave it out with --features"),
                 )
             }
         };

@@ -20,6 +20,7 @@
 
 mod dead_letters;
 mod fingerprint;
+mod held;
 mod keys;
 mod state;
 
@@ -81,5 +82,6 @@ pub(super) fn read(
     state::load(&mut rt, &mut r, !tiered)?;
     r.finish()?;
     rt.publish();
+    rt.publish_groups();
     Ok(rt)
 }

@@ -2,7 +2,7 @@
 //! counters, then per source its watermark inputs, per group the entities seen and
 //! (in a full snapshot) every held entity, shard by shard, with its ordinal, next
 //! sequence number, key and `KeyState`, then the unknown-entity state, then the dead
-//! letters. A snapshot of a tiered runtime holds no entity: they are in its store.
+//! letters, then what as-of lookups keep (`held`). A snapshot of a tiered runtime holds no entity: they are in its store.
 //!
 //! Not saved, because nothing observable depends on it: the reused per-batch and
 //! per-read buffers, the string interners (rebuilt by interning every loaded string,
@@ -11,7 +11,7 @@
 
 use super::super::partitions::PartitionClock;
 use super::super::runtime::StreamRuntime;
-use super::{dead_letters, keys};
+use super::{dead_letters, held, keys};
 use crate::snapshot::{Reader, SnapshotError, Writer};
 use crate::window::KeyState;
 
@@ -75,7 +75,8 @@ pub(super) fn save(
         }
         core.with_empty(|empty, _| empty.save(w));
     }
-    dead_letters::save(&rt.dead, w)
+    dead_letters::save(&rt.dead, w)?;
+    held::save(rt, w)
 }
 
 /// Loads `save`'s state into `rt`, a runtime just built for the snapshot's graph
@@ -147,5 +148,5 @@ pub(super) fn load(
         core.entities.set_last_sweep(last_sweep);
     }
     rt.dead = dead_letters::load(r)?;
-    Ok(())
+    held::load(rt, r)
 }
