@@ -52,6 +52,8 @@ pub fn sql_type(ty: DataType) -> SqlDataType {
         DataType::String => SqlDataType::Text,
         DataType::Bool => SqlDataType::Boolean,
         DataType::Timestamp => SqlDataType::Timestamp(None, TimezoneInfo::None),
+        // Refused before a table is built (`layout::refusal`, E0045).
+        DataType::Date => SqlDataType::Date,
         // Refused before a table is built (lists are features only: E0044).
         DataType::List(_) => SqlDataType::Text,
     }
