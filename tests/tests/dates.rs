@@ -26,9 +26,11 @@ const FEB_29: i32 = 19_782;
 const MAR_1: i32 = 19_783;
 const MAR_8: i32 = 19_790;
 
-/// Bookings: (time, guest, check-in day, booked-on day, nights), dates as `Date32`,
-/// or as `Date64` milliseconds when `date64`.
-fn bookings(rows: &[(i64, i64, i32, Option<i32>, Option<i64>)], date64: bool) -> RecordBatch {
+/// A booking: (time, guest, check-in day, booked-on day, nights).
+type Booking = (i64, i64, i32, Option<i32>, Option<i64>);
+
+/// Bookings, dates as `Date32`, or as `Date64` milliseconds when `date64`.
+fn bookings(rows: &[Booking], date64: bool) -> RecordBatch {
     let dates = |days: Vec<Option<i32>>| -> ArrayRef {
         if date64 {
             let ms = days.iter().map(|d| d.map(|d| i64::from(d) * 86_400_000));
@@ -125,7 +127,7 @@ fn case(events: RecordBatch, features: &[&str]) -> GenCase {
     }
 }
 
-const EVENTS: &[(i64, i64, i32, Option<i32>, Option<i64>)] = &[
+const EVENTS: &[Booking] = &[
     (DAY, 1, MAR_1, Some(FEB_27), Some(2)),
     (2 * DAY, 1, FEB_29, Some(FEB_29), Some(1)),
     (2 * DAY, 2, MAR_1, None, Some(3)),
