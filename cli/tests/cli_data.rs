@@ -632,3 +632,147 @@ fn verify_leaves_a_lookup_out_of_the_sql_only() {
         "{text}"
     );
 }
+
+/// `tests/fixtures/dates.feat`'s bookings as CSV: dates written `YYYY-MM-DD`
+/// (`booked_on` of line `bad_line`, if any, replaced by `2024-02-30`).
+fn dates_project(dir: &Path, bad_line: Option<usize>) -> (String, String, String) {
+    std::fs::copy(
+        featc_test_support::paths::fixtures_dir().join("dates.feat"),
+        dir.join("dates.feat"),
+    )
+    .expect("project");
+    let lines = [
+        "ts,guest_id,check_in,booked_on,nights",
+        "2024-03-01T00:00:00Z,1,2024-03-01,2024-02-27,2",
+        "2024-03-02T00:00:00Z,1,2024-02-29,2024-02-29,1",
+        "2024-03-02T00:00:00Z,2,2024-03-01,,3",
+        "2024-03-10T00:00:00Z,1,2024-03-08,2024-03-01,",
+    ];
+    let text: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| match bad_line {
+            Some(bad) if bad == i + 1 => l.replacen(",2024-02-29,1", ",2024-02-30,1", 1),
+            _ => l.to_string(),
+        })
+        .collect();
+    std::fs::write(dir.join("bookings.csv"), text.join("\n") + "\n").expect("bookings");
+    std::fs::write(
+        dir.join("spine.csv"),
+        "guest_id,check_in,ts\n\
+         1,2024-03-01,2024-03-01T00:00:00Z\n\
+         2,2024-03-01,2024-03-05T00:00:00Z\n\
+         1,2024-03-08,2024-03-10T00:00:00Z\n",
+    )
+    .expect("spine");
+    let path = |name: &str| dir.join(name).display().to_string();
+    (
+        path("dates.feat"),
+        format!("bookings={}", path("bookings.csv")),
+        path("spine.csv"),
+    )
+}
+
+/// Dates (semantics.md "Dates") through files: `YYYY-MM-DD` CSV cells and spine keys
+/// in, `YYYY-MM-DD` CSV cells and list items and Parquet `Date32` out, the same from
+/// `training-set` and `replay`; a cell that is no real day is named by file, line
+/// and column by both.
+#[test]
+fn dates_read_and_write_as_days_in_csv_and_parquet() {
+    use datafusion::arrow::datatypes::DataType;
+
+    let dir = scratch("dates");
+    let (project, source, spine) = dates_project(&dir, None);
+    let features = "first_check_in,recent_bookings,arrivals,booked_days";
+    let run = |command: &str, out: &str| {
+        let out = dir.join(out).display().to_string();
+        let o = featc(&[
+            command,
+            &project,
+            "--spine",
+            &spine,
+            "--source",
+            &source,
+            "--features",
+            features,
+            "--out",
+            &out,
+            "-q",
+        ]);
+        (o, out)
+    };
+    let mut written = Vec::new();
+    for (command, out) in [
+        ("training-set", "batch.csv"),
+        ("replay", "replay.csv"),
+        ("training-set", "batch.parquet"),
+    ] {
+        let (o, out) = run(command, out);
+        assert!(o.status.success(), "{command}: {}", stderr(&o));
+        written.push(out);
+    }
+    let csv = std::fs::read_to_string(&written[0]).expect("csv");
+    assert_eq!(
+        csv,
+        std::fs::read_to_string(&written[1]).expect("replay csv")
+    );
+    let rows: Vec<Vec<String>> = csv.lines().map(csv_cells).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "guest_id",
+            "check_in",
+            "ts",
+            "first_check_in",
+            "recent_bookings",
+            "arrivals",
+            "booked_days"
+        ]
+    );
+    let want = [
+        [
+            "2024-03-01",
+            r#"["2024-02-27"]"#,
+            "1",
+            r#"[{"value":"2024-02-27","count":1}]"#,
+        ],
+        [
+            "2024-03-01",
+            "[]",
+            "2",
+            r#"[{"value":"2024-02-27","count":1}]"#,
+        ],
+        [
+            "2024-02-29",
+            r#"["2024-03-01","2024-02-29"]"#,
+            "1",
+            r#"[{"value":"2024-03-01","count":1}]"#,
+        ],
+    ];
+    assert_eq!(rows.len(), want.len() + 1);
+    for (row, want) in rows[1..].iter().zip(&want) {
+        assert_eq!(&row[3..], want.as_slice(), "{row:?}");
+    }
+    assert_eq!(rows[3][1], "2024-03-08");
+    let parquet = featc_test_support::parquet::read_parquet(Path::new(&written[2]));
+    let first = parquet.column_by_name("first_check_in").expect("column");
+    assert_eq!(first.data_type(), &DataType::Date32);
+
+    let dir = scratch("bad_date");
+    let (project, source, spine) = dates_project(&dir, Some(3));
+    let mut said = Vec::new();
+    for command in ["training-set", "replay"] {
+        let out = dir.join("o.csv").display().to_string();
+        let o = featc(&[
+            command, &project, "--spine", &spine, "--source", &source, "--out", &out, "-q",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{command}: {}", stderr(&o));
+        said.push(stderr(&o));
+    }
+    assert_eq!(said[0], said[1], "training-set and replay disagree");
+    assert!(
+        said[0].contains("bookings.csv:3, column `booked_on`: cannot read '2024-02-30' as date"),
+        "{}",
+        said[0]
+    );
+}

@@ -72,6 +72,25 @@ fn functions_ir() {
     insta::assert_snapshot!("ir_functions", with_input(&input, &p));
 }
 
+/// A project with `date` columns (semantics.md "Dates"): a date key, date values in
+/// min/max/first/last, count_distinct, lists and a comparison, and their result types.
+#[test]
+fn dates_ir() {
+    let path = featc_test_support::paths::fixtures_dir().join("dates.feat");
+    let text = std::fs::read_to_string(&path).expect("the dates fixture");
+    let p = featc_test_support::project::compile_text("dates.feat", &text);
+    let ty = |name: &str| {
+        let f = p.feature_by_name(name).expect("feature");
+        p.feature(f).ty.name()
+    };
+    assert_eq!(ty("first_check_in"), "date");
+    assert_eq!(ty("recent_bookings"), "list<date>");
+    assert_eq!(ty("booked_days"), "list<struct<value: date, count: int64>>");
+    assert_eq!(ty("check_in_days_7d"), "int64");
+    assert_eq!(ty("last_known_booking"), "date");
+    insta::assert_snapshot!("ir_dates", with_input(&text, &p));
+}
+
 #[test]
 fn ir_round_trips_through_json() {
     for dir in ["tests/cases/marketplace", "tests/functions"] {

@@ -29,6 +29,7 @@ _SPARK_TYPES = {
     "string": "string",
     "bool": "boolean",
     "timestamp": "timestamp",
+    "date": "date",
 }
 
 

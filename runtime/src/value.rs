@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use crate::ir::{DataType, ListType, Scalar};
 
-/// One cell. `Timestamp` is microseconds since the Unix epoch, UTC.
+/// One cell. `Timestamp` is microseconds since the Unix epoch, UTC; `Date` days since
+/// 1970-01-01 (semantics.md "Dates").
 ///
 /// Executors may feed strings as order-preserving dictionary ids in `Int64`: the
 /// algebra only relies on an `Int64`'s order and equality, except in sum, avg,
@@ -21,6 +22,7 @@ pub enum Value {
     Bool(bool),
     String(Arc<str>),
     Timestamp(i64),
+    Date(i32),
     /// A list aggregation's result (never an aggregation's input). Behind one
     /// pointer, so a `Value` stays three words.
     List(Arc<List>),
@@ -79,6 +81,7 @@ impl Value {
             Value::Bool(_) => Some(DataType::Bool),
             Value::String(_) => Some(DataType::String),
             Value::Timestamp(_) => Some(DataType::Timestamp),
+            Value::Date(_) => Some(DataType::Date),
             Value::List(l) => Some(DataType::List(l.list_type())),
         }
     }
@@ -131,6 +134,7 @@ impl Value {
             (Value::String(a), Value::String(b)) if Arc::ptr_eq(a, b) => Ordering::Equal,
             (Value::String(a), Value::String(b)) => a.as_bytes().cmp(b.as_bytes()),
             (Value::Timestamp(a), Value::Timestamp(b)) => a.cmp(b),
+            (Value::Date(a), Value::Date(b)) => a.cmp(b),
             (Value::Null, Value::Null) => Ordering::Equal,
             // Lists are never aggregated; an order for them keeps this one total.
             (Value::List(a), Value::List(b)) => {
@@ -166,8 +170,9 @@ impl Value {
             Value::Int64(_) => 2,
             Value::Float64(_) => 3,
             Value::Timestamp(_) => 4,
-            Value::String(_) => 5,
-            Value::List(_) => 6,
+            Value::Date(_) => 5,
+            Value::String(_) => 6,
+            Value::List(_) => 7,
         }
     }
 }
@@ -220,6 +225,7 @@ impl Hash for ValueKey {
         match &self.0 {
             Value::Null => {}
             Value::Int64(v) | Value::Timestamp(v) => v.hash(state),
+            Value::Date(d) => d.hash(state),
             Value::Float64(f) => {
                 let bits = if f.is_nan() {
                     f64::NAN.to_bits()

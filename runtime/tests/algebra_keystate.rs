@@ -18,7 +18,7 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
 /// One input slot per type.
-const SLOTS: [DataType; 5] = TYPES;
+const SLOTS: [DataType; 6] = TYPES;
 
 /// A feature as `KeySpec` reads it (aggregation, slots, window, ttl); the rest of the
 /// plan's fields are left empty.
@@ -65,6 +65,9 @@ fn value(ty: DataType) -> BoxedStrategy<Value> {
             .boxed(),
         DataType::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
         DataType::Timestamp => (-3i64..4).prop_map(Value::Timestamp).boxed(),
+        DataType::Date => prop::sample::select(vec![-719_162, -1, 0, 1, 2_932_896])
+            .prop_map(Value::Date)
+            .boxed(),
         DataType::List(_) => unreachable!("no aggregation reads a list"),
     };
     prop_oneof![4 => v, 1 => Just(Value::Null)].boxed()

@@ -38,6 +38,9 @@ pub fn value(ty: Option<DataType>) -> BoxedStrategy<Value> {
             .boxed(),
         Some(DataType::Bool) => any::<bool>().prop_map(Value::Bool).boxed(),
         Some(DataType::Timestamp) => (-3i64..4).prop_map(Value::Timestamp).boxed(),
+        Some(DataType::Date) => prop::sample::select(vec![-719_162, -1, 0, 1, 2_932_896])
+            .prop_map(Value::Date)
+            .boxed(),
         Some(DataType::List(_)) => unreachable!("no aggregation reads a list"),
     };
     prop_oneof![4 => v, 1 => Just(Value::Null)].boxed()

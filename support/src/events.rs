@@ -8,7 +8,8 @@ use datafusion::arrow::record_batch::RecordBatch;
 /// `events` of `source` with every timestamp column, and its time column and declared
 /// timestamp columns held as integers (in the source's `epoch` unit), in UTC
 /// microseconds. `bind_source` does this when it reads a file; tables built in memory
-/// by the tests get the same conversion (`row::time::to_micros_in`) here.
+/// by the tests get the same conversion (`row::time::to_micros_in`) here, and declared
+/// `date` columns become checked `Date32` (`row::date::to_days`).
 pub fn events_in_micros(
     events: &RecordBatch,
     source: &featc_runtime::ir::Source,
@@ -26,6 +27,15 @@ pub fn events_in_micros(
                 .columns
                 .iter()
                 .any(|c| c.name == *field.name() && c.ty == featc_runtime::ir::DataType::Timestamp);
+        let declared_date = source
+            .columns
+            .iter()
+            .any(|c| c.name == *field.name() && c.ty == featc_runtime::ir::DataType::Date);
+        if declared_date {
+            *column = featc_runtime::row::date::to_days(column).map_err(|e| e.to_string())?;
+            *field = Field::new(field.name(), DataType::Date32, field.is_nullable());
+            continue;
+        }
         if matches!(field.data_type(), DataType::Timestamp(_, _)) || declared_time {
             *column = featc_runtime::row::time::to_micros_in(column, source.epoch)
                 .map_err(|e| e.to_string())?;

@@ -6,7 +6,9 @@
 //! fall exactly at `t` and `t - W` and tie with each other, nulls in keys and values,
 //! keys the spine asks for but no event has, `-0.0`/`+0.0`, values whose float sums need
 //! exact arithmetic, infinities and NaN, duplicate spine rows, a key read from a
-//! differently named column, and time columns in any unit and time zone. Row
+//! differently named column, time columns in any unit and time zone, and a `date`
+//! column (`Date32` or whole-day `Date64`, days at the ends of the range) that is an
+//! aggregated value and the key of the `day` entity. Row
 //! functions (`abs`, `least`, `substr`, ...) appear in lets, filters and aggregation
 //! arguments, on the same values (and non-ASCII strings for the case mappings); like
 //! the arithmetic, they never overflow here (`abs(i64::MIN)` has its own tests).
@@ -18,8 +20,9 @@
 //! sometimes lands a second late (`delay 1s`).
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
-    TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
+    ArrayRef, BooleanArray, Date32Array, Date64Array, Float64Array, Int64Array, StringArray,
+    TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
+    TimestampSecondArray,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
@@ -41,7 +44,7 @@ pub struct GenCase {
     /// `i`, `s`) and the time column `at`, so that a view over `events, taps` meets
     /// columns one source lacks and two time columns.
     pub taps: RecordBatch,
-    /// The spine: `k`, `sk`, `ts`, `row`.
+    /// The spine: `k`, `sk`, `kind`, `ts`, `row`, `amount`, `n`, `d`.
     pub spine: RecordBatch,
     /// The requested features: a non-empty subset of the project's, in declaration order.
     pub features: Vec<String>,
@@ -80,6 +83,8 @@ pub struct EventRow {
     b: Option<bool>,
     /// A second, nullable timestamp column (microseconds and extra nanoseconds).
     seen: Option<(i64, i64)>,
+    /// A nullable date column (days since 1970-01-01).
+    d: Option<i32>,
 }
 
 /// A feature of a generated view, already in `.feat` syntax.
@@ -189,6 +194,9 @@ const BIG_INTS: &[i64] = &[
     (1 << 53) + 1,
 ];
 const STRINGS: &[&str] = &["a", "b", "ab", "B", "", "zz", "ßé", "É"];
+/// Days (since 1970-01-01): the first and last dates featc reads (0001-01-01,
+/// 9999-12-31), around 1970 (negative days too) and a leap day; few, so they repeat.
+const DAYS: &[i32] = &[-719_162, -1, 0, 1, 19_782, 19_783, 2_932_896];
 const SHOP_KEYS: &[&str] = &["x", "y", "z"];
 const PREDICATES: &[&str] = &[
     "i > 0",
@@ -212,6 +220,8 @@ const PREDICATES: &[&str] = &[
     "s < 'b'",
     "seen < ts",
     "seen is null or seen >= ts",
+    "d is null",
+    "d is not null and b",
     // The event's source (a constant over one source).
     "source() = 'events'",
     "source() <> 'clicks' or i > 1",
@@ -269,6 +279,9 @@ const ANY_COLUMNS: &[&str] = &[
     "nullif(b, true)",
     "substr(s, shifted, i)",
     "lower(kind_of)",
+    "d",
+    "coalesce(d, last_day)",
+    "greatest(d, last_day)",
 ];
 const NUMERIC_COLUMNS: &[&str] = &[
     "i",
@@ -300,7 +313,7 @@ fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
         Just(("count(*)".to_string(), true)),
         select(ANY_COLUMNS).prop_map(|c| (format!("count({c})"), true)),
         select(PREDICATES).prop_map(|p| (format!("count_if({p})"), true)),
-        select(&["i", "f", "s", "b", "ts", "ratio", "-f"][..])
+        select(&["i", "f", "s", "b", "ts", "ratio", "-f", "d"][..])
             .prop_map(|c| (format!("count_distinct({c})"), true)),
         (
             select(&["sum", "avg", "var_pop", "stddev_pop"][..]),
@@ -355,7 +368,7 @@ fn view_strategy(lookups: bool) -> impl Strategy<Value = ViewSpec> {
             1 => Just("events, clicks"),
             1 => Just("events, taps"),
         ],
-        select(&["user", "shop", "pair", "kind"][..]),
+        select(&["user", "shop", "pair", "kind", "day"][..]),
         proptest::option::weighted(0.3, select(PREDICATES)),
         proptest::option::weighted(0.2, select(&["2500ms", "3s", "20s"][..])),
         proptest::collection::vec(feature_strategy(), 1..6),
@@ -394,10 +407,11 @@ fn event_strategy() -> impl Strategy<Value = EventRow> {
                 0.7,
                 (-5i64..45, prop_oneof![Just(0i64), 1i64..SECOND], 0i64..1000),
             ),
+            proptest::option::weighted(0.8, select(DAYS)),
         ),
     )
         .prop_map(
-            |(sec, micros, sub_ns, k, sk, i, f, s, (b, seen))| EventRow {
+            |(sec, micros, sub_ns, k, sk, i, f, s, (b, seen, d))| EventRow {
                 ts: sec * SECOND + micros,
                 sub_ns,
                 k,
@@ -407,6 +421,7 @@ fn event_strategy() -> impl Strategy<Value = EventRow> {
                 s,
                 b,
                 seen: seen.map(|(sec, us, ns)| (sec * SECOND + us, ns)),
+                d,
             },
         )
 }
@@ -417,6 +432,8 @@ pub struct SpineRow {
     k: Option<i64>,
     sk: Option<&'static str>,
     kind: &'static str,
+    /// The `day` entity's key.
+    d: Option<i32>,
     ts: i64,
     sub_ns: i64,
     row: i64,
@@ -432,7 +449,10 @@ fn spine_strategy() -> impl Strategy<Value = SpineRow> {
     (
         proptest::option::weighted(0.95, prop_oneof![4 => 0i64..4, 1 => Just(9i64)]),
         proptest::option::weighted(0.95, prop_oneof![4 => select(SHOP_KEYS), 1 => Just("w")]),
-        prop_oneof![4 => select(STRINGS), 1 => Just("none")],
+        (
+            prop_oneof![4 => select(STRINGS), 1 => Just("none")],
+            proptest::option::weighted(0.9, prop_oneof![4 => select(DAYS), 1 => Just(7i32)]),
+        ),
         -4i64..45,
         prop_oneof![4 => Just(0i64), 1 => Just(1i64), 1 => Just(-1i64)],
         prop_oneof![3 => Just(0i64), 1 => 1i64..1000],
@@ -444,16 +464,19 @@ fn spine_strategy() -> impl Strategy<Value = SpineRow> {
             prop_oneof![4 => -3i64..4, 1 => select(BIG_INTS)],
         ),
     )
-        .prop_map(|(k, sk, kind, sec, off, sub_ns, (amount, n))| SpineRow {
-            k,
-            sk,
-            kind,
-            ts: sec * SECOND + off,
-            sub_ns,
-            row: 0,
-            amount,
-            n,
-        })
+        .prop_map(
+            |(k, sk, (kind, d), sec, off, sub_ns, (amount, n))| SpineRow {
+                k,
+                sk,
+                kind,
+                d,
+                ts: sec * SECOND + off,
+                sub_ns,
+                row: 0,
+                amount,
+                n,
+            },
+        )
 }
 
 /// The Arrow types of the spine's key columns: any type that holds the entity key's
@@ -487,6 +510,8 @@ pub struct TimeRepr {
     tz: Option<&'static str>,
     /// Int64 counts of `unit` instead of a timestamp type.
     integer: bool,
+    /// Date columns as `Date64` (whole days, in ms) instead of `Date32`.
+    date64: bool,
 }
 
 fn time_repr_strategy() -> impl Strategy<Value = TimeRepr> {
@@ -498,11 +523,13 @@ fn time_repr_strategy() -> impl Strategy<Value = TimeRepr> {
             1 => Just(TimeUnit::Second)
         ],
         select(&[Some("UTC"), None, Some("+02:00")][..]),
+        proptest::bool::weighted(0.3),
     )
-        .prop_map(|(unit, tz)| TimeRepr {
+        .prop_map(|(unit, tz, date64)| TimeRepr {
             unit,
             tz,
             integer: false,
+            date64,
         })
 }
 
@@ -538,6 +565,25 @@ impl TimeRepr {
             TimeUnit::Nanosecond => "ns",
         };
         format!("    epoch {unit}\n")
+    }
+
+    /// The type of a date column.
+    fn date_type(&self) -> DataType {
+        if self.date64 {
+            DataType::Date64
+        } else {
+            DataType::Date32
+        }
+    }
+
+    /// The column of `days` (since 1970-01-01) as `date_type`.
+    fn dates(&self, days: impl Iterator<Item = Option<i32>>) -> ArrayRef {
+        if self.date64 {
+            let ms = days.map(|d| d.map(|d| i64::from(d) * 86_400_000));
+            Arc::new(Date64Array::from(ms.collect::<Vec<_>>()))
+        } else {
+            Arc::new(Date32Array::from(days.collect::<Vec<_>>()))
+        }
     }
 
     /// The column of `(micros, extra nanoseconds)` times in this unit.
@@ -703,7 +749,8 @@ fn build_case(
         "entity user { key k: int64 }\n\
          entity shop { key sk: string }\n\
          entity pair { key (k: int64, sk: string) }\n\
-         entity kind { key kind: string }\n",
+         entity kind { key kind: string }\n\
+         entity day { key d: date }\n",
     );
     feat.push_str("request req { amount: float64?  n: int64 }\n");
     let mut features = Vec::new();
@@ -729,6 +776,8 @@ fn build_case(
         // The sources of one view share a delay: with `clicks` delayed, a view over
         // `events, clicks` reads `events, taps` instead.
         let source = match view.source {
+            // `taps` has no date column to key a day by.
+            "events, clicks" | "events, taps" if view.entity == "day" => "events",
             "events, clicks" if extras.clicks_delay => "events, taps",
             s => s,
         };
@@ -739,6 +788,7 @@ fn build_case(
         feat.push_str("    let kind_of = if(s is null, 'none', s)\n");
         feat.push_str("    let tag = concat(upper(substr(kind_of, 1, 1)), substr(kind_of, 2))\n");
         feat.push_str("    let root = sqrt(abs(f) - 1)\n");
+        feat.push_str("    let last_day = least(d, d)\n");
         // An as-of lookup of an earlier view's number (views before it only: no
         // cycle), keyed by this view's columns for that view's entity.
         let looked_up = view
@@ -750,6 +800,7 @@ fn build_case(
                 "user" => "k",
                 "shop" => "sk",
                 "pair" => "(k, sk)",
+                "day" => "d",
                 _ => "s",
             };
             let owner = name.split('_').next().unwrap_or_default();
@@ -870,7 +921,8 @@ fn source_text(name: &str, lateness_s: i64, delayed: bool, time: TimeRepr) -> St
     }
     format!(
         "source {name} {{\n    time ts\n    columns {{\n        k: int64?\n        sk: string?\n        \
-         i: int64?\n        f: float64?\n        s: string?\n        b: bool?\n        seen: timestamp?\n    }}\n{lateness}}}\n"
+         i: int64?\n        f: float64?\n        s: string?\n        b: bool?\n        seen: timestamp?\n        \
+         d: date?\n    }}\n{lateness}}}\n"
     )
 }
 
@@ -924,6 +976,7 @@ pub fn events_batch(rows: &[EventRow], time: TimeRepr) -> RecordBatch {
         Field::new("s", DataType::Utf8, true),
         Field::new("b", DataType::Boolean, true),
         Field::new("seen", time.field("seen").data_type().clone(), true),
+        Field::new("d", time.date_type(), true),
     ]));
     let columns: Vec<ArrayRef> = vec![
         time.array(
@@ -951,13 +1004,14 @@ pub fn events_batch(rows: &[EventRow], time: TimeRepr) -> RecordBatch {
             rows.iter().map(|r| r.b).collect::<Vec<_>>(),
         )),
         time.array(&rows.iter().map(|r| r.seen).collect::<Vec<_>>()),
+        time.dates(rows.iter().map(|r| r.d)),
     ];
     RecordBatch::try_new(schema, columns).expect("generated events match their schema")
 }
 
 /// The spine as one Arrow batch: `k`, `sk`, `kind`, `ts`, `row` (a label the output
 /// must keep; a duplicated spine row repeats its label too), and the request fields
-/// `amount` and `n`.
+/// `amount` and `n`, and the `day` key `d`.
 pub fn spine_batch(rows: &[SpineRow], time: TimeRepr, keys: KeyRepr) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new("k", keys.int.clone(), true),
@@ -967,6 +1021,7 @@ pub fn spine_batch(rows: &[SpineRow], time: TimeRepr, keys: KeyRepr) -> RecordBa
         Field::new("row", DataType::Int64, false),
         Field::new("amount", DataType::Float64, true),
         Field::new("n", DataType::Int64, false),
+        Field::new("d", time.date_type(), true),
     ]));
     let as_type = |a: ArrayRef, ty: &DataType| cast(&a, ty).expect("generated keys cast");
     let columns: Vec<ArrayRef> = vec![
@@ -1003,6 +1058,7 @@ pub fn spine_batch(rows: &[SpineRow], time: TimeRepr, keys: KeyRepr) -> RecordBa
         Arc::new(Int64Array::from(
             rows.iter().map(|r| r.n).collect::<Vec<_>>(),
         )),
+        time.dates(rows.iter().map(|r| r.d)),
     ];
     RecordBatch::try_new(schema, columns).expect("generated spine matches its schema")
 }

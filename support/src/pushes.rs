@@ -60,6 +60,7 @@ pub fn cell_json(cells: &Cells<'_>, row: usize) -> Json {
         Value::Bool(b) => Json::from(b),
         Value::String(s) => Json::from(&*s),
         Value::Timestamp(t) => time_json(t),
+        Value::Date(d) => Json::from(featc_runtime::row::date::format_date(d)),
         Value::List(_) => panic!("a source column never holds a list"),
     }
 }

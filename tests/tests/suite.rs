@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod batch_cases;
+mod dates;
 mod equivalence;
 mod lookups;
 mod lookups_online;

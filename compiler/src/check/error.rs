@@ -566,7 +566,7 @@ impl CheckError {
             }
             UnknownType { name, span, suggestion } => {
                 with_suggestion(d(format!("unknown type `{name}`")), *span, "no such type", suggestion)
-                    .with_note("note: the types are int64, float64, string, bool, timestamp")
+                    .with_note("note: the types are int64, float64, string, bool, timestamp, date")
             }
             Duplicate { kind, name, span, first } => d(format!("{} `{name}` is declared twice", kind.noun()))
                 .with_label(Label::primary(*span, "declared again here"))

@@ -11,6 +11,7 @@ const TYPES: &[DataType] = &[
     DataType::String,
     DataType::Bool,
     DataType::Timestamp,
+    DataType::Date,
 ];
 
 /// The data type a type reference names (nullability is `TypeRef::nullable`).
@@ -35,7 +36,8 @@ fn alias(name: &str) -> Option<&'static str> {
         "float" | "double" | "real" | "f64" | "number" => "float64",
         "str" | "text" | "varchar" => "string",
         "boolean" => "bool",
-        "datetime" | "time" | "date" => "timestamp",
+        "datetime" | "time" => "timestamp",
+        "day" | "date32" => "date",
         _ => return None,
     })
 }

@@ -23,6 +23,9 @@ const FLOATS: [f64; 13] = [
 ];
 const SPECIAL_FLOATS: [f64; 3] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
 const STRINGS: [&str; 9] = ["", "a", "b", "A", "ab", "ü", "日本", "a b", "x_1"];
+/// Days since 1970-01-01: the ends of the date range (0001-01-01, 9999-12-31), days
+/// around 1970 and a leap day.
+const DAYS: [i32; 7] = [-719_162, -1, 0, 1, 19_782, 19_783, 2_932_896];
 
 /// The probability of a null in a nullable column.
 const NULL_RATE: f64 = 0.15;
@@ -42,6 +45,7 @@ pub fn value(ty: DataType, nullable: bool, rng: &mut StdRng, base: i64, span: i6
         DataType::String => CaseValue::Text(STRINGS[rng.random_range(0..STRINGS.len())].into()),
         DataType::Bool => CaseValue::Bool(rng.random_bool(0.5)),
         DataType::Timestamp => CaseValue::Time(base + rng.random_range(-span..=span)),
+        DataType::Date => CaseValue::Day(DAYS[rng.random_range(0..DAYS.len())]),
         // Sources and requests hold scalars only; a list never reaches here.
         DataType::List(_) => CaseValue::Null,
     }
@@ -56,6 +60,7 @@ pub fn key(ty: DataType, i: u32, base: i64) -> CaseValue {
         DataType::String => CaseValue::Text(format!("k{i}")),
         DataType::Bool => CaseValue::Bool(i.is_multiple_of(2)),
         DataType::Timestamp => CaseValue::Time(base + i64::from(i)),
+        DataType::Date => CaseValue::Day(i32::try_from(i).unwrap_or(i32::MAX).min(2_932_896)),
         DataType::List(_) => CaseValue::Null,
     }
 }
@@ -70,6 +75,8 @@ pub enum CaseValue {
     Bool(bool),
     /// Microseconds since the epoch, UTC.
     Time(i64),
+    /// Days since 1970-01-01.
+    Day(i32),
 }
 
 /// `values` of `ty` as a column of Arrow type `arrow`.
@@ -87,6 +94,8 @@ pub fn column(
         (DataType::String, _) => ScalarValue::Utf8(None),
         (DataType::Bool, CaseValue::Bool(b)) => ScalarValue::Boolean(Some(*b)),
         (DataType::Bool, _) => ScalarValue::Boolean(None),
+        (DataType::Date, CaseValue::Day(d)) => ScalarValue::Date32(Some(*d)),
+        (DataType::Date, _) => ScalarValue::Date32(None),
         // Timestamps are built as int64 microseconds and cast to the column's type.
         (_, CaseValue::Time(t)) => ScalarValue::Int64(Some(*t)),
         _ => ScalarValue::Int64(None),
@@ -96,6 +105,7 @@ pub fn column(
         DataType::Float64 => ArrowType::Float64,
         DataType::String => ArrowType::Utf8,
         DataType::Bool => ArrowType::Boolean,
+        DataType::Date => ArrowType::Date32,
     };
     let scalars: Vec<ScalarValue> = scalars.collect();
     let array = if scalars.is_empty() {

@@ -87,6 +87,7 @@ pub fn show(v: &Value) -> String {
         Value::Bool(x) => x.to_string(),
         Value::String(s) => format!("{s:?}"),
         Value::Timestamp(us) => format!("{us}us"),
+        Value::Date(d) => featc_runtime::row::date::format_date(*d),
         Value::List(l) => featc_runtime::row::list::json_text(l),
     }
 }

@@ -73,7 +73,7 @@ pub use sum_int::SumInt;
 pub use top_k::{TopK, TopState};
 pub use value_run::ValueRun;
 pub use var_pop::{VarPop, Variance};
-pub use word_select::{BoolWord, F64Word, I64Word, TimestampWord, Word, WordSel};
+pub use word_select::{BoolWord, DateWord, F64Word, I64Word, TimestampWord, Word, WordSel};
 
 use crate::ir::{AggKind, DataType};
 use crate::snapshot::Persist;

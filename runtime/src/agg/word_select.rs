@@ -103,6 +103,30 @@ impl Word for TimestampWord {
 }
 
 #[derive(Debug, Clone, Copy, Default)]
+pub struct DateWord;
+
+impl Word for DateWord {
+    const TYPE: DataType = DataType::Date;
+
+    /// The stored word is the day widened to i64 (`layout::encode_word`).
+    #[inline]
+    fn from_stored(w: u64) -> u64 {
+        w ^ SIGN
+    }
+
+    #[inline]
+    fn ordered(v: &Value) -> Option<u64> {
+        let Value::Date(d) = v else { return None };
+        Some(i64::from(*d) as u64 ^ SIGN)
+    }
+
+    #[inline]
+    fn value(w: u64) -> Value {
+        Value::Date((w ^ SIGN) as i64 as i32)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
 pub struct BoolWord;
 
 impl Word for BoolWord {

@@ -25,7 +25,9 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt};
 
 use super::node::{ROW_COLUMN, SPINE_TIME};
+use crate::ir::DataType as FeatcType;
 use crate::plan::GroupPlan;
+use crate::row::date::to_days;
 use crate::row::time::{to_micros, TimeError};
 use crate::row::types::arrow_type;
 
@@ -173,7 +175,17 @@ fn numbered(
             DataFusionError::Plan(format!("the spine has no key column `{}`", k.name))
         })?;
         let want = arrow_type(k.ty);
-        columns.push(if key.data_type() == &want {
+        columns.push(if k.ty == FeatcType::Date {
+            // Dates are checked, not cast (a `Date64` with a time of day is refused).
+            to_days(key).map_err(|e| {
+                DataFusionError::Execution(format!(
+                    "spine row {}: key column `{}`: {}",
+                    first + e.row as u64,
+                    k.name,
+                    e.error
+                ))
+            })?
+        } else if key.data_type() == &want {
             Arc::clone(key)
         } else {
             cast(key, &want)?

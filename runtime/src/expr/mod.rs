@@ -396,6 +396,7 @@ fn literal(lit: &Literal, ty: DataType) -> ScalarValue {
             DataType::String => ScalarValue::Utf8(None),
             DataType::Bool => ScalarValue::Boolean(None),
             DataType::Timestamp => ScalarValue::TimestampMicrosecond(None, Some(UTC.into())),
+            DataType::Date => ScalarValue::Date32(None),
             // No expression has a list type (`check` refuses them).
             DataType::List(_) => ScalarValue::Null,
         },

@@ -221,6 +221,11 @@ fn bad_value(values: &ArrayRef, c: &Expected) -> Option<(usize, String)> {
             return Some((row, "null, in a column that may not be null".to_string()));
         }
     }
+    if c.ty == DataType::Date {
+        if let Err(e) = crate::row::date::to_days(values) {
+            return Some((e.row, e.error.to_string()));
+        }
+    }
     if c.ty == DataType::Timestamp {
         match to_micros_in(values, c.epoch) {
             Err(TimeError::Overflow { row }) => {

@@ -5,9 +5,10 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Date32Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
+use datafusion::arrow::datatypes::Date32Type;
 use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::logical_expr::expr::ScalarFunction;
@@ -16,6 +17,7 @@ use datafusion::logical_expr::{
 };
 
 use crate::ir::DataType;
+use crate::row::date::to_days;
 use crate::row::types::arrow_type;
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -62,9 +64,13 @@ impl ParseCell {
 }
 
 /// True for the declared types a CSV column is read as text for and parsed by
-/// `parse_cell` (strings need no parsing; timestamps keep the reader's parser).
+/// `parse_cell` (strings need no parsing; timestamps keep the reader's parser). Dates
+/// go through `parse_cell` in every format (`row::date::to_days`).
 pub fn parsed_from_text(ty: DataType) -> bool {
-    matches!(ty, DataType::Int64 | DataType::Float64 | DataType::Bool)
+    matches!(
+        ty,
+        DataType::Int64 | DataType::Float64 | DataType::Bool | DataType::Date
+    )
 }
 
 /// The spellings a CSV boolean may have, in any case (docs/semantics.md).
@@ -76,6 +82,9 @@ const FALSE: [&str; 3] = ["false", "f", "0"];
 /// boolean is exactly one of `TRUE` or `FALSE` (Arrow's cast also takes prefixes such
 /// as `tr` or `ye`, which no CSV writer produces: a typo must not become a value).
 pub fn parse_text(text: &ArrayRef, ty: DataType) -> Result<ArrayRef> {
+    if ty == DataType::Date {
+        return Ok(days_or_null(text));
+    }
     if ty != DataType::Bool {
         return Ok(cast(text, &arrow_type(ty))?);
     }
@@ -92,6 +101,20 @@ pub fn parse_text(text: &ArrayRef, ty: DataType) -> Result<ArrayRef> {
         })
         .collect();
     Ok(Arc::new(parsed))
+}
+
+/// Dates (`Date32`, `Date64`, `YYYY-MM-DD` text) as `Date32`, a value that is not
+/// a date (`row::date`) as null, for `parse_cell` to name.
+fn days_or_null(values: &ArrayRef) -> ArrayRef {
+    let mut out = Vec::with_capacity(values.len());
+    for row in 0..values.len() {
+        let one = values.slice(row, 1);
+        out.push(match to_days(&one) {
+            Ok(d) if d.is_valid(0) => Some(d.as_primitive::<Date32Type>().value(0)),
+            _ => None,
+        });
+    }
+    Arc::new(Date32Array::from(out))
 }
 
 impl ScalarUDFImpl for ParseCell {
@@ -115,7 +138,11 @@ impl ScalarUDFImpl for ParseCell {
             ));
         };
         // Unparsable cells become nulls: any new null is a cell that did not parse.
-        let typed = parse_text(text, self.ty)?;
+        let typed = match (self.ty, to_days(text)) {
+            // A whole column of dates: no cell by cell.
+            (DataType::Date, Ok(days)) => days,
+            _ => parse_text(text, self.ty)?,
+        };
         if typed.null_count() == text.null_count() {
             return Ok(ColumnarValue::Array(typed));
         }

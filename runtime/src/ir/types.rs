@@ -15,6 +15,8 @@ pub enum DataType {
     Bool,
     /// Microseconds since the Unix epoch, UTC.
     Timestamp,
+    /// A calendar day: days since 1970-01-01 (Arrow `Date32`), 0001-01-01 to 9999-12-31.
+    Date,
     /// A list-valued aggregation's result.
     List(ListType),
 }
@@ -28,16 +30,18 @@ pub enum Scalar {
     String,
     Bool,
     Timestamp,
+    Date,
 }
 
 impl Scalar {
     /// Every scalar type, in `DataType`'s order.
-    pub const ALL: [Scalar; 5] = [
+    pub const ALL: [Scalar; 6] = [
         Scalar::Int64,
         Scalar::Float64,
         Scalar::String,
         Scalar::Bool,
         Scalar::Timestamp,
+        Scalar::Date,
     ];
 
     /// The same type as a `DataType`.
@@ -48,6 +52,7 @@ impl Scalar {
             Scalar::String => DataType::String,
             Scalar::Bool => DataType::Bool,
             Scalar::Timestamp => DataType::Timestamp,
+            Scalar::Date => DataType::Date,
         }
     }
 
@@ -75,11 +80,13 @@ impl ListType {
             (String, false) => "list<string>",
             (Bool, false) => "list<bool>",
             (Timestamp, false) => "list<timestamp>",
+            (Date, false) => "list<date>",
             (Int64, true) => "list<struct<value: int64, count: int64>>",
             (Float64, true) => "list<struct<value: float64, count: int64>>",
             (String, true) => "list<struct<value: string, count: int64>>",
             (Bool, true) => "list<struct<value: bool, count: int64>>",
             (Timestamp, true) => "list<struct<value: timestamp, count: int64>>",
+            (Date, true) => "list<struct<value: date, count: int64>>",
         }
     }
 }
@@ -93,6 +100,7 @@ impl DataType {
             DataType::String => "string",
             DataType::Bool => "bool",
             DataType::Timestamp => "timestamp",
+            DataType::Date => "date",
             DataType::List(l) => l.name(),
         }
     }
@@ -109,6 +117,7 @@ impl DataType {
             DataType::String => Scalar::String,
             DataType::Bool => Scalar::Bool,
             DataType::Timestamp => Scalar::Timestamp,
+            DataType::Date => Scalar::Date,
             DataType::List(_) => return None,
         })
     }

@@ -44,6 +44,14 @@ pub enum ReferenceError {
         column: String,
         row: usize,
     },
+    /// A date column's value that is not a date of 0001-01-01 to 9999-12-31 (a
+    /// `Date64` with a time of day, or a day out of range; semantics.md "Dates").
+    BadDate {
+        table: String,
+        column: String,
+        row: usize,
+        why: String,
+    },
     /// A per-row expression failed (integer overflow, type error).
     Eval {
         source: String,
@@ -108,6 +116,12 @@ impl fmt::Display for ReferenceError {
                     "{table}: row {row}: column `{column}` is out of the microsecond range"
                 )
             }
+            ReferenceError::BadDate {
+                table,
+                column,
+                row,
+                why,
+            } => write!(f, "{table}: row {row}: column `{column}` {why}"),
             ReferenceError::Eval {
                 source,
                 row,

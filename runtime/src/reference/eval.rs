@@ -135,6 +135,7 @@ fn compare(a: &RValue, b: &RValue) -> Result<Option<Ordering>, EvalError> {
         (RValue::Str(x), RValue::Str(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
         (RValue::Bool(x), RValue::Bool(y)) => Some(x.cmp(y)),
         (RValue::Ts(x), RValue::Ts(y)) => Some(x.cmp(y)),
+        (RValue::Date(x), RValue::Date(y)) => Some(x.cmp(y)),
         _ => {
             return Err(EvalError::Incomparable {
                 left: a.kind_name(),

@@ -146,6 +146,7 @@ fn nullif(args: Vec<RValue>) -> Result<RValue, EvalError> {
         (RValue::Str(x), RValue::Str(y)) => x == y,
         (RValue::Bool(x), RValue::Bool(y)) => x == y,
         (RValue::Ts(x), RValue::Ts(y)) => x == y,
+        (RValue::Date(x), RValue::Date(y)) => x == y,
         _ => {
             return Err(EvalError::NullifKinds {
                 left: a.kind_name(),

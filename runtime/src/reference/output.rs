@@ -1,13 +1,14 @@
 //! Feature values back to Arrow columns, with the types of the training set:
-//! int64, float64, utf8, boolean, timestamps in microseconds, UTC, and lists of them:
+//! int64, float64, utf8, boolean, timestamps in microseconds, UTC, dates as `Date32`,
+//! and lists of them:
 //! `List<T>`, or `List<Struct<value: T, count: Int64>>` for a counted list, with
 //! items and fields that are never null.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, ListArray, StringArray, StructArray,
-    TimestampMicrosecondArray,
+    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, ListArray, StringArray,
+    StructArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Fields, TimeUnit};
@@ -24,6 +25,7 @@ pub fn arrow_type(ty: DataType) -> ArrowType {
         DataType::String => ArrowType::Utf8,
         DataType::Bool => ArrowType::Boolean,
         DataType::Timestamp => ArrowType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        DataType::Date => ArrowType::Date32,
         DataType::List(l) => ArrowType::List(Arc::new(item_field(l))),
     }
 }
@@ -159,6 +161,16 @@ pub fn to_array(name: &str, ty: DataType, values: &[RValue]) -> Result<ArrayRef,
                 })
                 .collect::<Result<TimestampMicrosecondArray, _>>()?
                 .with_timezone("UTC"),
+        ),
+        DataType::Date => Arc::new(
+            values
+                .iter()
+                .map(|v| match v {
+                    RValue::Null => Ok(None),
+                    RValue::Date(x) => Ok(Some(*x)),
+                    other => Err(mismatch(other)),
+                })
+                .collect::<Result<Date32Array, _>>()?,
         ),
         DataType::List(l) => list_array(name, l, values)?,
     })

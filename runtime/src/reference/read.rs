@@ -6,8 +6,9 @@
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
-    DataType as ArrowType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+    DataType as ArrowType, Date32Type, Date64Type, Float64Type, Int64Type, TimeUnit,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType,
 };
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -138,8 +139,59 @@ fn read_array(
             (_, Some(epoch)) if is_int => read_integer_times(array, epoch, spec, offset),
             _ => Err(bad_type(spec, found)),
         },
+        DataType::Date => read_dates(array, spec, offset),
         _ => Err(bad_type(spec, found)),
     }
+}
+
+/// The first and last day of semantics.md's date range: 0001-01-01 and 9999-12-31,
+/// as days since 1970-01-01.
+const DAYS: std::ops::RangeInclusive<i64> = -719_162..=2_932_896;
+
+/// semantics.md "Dates": a `Date32` in range, or a `Date64` that is a whole day in
+/// range; anything else is a data error naming the row.
+fn read_dates(
+    array: &ArrayRef,
+    spec: &ColumnSpec<'_>,
+    offset: usize,
+) -> Result<Vec<RValue>, ReferenceError> {
+    let days: Vec<Option<Result<i64, String>>> = match array.data_type() {
+        ArrowType::Date32 => array
+            .as_primitive::<Date32Type>()
+            .iter()
+            .map(|d| d.map(|d| Ok(i64::from(d))))
+            .collect(),
+        ArrowType::Date64 => array
+            .as_primitive::<Date64Type>()
+            .iter()
+            .map(|ms| {
+                ms.map(|ms| match ms % 86_400_000 {
+                    0 => Ok(ms / 86_400_000),
+                    _ => Err(format!("holds {ms} ms, not a whole day")),
+                })
+            })
+            .collect(),
+        found => return Err(bad_type(spec, found)),
+    };
+    days.into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let bad = |why: String| ReferenceError::BadDate {
+                table: spec.table.to_string(),
+                column: spec.column.to_string(),
+                row: offset + i,
+                why,
+            };
+            match d {
+                None => Ok(RValue::Null),
+                Some(Err(why)) => Err(bad(why)),
+                Some(Ok(d)) if DAYS.contains(&d) => Ok(RValue::Date(d as i32)),
+                Some(Ok(d)) => Err(bad(format!(
+                    "holds day {d}, outside 0001-01-01 to 9999-12-31"
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// semantics.md "Time": an integer counts the source's epoch unit; without one it is

@@ -5,7 +5,8 @@ use std::cmp::Ordering;
 
 use crate::ir::DataType;
 
-/// One cell. Timestamps are microseconds since the Unix epoch, UTC.
+/// One cell. Timestamps are microseconds since the Unix epoch, UTC; dates days since
+/// 1970-01-01.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RValue {
     Null,
@@ -14,6 +15,7 @@ pub enum RValue {
     Str(String),
     Bool(bool),
     Ts(i64),
+    Date(i32),
     /// A list feature's value (`last_k`, `first_k`); its items are never null.
     List(Vec<RValue>),
     /// A counted list feature's value (`top_k`): (value, count) entries.
@@ -34,6 +36,7 @@ impl RValue {
             RValue::Str(_) => DataType::String.name(),
             RValue::Bool(_) => DataType::Bool.name(),
             RValue::Ts(_) => DataType::Timestamp.name(),
+            RValue::Date(_) => DataType::Date.name(),
             RValue::List(_) => "list",
             RValue::Counted(_) => "counted list",
         }
@@ -47,8 +50,9 @@ impl RValue {
             RValue::Str(_) => 3,
             RValue::Bool(_) => 4,
             RValue::Ts(_) => 5,
-            RValue::List(_) => 6,
-            RValue::Counted(_) => 7,
+            RValue::Date(_) => 6,
+            RValue::List(_) => 7,
+            RValue::Counted(_) => 8,
         }
     }
 }
@@ -75,6 +79,7 @@ pub fn total_cmp(a: &RValue, b: &RValue) -> Ordering {
         (RValue::Str(x), RValue::Str(y)) => x.as_bytes().cmp(y.as_bytes()),
         (RValue::Bool(x), RValue::Bool(y)) => x.cmp(y),
         (RValue::Ts(x), RValue::Ts(y)) => x.cmp(y),
+        (RValue::Date(x), RValue::Date(y)) => x.cmp(y),
         _ => a.rank().cmp(&b.rank()),
     }
 }
@@ -87,6 +92,7 @@ pub enum KeyPart {
     Str(String),
     Bool(bool),
     Ts(i64),
+    Date(i32),
 }
 
 /// A whole entity key, or `None` when any part is null (such rows match nothing).
@@ -100,6 +106,7 @@ pub fn key_of(parts: &[RValue]) -> Option<Vec<KeyPart>> {
             RValue::Str(x) => Some(KeyPart::Str(x.clone())),
             RValue::Bool(x) => Some(KeyPart::Bool(*x)),
             RValue::Ts(x) => Some(KeyPart::Ts(*x)),
+            RValue::Date(x) => Some(KeyPart::Date(*x)),
             // Keys are source columns, never lists.
             RValue::List(_) | RValue::Counted(_) => None,
         })

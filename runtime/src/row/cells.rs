@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, Int64Array,
-    Int64Builder, StringArray, StringBuilder, TimestampMicrosecondArray,
-    TimestampMicrosecondBuilder,
+    Array, ArrayRef, BooleanArray, BooleanBuilder, Date32Array, Date32Builder, Float64Array,
+    Float64Builder, Int64Array, Int64Builder, StringArray, StringBuilder,
+    TimestampMicrosecondArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
 
+use super::date::{is_date_input, to_days};
 use super::intern::Interner;
 use super::time::{is_integer_time, to_micros_in};
 use super::types::{arrow_type, compatible, is_timestamp, UTC};
@@ -41,13 +42,22 @@ pub fn conform_in(
     epoch: Option<EpochUnit>,
 ) -> Result<ArrayRef, CellError> {
     let want = arrow_type(ty);
-    if array.data_type() == &want {
-        return Ok(array.clone());
-    }
     let err = |message: String| CellError {
         column: column.to_string(),
         message,
     };
+    // Dates are checked even as `Date32`: the range is part of the type.
+    if ty == DataType::Date
+        && (is_date_input(array.data_type()) || *array.data_type() == ArrowType::Null)
+    {
+        if *array.data_type() == ArrowType::Null {
+            return cast(array, &want).map_err(|e| err(e.to_string()));
+        }
+        return to_days(array).map_err(|e| err(e.to_string()));
+    }
+    if array.data_type() == &want {
+        return Ok(array.clone());
+    }
     match ty {
         DataType::Timestamp
             if is_timestamp(array.data_type()) || is_integer_time(array.data_type()) =>
@@ -84,6 +94,7 @@ pub enum Cells<'a> {
     String(&'a StringArray),
     Bool(&'a BooleanArray),
     Timestamp(&'a TimestampMicrosecondArray),
+    Date(&'a Date32Array),
 }
 
 impl<'a> Cells<'a> {
@@ -96,6 +107,7 @@ impl<'a> Cells<'a> {
             DataType::String => Cells::String(any.downcast_ref()?),
             DataType::Bool => Cells::Bool(any.downcast_ref()?),
             DataType::Timestamp => Cells::Timestamp(any.downcast_ref()?),
+            DataType::Date => Cells::Date(any.downcast_ref()?),
             DataType::List(_) => return None,
         })
     }
@@ -108,6 +120,7 @@ impl<'a> Cells<'a> {
             Cells::String(a) => a.is_null(row),
             Cells::Bool(a) => a.is_null(row),
             Cells::Timestamp(a) => a.is_null(row),
+            Cells::Date(a) => a.is_null(row),
         }
     }
 
@@ -122,6 +135,7 @@ impl<'a> Cells<'a> {
             Cells::String(a) => Value::String(Arc::from(a.value(row))),
             Cells::Bool(a) => Value::Bool(a.value(row)),
             Cells::Timestamp(a) => Value::Timestamp(a.value(row)),
+            Cells::Date(a) => Value::Date(a.value(row)),
         }
     }
 }
@@ -144,6 +158,7 @@ pub enum ValuesBuilder {
     String(StringBuilder),
     Bool(BooleanBuilder),
     Timestamp(TimestampMicrosecondBuilder),
+    Date(Date32Builder),
     /// A list column: the values, made into an Arrow column at `finish`.
     List(ListType, Vec<Value>),
 }
@@ -160,6 +175,7 @@ impl ValuesBuilder {
             DataType::Timestamp => ValuesBuilder::Timestamp(
                 TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone(UTC),
             ),
+            DataType::Date => ValuesBuilder::Date(Date32Builder::with_capacity(capacity)),
             DataType::List(l) => ValuesBuilder::List(l, Vec::with_capacity(capacity)),
         }
     }
@@ -173,6 +189,7 @@ impl ValuesBuilder {
             (ValuesBuilder::String(b), Value::String(x)) => b.append_value(x),
             (ValuesBuilder::Bool(b), Value::Bool(x)) => b.append_value(*x),
             (ValuesBuilder::Timestamp(b), Value::Timestamp(x)) => b.append_value(*x),
+            (ValuesBuilder::Date(b), Value::Date(x)) => b.append_value(*x),
             (ValuesBuilder::List(ty, b), Value::List(l)) if l.list_type() == *ty => {
                 b.push(v.clone())
             }
@@ -191,6 +208,7 @@ impl ValuesBuilder {
             ValuesBuilder::String(b) => b.append_null(),
             ValuesBuilder::Bool(b) => b.append_null(),
             ValuesBuilder::Timestamp(b) => b.append_null(),
+            ValuesBuilder::Date(b) => b.append_null(),
             ValuesBuilder::List(_, b) => b.push(Value::Null),
         }
     }
@@ -204,6 +222,7 @@ impl ValuesBuilder {
             ValuesBuilder::String(b) => Arc::new(b.finish()),
             ValuesBuilder::Bool(b) => Arc::new(b.finish()),
             ValuesBuilder::Timestamp(b) => Arc::new(b.finish()),
+            ValuesBuilder::Date(b) => Arc::new(b.finish()),
             ValuesBuilder::List(ty, b) => super::list::list_array(*ty, &std::mem::take(b))?,
         })
     }

@@ -10,17 +10,19 @@
 //! `[{"value":"a","count":3}]`; floats in their shortest form that reads back to the
 //! same bits, the non-finite ones as the strings `"NaN"`, `"Infinity"` and
 //! `"-Infinity"` (as `featc serve` writes floats); timestamps as RFC 3339 strings in
-//! UTC (`"2024-03-01T12:00:00Z"`, with the fraction of a second when there is one).
+//! UTC (`"2024-03-01T12:00:00Z"`, with the fraction of a second when there is one);
+//! dates as `"YYYY-MM-DD"` strings.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Float64Builder, Int64Array, Int64Builder, ListArray,
-    StringBuilder, StructArray, TimestampMicrosecondBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Array,
+    Int64Builder, ListArray, StringBuilder, StructArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{
-    DataType as ArrowType, Field, Fields, Float64Type, Int64Type, TimestampMicrosecondType,
+    DataType as ArrowType, Date32Type, Field, Fields, Float64Type, Int64Type,
+    TimestampMicrosecondType,
 };
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::Value as Json;
@@ -131,6 +133,7 @@ fn scalar_array(item: Scalar, items: &[&Value]) -> Result<ArrayRef, ListError> {
             TimestampMicrosecondBuilder::with_capacity(items.len()).with_timezone(UTC),
             Timestamp
         ),
+        Scalar::Date => build!(Date32Builder::with_capacity(items.len()), Date),
         Scalar::String => {
             let mut b = StringBuilder::with_capacity(items.len(), items.len() * 8);
             for v in items {
@@ -189,6 +192,7 @@ fn scalar_at(array: &dyn Array, item: Scalar, i: usize) -> Option<Value> {
                 .as_primitive_opt::<TimestampMicrosecondType>()?
                 .value(i),
         ),
+        Scalar::Date => Value::Date(array.as_primitive_opt::<Date32Type>()?.value(i)),
         Scalar::String => Value::String(Arc::from(array.as_string_opt::<i32>()?.value(i))),
     })
 }
@@ -206,6 +210,7 @@ pub fn scalar_json(v: &Value) -> Json {
         Value::Bool(b) => Json::from(*b),
         Value::String(s) => Json::from(&**s),
         Value::Timestamp(t) => Json::from(super::time::iso8601(*t)),
+        Value::Date(d) => Json::from(super::date::format_date(*d)),
         Value::List(l) => to_json(l),
     }
 }

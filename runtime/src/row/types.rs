@@ -16,6 +16,7 @@ pub fn arrow_type(ty: DataType) -> ArrowType {
         DataType::String => ArrowType::Utf8,
         DataType::Bool => ArrowType::Boolean,
         DataType::Timestamp => timestamp_type(),
+        DataType::Date => ArrowType::Date32,
         DataType::List(l) => super::list::arrow_list_type(l),
     }
 }
@@ -58,6 +59,8 @@ pub fn compatible(declared: DataType, found: &ArrowType) -> bool {
         },
         DataType::Bool => matches!(found, A::Boolean),
         DataType::Timestamp => is_timestamp(found),
+        // Text only where a path parses it (CSV cells, JSON): see `date::to_days`.
+        DataType::Date => matches!(found, A::Date32 | A::Date64),
         // Lists are results, never read from data.
         DataType::List(_) => false,
     }

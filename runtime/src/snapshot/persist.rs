@@ -77,7 +77,8 @@ impl<A: Persist, B: Persist> Persist for (A, B) {
     }
 }
 
-/// A tag byte; a list type's tag (5 plain, 6 counted) is followed by its item's.
+/// A tag byte; a list type's tag (5 plain, 6 counted) is followed by its item's
+/// (`date`, added after the lists, is 7).
 impl Persist for DataType {
     fn save(&self, w: &mut Writer) {
         match self.scalar() {
@@ -108,6 +109,7 @@ fn scalar(tag: u8) -> Result<Scalar, SnapshotError> {
         2 => Scalar::String,
         3 => Scalar::Bool,
         4 => Scalar::Timestamp,
+        7 => Scalar::Date,
         b => return Err(SnapshotError::Malformed(format!("{b} is not a type"))),
     })
 }
@@ -120,6 +122,7 @@ impl Persist for Scalar {
             Scalar::String => 2,
             Scalar::Bool => 3,
             Scalar::Timestamp => 4,
+            Scalar::Date => 7,
         });
     }
     fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
@@ -149,6 +152,10 @@ impl Persist for Value {
             Value::Timestamp(x) => {
                 w.u8(6);
                 w.i64(*x);
+            }
+            Value::Date(d) => {
+                w.u8(8);
+                w.i64(i64::from(*d));
             }
             Value::List(l) => {
                 w.u8(7);
@@ -199,7 +206,7 @@ impl Persist for Value {
     }
 }
 
-/// The value of a scalar tag (`Value::save`'s 0 to 6) read from `r`.
+/// The value of a scalar tag (`Value::save`'s 0 to 6, and 8) read from `r`.
 fn scalar_value(tag: u8, r: &mut Reader<'_>) -> Result<Value, SnapshotError> {
     Ok(match tag {
         0 => Value::Null,
@@ -209,6 +216,13 @@ fn scalar_value(tag: u8, r: &mut Reader<'_>) -> Result<Value, SnapshotError> {
         4 => Value::Bool(true),
         5 => Value::String(r.string()?),
         6 => Value::Timestamp(r.i64()?),
+        8 => {
+            let day = r.i64()?;
+            Value::Date(
+                i32::try_from(day)
+                    .map_err(|_| SnapshotError::Malformed(format!("{day} is not a date")))?,
+            )
+        }
         b => return Err(SnapshotError::Malformed(format!("{b} is not a value tag"))),
     })
 }

@@ -7,9 +7,9 @@ use super::invertible::InvertibleWindow;
 use super::run::BufferRun;
 use super::running::RunningWindow;
 use crate::agg::{
-    AggError, Avg, BoolWord, Count, CountDistinct, CountIf, CountStar, F64Word, FirstK, FirstSel,
-    I64Word, LastK, LastSel, MaxSel, MinSel, Percentile, SelectAgg, StddevPop, SumFloat, SumInt,
-    TimestampWord, TopK, VarPop, WordSel,
+    AggError, Avg, BoolWord, Count, CountDistinct, CountIf, CountStar, DateWord, F64Word, FirstK,
+    FirstSel, I64Word, LastK, LastSel, MaxSel, MinSel, Percentile, SelectAgg, StddevPop, SumFloat,
+    SumInt, TimestampWord, TopK, VarPop, WordSel,
 };
 use crate::ir::{AggKind, DataType};
 use crate::snapshot::{Reader, SnapshotError, Writer};
@@ -148,6 +148,7 @@ pub fn window_accumulator(
             Some(DataType::Float64) => sel::<WordSel<S, F64Word>>(windowed, check),
             Some(DataType::Int64) => sel::<WordSel<S, I64Word>>(windowed, check),
             Some(DataType::Timestamp) => sel::<WordSel<S, TimestampWord>>(windowed, check),
+            Some(DataType::Date) => sel::<WordSel<S, DateWord>>(windowed, check),
             Some(DataType::Bool) => sel::<WordSel<S, BoolWord>>(windowed, check),
             _ => sel::<S>(windowed, check),
         }

@@ -59,6 +59,18 @@ pub(crate) fn encode_input(
                 rows.put_word(r, word, tag, a.value(r) as u64);
             }
         }
+        (
+            SlotStore::Word {
+                ty: DataType::Date,
+                word,
+                tag,
+            },
+            Cells::Date(a),
+        ) => {
+            for r in (0..n).filter(|&r| a.is_valid(r)) {
+                rows.put_word(r, word, tag, i64::from(a.value(r)) as u64);
+            }
+        }
         (SlotStore::Bit { tag }, Cells::Bool(a)) => {
             let values = a.values();
             for r in (0..n).filter(|&r| a.is_valid(r)) {

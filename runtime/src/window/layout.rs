@@ -55,7 +55,12 @@ impl RowLayout {
                     bits += 3;
                     SlotStore::Bit { tag: bits - 3 }
                 }
-                Some(Some(ty @ (DataType::Int64 | DataType::Float64 | DataType::Timestamp))) => {
+                Some(Some(
+                    ty @ (DataType::Int64
+                    | DataType::Float64
+                    | DataType::Timestamp
+                    | DataType::Date),
+                )) => {
                     bits += 2;
                     words += 1;
                     SlotStore::Word {
@@ -208,6 +213,7 @@ pub(crate) fn encode_word(ty: DataType, v: &Value) -> Option<u64> {
             Some(*x as u64)
         }
         (DataType::Float64, Value::Float64(x)) => Some(x.to_bits()),
+        (DataType::Date, Value::Date(d)) => Some(i64::from(*d) as u64),
         _ => None,
     }
 }
@@ -218,6 +224,8 @@ pub(crate) fn decode_word(ty: DataType, w: u64) -> Value {
     match ty {
         DataType::Float64 => Value::Float64(f64::from_bits(w)),
         DataType::Timestamp => Value::Timestamp(w as i64),
+        // A date's word is its day widened (`encode_word`): the low 32 bits.
+        DataType::Date => Value::Date(w as i64 as i32),
         _ => Value::Int64(w as i64),
     }
 }
@@ -257,6 +265,14 @@ mod tests {
                 Value::Timestamp(-1)
             };
             assert_eq!(decode_word(ty, encode_word(ty, &v).unwrap()), v);
+        }
+        for d in [
+            Value::Date(-719_162),
+            Value::Date(0),
+            Value::Date(2_932_896),
+        ] {
+            let w = encode_word(DataType::Date, &d).unwrap();
+            assert_eq!(decode_word(DataType::Date, w), d);
         }
         assert_eq!(encode_word(DataType::Int64, &Value::Float64(1.0)), None);
     }

@@ -39,7 +39,7 @@ const MAX_PLACES: u32 = 4;
 enum ValueWord {
     /// Raw, 8 bytes.
     Raw,
-    /// An integer or timestamp: a zigzagged varint.
+    /// An integer, timestamp or date: a zigzagged varint.
     Int,
     /// A float: `(zigzag(c) << 3) | (places + 1)` when the float is exactly
     /// `c / 10^places` (`|c| < 2^53`), else a 0 byte and the raw bits.
@@ -54,7 +54,7 @@ fn value_words(layout: &RowLayout) -> Vec<ValueWord> {
             if let Some(k) = kinds.get_mut(word) {
                 *k = match ty {
                     DataType::Float64 => ValueWord::Float,
-                    DataType::Int64 | DataType::Timestamp => ValueWord::Int,
+                    DataType::Int64 | DataType::Timestamp | DataType::Date => ValueWord::Int,
                     _ => ValueWord::Raw,
                 };
             }

@@ -4,12 +4,13 @@
 use featc_runtime::ir::{AggKind, DataType, Quantile};
 
 /// Every input type, in a fixed order (the keystate tests give each its own slot).
-pub const TYPES: [DataType; 5] = [
+pub const TYPES: [DataType; 6] = [
     DataType::Int64,
     DataType::Float64,
     DataType::String,
     DataType::Bool,
     DataType::Timestamp,
+    DataType::Date,
 ];
 
 /// Every accepted (aggregation, input type) pair; `count(*)` has no input.

@@ -25,6 +25,7 @@ pub fn key_text(values: &[Value]) -> Option<String> {
             Value::Float64(f) => out.push_str(&f.to_bits().to_string()),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::String(s) => out.push_str(s),
+            Value::Date(d) => out.push_str(&featc_runtime::row::date::format_date(*d)),
         }
     }
     Some(out)

@@ -231,6 +231,7 @@ pub fn value_text(value: &Value) -> Option<String> {
         Value::Bool(b) => b.to_string(),
         Value::String(s) => s.to_string(),
         Value::Timestamp(t) => format_time(*t),
+        Value::Date(d) => featc_runtime::row::date::format_date(*d),
         // The JSON text a CSV training set holds (`featc_runtime::row::list`).
         Value::List(l) => featc_runtime::row::list::json_text(l),
     })
@@ -298,6 +299,10 @@ mod tests {
         assert_eq!(
             value_text(&Value::Timestamp(1_500_000)).as_deref(),
             Some("1970-01-01T00:00:01.500Z")
+        );
+        assert_eq!(
+            value_text(&Value::Date(19_782)).as_deref(),
+            Some("2024-02-29")
         );
     }
 

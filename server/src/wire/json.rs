@@ -2,15 +2,17 @@
 //! record's) checked against its declared type, a feature value written back. Integers are exact
 //! (int64 never passes through a float), floats are written in their shortest form
 //! that reads back to the same bits, and the non-finite floats JSON cannot spell are
-//! the strings `NaN`, `Infinity` and `-Infinity` both ways.
+//! the strings `NaN`, `Infinity` and `-Infinity` both ways. A date is the string
+//! `YYYY-MM-DD` both ways (`row::date`).
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder,
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
     TimestampMicrosecondBuilder,
 };
 use featc_runtime::ir::{DataType, EpochUnit};
+use featc_runtime::row::date::{format_date, parse_date, DateError};
 use featc_runtime::row::types::UTC;
 use featc_runtime::value::Value;
 use serde_json::Value as Json;
@@ -32,6 +34,7 @@ pub enum CellError {
     /// A string other than `NaN`, `Infinity` and `-Infinity`, for a float64.
     NotAFloat(String),
     Time(TimeError),
+    Date(DateError),
     /// A type no column has (lists are feature values only).
     NotAColumnType(&'static str),
 }
@@ -44,6 +47,7 @@ impl std::fmt::Display for CellError {
             CellError::NotAnInteger(n) => write!(f, "expected int64, found the number {n}"),
             CellError::NotAFloat(s) => write!(f, "expected float64, found the string {s:?}"),
             CellError::Time(e) => write!(f, "{e}"),
+            CellError::Date(e) => write!(f, "{e}"),
             CellError::NotAColumnType(ty) => write!(f, "{ty} is not a column type"),
         }
     }
@@ -87,6 +91,7 @@ pub fn to_value_in(
         (DataType::Timestamp, j @ (Json::String(_) | Json::Number(_))) => {
             Value::Timestamp(parse_time_in(j, epoch).map_err(CellError::Time)?)
         }
+        (DataType::Date, Json::String(s)) => Value::Date(parse_date(s).map_err(CellError::Date)?),
         _ => return Err(wrong()),
     })
 }
@@ -104,6 +109,7 @@ pub fn to_json(value: &Value) -> Json {
         Value::Bool(b) => Json::from(*b),
         Value::String(s) => Json::from(&**s),
         Value::Timestamp(t) => Json::from(format_time(*t)),
+        Value::Date(d) => Json::from(format_date(*d)),
         // A list as an array (a counted list's entries as `{"value": .., "count": ..}`),
         // its items spelled as above.
         Value::List(l) => featc_runtime::row::list::to_json(l),
@@ -157,6 +163,7 @@ pub fn to_array(
             let b = TimestampMicrosecondBuilder::with_capacity(cells.len()).with_timezone(UTC);
             build!(b, Timestamp)
         }
+        DataType::Date => build!(Date32Builder::with_capacity(cells.len()), Date),
         DataType::String => {
             let mut b = StringBuilder::with_capacity(cells.len(), cells.len() * 8);
             for (row, cell) in cells.iter().enumerate() {
@@ -223,6 +230,7 @@ mod tests {
             Value::Bool(false),
             Value::String(Arc::from("a \"quoted\" \u{1b} line")),
             Value::Timestamp(1_709_294_400_000_250),
+            Value::Date(19_782),
         ] {
             let mut out = Vec::new();
             write_value(&mut out, &v);
@@ -232,6 +240,45 @@ mod tests {
                 "{v:?}"
             );
         }
+    }
+
+    #[test]
+    fn dates_are_yyyy_mm_dd_strings_both_ways() {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::Date32Type;
+        for (text, day) in [
+            ("2024-02-29", 19_782),
+            ("1970-01-01", 0),
+            ("1969-12-31", -1),
+            ("0001-01-01", -719_162),
+            ("9999-12-31", 2_932_896),
+        ] {
+            assert_eq!(to_value(&json!(text), DataType::Date), Ok(Value::Date(day)));
+            assert_eq!(to_json(&Value::Date(day)), json!(text));
+        }
+        assert_eq!(to_value(&Json::Null, DataType::Date), Ok(Value::Null));
+        // Only the exact text of a real day: no numbers, times or loose spellings.
+        for bad in [
+            json!("2023-02-29"),
+            json!("2024-1-05"),
+            json!("2024-01-05T00:00:00Z"),
+            json!(19_782),
+            json!(true),
+        ] {
+            let err = to_value(&bad, DataType::Date).unwrap_err();
+            assert!(err.to_string().contains("date"), "{bad}: {err}");
+        }
+        let column = to_array(&[json!("2024-01-02"), Json::Null], DataType::Date, None).unwrap();
+        let days = column.as_primitive::<Date32Type>();
+        assert_eq!((days.value(0), days.is_null(1)), (19_724, true));
+        let (row, err) = to_array(
+            &[json!("2024-01-02"), json!("2024-02-30")],
+            DataType::Date,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(row, 1);
+        assert_eq!(err, CellError::Date(DateError::Text("2024-02-30".into())));
     }
 
     #[test]

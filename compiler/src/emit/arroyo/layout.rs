@@ -1,5 +1,5 @@
 //! Which query computes each requested feature, or why none can: the refusals
-//! (E0044 to E0047, `refusal`), then one `query::ViewWindow` per view and window of
+//! (E0044 to E0047, `refusal`; a `date` column is refused as E0045), then one `query::ViewWindow` per view and window of
 //! the accepted features, in request order, each with the derived features computed
 //! from its features (and the features they read that were not asked for, computed
 //! but not sent).
@@ -14,7 +14,7 @@ use super::statements;
 use crate::emit::sql::ast::col;
 use crate::emit::sql::expr::{Blocked, Lowering};
 use crate::ir::{AggKind, DataType};
-use featc_runtime::plan::{FeatureRef, Output, Plan};
+use featc_runtime::plan::{FeaturePlan, FeatureRef, GroupPlan, Output, Plan};
 
 /// Each slot's SQL (a group's inputs or predicates), or what blocks it.
 pub type Lowered = Vec<Result<Expr, Blocked>>;
@@ -153,6 +153,30 @@ fn refuse(refusals: &mut Vec<Refusal>, feature: &str, reason: Reason, span: crat
     }
 }
 
+/// Whether feature `f` of group `g` reads a value of type `ty`: as a key column, or
+/// anywhere in its input or filters (the view's too).
+fn reads_type(g: &GroupPlan, f: &FeaturePlan, ty: DataType) -> bool {
+    fn has(e: &crate::ir::Expr, ty: DataType) -> bool {
+        let mut found = e.ty == ty;
+        let _ = e.kind.try_map_children(&mut |c| {
+            found |= has(c, ty);
+            Ok::<_, ()>(c.clone())
+        });
+        found
+    }
+    let filters = [f.filter, f.view_filter]
+        .into_iter()
+        .flatten()
+        .flat_map(|i| g.filters.get(i).into_iter().flatten())
+        .filter_map(|p| g.predicates.get(*p));
+    g.keys.iter().any(|k| k.ty == ty)
+        || f.input
+            .and_then(|i| g.inputs.get(i))
+            .into_iter()
+            .chain(filters)
+            .any(|e| has(e, ty))
+}
+
 /// Why feature `r` cannot be computed by the pipeline, if it cannot: its name, the
 /// reason and where.
 fn refusal(
@@ -165,6 +189,11 @@ fn refusal(
     let why = |reason: Reason| Some((f.name.clone(), reason, f.span));
     if let AggKind::LastK(_) | AggKind::FirstK(_) | AggKind::TopK(_) = f.agg {
         return why(Reason::List { agg: f.agg.name() });
+    }
+    if reads_type(g, f, DataType::Date) {
+        return why(Reason::Type {
+            ty: DataType::Date.name(),
+        });
     }
     // Each query reads one source's table (`query::build`); a union would have to
     // judge lateness per source, which one watermark cannot.

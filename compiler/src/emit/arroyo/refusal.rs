@@ -29,6 +29,9 @@ pub enum Reason {
     /// generated for its type (arroyo-udf-plugin passes an aggregate numbers only;
     /// `udfs::check` says which): E0045.
     NoUdf { agg: &'static str, ty: &'static str },
+    /// A feature reading a column of a type the pipeline's tables do not hold yet
+    /// (`date`): E0045.
+    Type { ty: &'static str },
     /// A derived feature reading features of several views or windows, request
     /// fields, or no feature: E0046.
     Derived,
@@ -80,7 +83,7 @@ impl Refusal {
     pub fn code(&self) -> &'static str {
         match self.reason {
             Reason::List { .. } => "E0044",
-            Reason::Operation { .. } | Reason::NoUdf { .. } => "E0045",
+            Reason::Operation { .. } | Reason::NoUdf { .. } | Reason::Type { .. } => "E0045",
             Reason::Derived => "E0046",
             Reason::TimeRule { .. } => "E0047",
         }
@@ -103,6 +106,11 @@ impl Refusal {
                 format!("feature `{feature}`: no Arroyo UDF can compute `{agg}` over {ty}"),
                 format!("`{agg}` over {ty}"),
                 format!("Arroyo has no exact built-in for it, and arroyo-udf-plugin passes an aggregate UDF numbers only, not {ty} values: compute the feature with `featc serve`, or leave it out with --features"),
+            ),
+            Reason::Type { ty } => (
+                format!("feature `{feature}`: the Arroyo pipeline has no `{ty}` columns"),
+                format!("reads a `{ty}` column"),
+                format!("featc does not emit Arroyo tables with `{ty}` columns yet (their JSON reading and its errors are not featc's): compute the feature with `featc serve`, or leave it out with --features"),
             ),
             Reason::Derived => (
                 format!("feature `{feature}`: the Arroyo pipeline computes a derived feature only from features of one view and window"),

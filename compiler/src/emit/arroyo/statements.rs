@@ -52,6 +52,10 @@ pub fn sql_type(ty: DataType) -> SqlDataType {
         DataType::String => SqlDataType::Text,
         DataType::Bool => SqlDataType::Boolean,
         DataType::Timestamp => SqlDataType::Timestamp(None, TimezoneInfo::None),
+        // No accepted feature reads a date (`layout::refusal`, E0045): a source's
+        // date column is carried as its JSON text, which Arroyo does not check (an
+        // unread column may hold anything, semantics.md "What a run reads").
+        DataType::Date => SqlDataType::Text,
         // Refused before a table is built (lists are features only: E0044).
         DataType::List(_) => SqlDataType::Text,
     }

@@ -74,6 +74,8 @@ pub enum SqlType {
     Bool,
     /// A point in time, as source time columns hold it.
     Timestamp,
+    /// A calendar day (`DATE` in every dialect).
+    Date,
 }
 
 /// The int64 operations featc fails on overflow that a flavor may compute checked.
@@ -100,6 +102,7 @@ pub trait Flavor: Sync {
             SqlType::Text => DataType::Varchar(None),
             SqlType::Bool => DataType::Boolean,
             SqlType::Timestamp => DataType::Timestamp(None, TimezoneInfo::None),
+            SqlType::Date => DataType::Date,
         }
     }
 

@@ -29,6 +29,7 @@ impl Flavor for Postgres {
             SqlType::Timestamp => {
                 SqlDataType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None)
             }
+            SqlType::Date => SqlDataType::Date,
         }
     }
 

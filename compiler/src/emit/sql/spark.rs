@@ -30,6 +30,7 @@ impl Flavor for Spark {
             SqlType::Timestamp => {
                 SqlDataType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None)
             }
+            SqlType::Date => SqlDataType::Date,
         }
     }
 

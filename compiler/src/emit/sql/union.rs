@@ -70,6 +70,7 @@ fn typed_null(flavor: &dyn Flavor, ty: Option<DataType>) -> Expr {
         Some(DataType::String) => SqlType::Text,
         Some(DataType::Bool) => SqlType::Bool,
         Some(DataType::Timestamp) => SqlType::Timestamp,
+        Some(DataType::Date) => SqlType::Date,
         Some(DataType::List(_)) | None => return null(),
     };
     flavor.null_of(sql)

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use datafusion::arrow::array::{new_null_array, Array, ArrayRef, AsArray, BooleanArray};
 use datafusion::arrow::compute::{interleave, nullif};
 use datafusion::arrow::datatypes::{
-    DataType as ArrowType, Int64Type, TimeUnit, TimestampMicrosecondType,
+    DataType as ArrowType, Date32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
 };
 use datafusion::common::{exec_err, DataFusionError, Result};
 
@@ -31,6 +31,10 @@ fn total_order(args: &[ArrayRef]) -> Result<Compare<'_>> {
         }
         Some(ArrowType::Timestamp(TimeUnit::Microsecond, _)) => {
             let a = all(args, |a| a.as_primitive_opt::<TimestampMicrosecondType>())?;
+            Box::new(move |x, y, r| a[x].value(r).cmp(&a[y].value(r)))
+        }
+        Some(ArrowType::Date32) => {
+            let a = all(args, |a| a.as_primitive_opt::<Date32Type>())?;
             Box::new(move |x, y, r| a[x].value(r).cmp(&a[y].value(r)))
         }
         Some(ArrowType::Float64) => {
