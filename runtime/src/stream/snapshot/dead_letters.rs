@@ -4,6 +4,7 @@
 
 use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::ipc::writer::StreamWriter;
+use datafusion::arrow::record_batch::RecordBatch;
 
 use super::super::dead_letter::DeadLetters;
 use crate::snapshot::{Reader, SnapshotError, Writer};
@@ -12,16 +13,21 @@ use crate::snapshot::{Reader, SnapshotError, Writer};
 pub(super) fn save(dead: &DeadLetters, w: &mut Writer) -> Result<(), SnapshotError> {
     w.usize(dead.batches().len());
     for (source, rows) in dead.batches() {
-        let mut ipc = Vec::new();
-        let io = |e: datafusion::arrow::error::ArrowError| SnapshotError::Io(e.to_string());
-        let mut writer = StreamWriter::try_new(&mut ipc, &rows.schema()).map_err(io)?;
-        writer.write(rows).map_err(io)?;
-        writer.finish().map_err(io)?;
-        drop(writer);
         w.str(source);
-        w.bytes(&ipc);
+        w.bytes(&ipc(rows)?);
     }
     Ok(())
+}
+
+/// `rows` as one Arrow IPC stream (schema and batch).
+pub(super) fn ipc(rows: &RecordBatch) -> Result<Vec<u8>, SnapshotError> {
+    let mut ipc = Vec::new();
+    let io = |e: datafusion::arrow::error::ArrowError| SnapshotError::Io(e.to_string());
+    let mut writer = StreamWriter::try_new(&mut ipc, &rows.schema()).map_err(io)?;
+    writer.write(rows).map_err(io)?;
+    writer.finish().map_err(io)?;
+    drop(writer);
+    Ok(ipc)
 }
 
 pub(super) fn load(r: &mut Reader<'_>) -> Result<DeadLetters, SnapshotError> {

@@ -6,11 +6,10 @@
 //! no held row, each group's promised horizon the least of its sources' (what a
 //! group promised then).
 
-use datafusion::arrow::ipc::reader::StreamReader;
-use datafusion::arrow::ipc::writer::StreamWriter;
-
 use super::super::runtime::StreamRuntime;
+use super::dead_letters::ipc;
 use crate::snapshot::{Reader, SnapshotError, Writer};
+use datafusion::arrow::ipc::reader::StreamReader;
 
 /// Fails only when Arrow cannot encode a batch it holds (the IPC writer's error).
 pub(super) fn save(rt: &StreamRuntime, w: &mut Writer) -> Result<(), SnapshotError> {
@@ -20,13 +19,7 @@ pub(super) fn save(rt: &StreamRuntime, w: &mut Writer) -> Result<(), SnapshotErr
         w.opt_i64(g.promised);
         w.usize(g.held.batches().len());
         for (rows, ts) in g.held.batches() {
-            let mut ipc = Vec::new();
-            let io = |e: datafusion::arrow::error::ArrowError| SnapshotError::Io(e.to_string());
-            let mut writer = StreamWriter::try_new(&mut ipc, &rows.schema()).map_err(io)?;
-            writer.write(rows).map_err(io)?;
-            writer.finish().map_err(io)?;
-            drop(writer);
-            w.bytes(&ipc);
+            w.bytes(&ipc(rows)?);
             w.usize(ts.len());
             ts.iter().for_each(|&t| w.i64(t));
         }
