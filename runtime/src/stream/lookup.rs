@@ -80,6 +80,8 @@ pub(crate) fn with_lookup_columns(
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Held {
     batches: Vec<(RecordBatch, Vec<i64>)>,
+    /// Each batch's earliest time.
+    mins: Vec<i64>,
     rows: usize,
 }
 
@@ -88,11 +90,10 @@ impl Held {
         self.rows
     }
 
-    /// The earliest time of a held row.
+    /// The earliest time of a held row (asked on every ingest: one value per batch,
+    /// kept in `mins`, not a pass over every held row).
     pub fn oldest(&self) -> Option<i64> {
-        (self.batches.iter())
-            .filter_map(|(_, ts)| ts.iter().min().copied())
-            .min()
+        self.mins.iter().min().copied()
     }
 
     pub fn batches(&self) -> &[(RecordBatch, Vec<i64>)] {
@@ -100,8 +101,9 @@ impl Held {
     }
 
     pub fn push(&mut self, rows: RecordBatch, ts: Vec<i64>) {
-        if rows.num_rows() > 0 {
+        if let Some(&min) = ts.iter().min() {
             self.rows += rows.num_rows();
+            self.mins.push(min);
             self.batches.push((rows, ts));
         }
     }
@@ -111,7 +113,7 @@ impl Held {
         &mut self,
         bound: i64,
     ) -> Result<Option<(RecordBatch, Vec<i64>)>, ArrowError> {
-        if !(self.batches.iter()).any(|(_, ts)| ts.iter().any(|&t| t < bound)) {
+        if self.oldest().is_none_or(|o| o >= bound) {
             return Ok(None);
         }
         let Some(schema) = self.batches.first().map(|(b, _)| b.schema()) else {
@@ -135,6 +137,9 @@ impl Held {
             }
         }
         self.rows = kept.iter().map(|(b, _)| b.num_rows()).sum();
+        self.mins = (kept.iter())
+            .filter_map(|(_, ts)| ts.iter().min().copied())
+            .collect();
         self.batches = kept;
         Ok(Some((concat_batches(&schema, &taken)?, taken_ts)))
     }

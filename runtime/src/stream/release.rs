@@ -111,13 +111,15 @@ impl StreamRuntime {
         let group = &self.groups[g];
         let full = with_lookup_columns(rows, &group.schema, &group.lookups, Some(values))
             .map_err(|e| data_error(&source, e))?;
-        if group.evaluate(&full).is_err() {
+        // The usual case: every row is fine, and the batch is evaluated once.
+        let first = group.evaluate(&full);
+        if first.is_err() {
             for (row, keep) in ok.iter_mut().enumerate() {
                 *keep = *keep && group.evaluate(&full.slice(row, 1)).is_ok();
             }
         }
-        let (full, ts) = if ok.iter().all(|&k| k) {
-            (full, ts.to_vec())
+        let (full, ts, ev) = if let (true, Ok(ev)) = (ok.iter().all(|&k| k), first) {
+            (full, ts.to_vec(), ev)
         } else {
             let keep: BooleanArray = ok.iter().map(|&k| Some(k)).collect();
             let drop: BooleanArray = ok.iter().map(|&k| Some(!k)).collect();
@@ -126,9 +128,9 @@ impl StreamRuntime {
             self.dead.push(&source, dead);
             let kept = filter_record_batch(&full, &keep).map_err(|e| data_error(&source, e))?;
             let ts = (ts.iter().zip(&ok)).filter(|(_, &k)| k).map(|(&t, _)| t);
-            (kept, ts.collect())
+            let ev = self.groups[g].evaluate(&kept)?;
+            (kept, ts.collect(), ev)
         };
-        let ev = self.groups[g].evaluate(&full)?;
         self.groups[g].load(&full)?;
         let apply: Vec<usize> = (0..full.num_rows()).collect();
         let seqs: Vec<u64> = (0..apply.len() as u64).map(|i| self.seq + i).collect();
