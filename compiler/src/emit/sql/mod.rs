@@ -28,6 +28,7 @@ pub(crate) mod functions;
 pub(crate) mod group;
 mod join;
 mod postgres;
+mod rows;
 pub mod refusal;
 mod script;
 mod spark;
