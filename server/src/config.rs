@@ -131,7 +131,6 @@ impl ServeConfig {
             min_lateness_us: self.min_lateness_us,
             fold_run: self.fold_run,
             max_held_rows: self.max_held_rows,
-            ..Options::default()
         }
     }
 

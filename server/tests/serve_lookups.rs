@@ -110,7 +110,10 @@ fn a_push_past_the_held_limit_is_refused_until_the_looked_up_source_moves() {
         .expect("a JSON object");
     assert_eq!(detail["code"], "held_rows_full", "{detail}");
     assert!(
-        detail["message"].as_str().unwrap_or("").contains("--max-held-rows"),
+        detail["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--max-held-rows"),
         "{detail}"
     );
     assert_eq!(

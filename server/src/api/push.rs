@@ -94,7 +94,10 @@ where
             .pushes_refused
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
-    if matches!(&answer, Err(ApiError::Overloaded(Overload::HeldRows { .. }))) {
+    if matches!(
+        &answer,
+        Err(ApiError::Overloaded(Overload::HeldRows { .. }))
+    ) {
         app.counters
             .overloaded
             .held_rows

@@ -23,11 +23,11 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::{visit_expressions_mut, BinaryOperator, Expr};
 
 use super::aggregate::{aggregate, Row};
-use super::rows::count_columns;
 use super::ast::{
     and_all, binary, call, col, cte, cte_union, ident, int, is_null, item, join, null, order,
     over_range, qcol, select, table, table_name, when, JoinKind, SelectParts,
 };
+use super::rows::count_columns;
 use super::script::Names;
 use super::strategy::StrategySql;
 use crate::ir::{AggKind, DataType};
