@@ -57,11 +57,17 @@ impl Clock {
     }
 }
 
-/// The CPU time the process has used (user and system, every thread), from
-/// `/proc/self/stat` (in clock ticks of 1/100 s, `USER_HZ` on Linux); `None` where
-/// that file cannot be read.
+/// The CPU time the process has used (user and system, every thread); `None`
+/// where it cannot be read.
 fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    cpu_time("/proc/self/stat")
+}
+
+/// The CPU time (user and system, every thread) of the process whose
+/// `/proc/PID/stat` is `stat_path`, in clock ticks of 1/100 s (`USER_HZ` on Linux);
+/// `None` where that file cannot be read.
+pub fn cpu_time(stat_path: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(stat_path).ok()?;
     // The command name (field 2) may hold spaces: fields are counted after its `)`.
     let rest = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
