@@ -397,6 +397,9 @@ fn literal(lit: &Literal, ty: DataType) -> ScalarValue {
             DataType::Bool => ScalarValue::Boolean(None),
             DataType::Timestamp => ScalarValue::TimestampMicrosecond(None, Some(UTC.into())),
             DataType::Date => ScalarValue::Date32(None),
+            DataType::Decimal { precision, scale } => {
+                ScalarValue::Decimal128(None, precision, scale as i8)
+            }
             // No expression has a list type (`check` refuses them).
             DataType::List(_) => ScalarValue::Null,
         },
