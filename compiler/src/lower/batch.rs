@@ -41,7 +41,7 @@ pub enum LowerError {
     RequestFieldType {
         field: String,
         request: String,
-        expected: &'static str,
+        expected: std::borrow::Cow<'static, str>,
         found: String,
     },
     /// DataFusion rejected the plan (an internal error).
