@@ -518,7 +518,14 @@ impl<'s> Exprs<'s> {
     /// decimals and int64s, `/` on the operands' nearest float64s; anything else is
     /// a type mismatch.
     fn decimal(&mut self, op: BinaryOp, l: Typed, r: Typed, sp: ir::SourceSpan) -> Option<ir::Expr> {
-        let (l, r, _) = self.promote_pair(op, l, r)?;
+        // An untyped null takes the other side's type; typed sides stay as they are.
+        let (l, r) = match (l.known, r.known) {
+            (true, true) => (l.expr, r.expr),
+            _ => {
+                let (l, r, _) = self.promote_pair(op, l, r)?;
+                (l, r)
+            }
+        };
         let mismatch = |l: &ir::Expr, r: &ir::Expr| CheckError::OperandTypes {
             op: op.symbol(),
             lhs: Operand {
