@@ -64,7 +64,10 @@ pub fn cell_json(cells: &Cells<'_>, row: usize) -> Json {
         // The exact text, as a string (semantics.md "Decimals").
         Value::Decimal {
             unscaled, scale, ..
-        } => Json::from(featc_runtime::row::decimal::format_decimal(unscaled.get(), scale)),
+        } => Json::from(featc_runtime::row::decimal::format_decimal(
+            unscaled.get(),
+            scale,
+        )),
         Value::List(_) => panic!("a source column never holds a list"),
     }
 }

@@ -212,10 +212,12 @@ fn lists(out: &RecordBatch, name: &str, counted: bool) -> Vec<String> {
         counted,
     };
     (0..c.len())
-        .map(|r| match list_at(c.as_ref(), ty, r).expect("a list of decimals") {
-            Value::List(l) => json_text(&l),
-            other => format!("{other:?}"),
-        })
+        .map(
+            |r| match list_at(c.as_ref(), ty, r).expect("a list of decimals") {
+                Value::List(l) => json_text(&l),
+                other => format!("{other:?}"),
+            },
+        )
         .collect()
 }
 
@@ -224,10 +226,20 @@ fn decimals_agree_on_every_path_with_the_worked_values() {
     for form in 0..3 {
         // Seed 2 also restores the disk-tier replay from a checkpoint half way.
         for seed in [1, 2] {
-            let case = case(fixture(), invoices(EVENTS, amounts(EVENTS, form)), FEATURES, seed);
+            let case = case(
+                fixture(),
+                invoices(EVENTS, amounts(EVENTS, form)),
+                FEATURES,
+                seed,
+            );
             check(&case).unwrap_or_else(|d| panic!("amounts form {form}, seed {seed}: {d}"));
         }
-        let case = case(fixture(), invoices(EVENTS, amounts(EVENTS, form)), FEATURES, 1);
+        let case = case(
+            fixture(),
+            invoices(EVENTS, amounts(EVENTS, form)),
+            FEATURES,
+            1,
+        );
         let (project, ids) = compile(&case).expect("compiles");
         let out = reference(&project, &ids, &case).expect("reference");
         // Spine rows: customer 1 at 0, 1d, 2d; customer 2 at 5d; customer 1 at 9d and
@@ -244,8 +256,7 @@ fn decimals_agree_on_every_path_with_the_worked_values() {
         assert_eq!(
             texts(&out, "tax_7d", 38, 6),
             some(&[
-                "0.000000", "9.941250", "9.941250", "9.999000", "0.000000", "6.025000",
-                "0.000000"
+                "0.000000", "9.941250", "9.941250", "9.999000", "0.000000", "6.025000", "0.000000"
             ])
         );
         // The exact mean rounded once: 220.75 / 3 is the float division of exact
@@ -386,7 +397,12 @@ fn overflows_past_38_digits_fail_every_path_alike() {
             .expect("amounts"),
     );
     for feature in ["total", "doubled"] {
-        let case = case(feat.to_string(), invoices(rows, Arc::clone(&amounts)), &[feature], 1);
+        let case = case(
+            feat.to_string(),
+            invoices(rows, Arc::clone(&amounts)),
+            &[feature],
+            1,
+        );
         let (project, ids) = compile(&case).expect("compiles");
         assert!(reference(&project, &ids, &case).is_err(), "{feature}");
         check(&case).unwrap_or_else(|d| panic!("{feature}: {d}"));

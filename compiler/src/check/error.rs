@@ -121,7 +121,10 @@ pub enum CheckError {
     },
     /// `decimal(p, s)` out of range (`1 <= p <= 38`, `s <= p`), written without its
     /// two numbers, or another type given numbers (`written` as the file has it).
-    DecimalType { written: String, span: Span },
+    DecimalType {
+        written: String,
+        span: Span,
+    },
     /// A decimal result that would need more than 38 digits of scale or of
     /// precision: `a * b` with `s1 + s2 > 38`, or values of decimal types whose
     /// common type (`coalesce`, `case`, ...) needs more than 38 digits.
@@ -612,6 +615,9 @@ impl CheckError {
                     .with_label(Label::primary(lhs.span, format!("this is `{}`", lhs.ty.name())))
                     .with_label(Label::primary(rhs.span, format!("this is `{}`", rhs.ty.name())))
                     .with_help(match *op {
+                        _ if lhs.ty.is_decimal() || rhs.ty.is_decimal() => {
+                            "a decimal mixes with decimals and int64s only (`%` takes none): convert it with `float64(x)`"
+                        }
                         "+" | "-" | "*" | "/" | "%" => "arithmetic takes int64 or float64 operands",
                         _ => "compare values of one type (int64 and float64 mix)",
                     })

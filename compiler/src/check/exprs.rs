@@ -517,7 +517,13 @@ impl<'s> Exprs<'s> {
     /// `+ - * / %` with a decimal operand (semantics.md "Decimals"): exact `+ - *` of
     /// decimals and int64s, `/` on the operands' nearest float64s; anything else is
     /// a type mismatch.
-    fn decimal(&mut self, op: BinaryOp, l: Typed, r: Typed, sp: ir::SourceSpan) -> Option<ir::Expr> {
+    fn decimal(
+        &mut self,
+        op: BinaryOp,
+        l: Typed,
+        r: Typed,
+        sp: ir::SourceSpan,
+    ) -> Option<ir::Expr> {
         // An untyped null takes the other side's type; typed sides stay as they are.
         let (l, r) = match (l.known, r.known) {
             (true, true) => (l.expr, r.expr),
@@ -604,17 +610,17 @@ impl<'s> Exprs<'s> {
             }
         }
         // Decimals (and int64s with them) unify to the widest scale and integer part.
-        let known: Vec<DataType> = items.iter().filter(|i| i.known).map(|i| i.expr.ty).collect();
+        let known: Vec<DataType> = items
+            .iter()
+            .filter(|i| i.known)
+            .map(|i| i.expr.ty)
+            .collect();
         match ir::unify_type(&known) {
             Ok(Some(ty)) => target = Some(ty),
             Ok(None) => {}
             Err(digits) => {
                 let span = items.first().map(|i| ast_span(i.expr.span))?;
-                return self.fail(CheckError::DecimalDigits {
-                    what,
-                    digits,
-                    span,
-                });
+                return self.fail(CheckError::DecimalDigits { what, digits, span });
             }
         }
         let Some(ty) = target else {

@@ -77,7 +77,10 @@ pub fn call(op: DecimalOp, args: Vec<(DfExpr, DataType)>, result: DataType) -> D
 }
 
 fn decimals(arrays: &[ArrayRef], i: usize) -> Result<(&Decimal128Array, u8)> {
-    match arrays.get(i).map(|a| (a.as_primitive_opt::<Decimal128Type>(), a.data_type())) {
+    match arrays
+        .get(i)
+        .map(|a| (a.as_primitive_opt::<Decimal128Type>(), a.data_type()))
+    {
         Some((Some(a), ArrowType::Decimal128(_, s))) => Ok((a, *s as u8)),
         _ => exec_err!("featc decimal: argument {i} is not a decimal"),
     }
@@ -141,8 +144,7 @@ impl ScalarUDFImpl for DecimalUdf {
                     })?));
                 }
                 Arc::new(
-                    Decimal128Array::from(out)
-                        .with_precision_and_scale(precision, scale as i8)?,
+                    Decimal128Array::from(out).with_precision_and_scale(precision, scale as i8)?,
                 )
             }
             (_, other) => return exec_err!("featc decimal: result type {}", other.name()),

@@ -22,7 +22,10 @@ pub enum DataType {
     /// An exact decimal: an i128 unscaled value `u` with `|u| < 10^precision`, worth
     /// `u * 10^-scale` (Arrow `Decimal128(precision, scale)`); `1 <= precision <= 38`,
     /// `scale <= precision` (`check` refuses anything else, E0056).
-    Decimal { precision: u8, scale: u8 },
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
     /// A list-valued aggregation's result.
     List(ListType),
 }

@@ -53,9 +53,7 @@ pub fn aggregate(
             let scale = ty.decimal_parts().map_or(0, |(_, s)| s);
             decimal::sum(&values, scale)?
         }
-        AggKind::Avg if values.iter().any(|v| matches!(v, RValue::Dec(..))) => {
-            decimal_avg(&values)
-        }
+        AggKind::Avg if values.iter().any(|v| matches!(v, RValue::Dec(..))) => decimal_avg(&values),
         AggKind::VarPop | AggKind::StddevPop
             if values.iter().any(|v| matches!(v, RValue::Dec(..))) =>
         {

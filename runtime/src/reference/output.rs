@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array, ListArray, StringArray,
-    StructArray, TimestampMicrosecondArray,
+    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array,
+    ListArray, StringArray, StructArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Fields, TimeUnit};
@@ -179,9 +179,9 @@ pub fn to_array(name: &str, ty: DataType, values: &[RValue]) -> Result<ArrayRef,
                 .iter()
                 .map(|v| match v {
                     RValue::Null => Ok(None),
-                    RValue::Dec(x, s) if *s == scale => i128::try_from(x)
-                        .map(Some)
-                        .map_err(|_| mismatch(v)),
+                    RValue::Dec(x, s) if *s == scale => {
+                        i128::try_from(x).map(Some).map_err(|_| mismatch(v))
+                    }
                     other => Err(mismatch(other)),
                 })
                 .collect::<Result<Decimal128Array, _>>()?

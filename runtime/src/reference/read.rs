@@ -211,10 +211,9 @@ fn read_decimals(
     let found = array.data_type();
     // (value, its scale) of each cell, in 256 bits through Decimal256's text.
     let (wide, from): (ArrayRef, i8) = match found {
-        ArrowType::Decimal128(_, s) | ArrowType::Decimal256(_, s) => (
-            cast_to(array, &ArrowType::Decimal256(76, *s), spec)?,
-            *s,
-        ),
+        ArrowType::Decimal128(_, s) | ArrowType::Decimal256(_, s) => {
+            (cast_to(array, &ArrowType::Decimal256(76, *s), spec)?, *s)
+        }
         ArrowType::Int8
         | ArrowType::Int16
         | ArrowType::Int32

@@ -3,7 +3,6 @@
 
 use std::cmp::Ordering;
 
-
 /// One cell. Timestamps are microseconds since the Unix epoch, UTC; dates days since
 /// 1970-01-01.
 #[derive(Debug, Clone, PartialEq)]

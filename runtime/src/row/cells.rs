@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, BooleanArray, BooleanBuilder, Date32Array, Date32Builder, Decimal128Array,
-    Decimal128Builder, Float64Array,
-    Float64Builder, Int64Array, Int64Builder, StringArray, StringBuilder,
-    TimestampMicrosecondArray, TimestampMicrosecondBuilder,
+    Decimal128Builder, Float64Array, Float64Builder, Int64Array, Int64Builder, StringArray,
+    StringBuilder, TimestampMicrosecondArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
@@ -195,11 +194,9 @@ impl ValuesBuilder {
                 TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone(UTC),
             ),
             DataType::Date => ValuesBuilder::Date(Date32Builder::with_capacity(capacity)),
-            DataType::Decimal { precision, scale } => ValuesBuilder::Decimal(
-                Decimal128Builder::with_capacity(capacity),
-                precision,
-                scale,
-            ),
+            DataType::Decimal { precision, scale } => {
+                ValuesBuilder::Decimal(Decimal128Builder::with_capacity(capacity), precision, scale)
+            }
             DataType::List(l) => ValuesBuilder::List(l, Vec::with_capacity(capacity)),
         }
     }

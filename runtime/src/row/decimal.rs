@@ -37,7 +37,11 @@ pub enum DecimalError {
     /// A value with more fractional digits than the scale (the value, as text).
     TooManyFractionDigits { value: String, scale: u8 },
     /// A value with more integer digits than `precision - scale` (the value, as text).
-    TooManyDigits { value: String, precision: u8, scale: u8 },
+    TooManyDigits {
+        value: String,
+        precision: u8,
+        scale: u8,
+    },
     /// A column of another type.
     NotADecimal(ArrowType),
 }
@@ -153,7 +157,15 @@ pub fn rescale(u: i128, from: u8, to: u8) -> Option<i128> {
 
 /// `a + b` (or `a - b` with `subtract`) of scales `sa`, `sb` at scale `scale` (at
 /// least both), when it has at most `precision` digits.
-pub fn add(a: i128, sa: u8, b: i128, sb: u8, subtract: bool, precision: u8, scale: u8) -> Option<i128> {
+pub fn add(
+    a: i128,
+    sa: u8,
+    b: i128,
+    sb: u8,
+    subtract: bool,
+    precision: u8,
+    scale: u8,
+) -> Option<i128> {
     let x = i256::from_i128(a).wrapping_mul(pow10_wide(scale.checked_sub(sa)?));
     let y = i256::from_i128(b).wrapping_mul(pow10_wide(scale.checked_sub(sb)?));
     let r = if subtract {
@@ -167,7 +179,10 @@ pub fn add(a: i128, sa: u8, b: i128, sb: u8, subtract: bool, precision: u8, scal
 /// `a * b` (its scale is the sum of the operands'), when it has at most `precision`
 /// digits.
 pub fn mul(a: i128, b: i128, precision: u8) -> Option<i128> {
-    fits_wide(i256::from_i128(a).wrapping_mul(i256::from_i128(b)), precision)
+    fits_wide(
+        i256::from_i128(a).wrapping_mul(i256::from_i128(b)),
+        precision,
+    )
 }
 
 /// Whether `ty` is an Arrow type a `decimal` column may be read from (`to_decimal`):
@@ -235,7 +250,10 @@ pub fn to_decimal(array: &ArrayRef, precision: u8, scale: u8) -> Result<ArrayRef
     if let ArrowType::Decimal128(p, s) = array.data_type() {
         if (*p, *s) == (precision, scale as i8) {
             let a = array.as_primitive::<Decimal128Type>();
-            if let Some(row) = a.iter().position(|v| v.is_some_and(|v| !fits(v, precision))) {
+            if let Some(row) = a
+                .iter()
+                .position(|v| v.is_some_and(|v| !fits(v, precision)))
+            {
                 let v = a.value(row);
                 return Err(at(row)(DecimalError::TooManyDigits {
                     value: format_decimal(v, scale),
@@ -251,8 +269,10 @@ pub fn to_decimal(array: &ArrayRef, precision: u8, scale: u8) -> Result<ArrayRef
         ($t:ty) => {
             for (row, v) in array.as_primitive::<$t>().iter().enumerate() {
                 out.push(
-                    v.map(|v| convert(i256::from_i128(v as i128), 0, precision, scale).map_err(at(row)))
-                        .transpose()?,
+                    v.map(|v| {
+                        convert(i256::from_i128(v as i128), 0, precision, scale).map_err(at(row))
+                    })
+                    .transpose()?,
                 );
             }
         };
@@ -321,7 +341,9 @@ mod tests {
             parse_decimal(&format!("-0.{max}"), 38, 38),
             Ok(-(pow10(38) - 1))
         );
-        for bad in ["", "-", ".", "1e5", " 1", "1 ", "1,5", "--1", "0x10", "1.2.3", "NaN"] {
+        for bad in [
+            "", "-", ".", "1e5", " 1", "1 ", "1,5", "--1", "0x10", "1.2.3", "NaN",
+        ] {
             assert!(
                 matches!(parse_decimal(bad, 10, 2), Err(DecimalError::Text(_))),
                 "{bad}"
@@ -390,7 +412,9 @@ mod tests {
         let ints: ArrayRef = Arc::new(Int64Array::from(vec![Some(-3), None, Some(12)]));
         let d = to_decimal(&ints, 4, 2).unwrap();
         assert_eq!(
-            d.as_primitive::<Decimal128Type>().iter().collect::<Vec<_>>(),
+            d.as_primitive::<Decimal128Type>()
+                .iter()
+                .collect::<Vec<_>>(),
             vec![Some(-300), None, Some(1200)]
         );
         let big: ArrayRef = Arc::new(Int64Array::from(vec![1, 100]));
@@ -402,7 +426,10 @@ mod tests {
         );
         let e = to_decimal(&wide, 10, 2).unwrap_err();
         assert_eq!(e.row, 1);
-        assert!(matches!(e.error, DecimalError::TooManyFractionDigits { .. }));
+        assert!(matches!(
+            e.error,
+            DecimalError::TooManyFractionDigits { .. }
+        ));
         let text: ArrayRef = Arc::new(StringArray::from(vec![Some("1.5"), Some("x")]));
         assert_eq!(to_decimal(&text, 4, 2).map_err(|e| e.row), Err(1));
         let same: ArrayRef = Arc::new(

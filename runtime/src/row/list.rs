@@ -17,8 +17,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Array,
-    Int64Builder, ListArray, StringBuilder, StructArray, TimestampMicrosecondBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder,
+    Int64Array, Int64Builder, ListArray, StringBuilder, StructArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{
@@ -147,7 +147,10 @@ fn scalar_array(item: Scalar, items: &[&Value]) -> Result<ArrayRef, ListError> {
                     v => return Err(wrong(v)),
                 }
             }
-            Arc::new(b.finish().with_precision_and_scale(precision, scale as i8)?)
+            Arc::new(
+                b.finish()
+                    .with_precision_and_scale(precision, scale as i8)?,
+            )
         }
         Scalar::String => {
             let mut b = StringBuilder::with_capacity(items.len(), items.len() * 8);

@@ -7,9 +7,10 @@ use super::invertible::InvertibleWindow;
 use super::run::BufferRun;
 use super::running::RunningWindow;
 use crate::agg::{
-    AggError, AsFloat, Avg, AvgDecimal, BoolWord, Count, CountDistinct, CountIf, CountStar, DateWord, F64Word, FirstK,
-    FirstSel, I64Word, LastK, LastSel, MaxSel, MinSel, Percentile, PercentileDecimal, SelectAgg, StddevPop, SumDecimal, SumFloat,
-    SumInt, TimestampWord, TopK, VarPop, WordSel,
+    AggError, AsFloat, Avg, AvgDecimal, BoolWord, Count, CountDistinct, CountIf, CountStar,
+    DateWord, F64Word, FirstK, FirstSel, I64Word, LastK, LastSel, MaxSel, MinSel, Percentile,
+    PercentileDecimal, SelectAgg, StddevPop, SumDecimal, SumFloat, SumInt, TimestampWord, TopK,
+    VarPop, WordSel,
 };
 use crate::ir::{AggKind, DataType};
 use crate::snapshot::{Reader, SnapshotError, Writer};
@@ -126,9 +127,7 @@ fn decimal_accumulator(
         AggKind::Sum => Box::new(InvertibleWindow::new(SumDecimal { scale }, check)),
         AggKind::Avg => Box::new(InvertibleWindow::new(AvgDecimal { scale }, check)),
         AggKind::VarPop => Box::new(InvertibleWindow::new(AsFloat(VarPop::default()), check)),
-        AggKind::StddevPop => {
-            Box::new(InvertibleWindow::new(AsFloat(StddevPop::default()), check))
-        }
+        AggKind::StddevPop => Box::new(InvertibleWindow::new(AsFloat(StddevPop::default()), check)),
         AggKind::Percentile(q) => Box::new(InvertibleWindow::new(
             PercentileDecimal {
                 q,

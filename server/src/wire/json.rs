@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, StringBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder,
+    StringBuilder, TimestampMicrosecondBuilder,
 };
 use featc_runtime::ir::{DataType, EpochUnit};
 use featc_runtime::row::date::{format_date, parse_date, DateError};
@@ -109,9 +109,7 @@ pub fn to_value_in(
             scale,
         ),
         // An integer number is exact; any other was held as a float64 by serde_json.
-        (DataType::Decimal { precision, scale }, Json::Number(n))
-            if n.is_i64() || n.is_u64() =>
-        {
+        (DataType::Decimal { precision, scale }, Json::Number(n)) if n.is_i64() || n.is_u64() => {
             Value::decimal(
                 parse_decimal(&n.to_string(), precision, scale).map_err(CellError::Decimal)?,
                 precision,
@@ -200,7 +198,10 @@ pub fn to_array(
         DataType::Decimal { precision, scale } => {
             let mut b = Decimal128Builder::with_capacity(cells.len());
             for (row, cell) in cells.iter().enumerate() {
-                match to_value_in(cell, ty, epoch).map_err(|m| (row, m))?.as_decimal() {
+                match to_value_in(cell, ty, epoch)
+                    .map_err(|m| (row, m))?
+                    .as_decimal()
+                {
                     Some((u, _)) => b.append_value(u),
                     None => b.append_null(),
                 }

@@ -95,7 +95,7 @@ impl Lowering<'_> {
         if e.ty.is_decimal() {
             return self.blocked(
                 Reason::Operation {
-                    name: format!("a {} value", e.ty.name()),
+                    name: "decimal arithmetic".to_string(),
                 },
                 e.span,
             );

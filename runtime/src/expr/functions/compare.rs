@@ -10,7 +10,8 @@ use std::cmp::Ordering;
 use datafusion::arrow::array::{new_null_array, Array, ArrayRef, AsArray, BooleanArray};
 use datafusion::arrow::compute::{interleave, nullif};
 use datafusion::arrow::datatypes::{
-    DataType as ArrowType, Date32Type, Decimal128Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+    DataType as ArrowType, Date32Type, Decimal128Type, Int64Type, TimeUnit,
+    TimestampMicrosecondType,
 };
 use datafusion::common::{exec_err, DataFusionError, Result};
 
