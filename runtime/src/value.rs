@@ -170,10 +170,10 @@ impl Value {
     }
 
     /// The name of the variant, for error messages.
-    pub fn variant_name(&self) -> std::borrow::Cow<'static, str> {
+    pub fn variant_name(&self) -> &'static str {
         match self.data_type() {
-            None => std::borrow::Cow::Borrowed("null"),
-            Some(t) => t.name(),
+            None => "null",
+            Some(t) => t.kind_name(),
         }
     }
 

@@ -41,7 +41,7 @@ pub enum LowerError {
     RequestFieldType {
         field: String,
         request: String,
-        expected: std::borrow::Cow<'static, str>,
+        expected: &'static str,
         found: String,
     },
     /// DataFusion rejected the plan (an internal error).
@@ -143,7 +143,7 @@ pub fn lower_plan(
                 return Err(LowerError::RequestFieldType {
                     field: field.field.clone(),
                     request: field.request.clone(),
-                    expected: field.ty.name(),
+                    expected: field.ty.kind_name(),
                     found: f.data_type().to_string(),
                 })
             }

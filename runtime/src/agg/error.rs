@@ -24,7 +24,7 @@ pub enum AggError {
     TypeMismatch {
         agg: AggKind,
         expected: Option<DataType>,
-        found: std::borrow::Cow<'static, str>,
+        found: &'static str,
     },
 }
 

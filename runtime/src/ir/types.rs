@@ -128,6 +128,16 @@ impl DataType {
         })
     }
 
+    /// `name` where a static name will do (error values that must stay small): a
+    /// decimal type is `decimal` there, whatever its precision and scale.
+    pub fn kind_name(self) -> &'static str {
+        match self.name() {
+            Cow::Borrowed(name) => name,
+            Cow::Owned(_) if self.list().is_some() => "list<decimal>",
+            Cow::Owned(_) => "decimal",
+        }
+    }
+
     /// int64 or float64 (the types that mix, an int64 converted; decimals are exact
     /// numbers of their own, see `is_decimal`).
     pub fn is_numeric(self) -> bool {

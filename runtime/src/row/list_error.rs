@@ -11,15 +11,9 @@ use crate::ir::{ListType, Scalar};
 #[derive(Debug)]
 pub enum ListError {
     /// A row's value of a list column is neither a list of its type nor null.
-    WrongValue {
-        list: ListType,
-        found: std::borrow::Cow<'static, str>,
-    },
+    WrongValue { list: ListType, found: &'static str },
     /// An item of a list is not of the list's item type.
-    WrongItem {
-        item: Scalar,
-        found: std::borrow::Cow<'static, str>,
-    },
+    WrongItem { item: Scalar, found: &'static str },
     /// The column's items do not fit Arrow's 32-bit offsets.
     TooManyItems { list: ListType },
     /// A counted list whose counts do not pair with its items.

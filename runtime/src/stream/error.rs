@@ -90,7 +90,7 @@ pub enum StreamError {
         request: String,
         field: String,
         expected: DataType,
-        found: std::borrow::Cow<'static, str>,
+        found: &'static str,
     },
     /// Derived features over a replay's spine could not be computed.
     Derived(DerivedColumnsError),

@@ -26,7 +26,7 @@ use super::time::{format_time, kind_of, parse_time_in, TimeError};
 pub enum CellError {
     /// A value of another kind (the type's name, `kind_of`'s name for the value).
     Kind {
-        expected: std::borrow::Cow<'static, str>,
+        expected: &'static str,
         found: &'static str,
     },
     /// An integer beyond int64 (as written).
@@ -42,7 +42,7 @@ pub enum CellError {
     /// it as a float64 only, which may have rounded it (as written).
     DecimalNumber(String),
     /// A type no column has (lists are feature values only).
-    NotAColumnType(std::borrow::Cow<'static, str>),
+    NotAColumnType(&'static str),
 }
 
 impl std::fmt::Display for CellError {
@@ -79,7 +79,7 @@ pub fn to_value_in(
     epoch: Option<EpochUnit>,
 ) -> Result<Value, CellError> {
     let wrong = || CellError::Kind {
-        expected: ty.name(),
+        expected: ty.kind_name(),
         found: kind_of(json),
     };
     Ok(match (ty, json) {
@@ -186,7 +186,7 @@ pub fn to_array(
     }
     Ok(match ty {
         // Lists are feature values only: no source column has a list type.
-        DataType::List(_) => return Err((0, CellError::NotAColumnType(ty.name()))),
+        DataType::List(_) => return Err((0, CellError::NotAColumnType(ty.kind_name()))),
         DataType::Int64 => build!(Int64Builder::with_capacity(cells.len()), Int64),
         DataType::Float64 => build!(Float64Builder::with_capacity(cells.len()), Float64),
         DataType::Bool => build!(BooleanBuilder::with_capacity(cells.len()), Bool),
@@ -209,7 +209,7 @@ pub fn to_array(
             Arc::new(
                 b.finish()
                     .with_precision_and_scale(precision, scale as i8)
-                    .map_err(|e| (0, CellError::NotAColumnType(e.to_string().into())))?,
+                    .map_err(|_| (0, CellError::NotAColumnType("decimal")))?,
             )
         }
         DataType::String => {
