@@ -206,11 +206,26 @@ impl Ctx<'_> {
         let ty_span = self.span(&ty_pair);
         let mut ty_inner = ty_pair.into_inner();
         let ty_name = self.ident(&self.next(&mut ty_inner, start)?);
-        let nullable = ty_inner.next().is_some();
+        let mut args = Vec::new();
+        let mut nullable = false;
+        for part in ty_inner {
+            match part.as_rule() {
+                Rule::type_args => args.extend(
+                    part.into_inner()
+                        .filter(|p| p.as_rule() == Rule::int)
+                        .map(|p| TypeArg {
+                            digits: p.as_str().to_string(),
+                            span: self.span(&p),
+                        }),
+                ),
+                _ => nullable = true,
+            }
+        }
         Ok(ColumnDecl {
             name,
             ty: TypeRef {
                 name: ty_name,
+                args,
                 nullable,
                 span: ty_span,
             },

@@ -83,8 +83,14 @@ impl Printer<'_> {
 
     fn column(&mut self, kind: &str, col: &ColumnDecl) {
         let q = if col.ty.nullable { "?" } else { "" };
+        let args: Vec<&str> = col.ty.args.iter().map(|a| a.digits.as_str()).collect();
+        let args = if args.is_empty() {
+            String::new()
+        } else {
+            format!("({})", args.join(", "))
+        };
         self.line(
-            &format!("{kind} {}: {}{q}", col.name.name, col.ty.name.name),
+            &format!("{kind} {}: {}{args}{q}", col.name.name, col.ty.name.name),
             col.span,
         );
     }

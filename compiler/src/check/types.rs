@@ -1,9 +1,9 @@
-//! Type names as written (`int64`, `string?`) to IR data types.
+//! Type names as written (`int64`, `string?`, `decimal(12, 2)`) to IR data types.
 
 use super::error::CheckError;
 use super::suggest::closest;
 use featc_grammar::ast::TypeRef;
-use featc_runtime::ir::DataType;
+use featc_runtime::ir::{decimal_type, DataType};
 
 const TYPES: &[DataType] = &[
     DataType::Int64,
@@ -14,18 +14,55 @@ const TYPES: &[DataType] = &[
     DataType::Date,
 ];
 
+/// Every type name, for suggestions (`decimal` takes its numbers after the name).
+const NAMES: &[&str] = &[
+    "int64",
+    "float64",
+    "string",
+    "bool",
+    "timestamp",
+    "date",
+    "decimal",
+];
+
 /// The data type a type reference names (nullability is `TypeRef::nullable`).
 pub fn data_type(ty: &TypeRef) -> Result<DataType, CheckError> {
-    TYPES
-        .iter()
-        .copied()
-        .find(|t| t.name() == ty.name.name)
-        .ok_or_else(|| CheckError::UnknownType {
+    let name = ty.name.name.as_str();
+    let bad = || CheckError::DecimalType {
+        written: written(ty),
+        span: ty.span,
+    };
+    if name == "decimal" {
+        let [p, s] = ty.args.as_slice() else {
+            return Err(bad());
+        };
+        // A number too long for a u64 is out of range like any other.
+        let (p, s) = (p.digits.parse::<u64>(), s.digits.parse::<u64>());
+        return match (p, s) {
+            (Ok(p), Ok(s)) => decimal_type(p, s).ok_or_else(bad),
+            _ => Err(bad()),
+        };
+    }
+    let found = TYPES.iter().copied().find(|t| t.name() == name);
+    match found {
+        Some(_) if !ty.args.is_empty() => Err(bad()),
+        Some(t) => Ok(t),
+        None => Err(CheckError::UnknownType {
             name: ty.name.name.clone(),
             span: ty.name.span,
-            suggestion: closest(&ty.name.name, TYPES.iter().map(|t| t.name()))
-                .or_else(|| alias(&ty.name.name).map(str::to_string)),
-        })
+            suggestion: closest(name, NAMES.iter().copied())
+                .or_else(|| alias(name).map(str::to_string)),
+        }),
+    }
+}
+
+/// The type as written, without its `?`: `decimal(40, 2)`.
+fn written(ty: &TypeRef) -> String {
+    if ty.args.is_empty() {
+        return ty.name.name.clone();
+    }
+    let args: Vec<&str> = ty.args.iter().map(|a| a.digits.as_str()).collect();
+    format!("{}({})", ty.name.name, args.join(", "))
 }
 
 /// Common names from other languages, so `int` or `double` get a useful hint even
@@ -38,6 +75,7 @@ fn alias(name: &str) -> Option<&'static str> {
         "boolean" => "bool",
         "datetime" | "time" => "timestamp",
         "day" | "date32" => "date",
+        "numeric" | "decimal128" | "money" => "decimal",
         _ => return None,
     })
 }

@@ -190,5 +190,5 @@ fn spaced(prev: Option<Rule>, cur: Rule, parent: Rule) -> bool {
     if matches!(prev, Rule::lparen | Rule::lbrack | Rule::dot | Rule::op_neg) {
         return false;
     }
-    !(cur == Rule::lparen && matches!(parent, Rule::call | Rule::agg_call))
+    !(cur == Rule::lparen && matches!(parent, Rule::call | Rule::agg_call | Rule::type_args))
 }

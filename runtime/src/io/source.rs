@@ -146,8 +146,12 @@ fn conform(
         let ty = lookup(&c.name, c.ty)?;
         let target = arrow_type(c.ty);
         let mut e = column(&c.name);
-        // Dates are parsed and checked (`row::date::to_days`) whatever the format.
-        if (format_is_csv && parse::parsed_from_text(c.ty)) || c.ty == DataType::Date {
+        // Dates and decimals are parsed and checked (`row::date::to_days`,
+        // `row::decimal::to_decimal`) whatever the format: a cast would round.
+        if (format_is_csv && parse::parsed_from_text(c.ty))
+            || c.ty == DataType::Date
+            || c.ty.is_decimal()
+        {
             e = parse::parse_cell(e, c.ty, &source.name, &c.name, (time_expr.clone(), time));
         } else if ty == ArrowType::Null {
             e = cast(e, target);
