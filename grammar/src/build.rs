@@ -206,11 +206,22 @@ impl Ctx<'_> {
         let ty_span = self.span(&ty_pair);
         let mut ty_inner = ty_pair.into_inner();
         let ty_name = self.ident(&self.next(&mut ty_inner, start)?);
-        let nullable = ty_inner.next().is_some();
+        let mut item = None;
+        let mut nullable = false;
+        for part in ty_inner {
+            match part.as_rule() {
+                Rule::type_item => {
+                    let mut inner = part.into_inner();
+                    item = Some(self.ident(&self.next(&mut inner, start)?));
+                }
+                _ => nullable = true,
+            }
+        }
         Ok(ColumnDecl {
             name,
             ty: TypeRef {
                 name: ty_name,
+                item,
                 nullable,
                 span: ty_span,
             },

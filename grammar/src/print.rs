@@ -83,8 +83,13 @@ impl Printer<'_> {
 
     fn column(&mut self, kind: &str, col: &ColumnDecl) {
         let q = if col.ty.nullable { "?" } else { "" };
+        let item = col
+            .ty
+            .item
+            .as_ref()
+            .map_or(String::new(), |i| format!("<{}>", i.name));
         self.line(
-            &format!("{kind} {}: {}{q}", col.name.name, col.ty.name.name),
+            &format!("{kind} {}: {}{}{q}", col.name.name, col.ty.name.name, item),
             col.span,
         );
     }

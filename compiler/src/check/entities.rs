@@ -42,6 +42,10 @@ pub fn check<'a>(decl: &'a ast::EntityDecl, errors: &mut Vec<CheckError>) -> Che
             });
         }
         match types::data_type(&k.ty) {
+            Ok(ir::DataType::List(_)) => errors.push(CheckError::ListNotScalar {
+                what: format!("key `{}` of entity `{}`", k.name.name, decl.name.name),
+                span: k.ty.span,
+            }),
             Ok(ty) => keys.push(ir::Column {
                 name: k.name.name.clone(),
                 ty,

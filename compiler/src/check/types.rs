@@ -3,7 +3,7 @@
 use super::error::CheckError;
 use super::suggest::closest;
 use featc_grammar::ast::TypeRef;
-use featc_runtime::ir::DataType;
+use featc_runtime::ir::{DataType, ListType, Scalar};
 
 const TYPES: &[DataType] = &[
     DataType::Int64,
@@ -14,8 +14,48 @@ const TYPES: &[DataType] = &[
     DataType::Date,
 ];
 
-/// The data type a type reference names (nullability is `TypeRef::nullable`).
+/// The data type a type reference names (nullability is `TypeRef::nullable`):
+/// a scalar, or `list<T>` for a scalar `T` or `float32` (an embedding's 32-bit
+/// floats, read widened exactly: a `list<float64>` from then on).
 pub fn data_type(ty: &TypeRef) -> Result<DataType, CheckError> {
+    match (&ty.item, ty.name.name.as_str()) {
+        (Some(item), "list") => {
+            let scalar = match item.name.as_str() {
+                "float32" => Some(Scalar::Float64),
+                name => TYPES
+                    .iter()
+                    .find(|t| t.name() == name)
+                    .and_then(|t| t.scalar()),
+            };
+            return match scalar {
+                Some(s) => Ok(DataType::List(ListType {
+                    item: s,
+                    counted: false,
+                })),
+                None => Err(CheckError::UnknownType {
+                    name: item.name.clone(),
+                    span: item.span,
+                    suggestion: closest(
+                        &item.name,
+                        TYPES.iter().map(|t| t.name()).chain(["float32"]),
+                    )
+                    .or_else(|| alias(&item.name).map(str::to_string)),
+                }),
+            };
+        }
+        (Some(_), _) | (None, "list") => {
+            return Err(CheckError::UnknownType {
+                name: format!(
+                    "{}{}",
+                    ty.name.name,
+                    ty.item.as_ref().map_or(String::new(), |i| format!("<{}>", i.name))
+                ),
+                span: ty.span,
+                suggestion: Some("list<float64>".to_string()),
+            })
+        }
+        (None, _) => {}
+    }
     TYPES
         .iter()
         .copied()

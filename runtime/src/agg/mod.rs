@@ -26,6 +26,7 @@
 //! output through `crate::row::list`.
 
 mod avg;
+mod avg_items;
 mod by_time;
 mod count;
 mod count_distinct;
@@ -51,6 +52,7 @@ mod var_pop;
 mod word_select;
 
 pub use avg::{Avg, AvgState};
+pub use avg_items::{AvgItems, AvgItemsState};
 pub use by_time::{ByTime, ByTimeState, End};
 pub use count::{Count, NonNull};
 pub use count_distinct::CountDistinct;

@@ -146,8 +146,11 @@ fn conform(
         let ty = lookup(&c.name, c.ty)?;
         let target = arrow_type(c.ty);
         let mut e = column(&c.name);
-        // Dates are parsed and checked (`row::date::to_days`) whatever the format.
-        if (format_is_csv && parse::parsed_from_text(c.ty)) || c.ty == DataType::Date {
+        // Dates and lists are parsed and checked (`row::date::to_days`,
+        // `row::list_column::to_lists`) whatever the format.
+        if (format_is_csv && parse::parsed_from_text(c.ty))
+            || matches!(c.ty, DataType::Date | DataType::List(_))
+        {
             e = parse::parse_cell(e, c.ty, &source.name, &c.name, (time_expr.clone(), time));
         } else if ty == ArrowType::Null {
             e = cast(e, target);

@@ -52,6 +52,13 @@ pub enum ReferenceError {
         row: usize,
         why: String,
     },
+    /// A list cell that is no list of the column's items, or too long.
+    BadList {
+        table: String,
+        column: String,
+        row: usize,
+        why: String,
+    },
     /// A per-row expression failed (integer overflow, type error).
     Eval {
         source: String,
@@ -122,6 +129,12 @@ impl fmt::Display for ReferenceError {
                 row,
                 why,
             } => write!(f, "{table}: row {row}: column `{column}` {why}"),
+            ReferenceError::BadList {
+                table,
+                column,
+                row,
+                why,
+            } => write!(f, "{table}: row {row}: column `{column}`: {why}"),
             ReferenceError::Eval {
                 source,
                 row,

@@ -15,8 +15,9 @@ use super::date::{is_date_input, to_days};
 use super::intern::Interner;
 use super::time::{is_integer_time, to_micros_in};
 use super::types::{arrow_type, compatible, is_timestamp, UTC};
+use super::list_column::{list_cell, to_lists};
 use super::ListError;
-use crate::ir::{DataType, EpochUnit, ListType};
+use crate::ir::{DataType, EpochUnit, ListType, Scalar};
 use crate::value::Value;
 
 /// Why a column of an ingested batch cannot be read as its declared type.
@@ -58,6 +59,10 @@ pub fn conform_in(
     if array.data_type() == &want {
         return Ok(array.clone());
     }
+    if let DataType::List(l) = ty {
+        // Every list form, and JSON text, through the one list reader.
+        return to_lists(array, l.item).map_err(|e| err(e.to_string()));
+    }
     match ty {
         DataType::Timestamp
             if is_timestamp(array.data_type()) || is_integer_time(array.data_type()) =>
@@ -95,6 +100,8 @@ pub enum Cells<'a> {
     Bool(&'a BooleanArray),
     Timestamp(&'a TimestampMicrosecondArray),
     Date(&'a Date32Array),
+    /// A list column (`list_column`'s form); its cells are built per row.
+    List(&'a ArrayRef, Scalar),
 }
 
 impl<'a> Cells<'a> {
@@ -108,6 +115,9 @@ impl<'a> Cells<'a> {
             DataType::Bool => Cells::Bool(any.downcast_ref()?),
             DataType::Timestamp => Cells::Timestamp(any.downcast_ref()?),
             DataType::Date => Cells::Date(any.downcast_ref()?),
+            DataType::List(l) if !l.counted && array.data_type() == &arrow_type(ty) => {
+                Cells::List(array, l.item)
+            }
             DataType::List(_) => return None,
         })
     }
@@ -121,6 +131,7 @@ impl<'a> Cells<'a> {
             Cells::Bool(a) => a.is_null(row),
             Cells::Timestamp(a) => a.is_null(row),
             Cells::Date(a) => a.is_null(row),
+            Cells::List(a, _) => a.is_null(row),
         }
     }
 
@@ -136,6 +147,7 @@ impl<'a> Cells<'a> {
             Cells::Bool(a) => Value::Bool(a.value(row)),
             Cells::Timestamp(a) => Value::Timestamp(a.value(row)),
             Cells::Date(a) => Value::Date(a.value(row)),
+            Cells::List(a, item) => list_cell(a.as_ref(), *item, row),
         }
     }
 }

@@ -7,13 +7,16 @@
 //! one is featc's own, evaluated by the batch plan and, through `expr::evaluate`, by
 //! the streaming path: both compute with this code. One file per family: `math`
 //! (abs, sqrt, ln, exp, pow, floor, ceil, round), `compare` (least, greatest,
-//! nullif), `strings` and `geo` (haversine). The reference interpreter has its own
+//! nullif), `strings`, `geo` (haversine), `lists` (size, element_at, contains of a
+//! list) and `vector` (dot, cosine, l2_distance). The reference interpreter has its own
 //! implementation, written from semantics.md, and the equivalence tests compare them.
 
 pub mod compare;
 pub mod geo;
+pub mod lists;
 pub mod math;
 pub mod strings;
+pub mod vector;
 
 use std::sync::Arc;
 
@@ -141,10 +144,15 @@ impl ScalarUDFImpl for FunctionUdf {
         let out = match self.func {
             Abs | Sqrt | Ln | Exp | Pow | Floor | Ceil | Round => math::invoke(self.func, &arrays)?,
             Least | Greatest | Nullif => compare::invoke(self.func, &arrays)?,
+            Contains if self.args.first().is_some_and(|t| lists::is_list(*t)) => {
+                lists::invoke(self.func, &arrays)?
+            }
             Lower | Upper | Length | StartsWith | EndsWith | Contains | Concat | Substr => {
                 strings::invoke(self.func, &arrays)?
             }
             Haversine => geo::invoke(&arrays)?,
+            Size | ElementAt => lists::invoke(self.func, &arrays)?,
+            Dot | Cosine | L2Distance => vector::invoke(self.func, &arrays)?,
         };
         Ok(ColumnarValue::Array(out))
     }
