@@ -212,6 +212,7 @@ impl Ctx<'_> {
             match part.as_rule() {
                 Rule::type_item => {
                     let mut inner = part.into_inner();
+                    let _open = self.next(&mut inner, start)?;
                     item = Some(self.ident(&self.next(&mut inner, start)?));
                 }
                 _ => nullable = true,

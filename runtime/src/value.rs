@@ -163,7 +163,11 @@ impl Value {
     pub fn canonical(&self) -> Value {
         match self {
             Value::Float64(f) if f.is_nan() => Value::Float64(f64::NAN),
-            Value::List(l) if l.items.iter().any(|v| matches!(v, Value::Float64(f) if f.is_nan())) => {
+            Value::List(l)
+                if l.items
+                    .iter()
+                    .any(|v| matches!(v, Value::Float64(f) if f.is_nan())) =>
+            {
                 Value::List(Arc::new(List {
                     item: l.item,
                     items: l.items.iter().map(Value::canonical).collect(),

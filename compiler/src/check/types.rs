@@ -48,7 +48,9 @@ pub fn data_type(ty: &TypeRef) -> Result<DataType, CheckError> {
                 name: format!(
                     "{}{}",
                     ty.name.name,
-                    ty.item.as_ref().map_or(String::new(), |i| format!("<{}>", i.name))
+                    ty.item
+                        .as_ref()
+                        .map_or(String::new(), |i| format!("<{}>", i.name))
                 ),
                 span: ty.span,
                 suggestion: Some("list<float64>".to_string()),

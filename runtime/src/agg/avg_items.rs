@@ -98,7 +98,9 @@ fn step(a: u64, b: u64, sub: bool) -> u64 {
 /// The list a value holds, when it is a numeric list.
 fn numeric_list(v: &Value) -> Option<&List> {
     match v {
-        Value::List(l) if l.counts.is_none() && matches!(l.item, Scalar::Int64 | Scalar::Float64) => {
+        Value::List(l)
+            if l.counts.is_none() && matches!(l.item, Scalar::Int64 | Scalar::Float64) =>
+        {
             Some(l)
         }
         _ => None,

@@ -202,10 +202,7 @@ impl Function {
                 [List(l), Int64] if !l.counted => Some(l.item.data_type()),
                 _ => None,
             },
-            Dot | Cosine | L2Distance => args
-                .iter()
-                .all(|a| numeric_list(*a))
-                .then_some(Float64),
+            Dot | Cosine | L2Distance => args.iter().all(|a| numeric_list(*a)).then_some(Float64),
             Substr => {
                 let ints = args.iter().skip(1).all(|a| *a == Int64);
                 (args.first() == Some(&String) && ints).then_some(String)

@@ -13,9 +13,9 @@ use datafusion::arrow::datatypes::DataType as ArrowType;
 
 use super::date::{is_date_input, to_days};
 use super::intern::Interner;
+use super::list_column::{list_cell, to_lists};
 use super::time::{is_integer_time, to_micros_in};
 use super::types::{arrow_type, compatible, is_timestamp, UTC};
-use super::list_column::{list_cell, to_lists};
 use super::ListError;
 use crate::ir::{DataType, EpochUnit, ListType, Scalar};
 use crate::value::Value;

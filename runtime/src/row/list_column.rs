@@ -63,12 +63,9 @@ impl fmt::Display for ListCellError {
                 "a list of {len} items, more than the {MAX_LIST_ITEMS} a list may hold"
             ),
             ListCellError::NotAnArray(text) => write!(f, "'{text}' is not a JSON array"),
-            ListCellError::BadItem { index, item, found } => write!(
-                f,
-                "item {} is {found}, not a {}",
-                index + 1,
-                item.name()
-            ),
+            ListCellError::BadItem { index, item, found } => {
+                write!(f, "item {} is {found}, not a {}", index + 1, item.name())
+            }
             ListCellError::NotAList { found, item } => {
                 write!(f, "has type {found}, expected list<{}>", item.name())
             }
@@ -96,8 +93,7 @@ pub fn is_list_input(found: &ArrowType, item: Scalar) -> bool {
     match found {
         ArrowType::List(f) | ArrowType::LargeList(f) | ArrowType::FixedSizeList(f, _) => {
             compatible(item.data_type(), f.data_type())
-                || (item == Scalar::Timestamp
-                    && super::time::is_integer_time(f.data_type()))
+                || (item == Scalar::Timestamp && super::time::is_integer_time(f.data_type()))
         }
         _ => false,
     }
@@ -119,33 +115,33 @@ pub fn to_lists(array: &ArrayRef, item: Scalar) -> Result<ArrayRef, RowListError
     if *array.data_type() == ArrowType::Null {
         return list_array(ty, &vec![Value::Null; array.len()]).map_err(|_| not_list());
     }
-    let (offsets, child, nulls): (Vec<i64>, ArrayRef, Option<NullBuffer>) =
-        match array.data_type() {
-            ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => {
-                return from_text(array, item)
-            }
-            ArrowType::List(_) => {
-                let l = array.as_list::<i32>();
-                let offsets = l.value_offsets().iter().map(|&o| i64::from(o)).collect();
-                (offsets, Arc::clone(l.values()), l.nulls().cloned())
-            }
-            ArrowType::LargeList(_) => {
-                let l = array.as_list::<i64>();
-                (
-                    l.value_offsets().to_vec(),
-                    Arc::clone(l.values()),
-                    l.nulls().cloned(),
-                )
-            }
-            ArrowType::FixedSizeList(_, n) => {
-                let l = array.as_fixed_size_list();
-                let n = i64::from(*n);
-                let first = i64::from(l.value_offset(0).max(0));
-                let offsets = (0..=l.len() as i64).map(|i| first + i * n).collect();
-                (offsets, Arc::clone(l.values()), l.nulls().cloned())
-            }
-            _ => return Err(not_list()),
-        };
+    let (offsets, child, nulls): (Vec<i64>, ArrayRef, Option<NullBuffer>) = match array.data_type()
+    {
+        ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => {
+            return from_text(array, item)
+        }
+        ArrowType::List(_) => {
+            let l = array.as_list::<i32>();
+            let offsets = l.value_offsets().iter().map(|&o| i64::from(o)).collect();
+            (offsets, Arc::clone(l.values()), l.nulls().cloned())
+        }
+        ArrowType::LargeList(_) => {
+            let l = array.as_list::<i64>();
+            (
+                l.value_offsets().to_vec(),
+                Arc::clone(l.values()),
+                l.nulls().cloned(),
+            )
+        }
+        ArrowType::FixedSizeList(_, n) => {
+            let l = array.as_fixed_size_list();
+            let n = i64::from(*n);
+            let first = i64::from(l.value_offset(0).max(0));
+            let offsets = (0..=l.len() as i64).map(|i| first + i * n).collect();
+            (offsets, Arc::clone(l.values()), l.nulls().cloned())
+        }
+        _ => return Err(not_list()),
+    };
     if !is_list_input(array.data_type(), item) {
         return Err(not_list());
     }
@@ -183,15 +179,14 @@ pub fn to_lists(array: &ArrayRef, item: Scalar) -> Result<ArrayRef, RowListError
 
 /// Text cells holding JSON arrays (a null cell is a null list).
 fn from_text(array: &ArrayRef, item: Scalar) -> Result<ArrayRef, RowListError> {
-    let text = datafusion::arrow::compute::cast(array, &ArrowType::Utf8).map_err(|_| {
-        RowListError {
+    let text =
+        datafusion::arrow::compute::cast(array, &ArrowType::Utf8).map_err(|_| RowListError {
             row: 0,
             error: ListCellError::NotAList {
                 found: array.data_type().clone(),
                 item,
             },
-        }
-    })?;
+        })?;
     let mut values = Vec::with_capacity(text.len());
     for (row, cell) in text.as_string::<i32>().iter().enumerate() {
         values.push(match cell {
@@ -260,7 +255,9 @@ fn json_item(j: &Json, item: Scalar) -> Option<Value> {
         (Scalar::String, Json::String(s)) => Value::String(Arc::from(s.as_str())),
         (Scalar::Bool, Json::Bool(b)) => Value::Bool(*b),
         (Scalar::Date, Json::String(s)) => Value::Date(parse_date(s).ok()?),
-        (Scalar::Timestamp, Json::Number(n)) => Value::Timestamp(epoch_micros(n.as_i64()?, epoch).ok()?),
+        (Scalar::Timestamp, Json::Number(n)) => {
+            Value::Timestamp(epoch_micros(n.as_i64()?, epoch).ok()?)
+        }
         (Scalar::Timestamp, Json::String(s)) => {
             let one: ArrayRef = Arc::new(StringArray::from(vec![s.as_str()]));
             let t = to_micros_in(&one, epoch).ok()?;
@@ -283,8 +280,7 @@ pub fn list_cell(array: &dyn Array, item: Scalar, row: usize) -> Value {
 mod tests {
     use super::*;
     use datafusion::arrow::array::{
-        FixedSizeListArray, Float32Array, Float32Builder, Int64Array, LargeListArray,
-        ListBuilder,
+        FixedSizeListArray, Float32Array, Float32Builder, Int64Array, LargeListArray, ListBuilder,
     };
     use datafusion::arrow::datatypes::{Field, Float32Type, Int64Type};
 
@@ -300,7 +296,9 @@ mod tests {
     }
 
     fn cells(array: &ArrayRef, item: Scalar) -> Vec<Value> {
-        (0..array.len()).map(|r| list_cell(array.as_ref(), item, r)).collect()
+        (0..array.len())
+            .map(|r| list_cell(array.as_ref(), item, r))
+            .collect()
     }
 
     #[test]
@@ -318,18 +316,29 @@ mod tests {
             floats(&[]),
         ];
         let got = cells(&to_lists(&list, Scalar::Float64).unwrap(), Scalar::Float64);
-        assert!(got.iter().zip(&want).all(|(a, b)| a.same_bits(b)), "{got:?}");
+        assert!(
+            got.iter().zip(&want).all(|(a, b)| a.same_bits(b)),
+            "{got:?}"
+        );
 
         let large: ArrayRef = Arc::new(LargeListArray::from_iter_primitive::<Float32Type, _, _>(
             vec![Some(vec![Some(0.1f32), None]), None, Some(vec![])],
         ));
         let got = cells(&to_lists(&large, Scalar::Float64).unwrap(), Scalar::Float64);
-        assert!(got.iter().zip(&want).all(|(a, b)| a.same_bits(b)), "{got:?}");
+        assert!(
+            got.iter().zip(&want).all(|(a, b)| a.same_bits(b)),
+            "{got:?}"
+        );
 
         let fixed: ArrayRef = Arc::new(FixedSizeListArray::new(
             Arc::new(Field::new("item", ArrowType::Float32, true)),
             2,
-            Arc::new(Float32Array::from(vec![Some(1.5), None, Some(0.25), Some(-0.0)])),
+            Arc::new(Float32Array::from(vec![
+                Some(1.5),
+                None,
+                Some(0.25),
+                Some(-0.0),
+            ])),
             Some(NullBuffer::from(vec![true, false])),
         ));
         let got = cells(&to_lists(&fixed, Scalar::Float64).unwrap(), Scalar::Float64);
@@ -337,7 +346,10 @@ mod tests {
         assert!(got[1].is_null());
         // A sliced list column keeps its own rows.
         let sliced = list.slice(2, 1);
-        let got = cells(&to_lists(&sliced, Scalar::Float64).unwrap(), Scalar::Float64);
+        let got = cells(
+            &to_lists(&sliced, Scalar::Float64).unwrap(),
+            Scalar::Float64,
+        );
         assert!(got[0].same_bits(&floats(&[])));
     }
 
@@ -352,7 +364,10 @@ mod tests {
         assert!(got[0].same_bits(&floats(&[Some(0.5), None, Some(f64::NAN)])));
         assert!(got[1].is_null());
         assert!(got[2].same_bits(&floats(&[])));
-        for (bad, row) in [(vec![Some("[1]"), Some("1.5")], 1), (vec![Some("[\"a\"]")], 0)] {
+        for (bad, row) in [
+            (vec![Some("[1]"), Some("1.5")], 1),
+            (vec![Some("[\"a\"]")], 0),
+        ] {
             let text: ArrayRef = Arc::new(StringArray::from(bad));
             let err = to_lists(&text, Scalar::Float64).unwrap_err();
             assert_eq!(err.row, row, "{err}");

@@ -43,7 +43,10 @@ mod tests {
         assert_eq!(l2_distance(&[0.0, 0.0], &[3.0, 4.0]), 5.0);
         assert_eq!(cosine(&[1.0, 0.0], &[0.0, 2.0]), Some(0.0));
         assert_eq!(cosine(&[2.0, 0.0], &[3.0, 0.0]), Some(1.0));
-        assert_eq!(cosine(&[1.0, 1.0], &[-1.0, -1.0]), Some(-1.0 / (2f64.sqrt() * 2f64.sqrt())));
+        assert_eq!(
+            cosine(&[1.0, 1.0], &[-1.0, -1.0]),
+            Some(-1.0 / (2f64.sqrt() * 2f64.sqrt()))
+        );
         assert_eq!(cosine(&[0.0, 0.0], &[1.0, 1.0]), None);
         assert_eq!(cosine(&[], &[]), None);
         // Index order, plain f64: 0.1*1 + 0.2*1 is 0.30000000000000004, not 0.3.

@@ -7,9 +7,9 @@ use super::invertible::InvertibleWindow;
 use super::run::BufferRun;
 use super::running::RunningWindow;
 use crate::agg::{
-    AggError, Avg, AvgItems, BoolWord, Count, CountDistinct, CountIf, CountStar, DateWord, F64Word, FirstK,
-    FirstSel, I64Word, LastK, LastSel, MaxSel, MinSel, Percentile, SelectAgg, StddevPop, SumFloat,
-    SumInt, TimestampWord, TopK, VarPop, WordSel,
+    AggError, Avg, AvgItems, BoolWord, Count, CountDistinct, CountIf, CountStar, DateWord, F64Word,
+    FirstK, FirstSel, I64Word, LastK, LastSel, MaxSel, MinSel, Percentile, SelectAgg, StddevPop,
+    SumFloat, SumInt, TimestampWord, TopK, VarPop, WordSel,
 };
 use crate::ir::{AggKind, DataType};
 use crate::snapshot::{Reader, SnapshotError, Writer};

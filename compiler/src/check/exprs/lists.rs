@@ -10,7 +10,11 @@ use featc_runtime::ir::{self, numeric_list, DataType, Function};
 impl Exprs<'_> {
     /// `f`'s checked arguments brought to its parameter types, or `None` after an
     /// error (each wrong argument reported).
-    pub(super) fn list_arguments(&mut self, f: Function, values: Vec<Typed>) -> Option<Vec<ir::Expr>> {
+    pub(super) fn list_arguments(
+        &mut self,
+        f: Function,
+        values: Vec<Typed>,
+    ) -> Option<Vec<ir::Expr>> {
         let list_item = values
             .first()
             .and_then(|v| v.known.then_some(v.expr.ty))

@@ -133,7 +133,10 @@ mod tests {
         assert_eq!(list_contains(&items, &Value::Float64(0.0)), Some(true));
         assert_eq!(list_contains(&items, &Value::Float64(f64::NAN)), Some(true));
         assert_eq!(list_contains(&items, &Value::Float64(1.0)), None);
-        assert_eq!(list_contains(&items[..1], &Value::Float64(1.0)), Some(false));
+        assert_eq!(
+            list_contains(&items[..1], &Value::Float64(1.0)),
+            Some(false)
+        );
         assert_eq!(list_contains(&[], &Value::Float64(1.0)), Some(false));
     }
 }
