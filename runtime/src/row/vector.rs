@@ -45,7 +45,7 @@ mod tests {
         assert_eq!(cosine(&[2.0, 0.0], &[3.0, 0.0]), Some(1.0));
         assert_eq!(
             cosine(&[1.0, 1.0], &[-1.0, -1.0]),
-            Some(-1.0 / (2f64.sqrt() * 2f64.sqrt()))
+            Some(-2.0 / (2f64.sqrt() * 2f64.sqrt()))
         );
         assert_eq!(cosine(&[0.0, 0.0], &[1.0, 1.0]), None);
         assert_eq!(cosine(&[], &[]), None);

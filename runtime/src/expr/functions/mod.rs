@@ -202,22 +202,33 @@ mod tests {
     #[test]
     fn every_function_has_a_udf_at_its_documented_types() {
         use DataType::*;
+        let floats = List(crate::ir::ListType {
+            item: crate::ir::Scalar::Float64,
+            counted: false,
+        });
         for func in Function::ALL {
-            let args: Vec<DataType> = match func.arity() {
-                crate::ir::Arity::Exactly(n) | crate::ir::Arity::AtLeast(n) => {
-                    let t = match func {
-                        Function::Abs | Function::Floor | Function::Ceil | Function::Round => Int64,
-                        Function::Least | Function::Greatest | Function::Nullif => Timestamp,
-                        Function::Sqrt
-                        | Function::Ln
-                        | Function::Exp
-                        | Function::Pow
-                        | Function::Haversine => Float64,
-                        _ => String,
-                    };
-                    vec![t; n]
-                }
-                crate::ir::Arity::Between(..) => vec![String, Int64, Int64],
+            let args: Vec<DataType> = match func {
+                Function::Size => vec![floats],
+                Function::ElementAt => vec![floats, Int64],
+                Function::Dot | Function::Cosine | Function::L2Distance => vec![floats; 2],
+                _ => match func.arity() {
+                    crate::ir::Arity::Exactly(n) | crate::ir::Arity::AtLeast(n) => {
+                        let t = match func {
+                            Function::Abs | Function::Floor | Function::Ceil | Function::Round => {
+                                Int64
+                            }
+                            Function::Least | Function::Greatest | Function::Nullif => Timestamp,
+                            Function::Sqrt
+                            | Function::Ln
+                            | Function::Exp
+                            | Function::Pow
+                            | Function::Haversine => Float64,
+                            _ => String,
+                        };
+                        vec![t; n]
+                    }
+                    crate::ir::Arity::Between(..) => vec![String, Int64, Int64],
+                },
             };
             let udf = FunctionUdf::new(func, args).expect("documented types");
             assert_eq!(udf.name(), format!("featc_{}", func.name()));
@@ -227,6 +238,9 @@ mod tests {
         assert!(FunctionUdf::new(Function::Lower, vec![Int64]).is_err());
         assert!(FunctionUdf::new(Function::Least, vec![Int64, Float64]).is_err());
         assert!(FunctionUdf::new(Function::Concat, vec![]).is_err());
+        assert!(FunctionUdf::new(Function::Contains, vec![floats, Float64]).is_ok());
+        assert!(FunctionUdf::new(Function::Contains, vec![floats, String]).is_err());
+        assert!(FunctionUdf::new(Function::Size, vec![String]).is_err());
     }
 
     #[test]
