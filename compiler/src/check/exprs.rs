@@ -719,6 +719,8 @@ impl Exprs<'_> {
         let nullable = match f {
             Function::Least | Function::Greatest => args.iter().all(|a| a.nullable),
             Function::Substr if fixed_length => args.iter().any(|a| a.nullable),
+            // `contains` of a list is null when an item is null and none matches.
+            Function::Contains if args.first().is_some_and(|a| a.ty.list().is_some()) => true,
             _ => f.null_on_values(args.len()) || args.iter().any(|a| a.nullable),
         };
         let expr = ir::Expr {

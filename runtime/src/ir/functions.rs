@@ -212,17 +212,14 @@ impl Function {
 
     /// Whether the function can be null when no argument is: `sqrt`, `ln` and
     /// `nullif` (their domains), `substr` with a length (a negative one), and the
-    /// list functions but `size`.
+    /// list functions but `size` and `contains` (whose list form the checker
+    /// makes nullable: its string form never is null on values).
     pub fn null_on_values(self, args: usize) -> bool {
         match self {
             Function::Sqrt | Function::Ln | Function::Nullif => true,
             // A list's items may be null; an index may be out of range; lengths may
             // differ; a norm may be zero.
-            Function::ElementAt
-            | Function::Contains
-            | Function::Dot
-            | Function::Cosine
-            | Function::L2Distance => true,
+            Function::ElementAt | Function::Dot | Function::Cosine | Function::L2Distance => true,
             Function::Substr => args == 3,
             _ => false,
         }
