@@ -85,6 +85,11 @@ pub struct Args {
     /// watermark to the end of time.
     #[arg(long, value_name = "DURATION", default_value = "1h")]
     pub max_future: String,
+    /// The most events that may wait for their as-of lookups' sources at once (see
+    /// docs/semantics.md, "As-of lookups online"); a push that would pass it is
+    /// refused whole with a 429 `held_rows_full`.
+    #[arg(long, value_name = "N", default_value_t = featc_runtime::stream::DEFAULT_MAX_HELD_ROWS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_held_rows: u64,
     /// The most the dead-letter store keeps (every event kept out of the state: late,
     /// future, invalid Kafka records), e.g. 64MiB; past it the oldest letters are
     /// dropped (counted). `GET /dead-letters` lists them.
@@ -273,6 +278,7 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
     config.min_lateness_us = parse_duration(&args.min_lateness)?;
     config.max_future_us =
         parse_duration(&args.max_future).map_err(|e| format!("--max-future: {e}"))?;
+    config.max_held_rows = args.max_held_rows;
     config.late_policy = match args.late {
         Late::Apply => LatePolicy::Apply,
         Late::DeadLetter => LatePolicy::DeadLetter,

@@ -5,7 +5,7 @@
 //! every later stage in process (printers, feature plan and its invariants, both
 //! lowerings, the stream graph's JSON round trip) and, on a small generated dataset,
 //! through the batch training set and the streaming replay, which must agree. No
-//! stage may panic, abort, hang or take more than `fuzz::STAGE_LIMIT` (10 s); an
+//! stage may panic, abort, hang or take more than `fuzz::STAGE_LIMIT` (30 s of CPU); an
 //! `Err` is fine where the input or data deserve one (diagnostics, an int64
 //! overflow on both paths), not where a checked project must compile and run.
 //!

@@ -72,6 +72,8 @@ pub struct ServeConfig {
     pub late_policy: LatePolicy,
     /// `Options::fold_run` of the runtime.
     pub fold_run: u32,
+    /// `--max-held-rows`: `Options::max_held_rows` of the runtime.
+    pub max_held_rows: u64,
     /// `--memory-limit`: with a state directory, entity states live in a disk tier in
     /// it and the decoded ones held in memory count at most this many bytes;
     /// `None`: a quarter of the machine's memory (`default_memory_limit`).
@@ -111,6 +113,7 @@ impl ServeConfig {
             max_future_us: DEFAULT_MAX_FUTURE_US,
             late_policy: LatePolicy::Apply,
             fold_run: featc_runtime::stream::DEFAULT_FOLD_RUN,
+            max_held_rows: featc_runtime::stream::DEFAULT_MAX_HELD_ROWS,
             memory_limit: None,
             dead_letters: DeadLetterLimits::default(),
             log_served: None,
@@ -127,7 +130,7 @@ impl ServeConfig {
             late_policy: self.late_policy,
             min_lateness_us: self.min_lateness_us,
             fold_run: self.fold_run,
-            ..Options::default()
+            max_held_rows: self.max_held_rows,
         }
     }
 

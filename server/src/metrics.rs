@@ -103,6 +103,8 @@ pub struct OverloadCounters {
     pub in_flight: AtomicU64,
     /// Pushes past `--max-queued-pushes`.
     pub push_queue: AtomicU64,
+    /// Pushes that would hold more than `--max-held-rows` events for their lookups.
+    pub held_rows: AtomicU64,
 }
 
 /// The runtime's view for `/metrics`, shared by the scrapes: computing it scans the
@@ -252,6 +254,12 @@ fn counters(page: &Page<'_>) -> String {
         "(row, entity) pairs skipped because a key column was null.",
         "counter",
         view.null_keys.to_string(),
+    );
+    gauge(
+        "featc_held_rows",
+        "Events waiting for their as-of lookups' sources (bounded by --max-held-rows).",
+        "gauge",
+        view.held_rows.to_string(),
     );
     gauge(
         "featc_entities",
@@ -450,6 +458,7 @@ fn counters(page: &Page<'_>) -> String {
         ("connections_closed", &o.connections_closed),
         ("in_flight", &o.in_flight),
         ("push_queue", &o.push_queue),
+        ("held_rows", &o.held_rows),
     ] {
         let _ = writeln!(out, "featc_overloaded_total{{cause=\"{cause}\"}} {}", c(n));
     }

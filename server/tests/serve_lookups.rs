@@ -80,3 +80,58 @@ fn a_payment_waits_for_the_reports_watermark_and_survives_a_restart() {
     assert_eq!(read(&served), expected);
     served.stop();
 }
+
+/// `--max-held-rows`: a push that would hold more events than the limit is refused
+/// whole with a 429 the producer retries once the looked-up source moved; the held
+/// count and the refusals are on `/metrics`.
+#[test]
+fn a_push_past_the_held_limit_is_refused_until_the_looked_up_source_moves() {
+    let work = project_dir("lookups_held_limit", PROJECT);
+    let mut config = Served::config();
+    config.max_held_rows = 1;
+    let served = Served::start(&work, config, false);
+    push(
+        &served,
+        "reports",
+        json!({"ts": ["2024-01-01T12:00:00Z"], "merchant_id": [7], "fraud": [true]}),
+    );
+    // Past the reports' watermark (11:00): held, the one row the limit allows.
+    push(
+        &served,
+        "payments",
+        json!({"ts": ["2024-01-02T00:00:00Z"], "user_id": [1], "merchant_id": [7], "amount": [10.0]}),
+    );
+    assert_eq!(metric(&served, "featc_held_rows"), 1.0);
+    let second = json!({"push_source_name": "payments",
+        "df": {"ts": ["2024-01-02T01:00:00Z"], "user_id": [1], "merchant_id": [7], "amount": [5.0]}});
+    let (status, answer) = post(&served, "/push", &second);
+    assert_eq!(status, 429, "{answer}");
+    let detail: Json = serde_json::from_str(answer.as_str().expect("Feast's error detail"))
+        .expect("a JSON object");
+    assert_eq!(detail["code"], "held_rows_full", "{detail}");
+    assert!(
+        detail["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--max-held-rows"),
+        "{detail}"
+    );
+    assert_eq!(
+        metric(&served, "featc_overloaded_total{cause=\"held_rows\"}"),
+        1.0
+    );
+    // Nothing of the refused push was applied.
+    assert_eq!(read(&served), vec![json!(0.0), json!(0)]);
+    // The reports move past both payments (watermark 02:00): the held one is
+    // released, and the retried push is applied at once.
+    push(
+        &served,
+        "reports",
+        json!({"ts": ["2024-01-02T03:00:00Z"], "merchant_id": [8], "fraud": [false]}),
+    );
+    assert_eq!(metric(&served, "featc_held_rows"), 0.0);
+    let (status, answer) = post(&served, "/push", &second);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(read(&served), vec![json!(15.0), json!(2)]);
+    served.stop();
+}

@@ -25,11 +25,11 @@ use featc::SourceFile;
 use clock::{Clock, Event};
 pub use stages::Outcome;
 
-/// The most one stage may take in a debug build. Generous on purpose: the limit is
-/// there to catch blowups (work quadratic or worse in a list's length or a nesting
-/// depth, which these inputs push to hundreds), not to time anything; the slowest
-/// stages take a few seconds on a quiet 2-core machine and passed 10 s when parallel
-/// builds loaded it.
+/// The most CPU time one stage may take in a debug build (`clock`: the process's,
+/// so other work loading the machine does not count). Generous on purpose: the limit
+/// is there to catch blowups (work quadratic or worse in a list's length or a
+/// nesting depth, which these inputs push to hundreds), not to time anything; the
+/// slowest stages take a few seconds on a 2-core machine.
 pub const STAGE_LIMIT: Duration = Duration::from_secs(30);
 /// How long the watchdog waits for a stage before calling it a hang (the stage
 /// thread is then left running: it cannot be stopped from outside).

@@ -70,6 +70,8 @@ pub(crate) struct Counters {
     pub late: AtomicU64,
     pub dead_lettered: AtomicU64,
     pub null_keys: AtomicU64,
+    /// Events waiting for their as-of lookups (`StreamRuntime::held_rows`).
+    pub held_rows: AtomicU64,
 }
 
 /// What reads share (see the module docs).
@@ -159,6 +161,7 @@ impl Core {
             late: c.late.load(Relaxed),
             dead_lettered: c.dead_lettered.load(Relaxed),
             null_keys: c.null_keys.load(Relaxed),
+            held_rows: c.held_rows.load(Relaxed),
             entities: self.groups.iter().map(|g| g.entities.live()).sum(),
             expired_entities: self.groups.iter().map(|g| g.entities.expired()).sum(),
             state_bytes: self

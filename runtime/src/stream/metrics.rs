@@ -11,6 +11,8 @@ pub struct Metrics {
     pub dead_lettered: u64,
     /// (row, key_by) pairs skipped because a key column was null.
     pub null_keys: u64,
+    /// Events waiting for their as-of lookups now (bounded by `Options::max_held_rows`).
+    pub held_rows: u64,
     /// Distinct entity keys held (in memory or in the disk tier), summed over key_by
     /// groups; an entity past its retention leaves this count when it is forgotten.
     pub entities: u64,

@@ -440,6 +440,7 @@ impl StreamRuntime {
         m.late = self.metrics.late;
         m.dead_lettered = self.metrics.dead_lettered;
         m.null_keys = self.metrics.null_keys;
+        m.held_rows = self.held_rows();
         m
     }
 
@@ -884,6 +885,7 @@ impl StreamRuntime {
         c.late.store(m.late, Relaxed);
         c.dead_lettered.store(m.dead_lettered, Relaxed);
         c.null_keys.store(m.null_keys, Relaxed);
+        c.held_rows.store(self.held_rows(), Relaxed);
     }
 
     /// Publishes what reads see of the groups' promised horizons (after a restore).

@@ -130,7 +130,7 @@ pub enum ApiError {
 }
 
 /// Which bound of the server's resources refused a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overload {
     /// `--max-connections` connections are open.
     Connections { limit: u32 },
@@ -138,6 +138,14 @@ pub enum Overload {
     InFlight { limit: u32 },
     /// `--max-queued-pushes` pushes wait for the writer.
     PushQueue { limit: u32 },
+    /// `--max-held-rows` events (`held` of them now) wait for their as-of lookups'
+    /// sources; a push of `incoming` more of `source`'s events would pass it.
+    HeldRows {
+        source: String,
+        held: usize,
+        incoming: usize,
+        limit: u64,
+    },
 }
 
 /// The `Retry-After` an overloaded server answers with, in seconds.
@@ -161,7 +169,9 @@ impl ApiError {
             | ApiError::ShuttingDown
             | ApiError::PartitionUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Overloaded(Overload::PushQueue { .. }) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Overloaded(Overload::PushQueue { .. } | Overload::HeldRows { .. }) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -200,6 +210,7 @@ impl ApiError {
             ApiError::Overloaded(Overload::Connections { .. }) => "too_many_connections",
             ApiError::Overloaded(Overload::InFlight { .. }) => "too_many_requests",
             ApiError::Overloaded(Overload::PushQueue { .. }) => "push_queue_full",
+            ApiError::Overloaded(Overload::HeldRows { .. }) => "held_rows_full",
         }
     }
 
@@ -330,6 +341,9 @@ impl ApiError {
             ),
             ApiError::Overloaded(Overload::PushQueue { limit }) => format!(
                 "{limit} pushes wait for the writer, its limit (--max-queued-pushes); nothing of this one was applied, retry later"
+            ),
+            ApiError::Overloaded(Overload::HeldRows { source, held, incoming, limit }) => format!(
+                "{held} events wait for their as-of lookups' sources and {incoming} more of `{source}` would pass the limit of {limit} (--max-held-rows); nothing of this push was applied: push the looked-up sources' events first, then retry"
             ),
         }
     }

@@ -24,7 +24,7 @@ use featc_runtime::ir::DataType;
 use featc_runtime::row::types::arrow_type;
 use serde_json::{json, Value as Json};
 
-use super::error::ApiError;
+use super::error::{ApiError, Overload};
 use super::refusal::push_refusal;
 use super::{authorize, bad, body_of, finish, Access, App};
 use crate::names::SourceEntry;
@@ -92,6 +92,15 @@ where
     {
         app.counters
             .pushes_refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    if matches!(
+        &answer,
+        Err(ApiError::Overloaded(Overload::HeldRows { .. }))
+    ) {
+        app.counters
+            .overloaded
+            .held_rows
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     finish(&app.counters.pushes, started, answer)

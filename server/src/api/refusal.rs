@@ -4,7 +4,7 @@
 use featc_runtime::stream::StreamError;
 
 use super::bad;
-use super::error::ApiError;
+use super::error::{ApiError, Overload};
 use crate::state::{PushError, ReadError};
 use crate::wire::time::format_time;
 
@@ -60,6 +60,19 @@ fn refused_rows(source: String, e: StreamError) -> ApiError {
             field: format!("df.{column}"),
             message,
         },
+        // Not bad data: the looked-up sources are behind. The producer retries
+        // after feeding them, so it is an overload (429), not a 422.
+        StreamError::HeldFull {
+            source,
+            held,
+            incoming,
+            limit,
+        } => ApiError::Overloaded(Overload::HeldRows {
+            source,
+            held,
+            incoming,
+            limit,
+        }),
         other => ApiError::Refused(other.to_string()),
     }
 }

@@ -51,6 +51,8 @@ pub struct RuntimeView {
     pub late: u64,
     pub dead_lettered: u64,
     pub null_keys: u64,
+    /// Events waiting for their as-of lookups.
+    pub held_rows: u64,
     pub entities: u64,
     pub expired_entities: u64,
     pub state_bytes: u64,
@@ -171,6 +173,7 @@ impl OnlineState {
             late: m.late,
             dead_lettered: m.dead_lettered,
             null_keys: m.null_keys,
+            held_rows: m.held_rows,
             entities: m.entities,
             expired_entities: m.expired_entities,
             state_bytes: m.state_bytes,

@@ -264,6 +264,44 @@ pub fn over_range(
     Expr::Function(f)
 }
 
+/// `f OVER (PARTITION BY ... ORDER BY ... ROWS BETWEEN preceding PRECEDING AND
+/// CURRENT ROW)`: `f` (a call) over the row and the `preceding` rows before it.
+pub fn over_rows(
+    f: Expr,
+    partition_by: Vec<Expr>,
+    order_by: Vec<OrderByExpr>,
+    preceding: u32,
+) -> Expr {
+    let Expr::Function(mut f) = f else {
+        return f;
+    };
+    f.over = Some(WindowType::WindowSpec(WindowSpec {
+        window_name: None,
+        partition_by,
+        order_by,
+        window_frame: Some(ast::WindowFrame {
+            units: ast::WindowFrameUnits::Rows,
+            start_bound: ast::WindowFrameBound::Preceding(Some(Box::new(int(i64::from(
+                preceding,
+            ))))),
+            end_bound: Some(ast::WindowFrameBound::CurrentRow),
+        }),
+    }));
+    Expr::Function(f)
+}
+
+/// `expr ASC NULLS FIRST`: oldest first, where null is the smallest value.
+pub fn ascending_nulls_first(expr: Expr) -> OrderByExpr {
+    OrderByExpr {
+        expr,
+        options: OrderByOptions {
+            asc: Some(true),
+            nulls_first: Some(true),
+        },
+        with_fill: None,
+    }
+}
+
 /// One key of an `ORDER BY`, nulls placed explicitly (engines differ in the default).
 pub fn order(expr: Expr, ascending: bool) -> OrderByExpr {
     OrderByExpr {

@@ -27,6 +27,7 @@ use super::ast::{
     and_all, binary, call, col, cte, cte_union, ident, int, is_null, item, join, null, order,
     over_range, qcol, select, table, table_name, when, JoinKind, SelectParts,
 };
+use super::rows::count_columns;
 use super::script::Names;
 use super::strategy::StrategySql;
 use crate::ir::{AggKind, DataType};
@@ -112,6 +113,24 @@ pub fn frame_sql(
         from_events.push(item(rank, ident(q, &n("o", *i))));
         from_spine.push(item(null(), ident(q, &n("o", *i))));
     }
+    // Count windows: each event's rank and its `ROWS` frame's fold (`rows`).
+    for fi in frame {
+        let Some(feat) = g.features.get(*fi) else {
+            continue;
+        };
+        let conds: Vec<Expr> = g
+            .predicates_of(feat.filter)
+            .iter()
+            .map(|p| col(q, &n("p", *p)))
+            .collect();
+        let condition = (!conds.is_empty()).then(|| and_all(conds));
+        if let Some(c) = count_columns(f, g, feat, condition) {
+            from_events.push(item(c.rank, ident(q, &n("r", *fi))));
+            from_events.push(item(c.value, ident(q, &n("v", *fi))));
+            from_spine.push(item(null(), ident(q, &n("r", *fi))));
+            from_spine.push(item(null(), ident(q, &n("v", *fi))));
+        }
+    }
     let mut present: Vec<Expr> = keys.iter().map(|k| is_null(k.clone(), true)).collect();
     present.push(is_null(col(q, "featc_ts"), true));
     let marks_cte = cte_union(
@@ -137,36 +156,23 @@ pub fn frame_sql(
     let mut columns: Vec<Expr> = Vec::new();
     let mut over = |e: Expr, b: Bounds| -> Expr {
         let offset = |us: i64| f.frame_offset(us);
-        let mut e = e;
-        let _ = visit_expressions_mut(&mut e, |x| {
-            let Expr::Function(func) = x else {
-                return ControlFlow::<()>::Continue(());
+        map_aggregates(e, |call| {
+            let windowed = over_range(
+                call,
+                keys.clone(),
+                vec![order(col(q, "featc_ts"), true)],
+                b.lower.map(offset),
+                (b.upper > 0).then(|| offset(b.upper)),
+            );
+            let at = match columns.iter().position(|c| *c == windowed) {
+                Some(at) => at,
+                None => {
+                    columns.push(windowed);
+                    columns.len() - 1
+                }
             };
-            let is_aggregate = func.over.is_none()
-                && func.name.0.len() == 1
-                && AGGREGATES
-                    .iter()
-                    .any(|a| func.name.to_string().eq_ignore_ascii_case(a));
-            if is_aggregate {
-                let windowed = over_range(
-                    x.clone(),
-                    keys.clone(),
-                    vec![order(col(q, "featc_ts"), true)],
-                    b.lower.map(offset),
-                    (b.upper > 0).then(|| offset(b.upper)),
-                );
-                let at = match columns.iter().position(|c| *c == windowed) {
-                    Some(at) => at,
-                    None => {
-                        columns.push(windowed);
-                        columns.len() - 1
-                    }
-                };
-                *x = qcol(q, "m", &n("w", at));
-            }
-            ControlFlow::Continue(())
-        });
-        e
+            qcol(q, "m", &n("w", at))
+        })
     };
     let is_event = || is_null(col(q, "featc_row"), false);
     let condition = |slot: Option<usize>, event: bool| -> Option<Expr> {
@@ -195,7 +201,34 @@ pub fn frame_sql(
             upper: shift,
         };
         let x = feat.input.map(|i| col(q, &n("in", i)));
+        // The event of rank `found` in column `rank` of the marks, joined by key: its
+        // column `value`.
+        let mut look_up = |rank: String, found: Expr, value: String| -> Expr {
+            let l = format!("l{}", lookups.len());
+            let mut on: Vec<Expr> = (0..g.keys.len())
+                .map(|k| {
+                    binary(
+                        qcol(q, &l, &n("k", k)),
+                        BinaryOperator::Eq,
+                        qcol(q, "m", &n("k", k)),
+                    )
+                })
+                .collect();
+            on.push(binary(qcol(q, &l, &rank), BinaryOperator::Eq, found));
+            lookups.push(join(
+                JoinKind::Left,
+                table(table_name(q, &marks), Some(ident(q, &l))),
+                and_all(on),
+            ));
+            qcol(q, &l, &value)
+        };
         let agg = match (feat.agg, feat.input) {
+            // A count window: the latest event of its condition in the frame carries
+            // the fold of the `N` latest (`rows`).
+            _ if feat.events.is_some() => {
+                let found = over(call("MAX", vec![col(q, &n("r", *fi))]), bounds);
+                look_up(n("r", *fi), found, n("v", *fi))
+            }
             (AggKind::First | AggKind::Last, Some(i)) => {
                 // The rank of the latest (earliest) non-null event of the frame, then
                 // its value, looked up by key and rank.
@@ -208,23 +241,7 @@ pub fn frame_sql(
                     "MIN"
                 };
                 let found = over(call(name, vec![rank]), bounds);
-                let l = format!("l{}", lookups.len());
-                let mut on: Vec<Expr> = (0..g.keys.len())
-                    .map(|k| {
-                        binary(
-                            qcol(q, &l, &n("k", k)),
-                            BinaryOperator::Eq,
-                            qcol(q, "m", &n("k", k)),
-                        )
-                    })
-                    .collect();
-                on.push(binary(qcol(q, &l, &n("o", i)), BinaryOperator::Eq, found));
-                lookups.push(join(
-                    JoinKind::Left,
-                    table(table_name(q, &marks), Some(ident(q, &l))),
-                    and_all(on),
-                ));
-                qcol(q, &l, &n("in", i))
+                look_up(n("o", i), found, n("in", i))
             }
             _ => {
                 let row = Row {
@@ -303,4 +320,24 @@ pub fn frame_sql(
         alias,
         values,
     }
+}
+
+/// `e` with every aggregate call in it (`AGGREGATES`, not yet windowed) replaced by
+/// `window(call)`: the same fold over a frame instead of a group.
+pub(super) fn map_aggregates(mut e: Expr, mut window: impl FnMut(Expr) -> Expr) -> Expr {
+    let _ = visit_expressions_mut(&mut e, |x| {
+        let Expr::Function(func) = x else {
+            return ControlFlow::<()>::Continue(());
+        };
+        let is_aggregate = func.over.is_none()
+            && func.name.0.len() == 1
+            && AGGREGATES
+                .iter()
+                .any(|a| func.name.to_string().eq_ignore_ascii_case(a));
+        if is_aggregate {
+            *x = window(x.clone());
+        }
+        ControlFlow::Continue(())
+    });
+    e
 }

@@ -29,6 +29,7 @@ pub(crate) mod group;
 mod join;
 mod postgres;
 pub mod refusal;
+mod rows;
 mod script;
 mod spark;
 mod strategy;

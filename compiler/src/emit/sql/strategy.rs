@@ -36,10 +36,7 @@ pub fn choose(flavor: &dyn Flavor, g: &GroupPlan, f: &FeaturePlan) -> (Strategy,
     let input_ty = f.input.and_then(|i| g.inputs.get(i)).map(|e| e.ty);
     let lifetime = f.window_us.is_none();
     if f.events.is_some() {
-        return (
-            Strategy::Join,
-            "a count window numbers each spine row's events by time, then value",
-        );
+        return counted(flavor, f, input_ty);
     }
     if f.window_us.is_some_and(|w| w < 1) {
         return (Strategy::Join, "a window under 1 µs has no frame");
@@ -82,5 +79,36 @@ pub fn choose(flavor: &dyn Flavor, g: &GroupPlan, f: &FeaturePlan) -> (Strategy,
         AggKind::LastK(_) | AggKind::FirstK(_) | AggKind::TopK(_) => {
             (Strategy::Join, "refused before it is emitted")
         }
+    }
+}
+
+/// The strategy of a count window (`rows`): a `ROWS` frame where the fold over the
+/// `N` latest events up to an event is exact in the dialect and needs no read time.
+fn counted(
+    flavor: &dyn Flavor,
+    f: &FeaturePlan,
+    input_ty: Option<DataType>,
+) -> (Strategy, &'static str) {
+    if f.window_us.is_some() {
+        return (
+            Strategy::Join,
+            "a capped count window cuts by the read time as well as by count: each spine row numbers its window's events",
+        );
+    }
+    let exact = "a count window is a ROWS frame over the events by time then value, read at the spine row's latest event";
+    match f.agg {
+        AggKind::CountStar | AggKind::Count | AggKind::CountIf | AggKind::Min | AggKind::Max => {
+            (Strategy::Frame, exact)
+        }
+        AggKind::Sum if f.ty == DataType::Int64 => (Strategy::Frame, exact),
+        AggKind::Avg if input_ty == Some(DataType::Int64) => (Strategy::Frame, exact),
+        AggKind::Sum | AggKind::Avg if flavor.sliding_sum_folds() => (
+            Strategy::Frame,
+            "a count window is a ROWS frame the dialect folds without subtracting: within the documented bound",
+        ),
+        _ => (
+            Strategy::Join,
+            "a count window numbers each spine row's events by time, then value",
+        ),
     }
 }
