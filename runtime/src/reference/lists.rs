@@ -9,7 +9,7 @@ use super::EvalError;
 use crate::ir::Function;
 use crate::row::vector;
 
-fn items<'a>(func: Function, v: &'a RValue) -> Result<&'a [RValue], EvalError> {
+fn items(func: Function, v: &RValue) -> Result<&[RValue], EvalError> {
     match v {
         RValue::List(items) => Ok(items),
         v => Err(EvalError::OperandKind {

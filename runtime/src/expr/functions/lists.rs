@@ -31,7 +31,7 @@ pub fn element_index(len: usize, i: i64) -> Option<usize> {
         i if i > 0 => i - 1,
         i => len.checked_add(i)?,
     };
-    (0..len).contains(&at).then(|| at as usize)
+    (0..len).contains(&at).then_some(at as usize)
 }
 
 /// `=` on two non-null items, as comparisons read it: `-0.0 = +0.0`, NaN = NaN.
