@@ -47,7 +47,7 @@ fn diagnose(name: &str, text: &str) -> (featc::Diagnostics, Vec<SourceFile>) {
 /// arroyo_refusals.rs).
 fn codes() -> impl Iterator<Item = String> {
     (1..=39)
-        .chain([48, 49, 50, 51, 52])
+        .chain([48, 49, 50, 51, 52, 56, 57])
         .map(|n| format!("E{n:04}"))
 }
 

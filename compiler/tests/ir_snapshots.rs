@@ -91,6 +91,34 @@ fn dates_ir() {
     insta::assert_snapshot!("ir_dates", with_input(&text, &p));
 }
 
+/// A project with `decimal(p, s)` columns (semantics.md "Decimals"): the result types
+/// of sums, products and differences with int64s, selections, lists and `avg`.
+#[test]
+fn decimals_ir() {
+    let path = featc_test_support::paths::fixtures_dir().join("decimals.feat");
+    let text = std::fs::read_to_string(&path).expect("the decimals fixture");
+    let p = featc_test_support::project::compile_text("decimals.feat", &text);
+    let ty = |name: &str| {
+        let f = p.feature_by_name(name).expect("feature");
+        p.feature(f).ty.name().into_owned()
+    };
+    assert_eq!(ty("total"), "decimal(38, 2)");
+    assert_eq!(ty("tax_7d"), "decimal(38, 6)");
+    assert_eq!(ty("avg_amount"), "float64");
+    assert_eq!(ty("var_amount"), "float64");
+    assert_eq!(ty("max_amount_7d"), "decimal(10, 2)");
+    assert_eq!(ty("median_amount"), "decimal(10, 2)");
+    assert_eq!(ty("net_max_7d"), "decimal(24, 4)");
+    assert_eq!(ty("recent_amounts"), "list<decimal(10, 2)>");
+    assert_eq!(
+        ty("top_amounts"),
+        "list<struct<value: decimal(10, 2), count: int64>>"
+    );
+    assert_eq!(ty("halves"), "float64");
+    assert_eq!(ty("total_both"), "decimal(38, 2)");
+    insta::assert_snapshot!("ir_decimals", with_input(&text, &p));
+}
+
 #[test]
 fn ir_round_trips_through_json() {
     for dir in ["tests/cases/marketplace", "tests/functions"] {

@@ -136,7 +136,17 @@ pub struct TypeRef {
     pub name: Ident,
     /// The item type of `list<T>`: `T`.
     pub item: Option<Ident>,
+    /// The numbers in parentheses after the name (`decimal(12, 2)`), as written.
+    pub args: Vec<TypeArg>,
     pub nullable: bool,
+    pub span: Span,
+}
+
+/// A number of a type (`12` in `decimal(12, 2)`): its digits as written (the checker
+/// reads them, so a huge one is its error, not the parser's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeArg {
+    pub digits: String,
     pub span: Span,
 }
 

@@ -206,10 +206,19 @@ impl Ctx<'_> {
         let ty_span = self.span(&ty_pair);
         let mut ty_inner = ty_pair.into_inner();
         let ty_name = self.ident(&self.next(&mut ty_inner, start)?);
+        let mut args = Vec::new();
         let mut item = None;
         let mut nullable = false;
         for part in ty_inner {
             match part.as_rule() {
+                Rule::type_args => args.extend(
+                    part.into_inner()
+                        .filter(|p| p.as_rule() == Rule::int)
+                        .map(|p| TypeArg {
+                            digits: p.as_str().to_string(),
+                            span: self.span(&p),
+                        }),
+                ),
                 Rule::type_item => {
                     let mut inner = part.into_inner();
                     let _open = self.next(&mut inner, start)?;
@@ -223,6 +232,7 @@ impl Ctx<'_> {
             ty: TypeRef {
                 name: ty_name,
                 item,
+                args,
                 nullable,
                 span: ty_span,
             },

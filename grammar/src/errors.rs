@@ -56,7 +56,7 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         owner_clause => "`owner`",
         tags_clause => "`tags`",
         key_clause => "`key`",
-        key_columns => "`(`",
+        key_columns | type_args => "`(`",
         more_sources => "`,`",
         lookup => "a feature to look up such as `merchants.risk at merchant_id`",
         kw_at => "`at`",

@@ -88,8 +88,17 @@ impl Printer<'_> {
             .item
             .as_ref()
             .map_or(String::new(), |i| format!("<{}>", i.name));
+        let args: Vec<&str> = col.ty.args.iter().map(|a| a.digits.as_str()).collect();
+        let args = if args.is_empty() {
+            String::new()
+        } else {
+            format!("({})", args.join(", "))
+        };
         self.line(
-            &format!("{kind} {}: {}{}{q}", col.name.name, col.ty.name.name, item),
+            &format!(
+                "{kind} {}: {}{args}{item}{q}",
+                col.name.name, col.ty.name.name
+            ),
             col.span,
         );
     }

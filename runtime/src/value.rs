@@ -8,7 +8,8 @@ use std::sync::Arc;
 use crate::ir::{DataType, ListType, Scalar};
 
 /// One cell. `Timestamp` is microseconds since the Unix epoch, UTC; `Date` days since
-/// 1970-01-01 (semantics.md "Dates").
+/// 1970-01-01 (semantics.md "Dates"); `Decimal` an unscaled value with the column's
+/// precision and scale (semantics.md "Decimals", `row::decimal`).
 ///
 /// Executors may feed strings as order-preserving dictionary ids in `Int64`: the
 /// algebra only relies on an `Int64`'s order and equality, except in sum, avg,
@@ -23,10 +24,40 @@ pub enum Value {
     String(Arc<str>),
     Timestamp(i64),
     Date(i32),
+    /// `unscaled * 10^-scale`, `|unscaled| < 10^precision`. The fields sit in the
+    /// variant (not a struct of their own) so a `Value` stays three words.
+    Decimal {
+        unscaled: Unscaled,
+        precision: u8,
+        scale: u8,
+    },
     /// A list: a list aggregation's result, or a cell of a `list<T>` source column
     /// (which `count`, `first`, `last` and the element-wise `avg` and `sum` read).
     /// Behind one pointer, so a `Value` stays three words.
     List(Arc<List>),
+}
+
+/// An i128 held as two words: an `i128` is 16-byte aligned and would make every
+/// `Value` four words.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Unscaled([u64; 2]);
+
+impl Unscaled {
+    #[inline]
+    pub fn new(v: i128) -> Unscaled {
+        Unscaled([v as u64, (v >> 64) as u64])
+    }
+
+    #[inline]
+    pub fn get(self) -> i128 {
+        (i128::from(self.0[1] as i64) << 64) | i128::from(self.0[0])
+    }
+}
+
+impl std::fmt::Debug for Unscaled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.get())
+    }
 }
 
 /// The value of a list type (`ir::ListType`): `items` in the list's order, and for a
@@ -70,6 +101,27 @@ impl List {
 }
 
 impl Value {
+    /// A decimal value of type `decimal(precision, scale)`.
+    #[inline]
+    pub fn decimal(unscaled: i128, precision: u8, scale: u8) -> Value {
+        Value::Decimal {
+            unscaled: Unscaled::new(unscaled),
+            precision,
+            scale,
+        }
+    }
+
+    /// A decimal's unscaled value and scale.
+    #[inline]
+    pub fn as_decimal(&self) -> Option<(i128, u8)> {
+        match self {
+            Value::Decimal {
+                unscaled, scale, ..
+            } => Some((unscaled.get(), *scale)),
+            _ => None,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
@@ -84,6 +136,12 @@ impl Value {
             Value::String(_) => Some(DataType::String),
             Value::Timestamp(_) => Some(DataType::Timestamp),
             Value::Date(_) => Some(DataType::Date),
+            Value::Decimal {
+                precision, scale, ..
+            } => Some(DataType::Decimal {
+                precision: *precision,
+                scale: *scale,
+            }),
             Value::List(l) => Some(DataType::List(l.list_type())),
         }
     }
@@ -117,7 +175,7 @@ impl Value {
     pub fn variant_name(&self) -> &'static str {
         match self.data_type() {
             None => "null",
-            Some(t) => t.name(),
+            Some(t) => t.kind_name(),
         }
     }
 
@@ -137,6 +195,24 @@ impl Value {
             (Value::String(a), Value::String(b)) => a.as_bytes().cmp(b.as_bytes()),
             (Value::Timestamp(a), Value::Timestamp(b)) => a.cmp(b),
             (Value::Date(a), Value::Date(b)) => a.cmp(b),
+            (
+                Value::Decimal {
+                    unscaled: a,
+                    scale: sa,
+                    ..
+                },
+                Value::Decimal {
+                    unscaled: b,
+                    scale: sb,
+                    ..
+                },
+            ) if sa == sb => a.get().cmp(&b.get()),
+            (Value::Decimal { .. }, Value::Decimal { .. }) => {
+                match (self.as_decimal(), other.as_decimal()) {
+                    (Some((a, sa)), Some((b, sb))) => decimal_cmp(a, sa, b, sb),
+                    _ => Ordering::Equal,
+                }
+            }
             (Value::Null, Value::Null) => Ordering::Equal,
             // Lists (semantics.md "List columns and embeddings"): item by item in
             // this order (a null item first), a list before every longer list it
@@ -186,10 +262,21 @@ impl Value {
             Value::Float64(_) => 3,
             Value::Timestamp(_) => 4,
             Value::Date(_) => 5,
-            Value::String(_) => 6,
-            Value::List(_) => 7,
+            Value::Decimal { .. } => 6,
+            Value::String(_) => 7,
+            Value::List(_) => 8,
         }
     }
+}
+
+/// The exact order of `a * 10^-sa` and `b * 10^-sb` (widened to 256 bits, where
+/// rescaling cannot overflow: 10^38 * 10^38 < 2^255).
+pub fn decimal_cmp(a: i128, sa: u8, b: i128, sb: u8) -> Ordering {
+    use datafusion::arrow::datatypes::i256;
+    let ten = i256::from_i128(10);
+    let widen = |u: i128, by: u8| i256::from_i128(u).wrapping_mul(ten.wrapping_pow(u32::from(by)));
+    let s = sa.max(sb);
+    widen(a, s - sa).cmp(&widen(b, s - sb))
 }
 
 /// IEEE total order with all NaNs equal and above +inf.
@@ -241,6 +328,18 @@ impl Hash for ValueKey {
             Value::Null => {}
             Value::Int64(v) | Value::Timestamp(v) => v.hash(state),
             Value::Date(d) => d.hash(state),
+            // Equal values of different scales (`1.5`, `1.50`) hash alike: by the
+            // value without its fractional trailing zeros.
+            Value::Decimal {
+                unscaled, scale, ..
+            } => {
+                let (mut u, mut s) = (unscaled.get(), *scale);
+                while s > 0 && u % 10 == 0 {
+                    u /= 10;
+                    s -= 1;
+                }
+                (u, s).hash(state)
+            }
             Value::Float64(f) => {
                 let bits = if f.is_nan() {
                     f64::NAN.to_bits()

@@ -18,7 +18,7 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
 /// One input slot per type.
-const SLOTS: [DataType; 6] = TYPES;
+const SLOTS: [DataType; 7] = TYPES;
 
 /// A feature as `KeySpec` reads it (aggregation, slots, window, ttl); the rest of the
 /// plan's fields are left empty.
@@ -68,6 +68,13 @@ fn value(ty: DataType) -> BoxedStrategy<Value> {
         DataType::Date => prop::sample::select(vec![-719_162, -1, 0, 1, 2_932_896])
             .prop_map(Value::Date)
             .boxed(),
+        DataType::Decimal { precision, scale } => {
+            // Small values that tie, and the type's ends (two of them overflow a sum).
+            let max = 10i128.pow(u32::from(precision)) - 1;
+            prop::sample::select(vec![0, 1, -1, 150, -150, 99, max, -max])
+                .prop_map(move |u| Value::decimal(u, precision, scale))
+                .boxed()
+        }
         DataType::List(_) => unreachable!("no aggregation reads a list"),
     };
     prop_oneof![4 => v, 1 => Just(Value::Null)].boxed()

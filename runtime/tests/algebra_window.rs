@@ -41,6 +41,13 @@ pub fn value(ty: Option<DataType>) -> BoxedStrategy<Value> {
         Some(DataType::Date) => prop::sample::select(vec![-719_162, -1, 0, 1, 2_932_896])
             .prop_map(Value::Date)
             .boxed(),
+        Some(DataType::Decimal { precision, scale }) => {
+            // Small values that tie, and the type's ends (two of them overflow a sum).
+            let max = 10i128.pow(u32::from(precision)) - 1;
+            prop::sample::select(vec![0, 1, -1, 150, -150, 99, max, -max])
+                .prop_map(move |u| Value::decimal(u, precision, scale))
+                .boxed()
+        }
         Some(DataType::List(_)) => unreachable!("no aggregation reads a list"),
     };
     prop_oneof![4 => v, 1 => Just(Value::Null)].boxed()

@@ -9,7 +9,8 @@ use datafusion::arrow::record_batch::RecordBatch;
 /// timestamp columns held as integers (in the source's `epoch` unit), in UTC
 /// microseconds. `bind_source` does this when it reads a file; tables built in memory
 /// by the tests get the same conversion (`row::time::to_micros_in`) here, and declared
-/// `date` columns become checked `Date32` (`row::date::to_days`).
+/// `date` columns become checked `Date32` (`row::date::to_days`), declared `decimal`
+/// columns exact `Decimal128` of their type (`row::decimal::to_decimal`).
 pub fn events_in_micros(
     events: &RecordBatch,
     source: &featc_runtime::ir::Source,
@@ -43,6 +44,21 @@ pub fn events_in_micros(
             *field = Field::new(
                 field.name(),
                 column.data_type().clone(),
+                field.is_nullable(),
+            );
+            continue;
+        }
+        let declared_decimal = source
+            .columns
+            .iter()
+            .find(|c| c.name == *field.name() && c.ty.is_decimal())
+            .map(|c| c.ty);
+        if let Some(featc_runtime::ir::DataType::Decimal { precision, scale }) = declared_decimal {
+            *column = featc_runtime::row::decimal::to_decimal(column, precision, scale)
+                .map_err(|e| e.to_string())?;
+            *field = Field::new(
+                field.name(),
+                DataType::Decimal128(precision, scale as i8),
                 field.is_nullable(),
             );
             continue;

@@ -61,6 +61,13 @@ pub fn cell_json(cells: &Cells<'_>, row: usize) -> Json {
         Value::String(s) => Json::from(&*s),
         Value::Timestamp(t) => time_json(t),
         Value::Date(d) => Json::from(featc_runtime::row::date::format_date(d)),
+        // The exact text, as a string (semantics.md "Decimals").
+        Value::Decimal {
+            unscaled, scale, ..
+        } => Json::from(featc_runtime::row::decimal::format_decimal(
+            unscaled.get(),
+            scale,
+        )),
         Value::List(_) => panic!("a source column never holds a list"),
     }
 }

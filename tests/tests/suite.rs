@@ -13,6 +13,7 @@
 
 mod batch_cases;
 mod dates;
+mod decimals;
 mod embeddings;
 mod equivalence;
 mod lookups;

@@ -46,6 +46,14 @@ pub fn check<'a>(decl: &'a ast::EntityDecl, errors: &mut Vec<CheckError>) -> Che
                 what: format!("key `{}` of entity `{}`", k.name.name, decl.name.name),
                 span: k.ty.span,
             }),
+            // Several texts spell one decimal (`1.5`, `1.50`): a key must not tell
+            // them apart, and no store client sends one reliably (semantics.md).
+            Ok(ty) if ty.is_decimal() => errors.push(CheckError::DecimalKey {
+                entity: decl.name.name.clone(),
+                key: k.name.name.clone(),
+                ty,
+                span: k.ty.span,
+            }),
             Ok(ty) => keys.push(ir::Column {
                 name: k.name.name.clone(),
                 ty,

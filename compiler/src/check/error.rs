@@ -119,6 +119,27 @@ pub enum CheckError {
         span: Span,
         suggestion: Option<String>,
     },
+    /// `decimal(p, s)` out of range (`1 <= p <= 38`, `s <= p`), written without its
+    /// two numbers, or another type given numbers (`written` as the file has it).
+    DecimalType {
+        written: String,
+        span: Span,
+    },
+    /// A decimal result that would need more than 38 digits of scale or of
+    /// precision: `a * b` with `s1 + s2 > 38`, or values of decimal types whose
+    /// common type (`coalesce`, `case`, ...) needs more than 38 digits.
+    DecimalDigits {
+        what: &'static str,
+        digits: u16,
+        span: Span,
+    },
+    /// An entity key of a decimal type.
+    DecimalKey {
+        entity: String,
+        key: String,
+        ty: DataType,
+        span: Span,
+    },
     /// The primary span is the second declaration, `first` the first one.
     Duplicate {
         kind: NameKind,
@@ -447,6 +468,8 @@ impl CheckError {
             UnknownAggregation { .. } => "E0007",
             UnknownFunction { .. } => "E0008",
             UnknownType { .. } => "E0009",
+            DecimalType { .. } | DecimalDigits { .. } => "E0056",
+            DecimalKey { .. } => "E0057",
             Duplicate { .. } => "E0010",
             OperandTypes { .. } | OperandType { .. } | BranchTypes { .. } => "E0011",
             NotBool { .. } => "E0012",
@@ -464,7 +487,7 @@ impl CheckError {
             Empty { .. } => "E0024",
             UntypedNull { .. } => "E0025",
             NullableKey { .. } => "E0026",
-            ListNotScalar { .. } => "E0057",
+            ListNotScalar { .. } => "E0058",
             ExpansionTooLarge { .. } => "E0027",
             ConstantOverflow { .. } => "E0028",
             InvalidUtf8 { .. } => "E0029",
@@ -573,8 +596,17 @@ impl CheckError {
             }
             UnknownType { name, span, suggestion } => {
                 with_suggestion(d(format!("unknown type `{name}`")), *span, "no such type", suggestion)
-                    .with_note("note: the types are int64, float64, string, bool, timestamp, date")
+                    .with_note("note: the types are int64, float64, string, bool, timestamp, date, decimal(p, s)")
             }
+            DecimalType { written, span } => d(format!("`{written}` is not a type"))
+                .with_label(Label::primary(*span, "not a type"))
+                .with_help("a decimal is `decimal(p, s)`: p digits in all (1 to 38), s of them after the point (0 to p), e.g. `decimal(12, 2)`; other types take no numbers"),
+            DecimalDigits { what, digits, span } => d(format!("{what} needs {digits} decimal digits, more than 38"))
+                .with_label(Label::primary(*span, format!("{digits} digits")))
+                .with_help("a decimal holds at most 38 digits: use operands of smaller scales, or convert with `float64(x)`"),
+            DecimalKey { entity, key, ty, span } => d(format!("the key `{key}` of `{entity}` is `{}`, and decimals are not keys", ty.name()))
+                .with_label(Label::primary(*span, "a decimal key"))
+                .with_help("one decimal has several spellings (`1.5`, `1.50`) that a key must not tell apart: key by an int64 (e.g. the value in cents) or a string"),
             Duplicate { kind, name, span, first } => d(format!("{} `{name}` is declared twice", kind.noun()))
                 .with_label(Label::primary(*span, "declared again here"))
                 .with_label(Label::secondary(*first, "first declared here"))
@@ -590,6 +622,9 @@ impl CheckError {
                     .with_label(Label::primary(lhs.span, format!("this is `{}`", lhs.ty.name())))
                     .with_label(Label::primary(rhs.span, format!("this is `{}`", rhs.ty.name())))
                     .with_help(match *op {
+                        _ if lhs.ty.is_decimal() || rhs.ty.is_decimal() => {
+                            "a decimal mixes with decimals and int64s only (`%` takes none): convert it with `float64(x)`"
+                        }
                         "+" | "-" | "*" | "/" | "%" => "arithmetic takes int64 or float64 operands",
                         _ => "compare values of one type (int64 and float64 mix)",
                     })

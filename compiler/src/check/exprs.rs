@@ -275,7 +275,7 @@ impl<'s> Exprs<'s> {
                 if !inner.known {
                     return self.fail(CheckError::UntypedNull { span: expr.span });
                 }
-                if !inner.expr.ty.is_numeric() {
+                if !inner.expr.ty.is_numeric() && !inner.expr.ty.is_decimal() {
                     return self.fail(CheckError::OperandType {
                         op: "-",
                         operand: inner.operand(),
@@ -440,6 +440,7 @@ impl<'s> Exprs<'s> {
                 let nullable = l.nullable || r.nullable;
                 Some(make(l, r, DataType::Bool, nullable))
             }
+            _ if is_decimal_operand(&l) || is_decimal_operand(&r) => self.decimal(op, l, r, sp),
             _ => {
                 let (l, r, ty) = self.promote_pair(op, l, r)?;
                 if !ty.is_numeric() {
@@ -508,6 +509,13 @@ impl<'s> Exprs<'s> {
                 let (lt, rt) = (l.expr.ty, r.expr.ty);
                 if lt == rt {
                     Some((l.expr, r.expr, lt))
+                } else if op.is_comparison()
+                    && (lt.is_decimal() || rt.is_decimal())
+                    && lt.decimal_parts().is_some()
+                    && rt.decimal_parts().is_some()
+                {
+                    // Decimals of any types (and int64s) compare exactly as they are.
+                    Some((l.expr, r.expr, lt))
                 } else if lt.is_numeric() && rt.is_numeric() {
                     Some((to_float(l.expr), to_float(r.expr), DataType::Float64))
                 } else {
@@ -518,6 +526,63 @@ impl<'s> Exprs<'s> {
                     })
                 }
             }
+        }
+    }
+
+    /// `+ - * / %` with a decimal operand (semantics.md "Decimals"): exact `+ - *` of
+    /// decimals and int64s, `/` on the operands' nearest float64s; anything else is
+    /// a type mismatch.
+    fn decimal(
+        &mut self,
+        op: BinaryOp,
+        l: Typed,
+        r: Typed,
+        sp: ir::SourceSpan,
+    ) -> Option<ir::Expr> {
+        // An untyped null takes the other side's type; typed sides stay as they are.
+        let (l, r) = match (l.known, r.known) {
+            (true, true) => (l.expr, r.expr),
+            _ => {
+                let (l, r, _) = self.promote_pair(op, l, r)?;
+                (l, r)
+            }
+        };
+        let mismatch = |l: &ir::Expr, r: &ir::Expr| CheckError::OperandTypes {
+            op: op.symbol(),
+            lhs: Operand {
+                span: ast_span(l.span),
+                ty: l.ty,
+            },
+            rhs: Operand {
+                span: ast_span(r.span),
+                ty: r.ty,
+            },
+        };
+        if l.ty.decimal_parts().is_none() || r.ty.decimal_parts().is_none() {
+            return self.fail(mismatch(&l, &r));
+        }
+        let nullable = l.nullable || r.nullable;
+        let ty = match op {
+            BinaryOp::Div => {
+                let (l, r) = (to_float_any(l), to_float_any(r));
+                return Some(binary_expr(op, l, r, DataType::Float64, true, sp));
+            }
+            BinaryOp::Add | BinaryOp::Sub => ir::sum_type(l.ty, r.ty),
+            BinaryOp::Mul => match ir::product_type(l.ty, r.ty) {
+                Ok(ty) => ty,
+                Err(digits) => {
+                    return self.fail(CheckError::DecimalDigits {
+                        what: "the scale of this product",
+                        digits,
+                        span: ast_span(sp),
+                    })
+                }
+            },
+            _ => None,
+        };
+        match ty {
+            Some(ty) => Some(binary_expr(op, l, r, ty, nullable, sp)),
+            None => self.fail(mismatch(&l, &r)),
         }
     }
 
@@ -546,6 +611,14 @@ impl<'s> Exprs<'s> {
                     target = Some(this.ty);
                 }
                 (Some(f), Some(t)) if t == this.ty => first = Some(f),
+                // Decimals and int64s: their common type is decided below.
+                (Some(f), Some(t))
+                    if (t.is_decimal() || this.ty.is_decimal())
+                        && t.decimal_parts().is_some()
+                        && this.ty.decimal_parts().is_some() =>
+                {
+                    first = Some(f)
+                }
                 (Some(_), Some(t)) if t.is_numeric() && this.ty.is_numeric() => {
                     target = Some(DataType::Float64)
                 }
@@ -558,9 +631,35 @@ impl<'s> Exprs<'s> {
                 }
             }
         }
+        // Decimals (and int64s with them) unify to the widest scale and integer part.
+        let known: Vec<DataType> = items
+            .iter()
+            .filter(|i| i.known)
+            .map(|i| i.expr.ty)
+            .collect();
+        match ir::unify_type(&known) {
+            Ok(Some(ty)) => target = Some(ty),
+            Ok(None) => {}
+            Err(digits) => {
+                let span = items.first().map(|i| ast_span(i.expr.span))?;
+                return self.fail(CheckError::DecimalDigits { what, digits, span });
+            }
+        }
         let Some(ty) = target else {
             return Some((items.into_iter().map(|i| i.expr).collect(), None));
         };
+        if ty.is_decimal() {
+            let exprs = items
+                .into_iter()
+                .map(|mut i| {
+                    if !i.known {
+                        assign(&mut i.expr, ty);
+                    }
+                    cast_to(i.expr, ty)
+                })
+                .collect();
+            return Some((exprs, Some(ty)));
+        }
         let exprs = items
             .into_iter()
             .map(|mut i| {
@@ -596,6 +695,30 @@ impl<'s> Exprs<'s> {
                         nullable: false,
                         span: sp,
                     },
+                    known: true,
+                })
+            }
+            // The explicit conversion to float64: a decimal to its nearest float64
+            // (an int64 too, as elsewhere; a float64 stays as it is).
+            "float64" => {
+                let [arg] = checked.as_slice() else {
+                    return self.fail(arity(func, "1", args.len()));
+                };
+                let arg = arg.as_ref()?;
+                if !arg.known {
+                    return self.fail(CheckError::UntypedNull {
+                        span: ast_span(arg.expr.span),
+                    });
+                }
+                if !(arg.expr.ty.is_numeric() || arg.expr.ty.is_decimal()) {
+                    return self.fail(CheckError::OperandType {
+                        op: "float64",
+                        operand: arg.operand(),
+                        expected: "a number",
+                    });
+                }
+                Some(Typed {
+                    expr: to_float_any(arg.expr.clone()),
                     known: true,
                 })
             }
@@ -653,7 +776,7 @@ impl<'s> Exprs<'s> {
 /// Whether `name` is a row function (`feature f = coalesce(a, b)` is then a derived
 /// feature, not an aggregation).
 pub fn is_row_function(name: &str) -> bool {
-    matches!(name, "coalesce" | "if") || Function::by_name(name).is_some()
+    matches!(name, "coalesce" | "if" | "float64") || Function::by_name(name).is_some()
 }
 
 impl Exprs<'_> {
@@ -746,6 +869,9 @@ impl Exprs<'_> {
     /// or an int64 (`substr`'s positions).
     fn parameter(&mut self, f: Function, i: usize, v: Typed) -> Option<ir::Expr> {
         use Function::*;
+        if f == Abs && v.known && v.expr.ty.is_decimal() {
+            return Some(v.expr);
+        }
         let (want, expected) = match (f, i) {
             (Abs | Floor | Ceil | Round, _) => (None, "a number"),
             (Sqrt | Ln | Exp | Pow | Haversine, _) => (Some(DataType::Float64), "a number"),
@@ -781,7 +907,7 @@ impl Exprs<'_> {
 
 /// Every function an expression may call, for suggestions and messages.
 pub fn function_names() -> Vec<&'static str> {
-    let mut names = vec!["coalesce", "if"];
+    let mut names = vec!["coalesce", "if", "float64"];
     names.extend(Function::ALL.iter().map(|f| f.name()));
     names
 }
@@ -840,6 +966,55 @@ pub fn to_float(e: ir::Expr) -> ir::Expr {
     ir::Expr {
         kind: ExprKind::Cast(Box::new(e)),
         ty: DataType::Float64,
+        nullable,
+        span,
+    }
+}
+
+/// Converts an int64 or a decimal to float64 (the nearest, semantics.md
+/// "Decimals"); other expressions are returned as they are.
+pub fn to_float_any(e: ir::Expr) -> ir::Expr {
+    if e.ty.is_decimal() {
+        return cast_to(e, DataType::Float64);
+    }
+    to_float(e)
+}
+
+/// `e` converted to `ty` (a decimal of a wider type, an int64 to a decimal, a
+/// number to float64) unless it has that type already.
+fn cast_to(e: ir::Expr, ty: DataType) -> ir::Expr {
+    if e.ty == ty {
+        return e;
+    }
+    let (nullable, span) = (e.nullable, e.span);
+    ir::Expr {
+        kind: ExprKind::Cast(Box::new(e)),
+        ty,
+        nullable,
+        span,
+    }
+}
+
+/// Whether an operand is a decimal (an untyped null is not).
+fn is_decimal_operand(t: &Typed) -> bool {
+    t.known && t.expr.ty.is_decimal()
+}
+
+fn binary_expr(
+    op: BinaryOp,
+    lhs: ir::Expr,
+    rhs: ir::Expr,
+    ty: DataType,
+    nullable: bool,
+    span: ir::SourceSpan,
+) -> ir::Expr {
+    ir::Expr {
+        kind: ExprKind::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        ty,
         nullable,
         span,
     }

@@ -1,9 +1,9 @@
-//! Type names as written (`int64`, `string?`) to IR data types.
+//! Type names as written (`int64`, `string?`, `decimal(12, 2)`) to IR data types.
 
 use super::error::CheckError;
 use super::suggest::closest;
 use featc_grammar::ast::TypeRef;
-use featc_runtime::ir::{DataType, ListType, Scalar};
+use featc_runtime::ir::{decimal_type, DataType, ListType, Scalar};
 
 const TYPES: &[DataType] = &[
     DataType::Int64,
@@ -14,60 +14,60 @@ const TYPES: &[DataType] = &[
     DataType::Date,
 ];
 
+/// Every type name, for suggestions (`decimal` takes its numbers after the name).
+const NAMES: &[&str] = &[
+    "int64",
+    "float64",
+    "string",
+    "bool",
+    "timestamp",
+    "date",
+    "decimal",
+];
+
 /// The data type a type reference names (nullability is `TypeRef::nullable`):
 /// a scalar, or `list<T>` for a scalar `T` or `float32` (an embedding's 32-bit
 /// floats, read widened exactly: a `list<float64>` from then on).
 pub fn data_type(ty: &TypeRef) -> Result<DataType, CheckError> {
-    match (&ty.item, ty.name.name.as_str()) {
-        (Some(item), "list") => {
-            let scalar = match item.name.as_str() {
-                "float32" => Some(Scalar::Float64),
-                name => TYPES
-                    .iter()
-                    .find(|t| t.name() == name)
-                    .and_then(|t| t.scalar()),
-            };
-            return match scalar {
-                Some(s) => Ok(DataType::List(ListType {
-                    item: s,
-                    counted: false,
-                })),
-                None => Err(CheckError::UnknownType {
-                    name: item.name.clone(),
-                    span: item.span,
-                    suggestion: closest(
-                        &item.name,
-                        TYPES.iter().map(|t| t.name()).chain(["float32"]),
-                    )
-                    .or_else(|| alias(&item.name).map(str::to_string)),
-                }),
-            };
-        }
-        (Some(_), _) | (None, "list") => {
-            return Err(CheckError::UnknownType {
-                name: format!(
-                    "{}{}",
-                    ty.name.name,
-                    ty.item
-                        .as_ref()
-                        .map_or(String::new(), |i| format!("<{}>", i.name))
-                ),
-                span: ty.span,
-                suggestion: Some("list<float64>".to_string()),
-            })
-        }
-        (None, _) => {}
+    if ty.item.is_some() || ty.name.name == "list" {
+        return list_type(ty);
     }
-    TYPES
-        .iter()
-        .copied()
-        .find(|t| t.name() == ty.name.name)
-        .ok_or_else(|| CheckError::UnknownType {
+    let name = ty.name.name.as_str();
+    let bad = || CheckError::DecimalType {
+        written: written(ty),
+        span: ty.span,
+    };
+    if name == "decimal" {
+        let [p, s] = ty.args.as_slice() else {
+            return Err(bad());
+        };
+        // A number too long for a u64 is out of range like any other.
+        let (p, s) = (p.digits.parse::<u64>(), s.digits.parse::<u64>());
+        return match (p, s) {
+            (Ok(p), Ok(s)) => decimal_type(p, s).ok_or_else(bad),
+            _ => Err(bad()),
+        };
+    }
+    let found = TYPES.iter().copied().find(|t| t.name() == name);
+    match found {
+        Some(_) if !ty.args.is_empty() => Err(bad()),
+        Some(t) => Ok(t),
+        None => Err(CheckError::UnknownType {
             name: ty.name.name.clone(),
             span: ty.name.span,
-            suggestion: closest(&ty.name.name, TYPES.iter().map(|t| t.name()))
-                .or_else(|| alias(&ty.name.name).map(str::to_string)),
-        })
+            suggestion: closest(name, NAMES.iter().copied())
+                .or_else(|| alias(name).map(str::to_string)),
+        }),
+    }
+}
+
+/// The type as written, without its `?`: `decimal(40, 2)`.
+fn written(ty: &TypeRef) -> String {
+    if ty.args.is_empty() {
+        return ty.name.name.clone();
+    }
+    let args: Vec<&str> = ty.args.iter().map(|a| a.digits.as_str()).collect();
+    format!("{}({})", ty.name.name, args.join(", "))
 }
 
 /// Common names from other languages, so `int` or `double` get a useful hint even
@@ -80,6 +80,48 @@ fn alias(name: &str) -> Option<&'static str> {
         "boolean" => "bool",
         "datetime" | "time" => "timestamp",
         "day" | "date32" => "date",
+        "numeric" | "decimal128" | "money" => "decimal",
         _ => return None,
     })
+}
+
+/// `list<T>`: `T` a scalar type but decimal, or `float32`.
+fn list_type(ty: &TypeRef) -> Result<DataType, CheckError> {
+    let (Some(item), "list") = (&ty.item, ty.name.name.as_str()) else {
+        let item = ty
+            .item
+            .as_ref()
+            .map_or(String::new(), |i| format!("<{}>", i.name));
+        return Err(CheckError::UnknownType {
+            name: format!("{}{item}", ty.name.name),
+            span: ty.span,
+            suggestion: Some("list<float64>".to_string()),
+        });
+    };
+    let scalar = match item.name.as_str() {
+        "float32" => Some(Scalar::Float64),
+        name => TYPES
+            .iter()
+            .find(|t| t.name() == name)
+            .and_then(|t| t.scalar()),
+    };
+    match scalar {
+        Some(s) => Ok(DataType::List(ListType {
+            item: s,
+            counted: false,
+        })),
+        None => Err(CheckError::UnknownType {
+            name: item.name.clone(),
+            span: item.span,
+            suggestion: closest(
+                &item.name,
+                NAMES
+                    .iter()
+                    .copied()
+                    .filter(|n| *n != "decimal")
+                    .chain(["float32"]),
+            )
+            .or_else(|| alias(&item.name).map(str::to_string)),
+        }),
+    }
 }

@@ -276,7 +276,7 @@ fn aggregate(
         None => a.agg.name().to_string(),
     };
     let meaning = Meaning {
-        result: ty(feature.ty.name(), view.can_be_null(feature)),
+        result: ty(&feature.ty.name(), view.can_be_null(feature)),
         body: Body::Aggregate(Box::new(AggregateMeaning {
             agg,
             arg: text(&inlined[0]),
@@ -338,7 +338,7 @@ fn source_meaning(source: &Source, read: &[String]) -> SourceMeaning {
             .columns
             .iter()
             .filter(|c| read.contains(&c.name))
-            .map(|c| (c.name.clone(), ty(c.ty.name(), c.nullable)))
+            .map(|c| (c.name.clone(), ty(&c.ty.name(), c.nullable)))
             .collect(),
     }
 }
@@ -368,7 +368,7 @@ fn derived(
             let field = request.fields.get(f)?;
             Some((
                 request.column_name(&field.name),
-                ty(field.ty.name(), field.nullable),
+                ty(&field.ty.name(), field.nullable),
             ))
         })
         .collect();
@@ -384,7 +384,7 @@ fn derived(
     };
     Ok(Definition {
         meaning: Meaning {
-            result: ty(feature.ty.name(), d.expr.nullable),
+            result: ty(&feature.ty.name(), d.expr.nullable),
             body: Body::Derived(DerivedMeaning {
                 expr: canon::text(&d.expr),
                 reads,

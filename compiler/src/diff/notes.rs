@@ -88,11 +88,11 @@ fn source(o: &Source, s: &Source) -> Vec<String> {
         }
     }
     for c in &s.columns {
-        let now = ty(c.ty.name(), c.nullable);
+        let now = ty(&c.ty.name(), c.nullable);
         match o.columns.iter().find(|x| x.name == c.name) {
             None => out.push(format!("column {} added ({now})", c.name)),
             Some(x) => {
-                let before = ty(x.ty.name(), x.nullable);
+                let before = ty(&x.ty.name(), x.nullable);
                 if before != now {
                     out.push(format!("column {} {before} -> {now}", c.name));
                 }

@@ -143,7 +143,7 @@ pub fn lower_plan(
                 return Err(LowerError::RequestFieldType {
                     field: field.field.clone(),
                     request: field.request.clone(),
-                    expected: field.ty.name(),
+                    expected: field.ty.kind_name(),
                     found: f.data_type().to_string(),
                 })
             }

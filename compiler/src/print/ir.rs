@@ -59,7 +59,7 @@ pub fn print_project(p: &Project) -> String {
                 out,
                 "  field {}: {}",
                 name(&c.name),
-                ty(c.ty.name(), c.nullable)
+                ty(&c.ty.name(), c.nullable)
             );
         }
         owner_tags(&mut out, &r.meta);
@@ -74,13 +74,13 @@ pub fn print_project(p: &Project) -> String {
                 FeatureId::View { view, .. } => &p.views[view].name,
                 FeatureId::Service { service, .. } => &p.services[service].name,
             };
-            let t = ty(f.ty.name(), p.can_be_null(*id));
+            let t = ty(&f.ty.name(), p.can_be_null(*id));
             let _ = writeln!(out, "  {}.{}: {t}", name(owner), name(&f.name));
         }
         for f in &s.own {
             docs(&mut out, &f.meta, "  ");
             if let Some(d) = f.derived() {
-                let t = ty(f.ty.name(), d.expr.nullable);
+                let t = ty(&f.ty.name(), d.expr.nullable);
                 let _ = writeln!(out, "  feature {}: {t} = {}", name(&f.name), top(&d.expr));
             }
         }
@@ -113,7 +113,7 @@ fn view(out: &mut String, p: &Project, v: &View) {
             out,
             "  let {}: {} = {}",
             name(&l.name),
-            ty(l.expr.ty.name(), l.expr.nullable),
+            ty(&l.expr.ty.name(), l.expr.nullable),
             top(&l.expr)
         );
     }
@@ -188,7 +188,7 @@ pub fn aggregate(a: &Aggregate) -> String {
 
 /// A feature's output type: nullable unless empty windows give 0 and no ttl applies.
 fn feature_type(v: &View, f: &Feature) -> String {
-    ty(f.ty.name(), v.can_be_null(f))
+    ty(&f.ty.name(), v.can_be_null(f))
 }
 
 /// A source's declared columns, one `  column name: type` line each.
@@ -198,7 +198,7 @@ pub(crate) fn columns(out: &mut String, columns: &[Column]) {
             out,
             "  column {}: {}",
             name(&c.name),
-            ty(c.ty.name(), c.nullable)
+            ty(&c.ty.name(), c.nullable)
         );
     }
 }

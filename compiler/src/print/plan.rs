@@ -32,7 +32,7 @@ pub fn print_plan(plan: &Plan) -> String {
             out,
             "derived d{d}: {}: {} = {}  @{}:{}..{}",
             name(&derived.name),
-            ty(derived.ty.name(), derived.nullable),
+            ty(&derived.ty.name(), derived.nullable),
             top(&derived.expr),
             derived.span.file,
             derived.span.start,
@@ -71,7 +71,7 @@ pub fn derived_inputs(d: &DerivedPlan, group: &str) -> String {
                     "{}.{}: {}",
                     name(&f.request),
                     name(&f.field),
-                    ty(f.ty.name(), f.nullable)
+                    ty(&f.ty.name(), f.nullable)
                 )
             })
             .collect();
@@ -130,7 +130,7 @@ pub fn print_group(out: &mut String, group: &GroupPlan, indent: &str) {
         let _ = writeln!(
             out,
             "{indent}in{i}: {} = {}",
-            ty(e.ty.name(), e.nullable),
+            ty(&e.ty.name(), e.nullable),
             top(e)
         );
     }
@@ -160,7 +160,7 @@ fn feature(f: &FeaturePlan) -> String {
     let mut s = format!(
         "{}: {} = {}({arg}{parameters})",
         name(&f.name),
-        ty(f.ty.name(), f.nullable()),
+        ty(&f.ty.name(), f.nullable()),
         f.agg.name()
     );
     if let Some(w) = f.filter {

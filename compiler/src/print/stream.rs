@@ -70,7 +70,7 @@ pub fn print_stream(g: &StreamGraph) -> String {
                                 out,
                                 "  {}: {} = n{}.f{index}",
                                 name(&p.name),
-                                ty(p.ty.name(), p.nullable()),
+                                ty(&p.ty.name(), p.nullable()),
                                 aggregate.0,
                             );
                             name(&p.name)
@@ -80,7 +80,7 @@ pub fn print_stream(g: &StreamGraph) -> String {
                                 out,
                                 "  {}: {} = {}\n    {}",
                                 name(&d.name),
-                                ty(d.ty.name(), d.nullable),
+                                ty(&d.ty.name(), d.nullable),
                                 top(&d.expr),
                                 derived_inputs(d, "a")
                             );

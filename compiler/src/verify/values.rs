@@ -46,6 +46,12 @@ pub fn value(ty: DataType, nullable: bool, rng: &mut StdRng, base: i64, span: i6
         DataType::Bool => CaseValue::Bool(rng.random_bool(0.5)),
         DataType::Timestamp => CaseValue::Time(base + rng.random_range(-span..=span)),
         DataType::Date => CaseValue::Day(DAYS[rng.random_range(0..DAYS.len())]),
+        // Small values, the type's ends and one digit short of them.
+        DataType::Decimal { precision, .. } => {
+            let max = featc_runtime::row::decimal::pow10(precision) - 1;
+            let picks = [0, 1, -1, 150, -7, max, -max, max / 10];
+            CaseValue::Dec(picks[rng.random_range(0..picks.len())] % (max + 1))
+        }
         // Sources and requests hold scalars only; a list never reaches here.
         DataType::List(_) => CaseValue::Null,
     }
@@ -61,7 +67,8 @@ pub fn key(ty: DataType, i: u32, base: i64) -> CaseValue {
         DataType::Bool => CaseValue::Bool(i.is_multiple_of(2)),
         DataType::Timestamp => CaseValue::Time(base + i64::from(i)),
         DataType::Date => CaseValue::Day(i32::try_from(i).unwrap_or(i32::MAX).min(2_932_896)),
-        DataType::List(_) => CaseValue::Null,
+        // No key is a decimal (E0057).
+        DataType::Decimal { .. } | DataType::List(_) => CaseValue::Null,
     }
 }
 
@@ -77,6 +84,8 @@ pub enum CaseValue {
     Time(i64),
     /// Days since 1970-01-01.
     Day(i32),
+    /// A decimal's unscaled value (the column's type gives its scale).
+    Dec(i128),
 }
 
 /// `values` of `ty` as a column of Arrow type `arrow`.
@@ -96,6 +105,12 @@ pub fn column(
         (DataType::Bool, _) => ScalarValue::Boolean(None),
         (DataType::Date, CaseValue::Day(d)) => ScalarValue::Date32(Some(*d)),
         (DataType::Date, _) => ScalarValue::Date32(None),
+        (DataType::Decimal { precision, scale }, CaseValue::Dec(u)) => {
+            ScalarValue::Decimal128(Some(*u), precision, scale as i8)
+        }
+        (DataType::Decimal { precision, scale }, _) => {
+            ScalarValue::Decimal128(None, precision, scale as i8)
+        }
         // Timestamps are built as int64 microseconds and cast to the column's type.
         (_, CaseValue::Time(t)) => ScalarValue::Int64(Some(*t)),
         _ => ScalarValue::Int64(None),
@@ -106,6 +121,7 @@ pub fn column(
         DataType::String => ArrowType::Utf8,
         DataType::Bool => ArrowType::Boolean,
         DataType::Date => ArrowType::Date32,
+        DataType::Decimal { precision, scale } => ArrowType::Decimal128(precision, scale as i8),
     };
     let scalars: Vec<ScalarValue> = scalars.collect();
     let array = if scalars.is_empty() {

@@ -88,6 +88,9 @@ pub fn show(v: &Value) -> String {
         Value::String(s) => format!("{s:?}"),
         Value::Timestamp(us) => format!("{us}us"),
         Value::Date(d) => featc_runtime::row::date::format_date(*d),
+        Value::Decimal {
+            unscaled, scale, ..
+        } => featc_runtime::row::decimal::format_decimal(unscaled.get(), *scale),
         Value::List(l) => featc_runtime::row::list::json_text(l),
     }
 }

@@ -204,5 +204,5 @@ fn spaced(prev: Option<Rule>, cur: Rule, parent: Rule) -> bool {
     if cur == Rule::lbrack && parent == Rule::index {
         return false;
     }
-    !(cur == Rule::lparen && matches!(parent, Rule::call | Rule::agg_call))
+    !(cur == Rule::lparen && matches!(parent, Rule::call | Rule::agg_call | Rule::type_args))
 }

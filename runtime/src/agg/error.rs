@@ -10,6 +10,8 @@ use crate::ir::{AggKind, DataType};
 pub enum AggError {
     /// An integer `sum` whose exact total does not fit in int64.
     IntegerOverflow { agg: AggKind },
+    /// A decimal `sum` whose exact total has more than 38 digits.
+    DecimalOverflow { agg: AggKind },
     /// The aggregation does not accept this input type (see `AggKind::result_type`).
     UnsupportedInput {
         agg: AggKind,
@@ -28,10 +30,13 @@ pub enum AggError {
 
 impl fmt::Display for AggError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ty = |t: &Option<DataType>| t.map_or("*", |t| t.name());
+        let ty = |t: &Option<DataType>| t.map_or(std::borrow::Cow::Borrowed("*"), |t| t.name());
         match self {
             AggError::IntegerOverflow { agg } => {
                 write!(f, "{}: integer result overflows int64", agg.name())
+            }
+            AggError::DecimalOverflow { agg } => {
+                write!(f, "{}: decimal result has more than 38 digits", agg.name())
             }
             AggError::Expression(message) => write!(f, "{message}"),
             AggError::UnsupportedInput { agg, input } => {

@@ -25,6 +25,7 @@
 //! A list-valued aggregation's (`last_k`, `first_k`, `top_k`) values reach every
 //! output through `crate::row::list`.
 
+mod as_float;
 mod avg;
 mod avg_items;
 mod by_time;
@@ -42,8 +43,10 @@ mod max;
 mod min;
 mod moments;
 mod percentile;
+mod percentile_decimal;
 mod select;
 mod stddev_pop;
+mod sum_decimal;
 mod sum_float;
 mod sum_int;
 mod top_k;
@@ -51,6 +54,7 @@ mod value_run;
 mod var_pop;
 mod word_select;
 
+pub use as_float::AsFloat;
 pub use avg::{Avg, AvgState};
 pub use avg_items::{AvgItems, AvgItemsState};
 pub use by_time::{ByTime, ByTimeState, End};
@@ -68,8 +72,10 @@ pub use max::{Max, MaxSel};
 pub use min::{Min, MinSel};
 pub use moments::{MomentFinish, Moments, MomentsAgg};
 pub use percentile::{Percentile, RankState};
+pub use percentile_decimal::{DecimalRanks, PercentileDecimal};
 pub use select::{Select, SelectAgg};
 pub use stddev_pop::{StandardDeviation, StddevPop};
+pub use sum_decimal::{AvgDecimal, DecimalTotal, SumDecimal};
 pub use sum_float::SumFloat;
 pub use sum_int::SumInt;
 pub use top_k::{TopK, TopState};

@@ -31,6 +31,7 @@
 //! gives.
 
 pub mod arith;
+pub mod decimal;
 pub mod derived;
 pub mod functions;
 pub mod logic;
@@ -54,6 +55,7 @@ use datafusion::physical_expr::PhysicalExpr;
 use crate::ir::{BinaryOp, DataType, Expr, ExprKind, Literal};
 use crate::row::types::UTC;
 use arith::ArithOp;
+use decimal::DecimalOp;
 
 /// Why an expression could not be lowered or evaluated.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +140,12 @@ fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
     Ok(match &expr.kind {
         ExprKind::Column(name) => DfExpr::Column(Column::new_unqualified(name.clone())),
         ExprKind::Literal(lit) => DfExpr::Literal(literal(lit, expr.ty), None),
+        ExprKind::Cast(inner) if expr.ty.is_decimal() => {
+            decimal::call(DecimalOp::Widen, vec![(sub(inner)?, inner.ty)], expr.ty)
+        }
+        ExprKind::Cast(inner) if inner.ty.is_decimal() => {
+            decimal::call(DecimalOp::ToFloat, vec![(sub(inner)?, inner.ty)], expr.ty)
+        }
         ExprKind::Cast(inner) => to_type(sub(inner)?, inner.ty, expr.ty),
         ExprKind::Not(inner) => DfExpr::Not(Box::new(sub(inner)?)),
         ExprKind::Neg(inner) => {
@@ -151,6 +159,9 @@ fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
             let (l, r) = (sub(lhs)?, sub(rhs)?);
             let eager =
                 matches!(op, BinaryOp::And | BinaryOp::Or) && (can_fail(lhs) || can_fail(rhs));
+            if lhs.ty.is_decimal() || rhs.ty.is_decimal() {
+                return decimal_binary(*op, (l, lhs.ty), (r, rhs.ty), expr.ty);
+            }
             match eager {
                 true => logic_call(*op == BinaryOp::And, l, r),
                 false => binary(*op, l, lhs.ty, r, rhs.ty),
@@ -276,7 +287,7 @@ fn can_fail(expr: &Expr) -> bool {
             ExprKind::Binary { op, lhs, rhs } => {
                 let int = lhs.ty == DataType::Int64 && rhs.ty == DataType::Int64;
                 use BinaryOp::*;
-                if int && matches!(op, Add | Sub | Mul | Mod) {
+                if (int || e.ty.is_decimal()) && matches!(op, Add | Sub | Mul | Mod) {
                     return true;
                 }
                 stack.push(lhs);
@@ -320,6 +331,50 @@ pub fn join_balanced<T>(mut items: Vec<T>, join: &impl Fn(T, T) -> T) -> Option<
     let lhs = join_balanced(items, join)?;
     let rhs = join_balanced(right, join)?;
     Some(join(lhs, rhs))
+}
+
+/// A binary operator with a decimal operand (`check`'s rules): exact `+ - *`, `/` on
+/// the operands' nearest floats (already cast by `check`), and comparisons exactly,
+/// both sides widened to one `Decimal256` scale (76 digits hold any two decimals
+/// and int64s at the larger scale, so the cast is exact).
+fn decimal_binary(
+    op: BinaryOp,
+    l: (DfExpr, DataType),
+    r: (DfExpr, DataType),
+    ty: DataType,
+) -> Result<DfExpr, ExprError> {
+    use BinaryOp::*;
+    let dop = match op {
+        Add => Some(DecimalOp::Add),
+        Sub => Some(DecimalOp::Sub),
+        Mul => Some(DecimalOp::Mul),
+        _ => None,
+    };
+    if let (Some(dop), true) = (dop, ty.is_decimal()) {
+        return Ok(decimal::call(dop, vec![l, r], ty));
+    }
+    if !op.is_comparison() {
+        return Err(ExprError::Plan(format!(
+            "`{}` of {} and {}",
+            op.symbol(),
+            l.1.name(),
+            r.1.name()
+        )));
+    }
+    let scale = [l.1, r.1]
+        .iter()
+        .filter_map(|t| t.decimal_parts())
+        .map(|(_, s)| s)
+        .max()
+        .unwrap_or(0);
+    let wide = ArrowType::Decimal256(76, scale as i8);
+    Ok(binary(
+        op,
+        cast(l.0, wide.clone()),
+        DataType::Bool,
+        cast(r.0, wide),
+        DataType::Bool,
+    ))
 }
 
 fn binary(op: BinaryOp, l: DfExpr, lt: DataType, r: DfExpr, rt: DataType) -> DfExpr {
@@ -397,6 +452,9 @@ fn literal(lit: &Literal, ty: DataType) -> ScalarValue {
             DataType::Bool => ScalarValue::Boolean(None),
             DataType::Timestamp => ScalarValue::TimestampMicrosecond(None, Some(UTC.into())),
             DataType::Date => ScalarValue::Date32(None),
+            DataType::Decimal { precision, scale } => {
+                ScalarValue::Decimal128(None, precision, scale as i8)
+            }
             // No expression has a list type (`check` refuses them).
             DataType::List(_) => ScalarValue::Null,
         },

@@ -226,6 +226,11 @@ fn bad_value(values: &ArrayRef, c: &Expected) -> Option<(usize, String)> {
             return Some((e.row, e.error.to_string()));
         }
     }
+    if let DataType::Decimal { precision, scale } = c.ty {
+        if let Err(e) = crate::row::decimal::to_decimal(values, precision, scale) {
+            return Some((e.row, e.error.to_string()));
+        }
+    }
     if c.ty == DataType::Timestamp {
         match to_micros_in(values, c.epoch) {
             Err(TimeError::Overflow { row }) => {

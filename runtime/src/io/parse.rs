@@ -5,10 +5,12 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Date32Array, StringArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Decimal128Array, StringArray,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
-use datafusion::arrow::datatypes::Date32Type;
+use datafusion::arrow::datatypes::{Date32Type, Decimal128Type};
 use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::logical_expr::expr::ScalarFunction;
@@ -18,6 +20,7 @@ use datafusion::logical_expr::{
 
 use crate::ir::DataType;
 use crate::row::date::to_days;
+use crate::row::decimal::to_decimal;
 use crate::row::list_column::to_lists;
 use crate::row::types::arrow_type;
 
@@ -71,7 +74,12 @@ impl ParseCell {
 pub fn parsed_from_text(ty: DataType) -> bool {
     matches!(
         ty,
-        DataType::Int64 | DataType::Float64 | DataType::Bool | DataType::Date | DataType::List(_)
+        DataType::Int64
+            | DataType::Float64
+            | DataType::Bool
+            | DataType::Date
+            | DataType::Decimal { .. }
+            | DataType::List(_)
     )
 }
 
@@ -86,6 +94,9 @@ const FALSE: [&str; 3] = ["false", "f", "0"];
 pub fn parse_text(text: &ArrayRef, ty: DataType) -> Result<ArrayRef> {
     if ty == DataType::Date {
         return Ok(days_or_null(text));
+    }
+    if let DataType::Decimal { precision, scale } = ty {
+        return decimals_or_null(text, precision, scale);
     }
     if ty != DataType::Bool {
         return Ok(cast(text, &arrow_type(ty))?);
@@ -117,6 +128,23 @@ fn days_or_null(values: &ArrayRef) -> ArrayRef {
         });
     }
     Arc::new(Date32Array::from(out))
+}
+
+/// Decimals (decimal, integer or text columns, `row::decimal::to_decimal`) as
+/// `Decimal128(precision, scale)`, a value that does not fit exactly as null, for
+/// `parse_cell` to name.
+fn decimals_or_null(values: &ArrayRef, precision: u8, scale: u8) -> Result<ArrayRef> {
+    let mut out = Vec::with_capacity(values.len());
+    for row in 0..values.len() {
+        let one = values.slice(row, 1);
+        out.push(match to_decimal(&one, precision, scale) {
+            Ok(d) if d.is_valid(0) => Some(d.as_primitive::<Decimal128Type>().value(0)),
+            _ => None,
+        });
+    }
+    Ok(Arc::new(
+        Decimal128Array::from(out).with_precision_and_scale(precision, scale as i8)?,
+    ))
 }
 
 impl ScalarUDFImpl for ParseCell {
@@ -157,6 +185,12 @@ impl ScalarUDFImpl for ParseCell {
         let typed = match (self.ty, to_days(text)) {
             // A whole column of dates: no cell by cell.
             (DataType::Date, Ok(days)) => days,
+            (DataType::Decimal { precision, scale }, _) => {
+                match to_decimal(text, precision, scale) {
+                    Ok(d) => d,
+                    Err(_) => parse_text(text, self.ty)?,
+                }
+            }
             _ => parse_text(text, self.ty)?,
         };
         if typed.null_count() == text.null_count() {

@@ -193,11 +193,13 @@ impl AggKind {
             (AggKind::Count | AggKind::CountDistinct, Some(_)) => Some(Int64),
             (AggKind::CountIf, Some(Bool)) => Some(Int64),
             (AggKind::Sum, Some(t @ (Int64 | Float64))) => Some(t),
-            (AggKind::Avg | AggKind::VarPop | AggKind::StddevPop, Some(Int64 | Float64)) => {
-                Some(Float64)
-            }
+            (AggKind::Sum, Some(t @ Decimal { .. })) => super::decimal::sum_result(t),
+            (
+                AggKind::Avg | AggKind::VarPop | AggKind::StddevPop,
+                Some(Int64 | Float64 | Decimal { .. }),
+            ) => Some(Float64),
             (AggKind::Min | AggKind::Max | AggKind::First | AggKind::Last, Some(t)) => Some(t),
-            (AggKind::Percentile(_), Some(t @ (Int64 | Float64))) => Some(t),
+            (AggKind::Percentile(_), Some(t @ (Int64 | Float64 | Decimal { .. }))) => Some(t),
             (AggKind::LastK(_) | AggKind::FirstK(_), Some(t)) => Some(List(ListType {
                 item: t.scalar()?,
                 counted: false,

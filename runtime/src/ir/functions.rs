@@ -13,7 +13,7 @@ use super::DataType;
 ///
 /// | function | arguments | result | null also when |
 /// |---|---|---|---|
-/// | `abs(x)` | int64 or float64 | type of x (int64 `abs(i64::MIN)` is an overflow error) | |
+/// | `abs(x)` | int64, float64 or decimal | type of x (int64 `abs(i64::MIN)` is an overflow error) | |
 /// | `sqrt(x)`, `ln(x)`, `exp(x)` | float64 | float64 | `sqrt`: x < 0; `ln`: x <= 0 |
 /// | `pow(x, y)` | float64, float64 | float64 | |
 /// | `floor(x)`, `ceil(x)`, `round(x)` | int64 or float64 | type of x (ints unchanged) | |
@@ -184,7 +184,11 @@ impl Function {
         }
         let all = |t: DataType| args.iter().all(|a| *a == t);
         match self {
-            Abs | Floor | Ceil | Round => args.first().copied().filter(|t| t.is_numeric()),
+            Abs => args
+                .first()
+                .copied()
+                .filter(|t| t.is_numeric() || t.is_decimal()),
+            Floor | Ceil | Round => args.first().copied().filter(|t| t.is_numeric()),
             Sqrt | Ln | Exp | Pow | Haversine => all(Float64).then_some(Float64),
             Least | Greatest | Nullif => args.first().copied().filter(|t| all(*t)),
             Lower | Upper | Concat => all(String).then_some(String),

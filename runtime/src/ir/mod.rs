@@ -19,12 +19,13 @@
 //!   fields of declared requests; `Derived::reads`/`request_fields` list exactly the
 //!   names its expression uses.
 //!
-//! Files: `types` (the value types), `expr` (typed row expressions, literals,
+//! Files: `types` (the value types), `decimal` (decimal result types), `expr` (typed row expressions, literals,
 //! operators), `functions` (the row function catalogue), `aggs` (the aggregation
 //! catalogue), `project` (the declarations and feature addresses), `equality`
 //! (structural equality and hashing of expressions), `source_span` (source positions).
 
 mod aggs;
+mod decimal;
 mod equality;
 mod expr;
 mod functions;
@@ -33,6 +34,7 @@ mod source_span;
 mod types;
 
 pub use aggs::{AggKind, Quantile};
+pub use decimal::{decimal_type, product_type, sum_result, sum_type, unify_type};
 pub use expr::{BinaryOp, Expr, ExprKind, Literal, SOURCE_NAME_COLUMN};
 pub use functions::{numeric_list, Arity, Function};
 pub use project::{

@@ -1,5 +1,7 @@
 //! The value types of the language: `DataType`, its `Scalar` items and `ListType`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// The value types of the language: the scalar types of columns and expressions,
@@ -17,6 +19,13 @@ pub enum DataType {
     Timestamp,
     /// A calendar day: days since 1970-01-01 (Arrow `Date32`), 0001-01-01 to 9999-12-31.
     Date,
+    /// An exact decimal: an i128 unscaled value `u` with `|u| < 10^precision`, worth
+    /// `u * 10^-scale` (Arrow `Decimal128(precision, scale)`); `1 <= precision <= 38`,
+    /// `scale <= precision` (`check` refuses anything else, E0056).
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
     /// A list-valued aggregation's result.
     List(ListType),
 }
@@ -31,10 +40,12 @@ pub enum Scalar {
     Bool,
     Timestamp,
     Date,
+    Decimal { precision: u8, scale: u8 },
 }
 
 impl Scalar {
-    /// Every scalar type, in `DataType`'s order.
+    /// Every scalar type without parameters, in `DataType`'s order (decimals have a
+    /// type per precision and scale: `Scalar::Decimal` is not listed).
     pub const ALL: [Scalar; 6] = [
         Scalar::Int64,
         Scalar::Float64,
@@ -53,10 +64,11 @@ impl Scalar {
             Scalar::Bool => DataType::Bool,
             Scalar::Timestamp => DataType::Timestamp,
             Scalar::Date => DataType::Date,
+            Scalar::Decimal { precision, scale } => DataType::Decimal { precision, scale },
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> Cow<'static, str> {
         self.data_type().name()
     }
 }
@@ -72,9 +84,16 @@ pub struct ListType {
 impl ListType {
     /// The name printers and messages use (`list<int64>`,
     /// `list<struct<value: string, count: int64>>`).
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> Cow<'static, str> {
         use Scalar::*;
-        match (self.item, self.counted) {
+        Cow::Borrowed(match (self.item, self.counted) {
+            (Decimal { .. }, false) => return Cow::Owned(format!("list<{}>", self.item.name())),
+            (Decimal { .. }, true) => {
+                return Cow::Owned(format!(
+                    "list<struct<value: {}, count: int64>>",
+                    self.item.name()
+                ))
+            }
             (Int64, false) => "list<int64>",
             (Float64, false) => "list<float64>",
             (String, false) => "list<string>",
@@ -87,26 +106,56 @@ impl ListType {
             (Bool, true) => "list<struct<value: bool, count: int64>>",
             (Timestamp, true) => "list<struct<value: timestamp, count: int64>>",
             (Date, true) => "list<struct<value: date, count: int64>>",
-        }
+        })
     }
 }
 
 impl DataType {
-    /// The name used in `.feat` files and in printers.
-    pub fn name(self) -> &'static str {
-        match self {
+    /// The name used in `.feat` files and in printers (`decimal(12, 2)`: one space
+    /// after the comma, everywhere).
+    pub fn name(self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
             DataType::Int64 => "int64",
             DataType::Float64 => "float64",
             DataType::String => "string",
             DataType::Bool => "bool",
             DataType::Timestamp => "timestamp",
             DataType::Date => "date",
-            DataType::List(l) => l.name(),
+            DataType::Decimal { precision, scale } => {
+                return Cow::Owned(format!("decimal({precision}, {scale})"))
+            }
+            DataType::List(l) => return l.name(),
+        })
+    }
+
+    /// `name` where a static name will do (error values that must stay small): a
+    /// decimal type is `decimal` there, whatever its precision and scale.
+    pub fn kind_name(self) -> &'static str {
+        match self.name() {
+            Cow::Borrowed(name) => name,
+            Cow::Owned(_) if self.list().is_some() => "list<decimal>",
+            Cow::Owned(_) => "decimal",
         }
     }
 
+    /// int64 or float64 (the types that mix, an int64 converted; decimals are exact
+    /// numbers of their own, see `is_decimal`).
     pub fn is_numeric(self) -> bool {
         matches!(self, DataType::Int64 | DataType::Float64)
+    }
+
+    pub fn is_decimal(self) -> bool {
+        matches!(self, DataType::Decimal { .. })
+    }
+
+    /// A decimal's precision and scale; an int64's as the decimal it acts as in
+    /// decimal arithmetic and comparisons, `decimal(19, 0)`; `None` otherwise.
+    pub fn decimal_parts(self) -> Option<(u8, u8)> {
+        match self {
+            DataType::Decimal { precision, scale } => Some((precision, scale)),
+            DataType::Int64 => Some((19, 0)),
+            _ => None,
+        }
     }
 
     /// The type as a scalar; `None` for a list type.
@@ -118,6 +167,7 @@ impl DataType {
             DataType::Bool => Scalar::Bool,
             DataType::Timestamp => Scalar::Timestamp,
             DataType::Date => Scalar::Date,
+            DataType::Decimal { precision, scale } => Scalar::Decimal { precision, scale },
             DataType::List(_) => return None,
         })
     }
@@ -130,6 +180,15 @@ impl DataType {
         }
     }
 }
+
+impl std::fmt::Display for DataType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// The most digits a decimal has (Arrow `Decimal128`'s).
+pub const MAX_DECIMAL_PRECISION: u8 = 38;
 
 impl From<Scalar> for DataType {
     fn from(s: Scalar) -> DataType {

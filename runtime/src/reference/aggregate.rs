@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 
 use num_bigint::BigInt;
 
+use super::decimal;
 use super::exact::{moments, Dyadic, Moments};
 use super::round::{round_ratio, sqrt_ratio};
 use super::value::{total_cmp, RValue};
@@ -48,6 +49,30 @@ pub fn aggregate(
             RValue::Int(sorted.len() as i64)
         }
         AggKind::Sum if ty == DataType::Int64 => int_sum(&values)?,
+        AggKind::Sum if ty.is_decimal() => {
+            let scale = ty.decimal_parts().map_or(0, |(_, s)| s);
+            decimal::sum(&values, scale)?
+        }
+        AggKind::Avg if values.iter().any(|v| matches!(v, RValue::Dec(..))) => decimal_avg(&values),
+        AggKind::VarPop | AggKind::StddevPop
+            if values.iter().any(|v| matches!(v, RValue::Dec(..))) =>
+        {
+            // semantics.md: those of the values each converted to the nearest float64.
+            let floats: Vec<RValue> = values
+                .iter()
+                .map(|v| match v {
+                    RValue::Dec(x, s) => RValue::Float(decimal::to_f64(x, *s)),
+                    v => (*v).clone(),
+                })
+                .collect();
+            let floats: Vec<&RValue> = floats.iter().collect();
+            let finish = if kind == AggKind::VarPop {
+                Finish::Var
+            } else {
+                Finish::Stddev
+            };
+            float_finish(&floats, finish)?.unwrap_or(RValue::Null)
+        }
         AggKind::Sum => float_finish(&values, Finish::Sum)?.unwrap_or(RValue::Float(0.0)),
         AggKind::Avg if matches!(ty, DataType::List(_)) => list_avg(&values)?,
         AggKind::Avg => float_finish(&values, Finish::Avg)?.unwrap_or(RValue::Null),
@@ -159,6 +184,19 @@ fn list_avg(values: &[&RValue]) -> Result<RValue, EvalError> {
         out.push(float_finish(&column, Finish::Avg)?.unwrap_or(RValue::Null));
     }
     Ok(RValue::List(out))
+}
+
+/// avg of decimals: the exact sum over the count and the scale, rounded once.
+fn decimal_avg(values: &[&RValue]) -> RValue {
+    let mut total = BigInt::from(0);
+    let mut scale = 0;
+    for v in values {
+        if let RValue::Dec(x, s) = v {
+            total += x;
+            scale = *s;
+        }
+    }
+    RValue::Float(decimal::avg(&total, values.len(), scale))
 }
 
 fn int_sum(values: &[&RValue]) -> Result<RValue, EvalError> {

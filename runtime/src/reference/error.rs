@@ -59,6 +59,14 @@ pub enum ReferenceError {
         row: usize,
         why: String,
     },
+    /// A decimal column's value that does not fit its type exactly (semantics.md
+    /// "Decimals").
+    BadDecimal {
+        table: String,
+        column: String,
+        row: usize,
+        why: String,
+    },
     /// A per-row expression failed (integer overflow, type error).
     Eval {
         source: String,
@@ -124,6 +132,12 @@ impl fmt::Display for ReferenceError {
                 )
             }
             ReferenceError::BadDate {
+                table,
+                column,
+                row,
+                why,
+            }
+            | ReferenceError::BadDecimal {
                 table,
                 column,
                 row,

@@ -12,6 +12,7 @@
 
 use std::cmp::Ordering;
 
+use super::decimal;
 use super::functions;
 use super::value::{total_cmp, RValue};
 use super::EvalError;
@@ -34,6 +35,8 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, EvalError> {
             Literal::Bool(v) => RValue::Bool(*v),
         }),
         ExprKind::Cast(inner) => match eval(inner, row)? {
+            v @ RValue::Dec(..) => decimal::cast(v, expr.ty),
+            v @ RValue::Int(_) if expr.ty.is_decimal() => decimal::cast(v, expr.ty),
             RValue::Int(v) => Ok(RValue::Float(v as f64)),
             v @ (RValue::Float(_) | RValue::Null) => Ok(v),
             v => Err(EvalError::Cast {
@@ -55,11 +58,19 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, EvalError> {
                 .map(RValue::Int)
                 .ok_or(EvalError::MinusOverflow(v)),
             RValue::Float(v) => Ok(RValue::Float(-v)),
+            RValue::Dec(v, s) => Ok(decimal::negate(&v, s)),
             v => Err(EvalError::Minus {
                 found: v.kind_name(),
             }),
         },
-        ExprKind::Binary { op, lhs, rhs } => binary(*op, eval(lhs, row)?, eval(rhs, row)?),
+        ExprKind::Binary { op, lhs, rhs } => {
+            let (a, b) = (eval(lhs, row)?, eval(rhs, row)?);
+            let arithmetic = matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul);
+            if arithmetic && expr.ty.is_decimal() && !a.is_null() && !b.is_null() {
+                return decimal::arithmetic(*op, &a, &b, expr.ty);
+            }
+            binary(*op, a, b)
+        }
         ExprKind::IsNull { expr, negated } => {
             Ok(RValue::Bool(eval(expr, row)?.is_null() != *negated))
         }
@@ -136,6 +147,9 @@ fn compare(a: &RValue, b: &RValue) -> Result<Option<Ordering>, EvalError> {
         (RValue::Bool(x), RValue::Bool(y)) => Some(x.cmp(y)),
         (RValue::Ts(x), RValue::Ts(y)) => Some(x.cmp(y)),
         (RValue::Date(x), RValue::Date(y)) => Some(x.cmp(y)),
+        (RValue::Dec(..), RValue::Dec(..) | RValue::Int(_)) | (RValue::Int(_), RValue::Dec(..)) => {
+            decimal::compare(a, b)
+        }
         _ => {
             return Err(EvalError::Incomparable {
                 left: a.kind_name(),
@@ -168,6 +182,7 @@ fn as_bool(v: &RValue, op: BinaryOp) -> Result<Option<bool>, EvalError> {
 
 fn as_f64(v: &RValue, op: BinaryOp) -> Result<f64, EvalError> {
     match v {
+        RValue::Dec(x, s) => Ok(decimal::to_f64(x, *s)),
         RValue::Int(x) => Ok(*x as f64),
         RValue::Float(x) => Ok(*x),
         v => Err(EvalError::OperandKind {

@@ -52,6 +52,8 @@ pub enum EvalError {
     SumOverflow(BigInt),
     /// A numeric aggregation over a value of kind `found`.
     NumericKind { found: &'static str },
+    /// A decimal result with more digits than its type (the operation, as text).
+    DecimalOverflow(String),
     /// A column (or let) the row does not have.
     UnknownColumn(String),
     /// A name a derived feature reads that its inputs do not have.
@@ -83,6 +85,9 @@ impl fmt::Display for EvalError {
             EvalError::SumOverflow(total) => write!(f, "integer sum {total} overflows int64"),
             EvalError::NumericKind { found } => {
                 write!(f, "numeric aggregation got a {found} value")
+            }
+            EvalError::DecimalOverflow(what) => {
+                write!(f, "decimal overflow: {what} does not fit its type")
             }
             EvalError::UnknownColumn(column) => write!(f, "unknown column `{column}`"),
             EvalError::UnknownName(name) => write!(f, "unknown name `{name}`"),

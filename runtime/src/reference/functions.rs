@@ -64,6 +64,7 @@ pub fn call(func: Function, args: Vec<RValue>) -> Result<RValue, EvalError> {
                 return Err(EvalError::AbsOverflow(*x));
             }
             RValue::Int(x) => RValue::Int(if *x < 0 { -*x } else { *x }),
+            RValue::Dec(x, s) => super::decimal::abs(x, *s),
             _ => RValue::Float(f64::from_bits(float(0)?.to_bits() & !(1u64 << 63))),
         },
         Function::Sqrt => {
@@ -155,6 +156,9 @@ fn nullif(args: Vec<RValue>) -> Result<RValue, EvalError> {
         (RValue::Bool(x), RValue::Bool(y)) => x == y,
         (RValue::Ts(x), RValue::Ts(y)) => x == y,
         (RValue::Date(x), RValue::Date(y)) => x == y,
+        (RValue::Dec(..), RValue::Dec(..)) => {
+            super::decimal::compare(&a, &b) == Some(Ordering::Equal)
+        }
         _ => {
             return Err(EvalError::NullifKinds {
                 left: a.kind_name(),

@@ -9,6 +9,7 @@
 //! the events of one entity); it is only meant for tests and small data.
 
 mod aggregate;
+mod decimal;
 mod derived;
 mod error;
 mod eval;

@@ -1,5 +1,6 @@
 //! Feature values back to Arrow columns, with the types of the training set:
 //! int64, float64, utf8, boolean, timestamps in microseconds, UTC, dates as `Date32`,
+//! decimals as `Decimal128(p, s)`,
 //! and lists of them:
 //! `List<T>` (its items nullable: a list column's may be null), or
 //! `List<Struct<value: T, count: Int64>>` for a counted list, whose entries and
@@ -8,8 +9,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, ListArray, StringArray,
-    StructArray, TimestampMicrosecondArray,
+    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array,
+    ListArray, StringArray, StructArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Fields, TimeUnit};
@@ -27,6 +28,7 @@ pub fn arrow_type(ty: DataType) -> ArrowType {
         DataType::Bool => ArrowType::Boolean,
         DataType::Timestamp => ArrowType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
         DataType::Date => ArrowType::Date32,
+        DataType::Decimal { precision, scale } => ArrowType::Decimal128(precision, scale as i8),
         DataType::List(l) => ArrowType::List(Arc::new(item_field(l))),
     }
 }
@@ -172,6 +174,20 @@ pub fn to_array(name: &str, ty: DataType, values: &[RValue]) -> Result<ArrayRef,
                     other => Err(mismatch(other)),
                 })
                 .collect::<Result<Date32Array, _>>()?,
+        ),
+        DataType::Decimal { precision, scale } => Arc::new(
+            values
+                .iter()
+                .map(|v| match v {
+                    RValue::Null => Ok(None),
+                    RValue::Dec(x, s) if *s == scale => {
+                        i128::try_from(x).map(Some).map_err(|_| mismatch(v))
+                    }
+                    other => Err(mismatch(other)),
+                })
+                .collect::<Result<Decimal128Array, _>>()?
+                .with_precision_and_scale(precision, scale as i8)
+                .map_err(|e| ReferenceError::Arrow(e.to_string()))?,
         ),
         DataType::List(l) => list_array(name, l, values)?,
     })

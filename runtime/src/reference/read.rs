@@ -143,6 +143,9 @@ fn read_array(
         },
         DataType::Date => read_dates(array, spec, offset),
         DataType::List(l) if !l.counted => read_lists(array, l.item, spec, offset),
+        DataType::Decimal { precision, scale } => {
+            read_decimals(array, spec, offset, precision, scale)
+        }
         _ => Err(bad_type(spec, found)),
     }
 }
@@ -181,7 +184,8 @@ fn scalar(v: &Value) -> RValue {
         Value::Bool(b) => RValue::Bool(*b),
         Value::Timestamp(t) => RValue::Ts(*t),
         Value::Date(d) => RValue::Date(*d),
-        Value::Null | Value::List(_) => RValue::Null,
+        // No list column holds decimals or lists (`check` refuses them).
+        Value::Null | Value::List(_) | Value::Decimal { .. } => RValue::Null,
     }
 }
 
@@ -231,6 +235,78 @@ fn read_dates(
                     "holds day {d}, outside 0001-01-01 to 9999-12-31"
                 ))),
             }
+        })
+        .collect()
+}
+
+/// semantics.md "Decimals": Decimal128/Decimal256 and integer columns, each value
+/// exactly (trailing fractional zeros dropped, never a digit), within the type's
+/// digits; anything else is a data error naming the row.
+fn read_decimals(
+    array: &ArrayRef,
+    spec: &ColumnSpec<'_>,
+    offset: usize,
+    precision: u8,
+    scale: u8,
+) -> Result<Vec<RValue>, ReferenceError> {
+    use num_bigint::BigInt;
+    let found = array.data_type();
+    // (value, its scale) of each cell, in 256 bits through Decimal256's text.
+    let (wide, from): (ArrayRef, i8) = match found {
+        ArrowType::Decimal128(_, s) | ArrowType::Decimal256(_, s) => {
+            (cast_to(array, &ArrowType::Decimal256(76, *s), spec)?, *s)
+        }
+        ArrowType::Int8
+        | ArrowType::Int16
+        | ArrowType::Int32
+        | ArrowType::Int64
+        | ArrowType::UInt8
+        | ArrowType::UInt16
+        | ArrowType::UInt32
+        | ArrowType::UInt64 => (cast_to(array, &ArrowType::Decimal256(76, 0), spec)?, 0),
+        found => return Err(bad_type(spec, found)),
+    };
+    let limit = num_traits::pow(BigInt::from(10), usize::from(precision));
+    wide.as_primitive::<datafusion::arrow::datatypes::Decimal256Type>()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let Some(v) = v else {
+                return Ok(RValue::Null);
+            };
+            let bad = |why: String| ReferenceError::BadDecimal {
+                table: spec.table.to_string(),
+                column: spec.column.to_string(),
+                row: offset + i,
+                why,
+            };
+            let mut x: BigInt = v
+                .to_string()
+                .parse()
+                .map_err(|_| bad(format!("holds {v}")))?;
+            let mut s = i16::from(from);
+            while s > i16::from(scale) {
+                let ten = BigInt::from(10);
+                if (&x % &ten) != BigInt::from(0) {
+                    return Err(bad(format!(
+                        "holds {v}e{}, with more than {scale} digits after the point",
+                        -from
+                    )));
+                }
+                x /= ten;
+                s -= 1;
+            }
+            while s < i16::from(scale) {
+                x *= 10;
+                s += 1;
+            }
+            if num_traits::Signed::abs(&x) >= limit {
+                return Err(bad(format!(
+                    "holds {v}e{}, more digits than decimal({precision}, {scale})",
+                    -from
+                )));
+            }
+            Ok(RValue::Dec(x, scale))
         })
         .collect()
 }

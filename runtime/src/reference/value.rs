@@ -3,8 +3,6 @@
 
 use std::cmp::Ordering;
 
-use crate::ir::DataType;
-
 /// One cell. Timestamps are microseconds since the Unix epoch, UTC; dates days since
 /// 1970-01-01.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +14,8 @@ pub enum RValue {
     Bool(bool),
     Ts(i64),
     Date(i32),
+    /// A decimal: the value times 10^-scale (semantics.md "Decimals").
+    Dec(num_bigint::BigInt, u8),
     /// A list: a list feature's value (`last_k`, `first_k`; items never null) or a
     /// list column's cell (items may be null).
     List(Vec<RValue>),
@@ -32,12 +32,13 @@ impl RValue {
     pub fn kind_name(&self) -> &'static str {
         match self {
             RValue::Null => "null",
-            RValue::Int(_) => DataType::Int64.name(),
-            RValue::Float(_) => DataType::Float64.name(),
-            RValue::Str(_) => DataType::String.name(),
-            RValue::Bool(_) => DataType::Bool.name(),
-            RValue::Ts(_) => DataType::Timestamp.name(),
-            RValue::Date(_) => DataType::Date.name(),
+            RValue::Int(_) => "int64",
+            RValue::Float(_) => "float64",
+            RValue::Str(_) => "string",
+            RValue::Bool(_) => "bool",
+            RValue::Ts(_) => "timestamp",
+            RValue::Date(_) => "date",
+            RValue::Dec(..) => "decimal",
             RValue::List(_) => "list",
             RValue::Counted(_) => "counted list",
         }
@@ -52,8 +53,9 @@ impl RValue {
             RValue::Bool(_) => 4,
             RValue::Ts(_) => 5,
             RValue::Date(_) => 6,
-            RValue::List(_) => 7,
-            RValue::Counted(_) => 8,
+            RValue::Dec(..) => 7,
+            RValue::List(_) => 8,
+            RValue::Counted(_) => 9,
         }
     }
 }
@@ -81,6 +83,9 @@ pub fn total_cmp(a: &RValue, b: &RValue) -> Ordering {
         (RValue::Bool(x), RValue::Bool(y)) => x.cmp(y),
         (RValue::Ts(x), RValue::Ts(y)) => x.cmp(y),
         (RValue::Date(x), RValue::Date(y)) => x.cmp(y),
+        (RValue::Dec(..), RValue::Dec(..)) => {
+            super::decimal::compare(a, b).unwrap_or(Ordering::Equal)
+        }
         // Lists: item by item (null first), a list before any longer list it begins.
         (RValue::List(x), RValue::List(y)) => {
             for (p, q) in x.iter().zip(y) {
@@ -118,8 +123,8 @@ pub fn key_of(parts: &[RValue]) -> Option<Vec<KeyPart>> {
             RValue::Bool(x) => Some(KeyPart::Bool(*x)),
             RValue::Ts(x) => Some(KeyPart::Ts(*x)),
             RValue::Date(x) => Some(KeyPart::Date(*x)),
-            // Keys are source columns, never lists.
-            RValue::List(_) | RValue::Counted(_) => None,
+            // Keys are never lists, nor decimals (`check` refuses them, E0057).
+            RValue::List(_) | RValue::Counted(_) | RValue::Dec(..) => None,
         })
         .collect()
 }

@@ -4,14 +4,15 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, BooleanBuilder, Date32Array, Date32Builder, Float64Array,
-    Float64Builder, Int64Array, Int64Builder, StringArray, StringBuilder,
-    TimestampMicrosecondArray, TimestampMicrosecondBuilder,
+    Array, ArrayRef, BooleanArray, BooleanBuilder, Date32Array, Date32Builder, Decimal128Array,
+    Decimal128Builder, Float64Array, Float64Builder, Int64Array, Int64Builder, StringArray,
+    StringBuilder, TimestampMicrosecondArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
 
 use super::date::{is_date_input, to_days};
+use super::decimal::{is_decimal_input, to_decimal};
 use super::intern::Interner;
 use super::list_column::{list_cell, to_lists};
 use super::time::{is_integer_time, to_micros_in};
@@ -55,6 +56,16 @@ pub fn conform_in(
             return cast(array, &want).map_err(|e| err(e.to_string()));
         }
         return to_days(array).map_err(|e| err(e.to_string()));
+    }
+    // Decimals are checked even as their own `Decimal128`: the precision is part of
+    // the type and Arrow does not enforce it.
+    if let DataType::Decimal { precision, scale } = ty {
+        if *array.data_type() == ArrowType::Null {
+            return cast(array, &want).map_err(|e| err(e.to_string()));
+        }
+        if is_decimal_input(array.data_type()) {
+            return to_decimal(array, precision, scale).map_err(|e| err(e.to_string()));
+        }
     }
     if array.data_type() == &want {
         return Ok(array.clone());
@@ -100,6 +111,7 @@ pub enum Cells<'a> {
     Bool(&'a BooleanArray),
     Timestamp(&'a TimestampMicrosecondArray),
     Date(&'a Date32Array),
+    Decimal(&'a Decimal128Array, u8, u8),
     /// A list column (`list_column`'s form); its cells are built per row.
     List(&'a ArrayRef, Scalar),
 }
@@ -115,6 +127,9 @@ impl<'a> Cells<'a> {
             DataType::Bool => Cells::Bool(any.downcast_ref()?),
             DataType::Timestamp => Cells::Timestamp(any.downcast_ref()?),
             DataType::Date => Cells::Date(any.downcast_ref()?),
+            DataType::Decimal { precision, scale } => {
+                Cells::Decimal(any.downcast_ref()?, precision, scale)
+            }
             DataType::List(l) if !l.counted && array.data_type() == &arrow_type(ty) => {
                 Cells::List(array, l.item)
             }
@@ -131,6 +146,7 @@ impl<'a> Cells<'a> {
             Cells::Bool(a) => a.is_null(row),
             Cells::Timestamp(a) => a.is_null(row),
             Cells::Date(a) => a.is_null(row),
+            Cells::Decimal(a, ..) => a.is_null(row),
             Cells::List(a, _) => a.is_null(row),
         }
     }
@@ -147,6 +163,7 @@ impl<'a> Cells<'a> {
             Cells::Bool(a) => Value::Bool(a.value(row)),
             Cells::Timestamp(a) => Value::Timestamp(a.value(row)),
             Cells::Date(a) => Value::Date(a.value(row)),
+            Cells::Decimal(a, p, s) => Value::decimal(a.value(row), *p, *s),
             Cells::List(a, item) => list_cell(a.as_ref(), *item, row),
         }
     }
@@ -171,6 +188,7 @@ pub enum ValuesBuilder {
     Bool(BooleanBuilder),
     Timestamp(TimestampMicrosecondBuilder),
     Date(Date32Builder),
+    Decimal(Decimal128Builder, u8, u8),
     /// A list column: the values, made into an Arrow column at `finish`.
     List(ListType, Vec<Value>),
 }
@@ -188,6 +206,9 @@ impl ValuesBuilder {
                 TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone(UTC),
             ),
             DataType::Date => ValuesBuilder::Date(Date32Builder::with_capacity(capacity)),
+            DataType::Decimal { precision, scale } => {
+                ValuesBuilder::Decimal(Decimal128Builder::with_capacity(capacity), precision, scale)
+            }
             DataType::List(l) => ValuesBuilder::List(l, Vec::with_capacity(capacity)),
         }
     }
@@ -202,6 +223,14 @@ impl ValuesBuilder {
             (ValuesBuilder::Bool(b), Value::Bool(x)) => b.append_value(*x),
             (ValuesBuilder::Timestamp(b), Value::Timestamp(x)) => b.append_value(*x),
             (ValuesBuilder::Date(b), Value::Date(x)) => b.append_value(*x),
+            (
+                ValuesBuilder::Decimal(b, p, s),
+                Value::Decimal {
+                    unscaled,
+                    precision,
+                    scale,
+                },
+            ) if (*p, *s) == (*precision, *scale) => b.append_value(unscaled.get()),
             (ValuesBuilder::List(ty, b), Value::List(l)) if l.list_type() == *ty => {
                 b.push(v.clone())
             }
@@ -221,6 +250,7 @@ impl ValuesBuilder {
             ValuesBuilder::Bool(b) => b.append_null(),
             ValuesBuilder::Timestamp(b) => b.append_null(),
             ValuesBuilder::Date(b) => b.append_null(),
+            ValuesBuilder::Decimal(b, ..) => b.append_null(),
             ValuesBuilder::List(_, b) => b.push(Value::Null),
         }
     }
@@ -234,6 +264,11 @@ impl ValuesBuilder {
             ValuesBuilder::String(b) => Arc::new(b.finish()),
             ValuesBuilder::Bool(b) => Arc::new(b.finish()),
             ValuesBuilder::Timestamp(b) => Arc::new(b.finish()),
+            ValuesBuilder::Decimal(b, p, s) => Arc::new(
+                b.finish()
+                    .with_precision_and_scale(*p, *s as i8)
+                    .map_err(ListError::Arrow)?,
+            ),
             ValuesBuilder::Date(b) => Arc::new(b.finish()),
             ValuesBuilder::List(ty, b) => super::list::list_array(*ty, &std::mem::take(b))?,
         })

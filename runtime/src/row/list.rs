@@ -13,17 +13,18 @@
 //! same bits, the non-finite ones as the strings `"NaN"`, `"Infinity"` and
 //! `"-Infinity"` (as `featc serve` writes floats); timestamps as RFC 3339 strings in
 //! UTC (`"2024-03-01T12:00:00Z"`, with the fraction of a second when there is one);
-//! dates as `"YYYY-MM-DD"` strings.
+//! dates as `"YYYY-MM-DD"` strings; decimals as strings of their exact text with
+//! exactly their scale's fractional digits (`"12.30"`).
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Array,
-    Int64Builder, ListArray, StringBuilder, StructArray, TimestampMicrosecondBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder,
+    Int64Array, Int64Builder, ListArray, StringBuilder, StructArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{
-    DataType as ArrowType, Date32Type, Field, Fields, Float64Type, Int64Type,
+    DataType as ArrowType, Date32Type, Decimal128Type, Field, Fields, Float64Type, Int64Type,
     TimestampMicrosecondType,
 };
 use datafusion::arrow::record_batch::RecordBatch;
@@ -137,6 +138,23 @@ fn scalar_array(item: Scalar, items: &[&Value]) -> Result<ArrayRef, ListError> {
             Timestamp
         ),
         Scalar::Date => build!(Date32Builder::with_capacity(items.len()), Date),
+        Scalar::Decimal { precision, scale } => {
+            let mut b = Decimal128Builder::with_capacity(items.len());
+            for v in items {
+                match v {
+                    Value::Decimal {
+                        unscaled,
+                        precision: p,
+                        scale: s,
+                    } if (*p, *s) == (precision, scale) => b.append_value(unscaled.get()),
+                    v => return Err(wrong(v)),
+                }
+            }
+            Arc::new(
+                b.finish()
+                    .with_precision_and_scale(precision, scale as i8)?,
+            )
+        }
         Scalar::String => {
             let mut b = StringBuilder::with_capacity(items.len(), items.len() * 8);
             for v in items {
@@ -200,6 +218,11 @@ fn scalar_at(array: &dyn Array, item: Scalar, i: usize) -> Option<Value> {
                 .value(i),
         ),
         Scalar::Date => Value::Date(array.as_primitive_opt::<Date32Type>()?.value(i)),
+        Scalar::Decimal { precision, scale } => Value::decimal(
+            array.as_primitive_opt::<Decimal128Type>()?.value(i),
+            precision,
+            scale,
+        ),
         Scalar::String => Value::String(Arc::from(array.as_string_opt::<i32>()?.value(i))),
     })
 }
@@ -218,6 +241,10 @@ pub fn scalar_json(v: &Value) -> Json {
         Value::String(s) => Json::from(&**s),
         Value::Timestamp(t) => Json::from(super::time::iso8601(*t)),
         Value::Date(d) => Json::from(super::date::format_date(*d)),
+        // A string, so that no JSON reader rounds it through a float.
+        Value::Decimal {
+            unscaled, scale, ..
+        } => Json::from(super::decimal::format_decimal(unscaled.get(), *scale)),
         Value::List(l) => to_json(l),
     }
 }

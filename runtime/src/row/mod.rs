@@ -5,7 +5,7 @@
 //! about one row's values: `types` (the Arrow type of each featc type, and which
 //! Arrow types a declared column may be read from), `time` (any Arrow timestamp to
 //! µs UTC; times printed as ISO 8601), `date` (dates read and printed as
-//! `YYYY-MM-DD`), `duration` (durations printed as written),
+//! `YYYY-MM-DD`), `decimal` (decimal text, columns and arithmetic), `duration` (durations printed as written),
 //! `cells` (Arrow columns conformed to featc's types and read cell by cell as
 //! `Value`s; builders writing values back), `list` (list values' Arrow types, columns
 //! and JSON text), `list_column` (list source columns read from every form), `vector` (dot, cosine, l2) and `intern` (one shared allocation per distinct string cell).
@@ -15,6 +15,7 @@
 
 mod cells;
 pub mod date;
+pub mod decimal;
 pub mod duration;
 mod intern;
 pub mod list;

@@ -17,6 +17,7 @@ pub fn arrow_type(ty: DataType) -> ArrowType {
         DataType::Bool => ArrowType::Boolean,
         DataType::Timestamp => timestamp_type(),
         DataType::Date => ArrowType::Date32,
+        DataType::Decimal { precision, scale } => ArrowType::Decimal128(precision, scale as i8),
         DataType::List(l) => super::list::arrow_list_type(l),
     }
 }
@@ -61,6 +62,21 @@ pub fn compatible(declared: DataType, found: &ArrowType) -> bool {
         DataType::Timestamp => is_timestamp(found),
         // Text only where a path parses it (CSV cells, JSON): see `date::to_days`.
         DataType::Date => matches!(found, A::Date32 | A::Date64),
+        // Exactly (`decimal::to_decimal`, value by value); text only where a path
+        // parses it; never a float.
+        DataType::Decimal { .. } => matches!(
+            found,
+            A::Decimal128(..)
+                | A::Decimal256(..)
+                | A::Int8
+                | A::Int16
+                | A::Int32
+                | A::Int64
+                | A::UInt8
+                | A::UInt16
+                | A::UInt32
+                | A::UInt64
+        ),
         // A list column: any Arrow list form of its items (`list_column`); a counted
         // list is a result only.
         DataType::List(l) => !l.counted && super::list_column::is_list_input(found, l.item),

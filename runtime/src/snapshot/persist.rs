@@ -78,7 +78,8 @@ impl<A: Persist, B: Persist> Persist for (A, B) {
 }
 
 /// A tag byte; a list type's tag (5 plain, 6 counted) is followed by its item's
-/// (`date`, added after the lists, is 7).
+/// (`date`, added after the lists, is 7; `decimal` is 9, then its precision and
+/// scale).
 impl Persist for DataType {
     fn save(&self, w: &mut Writer) {
         match self.scalar() {
@@ -97,13 +98,17 @@ impl Persist for DataType {
                 item: Scalar::load(r)?,
                 counted: b == 6,
             }),
-            b => scalar(b)?.data_type(),
+            b => scalar(b, r)?.data_type(),
         })
     }
 }
 
-fn scalar(tag: u8) -> Result<Scalar, SnapshotError> {
+fn scalar(tag: u8, r: &mut Reader<'_>) -> Result<Scalar, SnapshotError> {
     Ok(match tag {
+        9 => {
+            let (precision, scale) = decimal_parts(r)?;
+            Scalar::Decimal { precision, scale }
+        }
         0 => Scalar::Int64,
         1 => Scalar::Float64,
         2 => Scalar::String,
@@ -123,10 +128,17 @@ impl Persist for Scalar {
             Scalar::Bool => 3,
             Scalar::Timestamp => 4,
             Scalar::Date => 7,
+            Scalar::Decimal { precision, scale } => {
+                w.u8(9);
+                w.u8(*precision);
+                w.u8(*scale);
+                return;
+            }
         });
     }
     fn load(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        scalar(r.u8()?)
+        let tag = r.u8()?;
+        scalar(tag, r)
     }
 }
 
@@ -156,6 +168,16 @@ impl Persist for Value {
             Value::Date(d) => {
                 w.u8(8);
                 w.i64(i64::from(*d));
+            }
+            Value::Decimal {
+                unscaled,
+                precision,
+                scale,
+            } => {
+                w.u8(9);
+                w.u8(*precision);
+                w.u8(*scale);
+                w.i128(unscaled.get());
             }
             Value::List(l) => {
                 w.u8(7);
@@ -213,7 +235,18 @@ impl Persist for Value {
     }
 }
 
-/// The value of a scalar tag (`Value::save`'s 0 to 6, and 8) read from `r`.
+/// A decimal type's precision and scale, checked (`ir::decimal_type`).
+fn decimal_parts(r: &mut Reader<'_>) -> Result<(u8, u8), SnapshotError> {
+    let (precision, scale) = (r.u8()?, r.u8()?);
+    match crate::ir::decimal_type(u64::from(precision), u64::from(scale)) {
+        Some(_) => Ok((precision, scale)),
+        None => Err(SnapshotError::Malformed(format!(
+            "decimal({precision}, {scale}) is not a type"
+        ))),
+    }
+}
+
+/// The value of a scalar tag (`Value::save`'s 0 to 6, 8 and 9) read from `r`.
 fn scalar_value(tag: u8, r: &mut Reader<'_>) -> Result<Value, SnapshotError> {
     Ok(match tag {
         0 => Value::Null,
@@ -229,6 +262,16 @@ fn scalar_value(tag: u8, r: &mut Reader<'_>) -> Result<Value, SnapshotError> {
                 i32::try_from(day)
                     .map_err(|_| SnapshotError::Malformed(format!("{day} is not a date")))?,
             )
+        }
+        9 => {
+            let (precision, scale) = decimal_parts(r)?;
+            let u = r.i128()?;
+            if !crate::row::decimal::fits(u, precision) {
+                return Err(SnapshotError::Malformed(format!(
+                    "{u} does not fit decimal({precision}, {scale})"
+                )));
+            }
+            Value::decimal(u, precision, scale)
         }
         b => return Err(SnapshotError::Malformed(format!("{b} is not a value tag"))),
     })

@@ -7,9 +7,10 @@ use super::invertible::InvertibleWindow;
 use super::run::BufferRun;
 use super::running::RunningWindow;
 use crate::agg::{
-    AggError, Avg, AvgItems, BoolWord, Count, CountDistinct, CountIf, CountStar, DateWord, F64Word,
-    FirstK, FirstSel, I64Word, LastK, LastSel, MaxSel, MinSel, Percentile, SelectAgg, StddevPop,
-    SumFloat, SumInt, TimestampWord, TopK, VarPop, WordSel,
+    AggError, AsFloat, Avg, AvgDecimal, AvgItems, BoolWord, Count, CountDistinct, CountIf,
+    CountStar, DateWord, F64Word, FirstK, FirstSel, I64Word, LastK, LastSel, MaxSel, MinSel,
+    Percentile, PercentileDecimal, SelectAgg, StddevPop, SumDecimal, SumFloat, SumInt,
+    TimestampWord, TopK, VarPop, WordSel,
 };
 use crate::ir::{AggKind, DataType};
 use crate::snapshot::{Reader, SnapshotError, Writer};
@@ -114,6 +115,31 @@ impl Clone for Box<dyn WindowAccumulator> {
     }
 }
 
+/// The accumulators whose arithmetic differs for decimals (semantics.md "Decimals");
+/// `None` for the others, which take decimals as `Value`s like strings.
+fn decimal_accumulator(
+    agg: AggKind,
+    precision: u8,
+    scale: u8,
+    check: InputCheck,
+) -> Option<Box<dyn WindowAccumulator>> {
+    Some(match agg {
+        AggKind::Sum => Box::new(InvertibleWindow::new(SumDecimal { scale }, check)),
+        AggKind::Avg => Box::new(InvertibleWindow::new(AvgDecimal { scale }, check)),
+        AggKind::VarPop => Box::new(InvertibleWindow::new(AsFloat(VarPop::default()), check)),
+        AggKind::StddevPop => Box::new(InvertibleWindow::new(AsFloat(StddevPop::default()), check)),
+        AggKind::Percentile(q) => Box::new(InvertibleWindow::new(
+            PercentileDecimal {
+                q,
+                precision,
+                scale,
+            },
+            check,
+        )),
+        _ => return None,
+    })
+}
+
 /// Builds the accumulator of `agg` over values of type `input` (`None` for
 /// `count(*)`). `windowed` selects a structure that supports `evict` (sliding
 /// window) or a running state (lifetime). Errors when the aggregation does not accept
@@ -127,6 +153,11 @@ pub fn window_accumulator(
         return Err(AggError::UnsupportedInput { agg, input });
     }
     let check = InputCheck::new(agg, input);
+    if let Some(DataType::Decimal { precision, scale }) = input {
+        if let Some(acc) = decimal_accumulator(agg, precision, scale, check.clone()) {
+            return Ok(acc);
+        }
+    }
     // A list's item type (the list aggregations accept scalar inputs only).
     let item = input
         .and_then(|t| t.scalar())

@@ -53,7 +53,7 @@ impl InputCheck {
         self.mismatch.map(|found| AggError::TypeMismatch {
             agg,
             expected: self.input,
-            found: found.name(),
+            found: found.kind_name(),
         })
     }
 

@@ -4,13 +4,18 @@
 use featc_runtime::ir::{AggKind, DataType, Quantile};
 
 /// Every input type, in a fixed order (the keystate tests give each its own slot).
-pub const TYPES: [DataType; 6] = [
+pub const TYPES: [DataType; 7] = [
     DataType::Int64,
     DataType::Float64,
     DataType::String,
     DataType::Bool,
     DataType::Timestamp,
     DataType::Date,
+    // Two digits after the point, up to 38 digits: sums overflow with two inputs.
+    DataType::Decimal {
+        precision: 38,
+        scale: 2,
+    },
 ];
 
 /// Every accepted (aggregation, input type) pair; `count(*)` has no input.

@@ -62,6 +62,12 @@ pub fn same_result(a: &Result<Value, AggError>, b: &Result<Value, AggError>) -> 
 fn as_rat(v: &Value) -> Option<BigRational> {
     match v {
         Value::Int64(i) => Some(rat_int(*i)),
+        Value::Decimal {
+            unscaled, scale, ..
+        } => Some(BigRational::new(
+            unscaled.get().into(),
+            num_traits::pow(num_bigint::BigInt::from(10), usize::from(*scale)),
+        )),
         Value::Float64(f) if f.is_finite() => Some(rat(*f)),
         _ => None,
     }
@@ -122,6 +128,37 @@ pub fn naive(
                 Ok(x) => Value::Int64(x),
                 Err(_) => return Err(AggError::IntegerOverflow { agg: AggKind::Sum }),
             }
+        }
+        // Exact, `decimal(38, s)`, an error past 38 digits (semantics.md "Decimals").
+        AggKind::Sum if matches!(input, Some(DataType::Decimal { .. })) => {
+            let scale = match input {
+                Some(DataType::Decimal { scale, .. }) => scale,
+                _ => 0,
+            };
+            let t: num_bigint::BigInt = vals
+                .iter()
+                .filter_map(|v| v.as_decimal())
+                .map(|(u, _)| num_bigint::BigInt::from(u))
+                .sum();
+            let limit = num_traits::pow(num_bigint::BigInt::from(10), 38);
+            match i128::try_from(&t) {
+                Ok(x) if num_bigint::BigInt::from(x.unsigned_abs()) < limit => {
+                    Value::decimal(x, 38, scale)
+                }
+                _ => return Err(AggError::DecimalOverflow { agg: AggKind::Sum }),
+            }
+        }
+        // Over the nearest float64s of decimals.
+        AggKind::VarPop | AggKind::StddevPop if matches!(input, Some(DataType::Decimal { .. })) => {
+            let floats: Vec<Value> = vals
+                .iter()
+                .filter_map(|v| v.as_decimal())
+                .map(|(u, s)| {
+                    Value::Float64(format!("{u}e-{s}").parse::<f64>().unwrap_or(f64::NAN))
+                })
+                .collect();
+            let events: Vec<(i64, Value)> = floats.into_iter().map(|v| (0, v)).collect();
+            return naive(agg, Some(DataType::Float64), &events);
         }
         AggKind::Sum => match non_finite(&vals) {
             Some(x) => Value::Float64(x),

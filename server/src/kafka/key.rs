@@ -26,6 +26,13 @@ pub fn key_text(values: &[Value]) -> Option<String> {
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::String(s) => out.push_str(s),
             Value::Date(d) => out.push_str(&featc_runtime::row::date::format_date(*d)),
+            // No key is a decimal (E0057); spelled exactly all the same.
+            Value::Decimal {
+                unscaled, scale, ..
+            } => out.push_str(&featc_runtime::row::decimal::format_decimal(
+                unscaled.get(),
+                *scale,
+            )),
         }
     }
     Some(out)

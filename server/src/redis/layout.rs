@@ -232,6 +232,9 @@ pub fn value_text(value: &Value) -> Option<String> {
         Value::String(s) => s.to_string(),
         Value::Timestamp(t) => format_time(*t),
         Value::Date(d) => featc_runtime::row::date::format_date(*d),
+        Value::Decimal {
+            unscaled, scale, ..
+        } => featc_runtime::row::decimal::format_decimal(unscaled.get(), *scale),
         // The JSON text a CSV training set holds (`featc_runtime::row::list`).
         Value::List(l) => featc_runtime::row::list::json_text(l),
     })
@@ -303,6 +306,10 @@ mod tests {
         assert_eq!(
             value_text(&Value::Date(19_782)).as_deref(),
             Some("2024-02-29")
+        );
+        assert_eq!(
+            value_text(&Value::decimal(-1_230, 10, 2)).as_deref(),
+            Some("-12.30")
         );
     }
 

@@ -3,16 +3,18 @@
 //! (int64 never passes through a float), floats are written in their shortest form
 //! that reads back to the same bits, and the non-finite floats JSON cannot spell are
 //! the strings `NaN`, `Infinity` and `-Infinity` both ways. A date is the string
-//! `YYYY-MM-DD` both ways (`row::date`).
+//! `YYYY-MM-DD` both ways (`row::date`). A decimal is read from a string of its text or
+//! an integer number and written as a string of its exact text (`row::decimal`).
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder,
+    StringBuilder, TimestampMicrosecondBuilder,
 };
 use featc_runtime::ir::{DataType, EpochUnit};
 use featc_runtime::row::date::{format_date, parse_date, DateError};
+use featc_runtime::row::decimal::{format_decimal, parse_decimal, DecimalError};
 use featc_runtime::row::types::UTC;
 use featc_runtime::value::Value;
 use serde_json::Value as Json;
@@ -37,6 +39,10 @@ pub enum CellError {
     Date(DateError),
     /// A list column's cell that is no JSON array of its items.
     List(String),
+    Decimal(DecimalError),
+    /// A JSON number with a fraction or an exponent, for a decimal: serde_json holds
+    /// it as a float64 only, which may have rounded it (as written).
+    DecimalNumber(String),
     /// A type no column has (lists are feature values only).
     NotAColumnType(&'static str),
 }
@@ -51,6 +57,11 @@ impl std::fmt::Display for CellError {
             CellError::Time(e) => write!(f, "{e}"),
             CellError::Date(e) => write!(f, "{e}"),
             CellError::List(e) => write!(f, "{e}"),
+            CellError::Decimal(e) => write!(f, "{e}"),
+            CellError::DecimalNumber(n) => write!(
+                f,
+                "the number {n} for a decimal: send a decimal with a fraction as a JSON string (\"{n}\"), which is never rounded"
+            ),
             CellError::NotAColumnType(ty) => write!(f, "{ty} is not a column type"),
         }
     }
@@ -71,7 +82,7 @@ pub fn to_value_in(
     epoch: Option<EpochUnit>,
 ) -> Result<Value, CellError> {
     let wrong = || CellError::Kind {
-        expected: ty.name(),
+        expected: ty.kind_name(),
         found: kind_of(json),
     };
     Ok(match (ty, json) {
@@ -99,6 +110,22 @@ pub fn to_value_in(
             featc_runtime::row::list_column::json_list(j, l.item)
                 .map_err(|e| CellError::List(e.to_string()))?
         }
+        (DataType::Decimal { precision, scale }, Json::String(s)) => Value::decimal(
+            parse_decimal(s, precision, scale).map_err(CellError::Decimal)?,
+            precision,
+            scale,
+        ),
+        // An integer number is exact; any other was held as a float64 by serde_json.
+        (DataType::Decimal { precision, scale }, Json::Number(n)) if n.is_i64() || n.is_u64() => {
+            Value::decimal(
+                parse_decimal(&n.to_string(), precision, scale).map_err(CellError::Decimal)?,
+                precision,
+                scale,
+            )
+        }
+        (DataType::Decimal { .. }, Json::Number(n)) => {
+            return Err(CellError::DecimalNumber(n.to_string()))
+        }
         _ => return Err(wrong()),
     })
 }
@@ -117,6 +144,10 @@ pub fn to_json(value: &Value) -> Json {
         Value::String(s) => Json::from(&**s),
         Value::Timestamp(t) => Json::from(format_time(*t)),
         Value::Date(d) => Json::from(format_date(*d)),
+        // A string holding the exact text, so that no client rounds it.
+        Value::Decimal {
+            unscaled, scale, ..
+        } => Json::from(format_decimal(unscaled.get(), *scale)),
         // A list as an array (a counted list's entries as `{"value": .., "count": ..}`),
         // its items spelled as above.
         Value::List(l) => featc_runtime::row::list::to_json(l),
@@ -173,7 +204,7 @@ pub fn to_array(
             featc_runtime::row::list::list_array(l, &values)
                 .map_err(|e| (0, CellError::List(e.to_string())))?
         }
-        DataType::List(_) => return Err((0, CellError::NotAColumnType(ty.name()))),
+        DataType::List(_) => return Err((0, CellError::NotAColumnType(ty.kind_name()))),
         DataType::Int64 => build!(Int64Builder::with_capacity(cells.len()), Int64),
         DataType::Float64 => build!(Float64Builder::with_capacity(cells.len()), Float64),
         DataType::Bool => build!(BooleanBuilder::with_capacity(cells.len()), Bool),
@@ -182,6 +213,23 @@ pub fn to_array(
             build!(b, Timestamp)
         }
         DataType::Date => build!(Date32Builder::with_capacity(cells.len()), Date),
+        DataType::Decimal { precision, scale } => {
+            let mut b = Decimal128Builder::with_capacity(cells.len());
+            for (row, cell) in cells.iter().enumerate() {
+                match to_value_in(cell, ty, epoch)
+                    .map_err(|m| (row, m))?
+                    .as_decimal()
+                {
+                    Some((u, _)) => b.append_value(u),
+                    None => b.append_null(),
+                }
+            }
+            Arc::new(
+                b.finish()
+                    .with_precision_and_scale(precision, scale as i8)
+                    .map_err(|_| (0, CellError::NotAColumnType("decimal")))?,
+            )
+        }
         DataType::String => {
             let mut b = StringBuilder::with_capacity(cells.len(), cells.len() * 8);
             for (row, cell) in cells.iter().enumerate() {
@@ -258,6 +306,41 @@ mod tests {
                 "{v:?}"
             );
         }
+    }
+
+    #[test]
+    fn decimals_are_exact_text_both_ways() {
+        use datafusion::arrow::array::AsArray;
+        use datafusion::arrow::datatypes::Decimal128Type;
+        let ty = DataType::Decimal {
+            precision: 10,
+            scale: 2,
+        };
+        for (given, unscaled) in [
+            (json!("-12.30"), -1_230),
+            (json!("5"), 500),
+            (json!(".5"), 50),
+            (json!(7), 700),
+            (json!("99999999.99"), 9_999_999_999),
+        ] {
+            assert_eq!(
+                to_value(&given, ty),
+                Ok(Value::decimal(unscaled, 10, 2)),
+                "{given}"
+            );
+        }
+        assert_eq!(to_json(&Value::decimal(-1_230, 10, 2)), json!("-12.30"));
+        let mut out = Vec::new();
+        write_value(&mut out, &Value::decimal(5, 10, 2));
+        assert_eq!(out, b"\"0.05\"");
+        // Never rounded, never through a float: too many digits, or a fractional
+        // JSON number, are refused.
+        for bad in [json!("1.234"), json!("123456789"), json!(1.5), json!(true)] {
+            assert!(to_value(&bad, ty).is_err(), "{bad}");
+        }
+        let column = to_array(&[json!("1.5"), Json::Null], ty, None).unwrap();
+        let values = column.as_primitive::<Decimal128Type>();
+        assert_eq!(values.iter().collect::<Vec<_>>(), vec![Some(150), None]);
     }
 
     #[test]

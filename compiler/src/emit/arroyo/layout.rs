@@ -155,6 +155,34 @@ fn refuse(refusals: &mut Vec<Refusal>, feature: &str, reason: Reason, span: crat
 
 /// Whether feature `f` of group `g` reads a value of type `ty`: as a key column, or
 /// anywhere in its input or filters (the view's too).
+/// The first decimal type feature `f` reads (its key, argument or filters), if any.
+fn reads_decimal(g: &GroupPlan, f: &FeaturePlan) -> Option<DataType> {
+    fn find(e: &crate::ir::Expr) -> Option<DataType> {
+        let mut found = e.ty.is_decimal().then_some(e.ty);
+        let _ = e.kind.try_map_children(&mut |c| {
+            found = found.or_else(|| find(c));
+            Ok::<_, ()>(c.clone())
+        });
+        found
+    }
+    let filters = [f.filter, f.view_filter]
+        .into_iter()
+        .flatten()
+        .flat_map(|i| g.filters.get(i).into_iter().flatten())
+        .filter_map(|p| g.predicates.get(*p));
+    g.keys
+        .iter()
+        .map(|k| k.ty)
+        .find(|t| t.is_decimal())
+        .or_else(|| {
+            f.input
+                .and_then(|i| g.inputs.get(i))
+                .into_iter()
+                .chain(filters)
+                .find_map(find)
+        })
+}
+
 fn reads_type(g: &GroupPlan, f: &FeaturePlan, ty: DataType) -> bool {
     fn has(e: &crate::ir::Expr, ty: DataType) -> bool {
         let mut found = e.ty == ty;
@@ -197,6 +225,10 @@ fn refusal(
         return why(Reason::Type {
             ty: DataType::Date.name(),
         });
+    }
+    // Arroyo's decimal arithmetic and JSON reading are its own: refused like dates.
+    if let Some(ty) = reads_decimal(g, f) {
+        return why(Reason::Type { ty: ty.name() });
     }
     // Each query reads one source's table (`query::build`); a union would have to
     // judge lateness per source, which one watermark cannot.

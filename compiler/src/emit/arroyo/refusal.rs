@@ -30,10 +30,13 @@ pub enum Reason {
     /// An aggregation Arroyo has no exact built-in for, whose UDF cannot be
     /// generated for its type (arroyo-udf-plugin passes an aggregate numbers only;
     /// `udfs::check` says which): E0045.
-    NoUdf { agg: &'static str, ty: &'static str },
+    NoUdf {
+        agg: &'static str,
+        ty: std::borrow::Cow<'static, str>,
+    },
     /// A feature reading a column of a type the pipeline's tables do not hold yet
     /// (`date`): E0045.
-    Type { ty: &'static str },
+    Type { ty: std::borrow::Cow<'static, str> },
     /// A derived feature reading features of several views or windows, request
     /// fields, or no feature: E0046.
     Derived,

@@ -56,6 +56,8 @@ pub fn sql_type(ty: DataType) -> SqlDataType {
         // date column is carried as its JSON text, which Arroyo does not check (an
         // unread column may hold anything, semantics.md "What a run reads").
         DataType::Date => SqlDataType::Text,
+        // Likewise for decimals (E0045): carried as text, read by no feature.
+        DataType::Decimal { .. } => SqlDataType::Text,
         // Refused before a table is built (lists are features only: E0044).
         DataType::List(_) => SqlDataType::Text,
     }

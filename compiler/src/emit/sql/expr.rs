@@ -90,6 +90,16 @@ impl Lowering<'_> {
     #[recursive::recursive]
     fn expr(&self, e: &ir::Expr) -> Result<Expr, Blocked> {
         let f = self.flavor;
+        // Each dialect has its own decimal result types, rounding and overflow rules
+        // (sums, division, arithmetic): no expression reading a decimal is emitted.
+        if e.ty.is_decimal() {
+            return self.blocked(
+                Reason::Operation {
+                    name: "decimal arithmetic".to_string(),
+                },
+                e.span,
+            );
+        }
         Ok(match &e.kind {
             // An as-of lookup's column is no source column: no SQL computes it yet.
             ExprKind::Column(name) if ir::Lookup::is_lookup_column(name) => {

@@ -71,7 +71,8 @@ fn typed_null(flavor: &dyn Flavor, ty: Option<DataType>) -> Expr {
         Some(DataType::Bool) => SqlType::Bool,
         Some(DataType::Timestamp) => SqlType::Timestamp,
         Some(DataType::Date) => SqlType::Date,
-        Some(DataType::List(_)) | None => return null(),
+        // No emitted feature reads a decimal (`expr`, E0041): a bare `NULL`.
+        Some(DataType::List(_) | DataType::Decimal { .. }) | None => return null(),
     };
     flavor.null_of(sql)
 }

@@ -10,7 +10,8 @@ use std::cmp::Ordering;
 use datafusion::arrow::array::{new_null_array, Array, ArrayRef, AsArray, BooleanArray};
 use datafusion::arrow::compute::{interleave, nullif};
 use datafusion::arrow::datatypes::{
-    DataType as ArrowType, Date32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+    DataType as ArrowType, Date32Type, Decimal128Type, Int64Type, TimeUnit,
+    TimestampMicrosecondType,
 };
 use datafusion::common::{exec_err, DataFusionError, Result};
 
@@ -35,6 +36,11 @@ fn total_order(args: &[ArrayRef]) -> Result<Compare<'_>> {
         }
         Some(ArrowType::Date32) => {
             let a = all(args, |a| a.as_primitive_opt::<Date32Type>())?;
+            Box::new(move |x, y, r| a[x].value(r).cmp(&a[y].value(r)))
+        }
+        // The arguments share one decimal type (`check` unified them): by unscaled value.
+        Some(ArrowType::Decimal128(..)) => {
+            let a = all(args, |a| a.as_primitive_opt::<Decimal128Type>())?;
             Box::new(move |x, y, r| a[x].value(r).cmp(&a[y].value(r)))
         }
         Some(ArrowType::Float64) => {

@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, Float64Array, Int64Array};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array};
 use datafusion::arrow::datatypes::DataType as ArrowType;
+use datafusion::arrow::datatypes::Decimal128Type;
 use datafusion::common::{exec_err, DataFusionError, Result};
 
 use super::{floats, ints};
@@ -72,6 +73,24 @@ pub(super) fn invoke(func: Function, args: &[ArrayRef]) -> Result<ArrayRef> {
                 });
             }
             Arc::new(Int64Array::from(out))
+        }
+        // A decimal's absolute value has its digits: it cannot fail.
+        Function::Abs
+            if matches!(
+                args.first().map(|a| a.data_type()),
+                Some(ArrowType::Decimal128(..))
+            ) =>
+        {
+            let Some(a) = args
+                .first()
+                .and_then(|a| a.as_primitive_opt::<Decimal128Type>())
+            else {
+                return exec_err!("featc abs: not a decimal");
+            };
+            Arc::new(
+                a.unary::<_, Decimal128Type>(|v| v.wrapping_abs())
+                    .with_data_type(a.data_type().clone()),
+            )
         }
         // int64 `floor`, `ceil` and `round` are the value itself.
         Function::Floor | Function::Ceil | Function::Round if int => {

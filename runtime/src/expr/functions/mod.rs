@@ -99,7 +99,7 @@ impl FunctionUdf {
     /// take them.
     pub fn new(func: Function, args: Vec<DataType>) -> Result<FunctionUdf, ExprError> {
         let Some(result) = func.result_type(&args) else {
-            let names: Vec<&str> = args.iter().map(|t| t.name()).collect();
+            let names: Vec<String> = args.iter().map(|t| t.name().into_owned()).collect();
             return Err(ExprError::Plan(format!(
                 "`{}` does not take ({})",
                 func.name(),
