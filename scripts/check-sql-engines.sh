@@ -27,13 +27,26 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/featc-sql.XXXXXX")
 chmod 755 "$WORK"
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 PGDIR="$WORK/pg"
+SPARK_PID=
 stop() {
+    if [ -n "$SPARK_PID" ]; then
+        kill "$SPARK_PID" 2> /dev/null || true
+        wait "$SPARK_PID" 2> /dev/null || true
+    fi
     if [ -f "$PGDIR/data/postmaster.pid" ]; then
         runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop > /dev/null || true
     fi
     rm -rf "$WORK"
 }
 trap stop EXIT
+
+# One Spark session for every `featc verify --sql-engine spark=...` below
+# (scripts/sql-engines/spark_server.py): a JVM start per generated case would be most
+# of their time. Started first, so that it comes up while the rest runs.
+export FEATC_SPARK_SOCKET="$WORK/spark.sock"
+SPARK_LOCAL_IP=127.0.0.1 TZ=UTC "$ENV/bin/python" scripts/sql-engines/spark_server.py \
+    "$FEATC_SPARK_SOCKET" > "$WORK/spark-server.log" 2>&1 &
+SPARK_PID=$!
 
 # The expected results and the scripts, per case.
 for case in "${CASES[@]}"; do
@@ -64,6 +77,11 @@ SPARK_LOCAL_IP=127.0.0.1 TZ=UTC "$ENV/bin/python" scripts/sql-engines/run.py \
 # raises an error where featc answers inf or NaN (docs/scale-out.md). Then an engine
 # that changes one value, which verify must catch (exit 1, the cell named).
 ENGINE=("$ENV/bin/python" "$ROOT/scripts/sql-engines/verify_engine.py")
+for _ in $(seq 300); do
+    [ -S "$FEATC_SPARK_SOCKET" ] || ! kill -0 "$SPARK_PID" 2> /dev/null && break
+    sleep 0.5
+done
+[ -S "$FEATC_SPARK_SOCKET" ] || fail "the shared Spark session did not start: $(tail -n 20 "$WORK/spark-server.log")"
 verify_on() { # CASE LABEL ARGS...: featc verify, its report kept and shown on failure
     local case=$1 label=$2 dir="tests/cases/$1"
     shift 2

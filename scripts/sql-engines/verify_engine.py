@@ -8,6 +8,9 @@ types (featc casts them to its own). The engines are run.py's.
         --sql-engine "duckdb=python scripts/sql-engines/verify_engine.py duckdb" \\
         --sql-engine "postgres=python scripts/sql-engines/verify_engine.py postgres --pg-port 5432"
 
+With `FEATC_SPARK_SOCKET` set, Spark is the session of spark_server.py at that
+socket (one JVM for a whole check) instead of a session of its own.
+
 `--corrupt` changes one value of the result (the first non-null float, else integer,
 of a column the spine does not have): the check that verify catches a wrong engine.
 """
@@ -57,6 +60,18 @@ def main() -> int:
     tables = {p.stem: p for p in sorted((work / "tables").glob("*.parquet"))}
     if args.engine == "duckdb":
         result = run.run_duckdb(sql, tables)
+    elif args.engine == "spark" and os.environ.get("FEATC_SPARK_SOCKET"):
+        # The check's shared session (spark_server.py): no JVM start per case.
+        import spark_server
+
+        out = work / "spark-result.parquet"
+        answer = spark_server.ask(os.environ["FEATC_SPARK_SOCKET"],
+                                  {"sql": sql, "tables": {n: str(p) for n, p in tables.items()},
+                                   "out": str(out)})
+        if "error" in answer:
+            print(answer["error"], file=sys.stderr)
+            return 1
+        result = pq.read_table(out)
     elif args.engine == "spark":
         spark = run.Spark()
         try:

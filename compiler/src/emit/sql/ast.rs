@@ -245,23 +245,15 @@ pub fn over_range(
     lower: Option<Expr>,
     upper: Option<Expr>,
 ) -> Expr {
-    let Expr::Function(mut f) = f else {
-        return f;
-    };
-    f.over = Some(WindowType::WindowSpec(WindowSpec {
-        window_name: None,
-        partition_by,
-        order_by,
-        window_frame: Some(ast::WindowFrame {
-            units: ast::WindowFrameUnits::Range,
-            start_bound: ast::WindowFrameBound::Preceding(lower.map(Box::new)),
-            end_bound: Some(match upper {
-                Some(u) => ast::WindowFrameBound::Preceding(Some(Box::new(u))),
-                None => ast::WindowFrameBound::CurrentRow,
-            }),
+    let frame = ast::WindowFrame {
+        units: ast::WindowFrameUnits::Range,
+        start_bound: ast::WindowFrameBound::Preceding(lower.map(Box::new)),
+        end_bound: Some(match upper {
+            Some(u) => ast::WindowFrameBound::Preceding(Some(Box::new(u))),
+            None => ast::WindowFrameBound::CurrentRow,
         }),
-    }));
-    Expr::Function(f)
+    };
+    over_frame(f, partition_by, order_by, frame)
 }
 
 /// `f OVER (PARTITION BY ... ORDER BY ... ROWS BETWEEN preceding PRECEDING AND
@@ -272,6 +264,24 @@ pub fn over_rows(
     order_by: Vec<OrderByExpr>,
     preceding: u32,
 ) -> Expr {
+    let frame = ast::WindowFrame {
+        units: ast::WindowFrameUnits::Rows,
+        start_bound: ast::WindowFrameBound::Preceding(Some(Box::new(int(i64::from(
+            preceding,
+        ))))),
+        end_bound: Some(ast::WindowFrameBound::CurrentRow),
+    };
+    over_frame(f, partition_by, order_by, frame)
+}
+
+/// `f OVER (PARTITION BY ... ORDER BY ... frame)`: the one place a call gets a framed
+/// window; anything but a call is returned unchanged.
+fn over_frame(
+    f: Expr,
+    partition_by: Vec<Expr>,
+    order_by: Vec<OrderByExpr>,
+    frame: ast::WindowFrame,
+) -> Expr {
     let Expr::Function(mut f) = f else {
         return f;
     };
@@ -279,13 +289,7 @@ pub fn over_rows(
         window_name: None,
         partition_by,
         order_by,
-        window_frame: Some(ast::WindowFrame {
-            units: ast::WindowFrameUnits::Rows,
-            start_bound: ast::WindowFrameBound::Preceding(Some(Box::new(int(i64::from(
-                preceding,
-            ))))),
-            end_bound: Some(ast::WindowFrameBound::CurrentRow),
-        }),
+        window_frame: Some(frame),
     }));
     Expr::Function(f)
 }

@@ -1,0 +1,91 @@
+"""One Spark session shared by every `verify_engine.py spark` of a check run
+(scripts/check-sql-engines.sh): `featc verify --sql-engine` starts its engine command
+once per generated case, and a Spark session costs a JVM start each time, most of a
+small case's run. This process starts the session once and answers requests on a Unix
+socket until it is told to stop.
+
+    python spark_server.py SOCKET
+
+A request is one JSON object, the client's side of the connection then shut for
+writing: `{"sql": SCRIPT, "tables": {NAME: PARQUET_PATH}, "out": PARQUET_PATH}` runs
+the script (its last statement's rows written to `out`, in the types pyarrow infers
+from Spark's rows, as verify_engine.py writes them), answered `{"ok": true}` or
+`{"error": MESSAGE}`; `{"stop": true}` ends the server. The socket file appears only
+once the session is up, so a client may wait for it to exist.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import traceback
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run  # noqa: E402
+
+
+def rows_table(names: list[str], rows: list) -> pa.Table:
+    """Rows of Python values as a table of the types pyarrow infers."""
+    return pa.table({n: pa.array([r[i] for r in rows]) for i, n in enumerate(names)})
+
+
+def read_request(conn: socket.socket) -> dict:
+    chunks = []
+    while True:
+        chunk = conn.recv(1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return json.loads(b"".join(chunks))
+
+
+def main() -> int:
+    path = sys.argv[1]
+    spark = run.Spark()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    # Bound under a temporary name and renamed: the socket's name appears only once
+    # it accepts connections.
+    server.bind(path + ".starting")
+    server.listen(4)
+    os.rename(path + ".starting", path)
+    try:
+        while True:
+            conn, _ = server.accept()
+            with conn:
+                request = read_request(conn)
+                if request.get("stop"):
+                    conn.sendall(b'{"ok": true}')
+                    return 0
+                try:
+                    tables = {name: Path(p) for name, p in request["tables"].items()}
+                    pq.write_table(rows_table(*spark.run(request["sql"], tables)), request["out"])
+                    reply = {"ok": True}
+                except Exception:  # the engine's failure is the answer, not the server's end
+                    reply = {"error": traceback.format_exc(limit=3)}
+                conn.sendall(json.dumps(reply).encode())
+    finally:
+        server.close()
+        spark.stop()
+        Path(path).unlink(missing_ok=True)
+
+
+def ask(path: str, request: dict) -> dict:
+    """Sends `request` to the server at `path` and returns its answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.connect(path)
+        conn.sendall(json.dumps(request).encode())
+        conn.shutdown(socket.SHUT_WR)
+        return read_request(conn)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[2] == "--stop":
+        ask(sys.argv[1], {"stop": True})
+        sys.exit(0)
+    sys.exit(main())
