@@ -469,12 +469,15 @@ fn list_features_are_arrow_lists_in_parquet_and_json_text_in_csv() {
     assert!(lines[1].contains(r#","[""c"",""a""]","#), "{}", lines[1]);
 
     let read = |name: &str| featc_test_support::parquet::read_parquet(Path::new(&path(name)));
-    let list = |item: DataType| DataType::List(Arc::new(Field::new("item", item, false)));
+    // An uncounted list's items are nullable (a list column's may be null); a counted
+    // list's entries are not.
+    let list = |item: DataType| DataType::List(Arc::new(Field::new("item", item, true)));
     let counted = |value: DataType| {
-        list(DataType::Struct(Fields::from(vec![
+        let entry = DataType::Struct(Fields::from(vec![
             Field::new("value", value, false),
             Field::new("count", DataType::Int64, false),
-        ])))
+        ]));
+        DataType::List(Arc::new(Field::new("item", entry, false)))
     };
     let types = [
         list(DataType::Utf8),

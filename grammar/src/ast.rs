@@ -128,11 +128,14 @@ pub struct ColumnDecl {
     pub span: Span,
 }
 
-/// A type as written: `int64`, `float64`, `string`, `bool`, `timestamp`, with `?` for
-/// nullable. The name is checked by `check`, not by the parser.
+/// A type as written: `int64`, `float64`, `string`, `bool`, `timestamp`, or a list
+/// `list<float32>`, with `?` for nullable. The names are checked by `check`, not by
+/// the parser.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypeRef {
     pub name: Ident,
+    /// The item type of `list<T>`: `T`.
+    pub item: Option<Ident>,
     /// The numbers in parentheses after the name (`decimal(12, 2)`), as written.
     pub args: Vec<TypeArg>,
     pub nullable: bool,

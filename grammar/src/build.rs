@@ -207,6 +207,7 @@ impl Ctx<'_> {
         let mut ty_inner = ty_pair.into_inner();
         let ty_name = self.ident(&self.next(&mut ty_inner, start)?);
         let mut args = Vec::new();
+        let mut item = None;
         let mut nullable = false;
         for part in ty_inner {
             match part.as_rule() {
@@ -218,6 +219,11 @@ impl Ctx<'_> {
                             span: self.span(&p),
                         }),
                 ),
+                Rule::type_item => {
+                    let mut inner = part.into_inner();
+                    let _open = self.next(&mut inner, start)?;
+                    item = Some(self.ident(&self.next(&mut inner, start)?));
+                }
                 _ => nullable = true,
             }
         }
@@ -225,6 +231,7 @@ impl Ctx<'_> {
             name,
             ty: TypeRef {
                 name: ty_name,
+                item,
                 args,
                 nullable,
                 span: ty_span,

@@ -23,7 +23,11 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         case_expr | call | float | int | lit_true | lit_false | lit_null | column | paren
         | op_not | op_neg | expr | derived_expr => "expression",
         op_or | op_and | op_eq | op_neq | op_le | op_lt | op_ge | op_gt | op_add | op_sub
-        | op_mul | op_div | op_mod | is_null | is_not_null | in_list | not_in_list => "operator",
+        | op_mul | op_div | op_mod | is_null | is_not_null | in_list | not_in_list | index => {
+            "operator"
+        }
+        type_item | type_open => "`<`",
+        type_close => "`>`",
         lbrace => "`{`",
         rbrace => "`}`",
         lparen => "`(`",

@@ -38,6 +38,7 @@ fn pratt() -> &'static PrattParser<Rule> {
                 | Op::infix(Rule::op_div, Assoc::Left)
                 | Op::infix(Rule::op_mod, Assoc::Left))
             .op(Op::prefix(Rule::op_neg))
+            .op(Op::postfix(Rule::index))
     })
 }
 
@@ -262,6 +263,21 @@ impl Ctx<'_> {
                 let span = lhs.span.to(self.span(&op));
                 let expr = Box::new(lhs);
                 let kind = match op.as_rule() {
+                    // `xs[i]` is `element_at(xs, i)`: one function, one meaning.
+                    Rule::index => {
+                        let func = Ident {
+                            name: "element_at".to_string(),
+                            span: self.span(&op),
+                        };
+                        let at = op
+                            .into_inner()
+                            .find(|p| p.as_rule() == Rule::expr)
+                            .ok_or_else(|| self.malformed(span.start as usize))?;
+                        ExprKind::Call {
+                            func,
+                            args: vec![*expr, self.expr_at(at, depth)?],
+                        }
+                    }
                     Rule::is_null => ExprKind::IsNull {
                         expr,
                         negated: false,

@@ -83,6 +83,11 @@ impl Printer<'_> {
 
     fn column(&mut self, kind: &str, col: &ColumnDecl) {
         let q = if col.ty.nullable { "?" } else { "" };
+        let item = col
+            .ty
+            .item
+            .as_ref()
+            .map_or(String::new(), |i| format!("<{}>", i.name));
         let args: Vec<&str> = col.ty.args.iter().map(|a| a.digits.as_str()).collect();
         let args = if args.is_empty() {
             String::new()
@@ -90,7 +95,10 @@ impl Printer<'_> {
             format!("({})", args.join(", "))
         };
         self.line(
-            &format!("{kind} {}: {}{args}{q}", col.name.name, col.ty.name.name),
+            &format!(
+                "{kind} {}: {}{args}{item}{q}",
+                col.name.name, col.ty.name.name
+            ),
             col.span,
         );
     }

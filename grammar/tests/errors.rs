@@ -223,7 +223,7 @@ fn unclosed_delimiters_point_at_the_opener() {
     "source s { owner \"{\" /* { */ time ts"
         1:10-1:11 unclosed { until 1:37-1:37 found end of input
     "view v from s by e { let x = (a + b }"
-        1:37-1:38 expected [`)`, operator] found "}"
+        1:37-1:38 expected [`)`, `[`, operator] found "}"
     "entity e { key (a: int64, b: string\n}"
         2:1-2:2 expected [`)`, `,`] found "}"
     "view v from s by e {\n    feature g = count(*) over\nservice svc { f }\n"

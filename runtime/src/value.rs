@@ -31,8 +31,9 @@ pub enum Value {
         precision: u8,
         scale: u8,
     },
-    /// A list aggregation's result (never an aggregation's input). Behind one
-    /// pointer, so a `Value` stays three words.
+    /// A list: a list aggregation's result, or a cell of a `list<T>` source column
+    /// (which `count`, `first`, `last` and the element-wise `avg` and `sum` read).
+    /// Behind one pointer, so a `Value` stays three words.
     List(Arc<List>),
 }
 
@@ -62,8 +63,9 @@ impl std::fmt::Debug for Unscaled {
 /// The value of a list type (`ir::ListType`): `items` in the list's order, and for a
 /// counted list (`top_k`) one count per item.
 ///
-/// Invariant: every item is a non-null value of type `item`; `counts`, when present,
-/// has as many entries as `items`.
+/// Invariant: every item is a value of type `item` or, in an uncounted list, null (a
+/// list column's items may be; a list aggregation's never are); `counts`, when
+/// present, has as many entries as `items`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct List {
     pub item: Scalar,
@@ -212,7 +214,9 @@ impl Value {
                 }
             }
             (Value::Null, Value::Null) => Ordering::Equal,
-            // Lists are never aggregated; an order for them keeps this one total.
+            // Lists (semantics.md "List columns and embeddings"): item by item in
+            // this order (a null item first), a list before every longer list it
+            // begins.
             (Value::List(a), Value::List(b)) => {
                 let items = |l: &List| l.items.iter().map(ValueKey::of).collect::<Vec<_>>();
                 items(a)
@@ -235,6 +239,17 @@ impl Value {
     pub fn canonical(&self) -> Value {
         match self {
             Value::Float64(f) if f.is_nan() => Value::Float64(f64::NAN),
+            Value::List(l)
+                if l.items
+                    .iter()
+                    .any(|v| matches!(v, Value::Float64(f) if f.is_nan())) =>
+            {
+                Value::List(Arc::new(List {
+                    item: l.item,
+                    items: l.items.iter().map(Value::canonical).collect(),
+                    counts: l.counts.clone(),
+                }))
+            }
             v => v.clone(),
         }
     }

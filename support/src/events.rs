@@ -32,6 +32,22 @@ pub fn events_in_micros(
             .columns
             .iter()
             .any(|c| c.name == *field.name() && c.ty == featc_runtime::ir::DataType::Date);
+        // A list column in featc's one list form (`row::list_column`), as the IO
+        // boundary (`io::bind_source`) reads it.
+        let declared_list = source.columns.iter().find_map(|c| match c.ty {
+            featc_runtime::ir::DataType::List(l) if c.name == *field.name() => Some(l.item),
+            _ => None,
+        });
+        if let Some(item) = declared_list {
+            *column = featc_runtime::row::list_column::to_lists(column, item)
+                .map_err(|e| format!("column `{}`: {e}", field.name()))?;
+            *field = Field::new(
+                field.name(),
+                column.data_type().clone(),
+                field.is_nullable(),
+            );
+            continue;
+        }
         let declared_decimal = source
             .columns
             .iter()

@@ -14,6 +14,7 @@
 mod batch_cases;
 mod dates;
 mod decimals;
+mod embeddings;
 mod equivalence;
 mod lookups;
 mod lookups_online;

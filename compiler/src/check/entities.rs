@@ -42,6 +42,10 @@ pub fn check<'a>(decl: &'a ast::EntityDecl, errors: &mut Vec<CheckError>) -> Che
             });
         }
         match types::data_type(&k.ty) {
+            Ok(ir::DataType::List(_)) => errors.push(CheckError::ListNotScalar {
+                what: format!("key `{}` of entity `{}`", k.name.name, decl.name.name),
+                span: k.ty.span,
+            }),
             // Several texts spell one decimal (`1.5`, `1.50`): a key must not tell
             // them apart, and no store client sends one reliably (semantics.md).
             Ok(ty) if ty.is_decimal() => errors.push(CheckError::DecimalKey {

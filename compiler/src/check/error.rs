@@ -257,6 +257,12 @@ pub enum CheckError {
         key: String,
         span: Span,
     },
+    /// A list type where only a scalar goes: an entity's key, a request's field.
+    ListNotScalar {
+        /// What the column is: "key `id` of entity `user`".
+        what: String,
+        span: Span,
+    },
     /// An expression whose lets, once inlined (as the feature plan inlines them),
     /// make it deeper or larger than every later pass may walk.
     ExpansionTooLarge {
@@ -481,6 +487,7 @@ impl CheckError {
             Empty { .. } => "E0024",
             UntypedNull { .. } => "E0025",
             NullableKey { .. } => "E0026",
+            ListNotScalar { .. } => "E0058",
             ExpansionTooLarge { .. } => "E0027",
             ConstantOverflow { .. } => "E0028",
             InvalidUtf8 { .. } => "E0029",
@@ -735,6 +742,9 @@ impl CheckError {
             UntypedNull { span } => d("cannot infer the type of `null`".to_string())
                 .with_label(Label::primary(*span, "nothing here says what type this null has"))
                 .with_help("use it where a type is known, e.g. `coalesce(x, null)` or `if(c, x, null)`"),
+            ListNotScalar { what, span } => d(format!("{what} is a list"))
+                .with_label(Label::primary(*span, "a scalar type goes here"))
+                .with_note("note: a list is a source column's type only: keys and request fields are scalars (int64, float64, string, bool, timestamp, date)"),
             NullableKey { entity, key, span } => d(format!("key `{key}` of entity `{entity}` is nullable"))
                 .with_label(Label::primary(*span, "remove the `?`"))
                 .with_note("note: entity keys are never null; rows of a source whose key is null are counted and skipped"),

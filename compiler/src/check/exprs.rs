@@ -21,6 +21,8 @@
 
 use super::error::{CheckError, Operand};
 use super::suggest::closest;
+
+mod lists;
 use featc_grammar::ast::{self, UnaryOp};
 use featc_runtime::ir::{self, BinaryOp, DataType, ExprKind, Function, Literal};
 
@@ -114,6 +116,11 @@ impl Typed {
             ty: self.expr.ty,
         }
     }
+}
+
+/// A typed list (a list column, or a let naming one).
+fn is_list(t: &Typed) -> bool {
+    t.known && t.expr.ty.list().is_some()
 }
 
 /// Converts an IR span back to a syntax span (for diagnostics).
@@ -398,6 +405,14 @@ impl<'s> Exprs<'s> {
     }
 
     fn binary(&mut self, op: BinaryOp, l: Typed, r: Typed, sp: ir::SourceSpan) -> Option<ir::Expr> {
+        // A list is an operand of the list functions only (see `lists`).
+        if let Some(list) = [&l, &r].into_iter().find(|t| is_list(t)) {
+            return self.fail(CheckError::OperandType {
+                op: op.symbol(),
+                operand: list.operand(),
+                expected: "a scalar",
+            });
+        }
         let make = |lhs: ir::Expr, rhs: ir::Expr, ty: DataType, nullable: bool| ir::Expr {
             kind: ExprKind::Binary {
                 op,
@@ -579,6 +594,13 @@ impl<'s> Exprs<'s> {
         items: Vec<Typed>,
         what: &'static str,
     ) -> Option<(Vec<ir::Expr>, Option<DataType>)> {
+        if let Some(list) = items.iter().find(|t| is_list(t)) {
+            return self.fail(CheckError::OperandType {
+                op: what,
+                operand: list.operand(),
+                expected: "scalars",
+            });
+        }
         let mut first: Option<Operand> = None;
         let mut target: Option<DataType> = None;
         for item in items.iter().filter(|i| i.known) {
@@ -771,6 +793,14 @@ impl Exprs<'_> {
         }
         let values: Vec<Typed> = checked.into_iter().collect::<Option<_>>()?;
         let (args, known) = match f {
+            Function::Size
+            | Function::ElementAt
+            | Function::Dot
+            | Function::Cosine
+            | Function::L2Distance => (self.list_arguments(f, values)?, true),
+            Function::Contains if values.first().is_some_and(is_list) => {
+                (self.list_arguments(f, values)?, true)
+            }
             Function::Least | Function::Greatest | Function::Nullif => {
                 let what = match f {
                     Function::Least => "the arguments of `least`",
@@ -812,6 +842,8 @@ impl Exprs<'_> {
         let nullable = match f {
             Function::Least | Function::Greatest => args.iter().all(|a| a.nullable),
             Function::Substr if fixed_length => args.iter().any(|a| a.nullable),
+            // `contains` of a list is null when an item is null and none matches.
+            Function::Contains if args.first().is_some_and(|a| a.ty.list().is_some()) => true,
             _ => f.null_on_values(args.len()) || args.iter().any(|a| a.nullable),
         };
         let expr = ir::Expr {

@@ -27,6 +27,10 @@ pub fn check(decl: &ast::RequestDecl, errors: &mut Vec<CheckError>) -> ir::Reque
             continue;
         }
         match types::data_type(&f.ty) {
+            Ok(ir::DataType::List(_)) => errors.push(CheckError::ListNotScalar {
+                what: format!("field `{}` of request `{}`", f.name.name, decl.name.name),
+                span: f.ty.span,
+            }),
             Ok(ty) => fields.push(ir::Column {
                 name: f.name.name.clone(),
                 ty,

@@ -3,7 +3,7 @@
 use super::error::CheckError;
 use super::suggest::closest;
 use featc_grammar::ast::TypeRef;
-use featc_runtime::ir::{decimal_type, DataType};
+use featc_runtime::ir::{decimal_type, DataType, ListType, Scalar};
 
 const TYPES: &[DataType] = &[
     DataType::Int64,
@@ -25,8 +25,13 @@ const NAMES: &[&str] = &[
     "decimal",
 ];
 
-/// The data type a type reference names (nullability is `TypeRef::nullable`).
+/// The data type a type reference names (nullability is `TypeRef::nullable`):
+/// a scalar, or `list<T>` for a scalar `T` or `float32` (an embedding's 32-bit
+/// floats, read widened exactly: a `list<float64>` from then on).
 pub fn data_type(ty: &TypeRef) -> Result<DataType, CheckError> {
+    if ty.item.is_some() || ty.name.name == "list" {
+        return list_type(ty);
+    }
     let name = ty.name.name.as_str();
     let bad = || CheckError::DecimalType {
         written: written(ty),
@@ -78,4 +83,45 @@ fn alias(name: &str) -> Option<&'static str> {
         "numeric" | "decimal128" | "money" => "decimal",
         _ => return None,
     })
+}
+
+/// `list<T>`: `T` a scalar type but decimal, or `float32`.
+fn list_type(ty: &TypeRef) -> Result<DataType, CheckError> {
+    let (Some(item), "list") = (&ty.item, ty.name.name.as_str()) else {
+        let item = ty
+            .item
+            .as_ref()
+            .map_or(String::new(), |i| format!("<{}>", i.name));
+        return Err(CheckError::UnknownType {
+            name: format!("{}{item}", ty.name.name),
+            span: ty.span,
+            suggestion: Some("list<float64>".to_string()),
+        });
+    };
+    let scalar = match item.name.as_str() {
+        "float32" => Some(Scalar::Float64),
+        name => TYPES
+            .iter()
+            .find(|t| t.name() == name)
+            .and_then(|t| t.scalar()),
+    };
+    match scalar {
+        Some(s) => Ok(DataType::List(ListType {
+            item: s,
+            counted: false,
+        })),
+        None => Err(CheckError::UnknownType {
+            name: item.name.clone(),
+            span: item.span,
+            suggestion: closest(
+                &item.name,
+                NAMES
+                    .iter()
+                    .copied()
+                    .filter(|n| *n != "decimal")
+                    .chain(["float32"]),
+            )
+            .or_else(|| alias(&item.name).map(str::to_string)),
+        }),
+    }
 }

@@ -176,18 +176,32 @@ impl<'w, 't> Layout<'w, 't> {
 
 /// Whether a space separates a token of rule `cur` (inside `parent`) from the previous
 /// token on its line: none inside brackets, before `,` `:` `.` `?`, after `.` and a
-/// prefix `-`, and before the `(` of a call.
+/// prefix `-`, and before the `(` of a call, the `[` of an index and a type's `<`.
 fn spaced(prev: Option<Rule>, cur: Rule, parent: Rule) -> bool {
     let Some(prev) = prev else {
         return true;
     };
     if matches!(
         cur,
-        Rule::rparen | Rule::rbrack | Rule::comma | Rule::colon | Rule::dot | Rule::question
+        Rule::rparen
+            | Rule::rbrack
+            | Rule::comma
+            | Rule::colon
+            | Rule::dot
+            | Rule::question
+            | Rule::type_open
+            | Rule::type_close
     ) {
         return false;
     }
-    if matches!(prev, Rule::lparen | Rule::lbrack | Rule::dot | Rule::op_neg) {
+    if matches!(
+        prev,
+        Rule::lparen | Rule::lbrack | Rule::dot | Rule::op_neg | Rule::type_open
+    ) {
+        return false;
+    }
+    // `xs[i]`, `list<float32>`: no space before the bracket.
+    if cur == Rule::lbrack && parent == Rule::index {
         return false;
     }
     !(cur == Rule::lparen && matches!(parent, Rule::call | Rule::agg_call | Rule::type_args))

@@ -27,6 +27,7 @@
 
 mod as_float;
 mod avg;
+mod avg_items;
 mod by_time;
 mod count;
 mod count_distinct;
@@ -55,6 +56,7 @@ mod word_select;
 
 pub use as_float::AsFloat;
 pub use avg::{Avg, AvgState};
+pub use avg_items::{AvgItems, AvgItemsState};
 pub use by_time::{ByTime, ByTimeState, End};
 pub use count::{Count, NonNull};
 pub use count_distinct::CountDistinct;

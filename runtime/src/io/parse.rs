@@ -21,6 +21,7 @@ use datafusion::logical_expr::{
 use crate::ir::DataType;
 use crate::row::date::to_days;
 use crate::row::decimal::to_decimal;
+use crate::row::list_column::to_lists;
 use crate::row::types::arrow_type;
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -68,7 +69,8 @@ impl ParseCell {
 
 /// True for the declared types a CSV column is read as text for and parsed by
 /// `parse_cell` (strings need no parsing; timestamps keep the reader's parser). Dates
-/// go through `parse_cell` in every format (`row::date::to_days`).
+/// and lists go through `parse_cell` in every format (`row::date::to_days`,
+/// `row::list_column::to_lists`: a CSV cell holds a list's JSON text).
 pub fn parsed_from_text(ty: DataType) -> bool {
     matches!(
         ty,
@@ -77,6 +79,7 @@ pub fn parsed_from_text(ty: DataType) -> bool {
             | DataType::Bool
             | DataType::Date
             | DataType::Decimal { .. }
+            | DataType::List(_)
     )
 }
 
@@ -164,6 +167,20 @@ impl ScalarUDFImpl for ParseCell {
                 "featc_parse takes two arguments".into(),
             ));
         };
+        if let DataType::List(l) = self.ty {
+            // Lists name their bad cell themselves (a cap is no parse failure).
+            return match to_lists(text, l.item) {
+                Ok(lists) => Ok(ColumnarValue::Array(lists)),
+                Err(e) => Err(DataFusionError::Execution(format!(
+                    "source `{}`, column `{}`: {} at the row with {} = {}",
+                    self.source,
+                    self.column,
+                    e.error,
+                    self.time_name,
+                    array_value_to_string(time, e.row).unwrap_or_default()
+                ))),
+            };
+        }
         // Unparsable cells become nulls: any new null is a cell that did not parse.
         let typed = match (self.ty, to_days(text)) {
             // A whole column of dates: no cell by cell.

@@ -146,11 +146,13 @@ fn conform(
         let ty = lookup(&c.name, c.ty)?;
         let target = arrow_type(c.ty);
         let mut e = column(&c.name);
-        // Dates and decimals are parsed and checked (`row::date::to_days`,
-        // `row::decimal::to_decimal`) whatever the format: a cast would round.
+        // Dates, decimals and lists are parsed and checked (`row::date::to_days`,
+        // `row::decimal::to_decimal`, `row::list_column::to_lists`) whatever the
+        // format: a cast would round, or miss a list's cap.
         if (format_is_csv && parse::parsed_from_text(c.ty))
             || c.ty == DataType::Date
             || c.ty.is_decimal()
+            || matches!(c.ty, DataType::List(_))
         {
             e = parse::parse_cell(e, c.ty, &source.name, &c.name, (time_expr.clone(), time));
         } else if ty == ArrowType::Null {

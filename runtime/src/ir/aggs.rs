@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DataType, ListType};
+use super::{DataType, ListType, Scalar};
 
 /// The `p` of `percentile(x, p)`: a fraction in [0, 1], exact (the decimal literal as
 /// a reduced fraction, so `0.95` is 19/20 and `0.50` is `0.5`).
@@ -172,9 +172,21 @@ impl AggKind {
     /// `None` when the aggregation does not accept that type.
     pub fn result_type(self, arg: Option<DataType>) -> Option<DataType> {
         use DataType::*;
-        // Lists are results only: no aggregation reads one.
-        if arg.is_some_and(|t| t.scalar().is_none()) {
-            return None;
+        // A list column (semantics.md "List columns and embeddings"): counted, kept
+        // (`first`, `last`) or averaged element-wise; nothing else reads a list.
+        if let Some(List(l)) = arg {
+            return match self {
+                _ if l.counted => None,
+                AggKind::Count => Some(Int64),
+                AggKind::First | AggKind::Last => Some(List(l)),
+                AggKind::Avg if matches!(l.item, Scalar::Int64 | Scalar::Float64) => {
+                    Some(List(ListType {
+                        item: Scalar::Float64,
+                        counted: false,
+                    }))
+                }
+                _ => None,
+            };
         }
         match (self, arg) {
             (AggKind::CountStar, None) => Some(Int64),

@@ -25,6 +25,10 @@ use super::DataType;
 /// | `concat(a, ...)` | one or more strings | string | |
 /// | `substr(s, start[, len])` | string, int64[, int64] | string | len < 0 |
 /// | `haversine(lat1, lon1, lat2, lon2)` | four float64 | float64 | |
+/// | `size(xs)` | a list | int64 | |
+/// | `element_at(xs, i)` (also `xs[i]`) | a list, int64 | the item type | i out of range (1-based, negative from the end), a null item |
+/// | `contains(xs, v)` | a list, its item type | bool | not found and a null item present |
+/// | `dot(a, b)`, `l2_distance(a, b)`, `cosine(a, b)` | two numeric lists | float64 | a null item, lengths differ; `cosine`: a zero norm |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Function {
@@ -48,6 +52,11 @@ pub enum Function {
     Concat,
     Substr,
     Haversine,
+    Size,
+    ElementAt,
+    Dot,
+    Cosine,
+    L2Distance,
 }
 
 /// How many arguments a function takes.
@@ -86,7 +95,7 @@ impl Arity {
 
 impl Function {
     /// Every function, in the order the docs list them.
-    pub const ALL: [Function; 20] = [
+    pub const ALL: [Function; 25] = [
         Function::Abs,
         Function::Sqrt,
         Function::Ln,
@@ -107,6 +116,11 @@ impl Function {
         Function::Concat,
         Function::Substr,
         Function::Haversine,
+        Function::Size,
+        Function::ElementAt,
+        Function::Dot,
+        Function::Cosine,
+        Function::L2Distance,
     ];
 
     /// The name as written in `.feat` files.
@@ -132,6 +146,11 @@ impl Function {
             Function::Concat => "concat",
             Function::Substr => "substr",
             Function::Haversine => "haversine",
+            Function::Size => "size",
+            Function::ElementAt => "element_at",
+            Function::Dot => "dot",
+            Function::Cosine => "cosine",
+            Function::L2Distance => "l2_distance",
         }
     }
 
@@ -143,10 +162,11 @@ impl Function {
     pub fn arity(self) -> Arity {
         use Function::*;
         match self {
-            Abs | Sqrt | Ln | Exp | Floor | Ceil | Round | Lower | Upper | Length => {
+            Abs | Sqrt | Ln | Exp | Floor | Ceil | Round | Lower | Upper | Length | Size => {
                 Arity::Exactly(1)
             }
-            Pow | Nullif | StartsWith | EndsWith | Contains => Arity::Exactly(2),
+            Pow | Nullif | StartsWith | EndsWith | Contains | ElementAt | Dot | Cosine
+            | L2Distance => Arity::Exactly(2),
             Least | Greatest => Arity::AtLeast(2),
             Concat => Arity::AtLeast(1),
             Substr => Arity::Between(2, 3),
@@ -173,7 +193,20 @@ impl Function {
             Least | Greatest | Nullif => args.first().copied().filter(|t| all(*t)),
             Lower | Upper | Concat => all(String).then_some(String),
             Length => all(String).then_some(Int64),
-            StartsWith | EndsWith | Contains => all(String).then_some(Bool),
+            StartsWith | EndsWith => all(String).then_some(Bool),
+            Contains => match args {
+                [List(l), v] => (!l.counted && *v == l.item.data_type()).then_some(Bool),
+                _ => all(String).then_some(Bool),
+            },
+            Size => match args {
+                [List(l)] if !l.counted => Some(Int64),
+                _ => None,
+            },
+            ElementAt => match args {
+                [List(l), Int64] if !l.counted => Some(l.item.data_type()),
+                _ => None,
+            },
+            Dot | Cosine | L2Distance => args.iter().all(|a| numeric_list(*a)).then_some(Float64),
             Substr => {
                 let ints = args.iter().skip(1).all(|a| *a == Int64);
                 (args.first() == Some(&String) && ints).then_some(String)
@@ -182,12 +215,25 @@ impl Function {
     }
 
     /// Whether the function can be null when no argument is: `sqrt`, `ln` and
-    /// `nullif` (their domains), and `substr` with a length (a negative one).
+    /// `nullif` (their domains), `substr` with a length (a negative one), and the
+    /// list functions but `size` and `contains` (whose list form the checker
+    /// makes nullable: its string form never is null on values).
     pub fn null_on_values(self, args: usize) -> bool {
         match self {
             Function::Sqrt | Function::Ln | Function::Nullif => true,
+            // A list's items may be null; an index may be out of range; lengths may
+            // differ; a norm may be zero.
+            Function::ElementAt | Function::Dot | Function::Cosine | Function::L2Distance => true,
             Function::Substr => args == 3,
             _ => false,
         }
     }
+}
+
+/// A list of int64 or float64 items (what `dot`, `cosine` and `l2_distance` take).
+pub fn numeric_list(t: DataType) -> bool {
+    matches!(
+        t,
+        DataType::List(l) if !l.counted && matches!(l.item, super::Scalar::Int64 | super::Scalar::Float64)
+    )
 }

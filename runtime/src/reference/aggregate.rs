@@ -74,6 +74,7 @@ pub fn aggregate(
             float_finish(&floats, finish)?.unwrap_or(RValue::Null)
         }
         AggKind::Sum => float_finish(&values, Finish::Sum)?.unwrap_or(RValue::Float(0.0)),
+        AggKind::Avg if matches!(ty, DataType::List(_)) => list_avg(&values)?,
         AggKind::Avg => float_finish(&values, Finish::Avg)?.unwrap_or(RValue::Null),
         AggKind::VarPop => float_finish(&values, Finish::Var)?.unwrap_or(RValue::Null),
         AggKind::StddevPop => float_finish(&values, Finish::Stddev)?.unwrap_or(RValue::Null),
@@ -153,9 +154,36 @@ fn by_time_then_value(a: &(i64, &RValue), b: &(i64, &RValue)) -> Ordering {
 fn extreme(v: Option<&RValue>) -> RValue {
     match v {
         Some(RValue::Float(x)) if x.is_nan() => RValue::Float(f64::NAN),
+        Some(RValue::List(xs)) => RValue::List(xs.iter().map(|x| extreme(Some(x))).collect()),
         Some(v) => v.clone(),
         None => RValue::Null,
     }
+}
+
+/// `avg` of a list column (semantics.md "List columns and embeddings"): item `i` is
+/// the avg of the non-null items `i` of the lists (null when there are none), as
+/// long as the longest list; no list at all is null.
+fn list_avg(values: &[&RValue]) -> Result<RValue, EvalError> {
+    if values.is_empty() {
+        return Ok(RValue::Null);
+    }
+    let lists: Vec<&[RValue]> = values
+        .iter()
+        .filter_map(|v| match v {
+            RValue::List(xs) => Some(xs.as_slice()),
+            _ => None,
+        })
+        .collect();
+    let longest = lists.iter().map(|l| l.len()).max().unwrap_or(0);
+    let mut out = Vec::with_capacity(longest);
+    for i in 0..longest {
+        let column: Vec<&RValue> = lists
+            .iter()
+            .filter_map(|l| l.get(i).filter(|x| !x.is_null()))
+            .collect();
+        out.push(float_finish(&column, Finish::Avg)?.unwrap_or(RValue::Null));
+    }
+    Ok(RValue::List(out))
 }
 
 /// avg of decimals: the exact sum over the count and the scale, rounded once.

@@ -52,6 +52,13 @@ pub enum ReferenceError {
         row: usize,
         why: String,
     },
+    /// A list cell that is no list of the column's items, or too long.
+    BadList {
+        table: String,
+        column: String,
+        row: usize,
+        why: String,
+    },
     /// A decimal column's value that does not fit its type exactly (semantics.md
     /// "Decimals").
     BadDecimal {
@@ -136,6 +143,12 @@ impl fmt::Display for ReferenceError {
                 row,
                 why,
             } => write!(f, "{table}: row {row}: column `{column}` {why}"),
+            ReferenceError::BadList {
+                table,
+                column,
+                row,
+                why,
+            } => write!(f, "{table}: row {row}: column `{column}`: {why}"),
             ReferenceError::Eval {
                 source,
                 row,

@@ -21,6 +21,9 @@ pub fn call(func: Function, args: Vec<RValue>) -> Result<RValue, EvalError> {
     if args.iter().any(RValue::is_null) {
         return Ok(RValue::Null);
     }
+    if matches!(args.first(), Some(RValue::List(_))) {
+        return super::lists::call(func, &args);
+    }
     let arg = |i: usize| {
         args.get(i).ok_or(EvalError::MissingArgument {
             function: func.name(),
@@ -115,6 +118,11 @@ pub fn call(func: Function, args: Vec<RValue>) -> Result<RValue, EvalError> {
         }
         Function::Haversine => RValue::Float(haversine(float(0)?, float(1)?, float(2)?, float(3)?)),
         Function::Least | Function::Greatest | Function::Nullif => RValue::Null,
+        Function::Size
+        | Function::ElementAt
+        | Function::Dot
+        | Function::Cosine
+        | Function::L2Distance => super::lists::call(func, &args)?,
     })
 }
 

@@ -16,6 +16,7 @@ mod eval;
 mod eval_error;
 mod exact;
 mod functions;
+mod lists;
 mod lookup;
 mod output;
 mod read;

@@ -2,8 +2,9 @@
 //! int64, float64, utf8, boolean, timestamps in microseconds, UTC, dates as `Date32`,
 //! decimals as `Decimal128(p, s)`,
 //! and lists of them:
-//! `List<T>`, or `List<Struct<value: T, count: Int64>>` for a counted list, with
-//! items and fields that are never null.
+//! `List<T>` (its items nullable: a list column's may be null), or
+//! `List<Struct<value: T, count: Int64>>` for a counted list, whose entries and
+//! fields are never null.
 
 use std::sync::Arc;
 
@@ -45,7 +46,7 @@ fn item_field(l: ListType) -> Field {
         true => ArrowType::Struct(entry_fields(l)),
         false => arrow_type(l.item.data_type()),
     };
-    Field::new("item", item, false)
+    Field::new("item", item, !l.counted)
 }
 
 /// A list column: the items of every row in one child column (built like any
@@ -80,7 +81,7 @@ fn list_array(name: &str, l: ListType, values: &[RValue]) -> Result<ArrayRef, Re
         offsets.push(i32::try_from(items.len()).map_err(|e| ReferenceError::Arrow(e.to_string()))?);
     }
     let mut child = to_array(name, l.item.data_type(), &items)?;
-    if child.null_count() > 0 {
+    if l.counted && child.null_count() > 0 {
         return Err(ReferenceError::Arrow(format!(
             "feature `{name}` has a null item"
         )));

@@ -16,7 +16,8 @@ pub enum RValue {
     Date(i32),
     /// A decimal: the value times 10^-scale (semantics.md "Decimals").
     Dec(num_bigint::BigInt, u8),
-    /// A list feature's value (`last_k`, `first_k`); its items are never null.
+    /// A list: a list feature's value (`last_k`, `first_k`; items never null) or a
+    /// list column's cell (items may be null).
     List(Vec<RValue>),
     /// A counted list feature's value (`top_k`): (value, count) entries.
     Counted(Vec<(RValue, i64)>),
@@ -84,6 +85,16 @@ pub fn total_cmp(a: &RValue, b: &RValue) -> Ordering {
         (RValue::Date(x), RValue::Date(y)) => x.cmp(y),
         (RValue::Dec(..), RValue::Dec(..)) => {
             super::decimal::compare(a, b).unwrap_or(Ordering::Equal)
+        }
+        // Lists: item by item (null first), a list before any longer list it begins.
+        (RValue::List(x), RValue::List(y)) => {
+            for (p, q) in x.iter().zip(y) {
+                match total_cmp(p, q) {
+                    Ordering::Equal => {}
+                    other => return other,
+                }
+            }
+            x.len().cmp(&y.len())
         }
         _ => a.rank().cmp(&b.rank()),
     }

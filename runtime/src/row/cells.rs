@@ -14,10 +14,11 @@ use datafusion::arrow::datatypes::DataType as ArrowType;
 use super::date::{is_date_input, to_days};
 use super::decimal::{is_decimal_input, to_decimal};
 use super::intern::Interner;
+use super::list_column::{list_cell, to_lists};
 use super::time::{is_integer_time, to_micros_in};
 use super::types::{arrow_type, compatible, is_timestamp, UTC};
 use super::ListError;
-use crate::ir::{DataType, EpochUnit, ListType};
+use crate::ir::{DataType, EpochUnit, ListType, Scalar};
 use crate::value::Value;
 
 /// Why a column of an ingested batch cannot be read as its declared type.
@@ -69,6 +70,10 @@ pub fn conform_in(
     if array.data_type() == &want {
         return Ok(array.clone());
     }
+    if let DataType::List(l) = ty {
+        // Every list form, and JSON text, through the one list reader.
+        return to_lists(array, l.item).map_err(|e| err(e.to_string()));
+    }
     match ty {
         DataType::Timestamp
             if is_timestamp(array.data_type()) || is_integer_time(array.data_type()) =>
@@ -107,6 +112,8 @@ pub enum Cells<'a> {
     Timestamp(&'a TimestampMicrosecondArray),
     Date(&'a Date32Array),
     Decimal(&'a Decimal128Array, u8, u8),
+    /// A list column (`list_column`'s form); its cells are built per row.
+    List(&'a ArrayRef, Scalar),
 }
 
 impl<'a> Cells<'a> {
@@ -123,6 +130,9 @@ impl<'a> Cells<'a> {
             DataType::Decimal { precision, scale } => {
                 Cells::Decimal(any.downcast_ref()?, precision, scale)
             }
+            DataType::List(l) if !l.counted && array.data_type() == &arrow_type(ty) => {
+                Cells::List(array, l.item)
+            }
             DataType::List(_) => return None,
         })
     }
@@ -137,6 +147,7 @@ impl<'a> Cells<'a> {
             Cells::Timestamp(a) => a.is_null(row),
             Cells::Date(a) => a.is_null(row),
             Cells::Decimal(a, ..) => a.is_null(row),
+            Cells::List(a, _) => a.is_null(row),
         }
     }
 
@@ -153,6 +164,7 @@ impl<'a> Cells<'a> {
             Cells::Timestamp(a) => Value::Timestamp(a.value(row)),
             Cells::Date(a) => Value::Date(a.value(row)),
             Cells::Decimal(a, p, s) => Value::decimal(a.value(row), *p, *s),
+            Cells::List(a, item) => list_cell(a.as_ref(), *item, row),
         }
     }
 }

@@ -3,8 +3,10 @@
 //! values, and the JSON text a CSV cell and a Redis hash field spell them in.
 //!
 //! Arrow: `list<T>` is `List<T>` and a counted list `List<Struct<value: T, count:
-//! Int64>>`; neither the items nor the struct's fields are ever null (a null feature
-//! is a null list).
+//! Int64>>`. A `list<T>`'s items may be null (a list source column's may, and
+//! `first`, `last` and the element-wise `avg` of one keep them), so its item field
+//! is nullable; the list aggregations' items are never null, nor a counted list's
+//! entries (a null feature is a null list).
 //!
 //! JSON text (docs/semantics.md, "List values"): `[3,1,2]`, `["a","b"]`,
 //! `[{"value":"a","count":3}]`; floats in their shortest form that reads back to the
@@ -48,7 +50,7 @@ fn item_field(ty: ListType) -> Field {
     } else {
         arrow_type(ty.item.data_type())
     };
-    Field::new("item", item, false)
+    Field::new("item", item, !ty.counted)
 }
 
 /// The Arrow type of a list feature's column.
@@ -108,7 +110,7 @@ pub fn list_array(ty: ListType, values: &[Value]) -> Result<ArrayRef, ListError>
     Ok(Arc::new(array))
 }
 
-/// The items as an Arrow array of `item`'s type; none is null.
+/// The items as an Arrow array of `item`'s type (a null item stays null).
 fn scalar_array(item: Scalar, items: &[&Value]) -> Result<ArrayRef, ListError> {
     let wrong = |v: &Value| ListError::WrongItem {
         item,
@@ -120,6 +122,7 @@ fn scalar_array(item: Scalar, items: &[&Value]) -> Result<ArrayRef, ListError> {
             for v in items {
                 match v {
                     Value::$variant(x) => b.append_value(*x),
+                    Value::Null => b.append_null(),
                     v => return Err(wrong(v)),
                 }
             }
@@ -157,6 +160,7 @@ fn scalar_array(item: Scalar, items: &[&Value]) -> Result<ArrayRef, ListError> {
             for v in items {
                 match v {
                     Value::String(s) => b.append_value(s.as_ref()),
+                    Value::Null => b.append_null(),
                     v => return Err(wrong(v)),
                 }
             }
@@ -187,7 +191,10 @@ pub fn list_at(array: &dyn Array, ty: ListType, row: usize) -> Option<Value> {
         (cell, None)
     };
     let items = (0..values.len())
-        .map(|i| scalar_at(values.as_ref(), ty.item, i))
+        .map(|i| match values.is_null(i) {
+            true if !ty.counted => Some(Value::Null),
+            _ => scalar_at(values.as_ref(), ty.item, i),
+        })
         .collect::<Option<Vec<Value>>>()?;
     Some(Value::List(Arc::new(List {
         item: ty.item,

@@ -41,7 +41,7 @@ pub fn compatible(declared: DataType, found: &ArrowType) -> bool {
     use ArrowType as A;
     // A column of nulls only (Arrow's null type, e.g. a Python list of None) reads
     // as nulls of any declared type; a non-nullable column refuses them as it reads.
-    if *found == A::Null && !matches!(declared, DataType::List(_)) {
+    if *found == A::Null {
         return true;
     }
     match declared {
@@ -77,7 +77,8 @@ pub fn compatible(declared: DataType, found: &ArrowType) -> bool {
                 | A::UInt32
                 | A::UInt64
         ),
-        // Lists are results, never read from data.
-        DataType::List(_) => false,
+        // A list column: any Arrow list form of its items (`list_column`); a counted
+        // list is a result only.
+        DataType::List(l) => !l.counted && super::list_column::is_list_input(found, l.item),
     }
 }

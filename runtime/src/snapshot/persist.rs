@@ -202,7 +202,9 @@ impl Persist for Value {
                         7 => Err(SnapshotError::Malformed("a list in a list".to_string())),
                         tag => scalar_value(tag, r),
                     }?;
-                    if !v.fits(item.data_type()) || v.is_null() {
+                    // A list column's items may be null (never a counted list's,
+                    // checked once the counts are read).
+                    if !v.fits(item.data_type()) {
                         return Err(SnapshotError::Malformed(format!(
                             "a {} item in a list of {}",
                             v.variant_name(),
@@ -212,6 +214,11 @@ impl Persist for Value {
                     items.push(v);
                 }
                 let counts = Option::<Vec<i64>>::load(r)?;
+                if counts.is_some() && items.iter().any(Value::is_null) {
+                    return Err(SnapshotError::Malformed(
+                        "a null item in a counted list".to_string(),
+                    ));
+                }
                 if counts.as_ref().is_some_and(|c| c.len() != items.len()) {
                     return Err(SnapshotError::Malformed(
                         "a counted list without one count per item".to_string(),

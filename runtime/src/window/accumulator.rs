@@ -7,10 +7,10 @@ use super::invertible::InvertibleWindow;
 use super::run::BufferRun;
 use super::running::RunningWindow;
 use crate::agg::{
-    AggError, AsFloat, Avg, AvgDecimal, BoolWord, Count, CountDistinct, CountIf, CountStar,
-    DateWord, F64Word, FirstK, FirstSel, I64Word, LastK, LastSel, MaxSel, MinSel, Percentile,
-    PercentileDecimal, SelectAgg, StddevPop, SumDecimal, SumFloat, SumInt, TimestampWord, TopK,
-    VarPop, WordSel,
+    AggError, AsFloat, Avg, AvgDecimal, AvgItems, BoolWord, Count, CountDistinct, CountIf,
+    CountStar, DateWord, F64Word, FirstK, FirstSel, I64Word, LastK, LastSel, MaxSel, MinSel,
+    Percentile, PercentileDecimal, SelectAgg, StddevPop, SumDecimal, SumFloat, SumInt,
+    TimestampWord, TopK, VarPop, WordSel,
 };
 use crate::ir::{AggKind, DataType};
 use crate::snapshot::{Reader, SnapshotError, Writer};
@@ -193,6 +193,10 @@ pub fn window_accumulator(
             Box::new(InvertibleWindow::new(SumInt, check))
         }
         AggKind::Sum => Box::new(InvertibleWindow::new(SumFloat, check)),
+        // `avg` of a list column is element-wise (`AvgItems`).
+        AggKind::Avg if matches!(input, Some(DataType::List(_))) => {
+            Box::new(InvertibleWindow::new(AvgItems, check))
+        }
         AggKind::Avg => Box::new(InvertibleWindow::new(Avg, check)),
         AggKind::VarPop => Box::new(InvertibleWindow::new(VarPop::default(), check)),
         AggKind::StddevPop => Box::new(InvertibleWindow::new(StddevPop::default(), check)),

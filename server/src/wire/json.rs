@@ -37,6 +37,8 @@ pub enum CellError {
     NotAFloat(String),
     Time(TimeError),
     Date(DateError),
+    /// A list column's cell that is no JSON array of its items.
+    List(String),
     Decimal(DecimalError),
     /// A JSON number with a fraction or an exponent, for a decimal: serde_json holds
     /// it as a float64 only, which may have rounded it (as written).
@@ -54,6 +56,7 @@ impl std::fmt::Display for CellError {
             CellError::NotAFloat(s) => write!(f, "expected float64, found the string {s:?}"),
             CellError::Time(e) => write!(f, "{e}"),
             CellError::Date(e) => write!(f, "{e}"),
+            CellError::List(e) => write!(f, "{e}"),
             CellError::Decimal(e) => write!(f, "{e}"),
             CellError::DecimalNumber(n) => write!(
                 f,
@@ -103,6 +106,10 @@ pub fn to_value_in(
             Value::Timestamp(parse_time_in(j, epoch).map_err(CellError::Time)?)
         }
         (DataType::Date, Json::String(s)) => Value::Date(parse_date(s).map_err(CellError::Date)?),
+        (DataType::List(l), j @ Json::Array(_)) if !l.counted => {
+            featc_runtime::row::list_column::json_list(j, l.item)
+                .map_err(|e| CellError::List(e.to_string()))?
+        }
         (DataType::Decimal { precision, scale }, Json::String(s)) => Value::decimal(
             parse_decimal(s, precision, scale).map_err(CellError::Decimal)?,
             precision,
@@ -185,7 +192,18 @@ pub fn to_array(
         }};
     }
     Ok(match ty {
-        // Lists are feature values only: no source column has a list type.
+        // A list column: each cell a JSON array (or null), read as every path reads
+        // a list (`row::list_column`); a counted list is a feature value only.
+        DataType::List(l) if !l.counted => {
+            let mut values = Vec::with_capacity(cells.len());
+            for (row, cell) in cells.iter().enumerate() {
+                let v = featc_runtime::row::list_column::json_list(cell, l.item)
+                    .map_err(|e| (row, CellError::List(e.to_string())))?;
+                values.push(v);
+            }
+            featc_runtime::row::list::list_array(l, &values)
+                .map_err(|e| (0, CellError::List(e.to_string())))?
+        }
         DataType::List(_) => return Err((0, CellError::NotAColumnType(ty.kind_name()))),
         DataType::Int64 => build!(Int64Builder::with_capacity(cells.len()), Int64),
         DataType::Float64 => build!(Float64Builder::with_capacity(cells.len()), Float64),
@@ -405,6 +423,32 @@ mod tests {
             serde_json::from_str::<Json>(&text).unwrap(),
             to_json(&counted)
         );
+    }
+
+    #[test]
+    fn a_pushed_list_column_is_a_json_array_of_its_items() {
+        let ty = DataType::List(featc_runtime::ir::ListType {
+            item: featc_runtime::ir::Scalar::Float64,
+            counted: false,
+        });
+        let cells = [json!([0.5, null, "NaN"]), Json::Null, json!([])];
+        let column = to_array(&cells, ty, None).unwrap();
+        let texts: Vec<String> = (0..3)
+            .map(|r| {
+                match featc_runtime::row::list_column::list_cell(
+                    column.as_ref(),
+                    featc_runtime::ir::Scalar::Float64,
+                    r,
+                ) {
+                    Value::List(l) => featc_runtime::row::list::json_text(&l),
+                    _ => "null".to_string(),
+                }
+            })
+            .collect();
+        assert_eq!(texts, [r#"[0.5,null,"NaN"]"#, "null", "[]"]);
+        let (row, _) = to_array(&[json!([1.0]), json!("[1.0]")], ty, None).unwrap_err();
+        assert_eq!(row, 1);
+        assert!(to_value(&json!(["a"]), ty).is_err());
     }
 
     #[test]

@@ -218,6 +218,9 @@ fn refusal(
     if let AggKind::LastK(_) | AggKind::FirstK(_) | AggKind::TopK(_) = f.agg {
         return why(Reason::List { agg: f.agg.name() });
     }
+    if crate::emit::sql::group::reads_list(g, f) {
+        return why(Reason::ListColumn);
+    }
     if reads_type(g, f, DataType::Date) {
         return why(Reason::Type {
             ty: DataType::Date.name(),

@@ -21,6 +21,8 @@ pub struct Refusal {
 /// What the pipeline cannot compute as featc defines it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
+    /// A feature reading a list column: E0044.
+    ListColumn,
     /// A list aggregation (`last_k`, `first_k`, `top_k`): E0044.
     List { agg: &'static str },
     /// A row operation with no exact Arroyo equivalent (and no UDF): E0045.
@@ -68,6 +70,7 @@ impl Reason {
     pub fn from_sql(reason: SqlReason) -> Reason {
         match reason {
             SqlReason::List { agg } => Reason::List { agg },
+            SqlReason::ListColumn => Reason::ListColumn,
             SqlReason::Operation { name } => Reason::Operation { name },
             SqlReason::IntArithmetic { op } => Reason::Operation {
                 name: format!("int64 `{op}`"),
@@ -85,7 +88,7 @@ impl Reason {
 impl Refusal {
     pub fn code(&self) -> &'static str {
         match self.reason {
-            Reason::List { .. } => "E0044",
+            Reason::List { .. } | Reason::ListColumn => "E0044",
             Reason::Operation { .. } | Reason::NoUdf { .. } | Reason::Type { .. } => "E0045",
             Reason::Derived => "E0046",
             Reason::TimeRule { .. } => "E0047",
@@ -99,6 +102,11 @@ impl Refusal {
                 format!("feature `{feature}`: the Arroyo pipeline has no list features"),
                 format!("`{agg}` makes a list"),
                 "compute list features with `featc serve`, or leave the feature out with --features".to_string(),
+            ),
+            Reason::ListColumn => (
+                format!("feature `{feature}`: the Arroyo pipeline reads no list columns"),
+                "reads a list column".to_string(),
+                "compute features of list columns with `featc serve`, or leave the feature out with --features".to_string(),
             ),
             Reason::Operation { name } => (
                 format!("feature `{feature}`: {name} has no exact equivalent in Arroyo"),

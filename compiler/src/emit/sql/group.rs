@@ -46,6 +46,12 @@ pub fn refusal(
     inputs: &[Result<Expr, Blocked>],
     predicates: &[Result<Expr, Blocked>],
 ) -> Option<Blocked> {
+    if reads_list(g, f) {
+        return Some(Blocked {
+            reason: Reason::ListColumn,
+            span: f.span,
+        });
+    }
     match f.agg {
         AggKind::LastK(_) | AggKind::FirstK(_) | AggKind::TopK(_) => {
             return Some(Blocked {
@@ -170,4 +176,28 @@ pub fn lower_slots(lowering: &Lowering<'_>, g: &GroupPlan) -> (Lowered, Lowered)
     let inputs = g.inputs.iter().map(|e| lowering.lower(e)).collect();
     let predicates = g.predicates.iter().map(|e| lowering.lower(e)).collect();
     (inputs, predicates)
+}
+
+/// Whether feature `f` of `g` reads a list column, in its input or a filter (its
+/// view's too): no dialect computes a list's functions and element-wise `avg` with
+/// featc's bits (E0040), nor the Arroyo pipeline (E0044).
+pub fn reads_list(g: &GroupPlan, f: &FeaturePlan) -> bool {
+    fn has(e: &crate::ir::Expr) -> bool {
+        let mut found = e.ty.list().is_some();
+        let _ = e.kind.try_map_children(&mut |c| {
+            found |= has(c);
+            Ok::<_, ()>(c.clone())
+        });
+        found
+    }
+    let filters = [f.filter, f.view_filter, f.ttl.and_then(|t| t.filter)]
+        .into_iter()
+        .flatten()
+        .flat_map(|i| g.filters.get(i).into_iter().flatten())
+        .filter_map(|p| g.predicates.get(*p));
+    f.input
+        .and_then(|i| g.inputs.get(i))
+        .into_iter()
+        .chain(filters)
+        .any(has)
 }

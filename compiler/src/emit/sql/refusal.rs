@@ -24,6 +24,8 @@ pub struct Refusal {
 pub enum Reason {
     /// A list aggregation (`last_k`, `first_k`, `top_k`): E0040.
     List { agg: &'static str },
+    /// A feature reading a list column (its functions, an element-wise `avg`): E0040.
+    ListColumn,
     /// A row function or operator with no exact equivalent in the dialect: E0041.
     Operation { name: String },
     /// int64 arithmetic (`+ - * %`, unary `-`, `abs`), which featc fails on
@@ -40,7 +42,7 @@ pub enum Reason {
 impl Refusal {
     pub fn code(&self) -> &'static str {
         match self.reason {
-            Reason::List { .. } => "E0040",
+            Reason::List { .. } | Reason::ListColumn => "E0040",
             Reason::Operation { .. } => "E0041",
             Reason::IntArithmetic { .. } => "E0042",
             Reason::FinePercentile { .. } => "E0043",
@@ -58,6 +60,14 @@ impl Refusal {
                 ),
                 format!("`{agg}` makes a list"),
                 "compute list features with `featc training-set`, or leave the feature out with --features".to_string(),
+            ),
+            Reason::ListColumn => (
+                format!(
+                    "feature `{}`: the {dialect} SQL reads no list columns",
+                    self.feature
+                ),
+                "reads a list column".to_string(),
+                "compute features of list columns with `featc training-set`, or leave the feature out with --features".to_string(),
             ),
             Reason::Operation { name } => (
                 format!(

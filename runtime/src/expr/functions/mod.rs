@@ -7,13 +7,16 @@
 //! one is featc's own, evaluated by the batch plan and, through `expr::evaluate`, by
 //! the streaming path: both compute with this code. One file per family: `math`
 //! (abs, sqrt, ln, exp, pow, floor, ceil, round), `compare` (least, greatest,
-//! nullif), `strings` and `geo` (haversine). The reference interpreter has its own
+//! nullif), `strings`, `geo` (haversine), `lists` (size, element_at, contains of a
+//! list) and `vector` (dot, cosine, l2_distance). The reference interpreter has its own
 //! implementation, written from semantics.md, and the equivalence tests compare them.
 
 pub mod compare;
 pub mod geo;
+pub mod lists;
 pub mod math;
 pub mod strings;
+pub mod vector;
 
 use std::sync::Arc;
 
@@ -141,10 +144,15 @@ impl ScalarUDFImpl for FunctionUdf {
         let out = match self.func {
             Abs | Sqrt | Ln | Exp | Pow | Floor | Ceil | Round => math::invoke(self.func, &arrays)?,
             Least | Greatest | Nullif => compare::invoke(self.func, &arrays)?,
+            Contains if self.args.first().is_some_and(|t| lists::is_list(*t)) => {
+                lists::invoke(self.func, &arrays)?
+            }
             Lower | Upper | Length | StartsWith | EndsWith | Contains | Concat | Substr => {
                 strings::invoke(self.func, &arrays)?
             }
             Haversine => geo::invoke(&arrays)?,
+            Size | ElementAt => lists::invoke(self.func, &arrays)?,
+            Dot | Cosine | L2Distance => vector::invoke(self.func, &arrays)?,
         };
         Ok(ColumnarValue::Array(out))
     }
@@ -194,22 +202,33 @@ mod tests {
     #[test]
     fn every_function_has_a_udf_at_its_documented_types() {
         use DataType::*;
+        let floats = List(crate::ir::ListType {
+            item: crate::ir::Scalar::Float64,
+            counted: false,
+        });
         for func in Function::ALL {
-            let args: Vec<DataType> = match func.arity() {
-                crate::ir::Arity::Exactly(n) | crate::ir::Arity::AtLeast(n) => {
-                    let t = match func {
-                        Function::Abs | Function::Floor | Function::Ceil | Function::Round => Int64,
-                        Function::Least | Function::Greatest | Function::Nullif => Timestamp,
-                        Function::Sqrt
-                        | Function::Ln
-                        | Function::Exp
-                        | Function::Pow
-                        | Function::Haversine => Float64,
-                        _ => String,
-                    };
-                    vec![t; n]
-                }
-                crate::ir::Arity::Between(..) => vec![String, Int64, Int64],
+            let args: Vec<DataType> = match func {
+                Function::Size => vec![floats],
+                Function::ElementAt => vec![floats, Int64],
+                Function::Dot | Function::Cosine | Function::L2Distance => vec![floats; 2],
+                _ => match func.arity() {
+                    crate::ir::Arity::Exactly(n) | crate::ir::Arity::AtLeast(n) => {
+                        let t = match func {
+                            Function::Abs | Function::Floor | Function::Ceil | Function::Round => {
+                                Int64
+                            }
+                            Function::Least | Function::Greatest | Function::Nullif => Timestamp,
+                            Function::Sqrt
+                            | Function::Ln
+                            | Function::Exp
+                            | Function::Pow
+                            | Function::Haversine => Float64,
+                            _ => String,
+                        };
+                        vec![t; n]
+                    }
+                    crate::ir::Arity::Between(..) => vec![String, Int64, Int64],
+                },
             };
             let udf = FunctionUdf::new(func, args).expect("documented types");
             assert_eq!(udf.name(), format!("featc_{}", func.name()));
@@ -219,6 +238,9 @@ mod tests {
         assert!(FunctionUdf::new(Function::Lower, vec![Int64]).is_err());
         assert!(FunctionUdf::new(Function::Least, vec![Int64, Float64]).is_err());
         assert!(FunctionUdf::new(Function::Concat, vec![]).is_err());
+        assert!(FunctionUdf::new(Function::Contains, vec![floats, Float64]).is_ok());
+        assert!(FunctionUdf::new(Function::Contains, vec![floats, String]).is_err());
+        assert!(FunctionUdf::new(Function::Size, vec![String]).is_err());
     }
 
     #[test]
