@@ -17,6 +17,11 @@ use super::online::OnlineState;
 use crate::names::Names;
 use crate::served::{Fills, ServedRow};
 
+/// How many times a read at the default time is tried when the horizon passes it
+/// (`OnlineState::read_rows`): each retry takes a new now, so only pushes that keep
+/// moving the horizon faster than one read can exhaust it.
+const NOW_READ_ATTEMPTS: u32 = 8;
+
 /// A read resolved against the names, once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadPlan {
@@ -136,6 +141,12 @@ fn recycle<'new>(mut used: Vec<(&str, &[Value])>) -> Vec<(&'new str, &'new [Valu
 impl OnlineState {
     /// Reads `plan`'s features for every row of `rows` at `at` (default: now under
     /// the state's clock) into `out`; returns the read time. See the module docs.
+    ///
+    /// A read at the default time races the pushes, which never wait for it: the
+    /// horizon may pass the time the read took before its last row is read (seen
+    /// under load on a disk tier). Such a read is read again, whole, at a new now, up
+    /// to `NOW_READ_ATTEMPTS` times; `out` only ever gets the rows of the attempt that
+    /// succeeded, all at one time. A read at a given time is refused at once.
     pub fn read_rows(
         &self,
         plan: &ReadPlan,
@@ -143,6 +154,40 @@ impl OnlineState {
         at: Option<i64>,
         out: &mut impl VectorSink,
     ) -> Result<i64, ReadError> {
+        let served = self.served();
+        let mut attempt = 1;
+        loop {
+            let mut vectors: Vec<FeatureVector> = Vec::with_capacity(rows.rows());
+            match self.read_attempt(plan, rows, at, &mut vectors) {
+                Ok((t, fills, logged)) => {
+                    for vector in vectors {
+                        out.take(vector);
+                    }
+                    served.add(&plan.features, &fills);
+                    if let Some(logged) = logged {
+                        served.log(logged);
+                    }
+                    return Ok(t);
+                }
+                Err(ReadError::BeforeHorizon { .. })
+                    if at.is_none() && attempt < NOW_READ_ATTEMPTS =>
+                {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One attempt of `read_rows`: the read time, the fill counts and the served
+    /// log's rows (when one is attached), the vectors in `out`.
+    fn read_attempt(
+        &self,
+        plan: &ReadPlan,
+        rows: &impl RowSource,
+        at: Option<i64>,
+        out: &mut Vec<FeatureVector>,
+    ) -> Result<(i64, Fills, Option<Vec<ServedRow>>), ReadError> {
         let names = self.names();
         let served = self.served();
         let n = rows.rows();
@@ -200,15 +245,11 @@ impl OnlineState {
                             .row(&plan.features, &key_sources, &keys, &vector),
                     );
                 }
-                out.take(vector);
+                out.push(vector);
             }
             Ok::<_, StreamError>(t)
         })?;
-        served.add(&plan.features, &fills);
-        if logging {
-            served.log(logged);
-        }
-        Ok(t)
+        Ok((t, fills, logging.then_some(logged)))
     }
 }
 
