@@ -266,9 +266,7 @@ pub fn over_rows(
 ) -> Expr {
     let frame = ast::WindowFrame {
         units: ast::WindowFrameUnits::Rows,
-        start_bound: ast::WindowFrameBound::Preceding(Some(Box::new(int(i64::from(
-            preceding,
-        ))))),
+        start_bound: ast::WindowFrameBound::Preceding(Some(Box::new(int(i64::from(preceding))))),
         end_bound: Some(ast::WindowFrameBound::CurrentRow),
     };
     over_frame(f, partition_by, order_by, frame)
