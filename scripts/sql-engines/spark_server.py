@@ -2,7 +2,7 @@
 (scripts/check-sql-engines.sh): `featc verify --sql-engine` starts its engine command
 once per generated case, and a Spark session costs a JVM start each time, most of a
 small case's run. This process starts the session once and answers requests on a Unix
-socket until it is told to stop.
+socket until the check ends it.
 
     python spark_server.py SOCKET
 
@@ -10,8 +10,8 @@ A request is one JSON object, the client's side of the connection then shut for
 writing: `{"sql": SCRIPT, "tables": {NAME: PARQUET_PATH}, "out": PARQUET_PATH}` runs
 the script (its last statement's rows written to `out`, in the types pyarrow infers
 from Spark's rows, as verify_engine.py writes them), answered `{"ok": true}` or
-`{"error": MESSAGE}`; `{"stop": true}` ends the server. The socket file appears only
-once the session is up, so a client may wait for it to exist.
+`{"error": MESSAGE}`. The check ends the server with SIGTERM. The socket file appears
+only once the session is up, so a client may wait for it to exist.
 """
 
 from __future__ import annotations
@@ -23,16 +23,11 @@ import sys
 import traceback
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # noqa: E402
-
-
-def rows_table(names: list[str], rows: list) -> pa.Table:
-    """Rows of Python values as a table of the types pyarrow infers."""
-    return pa.table({n: pa.array([r[i] for r in rows]) for i, n in enumerate(names)})
+from verify_engine import from_rows  # noqa: E402
 
 
 def read_request(conn: socket.socket) -> dict:
@@ -59,12 +54,9 @@ def main() -> int:
             conn, _ = server.accept()
             with conn:
                 request = read_request(conn)
-                if request.get("stop"):
-                    conn.sendall(b'{"ok": true}')
-                    return 0
                 try:
                     tables = {name: Path(p) for name, p in request["tables"].items()}
-                    pq.write_table(rows_table(*spark.run(request["sql"], tables)), request["out"])
+                    pq.write_table(from_rows(*spark.run(request["sql"], tables)), request["out"])
                     reply = {"ok": True}
                 except Exception:  # the engine's failure is the answer, not the server's end
                     reply = {"error": traceback.format_exc(limit=3)}
@@ -85,7 +77,4 @@ def ask(path: str, request: dict) -> dict:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[2] == "--stop":
-        ask(sys.argv[1], {"stop": True})
-        sys.exit(0)
     sys.exit(main())
