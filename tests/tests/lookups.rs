@@ -121,3 +121,49 @@ fn chained_lookups_null_keys_and_delays_agree_in_reference_and_batch() {
         five([Some(0), Some(0), Some(0), Some(2), Some(2)])
     );
 }
+
+/// A lookup that no requested feature reads (through lets or `where`) is computed on
+/// no path, so its source is not read: asking for `plain` alone reads `events` only,
+/// the stream graph has no `taps`, and an overflow in the looked-up feature fails
+/// nothing (a generated case found the stream graph and `sources_of` disagreeing).
+#[test]
+fn a_lookup_no_requested_feature_reads_is_neither_computed_nor_read() {
+    let mut case = hand_case(
+        "    let tapped = tv.taps_total at k\n\
+         \x20   let doubled = tapped * 2\n\
+         \x20   feature plain = count(*)\n\
+         \x20   feature with_taps = sum(doubled)\n",
+        &[(S, Some(5), None), (3 * S, Some(4), None)],
+        &[0, 2 * S, 4 * S],
+    );
+    case.feat = format!(
+        "{TAPS}{}view tv from taps by user {{ feature taps_total = sum(i) }}\n",
+        case.feat
+    );
+    // Two taps whose sum overflows int64: `with_taps` fails on every path.
+    case.taps = taps(&[(S, 1, Some(i64::MAX)), (S, 1, Some(1))]);
+    case.features = vec!["plain".to_string()];
+    let (project, ids) = compile(&case).unwrap_or_else(|e| panic!("{e}"));
+    let read: Vec<&str> = featc_runtime::io::sources_of(&project, &ids)
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(read, ["events"]);
+    let expected = reference(&project, &ids, &case).expect("reference");
+    for size in [2, 7, DEFAULT_BATCH_SIZE] {
+        let actual = batch(&project, &ids, &case, size).expect("batch");
+        bit_equal(&actual, &expected).unwrap_or_else(|d| panic!("batch (size {size}): {d}"));
+    }
+    let actual = stream(&project, &ids, &case).expect("stream");
+    bit_equal(&actual, &expected).unwrap_or_else(|d| panic!("stream: {d}"));
+    assert_eq!(ints(&expected, "plain"), [Some(0), Some(1), Some(2)]);
+    // Asked for, the lookup is read, with its source.
+    case.features = vec!["with_taps".to_string()];
+    let (project, ids) = compile(&case).unwrap_or_else(|e| panic!("{e}"));
+    let read: Vec<&str> = featc_runtime::io::sources_of(&project, &ids)
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(read, ["events", "taps"]);
+    assert!(reference(&project, &ids, &case).is_err());
+}

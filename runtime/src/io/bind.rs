@@ -38,26 +38,28 @@ impl From<HashMap<String, PathBuf>> for Inputs {
     }
 }
 
-/// The sources the `features` read (through their views' lookups too), in first-use
-/// order, without repeats.
+/// The sources the `features` read (through the lookups their views' expressions
+/// read, `View::lookups_read`, as the plans compute them), in first-use order,
+/// without repeats.
 pub fn sources_of<'p>(project: &'p Project, features: &[FeatureId]) -> Vec<&'p Source> {
     let mut out: Vec<&Source> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut aggregations = project.aggregations_of(features);
-    let mut views_seen = std::collections::HashSet::new();
+    // Each aggregation once (check refuses lookup cycles; this stops a hand-made one).
+    let mut done = std::collections::HashSet::new();
     let mut next = 0;
     while let Some(&id) = aggregations.get(next) {
         next += 1;
-        let Some(v) = id.view() else { continue };
+        let FeatureId::View { view: v, feature } = id else {
+            continue;
+        };
         let Some(view) = project.views.get(v) else {
             continue;
         };
-        if !views_seen.insert(v) {
+        if !done.insert(id) {
             continue;
         }
-        // A looked-up feature's sources are read too (check refuses cycles; the
-        // views seen stop a hand-made one).
-        for lookup in &view.lookups {
+        for lookup in view.lookups_read(&[feature]) {
             aggregations.extend(project.aggregations_of(&[lookup.feature]));
         }
         for id in view.sources() {

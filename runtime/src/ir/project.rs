@@ -367,6 +367,40 @@ impl View {
         std::iter::once(self.source).chain(self.more_sources.iter().copied())
     }
 
+    /// The names the view's `where` and its aggregations `features` (indexes) read,
+    /// through the lets they use, transitively: source columns, lets and lookup
+    /// columns. Only these are computed on any path: an unread let or lookup is
+    /// never evaluated, so it can neither fail a run nor make it read a source.
+    pub fn names_read(&self, features: &[usize]) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let exprs = self.filter.iter().chain(features.iter().flat_map(|&f| {
+            self.features
+                .get(f)
+                .and_then(Feature::aggregate)
+                .into_iter()
+                .flat_map(|a| a.filter.iter().chain(a.arg.iter()))
+        }));
+        for e in exprs {
+            e.columns_into(&mut names);
+        }
+        // A let reads only earlier lets: one pass from the last adds what each needs.
+        for l in self.lets.iter().rev() {
+            if names.contains(&l.name) {
+                l.expr.columns_into(&mut names);
+            }
+        }
+        names
+    }
+
+    /// The lookups `names_read(features)` reads, in declaration order.
+    pub fn lookups_read(&self, features: &[usize]) -> Vec<&Lookup> {
+        let names = self.names_read(features);
+        self.lookups
+            .iter()
+            .filter(|l| names.contains(&l.column))
+            .collect()
+    }
+
     /// Whether `feature` (of this view) can read null: an aggregation unless it is
     /// zero when empty and the view has no ttl; a derived feature when its expression
     /// can be.

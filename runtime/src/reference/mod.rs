@@ -20,7 +20,6 @@ mod lists;
 mod lookup;
 mod output;
 mod read;
-mod refs;
 mod round;
 mod table;
 mod value;
@@ -40,7 +39,6 @@ pub use eval_error::EvalError;
 use aggregate::aggregate;
 use output::{arrow_type, to_array};
 use read::{read_column, ColumnSpec};
-use refs::collect_columns;
 use table::read_table;
 use value::{key_of, RValue};
 use view::{prepare_view, PreparedView};
@@ -261,21 +259,10 @@ fn prepare(
     sources: &HashMap<String, Vec<RecordBatch>>,
 ) -> Result<PreparedView, ReferenceError> {
     let view = &project.views[v];
+    // The columns the `where`, the features and the lets they use read; a lookup
+    // read reads its key columns (an unread lookup is never computed).
     let mut needed: BTreeSet<String> = view.key_columns.iter().cloned().collect();
-    let exprs = view
-        .filter
-        .iter()
-        .chain(view.lets.iter().map(|l| &l.expr))
-        .chain(wanted.iter().flat_map(|&f| {
-            view.features[f]
-                .aggregate()
-                .into_iter()
-                .flat_map(|a| a.filter.iter().chain(a.arg.iter()))
-        }));
-    for e in exprs {
-        collect_columns(e, &mut needed);
-    }
-    // A lookup reads its key columns.
+    needed.extend(view.names_read(wanted));
     let keys: Vec<String> = (view.lookups.iter())
         .filter(|l| needed.contains(&l.column))
         .flat_map(|l| l.keys.iter().cloned())

@@ -187,28 +187,10 @@ fn feature_value(
 /// The lets the view's `where` and the features read, transitively, in declaration
 /// order: only those are evaluated (the executors inline exactly these).
 fn lets_used<'v>(view: &'v View, features: &[usize]) -> Vec<&'v crate::ir::Let> {
-    let mut names: Vec<String> = Vec::new();
-    let exprs = view.filter.iter().chain(features.iter().flat_map(|&f| {
-        view.features[f]
-            .aggregate()
-            .into_iter()
-            .flat_map(|a| a.filter.iter().chain(a.arg.iter()))
-    }));
-    for e in exprs {
-        e.columns_into(&mut names);
-    }
-    // A let reads only earlier lets: one pass from the last adds what each needs.
-    let mut used = vec![false; view.lets.len()];
-    for (i, l) in view.lets.iter().enumerate().rev() {
-        if names.contains(&l.name) {
-            used[i] = true;
-            l.expr.columns_into(&mut names);
-        }
-    }
+    let names = view.names_read(features);
     view.lets
         .iter()
-        .zip(used)
-        .filter_map(|(l, u)| u.then_some(l))
+        .filter(|l| names.contains(&l.name))
         .collect()
 }
 
