@@ -573,3 +573,59 @@ fn generated_cases_agree_on_a_view_over_two_sources() {
     );
     assert_agrees("a view over two sources", &report);
 }
+
+/// The fixtures of the column types (dates, decimals, lists and embeddings): every
+/// generated case agrees on every path, and the list columns' generated values hold
+/// what semantics.md tells apart: null lists, empty lists, null items, and lists of
+/// equal length for `dot` and the element-wise `avg`.
+#[test]
+fn generated_cases_agree_on_dates_decimals_and_lists() {
+    for fixture in ["dates", "decimals", "embeddings"] {
+        let path = repo()
+            .join("tests/fixtures")
+            .join(format!("{fixture}.feat"));
+        let text = std::fs::read_to_string(&path).expect("the fixture");
+        let project = compile_text(&text);
+        let report = run(
+            &project,
+            &project.all_features(),
+            None,
+            12,
+            31,
+            &[&BatchExecutor, &StreamExecutor],
+        );
+        assert_agrees(fixture, &report);
+    }
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/embeddings.feat"))
+        .expect("the fixture");
+    let project = compile_text(&text);
+    let features = project.all_features();
+    let (mut null_lists, mut empty, mut null_items, mut pairs) = (0, 0, 0, 0);
+    for index in 1..=12 {
+        let case = generated_case(&project, &features, index, 31, "ts").expect("a case");
+        for (_, batches) in &case.sources {
+            for batch in batches {
+                let emb = batch.column_by_name("emb").expect("emb").as_list::<i32>();
+                let anchor = batch
+                    .column_by_name("anchor")
+                    .expect("anchor")
+                    .as_list::<i32>();
+                for row in 0..emb.len() {
+                    if emb.is_null(row) {
+                        null_lists += 1;
+                        continue;
+                    }
+                    let items = emb.value(row);
+                    empty += usize::from(items.is_empty());
+                    null_items += items.null_count();
+                    pairs +=
+                        usize::from(anchor.is_valid(row) && anchor.value(row).len() == items.len());
+                }
+            }
+        }
+    }
+    assert!(
+        null_lists > 0 && empty > 0 && null_items > 0 && pairs > 0,
+        "null lists {null_lists}, empty {empty}, null items {null_items}, equal pairs {pairs}"
+    );
+}

@@ -8,7 +8,10 @@
 //! exact arithmetic, infinities and NaN, duplicate spine rows, a key read from a
 //! differently named column, time columns in any unit and time zone, and a `date`
 //! column (`Date32` or whole-day `Date64`, days at the ends of the range) that is an
-//! aggregated value and the key of the `day` entity. Row
+//! aggregated value and the key of the `day` entity, a `decimal(12, 2)` column `m`
+//! (exact sums, the type's largest magnitudes, mixed with int64s) and a
+//! `list<float64>` column `xs` (null and empty lists, null, NaN and infinite items,
+//! lists of equal length for `dot` and the element-wise `avg`). Row
 //! functions (`abs`, `least`, `substr`, ...) appear in lets, filters and aggregation
 //! arguments, on the same values (and non-ASCII strings for the case mappings); like
 //! the arithmetic, they never overflow here (`abs(i64::MIN)` has its own tests).
@@ -20,9 +23,9 @@
 //! sometimes lands a second late (`delay 1s`).
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Date32Array, Date64Array, Float64Array, Int64Array, StringArray,
-    TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
-    TimestampSecondArray,
+    ArrayRef, BooleanArray, Date32Array, Date64Array, Decimal128Array, Float64Array,
+    Float64Builder, Int64Array, ListBuilder, StringArray, TimestampMicrosecondArray,
+    TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
@@ -85,6 +88,10 @@ pub struct EventRow {
     seen: Option<(i64, i64)>,
     /// A nullable date column (days since 1970-01-01).
     d: Option<i32>,
+    /// A nullable `decimal(12, 2)` column: the unscaled value.
+    m: Option<i128>,
+    /// A nullable `list<float64>` column with nullable items.
+    xs: Option<Vec<Option<f64>>>,
 }
 
 /// A feature of a generated view, already in `.feat` syntax.
@@ -194,6 +201,22 @@ const BIG_INTS: &[i64] = &[
     (1 << 53) + 1,
 ];
 const STRINGS: &[&str] = &["a", "b", "ab", "B", "", "zz", "ßé", "É"];
+/// `decimal(12, 2)` values (unscaled): zero, cents, `1.50` (equal to `1.5` and to
+/// the int64 `1.5` is not), the type's largest magnitudes (`±9999999999.99`).
+const DECIMALS: &[i128] = &[
+    0,
+    1,
+    -1,
+    150,
+    100,
+    -725,
+    12_345,
+    999_999_999_999,
+    -999_999_999_999,
+];
+/// The decimal type of the generated column `m`.
+pub const DECIMAL_PRECISION: u8 = 12;
+pub const DECIMAL_SCALE: i8 = 2;
 /// Days (since 1970-01-01): the first and last dates featc reads (0001-01-01,
 /// 9999-12-31), around 1970 (negative days too) and a leap day; few, so they repeat.
 const DAYS: &[i32] = &[-719_162, -1, 0, 1, 19_782, 19_783, 2_932_896];
@@ -222,6 +245,13 @@ const PREDICATES: &[&str] = &[
     "seen is null or seen >= ts",
     "d is null",
     "d is not null and b",
+    // Decimals compare exactly, with int64s too; lists by their functions.
+    "m > 1",
+    "m is null or m <= -7",
+    "m + i >= 0",
+    "contains(xs, 1.5)",
+    "size(xs) >= 2",
+    "xs[1] > 0.1",
     // The event's source (a constant over one source).
     "source() = 'events'",
     "source() <> 'clicks' or i > 1",
@@ -305,7 +335,19 @@ const NUMERIC_COLUMNS: &[&str] = &[
     "nullif(ratio, 0.0)",
     "haversine(f, i, 1.5, ratio)",
     "length(kind_of)",
+    // Numbers out of list columns and decimals (as float64s).
+    "size(xs)",
+    "xs[1]",
+    "element_at(xs, -1)",
+    "dot(xs, xs)",
+    "cosine(xs, xs)",
+    "l2_distance(xs, xs)",
+    "float64(m)",
+    "m / 4",
 ];
+/// Decimal expressions: the aggregations that keep a decimal (exact `sum`, `min`,
+/// `percentile`) and the float ones (`avg`, `var_pop`) take them.
+const DECIMAL_COLUMNS: &[&str] = &["m", "m * 2", "m + i", "-m", "abs(m)", "coalesce(m, 0)"];
 
 fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
     let numeric_column = |c: &str| NUMERIC_COLUMNS.contains(&c);
@@ -334,6 +376,21 @@ fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
             } else {
                 (format!("percentile({c}, {p})"), true)
             }),
+        // Decimals: exact sums (of type decimal(38, 2): not a number to derived
+        // features, which mix with float64s), and the float aggregations.
+        (
+            select(&["sum", "min", "max", "first", "median"][..]),
+            select(DECIMAL_COLUMNS)
+        )
+            .prop_map(|(a, c)| (format!("{a}({c})"), false)),
+        (
+            select(&["avg", "var_pop", "stddev_pop"][..]),
+            select(DECIMAL_COLUMNS)
+        )
+            .prop_map(|(a, c)| (format!("{a}({c})"), true)),
+        // Lists as values: the latest, the earliest, counted, the element-wise mean.
+        select(&["first(xs)", "last(xs)", "avg(xs)"][..]).prop_map(|c| (c.to_string(), false)),
+        Just(("count(xs)".to_string(), true)),
         // List aggregations: small k (ties and truncation are common) and large.
         (
             select(&["last_k", "first_k", "top_k"][..]),
@@ -408,10 +465,19 @@ fn event_strategy() -> impl Strategy<Value = EventRow> {
                 (-5i64..45, prop_oneof![Just(0i64), 1i64..SECOND], 0i64..1000),
             ),
             proptest::option::weighted(0.8, select(DAYS)),
+            proptest::option::weighted(0.8, select(DECIMALS)),
+            proptest::option::weighted(
+                0.8,
+                prop_oneof![
+                    1 => Just(Vec::new()),
+                    3 => proptest::collection::vec(float_item(), 2..=2),
+                    2 => proptest::collection::vec(float_item(), 1..4),
+                ],
+            ),
         ),
     )
         .prop_map(
-            |(sec, micros, sub_ns, k, sk, i, f, s, (b, seen, d))| EventRow {
+            |(sec, micros, sub_ns, k, sk, i, f, s, (b, seen, d, m, xs))| EventRow {
                 ts: sec * SECOND + micros,
                 sub_ns,
                 k,
@@ -422,8 +488,18 @@ fn event_strategy() -> impl Strategy<Value = EventRow> {
                 b,
                 seen: seen.map(|(sec, us, ns)| (sec * SECOND + us, ns)),
                 d,
+                m,
+                xs,
             },
         )
+}
+
+/// An item of `xs`: mostly ordinary floats, sometimes an edge one or null.
+fn float_item() -> impl Strategy<Value = Option<f64>> {
+    proptest::option::weighted(
+        0.9,
+        prop_oneof![6 => select(FLOATS), 1 => select(EDGE_FLOATS)],
+    )
 }
 
 /// A spine row before it becomes Arrow columns.
@@ -922,7 +998,7 @@ fn source_text(name: &str, lateness_s: i64, delayed: bool, time: TimeRepr) -> St
     format!(
         "source {name} {{\n    time ts\n    columns {{\n        k: int64?\n        sk: string?\n        \
          i: int64?\n        f: float64?\n        s: string?\n        b: bool?\n        seen: timestamp?\n        \
-         d: date?\n    }}\n{lateness}}}\n"
+         d: date?\n        m: decimal(12, 2)?\n        xs: list<float64>?\n    }}\n{lateness}}}\n"
     )
 }
 
@@ -977,7 +1053,23 @@ pub fn events_batch(rows: &[EventRow], time: TimeRepr) -> RecordBatch {
         Field::new("b", DataType::Boolean, true),
         Field::new("seen", time.field("seen").data_type().clone(), true),
         Field::new("d", time.date_type(), true),
+        Field::new(
+            "m",
+            DataType::Decimal128(DECIMAL_PRECISION, DECIMAL_SCALE),
+            true,
+        ),
+        Field::new_list("xs", Field::new_list_field(DataType::Float64, true), true),
     ]));
+    let mut xs = ListBuilder::new(Float64Builder::new());
+    for r in rows {
+        match &r.xs {
+            Some(items) => {
+                xs.values().extend(items.iter().copied());
+                xs.append(true);
+            }
+            None => xs.append(false),
+        }
+    }
     let columns: Vec<ArrayRef> = vec![
         time.array(
             &rows
@@ -1005,6 +1097,12 @@ pub fn events_batch(rows: &[EventRow], time: TimeRepr) -> RecordBatch {
         )),
         time.array(&rows.iter().map(|r| r.seen).collect::<Vec<_>>()),
         time.dates(rows.iter().map(|r| r.d)),
+        Arc::new(
+            Decimal128Array::from(rows.iter().map(|r| r.m).collect::<Vec<_>>())
+                .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)
+                .expect("generated decimals fit their type"),
+        ),
+        Arc::new(xs.finish()),
     ];
     RecordBatch::try_new(schema, columns).expect("generated events match their schema")
 }

@@ -1,6 +1,6 @@
 //! The aggregation names of the language and what each accepts.
 
-use featc_runtime::ir::{AggKind, Quantile};
+use featc_runtime::ir::{AggKind, DataType, Quantile};
 
 /// Every aggregation name, as listed in diagnostics.
 pub const NAMES: &[&str] = &[
@@ -48,8 +48,15 @@ pub fn by_name(name: &str) -> Option<AggKind> {
     })
 }
 
-/// The accepted argument types, as diagnostics word them.
-pub fn accepts(kind: AggKind) -> &'static str {
+/// The accepted argument types, as diagnostics word them, for an argument of type
+/// `arg` (a list argument is told what takes lists: semantics.md "List columns").
+pub fn accepts(kind: AggKind, arg: DataType) -> &'static str {
+    if let DataType::List(_) = arg {
+        return match kind {
+            AggKind::Avg => "a list of `int64` or `float64` items (averaged item by item)",
+            _ => "a list only as `count`, `first`, `last` or (of numbers) `avg` do",
+        };
+    }
     match kind {
         AggKind::CountStar => "`*`",
         AggKind::CountIf => "`bool`",
@@ -57,8 +64,8 @@ pub fn accepts(kind: AggKind) -> &'static str {
         | AggKind::Avg
         | AggKind::VarPop
         | AggKind::StddevPop
-        | AggKind::Percentile(_) => "`int64` or `float64`",
-        _ => "any type",
+        | AggKind::Percentile(_) => "`int64`, `float64` or a decimal",
+        _ => "any scalar type",
     }
 }
 

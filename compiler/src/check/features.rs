@@ -116,7 +116,7 @@ pub fn check(
                             span: ast_span(a.span),
                             ty: a.ty,
                         },
-                        accepts: aggs::accepts(k),
+                        accepts: aggs::accepts(k, a.ty),
                     });
                 }
                 DataType::Int64

@@ -1,11 +1,14 @@
 //! The values generated cases are made of, by type: the ones semantics.md has rules
 //! for (`-0.0`, NaN, the infinities, floats whose sums need exact arithmetic, the
-//! empty string, non-ASCII text) next to ordinary ones, and small key pools so that
-//! keys repeat.
+//! empty string, non-ASCII text; null and empty lists, null items) next to ordinary
+//! ones, and small key pools so that keys repeat.
 
 use std::fmt;
 
-use datafusion::arrow::array::ArrayRef;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, ListArray};
+use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType as ArrowType;
 use datafusion::arrow::error::ArrowError;
@@ -14,7 +17,7 @@ use datafusion::scalar::ScalarValue;
 use rand::rngs::StdRng;
 use rand::Rng;
 
-use crate::ir::DataType;
+use crate::ir::{DataType, ListType, Scalar};
 
 const INTS: [i64; 10] = [0, 1, -1, 2, 3, 7, -20, 100, 1_000_000, 2_147_483_647];
 /// `1e16` next to `1.0` and `-1e16`: a sum rounded at each step loses the `1.0`.
@@ -29,6 +32,9 @@ const DAYS: [i32; 7] = [-719_162, -1, 0, 1, 19_782, 19_783, 2_932_896];
 
 /// The probability of a null in a nullable column.
 const NULL_RATE: f64 = 0.15;
+/// The most items a generated list has: enough for `dot` and element access to have
+/// something to do, few enough that a case stays readable.
+const MAX_LIST_ITEMS: usize = 4;
 
 /// A value of `ty` (null at `NULL_RATE` when `nullable`); timestamps around `base`
 /// within `span` microseconds.
@@ -52,8 +58,37 @@ pub fn value(ty: DataType, nullable: bool, rng: &mut StdRng, base: i64, span: i6
             let picks = [0, 1, -1, 150, -7, max, -max, max / 10];
             CaseValue::Dec(picks[rng.random_range(0..picks.len())] % (max + 1))
         }
-        // Sources and requests hold scalars only; a list never reaches here.
-        DataType::List(_) => CaseValue::Null,
+        DataType::List(l) => list(l, rng, base, span),
+    }
+}
+
+/// A list of `l`'s items: empty at times, of one item, or a few, with null items
+/// (semantics.md: a null list, `[]` and `[null]` are three values). Lists of the same
+/// length are common so that `dot`, `cosine` and the element-wise `avg` find pairs.
+fn list(l: ListType, rng: &mut StdRng, base: i64, span: i64) -> CaseValue {
+    let len = match rng.random_range(0..6) {
+        0 => 0,
+        1..=3 => 2,
+        _ => rng.random_range(1..=MAX_LIST_ITEMS),
+    };
+    let item = scalar_type(l.item);
+    CaseValue::List(
+        (0..len)
+            .map(|_| value(item, true, rng, base, span))
+            .collect(),
+    )
+}
+
+/// The language type of a list's item type.
+fn scalar_type(item: Scalar) -> DataType {
+    match item {
+        Scalar::Int64 => DataType::Int64,
+        Scalar::Float64 => DataType::Float64,
+        Scalar::String => DataType::String,
+        Scalar::Bool => DataType::Bool,
+        Scalar::Timestamp => DataType::Timestamp,
+        Scalar::Date => DataType::Date,
+        Scalar::Decimal { precision, scale } => DataType::Decimal { precision, scale },
     }
 }
 
@@ -67,7 +102,7 @@ pub fn key(ty: DataType, i: u32, base: i64) -> CaseValue {
         DataType::Bool => CaseValue::Bool(i.is_multiple_of(2)),
         DataType::Timestamp => CaseValue::Time(base + i64::from(i)),
         DataType::Date => CaseValue::Day(i32::try_from(i).unwrap_or(i32::MAX).min(2_932_896)),
-        // No key is a decimal (E0057).
+        // No key is a decimal (E0057) nor a list (E0058).
         DataType::Decimal { .. } | DataType::List(_) => CaseValue::Null,
     }
 }
@@ -86,6 +121,8 @@ pub enum CaseValue {
     Day(i32),
     /// A decimal's unscaled value (the column's type gives its scale).
     Dec(i128),
+    /// A list's items (the column's type gives theirs).
+    List(Vec<CaseValue>),
 }
 
 /// `values` of `ty` as a column of Arrow type `arrow`.
@@ -94,6 +131,9 @@ pub fn column(
     values: &[CaseValue],
     arrow: &ArrowType,
 ) -> Result<ArrayRef, ColumnError> {
+    if let (DataType::List(l), ArrowType::List(field)) = (ty, arrow) {
+        return list_column(l, values, field);
+    }
     let scalars = values.iter().map(|v| match (ty, v) {
         (DataType::Int64, CaseValue::Int(i)) => ScalarValue::Int64(Some(*i)),
         (DataType::Int64, _) => ScalarValue::Int64(None),
@@ -130,6 +170,40 @@ pub fn column(
         ScalarValue::iter_to_array(scalars).map_err(ColumnError::Scalars)?
     };
     cast(&array, arrow).map_err(ColumnError::Cast)
+}
+
+/// A list column: the items of every list as one column of the item type (`column`),
+/// cut into rows by offsets; a value that is not a list is a null row.
+fn list_column(
+    l: ListType,
+    values: &[CaseValue],
+    field: &Arc<datafusion::arrow::datatypes::Field>,
+) -> Result<ArrayRef, ColumnError> {
+    let mut lengths = Vec::with_capacity(values.len());
+    let mut valid = Vec::with_capacity(values.len());
+    let mut items = Vec::new();
+    for v in values {
+        match v {
+            CaseValue::List(xs) => {
+                lengths.push(xs.len());
+                valid.push(true);
+                items.extend(xs.iter().cloned());
+            }
+            _ => {
+                lengths.push(0);
+                valid.push(false);
+            }
+        }
+    }
+    let items = column(scalar_type(l.item), &items, field.data_type())?;
+    let list = ListArray::try_new(
+        Arc::clone(field),
+        OffsetBuffer::from_lengths(lengths),
+        items,
+        Some(NullBuffer::from(valid)),
+    )
+    .map_err(ColumnError::Cast)?;
+    Ok(Arc::new(list) as ArrayRef)
 }
 
 /// Why `column` could not build a column: DataFusion's or Arrow's error as it is.
