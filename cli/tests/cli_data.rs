@@ -349,6 +349,49 @@ fn the_delivery_example_replays_to_its_training_set() {
     );
 }
 
+/// The checkout example (count windows, a view over two sources, chained as-of
+/// lookups, dates, decimals, lists and embeddings): the streaming replay, events
+/// shuffled within the lateness and looked-up values waiting for their sources,
+/// writes the training set's bytes, for every feature and for its service.
+#[test]
+fn the_checkout_example_replays_to_its_training_set() {
+    let dir = scratch("checkout");
+    let spine = "examples/checkout/data/spine.csv";
+    for service in [None, Some("fraud_v1")] {
+        let mut outputs = Vec::new();
+        for (command, extra) in [
+            ("training-set", &[][..]),
+            ("replay", &["--disorder", "5m", "--batch-size", "7"][..]),
+        ] {
+            let out = dir
+                .join(format!("{command}-{}.csv", service.unwrap_or("all")))
+                .display()
+                .to_string();
+            let mut args = vec![
+                command,
+                "examples/checkout",
+                "--spine",
+                spine,
+                "--out",
+                &out,
+            ];
+            if let Some(s) = service {
+                args.extend(["--service", s]);
+            }
+            args.extend(extra);
+            let o = featc(&args);
+            assert!(o.status.success(), "{command} {service:?}: {}", stderr(&o));
+            outputs.push(std::fs::read_to_string(&out).expect("output"));
+        }
+        assert_eq!(outputs[0], outputs[1], "{service:?}");
+        assert_eq!(
+            outputs[0].lines().count(),
+            161,
+            "160 spine rows and a header"
+        );
+    }
+}
+
 /// A small project whose features are lists of every kind of item: strings that need
 /// escaping, floats with a signed zero, timestamps with a fraction of a second,
 /// bools, counted lists, empty lists for an unknown entity and an empty window.

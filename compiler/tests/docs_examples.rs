@@ -51,6 +51,7 @@ fn example_and_case_projects_compile() {
     for dir in [
         "examples/fraud",
         "examples/delivery",
+        "examples/checkout",
         "tests/cases/synthetic",
         "tests/cases/marketplace",
     ] {

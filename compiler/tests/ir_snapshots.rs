@@ -66,6 +66,20 @@ fn delivery_example_ir() {
     insta::assert_snapshot!("ir_delivery", with_input(&input, &p));
 }
 
+/// The checkout example: count windows, a view over two sources, chained as-of
+/// lookups (with a looked-up source's `delay`), dates, decimals, lists and embeddings.
+#[test]
+fn checkout_example_ir() {
+    let (input, p) = ir_of("examples/checkout");
+    let spending = p
+        .views
+        .iter()
+        .find(|v| v.name == "spending")
+        .expect("spending");
+    assert_eq!(spending.lookups.len(), 2);
+    insta::assert_snapshot!("ir_checkout", with_input(&input, &p));
+}
+
 #[test]
 fn functions_ir() {
     let (input, p) = ir_of("tests/functions");

@@ -26,6 +26,10 @@ fn projects() -> Vec<(&'static str, PathBuf)> {
             "delivery",
             featc_test_support::paths::examples_dir().join("delivery"),
         ),
+        (
+            "checkout",
+            featc_test_support::paths::examples_dir().join("checkout"),
+        ),
         ("functions", featc_test_support::paths::functions_dir()),
     ]
 }

@@ -29,6 +29,10 @@ fn fmt_examples_and_cases() {
             include_str!("../../examples/delivery/delivery.feat"),
         ),
         (
+            "checkout",
+            include_str!("../../examples/checkout/checkout.feat"),
+        ),
+        (
             "synthetic",
             include_str!("../../tests/cases/synthetic/features.feat"),
         ),

@@ -224,6 +224,15 @@ impl StreamRuntime {
                 .collect();
             src.schema = Arc::new(Schema::new(fields));
         }
+        // A group of one source reads its conformed rows: their schema is the one
+        // above (a lookup's rows are rebuilt under it, unread columns null).
+        for (group, members) in groups.iter_mut().zip(&sources_of) {
+            if let ([s], true) = (members.as_slice(), group.union.is_empty()) {
+                group.rows_schema = Arc::clone(&sources[*s].schema);
+                group.schema =
+                    super::lookup::with_lookup_fields(&group.rows_schema, &group.lookups);
+            }
+        }
         let output = graph.output().cloned().unwrap_or(super::graph::OutputOp {
             features: Vec::new(),
             services: Vec::new(),
