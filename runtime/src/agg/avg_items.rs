@@ -146,7 +146,9 @@ impl Aggregation for AvgItems {
     }
 
     fn state_bytes(&self, s: &AvgItemsState) -> usize {
-        8 + s.reach.capacity() * 8
+        // By length, not capacity: a restored state (allocated to fit) must weigh
+        // what the state it was saved from did.
+        8 + s.reach.len() * 8
             + s.items
                 .iter()
                 .map(|c| 8 + c.s1.approx_bytes())
