@@ -17,7 +17,7 @@ use datafusion::scalar::ScalarValue;
 use rand::rngs::StdRng;
 use rand::Rng;
 
-use crate::ir::{DataType, ListType, Scalar};
+use crate::ir::{DataType, ListType};
 
 const INTS: [i64; 10] = [0, 1, -1, 2, 3, 7, -20, 100, 1_000_000, 2_147_483_647];
 /// `1e16` next to `1.0` and `-1e16`: a sum rounded at each step loses the `1.0`.
@@ -71,7 +71,7 @@ fn list(l: ListType, rng: &mut StdRng, base: i64, span: i64) -> CaseValue {
         1..=3 => 2,
         _ => rng.random_range(1..=MAX_LIST_ITEMS),
     };
-    let item = scalar_type(l.item);
+    let item = l.item.data_type();
     CaseValue::List(
         (0..len)
             .map(|_| value(item, true, rng, base, span))
@@ -79,18 +79,6 @@ fn list(l: ListType, rng: &mut StdRng, base: i64, span: i64) -> CaseValue {
     )
 }
 
-/// The language type of a list's item type.
-fn scalar_type(item: Scalar) -> DataType {
-    match item {
-        Scalar::Int64 => DataType::Int64,
-        Scalar::Float64 => DataType::Float64,
-        Scalar::String => DataType::String,
-        Scalar::Bool => DataType::Bool,
-        Scalar::Timestamp => DataType::Timestamp,
-        Scalar::Date => DataType::Date,
-        Scalar::Decimal { precision, scale } => DataType::Decimal { precision, scale },
-    }
-}
 
 /// The `i`-th key of a pool of keys of `ty` (a small `i` for keys that repeat, a
 /// large one for a key seen once).
@@ -195,7 +183,7 @@ fn list_column(
             }
         }
     }
-    let items = column(scalar_type(l.item), &items, field.data_type())?;
+    let items = column(l.item.data_type(), &items, field.data_type())?;
     let list = ListArray::try_new(
         Arc::clone(field),
         OffsetBuffer::from_lengths(lengths),
