@@ -79,7 +79,6 @@ fn list(l: ListType, rng: &mut StdRng, base: i64, span: i64) -> CaseValue {
     )
 }
 
-
 /// The `i`-th key of a pool of keys of `ty` (a small `i` for keys that repeat, a
 /// large one for a key seen once).
 pub fn key(ty: DataType, i: u32, base: i64) -> CaseValue {
