@@ -15,8 +15,13 @@ use featc_runtime::value::Value;
 use super::union_views::{taps, S, TAPS};
 
 fn runtime(options: Options) -> StreamRuntime {
+    runtime_over("k: int64? f: float64?", options)
+}
+
+/// The lookup project's runtime, `events` declaring `columns`.
+fn runtime_over(columns: &str, options: Options) -> StreamRuntime {
     let feat = format!(
-        "source events {{ time ts columns {{ k: int64? f: float64? }} }}\n{TAPS}\
+        "source events {{ time ts columns {{ {columns} }} }}\n{TAPS}\
          entity user {{ key k: int64 }}\n\
          view tv from taps by user {{ feature taps_sum = sum(i) over 100s }}\n\
          view v from events by user {{\n    let t = tv.taps_sum at k\n    \
@@ -146,21 +151,7 @@ fn waiting_events_are_bounded_and_a_batch_past_the_bound_is_refused_whole() {
 /// with "Column 'currency' is declared as non-nullable but contains null values").
 #[test]
 fn a_lookup_over_a_source_with_an_unread_required_column_ingests() {
-    let feat = format!(
-        "source events {{ time ts columns {{ k: int64? f: float64? currency: string }} }}\n{TAPS}\
-         entity user {{ key k: int64 }}\n\
-         view tv from taps by user {{ feature taps_sum = sum(i) over 100s }}\n\
-         view v from events by user {{\n    let t = tv.taps_sum at k\n    \
-         feature seen = sum(t) over 1000s\n    feature n = count(*) over 1000s\n}}\n"
-    );
-    let files = [SourceFile {
-        name: "lookup.feat".into(),
-        text: feat,
-    }];
-    let project = featc::compile(&files).expect("compiles");
-    let graph = featc::lower::stream::lower_stream(&project, &project.all_features())
-        .expect("the stream graph computes lookups");
-    let mut rt = StreamRuntime::with_options(graph, Options::default()).expect("runtime");
+    let mut rt = runtime_over("k: int64? f: float64? currency: string", Options::default());
     rt.ingest("taps", &taps(&[(S, 1, Some(5))])).expect("taps");
     // The batch has no `currency`: no feature reads it.
     rt.ingest("events", &events(&[2 * S])).expect("events");
