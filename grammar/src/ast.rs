@@ -128,18 +128,26 @@ pub struct ColumnDecl {
     pub span: Span,
 }
 
-/// A type as written: `int64`, `float64`, `string`, `bool`, `timestamp`, or a list
-/// `list<float32>`, with `?` for nullable. The names are checked by `check`, not by
-/// the parser.
+/// A type as written: `int64`, `float64`, `string`, `bool`, `timestamp`, a list
+/// `list<float32>`, a struct `struct<city: string?>` or a map `map<string, int64>`,
+/// with `?` for nullable. The names are checked by `check`, not by the parser.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypeRef {
     pub name: Ident,
-    /// The item type of `list<T>`: `T`.
-    pub item: Option<Ident>,
+    /// The types in angle brackets: `list<T>`'s `T`, `map<K, V>`'s `K` and `V`,
+    /// `struct<a: T>`'s named fields (empty when there are no brackets).
+    pub params: Vec<TypeParam>,
     /// The numbers in parentheses after the name (`decimal(12, 2)`), as written.
     pub args: Vec<TypeArg>,
     pub nullable: bool,
     pub span: Span,
+}
+
+/// One type in a type's angle brackets: `T`, or `name: T` (a struct's field).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeParam {
+    pub name: Option<Ident>,
+    pub ty: TypeRef,
 }
 
 /// A number of a type (`12` in `decimal(12, 2)`): its digits as written (the checker
@@ -312,6 +320,12 @@ pub enum ExprKind {
     /// `qualifier.name`: a request's field or a view's feature (derived features).
     Field {
         qualifier: Ident,
+        name: Ident,
+    },
+    /// `base.name` where `base` is itself `a.b` (or deeper): a field of a struct
+    /// column's field, `address.geo.lat`.
+    Member {
+        base: Box<Expr>,
         name: Ident,
     },
     /// An integer literal as written (`check` reports one that does not fit int64).

@@ -203,11 +203,17 @@ impl Ctx<'_> {
         let name = self.ident(&self.next(&mut inner, start)?);
         let _colon = self.next(&mut inner, start)?;
         let ty_pair = self.next(&mut inner, start)?;
-        let ty_span = self.span(&ty_pair);
-        let mut ty_inner = ty_pair.into_inner();
+        let ty = self.type_ref(ty_pair, start)?;
+        Ok(ColumnDecl { name, ty, span })
+    }
+
+    /// A `type_ref` pair: its name, numbers, bracketed types (recursively) and `?`.
+    fn type_ref(&self, pair: Pair<'_, Rule>, start: usize) -> Result<TypeRef, ParseError> {
+        let ty_span = self.span(&pair);
+        let mut ty_inner = pair.into_inner();
         let ty_name = self.ident(&self.next(&mut ty_inner, start)?);
         let mut args = Vec::new();
-        let mut item = None;
+        let mut params = Vec::new();
         let mut nullable = false;
         for part in ty_inner {
             match part.as_rule() {
@@ -220,23 +226,32 @@ impl Ctx<'_> {
                         }),
                 ),
                 Rule::type_item => {
-                    let mut inner = part.into_inner();
-                    let _open = self.next(&mut inner, start)?;
-                    item = Some(self.ident(&self.next(&mut inner, start)?));
+                    for param in part
+                        .into_inner()
+                        .filter(|p| p.as_rule() == Rule::type_param)
+                    {
+                        let mut name = None;
+                        let mut ty = None;
+                        for p in param.into_inner() {
+                            match p.as_rule() {
+                                Rule::ident => name = Some(self.ident(&p)),
+                                Rule::type_ref => ty = Some(self.type_ref(p, start)?),
+                                _ => {}
+                            }
+                        }
+                        let ty = ty.ok_or_else(|| self.malformed(start))?;
+                        params.push(TypeParam { name, ty });
+                    }
                 }
                 _ => nullable = true,
             }
         }
-        Ok(ColumnDecl {
-            name,
-            ty: TypeRef {
-                name: ty_name,
-                item,
-                args,
-                nullable,
-                span: ty_span,
-            },
-            span,
+        Ok(TypeRef {
+            name: ty_name,
+            params,
+            args,
+            nullable,
+            span: ty_span,
         })
     }
 

@@ -331,11 +331,33 @@ impl Ctx<'_> {
                     .into_inner()
                     .filter(|p| p.as_rule() == Rule::ident)
                     .map(|p| self.ident(&p));
-                match (names.next(), names.next()) {
+                let kind = match (names.next(), names.next()) {
                     (Some(qualifier), Some(name)) => ExprKind::Field { qualifier, name },
                     (Some(name), None) => ExprKind::Column(name),
                     _ => return Err(self.malformed(span.start as usize)),
+                };
+                // `a.b.c`: each further name a member of what is before it.
+                let mut kind = kind;
+                let mut base_end = match &kind {
+                    ExprKind::Field { name, .. } => name.span.end,
+                    _ => span.end,
+                };
+                for name in names {
+                    let base_span = Span {
+                        start: span.start,
+                        end: base_end,
+                        file: span.file,
+                    };
+                    base_end = name.span.end;
+                    kind = ExprKind::Member {
+                        base: Box::new(Expr {
+                            kind,
+                            span: base_span,
+                        }),
+                        name,
+                    };
                 }
+                kind
             }
             Rule::paren => {
                 let inner = pair.into_inner().find(|p| p.as_rule() == Rule::expr);

@@ -82,23 +82,8 @@ impl Printer<'_> {
     }
 
     fn column(&mut self, kind: &str, col: &ColumnDecl) {
-        let q = if col.ty.nullable { "?" } else { "" };
-        let item = col
-            .ty
-            .item
-            .as_ref()
-            .map_or(String::new(), |i| format!("<{}>", i.name));
-        let args: Vec<&str> = col.ty.args.iter().map(|a| a.digits.as_str()).collect();
-        let args = if args.is_empty() {
-            String::new()
-        } else {
-            format!("({})", args.join(", "))
-        };
         self.line(
-            &format!(
-                "{kind} {}: {}{args}{item}{q}",
-                col.name.name, col.ty.name.name
-            ),
+            &format!("{kind} {}: {}", col.name.name, type_text(&col.ty)),
             col.span,
         );
     }
@@ -291,6 +276,10 @@ impl Printer<'_> {
             ExprKind::Field { qualifier, name } => {
                 self.line(&format!("Field {}.{}", qualifier.name, name.name), e.span)
             }
+            ExprKind::Member { base, name } => {
+                self.line(&format!("Member .{}", name.name), e.span);
+                self.nested(|p| p.expr(base));
+            }
             ExprKind::Int(s) => self.line(&format!("Int {s}"), e.span),
             ExprKind::Float(s) => self.line(&format!("Float {s}"), e.span),
             ExprKind::String(s) => self.line(&format!("String {s:?}"), e.span),
@@ -352,4 +341,29 @@ impl Printer<'_> {
             }
         }
     }
+}
+
+/// A type as written, `?` included: `decimal(12, 2)?`, `struct<city: string?>`.
+fn type_text(ty: &TypeRef) -> String {
+    let args: Vec<&str> = ty.args.iter().map(|a| a.digits.as_str()).collect();
+    let args = if args.is_empty() {
+        String::new()
+    } else {
+        format!("({})", args.join(", "))
+    };
+    let params: Vec<String> = ty
+        .params
+        .iter()
+        .map(|p| match &p.name {
+            Some(name) => format!("{}: {}", name.name, type_text(&p.ty)),
+            None => type_text(&p.ty),
+        })
+        .collect();
+    let params = if params.is_empty() {
+        String::new()
+    } else {
+        format!("<{}>", params.join(", "))
+    };
+    let q = if ty.nullable { "?" } else { "" };
+    format!("{}{args}{params}{q}", ty.name.name)
 }

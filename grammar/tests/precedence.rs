@@ -8,6 +8,7 @@ fn sexpr(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Column(id) => id.name.clone(),
         ExprKind::Field { qualifier, name } => format!("{}.{}", qualifier.name, name.name),
+        ExprKind::Member { base, name } => format!("{}.{}", sexpr(base), name.name),
         ExprKind::Int(s) | ExprKind::Float(s) => s.clone(),
         ExprKind::String(s) => format!("{s:?}"),
         ExprKind::Bool(b) => b.to_string(),

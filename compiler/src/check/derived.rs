@@ -316,6 +316,8 @@ fn names_in<'e>(e: &'e ast::Expr, out: &mut Vec<Ref<'e>>) {
             ast::ExprKind::Unary { expr, .. } | ast::ExprKind::IsNull { expr, .. } => {
                 stack.push(expr)
             }
+            // `a.b.c`: what `a.b` names (the checker refuses the member).
+            ast::ExprKind::Member { base, .. } => stack.push(base),
             ast::ExprKind::Binary { lhs, rhs, .. } => {
                 stack.push(rhs);
                 stack.push(lhs);

@@ -59,6 +59,7 @@ pub fn check<'a>(decl: &'a ast::EntityDecl, errors: &mut Vec<CheckError>) -> Che
                 ty,
                 nullable: false,
                 span: span(k.span),
+                path: None,
             }),
             Err(e) => errors.push(e),
         }

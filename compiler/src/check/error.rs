@@ -263,6 +263,35 @@ pub enum CheckError {
         what: String,
         span: Span,
     },
+    /// A struct or map type that is not allowed: a non-string map key, a list of
+    /// structs or maps or decimals, a struct or map where a value type goes.
+    NestedType {
+        message: String,
+        span: Span,
+        help: String,
+    },
+    /// A whole struct or map column used as a value (an operand, an argument, a
+    /// feature): only paths to its scalars and lists are values.
+    NestedValue {
+        /// The column as written: `address`, `address.geo`.
+        column: String,
+        /// `struct` or `map`.
+        kind: &'static str,
+        span: Span,
+    },
+    /// A map looked up by a key that is not a string literal.
+    MapKeyNotLiteral {
+        map: String,
+        span: Span,
+    },
+    /// A field a struct column does not declare.
+    UnknownField {
+        field: String,
+        /// The struct as written: `address`.
+        parent: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
     /// An expression whose lets, once inlined (as the feature plan inlines them),
     /// make it deeper or larger than every later pass may walk.
     ExpansionTooLarge {
@@ -488,6 +517,10 @@ impl CheckError {
             UntypedNull { .. } => "E0025",
             NullableKey { .. } => "E0026",
             ListNotScalar { .. } => "E0058",
+            NestedType { .. } => "E0059",
+            NestedValue { .. } => "E0060",
+            MapKeyNotLiteral { .. } => "E0061",
+            UnknownField { .. } => "E0062",
             ExpansionTooLarge { .. } => "E0027",
             ConstantOverflow { .. } => "E0028",
             InvalidUtf8 { .. } => "E0029",
@@ -742,6 +775,24 @@ impl CheckError {
             UntypedNull { span } => d("cannot infer the type of `null`".to_string())
                 .with_label(Label::primary(*span, "nothing here says what type this null has"))
                 .with_help("use it where a type is known, e.g. `coalesce(x, null)` or `if(c, x, null)`"),
+            NestedType { message, span, help } => d(message.clone())
+                .with_label(Label::primary(*span, "not allowed here"))
+                .with_help(help.clone()),
+            NestedValue { column, kind, span } => d(format!("`{column}` is a {kind}, not a value"))
+                .with_label(Label::primary(*span, format!("a whole {kind}")))
+                .with_help(match *kind {
+                    "map" => format!("read one of its values (`{column}['key']`), its size (`size({column})`) or whether it holds a key (`contains({column}, 'key')`)"),
+                    _ => format!("read one of its fields: `{column}.field`"),
+                }),
+            MapKeyNotLiteral { map, span } => d(format!("the key looked up in map `{map}` is not a string literal"))
+                .with_label(Label::primary(*span, "a string literal goes here"))
+                .with_help(format!("each key read is a column of its own, so write it out: `{map}['color']`; to choose between keys, use `case` over several lookups")),
+            UnknownField { field, parent, span, suggestion } => with_suggestion(
+                d(format!("struct `{parent}` has no field `{field}`")),
+                *span,
+                &format!("not a field of `{parent}`"),
+                suggestion,
+            ),
             ListNotScalar { what, span } => d(format!("{what} is a list"))
                 .with_label(Label::primary(*span, "a scalar type goes here"))
                 .with_note("note: a list is a source column's type only: keys and request fields are scalars (int64, float64, string, bool, timestamp, date)"),

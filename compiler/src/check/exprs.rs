@@ -23,8 +23,11 @@ use super::error::{CheckError, Operand};
 use super::suggest::closest;
 
 mod lists;
+mod nested;
+use super::nested::Shape;
 use featc_grammar::ast::{self, UnaryOp};
 use featc_runtime::ir::{self, BinaryOp, DataType, ExprKind, Function, Literal};
+use std::cell::RefCell;
 
 /// What a name in an expression refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +55,11 @@ pub struct Scope {
     /// requests, for messages.
     view: Option<String>,
     requests: Vec<String>,
+    /// The source's struct and map columns (name, shape, nullable): read by paths
+    /// only (`nested`).
+    nested: Vec<(String, Shape, bool)>,
+    /// The path columns the expressions checked in this scope read, each once.
+    paths: RefCell<Vec<ir::Column>>,
 }
 
 impl Scope {
@@ -63,7 +71,20 @@ impl Scope {
             later,
             view: None,
             requests: Vec::new(),
+            nested: Vec::new(),
+            paths: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The scope with the source's struct and map columns.
+    pub fn with_nested(mut self, nested: Vec<(String, Shape, bool)>) -> Scope {
+        self.nested = nested;
+        self
+    }
+
+    /// The path columns read so far (see `CheckedSource::add_paths`).
+    pub fn take_paths(&self) -> Vec<ir::Column> {
+        std::mem::take(&mut *self.paths.borrow_mut())
     }
 
     /// Says which view the scope's rows belong to and which requests exist, so that
@@ -188,7 +209,31 @@ impl<'s> Exprs<'s> {
     fn check(&mut self, e: &ast::Expr) -> Option<Typed> {
         let sp = span(e.span);
         let known = |expr: ir::Expr| Some(Typed { expr, known: true });
+        if let Some(reached) = self.reach(e) {
+            return self.path_value(reached?, e.span);
+        }
         match &e.kind {
+            ast::ExprKind::Member { base, .. } => {
+                // `a.b.c` whose `a` is no struct column.
+                let mut root = base.as_ref();
+                while let ast::ExprKind::Member { base, .. } = &root.kind {
+                    root = base;
+                }
+                let names = self.scope.names.iter().map(|(n, _)| n.as_str());
+                let (name, at) = match &root.kind {
+                    ast::ExprKind::Field { qualifier, .. } => {
+                        (qualifier.name.clone(), qualifier.span)
+                    }
+                    _ => (String::new(), root.span),
+                };
+                self.fail(CheckError::UnknownColumn {
+                    suggestion: closest(&name, names),
+                    name,
+                    span: at,
+                    source: self.scope.source.clone(),
+                    declared_later: false,
+                })
+            }
             ast::ExprKind::Column(ident) => match self.scope.lookup(&ident.name) {
                 Some(Binding::Typed { ty, nullable }) => known(ir::Expr {
                     kind: ExprKind::Column(ident.name.clone()),
@@ -677,6 +722,9 @@ impl<'s> Exprs<'s> {
     }
 
     fn call(&mut self, func: &ast::Ident, args: &[ast::Expr], sp: ir::SourceSpan) -> Option<Typed> {
+        if let Some(access) = self.map_access(func, args, ast_span(sp)) {
+            return access;
+        }
         let checked: Vec<Option<Typed>> = match func.name.as_str() {
             "if" if args.len() == 3 => Vec::new(),
             _ => args.iter().map(|a| self.check(a)).collect(),

@@ -10,6 +10,7 @@ pub mod expansion;
 pub mod exprs;
 mod features;
 mod lookups;
+mod nested;
 mod requests;
 pub mod resolve;
 mod services;
@@ -81,7 +82,7 @@ pub fn check(files: &[ast::File], file_names: &[String]) -> Result<ir::Project, 
     }
     Ok(ir::Project {
         files: file_names.to_vec(),
-        sources: sources.into_iter().map(|s| s.ir).collect(),
+        sources: sources.into_iter().map(|s| s.into_ir()).collect(),
         entities: entities.into_iter().map(|e| e.ir).collect(),
         views,
         services,

@@ -36,6 +36,7 @@ pub fn check(decl: &ast::RequestDecl, errors: &mut Vec<CheckError>) -> ir::Reque
                 ty,
                 nullable: f.ty.nullable,
                 span: span(f.span),
+                path: None,
             }),
             Err(e) => errors.push(e),
         }

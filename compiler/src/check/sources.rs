@@ -3,10 +3,12 @@
 use super::durations::{self, Zero};
 use super::error::{CheckError, NameKind};
 use super::exprs::{span, Binding, Scope};
+use super::nested::{self, Shape};
 use super::{meta, types};
 use crate::project::resolve_location;
 use featc_grammar::ast;
 use featc_runtime::ir::{self, DataType};
+use std::cell::RefCell;
 
 /// A checked source, plus what its views need to avoid follow-up errors.
 pub struct CheckedSource<'a> {
@@ -14,6 +16,11 @@ pub struct CheckedSource<'a> {
     pub decl: &'a ast::SourceDecl,
     /// Columns whose declared type was invalid: they exist, but have no type.
     pub poisoned: Vec<String>,
+    /// Its struct and map columns: name, shape, nullable.
+    pub nested: Vec<(String, Shape, bool)>,
+    /// The flat columns its views read out of `nested` (`address.city`), added to
+    /// the IR source's columns by `into_ir`.
+    pub paths: RefCell<Vec<ir::Column>>,
 }
 
 impl CheckedSource<'_> {
@@ -63,7 +70,27 @@ impl CheckedSource<'_> {
         for name in &self.poisoned {
             scope.bind(name, Binding::Poisoned);
         }
-        scope
+        scope.with_nested(self.nested.clone())
+    }
+
+    /// Keeps the path columns a view's scope read (each once).
+    pub fn add_paths(&self, read: Vec<ir::Column>) {
+        let mut paths = self.paths.borrow_mut();
+        for c in read {
+            if !paths.iter().any(|p| p.name == c.name) {
+                paths.push(c);
+            }
+        }
+    }
+
+    /// The IR source with its path columns after the declared ones, by name (so
+    /// that the order of the views does not change the IR).
+    pub fn into_ir(self) -> ir::Source {
+        let mut ir = self.ir;
+        let mut paths = self.paths.into_inner();
+        paths.sort_by(|a, b| a.name.cmp(&b.name));
+        ir.columns.extend(paths);
+        ir
     }
 }
 
@@ -82,6 +109,7 @@ pub fn check<'a>(
     let time_name = decl.time.as_ref().map(|t| t.name.as_str());
     let mut columns = Vec::new();
     let mut poisoned = Vec::new();
+    let mut nested_columns = Vec::new();
     for (i, c) in decl.columns.iter().enumerate() {
         if let Some(first) = decl.columns[..i]
             .iter()
@@ -93,6 +121,16 @@ pub fn check<'a>(
                 span: c.name.span,
                 first: first.name.span,
             });
+            continue;
+        }
+        if nested::is_nested(&c.ty) && Some(c.name.name.as_str()) != time_name {
+            match nested::shape(&c.ty) {
+                Ok(shape) => nested_columns.push((c.name.name.clone(), shape, c.ty.nullable)),
+                Err(e) => {
+                    errors.push(e);
+                    poisoned.push(c.name.name.clone());
+                }
+            }
             continue;
         }
         let ty = match types::data_type(&c.ty) {
@@ -120,6 +158,7 @@ pub fn check<'a>(
             ty,
             nullable: c.ty.nullable,
             span: span(c.span),
+            path: None,
         });
     }
     let lateness_us = match &decl.lateness {
@@ -192,5 +231,7 @@ pub fn check<'a>(
         },
         decl,
         poisoned,
+        nested: nested_columns,
+        paths: RefCell::new(Vec::new()),
     }
 }

@@ -29,7 +29,14 @@ const NAMES: &[&str] = &[
 /// a scalar, or `list<T>` for a scalar `T` or `float32` (an embedding's 32-bit
 /// floats, read widened exactly: a `list<float64>` from then on).
 pub fn data_type(ty: &TypeRef) -> Result<DataType, CheckError> {
-    if ty.item.is_some() || ty.name.name == "list" {
+    if super::nested::is_nested(ty) {
+        return Err(CheckError::NestedType {
+            message: format!("a {} is not a value type", ty.name.name),
+            span: ty.span,
+            help: "structs and maps are the types of a source's columns only; their fields are read by paths such as `address.city` or `attrs['color']`".to_string(),
+        });
+    }
+    if !ty.params.is_empty() || ty.name.name == "list" {
         return list_type(ty);
     }
     let name = ty.name.name.as_str();
@@ -87,17 +94,46 @@ fn alias(name: &str) -> Option<&'static str> {
 
 /// `list<T>`: `T` a scalar type but decimal, or `float32`.
 fn list_type(ty: &TypeRef) -> Result<DataType, CheckError> {
-    let (Some(item), "list") = (&ty.item, ty.name.name.as_str()) else {
-        let item = ty
-            .item
-            .as_ref()
-            .map_or(String::new(), |i| format!("<{}>", i.name));
-        return Err(CheckError::UnknownType {
-            name: format!("{}{item}", ty.name.name),
-            span: ty.span,
-            suggestion: Some("list<float64>".to_string()),
-        });
+    let item = match (ty.params.as_slice(), ty.name.name.as_str()) {
+        ([item], "list") if item.name.is_none() => &item.ty,
+        _ => {
+            let params: Vec<String> = ty.params.iter().map(|p| p.ty.name.name.clone()).collect();
+            let params = if params.is_empty() {
+                String::new()
+            } else {
+                format!("<{}>", params.join(", "))
+            };
+            return Err(CheckError::UnknownType {
+                name: format!("{}{params}", ty.name.name),
+                span: ty.span,
+                suggestion: Some("list<float64>".to_string()),
+            });
+        }
     };
+    if item.name.name == "decimal" || item.nullable || !item.params.is_empty() {
+        let (message, help) = if item.name.name == "decimal" {
+            (
+                "a list of decimals is not a column type".to_string(),
+                "read the items as float64 (`list<float64>`), or the values as a decimal column each",
+            )
+        } else if item.nullable {
+            (
+                "a list's items take no `?`".to_string(),
+                "a list's items may always be null: write `list<T>`",
+            )
+        } else {
+            (
+                format!("a list of {}s is not a column type", item.name.name),
+                "read the list's parts as separate list columns (a struct of lists)",
+            )
+        };
+        return Err(CheckError::NestedType {
+            message,
+            span: item.span,
+            help: help.to_string(),
+        });
+    }
+    let item = &item.name;
     let scalar = match item.name.as_str() {
         "float32" => Some(Scalar::Float64),
         name => TYPES

@@ -218,6 +218,10 @@ pub fn check(
     for e in filter.iter().chain(expressions) {
         expansion.check(e, errors);
     }
+    // The struct and map paths the view read become columns of its source.
+    if let (Some(s), Some(scope)) = (src, &scope) {
+        s.add_paths(scope.take_paths());
+    }
     ir::View {
         name: decl.name.name.clone(),
         source: SourceId(source.unwrap_or(0)),

@@ -152,9 +152,9 @@ impl<'w, 't> Layout<'w, 't> {
         let children: Vec<Pair<'_, Rule>> = children.collect();
         for (i, child) in children.iter().enumerate() {
             // A trailing comma before a closing bracket is dropped.
-            let closes = children
-                .get(i + 1)
-                .is_some_and(|n| matches!(n.as_rule(), Rule::rparen | Rule::rbrack));
+            let closes = children.get(i + 1).is_some_and(|n| {
+                matches!(n.as_rule(), Rule::rparen | Rule::rbrack | Rule::type_close)
+            });
             if child.as_rule() == Rule::comma && closes {
                 continue;
             }

@@ -21,7 +21,7 @@
 //!
 //! Files: `types` (the value types), `decimal` (decimal result types), `expr` (typed row expressions, literals,
 //! operators), `functions` (the row function catalogue), `aggs` (the aggregation
-//! catalogue), `project` (the declarations and feature addresses), `equality`
+//! catalogue), `project` (the declarations and feature addresses), `path` (a flat column read out of a struct or map column), `equality`
 //! (structural equality and hashing of expressions), `source_span` (source positions).
 
 mod aggs;
@@ -29,6 +29,7 @@ mod decimal;
 mod equality;
 mod expr;
 mod functions;
+mod path;
 mod project;
 mod source_span;
 mod types;
@@ -37,6 +38,7 @@ pub use aggs::{AggKind, Quantile};
 pub use decimal::{decimal_type, product_type, sum_result, sum_type, unify_type};
 pub use expr::{BinaryOp, Expr, ExprKind, Literal, SOURCE_NAME_COLUMN};
 pub use functions::{numeric_list, Arity, Function};
+pub use path::{ColumnPath, PathStep};
 pub use project::{
     request_column, Aggregate, Column, Derived, Entity, EntityId, EpochUnit, Feature, FeatureId,
     FeatureKind, Let, Lookup, Meta, Project, Request, Service, Source, SourceId, Topic,

@@ -197,6 +197,11 @@ pub struct Column {
     pub ty: DataType,
     pub nullable: bool,
     pub span: SourceSpan,
+    /// For a source's column read out of a struct or map column (its name is the
+    /// path as written, `address.city`): where its values come from. `None` for a
+    /// declared column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<super::ColumnPath>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
