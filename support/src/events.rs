@@ -78,5 +78,19 @@ pub fn events_in_micros(
             );
         }
     }
+    // Struct and map paths (`address.city`) as flat columns, read by the one
+    // extraction the IO boundary (`io::path`) and the stream path use.
+    for c in &source.columns {
+        let Some(path) = &c.path else { continue };
+        let Some(physical) = events.column_by_name(&path.physical) else {
+            continue;
+        };
+        let leaf = featc_runtime::row::nested_column::extract(physical, &path.steps)
+            .map_err(|e| format!("column `{}`: {e}", c.name))?;
+        let leaf = featc_runtime::row::conform_in(&leaf, c.ty, &c.name, source.epoch)
+            .map_err(|e| format!("column `{}`: {}", c.name, e.message))?;
+        fields.push(Field::new(&c.name, leaf.data_type().clone(), true));
+        columns.push(leaf);
+    }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
 }

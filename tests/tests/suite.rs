@@ -18,6 +18,7 @@ mod embeddings;
 mod equivalence;
 mod lookups;
 mod lookups_online;
+mod nested;
 mod reference_cases;
 mod sql_equivalence;
 mod stream_cases;

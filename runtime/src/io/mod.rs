@@ -14,6 +14,7 @@ pub mod failure;
 pub mod locate;
 pub mod output;
 pub mod parse;
+pub mod path;
 pub mod source;
 pub mod spine;
 pub mod spine_file;

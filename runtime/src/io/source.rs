@@ -14,8 +14,10 @@ use datafusion::logical_expr::{cast, lit, Expr};
 use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext};
 
 use super::locate::first_bad_cell;
+use super::path::read_path;
 use super::{csv_header, detect, parse, udf, Format, IoError, MemoryTable};
 use crate::ir::{DataType, Source};
+use crate::row::nested_column::path_type;
 use crate::row::time::is_integer_time;
 use crate::row::types::{arrow_type, compatible, timestamp_type};
 
@@ -103,22 +105,25 @@ fn conform(
         .iter()
         .map(|f| (f.name().clone(), f.data_type().clone()))
         .collect();
-    let lookup = |name: &str, declared: DataType| -> Result<ArrowType, IoError> {
-        let Some((_, ty)) = found.iter().find(|(n, _)| n == name) else {
-            return Err(IoError::MissingColumn {
+    let find = |name: &str| -> Result<ArrowType, IoError> {
+        match found.iter().find(|(n, _)| n == name) {
+            Some((_, ty)) => Ok(ty.clone()),
+            None => Err(IoError::MissingColumn {
                 table: table.clone(),
                 column: name.to_string(),
                 path: path.to_path_buf(),
                 found: found.iter().map(|(n, _)| n.clone()).collect(),
-            });
-        };
+            }),
+        }
+    };
+    let accept = |name: &str, declared: DataType, ty: ArrowType| -> Result<ArrowType, IoError> {
         // A CSV column parsed from text (see `csv_schema`) is read as Utf8 on purpose.
         let as_text = format_is_csv
             && (parse::parsed_from_text(declared) || declared == DataType::Timestamp)
-            && *ty == ArrowType::Utf8;
+            && ty == ArrowType::Utf8;
         // Integer times count the source's epoch unit (`row::time::epoch_micros`).
-        let integer_time = declared == DataType::Timestamp && is_integer_time(ty);
-        if !as_text && !integer_time && !compatible(declared, ty) {
+        let integer_time = declared == DataType::Timestamp && is_integer_time(&ty);
+        if !as_text && !integer_time && !compatible(declared, &ty) {
             return Err(IoError::WrongType {
                 table: table.clone(),
                 column: name.to_string(),
@@ -126,8 +131,9 @@ fn conform(
                 found: ty.to_string(),
             });
         }
-        Ok(ty.clone())
+        Ok(ty)
     };
+    let lookup = |name: &str, declared: DataType| accept(name, declared, find(name)?);
 
     let time = &source.time_column;
     lookup(time, DataType::Timestamp)?;
@@ -143,9 +149,28 @@ fn conform(
             select.push(lit(null).alias(&c.name));
             continue;
         }
-        let ty = lookup(&c.name, c.ty)?;
+        let (ty, mut e) = match &c.path {
+            None => (lookup(&c.name, c.ty)?, column(&c.name)),
+            // A path column: read out of its struct or map column (`io::path`).
+            Some(p) => {
+                let leaf =
+                    path_type(&find(&p.physical)?, &p.steps).map_err(|e| IoError::WrongType {
+                        table: table.clone(),
+                        column: c.name.clone(),
+                        expected: c.ty.name().to_string(),
+                        found: e.message,
+                    })?;
+                let e = read_path(
+                    column(&p.physical),
+                    &source.name,
+                    &c.name,
+                    &p.steps,
+                    (time_expr.clone(), time),
+                );
+                (accept(&c.name, c.ty, leaf)?, e)
+            }
+        };
         let target = arrow_type(c.ty);
-        let mut e = column(&c.name);
         // Dates, decimals and lists are parsed and checked (`row::date::to_days`,
         // `row::decimal::to_decimal`, `row::list_column::to_lists`) whatever the
         // format: a cast would round, or miss a list's cap.

@@ -16,6 +16,7 @@ use datafusion::logical_expr::{
 use serde::{Deserialize, Serialize};
 
 use super::parse::ParseCell;
+use super::path::PathCell;
 use crate::ir::{DataType as FeatcType, EpochUnit};
 use crate::row::time::{to_micros_in, TimeError};
 
@@ -203,6 +204,12 @@ pub enum SourceFunction {
         ty: FeatcType,
         time_name: String,
     },
+    Path {
+        source: String,
+        column: String,
+        steps: Vec<crate::ir::PathStep>,
+        time_name: String,
+    },
 }
 
 impl SourceFunction {
@@ -221,6 +228,15 @@ impl SourceFunction {
                 source: f.source.clone(),
                 column: f.column.clone(),
                 context_name: f.context_name.clone(),
+            });
+        }
+        if let Some(f) = any.downcast_ref::<PathCell>() {
+            let (source, column, steps, time_name) = f.parts();
+            return Some(SourceFunction::Path {
+                source: source.to_string(),
+                column: column.to_string(),
+                steps: steps.to_vec(),
+                time_name: time_name.to_string(),
             });
         }
         let (source, column, ty, time_name) = any.downcast_ref::<ParseCell>()?.parts();
@@ -251,6 +267,12 @@ impl SourceFunction {
                 ty,
                 time_name,
             } => ScalarUDF::new_from_impl(ParseCell::new(source, column, *ty, time_name)),
+            SourceFunction::Path {
+                source,
+                column,
+                steps,
+                time_name,
+            } => ScalarUDF::new_from_impl(PathCell::new(source, column, steps.clone(), time_name)),
         })
     }
 }

@@ -38,7 +38,7 @@ pub use aggs::{AggKind, Quantile};
 pub use decimal::{decimal_type, product_type, sum_result, sum_type, unify_type};
 pub use expr::{BinaryOp, Expr, ExprKind, Literal, SOURCE_NAME_COLUMN};
 pub use functions::{numeric_list, Arity, Function};
-pub use path::{ColumnPath, PathStep};
+pub use path::{is_path_column, ColumnPath, PathStep};
 pub use project::{
     request_column, Aggregate, Column, Derived, Entity, EntityId, EpochUnit, Feature, FeatureId,
     FeatureKind, Let, Lookup, Meta, Project, Request, Service, Source, SourceId, Topic,

@@ -48,6 +48,15 @@ impl ColumnPath {
     }
 }
 
+/// True for the name of a path column (`ColumnPath::written`): no declared column
+/// is named so (an identifier has no `.`, `[` or `(`; `source()` is not a path).
+pub fn is_path_column(name: &str) -> bool {
+    name.contains('.')
+        || name.contains('[')
+        || name.starts_with("size(")
+        || name.starts_with("contains(")
+}
+
 /// A key as a `.feat` string literal: single quotes, a quote inside doubled.
 fn quoted(key: &str) -> String {
     format!("'{}'", key.replace('\'', "''"))

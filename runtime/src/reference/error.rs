@@ -17,6 +17,14 @@ pub enum ReferenceError {
     EmptySpine,
     /// A column the project needs is not in a batch of `table` (a source name or "spine").
     MissingColumn { table: String, column: String },
+    /// A struct or map path that cannot be read at a row (a wrong type inside the
+    /// struct, text that is not JSON, a map over the cap).
+    BadPath {
+        table: String,
+        column: String,
+        row: usize,
+        message: String,
+    },
     /// A column's Arrow type cannot hold the declared type.
     BadColumnType {
         table: String,
@@ -99,6 +107,12 @@ impl fmt::Display for ReferenceError {
             ReferenceError::MissingColumn { table, column } => {
                 write!(f, "{table}: column `{column}` is missing")
             }
+            ReferenceError::BadPath {
+                table,
+                column,
+                row,
+                message,
+            } => write!(f, "{table}: column `{column}` at row {row}: {message}"),
             ReferenceError::BadColumnType {
                 table,
                 column,

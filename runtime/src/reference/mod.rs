@@ -19,6 +19,7 @@ mod functions;
 mod lists;
 mod lookup;
 mod output;
+mod paths;
 mod read;
 mod round;
 mod table;

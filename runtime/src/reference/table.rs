@@ -92,7 +92,14 @@ pub fn read_table(
             nullable: column.nullable,
             integer_times: Some(source.epoch),
         };
-        columns.insert(column.name.clone(), read_column(batches, &spec)?);
+        let cells = match &column.path {
+            None => read_column(batches, &spec)?,
+            Some(path) => {
+                let flat = super::paths::path_batches(&source.name, &column.name, path, batches)?;
+                read_column(&flat, &spec)?
+            }
+        };
+        columns.insert(column.name.clone(), cells);
     }
     Ok(Table { times, columns })
 }

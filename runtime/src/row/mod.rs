@@ -8,7 +8,7 @@
 //! `YYYY-MM-DD`), `decimal` (decimal text, columns and arithmetic), `duration` (durations printed as written),
 //! `cells` (Arrow columns conformed to featc's types and read cell by cell as
 //! `Value`s; builders writing values back), `list` (list values' Arrow types, columns
-//! and JSON text), `list_column` (list source columns read from every form), `vector` (dot, cosine, l2) and `intern` (one shared allocation per distinct string cell).
+//! and JSON text), `list_column` (list source columns read from every form), `nested_column` (struct and map paths read from every form), `vector` (dot, cosine, l2) and `intern` (one shared allocation per distinct string cell).
 //!
 //! Layering: `row` names only `ir` and `value` of this crate, so every layer above
 //! may use it and it never reaches up into an executor.
@@ -21,6 +21,7 @@ mod intern;
 pub mod list;
 pub mod list_column;
 mod list_error;
+pub mod nested_column;
 pub mod time;
 pub mod types;
 pub mod vector;

@@ -39,6 +39,7 @@ use crate::expr::slots::SlotError;
 use crate::ir::DataType;
 use crate::plan::FeatureRef;
 use crate::row::conform_in;
+use crate::row::nested_column::extract;
 use crate::row::types::arrow_type;
 use crate::snapshot::SnapshotError;
 
@@ -689,25 +690,46 @@ impl StreamRuntime {
     fn conform(&self, s: usize, batch: &RecordBatch) -> Result<RecordBatch, StreamError> {
         let src = &self.sources[s];
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(src.schema.fields().len());
-        let time = std::iter::once((&src.op.time_column, DataType::Timestamp, false, true));
+        let time = std::iter::once((&src.op.time_column, DataType::Timestamp, false, true, None));
         let declared = src
             .op
             .columns
             .iter()
             .zip(&src.read)
-            .map(|(c, &read)| (&c.name, c.ty, c.nullable, read));
-        for (name, ty, nullable, read) in time.chain(declared) {
+            .map(|(c, &read)| (&c.name, c.ty, c.nullable, read, c.path.as_ref()));
+        for (name, ty, nullable, read, path) in time.chain(declared) {
             if !read {
                 // No group reads it: not required, not checked (nulls stand for it).
                 columns.push(new_null_array(&arrow_type(ty), batch.num_rows()));
                 continue;
             }
+            let input = match path {
+                // A batch that already holds the flat column (a server's pushes).
+                Some(_) if batch.column_by_name(name).is_some() => name,
+                Some(p) => &p.physical,
+                None => name,
+            };
             let array = batch
-                .column_by_name(name)
+                .column_by_name(input)
                 .ok_or_else(|| StreamError::MissingColumn {
                     table: src.name.clone(),
-                    column: name.clone(),
+                    column: input.clone(),
                 })?;
+            // A path column: read out of its struct or map column by the one
+            // extraction the batch path uses (`row::nested_column`).
+            let extracted;
+            let array = match path {
+                Some(p) if input != name => {
+                    extracted = extract(array, &p.steps).map_err(|e| StreamError::Data {
+                        table: src.name.clone(),
+                        column: name.clone(),
+                        row: e.row,
+                        message: e.message,
+                    })?;
+                    &extracted
+                }
+                _ => array,
+            };
             let array =
                 conform_in(array, ty, name, src.op.epoch).map_err(|e| StreamError::ColumnType {
                     table: src.name.clone(),

@@ -180,10 +180,12 @@ pub fn lower_slots(lowering: &Lowering<'_>, g: &GroupPlan) -> (Lowered, Lowered)
 
 /// Whether feature `f` of `g` reads a list column, in its input or a filter (its
 /// view's too): no dialect computes a list's functions and element-wise `avg` with
-/// featc's bits (E0040), nor the Arroyo pipeline (E0044).
+/// featc's bits (E0040), nor the Arroyo pipeline (E0044). A struct or map path
+/// (`address.city`) is refused alike: no emitted table has its flat column.
 pub fn reads_list(g: &GroupPlan, f: &FeaturePlan) -> bool {
     fn has(e: &crate::ir::Expr) -> bool {
-        let mut found = e.ty.list().is_some();
+        let mut found = e.ty.list().is_some()
+            || matches!(&e.kind, crate::ir::ExprKind::Column(n) if crate::ir::is_path_column(n));
         let _ = e.kind.try_map_children(&mut |c| {
             found |= has(c);
             Ok::<_, ()>(c.clone())
