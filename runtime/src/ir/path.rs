@@ -48,11 +48,13 @@ impl ColumnPath {
     }
 }
 
-/// True for the name of a path column (`ColumnPath::written`): no declared column
-/// is named so (an identifier has no `.`, `[` or `(`; `source()` is not a path).
+/// True for the name of a path column (`ColumnPath::written`) among the columns a
+/// view's expressions read: an identifier has no `.`, `[` or `(`; `source()` is no
+/// path, and a lookup's column (`view.feature at key`) has a space where a field
+/// path has none. (A request's `r.field` is read by derived features only.)
 pub fn is_path_column(name: &str) -> bool {
-    name.contains('.')
-        || name.contains('[')
+    (name.contains('.') && !name.contains(' '))
+        || name.contains("['")
         || name.starts_with("size(")
         || name.starts_with("contains(")
 }
@@ -85,6 +87,9 @@ mod tests {
             "attrs['it''s']"
         );
         assert_eq!(path(vec![PathStep::Size]).written(), "size(attrs)");
+        assert!(is_path_column("attrs['a b']") && is_path_column("attrs.geo.lat"));
+        assert!(!is_path_column("merchants.reports_30d at merchant_id"));
+        assert!(!is_path_column(crate::ir::SOURCE_NAME_COLUMN));
         assert_eq!(
             path(vec![
                 PathStep::Field("m".into()),
