@@ -1,4 +1,4 @@
-"""Dates, decimals and list columns (embeddings) through the package (docs/python.md,
+"""Dates, decimals, list columns (embeddings), structs and maps through the package (docs/python.md,
 "Types"): a training set from pyarrow tables equals the CLI's from the same data as
 Parquet files, bit for bit and with the declared Arrow types, and replaying the events
 into the embedded store, each spine row read at its time, gives the same values."""
@@ -69,6 +69,31 @@ def item_views(rng: random.Random, n: int = 240) -> pa.Table:
     })
 
 
+def orders(rng: random.Random, n: int = 240) -> pa.Table:
+    """Struct and map columns: null structs and fields, empty and repeated-key maps."""
+    ts = times(rng, n)
+    geo = pa.struct([("lat", pa.float64()), ("lon", pa.float64())])
+    address = pa.struct([("city", pa.string()), ("geo", geo), ("labels", pa.list_(pa.string()))])
+
+    def one_address():
+        return maybe(rng, {
+            "city": maybe(rng, rng.choice(["Oslo", "Rome", "Lima"])),
+            "geo": maybe(rng, {"lat": maybe(rng, rng.choice([0.5, 1.25, -2.0])), "lon": maybe(rng, 1.0)}),
+            "labels": maybe(rng, rng.sample("abq", rng.randrange(0, 3))),
+        })
+
+    def one_map():
+        keys = ["color", "size", "shape"]
+        return maybe(rng, [(rng.choice(keys), maybe(rng, rng.choice([1.0, 2.5, 4.0])))
+                           for _ in range(rng.randrange(0, 4))])
+    return pa.table({
+        "ts": pa.array(ts, pa.timestamp("us", tz="UTC")),
+        "user_id": pa.array([rng.randrange(KEYS) for _ in ts], pa.int64()),
+        "address": pa.array([one_address() for _ in ts], address),
+        "attrs": pa.array([one_map() for _ in ts], pa.map_(pa.string(), pa.float64())),
+    })
+
+
 # fixture file, source name, events, the spine's key columns and their draws
 PROJECTS = {
     "dates": ("bookings", bookings, {
@@ -77,6 +102,7 @@ PROJECTS = {
     }),
     "decimals": ("invoices", invoices, {"customer_id": (pa.int64(), lambda rng: rng.randrange(KEYS + 1))}),
     "embeddings": ("item_views", item_views, {"user_id": (pa.int64(), lambda rng: rng.randrange(KEYS + 1))}),
+    "nested": ("orders", orders, {"user_id": (pa.int64(), lambda rng: rng.randrange(KEYS + 1))}),
 }
 
 
@@ -124,6 +150,9 @@ def test_training_sets_from_tables_equal_the_cli_and_keep_the_types(typed):
         assert pa.types.is_list(types["mean_emb_3d"])
         assert types["mean_emb_3d"].value_type == pa.float64()
         assert types["last_cos"] == pa.float64()
+    if project_dir.name == "nested":
+        assert types["lat_sum"] == pa.float64()
+        assert types["attr_sizes"] == pa.int64()
     # Something was computed: not every feature is null.
     assert any(ours.column(f).null_count < ours.num_rows for f in project.features)
 

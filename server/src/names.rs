@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use featc_runtime::ir::DataType;
+use featc_runtime::ir::{ColumnPath, DataType};
 use featc_runtime::plan::{GroupPlan, RequestField as RequestFieldPlan};
 use featc_runtime::stream::graph::OutputFeature;
 use featc_runtime::stream::StreamGraph;
@@ -46,17 +46,36 @@ pub struct EntityEntry {
 pub struct SourceEntry {
     pub name: String,
     pub time_column: String,
-    /// (name, type, nullable), in declaration order.
+    /// (name, type, nullable) of its flat columns, in declaration order.
     pub columns: Vec<(String, DataType, bool)>,
+    /// Its struct and map columns: a push or a record carries each as one JSON
+    /// object (or an Arrow struct or map), read only through `paths`.
+    pub nested: Vec<String>,
+    /// The columns the graph reads out of `nested` (`address.city`).
+    pub paths: Vec<PathEntry>,
     /// The unit of its integer times (its `epoch` clause).
     pub epoch: Option<featc_runtime::ir::EpochUnit>,
 }
 
+/// A flat column read out of a source's struct or map column.
+#[derive(Debug, Clone)]
+pub struct PathEntry {
+    /// Its flat name, the path as written (`ColumnPath::written`).
+    pub name: String,
+    pub path: ColumnPath,
+    pub ty: DataType,
+    /// False when no step can be null (a struct's non-null field of a non-null
+    /// struct): a row without it is refused, as a null in a non-null column is.
+    pub nullable: bool,
+}
+
 impl SourceEntry {
-    /// Every column a push may carry: the time column, then the declared ones.
+    /// Every column a push may carry: the time column, then the declared ones (the
+    /// struct and map columns whole, never their paths).
     pub fn column_names(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.time_column.as_str())
             .chain(self.columns.iter().map(|(n, _, _)| n.as_str()))
+            .chain(self.nested.iter().map(String::as_str))
     }
 
     /// The first of `names` the source does not declare, with the closest declared
@@ -157,7 +176,22 @@ impl Names {
                 columns: op
                     .columns
                     .iter()
+                    .filter(|c| c.path.is_none())
                     .map(|c| (c.name.clone(), c.ty, c.nullable))
+                    .collect(),
+                nested: op.nested.clone(),
+                paths: op
+                    .columns
+                    .iter()
+                    .filter_map(|c| {
+                        let path = c.path.clone()?;
+                        Some(PathEntry {
+                            name: c.name.clone(),
+                            path,
+                            ty: c.ty,
+                            nullable: c.nullable,
+                        })
+                    })
                     .collect(),
                 epoch: op.epoch,
             })

@@ -19,6 +19,7 @@ mod serve_future;
 mod serve_limits;
 mod serve_log;
 mod serve_lookups;
+mod serve_nested;
 mod serve_requests;
 mod serve_times;
 mod serve_union;

@@ -253,3 +253,109 @@ fn struct_and_map_paths_agree_on_every_path_with_the_worked_values() {
         );
     }
 }
+
+/// The events as a CSV file (or any text column) holds them: each struct and map as
+/// its JSON text, the repeated key kept as written.
+const EVENTS_CSV: &str = r#"ts,user_id,address,attrs
+1970-01-02T00:00:00Z,1,"{""city"": ""Oslo"", ""geo"": {""lat"": 1.5, ""lon"": 2.0}, ""labels"": [""a"", ""b""]}","{""color"": 2.0, ""size"": 1}"
+1970-01-03T00:00:00Z,1,,
+1970-01-04T00:00:00Z,1,"{""city"": null, ""geo"": null, ""labels"": []}",{}
+1970-01-05T00:00:00Z,1,"{""city"": ""Bergen"", ""geo"": {""lat"": 0.25, ""lon"": null}, ""labels"": null}","{""color"": 1.0, ""color"": 4}"
+1970-01-03T00:00:00Z,2,"{""city"": ""Rome"", ""geo"": {""lat"": null, ""lon"": 1}, ""labels"": [""x""]}","{""size"": 3.0}"
+"#;
+
+/// The same events as an in-memory batch whose struct and map columns are JSON text
+/// (as an embedder that read a CSV file would push them).
+fn events_as_text() -> RecordBatch {
+    text_events(EVENTS_CSV)
+}
+
+/// CSV text read with the struct and map columns as text.
+fn text_events(csv: &str) -> RecordBatch {
+    let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("ts", ts, false),
+        Field::new("user_id", DataType::Int64, false),
+        Field::new("address", DataType::Utf8, true),
+        Field::new("attrs", DataType::Utf8, true),
+    ]));
+    let format = datafusion::arrow::csv::reader::Format::default().with_header(true);
+    let mut reader = datafusion::arrow::csv::ReaderBuilder::new(schema)
+        .with_format(format)
+        .build(Cursor::new(csv.as_bytes()))
+        .expect("a CSV reader");
+    reader.next().expect("a batch").expect("the events")
+}
+
+fn write_parquet(path: &std::path::Path, batch: &RecordBatch) {
+    let file = std::fs::File::create(path).expect("a parquet file");
+    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
+        .expect("a parquet writer");
+    writer.write(batch).expect("written");
+    writer.close().expect("closed");
+}
+
+#[test]
+fn struct_and_map_columns_read_from_parquet_csv_and_json_text_give_the_reference_values() {
+    let case = case(3);
+    let (project, ids) = compile(&case).expect("compiles");
+    let expected = reference(&project, &ids, &case).expect("reference");
+    let dir = featc_test_support::scratch::fresh_dir(
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nested_files"),
+    );
+    let spine_path = dir.join("spine.parquet");
+    write_parquet(&spine_path, &case.spine);
+    // Parquet holds Arrow structs and maps; CSV holds their JSON text. Both go
+    // through the IO boundary's path reading (`io::path`, `featc_path`).
+    let parquet = dir.join("orders.parquet");
+    write_parquet(&parquet, &events());
+    let csv = dir.join("orders.csv");
+    std::fs::write(&csv, EVENTS_CSV).expect("the CSV file");
+    for file in [parquet, csv] {
+        let sources = std::collections::HashMap::from([("orders".to_string(), file.clone())]);
+        let actual = featc_test_support::runtime::runtime()
+            .block_on(featc_test_support::batch::training_set(
+                &project,
+                &ids,
+                &sources,
+                &spine_path,
+                "ts",
+                Some(2),
+            ))
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        featc_test_support::compare::bit_equal(&actual, &expected)
+            .unwrap_or_else(|d| panic!("{} vs the reference: {d}", file.display()));
+    }
+    // JSON text in memory: the reference's own text walk and the stream path's
+    // reading of text leaves (numbers, booleans, sizes) agree with the values above.
+    let text = GenCase {
+        events: events_as_text(),
+        ..case
+    };
+    let from_text = reference(&project, &ids, &text).expect("reference over text");
+    featc_test_support::compare::bit_equal(&from_text, &expected).expect("reference: text = Arrow");
+    let streamed = super::equivalence::stream(&project, &ids, &text).expect("stream over text");
+    featc_test_support::compare::bit_equal(&streamed, &expected).expect("stream: text = Arrow");
+}
+
+#[test]
+fn a_leaf_that_does_not_parse_from_json_text_names_its_row_on_every_path() {
+    let case = case(4);
+    let (project, ids) = compile(&case).expect("compiles");
+    let bad = EVENTS_CSV.replace(r#""lat"": 0.25"#, r#""lat"": ""north"""#);
+    let text = GenCase {
+        events: text_events(&bad),
+        ..case
+    };
+    let stream = super::equivalence::stream(&project, &ids, &text)
+        .expect_err("a leaf that is no float64")
+        .to_string();
+    assert!(
+        stream.contains("address.geo.lat") && stream.contains("north"),
+        "{stream}"
+    );
+    let reference = reference(&project, &ids, &text)
+        .expect_err("a leaf that is no float64")
+        .to_string();
+    assert!(reference.contains("address.geo.lat"), "{reference}");
+}

@@ -220,6 +220,7 @@ pub fn check<'a>(
             name: decl.name.name.clone(),
             time_column: time_name.unwrap_or_default().to_string(),
             columns,
+            nested: nested_columns.iter().map(|(n, _, _)| n.clone()).collect(),
             location,
             topic,
             lateness_us,

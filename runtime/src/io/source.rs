@@ -116,9 +116,10 @@ fn conform(
             }),
         }
     };
-    let accept = |name: &str, declared: DataType, ty: ArrowType| -> Result<ArrowType, IoError> {
-        // A CSV column parsed from text (see `csv_schema`) is read as Utf8 on purpose.
-        let as_text = format_is_csv
+    // A CSV column parsed from text (see `csv_schema`) is read as Utf8 on purpose, and
+    // so is a path's leaf in a struct or map column given as JSON text (in any format).
+    let accept = |name: &str, declared: DataType, ty: ArrowType, text: bool| {
+        let as_text = text
             && (parse::parsed_from_text(declared) || declared == DataType::Timestamp)
             && ty == ArrowType::Utf8;
         // Integer times count the source's epoch unit (`row::time::epoch_micros`).
@@ -131,9 +132,10 @@ fn conform(
                 found: ty.to_string(),
             });
         }
-        Ok(ty)
+        Ok::<ArrowType, IoError>(ty)
     };
-    let lookup = |name: &str, declared: DataType| accept(name, declared, find(name)?);
+    let lookup =
+        |name: &str, declared: DataType| accept(name, declared, find(name)?, format_is_csv);
 
     let time = &source.time_column;
     lookup(time, DataType::Timestamp)?;
@@ -149,17 +151,21 @@ fn conform(
             select.push(lit(null).alias(&c.name));
             continue;
         }
-        let (ty, mut e) = match &c.path {
-            None => (lookup(&c.name, c.ty)?, column(&c.name)),
+        let (ty, mut e, text) = match &c.path {
+            None => (lookup(&c.name, c.ty)?, column(&c.name), format_is_csv),
             // A path column: read out of its struct or map column (`io::path`).
             Some(p) => {
-                let leaf =
-                    path_type(&find(&p.physical)?, &p.steps).map_err(|e| IoError::WrongType {
-                        table: table.clone(),
-                        column: c.name.clone(),
-                        expected: c.ty.name().to_string(),
-                        found: e.message,
-                    })?;
+                let physical = find(&p.physical)?;
+                let text = matches!(
+                    physical,
+                    ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View
+                );
+                let leaf = path_type(&physical, &p.steps).map_err(|e| IoError::WrongType {
+                    table: table.clone(),
+                    column: c.name.clone(),
+                    expected: c.ty.name().to_string(),
+                    found: e.message,
+                })?;
                 let e = read_path(
                     column(&p.physical),
                     &source.name,
@@ -167,14 +173,14 @@ fn conform(
                     &p.steps,
                     (time_expr.clone(), time),
                 );
-                (accept(&c.name, c.ty, leaf)?, e)
+                (accept(&c.name, c.ty, leaf, text)?, e, text)
             }
         };
         let target = arrow_type(c.ty);
         // Dates, decimals and lists are parsed and checked (`row::date::to_days`,
         // `row::decimal::to_decimal`, `row::list_column::to_lists`) whatever the
         // format: a cast would round, or miss a list's cap.
-        if (format_is_csv && parse::parsed_from_text(c.ty))
+        if (text && parse::parsed_from_text(c.ty))
             || c.ty == DataType::Date
             || c.ty.is_decimal()
             || matches!(c.ty, DataType::List(_))

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    new_null_array, Array, ArrayRef, AsArray, BooleanArray, Int64Array, StringArray,
+    new_null_array, Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray,
 };
 use datafusion::arrow::compute::{cast, concat};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
@@ -18,7 +18,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::Value as Json;
 
 use super::error::ReferenceError;
-use crate::ir::{ColumnPath, PathStep};
+use crate::ir::{ColumnPath, DataType, PathStep};
 
 /// The documented cap of a map's entries.
 const MAP_CAP: usize = 65_536;
@@ -28,6 +28,7 @@ pub fn path_batches(
     table: &str,
     name: &str,
     path: &ColumnPath,
+    ty: DataType,
     batches: &[RecordBatch],
 ) -> Result<Vec<RecordBatch>, ReferenceError> {
     let mut out = Vec::with_capacity(batches.len());
@@ -50,13 +51,16 @@ pub fn path_batches(
         for row in 0..batch.num_rows() {
             cells.push(cell(physical, row, &path.steps).map_err(|m| bad(row, m))?);
         }
-        let values = match cells.is_empty() {
+        let mut values = match cells.is_empty() {
             true => new_null_array(&ArrowType::Null, 0),
             false => {
                 let refs: Vec<&dyn Array> = cells.iter().map(|c| c.as_ref()).collect();
                 concat(&refs).map_err(|e| bad(0, e.to_string()))?
             }
         };
+        if is_text(physical.data_type()) && values.data_type() == &ArrowType::Utf8 {
+            values = typed_text(&values, ty).map_err(|(row, m)| bad(row, m))?;
+        }
         let schema = Schema::new(vec![Field::new(name, values.data_type().clone(), true)]);
         out.push(
             RecordBatch::try_new(Arc::new(schema), vec![values])
@@ -72,10 +76,7 @@ fn cell(array: &ArrayRef, row: usize, steps: &[PathStep]) -> Result<ArrayRef, St
     let Some((step, rest)) = steps.split_first() else {
         return Ok(array.slice(row, 1));
     };
-    if matches!(
-        array.data_type(),
-        ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View
-    ) {
+    if is_text(array.data_type()) {
         return json_cell(array, row, steps);
     }
     match (step, array.data_type()) {
@@ -188,5 +189,53 @@ fn json_cell(array: &ArrayRef, row: usize, steps: &[PathStep]) -> Result<ArrayRe
         Json::Null => null(),
         Json::String(s) => Arc::new(StringArray::from(vec![s])),
         other => Arc::new(StringArray::from(vec![other.to_string()])),
+    })
+}
+
+fn is_text(ty: &ArrowType) -> bool {
+    matches!(
+        ty,
+        ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View
+    )
+}
+
+/// Leaves of JSON text read as a CSV cell of `ty` is (semantics.md, "CSV"): an
+/// int64 or a float64 as the number written, a bool as one of `true`, `t`, `1`,
+/// `false`, `f`, `0` in any case; text that is none of these is a bad value. Other
+/// types keep their text (the column readers take text for them).
+fn typed_text(text: &ArrayRef, ty: DataType) -> Result<ArrayRef, (usize, String)> {
+    let text = text.as_string::<i32>();
+    let bad = |row: usize, cell: &str| (row, format!("{cell:?} is not a {}", ty.name()));
+    let cells = text.iter().enumerate();
+    Ok(match ty {
+        DataType::Int64 => Arc::new(
+            cells
+                .map(|(row, c)| {
+                    c.map(|c| c.parse::<i64>().map_err(|_| bad(row, c)))
+                        .transpose()
+                })
+                .collect::<Result<Int64Array, _>>()?,
+        ),
+        DataType::Float64 => Arc::new(
+            cells
+                .map(|(row, c)| {
+                    c.map(|c| c.parse::<f64>().map_err(|_| bad(row, c)))
+                        .transpose()
+                })
+                .collect::<Result<Float64Array, _>>()?,
+        ),
+        DataType::Bool => Arc::new(
+            cells
+                .map(|(row, c)| {
+                    c.map(|c| match c.to_ascii_lowercase().as_str() {
+                        "true" | "t" | "1" => Ok(true),
+                        "false" | "f" | "0" => Ok(false),
+                        _ => Err(bad(row, c)),
+                    })
+                    .transpose()
+                })
+                .collect::<Result<BooleanArray, _>>()?,
+        ),
+        _ => return Ok(Arc::new(text.clone())),
     })
 }

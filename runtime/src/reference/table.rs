@@ -95,7 +95,13 @@ pub fn read_table(
         let cells = match &column.path {
             None => read_column(batches, &spec)?,
             Some(path) => {
-                let flat = super::paths::path_batches(&source.name, &column.name, path, batches)?;
+                let flat = super::paths::path_batches(
+                    &source.name,
+                    &column.name,
+                    path,
+                    column.ty,
+                    batches,
+                )?;
                 read_column(&flat, &spec)?
             }
         };

@@ -65,6 +65,9 @@ pub struct SourceOp {
     /// The event-time column (timestamp, never null); not in `columns`.
     pub time_column: String,
     pub columns: Vec<Column>,
+    /// Its declared struct and map columns (`ir::Source::nested`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nested: Vec<String>,
     /// Declared allowed lateness in microseconds (0 when not declared).
     pub lateness_us: i64,
     /// The tightest freshness contract on the source (its own `freshness` and its

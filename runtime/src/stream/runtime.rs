@@ -14,10 +14,10 @@ use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    new_null_array, Array, ArrayRef, TimestampMicrosecondArray, UInt32Array,
+    new_null_array, Array, ArrayRef, AsArray, TimestampMicrosecondArray, UInt32Array,
 };
 use datafusion::arrow::compute::take_record_batch;
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::build::plan_group;
@@ -36,10 +36,12 @@ use super::policy::{LatePolicy, Options};
 use super::read::{FeatureVector, Read, Selection};
 use crate::expr::derived::CompiledDerived;
 use crate::expr::slots::SlotError;
+use crate::io::parse::parse_text;
 use crate::ir::DataType;
 use crate::plan::FeatureRef;
 use crate::row::conform_in;
 use crate::row::nested_column::extract;
+use crate::row::time::to_micros_in;
 use crate::row::types::arrow_type;
 use crate::snapshot::SnapshotError;
 
@@ -717,15 +719,32 @@ impl StreamRuntime {
                 })?;
             // A path column: read out of its struct or map column by the one
             // extraction the batch path uses (`row::nested_column`).
-            let extracted;
+            let extracted: ArrayRef;
             let array = match path {
                 Some(p) if input != name => {
-                    extracted = extract(array, &p.steps).map_err(|e| StreamError::Data {
+                    let data = |row: usize, message: String| StreamError::Data {
                         table: src.name.clone(),
                         column: name.clone(),
-                        row: e.row,
-                        message: e.message,
-                    })?;
+                        row,
+                        message,
+                    };
+                    let mut leaves =
+                        extract(array, &p.steps).map_err(|e| data(e.row, e.message))?;
+                    if holds_text(array.data_type())
+                        && matches!(
+                            ty,
+                            DataType::Int64
+                                | DataType::Float64
+                                | DataType::Bool
+                                | DataType::Timestamp
+                        )
+                    {
+                        // JSON text (a CSV cell's) gives each leaf as text: parsed by
+                        // the rules the batch path reads a CSV cell with.
+                        leaves = parse_leaves(&leaves, ty, src.op.epoch)
+                            .map_err(|(row, m)| data(row, m))?;
+                    }
+                    extracted = leaves;
                     &extracted
                 }
                 _ => array,
@@ -941,5 +960,34 @@ pub(crate) fn data_error(table: &str, e: impl std::fmt::Display) -> StreamError 
         column: String::new(),
         row: 0,
         message: e.to_string(),
+    }
+}
+
+/// True for an Arrow text type: a struct or map column given as its JSON text.
+fn holds_text(ty: &ArrowType) -> bool {
+    matches!(
+        ty,
+        ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View
+    )
+}
+
+/// Leaves read from JSON text as `ty` (int64, float64, bool or timestamp) by the
+/// batch path's CSV rules (`io::parse::parse_text`, `row::time::to_micros_in`); a leaf that does not parse is an error
+/// naming its row, as the batch path's `parse_cell` names it.
+fn parse_leaves(
+    text: &ArrayRef,
+    ty: DataType,
+    epoch: Option<crate::ir::EpochUnit>,
+) -> Result<ArrayRef, (usize, String)> {
+    let parsed = match ty {
+        DataType::Timestamp => to_micros_in(text, epoch).map_err(|e| (0, e.to_string()))?,
+        _ => parse_text(text, ty).map_err(|e| (0, e.to_string()))?,
+    };
+    match (0..text.len()).find(|&row| text.is_valid(row) && parsed.is_null(row)) {
+        None => Ok(parsed),
+        Some(row) => {
+            let cell = text.as_string::<i32>().value(row);
+            Err((row, format!("{cell:?} is not a {}", ty.name())))
+        }
     }
 }

@@ -21,6 +21,7 @@ use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use featc_runtime::ir::DataType;
+use featc_runtime::row::nested_column::json_path;
 use featc_runtime::row::types::arrow_type;
 use serde_json::{json, Value as Json};
 
@@ -284,6 +285,44 @@ fn to_batch(
             nullable || array.null_count() > 0,
         ));
         arrays.push(array);
+    }
+    // A struct or map column: one JSON object per row (or null), each path the
+    // graph reads out of it made a flat column by the one JSON reading every path
+    // uses (`row::nested_column::json_path`), its leaves typed as pushed cells are.
+    for physical in &source.nested {
+        let Some(cells) = df.get(physical) else {
+            continue;
+        };
+        let field = format!("df.{physical}");
+        let Json::Array(cells) = cells else {
+            return Err(bad(
+                &field,
+                format!("expected a list of values, found {}", kind_of(cells)),
+            ));
+        };
+        rows.check(&field, cells.len())?;
+        for entry in source.paths.iter().filter(|p| &p.path.physical == physical) {
+            let bad_value = |row: usize, message: String| ApiError::BadValue {
+                field: field.clone(),
+                row,
+                message: format!("`{}`: {message}", entry.name),
+            };
+            let leaves = cells
+                .iter()
+                .enumerate()
+                .map(|(row, cell)| {
+                    json_path(cell, &entry.path.steps).map_err(|m| bad_value(row, m))
+                })
+                .collect::<Result<Vec<Json>, ApiError>>()?;
+            let array = to_array(&leaves, entry.ty, source.epoch)
+                .map_err(|(row, e)| bad_value(row, e.to_string()))?;
+            fields.push(Field::new(
+                &entry.name,
+                arrow_type(entry.ty),
+                entry.nullable || array.null_count() > 0,
+            ));
+            arrays.push(array);
+        }
     }
     if df.get(&source.time_column).is_none() {
         return Err(ApiError::MissingColumn {

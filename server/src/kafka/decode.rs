@@ -15,7 +15,8 @@ use std::sync::Arc;
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
-use featc_runtime::ir::DataType;
+use featc_runtime::ir::{ColumnPath, DataType};
+use featc_runtime::row::nested_column::json_path;
 use featc_runtime::row::types::arrow_type;
 use featc_runtime::stream::StreamError;
 use serde_json::Value as Json;
@@ -134,8 +135,9 @@ pub struct Decoder<'a> {
     source: &'a SourceEntry,
     topic: &'a str,
     pub partition: i32,
-    /// Time column first, then the declared columns: (name, type, nullable).
-    columns: Vec<(&'a str, DataType, bool)>,
+    /// Time column first, then the declared columns, then the paths read out of
+    /// struct and map columns: (name, type, nullable, path).
+    columns: Vec<(&'a str, DataType, bool, Option<&'a ColumnPath>)>,
     cells: Vec<Vec<Json>>,
     /// The offsets of the records taken, in order.
     offsets: Vec<i64>,
@@ -147,10 +149,25 @@ pub struct Decoder<'a> {
 
 impl<'a> Decoder<'a> {
     pub fn new(source: &'a SourceEntry, topic: &'a str, partition: i32) -> Decoder<'a> {
-        let columns: Vec<(&str, DataType, bool)> =
-            std::iter::once((source.time_column.as_str(), DataType::Timestamp, false))
-                .chain(source.columns.iter().map(|(n, t, b)| (n.as_str(), *t, *b)))
-                .collect();
+        let columns: Vec<(&str, DataType, bool, Option<&ColumnPath>)> = std::iter::once((
+            source.time_column.as_str(),
+            DataType::Timestamp,
+            false,
+            None,
+        ))
+        .chain(
+            source
+                .columns
+                .iter()
+                .map(|(n, t, b)| (n.as_str(), *t, *b, None)),
+        )
+        .chain(
+            source
+                .paths
+                .iter()
+                .map(|p| (p.name.as_str(), p.ty, p.nullable, Some(&p.path))),
+        )
+        .collect();
         Decoder {
             source,
             topic,
@@ -216,8 +233,22 @@ impl<'a> Decoder<'a> {
             Err(e) => return self.bury(offset, payload, INVALID, format!("not JSON: {e}")),
         };
         let mut row = Vec::with_capacity(self.columns.len());
-        for &(name, ty, nullable) in &self.columns {
-            let cell = object.get(name).cloned().unwrap_or(Json::Null);
+        for &(name, ty, nullable, path) in &self.columns {
+            let cell = match path {
+                None => object.get(name).cloned().unwrap_or(Json::Null),
+                // A path out of a struct or map column: the one JSON reading every
+                // path uses (`row::nested_column::json_path`).
+                Some(p) => {
+                    let whole = object.get(&p.physical).unwrap_or(&Json::Null);
+                    match json_path(whole, &p.steps) {
+                        Ok(leaf) => leaf,
+                        Err(message) => {
+                            let reason = format!("column `{}` (`{name}`): {message}", p.physical);
+                            return self.bury(offset, payload, INVALID, reason);
+                        }
+                    }
+                }
+            };
             match to_value_in(&cell, ty, self.source.epoch) {
                 Err(message) => {
                     return self.bury(
@@ -325,7 +356,7 @@ impl<'a> Decoder<'a> {
     fn batch(&self) -> Result<RecordBatch, Refusal> {
         let mut fields = Vec::with_capacity(self.columns.len());
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
-        for (&(name, ty, nullable), cells) in self.columns.iter().zip(&self.cells) {
+        for (&(name, ty, nullable, _), cells) in self.columns.iter().zip(&self.cells) {
             let array = to_array(cells, ty, self.source.epoch)
                 .map_err(|(row, e)| Refusal::Batch(format!("row {row}: {e}")))?;
             fields.push(Field::new(name, arrow_type(ty), nullable));
@@ -334,5 +365,92 @@ impl<'a> Decoder<'a> {
         let options = RecordBatchOptions::new().with_row_count(Some(self.offsets.len()));
         RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
             .map_err(|e| Refusal::Batch(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{Float64Type, Int64Type};
+    use featc_runtime::ir::{ColumnPath, PathStep};
+
+    use super::*;
+    use crate::names::PathEntry;
+
+    /// `orders(ts, user_id, address: struct<city>, attrs: map<string, float64>)` with
+    /// the paths `address.city`, `attrs['color']` and `size(attrs)` read.
+    fn orders() -> SourceEntry {
+        let path = |name: &str, physical: &str, steps: Vec<PathStep>, ty| PathEntry {
+            name: name.into(),
+            path: ColumnPath {
+                physical: physical.into(),
+                steps,
+            },
+            ty,
+            nullable: true,
+        };
+        SourceEntry {
+            name: "orders".into(),
+            time_column: "ts".into(),
+            columns: vec![("user_id".into(), DataType::Int64, false)],
+            nested: vec!["address".into(), "attrs".into()],
+            paths: vec![
+                path(
+                    "address.city",
+                    "address",
+                    vec![PathStep::Field("city".into())],
+                    DataType::String,
+                ),
+                path(
+                    "attrs['color']",
+                    "attrs",
+                    vec![PathStep::Key("color".into())],
+                    DataType::Float64,
+                ),
+                path(
+                    "size(attrs)",
+                    "attrs",
+                    vec![PathStep::Size],
+                    DataType::Int64,
+                ),
+            ],
+            epoch: None,
+        }
+    }
+
+    #[test]
+    fn a_record_s_struct_and_map_are_read_by_their_paths_and_a_bad_one_is_dead_lettered() {
+        let source = orders();
+        let mut decoder = Decoder::new(&source, "orders", 0);
+        let records: [&[u8]; 4] = [
+            br#"{"ts": "2024-01-01T00:00:00Z", "user_id": 1, "address": {"city": "Oslo"}, "attrs": {"color": 2.5, "size": 1}}"#,
+            br#"{"ts": "2024-01-01T00:00:01Z", "user_id": 1, "address": null, "attrs": {"color": 1, "color": 4.0}}"#,
+            br#"{"ts": "2024-01-01T00:00:02Z", "user_id": 2, "address": "Oslo"}"#,
+            br#"{"ts": "2024-01-01T00:00:03Z", "user_id": 2}"#,
+        ];
+        for (offset, record) in records.into_iter().enumerate() {
+            decoder.push(offset as i64, Some(record));
+        }
+        assert_eq!(decoder.len(), 3);
+        assert_eq!(decoder.dead.len(), 1);
+        let dead = &decoder.dead[0];
+        assert_eq!(dead.at.offset, 2);
+        assert!(
+            dead.reason.contains("column `address`") && dead.reason.contains("a string"),
+            "{}",
+            dead.reason
+        );
+        let batch = decoder.batch().unwrap_or_else(|e| panic!("{e}"));
+        let city = batch.column_by_name("address.city").expect("address.city");
+        let city: Vec<Option<&str>> = city.as_string::<i32>().iter().collect();
+        assert_eq!(city, [Some("Oslo"), None, None]);
+        let color = batch.column_by_name("attrs['color']").expect("color");
+        let color: Vec<Option<f64>> = color.as_primitive::<Float64Type>().iter().collect();
+        // The last of a repeated key, as the JSON object parses.
+        assert_eq!(color, [Some(2.5), Some(4.0), None]);
+        let size = batch.column_by_name("size(attrs)").expect("size");
+        assert_eq!(size.null_count(), 1);
+        let size: Vec<Option<i64>> = size.as_primitive::<Int64Type>().iter().collect();
+        assert_eq!(size, [Some(2), Some(1), None]);
     }
 }

@@ -123,11 +123,14 @@ impl PushCheck {
                 name: source.to_string(),
                 suggestion,
             })?;
+        // A batch may hold a path's flat column (`address.city`), as a JSON push and
+        // a Kafka record are turned into; the runtime takes it as the path's values.
         let columns = batch
             .schema_ref()
             .fields()
             .iter()
-            .map(|f| f.name().as_str());
+            .map(|f| f.name().as_str())
+            .filter(|name| !entry.paths.iter().any(|p| p.name == *name));
         if let Some((column, suggestion)) = entry.undeclared(columns) {
             return Err(PushError::UndeclaredColumn {
                 source: entry.name.clone(),
