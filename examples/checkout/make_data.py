@@ -49,9 +49,39 @@ for i in range(2400):
     labels = "" if roll < 0.1 else ("[]" if roll < 0.3 else json.dumps(rng.sample(TAGS, rng.randrange(1, 3))))
     payments.append((ts, user, merchant, amount, rng.choice(["EUR", "EUR", "USD"]), expiry, basket, merchant_emb, labels))
 payments.sort(key=lambda p: (p[0], p[1], p[2], p[3]))
+
+# Where each payment ships (a struct holding a struct) and the risk signals the
+# payment provider sent (a map): JSON text in the CSV, with null structs, null
+# fields, empty maps and, now and then, a repeated key (the last one counts).
+nested_rng = random.Random(59)
+
+
+def shipping(rng):
+    if rng.random() < 0.1:
+        return ""
+    geo = None if rng.random() < 0.2 else {"lat": rng.randrange(-360, 361) / 4, "lon": None if rng.random() < 0.1 else rng.randrange(-720, 721) / 4}
+    country = None if rng.random() < 0.1 else rng.choice(["NL", "DE", "FR", "US"])
+    return json.dumps({"country": country, "express": rng.random() < 0.3, "geo": geo})
+
+
+def risk(rng):
+    roll = rng.random()
+    if roll < 0.1:
+        return ""
+    if roll < 0.2:
+        return "{}"
+    signals = {k: rng.randrange(0, 101) / 100 for k in rng.sample(["velocity", "ip_distance", "device_age"], rng.randrange(1, 4))}
+    text = json.dumps(signals)
+    if roll > 0.95:
+        # A repeated key: the provider resent a signal; the later value counts.
+        text = text[:-1] + ', "velocity": 0.99}'
+    return text
+
+
+payments = [(*p, shipping(nested_rng), risk(nested_rng)) for p in payments]
 with open(os.path.join(DATA, "payments.csv"), "w", newline="") as f:
     w = csv.writer(f)
-    w.writerow(["ts", "user_id", "merchant_id", "amount", "currency", "card_expiry", "basket_emb", "merchant_emb", "labels"])
+    w.writerow(["ts", "user_id", "merchant_id", "amount", "currency", "card_expiry", "basket_emb", "merchant_emb", "labels", "shipping", "risk"])
     for p in payments:
         w.writerow([stamp(p[0]), *p[1:]])
 

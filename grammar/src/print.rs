@@ -344,7 +344,7 @@ impl Printer<'_> {
 }
 
 /// A type as written, `?` included: `decimal(12, 2)?`, `struct<city: string?>`.
-fn type_text(ty: &TypeRef) -> String {
+pub fn type_text(ty: &TypeRef) -> String {
     let args: Vec<&str> = ty.args.iter().map(|a| a.digits.as_str()).collect();
     let args = if args.is_empty() {
         String::new()

@@ -306,7 +306,21 @@ pub fn catalog(p: &Project) -> Catalog {
             name: s.name.clone(),
             about: about(&s.meta, s.span),
             time_column: s.time_column.clone(),
-            columns: columns(&s.columns),
+            // Declared columns: the struct and map columns whole, never the paths
+            // read out of them.
+            columns: columns(&s.columns)
+                .into_iter()
+                .filter(|c| {
+                    s.columns
+                        .iter()
+                        .any(|d| d.name == c.name && d.path.is_none())
+                })
+                .chain(s.nested.iter().map(|n| ColumnEntry {
+                    name: n.name.clone(),
+                    ty: n.written.clone(),
+                    nullable: n.nullable,
+                }))
+                .collect(),
             location: s.location.clone(),
             topic: s.topic.as_ref().map(|t| TopicEntry {
                 name: t.name.clone(),

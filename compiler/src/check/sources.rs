@@ -220,7 +220,19 @@ pub fn check<'a>(
             name: decl.name.name.clone(),
             time_column: time_name.unwrap_or_default().to_string(),
             columns,
-            nested: nested_columns.iter().map(|(n, _, _)| n.clone()).collect(),
+            nested: decl
+                .columns
+                .iter()
+                .filter(|c| nested_columns.iter().any(|(n, _, _)| *n == c.name.name))
+                .map(|c| ir::NestedColumn {
+                    name: c.name.name.clone(),
+                    written: featc_grammar::type_text(&featc_grammar::ast::TypeRef {
+                        nullable: false,
+                        ..c.ty.clone()
+                    }),
+                    nullable: c.ty.nullable,
+                })
+                .collect(),
             location,
             topic,
             lateness_us,

@@ -66,7 +66,7 @@ pub fn lower_stream_plan(
                     name: src.name.clone(),
                     time_column: src.time_column.clone(),
                     columns: src.columns.clone(),
-                    nested: src.nested.clone(),
+                    nested: src.nested.iter().map(|n| n.name.clone()).collect(),
                     lateness_us: src.lateness_us,
                     freshness_us: project
                         .views

@@ -151,7 +151,12 @@ fn conform(
             select.push(lit(null).alias(&c.name));
             continue;
         }
+        // A path column is read out of its struct or map column, unless the data holds
+        // it already, flat (as `featc verify` draws it and a server's JSON pushes are
+        // turned into): the stream path takes such a column the same way.
+        let flat = c.path.is_some() && found.iter().any(|(n, _)| n == &c.name);
         let (ty, mut e, text) = match &c.path {
+            _ if flat => (lookup(&c.name, c.ty)?, column(&c.name), format_is_csv),
             None => (lookup(&c.name, c.ty)?, column(&c.name), format_is_csv),
             // A path column: read out of its struct or map column (`io::path`).
             Some(p) => {

@@ -41,8 +41,8 @@ pub use functions::{numeric_list, Arity, Function};
 pub use path::{is_path_column, ColumnPath, PathStep};
 pub use project::{
     request_column, Aggregate, Column, Derived, Entity, EntityId, EpochUnit, Feature, FeatureId,
-    FeatureKind, Let, Lookup, Meta, Project, Request, Service, Source, SourceId, Topic,
-    TopicFormat, View,
+    FeatureKind, Let, Lookup, Meta, NestedColumn, Project, Request, Service, Source, SourceId,
+    Topic, TopicFormat, View,
 };
 pub use source_span::SourceSpan;
 pub use types::{DataType, ListType, Scalar};

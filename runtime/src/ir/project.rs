@@ -85,11 +85,11 @@ pub struct Source {
     /// The event-time column (type `Timestamp`, never null); not listed in `columns`.
     pub time_column: String,
     pub columns: Vec<Column>,
-    /// Its declared struct and map columns, by name: expressions read them only
-    /// through the path columns in `columns` (`ColumnPath::physical`), but a push or
-    /// a record may carry them whether or not a view reads them.
+    /// Its declared struct and map columns: expressions read them only through the
+    /// path columns in `columns` (`ColumnPath::physical`), but a push or a record may
+    /// carry them whether or not a view reads them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub nested: Vec<String>,
+    pub nested: Vec<NestedColumn>,
     /// Default data location as written in the file, resolved against the directory
     /// of the `.feat` file that declared it.
     pub location: Option<String>,
@@ -194,6 +194,15 @@ impl TopicFormat {
             TopicFormat::Json => "json",
         }
     }
+}
+
+/// A declared struct or map column (`Source::nested`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NestedColumn {
+    pub name: String,
+    /// Its type as written, without the `?`: `struct<city: string?>`.
+    pub written: String,
+    pub nullable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -92,7 +92,13 @@ pub fn read_table(
             nullable: column.nullable,
             integer_times: Some(source.epoch),
         };
+        // A path column held flat already (as the stream path and the IO boundary
+        // take it) is read as any column.
+        let flat = batches
+            .first()
+            .is_some_and(|b| b.column_by_name(&column.name).is_some());
         let cells = match &column.path {
+            _ if flat => read_column(batches, &spec)?,
             None => read_column(batches, &spec)?,
             Some(path) => {
                 let flat = super::paths::path_batches(
