@@ -19,6 +19,7 @@ pub mod batch;
 pub mod compare;
 pub mod events;
 pub mod gen;
+pub mod hand_case;
 pub mod parquet;
 pub mod paths;
 pub mod project;

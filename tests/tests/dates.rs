@@ -15,7 +15,8 @@ use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::ir::{ListType, Scalar};
 use featc_runtime::row::list::{json_text, list_at};
 use featc_runtime::value::Value;
-use featc_test_support::gen::{GenCase, ReplaySettings};
+use featc_test_support::gen::GenCase;
+use featc_test_support::hand_case::hand_case;
 
 use super::equivalence::{batch, check, compile, reference, DEFAULT_BATCH_SIZE};
 
@@ -102,29 +103,16 @@ fn case(events: RecordBatch, features: &[&str]) -> GenCase {
     let feat =
         std::fs::read_to_string(featc_test_support::paths::fixtures_dir().join("dates.feat"))
             .expect("the dates fixture");
-    GenCase {
-        feat,
-        clicks: events.slice(0, 0),
-        taps: events.slice(0, 0),
-        events,
-        spine: spine(&[
-            (1, MAR_1, 0),
-            (1, MAR_1, DAY),
-            (1, FEB_29, 2 * DAY),
-            (2, MAR_1, 5 * DAY),
-            (1, MAR_8, 9 * DAY),
-            (1, MAR_8, 10 * DAY),
-            (3, 7, 10 * DAY),
-        ]),
-        features: features.iter().map(|f| f.to_string()).collect(),
-        lateness_us: 0,
-        replay: ReplaySettings {
-            disorder_us: 0,
-            batch_size: 2,
-            seed: 1,
-            fold_run: 1,
-        },
-    }
+    let spine = spine(&[
+        (1, MAR_1, 0),
+        (1, MAR_1, DAY),
+        (1, FEB_29, 2 * DAY),
+        (2, MAR_1, 5 * DAY),
+        (1, MAR_8, 9 * DAY),
+        (1, MAR_8, 10 * DAY),
+        (3, 7, 10 * DAY),
+    ]);
+    hand_case(feat, events, spine, features, 1)
 }
 
 const EVENTS: &[Booking] = &[

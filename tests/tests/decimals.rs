@@ -22,7 +22,8 @@ use featc_runtime::ir::{ListType, Scalar};
 use featc_runtime::row::decimal::format_decimal;
 use featc_runtime::row::list::{json_text, list_at};
 use featc_runtime::value::Value;
-use featc_test_support::gen::{GenCase, ReplaySettings};
+use featc_test_support::gen::GenCase;
+use featc_test_support::hand_case::{hand_case, key_spine};
 
 use super::equivalence::{batch, check, compile, reference, DEFAULT_BATCH_SIZE};
 
@@ -94,30 +95,10 @@ fn amounts(rows: &[Invoice], form: u8) -> ArrayRef {
     }
 }
 
-fn spine(rows: &[(i64, i64)]) -> RecordBatch {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("customer_id", DataType::Int64, true),
-        Field::new("ts", ts_type(), false),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from(
-            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-        )),
-        Arc::new(
-            TimestampMicrosecondArray::from(rows.iter().map(|r| r.1).collect::<Vec<_>>())
-                .with_timezone("UTC"),
-        ),
-    ];
-    RecordBatch::try_new(schema, columns).expect("spine")
-}
-
 fn case(feat: String, events: RecordBatch, features: &[&str], seed: u64) -> GenCase {
-    GenCase {
-        feat,
-        clicks: events.slice(0, 0),
-        taps: events.slice(0, 0),
-        events,
-        spine: spine(&[
+    let spine = key_spine(
+        "customer_id",
+        &[
             (1, 0),
             (1, DAY),
             (1, 2 * DAY),
@@ -125,16 +106,9 @@ fn case(feat: String, events: RecordBatch, features: &[&str], seed: u64) -> GenC
             (1, 9 * DAY),
             (1, 10 * DAY),
             (3, 10 * DAY),
-        ]),
-        features: features.iter().map(|f| f.to_string()).collect(),
-        lateness_us: 0,
-        replay: ReplaySettings {
-            disorder_us: 0,
-            batch_size: 2,
-            seed,
-            fold_run: 1,
-        },
-    }
+        ],
+    );
+    hand_case(feat, events, spine, features, seed)
 }
 
 fn fixture() -> String {

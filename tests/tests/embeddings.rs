@@ -20,7 +20,8 @@ use featc_runtime::ir::{ListType, Scalar};
 use featc_runtime::row::list::{json_text, list_at};
 use featc_runtime::row::list_column::{parse_list_text, MAX_LIST_ITEMS};
 use featc_runtime::value::Value;
-use featc_test_support::gen::{GenCase, ReplaySettings};
+use featc_test_support::gen::GenCase;
+use featc_test_support::hand_case::{hand_case, key_spine};
 
 use super::equivalence::{batch, check, compile, reference, DEFAULT_BATCH_SIZE};
 
@@ -177,34 +178,13 @@ fn events(rows: &[Row], text: bool) -> RecordBatch {
 }
 
 /// The spine: (user, time).
-fn spine(rows: &[(i64, i64)]) -> RecordBatch {
-    let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("user_id", DataType::Int64, true),
-        Field::new("ts", ts, false),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from(
-            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-        )),
-        Arc::new(
-            TimestampMicrosecondArray::from(rows.iter().map(|r| r.1).collect::<Vec<_>>())
-                .with_timezone("UTC"),
-        ),
-    ];
-    RecordBatch::try_new(schema, columns).expect("spine")
-}
-
 fn case(events: RecordBatch, features: &[&str], seed: u64) -> GenCase {
     let feat =
         std::fs::read_to_string(featc_test_support::paths::fixtures_dir().join("embeddings.feat"))
             .expect("the embeddings fixture");
-    GenCase {
-        feat,
-        clicks: events.slice(0, 0),
-        taps: events.slice(0, 0),
-        events,
-        spine: spine(&[
+    let spine = key_spine(
+        "user_id",
+        &[
             (1, 0),
             (1, DAY),
             (1, 2 * DAY),
@@ -213,16 +193,9 @@ fn case(events: RecordBatch, features: &[&str], seed: u64) -> GenCase {
             (1, 6 * DAY),
             (2, 2 * DAY),
             (3, 6 * DAY),
-        ]),
-        features: features.iter().map(|f| f.to_string()).collect(),
-        lateness_us: 0,
-        replay: ReplaySettings {
-            disorder_us: 0,
-            batch_size: 2,
-            seed,
-            fold_run: 1,
-        },
-    }
+        ],
+    );
+    hand_case(feat, events, spine, features, seed)
 }
 
 const FEATURES: &[&str] = &[
