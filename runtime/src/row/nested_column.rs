@@ -181,7 +181,10 @@ fn from_text(array: &ArrayRef, steps: &[PathStep]) -> Result<ArrayRef, PathError
             row,
             message: format!("not JSON: {e}"),
         })?;
-        let leaf = json_path(&value, steps).map_err(|message| PathError { row, message })?;
+        let leaf = json_path(&value, steps).map_err(|e| PathError {
+            row,
+            message: e.to_string(),
+        })?;
         out.push(json_text(&leaf));
     }
     Ok(Arc::new(StringArray::from(out)))
@@ -197,33 +200,49 @@ pub fn json_text(leaf: &Json) -> Option<String> {
     }
 }
 
+/// Why a JSON value holds no value for a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonPathError {
+    /// A step met a value that is no object (what it is: `a string`, ...).
+    NotAnObject(&'static str),
+    /// A map of more than `MAX_MAP_ENTRIES` entries (how many).
+    TooManyEntries(usize),
+}
+
+impl std::fmt::Display for JsonPathError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JsonPathError::NotAnObject(found) => write!(f, "expected an object, found {found}"),
+            JsonPathError::TooManyEntries(n) => {
+                write!(f, "a map of {n} entries, more than {MAX_MAP_ENTRIES}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for JsonPathError {}
+
 /// The path's value in a JSON value: a field of an object, a map object's value
 /// under a key, its number of keys or whether it holds the key; `Null` where a step
 /// meets null or a missing field or key. An error says what is not an object.
-pub fn json_path(value: &Json, steps: &[PathStep]) -> Result<Json, String> {
+pub fn json_path(value: &Json, steps: &[PathStep]) -> Result<Json, JsonPathError> {
     let mut current = value;
     for step in steps {
         let object = match current {
             Json::Null => return Ok(Json::Null),
             Json::Object(o) => o,
             other => {
-                return Err(format!(
-                    "expected an object, found {}",
-                    match other {
-                        Json::Bool(_) => "a boolean",
-                        Json::Number(_) => "a number",
-                        Json::String(_) => "a string",
-                        Json::Array(_) => "an array",
-                        _ => "a value",
-                    }
-                ))
+                return Err(JsonPathError::NotAnObject(match other {
+                    Json::Bool(_) => "a boolean",
+                    Json::Number(_) => "a number",
+                    Json::String(_) => "a string",
+                    Json::Array(_) => "an array",
+                    _ => "a value",
+                }))
             }
         };
         if !matches!(step, PathStep::Field(_)) && object.len() > MAX_MAP_ENTRIES {
-            return Err(format!(
-                "a map of {} entries, more than {MAX_MAP_ENTRIES}",
-                object.len()
-            ));
+            return Err(JsonPathError::TooManyEntries(object.len()));
         }
         // A parsed object holds each key once: the last of repeated keys.
         match step {

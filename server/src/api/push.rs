@@ -311,7 +311,7 @@ fn to_batch(
                 .iter()
                 .enumerate()
                 .map(|(row, cell)| {
-                    json_path(cell, &entry.path.steps).map_err(|m| bad_value(row, m))
+                    json_path(cell, &entry.path.steps).map_err(|e| bad_value(row, e.to_string()))
                 })
                 .collect::<Result<Vec<Json>, ApiError>>()?;
             let array = to_array(&leaves, entry.ty, source.epoch)
