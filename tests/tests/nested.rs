@@ -15,7 +15,8 @@ use datafusion::arrow::datatypes::{
 };
 use datafusion::arrow::json::ReaderBuilder;
 use datafusion::arrow::record_batch::RecordBatch;
-use featc_test_support::gen::{GenCase, ReplaySettings};
+use featc_test_support::gen::GenCase;
+use featc_test_support::hand_case::{hand_case, key_spine};
 
 use super::equivalence::{check, compile, reference};
 
@@ -69,28 +70,6 @@ fn events() -> RecordBatch {
     reader.next().expect("a batch").expect("the events")
 }
 
-/// The spine: (user, time).
-fn spine(rows: &[(i64, i64)]) -> RecordBatch {
-    let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("user_id", DataType::Int64, true),
-        Field::new("ts", ts, false),
-    ]));
-    let users: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let times: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    RecordBatch::try_new(
-        schema,
-        vec![
-            Arc::new(datafusion::arrow::array::Int64Array::from(users)),
-            Arc::new(
-                datafusion::arrow::array::TimestampMicrosecondArray::from(times)
-                    .with_timezone("UTC"),
-            ),
-        ],
-    )
-    .expect("spine")
-}
-
 const FEATURES: &[&str] = &[
     "cities",
     "lat_sum",
@@ -105,13 +84,9 @@ fn case(seed: u64) -> GenCase {
     let feat =
         std::fs::read_to_string(featc_test_support::paths::fixtures_dir().join("nested.feat"))
             .expect("the nested fixture");
-    let events = events();
-    GenCase {
-        feat,
-        clicks: events.slice(0, 0),
-        taps: events.slice(0, 0),
-        events,
-        spine: spine(&[
+    let spine = key_spine(
+        "user_id",
+        &[
             (1, 0),
             (1, DAY),
             (1, 2 * DAY),
@@ -119,16 +94,9 @@ fn case(seed: u64) -> GenCase {
             (1, 4 * DAY),
             (2, 2 * DAY),
             (3, 4 * DAY),
-        ]),
-        features: FEATURES.iter().map(|f| f.to_string()).collect(),
-        lateness_us: 0,
-        replay: ReplaySettings {
-            disorder_us: 0,
-            batch_size: 2,
-            seed,
-            fold_run: 1,
-        },
-    }
+        ],
+    );
+    hand_case(feat, events(), spine, FEATURES, seed)
 }
 
 fn ints(out: &RecordBatch, name: &str) -> Vec<Option<i64>> {
@@ -358,4 +326,127 @@ fn a_leaf_that_does_not_parse_from_json_text_names_its_row_on_every_path() {
         .expect_err("a leaf that is no float64")
         .to_string();
     assert!(reference.contains("address.geo.lat"), "{reference}");
+}
+
+/// A view over `orders` and `clicks`: both declare `attrs` (one shape), only
+/// `orders` declares `address`, whose paths are null for a click's rows.
+const UNION: &str = "source orders {\n    time ts\n    columns {\n        user_id: int64\n\
+    \x20       address: struct<city: string?, geo: struct<lat: float64?, lon: float64?>?, labels: list<string>?>?\n\
+    \x20       attrs: map<string, float64?>?\n    }\n}\n\
+    source clicks {\n    time ts\n    columns {\n        user_id: int64\n        attrs: map<string, float64?>\n    }\n}\n\
+    entity user { key user_id: int64 }\n\
+    view activity from orders, clicks by user {\n\
+    \x20   feature color_sum = sum(attrs['color'])\n\
+    \x20   feature cities = count(address.city)\n\
+    \x20   feature sizes = sum(size(attrs))\n\
+    \x20   feature clicks_with_color = count_if(source() = 'clicks' and contains(attrs, 'color'))\n\
+    }\n";
+
+/// Clicks of user 1 (1d: `color` 0.5; 3d: an empty map) and user 2 (2d).
+const CLICKS: &str = r#"
+{"ts": 86400000000, "user_id": 1, "attrs": {"color": 0.5}}
+{"ts": 259200000000, "user_id": 1, "attrs": {}}
+{"ts": 172800000000, "user_id": 2, "attrs": {"size": 1.0, "color": 1.0}}
+"#;
+
+fn clicks() -> RecordBatch {
+    let events = events();
+    let attrs = events.schema().field_with_name("attrs").expect("attrs").clone();
+    let schema = Arc::new(Schema::new(vec![
+        events.schema().field(0).clone(),
+        events.schema().field(1).clone(),
+        attrs.with_nullable(false),
+    ]));
+    let mut reader = ReaderBuilder::new(schema)
+        .build(Cursor::new(CLICKS.trim().as_bytes()))
+        .expect("a JSON reader");
+    reader.next().expect("a batch").expect("the clicks")
+}
+
+#[test]
+fn a_view_over_two_sources_reads_their_struct_and_map_paths() {
+    for seed in [5, 6] {
+        let case = GenCase {
+            feat: UNION.to_string(),
+            clicks: clicks(),
+            features: ["color_sum", "cities", "sizes", "clicks_with_color"]
+                .iter()
+                .map(|f| f.to_string())
+                .collect(),
+            ..case(seed)
+        };
+        check(&case).unwrap_or_else(|d| panic!("seed {seed}: {d}"));
+        let (project, ids) = compile(&case).expect("compiles");
+        let out = reference(&project, &ids, &case).expect("reference");
+        // Spine rows: user 1 at 0, 1d, 2d, 3d, 4d; user 2 at 2d; user 3 at 4d.
+        // Colors: orders 2.0 (1d) and 4.0 (4d), a click's 0.5 (1d); user 2's click 1.0.
+        assert_eq!(
+            floats(&out, "color_sum"),
+            [
+                Some(0.0),
+                Some(2.5),
+                Some(2.5),
+                Some(2.5),
+                Some(6.5),
+                Some(1.0),
+                Some(0.0)
+            ]
+        );
+        // A click has no address: its `address.city` is null, never counted.
+        assert_eq!(
+            ints(&out, "cities"),
+            [
+                Some(0),
+                Some(1),
+                Some(1),
+                Some(1),
+                Some(2),
+                Some(1),
+                Some(0)
+            ]
+        );
+        // Sizes: orders 2, 0, 1 and clicks 1, 0 for user 1; user 2: 1 + 2.
+        assert_eq!(
+            ints(&out, "sizes"),
+            [
+                Some(0),
+                Some(3),
+                Some(3),
+                Some(3),
+                Some(4),
+                Some(3),
+                Some(0)
+            ]
+        );
+        assert_eq!(
+            ints(&out, "clicks_with_color"),
+            [
+                Some(0),
+                Some(1),
+                Some(1),
+                Some(1),
+                Some(1),
+                Some(1),
+                Some(0)
+            ]
+        );
+    }
+}
+
+#[test]
+fn two_sources_declaring_one_struct_column_with_two_shapes_are_refused() {
+    let feat = UNION.replace(
+        "attrs: map<string, float64?>\n",
+        "attrs: map<string, int64?>\n",
+    );
+    let case = GenCase {
+        feat,
+        clicks: clicks(),
+        ..case(7)
+    };
+    let error = compile(&case).expect_err("two shapes of `attrs`");
+    assert!(
+        error.contains("E0") && error.contains("attrs") && error.contains("map<string, int64?>"),
+        "{error}"
+    );
 }

@@ -1,9 +1,10 @@
 //! Checking a view over several sources (`from payments, logins`): each source once,
-//! one type per column name, one delay, and the scope of the union's columns
-//! (semantics.md, "Views over several sources").
+//! one type per column name (one shape per struct or map column), one delay, and the
+//! scope of the union's columns (semantics.md, "Views over several sources").
 
 use super::error::{CheckError, SourceSide};
 use super::exprs::{Binding, Scope};
+use super::nested::Shape;
 use super::sources::CheckedSource;
 use featc_grammar::ast;
 use featc_runtime::ir::DataType;
@@ -46,9 +47,9 @@ pub fn check<'c, 'a>(
             });
             if let Some((other, other_ty, other_span)) = earlier {
                 if other_ty != ty {
-                    let side = |m: &Member, ty: DataType, span| SourceSide {
+                    let side = |m: &Member, ty: String, span| SourceSide {
                         source: m.source.ir.name.clone(),
-                        detail: ty.name().to_string(),
+                        detail: ty,
                         span,
                     };
                     errors.push(CheckError::SourcesColumnType {
@@ -84,11 +85,31 @@ pub fn scope(members: &[Member<'_, '_>], later_lets: Vec<String>) -> Scope {
     let names: Vec<&str> = members.iter().map(|m| m.source.ir.name.as_str()).collect();
     let mut scope = Scope::new(&names.join(", "), later_lets);
     let mut bound: Vec<&str> = Vec::new();
+    // Struct and map columns, read by paths only: the first source's shape (`check`
+    // refuses another), nullable where some source lacks it or declares it nullable.
+    let mut nested: Vec<(String, Shape, bool)> = Vec::new();
+    for m in members {
+        for (name, shape, nullable) in &m.source.nested {
+            if nested.iter().any(|(n, _, _)| n == name) {
+                continue;
+            }
+            let in_every = members
+                .iter()
+                .all(|o| o.source.nested.iter().any(|(n, _, _)| n == name));
+            let any_nullable = members.iter().any(|o| {
+                o.source
+                    .nested
+                    .iter()
+                    .any(|(n, _, null)| n == name && *null)
+            });
+            nested.push((name.clone(), shape.clone(), *nullable || any_nullable || !in_every));
+        }
+    }
     for m in members {
         let columns = m.source.decl.time.iter().map(|t| t.name.as_str());
         let columns = columns.chain(m.source.decl.columns.iter().map(|c| c.name.name.as_str()));
         for name in columns {
-            if bound.contains(&name) {
+            if bound.contains(&name) || nested.iter().any(|(n, _, _)| n == name) {
                 continue;
             }
             bound.push(name);
@@ -110,7 +131,7 @@ pub fn scope(members: &[Member<'_, '_>], later_lets: Vec<String>) -> Scope {
             scope.bind(name, binding);
         }
     }
-    scope
+    scope.with_nested(nested)
 }
 
 /// Two sources' bindings of one name: nullable if either is; poisoned if either is
@@ -129,17 +150,27 @@ fn merge(acc: Option<Binding>, b: Binding) -> Option<Binding> {
 }
 
 /// A source's columns with a valid type (the time column first) and their spans.
-fn typed_columns<'a>(source: &'a CheckedSource<'_>) -> Vec<(&'a str, DataType, ast::Span)> {
+/// The columns of `source` with their types as messages name them (a struct or map
+/// column as written, without its `?`: two sources' must be the same shape).
+fn typed_columns<'a>(source: &'a CheckedSource<'_>) -> Vec<(&'a str, String, ast::Span)> {
     let time = source
         .decl
         .time
         .iter()
-        .map(|t| (t.name.as_str(), DataType::Timestamp, t.span));
+        .map(|t| (t.name.as_str(), DataType::Timestamp.name().to_string(), t.span));
     let columns = source.ir.columns.iter().filter_map(|c| {
         let decl = source.decl.columns.iter().find(|d| d.name.name == c.name)?;
-        Some((c.name.as_str(), c.ty, decl.name.span))
+        Some((c.name.as_str(), c.ty.name().to_string(), decl.name.span))
     });
-    time.chain(columns).collect()
+    let nested = source.decl.columns.iter().filter_map(|d| {
+        source.nested.iter().find(|(n, _, _)| *n == d.name.name)?;
+        let written = featc_grammar::type_text(&ast::TypeRef {
+            nullable: false,
+            ..d.ty.clone()
+        });
+        Some((d.name.name.as_str(), written, d.name.span))
+    });
+    time.chain(columns).chain(nested).collect()
 }
 
 fn delay_text(source: &CheckedSource<'_>) -> String {

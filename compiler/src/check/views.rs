@@ -218,9 +218,20 @@ pub fn check(
     for e in filter.iter().chain(expressions) {
         expansion.check(e, errors);
     }
-    // The struct and map paths the view read become columns of its source.
-    if let (Some(s), Some(scope)) = (src, &scope) {
-        s.add_paths(scope.take_paths());
+    // The struct and map paths the view read become columns of each of its sources
+    // that declares their struct or map column (for the others' rows they are null,
+    // as any column a source lacks).
+    if let Some(scope) = &scope {
+        let paths = scope.take_paths();
+        for m in &members {
+            let declares = |c: &ir::Column| {
+                c.path.as_ref().is_some_and(|p| {
+                    m.source.nested.iter().any(|(n, _, _)| *n == p.physical)
+                })
+            };
+            m.source
+                .add_paths(paths.iter().filter(|c| declares(c)).cloned().collect());
+        }
     }
     ir::View {
         name: decl.name.name.clone(),
