@@ -249,6 +249,9 @@ const PREDICATES: &[&str] = &[
     "m > 1",
     "m is null or m <= -7",
     "m + i >= 0",
+    // A number with a point beside a decimal is that decimal, exactly.
+    "m >= 0.25",
+    "m < -1.5 or m = 2.50",
     "contains(xs, 1.5)",
     "size(xs) >= 2",
     "xs[1] > 0.1",
@@ -347,7 +350,16 @@ const NUMERIC_COLUMNS: &[&str] = &[
 ];
 /// Decimal expressions: the aggregations that keep a decimal (exact `sum`, `min`,
 /// `percentile`) and the float ones (`avg`, `var_pop`) take them.
-const DECIMAL_COLUMNS: &[&str] = &["m", "m * 2", "m + i", "-m", "abs(m)", "coalesce(m, 0)"];
+const DECIMAL_COLUMNS: &[&str] = &[
+    "m",
+    "m * 2",
+    "m + i",
+    "-m",
+    "abs(m)",
+    "coalesce(m, 0)",
+    "m * 0.5",
+    "m - 1.25",
+];
 
 fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
     let numeric_column = |c: &str| NUMERIC_COLUMNS.contains(&c);

@@ -136,6 +136,9 @@ const FEATURES: &[&str] = &[
     "net_max_7d",
     "halves",
     "abs_min",
+    "exact_big",
+    "fees",
+    "refunds",
     "total_both",
 ];
 
@@ -323,6 +326,17 @@ fn decimals_agree_on_every_path_with_the_worked_values() {
             texts(&out, "abs_min", 10, 2),
             some(&["", "120.50", "20.25", "99.99", "20.25", "20.25", ""])
         );
+        // Literals beside a decimal are exact: `120.50` is decimal(5, 2), `1.05`
+        // decimal(3, 2) (a product of scale 4, summed as decimal(38, 4)), `-0.5`
+        // decimal(1, 1).
+        assert_eq!(ints(&out, "exact_big"), [0, 1, 1, 0, 1, 2, 0]);
+        assert_eq!(
+            texts(&out, "fees", 38, 4),
+            some(&[
+                "0.0000", "126.5250", "105.2625", "104.9895", "105.2625", "231.7875", "0.0000"
+            ])
+        );
+        assert_eq!(ints(&out, "refunds"), [0, 0, 1, 0, 1, 1, 0]);
         // A derived feature: decimal(38, 2) + decimal(38, 2) is decimal(38, 2).
         assert_eq!(
             texts(&out, "total_both", 38, 2),

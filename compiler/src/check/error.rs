@@ -656,7 +656,7 @@ impl CheckError {
                     .with_label(Label::primary(rhs.span, format!("this is `{}`", rhs.ty.name())))
                     .with_help(match *op {
                         _ if lhs.ty.is_decimal() || rhs.ty.is_decimal() => {
-                            "a decimal mixes with decimals and int64s only (`%` takes none): convert it with `float64(x)`"
+                            "a decimal mixes with decimals, int64s and numbers written with a point like `0.5` (`%` takes none); to mix it with a float64, convert it with `float64(x)`"
                         }
                         "+" | "-" | "*" | "/" | "%" => "arithmetic takes int64 or float64 operands",
                         _ => "compare values of one type (int64 and float64 mix)",

@@ -360,7 +360,12 @@ impl<'s> Exprs<'s> {
             }
             ast::ExprKind::Binary { op, lhs, rhs } => {
                 let (l, r) = (self.check(lhs), self.check(rhs));
-                self.binary(convert_op(*op), l?, r?, sp)
+                let (l, r) = (l?, r?);
+                // A number written with a point beside a decimal is that decimal,
+                // exactly (semantics.md, "Decimals").
+                let l = self.exact_beside(lhs, l, &r)?;
+                let r = self.exact_beside(rhs, r, &l)?;
+                self.binary(convert_op(*op), l, r, sp)
                     .map(|expr| Typed { expr, known: true })
             }
             ast::ExprKind::IsNull { expr, negated } => {
@@ -447,6 +452,60 @@ impl<'s> Exprs<'s> {
                 float: false,
             }),
         }
+    }
+
+    /// `typed` (checked from `written`) as an exact decimal literal when `other` is a
+    /// decimal and `written` is a number with a point and no exponent (`12.50`,
+    /// `-0.5`): `decimal(p, s)` with the scale written (`12.50` is `decimal(4, 2)`);
+    /// anything else unchanged. More than 38 digits is an error.
+    fn exact_beside(&mut self, written: &ast::Expr, typed: Typed, other: &Typed) -> Option<Typed> {
+        if !other.expr.ty.is_decimal() || typed.expr.ty != DataType::Float64 {
+            return Some(typed);
+        }
+        let (negative, text) = match &written.kind {
+            ast::ExprKind::Float(text) => (false, text),
+            ast::ExprKind::Unary {
+                op: ast::UnaryOp::Neg,
+                expr,
+            } => match &expr.kind {
+                ast::ExprKind::Float(text) => (true, text),
+                _ => return Some(typed),
+            },
+            _ => return Some(typed),
+        };
+        let Some((int, frac)) = text.split_once('.') else {
+            return Some(typed);
+        };
+        if text.contains(['e', 'E']) {
+            return Some(typed);
+        }
+        let scale = frac.len();
+        let digits = int.trim_start_matches('0').len() + scale;
+        let ty = match ir::decimal_type(digits.max(1) as u64, scale as u64) {
+            Some(ty) => ty,
+            None => {
+                return self.fail(CheckError::DecimalDigits {
+                    what: "this number beside a decimal",
+                    digits: digits.min(usize::from(u16::MAX)) as u16,
+                    span: written.span,
+                })
+            }
+        };
+        let (precision, scale) = ty.decimal_parts()?;
+        let unscaled = featc_runtime::row::decimal::parse_decimal(text, precision, scale).ok()?;
+        Some(Typed {
+            expr: ir::Expr {
+                kind: ExprKind::Literal(Literal::Decimal(if negative {
+                    -unscaled
+                } else {
+                    unscaled
+                })),
+                ty,
+                nullable: false,
+                span: typed.expr.span,
+            },
+            known: true,
+        })
     }
 
     fn binary(&mut self, op: BinaryOp, l: Typed, r: Typed, sp: ir::SourceSpan) -> Option<ir::Expr> {

@@ -242,6 +242,14 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Literal(Literal::Float64(v)) => format!("{v:?}"),
         ExprKind::Literal(Literal::String(s)) => quote(s),
         ExprKind::Literal(Literal::Bool(b)) => b.to_string(),
+        ExprKind::Literal(Literal::Decimal(v)) => format!(
+            "{}::{}",
+            featc_runtime::row::decimal::format_decimal(
+                *v,
+                e.ty.decimal_parts().map_or(0, |(_, s)| s)
+            ),
+            e.ty.name()
+        ),
         ExprKind::Cast(inner) => format!("{}({})", e.ty.name(), expr(inner)),
         ExprKind::Not(inner) => format!("(not {})", expr(inner)),
         ExprKind::Neg(inner) => format!("(-{})", expr(inner)),

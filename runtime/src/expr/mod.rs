@@ -445,6 +445,10 @@ fn literal(lit: &Literal, ty: DataType) -> ScalarValue {
         Literal::Float64(v) => ScalarValue::Float64(Some(*v)),
         Literal::String(s) => ScalarValue::Utf8(Some(s.clone())),
         Literal::Bool(b) => ScalarValue::Boolean(Some(*b)),
+        Literal::Decimal(v) => {
+            let (precision, scale) = ty.decimal_parts().unwrap_or((38, 0));
+            ScalarValue::Decimal128(Some(*v), precision, scale as i8)
+        }
         Literal::Null => match ty {
             DataType::Int64 => ScalarValue::Int64(None),
             DataType::Float64 => ScalarValue::Float64(None),

@@ -103,6 +103,7 @@ impl Expr {
                 Literal::Float64(v) => v.to_bits().hash(h),
                 Literal::String(v) => v.hash(h),
                 Literal::Bool(v) => v.hash(h),
+                Literal::Decimal(v) => v.hash(h),
             },
             ExprKind::Cast(e) | ExprKind::Not(e) | ExprKind::Neg(e) => e.hash_shape(h),
             ExprKind::Binary { op, lhs, rhs } => {

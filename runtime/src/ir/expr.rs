@@ -127,6 +127,9 @@ pub enum Literal {
     Float64(f64),
     String(String),
     Bool(bool),
+    /// An exact decimal, its unscaled value: the expression's `ty` is the
+    /// `decimal(p, s)` it was written as (`12.50` is `decimal(4, 2)`, 1250).
+    Decimal(i128),
 }
 
 /// Binary operators with their typing rules (enforced by `check`):

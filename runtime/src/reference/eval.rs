@@ -33,6 +33,10 @@ pub fn eval(expr: &Expr, row: &Row<'_>) -> Result<RValue, EvalError> {
             Literal::Float64(v) => RValue::Float(*v),
             Literal::String(v) => RValue::Str(v.clone()),
             Literal::Bool(v) => RValue::Bool(*v),
+            Literal::Decimal(v) => {
+                let scale = expr.ty.decimal_parts().map_or(0, |(_, s)| s);
+                RValue::Dec(num_bigint::BigInt::from(*v), scale)
+            }
         }),
         ExprKind::Cast(inner) => match eval(inner, row)? {
             v @ RValue::Dec(..) => decimal::cast(v, expr.ty),

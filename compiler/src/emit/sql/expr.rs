@@ -117,6 +117,15 @@ impl Lowering<'_> {
                 Literal::Float64(v) => float(f, *v),
                 Literal::String(s) => f.string(s),
                 Literal::Bool(b) => ast::boolean(*b),
+                // Typed decimal: refused with every decimal expression above.
+                Literal::Decimal(_) => {
+                    return self.blocked(
+                        Reason::Operation {
+                            name: "decimal arithmetic".to_string(),
+                        },
+                        e.span,
+                    )
+                }
             },
             ExprKind::Cast(inner) => self.typed(inner, e.ty)?,
             ExprKind::Not(inner) => not(self.expr(inner)?),
