@@ -332,9 +332,7 @@ fn decimals_agree_on_every_path_with_the_worked_values() {
         assert_eq!(ints(&out, "exact_big"), [0, 1, 1, 0, 1, 2, 0]);
         assert_eq!(
             texts(&out, "fees", 38, 4),
-            some(&[
-                "0.0000", "126.5250", "105.2625", "104.9895", "105.2625", "231.7875", "0.0000"
-            ])
+            some(&["0.0000", "126.5250", "105.2625", "104.9895", "105.2625", "231.7875", "0.0000"])
         );
         assert_eq!(ints(&out, "refunds"), [0, 0, 1, 0, 1, 1, 0]);
         // A derived feature: decimal(38, 2) + decimal(38, 2) is decimal(38, 2).

@@ -351,7 +351,11 @@ const CLICKS: &str = r#"
 
 fn clicks() -> RecordBatch {
     let events = events();
-    let attrs = events.schema().field_with_name("attrs").expect("attrs").clone();
+    let attrs = events
+        .schema()
+        .field_with_name("attrs")
+        .expect("attrs")
+        .clone();
     let schema = Arc::new(Schema::new(vec![
         events.schema().field(0).clone(),
         events.schema().field(1).clone(),

@@ -1055,6 +1055,11 @@ fn literal(value: Literal, sp: ir::SourceSpan) -> ir::Expr {
         Literal::Float64(_) => DataType::Float64,
         Literal::String(_) => DataType::String,
         Literal::Bool(_) | Literal::Null => DataType::Bool,
+        // Made with the type it was written as (`exact_beside`), never here.
+        Literal::Decimal(_) => DataType::Decimal {
+            precision: 38,
+            scale: 0,
+        },
     };
     ir::Expr {
         kind: ExprKind::Literal(value),

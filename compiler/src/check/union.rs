@@ -102,7 +102,11 @@ pub fn scope(members: &[Member<'_, '_>], later_lets: Vec<String>) -> Scope {
                     .iter()
                     .any(|(n, _, null)| n == name && *null)
             });
-            nested.push((name.clone(), shape.clone(), *nullable || any_nullable || !in_every));
+            nested.push((
+                name.clone(),
+                shape.clone(),
+                *nullable || any_nullable || !in_every,
+            ));
         }
     }
     for m in members {
@@ -153,11 +157,13 @@ fn merge(acc: Option<Binding>, b: Binding) -> Option<Binding> {
 /// The columns of `source` with their types as messages name them (a struct or map
 /// column as written, without its `?`: two sources' must be the same shape).
 fn typed_columns<'a>(source: &'a CheckedSource<'_>) -> Vec<(&'a str, String, ast::Span)> {
-    let time = source
-        .decl
-        .time
-        .iter()
-        .map(|t| (t.name.as_str(), DataType::Timestamp.name().to_string(), t.span));
+    let time = source.decl.time.iter().map(|t| {
+        (
+            t.name.as_str(),
+            DataType::Timestamp.name().to_string(),
+            t.span,
+        )
+    });
     let columns = source.ir.columns.iter().filter_map(|c| {
         let decl = source.decl.columns.iter().find(|d| d.name.name == c.name)?;
         Some((c.name.as_str(), c.ty.name().to_string(), decl.name.span))

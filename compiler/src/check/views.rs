@@ -225,9 +225,9 @@ pub fn check(
         let paths = scope.take_paths();
         for m in &members {
             let declares = |c: &ir::Column| {
-                c.path.as_ref().is_some_and(|p| {
-                    m.source.nested.iter().any(|(n, _, _)| *n == p.physical)
-                })
+                c.path
+                    .as_ref()
+                    .is_some_and(|p| m.source.nested.iter().any(|(n, _, _)| *n == p.physical))
             };
             m.source
                 .add_paths(paths.iter().filter(|c| declares(c)).cloned().collect());
