@@ -22,6 +22,48 @@ def is_path(obj: Any) -> bool:
 def to_arrow(obj: Any, what: str, allow_path: bool = False) -> Union[pa.Table, pa.RecordBatchReader, str]:
     """`obj` as a pyarrow Table or RecordBatchReader (read lazily), or as a path when
     `allow_path` (featc then reads the file itself, exactly as the CLI does)."""
+    out = _as_arrow(obj, what, allow_path)
+    if isinstance(out, pa.Table):
+        return _whole_structs(out)
+    if isinstance(out, pa.RecordBatchReader) and any(_has_struct(f.type) for f in out.schema):
+        return pa.RecordBatchReader.from_batches(out.schema, _whole_batches(out))
+    return out
+
+
+def _whole_batches(reader: pa.RecordBatchReader):
+    """The reader's batches, each through `_whole_structs`."""
+    for batch in reader:
+        yield from _whole_structs(pa.Table.from_batches([batch], schema=reader.schema)).to_batches()
+
+
+def _has_struct(ty: pa.DataType) -> bool:
+    """True when `ty` holds a struct at some depth (maps hold their entries as one)."""
+    if pa.types.is_struct(ty) or pa.types.is_map(ty):
+        return True
+    if pa.types.is_list(ty) or pa.types.is_large_list(ty) or pa.types.is_fixed_size_list(ty):
+        return _has_struct(ty.value_type)
+    return False
+
+
+def _whole_structs(table: pa.Table) -> pa.Table:
+    """`table` with every sliced chunk of a column holding structs copied whole.
+
+    pyarrow slices a struct by its own offset and leaves its children whole; the
+    arrow-rs featc is built on imports such a slice through the C data interface by
+    applying the offset twice and panics on a struct inside a struct
+    (apache/arrow-rs#7595). A copy (`take`) has offset 0 at every level."""
+    columns = []
+    changed = False
+    for column in table.columns:
+        if _has_struct(column.type) and any(chunk.offset != 0 for chunk in column.chunks):
+            chunks = [chunk.take(pa.array(range(len(chunk)), pa.int64())) for chunk in column.chunks]
+            column = pa.chunked_array(chunks, column.type)
+            changed = True
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=table.schema) if changed else table
+
+
+def _as_arrow(obj: Any, what: str, allow_path: bool) -> Union[pa.Table, pa.RecordBatchReader, str]:
     if is_path(obj):
         if allow_path:
             return os.fspath(obj)
