@@ -17,7 +17,7 @@ use super::locate::first_bad_cell;
 use super::path::read_path;
 use super::{csv_header, detect, parse, udf, Format, IoError, MemoryTable};
 use crate::ir::{DataType, Source};
-use crate::row::nested_column::path_type;
+use crate::row::nested_column::{is_text, path_type};
 use crate::row::time::is_integer_time;
 use crate::row::types::{arrow_type, compatible, timestamp_type};
 
@@ -154,17 +154,12 @@ fn conform(
         // A path column is read out of its struct or map column, unless the data holds
         // it already, flat (as `featc verify` draws it and a server's JSON pushes are
         // turned into): the stream path takes such a column the same way.
-        let flat = c.path.is_some() && found.iter().any(|(n, _)| n == &c.name);
+        let flat = found.iter().any(|(n, _)| n == &c.name);
         let (ty, mut e, text) = match &c.path {
-            _ if flat => (lookup(&c.name, c.ty)?, column(&c.name), format_is_csv),
-            None => (lookup(&c.name, c.ty)?, column(&c.name), format_is_csv),
             // A path column: read out of its struct or map column (`io::path`).
-            Some(p) => {
+            Some(p) if !flat => {
                 let physical = find(&p.physical)?;
-                let text = matches!(
-                    physical,
-                    ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View
-                );
+                let text = is_text(&physical);
                 let leaf = path_type(&physical, &p.steps).map_err(|e| IoError::WrongType {
                     table: table.clone(),
                     column: c.name.clone(),
@@ -180,6 +175,7 @@ fn conform(
                 );
                 (accept(&c.name, c.ty, leaf, text)?, e, text)
             }
+            _ => (lookup(&c.name, c.ty)?, column(&c.name), format_is_csv),
         };
         let target = arrow_type(c.ty);
         // Dates, decimals and lists are parsed and checked (`row::date::to_days`,

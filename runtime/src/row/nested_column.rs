@@ -43,7 +43,8 @@ fn whole(message: String) -> PathError {
     PathError { row: 0, message }
 }
 
-fn is_text(ty: &ArrowType) -> bool {
+/// True for an Arrow text type: a struct or map column given as its JSON text.
+pub fn is_text(ty: &ArrowType) -> bool {
     matches!(
         ty,
         ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View

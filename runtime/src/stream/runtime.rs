@@ -17,7 +17,7 @@ use datafusion::arrow::array::{
     new_null_array, Array, ArrayRef, AsArray, TimestampMicrosecondArray, UInt32Array,
 };
 use datafusion::arrow::compute::take_record_batch;
-use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::build::plan_group;
@@ -40,7 +40,7 @@ use crate::io::parse::parse_text;
 use crate::ir::DataType;
 use crate::plan::FeatureRef;
 use crate::row::conform_in;
-use crate::row::nested_column::extract;
+use crate::row::nested_column::{extract, is_text};
 use crate::row::time::to_micros_in;
 use crate::row::types::arrow_type;
 use crate::snapshot::SnapshotError;
@@ -730,7 +730,7 @@ impl StreamRuntime {
                     };
                     let mut leaves =
                         extract(array, &p.steps).map_err(|e| data(e.row, e.message))?;
-                    if holds_text(array.data_type())
+                    if is_text(array.data_type())
                         && matches!(
                             ty,
                             DataType::Int64
@@ -961,14 +961,6 @@ pub(crate) fn data_error(table: &str, e: impl std::fmt::Display) -> StreamError 
         row: 0,
         message: e.to_string(),
     }
-}
-
-/// True for an Arrow text type: a struct or map column given as its JSON text.
-fn holds_text(ty: &ArrowType) -> bool {
-    matches!(
-        ty,
-        ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View
-    )
 }
 
 /// Leaves read from JSON text as `ty` (int64, float64, bool or timestamp) by the
