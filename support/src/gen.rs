@@ -252,6 +252,8 @@ const PREDICATES: &[&str] = &[
     // A number with a point beside a decimal is that decimal, exactly.
     "m >= 0.25",
     "m < -1.5 or m = 2.50",
+    "m in (1.5, 2.50, -7)",
+    "least(m, 0.5) < 0",
     "contains(xs, 1.5)",
     "size(xs) >= 2",
     "xs[1] > 0.1",
@@ -359,6 +361,10 @@ const DECIMAL_COLUMNS: &[&str] = &[
     "coalesce(m, 0)",
     "m * 0.5",
     "m - 1.25",
+    "coalesce(m, 0.75)",
+    "greatest(m, -2.5)",
+    "case when m > 0 then m else 0.5 end",
+    "if(i > 1, m, 1.5)",
 ];
 
 fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {

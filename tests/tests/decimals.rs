@@ -139,6 +139,11 @@ const FEATURES: &[&str] = &[
     "exact_big",
     "fees",
     "refunds",
+    "rate_sum",
+    "listed",
+    "capped",
+    "banded",
+    "small_sum",
     "total_both",
 ];
 
@@ -335,6 +340,31 @@ fn decimals_agree_on_every_path_with_the_worked_values() {
             some(&["0.0000", "126.5250", "105.2625", "104.9895", "105.2625", "231.7875", "0.0000"])
         );
         assert_eq!(ints(&out, "refunds"), [0, 0, 1, 0, 1, 1, 0]);
+        // Among values that take one type: `coalesce(rate, 0.0125)` is decimal(5, 4)
+        // (0.0825, 0.0125 for the null rate, 0.0500; 0.1000).
+        assert_eq!(
+            texts(&out, "rate_sum", 38, 4),
+            some(&["0.0000", "0.0825", "0.0950", "0.1000", "0.0950", "0.1450", "0.0000"])
+        );
+        // 120.50 and 99.99 match exactly (as float64s, 99.99 would be compared to
+        // the decimal's nearest float64).
+        assert_eq!(ints(&out, "listed"), [0, 1, 1, 1, 1, 2, 0]);
+        // least(amount, 100.00): 100.00, -20.25, 100.00; 99.99.
+        assert_eq!(
+            texts(&out, "capped", 38, 2),
+            some(&["0.00", "100.00", "79.75", "99.99", "79.75", "179.75", "0.00"])
+        );
+        // amount * 0.9 (scale 3) when above 100, else 0.5 (0.500): 108.450, 0.500;
+        // 0.500 (99.99 is not above 100).
+        assert_eq!(
+            texts(&out, "banded", 38, 3),
+            some(&["0.000", "108.450", "108.950", "0.500", "108.950", "217.400", "0.000"])
+        );
+        // if(amount < 100, amount, 0.00): 0.00, -20.25, 0.00; 99.99.
+        assert_eq!(
+            texts(&out, "small_sum", 38, 2),
+            some(&["0.00", "0.00", "-20.25", "99.99", "-20.25", "-20.25", "0.00"])
+        );
         // A derived feature: decimal(38, 2) + decimal(38, 2) is decimal(38, 2).
         assert_eq!(
             texts(&out, "total_both", 38, 2),

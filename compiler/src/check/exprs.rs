@@ -363,8 +363,9 @@ impl<'s> Exprs<'s> {
                 let (l, r) = (l?, r?);
                 // A number written with a point beside a decimal is that decimal,
                 // exactly (semantics.md, "Decimals").
-                let l = self.exact_beside(lhs, l, &r)?;
-                let r = self.exact_beside(rhs, r, &l)?;
+                let (l_decimal, r_decimal) = (is_decimal_operand(&l), is_decimal_operand(&r));
+                let l = self.exact_beside(lhs, l, r_decimal)?;
+                let r = self.exact_beside(rhs, r, l_decimal)?;
                 self.binary(convert_op(*op), l, r, sp)
                     .map(|expr| Typed { expr, known: true })
             }
@@ -392,6 +393,8 @@ impl<'s> Exprs<'s> {
                     .map(|x| self.check(x))
                     .collect();
                 let items: Vec<Typed> = items.into_iter().collect::<Option<_>>()?;
+                let written: Vec<&ast::Expr> = std::iter::once(&**expr).chain(list).collect();
+                let items = self.exact_among(&written, items)?;
                 let (mut items, ty) = self.unify(items, "the values of `in`")?;
                 if ty.is_none() {
                     // Only nulls: the result is null whatever their type.
@@ -426,6 +429,12 @@ impl<'s> Exprs<'s> {
                 }
                 let conditions: Vec<ir::Expr> = conditions.into_iter().collect::<Option<_>>()?;
                 let values: Vec<Typed> = values.into_iter().collect::<Option<_>>()?;
+                let written: Vec<&ast::Expr> = branches
+                    .iter()
+                    .map(|(_, v)| v)
+                    .chain(otherwise.as_deref())
+                    .collect();
+                let values = self.exact_among(&written, values)?;
                 let (mut values, ty) = self.unify(values, "the branches of `case`")?;
                 let otherwise = otherwise
                     .as_ref()
@@ -458,8 +467,8 @@ impl<'s> Exprs<'s> {
     /// decimal and `written` is a number with a point and no exponent (`12.50`,
     /// `-0.5`): `decimal(p, s)` with the scale written (`12.50` is `decimal(4, 2)`);
     /// anything else unchanged. More than 38 digits is an error.
-    fn exact_beside(&mut self, written: &ast::Expr, typed: Typed, other: &Typed) -> Option<Typed> {
-        if !other.expr.ty.is_decimal() || typed.expr.ty != DataType::Float64 {
+    fn exact_beside(&mut self, written: &ast::Expr, typed: Typed, beside: bool) -> Option<Typed> {
+        if !beside || typed.expr.ty != DataType::Float64 {
             return Some(typed);
         }
         let (negative, text) = match &written.kind {
@@ -506,6 +515,22 @@ impl<'s> Exprs<'s> {
             },
             known: true,
         })
+    }
+
+    /// Values that take one type (`coalesce`, `if`, `case`, `in`, `least`,
+    /// `greatest`, `nullif`): when one is a decimal, each number written with a point
+    /// among them is that decimal exactly, as beside an operator (`exact_beside`), so
+    /// `coalesce(price, 0.5)` is exact and not a float64 mixed with a decimal.
+    fn exact_among(&mut self, written: &[&ast::Expr], items: Vec<Typed>) -> Option<Vec<Typed>> {
+        if !items.iter().any(is_decimal_operand) {
+            return Some(items);
+        }
+        let exact: Vec<Option<Typed>> = written
+            .iter()
+            .zip(items)
+            .map(|(w, t)| self.exact_beside(w, t, true))
+            .collect();
+        exact.into_iter().collect()
     }
 
     fn binary(&mut self, op: BinaryOp, l: Typed, r: Typed, sp: ir::SourceSpan) -> Option<ir::Expr> {
@@ -834,6 +859,7 @@ impl<'s> Exprs<'s> {
                     return self.fail(arity(func, "at least 1", 0));
                 }
                 let values: Vec<Typed> = checked.into_iter().collect::<Option<_>>()?;
+                let values = self.exact_among(&args.iter().collect::<Vec<_>>(), values)?;
                 let (values, ty) = self.unify(values, "the arguments of `coalesce`")?;
                 let nullable = values.iter().all(|v| v.nullable);
                 Some(Typed {
@@ -853,7 +879,8 @@ impl<'s> Exprs<'s> {
                 let condition = self.condition(&args[0], "the condition of `if`");
                 let (then, otherwise) = (self.check(&args[1]), self.check(&args[2]));
                 let (condition, then, otherwise) = (condition?, then?, otherwise?);
-                let (mut values, ty) = self.unify(vec![then, otherwise], "the branches of `if`")?;
+                let values = self.exact_among(&[&args[1], &args[2]], vec![then, otherwise])?;
+                let (mut values, ty) = self.unify(values, "the branches of `if`")?;
                 let otherwise = values.pop().map(Box::new);
                 let then = values.pop()?;
                 let nullable = then.nullable || otherwise.as_ref().is_some_and(|o| o.nullable);
@@ -861,7 +888,7 @@ impl<'s> Exprs<'s> {
             }
             name => {
                 if let Some(f) = Function::by_name(name) {
-                    return self.function(f, func, checked, sp);
+                    return self.function(f, func, args, checked, sp);
                 }
                 let is_aggregation = super::aggs::by_name(name).is_some();
                 let suggestion = if is_aggregation {
@@ -892,6 +919,7 @@ impl Exprs<'_> {
         &mut self,
         f: Function,
         func: &ast::Ident,
+        written: &[ast::Expr],
         checked: Vec<Option<Typed>>,
         sp: ir::SourceSpan,
     ) -> Option<Typed> {
@@ -914,6 +942,7 @@ impl Exprs<'_> {
                     Function::Greatest => "the arguments of `greatest`",
                     _ => "the arguments of `nullif`",
                 };
+                let values = self.exact_among(&written.iter().collect::<Vec<_>>(), values)?;
                 // Only nulls: the result's type is the context's, like `coalesce`'s.
                 let (args, ty) = self.unify(values, what)?;
                 (args, ty.is_some())
