@@ -12,7 +12,9 @@
 //! No broker: the internal partition is generated as forwarders write it (per source
 //! partition, offset-ordered runs starting at an offset the forwarder before had
 //! committed, runs interleaved at random, records without featc's headers here and
-//! there), then cut into rounds of random sizes; the arrangement is drawn from a list
+//! there), then cut into rounds of random sizes, some missing a record as a broker
+//! serving a batch before an earlier one does (the task reads again from the hole,
+//! `forwarded::Rereads`); the arrangement is drawn from a list
 //! of choices (each read as a number, 0 once the list runs out), so that proptest
 //! shrinks a failure toward the plainest arrangement that still fails.
 
@@ -26,7 +28,7 @@ use featc_runtime::value::Value;
 use featc_server::config::{ServeConfig, StateConfig};
 use featc_server::durable::checkpoint;
 use featc_server::kafka::decode::{DeadRecord, Decoder};
-use featc_server::kafka::forwarded::{make_round, Forwarded};
+use featc_server::kafka::forwarded::{make_round, Forwarded, Hole, Received, Reread, Rereads};
 use featc_server::kafka::{KafkaNote, KafkaProgress, KIND};
 use featc_server::state::dead_letters::Filter;
 use featc_server::state::{
@@ -206,6 +208,9 @@ fn partitions(source: usize) -> impl Strategy<Value = Vec<Vec<Event>>> {
 struct OwnerPlan {
     sizes: Vec<usize>,
     checkpoints: Vec<bool>,
+    /// Per round, the record the broker leaves out (by index in the round, modulo
+    /// its size), or none: rounds past the list miss nothing.
+    holes: Vec<Option<usize>>,
     /// Rounds read before the move: this modulo one more than the rounds left.
     stop: usize,
     clean: bool,
@@ -215,12 +220,14 @@ fn owner_plan() -> impl Strategy<Value = OwnerPlan> {
     (
         prop::collection::vec(1..=6usize, 1..6),
         prop::collection::vec(prop::bool::weighted(0.3), 0..12),
+        prop::collection::vec(prop::option::weighted(0.2, 0..6usize), 0..12),
         any::<usize>(),
         any::<bool>(),
     )
-        .prop_map(|(sizes, checkpoints, stop, clean)| OwnerPlan {
+        .prop_map(|(sizes, checkpoints, holes, stop, clean)| OwnerPlan {
             sizes,
             checkpoints,
+            holes,
             stop,
             clean,
         })
@@ -449,32 +456,32 @@ impl Owner {
     }
 
     /// Reads one round of the internal partition as `consumer::run` does: the pure
-    /// part of `forwarded::read_round`, applied, and `applied` moved past it.
+    /// part of `forwarded::read_round`, applied, and `applied` moved past it; returns
+    /// the hole the round stopped at.
     fn feed(
         &mut self,
         records: &[Record],
         internal: i32,
         round: &[(i64, Option<usize>)],
         applied: &mut BTreeMap<(String, i32), i64>,
-    ) {
-        let forwarded: Vec<Option<Forwarded<'_>>> = round
+    ) -> Option<Hole> {
+        let received: Vec<Received<'_>> = round
             .iter()
-            .map(|&(at, record)| {
-                record.map(|r| {
+            .map(|&(at, record)| Received {
+                offset: at,
+                record: record.map(|r| {
                     let r = &records[r];
                     Forwarded {
                         source: SOURCES[r.source],
                         topic: TOPICS[r.source],
                         partition: r.partition,
                         offset: r.offset,
-                        internal: at,
                         payload: Some(r.payload.as_bytes()),
                     }
-                })
+                }),
             })
             .collect();
-        let last = round.iter().map(|(at, _)| *at).max();
-        let read = make_round(&self.check, (INTERNAL, internal), &forwarded, last, applied);
+        let read = make_round(&self.check, (INTERNAL, internal), &received, applied);
         let parts = read.parts;
         let round = Round {
             kind: KIND.to_string(),
@@ -485,6 +492,7 @@ impl Owner {
             .apply_round(&self.state, round)
             .expect("the round applies");
         applied.extend(read.positions);
+        read.hole
     }
 
     /// Checkpoints and returns the checkpoint file's bytes (what goes to the store).
@@ -656,30 +664,51 @@ fn run_task(s: &Scenario, records: &[Record], internal: &Internal, root: &Path) 
         );
         let mut applied = owner.progress.positions();
         // A new owner reads on from the checkpoint's internal position (from the
-        // partition's beginning without one).
-        let from = applied
-            .get(&(INTERNAL.to_string(), s.internal.0))
-            .copied()
-            .unwrap_or(i64::MIN);
-        let mut rest = &internal[internal.partition_point(|(offset, _)| *offset < from)..];
-        let mut rounds = Vec::new();
-        while !rest.is_empty() {
-            let size = plan.sizes[rounds.len() % plan.sizes.len()].min(rest.len());
-            let (round, after) = rest.split_at(size);
-            rounds.push(round);
-            rest = after;
-        }
-        // The last owner reads to the end; the others stop at any round, the first
-        // included (a task can move before it read anything).
+        // partition's first offset without one, as `consumer::run` looks it up).
+        let at = (INTERNAL.to_string(), s.internal.0);
+        let low = internal.first().map_or(s.internal.1, |(offset, _)| *offset);
+        let mut from = *applied.entry(at.clone()).or_insert(low);
+        let left = internal.len() - internal.partition_point(|(offset, _)| *offset < from);
+        // The last owner reads to the end; the others stop after any number of
+        // rounds, none included (a task can move before it read anything).
         let stop = match last {
-            true => rounds.len(),
-            false => plan.stop % (rounds.len() + 1),
+            true => usize::MAX,
+            false => plan.stop % (left.div_ceil(plan.sizes[0]) + 1),
         };
-        for (i, round) in rounds.into_iter().take(stop).enumerate() {
-            owner.feed(records, s.internal.0, round, &mut applied);
+        let mut rereads = Rereads::default();
+        let mut i = 0;
+        while i < stop {
+            let rest = &internal[internal.partition_point(|(offset, _)| *offset < from)..];
+            if rest.is_empty() {
+                break;
+            }
+            let size = plan.sizes[i % plan.sizes.len()].min(rest.len());
+            let mut round = rest[..size].to_vec();
+            // The broker serves a record before its predecessors now and then (see
+            // `forwarded`): the round misses one.
+            if let Some(Some(missing)) = plan.holes.get(i).copied() {
+                round.remove(missing % round.len());
+            }
+            // As `consumer::run` answers a hole: read again, further back each time,
+            // until the record comes or, for a real gap in the offsets, it is skipped.
+            let due = applied[&at];
+            let hole = owner.feed(records, s.internal.0, &round, &mut applied);
+            if applied[&at] > due {
+                rereads.clear();
+            }
+            from = match hole.map(|hole| (hole, rereads.after(hole, low))) {
+                Some((_, Reread::From { offset, .. })) => offset,
+                Some((hole, Reread::Skip)) => {
+                    applied.insert(at.clone(), hole.next);
+                    hole.next
+                }
+                // On after the round (records read again before the hole included).
+                None => round.last().map_or(from, |(offset, _)| offset + 1),
+            };
             if plan.checkpoints.get(i) == Some(&true) {
                 stored = Some(owner.checkpoint());
             }
+            i += 1;
         }
         if last {
             return owner;

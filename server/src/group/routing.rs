@@ -138,11 +138,15 @@ impl Routing for Group {
         }
         // Per owned partition: (name, kind, help, rows of (extra labels, value)).
         let label = |t: &Task| format!("entity=\"{}\",partition=\"{}\"", t.entity, t.partition);
-        let per_task: [Family; 4] = [
+        let per_task: [Family; 6] = [
             ("featc_group_partition_records_total", "counter", "Records applied to an owned partition's state over its life.",
                 tasks.iter().map(|t| (label(t), t.records().0 as f64)).collect()),
             ("featc_group_partition_dead_total", "counter", "Records of an owned partition dead-lettered over its life.",
                 tasks.iter().map(|t| (label(t), t.records().1 as f64)).collect()),
+            ("featc_group_partition_holes_total", "counter", "Holes the broker served in an owned partition (a record before its predecessors), each read again, since it opened here.",
+                tasks.iter().map(|t| (label(t), t.holes().0 as f64)).collect()),
+            ("featc_group_partition_holes_skipped_total", "counter", "Holes still there after every read again, skipped (records the broker lost or compacted away), since it opened here.",
+                tasks.iter().map(|t| (label(t), t.holes().1 as f64)).collect()),
             ("featc_group_partition_lag", "gauge", "Records in an owned partition not yet applied (its end as last fetched, every second).",
                 tasks.iter().filter_map(|t| Some((label(t), t.lag()? as f64))).collect()),
             ("featc_group_partition_position", "gauge", "The next offset an owned partition reads, per topic partition it has read.",

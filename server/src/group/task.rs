@@ -170,6 +170,16 @@ impl Task {
         )
     }
 
+    /// Holes the broker served in its internal partition since it opened here: met
+    /// (each read again), and skipped after every read (`kafka::forwarded`).
+    pub fn holes(&self) -> (u64, u64) {
+        let c = &self.app.kafka.counters;
+        (
+            c.holes.load(Ordering::Relaxed),
+            c.holes_skipped.load(Ordering::Relaxed),
+        )
+    }
+
     /// The next offset of each topic partition the task has read.
     pub fn positions(&self) -> Vec<((String, i32), i64)> {
         self.app.kafka.positions().into_iter().collect()

@@ -20,6 +20,7 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::decode::{DeadRecord, Decoder};
+use super::forwarded::{Reread, Rereads, REREADS};
 use super::progress::KafkaNote;
 use super::progress::KafkaProgress;
 use super::KIND;
@@ -60,7 +61,6 @@ pub fn run(
     applied: &mut BTreeMap<(String, i32), i64>,
     stop: &AtomicBool,
 ) -> Result<(), KafkaError> {
-    let start = applied.clone();
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &config.brokers)
         .set("group.id", &config.group)
@@ -71,13 +71,24 @@ pub fn run(
         .create()
         .map_err(|e| failed("cannot create a consumer", e))?;
     let mut assigned = TopicPartitionList::new();
+    // Group mode: the internal partition's first offset, so that a hole is told from
+    // a start on a new task too (`forwarded`).
+    let mut low = 0;
     for binding in &config.topics {
         let partitions = match config.forwarded {
             Some(p) => vec![p],
             None => partitions_of(&consumer, &binding.topic, stop)?,
         };
         for p in partitions {
-            let offset = match start.get(&(binding.topic.clone(), p)) {
+            let at = (binding.topic.clone(), p);
+            if config.forwarded.is_some() {
+                low = consumer
+                    .fetch_watermarks(&binding.topic, p, Duration::from_secs(10))
+                    .map_err(|e| failed("cannot read an internal partition's first offset", e))?
+                    .0;
+                applied.entry(at.clone()).or_insert(low);
+            }
+            let offset = match applied.get(&at) {
                 Some(&next) => Offset::Offset(next),
                 None if config.from_end => Offset::End,
                 None => Offset::Beginning,
@@ -102,12 +113,47 @@ pub fn run(
     let mut reported_idle: std::collections::HashSet<(String, i32)> = Default::default();
     // Group mode: the source of each source topic whose records were forwarded here.
     let mut forwarded_from: HashMap<String, String> = HashMap::new();
+    let mut rereads = Rereads::default();
     while !stop.load(Ordering::Acquire) {
         let read = match (config.forwarded, config.topics.first()) {
             (Some(p), Some(binding)) => {
                 let at = (binding.topic.as_str(), p);
                 let read =
                     super::forwarded::read_round(source.check, &consumer, config, at, applied);
+                match read.hole {
+                    Some(hole) => {
+                        let counters = &source.progress.counters;
+                        match rereads.after(hole, low) {
+                            Reread::From { offset, first } => {
+                                if first {
+                                    counters.holes.fetch_add(1, Ordering::Relaxed);
+                                }
+                                // Longer each time, so that a batch the broker stores
+                                // late has the time to appear.
+                                let pause = 1u64 << rereads.tries().min(10);
+                                std::thread::sleep(Duration::from_millis(pause));
+                                seek(&consumer, at, offset)?;
+                            }
+                            Reread::Skip => {
+                                counters.holes_skipped.fetch_add(1, Ordering::Relaxed);
+                                eprintln!(
+                                    "featc serve: kafka: `{}` [{p}]: offsets {} to {} are \
+                                     missing (the broker served {} first after {REREADS} \
+                                     reads); reading on from {}",
+                                    binding.topic,
+                                    hole.missing,
+                                    hole.next - 1,
+                                    hole.next,
+                                    hole.next
+                                );
+                                applied.insert((binding.topic.clone(), p), hole.next);
+                                seek(&consumer, at, hole.next)?;
+                            }
+                        }
+                    }
+                    None if !read.positions.is_empty() => rereads.clear(),
+                    None => {}
+                }
                 for part in read
                     .parts
                     .iter()
@@ -168,6 +214,32 @@ pub fn run(
         let _ = consumer.commit(&commit, CommitMode::Async);
     }
     Ok(())
+}
+
+/// Moves the consumer of partition `at` to `offset` (assigning it there when the
+/// partition is not being fetched yet, which `seek` refuses).
+fn seek(
+    consumer: &BaseConsumer,
+    (topic, partition): (&str, i32),
+    offset: i64,
+) -> Result<(), KafkaError> {
+    if consumer
+        .seek(
+            topic,
+            partition,
+            Offset::Offset(offset),
+            Duration::from_secs(5),
+        )
+        .is_ok()
+    {
+        return Ok(());
+    }
+    let mut list = TopicPartitionList::new();
+    list.add_partition_offset(topic, partition, Offset::Offset(offset))
+        .map_err(|e| failed("cannot read an internal partition again", e))?;
+    consumer
+        .assign(&list)
+        .map_err(|e| failed("cannot read an internal partition again", e))
 }
 
 /// The partitions of `topic`, waiting (until `stop`) for the topic to exist.

@@ -83,6 +83,10 @@ pub struct KafkaCounters {
     pub dead: AtomicU64,
     /// Times the consumer failed and started again.
     pub errors: AtomicU64,
+    /// Group mode: holes the broker served in an internal partition, each read again
+    /// (`forwarded`), and those still there after every read, skipped.
+    pub holes: AtomicU64,
+    pub holes_skipped: AtomicU64,
 }
 
 /// The live position (see the module docs).
@@ -121,6 +125,8 @@ impl KafkaProgress {
                 records: AtomicU64::new(state.records),
                 dead: AtomicU64::new(state.dead_total),
                 errors: AtomicU64::new(0),
+                holes: AtomicU64::new(0),
+                holes_skipped: AtomicU64::new(0),
             },
         })
     }
