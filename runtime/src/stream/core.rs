@@ -130,7 +130,9 @@ impl Core {
     }
 
     /// The value of feature `f` of group `g` for `key` at `t` (a lookup's read: see
-    /// `stream::lookup`).
+    /// `stream::lookup`): the value a read of the feature gives (`read_pairs`; its
+    /// status aside, and null for an error), computed alone, without the rest of its
+    /// view's features or any allocation, since a lookup reads one per event.
     pub fn read_value(
         &self,
         g: usize,
@@ -138,8 +140,29 @@ impl Core {
         t: i64,
         key: &[Value],
     ) -> Result<Value, StreamError> {
-        let mut values = self.read_pairs(&[(g, f)], t, &|_| Some(key))?;
-        Ok(values.pop().map_or(Value::Null, |v| v.value))
+        let group = &self.groups[g];
+        let promised = || self.promised(g);
+        if let Some(horizon) = promised().filter(|&h| t < h) {
+            return Err(StreamError::ReadBeforeHorizon { at: t, horizon });
+        }
+        if key.len() != group.key_types.len() {
+            return Err(StreamError::KeyArity {
+                entity: group.plan.entity.clone(),
+                expected: group.key_types.len(),
+                found: key.len(),
+            });
+        }
+        let read = group.with_state(key, |state, _| {
+            // Checked under the entity's shard, as `read_pairs` does.
+            match promised().filter(|&h| t < h) {
+                Some(horizon) => Err(horizon),
+                None => Ok(state.read_one(group.plan.state_time(t), f)),
+            }
+        })?;
+        match read {
+            Err(horizon) => Err(StreamError::ReadBeforeHorizon { at: t, horizon }),
+            Ok(value) => Ok(value.unwrap_or(Value::Null)),
+        }
     }
 
     fn source(&self, name: &str) -> Option<&SourceClock> {

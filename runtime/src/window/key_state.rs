@@ -626,41 +626,71 @@ impl KeyState {
         self.prefetch_for_read();
         self.warm(t);
         for k in 0..self.cursors.len() {
-            // A shifted window (offset, exclusive end) is the plain window read earlier.
-            let at = t.saturating_sub(self.spec.cursors[k].shift_us);
-            if self.cursors[k].t != Some(at) {
-                self.advance(k, at);
-            }
+            self.bring(k, t);
         }
         out.clear();
         if let Some(s) = stale.as_deref_mut() {
             s.clear();
         }
-        let spec = &*self.spec;
-        let cursors = &mut self.cursors;
-        for f in 0..spec.features.len() {
-            let fresh = spec.ttl_column[f].is_none_or(|tc| {
-                let (k, i) = spec.place[tc];
-                !matches!(cursors[k].finish(&spec.cursors[k], i), Ok(Value::Int64(0)))
-            });
-            if !fresh {
-                out.push(Ok(Value::Null));
-            } else if let Some(n) = spec.counted_of[f] {
-                let plan = &spec.counted[n];
-                let proto = &*spec.columns[plan.column].proto;
-                let counted = windows_mut(&mut self.counted).get_mut(n);
-                out.push(match counted {
-                    Some(c) => c.read(plan, t, proto),
-                    None => proto.finish(),
-                });
-            } else {
-                let (k, i) = spec.place[f];
-                out.push(cursors[k].finish(&spec.cursors[k], i));
-            }
+        for f in 0..self.spec.features.len() {
+            let (value, fresh) = self.finish(t, f);
+            out.push(value);
             if let Some(s) = stale.as_deref_mut() {
                 s.push(!fresh);
             }
         }
+    }
+
+    /// Feature `f` alone at exactly `t`: what `read_into` gives at `f`, moving only
+    /// the cursors `f` reads (its window's and its ttl's). A lookup reads one feature
+    /// of another view per event; the other cursors stay where they are, which is
+    /// safe since each cursor moves on its own (`advance`, `push`).
+    pub fn read_one(&mut self, t: i64, f: usize) -> Result<Value, AggError> {
+        let spec = &*self.spec;
+        let window = spec.counted_of[f].is_none().then(|| spec.place[f].0);
+        let ttl = spec.ttl_column[f].map(|tc| spec.place[tc].0);
+        for k in window.into_iter().chain(ttl) {
+            self.bring(k, t);
+        }
+        self.finish(t, f).0
+    }
+
+    /// Moves cursor `k` to read at `t` (a shifted window, with an offset or an
+    /// exclusive end, is the plain window read earlier), unless it is there.
+    fn bring(&mut self, k: usize, t: i64) {
+        let at = t.saturating_sub(self.spec.cursors[k].shift_us);
+        if self.cursors[k].t != Some(at) {
+            self.advance(k, at);
+        }
+    }
+
+    /// Feature `f` at `t`, the cursors it reads already at `t` (`bring`), and
+    /// whether it is within its ttl (past it, it reads null).
+    fn finish(&mut self, t: i64, f: usize) -> (Result<Value, AggError>, bool) {
+        let spec = &*self.spec;
+        let cursors = &mut self.cursors;
+        let fresh = spec.ttl_column[f].is_none_or(|tc| {
+            let (k, i) = spec.place[tc];
+            !matches!(cursors[k].finish(&spec.cursors[k], i), Ok(Value::Int64(0)))
+        });
+        if !fresh {
+            return (Ok(Value::Null), false);
+        }
+        let value = match spec.counted_of[f] {
+            Some(n) => {
+                let plan = &spec.counted[n];
+                let proto = &*spec.columns[plan.column].proto;
+                match windows_mut(&mut self.counted).get_mut(n) {
+                    Some(c) => c.read(plan, t, proto),
+                    None => proto.finish(),
+                }
+            }
+            None => {
+                let (k, i) = spec.place[f];
+                cursors[k].finish(&spec.cursors[k], i)
+            }
+        };
+        (value, true)
     }
 
     /// Every feature evaluated at exactly `t`, in `KeySpec` feature order.
