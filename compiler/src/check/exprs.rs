@@ -393,8 +393,7 @@ impl<'s> Exprs<'s> {
                     .map(|x| self.check(x))
                     .collect();
                 let items: Vec<Typed> = items.into_iter().collect::<Option<_>>()?;
-                let written: Vec<&ast::Expr> = std::iter::once(&**expr).chain(list).collect();
-                let items = self.exact_among(&written, items)?;
+                let items = self.exact_among(std::iter::once(&**expr).chain(list), items)?;
                 let (mut items, ty) = self.unify(items, "the values of `in`")?;
                 if ty.is_none() {
                     // Only nulls: the result is null whatever their type.
@@ -429,12 +428,8 @@ impl<'s> Exprs<'s> {
                 }
                 let conditions: Vec<ir::Expr> = conditions.into_iter().collect::<Option<_>>()?;
                 let values: Vec<Typed> = values.into_iter().collect::<Option<_>>()?;
-                let written: Vec<&ast::Expr> = branches
-                    .iter()
-                    .map(|(_, v)| v)
-                    .chain(otherwise.as_deref())
-                    .collect();
-                let values = self.exact_among(&written, values)?;
+                let written = branches.iter().map(|(_, v)| v).chain(otherwise.as_deref());
+                let values = self.exact_among(written, values)?;
                 let (mut values, ty) = self.unify(values, "the branches of `case`")?;
                 let otherwise = otherwise
                     .as_ref()
@@ -521,12 +516,16 @@ impl<'s> Exprs<'s> {
     /// `greatest`, `nullif`): when one is a decimal, each number written with a point
     /// among them is that decimal exactly, as beside an operator (`exact_beside`), so
     /// `coalesce(price, 0.5)` is exact and not a float64 mixed with a decimal.
-    fn exact_among(&mut self, written: &[&ast::Expr], items: Vec<Typed>) -> Option<Vec<Typed>> {
+    fn exact_among<'a>(
+        &mut self,
+        written: impl IntoIterator<Item = &'a ast::Expr>,
+        items: Vec<Typed>,
+    ) -> Option<Vec<Typed>> {
         if !items.iter().any(is_decimal_operand) {
             return Some(items);
         }
         let exact: Vec<Option<Typed>> = written
-            .iter()
+            .into_iter()
             .zip(items)
             .map(|(w, t)| self.exact_beside(w, t, true))
             .collect();
@@ -859,7 +858,7 @@ impl<'s> Exprs<'s> {
                     return self.fail(arity(func, "at least 1", 0));
                 }
                 let values: Vec<Typed> = checked.into_iter().collect::<Option<_>>()?;
-                let values = self.exact_among(&args.iter().collect::<Vec<_>>(), values)?;
+                let values = self.exact_among(args, values)?;
                 let (values, ty) = self.unify(values, "the arguments of `coalesce`")?;
                 let nullable = values.iter().all(|v| v.nullable);
                 Some(Typed {
@@ -879,7 +878,7 @@ impl<'s> Exprs<'s> {
                 let condition = self.condition(&args[0], "the condition of `if`");
                 let (then, otherwise) = (self.check(&args[1]), self.check(&args[2]));
                 let (condition, then, otherwise) = (condition?, then?, otherwise?);
-                let values = self.exact_among(&[&args[1], &args[2]], vec![then, otherwise])?;
+                let values = self.exact_among(&args[1..], vec![then, otherwise])?;
                 let (mut values, ty) = self.unify(values, "the branches of `if`")?;
                 let otherwise = values.pop().map(Box::new);
                 let then = values.pop()?;
@@ -942,7 +941,7 @@ impl Exprs<'_> {
                     Function::Greatest => "the arguments of `greatest`",
                     _ => "the arguments of `nullif`",
                 };
-                let values = self.exact_among(&written.iter().collect::<Vec<_>>(), values)?;
+                let values = self.exact_among(written, values)?;
                 // Only nulls: the result's type is the context's, like `coalesce`'s.
                 let (args, ty) = self.unify(values, what)?;
                 (args, ty.is_some())

@@ -145,13 +145,7 @@ impl Core {
         if let Some(horizon) = promised().filter(|&h| t < h) {
             return Err(StreamError::ReadBeforeHorizon { at: t, horizon });
         }
-        if key.len() != group.key_types.len() {
-            return Err(StreamError::KeyArity {
-                entity: group.plan.entity.clone(),
-                expected: group.key_types.len(),
-                found: key.len(),
-            });
-        }
+        group.check_key_arity(key.len())?;
         let read = group.with_state(key, |state, _| {
             // Checked under the entity's shard, as `read_pairs` does.
             match promised().filter(|&h| t < h) {
@@ -372,19 +366,8 @@ impl Core {
             if let Some(h) = promised().filter(|&h| t < h) {
                 return Err(StreamError::ReadBeforeHorizon { at: t, horizon: h });
             }
-            let entity = &group.plan.entity;
-            let key = key_of(entity).ok_or_else(|| StreamError::KeyArity {
-                entity: entity.clone(),
-                expected: group.key_types.len(),
-                found: 0,
-            })?;
-            if key.len() != group.key_types.len() {
-                return Err(StreamError::KeyArity {
-                    entity: entity.clone(),
-                    expected: group.key_types.len(),
-                    found: key.len(),
-                });
-            }
+            let key = key_of(&group.plan.entity).unwrap_or_default();
+            group.check_key_arity(key.len())?;
             // Each feature reports its view's latest event; features of one view share
             // the lookup.
             let mut latest: Vec<(Option<usize>, Option<i64>)> = Vec::new();

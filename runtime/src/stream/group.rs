@@ -306,6 +306,18 @@ impl Group {
 }
 
 impl GroupCore {
+    /// `KeyArity` unless a key of `found` values is one of this group's entity.
+    pub fn check_key_arity(&self, found: usize) -> Result<(), StreamError> {
+        if found == self.key_types.len() {
+            return Ok(());
+        }
+        Err(StreamError::KeyArity {
+            entity: self.plan.entity.clone(),
+            expected: self.key_types.len(),
+            found,
+        })
+    }
+
     /// `f` on entity `key`'s state (`None`: an entity never seen reads the empty
     /// state), at state time: `f` gets the time a read at `t` reads the state at
     /// (`GroupPlan::state_time`) and whether the entity is known.

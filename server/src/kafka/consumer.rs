@@ -20,7 +20,8 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::decode::{DeadRecord, Decoder};
-use super::forwarded::{Reread, Rereads, REREADS};
+use super::forwarded::{Hole, Reread, Rereads, REREADS};
+use super::progress::KafkaCounters;
 use super::progress::KafkaNote;
 use super::progress::KafkaProgress;
 use super::KIND;
@@ -123,33 +124,7 @@ pub fn run(
                 match read.hole {
                     Some(hole) => {
                         let counters = &source.progress.counters;
-                        match rereads.after(hole, low) {
-                            Reread::From { offset, first } => {
-                                if first {
-                                    counters.holes.fetch_add(1, Ordering::Relaxed);
-                                }
-                                // Longer each time, so that a batch the broker stores
-                                // late has the time to appear.
-                                let pause = 1u64 << rereads.tries().min(10);
-                                std::thread::sleep(Duration::from_millis(pause));
-                                seek(&consumer, at, offset)?;
-                            }
-                            Reread::Skip => {
-                                counters.holes_skipped.fetch_add(1, Ordering::Relaxed);
-                                eprintln!(
-                                    "featc serve: kafka: `{}` [{p}]: offsets {} to {} are \
-                                     missing (the broker served {} first after {REREADS} \
-                                     reads); reading on from {}",
-                                    binding.topic,
-                                    hole.missing,
-                                    hole.next - 1,
-                                    hole.next,
-                                    hole.next
-                                );
-                                applied.insert((binding.topic.clone(), p), hole.next);
-                                seek(&consumer, at, hole.next)?;
-                            }
-                        }
+                        reread(&consumer, at, hole, low, &mut rereads, counters, applied)?;
                     }
                     None if !read.positions.is_empty() => rereads.clear(),
                     None => {}
@@ -216,8 +191,49 @@ pub fn run(
     Ok(())
 }
 
-/// Moves the consumer of partition `at` to `offset` (assigning it there when the
-/// partition is not being fetched yet, which `seek` refuses).
+/// Answers a hole in internal partition `at` (`forwarded::Rereads`): moves the
+/// consumer back to read it again, after a pause longer each time the hole comes
+/// back, or past it (its end into `applied`) once it is taken for a real gap.
+fn reread(
+    consumer: &BaseConsumer,
+    at: (&str, i32),
+    hole: Hole,
+    low: i64,
+    rereads: &mut Rereads,
+    counters: &KafkaCounters,
+    applied: &mut BTreeMap<(String, i32), i64>,
+) -> Result<(), KafkaError> {
+    match rereads.after(hole, low) {
+        Reread::From { offset, first } => {
+            if first {
+                counters.holes.fetch_add(1, Ordering::Relaxed);
+            }
+            // Longer each time, so that a batch the broker stores late has the time
+            // to appear.
+            let pause = 1u64 << rereads.tries().min(10);
+            std::thread::sleep(Duration::from_millis(pause));
+            seek(consumer, at, offset)
+        }
+        Reread::Skip => {
+            counters.holes_skipped.fetch_add(1, Ordering::Relaxed);
+            let (topic, partition) = at;
+            eprintln!(
+                "featc serve: kafka: `{topic}` [{partition}]: offsets {} to {} are missing \
+                 (the broker served {} first after {REREADS} reads); reading on from {}",
+                hole.missing,
+                hole.next - 1,
+                hole.next,
+                hole.next
+            );
+            applied.insert((topic.to_string(), partition), hole.next);
+            seek(consumer, at, hole.next)
+        }
+    }
+}
+
+/// Moves the consumer of partition `at` to `offset` (assigning it there, the one
+/// partition a task's consumer reads, when it is not being fetched yet, which
+/// `seek` refuses).
 fn seek(
     consumer: &BaseConsumer,
     (topic, partition): (&str, i32),
