@@ -11,11 +11,15 @@
 //! aggregated value and the key of the `day` entity, a `decimal(12, 2)` column `m`
 //! (exact sums, the type's largest magnitudes, mixed with int64s) and a
 //! `list<float64>` column `xs` (null and empty lists, null, NaN and infinite items,
-//! lists of equal length for `dot` and the element-wise `avg`). Row
-//! functions (`abs`, `least`, `substr`, ...) appear in lets, filters and aggregation
-//! arguments, on the same values (and non-ASCII strings for the case mappings); like
-//! the arithmetic, they never overflow here (`abs(i64::MIN)` has its own tests).
-//! Each case also
+//! lists of equal length for `dot` and the element-wise `avg`), a struct column
+//! `addr` (`city`, a struct `geo` holding `lat`, a list `` `tags` `` named by a
+//! keyword: null structs at both levels with values left under them, null fields,
+//! empty and null lists) and a map column `attrs` (null and empty maps, missing keys,
+//! a key repeated in one map), as Arrow `Struct` and `Map` columns that every path
+//! extracts its paths from. Row functions (`abs`, `least`, `substr`, ...) appear in
+//! lets, filters and aggregation arguments, on the same values (and non-ASCII strings
+//! for the case mappings); like the arithmetic, they never overflow here
+//! (`abs(i64::MIN)` has its own tests). Each case also
 //! carries its requested features (a subset), the source's lateness and how a
 //! streaming replay disorders (within that lateness) and chunks its events. Views
 //! and a service also get derived features over the numeric ones, the service's
@@ -24,11 +28,13 @@
 
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Date32Array, Date64Array, Decimal128Array, Float64Array,
-    Float64Builder, Int64Array, ListBuilder, StringArray, TimestampMicrosecondArray,
-    TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
+    Float64Builder, Int64Array, ListBuilder, MapBuilder, MapFieldNames, StringArray, StringBuilder,
+    StructArray, TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
+    TimestampSecondArray,
 };
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -92,7 +98,31 @@ pub struct EventRow {
     m: Option<i128>,
     /// A nullable `list<float64>` column with nullable items.
     xs: Option<Vec<Option<f64>>>,
+    /// A nullable struct column (`ADDR_TYPE`).
+    addr: Addr,
+    /// A nullable `map<string, float64?>` column: its entries in order, a key
+    /// possibly repeated.
+    attrs: Option<Vec<(&'static str, Option<f64>)>>,
 }
+
+/// A cell of the struct column `addr`. Its fields are drawn whether or not the
+/// struct (or `geo`) is null, so that a null struct holds values under it, which
+/// every path must read as null (semantics.md, "Struct and map columns").
+#[derive(Debug, Clone)]
+struct Addr {
+    valid: bool,
+    city: Option<&'static str>,
+    geo_valid: bool,
+    lat: Option<f64>,
+    tags: Option<Vec<Option<&'static str>>>,
+}
+
+/// The declared type of `addr`, as written in the generated source.
+const ADDR_TYPE: &str =
+    "struct<city: string?, geo: struct<lat: float64?>?, `tags`: list<string>?>?";
+/// The keys of `attrs`' entries: few, so that a map repeats one and misses others
+/// (`attrs['w']` is never present).
+const MAP_KEYS: &[&str] = &["x", "y", "x y", "X"];
 
 /// A feature of a generated view, already in `.feat` syntax.
 #[derive(Debug, Clone)]
@@ -257,6 +287,12 @@ const PREDICATES: &[&str] = &[
     "contains(xs, 1.5)",
     "size(xs) >= 2",
     "xs[1] > 0.1",
+    // Struct fields and map entries (null for `taps`' rows, which lack them).
+    "contains(attrs, 'x')",
+    "addr.city = 'a' or addr.geo.lat > 0.1",
+    "attrs['y'] is null",
+    "size(attrs) > 1 and addr.`tags`[2] is not null",
+    "not contains(addr.`tags`, 'b')",
     // The event's source (a constant over one source).
     "source() = 'events'",
     "source() <> 'clicks' or i > 1",
@@ -317,6 +353,10 @@ const ANY_COLUMNS: &[&str] = &[
     "d",
     "coalesce(d, last_day)",
     "greatest(d, last_day)",
+    "addr.city",
+    "addr.`tags`[1]",
+    "attrs['x y']",
+    "contains(attrs, 'X')",
 ];
 const NUMERIC_COLUMNS: &[&str] = &[
     "i",
@@ -349,6 +389,12 @@ const NUMERIC_COLUMNS: &[&str] = &[
     "l2_distance(xs, xs)",
     "float64(m)",
     "m / 4",
+    // Numbers out of struct and map paths.
+    "addr.geo.lat",
+    "attrs['x']",
+    "size(attrs)",
+    "size(addr.`tags`)",
+    "coalesce(attrs['w'], attrs['y'], addr.geo.lat)",
 ];
 /// Decimal expressions: the aggregations that keep a decimal (exact `sum`, `min`,
 /// `percentile`) and the float ones (`avg`, `var_pop`) take them.
@@ -373,8 +419,21 @@ fn feature_strategy() -> impl Strategy<Value = FeatureSpec> {
         Just(("count(*)".to_string(), true)),
         select(ANY_COLUMNS).prop_map(|c| (format!("count({c})"), true)),
         select(PREDICATES).prop_map(|p| (format!("count_if({p})"), true)),
-        select(&["i", "f", "s", "b", "ts", "ratio", "-f", "d"][..])
-            .prop_map(|c| (format!("count_distinct({c})"), true)),
+        select(
+            &[
+                "i",
+                "f",
+                "s",
+                "b",
+                "ts",
+                "ratio",
+                "-f",
+                "d",
+                "addr.city",
+                "attrs['x']"
+            ][..]
+        )
+        .prop_map(|c| (format!("count_distinct({c})"), true)),
         (
             select(&["sum", "avg", "var_pop", "stddev_pop"][..]),
             select(NUMERIC_COLUMNS)
@@ -492,10 +551,15 @@ fn event_strategy() -> impl Strategy<Value = EventRow> {
                     2 => proptest::collection::vec(float_item(), 1..4),
                 ],
             ),
+            addr_strategy(),
+            proptest::option::weighted(
+                0.8,
+                proptest::collection::vec((select(MAP_KEYS), float_item()), 0..4),
+            ),
         ),
     )
         .prop_map(
-            |(sec, micros, sub_ns, k, sk, i, f, s, (b, seen, d, m, xs))| EventRow {
+            |(sec, micros, sub_ns, k, sk, i, f, s, (b, seen, d, m, xs, addr, attrs))| EventRow {
                 ts: sec * SECOND + micros,
                 sub_ns,
                 k,
@@ -508,8 +572,30 @@ fn event_strategy() -> impl Strategy<Value = EventRow> {
                 d,
                 m,
                 xs,
+                addr,
+                attrs,
             },
         )
+}
+
+fn addr_strategy() -> impl Strategy<Value = Addr> {
+    (
+        proptest::bool::weighted(0.8),
+        proptest::option::weighted(0.8, select(STRINGS)),
+        proptest::bool::weighted(0.8),
+        float_item(),
+        proptest::option::weighted(
+            0.8,
+            proptest::collection::vec(proptest::option::weighted(0.85, select(STRINGS)), 0..3),
+        ),
+    )
+        .prop_map(|(valid, city, geo_valid, lat, tags)| Addr {
+            valid,
+            city,
+            geo_valid,
+            lat,
+            tags,
+        })
 }
 
 /// An item of `xs`: mostly ordinary floats, sometimes an edge one or null.
@@ -1016,7 +1102,8 @@ fn source_text(name: &str, lateness_s: i64, delayed: bool, time: TimeRepr) -> St
     format!(
         "source {name} {{\n    time ts\n    columns {{\n        k: int64?\n        sk: string?\n        \
          i: int64?\n        f: float64?\n        s: string?\n        b: bool?\n        seen: timestamp?\n        \
-         d: date?\n        m: decimal(12, 2)?\n        xs: list<float64>?\n    }}\n{lateness}}}\n"
+         d: date?\n        m: decimal(12, 2)?\n        xs: list<float64>?\n        \
+         addr: {ADDR_TYPE}\n        attrs: map<string, float64?>?\n    }}\n{lateness}}}\n"
     )
 }
 
@@ -1061,6 +1148,7 @@ pub fn taps_batch(events: &RecordBatch) -> RecordBatch {
 
 /// The events as one Arrow batch with the declared schema.
 pub fn events_batch(rows: &[EventRow], time: TimeRepr) -> RecordBatch {
+    let attrs = attrs_array(rows);
     let schema = Arc::new(Schema::new(vec![
         time.field("ts"),
         Field::new("k", DataType::Int64, true),
@@ -1077,6 +1165,8 @@ pub fn events_batch(rows: &[EventRow], time: TimeRepr) -> RecordBatch {
             true,
         ),
         Field::new_list("xs", Field::new_list_field(DataType::Float64, true), true),
+        Field::new("addr", addr_type(), true),
+        Field::new("attrs", attrs.data_type().clone(), true),
     ]));
     let mut xs = ListBuilder::new(Float64Builder::new());
     for r in rows {
@@ -1121,8 +1211,84 @@ pub fn events_batch(rows: &[EventRow], time: TimeRepr) -> RecordBatch {
                 .expect("generated decimals fit their type"),
         ),
         Arc::new(xs.finish()),
+        addr_array(rows),
+        attrs,
     ];
     RecordBatch::try_new(schema, columns).expect("generated events match their schema")
+}
+
+/// The Arrow type of `addr` (`ADDR_TYPE`).
+fn addr_type() -> DataType {
+    DataType::Struct(addr_fields())
+}
+
+fn addr_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("city", DataType::Utf8, true),
+        Field::new("geo", DataType::Struct(geo_fields()), true),
+        Field::new_list("tags", Field::new_list_field(DataType::Utf8, true), true),
+    ])
+}
+
+fn geo_fields() -> Fields {
+    Fields::from(vec![Field::new("lat", DataType::Float64, true)])
+}
+
+/// The `addr` column: each level's children hold the values drawn under a null
+/// parent too (Arrow keeps them; a reader must not).
+fn addr_array(rows: &[EventRow]) -> ArrayRef {
+    let city = StringArray::from(rows.iter().map(|r| r.addr.city).collect::<Vec<_>>());
+    let lat = Float64Array::from(rows.iter().map(|r| r.addr.lat).collect::<Vec<_>>());
+    let geo = StructArray::try_new(
+        geo_fields(),
+        vec![Arc::new(lat)],
+        Some(NullBuffer::from(
+            rows.iter().map(|r| r.addr.geo_valid).collect::<Vec<_>>(),
+        )),
+    )
+    .expect("geo's one field matches its type");
+    let mut tags = ListBuilder::new(StringBuilder::new());
+    for r in rows {
+        match &r.addr.tags {
+            Some(items) => {
+                for item in items {
+                    tags.values().append_option(*item);
+                }
+                tags.append(true);
+            }
+            None => tags.append(false),
+        }
+    }
+    let addr = StructArray::try_new(
+        addr_fields(),
+        vec![Arc::new(city), Arc::new(geo), Arc::new(tags.finish())],
+        Some(NullBuffer::from(
+            rows.iter().map(|r| r.addr.valid).collect::<Vec<_>>(),
+        )),
+    )
+    .expect("addr's fields match their types");
+    Arc::new(addr)
+}
+
+/// The `attrs` column: entries in drawn order, repeated keys kept.
+fn attrs_array(rows: &[EventRow]) -> ArrayRef {
+    let names = MapFieldNames {
+        entry: "entries".into(),
+        key: "keys".into(),
+        value: "values".into(),
+    };
+    let mut map = MapBuilder::new(Some(names), StringBuilder::new(), Float64Builder::new());
+    for r in rows {
+        if let Some(entries) = &r.attrs {
+            for (key, value) in entries {
+                map.keys().append_value(key);
+                map.values().append_option(*value);
+            }
+        }
+        map.append(r.attrs.is_some())
+            .expect("keys and values are appended in pairs");
+    }
+    Arc::new(map.finish())
 }
 
 /// The spine as one Arrow batch: `k`, `sk`, `kind`, `ts`, `row` (a label the output

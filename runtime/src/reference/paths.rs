@@ -10,7 +10,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    new_null_array, Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray,
+    new_empty_array, new_null_array, Array, ArrayRef, AsArray, BooleanArray, Float64Array,
+    Int64Array, StringArray,
 };
 use datafusion::arrow::compute::{cast, concat};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
@@ -18,6 +19,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::Value as Json;
 
 use super::error::ReferenceError;
+use super::output::arrow_type;
 use crate::ir::{ColumnPath, DataType, PathStep};
 
 /// The documented cap of a map's entries.
@@ -52,7 +54,9 @@ pub fn path_batches(
             cells.push(cell(physical, row, &path.steps).map_err(|m| bad(row, m))?);
         }
         let mut values = match cells.is_empty() {
-            true => new_null_array(&ArrowType::Null, 0),
+            // No row to take a type from: the path's declared one (a source with no
+            // events still has its columns).
+            true => new_empty_array(&arrow_type(ty)),
             false => {
                 let refs: Vec<&dyn Array> = cells.iter().map(|c| c.as_ref()).collect();
                 concat(&refs).map_err(|e| bad(0, e.to_string()))?
