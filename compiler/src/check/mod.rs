@@ -10,7 +10,7 @@ pub mod expansion;
 pub mod exprs;
 mod features;
 mod lookups;
-mod nested;
+pub mod nested;
 mod requests;
 pub mod resolve;
 mod services;

@@ -1,6 +1,8 @@
 //! Struct and map column types as written (`struct<city: string?>`,
 //! `map<string, float64?>`) to their shapes. A nested column is never a value: the
-//! shapes only say which paths (`exprs::nested`) read what type.
+//! shapes only say which paths (`exprs::nested`) read what type. `written_shape`
+//! reads a shape back from the IR's text of it (`ir::NestedColumn::written`), for
+//! tools that build such columns (`verify::nested`).
 
 use super::error::CheckError;
 use super::types;
@@ -44,6 +46,40 @@ impl Shape {
 /// True when `ty` is written as a struct or a map (checked by `shape`).
 pub fn is_nested(ty: &TypeRef) -> bool {
     matches!(ty.name.name.as_str(), "struct" | "map")
+}
+
+/// The shape of a struct or map type as the IR writes it (`ir::NestedColumn::written`,
+/// `struct<city: string?>`): the text parsed by the grammar as the type of a column
+/// of a source of its own (there is no rule for a type alone) and checked by `shape`;
+/// or the first error, its spans in that source.
+pub fn written_shape(written: &str) -> Result<Shape, CheckError> {
+    let text = format!("source s {{\n  time t\n  columns {{\n    c: {written}\n  }}\n}}\n");
+    let file = featc_grammar::parse(0, &text).map_err(|errors| {
+        errors.into_iter().next().map_or_else(
+            || not_a_type(written, featc_grammar::ast::Span::new(0, 0, text.len())),
+            crate::syntax_error,
+        )
+    })?;
+    let column = file.items.iter().find_map(|item| match item {
+        featc_grammar::ast::Item::Source(s) if s.columns.len() == 1 => s.columns.first(),
+        _ => None,
+    });
+    match column {
+        Some(c) if is_nested(&c.ty) => shape(&c.ty),
+        Some(c) => Err(not_a_type(written, c.ty.span)),
+        None => Err(not_a_type(
+            written,
+            featc_grammar::ast::Span::new(0, 0, text.len()),
+        )),
+    }
+}
+
+fn not_a_type(written: &str, span: featc_grammar::ast::Span) -> CheckError {
+    CheckError::NestedType {
+        message: format!("`{written}` is not a struct or map type"),
+        span,
+        help: "write `struct<name: type, ...>` or `map<string, type>`".to_string(),
+    }
 }
 
 /// The shape of a struct or map type (`is_nested(ty)`), or its first error.
@@ -184,4 +220,47 @@ fn field_value(ty: &TypeRef) -> Result<DataType, CheckError> {
         }
     }
     types::data_type(ty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The IR's text of a shape reads back as the shape the checker gave it.
+    #[test]
+    fn a_written_shape_reads_back() {
+        let shape = written_shape(
+            "struct<city: string?, geo: struct<lat: float64?>, m: map<string, list<int64>?>?>",
+        );
+        let Ok(Shape::Struct(fields)) = shape else {
+            panic!("a struct: {shape:?}");
+        };
+        let names: Vec<(&str, &str, bool)> = fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.shape.kind(), f.nullable))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("city", "value", true),
+                ("geo", "struct", false),
+                ("m", "map", true)
+            ]
+        );
+        assert_eq!(
+            written_shape("map<string, float64>"),
+            Ok(Shape::Map {
+                value: DataType::Float64,
+                nullable: false
+            })
+        );
+        let message = |w: &str| written_shape(w).map_err(|e| e.to_diagnostic().message);
+        assert_eq!(
+            message("int64"),
+            Err("`int64` is not a struct or map type".to_string())
+        );
+        assert!(written_shape("int64 } } source x {").is_err());
+        assert!(written_shape("map<int64, int64>").is_err());
+        assert!(written_shape("struct<a: >").is_err());
+    }
 }
