@@ -2,6 +2,7 @@
 //! (the oracle), the batch plan, the streaming runtime, and the emitted SQL.
 
 mod batch;
+mod flat;
 mod overflow;
 mod reference;
 pub mod sql;

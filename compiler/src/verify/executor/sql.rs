@@ -1,7 +1,8 @@
 //! The emitted SQL as a path: a dialect's query (`featc build --emit sql`) run by an
 //! engine on the dataset's tables: the `datafusion` dialect on DataFusion's own SQL
 //! engine in process (`DataFusionEngine`), or any dialect on an engine a caller
-//! plugs in (`SqlEngine`; the CLI's `--sql-engine` runs a command). Features the
+//! plugs in (`SqlEngine`; the CLI's `--sql-engine` runs a command), each source
+//! given flat (`flat`: struct and map columns as their path columns). Features the
 //! dialect refuses are left out (and said); float folds are held to
 //! docs/scale-out.md's bound, other floats to 1e-9 relative, and derived features
 //! reading a float fold are left out (they inherit its difference).
@@ -260,8 +261,8 @@ fn fold_windows(
     Ok(out)
 }
 
-/// The tables a script of `project` reads: the dataset's sources and `spine` (with
-/// its order column).
+/// The tables a script of `project` reads: the dataset's sources, flat (`flat`: their
+/// struct and map columns as path columns), and `spine` (with its order column).
 pub(super) fn tables(
     project: &Project,
     dataset: &crate::verify::Dataset,
@@ -269,13 +270,17 @@ pub(super) fn tables(
 ) -> Result<Vec<SqlTable>, String> {
     let mut tables = Vec::new();
     for (name, batches) in &dataset.sources {
-        let declared = project
+        let source = project
             .sources
             .iter()
             .find(|s| &s.name == name)
-            .map(featc_runtime::io::declared_schema)
             .ok_or_else(|| format!("the project has no source `{name}`"))?;
-        tables.push(table(name, declared, batches.clone()));
+        let batches = batches
+            .iter()
+            .map(|b| super::flat::flat(source, b))
+            .collect::<Result<Vec<_>, _>>()?;
+        let declared = featc_runtime::io::declared_schema(source);
+        tables.push(table(name, declared, batches));
     }
     let spine = with_order(spine, ORDER).map_err(|e| e.to_string())?;
     tables.push(table(SPINE_TABLE, spine.schema(), vec![spine]));
