@@ -11,8 +11,10 @@ use rand::Rng;
 pub struct Dataset {
     /// What the report calls it (`your data`, `generated case 3`).
     pub label: String,
-    /// Each source's events, with its declared columns (`io::declared_schema`: times
-    /// in UTC microseconds), in no particular order.
+    /// Each source's events, in no particular order, times in UTC microseconds: your
+    /// data bound to its declared columns (`io::declared_schema`); a generated case's
+    /// with its struct and map columns whole in place of their path columns
+    /// (`generate`, `nested`).
     pub sources: Vec<(String, Vec<RecordBatch>)>,
     pub spine: RecordBatch,
     pub spine_time: String,

@@ -4,8 +4,13 @@
 //! that events fall exactly a window (offset, ttl, delay) apart and tie with each
 //! other (at a count window's cut too: a key can hold more events than its `N`);
 //! a few keys that repeat and one seen once; nulls in every nullable column;
-//! the float and string values semantics.md has rules for (`values`). The spine is a
-//! probe spine around them (`probe`), so windows are asked at both ends.
+//! the float and string values semantics.md has rules for (`values`). A struct or map
+//! column is drawn whole, as an Arrow `Struct` or `Map` named as declared, with the
+//! nulls, lists, missing and repeated keys semantics.md has rules for (`nested`): the
+//! case holds none of its flat path columns (`address.city`), so every path reads
+//! them out itself (the SQL, which reads no path, gets them flat: `executor::flat`).
+//! The spine is a probe spine around them (`probe`), so windows are asked at both
+//! ends.
 //!
 //! A view's as-of lookups (semantics.md "As-of lookups") bring in the looked-up
 //! views' sources, keys and windows (`probe::with_lookups`); a lookup's key columns
@@ -14,16 +19,17 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::io::{declared_schema, sources_of};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::dataset::{Dataset, RunSettings};
+use super::nested::{nested_columns, Nested};
 use super::probe::{durations, probe_spine, with_lookups};
 use super::values::{self, CaseValue};
-use crate::ir::{FeatureId, Project, Source, View};
+use crate::ir::{Column, FeatureId, Project, Source, View};
 
 /// 2024-01-01T00:00:00Z: where generated times start.
 const BASE_US: i64 = 1_704_067_200_000_000;
@@ -121,7 +127,8 @@ fn gcd(a: i64, b: i64) -> i64 {
     }
 }
 
-/// A source's events: its declared columns, its views' key columns from small pools
+/// A source's events: its declared columns (its struct and map columns whole, not
+/// their path columns), its views' key columns from small pools
 /// (the key columns of every view reading it, as a later member of several too: the
 /// keys of a union's sources are drawn from the same pools, so they meet in a key's
 /// state). The key columns of each lookup of those views draw from the same pools,
@@ -151,8 +158,13 @@ fn events(
     // Enough events that a key can fill its count windows and tie at their cut.
     let rows = rng.random_range(1..=40.max(2 * counted_events(project, features) + 4));
     let keys_in_pool = rng.random_range(1..=MAX_KEYS_IN_POOL);
+    // The declared columns are drawn; a path column (`address.city`) is not: its
+    // struct or map column is drawn whole (`nested`), and every path reads it out.
+    let plain: Vec<&Column> = source.columns.iter().filter(|c| c.path.is_none()).collect();
+    let nested = nested_columns(source).map_err(|e| e.to_string())?;
     let mut times = Vec::with_capacity(rows);
-    let mut columns: Vec<Vec<CaseValue>> = vec![Vec::with_capacity(rows); source.columns.len()];
+    let mut columns: Vec<Vec<CaseValue>> = vec![Vec::with_capacity(rows); plain.len()];
+    let mut nested_values: Vec<Vec<CaseValue>> = vec![Vec::with_capacity(rows); nested.len()];
     for row in 0..rows {
         times.push(grid.time(&times, rng));
         // The last event's keys are seen once (unless the pool has one key).
@@ -174,7 +186,7 @@ fn events(
                 }
             })
             .collect();
-        for (c, column) in source.columns.iter().enumerate() {
+        for (c, column) in plain.iter().enumerate() {
             let name = column.name.as_str();
             let key = if key_columns.contains(&name) {
                 Some(key)
@@ -193,8 +205,25 @@ fn events(
             };
             columns[c].push(value);
         }
+        for (n, column) in nested.iter().enumerate() {
+            nested_values[n].push(column.draw(rng, BASE_US, grid.span));
+        }
     }
-    let schema: SchemaRef = declared_schema(source);
+    // The declared schema's time and declared columns, then the struct and map columns.
+    let declared: SchemaRef = declared_schema(source);
+    let mut fields: Vec<Field> = declared
+        .fields()
+        .iter()
+        .filter(|f| {
+            !source
+                .columns
+                .iter()
+                .any(|c| c.path.is_some() && c.name == *f.name())
+        })
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.extend(nested.iter().map(Nested::field));
+    let schema = Arc::new(Schema::new(fields));
     let mut arrays = Vec::with_capacity(schema.fields().len());
     let times: Vec<CaseValue> = times.into_iter().map(CaseValue::Time).collect();
     arrays.push(
@@ -205,13 +234,20 @@ fn events(
         )
         .map_err(|e| e.to_string())?,
     );
-    for (c, column) in source.columns.iter().enumerate() {
+    for (c, column) in plain.iter().enumerate() {
         arrays.push(
             values::column(column.ty, &columns[c], schema.field(c + 1).data_type())
                 .map_err(|e| e.to_string())?,
         );
     }
-    RecordBatch::try_new(Arc::clone(&schema), arrays).map_err(|e| e.to_string())
+    for (n, column) in nested.iter().enumerate() {
+        arrays.push(
+            column
+                .column(&nested_values[n])
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    RecordBatch::try_new(schema, arrays).map_err(|e| e.to_string())
 }
 
 /// The key columns of `source` of each lookup of `views` (each a group of columns

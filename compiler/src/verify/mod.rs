@@ -19,6 +19,8 @@ pub mod executor;
 pub mod failure;
 pub mod float_bound;
 pub mod generate;
+pub mod nested;
+pub mod nested_array;
 pub mod probe;
 pub mod report;
 pub mod sample;

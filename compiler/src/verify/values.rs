@@ -1,7 +1,9 @@
 //! The values generated cases are made of, by type: the ones semantics.md has rules
 //! for (`-0.0`, NaN, the infinities, floats whose sums need exact arithmetic, the
 //! empty string, non-ASCII text; null and empty lists, null items) next to ordinary
-//! ones, and small key pools so that keys repeat.
+//! ones, and small key pools so that keys repeat. Struct and map values are drawn by
+//! `nested` out of these (a struct's fields, a map's values) and held here as
+//! `CaseValue`s too; `nested_array` makes their columns.
 
 use std::fmt;
 
@@ -30,8 +32,8 @@ const STRINGS: [&str; 9] = ["", "a", "b", "A", "ab", "ü", "日本", "a b", "x_1
 /// around 1970 and a leap day.
 const DAYS: [i32; 7] = [-719_162, -1, 0, 1, 19_782, 19_783, 2_932_896];
 
-/// The probability of a null in a nullable column.
-const NULL_RATE: f64 = 0.15;
+/// The probability of a null in a nullable column (a struct, a field, a map too).
+pub const NULL_RATE: f64 = 0.15;
 /// The most items a generated list has: enough for `dot` and element access to have
 /// something to do, few enough that a case stays readable.
 const MAX_LIST_ITEMS: usize = 4;
@@ -110,6 +112,13 @@ pub enum CaseValue {
     Dec(i128),
     /// A list's items (the column's type gives theirs).
     List(Vec<CaseValue>),
+    /// A struct's fields, in declaration order.
+    Struct(Vec<CaseValue>),
+    /// A null struct whose children hold these values all the same (an Arrow struct
+    /// may): every path must read null below it.
+    NullStruct(Vec<CaseValue>),
+    /// A map's entries in order; a key may repeat.
+    Map(Vec<(String, CaseValue)>),
 }
 
 /// `values` of `ty` as a column of Arrow type `arrow`.
@@ -193,13 +202,18 @@ fn list_column(
     Ok(Arc::new(list) as ArrayRef)
 }
 
-/// Why `column` could not build a column: DataFusion's or Arrow's error as it is.
+/// Why `column` (or `nested_array::column`) could not build a column: DataFusion's
+/// or Arrow's error as it is, or an Arrow type that is not the shape's.
 #[derive(Debug)]
 pub enum ColumnError {
     /// The values could not be made an array.
     Scalars(DataFusionError),
     /// The array could not be cast to the column's Arrow type.
     Cast(ArrowError),
+    /// A struct or map array could not be put together from its children.
+    Build(ArrowError),
+    /// The Arrow type given for a struct or map column is not one (what it is).
+    Shape(String),
 }
 
 impl fmt::Display for ColumnError {
@@ -207,6 +221,8 @@ impl fmt::Display for ColumnError {
         match self {
             ColumnError::Scalars(e) => write!(f, "{e}"),
             ColumnError::Cast(e) => write!(f, "{e}"),
+            ColumnError::Build(e) => write!(f, "{e}"),
+            ColumnError::Shape(what) => write!(f, "expected {what}"),
         }
     }
 }
