@@ -1,6 +1,6 @@
 //! `featc verify` on the command line: exit status 0 when the paths agree on an
 //! example's data and generated cases, the JSON report, the note when a source has no
-//! data, and the usage and project errors.
+//! data, the usage and project errors, and what an engine of `--sql-engine` is given.
 
 use crate::cli_common;
 
@@ -246,6 +246,48 @@ fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
         "{text}"
     );
     std::fs::remove_dir_all(kept_folder(&text)).ok();
+}
+
+/// An engine outside featc gets each source flat: a generated case's struct and map
+/// columns (the checkout example's `shipping` and `risk`, which the other paths read
+/// whole) come as the path columns the project reads, never as an Arrow struct or
+/// map, which an engine need not load.
+#[test]
+fn an_engine_gets_struct_and_map_columns_as_their_paths() {
+    let out = featc(&[
+        "verify",
+        "examples/checkout",
+        "--generated-only",
+        "--cases",
+        "1",
+        "--no-sql",
+        "-q",
+        "--sql-engine",
+        "duckdb=exit 3",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    let dir = kept_folder(&text);
+    let payments =
+        featc_test_support::parquet::read_parquet(&dir.join("tables").join("payments.parquet"));
+    let schema = payments.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    for path in ["shipping.express", "shipping.geo.lat", "risk['velocity']"] {
+        assert!(names.contains(&path), "{path} in {names:?}");
+    }
+    assert!(
+        !names.contains(&"shipping") && !names.contains(&"risk"),
+        "{names:?}"
+    );
+    assert!(
+        schema.fields().iter().all(|f| !f.data_type().is_nested()
+            || matches!(
+                f.data_type(),
+                datafusion::arrow::datatypes::DataType::List(_)
+            )),
+        "{schema:?}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

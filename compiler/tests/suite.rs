@@ -37,3 +37,4 @@ mod typing;
 mod verify;
 mod verify_generated;
 mod verify_mutations;
+mod verify_nested;
