@@ -152,8 +152,9 @@ fn conform(
             continue;
         }
         // A path column is read out of its struct or map column, unless the data holds
-        // it already, flat (as `featc verify` draws it and a server's JSON pushes are
-        // turned into): the stream path takes such a column the same way.
+        // it already, flat (as a sample of your data that `featc verify` bound, and a
+        // server's JSON pushes are turned into): the stream path takes such a column
+        // the same way.
         let flat = found.iter().any(|(n, _)| n == &c.name);
         let (ty, mut e, text) = match &c.path {
             // A path column: read out of its struct or map column (`io::path`).
