@@ -20,7 +20,7 @@ mod rules;
 mod scan;
 
 pub use fmt::{format, LayoutError};
-pub use print::{print_file, type_text};
+pub use print::{ident_text, print_file, type_text, KEYWORDS};
 
 /// Parses one `.feat` file. On syntax errors, parsing resumes at the next line starting
 /// with `source`, `entity`, `view` or `service`, so every broken item is reported once.

@@ -343,7 +343,33 @@ impl Printer<'_> {
     }
 }
 
-/// A type as written, `?` included: `decimal(12, 2)?`, `struct<city: string?>`.
+/// The words of the language that cannot be bare identifiers (the grammar's `keyword`
+/// rule; `tests::every_keyword_needs_backquotes` checks the two agree).
+pub const KEYWORDS: &[&str] = &[
+    "source", "entity", "view", "service", "feature", "let", "where", "over", "ttl", "time",
+    "columns", "file", "lateness", "key", "from", "by", "owner", "tags", "and", "or", "not", "is",
+    "null", "in", "true", "false", "case", "when", "then", "else", "end",
+];
+
+/// `name` as a `.feat` identifier: bare when it can be, else in backquotes (a name
+/// holding a backquote or a line break cannot be written at all; callers that meet
+/// outside names check that first).
+pub fn ident_text(name: &str) -> String {
+    let mut chars = name.chars();
+    let bare = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&name);
+    if bare {
+        name.to_string()
+    } else {
+        format!("`{name}`")
+    }
+}
+
+/// A type as written, `?` included: `decimal(12, 2)?`, `struct<city: string?>`; a
+/// field named by a keyword in backquotes, so that the text parses back.
 pub fn type_text(ty: &TypeRef) -> String {
     let args: Vec<&str> = ty.args.iter().map(|a| a.digits.as_str()).collect();
     let args = if args.is_empty() {
@@ -355,7 +381,7 @@ pub fn type_text(ty: &TypeRef) -> String {
         .params
         .iter()
         .map(|p| match &p.name {
-            Some(name) => format!("{}: {}", name.name, type_text(&p.ty)),
+            Some(name) => format!("{}: {}", ident_text(&name.name), type_text(&p.ty)),
             None => type_text(&p.ty),
         })
         .collect();
@@ -366,4 +392,50 @@ pub fn type_text(ty: &TypeRef) -> String {
     };
     let q = if ty.nullable { "?" } else { "" };
     format!("{}{args}{params}{q}", ty.name.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column_named(name: &str) -> String {
+        format!("source s {{\n  time t\n  columns {{\n    {name}: int64\n  }}\n}}\n")
+    }
+
+    /// `KEYWORDS` is the grammar's `keyword` rule: each word is refused bare and
+    /// accepted in backquotes, and a word beside them (`tag`, `ends`) is bare.
+    #[test]
+    fn every_keyword_needs_backquotes() {
+        for word in KEYWORDS {
+            assert!(
+                crate::parse(0, &column_named(word)).is_err(),
+                "{word} parsed bare"
+            );
+            assert!(
+                crate::parse(0, &column_named(&ident_text(word))).is_ok(),
+                "{word}"
+            );
+        }
+        for word in ["tag", "ends", "keys", "time_"] {
+            assert_eq!(ident_text(word), word);
+            assert!(crate::parse(0, &column_named(word)).is_ok(), "{word}");
+        }
+    }
+
+    /// A struct field named by a keyword is printed in backquotes.
+    #[test]
+    fn a_type_with_a_keyword_field_prints_as_it_parses() {
+        let text = "source s {\n  time t\n  columns {\n    c: struct<city: string?, `tags`: list<string>?>?\n  }\n}\n";
+        let text = text.to_string();
+        let Ok(file) = crate::parse(0, &text) else {
+            panic!("parses")
+        };
+        let Some(Item::Source(source)) = file.items.first() else {
+            panic!("a source")
+        };
+        assert_eq!(
+            type_text(&source.columns[0].ty),
+            "struct<city: string?, `tags`: list<string>?>?"
+        );
+    }
 }

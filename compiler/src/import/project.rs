@@ -36,28 +36,12 @@ const AGGS: &[&str] = &[
     "median",
 ];
 
-/// The words of the `.feat` language that cannot be bare identifiers.
-const KEYWORDS: &[&str] = &[
-    "source", "entity", "view", "service", "feature", "let", "where", "over", "ttl", "time",
-    "columns", "file", "lateness", "key", "from", "by", "owner", "tags", "and", "or", "not", "is",
-    "null", "in", "true", "false", "case", "when", "then", "else", "end",
-];
-
 /// `name` as a `.feat` identifier: bare when it can be, else in backquotes.
 pub fn ident(name: &str) -> Result<String, UnwritableName> {
-    let mut chars = name.chars();
-    let bare = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !KEYWORDS.contains(&name);
-    if bare {
-        Ok(name.to_string())
-    } else if name.is_empty() || name.contains(['`', '\n', '\r']) {
-        Err(UnwritableName(name.to_string()))
-    } else {
-        Ok(format!("`{name}`"))
+    if name.is_empty() || name.contains(['`', '\n', '\r']) {
+        return Err(UnwritableName(name.to_string()));
     }
+    Ok(featc_grammar::ident_text(name))
 }
 
 /// A name no `.feat` identifier can spell (empty, or holding a backquote or a line

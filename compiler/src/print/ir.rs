@@ -324,23 +324,7 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-const KEYWORDS: &[&str] = &[
-    "source", "entity", "view", "service", "feature", "let", "where", "over", "ttl", "time",
-    "columns", "file", "lateness", "key", "from", "by", "owner", "tags", "and", "or", "not", "is",
-    "null", "in", "true", "false", "case", "when", "then", "else", "end",
-];
-
 /// A name as it would be written in a `.feat` file (backquoted when it must be).
 pub(crate) fn name(n: &str) -> String {
-    let plain = n
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !KEYWORDS.contains(&n);
-    if plain {
-        n.to_string()
-    } else {
-        format!("`{n}`")
-    }
+    featc_grammar::ident_text(n)
 }
