@@ -380,6 +380,7 @@ impl Server {
             .writer
             .watch(Box::new(sinking.handle()))
             .map_err(ServeError::State)?;
+        sinking.begin();
         *slot = Some(sinking);
         Ok(())
     }

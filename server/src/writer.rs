@@ -38,8 +38,8 @@ enum Message {
         snapshot: Vec<u8>,
         reply: oneshot::Sender<Result<(), DurableError>>,
     },
-    /// Tell this watcher of every step from now on.
-    Watch(Box<dyn Watcher>),
+    /// Tell this watcher of every step from now on; answered once it is registered.
+    Watch(Box<dyn Watcher>, SyncSender<()>),
     /// Checkpoint and stop.
     Stop(oneshot::Sender<Result<(), DurableError>>),
 }
@@ -79,11 +79,15 @@ impl WriterHandle {
         Ok(answer.await.map_err(|_| StateError::WriterStopped)??)
     }
 
-    /// Tells `watcher` of the batches of every later step.
+    /// Tells `watcher` of the batches of every later step. Returns once the writer
+    /// has registered it: every step after the return is told, so a watcher that
+    /// reads the state after it (the Redis sink's first listing) misses nothing.
     pub fn watch(&self, watcher: Box<dyn Watcher>) -> Result<(), StateError> {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
         self.tx
-            .send(Message::Watch(watcher))
-            .map_err(|_| StateError::WriterStopped)
+            .send(Message::Watch(watcher, reply))
+            .map_err(|_| StateError::WriterStopped)?;
+        answer.recv().map_err(|_| StateError::WriterStopped)
     }
 
     /// Checkpoints and stops the writer.
@@ -168,7 +172,10 @@ impl Writer {
                         let _ = reply.send(self.apply_round(round));
                         self.checkpoint_if_due();
                     }
-                    Message::Watch(watcher) => self.watchers.push(watcher),
+                    Message::Watch(watcher, reply) => {
+                        self.watchers.push(watcher);
+                        let _ = reply.send(());
+                    }
                     Message::Push(..) => {}
                 }
             }

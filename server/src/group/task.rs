@@ -138,6 +138,7 @@ impl Task {
                 writer
                     .watch(Box::new(sinking.handle()))
                     .map_err(|e| GroupError::State(e.to_string()))?;
+                sinking.begin();
                 Some(sinking)
             }
             None => None,

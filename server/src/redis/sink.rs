@@ -54,6 +54,8 @@ pub struct SinkHandle {
 enum SinkMessage {
     /// Batches applied to the state (source, rows), and when.
     Applied(Vec<(String, RecordBatch)>, Instant),
+    /// The writer now tells the sink of every step: list the state's entities.
+    Begin,
     /// Write what is pending, then stop.
     Stop,
 }
@@ -106,6 +108,15 @@ impl Sinking {
 
     pub fn handle(&self) -> SinkHandle {
         self.handle.clone()
+    }
+
+    /// Starts writing, once `handle()` is registered with the writer (`watch` has
+    /// returned): the sink lists every entity the state holds only then, so a step
+    /// applied before the registration is in that listing and one after it is told.
+    /// (Listing first lost a push applied between the two: its hash was never
+    /// written.)
+    pub fn begin(&self) {
+        let _ = self.handle.tx.send(SinkMessage::Begin);
     }
 
     /// Writes what is pending and stops (after the writer has stopped, so the store
@@ -217,6 +228,18 @@ impl Sink {
     }
 
     fn run(mut self, rx: Receiver<SinkMessage>) {
+        // Steps told before `Begin` are marked; the listing below holds them too.
+        let mut stopping = false;
+        loop {
+            match rx.recv() {
+                Ok(SinkMessage::Begin) => break,
+                Ok(m) => stopping |= self.take(m),
+                Err(_) => stopping = true,
+            }
+            if stopping {
+                break;
+            }
+        }
         // Everything the state knows, first (listed again after a failing store).
         let mut backoff = Duration::from_millis(50);
         let known: Vec<(usize, Vec<Vec<Value>>)> = loop {
@@ -243,7 +266,6 @@ impl Sink {
             }
         }
         self.oldest_change = Some(Instant::now());
-        let mut stopping = false;
         let mut backoff = Duration::from_millis(50);
         loop {
             for outcome in self.sender.outcomes() {
@@ -319,6 +341,7 @@ impl Sink {
     fn take(&mut self, message: SinkMessage) -> bool {
         match message {
             SinkMessage::Stop => true,
+            SinkMessage::Begin => false,
             SinkMessage::Applied(batches, at) => {
                 if self.oldest_change.is_none() {
                     self.oldest_change = Some(at);
