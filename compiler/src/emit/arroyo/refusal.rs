@@ -104,9 +104,9 @@ impl Refusal {
                 "compute list features with `featc serve`, or leave the feature out with --features".to_string(),
             ),
             Reason::ListColumn => (
-                format!("feature `{feature}`: the Arroyo pipeline reads no list columns"),
-                "reads a list column".to_string(),
-                "compute features of list columns with `featc serve`, or leave the feature out with --features".to_string(),
+                format!("feature `{feature}`: the Arroyo pipeline reads no list, struct or map columns"),
+                "reads a list column or a struct or map path".to_string(),
+                "compute features of list, struct and map columns with `featc serve`, or leave the feature out with --features".to_string(),
             ),
             Reason::Operation { name } => (
                 format!("feature `{feature}`: {name} has no exact equivalent in Arroyo"),

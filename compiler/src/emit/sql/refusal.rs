@@ -63,11 +63,11 @@ impl Refusal {
             ),
             Reason::ListColumn => (
                 format!(
-                    "feature `{}`: the {dialect} SQL reads no list columns",
+                    "feature `{}`: the {dialect} SQL reads no list, struct or map columns",
                     self.feature
                 ),
-                "reads a list column".to_string(),
-                "compute features of list columns with `featc training-set`, or leave the feature out with --features".to_string(),
+                "reads a list column or a struct or map path".to_string(),
+                "compute features of list, struct and map columns with `featc training-set`, or leave the feature out with --features".to_string(),
             ),
             Reason::Operation { name } => (
                 format!(
