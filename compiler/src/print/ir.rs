@@ -2,6 +2,8 @@
 //! parenthesized, types after names (`?` for nullable).
 
 use crate::check::durations::display as duration;
+/// A name as it would be written in a `.feat` file (backquoted when it must be).
+pub(crate) use featc_grammar::ident_text as name;
 use featc_runtime::ir::{
     AggKind, Aggregate, Column, Expr, ExprKind, Feature, FeatureId, FeatureKind, Literal, Meta,
     Project, View,
@@ -322,9 +324,4 @@ fn owner_tags(out: &mut String, meta: &Meta) {
 
 fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
-}
-
-/// A name as it would be written in a `.feat` file (backquoted when it must be).
-pub(crate) fn name(n: &str) -> String {
-    featc_grammar::ident_text(n)
 }
