@@ -822,3 +822,38 @@ fn dates_read_and_write_as_days_in_csv_and_parquet() {
         said[0]
     );
 }
+
+/// A spine row the features cannot be computed for is named as the spine's, even
+/// when the features also read struct and map paths (which are no columns of the
+/// source's file, so looking for a bad cell there must not report them missing).
+#[test]
+fn a_null_request_field_is_named_when_features_read_paths() {
+    let dir = scratch("null_request_field");
+    let spine = dir.join("spine.csv");
+    std::fs::write(
+        &spine,
+        "ts,user_id,merchant_id,amount\n2024-06-30T01:09:54Z,1,m1,2.5\n2024-06-30T01:09:54Z,2,m2,\n",
+    )
+    .expect("spine");
+    let out = dir.join("o.parquet").display().to_string();
+    let spine = spine.display().to_string();
+    let run = featc(&[
+        "training-set",
+        "examples/checkout",
+        "--spine",
+        &spine,
+        "--features",
+        "amount_vs_recent,ip_checked_30d",
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = stderr(&run);
+    assert!(
+        err.contains(
+            "spine row 2 has a null `amount`, which request `checkout` declares non-nullable"
+        ),
+        "{err}"
+    );
+}
