@@ -319,6 +319,10 @@ fn timeout(text: &str, flag: &str) -> Result<std::time::Duration, String> {
 #[cfg(feature = "serve")]
 async fn run(project: Project, args: Args) -> Result<(), String> {
     let mut config = config(&args)?;
+    if config.log_served.is_some() {
+        config.log_served_metadata =
+            featc::diff::fingerprint::served_log_metadata(&project).map_err(|e| e.to_string())?;
+    }
     let kafka = kafka_config(&project, &args)?;
     if args.state_store.is_some() {
         if args.bootstrap {

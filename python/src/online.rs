@@ -89,8 +89,10 @@ impl OnlineStore {
             let mut store = EmbeddedStore::open_with(graph, config, state.as_deref())
                 .map_err(|e| ("StateError", e.to_string()))?;
             if let Some(dir) = log_served {
+                let meanings = featc::diff::fingerprint::served_log_metadata(&project)
+                    .map_err(|e| ("Error", e.to_string()))?;
                 store
-                    .log_served(&dir, LOG_SERVED_ROTATE)
+                    .log_served(&dir, LOG_SERVED_ROTATE, &meanings)
                     .map_err(|e| ("Error", e.to_string()))?;
             }
             Ok::<_, (&str, String)>(Open { store })

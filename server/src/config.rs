@@ -86,6 +86,9 @@ pub struct ServeConfig {
     pub log_served: Option<PathBuf>,
     /// A served-log file is completed and a new one started past this many bytes.
     pub log_served_rotate: u64,
+    /// Added to the served log's schema metadata (`featc serve`: the features'
+    /// meanings, so that `featc audit` tells a changed definition apart).
+    pub log_served_metadata: Vec<(String, String)>,
 }
 
 impl ServeConfig {
@@ -118,6 +121,7 @@ impl ServeConfig {
             dead_letters: DeadLetterLimits::default(),
             log_served: None,
             log_served_rotate: 64 << 20,
+            log_served_metadata: Vec::new(),
         }
     }
 

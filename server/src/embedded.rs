@@ -171,11 +171,21 @@ impl EmbeddedStore {
     }
 
     /// Appends every answered vector of this store's reads to Parquet files in `dir`
-    /// (as `featc serve --log-served` does), a new file past `rotate` bytes; the last
-    /// file is completed by `close`.
-    pub fn log_served(&mut self, dir: &Path, rotate: u64) -> Result<(), ServedLogError> {
+    /// (as `featc serve --log-served` does), a new file past `rotate` bytes, with
+    /// `metadata` in each file's schema; the last file is completed by `close`.
+    pub fn log_served(
+        &mut self,
+        dir: &Path,
+        rotate: u64,
+        metadata: &[(String, String)],
+    ) -> Result<(), ServedLogError> {
         self.stop_logging();
-        self.served_log = Some(ServedLog::start(self.state.served(), dir, rotate)?);
+        self.served_log = Some(ServedLog::start(
+            self.state.served(),
+            dir,
+            rotate,
+            metadata,
+        )?);
         Ok(())
     }
 

@@ -162,8 +162,13 @@ impl Server {
         );
         let served_log = match &config.log_served {
             Some(dir) => Some(
-                ServedLog::start(state.served(), dir, config.log_served_rotate)
-                    .map_err(ServeError::ServedLog)?,
+                ServedLog::start(
+                    state.served(),
+                    dir,
+                    config.log_served_rotate,
+                    &config.log_served_metadata,
+                )
+                .map_err(ServeError::ServedLog)?,
             ),
             None => None,
         };

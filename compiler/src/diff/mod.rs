@@ -11,6 +11,7 @@
 //! changed without changing a value (`notes`). `text` and `json` print it.
 
 pub mod canon;
+pub mod fingerprint;
 pub mod json;
 pub mod meaning;
 pub mod notes;

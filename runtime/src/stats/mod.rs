@@ -20,7 +20,10 @@ pub use column::{kind_of, Kind, NoStatistics};
 pub use drift::{compare, DriftReport, FeatureDrift, Thresholds};
 pub use error::StatsError;
 pub use ks::ks_statistic;
-pub use profile::{ColumnSelection, Profile, Profiler, Sample, FEATURES_KEY};
+pub use profile::{
+    ColumnSelection, Profile, Profiler, Sample, FEATURES_KEY, HELD_FROM_PREFIX, MEANINGS_KEY,
+    READ_TIME_COLUMN, SERVED_AT_COLUMN, STATUS_SUFFIX,
+};
 pub use psi::{psi, PSI_EPSILON};
 pub use quantile::{nearest_rank, QUANTILES};
 pub use render::{render_drift, render_stats};

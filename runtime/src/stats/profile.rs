@@ -16,6 +16,18 @@ use super::StatsError;
 /// array of names; the served log writes it), so that its key and time columns are
 /// not taken for features.
 pub const FEATURES_KEY: &str = "featc.features";
+/// The schema metadata key under which the served log records each feature's
+/// meaning as `featc serve` knew it (a JSON object of name to fingerprint,
+/// `featc::diff::fingerprint`), which `featc audit` compares with today's.
+pub const MEANINGS_KEY: &str = "featc.meanings";
+/// The served log's column of read times, of answer times by the wall clock, and
+/// the suffix of a feature's status column (docs/stats.md, "The served log").
+pub const READ_TIME_COLUMN: &str = "read_time";
+pub const SERVED_AT_COLUMN: &str = "served_at";
+pub const STATUS_SUFFIX: &str = "__status";
+/// The prefix of the served log's column, per view whose events can wait for their
+/// as-of lookups, of the time from which its events waited at the read.
+pub const HELD_FROM_PREFIX: &str = "held_from.";
 
 /// Which columns are features: `features` (in that order) when given, else those the
 /// table names under `FEATURES_KEY`, else every column; minus the `exclude`d ones.

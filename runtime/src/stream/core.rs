@@ -82,6 +82,10 @@ pub(crate) struct Core {
     pub sources_of: Vec<Vec<usize>>,
     /// Per group, the horizon promised to its state (`StreamRuntime::promise`).
     pub group_promised: Vec<AtomicI64>,
+    /// Per group, the time of its oldest event waiting for its as-of lookups (none
+    /// waits: `NONE`). Every event of the group at or after it that has arrived
+    /// waits (`StreamReader::held_from`).
+    pub group_held_from: Vec<AtomicI64>,
     pub clocks: Vec<SourceClock>,
     pub outputs: Vec<OutputSlot>,
     pub out_names: Vec<Arc<str>>,
@@ -121,6 +125,38 @@ pub struct TierMetrics {
     pub written: u64,
     /// Store writes that failed (the entities stayed in memory).
     pub store_errors: u64,
+}
+
+impl StreamReader {
+    /// The views whose events can wait for their as-of lookups (a group holding
+    /// features of theirs looks up), each once, in group order.
+    pub fn holding_views(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for g in self
+            .core
+            .groups
+            .iter()
+            .filter(|g| !g.plan.lookups.is_empty())
+        {
+            for f in &g.plan.features {
+                if !out.contains(&f.view) {
+                    out.push(f.view.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The time from which `view`'s events wait for their as-of lookups, as the
+    /// ingest last published it: every event of the view at or after it that has
+    /// arrived waits, counted in no feature, and none before it does (semantics.md,
+    /// "As-of lookups online: events wait"); `None` when none waits.
+    pub fn held_from(&self, view: &str) -> Option<i64> {
+        (self.core.groups.iter().zip(&self.core.group_held_from))
+            .filter(|(g, _)| g.plan.features.iter().any(|f| f.view == view))
+            .filter_map(|(_, t)| load_time(t))
+            .min()
+    }
 }
 
 impl Core {

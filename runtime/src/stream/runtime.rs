@@ -283,6 +283,7 @@ impl StreamRuntime {
         let core = Core {
             sources_of,
             group_promised: groups.iter().map(|_| AtomicI64::new(i64::MIN)).collect(),
+            group_held_from: groups.iter().map(|_| AtomicI64::new(i64::MIN)).collect(),
             clocks: sources.iter().map(|s| SourceClock::new(&s.name)).collect(),
             groups: groups.iter().map(|g| Arc::clone(&g.core)).collect(),
             graph,
@@ -936,6 +937,9 @@ impl StreamRuntime {
         c.dead_lettered.store(m.dead_lettered, Relaxed);
         c.null_keys.store(m.null_keys, Relaxed);
         c.held_rows.store(self.held_rows(), Relaxed);
+        for (g, from) in self.groups.iter().zip(&self.core.group_held_from) {
+            store_time(from, g.held.oldest());
+        }
     }
 
     /// Publishes what reads see of the groups' promised horizons (after a restore).

@@ -1,8 +1,12 @@
 //! The served log's writer (`featc serve --log-served DIR`, docs/stats.md; the
 //! embedded store's `log_served`): a thread that receives answered vectors from
 //! `served::Served` and appends them to Parquet
-//! files in DIR, one row per vector: `read_time`, the entity key columns, then per
-//! feature its value and `<feature>__status`. A file is written as
+//! files in DIR, one row per vector: `read_time`, `served_at` (the wall clock's
+//! time of the answer), the entity key columns, the request fields derived features
+//! read, `held_from.<view>` per view whose events can wait for their lookups (from
+//! when its events waited at the read), then per feature its value and `<feature>__status`. The schema's metadata
+//! names the features (`featc.features`) and carries what the caller adds (`featc
+//! serve`: each feature's meaning, `featc.meanings`, that `featc audit` compares). A file is written as
 //! `.served-….parquet.partial` and renamed to `served-<µs since the epoch, 20
 //! digits>-<sequence, 6 digits>.parquet` when it reaches the rotation size or the
 //! server stops, so the names sort by time and a reader never sees a file without
@@ -23,7 +27,9 @@ use datafusion::parquet::arrow::ArrowWriter;
 use featc_runtime::ir::DataType;
 use featc_runtime::row::types::arrow_type;
 use featc_runtime::row::ValuesBuilder;
-use featc_runtime::stats::FEATURES_KEY;
+use featc_runtime::stats::{
+    FEATURES_KEY, HELD_FROM_PREFIX, READ_TIME_COLUMN, SERVED_AT_COLUMN, STATUS_SUFFIX,
+};
 use featc_runtime::value::Value;
 
 use super::{LogLayout, Served, ServedRow, CHANNEL_READS};
@@ -65,10 +71,12 @@ pub struct ServedLog {
 
 impl ServedLog {
     /// Creates DIR if needed and starts the writer, attached to `served`.
+    /// `metadata` is added to every file's schema metadata.
     pub fn start(
         served: &Arc<Served>,
         dir: &Path,
         rotate: u64,
+        metadata: &[(String, String)],
     ) -> Result<ServedLog, ServedLogError> {
         std::fs::create_dir_all(dir).map_err(|e| ServedLogError::Folder {
             dir: dir.to_path_buf(),
@@ -79,7 +87,7 @@ impl ServedLog {
         let mut writer = Writer {
             dir: dir.to_path_buf(),
             rotate: rotate.max(1),
-            schema: schema(&layout),
+            schema: schema(&layout, metadata),
             layout: layout.clone(),
             pending: Vec::new(),
             file: None,
@@ -100,18 +108,31 @@ impl ServedLog {
     }
 }
 
-fn schema(layout: &LogLayout) -> SchemaRef {
-    let mut fields = vec![Field::new(
-        "read_time",
-        arrow_type(DataType::Timestamp),
-        false,
-    )];
+fn schema(layout: &LogLayout, extra: &[(String, String)]) -> SchemaRef {
+    let mut fields = vec![
+        Field::new(READ_TIME_COLUMN, arrow_type(DataType::Timestamp), false),
+        Field::new(SERVED_AT_COLUMN, arrow_type(DataType::Timestamp), false),
+    ];
     for (name, ty, _) in &layout.keys {
         fields.push(Field::new(name, arrow_type(*ty), true));
     }
+    for (name, ty) in &layout.fields {
+        fields.push(Field::new(name, arrow_type(*ty), true));
+    }
+    for view in &layout.held {
+        fields.push(Field::new(
+            format!("{HELD_FROM_PREFIX}{view}"),
+            arrow_type(DataType::Timestamp),
+            true,
+        ));
+    }
     for (name, ty) in &layout.features {
         fields.push(Field::new(name, arrow_type(*ty), true));
-        fields.push(Field::new(format!("{name}__status"), ArrowType::Utf8, true));
+        fields.push(Field::new(
+            format!("{name}{STATUS_SUFFIX}"),
+            ArrowType::Utf8,
+            true,
+        ));
     }
     let names: Vec<&String> = layout.features.iter().map(|(n, _)| n).collect();
     let metadata = [(
@@ -119,6 +140,7 @@ fn schema(layout: &LogLayout) -> SchemaRef {
         serde_json::to_string(&names).unwrap_or_default(),
     )]
     .into_iter()
+    .chain(extra.iter().cloned())
     .collect();
     Arc::new(Schema::new_with_metadata(fields, metadata))
 }
@@ -233,10 +255,30 @@ impl Writer {
             time.append(&Value::Timestamp(r.at));
         }
         columns.push(time.finish().map_err(|e| e.to_string())?);
+        let mut served_at = ValuesBuilder::new(DataType::Timestamp, n);
+        for r in rows {
+            served_at.append(&Value::Timestamp(r.served_at));
+        }
+        columns.push(served_at.finish().map_err(|e| e.to_string())?);
         for (k, (_, ty, _)) in self.layout.keys.iter().enumerate() {
             let mut b = ValuesBuilder::new(*ty, n);
             for r in rows {
                 b.append(r.keys.get(k).unwrap_or(&Value::Null));
+            }
+            columns.push(b.finish().map_err(|e| e.to_string())?);
+        }
+        for (j, (_, ty)) in self.layout.fields.iter().enumerate() {
+            let mut b = ValuesBuilder::new(*ty, n);
+            for r in rows {
+                b.append(r.request.get(j).unwrap_or(&Value::Null));
+            }
+            columns.push(b.finish().map_err(|e| e.to_string())?);
+        }
+        for v in 0..self.layout.held.len() {
+            let mut b = ValuesBuilder::new(DataType::Timestamp, n);
+            for r in rows {
+                let from = r.held_from.get(v).copied().flatten();
+                b.append(&from.map_or(Value::Null, Value::Timestamp));
             }
             columns.push(b.finish().map_err(|e| e.to_string())?);
         }

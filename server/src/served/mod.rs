@@ -25,8 +25,16 @@ pub const CHANNEL_READS: usize = 1024;
 pub struct ServedRow {
     /// The read time (µs since the epoch, UTC).
     pub at: i64,
+    /// When the read was answered by the wall clock (µs since the epoch): under
+    /// `--clock events` the read time says nothing of it.
+    pub served_at: i64,
     /// One per `LogLayout::keys`; null when the read did not need that key.
     pub keys: Vec<Value>,
+    /// One per `LogLayout::fields`; null when the read did not give that field.
+    pub request: Vec<Value>,
+    /// One per `LogLayout::held`: the time from which that view's events waited
+    /// for their as-of lookups when the read was answered (`None`: none waited).
+    pub held_from: Vec<Option<i64>>,
     /// One per feature of the names: its value and Feast's status name, `None` when
     /// the read did not ask for it.
     pub features: Vec<Option<(Value, &'static str)>>,
@@ -36,17 +44,22 @@ pub struct ServedRow {
 /// the names that fill it.
 pub type KeyColumn = (String, DataType, Vec<(usize, usize)>);
 
-/// The log's columns besides the read time: the entity key columns (by name, a name
-/// shared by two entities once) and the features.
+/// The log's columns besides the read times: the entity key columns (by name, a name
+/// shared by two entities once), the request fields derived features read (by field
+/// name, each once: what a training set's spine carries for them) and the features.
 #[derive(Debug, Clone)]
 pub struct LogLayout {
     pub keys: Vec<KeyColumn>,
+    pub fields: Vec<(String, DataType)>,
+    /// The views whose events can wait for their as-of lookups
+    /// (`StreamReader::holding_views`): what a read did not count.
+    pub held: Vec<String>,
     /// (feature name, type), indexed like the names' features.
     pub features: Vec<(String, DataType)>,
 }
 
 impl LogLayout {
-    pub fn of(names: &Names) -> LogLayout {
+    pub fn of(names: &Names, held: Vec<String>) -> LogLayout {
         let mut keys: Vec<KeyColumn> = Vec::new();
         for (e, entity) in names.entities.iter().enumerate() {
             for (k, (name, ty)) in entity.keys.iter().enumerate() {
@@ -56,12 +69,32 @@ impl LogLayout {
                 }
             }
         }
+        let mut fields: Vec<(String, DataType)> = Vec::new();
+        for r in names.features.iter().flat_map(|f| &f.request) {
+            if !fields.iter().any(|(n, _)| *n == r.field) {
+                fields.push((r.field.clone(), r.ty));
+            }
+        }
         let features = names
             .features
             .iter()
             .map(|f| (f.name.clone(), f.ty))
             .collect();
-        LogLayout { keys, features }
+        LogLayout {
+            keys,
+            fields,
+            held,
+            features,
+        }
+    }
+
+    /// For each request field column, its position among a read's fields (`fields`,
+    /// by name), if the read has it. Worked out once per read.
+    pub fn field_sources(&self, fields: &[(String, DataType)]) -> Vec<Option<usize>> {
+        self.fields
+            .iter()
+            .map(|(name, _)| fields.iter().position(|(n, _)| n == name))
+            .collect()
     }
 
     /// For each key column, where a read's keys hold it: the (position in
@@ -79,16 +112,22 @@ impl LogLayout {
             .collect()
     }
 
-    /// The row of one answered vector: `vector.features[i]` is the value of feature
-    /// `features[i]`; `keys[slot]` the key of the read's entity in that position
-    /// (`key_sources` says which fills which column).
+    /// The row of one answered vector, answered at `served_at`: `vector.features[i]`
+    /// is the value of feature `features[i]`; `keys[slot]` the key of the read's
+    /// entity in that position (`sources.keys` says which fills which column), and
+    /// `request[j]` the read's field `j` (`sources.fields`).
+    #[allow(clippy::too_many_arguments)]
     pub fn row(
         &self,
         features: &[usize],
-        key_sources: &[Option<(usize, usize)>],
+        sources: &RowSources,
         keys: &[Vec<Value>],
+        request: &[(&str, Value)],
+        held_from: &[Option<i64>],
         vector: &FeatureVector,
+        served_at: i64,
     ) -> ServedRow {
+        let key_sources = &sources.keys;
         let key_values = key_sources
             .iter()
             .map(|source| {
@@ -103,12 +142,39 @@ impl LogLayout {
                 *slot = Some((fv.value.clone(), status_name(&fv.status)));
             }
         }
+        let request = sources
+            .fields
+            .iter()
+            .map(|slot| {
+                slot.and_then(|j| request.get(j))
+                    .map_or(Value::Null, |(_, v)| v.clone())
+            })
+            .collect();
         ServedRow {
             at: vector.at,
+            served_at,
             keys: key_values,
+            request,
+            held_from: held_from.to_vec(),
             features: values,
         }
     }
+
+    /// Where a read's keys and fields fill the log's columns (`key_sources`,
+    /// `field_sources`), worked out once per read.
+    pub fn sources(&self, entities: &[usize], fields: &[(String, DataType)]) -> RowSources {
+        RowSources {
+            keys: self.key_sources(entities),
+            fields: self.field_sources(fields),
+        }
+    }
+}
+
+/// Where one read's keys and request fields go in the log's columns.
+#[derive(Debug, Clone, Default)]
+pub struct RowSources {
+    pub keys: Vec<Option<(usize, usize)>>,
+    pub fields: Vec<Option<usize>>,
 }
 
 /// One read's fill counts, per position of its features: kept by the read itself and
@@ -163,8 +229,9 @@ pub struct Served {
 }
 
 impl Served {
-    pub fn new(names: &Names) -> Served {
-        Served::with_layout(LogLayout::of(names))
+    /// `held`: the views whose events can wait for their lookups.
+    pub fn new(names: &Names, held: Vec<String>) -> Served {
+        Served::with_layout(LogLayout::of(names, held))
     }
 
     fn with_layout(layout: LogLayout) -> Served {
@@ -271,12 +338,16 @@ mod tests {
     /// logged as `state::read` records a read.
     fn record(served: &Served, answer: &[FeatureVector]) {
         let keys = [vec![Value::Int64(1)], vec![Value::Int64(2)]];
-        let sources = served.layout().key_sources(&[0]);
+        let sources = served.layout().sources(&[0], &[]);
         let mut fills = Fills::new(1);
         let mut rows = Vec::new();
         for (r, v) in answer.iter().enumerate() {
             fills.count(v);
-            rows.push(served.layout().row(&[1], &sources, &keys[r..=r], v));
+            rows.push(
+                served
+                    .layout()
+                    .row(&[1], &sources, &keys[r..=r], &[], &[], v, 9),
+            );
         }
         served.add(&[1], &fills);
         served.log(rows);
@@ -286,6 +357,8 @@ mod tests {
     fn a_full_channel_drops_and_counts_and_fill_counts_go_on() {
         let served = Served::with_layout(LogLayout {
             keys: vec![("k".to_string(), DataType::Int64, vec![(0, 0)])],
+            fields: Vec::new(),
+            held: Vec::new(),
             features: vec![
                 ("g".to_string(), DataType::Int64),
                 ("f".to_string(), DataType::Int64),

@@ -71,7 +71,7 @@ impl OnlineState {
         config: StateConfig,
     ) -> OnlineState {
         let names = Arc::new(Names::new(&graph));
-        let served = Arc::new(Served::new(&names));
+        let served = Arc::new(Served::new(&names, runtime.reader().holding_views()));
         let dead = Mutex::new(DeadLetterStore::new(config.dead_letters));
         OnlineState {
             reader: runtime.reader(),

@@ -15,7 +15,8 @@ use featc_runtime::value::Value;
 use super::error::ReadError;
 use super::online::OnlineState;
 use crate::names::Names;
-use crate::served::{Fills, ServedRow};
+use crate::served::{Fills, RowSources, ServedRow};
+use crate::wire::time::now_us;
 
 /// How many times a read at the default time is tried when the horizon passes it
 /// (`OnlineState::read_rows`): each retry takes a new now, so only pushes that keep
@@ -200,9 +201,13 @@ impl OnlineState {
         // The served log's rows, when one is attached (built from the row's keys
         // while they are at hand).
         let logging = served.logging();
-        let key_sources = match logging {
-            true => served.layout().key_sources(&plan.entities),
-            false => Vec::new(),
+        let sources = match logging {
+            true => served.layout().sources(&plan.entities, &plan.fields),
+            false => RowSources::default(),
+        };
+        let served_at = match logging {
+            true => now_us(),
+            false => 0,
         };
         let mut logged: Vec<ServedRow> = Vec::with_capacity(if logging { n } else { 0 });
         let mut keys: Vec<Vec<Value>> = vec![Vec::new(); entities.len()];
@@ -214,6 +219,12 @@ impl OnlineState {
         let mut spare: Vec<(&str, &[Value])> = Vec::with_capacity(entities.len());
         let t = self.read(|rt| {
             let t = at.unwrap_or_else(|| self.now(rt));
+            let held_from: Vec<Option<i64>> = match logging {
+                true => (served.layout().held.iter())
+                    .map(|view| rt.held_from(view))
+                    .collect(),
+                false => Vec::new(),
+            };
             for row in 0..n {
                 for (e, key) in keys.iter_mut().enumerate() {
                     key.clear();
@@ -239,11 +250,15 @@ impl OnlineState {
                 spare = recycle(by_entity);
                 fills.count(&vector);
                 if logging {
-                    logged.push(
-                        served
-                            .layout()
-                            .row(&plan.features, &key_sources, &keys, &vector),
-                    );
+                    logged.push(served.layout().row(
+                        &plan.features,
+                        &sources,
+                        &keys,
+                        &fields,
+                        &held_from,
+                        &vector,
+                        served_at,
+                    ));
                 }
                 out.push(vector);
             }
