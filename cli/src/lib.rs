@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub mod arroyo_emit;
+pub mod audit;
 pub mod build;
 pub mod cargo_features;
 pub mod catalog;
@@ -64,6 +65,7 @@ pub enum Command {
     Fmt(fmt::Args),
     Stats(stats::Args),
     Drift(drift::Args),
+    Audit(audit::Args),
     Verify(verify::Args),
     Diff(diff::Args),
     Catalog(catalog::Args),
@@ -82,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::main(args),
         Command::Stats(args) => stats::main(args),
         Command::Drift(args) => drift::main(args),
+        Command::Audit(args) => audit::main(args),
         Command::Verify(args) => verify::main(args),
         Command::Diff(args) => diff::main(args),
         Command::Catalog(args) => catalog::main(args),

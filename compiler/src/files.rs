@@ -65,3 +65,31 @@ fn collect_feat_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadErro
     }
     Ok(())
 }
+
+/// A file opened for reading by `audit` (a served log's Parquet file).
+pub type OpenFile = std::fs::File;
+
+/// Opens `path` for reading.
+pub fn open(path: &Path) -> std::io::Result<OpenFile> {
+    std::fs::File::open(path)
+}
+
+/// The files of the folder `path` whose names start with `prefix` and end with
+/// `suffix` (so a writer's hidden `.…partial` files are never among them), sorted by
+/// name; a file given itself is returned alone.
+pub fn files_named(path: &Path, prefix: &str, suffix: &str) -> std::io::Result<Vec<PathBuf>> {
+    if !std::fs::metadata(path)?.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(prefix) && name.ends_with(suffix) && entry.file_type()?.is_file() {
+            out.push(entry.path());
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -7,13 +7,15 @@
 //! `parse_files` (syntax trees) → `compile` (resolve + check → `ir::Project`).
 //! Every error of a project comes back at once as `Diagnostics`.
 //!
-//! Layers (bottom first): project | diagnostics | check, import | decode, files, fmt, lower | print, emit, job | catalog, diff, verify
+//! Layers (bottom first): project | diagnostics | check, import | decode, files, fmt, lower | print, emit, job | catalog, diff, verify | audit
 //!
 //! A module names only modules on floors below its own (`tidy/tests/layers.rs`): the
 //! IR's location rules (`project`) and the diagnostics under the checker; the
-//! lowerings above it; printers, emitters and jobs over those; and the tools
-//! (`catalog`, `diff`, `verify`) on top.
+//! lowerings above it; printers, emitters and jobs over those; the tools
+//! (`catalog`, `diff`, `verify`) over those; and `audit`, which runs a job and
+//! compares meanings, on top.
 
+pub mod audit;
 pub mod catalog;
 pub mod check;
 pub mod decode;

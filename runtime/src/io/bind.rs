@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
-use datafusion::prelude::SessionContext;
+use datafusion::common::ScalarValue;
+use datafusion::prelude::{ident, lit, SessionContext};
 
 use datafusion::error::DataFusionError;
 
@@ -19,21 +20,26 @@ use crate::expr::derived::DerivedFailure;
 use crate::expr::slots::SlotError;
 use crate::ir::{DataType, FeatureId, Project, Source};
 use crate::plan::Plan;
+use crate::row::types::UTC;
 
 /// Where a job's sources are read from when not from their declared files: a path
 /// (`--source NAME=PATH`) or a table held in memory, by source name. A table wins
-/// over a path of the same name.
+/// over a path of the same name. A source may also be cut at a time: its events at or
+/// after it are left out (`featc audit` recomputes a served value without the events
+/// the server had not counted).
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
     pub files: HashMap<String, PathBuf>,
     pub tables: HashMap<String, MemoryTable>,
+    /// Per source, the event time (µs) from which its events are left out.
+    pub before: HashMap<String, i64>,
 }
 
 impl From<HashMap<String, PathBuf>> for Inputs {
     fn from(files: HashMap<String, PathBuf>) -> Inputs {
         Inputs {
             files,
-            tables: HashMap::new(),
+            ..Inputs::default()
         }
     }
 }
@@ -141,18 +147,23 @@ pub async fn bind_sources(
                 message: "not a source of the project".to_string(),
             });
         };
-        if let Some(data) = inputs.tables.get(&source.name) {
-            out.insert(source.name.clone(), bind_memory(ctx, source, data, &read)?);
-            continue;
-        }
-        let Some(path) = source_path(source, &inputs.files) else {
-            return Err(IoError::Unreadable {
-                table: format!("source `{}`", source.name),
-                path: PathBuf::new(),
-                message: "no file declared; bind it with --source NAME=PATH".to_string(),
-            });
+        let table = match inputs.tables.get(&source.name) {
+            Some(data) => bind_memory(ctx, source, data, &read)?,
+            None => {
+                let Some(path) = source_path(source, &inputs.files) else {
+                    return Err(IoError::Unreadable {
+                        table: format!("source `{}`", source.name),
+                        path: PathBuf::new(),
+                        message: "no file declared; bind it with --source NAME=PATH".to_string(),
+                    });
+                };
+                bind_source(ctx, source, &path, &read).await?
+            }
         };
-        let table = bind_source(ctx, source, &path, &read).await?;
+        let table = match inputs.before.get(&source.name) {
+            Some(&t) => cut(ctx, source, table, t)?,
+            None => table,
+        };
         out.insert(source.name.clone(), table);
     }
     Ok(out)
@@ -224,6 +235,27 @@ pub fn explain_failure(
         }
     }
     ComputeFailure::Engine(error)
+}
+
+/// `table` (a bound source) without its events at or after `t`.
+fn cut(
+    ctx: &SessionContext,
+    source: &Source,
+    table: Arc<dyn TableProvider>,
+    t: i64,
+) -> Result<Arc<dyn TableProvider>, IoError> {
+    let before = ident(&source.time_column).lt(lit(ScalarValue::TimestampMicrosecond(
+        Some(t),
+        Some(UTC.into()),
+    )));
+    let df = ctx
+        .read_table(table)
+        .and_then(|df| df.filter(before))
+        .map_err(|e| IoError::Read {
+            table: format!("source `{}`", source.name),
+            message: e.strip_backtrace(),
+        })?;
+    Ok(df.into_view())
 }
 
 /// Where a source is read from: its `--source` path, else its declared file.

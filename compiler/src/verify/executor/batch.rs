@@ -46,8 +46,8 @@ impl Executor for BatchExecutor {
                 spine: SpineInput::Table(spine),
                 spine_time: dataset.spine_time.clone(),
                 inputs: Inputs {
-                    files: Default::default(),
                     tables,
+                    ..Inputs::default()
                 },
                 batch_size: Some(dataset.settings.batch_rows.max(1)),
                 resources: Resources {

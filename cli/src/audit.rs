@@ -1,0 +1,121 @@
+//! `featc audit`: every vector a server served, recomputed at its read time by the
+//! training set's own job and compared cell by cell (docs/audit.md).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use featc::audit::{Audit, Report, CHUNK_ROWS};
+use featc_runtime::batch::Resources;
+
+use super::progress::Progress;
+use super::spine_job::source_bindings;
+use super::stats::OutputFormat;
+
+/// Recompute what a server served (its `--log-served` folder) with the training
+/// set's job, at each read's time, keys and request fields, and compare every cell
+/// bit for bit: equal, explained (a cause the audit computes: the feature's
+/// definition changed since it was served), or unexplained.
+///
+/// Sources are read from their declared `file` unless bound with `--source`. Exits
+/// with 0 when every cell is equal or explained, 1 when any is unexplained, 2 on
+/// usage, IO or data errors (and when the project has errors).
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  featc audit examples/fraud --served served/\n  featc audit project/ --served served/ --source transactions=history/tx/ --sample 100000 --format json --out audit.json"
+)]
+pub struct Args {
+    /// `.feat` files, or folders searched recursively for `*.feat` files.
+    #[arg(value_name = "PROJECT", required = true)]
+    pub projects: Vec<PathBuf>,
+    /// The served log: a folder written by `featc serve --log-served` (its complete
+    /// files; one still being written is left for the next run), or one of its files.
+    #[arg(long, value_name = "DIR")]
+    pub served: PathBuf,
+    /// Read source NAME from PATH (a `.parquet`/`.csv` file or a folder of them)
+    /// instead of its declared file (repeatable).
+    #[arg(long = "source", value_name = "NAME=PATH")]
+    pub sources: Vec<String>,
+    /// Audit about N reads, spread evenly over the log (every k-th read).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub sample: Option<u64>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Reads recomputed at once: the memory an audit holds is this many reads' keys
+    /// and times, whatever the log's size.
+    #[arg(long, value_name = "N", default_value_t = CHUNK_ROWS, value_parser = clap::value_parser!(u64).range(1..), hide = true)]
+    pub chunk_rows: u64,
+    /// Merges run at once [default: the machine's cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub partitions: Option<u32>,
+    /// Memory the recomputation's sorts may hold before they spill, e.g. 4GiB.
+    #[arg(long, value_name = "SIZE", value_parser = featc_runtime::batch::resources::parse_size)]
+    pub memory_limit: Option<usize>,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Exit status when a cell is unexplained.
+const EXIT_UNEXPLAINED: u8 = 1;
+
+pub fn main(args: Args) -> ExitCode {
+    // 1 is the audit's verdict: a project with errors is a usage failure here.
+    let Ok((_, project)) = super::compile_project(&args.projects) else {
+        return ExitCode::from(super::EXIT_USAGE);
+    };
+    let paths = match source_bindings(&args.sources, &project) {
+        Ok(p) => p,
+        Err(message) => return super::fail(message),
+    };
+    let progress = Progress::new(args.quiet);
+    progress.phase("auditing the served reads");
+    let audit = Audit {
+        project: &project,
+        served: args.served.clone(),
+        inputs: paths.into(),
+        resources: Resources {
+            partitions: args.partitions.map(|n| n as usize),
+            memory_limit: args.memory_limit,
+        },
+        sample: args.sample,
+        chunk_rows: args.chunk_rows,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return super::fail(format!("cannot start the IO runtime: {e}")),
+    };
+    let advance = |done: u64, total: u64| progress.advance(done, total, "reads");
+    let report = match runtime.block_on(audit.run(&advance)) {
+        Ok(report) => report,
+        Err(e) => return super::fail(e),
+    };
+    progress.finish();
+    if let Err(message) = write(&report, &args) {
+        return super::fail(message);
+    }
+    match report.passed() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::from(EXIT_UNEXPLAINED),
+    }
+}
+
+fn write(report: &Report, args: &Args) -> Result<(), String> {
+    let text = match args.format {
+        OutputFormat::Text => report.text(),
+        OutputFormat::Json => report.json().map_err(|e| e.to_string())? + "\n",
+    };
+    match &args.out {
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display())),
+    }
+}

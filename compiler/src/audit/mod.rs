@@ -1,0 +1,400 @@
+//! `featc audit` (docs/audit.md): every served vector of a served log recomputed at
+//! its read time by `training-set`'s own job, cell by cell, and each difference
+//! explained by a cause the audit computes, or reported unexplained.
+//!
+//! The log is read twice per chunk of reads, so that memory holds one chunk's spine
+//! (read times, keys, request fields), never the log's features: the first pass
+//! makes the spine, the training set is computed over it (in spine order), and the
+//! second pass reads the served values of the same rows beside the computed ones
+//! (`log::Rows`, sampled alike on both passes). A chunk is at most `chunk_rows`
+//! reads; files with another schema (another deploy) start another chunk.
+
+pub mod cells;
+pub mod error;
+mod held;
+pub mod layout;
+pub mod log;
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::compute::kernels::zip::zip;
+use datafusion::arrow::compute::{concat_batches, is_not_null};
+use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
+use featc_runtime::batch::Resources;
+use featc_runtime::io::{Inputs, MemoryTable};
+use featc_runtime::ir::{FeatureId, Project};
+use futures::StreamExt;
+
+use crate::diff::fingerprint::fingerprints;
+use crate::job::training_set::{SpineInput, TrainingSet};
+pub use error::AuditError;
+use featc_runtime::stats::{READ_TIME_COLUMN, SERVED_AT_COLUMN};
+use held::Candidate;
+use layout::{Layout, Logged};
+use log::{LogFile, Range, Rows, Sampling};
+pub use report::{Cause, Counts, Finding, Report};
+
+/// Reads recomputed at once by default.
+pub const CHUNK_ROWS: u64 = 1 << 21;
+
+/// An audit of a served log against a project and its sources.
+pub struct Audit<'p> {
+    pub project: &'p Project,
+    /// The served log: a folder written by `--log-served`, or one of its files.
+    pub served: PathBuf,
+    /// Sources read from elsewhere than their declared file.
+    pub inputs: Inputs,
+    pub resources: Resources,
+    /// Audit about this many reads, spread evenly over the log (all when `None`).
+    pub sample: Option<u64>,
+    /// Reads recomputed at once (the spine held in memory).
+    pub chunk_rows: u64,
+}
+
+/// How far an audit is: reads audited, of how many it will audit.
+pub type Progress<'a> = &'a dyn Fn(u64, u64);
+
+impl Audit<'_> {
+    pub async fn run(&self, progress: Progress<'_>) -> Result<Report, AuditError> {
+        let files = log::list(&self.served)?;
+        let total: u64 = files.iter().map(|f| f.rows).sum();
+        let sampling = Sampling::of(total, self.sample);
+        let audited: u64 = files.iter().map(|f| sampling.count(f.first, f.rows)).sum();
+        let today = fingerprints(self.project).map_err(AuditError::Grouping)?;
+        let mut report = Report::new(files.len(), total, sampling.every);
+        let mut start = 0;
+        while let Some(first) = files.get(start) {
+            let end = files[start..]
+                .iter()
+                .position(|f| f.schema != first.schema)
+                .map_or(files.len(), |n| start + n);
+            let layout = Layout::of(first, self.project, &today)?;
+            for chunk in chunks(&files[start..end], start, sampling, self.chunk_rows) {
+                self.audit_chunk(&files, chunk, &layout, sampling, &mut report)
+                    .await?;
+                progress(report.audited_reads, audited);
+            }
+            start = end;
+        }
+        report.finish();
+        Ok(report)
+    }
+
+    async fn audit_chunk(
+        &self,
+        files: &[LogFile],
+        ranges: Vec<Range>,
+        layout: &Layout,
+        sampling: Sampling,
+        report: &mut Report,
+    ) -> Result<(), AuditError> {
+        let mut spine_columns = layout.spine.clone();
+        if layout.served_at {
+            spine_columns.push(SERVED_AT_COLUMN.to_string());
+        }
+        let spine: Vec<RecordBatch> = Rows::new(files, ranges.clone(), spine_columns, sampling)
+            .map(|b| fill_unasked(b?, &layout.required_fields))
+            .collect::<Result<_, _>>()?;
+        let Some(schema) = spine.first().map(|b| b.schema()) else {
+            return Ok(());
+        };
+        let ids: Vec<FeatureId> = layout.features.iter().filter_map(|f| f.id).collect();
+        let mut served = Aligned::new(Rows::new(files, ranges, layout.feature_columns(), sampling));
+        if ids.is_empty() {
+            // Nothing left to recompute: every asked cell is explained.
+            for batch in &spine {
+                let logged = served.take(batch.num_rows())?;
+                compare(layout, batch, &[], &logged, report);
+            }
+            return Ok(());
+        }
+        let job = TrainingSet {
+            project: self.project,
+            features: ids,
+            spine: SpineInput::Table(MemoryTable::new(schema, spine)),
+            spine_time: READ_TIME_COLUMN.to_string(),
+            inputs: self.inputs.clone(),
+            batch_size: None,
+            resources: self.resources,
+            ballista: None,
+        };
+        let mut running = job.start(&|_| {}).await?;
+        let spine_width = layout.spine.len() + usize::from(layout.served_at);
+        let mut pending = Vec::new();
+        while let Some(batch) = running.stream.next().await {
+            let batch = batch.map_err(|e| AuditError::Job(job.failure(&running, e)))?;
+            let logged = served.take(batch.num_rows())?;
+            let width = spine_width.min(batch.num_columns());
+            let computed: Vec<ArrayRef> = batch.columns()[width..].to_vec();
+            let spine = batch
+                .project(&(0..width).collect::<Vec<_>>())
+                .map_err(|e| AuditError::Log {
+                    path: PathBuf::from("(served rows)"),
+                    message: e.to_string(),
+                })?;
+            pending.extend(compare(layout, &spine, &computed, &logged, report));
+        }
+        held::verify(self, layout, pending, report).await
+    }
+}
+
+/// Classifies every asked cell of one batch of reads: `spine` holds the reads' spine
+/// columns, `computed` the training set's feature columns (one per logged feature
+/// still defined, in the log's order), `logged` each logged feature's served value
+/// and status. A differing cell that events waiting for their lookups may explain
+/// is returned, to be checked by recomputing it without them (`held::verify`).
+fn compare(
+    layout: &Layout,
+    spine: &RecordBatch,
+    computed: &[ArrayRef],
+    logged: &RecordBatch,
+    report: &mut Report,
+) -> Vec<Candidate> {
+    let mut candidates = Vec::new();
+    let keys = |row: usize| key_text(layout, spine, row);
+    let read_times = spine
+        .column_by_name(READ_TIME_COLUMN)
+        .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>().cloned());
+    for row in 0..spine.num_rows() {
+        let mut exact = true;
+        let mut next_computed = 0;
+        for (k, feature) in layout.features.iter().enumerate() {
+            let ours = match feature.id {
+                Some(_) => {
+                    next_computed += 1;
+                    computed.get(next_computed - 1)
+                }
+                None => None,
+            };
+            let (Some(value), Some(status)) =
+                (logged.columns().get(2 * k), logged.columns().get(2 * k + 1))
+            else {
+                continue;
+            };
+            if status.is_null(row) {
+                continue; // not asked for by this read
+            }
+            if let Some(ours) = ours {
+                if cells::same(value.as_ref(), row, ours.as_ref(), row) {
+                    report.equal(&feature.name);
+                    continue;
+                }
+            }
+            exact = false;
+            if feature.changed {
+                report.explained(&feature.name, Cause::DefinitionChanged, || keys(row));
+                continue;
+            }
+            let computed_text =
+                || ours.map_or_else(|| "-".to_string(), |c| cells::text(c.as_ref(), row));
+            let read_time = read_times.as_ref().map(|t| t.value(row));
+            let cut = read_time.map(|t| held::cut(layout, feature, spine, row, t));
+            if let Some(cut) = cut.filter(|c| !c.is_empty()) {
+                candidates.push(Candidate {
+                    feature: k,
+                    spine: spine.slice(row, 1),
+                    served: value.slice(row, 1),
+                    status: cells::text(status.as_ref(), row),
+                    computed: computed_text(),
+                    cut,
+                });
+                continue;
+            }
+            report.unexplained(&feature.name, keys(row), || {
+                finding(layout, feature, spine, row, value, status, computed_text())
+            });
+        }
+        report.audited_reads += 1;
+        if exact {
+            report.exact_reads += 1;
+        }
+    }
+    candidates
+}
+
+/// An unexplained cell in full.
+fn finding(
+    layout: &Layout,
+    feature: &Logged,
+    spine: &RecordBatch,
+    row: usize,
+    value: &ArrayRef,
+    status: &ArrayRef,
+    computed: String,
+) -> Finding {
+    Finding {
+        feature: feature.name.clone(),
+        read_time: column_text(spine, READ_TIME_COLUMN, row),
+        served_at: layout
+            .served_at
+            .then(|| column_text(spine, SERVED_AT_COLUMN, row)),
+        keys: spine_values(layout, spine, row),
+        served: cells::text(value.as_ref(), row),
+        status: cells::text(status.as_ref(), row),
+        computed,
+    }
+}
+
+/// `batch` with the nulls of `columns` (request fields declared non-nullable) made
+/// their type's default: a read gives such a field exactly when it asks for a feature
+/// reading it (the server refuses a null), so a null one belongs to a read whose
+/// features reading it are neither asked nor compared, and the training set, which
+/// refuses a null, computes them over the stand-in.
+fn fill_unasked(batch: RecordBatch, columns: &[String]) -> Result<RecordBatch, AuditError> {
+    let failed = |message: String| AuditError::Log {
+        path: PathBuf::from("(served rows)"),
+        message,
+    };
+    let mut arrays = batch.columns().to_vec();
+    for name in columns {
+        let Ok(at) = batch.schema().index_of(name) else {
+            continue;
+        };
+        let column = &arrays[at];
+        if column.null_count() == 0 {
+            continue;
+        }
+        let default = ScalarValue::new_default(column.data_type())
+            .and_then(|v| v.to_scalar())
+            .map_err(|e| failed(e.to_string()))?;
+        let given = is_not_null(column).map_err(|e| failed(e.to_string()))?;
+        arrays[at] = zip(&given, column, &default).map_err(|e| failed(e.to_string()))?;
+    }
+    let fields: Vec<_> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| failed(e.to_string()))
+}
+
+/// The read's entity keys as `name=value, ...` (null keys left out).
+fn key_text(layout: &Layout, spine: &RecordBatch, row: usize) -> String {
+    let mut parts = Vec::new();
+    for name in &layout.keys {
+        if let Some(column) = spine.column_by_name(name) {
+            if !column.is_null(row) {
+                parts.push(format!("{name}={}", cells::text(column.as_ref(), row)));
+            }
+        }
+    }
+    parts.join(", ")
+}
+
+/// Every key and request field column of the read, by name.
+fn spine_values(layout: &Layout, spine: &RecordBatch, row: usize) -> BTreeMap<String, String> {
+    layout
+        .spine
+        .iter()
+        .skip(1)
+        .filter(|name| !layout.held.iter().any(|h| h.column == **name))
+        .filter_map(|name| {
+            let column = spine.column_by_name(name)?;
+            Some((name.clone(), cells::text(column.as_ref(), row)))
+        })
+        .collect()
+}
+
+fn column_text(batch: &RecordBatch, name: &str, row: usize) -> String {
+    batch
+        .column_by_name(name)
+        .map_or_else(String::new, |c| cells::text(c.as_ref(), row))
+}
+
+/// The ranges of `files` (the first being file `offset` of the log), cut into chunks
+/// of at most `chunk_rows` sampled reads.
+fn chunks(
+    files: &[LogFile],
+    offset: usize,
+    sampling: Sampling,
+    chunk_rows: u64,
+) -> Vec<Vec<Range>> {
+    let chunk_rows = chunk_rows.max(1);
+    let mut out = Vec::new();
+    let mut chunk: Vec<Range> = Vec::new();
+    let mut room = chunk_rows;
+    for (i, file) in files.iter().enumerate() {
+        let mut skip = 0;
+        while skip < file.rows {
+            // `room * every` consecutive rows hold exactly `room` sampled ones.
+            let take = (file.rows - skip).min(room.saturating_mul(sampling.every));
+            let taken = sampling.count(file.first + skip, take);
+            chunk.push(Range {
+                file: offset + i,
+                skip,
+                take,
+            });
+            skip += take;
+            room -= taken.min(room);
+            if room == 0 {
+                out.push(std::mem::take(&mut chunk));
+                room = chunk_rows;
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        out.push(chunk);
+    }
+    out
+}
+
+/// The served rows, handed out in runs of any length (the training set's batches do
+/// not match the log's).
+struct Aligned<'a> {
+    rows: Rows<'a>,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+}
+
+impl<'a> Aligned<'a> {
+    fn new(rows: Rows<'a>) -> Aligned<'a> {
+        Aligned {
+            rows,
+            pending: Vec::new(),
+            pending_rows: 0,
+        }
+    }
+
+    /// The next `n` rows as one batch (fewer when the log ends first).
+    fn take(&mut self, n: usize) -> Result<RecordBatch, AuditError> {
+        while self.pending_rows < n {
+            let Some(batch) = self.rows.next().transpose()? else {
+                break;
+            };
+            self.pending_rows += batch.num_rows();
+            self.pending.push(batch);
+        }
+        let Some(schema) = self.pending.first().map(|b| b.schema()) else {
+            return Ok(RecordBatch::new_empty(std::sync::Arc::new(
+                datafusion::arrow::datatypes::Schema::empty(),
+            )));
+        };
+        let mut taken = Vec::new();
+        let mut need = n;
+        while need > 0 && !self.pending.is_empty() {
+            let first = self.pending.remove(0);
+            if first.num_rows() <= need {
+                need -= first.num_rows();
+                taken.push(first);
+            } else {
+                taken.push(first.slice(0, need));
+                self.pending
+                    .insert(0, first.slice(need, first.num_rows() - need));
+                need = 0;
+            }
+        }
+        self.pending_rows -= n - need;
+        concat_batches(&schema, &taken).map_err(|e| AuditError::Log {
+            path: PathBuf::from("(served rows)"),
+            message: e.to_string(),
+        })
+    }
+}
