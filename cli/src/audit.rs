@@ -9,7 +9,6 @@ use featc_runtime::batch::Resources;
 
 use super::progress::Progress;
 use super::spine_job::source_bindings;
-use super::stats::OutputFormat;
 
 /// Recompute what a server served (its `--log-served` folder) with the training
 /// set's job, at each read's time, keys and request fields, and compare every cell
@@ -21,7 +20,7 @@ use super::stats::OutputFormat;
 /// usage, IO or data errors (and when the project has errors).
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  featc audit examples/fraud --served served/\n  featc audit project/ --served served/ --source transactions=history/tx/ --sample 100000 --format json --out audit.json"
+    after_help = "Examples:\n  featc audit examples/fraud --served served/\n  featc audit project/ --served served/ --source transactions=history/tx/ --sample 100000 --format json --out audit.json\n  featc audit examples/checkout --served served/ --format html --out audit.html"
 )]
 pub struct Args {
     /// `.feat` files, or folders searched recursively for `*.feat` files.
@@ -38,8 +37,10 @@ pub struct Args {
     /// Audit about N reads, spread evenly over the log (every k-th read).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub sample: Option<u64>,
+    /// The report: text, JSON, or one self-contained HTML page with a chart of the
+    /// differing cells over time.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: OutputFormat,
+    pub format: Format,
     /// Write the report to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -56,6 +57,13 @@ pub struct Args {
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Html,
 }
 
 /// Exit status when a cell is unexplained.
@@ -107,8 +115,9 @@ pub fn main(args: Args) -> ExitCode {
 
 fn write(report: &Report, args: &Args) -> Result<(), String> {
     let text = match args.format {
-        OutputFormat::Text => report.text(),
-        OutputFormat::Json => report.json().map_err(|e| e.to_string())? + "\n",
+        Format::Text => report.text(),
+        Format::Json => report.json().map_err(|e| e.to_string())? + "\n",
+        Format::Html => featc::audit::html::render(report).map_err(|e| e.to_string())?,
     };
     match &args.out {
         None => {

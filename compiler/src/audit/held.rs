@@ -28,6 +28,8 @@ use crate::job::training_set::{SpineInput, TrainingSet};
 pub(super) struct Candidate {
     /// Its feature's position in the layout.
     pub feature: usize,
+    /// Its read's time.
+    pub at: i64,
     /// Its read's spine row.
     pub spine: RecordBatch,
     /// The served value (one row) and its status.
@@ -93,10 +95,10 @@ pub(super) async fn verify(
             let keys = key_text(layout, &c.spine, 0);
             let ours = recomputed.get(i).and_then(|r| r.as_ref());
             if ours.is_some_and(|ours| cells::same(c.served.as_ref(), 0, ours.as_ref(), 0)) {
-                report.explained(&feature.name, Cause::HeldForLookup, || keys);
+                report.explained(&feature.name, c.at, Cause::HeldForLookup, || keys);
                 continue;
             }
-            report.unexplained(&feature.name, keys, || Finding {
+            report.unexplained(&feature.name, c.at, keys, || Finding {
                 feature: feature.name.clone(),
                 read_time: super::column_text(&c.spine, READ_TIME_COLUMN, 0),
                 served_at: layout.served_at.then(|| {

@@ -12,9 +12,11 @@
 pub mod cells;
 pub mod error;
 mod held;
+pub mod html;
 pub mod layout;
 pub mod log;
 pub mod report;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -162,6 +164,7 @@ fn compare(
         .column_by_name(READ_TIME_COLUMN)
         .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>().cloned());
     for row in 0..spine.num_rows() {
+        let at = read_times.as_ref().map_or(0, |t| t.value(row));
         let mut exact = true;
         let mut next_computed = 0;
         for (k, feature) in layout.features.iter().enumerate() {
@@ -182,22 +185,22 @@ fn compare(
             }
             if let Some(ours) = ours {
                 if cells::same(value.as_ref(), row, ours.as_ref(), row) {
-                    report.equal(&feature.name);
+                    report.equal(&feature.name, at);
                     continue;
                 }
             }
             exact = false;
             if feature.changed {
-                report.explained(&feature.name, Cause::DefinitionChanged, || keys(row));
+                report.explained(&feature.name, at, Cause::DefinitionChanged, || keys(row));
                 continue;
             }
             let computed_text =
                 || ours.map_or_else(|| "-".to_string(), |c| cells::text(c.as_ref(), row));
-            let read_time = read_times.as_ref().map(|t| t.value(row));
-            let cut = read_time.map(|t| held::cut(layout, feature, spine, row, t));
-            if let Some(cut) = cut.filter(|c| !c.is_empty()) {
+            let cut = held::cut(layout, feature, spine, row, at);
+            if !cut.is_empty() {
                 candidates.push(Candidate {
                     feature: k,
+                    at,
                     spine: spine.slice(row, 1),
                     served: value.slice(row, 1),
                     status: cells::text(status.as_ref(), row),
@@ -206,7 +209,7 @@ fn compare(
                 });
                 continue;
             }
-            report.unexplained(&feature.name, keys(row), || {
+            report.unexplained(&feature.name, at, keys(row), || {
                 finding(layout, feature, spine, row, value, status, computed_text())
             });
         }

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use super::timeline::{Bucket, Timeline, Verdict};
+
 /// Why a served value differs from the training value, when the audit can show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -115,8 +117,12 @@ pub struct Report {
     pub other_keys: u64,
     /// The first unexplained cells (`MAX_FINDINGS`; `cells.unexplained` counts all).
     pub unexplained: Vec<Finding>,
+    /// The cells by the reads' times.
+    pub timeline: Vec<Bucket>,
     #[serde(skip)]
     keys: HashMap<String, (u64, u64)>,
+    #[serde(skip)]
+    by_time: Timeline,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -152,22 +158,38 @@ impl Report {
         &mut self.features[at].counts
     }
 
-    pub fn equal(&mut self, feature: &str) {
+    /// Counts an equal cell of `feature`, read at `at`.
+    pub fn equal(&mut self, feature: &str, at: i64) {
         self.cells.equal += 1;
         self.counts(feature).equal += 1;
+        self.by_time.count(at, Verdict::Equal);
     }
 
-    pub fn explained(&mut self, feature: &str, cause: Cause, key: impl FnOnce() -> String) {
+    pub fn explained(
+        &mut self,
+        feature: &str,
+        at: i64,
+        cause: Cause,
+        key: impl FnOnce() -> String,
+    ) {
         *self.cells.explained.entry(cause).or_default() += 1;
         *self.counts(feature).explained.entry(cause).or_default() += 1;
+        self.by_time.count(at, Verdict::Explained(cause));
         self.key(key(), false);
     }
 
     /// Counts an unexplained cell; `finding` is made only while the report still
     /// lists cells in full.
-    pub fn unexplained(&mut self, feature: &str, key: String, finding: impl FnOnce() -> Finding) {
+    pub fn unexplained(
+        &mut self,
+        feature: &str,
+        at: i64,
+        key: String,
+        finding: impl FnOnce() -> Finding,
+    ) {
         self.cells.unexplained += 1;
         self.counts(feature).unexplained += 1;
+        self.by_time.count(at, Verdict::Unexplained);
         self.key(key, true);
         if self.unexplained.len() < MAX_FINDINGS {
             self.unexplained.push(finding());
@@ -205,6 +227,7 @@ impl Report {
         });
         keys.truncate(WORST_KEYS);
         self.worst_keys = keys;
+        self.timeline = self.by_time.buckets();
     }
 
     pub fn json(&self) -> Result<String, serde_json::Error> {
