@@ -26,18 +26,22 @@ use serve_common::*;
 /// their entity from disk and evict another, so the kills land in the middle of that
 /// too.
 fn start(state: &std::path::Path, log: &std::path::Path) -> Served {
-    let served = Served::start(
-        &[
-            "tests/cases/synthetic",
-            "--state",
-            state.to_str().expect("path"),
-            "--checkpoint-events",
-            "4000",
-            "--memory-limit",
-            "64KiB",
-        ],
-        log,
-    );
+    start_with(state, log, &[])
+}
+
+/// `start` with more flags.
+fn start_with(state: &std::path::Path, log: &std::path::Path, more: &[&str]) -> Served {
+    let mut args = vec![
+        "tests/cases/synthetic",
+        "--state",
+        state.to_str().expect("path"),
+        "--checkpoint-events",
+        "4000",
+        "--memory-limit",
+        "64KiB",
+    ];
+    args.extend_from_slice(more);
+    let served = Served::start(&args, log);
     served.wait_ready();
     served
 }
@@ -218,7 +222,13 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
     let mut bytes = std::fs::read(&journal).expect("journal");
     bytes.extend_from_slice(&[0x01, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00]);
     std::fs::write(&journal, &bytes).expect("tear");
-    let served = start(&state, &log);
+    // The recovered server logs what it serves, for `featc audit` below.
+    let served_log = work.join("served");
+    let served = start_with(
+        &state,
+        &log,
+        &["--log-served", served_log.to_str().expect("path")],
+    );
     let stderr = served.stderr_text();
     assert!(stderr.contains("torn write"), "{stderr}");
     assert!(
@@ -288,6 +298,36 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
         }
     }
     assert_eq!(served.terminate().code(), Some(0));
+
+    // The audit of what the recovered server served: every cell equal to the
+    // training set's, recomputed from the case's own events.
+    let audit = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args([
+            "audit",
+            "tests/cases/synthetic",
+            "--format",
+            "json",
+            "-q",
+            "--served",
+        ])
+        .arg(&served_log)
+        .current_dir(repo())
+        .output()
+        .expect("featc audit");
+    assert_eq!(
+        audit.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&audit.stdout).expect("JSON");
+    assert_eq!(report["audited_reads"], users.len(), "{report}");
+    assert_eq!(report["exact_reads"], users.len(), "{report}");
+    assert_eq!(
+        report["cells"]["equal"],
+        users.len() * features.len(),
+        "{report}"
+    );
     let _ = std::fs::remove_dir_all(&work);
 }
 
