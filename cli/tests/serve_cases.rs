@@ -1,7 +1,8 @@
 //! `featc serve` answers what `featc training-set` computes, bit for bit: the public
 //! cases' events are pushed over HTTP in arrival order (shuffled within the allowed
 //! lateness, in batches of random size) and every spine row is read over HTTP at its
-//! time, as soon as every event at or before it was pushed.
+//! time, as soon as every event at or before it was pushed; `featc audit` of the
+//! served log then finds every cell equal.
 
 use crate::serve_common;
 
@@ -23,11 +24,14 @@ fn check_case(case: &str, disorder_us: i64, seed: u64) {
     let mut order: Vec<usize> = (0..check.spine.num_rows()).collect();
     order.sort_by_key(|&i| spine_ts[i]);
 
+    let served_log = work.join("served");
     let served = Served::start(
         &[
             dir.to_str().expect("path"),
             "--min-lateness",
             &format!("{disorder_us}us"),
+            "--log-served",
+            served_log.to_str().expect("path"),
         ],
         &work.join("stderr.txt"),
     );
@@ -95,7 +99,31 @@ fn check_case(case: &str, disorder_us: i64, seed: u64) {
         check.check_answer(case, *row, answer);
     }
     served.stop_gracefully();
+    audit_equal(&dir, &served_log, check.spine.num_rows());
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// `featc audit` of the served log finds every cell of every read equal.
+fn audit_equal(dir: &std::path::Path, log: &std::path::Path, reads: usize) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
+        .arg("audit")
+        .arg(dir)
+        .args(["--format", "json", "-q", "--served"])
+        .arg(log)
+        .current_dir(repo())
+        .output()
+        .expect("featc audit");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Json = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["audited_reads"], reads, "{report}");
+    assert_eq!(report["exact_reads"], reads, "{report}");
+    assert_eq!(report["cells"]["unexplained"], 0, "{report}");
+    assert!(report["cells"]["equal"].as_u64().is_some_and(|n| n >= reads as u64));
 }
 
 #[test]
