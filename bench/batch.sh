@@ -45,39 +45,20 @@ MEMORY_LIMIT="${MEMORY_LIMIT:-}"
 PYTHON="${PYTHON:-python3}"
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(1e6 1e7)
-DATA="$ROOT/bench-data"
-VENV="$DATA/venv"
-PEERS="$ROOT/bench/peers"
 CASE="$ROOT/tests/cases/synthetic"
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "bench/batch.sh needs GNU time at $TIME" >&2; exit 2; }
 
-mkdir -p "$DATA"
+source "$ROOT/bench/lib.sh"
 
 # 1. The Python venv (re-made when requirements.txt changes).
-if ! cmp -s "$PEERS/requirements.txt" "$VENV/requirements.txt" 2>/dev/null; then
-    echo "== creating $VENV" >&2
-    rm -rf "$VENV"
-    "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet -r "$PEERS/requirements.txt"
-    cp "$PEERS/requirements.txt" "$VENV/requirements.txt"
-fi
-PY="$VENV/bin/python"
+bench_venv
 
 # 2. featc, release build.
 echo "== building featc (release)" >&2
 cargo build --release --quiet -p featc-cli
 FEATC="${CARGO_TARGET_DIR:-$ROOT/target}/release/featc"
 
-# Runs a command under GNU time; prints "<wall s> <peak MiB>" on stdout, the
-# command's own output on stderr.
-timed() {
-    local log
-    log="$(mktemp)"
-    "$TIME" -f "%e %M" -o "$log" "$@" >&2
-    awk '{ printf "%.2f %.0f\n", $1, $2 / 1024 }' "$log"
-    rm -f "$log"
-}
 
 rows=()
 for size in "${SIZES[@]}"; do

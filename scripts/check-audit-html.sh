@@ -64,11 +64,7 @@ check_page() {
     "$FEATC" audit "$@" --served "$WORK/served" --format json --out "$WORK/$name.json" -q \
         || fail "$name: featc audit (json) failed"
     local dom="$WORK/$name.dom.html"
-    chromium --headless --no-sandbox --disable-gpu --no-first-run \
-        --disable-background-networking --disable-component-update --disable-sync \
-        --user-data-dir="$WORK/profile" --virtual-time-budget=2000 \
-        --dump-dom "file://$WORK/$name.html" > "$dom" 2> "$WORK/chromium.log" \
-        || fail "$name: chromium failed: $(tail -n 20 "$WORK/chromium.log")"
+    dump_dom "file://$WORK/$name.html" "$dom" "$WORK"
     python3 - "$name" "$dom" "$WORK/$name.json" <<'PY' || exit 1
 import json
 import re

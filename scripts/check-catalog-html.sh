@@ -25,12 +25,7 @@ trap 'rm -rf "$WORK"' EXIT
 check_page() {
     local name="$1" html="$2" json="$3" query="$4"
     local dom="$WORK/$name.$RANDOM.dom.html"
-    # A profile of its own in the temporary folder: the user's chromium profile is
-    # neither read nor written.
-    chromium --headless --no-sandbox --disable-gpu --no-first-run \
-        --user-data-dir="$WORK/profile" --virtual-time-budget=2000 \
-        --dump-dom "file://$html#q=$query" > "$dom" 2> "$WORK/chromium.log" \
-        || fail "$name: chromium failed: $(tail -n 20 "$WORK/chromium.log")"
+    dump_dom "file://$html#q=$query" "$dom" "$WORK"
     python3 - "$name" "$html" "$dom" "$json" "$query" <<'PY' || exit 1
 import html as htmllib
 import json

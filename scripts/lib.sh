@@ -59,3 +59,15 @@ featc_binary() {
         workspace_binary featc
     fi
 }
+
+# dump_dom URL OUT WORK: the DOM of the page at URL after its scripts ran, as Debian's
+# headless chromium dumps it, into OUT; chromium's profile (its own, never the
+# user's) and log go in the folder WORK. Fails naming the page when chromium does.
+dump_dom() {
+    local url="$1" out="$2" work="$3"
+    chromium --headless --no-sandbox --disable-gpu --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$work/profile" --virtual-time-budget=2000 \
+        --dump-dom "$url" > "$out" 2> "$work/chromium.log" \
+        || fail "$url: chromium failed: $(tail -n 20 "$work/chromium.log")"
+}
