@@ -123,7 +123,9 @@ fn audit_equal(dir: &std::path::Path, log: &std::path::Path, reads: usize) {
     assert_eq!(report["audited_reads"], reads, "{report}");
     assert_eq!(report["exact_reads"], reads, "{report}");
     assert_eq!(report["cells"]["unexplained"], 0, "{report}");
-    assert!(report["cells"]["equal"].as_u64().is_some_and(|n| n >= reads as u64));
+    assert!(report["cells"]["equal"]
+        .as_u64()
+        .is_some_and(|n| n >= reads as u64));
 }
 
 #[test]
