@@ -334,6 +334,21 @@ fn a_wrong_served_value_is_unexplained_and_named() {
         "{finding}"
     );
     assert_eq!(doc["worst_keys"][0]["key"], "user_id=1", "{doc}");
+    // With the events behind it: `activity` reads the payments and the logins, the
+    // latest of each of user 1's at or before the read.
+    let events: Vec<&str> = finding["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(Json::as_str)
+        .collect();
+    for source in ["payments", "logins"] {
+        assert!(
+            events.iter().any(|e| e.starts_with(&format!("{source} {{"))
+                && (e.contains("user_id=1,") || e.contains("user_id=1}"))),
+            "{events:?}"
+        );
+    }
 
     // The text report names it too.
     let out = featc(&["audit", "examples/checkout", "--served", &log_arg, "-q"]);

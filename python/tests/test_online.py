@@ -3,6 +3,7 @@ each spine row at its time gives the training set's values bit for bit; pushes a
 durable in a state directory; reads and pushes have the shapes `featc.Client` has."""
 import datetime as dt
 import inspect
+import json
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -10,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import featc
-from conftest import CASES, EXAMPLES, assert_same_bits, replay, source_files
+from conftest import CASES, EXAMPLES, assert_same_bits, replay, run_cli, source_files
 
 
 def test_replaying_a_case_equals_its_training_set(case):
@@ -265,6 +266,26 @@ def test_reads_are_logged_like_a_servers(tmp_path):
     assert rows.column("txn_count_1h").to_pylist() == [1, 0]
     assert rows.column("txn_count_1h__status").to_pylist() == ["PRESENT", "NOT_FOUND"]
     assert rows.column("read_time").to_pylist() == [dt.datetime(2024, 3, 1, 13, tzinfo=dt.timezone.utc)] * 2
+    assert b"featc.meanings" in rows.schema.metadata
+    # `featc audit` recomputes those reads from the pushed event: every cell equal.
+    events = pa.table(
+        {
+            "ts": pa.array([dt.datetime(2024, 3, 1, 12, 15)], pa.timestamp("us", tz="UTC")),
+            "user_id": [7],
+            "merchant_id": ["m1"],
+            "amount": [10.5],
+            "category": ["food"],
+            "is_mobile": [True],
+        }
+    )
+    pq.write_table(events, tmp_path / "transactions.parquet")
+    audit = run_cli(
+        "audit", str(EXAMPLES / "fraud"), "--served", str(log), "--format", "json", "-q",
+        "--source", f"transactions={tmp_path / 'transactions.parquet'}",
+    )
+    assert audit.returncode == 0, audit.stderr
+    report = json.loads(audit.stdout)
+    assert report["cells"] == {"equal": 2, "explained": {}, "unexplained": 0}, report
 
 
 def test_metrics_and_watermarks():

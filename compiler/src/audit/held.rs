@@ -101,6 +101,7 @@ pub(super) async fn verify(
             report.unexplained(&feature.name, c.at, keys, || Finding {
                 feature: feature.name.clone(),
                 read_time: super::column_text(&c.spine, READ_TIME_COLUMN, 0),
+                read_time_us: c.at,
                 served_at: layout.served_at.then(|| {
                     super::column_text(&c.spine, featc_runtime::stats::SERVED_AT_COLUMN, 0)
                 }),
@@ -108,6 +109,8 @@ pub(super) async fn verify(
                 served: cells::text(c.served.as_ref(), 0),
                 status: c.status.clone(),
                 computed: c.computed.clone(),
+                events: Vec::new(),
+                typed_keys: super::typed_keys(layout, &c.spine, 0),
             });
         }
     }

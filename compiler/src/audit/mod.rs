@@ -17,6 +17,7 @@ pub mod layout;
 pub mod log;
 pub mod report;
 pub mod timeline;
+pub mod window;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -84,6 +85,7 @@ impl Audit<'_> {
             }
             start = end;
         }
+        window::attach(self, &mut report).await?;
         report.finish();
         Ok(report)
     }
@@ -242,6 +244,7 @@ fn finding(
     Finding {
         feature: feature.name.clone(),
         read_time: column_text(spine, READ_TIME_COLUMN, row),
+        read_time_us: read_time(spine, row),
         served_at: layout
             .served_at
             .then(|| column_text(spine, SERVED_AT_COLUMN, row)),
@@ -249,7 +252,33 @@ fn finding(
         served: cells::text(value.as_ref(), row),
         status: cells::text(status.as_ref(), row),
         computed,
+        events: Vec::new(),
+        typed_keys: typed_keys(layout, spine, row),
     }
+}
+
+/// Row `row`'s read time (µs; 0 when the column is missing).
+fn read_time(spine: &RecordBatch, row: usize) -> i64 {
+    spine
+        .column_by_name(READ_TIME_COLUMN)
+        .and_then(|c| {
+            c.as_primitive_opt::<TimestampMicrosecondType>()
+                .map(|t| t.value(row))
+        })
+        .unwrap_or(0)
+}
+
+/// The read's non-null entity keys, typed.
+fn typed_keys(layout: &Layout, spine: &RecordBatch, row: usize) -> Vec<(String, ScalarValue)> {
+    layout
+        .keys
+        .iter()
+        .filter_map(|name| {
+            let column = spine.column_by_name(name)?;
+            let value = ScalarValue::try_from_array(column.as_ref(), row).ok()?;
+            (!value.is_null()).then(|| (name.clone(), value))
+        })
+        .collect()
 }
 
 /// `batch` with the nulls of `columns` (request fields declared non-nullable) made

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use datafusion::common::ScalarValue;
 use serde::Serialize;
 
 use super::timeline::{Bucket, Timeline, Verdict};
@@ -72,6 +73,8 @@ pub struct FeatureCounts {
 pub struct Finding {
     pub feature: String,
     pub read_time: String,
+    #[serde(skip)]
+    pub read_time_us: i64,
     /// When it was answered, by the wall clock (logs that record it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub served_at: Option<String>,
@@ -81,6 +84,13 @@ pub struct Finding {
     pub status: String,
     /// What `training-set` computes for the same key at the same time.
     pub computed: String,
+    /// The latest events of the key at or before the read time, per source of the
+    /// views the feature reads (`window::EVENTS_PER_VIEW` each), as `source {column=value, ...}`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
+    /// The read's entity keys, typed (to find its events).
+    #[serde(skip)]
+    pub typed_keys: Vec<(String, ScalarValue)>,
 }
 
 /// A key with differences.
@@ -301,6 +311,12 @@ impl Report {
                     f.status,
                     f.computed
                 ));
+                if !f.events.is_empty() {
+                    out.push_str("    latest events of the key at or before the read:\n");
+                    for e in &f.events {
+                        out.push_str(&format!("      {e}\n"));
+                    }
+                }
             }
         }
         if !self.worst_keys.is_empty() {
