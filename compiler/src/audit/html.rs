@@ -95,6 +95,15 @@ pub fn render(report: &Report) -> Result<String, serde_json::Error> {
                 escape(&f.status),
                 escape(&f.computed)
             );
+            if !f.events.is_empty() {
+                let events: Vec<String> = f.events.iter().map(|e| escape(e)).collect();
+                let _ = writeln!(
+                    out,
+                    "<tr class=\"events\"><td colspan=\"5\"><details><summary>the latest events of the key at or before the read ({})</summary><pre>{}</pre></details></td></tr>",
+                    f.events.len(),
+                    events.join("\n")
+                );
+            }
         }
         out.push_str("</table>\n");
     }
