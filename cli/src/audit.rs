@@ -13,7 +13,9 @@ use super::spine_job::source_bindings;
 /// Recompute what a server served (its `--log-served` folder) with the training
 /// set's job, at each read's time, keys and request fields, and compare every cell
 /// bit for bit: equal, explained (a cause the audit computes: the feature's
-/// definition changed since it was served), or unexplained.
+/// definition changed since it was served, or events that waited for their as-of
+/// lookups at the read, recomputed without them), or unexplained (listed with every
+/// value and the events of its key).
 ///
 /// Sources are read from their declared `file` unless bound with `--source`. Exits
 /// with 0 when every cell is equal or explained, 1 when any is unexplained, 2 on
