@@ -49,17 +49,18 @@ read -r train_s train_mib <<<"$(timed "$FEATC" training-set "$CASE" --quiet \
 echo "== the served log of those reads" >&2
 rm -rf "$dir/served"
 mkdir -p "$dir/served"
-"$PY" - "$dir/audit_train.parquet" "$dir/served/served-00000000000000000000-000000.parquet" <<'PY'
+"$PY" - "$dir/audit_train.parquet" "$dir/spine.parquet" "$dir/served/served-00000000000000000000-000000.parquet" <<'PY'
 import json
 import sys
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-source, target = sys.argv[1:]
+source, spine, target = sys.argv[1:]
 train = pq.read_table(source)
 keys = ["user_id"]
-features = [n for n in train.column_names if n not in keys + ["ts"]]
+spine_columns = pq.read_schema(spine).names
+features = [n for n in train.column_names if n not in spine_columns]
 columns = {"read_time": train.column("ts"), "served_at": train.column("ts")}
 for k in keys:
     columns[k] = train.column(k)
