@@ -97,6 +97,9 @@ fn every_answered_vector_is_logged_and_counted() {
     config.log_served = Some(log.clone());
     // Tiny: every row group completes a file, so the reads below rotate.
     config.log_served_rotate = 1;
+    // What `featc serve` adds (the features' meanings) is kept in every file.
+    config.log_served_metadata = vec![("featc.meanings".into(), "{\"f\":\"0\"}".into())];
+    let started = wall_us();
     let served = Served::start(Path::new("examples/fraud"), config, true);
     let reads = [
         json!({"feature_service": "fraud_v1", "entities": {"user_id": [1, 2, 3], "merchant_id": ["m_cafe", "m_fuel", "m_books"]}}),
@@ -212,5 +215,33 @@ fn every_answered_vector_is_logged_and_counted() {
                 .expect("status");
             assert!(s.is_null(*r));
         }
+        // When it was answered, by the wall clock (the read time is the events').
+        let at = batch
+            .column_by_name("served_at")
+            .expect("served_at")
+            .as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>()
+            .value(*r);
+        assert!((started..=wall_us()).contains(&at), "served_at {at}");
     }
+    for f in &files {
+        let file = std::fs::File::open(f).expect("open");
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet");
+        let schema = builder.schema();
+        assert_eq!(
+            schema.metadata().get("featc.meanings").map(String::as_str),
+            Some("{\"f\":\"0\"}")
+        );
+        // The fraud example has no request field and no lookup: no column for them.
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        assert!(
+            !names.iter().any(|n| n.starts_with("held_from.")),
+            "{names:?}"
+        );
+    }
+}
+
+fn wall_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
 }
