@@ -389,3 +389,82 @@ fn a_missing_log_or_a_broken_project_is_a_usage_error() {
     let out = featc(&["audit", &broken_arg, "--served", &empty_arg, "-q"]);
     assert_eq!(out.status.code(), Some(2), "1 is the audit's verdict");
 }
+
+/// One log, two deploys: the example, then a version whose `spent_7d` counts 8 days,
+/// each logging into the same folder. Each file is audited by the meanings it was
+/// served with: today's version finds its own reads equal and the first deploy's
+/// differing `spent_7d` cells explained by the change, never unexplained.
+#[test]
+fn two_deploys_in_one_log_are_audited_by_their_own_meanings() {
+    let dir = scratch("deploys");
+    let log = dir.join("served");
+    let log_arg = log.to_string_lossy().to_string();
+    let text =
+        std::fs::read_to_string(repo().join("examples/checkout/checkout.feat")).expect("example");
+    let changed = dir.join("changed.feat");
+    std::fs::write(
+        &changed,
+        text.replace(
+            "spent_7d             = sum(amount) over 7d",
+            "spent_7d             = sum(amount) over 8d",
+        ),
+    )
+    .expect("changed project");
+    let changed_arg = changed.to_string_lossy().to_string();
+    let data = repo().join("examples/checkout/data");
+    let bindings: Vec<String> = ["payments", "logins", "chargebacks"]
+        .iter()
+        .map(|s| format!("{s}={}", data.join(format!("{s}.csv")).display()))
+        .collect();
+    let read = json!({"features": ["spending:spent_7d", "spending:avg_last10"], "entities": {"user_id": (1..=12).collect::<Vec<i64>>()}});
+    for project in ["examples/checkout", changed_arg.as_str()] {
+        let mut args = vec![
+            project,
+            "--bootstrap",
+            "--clock",
+            "events",
+            "--log-served",
+            &log_arg,
+        ];
+        for b in &bindings {
+            args.extend(["--source", b.as_str()]);
+        }
+        let served = Served::start(&args, &dir.join("serve.txt"));
+        served.wait_ready();
+        let (status, answer) = post(&served.addr, "/get-online-features", &read);
+        assert_eq!(status, 200, "{answer}");
+        served.stop_gracefully();
+    }
+    let mut args = vec![
+        "audit",
+        changed_arg.as_str(),
+        "--served",
+        &log_arg,
+        "--format",
+        "json",
+        "-q",
+    ];
+    for b in &bindings {
+        args.extend(["--source", b.as_str()]);
+    }
+    let out = featc(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = report(&out);
+    assert_eq!(doc["files"], 2, "{doc}");
+    assert_eq!(doc["cells"]["unexplained"], 0, "{doc}");
+    let spent = count(&doc, "spent_7d", "equal") + count(&doc, "spent_7d", "explained");
+    assert_eq!(spent, 24, "{doc}");
+    // The second deploy's 12 reads are today's: equal, or held (user 12, as above).
+    assert!(count(&doc, "spent_7d", "equal") >= 11, "{doc}");
+    assert!(
+        doc["features"][0]["explained"]["definition_changed"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "the first deploy's 7-day sums differ from 8-day ones: {doc}"
+    );
+}
