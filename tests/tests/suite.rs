@@ -20,6 +20,7 @@ mod lookups;
 mod lookups_online;
 mod nested;
 mod reference_cases;
+mod served_audit;
 mod sql_equivalence;
 mod stream_cases;
 mod union_views;
