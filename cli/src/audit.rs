@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use featc::audit::{Audit, Report, CHUNK_ROWS};
+use featc::audit::{Audit, DeadEvent, Report, CHUNK_ROWS};
 use featc_runtime::batch::Resources;
 
 use super::progress::Progress;
@@ -36,6 +36,11 @@ pub struct Args {
     /// instead of its declared file (repeatable).
     #[arg(long = "source", value_name = "NAME=PATH")]
     pub sources: Vec<String>,
+    /// The state directory of the server that served the log (`featc serve --state`):
+    /// the events it kept out of its state (its dead letters, as its last checkpoint
+    /// holds them) explain the cells they change (`dead_lettered`).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
     /// Audit about N reads, spread evenly over the log (every k-th read).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub sample: Option<u64>,
@@ -80,6 +85,13 @@ pub fn main(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(message) => return super::fail(message),
     };
+    let dead_letters = match &args.state {
+        None => Vec::new(),
+        Some(dir) => match dead_letters(dir, &project) {
+            Ok(d) => d,
+            Err(code) => return code,
+        },
+    };
     let progress = Progress::new(args.quiet);
     progress.phase("auditing the served reads");
     let audit = Audit {
@@ -92,6 +104,7 @@ pub fn main(args: Args) -> ExitCode {
         },
         sample: args.sample,
         chunk_rows: args.chunk_rows,
+        dead_letters,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -113,6 +126,69 @@ pub fn main(args: Args) -> ExitCode {
         true => ExitCode::SUCCESS,
         false => ExitCode::from(EXIT_UNEXPLAINED),
     }
+}
+
+/// The events the server with state directory `dir` kept out of its state, as its
+/// last checkpoint holds them: each letter's event decoded into the source's column
+/// types (a record that never decoded, held as text, has no columns to match).
+#[cfg(feature = "serve")]
+fn dead_letters(
+    dir: &std::path::Path,
+    project: &featc::ir::Project,
+) -> Result<Vec<DeadEvent>, ExitCode> {
+    use datafusion::common::ScalarValue;
+    use featc_runtime::ir::DataType;
+    use featc_runtime::row::ValuesBuilder;
+    let fail = |m: String| super::fail(format!("--state `{}`: {m}", dir.display()));
+    let Some((header, _)) =
+        featc_server::durable::checkpoint::read(dir).map_err(|e| fail(e.to_string()))?
+    else {
+        return Err(fail(
+            "no checkpoint (a server writes one as it stops gracefully)".to_string(),
+        ));
+    };
+    let mut out = Vec::new();
+    for kept in &header.dead_letters.kept {
+        let letter = &kept.letter;
+        let Some(source) = project.sources.iter().find(|s| s.name == letter.source) else {
+            continue;
+        };
+        let Some(object) = letter.event.as_object() else {
+            continue;
+        };
+        let mut columns = Vec::new();
+        for (name, json) in object {
+            let ty = match source.columns.iter().find(|c| c.name == *name) {
+                _ if *name == source.time_column => DataType::Timestamp,
+                Some(c) if c.path.is_none() => c.ty,
+                _ => continue,
+            };
+            let Ok(value) = featc_server::wire::json::to_value_in(json, ty, source.epoch) else {
+                continue;
+            };
+            let mut cell = ValuesBuilder::new(ty, 1);
+            cell.append(&value);
+            let Ok(array) = cell.finish() else {
+                continue;
+            };
+            if let Ok(scalar) = ScalarValue::try_from_array(&array, 0) {
+                columns.push((name.clone(), scalar));
+            }
+        }
+        out.push(DeadEvent {
+            source: source.name.clone(),
+            columns,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(not(feature = "serve"))]
+fn dead_letters(_: &std::path::Path, _: &featc::ir::Project) -> Result<Vec<DeadEvent>, ExitCode> {
+    Err(super::cargo_features::missing(
+        "serve",
+        "featc audit --state",
+    ))
 }
 
 fn write(report: &Report, args: &Args) -> Result<(), String> {

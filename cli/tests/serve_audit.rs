@@ -468,3 +468,111 @@ fn two_deploys_in_one_log_are_audited_by_their_own_meanings() {
         "the first deploy's 7-day sums differ from 8-day ones: {doc}"
     );
 }
+
+/// A late event the server dead-lettered is in the history a warehouse keeps, so
+/// training counts it where the server did not. Without the server's state the audit
+/// cannot know why the cell differs (unexplained, exit 1); with `--state` it reads the
+/// dead letters and shows, by recomputing without them, that they are the whole
+/// difference (`dead_lettered`, exit 0).
+#[test]
+fn a_dead_lettered_late_event_explains_the_cells_it_changes() {
+    let dir = scratch("dead_letters");
+    let project = dir.join("clicks.feat");
+    std::fs::write(
+        &project,
+        "source clicks {\n    time ts\n    columns { user_id: int64  amount: float64 }\n    file \"clicks.csv\"\n    lateness 1m\n}\nentity user { key user_id: int64 }\nview spend from clicks by user {\n    feature n_1d = count(*) over 1d\n    feature total_1d = sum(amount) over 1d\n}\n",
+    )
+    .expect("project");
+    // What the warehouse holds: every event, the late one (12:00 for user 1) too.
+    std::fs::write(
+        dir.join("clicks.csv"),
+        "ts,user_id,amount\n2024-03-01T12:00:00Z,1,5.5\n2024-03-01T12:30:00Z,1,1.25\n2024-03-01T13:00:00Z,2,2.0\n2024-03-01T14:00:00Z,1,3.0\n",
+    )
+    .expect("history");
+    let state = dir.join("state");
+    let log = dir.join("served");
+    let project_arg = project.to_string_lossy().to_string();
+    let state_arg = state.to_string_lossy().to_string();
+    let log_arg = log.to_string_lossy().to_string();
+    let served = Served::start(
+        &[
+            &project_arg,
+            "--state",
+            &state_arg,
+            "--late",
+            "dead-letter",
+            "--clock",
+            "events",
+            "--log-served",
+            &log_arg,
+        ],
+        &dir.join("serve.txt"),
+    );
+    served.wait_ready();
+    let push = |ts: &[&str], users: &[i64], amounts: &[f64]| {
+        let body = json!({"push_source_name": "clicks", "to": "online",
+            "df": {"ts": ts, "user_id": users, "amount": amounts}});
+        let (status, answer) = post(&served.addr, "/push", &body);
+        assert_eq!(status, 200, "{answer}");
+        answer
+    };
+    push(
+        &[
+            "2024-03-01T12:30:00Z",
+            "2024-03-01T13:00:00Z",
+            "2024-03-01T14:00:00Z",
+        ],
+        &[1, 2, 1],
+        &[1.25, 2.0, 3.0],
+    );
+    // Two hours behind the watermark (14:00 less a minute): dead-lettered.
+    let late = push(&["2024-03-01T12:00:00Z"], &[1], &[5.5]);
+    assert_eq!(late["late"], 1, "{late}");
+    let read = json!({"features": ["n_1d", "total_1d"], "entities": {"user_id": [1, 2]}});
+    let (status, answer) = post(&served.addr, "/get-online-features", &read);
+    assert_eq!(status, 200, "{answer}");
+    served.stop_gracefully();
+
+    let audit = |more: &[&str]| {
+        let mut args = vec![
+            "audit",
+            project_arg.as_str(),
+            "--served",
+            log_arg.as_str(),
+            "--format",
+            "json",
+            "-q",
+        ];
+        args.extend_from_slice(more);
+        featc(&args)
+    };
+    let blind = audit(&[]);
+    assert_eq!(
+        blind.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&blind.stderr)
+    );
+    let doc = report(&blind);
+    assert_eq!(doc["cells"]["unexplained"], 2, "user 1's two cells: {doc}");
+    let finding = &doc["unexplained"][0];
+    assert_eq!(finding["keys"]["user_id"], "1", "{finding}");
+    assert!(
+        finding["events"].as_array().is_some_and(|e| e
+            .iter()
+            .any(|e| e.as_str().is_some_and(|e| e.contains("12:00:00")))),
+        "the late event is among the key's events: {finding}"
+    );
+
+    let told = audit(&["--state", &state_arg]);
+    assert_eq!(
+        told.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&told.stderr)
+    );
+    let doc = report(&told);
+    assert_eq!(doc["cells"]["unexplained"], 0, "{doc}");
+    assert_eq!(doc["cells"]["explained"]["dead_lettered"], 2, "{doc}");
+    assert_eq!(doc["cells"]["equal"], 2, "user 2's cells: {doc}");
+}

@@ -196,6 +196,7 @@ fn served_and_audited(case: &GenCase) -> Result<(), String> {
         },
         sample: None,
         chunk_rows: 1 + case.replay.seed % 50,
+        dead_letters: Vec::new(),
     };
     let report = featc_test_support::runtime::runtime()
         .block_on(audit.run(&|_, _| {}))

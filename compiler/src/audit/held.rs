@@ -1,11 +1,13 @@
-//! The cause `held_for_lookup`: a read answered while some of its view's events
+//! Differing cells checked by recomputation. The cause `held_for_lookup`: a read answered while some of its view's events
 //! waited for their as-of lookups to settle (semantics.md, "As-of lookups online:
 //! events wait") does not count them, where the training set does. The served log
 //! says, per read, from when each such view's events waited (`held_from.<view>`:
 //! every event of the view at or after it that had arrived waited, none before it
 //! did); a differing cell is explained only when the training set, recomputed for
 //! the same read without the views' sources' events from then on, gives the served
-//! value bit for bit.
+//! value bit for bit. The cause `dead_lettered`: given the events the server kept out
+//! of its state (its dead letters, `featc audit --state`), a differing cell
+//! recomputed without them gives the served value.
 
 use std::collections::BTreeMap;
 
@@ -74,55 +76,88 @@ pub(super) fn cut(
     out
 }
 
-/// Recomputes each candidate without the events that waited and classifies it:
-/// explained when that gives the served value, unexplained otherwise. Candidates with
-/// the same cut are recomputed together.
+/// Classifies the candidates by recomputing them: first without the events that
+/// waited at their read (`held_for_lookup`), then, where the audit was given the
+/// server's dead letters, without those (`dead_lettered`); a cell neither
+/// recomputation gives the served value of is unexplained. Candidates with the same
+/// cut are recomputed together.
 pub(super) async fn verify(
     audit: &Audit<'_>,
     layout: &Layout,
     candidates: Vec<Candidate>,
     report: &mut Report,
 ) -> Result<(), AuditError> {
+    let (held, mut rest): (Vec<Candidate>, Vec<Candidate>) =
+        candidates.into_iter().partition(|c| !c.cut.is_empty());
     let mut by_cut: BTreeMap<Vec<(String, i64)>, Vec<Candidate>> = BTreeMap::new();
-    for c in candidates {
+    for c in held {
         let key: Vec<(String, i64)> = c.cut.iter().map(|(s, t)| (s.clone(), *t)).collect();
         by_cut.entry(key).or_default().push(c);
     }
     for (cut, group) in by_cut {
-        let recomputed = recompute(audit, layout, &cut, &group).await?;
-        for (i, c) in group.iter().enumerate() {
-            let feature = &layout.features[c.feature];
-            let keys = key_text(layout, &c.spine, 0);
-            let ours = recomputed.get(i).and_then(|r| r.as_ref());
-            if ours.is_some_and(|ours| cells::same(c.served.as_ref(), 0, ours.as_ref(), 0)) {
-                report.explained(&feature.name, c.at, Cause::HeldForLookup, || keys);
-                continue;
-            }
-            report.unexplained(&feature.name, c.at, keys, || Finding {
-                feature: feature.name.clone(),
-                read_time: super::column_text(&c.spine, READ_TIME_COLUMN, 0),
-                read_time_us: c.at,
-                served_at: layout.served_at.then(|| {
-                    super::column_text(&c.spine, featc_runtime::stats::SERVED_AT_COLUMN, 0)
-                }),
-                keys: spine_values(layout, &c.spine, 0),
-                served: cells::text(c.served.as_ref(), 0),
-                status: c.status.clone(),
-                computed: c.computed.clone(),
-                events: Vec::new(),
-                typed_keys: super::typed_keys(layout, &c.spine, 0),
-            });
-        }
+        let recomputed = recompute(audit, layout, &cut, false, &group).await?;
+        rest.extend(settle(
+            layout,
+            group,
+            &recomputed,
+            Cause::HeldForLookup,
+            report,
+        ));
+    }
+    if !audit.dead_letters.is_empty() && !rest.is_empty() {
+        let recomputed = recompute(audit, layout, &[], true, &rest).await?;
+        rest = settle(layout, rest, &recomputed, Cause::DeadLettered, report);
+    }
+    for c in rest {
+        let feature = &layout.features[c.feature];
+        let keys = key_text(layout, &c.spine, 0);
+        report.unexplained(&feature.name, c.at, keys, || Finding {
+            feature: feature.name.clone(),
+            read_time: super::column_text(&c.spine, READ_TIME_COLUMN, 0),
+            read_time_us: c.at,
+            served_at: layout
+                .served_at
+                .then(|| super::column_text(&c.spine, featc_runtime::stats::SERVED_AT_COLUMN, 0)),
+            keys: spine_values(layout, &c.spine, 0),
+            served: cells::text(c.served.as_ref(), 0),
+            status: c.status.clone(),
+            computed: c.computed.clone(),
+            events: Vec::new(),
+            typed_keys: super::typed_keys(layout, &c.spine, 0),
+        });
     }
     Ok(())
 }
 
+/// Counts the candidates whose recomputed value is the served one as explained by
+/// `cause`; returns the others.
+fn settle(
+    layout: &Layout,
+    group: Vec<Candidate>,
+    recomputed: &[Option<ArrayRef>],
+    cause: Cause,
+    report: &mut Report,
+) -> Vec<Candidate> {
+    let mut left = Vec::new();
+    for (i, c) in group.into_iter().enumerate() {
+        let ours = recomputed.get(i).and_then(|r| r.as_ref());
+        if ours.is_some_and(|ours| cells::same(c.served.as_ref(), 0, ours.as_ref(), 0)) {
+            let feature = &layout.features[c.feature];
+            report.explained(&feature.name, c.at, cause, || key_text(layout, &c.spine, 0));
+        } else {
+            left.push(c);
+        }
+    }
+    left
+}
+
 /// Each candidate's value (a one-row array) recomputed at its read without the
-/// events of `cut`.
+/// events of `cut`, and without the dead letters when `without_dead`.
 async fn recompute(
     audit: &Audit<'_>,
     layout: &Layout,
     cut: &[(String, i64)],
+    without_dead: bool,
     group: &[Candidate],
 ) -> Result<Vec<Option<ArrayRef>>, AuditError> {
     let Some(schema) = group.first().map(|c| c.spine.schema()) else {
@@ -143,6 +178,15 @@ async fn recompute(
     })?;
     let mut inputs = audit.inputs.clone();
     inputs.before.extend(cut.iter().cloned());
+    if without_dead {
+        for dead in &audit.dead_letters {
+            inputs
+                .without
+                .entry(dead.source.clone())
+                .or_default()
+                .push(dead.columns.clone());
+        }
+    }
     let job = TrainingSet {
         project: audit.project,
         features: features.clone(),

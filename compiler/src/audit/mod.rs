@@ -58,6 +58,17 @@ pub struct Audit<'p> {
     pub sample: Option<u64>,
     /// Reads recomputed at once (the spine held in memory).
     pub chunk_rows: u64,
+    /// The events the server kept out of its state (its dead letters): a differing
+    /// cell recomputed without them is explained (`Cause::DeadLettered`).
+    pub dead_letters: Vec<DeadEvent>,
+}
+
+/// An event a server kept out of its state, as its dead letter holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadEvent {
+    pub source: String,
+    /// Its columns' values, by column (those its letter holds).
+    pub columns: Vec<(String, ScalarValue)>,
 }
 
 /// How far an audit is: reads audited, of how many it will audit.
@@ -114,7 +125,7 @@ impl Audit<'_> {
             // Nothing left to recompute: every asked cell is explained.
             for batch in &spine {
                 let logged = served.take(batch.num_rows())?;
-                compare(layout, batch, &[], &logged, report);
+                compare(layout, batch, &[], &logged, false, report);
             }
             return Ok(());
         }
@@ -142,7 +153,8 @@ impl Audit<'_> {
                     path: PathBuf::from("(served rows)"),
                     message: e.to_string(),
                 })?;
-            pending.extend(compare(layout, &spine, &computed, &logged, report));
+            let dead = !self.dead_letters.is_empty();
+            pending.extend(compare(layout, &spine, &computed, &logged, dead, report));
         }
         // The training set answers every spine row once, in order: a served row left
         // over would be a read never compared.
@@ -166,6 +178,7 @@ fn compare(
     spine: &RecordBatch,
     computed: &[ArrayRef],
     logged: &RecordBatch,
+    dead_letters: bool,
     report: &mut Report,
 ) -> Vec<Candidate> {
     let mut candidates = Vec::new();
@@ -207,7 +220,7 @@ fn compare(
             let computed_text =
                 || ours.map_or_else(|| "-".to_string(), |c| cells::text(c.as_ref(), row));
             let cut = held::cut(layout, feature, spine, row, at);
-            if !cut.is_empty() {
+            if !cut.is_empty() || (dead_letters && ours.is_some()) {
                 candidates.push(Candidate {
                     feature: k,
                     at,

@@ -20,6 +20,10 @@ pub enum Cause {
     /// The read was answered while events of the feature's view waited for their
     /// as-of lookups to settle: recomputed without them, the value is the served one.
     HeldForLookup,
+    /// The server kept an event of the history out of its state (late, ahead of
+    /// the wall clock, or invalid: its dead letters): recomputed without those, the
+    /// value is the served one.
+    DeadLettered,
 }
 
 impl Cause {
@@ -27,6 +31,7 @@ impl Cause {
         match self {
             Cause::DefinitionChanged => "definition_changed",
             Cause::HeldForLookup => "held_for_lookup",
+            Cause::DeadLettered => "dead_lettered",
         }
     }
 
@@ -38,6 +43,9 @@ impl Cause {
             }
             Cause::HeldForLookup => {
                 "the read came while events of the feature's view waited for their as-of lookups to settle, and did not count them (semantics.md, \"As-of lookups online: events wait\")"
+            }
+            Cause::DeadLettered => {
+                "the server kept events of the history out of its state (late, too far ahead of the wall clock, or invalid: its dead letters), and training counts them"
             }
         }
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
 use datafusion::common::ScalarValue;
+use datafusion::logical_expr::Expr;
 use datafusion::prelude::{ident, lit, SessionContext};
 
 use datafusion::error::DataFusionError;
@@ -33,6 +34,10 @@ pub struct Inputs {
     pub tables: HashMap<String, MemoryTable>,
     /// Per source, the event time (µs) from which its events are left out.
     pub before: HashMap<String, i64>,
+    /// Per source, events left out: each as its columns' values (a null matches a
+    /// null); only the columns a run reads are compared, so an event that matches on
+    /// them is left out (`featc audit`: the events a server dead-lettered).
+    pub without: HashMap<String, Vec<Vec<(String, ScalarValue)>>>,
 }
 
 impl From<HashMap<String, PathBuf>> for Inputs {
@@ -164,6 +169,10 @@ pub async fn bind_sources(
             Some(&t) => cut(ctx, source, table, t)?,
             None => table,
         };
+        let table = match inputs.without.get(&source.name) {
+            Some(events) if !events.is_empty() => leave_out(ctx, source, table, events, &read)?,
+            _ => table,
+        };
         out.insert(source.name.clone(), table);
     }
     Ok(out)
@@ -251,6 +260,41 @@ fn cut(
     let df = ctx
         .read_table(table)
         .and_then(|df| df.filter(before))
+        .map_err(|e| IoError::Read {
+            table: format!("source `{}`", source.name),
+            message: e.strip_backtrace(),
+        })?;
+    Ok(df.into_view())
+}
+
+/// `table` (a bound source reading `read`) without the rows equal to one of `events`
+/// on the columns of `read` they name.
+fn leave_out(
+    ctx: &SessionContext,
+    source: &Source,
+    table: Arc<dyn TableProvider>,
+    events: &[Vec<(String, ScalarValue)>],
+    read: &[String],
+) -> Result<Arc<dyn TableProvider>, IoError> {
+    let matches: Vec<Expr> = events
+        .iter()
+        .filter_map(|event| {
+            event
+                .iter()
+                .filter(|(column, _)| read.contains(column))
+                .map(|(column, value)| match value.is_null() {
+                    true => ident(column).is_null(),
+                    false => ident(column).eq(lit(value.clone())),
+                })
+                .reduce(Expr::and)
+        })
+        .collect();
+    let Some(any) = matches.into_iter().reduce(Expr::or) else {
+        return Ok(table);
+    };
+    let df = ctx
+        .read_table(table)
+        .and_then(|df| df.filter(any.is_not_true()))
         .map_err(|e| IoError::Read {
             table: format!("source `{}`", source.name),
             message: e.strip_backtrace(),
