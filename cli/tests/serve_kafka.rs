@@ -309,6 +309,7 @@ fn mixed_run(label: &str, kills: &[(usize, Kill)]) -> (Ending, Vec<bool>) {
     let phases = 8;
     let per_phase = order.len().div_ceil(phases);
     let state = work.join("state");
+    let served_log = work.join("served");
     let kafka = broker.address();
     let args = [
         dir.to_str().expect("path"),
@@ -330,6 +331,8 @@ fn mixed_run(label: &str, kills: &[(usize, Kill)]) -> (Ending, Vec<bool>) {
         "1d",
         "--checkpoint-events",
         "700",
+        "--log-served",
+        served_log.to_str().expect("path"),
     ];
     let log = work.join("serve.txt");
     let start = || {
@@ -401,8 +404,56 @@ fn mixed_run(label: &str, kills: &[(usize, Kill)]) -> (Ending, Vec<bool>) {
     let letters = all_dead_letters(&served.addr);
     served.stop_gracefully();
     drop(broker);
+    audit_with_dead_letters(&dir, &served_log, &state, !letters.is_empty());
     let _ = std::fs::remove_dir_all(&work);
     ((counts, read, letters), reread)
+}
+
+/// `featc audit` of the final read's log, from the case's events (the dead-lettered
+/// ones among them): with the server's state every cell is equal or explained by
+/// its dead letters; without it, the cells they change are unexplained.
+fn audit_with_dead_letters(
+    dir: &std::path::Path,
+    log: &std::path::Path,
+    state: &std::path::Path,
+    letters: bool,
+) {
+    let audit = |more: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
+            .arg("audit")
+            .arg(dir)
+            .args(["--format", "json", "-q", "--served"])
+            .arg(log)
+            .args(more)
+            .current_dir(repo())
+            .output()
+            .expect("featc audit");
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        (
+            out.status.code(),
+            report,
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, report, stderr) = audit(&["--state".as_ref(), state.as_os_str()]);
+    assert_eq!(code, Some(0), "{stderr}{report}");
+    assert_eq!(report["cells"]["unexplained"], 0, "{report}");
+    if letters {
+        let explained = report["cells"]["explained"]["dead_lettered"].as_u64();
+        assert!(explained.is_some_and(|n| n > 0), "{report}");
+        let (code, blind, _) = audit(&[]);
+        assert_eq!(
+            code,
+            Some(1),
+            "without the state the dead letters are unknown: {blind}"
+        );
+        assert_eq!(
+            blind["cells"]["unexplained"].as_u64(),
+            explained,
+            "the same cells, unexplained: {blind}"
+        );
+    }
 }
 
 /// Kafka records and HTTP pushes on one source, with real lateness under `--late

@@ -289,7 +289,7 @@ fn leave_out(
                 .reduce(Expr::and)
         })
         .collect();
-    let Some(any) = matches.into_iter().reduce(Expr::or) else {
+    let Some(any) = balanced_or(matches) else {
         return Ok(table);
     };
     let df = ctx
@@ -300,6 +300,23 @@ fn leave_out(
             message: e.strip_backtrace(),
         })?;
     Ok(df.into_view())
+}
+
+/// `a or b or ...` as a balanced tree: a chain of thousands of events would be as deep,
+/// and DataFusion walks expressions recursively.
+fn balanced_or(mut terms: Vec<Expr>) -> Option<Expr> {
+    while terms.len() > 1 {
+        let mut next = Vec::with_capacity(terms.len().div_ceil(2));
+        let mut pairs = terms.into_iter();
+        while let Some(a) = pairs.next() {
+            next.push(match pairs.next() {
+                Some(b) => a.or(b),
+                None => a,
+            });
+        }
+        terms = next;
+    }
+    terms.pop()
 }
 
 /// Where a source is read from: its `--source` path, else its declared file.
