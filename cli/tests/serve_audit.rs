@@ -105,6 +105,21 @@ fn report(out: &std::process::Output) -> Json {
     })
 }
 
+/// `featc audit ARGS --format json -q`: its report, the exit status being `code`.
+fn audit_report(args: &[&str], code: i32) -> Json {
+    let mut all = vec!["audit"];
+    all.extend_from_slice(args);
+    all.extend(["--format", "json", "-q"]);
+    let out = featc(&all);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    report(&out)
+}
+
 fn count(doc: &Json, feature: &str, what: &str) -> u64 {
     let f = doc["features"]
         .as_array()
@@ -135,24 +150,16 @@ fn what_was_served_is_what_training_computes_and_a_changed_definition_is_explain
     assert!(files >= 3, "one file per read at least: {files}");
 
     // Small chunks: the recomputation's batches and the log's rows meet across files.
-    let out = featc(&[
-        "audit",
-        "examples/checkout",
-        "--served",
-        &log_arg,
-        "--format",
-        "json",
-        "--chunk-rows",
-        "7",
-        "-q",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let doc = audit_report(
+        &[
+            "examples/checkout",
+            "--served",
+            &log_arg,
+            "--chunk-rows",
+            "7",
+        ],
+        0,
     );
-    let doc = report(&out);
     let reads = 24 + 4 + 2;
     assert_eq!(doc["logged_reads"], reads, "{doc}");
     assert_eq!(doc["audited_reads"], reads);
@@ -173,17 +180,10 @@ fn what_was_served_is_what_training_computes_and_a_changed_definition_is_explain
     assert_eq!(count(&doc, "basket_mean_7d", "equal"), 4);
 
     // A sample: every k-th read, the same verdicts.
-    let sampled = report(&featc(&[
-        "audit",
-        "examples/checkout",
-        "--served",
-        &log_arg,
-        "--sample",
-        "5",
-        "--format",
-        "json",
-        "-q",
-    ]));
+    let sampled = audit_report(
+        &["examples/checkout", "--served", &log_arg, "--sample", "5"],
+        0,
+    );
     assert_eq!(sampled["sample_every"], 6, "{sampled}");
     assert_eq!(sampled["audited_reads"], 5);
     assert_eq!(sampled["cells"]["unexplained"], 0);
@@ -203,28 +203,25 @@ fn what_was_served_is_what_training_computes_and_a_changed_definition_is_explain
     let data = repo().join("examples/checkout/data");
     let binding = |s: &str| format!("{s}={}", data.join(format!("{s}.csv")).display());
     let changed_arg = changed.to_string_lossy().to_string();
-    let out = featc(&[
-        "audit",
-        &changed_arg,
-        "--served",
-        &log_arg,
-        "--source",
-        &binding("payments"),
-        "--source",
-        &binding("logins"),
-        "--source",
-        &binding("chargebacks"),
-        "--format",
-        "json",
-        "-q",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (payments, logins, chargebacks) = (
+        binding("payments"),
+        binding("logins"),
+        binding("chargebacks"),
     );
-    let doc = report(&out);
+    let doc = audit_report(
+        &[
+            &changed_arg,
+            "--served",
+            &log_arg,
+            "--source",
+            &payments,
+            "--source",
+            &logins,
+            "--source",
+            &chargebacks,
+        ],
+        0,
+    );
     assert_eq!(doc["cells"]["unexplained"], 0, "{doc}");
     let spent = &doc["features"][0];
     assert_eq!(spent["feature"], "spent_7d");
@@ -307,17 +304,8 @@ fn a_wrong_served_value_is_unexplained_and_named() {
     let log_arg = log.to_string_lossy().to_string();
     // The first read is the service's, for users 1..24: user 1's failed logins.
     let wrong = make_wrong(&log, "failed_logins_1d");
-    let out = featc(&[
-        "audit",
-        "examples/checkout",
-        "--served",
-        &log_arg,
-        "--format",
-        "json",
-        "-q",
-    ]);
-    assert_eq!(out.status.code(), Some(1), "an unexplained cell exits 1");
-    let doc = report(&out);
+    // An unexplained cell exits 1.
+    let doc = audit_report(&["examples/checkout", "--served", &log_arg], 1);
     assert_eq!(doc["cells"]["unexplained"], 1, "{doc}");
     // User 12's read is explained, not exact (see the first test).
     assert_eq!(doc["exact_reads"], 24 + 4 + 2 - 2);
@@ -435,26 +423,11 @@ fn two_deploys_in_one_log_are_audited_by_their_own_meanings() {
         assert_eq!(status, 200, "{answer}");
         served.stop_gracefully();
     }
-    let mut args = vec![
-        "audit",
-        changed_arg.as_str(),
-        "--served",
-        &log_arg,
-        "--format",
-        "json",
-        "-q",
-    ];
+    let mut args = vec![changed_arg.as_str(), "--served", &log_arg];
     for b in &bindings {
         args.extend(["--source", b.as_str()]);
     }
-    let out = featc(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc = report(&out);
+    let doc = audit_report(&args, 0);
     assert_eq!(doc["files"], 2, "{doc}");
     assert_eq!(doc["cells"]["unexplained"], 0, "{doc}");
     let spent = count(&doc, "spent_7d", "equal") + count(&doc, "spent_7d", "explained");
@@ -533,27 +506,7 @@ fn a_dead_lettered_late_event_explains_the_cells_it_changes() {
     assert_eq!(status, 200, "{answer}");
     served.stop_gracefully();
 
-    let audit = |more: &[&str]| {
-        let mut args = vec![
-            "audit",
-            project_arg.as_str(),
-            "--served",
-            log_arg.as_str(),
-            "--format",
-            "json",
-            "-q",
-        ];
-        args.extend_from_slice(more);
-        featc(&args)
-    };
-    let blind = audit(&[]);
-    assert_eq!(
-        blind.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&blind.stderr)
-    );
-    let doc = report(&blind);
+    let doc = audit_report(&[&project_arg, "--served", &log_arg], 1);
     assert_eq!(doc["cells"]["unexplained"], 2, "user 1's two cells: {doc}");
     let finding = &doc["unexplained"][0];
     assert_eq!(finding["keys"]["user_id"], "1", "{finding}");
@@ -564,14 +517,10 @@ fn a_dead_lettered_late_event_explains_the_cells_it_changes() {
         "the late event is among the key's events: {finding}"
     );
 
-    let told = audit(&["--state", &state_arg]);
-    assert_eq!(
-        told.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&told.stderr)
+    let doc = audit_report(
+        &[&project_arg, "--served", &log_arg, "--state", &state_arg],
+        0,
     );
-    let doc = report(&told);
     assert_eq!(doc["cells"]["unexplained"], 0, "{doc}");
     assert_eq!(doc["cells"]["explained"]["dead_lettered"], 2, "{doc}");
     assert_eq!(doc["cells"]["equal"], 2, "user 2's cells: {doc}");
