@@ -11,10 +11,10 @@
 
 pub mod cells;
 pub mod error;
-mod held;
 pub mod html;
 pub mod layout;
 pub mod log;
+mod recheck;
 pub mod report;
 pub mod timeline;
 pub mod window;
@@ -38,9 +38,9 @@ use crate::diff::fingerprint::fingerprints;
 use crate::job::training_set::{SpineInput, TrainingSet};
 pub use error::AuditError;
 use featc_runtime::stats::{READ_TIME_COLUMN, SERVED_AT_COLUMN};
-use held::Candidate;
 use layout::{Layout, Logged};
 use log::{LogFile, Range, Rows, Sampling};
+use recheck::Candidate;
 pub use report::{Cause, Counts, Finding, Report};
 
 /// Reads recomputed at once by default.
@@ -164,7 +164,7 @@ impl Audit<'_> {
                 message: "the recomputation answered fewer rows than the log holds".to_string(),
             });
         }
-        held::verify(self, layout, pending, report).await
+        recheck::verify(self, layout, pending, report).await
     }
 }
 
@@ -172,7 +172,7 @@ impl Audit<'_> {
 /// columns, `computed` the training set's feature columns (one per logged feature
 /// still defined, in the log's order), `logged` each logged feature's served value
 /// and status. A differing cell that events waiting for their lookups may explain
-/// is returned, to be checked by recomputing it without them (`held::verify`).
+/// is returned, to be checked by recomputing it without them (`recheck::verify`).
 fn compare(
     layout: &Layout,
     spine: &RecordBatch,
@@ -219,7 +219,7 @@ fn compare(
             }
             let computed_text =
                 || ours.map_or_else(|| "-".to_string(), |c| cells::text(c.as_ref(), row));
-            let cut = held::cut(layout, feature, spine, row, at);
+            let cut = recheck::cut(layout, feature, spine, row, at);
             if !cut.is_empty() || (dead_letters && ours.is_some()) {
                 candidates.push(Candidate {
                     feature: k,

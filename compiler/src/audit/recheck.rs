@@ -1,13 +1,14 @@
-//! Differing cells checked by recomputation. The cause `held_for_lookup`: a read answered while some of its view's events
-//! waited for their as-of lookups to settle (semantics.md, "As-of lookups online:
-//! events wait") does not count them, where the training set does. The served log
-//! says, per read, from when each such view's events waited (`held_from.<view>`:
-//! every event of the view at or after it that had arrived waited, none before it
-//! did); a differing cell is explained only when the training set, recomputed for
-//! the same read without the views' sources' events from then on, gives the served
-//! value bit for bit. The cause `dead_lettered`: given the events the server kept out
-//! of its state (its dead letters, `featc audit --state`), a differing cell
-//! recomputed without them gives the served value.
+//! Differing cells checked by recomputing them under another history, each cause
+//! explained only when that gives the served value bit for bit:
+//! - `held_for_lookup`: a read answered while some of its view's events waited for
+//!   their as-of lookups to settle (semantics.md, "As-of lookups online: events
+//!   wait") does not count them, where the training set does. The served log says,
+//!   per read, from when each such view's events waited (`held_from.<view>`: every
+//!   event of the view at or after it that had arrived waited, none before it did);
+//!   the cell is recomputed for the same read without the views' sources' events
+//!   from then on.
+//! - `dead_lettered`: given the events the server kept out of its state (its dead
+//!   letters, `featc audit --state`), the cell is recomputed without them.
 
 use std::collections::BTreeMap;
 
