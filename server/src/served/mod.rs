@@ -16,6 +16,7 @@ use featc_runtime::stream::{FeatureVector, Status};
 use featc_runtime::value::Value;
 
 use crate::names::Names;
+use crate::wire::time::now_us;
 
 /// Messages (each one read's vectors) the channel to the log writer holds.
 pub const CHANNEL_READS: usize = 1024;
@@ -112,22 +113,19 @@ impl LogLayout {
             .collect()
     }
 
-    /// The row of one answered vector, answered at `served_at`: `vector.features[i]`
-    /// is the value of feature `features[i]`; `keys[slot]` the key of the read's
-    /// entity in that position (`sources.keys` says which fills which column), and
-    /// `request[j]` the read's field `j` (`sources.fields`).
-    #[allow(clippy::too_many_arguments)]
+    /// The row of one answered vector of the read `read`: `vector.features[i]` is the
+    /// value of feature `features[i]`; `keys[slot]` the key of the read's entity in
+    /// that position (`read.keys` says which fills which column), and `request[j]`
+    /// the read's field `j` (`read.fields`).
     pub fn row(
         &self,
         features: &[usize],
-        sources: &RowSources,
+        read: &RowSources,
         keys: &[Vec<Value>],
         request: &[(&str, Value)],
-        held_from: &[Option<i64>],
         vector: &FeatureVector,
-        served_at: i64,
     ) -> ServedRow {
-        let key_sources = &sources.keys;
+        let key_sources = &read.keys;
         let key_values = key_sources
             .iter()
             .map(|source| {
@@ -142,7 +140,7 @@ impl LogLayout {
                 *slot = Some((fv.value.clone(), status_name(&fv.status)));
             }
         }
-        let request = sources
+        let request = read
             .fields
             .iter()
             .map(|slot| {
@@ -152,29 +150,37 @@ impl LogLayout {
             .collect();
         ServedRow {
             at: vector.at,
-            served_at,
+            served_at: read.served_at,
             keys: key_values,
             request,
-            held_from: held_from.to_vec(),
+            held_from: read.held_from.clone(),
             features: values,
         }
     }
 
     /// Where a read's keys and fields fill the log's columns (`key_sources`,
-    /// `field_sources`), worked out once per read.
+    /// `field_sources`), worked out once per read answered now; `held_from` is the
+    /// read's to fill, from the state it reads.
     pub fn sources(&self, entities: &[usize], fields: &[(String, DataType)]) -> RowSources {
         RowSources {
             keys: self.key_sources(entities),
             fields: self.field_sources(fields),
+            served_at: now_us(),
+            held_from: Vec::new(),
         }
     }
 }
 
-/// Where one read's keys and request fields go in the log's columns.
+/// What the log's rows of one read share: where its keys and request fields go in
+/// the log's columns, when it was answered, and what waited at it.
 #[derive(Debug, Clone, Default)]
 pub struct RowSources {
     pub keys: Vec<Option<(usize, usize)>>,
     pub fields: Vec<Option<usize>>,
+    /// When the read was answered, by the wall clock (µs).
+    pub served_at: i64,
+    /// One per `LogLayout::held` (`ServedRow::held_from`).
+    pub held_from: Vec<Option<i64>>,
 }
 
 /// One read's fill counts, per position of its features: kept by the read itself and
@@ -343,11 +349,7 @@ mod tests {
         let mut rows = Vec::new();
         for (r, v) in answer.iter().enumerate() {
             fills.count(v);
-            rows.push(
-                served
-                    .layout()
-                    .row(&[1], &sources, &keys[r..=r], &[], &[], v, 9),
-            );
+            rows.push(served.layout().row(&[1], &sources, &keys[r..=r], &[], v));
         }
         served.add(&[1], &fills);
         served.log(rows);

@@ -16,7 +16,6 @@ use super::error::ReadError;
 use super::online::OnlineState;
 use crate::names::Names;
 use crate::served::{Fills, RowSources, ServedRow};
-use crate::wire::time::now_us;
 
 /// How many times a read at the default time is tried when the horizon passes it
 /// (`OnlineState::read_rows`): each retry takes a new now, so only pushes that keep
@@ -201,13 +200,9 @@ impl OnlineState {
         // The served log's rows, when one is attached (built from the row's keys
         // while they are at hand).
         let logging = served.logging();
-        let sources = match logging {
+        let mut sources = match logging {
             true => served.layout().sources(&plan.entities, &plan.fields),
             false => RowSources::default(),
-        };
-        let served_at = match logging {
-            true => now_us(),
-            false => 0,
         };
         let mut logged: Vec<ServedRow> = Vec::with_capacity(if logging { n } else { 0 });
         let mut keys: Vec<Vec<Value>> = vec![Vec::new(); entities.len()];
@@ -219,12 +214,11 @@ impl OnlineState {
         let mut spare: Vec<(&str, &[Value])> = Vec::with_capacity(entities.len());
         let t = self.read(|rt| {
             let t = at.unwrap_or_else(|| self.now(rt));
-            let held_from: Vec<Option<i64>> = match logging {
-                true => (served.layout().held.iter())
+            if logging {
+                sources.held_from = (served.layout().held.iter())
                     .map(|view| rt.held_from(view))
-                    .collect(),
-                false => Vec::new(),
-            };
+                    .collect();
+            }
             for row in 0..n {
                 for (e, key) in keys.iter_mut().enumerate() {
                     key.clear();
@@ -255,9 +249,7 @@ impl OnlineState {
                         &sources,
                         &keys,
                         &fields,
-                        &held_from,
                         &vector,
-                        served_at,
                     ));
                 }
                 out.push(vector);
