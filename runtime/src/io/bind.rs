@@ -165,13 +165,9 @@ pub async fn bind_sources(
                 bind_source(ctx, source, &path, &read).await?
             }
         };
-        let table = match inputs.before.get(&source.name) {
-            Some(&t) => cut(ctx, source, table, t)?,
+        let table = match kept(source, inputs, &read) {
+            Some(rows) => filtered(ctx, source, table, rows)?,
             None => table,
-        };
-        let table = match inputs.without.get(&source.name) {
-            Some(events) if !events.is_empty() => leave_out(ctx, source, table, events, &read)?,
-            _ => table,
         };
         out.insert(source.name.clone(), table);
     }
@@ -246,36 +242,29 @@ pub fn explain_failure(
     ComputeFailure::Engine(error)
 }
 
-/// `table` (a bound source) without its events at or after `t`.
-fn cut(
-    ctx: &SessionContext,
-    source: &Source,
-    table: Arc<dyn TableProvider>,
-    t: i64,
-) -> Result<Arc<dyn TableProvider>, IoError> {
-    let before = ident(&source.time_column).lt(lit(ScalarValue::TimestampMicrosecond(
-        Some(t),
-        Some(UTC.into()),
-    )));
-    let df = ctx
-        .read_table(table)
-        .and_then(|df| df.filter(before))
-        .map_err(|e| IoError::Read {
-            table: format!("source `{}`", source.name),
-            message: e.strip_backtrace(),
-        })?;
-    Ok(df.into_view())
+/// The rows of bound source `source` (reading `read`) a run keeps, when `inputs` cut
+/// it (`Inputs::before`) or leave events out (`Inputs::without`); `None`: all.
+fn kept(source: &Source, inputs: &Inputs, read: &[String]) -> Option<Expr> {
+    let before = inputs.before.get(&source.name).map(|&t| {
+        ident(&source.time_column).lt(lit(ScalarValue::TimestampMicrosecond(
+            Some(t),
+            Some(UTC.into()),
+        )))
+    });
+    let not_left_out = inputs
+        .without
+        .get(&source.name)
+        .and_then(|events| left_out(events, read))
+        .map(Expr::is_not_true);
+    [before, not_left_out]
+        .into_iter()
+        .flatten()
+        .reduce(Expr::and)
 }
 
-/// `table` (a bound source reading `read`) without the rows equal to one of `events`
-/// on the columns of `read` they name.
-fn leave_out(
-    ctx: &SessionContext,
-    source: &Source,
-    table: Arc<dyn TableProvider>,
-    events: &[Vec<(String, ScalarValue)>],
-    read: &[String],
-) -> Result<Arc<dyn TableProvider>, IoError> {
+/// Whether a row equals one of `events` on the columns of `read` they name (`None`
+/// for no event).
+fn left_out(events: &[Vec<(String, ScalarValue)>], read: &[String]) -> Option<Expr> {
     let matches: Vec<Expr> = events
         .iter()
         .filter_map(|event| {
@@ -289,12 +278,19 @@ fn leave_out(
                 .reduce(Expr::and)
         })
         .collect();
-    let Some(any) = balanced_or(matches) else {
-        return Ok(table);
-    };
+    balanced_or(matches)
+}
+
+/// `table` (a bound source) with only its rows where `rows` holds.
+fn filtered(
+    ctx: &SessionContext,
+    source: &Source,
+    table: Arc<dyn TableProvider>,
+    rows: Expr,
+) -> Result<Arc<dyn TableProvider>, IoError> {
     let df = ctx
         .read_table(table)
-        .and_then(|df| df.filter(any.is_not_true()))
+        .and_then(|df| df.filter(rows))
         .map_err(|e| IoError::Read {
             table: format!("source `{}`", source.name),
             message: e.strip_backtrace(),
