@@ -51,6 +51,16 @@ impl std::fmt::Display for AuditError {
 
 impl std::error::Error for AuditError {}
 
+impl AuditError {
+    /// Arrow failed on the served rows held in memory (its message).
+    pub fn rows(message: impl std::fmt::Display) -> AuditError {
+        AuditError::Log {
+            path: PathBuf::from("(served rows)"),
+            message: message.to_string(),
+        }
+    }
+}
+
 impl From<JobError> for AuditError {
     fn from(e: JobError) -> AuditError {
         AuditError::Job(e)

@@ -85,7 +85,6 @@ impl Layout {
         if file.schema.index_of(READ_TIME).is_err() {
             return Err(missing(READ_TIME, "every read's time".to_string()));
         }
-        let all = project.all_features();
         let mut features = Vec::with_capacity(names.len());
         for name in names {
             for column in [name.clone(), format!("{name}{STATUS}")] {
@@ -93,10 +92,7 @@ impl Layout {
                     return Err(missing(&column, format!("logged feature `{name}`")));
                 }
             }
-            let id = all
-                .iter()
-                .copied()
-                .find(|&id| project.get_feature(id).is_some_and(|f| f.name == name));
+            let id = project.feature_by_name(&name);
             let changed = match (&id, &meanings) {
                 (None, _) => true,
                 (Some(_), Some(m)) => m.get(&name) != today.get(&name),

@@ -19,7 +19,7 @@ pub mod report;
 pub mod timeline;
 pub mod window;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
@@ -129,18 +129,10 @@ impl Audit<'_> {
             }
             return Ok(());
         }
-        let job = TrainingSet {
-            project: self.project,
-            features: ids,
-            spine: SpineInput::Table(MemoryTable::new(schema, spine)),
-            spine_time: READ_TIME_COLUMN.to_string(),
-            inputs: self.inputs.clone(),
-            batch_size: None,
-            resources: self.resources,
-            ballista: None,
-        };
+        let job = self.job(ids, MemoryTable::new(schema, spine), self.inputs.clone());
         let mut running = job.start(&|_| {}).await?;
         let spine_width = layout.spine.len() + usize::from(layout.served_at);
+        let dead = !self.dead_letters.is_empty();
         let mut pending = Vec::new();
         while let Some(batch) = running.stream.next().await {
             let batch = batch.map_err(|e| AuditError::Job(job.failure(&running, e)))?;
@@ -149,22 +141,32 @@ impl Audit<'_> {
             let computed: Vec<ArrayRef> = batch.columns()[width..].to_vec();
             let spine = batch
                 .project(&(0..width).collect::<Vec<_>>())
-                .map_err(|e| AuditError::Log {
-                    path: PathBuf::from("(served rows)"),
-                    message: e.to_string(),
-                })?;
-            let dead = !self.dead_letters.is_empty();
+                .map_err(AuditError::rows)?;
             pending.extend(compare(layout, &spine, &computed, &logged, dead, report));
         }
         // The training set answers every spine row once, in order: a served row left
         // over would be a read never compared.
         if served.take(1)?.num_rows() > 0 {
-            return Err(AuditError::Log {
-                path: PathBuf::from("(served rows)"),
-                message: "the recomputation answered fewer rows than the log holds".to_string(),
-            });
+            return Err(AuditError::rows(
+                "the recomputation answered fewer rows than the log holds",
+            ));
         }
         recheck::verify(self, layout, pending, report).await
+    }
+
+    /// The training set of `features` over `spine` (read times in
+    /// `READ_TIME_COLUMN`), from `inputs`: every recomputation of the audit.
+    fn job(&self, features: Vec<FeatureId>, spine: MemoryTable, inputs: Inputs) -> TrainingSet<'_> {
+        TrainingSet {
+            project: self.project,
+            features,
+            spine: SpineInput::Table(spine),
+            spine_time: READ_TIME_COLUMN.to_string(),
+            inputs,
+            batch_size: None,
+            resources: self.resources,
+            ballista: None,
+        }
     }
 }
 
@@ -233,7 +235,16 @@ fn compare(
                 continue;
             }
             report.unexplained(&feature.name, at, keys(row), || {
-                finding(layout, feature, spine, row, value, status, computed_text())
+                let served = cells::text(value.as_ref(), row);
+                let status = cells::text(status.as_ref(), row);
+                finding(
+                    layout,
+                    feature,
+                    spine,
+                    row,
+                    at,
+                    [served, status, computed_text()],
+                )
             });
         }
         report.audited_reads += 1;
@@ -244,41 +255,30 @@ fn compare(
     candidates
 }
 
-/// An unexplained cell in full.
+/// An unexplained cell of the read in row `row` of `spine` (read at `at`) in full:
+/// `[served, status, computed]` as text.
 fn finding(
     layout: &Layout,
     feature: &Logged,
     spine: &RecordBatch,
     row: usize,
-    value: &ArrayRef,
-    status: &ArrayRef,
-    computed: String,
+    at: i64,
+    [served, status, computed]: [String; 3],
 ) -> Finding {
     Finding {
         feature: feature.name.clone(),
         read_time: column_text(spine, READ_TIME_COLUMN, row),
-        read_time_us: read_time(spine, row),
+        read_time_us: at,
         served_at: layout
             .served_at
             .then(|| column_text(spine, SERVED_AT_COLUMN, row)),
         keys: spine_values(layout, spine, row),
-        served: cells::text(value.as_ref(), row),
-        status: cells::text(status.as_ref(), row),
+        served,
+        status,
         computed,
         events: Vec::new(),
         typed_keys: typed_keys(layout, spine, row),
     }
-}
-
-/// Row `row`'s read time (µs; 0 when the column is missing).
-fn read_time(spine: &RecordBatch, row: usize) -> i64 {
-    spine
-        .column_by_name(READ_TIME_COLUMN)
-        .and_then(|c| {
-            c.as_primitive_opt::<TimestampMicrosecondType>()
-                .map(|t| t.value(row))
-        })
-        .unwrap_or(0)
 }
 
 /// The read's non-null entity keys, typed.
@@ -300,10 +300,6 @@ fn typed_keys(layout: &Layout, spine: &RecordBatch, row: usize) -> Vec<(String, 
 /// features reading it are neither asked nor compared, and the training set, which
 /// refuses a null, computes them over the stand-in.
 fn fill_unasked(batch: RecordBatch, columns: &[String]) -> Result<RecordBatch, AuditError> {
-    let failed = |message: String| AuditError::Log {
-        path: PathBuf::from("(served rows)"),
-        message,
-    };
     let mut arrays = batch.columns().to_vec();
     for name in columns {
         let Ok(at) = batch.schema().index_of(name) else {
@@ -315,9 +311,9 @@ fn fill_unasked(batch: RecordBatch, columns: &[String]) -> Result<RecordBatch, A
         }
         let default = ScalarValue::new_default(column.data_type())
             .and_then(|v| v.to_scalar())
-            .map_err(|e| failed(e.to_string()))?;
-        let given = is_not_null(column).map_err(|e| failed(e.to_string()))?;
-        arrays[at] = zip(&given, column, &default).map_err(|e| failed(e.to_string()))?;
+            .map_err(AuditError::rows)?;
+        let given = is_not_null(column).map_err(AuditError::rows)?;
+        arrays[at] = zip(&given, column, &default).map_err(AuditError::rows)?;
     }
     let fields: Vec<_> = batch
         .schema()
@@ -325,8 +321,7 @@ fn fill_unasked(batch: RecordBatch, columns: &[String]) -> Result<RecordBatch, A
         .iter()
         .map(|f| f.as_ref().clone().with_nullable(true))
         .collect();
-    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), arrays)
-        .map_err(|e| failed(e.to_string()))
+    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), arrays).map_err(AuditError::rows)
 }
 
 /// The read's entity keys as `name=value, ...` (null keys left out).
@@ -403,7 +398,7 @@ fn chunks(
 /// not match the log's).
 struct Aligned<'a> {
     rows: Rows<'a>,
-    pending: Vec<RecordBatch>,
+    pending: VecDeque<RecordBatch>,
     pending_rows: usize,
 }
 
@@ -411,7 +406,7 @@ impl<'a> Aligned<'a> {
     fn new(rows: Rows<'a>) -> Aligned<'a> {
         Aligned {
             rows,
-            pending: Vec::new(),
+            pending: VecDeque::new(),
             pending_rows: 0,
         }
     }
@@ -423,31 +418,28 @@ impl<'a> Aligned<'a> {
                 break;
             };
             self.pending_rows += batch.num_rows();
-            self.pending.push(batch);
+            self.pending.push_back(batch);
         }
-        let Some(schema) = self.pending.first().map(|b| b.schema()) else {
-            return Ok(RecordBatch::new_empty(std::sync::Arc::new(
-                datafusion::arrow::datatypes::Schema::empty(),
-            )));
+        let Some(schema) = self.pending.front().map(|b| b.schema()) else {
+            return Ok(RecordBatch::new_empty(std::sync::Arc::new(Schema::empty())));
         };
         let mut taken = Vec::new();
         let mut need = n;
-        while need > 0 && !self.pending.is_empty() {
-            let first = self.pending.remove(0);
+        while need > 0 {
+            let Some(first) = self.pending.pop_front() else {
+                break;
+            };
             if first.num_rows() <= need {
                 need -= first.num_rows();
                 taken.push(first);
             } else {
                 taken.push(first.slice(0, need));
                 self.pending
-                    .insert(0, first.slice(need, first.num_rows() - need));
+                    .push_front(first.slice(need, first.num_rows() - need));
                 need = 0;
             }
         }
         self.pending_rows -= n - need;
-        concat_batches(&schema, &taken).map_err(|e| AuditError::Log {
-            path: PathBuf::from("(served rows)"),
-            message: e.to_string(),
-        })
+        concat_batches(&schema, &taken).map_err(AuditError::rows)
     }
 }

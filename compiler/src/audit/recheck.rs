@@ -18,14 +18,12 @@ use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::io::MemoryTable;
 use featc_runtime::ir::FeatureId;
-use featc_runtime::stats::READ_TIME_COLUMN;
 use futures::StreamExt;
 
 use super::error::AuditError;
 use super::layout::{Layout, Logged};
-use super::report::{Cause, Finding, Report};
-use super::{cells, key_text, spine_values, Audit};
-use crate::job::training_set::{SpineInput, TrainingSet};
+use super::report::{Cause, Report};
+use super::{cells, finding, key_text, Audit};
 
 /// A differing cell that waiting events may explain.
 pub(super) struct Candidate {
@@ -112,19 +110,16 @@ pub(super) async fn verify(
     for c in rest {
         let feature = &layout.features[c.feature];
         let keys = key_text(layout, &c.spine, 0);
-        report.unexplained(&feature.name, c.at, keys, || Finding {
-            feature: feature.name.clone(),
-            read_time: super::column_text(&c.spine, READ_TIME_COLUMN, 0),
-            read_time_us: c.at,
-            served_at: layout
-                .served_at
-                .then(|| super::column_text(&c.spine, featc_runtime::stats::SERVED_AT_COLUMN, 0)),
-            keys: spine_values(layout, &c.spine, 0),
-            served: cells::text(c.served.as_ref(), 0),
-            status: c.status.clone(),
-            computed: c.computed.clone(),
-            events: Vec::new(),
-            typed_keys: super::typed_keys(layout, &c.spine, 0),
+        report.unexplained(&feature.name, c.at, keys, || {
+            let served = cells::text(c.served.as_ref(), 0);
+            finding(
+                layout,
+                feature,
+                &c.spine,
+                0,
+                c.at,
+                [served, c.status, c.computed],
+            )
         });
     }
     Ok(())
@@ -173,10 +168,7 @@ async fn recompute(
         }
     }
     let rows: Vec<RecordBatch> = group.iter().map(|c| c.spine.clone()).collect();
-    let spine = concat_batches(&schema, &rows).map_err(|e| AuditError::Log {
-        path: "(served rows)".into(),
-        message: e.to_string(),
-    })?;
+    let spine = concat_batches(&schema, &rows).map_err(AuditError::rows)?;
     let mut inputs = audit.inputs.clone();
     inputs.before.extend(cut.iter().cloned());
     if without_dead {
@@ -188,16 +180,11 @@ async fn recompute(
                 .push(dead.columns.clone());
         }
     }
-    let job = TrainingSet {
-        project: audit.project,
-        features: features.clone(),
-        spine: SpineInput::Table(MemoryTable::new(schema, vec![spine])),
-        spine_time: READ_TIME_COLUMN.to_string(),
+    let job = audit.job(
+        features.clone(),
+        MemoryTable::new(schema, vec![spine]),
         inputs,
-        batch_size: None,
-        resources: audit.resources,
-        ballista: None,
-    };
+    );
     let mut running = job.start(&|_| {}).await?;
     let mut out: Vec<RecordBatch> = Vec::new();
     while let Some(batch) = running.stream.next().await {

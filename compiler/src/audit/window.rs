@@ -3,11 +3,17 @@
 //! views its feature reads (bound as the training set binds them), so that the report
 //! shows what the window held, not only the two values.
 
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use datafusion::arrow::array::Array;
+use datafusion::catalog::TableProvider;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{lit, Expr};
 use datafusion::prelude::{ident, SessionContext};
 use featc_runtime::io;
+use featc_runtime::ir::FeatureId;
 use featc_runtime::row::types::UTC;
 
 use super::cells;
@@ -23,12 +29,11 @@ pub const EVENTS_PER_VIEW: usize = 20;
 pub(super) async fn attach(audit: &Audit<'_>, report: &mut Report) -> Result<(), AuditError> {
     let project = audit.project;
     let ctx = SessionContext::new();
+    // Each aggregation's sources, bound once for all the findings of its feature (for
+    // the columns it reads).
+    let mut bound: HashMap<FeatureId, HashMap<String, Arc<dyn TableProvider>>> = HashMap::new();
     for finding in &mut report.unexplained {
-        let Some(id) = project.all_features().into_iter().find(|&id| {
-            project
-                .get_feature(id)
-                .is_some_and(|f| f.name == finding.feature)
-        }) else {
+        let Some(id) = project.feature_by_name(&finding.feature) else {
             continue;
         };
         for agg in project.aggregations_of(&[id]) {
@@ -49,11 +54,17 @@ pub(super) async fn attach(audit: &Audit<'_>, report: &mut Report) -> Result<(),
             if key.len() != entity.keys.len() {
                 continue;
             }
-            let plan =
-                crate::lower::groups::plan_groups(project, &[agg]).map_err(AuditError::Grouping)?;
-            let tables = io::bind_sources(&ctx, project, &plan, &audit.inputs)
-                .await
-                .map_err(|e| AuditError::Job(JobError::Input(e)))?;
+            let tables = match bound.entry(agg) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(new) => {
+                    let plan = crate::lower::groups::plan_groups(project, &[agg])
+                        .map_err(AuditError::Grouping)?;
+                    let tables = io::bind_sources(&ctx, project, &plan, &audit.inputs)
+                        .await
+                        .map_err(|e| AuditError::Job(JobError::Input(e)))?;
+                    new.insert(tables)
+                }
+            };
             for source in view.sources().filter_map(|s| project.sources.get(s.0)) {
                 let Some(table) = tables.get(&source.name) else {
                     continue;
@@ -68,7 +79,7 @@ pub(super) async fn attach(audit: &Audit<'_>, report: &mut Report) -> Result<(),
                     .cloned()
                     .fold(time.clone().lt_eq(at), |all, k| all.and(k));
                 let batches = ctx
-                    .read_table(std::sync::Arc::clone(table))
+                    .read_table(Arc::clone(table))
                     .and_then(|df| df.filter(filter))
                     .and_then(|df| df.sort(vec![time.sort(false, true)]))
                     .and_then(|df| df.limit(0, Some(EVENTS_PER_VIEW)))
