@@ -62,12 +62,19 @@ featc_binary() {
 
 # dump_dom URL OUT WORK: the DOM of the page at URL after its scripts ran, as Debian's
 # headless chromium dumps it, into OUT; chromium's profile (its own, never the
-# user's) and log go in the folder WORK. Fails naming the page when chromium does.
+# user's) and log go in the folder WORK. The page's script must have marked its
+# <body> data-ready="1" and recorded no data-error (featc's pages do both). Fails
+# naming the page when chromium or its script does.
 dump_dom() {
-    local url="$1" out="$2" work="$3"
+    local url="$1" out="$2" work="$3" body
     chromium --headless --no-sandbox --disable-gpu --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
         --user-data-dir="$work/profile" --virtual-time-budget=2000 \
         --dump-dom "$url" > "$out" 2> "$work/chromium.log" \
         || fail "$url: chromium failed: $(tail -n 20 "$work/chromium.log")"
+    body=$(grep -o '<body[^>]*>' "$out" | head -n 1)
+    [ -n "$body" ] || fail "$url: no <body> in the dumped DOM"
+    [[ "$body" == *'data-ready="1"'* ]] \
+        || fail "$url: the page's script did not finish (no data-ready): $body"
+    [[ "$body" != *data-error* ]] || fail "$url: the page recorded a JS error: $body"
 }
