@@ -45,6 +45,10 @@ pub use report::{Cause, Counts, Finding, Report};
 
 /// Reads recomputed at once by default.
 pub const CHUNK_ROWS: u64 = 1 << 21;
+/// Differing cells held for a recomputation at most: past it they are rechecked
+/// before the chunk goes on, so that a log where every cell differs holds this many
+/// (each a one-row slice of its read), not a chunk's worth of cells.
+const RECHECK_BATCH: usize = 1 << 16;
 
 /// An audit of a served log against a project and its sources.
 pub struct Audit<'p> {
@@ -143,6 +147,9 @@ impl Audit<'_> {
                 .project(&(0..width).collect::<Vec<_>>())
                 .map_err(AuditError::rows)?;
             pending.extend(compare(layout, &spine, &computed, &logged, dead, report));
+            if pending.len() >= RECHECK_BATCH {
+                recheck::verify(self, layout, std::mem::take(&mut pending), report).await?;
+            }
         }
         // The training set answers every spine row once, in order: a served row left
         // over would be a read never compared.
