@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use featc::audit::acknowledged::Acknowledged;
 use featc::audit::{Audit, DeadEvent, Report, CHUNK_ROWS};
 use featc_runtime::batch::Resources;
 
@@ -38,7 +39,10 @@ pub struct Args {
     pub sources: Vec<String>,
     /// The state directory of the server that served the log (`featc serve --state`):
     /// the events it kept out of its state (its dead letters, as its last checkpoint
-    /// holds them) explain the cells they change (`dead_lettered`).
+    /// holds them) explain the cells they change (`dead_lettered`), and the events it
+    /// acknowledged (its archive) explain cells by when they arrived
+    /// (`arrived_after_read`, `read_ahead_of_watermark`, `not_acknowledged`) and give
+    /// each read's staleness. Sources with no file read what it acknowledged.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
     /// Audit about N reads, spread evenly over the log (every k-th read).
@@ -85,10 +89,14 @@ pub fn main(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(message) => return super::fail(message),
     };
-    let dead_letters = match &args.state {
-        None => Vec::new(),
-        Some(dir) => match dead_letters(dir, &project) {
-            Ok(d) => d,
+    let mut inputs: featc_runtime::io::Inputs = paths.into();
+    let (dead_letters, acknowledged) = match &args.state {
+        None => (Vec::new(), None),
+        Some(dir) => match state(dir, &project) {
+            Ok((dead, acknowledged)) => {
+                acknowledged.fill(&project, &mut inputs);
+                (dead, Some(acknowledged))
+            }
             Err(code) => return code,
         },
     };
@@ -97,7 +105,7 @@ pub fn main(args: Args) -> ExitCode {
     let audit = Audit {
         project: &project,
         served: args.served.clone(),
-        inputs: paths.into(),
+        inputs,
         resources: Resources {
             partitions: args.partitions.map(|n| n as usize),
             memory_limit: args.memory_limit,
@@ -105,6 +113,7 @@ pub fn main(args: Args) -> ExitCode {
         sample: args.sample,
         chunk_rows: args.chunk_rows,
         dead_letters,
+        acknowledged,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -128,17 +137,15 @@ pub fn main(args: Args) -> ExitCode {
     }
 }
 
-/// The events the server with state directory `dir` kept out of its state, as its
-/// last checkpoint holds them: each letter's event decoded into the source's column
-/// types (a record that never decoded, held as text, has no columns to match).
+/// What the state directory `dir` of the server says of its events: those it kept
+/// out of its state (`dead_letters`), and the history as it acknowledged it (its
+/// archive, and whether it was loaded from the sources' files first).
 #[cfg(feature = "serve")]
-fn dead_letters(
+fn state(
     dir: &std::path::Path,
     project: &featc::ir::Project,
-) -> Result<Vec<DeadEvent>, ExitCode> {
-    use datafusion::common::ScalarValue;
-    use featc_runtime::ir::DataType;
-    use featc_runtime::row::ValuesBuilder;
+) -> Result<(Vec<DeadEvent>, Acknowledged), ExitCode> {
+    use featc_server::durable::archive;
     let fail = |m: String| super::fail(format!("--state `{}`: {m}", dir.display()));
     let Some((header, _)) =
         featc_server::durable::checkpoint::read(dir).map_err(|e| fail(e.to_string()))?
@@ -147,6 +154,30 @@ fn dead_letters(
             "no checkpoint (a server writes one as it stops gracefully)".to_string(),
         ));
     };
+    let files = archive::files(dir).map_err(|e| fail(e.to_string()))?;
+    let acknowledged = Acknowledged {
+        archive: files
+            .into_iter()
+            .filter(|(_, (_, files))| !files.is_empty())
+            .map(|(source, (folder, _))| (source, folder))
+            .collect(),
+        bootstrapped: header.bootstrapped,
+        from: archive::from(dir).map_err(|e| fail(e.to_string()))?,
+    };
+    Ok((dead_letters(&header, project), acknowledged))
+}
+
+/// The events the server kept out of its state, as its last checkpoint (`header`)
+/// holds them: each letter's event decoded into the source's column types (a record
+/// that never decoded, held as text, has no columns to match).
+#[cfg(feature = "serve")]
+fn dead_letters(
+    header: &featc_server::durable::Header,
+    project: &featc::ir::Project,
+) -> Vec<DeadEvent> {
+    use datafusion::common::ScalarValue;
+    use featc_runtime::ir::DataType;
+    use featc_runtime::row::ValuesBuilder;
     let mut out = Vec::new();
     for kept in &header.dead_letters.kept {
         let letter = &kept.letter;
@@ -180,11 +211,14 @@ fn dead_letters(
             columns,
         });
     }
-    Ok(out)
+    out
 }
 
 #[cfg(not(feature = "serve"))]
-fn dead_letters(_: &std::path::Path, _: &featc::ir::Project) -> Result<Vec<DeadEvent>, ExitCode> {
+fn state(
+    _: &std::path::Path,
+    _: &featc::ir::Project,
+) -> Result<(Vec<DeadEvent>, Acknowledged), ExitCode> {
     Err(super::cargo_features::missing(
         "serve",
         "featc audit --state",

@@ -133,6 +133,11 @@ pub struct Args {
     /// connections, one request each within 1 s.
     #[arg(long, value_name = "ADDR")]
     pub health_listen: Option<SocketAddr>,
+    /// With --state: how long the archive of acknowledged events (STATE/archive, what
+    /// `featc audit --state` recomputes reads from) keeps a file, e.g. `30d`; `off`:
+    /// no archive.
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub archive_retention: String,
     /// Checkpoint after this many pushed events...
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     pub checkpoint_events: u64,
@@ -297,6 +302,10 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
     config.memory_limit = args.memory_limit.map(|m| m as u64);
     config.log_served = args.log_served.clone();
     config.log_served_rotate = args.log_served_rotate as u64;
+    config.archive_retention = match args.archive_retention.as_str() {
+        "off" => None,
+        text => Some(timeout(text, "--archive-retention")?),
+    };
     config.checkpoint_events = args.checkpoint_events.max(1);
     let interval = parse_duration(&args.checkpoint_interval)?;
     config.checkpoint_interval =

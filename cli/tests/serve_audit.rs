@@ -16,7 +16,7 @@ use datafusion::parquet::arrow::ArrowWriter;
 use serde_json::{json, Value as Json};
 use serve_common::*;
 
-fn scratch(test: &str) -> PathBuf {
+pub(crate) fn scratch(test: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("serve_audit")
         .join(test);
@@ -25,7 +25,7 @@ fn scratch(test: &str) -> PathBuf {
     dir
 }
 
-fn featc(args: &[&str]) -> std::process::Output {
+pub(crate) fn featc(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
         .args(args)
         .current_dir(repo())
@@ -95,7 +95,7 @@ fn served_log(dir: &Path) -> (PathBuf, u64) {
     (log, asked)
 }
 
-fn report(out: &std::process::Output) -> Json {
+pub(crate) fn report(out: &std::process::Output) -> Json {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "{e}: {}\n{}",
@@ -106,7 +106,7 @@ fn report(out: &std::process::Output) -> Json {
 }
 
 /// `featc audit ARGS --format json -q`: its report, the exit status being `code`.
-fn audit_report(args: &[&str], code: i32) -> Json {
+pub(crate) fn audit_report(args: &[&str], code: i32) -> Json {
     let mut all = vec!["audit"];
     all.extend_from_slice(args);
     all.extend(["--format", "json", "-q"]);
@@ -120,7 +120,7 @@ fn audit_report(args: &[&str], code: i32) -> Json {
     report(&out)
 }
 
-fn count(doc: &Json, feature: &str, what: &str) -> u64 {
+pub(crate) fn count(doc: &Json, feature: &str, what: &str) -> u64 {
     let f = doc["features"]
         .as_array()
         .expect("features")

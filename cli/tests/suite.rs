@@ -39,6 +39,7 @@ mod cli_verify;
 mod kafka_partitioner;
 mod readme_commands;
 mod serve_audit;
+mod serve_audit_arrivals;
 mod serve_cases;
 mod serve_crash;
 mod serve_group;

@@ -81,6 +81,9 @@ pub struct ServeConfig {
     /// The dead-letter store's bounds (`--dead-letter-bytes`,
     /// `--dead-letter-retention`).
     pub dead_letters: DeadLetterLimits,
+    /// With a state directory: how long the archive of acknowledged events keeps a
+    /// file (`durable::archive`); `None`: no archive.
+    pub archive_retention: Option<Duration>,
     /// `--log-served`: the folder every answered read's vectors are appended to as
     /// Parquet (`served::log`); `None`: not logged.
     pub log_served: Option<PathBuf>,
@@ -119,6 +122,7 @@ impl ServeConfig {
             max_held_rows: featc_runtime::stream::DEFAULT_MAX_HELD_ROWS,
             memory_limit: None,
             dead_letters: DeadLetterLimits::default(),
+            archive_retention: Some(DEFAULT_ARCHIVE_RETENTION),
             log_served: None,
             log_served_rotate: 64 << 20,
             log_served_metadata: Vec::new(),
@@ -147,6 +151,7 @@ impl ServeConfig {
             memory_limit: Some(self.memory_limit.unwrap_or_else(default_memory_limit)),
             max_future_us: self.max_future_us,
             dead_letters: self.dead_letters,
+            archive_retention: self.archive_retention,
             options: self.runtime_options(),
         }
     }
@@ -171,6 +176,9 @@ pub struct StateConfig {
     pub max_future_us: i64,
     /// The dead-letter store's bounds (see `state::dead_letters`).
     pub dead_letters: DeadLetterLimits,
+    /// With a state directory: how long the archive of acknowledged events keeps a
+    /// file (`durable::archive`); `None`: no archive.
+    pub archive_retention: Option<Duration>,
     pub options: Options,
 }
 
@@ -186,10 +194,14 @@ impl StateConfig {
             memory_limit: None,
             max_future_us: DEFAULT_MAX_FUTURE_US,
             dead_letters: DeadLetterLimits::default(),
+            archive_retention: Some(DEFAULT_ARCHIVE_RETENTION),
             options,
         }
     }
 }
+
+/// How long the archive of acknowledged events keeps a file by default.
+pub const DEFAULT_ARCHIVE_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// `--memory-limit`'s default: a quarter of the machine's memory (the rest is for
 /// the store's own caches, the allocator's slack, requests and the page cache).

@@ -182,6 +182,7 @@ impl EmbeddedStore {
         self.stop_logging();
         self.served_log = Some(ServedLog::start(
             self.state.served(),
+            self.state.clock(),
             dir,
             rotate,
             metadata,

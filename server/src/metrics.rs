@@ -435,6 +435,12 @@ fn counters(page: &Page<'_>) -> String {
         c(&state.checkpoint_failures),
     );
     gauge(
+        "featc_archived_rows_total",
+        "Acknowledged events archived by checkpoints for featc audit (STATE/archive).",
+        "counter",
+        c(&state.archived_rows),
+    );
+    gauge(
         "featc_last_checkpoint_seconds",
         "Duration of the last checkpoint.",
         "gauge",

@@ -164,6 +164,7 @@ impl Server {
             Some(dir) => Some(
                 ServedLog::start(
                     state.served(),
+                    state.clock(),
                     dir,
                     config.log_served_rotate,
                     &config.log_served_metadata,

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use featc_runtime::ir::{FeatureId, Project};
 use featc_runtime::stats::{
+    APPLIED_SEQ_COLUMN as APPLIED_SEQ, APPLYING_SEQ_COLUMN as APPLYING_SEQ, CLOCK_KEY,
     FEATURES_KEY, HELD_FROM_PREFIX as HELD_FROM, MEANINGS_KEY, READ_TIME_COLUMN as READ_TIME,
-    SERVED_AT_COLUMN as SERVED_AT, STATUS_SUFFIX as STATUS,
+    SERVED_AT_COLUMN as SERVED_AT, STATUS_SUFFIX as STATUS, WATERMARK_PREFIX,
 };
 
 use super::error::AuditError;
@@ -26,6 +27,8 @@ pub struct Logged {
     pub changed: bool,
     /// The views its value comes from (`views_of`).
     pub views: Vec<String>,
+    /// Those views' sources.
+    pub sources: Vec<String>,
 }
 
 /// A file's layout (files with equal schemas share one).
@@ -46,6 +49,13 @@ pub struct Layout {
     /// The views whose events could wait for their lookups, with their
     /// `held_from.<view>` column (in `spine`) and their sources.
     pub held: Vec<HeldView>,
+    /// Whether the file logs how far into its log a durable server's state was
+    /// (`applied_seq`, `applying_seq`, in `spine`).
+    pub progress: bool,
+    /// Per source, its `watermark.<source>` column (in `spine`).
+    pub watermarks: Vec<(String, String)>,
+    /// The server's clock (`wall`, `events`), where the file says.
+    pub clock: Option<String>,
 }
 
 /// A view whose events could wait for their as-of lookups at a read.
@@ -99,11 +109,20 @@ impl Layout {
                 (Some(_), None) => false,
             };
             let views = id.map(|id| views_of(project, id)).unwrap_or_default();
+            let mut sources: Vec<String> = Vec::new();
+            for view in project.views.iter().filter(|v| views.contains(&v.name)) {
+                for source in view.sources().filter_map(|s| project.sources.get(s.0)) {
+                    if !sources.contains(&source.name) {
+                        sources.push(source.name.clone());
+                    }
+                }
+            }
             features.push(Logged {
                 name,
                 id,
                 changed,
                 views,
+                sources,
             });
         }
         let ids: Vec<FeatureId> = features.iter().filter_map(|f| f.id).collect();
@@ -138,6 +157,22 @@ impl Layout {
             })
             .collect();
         spine.extend(held.iter().map(|h| h.column.clone()));
+        let progress = [APPLIED_SEQ, APPLYING_SEQ]
+            .iter()
+            .all(|c| file.schema.index_of(c).is_ok());
+        if progress {
+            spine.extend([APPLIED_SEQ.to_string(), APPLYING_SEQ.to_string()]);
+        }
+        let watermarks: Vec<(String, String)> = file
+            .schema
+            .fields()
+            .iter()
+            .filter_map(|f| {
+                let source = f.name().strip_prefix(WATERMARK_PREFIX)?;
+                Some((source.to_string(), f.name().clone()))
+            })
+            .collect();
+        spine.extend(watermarks.iter().map(|(_, c)| c.clone()));
         let required_fields = spine
             .iter()
             .filter(|c| {
@@ -157,7 +192,20 @@ impl Layout {
             required_fields,
             held,
             served_at: file.schema.index_of(SERVED_AT).is_ok(),
+            progress,
+            watermarks,
+            clock: metadata.get(CLOCK_KEY).cloned(),
         })
+    }
+
+    /// Whether `column` of the spine is a key or request field (not one of what the
+    /// log says of the state at the read).
+    pub fn is_read_column(&self, column: &str) -> bool {
+        column != READ_TIME
+            && !self.held.iter().any(|h| h.column == column)
+            && !self.watermarks.iter().any(|(_, c)| c == column)
+            && column != APPLIED_SEQ
+            && column != APPLYING_SEQ
     }
 
     /// The log's columns of the logged features: value and status.

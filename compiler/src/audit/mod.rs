@@ -9,6 +9,7 @@
 //! (`log::Rows`, sampled alike on both passes). A chunk is at most `chunk_rows`
 //! reads; files with another schema (another deploy) start another chunk.
 
+pub mod acknowledged;
 pub mod cells;
 pub mod error;
 pub mod html;
@@ -16,6 +17,7 @@ pub mod layout;
 pub mod log;
 mod recheck;
 pub mod report;
+pub mod staleness;
 pub mod timeline;
 pub mod window;
 
@@ -26,7 +28,7 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::kernels::zip::zip;
 use datafusion::arrow::compute::{concat_batches, is_not_null};
 use datafusion::arrow::datatypes::Schema;
-use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use datafusion::arrow::datatypes::{TimestampMicrosecondType, UInt64Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
 use featc_runtime::batch::Resources;
@@ -36,8 +38,9 @@ use futures::StreamExt;
 
 use crate::diff::fingerprint::fingerprints;
 use crate::job::training_set::{SpineInput, TrainingSet};
+use acknowledged::{Acknowledged, Arrivals};
 pub use error::AuditError;
-use featc_runtime::stats::{READ_TIME_COLUMN, SERVED_AT_COLUMN};
+use featc_runtime::stats::{APPLIED_SEQ_COLUMN, READ_TIME_COLUMN, SERVED_AT_COLUMN};
 use layout::{Layout, Logged};
 use log::{LogFile, Range, Rows, Sampling};
 use recheck::Candidate;
@@ -65,6 +68,9 @@ pub struct Audit<'p> {
     /// The events the server kept out of its state (its dead letters): a differing
     /// cell recomputed without them is explained (`Cause::DeadLettered`).
     pub dead_letters: Vec<DeadEvent>,
+    /// The history as the server acknowledged it (its archive), which explains cells
+    /// by when their events arrived, and gives each read's staleness.
+    pub acknowledged: Option<Acknowledged>,
 }
 
 /// An event a server kept out of its state, as its dead letter holds it.
@@ -86,6 +92,26 @@ impl Audit<'_> {
         let audited: u64 = files.iter().map(|f| sampling.count(f.first, f.rows)).sum();
         let today = fingerprints(self.project).map_err(AuditError::Grouping)?;
         let mut report = Report::new(files.len(), total, sampling.every);
+        let arrivals = match &self.acknowledged {
+            Some(a) if a.complete() => Some(a.arrivals(self.project).await?),
+            Some(a) => {
+                report.notes.push(match a.from {
+                    None => "the state directory has no archive of the events its server \
+                             acknowledged (a server before featc audit's archive, or \
+                             --archive-retention off): cells are not explained by when \
+                             their events arrived, and staleness is not measured"
+                        .to_string(),
+                    Some(from) => format!(
+                        "the state's archive holds the events its server acknowledged from \
+                         record {from} on only (retention removed the older ones): cells are \
+                         not explained by when their events arrived, and staleness is not \
+                         measured"
+                    ),
+                });
+                None
+            }
+            None => None,
+        };
         let mut start = 0;
         while let Some(first) = files.get(start) {
             let end = files[start..]
@@ -94,8 +120,15 @@ impl Audit<'_> {
                 .map_or(files.len(), |n| start + n);
             let layout = Layout::of(first, self.project, &today)?;
             for chunk in chunks(&files[start..end], start, sampling, self.chunk_rows) {
-                self.audit_chunk(&files, chunk, &layout, sampling, &mut report)
-                    .await?;
+                self.audit_chunk(
+                    &files,
+                    chunk,
+                    &layout,
+                    sampling,
+                    arrivals.as_ref(),
+                    &mut report,
+                )
+                .await?;
                 progress(report.audited_reads, audited);
             }
             start = end;
@@ -111,6 +144,7 @@ impl Audit<'_> {
         ranges: Vec<Range>,
         layout: &Layout,
         sampling: Sampling,
+        arrivals: Option<&Arrivals>,
         report: &mut Report,
     ) -> Result<(), AuditError> {
         let mut spine_columns = layout.spine.clone();
@@ -129,14 +163,15 @@ impl Audit<'_> {
             // Nothing left to recompute: every asked cell is explained.
             for batch in &spine {
                 let logged = served.take(batch.num_rows())?;
-                compare(layout, batch, &[], &logged, false, report);
+                compare(layout, batch, &[], &logged, false, arrivals, report);
             }
             return Ok(());
         }
         let job = self.job(ids, MemoryTable::new(schema, spine), self.inputs.clone());
         let mut running = job.start(&|_| {}).await?;
         let spine_width = layout.spine.len() + usize::from(layout.served_at);
-        let dead = !self.dead_letters.is_empty();
+        // Differing cells another history may explain are recomputed.
+        let recheck = !self.dead_letters.is_empty() || self.acknowledged.is_some();
         let mut pending = Vec::new();
         while let Some(batch) = running.stream.next().await {
             let batch = batch.map_err(|e| AuditError::Job(job.failure(&running, e)))?;
@@ -146,7 +181,9 @@ impl Audit<'_> {
             let spine = batch
                 .project(&(0..width).collect::<Vec<_>>())
                 .map_err(AuditError::rows)?;
-            pending.extend(compare(layout, &spine, &computed, &logged, dead, report));
+            pending.extend(compare(
+                layout, &spine, &computed, &logged, recheck, arrivals, report,
+            ));
             if pending.len() >= RECHECK_BATCH {
                 recheck::verify(self, layout, std::mem::take(&mut pending), report).await?;
             }
@@ -181,13 +218,16 @@ impl Audit<'_> {
 /// columns, `computed` the training set's feature columns (one per logged feature
 /// still defined, in the log's order), `logged` each logged feature's served value
 /// and status. A differing cell that events waiting for their lookups may explain
-/// is returned, to be checked by recomputing it without them (`recheck::verify`).
+/// (or, when `recheck`, any other history) is returned, to be checked by
+/// recomputing it (`recheck::verify`). With `arrivals`, each read's staleness is
+/// counted.
 fn compare(
     layout: &Layout,
     spine: &RecordBatch,
     computed: &[ArrayRef],
     logged: &RecordBatch,
-    dead_letters: bool,
+    recheck: bool,
+    arrivals: Option<&Arrivals>,
     report: &mut Report,
 ) -> Vec<Candidate> {
     let mut candidates = Vec::new();
@@ -195,8 +235,16 @@ fn compare(
     let read_times = spine
         .column_by_name(READ_TIME_COLUMN)
         .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>().cloned());
+    let applied = spine
+        .column_by_name(APPLIED_SEQ_COLUMN)
+        .and_then(|c| c.as_primitive_opt::<UInt64Type>().cloned());
     for row in 0..spine.num_rows() {
         let at = read_times.as_ref().map_or(0, |t| t.value(row));
+        if let (Some(arrivals), Some(applied)) = (arrivals, &applied) {
+            if !applied.is_null(row) {
+                report.lags.add(arrivals.staleness(at, applied.value(row)));
+            }
+        }
         let mut exact = true;
         let mut next_computed = 0;
         for (k, feature) in layout.features.iter().enumerate() {
@@ -229,7 +277,7 @@ fn compare(
             let computed_text =
                 || ours.map_or_else(|| "-".to_string(), |c| cells::text(c.as_ref(), row));
             let cut = recheck::cut(layout, feature, spine, row, at);
-            if !cut.is_empty() || (dead_letters && ours.is_some()) {
+            if !cut.is_empty() || (recheck && ours.is_some()) {
                 candidates.push(Candidate {
                     feature: k,
                     at,
@@ -349,8 +397,7 @@ fn spine_values(layout: &Layout, spine: &RecordBatch, row: usize) -> BTreeMap<St
     layout
         .spine
         .iter()
-        .skip(1)
-        .filter(|name| !layout.held.iter().any(|h| h.column == **name))
+        .filter(|name| layout.is_read_column(name))
         .filter_map(|name| {
             let column = spine.column_by_name(name)?;
             Some((name.clone(), cells::text(column.as_ref(), row)))

@@ -9,17 +9,22 @@
 //!   from then on.
 //! - `dead_lettered`: given the events the server kept out of its state (its dead
 //!   letters, `featc audit --state`), the cell is recomputed without them.
+//! - `arrived_after_read`, `read_ahead_of_watermark`, `not_acknowledged`: given the
+//!   history as the server acknowledged it (`featc audit --state`, `acknowledged`),
+//!   the cell is recomputed from what the server had applied at the read (`arrival`).
 
 use std::collections::BTreeMap;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::concat_batches;
-use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use datafusion::arrow::datatypes::{TimestampMicrosecondType, UInt64Type};
 use datafusion::arrow::record_batch::RecordBatch;
-use featc_runtime::io::MemoryTable;
+use featc_runtime::io::{Inputs, MemoryTable};
 use featc_runtime::ir::FeatureId;
+use featc_runtime::stats::{APPLIED_SEQ_COLUMN, APPLYING_SEQ_COLUMN};
 use futures::StreamExt;
 
+use super::acknowledged::Acknowledged;
 use super::error::AuditError;
 use super::layout::{Layout, Logged};
 use super::report::{Cause, Report};
@@ -94,7 +99,9 @@ pub(super) async fn verify(
         by_cut.entry(key).or_default().push(c);
     }
     for (cut, group) in by_cut {
-        let recomputed = recompute(audit, layout, &cut, false, &group).await?;
+        let mut inputs = audit.inputs.clone();
+        inputs.before.extend(cut.iter().cloned());
+        let recomputed = recompute(audit, layout, inputs, &group).await?;
         rest.extend(settle(
             layout,
             group,
@@ -104,8 +111,19 @@ pub(super) async fn verify(
         ));
     }
     if !audit.dead_letters.is_empty() && !rest.is_empty() {
-        let recomputed = recompute(audit, layout, &[], true, &rest).await?;
+        let mut inputs = audit.inputs.clone();
+        for dead in &audit.dead_letters {
+            inputs
+                .without
+                .entry(dead.source.clone())
+                .or_default()
+                .push(dead.columns.clone());
+        }
+        let recomputed = recompute(audit, layout, inputs, &rest).await?;
         rest = settle(layout, rest, &recomputed, Cause::DeadLettered, report);
+    }
+    if let Some(acknowledged) = audit.acknowledged.as_ref().filter(|a| a.complete()) {
+        rest = arrival(audit, acknowledged, layout, rest, report).await?;
     }
     for c in rest {
         let feature = &layout.features[c.feature];
@@ -134,26 +152,136 @@ fn settle(
     cause: Cause,
     report: &mut Report,
 ) -> Vec<Candidate> {
-    let mut left = Vec::new();
-    for (i, c) in group.into_iter().enumerate() {
-        let ours = recomputed.get(i).and_then(|r| r.as_ref());
-        if ours.is_some_and(|ours| cells::same(c.served.as_ref(), 0, ours.as_ref(), 0)) {
-            let feature = &layout.features[c.feature];
-            report.explained(&feature.name, c.at, cause, || key_text(layout, &c.spine, 0));
-        } else {
-            left.push(c);
-        }
+    let (same, differ) = split(group, recomputed);
+    for c in same {
+        let feature = &layout.features[c.feature];
+        report.explained(&feature.name, c.at, cause, || key_text(layout, &c.spine, 0));
     }
-    left
+    differ
 }
 
-/// Each candidate's value (a one-row array) recomputed at its read without the
-/// events of `cut`, and without the dead letters when `without_dead`.
+/// Classifies the candidates by what the server had acknowledged (`acknowledged`):
+/// each is recomputed from the events it had applied at its read (its archive below
+/// the read's `applied_seq`, then below `applying_seq`, for a read that came while
+/// a step was being applied). Where that gives the served value, the cell is
+/// recomputed once more from every event the server acknowledged: if that still
+/// gives the served value, the training history is what differs
+/// (`not_acknowledged`); if not, events came after the read (`arrived_after_read`,
+/// or `read_ahead_of_watermark` for a read under the wall clock past a watermark of
+/// the feature's sources). Reads with the same sequence number are recomputed
+/// together. Returns the candidates left unexplained.
+async fn arrival(
+    audit: &Audit<'_>,
+    acknowledged: &Acknowledged,
+    layout: &Layout,
+    candidates: Vec<Candidate>,
+    report: &mut Report,
+) -> Result<Vec<Candidate>, AuditError> {
+    let history = |below: Option<u64>| {
+        acknowledged.history(audit.project, &audit.inputs, below, &audit.dead_letters)
+    };
+    let mut left = Vec::new();
+    let mut settled: Vec<Candidate> = Vec::new();
+    let mut by_seq: BTreeMap<u64, Vec<Candidate>> = BTreeMap::new();
+    for c in candidates {
+        match seq(&c.spine, APPLIED_SEQ_COLUMN) {
+            Some(applied) => by_seq.entry(applied).or_default().push(c),
+            None => left.push(c),
+        }
+    }
+    for (applied, group) in by_seq {
+        let recomputed = recompute(audit, layout, history(Some(applied)), &group).await?;
+        let (same, differ) = split(group, &recomputed);
+        settled.extend(same);
+        // A step being applied during the read may have counted in it.
+        let mut by_applying: BTreeMap<u64, Vec<Candidate>> = BTreeMap::new();
+        for c in differ {
+            match seq(&c.spine, APPLYING_SEQ_COLUMN).filter(|&s| s > applied) {
+                Some(applying) => by_applying.entry(applying).or_default().push(c),
+                None => left.push(c),
+            }
+        }
+        for (applying, group) in by_applying {
+            let recomputed = recompute(audit, layout, history(Some(applying)), &group).await?;
+            let (same, differ) = split(group, &recomputed);
+            settled.extend(same);
+            left.extend(differ);
+        }
+    }
+    if settled.is_empty() {
+        return Ok(left);
+    }
+    let recomputed = recompute(audit, layout, history(None), &settled).await?;
+    let (unacknowledged, arrived) = split(settled, &recomputed);
+    for c in unacknowledged {
+        let feature = &layout.features[c.feature];
+        report.explained(&feature.name, c.at, Cause::NotAcknowledged, || {
+            key_text(layout, &c.spine, 0)
+        });
+    }
+    for c in arrived {
+        let feature = &layout.features[c.feature];
+        let cause = match ahead_of_watermark(layout, feature, &c) {
+            true => Cause::ReadAheadOfWatermark,
+            false => Cause::ArrivedAfterRead,
+        };
+        report.explained(&feature.name, c.at, cause, || key_text(layout, &c.spine, 0));
+    }
+    Ok(left)
+}
+
+/// A read's sequence number column (`applied_seq`, `applying_seq`), when logged.
+fn seq(spine: &RecordBatch, column: &str) -> Option<u64> {
+    spine
+        .column_by_name(column)
+        .and_then(|c| c.as_primitive_opt::<UInt64Type>())
+        .filter(|c| !c.is_null(0))
+        .map(|c| c.value(0))
+}
+
+/// Whether the read of `c` was under the wall clock and past the watermark, at the
+/// read, of a source of the feature's views.
+fn ahead_of_watermark(layout: &Layout, feature: &Logged, c: &Candidate) -> bool {
+    if layout.clock.as_deref() != Some("wall") {
+        return false;
+    }
+    layout
+        .watermarks
+        .iter()
+        .filter(|(source, _)| feature.sources.contains(source))
+        .any(|(_, column)| {
+            let watermark = c
+                .spine
+                .column_by_name(column)
+                .and_then(|w| w.as_primitive_opt::<TimestampMicrosecondType>())
+                .filter(|w| !w.is_null(0))
+                .map(|w| w.value(0));
+            watermark.is_none_or(|w| c.at > w)
+        })
+}
+
+/// The candidates whose recomputed value is the served one, and the others.
+fn split(
+    group: Vec<Candidate>,
+    recomputed: &[Option<ArrayRef>],
+) -> (Vec<Candidate>, Vec<Candidate>) {
+    let mut same = Vec::new();
+    let mut differ = Vec::new();
+    for (i, c) in group.into_iter().enumerate() {
+        let ours = recomputed.get(i).and_then(|r| r.as_ref());
+        match ours.is_some_and(|ours| cells::same(c.served.as_ref(), 0, ours.as_ref(), 0)) {
+            true => same.push(c),
+            false => differ.push(c),
+        }
+    }
+    (same, differ)
+}
+
+/// Each candidate's value (a one-row array) recomputed at its read from `inputs`.
 async fn recompute(
     audit: &Audit<'_>,
     layout: &Layout,
-    cut: &[(String, i64)],
-    without_dead: bool,
+    inputs: Inputs,
     group: &[Candidate],
 ) -> Result<Vec<Option<ArrayRef>>, AuditError> {
     let Some(schema) = group.first().map(|c| c.spine.schema()) else {
@@ -169,17 +297,6 @@ async fn recompute(
     }
     let rows: Vec<RecordBatch> = group.iter().map(|c| c.spine.clone()).collect();
     let spine = concat_batches(&schema, &rows).map_err(AuditError::rows)?;
-    let mut inputs = audit.inputs.clone();
-    inputs.before.extend(cut.iter().cloned());
-    if without_dead {
-        for dead in &audit.dead_letters {
-            inputs
-                .without
-                .entry(dead.source.clone())
-                .or_default()
-                .push(dead.columns.clone());
-        }
-    }
     let job = audit.job(
         features.clone(),
         MemoryTable::new(schema, vec![spine]),

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use datafusion::common::ScalarValue;
 use serde::Serialize;
 
+use super::staleness::{Lags, Staleness};
 use super::timeline::{Bucket, Timeline, Verdict};
 
 /// Why a served value differs from the training value, when the audit can show it.
@@ -24,6 +25,17 @@ pub enum Cause {
     /// the wall clock, or invalid: its dead letters): recomputed without those, the
     /// value is the served one.
     DeadLettered,
+    /// Events the server acknowledged only after the read, though they happened at or
+    /// before its time: recomputed from what it had applied at the read (its
+    /// archive, cut at the read's `applied_seq`), the value is the served one.
+    ArrivedAfterRead,
+    /// As `ArrivedAfterRead`, for a read under `--clock wall` past its sources'
+    /// watermark: events within their allowed lateness were still to come.
+    ReadAheadOfWatermark,
+    /// The training history is not what the server acknowledged: recomputed from
+    /// every event the server acknowledged, the value is the served one (an event it
+    /// refused or never received, a push whose client got an error).
+    NotAcknowledged,
 }
 
 impl Cause {
@@ -32,6 +44,9 @@ impl Cause {
             Cause::DefinitionChanged => "definition_changed",
             Cause::HeldForLookup => "held_for_lookup",
             Cause::DeadLettered => "dead_lettered",
+            Cause::ArrivedAfterRead => "arrived_after_read",
+            Cause::ReadAheadOfWatermark => "read_ahead_of_watermark",
+            Cause::NotAcknowledged => "not_acknowledged",
         }
     }
 
@@ -46,6 +61,15 @@ impl Cause {
             }
             Cause::DeadLettered => {
                 "the server kept events of the history out of its state (late, too far ahead of the wall clock, or invalid: its dead letters), and training counts them"
+            }
+            Cause::ArrivedAfterRead => {
+                "events at or before the read time reached the server only after the read; from what it had applied at the read, the value is the served one"
+            }
+            Cause::ReadAheadOfWatermark => {
+                "a read under `--clock wall` past its sources' watermark: events within their allowed lateness came after it; from what the server had applied at the read, the value is the served one"
+            }
+            Cause::NotAcknowledged => {
+                "the training history holds events the server never acknowledged (a push refused or not retried, a record never consumed), or lacks ones it did; from every event it acknowledged, the value is the served one"
             }
         }
     }
@@ -137,6 +161,15 @@ pub struct Report {
     pub unexplained: Vec<Finding>,
     /// The cells by the reads' times.
     pub timeline: Vec<Bucket>,
+    /// How far the served values lagged the events that existed at their reads
+    /// (with `--state`, where the server archived what it acknowledged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staleness: Option<Staleness>,
+    /// What the audit could not check, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(skip)]
+    pub(super) lags: Lags,
     #[serde(skip)]
     keys: HashMap<String, (u64, u64)>,
     #[serde(skip)]
@@ -246,6 +279,7 @@ impl Report {
         keys.truncate(WORST_KEYS);
         self.worst_keys = keys;
         self.timeline = self.by_time.buckets();
+        self.staleness = self.lags.summary();
     }
 
     pub fn json(&self) -> Result<String, serde_json::Error> {
@@ -296,6 +330,16 @@ impl Report {
                 ));
             }
         }
+        if let Some(s) = &self.staleness {
+            out.push_str(&format!(
+                "  staleness: {} of {} reads missed events that existed at their read time; p50 {}, p99 {}, max {}\n",
+                s.stale_reads,
+                s.reads,
+                duration(s.p50_us),
+                duration(s.p99_us),
+                duration(s.max_us)
+            ));
+        }
         if !self.cells.explained.is_empty() {
             out.push_str("\nexplained:\n");
             for (cause, n) in &self.cells.explained {
@@ -327,6 +371,9 @@ impl Report {
                 }
             }
         }
+        for note in &self.notes {
+            out.push_str(&format!("\nnote: {note}\n"));
+        }
         if !self.worst_keys.is_empty() {
             out.push_str("\nkeys with the most differences:\n");
             for k in &self.worst_keys {
@@ -337,6 +384,16 @@ impl Report {
             }
         }
         out
+    }
+}
+
+/// Microseconds as `1.25s`, `340ms`, `12µs`.
+fn duration(us: i64) -> String {
+    match us {
+        0 => "0".to_string(),
+        us if us >= 1_000_000 => format!("{:.2}s", us as f64 / 1e6),
+        us if us >= 1_000 => format!("{:.1}ms", us as f64 / 1e3),
+        us => format!("{us}µs"),
     }
 }
 

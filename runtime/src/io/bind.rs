@@ -15,7 +15,7 @@ use datafusion::error::DataFusionError;
 
 use super::failure::ComputeFailure;
 use super::locate::{first_bad_cell, Expected};
-use super::{bind_memory, bind_source, IoError, MemoryTable};
+use super::{bind_memory, bind_source_below, IoError, MemoryTable};
 use crate::agg::FeatureError;
 use crate::expr::derived::DerivedFailure;
 use crate::expr::slots::SlotError;
@@ -38,7 +38,17 @@ pub struct Inputs {
     /// null); only the columns a run reads are compared, so an event that matches on
     /// them is left out (`featc audit`: the events a server dead-lettered).
     pub without: HashMap<String, Vec<Vec<(String, ScalarValue)>>>,
+    /// Per source, more locations whose events are read with its own (a union): a
+    /// server's archive of the events it acknowledged (`featc audit --state`).
+    pub also: HashMap<String, Vec<PathBuf>>,
+    /// Rows of a location with a `SEQ_COLUMN` (a server's archive) at or above this
+    /// sequence number are left out: what a server had not applied at a read.
+    pub seq_below: Option<u64>,
 }
+
+/// The column of a server's archive that numbers its events in the order the server
+/// acknowledged them (their write-ahead log records' sequence numbers).
+pub const SEQ_COLUMN: &str = "__seq";
 
 impl From<HashMap<String, PathBuf>> for Inputs {
     fn from(files: HashMap<String, PathBuf>) -> Inputs {
@@ -152,18 +162,32 @@ pub async fn bind_sources(
                 message: "not a source of the project".to_string(),
             });
         };
-        let table = match inputs.tables.get(&source.name) {
-            Some(data) => bind_memory(ctx, source, data, &read)?,
-            None => {
-                let Some(path) = source_path(source, &inputs.files) else {
+        let also = inputs.also.get(&source.name).map_or(&[][..], Vec::as_slice);
+        let mut table = match inputs.tables.get(&source.name) {
+            Some(data) => Some(bind_memory(ctx, source, data, &read)?),
+            None => match source_path(source, &inputs.files) {
+                Some(path) => {
+                    Some(bind_source_below(ctx, source, &path, &read, inputs.seq_below).await?)
+                }
+                None if !also.is_empty() => None,
+                None => {
                     return Err(IoError::Unreadable {
                         table: format!("source `{}`", source.name),
                         path: PathBuf::new(),
                         message: "no file declared; bind it with --source NAME=PATH".to_string(),
-                    });
-                };
-                bind_source(ctx, source, &path, &read).await?
-            }
+                    })
+                }
+            },
+        };
+        for path in also {
+            let more = bind_source_below(ctx, source, path, &read, inputs.seq_below).await?;
+            table = Some(match table {
+                None => more,
+                Some(first) => union(ctx, source, first, more)?,
+            });
+        }
+        let Some(table) = table else {
+            continue;
         };
         let table = match kept(source, inputs, &read) {
             Some(rows) => filtered(ctx, source, table, rows)?,
@@ -279,6 +303,23 @@ fn left_out(events: &[Vec<(String, ScalarValue)>], read: &[String]) -> Option<Ex
         })
         .collect();
     balanced_or(matches)
+}
+
+/// The events of two bindings of `source` together.
+fn union(
+    ctx: &SessionContext,
+    source: &Source,
+    a: Arc<dyn TableProvider>,
+    b: Arc<dyn TableProvider>,
+) -> Result<Arc<dyn TableProvider>, IoError> {
+    let df = ctx
+        .read_table(a)
+        .and_then(|a| a.union(ctx.read_table(b)?))
+        .map_err(|e| IoError::Read {
+            table: format!("source `{}`", source.name),
+            message: e.strip_backtrace(),
+        })?;
+    Ok(df.into_view())
 }
 
 /// `table` (a bound source) with only its rows where `rows` holds.

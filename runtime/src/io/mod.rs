@@ -28,11 +28,13 @@ use std::path::{Path, PathBuf};
 
 use datafusion::prelude::SessionConfig;
 
-pub use bind::{bind_sources, expected_columns, explain_failure, sources_of, spine_keys, Inputs};
+pub use bind::{
+    bind_sources, expected_columns, explain_failure, sources_of, spine_keys, Inputs, SEQ_COLUMN,
+};
 pub use failure::ComputeFailure;
 pub use memory::MemoryTable;
 pub use output::OutputWriter;
-pub use source::{bind_memory, bind_source, declared_schema};
+pub use source::{bind_memory, bind_source, bind_source_below, declared_schema};
 pub use spine::{read_spine, spine_from_table, Spine};
 pub use spine_file::SpineFile;
 pub use table::TableReader;

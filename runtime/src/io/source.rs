@@ -13,6 +13,7 @@ use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{cast, lit, Expr};
 use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext};
 
+use super::bind::SEQ_COLUMN;
 use super::locate::first_bad_cell;
 use super::path::read_path;
 use super::{csv_header, detect, parse, udf, Format, IoError, MemoryTable};
@@ -43,6 +44,18 @@ pub async fn bind_source(
     path: &Path,
     read: &[String],
 ) -> Result<Arc<dyn TableProvider>, IoError> {
+    bind_source_below(ctx, source, path, read, None).await
+}
+
+/// `bind_source`, where the data's rows numbered (`SEQ_COLUMN`, a server's archive)
+/// at or above `seq_below` are left out; data without that column is read whole.
+pub async fn bind_source_below(
+    ctx: &SessionContext,
+    source: &Source,
+    path: &Path,
+    read: &[String],
+    seq_below: Option<u64>,
+) -> Result<Arc<dyn TableProvider>, IoError> {
     let table = format!("source `{}`", source.name);
     let (format, first_file) = detect(&table, path)?;
     let location = path.to_string_lossy().to_string();
@@ -64,6 +77,12 @@ pub async fn bind_source(
                 .file_extension(format.extension());
             ctx.read_csv(&location, options).await.map_err(read_err)?
         }
+    };
+    let df = match seq_below {
+        Some(below) if df.schema().has_column_with_unqualified_name(SEQ_COLUMN) => df
+            .filter(datafusion::prelude::col(SEQ_COLUMN).lt(lit(below)))
+            .map_err(read_err)?,
+        _ => df,
     };
     conform(df, source, Some(format), path, read)
 }

@@ -21,8 +21,9 @@ pub use drift::{compare, DriftReport, FeatureDrift, Thresholds};
 pub use error::StatsError;
 pub use ks::ks_statistic;
 pub use profile::{
-    ColumnSelection, Profile, Profiler, Sample, FEATURES_KEY, HELD_FROM_PREFIX, MEANINGS_KEY,
-    READ_TIME_COLUMN, SERVED_AT_COLUMN, STATUS_SUFFIX,
+    ColumnSelection, Profile, Profiler, Sample, APPLIED_SEQ_COLUMN, APPLYING_SEQ_COLUMN, CLOCK_KEY,
+    FEATURES_KEY, HELD_FROM_PREFIX, MEANINGS_KEY, READ_TIME_COLUMN, SERVED_AT_COLUMN,
+    STATUS_SUFFIX, WATERMARK_PREFIX,
 };
 pub use psi::{psi, PSI_EPSILON};
 pub use quantile::{nearest_rank, QUANTILES};

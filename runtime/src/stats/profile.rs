@@ -28,6 +28,16 @@ pub const STATUS_SUFFIX: &str = "__status";
 /// The prefix of the served log's column, per view whose events can wait for their
 /// as-of lookups, of the time from which its events waited at the read.
 pub const HELD_FROM_PREFIX: &str = "held_from.";
+/// The served log's columns of how far into its write-ahead log a durable server's
+/// state was at the read: every record below `applied_seq` counted, none at or
+/// above `applying_seq` did (null without a state directory).
+pub const APPLIED_SEQ_COLUMN: &str = "applied_seq";
+pub const APPLYING_SEQ_COLUMN: &str = "applying_seq";
+/// The prefix of the served log's column, per source, of its watermark at the read.
+pub const WATERMARK_PREFIX: &str = "watermark.";
+/// The schema metadata key under which the served log records the server's clock
+/// (`wall` or `events`).
+pub const CLOCK_KEY: &str = "featc.clock";
 
 /// Which columns are features: `features` (in that order) when given, else those the
 /// table names under `FEATURES_KEY`, else every column; minus the `exclude`d ones.

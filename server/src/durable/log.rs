@@ -153,6 +153,18 @@ impl Log {
         Ok(out)
     }
 
+    /// Every record with a sequence number `>= from`, decoded, in order.
+    pub fn read_entries(&self, from: u64) -> Result<Vec<(u64, super::Entry)>, DurableError> {
+        self.read_from(from)?
+            .into_iter()
+            .map(|(seq, bytes)| {
+                super::Entry::decode(&bytes)
+                    .map(|r| (seq, r))
+                    .map_err(|e| DurableError::Corrupt(format!("log record {seq}: {e}")))
+            })
+            .collect()
+    }
+
     /// Forgets the records with sequence numbers `< upto` (a checkpoint covers them).
     pub fn truncate_before(&mut self, upto: u64) -> Result<(), DurableError> {
         let mut keys = Vec::new();

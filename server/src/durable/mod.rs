@@ -3,7 +3,7 @@
 //! rounds (`log`, on fjall, records in `record` and `round`), the last checkpoint of
 //! the runtime's state (`checkpoint`, the state itself in `snapshot`) and, with a
 //! disk tier, the entities' states (`entities`, on fjall; the checkpoint then holds
-//! the rest). A restart loads the checkpoint and re-applies the
+//! the rest), and the archive of the events the log forgot (`archive`). A restart loads the checkpoint and re-applies the
 //! log records after it, in order (`state::recover` does that; this module only reads
 //! and writes the files).
 //!
@@ -12,6 +12,7 @@
 //! records it covers, and the log forgets them only after the checkpoint is durable);
 //! a directory written for other features is refused.
 
+pub mod archive;
 pub mod checkpoint;
 pub mod dead_letter;
 pub mod entities;
@@ -148,15 +149,7 @@ impl StateDir {
         let checkpoint = checkpoint::read(dir)?;
         let upto = checkpoint.as_ref().map_or(0, |(h, _)| h.upto);
         let (log, dropped_tail_bytes) = Log::open(&dir.join("log"), upto)?;
-        let records = log
-            .read_from(upto)?
-            .into_iter()
-            .map(|(seq, bytes)| {
-                Entry::decode(&bytes)
-                    .map(|r| (seq, r))
-                    .map_err(|e| DurableError::Corrupt(format!("log record {seq}: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let records = log.read_entries(upto)?;
         Ok((
             StateDir {
                 dir: dir.to_path_buf(),

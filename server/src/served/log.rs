@@ -4,8 +4,10 @@
 //! files in DIR, one row per vector: `read_time`, `served_at` (the wall clock's
 //! time of the answer), the entity key columns, the request fields derived features
 //! read, `held_from.<view>` per view whose events can wait for their lookups (from
-//! when its events waited at the read), then per feature its value and `<feature>__status`. The schema's metadata
-//! names the features (`featc.features`) and carries what the caller adds (`featc
+//! when its events waited at the read), `applied_seq` and `applying_seq` (how far
+//! into its write-ahead log a durable state was: `state::progress`),
+//! `watermark.<source>` per source, then per feature its value and `<feature>__status`. The schema's metadata
+//! names the features (`featc.features`) and records the server's clock (`featc.clock`: `wall` or `events`) and carries what the caller adds (`featc
 //! serve`: each feature's meaning, `featc.meanings`, that `featc audit` compares). A file is written as
 //! `.served-….parquet.partial` and renamed to `served-<µs since the epoch, 20
 //! digits>-<sequence, 6 digits>.parquet` when it reaches the rotation size or the
@@ -20,7 +22,7 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use datafusion::arrow::array::{ArrayRef, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, StringBuilder, UInt64Array};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -28,11 +30,13 @@ use featc_runtime::ir::DataType;
 use featc_runtime::row::types::arrow_type;
 use featc_runtime::row::ValuesBuilder;
 use featc_runtime::stats::{
-    FEATURES_KEY, HELD_FROM_PREFIX, READ_TIME_COLUMN, SERVED_AT_COLUMN, STATUS_SUFFIX,
+    APPLIED_SEQ_COLUMN, APPLYING_SEQ_COLUMN, CLOCK_KEY, FEATURES_KEY, HELD_FROM_PREFIX,
+    READ_TIME_COLUMN, SERVED_AT_COLUMN, STATUS_SUFFIX, WATERMARK_PREFIX,
 };
 use featc_runtime::value::Value;
 
 use super::{LogLayout, Served, ServedRow, CHANNEL_READS};
+use crate::config::Clock;
 
 /// Rows per row group at most.
 const ROW_GROUP: usize = 8192;
@@ -74,10 +78,17 @@ impl ServedLog {
     /// `metadata` is added to every file's schema metadata.
     pub fn start(
         served: &Arc<Served>,
+        clock: Clock,
         dir: &Path,
         rotate: u64,
         metadata: &[(String, String)],
     ) -> Result<ServedLog, ServedLogError> {
+        let clock = match clock {
+            Clock::Wall => "wall",
+            Clock::Events => "events",
+        };
+        let mut metadata = metadata.to_vec();
+        metadata.push((CLOCK_KEY.to_string(), clock.to_string()));
         std::fs::create_dir_all(dir).map_err(|e| ServedLogError::Folder {
             dir: dir.to_path_buf(),
             message: e.to_string(),
@@ -87,7 +98,7 @@ impl ServedLog {
         let mut writer = Writer {
             dir: dir.to_path_buf(),
             rotate: rotate.max(1),
-            schema: schema(&layout, metadata),
+            schema: schema(&layout, &metadata),
             layout: layout.clone(),
             pending: Vec::new(),
             file: None,
@@ -122,6 +133,15 @@ fn schema(layout: &LogLayout, extra: &[(String, String)]) -> SchemaRef {
     for view in &layout.held {
         fields.push(Field::new(
             format!("{HELD_FROM_PREFIX}{view}"),
+            arrow_type(DataType::Timestamp),
+            true,
+        ));
+    }
+    fields.push(Field::new(APPLIED_SEQ_COLUMN, ArrowType::UInt64, true));
+    fields.push(Field::new(APPLYING_SEQ_COLUMN, ArrowType::UInt64, true));
+    for source in &layout.sources {
+        fields.push(Field::new(
+            format!("{WATERMARK_PREFIX}{source}"),
             arrow_type(DataType::Timestamp),
             true,
         ));
@@ -279,6 +299,21 @@ impl Writer {
             for r in rows {
                 let from = r.held_from.get(v).copied().flatten();
                 b.append(&from.map_or(Value::Null, Value::Timestamp));
+            }
+            columns.push(b.finish().map_err(|e| e.to_string())?);
+        }
+        for seq in [
+            |r: &ServedRow| r.applied_seq,
+            |r: &ServedRow| r.applying_seq,
+        ] {
+            let values: UInt64Array = rows.iter().map(seq).collect();
+            columns.push(Arc::new(values));
+        }
+        for s in 0..self.layout.sources.len() {
+            let mut b = ValuesBuilder::new(DataType::Timestamp, n);
+            for r in rows {
+                let at = r.watermarks.get(s).copied().flatten();
+                b.append(&at.map_or(Value::Null, Value::Timestamp));
             }
             columns.push(b.finish().map_err(|e| e.to_string())?);
         }

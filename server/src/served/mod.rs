@@ -36,6 +36,11 @@ pub struct ServedRow {
     /// One per `LogLayout::held`: the time from which that view's events waited
     /// for their as-of lookups when the read was answered (`None`: none waited).
     pub held_from: Vec<Option<i64>>,
+    /// How far into its log the state was (`state::LogProgress`), when durable.
+    pub applied_seq: Option<u64>,
+    pub applying_seq: Option<u64>,
+    /// One per `LogLayout::sources`: its watermark at the read.
+    pub watermarks: Vec<Option<i64>>,
     /// One per feature of the names: its value and Feast's status name, `None` when
     /// the read did not ask for it.
     pub features: Vec<Option<(Value, &'static str)>>,
@@ -55,6 +60,8 @@ pub struct LogLayout {
     /// The views whose events can wait for their as-of lookups
     /// (`StreamReader::holding_views`): what a read did not count.
     pub held: Vec<String>,
+    /// The sources, whose watermarks each read logs.
+    pub sources: Vec<String>,
     /// (feature name, type), indexed like the names' features.
     pub features: Vec<(String, DataType)>,
 }
@@ -85,6 +92,7 @@ impl LogLayout {
             keys,
             fields,
             held,
+            sources: names.sources.iter().map(|s| s.name.clone()).collect(),
             features,
         }
     }
@@ -154,19 +162,23 @@ impl LogLayout {
             keys: key_values,
             request,
             held_from: read.held_from.clone(),
+            applied_seq: read.applied_seq,
+            applying_seq: read.applying_seq,
+            watermarks: read.watermarks.clone(),
             features: values,
         }
     }
 
     /// Where a read's keys and fields fill the log's columns (`key_sources`,
-    /// `field_sources`), worked out once per read answered now; `held_from` is the
-    /// read's to fill, from the state it reads.
+    /// `field_sources`), worked out once per read answered now; `held_from`, the
+    /// sequence numbers and the watermarks are the read's to fill, from the state it
+    /// reads.
     pub fn sources(&self, entities: &[usize], fields: &[(String, DataType)]) -> RowSources {
         RowSources {
             keys: self.key_sources(entities),
             fields: self.field_sources(fields),
             served_at: now_us(),
-            held_from: Vec::new(),
+            ..RowSources::default()
         }
     }
 }
@@ -181,6 +193,10 @@ pub struct RowSources {
     pub served_at: i64,
     /// One per `LogLayout::held` (`ServedRow::held_from`).
     pub held_from: Vec<Option<i64>>,
+    /// `ServedRow::applied_seq`, `applying_seq`, `watermarks`.
+    pub applied_seq: Option<u64>,
+    pub applying_seq: Option<u64>,
+    pub watermarks: Vec<Option<i64>>,
 }
 
 /// One read's fill counts, per position of its features: kept by the read itself and
@@ -361,6 +377,7 @@ mod tests {
             keys: vec![("k".to_string(), DataType::Int64, vec![(0, 0)])],
             fields: Vec::new(),
             held: Vec::new(),
+            sources: Vec::new(),
             features: vec![
                 ("g".to_string(), DataType::Int64),
                 ("f".to_string(), DataType::Int64),

@@ -17,6 +17,8 @@ pub struct StateCounters {
     pub wal_syncs: AtomicU64,
     pub checkpoints: AtomicU64,
     pub checkpoint_failures: AtomicU64,
+    /// Rows the checkpoints archived (`durable::archive`).
+    pub archived_rows: AtomicU64,
     /// How long the last checkpoint took, in microseconds.
     pub last_checkpoint_us: AtomicU64,
 }

@@ -31,7 +31,7 @@ use super::late::take_late;
 use super::online::OnlineState;
 use super::positions::{Position, Positions, Round};
 use crate::durable::{
-    checkpoint, record, snapshot, DurableError, Header, RoundPart, RoundRecord, StateDir,
+    archive, checkpoint, record, snapshot, DurableError, Header, RoundPart, RoundRecord, StateDir,
 };
 use crate::wire::time::now_us;
 use featc_runtime::stream::{StreamError, StreamRuntime};
@@ -138,13 +138,20 @@ impl Ledger {
             }
         }
         let n = fresh.len() + repeats.len();
+        let mut end = None;
         if let Some(dir) = self.dir.as_mut() {
-            if let Err(e) = append_pushes(dir, &fresh, state) {
-                return Committed {
-                    answers: (0..n).map(|_| Err(PushError::Storage(e.clone()))).collect(),
-                    applied: Vec::new(),
-                };
+            match append_pushes(dir, &fresh, state) {
+                Ok(next) => end = Some(next),
+                Err(e) => {
+                    return Committed {
+                        answers: (0..n).map(|_| Err(PushError::Storage(e.clone()))).collect(),
+                        applied: Vec::new(),
+                    }
+                }
             }
+        }
+        if let Some(end) = end {
+            state.progress().begin(end);
         }
         let mut answers: Vec<(usize, Result<PushOutcome, PushError>)> = Vec::with_capacity(n);
         // Every copy of the state takes the group (reads go on from the other one);
@@ -158,6 +165,9 @@ impl Ledger {
                 })
                 .collect::<Vec<_>>()
         });
+        if let Some(end) = end {
+            state.progress().done(end);
+        }
         let mut applied = Vec::with_capacity(fresh.len());
         for ((i, p), (outcome, late)) in fresh.into_iter().zip(outcomes) {
             state.keep_dead(late);
@@ -232,13 +242,19 @@ impl Ledger {
                 .collect(),
             idle,
         };
+        let mut end = None;
         if let Some(dir) = self.dir.as_mut() {
             let bytes = record
                 .encode()
                 .map_err(|e| PushError::Storage(DurableError::Record(e)))?;
-            append(dir, &[bytes], state).map_err(PushError::Storage)?;
+            let next = append(dir, &[bytes], state).map_err(PushError::Storage)?;
+            state.progress().begin(next);
+            end = Some(next);
         }
         let (done, failed) = apply_round_record(state, &record);
+        if let Some(end) = end {
+            state.progress().done(end);
+        }
         let RoundRecord { kind, parts, .. } = record;
         let mut applied = Vec::new();
         for part in parts.into_iter().take(done) {
@@ -328,6 +344,14 @@ impl Ledger {
                 layout: self.layout.clone(),
                 dead_letters,
             };
+            // The records the log forgets are archived first (durable::archive).
+            if let Some(keep) = state.config().archive_retention {
+                let records = dir.log.read_entries(0)?;
+                let first = records.first().map_or(upto, |(seq, _)| *seq);
+                let rows = archive::write(&dir.dir, first, &records)?;
+                counters.archived_rows.fetch_add(rows, Relaxed);
+                archive::prune(&dir.dir, keep)?;
+            }
             checkpoint::write(&dir.dir, &header, &snapshot)?;
             dir.log.truncate_before(upto)
         })();
@@ -396,12 +420,13 @@ fn round_origin(kind: &str, partition: i32) -> serde_json::Value {
     serde_json::json!({ kind: {"partition": partition} })
 }
 
-/// Encodes the fresh pushes and appends them to the log with one fsync.
+/// Encodes the fresh pushes and appends them to the log with one fsync; returns the
+/// sequence number after the last.
 fn append_pushes(
     dir: &mut StateDir,
     fresh: &[(usize, CheckedPush)],
     state: &OnlineState,
-) -> Result<(), DurableError> {
+) -> Result<u64, DurableError> {
     let records = fresh
         .iter()
         .map(|(_, p)| record::encode(p.source(), p.key(), p.batch()))
@@ -410,21 +435,22 @@ fn append_pushes(
     append(dir, &records, state)
 }
 
-/// Appends encoded records to the log with one fsync, and counts them.
+/// Appends encoded records to the log with one fsync, and counts them; returns the
+/// sequence number after the last.
 fn append(
     dir: &mut StateDir,
     records: &[Vec<u8>],
     state: &OnlineState,
-) -> Result<(), DurableError> {
+) -> Result<u64, DurableError> {
     let bytes: usize = records.iter().map(Vec::len).sum();
-    dir.log.append(records)?;
+    let first = dir.log.append(records)?;
     let counters = state.counters();
     counters
         .wal_records
         .fetch_add(records.len() as u64, Relaxed);
     counters.wal_bytes.fetch_add(bytes as u64, Relaxed);
     counters.wal_syncs.fetch_add(1, Relaxed);
-    Ok(())
+    Ok(first + records.len() as u64)
 }
 
 #[cfg(test)]

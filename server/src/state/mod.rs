@@ -15,6 +15,7 @@
 //! - `read`, `table`: reads, JSON-shaped and Arrow-shaped;
 //! - `dead_letters`: every event kept out (late, future, invalid), bounded, counted,
 //!   saved by checkpoints; `late` turns the runtime's late rows into its letters;
+//! - `progress`: how far into the log the state is, as each read saw it;
 //! - `idempotency`, `positions`, `counters`, `history`, `error`.
 
 pub mod check;
@@ -28,6 +29,7 @@ pub mod late;
 pub mod ledger;
 pub mod online;
 pub mod positions;
+pub mod progress;
 pub mod read;
 pub mod recover;
 pub mod table;
@@ -43,6 +45,7 @@ pub use idempotency::PushOutcome;
 pub use ledger::{Applied, Committed, Ledger};
 pub use online::{OnlineState, RuntimeView};
 pub use positions::{Part, Position, Round};
+pub use progress::LogProgress;
 pub use read::{KeyRows, ReadPlan, RowSource, VectorSink};
 pub use recover::{open, Recovered, Replay};
 pub use table::{resolve, TableRead, UnknownName};

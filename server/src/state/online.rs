@@ -17,6 +17,7 @@ use featc_runtime::stream::{Options, StreamGraph, StreamReader, StreamRuntime, T
 
 use super::counters::StateCounters;
 use super::dead_letters::DeadLetterStore;
+use super::progress::LogProgress;
 use crate::config::{Clock, StateConfig};
 use crate::names::Names;
 use crate::served::Served;
@@ -38,6 +39,8 @@ pub struct OnlineState {
     /// Every event kept out of the state (see `dead_letters`): filled by the write
     /// side in the step that kept them out, listed by anyone.
     dead: Mutex<DeadLetterStore>,
+    /// How far into the log the state is (set by the write side, read by reads).
+    progress: LogProgress,
 }
 
 /// One source on `/metrics`: name, watermark, latest event time (µs), freshness
@@ -83,6 +86,7 @@ impl OnlineState {
             served,
             counters: StateCounters::default(),
             dead,
+            progress: LogProgress::default(),
         }
     }
 
@@ -121,6 +125,11 @@ impl OnlineState {
     /// What every read served (fill counts, the served log).
     pub fn served(&self) -> &Arc<Served> {
         &self.served
+    }
+
+    /// How far into the write-ahead log the state is.
+    pub fn progress(&self) -> &LogProgress {
+        &self.progress
     }
 
     /// The writer's counters.

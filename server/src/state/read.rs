@@ -212,11 +212,16 @@ impl OnlineState {
             .map(|(name, _)| (name.as_str(), Value::Null))
             .collect();
         let mut spare: Vec<(&str, &[Value])> = Vec::with_capacity(entities.len());
+        // Loaded before the read: every record below it is in what the read sees.
+        sources.applied_seq = self.progress().applied();
         let t = self.read(|rt| {
             let t = at.unwrap_or_else(|| self.now(rt));
             if logging {
                 sources.held_from = (served.layout().held.iter())
                     .map(|view| rt.held_from(view))
+                    .collect();
+                sources.watermarks = (served.layout().sources.iter())
+                    .map(|source| rt.watermark(source))
                     .collect();
             }
             for row in 0..n {
@@ -256,6 +261,11 @@ impl OnlineState {
             }
             Ok::<_, StreamError>(t)
         })?;
+        // Loaded after it: no record at or above it was in what the read saw.
+        let applying = self.progress().applying();
+        for row in &mut logged {
+            row.applying_seq = applying;
+        }
         Ok((t, fills, logging.then_some(logged)))
     }
 }

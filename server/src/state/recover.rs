@@ -231,6 +231,7 @@ pub fn open(
             },
         }
     }
+    state.progress().start_at(state_dir.log.next_seq());
     let mut ledger = Ledger::new(
         Some(state_dir),
         pushes,
