@@ -145,16 +145,24 @@ fn state(
     dir: &std::path::Path,
     project: &featc::ir::Project,
 ) -> Result<(Vec<DeadEvent>, Acknowledged), ExitCode> {
+    let (header, acknowledged) =
+        acknowledged(dir).map_err(|m| super::fail(format!("--state `{}`: {m}", dir.display())))?;
+    Ok((dead_letters(&header, project), acknowledged))
+}
+
+/// The last checkpoint's header of the state directory `dir`, and the history as its
+/// server acknowledged it.
+#[cfg(feature = "serve")]
+pub(crate) fn acknowledged(
+    dir: &std::path::Path,
+) -> Result<(featc_server::durable::Header, Acknowledged), String> {
     use featc_server::durable::archive;
-    let fail = |m: String| super::fail(format!("--state `{}`: {m}", dir.display()));
-    let Some((header, _)) =
-        featc_server::durable::checkpoint::read(dir).map_err(|e| fail(e.to_string()))?
+    let Some(header) =
+        featc_server::durable::checkpoint::read_header(dir).map_err(|e| e.to_string())?
     else {
-        return Err(fail(
-            "no checkpoint (a server writes one as it stops gracefully)".to_string(),
-        ));
+        return Err("no checkpoint (a server writes one as it stops gracefully)".to_string());
     };
-    let files = archive::files(dir).map_err(|e| fail(e.to_string()))?;
+    let files = archive::files(dir).map_err(|e| e.to_string())?;
     let acknowledged = Acknowledged {
         archive: files
             .into_iter()
@@ -162,16 +170,16 @@ fn state(
             .map(|(source, (folder, _))| (source, folder))
             .collect(),
         bootstrapped: header.bootstrapped,
-        from: archive::from(dir).map_err(|e| fail(e.to_string()))?,
+        from: archive::from(dir).map_err(|e| e.to_string())?,
     };
-    Ok((dead_letters(&header, project), acknowledged))
+    Ok((header, acknowledged))
 }
 
 /// The events the server kept out of its state, as its last checkpoint (`header`)
 /// holds them: each letter's event decoded into the source's column types (a record
 /// that never decoded, held as text, has no columns to match).
 #[cfg(feature = "serve")]
-fn dead_letters(
+pub(crate) fn dead_letters(
     header: &featc_server::durable::Header,
     project: &featc::ir::Project,
 ) -> Vec<DeadEvent> {

@@ -26,6 +26,8 @@ pub mod git;
 pub mod history;
 pub mod import_spec;
 pub mod materialize;
+#[cfg(feature = "serve")]
+pub mod online_audit;
 pub mod progress;
 pub mod replay;
 pub mod serve;

@@ -12,6 +12,7 @@ use super::server_defaults;
 #[cfg(feature = "serve")]
 use {
     super::history::{load_history, History, HistorySink},
+    super::online_audit::{AuditCounters, OnlineAudit, Settings as AuditSettings},
     super::progress::Progress,
     super::replay::parse_duration,
     super::spine_job::{block_on, source_bindings},
@@ -203,6 +204,21 @@ pub struct Args {
     /// Start a new served-log file past this size, e.g. 64MiB or 1G.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = featc_runtime::batch::resources::parse_size)]
     pub log_served_rotate: usize,
+    /// ... or once it has taken rows this long (e.g. `5m`), so that the reads of a
+    /// quiet server reach a complete file (which `featc audit` reads) within it
+    /// [default: 1h; with --audit-sample, --audit-interval].
+    #[arg(long, value_name = "DURATION")]
+    pub log_served_max_age: Option<String>,
+    /// Audit about this fraction of the logged reads in the background (e.g.
+    /// `0.001`): each completed served-log file is recomputed against the state
+    /// directory once a checkpoint has archived what its reads saw, and the cells
+    /// are counted on /metrics (`featc_audit_cells_total{result,cause}`); an
+    /// unexplained cell is also reported on stderr. Needs --log-served and --state.
+    #[arg(long, value_name = "FRACTION", requires_all = ["log_served", "state"], value_parser = fraction)]
+    pub audit_sample: Option<f64>,
+    /// How often the background audit looks for completed files.
+    #[arg(long, value_name = "DURATION", default_value = "1m")]
+    pub audit_interval: String,
     /// Print no progress.
     #[arg(long, short)]
     pub quiet: bool,
@@ -302,6 +318,11 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
     config.memory_limit = args.memory_limit.map(|m| m as u64);
     config.log_served = args.log_served.clone();
     config.log_served_rotate = args.log_served_rotate as u64;
+    config.log_served_max_age = match (&args.log_served_max_age, args.audit_sample) {
+        (Some(text), _) => timeout(text, "--log-served-max-age")?,
+        (None, Some(_)) => timeout(&args.audit_interval, "--audit-interval")?,
+        (None, None) => featc_server::config::DEFAULT_LOG_SERVED_MAX_AGE,
+    };
     config.archive_retention = match args.archive_retention.as_str() {
         "off" => None,
         text => Some(timeout(text, "--archive-retention")?),
@@ -311,6 +332,16 @@ fn config(args: &Args) -> Result<ServeConfig, String> {
     config.checkpoint_interval =
         std::time::Duration::from_micros(u64::try_from(interval.max(1_000_000)).unwrap_or(1));
     Ok(config)
+}
+
+/// `--audit-sample`'s value: a fraction in (0, 1].
+fn fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if f > 0.0 && f <= 1.0 => Ok(f),
+        _ => Err(format!(
+            "expected a fraction in (0, 1], e.g. 0.001; found `{text}`"
+        )),
+    }
 }
 
 /// A connection timeout flag: a positive duration (e.g. `500ms`, `10s`).
@@ -428,9 +459,29 @@ async fn run(project: Project, args: Args) -> Result<(), String> {
     }
     // Listening for SIGTERM before saying "ready": a supervisor (or a test) that stops
     // the server as soon as it is ready must get a graceful stop, not a kill.
+    let audit = match (args.audit_sample, &args.log_served, &args.state) {
+        (Some(fraction), Some(served), Some(state)) => {
+            let counters = std::sync::Arc::new(AuditCounters::default());
+            server.add_metrics(counters.clone());
+            let settings = AuditSettings {
+                project: project.clone(),
+                served: served.clone(),
+                state: state.clone(),
+                inputs: paths.clone().into(),
+                fraction,
+                every: timeout(&args.audit_interval, "--audit-interval")?,
+            };
+            Some(OnlineAudit::start(settings, counters)?)
+        }
+        _ => None,
+    };
     let signal = featc_server::serve::ShutdownSignal::install();
     eprintln!("featc serve: ready");
-    server.run_until(signal).await.map_err(|e| e.to_string())?;
+    let stopped = server.run_until(signal).await.map_err(|e| e.to_string());
+    if let Some(audit) = audit {
+        audit.stop();
+    }
+    stopped?;
     eprintln!("featc serve: stopped");
     Ok(())
 }

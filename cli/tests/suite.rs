@@ -40,6 +40,7 @@ mod kafka_partitioner;
 mod readme_commands;
 mod serve_audit;
 mod serve_audit_arrivals;
+mod serve_audit_online;
 mod serve_cases;
 mod serve_crash;
 mod serve_group;

@@ -89,6 +89,9 @@ pub struct ServeConfig {
     pub log_served: Option<PathBuf>,
     /// A served-log file is completed and a new one started past this many bytes.
     pub log_served_rotate: u64,
+    /// ... or once its first row is this old (so that a quiet server's reads reach a
+    /// complete file, which `featc audit` reads, within this long).
+    pub log_served_max_age: Duration,
     /// Added to the served log's schema metadata (`featc serve`: the features'
     /// meanings, so that `featc audit` tells a changed definition apart).
     pub log_served_metadata: Vec<(String, String)>,
@@ -125,6 +128,7 @@ impl ServeConfig {
             archive_retention: Some(DEFAULT_ARCHIVE_RETENTION),
             log_served: None,
             log_served_rotate: 64 << 20,
+            log_served_max_age: DEFAULT_LOG_SERVED_MAX_AGE,
             log_served_metadata: Vec::new(),
         }
     }
@@ -199,6 +203,9 @@ impl StateConfig {
         }
     }
 }
+
+/// How long a served-log file takes rows by default.
+pub const DEFAULT_LOG_SERVED_MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// How long the archive of acknowledged events keeps a file by default.
 pub const DEFAULT_ARCHIVE_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);

@@ -33,7 +33,7 @@ use featc_runtime::stream::{Options, StreamGraph};
 use crate::config::StateConfig;
 use crate::durable::DurableError;
 use crate::names::Names;
-use crate::served::log::{ServedLog, ServedLogError};
+use crate::served::log::{Rotation, ServedLog, ServedLogError};
 use crate::state::{
     self, Ledger, OnlineState, PushCheck, PushError, PushOutcome, ReadError, Recovered, Replay,
     StateError, TableRead,
@@ -184,7 +184,10 @@ impl EmbeddedStore {
             self.state.served(),
             self.state.clock(),
             dir,
-            rotate,
+            Rotation {
+                bytes: rotate,
+                age: crate::config::DEFAULT_LOG_SERVED_MAX_AGE,
+            },
             metadata,
         )?);
         Ok(())

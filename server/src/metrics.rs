@@ -208,6 +208,14 @@ fn render_dead_letters(out: &mut String, totals: &Totals) {
 }
 
 /// The whole `/metrics` page.
+/// Families `/metrics` shows from outside the server (`Server::add_metrics`: `featc
+/// serve`'s background audit). Invariant: `render` returns whole Prometheus text
+/// families (`# HELP`, `# TYPE`, samples), every line ending in a newline, and
+/// returns quickly (it runs on every scrape).
+pub trait MetricsSource: Send + Sync {
+    fn render(&self) -> String;
+}
+
 pub fn render(page: &Page<'_>) -> String {
     let mut text = counters(page);
     text.push_str(&render_served(page.served, page.names));

@@ -17,7 +17,7 @@ use crate::config::ServeConfig;
 use crate::durable::DurableError;
 use crate::kafka::{Consuming, KafkaConfig, KafkaProgress};
 use crate::redis::{RedisError, RedisTarget, SinkCounters, Sinking};
-use crate::served::log::{ServedLog, ServedLogError};
+use crate::served::log::{Rotation, ServedLog, ServedLogError};
 use crate::state::{self, OnlineState, PushCheck, Recovered, Replay, StateError};
 use crate::writer::Writer;
 
@@ -166,7 +166,10 @@ impl Server {
                     state.served(),
                     state.clock(),
                     dir,
-                    config.log_served_rotate,
+                    Rotation {
+                        bytes: config.log_served_rotate,
+                        age: config.log_served_max_age,
+                    },
                     &config.log_served_metadata,
                 )
                 .map_err(ServeError::ServedLog)?,
@@ -231,6 +234,11 @@ impl Server {
             writer: Some(writer_thread),
             served_log,
         })
+    }
+
+    /// `/metrics` also shows what `source` renders.
+    pub fn add_metrics(&self, source: Arc<dyn crate::metrics::MetricsSource>) {
+        self.app.add_metrics(source);
     }
 
     /// The state (read side), for tests and embedders.

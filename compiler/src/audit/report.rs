@@ -39,6 +39,16 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// Every cause, in the order reports list them.
+    pub const ALL: [Cause; 6] = [
+        Cause::DefinitionChanged,
+        Cause::HeldForLookup,
+        Cause::DeadLettered,
+        Cause::ArrivedAfterRead,
+        Cause::ReadAheadOfWatermark,
+        Cause::NotAcknowledged,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Cause::DefinitionChanged => "definition_changed",

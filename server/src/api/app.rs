@@ -89,6 +89,8 @@ pub struct App {
     pub view: ViewCache,
     /// Group mode: where each key's partition is answered (`route`); set once.
     routing: std::sync::OnceLock<Arc<dyn super::route::Routing>>,
+    /// What `/metrics` shows from outside the server (`Server::add_metrics`).
+    more_metrics: std::sync::Mutex<Vec<Arc<dyn crate::metrics::MetricsSource>>>,
 }
 
 impl App {
@@ -115,7 +117,22 @@ impl App {
             boot_done: AtomicU64::new(0),
             boot_total: AtomicU64::new(0),
             routing: std::sync::OnceLock::new(),
+            more_metrics: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// `/metrics` also shows what `source` renders.
+    pub fn add_metrics(&self, source: Arc<dyn crate::metrics::MetricsSource>) {
+        self.more_metrics
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(source);
+    }
+
+    /// What the sources added by `add_metrics` render, in the order they were added.
+    pub fn more_metrics(&self) -> String {
+        let sources = self.more_metrics.lock().unwrap_or_else(|p| p.into_inner());
+        sources.iter().map(|s| s.render()).collect()
     }
 
     /// Group mode: reads are answered by the owners of their keys' partitions

@@ -39,6 +39,7 @@ pub async fn health(State(app): State<Arc<App>>) -> Response {
 /// a blocking thread, never on the async workers that answer `/health`.
 pub async fn metrics(State(app): State<Arc<App>>) -> Response {
     let routing = app.routing().cloned();
+    let more = Arc::clone(&app);
     let render = move || {
         let view = app.view.get(|| app.state.runtime_view());
         let dead_letters = app.state.dead_letters(|d| d.totals());
@@ -61,6 +62,7 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
         if let Some(r) = routing {
             text.push_str(&r.metrics());
         }
+        text.push_str(&more.more_metrics());
         text
     };
     match tokio::task::spawn_blocking(render).await {

@@ -196,8 +196,14 @@ fn parse_header(path: &Path, json: &[u8]) -> Result<Header, DurableError> {
 /// The state layout of the checkpoint of `dir` (`Header::layout`), reading only its
 /// header; empty when there is no checkpoint or it records none.
 pub fn read_layout(dir: &Path) -> Result<Vec<Vec<String>>, DurableError> {
+    Ok(read_header(dir)?.map(|h| h.layout).unwrap_or_default())
+}
+
+/// The header of the checkpoint of `dir`, reading nothing of the state after it
+/// (`None`: no checkpoint).
+pub fn read_header(dir: &Path) -> Result<Option<Header>, DurableError> {
     let Some((mut file, path)) = open(dir)? else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let failed = || io(format!("cannot read `{}`", path.display()));
     let size = file.metadata().map_err(failed())?.len();
@@ -208,7 +214,7 @@ pub fn read_layout(dir: &Path) -> Result<Vec<Vec<String>>, DurableError> {
     let end = header_end(&path, &start, size)?;
     let mut json = vec![0u8; end - 16];
     file.read_exact(&mut json).map_err(failed())?;
-    Ok(parse_header(&path, &json)?.layout)
+    parse_header(&path, &json).map(Some)
 }
 
 /// The checkpoint of `dir`, if there is one.

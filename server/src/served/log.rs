@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use datafusion::arrow::array::{ArrayRef, StringBuilder, UInt64Array};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
@@ -80,7 +80,7 @@ impl ServedLog {
         served: &Arc<Served>,
         clock: Clock,
         dir: &Path,
-        rotate: u64,
+        rotate: Rotation,
         metadata: &[(String, String)],
     ) -> Result<ServedLog, ServedLogError> {
         let clock = match clock {
@@ -97,7 +97,10 @@ impl ServedLog {
         let (sender, receiver) = sync_channel(CHANNEL_READS);
         let mut writer = Writer {
             dir: dir.to_path_buf(),
-            rotate: rotate.max(1),
+            rotate: Rotation {
+                bytes: rotate.bytes.max(1),
+                age: rotate.age,
+            },
             schema: schema(&layout, &metadata),
             layout: layout.clone(),
             pending: Vec::new(),
@@ -169,11 +172,19 @@ struct Open {
     partial: PathBuf,
     done: PathBuf,
     writer: ArrowWriter<File>,
+    opened: Instant,
+}
+
+/// When a file is complete: past this many bytes, or once it is this old.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    pub bytes: u64,
+    pub age: Duration,
 }
 
 struct Writer {
     dir: PathBuf,
-    rotate: u64,
+    rotate: Rotation,
     schema: SchemaRef,
     layout: LogLayout,
     pending: Vec<ServedRow>,
@@ -191,7 +202,18 @@ impl Writer {
                         self.flush(served);
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => self.flush(served),
+                Err(RecvTimeoutError::Timeout) => {
+                    self.flush(served);
+                    if self
+                        .file
+                        .as_ref()
+                        .is_some_and(|f| f.opened.elapsed() >= self.rotate.age)
+                    {
+                        if let Err(e) = self.close() {
+                            eprintln!("featc: served log: {e}");
+                        }
+                    }
+                }
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
@@ -231,7 +253,9 @@ impl Writer {
         open.writer.write(&batch).map_err(|e| e.to_string())?;
         // A row group per flush: rows reach the disk at least every `IDLE`.
         open.writer.flush().map_err(|e| e.to_string())?;
-        if open.writer.bytes_written() as u64 >= self.rotate {
+        if open.writer.bytes_written() as u64 >= self.rotate.bytes
+            || open.opened.elapsed() >= self.rotate.age
+        {
             self.close()?;
         }
         Ok(())
@@ -253,6 +277,7 @@ impl Writer {
             partial,
             done,
             writer,
+            opened: Instant::now(),
         })
     }
 

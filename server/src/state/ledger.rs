@@ -160,7 +160,10 @@ impl Ledger {
             fresh
                 .iter()
                 .map(|(_, p)| {
-                    let outcome = PushOutcome::apply(rt, p.source(), p.batch());
+                    let outcome = match dropping_last_row(p.batch()) {
+                        Some(fewer) => PushOutcome::apply(rt, p.source(), &fewer),
+                        None => PushOutcome::apply(rt, p.source(), p.batch()),
+                    };
                     (outcome, take_late(rt, || push_origin(p.key())))
                 })
                 .collect::<Vec<_>>()
@@ -404,6 +407,24 @@ pub(in crate::state) fn apply_round_record(
     });
     state.keep_dead(late);
     (done, failed)
+}
+
+/// A fault tests inject into a debug build to prove that `featc audit` catches a
+/// server that loses events (`FEATC_TEST_FAULT=drop-last-row`): a push of two or
+/// more rows is applied without its last row, though logged and archived whole.
+/// Returns the rows to apply instead of the push's, when the fault is on. A release
+/// build never reads the variable.
+#[cfg(debug_assertions)]
+fn dropping_last_row(batch: &RecordBatch) -> Option<RecordBatch> {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let on =
+        *ON.get_or_init(|| std::env::var("FEATC_TEST_FAULT").is_ok_and(|f| f == "drop-last-row"));
+    (on && batch.num_rows() > 1).then(|| batch.slice(0, batch.num_rows() - 1))
+}
+
+#[cfg(not(debug_assertions))]
+fn dropping_last_row(_: &RecordBatch) -> Option<RecordBatch> {
+    None
 }
 
 /// Where a pushed event came from, for its dead letter.
