@@ -595,6 +595,7 @@ fn the_sink_follows_kafka_across_a_sigkill_and_equals_the_training_set() {
         ));
     }
     let state = work.join("state");
+    let served_log = work.join("served");
     let kafka = broker.address();
     let sink = redis.url();
     let args = [
@@ -605,6 +606,8 @@ fn the_sink_follows_kafka_across_a_sigkill_and_equals_the_training_set() {
         &sink,
         "--state",
         state.to_str().expect("path"),
+        "--log-served",
+        served_log.to_str().expect("path"),
         // A cache far smaller than the state: the sink reads entities from disk.
         "--memory-limit",
         "64KiB",
@@ -619,6 +622,10 @@ fn the_sink_follows_kafka_across_a_sigkill_and_equals_the_training_set() {
     let producer = broker.producer();
     let mut served = Served::start(&args, &log);
     served.wait_ready();
+    // Beside the sink, reads over HTTP at the spine's times, each once its stage is
+    // consumed: the served log `featc audit` checks at the end.
+    let check = SpineCheck::new(&dir, &project, &work);
+    let mut read = vec![false; check.times.len()];
     let mut consumed = 0;
     for (stage, records) in stages.iter().enumerate() {
         produce(&producer, records);
@@ -641,9 +648,38 @@ fn the_sink_follows_kafka_across_a_sigkill_and_equals_the_training_set() {
             ..Expected::compute(&dir, &graph, &events, ends[stage], &work)
         };
         expected.wait_for(&mut connection, &format!("stage {stage}"));
+        for (row, done) in read.iter_mut().enumerate() {
+            if !*done && check.times[row] <= ends[stage] {
+                let (status, answer) =
+                    post(&served.addr, "/get-online-features", &check.read_body(row));
+                assert_eq!(status, 200, "read of spine row {row}: {answer}");
+                *done = true;
+            }
+        }
     }
     assert_eq!(metric(&served.addr, "featc_redis_errors_total"), 0.0);
     served.stop_gracefully();
+    // What was served over HTTP beside the sink is what training computes, from the
+    // sources' files, or explained (the reads of the killed server's last log file
+    // are lost with it).
+    let out = Command::new(env!("CARGO_BIN_EXE_featc"))
+        .arg("audit")
+        .arg(&dir)
+        .args(["--format", "json", "-q", "--served"])
+        .arg(&served_log)
+        .arg("--state")
+        .arg(&state)
+        .current_dir(repo())
+        .output()
+        .expect("featc audit");
+    let report: Json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert_eq!(report["cells"]["unexplained"], 0, "{report}");
+    assert!(
+        report["audited_reads"].as_u64().is_some_and(|n| n > 0),
+        "{report}"
+    );
 }
 
 /// A project whose values change on the wall clock within seconds.
