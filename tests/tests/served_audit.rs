@@ -5,6 +5,9 @@
 //! pushed, logging what it served; the audit recomputes every read with the training
 //! set's job and must find every cell equal, or explained by a cause it computed (the
 //! generated lookups make events wait for their looked-up values: `held_for_lookup`).
+//! A durable store read early, before some events at or before the reads' times
+//! arrived, must audit the same way once the audit has the store's state directory
+//! (`arrived_after_read`, from its archive cut at each read's log position).
 
 use std::sync::Arc;
 
@@ -12,6 +15,7 @@ use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::arrow::datatypes::{Field, Schema};
+use featc::audit::acknowledged::Acknowledged;
 use featc::audit::Audit;
 use featc::ir::Project;
 use featc_runtime::batch::Resources;
@@ -68,7 +72,17 @@ fn read_rows(project: &Project, spine: &RecordBatch) -> Result<RecordBatch, Stri
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
 }
 
-fn served_and_audited(case: &GenCase) -> Result<(), String> {
+/// How a case is served: in memory, reading each spine row once every event at or
+/// before it was pushed; or durable, reading some rows early (before events at or
+/// before their time were pushed), which the audit explains from the store's
+/// archive and its log positions (`arrived_after_read`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Serving {
+    Settled,
+    Early,
+}
+
+fn served_and_audited(case: &GenCase, serving: Serving) -> Result<(), String> {
     let (project, ids) = compile(case)?;
     // A case whose computation fails (an integer sum overflowing) serves nothing.
     if reference(&project, &ids, case).is_err() {
@@ -76,14 +90,26 @@ fn served_and_audited(case: &GenCase) -> Result<(), String> {
     }
     let (_, graph) =
         featc::lower::stream::serving_graph(&project, &[]).map_err(|e| e.to_string())?;
-    let mut store =
-        EmbeddedStore::open(graph, Options::default(), None).map_err(|e| e.to_string())?;
-    let dir = std::env::temp_dir().join(format!(
-        "featc-served-audit-{}-{}",
+    // Both properties run at once, on cases of the same seeds.
+    let mode = match serving {
+        Serving::Settled => "settled",
+        Serving::Early => "early",
+    };
+    let work = std::env::temp_dir().join(format!(
+        "featc-served-audit-{mode}-{}-{}",
         std::process::id(),
         case.replay.seed
     ));
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&work);
+    let (dir, state) = (work.join("served"), work.join("state"));
+    let durable = (serving == Serving::Early).then_some(state.as_path());
+    let mut store =
+        EmbeddedStore::open(graph, Options::default(), durable).map_err(|e| e.to_string())?;
+    // Early reads come up to this long before the events at or before them.
+    let early = match serving {
+        Serving::Settled => 0,
+        Serving::Early => (case.replay.seed % 7200) as i64 * 1_000_000,
+    };
     let meanings =
         featc::diff::fingerprint::served_log_metadata(&project).map_err(|e| e.to_string())?;
     store
@@ -151,7 +177,7 @@ fn served_and_audited(case: &GenCase) -> Result<(), String> {
     };
     let size = case.replay.batch_size.max(1);
     while pos < order.len() {
-        read_until(&store, &mut next, order[pos].0)?;
+        read_until(&store, &mut next, order[pos].0.saturating_add(early))?;
         // A run of one source's events, none after the next spine row's time.
         let limit = spine_order
             .get(next)
@@ -197,11 +223,12 @@ fn served_and_audited(case: &GenCase) -> Result<(), String> {
         sample: None,
         chunk_rows: 1 + case.replay.seed % 50,
         dead_letters: Vec::new(),
+        acknowledged: durable.map(acknowledged).transpose()?,
     };
     let report = featc_test_support::runtime::runtime()
         .block_on(audit.run(&|_, _| {}))
         .map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&work);
     if report.cells.unexplained > 0 || report.audited_reads != case.spine.num_rows() as u64 {
         return Err(format!(
             "audit of the served reads: {}\n{}",
@@ -210,6 +237,24 @@ fn served_and_audited(case: &GenCase) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The history as the store in `state` acknowledged it.
+fn acknowledged(state: &std::path::Path) -> Result<Acknowledged, String> {
+    use featc_server::durable::{archive, checkpoint};
+    let header = checkpoint::read_header(state)
+        .map_err(|e| e.to_string())?
+        .ok_or("no checkpoint")?;
+    Ok(Acknowledged {
+        archive: archive::files(state)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|(_, (_, files))| !files.is_empty())
+            .map(|(source, (folder, _))| (source, folder))
+            .collect(),
+        bootstrapped: header.bootstrapped,
+        from: archive::from(state).map_err(|e| e.to_string())?,
+    })
 }
 
 proptest! {
@@ -221,7 +266,14 @@ proptest! {
 
     #[test]
     fn what_the_store_served_audits_equal_or_explained(case in case_strategy()) {
-        if let Err(e) = served_and_audited(&case) {
+        if let Err(e) = served_and_audited(&case, Serving::Settled) {
+            return Err(TestCaseError::fail(e));
+        }
+    }
+
+    #[test]
+    fn reads_before_their_events_arrived_are_explained_from_the_durable_stores_archive(case in case_strategy()) {
+        if let Err(e) = served_and_audited(&case, Serving::Early) {
             return Err(TestCaseError::fail(e));
         }
     }

@@ -177,20 +177,26 @@ async fn arrival(
     candidates: Vec<Candidate>,
     report: &mut Report,
 ) -> Result<Vec<Candidate>, AuditError> {
-    let history = |below: Option<u64>| {
-        acknowledged.history(audit.project, &audit.inputs, below, &audit.dead_letters)
+    let history = |below: Option<u64>, cut: &[(String, i64)]| {
+        let mut inputs =
+            acknowledged.history(audit.project, &audit.inputs, below, &audit.dead_letters);
+        inputs.before.extend(cut.iter().cloned());
+        inputs
     };
     let mut left = Vec::new();
     let mut settled: Vec<Candidate> = Vec::new();
-    let mut by_seq: BTreeMap<u64, Vec<Candidate>> = BTreeMap::new();
+    // Events that waited for their lookups at the read were not counted either.
+    type Cut = Vec<(String, i64)>;
+    let cut_of = |c: &Candidate| -> Cut { c.cut.iter().map(|(s, t)| (s.clone(), *t)).collect() };
+    let mut by_seq: BTreeMap<(u64, Cut), Vec<Candidate>> = BTreeMap::new();
     for c in candidates {
         match seq(&c.spine, APPLIED_SEQ_COLUMN) {
-            Some(applied) => by_seq.entry(applied).or_default().push(c),
+            Some(applied) => by_seq.entry((applied, cut_of(&c))).or_default().push(c),
             None => left.push(c),
         }
     }
-    for (applied, group) in by_seq {
-        let recomputed = recompute(audit, layout, history(Some(applied)), &group).await?;
+    for ((applied, cut), group) in by_seq {
+        let recomputed = recompute(audit, layout, history(Some(applied), &cut), &group).await?;
         let (same, differ) = split(group, &recomputed);
         settled.extend(same);
         // A step being applied during the read may have counted in it.
@@ -202,7 +208,8 @@ async fn arrival(
             }
         }
         for (applying, group) in by_applying {
-            let recomputed = recompute(audit, layout, history(Some(applying)), &group).await?;
+            let inputs = history(Some(applying), &cut);
+            let recomputed = recompute(audit, layout, inputs, &group).await?;
             let (same, differ) = split(group, &recomputed);
             settled.extend(same);
             left.extend(differ);
@@ -211,7 +218,7 @@ async fn arrival(
     if settled.is_empty() {
         return Ok(left);
     }
-    let recomputed = recompute(audit, layout, history(None), &settled).await?;
+    let recomputed = recompute(audit, layout, history(None, &[]), &settled).await?;
     let (unacknowledged, arrived) = split(settled, &recomputed);
     for c in unacknowledged {
         let feature = &layout.features[c.feature];
