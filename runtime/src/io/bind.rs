@@ -2,13 +2,16 @@
 //! sources the requested features read, bound to files or to tables held in memory,
 //! and the spine key columns they need.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::{binary_expr, JoinType, Operator};
 use datafusion::prelude::{ident, lit, SessionContext};
 
 use datafusion::error::DataFusionError;
@@ -189,9 +192,13 @@ pub async fn bind_sources(
         let Some(table) = table else {
             continue;
         };
-        let table = match kept(source, inputs, &read) {
-            Some(rows) => filtered(ctx, source, table, rows)?,
+        let table = match inputs.before.get(&source.name) {
+            Some(&t) => filtered(ctx, source, table, before(source, t))?,
             None => table,
+        };
+        let table = match inputs.without.get(&source.name) {
+            Some(events) if !events.is_empty() => without(ctx, source, table, events, &read)?,
+            _ => table,
         };
         out.insert(source.name.clone(), table);
     }
@@ -266,43 +273,73 @@ pub fn explain_failure(
     ComputeFailure::Engine(error)
 }
 
-/// The rows of bound source `source` (reading `read`) a run keeps, when `inputs` cut
-/// it (`Inputs::before`) or leave events out (`Inputs::without`); `None`: all.
-fn kept(source: &Source, inputs: &Inputs, read: &[String]) -> Option<Expr> {
-    let before = inputs.before.get(&source.name).map(|&t| {
-        ident(&source.time_column).lt(lit(ScalarValue::TimestampMicrosecond(
-            Some(t),
-            Some(UTC.into()),
-        )))
-    });
-    let not_left_out = inputs
-        .without
-        .get(&source.name)
-        .and_then(|events| left_out(events, read))
-        .map(Expr::is_not_true);
-    [before, not_left_out]
-        .into_iter()
-        .flatten()
-        .reduce(Expr::and)
+/// The rows of bound source `source` before `t` (µs): its events at or after it are
+/// left out (`Inputs::before`).
+fn before(source: &Source, t: i64) -> Expr {
+    ident(&source.time_column).lt(lit(ScalarValue::TimestampMicrosecond(
+        Some(t),
+        Some(UTC.into()),
+    )))
 }
 
-/// Whether a row equals one of `events` on the columns of `read` they name (`None`
-/// for no event).
-fn left_out(events: &[Vec<(String, ScalarValue)>], read: &[String]) -> Option<Expr> {
-    let matches: Vec<Expr> = events
-        .iter()
-        .filter_map(|event| {
-            event
-                .iter()
-                .filter(|(column, _)| read.contains(column))
-                .map(|(column, value)| match value.is_null() {
-                    true => ident(column).is_null(),
-                    false => ident(column).eq(lit(value.clone())),
-                })
-                .reduce(Expr::and)
-        })
-        .collect();
-    balanced_or(matches)
+/// `table` (bound source `source`, read for `read`) without its rows equal to one of
+/// `events` on the columns of `read` each names (a null matches a null:
+/// `Inputs::without`): one hash anti-join per set of columns the events name, so
+/// that it costs the table's rows plus the events', not their product.
+fn without(
+    ctx: &SessionContext,
+    source: &Source,
+    table: Arc<dyn TableProvider>,
+    events: &[Vec<(String, ScalarValue)>],
+    read: &[String],
+) -> Result<Arc<dyn TableProvider>, IoError> {
+    let failed = |e: DataFusionError| IoError::Read {
+        table: format!("source `{}`", source.name),
+        message: e.strip_backtrace(),
+    };
+    let mut by_columns: BTreeMap<Vec<String>, Vec<Vec<ScalarValue>>> = BTreeMap::new();
+    for event in events {
+        let mut compared: Vec<&(String, ScalarValue)> =
+            event.iter().filter(|(c, _)| read.contains(c)).collect();
+        if compared.is_empty() {
+            continue;
+        }
+        compared.sort_by(|a, b| a.0.cmp(&b.0));
+        let names = compared.iter().map(|(c, _)| c.clone()).collect();
+        let values = compared.into_iter().map(|(_, v)| v.clone()).collect();
+        by_columns.entry(names).or_default().push(values);
+    }
+    let mut df = ctx.read_table(table).map_err(failed)?;
+    for (names, rows) in by_columns {
+        let mut fields = Vec::with_capacity(names.len());
+        let mut columns = Vec::with_capacity(names.len());
+        for i in 0..names.len() {
+            let column =
+                ScalarValue::iter_to_array(rows.iter().map(|r| r[i].clone())).map_err(failed)?;
+            fields.push(Field::new(
+                format!("__left_out_{i}"),
+                column.data_type().clone(),
+                true,
+            ));
+            columns.push(column);
+        }
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+            .map_err(|e| failed(e.into()))?;
+        let on: Vec<Expr> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                binary_expr(
+                    ident(name),
+                    Operator::IsNotDistinctFrom,
+                    ident(format!("__left_out_{i}")),
+                )
+            })
+            .collect();
+        let events = ctx.read_batch(batch).map_err(failed)?;
+        df = df.join_on(events, JoinType::LeftAnti, on).map_err(failed)?;
+    }
+    Ok(df.into_view())
 }
 
 /// The events of two bindings of `source` together.
@@ -337,23 +374,6 @@ fn filtered(
             message: e.strip_backtrace(),
         })?;
     Ok(df.into_view())
-}
-
-/// `a or b or ...` as a balanced tree: a chain of thousands of events would be as deep,
-/// and DataFusion walks expressions recursively.
-fn balanced_or(mut terms: Vec<Expr>) -> Option<Expr> {
-    while terms.len() > 1 {
-        let mut next = Vec::with_capacity(terms.len().div_ceil(2));
-        let mut pairs = terms.into_iter();
-        while let Some(a) = pairs.next() {
-            next.push(match pairs.next() {
-                Some(b) => a.or(b),
-                None => a,
-            });
-        }
-        terms = next;
-    }
-    terms.pop()
 }
 
 /// Where a source is read from: its `--source` path, else its declared file.
