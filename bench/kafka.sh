@@ -10,7 +10,8 @@
 #    partitions; every event produced as a JSON record in event-time order, spread
 #    round-robin over the partitions (kafka_load produce, core 1);
 # 3. `featc serve` of a copy of tests/cases/synthetic whose source declares the topic,
-#    pinned to core 0, with --state and checkpoints every CKPT (1e6) events: the time
+#    pinned to core 0, with --state and checkpoints every CKPT (1e6) events (each
+#    archiving the events it covers unless ARCHIVE=off): the time
 #    from its start until featc_kafka_records_total reaches the count (startup,
 #    consuming, decoding, checking and applying to both copies of the state);
 # 4. the floor: kafka_load floor reads and parses the same records, counting them
@@ -24,6 +25,8 @@ SEED="${SEED:-7}"
 SPINE="${SPINE:-1e5}"
 PARTS="${PARTS:-3}"
 CKPT="${CKPT:-1000000}"
+# The archive of acknowledged events each checkpoint writes (`off`: none), for A/B.
+ARCHIVE="${ARCHIVE:-7d}"
 DATA="$ROOT/bench-data/synth_${SIZE}_seed${SEED}_spine${SPINE}"
 OUT="$ROOT/bench-data/kafka"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/release"
@@ -56,8 +59,8 @@ sed "s/^source events {/source events {\n    topic \"$TOPIC\"/" tests/cases/synt
 echo "== featc serve --kafka" >&2
 t0=$(date +%s.%N)
 taskset -c 0 "$TARGET/featc" serve "$PROJECT" --kafka "127.0.0.1:$PORT" --state "$OUT/state" \
-    --clock events --checkpoint-events "$CKPT" --listen 127.0.0.1:0 --quiet \
-    > "$OUT/serve.out" 2> "$OUT/serve.err" &
+    --clock events --checkpoint-events "$CKPT" --archive-retention "$ARCHIVE" \
+    --listen 127.0.0.1:0 --quiet > "$OUT/serve.out" 2> "$OUT/serve.err" &
 SERVER=$!; PIDS+=("$SERVER")
 until grep -q "listening on" "$OUT/serve.out" 2>/dev/null; do sleep 0.02; done
 ADDR=$(sed -n 's/^listening on //p' "$OUT/serve.out")
@@ -70,7 +73,7 @@ done
 t1=$(date +%s.%N)
 secs=$(echo "$t1 - $t0" | bc)
 echo "RESULT featc records=$N seconds=$secs records_per_s=$(echo "$N / $secs" | bc)"
-curl -s "$ADDR/metrics" | grep -E "^featc_(events_total|late_events_total|kafka_dead_lettered_total|checkpoints_total|state_bytes) " >&2
+curl -s "$ADDR/metrics" | grep -E "^featc_(events_total|late_events_total|kafka_dead_lettered_total|checkpoints_total|archived_rows_total|last_checkpoint_seconds|state_bytes) " >&2
 kill -TERM "$SERVER"; wait "$SERVER" || true
 
 echo "== floor: decode and count" >&2

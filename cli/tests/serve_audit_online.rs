@@ -1,8 +1,9 @@
 //! `featc serve --audit-sample`: the server audits a fraction of its own reads in the
 //! background, once a checkpoint has archived what they saw, and counts the cells on
 //! `/metrics`. A healthy server's cells are equal or explained (an event pushed after
-//! a read: `arrived_after_read`); a server that loses events (a fault injected into
-//! a debug build) is caught by its own audit within seconds, and by `featc audit`.
+//! a read: `arrived_after_read`); a server that loses events, or counts a window's
+//! edge wrong (faults injected into a debug build), is caught by its own audit
+//! within seconds, and by `featc audit`.
 
 use crate::serve_audit::{audit_report, scratch};
 use crate::serve_common::*;
@@ -144,4 +145,39 @@ fn a_server_that_loses_events_is_caught_by_its_own_audit_and_by_featc_audit() {
     let finding = &doc["unexplained"][0];
     assert_eq!(finding["keys"]["user_id"], "2", "{finding}");
     assert_eq!(finding["read_time"], "2024-03-01T14:00:00Z", "{finding}");
+}
+
+/// An off-by-one window edge (a fault injected into a debug build: every read is
+/// answered as of a microsecond before its time): an event exactly at a read's time
+/// is not counted. Both audits report the cells it changes, by feature, key and time.
+#[test]
+fn an_off_by_one_window_edge_is_caught_by_both_audits() {
+    let dir = scratch("online_edge");
+    let (served, [project, state, log]) = start(&dir, &[("FEATC_TEST_FAULT", "window-edge")]);
+    push(
+        &served,
+        &["2024-03-01T12:00:00Z", "2024-03-01T12:30:00Z"],
+        &[1, 2],
+        &[1.25, 2.0],
+    );
+    // At exactly user 2's event.
+    let body = json!({"features": ["n_1d", "total_1d"], "entities": {"user_id": [1, 2]},
+        "at": "2024-03-01T12:30:00Z"});
+    let (status, answer) = post(&served.addr, "/get-online-features", &body);
+    assert_eq!(status, 200, "{answer}");
+    audited(&served, 2.0);
+    assert_eq!(
+        cells(&served, "result=\"unexplained\""),
+        2.0,
+        "user 2's cells"
+    );
+    assert_eq!(cells(&served, "result=\"equal\""), 2.0, "user 1's cells");
+    served.stop_gracefully();
+
+    let doc = audit_report(&[&project, "--served", &log, "--state", &state], 1);
+    assert_eq!(doc["cells"]["unexplained"], 2, "{doc}");
+    let finding = &doc["unexplained"][0];
+    assert_eq!(finding["feature"], "n_1d", "{finding}");
+    assert_eq!(finding["keys"]["user_id"], "2", "{finding}");
+    assert_eq!(finding["read_time"], "2024-03-01T12:30:00Z", "{finding}");
 }

@@ -242,10 +242,11 @@ impl OnlineState {
                 let read = Read::new(
                     Keys::ByEntity(&by_entity),
                     Selection::Indices(&plan.features),
-                    t,
+                    window_edge_fault(t),
                 )
                 .with_request(Request::new(&fields));
-                let vector = rt.read(&read)?;
+                let mut vector = rt.read(&read)?;
+                vector.at = t;
                 spare = recycle(by_entity);
                 fills.count(&vector);
                 if logging {
@@ -340,4 +341,25 @@ mod tests {
         assert!(missing.is_err());
         served.detach();
     }
+}
+
+/// A fault tests inject into a debug build to prove that `featc audit` catches an
+/// off-by-one window edge (`FEATC_TEST_FAULT=window-edge`): every read is answered
+/// as of one microsecond before its time, so an event exactly at the read's time
+/// is not counted, though the read says its own time. A release build never reads
+/// the variable.
+#[cfg(debug_assertions)]
+fn window_edge_fault(t: i64) -> i64 {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let on = *ON.get_or_init(|| std::env::var("FEATC_TEST_FAULT").is_ok_and(|f| f == "window-edge"));
+    if on {
+        t.saturating_sub(1)
+    } else {
+        t
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn window_edge_fault(t: i64) -> i64 {
+    t
 }
