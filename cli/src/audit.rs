@@ -162,13 +162,8 @@ pub(crate) fn acknowledged(
     else {
         return Err("no checkpoint (a server writes one as it stops gracefully)".to_string());
     };
-    let files = archive::files(dir).map_err(|e| e.to_string())?;
     let acknowledged = Acknowledged {
-        archive: files
-            .into_iter()
-            .filter(|(_, (_, files))| !files.is_empty())
-            .map(|(source, (folder, _))| (source, folder))
-            .collect(),
+        archive: archive::folders(dir).map_err(|e| e.to_string())?,
         bootstrapped: header.bootstrapped,
         from: archive::from(dir).map_err(|e| e.to_string())?,
     };

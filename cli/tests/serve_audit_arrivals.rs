@@ -11,9 +11,9 @@ use crate::serve_common::*;
 
 use serde_json::{json, Value as Json};
 
-const PROJECT: &str = "source clicks {\n    time ts\n    columns { user_id: int64  amount: float64 }\n    lateness 1h\n}\nentity user { key user_id: int64 }\nview spend from clicks by user {\n    feature n_1d = count(*) over 1d\n    feature total_1d = sum(amount) over 1d\n}\n";
+pub(crate) const PROJECT: &str = "source clicks {\n    time ts\n    columns { user_id: int64  amount: float64 }\n    lateness 1h\n}\nentity user { key user_id: int64 }\nview spend from clicks by user {\n    feature n_1d = count(*) over 1d\n    feature total_1d = sum(amount) over 1d\n}\n";
 
-fn push(served: &Served, ts: Json, users: &[i64], amounts: &[f64]) {
+pub(crate) fn push(served: &Served, ts: Json, users: &[i64], amounts: &[f64]) {
     let body = json!({"push_source_name": "clicks", "to": "online",
         "df": {"ts": ts, "user_id": users, "amount": amounts}});
     let (status, answer) = post(&served.addr, "/push", &body);
@@ -21,7 +21,7 @@ fn push(served: &Served, ts: Json, users: &[i64], amounts: &[f64]) {
     assert_eq!(answer["late"], 0, "{answer}");
 }
 
-fn read(served: &Served, users: &[i64]) {
+pub(crate) fn read(served: &Served, users: &[i64]) {
     let body = json!({"features": ["n_1d", "total_1d"], "entities": {"user_id": users}});
     let (status, answer) = post(&served.addr, "/get-online-features", &body);
     assert_eq!(status, 200, "{answer}");

@@ -6,13 +6,12 @@
 //! within seconds, and by `featc audit`.
 
 use crate::serve_audit::{audit_report, scratch};
+use crate::serve_audit_arrivals::{push, read, PROJECT};
 use crate::serve_common::*;
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-
-const PROJECT: &str = "source clicks {\n    time ts\n    columns { user_id: int64  amount: float64 }\n    lateness 1h\n}\nentity user { key user_id: int64 }\nview spend from clicks by user {\n    feature n_1d = count(*) over 1d\n    feature total_1d = sum(amount) over 1d\n}\n";
 
 /// Starts a server of `PROJECT` auditing every read every 200 ms, its files complete
 /// after a second and checkpoints every second; returns it with its project, state
@@ -48,19 +47,6 @@ fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> (Served, [String; 3]) {
     (served, paths)
 }
 
-fn push(served: &Served, ts: &[&str], users: &[i64], amounts: &[f64]) {
-    let body = json!({"push_source_name": "clicks", "to": "online",
-        "df": {"ts": ts, "user_id": users, "amount": amounts}});
-    let (status, answer) = post(&served.addr, "/push", &body);
-    assert_eq!(status, 200, "{answer}");
-}
-
-fn read(served: &Served, users: &[i64]) {
-    let body = json!({"features": ["n_1d", "total_1d"], "entities": {"user_id": users}});
-    let (status, answer) = post(&served.addr, "/get-online-features", &body);
-    assert_eq!(status, 200, "{answer}");
-}
-
 /// Waits (30 s at most) until the background audit has audited `reads` reads.
 fn audited(served: &Served, reads: f64) {
     let started = Instant::now();
@@ -87,17 +73,17 @@ fn the_server_audits_its_own_reads_and_counts_the_cells_on_metrics() {
     let (served, _) = start(&dir, &[]);
     push(
         &served,
-        &[
+        json!([
             "2024-03-01T12:30:00Z",
             "2024-03-01T13:00:00Z",
             "2024-03-01T14:00:00Z",
-        ],
+        ]),
         &[1, 2, 1],
         &[1.25, 2.0, 3.0],
     );
     read(&served, &[1, 2]);
     // Within the hour of lateness: applied, after the read.
-    push(&served, &["2024-03-01T13:30:00Z"], &[1], &[4.5]);
+    push(&served, json!(["2024-03-01T13:30:00Z"]), &[1], &[4.5]);
     read(&served, &[1, 2]);
     audited(&served, 4.0);
     assert_eq!(cells(&served, "result=\"unexplained\""), 0.0);
@@ -115,20 +101,47 @@ fn the_server_audits_its_own_reads_and_counts_the_cells_on_metrics() {
 #[test]
 fn a_server_that_loses_events_is_caught_by_its_own_audit_and_by_featc_audit() {
     let dir = scratch("online_fault");
-    let (served, [project, state, log]) = start(&dir, &[("FEATC_TEST_FAULT", "drop-last-row")]);
+    let (served, paths) = start(&dir, &[("FEATC_TEST_FAULT", "drop-last-row")]);
     // The fault drops the push's last row, user 2's event, from the state; the log
     // and the archive keep it.
     push(
         &served,
-        &[
+        json!([
             "2024-03-01T12:30:00Z",
             "2024-03-01T14:00:00Z",
             "2024-03-01T13:00:00Z",
-        ],
+        ]),
         &[1, 1, 2],
         &[1.25, 3.0, 2.0],
     );
     read(&served, &[1, 2]);
+    caught(served, paths, "2024-03-01T14:00:00Z");
+}
+
+/// An off-by-one window edge (a fault injected into a debug build: every read is
+/// answered as of a microsecond before its time): an event exactly at a read's time
+/// is not counted. Both audits report the cells it changes, by feature, key and time.
+#[test]
+fn an_off_by_one_window_edge_is_caught_by_both_audits() {
+    let dir = scratch("online_edge");
+    let (served, paths) = start(&dir, &[("FEATC_TEST_FAULT", "window-edge")]);
+    push(
+        &served,
+        json!(["2024-03-01T12:00:00Z", "2024-03-01T12:30:00Z"]),
+        &[1, 2],
+        &[1.25, 2.0],
+    );
+    // At exactly user 2's event.
+    let body = json!({"features": ["n_1d", "total_1d"], "entities": {"user_id": [1, 2]},
+        "at": "2024-03-01T12:30:00Z"});
+    let (status, answer) = post(&served.addr, "/get-online-features", &body);
+    assert_eq!(status, 200, "{answer}");
+    caught(served, paths, "2024-03-01T12:30:00Z");
+}
+
+/// Both audits report user 2's two cells, read at `read_time`, unexplained (and user
+/// 1's two equal): the server's own on `/metrics` and stderr, then `featc audit`.
+fn caught(served: Served, [project, state, log]: [String; 3], read_time: &str) {
     audited(&served, 2.0);
     assert_eq!(
         cells(&served, "result=\"unexplained\""),
@@ -143,41 +156,7 @@ fn a_server_that_loses_events_is_caught_by_its_own_audit_and_by_featc_audit() {
     let doc = audit_report(&[&project, "--served", &log, "--state", &state], 1);
     assert_eq!(doc["cells"]["unexplained"], 2, "{doc}");
     let finding = &doc["unexplained"][0];
-    assert_eq!(finding["keys"]["user_id"], "2", "{finding}");
-    assert_eq!(finding["read_time"], "2024-03-01T14:00:00Z", "{finding}");
-}
-
-/// An off-by-one window edge (a fault injected into a debug build: every read is
-/// answered as of a microsecond before its time): an event exactly at a read's time
-/// is not counted. Both audits report the cells it changes, by feature, key and time.
-#[test]
-fn an_off_by_one_window_edge_is_caught_by_both_audits() {
-    let dir = scratch("online_edge");
-    let (served, [project, state, log]) = start(&dir, &[("FEATC_TEST_FAULT", "window-edge")]);
-    push(
-        &served,
-        &["2024-03-01T12:00:00Z", "2024-03-01T12:30:00Z"],
-        &[1, 2],
-        &[1.25, 2.0],
-    );
-    // At exactly user 2's event.
-    let body = json!({"features": ["n_1d", "total_1d"], "entities": {"user_id": [1, 2]},
-        "at": "2024-03-01T12:30:00Z"});
-    let (status, answer) = post(&served.addr, "/get-online-features", &body);
-    assert_eq!(status, 200, "{answer}");
-    audited(&served, 2.0);
-    assert_eq!(
-        cells(&served, "result=\"unexplained\""),
-        2.0,
-        "user 2's cells"
-    );
-    assert_eq!(cells(&served, "result=\"equal\""), 2.0, "user 1's cells");
-    served.stop_gracefully();
-
-    let doc = audit_report(&[&project, "--served", &log, "--state", &state], 1);
-    assert_eq!(doc["cells"]["unexplained"], 2, "{doc}");
-    let finding = &doc["unexplained"][0];
     assert_eq!(finding["feature"], "n_1d", "{finding}");
     assert_eq!(finding["keys"]["user_id"], "2", "{finding}");
-    assert_eq!(finding["read_time"], "2024-03-01T12:30:00Z", "{finding}");
+    assert_eq!(finding["read_time"], read_time, "{finding}");
 }

@@ -246,12 +246,7 @@ fn acknowledged(state: &std::path::Path) -> Result<Acknowledged, String> {
         .map_err(|e| e.to_string())?
         .ok_or("no checkpoint")?;
     Ok(Acknowledged {
-        archive: archive::files(state)
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter(|(_, (_, files))| !files.is_empty())
-            .map(|(source, (folder, _))| (source, folder))
-            .collect(),
+        archive: archive::folders(state).map_err(|e| e.to_string())?,
         bootstrapped: header.bootstrapped,
         from: archive::from(state).map_err(|e| e.to_string())?,
     })

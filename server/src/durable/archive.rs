@@ -242,6 +242,15 @@ pub fn files(state: &Path) -> Result<BTreeMap<String, (PathBuf, Vec<ArchiveFile>
     Ok(out)
 }
 
+/// The archive folders of `state` that hold events, by source.
+pub fn folders(state: &Path) -> Result<BTreeMap<String, PathBuf>, DurableError> {
+    Ok(files(state)?
+        .into_iter()
+        .filter(|(_, (_, files))| !files.is_empty())
+        .map(|(source, (folder, _))| (source, folder))
+        .collect())
+}
+
 /// Removes the archive files last written more than `keep` ago (and moves `from`
 /// past them).
 pub fn prune(state: &Path, keep: Duration) -> Result<(), DurableError> {

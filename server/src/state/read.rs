@@ -351,7 +351,8 @@ mod tests {
 #[cfg(debug_assertions)]
 fn window_edge_fault(t: i64) -> i64 {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let on = *ON.get_or_init(|| std::env::var("FEATC_TEST_FAULT").is_ok_and(|f| f == "window-edge"));
+    let on =
+        *ON.get_or_init(|| std::env::var("FEATC_TEST_FAULT").is_ok_and(|f| f == "window-edge"));
     if on {
         t.saturating_sub(1)
     } else {
