@@ -31,6 +31,7 @@ mod cli_diff;
 mod cli_errors;
 mod cli_fmt;
 mod cli_limits;
+mod cli_object_store;
 mod cli_output;
 mod cli_partitions;
 mod cli_stats;

@@ -17,7 +17,8 @@ pub struct SourceFile {
 /// is as relative as the name the file was given under.
 pub fn resolve_location(declared_in: &str, location: &str) -> String {
     let location_path = Path::new(location);
-    if location_path.is_absolute() {
+    // A URL (`s3://bucket/key`) is where it says, wherever it is declared.
+    if location_path.is_absolute() || location.contains("://") {
         return location.to_string();
     }
     match Path::new(declared_in).parent() {

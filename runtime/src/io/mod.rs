@@ -12,6 +12,7 @@
 pub mod bind;
 pub mod failure;
 pub mod locate;
+pub mod object;
 pub mod output;
 pub mod parse;
 pub mod path;
@@ -274,6 +275,16 @@ fn csv_header(table: &str, file: &Path) -> Result<Vec<String>, IoError> {
     std::io::BufReader::new(f)
         .read_line(&mut line)
         .map_err(|e| unreadable(e.to_string()))?;
+    header_names(table, file, &line)
+}
+
+/// The column names of a CSV header `line` of `file`.
+fn header_names(table: &str, file: &Path, line: &str) -> Result<Vec<String>, IoError> {
+    let unreadable = |message: String| IoError::Unreadable {
+        table: table.to_string(),
+        path: file.to_path_buf(),
+        message,
+    };
     let mut reader = datafusion::arrow::csv::reader::Format::default().with_header(true);
     reader = reader.with_delimiter(b',');
     let (schema, _) = reader

@@ -15,6 +15,7 @@ use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, Session
 
 use super::bind::SEQ_COLUMN;
 use super::locate::first_bad_cell;
+use super::object::{self, ObjectLocation};
 use super::path::read_path;
 use super::{csv_header, detect, parse, udf, Format, IoError, MemoryTable};
 use crate::ir::{DataType, Source};
@@ -57,11 +58,30 @@ pub async fn bind_source_below(
     seq_below: Option<u64>,
 ) -> Result<Arc<dyn TableProvider>, IoError> {
     let table = format!("source `{}`", source.name);
-    let (format, first_file) = detect(&table, path)?;
-    let location = path.to_string_lossy().to_string();
     let read_err = |e: datafusion::error::DataFusionError| IoError::Read {
         table: table.clone(),
         message: e.strip_backtrace(),
+    };
+    // Where DataFusion reads, the format, and a CSV source's header.
+    let (format, location, header) = match ObjectLocation::of(path) {
+        Some(object) => {
+            let (format, url, first) = object::locate(ctx, &table, path, &object).await?;
+            let header = match (format, first) {
+                (Format::Csv, Some(key)) => {
+                    Some(object::csv_header(ctx, &table, &object, &key).await?)
+                }
+                _ => None,
+            };
+            (format, url, header)
+        }
+        None => {
+            let (format, first_file) = detect(&table, path)?;
+            let header = match format {
+                Format::Csv => Some(csv_header(&table, &first_file)?),
+                Format::Parquet => None,
+            };
+            (format, path.to_string_lossy().to_string(), header)
+        }
     };
     let df: DataFrame = match format {
         // A file that is not Parquet fails here, without saying which: find it.
@@ -70,7 +90,7 @@ pub async fn bind_source_below(
             .await
             .map_err(|e| first_bad_cell(&table, path, &[]).unwrap_or_else(|| read_err(e)))?,
         Format::Csv => {
-            let schema = csv_schema(source, &csv_header(&table, &first_file)?);
+            let schema = csv_schema(source, &header.unwrap_or_default());
             let options = CsvReadOptions::new()
                 .has_header(true)
                 .schema(&schema)

@@ -1,0 +1,227 @@
+//! Sources in object storage: a source's `file` or `--source NAME=URL` given as
+//! `s3://bucket/key` (one `.parquet`/`.csv` object) or `s3://bucket/prefix/` (every
+//! object of one of those formats under it, as a folder). The client is
+//! object_store's, registered with the session for the bucket, its credentials and
+//! endpoint from the usual environment variables (`AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`):
+//! never printed, and masked out of every error.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::prelude::SessionContext;
+use futures::TryStreamExt;
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::path::Path as Key;
+use object_store::{ObjectStore, ObjectStoreExt, RetryConfig};
+
+use super::{header_names, Format, IoError};
+
+/// Bytes of an object read to find a CSV header line.
+const HEADER_BYTES: u64 = 64 << 10;
+
+/// An object-storage location: its bucket and key (a prefix for a folder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectLocation {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl ObjectLocation {
+    /// `path` as an object-storage location, when it is an `s3://` URL.
+    pub fn of(path: &Path) -> Option<ObjectLocation> {
+        let text = path.to_str()?;
+        let rest = text.strip_prefix("s3://")?;
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        (!bucket.is_empty()).then(|| ObjectLocation {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        })
+    }
+
+    fn url(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+}
+
+/// Whether `path` names a location in object storage.
+pub fn is_object(path: &Path) -> bool {
+    ObjectLocation::of(path).is_some()
+}
+
+/// A client for `bucket` from the environment, with the secrets its errors must not
+/// show.
+fn client(bucket: &str) -> Result<(AmazonS3, Vec<String>), String> {
+    let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+    // object_store reads AWS_ENDPOINT_URL (the AWS tools' name) and AWS_ENDPOINT into
+    // one setting in the environment's order: when both are set, the standard one wins.
+    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+        builder = builder.with_endpoint(endpoint);
+    }
+    let secrets: Vec<String> = [AmazonS3ConfigKey::SecretAccessKey, AmazonS3ConfigKey::Token]
+        .iter()
+        .filter_map(|k| builder.get_config_value(k))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let endpoint = builder.get_config_value(&AmazonS3ConfigKey::Endpoint);
+    if endpoint.is_some_and(|e| e.starts_with("http://")) {
+        builder = builder.with_allow_http(true);
+    }
+    // Few retries: a dead endpoint reports its own error (refused, reset) soon.
+    let retry = RetryConfig {
+        max_retries: 3,
+        retry_timeout: Duration::from_secs(20),
+        ..RetryConfig::default()
+    };
+    match builder.with_retry(retry).build() {
+        Ok(s3) => Ok((s3, secrets)),
+        Err(e) => Err(masked(&with_sources(&e), &secrets)),
+    }
+}
+
+/// `error` and each of its sources the text does not already show.
+fn with_sources(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn masked(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
+}
+
+/// Registers a client for `location`'s bucket with `ctx` and finds its data: the
+/// format and the URL DataFusion reads (the object, or the prefix as a folder), and
+/// the first object's key (whose header a CSV source is checked against).
+pub async fn locate(
+    ctx: &SessionContext,
+    table: &str,
+    path: &Path,
+    location: &ObjectLocation,
+) -> Result<(Format, String, Option<String>), IoError> {
+    let unreadable = |message: String| IoError::Unreadable {
+        table: table.to_string(),
+        path: path.to_path_buf(),
+        message,
+    };
+    let (s3, secrets) = client(&location.bucket).map_err(unreadable)?;
+    let store: Arc<dyn ObjectStore> = Arc::new(s3);
+    let base = ObjectStoreUrl::parse(format!("s3://{}", location.bucket))
+        .map_err(|e| unreadable(e.to_string()))?;
+    ctx.register_object_store(base.as_ref(), Arc::clone(&store));
+    let error = |e: object_store::Error| unreadable(masked(&with_sources(&e), &secrets));
+    if let Some(format) = Format::of_file(Path::new(&location.key)) {
+        // One object: its absence (or a denied read) is reported now, naming it.
+        store
+            .head(&Key::from(location.key.as_str()))
+            .await
+            .map_err(error)?;
+        let url = location.url(&location.key);
+        return Ok((format, url, Some(location.key.clone())));
+    }
+    let prefix = location.key.trim_end_matches('/');
+    let listed: Vec<_> = store
+        .list(Some(&Key::from(prefix)))
+        .try_collect()
+        .await
+        .map_err(error)?;
+    let mut keys: Vec<String> = listed
+        .into_iter()
+        .map(|o| o.location.to_string())
+        .filter(|k| Format::of_file(Path::new(k)).is_some())
+        .collect();
+    keys.sort();
+    let Some(format) = keys.first().and_then(|k| Format::of_file(Path::new(k))) else {
+        return Err(IoError::UnknownFormat {
+            table: table.to_string(),
+            path: path.to_path_buf(),
+        });
+    };
+    keys.retain(|k| Format::of_file(Path::new(k)) == Some(format));
+    let folder = match prefix {
+        "" => location.url(""),
+        p => location.url(&format!("{p}/")),
+    };
+    Ok((format, folder, keys.into_iter().next()))
+}
+
+/// The column names of the CSV object `key` of `location`'s bucket (a client for it
+/// registered with `ctx` by `locate`).
+pub async fn csv_header(
+    ctx: &SessionContext,
+    table: &str,
+    location: &ObjectLocation,
+    key: &str,
+) -> Result<Vec<String>, IoError> {
+    let file = Path::new(key);
+    let unreadable = |message: String| IoError::Unreadable {
+        table: table.to_string(),
+        path: Path::new(&location.url(key)).to_path_buf(),
+        message,
+    };
+    let base = ObjectStoreUrl::parse(format!("s3://{}", location.bucket))
+        .map_err(|e| unreadable(e.to_string()))?;
+    let store = ctx
+        .runtime_env()
+        .object_store(base)
+        .map_err(|e| unreadable(e.strip_backtrace()))?;
+    let key = Key::from(key);
+    let size = store
+        .head(&key)
+        .await
+        .map_err(|e| unreadable(with_sources(&e)))?
+        .size;
+    let bytes = store
+        .get_range(&key, 0..size.min(HEADER_BYTES))
+        .await
+        .map_err(|e| unreadable(with_sources(&e)))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let line = text.lines().next().unwrap_or("");
+    header_names(table, file, line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_s3_urls_are_object_locations() {
+        let of = |p: &str| ObjectLocation::of(Path::new(p));
+        assert_eq!(
+            of("s3://bucket/a/b.parquet"),
+            Some(ObjectLocation {
+                bucket: "bucket".into(),
+                key: "a/b.parquet".into()
+            })
+        );
+        assert_eq!(
+            of("s3://bucket"),
+            Some(ObjectLocation {
+                bucket: "bucket".into(),
+                key: String::new()
+            })
+        );
+        assert_eq!(of("s3:///key"), None);
+        assert_eq!(of("data/s3://x"), None);
+        assert_eq!(of("/abs/file.csv"), None);
+    }
+
+    #[test]
+    fn secrets_are_masked_out_of_errors() {
+        assert_eq!(
+            masked("denied for hunter22 at x", &["hunter22".to_string()]),
+            "denied for *** at x"
+        );
+    }
+}
