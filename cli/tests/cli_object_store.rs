@@ -19,8 +19,8 @@ fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// Uploads `file` to `url` (`s3://bucket/key`).
-fn upload(server: &S3Server, url: &str, file: &Path) {
+/// A client for the folder of `url` (`s3://bucket/prefix/key`), and the key.
+fn store<'u>(server: &S3Server, url: &'u str) -> (StateStore, &'u str) {
     let (prefix, key) = url.rsplit_once('/').expect("a key");
     let options = [
         ("aws_endpoint", server.endpoint()),
@@ -29,10 +29,21 @@ fn upload(server: &S3Server, url: &str, file: &Path) {
         ("aws_region", "us-east-1".to_string()),
     ];
     let options: Vec<(&str, &str)> = options.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let store = StateStore::open_with(prefix, &options).expect("store");
+    (StateStore::open_with(prefix, &options).expect("store"), key)
+}
+
+/// Uploads `file` to `url` (`s3://bucket/key`).
+fn upload(server: &S3Server, url: &str, file: &Path) {
+    let (store, key) = store(server, url);
     store
         .put(key, &std::fs::read(file).expect("file"))
         .expect("upload");
+}
+
+/// The object at `url`.
+fn download(server: &S3Server, url: &str) -> Vec<u8> {
+    let (store, key) = store(server, url);
+    store.get(key).expect("download").expect("the object")
 }
 
 /// `featc ARGS` with the server's credentials (`secret` as the secret) in the
@@ -115,6 +126,41 @@ fn training_sets_from_s3_equal_those_from_local_files_and_errors_name_the_object
         std::fs::read(&remote).expect("remote"),
         "the training set from S3 is the one from local files, byte for byte"
     );
+
+    // The spine from S3 and the training set written to S3: the same bytes again.
+    upload(
+        &server,
+        "s3://history/spines/spine.parquet",
+        &case.join("spine.parquet"),
+    );
+    let out = "s3://history/training/marketplace.parquet";
+    let all_remote = [
+        "training-set",
+        &case_arg,
+        "--spine",
+        "s3://history/spines/spine.parquet",
+        "--source",
+        "orders=s3://history/orders/all.parquet",
+        "--source",
+        "reviews=s3://history/reviews/",
+        "--out",
+        out,
+        "-q",
+    ];
+    ok(&featc(&server, &secret, &all_remote));
+    let written = download(&server, out);
+    assert_eq!(written, std::fs::read(&local).expect("local"));
+    // A run that fails leaves the object as it was.
+    let mut failing = all_remote.to_vec();
+    failing[6] = "orders=s3://history/orders/missing.parquet";
+    let run = featc(&server, &secret, &failing);
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(download(&server, out), written, "the output is untouched");
 
     // A CSV source, from an object, declared in the project itself.
     let csv = dir.join("clicks.csv");

@@ -191,6 +191,59 @@ pub async fn csv_header(
     header_names(table, file, line)
 }
 
+/// Bytes of an upload sent per part, and parts in flight at most.
+const PART_BYTES: usize = 8 << 20;
+const PARTS_IN_FLIGHT: usize = 4;
+
+/// Uploads the local `file` to `location` as one object (a multipart upload: the
+/// object appears, or is replaced, only when every part is there; a failure aborts
+/// it and leaves what was at the location). Runs on a thread of its own with its own
+/// IO runtime, so that any caller, async or not, can wait for it.
+pub fn upload(file: &Path, location: &ObjectLocation) -> Result<(), String> {
+    let (file, location) = (file.to_path_buf(), location.clone());
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                runtime.block_on(upload_parts(&file, &location))
+            })
+            .join()
+            .unwrap_or_else(|_| Err("the upload's thread panicked".to_string()))
+    })
+}
+
+async fn upload_parts(file: &Path, location: &ObjectLocation) -> Result<(), String> {
+    use std::io::Read;
+    let (s3, secrets) = client(&location.bucket)?;
+    let error = |e: object_store::Error| masked(&with_sources(&e), &secrets);
+    let key = Key::from(location.key.as_str());
+    let parts = s3.put_multipart(&key).await.map_err(error)?;
+    let mut upload = object_store::WriteMultipart::new_with_chunk_size(parts, PART_BYTES);
+    let mut reader = std::fs::File::open(file).map_err(|e| e.to_string())?;
+    let mut buffer = vec![0u8; PART_BYTES];
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = upload.abort().await;
+                return Err(e.to_string());
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        if let Err(e) = upload.wait_for_capacity(PARTS_IN_FLIGHT).await {
+            return Err(error(e));
+        }
+        upload.write(&buffer[..n]);
+    }
+    upload.finish().await.map_err(error)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,9 @@
 //! feature is an Arrow list in Parquet and its JSON text in CSV, `crate::row::list`), safely:
 //! the file is written under a temporary name in the same folder and renamed into
 //! place only by `finish`, so a run that fails (bad data, a full disk, a kill) leaves
-//! whatever was at the output path before untouched, and never a truncated file.
+//! whatever was at the output path before untouched, and never a truncated file. An
+//! output in object storage (`s3://bucket/key`) is written to the system's temporary
+//! folder, then uploaded whole by `finish` (`object::upload`).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -14,6 +16,7 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 
+use super::object::{self, ObjectLocation};
 use super::{Format, IoError};
 
 /// An output file being written, batch by batch. `finish` completes it (a Parquet
@@ -22,6 +25,9 @@ use super::{Format, IoError};
 pub struct OutputWriter {
     path: PathBuf,
     temp: PathBuf,
+    /// Where the file goes once complete, when `path` is in object storage (`temp` is
+    /// then in the system's temporary folder).
+    upload: Option<ObjectLocation>,
     inner: Option<Inner>,
 }
 
@@ -48,14 +54,19 @@ impl OutputWriter {
         };
         let format = Format::of_file(path)
             .ok_or_else(|| err("the output must end in .parquet or .csv".to_string()))?;
+        let upload = ObjectLocation::of(path);
         if path.is_dir() {
             return Err(err("is a folder".to_string()));
         }
-        let temp = temp_path(path);
+        let temp = match &upload {
+            Some(_) => std::env::temp_dir().join(temp_path(path).file_name().unwrap_or_default()),
+            None => temp_path(path),
+        };
         let file = File::create(&temp).map_err(|e| err(e.to_string()))?;
         let mut writer = OutputWriter {
             path: path.to_path_buf(),
             temp,
+            upload,
             inner: None,
         };
         writer.inner = Some(match format {
@@ -100,8 +111,12 @@ impl OutputWriter {
         };
         file.sync_all().map_err(|e| self.error(e))?;
         drop(file);
-        std::fs::rename(&self.temp, &self.path).map_err(|e| self.error(e))?;
-        Ok(())
+        match &self.upload {
+            // The object is replaced only when the upload completes; the temporary
+            // file goes either way (`Drop`).
+            Some(location) => object::upload(&self.temp, location).map_err(|e| self.error(e)),
+            None => std::fs::rename(&self.temp, &self.path).map_err(|e| self.error(e)),
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
 
 use super::locate::{first_bad_cell, Expected};
+use super::object::{self, ObjectLocation};
 use super::{configure, csv_header, detect, Format, IoError, MemoryTable};
 use crate::ir::DataType;
 use crate::row::types::{arrow_type, compatible, timestamp_type};
@@ -59,11 +60,30 @@ pub async fn read_spine(
     keys: &[(String, DataType)],
     time_column: &str,
 ) -> Result<Spine, IoError> {
-    let (format, first_file) = detect(TABLE, path)?;
     // One partition: the rows must come back in file order.
     let ctx =
         SessionContext::new_with_config(configure(SessionConfig::new().with_target_partitions(1)));
-    let location = path.to_string_lossy().to_string();
+    // Where DataFusion reads, the format, and a CSV spine's header.
+    let (format, location, header) = match ObjectLocation::of(path) {
+        Some(object) => {
+            let (format, url, first) = object::locate(&ctx, TABLE, path, &object).await?;
+            let header = match (format, first) {
+                (Format::Csv, Some(key)) => {
+                    Some(object::csv_header(&ctx, TABLE, &object, &key).await?)
+                }
+                _ => None,
+            };
+            (format, url, header)
+        }
+        None => {
+            let (format, first_file) = detect(TABLE, path)?;
+            let header = match format {
+                Format::Csv => Some(csv_header(TABLE, &first_file)?),
+                Format::Parquet => None,
+            };
+            (format, path.to_string_lossy().to_string(), header)
+        }
+    };
     let read_err = |e: datafusion::error::DataFusionError| IoError::Read {
         table: TABLE.to_string(),
         message: e.strip_backtrace(),
@@ -77,8 +97,8 @@ pub async fn read_spine(
             let options = CsvReadOptions::new()
                 .has_header(true)
                 .file_extension(".csv");
-            let header = csv_header(TABLE, &first_file)?;
             let fields: Vec<Field> = header
+                .unwrap_or_default()
                 .iter()
                 .map(|name| {
                     let ty = if name == time_column {
