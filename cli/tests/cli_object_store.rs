@@ -150,6 +150,46 @@ fn training_sets_from_s3_equal_those_from_local_files_and_errors_name_the_object
     ok(&featc(&server, &secret, &all_remote));
     let written = download(&server, out);
     assert_eq!(written, std::fs::read(&local).expect("local"));
+    // A hive-partitioned table (`part=…/` folders), locally and under a prefix.
+    let hive = dir.join("orders_hive");
+    for (i, half) in split_in_two(&case.join("orders.parquet"))
+        .iter()
+        .enumerate()
+    {
+        let file = hive.join(format!("part={i}")).join("data.parquet");
+        std::fs::create_dir_all(file.parent().expect("folder")).expect("partition");
+        std::fs::write(&file, half).expect("half");
+        upload(
+            &server,
+            &format!("s3://history/orders_hive/part={i}/data.parquet"),
+            &file,
+        );
+    }
+    let hive_arg = format!("orders={}", hive.display());
+    for orders in [hive_arg.as_str(), "orders=s3://history/orders_hive/"] {
+        let out = dir.join("hive.parquet").to_string_lossy().to_string();
+        ok(&featc(
+            &server,
+            &secret,
+            &[
+                "training-set",
+                &case_arg,
+                "--spine",
+                &spine,
+                "--source",
+                orders,
+                "--out",
+                &out,
+                "-q",
+            ],
+        ));
+        assert_eq!(
+            std::fs::read(&out).expect("out"),
+            std::fs::read(&local).expect("local"),
+            "{orders}"
+        );
+    }
+
     // A run that fails leaves the object as it was.
     let mut failing = all_remote.to_vec();
     failing[6] = "orders=s3://history/orders/missing.parquet";
@@ -247,4 +287,25 @@ fn training_sets_from_s3_equal_those_from_local_files_and_errors_name_the_object
         assert!(!stderr.contains("hunter2-wrong-secret"), "{stderr}");
         assert!(!stderr.contains(&server.secret_key), "{stderr}");
     }
+}
+
+/// The rows of the Parquet file `path` in two Parquet files' bytes.
+fn split_in_two(path: &Path) -> [Vec<u8>; 2] {
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use datafusion::parquet::arrow::ArrowWriter;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).expect("file"))
+        .expect("parquet")
+        .build()
+        .expect("reader");
+    let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
+    let schema = batches[0].schema();
+    let all = datafusion::arrow::compute::concat_batches(&schema, &batches).expect("concat");
+    let half = all.num_rows() / 2;
+    [all.slice(0, half), all.slice(half, all.num_rows() - half)].map(|part| {
+        let mut bytes = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut bytes, schema.clone(), None).expect("writer");
+        writer.write(&part).expect("write");
+        writer.close().expect("close");
+        bytes
+    })
 }

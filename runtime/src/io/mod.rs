@@ -231,8 +231,9 @@ fn detect(table: &str, path: &Path) -> Result<(Format, PathBuf), IoError> {
     }
 }
 
-/// The data files at `path` (the file itself, or a folder's `.parquet`/`.csv` files
-/// of the format of the first one, by name) and their format.
+/// The data files at `path` (the file itself, or the `.parquet`/`.csv` files in a
+/// folder and its sub-folders, of the format of the first one, by path) and their
+/// format.
 fn data_files(table: &str, path: &Path) -> Result<(Format, Vec<PathBuf>), IoError> {
     let unreadable = |e: std::io::Error| IoError::Unreadable {
         table: table.to_string(),
@@ -248,11 +249,20 @@ fn data_files(table: &str, path: &Path) -> Result<(Format, Vec<PathBuf>), IoErro
         let format = Format::of_file(path).ok_or_else(unknown)?;
         return Ok((format, vec![path.to_path_buf()]));
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(unreadable)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && Format::of_file(p).is_some())
-        .collect();
+    // Sub-folders too: a hive-partitioned table (`date=2024-03-01/part-0.parquet`) is
+    // read whole, as DataFusion lists a folder.
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut folders = vec![path.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).map_err(unreadable)?.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                folders.push(p);
+            } else if p.is_file() && Format::of_file(&p).is_some() {
+                files.push(p);
+            }
+        }
+    }
     files.sort();
     let format = files
         .first()
