@@ -271,6 +271,28 @@ impl OnlineState {
     }
 }
 
+/// A fault tests inject into a debug build to prove that `featc audit` catches an
+/// off-by-one window edge (`FEATC_TEST_FAULT=window-edge`): every read is answered
+/// as of one microsecond before its time, so an event exactly at the read's time
+/// is not counted, though the read says its own time. A release build never reads
+/// the variable.
+#[cfg(debug_assertions)]
+fn window_edge_fault(t: i64) -> i64 {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let on =
+        *ON.get_or_init(|| std::env::var("FEATC_TEST_FAULT").is_ok_and(|f| f == "window-edge"));
+    if on {
+        t.saturating_sub(1)
+    } else {
+        t
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn window_edge_fault(t: i64) -> i64 {
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::Ordering::Relaxed;
@@ -341,26 +363,4 @@ mod tests {
         assert!(missing.is_err());
         served.detach();
     }
-}
-
-/// A fault tests inject into a debug build to prove that `featc audit` catches an
-/// off-by-one window edge (`FEATC_TEST_FAULT=window-edge`): every read is answered
-/// as of one microsecond before its time, so an event exactly at the read's time
-/// is not counted, though the read says its own time. A release build never reads
-/// the variable.
-#[cfg(debug_assertions)]
-fn window_edge_fault(t: i64) -> i64 {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let on =
-        *ON.get_or_init(|| std::env::var("FEATC_TEST_FAULT").is_ok_and(|f| f == "window-edge"));
-    if on {
-        t.saturating_sub(1)
-    } else {
-        t
-    }
-}
-
-#[cfg(not(debug_assertions))]
-fn window_edge_fault(t: i64) -> i64 {
-    t
 }
