@@ -199,7 +199,7 @@ const PARTS_IN_FLIGHT: usize = 4;
 /// object appears, or is replaced, only when every part is there; a failure aborts
 /// it and leaves what was at the location). Runs on a thread of its own with its own
 /// IO runtime, so that any caller, async or not, can wait for it.
-pub fn upload(file: &Path, location: &ObjectLocation) -> Result<(), String> {
+pub(super) fn upload(file: &Path, location: &ObjectLocation) -> Result<(), String> {
     let (file, location) = (file.to_path_buf(), location.clone());
     std::thread::scope(|scope| {
         scope
