@@ -51,14 +51,38 @@ pub fn is_object(path: &Path) -> bool {
     ObjectLocation::of(path).is_some()
 }
 
-/// A client for `bucket` from the environment, with the secrets its errors must not
-/// show.
-fn client(bucket: &str) -> Result<(AmazonS3, Vec<String>), String> {
+/// Why an S3 client could not be made: the builder's message, secrets masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientError(pub String);
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// A client for `bucket` from the environment, with `options` (any key object_store's
+/// `AmazonS3ConfigKey` reads: `aws_endpoint`, `aws_access_key_id`, …) applied over
+/// it, and the secrets its errors must not show (`masked`). Few retries, within 20
+/// s: a dead endpoint reports its own error (refused, reset) soon. Group mode's state
+/// store and the sources in S3 both make their clients here.
+pub fn s3_client(
+    bucket: &str,
+    options: &[(&str, &str)],
+) -> Result<(AmazonS3, Vec<String>), ClientError> {
     let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
     // object_store reads AWS_ENDPOINT_URL (the AWS tools' name) and AWS_ENDPOINT into
     // one setting in the environment's order: when both are set, the standard one wins.
     if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
         builder = builder.with_endpoint(endpoint);
+    }
+    for (key, value) in options {
+        let config: AmazonS3ConfigKey = key
+            .parse()
+            .map_err(|_| ClientError(format!("`{key}` is not an S3 setting")))?;
+        builder = builder.with_config(config, *value);
     }
     let secrets: Vec<String> = [AmazonS3ConfigKey::SecretAccessKey, AmazonS3ConfigKey::Token]
         .iter()
@@ -69,7 +93,6 @@ fn client(bucket: &str) -> Result<(AmazonS3, Vec<String>), String> {
     if endpoint.is_some_and(|e| e.starts_with("http://")) {
         builder = builder.with_allow_http(true);
     }
-    // Few retries: a dead endpoint reports its own error (refused, reset) soon.
     let retry = RetryConfig {
         max_retries: 3,
         retry_timeout: Duration::from_secs(20),
@@ -77,12 +100,17 @@ fn client(bucket: &str) -> Result<(AmazonS3, Vec<String>), String> {
     };
     match builder.with_retry(retry).build() {
         Ok(s3) => Ok((s3, secrets)),
-        Err(e) => Err(masked(&with_sources(&e), &secrets)),
+        Err(e) => Err(ClientError(masked(&with_sources(&e), &secrets))),
     }
 }
 
-/// `error` and each of its sources the text does not already show.
-fn with_sources(error: &dyn std::error::Error) -> String {
+fn client(bucket: &str) -> Result<(AmazonS3, Vec<String>), String> {
+    s3_client(bucket, &[]).map_err(|e| e.0)
+}
+
+/// `error` and each of its sources the text does not already show (a connection's
+/// cause is often only in a source).
+pub fn with_sources(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -95,7 +123,8 @@ fn with_sources(error: &dyn std::error::Error) -> String {
     text
 }
 
-fn masked(text: &str, secrets: &[String]) -> String {
+/// `text` with each of `secrets` replaced by `***`.
+pub fn masked(text: &str, secrets: &[String]) -> String {
     secrets
         .iter()
         .fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))

@@ -22,12 +22,12 @@ use std::future::Future;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use featc_runtime::io::object::{masked, with_sources};
 use futures::TryStreamExt;
-use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::runtime::{Handle, Runtime};
 
 /// How long one operation may take, its retries included, before it is an error.
@@ -309,38 +309,7 @@ fn s3(
     bucket: &str,
     options: &[(&str, &str)],
 ) -> Result<(object_store::aws::AmazonS3, Vec<String>), String> {
-    let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
-    // object_store reads AWS_ENDPOINT_URL (the AWS tools' name) and AWS_ENDPOINT into
-    // one setting in the environment's order: when both are set, the standard one wins.
-    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
-        builder = builder.with_endpoint(endpoint);
-    }
-    for (key, value) in options {
-        let config: AmazonS3ConfigKey = key
-            .parse()
-            .map_err(|_| format!("`{key}` is not an S3 setting"))?;
-        builder = builder.with_config(config, *value);
-    }
-    let secrets: Vec<String> = [AmazonS3ConfigKey::SecretAccessKey, AmazonS3ConfigKey::Token]
-        .iter()
-        .filter_map(|k| builder.get_config_value(k))
-        .filter(|s| !s.is_empty())
-        .collect();
-    let endpoint = builder.get_config_value(&AmazonS3ConfigKey::Endpoint);
-    if endpoint.is_some_and(|e| e.starts_with("http://")) {
-        builder = builder.with_allow_http(true);
-    }
-    // Few retries, within the operation's bound: a dead endpoint reports its own
-    // error (refused, reset) before `OPERATION_TIMEOUT` would.
-    let retry = RetryConfig {
-        max_retries: 3,
-        retry_timeout: Duration::from_secs(20),
-        ..RetryConfig::default()
-    };
-    match builder.with_retry(retry).build() {
-        Ok(s3) => Ok((s3, secrets)),
-        Err(e) => Err(masked(&with_sources(&e), &secrets)),
-    }
+    featc_runtime::io::object::s3_client(bucket, options).map_err(|e| e.0)
 }
 
 /// Whether `error` says the object is not there, as opposed to its bucket: S3 answers
@@ -349,27 +318,6 @@ fn s3(
 fn no_such_object(error: &object_store::Error) -> bool {
     matches!(error, object_store::Error::NotFound { .. })
         && !with_sources(error).contains("NoSuchBucket")
-}
-
-/// `error` and each of its sources the text does not already show (a connection's
-/// cause is often only in a source).
-fn with_sources(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text = format!("{text}: {more}");
-        }
-        source = cause.source();
-    }
-    text
-}
-
-fn masked(text: &str, secrets: &[String]) -> String {
-    secrets
-        .iter()
-        .fold(text.to_string(), |text, secret| text.replace(secret, "***"))
 }
 
 /// `url` with any `user:password@` masked.
