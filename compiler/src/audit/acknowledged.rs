@@ -77,13 +77,7 @@ impl Acknowledged {
                 inputs.also.insert(name.clone(), vec![folder.clone()]);
             }
         }
-        for event in dead {
-            inputs
-                .without
-                .entry(event.source.clone())
-                .or_default()
-                .push(event.columns.clone());
-        }
+        DeadEvent::leave_out(dead, &mut inputs);
         inputs
     }
 

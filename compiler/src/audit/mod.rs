@@ -81,6 +81,19 @@ pub struct DeadEvent {
     pub columns: Vec<(String, ScalarValue)>,
 }
 
+impl DeadEvent {
+    /// Leaves `events` out of what `inputs` read (`Inputs::without`).
+    pub fn leave_out(events: &[DeadEvent], inputs: &mut Inputs) {
+        for event in events {
+            inputs
+                .without
+                .entry(event.source.clone())
+                .or_default()
+                .push(event.columns.clone());
+        }
+    }
+}
+
 /// How far an audit is: reads audited, of how many it will audit.
 pub type Progress<'a> = &'a dyn Fn(u64, u64);
 

@@ -28,7 +28,7 @@ use super::acknowledged::Acknowledged;
 use super::error::AuditError;
 use super::layout::{Layout, Logged};
 use super::report::{Cause, Report};
-use super::{cells, finding, key_text, Audit};
+use super::{cells, finding, key_text, Audit, DeadEvent};
 
 /// A differing cell that waiting events may explain.
 pub(super) struct Candidate {
@@ -112,13 +112,7 @@ pub(super) async fn verify(
     }
     if !audit.dead_letters.is_empty() && !rest.is_empty() {
         let mut inputs = audit.inputs.clone();
-        for dead in &audit.dead_letters {
-            inputs
-                .without
-                .entry(dead.source.clone())
-                .or_default()
-                .push(dead.columns.clone());
-        }
+        DeadEvent::leave_out(&audit.dead_letters, &mut inputs);
         let recomputed = recompute(audit, layout, inputs, &rest).await?;
         rest = settle(layout, rest, &recomputed, Cause::DeadLettered, report);
     }

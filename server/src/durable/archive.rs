@@ -187,17 +187,15 @@ fn folder_files(folder: &Path) -> Result<Vec<ArchiveFile>, DurableError> {
 /// Removes the files whose range another file's holds (archived again after a crash
 /// between archiving and truncating the log).
 fn remove_contained(folder: &Path) -> Result<(), DurableError> {
-    let files = folder_files(folder)?;
-    for (i, f) in files.iter().enumerate() {
-        let held = files.iter().enumerate().any(|(j, g)| {
-            j != i
-                && g.first <= f.first
-                && f.last <= g.last
-                && (g.first, g.last) != (f.first, f.last)
-        });
-        if held {
+    // By first sequence number, the longest range first: a file is held by another
+    // exactly when an earlier one reaches as far (one pass, not every pair).
+    let mut reach: Option<u64> = None;
+    for f in folder_files(folder)? {
+        if reach.is_some_and(|r| r >= f.last) {
             std::fs::remove_file(&f.path)
                 .map_err(storage(format!("cannot remove `{}`", f.path.display())))?;
+        } else {
+            reach = Some(f.last);
         }
     }
     Ok(())
