@@ -247,6 +247,42 @@ fn training_sets_from_s3_equal_those_from_local_files_and_errors_name_the_object
     }
     assert_eq!(outs[0], outs[1], "CSV from S3 as from the local file");
 
+    // A bad cell in an object is named like one in a file: the object's URL, its
+    // line, its column (the objects are read again, one at a time, to find it).
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "ts,user_id,amount\n2024-03-01T12:00:00Z,1,5.5\n2024-03-01T12:10:00Z,1,abc\n",
+    )
+    .expect("csv");
+    upload(&server, "s3://history/clicks_bad/a.csv", &csv);
+    upload(&server, "s3://history/clicks_bad/b.csv", &bad);
+    let remote_feat_arg = remote_feat.to_string_lossy().to_string();
+    let bad_out = dir.join("bad.parquet").to_string_lossy().to_string();
+    let run = featc(
+        &server,
+        &secret,
+        &[
+            "training-set",
+            &remote_feat_arg,
+            "--spine",
+            &spine_csv,
+            "--source",
+            "clicks=s3://history/clicks_bad/",
+            "--out",
+            &bad_out,
+            "-q",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("s3://history/clicks_bad/b.csv:3, column `amount`")
+            && stderr.contains("'abc'"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&server.secret_key), "{stderr}");
+
     // Errors name the location; the secret never shows.
     let remote_feat = remote_feat.to_string_lossy().to_string();
     for (binding, secret, expect) in [

@@ -32,6 +32,7 @@ mod cli_errors;
 mod cli_fmt;
 mod cli_limits;
 mod cli_object_store;
+mod cli_object_store_clouds;
 mod cli_output;
 mod cli_partitions;
 mod cli_stats;

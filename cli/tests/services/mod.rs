@@ -362,6 +362,17 @@ impl S3Server {
     /// Starts a server keeping its data, configuration and log (`weed.txt`) in `dir`,
     /// and waits until it answers a signed ListBuckets.
     pub fn start(dir: &Path) -> S3Server {
+        S3Server::start_with(dir, true)
+    }
+
+    /// A server without identities: weed then serves every request unsigned, as a
+    /// public bucket does (Google Cloud Storage's XML API is S3's, so `gs://` clients
+    /// that skip signing read and write it).
+    pub fn start_anonymous(dir: &Path) -> S3Server {
+        S3Server::start_with(dir, false)
+    }
+
+    fn start_with(dir: &Path, signed: bool) -> S3Server {
         let weed = repo().join(".services/bin/weed");
         assert!(
             weed.exists(),
@@ -381,7 +392,9 @@ impl S3Server {
             "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         }]});
-        std::fs::write(&config, identities.to_string()).expect("s3.json");
+        if signed {
+            std::fs::write(&config, identities.to_string()).expect("s3.json");
+        }
         let log = dir.join("weed.txt");
         let out = std::fs::File::create(&log).expect("weed log");
         // Every listener's port is given: a gRPC port is otherwise its HTTP port +
@@ -417,7 +430,7 @@ impl S3Server {
             .args(["-logtostderr", "server"])
             .arg(format!("-dir={}", data.display()))
             .args(["-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-filer", "-s3"])
-            .arg(format!("-s3.config={}", config.display()))
+            .args(signed.then(|| format!("-s3.config={}", config.display())))
             .args(&flags)
             .args(["-master.telemetry=false", "-master.volumeSizeLimitMB=64"])
             .stdout(Stdio::null())
@@ -516,4 +529,68 @@ fn children(pid: u32) -> Vec<String> {
                 .collect::<Vec<_>>()
         })
         .collect()
+}
+
+/// Azurite, Microsoft's Azure Blob Storage emulator (installed by
+/// `scripts/services/install` into `.services/bin`), with its well-known development
+/// account (`devstoreaccount1`) and its data and log in a folder of its own.
+pub struct Azurite {
+    child: Child,
+    pub port: u16,
+}
+
+impl Azurite {
+    /// The emulator's published development account key (not a secret: every
+    /// Azurite has it; featc must still never print it).
+    pub const ACCOUNT_KEY: &'static str =
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    /// Starts the blob service on a free port, keeping its data and log
+    /// (`azurite.txt`) in `dir`, and waits until it listens.
+    pub fn start(dir: &Path) -> Azurite {
+        let azurite = repo().join(".services/bin/azurite-blob");
+        assert!(
+            azurite.exists(),
+            "no Azurite at {}: run scripts/services/install (scripts/test does)",
+            azurite.display()
+        );
+        let data = dir.join("azurite");
+        std::fs::create_dir_all(&data).expect("Azurite data folder");
+        let port = free_port();
+        let log = dir.join("azurite.txt");
+        let out = std::fs::File::create(&log).expect("azurite log");
+        let mut child = Command::new(&azurite)
+            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
+            .arg("--location")
+            .arg(&data)
+            .args(["--skipApiVersionCheck", "--silent"])
+            .stdout(Stdio::null())
+            .stderr(out)
+            .spawn()
+            .expect("azurite-blob starts");
+        wait_for_port(port, &mut child, &log, "azurite-blob");
+        Azurite { child, port }
+    }
+
+    /// `http://127.0.0.1:PORT`: what object_store's emulator mode reads from
+    /// `AZURITE_BLOB_STORAGE_URL`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The connection string of the development account, for Azure's own SDKs.
+    pub fn connection_string(&self) -> String {
+        format!(
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={};BlobEndpoint={}/devstoreaccount1;",
+            Azurite::ACCOUNT_KEY,
+            self.url()
+        )
+    }
+}
+
+impl Drop for Azurite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

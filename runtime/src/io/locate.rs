@@ -4,7 +4,8 @@
 //! footer`). When reading fails, the files are read again here, one by one from their
 //! start, checking what the run checks, to name the first bad cell by its file, its
 //! line (CSV: the header is line 1) or row (Parquet: the first row is row 1), its
-//! column and its text. Only the failure path pays for it.
+//! column and its text. Objects in object storage are downloaded one at a time and
+//! read the same way, named by their URL. Only the failure path pays for it.
 
 use std::fs::File;
 use std::path::Path;
@@ -16,6 +17,7 @@ use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::arrow::ProjectionMask;
 
+use super::object::{self, ObjectLocation};
 use super::parse::parse_text;
 use super::{csv_header, data_files, Format, IoError, Position};
 use crate::ir::{DataType, EpochUnit};
@@ -35,9 +37,8 @@ pub struct Expected {
 /// among the `columns` a run reads, `None` when every file reads clean (the failure
 /// was not in the data).
 pub fn first_bad_cell(table: &str, path: &Path, columns: &[Expected]) -> Option<IoError> {
-    // Objects are not read again: the engine's own error stands.
-    if super::object::is_object(path) {
-        return None;
+    if let Some(location) = ObjectLocation::of(path) {
+        return first_bad_object(table, path, &location, columns);
     }
     let (format, files) = match data_files(table, path) {
         Ok(found) => found,
@@ -47,6 +48,61 @@ pub fn first_bad_cell(table: &str, path: &Path, columns: &[Expected]) -> Option<
         Format::Csv => csv_file(table, file, columns),
         Format::Parquet => parquet_file(table, file, columns),
     })
+}
+
+/// `first_bad_cell` for objects: each is downloaded in turn and read like a file
+/// (`object::first_in_objects`), and the cell is named by the object's URL. An object
+/// that cannot be downloaded is that error.
+fn first_bad_object(
+    table: &str,
+    path: &Path,
+    location: &ObjectLocation,
+    columns: &[Expected],
+) -> Option<IoError> {
+    let found = object::first_in_objects(location, &mut |temp, url, format| {
+        let bad = match format {
+            Format::Csv => csv_file(table, temp, columns),
+            Format::Parquet => parquet_file(table, temp, columns),
+        };
+        bad.map(|e| in_file(e, Path::new(url)))
+    });
+    found.unwrap_or_else(|message| {
+        Some(IoError::Unreadable {
+            table: table.to_string(),
+            path: path.to_path_buf(),
+            message,
+        })
+    })
+}
+
+/// `error`, found in a copy of a file, as of the file at `name`.
+fn in_file(error: IoError, name: &Path) -> IoError {
+    match error {
+        IoError::BadFile { table, message, .. } => IoError::BadFile {
+            table,
+            file: name.to_path_buf(),
+            message,
+        },
+        IoError::BadCell {
+            table,
+            at,
+            column,
+            message,
+            ..
+        } => IoError::BadCell {
+            table,
+            file: name.to_path_buf(),
+            at,
+            column,
+            message,
+        },
+        IoError::Unreadable { table, message, .. } => IoError::Unreadable {
+            table,
+            path: name.to_path_buf(),
+            message,
+        },
+        other => other,
+    }
 }
 
 fn bad_file(table: &str, file: &Path, message: impl ToString) -> IoError {

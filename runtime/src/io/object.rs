@@ -1,10 +1,10 @@
 //! Sources in object storage: a source's `file` or `--source NAME=URL` given as
 //! `s3://bucket/key` (one `.parquet`/`.csv` object) or `s3://bucket/prefix/` (every
-//! object of one of those formats under it, as a folder). The client is
-//! object_store's, registered with the session for the bucket, its credentials and
-//! endpoint from the usual environment variables (`AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`):
-//! never printed, and masked out of every error.
+//! object of one of those formats under it, as a folder), and the same in Google Cloud
+//! Storage (`gs://bucket/...`) and Azure Blob Storage (`az://container/...`). The
+//! client is object_store's, registered with the session for the bucket, its
+//! credentials and endpoint from the usual environment variables (`AWS_*`, `GOOGLE_*`,
+//! `AZURE_*`, docs/sources.md): never printed, and masked out of every error.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,6 +14,8 @@ use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::path::Path as Key;
 use object_store::{ObjectStore, ObjectStoreExt, RetryConfig};
 
@@ -22,27 +24,64 @@ use super::{header_names, Format, IoError};
 /// Bytes of an object read to find a CSV header line.
 const HEADER_BYTES: u64 = 64 << 10;
 
-/// An object-storage location: its bucket and key (a prefix for a folder).
+/// The object stores a location can name, by its URL's scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `s3://bucket/key`: Amazon S3 or an S3-compatible server.
+    S3,
+    /// `gs://bucket/key`: Google Cloud Storage.
+    Gcs,
+    /// `az://container/key`: Azure Blob Storage.
+    Azure,
+}
+
+impl Scheme {
+    pub const ALL: [Scheme; 3] = [Scheme::S3, Scheme::Gcs, Scheme::Azure];
+
+    /// The URL scheme, without `://`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::S3 => "s3",
+            Scheme::Gcs => "gs",
+            Scheme::Azure => "az",
+        }
+    }
+}
+
+/// An object-storage location: its store, bucket (an Azure container) and key (a
+/// prefix for a folder).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectLocation {
+    pub scheme: Scheme,
     pub bucket: String,
     pub key: String,
 }
 
 impl ObjectLocation {
-    /// `path` as an object-storage location, when it is an `s3://` URL.
+    /// `path` as an object-storage location, when it is an `s3://`, `gs://` or `az://`
+    /// URL.
     pub fn of(path: &Path) -> Option<ObjectLocation> {
         let text = path.to_str()?;
-        let rest = text.strip_prefix("s3://")?;
+        let (scheme, rest) = Scheme::ALL.iter().find_map(|s| {
+            let rest = text.strip_prefix(s.name())?.strip_prefix("://")?;
+            Some((*s, rest))
+        })?;
         let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
         (!bucket.is_empty()).then(|| ObjectLocation {
+            scheme,
             bucket: bucket.to_string(),
             key: key.to_string(),
         })
     }
 
-    fn url(&self, key: &str) -> String {
-        format!("s3://{}/{key}", self.bucket)
+    /// The URL of `key` in this location's bucket.
+    pub fn url(&self, key: &str) -> String {
+        format!("{}://{}/{key}", self.scheme.name(), self.bucket)
+    }
+
+    /// The URL of the bucket itself: what a client is registered for with DataFusion.
+    fn base(&self) -> String {
+        format!("{}://{}", self.scheme.name(), self.bucket)
     }
 }
 
@@ -93,19 +132,73 @@ pub fn s3_client(
     if endpoint.is_some_and(|e| e.starts_with("http://")) {
         builder = builder.with_allow_http(true);
     }
-    let retry = RetryConfig {
-        max_retries: 3,
-        retry_timeout: Duration::from_secs(20),
-        ..RetryConfig::default()
-    };
-    match builder.with_retry(retry).build() {
+    match builder.with_retry(retry()).build() {
         Ok(s3) => Ok((s3, secrets)),
         Err(e) => Err(ClientError(masked(&with_sources(&e), &secrets))),
     }
 }
 
-fn client(bucket: &str) -> Result<(AmazonS3, Vec<String>), String> {
-    s3_client(bucket, &[]).map_err(|e| e.0)
+/// Few retries, within 20 s: a dead endpoint reports its own error soon.
+fn retry() -> RetryConfig {
+    RetryConfig {
+        max_retries: 3,
+        retry_timeout: Duration::from_secs(20),
+        ..RetryConfig::default()
+    }
+}
+
+/// A client for `location`'s bucket, configured from the environment (`AWS_*`,
+/// `GOOGLE_*` or `AZURE_*` by its scheme; docs/sources.md), and the secrets its errors
+/// must not show.
+pub fn object_client(
+    location: &ObjectLocation,
+) -> Result<(Arc<dyn ObjectStore>, Vec<String>), ClientError> {
+    let bucket = location.bucket.as_str();
+    match location.scheme {
+        Scheme::S3 => {
+            let (s3, secrets) = s3_client(bucket, &[])?;
+            Ok((Arc::new(s3), secrets))
+        }
+        Scheme::Gcs => {
+            let builder = GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket);
+            let secrets = secrets_of(
+                |k| builder.get_config_value(k),
+                &[GoogleConfigKey::ServiceAccountKey],
+            );
+            match builder.with_retry(retry()).build() {
+                Ok(store) => Ok((Arc::new(store), secrets)),
+                Err(e) => Err(ClientError(masked(&with_sources(&e), &secrets))),
+            }
+        }
+        Scheme::Azure => {
+            let builder = MicrosoftAzureBuilder::from_env().with_container_name(bucket);
+            let secrets = secrets_of(
+                |k| builder.get_config_value(k),
+                &[
+                    AzureConfigKey::AccessKey,
+                    AzureConfigKey::SasKey,
+                    AzureConfigKey::ClientSecret,
+                    AzureConfigKey::Token,
+                ],
+            );
+            match builder.with_retry(retry()).build() {
+                Ok(store) => Ok((Arc::new(store), secrets)),
+                Err(e) => Err(ClientError(masked(&with_sources(&e), &secrets))),
+            }
+        }
+    }
+}
+
+/// The non-empty values of `keys` (the secrets among a builder's settings).
+fn secrets_of<K>(value: impl Fn(&K) -> Option<String>, keys: &[K]) -> Vec<String> {
+    keys.iter()
+        .filter_map(value)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn client(location: &ObjectLocation) -> Result<(Arc<dyn ObjectStore>, Vec<String>), String> {
+    object_client(location).map_err(|e| e.0)
 }
 
 /// `error` and each of its sources the text does not already show (a connection's
@@ -144,10 +237,8 @@ pub async fn locate(
         path: path.to_path_buf(),
         message,
     };
-    let (s3, secrets) = client(&location.bucket).map_err(unreadable)?;
-    let store: Arc<dyn ObjectStore> = Arc::new(s3);
-    let base = ObjectStoreUrl::parse(format!("s3://{}", location.bucket))
-        .map_err(|e| unreadable(e.to_string()))?;
+    let (store, secrets) = client(location).map_err(unreadable)?;
+    let base = ObjectStoreUrl::parse(location.base()).map_err(|e| unreadable(e.to_string()))?;
     ctx.register_object_store(base.as_ref(), Arc::clone(&store));
     let error = |e: object_store::Error| unreadable(masked(&with_sources(&e), &secrets));
     if let Some(format) = Format::of_file(Path::new(&location.key)) {
@@ -159,12 +250,32 @@ pub async fn locate(
         let url = location.url(&location.key);
         return Ok((format, url, Some(location.key.clone())));
     }
+    let Some((format, keys)) = data_keys(store.as_ref(), location).await.map_err(error)? else {
+        return Err(IoError::UnknownFormat {
+            table: table.to_string(),
+            path: path.to_path_buf(),
+        });
+    };
+    let folder = match location.key.trim_end_matches('/') {
+        "" => location.url(""),
+        p => location.url(&format!("{p}/")),
+    };
+    Ok((format, folder, keys.into_iter().next()))
+}
+
+/// The data objects at `location` and their format, as a folder's files are found:
+/// the object itself when its key has a data file's extension, else every object under
+/// the prefix of the format of the first by key, sorted (`None`: none of a format
+/// featc reads).
+async fn data_keys(
+    store: &dyn ObjectStore,
+    location: &ObjectLocation,
+) -> Result<Option<(Format, Vec<String>)>, object_store::Error> {
+    if let Some(format) = Format::of_file(Path::new(&location.key)) {
+        return Ok(Some((format, vec![location.key.clone()])));
+    }
     let prefix = location.key.trim_end_matches('/');
-    let listed: Vec<_> = store
-        .list(Some(&Key::from(prefix)))
-        .try_collect()
-        .await
-        .map_err(error)?;
+    let listed: Vec<_> = store.list(Some(&Key::from(prefix))).try_collect().await?;
     let mut keys: Vec<String> = listed
         .into_iter()
         .map(|o| o.location.to_string())
@@ -172,17 +283,76 @@ pub async fn locate(
         .collect();
     keys.sort();
     let Some(format) = keys.first().and_then(|k| Format::of_file(Path::new(k))) else {
-        return Err(IoError::UnknownFormat {
-            table: table.to_string(),
-            path: path.to_path_buf(),
-        });
+        return Ok(None);
     };
     keys.retain(|k| Format::of_file(Path::new(k)) == Some(format));
-    let folder = match prefix {
-        "" => location.url(""),
-        p => location.url(&format!("{p}/")),
+    Ok(Some((format, keys)))
+}
+
+/// Each data object at `location` (`data_keys`), downloaded in turn into a temporary
+/// file and handed to `check` with its URL and format, until `check` finds something.
+/// One object at a time, streamed to disk: the memory this takes is a chunk's, the
+/// disk the largest object's, and only the failure path pays for it
+/// (`locate::first_bad_cell`). Runs on a thread of its own with its own IO runtime,
+/// like `upload`, so that any caller, async or not, can wait for it.
+pub(super) fn first_in_objects<T: Send>(
+    location: &ObjectLocation,
+    check: &mut (dyn FnMut(&Path, &str, Format) -> Option<T> + Send),
+) -> Result<Option<T>, String> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                let (store, secrets) = client(location)?;
+                let error = |e: object_store::Error| masked(&with_sources(&e), &secrets);
+                let found = runtime
+                    .block_on(data_keys(store.as_ref(), location))
+                    .map_err(error)?;
+                let Some((format, keys)) = found else {
+                    return Ok(None);
+                };
+                let temp = std::env::temp_dir().join(format!(
+                    ".featc-check-{}{}",
+                    std::process::id(),
+                    format.extension()
+                ));
+                for key in keys {
+                    let downloaded = runtime.block_on(download(store.as_ref(), &key, &temp));
+                    let found = downloaded
+                        .map_err(error)
+                        .map(|()| check(&temp, &location.url(&key), format));
+                    let _ = std::fs::remove_file(&temp);
+                    if let Some(found) = found? {
+                        return Ok(Some(found));
+                    }
+                }
+                Ok(None)
+            })
+            .join()
+            .unwrap_or_else(|_| Err("the check's thread panicked".to_string()))
+    })
+}
+
+/// Streams the object `key` of `store` into the file `to`, chunk by chunk.
+async fn download(
+    store: &dyn ObjectStore,
+    key: &str,
+    to: &Path,
+) -> Result<(), object_store::Error> {
+    use std::io::Write;
+    let local = |e: std::io::Error| object_store::Error::Generic {
+        store: "local temporary file",
+        source: Box::new(e),
     };
-    Ok((format, folder, keys.into_iter().next()))
+    let mut file = std::fs::File::create(to).map_err(local)?;
+    let mut chunks = store.get(&Key::from(key)).await?.into_stream();
+    while let Some(chunk) = chunks.try_next().await? {
+        file.write_all(&chunk).map_err(local)?;
+    }
+    file.flush().map_err(local)
 }
 
 /// The column names of the CSV object `key` of `location`'s bucket (a client for it
@@ -199,8 +369,7 @@ pub async fn csv_header(
         path: Path::new(&location.url(key)).to_path_buf(),
         message,
     };
-    let base = ObjectStoreUrl::parse(format!("s3://{}", location.bucket))
-        .map_err(|e| unreadable(e.to_string()))?;
+    let base = ObjectStoreUrl::parse(location.base()).map_err(|e| unreadable(e.to_string()))?;
     let store = ctx
         .runtime_env()
         .object_store(base)
@@ -246,10 +415,17 @@ pub(super) fn upload(file: &Path, location: &ObjectLocation) -> Result<(), Strin
 
 async fn upload_parts(file: &Path, location: &ObjectLocation) -> Result<(), String> {
     use std::io::Read;
-    let (s3, secrets) = client(&location.bucket)?;
+    let (store, secrets) = client(location)?;
     let error = |e: object_store::Error| masked(&with_sources(&e), &secrets);
     let key = Key::from(location.key.as_str());
-    let parts = s3.put_multipart(&key).await.map_err(error)?;
+    // A file of one part goes up in one request (a PUT replaces an object whole too).
+    let size = std::fs::metadata(file).map_err(|e| e.to_string())?.len();
+    if size <= PART_BYTES as u64 {
+        let bytes = std::fs::read(file).map_err(|e| e.to_string())?;
+        store.put(&key, bytes.into()).await.map_err(error)?;
+        return Ok(());
+    }
+    let parts = store.put_multipart(&key).await.map_err(error)?;
     let mut upload = object_store::WriteMultipart::new_with_chunk_size(parts, PART_BYTES);
     let mut reader = std::fs::File::open(file).map_err(|e| e.to_string())?;
     let mut buffer = vec![0u8; PART_BYTES];
@@ -278,11 +454,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_s3_urls_are_object_locations() {
+    fn only_object_store_urls_are_object_locations() {
         let of = |p: &str| ObjectLocation::of(Path::new(p));
         assert_eq!(
             of("s3://bucket/a/b.parquet"),
             Some(ObjectLocation {
+                scheme: Scheme::S3,
                 bucket: "bucket".into(),
                 key: "a/b.parquet".into()
             })
@@ -290,11 +467,22 @@ mod tests {
         assert_eq!(
             of("s3://bucket"),
             Some(ObjectLocation {
+                scheme: Scheme::S3,
                 bucket: "bucket".into(),
                 key: String::new()
             })
         );
+        assert_eq!(
+            of("gs://b/k.csv").map(|l| (l.scheme, l.url("x"))),
+            Some((Scheme::Gcs, "gs://b/x".to_string()))
+        );
+        assert_eq!(
+            of("az://container/p/").map(|l| (l.scheme, l.key)),
+            Some((Scheme::Azure, "p/".to_string()))
+        );
         assert_eq!(of("s3:///key"), None);
+        assert_eq!(of("gsx://b/k"), None);
+        assert_eq!(of("https://b/k"), None);
         assert_eq!(of("data/s3://x"), None);
         assert_eq!(of("/abs/file.csv"), None);
     }
