@@ -299,6 +299,40 @@ pub(super) fn first_in_objects<T: Send>(
     location: &ObjectLocation,
     check: &mut (dyn FnMut(&Path, &str, Format) -> Option<T> + Send),
 ) -> Result<Option<T>, String> {
+    on_own_runtime(|runtime| {
+        let (store, secrets) = client(location)?;
+        let error = |e: object_store::Error| masked(&with_sources(&e), &secrets);
+        let found = runtime
+            .block_on(data_keys(store.as_ref(), location))
+            .map_err(error)?;
+        let Some((format, keys)) = found else {
+            return Ok(None);
+        };
+        let temp = std::env::temp_dir().join(format!(
+            ".featc-check-{}{}",
+            std::process::id(),
+            format.extension()
+        ));
+        for key in keys {
+            let downloaded = runtime.block_on(download(store.as_ref(), &key, &temp));
+            let found = downloaded
+                .map_err(error)
+                .map(|()| check(&temp, &location.url(&key), format));
+            let _ = std::fs::remove_file(&temp);
+            if let Some(found) = found? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    })
+}
+
+/// Runs `work` on a thread of its own with its own IO runtime and waits for it: an
+/// object store's futures need a runtime, and a caller inside another one cannot
+/// block on them there.
+fn on_own_runtime<T: Send>(
+    work: impl FnOnce(&tokio::runtime::Runtime) -> Result<T, String> + Send,
+) -> Result<T, String> {
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -306,33 +340,10 @@ pub(super) fn first_in_objects<T: Send>(
                     .enable_all()
                     .build()
                     .map_err(|e| e.to_string())?;
-                let (store, secrets) = client(location)?;
-                let error = |e: object_store::Error| masked(&with_sources(&e), &secrets);
-                let found = runtime
-                    .block_on(data_keys(store.as_ref(), location))
-                    .map_err(error)?;
-                let Some((format, keys)) = found else {
-                    return Ok(None);
-                };
-                let temp = std::env::temp_dir().join(format!(
-                    ".featc-check-{}{}",
-                    std::process::id(),
-                    format.extension()
-                ));
-                for key in keys {
-                    let downloaded = runtime.block_on(download(store.as_ref(), &key, &temp));
-                    let found = downloaded
-                        .map_err(error)
-                        .map(|()| check(&temp, &location.url(&key), format));
-                    let _ = std::fs::remove_file(&temp);
-                    if let Some(found) = found? {
-                        return Ok(Some(found));
-                    }
-                }
-                Ok(None)
+                work(&runtime)
             })
             .join()
-            .unwrap_or_else(|_| Err("the check's thread panicked".to_string()))
+            .unwrap_or_else(|_| Err("the object store's thread panicked".to_string()))
     })
 }
 
@@ -393,24 +404,12 @@ pub async fn csv_header(
 const PART_BYTES: usize = 8 << 20;
 const PARTS_IN_FLIGHT: usize = 4;
 
-/// Uploads the local `file` to `location` as one object (a multipart upload: the
-/// object appears, or is replaced, only when every part is there; a failure aborts
-/// it and leaves what was at the location). Runs on a thread of its own with its own
-/// IO runtime, so that any caller, async or not, can wait for it.
+/// Uploads the local `file` to `location` as one object (one PUT, or a multipart
+/// upload past one part: either way the object appears, or is replaced, only when all
+/// of it is there; a failure leaves what was at the location). Runs on a thread of
+/// its own with its own IO runtime, so that any caller, async or not, can wait for it.
 pub(super) fn upload(file: &Path, location: &ObjectLocation) -> Result<(), String> {
-    let (file, location) = (file.to_path_buf(), location.clone());
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| e.to_string())?;
-                runtime.block_on(upload_parts(&file, &location))
-            })
-            .join()
-            .unwrap_or_else(|_| Err("the upload's thread panicked".to_string()))
-    })
+    on_own_runtime(|runtime| runtime.block_on(upload_parts(file, location)))
 }
 
 async fn upload_parts(file: &Path, location: &ObjectLocation) -> Result<(), String> {
