@@ -17,6 +17,7 @@ mod algebra_keystate;
 mod algebra_window;
 mod batch_codec;
 mod batch_spine_order;
+mod iceberg_tables;
 mod reference_errors;
 mod state_footprint;
 mod stream_concurrent;

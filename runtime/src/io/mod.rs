@@ -11,6 +11,7 @@
 
 pub mod bind;
 pub mod failure;
+pub mod iceberg;
 pub mod locate;
 pub mod object;
 pub mod output;

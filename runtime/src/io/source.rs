@@ -62,6 +62,13 @@ pub async fn bind_source_below(
         table: table.clone(),
         message: e.strip_backtrace(),
     };
+    // An Iceberg table (`iceberg:METADATA_JSON`): its current snapshot's rows, as a
+    // Parquet file's.
+    if let Some(metadata) = path.to_str().and_then(|p| p.strip_prefix("iceberg:")) {
+        let (provider, _snapshot) = super::iceberg::open(ctx, &table, metadata, None).await?;
+        let df = ctx.read_table(provider).map_err(read_err)?;
+        return conform(df, source, Some(Format::Parquet), path, read);
+    }
     // Where DataFusion reads, the format, and a CSV source's header.
     let (format, location, header) = match ObjectLocation::of(path) {
         Some(object) => {
