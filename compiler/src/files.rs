@@ -3,7 +3,18 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::project::ReadFile;
 use crate::{SourceFile, Undecodable};
+
+/// The file system, as `compile` reads a topic's schema files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Disk;
+
+impl ReadFile for Disk {
+    fn read(&self, location: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(location)
+    }
+}
 
 /// Why a project's files could not be read.
 #[derive(Debug)]
