@@ -23,7 +23,11 @@ use serde_json::{Map, Value as Json};
 
 use super::confluent;
 use super::consumer::MAX_RECORD_BYTES;
+use super::format::FormatError;
 use crate::wire::time::format_time;
+
+/// What a datum is read followed by (see `AvroRecords::object`).
+const END: [u8; 1] = [0xff];
 
 /// A topic's Avro schema, ready to decode its records.
 #[derive(Debug)]
@@ -42,25 +46,21 @@ impl AvroRecords {
     pub fn new<'a>(
         format: &AvroFormat,
         columns: impl Iterator<Item = &'a str>,
-    ) -> Result<AvroRecords, String> {
+    ) -> Result<AvroRecords, FormatError> {
         // Once per process (apache-avro keeps the first value): no length field may
         // make it allocate more than a whole record could hold.
         apache_avro::util::max_allocation_bytes(MAX_RECORD_BYTES);
         let schema = Schema::parse_str(&format.schema)
             .map_err(|e| format!("the Avro schema of `{}`: {e}", format.file))?;
         let Schema::Record(record) = &schema else {
-            return Err(format!(
-                "the Avro schema of `{}` is not a record",
-                format.file
-            ));
+            return Err(format!("the Avro schema of `{}` is not a record", format.file).into());
         };
         let mut fields = Vec::new();
         for c in columns {
             let Some(i) = record.fields.iter().position(|f| f.name == c) else {
-                return Err(format!(
-                    "the Avro schema of `{}` has no field `{c}`",
-                    format.file
-                ));
+                return Err(
+                    format!("the Avro schema of `{}` has no field `{c}`", format.file).into(),
+                );
             };
             fields.push((c.to_string(), i));
         }
@@ -75,22 +75,34 @@ impl AvroRecords {
     }
 
     /// The record's columns as a JSON object, or why it does not decode.
-    pub fn object(&self, record: &[u8]) -> Result<Map<String, Json>, String> {
-        let mut datum = match self.confluent {
+    pub fn object(&self, record: &[u8]) -> Result<Map<String, Json>, FormatError> {
+        let datum = match self.confluent {
             Some(id) => confluent::unframe(record, id)?,
             None => record,
         };
         let reader = GenericDatumReader::builder(&self.schema)
             .build()
             .map_err(|e| format!("not an Avro datum of the schema: {e}"))?;
+        // apache-avro reads a union at the very end of its input as null (as if the
+        // writer had left the field out), so a record cut just before a trailing
+        // union would pass for one with a null there. The datum is read followed by
+        // `END`, a byte that continues a varint, and exactly that byte must be left.
+        let mut input = std::io::Read::chain(datum, &END[..]);
         let value = reader
-            .read_value(&mut datum)
+            .read_value(&mut input)
             .map_err(|e| format!("not an Avro datum of the schema: {e}"))?;
-        if !datum.is_empty() {
+        let mut rest = Vec::new();
+        std::io::Read::read_to_end(&mut input, &mut rest)
+            .map_err(|e| format!("not an Avro datum of the schema: {e}"))?;
+        if rest.is_empty() {
+            return Err("not an Avro datum of the schema: the record is cut short".into());
+        }
+        if rest != END {
             return Err(format!(
                 "not an Avro datum of the schema: {} bytes left after the datum",
-                datum.len()
-            ));
+                rest.len().saturating_sub(1)
+            )
+            .into());
         }
         let (Value::Record(values), Schema::Record(record)) = (value, &self.schema) else {
             return Err("not an Avro datum of the schema: not a record".into());
@@ -312,16 +324,16 @@ mod tests {
     fn a_record_cut_short_or_too_long_or_claiming_a_huge_length_is_refused() {
         let records = records(None);
         let whole = datum(&records, Value::Union(0, Box::new(Value::Null)));
-        let cut = records.object(&whole[..whole.len() - 1]).unwrap_err();
+        let cut = records.object(&whole[..whole.len() - 1]).unwrap_err().0;
         assert!(cut.starts_with("not an Avro datum of the schema"), "{cut}");
         let mut long = whole.clone();
         long.push(0);
-        let trailing = records.object(&long).unwrap_err();
+        let trailing = records.object(&long).unwrap_err().0;
         assert!(trailing.contains("1 bytes left"), "{trailing}");
         // The string `name` claims 2^40 bytes (zigzag varint) with none behind it.
         let mut huge = whole[..whole.len() - 5].to_vec();
         huge.extend([0x80, 0x80, 0x80, 0x80, 0x80, 0x40]);
-        let refused = records.object(&huge).unwrap_err();
+        let refused = records.object(&huge).unwrap_err().0;
         assert!(
             refused.starts_with("not an Avro datum of the schema"),
             "{refused}"
@@ -336,11 +348,11 @@ mod tests {
         framed.extend(&bare);
         assert!(records.object(&framed).is_ok());
         framed[4] = 43;
-        let other = records.object(&framed).unwrap_err();
+        let other = records.object(&framed).unwrap_err().0;
         assert!(
             other.contains("schema id 43") && other.contains("42"),
             "{other}"
         );
-        assert!(records.object(&bare).unwrap_err().contains("magic byte"));
+        assert!(records.object(&bare).unwrap_err().0.contains("magic byte"));
     }
 }

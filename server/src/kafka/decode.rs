@@ -228,7 +228,7 @@ impl<'a> Decoder<'a> {
         };
         let object = match self.format.object(payload) {
             Ok(o) => o,
-            Err(reason) => return self.bury(offset, payload, INVALID, reason),
+            Err(reason) => return self.bury(offset, payload, INVALID, reason.0),
         };
         let mut row = Vec::with_capacity(self.columns.len());
         for &(name, ty, nullable, path) in &self.columns {

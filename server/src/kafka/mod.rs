@@ -134,7 +134,7 @@ impl Consuming {
         // A schema that cannot be prepared stops the start (the compiler checked it:
         // not expected), rather than every record being dead-lettered.
         let formats = format::formats(&config.topics, &check)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.0))?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()

@@ -18,6 +18,7 @@ use serde_json::{Map, Value as Json};
 use featc_runtime::ir::ProtobufFormat;
 
 use super::confluent;
+use super::format::FormatError;
 use crate::wire::time::format_time;
 
 /// A topic's message type, ready to decode its records.
@@ -36,7 +37,7 @@ impl ProtobufRecords {
     pub fn new<'a>(
         format: &ProtobufFormat,
         columns: impl Iterator<Item = &'a str>,
-    ) -> Result<ProtobufRecords, String> {
+    ) -> Result<ProtobufRecords, FormatError> {
         let pool = DescriptorPool::decode(format.descriptors.as_slice())
             .map_err(|e| format!("the descriptors of `{}`: {e}", format.file))?;
         let message = pool
@@ -58,7 +59,7 @@ impl ProtobufRecords {
     }
 
     /// The record's columns as a JSON object, or why it does not decode.
-    pub fn object(&self, record: &[u8]) -> Result<Map<String, Json>, String> {
+    pub fn object(&self, record: &[u8]) -> Result<Map<String, Json>, FormatError> {
         let body = match &self.confluent {
             Some((id, path)) => confluent::message_indexes(confluent::unframe(record, *id)?, path)?,
             None => record,
