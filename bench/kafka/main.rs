@@ -1,10 +1,10 @@
 //! The Kafka benchmark's client (`kafka_load`): produces a source's events (a Parquet
-//! file) to a topic as JSON records, and the floor, a consumer that only decodes and
-//! counts them (bench/kafka.sh); and the freshness probe of `featc serve --sink`
-//! (bench/redis.sh). Only 127.0.0.1 is ever contacted.
+//! file) to a topic as JSON records (or Avro or Protobuf, `formats`), and the floor, a
+//! consumer that only decodes and counts them (bench/kafka.sh); and the freshness
+//! probe of `featc serve --sink` (bench/redis.sh). Only 127.0.0.1 is ever contacted.
 //!
-//!     kafka_load produce BROKERS TOPIC EVENTS.parquet PARTITIONS
-//!     kafka_load floor BROKERS TOPIC RECORDS
+//!     kafka_load produce BROKERS TOPIC EVENTS.parquet PARTITIONS [FORMAT PROJECT]
+//!     kafka_load floor BROKERS TOPIC RECORDS [FORMAT PROJECT]
 //!     kafka_load fresh BROKERS TOPIC EVENTS.parquet PARTITIONS RATE SECONDS PROBE_MS \
 //!         REDIS_URL KEY_PREFIX FIELD METRICS_ADDR OUT.csv
 //!
@@ -20,7 +20,13 @@
 //! is in the state (produce-to-state, apart from state-to-Redis; one more request per
 //! poll on the server's core).
 //!
+//! FORMAT is `json` (the default), `avro` or `protobuf`: the records are encoded,
+//! and the floor decodes them, with the schema the project in folder PROJECT
+//! declares for its source `events`.
+//!
 //! Each prints `RESULT` lines.
+
+mod formats;
 
 use std::collections::VecDeque;
 use std::io::{Read, Write as _};
@@ -97,7 +103,7 @@ fn row_json(
     out.push('}');
 }
 
-fn produce(brokers: &str, topic: &str, path: &str, partitions: i32) {
+fn produce(brokers: &str, topic: &str, path: &str, partitions: i32, codec: &formats::Codec) {
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("linger.ms", "20")
@@ -124,12 +130,13 @@ fn produce(brokers: &str, topic: &str, path: &str, partitions: i32) {
     let started = Instant::now();
     let mut sent = 0u64;
     let mut text = String::new();
+    let mut bytes = Vec::new();
     for &(_, b, row) in &order {
-        row_json(&batches[b], row, None, &mut text);
+        codec.encode(&batches[b], row, &mut text, &mut bytes);
         let partition = (sent % partitions as u64) as i32;
-        let mut record: BaseRecord<'_, (), str> = BaseRecord::to(topic)
+        let mut record: BaseRecord<'_, (), [u8]> = BaseRecord::to(topic)
             .partition(partition)
-            .payload(text.as_str());
+            .payload(bytes.as_slice());
         loop {
             match producer.send(record) {
                 Ok(()) => break,
@@ -154,9 +161,10 @@ fn produce(brokers: &str, topic: &str, path: &str, partitions: i32) {
     );
 }
 
-/// Reads every partition of `topic` from the beginning, parsing each record as JSON,
-/// until `records` were read: what any consumer pays before featc's own work.
-fn floor(brokers: &str, topic: &str, records: u64) {
+/// Reads every partition of `topic` from the beginning, decoding each record (as JSON,
+/// or as `codec`'s format), until `records` were read: what any consumer pays before
+/// featc's own work.
+fn floor(brokers: &str, topic: &str, records: u64, codec: &formats::Codec) {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", "featc-bench-floor")
@@ -183,11 +191,7 @@ fn floor(brokers: &str, topic: &str, records: u64) {
             None => fail(format!("no record for 10 s after {read}")),
             Some(Err(e)) => fail(e),
             Some(Ok(m)) => {
-                if let Some(Ok(serde_json::Value::Object(o))) =
-                    m.payload().map(serde_json::from_slice::<serde_json::Value>)
-                {
-                    fields += o.len();
-                }
+                fields += m.payload().and_then(|p| codec.decode(p)).unwrap_or(0);
                 read += 1;
             }
         }
@@ -617,8 +621,20 @@ fn main() {
             arg(2),
             arg(3),
             arg(4).parse().unwrap_or_else(|e| fail(e)),
+            &formats::Codec::of(
+                args.get(5).map_or("json", String::as_str),
+                args.get(6).map(String::as_str),
+            ),
         ),
-        "floor" => floor(arg(1), arg(2), arg(3).parse().unwrap_or_else(|e| fail(e))),
+        "floor" => floor(
+            arg(1),
+            arg(2),
+            arg(3).parse().unwrap_or_else(|e| fail(e)),
+            &formats::Codec::of(
+                args.get(4).map_or("json", String::as_str),
+                args.get(5).map(String::as_str),
+            ),
+        ),
         "fresh" => {
             let number = |i: usize| -> f64 { arg(i).parse().unwrap_or_else(|e| fail(e)) };
             fresh(&FreshArgs {

@@ -243,6 +243,7 @@ fn kafka_config(project: &Project, args: &Args) -> Result<Option<KafkaConfig>, S
             s.topic.as_ref().map(|t| TopicBinding {
                 source: s.name.clone(),
                 topic: t.name.clone(),
+                format: t.format.clone(),
             })
         })
         .collect();

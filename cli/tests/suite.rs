@@ -48,6 +48,7 @@ mod serve_cases;
 mod serve_crash;
 mod serve_group;
 mod serve_kafka;
+mod serve_kafka_formats;
 mod serve_log;
 mod serve_redis;
 mod serve_redis_cluster;

@@ -3,7 +3,33 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::project::ReadFile;
 use crate::{SourceFile, Undecodable};
+
+/// The file system, as `compile` reads a topic's schema files (at most
+/// `SCHEMA_BYTES` of one: a schema is small, and `/dev/zero` is not one).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Disk;
+
+/// The largest schema file `Disk` reads.
+pub const SCHEMA_BYTES: u64 = 16 << 20;
+
+impl ReadFile for Disk {
+    fn read(&self, location: &str) -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::fs::File::open(location)?
+            .take(SCHEMA_BYTES + 1)
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > SCHEMA_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("larger than {} MiB, which no schema is", SCHEMA_BYTES >> 20),
+            ));
+        }
+        Ok(bytes)
+    }
+}
 
 /// Why a project's files could not be read.
 #[derive(Debug)]

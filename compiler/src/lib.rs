@@ -1,8 +1,10 @@
 //! featc: the compiler from `.feat` projects to a typed IR, batch plans and stream graphs.
 //!
-//! The compiler does no IO: callers read the files and pass their text (or their bytes
-//! to `decode_files`, which reports a file that is not UTF-8 as a diagnostic), or
-//! have `files::read_project` read them. `job` runs what a project computes over
+//! The compiler reads no `.feat` file: callers read them and pass their text (or their
+//! bytes to `decode_files`, which reports a file that is not UTF-8 as a diagnostic),
+//! or have `files::read_project` read them. The one file `compile` reads is a
+//! topic's schema (`format avro "x.avsc"`, `format protobuf "x.proto" "M"`), through
+//! `files::Disk`, or through the caller's `ReadFile` with `compile_with`. `job` runs what a project computes over
 //! data (a training set), for the CLI and embedders alike. Stages:
 //! `parse_files` (syntax trees) → `compile` (resolve + check → `ir::Project`).
 //! Every error of a project comes back at once as `Diagnostics`.
@@ -36,7 +38,7 @@ pub use decode::{decode_files, NotUtf8, Undecodable};
 pub use diagnostics::{Diagnostic, Diagnostics, Label, LabelStyle};
 pub use featc_grammar::ast;
 pub use featc_runtime::ir;
-pub use project::SourceFile;
+pub use project::{ReadFile, SourceFile};
 
 /// Parses every file (file id = index in `files`), reporting the syntax errors of
 /// all of them together.
@@ -92,9 +94,19 @@ fn syntax_error(e: ast::ParseError) -> CheckError {
 /// order. On error, returns all syntax errors, or (when every file parsed) all
 /// semantic errors, sorted by position.
 pub fn compile(files: &[SourceFile]) -> Result<ir::Project, Diagnostics> {
+    let disk: std::sync::Arc<dyn ReadFile> = std::sync::Arc::new(files::Disk);
+    compile_with(files, &disk)
+}
+
+/// `compile`, reading the schema files topics name through `reader` (their
+/// locations resolved as `file`'s are: `project::resolve_location`).
+pub fn compile_with(
+    files: &[SourceFile],
+    reader: &std::sync::Arc<dyn ReadFile>,
+) -> Result<ir::Project, Diagnostics> {
     let trees = parse_files(files)?;
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
-    check::check(&trees, &names).map_err(diagnostics_of)
+    check::check(&trees, &names, reader).map_err(diagnostics_of)
 }
 
 /// Renders errors, sorted by where they point (stable: same-place errors keep the

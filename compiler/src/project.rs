@@ -1,4 +1,5 @@
-//! The input of a compilation: named source texts, and path arithmetic on their names.
+//! The input of a compilation: named source texts, path arithmetic on their names,
+//! and the reader of the other files a project names (a topic's schema file).
 
 use std::path::Path;
 
@@ -10,6 +11,14 @@ pub struct SourceFile {
     /// locations are resolved against its directory.
     pub name: String,
     pub text: String,
+}
+
+/// Reads a file a project names besides its `.feat` files (a topic's Avro schema or
+/// `.proto` file), by its location as `resolve_location` resolves it. `compile` reads
+/// them from disk (`files::Disk`); an embedder or a test may read them from elsewhere
+/// (`compile_with`). Shared, so that a schema compiler may hold it for imports.
+pub trait ReadFile: Send + Sync {
+    fn read(&self, location: &str) -> std::io::Result<Vec<u8>>;
 }
 
 /// Resolves a `file "..."` location written in the file `declared_in` against that

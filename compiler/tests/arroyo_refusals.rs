@@ -94,3 +94,45 @@ fn docs_examples_are_fixtures_and_render_as_shown() {
         );
     }
 }
+
+/// The pipeline's tables read JSON records: a feature of a source whose topic is
+/// Avro (or Protobuf) is refused (E0045), not read as JSON.
+#[test]
+fn a_feature_of_a_topic_of_avro_records_is_refused() {
+    struct FromRepo;
+    impl featc::ReadFile for FromRepo {
+        fn read(&self, location: &str) -> std::io::Result<Vec<u8>> {
+            std::fs::read(featc_test_support::paths::repo_root().join(location))
+        }
+    }
+    let text = "\
+source payments {
+    time ts
+    columns { user_id: int64  amount: float64? }
+    topic \"payments\" format avro \"payments.avsc\"
+}
+entity user { key user_id: int64 }
+view spend from payments by user {
+    feature total_7d = sum(amount) over 7d
+}
+";
+    let files = vec![SourceFile {
+        name: "docs/kafka/spend.feat".into(),
+        text: text.into(),
+    }];
+    let reader: std::sync::Arc<dyn featc::ReadFile> = std::sync::Arc::new(FromRepo);
+    let project = featc::compile_with(&files, &reader)
+        .unwrap_or_else(|d| panic!("{}", d.render(&files, false)));
+    let features = featc::job::select_features(&project, None, &[]).expect("features");
+    let plan = featc::lower::groups::plan_groups(&project, &features).expect("plan");
+    let Err(refused) = emit(&project, &plan, &ArroyoOptions::default()) else {
+        panic!("the pipeline is emitted for a topic of Avro records");
+    };
+    let diagnostics = refusal::diagnostics(&refused);
+    let rendered = diagnostics.render(&files, false);
+    assert_eq!(diagnostics.codes(), vec!["E0045"], "{rendered}");
+    assert!(
+        rendered.contains("source `payments`'s are avro"),
+        "{rendered}"
+    );
+}

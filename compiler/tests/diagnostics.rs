@@ -1,14 +1,29 @@
 //! Every diagnostic code: one fixture (or more) per code in `tests/diagnostics/`,
 //! named `E0xxx_<what>.feat`, each snapshotted with its rendered diagnostics. Fixtures
-//! are read as bytes and decoded like the CLI does (E0029's is not UTF-8).
+//! are read as bytes and decoded like the CLI does (E0029's is not UTF-8); the
+//! schema files topics name (E0070 to E0075) are read from `tests/diagnostics/`, as
+//! if each fixture were there.
 
 use crate::errors_doc;
 
 use featc::SourceFile;
 use std::path::PathBuf;
 
+fn fixture_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/diagnostics"))
+}
+
+/// Reads a schema file a fixture names from the fixtures' folder.
+struct Beside;
+
+impl featc::ReadFile for Beside {
+    fn read(&self, location: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(fixture_dir().join(location))
+    }
+}
+
 fn fixtures() -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/diagnostics"));
+    let dir = fixture_dir();
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .expect("fixture folder")
         .map(|e| e.expect("dir entry").path())
@@ -32,7 +47,8 @@ fn diagnose_bytes(file_name: &str, bytes: &[u8]) -> (featc::Diagnostics, Vec<Sou
         Ok(files) => files,
         Err(undecodable) => return (undecodable.diagnostics, undecodable.files),
     };
-    match featc::compile(&files) {
+    let reader: std::sync::Arc<dyn featc::ReadFile> = std::sync::Arc::new(Beside);
+    match featc::compile_with(&files, &reader) {
         Ok(_) => panic!("{file_name} compiles, but it is a diagnostic fixture"),
         Err(d) => (d, files),
     }
@@ -48,6 +64,7 @@ fn diagnose(name: &str, text: &str) -> (featc::Diagnostics, Vec<SourceFile>) {
 fn codes() -> impl Iterator<Item = String> {
     (1..=39)
         .chain([48, 49, 50, 51, 52, 56, 57])
+        .chain(70..=75)
         .map(|n| format!("E{n:04}"))
 }
 

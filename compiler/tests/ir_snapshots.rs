@@ -142,3 +142,59 @@ fn ir_round_trips_through_json() {
         assert_eq!(back, p, "{dir}");
     }
 }
+
+/// Reads a schema file from the repository (the project below is named as if it
+/// were in `docs/kafka/`, beside the schemas docs/language.md's example uses).
+struct FromRepo;
+
+impl featc::ReadFile for FromRepo {
+    fn read(&self, location: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(featc_test_support::paths::repo_root().join(location))
+    }
+}
+
+/// Each topic format as the IR prints it: the clause with its schema file resolved
+/// against the declaring file's folder, and the Confluent id.
+#[test]
+fn topic_formats_ir() {
+    let text = "\
+source payments {
+    time ts
+    columns { user_id: int64  amount: float64?  category: string?  fee: decimal(12, 2)? }
+    topic \"payments\" format avro \"payments.avsc\" confluent 42
+}
+source refunds {
+    time ts
+    columns { user_id: int64  amount: float64? }
+    topic \"refunds\" format protobuf \"payments.proto\" \"payments.Payment\"
+}
+source clicks {
+    time ts
+    columns { user_id: int64 }
+    topic \"clicks\" format json
+}
+";
+    let files = [featc::SourceFile {
+        name: "docs/kafka/topics.feat".into(),
+        text: text.into(),
+    }];
+    let reader: std::sync::Arc<dyn featc::ReadFile> = std::sync::Arc::new(FromRepo);
+    let p = featc::compile_with(&files, &reader)
+        .unwrap_or_else(|d| panic!("{}", d.render(&files, false)));
+    match &p.sources[0].topic.as_ref().expect("a topic").format {
+        featc::ir::TopicFormat::Avro(a) => {
+            assert_eq!(a.file, "docs/kafka/payments.avsc");
+            assert_eq!(a.confluent, Some(42));
+            assert!(a.schema.contains("timestamp-micros"));
+        }
+        other => panic!("{other:?}"),
+    }
+    match &p.sources[1].topic.as_ref().expect("a topic").format {
+        featc::ir::TopicFormat::Protobuf(f) => {
+            assert_eq!(f.message, "payments.Payment");
+            assert!(!f.descriptors.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    insta::assert_snapshot!("ir_topic_formats", with_input(text, &p));
+}

@@ -99,7 +99,8 @@ pub struct SourceDecl {
     pub time: Option<Ident>,
     pub columns: Vec<ColumnDecl>,
     pub file: Option<StringLit>,
-    pub topic: Option<TopicDecl>,
+    /// Boxed: a rare clause should not make every `Item` larger.
+    pub topic: Option<Box<TopicDecl>>,
     pub lateness: Option<DurationLit>,
     /// `freshness DUR`: the source's freshness contract.
     pub freshness: Option<DurationLit>,
@@ -112,11 +113,17 @@ pub struct SourceDecl {
 }
 
 /// `topic "name"` or `topic "name" format json`: the Kafka topic a source's live
-/// events arrive on, and how its records are encoded (checked by `check`).
+/// events arrive on, and how its records are encoded (checked by `check`):
+/// `format avro "x.avsc"`, `format protobuf "x.proto" "Message"`, each optionally
+/// `confluent ID` (records framed as Confluent's schema registry frames them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicDecl {
     pub name: StringLit,
     pub format: Option<Ident>,
+    /// The strings after the format's name (its schema file, its message).
+    pub args: Vec<StringLit>,
+    /// `confluent ID`: the schema id as written, and its span.
+    pub confluent: Option<(String, Span)>,
     pub span: Span,
 }
 

@@ -168,14 +168,28 @@ impl Ctx<'_> {
                 }
                 Rule::topic_clause if decl.topic.is_none() => {
                     let name = inner.next().map(|p| self.string(&p));
-                    let format = inner
-                        .next()
-                        .and_then(|f| f.into_inner().nth(1))
-                        .map(|p| self.ident(&p));
-                    decl.topic = name.map(|name| TopicDecl {
-                        name,
-                        format,
-                        span: clause_span,
+                    let (mut format, mut args, mut confluent) = (None, Vec::new(), None);
+                    for part in inner.next().into_iter().flat_map(|f| f.into_inner()) {
+                        match part.as_rule() {
+                            Rule::ident => format = Some(self.ident(&part)),
+                            Rule::string => args.push(self.string(&part)),
+                            Rule::topic_confluent => {
+                                confluent = part
+                                    .into_inner()
+                                    .nth(1)
+                                    .map(|id| (id.as_str().to_string(), self.span(&id)));
+                            }
+                            _ => {}
+                        }
+                    }
+                    decl.topic = name.map(|name| {
+                        Box::new(TopicDecl {
+                            name,
+                            format,
+                            args,
+                            confluent,
+                            span: clause_span,
+                        })
                     });
                 }
                 Rule::lateness_clause if decl.lateness.is_none() => {

@@ -49,6 +49,7 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         file_clause => "`file`",
         topic_clause | kw_topic => "`topic`",
         topic_format | kw_format => "`format`",
+        topic_confluent | kw_confluent => "`confluent`",
         lateness_clause => "`lateness`",
         delay_clause | kw_delay => "`delay`",
         epoch_clause | kw_epoch => "`epoch`",

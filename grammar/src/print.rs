@@ -104,10 +104,16 @@ impl Printer<'_> {
                         p.line(&format!("File {:?}", f.value), f.span);
                     }
                     if let Some(t) = &s.topic {
-                        let format = t
+                        let mut format = t
                             .format
                             .as_ref()
                             .map_or(String::new(), |f| format!(" format {}", f.name));
+                        for a in &t.args {
+                            format.push_str(&format!(" {:?}", a.value));
+                        }
+                        if let Some((id, _)) = &t.confluent {
+                            format.push_str(&format!(" confluent {id}"));
+                        }
                         p.line(&format!("Topic {:?}{format}", t.name.value), t.span);
                     }
                     if let Some(l) = &s.lateness {

@@ -319,6 +319,22 @@ impl Server {
     pub fn join_group(&self, spec: crate::group::GroupSpec) -> Result<(), ServeError> {
         use crate::group::forward::{Forwarder, Route, SourceRoutes};
         let group_error = |e: crate::group::GroupError| ServeError::Config(e.to_string());
+        // The forwarder routes a record by its key read as JSON: Avro and Protobuf
+        // records are refused here rather than routed wrongly.
+        if let Some(b) = spec
+            .kafka
+            .topics
+            .iter()
+            .find(|b| b.format != featc_runtime::ir::TopicFormat::Json)
+        {
+            return Err(ServeError::Config(format!(
+                "--kafka-group reads JSON records only, and source `{}`'s topic `{}` is {}: \
+                 serve it without --kafka-group",
+                b.source,
+                b.topic,
+                b.format.name()
+            )));
+        }
         let topics: Vec<String> = spec.entities.iter().map(|e| e.task.topic.clone()).collect();
         crate::group::topics::ensure(&spec.kafka.brokers, &topics, spec.partitions)
             .map_err(group_error)?;

@@ -341,6 +341,8 @@ pub enum CheckError {
         format: String,
         span: Span,
     },
+    /// A topic's format clause or its schema file is wrong (`topic_error`).
+    Topic(super::topic_error::TopicError),
     /// `epoch U` names a unit that is not `s`, `ms`, `us` or `ns`.
     UnknownEpochUnit {
         unit: String,
@@ -527,6 +529,7 @@ impl CheckError {
             Unterminated { .. } => "E0030",
             Unclosed { .. } => "E0031",
             UnknownTopicFormat { .. } => "E0032",
+            Topic(e) => e.code(),
             UnknownEpochUnit { .. } => "E0048",
             Quantile { .. } => "E0033",
             RequestInView { .. } => "E0035",
@@ -843,17 +846,14 @@ impl CheckError {
                     .with_help(format!("close it with {closer} on the same line: {what}s do not span lines"))
             }
             UnknownTopicFormat { format, span } => {
-                let known: Vec<&str> = featc_runtime::ir::TopicFormat::ALL
-                    .iter()
-                    .map(|f| f.name())
-                    .collect();
+                let known = featc_runtime::ir::TopicFormat::NAMES.join(", ");
                 d(format!("unknown topic format `{format}`"))
                     .with_label(Label::primary(*span, "not a format featc decodes"))
                     .with_help(format!(
-                        "the formats are: {}; `json` (the default) is one JSON object per record, keyed by the source's column names",
-                        known.join(", ")
+                        "the formats are: {known}; `json` (the default) is one JSON object per record, keyed by the source's column names; `avro \"x.avsc\"` and `protobuf \"x.proto\" \"Message\"` read records of a schema"
                     ))
             }
+            Topic(e) => e.to_diagnostic(),
             UnknownEpochUnit { unit, span } => {
                 let known: Vec<String> = featc_runtime::ir::EpochUnit::ALL
                     .iter()

@@ -16,6 +16,10 @@ pub mod resolve;
 mod services;
 mod sources;
 pub mod suggest;
+mod topic;
+mod topic_avro;
+pub mod topic_error;
+mod topic_protobuf;
 pub mod types;
 mod union;
 mod views;
@@ -27,14 +31,19 @@ use featc_runtime::ir;
 
 /// Checks parsed files (`files[i]` parsed with file id `i`, named `file_names[i]`)
 /// into a project, or returns every error found.
-pub fn check(files: &[ast::File], file_names: &[String]) -> Result<ir::Project, Vec<CheckError>> {
+/// Topics' schema files are read through `reader`.
+pub fn check(
+    files: &[ast::File],
+    file_names: &[String],
+    reader: &std::sync::Arc<dyn crate::project::ReadFile>,
+) -> Result<ir::Project, Vec<CheckError>> {
     suggest::reset_budget();
     let mut errors = Vec::new();
     let symbols = resolve::resolve(files, &mut errors);
     let sources: Vec<_> = symbols
         .sources
         .iter()
-        .map(|s| sources::check(s, file_names, &mut errors))
+        .map(|s| sources::check(s, file_names, reader, &mut errors))
         .collect();
     let entities: Vec<_> = symbols
         .entities

@@ -1,4 +1,5 @@
-//! Checking `source` declarations: column types, the time column, location, lateness.
+//! Checking `source` declarations: column types, the time column, location, topic
+//! (`topic`), lateness.
 
 use super::durations::{self, Zero};
 use super::error::{CheckError, NameKind};
@@ -94,10 +95,12 @@ impl CheckedSource<'_> {
     }
 }
 
-/// Checks one source; `file_names` are indexed by file id (for `file "..."`).
+/// Checks one source; `file_names` are indexed by file id (for `file "..."`, and a
+/// topic's schema file, read through `reader`).
 pub fn check<'a>(
     decl: &'a ast::SourceDecl,
     file_names: &[String],
+    reader: &std::sync::Arc<dyn crate::project::ReadFile>,
     errors: &mut Vec<CheckError>,
 ) -> CheckedSource<'a> {
     if decl.time.is_none() {
@@ -187,24 +190,11 @@ pub fn check<'a>(
         resolve_location(declared_in, &f.value)
     });
     let topic = decl.topic.as_ref().and_then(|t| {
-        let format = match &t.format {
-            None => ir::TopicFormat::Json,
-            Some(f) => match ir::TopicFormat::ALL.iter().find(|k| k.name() == f.name) {
-                Some(k) => *k,
-                None => {
-                    errors.push(CheckError::UnknownTopicFormat {
-                        format: f.name.clone(),
-                        span: f.span,
-                    });
-                    return None;
-                }
-            },
-        };
-        Some(ir::Topic {
-            name: t.name.value.clone(),
-            format,
-            span: span(t.span),
-        })
+        let wanted = super::topic::wanted(decl, &columns, &nested_columns);
+        let declared_in = file_names
+            .get(t.span.file as usize)
+            .map_or("", String::as_str);
+        super::topic::check(t, declared_in, reader, &wanted, errors)
     });
     let epoch = decl.epoch.as_ref().and_then(|unit| {
         ir::EpochUnit::from_name(&unit.name).or_else(|| {

@@ -63,7 +63,7 @@ fn source(o: &Source, s: &Source) -> Vec<String> {
     let topic = |s: &Source| {
         s.topic
             .as_ref()
-            .map(|t| format!("'{}' format {}", t.name, t.format.name()))
+            .map(|t| format!("'{}' format {}", t.name, t.format.clause()))
     };
     if topic(o) != topic(s) {
         out.push(format!(

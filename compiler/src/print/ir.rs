@@ -26,7 +26,12 @@ pub fn print_project(p: &Project) -> String {
             let _ = writeln!(out, "  file {}", quote(l));
         }
         if let Some(t) = &s.topic {
-            let _ = writeln!(out, "  topic {} format {}", quote(&t.name), t.format.name());
+            let _ = writeln!(
+                out,
+                "  topic {} format {}",
+                quote(&t.name),
+                t.format.clause()
+            );
         }
         if s.lateness_us != 0 {
             let _ = writeln!(out, "  lateness {}", duration(s.lateness_us));

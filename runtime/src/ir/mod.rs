@@ -40,9 +40,9 @@ pub use expr::{BinaryOp, Expr, ExprKind, Literal, SOURCE_NAME_COLUMN};
 pub use functions::{numeric_list, Arity, Function};
 pub use path::{is_path_column, ColumnPath, PathStep};
 pub use project::{
-    request_column, Aggregate, Column, Derived, Entity, EntityId, EpochUnit, Feature, FeatureId,
-    FeatureKind, Let, Lookup, Meta, NestedColumn, Project, Request, Service, Source, SourceId,
-    Topic, TopicFormat, View,
+    request_column, Aggregate, AvroFormat, Column, Derived, Entity, EntityId, EpochUnit, Feature,
+    FeatureId, FeatureKind, Let, Lookup, Meta, NestedColumn, Project, ProtobufFormat, Request,
+    Service, Source, SourceId, Topic, TopicFormat, View,
 };
 pub use source_span::SourceSpan;
 pub use types::{DataType, ListType, Scalar};

@@ -178,20 +178,73 @@ pub struct Topic {
     pub span: SourceSpan,
 }
 
-/// How a topic's records are encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// How a topic's records are encoded. The schema files of Avro and Protobuf are read
+/// and checked when the project is compiled; the IR holds what was checked (the
+/// Avro schema's text, the Protobuf files compiled to descriptors), so the server
+/// decodes with exactly that, whatever the files say later.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TopicFormat {
     /// One JSON object per record, its keys the source's columns (and time column).
     Json,
+    /// One Avro datum per record, of a record schema whose fields are the columns.
+    Avro(AvroFormat),
+    /// One Protobuf message per record, whose fields are the columns.
+    Protobuf(ProtobufFormat),
+}
+
+/// `format avro "schema.avsc" [confluent ID]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AvroFormat {
+    /// The schema file, relative to the declaring file's folder as `file` is.
+    pub file: String,
+    /// Its text (JSON), as checked.
+    pub schema: String,
+    /// `confluent ID`: each record is framed (magic byte 0, then `ID` as four
+    /// big-endian bytes, then the datum) and must carry exactly this id.
+    pub confluent: Option<u32>,
+}
+
+/// `format protobuf "file.proto" "Message" [confluent ID]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ProtobufFormat {
+    /// The `.proto` file, relative to the declaring file's folder as `file` is.
+    pub file: String,
+    /// The message's full name (`package.Message`).
+    pub message: String,
+    /// The file and its imports compiled: an encoded `FileDescriptorSet`.
+    pub descriptors: Vec<u8>,
+    /// `confluent ID`: each record is framed (magic byte 0, `ID` as four big-endian
+    /// bytes, the message indexes as varints, then the message) and must carry this
+    /// id.
+    pub confluent: Option<u32>,
 }
 
 impl TopicFormat {
-    /// Every format, for messages.
-    pub const ALL: [TopicFormat; 1] = [TopicFormat::Json];
+    /// Every format's name, for messages.
+    pub const NAMES: [&'static str; 3] = ["json", "avro", "protobuf"];
 
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             TopicFormat::Json => "json",
+            TopicFormat::Avro(_) => "avro",
+            TopicFormat::Protobuf(_) => "protobuf",
+        }
+    }
+
+    /// The clause after `format`, its strings quoted as the IR printer quotes them
+    /// and its schema file as resolved (`avro 'dir/x.avsc' confluent 42`).
+    pub fn clause(&self) -> String {
+        let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        let confluent = |id: Option<u32>| id.map_or(String::new(), |id| format!(" confluent {id}"));
+        match self {
+            TopicFormat::Json => "json".into(),
+            TopicFormat::Avro(a) => format!("avro {}{}", quote(&a.file), confluent(a.confluent)),
+            TopicFormat::Protobuf(p) => format!(
+                "protobuf {} {}{}",
+                quote(&p.file),
+                quote(&p.message),
+                confluent(p.confluent)
+            ),
         }
     }
 }

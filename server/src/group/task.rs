@@ -110,6 +110,8 @@ impl Task {
         kafka.topics = vec![TopicBinding {
             source: String::new(),
             topic: spec.topic.clone(),
+            // Forwarded records are the sources' own, and group mode's are JSON.
+            format: featc_runtime::ir::TopicFormat::Json,
         }];
         kafka.forwarded = Some(partition);
         kafka.group = format!("{}.tasks", spec.kafka.group);

@@ -20,6 +20,7 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::decode::{DeadRecord, Decoder};
+use super::format::{Formats, JSON};
 use super::forwarded::{Hole, Reread, Rereads, REREADS};
 use super::progress::KafkaCounters;
 use super::progress::KafkaNote;
@@ -29,12 +30,19 @@ use super::{KafkaConfig, KafkaError};
 use crate::state::{Part, PushCheck, Round};
 use crate::writer::WriterHandle;
 
-/// What the consumer reaches: the writer, the checker and the source's progress.
+/// What the consumer reaches: the writer, the checker, the source's progress and
+/// the formats of the sources' records.
 pub struct Source<'a> {
     pub writer: &'a WriterHandle,
     pub check: &'a Arc<PushCheck>,
     pub progress: &'a Arc<KafkaProgress>,
+    pub formats: &'a Formats,
 }
+
+/// The largest record the consumer fetches (librdkafka's `fetch.max.bytes`, its
+/// `receive.message.max.bytes` just above): what bounds a decoder's allocations
+/// (`avro`).
+pub const MAX_RECORD_BYTES: usize = 32 << 20;
 
 /// Why consuming could not start or go on.
 fn failed(what: &str, e: impl std::fmt::Display) -> KafkaError {
@@ -69,6 +77,11 @@ pub fn run(
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false")
         .set("fetch.wait.max.ms", "50")
+        .set("fetch.max.bytes", MAX_RECORD_BYTES.to_string())
+        .set(
+            "receive.message.max.bytes",
+            (MAX_RECORD_BYTES + (1 << 20)).to_string(),
+        )
         .create()
         .map_err(|e| failed("cannot create a consumer", e))?;
     let mut assigned = TopicPartitionList::new();
@@ -143,7 +156,7 @@ pub fn run(
                     positions: read.positions,
                 }
             }
-            _ => read_round(source.check, &consumer, config, &source_of),
+            _ => read_round(source, &consumer, config, &source_of),
         };
         let now = Instant::now();
         for (topic, partition) in read.positions.keys() {
@@ -290,11 +303,12 @@ fn partitions_of(
 /// Up to `config.max_records` records or `config.max_wait`, decoded and checked per
 /// source.
 fn read_round(
-    check: &PushCheck,
+    source: &Source<'_>,
     consumer: &BaseConsumer,
     config: &KafkaConfig,
     source_of: &HashMap<&str, &str>,
 ) -> Read {
+    let check = &**source.check;
     let started = Instant::now();
     // One decoder per partition read in the round; a partition's topic name is
     // copied once per round, not per record.
@@ -333,7 +347,8 @@ fn read_round(
                 else {
                     continue;
                 };
-                decoders.push((topic, Decoder::new(entry, topic, partition)));
+                let format = source.formats.get(&entry.name).unwrap_or(&JSON);
+                decoders.push((topic, Decoder::new(entry, format, topic, partition)));
                 decoders.len() - 1
             }
         };

@@ -1,5 +1,5 @@
 //! Kafka records of one partition of a source's topic into a batch of its declared
-//! columns: each record is
+//! columns: each record is (or its format, `format`, turns it into)
 //! one JSON object keyed by column names (the time column as RFC 3339 or an integer
 //! in the source's `epoch` unit, plausible microseconds without one, values as in a
 //! push). A record that does not decode, or that the
@@ -21,11 +21,11 @@ use featc_runtime::row::types::arrow_type;
 use featc_runtime::stream::StreamError;
 use serde_json::Value as Json;
 
+use super::format::RecordFormat;
 use crate::durable::{DeadLetter, DeadReason};
 use crate::names::SourceEntry;
 use crate::state::{CheckedPush, PushCheck, PushError};
 use crate::wire::json::{to_array, to_value_in};
-use crate::wire::time::kind_of;
 
 /// Where a record was read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -133,6 +133,7 @@ pub const PAYLOAD_BYTES: usize = 1024;
 /// Collects one partition's records for its source, column by column.
 pub struct Decoder<'a> {
     source: &'a SourceEntry,
+    format: &'a RecordFormat,
     topic: &'a str,
     pub partition: i32,
     /// Time column first, then the declared columns, then the paths read out of
@@ -148,7 +149,12 @@ pub struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
-    pub fn new(source: &'a SourceEntry, topic: &'a str, partition: i32) -> Decoder<'a> {
+    pub fn new(
+        source: &'a SourceEntry,
+        format: &'a RecordFormat,
+        topic: &'a str,
+        partition: i32,
+    ) -> Decoder<'a> {
         let columns: Vec<(&str, DataType, bool, Option<&ColumnPath>)> = std::iter::once((
             source.time_column.as_str(),
             DataType::Timestamp,
@@ -170,6 +176,7 @@ impl<'a> Decoder<'a> {
         .collect();
         Decoder {
             source,
+            format,
             topic,
             partition,
             cells: vec![Vec::new(); columns.len()],
@@ -219,18 +226,9 @@ impl<'a> Decoder<'a> {
         let Some(payload) = payload else {
             return self.bury(offset, &[], INVALID, "the record has no value".into());
         };
-        let object = match serde_json::from_slice::<Json>(payload) {
-            Ok(Json::Object(o)) => o,
-            Ok(other) => {
-                let kind = kind_of(&other);
-                return self.bury(
-                    offset,
-                    payload,
-                    INVALID,
-                    format!("expected a JSON object, found {kind}"),
-                );
-            }
-            Err(e) => return self.bury(offset, payload, INVALID, format!("not JSON: {e}")),
+        let object = match self.format.object(payload) {
+            Ok(o) => o,
+            Err(reason) => return self.bury(offset, payload, INVALID, reason.0),
         };
         let mut row = Vec::with_capacity(self.columns.len());
         for &(name, ty, nullable, path) in &self.columns {
@@ -421,7 +419,7 @@ mod tests {
     #[test]
     fn a_record_s_struct_and_map_are_read_by_their_paths_and_a_bad_one_is_dead_lettered() {
         let source = orders();
-        let mut decoder = Decoder::new(&source, "orders", 0);
+        let mut decoder = Decoder::new(&source, &super::super::format::JSON, "orders", 0);
         let records: [&[u8]; 4] = [
             br#"{"ts": "2024-01-01T00:00:00Z", "user_id": 1, "address": {"city": "Oslo"}, "attrs": {"color": 2.5, "size": 1}}"#,
             br#"{"ts": "2024-01-01T00:00:01Z", "user_id": 1, "address": null, "attrs": {"color": 1, "color": 4.0}}"#,

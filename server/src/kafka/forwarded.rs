@@ -27,6 +27,7 @@ use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 
 use super::decode::Decoder;
+use super::format::JSON;
 use super::progress::KafkaNote;
 use super::KafkaConfig;
 use crate::state::{Part, PushCheck};
@@ -256,7 +257,8 @@ pub fn make_round(
                     unreadable += 1;
                     continue;
                 };
-                decoders.push(Decoder::new(entry, at.topic, at.partition));
+                // Group mode reads JSON records only (`serve::join_group`).
+                decoders.push(Decoder::new(entry, &JSON, at.topic, at.partition));
                 index.insert((at.topic, at.partition), decoders.len() - 1);
                 decoders.len() - 1
             }

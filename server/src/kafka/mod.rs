@@ -1,8 +1,11 @@
 //! Kafka sources: `featc serve --kafka BROKERS` consumes the topic each source
-//! declares (`topic "NAME" format json`) into the online state, exactly once.
+//! declares (`topic "NAME" format json|avro|protobuf`) into the online state, exactly
+//! once.
 //!
 //! - `decode`: records into a source's batch, checked as a push is; undecodable or
 //!   refused ones are dead-lettered with their topic, partition and offset;
+//! - `format`: a record into the JSON object of its columns, one file per format:
+//!   JSON there, `avro`, `protobuf`, and Confluent's framing of both (`confluent`);
 //! - `consumer`: the consumer thread (manual partition assignment from the positions
 //!   the state recorded), handing rounds of records to the writer;
 //! - `progress`: how far the state has read the topics, the source's `Position`;
@@ -27,12 +30,16 @@
 //! The source gets narrow handles only: the writer's (`WriterHandle`), the checker
 //! (`PushCheck`) and its own progress and counters.
 
+pub mod avro;
+pub mod confluent;
 pub mod consumer;
 pub mod decode;
+pub mod format;
 pub mod forwarded;
 pub mod key;
 pub mod partitioner;
 pub mod progress;
+pub mod protobuf;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -42,11 +49,13 @@ use crate::state::{PushCheck, PushError};
 use crate::writer::WriterHandle;
 pub use progress::{KafkaCounters, KafkaNote, KafkaProgress, KafkaState, KIND};
 
-/// A source read from a topic.
+/// A source read from a topic, and how its records are encoded (with the schema the
+/// compiler checked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicBinding {
     pub source: String,
     pub topic: String,
+    pub format: featc_runtime::ir::TopicFormat,
 }
 
 /// How the server consumes.
@@ -122,6 +131,10 @@ impl Consuming {
         progress: Arc<KafkaProgress>,
         config: KafkaConfig,
     ) -> std::io::Result<Consuming> {
+        // A schema that cannot be prepared stops the start (the compiler checked it:
+        // not expected), rather than every record being dead-lettered.
+        let formats = format::formats(&config.topics, &check)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.0))?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -134,6 +147,7 @@ impl Consuming {
                     writer: &writer,
                     check: &check,
                     progress: &progress,
+                    formats: &formats,
                 };
                 // Each run starts where the state is: the progress moved with every
                 // part applied, also in a round that failed part way.

@@ -161,6 +161,32 @@ pub fn emit(
         .collect();
 
     let queries = layout::layout(plan, &flavor, &lowered)?;
+    // The tables read JSON records: a feature of a source of another format is
+    // refused rather than read wrongly.
+    let mut refusals = Vec::new();
+    for q in &queries {
+        let topic = project
+            .sources
+            .iter()
+            .find(|s| s.name == q.group.source)
+            .and_then(|s| s.topic.as_ref());
+        let Some(format) = topic.map(|t| t.format.name()).filter(|f| *f != "json") else {
+            continue;
+        };
+        for f in q.features.iter().filter_map(|&i| q.group.features.get(i)) {
+            refusals.push(Refusal {
+                feature: f.name.clone(),
+                reason: Reason::Format {
+                    source: q.group.source.clone(),
+                    format,
+                },
+                span: f.span,
+            });
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
 
     let mut items = Vec::new();
     if queries.iter().any(|q| q.window_us.is_none()) {

@@ -37,6 +37,12 @@ pub enum Reason {
     /// A feature reading a column of a type the pipeline's tables do not hold yet
     /// (`date`): E0045.
     Type { ty: std::borrow::Cow<'static, str> },
+    /// A feature of a source whose topic's records are not JSON (`format avro`,
+    /// `format protobuf`): E0045.
+    Format {
+        source: String,
+        format: &'static str,
+    },
     /// A derived feature reading features of several views or windows, request
     /// fields, or no feature: E0046.
     Derived,
@@ -89,7 +95,10 @@ impl Refusal {
     pub fn code(&self) -> &'static str {
         match self.reason {
             Reason::List { .. } | Reason::ListColumn => "E0044",
-            Reason::Operation { .. } | Reason::NoUdf { .. } | Reason::Type { .. } => "E0045",
+            Reason::Operation { .. }
+            | Reason::NoUdf { .. }
+            | Reason::Type { .. }
+            | Reason::Format { .. } => "E0045",
             Reason::Derived => "E0046",
             Reason::TimeRule { .. } => "E0047",
         }
@@ -122,6 +131,11 @@ impl Refusal {
                 format!("feature `{feature}`: the Arroyo pipeline has no `{ty}` columns"),
                 format!("reads a `{ty}` column"),
                 format!("featc does not emit Arroyo tables with `{ty}` columns yet (their JSON reading and its errors are not featc's): compute the feature with `featc serve`, or leave it out with --features"),
+            ),
+            Reason::Format { source, format } => (
+                format!("feature `{feature}`: the Arroyo pipeline reads JSON records, and source `{source}`'s are {format}"),
+                format!("reads `{source}`, whose topic is {format}"),
+                "featc emits Arroyo tables of JSON records only (Arroyo's own Avro and Protobuf reading, and its errors, are not featc's): compute the feature with `featc serve`, or leave it out with --features".to_string(),
             ),
             Reason::Derived => (
                 format!("feature `{feature}`: the Arroyo pipeline computes a derived feature only from features of one view and window"),
