@@ -35,8 +35,8 @@ pub struct Expected {
 /// among the `columns` a run reads, `None` when every file reads clean (the failure
 /// was not in the data).
 pub fn first_bad_cell(table: &str, path: &Path, columns: &[Expected]) -> Option<IoError> {
-    // Objects are not read again: the engine's own error stands.
-    if super::object::is_object(path) {
+    // Objects and tables are not read again: the engine's own error stands.
+    if super::object::is_object(path) || super::lakehouse::is_table(path) {
         return None;
     }
     let (format, files) = match data_files(table, path) {
