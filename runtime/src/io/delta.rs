@@ -147,7 +147,13 @@ pub async fn open(
     delta
         .update_datafusion_session(&ctx.state())
         .map_err(error)?;
-    let provider = delta.table_provider().await.map_err(|e| {
+    // The session's settings: strings as `Utf8`, not views, as featc reads Parquet
+    // (`io::configure`).
+    let provider = delta
+        .table_provider()
+        .with_session(Arc::new(ctx.state()))
+        .await
+        .map_err(|e| {
         unreadable(masked(&e.strip_backtrace(), &root.secrets))
     })?;
     Ok((provider, read))
@@ -205,8 +211,8 @@ async fn commit(file: &Path, target: &str, metadata: &[(String, String)]) -> Res
         .collect();
     let written = delta
         .write(Vec::new())
+        // Planned in delta-rs's own session (its planner runs the write's nodes).
         .with_input_plan(rows.into_unoptimized_plan())
-        .with_session_state(Arc::new(ctx.state()))
         .with_save_mode(SaveMode::Overwrite)
         .with_schema_mode(SchemaMode::Overwrite)
         .with_commit_properties(CommitProperties::default().with_metadata(info))

@@ -101,9 +101,10 @@ impl OutputWriter {
             Destination::Object(_) => {
                 std::env::temp_dir().join(temp_path(path).file_name().unwrap_or_default())
             }
-            // A name of its own: the table's root names a folder.
+            // A name of its own (the table's root names a folder), ending in
+            // `.parquet`, which the commit's reader wants.
             Destination::Delta(_) => std::env::temp_dir().join(format!(
-                ".featc-delta-{}.parquet.tmp",
+                ".featc-delta-{}.tmp.parquet",
                 std::process::id()
             )),
         };
