@@ -88,7 +88,9 @@ pub fn version_pins(pins: &[String], project: &Project) -> Result<HashMap<String
             ));
         };
         if !project.sources.iter().any(|s| s.name == name) {
-            return Err(format!("--as-of-version: the project has no source `{name}`"));
+            return Err(format!(
+                "--as-of-version: the project has no source `{name}`"
+            ));
         }
         if versions.insert(name.to_string(), version).is_some() {
             return Err(format!("--as-of-version: source `{name}` is pinned twice"));

@@ -89,7 +89,11 @@ fn batch(path: &Path) -> RecordBatch {
 fn same(actual: &Path, expected: &Path) {
     let (a, e) = (batch(actual), batch(expected));
     if let Err(difference) = bit_equal(&a, &e) {
-        panic!("{} against {}: {difference}", actual.display(), expected.display());
+        panic!(
+            "{} against {}: {difference}",
+            actual.display(),
+            expected.display()
+        );
     }
     assert_eq!(a.schema().fields(), e.schema().fields());
 }
@@ -97,13 +101,17 @@ fn same(actual: &Path, expected: &Path) {
 /// The versions recorded in a training set's Parquet metadata.
 fn recorded(path: &Path) -> serde_json::Value {
     use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
-    let reader = SerializedFileReader::new(std::fs::File::open(path).expect("output"))
-        .expect("parquet");
+    let reader =
+        SerializedFileReader::new(std::fs::File::open(path).expect("output")).expect("parquet");
     let value = reader
         .metadata()
         .file_metadata()
         .key_value_metadata()
-        .and_then(|kv| kv.iter().find(|k| k.key == "featc.source_versions").cloned())
+        .and_then(|kv| {
+            kv.iter()
+                .find(|k| k.key == "featc.source_versions")
+                .cloned()
+        })
         .and_then(|k| k.value)
         .expect("featc.source_versions in the metadata");
     serde_json::from_str(&value).expect("JSON")
@@ -138,13 +146,21 @@ fn delta_tables_read_as_their_versions_hold_and_pins_reproduce_them() {
     let out = |name: &str| dir.join(name);
 
     // The latest version (2): the copy of what it holds gives the same training set.
-    let said = training_set(None, &text(&out("latest.parquet")), &["--source", &binding, "-q"]);
+    let said = training_set(
+        None,
+        &text(&out("latest.parquet")),
+        &["--source", &binding, "-q"],
+    );
     assert!(
         said.contains(&format!("source `orders`: {table} at version 2")),
         "{said}"
     );
     let copy = format!("orders={}", copies.join("v2.parquet").display());
-    training_set(None, &text(&out("copy2.parquet")), &["--source", &copy, "-q"]);
+    training_set(
+        None,
+        &text(&out("copy2.parquet")),
+        &["--source", &copy, "-q"],
+    );
     same(&out("latest.parquet"), &out("copy2.parquet"));
     assert_eq!(
         recorded(&out("latest.parquet")),
@@ -159,7 +175,11 @@ fn delta_tables_read_as_their_versions_hold_and_pins_reproduce_them() {
     );
     assert!(pinned.contains("at version 1"), "{pinned}");
     let copy = format!("orders={}", copies.join("v1.parquet").display());
-    training_set(None, &text(&out("copy1.parquet")), &["--source", &copy, "-q"]);
+    training_set(
+        None,
+        &text(&out("copy1.parquet")),
+        &["--source", &copy, "-q"],
+    );
     same(&out("v1.parquet"), &out("copy1.parquet"));
     assert_eq!(recorded(&out("v1.parquet"))["orders"]["version"], 1);
     assert!(
@@ -167,7 +187,10 @@ fn delta_tables_read_as_their_versions_hold_and_pins_reproduce_them() {
         "the delete changes the training set"
     );
     // Version 0 has no `express`: the features that do not read it.
-    let features = ["--features", "buyer_orders_30d,buyer_spend_7d,seller_orders_1h"];
+    let features = [
+        "--features",
+        "buyer_orders_30d,buyer_spend_7d,seller_orders_1h",
+    ];
     let mut v0 = vec!["--source", &binding, "--as-of-version", "orders=0", "-q"];
     v0.extend_from_slice(&features);
     training_set(None, &text(&out("v0.parquet")), &v0);
@@ -192,7 +215,11 @@ fn delta_tables_read_as_their_versions_hold_and_pins_reproduce_them() {
     let spine_table = dir.join("spine");
     python(
         None,
-        &["table", &text(&case().join("spine.parquet")), &text(&spine_table)],
+        &[
+            "table",
+            &text(&case().join("spine.parquet")),
+            &text(&spine_table),
+        ],
     );
     let run = featc(
         None,
@@ -233,7 +260,7 @@ fn delta_tables_read_as_their_versions_hold_and_pins_reproduce_them() {
     let spine = text(&case().join("spine.parquet"));
     let missing = format!("orders=delta:{}", dir.join("nowhere").display());
     for (more, expect) in [
-        (vec!["--source", missing.as_str()], "nowhere"),
+        (vec!["--source", missing.as_str()], "Path does not exist"),
         (
             vec!["--source", binding.as_str(), "--as-of-version", "orders=7"],
             "version 7 does not exist",
@@ -255,7 +282,11 @@ fn delta_tables_read_as_their_versions_hold_and_pins_reproduce_them() {
         assert_eq!(run.status.code(), Some(2), "{more:?}: {}", stderr(&run));
         assert!(stderr(&run).contains(expect), "{more:?}: {}", stderr(&run));
         if more.contains(&missing.as_str()) {
-            assert!(stderr(&run).contains("source `orders`"), "{}", stderr(&run));
+            let said = stderr(&run);
+            assert!(
+                said.contains(&format!("source `orders`: cannot read `{}`", &missing[7..])),
+                "{said}"
+            );
         }
     }
     let after = read_back(None, &written_root, &out("v1.parquet"));
@@ -340,11 +371,7 @@ fn delta_tables_in_s3_read_and_write_as_local_ones() {
     same(&dir.join("v1.parquet"), &dir.join("copy1.parquet"));
 
     // Written to S3 as a Delta table, read back by Python.
-    training_set(
-        s3,
-        "delta:s3://lake/training",
-        &["--source", binding, "-q"],
-    );
+    training_set(s3, "delta:s3://lake/training", &["--source", binding, "-q"]);
     let read = read_back(s3, "s3://lake/training", &dir.join("latest.parquet"));
     assert_eq!(read["equal"], true, "{read}");
     assert_eq!(read["version"], 0, "{read}");
@@ -366,6 +393,14 @@ fn delta_tables_in_s3_read_and_write_as_local_ones() {
         ],
     );
     assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
-    assert!(stderr(&run).contains("delta:s3://lake/tables/gone"), "{}", stderr(&run));
-    assert!(!stderr(&run).contains(&server.secret_key), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("delta:s3://lake/tables/gone"),
+        "{}",
+        stderr(&run)
+    );
+    assert!(
+        !stderr(&run).contains(&server.secret_key),
+        "{}",
+        stderr(&run)
+    );
 }

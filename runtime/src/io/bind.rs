@@ -17,8 +17,8 @@ use datafusion::prelude::{ident, lit, SessionContext};
 use datafusion::error::DataFusionError;
 
 use super::failure::ComputeFailure;
-use super::locate::{first_bad_cell, Expected};
 use super::lakehouse::{is_table, not_a_table};
+use super::locate::{first_bad_cell, Expected};
 use super::source::bind_below;
 use super::{bind_memory, bind_source_below, IoError, MemoryTable};
 use crate::agg::FeatureError;

@@ -18,8 +18,7 @@ use datafusion::catalog::TableProvider;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use deltalake_core::kernel::transaction::CommitProperties;
 use deltalake_core::logstore::{
-    default_logstore, logstore_factories, LogStore, LogStoreFactory, ObjectStoreRef,
-    StorageConfig,
+    default_logstore, logstore_factories, LogStore, LogStoreFactory, ObjectStoreRef, StorageConfig,
 };
 use deltalake_core::operations::write::SchemaMode;
 use deltalake_core::protocol::SaveMode;
@@ -44,8 +43,8 @@ fn root(target: &str) -> Result<Root, String> {
     if let Some(location) = ObjectLocation::of(Path::new(target)) {
         let (s3, secrets) = object::s3_client(&location.bucket, &[]).map_err(|e| e.0)?;
         let key = location.key.trim_end_matches('/');
-        let url = Url::parse(&format!("s3://{}/{key}", location.bucket))
-            .map_err(|e| e.to_string())?;
+        let url =
+            Url::parse(&format!("s3://{}/{key}", location.bucket)).map_err(|e| e.to_string())?;
         register_s3();
         return Ok(Root {
             url,
@@ -153,9 +152,7 @@ pub async fn open(
         .table_provider()
         .with_session(Arc::new(ctx.state()))
         .await
-        .map_err(|e| {
-        unreadable(masked(&e.strip_backtrace(), &root.secrets))
-    })?;
+        .map_err(|e| unreadable(masked(&e.strip_backtrace(), &root.secrets)))?;
     Ok((provider, read))
 }
 
@@ -164,7 +161,11 @@ pub async fn open(
 /// replacing its rows (and its schema, if the columns changed). `metadata` goes into
 /// the commit's information. Nothing is committed when anything fails, so the table
 /// stays at its previous version.
-pub fn write(file: &Path, target: &str, metadata: &[(String, String)]) -> Result<i64, String> {
+pub(super) fn write(
+    file: &Path,
+    target: &str,
+    metadata: &[(String, String)],
+) -> Result<i64, String> {
     let (file, target) = (file.to_path_buf(), target.to_string());
     std::thread::scope(|scope| {
         scope

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use datafusion::catalog::TableProvider;
 use datafusion::prelude::SessionContext;
 
-use super::{IoError, Inputs};
+use super::{Inputs, IoError};
 use crate::ir::{FeatureId, Project};
 
 /// The table formats featc reads as sources.

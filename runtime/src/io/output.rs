@@ -83,8 +83,10 @@ impl OutputWriter {
             }
             None => {
                 let format = Format::of_file(path).ok_or_else(|| {
-                    err("the output must end in .parquet or .csv, or be delta:PATH_OR_URL"
-                        .to_string())
+                    err(
+                        "the output must end in .parquet or .csv, or be delta:PATH_OR_URL"
+                            .to_string(),
+                    )
                 })?;
                 let destination = match ObjectLocation::of(path) {
                     Some(object) => Destination::Object(object),
@@ -103,10 +105,8 @@ impl OutputWriter {
             }
             // A name of its own (the table's root names a folder), ending in
             // `.parquet`, which the commit's reader wants.
-            Destination::Delta(_) => std::env::temp_dir().join(format!(
-                ".featc-delta-{}.tmp.parquet",
-                std::process::id()
-            )),
+            Destination::Delta(_) => std::env::temp_dir()
+                .join(format!(".featc-delta-{}.tmp.parquet", std::process::id())),
         };
         let file = File::create(&temp).map_err(|e| err(e.to_string()))?;
         let mut writer = OutputWriter {
