@@ -12,7 +12,7 @@ use featc_runtime::stream::{replay_with_progress, LatePolicy, ReplayOptions, Sel
 use featc_runtime::{batch, io};
 
 use super::progress::Progress;
-use super::spine_job::{block_on, SpineJob};
+use super::spine_job::{block_on, pin_versions, record_versions, say_versions, SpineJob};
 
 /// What to do with events later than the allowed lateness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -101,9 +101,9 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
 
     // Sources the graph reads: `--source NAME=PATH` or the declared file (bound and
     // checked like `featc training-set` does).
-    let paths = args.job.source_paths(project)?;
-    args.job.check_output(project, &features, &paths)?;
-    let inputs = paths.into();
+    let mut inputs = args.job.inputs(project)?;
+    args.job.check_output(project, &features, &inputs.files)?;
+    let versions = pin_versions(project, &features, &mut inputs).await?;
     let progress = Progress::new(args.job.quiet);
     let ctx = batch::session_context(SessionConfig::new());
     let tables = io::bind_sources(&ctx, project, &plan, &inputs)
@@ -158,6 +158,7 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
     progress.phase("writing the output");
     let mut writer =
         io::OutputWriter::create(&args.job.out, out.schema()).map_err(|e| e.to_string())?;
+    record_versions(&mut writer, &versions);
     writer.write(&out).map_err(|e| e.to_string())?;
     writer.finish().map_err(|e| e.to_string())?;
     progress.finish();
@@ -175,5 +176,6 @@ async fn run_replay(project: &Project, args: &Args) -> Result<(), String> {
         "late events: {} (dead-lettered {}); null-key rows skipped: {}; entities: {}; state: ~{} bytes",
         m.late, m.dead_lettered, m.null_keys, m.entities, m.state_bytes
     );
+    say_versions(&versions);
     Ok(())
 }

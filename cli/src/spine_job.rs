@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use featc::ir::{FeatureId, Project};
+use featc_runtime::io::{self, Inputs, SourceVersion};
 
 /// A project answered at the rows of a spine.
 #[derive(clap::Args)]
@@ -19,10 +20,15 @@ pub struct SpineJob {
     /// a time column, and any other columns (kept unchanged).
     #[arg(long, value_name = "FILE")]
     pub spine: PathBuf,
-    /// Read source NAME from PATH (a `.parquet`/`.csv` file or a folder of them)
-    /// instead of its declared file (repeatable).
+    /// Read source NAME from PATH (a `.parquet`/`.csv` file or a folder of them, an
+    /// `s3://` URL, or a table: `delta:PATH_OR_URL`) instead of its declared file
+    /// (repeatable).
     #[arg(long = "source", value_name = "NAME=PATH")]
     pub sources: Vec<String>,
+    /// Read table source SOURCE (a `delta:` location) at VERSION instead of its latest:
+    /// the version a training set records in its metadata (repeatable).
+    #[arg(long = "as-of-version", value_name = "SOURCE=VERSION")]
+    pub as_of_version: Vec<String>,
     /// Compute the features of this service, in its order.
     #[arg(long, value_name = "NAME", conflicts_with = "features")]
     pub service: Option<String>,
@@ -34,8 +40,10 @@ pub struct SpineJob {
     /// The spine's time column.
     #[arg(long, value_name = "COL", default_value = "ts")]
     pub spine_time: String,
-    /// The output file: `.parquet` or `.csv`. It is written under a temporary name
-    /// and replaces FILE only when the run succeeds; it may not be one of the inputs.
+    /// The output file: `.parquet` or `.csv`, or a Delta table (`delta:PATH_OR_URL`).
+    /// It is written under a temporary name and replaces FILE (or is committed as the
+    /// table's new version) only when the run succeeds; it may not be one of the
+    /// inputs.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Print no progress (only the summary and errors).
@@ -54,6 +62,76 @@ impl SpineJob {
     /// The `--source NAME=PATH` overrides, each naming a source of the project.
     pub fn source_paths(&self, project: &Project) -> Result<HashMap<String, PathBuf>, String> {
         source_bindings(&self.sources, project)
+    }
+
+    /// The `--source` overrides and the `--as-of-version` pins, as a job's inputs.
+    pub fn inputs(&self, project: &Project) -> Result<Inputs, String> {
+        Ok(Inputs {
+            files: self.source_paths(project)?,
+            versions: version_pins(&self.as_of_version, project)?,
+            ..Inputs::default()
+        })
+    }
+}
+
+/// `--as-of-version SOURCE=VERSION` flags as versions by source name, each naming a
+/// source of the project once (whether it is a table is checked as it is read).
+pub fn version_pins(pins: &[String], project: &Project) -> Result<HashMap<String, i64>, String> {
+    let mut versions = HashMap::new();
+    for pin in pins {
+        let parsed = pin
+            .split_once('=')
+            .and_then(|(name, v)| Some((name, v.trim().parse::<i64>().ok()?)));
+        let Some((name, version)) = parsed else {
+            return Err(format!(
+                "--as-of-version takes SOURCE=VERSION (a version number), got `{pin}`"
+            ));
+        };
+        if !project.sources.iter().any(|s| s.name == name) {
+            return Err(format!(
+                "--as-of-version: the project has no source `{name}`"
+            ));
+        }
+        if versions.insert(name.to_string(), version).is_some() {
+            return Err(format!("--as-of-version: source `{name}` is pinned twice"));
+        }
+    }
+    Ok(versions)
+}
+
+/// The versions of the tables a job reads (the pinned ones, the latest of the
+/// others), found before it starts; `inputs` then pins them all, so that the job
+/// reads exactly what it records.
+pub async fn pin_versions(
+    project: &Project,
+    features: &[FeatureId],
+    inputs: &mut Inputs,
+) -> Result<Vec<SourceVersion>, String> {
+    let versions = io::versions_read(project, features, inputs)
+        .await
+        .map_err(|e| e.to_string())?;
+    inputs.versions = io::lakehouse::pins(&versions);
+    Ok(versions)
+}
+
+/// Records the versions a job read in its output (`featc.source_versions`), and
+/// says them on stderr after its summary line.
+pub fn record_versions(writer: &mut io::OutputWriter, versions: &[SourceVersion]) {
+    if !versions.is_empty() {
+        writer.annotate(
+            io::lakehouse::VERSIONS_KEY,
+            &io::lakehouse::versions_json(versions),
+        );
+    }
+}
+
+/// The versions a job read, one line each, for its summary.
+pub fn say_versions(versions: &[SourceVersion]) {
+    for v in versions {
+        eprintln!(
+            "  source `{}`: {} at version {}",
+            v.source, v.location, v.version
+        );
     }
 }
 
@@ -114,11 +192,14 @@ impl SpineJob {
             }
         }
         for (what, path) in inputs {
+            // A table (`delta:...`) is compared as written.
+            let same_table = io::lakehouse::is_table(&path) && path == self.out;
             // A missing input is reported when it is read.
-            let Ok(input) = path.canonicalize() else {
-                continue;
-            };
-            if out == input || (input.is_dir() && out.starts_with(&input)) {
+            let input = path.canonicalize();
+            let same_file = input
+                .as_ref()
+                .is_ok_and(|i| out == *i || (i.is_dir() && out.starts_with(i)));
+            if same_table || same_file {
                 return Err(format!(
                     "--out `{}` is {what} (`{}`) of this run: write the output elsewhere",
                     self.out.display(),

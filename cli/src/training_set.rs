@@ -1,17 +1,15 @@
 //! `featc training-set`: compute a point-in-time training set for a spine.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use super::progress::Progress;
-use super::spine_job::{block_on, SpineJob};
+use super::spine_job::{block_on, pin_versions, record_versions, say_versions, SpineJob};
 use featc::ir::{self, FeatureId};
 use featc::job::training_set::{SpineInput, TrainingSet};
 use featc_runtime::batch::timing::Phases;
 use featc_runtime::batch::Resources;
-use featc_runtime::io::OutputWriter;
+use featc_runtime::io::{Inputs, OutputWriter};
 use futures::StreamExt;
 
 /// Compute a point-in-time training set: every spine row with its columns unchanged,
@@ -67,31 +65,33 @@ pub fn main(args: Args) -> ExitCode {
         Ok(f) => f,
         Err(message) => return super::fail(message),
     };
-    let paths = match args.job.source_paths(&project) {
-        Ok(p) => p,
+    let inputs = match args.job.inputs(&project) {
+        Ok(i) => i,
         Err(message) => return super::fail(message),
     };
-    if let Err(message) = args.job.check_output(&project, &features, &paths) {
+    if let Err(message) = args.job.check_output(&project, &features, &inputs.files) {
         return super::fail(message);
     }
-    block_on(compute(&project, &features, &paths, &args))
+    block_on(compute(&project, &features, inputs, &args))
 }
 
 async fn compute(
     project: &ir::Project,
     features: &[FeatureId],
-    paths: &HashMap<String, PathBuf>,
+    mut inputs: Inputs,
     args: &Args,
 ) -> Result<(), String> {
     let started = Instant::now();
     let mut phases = Phases::start();
     let progress = Progress::new(args.job.quiet);
+    // The tables' versions are fixed before the run, which reads them and records them.
+    let versions = pin_versions(project, features, &mut inputs).await?;
     let job = TrainingSet {
         project,
         features: features.to_vec(),
         spine: SpineInput::File(args.job.spine.clone()),
         spine_time: args.job.spine_time.clone(),
-        inputs: paths.clone().into(),
+        inputs,
         batch_size: args.batch_size,
         resources: args.resources(),
         ballista: args.ballista.clone(),
@@ -101,6 +101,7 @@ async fn compute(
     phases.mark("read spine, bind, lower");
     let mut writer =
         OutputWriter::create(&args.job.out, running.stream.schema()).map_err(|e| e.to_string())?;
+    record_versions(&mut writer, &versions);
     let mut rows = 0;
     let mut writing = false;
     while let Some(b) = running.stream.next().await {
@@ -126,6 +127,7 @@ async fn compute(
         features.len(),
         started.elapsed().as_secs_f64()
     );
+    say_versions(&versions);
     let spilled = running.spilled_bytes();
     if spilled > 0 {
         eprintln!(

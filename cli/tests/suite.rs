@@ -27,6 +27,7 @@ mod cli;
 mod cli_arroyo;
 mod cli_catalog;
 mod cli_data;
+mod cli_delta;
 mod cli_diff;
 mod cli_errors;
 mod cli_fmt;

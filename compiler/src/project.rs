@@ -25,6 +25,13 @@ pub trait ReadFile: Send + Sync {
 /// file's directory. A pure path join: nothing is read or canonicalized, so the result
 /// is as relative as the name the file was given under.
 pub fn resolve_location(declared_in: &str, location: &str) -> String {
+    // A table (`delta:data/orders`, `iceberg:meta.json`): its path resolved the same
+    // way, the prefix kept.
+    for prefix in ["delta:", "iceberg:"] {
+        if let Some(target) = location.strip_prefix(prefix) {
+            return format!("{prefix}{}", resolve_location(declared_in, target));
+        }
+    }
     let location_path = Path::new(location);
     // A URL (`s3://bucket/key`) is where it says, wherever it is declared.
     if location_path.is_absolute() || location.contains("://") {
@@ -55,6 +62,14 @@ mod tests {
         assert_eq!(
             resolve_location("x/features.feat", "/abs/e.csv"),
             "/abs/e.csv"
+        );
+        assert_eq!(
+            resolve_location("x/features.feat", "delta:data/orders"),
+            "delta:x/data/orders"
+        );
+        assert_eq!(
+            resolve_location("x/features.feat", "delta:s3://b/orders"),
+            "delta:s3://b/orders"
         );
     }
 }

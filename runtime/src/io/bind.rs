@@ -17,7 +17,9 @@ use datafusion::prelude::{ident, lit, SessionContext};
 use datafusion::error::DataFusionError;
 
 use super::failure::ComputeFailure;
+use super::lakehouse::{is_table, not_a_table};
 use super::locate::{first_bad_cell, Expected};
+use super::source::bind_below;
 use super::{bind_memory, bind_source_below, IoError, MemoryTable};
 use crate::agg::FeatureError;
 use crate::expr::derived::DerivedFailure;
@@ -47,6 +49,10 @@ pub struct Inputs {
     /// Rows of a location with a `SEQ_COLUMN` (a server's archive) at or above this
     /// sequence number are left out: what a server had not applied at a read.
     pub seq_below: Option<u64>,
+    /// Per source whose location is a table (`delta:`, `iceberg:`), the version read
+    /// (`--as-of-version`; the latest when absent). A pin for a source that is not a
+    /// table is an error naming it.
+    pub versions: HashMap<String, i64>,
 }
 
 /// The column of a server's archive that numbers its events in the order the server
@@ -170,7 +176,11 @@ pub async fn bind_sources(
             Some(data) => Some(bind_memory(ctx, source, data, &read)?),
             None => match source_path(source, &inputs.files) {
                 Some(path) => {
-                    Some(bind_source_below(ctx, source, &path, &read, inputs.seq_below).await?)
+                    let version = inputs.versions.get(&source.name).copied();
+                    if version.is_some() && !is_table(&path) {
+                        return Err(not_a_table(&source.name, &path));
+                    }
+                    Some(bind_below(ctx, source, &path, &read, inputs.seq_below, version).await?)
                 }
                 None if !also.is_empty() => None,
                 None => {
@@ -377,7 +387,7 @@ fn filtered(
 }
 
 /// Where a source is read from: its `--source` path, else its declared file.
-fn source_path(source: &Source, paths: &HashMap<String, PathBuf>) -> Option<PathBuf> {
+pub(super) fn source_path(source: &Source, paths: &HashMap<String, PathBuf>) -> Option<PathBuf> {
     paths
         .get(&source.name)
         .cloned()

@@ -1,6 +1,7 @@
 //! Data IO for the batch and streaming paths: binding a declared source to a Parquet or
-//! CSV file or folder (schema checked against the declaration, types normalised to
-//! featc's Arrow types), reading a spine, writing a training set.
+//! CSV file or folder, or to a table (`delta:`, `iceberg:`: `lakehouse`) at a version
+//! (schema checked against the declaration, types normalised to featc's Arrow types),
+//! reading a spine, writing a training set (a file, or a Delta table's new version).
 //!
 //! After binding, a source's table has exactly `declared_schema(source)`: the time
 //! column as `Timestamp(µs, "UTC")`, then the declared columns in declaration order as
@@ -10,8 +11,10 @@
 //! are `row`'s (`row::time`, `row::types`).
 
 pub mod bind;
+pub mod delta;
 pub mod failure;
 pub mod iceberg;
+pub mod lakehouse;
 pub mod locate;
 pub mod object;
 pub mod output;
@@ -34,6 +37,7 @@ pub use bind::{
     bind_sources, expected_columns, explain_failure, sources_of, spine_keys, Inputs, SEQ_COLUMN,
 };
 pub use failure::ComputeFailure;
+pub use lakehouse::{versions_read, SourceVersion, TableLocation};
 pub use memory::MemoryTable;
 pub use output::OutputWriter;
 pub use source::{bind_memory, bind_source, bind_source_below, declared_schema};

@@ -4,7 +4,9 @@
 //! place only by `finish`, so a run that fails (bad data, a full disk, a kill) leaves
 //! whatever was at the output path before untouched, and never a truncated file. An
 //! output in object storage (`s3://bucket/key`) is written to the system's temporary
-//! folder, then uploaded whole by `finish` (`object::upload`).
+//! folder, then uploaded whole by `finish` (`object::upload`). A Delta table
+//! (`delta:PATH_OR_URL`) is written likewise, then committed by `finish` as the table's
+//! new version (`delta::write`): a failed run commits nothing.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -16,6 +18,10 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 
+use datafusion::parquet::file::metadata::KeyValue;
+
+use super::delta;
+use super::lakehouse::{TableFormat, TableLocation};
 use super::object::{self, ObjectLocation};
 use super::{Format, IoError};
 
@@ -25,10 +31,22 @@ use super::{Format, IoError};
 pub struct OutputWriter {
     path: PathBuf,
     temp: PathBuf,
-    /// Where the file goes once complete, when `path` is in object storage (`temp` is
+    /// Where the file goes once complete, when `path` is not a local file (`temp` is
     /// then in the system's temporary folder).
-    upload: Option<ObjectLocation>,
+    destination: Destination,
+    /// Key-value metadata of the file (and of a Delta table's commit).
+    metadata: Vec<(String, String)>,
     inner: Option<Inner>,
+}
+
+/// Where a complete output file goes.
+enum Destination {
+    /// Renamed to its path.
+    File,
+    /// Uploaded to an object.
+    Object(ObjectLocation),
+    /// Committed as a Delta table's new version (the table's root).
+    Delta(String),
 }
 
 enum Inner {
@@ -52,21 +70,50 @@ impl OutputWriter {
             path: path.to_path_buf(),
             message,
         };
-        let format = Format::of_file(path)
-            .ok_or_else(|| err("the output must end in .parquet or .csv".to_string()))?;
-        let upload = ObjectLocation::of(path);
-        if path.is_dir() {
+        let (format, destination) = match TableLocation::of(path) {
+            Some(table) if table.format == TableFormat::Delta => {
+                (Format::Parquet, Destination::Delta(table.target))
+            }
+            Some(_) => {
+                return Err(err(
+                    "an Iceberg table is read, not written: write a Delta table \
+                     (delta:PATH_OR_URL) or a file"
+                        .to_string(),
+                ))
+            }
+            None => {
+                let format = Format::of_file(path).ok_or_else(|| {
+                    err(
+                        "the output must end in .parquet or .csv, or be delta:PATH_OR_URL"
+                            .to_string(),
+                    )
+                })?;
+                let destination = match ObjectLocation::of(path) {
+                    Some(object) => Destination::Object(object),
+                    None => Destination::File,
+                };
+                (format, destination)
+            }
+        };
+        if matches!(destination, Destination::File) && path.is_dir() {
             return Err(err("is a folder".to_string()));
         }
-        let temp = match &upload {
-            Some(_) => std::env::temp_dir().join(temp_path(path).file_name().unwrap_or_default()),
-            None => temp_path(path),
+        let temp = match &destination {
+            Destination::File => temp_path(path),
+            Destination::Object(_) => {
+                std::env::temp_dir().join(temp_path(path).file_name().unwrap_or_default())
+            }
+            // A name of its own (the table's root names a folder), ending in
+            // `.parquet`, which the commit's reader wants.
+            Destination::Delta(_) => std::env::temp_dir()
+                .join(format!(".featc-delta-{}.tmp.parquet", std::process::id())),
         };
         let file = File::create(&temp).map_err(|e| err(e.to_string()))?;
         let mut writer = OutputWriter {
             path: path.to_path_buf(),
             temp,
-            upload,
+            destination,
+            metadata: Vec::new(),
             inner: None,
         };
         writer.inner = Some(match format {
@@ -90,6 +137,16 @@ impl OutputWriter {
         }
     }
 
+    /// Records `value` under `key` in the output's metadata: the Parquet file's
+    /// key-value metadata, a Delta table's commit information (where its JSON text is
+    /// a JSON value). A CSV file has no place for it.
+    pub fn annotate(&mut self, key: &str, value: &str) {
+        if let Some(Inner::Parquet(w)) = &mut self.inner {
+            w.append_key_value_metadata(KeyValue::new(key.to_string(), value.to_string()));
+        }
+        self.metadata.push((key.to_string(), value.to_string()));
+    }
+
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), IoError> {
         let result = match &mut self.inner {
             Some(Inner::Parquet(w)) => w.write(batch).map_err(|e| e.to_string()),
@@ -111,11 +168,16 @@ impl OutputWriter {
         };
         file.sync_all().map_err(|e| self.error(e))?;
         drop(file);
-        match &self.upload {
-            // The object is replaced only when the upload completes; the temporary
-            // file goes either way (`Drop`).
-            Some(location) => object::upload(&self.temp, location).map_err(|e| self.error(e)),
-            None => std::fs::rename(&self.temp, &self.path).map_err(|e| self.error(e)),
+        match &self.destination {
+            // The object is replaced only when the upload completes, the table changes
+            // only when its commit does; the temporary file goes either way (`Drop`).
+            Destination::Object(location) => {
+                object::upload(&self.temp, location).map_err(|e| self.error(e))
+            }
+            Destination::Delta(target) => delta::write(&self.temp, target, &self.metadata)
+                .map(|_| ())
+                .map_err(|e| self.error(e)),
+            Destination::File => std::fs::rename(&self.temp, &self.path).map_err(|e| self.error(e)),
         }
     }
 }

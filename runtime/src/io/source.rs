@@ -1,7 +1,8 @@
-//! Binding a declared source to a Parquet/CSV file or folder, or to Arrow batches held
-//! in memory (a table handed over by an embedder, e.g. from Python), as a DataFusion
-//! table with exactly the declared schema (see the module docs of `io`). Both kinds go
-//! through the same checks and conversions.
+//! Binding a declared source to a Parquet/CSV file or folder, to a table in a table
+//! format (`delta:`, `iceberg:`: `lakehouse`), or to Arrow batches held in memory (a
+//! table handed over by an embedder, e.g. from Python), as a DataFusion table with
+//! exactly the declared schema (see the module docs of `io`). All go through the same
+//! checks and conversions.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use datafusion::logical_expr::{cast, lit, Expr};
 use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext};
 
 use super::bind::SEQ_COLUMN;
+use super::lakehouse::{self, TableLocation};
 use super::locate::first_bad_cell;
 use super::object::{self, ObjectLocation};
 use super::path::read_path;
@@ -57,15 +59,28 @@ pub async fn bind_source_below(
     read: &[String],
     seq_below: Option<u64>,
 ) -> Result<Arc<dyn TableProvider>, IoError> {
+    bind_below(ctx, source, path, read, seq_below, None).await
+}
+
+/// `bind_source_below`, where a table (`delta:`, `iceberg:`: `lakehouse`) is read at
+/// `version` (its latest when None); files have no versions.
+pub(super) async fn bind_below(
+    ctx: &SessionContext,
+    source: &Source,
+    path: &Path,
+    read: &[String],
+    seq_below: Option<u64>,
+    version: Option<i64>,
+) -> Result<Arc<dyn TableProvider>, IoError> {
     let table = format!("source `{}`", source.name);
     let read_err = |e: datafusion::error::DataFusionError| IoError::Read {
         table: table.clone(),
         message: e.strip_backtrace(),
     };
-    // An Iceberg table (`iceberg:METADATA_JSON`): its current snapshot's rows, as a
-    // Parquet file's.
-    if let Some(metadata) = path.to_str().and_then(|p| p.strip_prefix("iceberg:")) {
-        let (provider, _snapshot) = super::iceberg::open(ctx, &table, metadata, None).await?;
+    if let Some(location) = TableLocation::of(path) {
+        // A table is read at a version through its format's reader, and conformed
+        // like the Parquet files it holds.
+        let (provider, _) = lakehouse::open(ctx, &table, &location, version).await?;
         let df = ctx.read_table(provider).map_err(read_err)?;
         return conform(df, source, Some(Format::Parquet), path, read);
     }

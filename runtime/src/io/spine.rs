@@ -9,8 +9,11 @@ use datafusion::arrow::array::Array;
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemTable, TableProvider};
-use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{
+    CsvReadOptions, DataFrame, ParquetReadOptions, SessionConfig, SessionContext,
+};
 
+use super::lakehouse::{self, TableLocation};
 use super::locate::{first_bad_cell, Expected};
 use super::object::{self, ObjectLocation};
 use super::{configure, csv_header, detect, Format, IoError, MemoryTable};
@@ -63,62 +66,17 @@ pub async fn read_spine(
     // One partition: the rows must come back in file order.
     let ctx =
         SessionContext::new_with_config(configure(SessionConfig::new().with_target_partitions(1)));
-    // Where DataFusion reads, the format, and a CSV spine's header.
-    let (format, location, header) = match ObjectLocation::of(path) {
-        Some(object) => {
-            let (format, url, first) = object::locate(&ctx, TABLE, path, &object).await?;
-            let header = match (format, first) {
-                (Format::Csv, Some(key)) => {
-                    Some(object::csv_header(&ctx, TABLE, &object, &key).await?)
-                }
-                _ => None,
-            };
-            (format, url, header)
-        }
-        None => {
-            let (format, first_file) = detect(TABLE, path)?;
-            let header = match format {
-                Format::Csv => Some(csv_header(TABLE, &first_file)?),
-                Format::Parquet => None,
-            };
-            (format, path.to_string_lossy().to_string(), header)
-        }
-    };
     let read_err = |e: datafusion::error::DataFusionError| IoError::Read {
         table: TABLE.to_string(),
         message: e.strip_backtrace(),
     };
-    let df = match format {
-        Format::Parquet => ctx
-            .read_parquet(&location, ParquetReadOptions::default())
-            .await
-            .map_err(read_err)?,
-        Format::Csv => {
-            let options = CsvReadOptions::new()
-                .has_header(true)
-                .file_extension(".csv");
-            let fields: Vec<Field> = header
-                .unwrap_or_default()
-                .iter()
-                .map(|name| {
-                    let ty = if name == time_column {
-                        timestamp_type()
-                    } else if let Some((_, t)) = keys.iter().find(|(n, _)| n == name) {
-                        arrow_type(*t)
-                    } else {
-                        // Carried to the output unchanged: the text as written (type
-                        // inference would turn `02134` into 2134 and guess from a
-                        // sample of rows).
-                        ArrowType::Utf8
-                    };
-                    Field::new(name, ty, true)
-                })
-                .collect();
-            let schema = Schema::new(fields);
-            ctx.read_csv(&location, options.schema(&schema))
-                .await
-                .map_err(read_err)?
+    let df = match TableLocation::of(path) {
+        // A table's rows, at its latest version, in the order of its files.
+        Some(table) => {
+            let (provider, _) = lakehouse::open(&ctx, TABLE, &table, None).await?;
+            ctx.read_table(provider).map_err(read_err)?
         }
+        None => file_frame(&ctx, path, keys, time_column).await?,
     };
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let time_index = check_columns(&schema, keys, time_column, path)?;
@@ -145,6 +103,73 @@ pub async fn read_spine(
     // Batches keep the schema the reader gave them; align the declared one to it.
     let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
     Ok(Spine { schema, batches })
+}
+
+/// The spine file or folder at `path` (Parquet or CSV; in object storage too) as a
+/// frame: a CSV spine's key and time columns read with their types, the others as text.
+async fn file_frame(
+    ctx: &SessionContext,
+    path: &Path,
+    keys: &[(String, DataType)],
+    time_column: &str,
+) -> Result<DataFrame, IoError> {
+    // Where DataFusion reads, the format, and a CSV spine's header.
+    let (format, location, header) = match ObjectLocation::of(path) {
+        Some(object) => {
+            let (format, url, first) = object::locate(ctx, TABLE, path, &object).await?;
+            let header = match (format, first) {
+                (Format::Csv, Some(key)) => {
+                    Some(object::csv_header(ctx, TABLE, &object, &key).await?)
+                }
+                _ => None,
+            };
+            (format, url, header)
+        }
+        None => {
+            let (format, first_file) = detect(TABLE, path)?;
+            let header = match format {
+                Format::Csv => Some(csv_header(TABLE, &first_file)?),
+                Format::Parquet => None,
+            };
+            (format, path.to_string_lossy().to_string(), header)
+        }
+    };
+    let read_err = |e: datafusion::error::DataFusionError| IoError::Read {
+        table: TABLE.to_string(),
+        message: e.strip_backtrace(),
+    };
+    match format {
+        Format::Parquet => ctx
+            .read_parquet(&location, ParquetReadOptions::default())
+            .await
+            .map_err(read_err),
+        Format::Csv => {
+            let options = CsvReadOptions::new()
+                .has_header(true)
+                .file_extension(".csv");
+            let fields: Vec<Field> = header
+                .unwrap_or_default()
+                .iter()
+                .map(|name| {
+                    let ty = if name == time_column {
+                        timestamp_type()
+                    } else if let Some((_, t)) = keys.iter().find(|(n, _)| n == name) {
+                        arrow_type(*t)
+                    } else {
+                        // Carried to the output unchanged: the text as written (type
+                        // inference would turn `02134` into 2134 and guess from a
+                        // sample of rows).
+                        ArrowType::Utf8
+                    };
+                    Field::new(name, ty, true)
+                })
+                .collect();
+            let schema = Schema::new(fields);
+            ctx.read_csv(&location, options.schema(&schema))
+                .await
+                .map_err(read_err)
+        }
+    }
 }
 
 /// A spine held in memory (e.g. a table handed over from Python), checked as
