@@ -28,6 +28,7 @@ use featc_runtime::value::Value;
 use featc_server::config::{ServeConfig, StateConfig};
 use featc_server::durable::checkpoint;
 use featc_server::kafka::decode::{DeadRecord, Decoder};
+use featc_server::kafka::format::JSON;
 use featc_server::kafka::forwarded::{make_round, Forwarded, Hole, Received, Reread, Rereads};
 use featc_server::kafka::{KafkaNote, KafkaProgress, KIND};
 use featc_server::state::dead_letters::Filter;
@@ -531,7 +532,7 @@ fn reference(
             .names()
             .source(SOURCES[record.source])
             .expect("a source of the graph");
-        let mut decoder = Decoder::new(entry, TOPICS[record.source], record.partition);
+        let mut decoder = Decoder::new(entry, &JSON, TOPICS[record.source], record.partition);
         decoder.push(record.offset, Some(record.payload.as_bytes()));
         let (batch, dead) = decoder.finish(&check);
         let accepted = batch.as_ref().map_or(0, |b| b.batch().num_rows() as u64);

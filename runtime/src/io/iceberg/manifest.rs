@@ -49,7 +49,7 @@ pub struct Entry {
 }
 
 /// The manifests listed in a manifest list's bytes.
-pub fn manifest_list(bytes: &[u8]) -> Result<Vec<ManifestFile>, String> {
+pub(super) fn manifest_list(bytes: &[u8]) -> Result<Vec<ManifestFile>, String> {
     records(bytes)?
         .iter()
         .map(|record| {
@@ -65,7 +65,7 @@ pub fn manifest_list(bytes: &[u8]) -> Result<Vec<ManifestFile>, String> {
 }
 
 /// The entries of a manifest's bytes.
-pub fn manifest_entries(bytes: &[u8]) -> Result<Vec<Entry>, String> {
+pub(super) fn manifest_entries(bytes: &[u8]) -> Result<Vec<Entry>, String> {
     records(bytes)?
         .iter()
         .map(|record| {
