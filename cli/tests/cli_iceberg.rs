@@ -1,10 +1,12 @@
 //! Iceberg tables as sources (issue 45), from the command line: a training set whose
 //! source is `--source NAME=iceberg:METADATA_JSON` (a table pyiceberg wrote: appends
-//! in several snapshots, an added column, a copy-on-write delete) is byte for byte the
-//! training set of a Parquet copy of the current snapshot's rows, as pyiceberg itself
-//! reads them (`scan().to_arrow()`), locally and from an S3 server (SeaweedFS, on
-//! loopback) pyiceberg wrote the table to; a table with a delete file is refused,
-//! naming it. The command and the error are docs/sources.md's.
+//! in several snapshots, an added column, a copy-on-write delete) has, bit for bit,
+//! the rows of the training set of a Parquet copy of the current snapshot's rows, as
+//! pyiceberg itself reads them (`scan().to_arrow()`), and records the snapshot it read;
+//! pinned with `--as-of-version` to each older snapshot, that snapshot's; locally and
+//! from an S3 server (SeaweedFS, on loopback) pyiceberg wrote the table to; a table
+//! with a delete file is refused, naming it. The command and the error are
+//! docs/sources.md's.
 //! `runtime/tests/iceberg_tables.rs` compares every snapshot with pyiceberg's.
 
 use crate::cli_common::{featc, scratch, stderr};
@@ -13,6 +15,9 @@ use crate::services::S3Server;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use featc_test_support::compare::bit_equal;
+use featc_test_support::parquet::read_parquet;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -97,6 +102,39 @@ fn project(dir: &Path) -> (String, String) {
     )
 }
 
+/// `actual`'s rows and columns are bit for bit `expected`'s (the files differ by the
+/// versions a table's training set records in its metadata).
+fn same(actual: &Path, expected: &Path) {
+    let (a, e) = (read_parquet(actual), read_parquet(expected));
+    if let Err(difference) = bit_equal(&a, &e) {
+        panic!(
+            "{} against {}: {difference}",
+            actual.display(),
+            expected.display()
+        );
+    }
+    assert_eq!(a.schema().fields(), e.schema().fields());
+}
+
+/// The table versions recorded in a training set's Parquet metadata.
+fn recorded(path: &Path) -> serde_json::Value {
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader =
+        SerializedFileReader::new(std::fs::File::open(path).expect("output")).expect("parquet");
+    let value = reader
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| {
+            kv.iter()
+                .find(|k| k.key == "featc.source_versions")
+                .cloned()
+        })
+        .and_then(|k| k.value)
+        .expect("featc.source_versions in the metadata");
+    serde_json::from_str(&value).expect("JSON")
+}
+
 fn ok(out: &Output) {
     assert!(out.status.success(), "{}", stderr(out));
 }
@@ -143,11 +181,50 @@ fn a_training_set_from_an_iceberg_table_is_the_one_from_a_parquet_copy_of_it() {
         .collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     ok(&featc(&args));
+    same(&iceberg_out, &copy_out);
+    let location = format!("iceberg:{}", clicks.metadata);
     assert_eq!(
-        std::fs::read(&copy_out).expect("output"),
-        std::fs::read(&iceberg_out).expect("output"),
-        "the training set from the Iceberg table is the one from its Parquet copy"
+        recorded(&iceberg_out),
+        serde_json::json!({"clicks": {"location": location, "version": current}}),
+        "the training set records the snapshot it read"
     );
+
+    // Pinned to each older snapshot that has every column the project declares (the
+    // ones before the added column are refused by the project, as their copies are),
+    // the table reads as pyiceberg's copy of that snapshot.
+    let mut pinned_some = 0;
+    for older in &clicks.snapshots[..clicks.snapshots.len() - 1] {
+        let copy = dir.join(format!("expected/clicks/{older}.parquet"));
+        if read_parquet(&copy)
+            .schema()
+            .column_with_name("channel")
+            .is_none()
+        {
+            continue;
+        }
+        pinned_some += 1;
+        let (from_copy, pinned) = (dir.join("older_copy.parquet"), dir.join("pinned.parquet"));
+        let binding = format!("clicks={}", copy.display());
+        let table = format!("clicks=iceberg:{}", clicks.metadata);
+        let pin = format!("clicks={older}");
+        for (out, args) in [
+            (&from_copy, vec!["--source", binding.as_str()]),
+            (&pinned, vec!["--source", &table, "--as-of-version", &pin]),
+        ] {
+            let out_arg = out.to_string_lossy().to_string();
+            let mut all = vec!["training-set", &feat, "--spine", &spine];
+            all.extend(args);
+            all.extend(["--out", &out_arg, "-q"]);
+            ok(&featc(&all));
+        }
+        same(&pinned, &from_copy);
+        assert!(
+            bit_equal(&read_parquet(&pinned), &read_parquet(&copy_out)).is_err(),
+            "snapshot {older}'s training set is not the current one's: the pin is seen"
+        );
+        assert_eq!(recorded(&pinned)["clicks"]["version"], *older);
+    }
+    assert!(pinned_some >= 1, "no older snapshot has every column");
 
     // A table with a delete file is refused, naming the table, the snapshot and the file.
     let deletes = &tables["clicks_deletes"];
@@ -244,12 +321,10 @@ fn a_training_set_from_an_iceberg_table_in_s3_is_the_one_from_a_parquet_copy_of_
             .output()
             .expect("featc runs");
         ok(&run);
-        outputs.push(std::fs::read(&out).expect("output"));
+        outputs.push(out);
     }
-    assert_eq!(
-        outputs[0], outputs[1],
-        "the training set from the Iceberg table in S3 is the one from its Parquet copy"
-    );
+    same(&outputs[1], &outputs[0]);
+    assert_eq!(recorded(&outputs[1])["clicks"]["version"], *current);
 
     // A metadata file that is not there: named, and the secret never shows.
     let gone = "clicks=iceberg:s3://lake/warehouse/db/gone/metadata/00001.metadata.json";
