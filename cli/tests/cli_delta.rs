@@ -7,7 +7,7 @@
 //! `--as-of-version` reads it again; `--out delta:` is read back by Python as the
 //! Parquet output's rows; the same on the S3 server; errors name the location.
 
-use crate::cli_common::scratch;
+use crate::cli_common::{recorded_versions, same_rows, scratch};
 use crate::services::S3Server;
 
 use std::path::{Path, PathBuf};
@@ -86,37 +86,6 @@ fn batch(path: &Path) -> RecordBatch {
     read_parquet(path)
 }
 
-fn same(actual: &Path, expected: &Path) {
-    let (a, e) = (batch(actual), batch(expected));
-    if let Err(difference) = bit_equal(&a, &e) {
-        panic!(
-            "{} against {}: {difference}",
-            actual.display(),
-            expected.display()
-        );
-    }
-    assert_eq!(a.schema().fields(), e.schema().fields());
-}
-
-/// The versions recorded in a training set's Parquet metadata.
-fn recorded(path: &Path) -> serde_json::Value {
-    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
-    let reader =
-        SerializedFileReader::new(std::fs::File::open(path).expect("output")).expect("parquet");
-    let value = reader
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .and_then(|kv| {
-            kv.iter()
-                .find(|k| k.key == "featc.source_versions")
-                .cloned()
-        })
-        .and_then(|k| k.value)
-        .expect("featc.source_versions in the metadata");
-    serde_json::from_str(&value).expect("JSON")
-}
-
 /// What Python reads of the Delta table `table`, against the Parquet file `parquet`.
 fn read_back(server: Option<&S3Server>, table: &str, parquet: &Path) -> serde_json::Value {
     let text = python(server, &["read", table, &parquet.to_string_lossy()]);
@@ -161,9 +130,9 @@ fn delta_tables_read_as_their_versions_hold_and_pins_reproduce_them() {
         &text(&out("copy2.parquet")),
         &["--source", &copy, "-q"],
     );
-    same(&out("latest.parquet"), &out("copy2.parquet"));
+    same_rows(&out("latest.parquet"), &out("copy2.parquet"));
     assert_eq!(
-        recorded(&out("latest.parquet")),
+        recorded_versions(&out("latest.parquet")),
         serde_json::json!({"orders": {"location": table, "version": 2}})
     );
 
@@ -180,8 +149,11 @@ fn delta_tables_read_as_their_versions_hold_and_pins_reproduce_them() {
         &text(&out("copy1.parquet")),
         &["--source", &copy, "-q"],
     );
-    same(&out("v1.parquet"), &out("copy1.parquet"));
-    assert_eq!(recorded(&out("v1.parquet"))["orders"]["version"], 1);
+    same_rows(&out("v1.parquet"), &out("copy1.parquet"));
+    assert_eq!(
+        recorded_versions(&out("v1.parquet"))["orders"]["version"],
+        1
+    );
     assert!(
         bit_equal(&batch(&out("v1.parquet")), &batch(&out("latest.parquet"))).is_err(),
         "the delete changes the training set"
@@ -198,7 +170,7 @@ fn delta_tables_read_as_their_versions_hold_and_pins_reproduce_them() {
     let mut c0 = vec!["--source", copy.as_str(), "-q"];
     c0.extend_from_slice(&features);
     training_set(None, &text(&out("copy0.parquet")), &c0);
-    same(&out("v0.parquet"), &out("copy0.parquet"));
+    same_rows(&out("v0.parquet"), &out("copy0.parquet"));
 
     // A table declared in the project, relative to its `.feat` file; the spine from a
     // table too.
@@ -234,7 +206,7 @@ fn delta_tables_read_as_their_versions_hold_and_pins_reproduce_them() {
         ],
     );
     assert!(run.status.success(), "{}", stderr(&run));
-    same(&out("declared.parquet"), &out("latest.parquet"));
+    same_rows(&out("declared.parquet"), &out("latest.parquet"));
 
     // `--out delta:`: created, then overwritten by a new version; Python reads each
     // as the Parquet output's rows, with the versions read in the commit.
@@ -359,7 +331,7 @@ fn delta_tables_in_s3_read_and_write_as_local_ones() {
     assert!(said.contains("at version 2"), "{said}");
     let copy = format!("orders={}", copies.join("v2.parquet").display());
     training_set(None, &out("copy2.parquet"), &["--source", &copy, "-q"]);
-    same(&dir.join("latest.parquet"), &dir.join("copy2.parquet"));
+    same_rows(&dir.join("latest.parquet"), &dir.join("copy2.parquet"));
 
     training_set(
         s3,
@@ -368,7 +340,7 @@ fn delta_tables_in_s3_read_and_write_as_local_ones() {
     );
     let copy = format!("orders={}", copies.join("v1.parquet").display());
     training_set(None, &out("copy1.parquet"), &["--source", &copy, "-q"]);
-    same(&dir.join("v1.parquet"), &dir.join("copy1.parquet"));
+    same_rows(&dir.join("v1.parquet"), &dir.join("copy1.parquet"));
 
     // Written to S3 as a Delta table, read back by Python.
     training_set(s3, "delta:s3://lake/training", &["--source", binding, "-q"]);

@@ -9,7 +9,7 @@
 //! docs/sources.md's.
 //! `runtime/tests/iceberg_tables.rs` compares every snapshot with pyiceberg's.
 
-use crate::cli_common::{featc, scratch, stderr};
+use crate::cli_common::{featc, recorded_versions, same_rows, scratch, stderr};
 use crate::services::S3Server;
 
 use std::collections::BTreeMap;
@@ -102,39 +102,6 @@ fn project(dir: &Path) -> (String, String) {
     )
 }
 
-/// `actual`'s rows and columns are bit for bit `expected`'s (the files differ by the
-/// versions a table's training set records in its metadata).
-fn same(actual: &Path, expected: &Path) {
-    let (a, e) = (read_parquet(actual), read_parquet(expected));
-    if let Err(difference) = bit_equal(&a, &e) {
-        panic!(
-            "{} against {}: {difference}",
-            actual.display(),
-            expected.display()
-        );
-    }
-    assert_eq!(a.schema().fields(), e.schema().fields());
-}
-
-/// The table versions recorded in a training set's Parquet metadata.
-fn recorded(path: &Path) -> serde_json::Value {
-    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
-    let reader =
-        SerializedFileReader::new(std::fs::File::open(path).expect("output")).expect("parquet");
-    let value = reader
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .and_then(|kv| {
-            kv.iter()
-                .find(|k| k.key == "featc.source_versions")
-                .cloned()
-        })
-        .and_then(|k| k.value)
-        .expect("featc.source_versions in the metadata");
-    serde_json::from_str(&value).expect("JSON")
-}
-
 fn ok(out: &Output) {
     assert!(out.status.success(), "{}", stderr(out));
 }
@@ -181,10 +148,10 @@ fn a_training_set_from_an_iceberg_table_is_the_one_from_a_parquet_copy_of_it() {
         .collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     ok(&featc(&args));
-    same(&iceberg_out, &copy_out);
+    same_rows(&iceberg_out, &copy_out);
     let location = format!("iceberg:{}", clicks.metadata);
     assert_eq!(
-        recorded(&iceberg_out),
+        recorded_versions(&iceberg_out),
         serde_json::json!({"clicks": {"location": location, "version": current}}),
         "the training set records the snapshot it read"
     );
@@ -217,12 +184,12 @@ fn a_training_set_from_an_iceberg_table_is_the_one_from_a_parquet_copy_of_it() {
             all.extend(["--out", &out_arg, "-q"]);
             ok(&featc(&all));
         }
-        same(&pinned, &from_copy);
+        same_rows(&pinned, &from_copy);
         assert!(
             bit_equal(&read_parquet(&pinned), &read_parquet(&copy_out)).is_err(),
             "snapshot {older}'s training set is not the current one's: the pin is seen"
         );
-        assert_eq!(recorded(&pinned)["clicks"]["version"], *older);
+        assert_eq!(recorded_versions(&pinned)["clicks"]["version"], *older);
     }
     assert!(pinned_some >= 1, "no older snapshot has every column");
 
@@ -323,8 +290,11 @@ fn a_training_set_from_an_iceberg_table_in_s3_is_the_one_from_a_parquet_copy_of_
         ok(&run);
         outputs.push(out);
     }
-    same(&outputs[1], &outputs[0]);
-    assert_eq!(recorded(&outputs[1])["clicks"]["version"], *current);
+    same_rows(&outputs[1], &outputs[0]);
+    assert_eq!(
+        recorded_versions(&outputs[1])["clicks"]["version"],
+        *current
+    );
 
     // A metadata file that is not there: named, and the secret never shows.
     let gone = "clicks=iceberg:s3://lake/warehouse/db/gone/metadata/00001.metadata.json";

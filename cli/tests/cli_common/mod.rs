@@ -20,3 +20,38 @@ pub fn stderr(o: &Output) -> String {
 pub fn scratch(rel: &str) -> PathBuf {
     featc_test_support::scratch::fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")).join(rel))
 }
+
+/// The training set at `actual` has, bit for bit, the rows and columns of the one at
+/// `expected` (a table source's output differs in its metadata: the versions it read).
+pub fn same_rows(actual: &Path, expected: &Path) {
+    use featc_test_support::parquet::read_parquet;
+    let (a, e) = (read_parquet(actual), read_parquet(expected));
+    if let Err(difference) = featc_test_support::compare::bit_equal(&a, &e) {
+        panic!(
+            "{} against {}: {difference}",
+            actual.display(),
+            expected.display()
+        );
+    }
+    assert_eq!(a.schema().fields(), e.schema().fields());
+}
+
+/// The table versions a training set recorded in its Parquet metadata
+/// (`featc.source_versions`).
+pub fn recorded_versions(path: &Path) -> serde_json::Value {
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader =
+        SerializedFileReader::new(std::fs::File::open(path).expect("output")).expect("parquet");
+    let value = reader
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| {
+            kv.iter()
+                .find(|k| k.key == "featc.source_versions")
+                .cloned()
+        })
+        .and_then(|k| k.value)
+        .expect("featc.source_versions in the metadata");
+    serde_json::from_str(&value).expect("JSON")
+}

@@ -74,30 +74,7 @@ pub fn check(
 /// The named types a schema defines, so that a reference to one (`"type": "Point"`
 /// after its definition) is checked as what it names.
 fn named(schema: &Schema) -> HashMap<Name, Schema> {
-    let mut out = HashMap::new();
-    collect(schema, &mut out);
-    out
-}
-
-fn collect(schema: &Schema, out: &mut HashMap<Name, Schema>) {
-    match schema {
-        Schema::Record(r) => {
-            out.insert(r.name.clone(), schema.clone());
-            for f in &r.fields {
-                collect(&f.schema, out);
-            }
-        }
-        Schema::Enum(e) => {
-            out.insert(e.name.clone(), schema.clone());
-        }
-        Schema::Fixed(f) => {
-            out.insert(f.name.clone(), schema.clone());
-        }
-        Schema::Array(a) => collect(&a.items, out),
-        Schema::Map(m) => collect(&m.types, out),
-        Schema::Union(u) => u.variants().iter().for_each(|v| collect(v, out)),
-        _ => {}
-    }
+    featc_runtime::ir::avro_named_types(schema)
 }
 
 /// The type a field of `schema` holds, past a union with `null` and a reference;

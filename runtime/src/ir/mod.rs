@@ -25,6 +25,7 @@
 //! (structural equality and hashing of expressions), `source_span` (source positions).
 
 mod aggs;
+mod avro_names;
 mod decimal;
 mod equality;
 mod expr;
@@ -35,6 +36,7 @@ mod source_span;
 mod types;
 
 pub use aggs::{AggKind, Quantile};
+pub use avro_names::avro_named_types;
 pub use decimal::{decimal_type, product_type, sum_result, sum_type, unify_type};
 pub use expr::{BinaryOp, Expr, ExprKind, Literal, SOURCE_NAME_COLUMN};
 pub use functions::{numeric_list, Arity, Function};

@@ -64,8 +64,7 @@ impl AvroRecords {
             };
             fields.push((c.to_string(), i));
         }
-        let mut names = HashMap::new();
-        collect(&schema, &mut names);
+        let names = featc_runtime::ir::avro_named_types(&schema);
         Ok(AvroRecords {
             schema,
             names,
@@ -117,28 +116,6 @@ impl AvroRecords {
             object.insert(name.clone(), cell);
         }
         Ok(object)
-    }
-}
-
-/// The named types `schema` defines.
-fn collect(schema: &Schema, out: &mut HashMap<Name, Schema>) {
-    match schema {
-        Schema::Record(r) => {
-            out.insert(r.name.clone(), schema.clone());
-            for f in &r.fields {
-                collect(&f.schema, out);
-            }
-        }
-        Schema::Enum(e) => {
-            out.insert(e.name.clone(), schema.clone());
-        }
-        Schema::Fixed(f) => {
-            out.insert(f.name.clone(), schema.clone());
-        }
-        Schema::Array(a) => collect(&a.items, out),
-        Schema::Map(m) => collect(&m.types, out),
-        Schema::Union(u) => u.variants().iter().for_each(|v| collect(v, out)),
-        _ => {}
     }
 }
 
