@@ -9,7 +9,7 @@
 use apache_avro::schema::{Name, Schema};
 use std::collections::HashMap;
 
-use featc_runtime::ir::{AvroFormat, DataType, Scalar, TopicFormat};
+use featc_runtime::ir::{AvroFormat, DataType, TopicFormat};
 
 use super::topic::{SchemaFile, Want, Wanted};
 use super::topic_error::TopicError;
@@ -124,21 +124,11 @@ fn holds(want: Want, schema: &Schema, names: &HashMap<Name, Schema>) -> bool {
             _ => int || matches!(s, Schema::String),
         },
         Want::Type(DataType::List(l)) => match s {
-            Schema::Array(a) if !l.counted => holds(Want::Type(scalar(l.item)), &a.items, names),
+            Schema::Array(a) if !l.counted => {
+                holds(Want::Type(l.item.data_type()), &a.items, names)
+            }
             _ => false,
         },
-    }
-}
-
-fn scalar(item: Scalar) -> DataType {
-    match item {
-        Scalar::Int64 => DataType::Int64,
-        Scalar::Float64 => DataType::Float64,
-        Scalar::String => DataType::String,
-        Scalar::Bool => DataType::Bool,
-        Scalar::Timestamp => DataType::Timestamp,
-        Scalar::Date => DataType::Date,
-        Scalar::Decimal { precision, scale } => DataType::Decimal { precision, scale },
     }
 }
 
@@ -160,7 +150,7 @@ fn accepted(want: Want) -> String {
         ),
         Want::Type(DataType::List(l)) => format!(
             "an Avro `array` whose items a `{}` column reads",
-            scalar(l.item).name()
+            l.item.data_type().name()
         ),
     };
     format!("{types}{or_null}")

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use featc_grammar::ast;
-use featc_runtime::ir::{DataType, ProtobufFormat, Scalar, TopicFormat};
+use featc_runtime::ir::{DataType, ProtobufFormat, TopicFormat};
 use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
 use protox::file::{File, FileResolver, GoogleFileResolver};
 
@@ -194,7 +194,7 @@ fn holds(want: Want, field: &FieldDescriptor) -> bool {
     if field.is_list() {
         return match want {
             Want::Type(DataType::List(l)) if !l.counted => {
-                holds_scalar(scalar(l.item), &held(&field.kind()))
+                holds_scalar(l.item.data_type(), &held(&field.kind()))
             }
             _ => false,
         };
@@ -216,18 +216,6 @@ fn holds_scalar(ty: DataType, held: &Held) -> bool {
         DataType::Date => matches!(held, Held::String),
         DataType::Decimal { .. } => matches!(held, Held::Int | Held::String),
         DataType::List(_) => false,
-    }
-}
-
-fn scalar(item: Scalar) -> DataType {
-    match item {
-        Scalar::Int64 => DataType::Int64,
-        Scalar::Float64 => DataType::Float64,
-        Scalar::String => DataType::String,
-        Scalar::Bool => DataType::Bool,
-        Scalar::Timestamp => DataType::Timestamp,
-        Scalar::Date => DataType::Date,
-        Scalar::Decimal { precision, scale } => DataType::Decimal { precision, scale },
     }
 }
 
@@ -269,7 +257,7 @@ fn accepted(want: Want) -> String {
         Want::Type(DataType::Decimal { .. }) => format!("a `string` of the decimal or {ints}"),
         Want::Type(DataType::List(l)) => format!(
             "a `repeated` field whose items a `{}` column reads",
-            scalar(l.item).name()
+            l.item.data_type().name()
         ),
     }
 }

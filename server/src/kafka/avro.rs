@@ -11,6 +11,7 @@
 //! (`MAX_RECORD_BYTES`), before it allocates; a record longer than that never gets
 //! here.
 
+use crate::wire::json::float_json;
 use std::collections::HashMap;
 
 use apache_avro::reader::datum::GenericDatumReader;
@@ -119,17 +120,6 @@ impl AvroRecords {
     }
 }
 
-/// A float as a JSON record carries it (`"NaN"`, `"Infinity"` where JSON has no
-/// number).
-fn float(f: f64) -> Json {
-    match serde_json::Number::from_f64(f) {
-        Some(n) => Json::Number(n),
-        None if f.is_nan() => Json::from("NaN"),
-        None if f > 0.0 => Json::from("Infinity"),
-        None => Json::from("-Infinity"),
-    }
-}
-
 /// Microseconds as an RFC 3339 instant, or why they are not one.
 fn instant(us: Option<i64>) -> Result<Json, String> {
     us.map(|us| Json::from(format_time(us)))
@@ -147,8 +137,8 @@ fn json(value: &Value, schema: &Schema, names: &HashMap<Name, Schema>) -> Result
         Value::Boolean(b) => Json::Bool(*b),
         Value::Int(i) => Json::from(*i),
         Value::Long(l) => Json::from(*l),
-        Value::Float(f) => float(f64::from(*f)),
-        Value::Double(d) => float(*d),
+        Value::Float(f) => float_json(f64::from(*f)),
+        Value::Double(d) => float_json(*d),
         Value::String(s) => Json::String(s.clone()),
         Value::Enum(_, symbol) => Json::String(symbol.clone()),
         Value::Uuid(u) => Json::String(u.to_string()),

@@ -10,6 +10,7 @@
 //!
 //! Bounded: prost checks every length field against the bytes left before it reads.
 
+use crate::wire::json::float_json;
 use prost_reflect::{
     DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MapKey, ReflectMessage, Value,
 };
@@ -103,16 +104,6 @@ fn indexes(message: &prost_reflect::MessageDescriptor) -> Vec<i64> {
     path
 }
 
-/// A float as a JSON record carries it.
-fn float(f: f64) -> Json {
-    match serde_json::Number::from_f64(f) {
-        Some(n) => Json::Number(n),
-        None if f.is_nan() => Json::from("NaN"),
-        None if f > 0.0 => Json::from("Infinity"),
-        None => Json::from("-Infinity"),
-    }
-}
-
 /// The JSON value `value` (of a field of kind `kind`) stands for.
 fn json(value: &Value, kind: &Kind) -> Result<Json, String> {
     Ok(match value {
@@ -121,8 +112,8 @@ fn json(value: &Value, kind: &Kind) -> Result<Json, String> {
         Value::I64(i) => Json::from(*i),
         Value::U32(i) => Json::from(*i),
         Value::U64(i) => Json::from(*i),
-        Value::F32(f) => float(f64::from(*f)),
-        Value::F64(f) => float(*f),
+        Value::F32(f) => float_json(f64::from(*f)),
+        Value::F64(f) => float_json(*f),
         Value::String(s) => Json::String(s.clone()),
         Value::Bytes(_) => return Err("bytes, which no column type holds".into()),
         Value::EnumNumber(n) => match kind {

@@ -130,16 +130,23 @@ pub fn to_value_in(
     })
 }
 
+/// A float as JSON: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"` where JSON has
+/// none (what `to_value_in` reads back).
+pub fn float_json(f: f64) -> Json {
+    match serde_json::Number::from_f64(f) {
+        Some(n) => Json::Number(n),
+        None if f.is_nan() => Json::from("NaN"),
+        None if f > 0.0 => Json::from("Infinity"),
+        None => Json::from("-Infinity"),
+    }
+}
+
 /// A feature value as JSON.
 pub fn to_json(value: &Value) -> Json {
     match value {
         Value::Null => Json::Null,
         Value::Int64(i) => Json::from(*i),
-        Value::Float64(f) if f.is_nan() => Json::from("NaN"),
-        Value::Float64(f) if f.is_infinite() => {
-            Json::from(if *f > 0.0 { "Infinity" } else { "-Infinity" })
-        }
-        Value::Float64(f) => Json::from(*f),
+        Value::Float64(f) => float_json(*f),
         Value::Bool(b) => Json::from(*b),
         Value::String(s) => Json::from(&**s),
         Value::Timestamp(t) => Json::from(format_time(*t)),
