@@ -128,6 +128,12 @@ async fn compute(
         started.elapsed().as_secs_f64()
     );
     say_versions(&versions);
+    for p in &running.partitions_read {
+        eprintln!(
+            "  source `{}`: {} of the {} partitions of {} read (the others hold no event the spine's times can see)",
+            p.source, p.read, p.partitions, p.location
+        );
+    }
     let spilled = running.spilled_bytes();
     if spilled > 0 {
         eprintln!(

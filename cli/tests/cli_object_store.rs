@@ -33,7 +33,7 @@ fn store<'u>(server: &S3Server, url: &'u str) -> (StateStore, &'u str) {
 }
 
 /// Uploads `file` to `url` (`s3://bucket/key`).
-fn upload(server: &S3Server, url: &str, file: &Path) {
+pub(crate) fn upload(server: &S3Server, url: &str, file: &Path) {
     let (store, key) = store(server, url);
     store
         .put(key, &std::fs::read(file).expect("file"))

@@ -38,6 +38,7 @@ mod cli_object_store_clouds;
 mod cli_output;
 mod cli_partitions;
 mod cli_stats;
+mod cli_time_partitions;
 mod cli_times;
 mod cli_verify;
 mod kafka_partitioner;

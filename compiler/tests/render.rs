@@ -37,7 +37,7 @@ fn an_escape_sequence_in_the_source_is_shown_not_sent() {
       ┌─ r.feat:3:5
       │
     3 │     ␛[2J
-      │     ^ expected `columns`, `delay`, `epoch`, `file`, `freshness`, `lateness`, `owner`, `tags`, `time`, `topic` or `}`
+      │     ^ expected `columns`, `delay`, `epoch`, `file`, `freshness`, `lateness`, `owner`, `partition`, `tags`, `time`, `topic` or `}`
     ");
 }
 

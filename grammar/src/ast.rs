@@ -109,6 +109,9 @@ pub struct SourceDecl {
     /// `epoch UNIT`: the unit its integer times count (checked by `check`). Boxed:
     /// a rare clause should not make every `Item` larger.
     pub epoch: Option<Box<Ident>>,
+    /// `partition KEY by UNIT`: the hive partition key that carries each event's
+    /// time, and its unit (checked by `check`). Boxed, as `epoch`.
+    pub partition: Option<Box<(Ident, Ident)>>,
     pub span: Span,
 }
 

@@ -143,6 +143,7 @@ impl Ctx<'_> {
             freshness: None,
             delay: None,
             epoch: None,
+            partition: None,
             span,
         };
         let mut seen_columns = false;
@@ -203,6 +204,15 @@ impl Ctx<'_> {
                 }
                 Rule::epoch_clause if decl.epoch.is_none() => {
                     decl.epoch = inner.next().map(|p| Box::new(self.ident(&p)))
+                }
+                Rule::partition_clause if decl.partition.is_none() => {
+                    let parts: Vec<Ident> = inner
+                        .filter(|p| p.as_rule() == Rule::ident)
+                        .map(|p| self.ident(&p))
+                        .collect();
+                    if let [key, unit] = parts.as_slice() {
+                        decl.partition = Some(Box::new((key.clone(), unit.clone())));
+                    }
                 }
                 _ => {}
             }

@@ -53,6 +53,7 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         lateness_clause => "`lateness`",
         delay_clause | kw_delay => "`delay`",
         epoch_clause | kw_epoch => "`epoch`",
+        partition_clause | kw_partition => "`partition`",
         freshness_clause | kw_freshness => "`freshness`",
         owner_clause => "`owner`",
         tags_clause => "`tags`",

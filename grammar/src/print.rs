@@ -128,6 +128,14 @@ impl Printer<'_> {
                     if let Some(e) = &s.epoch {
                         p.line(&format!("Epoch {}", e.name), e.span);
                     }
+                    if let Some(partition) = &s.partition {
+                        let (key, unit) = partition.as_ref();
+                        let span = Span {
+                            end: unit.span.end,
+                            ..key.span
+                        };
+                        p.line(&format!("Partition {} by {}", key.name, unit.name), span);
+                    }
                 });
             }
             Item::Entity(e) => {

@@ -163,6 +163,22 @@ fn fmt_lays_out_the_epoch_clause_like_the_other_source_clauses() {
 }
 
 #[test]
+fn fmt_lays_out_the_partition_clause_like_the_other_source_clauses() {
+    let out = formatted("source s {\n  time ts\n   partition   day  by   day\n}\n");
+    assert_eq!(out, "source s {\n    time ts\n    partition day by day\n}\n");
+    let partition = parse(0, &out)
+        .expect("parses")
+        .items
+        .into_iter()
+        .find_map(|i| match i {
+            featc_grammar::ast::Item::Source(s) => s.partition,
+            _ => None,
+        })
+        .map(|p| (p.0.name, p.1.name));
+    assert_eq!(partition, Some(("day".to_string(), "day".to_string())));
+}
+
+#[test]
 fn fmt_crlf_and_tabs() {
     let out = formatted("entity user {\r\n\tkey user_id: int64\r\n}\r\n");
     assert_eq!(out, "entity user {\n    key user_id: int64\n}\n");

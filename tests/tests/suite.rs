@@ -19,6 +19,7 @@ mod equivalence;
 mod lookups;
 mod lookups_online;
 mod nested;
+mod partitions;
 mod reference_cases;
 mod served_audit;
 mod sql_equivalence;

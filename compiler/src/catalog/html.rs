@@ -89,6 +89,7 @@ pub fn render(c: &Catalog) -> String {
             facts.duration("delay", s.delay.as_ref());
             facts.duration("freshness", s.freshness.as_ref());
             facts.opt_code("epoch", s.epoch.as_deref());
+            facts.opt_code("partition", s.partition.as_deref());
             facts.names("views", &s.views);
             entry("source", i, &s.name, &s.about, facts, &[])
         }),

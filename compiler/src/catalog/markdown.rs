@@ -58,6 +58,7 @@ pub fn render(c: &Catalog) -> String {
             l.duration("delay", s.delay.as_ref());
             l.duration("freshness", s.freshness.as_ref());
             l.opt("epoch", s.epoch.as_deref().map(code));
+            l.opt("partition", s.partition.as_deref().map(code));
             l.names("views", &s.views);
             entry(&s.name, &s.about, l)
         }),

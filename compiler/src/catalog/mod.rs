@@ -103,6 +103,9 @@ pub struct SourceEntry {
     /// The unit of its integer times (`epoch s`), when declared.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub epoch: Option<String>,
+    /// How its folder is partitioned by time (`day by day`), when declared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
     /// The views over it, alone or as one of several sources.
     pub views: Vec<String>,
 }
@@ -330,6 +333,7 @@ pub fn catalog(p: &Project) -> Catalog {
             delay: Duration::nonzero(s.delay_us),
             freshness: s.freshness_us.map(Duration::of),
             epoch: s.epoch.map(|u| u.name().to_string()),
+            partition: (s.partition.as_ref()).map(|p| format!("{} by {}", p.key, p.unit.name())),
             views: views_where(p, |v| v.sources().any(|s| s.0 == i)),
         })
         .collect();

@@ -348,6 +348,17 @@ pub enum CheckError {
         unit: String,
         span: Span,
     },
+    /// `partition K by U` names a unit that is not `hour`, `day` or `month`.
+    UnknownPartitionUnit {
+        unit: String,
+        span: Span,
+    },
+    /// `partition K by U` where `K` is a declared column (or the time column).
+    PartitionKeyColumn {
+        key: String,
+        span: Span,
+        column_span: Span,
+    },
     /// `percentile(x, p)` with a `p` that is not a number literal in [0, 1].
     Quantile {
         span: Span,
@@ -531,6 +542,8 @@ impl CheckError {
             UnknownTopicFormat { .. } => "E0032",
             Topic(e) => e.code(),
             UnknownEpochUnit { .. } => "E0048",
+            UnknownPartitionUnit { .. } => "E0076",
+            PartitionKeyColumn { .. } => "E0077",
             Quantile { .. } => "E0033",
             RequestInView { .. } => "E0035",
             UnknownRequestField { .. } | UnknownQualifier { .. } => "E0004",
@@ -864,6 +877,26 @@ impl CheckError {
                     .with_help(format!(
                         "the units are {}: seconds, milliseconds, microseconds and nanoseconds since 1970-01-01T00:00:00Z (e.g. `epoch s` for 1711842900)",
                         known.join(", ")
+                    ))
+            }
+            UnknownPartitionUnit { unit, span } => {
+                let known: Vec<String> = featc_runtime::ir::PartitionUnit::ALL
+                    .iter()
+                    .map(|u| format!("`{}` ({})", u.name(), u.written()))
+                    .collect();
+                d(format!("unknown partition unit `{unit}`"))
+                    .with_label(Label::primary(*span, "not a unit of time partitions"))
+                    .with_help(format!(
+                        "the units are {}: each folder `KEY=VALUE/` holds the events of that UTC hour, day or month",
+                        known.join(", ")
+                    ))
+            }
+            PartitionKeyColumn { key, span, column_span } => {
+                d(format!("partition key `{key}` is a column of the source"))
+                    .with_label(Label::primary(*span, "a partition key"))
+                    .with_label(Label::secondary(*column_span, "declared as a column here"))
+                    .with_help(format!(
+                        "featc reads a folder's `{key}=VALUE` only to skip the folders a run cannot need, never as a column (an event's time is its `time` column): remove `{key}` from the columns"
                     ))
             }
             Quantile { span } => d("percentile's p must be a number between 0 and 1".to_string())

@@ -205,6 +205,10 @@ pub fn check<'a>(
             None
         })
     });
+    let partition = decl
+        .partition
+        .as_ref()
+        .and_then(|p| partition(p, decl, errors));
     CheckedSource {
         ir: ir::Source {
             name: decl.name.name.clone(),
@@ -229,6 +233,7 @@ pub fn check<'a>(
             freshness_us,
             delay_us,
             epoch,
+            partition,
             meta: meta(&decl.meta),
             span: span(decl.span),
         },
@@ -237,4 +242,38 @@ pub fn check<'a>(
         nested: nested_columns,
         paths: RefCell::new(Vec::new()),
     }
+}
+
+/// `partition KEY by UNIT` of `decl`, checked: a unit featc knows (E0076), and a key
+/// that names no column (E0077): a folder's value is not a column of its events.
+fn partition(
+    clause: &(ast::Ident, ast::Ident),
+    decl: &ast::SourceDecl,
+    errors: &mut Vec<CheckError>,
+) -> Option<ir::TimePartition> {
+    let (key, unit) = clause;
+    let column = decl
+        .columns
+        .iter()
+        .map(|c| &c.name)
+        .chain(decl.time.as_ref())
+        .find(|c| c.name == key.name);
+    if let Some(column) = column {
+        errors.push(CheckError::PartitionKeyColumn {
+            key: key.name.clone(),
+            span: key.span,
+            column_span: column.span,
+        });
+    }
+    let Some(unit) = ir::PartitionUnit::from_name(&unit.name) else {
+        errors.push(CheckError::UnknownPartitionUnit {
+            unit: unit.name.clone(),
+            span: unit.span,
+        });
+        return None;
+    };
+    column.is_none().then(|| ir::TimePartition {
+        key: key.name.clone(),
+        unit,
+    })
 }

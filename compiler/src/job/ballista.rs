@@ -112,6 +112,8 @@ pub(super) async fn start(
         stream,
         physical,
         spine_rows,
+        // The cluster reads each folder whole.
+        partitions_read: Vec::new(),
         plan,
     })
 }

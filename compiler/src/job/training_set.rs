@@ -53,6 +53,9 @@ pub struct Running {
     /// statistics).
     pub physical: Arc<dyn ExecutionPlan>,
     pub spine_rows: usize,
+    /// Of each source declared `partition KEY by UNIT`, the partitions read (those
+    /// the spine's times can see) and those its folder has.
+    pub partitions_read: Vec<io::PartitionsRead>,
     pub(super) plan: Plan,
 }
 
@@ -95,7 +98,17 @@ impl TrainingSet<'_> {
         phase("binding sources");
         let plan = crate::lower::groups::plan_groups(project, &self.features)
             .map_err(RunFailure::Grouping)?;
-        let tables = io::bind_sources(&ctx, project, &plan, &self.inputs).await?;
+        // No spine row reads an event outside these ranges: a source declared
+        // `partition KEY by UNIT` is read only from the partitions overlapping its own.
+        let mut inputs = self.inputs.clone();
+        inputs.needed = match spine.time_range(&self.spine_time) {
+            Some((first, last)) => io::events_needed(&plan, first, last),
+            // An empty spine reads no event.
+            None => io::events_needed(&plan, i64::MIN, i64::MIN),
+        };
+        let mut partitions_read = Vec::new();
+        let tables =
+            io::bind_sources_counting(&ctx, project, &plan, &inputs, &mut partitions_read).await?;
         let table_of = |s: &ir::Source| -> Arc<dyn TableSource> {
             match tables.get(&s.name) {
                 Some(t) => provider_as_source(Arc::clone(t)),
@@ -123,6 +136,7 @@ impl TrainingSet<'_> {
             stream,
             physical,
             spine_rows,
+            partitions_read,
             plan,
         })
     }

@@ -19,6 +19,8 @@ use datafusion::error::DataFusionError;
 use super::failure::ComputeFailure;
 use super::lakehouse::{is_table, not_a_table};
 use super::locate::{first_bad_cell, Expected};
+use super::needed::EventRange;
+use super::partition::{PartitionRead, PartitionsRead};
 use super::source::bind_below;
 use super::{bind_memory, bind_source_below, IoError, MemoryTable};
 use crate::agg::FeatureError;
@@ -53,6 +55,10 @@ pub struct Inputs {
     /// (`--as-of-version`; the latest when absent). A pin for a source that is not a
     /// table is an error naming it.
     pub versions: HashMap<String, i64>,
+    /// Per source, the events the run can read (`needed::events_needed`): the
+    /// partitions of a source declared `partition KEY by UNIT` outside them are not
+    /// read. A partitioned source without an entry is read whole.
+    pub needed: HashMap<String, EventRange>,
 }
 
 /// The column of a server's archive that numbers its events in the order the server
@@ -162,6 +168,19 @@ pub async fn bind_sources(
     plan: &Plan,
     inputs: &Inputs,
 ) -> Result<HashMap<String, Arc<dyn TableProvider>>, IoError> {
+    let mut partitions = Vec::new();
+    bind_sources_counting(ctx, project, plan, inputs, &mut partitions).await
+}
+
+/// `bind_sources`, telling `partitions` how many partitions of each source declared
+/// `partition KEY by UNIT` are read (`Inputs::needed`).
+pub async fn bind_sources_counting(
+    ctx: &SessionContext,
+    project: &Project,
+    plan: &Plan,
+    inputs: &Inputs,
+    partitions: &mut Vec<PartitionsRead>,
+) -> Result<HashMap<String, Arc<dyn TableProvider>>, IoError> {
     let mut out = HashMap::new();
     for (name, read) in plan.columns_read() {
         let Some(source) = project.sources.iter().find(|s| s.name == name) else {
@@ -180,7 +199,13 @@ pub async fn bind_sources(
                     if version.is_some() && !is_table(&path) {
                         return Err(not_a_table(&source.name, &path));
                     }
-                    Some(bind_below(ctx, source, &path, &read, inputs.seq_below, version).await?)
+                    let partition = source.partition.as_ref().map(|declared| PartitionRead {
+                        declared,
+                        range: inputs.needed.get(&source.name).copied(),
+                        counted: &mut *partitions,
+                    });
+                    let below = inputs.seq_below;
+                    Some(bind_below(ctx, source, &path, &read, below, version, partition).await?)
                 }
                 None if !also.is_empty() => None,
                 None => {

@@ -18,9 +18,11 @@ use super::bind::SEQ_COLUMN;
 use super::lakehouse::{self, TableLocation};
 use super::locate::first_bad_cell;
 use super::object::{self, ObjectLocation};
+use super::partition::{PartitionRead, PartitionsRead};
+use super::partition_check::in_partition;
 use super::path::read_path;
-use super::{csv_header, detect, parse, udf, Format, IoError, MemoryTable};
-use crate::ir::{DataType, Source};
+use super::{csv_header, detect, parse, partition, udf, Format, IoError, MemoryTable};
+use crate::ir::{DataType, Source, TimePartition};
 use crate::row::nested_column::{is_text, path_type};
 use crate::row::time::is_integer_time;
 use crate::row::types::{arrow_type, compatible, timestamp_type};
@@ -59,7 +61,7 @@ pub async fn bind_source_below(
     read: &[String],
     seq_below: Option<u64>,
 ) -> Result<Arc<dyn TableProvider>, IoError> {
-    bind_below(ctx, source, path, read, seq_below, None).await
+    bind_below(ctx, source, path, read, seq_below, None, None).await
 }
 
 /// `bind_source_below`, where a table (`delta:`, `iceberg:`: `lakehouse`) is read at
@@ -71,6 +73,7 @@ pub(super) async fn bind_below(
     read: &[String],
     seq_below: Option<u64>,
     version: Option<i64>,
+    partition: Option<PartitionRead<'_>>,
 ) -> Result<Arc<dyn TableProvider>, IoError> {
     let table = format!("source `{}`", source.name);
     let read_err = |e: datafusion::error::DataFusionError| IoError::Read {
@@ -82,7 +85,7 @@ pub(super) async fn bind_below(
         // like the Parquet files it holds.
         let (provider, _) = lakehouse::open(ctx, &table, &location, version).await?;
         let df = ctx.read_table(provider).map_err(read_err)?;
-        return conform(df, source, Some(Format::Parquet), path, read);
+        return conform(df, source, Some(Format::Parquet), path, read, None);
     }
     // Where DataFusion reads, the format, and a CSV source's header.
     let (format, location, header) = match ObjectLocation::of(path) {
@@ -105,10 +108,38 @@ pub(super) async fn bind_below(
             (format, path.to_string_lossy().to_string(), header)
         }
     };
+    // A partitioned folder: its files checked and listed once, the partitions the run
+    // needs kept (`partition::prune`), each row with its partition's value.
+    let folder = location.ends_with('/') || path.is_dir();
+    let pruned = match partition {
+        Some(p) if folder => {
+            let pruned = partition::prune(ctx, &table, &location, format, p.declared, p.range);
+            let pruned = pruned.await?;
+            p.counted.push(PartitionsRead {
+                source: source.name.clone(),
+                location: location.clone(),
+                read: pruned.kept.len(),
+                partitions: pruned.partitions,
+            });
+            Some((p.declared, pruned))
+        }
+        _ => None,
+    };
+    let partition_cols = || match &pruned {
+        Some((declared, _)) => vec![(declared.key.clone(), partition::value_type())],
+        None => Vec::new(),
+    };
     let df: DataFrame = match format {
         // A file that is not Parquet fails here, without saying which: find it.
         Format::Parquet => ctx
-            .read_parquet(&location, ParquetReadOptions::default())
+            .read_parquet(
+                &location,
+                ParquetReadOptions {
+                    table_partition_cols: partition_cols(),
+                    schema: pruned.as_ref().and_then(|(_, p)| p.schema.as_deref()),
+                    ..ParquetReadOptions::default()
+                },
+            )
             .await
             .map_err(|e| first_bad_cell(&table, path, &[]).unwrap_or_else(|| read_err(e)))?,
         Format::Csv => {
@@ -116,7 +147,8 @@ pub(super) async fn bind_below(
             let options = CsvReadOptions::new()
                 .has_header(true)
                 .schema(&schema)
-                .file_extension(format.extension());
+                .file_extension(format.extension())
+                .table_partition_cols(partition_cols());
             ctx.read_csv(&location, options).await.map_err(read_err)?
         }
     };
@@ -126,7 +158,14 @@ pub(super) async fn bind_below(
             .map_err(read_err)?,
         _ => df,
     };
-    conform(df, source, Some(format), path, read)
+    let Some((declared, pruned)) = pruned else {
+        return conform(df, source, Some(format), path, read, None);
+    };
+    let df = match pruned.kept.len() < pruned.partitions {
+        true => partition::kept_only(ctx, df, declared, &pruned.kept).map_err(read_err)?,
+        false => df,
+    };
+    conform(df, source, Some(format), path, read, Some(declared))
 }
 
 /// `bind_source` for batches held in memory: the same checks and conversions (any
@@ -146,17 +185,20 @@ pub fn bind_memory(
             table: table.clone(),
             message: e.strip_backtrace(),
         })?;
-    conform(df, source, None, Path::new(""), read)
+    conform(df, source, None, Path::new(""), read, None)
 }
 
 /// The select that gives `df` (read from `path` as `format`, or from memory when
-/// `format` is None) exactly the declared schema of `source` for a run reading `read`.
+/// `format` is None) exactly the declared schema of `source` for a run reading `read`;
+/// with `partition`, `df` has the partition's value as a column, and each event's
+/// time is checked against it (`partition_check`).
 fn conform(
     df: DataFrame,
     source: &Source,
     format: Option<Format>,
     path: &Path,
     read: &[String],
+    partition: Option<&TimePartition>,
 ) -> Result<Arc<dyn TableProvider>, IoError> {
     let table = format!("source `{}`", source.name);
     let format_is_csv = format == Some(Format::Csv);
@@ -201,7 +243,11 @@ fn conform(
     let time = &source.time_column;
     lookup(time, DataType::Timestamp)?;
     let time_expr = udf::utc_micros(column(time), &source.name, time, source.epoch);
-    let mut select = vec![udf::require(time_expr.clone(), &source.name, time, None).alias(time)];
+    let mut checked_time = udf::require(time_expr.clone(), &source.name, time, None);
+    if let Some(p) = partition {
+        checked_time = in_partition(checked_time, column(&p.key), &source.name, p);
+    }
+    let mut select = vec![checked_time.alias(time)];
     for c in &source.columns {
         if !read.contains(&c.name) {
             // No feature of this run reads it: not required, not checked.

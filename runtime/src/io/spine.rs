@@ -34,6 +34,28 @@ impl Spine {
         self.batches.iter().map(|b| b.num_rows()).sum()
     }
 
+    /// The first and last of the times in column `time_column` (µs, widened by 1 µs
+    /// each way, so that a finer unit's rounding stays inside), or `None` when the
+    /// spine has no row (or no such timestamp column).
+    pub fn time_range(&self, time_column: &str) -> Option<(i64, i64)> {
+        use datafusion::arrow::array::TimestampMicrosecondArray;
+        use datafusion::arrow::compute::{cast, max, min};
+        // In UTC: a cast to a zone-less type would move a zoned time to its local time.
+        let micros = timestamp_type();
+        let mut range: Option<(i64, i64)> = None;
+        for batch in &self.batches {
+            let times = cast(batch.column_by_name(time_column)?, &micros).ok()?;
+            let times = times.as_any().downcast_ref::<TimestampMicrosecondArray>()?;
+            if let (Some(lo), Some(hi)) = (min(times), max(times)) {
+                range = Some(match range {
+                    Some((a, b)) => (a.min(lo), b.max(hi)),
+                    None => (lo, hi),
+                });
+            }
+        }
+        range.map(|(lo, hi)| (lo.saturating_sub(1), hi.saturating_add(1)))
+    }
+
     /// The spine as a table whose partitions, read in order, are the file's rows in
     /// order (`GroupSpineExec` and `AssembleExec` read them so): one partition per
     /// batch. DataFusion never re-deals such a table (it does re-deal fewer

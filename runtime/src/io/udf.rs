@@ -16,6 +16,7 @@ use datafusion::logical_expr::{
 use serde::{Deserialize, Serialize};
 
 use super::parse::ParseCell;
+use super::partition_check::InPartition;
 use super::path::PathCell;
 use crate::ir::{DataType as FeatcType, EpochUnit};
 use crate::row::time::{to_micros_in, TimeError};
@@ -183,7 +184,7 @@ impl ScalarUDFImpl for Require {
 }
 
 /// featc's functions of a source projection (`featc_utc_micros`, `featc_require`,
-/// `featc_parse`) as plain data: what a plan codec (`batch::codec`) ships so that
+/// `featc_parse`, `featc_in_partition`) as plain data: what a plan codec (`batch::codec`) ships so that
 /// another process rebuilds the very same function, error messages included.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SourceFunction {
@@ -209,6 +210,10 @@ pub enum SourceFunction {
         column: String,
         steps: Vec<crate::ir::PathStep>,
         time_name: String,
+    },
+    InPartition {
+        source: String,
+        partition: crate::ir::TimePartition,
     },
 }
 
@@ -237,6 +242,13 @@ impl SourceFunction {
                 column: column.to_string(),
                 steps: steps.to_vec(),
                 time_name: time_name.to_string(),
+            });
+        }
+        if let Some(f) = any.downcast_ref::<InPartition>() {
+            let (source, partition) = f.parts();
+            return Some(SourceFunction::InPartition {
+                source: source.to_string(),
+                partition: partition.clone(),
             });
         }
         let (source, column, ty, time_name) = any.downcast_ref::<ParseCell>()?.parts();
@@ -273,6 +285,9 @@ impl SourceFunction {
                 steps,
                 time_name,
             } => ScalarUDF::new_from_impl(PathCell::new(source, column, steps.clone(), time_name)),
+            SourceFunction::InPartition { source, partition } => {
+                ScalarUDF::new_from_impl(InPartition::new(source, partition.clone()))
+            }
         })
     }
 }

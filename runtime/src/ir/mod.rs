@@ -30,6 +30,7 @@ mod decimal;
 mod equality;
 mod expr;
 mod functions;
+mod partition;
 mod path;
 mod project;
 mod source_span;
@@ -40,6 +41,7 @@ pub use avro_names::avro_named_types;
 pub use decimal::{decimal_type, product_type, sum_result, sum_type, unify_type};
 pub use expr::{BinaryOp, Expr, ExprKind, Literal, SOURCE_NAME_COLUMN};
 pub use functions::{numeric_list, Arity, Function};
+pub use partition::{PartitionUnit, TimePartition};
 pub use path::{is_path_column, ColumnPath, PathStep};
 pub use project::{
     request_column, Aggregate, AvroFormat, Column, Derived, Entity, EntityId, EpochUnit, Feature,

@@ -109,6 +109,10 @@ pub struct Source {
     /// `row::time::epoch_micros`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<EpochUnit>,
+    /// `partition KEY by UNIT`: the hive folders of its data each hold the events of
+    /// one unit of time (`io::partition` reads and checks them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<super::TimePartition>,
     pub meta: Meta,
     pub span: SourceSpan,
 }

@@ -56,7 +56,7 @@ mod counted;
 mod deque;
 mod encode;
 mod encoded;
-mod expiry;
+pub(crate) mod expiry;
 mod footprint;
 mod invertible;
 mod key_state;
