@@ -2,10 +2,12 @@
 //! started on loopback): a training set whose sources are `s3://` objects, one object
 //! or a prefix read as a folder, Parquet or CSV, is byte for byte the training set of
 //! the same files read locally; a missing bucket, a missing object and a wrong secret
-//! are errors naming the location, never showing the secret.
+//! are errors naming the location, never showing the secret; a connection cut in the
+//! middle of a response (`services::CuttingProxy`) is retried, and when every retry
+//! is cut too, the run stops naming the object.
 
 use crate::cli_common::scratch;
-use crate::services::S3Server;
+use crate::services::{CuttingProxy, S3Server};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -344,4 +346,90 @@ fn split_in_two(path: &Path) -> [Vec<u8>; 2] {
         writer.close().expect("close");
         bytes
     })
+}
+
+/// A project over one CSV of clicks (about 3 MB), and a spine of its users.
+fn big_clicks(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let mut rows = String::from("ts,user,amount\n");
+    for i in 0..80_000u64 {
+        let (day, second) = (1 + i % 28, i % 86_400);
+        let (h, m, s) = (second / 3600, second / 60 % 60, second % 60);
+        rows.push_str(&format!(
+            "2024-02-{day:02}T{h:02}:{m:02}:{s:02}Z,{},{}.25\n",
+            i % 97,
+            i % 1000
+        ));
+    }
+    let data = dir.join("clicks.csv");
+    std::fs::write(&data, rows).expect("clicks");
+    let project = dir.join("big.feat");
+    std::fs::write(
+        &project,
+        "source clicks {\n    time ts\n    columns { user: int64  amount: float64 }\n    file \"clicks.csv\"\n}\nentity user { key user: int64 }\nview by_user from clicks by user {\n    feature spent_7d = sum(amount) over 7d\n    feature clicks_all = count(*)\n}\n",
+    )
+    .expect("project");
+    let mut spine = String::from("user,ts\n");
+    for user in 0..97 {
+        spine.push_str(&format!("{user},2024-02-20T12:00:00Z\n"));
+    }
+    let spine_file = dir.join("spine.csv");
+    std::fs::write(&spine_file, spine).expect("spine");
+    (project, data, spine_file)
+}
+
+#[test]
+fn a_connection_dropped_mid_read_is_retried_or_an_error_naming_the_object() {
+    let dir = scratch("object_store_drops");
+    let server = S3Server::start(&dir.join("server"));
+    server.create_bucket("history");
+    let (project, data, spine) = big_clicks(&dir);
+    upload(&server, "s3://history/big/clicks.csv", &data);
+    let (project, spine) = (project.to_string_lossy(), spine.to_string_lossy());
+    let local = dir.join("local.parquet");
+    ok(&crate::cli_common::featc(&[
+        "training-set",
+        &project,
+        "--spine",
+        &spine,
+        "--out",
+        &local.to_string_lossy(),
+    ]));
+    let through = |proxy: &CuttingProxy, out: &Path| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_featc"));
+        command
+            .args(["training-set", &project, "--spine", &spine])
+            .args(["--source", "clicks=s3://history/big/clicks.csv", "--out"])
+            .arg(out)
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .env("AWS_ACCESS_KEY_ID", &server.access_key)
+            .env("AWS_SECRET_ACCESS_KEY", &server.secret_key)
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_ENDPOINT");
+        command.output().expect("featc runs")
+    };
+    // Cut once, 256 KiB into a response: the read is retried and nothing is lost.
+    let once = CuttingProxy::start(server.port, 256 << 10, 1);
+    let remote = dir.join("remote.parquet");
+    ok(&through(&once, &remote));
+    assert_eq!(once.cuts(), 1, "the proxy cut a response");
+    assert_eq!(
+        std::fs::read(&remote).expect("remote"),
+        std::fs::read(&local).expect("local"),
+        "a read retried after a cut gives the local file's training set"
+    );
+    // Every response cut: the retries run out and the run stops, naming the object
+    // and what happened, never its secret.
+    let always = CuttingProxy::start(server.port, 256 << 10, usize::MAX);
+    let never = dir.join("never.parquet");
+    let out = through(&always, &never);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(always.cuts() > 1, "{said}");
+    assert!(
+        said.contains("error: source `clicks`: cannot read `s3://history/big/clicks.csv`: ")
+            && said.contains("body"),
+        "{said}"
+    );
+    assert!(!said.contains(&server.secret_key), "{said}");
+    assert!(!never.exists(), "no output from a failed run");
 }

@@ -165,7 +165,10 @@ fn fmt_lays_out_the_epoch_clause_like_the_other_source_clauses() {
 #[test]
 fn fmt_lays_out_the_partition_clause_like_the_other_source_clauses() {
     let out = formatted("source s {\n  time ts\n   partition   day  by   day\n}\n");
-    assert_eq!(out, "source s {\n    time ts\n    partition day by day\n}\n");
+    assert_eq!(
+        out,
+        "source s {\n    time ts\n    partition day by day\n}\n"
+    );
     let partition = parse(0, &out)
         .expect("parses")
         .items

@@ -6,6 +6,9 @@
 
 #![allow(dead_code)]
 
+mod cutting_proxy;
+pub use cutting_proxy::CuttingProxy;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
