@@ -534,6 +534,13 @@ mod tests {
                 ty: crate::ir::DataType::Float64,
                 time_name: "ts".into(),
             },
+            SourceFunction::InPartition {
+                source: "events".into(),
+                partition: crate::ir::TimePartition {
+                    key: "day".into(),
+                    unit: crate::ir::PartitionUnit::Day,
+                },
+            },
         ];
         for f in functions {
             let udf = f.udf();
