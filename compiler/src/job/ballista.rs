@@ -115,6 +115,7 @@ pub(super) async fn start(
         // The cluster reads each folder whole.
         partitions_read: Vec::new(),
         plan,
+        inputs: job.inputs.clone(),
     })
 }
 

@@ -57,6 +57,8 @@ pub struct Running {
     /// the spine's times can see) and those its folder has.
     pub partitions_read: Vec<io::PartitionsRead>,
     pub(super) plan: Plan,
+    /// What the run read (the events it needed included), to explain its failure.
+    pub(super) inputs: Inputs,
 }
 
 impl Running {
@@ -131,23 +133,26 @@ impl TrainingSet<'_> {
         phase("computing features");
         let (physical, stream) = batch::execute(&ctx, logical)
             .await
-            .map_err(|e| self.explain(&plan, e))?;
+            .map_err(|e| self.explain(&plan, &inputs, e))?;
         Ok(Running {
             stream,
             physical,
             spine_rows,
             partitions_read,
             plan,
+            inputs,
         })
     }
 
     /// What to tell the user about an error raised while `running` computed: the bad
     /// cell or event it met, found by reading the files again where needed.
     pub fn failure(&self, running: &Running, error: DataFusionError) -> JobError {
-        self.explain(&running.plan, error)
+        self.explain(&running.plan, &running.inputs, error)
     }
 
-    fn explain(&self, plan: &Plan, error: DataFusionError) -> JobError {
+    /// The failure of a run over `inputs` (with the events it needed: a bad cell of a
+    /// partition it skipped is not what failed it).
+    fn explain(&self, plan: &Plan, inputs: &Inputs, error: DataFusionError) -> JobError {
         if let DataFusionError::ResourcesExhausted(what) = error.find_root() {
             return RunFailure::OutOfMemory {
                 limit: self.resources.memory_limit(),
@@ -155,6 +160,6 @@ impl TrainingSet<'_> {
             }
             .into();
         }
-        JobError::Data(io::explain_failure(self.project, plan, &self.inputs, error))
+        JobError::Data(io::explain_failure(self.project, plan, inputs, error))
     }
 }

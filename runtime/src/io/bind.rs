@@ -18,9 +18,9 @@ use datafusion::error::DataFusionError;
 
 use super::failure::ComputeFailure;
 use super::lakehouse::{is_table, not_a_table};
-use super::locate::{first_bad_cell, Expected};
+use super::locate::{first_bad_cell_read, Expected};
 use super::needed::EventRange;
-use super::partition::{PartitionRead, PartitionsRead};
+use super::partition::{self, PartitionRead, PartitionsRead};
 use super::source::bind_below;
 use super::{bind_memory, bind_source_below, IoError, MemoryTable};
 use crate::agg::FeatureError;
@@ -301,7 +301,13 @@ pub fn explain_failure(
             continue;
         };
         let table = format!("source `{name}`");
-        if let Some(bad) = first_bad_cell(&table, &path, &expected_columns(source, &read)) {
+        // A file of a partition the run skipped is not what failed it.
+        let skip = |file: &str| match (&source.partition, inputs.needed.get(&source.name)) {
+            (Some(declared), Some(&range)) => partition::skipped(declared, range, file),
+            _ => false,
+        };
+        let expected = expected_columns(source, &read);
+        if let Some(bad) = first_bad_cell_read(&table, &path, &expected, &skip) {
             return ComputeFailure::Input(bad);
         }
     }

@@ -37,18 +37,31 @@ pub struct Expected {
 /// among the `columns` a run reads, `None` when every file reads clean (the failure
 /// was not in the data).
 pub fn first_bad_cell(table: &str, path: &Path, columns: &[Expected]) -> Option<IoError> {
+    first_bad_cell_read(table, path, columns, &|_| false)
+}
+
+/// `first_bad_cell` among the files a run read: those `skip` names (by path or URL)
+/// were not read (`io::partition`'s skipped partitions), so their cells are not
+/// what failed it.
+pub fn first_bad_cell_read(
+    table: &str,
+    path: &Path,
+    columns: &[Expected],
+    skip: &(dyn Fn(&str) -> bool + Sync),
+) -> Option<IoError> {
     // A table's files are read through its format's reader: the engine's error stands.
     if super::lakehouse::is_table(path) {
         return None;
     }
     if let Some(location) = ObjectLocation::of(path) {
-        return first_bad_object(table, path, &location, columns);
+        return first_bad_object(table, path, &location, columns, skip);
     }
     let (format, files) = match data_files(table, path) {
         Ok(found) => found,
         Err(e) => return Some(e),
     };
-    files.iter().find_map(|file| match format {
+    let read = files.iter().filter(|f| !skip(&f.to_string_lossy()));
+    read.into_iter().find_map(|file| match format {
         Format::Csv => csv_file(table, file, columns),
         Format::Parquet => parquet_file(table, file, columns),
     })
@@ -62,8 +75,9 @@ fn first_bad_object(
     path: &Path,
     location: &ObjectLocation,
     columns: &[Expected],
+    skip: &(dyn Fn(&str) -> bool + Sync),
 ) -> Option<IoError> {
-    let found = object::first_in_objects(location, &mut |temp, url, format| {
+    let found = object::first_in_objects(location, skip, &mut |temp, url, format| {
         let bad = match format {
             Format::Csv => csv_file(table, temp, columns),
             Format::Parquet => parquet_file(table, temp, columns),

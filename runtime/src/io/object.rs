@@ -289,7 +289,7 @@ async fn data_keys(
     Ok(Some((format, keys)))
 }
 
-/// Each data object at `location` (`data_keys`), downloaded in turn into a temporary
+/// Each data object at `location` (`data_keys`) but those `skip` names by URL, downloaded in turn into a temporary
 /// file and handed to `check` with its URL and format, until `check` finds something.
 /// One object at a time, streamed to disk: the memory this takes is a chunk's, the
 /// disk the largest object's, and only the failure path pays for it
@@ -297,6 +297,7 @@ async fn data_keys(
 /// like `upload`, so that any caller, async or not, can wait for it.
 pub(super) fn first_in_objects<T: Send>(
     location: &ObjectLocation,
+    skip: &(dyn Fn(&str) -> bool + Sync),
     check: &mut (dyn FnMut(&Path, &str, Format) -> Option<T> + Send),
 ) -> Result<Option<T>, String> {
     on_own_runtime(|runtime| {
@@ -313,11 +314,11 @@ pub(super) fn first_in_objects<T: Send>(
             std::process::id(),
             format.extension()
         ));
-        for key in keys {
-            let downloaded = runtime.block_on(download(store.as_ref(), &key, &temp));
+        for key in keys.iter().filter(|k| !skip(&location.url(k))) {
+            let downloaded = runtime.block_on(download(store.as_ref(), key, &temp));
             let found = downloaded
                 .map_err(error)
-                .map(|()| check(&temp, &location.url(&key), format));
+                .map(|()| check(&temp, &location.url(key), format));
             let _ = std::fs::remove_file(&temp);
             if let Some(found) = found? {
                 return Ok(Some(found));

@@ -263,6 +263,20 @@ pub async fn prune(
     })
 }
 
+/// Whether the file at `file` (a path or URL) is in a partition of `declared` that
+/// holds no event of `range` (it has a folder `KEY=VALUE` of the unit outside it):
+/// a file `prune` skips.
+pub fn skipped(declared: &TimePartition, range: EventRange, file: &str) -> bool {
+    file.split('/')
+        .filter_map(|part| part.split_once('='))
+        .filter(|(key, _)| *key == declared.key)
+        .filter_map(|(_, value)| {
+            let value = percent_decode_str(value).decode_utf8().ok()?;
+            time_range(declared.unit, &value)
+        })
+        .any(|(start, end)| !range.overlaps(start, end))
+}
+
 /// The value of `file`'s partition: the first folder below the table's, `KEY=VALUE`
 /// (its value percent-decoded, as DataFusion reads it).
 fn value_of(
