@@ -198,3 +198,15 @@ source clicks {
     }
     insta::assert_snapshot!("ir_topic_formats", with_input(text, &p));
 }
+
+/// A source partitioned by time (`partition KEY by UNIT`, docs/sources.md "Time
+/// partitions"): the IR keeps the key and the unit, and prints them.
+#[test]
+fn time_partitions_ir() {
+    let text = "source clicks {\n    time ts\n    columns { user_id: int64  amount: float64 }\n    file \"history/clicks/\"\n    partition hour by hour\n}\nentity user { key user_id: int64 }\nview spend from clicks by user {\n    feature spent_1d = sum(amount) over 1d\n}\n";
+    let p = featc_test_support::project::compile_text("partitions.feat", text);
+    let partition = p.sources[0].partition.as_ref().expect("a partition");
+    assert_eq!(partition.key, "hour");
+    assert_eq!(partition.unit, featc::ir::PartitionUnit::Hour);
+    insta::assert_snapshot!("ir_time_partitions", with_input(text, &p));
+}

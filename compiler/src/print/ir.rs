@@ -42,6 +42,9 @@ pub fn print_project(p: &Project) -> String {
         if s.delay_us != 0 {
             let _ = writeln!(out, "  delay {}", duration(s.delay_us));
         }
+        if let Some(p) = &s.partition {
+            let _ = writeln!(out, "  partition {} by {}", name(&p.key), p.unit.name());
+        }
         owner_tags(&mut out, &s.meta);
     }
     for e in &p.entities {
