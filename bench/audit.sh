@@ -32,7 +32,7 @@ source "$ROOT/bench/lib.sh"
 bench_venv
 
 echo "== building featc (release)" >&2
-cargo build --release --quiet -p featc-cli
+cargo build --release --quiet -p featc-cli -p featc-bench
 FEATC="${CARGO_TARGET_DIR:-$ROOT/target}/release/featc"
 
 dir="$DATA/synth_${EVENTS}_seed${SEED}_spine${READS}"

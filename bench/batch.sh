@@ -54,9 +54,12 @@ source "$ROOT/bench/lib.sh"
 # 1. The Python venv (re-made when requirements.txt changes).
 bench_venv
 
-# 2. featc, release build.
+# 2. featc, release build. Every bench script builds both packages in this one
+# command: built apart, each resolves other features of DataFusion's crates and
+# rebuilds them (about 40 minutes on a 2-core machine), so featc and the bench tools
+# (kafka_load, ...) share one build.
 echo "== building featc (release)" >&2
-cargo build --release --quiet -p featc-cli
+cargo build --release --quiet -p featc-cli -p featc-bench
 FEATC="${CARGO_TARGET_DIR:-$ROOT/target}/release/featc"
 
 

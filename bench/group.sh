@@ -41,8 +41,7 @@ trap cleanup EXIT
 echo "== data and release build" >&2
 mkdir -p "$ROOT/bench-data"
 DUCKDB=0 bench/batch.sh "$SIZE" > /dev/null
-cargo build --release -q -p featc-bench --bin kafka_load
-cargo build --release -q -p featc-cli
+cargo build --release -q -p featc-cli -p featc-bench
 scripts/services/install
 rm -rf "$OUT"; mkdir -p "$OUT"
 N=$(python3 -c "import sys; print(int(float('$SIZE')))")

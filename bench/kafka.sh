@@ -49,7 +49,7 @@ trap cleanup EXIT
 
 echo "== data and release build" >&2
 DUCKDB=0 bench/batch.sh "$SIZE" > "$OUT/batch.txt"
-cargo build --release -q -p featc-bench --bin kafka_load
+cargo build --release -q -p featc-cli -p featc-bench
 scripts/services/install
 N=$(python3 -c "import sys; print(int(float('$SIZE')))")
 

@@ -15,7 +15,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 EVENTS="${1:-1e6}"
 ROUNDS="${2:-3}"
-cargo build --release -q -p featc-bench
+cargo build --release -q -p featc-cli -p featc-bench
 for round in $(seq "$ROUNDS"); do
     for view in lookup_sum_6d lookup_baseline_6d; do
         echo "stream $view round $round:"

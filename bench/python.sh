@@ -56,7 +56,7 @@ fi
 PY="$VENV/bin/python"
 
 echo "== building featc and its wheel (release)" >&2
-cargo build --release --quiet -p featc-cli
+cargo build --release --quiet -p featc-cli -p featc-bench
 FEATC="${CARGO_TARGET_DIR:-$ROOT/target}/release/featc"
 if [ -z "${FEATC_WHEEL:-}" ]; then
     rm -rf "$ROOT/target/wheels-release"

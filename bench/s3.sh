@@ -29,7 +29,7 @@ TIME=/usr/bin/time
 source "$ROOT/bench/lib.sh"
 bench_venv
 scripts/services/install
-cargo build --release --quiet -p featc-cli
+cargo build --release --quiet -p featc-cli -p featc-bench
 FEATC="${CARGO_TARGET_DIR:-$ROOT/target}/release/featc"
 dir="$DATA/synth_${EVENTS}_seed${SEED}_spine${SPINE}"
 if [ ! -f "$dir/spine.parquet" ]; then

@@ -68,7 +68,7 @@ metric() { metrics | awk -v m="$1" '$1 == m { print $2 }'; }
 
 if [[ "${BUILD:-1}" == 1 && "$FEATC" == */target/release/featc ]]; then
     echo "== building featc (release)" >&2
-    cargo build --release --quiet -p featc-cli
+    cargo build --release --quiet -p featc-cli -p featc-bench
 fi
 mem_args=()
 [ -n "$MEMORY_FLAG" ] && mem_args=("$MEMORY_FLAG" "$MEMORY_LIMIT")

@@ -29,7 +29,7 @@ mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)"
 
 if [[ "${BUILD:-1}" == 1 && "$FEATC" == */target/release/featc ]]; then
-    cargo build --release --quiet -p featc-cli
+    cargo build --release --quiet -p featc-cli -p featc-bench
 fi
 printf 'reader-secret\n' > "$OUT/read.token"
 printf 'pusher-secret\n' > "$OUT/push.token"
