@@ -286,33 +286,23 @@ fn a_partition_no_spine_time_can_see_is_never_read() {
         &[],
     ));
     same_rows(Path::new(&*out), &expected);
+    let fails_naming = |spine: &str, cell: &str| {
+        let failed = featc(
+            &["training-set", &project, "--spine", spine, "--out", &out],
+            &[],
+        );
+        let said = stderr(&failed);
+        assert_eq!(failed.status.code(), Some(2), "{said}");
+        let expected = format!("{cell}:2, column `amount`: cannot read 'abc' as float64");
+        assert!(said.contains(&expected), "{said}");
+    };
     // A spine that sees the partition reads the bad cell.
-    let failed = featc(
-        &["training-set", &project, "--spine", &early, "--out", &out],
-        &[],
-    );
-    assert_eq!(failed.status.code(), Some(2), "{}", stderr(&failed));
-    assert!(
-        stderr(&failed)
-            .contains("day=2024-03-02/part-1.csv:2, column `amount`: cannot read 'abc' as float64"),
-        "{}",
-        stderr(&failed)
-    );
+    fails_naming(&early, "day=2024-03-02/part-1.csv");
     // A bad cell in a partition the late spine reads is the one named, not the
     // skipped partition's, though that file comes first.
     let read_bad = BAD_CELL.replace("2024-03-02T01", "2024-03-09T01");
     std::fs::write(dir.join("clicks/day=2024-03-09/part-1.csv"), read_bad).expect("bad");
-    let failed = featc(
-        &["training-set", &project, "--spine", &late, "--out", &out],
-        &[],
-    );
-    assert_eq!(failed.status.code(), Some(2), "{}", stderr(&failed));
-    assert!(
-        stderr(&failed)
-            .contains("day=2024-03-09/part-1.csv:2, column `amount`: cannot read 'abc' as float64"),
-        "{}",
-        stderr(&failed)
-    );
+    fails_naming(&late, "day=2024-03-09/part-1.csv");
 }
 
 #[test]

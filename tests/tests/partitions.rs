@@ -20,6 +20,15 @@ use proptest::test_runner::FileFailurePersistence;
 
 use crate::equivalence::{compile, reference};
 
+/// Column `name` of `batch`, a time, as µs in UTC.
+fn micros(batch: &RecordBatch, name: &str) -> Result<TimestampMicrosecondArray, String> {
+    let times = batch.column_by_name(name).ok_or("no time column")?;
+    let times = cast(times, &timestamp_type()).map_err(|e| e.to_string())?;
+    (times.as_any().downcast_ref::<TimestampMicrosecondArray>())
+        .cloned()
+        .ok_or_else(|| "not µs".to_string())
+}
+
 /// `events` (of source `name`, converted to µs) without the events outside `range`;
 /// and how many it left out.
 fn inside(
@@ -34,14 +43,7 @@ fn inside(
         .find(|s| s.name == name)
         .ok_or_else(|| format!("no source {name}"))?;
     let events = featc_test_support::events::events_in_micros(events, source)?;
-    let times = events
-        .column_by_name(&source.time_column)
-        .ok_or("no time column")?;
-    let times = cast(times, &timestamp_type()).map_err(|e| e.to_string())?;
-    let times = times
-        .as_any()
-        .downcast_ref::<TimestampMicrosecondArray>()
-        .ok_or("not µs")?;
+    let times = micros(&events, &source.time_column)?;
     let keep: BooleanArray = times
         .iter()
         .map(|t| Some(t.is_none_or(|t| range.overlaps(t, t + 1))))
@@ -54,12 +56,7 @@ fn inside(
 /// The rows of `spine` at or after its median time: a spine that starts later than
 /// the events do, as a training set of the last weeks of a long history does.
 fn later_half(spine: &RecordBatch) -> Result<RecordBatch, String> {
-    let times = spine.column_by_name("ts").ok_or("no spine time")?;
-    let times = cast(times, &timestamp_type()).map_err(|e| e.to_string())?;
-    let times = times
-        .as_any()
-        .downcast_ref::<TimestampMicrosecondArray>()
-        .ok_or("not µs")?;
+    let times = micros(spine, "ts")?;
     let mut sorted: Vec<i64> = times.iter().flatten().collect();
     sorted.sort_unstable();
     let Some(&median) = sorted.get(sorted.len() / 2) else {

@@ -5,6 +5,7 @@
 //! the others are never opened, not even for their schema. Each kept event is checked
 //! against its partition as it is read (`partition_check`).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -25,6 +26,7 @@ use object_store::ObjectMeta;
 use percent_encoding::percent_decode_str;
 
 use super::needed::EventRange;
+use super::object::ObjectLocation;
 use super::{Format, IoError};
 use crate::ir::{PartitionUnit, TimePartition};
 use crate::row::date::parse_date;
@@ -196,8 +198,8 @@ pub async fn prune(
         .await
         .map_err(|e| read(e.strip_backtrace()))?;
     files.sort_by(|a, b| a.location.cmp(&b.location));
-    let mut values: Vec<String> = Vec::new();
-    let mut kept: Vec<String> = Vec::new();
+    // Each partition once, in value order, and whether the run reads it.
+    let mut partitions: BTreeMap<String, bool> = BTreeMap::new();
     let mut kept_files: Vec<ObjectMeta> = Vec::new();
     for file in &files {
         let value = value_of(table, &url, file, partition)?;
@@ -218,17 +220,16 @@ pub async fn prune(
         if wanted {
             kept_files.push(file.clone());
         }
-        if !values.contains(&value) {
-            if wanted {
-                kept.push(value.clone());
-            }
-            values.push(value);
-        }
+        partitions.insert(value, wanted);
     }
+    let kept: Vec<String> = (partitions.iter())
+        .filter(|(_, wanted)| **wanted)
+        .map(|(value, _)| value.clone())
+        .collect();
     if format == Format::Csv {
         return Ok(Pruned {
             kept,
-            partitions: values.len(),
+            partitions: partitions.len(),
             schema: None,
         });
     }
@@ -258,7 +259,7 @@ pub async fn prune(
     };
     Ok(Pruned {
         kept,
-        partitions: values.len(),
+        partitions: partitions.len(),
         schema: Some(schema),
     })
 }
@@ -270,15 +271,12 @@ pub fn skipped(declared: &TimePartition, range: EventRange, file: &str) -> bool 
     file.split('/')
         .filter_map(|part| part.split_once('='))
         .filter(|(key, _)| *key == declared.key)
-        .filter_map(|(_, value)| {
-            let value = percent_decode_str(value).decode_utf8().ok()?;
-            time_range(declared.unit, &value)
-        })
+        .filter_map(|(_, value)| time_range(declared.unit, &decoded(value)))
         .any(|(start, end)| !range.overlaps(start, end))
 }
 
 /// The value of `file`'s partition: the first folder below the table's, `KEY=VALUE`
-/// (its value percent-decoded, as DataFusion reads it).
+/// (its value `decoded`).
 fn value_of(
     table: &str,
     url: &ListingTableUrl,
@@ -292,9 +290,7 @@ fn value_of(
         (key == partition.key).then_some(value)
     });
     match value {
-        Some(value) => Ok(percent_decode_str(value)
-            .decode_utf8()
-            .map_or_else(|_| value.to_string(), |v| v.into_owned())),
+        Some(value) => Ok(decoded(value)),
         None => Err(bad_file(
             table,
             url,
@@ -309,6 +305,14 @@ fn value_of(
     }
 }
 
+/// A folder's value percent-decoded, as DataFusion reads it (kept as written when
+/// the bytes it decodes to are not UTF-8).
+fn decoded(value: &str) -> String {
+    percent_decode_str(value)
+        .decode_utf8()
+        .map_or_else(|_| value.to_string(), |v| v.into_owned())
+}
+
 fn bad_file(table: &str, url: &ListingTableUrl, file: &ObjectMeta, message: String) -> IoError {
     IoError::BadFile {
         table: table.to_string(),
@@ -320,13 +324,9 @@ fn bad_file(table: &str, url: &ListingTableUrl, file: &ObjectMeta, message: Stri
 /// How a message names `file` of the table at `url`: its path for a local file, its
 /// URL in object storage.
 fn file_name(url: &ListingTableUrl, file: &ObjectMeta) -> String {
-    if url.scheme() == "file" {
-        format!("/{}", file.location)
-    } else {
-        let base = url.as_str();
-        let root = base.find("://").map_or(0, |i| i + 3);
-        let bucket_end = base[root..].find('/').map_or(base.len(), |i| root + i);
-        format!("{}/{}", &base[..bucket_end], file.location)
+    match ObjectLocation::of(std::path::Path::new(url.as_str())) {
+        Some(bucket) => bucket.url(file.location.as_ref()),
+        None => format!("/{}", file.location),
     }
 }
 
