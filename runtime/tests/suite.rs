@@ -1,6 +1,7 @@
 //! One test binary for the runtime's integration tests: the aggregation algebra's
 //! property tests against naive folds, the streaming runtime's reads and snapshots,
-//! the reference interpreter's errors, and the batch plan's codecs and spine order.
+//! the reference interpreter's errors, the batch plan's codecs and spine order, and the
+//! scalar path of derived features against the batch evaluator.
 //! Each module is one of the files beside this one, one concern each. One binary
 //! instead of one per file keeps the link time and the disk use of a build down (each
 //! test binary links its dependencies whole). `cargo test -p featc-runtime --test suite
@@ -17,6 +18,7 @@ mod algebra_keystate;
 mod algebra_window;
 mod batch_codec;
 mod batch_spine_order;
+mod expr_scalar;
 mod iceberg_tables;
 mod reference_errors;
 mod state_footprint;

@@ -1,7 +1,12 @@
-//! Derived features evaluated on batches of feature values: the one evaluator every
-//! path uses (the batch operator and the replay over a spine's rows, the streaming
-//! runtime on the one row of a read), so a derived value is computed by the same code
-//! everywhere.
+//! Derived features evaluated on batches of feature values: one evaluator, compiled
+//! once from the feature's IR, for every path. The batch operator and the replay over
+//! a spine's rows run its DataFusion physical expression; an online read
+//! (`stream::derived::read`, one row) runs the scalar program `expr::scalar` compiles
+//! from the same IR (`CompiledDerived::scalar`), which computes the same values bit
+//! for bit (`runtime/tests/expr_scalar.rs` generates expressions and rows to check
+//! it), and falls back to the physical expression on a one-row batch when it has no
+//! program for the expression (`NotCompiled`) or the evaluation fails (so an error
+//! reads the same on every path).
 //!
 //! A derived feature's input batch has one column per aggregated feature it reads
 //! (named by the feature, of its type) and one per request field it reads (named
@@ -14,6 +19,7 @@ use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::physical_expr::PhysicalExpr;
 
+use super::scalar::{self, NotCompiled, ScalarProgram};
 use super::{compile, evaluate_compiled, stack, ExprError};
 use crate::ir::DataType;
 use crate::plan::{DerivedPlan, FeatureRef, RequestField};
@@ -39,6 +45,8 @@ pub struct CompiledDerived {
     input_types: Vec<DataType>,
     depth: usize,
     physical: Arc<dyn PhysicalExpr>,
+    /// The same expression for one row of values (online reads), or why it has none.
+    scalar: Result<ScalarProgram, NotCompiled>,
 }
 
 /// A derived feature's evaluation failed on one row (an int64 overflow).
@@ -162,9 +170,17 @@ impl CompiledDerived {
             input_types.push(field.ty);
         }
         let schema = Arc::new(Schema::new(fields));
+        let columns: Vec<(&str, DataType)> = schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .zip(input_types.iter().copied())
+            .collect();
+        let scalar = scalar::compile(&d.expr, &columns, d.ty);
         Ok(CompiledDerived {
             name: d.name.clone(),
             ty: d.ty,
+            scalar,
             input_types,
             depth: stack::depth(&d.expr),
             physical: compile(&d.expr, &schema)?,
@@ -190,6 +206,12 @@ impl CompiledDerived {
     /// The inputs' types, in order.
     pub fn input_types(&self) -> &[DataType] {
         &self.input_types
+    }
+
+    /// The scalar program for one row of input values (`expr::scalar`), or why the
+    /// expression has none (its reads then evaluate a one-row batch).
+    pub fn scalar(&self) -> Result<&ScalarProgram, &NotCompiled> {
+        self.scalar.as_ref()
     }
 
     /// The feature's values for the rows of `columns` (one per input, of the input's

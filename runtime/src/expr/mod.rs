@@ -17,14 +17,20 @@
 //! - other `and`/`or`, `not`, comparisons, `is [not] null`, `[not] in (...)` and `case` are
 //!   DataFusion's (a float `in` as its SQL definition, an `or` of `=`), which follow SQL three-valued logic (a null `case` condition is
 //!   false); `coalesce` is lowered to a `case` so no function registry is needed;
-//! - float comparisons are DataFusion's: NaN is equal to itself and above +inf (like
-//!   `value::float_cmp`), but `-0.0 = +0.0` (DataFusion normalizes zeros before
-//!   Arrow's total-order kernels), unlike `value::float_cmp`;
+//! - float comparisons are DataFusion's: Arrow's kernels order floats by IEEE total
+//!   order, after DataFusion makes both zeros `+0.0`; so `-0.0 = +0.0`, a NaN equals a
+//!   NaN of the same bits, a positive NaN is above +inf and a negative one (what
+//!   `inf - inf` gives on x86) below -inf, unlike `value::float_cmp` (`-0.0 < +0.0`,
+//!   every NaN one value above +inf);
 //! - row functions (`abs`, `least`, `substr`, ...) are featc scalar functions
 //!   (`functions`), one per function and argument types, never DataFusion's
 //!   same-named built-ins, whose edge cases differ;
 //! - lets are already inlined (`plan::GroupPlan`'s expressions name source columns
 //!   only).
+//!
+//! `scalar` compiles the same IR, node by node as `lower` does, into a program over one
+//! row of `Value`s that computes these values without Arrow (online reads of derived
+//! features); `runtime/tests/expr_scalar.rs` checks that it does, bit for bit.
 //!
 //! Column references are unqualified names; the schema an expression is evaluated
 //! against must have a column of that name with the type `row::types::arrow_type`
@@ -36,6 +42,7 @@ pub mod derived;
 pub mod functions;
 pub mod logic;
 pub mod mask;
+pub mod scalar;
 pub mod slots;
 pub mod stack;
 
@@ -80,6 +87,28 @@ impl std::error::Error for ExprError {}
 /// `not in` lists up to this long lower to `<>` comparisons joined by `and`
 /// (DataFusion's `THRESHOLD_INLINE_INLIST`).
 const INLINE_IN_LIST: usize = 3;
+
+/// Whether `x [not] in (list)` (its items promoted to `common`) is lowered to its SQL
+/// definition, comparisons joined by `or` (`<>` joined by `and` for `not in`), rather
+/// than DataFusion's `InList`: for floats (`InList` tests identity, so `-0.0` would not
+/// be in `(0.0)`), for short `not in` lists (faster, and printed unambiguously), and
+/// whenever an item is not a constant. DataFusion's `InList` takes a list for constants
+/// when it evaluates on an empty batch to single values, which a `case` (an `if`, a
+/// `coalesce`) does whatever its rows would give, and it stops at the first item that
+/// matches, where semantics.md evaluates every item (so an overflow in a later one is
+/// an error). `expr::scalar` makes the same choice through this function.
+pub(crate) fn in_list_as_comparisons(common: DataType, negated: bool, list: &[Expr]) -> bool {
+    fn constant(e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Literal(_) => true,
+            ExprKind::Cast(inner) => constant(inner),
+            _ => false,
+        }
+    }
+    common == DataType::Float64
+        || (negated && list.len() <= INLINE_IN_LIST)
+        || !list.iter().all(constant)
+}
 
 /// Lowers `expr` (lets inlined) to a DataFusion expression over unqualified column
 /// names.
@@ -189,7 +218,7 @@ fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
                 .iter()
                 .map(|i| Ok(to_type(sub(i)?, i.ty, common)))
                 .collect::<Result<Vec<_>, ExprError>>()?;
-            if common == DataType::Float64 || (*negated && items.len() <= INLINE_IN_LIST) {
+            if in_list_as_comparisons(common, *negated, list) {
                 // SQL defines `x in (a, b)` as `x = a or x = b`. DataFusion's float
                 // `InList` tests identity (`-0.0` is not in `(0.0)`), its `=` does
                 // not, so floats take the definition itself. So do short `not in`

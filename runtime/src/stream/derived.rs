@@ -1,6 +1,8 @@
 //! Online reads of derived features: the values of the aggregated features they read
 //! (already read at `t`) and the read's request fields, as one row for the shared
-//! evaluator (`expr::derived::CompiledDerived`, which training sets use too).
+//! evaluator (`expr::derived::CompiledDerived`, which training sets use too): its
+//! scalar program when it has one (no Arrow array, no allocation for a number), else,
+//! and to report an evaluation error, its physical expression on a one-row batch.
 
 use std::sync::Arc;
 
@@ -35,6 +37,10 @@ impl<'a> Request<'a> {
     }
 }
 
+/// Inputs a read through the scalar program holds on the stack; a feature reading more
+/// takes a `Vec`.
+const INLINE_INPUTS: usize = 8;
+
 /// Evaluates one derived feature for one read. `inputs` are the values of the
 /// aggregated features it reads, in its input order. The value is null with
 /// `Status::Error` when an input failed or the expression fails (an int64 overflow);
@@ -53,55 +59,53 @@ pub fn read(
         status,
         event_time,
     };
+    let present = |v: Value| {
+        let status = if v.is_null() {
+            Status::Null
+        } else {
+            Status::Present
+        };
+        value(v, status)
+    };
+    if let Ok(program) = derived.scalar() {
+        // The checks of the batch path below, in its order, on the same values.
+        let n = derived.inputs().len();
+        let mut inline: [Value; INLINE_INPUTS] = std::array::from_fn(|_| Value::Null);
+        let mut spilled = Vec::new();
+        let row: &mut [Value] = match inline.get_mut(..n) {
+            Some(row) => row,
+            None => {
+                spilled.resize(n, Value::Null);
+                spilled.as_mut_slice()
+            }
+        };
+        let mut features = inputs.iter();
+        for ((input, &ty), slot) in derived
+            .inputs()
+            .iter()
+            .zip(derived.input_types())
+            .zip(row.iter_mut())
+        {
+            match cell(derived, name, input, ty, &mut features, request)? {
+                Cell::Value(v) => *slot = v,
+                Cell::Failed(e) => return Ok(value(Value::Null, Status::Error(e))),
+            }
+        }
+        // A failure is rare (an overflow): the batch path gives it, with its message.
+        if let Ok(v) = program.evaluate(row) {
+            return Ok(present(v));
+        }
+    }
     let mut columns = Vec::with_capacity(derived.inputs().len());
     let mut features = inputs.iter();
     for (input, &ty) in derived.inputs().iter().zip(derived.input_types()) {
-        let cell = match input {
-            DerivedInput::Feature(_) => {
-                let Some(v) = features.next() else {
-                    return Err(StreamError::UnknownFeature(format!(
-                        "an input of `{}`",
-                        derived.name()
-                    )));
-                };
-                if let Status::Error(e) = &v.status {
-                    return Ok(value(Value::Null, Status::Error(e.clone())));
-                }
-                v.value.clone()
-            }
-            DerivedInput::Request(field) => {
-                let given = request.get(&field.field).cloned().unwrap_or(Value::Null);
-                if given.is_null() && !field.nullable {
-                    return Err(StreamError::MissingRequestField {
-                        feature: name.to_string(),
-                        request: field.request.clone(),
-                        field: field.field.clone(),
-                    });
-                }
-                // An int64 is a float64 field's value as in expressions.
-                let given = match (given, field.ty) {
-                    (Value::Int64(i), DataType::Float64) => Value::Float64(i as f64),
-                    (v, _) => v,
-                };
-                if !given.fits(field.ty) {
-                    return Err(StreamError::RequestFieldType {
-                        request: field.request.clone(),
-                        field: field.field.clone(),
-                        expected: field.ty,
-                        found: given.variant_name(),
-                    });
-                }
-                given
-            }
+        let cell = match cell(derived, name, input, ty, &mut features, request)? {
+            Cell::Value(v) => v,
+            Cell::Failed(e) => return Ok(value(Value::Null, Status::Error(e))),
         };
         let mut b = ValuesBuilder::new(ty, 1);
         if !b.append(&cell) {
-            return Err(StreamError::UnknownFeature(format!(
-                "an input of `{}` (a {} value where {} was expected)",
-                derived.name(),
-                cell.variant_name(),
-                ty.name()
-            )));
+            return Err(wrong_type(derived, &cell, ty));
         }
         let column = b.finish().map_err(|message| StreamError::Data {
             table: "request".into(),
@@ -112,20 +116,87 @@ pub fn read(
         columns.push(column);
     }
     match derived.evaluate(columns) {
-        Ok(array) => {
-            let v = Cells::new(&array, derived.ty())
+        Ok(array) => Ok(present(
+            Cells::new(&array, derived.ty())
                 .map(|c| c.get(0))
-                .unwrap_or(Value::Null);
-            let status = if v.is_null() {
-                Status::Null
-            } else {
-                Status::Present
-            };
-            Ok(value(v, status))
-        }
+                .unwrap_or(Value::Null),
+        )),
         Err(e) => Ok(value(
             Value::Null,
             Status::Error(AggError::Expression(e.message)),
         )),
     }
+}
+
+/// One input's value for a read, or the error of the aggregated feature it is.
+enum Cell {
+    Value(Value),
+    Failed(AggError),
+}
+
+/// Input `input` (of type `ty`) of a read: the next of `features`, or the request's
+/// field, checked (a missing, null or mistyped field refuses the read; an int64 is a
+/// float64 field's value as in expressions). Both paths of `read` take their values
+/// here, so they refuse alike.
+fn cell(
+    derived: &CompiledDerived,
+    name: &Arc<str>,
+    input: &DerivedInput,
+    ty: DataType,
+    features: &mut std::slice::Iter<'_, &FeatureValue>,
+    request: &Request<'_>,
+) -> Result<Cell, StreamError> {
+    let cell = match input {
+        DerivedInput::Feature(_) => {
+            let Some(v) = features.next() else {
+                return Err(StreamError::UnknownFeature(format!(
+                    "an input of `{}`",
+                    derived.name()
+                )));
+            };
+            if let Status::Error(e) = &v.status {
+                return Ok(Cell::Failed(e.clone()));
+            }
+            v.value.clone()
+        }
+        DerivedInput::Request(field) => {
+            let given = request.get(&field.field).cloned().unwrap_or(Value::Null);
+            if given.is_null() && !field.nullable {
+                return Err(StreamError::MissingRequestField {
+                    feature: name.to_string(),
+                    request: field.request.clone(),
+                    field: field.field.clone(),
+                });
+            }
+            // An int64 is a float64 field's value as in expressions.
+            let given = match (given, field.ty) {
+                (Value::Int64(i), DataType::Float64) => Value::Float64(i as f64),
+                (v, _) => v,
+            };
+            if !given.fits(field.ty) {
+                return Err(StreamError::RequestFieldType {
+                    request: field.request.clone(),
+                    field: field.field.clone(),
+                    expected: field.ty,
+                    found: given.variant_name(),
+                });
+            }
+            given
+        }
+    };
+    // What `ValuesBuilder::append` takes: null, or a value of the column's type.
+    if !cell.fits(ty) {
+        return Err(wrong_type(derived, &cell, ty));
+    }
+    Ok(Cell::Value(cell))
+}
+
+/// An input value of another type than the input's (an internal inconsistency).
+fn wrong_type(derived: &CompiledDerived, cell: &Value, ty: DataType) -> StreamError {
+    StreamError::UnknownFeature(format!(
+        "an input of `{}` (a {} value where {} was expected)",
+        derived.name(),
+        cell.variant_name(),
+        ty.name()
+    ))
 }

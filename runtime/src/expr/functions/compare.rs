@@ -4,6 +4,9 @@
 //! `-0.0 < +0.0`, every NaN one value above +inf; strings by bytes; `false < true`),
 //! skip nulls, and of arguments that tie (NaNs of different bits) return the first.
 //! `nullif` compares by SQL's equality, as `=` does: `-0.0 = +0.0` and NaN = NaN.
+//! The two per-value rules (`keeps_best`, `sql_float_eq`) are shared with the scalar
+//! path (`expr::scalar`), whose orders are `Value::total_cmp`'s (`value::float_cmp`
+//! for floats, as here).
 
 use std::cmp::Ordering;
 
@@ -18,6 +21,19 @@ use datafusion::common::{exec_err, DataFusionError, Result};
 use super::{floats, rows, strs};
 use crate::ir::Function;
 use crate::value::float_cmp;
+
+/// Whether `least` (`wins` is `Less`) or `greatest` (`Greater`) keeps the best
+/// argument so far against a later non-null one, given how the later one orders
+/// against it: a tie keeps the earlier argument.
+pub fn keeps_best(later_vs_best: Ordering, wins: Ordering) -> bool {
+    later_vs_best != wins
+}
+
+/// `nullif`'s float equality (SQL's): the zeros are one value, every NaN equals every
+/// NaN.
+pub fn sql_float_eq(x: f64, y: f64) -> bool {
+    x == y || (x.is_nan() && y.is_nan())
+}
 
 /// Compares argument `a` with argument `b` at one row (both valid there).
 type Compare<'a> = Box<dyn Fn(usize, usize, usize) -> Ordering + 'a>;
@@ -107,7 +123,7 @@ fn pick(args: &[ArrayRef], wins: Ordering) -> Result<ArrayRef> {
                 continue;
             }
             best = match best {
-                Some(b) if cmp(k, b, r) != wins => Some(b),
+                Some(b) if keeps_best(cmp(k, b, r), wins) => Some(b),
                 _ => Some(k),
             };
         }
@@ -124,14 +140,10 @@ fn null_if_equal(args: &[ArrayRef]) -> Result<ArrayRef> {
         return exec_err!("featc nullif: two arguments expected");
     };
     let equal: BooleanArray = if a.data_type() == &ArrowType::Float64 {
-        // SQL's float equality: the zeros are one value, every NaN equals every NaN.
         let (x, y) = (floats(args, 0)?, floats(args, 1)?);
         x.iter()
             .zip(y.iter())
-            .map(|(x, y)| {
-                let (x, y) = (x?, y?);
-                Some(x == y || (x.is_nan() && y.is_nan()))
-            })
+            .map(|(x, y)| Some(sql_float_eq(x?, y?)))
             .collect()
     } else {
         let cmp = total_order(args)?;

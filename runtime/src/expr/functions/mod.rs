@@ -37,7 +37,11 @@ use crate::row::types::arrow_type;
 /// call's result type: an int64 where it wants a float64 is cast (`check` inserts
 /// those casts; the lowering does it too, so a lowered call never needs DataFusion's
 /// coercion).
-fn parameter_types(func: Function, args: &[DataType], result: DataType) -> Vec<DataType> {
+pub(super) fn parameter_types(
+    func: Function,
+    args: &[DataType],
+    result: DataType,
+) -> Vec<DataType> {
     use Function::*;
     args.iter()
         .map(|&t| match func {
