@@ -24,8 +24,9 @@ pub const MAGIC: [u8; 8] = *b"FEATCSNP";
 /// snapshot of a tiered runtime holds no entities (`stream::snapshot`). 4: the event
 /// buffer's rows and the deques' entries are written compactly (`window::row_codec`).
 /// 5: each group records how many entities expired and its last expiry sweep, and
-/// lists its entities by ordinal (`stream::entities`).
-pub const VERSION: u32 = 5;
+/// lists its entities by ordinal (`stream::entities`). 6: a large percentile state is
+/// written as its sorted chunks (`agg::rank_state`).
+pub const VERSION: u32 = 6;
 
 pub const HEADER_BYTES: usize = 28;
 
