@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
+use super::read_plans::ReadPlans;
 use crate::config::ServeConfig;
 use crate::kafka::KafkaProgress;
 use crate::metrics::{RequestCounters, ViewCache};
@@ -87,6 +88,8 @@ pub struct App {
     pub queued_pushes: Semaphore,
     /// The runtime's view for `/metrics`, one scan at a time.
     pub view: ViewCache,
+    /// Reads' names, resolved once per list (`read_plans`).
+    pub read_plans: ReadPlans,
     /// Group mode: where each key's partition is answered (`route`); set once.
     routing: std::sync::OnceLock<Arc<dyn super::route::Routing>>,
     /// What `/metrics` shows from outside the server (`Server::add_metrics`).
@@ -106,6 +109,7 @@ impl App {
             in_flight: Semaphore::new(limits.max_in_flight as usize),
             queued_pushes: Semaphore::new(limits.max_queued_pushes as usize),
             view: ViewCache::default(),
+            read_plans: ReadPlans::default(),
             state,
             check,
             writer,

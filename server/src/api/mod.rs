@@ -22,6 +22,7 @@ pub mod push;
 pub mod push_arrow;
 pub mod read;
 pub mod read_arrow;
+pub mod read_plans;
 pub mod refusal;
 pub mod route;
 

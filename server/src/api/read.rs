@@ -19,6 +19,7 @@ use featc_runtime::stream::{FeatureValue, FeatureVector, Status};
 use serde_json::{json, Map, Value as Json};
 
 use super::error::ApiError;
+use super::read_plans::{Named, Resolved};
 use super::refusal::read_refusal;
 use super::{authorize, bad, body_of, finish, Access, App};
 use crate::served::status_name;
@@ -44,9 +45,9 @@ type EntityColumns = Vec<(String, Vec<Json>)>;
 
 /// What a read asks for, resolved against the names.
 pub struct ReadRequest {
-    pub plan: ReadPlan,
+    pub plan: Arc<ReadPlan>,
     /// The names the answer gives the features.
-    pub names: Vec<String>,
+    pub names: Arc<[String]>,
     /// The request's entity columns (name, values), in the order they are answered.
     pub entity_columns: EntityColumns,
     pub keys: KeyRows,
@@ -136,49 +137,77 @@ pub fn json_response(out: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// Checks and resolves a read's body.
+/// Checks and resolves a read's body. The body of a well-formed read is read in one
+/// typed pass that borrows its names (`Body`); anything else (an unknown or repeated
+/// field, a value of another type, a name with escapes) is read again by the general
+/// path, which names what is wrong. Both resolve the names through `resolve`.
 pub fn parse(app: &App, body: &[u8]) -> Result<ReadRequest, ApiError> {
-    let (map, entities) = fields_of(body)?;
-    let known = app.state.names();
-    let features: Vec<usize> = match (requested_features(&map)?, requested_service(&map)?) {
-        // Feast's client sends `features: []` beside a service; a non-empty list
-        // beside one is ambiguous.
-        (Some(list), Some(_)) if !list.is_empty() => {
-            return Err(bad(
-                "feature_service",
-                "give either `features` or `feature_service`, not both",
-            ))
+    match serde_json::from_slice::<Body<'_>>(body) {
+        Ok(b) => {
+            let named = named(b.features.as_deref(), b.feature_service)?;
+            let resolved = resolve(app, named, b.full_feature_names.unwrap_or(false))?;
+            request_of(
+                app,
+                &resolved,
+                b.at.as_ref(),
+                b.entities,
+                b.request_context.as_ref(),
+            )
         }
-        (_, Some(name)) => known
-            .service(name)
-            .map_err(|suggestion| ApiError::UnknownService {
-                name: name.to_string(),
-                suggestion,
-            })?
-            .to_vec(),
-        (Some([]), None) => return Err(bad("features", "the list is empty")),
-        (Some(list), None) => list
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let field = format!("features[{i}]");
-                let name = f.as_str().ok_or_else(|| {
-                    bad(
-                        &field,
-                        format!("expected a feature name, found {}", kind_of(f)),
-                    )
-                })?;
-                known
-                    .feature(name)
-                    .map_err(|suggestion| ApiError::UnknownFeature {
-                        field,
-                        name: name.to_string(),
-                        suggestion,
+        Err(_) => parse_general(app, body),
+    }
+}
+
+/// A well-formed read's body (see `parse`). A null field is absent, as in the general
+/// path, except `entities` and `request_context`, whose null is refused there.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body<'a> {
+    #[serde(borrow, default)]
+    features: Option<Vec<&'a str>>,
+    #[serde(borrow, default)]
+    feature_service: Option<&'a str>,
+    #[serde(default)]
+    full_feature_names: Option<bool>,
+    #[serde(default)]
+    #[allow(dead_code)] // checked to be a boolean (or null), then never answered
+    include_feature_view_version_metadata: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    request_context: Option<Json>,
+    #[serde(default)]
+    at: Option<Json>,
+    #[serde(default, deserialize_with = "present")]
+    entities: Option<Ordered>,
+}
+
+/// A field that was sent, null included.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// The general path of `parse`: any JSON, each field checked for what it must be.
+fn parse_general(app: &App, body: &[u8]) -> Result<ReadRequest, ApiError> {
+    let (map, entities) = fields_of(body)?;
+    let features: Option<Vec<&str>> = requested_features(&map)?
+        .map(|list| {
+            list.iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    f.as_str().ok_or_else(|| {
+                        bad(
+                            &format!("features[{i}]"),
+                            format!("expected a feature name, found {}", kind_of(f)),
+                        )
                     })
-            })
-            .collect::<Result<_, _>>()?,
-        (None, None) => return Err(ApiError::MissingField("features".into())),
-    };
+                })
+                .collect::<Result<_, _>>()
+        })
+        .transpose()?;
+    let named = named(features.as_deref(), requested_service(&map)?)?;
     // featc's features have no versions: Feast's version metadata is never answered,
     // which Feast's client reads as none.
     match map.get("include_feature_view_version_metadata") {
@@ -200,18 +229,89 @@ pub fn parse(app: &App, body: &[u8]) -> Result<ReadRequest, ApiError> {
             ))
         }
     };
-    let names = feature_names(app, &features, full)?;
-    let at = match map.get("at") {
+    let resolved = resolve(app, named, full)?;
+    request_of(
+        app,
+        &resolved,
+        map.get("at"),
+        entities,
+        map.get("request_context"),
+    )
+}
+
+/// What a read names: a list of features or a service, never both.
+fn named<'a>(
+    features: Option<&'a [&'a str]>,
+    service: Option<&'a str>,
+) -> Result<Named<'a>, ApiError> {
+    match (features, service) {
+        // Feast's client sends `features: []` beside a service; a non-empty list
+        // beside one is ambiguous.
+        (Some(list), Some(_)) if !list.is_empty() => Err(bad(
+            "feature_service",
+            "give either `features` or `feature_service`, not both",
+        )),
+        (_, Some(name)) => Ok(Named::Service(name)),
+        (Some([]), None) => Err(bad("features", "the list is empty")),
+        (Some(list), None) => Ok(Named::Features(list)),
+        (None, None) => Err(ApiError::MissingField("features".into())),
+    }
+}
+
+/// The features `named` reads, the names they answer under and the read's plan, once
+/// per list (`read_plans`).
+fn resolve(app: &App, named: Named<'_>, full: bool) -> Result<Arc<Resolved>, ApiError> {
+    app.read_plans.get_or_resolve(named, full, || {
+        let known = app.state.names();
+        let features: Vec<usize> = match named {
+            Named::Service(name) => known
+                .service(name)
+                .map_err(|suggestion| ApiError::UnknownService {
+                    name: name.to_string(),
+                    suggestion,
+                })?
+                .to_vec(),
+            Named::Features(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, &name)| {
+                    known
+                        .feature(name)
+                        .map_err(|suggestion| ApiError::UnknownFeature {
+                            field: format!("features[{i}]"),
+                            name: name.to_string(),
+                            suggestion,
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let names = feature_names(app, &features, full)?;
+        // Every feature was resolved above, so planning the read cannot fail.
+        let plan = ReadPlan::new(known, features).map_err(read_refusal)?;
+        Ok(Resolved {
+            plan: Arc::new(plan),
+            names: names.into(),
+        })
+    })
+}
+
+/// The read of `resolved` at `at` for the rows of `entities` and `context`.
+fn request_of(
+    app: &App,
+    resolved: &Resolved,
+    at: Option<&Json>,
+    entities: Option<Ordered>,
+    context: Option<&Json>,
+) -> Result<ReadRequest, ApiError> {
+    let at = match at {
         None | Some(Json::Null) => None,
         Some(t) => Some(parse_time(t).map_err(|e| bad("at", e.to_string()))?),
     };
-    // Every feature was resolved above, so planning the read cannot fail.
-    let plan = ReadPlan::new(known, features).map_err(read_refusal)?;
-    let (entity_columns, mut keys) = entity_keys(app, &plan, entities)?;
-    keys.request = request_context(app, &plan, map.get("request_context"), keys.rows)?;
+    let (entity_columns, mut keys) = entity_keys(app, &resolved.plan, entities)?;
+    keys.request = request_context(app, &resolved.plan, context, keys.rows)?;
     Ok(ReadRequest {
-        plan,
-        names,
+        plan: Arc::clone(&resolved.plan),
+        names: Arc::clone(&resolved.names),
         entity_columns,
         keys,
         at,

@@ -63,6 +63,16 @@ impl ReadPlan {
         })
     }
 
+    /// A plan reading nothing (for tests of what holds plans).
+    #[cfg(test)]
+    pub fn empty() -> ReadPlan {
+        ReadPlan {
+            features: Vec::new(),
+            entities: Vec::new(),
+            fields: Vec::new(),
+        }
+    }
+
     pub fn features(&self) -> &[usize] {
         &self.features
     }
