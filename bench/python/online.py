@@ -11,12 +11,18 @@ them itself. Then, alternating embedded and remote, `--reads` reads of one rando
 user (and as many of 100 users) at the latest event time, every feature with its
 status; each read is timed from the call to the pyarrow Table in hand. Checked: every
 remote answer equals the embedded one (`Table.equals`, metadata included).
+
+For one user, the embedded store's one-entity read is timed beside them
+(`embedded_one`: `store.get_one({"user_id": u}, at=at, statuses=True)`, the same
+user and time, from the call to the dict in hand). Checked: every such dict is the
+embedded table's row without its key column (`to_pylist()[0]`, floats by their bits).
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import struct
 import subprocess
 import time
 from pathlib import Path
@@ -33,6 +39,20 @@ import featc  # noqa: E402
 def percentile(xs: list[float], q: float) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def same(a, b) -> bool:
+    """`a` is `b`, floats by their bits (a NaN equals a NaN of its bits, -0.0 is not
+    0.0), types and dict keys' order too."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return struct.pack("<d", a) == struct.pack("<d", b)
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
 
 
 def main() -> None:
@@ -68,7 +88,9 @@ def main() -> None:
         rng = random.Random(7)
         for batch in (1, 100):
             times = {"embedded": [], "client": []}
-            same = True
+            if batch == 1:
+                times["embedded_one"] = []
+            equal = one_equal = True
             for i in range(args.reads + 100):
                 keys = {"user_id": pa.array(rng.sample(users, batch), pa.int64())}
                 t0 = time.perf_counter()
@@ -76,14 +98,26 @@ def main() -> None:
                 t1 = time.perf_counter()
                 theirs = client.get(keys, at=at)
                 t2 = time.perf_counter()
+                if batch == 1:
+                    user = keys["user_id"][0].as_py()
+                    t3 = time.perf_counter()
+                    one = store.get_one({"user_id": user}, at=at, statuses=True)
+                    t4 = time.perf_counter()
+                    row = {k: v for k, v in ours.to_pylist()[0].items() if k != "user_id"}
+                    one_equal = one_equal and same(one, row)
                 if i >= 100:  # the first 100 warm both up
                     times["embedded"].append(t1 - t0)
                     times["client"].append(t2 - t1)
-                    same = same and theirs.equals(ours, check_metadata=True)
+                    if batch == 1:
+                        times["embedded_one"].append(t4 - t3)
+                    equal = equal and theirs.equals(ours, check_metadata=True)
             for name, xs in times.items():
                 emit(args.results, what=f"online:{name}", size=args.size, entities=batch, reads=len(xs),
                      p50_us=round(percentile(xs, 0.5) * 1e6, 1), p99_us=round(percentile(xs, 0.99) * 1e6, 1))
-            emit(args.results, what="online_checks", size=args.size, check={f"{batch} entities: client == embedded": same})
+            checks = {f"{batch} entities: client == embedded": equal}
+            if batch == 1:
+                checks["1 entity: get_one == embedded's row"] = one_equal
+            emit(args.results, what="online_checks", size=args.size, check=checks)
     finally:
         server.terminate()
         server.wait()

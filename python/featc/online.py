@@ -1,6 +1,7 @@
 """`featc.OnlineStore`: online features from an embedded streaming runtime, with the
 same shapes as `featc.Client` (a server's), so model code switches in one line."""
 import json
+from collections import abc
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 import pyarrow as pa
@@ -29,6 +30,18 @@ def rows_with_request(entities: Any, request: Any) -> pa.Table:
             table = table.drop_columns([name])
         table = table.append_column(name, extra.column(name))
     return table
+
+
+def _scalars(values: Any, what: str) -> Dict[str, Any]:
+    """`values` (a mapping of name -> one value) as a dict."""
+    if isinstance(values, dict):
+        return values
+    if isinstance(values, abc.Mapping):
+        return dict(values)
+    raise TypeError(
+        f"get_one: {what} must be a dict of name -> value for one entity, got {type(values).__name__}"
+        " (get reads tables)"
+    )
 
 
 class OnlineStore:
@@ -81,6 +94,31 @@ class OnlineStore:
         rows = rows_with_request(entities, request)
         integer = isinstance(at, int) and not isinstance(at, bool)
         return self._inner.get(rows, service, feature_names(features), to_micros(at), integer, statuses)
+
+    def get_one(
+        self,
+        keys: Mapping[str, Any],
+        service: Optional[str] = None,
+        features: Union[None, str, Sequence[str]] = None,
+        at: Any = None,
+        request: Optional[Mapping[str, Any]] = None,
+        statuses: bool = False,
+    ) -> Dict[str, Any]:
+        """Features for one entity, the fast path for serving one prediction:
+        `keys` is a dict of key column -> value (`{"user_id": 1234}`), `request`
+        (or `keys`) holds a derived feature's request fields, `at` as `get` takes
+        it. Returns a dict of feature -> value, then (with `statuses`)
+        `FEATURE__status` -> status: `get(...).to_pylist()[0]` without the key
+        columns, the same values (int, float, str, bool, UTC datetime, date,
+        Decimal, lists; None for null), the same errors, but no pyarrow on the way
+        in or out."""
+        if service is not None and features is not None:
+            raise TypeError("get_one: give service or features, not both")
+        keys = _scalars(keys, "keys")
+        if request is not None:
+            request = _scalars(request, "request")
+        integer = isinstance(at, int) and not isinstance(at, bool)
+        return self._inner.get_one(keys, request, service, feature_names(features), to_micros(at), integer, statuses)
 
     def metrics(self) -> Dict[str, Any]:
         """Counters: events, late, dead_lettered, null_keys, entities (live),

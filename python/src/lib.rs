@@ -4,14 +4,16 @@
 //! crate moves Arrow data through the C data interface without copies and runs
 //! featc's own engine with the GIL released.
 //!
-//! Layers (bottom first): errors, catalog | arrow, training | online | project
+//! Layers (bottom first): errors, catalog | arrow, values, training | online_one | online | project
 
 mod arrow;
 mod catalog;
 mod errors;
 mod online;
+mod online_one;
 mod project;
 mod training;
+mod values;
 
 use pyo3::prelude::*;
 

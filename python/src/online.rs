@@ -1,7 +1,8 @@
 //! `featc._featc.OnlineStore`: the embedded online store (featc-server's
 //! `EmbeddedStore`: the server's state core on the caller's thread, durable in a
 //! state directory when given one, its reads logged when given a folder), pushed and
-//! read with Arrow tables. Calls release the GIL.
+//! read with Arrow tables, or one entity with plain Python values (`get_one`,
+//! `online_one`). Calls release the GIL.
 //!
 //! Its pushes are bounded ahead of the wall clock as `featc serve --max-future`
 //! bounds the server's (`max_future_us`, or none), and a read's integer time is
@@ -15,12 +16,13 @@ use featc_runtime::stream::Options;
 use featc_server::durable::DeadReason;
 use featc_server::embedded::{EmbeddedReadError, EmbeddedStore, ReadAt};
 use featc_server::state::dead_letters::Filter;
-use featc_server::state::{resolve, PushError, StateError};
+use featc_server::state::{resolve, PushError, ReadPlan, StateError};
 use featc_server::StateConfig;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors;
+use crate::online_one::OneRead;
 
 struct Open {
     store: EmbeddedStore,
@@ -42,6 +44,9 @@ pub struct OnlineStore {
     inner: Mutex<Option<Open>>,
     recovered: String,
     durable: bool,
+    /// The names, held outside the lock: they never change for an open store, so a
+    /// one-entity read types its keys while the GIL is held and takes the lock once.
+    one: OneRead,
 }
 
 impl OnlineStore {
@@ -101,6 +106,7 @@ impl OnlineStore {
         Ok(OnlineStore {
             recovered: open.store.recovered().to_string(),
             durable: open.store.is_durable(),
+            one: OneRead::new(py, Arc::clone(open.store.state().names())),
             inner: Mutex::new(Some(open)),
         })
     }
@@ -139,6 +145,15 @@ enum Failure {
     Read(EmbeddedReadError),
     State(StateError),
     Other(&'static str, String),
+}
+
+/// A read's time as the caller gave it: a bare integer is judged by its digits
+/// (`ReadAt::Integer`), any other time was converted to microseconds by Python.
+fn read_at(at: i64, at_is_integer: bool) -> ReadAt {
+    match at_is_integer {
+        true => ReadAt::Integer(at),
+        false => ReadAt::Micros(at),
+    }
 }
 
 /// A served-log file is completed and a new one started past this many bytes (`featc
@@ -182,10 +197,7 @@ impl OnlineStore {
         statuses: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = crate::arrow::one_batch(entities, "entities")?;
-        let at = match at_is_integer {
-            true => ReadAt::Integer(at),
-            false => ReadAt::Micros(at),
-        };
+        let at = read_at(at, at_is_integer);
         let batch = self.with(py, |open| {
             let picked = resolve(open.store.names(), service.as_deref(), features.as_deref())
                 .map_err(|e| Failure::Other("UnknownNameError", e.to_string()))?;
@@ -197,6 +209,46 @@ impl OnlineStore {
                 .map_err(|e| Failure::Other("Error", e.to_string()))
         })?;
         crate::arrow::batch_to_table(py, batch)
+    }
+
+    /// Reads features for one entity at `at` (as `get` reads it): `keys` a dict of
+    /// key column -> scalar, `request` (or `keys`) the request fields' scalars.
+    /// Answers a dict of feature -> value, then with `statuses` `FEATURE__status`
+    /// -> status: what `get`'s table holds for the features, as `to_pylist()` gives
+    /// it, with the same errors, but never through Arrow (`online_one`).
+    #[pyo3(signature = (keys, request, service, features, at, at_is_integer, statuses))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_one<'py>(
+        &self,
+        py: Python<'py>,
+        keys: &Bound<'py, PyDict>,
+        request: Option<&Bound<'py, PyDict>>,
+        service: Option<String>,
+        features: Option<Vec<String>>,
+        at: i64,
+        at_is_integer: bool,
+        statuses: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        // In `get`'s order: the names, the time, then the row.
+        let names = &self.one.names;
+        let picked = resolve(names, service.as_deref(), features.as_deref())
+            .map_err(|e| errors::error(py, "UnknownNameError", e))?;
+        let at = read_at(at, at_is_integer)
+            .micros()
+            .map_err(|e| errors::online_read_error(py, EmbeddedReadError::At(e)))?;
+        let plan = ReadPlan::new(names, picked)
+            .map_err(|e| errors::online_read_error(py, EmbeddedReadError::Read(e)))?;
+        let row = self.one.row(&plan, keys, request)?;
+        let vector = self.with(py, |open| {
+            let mut vectors = Vec::with_capacity(1);
+            open.store
+                .read_rows(&plan, &row, ReadAt::Micros(at), &mut vectors)
+                .map_err(Failure::Read)?;
+            vectors
+                .pop()
+                .ok_or_else(|| Failure::Other("Error", "a read of one row answered none".into()))
+        })?;
+        self.one.answer(py, &plan, &vector, statuses)
     }
 
     /// The runtime's counters, the store's watermarks per source (µs, None before

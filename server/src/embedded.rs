@@ -35,8 +35,8 @@ use crate::durable::DurableError;
 use crate::names::Names;
 use crate::served::log::{Rotation, ServedLog, ServedLogError};
 use crate::state::{
-    self, Ledger, OnlineState, PushCheck, PushError, PushOutcome, ReadError, Recovered, Replay,
-    StateError, TableRead,
+    self, Ledger, OnlineState, PushCheck, PushError, PushOutcome, ReadError, ReadPlan, Recovered,
+    Replay, RowSource, StateError, TableRead, VectorSink,
 };
 
 /// The durable state, driven from one thread.
@@ -115,6 +115,23 @@ impl EmbeddedStore {
         let at = at.micros().map_err(EmbeddedReadError::At)?;
         self.state
             .read_table(features, rows, Some(at))
+            .map_err(EmbeddedReadError::Read)
+    }
+
+    /// Reads `plan`'s features for every row of `rows` at `at` into `out` (see
+    /// `OnlineState::read_rows`, the loop `read_table` runs too); returns the read
+    /// time (µs). For rows typed without Arrow: the Python package's one-entity
+    /// read gives one row of plain values (`KeyRows`).
+    pub fn read_rows(
+        &self,
+        plan: &ReadPlan,
+        rows: &impl RowSource,
+        at: ReadAt,
+        out: &mut impl VectorSink,
+    ) -> Result<i64, EmbeddedReadError> {
+        let at = at.micros().map_err(EmbeddedReadError::At)?;
+        self.state
+            .read_rows(plan, rows, Some(at), out)
             .map_err(EmbeddedReadError::Read)
     }
 
