@@ -114,17 +114,7 @@ taskset -c 0 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appe
     > "$OUT/redis.txt" 2>&1 &
 PIDS+=("$!")
 until redis-cli -p "$REDIS_PORT" ping > /dev/null 2>&1; do sleep 0.05; done
-python3 - "$REDIS_PORT" <<'PY' | redis-cli -p "$REDIS_PORT" --pipe > /dev/null
-import sys
-out = sys.stdout
-for u in range(10000):
-    args = ["HSET", "user:%012d" % u]
-    for f in range(1, 33):
-        args += ["f%d" % f, str(u * 0.5 + f)]
-    out.write("*%d\r\n" % len(args))
-    for a in args:
-        out.write("$%d\r\n%s\r\n" % (len(a.encode()), a))
-PY
+python3 bench/serve/redis_floor.py | redis-cli -p "$REDIS_PORT" --pipe > /dev/null
 for c in 1 8; do
     n=$((c == 1 ? 200000 : 600000))
     taskset -c 1 redis-benchmark -p "$REDIS_PORT" -c "$c" -n "$n" -r 10000 --precision 3 \

@@ -55,17 +55,7 @@ taskset -c 0 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appe
 PIDS+=("$!")
 REDIS=$!
 until redis-cli -p "$REDIS_PORT" ping > /dev/null 2>&1; do sleep 0.05; done
-python3 - <<'PY' | redis-cli -p "$REDIS_PORT" --pipe > /dev/null
-import sys
-out = sys.stdout
-for u in range(10000):
-    args = ["HSET", "user:%012d" % u]
-    for f in range(1, 33):
-        args += ["f%d" % f, str(u * 0.5 + f)]
-    out.write("*%d\r\n" % len(args))
-    for a in args:
-        out.write("$%d\r\n%s\r\n" % (len(a.encode()), a))
-PY
+python3 bench/serve/redis_floor.py | redis-cli -p "$REDIS_PORT" --pipe > /dev/null
 
 # A process's CPU time so far (user + system), in microseconds.
 cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($14 + $15) * 1e6 / hz }' "/proc/$1/stat"; }
