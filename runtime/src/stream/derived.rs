@@ -67,45 +67,40 @@ pub fn read(
         };
         value(v, status)
     };
-    if let Ok(program) = derived.scalar() {
-        // The checks of the batch path below, in its order, on the same values.
-        let n = derived.inputs().len();
-        let mut inline: [Value; INLINE_INPUTS] = std::array::from_fn(|_| Value::Null);
-        let mut spilled = Vec::new();
-        let row: &mut [Value] = match inline.get_mut(..n) {
-            Some(row) => row,
-            None => {
-                spilled.resize(n, Value::Null);
-                spilled.as_mut_slice()
-            }
-        };
-        let mut features = inputs.iter();
-        for ((input, &ty), slot) in derived
-            .inputs()
-            .iter()
-            .zip(derived.input_types())
-            .zip(row.iter_mut())
-        {
-            match cell(derived, name, input, ty, &mut features, request)? {
-                Cell::Value(v) => *slot = v,
-                Cell::Failed(e) => return Ok(value(Value::Null, Status::Error(e))),
-            }
+    // Every input is taken and checked once, whichever path evaluates the row.
+    let n = derived.inputs().len();
+    let mut inline: [Value; INLINE_INPUTS] = std::array::from_fn(|_| Value::Null);
+    let mut spilled = Vec::new();
+    let row: &mut [Value] = match inline.get_mut(..n) {
+        Some(row) => row,
+        None => {
+            spilled.resize(n, Value::Null);
+            spilled.as_mut_slice()
         }
+    };
+    let mut features = inputs.iter();
+    for ((input, &ty), slot) in derived
+        .inputs()
+        .iter()
+        .zip(derived.input_types())
+        .zip(row.iter_mut())
+    {
+        match cell(derived, name, input, ty, &mut features, request)? {
+            Cell::Value(v) => *slot = v,
+            Cell::Failed(e) => return Ok(value(Value::Null, Status::Error(e))),
+        }
+    }
+    if let Ok(program) = derived.scalar() {
         // A failure is rare (an overflow): the batch path gives it, with its message.
         if let Ok(v) = program.evaluate(row) {
             return Ok(present(v));
         }
     }
-    let mut columns = Vec::with_capacity(derived.inputs().len());
-    let mut features = inputs.iter();
-    for (input, &ty) in derived.inputs().iter().zip(derived.input_types()) {
-        let cell = match cell(derived, name, input, ty, &mut features, request)? {
-            Cell::Value(v) => v,
-            Cell::Failed(e) => return Ok(value(Value::Null, Status::Error(e))),
-        };
+    let mut columns = Vec::with_capacity(n);
+    for (cell, &ty) in row.iter().zip(derived.input_types()) {
         let mut b = ValuesBuilder::new(ty, 1);
-        if !b.append(&cell) {
-            return Err(wrong_type(derived, &cell, ty));
+        if !b.append(cell) {
+            return Err(wrong_type(derived, cell, ty));
         }
         let column = b.finish().map_err(|message| StreamError::Data {
             table: "request".into(),
@@ -136,8 +131,7 @@ enum Cell {
 
 /// Input `input` (of type `ty`) of a read: the next of `features`, or the request's
 /// field, checked (a missing, null or mistyped field refuses the read; an int64 is a
-/// float64 field's value as in expressions). Both paths of `read` take their values
-/// here, so they refuse alike.
+/// float64 field's value as in expressions).
 fn cell(
     derived: &CompiledDerived,
     name: &Arc<str>,
