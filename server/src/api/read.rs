@@ -22,6 +22,7 @@ use super::error::ApiError;
 use super::read_plans::{Named, Resolved};
 use super::refusal::read_refusal;
 use super::{authorize, bad, body_of, finish, Access, App};
+use crate::names::Names;
 use crate::served::status_name;
 use crate::state::{KeyRows, ReadPlan};
 use crate::wire::json::{to_value, write_value};
@@ -45,9 +46,8 @@ type EntityColumns = Vec<(String, Vec<Json>)>;
 
 /// What a read asks for, resolved against the names.
 pub struct ReadRequest {
-    pub plan: Arc<ReadPlan>,
-    /// The names the answer gives the features.
-    pub names: Arc<[String]>,
+    /// The features read, their plan and the names the answer gives them.
+    pub resolved: Arc<Resolved>,
     /// The request's entity columns (name, values), in the order they are answered.
     pub entity_columns: EntityColumns,
     pub keys: KeyRows,
@@ -119,7 +119,12 @@ pub fn answer_json(app: &App, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let mut vectors = Vec::with_capacity(request.keys.rows);
     let at = app
         .state
-        .read_rows(&request.plan, &request.keys, request.at, &mut vectors)
+        .read_rows(
+            &request.resolved.plan,
+            &request.keys,
+            request.at,
+            &mut vectors,
+        )
         .map_err(read_refusal)?;
     app.counters.entities_read.fetch_add(
         request.keys.rows as u64,
@@ -263,42 +268,45 @@ fn named<'a>(
 fn resolve(app: &App, named: Named<'_>, full: bool) -> Result<Arc<Resolved>, ApiError> {
     app.read_plans.get_or_resolve(named, full, || {
         let known = app.state.names();
-        let features: Vec<usize> = match named {
-            Named::Service(name) => known
-                .service(name)
-                .map_err(|suggestion| ApiError::UnknownService {
-                    name: name.to_string(),
-                    suggestion,
-                })?
-                .to_vec(),
-            Named::Features(list) => list
-                .iter()
-                .enumerate()
-                .map(|(i, &name)| {
-                    known
-                        .feature(name)
-                        .map_err(|suggestion| ApiError::UnknownFeature {
-                            field: format!("features[{i}]"),
-                            name: name.to_string(),
-                            suggestion,
-                        })
-                })
-                .collect::<Result<_, _>>()?,
-        };
+        let features = indices_of(known, named)?;
         let names = feature_names(app, &features, full)?;
         // Every feature was resolved above, so planning the read cannot fail.
         let plan = ReadPlan::new(known, features).map_err(read_refusal)?;
-        Ok(Resolved {
-            plan: Arc::new(plan),
-            names: names.into(),
-        })
+        Ok(Resolved { plan, names })
     })
+}
+
+/// The indices of the features `named` names, an unknown name refused with the
+/// closest known one (JSON and Arrow reads alike).
+pub(super) fn indices_of(known: &Names, named: Named<'_>) -> Result<Vec<usize>, ApiError> {
+    match named {
+        Named::Service(name) => known
+            .service(name)
+            .map(<[usize]>::to_vec)
+            .map_err(|suggestion| ApiError::UnknownService {
+                name: name.to_string(),
+                suggestion,
+            }),
+        Named::Features(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, &name)| {
+                known
+                    .feature(name)
+                    .map_err(|suggestion| ApiError::UnknownFeature {
+                        field: format!("features[{i}]"),
+                        name: name.to_string(),
+                        suggestion,
+                    })
+            })
+            .collect(),
+    }
 }
 
 /// The read of `resolved` at `at` for the rows of `entities` and `context`.
 fn request_of(
     app: &App,
-    resolved: &Resolved,
+    resolved: &Arc<Resolved>,
     at: Option<&Json>,
     entities: Option<Ordered>,
     context: Option<&Json>,
@@ -310,8 +318,7 @@ fn request_of(
     let (entity_columns, mut keys) = entity_keys(app, &resolved.plan, entities)?;
     keys.request = request_context(app, &resolved.plan, context, keys.rows)?;
     Ok(ReadRequest {
-        plan: Arc::clone(&resolved.plan),
-        names: Arc::clone(&resolved.names),
+        resolved: Arc::clone(resolved),
         entity_columns,
         keys,
         at,
@@ -557,9 +564,10 @@ const NO_EVENT: &str = "1970-01-01T00:00:00Z";
 /// are in the order a JSON object of the answer would sort them.
 fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Vec<u8> {
     let rows = vectors.len();
-    let mut out: Vec<u8> = Vec::with_capacity(256 + (request.names.len() + 1) * (rows * 48 + 64));
+    let mut out: Vec<u8> =
+        Vec::with_capacity(256 + (request.resolved.names.len() + 1) * (rows * 48 + 64));
     let mut errors: Vec<Json> = Vec::new();
-    for (i, name) in request.names.iter().enumerate() {
+    for (i, name) in request.resolved.names.iter().enumerate() {
         for (row, v) in vectors.iter().enumerate() {
             if let Some(FeatureValue {
                 status: Status::Error(e),
@@ -581,7 +589,7 @@ fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Vec<u8> 
         .entity_columns
         .iter()
         .map(|(n, _)| n)
-        .chain(request.names.iter());
+        .chain(request.resolved.names.iter());
     for (k, name) in names.enumerate() {
         if k > 0 {
             out.push(b',');
@@ -607,7 +615,7 @@ fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Vec<u8> 
     }
     // Features of one entity share their event time: format it once.
     let mut last_time: Option<(i64, String)> = None;
-    for i in 0..request.names.len() {
+    for i in 0..request.resolved.names.len() {
         separate(&mut out);
         let cells = || vectors.iter().filter_map(|v| v.features.get(i));
         out.extend_from_slice(b"{\"event_timestamps\":[");

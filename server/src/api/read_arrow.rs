@@ -13,6 +13,8 @@ use axum::response::Response;
 use super::arrow::{self, param};
 use super::arrow_bounds::Bounds;
 use super::error::ApiError;
+use super::read::indices_of;
+use super::read_plans::Named;
 use super::refusal::read_refusal;
 use super::{authorize, bad, body_of, Access, App};
 use crate::wire::time::{parse_time_text, TimeError};
@@ -79,27 +81,11 @@ fn features(app: &App, params: &[(&str, String)]) -> Result<Vec<usize>, ApiError
             "feature_service",
             "give either `features` or `feature_service`, not both",
         )),
-        (Some(list), None) => list
-            .split(',')
-            .map(str::trim)
-            .enumerate()
-            .map(|(i, name)| {
-                known
-                    .feature(name)
-                    .map_err(|suggestion| ApiError::UnknownFeature {
-                        field: format!("features[{i}]"),
-                        name: name.to_string(),
-                        suggestion,
-                    })
-            })
-            .collect(),
-        (None, Some(name)) => known
-            .service(name)
-            .map(<[usize]>::to_vec)
-            .map_err(|suggestion| ApiError::UnknownService {
-                name: name.to_string(),
-                suggestion,
-            }),
+        (Some(list), None) => {
+            let names: Vec<&str> = list.split(',').map(str::trim).collect();
+            indices_of(known, Named::Features(&names))
+        }
+        (None, Some(name)) => indices_of(known, Named::Service(name)),
         (None, None) => Ok((0..known.features.len()).collect()),
     }
 }

@@ -22,9 +22,9 @@ pub const CAPACITY: usize = 1024;
 #[derive(Debug)]
 pub struct Resolved {
     /// The features read, in answer order, and the entities and fields they need.
-    pub plan: Arc<ReadPlan>,
+    pub plan: ReadPlan,
     /// The names the answer gives the features, in answer order.
-    pub names: Arc<[String]>,
+    pub names: Vec<String>,
 }
 
 /// What a read names.
@@ -146,8 +146,8 @@ mod tests {
             .get_or_resolve::<()>(named, full, || {
                 made.set(made.get() + 1);
                 Ok(Resolved {
-                    plan: Arc::new(ReadPlan::empty()),
-                    names: vec![format!("{}", made.get())].into(),
+                    plan: ReadPlan::empty(),
+                    names: vec![format!("{}", made.get())],
                 })
             })
             .unwrap();

@@ -60,11 +60,12 @@ pub fn answer(
     let raw: Map<String, Json> = serde_json::from_slice(body).unwrap_or_default();
     let names = app.state.names();
     let at = request.at.unwrap_or_else(now_us);
-    let plan_entities = request.plan.entities();
+    let plan_entities = request.resolved.plan.entities();
     // Each answered feature's entity (one that reads request fields only goes with
     // the read's first entity).
     let fallback = plan_entities.first().copied().unwrap_or(0);
     let feature_entity: Vec<usize> = request
+        .resolved
         .plan
         .features()
         .iter()
@@ -100,6 +101,7 @@ pub fn answer(
     for (i, share) in shares.iter().enumerate() {
         let entity = &names.entities[share.entity];
         let features: Vec<&str> = request
+            .resolved
             .plan
             .features()
             .iter()
@@ -334,7 +336,7 @@ fn merge(
         .entity_columns
         .iter()
         .map(|(n, _)| n.as_str())
-        .chain(request.names.iter().map(String::as_str))
+        .chain(request.resolved.names.iter().map(String::as_str))
         .collect();
     let mut metadata = json!({"at": format_time(at)});
     if !errors.is_empty() {
