@@ -67,6 +67,10 @@ pub struct Args {
     /// the machine's cores, as `featc training-set` runs it].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub partitions: Option<u32>,
+    /// With `--emit batch`: the passes the physical plan is shown for (`featc
+    /// training-set --passes`) [default: 1].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub passes: Option<u32>,
     #[command(flatten)]
     pub sql: super::sql_emit::SqlArgs,
     #[command(flatten)]
@@ -91,13 +95,14 @@ pub fn main(args: Args) -> ExitCode {
                 .map_err(super::fail)
         }),
         Stage::Batch => {
-            let partitions = featc_runtime::batch::Resources {
+            let resources = featc_runtime::batch::Resources {
                 partitions: args.partitions.map(|n| n as usize),
-                memory_limit: None,
-            }
-            .partitions();
+                passes: args.passes.map(|n| n as usize),
+                ..Default::default()
+            };
             super::compile_project(&args.projects).and_then(|(_, p)| {
-                featc::print::batch::explain_batch(&p, partitions).map_err(super::fail)
+                featc::print::batch::explain_batch(&p, resources.partitions(), resources.passes())
+                    .map_err(super::fail)
             })
         }
         Stage::Stream | Stage::StreamJson => super::stream_emit::emit(&args),
@@ -106,6 +111,9 @@ pub fn main(args: Args) -> ExitCode {
     };
     if args.partitions.is_some() && args.emit != Stage::Batch {
         return super::fail("--partitions is an option of `--emit batch`");
+    }
+    if args.passes.is_some() && args.emit != Stage::Batch {
+        return super::fail("--passes is an option of `--emit batch`");
     }
     if args.emit != Stage::Sql {
         if let Some(flag) = args.sql.given() {

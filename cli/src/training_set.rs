@@ -37,6 +37,12 @@ pub struct Args {
     /// memory].
     #[arg(long, value_name = "SIZE", value_parser = featc_runtime::batch::resources::parse_size)]
     pub memory_limit: Option<usize>,
+    /// Compute in N passes, one after the other, each over the spine rows and events
+    /// of one share of the entity keys: the disk the sorts spill to is about the
+    /// events divided by N, and every pass reads the sources again [default: 1]. The
+    /// output is the same for every N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub passes: Option<u32>,
     /// Compute on a Ballista cluster: the address of its featc-ballista-scheduler.
     /// Its executors read the sources at the paths given here, and a copy of the spine
     /// under TMPDIR: both must be visible to them at those paths.
@@ -49,6 +55,7 @@ impl Args {
         Resources {
             partitions: self.partitions.map(|n| n as usize),
             memory_limit: self.memory_limit,
+            passes: self.passes.map(|n| n as usize),
         }
     }
 }
@@ -56,6 +63,11 @@ impl Args {
 pub fn main(args: Args) -> ExitCode {
     if args.ballista.is_some() && !cfg!(feature = "ballista") {
         return super::cargo_features::missing("ballista", "featc training-set --ballista");
+    }
+    if args.ballista.is_some() && args.passes.is_some() {
+        // A cluster's executors spill on their own disks, and its planner plans one
+        // merge per group.
+        return super::fail("--passes runs on this machine: it is not an option with --ballista");
     }
     let (_, project) = match super::compile_project(&args.job.projects) {
         Ok(compiled) => compiled,

@@ -1,6 +1,7 @@
-//! `featc training-set --partitions N --memory-limit SIZE` change how the work runs,
-//! never its result: the same file for every partition count, and a memory limit
-//! too small for the events makes the sorts spill (reported) and still gives it.
+//! `featc training-set --partitions N --memory-limit SIZE --passes N` change how the
+//! work runs, never its result: the same file for every partition and pass count,
+//! and a memory limit too small for the events makes the sorts spill (reported) and
+//! still gives it.
 
 use std::path::{Path, PathBuf};
 
@@ -53,6 +54,39 @@ fn every_partition_count_writes_the_same_file() {
 }
 
 #[test]
+fn every_pass_count_writes_the_same_file() {
+    let dir = scratch("passes");
+    let one = dir.join("one.parquet");
+    training_set(&one, &["--partitions", "2"]);
+    for (passes, partitions) in [("2", "1"), ("3", "2"), ("7", "3")] {
+        let out = dir.join(format!("passes{passes}.parquet"));
+        training_set(
+            &out,
+            &["--passes", passes, "--partitions", partitions, "--batch-size", "97"],
+        );
+        assert!(
+            bytes(&out) == bytes(&one),
+            "--passes {passes} --partitions {partitions} differs from one pass"
+        );
+    }
+    // Spilling in passes: each pass's sorts spill their share.
+    let bounded = dir.join("bounded.parquet");
+    let said = training_set(
+        &bounded,
+        &[
+            "--passes",
+            "3",
+            "--memory-limit",
+            "4MiB",
+            "--batch-size",
+            "512",
+        ],
+    );
+    assert!(said.contains("spilled to disk"), "{said}");
+    assert!(bytes(&bounded) == bytes(&one), "a spilled run in passes differs");
+}
+
+#[test]
 fn a_small_memory_limit_spills_and_gives_the_same_file() {
     let dir = scratch("spill");
     let free = dir.join("free.parquet");
@@ -81,6 +115,7 @@ fn bad_resource_options_are_usage_errors() {
     let out = out.to_string_lossy();
     for (flag, value, says) in [
         ("--partitions", "0", "0 is not in 1.."),
+        ("--passes", "0", "0 is not in 1.."),
         ("--memory-limit", "lots", "`lots` is not a size"),
         ("--memory-limit", "3 parsecs", "unknown size unit `parsecs`"),
         // A limit that cannot hold even one batch of a sort: said, with the way out.
@@ -122,4 +157,7 @@ fn bad_resource_options_are_usage_errors() {
     ]);
     assert_eq!(run.status.code(), Some(2));
     assert!(stderr(&run).contains("--partitions is an option of `--emit batch`"));
+    let run = featc(&["build", "examples/fraud", "--emit", "ir", "--passes", "2"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(stderr(&run).contains("--passes is an option of `--emit batch`"));
 }

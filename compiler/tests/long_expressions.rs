@@ -100,7 +100,7 @@ fn long_lists_chains_wheres_and_lets_compile_and_run_on_every_path() {
     featc::print::ir::print_project(&project);
     let plan = featc::lower::groups::plan_groups(&project, &features).expect("plans");
     featc::print::plan::print_plan(&plan);
-    featc::print::batch::explain_batch(&project, 2).expect("batch plan");
+    featc::print::batch::explain_batch(&project, 2, 1).expect("batch plan");
     let graph = featc::lower::stream::lower_stream(&project, &features).expect("graph");
     featc::print::stream::print_stream(&graph);
 

@@ -61,10 +61,20 @@ fn feature_plans() {
 fn batch_plans() {
     for (name, dir) in projects() {
         let project = compile(&dir);
-        let plan = featc::print::batch::explain_batch(&project, 2)
+        let plan = featc::print::batch::explain_batch(&project, 2, 1)
             .unwrap_or_else(|e| panic!("{name} does not lower to a batch plan: {e}"));
         insta::assert_snapshot!(format!("batch_{name}"), plan);
     }
+}
+
+/// A training set in passes by key share (`--passes`): each group's merge once per
+/// share under a `PassesExec`, the events cut before they are evaluated and the
+/// spine rows after they are numbered. The delivery example has two groups.
+#[test]
+fn batch_plan_in_passes() {
+    let project = compile(&featc_test_support::paths::examples_dir().join("delivery"));
+    let plan = featc::print::batch::explain_batch(&project, 2, 3).expect("a batch plan");
+    insta::assert_snapshot!("batch_delivery_in_3_passes", plan);
 }
 
 #[test]

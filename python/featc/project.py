@@ -76,6 +76,7 @@ class Project:
         batch_size: Optional[int] = None,
         partitions: Optional[int] = None,
         memory_limit: Union[None, int, str] = None,
+        passes: Optional[int] = None,
     ) -> pa.Table:
         """The point-in-time training set of `spine`: its columns unchanged, then one
         column per feature evaluated at each row's time, exactly as `featc
@@ -87,10 +88,11 @@ class Project:
         of columns. `service` or `features` choose the features (default: every
         feature of the project's views). `progress`: None shows a bar in a terminal
         or a notebook, False none, or a callable taking (phase, done, total).
-        `partitions` (default: the machine's cores) and `memory_limit` (bytes, or a
-        size such as "4GiB"; default: a sixth of the machine's memory) are the CLI's
-        `--partitions` and `--memory-limit`: they change how the work runs, never
-        the result."""
+        `partitions` (default: the machine's cores), `memory_limit` (bytes, or a
+        size such as "4GiB"; default: a sixth of the machine's memory) and `passes`
+        (default 1: the work in that many passes by key share, which divides the
+        disk its sorts spill to) are the CLI's `--partitions`, `--memory-limit` and
+        `--passes`: they change how the work runs, never the result."""
         if service is not None and features is not None:
             raise TypeError("training_set: give service or features, not both")
         spine_arrow = to_arrow(spine, "spine", allow_path=True)
@@ -99,7 +101,7 @@ class Project:
         try:
             table, null_keys = self._inner.training_set(
                 spine_arrow, service, feature_names(features), bound, spine_time, callback, batch_size,
-                partitions, None if memory_limit is None else str(memory_limit),
+                partitions, None if memory_limit is None else str(memory_limit), passes,
             )
         except DataError as e:
             raise with_pandas_hint(e, [spine, *(sources or {}).values()]) from None

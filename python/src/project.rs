@@ -116,7 +116,7 @@ impl Project {
     /// Computes a training set (see the Python `Project.training_set`): `spine` and
     /// each source a path (read as the CLI reads it) or an Arrow stream object.
     /// Returns (the `pyarrow.Table`, spine rows with a null key per group).
-    #[pyo3(signature = (spine, service, features, sources, spine_time, progress, batch_size, partitions, memory_limit))]
+    #[pyo3(signature = (spine, service, features, sources, spine_time, progress, batch_size, partitions, memory_limit, passes))]
     #[allow(clippy::too_many_arguments)]
     fn training_set<'py>(
         &self,
@@ -130,10 +130,16 @@ impl Project {
         batch_size: Option<usize>,
         partitions: Option<usize>,
         memory_limit: Option<String>,
+        passes: Option<usize>,
     ) -> PyResult<(Bound<'py, PyAny>, crate::training::NullKeyRows)> {
         if partitions == Some(0) {
             return Err(PyValueError::new_err(
                 "training_set: partitions must be at least 1",
+            ));
+        }
+        if passes == Some(0) {
+            return Err(PyValueError::new_err(
+                "training_set: passes must be at least 1",
             ));
         }
         let memory_limit = memory_limit
@@ -176,6 +182,7 @@ impl Project {
             resources: featc_runtime::batch::Resources {
                 partitions,
                 memory_limit,
+                passes,
             },
             ballista: None,
         };

@@ -120,15 +120,21 @@ def test_the_gil_is_released_while_computing():
     assert len(during) >= 5, (len(during), ended - started)
 
 
-def test_partitions_and_memory_limit_change_nothing_but_how_it_runs(case):
+def test_partitions_memory_limit_and_passes_change_nothing_but_how_it_runs(case):
     project = featc.Project(case)
     default = project.training_set(case / "spine.parquet", progress=False)
-    for partitions, limit in [(1, None), (3, "64MiB"), (2, 64 << 20)]:
+    for partitions, limit, passes in [(1, None, None), (3, "64MiB", 2), (2, 64 << 20, 5)]:
         ours = project.training_set(
-            case / "spine.parquet", progress=False, partitions=partitions, memory_limit=limit
+            case / "spine.parquet",
+            progress=False,
+            partitions=partitions,
+            memory_limit=limit,
+            passes=passes,
         )
         assert_same_bits(ours, default)
     with pytest.raises(ValueError, match="partitions must be at least 1"):
         project.training_set(case / "spine.parquet", progress=False, partitions=0)
+    with pytest.raises(ValueError, match="passes must be at least 1"):
+        project.training_set(case / "spine.parquet", progress=False, passes=0)
     with pytest.raises(ValueError, match="memory_limit: `lots` is not a size"):
         project.training_set(case / "spine.parquet", progress=False, memory_limit="lots")

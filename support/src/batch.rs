@@ -17,11 +17,18 @@ use featc_runtime::io::{read_spine, Spine};
 use crate::parquet::read_parquet;
 
 /// A session's configuration: `batch_size` rows per batch (DataFusion's default when
-/// None); partitions from the batch size, so that the tests that vary one vary both
-/// (1 to 4: the merges run one per partition, and the answer must not change).
+/// None); partitions and passes from the batch size, so that the tests that vary one
+/// vary all three (partitions 1 to 4: the merges run one per partition; passes 1 to 3:
+/// the merges run pass after pass, each over a share of the keys; the answer must not
+/// change).
 pub fn config(batch_size: Option<usize>) -> SessionConfig {
     let partitions = batch_size.map_or(2, |n| 1 + n % 4);
-    let config = SessionConfig::new().with_target_partitions(partitions);
+    let passes = batch_size.map_or(1, |n| 1 + (n / 2) % 3);
+    let config = SessionConfig::new()
+        .with_target_partitions(partitions)
+        .with_extension(std::sync::Arc::new(
+            featc_runtime::batch::resources::Passes(passes),
+        ));
     match batch_size {
         Some(n) => config.with_batch_size(n),
         None => config,

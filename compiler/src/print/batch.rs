@@ -23,23 +23,37 @@ use super::plan::print_plan;
 use crate::lower::batch::{lower_plan, LowerError};
 use crate::lower::groups::plan_groups;
 
-/// The batch plan of every feature of `project` run with `partitions` partitions:
+/// The batch plan of every feature of `project` run with `partitions` partitions, in
+/// `passes` passes by key share (`featc training-set --passes`; 1: one pass):
 /// sources are scanned with their declared schemas, and the spine has every entity
 /// key column (in entity then key order), its time column (`ts`, or `spine_ts` when
 /// a feature has that name: a run names its own with `--spine-time`), and every
 /// request's fields (in declaration order).
-pub fn explain_batch(project: &Project, partitions: usize) -> Result<String, LowerError> {
+pub fn explain_batch(
+    project: &Project,
+    partitions: usize,
+    passes: usize,
+) -> Result<String, LowerError> {
     let time = spine_time(project);
     let spine = empty_table(spine_schema(project, &time));
     let tables = |s: &ir::Source| -> Arc<dyn TableSource> { empty_table(declared_schema(s)) };
     let plan = plan_groups(project, &project.all_features()).map_err(LowerError::Grouping)?;
     let groups = print_plan(&plan);
     let logical = lower_plan(project, plan, &tables, spine, &time)?;
-    let state = batch::session_state(SessionConfig::new().with_target_partitions(partitions));
+    let resources = batch::Resources {
+        partitions: Some(partitions),
+        passes: Some(passes),
+        ..Default::default()
+    };
+    let state = batch::session_state(resources.configure(SessionConfig::new()));
     let physical = ready(state.create_physical_plan(&logical))
         .map_err(|e| LowerError::DataFusion(e.to_string()))?;
+    let passes = match resources.passes() {
+        1 => String::new(),
+        n => format!(", {n} passes"),
+    };
     Ok(format!(
-        "{groups}\nlogical plan:\n{}\n\nphysical plan, {partitions} partitions:\n{}",
+        "{groups}\nlogical plan:\n{}\n\nphysical plan, {partitions} partitions{passes}:\n{}",
         logical.display_indent(),
         displayable(physical.as_ref()).indent(false)
     ))

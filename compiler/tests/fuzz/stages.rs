@@ -86,7 +86,7 @@ fn stages(
         failures.push(internal("Plan::validate", e));
     }
     match clock.stage("explain batch", || {
-        featc::print::batch::explain_batch(&project, 2)
+        featc::print::batch::explain_batch(&project, 2, 1)
     }) {
         // A feature named like a spine column is the user's to rename.
         Ok(_) | Err(LowerError::NameClash { .. }) => {}

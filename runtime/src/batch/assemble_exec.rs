@@ -33,6 +33,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::earliest_event::earliest_failing_event;
 use super::first_failure::first_failure;
 use super::node::ROW_COLUMN;
+use super::passes_exec::PassesExec;
 use crate::expr::derived::{derived_columns, CompiledDerived, DerivedColumnsError, DerivedFailure};
 use crate::expr::slots::SlotError;
 use crate::plan::{FeatureRef, Output, Plan};
@@ -205,7 +206,10 @@ impl ExecutionPlan for AssembleExec {
 /// partitions run at once. A merge's coalesce (see `input_distribution_requirements`)
 /// is read through here, partition by partition: a coalesce fails with whichever
 /// partition's error comes first, which would make the error a run reports depend on
-/// timing (`joined` picks it by a rule instead).
+/// timing (`joined` picks it by a rule instead). A merge in passes (`PassesExec`)
+/// runs pass after pass, each pass's partitions at once; a failed pass does not stop
+/// the others, so the rule picks among every pass's errors, as it would among the
+/// partitions of one merge.
 async fn collect_all(plan: Arc<dyn ExecutionPlan>, ctx: Arc<TaskContext>) -> Result<RecordBatch> {
     let schema = plan.schema();
     let any: &dyn std::any::Any = plan.as_ref();
@@ -213,20 +217,34 @@ async fn collect_all(plan: Arc<dyn ExecutionPlan>, ctx: Arc<TaskContext>) -> Res
         Some(coalesce) if coalesce.fetch().is_none() => Arc::clone(coalesce.input()),
         _ => plan,
     };
-    let n = plan.output_partitioning().partition_count();
-    let mut tasks = Vec::with_capacity(n);
-    for p in 0..n {
-        let mut stream = plan.execute(p, Arc::clone(&ctx))?;
-        tasks.push(SpawnedTask::spawn(async move {
-            let mut batches = Vec::new();
-            while let Some(b) = stream.next().await {
-                batches.push(b?);
-            }
-            Ok::<_, DataFusionError>(batches)
-        }));
+    let any: &dyn std::any::Any = plan.as_ref();
+    let runs = match any.downcast_ref::<PassesExec>() {
+        Some(passes) => passes.passes().to_vec(),
+        None => vec![plan],
+    };
+    let mut batches: Vec<RecordBatch> = Vec::new();
+    let mut errors: Vec<DataFusionError> = Vec::new();
+    for run in runs {
+        let n = run.output_partitioning().partition_count();
+        let mut tasks = Vec::with_capacity(n);
+        for p in 0..n {
+            let mut stream = run.execute(p, Arc::clone(&ctx))?;
+            tasks.push(SpawnedTask::spawn(async move {
+                let mut batches = Vec::new();
+                while let Some(b) = stream.next().await {
+                    batches.push(b?);
+                }
+                Ok::<_, DataFusionError>(batches)
+            }));
+        }
+        let (answers, failures) = settled(tasks).await;
+        batches.extend(answers.into_iter().flatten());
+        errors.extend(failures);
     }
-    let batches: Vec<RecordBatch> = joined(tasks).await?.into_iter().flatten().collect();
-    Ok(concat_batches(&schema, &batches)?)
+    match first_failure(errors) {
+        Some(e) => Err(e),
+        None => Ok(concat_batches(&schema, &batches)?),
+    }
 }
 
 /// Whether `error` is an expression's failure on an event.
@@ -237,6 +255,18 @@ fn is_slot_error(error: &DataFusionError) -> bool {
 /// Every task's answer, in task order; when some fail, all are still awaited and the
 /// error is the one the run names (`first_failure`), whichever finished first.
 async fn joined<T: Send + 'static>(tasks: Vec<SpawnedTask<Result<T>>>) -> Result<Vec<T>> {
+    let (answers, errors) = settled(tasks).await;
+    match first_failure(errors) {
+        Some(e) => Err(e),
+        None => Ok(answers),
+    }
+}
+
+/// Every task awaited: the answers of those that succeeded, in task order, and the
+/// errors of the others.
+async fn settled<T: Send + 'static>(
+    tasks: Vec<SpawnedTask<Result<T>>>,
+) -> (Vec<T>, Vec<DataFusionError>) {
     let mut answers = Vec::with_capacity(tasks.len());
     let mut errors = Vec::new();
     for task in tasks {
@@ -248,10 +278,7 @@ async fn joined<T: Send + 'static>(tasks: Vec<SpawnedTask<Result<T>>>) -> Result
             ))),
         }
     }
-    match first_failure(errors) {
-        Some(e) => Err(e),
-        None => Ok(answers),
-    }
+    (answers, errors)
 }
 
 /// A group's merged rows put in spine order: its feature columns, row `r` of each

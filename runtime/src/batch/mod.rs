@@ -4,9 +4,9 @@
 //! `compiler::lower::batch` builds the logical plan (scans, one projection per
 //! (source, entity key) group, the node); `planner` makes it a partitioned physical
 //! plan (per group: `input_exec`, `spine_exec`, `merge_exec` running `merge`; then
-//! `assemble_exec`); `session_context` runs it with a memory limit, spilling sorts to
-//! disk. The per-key work goes through `window::KeyState`, the same state the
-//! streaming path uses.
+//! `assemble_exec`; in passes by key share, `share_exec` and `passes_exec`);
+//! `session_context` runs it with a memory limit, spilling sorts to disk. The per-key
+//! work goes through `window::KeyState`, the same state the streaming path uses.
 
 pub mod assemble_exec;
 pub mod bool_pack;
@@ -17,8 +17,10 @@ pub mod input_exec;
 pub mod merge;
 pub mod merge_exec;
 pub mod node;
+pub mod passes_exec;
 pub mod planner;
 pub mod resources;
+pub mod share_exec;
 pub mod spine_exec;
 pub mod timing;
 
@@ -97,12 +99,20 @@ pub async fn execute(
 }
 
 /// Rows skipped for a null key, per group (`(group description, count)`, in group
-/// order), read from the `GroupMergeExec` nodes of an executed physical plan.
+/// order), read from the `GroupMergeExec` nodes of an executed physical plan (a
+/// group run in passes has one per pass: their counts add up).
 pub fn null_key_counts(plan: &Arc<dyn ExecutionPlan>) -> Vec<(String, usize)> {
     let mut out = Vec::new();
     collect_null_keys(plan, &mut out);
     out.sort_by_key(|(g, _, _)| *g);
-    out.into_iter().map(|(_, name, n)| (name, n)).collect()
+    let mut counts: Vec<(usize, String, usize)> = Vec::new();
+    for (g, name, n) in out {
+        match counts.last_mut() {
+            Some((last, _, total)) if *last == g => *total += n,
+            _ => counts.push((g, name, n)),
+        }
+    }
+    counts.into_iter().map(|(_, name, n)| (name, n)).collect()
 }
 
 /// Bytes the operators of an executed physical plan spilled to disk (their

@@ -4,7 +4,9 @@
 //! A node becomes, per group, a `GroupMergeExec` over the group's evaluated events
 //! (`GroupInputExec`) and its view of the spine (`GroupSpineExec`), all under one
 //! `AssembleExec`. The merges' needs (inputs co-partitioned by key and sorted) are
-//! met by DataFusion's physical optimizer afterwards, as for a sort-merge join.
+//! met by DataFusion's physical optimizer afterwards, as for a sort-merge join. When
+//! the session asks for passes (`resources::Passes`), each group's merge is one per
+//! share of the keys (`share_exec`) under a `PassesExec` that runs them in turn.
 
 use std::sync::Arc;
 
@@ -21,7 +23,12 @@ use super::assemble_exec::AssembleExec;
 use super::input_exec::GroupInputExec;
 use super::merge_exec::GroupMergeExec;
 use super::node::PointInTime;
+use super::passes_exec::PassesExec;
+use super::resources::Passes;
+use super::share_exec::KeyShareExec;
 use super::spine_exec::GroupSpineExec;
+use crate::plan::{GroupPlan, KeyColumn};
+use crate::row::types::arrow_type;
 
 /// Plans `PointInTime` as `PointInTimeExec`; other nodes are left to other planners.
 #[derive(Debug, Default)]
@@ -35,20 +42,26 @@ impl ExtensionPlanner for PointInTimePlanner {
         node: &dyn UserDefinedLogicalNode,
         _logical_inputs: &[&LogicalPlan],
         physical_inputs: &[Arc<dyn ExecutionPlan>],
-        _session: &dyn Session,
+        session: &dyn Session,
         _planning_ctx: &PhysicalPlanningContext,
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        let passes = session
+            .config()
+            .get_extension::<Passes>()
+            .map_or(1, |p| p.0.max(1));
         match node.as_any().downcast_ref::<PointInTime>() {
-            Some(pit) => Ok(Some(plan_point_in_time(pit, physical_inputs)?)),
+            Some(pit) => Ok(Some(plan_point_in_time(pit, physical_inputs, passes)?)),
             None => Ok(None),
         }
     }
 }
 
-/// The physical plan of `node` over its physical inputs (spine first).
+/// The physical plan of `node` over its physical inputs (spine first), each group's
+/// merge in `passes` passes.
 pub fn plan_point_in_time(
     node: &PointInTime,
     inputs: &[Arc<dyn ExecutionPlan>],
+    passes: usize,
 ) -> Result<Arc<dyn ExecutionPlan>> {
     let (spine, events) = inputs.split_first().ok_or_else(|| {
         datafusion::error::DataFusionError::Internal("PointInTime without a spine".into())
@@ -57,20 +70,26 @@ pub fn plan_point_in_time(
     let mut children: Vec<Arc<dyn ExecutionPlan>> = vec![Arc::clone(spine)];
     for (g, (group, input)) in plan.groups.iter().zip(events).enumerate() {
         let group = Arc::new(group.clone());
-        let events = Arc::new(GroupInputExec::try_new(
-            Arc::clone(&group),
-            Arc::clone(input),
-        )?);
-        // Each reader of the spine gets a scan of its own: DataFusion shares one
-        // execution's state between the streams of a plan node (a file scan's queue of
-        // files, which sibling streams steal from), so readers of one node would split
-        // a spine read from a file (as on Ballista) between them.
-        let rows = Arc::new(GroupSpineExec::try_new(
-            Arc::clone(&group),
-            node.spine_time.clone(),
-            fresh(Arc::clone(spine))?,
-        )?);
-        children.push(Arc::new(GroupMergeExec::try_new(g, group, events, rows)?));
+        if passes <= 1 {
+            let events = Arc::clone(input);
+            children.push(merge(g, &group, &node.spine_time, spine, events, None)?);
+            continue;
+        }
+        // A pass reads its scans afresh (another pass's scan has spent its state).
+        let runs = (0..passes)
+            .map(|share| {
+                let events = fresh(Arc::clone(input))?;
+                merge(
+                    g,
+                    &group,
+                    &node.spine_time,
+                    spine,
+                    events,
+                    Some((share, passes)),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        children.push(Arc::new(PassesExec::try_new(runs)?));
     }
     let schema = Arc::new(
         datafusion::logical_expr::UserDefinedLogicalNodeCore::schema(node)
@@ -82,6 +101,52 @@ pub fn plan_point_in_time(
         node.spine_time.clone(),
         schema,
         children,
+    )?))
+}
+
+/// Group `g`'s merge of `events` (its source, as scanned) with its view of `spine`;
+/// with `share` `(s, n)`, of the events and spine rows of share `s` of `n` only.
+fn merge(
+    g: usize,
+    group: &Arc<GroupPlan>,
+    spine_time: &str,
+    spine: &Arc<dyn ExecutionPlan>,
+    events: Arc<dyn ExecutionPlan>,
+    share: Option<(usize, usize)>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    // The events are cut before they are evaluated (each pass reads them all), by
+    // their key columns as the evaluation casts them; the spine rows after they are
+    // numbered (a row's number is its place in the whole spine).
+    let in_share = |input: Arc<dyn ExecutionPlan>,
+                    column: &dyn Fn(&KeyColumn) -> &str|
+     -> Result<Arc<dyn ExecutionPlan>> {
+        let Some((s, n)) = share else {
+            return Ok(input);
+        };
+        let keys = group
+            .keys
+            .iter()
+            .map(|k| (column(k).to_string(), arrow_type(k.ty)))
+            .collect();
+        Ok(Arc::new(KeyShareExec::try_new(input, keys, s, n)?))
+    };
+    let events = in_share(events, &|k| &k.column)?;
+    let events = Arc::new(GroupInputExec::try_new(Arc::clone(group), events)?);
+    // Each reader of the spine gets a scan of its own: DataFusion shares one
+    // execution's state between the streams of a plan node (a file scan's queue of
+    // files, which sibling streams steal from), so readers of one node would split
+    // a spine read from a file (as on Ballista) between them.
+    let rows = Arc::new(GroupSpineExec::try_new(
+        Arc::clone(group),
+        spine_time.to_string(),
+        fresh(Arc::clone(spine))?,
+    )?);
+    let rows = in_share(rows, &|k| &k.name)?;
+    Ok(Arc::new(GroupMergeExec::try_new(
+        g,
+        Arc::clone(group),
+        events,
+        rows,
     )?))
 }
 

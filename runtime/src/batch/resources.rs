@@ -1,5 +1,6 @@
 //! What a training set may use of the machine: how many partitions run the merge at
-//! once and how much memory its operators may hold before sorts spill to disk.
+//! once, how much memory its operators may hold before sorts spill to disk, and in how
+//! many passes by key share it runs (which divides the disk its spills take).
 
 use std::fmt;
 use std::num::NonZeroUsize;
@@ -30,7 +31,14 @@ pub struct Resources {
     /// Bytes the memory pool grants before sorts spill; default:
     /// `DEFAULT_MEMORY_FRACTION` of the machine's memory.
     pub memory_limit: Option<usize>,
+    /// Passes the merges run in, one after the other, each over the spine rows and
+    /// events of one share of the keys (`passes_exec`); default: 1.
+    pub passes: Option<usize>,
 }
+
+/// The number of passes, as the session carries it to the planner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Passes(pub usize);
 
 impl Resources {
     /// The number of partitions (at least 1).
@@ -48,8 +56,14 @@ impl Resources {
         })
     }
 
+    /// The number of passes (at least 1).
+    pub fn passes(&self) -> usize {
+        self.passes.unwrap_or(1).max(1)
+    }
+
     /// `config` with the partitions applied (DataFusion repartitions the inputs of
-    /// every merge into that many hash partitions).
+    /// every merge into that many hash partitions) and the passes (read by
+    /// `planner`).
     pub fn configure(&self, config: SessionConfig) -> SessionConfig {
         // Each sort sets aside memory to merge its spilled runs (10 MiB by default):
         // under a small limit, that reservation alone would exhaust the pool.
@@ -57,6 +71,7 @@ impl Resources {
         config
             .with_target_partitions(self.partitions())
             .with_sort_spill_reservation_bytes(merge_reserve)
+            .with_extension(Arc::new(Passes(self.passes())))
     }
 
     /// A runtime whose memory pool is bounded by `memory_limit`, shared fairly
@@ -179,10 +194,11 @@ mod tests {
         assert_eq!(
             Resources {
                 partitions: Some(0),
-                memory_limit: None
+                ..Resources::default()
             }
             .partitions(),
             1
         );
+        assert_eq!(r.passes(), 1);
     }
 }
