@@ -742,14 +742,17 @@ fn float_comparisons_make_zeros_equal_and_agree_on_nans() {
     assert_eq!(cmp(BinaryOp::Lt, -0.0, 0.0), no);
     assert_eq!(cmp(BinaryOp::Eq, f64::NAN, f64::NAN), yes);
     assert_eq!(cmp(BinaryOp::Gt, f64::NAN, f64::INFINITY), yes);
-    // A negative NaN (what `inf - inf` gives on x86): DataFusion orders it by its bits
-    // (below -inf, unequal to a positive NaN), where semantics.md and the reference
-    // have one NaN; the scalar path gives what the batch path gives (`scalar_value`
-    // checks it), whichever that is.
-    for op in [BinaryOp::Lt, BinaryOp::Eq, BinaryOp::Gt] {
-        assert!(cmp(op, -f64::NAN, f64::NEG_INFINITY).is_ok());
-        assert!(cmp(op, -f64::NAN, f64::NAN).is_ok());
-    }
+    // A negative NaN (what `inf - inf` gives on x86) or another payload is the one NaN
+    // (semantics.md): equal to every NaN, above +inf, on both paths (`scalar_value`
+    // checks the batch path gives the same), where Arrow's kernels would order it by
+    // its bits, below -inf.
+    let other_nan = f64::from_bits(0x7ff8_0000_0000_0001);
+    assert_eq!(cmp(BinaryOp::Eq, -f64::NAN, f64::NAN), yes);
+    assert_eq!(cmp(BinaryOp::Eq, other_nan, -f64::NAN), yes);
+    assert_eq!(cmp(BinaryOp::NotEq, -f64::NAN, f64::NAN), no);
+    assert_eq!(cmp(BinaryOp::Gt, -f64::NAN, f64::INFINITY), yes);
+    assert_eq!(cmp(BinaryOp::Lt, -f64::NAN, f64::NEG_INFINITY), no);
+    assert_eq!(cmp(BinaryOp::LtEq, -f64::NAN, f64::NAN), yes);
     // A NaN through `+` is that NaN; of two NaNs, the batch path says which comes out.
     let sum = binary(BinaryOp::Add, column("f0"), column("f1"), DataType::Float64);
     let add = |a: f64, b: f64| scalar_value(&sum, &with(&[("f0", float(a)), ("f1", float(b))]));

@@ -35,7 +35,7 @@ fn floats(b: &RecordBatch, name: &str) -> Vec<Option<f64>> {
         .collect()
 }
 
-fn check(case: &GenCase) -> Result<(), String> {
+pub(crate) fn check(case: &GenCase) -> Result<(), String> {
     let files = [SourceFile {
         name: "gen.feat".into(),
         text: case.feat.clone(),

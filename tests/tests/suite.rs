@@ -19,6 +19,7 @@ mod equivalence;
 mod in_lists;
 mod lookups;
 mod lookups_online;
+mod nan_order;
 mod nested;
 mod partitions;
 mod reference_cases;

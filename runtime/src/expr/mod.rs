@@ -14,14 +14,13 @@
 //!   DataFusion's type coercion;
 //! - `and`/`or` whose operands can fail (int64 arithmetic) are featc functions that
 //!   evaluate both sides (`logic`), so an overflow is an error whatever the batch;
-//! - other `and`/`or`, `not`, comparisons, `is [not] null`, `[not] in (...)` and `case` are
+//! - other `and`/`or`, `not`, other comparisons, `is [not] null`, `[not] in (...)` and `case` are
 //!   DataFusion's (a float `in` as its SQL definition, an `or` of `=`), which follow SQL three-valued logic (a null `case` condition is
 //!   false); `coalesce` is lowered to a `case` so no function registry is needed;
-//! - float comparisons are DataFusion's: Arrow's kernels order floats by IEEE total
-//!   order, after DataFusion makes both zeros `+0.0`; so `-0.0 = +0.0`, a NaN equals a
-//!   NaN of the same bits, a positive NaN is above +inf and a negative one (what
-//!   `inf - inf` gives on x86) below -inf, unlike `value::float_cmp` (`-0.0 < +0.0`,
-//!   every NaN one value above +inf);
+//! - float comparisons are featc scalar functions (`float_compare`): `-0.0 = +0.0` and
+//!   every NaN one value above +inf, whatever its sign or payload, where Arrow's
+//!   kernels order by `f64::total_cmp` (a negative NaN, what `inf - inf` gives on
+//!   x86, below -inf and unequal to a positive one);
 //! - row functions (`abs`, `least`, `substr`, ...) are featc scalar functions
 //!   (`functions`), one per function and argument types, never DataFusion's
 //!   same-named built-ins, whose edge cases differ;
@@ -39,6 +38,7 @@
 pub mod arith;
 pub mod decimal;
 pub mod derived;
+pub mod float_compare;
 pub mod functions;
 pub mod logic;
 pub mod mask;
@@ -63,6 +63,7 @@ use crate::ir::{BinaryOp, DataType, Expr, ExprKind, Literal};
 use crate::row::types::UTC;
 use arith::ArithOp;
 use decimal::DecimalOp;
+use float_compare::CmpOp;
 
 /// Why an expression could not be lowered or evaluated.
 #[derive(Debug, Clone, PartialEq)]
@@ -220,22 +221,24 @@ fn lower(expr: &Expr) -> Result<DfExpr, ExprError> {
                 .collect::<Result<Vec<_>, ExprError>>()?;
             if in_list_as_comparisons(common, *negated, list) {
                 // SQL defines `x in (a, b)` as `x = a or x = b`. DataFusion's float
-                // `InList` tests identity (`-0.0` is not in `(0.0)`), its `=` does
-                // not, so floats take the definition itself. So do short `not in`
+                // `InList` tests identity (`-0.0` is not in `(0.0)`), featc's `=`
+                // does not, so floats take the definition itself. So do short `not in`
                 // lists, which compare faster than `InList` hashes every row
                 // (DataFusion's simplifier inlines them the same way), in De Morgan's
                 // form `x <> a and x <> b`: equal under three-valued logic
-                // (DataFusion's `<>` is `=` negated, zeros and NaN included), and
+                // (`<>` is `=` negated, zeros and NaN included), and
                 // unlike `not (x = a or x = b)` it prints unambiguously (plans print
                 // `not` without parentheses, so a short positive list under a `not`
                 // would read wrong; it stays an `InList`).
                 let (cmp, join) = match negated {
-                    true => (Operator::NotEq, Operator::And),
-                    false => (Operator::Eq, Operator::Or),
+                    true => (CmpOp::NotEq, Operator::And),
+                    false => (CmpOp::Eq, Operator::Or),
                 };
                 // A balanced tree: a list of thousands of literals must not become a
                 // chain thousands deep (every pass over a plan recurses).
-                let compared = items.into_iter().map(|i| binary_expr(e.clone(), cmp, i));
+                let compared = items
+                    .into_iter()
+                    .map(|i| comparison(cmp, e.clone(), i, common));
                 let eager = can_fail(inner) || list.iter().any(can_fail);
                 let all = join_balanced(compared.collect(), &|a, b| match eager {
                     true => logic_call(join == Operator::And, a, b),
@@ -421,12 +424,12 @@ fn binary(op: BinaryOp, l: DfExpr, lt: DataType, r: DfExpr, rt: DataType) -> DfE
     match op {
         Or => binary_expr(l, Operator::Or, r),
         And => binary_expr(l, Operator::And, r),
-        Eq => binary_expr(l, Operator::Eq, r),
-        NotEq => binary_expr(l, Operator::NotEq, r),
-        Lt => binary_expr(l, Operator::Lt, r),
-        LtEq => binary_expr(l, Operator::LtEq, r),
-        Gt => binary_expr(l, Operator::Gt, r),
-        GtEq => binary_expr(l, Operator::GtEq, r),
+        Eq => comparison(CmpOp::Eq, l, r, common),
+        NotEq => comparison(CmpOp::NotEq, l, r, common),
+        Lt => comparison(CmpOp::Lt, l, r, common),
+        LtEq => comparison(CmpOp::LtEq, l, r, common),
+        Gt => comparison(CmpOp::Gt, l, r, common),
+        GtEq => comparison(CmpOp::GtEq, l, r, common),
         Add if int => call(ArithOp::AddInt, vec![l, r]),
         Sub if int => call(ArithOp::SubInt, vec![l, r]),
         Mul if int => call(ArithOp::MulInt, vec![l, r]),
@@ -437,6 +440,24 @@ fn binary(op: BinaryOp, l: DfExpr, lt: DataType, r: DfExpr, rt: DataType) -> DfE
         Mod if int => call(ArithOp::ModInt, vec![l, r]),
         Mod => call(ArithOp::ModFloat, vec![l, r]),
     }
+}
+
+/// `l op r`, both of type `common`: featc's function for float64s (`float_compare`),
+/// DataFusion's operator for every other type.
+fn comparison(op: CmpOp, l: DfExpr, r: DfExpr, common: DataType) -> DfExpr {
+    if common == DataType::Float64 {
+        let udf = float_compare::udf(op);
+        return DfExpr::ScalarFunction(ScalarFunction::new_udf(udf, vec![l, r]));
+    }
+    let op = match op {
+        CmpOp::Eq => Operator::Eq,
+        CmpOp::NotEq => Operator::NotEq,
+        CmpOp::Lt => Operator::Lt,
+        CmpOp::LtEq => Operator::LtEq,
+        CmpOp::Gt => Operator::Gt,
+        CmpOp::GtEq => Operator::GtEq,
+    };
+    binary_expr(l, op, r)
 }
 
 /// The type two operands meet at: float64 when one is float64 and the other int64.

@@ -61,6 +61,10 @@ impl Flavor for Arroyo {
         DataFusion.eq_operand(x, ty)
     }
 
+    fn collate(&self, x: Expr, ty: DataType) -> Expr {
+        DataFusion.collate(x, ty)
+    }
+
     fn min_max(&self, max: bool, x: Expr, ty: DataType) -> Expr {
         DataFusion.min_max(max, x, ty)
     }

@@ -1,11 +1,11 @@
 //! DataFusion's differences: timestamps of any unit cast to microseconds before they
 //! become integers, NaN canonical where values are ordered (DataFusion sorts floats
-//! by IEEE total order, which puts a negative NaN below -inf), floats compared for
-//! equality with `-0.0` made `+0.0` and NaN canonical (DataFusion's `=` and `NULLIF`
-//! compare float bits), the nulls of a union's missing columns untyped; `substr` is
+//! by IEEE total order, which puts a negative NaN below -inf), floats compared (`=`,
+//! `<`, ...) with `-0.0` made `+0.0` and NaN canonical (DataFusion's `=` and `NULLIF`
+//! compare float bits, its `<` their total order), the nulls of a union's missing columns untyped; `substr` is
 //! refused.
 
-use datafusion::sql::sqlparser::ast::Expr;
+use datafusion::sql::sqlparser::ast::{Expr, Value};
 
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
@@ -114,8 +114,15 @@ impl Flavor for DataFusion {
         false
     }
 
+    /// Floats order as they compare for equality (`eq_operand`): DataFusion's `<` is
+    /// IEEE total order, which puts a negative NaN (x86's `inf - inf`) below -inf.
+    fn collate(&self, x: Expr, ty: DataType) -> Expr {
+        self.eq_operand(x, ty)
+    }
+
     fn eq_operand(&self, x: Expr, ty: DataType) -> Expr {
         match ty {
+            DataType::Float64 if written_number(&x) => x,
             // Adding +0.0 turns -0.0 into +0.0 and leaves every other float as it is.
             DataType::Float64 => case(
                 vec![(self.is_nan(x.clone()), float(self, f64::NAN))],
@@ -143,5 +150,18 @@ impl Flavor for DataFusion {
             Function::Substr => None,
             _ => super::functions::portable(self, func, args, ty),
         }
+    }
+}
+
+/// A number literal as the lowering writes one (`100`, `CAST(2.5 AS DOUBLE)`): never a
+/// NaN nor `-0.0` (those are written from their text, `CAST('NaN' AS DOUBLE)`), so
+/// already as featc compares it.
+fn written_number(x: &Expr) -> bool {
+    match x {
+        Expr::Value(v) => matches!(v.value, Value::Number(..)),
+        Expr::Cast { expr, .. } => {
+            matches!(&**expr, Expr::Value(v) if matches!(v.value, Value::Number(..)))
+        }
+        _ => false,
     }
 }

@@ -12,9 +12,9 @@
 //! the lowering casts (`to_type`, `promote`, `functions::parameter_types`); featc's own
 //! operators through the very per-value functions their Arrow kernels call
 //! (`arith::add_int`, `arith::div`, `functions::math::abs_int`,
-//! `functions::compare::sql_float_eq`, ...); DataFusion's operators as DataFusion
-//! computes them (`ops`: float comparisons on zero-normalized IEEE total order, `and`/`or`
-//! in three-valued logic, a `case` taking its first true branch and evaluating only
+//! `functions::compare::sql_float_eq`, `float_compare::sql_key` for float comparisons,
+//! ...); DataFusion's operators as DataFusion computes them (`ops`: other comparisons,
+//! `and`/`or` in three-valued logic, a `case` taking its first true branch and evaluating only
 //! it, a constant `in` list stopping at its first match as `InListExpr` does, any other
 //! comparing every item as the lowering joins `=`/`<>`: `in_list_as_comparisons`).
 //!

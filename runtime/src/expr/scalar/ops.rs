@@ -1,45 +1,31 @@
-//! The operators DataFusion evaluates for featc (comparisons, three-valued `and`/`or`),
-//! on single values, computed as DataFusion's kernels compute them.
-
-use std::cmp::Ordering;
+//! Comparisons and three-valued `and`/`or` on single values, computed as the lowered
+//! expression computes them (featc's float comparisons, DataFusion's kernels for the
+//! rest).
 
 use super::Fallback;
+use crate::expr::float_compare::{sql_order, CmpOp};
 use crate::ir::BinaryOp;
 use crate::value::Value;
 
-/// A comparison of two values of one type as DataFusion's `BinaryExpr` gives it
-/// (`apply_cmp` over Arrow's `cmp` kernels); null when either side is null.
+/// A comparison of two values of one type as the lowering evaluates it: featc's float
+/// order for float64s (`float_compare::sql_key`, the key its kernel compares),
+/// DataFusion's `BinaryExpr` (Arrow's `cmp` kernels) for the others; null when either
+/// side is null.
 pub(super) fn compare(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, Fallback> {
     let order = match (l, r) {
         (Value::Null, _) | (_, Value::Null) => return Ok(Value::Null),
         (Value::Int64(a), Value::Int64(b)) => a.cmp(b),
-        (Value::Float64(a), Value::Float64(b)) => float_order(*a, *b),
+        (Value::Float64(a), Value::Float64(b)) => sql_order(*a, *b),
         (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
         (Value::String(a), Value::String(b)) => a.as_bytes().cmp(b.as_bytes()),
         (Value::Timestamp(a), Value::Timestamp(b)) => a.cmp(b),
         (Value::Date(a), Value::Date(b)) => a.cmp(b),
         _ => return Err(Fallback::Batch),
     };
-    let holds = match op {
-        BinaryOp::Eq => order == Ordering::Equal,
-        BinaryOp::NotEq => order != Ordering::Equal,
-        BinaryOp::Lt => order == Ordering::Less,
-        BinaryOp::LtEq => order != Ordering::Greater,
-        BinaryOp::Gt => order == Ordering::Greater,
-        BinaryOp::GtEq => order != Ordering::Less,
-        _ => return Err(Fallback::Batch),
-    };
-    Ok(Value::Bool(holds))
-}
-
-/// The order DataFusion compares float64s by: both zeros made `+0.0` (its
-/// `normalize_float_zero`, so `-0.0 = +0.0`), then Arrow's kernels' IEEE total order
-/// (`f64::total_cmp`): a NaN equals only a NaN of the same bits, a positive NaN is
-/// above +inf and a negative one (what `inf - inf` gives on x86) below -inf. This is
-/// not `value::float_cmp`, whose NaNs are all one value.
-pub(super) fn float_order(a: f64, b: f64) -> Ordering {
-    let unsigned_zero = |x: f64| if x == 0.0 { 0.0 } else { x };
-    unsigned_zero(a).total_cmp(&unsigned_zero(b))
+    match CmpOp::of(op) {
+        Some(cmp) => Ok(Value::Bool(cmp.holds(order))),
+        None => Err(Fallback::Batch),
+    }
 }
 
 /// A boolean value as three-valued logic sees it (`None` is null).
@@ -73,16 +59,6 @@ pub(super) fn bool_value(b: Option<bool>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn float_order_is_total_order_with_one_zero() {
-        assert_eq!(float_order(-0.0, 0.0), Ordering::Equal);
-        assert_eq!(float_order(f64::NAN, f64::INFINITY), Ordering::Greater);
-        assert_eq!(float_order(-f64::NAN, f64::NEG_INFINITY), Ordering::Less);
-        assert_eq!(float_order(f64::NAN, f64::NAN), Ordering::Equal);
-        let other_nan = f64::from_bits(f64::NAN.to_bits() | 1);
-        assert_ne!(float_order(f64::NAN, other_nan), Ordering::Equal);
-    }
 
     #[test]
     fn kleene_logic() {
