@@ -25,6 +25,7 @@ pub mod git;
 #[cfg(feature = "serve")]
 pub mod history;
 pub mod import_spec;
+pub mod interrupt;
 pub mod materialize;
 #[cfg(feature = "serve")]
 pub mod online_audit;

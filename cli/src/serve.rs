@@ -15,7 +15,7 @@ use {
     super::online_audit::{AuditCounters, OnlineAudit, Settings as AuditSettings},
     super::progress::Progress,
     super::replay::parse_duration,
-    super::spine_job::{block_on, source_bindings},
+    super::spine_job::{block_on_with_own_signals, source_bindings},
     datafusion::arrow::record_batch::RecordBatch,
     featc::ir::Project,
     featc_runtime::stream::LatePolicy,
@@ -266,7 +266,7 @@ pub fn main(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    block_on(run(project, args))
+    block_on_with_own_signals(run(project, args))
 }
 
 #[cfg(not(feature = "serve"))]

@@ -212,7 +212,15 @@ impl SpineJob {
 }
 
 /// Runs `job` on a multi-threaded IO runtime; its error becomes a usage/data failure.
+/// SIGINT or SIGTERM stops it: cancelled, its temporary files (a training set's
+/// spills) removed, exit status 130 or 143 (`interrupt`).
 pub fn block_on(job: impl Future<Output = Result<(), String>>) -> ExitCode {
+    super::interrupt::block_on(job)
+}
+
+/// `block_on` for a job that handles SIGINT and SIGTERM itself (`serve` stops
+/// gracefully on them).
+pub fn block_on_with_own_signals(job: impl Future<Output = Result<(), String>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

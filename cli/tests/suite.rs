@@ -32,6 +32,7 @@ mod cli_diff;
 mod cli_errors;
 mod cli_fmt;
 mod cli_iceberg;
+mod cli_interrupt;
 mod cli_limits;
 mod cli_object_store;
 mod cli_object_store_clouds;
