@@ -16,7 +16,10 @@
 #      `--passes`, watching the free space of the spill's disk (TMPDIR) every second,
 # and prints one table row: generation time, featc's wall time and peak RSS, what its
 # sorts spilled to disk in all (the CLI's "spilled to disk" line) and the most the
-# spill held on disk at once (the largest drop in free space, so keep the disk quiet).
+# spill held on disk at once (the largest drop in free space, so keep the disk quiet);
+#   4. with CHECK=1 (the default), checks featc's output against DuckDB's reference on
+#      a sample of 300 users (bench/peers/sample_check.py: a row's features depend only
+#      on its user's events; about a minute at 1e9).
 #
 # Environment:
 #   SEED=7 SPINE=1e6        generation (gen --seed / --spine)
@@ -27,6 +30,7 @@
 #                           spill on disk at once; 1e9 events need 4 on a disk with
 #                           about 25 GB free)
 #   MEMORY_LIMIT=SIZE       featc --memory-limit (default: featc's own default)
+#   CHECK=1                 step 4 (0: skip it)
 #   CARGO_TARGET_DIR        where cargo builds (default: target/)
 set -euo pipefail
 
@@ -39,6 +43,7 @@ USERS="${USERS:-}"
 CHUNK_ROWS="${CHUNK_ROWS:-5e6}"
 PARTITIONS="${PARTITIONS:-2}"
 PASSES="${PASSES:-1}"
+CHECK="${CHECK:-1}"
 MEMORY_LIMIT="${MEMORY_LIMIT:-}"
 CASE="$ROOT/tests/cases/synthetic"
 TIME=/usr/bin/time
@@ -110,3 +115,17 @@ echo "| events | spine | gen s | gen rate | featc ${PARTITIONS}p ${PASSES} passe
 echo "|---|---|---|---|---|---|---|---|"
 printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$EVENTS" "$SPINE" "$gen_s" "$gen_rate" \
     "$wall" "$peak" "${spilled:-none}" "$on_disk"
+
+# 4. featc against DuckDB on a sample of users.
+if [ "$CHECK" = 1 ]; then
+    PYTHON="${PYTHON:-python3}"
+    bench_venv
+    if "$PY" "$PEERS/sample_check.py" --spec "$CASE/spec.json" --events "$dir/events.parquet" \
+        --spine "$dir/spine.parquet" --featc "$dir/featc.parquet" --work "$dir/sample" \
+        >"$dir/sample_check.txt"; then
+        echo "featc and DuckDB agree on a sample ($(head -1 "$dir/sample_check.txt"))"
+    else
+        echo "featc and DuckDB DISAGREE on a sample: $dir/sample_check.txt"
+        exit 1
+    fi
+fi
