@@ -16,6 +16,7 @@ mod dates;
 mod decimals;
 mod embeddings;
 mod equivalence;
+mod float_keys;
 mod in_lists;
 mod lookups;
 mod lookups_online;

@@ -24,6 +24,7 @@ use datafusion::physical_plan::{
 use futures::StreamExt;
 
 use super::bool_pack::{self, BoolLayout};
+use super::canonical_keys::canonical_key;
 use super::node::{bools_column, input_column, key_column, TIME_COLUMN};
 use crate::expr::slots::SlotEvaluator;
 use crate::plan::GroupPlan;
@@ -193,7 +194,8 @@ fn evaluated(
         .evaluate(batch)
         .map_err(|e| DataFusionError::External(Box::new(e)))?;
     // Every column as its declared type (keys too, so that they hash and sort as the
-    // spine's keys do; a scan may give a string as a view, a narrower integer...).
+    // spine's keys do; a scan may give a string as a view, a narrower integer...), and
+    // keys canonical (every NaN one key, as the reference keys them).
     let declared = |c: ArrayRef, ty: &ArrowType| -> Result<ArrayRef> {
         if c.data_type() == ty {
             Ok(c)
@@ -203,7 +205,10 @@ fn evaluated(
     };
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for (k, field) in plan.keys.iter().zip(schema.fields()) {
-        columns.push(declared(column(&k.column)?, field.data_type())?);
+        columns.push(canonical_key(declared(
+            column(&k.column)?,
+            field.data_type(),
+        )?));
     }
     columns.push(declared(column(&plan.time_column)?, &timestamp_type())?);
     let mut packed: Vec<ArrayRef> = Vec::with_capacity(bools.count());

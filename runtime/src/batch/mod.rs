@@ -10,6 +10,7 @@
 
 pub mod assemble_exec;
 pub mod bool_pack;
+pub mod canonical_keys;
 pub mod codec;
 pub mod earliest_event;
 pub mod first_failure;

@@ -1,9 +1,10 @@
 //! `KeyShareExec`: the rows of its input whose key falls in one share of the key space,
 //! for a training set computed in passes (`passes_exec`). A row's share is a hash of
-//! its key columns (each cast to the key's type first, as the merge's inputs cast
-//! them) modulo the number of shares, so the spine rows and the events of one key
-//! always meet in the same pass; a null key hashes like any other value, so every
-//! row lands in exactly one share. Order and partitioning are the input's.
+//! its key columns (each cast to the key's type and made canonical first, as the
+//! merge's inputs are: `canonical_keys`) modulo the number of shares, so the spine
+//! rows and the events of one key always meet in the same pass; a null key hashes
+//! like any other value, so every row lands in exactly one share. Order and
+//! partitioning are the input's.
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,6 +21,8 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::StreamExt;
+
+use super::canonical_keys::canonical_key;
 
 /// The hash the shares are cut by. Its seed differs from the one DataFusion's hash
 /// repartition uses (0): with the same hash, the rows of share `s` of `n` would all
@@ -159,11 +162,11 @@ fn in_share(
             let c = batch.column_by_name(name).ok_or_else(|| {
                 DataFusionError::Internal(format!("KeyShareExec: no key column `{name}`"))
             })?;
-            Ok(if c.data_type() == ty {
+            Ok(canonical_key(if c.data_type() == ty {
                 Arc::clone(c)
             } else {
                 cast(c, ty)?
-            })
+            }))
         })
         .collect::<Result<Vec<ArrayRef>>>()?;
     hashes.clear();

@@ -24,6 +24,7 @@ use datafusion::physical_plan::{
 };
 use futures::{StreamExt, TryStreamExt};
 
+use super::canonical_keys::canonical_key;
 use super::node::{ROW_COLUMN, SPINE_TIME};
 use crate::ir::DataType as FeatcType;
 use crate::plan::GroupPlan;
@@ -175,7 +176,9 @@ fn numbered(
             DataFusionError::Plan(format!("the spine has no key column `{}`", k.name))
         })?;
         let want = arrow_type(k.ty);
-        columns.push(if k.ty == FeatcType::Date {
+        // Canonical (every NaN one key) as the events' keys are: these columns only
+        // meet the events; the output's key columns are the spine's own.
+        columns.push(canonical_key(if k.ty == FeatcType::Date {
             // Dates are checked, not cast (a `Date64` with a time of day is refused).
             to_days(key).map_err(|e| {
                 DataFusionError::Execution(format!(
@@ -189,7 +192,7 @@ fn numbered(
             Arc::clone(key)
         } else {
             cast(key, &want)?
-        });
+        }));
     }
     let time = batch
         .column_by_name(spine_time)

@@ -3,7 +3,7 @@
 //! by IEEE total order, which puts a negative NaN below -inf), floats compared (`=`,
 //! `<`, ...) with `-0.0` made `+0.0` and NaN canonical (DataFusion's `=` and `NULLIF`
 //! compare float bits, its `<` their total order), the nulls of a union's missing columns untyped; `substr` is
-//! refused.
+//! refused. Float64 entity keys are keyed by their text (`key_operand`).
 
 use datafusion::sql::sqlparser::ast::{Expr, Value};
 
@@ -118,6 +118,18 @@ impl Flavor for DataFusion {
     /// IEEE total order, which puts a negative NaN (x86's `inf - inf`) below -inf.
     fn collate(&self, x: Expr, ty: DataType) -> Expr {
         self.eq_operand(x, ty)
+    }
+
+    /// DataFusion's window partitions tell float keys apart by their bits (a negative
+    /// NaN from a positive one) and its hash joins match `-0.0` with `+0.0`: neither
+    /// keys as the reference does (`tests/tests/float_keys.rs`). A float key is keyed
+    /// by its text instead, the shortest that reads back to the same value (`-0.0` and
+    /// `0.0` apart, every NaN `NaN`).
+    fn key_operand(&self, x: Expr, ty: DataType) -> Expr {
+        match ty {
+            DataType::Float64 => cast(x, self.sql_type(SqlType::Text)),
+            _ => x,
+        }
     }
 
     fn eq_operand(&self, x: Expr, ty: DataType) -> Expr {

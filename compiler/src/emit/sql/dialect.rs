@@ -138,6 +138,13 @@ pub trait Flavor: Sync {
         self.collate(x, ty)
     }
 
+    /// An entity key column of type `ty` as featc keys entities (a float64 key is its
+    /// canonical bits: every NaN one key, `-0.0` and `+0.0` two): the dialect's own
+    /// equality and grouping unless it needs help.
+    fn key_operand(&self, x: Expr, _ty: ir::DataType) -> Expr {
+        x
+    }
+
     /// An operand of `=`, `<>` or `in` of type `ty` as featc compares it
     /// (semantics.md: `-0.0 = +0.0`, every NaN one value): the dialect's own
     /// equality unless it needs help.

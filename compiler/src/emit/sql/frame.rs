@@ -86,7 +86,10 @@ pub fn frame_sql(
     let mut from_spine = Vec::new();
     for (k, key) in g.keys.iter().enumerate() {
         from_events.push(item(col(q, &n("k", k)), ident(q, &n("k", k))));
-        from_spine.push(item(qcol(q, "s", &key.name), ident(q, &n("k", k))));
+        from_spine.push(item(
+            f.key_operand(qcol(q, "s", &key.name), key.ty),
+            ident(q, &n("k", k)),
+        ));
     }
     from_events.push(item(col(q, "featc_ts"), ident(q, "featc_ts")));
     from_spine.push(item(qcol(q, "s", "featc_t"), ident(q, "featc_ts")));

@@ -104,7 +104,10 @@ pub fn group_sql(
     // The source's rows: keys, time, inputs, predicates.
     let mut projection: Vec<SelectItem> = Vec::new();
     for (k, key) in g.keys.iter().enumerate() {
-        projection.push(item(col(q, &key.column), ident(q, &n("k", k))));
+        projection.push(item(
+            f.key_operand(col(q, &key.column), key.ty),
+            ident(q, &n("k", k)),
+        ));
     }
     projection.push(item(
         f.epoch_us(col(q, &g.time_column)),

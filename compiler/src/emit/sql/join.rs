@@ -61,7 +61,7 @@ pub fn join_sql(
         on.push(binary(
             qcol(q, "e", &n("k", k)),
             BinaryOperator::Eq,
-            qcol(q, "s", &key.name),
+            f.key_operand(qcol(q, "s", &key.name), key.ty),
         ));
     }
     on.push(binary(ts.clone(), BinaryOperator::LtEq, before(g.delay_us)));
