@@ -24,10 +24,13 @@ pub fn serving(dir: &Path) -> (Project, Plan, StreamGraph) {
     (project, plan, graph)
 }
 
-/// A fresh folder `featc-NAME-PID` in the system's temp folder holding one `.feat`
-/// file with `features` (a small project a test writes inline).
+/// A fresh folder `projects/NAME` under the test binary's scratch folder holding one
+/// `.feat` file with `features` (a small project a test writes inline). Emptied at
+/// the next run, not left behind in the system's temp folder once per run.
 pub fn project_dir(name: &str, features: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("featc-{name}-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("projects")
+        .join(name);
     let dir = featc_test_support::scratch::fresh_dir(dir);
     std::fs::write(dir.join("project.feat"), features).expect("feat");
     dir
