@@ -444,6 +444,50 @@ fn entities_past_their_retention_agree_and_are_forgotten() {
     }
 }
 
+/// Asserts that an online read of `key` at `at` from `rt` gives, for each of `names`,
+/// row `row` of `expected` (the reference's training set), bit for bit; `what` names
+/// the read in a failure.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn assert_online_read(
+    rt: &featc_runtime::stream::StreamRuntime,
+    project: &Project,
+    expected: &RecordBatch,
+    row: usize,
+    key: &[featc_runtime::value::Value],
+    at: i64,
+    names: &[&str],
+    what: &str,
+) {
+    use featc_runtime::stream::{Keys, Read};
+    use featc_runtime::value::Value;
+    let got = rt
+        .read(&Read::new(
+            Keys::Entity(key),
+            Selection::Features(names),
+            at,
+        ))
+        .expect("a read");
+    for name in names {
+        let column = expected.column_by_name(name).expect("a column");
+        let ty = project
+            .feature_by_name(name)
+            .map(|id| project.feature(id).ty)
+            .expect("a feature");
+        let want = featc_runtime::row::Cells::new(column, ty)
+            .expect("cells")
+            .get(row);
+        let have = &got.get(name).expect("read").value;
+        let same = match (have, &want) {
+            (Value::Float64(h), Value::Float64(w)) => h.to_bits() == w.to_bits(),
+            (h, w) => h == w,
+        };
+        assert!(
+            same,
+            "{name} of {what} at {at}: {have:?}, expected {want:?}"
+        );
+    }
+}
+
 /// Checks that reference, batch and stream agree on `case`, then returns a lookup of
 /// the reference's int64 feature columns by name.
 pub(crate) fn agreed_int_columns(case: &GenCase) -> impl Fn(&str) -> Vec<i64> {

@@ -12,14 +12,13 @@ use datafusion::arrow::array::{ArrayRef, AsArray, Float64Array, TimestampMicrose
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
-use featc_runtime::row::Cells;
-use featc_runtime::stream::{Keys, Read, Selection, StreamRuntime};
+use featc_runtime::stream::StreamRuntime;
 use featc_runtime::value::Value;
 use featc_test_support::compare::bit_equal;
 use featc_test_support::gen::GenCase;
 use featc_test_support::hand_case::hand_case;
 
-use super::equivalence::{batch, check, compile, reference};
+use super::equivalence::{assert_online_read, batch, check, compile, reference};
 
 const HOUR: i64 = 3_600_000_000;
 
@@ -204,31 +203,8 @@ fn online_reads_key_every_nan_as_one_entity() {
             continue;
         };
         let key = [Value::Float64(spot)];
-        let got = rt
-            .read(&Read::new(
-                Keys::Entity(&key),
-                Selection::Features(FEATURES),
-                at,
-            ))
-            .expect("a read");
-        for name in FEATURES {
-            let column = expected.column_by_name(name).expect("a column");
-            let ty = project
-                .feature_by_name(name)
-                .map(|id| project.feature(id).ty)
-                .expect("a feature");
-            let want = Cells::new(column, ty).expect("cells").get(row);
-            let have = &got.get(name).expect("read").value;
-            let same = match (have, &want) {
-                (Value::Float64(h), Value::Float64(w)) => h.to_bits() == w.to_bits(),
-                (h, w) => h == w,
-            };
-            assert!(
-                same,
-                "{name} of spot {:#x} at {at}: {have:?}, expected {want:?}",
-                spot.to_bits()
-            );
-        }
+        let what = format!("spot {:#x}", spot.to_bits());
+        assert_online_read(&rt, &project, &expected, row, &key, at, FEATURES, &what);
     }
 }
 

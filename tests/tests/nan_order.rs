@@ -12,13 +12,12 @@ use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, TimestampMicr
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
-use featc_runtime::row::Cells;
-use featc_runtime::stream::{Keys, Read, Selection, StreamRuntime};
+use featc_runtime::stream::StreamRuntime;
 use featc_runtime::value::Value;
 use featc_test_support::gen::GenCase;
 use featc_test_support::hand_case::{hand_case, key_spine};
 
-use super::equivalence::{check, compile, reference};
+use super::equivalence::{assert_online_read, check, compile, reference};
 
 const HOUR: i64 = 3_600_000_000;
 
@@ -199,30 +198,8 @@ fn derived_features_read_online_agree_with_the_reference() {
     let derived = ["gap", "gap_pos", "gap_very_neg", "gap_in", "gap_least"];
     for (row, &(sensor, at)) in SPINE.iter().enumerate() {
         let key = [Value::Int64(sensor)];
-        let got = rt
-            .read(&Read::new(
-                Keys::Entity(&key),
-                Selection::Features(&derived),
-                at,
-            ))
-            .expect("a read");
-        for name in derived {
-            let column = expected.column_by_name(name).expect("a column");
-            let ty = project
-                .feature_by_name(name)
-                .map(|id| project.feature(id).ty)
-                .expect("a feature");
-            let want = Cells::new(column, ty).expect("cells").get(row);
-            let have = &got.get(name).expect("read").value;
-            let same = match (have, &want) {
-                (Value::Float64(h), Value::Float64(w)) => h.to_bits() == w.to_bits(),
-                (h, w) => h == w,
-            };
-            assert!(
-                same,
-                "{name} of sensor {sensor} at {at}: {have:?}, expected {want:?}"
-            );
-        }
+        let what = format!("sensor {sensor}");
+        assert_online_read(&rt, &project, &expected, row, &key, at, &derived, &what);
     }
 }
 
