@@ -109,7 +109,7 @@ pub fn main(args: Args) -> ExitCode {
         resources: Resources {
             partitions: args.partitions.map(|n| n as usize),
             memory_limit: args.memory_limit,
-            passes: None,
+            ..Resources::default()
         },
         sample: args.sample,
         chunk_rows: args.chunk_rows,

@@ -144,7 +144,7 @@ fn round(
             resources: Resources {
                 partitions: Some(1),
                 memory_limit: Some(SORT_MEMORY),
-                passes: None,
+                ..Resources::default()
             },
             sample: Some(((file.rows as f64 * settings.fraction).ceil() as u64).max(1)),
             chunk_rows: featc::audit::CHUNK_ROWS,

@@ -43,6 +43,10 @@ pub struct Args {
     /// output is the same for every N.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub passes: Option<u32>,
+    /// Disk the sorts' spill files may hold at once (under TMPDIR), e.g. 20GiB; a run
+    /// that needs more stops and says so [default: 100GiB].
+    #[arg(long, value_name = "SIZE", value_parser = featc_runtime::batch::resources::parse_size)]
+    pub spill_limit: Option<usize>,
     /// Compute on a Ballista cluster: the address of its featc-ballista-scheduler.
     /// Its executors read the sources at the paths given here, and a copy of the spine
     /// under TMPDIR: both must be visible to them at those paths.
@@ -56,6 +60,7 @@ impl Args {
             partitions: self.partitions.map(|n| n as usize),
             memory_limit: self.memory_limit,
             passes: self.passes.map(|n| n as usize),
+            spill_limit: self.spill_limit,
         }
     }
 }

@@ -62,7 +62,14 @@ fn every_pass_count_writes_the_same_file() {
         let out = dir.join(format!("passes{passes}.parquet"));
         training_set(
             &out,
-            &["--passes", passes, "--partitions", partitions, "--batch-size", "97"],
+            &[
+                "--passes",
+                passes,
+                "--partitions",
+                partitions,
+                "--batch-size",
+                "97",
+            ],
         );
         assert!(
             bytes(&out) == bytes(&one),
@@ -83,7 +90,60 @@ fn every_pass_count_writes_the_same_file() {
         ],
     );
     assert!(said.contains("spilled to disk"), "{said}");
-    assert!(bytes(&bounded) == bytes(&one), "a spilled run in passes differs");
+    assert!(
+        bytes(&bounded) == bytes(&one),
+        "a spilled run in passes differs"
+    );
+}
+
+/// The disk the spill holds at once is bounded (`--spill-limit`), and passes divide it:
+/// a limit the single pass's spill passes stops the run, naming it with the way out;
+/// four passes, each spilling about a quarter, fit under it and give the same file.
+#[test]
+fn passes_fit_a_spill_under_a_limit_one_pass_exceeds() {
+    let dir = scratch("spill_limit");
+    let one = dir.join("one.parquet");
+    let spill = [
+        "--memory-limit",
+        "4MiB",
+        "--batch-size",
+        "512",
+        "--partitions",
+        "2",
+    ];
+    let said = training_set(&one, &spill);
+    // About 1.1 MiB in all, in one pass.
+    assert!(said.contains("MiB spilled to disk"), "{said}");
+    let limit = [&spill[..], &["--spill-limit", "700KiB"]].concat();
+    let out = dir.join("limited.parquet");
+    let out_arg = out.to_string_lossy().to_string();
+    let mut args = vec![
+        "training-set",
+        CASE,
+        "--spine",
+        "tests/cases/synthetic/spine.parquet",
+        "--out",
+        &out_arg,
+        "--quiet",
+    ];
+    args.extend_from_slice(&limit);
+    let run = featc(&args);
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    let said = stderr(&run);
+    assert!(
+        said.contains("spill needs more disk at once than its limit (700 KiB, in 1 pass)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("hint: run in more passes (`--passes N`"),
+        "{said}"
+    );
+    assert!(!out.exists(), "a stopped run leaves no output");
+    training_set(&out, &[&limit[..], &["--passes", "4"]].concat());
+    assert!(
+        bytes(&out) == bytes(&one),
+        "a run in passes under the limit differs"
+    );
 }
 
 #[test]
@@ -116,6 +176,7 @@ fn bad_resource_options_are_usage_errors() {
     for (flag, value, says) in [
         ("--partitions", "0", "0 is not in 1.."),
         ("--passes", "0", "0 is not in 1.."),
+        ("--spill-limit", "lots", "`lots` is not a size"),
         ("--memory-limit", "lots", "`lots` is not a size"),
         ("--memory-limit", "3 parsecs", "unknown size unit `parsecs`"),
         // A limit that cannot hold even one batch of a sort: said, with the way out.

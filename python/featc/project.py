@@ -77,6 +77,7 @@ class Project:
         partitions: Optional[int] = None,
         memory_limit: Union[None, int, str] = None,
         passes: Optional[int] = None,
+        spill_limit: Union[None, int, str] = None,
     ) -> pa.Table:
         """The point-in-time training set of `spine`: its columns unchanged, then one
         column per feature evaluated at each row's time, exactly as `featc
@@ -92,7 +93,9 @@ class Project:
         size such as "4GiB"; default: a sixth of the machine's memory) and `passes`
         (default 1: the work in that many passes by key share, which divides the
         disk its sorts spill to) are the CLI's `--partitions`, `--memory-limit` and
-        `--passes`: they change how the work runs, never the result."""
+        `--passes`: they change how the work runs, never the result. `spill_limit`
+        (bytes, or a size; default 100 GiB), the CLI's `--spill-limit`, bounds the disk
+        the spill holds at once: a run that needs more raises `featc.Error`."""
         if service is not None and features is not None:
             raise TypeError("training_set: give service or features, not both")
         spine_arrow = to_arrow(spine, "spine", allow_path=True)
@@ -102,6 +105,7 @@ class Project:
             table, null_keys = self._inner.training_set(
                 spine_arrow, service, feature_names(features), bound, spine_time, callback, batch_size,
                 partitions, None if memory_limit is None else str(memory_limit), passes,
+                None if spill_limit is None else str(spill_limit),
             )
         except DataError as e:
             raise with_pandas_hint(e, [spine, *(sources or {}).values()]) from None

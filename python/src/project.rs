@@ -116,7 +116,7 @@ impl Project {
     /// Computes a training set (see the Python `Project.training_set`): `spine` and
     /// each source a path (read as the CLI reads it) or an Arrow stream object.
     /// Returns (the `pyarrow.Table`, spine rows with a null key per group).
-    #[pyo3(signature = (spine, service, features, sources, spine_time, progress, batch_size, partitions, memory_limit, passes))]
+    #[pyo3(signature = (spine, service, features, sources, spine_time, progress, batch_size, partitions, memory_limit, passes, spill_limit))]
     #[allow(clippy::too_many_arguments)]
     fn training_set<'py>(
         &self,
@@ -131,6 +131,7 @@ impl Project {
         partitions: Option<usize>,
         memory_limit: Option<String>,
         passes: Option<usize>,
+        spill_limit: Option<String>,
     ) -> PyResult<(Bound<'py, PyAny>, crate::training::NullKeyRows)> {
         if partitions == Some(0) {
             return Err(PyValueError::new_err(
@@ -146,6 +147,10 @@ impl Project {
             .map(|m| featc_runtime::batch::resources::parse_size(&m))
             .transpose()
             .map_err(|e| PyValueError::new_err(format!("training_set: memory_limit: {e}")))?;
+        let spill_limit = spill_limit
+            .map(|m| featc_runtime::batch::resources::parse_size(&m))
+            .transpose()
+            .map_err(|e| PyValueError::new_err(format!("training_set: spill_limit: {e}")))?;
         let project = &self.project;
         let names = features.unwrap_or_default();
         let features = featc::job::select_features(project, service.as_deref(), &names)
@@ -183,6 +188,7 @@ impl Project {
                 partitions,
                 memory_limit,
                 passes,
+                spill_limit,
             },
             ballista: None,
         };

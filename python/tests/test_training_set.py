@@ -136,5 +136,10 @@ def test_partitions_memory_limit_and_passes_change_nothing_but_how_it_runs(case)
         project.training_set(case / "spine.parquet", progress=False, partitions=0)
     with pytest.raises(ValueError, match="passes must be at least 1"):
         project.training_set(case / "spine.parquet", progress=False, passes=0)
+    with pytest.raises(ValueError, match="spill_limit: `lots` is not a size"):
+        project.training_set(case / "spine.parquet", progress=False, spill_limit="lots")
+    # A limit the spill stays under changes nothing.
+    ours = project.training_set(case / "spine.parquet", progress=False, spill_limit="1GiB")
+    assert_same_bits(ours, default)
     with pytest.raises(ValueError, match="memory_limit: `lots` is not a size"):
         project.training_set(case / "spine.parquet", progress=False, memory_limit="lots")

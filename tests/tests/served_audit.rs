@@ -219,7 +219,7 @@ fn served_and_audited(case: &GenCase, serving: Serving) -> Result<(), String> {
         resources: Resources {
             partitions: Some(1 + (case.replay.seed % 2) as usize),
             memory_limit: None,
-            passes: None,
+            ..Resources::default()
         },
         sample: None,
         chunk_rows: 1 + case.replay.seed % 50,

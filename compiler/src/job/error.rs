@@ -43,6 +43,9 @@ pub enum RunFailure {
     /// The computation needed more memory than its limit (`limit` bytes); `detail` is
     /// DataFusion's account of it.
     OutOfMemory { limit: usize, detail: String },
+    /// The sorts' spill files needed more disk at once than the limit (`limit` bytes,
+    /// `--spill-limit`) while the run went in `passes` passes.
+    SpillLimit { limit: usize, passes: usize },
     /// A cluster run was asked of a featc built without Ballista.
     WithoutBallista { url: String },
     /// A source bound to a table held in memory, which a cluster cannot read.
@@ -85,6 +88,16 @@ impl fmt::Display for RunFailure {
                  hint: raise the limit (`--memory-limit`, `memory_limit=` in Python) or use \
                  fewer partitions, each of which sets memory aside for its sorts",
                 format_size(*limit)
+            ),
+            RunFailure::SpillLimit { limit, passes } => write!(
+                f,
+                "the training set's spill needs more disk at once than its limit ({}, in {passes} \
+                 pass{})\n\
+                 hint: run in more passes (`--passes N`, `passes=` in Python: each pass spills \
+                 about its share of the events), raise the limit (`--spill-limit`) or give the \
+                 sorts more memory (`--memory-limit`)",
+                format_size(*limit),
+                if *passes == 1 { "" } else { "es" }
             ),
             RunFailure::WithoutBallista { url } => write!(
                 f,

@@ -19,6 +19,13 @@ use featc_runtime::plan::Plan;
 use super::{JobError, RunFailure};
 use crate::ir::{self, FeatureId};
 
+/// What DataFusion's disk manager says when a spill would pass its limit.
+const SPILL_LIMIT_TEXT: &str = "exceeded the allowable limit";
+
+/// DataFusion's limit on the spill when none is given.
+const DEFAULT_SPILL_LIMIT: usize =
+    datafusion::execution::disk_manager::DEFAULT_MAX_TEMP_DIRECTORY_SIZE as usize;
+
 /// Where a spine comes from.
 #[derive(Debug, Clone)]
 pub enum SpineInput {
@@ -153,6 +160,16 @@ impl TrainingSet<'_> {
     /// The failure of a run over `inputs` (with the events it needed: a bad cell of a
     /// partition it skipped is not what failed it).
     fn explain(&self, plan: &Plan, inputs: &Inputs, error: DataFusionError) -> JobError {
+        // DataFusion's disk manager refuses a spill write past its limit with an IO
+        // error of this text (datafusion-execution's `disk_manager.rs`), wrapped in
+        // whatever wrote the spill.
+        if error.to_string().contains(SPILL_LIMIT_TEXT) {
+            return RunFailure::SpillLimit {
+                limit: self.resources.spill_limit.unwrap_or(DEFAULT_SPILL_LIMIT),
+                passes: self.resources.passes(),
+            }
+            .into();
+        }
         if let DataFusionError::ResourcesExhausted(what) = error.find_root() {
             return RunFailure::OutOfMemory {
                 limit: self.resources.memory_limit(),

@@ -1,11 +1,13 @@
 //! What a training set may use of the machine: how many partitions run the merge at
-//! once, how much memory its operators may hold before sorts spill to disk, and in how
-//! many passes by key share it runs (which divides the disk its spills take).
+//! once, how much memory its operators may hold before sorts spill to disk, how much
+//! disk the spills may take, and in how many passes by key share it runs (which
+//! divides the disk its spills take).
 
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
+use datafusion::execution::disk_manager::DiskManagerBuilder;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::SessionConfig;
@@ -34,6 +36,10 @@ pub struct Resources {
     /// Passes the merges run in, one after the other, each over the spine rows and
     /// events of one share of the keys (`passes_exec`); default: 1.
     pub passes: Option<usize>,
+    /// Bytes the spill files may hold on disk at once; a run that needs more fails
+    /// naming the limit (`job::RunFailure::SpillLimit`); default: DataFusion's,
+    /// `DEFAULT_MAX_TEMP_DIRECTORY_SIZE` (100 GiB).
+    pub spill_limit: Option<usize>,
 }
 
 /// The number of passes, as the session carries it to the planner.
@@ -76,15 +82,20 @@ impl Resources {
 
     /// A runtime whose memory pool is bounded by `memory_limit`, shared fairly
     /// between the operators that can spill (sorts) and naming the largest
-    /// consumers when a query cannot fit; spills go to the OS temporary directory.
+    /// consumers when a query cannot fit; spills go to the OS temporary directory,
+    /// at most `spill_limit` bytes of them at once.
     pub fn runtime_env(&self) -> datafusion::common::Result<Arc<RuntimeEnv>> {
         let pool = TrackConsumersPool::new(
             FairSpillPool::new(self.memory_limit()),
             NonZeroUsize::new(5).unwrap_or(NonZeroUsize::MIN),
         );
-        RuntimeEnvBuilder::new()
-            .with_memory_pool(Arc::new(pool))
-            .build_arc()
+        let mut builder = RuntimeEnvBuilder::new().with_memory_pool(Arc::new(pool));
+        if let Some(limit) = self.spill_limit {
+            builder = builder.with_disk_manager_builder(
+                DiskManagerBuilder::default().with_max_temp_directory_size(limit as u64),
+            );
+        }
+        builder.build_arc()
     }
 }
 

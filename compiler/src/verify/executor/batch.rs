@@ -53,7 +53,7 @@ impl Executor for BatchExecutor {
                 resources: Resources {
                     partitions: Some(dataset.settings.partitions.max(1)),
                     memory_limit: None,
-                    passes: None,
+                    ..Resources::default()
                 },
                 ballista: None,
             };
