@@ -488,6 +488,25 @@ pub(crate) fn assert_online_read(
     }
 }
 
+/// `batch` written to a Parquet file (`name`) and read back: what every path then
+/// reads is the file's, NaN bits and all.
+pub(crate) fn through_parquet(batch: &RecordBatch, name: &str) -> RecordBatch {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("parquet_round_trips");
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    // A file of its own per call: tests of one binary run at once.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("{name}-{}-{call}.parquet", std::process::id()));
+    let file = std::fs::File::create(&path).expect("a Parquet file");
+    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
+        .expect("a writer");
+    writer.write(batch).expect("written");
+    writer.close().expect("closed");
+    let read = featc_test_support::parquet::read_parquet(&path);
+    let _ = std::fs::remove_file(&path);
+    read
+}
+
 /// Checks that reference, batch and stream agree on `case`, then returns a lookup of
 /// the reference's int64 feature columns by name.
 pub(crate) fn agreed_int_columns(case: &GenCase) -> impl Fn(&str) -> Vec<i64> {

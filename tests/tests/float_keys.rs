@@ -11,14 +11,13 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, AsArray, Float64Array, TimestampMicrosecondArray};
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::arrow::ArrowWriter;
 use featc_runtime::stream::StreamRuntime;
 use featc_runtime::value::Value;
 use featc_test_support::compare::bit_equal;
 use featc_test_support::gen::GenCase;
 use featc_test_support::hand_case::hand_case;
 
-use super::equivalence::{assert_online_read, batch, check, compile, reference};
+use super::equivalence::{assert_online_read, batch, check, compile, reference, through_parquet};
 
 const HOUR: i64 = 3_600_000_000;
 
@@ -73,20 +72,6 @@ fn spine(rows: &[(Option<f64>, i64)]) -> RecordBatch {
         times(rows.iter().map(|r| r.1)),
     ];
     RecordBatch::try_new(schema, columns).expect("a spine")
-}
-
-/// `batch` written to a Parquet file and read back, NaN bits and all.
-fn through_parquet(batch: &RecordBatch, name: &str) -> RecordBatch {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("float_keys");
-    std::fs::create_dir_all(&dir).expect("a scratch folder");
-    let path = dir.join(format!("{name}-{}.parquet", std::process::id()));
-    let file = std::fs::File::create(&path).expect("a Parquet file");
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), None).expect("a writer");
-    writer.write(batch).expect("written");
-    writer.close().expect("closed");
-    let read = featc_test_support::parquet::read_parquet(&path);
-    let _ = std::fs::remove_file(&path);
-    read
 }
 
 /// Each value a power of two, so a sum names the events it holds.

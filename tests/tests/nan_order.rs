@@ -11,13 +11,12 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, TimestampMicrosecondArray};
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::arrow::ArrowWriter;
 use featc_runtime::stream::StreamRuntime;
 use featc_runtime::value::Value;
 use featc_test_support::gen::GenCase;
 use featc_test_support::hand_case::{hand_case, key_spine};
 
-use super::equivalence::{assert_online_read, check, compile, reference};
+use super::equivalence::{assert_online_read, check, compile, reference, through_parquet};
 
 const HOUR: i64 = 3_600_000_000;
 
@@ -56,21 +55,6 @@ fn readings(rows: &[Reading]) -> RecordBatch {
         floats(|r| r.5),
     ];
     RecordBatch::try_new(schema, columns).expect("readings")
-}
-
-/// `batch` written to a Parquet file and read back: the events every path reads are
-/// the file's, NaN bits and all.
-fn through_parquet(batch: &RecordBatch) -> RecordBatch {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("nan_order");
-    std::fs::create_dir_all(&dir).expect("a scratch folder");
-    let path = dir.join(format!("readings-{}.parquet", std::process::id()));
-    let file = std::fs::File::create(&path).expect("a Parquet file");
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), None).expect("a writer");
-    writer.write(batch).expect("written");
-    writer.close().expect("closed");
-    let read = featc_test_support::parquet::read_parquet(&path);
-    let _ = std::fs::remove_file(&path);
-    read
 }
 
 const INF: f64 = f64::INFINITY;
@@ -131,13 +115,13 @@ fn case() -> GenCase {
     let feat =
         std::fs::read_to_string(featc_test_support::paths::fixtures_dir().join("nan_order.feat"))
             .expect("the nan_order fixture");
-    let events = through_parquet(&readings(&rows()));
+    let events = through_parquet(&readings(&rows()), "readings");
     hand_case(feat, events, key_spine("sensor_id", SPINE), FEATURES, 1)
 }
 
 #[test]
 fn the_file_keeps_the_negative_nan() {
-    let events = through_parquet(&readings(&rows()));
+    let events = through_parquet(&readings(&rows()), "readings");
     let x = datafusion::arrow::array::AsArray::as_primitive::<
         datafusion::arrow::datatypes::Float64Type,
     >(events.column(2).as_ref());
