@@ -16,7 +16,7 @@ fn scratch(test: &str) -> PathBuf {
 const CASE: &str = "tests/cases/synthetic";
 
 /// Runs the synthetic case's training set with `extra` options into `out`.
-fn training_set(out: &Path, extra: &[&str]) -> String {
+fn run_training_set(out: &Path, extra: &[&str]) -> std::process::Output {
     let out_arg = out.to_string_lossy().to_string();
     let mut args = vec![
         "training-set",
@@ -28,7 +28,12 @@ fn training_set(out: &Path, extra: &[&str]) -> String {
         "--quiet",
     ];
     args.extend_from_slice(extra);
-    let run = featc(&args);
+    featc(&args)
+}
+
+/// `run_training_set`, which must succeed; what it said on stderr.
+fn training_set(out: &Path, extra: &[&str]) -> String {
+    let run = run_training_set(out, extra);
     assert!(run.status.success(), "{extra:?}: {}", stderr(&run));
     stderr(&run)
 }
@@ -116,18 +121,7 @@ fn passes_fit_a_spill_under_a_limit_one_pass_exceeds() {
     assert!(said.contains("MiB spilled to disk"), "{said}");
     let limit = [&spill[..], &["--spill-limit", "700KiB"]].concat();
     let out = dir.join("limited.parquet");
-    let out_arg = out.to_string_lossy().to_string();
-    let mut args = vec![
-        "training-set",
-        CASE,
-        "--spine",
-        "tests/cases/synthetic/spine.parquet",
-        "--out",
-        &out_arg,
-        "--quiet",
-    ];
-    args.extend_from_slice(&limit);
-    let run = featc(&args);
+    let run = run_training_set(&out, &limit);
     assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
     let said = stderr(&run);
     assert!(
