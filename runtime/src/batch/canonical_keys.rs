@@ -10,7 +10,22 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::common::Result;
+
+/// An event's key column as the merge keys it: cast to the key's type `ty` (a scan
+/// may give a string as a view, a narrower integer...), then canonical. The events'
+/// evaluation (`input_exec`) and the passes' cut of the events (`share_exec`) both
+/// key by this one function, so a key's events always land in its spine rows' pass.
+pub fn typed_key(column: &ArrayRef, ty: &DataType) -> Result<ArrayRef> {
+    let typed = if column.data_type() == ty {
+        Arc::clone(column)
+    } else {
+        cast(column, ty)?
+    };
+    Ok(canonical_key(typed))
+}
 
 /// `column` with every NaN as `f64::NAN` when it is a float64 column holding a NaN of
 /// other bits; otherwise `column` itself, uncopied (any other type: no work at all).

@@ -24,7 +24,7 @@ use datafusion::physical_plan::{
 use futures::StreamExt;
 
 use super::bool_pack::{self, BoolLayout};
-use super::canonical_keys::canonical_key;
+use super::canonical_keys::typed_key;
 use super::node::{bools_column, input_column, key_column, TIME_COLUMN};
 use crate::expr::slots::SlotEvaluator;
 use crate::plan::GroupPlan;
@@ -205,10 +205,7 @@ fn evaluated(
     };
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for (k, field) in plan.keys.iter().zip(schema.fields()) {
-        columns.push(canonical_key(declared(
-            column(&k.column)?,
-            field.data_type(),
-        )?));
+        columns.push(typed_key(&column(&k.column)?, field.data_type())?);
     }
     columns.push(declared(column(&plan.time_column)?, &timestamp_type())?);
     let mut packed: Vec<ArrayRef> = Vec::with_capacity(bools.count());

@@ -10,7 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray};
-use datafusion::arrow::compute::{cast, filter_record_batch};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::hash_utils::{create_hashes, RandomState};
@@ -22,7 +22,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::StreamExt;
 
-use super::canonical_keys::canonical_key;
+use super::canonical_keys::typed_key;
 
 /// The hash the shares are cut by. Its seed differs from the one DataFusion's hash
 /// repartition uses (0): with the same hash, the rows of share `s` of `n` would all
@@ -162,11 +162,7 @@ fn in_share(
             let c = batch.column_by_name(name).ok_or_else(|| {
                 DataFusionError::Internal(format!("KeyShareExec: no key column `{name}`"))
             })?;
-            Ok(canonical_key(if c.data_type() == ty {
-                Arc::clone(c)
-            } else {
-                cast(c, ty)?
-            }))
+            typed_key(c, ty)
         })
         .collect::<Result<Vec<ArrayRef>>>()?;
     hashes.clear();
