@@ -60,7 +60,7 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = CHUNK_ROWS, value_parser = clap::value_parser!(u64).range(1..), hide = true)]
     pub chunk_rows: u64,
     /// Merges run at once [default: the machine's cores].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=featc_runtime::batch::resources::MAX_PARTITIONS as i64))]
     pub partitions: Option<u32>,
     /// Memory the recomputation's sorts may hold before they spill, e.g. 4GiB.
     #[arg(long, value_name = "SIZE", value_parser = featc_runtime::batch::resources::parse_size)]

@@ -65,11 +65,11 @@ pub struct Args {
     pub out: Option<PathBuf>,
     /// With `--emit batch`: the partitions the physical plan is shown for [default:
     /// the machine's cores, as `featc training-set` runs it].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=featc_runtime::batch::resources::MAX_PARTITIONS as i64))]
     pub partitions: Option<u32>,
     /// With `--emit batch`: the passes the physical plan is shown for (`featc
     /// training-set --passes`) [default: 1].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=featc_runtime::batch::resources::MAX_PASSES as i64))]
     pub passes: Option<u32>,
     #[command(flatten)]
     pub sql: super::sql_emit::SqlArgs,

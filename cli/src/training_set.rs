@@ -30,7 +30,7 @@ pub struct Args {
     pub batch_size: Option<usize>,
     /// Merges run at once, each over the entity keys hashed to it [default: the
     /// machine's cores]. The output is the same for every N.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=featc_runtime::batch::resources::MAX_PARTITIONS as i64))]
     pub partitions: Option<u32>,
     /// Memory the computation's sorts and queues may hold before they spill to the
     /// temporary directory, e.g. 4GiB or 512M [default: a sixth of the machine's
@@ -41,7 +41,7 @@ pub struct Args {
     /// of one share of the entity keys: the disk the sorts spill to is about the
     /// events divided by N, and every pass reads the sources again [default: 1]. The
     /// output is the same for every N.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=featc_runtime::batch::resources::MAX_PASSES as i64))]
     pub passes: Option<u32>,
     /// Disk the sorts' spill files may hold at once (under TMPDIR), e.g. 20GiB; a run
     /// that needs more stops and says so [default: 100GiB].

@@ -170,6 +170,9 @@ fn bad_resource_options_are_usage_errors() {
     for (flag, value, says) in [
         ("--partitions", "0", "0 is not in 1.."),
         ("--passes", "0", "0 is not in 1.."),
+        // Bounded before any plan: each pass and partition is a merge planned up front.
+        ("--passes", "1000000", "1000000 is not in 1..=1024"),
+        ("--partitions", "5000", "5000 is not in 1..=1024"),
         ("--spill-limit", "lots", "`lots` is not a size"),
         ("--memory-limit", "lots", "`lots` is not a size"),
         ("--memory-limit", "3 parsecs", "unknown size unit `parsecs`"),

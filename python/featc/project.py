@@ -93,7 +93,8 @@ class Project:
         size such as "4GiB"; default: a sixth of the machine's memory) and `passes`
         (default 1: the work in that many passes by key share, which divides the
         disk its sorts spill to) are the CLI's `--partitions`, `--memory-limit` and
-        `--passes`: they change how the work runs, never the result. `spill_limit`
+        `--passes` (each from 1 to 1024, else ValueError): they change how the work
+        runs, never the result. `spill_limit`
         (bytes, or a size; default 100 GiB), the CLI's `--spill-limit`, bounds the disk
         the spill holds at once: a run that needs more raises `featc.Error`."""
         if service is not None and features is not None:

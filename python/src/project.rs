@@ -143,6 +143,15 @@ impl Project {
                 "training_set: passes must be at least 1",
             ));
         }
+        let resources = featc_runtime::batch::Resources {
+            partitions,
+            memory_limit: None,
+            passes,
+            spill_limit: None,
+        };
+        resources
+            .check()
+            .map_err(|e| PyValueError::new_err(format!("training_set: {e}")))?;
         let memory_limit = memory_limit
             .map(|m| featc_runtime::batch::resources::parse_size(&m))
             .transpose()

@@ -136,6 +136,11 @@ def test_partitions_memory_limit_and_passes_change_nothing_but_how_it_runs(case)
         project.training_set(case / "spine.parquet", progress=False, partitions=0)
     with pytest.raises(ValueError, match="passes must be at least 1"):
         project.training_set(case / "spine.parquet", progress=False, passes=0)
+    # Bounded before any plan is made: a million passes would be a million merges.
+    with pytest.raises(ValueError, match=r"passes must be at most 1024 \(got 1000000\)"):
+        project.training_set(case / "spine.parquet", progress=False, passes=1_000_000)
+    with pytest.raises(ValueError, match="partitions must be at most 1024"):
+        project.training_set(case / "spine.parquet", progress=False, partitions=5000)
     with pytest.raises(ValueError, match="spill_limit: `lots` is not a size"):
         project.training_set(case / "spine.parquet", progress=False, spill_limit="lots")
     # A limit the spill stays under changes nothing.

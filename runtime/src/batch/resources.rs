@@ -24,6 +24,16 @@ const DEFAULT_SORT_SPILL_RESERVATION: usize = 10 << 20;
 /// Used when the machine's memory cannot be read (not Linux).
 const FALLBACK_MEMORY: usize = 2 << 30;
 
+/// The most partitions a training set runs at once: each is a merge with its own
+/// sorts and queues, planned before any row is read, so the count must be bounded
+/// before the plan is made; far above the cores of any one machine.
+pub const MAX_PARTITIONS: usize = 1024;
+
+/// The most passes a training set runs in: each pass is a copy of the merge's plan,
+/// made before any row is read, and reads the sources again; 1 024 passes divide a
+/// spill by three orders of magnitude, past which more passes only cost reads.
+pub const MAX_PASSES: usize = 1024;
+
 /// Partitions and memory for one training set; `None` takes the default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Resources {
@@ -80,11 +90,29 @@ impl Resources {
             .with_extension(Arc::new(Passes(self.passes())))
     }
 
+    /// Refuses partitions or passes above their bounds (`MAX_PARTITIONS`,
+    /// `MAX_PASSES`), before any plan is made for them. The CLI and Python check
+    /// the same bounds where the values are given; this holds them for every caller.
+    pub fn check(&self) -> Result<(), ResourceError> {
+        for (name, value, max) in [
+            ("partitions", self.partitions, MAX_PARTITIONS),
+            ("passes", self.passes, MAX_PASSES),
+        ] {
+            if let Some(value) = value.filter(|v| *v > max) {
+                return Err(ResourceError::AboveBound { name, value, max });
+            }
+        }
+        Ok(())
+    }
+
     /// A runtime whose memory pool is bounded by `memory_limit`, shared fairly
     /// between the operators that can spill (sorts) and naming the largest
     /// consumers when a query cannot fit; spills go to the OS temporary directory,
-    /// at most `spill_limit` bytes of them at once.
+    /// at most `spill_limit` bytes of them at once. Refuses resources `check`
+    /// refuses.
     pub fn runtime_env(&self) -> datafusion::common::Result<Arc<RuntimeEnv>> {
+        self.check()
+            .map_err(|e| datafusion::common::DataFusionError::Configuration(e.to_string()))?;
         let pool = TrackConsumersPool::new(
             FairSpillPool::new(self.memory_limit()),
             NonZeroUsize::new(5).unwrap_or(NonZeroUsize::MIN),
@@ -157,6 +185,29 @@ impl fmt::Display for SizeError {
 
 impl std::error::Error for SizeError {}
 
+/// Resources a training set refuses before planning (`Resources::check`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceError {
+    /// `name` (partitions or passes) is `value`, above its bound `max`.
+    AboveBound {
+        name: &'static str,
+        value: usize,
+        max: usize,
+    },
+}
+
+impl fmt::Display for ResourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResourceError::AboveBound { name, value, max } => {
+                write!(f, "{name} must be at most {max} (got {value})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ResourceError {}
+
 /// A size for people: `1.5 GiB`, `512 MiB`, `100 KiB`, `12 B`.
 pub fn format_size(bytes: usize) -> String {
     let units = [
@@ -177,6 +228,39 @@ pub fn format_size(bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partitions_and_passes_above_their_bounds_are_refused_before_a_session() {
+        let at_bounds = Resources {
+            partitions: Some(MAX_PARTITIONS),
+            passes: Some(MAX_PASSES),
+            ..Resources::default()
+        };
+        assert_eq!(at_bounds.check(), Ok(()));
+        let passes = Resources {
+            passes: Some(MAX_PASSES + 1),
+            ..Resources::default()
+        };
+        assert_eq!(
+            passes.check().map_err(|e| e.to_string()),
+            Err(format!(
+                "passes must be at most {MAX_PASSES} (got {})",
+                MAX_PASSES + 1
+            ))
+        );
+        assert!(passes.runtime_env().is_err());
+        let partitions = Resources {
+            partitions: Some(usize::MAX),
+            ..Resources::default()
+        };
+        assert!(matches!(
+            partitions.check(),
+            Err(ResourceError::AboveBound {
+                name: "partitions",
+                ..
+            })
+        ));
+    }
 
     #[test]
     fn sizes_parse_with_binary_units() {
