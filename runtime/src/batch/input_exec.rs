@@ -2,7 +2,9 @@
 //! source (projected to the columns the group reads) becomes the key columns (as the
 //! keys' types), the time, and the plan's inputs and predicates evaluated
 //! (`SlotEvaluator`, the code the streaming path runs), named as `node` names them.
-//! The boolean inputs and the predicates travel packed (`bool_pack`). One batch in,
+//! The boolean inputs and the predicates travel packed (`bool_pack`), and the time of
+//! a group with one integer key travels packed with the key, for its sort and in its
+//! place (`sort_key`). One batch in,
 //! one batch out, partition by partition: order and partitioning are the input's.
 
 use std::fmt;
@@ -26,6 +28,7 @@ use futures::StreamExt;
 use super::bool_pack::{self, BoolLayout};
 use super::canonical_keys::typed_key;
 use super::node::{bools_column, input_column, key_column, TIME_COLUMN};
+use super::sort_key;
 use crate::expr::slots::SlotEvaluator;
 use crate::plan::GroupPlan;
 use crate::row::types::{arrow_type, timestamp_type};
@@ -67,7 +70,18 @@ impl GroupInputExec {
         for (i, k) in group.keys.iter().enumerate() {
             fields.push(Field::new(key_column(i), arrow_type(k.ty), true));
         }
-        fields.push(Field::new(TIME_COLUMN, timestamp_type(), true));
+        // A group with one integer key carries its time inside the packed sort key
+        // (`sort_key`), which the merge reads it from: 8 bytes less per event held,
+        // repartitioned, sorted and spilled.
+        if sort_key::packs(&group) {
+            fields.push(Field::new(
+                sort_key::SORT_KEY_COLUMN,
+                sort_key::SORT_KEY_TYPE,
+                true,
+            ));
+        } else {
+            fields.push(Field::new(TIME_COLUMN, timestamp_type(), true));
+        }
         let bools = BoolLayout::of(&group);
         for (i, e) in group.inputs.iter().enumerate() {
             if bools.inputs[i].is_none() {
@@ -207,7 +221,20 @@ fn evaluated(
     for (k, field) in plan.keys.iter().zip(schema.fields()) {
         columns.push(typed_key(&column(&k.column)?, field.data_type())?);
     }
-    columns.push(declared(column(&plan.time_column)?, &timestamp_type())?);
+    let time = declared(column(&plan.time_column)?, &timestamp_type())?;
+    if !sort_key::packs(plan) {
+        columns.push(time);
+    } else if time.null_count() > 0 {
+        // What the merge says of a null time (the sources' reading refuses one first,
+        // naming its row): the packed key has no place for it.
+        return Err(DataFusionError::Execution(format!(
+            "source `{}`: null event time",
+            plan.source
+        )));
+    } else {
+        // The group's one key is the first column.
+        columns.push(sort_key::pack(&columns[0], &time)?);
+    }
     let mut packed: Vec<ArrayRef> = Vec::with_capacity(bools.count());
     for (slot, (c, e)) in computed.inputs.into_iter().zip(&plan.inputs).enumerate() {
         let c = declared(c, &arrow_type(e.ty))?;

@@ -24,6 +24,7 @@ use tokio::sync::mpsc::Sender;
 
 use super::bool_pack::{self, BoolLayout};
 use super::node::{bools_column, input_column, key_column, ROW_COLUMN, SPINE_TIME, TIME_COLUMN};
+use super::sort_key;
 use crate::agg::{AggError, FeatureError};
 use crate::expr::mask::{conjunction, trues};
 use crate::plan::GroupPlan;
@@ -243,16 +244,21 @@ impl Merge {
             .map(|i| column(batch, &key_column(i)))
             .collect::<Result<_>>()?;
         let keys = key_rows(converter, &key_columns)?;
-        let ts = column(batch, TIME_COLUMN)?;
-        let ts = ts
-            .as_primitive_opt::<TimestampMicrosecondType>()
-            .ok_or_else(|| internal("the group's time column is not µs"))?;
-        if ts.null_count() > 0 {
-            return Err(DataFusionError::Execution(format!(
-                "source `{}`: null event time",
-                group.source
-            )));
-        }
+        let ts = if sort_key::packs(group) {
+            sort_key::times(&column(batch, sort_key::SORT_KEY_COLUMN)?)?
+        } else {
+            let ts = column(batch, TIME_COLUMN)?;
+            let ts = ts
+                .as_primitive_opt::<TimestampMicrosecondType>()
+                .ok_or_else(|| internal("the group's time column is not µs"))?;
+            if ts.null_count() > 0 {
+                return Err(DataFusionError::Execution(format!(
+                    "source `{}`: null event time",
+                    group.source
+                )));
+            }
+            ts.values().to_vec()
+        };
         let n = batch.num_rows();
         let words: Vec<ArrayRef> = (0..layout.words())
             .map(|j| column(batch, &bools_column(j)))
@@ -289,7 +295,7 @@ impl Merge {
         encoded.seal();
         Ok(EventBatch {
             keys,
-            ts: ts.values().to_vec(),
+            ts,
             encoded,
             pos: 0,
         })

@@ -30,6 +30,7 @@ use datafusion::physical_plan::{
 
 use super::merge::Merge;
 use super::node::{key_column, ROW_COLUMN, SPINE_TIME, TIME_COLUMN};
+use super::sort_key;
 use crate::plan::GroupPlan;
 use crate::row::types::arrow_type;
 use crate::window::KeySpec;
@@ -168,8 +169,15 @@ impl ExecutionPlan for GroupMergeExec {
             )
             .map(OrderingRequirements::new)
         };
-        let mut by_event = events;
-        by_event.push(column(&self.children[0], TIME_COLUMN));
+        // A group with one integer key sorts its events by (key, time) packed into
+        // one column (`sort_key`): the same order, compared as one primitive.
+        let by_event = if sort_key::packs(&self.group) {
+            vec![column(&self.children[0], sort_key::SORT_KEY_COLUMN)]
+        } else {
+            let mut by_event = events;
+            by_event.push(column(&self.children[0], TIME_COLUMN));
+            by_event
+        };
         let mut by_row = spine;
         by_row.push(column(&self.children[1], SPINE_TIME));
         by_row.push(column(&self.children[1], ROW_COLUMN));

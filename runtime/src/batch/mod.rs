@@ -22,6 +22,7 @@ pub mod passes_exec;
 pub mod planner;
 pub mod resources;
 pub mod share_exec;
+pub mod sort_key;
 pub mod spine_exec;
 pub mod timing;
 
