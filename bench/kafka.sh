@@ -18,8 +18,17 @@
 #    from its start until featc_kafka_records_total reaches the count (startup,
 #    consuming, decoding, checking and applying to both copies of the state);
 # 4. the floor: kafka_load floor reads and decodes the same records with the decoder
-#    featc uses for FORMAT (serde_json, apache-avro, prost-reflect), counting them
-#    (what any consumer pays before featc's own work), pinned to core 0.
+#    featc uses for FORMAT (featc's own JSON reader, apache-avro, prost-reflect),
+#    counting them (what any consumer pays before featc's own work), pinned to core 0;
+# 5. the broker's ceiling: kafka_load consume reads the same records with the same
+#    consumer settings and counts them and their bytes, decoding nothing (what this
+#    broker serves to any consumer on one core), pinned to core 0.
+# The floor and the ceiling use featc's own consumer settings
+# (featc_server::kafka::consumer::client_config), so the three stay comparable.
+#
+# For an A/B of binaries: FEATC=PATH and KAFKA_LOAD=PATH run those instead of the
+# release build (then nothing is built, and the data must already be there);
+# PERF=FILE records featc's profile (`perf record -g`) into FILE while it ingests.
 # Everything listens on 127.0.0.1 only and is stopped at the end (also on error).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,14 +51,23 @@ esac
 DATA="$ROOT/bench-data/synth_${SIZE}_seed${SEED}_spine${SPINE}"
 OUT="$ROOT/bench-data/kafka"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+FEATC="${FEATC:-}"
+KAFKA_LOAD="${KAFKA_LOAD:-}"
+PERF="${PERF:-}"
 mkdir -p "$OUT"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-echo "== data and release build" >&2
-DUCKDB=0 bench/batch.sh "$SIZE" > "$OUT/batch.txt"
-cargo build --release -q -p featc-cli -p featc-bench
+if [ -n "$FEATC" ] && [ -n "$KAFKA_LOAD" ]; then
+    [ -f "$DATA/events.parquet" ] || { echo "no data in $DATA: run once without FEATC" >&2; exit 2; }
+else
+    echo "== data and release build" >&2
+    DUCKDB=0 bench/batch.sh "$SIZE" > "$OUT/batch.txt"
+    cargo build --release -q -p featc-cli -p featc-bench
+    FEATC="$TARGET/featc"
+    KAFKA_LOAD="$TARGET/kafka_load"
+fi
 scripts/services/install
 N=$(python3 -c "import sys; print(int(float('$SIZE')))")
 
@@ -68,15 +86,24 @@ sed "s/^source events {/source events {\n    topic \"$TOPIC\" format $CLAUSE/" \
     tests/cases/synthetic/features.feat > "$PROJECT/features.feat"
 cp bench/kafka/events.avsc bench/kafka/events.proto "$PROJECT/"
 echo "== produce $N events to $TOPIC ($PARTS partitions, $FORMAT)" >&2
-taskset -c 1 "$TARGET/kafka_load" produce "127.0.0.1:$PORT" "$TOPIC" "$DATA/events.parquet" "$PARTS" \
+taskset -c 1 "$KAFKA_LOAD" produce "127.0.0.1:$PORT" "$TOPIC" "$DATA/events.parquet" "$PARTS" \
     "$FORMAT" "$PROJECT"
 echo "== featc serve --kafka" >&2
+# The last run's output removed first: the shell truncates it only once the server's
+# process starts, and the wait below must not read the old address.
+rm -f "$OUT/serve.out" "$OUT/serve.err"
 t0=$(date +%s.%N)
-taskset -c 0 "$TARGET/featc" serve "$PROJECT" --kafka "127.0.0.1:$PORT" --state "$OUT/state" \
+taskset -c 0 "$FEATC" serve "$PROJECT" --kafka "127.0.0.1:$PORT" --state "$OUT/state" \
     --clock events --checkpoint-events "$CKPT" --archive-retention "$ARCHIVE" \
     --listen 127.0.0.1:0 --quiet > "$OUT/serve.out" 2> "$OUT/serve.err" &
 SERVER=$!; PIDS+=("$SERVER")
 until grep -q "listening on" "$OUT/serve.out" 2>/dev/null; do sleep 0.02; done
+# Attached once it listens, when its threads (the consumer's, the writer's) exist:
+# `perf record -p` follows the threads it finds.
+if [ -n "$PERF" ]; then
+    perf record -F 999 -g -o "$PERF" -p "$SERVER" > /dev/null 2>&1 &
+    PERF_PID=$!; PIDS+=("$PERF_PID")
+fi
 ADDR=$(sed -n 's/^listening on //p' "$OUT/serve.out")
 records=0
 while [ "$records" -lt "$N" ]; do
@@ -87,8 +114,17 @@ done
 t1=$(date +%s.%N)
 secs=$(echo "$t1 - $t0" | bc)
 echo "RESULT featc format=$FORMAT records=$N seconds=$secs records_per_s=$(echo "$N / $secs" | bc)"
+[ -z "$PERF" ] || { kill -INT "$PERF_PID"; wait "$PERF_PID" || true; }
 curl -s "$ADDR/metrics" | grep -E "^featc_(events_total|late_events_total|kafka_dead_lettered_total|checkpoints_total|archived_rows_total|last_checkpoint_seconds|state_bytes) " >&2
 kill -TERM "$SERVER"; wait "$SERVER" || true
 
 echo "== floor: decode and count" >&2
-taskset -c 0 "$TARGET/kafka_load" floor "127.0.0.1:$PORT" "$TOPIC" "$N" "$FORMAT" "$PROJECT"
+taskset -c 0 "$KAFKA_LOAD" floor "127.0.0.1:$PORT" "$TOPIC" "$N" "$FORMAT" "$PROJECT"
+
+echo "== the broker's ceiling: consume and count only" >&2
+# An older kafka_load (an A/B's) has no `consume`: then the step is skipped.
+if [[ "$("$KAFKA_LOAD" consume 2>&1 || true)" == *"unknown mode"* ]]; then
+    echo "== $KAFKA_LOAD has no consume mode: skipped" >&2
+else
+    taskset -c 0 "$KAFKA_LOAD" consume "127.0.0.1:$PORT" "$TOPIC" "$N"
+fi

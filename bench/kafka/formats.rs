@@ -3,7 +3,9 @@
 //! with the schema the benchmark's project declares (compiled by featc, so exactly
 //! the schema the server decodes with); and the floor's decoding of a record with the
 //! same crates featc's server decodes with (serde_json, apache-avro, prost-reflect),
-//! counting the fields, without featc's own work (columns, checks, state).
+//! counting the fields, without featc's own work (columns, checks, state). A JSON
+//! record is read by featc's own reader (`featc_server::kafka::json_keys::JsonKeys`,
+//! the source's keys only, straight into their values), the same code featc runs.
 
 use std::path::Path;
 
@@ -15,6 +17,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimestampMicrosecondType};
 use datafusion::arrow::record_batch::RecordBatch;
 use featc::ir::TopicFormat;
+use featc_server::kafka::json_keys::JsonKeys;
 use prost::Message as _;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, Value as Proto};
 
@@ -22,7 +25,9 @@ use super::{fail, row_json};
 
 /// A format with its schema.
 pub enum Codec {
-    Json,
+    /// With the keys featc reads (the source `events`' columns), when a project is
+    /// given.
+    Json(Option<JsonKeys>),
     Avro(Schema),
     Protobuf(MessageDescriptor),
 }
@@ -31,18 +36,29 @@ impl Codec {
     /// `json`, or the format the source `events` of the project in folder `project`
     /// declares (`avro`, `protobuf`).
     pub fn of(format: &str, project: Option<&str>) -> Codec {
-        if format == "json" {
-            return Codec::Json;
+        if format == "json" && project.is_none() {
+            return Codec::Json(None);
         }
         let project = project.unwrap_or_else(|| fail("a format other than json needs PROJECT"));
         let files = featc::files::read_project(&[Path::new(project).to_path_buf()])
             .unwrap_or_else(|_| fail(format!("cannot read the project {project}")));
         let compiled = featc::compile(&files).unwrap_or_else(|d| fail(d.render(&files, false)));
-        let topic = compiled
+        let source = compiled
             .sources
             .iter()
             .find(|s| s.name == "events")
-            .and_then(|s| s.topic.clone())
+            .unwrap_or_else(|| fail("the project has no source `events`"));
+        if format == "json" {
+            // featc's keys: the time column, the columns (a path's name too) and the
+            // struct and map columns the paths read.
+            let names = std::iter::once(source.time_column.as_str())
+                .chain(source.columns.iter().map(|c| c.name.as_str()))
+                .chain(source.nested.iter().map(|n| n.name.as_str()));
+            return Codec::Json(Some(JsonKeys::new(names)));
+        }
+        let topic = source
+            .topic
+            .clone()
             .unwrap_or_else(|| fail("the project's source `events` declares no topic"));
         match (format, topic.format) {
             ("avro", TopicFormat::Avro(a)) => {
@@ -67,7 +83,7 @@ impl Codec {
     pub fn encode(&self, batch: &RecordBatch, row: usize, text: &mut String, out: &mut Vec<u8>) {
         out.clear();
         match self {
-            Codec::Json => {
+            Codec::Json(_) => {
                 row_json(batch, row, None, text);
                 out.extend_from_slice(text.as_bytes());
             }
@@ -150,10 +166,19 @@ impl Codec {
         }
     }
 
-    /// The fields `record` decodes into, `None` when it does not decode.
-    pub fn decode(&self, record: &[u8]) -> Option<usize> {
+    /// The fields `record` decodes into, `None` when it does not decode (`slots`
+    /// scratch space, reused from record to record as featc's decoder does).
+    pub fn decode(
+        &self,
+        record: &[u8],
+        slots: &mut Vec<Option<serde_json::Value>>,
+    ) -> Option<usize> {
         match self {
-            Codec::Json => match serde_json::from_slice::<serde_json::Value>(record) {
+            Codec::Json(Some(keys)) => match keys.read(record, slots) {
+                Ok(()) => Some(slots.iter().filter(|s| s.is_some()).count()),
+                Err(_) => None,
+            },
+            Codec::Json(None) => match serde_json::from_slice::<serde_json::Value>(record) {
                 Ok(serde_json::Value::Object(o)) => Some(o.len()),
                 _ => None,
             },

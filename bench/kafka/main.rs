@@ -5,6 +5,7 @@
 //!
 //!     kafka_load produce BROKERS TOPIC EVENTS.parquet PARTITIONS [FORMAT PROJECT]
 //!     kafka_load floor BROKERS TOPIC RECORDS [FORMAT PROJECT]
+//!     kafka_load consume BROKERS TOPIC RECORDS
 //!     kafka_load fresh BROKERS TOPIC EVENTS.parquet PARTITIONS RATE SECONDS PROBE_MS \
 //!         REDIS_URL KEY_PREFIX FIELD METRICS_ADDR OUT.csv
 //!
@@ -23,6 +24,10 @@
 //! FORMAT is `json` (the default), `avro` or `protobuf`: the records are encoded,
 //! and the floor decodes them, with the schema the project in folder PROJECT
 //! declares for its source `events`.
+//!
+//! `consume` reads the records as the floor does and only counts them and their
+//! bytes: the broker's ceiling. The floor and `consume` use featc's own consumer
+//! settings (KAFKA_SET="key=value,..." overrides some, to try settings out).
 //!
 //! Each prints `RESULT` lines.
 
@@ -165,13 +170,42 @@ fn produce(brokers: &str, topic: &str, path: &str, partitions: i32, codec: &form
 /// or as `codec`'s format), until `records` were read: what any consumer pays before
 /// featc's own work.
 fn floor(brokers: &str, topic: &str, records: u64, codec: &formats::Codec) {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", "featc-bench-floor")
-        .set("enable.auto.commit", "false")
-        .set("fetch.wait.max.ms", "50")
-        .create()
-        .unwrap_or_else(|e| fail(e));
+    let consumer = reader(brokers, topic, "featc-bench-floor");
+    let started = Instant::now();
+    let (mut read, mut fields) = (0u64, 0usize);
+    let mut slots = Vec::new();
+    while read < records {
+        match consumer.poll(Duration::from_secs(10)) {
+            None => fail(format!("no record for 10 s after {read}")),
+            Some(Err(e)) => fail(e),
+            Some(Ok(m)) => {
+                fields += m
+                    .payload()
+                    .and_then(|p| codec.decode(p, &mut slots))
+                    .unwrap_or(0);
+                read += 1;
+            }
+        }
+    }
+    let took = started.elapsed().as_secs_f64();
+    println!(
+        "RESULT floor records={read} fields={fields} seconds={took:.2} records_per_s={:.0}",
+        read as f64 / took
+    );
+}
+
+/// A consumer of every partition of `topic` from its beginning, with featc's own
+/// consumer settings (`featc_server::kafka::consumer::client_config`), so that the
+/// floor and the ceiling read the broker as featc does. KAFKA_SET="key=value,..."
+/// overrides some, to try settings out before featc takes them.
+fn reader(brokers: &str, topic: &str, group: &str) -> BaseConsumer {
+    let mut config = featc_server::kafka::consumer::client_config(brokers, group);
+    for pair in std::env::var("KAFKA_SET").unwrap_or_default().split(',') {
+        if let Some((key, value)) = pair.split_once('=') {
+            config.set(key.trim(), value.trim());
+        }
+    }
+    let consumer: BaseConsumer = config.create().unwrap_or_else(|e| fail(e));
     let metadata = consumer
         .fetch_metadata(Some(topic), Duration::from_secs(10))
         .unwrap_or_else(|e| fail(e));
@@ -184,22 +218,32 @@ fn floor(brokers: &str, topic: &str, records: u64, codec: &formats::Codec) {
         }
     }
     consumer.assign(&assigned).unwrap_or_else(|e| fail(e));
+    consumer
+}
+
+/// Reads every partition of `topic` from the beginning until `records` were read,
+/// counting them and their value bytes and decoding nothing: the most this broker
+/// serves to one consumer on one core, the ceiling of the floor and of featc.
+fn consume(brokers: &str, topic: &str, records: u64) {
+    let consumer = reader(brokers, topic, "featc-bench-consume");
     let started = Instant::now();
-    let (mut read, mut fields) = (0u64, 0usize);
+    let (mut read, mut bytes) = (0u64, 0usize);
     while read < records {
         match consumer.poll(Duration::from_secs(10)) {
             None => fail(format!("no record for 10 s after {read}")),
             Some(Err(e)) => fail(e),
             Some(Ok(m)) => {
-                fields += m.payload().and_then(|p| codec.decode(p)).unwrap_or(0);
+                bytes += m.payload_len();
                 read += 1;
             }
         }
     }
     let took = started.elapsed().as_secs_f64();
     println!(
-        "RESULT floor records={read} fields={fields} seconds={took:.2} records_per_s={:.0}",
-        read as f64 / took
+        "RESULT consume records={read} bytes={bytes} seconds={took:.2} records_per_s={:.0} \
+         mib_per_s={:.1}",
+        read as f64 / took,
+        bytes as f64 / took / (1 << 20) as f64
     );
 }
 
@@ -613,7 +657,7 @@ fn main() {
     let arg = |i: usize| {
         args.get(i)
             .map(String::as_str)
-            .unwrap_or_else(|| fail("usage: kafka_load produce|floor|fresh ..."))
+            .unwrap_or_else(|| fail("usage: kafka_load produce|floor|consume|fresh ..."))
     };
     match arg(0) {
         "produce" => produce(
@@ -635,6 +679,7 @@ fn main() {
                 args.get(5).map(String::as_str),
             ),
         ),
+        "consume" => consume(arg(1), arg(2), arg(3).parse().unwrap_or_else(|e| fail(e))),
         "fresh" => {
             let number = |i: usize| -> f64 { arg(i).parse().unwrap_or_else(|e| fail(e)) };
             fresh(&FreshArgs {

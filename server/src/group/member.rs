@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::config::ClientConfig;
+use crate::kafka::consumer::client_config;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::Message;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
@@ -260,23 +260,19 @@ pub fn tasks_group(name: &str) -> String {
 /// A consumer in consumer group `id`, with the member's rebalance callbacks.
 fn consumer(group: &Arc<Group>, id: &str) -> Result<BaseConsumer<MemberContext>, GroupError> {
     let config = &group.spec.kafka;
-    let mut client = ClientConfig::new();
+    // The single server's fetch settings and bounds (`kafka::consumer`): without
+    // them a member slower than the broker idles librdkafka's 1 s queue backoff.
+    let mut client = client_config(&config.brokers, id);
     // librdkafka's own debug contexts (e.g. `cgrp` for the group protocol) on stderr,
     // to diagnose rebalancing (docs/scale-out.md).
     if let Ok(contexts) = std::env::var("FEATC_KAFKA_DEBUG") {
         client.set("debug", contexts);
     }
     client
-        .set("bootstrap.servers", &config.brokers)
-        .set("group.id", id)
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("enable.partition.eof", "false")
         .set("partition.assignment.strategy", "cooperative-sticky")
         .set("session.timeout.ms", "6000")
         .set("heartbeat.interval.ms", "1000")
         .set("topic.metadata.refresh.interval.ms", "2000")
-        .set("fetch.wait.max.ms", "50")
         .set(
             "auto.offset.reset",
             if config.from_end {

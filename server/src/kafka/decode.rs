@@ -12,16 +12,22 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder,
+    StringBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use featc_runtime::ir::{ColumnPath, DataType};
 use featc_runtime::row::nested_column::json_path;
-use featc_runtime::row::types::arrow_type;
+use featc_runtime::row::types::{arrow_type, UTC};
 use featc_runtime::stream::StreamError;
+use featc_runtime::value::Value;
 use serde_json::Value as Json;
 
 use super::format::RecordFormat;
+use super::json_keys::JsonKeys;
 use crate::durable::{DeadLetter, DeadReason};
 use crate::names::SourceEntry;
 use crate::state::{CheckedPush, PushCheck, PushError};
@@ -127,6 +133,80 @@ fn refused_rows(refusal: &Refusal) -> Option<Vec<(usize, DeadReason, String)>> {
     }
 }
 
+/// A column's values as its records are taken: a scalar column's straight into its
+/// Arrow builder (the value `to_value_in` checked, appended as `to_array` appends
+/// it), so that no JSON cell is kept per record; a list or decimal column's as the
+/// JSON cells `to_array` makes its array from.
+enum Cells {
+    Int64(Int64Builder),
+    Float64(Float64Builder),
+    Bool(BooleanBuilder),
+    Timestamp(TimestampMicrosecondBuilder),
+    Date(Date32Builder),
+    String(StringBuilder),
+    Json(Vec<Json>),
+}
+
+impl Cells {
+    fn new(ty: DataType) -> Cells {
+        match ty {
+            DataType::Int64 => Cells::Int64(Int64Builder::new()),
+            DataType::Float64 => Cells::Float64(Float64Builder::new()),
+            DataType::Bool => Cells::Bool(BooleanBuilder::new()),
+            DataType::Timestamp => {
+                Cells::Timestamp(TimestampMicrosecondBuilder::new().with_timezone(UTC))
+            }
+            DataType::Date => Cells::Date(Date32Builder::new()),
+            DataType::String => Cells::String(StringBuilder::new()),
+            _ => Cells::Json(Vec::new()),
+        }
+    }
+
+    /// Whether the column keeps JSON cells (then `push` wants the cell).
+    fn wants_json(&self) -> bool {
+        matches!(self, Cells::Json(_))
+    }
+
+    /// Appends a checked record's value (`value` from `to_value_in`, or `cell` for
+    /// a column of JSON cells).
+    fn push(&mut self, value: Value, cell: Option<Json>) {
+        match (self, value) {
+            (Cells::Int64(b), Value::Int64(v)) => b.append_value(v),
+            (Cells::Int64(b), _) => b.append_null(),
+            (Cells::Float64(b), Value::Float64(v)) => b.append_value(v),
+            (Cells::Float64(b), _) => b.append_null(),
+            (Cells::Bool(b), Value::Bool(v)) => b.append_value(v),
+            (Cells::Bool(b), _) => b.append_null(),
+            (Cells::Timestamp(b), Value::Timestamp(v)) => b.append_value(v),
+            (Cells::Timestamp(b), _) => b.append_null(),
+            (Cells::Date(b), Value::Date(v)) => b.append_value(v),
+            (Cells::Date(b), _) => b.append_null(),
+            (Cells::String(b), Value::String(v)) => b.append_value(&*v),
+            (Cells::String(b), _) => b.append_null(),
+            (Cells::Json(cells), _) => cells.push(cell.unwrap_or(Json::Null)),
+        }
+    }
+
+    /// The column's array (the builder emptied).
+    fn finish(
+        &mut self,
+        ty: DataType,
+        epoch: Option<featc_runtime::ir::EpochUnit>,
+    ) -> Result<ArrayRef, String> {
+        Ok(match self {
+            Cells::Int64(b) => Arc::new(b.finish()),
+            Cells::Float64(b) => Arc::new(b.finish()),
+            Cells::Bool(b) => Arc::new(b.finish()),
+            Cells::Timestamp(b) => Arc::new(b.finish()),
+            Cells::Date(b) => Arc::new(b.finish()),
+            Cells::String(b) => Arc::new(b.finish()),
+            Cells::Json(cells) => {
+                to_array(cells, ty, epoch).map_err(|(row, e)| format!("row {row}: {e}"))?
+            }
+        })
+    }
+}
+
 /// How much of a dead record's value is kept.
 pub const PAYLOAD_BYTES: usize = 1024;
 
@@ -139,10 +219,24 @@ pub struct Decoder<'a> {
     /// Time column first, then the declared columns, then the paths read out of
     /// struct and map columns: (name, type, nullable, path).
     columns: Vec<(&'a str, DataType, bool, Option<&'a ColumnPath>)>,
-    cells: Vec<Vec<Json>>,
+    /// The record's keys the columns read: each column's name and, for a path, its
+    /// struct or map column; a record is read into `slots`, one per key.
+    keys: JsonKeys,
+    /// Per column: the slot of its name, and of its path's column.
+    slot_of: Vec<(usize, Option<usize>)>,
+    slots: Vec<Option<Json>>,
+    /// A path's leaf per column while a record is checked (reused).
+    leaves: Vec<Option<Json>>,
+    /// Each column's value while a record is checked (reused).
+    values: Vec<Value>,
+    cells: Vec<Cells>,
     /// The offsets of the records taken, in order.
     offsets: Vec<i64>,
-    payloads: Vec<Vec<u8>>,
+    /// The values of the records taken, one after the other (kept for the
+    /// dead-letter store, should the check refuse a row), `ends` where each stops:
+    /// one buffer rather than one allocation per record.
+    payloads: Vec<u8>,
+    ends: Vec<usize>,
     /// The offset after the last record pushed (taken or dead-lettered).
     pub next_offset: i64,
     pub dead: Vec<DeadRecord>,
@@ -174,15 +268,29 @@ impl<'a> Decoder<'a> {
                 .map(|p| (p.name.as_str(), p.ty, p.nullable, Some(&p.path))),
         )
         .collect();
+        let keys = JsonKeys::new(columns.iter().flat_map(|&(name, _, _, path)| {
+            std::iter::once(name).chain(path.map(|p| p.physical.as_str()))
+        }));
+        let slot = |name: &str| keys.index(name).unwrap_or_default();
+        let slot_of = columns
+            .iter()
+            .map(|&(name, _, _, path)| (slot(name), path.map(|p| slot(&p.physical))))
+            .collect();
         Decoder {
             source,
             format,
             topic,
             partition,
-            cells: vec![Vec::new(); columns.len()],
+            cells: columns.iter().map(|c| Cells::new(c.1)).collect(),
+            leaves: vec![None; columns.len()],
+            values: Vec::with_capacity(columns.len()),
+            slots: Vec::with_capacity(keys.len()),
+            slot_of,
+            keys,
             columns,
             offsets: Vec::new(),
             payloads: Vec::new(),
+            ends: Vec::new(),
             next_offset: 0,
             dead: Vec::new(),
         }
@@ -226,28 +334,37 @@ impl<'a> Decoder<'a> {
         let Some(payload) = payload else {
             return self.bury(offset, &[], INVALID, "the record has no value".into());
         };
-        let object = match self.format.object(payload) {
-            Ok(o) => o,
-            Err(reason) => return self.bury(offset, payload, INVALID, reason.0),
+        // The record's values of the keys read: a JSON record parsed straight into
+        // them, another format's object moved into them.
+        let read = match self.format {
+            RecordFormat::Json => self.keys.read(payload, &mut self.slots),
+            other => other
+                .object(payload)
+                .map(|o| self.keys.take(o, &mut self.slots)),
         };
-        let mut row = Vec::with_capacity(self.columns.len());
-        for &(name, ty, nullable, path) in &self.columns {
-            let cell = match path {
-                None => object.get(name).cloned().unwrap_or(Json::Null),
-                // A path out of a struct or map column: the one JSON reading every
-                // path uses (`row::nested_column::json_path`).
-                Some(p) => {
-                    let whole = object.get(&p.physical).unwrap_or(&Json::Null);
+        if let Err(reason) = read {
+            return self.bury(offset, payload, INVALID, reason.0);
+        }
+        const NULL: Json = Json::Null;
+        self.values.clear();
+        for (i, &(name, ty, nullable, path)) in self.columns.iter().enumerate() {
+            let (at, physical) = self.slot_of[i];
+            let cell = match (path, physical) {
+                (Some(p), Some(physical)) => {
+                    // A path out of a struct or map column: the one JSON reading
+                    // every path uses (`row::nested_column::json_path`).
+                    let whole = self.slots[physical].as_ref().unwrap_or(&NULL);
                     match json_path(whole, &p.steps) {
-                        Ok(leaf) => leaf,
+                        Ok(leaf) => &*self.leaves[i].insert(leaf),
                         Err(message) => {
                             let reason = format!("column `{}` (`{name}`): {message}", p.physical);
                             return self.bury(offset, payload, INVALID, reason);
                         }
                     }
                 }
+                _ => self.slots[at].as_ref().unwrap_or(&NULL),
             };
-            match to_value_in(&cell, ty, self.source.epoch) {
+            match to_value_in(cell, ty, self.source.epoch) {
                 Err(message) => {
                     return self.bury(
                         offset,
@@ -257,7 +374,7 @@ impl<'a> Decoder<'a> {
                     )
                 }
                 Ok(v) if v.is_null() && !nullable => {
-                    let why = if object.contains_key(name) {
+                    let why = if self.slots[at].is_some() {
                         "is null"
                     } else {
                         "is missing"
@@ -269,41 +386,69 @@ impl<'a> Decoder<'a> {
                         format!("column `{name}` {why} but is not nullable"),
                     );
                 }
-                Ok(_) => row.push(cell),
+                Ok(v) => self.values.push(v),
             }
         }
-        for (column, cell) in self.cells.iter_mut().zip(row) {
-            column.push(cell);
+        // Every column checked: the values go into the columns; a column of JSON
+        // cells takes a flat column's out of its slot (each flat column's name is
+        // its own), a path's leaf out of `leaves`.
+        for (i, (column, value)) in self.cells.iter_mut().zip(self.values.drain(..)).enumerate() {
+            let cell = match column.wants_json() {
+                false => None,
+                true => {
+                    let (at, physical) = self.slot_of[i];
+                    match physical {
+                        Some(_) => self.leaves[i].take(),
+                        None => self.slots[at].take(),
+                    }
+                }
+            };
+            column.push(value, cell);
         }
         self.offsets.push(offset);
-        self.payloads.push(payload.to_vec());
+        self.payloads.extend_from_slice(payload);
+        self.ends.push(self.payloads.len());
     }
 
     /// The records taken so far as one batch, checked as a push is (`check` holds
     /// no state): a row it refuses is dead-lettered and the batch made again without
     /// them. Returns the checked batch and the dead records.
     pub fn finish(mut self, check: &PushCheck) -> (Option<CheckedPush>, Vec<DeadRecord>) {
+        if self.offsets.is_empty() {
+            return (None, self.dead);
+        }
+        // Every cell was checked when pushed, so making the batch does not fail.
+        let mut batch = match self.batch() {
+            Ok(b) => b,
+            Err(refusal) => {
+                self.bury_all(refusal.to_string());
+                return (None, self.dead);
+            }
+        };
         loop {
             if self.offsets.is_empty() {
                 return (None, self.dead);
             }
-            // Every cell was checked when pushed, so making the batch does not fail.
-            let checked = self
-                .batch()
-                .and_then(|b| check.check(&self.source.name, b).map_err(Refusal::Check));
-            match checked {
-                Ok(batch) => return (Some(batch), self.dead),
-                Err(refusal) => match refused_rows(&refusal) {
-                    Some(rows)
-                        if !rows.is_empty() && rows.iter().all(|r| r.0 < self.offsets.len()) =>
-                    {
-                        self.remove(rows)
+            let refusal = match check.check(&self.source.name, batch.clone()) {
+                Ok(checked) => return (Some(checked), self.dead),
+                Err(e) => Refusal::Check(e),
+            };
+            match refused_rows(&refusal) {
+                Some(rows) if !rows.is_empty() && rows.iter().all(|r| r.0 < self.offsets.len()) => {
+                    // The batch without the refused rows, checked again.
+                    let keep = self.remove(rows);
+                    match filter_record_batch(&batch, &keep) {
+                        Ok(b) => batch = b,
+                        Err(e) => {
+                            self.bury_all(e.to_string());
+                            return (None, self.dead);
+                        }
                     }
-                    _ => {
-                        self.bury_all(refusal.to_string());
-                        return (None, self.dead);
-                    }
-                },
+                }
+                _ => {
+                    self.bury_all(refusal.to_string());
+                    return (None, self.dead);
+                }
             }
         }
     }
@@ -312,51 +457,53 @@ impl<'a> Decoder<'a> {
     fn bury_all(&mut self, reason: String) {
         let offsets = std::mem::take(&mut self.offsets);
         let payloads = std::mem::take(&mut self.payloads);
-        for (offset, p) in offsets.into_iter().zip(payloads) {
-            self.bury(offset, &p, INVALID, reason.clone());
+        let ends = std::mem::take(&mut self.ends);
+        let mut start = 0;
+        for (offset, end) in offsets.into_iter().zip(ends) {
+            self.bury(offset, &payloads[start..end], INVALID, reason.clone());
+            start = end;
         }
     }
 
     /// Dead-letters `rows` (in row order, each below `len()`), each for its reason,
-    /// in one pass over the columns (a round may hold many such rows).
-    fn remove(&mut self, rows: Vec<(usize, DeadReason, String)>) {
+    /// in one pass (a round may hold many such rows); returns the rows kept, the
+    /// filter of the batch.
+    fn remove(&mut self, rows: Vec<(usize, DeadReason, String)>) -> BooleanArray {
         let mut dropped = vec![false; self.offsets.len()];
         for (row, _, _) in &rows {
             dropped[*row] = true;
         }
-        let keep = |v: &mut Vec<_>| {
-            let mut i = 0;
-            v.retain(|_| {
-                i += 1;
-                !dropped[i - 1]
-            });
-        };
-        for column in &mut self.cells {
-            keep(column);
-        }
         let offsets = std::mem::take(&mut self.offsets);
         let payloads = std::mem::take(&mut self.payloads);
+        let ends = std::mem::take(&mut self.ends);
         let mut reasons = rows.into_iter().map(|(_, kind, reason)| (kind, reason));
-        for (row, (offset, payload)) in offsets.into_iter().zip(payloads).enumerate() {
+        let mut start = 0;
+        for (row, (offset, end)) in offsets.into_iter().zip(ends).enumerate() {
+            let payload = &payloads[start..end];
+            start = end;
             match dropped[row] {
                 true => {
                     let (kind, reason) = reasons.next().unwrap_or((INVALID, String::new()));
-                    self.bury(offset, &payload, kind, reason);
+                    self.bury(offset, payload, kind, reason);
                 }
                 false => {
                     self.offsets.push(offset);
-                    self.payloads.push(payload);
+                    self.payloads.extend_from_slice(payload);
+                    self.ends.push(self.payloads.len());
                 }
             }
         }
+        dropped.iter().map(|d| Some(!d)).collect()
     }
 
-    fn batch(&self) -> Result<RecordBatch, Refusal> {
+    /// The records taken as one batch (once: the columns' builders are emptied).
+    fn batch(&mut self) -> Result<RecordBatch, Refusal> {
         let mut fields = Vec::with_capacity(self.columns.len());
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
-        for (&(name, ty, nullable, _), cells) in self.columns.iter().zip(&self.cells) {
-            let array = to_array(cells, ty, self.source.epoch)
-                .map_err(|(row, e)| Refusal::Batch(format!("row {row}: {e}")))?;
+        for (&(name, ty, nullable, _), cells) in self.columns.iter().zip(&mut self.cells) {
+            let array = cells
+                .finish(ty, self.source.epoch)
+                .map_err(Refusal::Batch)?;
             fields.push(Field::new(name, arrow_type(ty), nullable));
             arrays.push(array);
         }

@@ -36,6 +36,7 @@ pub mod consumer;
 pub mod decode;
 pub mod format;
 pub mod forwarded;
+pub mod json_keys;
 pub mod key;
 pub mod partitioner;
 pub mod progress;
