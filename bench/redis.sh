@@ -47,7 +47,9 @@
 # Each measurement waits (up to QUIET_MAX_S, 300 s) for both cores to be under
 # QUIET_PCT (15) % busy, and reports how busy each core was while it ran (the pinned
 # processes' own CPU is reported apart: the difference is other work on the machine).
-# BUILD=0 uses the data and the binaries as they are (no bench/batch.sh, no cargo).
+# BUILD=0 uses the data and the binaries as they are (no bench/batch.sh, no cargo);
+# FEATC=PATH runs that featc instead of the build's (e.g. the binary before a change);
+# OUT=DIR keeps a run's files apart; RATES= READ_RATE=50000 runs only the reads' pair.
 # Everything listens on 127.0.0.1 only and is stopped at the end (also on error).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -64,6 +66,7 @@ PROBE_MS="${PROBE_MS:-10}"
 FEAST="${FEAST:-1}"
 STEPS="${STEPS:-materialize kafka fresh}"
 READS="${READS:-1}"
+READ_RATE="${READ_RATE-${RATES%% *}}"   # the rate of the reads' runs (RATES= READ_RATE=50000: those alone)
 NOSINK_RATES="${NOSINK_RATES:-}"
 BUILD="${BUILD:-1}"
 QUIET_PCT="${QUIET_PCT:-15}"
@@ -71,9 +74,9 @@ QUIET_MAX_S="${QUIET_MAX_S:-300}"
 export LINGER_MS="${LINGER_MS:-5}" POLL_US="${POLL_US:-1000}" STATE_POLL="${STATE_POLL:-0}"
 DATA="$ROOT/bench-data/synth_${SIZE}_seed${SEED}_spine${SPINE}"
 MAT_DATA="$ROOT/bench-data/synth_${MAT_SIZE}_seed${SEED}_spine${SPINE}"
-OUT="$ROOT/bench-data/redis"
+OUT="${OUT:-$ROOT/bench-data/redis}"   # OUT=DIR: keep two runs apart
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/release"
-FEATC="$TARGET/featc"
+FEATC="${FEATC:-$TARGET/featc}"   # FEATC=PATH: another build (an A/B of the sink)
 mkdir -p "$OUT"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -118,7 +121,9 @@ if [ "$BUILD" != 0 ]; then
     cargo build --release -q -p featc-cli -p featc-bench --bin kafka_load
 else
     echo "== BUILD=0: the data and binaries as they are ($TARGET)" >&2
-    for f in "$DATA/events.parquet" "$MAT_DATA/events.parquet" "$FEATC" "$TARGET/kafka_load"; do
+    need=("$DATA/events.parquet" "$FEATC" "$TARGET/kafka_load")
+    [[ " $STEPS " != *" materialize "* ]] || need+=("$MAT_DATA/events.parquet")
+    for f in "${need[@]}"; do
         [ -e "$f" ] || { echo "missing $f (run without BUILD=0)" >&2; exit 1; }
     done
 fi
@@ -215,7 +220,8 @@ start_broker() {
 
 start_serve() { # PROJECT LOG extra args...
     local project=$1 log=$2; shift 2
-    rm -rf "$OUT/state"
+    # A run before this one may have left the same logs: its address must not be read.
+    rm -rf "$OUT/state" "$OUT/$log.out" "$OUT/$log.err"
     taskset -c 0 "$FEATC" serve "$project" --kafka "127.0.0.1:$KPORT" --state "$OUT/state" \
         --checkpoint-events "$CKPT" --listen 127.0.0.1:0 --quiet "$@" \
         > "$OUT/$log.out" 2> "$OUT/$log.err" &
@@ -315,17 +321,18 @@ fresh() { # RATE sink|nosink READS(0|1)
         | grep -v "fresh_latency_ms.*seen=0"
     echo "RESULT $mode rate=$rate reads=$3 fresh_cpu seconds=$secs featc_cpu_s=$(echo "$(cpu_s "$SERVER") - $c_f" | bc) broker_cpu_s=$(echo "$(cpu_s "$BROKER") - $c_b" | bc) redis_cpu_s=$(echo "$(cpu_s "$REDIS") - $c_r" | bc) load_cpu_s=$c_l $(busy "$k0" "$secs")"
     echo "RESULT $mode rate=$rate reads=$3 broker_cpu_s_per_5s$trend"
-    curl -s "$ADDR/metrics" | grep -E "^featc_(redis_|kafka_records_total|events_total|late_events_total|checkpoints_total)" >&2
+    curl -s -m 10 "$ADDR/metrics" | grep -E "^featc_(redis_|kafka_records_total|events_total|late_events_total|checkpoints_total)" >&2 \
+        || echo "== featc did not answer /metrics" >&2
     kill -TERM "$SERVER"; wait "$SERVER" || true
 }
 if [[ " $STEPS " == *" fresh "* ]]; then
     read -r USER_MIN USER_MAX < <("$ROOT/bench-data/venv/bin/python" -c "import pyarrow.parquet as pq, pyarrow.compute as pc; \
 u = pq.read_table('$DATA/events.parquet', columns=['user_id'])['user_id']; print(pc.min(u), pc.max(u))")
     for rate in $RATES; do fresh "$rate" sink 0; done
-    if [ "$READS" != 0 ]; then
-        # Do reads wait for the sink? The first rate with reads, with and without it.
-        fresh "${RATES%% *}" sink 1
-        fresh "${RATES%% *}" nosink 1
+    if [ "$READS" != 0 ] && [ -n "$READ_RATE" ]; then
+        # Do reads wait for the sink? One rate with reads, with and without it.
+        fresh "$READ_RATE" sink 1
+        fresh "$READ_RATE" nosink 1
     fi
     # Without --sink (NOSINK_RATES, e.g. with STATE_POLL=1: produce-to-state alone).
     for rate in $NOSINK_RATES; do fresh "$rate" nosink 0; done

@@ -15,8 +15,8 @@ use redis::cluster_routing::Slot;
 use redis::{ConnectionLike, Value};
 
 use super::address::{host_of, node_url, shown};
-use super::layout::{Expiry, HashWrite};
-use super::store::{open, queue_replace, run_id, RedisError, Written, HASHES_PER_ROUND_TRIP};
+use super::layout::Packed;
+use super::store::{open, run_id, RedisError, Written, EXEC, HASHES_PER_ROUND_TRIP, MULTI};
 
 /// Hash slots in a Redis Cluster.
 const SLOTS: u16 = 16384;
@@ -173,7 +173,7 @@ impl Cluster {
     /// Replaces each key's hash (or deletes the key) as `RedisStore::write` does, one
     /// transaction per hash, a pipeline of at most `HASHES_PER_ROUND_TRIP` hashes per
     /// node and round trip.
-    pub fn write(&mut self, hashes: &[(String, HashWrite)]) -> Result<Written, RedisError> {
+    pub fn write(&mut self, hashes: &Packed) -> Result<Written, RedisError> {
         let mut done = Written::default();
         let mut todo: Vec<(usize, Option<String>)> = (0..hashes.len()).map(|i| (i, None)).collect();
         let mut why = String::new();
@@ -190,9 +190,10 @@ impl Cluster {
                         let url = self.ask_url(to);
                         Some(self.node_or_new(&url))
                     }
-                    None => hashes
-                        .get(i)
-                        .and_then(|(key, _)| self.owner.get(&Slot::for_key(key)).copied()),
+                    None if i < hashes.len() => {
+                        self.owner.get(&Slot::for_key(hashes.key(i))).copied()
+                    }
+                    None => None,
                 };
                 by_node.resize(self.nodes.len(), Vec::new());
                 match node.and_then(|n| by_node.get_mut(n)) {
@@ -225,27 +226,28 @@ impl Cluster {
         &mut self,
         n: usize,
         chunk: &[(usize, bool)],
-        hashes: &[(String, HashWrite)],
+        hashes: &Packed,
         done: &mut Written,
         again: &mut Vec<(usize, Option<String>)>,
         why: &mut String,
     ) -> Result<(), RedisError> {
-        let mut pipe = redis::pipe();
+        const ASKING: &[u8] = b"*1\r\n$6\r\nASKING\r\n";
+        let mut packed = Vec::new();
         let mut spans = Vec::with_capacity(chunk.len());
         let mut count = 0;
         for &(i, asking) in chunk {
-            let Some((key, hash)) = hashes.get(i) else {
+            let Some(hash) = hashes.hashes().get(i) else {
                 continue;
             };
             let first = count;
             if asking {
-                pipe.cmd("ASKING");
+                packed.extend_from_slice(ASKING);
                 count += 1;
             }
-            pipe.cmd("MULTI");
-            count += 1 + queue_replace(&mut pipe, key, hash);
-            pipe.cmd("EXEC");
-            count += 1;
+            packed.extend_from_slice(MULTI);
+            packed.extend_from_slice(hashes.commands(i..i + 1));
+            packed.extend_from_slice(EXEC);
+            count += 2 + hash.commands;
             spans.push((i, first, count));
         }
         if spans.is_empty() {
@@ -256,7 +258,6 @@ impl Cluster {
             .get(n)
             .map(|node| shown(&node.url))
             .unwrap_or_default();
-        let packed = pipe.get_packed_pipeline();
         let replies = match self.connection(n)?.req_packed_commands(&packed, 0, count) {
             Ok(replies) => replies,
             Err(e) => {
@@ -271,8 +272,8 @@ impl Cluster {
         };
         for (i, first, end) in spans {
             match reply(replies.get(first..end).unwrap_or(&[])) {
-                Reply::Done => match hashes.get(i).map(|(_, h)| h.expiry) {
-                    Some(Expiry::Now) => done.deleted += 1,
+                Reply::Done => match hashes.hashes().get(i).map(|h| h.deleted) {
+                    Some(true) => done.deleted += 1,
                     _ => done.written += 1,
                 },
                 Reply::Again { ask, why: reason } => {

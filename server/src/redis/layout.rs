@@ -14,6 +14,7 @@ use crate::wire::time::format_time;
 /// The field holding the time a hash's values are as of.
 pub const AS_OF_FIELD: &str = "_as_of";
 
+#[cfg(test)]
 static AS_OF: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(AS_OF_FIELD));
 /// The prefix of a view's event-time field (`_ts:VIEW`).
 pub const EVENT_TIME_PREFIX: &str = "_ts:";
@@ -46,6 +47,9 @@ struct HashField {
     view: String,
     event_time: Arc<str>,
     ttl_us: Option<i64>,
+    /// Whether it is the first of the plan's features of its view: that one's event
+    /// time is the view's `_ts:` field (known once per plan, not looked up per hash).
+    first_of_view: bool,
 }
 
 /// The aggregate node whose entity keys an output feature's hash, and the feature's
@@ -59,6 +63,7 @@ fn hash_field(graph: &StreamGraph, feature: OutputFeature) -> Option<(&Aggregate
         view: view.to_string(),
         event_time: Arc::from(format!("{EVENT_TIME_PREFIX}{view}")),
         ttl_us,
+        first_of_view: false,
     };
     match feature {
         OutputFeature::Aggregate { aggregate, index } => {
@@ -114,8 +119,12 @@ impl HashPlan {
                     }
                 };
                 let plan = &mut plans[at];
+                let first_of_view = !plan.fields.iter().any(|f| f.view == field.view);
                 plan.features.push(i);
-                plan.fields.push(field);
+                plan.fields.push(HashField {
+                    first_of_view,
+                    ..field
+                });
             }
         }
         plans
@@ -126,6 +135,12 @@ impl HashPlan {
     /// RFC 3986's unreserved characters (Python: `urllib.parse.quote(text, safe="")`).
     pub fn key(&self, prefix: &str, key: &[Value]) -> String {
         let mut out = String::with_capacity(prefix.len() + self.service.len() + 24);
+        self.key_into(prefix, key, &mut out, &mut String::new());
+        out
+    }
+
+    /// `key`, appended to `out` (`text`: room for one value's text).
+    fn key_into(&self, prefix: &str, key: &[Value], out: &mut String, text: &mut String) {
         out.push_str(prefix);
         out.push_str(&self.service);
         out.push(':');
@@ -135,13 +150,117 @@ impl HashPlan {
             }
             out.push_str(name);
             out.push('=');
-            percent_encode(&value_text(value).unwrap_or_default(), &mut out);
+            text.clear();
+            write_value(value, text);
+            percent_encode(text, out);
         }
-        out
+    }
+
+    /// Appends to `out` the commands that replace the hash of `key` with `vector` (a
+    /// read of `features` for that key, in their order), spelled as `encode` spells
+    /// them: `DEL`, then unless every feature is null `HSET` of the fields and
+    /// `PEXPIRE` when the key expires (`store::replace_commands` is the same for a
+    /// `HashWrite`). The bytes go straight into one buffer: no text per field is
+    /// kept (a sink writes tens of thousands of hashes a second, each some 35
+    /// fields).
+    pub fn pack(
+        &self,
+        prefix: &str,
+        key: &[Value],
+        vector: &FeatureVector,
+        scratch: &mut Scratch,
+        out: &mut Packed,
+    ) {
+        let Scratch {
+            key: key_text,
+            text,
+            fields,
+            after,
+            as_of,
+        } = scratch;
+        key_text.clear();
+        self.key_into(prefix, key, key_text, text);
+        fields.clear();
+        after.clear();
+        // `_as_of` is the same for every hash a flush reads at one time: its text
+        // is made once.
+        if as_of.0 != Some(vector.at) {
+            *as_of = (Some(vector.at), format_time(vector.at));
+        }
+        bulk(fields, AS_OF_FIELD.as_bytes());
+        bulk(fields, as_of.1.as_bytes());
+        let mut count = 1;
+        let mut lives_until: Option<i64> = None;
+        let mut every_feature_has_ttl = true;
+        for (fv, field) in vector.features.iter().zip(&self.fields) {
+            text.clear();
+            if write_value(&fv.value, text) {
+                bulk(fields, field.value.as_bytes());
+                bulk(fields, text.as_bytes());
+                count += 1;
+            }
+            if let Some(status) = status_text(&fv.status) {
+                bulk(after, field.status.as_bytes());
+                bulk(after, status.as_bytes());
+                count += 1;
+            }
+            if field.first_of_view {
+                if let Some(ts) = fv.event_time {
+                    bulk(after, field.event_time.as_bytes());
+                    bulk(after, format_time(ts).as_bytes());
+                    count += 1;
+                }
+            }
+            match field.ttl_us {
+                Some(ttl) => {
+                    if let Some(ts) = fv.event_time {
+                        let until = ts.saturating_add(ttl);
+                        lives_until = Some(lives_until.map_or(until, |u| u.max(until)));
+                    }
+                }
+                None => every_feature_has_ttl = false,
+            }
+        }
+        let expiry = expiry(every_feature_has_ttl, lives_until, vector.at);
+        let start = out.bytes.len();
+        let bytes = &mut out.bytes;
+        array(bytes, 2);
+        bulk(bytes, b"DEL");
+        let key_at = bytes.len();
+        bulk(bytes, key_text.as_bytes());
+        let mut commands = 1;
+        if expiry != Expiry::Now {
+            array(bytes, 2 + 2 * count);
+            bulk(bytes, b"HSET");
+            bulk(bytes, key_text.as_bytes());
+            bytes.extend_from_slice(fields);
+            bytes.extend_from_slice(after);
+            commands += 1;
+            if let Expiry::AfterMs(ms) = expiry {
+                array(bytes, 3);
+                bulk(bytes, b"PEXPIRE");
+                bulk(bytes, key_text.as_bytes());
+                text.clear();
+                let _ = std::fmt::Write::write_fmt(text, format_args!("{}", ms.max(1)));
+                bulk(bytes, text.as_bytes());
+                commands += 1;
+            }
+        }
+        // The key's bytes inside its `DEL` (past `$LEN\r\n`).
+        let key_start = key_at + decimal_len(key_text.len()) + 3;
+        out.hashes.push(PackedHash {
+            start,
+            end: bytes.len(),
+            key: key_start..key_start + key_text.len(),
+            commands,
+            deleted: expiry == Expiry::Now,
+        });
     }
 
     /// What to write for `vector` (a read of `features` for one key, in their
-    /// order): the fields, and when the key expires.
+    /// order): the fields, and when the key expires. The reference spelling `pack`
+    /// is checked against (field by field, through the `redis` crate's encoding).
+    #[cfg(test)]
     pub fn encode(&self, vector: &FeatureVector) -> HashWrite {
         let mut fields: Vec<(Arc<str>, String)> = Vec::with_capacity(self.fields.len() + 4);
         fields.push((Arc::clone(&AS_OF), format_time(vector.at)));
@@ -176,25 +295,146 @@ impl HashPlan {
             }
         }
         fields.append(&mut after);
-        let expiry = if !every_feature_has_ttl {
-            Expiry::Never
-        } else {
-            match lives_until {
-                Some(until) if until > vector.at => {
-                    // Redis expires in milliseconds: round up, so the key never
-                    // goes before its last value is null.
-                    let us = until - vector.at;
-                    Expiry::AfterMs(u64::try_from((us + 999) / 1000).unwrap_or(u64::MAX))
-                }
-                // Every feature is null (each view's ttl has run out): no key.
-                _ => Expiry::Now,
-            }
-        };
+        let expiry = expiry(every_feature_has_ttl, lives_until, vector.at);
         HashWrite { fields, expiry }
     }
 }
 
-/// The fields of one hash and its expiry.
+/// When a hash read at `at` goes: never when some feature has no ttl, else when its
+/// last view's values turn null (`lives_until`), or now when they all are.
+fn expiry(every_feature_has_ttl: bool, lives_until: Option<i64>, at: i64) -> Expiry {
+    if !every_feature_has_ttl {
+        return Expiry::Never;
+    }
+    match lives_until {
+        Some(until) if until > at => {
+            // Redis expires in milliseconds: round up, so the key never goes
+            // before its last value is null.
+            let us = until - at;
+            Expiry::AfterMs(u64::try_from((us + 999) / 1000).unwrap_or(u64::MAX))
+        }
+        // Every feature is null (each view's ttl has run out): no key.
+        _ => Expiry::Now,
+    }
+}
+
+/// Hashes spelled as the Redis commands that replace them (`HashPlan::pack`), one
+/// buffer for all: what a write sends as it is, with no command built per hash.
+#[derive(Debug, Default)]
+pub struct Packed {
+    bytes: Vec<u8>,
+    hashes: Vec<PackedHash>,
+}
+
+/// One hash of a `Packed`: its commands' bytes, its key's bytes, how many commands
+/// (`DEL`, `HSET`, `PEXPIRE`), and whether the key is only deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackedHash {
+    start: usize,
+    end: usize,
+    key: std::ops::Range<usize>,
+    pub commands: usize,
+    pub deleted: bool,
+}
+
+impl Packed {
+    /// Empties it, keeping its memory (a sink reuses a few).
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.hashes.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    pub fn hashes(&self) -> &[PackedHash] {
+        &self.hashes
+    }
+
+    /// The commands of hashes `range` (contiguous in the buffer).
+    pub fn commands(&self, range: std::ops::Range<usize>) -> &[u8] {
+        match (self.hashes.get(range.start), range.end.checked_sub(1)) {
+            (Some(first), Some(last)) if range.start < range.end => {
+                let end = self.hashes.get(last).map_or(first.end, |h| h.end);
+                self.bytes.get(first.start..end).unwrap_or(&[])
+            }
+            _ => &[],
+        }
+    }
+
+    /// The key of hash `i` (as bytes, valid UTF-8 text).
+    pub fn key(&self, i: usize) -> &[u8] {
+        self.hashes
+            .get(i)
+            .and_then(|h| self.bytes.get(h.key.clone()))
+            .unwrap_or(&[])
+    }
+
+    /// Bytes held (for a bound on what is queued).
+    pub fn bytes(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+/// Room `HashPlan::pack` reuses from one hash to the next.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    key: String,
+    text: String,
+    fields: Vec<u8>,
+    after: Vec<u8>,
+    /// The latest `_as_of` time and its text.
+    as_of: (Option<i64>, String),
+}
+
+/// Appends a RESP array header of `n` items.
+pub(super) fn array(out: &mut Vec<u8>, n: usize) {
+    out.push(b'*');
+    decimal(out, n);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends a RESP bulk string.
+pub(super) fn bulk(out: &mut Vec<u8>, item: &[u8]) {
+    out.push(b'$');
+    decimal(out, item.len());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(item);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn decimal(out: &mut Vec<u8>, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+fn decimal_len(n: usize) -> usize {
+    let mut len = 1;
+    let mut n = n / 10;
+    while n > 0 {
+        len += 1;
+        n /= 10;
+    }
+    len
+}
+
+/// The fields of one hash and its expiry (the reference spelling, `encode`).
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct HashWrite {
     pub fields: Vec<(Arc<str>, String)>,
@@ -218,26 +458,38 @@ pub enum Expiry {
 /// timestamps in RFC 3339 (UTC, microseconds when there are some), lists as the
 /// JSON text of a CSV training set (`[3,1]`, `[{"value":"a","count":2}]`).
 pub fn value_text(value: &Value) -> Option<String> {
-    Some(match value {
-        Value::Null => return None,
-        Value::Int64(i) => i.to_string(),
-        Value::Float64(f) if f.is_nan() => "NaN".to_string(),
+    let mut text = String::new();
+    write_value(value, &mut text).then_some(text)
+}
+
+/// `value_text`, appended to `out`; false (nothing appended) for null.
+pub fn write_value(value: &Value, out: &mut String) -> bool {
+    use std::fmt::Write;
+    let _ = match value {
+        Value::Null => return false,
+        Value::Int64(i) => write!(out, "{i}"),
+        Value::Float64(f) if f.is_nan() => out.write_str("NaN"),
         Value::Float64(f) if f.is_infinite() => {
-            if *f > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+            out.write_str(if *f > 0.0 { "Infinity" } else { "-Infinity" })
         }
-        Value::Float64(f) => serde_json::Number::from_f64(*f)
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| f.to_string()),
-        Value::Bool(b) => b.to_string(),
-        Value::String(s) => s.to_string(),
-        Value::Timestamp(t) => format_time(*t),
-        Value::Date(d) => featc_runtime::row::date::format_date(*d),
+        Value::Float64(f) => match serde_json::Number::from_f64(*f) {
+            Some(n) => write!(out, "{n}"),
+            None => write!(out, "{f}"),
+        },
+        Value::Bool(b) => write!(out, "{b}"),
+        Value::String(s) => out.write_str(s),
+        Value::Timestamp(t) => out.write_str(&format_time(*t)),
+        Value::Date(d) => out.write_str(&featc_runtime::row::date::format_date(*d)),
         Value::Decimal {
             unscaled, scale, ..
-        } => featc_runtime::row::decimal::format_decimal(unscaled.get(), *scale),
+        } => out.write_str(&featc_runtime::row::decimal::format_decimal(
+            unscaled.get(),
+            *scale,
+        )),
         // The JSON text a CSV training set holds (`featc_runtime::row::list`).
-        Value::List(l) => featc_runtime::row::list::json_text(l),
-    })
+        Value::List(l) => out.write_str(&featc_runtime::row::list::json_text(l)),
+    };
+    true
 }
 
 /// A status other than `PRESENT`, as the HTTP API names it.
@@ -266,7 +518,143 @@ fn percent_encode(text: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use featc_runtime::stream::FeatureValue;
     use std::sync::Arc;
+
+    /// A plan of `features` (name, view, ttl µs), first-of-view marked as `all` does.
+    fn plan_of(features: &[(&str, &str, Option<i64>)]) -> HashPlan {
+        let mut fields: Vec<HashField> = Vec::new();
+        for &(name, view, ttl_us) in features {
+            let first_of_view = !fields.iter().any(|f| f.view == view);
+            fields.push(HashField {
+                value: Arc::from(name),
+                status: Arc::from(format!("{STATUS_PREFIX}{name}")),
+                view: view.to_string(),
+                event_time: Arc::from(format!("{EVENT_TIME_PREFIX}{view}")),
+                ttl_us,
+                first_of_view,
+            });
+        }
+        HashPlan {
+            service: "svc".into(),
+            entity: "user".into(),
+            key_names: vec!["user_id".into()],
+            features: (0..features.len()).collect(),
+            fields,
+        }
+    }
+
+    fn feature(value: Value, status: Status, event_time: Option<i64>) -> FeatureValue {
+        FeatureValue {
+            name: Arc::from("f"),
+            value,
+            status,
+            event_time,
+        }
+    }
+
+    /// The reference: `encode`'s fields sent as the `redis` crate spells DEL, HSET
+    /// and PEXPIRE (what the sink sent before it packed its own commands).
+    fn reference(key: &str, hash: &HashWrite) -> (Vec<u8>, usize) {
+        let mut pipe = redis::pipe();
+        pipe.cmd("DEL").arg(key);
+        let mut commands = 1;
+        if hash.expiry != Expiry::Now {
+            let hset = pipe.cmd("HSET").arg(key);
+            for (field, value) in &hash.fields {
+                hset.arg(&**field).arg(value);
+            }
+            commands += 1;
+            if let Expiry::AfterMs(ms) = hash.expiry {
+                pipe.cmd("PEXPIRE").arg(key).arg(ms.max(1));
+                commands += 1;
+            }
+        }
+        (pipe.get_packed_pipeline(), commands)
+    }
+
+    #[test]
+    fn packed_commands_are_the_reference_spelling_byte_for_byte() {
+        use featc_runtime::agg::AggError;
+        let at = 1_709_294_400_000_250;
+        let mixed = plan_of(&[
+            ("n", "a", None),
+            ("x", "a", None),
+            ("s", "b", Some(60_000_000)),
+            ("t", "b", Some(60_000_000)),
+        ]);
+        let ttl = plan_of(&[("s", "b", Some(60_000_000)), ("u", "c", Some(1))]);
+        let vectors = [
+            (
+                &mixed,
+                vec![
+                    feature(Value::Int64(-7), Status::Present, Some(at - 5)),
+                    feature(Value::Null, Status::Null, Some(at - 5)),
+                    feature(
+                        Value::String(Arc::from("é\r\n$3")),
+                        Status::Present,
+                        Some(at - 1),
+                    ),
+                    feature(
+                        Value::Null,
+                        Status::Error(AggError::Expression("e".into())),
+                        None,
+                    ),
+                ],
+            ),
+            (
+                &mixed,
+                vec![
+                    feature(Value::Float64(0.1), Status::Present, None),
+                    feature(Value::Float64(f64::NAN), Status::Present, None),
+                    feature(Value::Null, Status::Stale, None),
+                    feature(Value::Bool(true), Status::Present, None),
+                ],
+            ),
+            // Every ttl running: the key expires (rounded up to a millisecond).
+            (
+                &ttl,
+                vec![
+                    feature(Value::Timestamp(at), Status::Present, Some(at - 1_000)),
+                    feature(Value::Int64(1), Status::Present, Some(at)),
+                ],
+            ),
+            // Every ttl run out: the key is only deleted.
+            (
+                &ttl,
+                vec![
+                    feature(Value::Null, Status::Stale, Some(at - 61_000_000)),
+                    feature(Value::Null, Status::UnknownEntity, None),
+                ],
+            ),
+        ];
+        let mut packed = Packed::default();
+        let mut scratch = Scratch::default();
+        let mut expected = Vec::new();
+        let mut keys = Vec::new();
+        for (i, (plan, features)) in vectors.iter().enumerate() {
+            let key = [Value::String(Arc::from(format!("u&{i}")))];
+            let vector = FeatureVector {
+                at: at + i as i64,
+                features: features.clone(),
+            };
+            plan.pack("featc:", &key, &vector, &mut scratch, &mut packed);
+            let text = plan.key("featc:", &key);
+            let (bytes, commands) = reference(&text, &plan.encode(&vector));
+            let hash = &packed.hashes()[i];
+            assert_eq!(packed.commands(i..i + 1), &bytes[..], "hash {i}");
+            assert_eq!(hash.commands, commands);
+            assert_eq!(hash.deleted, commands == 1);
+            assert_eq!(packed.key(i), text.as_bytes());
+            expected.extend_from_slice(&bytes);
+            keys.push(text);
+        }
+        assert_eq!(packed.commands(0..vectors.len()), &expected[..]);
+        assert_eq!(packed.hashes()[3].commands, 1);
+        assert_eq!(packed.hashes()[2].commands, 3);
+        packed.clear();
+        assert!(packed.is_empty() && packed.commands(0..1).is_empty());
+    }
 
     #[test]
     fn keys_percent_encode_everything_but_unreserved_characters() {

@@ -3,7 +3,7 @@
 
 use featc_runtime::stream::StreamRuntime;
 
-use super::layout::HashPlan;
+use super::layout::{HashPlan, Packed, Scratch};
 use super::store::{RedisError, RedisStore, Written, HASHES_PER_ROUND_TRIP};
 use super::vectors::read_hashes;
 
@@ -26,11 +26,13 @@ pub fn materialize(
         .map_err(RedisError::Read)?;
     let total: u64 = keyed.iter().map(|(_, k)| k.len() as u64).sum();
     let mut done = Written::default();
-    let mut hashes = Vec::with_capacity(HASHES_PER_ROUND_TRIP * 4);
+    let mut hashes = Packed::default();
+    let mut scratch = Scratch::default();
     for (plan, keys) in &keyed {
         for chunk in keys.chunks(HASHES_PER_ROUND_TRIP * 4) {
             hashes.clear();
-            read_hashes(&rt, plan, &prefix, chunk, at, &mut hashes).map_err(RedisError::Read)?;
+            read_hashes(&rt, plan, &prefix, chunk, at, &mut scratch, &mut hashes)
+                .map_err(RedisError::Read)?;
             let chunk_done = store.write(&hashes)?;
             done.written += chunk_done.written;
             done.deleted += chunk_done.deleted;

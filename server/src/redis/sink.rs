@@ -22,11 +22,11 @@ use datafusion::arrow::array::Array;
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_runtime::ir::DataType;
 use featc_runtime::row::{conform, Cells};
-use featc_runtime::stream::{FeatureVector, StreamGraph};
+use featc_runtime::stream::StreamGraph;
 use featc_runtime::value::{Value, ValueKey};
 
-use super::layout::{HashPlan, HashWrite};
-use super::sender::{HashSender, Job, Outcome};
+use super::layout::{HashPlan, Packed, Scratch};
+use super::sender::{HashSender, Outcome};
 use super::store::{RedisError, RedisStore, RedisTarget, HASHES_PER_ROUND_TRIP};
 use super::vectors::read_vector;
 use crate::config::Clock;
@@ -164,6 +164,9 @@ struct Sink {
     pending: Vec<u32>,
     /// When the oldest change among the pending slots happened.
     oldest_change: Option<Instant>,
+    /// Room for packing hashes, and for the next changes of a job's slots.
+    scratch: Scratch,
+    next: Vec<Option<i64>>,
 }
 
 impl Sink {
@@ -224,6 +227,8 @@ impl Sink {
             schedule: BinaryHeap::new(),
             pending: Vec::new(),
             oldest_change: None,
+            scratch: Scratch::default(),
+            next: Vec::new(),
         }
     }
 
@@ -421,10 +426,12 @@ impl Sink {
     }
 
     /// Reads every pending entity (and every one whose change is due) at "now" and
-    /// writes their hashes. On an error the entities stay pending.
+    /// writes their hashes, a job of at most `HASHES_PER_ROUND_TRIP` entities at a
+    /// time: each read is packed straight into the job's commands. A job is taken
+    /// from the writer's fixed set before its entities are read (the bound on what
+    /// waits for Redis). On an error the entities stay pending.
     fn flush(&mut self) -> Result<(), String> {
-        const SLOTS_PER_READ: usize = HASHES_PER_ROUND_TRIP * 2;
-        const SLOTS_PER_LOCK: usize = 64;
+        const SLOTS_PER_JOB: usize = HASHES_PER_ROUND_TRIP;
         // Due changes under the wall clock are known without the state; under the
         // event clock "now" is read with the state below.
         if self.state.clock() == Clock::Wall {
@@ -434,50 +441,44 @@ impl Sink {
             self.take_due(now);
         }
         while !self.pending.is_empty() {
-            let n = self.pending.len().min(SLOTS_PER_READ);
-            let batch: Vec<u32> = self.pending[self.pending.len() - n..].to_vec();
-            // Reads a few entities at a time, and encodes the hashes after.
-            let mut vectors: Vec<(usize, u32, FeatureVector)> = Vec::with_capacity(n * 2);
-            let mut next: Vec<Option<i64>> = Vec::with_capacity(n);
-            let mut now = i64::MIN;
-            for part in batch.chunks(SLOTS_PER_LOCK) {
-                let (state, slots, plans_of, entities) =
-                    (&self.state, &self.slots, &self.plans_of, &self.entities);
-                let read = state.read(|rt| {
-                    read_slots(
-                        rt,
-                        state,
-                        part,
-                        slots,
-                        plans_of,
-                        entities,
-                        &self.plans,
-                        &mut vectors,
-                    )
-                });
-                let (t, part_next) = read.map_err(|e| format!("reading the state: {e}"))?;
-                now = now.max(t);
-                next.extend(part_next);
-            }
-            let prefix = &self.prefix;
-            let hashes: Vec<(String, HashWrite)> = vectors
-                .iter()
-                .filter_map(|(p, slot, vector)| {
-                    let plan = self.plans.get(*p)?;
-                    let key = &self.slots.get(*slot as usize)?.key;
-                    Some((plan.key(prefix, key), plan.encode(vector)))
-                })
-                .collect();
-            let job = Job {
-                hashes,
-                slots: batch.clone(),
-                first_change: self.oldest_change.take(),
+            let n = self.pending.len().min(SLOTS_PER_JOB);
+            let Some(mut job) = self.sender.job() else {
+                return Err("the Redis writer thread stopped".into());
             };
+            job.slots
+                .extend_from_slice(&self.pending[self.pending.len() - n..]);
+            self.next.clear();
+            let read = {
+                let (state, slots, plans_of, entities, plans, prefix) = (
+                    &self.state,
+                    &self.slots,
+                    &self.plans_of,
+                    &self.entities,
+                    &self.plans,
+                    &self.prefix,
+                );
+                let (scratch, next, hashes) = (&mut self.scratch, &mut self.next, &mut job.hashes);
+                state.read(|rt| {
+                    pack_slots(
+                        rt, state, &job.slots, slots, plans_of, entities, plans, prefix, scratch,
+                        hashes, next,
+                    )
+                })
+            };
+            let now = match read {
+                Ok(now) => now,
+                Err(e) => {
+                    self.sender.unused(job);
+                    return Err(format!("reading the state: {e}"));
+                }
+            };
+            job.first_change = self.oldest_change.take();
             if !self.sender.send(job) {
                 return Err("the Redis writer thread stopped".into());
             }
-            self.pending.truncate(self.pending.len() - n);
-            for (&slot, due) in batch.iter().zip(next) {
+            let from = self.pending.len() - n;
+            for (i, &due) in (from..self.pending.len()).zip(&self.next) {
+                let slot = self.pending[i];
                 if let Some(s) = self.slots.get_mut(slot as usize) {
                     s.pending = false;
                     s.due = due;
@@ -486,6 +487,7 @@ impl Sink {
                     }
                 }
             }
+            self.pending.truncate(from);
             // A long flush: changes that came due meanwhile go in this one.
             if self.state.clock() == Clock::Wall {
                 self.take_due(now.max(now_us()));
@@ -516,10 +518,11 @@ impl Sink {
     }
 }
 
-/// Reads the vectors of `batch`'s slots at "now" (one time for all) as (plan, slot,
-/// vector), and each slot's next change after it.
+/// Reads the vectors of `batch`'s slots at "now" (one time for all) and packs their
+/// hashes into `out`, each read packed before the next (no vector is kept); returns
+/// "now", with each slot's next change after it in `next`.
 #[allow(clippy::too_many_arguments)]
-fn read_slots(
+fn pack_slots(
     rt: &featc_runtime::stream::StreamReader,
     state: &OnlineState,
     batch: &[u32],
@@ -527,10 +530,12 @@ fn read_slots(
     plans_of: &[Vec<usize>],
     entities: &[String],
     plans: &[HashPlan],
-    out: &mut Vec<(usize, u32, FeatureVector)>,
-) -> Result<(i64, Vec<Option<i64>>), featc_runtime::stream::StreamError> {
+    prefix: &str,
+    scratch: &mut Scratch,
+    out: &mut Packed,
+    next: &mut Vec<Option<i64>>,
+) -> Result<i64, featc_runtime::stream::StreamError> {
     let now = state.now(rt);
-    let mut next = Vec::with_capacity(batch.len());
     for &slot in batch {
         let Some(s) = slots.get(slot as usize) else {
             next.push(None);
@@ -538,11 +543,12 @@ fn read_slots(
         };
         for &p in plans_of.get(s.entity).map(Vec::as_slice).unwrap_or(&[]) {
             if let Some(plan) = plans.get(p) {
-                out.push((p, slot, read_vector(rt, plan, &s.key, now)?));
+                let vector = read_vector(rt, plan, &s.key, now)?;
+                plan.pack(prefix, &s.key, &vector, scratch, out);
             }
         }
         let entity = entities.get(s.entity).map_or("", String::as_str);
         next.push(rt.next_change(entity, &s.key, now)?);
     }
-    Ok((now, next))
+    Ok(now)
 }

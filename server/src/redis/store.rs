@@ -1,6 +1,8 @@
 //! A connection to the Redis an online store lives in (one Redis, or a Redis Cluster:
 //! `cluster`), and the one way featc writes to it: pipelined transactions that replace
-//! whole hashes, so a reader never sees half of a feature vector.
+//! whole hashes, so a reader never sees half of a feature vector. The hashes come
+//! already spelled as commands (`layout::Packed`); a single Redis can be sent the
+//! next transactions before it has answered the last (`send`, then `receive`).
 
 use std::time::Duration;
 
@@ -8,7 +10,7 @@ use featc_runtime::stream::StreamError;
 
 use super::address::{seeds, shown};
 use super::cluster::Cluster;
-use super::layout::{Expiry, HashWrite};
+use super::layout::Packed;
 
 /// Why Redis could not be used (or, filling it, the state could not be read).
 #[derive(Debug, Clone, PartialEq)]
@@ -148,27 +150,9 @@ pub(super) fn run_id(connection: &mut redis::Connection, url: &str) -> Result<St
         .to_string())
 }
 
-/// Queues on `pipe` the commands that replace `key`'s hash with `hash`: `DEL`, then
-/// (unless the hash is deleted) `HSET` of its fields and `PEXPIRE` when it expires.
-/// Returns how many commands were queued. Both backends write a hash this way, each
-/// inside a transaction of its own making.
-pub(super) fn queue_replace(pipe: &mut redis::Pipeline, key: &str, hash: &HashWrite) -> usize {
-    pipe.cmd("DEL").arg(key);
-    if hash.expiry == Expiry::Now {
-        return 1;
-    }
-    let hset = pipe.cmd("HSET").arg(key);
-    for (field, value) in &hash.fields {
-        hset.arg(&**field).arg(value);
-    }
-    match hash.expiry {
-        Expiry::AfterMs(ms) => {
-            pipe.cmd("PEXPIRE").arg(key).arg(ms.max(1));
-            3
-        }
-        _ => 2,
-    }
-}
+/// A transaction's first and last command.
+pub(super) const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
+pub(super) const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
 
 impl RedisStore {
     /// Connects to the first node of the address that answers; when it is in cluster
@@ -231,25 +215,104 @@ impl RedisStore {
     /// written and how many keys deleted; on an error, the hashes of the failed
     /// transaction and after it may not be written (writing them again is harmless).
     /// In a cluster each hash is its own transaction (`Cluster::write`).
-    pub fn write(&mut self, hashes: &[(String, HashWrite)]) -> Result<Written, RedisError> {
-        let connection = match &mut self.backend {
-            Backend::Single(connection) => connection,
-            Backend::Cluster(cluster) => return cluster.write(hashes),
+    pub fn write(&mut self, hashes: &Packed) -> Result<Written, RedisError> {
+        if let Backend::Cluster(cluster) = &mut self.backend {
+            return cluster.write(hashes);
+        }
+        let mut out = Vec::new();
+        self.send(hashes, &mut out)?;
+        self.receive(hashes)
+    }
+
+    /// Whether `send` and `receive` may be used (one Redis: its answers come in the
+    /// order it was sent the transactions; a cluster's writes go through `write`).
+    pub fn pipelines(&self) -> bool {
+        matches!(self.backend, Backend::Single(_))
+    }
+
+    /// Sends the transactions that replace `hashes` (as `write`, in one write to
+    /// the socket, `out` the room for it) without reading the answers: `receive`
+    /// reads them, in the same order. A failed send leaves the connection unusable
+    /// (the caller connects again; Redis drops a transaction whose `EXEC` never came).
+    pub fn send(&mut self, hashes: &Packed, out: &mut Vec<u8>) -> Result<(), RedisError> {
+        let Backend::Single(connection) = &mut self.backend else {
+            return Err(self.refused("send"));
+        };
+        out.clear();
+        let mut first = 0;
+        while first < hashes.len() {
+            let end = (first + HASHES_PER_ROUND_TRIP).min(hashes.len());
+            out.extend_from_slice(MULTI);
+            out.extend_from_slice(hashes.commands(first..end));
+            out.extend_from_slice(EXEC);
+            first = end;
+        }
+        connection
+            .send_packed_command(out)
+            .map_err(|e| failed(&self.target.url, e))
+    }
+
+    /// Reads the answers to `send(hashes)`: every command queued and each `EXEC`
+    /// applied, else the first error (after reading the rest of that transaction's
+    /// answers).
+    pub fn receive(&mut self, hashes: &Packed) -> Result<Written, RedisError> {
+        let url = &self.target.url;
+        let Backend::Single(connection) = &mut self.backend else {
+            return Err(self.refused("receive"));
         };
         let mut done = Written::default();
-        for chunk in hashes.chunks(HASHES_PER_ROUND_TRIP) {
-            let mut pipe = redis::pipe();
-            pipe.atomic();
-            for (key, hash) in chunk {
-                queue_replace(&mut pipe, key, hash);
-                match hash.expiry {
-                    Expiry::Now => done.deleted += 1,
-                    _ => done.written += 1,
+        for chunk in hashes.hashes().chunks(HASHES_PER_ROUND_TRIP) {
+            let queued: usize = chunk.iter().map(|h| h.commands).sum();
+            let mut error: Option<String> = None;
+            // MULTI's +OK, a +QUEUED per command, then EXEC's answers.
+            for _ in 0..queued + 1 {
+                let answer = connection.recv_response().map_err(|e| failed(url, e))?;
+                if let redis::Value::ServerError(e) = answer {
+                    error.get_or_insert_with(|| server_error(&e));
                 }
             }
-            pipe.query::<()>(connection)
-                .map_err(|e| failed(&self.target.url, e))?;
+            match connection.recv_response().map_err(|e| failed(url, e))? {
+                redis::Value::Array(answers) => {
+                    if let Some(e) = answers.iter().find_map(|a| match a {
+                        redis::Value::ServerError(e) => Some(server_error(e)),
+                        _ => None,
+                    }) {
+                        error.get_or_insert(e);
+                    }
+                }
+                redis::Value::ServerError(e) => {
+                    error.get_or_insert_with(|| server_error(&e));
+                }
+                other => {
+                    error.get_or_insert_with(|| format!("EXEC answered {other:?}"));
+                }
+            }
+            if let Some(message) = error {
+                return Err(RedisError::Redis {
+                    url: url.clone(),
+                    message,
+                });
+            }
+            for hash in chunk {
+                if hash.deleted {
+                    done.deleted += 1;
+                } else {
+                    done.written += 1;
+                }
+            }
         }
         Ok(done)
     }
+
+    fn refused(&self, what: &str) -> RedisError {
+        RedisError::Redis {
+            url: self.target.url.clone(),
+            message: format!("a Redis Cluster is not sent transactions ahead ({what})"),
+        }
+    }
+}
+
+/// A server's error answer as text (`CODE details`).
+fn server_error(e: &redis::ServerError) -> String {
+    format!("{} {}", e.code(), e.details().unwrap_or_default())
 }

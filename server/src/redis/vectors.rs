@@ -4,7 +4,7 @@
 use featc_runtime::stream::{FeatureVector, Keys, Read, Selection, StreamError};
 use featc_runtime::value::Value;
 
-use super::layout::{HashPlan, HashWrite};
+use super::layout::{HashPlan, Packed, Scratch};
 use featc_runtime::stream::StreamReader;
 
 /// The vector of `plan`'s features for `key` (a key of `plan.entity`) at `at`.
@@ -22,18 +22,19 @@ pub fn read_vector(
     ))
 }
 
-/// The hash of `plan` for each of `keys`, read at `at`.
+/// The hash of `plan` for each of `keys`, read at `at`, packed into `out`.
 pub fn read_hashes(
     rt: &StreamReader,
     plan: &HashPlan,
     prefix: &str,
     keys: &[Vec<Value>],
     at: i64,
-    out: &mut Vec<(String, HashWrite)>,
+    scratch: &mut Scratch,
+    out: &mut Packed,
 ) -> Result<(), StreamError> {
     for key in keys {
         let vector = read_vector(rt, plan, key, at)?;
-        out.push((plan.key(prefix, key), plan.encode(&vector)));
+        plan.pack(prefix, key, &vector, scratch, out);
     }
     Ok(())
 }
