@@ -211,15 +211,12 @@ impl HashPlan {
                     count += 1;
                 }
             }
-            match field.ttl_us {
-                Some(ttl) => {
-                    if let Some(ts) = fv.event_time {
-                        let until = ts.saturating_add(ttl);
-                        lives_until = Some(lives_until.map_or(until, |u| u.max(until)));
-                    }
-                }
-                None => every_feature_has_ttl = false,
-            }
+            extend_life(
+                &mut lives_until,
+                &mut every_feature_has_ttl,
+                field.ttl_us,
+                fv.event_time,
+            );
         }
         let expiry = expiry(every_feature_has_ttl, lives_until, vector.at);
         let start = out.bytes.len();
@@ -284,19 +281,36 @@ impl HashPlan {
                     after.push((Arc::clone(&field.event_time), format_time(ts)));
                 }
             }
-            match field.ttl_us {
-                Some(ttl) => {
-                    if let Some(ts) = fv.event_time {
-                        let until = ts.saturating_add(ttl);
-                        lives_until = Some(lives_until.map_or(until, |u| u.max(until)));
-                    }
-                }
-                None => every_feature_has_ttl = false,
-            }
+            extend_life(
+                &mut lives_until,
+                &mut every_feature_has_ttl,
+                field.ttl_us,
+                fv.event_time,
+            );
         }
         fields.append(&mut after);
         let expiry = expiry(every_feature_has_ttl, lives_until, vector.at);
         HashWrite { fields, expiry }
+    }
+}
+
+/// Folds one feature into its hash's life: a ttl feature whose value came at
+/// `event_time` keeps the hash until `event_time + ttl` (the latest over its
+/// features); a feature without a ttl keeps it for ever.
+fn extend_life(
+    lives_until: &mut Option<i64>,
+    every_feature_has_ttl: &mut bool,
+    ttl_us: Option<i64>,
+    event_time: Option<i64>,
+) {
+    match ttl_us {
+        Some(ttl) => {
+            if let Some(ts) = event_time {
+                let until = ts.saturating_add(ttl);
+                *lives_until = Some(lives_until.map_or(until, |u| u.max(until)));
+            }
+        }
+        None => *every_feature_has_ttl = false,
     }
 }
 
