@@ -160,6 +160,25 @@ mod tests {
         assert_eq!(times(&packed).unwrap(), [5, 6]);
     }
 
+    #[test]
+    fn timestamp_and_date_keys_pack_as_their_integers() {
+        use datafusion::arrow::array::Date32Array;
+        let time: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![7, 8]));
+        let stamps: ArrayRef =
+            Arc::new(TimestampMicrosecondArray::from(vec![-5, 9]).with_timezone("UTC"));
+        let dates: ArrayRef = Arc::new(Date32Array::from(vec![-5, 9]));
+        for key in [stamps, dates] {
+            let packed = pack(&key, &time).unwrap();
+            let values = packed.as_primitive::<Decimal128Type>().values().to_vec();
+            assert_eq!(
+                values,
+                [pack_one(-5, 7), pack_one(9, 8)],
+                "{}",
+                key.data_type()
+            );
+        }
+    }
+
     proptest! {
         #[test]
         fn a_pair_unpacks_to_itself(key in edge(), time in edge()) {
