@@ -64,33 +64,42 @@ pub fn pack(key: &ArrayRef, time: &ArrayRef) -> Result<ArrayRef> {
     let time = time
         .as_primitive_opt::<TimestampMicrosecondType>()
         .ok_or_else(|| DataFusionError::Internal("the group's time column is not µs".into()))?;
-    let widened: Vec<i64> = match key.data_type() {
-        ArrowType::Int64 => key.as_primitive::<Int64Type>().values().to_vec(),
-        ArrowType::Timestamp(_, _) => key
-            .as_primitive_opt::<TimestampMicrosecondType>()
-            .ok_or_else(|| DataFusionError::Internal("a timestamp key is not µs".into()))?
-            .values()
-            .to_vec(),
-        ArrowType::Date32 => key
-            .as_primitive::<Date32Type>()
-            .values()
-            .iter()
-            .map(|&d| i64::from(d))
-            .collect(),
+    // Each key type's values widened as they are packed: no copy of the key column.
+    let times = time.values();
+    let values: Vec<i128> = match key.data_type() {
+        ArrowType::Int64 => pack_all(
+            key.as_primitive::<Int64Type>().values().iter().copied(),
+            times,
+        ),
+        ArrowType::Timestamp(_, _) => pack_all(
+            key.as_primitive_opt::<TimestampMicrosecondType>()
+                .ok_or_else(|| DataFusionError::Internal("a timestamp key is not µs".into()))?
+                .values()
+                .iter()
+                .copied(),
+            times,
+        ),
+        ArrowType::Date32 => pack_all(
+            key.as_primitive::<Date32Type>()
+                .values()
+                .iter()
+                .map(|&d| i64::from(d)),
+            times,
+        ),
         other => {
             return Err(DataFusionError::Internal(format!(
                 "a key of type {other} has no packed sort key"
             )))
         }
     };
-    let values: Vec<i128> = widened
-        .iter()
-        .zip(time.values().iter())
-        .map(|(&k, &t)| pack_one(k, t))
-        .collect();
     let packed =
         Decimal128Array::new(values.into(), key.nulls().cloned()).with_data_type(SORT_KEY_TYPE);
     Ok(Arc::new(packed))
+}
+
+/// Each key beside its row's time, packed.
+fn pack_all(keys: impl Iterator<Item = i64>, times: &[i64]) -> Vec<i128> {
+    keys.zip(times).map(|(k, &t)| pack_one(k, t)).collect()
 }
 
 #[cfg(test)]
