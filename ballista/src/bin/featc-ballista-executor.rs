@@ -67,6 +67,7 @@ async fn main() -> ExitCode {
         work_dir: args.work_dir.map(|d| d.to_string_lossy().to_string()),
         override_logical_codec: Some(codecs::logical()),
         override_physical_codec: Some(codecs::physical()),
+        override_function_registry: Some(codecs::functions()),
         ..defaults
     };
     match start_executor_process(Arc::new(config)).await {

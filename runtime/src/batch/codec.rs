@@ -45,6 +45,7 @@ use serde::{Deserialize, Serialize};
 
 use super::assemble_exec::AssembleExec;
 use super::input_exec::GroupInputExec;
+use super::key_of;
 use super::merge_exec::GroupMergeExec;
 use super::node::PointInTime;
 use super::spine_exec::GroupSpineExec;
@@ -254,8 +255,12 @@ impl LogicalExtensionCodec for FeatcLogicalCodec {
     }
 }
 
-/// A featc source function from its bytes; None when they are not featc's.
+/// A featc source function from its bytes, or a key function (`key_of`, encoded by
+/// name only) from its name; None when they are not featc's.
 fn decode_udf(name: &str, buf: &[u8]) -> Option<Result<Arc<ScalarUDF>>> {
+    if let Some(f) = key_of::function(name).filter(|_| buf.is_empty()) {
+        return Some(Ok(f));
+    }
     Some(decode(buf)?.and_then(|decoded| match decoded {
         Encoded::Function(f) if f.udf().name() == name => Ok(f.udf()),
         Encoded::Function(_) => Err(DataFusionError::Plan(format!(

@@ -190,9 +190,7 @@ impl Merge {
             match self.events.next().await {
                 Some(b) => {
                     let b = b?;
-                    let keys: Vec<ArrayRef> = (0..self.group.keys.len())
-                        .map(|i| column(&b, &key_column(i)))
-                        .collect::<Result<_>>()?;
+                    let keys = self.event_keys(&b)?;
                     counts.null_keys += (0..b.num_rows())
                         .filter(|&r| keys.iter().any(|c| c.is_null(r)))
                         .count();
@@ -232,6 +230,39 @@ impl Merge {
         })
     }
 
+    /// The key columns of a batch of events, read out of the packed sort key where
+    /// the group has one (`sort_key`).
+    fn event_keys(&self, batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
+        match self.group.keys.as_slice() {
+            [k] if sort_key::packs(&self.group) => Ok(vec![sort_key::keys(
+                &column(batch, sort_key::SORT_KEY_COLUMN)?,
+                &arrow_type(k.ty),
+            )?]),
+            keys => (0..keys.len())
+                .map(|i| column(batch, &key_column(i)))
+                .collect(),
+        }
+    }
+
+    /// The times of a batch of events, read out of the packed sort key where the
+    /// group has one.
+    fn event_times(&self, batch: &RecordBatch) -> Result<Vec<i64>> {
+        if sort_key::packs(&self.group) {
+            return sort_key::times(&column(batch, sort_key::SORT_KEY_COLUMN)?);
+        }
+        let ts = column(batch, TIME_COLUMN)?;
+        let ts = ts
+            .as_primitive_opt::<TimestampMicrosecondType>()
+            .ok_or_else(|| internal("the group's time column is not µs"))?;
+        if ts.null_count() > 0 {
+            return Err(DataFusionError::Execution(format!(
+                "source `{}`: null event time",
+                self.group.source
+            )));
+        }
+        Ok(ts.values().to_vec())
+    }
+
     fn event_batch(
         &self,
         converter: &RowConverter,
@@ -240,25 +271,8 @@ impl Merge {
         strings: &mut Interner,
     ) -> Result<EventBatch> {
         let group = &*self.group;
-        let key_columns: Vec<ArrayRef> = (0..group.keys.len())
-            .map(|i| column(batch, &key_column(i)))
-            .collect::<Result<_>>()?;
-        let keys = key_rows(converter, &key_columns)?;
-        let ts = if sort_key::packs(group) {
-            sort_key::times(&column(batch, sort_key::SORT_KEY_COLUMN)?)?
-        } else {
-            let ts = column(batch, TIME_COLUMN)?;
-            let ts = ts
-                .as_primitive_opt::<TimestampMicrosecondType>()
-                .ok_or_else(|| internal("the group's time column is not µs"))?;
-            if ts.null_count() > 0 {
-                return Err(DataFusionError::Execution(format!(
-                    "source `{}`: null event time",
-                    group.source
-                )));
-            }
-            ts.values().to_vec()
-        };
+        let keys = key_rows(converter, &self.event_keys(batch)?)?;
+        let ts = self.event_times(batch)?;
         let n = batch.num_rows();
         let words: Vec<ArrayRef> = (0..layout.words())
             .map(|j| column(batch, &bools_column(j)))

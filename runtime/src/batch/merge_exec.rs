@@ -28,6 +28,7 @@ use datafusion::physical_plan::{
     Partitioning, PlanProperties,
 };
 
+use super::key_of;
 use super::merge::Merge;
 use super::node::{key_column, ROW_COLUMN, SPINE_TIME, TIME_COLUMN};
 use super::sort_key;
@@ -92,7 +93,8 @@ impl GroupMergeExec {
         &self.group
     }
 
-    /// The key columns of each input (the events' `__key{i}`, the spine's key names).
+    /// The key columns of each input (the events' `__key{i}`, or their one key read
+    /// out of the packed sort key; the spine's key names).
     fn keys(&self) -> [Vec<Arc<dyn PhysicalExpr>>; 2] {
         let events = self.children[0].schema();
         let spine = self.children[1].schema();
@@ -103,10 +105,19 @@ impl GroupMergeExec {
                 Err(_) => Arc::new(Column::new(name, 0)),
             }
         };
-        [
-            (0..self.group.keys.len())
+        let event_keys = match self.group.keys.as_slice() {
+            [k] if sort_key::packs(&self.group) => {
+                let packed = col(&events, sort_key::SORT_KEY_COLUMN);
+                // Not reached: the packed column is in the schema, as the function's type.
+                let fallback = Arc::clone(&packed);
+                vec![key_of::expr(packed, k.ty, &events).unwrap_or(fallback)]
+            }
+            _ => (0..self.group.keys.len())
                 .map(|i| col(&events, &key_column(i)))
                 .collect(),
+        };
+        [
+            event_keys,
             self.group
                 .keys
                 .iter()

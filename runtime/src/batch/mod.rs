@@ -15,6 +15,7 @@ pub mod codec;
 pub mod earliest_event;
 pub mod first_failure;
 pub mod input_exec;
+pub mod key_of;
 pub mod merge;
 pub mod merge_exec;
 pub mod node;
@@ -59,11 +60,18 @@ fn session_builder(config: SessionConfig) -> SessionStateBuilder {
         "datafusion.execution.sort_in_place_threshold_bytes",
         SORT_IN_PLACE_BYTES,
     );
-    SessionStateBuilder::new()
+    let mut builder = SessionStateBuilder::new()
         .with_config(crate::io::configure(config))
         .with_default_features()
         .with_optimizer_rules(vec![Arc::new(OptimizeProjections::new())])
-        .with_query_planner(Arc::new(planner::FeatcQueryPlanner))
+        .with_query_planner(Arc::new(planner::FeatcQueryPlanner));
+    // Functions a plan may name without a codec of featc's (`key_of`: Ballista's
+    // shuffles encode their hash expressions with DataFusion's own codec).
+    builder
+        .scalar_functions()
+        .get_or_insert_with(Vec::new)
+        .extend(key_of::functions());
+    builder
 }
 
 /// See `session_state`.

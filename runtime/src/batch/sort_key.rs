@@ -11,7 +11,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Decimal128Array};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Date32Array, Decimal128Array, Int64Array, TimestampMicrosecondArray,
+};
 use datafusion::arrow::datatypes::{
     DataType as ArrowType, Date32Type, Decimal128Type, Int64Type, TimestampMicrosecondType,
 };
@@ -97,6 +99,38 @@ pub fn pack(key: &ArrayRef, time: &ArrayRef) -> Result<ArrayRef> {
     Ok(Arc::new(packed))
 }
 
+/// The keys of a packed column as a column of `ty` (the group's one key, as its
+/// declared type), nulls where the key is null: what the packed column replaces, for
+/// the repartition by key (`packed_key_expr`) and the merge's key rows.
+pub fn keys(packed: &ArrayRef, ty: &ArrowType) -> Result<ArrayRef> {
+    let packed = packed
+        .as_primitive_opt::<Decimal128Type>()
+        .ok_or_else(|| DataFusionError::Internal("the packed sort key is not 128-bit".into()))?;
+    let nulls = packed.nulls().cloned();
+    let key = |p: &i128| (p >> 64) as i64;
+    let keys: ArrayRef = match ty {
+        ArrowType::Int64 => Arc::new(Int64Array::new(
+            packed.values().iter().map(key).collect(),
+            nulls,
+        )),
+        ArrowType::Timestamp(_, _) => Arc::new(
+            TimestampMicrosecondArray::new(packed.values().iter().map(key).collect(), nulls)
+                .with_data_type(ty.clone()),
+        ),
+        // Exact: a date's key was widened from its i32 (`pack`).
+        ArrowType::Date32 => Arc::new(Date32Array::new(
+            packed.values().iter().map(|p| key(p) as i32).collect(),
+            nulls,
+        )),
+        other => {
+            return Err(DataFusionError::Internal(format!(
+                "a key of type {other} has no packed sort key"
+            )))
+        }
+    };
+    Ok(keys)
+}
+
 /// Each key beside its row's time, packed.
 fn pack_all(keys: impl Iterator<Item = i64>, times: &[i64]) -> Vec<i128> {
     keys.zip(times).map(|(k, &t)| pack_one(k, t)).collect()
@@ -105,7 +139,6 @@ fn pack_all(keys: impl Iterator<Item = i64>, times: &[i64]) -> Vec<i128> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::{Int64Array, TimestampMicrosecondArray};
     use datafusion::arrow::compute::{lexsort_to_indices, sort_to_indices, SortColumn};
     use proptest::prelude::*;
 
@@ -182,6 +215,30 @@ mod tests {
             assert_eq!(
                 values,
                 [pack_one(-5, 7), pack_one(9, 8)],
+                "{}",
+                key.data_type()
+            );
+        }
+    }
+
+    #[test]
+    fn the_keys_read_back_as_their_declared_type_with_their_nulls() {
+        use datafusion::arrow::array::Date32Array;
+        let time: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![7, 8, 9]));
+        let ints: ArrayRef = Arc::new(Int64Array::from(vec![Some(i64::MIN), None, Some(i64::MAX)]));
+        let stamps: ArrayRef = Arc::new(
+            TimestampMicrosecondArray::from(vec![Some(-5), None, Some(9)]).with_timezone("UTC"),
+        );
+        let dates: ArrayRef = Arc::new(Date32Array::from(vec![
+            Some(i32::MIN),
+            None,
+            Some(i32::MAX),
+        ]));
+        for key in [ints, stamps, dates] {
+            let packed = pack(&key, &time).unwrap();
+            assert_eq!(
+                &keys(&packed, key.data_type()).unwrap(),
+                &key,
                 "{}",
                 key.data_type()
             );
