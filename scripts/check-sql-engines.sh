@@ -4,9 +4,11 @@
 # on Spark in local mode, on DuckDB over the case's Parquet files and on PostgreSQL
 # (the Parquet data loaded into tables), each result compared with `featc
 # training-set`'s output (floats within 1e-9 relative, the rest exact, nulls in the
-# same places). Then `featc verify --sql-engine` on the same three engines, and on
-# an engine that changes one value, which it must catch. Exits 1 on any difference,
-# with a report per case and engine.
+# same places); also a case kept for this check, tests/sql-engines/float_keys (-0.0,
+# +0.0 and NaNs of either sign and payload as entity keys, which the engines' own
+# equality and grouping key otherwise). Then `featc verify --sql-engine` on the same
+# three engines, and on an engine that changes one value, which it must catch. Exits 1
+# on any difference, with a report per case and engine.
 #
 # The engines come from a virtualenv of its own, target/sql-engines-env, created from
 # scripts/sql-engines/requirements.txt (pinned pyspark 3.5.8 on the machine's Java 17,
@@ -18,6 +20,9 @@ source "$(dirname "$0")/lib.sh"
 ENV="$TARGET_DIR/sql-engines-env"
 FEATC=$(featc_binary)
 CASES=(synthetic marketplace)
+# The folders whose emitted SQL runs on each engine: the public cases, then cases kept
+# for this check alone.
+SQL_CASES=("${CASES[@]/#/tests/cases/}" tests/sql-engines/float_keys)
 started=$(date +%s)
 
 venv "$ENV" "$ROOT/scripts/sql-engines/requirements.txt"
@@ -49,12 +54,13 @@ SPARK_LOCAL_IP=127.0.0.1 TZ=UTC "$ENV/bin/python" scripts/sql-engines/spark_serv
 SPARK_PID=$!
 
 # The expected results and the scripts, per case.
-for case in "${CASES[@]}"; do
+for dir in "${SQL_CASES[@]}"; do
+    case=$(basename "$dir")
     mkdir -p "$WORK/$case"
-    "$FEATC" training-set "tests/cases/$case" --spine "tests/cases/$case/spine.parquet" \
+    "$FEATC" training-set "$dir" --spine "$dir/spine.parquet" \
         --out "$WORK/$case/featc.parquet" --quiet > /dev/null
     for dialect in spark duckdb postgres; do
-        "$FEATC" build "tests/cases/$case" --emit sql --dialect "$dialect" > "$WORK/$case/$dialect.sql"
+        "$FEATC" build "$dir" --emit sql --dialect "$dialect" > "$WORK/$case/$dialect.sql"
     done
 done
 
@@ -68,7 +74,7 @@ runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -
 
 status=0
 SPARK_LOCAL_IP=127.0.0.1 TZ=UTC "$ENV/bin/python" scripts/sql-engines/run.py \
-    --work "$WORK" --cases-dir tests/cases --pg-port "$PORT" "${CASES[@]}" || status=$?
+    --work "$WORK" --pg-port "$PORT" "${SQL_CASES[@]}" || status=$?
 
 # `featc verify --sql-engine` on the same engines (docs/verify.md), every engine
 # compared with the reference cell by cell: DuckDB and Spark on a sample of each
@@ -85,6 +91,7 @@ done
 verify_on() { # CASE LABEL ARGS...: featc verify, its report kept and shown on failure
     local case=$1 label=$2 dir="tests/cases/$1"
     shift 2
+    [ -d "$dir" ] || dir="tests/sql-engines/$case"
     [ -d "$dir" ] || dir="examples/$case"
     mkdir -p "$WORK/$case"
     if SPARK_LOCAL_IP=127.0.0.1 TZ=UTC "$FEATC" verify "$dir" --quiet --no-sql \
@@ -108,6 +115,9 @@ verify_on delivery "duckdb and spark" --cases 2 \
     --sql-engine "duckdb=${ENGINE[*]} duckdb" --sql-engine "spark=${ENGINE[*]} spark"
 verify_on delivery postgres --cases 0 \
     --sql-engine "postgres=${ENGINE[*]} postgres --pg-port $PORT"
+# The float-key case on its own data (verify's generated keys hold no -0.0 nor NaN).
+verify_on float_keys "every engine" --cases 0 --sql-engine "duckdb=${ENGINE[*]} duckdb" \
+    --sql-engine "spark=${ENGINE[*]} spark" --sql-engine "postgres=${ENGINE[*]} postgres --pg-port $PORT"
 verify_status=0
 TZ=UTC "$FEATC" verify tests/cases/synthetic --quiet --no-sql --generated-only --cases 1 \
     --sql-engine "duckdb=${ENGINE[*]} duckdb --corrupt" > "$WORK/corrupt.txt" 2>&1 || verify_status=$?

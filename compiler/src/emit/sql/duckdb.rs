@@ -1,11 +1,12 @@
 //! DuckDB's differences: `epoch_us`, `length`, `var_pop`/`stddev_pop` of one
 //! non-finite value, and the functions whose DuckDB versions differ from featc's
 //! (`lower`/`upper` map simple cases only, `least` and `greatest`, `substr` counts a
-//! negative start from the end).
+//! negative start from the end). Float64 entity keys are keyed by their text, every
+//! NaN one (`key_operand`).
 
 use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr};
 
-use super::ast::{binary, call, cast};
+use super::ast::{binary, call, case, cast};
 use super::dialect::{Flavor, SqlType};
 use crate::ir::{DataType, Function};
 
@@ -27,6 +28,21 @@ impl Flavor for DuckDb {
         );
         let poison = call("SUM", vec![binary(x.clone(), BinaryOperator::Minus, x)]);
         binary(fold, BinaryOperator::Plus, poison)
+    }
+
+    /// DuckDB's `=`, `GROUP BY` and `PARTITION BY` make `-0.0` and `+0.0` one key
+    /// (tests/sql-engines/float_keys, scripts/check-sql-engines.sh). A float key is
+    /// keyed by its text instead, the shortest that reads back to the same value
+    /// (`-0.0` and `0.0` apart), every NaN `nan` (DuckDB writes a negative NaN `-nan`).
+    fn key_operand(&self, x: Expr, ty: DataType) -> Expr {
+        let text = self.sql_type(SqlType::Text);
+        match ty {
+            DataType::Float64 => case(
+                vec![(self.is_nan(x.clone()), self.string("nan"))],
+                Some(cast(x, text)),
+            ),
+            _ => x,
+        }
     }
 
     fn function(&self, func: Function, args: Vec<(Expr, DataType)>, ty: DataType) -> Option<Expr> {

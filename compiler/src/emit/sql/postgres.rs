@@ -4,12 +4,13 @@
 //! equality (there is no `isnan`), `round` through `numeric` (PostgreSQL rounds a
 //! float64 half to even), `ends_with`/`contains` by `right`/`strpos`; no float64 `%`,
 //! and `lower`/`upper` (locale-dependent) and `substr` (int4 positions) are refused.
+//! Float64 entity keys are keyed by their bytes, every NaN one (`key_operand`).
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, DataType as SqlDataType, DateTimeField, Expr, ExtractSyntax, Ident, ObjectName,
 };
 
-use super::ast::{binary, call, cast, eq, int};
+use super::ast::{binary, call, case, cast, eq, int};
 use super::dialect::{Flavor, SqlType};
 use super::expr::float;
 use crate::ir::{DataType, Function};
@@ -47,6 +48,22 @@ impl Flavor for Postgres {
 
     fn is_nan(&self, x: Expr) -> Expr {
         eq(x, float(self, f64::NAN))
+    }
+
+    /// PostgreSQL's float8 `=` and hash make `-0.0` and `+0.0` one key
+    /// (tests/sql-engines/float_keys, scripts/check-sql-engines.sh). A float key is
+    /// keyed by its eight bytes instead (`float8send`), every NaN made the one NaN
+    /// first (PostgreSQL's `=` finds every NaN equal). Not by its text: how many
+    /// digits float8's text has depends on the session's `extra_float_digits`.
+    fn key_operand(&self, x: Expr, ty: DataType) -> Expr {
+        match ty {
+            DataType::Float64 => {
+                let nan = float(self, f64::NAN);
+                let canonical = case(vec![(self.is_nan(x.clone()), nan)], Some(x));
+                call("float8send", vec![canonical])
+            }
+            _ => x,
+        }
     }
 
     fn collate(&self, x: Expr, ty: DataType) -> Expr {

@@ -3,7 +3,8 @@
 //! and `\` as an escape: both are spelled with `chr`), `raise_error` where the
 //! query must fail (a cast that does not fit is null in Spark), and its function
 //! names; `floor`/`ceil` of a float64 give an int64 in Spark and `substr` counts a
-//! negative start from the end, so those are refused.
+//! negative start from the end, so those are refused. Float64 entity keys are keyed
+//! by their text (`key_operand`).
 
 use datafusion::sql::sqlparser::ast::{BinaryOperator, DataType as SqlDataType, Expr};
 
@@ -36,6 +37,18 @@ impl Flavor for Spark {
 
     fn epoch_us(&self, ts: Expr) -> Expr {
         call("unix_micros", vec![ts])
+    }
+
+    /// Spark makes `-0.0` and `+0.0` one value in its joins, aggregations and window
+    /// partitions (its float keys are normalized; tests/sql-engines/float_keys,
+    /// scripts/check-sql-engines.sh). A float key is keyed by its text instead, Java's
+    /// `Double.toString`, which reads back to the same value (`-0.0` and `0.0` apart)
+    /// and writes every NaN `NaN`, whatever its sign or payload.
+    fn key_operand(&self, x: Expr, ty: DataType) -> Expr {
+        match ty {
+            DataType::Float64 => cast(x, self.sql_type(SqlType::Text)),
+            _ => x,
+        }
     }
 
     fn string(&self, s: &str) -> Expr {
