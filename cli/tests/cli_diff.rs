@@ -13,12 +13,9 @@ fn root() -> PathBuf {
     featc_test_support::paths::repo_root()
 }
 
-/// A fresh temporary folder for one test.
+/// A fresh scratch folder for one test.
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("featc-diff-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    cli_common::scratch(&format!("cli_diff/{name}"))
 }
 
 /// Copies the `.feat` files of `from` (relative to the repository) into `to`.

@@ -4,7 +4,19 @@
 
 use crate::cli_common;
 
-use cli_common::{featc, stderr};
+use cli_common::{featc, featc_with_tmpdir, stderr};
+use std::path::{Path, PathBuf};
+
+/// This module's folder under the test binary's temporary directory.
+fn module_tmp() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli_verify")
+}
+
+/// `featc ARGS` with a fresh `cli_verify/TEST` as its `TMPDIR`: where a failed engine
+/// run's folder is kept.
+fn featc_in(test: &str, args: &[&str]) -> std::process::Output {
+    featc_with_tmpdir(args, &cli_common::scratch(&format!("cli_verify/{test}")))
+}
 
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -106,8 +118,7 @@ fn without_sql() {
 
 #[test]
 fn a_source_without_data_verifies_on_generated_cases_and_says_so() {
-    let dir = std::env::temp_dir().join(format!("featc-verify-nodata-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = cli_common::scratch("cli_verify/nodata");
     std::fs::write(
         dir.join("p.feat"),
         "source tx {\n    time ts\n    columns { user_id: int64 }\n}\nentity user { key user_id: int64 }\nview v from tx by user {\n    feature n = count(*) over 1h\n}\n",
@@ -172,15 +183,21 @@ fn sql_engine_usage_errors() {
 }
 
 /// The `(its files are kept in DIR)` folders of failed engine runs, in report order.
-fn kept_folders(text: &str) -> Vec<std::path::PathBuf> {
-    text.split("(its files are kept in ")
+fn kept_folders(text: &str) -> Vec<PathBuf> {
+    let kept: Vec<PathBuf> = text
+        .split("(its files are kept in ")
         .skip(1)
-        .map(|rest| std::path::PathBuf::from(&rest[..rest.find(')').expect("closing parenthesis")]))
-        .collect()
+        .map(|rest| PathBuf::from(&rest[..rest.find(')').expect("closing parenthesis")]))
+        .collect();
+    // Under the run's TMPDIR (`featc_in`), not the system's temporary folder.
+    for dir in &kept {
+        assert!(dir.starts_with(module_tmp()), "{}", dir.display());
+    }
+    kept
 }
 
 /// The first kept folder of a report.
-fn kept_folder(text: &str) -> std::path::PathBuf {
+fn kept_folder(text: &str) -> PathBuf {
     kept_folders(text)
         .into_iter()
         .next()
@@ -188,8 +205,8 @@ fn kept_folder(text: &str) -> std::path::PathBuf {
 }
 
 /// `featc verify` of the fraud example on one generated case, on each
-/// `--sql-engine` of `specs`.
-fn one_case_on_engines(specs: &[&str]) -> std::process::Output {
+/// `--sql-engine` of `specs` (`test` names its TMPDIR).
+fn one_case_on_engines(test: &str, specs: &[&str]) -> std::process::Output {
     let mut args = vec![
         "verify",
         "examples/fraud",
@@ -202,12 +219,12 @@ fn one_case_on_engines(specs: &[&str]) -> std::process::Output {
     for spec in specs {
         args.extend(["--sql-engine", spec]);
     }
-    featc(&args)
+    featc_in(test, &args)
 }
 
 #[test]
 fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
-    let out = one_case_on_engines(&["duckdb=echo no such table >&2; exit 3"]);
+    let out = one_case_on_engines("failing", &["duckdb=echo no such table >&2; exit 3"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert!(
@@ -236,7 +253,7 @@ fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
     }
     std::fs::remove_dir_all(&dir).ok();
 
-    let out = one_case_on_engines(&["spark=true"]);
+    let out = one_case_on_engines("failing-spark", &["spark=true"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert!(
@@ -254,17 +271,20 @@ fn an_engine_command_that_fails_is_a_failed_run_with_its_stderr_and_files() {
 /// map, which an engine need not load.
 #[test]
 fn an_engine_gets_struct_and_map_columns_as_their_paths() {
-    let out = featc(&[
-        "verify",
-        "examples/checkout",
-        "--generated-only",
-        "--cases",
-        "1",
-        "--no-sql",
-        "-q",
-        "--sql-engine",
-        "duckdb=exit 3",
-    ]);
+    let out = featc_in(
+        "paths",
+        &[
+            "verify",
+            "examples/checkout",
+            "--generated-only",
+            "--cases",
+            "1",
+            "--no-sql",
+            "-q",
+            "--sql-engine",
+            "duckdb=exit 3",
+        ],
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     let dir = kept_folder(&text);
@@ -292,7 +312,7 @@ fn an_engine_gets_struct_and_map_columns_as_their_paths() {
 
 #[test]
 fn two_engines_of_one_dialect_are_told_apart() {
-    let out = one_case_on_engines(&["duckdb=exit 4", "duckdb=exit 5"]);
+    let out = one_case_on_engines("two", &["duckdb=exit 4", "duckdb=exit 5"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert!(

@@ -102,8 +102,7 @@ fn serves(args: &[String]) {
 
 #[test]
 fn every_featc_command_of_the_readme_runs() {
-    let dir = std::env::temp_dir().join(format!("featc-readme-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = crate::cli_common::scratch("readme_commands");
     let all = commands(&readme());
     let mut ran = 0;
     // `redis://127.0.0.1:6379` stands for a Redis started here.

@@ -17,8 +17,8 @@ fn check_case(case: &str, disorder_us: i64, seed: u64) {
     let dir = repo().join("tests/cases").join(case);
     let (project, graph) = compile(&dir);
     let events = events(&project, &graph);
-    let work = std::env::temp_dir().join(format!("featc-serve-{case}-{}", std::process::id()));
-    std::fs::create_dir_all(&work).expect("work dir");
+    // One folder per call: a test checks its case twice, with two seeds.
+    let work = crate::cli_common::scratch(&format!("serve_cases/{case}-{seed}"));
     let check = SpineCheck::new(&dir, &project, &work);
     let spine_ts = &check.times;
     let mut order: Vec<usize> = (0..check.spine.num_rows()).collect();

@@ -101,9 +101,7 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
     let dir = repo().join("tests/cases/synthetic");
     let (project, graph) = compile(&dir);
     let events = events(&project, &graph);
-    let work = std::env::temp_dir().join(format!("featc-crash-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work dir");
+    let work = crate::cli_common::scratch("serve_crash/sigkill");
     let state = work.join("state");
     let log = work.join("stderr.txt");
     let source = &events.sources[0];
@@ -333,8 +331,7 @@ fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
 
 #[test]
 fn a_state_of_other_features_is_refused_naming_them() {
-    let work = std::env::temp_dir().join(format!("featc-identity-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
+    let work = crate::cli_common::scratch("serve_crash/identity");
     let project = work.join("project");
     std::fs::create_dir_all(&project).expect("dir");
     for f in ["features.feat", "sources.feat"] {

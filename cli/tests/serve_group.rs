@@ -76,9 +76,7 @@ struct Setup {
 }
 
 fn setup(case: &str, name: &str, seed: u64) -> Setup {
-    let work = std::env::temp_dir().join(format!("featc-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
+    let work = crate::cli_common::scratch(&format!("serve_group/{name}"));
     let dir = case_with_topics(case, &work);
     let (project, graph) = compile(&dir);
     let events = events(&project, &graph);

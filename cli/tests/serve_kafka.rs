@@ -26,9 +26,7 @@ fn setup(
     Events,
     Broker,
 ) {
-    let work = std::env::temp_dir().join(format!("featc-kafka-{case}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
+    let work = crate::cli_common::scratch(&format!("serve_kafka/{case}"));
     let dir = case_with_topics(case, &work);
     let (project, graph) = compile(&dir);
     let events = events(&project, &graph);
@@ -292,9 +290,7 @@ fn all_dead_letters(addr: &str) -> Vec<(String, String, String)> {
 /// had not read (its committed offset behind what was produced), read by the next.
 fn mixed_run(label: &str, kills: &[(usize, Kill)]) -> (Ending, Vec<bool>) {
     let case = "synthetic";
-    let work = std::env::temp_dir().join(format!("featc-kafka-{label}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
+    let work = crate::cli_common::scratch(&format!("serve_kafka/mixed-{label}"));
     let dir = case_with_topics(case, &work);
     let (project, graph) = compile(&dir);
     let events = events(&project, &graph);

@@ -96,13 +96,15 @@ fn event_lines(events: &Events, work: &Path) -> (PathBuf, Vec<(i32, Vec<u8>)>) {
 }
 
 /// Runs `produce.py`: the events of `lines` then the bad records, to `topic`; returns
-/// how many records it produced and the kinds of bad ones.
+/// how many records it produced and the kinds of bad ones. Its generated code goes
+/// into `work`.
 fn produce_with_python(
     broker: &Broker,
     topic: &str,
     format: &Format,
     case: &Path,
     lines: &Path,
+    work: &Path,
 ) -> (usize, Vec<String>) {
     let python = repo().join(".services/venv/bin/python");
     let mut command = Command::new(&python);
@@ -114,6 +116,8 @@ fn produce_with_python(
         .arg(case.join(format.schema))
         .arg("--events")
         .arg(lines)
+        .arg("--generated")
+        .arg(work.join("generated"))
         .args(["--bad", "--null-column", "user_id"]);
     if let Some(m) = format.message {
         command.args(["--message", m]);
@@ -222,9 +226,7 @@ fn reason_fits(kind: &str, format: &Format, reason: &str) -> bool {
 /// them, and checks the counts, the dead letters and every spine row; returns the
 /// served answers.
 fn run(format: &Format, label: &str) -> (Vec<Json>, PathBuf, Broker) {
-    let work = std::env::temp_dir().join(format!("featc-kafka-{label}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
+    let work = crate::cli_common::scratch(&format!("serve_kafka_formats/{label}"));
     let topic = format!("synthetic.{label}");
     let dir = case_copy(&work, "case", &topic, &format.clause());
     let (project, graph) = compile(&dir);
@@ -232,7 +234,7 @@ fn run(format: &Format, label: &str) -> (Vec<Json>, PathBuf, Broker) {
     let broker = Broker::start(&work.join("broker.txt"));
     broker.create_topic(&topic, 3);
     let (lines, _) = event_lines(&events, &work);
-    let (produced, bad) = produce_with_python(&broker, &topic, format, &dir, &lines);
+    let (produced, bad) = produce_with_python(&broker, &topic, format, &dir, &lines, &work);
     let total = events.sources[0].rows.len();
     assert_eq!(produced, total + bad.len());
     let served = serve(&dir, &broker, &work.join("serve.txt"), total, bad.len());

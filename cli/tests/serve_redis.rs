@@ -25,11 +25,10 @@ use serde_json::Value as Json;
 use serve_common::*;
 use services::{hgetall, keys, produce, Broker, RedisServer};
 
+/// A Redis test's fresh work folder `redis/NAME` (this module's, `serve_redis_cluster`'s
+/// and `kafka_partitioner`'s: the names are unique among them).
 pub(crate) fn work_dir(name: &str) -> PathBuf {
-    let work = std::env::temp_dir().join(format!("featc-redis-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
-    work
+    crate::cli_common::scratch(&format!("redis/{name}"))
 }
 
 /// RFC 3986 percent-encoding of everything but unreserved characters (Python's

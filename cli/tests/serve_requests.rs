@@ -10,12 +10,18 @@ use crate::serve_common;
 
 use serde_json::{json, Value as Json};
 use serve_common::*;
+use std::path::{Path, PathBuf};
 
-fn fraud(extra: &[&str], name: &str) -> Served {
+/// The test's own scratch folder, fresh.
+fn scratch(test: &str) -> PathBuf {
+    crate::cli_common::scratch(&format!("serve_requests/{test}"))
+}
+
+/// The fraud example served, its stderr in `work`.
+fn fraud(extra: &[&str], work: &Path) -> Served {
     let mut args = vec!["examples/fraud", "--bootstrap", "--clock", "events"];
     args.extend_from_slice(extra);
-    let stderr = std::env::temp_dir().join(format!("featc-{name}-{}.txt", std::process::id()));
-    let served = Served::start(&args, &stderr);
+    let served = Served::start(&args, &work.join("stderr.txt"));
     served.wait_ready();
     served
 }
@@ -53,8 +59,7 @@ fn txn(rows: usize) -> serde_json::Map<String, Json> {
 
 #[test]
 fn tokens_guard_reads_and_pushes_and_never_leak() {
-    let dir = std::env::temp_dir().join(format!("featc-tokens-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = scratch("tokens");
     let (read_token, push_token) = ("r3ad-s3cret-1", "pu5h-s3cret-2");
     std::fs::write(dir.join("read"), format!("{read_token}\n")).expect("write");
     std::fs::write(dir.join("push"), push_token).expect("write");
@@ -67,7 +72,7 @@ fn tokens_guard_reads_and_pushes_and_never_leak() {
             "--push-token-file",
             &push_file,
         ],
-        "tokens",
+        &dir,
     );
     let a = served.addr.as_str();
     let read = json!({"features": ["txn_count_1h"], "entities": {"user_id": [1]}});
@@ -132,9 +137,7 @@ fn a_public_address_without_tokens_is_refused() {
 
 #[test]
 fn freshness_contracts_are_printed_in_the_ir() {
-    let work = std::env::temp_dir().join(format!("featc-freshness-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
+    let work = scratch("freshness");
     std::fs::write(
         work.join("clicks.feat"),
         "source clicks {\n    time ts\n    columns { user_id: int64 }\n    freshness 1h\n}\n\
@@ -161,10 +164,10 @@ fn freshness_contracts_are_printed_in_the_ir() {
 fn list_features_are_served_as_json_arrays() {
     use featc_runtime::row::list::{json_text, list_at, list_type_of};
     use featc_runtime::value::Value;
-    let stderr = std::env::temp_dir().join(format!("featc-lists-{}.txt", std::process::id()));
+    let work = scratch("lists");
     let served = Served::start(
         &["examples/delivery", "--bootstrap", "--clock", "events"],
-        &stderr,
+        &work.join("stderr.txt"),
     );
     served.wait_ready();
     // `items_last5_before` is a list over a count window (`over 5 events exclusive`).
@@ -176,8 +179,6 @@ fn list_features_are_served_as_json_arrays() {
     ]
     .map(String::from)
     .to_vec();
-    let work = std::env::temp_dir().join(format!("featc-lists-{}", std::process::id()));
-    std::fs::create_dir_all(&work).expect("work folder");
     let delivery = repo().join("examples/delivery");
     let training = training_set(
         &delivery,
@@ -252,13 +253,13 @@ fn list_features_are_served_as_json_arrays() {
 /// are the request's fields), and refuses a read without them, naming the field.
 #[test]
 fn request_context_feeds_derived_features_as_the_spine_does() {
-    let stderr = std::env::temp_dir().join(format!("featc-request-{}.txt", std::process::id()));
+    let work = scratch("request");
     let served = Served::start(
         &["examples/delivery", "--bootstrap", "--clock", "events"],
-        &stderr,
+        &work.join("stderr.txt"),
     );
     served.wait_ready();
-    let out = std::env::temp_dir().join(format!("featc-request-{}.csv", std::process::id()));
+    let out = work.join("training.csv");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_featc"))
         .args(["training-set", "examples/delivery", "--service", "eta_v2"])
         .args([
@@ -348,8 +349,7 @@ fn request_context_feeds_derived_features_as_the_spine_does() {
 /// loopback without a read token it is refused before anything listens.
 #[test]
 fn the_health_listener_answers_on_its_own_address() {
-    let work = std::env::temp_dir().join(format!("featc-health-{}", std::process::id()));
-    std::fs::create_dir_all(&work).expect("work");
+    let work = scratch("health");
     let token = work.join("read.token");
     std::fs::write(&token, "reader\n").expect("token");
     let token = token.to_str().expect("path");
@@ -362,7 +362,7 @@ fn the_health_listener_answers_on_its_own_address() {
             "--read-token-file",
             token,
         ],
-        "health-listen",
+        &work,
     );
     let stderr = served.stderr_text();
     let health = stderr

@@ -142,7 +142,12 @@ async fn logical_round_trip(case: &str) {
     let ctx = batch::session_context(config(None));
     // The spine as the Ballista path ships it: an Arrow IPC copy.
     let bound = bind(&ctx, case).await;
-    let file = SpineFile::write(&bound.spine, &std::env::temp_dir()).unwrap();
+    // Under the test binary's temporary directory; the file's folder goes when dropped.
+    let file = SpineFile::write(
+        &bound.spine,
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+    )
+    .unwrap();
     let options = ArrowReadOptions {
         schema: Some(bound.spine.schema.as_ref()),
         ..ArrowReadOptions::default()

@@ -11,6 +11,16 @@ use serde_json::{json, Value as Json};
 
 use crate::support::*;
 
+/// The test's own scratch folder under this binary's temporary directory, fresh
+/// (`server_requests`: the CLI suite's `serve_requests` shares the directory).
+fn scratch(test: &str) -> std::path::PathBuf {
+    featc_test_support::scratch::fresh_dir(
+        Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("server_requests")
+            .join(test),
+    )
+}
+
 /// `featc serve examples/fraud --bootstrap --clock events`, with `config`'s limits.
 fn fraud(config: featc_server::ServeConfig) -> Served {
     let mut config = config;
@@ -537,8 +547,7 @@ async fn a_disk_tier_with_a_tiny_cache_answers_as_memory_does() {
     let events = Arc::new(events(&project, &graph).await);
     let order = arrival(&events, 3_600_000_000, 11);
     let (history, live) = order.split_at(order.len() / 2);
-    let dir = std::env::temp_dir().join(format!("featc-tier-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = scratch("tier");
     let mut tiered = featc_server::ServeConfig::new("127.0.0.1:0".parse().expect("addr"));
     tiered.clock = featc_server::Clock::Events;
     let mut memory = tiered.clone();
@@ -592,9 +601,7 @@ async fn a_disk_tier_with_a_tiny_cache_answers_as_memory_does() {
 /// build --emit ir` prints both is cli/tests/serve_requests.rs's.)
 #[test]
 fn freshness_contracts_are_reported_on_metrics() {
-    let work = std::env::temp_dir().join(format!("featc-freshness-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
+    let work = scratch("freshness");
     std::fs::write(
         work.join("clicks.feat"),
         "source clicks {\n    time ts\n    columns { user_id: int64 }\n    freshness 1h\n}\n\
@@ -626,9 +633,7 @@ fn freshness_contracts_are_reported_on_metrics() {
 /// with a cache too small to hold them, across a restart.
 #[test]
 fn entities_past_their_retention_leave_the_disk_tier() {
-    let work = std::env::temp_dir().join(format!("featc-expiry-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("work");
+    let work = scratch("expiry");
     std::fs::write(
         work.join("clicks.feat"),
         "source clicks {\n    time ts\n    columns { user_id: int64 }\n}\n\

@@ -90,17 +90,17 @@ fn served_and_audited(case: &GenCase, serving: Serving) -> Result<(), String> {
     }
     let (_, graph) =
         featc::lower::stream::serving_graph(&project, &[]).map_err(|e| e.to_string())?;
-    // Both properties run at once, on cases of the same seeds.
+    // Both properties run at once, on cases of the same seeds: a folder per property
+    // (its cases run one after another, each emptying it first).
     let mode = match serving {
         Serving::Settled => "settled",
         Serving::Early => "early",
     };
-    let work = std::env::temp_dir().join(format!(
-        "featc-served-audit-{mode}-{}-{}",
-        std::process::id(),
-        case.replay.seed
-    ));
-    let _ = std::fs::remove_dir_all(&work);
+    let work = featc_test_support::scratch::fresh_dir(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("served_audit")
+            .join(mode),
+    );
     let (dir, state) = (work.join("served"), work.join("state"));
     let durable = (serving == Serving::Early).then_some(state.as_path());
     let mut store =

@@ -12,6 +12,18 @@ pub fn featc(args: &[&str]) -> Output {
         .expect("featc runs")
 }
 
+/// `featc(args)` with `tmp` as its `TMPDIR`: what featc keeps in the system's
+/// temporary folder (`featc verify`'s folders of a failed engine run) goes into a
+/// test's scratch folder instead, never left in /tmp.
+pub fn featc_with_tmpdir(args: &[&str], tmp: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_featc"))
+        .args(args)
+        .env("TMPDIR", tmp)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("featc runs")
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

@@ -8,6 +8,8 @@ indexes) when --confluent is given.
 Input: JSON lines `{"partition": P, "event": {column: value}}` (times in RFC 3339,
 as featc's JSON records carry them). With --bad, records that must be dead-lettered
 follow the events; the last line printed is a JSON summary of what was produced.
+protoc writes the Protobuf module into --generated, a folder of the caller's (its
+test's scratch folder: nothing is left in the system's temporary folder).
 
 Called by cli/tests/serve_kafka_formats.rs, with the interpreter of .services/venv.
 """
@@ -20,7 +22,6 @@ import json
 import os
 import struct
 import sys
-import tempfile
 
 from confluent_kafka import Producer
 
@@ -56,11 +57,11 @@ def avro_encoder(schema_path, time_column):
     return encode
 
 
-def protobuf_encoder(proto_path, message, time_column):
+def protobuf_encoder(proto_path, message, time_column, out_dir):
     import grpc_tools
     from grpc_tools import protoc
 
-    out_dir = tempfile.mkdtemp(prefix="featc-proto-")
+    os.makedirs(out_dir, exist_ok=True)
     include = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
     folder, name = os.path.split(os.path.abspath(proto_path))
     status = protoc.main(
@@ -100,13 +101,14 @@ def main():
     parser.add_argument("--confluent", type=int)
     parser.add_argument("--events", required=True)
     parser.add_argument("--bad", action="store_true")
+    parser.add_argument("--generated", required=True, help="a folder for protoc's module")
     parser.add_argument("--null-column", help="a non-null column to send a null in (--bad)")
     args = parser.parse_args()
 
     if args.format == "avro":
         encode = avro_encoder(args.schema, args.time_column)
     else:
-        encode = protobuf_encoder(args.schema, args.message, args.time_column)
+        encode = protobuf_encoder(args.schema, args.message, args.time_column, args.generated)
 
     def frame(payload, schema_id=None):
         if args.confluent is None:
