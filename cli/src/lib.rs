@@ -24,6 +24,7 @@ pub mod fmt;
 pub mod git;
 #[cfg(feature = "serve")]
 pub mod history;
+pub mod huge_pages;
 pub mod import_spec;
 pub mod interrupt;
 pub mod materialize;
@@ -76,6 +77,7 @@ pub enum Command {
 
 /// Parses the command line and runs the subcommand.
 pub fn main() -> ExitCode {
+    huge_pages::disable();
     match Cli::parse().command {
         Command::Check(args) => check::main(args),
         Command::Build(args) => build::main(args),
