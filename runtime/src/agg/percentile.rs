@@ -4,9 +4,9 @@
 //! their type, and never an interpolation.
 //!
 //! Values are kept as order-preserving words (`Word`: the featc total order) in a
-//! sorted multiset (`RankState`: one sorted vector while small, sorted chunks when
-//! large); the percentile is the word at its rank. Removal is exact, so windows
-//! retract leaving events instead of re-sorting on a read.
+//! sorted multiset (`RankState`: inline words while few, one sorted vector while
+//! small, sorted chunks when large); the percentile is the word at its rank. Removal
+//! is exact, so windows retract leaving events instead of re-sorting on a read.
 
 use std::marker::PhantomData;
 
@@ -64,6 +64,11 @@ impl<W: Word> Aggregation for Percentile<W> {
 
     fn shrink_state(&self, s: &mut RankState) {
         s.shrink()
+    }
+
+    #[inline]
+    fn prefetch_state(&self, s: &RankState) {
+        s.prefetch();
     }
 
     /// Numbers are stored as words: a run is folded without making a `Value` per event.
