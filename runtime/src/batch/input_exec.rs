@@ -67,10 +67,10 @@ impl GroupInputExec {
         input: Arc<dyn ExecutionPlan>,
     ) -> Self {
         let mut fields: Vec<Field> = Vec::new();
-        // A group with one integer key carries its key and time inside the packed
-        // sort key (`sort_key`), which the repartition (`packed_key_expr`) and the
-        // merge read them from: 16 bytes less per event held, repartitioned, sorted
-        // and spilled.
+        // A group with one integer key carries its key and time only inside the
+        // packed sort key (`sort_key`), which the repartition (`key_of`) and the
+        // merge read them from: 16 bytes per event held, repartitioned, sorted and
+        // spilled, as the two columns took, now compared as one.
         if sort_key::packs(&group) {
             fields.push(Field::new(
                 sort_key::SORT_KEY_COLUMN,

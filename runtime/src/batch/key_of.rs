@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType as ArrowType, Schema};
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::config::ConfigOptions;
 use datafusion::logical_expr::{
@@ -88,26 +88,26 @@ pub fn function(name: &str) -> Option<Arc<ScalarUDF>> {
     functions().into_iter().find(|f| f.name() == name)
 }
 
-/// The key of `packed` (a column of `schema`) for a key of type `key`.
-pub fn expr(
-    packed: Arc<dyn PhysicalExpr>,
-    key: DataType,
-    schema: &Schema,
-) -> Result<Arc<dyn PhysicalExpr>> {
-    let udf = Arc::new(ScalarUDF::new_from_impl(KeyOf::new(key)));
-    Ok(Arc::new(ScalarFunctionExpr::try_new(
-        udf,
+/// The key of `packed` (the packed sort key column) for a key of type `key`. Built
+/// with its return type given rather than checked against a schema: the type is the
+/// key's, and the argument is the packed column by construction.
+pub fn expr(packed: Arc<dyn PhysicalExpr>, key: DataType) -> Arc<dyn PhysicalExpr> {
+    let udf = KeyOf::new(key);
+    let name = udf.name.clone();
+    Arc::new(ScalarFunctionExpr::new(
+        &name,
+        Arc::new(ScalarUDF::new_from_impl(udf)),
         vec![packed],
-        schema,
+        Arc::new(Field::new(&name, arrow_type(key), true)),
         Arc::new(ConfigOptions::default()),
-    )?))
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use datafusion::arrow::array::{ArrayRef, Int64Array, TimestampMicrosecondArray};
-    use datafusion::arrow::datatypes::Field;
+    use datafusion::arrow::datatypes::Schema;
     use datafusion::arrow::record_batch::RecordBatch;
     use datafusion::physical_expr::expressions::Column;
 
@@ -123,7 +123,7 @@ mod tests {
         )]));
         let batch = RecordBatch::try_new(Arc::clone(&schema), vec![packed]).unwrap();
         let column = Arc::new(Column::new(sort_key::SORT_KEY_COLUMN, 0));
-        let expr = expr(column, DataType::Int64, &schema).unwrap();
+        let expr = expr(column, DataType::Int64);
         let got = expr.evaluate(&batch).unwrap().into_array(3).unwrap();
         assert_eq!(&got, &key);
         assert_eq!(expr.to_string(), "featc_key_of_int64(__sort@0)");

@@ -107,10 +107,7 @@ impl GroupMergeExec {
         };
         let event_keys = match self.group.keys.as_slice() {
             [k] if sort_key::packs(&self.group) => {
-                let packed = col(&events, sort_key::SORT_KEY_COLUMN);
-                // Not reached: the packed column is in the schema, as the function's type.
-                let fallback = Arc::clone(&packed);
-                vec![key_of::expr(packed, k.ty, &events).unwrap_or(fallback)]
+                vec![key_of::expr(col(&events, sort_key::SORT_KEY_COLUMN), k.ty)]
             }
             _ => (0..self.group.keys.len())
                 .map(|i| col(&events, &key_column(i)))

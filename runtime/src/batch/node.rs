@@ -5,8 +5,8 @@
 //! child `1 + g` is group `g`'s events, one row per event of its source, with the
 //! columns the group reads (`GroupPlan::columns_read`). The physical operators
 //! (planned by `planner::PointInTimePlanner`) evaluate the plan's expressions on them
-//! into the columns named by `key_column(i)`, `TIME_COLUMN` (for a group with one
-//! integer key, `sort_key::SORT_KEY_COLUMN` in its place), `input_column(i)` (the
+//! into the columns named by `key_column(i)` and `TIME_COLUMN` (for a group with one
+//! integer key, `sort_key::SORT_KEY_COLUMN` in place of both), `input_column(i)` (the
 //! inputs not boolean) and `bools_column(j)` (`input_exec`), and the spine's into its keys,
 //! `SPINE_TIME` and `ROW_COLUMN` (`spine_exec`), which `merge_exec` reads.
 

@@ -44,6 +44,11 @@ pub fn pack_one(key: i64, time: i64) -> i128 {
     ((key as i128) << 64) | i128::from((time as u64) ^ (1 << 63))
 }
 
+/// The key of a packed (key, time): the high 64 bits.
+pub fn unpack_key(packed: i128) -> i64 {
+    (packed >> 64) as i64
+}
+
 /// The time of a packed (key, time): the low 64 bits, their sign bit flipped back.
 pub fn unpack_time(packed: i128) -> i64 {
     ((packed as u64) ^ (1 << 63)) as i64
@@ -101,13 +106,13 @@ pub fn pack(key: &ArrayRef, time: &ArrayRef) -> Result<ArrayRef> {
 
 /// The keys of a packed column as a column of `ty` (the group's one key, as its
 /// declared type), nulls where the key is null: what the packed column replaces, for
-/// the repartition by key (`packed_key_expr`) and the merge's key rows.
+/// the repartition by key (`key_of`) and the merge's key rows.
 pub fn keys(packed: &ArrayRef, ty: &ArrowType) -> Result<ArrayRef> {
     let packed = packed
         .as_primitive_opt::<Decimal128Type>()
         .ok_or_else(|| DataFusionError::Internal("the packed sort key is not 128-bit".into()))?;
     let nulls = packed.nulls().cloned();
-    let key = |p: &i128| (p >> 64) as i64;
+    let key = |&p: &i128| unpack_key(p);
     let keys: ArrayRef = match ty {
         ArrowType::Int64 => Arc::new(Int64Array::new(
             packed.values().iter().map(key).collect(),
@@ -249,7 +254,7 @@ mod tests {
         #[test]
         fn a_pair_unpacks_to_itself(key in edge(), time in edge()) {
             prop_assert_eq!(unpack_time(pack_one(key, time)), time);
-            prop_assert_eq!((pack_one(key, time) >> 64) as i64, key);
+            prop_assert_eq!(unpack_key(pack_one(key, time)), key);
         }
     }
 }
