@@ -67,14 +67,35 @@ fn settled(small: Vec<u64>) -> Form {
     Form::Small(small)
 }
 
-/// Inserts `count` copies of `w` into a sorted vector.
-fn insert_sorted(v: &mut Vec<u64>, w: u64, count: u64) {
+/// Inserts `count` copies of `w` into a sorted vector (the single vector, or one
+/// chunk); returns where the first went.
+fn insert_sorted(v: &mut Vec<u64>, w: u64, count: u64) -> usize {
     let at = v.partition_point(|&x| x <= w);
     if count == 1 {
         v.insert(at, w);
     } else {
         v.splice(at..at, std::iter::repeat_n(w, count as usize));
     }
+    at
+}
+
+/// Takes up to `count` copies of `w` out of a sorted vector; returns how many it took
+/// and whether its copies of `w` ran to its end (more may follow in the next chunk).
+fn remove_sorted(v: &mut Vec<u64>, w: u64, count: u64) -> (usize, bool) {
+    let from = v.partition_point(|&x| x < w);
+    let to = from + v[from..].iter().take_while(|&&x| x == w).count();
+    let n = (to - from).min(usize::try_from(count).unwrap_or(usize::MAX));
+    let to_end = to == v.len();
+    match n {
+        0 => {}
+        1 => {
+            v.remove(from);
+        }
+        _ => {
+            v.drain(from..from + n);
+        }
+    }
+    (n, to_end)
 }
 
 /// Starts loading the lines a binary search over `words` reads first: all of them
@@ -139,16 +160,7 @@ impl RankState {
         match &mut self.form {
             Form::Inline(s) => s.remove(w, count),
             Form::Small(v) => {
-                let from = v.partition_point(|&x| x < w);
-                if count == 1 {
-                    if v.get(from) == Some(&w) {
-                        v.remove(from);
-                    }
-                } else {
-                    let to = v.partition_point(|&x| x <= w);
-                    let n = (to - from).min(count as usize);
-                    v.drain(from..from + n);
-                }
+                remove_sorted(v, w, count);
                 if v.len() <= INLINE / 2 {
                     self.form = settled(std::mem::take(v));
                 }

@@ -11,6 +11,7 @@
 //! move after it reads half of the chunk anyway) (BENCHMARKS.md, "Percentiles beside
 //! max").
 
+use super::{insert_sorted, remove_sorted};
 use crate::prefetch::prefetch_slice;
 
 /// A chunk longer than this is cut in two halves.
@@ -68,12 +69,7 @@ impl Chunks {
         let i = self.first_not_below(w).min(self.list.len() - 1);
         let chunk = &mut self.list[i];
         prefetch_slice(chunk);
-        let at = chunk.partition_point(|&x| x <= w);
-        if count == 1 {
-            chunk.insert(at, w);
-        } else {
-            chunk.splice(at..at, std::iter::repeat_n(w, count as usize));
-        }
+        let at = insert_sorted(chunk, w, count);
         if at + count as usize == chunk.len() {
             self.ends[i] = w;
         }
@@ -92,21 +88,13 @@ impl Chunks {
         }
         while left > 0 && i < self.list.len() {
             let chunk = &mut self.list[i];
-            let from = chunk.partition_point(|&x| x < w);
-            let to = from + chunk[from..].iter().take_while(|&&x| x == w).count();
-            let n = (to - from).min(left as usize);
+            // Copies of `w` may go on in the next chunk only if this one ended with it.
+            let (n, ended_with_w) = remove_sorted(chunk, w, left);
             if n == 0 {
                 break;
             }
-            if n == 1 {
-                chunk.remove(from);
-            } else {
-                chunk.drain(from..from + n);
-            }
             left -= n as u64;
             self.len -= n as u64;
-            // Copies of `w` may go on in the next chunk only if this one ended with it.
-            let ended_with_w = to == chunk.len() + n;
             if let Some(&last) = chunk.last() {
                 self.ends[i] = last;
             }
