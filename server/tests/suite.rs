@@ -14,6 +14,7 @@ mod support;
 mod group_partition;
 mod serve_arrow;
 mod serve_dead_letters;
+mod serve_dispatch;
 mod serve_feast;
 mod serve_future;
 mod serve_limits;

@@ -19,15 +19,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use super::dispatch::Dispatch;
 use super::App;
 
 /// Connections past `--max-connections` that are still answered (`/health`, or a
@@ -66,14 +65,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let limits = &app.limits;
     let served = Lane::new(
-        super::router(Arc::clone(&app)),
+        Dispatch::reads_first(Arc::clone(&app), super::router(Arc::clone(&app))),
         limits.max_connections,
         limits.header_timeout,
         limits.idle_timeout,
         true,
     );
     let overflow = Lane::new(
-        super::overflow_router(Arc::clone(&app)),
+        Dispatch::router(super::overflow_router(Arc::clone(&app))),
         OVERFLOW_RESERVE,
         OVERFLOW_DEADLINE,
         OVERFLOW_DEADLINE,
@@ -121,9 +120,9 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-/// A kind of connection: its router, its permits and its timeouts.
+/// A kind of connection: its routes, its permits and its timeouts.
 pub(super) struct Lane {
-    router: Router,
+    routes: Dispatch,
     permits: Arc<Semaphore>,
     size: u32,
     header_timeout: Duration,
@@ -132,18 +131,18 @@ pub(super) struct Lane {
 }
 
 impl Lane {
-    /// At most `size` connections at once served by `router`, each closed if it does
+    /// At most `size` connections at once served by `routes`, each closed if it does
     /// not send a request's headers within `header_timeout` or moves no byte for
     /// `idle_timeout`; one request each unless `keep_alive`.
     pub(super) fn new(
-        router: Router,
+        routes: Dispatch,
         size: u32,
         header_timeout: Duration,
         idle_timeout: Duration,
         keep_alive: bool,
     ) -> Lane {
         Lane {
-            router,
+            routes,
             permits: Arc::new(Semaphore::new(size as usize)),
             size,
             header_timeout,
@@ -162,7 +161,7 @@ impl Lane {
             return Err(stream);
         };
         let connection = Connection {
-            router: self.router.clone(),
+            routes: self.routes.clone(),
             header_timeout: self.header_timeout,
             idle_timeout: self.idle_timeout,
             keep_alive: self.keep_alive,
@@ -179,7 +178,7 @@ impl Lane {
 
 /// One connection's settings.
 struct Connection {
-    router: Router,
+    routes: Dispatch,
     header_timeout: Duration,
     idle_timeout: Duration,
     keep_alive: bool,
@@ -204,8 +203,7 @@ impl Connection {
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_timeout)
             .keep_alive(self.keep_alive);
-        let service = TowerToHyperService::new(self.router);
-        let connection = builder.serve_connection(io, service);
+        let connection = builder.serve_connection(io, self.routes);
         tokio::pin!(connection);
         let mut stopping = *stop.borrow();
         if stopping {

@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
 use super::connections::{accept_until, Lane};
+use super::dispatch::Dispatch;
 use super::{authorize, ops, Access, App};
 
 /// Connections the health listener serves at once: probes are short and few.
@@ -96,7 +97,7 @@ fn run(
         };
         let _ = started.send(Ok(()));
         let lane = Lane::new(
-            router(app),
+            Dispatch::router(router(app)),
             HEALTH_CONNECTIONS,
             HEALTH_DEADLINE,
             HEALTH_DEADLINE,

@@ -6,13 +6,15 @@
 //! refusals as data in `error`, the core's refusals mapped to them in `refusal`; the
 //! bounds of the server's resources in `connections` (the listener), `guard` (every
 //! request, before its body is read) and `arrow_bounds` (Arrow bodies);
-//! `health_listener` serves `/health` on an address of its own (`--health-listen`).
+//! `health_listener` serves `/health` on an address of its own (`--health-listen`);
+//! `dispatch` hands each request to the router, except reads, answered without it.
 
 pub mod app;
 pub mod arrow;
 pub mod arrow_bounds;
 pub mod connections;
 pub mod dead_letters;
+pub mod dispatch;
 pub mod error;
 pub mod feast_write;
 pub mod guard;
@@ -119,13 +121,22 @@ pub fn body_of(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
     limit: usize,
 ) -> Result<Bytes, ApiError> {
+    within_limit(body.map_err(|e| unread(&e, limit)), limit)
+}
+
+/// Why axum could not read a body (413 above the limit).
+pub fn unread(e: &axum::extract::rejection::BytesRejection, limit: usize) -> ApiError {
+    match e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        true => ApiError::BodyTooLarge { limit },
+        false => ApiError::BadJson(e.body_text()),
+    }
+}
+
+/// A body read (or the reason it was not), refused past `limit` bytes.
+pub fn within_limit(body: Result<Bytes, ApiError>, limit: usize) -> Result<Bytes, ApiError> {
     match body {
         Ok(b) if b.len() > limit => Err(ApiError::BodyTooLarge { limit }),
-        Ok(b) => Ok(b),
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            Err(ApiError::BodyTooLarge { limit })
-        }
-        Err(e) => Err(ApiError::BadJson(e.body_text())),
+        other => other,
     }
 }
 

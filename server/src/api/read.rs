@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value as Json};
 use super::error::ApiError;
 use super::read_plans::{Named, Resolved};
 use super::refusal::read_refusal;
-use super::{authorize, bad, body_of, finish, Access, App};
+use super::{authorize, bad, finish, unread, within_limit, Access, App};
 use crate::names::Names;
 use crate::served::status_name;
 use crate::state::{KeyRows, ReadPlan};
@@ -60,6 +60,18 @@ pub async fn handle(
     uri: Uri,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    let body = body.map_err(|e| unread(&e, app.limits.body_limit));
+    respond(app, headers, uri, body).await
+}
+
+/// The answer to a read whose body was read (or failed to be: the refusal is
+/// answered where the read first needs its body, after its token and readiness).
+pub async fn respond(
+    app: Arc<App>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Result<Bytes, ApiError>,
+) -> Response {
     let started = std::time::Instant::now();
     // A read of a few entities costs microseconds: handing it to another thread would
     // cost more than it saves. A larger body can ask for up to `--max-entities` keys
@@ -87,7 +99,7 @@ fn answer_any(
     app: &App,
     headers: &HeaderMap,
     uri: &Uri,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: Result<Bytes, ApiError>,
 ) -> Result<Response, ApiError> {
     match super::arrow::is_arrow(headers) {
         true if app.routing().is_some() => Err(ApiError::Unsupported {
@@ -102,11 +114,11 @@ fn answer_any(
 fn answer(
     app: &App,
     headers: &HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: Result<Bytes, ApiError>,
 ) -> Result<Response, ApiError> {
     authorize(app, headers, Access::Read)?;
     app.require_ready()?;
-    let body = body_of(body, app.limits.body_limit)?;
+    let body = within_limit(body, app.limits.body_limit)?;
     if let Some(routing) = app.routing() {
         return super::route::answer(app, routing, headers, &body);
     }
@@ -272,7 +284,7 @@ fn resolve(app: &App, named: Named<'_>, full: bool) -> Result<Arc<Resolved>, Api
         let names = feature_names(app, &features, full)?;
         // Every feature was resolved above, so planning the read cannot fail.
         let plan = ReadPlan::new(known, features).map_err(read_refusal)?;
-        Ok(Resolved { plan, names })
+        Ok(Resolved::new(plan, names))
     })
 }
 
@@ -585,16 +597,16 @@ fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Vec<u8> 
         write_json(&mut out, &errors);
     }
     out.extend_from_slice(b",\"feature_names\":[");
-    let names = request
-        .entity_columns
-        .iter()
-        .map(|(n, _)| n)
-        .chain(request.resolved.names.iter());
-    for (k, name) in names.enumerate() {
-        if k > 0 {
-            out.push(b',');
-        }
+    for (name, _) in &request.entity_columns {
         write_json(&mut out, name);
+        out.push(b',');
+    }
+    match request.resolved.names_json.is_empty() {
+        // No feature: the comma after the last entity column goes.
+        true if !request.entity_columns.is_empty() => {
+            out.pop();
+        }
+        _ => out.extend_from_slice(&request.resolved.names_json),
     }
     out.extend_from_slice(b"]},\"results\":[");
     let mut first = true;
@@ -613,8 +625,9 @@ fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Vec<u8> 
         write_json(&mut out, values);
         out.push(b'}');
     }
-    // Features of one entity share their event time: format it once.
-    let mut last_time: Option<(i64, String)> = None;
+    // Features of one entity share their event time: format it (as a JSON string)
+    // once.
+    let mut last_time: Option<(i64, Vec<u8>)> = None;
     for i in 0..request.resolved.names.len() {
         separate(&mut out);
         let cells = || vectors.iter().filter_map(|v| v.features.get(i));
@@ -626,10 +639,13 @@ fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Vec<u8> 
             match f.event_time {
                 Some(t) => {
                     if last_time.as_ref().is_none_or(|(lt, _)| *lt != t) {
-                        last_time = Some((t, format_time(t)));
+                        let mut quoted = Vec::new();
+                        write_json(&mut quoted, &format_time(t));
+                        last_time = Some((t, quoted));
                     }
-                    let text = last_time.as_ref().map_or(NO_EVENT, |(_, s)| s.as_str());
-                    write_json(&mut out, text);
+                    if let Some((_, quoted)) = &last_time {
+                        out.extend_from_slice(quoted);
+                    }
                 }
                 None => write_json(&mut out, NO_EVENT),
             }

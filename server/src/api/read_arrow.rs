@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::read::indices_of;
 use super::read_plans::Named;
 use super::refusal::read_refusal;
-use super::{authorize, bad, body_of, Access, App};
+use super::{authorize, bad, within_limit, Access, App};
 use crate::wire::time::{parse_time_text, TimeError};
 
 /// The query parameters of an Arrow read.
@@ -26,11 +26,11 @@ pub fn answer(
     app: &App,
     headers: &HeaderMap,
     uri: &Uri,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: Result<Bytes, ApiError>,
 ) -> Result<Response, ApiError> {
     authorize(app, headers, Access::Read)?;
     app.require_ready()?;
-    let body = body_of(body, app.limits.body_limit)?;
+    let body = within_limit(body, app.limits.body_limit)?;
     let params = arrow::query(uri, &PARAMS)?;
     let features = features(app, &params)?;
     let at = match param(&params, "at") {

@@ -25,6 +25,27 @@ pub struct Resolved {
     pub plan: ReadPlan,
     /// The names the answer gives the features, in answer order.
     pub names: Vec<String>,
+    /// `names` as the JSON answer lists them (strings, comma-separated), written
+    /// once rather than escaped again for every read.
+    pub names_json: Vec<u8>,
+}
+
+impl Resolved {
+    pub fn new(plan: ReadPlan, names: Vec<String>) -> Resolved {
+        let mut names_json = Vec::new();
+        for (k, name) in names.iter().enumerate() {
+            if k > 0 {
+                names_json.push(b',');
+            }
+            // Writing a string into a vector cannot fail.
+            let _ = serde_json::to_writer(&mut names_json, name);
+        }
+        Resolved {
+            plan,
+            names,
+            names_json,
+        }
+    }
 }
 
 /// What a read names.
@@ -145,10 +166,10 @@ mod tests {
         let r = plans
             .get_or_resolve::<()>(named, full, || {
                 made.set(made.get() + 1);
-                Ok(Resolved {
-                    plan: ReadPlan::empty(),
-                    names: vec![format!("{}", made.get())],
-                })
+                Ok(Resolved::new(
+                    ReadPlan::empty(),
+                    vec![format!("{}", made.get())],
+                ))
             })
             .unwrap();
         r.names[0].parse().unwrap()

@@ -20,6 +20,11 @@ impl Client {
         Client(featc_server::api::router(Arc::clone(server.app())))
     }
 
+    /// The router the client sends through.
+    pub fn router(&self) -> axum::Router {
+        self.0.clone()
+    }
+
     /// One request (`Content-Type: application/json` unless `headers` give one);
     /// returns the status and the body.
     pub async fn request(

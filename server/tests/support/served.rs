@@ -60,6 +60,16 @@ impl Served {
         self.server.as_ref().expect("running").health_addr
     }
 
+    /// The service the server's connections run (reads answered without the
+    /// router), to call in process as `client` calls the router.
+    pub fn dispatch(&self) -> featc_server::api::dispatch::Dispatch {
+        let app = self.server.as_ref().expect("running").app();
+        featc_server::api::dispatch::Dispatch::reads_first(
+            std::sync::Arc::clone(app),
+            featc_server::api::router(std::sync::Arc::clone(app)),
+        )
+    }
+
     /// Runs `f` to completion on the server's runtime.
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.runtime.block_on(f)
