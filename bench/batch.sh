@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # bench/batch.sh: featc's batch path (`featc training-set`) against DuckDB on the
-# synthetic case (32 features: every aggregation over 1h/1d/7d/30d and lifetime).
+# synthetic case (32 features: every aggregation over 1h/1d/7d/30d and lifetime), and
+# with POLARS=1 against polars' rolling windows.
 #
 #   bench/batch.sh              # 1e6 and 1e7 events
 #   bench/batch.sh 1e6          # any event counts, as gen.py reads them (1e5, 3e6, 2000000)
 #   DUCKDB=0 SQL=0 bench/batch.sh 1e8    # featc alone (DuckDB takes long at 1e8)
+#   POLARS=1 bench/batch.sh 1e6          # also polars' rolling windows
 #
 # For each size it
 #   1. generates events + spine with bench/peers/gen.py (fixed seed; cached under
@@ -13,12 +15,19 @@
 #      `--partitions 1` and `--partitions 2` (the outputs must be the same bytes),
 #   3. runs bench/peers/reference.py (DuckDB range joins) on the same files,
 #   4. checks featc and DuckDB agree with bench/peers/compare.py,
+#   4b. with POLARS=1, runs bench/peers/polars_rolling.py (polars' rolling windows, one
+#      per window, lifetime cumulative) under /usr/bin/time and checks it agrees with
+#      featc (compare.py); before the sizes it checks the peer against every
+#      tests/cases/*/expected.parquet,
 #   5. with SQL=1, times featc's emitted SQL (`featc build --emit sql`) on DuckDB and
 #      on Spark in local mode (bench/sql/time_sql.py, in the virtualenv that
 #      scripts/check-sql-engines.sh makes; values checked there, row counts here),
 # and prints one table row per size. "DuckDB s" is the query time reference.py
 # prints (reading the parquet files included, writing its output excluded), so the
 # ratio does not count Python start-up against DuckDB; likewise the SQL timings.
+# "polars s" is the time polars_rolling.py prints (reading the parquet files,
+# computing and writing its output; Python start-up and imports excluded), its peak
+# MiB the whole process's.
 #
 # Needs python3 (>= 3.10) with venv, a Rust toolchain and GNU time (/usr/bin/time).
 # The first run creates a venv in bench-data/venv from bench/peers/requirements.txt
@@ -27,6 +36,7 @@
 # Environment:
 #   SEED=7 SPINE=1e5   data generation (gen.py --seed / --spine)
 #   DUCKDB=0           skip DuckDB; compare with its output of an earlier run if any
+#   POLARS=1           also time polars' rolling windows (bench/peers/polars_rolling.py)
 #   SQL=1              time the emitted SQL on DuckDB and Spark (needs
 #                      target/sql-engines-env: run scripts/check-sql-engines.sh once)
 #   MEMORY_LIMIT=SIZE  featc's --memory-limit (default: featc's own default)
@@ -41,6 +51,7 @@ SEED="${SEED:-7}"
 SPINE="${SPINE:-1e5}"
 DUCKDB="${DUCKDB:-1}"
 SQL="${SQL:-0}"
+POLARS="${POLARS:-0}"
 MEMORY_LIMIT="${MEMORY_LIMIT:-}"
 PYTHON="${PYTHON:-python3}"
 SIZES=("$@")
@@ -62,6 +73,10 @@ echo "== building featc (release)" >&2
 cargo build --release --quiet -p featc-cli -p featc-bench
 FEATC="${CARGO_TARGET_DIR:-$ROOT/target}/release/featc"
 
+# With POLARS=1 the peer first reproduces every acceptance case's expected.parquet.
+if [ "$POLARS" != 0 ]; then
+    TMPDIR="$DATA" "$ROOT/bench/peers/polars_cases.sh" "$PY"
+fi
 
 rows=()
 for size in "${SIZES[@]}"; do
@@ -109,6 +124,30 @@ for size in "${SIZES[@]}"; do
         fi
     fi
 
+    polars_s="-"
+    polars_mib="-"
+    polars_ratio="-"
+    polars_agree="-"
+    if [ "$POLARS" != 0 ]; then
+        echo "== polars' rolling windows, $size events" >&2
+        res="$(timed "$PY" "$PEERS/polars_rolling.py" --spec "$CASE/spec.json" \
+            --events "$dir/events.parquet" --spine "$dir/spine.parquet" \
+            --out "$dir/polars.parquet" 2>"$dir/polars.txt")"
+        cat "$dir/polars.txt" >&2
+        read -r _ polars_mib <<<"$res"
+        polars_s="$(sed -n 's/^polars: .* in \([0-9.]*\)s .*$/\1/p' "$dir/polars.txt")"
+        [ -n "$polars_s" ] || { echo "== polars_rolling.py failed at $size events" >&2; exit 1; }
+        polars_ratio="$(awk -v p="$polars_s" -v f="${secs[2]}" 'BEGIN { printf "%.1fx", p / (f > 0 ? f : 0.01) }')"
+        if "$PY" "$PEERS/compare.py" --spec "$CASE/spec.json" "$dir/featc.parquet" "$dir/polars.parquet" \
+            >"$dir/compare_polars.txt"; then
+            polars_agree=yes
+        else
+            polars_agree=no
+            echo "== featc and polars disagree at $size events: see $dir/compare_polars.txt" >&2
+            head -40 "$dir/compare_polars.txt" >&2
+        fi
+    fi
+
     ratio="-"
     [ "$duck_s" != "-" ] && ratio="$(awk -v d="$duck_s" -v f="${secs[2]}" 'BEGIN { printf "%.1fx", d / (f > 0 ? f : 0.01) }')"
 
@@ -126,12 +165,13 @@ for size in "${SIZES[@]}"; do
         sql_duck="$(sed -n 's/^duckdb round 1: \([0-9.]*\) s$/\1/p' <<<"$out")"
         sql_spark="$(sed -n 's/^spark round 1: \([0-9.]*\) s$/\1/p' <<<"$out")"
     fi
-    rows+=("$(printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' "$size" \
+    rows+=("$(printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' "$size" \
         "${secs[1]}" "${mib[1]}" "${secs[2]}" "${mib[2]}" "$speedup" \
-        "$duck_s" "$ratio" "$sql_duck" "$sql_spark" "$agree")")
+        "$duck_s" "$ratio" "$sql_duck" "$sql_spark" "$agree" \
+        "$polars_s" "$polars_mib" "$polars_ratio" "$polars_agree")")
 done
 
 echo
-echo "| events | featc 1p s | 1p peak MiB | featc 2p s | 2p peak MiB | 2p speed-up | DuckDB s | DuckDB / featc 2p | emitted SQL on DuckDB s | emitted SQL on Spark s | agree |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| events | featc 1p s | 1p peak MiB | featc 2p s | 2p peak MiB | 2p speed-up | DuckDB s | DuckDB / featc 2p | emitted SQL on DuckDB s | emitted SQL on Spark s | agree | polars s | polars peak MiB | polars / featc 2p | polars agrees |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
