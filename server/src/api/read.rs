@@ -180,7 +180,7 @@ pub fn parse(app: &App, body: &[u8]) -> Result<ReadRequest, ApiError> {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Body<'a> {
-    #[serde(borrow, default, deserialize_with = "crate::wire::name_list::borrowed")]
+    #[serde(borrow, default)]
     features: Option<Vec<&'a str>>,
     #[serde(borrow, default)]
     feature_service: Option<&'a str>,
