@@ -6,11 +6,12 @@
 //! Values are kept as order-preserving words (`Word`: the featc total order) in a
 //! sorted multiset (`RankState`: inline words while few, one sorted vector while
 //! small, sorted chunks when large); the percentile is the word at its rank. Removal
-//! is exact, so windows retract leaving events instead of re-sorting on a read.
+//! is exact, so windows retract leaving events instead of re-sorting on a read. A fold
+//! run's words go in (or out) sorted, in one pass over the multiset.
 
 use std::marker::PhantomData;
 
-use super::rank_state::RankState;
+use super::rank_state::{RankState, RunWords};
 use super::{AggError, Aggregation, Invertible, ValueRun, Word};
 use crate::ir::Quantile;
 use crate::value::Value;
@@ -71,17 +72,17 @@ impl<W: Word> Aggregation for Percentile<W> {
         s.prefetch();
     }
 
-    /// Numbers are stored as words: a run is folded without making a `Value` per event.
+    /// Numbers are stored as words: a run is folded without making a `Value` per event,
+    /// its words gathered, sorted and merged into (or taken out of) the multiset in one
+    /// ordered pass (`RunWords`) rather than searched for one by one.
     #[inline]
     fn fold_run<R: ValueRun>(&self, s: &mut RankState, run: &R, insert: bool) -> bool {
-        run.each_word(W::TYPE, |_ts, _seq, stored| {
-            let w = W::from_stored(stored);
-            if insert {
-                s.insert(w, 1);
-            } else {
-                s.remove(w, 1);
-            }
-        })
+        let mut gathered = RunWords::new();
+        let typed = run.each_word(W::TYPE, |_ts, _seq, stored| {
+            gathered.push(s, W::from_stored(stored), insert);
+        });
+        gathered.flush(s, insert);
+        typed
     }
 }
 
@@ -168,6 +169,91 @@ mod tests {
         let bytes = w.into_bytes();
         let loaded = RankState::load(&mut Reader::new(&bytes));
         assert!(loaded.as_ref().is_ok_and(|l| *l == s), "{:?}", loaded.err());
+    }
+
+    /// A run of int64 values as the event buffer stores them (their bits), for
+    /// `fold_run`; not words of any other type.
+    struct Ints(Vec<i64>);
+
+    impl ValueRun for Ints {
+        fn events(&self) -> u64 {
+            self.0.len() as u64
+        }
+        fn non_null(&self) -> Option<u64> {
+            Some(self.0.len() as u64)
+        }
+        fn trues(&self) -> Option<u64> {
+            None
+        }
+        fn each_f64(&self, _f: impl FnMut(f64)) -> bool {
+            false
+        }
+        fn each_word(&self, ty: crate::ir::DataType, mut f: impl FnMut(i64, u64, u64)) -> bool {
+            if ty != crate::ir::DataType::Int64 {
+                return false;
+            }
+            for (i, &x) in self.0.iter().enumerate() {
+                f(i as i64, i as u64, x as u64);
+            }
+            true
+        }
+        fn each_value<'s>(&'s self, _f: impl FnMut(i64, u64, &'s Value)) -> bool {
+            false
+        }
+        fn last_event(&self) -> Option<(i64, u64)> {
+            self.0.len().checked_sub(1).map(|i| (i as i64, i as u64))
+        }
+    }
+
+    /// Runs folded in and out whole (longer than the gathering buffer too) answer as
+    /// the same values inserted and removed one by one do, snapshots included.
+    #[test]
+    fn folded_runs_answer_like_values_one_by_one() {
+        let quantiles = ["0", "0.5", "0.95", "1"].map(q);
+        let ps = quantiles.map(Percentile::<I64Word>::new);
+        let mut folded = RankState::default();
+        let mut one_by_one = RankState::default();
+        let mut held: std::collections::VecDeque<i64> = Default::default();
+        let mut x: u64 = 3;
+        for step in 0..600 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = [1, 3, 64, 130, 300][(x >> 40) as usize % 5];
+            let run: Vec<i64> = (0..len)
+                .map(|k| ((x >> 20) as i64 + k * 7919) % 997 - 500)
+                .collect();
+            assert!(ps[0].fold_run(&mut folded, &Ints(run.clone()), true));
+            for &v in &run {
+                ps[0].insert(&mut one_by_one, 0, &Value::Int64(v));
+                held.push_back(v);
+            }
+            // The oldest leave, as a window's do, in a run of their own.
+            let out = held.len().saturating_sub(1500 + (step % 7) * 100);
+            let gone: Vec<i64> = held.drain(..out).collect();
+            assert!(ps[0].fold_run(&mut folded, &Ints(gone.clone()), false));
+            for &v in &gone {
+                ps[0].remove(&mut one_by_one, 0, &Value::Int64(v));
+            }
+            assert_eq!(folded.entries(), one_by_one.entries(), "step {step}");
+            for p in &ps {
+                assert_eq!(p.finish(&folded), p.finish(&one_by_one), "step {step}");
+            }
+        }
+        // Not int64 words: nothing folded, the caller goes value by value.
+        let floats = Percentile::<F64Word>::new(q("0.5"));
+        let before = folded.clone();
+        assert!(!floats.fold_run(&mut folded, &Ints(vec![1, 2]), true));
+        assert_eq!(folded, before);
+        let mut w = Writer::new();
+        folded.save(&mut w);
+        let bytes = w.into_bytes();
+        let loaded = RankState::load(&mut Reader::new(&bytes));
+        assert!(
+            loaded.as_ref().is_ok_and(|l| *l == folded),
+            "{:?}",
+            loaded.err()
+        );
     }
 
     #[test]

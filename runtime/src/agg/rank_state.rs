@@ -9,16 +9,22 @@
 //! `prefetch` starts loading before a fold reaches it). A hot entity's window holds
 //! thousands: inserting or removing then finds its chunk by a binary search over a
 //! compact index of the chunks' last words and moves at most a chunk's words, and the
-//! value at a rank is found by walking the chunks' lengths. This replaced an
+//! value at a rank is found by walking the chunks' lengths. A fold run's words come
+//! sorted and go in (or out) in one ordered pass (`batch`): each chunk they reach is
+//! found once per run, not once per word. This replaced an
 //! order-statistic split over two B-tree maps of word to multiplicity, which paid a
 //! tree walk per insert, per removal and per rebalancing step (BENCHMARKS.md,
 //! "Percentiles beside max").
 
+mod batch;
+#[cfg(test)]
+mod batch_tests;
 mod chunks;
 mod inline;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use self::batch::RunWords;
 use self::chunks::Chunks;
 use self::inline::{InlineWords, INLINE};
 use crate::prefetch::{prefetch, prefetch_slice};

@@ -11,6 +11,7 @@
 //! move after it reads half of the chunk anyway) (BENCHMARKS.md, "Percentiles beside
 //! max").
 
+use super::batch::{merge_in, take_out};
 use super::{insert_sorted, remove_sorted};
 use crate::prefetch::prefetch_slice;
 
@@ -105,6 +106,101 @@ impl Chunks {
             }
             if !ended_with_w {
                 break;
+            }
+        }
+    }
+
+    /// Inserts one copy of each of `words` (sorted, at least one) in one walk over the
+    /// chunks: each chunk they reach is found once and merged into once (`merge_in`),
+    /// the next one prefetched meanwhile, and cut when it grew past `CHUNK_MAX`.
+    pub(super) fn insert_sorted_words(&mut self, words: &[u64]) {
+        let Some(&first) = words.first() else {
+            return;
+        };
+        if self.list.is_empty() {
+            self.list.push(Vec::new());
+            self.ends.push(first);
+        }
+        let mut i = 0;
+        let mut from = 0;
+        while let Some(&w) = words.get(from) {
+            // As `insert`: the first chunk whose last word is not below `w`, else the
+            // last; it takes every word up to its last word (the last chunk: all).
+            i = (i + self.ends[i..].partition_point(|&l| l < w)).min(self.list.len() - 1);
+            let to = match self.ends.get(i + 1) {
+                Some(_) => from + words[from..].partition_point(|&x| x <= self.ends[i]),
+                None => words.len(),
+            };
+            self.prefetch_next(i, words.get(to));
+            let chunk = &mut self.list[i];
+            prefetch_slice(chunk);
+            merge_in(chunk, &words[from..to]);
+            if let Some(&last) = chunk.last() {
+                self.ends[i] = last;
+            }
+            let long = chunk.len() > CHUNK_MAX;
+            self.len += (to - from) as u64;
+            from = to;
+            let before = self.list.len();
+            if long {
+                self.cut(i);
+            }
+            // The next word is above this chunk's last, and above its pieces'.
+            i += 1 + self.list.len() - before;
+        }
+    }
+
+    /// Takes one copy of each of `words` (sorted) out, absent ones doing nothing, in one
+    /// walk over the chunks: each chunk holding some is found once and compacted once
+    /// (`take_out`), the next prefetched meanwhile; copies of a chunk's last word may
+    /// go on in the next chunk.
+    pub(super) fn remove_sorted_words(&mut self, words: &[u64]) {
+        let mut i = 0;
+        let mut from = 0;
+        while let Some(&w) = words.get(from) {
+            i += self.ends[i..].partition_point(|&l| l < w);
+            let Some(&end) = self.ends.get(i) else {
+                break; // every word left is above every word held
+            };
+            let to = from + words[from..].partition_point(|&x| x <= end);
+            self.prefetch_next(i, words.get(to));
+            let chunk = &mut self.list[i];
+            prefetch_slice(chunk);
+            let before = chunk.len();
+            from += take_out(chunk, &words[from..]);
+            let removed = before - chunk.len();
+            self.len -= removed as u64;
+            if removed == 0 {
+                i += 1;
+                continue;
+            }
+            if let Some(&last) = chunk.last() {
+                self.ends[i] = last;
+            }
+            if chunk.len() < CHUNK_MIN {
+                // Dropped, merged with the next chunk or into the one before: the walk
+                // goes on from the chunk before, which the next word cannot precede.
+                self.mend(i);
+                i = i.saturating_sub(1);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Starts loading the chunk the walk reaches after chunk `i`, the one `next` (the
+    /// first word chunk `i` does not take) goes to; changes nothing.
+    #[inline]
+    fn prefetch_next(&self, i: usize, next: Option<&u64>) {
+        if let Some(&w) = next {
+            let j = i
+                + 1
+                + self
+                    .ends
+                    .get(i + 1..)
+                    .map_or(0, |e| e.partition_point(|&l| l < w));
+            if let Some(chunk) = self.list.get(j.min(self.list.len().saturating_sub(1))) {
+                prefetch_slice(chunk);
             }
         }
     }

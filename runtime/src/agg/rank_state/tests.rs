@@ -8,7 +8,7 @@ use crate::value::Value;
 
 /// Every rank of `s` against a reference sorted vector, and the chunks' invariants
 /// (none empty or too long, the index their last words).
-fn check(s: &RankState, want: &[u64]) {
+pub(super) fn check(s: &RankState, want: &[u64]) {
     check_ranks(s, want);
     if let Form::Chunks(c) = &s.form {
         assert!(c.list().iter().all(|v| v.len() <= CHUNK_MAX));
@@ -16,7 +16,7 @@ fn check(s: &RankState, want: &[u64]) {
 }
 
 /// Every rank of `s` against `want`, and the chunks' invariants but their length.
-fn check_ranks(s: &RankState, want: &[u64]) {
+pub(super) fn check_ranks(s: &RankState, want: &[u64]) {
     assert_eq!(s.len(), want.len() as u64);
     for (i, &w) in want.iter().enumerate() {
         assert_eq!(s.at_rank(i as u64 + 1), Some(w), "rank {}", i + 1);
@@ -33,26 +33,26 @@ fn check_ranks(s: &RankState, want: &[u64]) {
 }
 
 /// Does to `want` what `insert` and `remove` do to a `RankState`.
-fn reference_insert(want: &mut Vec<u64>, w: u64, count: u64) {
+pub(super) fn reference_insert(want: &mut Vec<u64>, w: u64, count: u64) {
     let at = want.partition_point(|&v| v <= w);
     want.splice(at..at, std::iter::repeat_n(w, count as usize));
 }
 
-fn reference_remove(want: &mut Vec<u64>, w: u64, count: u64) {
+pub(super) fn reference_remove(want: &mut Vec<u64>, w: u64, count: u64) {
     let from = want.partition_point(|&v| v < w);
     let to = want.partition_point(|&v| v <= w);
     want.drain(from..from + (to - from).min(count as usize));
 }
 
-fn is_inline(s: &RankState) -> bool {
+pub(super) fn is_inline(s: &RankState) -> bool {
     matches!(s.form, Form::Inline(_))
 }
 
-fn is_small(s: &RankState) -> bool {
+pub(super) fn is_small(s: &RankState) -> bool {
     matches!(s.form, Form::Small(_))
 }
 
-fn round_trip(s: &RankState) -> Result<RankState, SnapshotError> {
+pub(super) fn round_trip(s: &RankState) -> Result<RankState, SnapshotError> {
     let mut w = Writer::new();
     s.save(&mut w);
     let bytes = w.into_bytes();
