@@ -71,7 +71,11 @@ ONE_HOT_MAX = 64
 
 
 def parse_sources(items: list[str]) -> dict[str, str]:
-    """['events=a.parquet', 'weather=b.parquet'] or ['a.parquet'] -> {name: path}."""
+    """['events=a.parquet', 'weather=b.parquet'] or ['a.parquet'] -> {name: path}.
+
+    reference.py's own, repeated: the peers copied from outside the project
+    (reference.py, featspec.py) stay as they came, and reference.py needs duckdb,
+    which the test virtualenv that checks this peer does not have."""
     out: dict[str, str] = {}
     for item in items:
         name, _, path = item.rpartition("=")
