@@ -106,6 +106,7 @@ mod tests {
     use super::*;
     use crate::agg::{F64Word, I64Word};
     use crate::snapshot::{Persist, Reader, Writer};
+    use featc_test_support::rng::SplitMix64;
 
     fn q(text: &str) -> Quantile {
         Quantile::from_decimal(text).unwrap_or(Quantile::MEDIAN)
@@ -214,11 +215,9 @@ mod tests {
         let mut folded = RankState::default();
         let mut one_by_one = RankState::default();
         let mut held: std::collections::VecDeque<i64> = Default::default();
-        let mut x: u64 = 3;
+        let mut rng = SplitMix64::new(3);
         for step in 0..600 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            let x = rng.next_u64();
             let len = [1, 3, 64, 130, 300][(x >> 40) as usize % 5];
             let run: Vec<i64> = (0..len)
                 .map(|k| ((x >> 20) as i64 + k * 7919) % 997 - 500)

@@ -63,6 +63,13 @@ impl Default for RankState {
     }
 }
 
+/// The inline words as a vector with room for `more`, on their way to the vector form.
+fn unpacked(s: &InlineWords, more: usize) -> Vec<u64> {
+    let mut v = Vec::with_capacity((s.len() + more).max(2 * INLINE));
+    v.extend_from_slice(s.as_slice());
+    v
+}
+
 /// The form for a sorted vector of words that shrank: inline when few enough.
 fn settled(small: Vec<u64>) -> Form {
     if small.len() <= INLINE / 2 {
@@ -138,8 +145,7 @@ impl RankState {
                 if s.insert(w, count) {
                     return;
                 }
-                let mut v = Vec::with_capacity((s.len() + count as usize).max(2 * INLINE));
-                v.extend_from_slice(s.as_slice());
+                let mut v = unpacked(s, count as usize);
                 insert_sorted(&mut v, w, count);
                 self.form = Form::Small(v);
                 self.spill_if_large();
@@ -161,21 +167,28 @@ impl RankState {
         }
     }
 
+    /// A vector down to `INLINE / 2` words, or chunks below `SMALL / 2`, goes back to
+    /// the form its length takes (`settled`).
+    fn settle_if_small(&mut self) {
+        let words = match &mut self.form {
+            Form::Small(v) if v.len() <= INLINE / 2 => std::mem::take(v),
+            Form::Chunks(c) if c.len() < (SMALL / 2) as u64 => c.words().collect(),
+            _ => return,
+        };
+        self.form = settled(words);
+    }
+
     /// Takes up to `count` copies of `w` out.
     pub fn remove(&mut self, w: u64, count: u64) {
         match &mut self.form {
             Form::Inline(s) => s.remove(w, count),
             Form::Small(v) => {
                 remove_sorted(v, w, count);
-                if v.len() <= INLINE / 2 {
-                    self.form = settled(std::mem::take(v));
-                }
+                self.settle_if_small();
             }
             Form::Chunks(c) => {
                 c.remove(w, count);
-                if c.len() < (SMALL / 2) as u64 {
-                    self.form = settled(c.words().collect());
-                }
+                self.settle_if_small();
             }
         }
     }

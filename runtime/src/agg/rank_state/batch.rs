@@ -5,7 +5,7 @@
 //! default) that each found the same cold chunk again one at a time
 //! (BENCHMARKS.md, "Percentiles beside max").
 
-use super::{settled, Form, RankState, INLINE, SMALL};
+use super::{unpacked, Form, RankState, INLINE};
 
 /// The most words gathered before they are merged: a fold run of the stream's default
 /// length (64 events, up to twice that pending) in one pass, in 1 KiB of stack.
@@ -158,8 +158,7 @@ impl RankState {
                     }
                     return;
                 }
-                let mut v = Vec::with_capacity((s.len() + words.len()).max(2 * INLINE));
-                v.extend_from_slice(s.as_slice());
+                let mut v = unpacked(s, words.len());
                 merge_in(&mut v, words);
                 self.form = Form::Small(v);
                 self.spill_if_large();
@@ -188,15 +187,11 @@ impl RankState {
             }
             Form::Small(v) => {
                 take_out(v, words);
-                if v.len() <= INLINE / 2 {
-                    self.form = settled(std::mem::take(v));
-                }
+                self.settle_if_small();
             }
             Form::Chunks(c) => {
                 c.remove_sorted_words(words);
-                if c.len() < (SMALL / 2) as u64 {
-                    self.form = settled(c.words().collect());
-                }
+                self.settle_if_small();
             }
         }
     }

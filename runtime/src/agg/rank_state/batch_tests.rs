@@ -10,6 +10,7 @@ use super::tests::{
 use super::*;
 use crate::agg::{F64Word, Word};
 use crate::value::Value;
+use featc_test_support::rng::SplitMix64;
 
 /// Applies `run` (in the order given, unsorted) as a fold run does, and the same to
 /// the reference one word at a time.
@@ -196,13 +197,8 @@ fn floats_in_a_run_rank_in_the_total_order() {
 
 #[test]
 fn random_runs_answer_like_a_sorted_vector_and_survive_snapshots() {
-    let mut x: u64 = 0x5eed;
-    let mut next = move || {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        x >> 33
-    };
+    let mut rng = SplitMix64::new(0x5eed);
+    let mut next = move || rng.next_u64() >> 33;
     let mut s = RankState::default();
     let mut want: Vec<u64> = Vec::new();
     let mut seen = [false; 3];

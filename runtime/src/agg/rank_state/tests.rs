@@ -5,6 +5,7 @@ use super::chunks::CHUNK_MAX;
 use super::*;
 use crate::agg::{F64Word, Word};
 use crate::value::Value;
+use featc_test_support::rng::SplitMix64;
 
 /// Every rank of `s` against a reference sorted vector, and the chunks' invariants
 /// (none empty or too long, the index their last words).
@@ -63,13 +64,8 @@ pub(super) fn round_trip(s: &RankState) -> Result<RankState, SnapshotError> {
 fn chunks_answer_every_rank_like_a_sorted_vector_through_growth_and_shrinking() {
     let mut s = RankState::default();
     let mut want: Vec<u64> = Vec::new();
-    let mut x: u64 = 7;
-    let mut next = || {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (x >> 33) % 700 // many duplicates
-    };
+    let mut rng = SplitMix64::new(7);
+    let mut next = || rng.below(700); // many duplicates
     for step in 0..6000 {
         let grow = step < 3000 || step % 3 == 0;
         if grow || want.is_empty() {
@@ -251,13 +247,8 @@ fn floats_rank_in_the_total_order_inline_and_past_it() {
 fn every_form_answers_like_a_sorted_vector_around_the_inline_boundary() {
     let mut s = RankState::default();
     let mut want: Vec<u64> = Vec::new();
-    let mut x: u64 = 11;
-    let mut next = || {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        x >> 33
-    };
+    let mut rng = SplitMix64::new(11);
+    let mut next = || rng.next_u64() >> 33;
     let mut forms = [false; 2];
     for step in 0..20_000 {
         let r = next();
