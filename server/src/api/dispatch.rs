@@ -22,9 +22,6 @@ use tower::ServiceExt;
 use super::error::ApiError;
 use super::App;
 
-/// The path answered without the router.
-const READ_PATH: &str = "/get-online-features";
-
 /// A connection's service (see the module docs): reads first when it has the app
 /// they read, else the router alone (the overflow and health lanes, whose routers
 /// answer reads otherwise).
@@ -63,7 +60,10 @@ impl Dispatch {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         match &self.reads {
-            Some(app) if request.method() == Method::POST && request.uri().path() == READ_PATH => {
+            Some(app)
+                if request.method() == Method::POST
+                    && request.uri().path() == super::read::PATH =>
+            {
                 Box::pin(read(Arc::clone(app), request))
             }
             _ => Box::pin(self.router.clone().oneshot(request)),
@@ -88,7 +88,7 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let admitted = super::guard::admit(&app, READ_PATH, request.headers());
+    let admitted = super::guard::admit(&app, super::read::PATH, request.headers());
     let _admitted = match admitted {
         Ok(admitted) => admitted,
         Err(refused) => return Ok(refused.into_response()),

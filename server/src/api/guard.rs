@@ -22,7 +22,7 @@ use super::{authorize, Access, App};
 fn access(path: &str) -> Option<Access> {
     match path {
         "/push" | "/write-to-online-store" => Some(Access::Push),
-        "/get-online-features" | "/metrics" | "/dead-letters" | "/kafka/dead-letters" => {
+        super::read::PATH | "/metrics" | "/dead-letters" | "/kafka/dead-letters" => {
             Some(Access::Read)
         }
         _ => None,

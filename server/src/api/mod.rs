@@ -49,7 +49,7 @@ pub fn router(app: Arc<App>) -> Router {
     // just above it.
     let limit = app.limits.body_limit.saturating_add(1);
     Router::new()
-        .route("/get-online-features", post(read::handle))
+        .route(read::PATH, post(read::handle))
         .route("/push", post(push::handle))
         .route("/featc/partition-read", post(route::partition_read))
         .route("/write-to-online-store", post(feast_write::handle))

@@ -29,6 +29,9 @@ use crate::wire::json::{to_value, write_value};
 use crate::wire::object::{parse_ordered, Ordered};
 use crate::wire::time::{format_time, kind_of, parse_time};
 
+/// The read's path.
+pub const PATH: &str = "/get-online-features";
+
 /// The fields a read may have: Feast's (`GetOnlineFeaturesRequest`) and featc's
 /// `request_context` and `at`.
 const FIELDS: [&str; 7] = [
@@ -597,16 +600,17 @@ fn render(request: &ReadRequest, at: i64, vectors: &[FeatureVector]) -> Vec<u8> 
         write_json(&mut out, &errors);
     }
     out.extend_from_slice(b",\"feature_names\":[");
-    for (name, _) in &request.entity_columns {
-        write_json(&mut out, name);
-        out.push(b',');
-    }
-    match request.resolved.names_json.is_empty() {
-        // No feature: the comma after the last entity column goes.
-        true if !request.entity_columns.is_empty() => {
-            out.pop();
+    for (k, (name, _)) in request.entity_columns.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
         }
-        _ => out.extend_from_slice(&request.resolved.names_json),
+        write_json(&mut out, name);
+    }
+    if !request.resolved.names_json.is_empty() {
+        if !request.entity_columns.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(&request.resolved.names_json);
     }
     out.extend_from_slice(b"]},\"results\":[");
     let mut first = true;
