@@ -52,7 +52,7 @@ for _ in 1 2 3 4 5 6 7; do ports+=("$(free_port)"); done
     -filer -s3 -s3.config="$S3/s3.json" -s3.port="$PORT" -s3.port.iceberg=0 -s3.port.lance=0 \
     -master.port="${ports[0]}" -master.port.grpc="${ports[1]}" -volume.port="${ports[2]}" \
     -volume.port.grpc="${ports[3]}" -filer.port="${ports[4]}" -filer.port.grpc="${ports[5]}" \
-    -s3.port.grpc="${ports[6]}" > "$S3/weed.txt" 2>&1 &
+    -s3.port.grpc="${ports[6]}" -volume.minFreeSpace=64MiB > "$S3/weed.txt" 2>&1 &
 WEED=$!
 trap 'kill $WEED 2>/dev/null || true' EXIT
 

@@ -404,6 +404,10 @@ impl S3Server {
         // 10000, which need not be free (nor below 65536). The Iceberg and Lance
         // catalogues are off, and so are the master's anonymous usage reports. As on
         // AWS, a write to a missing bucket is an error (weed would create the bucket).
+        // The floor under the disk's free space is an absolute 64 MiB: weed's default,
+        // 1 % of the disk, is 2.7 GB on a 270 GB disk, and a test machine whose build
+        // leaves less than that free would have every write hang (the volumes turn
+        // read-only) while ListBuckets still answers.
         let mut flags = vec![
             format!("-s3.port={port}"),
             "-s3.port.iceberg=0".to_string(),
@@ -436,6 +440,7 @@ impl S3Server {
             .args(signed.then(|| format!("-s3.config={}", config.display())))
             .args(&flags)
             .args(["-master.telemetry=false", "-master.volumeSizeLimitMB=64"])
+            .arg("-volume.minFreeSpace=64MiB")
             .stdout(Stdio::null())
             .stderr(out)
             .spawn()
@@ -460,6 +465,12 @@ impl S3Server {
                 log.display()
             );
             std::thread::sleep(Duration::from_millis(100));
+        }
+        // A disk below the floor would not fail a request, it would hang every write:
+        // say so here, where the cause is known, rather than as some test's timeout.
+        let text = String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).into_owned();
+        if let Some(line) = text.lines().find(|l| l.contains("< required")) {
+            panic!("SeaweedFS's volumes are read-only, too little disk is free: {line}");
         }
         server
     }
