@@ -164,6 +164,41 @@ fn unknown_entities_get_the_empty_values() {
 }
 
 #[test]
+fn a_feature_picked_twice_reads_alike_in_both_places() {
+    let mut rt = runtime(LatePolicy::Apply);
+    rt.ingest(
+        "clicks",
+        &clicks(&[(0, Some(1), Some(1.5), None), (S, Some(1), Some(2.0), None)]),
+    )
+    .expect("ingest");
+    // Repeats within one view and across two, in the order asked.
+    let names = ["sum_1m", "last_amount", "sum_1m", "n_1m", "last_amount"];
+    for user in [1, 99] {
+        let v = rt
+            .read(&Read::new(
+                Keys::Entity(&[Value::Int64(user)]),
+                Selection::Features(&names),
+                10 * S,
+            ))
+            .expect("read");
+        let got: Vec<_> = v
+            .features
+            .iter()
+            .map(|f| (f.name.to_string(), f.value.clone(), f.status.clone()))
+            .collect();
+        let one_by_one: Vec<_> = names
+            .iter()
+            .map(|&n| {
+                let (value, status) = value(&mut rt, n, user, 10 * S);
+                (n.to_string(), value, status)
+            })
+            .collect();
+        assert_eq!(got, one_by_one, "user {user}");
+    }
+    assert_eq!(value(&mut rt, "sum_1m", 1, 10 * S).0, Value::Float64(3.5));
+}
+
+#[test]
 fn ttl_makes_a_view_stale_and_the_view_filter_applies() {
     let mut rt = runtime(LatePolicy::Apply);
     rt.ingest(

@@ -19,6 +19,7 @@ use super::group::GroupCore;
 use super::metrics::Metrics;
 use super::read::{FeatureValue, FeatureVector, Keys, Read, Selection, Status};
 use super::Request;
+use crate::agg::AggError;
 use crate::expr::derived::CompiledDerived;
 use crate::value::Value;
 
@@ -398,6 +399,10 @@ impl Core {
         let mut stale_of = Vec::new();
         for g in order.iter().copied() {
             let group = &self.groups[g];
+            // Room for every feature of the group at once: the read pushes them one by
+            // one, and growing from empty would reallocate several times per read.
+            out.reserve(group.plan.features.len());
+            stale_of.reserve(group.plan.features.len());
             let promised = || self.promised(g);
             if let Some(h) = promised().filter(|&h| t < h) {
                 return Err(StreamError::ReadBeforeHorizon { at: t, horizon: h });
@@ -440,6 +445,18 @@ impl Core {
             if let Some(horizon) = before_horizon {
                 return Err(StreamError::ReadBeforeHorizon { at: t, horizon });
             }
+            // Each cell is moved out of `out` when no feature of the group is picked
+            // twice (the usual read), cloned otherwise.
+            let mut seen = 0u64;
+            let movable = picked.iter().all(|&(og, f)| {
+                if og != g {
+                    return true;
+                }
+                let bit = 1u64.checked_shl(f as u32).unwrap_or(0);
+                let fresh = bit != 0 && seen & bit == 0;
+                seen |= bit;
+                fresh
+            });
             for (p, &(og, f)) in picked.iter().enumerate() {
                 if og != g {
                     continue;
@@ -450,19 +467,14 @@ impl Core {
                     .find(|(x, _)| *x == filter)
                     .and_then(|(_, time)| *time);
                 let stale = stale_of.get(f).copied().unwrap_or(false);
-                let (value, status) = match out.get(f).cloned().unwrap_or(Ok(Value::Null)) {
-                    Err(e) => (Value::Null, Status::Error(e)),
-                    Ok(v) if !known => (v, Status::UnknownEntity),
-                    Ok(v) if stale => (v, Status::Stale),
-                    Ok(Value::Null) => (Value::Null, Status::Null),
-                    Ok(v) => (v, Status::Present),
+                let name = Arc::clone(&group.names[f]);
+                let cell = match movable {
+                    true => out
+                        .get_mut(f)
+                        .map(|c| std::mem::replace(c, Ok(Value::Null))),
+                    false => out.get(f).cloned(),
                 };
-                let fv = FeatureValue {
-                    name: Arc::clone(&group.names[f]),
-                    value,
-                    status,
-                    event_time,
-                };
+                let fv = feature_value(name, cell, known, stale, event_time);
                 match slots.get_mut(p) {
                     Some(slot) => *slot = Some(fv),
                     None => features.push(fv),
@@ -510,6 +522,37 @@ impl Core {
             }
         }
         Ok(next)
+    }
+}
+
+/// One feature of a read from its group's cell: an error is a null with its status,
+/// a value of an entity never seen or past its ttl keeps its value with that status.
+/// The cell is moved whole into the answer: cloning a `Value` copies its variant's
+/// bytes piece by piece, and reading them back whole stalled on store forwarding once
+/// per feature of every read.
+#[inline]
+fn feature_value(
+    name: Arc<str>,
+    cell: Option<Result<Value, AggError>>,
+    known: bool,
+    stale: bool,
+    event_time: Option<i64>,
+) -> FeatureValue {
+    let (value, status) = match cell {
+        Some(Err(e)) => (Value::Null, Status::Error(e)),
+        Some(Ok(v)) if !known => (v, Status::UnknownEntity),
+        Some(Ok(v)) if stale => (v, Status::Stale),
+        Some(Ok(Value::Null)) => (Value::Null, Status::Null),
+        Some(Ok(v)) => (v, Status::Present),
+        None if !known => (Value::Null, Status::UnknownEntity),
+        None if stale => (Value::Null, Status::Stale),
+        None => (Value::Null, Status::Null),
+    };
+    FeatureValue {
+        name,
+        value,
+        status,
+        event_time,
     }
 }
 
