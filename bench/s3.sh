@@ -48,6 +48,8 @@ cat > "$S3/s3.json" <<JSON
 JSON
 ports=()
 for _ in 1 2 3 4 5 6 7; do ports+=("$(free_port)"); done
+# An absolute free-space floor: weed's default, 1 % of the disk, turns every volume
+# read-only (and every write into a hang) on a large disk with a few GB left.
 .services/bin/weed -logtostderr server -dir="$S3/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -filer -s3 -s3.config="$S3/s3.json" -s3.port="$PORT" -s3.port.iceberg=0 -s3.port.lance=0 \
     -master.port="${ports[0]}" -master.port.grpc="${ports[1]}" -volume.port="${ports[2]}" \
