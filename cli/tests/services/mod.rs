@@ -40,11 +40,17 @@ fn free_ports(n: usize) -> Vec<u16> {
         .collect()
 }
 
+/// A server's log as text, bytes that are not UTF-8 replaced (weed's log has some),
+/// empty when it cannot be read: for the messages of a failed start.
+fn log_text(log: &Path) -> String {
+    String::from_utf8_lossy(&std::fs::read(log).unwrap_or_default()).into_owned()
+}
+
 fn wait_for_port(port: u16, child: &mut Child, log: &Path, what: &str) {
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Ok(Some(status)) = child.try_wait() {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
+            let text = log_text(log);
             panic!("{what} exited ({status}) before listening:\n{text}");
         }
         assert!(
@@ -455,7 +461,7 @@ impl S3Server {
         let started = Instant::now();
         while server.signed("GET", "/") != 200 {
             if let Ok(Some(status)) = server.child.try_wait() {
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let text = log_text(&log);
                 panic!("weed exited ({status}) before answering:\n{text}");
             }
             assert!(
@@ -468,7 +474,7 @@ impl S3Server {
         }
         // A disk below the floor would not fail a request, it would hang every write:
         // say so here, where the cause is known, rather than as some test's timeout.
-        let text = String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).into_owned();
+        let text = log_text(&log);
         if let Some(line) = text.lines().find(|l| l.contains("< required")) {
             panic!("SeaweedFS's volumes are read-only, too little disk is free: {line}");
         }

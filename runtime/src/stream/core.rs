@@ -538,15 +538,12 @@ fn feature_value(
     stale: bool,
     event_time: Option<i64>,
 ) -> FeatureValue {
-    let (value, status) = match cell {
-        Some(Err(e)) => (Value::Null, Status::Error(e)),
-        Some(Ok(v)) if !known => (v, Status::UnknownEntity),
-        Some(Ok(v)) if stale => (v, Status::Stale),
-        Some(Ok(Value::Null)) => (Value::Null, Status::Null),
-        Some(Ok(v)) => (v, Status::Present),
-        None if !known => (Value::Null, Status::UnknownEntity),
-        None if stale => (Value::Null, Status::Stale),
-        None => (Value::Null, Status::Null),
+    let (value, status) = match cell.unwrap_or(Ok(Value::Null)) {
+        Err(e) => (Value::Null, Status::Error(e)),
+        Ok(v) if !known => (v, Status::UnknownEntity),
+        Ok(v) if stale => (v, Status::Stale),
+        Ok(Value::Null) => (Value::Null, Status::Null),
+        Ok(v) => (v, Status::Present),
     };
     FeatureValue {
         name,
