@@ -8,6 +8,7 @@
 //! state under it, and a read checks the horizon while it holds its entity's shard,
 //! so a read never sees a state that dropped events its time still needs.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
@@ -89,6 +90,11 @@ pub(crate) struct Core {
     pub group_held_from: Vec<AtomicI64>,
     pub clocks: Vec<SourceClock>,
     pub outputs: Vec<OutputSlot>,
+    /// `0..outputs.len()`: `Selection::All` read without building it per read.
+    pub all_outputs: Vec<usize>,
+    /// Every group is keyed by the same entity (the usual runtime): no read of one
+    /// key can mix entities, so `read` skips that check.
+    pub one_entity: bool,
     pub out_names: Vec<Arc<str>>,
     /// The output node's derived features, compiled.
     pub derived: Vec<CompiledDerived>,
@@ -245,18 +251,24 @@ impl Core {
 
     /// The output feature indices of a selection.
     pub fn select(&self, sel: &Selection<'_>) -> Result<Vec<usize>, StreamError> {
+        self.picked(sel).map(Cow::into_owned)
+    }
+
+    /// `select`, borrowing where it can (every selection but a list of names): a read
+    /// runs it each time.
+    fn picked<'s>(&'s self, sel: &Selection<'s>) -> Result<Cow<'s, [usize]>, StreamError> {
         match sel {
-            Selection::All => Ok((0..self.outputs.len()).collect()),
+            Selection::All => Ok(Cow::Borrowed(&self.all_outputs)),
             Selection::Service(name) => self
                 .graph
                 .output()
                 .and_then(|o| o.services.iter().find(|s| s.name == *name))
-                .map(|s| s.features.clone())
+                .map(|s| Cow::Borrowed(s.features.as_slice()))
                 .ok_or_else(|| StreamError::UnknownService(name.to_string())),
             Selection::Indices(indices) => match indices.iter().find(|&&i| i >= self.outputs.len())
             {
                 Some(i) => Err(StreamError::UnknownFeature(format!("#{i}"))),
-                None => Ok(indices.to_vec()),
+                None => Ok(Cow::Borrowed(indices)),
             },
             Selection::Features(names) => names
                 .iter()
@@ -266,7 +278,8 @@ impl Core {
                         .position(|x| &**x == *n)
                         .ok_or_else(|| StreamError::UnknownFeature(n.to_string()))
                 })
-                .collect(),
+                .collect::<Result<Vec<_>, _>>()
+                .map(Cow::Owned),
         }
     }
 
@@ -278,7 +291,7 @@ impl Core {
 
     /// `StreamRuntime::read`'s answer.
     pub fn read(&self, read: &Read<'_>) -> Result<FeatureVector, StreamError> {
-        let picked = self.select(&read.features)?;
+        let picked = self.picked(&read.features)?;
         let key = match read.keys {
             Keys::Entity(key) => key,
             Keys::ByEntity(keys) => {
@@ -290,16 +303,25 @@ impl Core {
                 )
             }
         };
-        // The common case (one entity) is checked without allocating: reads are
-        // hot. An aggregation's group comes straight from `outputs` (contiguous), a
-        // derived feature's from its pairs.
+        if self.one_entity {
+            return self.read_picked(&picked, read.at, &|_| Some(key), &read.request);
+        }
+        // Otherwise checked without allocating: reads are hot. An aggregation's group
+        // comes straight from `outputs` (contiguous), a derived feature's from its
+        // pairs. Features of one group come in runs: only a change of group compares
+        // names.
         let mut first: Option<&str> = None;
+        let mut last_group = usize::MAX;
         let mut mixed = false;
         let mut see = |g: usize| {
+            if g == last_group {
+                return;
+            }
+            last_group = g;
             let entity = self.groups[g].plan.entity.as_str();
             mixed |= *first.get_or_insert(entity) != entity;
         };
-        for &i in &picked {
+        for &i in picked.iter() {
             match self.outputs.get(i) {
                 Some(OutputSlot::Aggregate(g, _)) => see(*g),
                 _ => self.pairs_of(i).iter().for_each(|&(g, _)| see(g)),
@@ -457,27 +479,41 @@ impl Core {
                 seen |= bit;
                 fresh
             });
-            for (p, &(og, f)) in picked.iter().enumerate() {
-                if og != g {
-                    continue;
-                }
+            let mut answer = |f: usize| {
                 let filter = group.plan.features.get(f).and_then(|p| p.view_filter);
                 let event_time = latest
                     .iter()
                     .find(|(x, _)| *x == filter)
                     .and_then(|(_, time)| *time);
                 let stale = stale_of.get(f).copied().unwrap_or(false);
-                let name = Arc::clone(&group.names[f]);
-                let cell = match movable {
-                    true => out
-                        .get_mut(f)
-                        .map(|c| std::mem::replace(c, Ok(Value::Null))),
-                    false => out.get(f).cloned(),
+                // The status is read off the cell in place and only the value moves:
+                // moving the whole cell into a (value, status) pair copied it piece
+                // by piece several times per feature.
+                let status = status_of(out.get(f), known, stale);
+                let value = match out.get_mut(f) {
+                    Some(Ok(v)) if movable => std::mem::replace(v, Value::Null),
+                    Some(Ok(v)) => v.clone(),
+                    _ => Value::Null,
                 };
-                let fv = feature_value(name, cell, known, stale, event_time);
-                match slots.get_mut(p) {
-                    Some(slot) => *slot = Some(fv),
-                    None => features.push(fv),
+                FeatureValue {
+                    name: Arc::clone(&group.names[f]),
+                    value,
+                    status,
+                    event_time,
+                }
+            };
+            if slots.is_empty() {
+                // One group: every pair is this group's. `extend` over a slice's map
+                // writes each answer straight into the vector; a `push` built it on
+                // the stack first and copied it (a store-forwarding stall per field).
+                features.extend(picked.iter().map(|&(_, f)| answer(f)));
+            } else {
+                for (p, &(og, f)) in picked.iter().enumerate() {
+                    if og == g {
+                        if let Some(slot) = slots.get_mut(p) {
+                            *slot = Some(answer(f));
+                        }
+                    }
                 }
             }
         }
@@ -525,31 +561,18 @@ impl Core {
     }
 }
 
-/// One feature of a read from its group's cell: an error is a null with its status,
-/// a value of an entity never seen or past its ttl keeps its value with that status.
-/// The cell is moved whole into the answer: cloning a `Value` copies its variant's
-/// bytes piece by piece, and reading them back whole stalled on store forwarding once
-/// per feature of every read.
+/// The status of one feature of a read, from its group's cell (a missing cell reads
+/// as a null): an error is a null with its status, a value of an entity never seen or
+/// past its ttl keeps its value with that status. The value is taken apart: each is
+/// moved (or cloned) into the answer once.
 #[inline]
-fn feature_value(
-    name: Arc<str>,
-    cell: Option<Result<Value, AggError>>,
-    known: bool,
-    stale: bool,
-    event_time: Option<i64>,
-) -> FeatureValue {
-    let (value, status) = match cell.unwrap_or(Ok(Value::Null)) {
-        Err(e) => (Value::Null, Status::Error(e)),
-        Ok(v) if !known => (v, Status::UnknownEntity),
-        Ok(v) if stale => (v, Status::Stale),
-        Ok(Value::Null) => (Value::Null, Status::Null),
-        Ok(v) => (v, Status::Present),
-    };
-    FeatureValue {
-        name,
-        value,
-        status,
-        event_time,
+fn status_of(cell: Option<&Result<Value, AggError>>, known: bool, stale: bool) -> Status {
+    match cell {
+        Some(Err(e)) => Status::Error(e.clone()),
+        _ if !known => Status::UnknownEntity,
+        _ if stale => Status::Stale,
+        None | Some(Ok(Value::Null)) => Status::Null,
+        Some(Ok(_)) => Status::Present,
     }
 }
 

@@ -287,6 +287,10 @@ impl StreamRuntime {
             clocks: sources.iter().map(|s| SourceClock::new(&s.name)).collect(),
             groups: groups.iter().map(|g| Arc::clone(&g.core)).collect(),
             graph,
+            all_outputs: (0..outputs.len()).collect(),
+            one_entity: groups
+                .windows(2)
+                .all(|w| w[0].core.plan.entity == w[1].core.plan.entity),
             outputs,
             out_names,
             derived,
