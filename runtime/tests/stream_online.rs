@@ -1,7 +1,7 @@
 //! Online reads of the streaming runtime on a hand-made project: windows decay without
 //! new events, exact window edges, unknown entities, ttl staleness, null keys, late
 //! events under both policies, a history loaded grouped by entity, the read horizon,
-//! bad input, and the graph's JSON form.
+//! bad input, a read of one key across two entities, and the graph's JSON form.
 
 use std::sync::Arc;
 
@@ -710,4 +710,53 @@ service pricing {{
         Err(StreamError::RequestFieldType { field, .. }) => assert_eq!(field, "price"),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_read_of_one_key_never_mixes_entities() {
+    // `PROJECT` and a view of a second entity: its runtime takes the checked path of a
+    // read (`Core::one_entity` is false), a one-entity runtime skips the check.
+    let text = format!(
+        "{PROJECT}\nentity kind {{ key kind: string }}\n\
+         view by_kind from clicks by kind {{\n    feature kind_n = count(*) over 1m\n}}\n"
+    );
+    let runtime_of = |graph| StreamRuntime::with_options(graph, Options::default());
+    let mut two = runtime_of(graph_of("two.feat", &text)).expect("runtime");
+    let mut one = runtime_of(graph()).expect("runtime");
+    let events = clicks(&[
+        (0, Some(1), Some(1.5), Some("web")),
+        (S, Some(1), Some(2.0), None),
+    ]);
+    two.ingest("clicks", &events).expect("ingest");
+    one.ingest("clicks", &events).expect("ingest");
+    let user = [Value::Int64(1)];
+    let err = two
+        .read(&Read::new(Keys::Entity(&user), Selection::All, 2 * S))
+        .expect_err("one key for two entities");
+    assert!(
+        matches!(&err, StreamError::MixedEntities(e) if *e == ["kind", "user"]),
+        "{err}"
+    );
+    // One entity's features read alike in both runtimes.
+    let names = ["n_1m", "sum_1m", "last_amount", "total"];
+    let of_user = |rt: &mut StreamRuntime| {
+        rt.read(&Read::new(
+            Keys::Entity(&user),
+            Selection::Features(&names),
+            2 * S,
+        ))
+        .expect("read")
+    };
+    assert_eq!(of_user(&mut two), of_user(&mut one));
+    // A key per entity reads everything.
+    let kind = [Value::String("web".into())];
+    let both = two
+        .read(&Read::new(
+            Keys::ByEntity(&[("user", &user), ("kind", &kind)]),
+            Selection::All,
+            2 * S,
+        ))
+        .expect("read by entity");
+    let kind_n = both.features.iter().find(|f| &*f.name == "kind_n");
+    assert_eq!(kind_n.map(|f| &f.value), Some(&Value::Int64(1)));
 }
