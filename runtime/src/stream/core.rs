@@ -508,11 +508,10 @@ impl Core {
                 // the stack first and copied it (a store-forwarding stall per field).
                 features.extend(picked.iter().map(|&(_, f)| answer(f)));
             } else {
-                for (p, &(og, f)) in picked.iter().enumerate() {
+                // `slots` has a place per pair.
+                for (slot, &(og, f)) in slots.iter_mut().zip(picked) {
                     if og == g {
-                        if let Some(slot) = slots.get_mut(p) {
-                            *slot = Some(answer(f));
-                        }
+                        *slot = Some(answer(f));
                     }
                 }
             }
@@ -563,8 +562,8 @@ impl Core {
 
 /// The status of one feature of a read, from its group's cell (a missing cell reads
 /// as a null): an error is a null with its status, a value of an entity never seen or
-/// past its ttl keeps its value with that status. The value is taken apart: each is
-/// moved (or cloned) into the answer once.
+/// past its ttl keeps its value with that status. Read by reference, so that only
+/// the cell's value is moved (or cloned) into the answer.
 #[inline]
 fn status_of(cell: Option<&Result<Value, AggError>>, known: bool, stale: bool) -> Status {
     match cell {
