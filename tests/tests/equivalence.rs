@@ -12,6 +12,7 @@ use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::provider_as_source;
+use datafusion::physical_plan::ExecutionPlan;
 use featc::ir::{FeatureId, Project};
 use featc::verify::RunError;
 use featc::SourceFile;
@@ -94,6 +95,16 @@ pub(crate) fn batch(
     case: &GenCase,
     size: usize,
 ) -> Result<RecordBatch, RunError> {
+    batch_with_plan(project, ids, case, size).map(|(_, batch)| batch)
+}
+
+/// `batch`, with the physical plan it ran (its metrics read after the run).
+pub(crate) fn batch_with_plan(
+    project: &Project,
+    ids: &[FeatureId],
+    case: &GenCase,
+    size: usize,
+) -> Result<(Arc<dyn ExecutionPlan>, RecordBatch), RunError> {
     let events = used_sources(project, ids, case)
         .into_iter()
         .map(|(n, b)| {
@@ -115,14 +126,15 @@ pub(crate) fn batch(
     ))
 }
 
-/// `featc_test_support::batch::training_set_in_memory`, its failure kept as data.
+/// `featc_test_support::batch::training_set_in_memory`, its failure kept as data, and
+/// the physical plan it ran.
 async fn training_set_in_memory(
     project: &Project,
     ids: &[FeatureId],
     events: &HashMap<String, RecordBatch>,
     spine: &RecordBatch,
     size: usize,
-) -> Result<RecordBatch, RunError> {
+) -> Result<(Arc<dyn ExecutionPlan>, RecordBatch), RunError> {
     let ctx = featc_runtime::batch::session_context(featc_test_support::batch::config(Some(size)));
     let mut tables = HashMap::new();
     for (name, batch) in events {
@@ -145,14 +157,15 @@ async fn training_set_in_memory(
         "ts",
     )
     .map_err(|e| e.to_string())?;
-    let (_, stream) = featc_runtime::batch::execute(&ctx, plan)
+    let (physical, stream) = featc_runtime::batch::execute(&ctx, plan)
         .await
         .map_err(|e| RunError::of_plan(&e))?;
     let schema = stream.schema();
     let batches = datafusion::physical_plan::common::collect(stream)
         .await
         .map_err(|e| RunError::of_plan(&e))?;
-    concat_batches(&schema, &batches).map_err(|e| RunError::Other(e.to_string()))
+    let batch = concat_batches(&schema, &batches).map_err(|e| RunError::Other(e.to_string()))?;
+    Ok((physical, batch))
 }
 
 pub fn stream(

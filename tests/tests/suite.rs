@@ -23,6 +23,7 @@ mod lookups_online;
 mod nan_order;
 mod nested;
 mod partitions;
+mod pruning;
 mod reference_cases;
 mod served_audit;
 mod sql_equivalence;

@@ -1,7 +1,7 @@
 //! Codecs that let a featc batch plan travel between processes (a Ballista client,
 //! its scheduler and its executors): `FeatcLogicalCodec` for the `PointInTime` node,
-//! `FeatcPhysicalCodec` for `GroupInputExec`, `GroupSpineExec`, `GroupMergeExec` and
-//! `AssembleExec`, both for featc's source functions (`io::udf::SourceFunction`).
+//! `FeatcPhysicalCodec` for `GroupInputExec`, `GroupPruneExec`, `GroupSpineExec`,
+//! `GroupMergeExec` and `AssembleExec`, both for featc's source functions (`io::udf::SourceFunction`).
 //!
 //! Invariants:
 //! - A node is encoded as `MAGIC` followed by the JSON of its plan pieces (the feature
@@ -48,6 +48,7 @@ use super::input_exec::GroupInputExec;
 use super::key_of;
 use super::merge_exec::GroupMergeExec;
 use super::node::PointInTime;
+use super::prune_exec::GroupPruneExec;
 use super::spine_exec::GroupSpineExec;
 use crate::io::udf::SourceFunction;
 use crate::plan::{GroupPlan, Plan};
@@ -63,6 +64,9 @@ enum Encoded {
         plan: Plan,
     },
     GroupInput {
+        group: GroupPlan,
+    },
+    GroupPrune {
         group: GroupPlan,
     },
     GroupSpine {
@@ -270,7 +274,7 @@ fn decode_udf(name: &str, buf: &[u8]) -> Option<Result<Arc<ScalarUDF>>> {
     }))
 }
 
-/// Encodes featc's four physical operators and its source functions; delegates the
+/// Encodes featc's five physical operators and its source functions; delegates the
 /// rest to `inner` (see the module docs).
 #[derive(Debug)]
 pub struct FeatcPhysicalCodec {
@@ -303,6 +307,20 @@ fn decode_exec(
             checked("group", group.validate())?;
             let input = only(inputs, "GroupInputExec")?;
             Arc::new(GroupInputExec::try_new(Arc::new(group), input)?)
+        }
+        Encoded::GroupPrune { group } => {
+            checked("group", group.validate())?;
+            let [events, spine] = inputs else {
+                return Err(DataFusionError::Plan(format!(
+                    "featc codec: GroupPruneExec has two inputs, got {}",
+                    inputs.len()
+                )));
+            };
+            Arc::new(GroupPruneExec::try_new(
+                Arc::new(group),
+                Arc::clone(events),
+                Arc::clone(spine),
+            )?)
         }
         Encoded::GroupSpine { group, spine_time } => {
             checked("group", group.validate())?;
@@ -348,6 +366,11 @@ fn encoded_exec(node: &dyn ExecutionPlan) -> Result<Option<Encoded>> {
     let any: &dyn Any = node;
     if let Some(n) = any.downcast_ref::<GroupInputExec>() {
         return Ok(Some(Encoded::GroupInput {
+            group: n.group().as_ref().clone(),
+        }));
+    }
+    if let Some(n) = any.downcast_ref::<GroupPruneExec>() {
+        return Ok(Some(Encoded::GroupPrune {
             group: n.group().as_ref().clone(),
         }));
     }

@@ -3,7 +3,8 @@
 //!
 //! `compiler::lower::batch` builds the logical plan (scans, one projection per
 //! (source, entity key) group, the node); `planner` makes it a partitioned physical
-//! plan (per group: `input_exec`, `spine_exec`, `merge_exec` running `merge`; then
+//! plan (per group: `input_exec`, `prune_exec` dropping the events no spine row
+//! reads (`spine_bounds`), `spine_exec`, `merge_exec` running `merge`; then
 //! `assemble_exec`; in passes by key share, `share_exec` and `passes_exec`);
 //! `session_context` runs it with a memory limit, spilling sorts to disk. The per-key
 //! work goes through `window::KeyState`, the same state the streaming path uses.
@@ -21,9 +22,11 @@ pub mod merge_exec;
 pub mod node;
 pub mod passes_exec;
 pub mod planner;
+pub mod prune_exec;
 pub mod resources;
 pub mod share_exec;
 pub mod sort_key;
+pub mod spine_bounds;
 pub mod spine_exec;
 pub mod timing;
 
@@ -136,6 +139,27 @@ pub fn spilled_bytes(plan: &Arc<dyn ExecutionPlan>) -> usize {
         .children()
         .into_iter()
         .map(spilled_bytes)
+        .sum::<usize>()
+}
+
+/// Events a group's merge would never read, dropped before their sort
+/// (`prune_exec`), over every group of an executed physical plan.
+pub fn pruned_events(plan: &Arc<dyn ExecutionPlan>) -> usize {
+    let any: &dyn std::any::Any = plan.as_ref();
+    let own = match any.downcast_ref::<prune_exec::GroupPruneExec>() {
+        Some(prune) => prune
+            .metrics()
+            .unwrap_or_default()
+            .iter()
+            .filter(|m| m.value().name() == prune_exec::PRUNED_METRIC)
+            .map(|m| m.value().as_usize())
+            .sum(),
+        None => 0,
+    };
+    own + plan
+        .children()
+        .into_iter()
+        .map(pruned_events)
         .sum::<usize>()
 }
 

@@ -8,6 +8,7 @@
 //! the session asks for passes (`resources::Passes`), each group's merge is one per
 //! share of the keys (`share_exec`) under a `PassesExec` that runs them in turn.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -24,6 +25,7 @@ use super::input_exec::GroupInputExec;
 use super::merge_exec::GroupMergeExec;
 use super::node::PointInTime;
 use super::passes_exec::PassesExec;
+use super::prune_exec::GroupPruneExec;
 use super::resources::Passes;
 use super::share_exec::KeyShareExec;
 use super::spine_exec::GroupSpineExec;
@@ -131,7 +133,21 @@ fn merge(
         Ok(Arc::new(KeyShareExec::try_new(input, keys, s, n)?))
     };
     let events = in_share(events, &|k| &k.column)?;
-    let events = Arc::new(GroupInputExec::try_new(Arc::clone(group), events)?);
+    let mut events: Arc<dyn ExecutionPlan> =
+        Arc::new(GroupInputExec::try_new(Arc::clone(group), events)?);
+    // Events the merge would pass over are dropped before they are shuffled and
+    // sorted, by a read of the spine of their own (`prune_exec`). Not under a spine
+    // that is itself a featc plan (a lookup's), which a second read would compute
+    // again.
+    if reads_no_featc_node(spine) {
+        let bounds = Arc::new(GroupSpineExec::try_new(
+            Arc::clone(group),
+            spine_time.to_string(),
+            fresh(Arc::clone(spine))?,
+        )?);
+        let bounds = in_share(bounds, &|k| &k.name)?;
+        events = Arc::new(GroupPruneExec::try_new(Arc::clone(group), events, bounds)?);
+    }
     // Each reader of the spine gets a scan of its own: DataFusion shares one
     // execution's state between the streams of a plan node (a file scan's queue of
     // files, which sibling streams steal from), so readers of one node would split
@@ -148,6 +164,18 @@ fn merge(
         events,
         rows,
     )?))
+}
+
+/// Whether no node of `plan` is one of featc's batch operators.
+fn reads_no_featc_node(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    let any: &dyn Any = plan.as_ref();
+    let featc = any.is::<GroupInputExec>()
+        || any.is::<GroupSpineExec>()
+        || any.is::<GroupPruneExec>()
+        || any.is::<GroupMergeExec>()
+        || any.is::<AssembleExec>()
+        || any.is::<PassesExec>();
+    !featc && plan.children().into_iter().all(reads_no_featc_node)
 }
 
 /// `plan` with a state of its own at every node: a spine that is itself a plan (a
