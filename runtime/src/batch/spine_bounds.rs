@@ -10,8 +10,9 @@
 //! row's `__t`); what is held is accounted (`size`) before it grows.
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
+use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::datatypes::{
-    DataType as ArrowType, Date32Type, Int64Type, TimestampMicrosecondType,
+    DataType as ArrowType, Date32Type, Decimal128Type, Int64Type, TimestampMicrosecondType,
 };
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::{DataFusionError, HashMap, Result};
@@ -148,23 +149,24 @@ impl SpineBounds {
     /// Which rows of a batch of the group's evaluated events (`GroupInputExec`'s
     /// columns) the merge may push: None when every row may.
     pub fn readable(&self, group: &GroupPlan, batch: &RecordBatch) -> Result<Option<BooleanArray>> {
-        let keep: BooleanArray = match self {
+        let keep: BooleanBuffer = match self {
             SpineBounds::Packed(latest) => {
                 let packed = column(batch, sort_key::SORT_KEY_COLUMN)?;
-                let values = packed
-                    .as_primitive_opt::<datafusion::arrow::datatypes::Decimal128Type>()
+                let packed = packed
+                    .as_primitive_opt::<Decimal128Type>()
                     .ok_or_else(|| internal("the packed sort key is not 128-bit"))?;
-                (0..values.len())
-                    .map(|r| {
-                        let p = values.value(r);
-                        Some(
-                            values.is_null(r)
-                                || latest
-                                    .get(&sort_key::unpack_key(p))
-                                    .is_some_and(|&b| sort_key::unpack_time(p) <= b),
-                        )
-                    })
-                    .collect()
+                let values = packed.values();
+                let read = BooleanBuffer::collect_bool(values.len(), |r| {
+                    let p = values[r];
+                    latest
+                        .get(&sort_key::unpack_key(p))
+                        .is_some_and(|&b| sort_key::unpack_time(p) <= b)
+                });
+                // A null key is kept: the merge counts it.
+                match packed.nulls() {
+                    Some(valid) => &read | &!valid.inner(),
+                    None => read,
+                }
             }
             SpineBounds::Rows {
                 converter, latest, ..
@@ -177,23 +179,19 @@ impl SpineBounds {
                     .as_primitive_opt::<TimestampMicrosecondType>()
                     .ok_or_else(|| internal("the group's time column is not µs"))?;
                 let rows = converter.convert_columns(&keys)?;
-                rows.iter()
-                    .enumerate()
-                    .map(|(r, row)| {
-                        // A null key or time is kept: the merge counts the one and
-                        // refuses the other.
-                        Some(
-                            keys.iter().any(|k| k.is_null(r))
-                                || times.is_null(r)
-                                || latest
-                                    .get(row.as_ref())
-                                    .is_some_and(|&b| times.value(r) <= b),
-                        )
-                    })
-                    .collect()
+                // A null key or time is kept: the merge counts the one and refuses
+                // the other.
+                BooleanBuffer::collect_bool(rows.num_rows(), |r| {
+                    keys.iter().any(|k| k.is_null(r))
+                        || times.is_null(r)
+                        || latest
+                            .get(rows.row(r).as_ref())
+                            .is_some_and(|&b| times.value(r) <= b)
+                })
             }
         };
-        Ok((keep.true_count() < keep.len()).then_some(keep))
+        let kept = keep.count_set_bits();
+        Ok((kept < keep.len()).then(|| BooleanArray::new(keep, None)))
     }
 }
 
