@@ -314,6 +314,21 @@ proptest! {
 
 /// A hand-made case through `check`: events of one user at `ts` (µs) with `i` and `f`
 /// (also `sql_equivalence`'s).
+/// The events of a hand-made case: source `events` of `hand_case`'s project.
+pub(crate) fn hand_events_schema() -> Arc<Schema> {
+    use datafusion::arrow::datatypes::{DataType, TimeUnit};
+    let ts_type = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    Arc::new(Schema::new(vec![
+        Field::new("ts", ts_type, false),
+        Field::new("k", DataType::Int64, true),
+        Field::new("sk", DataType::Utf8, true),
+        Field::new("i", DataType::Int64, true),
+        Field::new("f", DataType::Float64, true),
+        Field::new("s", DataType::Utf8, true),
+        Field::new("b", DataType::Boolean, true),
+    ]))
+}
+
 pub(crate) fn hand_case(
     feat_features: &str,
     events: &[(i64, Option<i64>, Option<f64>)],
@@ -329,15 +344,7 @@ pub(crate) fn hand_case(
     );
     let ts_type = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     let n = events.len();
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("ts", ts_type.clone(), false),
-        Field::new("k", DataType::Int64, true),
-        Field::new("sk", DataType::Utf8, true),
-        Field::new("i", DataType::Int64, true),
-        Field::new("f", DataType::Float64, true),
-        Field::new("s", DataType::Utf8, true),
-        Field::new("b", DataType::Boolean, true),
-    ]));
+    let schema = hand_events_schema();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(
             TimestampMicrosecondArray::from(events.iter().map(|e| e.0).collect::<Vec<_>>())

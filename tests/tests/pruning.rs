@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 use featc_test_support::gen::{taps_batch, GenCase, ReplaySettings};
 
-use crate::equivalence::{batch_with_plan, check, compile, DEFAULT_BATCH_SIZE};
+use crate::equivalence::{batch_with_plan, check, compile, hand_events_schema, DEFAULT_BATCH_SIZE};
 
 const S: i64 = 1_000_000;
 
@@ -55,15 +55,7 @@ fn case() -> GenCase {
         .to_string();
     let ts_type = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     let n = EVENTS.len();
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("ts", ts_type.clone(), false),
-        Field::new("k", DataType::Int64, true),
-        Field::new("sk", DataType::Utf8, true),
-        Field::new("i", DataType::Int64, true),
-        Field::new("f", DataType::Float64, true),
-        Field::new("s", DataType::Utf8, true),
-        Field::new("b", DataType::Boolean, true),
-    ]));
+    let schema = hand_events_schema();
     let times = |rows: &[Event]| -> ArrayRef {
         Arc::new(
             TimestampMicrosecondArray::from(rows.iter().map(|e| e.0 * S).collect::<Vec<_>>())
