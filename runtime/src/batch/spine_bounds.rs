@@ -55,18 +55,6 @@ impl SpineBounds {
         })
     }
 
-    /// Keys held.
-    pub fn len(&self) -> usize {
-        match self {
-            SpineBounds::Packed(latest) => latest.len(),
-            SpineBounds::Rows { latest, .. } => latest.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// An upper bound of the heap bytes held once `more` rows, each of a new key of
     /// up to `more_key_bytes` bytes in all, are added: what a memory reservation must
     /// cover before `add` (a table grows by doubling).
