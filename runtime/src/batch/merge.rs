@@ -389,13 +389,14 @@ impl Merge {
     }
 }
 
-fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef> {
+/// Column `name` of a batch a featc operator made, or an internal error.
+pub(super) fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef> {
     batch
         .column_by_name(name)
         .cloned()
         .ok_or_else(|| internal(&format!("no column `{name}` in a point-in-time input")))
 }
 
-fn internal(message: &str) -> DataFusionError {
+pub(super) fn internal(message: &str) -> DataFusionError {
     DataFusionError::Internal(message.to_string())
 }

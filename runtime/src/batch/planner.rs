@@ -133,6 +133,18 @@ fn merge(
         Ok(Arc::new(KeyShareExec::try_new(input, keys, s, n)?))
     };
     let events = in_share(events, &|k| &k.column)?;
+    // The group's view of the spine (its share of it), on a scan of its own: DataFusion
+    // shares one execution's state between the streams of a plan node (a file scan's
+    // queue of files, which sibling streams steal from), so readers of one node would
+    // split a spine read from a file (as on Ballista) between them.
+    let spine_view = || -> Result<Arc<dyn ExecutionPlan>> {
+        let rows = Arc::new(GroupSpineExec::try_new(
+            Arc::clone(group),
+            spine_time.to_string(),
+            fresh(Arc::clone(spine))?,
+        )?);
+        in_share(rows, &|k| &k.name)
+    };
     let mut events: Arc<dyn ExecutionPlan> =
         Arc::new(GroupInputExec::try_new(Arc::clone(group), events)?);
     // Events the merge would pass over are dropped before they are shuffled and
@@ -140,29 +152,17 @@ fn merge(
     // that is itself a featc plan (a lookup's), which a second read would compute
     // again.
     if reads_no_featc_node(spine) {
-        let bounds = Arc::new(GroupSpineExec::try_new(
+        events = Arc::new(GroupPruneExec::try_new(
             Arc::clone(group),
-            spine_time.to_string(),
-            fresh(Arc::clone(spine))?,
+            events,
+            spine_view()?,
         )?);
-        let bounds = in_share(bounds, &|k| &k.name)?;
-        events = Arc::new(GroupPruneExec::try_new(Arc::clone(group), events, bounds)?);
     }
-    // Each reader of the spine gets a scan of its own: DataFusion shares one
-    // execution's state between the streams of a plan node (a file scan's queue of
-    // files, which sibling streams steal from), so readers of one node would split
-    // a spine read from a file (as on Ballista) between them.
-    let rows = Arc::new(GroupSpineExec::try_new(
-        Arc::clone(group),
-        spine_time.to_string(),
-        fresh(Arc::clone(spine))?,
-    )?);
-    let rows = in_share(rows, &|k| &k.name)?;
     Ok(Arc::new(GroupMergeExec::try_new(
         g,
         Arc::clone(group),
         events,
-        rows,
+        spine_view()?,
     )?))
 }
 

@@ -206,13 +206,11 @@ async fn read_bounds(
     let mut rows = spine.execute(0, context).ok()?;
     while let Some(batch) = rows.next().await {
         let batch = batch.ok()?;
-        let key_bytes = bounds.key_bytes_of(&group, &batch).ok()?;
         // Accounted before it is held: a spine of more keys than the pool can take
         // is read no further, and nothing is pruned.
-        reservation
-            .try_resize(bounds.size_after(batch.num_rows(), key_bytes))
+        bounds
+            .add(&group, &batch, |size| reservation.try_resize(size))
             .ok()?;
-        bounds.add(&group, &batch).ok()?;
     }
     reservation.resize(bounds.size_after(0, 0));
     Some(Arc::new(Held {

@@ -15,8 +15,9 @@ use datafusion::arrow::datatypes::{
     DataType as ArrowType, Date32Type, Decimal128Type, Int64Type, TimestampMicrosecondType,
 };
 use datafusion::arrow::row::{RowConverter, SortField};
-use datafusion::common::{DataFusionError, HashMap, Result};
+use datafusion::common::{HashMap, Result};
 
+use super::merge::{column, internal};
 use super::node::{key_column, SPINE_TIME, TIME_COLUMN};
 use super::sort_key;
 use crate::plan::GroupPlan;
@@ -76,21 +77,16 @@ impl SpineBounds {
         }
     }
 
-    /// The bytes of `batch`'s keys in the row format (0 for packed keys, held inline):
-    /// with its row count, what `size_after` takes.
-    pub fn key_bytes_of(&self, group: &GroupPlan, batch: &RecordBatch) -> Result<usize> {
-        match self {
-            SpineBounds::Packed(_) => Ok(0),
-            SpineBounds::Rows { converter, .. } => {
-                let rows = converter.convert_columns(&spine_keys(group, batch)?)?;
-                Ok(rows.size())
-            }
-        }
-    }
-
     /// Adds a batch of the group's spine as `GroupSpineExec` gives it (its key
-    /// columns, `__t`); rows with a null key read no event and add nothing.
-    pub fn add(&mut self, group: &GroupPlan, batch: &RecordBatch) -> Result<()> {
+    /// columns, `__t`); rows with a null key read no event and add nothing. `reserve`
+    /// is given the bytes held once the batch is added (`size_after`), before
+    /// anything is: its error stops the add.
+    pub fn add(
+        &mut self,
+        group: &GroupPlan,
+        batch: &RecordBatch,
+        reserve: impl FnOnce(usize) -> Result<()>,
+    ) -> Result<()> {
         let keys = spine_keys(group, batch)?;
         let times = column(batch, SPINE_TIME)?;
         let times = times
@@ -98,8 +94,15 @@ impl SpineBounds {
             .ok_or_else(|| internal("the spine's time is not int64 microseconds"))?
             .values();
         let null = |r: usize| keys.iter().any(|k| k.is_null(r));
-        match self {
-            SpineBounds::Packed(latest) => {
+        // Row-format keys are converted once: their size is what is reserved.
+        let rows = match self {
+            SpineBounds::Packed(_) => None,
+            SpineBounds::Rows { converter, .. } => Some(converter.convert_columns(&keys)?),
+        };
+        let more_key_bytes = rows.as_ref().map_or(0, |rows| rows.size());
+        reserve(self.size_after(batch.num_rows(), more_key_bytes))?;
+        match (self, rows) {
+            (SpineBounds::Packed(latest), _) => {
                 let [key] = keys.as_slice() else {
                     return Err(internal("a packed key is one column"));
                 };
@@ -110,12 +113,12 @@ impl SpineBounds {
                     }
                 }
             }
-            SpineBounds::Rows {
-                converter,
-                latest,
-                key_bytes,
-            } => {
-                let rows = converter.convert_columns(&keys)?;
+            (
+                SpineBounds::Rows {
+                    latest, key_bytes, ..
+                },
+                Some(rows),
+            ) => {
                 for (r, row) in rows.iter().enumerate() {
                     if null(r) {
                         continue;
@@ -129,6 +132,9 @@ impl SpineBounds {
                         }
                     }
                 }
+            }
+            (SpineBounds::Rows { .. }, None) => {
+                return Err(internal("row-format keys were not converted"))
             }
         }
         Ok(())
@@ -206,15 +212,4 @@ fn widened(key: &ArrayRef) -> Result<Vec<i64>> {
             .collect(),
         other => return Err(internal(&format!("a key of type {other} is not packed"))),
     })
-}
-
-fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef> {
-    batch
-        .column_by_name(name)
-        .cloned()
-        .ok_or_else(|| internal(&format!("no column `{name}` where spine bounds read one")))
-}
-
-fn internal(message: &str) -> DataFusionError {
-    DataFusionError::Internal(message.to_string())
 }
