@@ -18,6 +18,7 @@ mod algebra_keystate;
 mod algebra_window;
 mod batch_codec;
 mod batch_spine_order;
+mod batch_split_scans;
 mod expr_scalar;
 mod iceberg_tables;
 mod reference_errors;

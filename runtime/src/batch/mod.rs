@@ -24,6 +24,7 @@ pub mod passes_exec;
 pub mod planner;
 pub mod prune_exec;
 pub mod resources;
+pub mod row_group_ranges;
 pub mod share_exec;
 pub mod sort_key;
 pub mod spine_bounds;
@@ -99,7 +100,8 @@ pub fn bounded_session_context(
     Ok(SessionContext::new_with_state(state))
 }
 
-/// Plans (optimizer, then the operators `planner` makes) and starts a lowered plan in a session
+/// Plans (optimizer, then the operators `planner` makes, then the scans' ranges of a
+/// split Parquet file cut at row groups: `row_group_ranges`) and starts a lowered plan in a session
 /// from `batch::session_context`. The physical plan is returned too: after the stream
 /// is drained, `batch::null_key_counts` reads its statistics.
 pub async fn execute(
@@ -107,6 +109,7 @@ pub async fn execute(
     plan: LogicalPlan,
 ) -> DfResult<(Arc<dyn ExecutionPlan>, SendableRecordBatchStream)> {
     let physical = ctx.state().create_physical_plan(&plan).await?;
+    let physical = row_group_ranges::cut_at_row_groups(ctx, physical).await?;
     let stream = execute_stream(Arc::clone(&physical), ctx.task_ctx())?;
     Ok((physical, stream))
 }
