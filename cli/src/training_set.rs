@@ -137,6 +137,7 @@ async fn compute(
     phases.mark("compute, write batches");
     writer.finish().map_err(|e| e.to_string())?;
     phases.mark("finish the output file");
+    phases.plan(running.physical.as_ref());
     progress.finish();
     eprintln!(
         "wrote {} ({rows} rows, {} features) in {:.2} s",

@@ -30,4 +30,16 @@ impl Phases {
             self.last = now;
         }
     }
+
+    /// Prints `plan` with each operator's metrics (rows, compute time, spills) as the
+    /// run left them: where the time went, operator by operator, and how many
+    /// partitions each one ran in.
+    pub fn plan(&self, plan: &dyn datafusion::physical_plan::ExecutionPlan) {
+        if self.on {
+            let shown =
+                datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(plan)
+                    .indent(true);
+            eprintln!("featc timing: the plan as it ran\n{shown}");
+        }
+    }
 }
