@@ -4,12 +4,10 @@
 //! prevents it, `io::Spine::provider`).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use datafusion::arrow::compute::concat_batches;
-use datafusion::datasource::provider_as_source;
 use datafusion::prelude::SessionConfig;
 use featc_runtime::{batch, io};
+use featc_test_support::batch::training_set_in;
 use featc_test_support::compare::compare_tolerant;
 use featc_test_support::parquet::read_parquet;
 use featc_test_support::project::compile_dir;
@@ -32,25 +30,9 @@ async fn uneven_spine_batches_keep_their_order() {
         .with_target_partitions(3)
         .with_batch_size(100);
     let ctx = batch::session_context(config);
-    let plan = featc::lower::groups::plan_groups(&project, &features).unwrap();
-    let tables = io::bind_sources(&ctx, &project, &plan, &HashMap::new().into())
+    let (_, actual) = training_set_in(&ctx, &project, &features, &HashMap::new(), &spine, "ts")
         .await
         .unwrap();
-    let table_of = |s: &featc::ir::Source| provider_as_source(Arc::clone(&tables[&s.name]));
-    let logical = featc::lower::batch::lower_plan(
-        &project,
-        plan,
-        &table_of,
-        provider_as_source(spine.provider().unwrap()),
-        "ts",
-    )
-    .unwrap();
-    let (_, stream) = batch::execute(&ctx, logical).await.unwrap();
-    let schema = stream.schema();
-    let batches = datafusion::physical_plan::common::collect(stream)
-        .await
-        .unwrap();
-    let actual = concat_batches(&schema, &batches).unwrap();
     let expected = read_parquet(&dir.join("expected.parquet"));
     if let Err(diff) = compare_tolerant(&actual, &expected) {
         panic!("{diff}");

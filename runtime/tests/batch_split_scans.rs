@@ -8,15 +8,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::compute::concat_batches;
 use datafusion::datasource::physical_plan::ParquetSource;
-use datafusion::datasource::provider_as_source;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionConfig;
 use featc_runtime::{batch, io};
+use featc_test_support::batch::training_set_in;
 use featc_test_support::compare::compare_tolerant;
 use featc_test_support::parquet::read_parquet;
 use featc_test_support::project::compile_dir;
@@ -49,32 +48,15 @@ async fn each_partition_reads_one_of_two_equal_row_groups() {
         .with_target_partitions(2)
         .set_usize("datafusion.optimizer.repartition_file_min_size", 0);
     let ctx = batch::session_context(config);
-    let plan = featc::lower::groups::plan_groups(&project, &features).unwrap();
-    let files: HashMap<String, std::path::PathBuf> =
-        HashMap::from([("events".to_string(), path.clone())]);
-    let tables = io::bind_sources(&ctx, &project, &plan, &files.into())
-        .await
-        .unwrap();
-    let table_of = |s: &featc::ir::Source| provider_as_source(Arc::clone(&tables[&s.name]));
+    let files = HashMap::from([("events".to_string(), path.clone())]);
     let spine = read_parquet(&case.join("spine.parquet"));
     let spine = io::Spine {
         schema: spine.schema(),
         batches: vec![spine],
     };
-    let logical = featc::lower::batch::lower_plan(
-        &project,
-        plan,
-        &table_of,
-        provider_as_source(spine.provider().unwrap()),
-        "ts",
-    )
-    .unwrap();
-    let (physical, stream) = batch::execute(&ctx, logical).await.unwrap();
-    let schema = stream.schema();
-    let batches = datafusion::physical_plan::common::collect(stream)
+    let (physical, actual) = training_set_in(&ctx, &project, &features, &files, &spine, "ts")
         .await
         .unwrap();
-    let actual = concat_batches(&schema, &batches).unwrap();
     let expected = read_parquet(&case.join("expected.parquet"));
     if let Err(diff) = compare_tolerant(&actual, &expected) {
         panic!("{diff}");

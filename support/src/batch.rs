@@ -9,7 +9,8 @@ use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::datasource::provider_as_source;
-use datafusion::prelude::SessionConfig;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::{SessionConfig, SessionContext};
 use featc::ir::{FeatureId, Project};
 use featc_runtime::batch;
 use featc_runtime::io::{read_spine, Spine};
@@ -46,16 +47,31 @@ pub async fn training_set(
     batch_size: Option<usize>,
 ) -> Result<RecordBatch, String> {
     let ctx = batch::session_context(config(batch_size));
-    let plan = featc::lower::groups::plan_groups(project, features).map_err(|e| e.to_string())?;
-    let tables =
-        featc_runtime::io::bind_sources(&ctx, project, &plan, &source_paths.clone().into())
-            .await
-            .map_err(|e| e.to_string())?;
     let keys = featc_runtime::io::spine_keys(project, features);
     let spine = read_spine(spine_path, &keys, spine_time)
         .await
         .map_err(|e| e.to_string())?;
-    run_plan(&ctx, project, features, &tables, &spine, spine_time).await
+    training_set_in(&ctx, project, features, source_paths, &spine, spine_time)
+        .await
+        .map(|(_, batch)| batch)
+}
+
+/// The pipeline in a session of the caller's (its partitions, batch size, options):
+/// bind the sources (declared locations unless in `source_paths`), lower, execute,
+/// collect; with the physical plan it ran, whose metrics the run has left.
+pub async fn training_set_in(
+    ctx: &SessionContext,
+    project: &Project,
+    features: &[FeatureId],
+    source_paths: &HashMap<String, PathBuf>,
+    spine: &Spine,
+    spine_time: &str,
+) -> Result<(Arc<dyn ExecutionPlan>, RecordBatch), String> {
+    let plan = featc::lower::groups::plan_groups(project, features).map_err(|e| e.to_string())?;
+    let tables = featc_runtime::io::bind_sources(ctx, project, &plan, &source_paths.clone().into())
+        .await
+        .map_err(|e| e.to_string())?;
+    run_plan(ctx, project, features, &tables, spine, spine_time).await
 }
 
 /// The pipeline on in-memory data: each source is a table of `events[source]`
@@ -76,7 +92,9 @@ pub async fn training_set_in_memory(
         schema: spine.schema(),
         batches: vec![spine.clone()],
     };
-    run_plan(&ctx, project, features, &tables, &spine, "ts").await
+    run_plan(&ctx, project, features, &tables, &spine, "ts")
+        .await
+        .map(|(_, batch)| batch)
 }
 
 /// A source's events as a table of `rows`-row batches, in two partitions so that
@@ -93,13 +111,13 @@ pub fn memory_table(batch: &RecordBatch, rows: usize) -> Result<Arc<dyn TablePro
 }
 
 async fn run_plan(
-    ctx: &datafusion::prelude::SessionContext,
+    ctx: &SessionContext,
     project: &Project,
     features: &[FeatureId],
     tables: &HashMap<String, Arc<dyn TableProvider>>,
     spine: &Spine,
     spine_time: &str,
-) -> Result<RecordBatch, String> {
+) -> Result<(Arc<dyn ExecutionPlan>, RecordBatch), String> {
     let spine_table = spine.provider().map_err(|e| e.to_string())?;
     let table_of = |s: &featc::ir::Source| provider_as_source(Arc::clone(&tables[&s.name]));
     let plan = featc::lower::batch::lower_batch(
@@ -110,12 +128,13 @@ async fn run_plan(
         spine_time,
     )
     .map_err(|e| e.to_string())?;
-    let (_, stream) = batch::execute(ctx, plan).await.map_err(|e| e.to_string())?;
+    let (physical, stream) = batch::execute(ctx, plan).await.map_err(|e| e.to_string())?;
     let schema = stream.schema();
     let batches = datafusion::physical_plan::common::collect(stream)
         .await
         .map_err(|e| e.to_string())?;
-    concat_batches(&schema, &batches).map_err(|e| e.to_string())
+    let batch = concat_batches(&schema, &batches).map_err(|e| e.to_string())?;
+    Ok((physical, batch))
 }
 
 /// Each source of a case's project, from the file it declares (in `dir`), read as it
