@@ -10,13 +10,15 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use datafusion::arrow::csv::Writer as CsvWriter;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType as ArrowType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 
 use datafusion::parquet::file::metadata::KeyValue;
 
@@ -52,6 +54,26 @@ enum Destination {
 enum Inner {
     Parquet(Box<ArrowWriter<File>>),
     Csv(Box<CsvWriter<File>>),
+}
+
+/// How a Parquet output is written: compressed with zstd; float columns without a
+/// dictionary. A float feature's values rarely repeat (sums, averages, variances), so
+/// its dictionary grows with the rows and makes no smaller file: building it was half
+/// the writer's time, and without it a 1e7-event run writes its output in 0.14 s
+/// instead of 0.19 s, 10% smaller (`BENCHMARKS.md`). Counts, strings and keys keep
+/// theirs.
+fn properties(schema: &SchemaRef) -> WriterProperties {
+    schema
+        .fields()
+        .iter()
+        .filter(|f| matches!(f.data_type(), ArrowType::Float64 | ArrowType::Float32))
+        .fold(
+            WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())),
+            |props, f| {
+                props.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false)
+            },
+        )
+        .build()
 }
 
 /// `.NAME.featc-PID.tmp` beside `path`: same folder, so the rename is atomic.
@@ -118,10 +140,7 @@ impl OutputWriter {
         };
         writer.inner = Some(match format {
             Format::Parquet => {
-                let props = WriterProperties::builder()
-                    .set_compression(Compression::ZSTD(ZstdLevel::default()))
-                    .build();
-                let w = ArrowWriter::try_new(file, schema, Some(props))
+                let w = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties(&schema)))
                     .map_err(|e| err(e.to_string()))?;
                 Inner::Parquet(Box::new(w))
             }
@@ -188,5 +207,30 @@ impl Drop for OutputWriter {
             // Unfinished: the run failed. The previous output stays as it was.
             let _ = std::fs::remove_file(&self.temp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    use super::properties;
+
+    #[test]
+    fn float_columns_are_written_without_a_dictionary() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("user", DataType::Int64, true),
+            Field::new("amount_sum_7d", DataType::Float64, true),
+            Field::new("category_last", DataType::Utf8, true),
+            Field::new("ratio", DataType::Float32, true),
+        ]));
+        let props = properties(&schema);
+        let dictionary = |name: &str| props.dictionary_enabled(&name.into());
+        assert!(dictionary("user"));
+        assert!(dictionary("category_last"));
+        assert!(!dictionary("amount_sum_7d"));
+        assert!(!dictionary("ratio"));
     }
 }
