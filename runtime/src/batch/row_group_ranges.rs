@@ -102,10 +102,11 @@ fn split_files(plan: &Arc<dyn ExecutionPlan>) -> Result<Vec<(ObjectStoreUrl, Obj
             .and_then(|scan| scan.downcast_to_file_source::<ParquetSource>())
         {
             for file in config.file_groups.iter().flat_map(|g| g.iter()) {
-                let known = found
-                    .iter()
-                    .any(|(_, m)| m.location == file.object_meta.location);
-                if file.range.is_some() && !known {
+                if file.range.is_some()
+                    && !found
+                        .iter()
+                        .any(|(_, m)| m.location == file.object_meta.location)
+                {
                     found.push((config.object_store_url.clone(), file.object_meta.clone()));
                 }
             }
@@ -166,6 +167,8 @@ fn recut_groups(
                     file
                 })
                 .collect();
+            // The group's statistics stay as DataFusion estimated them: the plan is
+            // made, and they were an estimate for a byte range already.
             let regrouped = FileGroup::new(files);
             match group.file_statistics(None) {
                 Some(stats) => regrouped.with_statistics(Arc::new(stats.clone())),
