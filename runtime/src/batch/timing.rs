@@ -1,6 +1,7 @@
-//! Phase timings of the batch operator, printed to stderr when the environment
-//! variable `FEATC_TIMING` is set (to anything): the tool for finding where a slow
-//! training set spends its time without a profiler. Off, it costs one env lookup.
+//! Phase timings of the batch operator, and at the end the physical plan with each
+//! operator's metrics, printed to stderr when the environment variable `FEATC_TIMING`
+//! is set (to anything): the tool for finding where a slow training set spends its
+//! time without a profiler. Off, it costs one env lookup.
 
 use std::time::Instant;
 
