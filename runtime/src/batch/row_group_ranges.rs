@@ -23,6 +23,7 @@ use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfig, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::parquet::file::metadata::ParquetMetaData;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use object_store::path::Path;
@@ -51,21 +52,7 @@ pub async fn cut_at_row_groups(
             .fetch_metadata()
             .await;
         if let Ok(footer) = read {
-            let groups = footer
-                .row_groups()
-                .iter()
-                .filter_map(|g| {
-                    let first = g.columns().first()?;
-                    let start = first
-                        .dictionary_page_offset()
-                        .unwrap_or_else(|| first.data_page_offset());
-                    Some(RowGroup {
-                        start,
-                        rows: g.num_rows().max(0) as u64,
-                    })
-                })
-                .collect();
-            row_groups.insert(meta.location.clone(), groups);
+            row_groups.insert(meta.location.clone(), row_groups_of(&footer));
         }
     }
     plan.transform_up(|node| {
@@ -88,9 +75,28 @@ pub async fn cut_at_row_groups(
 
 /// A row group as a range reads it: where its first page starts, and its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RowGroup {
-    pub start: i64,
-    pub rows: u64,
+struct RowGroup {
+    start: i64,
+    rows: u64,
+}
+
+/// The row groups of a file's footer, each starting where DataFusion's range test
+/// looks: its first column's dictionary page, or its first data page.
+fn row_groups_of(footer: &ParquetMetaData) -> Vec<RowGroup> {
+    footer
+        .row_groups()
+        .iter()
+        .filter_map(|g| {
+            let first = g.columns().first()?;
+            let start = first
+                .dictionary_page_offset()
+                .unwrap_or_else(|| first.data_page_offset());
+            Some(RowGroup {
+                start,
+                rows: g.num_rows().max(0) as u64,
+            })
+        })
+        .collect()
 }
 
 /// The Parquet files the scans of `plan` read in more than one range, once each.
@@ -184,7 +190,7 @@ fn recut_groups(
 /// rows the old cut's bytes meant. The outer ends stay, so the ranges still tile the
 /// same bytes, and a row group starts in exactly one of them. `None` when `old` is
 /// not contiguous, names no row group, or nothing moves.
-pub fn recut(old: &[(i64, i64)], row_groups: &[RowGroup]) -> Option<Vec<(i64, i64)>> {
+fn recut(old: &[(i64, i64)], row_groups: &[RowGroup]) -> Option<Vec<(i64, i64)>> {
     let (lo, hi) = (old.first()?.0, old.last()?.1);
     let contiguous = old.windows(2).all(|w| w[0].1 == w[1].0) && old.iter().all(|r| r.0 <= r.1);
     let inside: Vec<RowGroup> = row_groups
